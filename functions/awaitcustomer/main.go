@@ -1,0 +1,35 @@
+// Command awaitcustomer is the AwaitRevision and AwaitFinalExtract callback
+// steps: it parks the task token on the migration until the customer acts.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "SENDER_EMAIL")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc := &migration.Service{
+		Store:   &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL: env["SITE_URL"],
+	}
+	lambda.Start(lambdastep.Handler("AwaitCustomer", svc, migration.ParkInput.ID, lambdastep.NoOutput(svc.Park)))
+}

@@ -1,0 +1,34 @@
+// Command complete is the Complete step: the migration is live and locked;
+// the customer and coordinator are told.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc := &migration.Service{
+		Store:  &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Mailer: &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+	}
+	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
+}

@@ -1,0 +1,39 @@
+// Command customerapi is the customer API Lambda: migration status,
+// presigned multipart uploads, submit, and the final extract.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/sfnflow"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	s3c := awsenv.S3(cfg)
+	svc := &migration.Service{
+		Store:   &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Uploads: &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]},
+		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
+		SiteURL: env["SITE_URL"],
+	}
+	lambda.Start(httpapi.CustomerRoutes(svc).Handle)
+}

@@ -1,0 +1,33 @@
+// Command mapping is the Map step: it profiles the round's uploaded files
+// and builds the mapping the test migration will use.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/s3blob"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc := &migration.Service{
+		Store: &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+	}
+	lambda.Start(lambdastep.Handler("Map", svc, migration.StepInput.ID, svc.Map))
+}

@@ -1,0 +1,53 @@
+// Command requestsignoff is the RequestSignOff callback step: it keeps the
+// task token server-side and mails the coordinator an opaque, signed,
+// expiring, single-use link.
+package main
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
+	"github.com/cutover/cutover/internal/signoff"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "SIGNOFF_LINK_HOURS", "SITE_URL", "SENDER_EMAIL")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	hours, err := strconv.Atoi(env["SIGNOFF_LINK_HOURS"])
+	if err != nil || hours <= 0 {
+		awsenv.Fatal("config", strconv.ErrSyntax)
+	}
+	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	if err != nil {
+		awsenv.Fatal("link signing key", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
+	svc := &signoff.Service{
+		Links:      signoff.Links{Key: []byte(key)},
+		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
+		Migrations: migrations,
+		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL:    env["SITE_URL"],
+		TTL:        time.Duration(hours) * time.Hour,
+	}
+	rec := &migration.Service{Store: migrations}
+	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.RequestInput.ID, lambdastep.NoOutput(svc.Request)))
+}

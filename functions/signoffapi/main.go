@@ -1,0 +1,41 @@
+// Command signoffapi is the coordinator's sign-off API Lambda: GET and HEAD
+// show what a link asks to approve, POST decides.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/sfnflow"
+	"github.com/cutover/cutover/internal/signoff"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	if err != nil {
+		awsenv.Fatal("link signing key", err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	svc := &signoff.Service{
+		Links:      signoff.Links{Key: []byte(key)},
+		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
+		Migrations: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
+		Flow:       &sfnflow.Flow{API: sfn.NewFromConfig(cfg)},
+	}
+	lambda.Start(httpapi.SignOffRoutes(svc).Handle)
+}

@@ -1,0 +1,79 @@
+// Package awsenv reads a function's configuration from its environment and
+// builds the AWS clients, honouring AWS_ENDPOINT_URL (the emulator,
+// LocalStack) through the SDK's own configuration.
+package awsenv
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// Setup installs the JSON logger at LOG_LEVEL and loads the AWS config.
+//
+// Errors: when the AWS configuration cannot be loaded.
+func Setup(ctx context.Context) (aws.Config, error) {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Env returns the named variables' values.
+//
+// Errors: names every variable that is unset or empty.
+func Env(names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	var missing []string
+	for _, n := range names {
+		v := os.Getenv(n)
+		if v == "" {
+			missing = append(missing, n)
+		}
+		out[n] = v
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+	}
+	return out, nil
+}
+
+// S3 returns an S3 client; S3_USE_PATH_STYLE=true selects path-style
+// addressing, which emulators need.
+func S3(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true"
+	})
+}
+
+// Secret reads a secret's string value.
+//
+// Errors: when the secret cannot be read or is empty.
+func Secret(ctx context.Context, cfg aws.Config, arn string) (string, error) {
+	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
+	if err != nil {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	if aws.ToString(out.SecretString) == "" {
+		return "", fmt.Errorf("read secret: empty value")
+	}
+	return *out.SecretString, nil
+}
+
+// Fatal logs a start-up failure and exits: a function that cannot configure
+// itself must not take invocations.
+func Fatal(msg string, err error) {
+	slog.Error(msg, "error", err.Error())
+	os.Exit(1)
+}

@@ -1,0 +1,240 @@
+package cutover
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"time"
+)
+
+// Status is where a migration stands in its lifecycle.
+type Status string
+
+// The statuses, in the order a migration normally passes through them.
+const (
+	StatusCreated          Status = "created"           // invited; waiting for the test extract
+	StatusSubmitted        Status = "submitted"         // a round was submitted; the state machine picks it up
+	StatusMapping          Status = "mapping"           // Map step
+	StatusTestMigrating    Status = "test_migrating"    // TestMigrate step
+	StatusAwaitingSignOff  Status = "awaiting_signoff"  // the coordinator has the link
+	StatusAwaitingRevision Status = "awaiting_revision" // rejected; the customer revises
+	StatusAwaitingFinal    Status = "awaiting_final"    // approved; waiting for the final extract and go-live time
+	StatusScheduled        Status = "scheduled"         // waiting for the go-live time
+	StatusFinalMigrating   Status = "final_migrating"   // FinalMigrate step
+	StatusLive             Status = "live"              // done, live and locked
+	StatusFailed           Status = "failed"            // a step failed; see Failure
+)
+
+// File purposes.
+const (
+	PurposeTest  = "test"
+	PurposeFinal = "final"
+)
+
+// File is one uploaded export.
+type File struct {
+	ID          string    `json:"id" dynamodbav:"id"`
+	Name        string    `json:"name" dynamodbav:"name"`
+	Key         string    `json:"-" dynamodbav:"key"`
+	UploadID    string    `json:"-" dynamodbav:"uploadId,omitempty"`
+	Size        int64     `json:"size" dynamodbav:"size"`
+	Purpose     string    `json:"purpose" dynamodbav:"purpose"`
+	Round       int       `json:"round" dynamodbav:"round"`
+	Complete    bool      `json:"complete" dynamodbav:"complete"`
+	StartedAt   time.Time `json:"startedAt" dynamodbav:"startedAt"`
+	CompletedAt time.Time `json:"completedAt,omitzero" dynamodbav:"completedAt,omitempty"`
+}
+
+// Counts account for every row read: Read = Migrated + Rejected + Skipped.
+type Counts struct {
+	Read       int    `json:"read" dynamodbav:"read"`
+	Migrated   int    `json:"migrated" dynamodbav:"migrated"`
+	Rejected   int    `json:"rejected" dynamodbav:"rejected"`
+	Skipped    int    `json:"skipped" dynamodbav:"skipped"`
+	RejectsKey string `json:"-" dynamodbav:"rejectsKey,omitempty"`
+}
+
+// Balanced reports whether every row read is accounted for.
+func (c Counts) Balanced() bool { return c.Read == c.Migrated+c.Rejected+c.Skipped }
+
+// Add returns the sum of two counts (RejectsKey is kept from c).
+func (c Counts) Add(o Counts) Counts {
+	c.Read += o.Read
+	c.Migrated += o.Migrated
+	c.Rejected += o.Rejected
+	c.Skipped += o.Skipped
+	return c
+}
+
+// PendingTask is a Step Functions callback the migration is parked on. The
+// token stays server-side: it is never part of any API response.
+type PendingTask struct {
+	Kind  string `json:"kind" dynamodbav:"kind"` // "revision" or "final"
+	Token string `json:"-" dynamodbav:"token"`
+	Round int    `json:"round" dynamodbav:"round"`
+}
+
+// Kinds of customer callbacks.
+const (
+	TaskRevision = "revision"
+	TaskFinal    = "final"
+)
+
+// SignOffRecord is what a decided sign-off froze.
+type SignOffRecord struct {
+	Round          int       `json:"round" dynamodbav:"round"`
+	MappingVersion int       `json:"mappingVersion" dynamodbav:"mappingVersion"`
+	MappingHash    string    `json:"mappingHash" dynamodbav:"mappingHash"`
+	DecidedBy      string    `json:"decidedBy" dynamodbav:"decidedBy"`
+	DecidedAt      time.Time `json:"decidedAt" dynamodbav:"decidedAt"`
+	Comment        string    `json:"comment,omitempty" dynamodbav:"comment,omitempty"`
+}
+
+// Failure is why a migration stopped.
+type Failure struct {
+	Step   string    `json:"step" dynamodbav:"step"`
+	Reason string    `json:"reason" dynamodbav:"reason"`
+	At     time.Time `json:"at" dynamodbav:"at"`
+}
+
+// Migration is one customer's move from their old CRM. Version is the
+// optimistic-concurrency counter: every save must name the version it read.
+type Migration struct {
+	ID               string         `json:"id" dynamodbav:"id"`
+	TenantID         string         `json:"tenantId" dynamodbav:"tenantId"`
+	CustomerName     string         `json:"customerName" dynamodbav:"customerName"`
+	CustomerEmail    string         `json:"customerEmail" dynamodbav:"customerEmail"`
+	CoordinatorEmail string         `json:"coordinatorEmail" dynamodbav:"coordinatorEmail"`
+	KeyHash          string         `json:"-" dynamodbav:"keyHash"`
+	Status           Status         `json:"status" dynamodbav:"status"`
+	Round            int            `json:"round" dynamodbav:"round"`
+	Files            []File         `json:"files" dynamodbav:"files"`
+	MappingVersion   int            `json:"mappingVersion" dynamodbav:"mappingVersion"`
+	Mapping          string         `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
+	MappingHash      string         `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
+	Test             *Counts        `json:"test,omitempty" dynamodbav:"test,omitempty"`
+	Final            *Counts        `json:"final,omitempty" dynamodbav:"final,omitempty"`
+	SignOff          *SignOffRecord `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
+	CurrentLink      string         `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
+	Pending          *PendingTask   `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
+	FinalFileIDs     []string       `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
+	GoLiveAt         time.Time      `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`
+	WentLiveAt       time.Time      `json:"wentLiveAt,omitzero" dynamodbav:"wentLiveAt,omitempty"`
+	ExecutionName    string         `json:"executionName,omitempty" dynamodbav:"executionName,omitempty"`
+	Failure          *Failure       `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
+	CreatedAt        time.Time      `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt        time.Time      `json:"updatedAt" dynamodbav:"updatedAt"`
+	Version          int            `json:"version" dynamodbav:"version"`
+}
+
+// FileByID returns the file with that id, or nil.
+func (m *Migration) FileByID(id string) *File {
+	for i := range m.Files {
+		if m.Files[i].ID == id {
+			return &m.Files[i]
+		}
+	}
+	return nil
+}
+
+// TestFiles returns the completed test-extract files that round uses: those
+// uploaded for it, or, when the customer uploaded nothing new for it, those
+// of the latest earlier round that had any.
+func (m *Migration) TestFiles(round int) []File {
+	for r := round; r >= 1; r-- {
+		var out []File
+		for _, f := range m.Files {
+			if f.Purpose == PurposeTest && f.Complete && f.Round == r {
+				out = append(out, f)
+			}
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	return nil
+}
+
+// FinalFiles returns the files the final migration reads: the chosen final
+// extract, or the signed-off test extract when the customer confirmed it is final.
+func (m *Migration) FinalFiles() []File {
+	if len(m.FinalFileIDs) == 0 {
+		return m.TestFiles(m.Round)
+	}
+	var out []File
+	for _, id := range m.FinalFileIDs {
+		if f := m.FileByID(id); f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
+// AuditEvent is one entry of a migration's audit trail.
+type AuditEvent struct {
+	At     time.Time `json:"at" dynamodbav:"at"`
+	Actor  string    `json:"actor" dynamodbav:"actor"`
+	Action string    `json:"action" dynamodbav:"action"`
+	Detail string    `json:"detail,omitempty" dynamodbav:"detail,omitempty"`
+}
+
+// TenantLock records that a tenant's live data has been (or is being)
+// written by one migration. It is taken once and never released.
+type TenantLock struct {
+	TenantID    string    `json:"tenantId" dynamodbav:"tenantId"`
+	MigrationID string    `json:"migrationId" dynamodbav:"migrationId"`
+	TakenAt     time.Time `json:"takenAt" dynamodbav:"takenAt"`
+}
+
+// NewSecret returns a random URL-safe secret with n bytes of entropy. It
+// panics only if the system's random source fails, which crypto/rand
+// documents as never happening on supported platforms.
+func NewSecret(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// NewID returns a random identifier with a prefix, safe for URLs, S3 keys and
+// Step Functions execution names.
+func NewID(prefix string) string {
+	b := make([]byte, 10)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// HashSecret returns the stored form of a secret: hex SHA-256.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// SecretMatches reports, in constant time, whether secret hashes to hash.
+func SecretMatches(secret, hash string) bool {
+	if secret == "" || hash == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(hash)) == 1
+}
+
+// Record is one canonical record produced by the mapping.
+type Record struct {
+	ID        string            `json:"id"`
+	Entity    string            `json:"entity"`
+	SourceID  string            `json:"sourceId"`
+	SourceRow int               `json:"sourceRow"`
+	Fields    map[string]string `json:"fields"`
+}
+
+// RecordID returns the deterministic id of a record: the same tenant, entity
+// and source id always give the same id, so retries converge.
+func RecordID(tenantID, entity, sourceID string) string {
+	sum := sha256.Sum256([]byte(tenantID + "\x00" + entity + "\x00" + sourceID))
+	return hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/signoff"
+)
+
+// CustomerRoutes are the routes a customer reaches with the key from their
+// invite link. Every route authorises the key against the migration in the
+// path first, so one customer's key never opens another's migration.
+func CustomerRoutes(svc *migration.Service) Router {
+	auth := func(ctx context.Context, req Request) (*cutover.Migration, error) {
+		return svc.Authorize(ctx, req.PathParameters["id"], Bearer(req))
+	}
+	return Router{
+		"GET /migrations/{id}": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			audit, err := svc.Audit(ctx, m.ID)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit}), nil
+		},
+		"POST /migrations/{id}/uploads": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in migration.UploadInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			plan, err := svc.StartUpload(ctx, m, in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusCreated, plan), nil
+		},
+		"POST /migrations/{id}/uploads/{fileId}/complete": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in struct {
+				Parts []migration.Part `json:"parts"`
+			}
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			f, err := svc.CompleteUpload(ctx, m, req.PathParameters["fileId"], in.Parts)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"file": f}), nil
+		},
+		"POST /migrations/{id}/submit": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			m, err = svc.Submit(ctx, m)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "round": m.Round}), nil
+		},
+		"POST /migrations/{id}/final": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in migration.FinalInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			m, err = svc.SubmitFinal(ctx, m, in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "goLiveAt": m.GoLiveAt}), nil
+		},
+	}
+}
+
+// OpsRoutes are the vendor staff's routes, behind the JWT authorizer.
+func OpsRoutes(svc *migration.Service) Router {
+	return Router{
+		"POST /ops/migrations": func(ctx context.Context, req Request) (Response, error) {
+			actor, err := opsActor(req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in migration.CreateInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			created, err := svc.Create(ctx, actor, in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusCreated, created), nil
+		},
+		"GET /ops/migrations": func(ctx context.Context, req Request) (Response, error) {
+			if _, err := opsActor(req); err != nil {
+				return Response{}, err
+			}
+			ms, err := svc.List(ctx)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"migrations": ms}), nil
+		},
+		"GET /ops/migrations/{id}": func(ctx context.Context, req Request) (Response, error) {
+			if _, err := opsActor(req); err != nil {
+				return Response{}, err
+			}
+			m, err := svc.Get(ctx, req.PathParameters["id"])
+			if err != nil {
+				return Response{}, err
+			}
+			audit, err := svc.Audit(ctx, m.ID)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit}), nil
+		},
+	}
+}
+
+// opsActor names the ops user from the claims the JWT authorizer validated.
+// A request without them never passed the authorizer and is refused.
+func opsActor(req Request) (string, error) {
+	if a := req.RequestContext.Authorizer; a != nil && a.JWT != nil {
+		for _, c := range []string{"email", "sub"} {
+			if v := a.JWT.Claims[c]; v != "" {
+				return "ops:" + v, nil
+			}
+		}
+	}
+	return "", cutover.Errorf(cutover.EUNAUTHORIZED, "Ops routes need an ops sign-in.")
+}
+
+// SignOffRoutes are the coordinator's routes. The link token arrives as the
+// bearer credential (the page reads it from the link's fragment), so it
+// never appears in a URL that a server logs. GET and HEAD only show.
+func SignOffRoutes(svc *signoff.Service) Router {
+	show := func(ctx context.Context, req Request) (Response, error) {
+		v, err := svc.Show(ctx, Bearer(req))
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(http.StatusOK, v), nil
+	}
+	return Router{
+		"GET /signoff":  show,
+		"HEAD /signoff": show,
+		"POST /signoff": func(ctx context.Context, req Request) (Response, error) {
+			var in signoff.DecideInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			v, err := svc.Decide(ctx, Bearer(req), in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, v), nil
+		},
+	}
+}

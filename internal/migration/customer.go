@@ -1,0 +1,369 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// CreateInput is what ops give to start a migration.
+type CreateInput struct {
+	TenantID         string `json:"tenantId"`
+	CustomerName     string `json:"customerName"`
+	CustomerEmail    string `json:"customerEmail"`
+	CoordinatorEmail string `json:"coordinatorEmail"`
+}
+
+// Created is a new migration with the customer's key, which is shown once
+// and stored only as a hash.
+type Created struct {
+	Migration   *cutover.Migration `json:"migration"`
+	CustomerKey string             `json:"customerKey"`
+	InviteURL   string             `json:"inviteUrl"`
+}
+
+var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+
+// Create starts a migration for a customer and invites them.
+//
+// Errors: EINVALID when a field is missing or malformed (the message names
+// it); whatever the Store returns.
+func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Created, error) {
+	in.TenantID = strings.TrimSpace(in.TenantID)
+	in.CustomerName = strings.TrimSpace(in.CustomerName)
+	if !tenantPattern.MatchString(in.TenantID) {
+		return nil, cutover.Errorf(cutover.EINVALID, "tenantId must be 2-63 lowercase letters, digits or dashes.")
+	}
+	if in.CustomerName == "" || len(in.CustomerName) > 200 {
+		return nil, cutover.Errorf(cutover.EINVALID, "customerName is required (at most 200 characters).")
+	}
+	for name, v := range map[string]string{"customerEmail": in.CustomerEmail, "coordinatorEmail": in.CoordinatorEmail} {
+		if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
+			return nil, cutover.Errorf(cutover.EINVALID, "%s must be an email address.", name)
+		}
+	}
+	key := cutover.NewSecret(32)
+	now := s.now()
+	m := &cutover.Migration{
+		ID:               cutover.NewID("m-"),
+		TenantID:         in.TenantID,
+		CustomerName:     in.CustomerName,
+		CustomerEmail:    in.CustomerEmail,
+		CoordinatorEmail: in.CoordinatorEmail,
+		KeyHash:          cutover.HashSecret(key),
+		Status:           cutover.StatusCreated,
+		Files:            []cutover.File{},
+		CreatedAt:        now,
+		UpdatedAt:        now,
+	}
+	if err := s.Store.CreateMigration(ctx, m, s.event(actor, "migration.created", "tenant "+m.TenantID)); err != nil {
+		return nil, err
+	}
+	return &Created{Migration: m, CustomerKey: key, InviteURL: s.link("upload.html", m.ID, key)}, nil
+}
+
+func (s *Service) link(page, id, key string) string {
+	return strings.TrimRight(s.SiteURL, "/") + "/" + page + "#m=" + id + "&k=" + key
+}
+
+// Uploads is the object store's multipart upload, with presigned parts so
+// browsers send the bytes straight to storage.
+type Uploads interface {
+	// Begin starts a multipart upload and returns its id.
+	Begin(ctx context.Context, key, contentType string) (string, error)
+	// PresignParts returns one presigned PUT URL per part, numbered from 1.
+	PresignParts(ctx context.Context, key, uploadID string, parts int, ttl time.Duration) ([]string, error)
+	// Complete assembles the parts and returns the object's size.
+	// Errors: EINVALID when a part or ETag is wrong or missing.
+	Complete(ctx context.Context, key, uploadID string, parts []Part) (int64, error)
+}
+
+// Part is one uploaded part, as the browser reports it.
+type Part struct {
+	PartNumber int    `json:"partNumber"`
+	ETag       string `json:"etag"`
+}
+
+// UploadInput describes a file the customer is about to upload.
+type UploadInput struct {
+	FileName    string `json:"fileName"`
+	Size        int64  `json:"size"`
+	ContentType string `json:"contentType"`
+	Purpose     string `json:"purpose"`
+}
+
+// UploadPlan tells the browser where to send each part.
+type UploadPlan struct {
+	FileID   string        `json:"fileId"`
+	UploadID string        `json:"uploadId"`
+	Key      string        `json:"key"`
+	PartSize int64         `json:"partSize"`
+	Parts    []PartURL     `json:"parts"`
+	Expires  time.Duration `json:"-"`
+}
+
+// PartURL is where one part goes.
+type PartURL struct {
+	PartNumber int    `json:"partNumber"`
+	URL        string `json:"url"`
+}
+
+// Upload limits.
+const (
+	MinPartSize   = 8 << 20
+	MaxParts      = 10000
+	MaxUploadSize = 5 << 40 // S3's object limit
+	presignTTL    = 6 * time.Hour
+)
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// StartUpload plans a presigned multipart upload of one file.
+//
+// Errors: EINVALID for a missing name, a size out of range or an unknown
+// purpose; ECONFLICT when the migration is not accepting that kind of file
+// now (the message says what it is waiting for); EUNAVAILABLE from storage.
+func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in UploadInput) (*UploadPlan, error) {
+	name := strings.TrimSpace(path.Base(strings.ReplaceAll(in.FileName, "\\", "/")))
+	if name == "" || name == "." || name == "/" || len(name) > 255 {
+		return nil, cutover.Errorf(cutover.EINVALID, "fileName is required (at most 255 characters).")
+	}
+	if in.Size <= 0 || in.Size > MaxUploadSize {
+		return nil, cutover.Errorf(cutover.EINVALID, "size must be between 1 byte and 5 TiB.")
+	}
+	round, err := uploadRound(m, in.Purpose)
+	if err != nil {
+		return nil, err
+	}
+	partSize := int64(MinPartSize)
+	if need := (in.Size + MaxParts - 1) / MaxParts; need > partSize {
+		partSize = need
+	}
+	parts := int((in.Size + partSize - 1) / partSize)
+	ct := in.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	fileID := cutover.NewID("f-")
+	key := fmt.Sprintf("migrations/%s/%s/%s", m.ID, fileID, unsafeName.ReplaceAllString(name, "_"))
+	uploadID, err := s.Uploads.Begin(ctx, key, ct)
+	if err != nil {
+		return nil, err
+	}
+	urls, err := s.Uploads.PresignParts(ctx, key, uploadID, parts, presignTTL)
+	if err != nil {
+		return nil, err
+	}
+	file := cutover.File{ID: fileID, Name: name, Key: key, UploadID: uploadID, Size: in.Size, Purpose: in.Purpose, Round: round, StartedAt: s.now()}
+	if _, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if _, err := uploadRound(cur, in.Purpose); err != nil {
+			return nil, err
+		}
+		cur.Files = append(cur.Files, file)
+		return nil, nil
+	}); err != nil {
+		return nil, err
+	}
+	plan := &UploadPlan{FileID: fileID, UploadID: uploadID, Key: key, PartSize: partSize, Expires: presignTTL}
+	for i, u := range urls {
+		plan.Parts = append(plan.Parts, PartURL{PartNumber: i + 1, URL: u})
+	}
+	return plan, nil
+}
+
+// uploadRound says which round a file of that purpose would belong to now.
+func uploadRound(m *cutover.Migration, purpose string) (int, error) {
+	switch purpose {
+	case cutover.PurposeTest:
+		if m.Status == cutover.StatusCreated || m.Status == cutover.StatusAwaitingRevision {
+			return m.Round + 1, nil
+		}
+		return 0, cutover.Errorf(cutover.ECONFLICT, "Test extracts are accepted before submitting and after a rejected sign-off; the migration is %s.", m.Status)
+	case cutover.PurposeFinal:
+		if m.Status == cutover.StatusAwaitingFinal {
+			return m.Round, nil
+		}
+		return 0, cutover.Errorf(cutover.ECONFLICT, "The final extract is accepted only after sign-off; the migration is %s.", m.Status)
+	default:
+		return 0, cutover.Errorf(cutover.EINVALID, "purpose must be %q or %q.", cutover.PurposeTest, cutover.PurposeFinal)
+	}
+}
+
+// CompleteUpload assembles an uploaded file from its parts.
+//
+// Errors: ENOTFOUND for an unknown file; EINVALID for a bad parts list;
+// ECONFLICT when it is already complete; EUNAVAILABLE from storage.
+func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, fileID string, parts []Part) (*cutover.File, error) {
+	f := m.FileByID(fileID)
+	if f == nil {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
+	}
+	if f.Complete {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "File %q is already complete.", f.Name)
+	}
+	if len(parts) == 0 || len(parts) > MaxParts {
+		return nil, cutover.Errorf(cutover.EINVALID, "parts must list every uploaded part with its ETag.")
+	}
+	for i, p := range parts {
+		if p.PartNumber != i+1 || strings.TrimSpace(p.ETag) == "" {
+			return nil, cutover.Errorf(cutover.EINVALID, "parts must be numbered 1..%d in order, each with its ETag.", len(parts))
+		}
+	}
+	size, err := s.Uploads.Complete(ctx, f.Key, f.UploadID, parts)
+	if err != nil {
+		return nil, err
+	}
+	var done cutover.File
+	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		cf := cur.FileByID(fileID)
+		if cf == nil {
+			return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
+		}
+		cf.Complete, cf.CompletedAt, cf.Size, cf.UploadID = true, s.now(), size, ""
+		done = *cf
+		return []cutover.AuditEvent{s.event("customer", "file.uploaded", fmt.Sprintf("%s (%s, %d bytes, round %d)", cf.Name, cf.Purpose, size, cf.Round))}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &done, nil
+}
+
+// StepInput is the state machine's input to every step: which migration and
+// which round.
+type StepInput struct {
+	MigrationID string `json:"migrationId"`
+	Round       int    `json:"round"`
+}
+
+// ID returns the migration id, for logs and failure records.
+func (in StepInput) ID() string { return in.MigrationID }
+
+// ExecutionName is the deterministic name of the execution that runs a
+// migration from a round: starting it twice is refused by Step Functions.
+func ExecutionName(id string, round int) string { return fmt.Sprintf("%s-r%d", id, round) }
+
+// Submit sends the test extract for a round: the first submit starts the
+// state machine; after a rejected sign-off it resumes it for the next round.
+//
+// Errors: ECONFLICT when the migration is not waiting for a submit, or the
+// round has no uploaded test extract; EUNAVAILABLE from Step Functions.
+func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+	next := m.Round + 1
+	switch m.Status {
+	case cutover.StatusCreated, cutover.StatusSubmitted:
+		if m.Status == cutover.StatusSubmitted {
+			next = m.Round // a retried submit restarts the same, idempotent execution
+		}
+	case cutover.StatusAwaitingRevision:
+	default:
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Nothing to submit: the migration is %s.", m.Status)
+	}
+	if len(m.TestFiles(next)) == 0 {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Upload the test extract before submitting.")
+	}
+	in := StepInput{MigrationID: m.ID, Round: next}
+	if m.Status == cutover.StatusAwaitingRevision {
+		if m.Pending == nil || m.Pending.Kind != cutover.TaskRevision {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is not ready for a revision yet; try again in a moment.")
+		}
+		if err := s.Flow.Resume(ctx, m.Pending.Token, in); err != nil {
+			return nil, err
+		}
+	}
+	name := m.ExecutionName
+	if m.Status != cutover.StatusAwaitingRevision {
+		name = ExecutionName(m.ID, next)
+	}
+	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if cur.Status != m.Status {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
+		}
+		cur.Status, cur.Round, cur.Pending, cur.Failure, cur.ExecutionName = cutover.StatusSubmitted, next, nil, nil, name
+		return []cutover.AuditEvent{s.event("customer", "round.submitted", fmt.Sprintf("round %d", next))}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != cutover.StatusAwaitingRevision {
+		if err := s.Flow.Start(ctx, name, in); err != nil {
+			return nil, err
+		}
+	}
+	return updated, nil
+}
+
+// FinalInput is the customer's go-live request.
+type FinalInput struct {
+	GoLiveAt string   `json:"goLiveAt"`
+	FileIDs  []string `json:"fileIds"`
+}
+
+// How far ahead go-live may be picked.
+const maxGoLiveAhead = 90 * 24 * time.Hour
+
+// SubmitFinal supplies the final extract (or confirms the signed-off test
+// extract is final, with no file ids) and the go-live time.
+//
+// Errors: EINVALID for a malformed or out-of-range time or an unknown or
+// incomplete file; ECONFLICT when the migration is not awaiting its final
+// extract, or the tenant is already live (the message says when and why a
+// second final migration is refused); EUNAVAILABLE from Step Functions.
+func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in FinalInput) (*cutover.Migration, error) {
+	if m.Status != cutover.StatusAwaitingFinal || m.Pending == nil || m.Pending.Kind != cutover.TaskFinal {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract is accepted only after sign-off; the migration is %s.", m.Status)
+	}
+	at, err := time.Parse(time.RFC3339, in.GoLiveAt)
+	if err != nil {
+		return nil, cutover.Errorf(cutover.EINVALID, "goLiveAt must be an RFC 3339 time such as 2026-12-01T09:00:00Z.")
+	}
+	now := s.now()
+	if at.Before(now.Add(-time.Minute)) || at.After(now.Add(maxGoLiveAhead)) {
+		return nil, cutover.Errorf(cutover.EINVALID, "goLiveAt must be between now and 90 days ahead.")
+	}
+	for _, id := range in.FileIDs {
+		f := m.FileByID(id)
+		if f == nil || f.Purpose != cutover.PurposeFinal || !f.Complete {
+			return nil, cutover.Errorf(cutover.EINVALID, "File %q is not a completed final-extract upload.", id)
+		}
+	}
+	if err := s.refuseIfLive(ctx, m); err != nil {
+		return nil, err
+	}
+	at = at.UTC()
+	if err := s.Flow.Resume(ctx, m.Pending.Token, map[string]any{"goLiveAt": at.Format(time.RFC3339), "fileIds": in.FileIDs}); err != nil {
+		return nil, err
+	}
+	detail := "the signed-off test extract is final"
+	if len(in.FileIDs) > 0 {
+		detail = fmt.Sprintf("%d final file(s)", len(in.FileIDs))
+	}
+	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		cur.Status, cur.GoLiveAt, cur.FinalFileIDs, cur.Pending = cutover.StatusScheduled, at, in.FileIDs, nil
+		return []cutover.AuditEvent{s.event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail)}, nil
+	})
+}
+
+// refuseIfLive refuses when another migration already took the tenant live.
+func (s *Service) refuseIfLive(ctx context.Context, m *cutover.Migration) error {
+	lock, err := s.Store.GetTenantLock(ctx, m.TenantID)
+	if err != nil {
+		return err
+	}
+	if lock != nil && lock.MigrationID != m.ID {
+		return alreadyLive(lock)
+	}
+	return nil
+}
+
+func alreadyLive(lock *cutover.TenantLock) error {
+	return cutover.Errorf(cutover.ECONFLICT,
+		"Tenant %s already went live on %s (migration %s). Its live data comes from that one final migration; a second one would duplicate every record, so it is refused.",
+		lock.TenantID, lock.TakenAt.UTC().Format(time.RFC3339), lock.MigrationID)
+}

@@ -1,0 +1,319 @@
+package migration
+
+import (
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migrate"
+)
+
+// memStore is an in-memory Store with the same conditional semantics as
+// the DynamoDB one: versioned saves and a take-once tenant lock.
+type memStore struct {
+	mu    sync.Mutex
+	migs  map[string]cutover.Migration
+	audit map[string][]cutover.AuditEvent
+	locks map[string]cutover.TenantLock
+}
+
+func newMemStore() *memStore {
+	return &memStore{migs: map[string]cutover.Migration{}, audit: map[string][]cutover.AuditEvent{}, locks: map[string]cutover.TenantLock{}}
+}
+
+func (s *memStore) CreateMigration(_ context.Context, m *cutover.Migration, ev cutover.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.migs[m.ID] = *m
+	s.audit[m.ID] = append(s.audit[m.ID], ev)
+	return nil
+}
+
+func (s *memStore) GetMigration(_ context.Context, id string) (*cutover.Migration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.migs[id]
+	if !ok {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "no %s", id)
+	}
+	m.Files = append([]cutover.File(nil), m.Files...)
+	return &m, nil
+}
+
+func (s *memStore) ListMigrations(context.Context, int) ([]*cutover.Migration, error) {
+	return nil, nil
+}
+
+func (s *memStore) SaveMigration(_ context.Context, m *cutover.Migration, ev ...cutover.AuditEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.migs[m.ID].Version != m.Version {
+		return cutover.Errorf(cutover.ECONFLICT, "moved")
+	}
+	cp := *m
+	cp.Version++
+	s.migs[m.ID] = cp
+	s.audit[m.ID] = append(s.audit[m.ID], ev...)
+	return nil
+}
+
+func (s *memStore) ListAudit(_ context.Context, id string) ([]cutover.AuditEvent, error) {
+	return s.audit[id], nil
+}
+
+func (s *memStore) GetTenantLock(_ context.Context, t string) (*cutover.TenantLock, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.locks[t]; ok {
+		return &l, nil
+	}
+	return nil, nil
+}
+
+func (s *memStore) TakeTenantLock(_ context.Context, l cutover.TenantLock) (*cutover.TenantLock, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h, ok := s.locks[l.TenantID]; ok {
+		return &h, nil
+	}
+	s.locks[l.TenantID] = l
+	return &l, nil
+}
+
+// fakeFlow is a Flow built from function fields.
+type fakeFlow struct {
+	StartFn  func(name string, in any) error
+	ResumeFn func(token string, out any) error
+}
+
+func (f fakeFlow) Start(_ context.Context, name string, in any) error  { return f.StartFn(name, in) }
+func (f fakeFlow) Resume(_ context.Context, tok string, out any) error { return f.ResumeFn(tok, out) }
+
+// objects is a fake Files over in-memory objects.
+type objects map[string]string
+
+func (o objects) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	return io.NopCloser(strings.NewReader(o[key])), nil
+}
+func (o objects) Put(_ context.Context, key, _ string, body []byte) error {
+	o[key] = string(body)
+	return nil
+}
+
+// liveTable is a fake LiveEnv that, like the real one, creates records only
+// if absent and can neither update nor delete.
+type liveTable struct {
+	mu      sync.Mutex
+	records map[string]cutover.Record
+	writes  int
+	failAt  int // fail the write with this ordinal (1-based) once, to simulate a crash
+}
+
+type liveSink struct {
+	l      *liveTable
+	tenant string
+}
+
+func (s liveSink) Write(_ context.Context, recs []cutover.Record) error {
+	s.l.mu.Lock()
+	defer s.l.mu.Unlock()
+	for _, r := range recs {
+		s.l.writes++
+		if s.l.writes == s.l.failAt {
+			return cutover.Errorf(cutover.EUNAVAILABLE, "crashed midway")
+		}
+		k := s.tenant + "/" + r.ID
+		if _, ok := s.l.records[k]; !ok {
+			s.l.records[k] = r
+		}
+	}
+	return nil
+}
+
+func (l *liveTable) Writer(tenant, _ string) migrate.Sink { return liveSink{l, tenant} }
+
+var now0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func newService(store *memStore) (*Service, *[]string) {
+	var started []string
+	return &Service{
+		Store: store, SiteURL: "https://site", Now: func() time.Time { return now0 },
+		Flow: fakeFlow{
+			StartFn:  func(name string, _ any) error { started = append(started, name); return nil },
+			ResumeFn: func(string, any) error { return nil },
+		},
+	}, &started
+}
+
+func create(t *testing.T, svc *Service, tenant string) *Created {
+	t.Helper()
+	c, err := svc.Create(context.Background(), "ops:ana", CreateInput{TenantID: tenant, CustomerName: "Acme", CustomerEmail: "c@acme.test", CoordinatorEmail: "k@acme.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestCreateValidatesAndAuthorizeIsolatesMigrations(t *testing.T) {
+	svc, _ := newService(newMemStore())
+	if _, err := svc.Create(context.Background(), "ops", CreateInput{TenantID: "Bad Tenant!", CustomerName: "x", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Fatalf("bad tenant: %v", err)
+	}
+	if _, err := svc.Create(context.Background(), "ops", CreateInput{TenantID: "acme", CustomerName: "x", CustomerEmail: "nope", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Fatalf("bad email: %v", err)
+	}
+	a, b := create(t, svc, "acme"), create(t, svc, "globex")
+	if !strings.Contains(a.InviteURL, "#m="+a.Migration.ID+"&k="+a.CustomerKey) || strings.Contains(a.Migration.KeyHash, a.CustomerKey) {
+		t.Fatalf("invite = %q", a.InviteURL)
+	}
+	ctx := context.Background()
+	if m, err := svc.Authorize(ctx, a.Migration.ID, a.CustomerKey); err != nil || m.ID != a.Migration.ID {
+		t.Fatalf("own key: %v", err)
+	}
+	for name, tc := range map[string]struct{ id, key, code string }{
+		"no key":            {a.Migration.ID, "", cutover.EUNAUTHORIZED},
+		"another's key":     {a.Migration.ID, b.CustomerKey, cutover.EFORBIDDEN},
+		"unknown migration": {"m-nope", a.CustomerKey, cutover.ENOTFOUND},
+	} {
+		if _, err := svc.Authorize(ctx, tc.id, tc.key); cutover.ErrorCode(err) != tc.code {
+			t.Errorf("%s: %v, want %s", name, err, tc.code)
+		}
+	}
+}
+
+// uploaded puts a completed test file on the migration.
+func uploaded(t *testing.T, store *memStore, id string, f cutover.File) {
+	t.Helper()
+	m := store.migs[id]
+	m.Files = append(m.Files, f)
+	store.migs[id] = m
+}
+
+func TestSubmitNeedsAnExtractAndIsIdempotent(t *testing.T) {
+	store := newMemStore()
+	svc, started := newService(store)
+	c := create(t, svc, "acme")
+	ctx := context.Background()
+	if _, err := svc.Submit(ctx, c.Migration); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Fatalf("submit without extract: %v", err)
+	}
+	uploaded(t, store, c.Migration.ID, cutover.File{ID: "f1", Name: "c.csv", Key: "k", Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	m, _ := store.GetMigration(ctx, c.Migration.ID)
+	if m, err := svc.Submit(ctx, m); err != nil || m.Status != cutover.StatusSubmitted || m.Round != 1 {
+		t.Fatalf("submit: %+v %v", m, err)
+	}
+	m, _ = store.GetMigration(ctx, c.Migration.ID)
+	if _, err := svc.Submit(ctx, m); err != nil {
+		t.Fatalf("second submit: %v", err)
+	}
+	if len(*started) != 2 || (*started)[0] != (*started)[1] || (*started)[0] != c.Migration.ID+"-r1" {
+		t.Fatalf("executions = %v; a repeated submit must reuse the deterministic name", *started)
+	}
+}
+
+// signedOff builds a migration that has been mapped, test-migrated and
+// approved, with its extract in objects.
+func signedOff(t *testing.T, svc *Service, store *memStore, tenant string) string {
+	t.Helper()
+	ctx := context.Background()
+	c := create(t, svc, tenant)
+	id := c.Migration.ID
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "c.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	svc.Files.(objects)["k-"+id] = "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,bad,Cy\n"
+	m, _ := store.GetMigration(ctx, id)
+	if _, err := svc.Submit(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Map(ctx, StepInput{id, 1}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = store.GetMigration(ctx, id)
+	m.Status = cutover.StatusScheduled
+	m.SignOff = &cutover.SignOffRecord{Round: 1, MappingVersion: m.MappingVersion, MappingHash: m.MappingHash}
+	if err := store.SaveMigration(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestFinalMigrateIsExactlyOnce(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	live := &liveTable{records: map[string]cutover.Record{}, failAt: 2}
+	svc.Files, svc.Live = objects{}, live
+	ctx := context.Background()
+	id := signedOff(t, svc, store, "acme")
+
+	if _, err := svc.FinalMigrate(ctx, StepInput{id, 1}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+		t.Fatalf("the simulated crash should surface: %v", err)
+	}
+	c, err := svc.FinalMigrate(ctx, StepInput{id, 1}) // the state machine's retry
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live.records) != 2 || c.Migrated != 2 || c.Rejected != 1 {
+		t.Fatalf("live has %d records, counts %+v; want 2 records after crash and retry", len(live.records), c)
+	}
+	if err := svc.Complete(ctx, StepInput{id, 1}); err != nil {
+		t.Fatal(err)
+	}
+	writes := live.writes
+	if c2, err := svc.FinalMigrate(ctx, StepInput{id, 1}); err != nil || *c2 != *c || live.writes != writes {
+		t.Fatalf("a run after go-live must change nothing: %+v %v, writes %d -> %d", c2, err, writes, live.writes)
+	}
+
+	// A second migration for the same tenant is refused, at go-live
+	// scheduling and in the final step itself, and LIVE is unchanged.
+	other := signedOff(t, svc, store, "acme")
+	m, _ := store.GetMigration(ctx, other)
+	m.Status, m.Pending = cutover.StatusAwaitingFinal, &cutover.PendingTask{Kind: cutover.TaskFinal, Token: "t"}
+	if _, err := svc.SubmitFinal(ctx, m, FinalInput{GoLiveAt: now0.Add(time.Hour).Format(time.RFC3339)}); cutover.ErrorCode(err) != cutover.ECONFLICT ||
+		!strings.Contains(cutover.ErrorMessage(err), "already went live") {
+		t.Fatalf("second final scheduling: %v", err)
+	}
+	if _, err := svc.FinalMigrate(ctx, StepInput{other, 1}); cutover.ErrorCode(err) != cutover.ECONFLICT ||
+		!strings.Contains(cutover.ErrorMessage(err), "duplicate every record") {
+		t.Fatalf("second final step: %v", err)
+	}
+	if len(live.records) != 2 || live.writes != writes {
+		t.Fatal("LIVE changed")
+	}
+}
+
+func TestFinalMigrateRefusesAMappingThatWasNotSignedOff(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files, svc.Live = objects{}, &liveTable{records: map[string]cutover.Record{}}
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	m.Mapping = strings.Replace(m.Mapping, `"target":"email"`, `"target":"name"`, 1)
+	store.migs[id] = m
+	if _, err := svc.FinalMigrate(context.Background(), StepInput{id, 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Fatalf("edited mapping: %v", err)
+	}
+	if len(store.locks) != 0 {
+		t.Fatal("the live lock was taken for a refused run")
+	}
+}
+
+func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	c := create(t, svc, "acme")
+	ctx := context.Background()
+	svc.RecordStepFailure(ctx, c.Migration.ID, "Map", "contacts.csv: The file is not valid CSV at line 3.")
+	if err := svc.MarkFailed(ctx, FailInput{StepInput{c.Migration.ID, 1}, StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
+		t.Fatal(err)
+	}
+	m := store.migs[c.Migration.ID]
+	if m.Status != cutover.StatusFailed || m.Failure.Reason != "contacts.csv: The file is not valid CSV at line 3." {
+		t.Fatalf("failure = %+v", m.Failure)
+	}
+	if got := failureReason(StepError{Error: "ConflictError", Cause: `{"errorMessage":"Tenant acme already went live","errorType":"ConflictError"}`}); got != "Tenant acme already went live" {
+		t.Fatalf("reason from AWS cause = %q", got)
+	}
+}

@@ -1,0 +1,136 @@
+// Package s3blob adapts S3 to the domain: presigned multipart uploads
+// straight from the browser, reading uploaded extracts, storing artifacts.
+package s3blob
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3t "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+)
+
+// API is the slice of S3 the bucket uses.
+type API interface {
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Presigner presigns UploadPart requests.
+type Presigner interface {
+	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error)
+}
+
+// PresignedRequest is a presigned URL.
+type PresignedRequest struct{ URL string }
+
+// PresignClient adapts the SDK's presign client to Presigner.
+type PresignClient struct{ Client *s3.PresignClient }
+
+// PresignUploadPart implements Presigner.
+func (p PresignClient) PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error) {
+	r, err := p.Client.PresignUploadPart(ctx, in, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PresignedRequest{URL: r.URL}, nil
+}
+
+// Bucket is one S3 bucket.
+type Bucket struct {
+	API     API
+	Presign Presigner
+	Name    string
+}
+
+// Begin implements migration.Uploads.
+//
+// Errors: EUNAVAILABLE from S3.
+func (b *Bucket) Begin(ctx context.Context, key, contentType string) (string, error) {
+	out, err := b.API.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b.Name, Key: &key, ContentType: &contentType})
+	if err != nil {
+		return "", cutover.Wrap(cutover.EUNAVAILABLE, err, "The upload could not be started; try again.")
+	}
+	return aws.ToString(out.UploadId), nil
+}
+
+// PresignParts implements migration.Uploads.
+//
+// Errors: EINTERNAL when presigning fails (it is local signing, not I/O).
+func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, parts int, ttl time.Duration) ([]string, error) {
+	urls := make([]string, 0, parts)
+	for n := 1; n <= parts; n++ {
+		r, err := b.Presign.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID, PartNumber: aws.Int32(int32(n))},
+			func(o *s3.PresignOptions) { o.Expires = ttl })
+		if err != nil {
+			return nil, cutover.Wrap(cutover.EINTERNAL, err, "The upload URLs could not be prepared.")
+		}
+		urls = append(urls, r.URL)
+	}
+	return urls, nil
+}
+
+// Complete implements migration.Uploads.
+//
+// Errors: EINVALID when S3 rejects the parts list (a missing part or a
+// wrong ETag); EUNAVAILABLE otherwise.
+func (b *Bucket) Complete(ctx context.Context, key, uploadID string, parts []migration.Part) (int64, error) {
+	cp := make([]s3t.CompletedPart, 0, len(parts))
+	for _, p := range parts {
+		cp = append(cp, s3t.CompletedPart{PartNumber: aws.Int32(int32(p.PartNumber)), ETag: aws.String(p.ETag)})
+	}
+	_, err := b.API.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID,
+		MultipartUpload: &s3t.CompletedMultipartUpload{Parts: cp}})
+	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			switch api.ErrorCode() {
+			case "InvalidPart", "InvalidPartOrder", "NoSuchUpload", "EntityTooSmall":
+				return 0, cutover.Wrap(cutover.EINVALID, err, "The upload could not be completed: a part is missing, too small, or its ETag is wrong. Upload the file again.")
+			}
+		}
+		return 0, cutover.Wrap(cutover.EUNAVAILABLE, err, "The upload could not be completed; try again.")
+	}
+	head, err := b.API.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key})
+	if err != nil {
+		return 0, cutover.Wrap(cutover.EUNAVAILABLE, err, "The uploaded file could not be checked; try again.")
+	}
+	return aws.ToInt64(head.ContentLength), nil
+}
+
+// Open implements migrate.Opener: it streams the object.
+//
+// Errors: ENOTFOUND when the object is missing; EUNAVAILABLE otherwise.
+func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	out, err := b.API.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+	if err != nil {
+		var nk *s3t.NoSuchKey
+		if errors.As(err, &nk) {
+			return nil, cutover.Wrap(cutover.ENOTFOUND, err, "An uploaded file is missing from storage.")
+		}
+		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "An uploaded file could not be read; try again.")
+	}
+	return out.Body, nil
+}
+
+// Put implements migrate.Putter.
+//
+// Errors: EUNAVAILABLE from S3.
+func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) error {
+	_, err := b.API.PutObject(ctx, &s3.PutObjectInput{Bucket: &b.Name, Key: &key, ContentType: &contentType, Body: bytes.NewReader(body)})
+	if err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "An artifact could not be stored; try again.")
+	}
+	return nil
+}

@@ -1,0 +1,40 @@
+// Package sesmail adapts SES v2 to the domain's Mailer.
+package sesmail
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sest "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// API is the slice of SES v2 the mailer uses.
+type API interface {
+	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
+}
+
+// Mailer sends plain-text mail from one address.
+type Mailer struct {
+	API  API
+	From string
+}
+
+// Send implements the domain's Mailer.
+//
+// Errors: EUNAVAILABLE from SES.
+func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
+	_, err := m.API.SendEmail(ctx, &sesv2.SendEmailInput{
+		FromEmailAddress: &m.From,
+		Destination:      &sest.Destination{ToAddresses: []string{to}},
+		Content: &sest.EmailContent{Simple: &sest.Message{
+			Subject: &sest.Content{Data: &subject},
+			Body:    &sest.Body{Text: &sest.Content{Data: &body}},
+		}},
+	})
+	if err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The email could not be sent.")
+	}
+	return nil
+}

@@ -1,0 +1,282 @@
+package signoff
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// Request states.
+const (
+	StatePending  = "pending"
+	StateApproved = "approved"
+	StateRejected = "rejected"
+)
+
+// Request is one sign-off request, stored under its link's hash. TaskToken
+// is the state machine's callback token: it never leaves the server.
+type Request struct {
+	LinkHash    string    `dynamodbav:"LinkHash"`
+	MigrationID string    `dynamodbav:"migrationId"`
+	Round       int       `dynamodbav:"round"`
+	TaskToken   string    `dynamodbav:"taskToken"`
+	State       string    `dynamodbav:"state"`
+	CreatedAt   time.Time `dynamodbav:"createdAt"`
+	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
+	DecidedAt   time.Time `dynamodbav:"decidedAt,omitempty"`
+	DecidedBy   string    `dynamodbav:"decidedBy,omitempty"`
+	Comment     string    `dynamodbav:"comment,omitempty"`
+	Delivered   bool      `dynamodbav:"delivered"`
+	PurgeAt     int64     `dynamodbav:"PurgeAt"` // TTL, well after expiry, so an expired link still says "expired"
+}
+
+// Store keeps sign-off requests.
+type Store interface {
+	// PutRequest stores a new request. Errors: ECONFLICT if the hash exists.
+	PutRequest(ctx context.Context, r Request) error
+	// GetRequest loads a request. Errors: ENOTFOUND.
+	GetRequest(ctx context.Context, linkHash string) (*Request, error)
+	// Decide records the decision only if the request is still pending.
+	// Errors: ECONFLICT when it is not (someone decided first).
+	Decide(ctx context.Context, linkHash, state, by, comment string, at time.Time) error
+	// MarkDelivered notes that the state machine has the decision.
+	MarkDelivered(ctx context.Context, linkHash string) error
+}
+
+// Migrations is the part of the migration store sign-off needs.
+type Migrations interface {
+	GetMigration(ctx context.Context, id string) (*cutover.Migration, error)
+	SaveMigration(ctx context.Context, m *cutover.Migration, events ...cutover.AuditEvent) error
+}
+
+// Resumer completes the parked sign-off task.
+type Resumer interface {
+	Resume(ctx context.Context, taskToken string, output any) error
+}
+
+// Mailer sends plain-text mail.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, body string) error
+}
+
+// Service runs sign-off requests and decisions.
+type Service struct {
+	Links      Links
+	Store      Store
+	Migrations Migrations
+	Flow       Resumer
+	Mailer     Mailer
+	SiteURL    string
+	TTL        time.Duration
+	Now        func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// RequestInput is the RequestSignOff step's input.
+type RequestInput struct {
+	MigrationID string `json:"migrationId"`
+	Round       int    `json:"round"`
+	TaskToken   string `json:"taskToken"`
+}
+
+// ID returns the migration id, for logs and failure records.
+func (in RequestInput) ID() string { return in.MigrationID }
+
+// Request stores the task token under a new link's hash, points the
+// migration at that link (so every earlier link is superseded) and mails the
+// coordinator the link.
+//
+// Errors: EINVALID without a task token; ENOTFOUND for an unknown
+// migration; ECONFLICT when the migration moved on; whatever the stores
+// and mailer return.
+func (s *Service) Request(ctx context.Context, in RequestInput) error {
+	if in.TaskToken == "" {
+		return cutover.Errorf(cutover.EINVALID, "The sign-off step has no task token.")
+	}
+	now := s.now()
+	exp := now.Add(s.TTL)
+	token, hash := s.Links.Mint(exp)
+	req := Request{LinkHash: hash, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
+		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix()}
+	if err := s.Store.PutRequest(ctx, req); err != nil {
+		return err
+	}
+	m, err := s.Migrations.GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return err
+	}
+	if m.Status != cutover.StatusTestMigrating && m.Status != cutover.StatusAwaitingSignOff {
+		return cutover.Errorf(cutover.ECONFLICT, "Sign-off cannot be requested while the migration is %s.", m.Status)
+	}
+	m.Status, m.CurrentLink, m.UpdatedAt = cutover.StatusAwaitingSignOff, hash, now
+	ev := cutover.AuditEvent{At: now, Actor: "system", Action: "signoff.requested",
+		Detail: fmt.Sprintf("round %d, link sent to the coordinator, expires %s", in.Round, exp.Format(time.RFC3339))}
+	if err := s.Migrations.SaveMigration(ctx, m, ev); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s asks you to sign off the test migration of %s (round %d).\n\n", m.CustomerName, m.TenantID, in.Round)
+	if m.Test != nil {
+		fmt.Fprintf(&b, "Rows read %d, migrated %d, rejected %d, skipped %d.\n\n", m.Test.Read, m.Test.Migrated, m.Test.Rejected, m.Test.Skipped)
+	}
+	fmt.Fprintf(&b, "Review and decide here (opening the page decides nothing):\n%s/signoff.html#t=%s\n\nThe link works once and expires %s.\n",
+		strings.TrimRight(s.SiteURL, "/"), token, exp.Format(time.RFC1123))
+	return s.Mailer.Send(ctx, m.CoordinatorEmail, "Sign-off requested: "+m.CustomerName+" test migration", b.String())
+}
+
+// View is what the sign-off page shows.
+type View struct {
+	Migration struct {
+		ID           string `json:"id"`
+		CustomerName string `json:"customerName"`
+		TenantID     string `json:"tenantId"`
+	} `json:"migration"`
+	Round          int             `json:"round"`
+	MappingVersion int             `json:"mappingVersion"`
+	Summary        *cutover.Counts `json:"summary"`
+	ExpiresAt      time.Time       `json:"expiresAt"`
+	State          string          `json:"state"`
+	DecidedAt      time.Time       `json:"decidedAt,omitzero"`
+	Comment        string          `json:"comment,omitempty"`
+}
+
+// open verifies a token and loads its request and migration.
+func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Migration, error) {
+	now := s.now()
+	hash, err := s.Links.Verify(token, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.Store.GetRequest(ctx, hash)
+	if err != nil {
+		if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+			return nil, nil, cutover.Errorf(cutover.ENOTFOUND, "This sign-off link is not valid. Use the link from the most recent email.")
+		}
+		return nil, nil, err
+	}
+	if !now.Before(r.ExpiresAt) {
+		return nil, nil, cutover.Errorf(cutover.EGONE, "This sign-off link expired on %s.", r.ExpiresAt.Format(time.RFC1123))
+	}
+	m, err := s.Migrations.GetMigration(ctx, r.MigrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.CurrentLink != hash || m.Round != r.Round {
+		return nil, nil, cutover.Errorf(cutover.EGONE, "This link is for round %d, which a later round has superseded. Use the link from the most recent email.", r.Round)
+	}
+	return r, m, nil
+}
+
+func view(r *Request, m *cutover.Migration) *View {
+	v := &View{Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
+	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
+	return v
+}
+
+// Show returns what a link asks the coordinator to approve. It changes nothing.
+//
+// Errors: ENOTFOUND for a forged or unknown link; EGONE for an expired or
+// superseded one.
+func (s *Service) Show(ctx context.Context, token string) (*View, error) {
+	r, m, err := s.open(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return view(r, m), nil
+}
+
+// DecideInput is the coordinator's decision.
+type DecideInput struct {
+	Decision string `json:"decision"`
+	Comment  string `json:"comment"`
+}
+
+// Decide records the coordinator's decision exactly once, freezes the
+// mapping it approves, and only then resumes the state machine.
+//
+// Errors: EINVALID for an unknown decision or an over-long comment;
+// ENOTFOUND, EGONE as Show; ECONFLICT when the link was already used (the
+// message says how and when); EUNAVAILABLE when the state machine could
+// not be told (posting the same decision again retries that).
+func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*View, error) {
+	state := map[string]string{"approve": StateApproved, "reject": StateRejected}[in.Decision]
+	if state == "" {
+		return nil, cutover.Errorf(cutover.EINVALID, `decision must be "approve" or "reject".`)
+	}
+	in.Comment = strings.TrimSpace(in.Comment)
+	if len(in.Comment) > 4000 {
+		return nil, cutover.Errorf(cutover.EINVALID, "The comment is limited to 4000 characters.")
+	}
+	r, m, err := s.open(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	by := "coordinator:" + m.CoordinatorEmail
+	now := s.now()
+	retry := r.State == state && !r.Delivered
+	if r.State != StatePending && !retry {
+		return nil, alreadyDecided(r)
+	}
+	if !retry {
+		if err := s.Store.Decide(ctx, r.LinkHash, state, by, in.Comment, now); err != nil {
+			if cutover.ErrorCode(err) == cutover.ECONFLICT {
+				if cur, gerr := s.Store.GetRequest(ctx, r.LinkHash); gerr == nil {
+					return nil, alreadyDecided(cur)
+				}
+			}
+			return nil, err
+		}
+		r.State, r.DecidedAt, r.DecidedBy, r.Comment = state, now, by, in.Comment
+		if err := s.recordDecision(ctx, r, state == StateApproved); err != nil {
+			return nil, err
+		}
+	}
+	out := map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
+	if err := s.Flow.Resume(ctx, r.TaskToken, out); err != nil {
+		return nil, err
+	}
+	if err := s.Store.MarkDelivered(ctx, r.LinkHash); err != nil {
+		return nil, err
+	}
+	return view(r, m), nil
+}
+
+func alreadyDecided(r *Request) error {
+	return cutover.Errorf(cutover.ECONFLICT, "This sign-off was already %s on %s; a link decides once.", r.State, r.DecidedAt.UTC().Format(time.RFC1123))
+}
+
+// recordDecision writes the decision (and, for an approval, the frozen
+// mapping) onto the migration and its audit trail.
+func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		m, err := s.Migrations.GetMigration(ctx, r.MigrationID)
+		if err != nil {
+			return err
+		}
+		action := "signoff.rejected"
+		if approved {
+			action = "signoff.approved"
+			m.SignOff = &cutover.SignOffRecord{Round: r.Round, MappingVersion: m.MappingVersion, MappingHash: m.MappingHash,
+				DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment}
+		}
+		m.UpdatedAt = r.DecidedAt
+		detail := fmt.Sprintf("round %d, mapping version %d (%.12s)", r.Round, m.MappingVersion, m.MappingHash)
+		if r.Comment != "" {
+			detail += ": " + r.Comment
+		}
+		err = s.Migrations.SaveMigration(ctx, m, cutover.AuditEvent{At: r.DecidedAt, Actor: r.DecidedBy, Action: action, Detail: detail})
+		if cutover.ErrorCode(err) != cutover.ECONFLICT {
+			return err
+		}
+	}
+	return cutover.Errorf(cutover.EUNAVAILABLE, "The migration is busy; post the decision again.")
+}
