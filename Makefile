@@ -28,6 +28,7 @@ unit:
 
 ## fuzz: a short run of every fuzz target (the seed corpus also runs in `unit`).
 fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 10s ./internal/mapping
 	$(GO) test -run '^$$' -fuzz '^FuzzRunBalances$$' -fuzztime 10s ./internal/migrate
 
 frontend-test:

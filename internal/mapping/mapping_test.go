@@ -213,3 +213,41 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// FuzzReader: any bytes either read as records or fail with a clear
+// EINVALID error; the reader never panics and never returns a record wider
+// than the field cap allows.
+func FuzzReader(f *testing.F) {
+	for _, s := range []string{"Email,Name\na@x.com,Ann\n", "\xEF\xBB\xBFa;b\n1;2\n", "a\tb\n\"x\ny\"\tz\n", "a,a\n", ",\n", "a,b\n\"open\n", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		r, err := NewReader(strings.NewReader(string(src)))
+		if err != nil {
+			if cutover.ErrorCode(err) != cutover.EINVALID {
+				t.Fatalf("header error of class %q: %v", cutover.ErrorCode(err), err)
+			}
+			return
+		}
+		for {
+			row, line, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				if cutover.ErrorCode(err) != cutover.EINVALID {
+					t.Fatalf("row error of class %q: %v", cutover.ErrorCode(err), err)
+				}
+				return
+			}
+			if line < 2 {
+				t.Fatalf("record on line %d, before the header ended", line)
+			}
+			for _, f := range row {
+				if len(f) > MaxFieldBytes {
+					t.Fatalf("field of %d bytes passed the cap", len(f))
+				}
+			}
+		}
+	})
+}
