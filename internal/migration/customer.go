@@ -269,32 +269,43 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Upload the test extract before submitting.")
 	}
 	in := StepInput{MigrationID: m.ID, Round: next}
-	if m.Status == cutover.StatusAwaitingRevision {
-		if m.Pending == nil || m.Pending.Kind != cutover.TaskRevision {
-			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is not ready for a revision yet; try again in a moment.")
-		}
-		if err := s.Flow.Resume(ctx, m.Pending.Token, in); err != nil {
-			return nil, err
-		}
+	revision := m.Status == cutover.StatusAwaitingRevision
+	if revision && (m.Pending == nil || m.Pending.Kind != cutover.TaskRevision) {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is not ready for a revision yet; try again in a moment.")
 	}
-	name := m.ExecutionName
-	if m.Status != cutover.StatusAwaitingRevision {
-		name = ExecutionName(m.ID, next)
+	name := ExecutionName(m.ID, next)
+	if revision || m.Status == cutover.StatusSubmitted {
+		name = m.ExecutionName // the same execution carries on, or is started again idempotently
 	}
+	// Record the submit before the state machine can act on it, so its
+	// next step finds the migration submitted.
 	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status != m.Status {
+		if cur.Status != m.Status || cur.Round != m.Round {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
-		cur.Status, cur.Round, cur.Pending, cur.Failure, cur.ExecutionName = cutover.StatusSubmitted, next, nil, nil, name
+		cur.Status, cur.Round, cur.Failure, cur.ExecutionName = cutover.StatusSubmitted, next, nil, name
 		return []cutover.AuditEvent{s.event("customer", "round.submitted", fmt.Sprintf("round %d", next))}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if m.Status != cutover.StatusAwaitingRevision {
+	if !revision {
 		if err := s.Flow.Start(ctx, name, in); err != nil {
+			return nil, err // the status stays submitted: submitting again retries the same execution
+		}
+		return updated, nil
+	}
+	if err := s.Flow.Resume(ctx, m.Pending.Token, in); err != nil {
+		// Put the migration back so the customer can try again.
+		if _, rerr := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+			if cur.Status == cutover.StatusSubmitted && cur.Round == next {
+				cur.Status, cur.Round = cutover.StatusAwaitingRevision, m.Round
+			}
+			return nil, nil
+		}); rerr != nil {
 			return nil, err
 		}
+		return nil, err
 	}
 	return updated, nil
 }

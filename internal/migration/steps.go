@@ -39,7 +39,7 @@ func (s *Service) beginStep(ctx context.Context, in StepInput, status cutover.St
 		if !ok {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "Step %s cannot run while the migration is %s.", status, m.Status)
 		}
-		m.Status, m.Round, m.Failure = status, in.Round, nil
+		m.Status, m.Round, m.Failure, m.Pending = status, in.Round, nil, nil
 		return []cutover.AuditEvent{s.event(system, "step."+string(status), fmt.Sprintf("round %d", in.Round))}, nil
 	})
 }
