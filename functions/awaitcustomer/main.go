@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
@@ -27,7 +26,7 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc := &migration.Service{
-		Store:   &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:   &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
 		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		SiteURL: env["SITE_URL"],
 	}

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
@@ -25,7 +24,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := awsenv.DynamoDB(cfg)
 	svc := &migration.Service{
 		Store: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
 		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
@@ -26,7 +25,7 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc := &migration.Service{
-		Store: &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store: &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
 		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
 	}
 	lambda.Start(lambdastep.Handler("Map", svc, migration.StepInput.ID, svc.Map))

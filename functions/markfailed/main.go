@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
@@ -24,6 +23,6 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	svc := &migration.Service{Store: &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]}}
+	svc := &migration.Service{Store: &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}}
 	lambda.Start(lambdastep.Handler("MarkFailed", nil, migration.FailInput.ID, lambdastep.NoOutput(svc.MarkFailed)))
 }

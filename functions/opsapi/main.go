@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
@@ -25,7 +24,7 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc := &migration.Service{
-		Store:   &dynamostore.Migrations{API: dynamodb.NewFromConfig(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:   &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
 		SiteURL: env["SITE_URL"],
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
@@ -38,7 +37,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	svc := &signoff.Service{
 		Links:      signoff.Links{Key: []byte(key)},

@@ -6,7 +6,6 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
@@ -30,7 +29,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := awsenv.DynamoDB(cfg)
 	svc := &signoff.Service{
 		Links:      signoff.Links{Key: []byte(key)},
 		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},

@@ -12,8 +12,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Setup installs the JSON logger at LOG_LEVEL and loads the AWS config.
@@ -23,11 +25,32 @@ func Setup(ctx context.Context) (aws.Config, error) {
 	level := slog.LevelInfo
 	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(sdkLogger{}))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
 	}
 	return cfg, nil
+}
+
+// sdkLogger sends the SDK's own log lines through slog, so every line a
+// function writes is structured JSON.
+type sdkLogger struct{}
+
+func (sdkLogger) Logf(c logging.Classification, format string, v ...any) {
+	level := slog.LevelWarn
+	if c == logging.Debug {
+		level = slog.LevelDebug
+	}
+	slog.Log(context.Background(), level, "aws sdk", "detail", fmt.Sprintf(format, v...))
+}
+
+// DynamoDB returns a DynamoDB client. With a custom endpoint (the local
+// emulator, LocalStack) it does not insist on the X-Amz-Crc32 response
+// header, an AWS integrity check that DynamoDB-compatible emulators omit.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL") != ""
+	})
 }
 
 // Env returns the named variables' values.

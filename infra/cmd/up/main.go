@@ -1,0 +1,141 @@
+// Command up runs the whole service locally (`make up`): kumo, every
+// function of template.yaml as a local process, and the static site with the
+// API under /api. It prints where everything is and an ops token, and stops
+// everything on Ctrl-C or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cutover/cutover/infra/stack"
+)
+
+// paramFlags collects repeated -param Name=Value flags.
+type paramFlags map[string]string
+
+func (p paramFlags) String() string { return fmt.Sprint(map[string]string(p)) }
+
+func (p paramFlags) Set(v string) error {
+	k, val, ok := strings.Cut(v, "=")
+	if !ok || k == "" {
+		return errors.New("want Name=Value")
+	}
+
+	p[k] = val
+
+	return nil
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "up:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	params := paramFlags{}
+	kumoPort := flag.Int("kumo-port", 4566, "kumo's port (0 picks a free one)")
+	sitePort := flag.Int("site-port", 8080, "the site's port (0 picks a free one)")
+	name := flag.String("stack", "cutover", "stack name, the prefix of every resource name")
+	root := flag.String("root", "", "repository root (default: found from the working directory)")
+	logPath := flag.String("log", "", "write all logs to this file instead of standard error")
+	tokenTTL := flag.Duration("token-ttl", 12*time.Hour, "lifetime of the printed ops token")
+	flag.Var(params, "param", "template parameter override Name=Value (repeatable)")
+	flag.Parse()
+
+	dir := *root
+	if dir == "" {
+		found, err := findRoot()
+		if err != nil {
+			return err
+		}
+
+		dir = found
+	}
+
+	var logw io.Writer = os.Stderr
+
+	if *logPath != "" {
+		f, err := os.Create(*logPath)
+		if err != nil {
+			return err
+		}
+
+		defer func() { _ = f.Close() }()
+
+		logw = f
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fmt.Fprintln(os.Stderr, "up: building and starting the local stack...")
+
+	st, err := stack.Start(ctx, stack.Options{
+		Root: dir, StackName: *name, KumoPort: *kumoPort, SitePort: *sitePort, Parameters: params, Log: logw,
+	})
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("\ncutover is running locally.\n\n")
+	fmt.Printf("  site            %s\n", st.SiteURL)
+	fmt.Printf("  API             %s\n", st.APIURL)
+	fmt.Printf("  AWS endpoint    %s   (region %s, any credentials)\n", st.Endpoint, st.Region)
+
+	for _, sm := range st.Model.StateMachines {
+		fmt.Printf("  state machine   %s\n", sm.ARN)
+	}
+
+	fmt.Printf("\n  ops token (valid %s; send it as \"Authorization: Bearer <token>\"):\n%s\n\nPress Ctrl-C to stop.\n",
+		*tokenTTL, st.MintOpsToken("ops@cutover.localhost", *tokenTTL))
+
+	select {
+	case <-ctx.Done():
+	case <-st.EmulatorExited():
+		fmt.Fprintln(os.Stderr, "up: kumo exited unexpectedly; stopping")
+	}
+
+	fmt.Fprintln(os.Stderr, "up: stopping...")
+
+	return st.Close()
+}
+
+// findRoot walks up from the working directory to the directory holding
+// template.yaml and go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+
+	for {
+		if exists(filepath.Join(dir, "template.yaml")) && exists(filepath.Join(dir, "go.mod")) {
+			return dir, nil
+		}
+
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no template.yaml and go.mod in the working directory or above; use -root")
+		}
+
+		dir = parent
+	}
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+
+	return err == nil
+}

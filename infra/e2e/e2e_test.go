@@ -1,0 +1,289 @@
+// Package e2e runs the whole service on the local emulator, stood up from
+// template.yaml by infra/stack, and drives it through the HTTP API only,
+// the way a customer, a coordinator and ops would.
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/cutover/cutover/infra/stack"
+	"github.com/cutover/cutover/internal/signoff"
+)
+
+func startStack(t *testing.T) *stack.Stack {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "stack.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	st, err := stack.Start(ctx, stack.Options{Root: root, StackName: "e2e", Log: logf})
+	if err != nil {
+		logf.Close()
+		dumpLog(t, logPath)
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = st.Close()
+		logf.Close()
+		if t.Failed() {
+			dumpLog(t, logPath)
+		}
+	})
+	return st
+}
+
+func dumpLog(t *testing.T, path string) {
+	b, _ := os.ReadFile(path)
+	if len(b) > 20000 {
+		b = b[len(b)-20000:]
+	}
+	t.Logf("stack log (tail):\n%s", b)
+}
+
+func awsConfig(t *testing.T, st *stack.Stack) aws.Config {
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(st.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		config.WithBaseEndpoint(st.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// records counts the items in one partition of a records table.
+func records(t *testing.T, db *dynamodb.Client, table, partition string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			fields := map[string]string{}
+			if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
+				for k, v := range m.Value {
+					fields[k] = v.(*ddb.AttributeValueMemberS).Value
+				}
+			}
+			out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fields
+		}
+	}
+	return out
+}
+
+func emails(recs map[string]map[string]string) string {
+	var out []string
+	for _, f := range recs {
+		out = append(out, f["email"])
+	}
+	return strings.Join(sorted(out), ",")
+}
+
+func sorted(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+const (
+	round1 = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,not-an-email,\n4,Di,Gone,di@acme.test,\n"
+	round2 = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n,,,,\n"
+	final  = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n5,Ed,New,ed@acme.test,\n"
+)
+
+func TestMigrationEndToEnd(t *testing.T) {
+	st := startStack(t)
+	cfg := awsConfig(t, st)
+	db := dynamodb.NewFromConfig(cfg)
+	sf := sfn.NewFromConfig(cfg)
+	a := api{t: t, base: st.APIURL}
+	box := mailbox{t: t, endpoint: st.Endpoint}
+	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
+	coordinator := "coordinator@acme.test"
+
+	// Ops create the migration; the API refuses anyone without an ops token.
+	newMigration := map[string]any{"tenantId": "acme", "customerName": "Acme Lettings", "customerEmail": "it@acme.test", "coordinatorEmail": coordinator}
+	a.must(http.StatusUnauthorized, "POST", "/ops/migrations", "", newMigration)
+	a.must(http.StatusUnauthorized, "POST", "/ops/migrations", "not-a-jwt", newMigration)
+	var created struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+		InviteURL   string `json:"inviteUrl"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", ops, newMigration).decode(t, &created)
+	id, key := created.Migration.ID, created.CustomerKey
+	if !strings.HasPrefix(created.InviteURL, st.SiteURL+"/upload.html#m="+id+"&k=") {
+		t.Fatalf("invite URL %q", created.InviteURL)
+	}
+
+	// Tenants are isolated: another migration's key, no key, a made-up id.
+	var other struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", ops,
+		map[string]any{"tenantId": "globex", "customerName": "Globex", "customerEmail": "it@globex.test", "coordinatorEmail": "boss@globex.test"}).decode(t, &other)
+	a.must(http.StatusForbidden, "GET", "/migrations/"+id, other.CustomerKey, nil)
+	a.must(http.StatusForbidden, "POST", "/migrations/"+id+"/submit", other.CustomerKey, nil)
+	a.must(http.StatusUnauthorized, "GET", "/migrations/"+id, "", nil)
+	a.must(http.StatusNotFound, "GET", "/migrations/m-doesnotexist", key, nil)
+
+	// Round 1: upload through presigned multipart, submit, test migration.
+	a.must(http.StatusConflict, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.upload(id, key, "contacts.csv", "test", []byte(round1))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v := a.waitStatus(id, key, "awaiting_signoff", 1)
+	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 1 || c.Skipped != 0 {
+		t.Fatalf("round 1 counts = %+v", v.Migration.Test)
+	}
+	testTable := st.Names["TestRecordsTable"]
+	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,di@acme.test" {
+		t.Fatalf("TEST after round 1 = %s", got)
+	}
+
+	// The sign-off link: GET and HEAD show and change nothing.
+	link1 := box.signOffLink(coordinator, 1)
+	for i := 0; i < 2; i++ {
+		var show struct {
+			State   string
+			Round   int
+			Summary struct{ Read, Migrated, Rejected int }
+		}
+		a.must(http.StatusOK, "GET", "/signoff", link1, nil).decode(t, &show)
+		if show.State != "pending" || show.Round != 1 || show.Summary.Migrated != 3 {
+			t.Fatalf("sign-off view = %+v", show)
+		}
+	}
+	a.must(http.StatusOK, "HEAD", "/signoff", link1, nil)
+	if s := a.migration(id, key).Migration.Status; s != "awaiting_signoff" {
+		t.Fatalf("looking at the link changed the status to %s", s)
+	}
+
+	// Forged and expired links are refused.
+	a.must(http.StatusNotFound, "POST", "/signoff", "forged."+link1, map[string]any{"decision": "approve"})
+	a.must(http.StatusNotFound, "GET", "/signoff", link1[:len(link1)-4]+"AAAA", nil)
+	expired, _ := signoff.Links{Key: []byte(st.SigningKey)}.Mint(time.Now().Add(-time.Minute))
+	if r := a.do("POST", "/signoff", expired, map[string]any{"decision": "approve"}); r.Status != http.StatusGone || !strings.Contains(r.errorMessage(), "expired") {
+		t.Fatalf("expired link: %d %s", r.Status, r.Body)
+	}
+
+	// Reject: the migration goes back to the customer for revision.
+	a.must(http.StatusOK, "POST", "/signoff", link1, map[string]any{"decision": "reject", "comment": "Cy's email is wrong and Di left"})
+	a.must(http.StatusConflict, "POST", "/signoff", link1, map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_revision", 1)
+
+	// Round 2 with a corrected extract: TEST is reset, not appended to.
+	a.upload(id, key, "contacts-fixed.csv", "test", []byte(round2))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v = a.waitStatus(id, key, "awaiting_signoff", 2)
+	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 0 || c.Skipped != 1 {
+		t.Fatalf("round 2 counts = %+v", v.Migration.Test)
+	}
+	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,cy@acme.test" {
+		t.Fatalf("TEST after round 2 = %s (round 1's records must be gone)", got)
+	}
+	link2 := box.signOffLink(coordinator, 2)
+	if r := a.do("POST", "/signoff", link1, map[string]any{"decision": "approve"}); r.Status != http.StatusGone && r.Status != http.StatusConflict {
+		t.Fatalf("round 1's link in round 2: %d %s", r.Status, r.Body)
+	}
+	a.must(http.StatusGone, "GET", "/signoff", link1, nil)
+	a.must(http.StatusOK, "POST", "/signoff", link2, map[string]any{"decision": "approve", "comment": "Matches our counts"})
+	a.must(http.StatusConflict, "POST", "/signoff", link2, map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 2)
+
+	// The final extract and a go-live time a few seconds ahead.
+	finalID := a.upload(id, key, "contacts-final.csv", "final", []byte(final))
+	goLive := time.Now().Add(4 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+	v = a.waitStatus(id, key, "live", 2)
+	if c := v.Migration.Final; c == nil || c.Read != 4 || c.Migrated != 4 {
+		t.Fatalf("final counts = %+v", v.Migration.Final)
+	}
+	if time.Now().Before(goLive) {
+		t.Fatal("the final migration ran before its go-live time")
+	}
+	liveTable := st.Names["LiveRecordsTable"]
+	live := records(t, db, liveTable, "acme")
+	if got := emails(live); got != "ann@acme.test,bo@acme.test,cy@acme.test,ed@acme.test" {
+		t.Fatalf("LIVE = %s", got)
+	}
+	exec, err := sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
+		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exec.Status != sfnt.ExecutionStatusSucceeded {
+		t.Fatalf("execution %s", exec.Status)
+	}
+
+	// A second migration for the same tenant cannot go live: LIVE is untouched.
+	var second struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", ops, newMigration).decode(t, &second)
+	id2, key2 := second.Migration.ID, second.CustomerKey
+	a.upload(id2, key2, "contacts.csv", "test", []byte(final))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id2+"/submit", key2, nil)
+	a.waitStatus(id2, key2, "awaiting_signoff", 1)
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink(coordinator, 3), map[string]any{"decision": "approve"})
+	a.waitStatus(id2, key2, "awaiting_final", 1)
+	r := a.do("POST", "/migrations/"+id2+"/final", key2, map[string]any{"goLiveAt": time.Now().Add(time.Minute).UTC().Format(time.RFC3339)})
+	if r.Status != http.StatusConflict || !strings.Contains(r.errorMessage(), "already went live") || !strings.Contains(r.errorMessage(), "duplicate every record") {
+		t.Fatalf("second final migration: %d %s", r.Status, r.Body)
+	}
+	if after := records(t, db, liveTable, "acme"); len(after) != len(live) {
+		t.Fatalf("LIVE changed from %d to %d records", len(live), len(after))
+	}
+
+	// Ops see both migrations and the audit trail of the first.
+	var detail migrationView
+	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &detail)
+	var actions []string
+	for _, e := range detail.Audit {
+		actions = append(actions, e.Action)
+	}
+	for _, want := range []string{"migration.created", "file.uploaded", "round.submitted", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("audit trail lacks %s: %v", want, actions)
+		}
+	}
+	for _, m := range box.all() {
+		if strings.Contains(m.Body, key) {
+			t.Error("a mail contains the customer's key")
+		}
+	}
+}
+
+func executionARN(stateMachineARN, name string) string {
+	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}

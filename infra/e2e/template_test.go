@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// mapValue returns the value of key in a YAML mapping node.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// scalars flattens a scalar or a sequence of scalars, keeping tags (so
+// `!GetAtt LiveRecordsTable.Arn` reads "!GetAtt LiveRecordsTable.Arn").
+func scalars(n *yaml.Node) []string {
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.SequenceNode {
+		var out []string
+		for _, c := range n.Content {
+			out = append(out, scalars(c)...)
+		}
+		return out
+	}
+	if n.Tag != "" && strings.HasPrefix(n.Tag, "!") && !strings.HasPrefix(n.Tag, "!!") {
+		return []string{n.Tag + " " + n.Value}
+	}
+	return []string{n.Value}
+}
+
+type statement struct {
+	owner     string
+	actions   []string
+	resources []string
+}
+
+func templateStatements(t *testing.T) (map[string]*yaml.Node, []statement) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	res := mapValue(doc.Content[0], "Resources")
+	resources := map[string]*yaml.Node{}
+	var stmts []statement
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		name, body := res.Content[i].Value, res.Content[i+1]
+		resources[name] = body
+		policies := mapValue(mapValue(body, "Properties"), "Policies")
+		if policies == nil {
+			continue
+		}
+		for _, pol := range policies.Content {
+			sts := mapValue(pol, "Statement")
+			if sts == nil {
+				continue // a SAM policy template such as LambdaInvokePolicy
+			}
+			for _, st := range sts.Content {
+				stmts = append(stmts, statement{owner: name, actions: scalars(mapValue(st, "Action")), resources: scalars(mapValue(st, "Resource"))})
+			}
+		}
+	}
+	if len(stmts) < 10 {
+		t.Fatalf("found only %d policy statements; is the template readable?", len(stmts))
+	}
+	return resources, stmts
+}
+
+// Nothing in the service can delete or overwrite live records: the only
+// action any function holds on the LIVE table is PutItem (always used with
+// attribute_not_exists), and the table outlives the stack.
+func TestTemplateLiveTableIsCreateOnly(t *testing.T) {
+	resources, stmts := templateStatements(t)
+	writers := 0
+	for _, s := range stmts {
+		for _, r := range s.resources {
+			if !strings.Contains(r, "LiveRecordsTable") {
+				continue
+			}
+			for _, a := range s.actions {
+				switch a {
+				case "dynamodb:PutItem":
+					writers++
+				case "dynamodb:GetItem", "dynamodb:Query":
+				default:
+					t.Errorf("%s may %s on the LIVE table", s.owner, a)
+				}
+			}
+		}
+	}
+	if writers != 1 {
+		t.Errorf("%d functions may write LIVE; want exactly one (FinalMigrateFunction)", writers)
+	}
+	live := resources["LiveRecordsTable"]
+	if v := mapValue(live, "DeletionPolicy"); v == nil || v.Value != "Retain" {
+		t.Error("LiveRecordsTable must have DeletionPolicy: Retain")
+	}
+	if v := mapValue(mapValue(live, "Properties"), "DeletionProtectionEnabled"); v == nil || v.Value != "true" {
+		t.Error("LiveRecordsTable must have deletion protection")
+	}
+}
+
+// Least privilege: no wildcard actions, and "*" resources only for the
+// vended log delivery actions that AWS documents as having no resource type.
+func TestTemplatePoliciesAreNarrow(t *testing.T) {
+	_, stmts := templateStatements(t)
+	for _, s := range stmts {
+		for _, a := range s.actions {
+			if strings.Contains(a, "*") {
+				t.Errorf("%s has wildcard action %q", s.owner, a)
+			}
+		}
+		for _, r := range s.resources {
+			if r != "*" {
+				continue
+			}
+			for _, a := range s.actions {
+				if !strings.HasPrefix(a, "logs:") || !(strings.Contains(a, "LogDeliver") || strings.Contains(a, "ResourcePolic") || a == "logs:DescribeLogGroups") {
+					t.Errorf("%s grants %s on *", s.owner, a)
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,269 @@
+// Package emulator builds and runs kumo (github.com/sivchari/kumo), the
+// pure-Go AWS emulator the local stack runs on.
+//
+// # The Step Functions patch
+//
+// kumo v0.33.1's Step Functions engine calls Lambda at a hard-coded
+// http://localhost:4566 (internal/service/sfn/service.go), whatever port
+// kumo listens on, and gives each call a 30 second HTTP timeout. Every other
+// kumo service that calls back into kumo (execute-api, Lambda function URLs,
+// EventBridge) follows KUMO_HOST/KUMO_PORT instead. With the hard-coded URL
+// a Task state on a kumo that is not on port 4566 fails with "connection
+// refused" — or worse, invokes a function of whatever other kumo happens to
+// own port 4566 — so no two stacks (a developer's `make up` and a test run,
+// or two test packages) could run Step Functions side by side, and a Task
+// longer than 30 seconds would fail although Lambda allows 900.
+//
+// Build therefore compiles kumo from a copy of its module source plus one
+// added file (stepfunctions_patch.go.txt in this package) that points the
+// Step Functions engine at KUMO_HOST/KUMO_PORT, like the other services, and
+// raises its Lambda call timeout to Lambda's maximum of 15 minutes plus a
+// margin. Nothing else changes. The copy lives under <root>/.build and is
+// selected with a generated go.work `replace`, so the build command is
+// still `go build -o <out> github.com/sivchari/kumo/cmd/kumo` with the
+// version go.mod pins, and go.mod is untouched.
+package emulator
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// KumoModule is the emulator's module path.
+const KumoModule = "github.com/sivchari/kumo"
+
+//go:embed stepfunctions_patch.go.txt
+var stepFunctionsPatch []byte
+
+// patchFile is where the patch goes inside the copied module.
+const patchFile = "internal/service/sfn/zz_cutover_stepfunctions_patch.go"
+
+// Build compiles kumo, with the Step Functions patch described in the package
+// documentation, into the executable out. dir is any directory of the
+// module whose go.mod pins kumo (normally the repository root); the patched
+// source is kept in <module root>/.build/kumo-src so later builds hit the Go
+// build cache.
+//
+// It returns an error if dir is not inside a module, the kumo module cannot
+// be located or downloaded, the copy cannot be written, or go build fails
+// (the error then carries go's output).
+func Build(ctx context.Context, dir, out string) error {
+	gomod, err := goCommand(ctx, dir, nil, "env", "GOMOD")
+	if err != nil {
+		return err
+	}
+
+	gomod = strings.TrimSpace(gomod)
+	if gomod == "" || gomod == os.DevNull {
+		return fmt.Errorf("emulator: %s is not inside a Go module", dir)
+	}
+
+	root := filepath.Dir(gomod)
+
+	mod, err := locateKumo(ctx, root)
+	if err != nil {
+		return err
+	}
+
+	buildDir := filepath.Join(root, ".build")
+	if err := ensureBuildDir(buildDir); err != nil {
+		return err
+	}
+
+	sum := sha256.Sum256(append([]byte(mod.Version+"\x00"), stepFunctionsPatch...))
+	srcDir := filepath.Join(buildDir, "kumo-src", mod.Version+"-"+hex.EncodeToString(sum[:6]))
+
+	if err := ensurePatchedCopy(mod.Dir, srcDir); err != nil {
+		return err
+	}
+
+	goVersion, err := goCommand(ctx, root, nil, "list", "-m", "-f", "{{.GoVersion}}")
+	if err != nil {
+		return err
+	}
+
+	work := fmt.Sprintf("go %s\n\nuse %s\n\nreplace %s %s => %s\n",
+		strings.TrimSpace(goVersion), root, KumoModule, mod.Version, srcDir)
+	workFile := srcDir + ".work"
+
+	if err := writeFileAtomic(workFile, []byte(work)); err != nil {
+		return err
+	}
+
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	// Build next to out and rename, so a kumo already running from out (a
+	// parallel test, another stack) is never overwritten in place.
+	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	if _, err := goCommand(ctx, root, []string{"GOWORK=" + workFile},
+		"build", "-o", tmp, KumoModule+"/cmd/kumo"); err != nil {
+		_ = os.Remove(tmp)
+
+		return err
+	}
+
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	return nil
+}
+
+type moduleInfo struct {
+	Path    string
+	Version string
+	Dir     string
+	Error   string
+}
+
+// locateKumo finds (downloading if needed) the kumo version root's go.mod pins.
+func locateKumo(ctx context.Context, root string) (moduleInfo, error) {
+	js, err := goCommand(ctx, root, nil, "mod", "download", "-json", KumoModule)
+	if err != nil {
+		return moduleInfo{}, err
+	}
+
+	var mod moduleInfo
+	if err := json.Unmarshal([]byte(js), &mod); err != nil {
+		return mod, fmt.Errorf("emulator: go mod download: %w", err)
+	}
+
+	if mod.Error != "" || mod.Dir == "" || mod.Version == "" {
+		return mod, fmt.Errorf("emulator: cannot locate %s: %s", KumoModule, mod.Error)
+	}
+
+	return mod, nil
+}
+
+// ensureBuildDir creates dir and keeps it out of git.
+func ensureBuildDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	ignore := filepath.Join(dir, ".gitignore")
+	if _, err := os.Stat(ignore); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFileAtomic(ignore, []byte("# build output of infra/ (kumo, function binaries)\n*\n")); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// ensurePatchedCopy copies the module at src to dst and adds the patch,
+// unless dst already exists. The copy is made beside dst and renamed into
+// place, so concurrent builds never see half a copy.
+func ensurePatchedCopy(src, dst string) error {
+	if _, err := os.Stat(filepath.Join(dst, patchFile)); err == nil {
+		return nil
+	}
+
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	tmp, err := os.MkdirTemp(filepath.Dir(dst), filepath.Base(dst)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	defer func() { _ = os.RemoveAll(tmp) }()
+
+	if err := copyTree(src, tmp); err != nil {
+		return err
+	}
+
+	if err := os.WriteFile(filepath.Join(tmp, patchFile), stepFunctionsPatch, 0o644); err != nil {
+		return fmt.Errorf("emulator: write patch: %w", err)
+	}
+
+	if err := os.Rename(tmp, dst); err != nil {
+		if _, statErr := os.Stat(filepath.Join(dst, patchFile)); statErr == nil {
+			return nil // a concurrent build got there first
+		}
+
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	return nil
+}
+
+// copyTree copies the regular files under src to dst, writable.
+func copyTree(src, dst string) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+
+		target := filepath.Join(dst, rel)
+
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+
+		if !d.Type().IsRegular() {
+			return nil
+		}
+
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		return fmt.Errorf("emulator: copy kumo source: %w", err)
+	}
+
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	return nil
+}
+
+// goCommand runs the go tool in dir and returns its standard output.
+func goCommand(ctx context.Context, dir string, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("emulator: go %s: %w\n%s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()+stdout.String()))
+	}
+
+	return stdout.String(), nil
+}
