@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"path"
 	"regexp"
@@ -277,33 +278,47 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 	if revision || m.Status == cutover.StatusSubmitted {
 		name = m.ExecutionName // the same execution carries on, or is started again idempotently
 	}
-	// Record the submit before the state machine can act on it, so its
-	// next step finds the migration submitted.
-	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	apply := func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != m.Status || cur.Round != m.Round {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
 		cur.Status, cur.Round, cur.Failure, cur.ExecutionName = cutover.StatusSubmitted, next, nil, name
 		return []cutover.AuditEvent{s.event("customer", "round.submitted", fmt.Sprintf("round %d", next))}, nil
-	})
+	}
+	if revision {
+		return s.handOver(ctx, m, in, apply)
+	}
+	updated, err := s.update(ctx, m.ID, apply)
 	if err != nil {
 		return nil, err
 	}
-	if !revision {
-		if err := s.Flow.Start(ctx, name, in); err != nil {
-			return nil, err // the status stays submitted: submitting again retries the same execution
-		}
-		return updated, nil
+	if err := s.Flow.Start(ctx, name, in); err != nil {
+		return nil, err // the status stays submitted: submitting again retries the same execution
 	}
-	if err := s.Flow.Resume(ctx, m.Pending.Token, in); err != nil {
-		// Put the migration back so the customer can try again.
+	return updated, nil
+}
+
+// handOver records the customer's action, then resumes the task the
+// migration is parked on. The order matters: the state machine's next step
+// must find the action recorded. If the task cannot be resumed, the record
+// is put back as it was so the customer can try again.
+func (s *Service) handOver(ctx context.Context, m *cutover.Migration, output any, apply func(*cutover.Migration) ([]cutover.AuditEvent, error)) (*cutover.Migration, error) {
+	token := m.Pending.Token
+	updated, err := s.update(ctx, m.ID, apply)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Flow.Resume(ctx, token, output); err != nil {
 		if _, rerr := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-			if cur.Status == cutover.StatusSubmitted && cur.Round == next {
-				cur.Status, cur.Round = cutover.StatusAwaitingRevision, m.Round
+			if cur.Version != updated.Version {
+				return nil, nil // the state machine moved on; leave its record alone
 			}
-			return nil, nil
+			restored := *m
+			restored.Version, restored.UpdatedAt = cur.Version, cur.UpdatedAt
+			*cur = restored
+			return []cutover.AuditEvent{s.event(system, "handover.undone", cutover.ErrorMessage(err))}, nil
 		}); rerr != nil {
-			return nil, err
+			slog.WarnContext(ctx, "hand-over not undone", "migration", m.ID, "code", cutover.ErrorCode(rerr))
 		}
 		return nil, err
 	}
@@ -348,15 +363,16 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 		return nil, err
 	}
 	at = at.UTC()
-	if err := s.Flow.Resume(ctx, m.Pending.Token, map[string]any{"goLiveAt": at.Format(time.RFC3339), "fileIds": in.FileIDs}); err != nil {
-		return nil, err
-	}
 	detail := "the signed-off test extract is final"
 	if len(in.FileIDs) > 0 {
 		detail = fmt.Sprintf("%d final file(s)", len(in.FileIDs))
 	}
-	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Status, cur.GoLiveAt, cur.FinalFileIDs, cur.Pending = cutover.StatusScheduled, at, in.FileIDs, nil
+	output := map[string]any{"goLiveAt": at.Format(time.RFC3339), "fileIds": in.FileIDs}
+	return s.handOver(ctx, m, output, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if cur.Status != cutover.StatusAwaitingFinal {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
+		}
+		cur.Status, cur.GoLiveAt, cur.FinalFileIDs = cutover.StatusScheduled, at, in.FileIDs
 		return []cutover.AuditEvent{s.event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail)}, nil
 	})
 }

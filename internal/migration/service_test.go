@@ -317,3 +317,46 @@ func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
 		t.Fatalf("reason from AWS cause = %q", got)
 	}
 }
+
+// The customer's action is recorded before the state machine hears of it
+// (its next step must find it), and undone when the task cannot be resumed.
+func TestHandOverOrderAndUndo(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files, svc.Live = objects{}, &liveTable{records: map[string]cutover.Record{}}
+	ctx := context.Background()
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	m.Status, m.Pending = cutover.StatusAwaitingFinal, &cutover.PendingTask{Kind: cutover.TaskFinal, Token: "tok"}
+	store.migs[id] = m
+	goLive := now0.Add(time.Hour).Format(time.RFC3339)
+
+	resumed := 0
+	svc.Flow = fakeFlow{ResumeFn: func(tok string, _ any) error {
+		resumed++
+		if cur := store.migs[id]; cur.Status != cutover.StatusScheduled || tok != "tok" {
+			t.Errorf("resumed while the migration was %s (token %q)", cur.Status, tok)
+		}
+		return cutover.Errorf(cutover.EGONE, "no longer waiting")
+	}}
+	cur, _ := store.GetMigration(ctx, id)
+	if _, err := svc.SubmitFinal(ctx, cur, FinalInput{GoLiveAt: goLive}); cutover.ErrorCode(err) != cutover.EGONE {
+		t.Fatalf("SubmitFinal = %v, want the flow's error", err)
+	}
+	if got := store.migs[id]; resumed != 1 || got.Status != cutover.StatusAwaitingFinal || got.Pending == nil || !got.GoLiveAt.IsZero() {
+		t.Fatalf("after a failed resume: status %s, pending %v, go-live %v", got.Status, got.Pending, got.GoLiveAt)
+	}
+
+	svc.Flow = fakeFlow{ResumeFn: func(string, any) error { return nil }}
+	cur, _ = store.GetMigration(ctx, id)
+	if m, err := svc.SubmitFinal(ctx, cur, FinalInput{GoLiveAt: goLive}); err != nil || m.Status != cutover.StatusScheduled {
+		t.Fatalf("retry: %+v, %v", m, err)
+	}
+	for name, at := range map[string]string{"past": now0.Add(-time.Hour).Format(time.RFC3339), "far": now0.AddDate(1, 0, 0).Format(time.RFC3339), "garbage": "tomorrow"} {
+		m := store.migs[id]
+		m.Status = cutover.StatusAwaitingFinal
+		if _, err := svc.SubmitFinal(ctx, &m, FinalInput{GoLiveAt: at}); cutover.ErrorCode(err) != cutover.EINVALID {
+			t.Errorf("%s go-live: %v", name, err)
+		}
+	}
+}

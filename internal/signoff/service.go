@@ -110,17 +110,15 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 	if err := s.Store.PutRequest(ctx, req); err != nil {
 		return err
 	}
-	m, err := s.Migrations.GetMigration(ctx, in.MigrationID)
+	m, err := s.saveWithRetry(ctx, in.MigrationID, func(m *cutover.Migration) (cutover.AuditEvent, error) {
+		if m.Status != cutover.StatusTestMigrating && m.Status != cutover.StatusAwaitingSignOff {
+			return cutover.AuditEvent{}, cutover.Errorf(cutover.ECONFLICT, "Sign-off cannot be requested while the migration is %s.", m.Status)
+		}
+		m.Status, m.CurrentLink, m.UpdatedAt = cutover.StatusAwaitingSignOff, hash, now
+		return cutover.AuditEvent{At: now, Actor: "system", Action: "signoff.requested",
+			Detail: fmt.Sprintf("round %d, link sent to the coordinator, expires %s", in.Round, exp.Format(time.RFC3339))}, nil
+	})
 	if err != nil {
-		return err
-	}
-	if m.Status != cutover.StatusTestMigrating && m.Status != cutover.StatusAwaitingSignOff {
-		return cutover.Errorf(cutover.ECONFLICT, "Sign-off cannot be requested while the migration is %s.", m.Status)
-	}
-	m.Status, m.CurrentLink, m.UpdatedAt = cutover.StatusAwaitingSignOff, hash, now
-	ev := cutover.AuditEvent{At: now, Actor: "system", Action: "signoff.requested",
-		Detail: fmt.Sprintf("round %d, link sent to the coordinator, expires %s", in.Round, exp.Format(time.RFC3339))}
-	if err := s.Migrations.SaveMigration(ctx, m, ev); err != nil {
 		return err
 	}
 	var b strings.Builder
@@ -257,11 +255,7 @@ func alreadyDecided(r *Request) error {
 // recordDecision writes the decision (and, for an approval, the frozen
 // mapping) onto the migration and its audit trail.
 func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool) error {
-	for attempt := 0; attempt < 5; attempt++ {
-		m, err := s.Migrations.GetMigration(ctx, r.MigrationID)
-		if err != nil {
-			return err
-		}
+	_, err := s.saveWithRetry(ctx, r.MigrationID, func(m *cutover.Migration) (cutover.AuditEvent, error) {
 		action := "signoff.rejected"
 		if approved {
 			action = "signoff.approved"
@@ -273,10 +267,27 @@ func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool)
 		if r.Comment != "" {
 			detail += ": " + r.Comment
 		}
-		err = s.Migrations.SaveMigration(ctx, m, cutover.AuditEvent{At: r.DecidedAt, Actor: r.DecidedBy, Action: action, Detail: detail})
+		return cutover.AuditEvent{At: r.DecidedAt, Actor: r.DecidedBy, Action: action, Detail: detail}, nil
+	})
+	return err
+}
+
+// saveWithRetry applies fn to the migration and saves it with the audit
+// event fn returns, retrying when a concurrent save wins.
+func (s *Service) saveWithRetry(ctx context.Context, id string, fn func(*cutover.Migration) (cutover.AuditEvent, error)) (*cutover.Migration, error) {
+	for attempt := 0; attempt < 5; attempt++ {
+		m, err := s.Migrations.GetMigration(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		ev, err := fn(m)
+		if err != nil {
+			return nil, err
+		}
+		err = s.Migrations.SaveMigration(ctx, m, ev)
 		if cutover.ErrorCode(err) != cutover.ECONFLICT {
-			return err
+			return m, err
 		}
 	}
-	return cutover.Errorf(cutover.EUNAVAILABLE, "The migration is busy; post the decision again.")
+	return nil, cutover.Errorf(cutover.EUNAVAILABLE, "The migration is busy; try again.")
 }
