@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -24,44 +25,60 @@ import (
 	"github.com/cutover/cutover/internal/signoff"
 )
 
-func startStack(t *testing.T) *stack.Stack {
-	t.Helper()
+// st is the one local stack every test in this package drives.
+var st *stack.Stack
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	logPath := filepath.Join(t.TempDir(), "stack.log")
-	logf, err := os.Create(logPath)
+	logf, err := os.CreateTemp("", "cutover-e2e-*.log")
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
+	defer os.Remove(logf.Name())
+	defer logf.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	st, err := stack.Start(ctx, stack.Options{Root: root, StackName: "e2e", Log: logf})
+	st, err = stack.Start(ctx, stack.Options{Root: root, StackName: "e2e", Log: logf})
 	if err != nil {
-		logf.Close()
-		dumpLog(t, logPath)
-		t.Fatalf("start stack: %v", err)
+		fmt.Fprintf(os.Stderr, "start stack: %v\n", err)
+		dumpLog(logf.Name())
+		return 1
 	}
-	t.Cleanup(func() {
-		_ = st.Close()
-		logf.Close()
-		if t.Failed() {
-			dumpLog(t, logPath)
-		}
-	})
-	return st
+	code := m.Run()
+	_ = st.Close()
+	if code != 0 {
+		dumpLog(logf.Name())
+	}
+	return code
 }
 
-func dumpLog(t *testing.T, path string) {
+// dumpLog prints the tail of the stack's log (every function's JSON log
+// lines, the runner and the provisioner) to explain a failure.
+func dumpLog(path string) {
 	b, _ := os.ReadFile(path)
-	if len(b) > 20000 {
-		b = b[len(b)-20000:]
+	var keep []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, `"msg":"aws sdk"`) {
+			keep = append(keep, line)
+		}
 	}
-	t.Logf("stack log (tail):\n%s", b)
+	out := strings.Join(keep, "\n")
+	if len(out) > 30000 {
+		out = out[len(out)-30000:]
+	}
+	fmt.Fprintf(os.Stderr, "stack log (tail):\n%s\n", out)
 }
 
-func awsConfig(t *testing.T, st *stack.Stack) aws.Config {
+func awsConfig(t *testing.T) aws.Config {
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(st.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		config.WithBaseEndpoint(st.Endpoint))
@@ -121,8 +138,7 @@ const (
 )
 
 func TestMigrationEndToEnd(t *testing.T) {
-	st := startStack(t)
-	cfg := awsConfig(t, st)
+	cfg := awsConfig(t)
 	db := dynamodb.NewFromConfig(cfg)
 	sf := sfn.NewFromConfig(cfg)
 	a := api{t: t, base: st.APIURL}
@@ -286,4 +302,42 @@ func TestMigrationEndToEnd(t *testing.T) {
 
 func executionARN(stateMachineARN, name string) string {
 	return strings.Replace(stateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+}
+
+// A step that fails takes the execution through Catch to MarkFailed: the
+// migration is failed with the step's own, clear reason, and the execution
+// FAILED (which is what the ops alarm counts).
+func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
+	cfg := awsConfig(t)
+	a := api{t: t, base: st.APIURL}
+	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
+	var created struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", ops,
+		map[string]any{"tenantId": "initech", "customerName": "Initech", "customerEmail": "it@initech.test", "coordinatorEmail": "bill@initech.test"}).decode(t, &created)
+	id, key := created.Migration.ID, created.CustomerKey
+	a.upload(id, key, "broken.csv", "test", []byte("Email,Name\nann@initech.test,Ann\nbo@initech.test,\"Bo\n"))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v := a.waitStatus(id, key, "failed", 1)
+	if v.Migration.Failure == nil || !strings.Contains(v.Migration.Failure.Reason, "broken.csv: The file is not valid CSV at line 3") {
+		t.Fatalf("failure = %+v", v.Migration.Failure)
+	}
+	exec, err := sfn.NewFromConfig(cfg).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
+		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for exec.Status == sfnt.ExecutionStatusRunning && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		exec, err = sfn.NewFromConfig(cfg).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: exec.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if exec.Status != sfnt.ExecutionStatusFailed || aws.ToString(exec.Error) != "MigrationFailed" {
+		t.Fatalf("execution %s (%s)", exec.Status, aws.ToString(exec.Error))
+	}
 }
