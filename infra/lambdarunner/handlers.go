@@ -178,6 +178,25 @@ func (r *Runner) runtimeTarget(w http.ResponseWriter, req *http.Request) (*fnSta
 	return f, gen, true
 }
 
+// invocationTarget resolves the function and the in-progress invocation a
+// response or error is posted for, answering the runtime itself when either
+// is unknown.
+func (r *Runner) invocationTarget(w http.ResponseWriter, req *http.Request) (*fnState, *invocation, bool) {
+	f, gen, ok := r.runtimeTarget(w, req)
+	if !ok {
+		return nil, nil, false
+	}
+
+	inv, ok := f.lookup(gen, req.PathValue("id"))
+	if !ok {
+		writeJSON(w, http.StatusBadRequest, runtimeError{ErrorType: "InvalidRequestID", ErrorMessage: "no such invocation in progress"})
+
+		return nil, nil, false
+	}
+
+	return f, inv, true
+}
+
 // handleNext long-polls for the function's next invocation.
 func (r *Runner) handleNext(w http.ResponseWriter, req *http.Request) {
 	f, gen, ok := r.runtimeTarget(w, req)
@@ -236,15 +255,8 @@ func (r *Runner) handleNext(w http.ResponseWriter, req *http.Request) {
 
 // handleResponse takes a successful result.
 func (r *Runner) handleResponse(w http.ResponseWriter, req *http.Request) {
-	f, gen, ok := r.runtimeTarget(w, req)
+	f, inv, ok := r.invocationTarget(w, req)
 	if !ok {
-		return
-	}
-
-	inv, ok := f.lookup(gen, req.PathValue("id"))
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, runtimeError{ErrorType: "InvalidRequestID", ErrorMessage: "no such invocation in progress"})
-
 		return
 	}
 
@@ -268,15 +280,8 @@ func (r *Runner) handleResponse(w http.ResponseWriter, req *http.Request) {
 
 // handleError takes a function error.
 func (r *Runner) handleError(w http.ResponseWriter, req *http.Request) {
-	f, gen, ok := r.runtimeTarget(w, req)
+	f, inv, ok := r.invocationTarget(w, req)
 	if !ok {
-		return
-	}
-
-	inv, ok := f.lookup(gen, req.PathValue("id"))
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, runtimeError{ErrorType: "InvalidRequestID", ErrorMessage: "no such invocation in progress"})
-
 		return
 	}
 

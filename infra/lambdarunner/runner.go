@@ -45,11 +45,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -253,7 +255,7 @@ func (r *Runner) waitReady(ctx context.Context, fns map[string]*fnState) error {
 	timer := time.NewTimer(r.opts.ReadyTimeout)
 	defer timer.Stop()
 
-	for _, name := range sortedKeys(fns) {
+	for _, name := range slices.Sorted(maps.Keys(fns)) {
 		f := fns[name]
 
 		select {
@@ -396,7 +398,7 @@ func (r *Runner) environment(f Function, gen int) []string {
 		env = append(env, "TMPDIR="+tmp)
 	}
 
-	for _, k := range sortedKeys(f.Env) {
+	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		env = append(env, k+"="+f.Env[k])
 	}
 

@@ -254,14 +254,3 @@ func (f *fnState) killGeneration(gen int) {
 		go p.Kill()
 	}
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-
-	sort.Strings(keys)
-
-	return keys
-}

@@ -3,6 +3,8 @@ package provision
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -59,7 +61,7 @@ func (p *provisioner) createTable(ctx context.Context, t samtemplate.Table) erro
 		DeletionProtectionEnabled: aws.Bool(t.DeletionProtection),
 	}
 
-	for _, name := range sortedKeys(t.Attributes) {
+	for _, name := range slices.Sorted(maps.Keys(t.Attributes)) {
 		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
 			AttributeName: aws.String(name),
 			AttributeType: ddbtypes.ScalarAttributeType(t.Attributes[name]),

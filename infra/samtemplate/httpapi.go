@@ -2,6 +2,8 @@ package samtemplate
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -20,7 +22,7 @@ func (m *Model) buildHTTPAPIs(tpl *cloudformation.Template, raw *rawTemplate) er
 	byID := map[string]*HTTPAPI{}
 	defaults := map[string]string{}
 
-	for _, id := range sortedKeys(apis) {
+	for _, id := range slices.Sorted(maps.Keys(apis)) {
 		api, def, err := m.httpAPI(id, apis[id])
 		if err != nil {
 			return err
@@ -35,8 +37,8 @@ func (m *Model) buildHTTPAPIs(tpl *cloudformation.Template, raw *rawTemplate) er
 	}
 
 	fns := tpl.GetAllServerlessFunctionResources()
-	for _, fnID := range sortedKeys(fns) {
-		for _, evName := range sortedKeys(fns[fnID].Events) {
+	for _, fnID := range slices.Sorted(maps.Keys(fns)) {
+		for _, evName := range slices.Sorted(maps.Keys(fns[fnID].Events)) {
 			ev := fns[fnID].Events[evName]
 			if ev.Type != "HttpApi" {
 				continue
@@ -128,7 +130,7 @@ func jwtAuthorizers(apiID string, v any) ([]JWTAuthorizer, error) {
 
 	var out []JWTAuthorizer
 
-	for _, name := range sortedKeys(all) {
+	for _, name := range slices.Sorted(maps.Keys(all)) {
 		def, _ := all[name].(map[string]any)
 
 		jwt, _ := field(def, "JwtConfiguration").(map[string]any)

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -330,7 +332,7 @@ func effectiveParameters(decl map[string]cloudformation.Parameter, overrides map
 	values = make(map[string]string, len(decl))
 	types = make(map[string]string, len(decl))
 
-	for _, name := range sortedKeys(decl) {
+	for _, name := range slices.Sorted(maps.Keys(decl)) {
 		p := decl[name]
 		types[name] = p.Type
 
@@ -429,7 +431,7 @@ func checkParameter(name string, p cloudformation.Parameter, v string) error {
 
 func (m *Model) buildTables(tpl *cloudformation.Template, _ *rawTemplate) error {
 	tables := tpl.GetAllDynamoDBTableResources()
-	for _, id := range sortedKeys(tables) {
+	for _, id := range slices.Sorted(maps.Keys(tables)) {
 		t, err := m.table(id, tables[id])
 		if err != nil {
 			return err
@@ -538,7 +540,7 @@ func keys(ks []dynamodb.Table_KeySchema) (hash, rng string, err error) {
 
 func (m *Model) buildBuckets(tpl *cloudformation.Template, _ *rawTemplate) error {
 	buckets := tpl.GetAllS3BucketResources()
-	for _, id := range sortedKeys(buckets) {
+	for _, id := range slices.Sorted(maps.Keys(buckets)) {
 		b, err := m.bucket(id, buckets[id])
 		if err != nil {
 			return err
@@ -633,7 +635,7 @@ func (m *Model) bucket(id string, src *s3.Bucket) (Bucket, error) {
 
 func (m *Model) buildSecrets(tpl *cloudformation.Template, _ *rawTemplate) error {
 	secrets := tpl.GetAllSecretsManagerSecretResources()
-	for _, id := range sortedKeys(secrets) {
+	for _, id := range slices.Sorted(maps.Keys(secrets)) {
 		src := secrets[id]
 		s := Secret{
 			LogicalID:   id,
@@ -675,7 +677,7 @@ func (m *Model) buildSecrets(tpl *cloudformation.Template, _ *rawTemplate) error
 
 func (m *Model) buildStateMachines(tpl *cloudformation.Template, _ *rawTemplate) error {
 	machines := tpl.GetAllServerlessStateMachineResources()
-	for _, id := range sortedKeys(machines) {
+	for _, id := range slices.Sorted(maps.Keys(machines)) {
 		src := machines[id]
 		sm := StateMachine{
 			LogicalID:     id,
@@ -698,7 +700,7 @@ func (m *Model) buildStateMachines(tpl *cloudformation.Template, _ *rawTemplate)
 			return fmt.Errorf("samtemplate: state machine %s: only DefinitionUri (a local file) is supported by the local stack", id)
 		}
 
-		for _, k := range sortedKeys(sm.Substitutions) {
+		for _, k := range slices.Sorted(maps.Keys(sm.Substitutions)) {
 			if err := checkResolved(fmt.Sprintf("state machine %s DefinitionSubstitutions.%s", id, k), sm.Substitutions[k]); err != nil {
 				return fmt.Errorf("samtemplate: %w", err)
 			}
@@ -754,7 +756,7 @@ func (m *Model) buildFunctions(tpl *cloudformation.Template, _ *rawTemplate) err
 	}
 
 	fns := tpl.GetAllServerlessFunctionResources()
-	for _, id := range sortedKeys(fns) {
+	for _, id := range slices.Sorted(maps.Keys(fns)) {
 		f, err := m.function(id, fns[id], glob)
 		if err != nil {
 			return err
@@ -833,7 +835,7 @@ func (m *Model) function(id string, src *serverless.Function, glob *globalFuncti
 		return f, fmt.Errorf("samtemplate: function %s: needs a local CodeUri directory", id)
 	}
 
-	for _, k := range sortedKeys(f.Environment) {
+	for _, k := range slices.Sorted(maps.Keys(f.Environment)) {
 		if err := checkResolved(fmt.Sprintf("function %s environment variable %s", id, k), f.Environment[k]); err != nil {
 			return f, fmt.Errorf("samtemplate: %w", err)
 		}

@@ -19,7 +19,6 @@ package samtemplate
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 )
 
@@ -296,18 +295,6 @@ func (m *Model) Bind(b map[string]Binding) (*Model, error) {
 	o.Bindings = merged
 
 	return Load(m.Path, o)
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-
-	sort.Strings(keys)
-
-	return keys
 }
 
 // unresolvedPrefix marks a value an intrinsic function could not resolve.
