@@ -22,7 +22,7 @@ var (
 	companies  = []string{"Acme Lettings", "Globex", "Initech Ltd", "Umbrella, Inc.", "", "Hooli", "Vandelay Industries"}
 	stages     = []string{"lead", "customer", "Subscriber", "opportunity", "other"}
 	tags       = []string{"buyer", "landlord;vip", "tenant", "", "vendor;newsletter", "applicant"}
-	phones     = []string{"+44 20 7946 %04d", "020 7946 %04d", "07700 90%04d", "(0)7700-90-%04d", "+1 415 555 %04d"}
+	phones     = []string{"+44 20 7123 %04d", "020 8123 %04d", "07911 12%04d", "+44 (0)7700-90%04d", "+1 212 736 %04d", "0161 496 %04d"}
 )
 
 // WriteContacts writes a header and rows contact records to w.

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// readerFlags are the detection overrides every command takes.
+type readerFlags struct {
+	delimiter, encoding, sheet string
+}
+
+func (r *readerFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.delimiter, "delimiter", "", `field delimiter: "," ";" "|" or "tab" (default: detected)`)
+	fs.StringVar(&r.encoding, "encoding", "", "text encoding: utf-8, utf-16le, utf-16be, windows-1252 (default: detected)")
+	fs.StringVar(&r.sheet, "sheet", "", "XLSX: only this sheet (default: every non-empty sheet)")
+}
+
+func (r *readerFlags) options() (tabular.Options, error) {
+	o := tabular.Options{Encoding: r.encoding, Sheet: r.sheet}
+	switch d := r.delimiter; {
+	case d == "":
+	case d == "tab" || d == `\t`:
+		o.Delimiter = '\t'
+	case len(d) == 1:
+		o.Delimiter = rune(d[0])
+	default:
+		return o, usageError{fmt.Sprintf("--delimiter %q: give one character or \"tab\"", d)}
+	}
+	return o, nil
+}
+
+// table is one table of one input file.
+type table struct {
+	path  string
+	label string // file name, plus the sheet for a workbook
+	t     tabular.Table
+}
+
+// openAll opens every table of every file; the caller closes them.
+func openAll(paths []string, o tabular.Options) ([]table, func(), error) {
+	var out []table
+	var files []*os.File
+	closeAll := func() {
+		for _, t := range out {
+			_ = t.t.Close()
+		}
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		files = append(files, f)
+		ts, err := tabular.Open(f, filepath.Base(p), o)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("%s: %s", p, message(err))
+		}
+		for _, t := range ts {
+			label := filepath.Base(p)
+			if s := t.Format().Sheet; s != "" {
+				label += " [" + s + "]"
+			}
+			out = append(out, table{path: p, label: label, t: t})
+		}
+	}
+	return out, closeAll, nil
+}
+
+// inspection is what inspect finds out about one table.
+type inspection struct {
+	File        string               `json:"file"`
+	Format      tabular.Format       `json:"format"`
+	Delimiter   string               `json:"delimiter,omitempty"`
+	Columns     []string             `json:"columns"`
+	Rows        int                  `json:"rows"`
+	Presets     []presets.Match      `json:"presets"`
+	Suggestions []mapspec.Suggestion `json:"suggestions"`
+}
+
+const sampleRows = 50
+
+func inspect(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var rf readerFlags
+	rf.register(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	write := fs.String("write-mapping", "", "write a mapping spec built from the best preset or the suggestions to this file")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
+	if fs.NArg() == 0 {
+		return usageError{"inspect needs at least one FILE"}
+	}
+	o, err := rf.options()
+	if err != nil {
+		return err
+	}
+	tables, closeAll, err := openAll(fs.Args(), o)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	var found []inspection
+	for _, tb := range tables {
+		in := inspection{File: tb.label, Format: tb.t.Format(), Columns: tb.t.Header()}
+		if d := in.Format.Delimiter; d != 0 {
+			in.Delimiter = delimiterName(d)
+		}
+		var sample [][]string
+		for {
+			r, err := tb.t.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %s", tb.label, message(err))
+			}
+			in.Rows++
+			if len(sample) < sampleRows {
+				sample = append(sample, append([]string(nil), r.Fields...))
+			}
+		}
+		in.Presets = presets.Detect(in.Columns)
+		if len(in.Presets) > 3 {
+			in.Presets = in.Presets[:3]
+		}
+		in.Suggestions = mapspec.Suggest(in.Columns, sample)
+		found = append(found, in)
+	}
+	if *write != "" {
+		spec := specFor(found)
+		b, _ := json.MarshalIndent(spec, "", "  ") // a Spec always marshals
+		if err := os.WriteFile(*write, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(found)
+	}
+	for _, in := range found {
+		printInspection(stdout, in)
+	}
+	if *write != "" {
+		fmt.Fprintf(stdout, "wrote a mapping spec to %s: review it, then run `cutover map --mapping %s FILE...`\n", *write, *write)
+	}
+	return nil
+}
+
+func delimiterName(d rune) string {
+	if d == '\t' {
+		return "tab"
+	}
+	return string(d)
+}
+
+func printInspection(w io.Writer, in inspection) {
+	f := in.Format
+	fmt.Fprintf(w, "%s\n  format: %s, encoding %s", in.File, f.Kind, f.Encoding)
+	if in.Delimiter != "" {
+		fmt.Fprintf(w, ", delimiter %q", in.Delimiter)
+	}
+	if f.BOM {
+		fmt.Fprint(w, ", with BOM")
+	}
+	fmt.Fprintf(w, "\n  %d columns, %d rows\n", len(in.Columns), in.Rows)
+	if len(in.Presets) == 0 {
+		fmt.Fprintln(w, "  preset: none recognised; suggestions below")
+	}
+	for i, m := range in.Presets {
+		lead := "  preset:"
+		if i > 0 {
+			lead = "    or:  "
+		}
+		fmt.Fprintf(w, "%s %s (%s file %q, entity %s), score %.2f", lead, m.Title, m.Preset, m.File, m.Entity, m.Score)
+		if len(m.Missing) > 0 {
+			fmt.Fprintf(w, "; missing %s", strings.Join(m.Missing, ", "))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "  suggested mapping:")
+	for _, s := range in.Suggestions {
+		target := "(will not migrate)"
+		if s.Target != "" {
+			target = s.Entity + "." + s.Target
+		}
+		fmt.Fprintf(w, "    %-28s -> %-28s %3.0f%%  %s\n", s.Column, target, 100*s.Confidence, s.Reason)
+	}
+	fmt.Fprintln(w)
+}
+
+// specFor builds a mapping spec for the inspected tables: each table's best
+// preset file spec when one is recognised, else a spec from the confident
+// suggestions.
+func specFor(found []inspection) *mapspec.Spec {
+	spec := &mapspec.Spec{Version: 1, Name: "suggested by cutover inspect"}
+	for _, in := range found {
+		if len(in.Presets) > 0 {
+			m := in.Presets[0]
+			if p, ok := presets.Lookup(m.Preset); ok {
+				for _, f := range p.Spec.Files {
+					if f.Name == m.File {
+						f.Name = in.File
+						spec.Files = append(spec.Files, f)
+						if spec.Defaults.Region == "" {
+							spec.Defaults = p.Spec.Defaults
+						}
+					}
+				}
+				continue
+			}
+		}
+		spec.Files = append(spec.Files, fromSuggestions(in.File, in.Suggestions))
+	}
+	return spec
+}
+
+// minConfidence is the least confidence a suggestion needs to be put in a
+// written spec; the rest are listed by inspect for a person to decide.
+const minConfidence = 0.5
+
+func fromSuggestions(name string, sugg []mapspec.Suggestion) mapspec.FileSpec {
+	votes := map[string]int{}
+	for _, s := range sugg {
+		if s.Target != "" && s.Confidence >= minConfidence {
+			votes[s.Entity]++
+		}
+	}
+	entities := make([]string, 0, len(votes))
+	for e := range votes {
+		entities = append(entities, e)
+	}
+	sort.Slice(entities, func(i, j int) bool {
+		return votes[entities[i]] > votes[entities[j]] || votes[entities[i]] == votes[entities[j]] && entities[i] < entities[j]
+	})
+	fs := mapspec.FileSpec{Name: name, Entity: "contact"}
+	if len(entities) > 0 {
+		fs.Entity = entities[0]
+	}
+	seen := map[string]bool{}
+	for _, s := range sugg {
+		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < minConfidence || seen[s.Target] {
+			continue
+		}
+		seen[s.Target] = true
+		fs.Fields = append(fs.Fields, mapspec.FieldMapping{Target: s.Target, Column: s.Column})
+	}
+	return fs
+}

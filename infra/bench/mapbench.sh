@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The mapping benchmark (issue 3): one generated contacts export, measured in
+# one run against its baselines, printing rows/s, peak memory and ratios.
+#
+#   infra/bench/mapbench.sh [ROWS]        # default 1,000,000 rows
+#   BIG=1 infra/bench/mapbench.sh         # also the ~1 GB file's peak RSS
+#
+# Needs Miller (`apt-get install miller`) and GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rows=${1:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+command -v mlr >/dev/null || { echo "mapbench: Miller is not installed: apt-get install miller" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "mapbench: GNU time is not installed: apt-get install time" >&2; exit 1; }
+
+go build -o "$work/gencontacts" ./infra/cmd/gencontacts
+go build -o "$work/csvfloor" ./infra/cmd/csvfloor
+go build -o "$work/cutover" ./cmd/cutover
+"$work/gencontacts" -rows "$rows" -out "$work/contacts.csv"
+size=$(stat -c %s "$work/contacts.csv")
+
+# measure NAME COMMAND...: wall seconds and peak RSS (KB) of one run, best of 3.
+declare -A secs rss
+measure() {
+  local name=$1; shift
+  local best="" bestrss=""
+  for _ in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+    read -r s m <"$work/t"
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s bestrss=$m; fi
+  done
+  secs[$name]=$best rss[$name]=$bestrss
+}
+
+measure floor "$work/csvfloor" "$work/contacts.csv"
+measure miller bash -c "mlr --icsv --ocsv --from '$work/contacts.csv' rename 'Record ID,source_id,First Name,first_name,Last Name,last_name,Email,email,Phone Number,phone,Company Name,company,Create Date,created_at,Lifecycle Stage,lifecycle_stage,Notes,notes,Tags,tags' then put '
+  \$first_name = capitalize(tolower(strip(\$first_name)));
+  \$last_name = capitalize(tolower(strip(\$last_name)));
+  \$email = tolower(strip(\$email));
+  \$company = strip(\$company);
+  \$lifecycle_stage = tolower(strip(\$lifecycle_stage));
+  \$created_at = strftime(strptime(\$created_at, \"%d/%m/%Y %H:%M\"), \"%Y-%m-%dT%H:%M:%SZ\");
+' > '$work/miller.csv'"
+measure shared "$work/cutover" map --mapping infra/bench/shared-work.json --out "$work/shared" "$work/contacts.csv"
+measure full "$work/cutover" map --mapping infra/bench/full.json --out "$work/full" "$work/contacts.csv"
+measure full1 env GOMAXPROCS=1 "$work/cutover" map --mapping infra/bench/full.json --out "$work/full1" "$work/contacts.csv"
+
+printf '\n%d rows, %d MB, %d cores\n\n' "$rows" $((size >> 20)) "$(nproc)"
+printf '%-34s %10s %12s %10s\n' "run" "seconds" "rows/s" "peak MB"
+for k in floor miller shared full full1; do
+  label=$k
+  case $k in
+    floor) label="encoding/csv read (floor)";;
+    miller) label="Miller: renames/trim/case/dates";;
+    shared) label="cutover: the same work";;
+    full) label="cutover: full map+validate";;
+    full1) label="cutover: full, GOMAXPROCS=1";;
+  esac
+  printf '%-34s %10s %12.0f %10.1f\n' "$label" "${secs[$k]}" "$(awk "BEGIN{print $rows/${secs[$k]}}")" "$(awk "BEGIN{print ${rss[$k]}/1024}")"
+done
+printf '\nratios (same run):\n'
+printf '  cutover shared work vs Miller:   %.2fx faster (target >= 3x)\n' "$(awk "BEGIN{print ${secs[miller]}/${secs[shared]}}")"
+printf '  full path vs bare parse:         %.2fx slower (target <= 3x)\n' "$(awk "BEGIN{print ${secs[full]}/${secs[floor]}}")"
+printf '  parallel speed-up (all cores):   %.2fx over one core\n' "$(awk "BEGIN{print ${secs[full1]}/${secs[full]}}")"
+
+if [ "${BIG:-0}" = 1 ]; then
+  "$work/gencontacts" -rows 9500000 -out "$work/big.csv"
+  rm -rf "$work/full" "$work/full1" "$work/shared"
+  /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --mapping infra/bench/full.json --records=false --out "$work/big" "$work/big.csv" >/dev/null
+  read -r s m <"$work/t"
+  printf '\n~1 GB file (%d MB): %.1f s, peak RSS %.1f MB (target < 100 MB)\n' $(($(stat -c %s "$work/big.csv") >> 20)) "$s" "$(awk "BEGIN{print $m/1024}")"
+fi

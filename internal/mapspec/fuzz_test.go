@@ -1,0 +1,36 @@
+package mapspec
+
+import (
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+func FuzzParseSpec(f *testing.F) {
+	f.Add([]byte(contactSpec))
+	f.Add([]byte(tenancySpec))
+	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"contact","fields":[{"target":"emails","column":"b","steps":[{"op":"regex","pattern":"(a"}]}]}]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"property","fields":[{"target":"price","column":"b","steps":[{"op":"money","currency":"JPY","thousands":""}]}]}]}`))
+	f.Add([]byte(`[]`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sp, err := Parse(data)
+		if err != nil {
+			if cutover.ErrorCode(err) != cutover.EINVALID {
+				t.Fatalf("error is not EINVALID: %v", err)
+			}
+			return
+		}
+		if sp == nil || len(sp.Files) == 0 {
+			t.Fatal("nil spec without error")
+		}
+		// A parsed spec re-parses to the same hash.
+		again, err := Parse(sp.JSON())
+		if err != nil {
+			t.Fatalf("canonical JSON does not re-parse: %v\n%s", err, sp.JSON())
+		}
+		if again.Hash() != sp.Hash() {
+			t.Fatal("hash changed on re-parse")
+		}
+	})
+}

@@ -1,0 +1,787 @@
+package mapspec
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// Issue is one problem with one row. An error rejects the row; a warning
+// migrates it flagged for review.
+type Issue struct {
+	Field  string `json:"field,omitempty"`  // target field ("" for the row as a whole)
+	Column string `json:"column,omitempty"` // source column(s), joined with " + "
+	Value  string `json:"value,omitempty"`  // the original value(s), joined with " | "
+	Reason string `json:"reason"`           // human text
+}
+
+// Outcome is what became of one row: exactly one of a Record (migrated,
+// perhaps with Warnings), Errors (rejected), or SkipRule (skipped by that
+// named rule).
+type Outcome struct {
+	Record    *Record
+	Errors    []Issue
+	Warnings  []Issue
+	SkipRule  string
+	DedupeKey string   // "" when the row has no dedupe key (or none is configured)
+	Rules     []string // derive rules that changed the record, e.g. "applicant-expiry"
+}
+
+// Outcome kinds, for accounting.
+const (
+	Migrated = "migrated"
+	Rejected = "rejected"
+	Skipped  = "skipped"
+)
+
+// Kind says whether the row was migrated, rejected or skipped.
+func (o Outcome) Kind() string {
+	switch {
+	case o.SkipRule != "":
+		return Skipped
+	case len(o.Errors) > 0:
+		return Rejected
+	}
+	return Migrated
+}
+
+// work is the per-row state the steps see.
+type work struct {
+	field, column string
+	raw           func() string
+	warns         []Issue
+	today, nowRFC string
+}
+
+func (w *work) warn(value, reason string) {
+	w.warns = append(w.warns, Issue{Field: w.field, Column: w.column, Value: value, Reason: reason})
+}
+
+type cond struct {
+	col   int
+	set   map[string]bool
+	neg   bool // notIn
+	empty *bool
+}
+
+func (c *cond) match(fields []string) bool {
+	v := ""
+	if c.col < len(fields) {
+		v = strings.TrimSpace(fields[c.col])
+	}
+	if c.empty != nil {
+		return (v == "") == *c.empty
+	}
+	in := c.set[v] || c.set[strings.ToLower(v)]
+	return in != c.neg
+}
+
+type compiledField struct {
+	fd       *schema.Field
+	cols     []int
+	constant *string
+	when     *cond
+	steps    []stepFn
+	label    string // column label for issues
+	currency string // of a money field
+}
+
+type compiledSkip struct {
+	name   string
+	always bool
+	when   *cond
+}
+
+// Mapper applies one file's mapping to its rows. Build it with Compile. A
+// Mapper keeps scratch space between rows, so it is not safe for concurrent
+// use: give each goroutine its own (Clone).
+type Mapper struct {
+	fs       FileSpec
+	ent      *schema.Entity
+	tenant   string
+	header   []string
+	idCols   []int
+	fields   []compiledField
+	skips    []compiledSkip
+	dedupe   []int
+	expiry   bool
+	tenancy  bool
+	unused   []string
+	dropped  []string
+	today    string
+	nowRFC   string
+	scratch  []string
+	w        work
+	ruleIdx  map[string]int
+	required []*schema.Field
+	anyOf    []int
+}
+
+// Compile prepares fs for a file with the given header (column names,
+// matched ignoring case and surrounding spaces). tenantID seeds the record
+// ids; now fixes "today" for row rules and future-date warnings.
+//
+// Errors: EINVALID when fs does not fit sch (as ParseWith) or the file: a
+// column the spec needs is missing (the message names it and lists the
+// header), or the header repeats a column the spec reads.
+func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, now time.Time) (*Mapper, error) {
+	if err := fs.validate("file "+strconv.Quote(fs.Name), sch); err != nil {
+		return nil, err
+	}
+	ent, _ := sch.Entity(fs.Entity)
+	loc := time.UTC
+	if fs.defaults.Timezone != "" {
+		loc, _ = time.LoadLocation(fs.defaults.Timezone)
+	}
+	m := &Mapper{fs: fs, ent: ent, tenant: tenantID, header: append([]string(nil), header...)}
+	m.today = string(appendDate(nil, now.In(loc).Year(), int(now.In(loc).Month()), now.In(loc).Day()))
+	m.nowRFC = now.UTC().Format(time.RFC3339)
+	idx := map[string]int{}
+	dups := map[string]bool{}
+	for i, h := range header {
+		k := normCol(h)
+		if _, ok := idx[k]; ok {
+			dups[k] = true
+			continue
+		}
+		idx[k] = i
+	}
+	used := make([]bool, len(header))
+	col := func(name string) (int, error) {
+		k := normCol(name)
+		i, ok := idx[k]
+		if !ok {
+			return 0, cutover.Errorf(cutover.EINVALID, "file %q: column %q is not in the file (its columns: %s)", fs.Name, name, headerList(header))
+		}
+		if dups[k] {
+			return 0, cutover.Errorf(cutover.EINVALID, "file %q: column %q appears more than once in the header", fs.Name, name)
+		}
+		used[i] = true
+		return i, nil
+	}
+	compileCond := func(c *Condition) (*cond, error) {
+		if c == nil {
+			return nil, nil
+		}
+		i, err := col(c.Column)
+		if err != nil {
+			return nil, err
+		}
+		cc := &cond{col: i, empty: c.Empty}
+		vals := c.In
+		if len(c.NotIn) > 0 {
+			vals, cc.neg = c.NotIn, true
+		}
+		if len(vals) > 0 {
+			cc.set = map[string]bool{}
+			for _, v := range vals {
+				cc.set[strings.ToLower(strings.TrimSpace(v))] = true
+			}
+		}
+		return cc, nil
+	}
+	for _, c := range fs.SourceID {
+		i, err := col(c)
+		if err != nil {
+			return nil, err
+		}
+		m.idCols = append(m.idCols, i)
+	}
+	for _, r := range fs.Skip {
+		c, err := compileCond(r.When)
+		if err != nil {
+			return nil, err
+		}
+		m.skips = append(m.skips, compiledSkip{name: r.Name, always: r.Always, when: c})
+	}
+	mapped := map[string]bool{}
+	for i, fm := range fs.Fields {
+		fd, _ := ent.Field(fm.Target)
+		cf := compiledField{fd: fd, constant: fm.Constant}
+		srcs := fm.SourceColumns()
+		var missing []string
+		for _, c := range srcs {
+			if _, ok := idx[normCol(c)]; !ok {
+				missing = append(missing, c)
+			}
+		}
+		if len(missing) > 0 && fm.Optional {
+			if len(missing) == len(srcs) {
+				m.dropped = append(m.dropped, fm.Target)
+				continue
+			}
+			srcs = without(srcs, missing)
+		}
+		for _, c := range srcs {
+			j, err := col(c)
+			if err != nil {
+				return nil, err
+			}
+			cf.cols = append(cf.cols, j)
+		}
+		cf.label = strings.Join(srcs, " + ")
+		if fm.Constant != nil {
+			cf.label = "(constant)"
+		}
+		wc, err := compileCond(fm.When)
+		if err != nil {
+			if fm.Optional {
+				m.dropped = append(m.dropped, fm.Target)
+				continue
+			}
+			return nil, err
+		}
+		cf.when = wc
+		steps, err := compileSteps(fmt.Sprintf("file %q fields[%d]", fs.Name, i), fm, fd, fs.defaults)
+		if err != nil {
+			return nil, err
+		}
+		cf.steps = steps
+		if fd.ItemType() == schema.Money {
+			cf.currency = moneyCurrencyOf(fm, fs.defaults)
+		}
+		m.fields = append(m.fields, cf)
+		mapped[fd.Name] = true
+	}
+	for _, fd := range ent.Fields {
+		if fd.Required {
+			m.required = append(m.required, fd)
+			if !mapped[fd.Name] {
+				return nil, cutover.Errorf(cutover.EINVALID, "file %q: required field %q has no column in this file", fs.Name, fd.Name)
+			}
+		}
+	}
+	for _, n := range ent.AnyOf {
+		f, _ := ent.Field(n)
+		m.anyOf = append(m.anyOf, f.Index)
+	}
+	for _, d := range fs.Dedupe {
+		f, _ := ent.Field(d)
+		m.dedupe = append(m.dedupe, f.Index)
+	}
+	if fs.Derive == nil {
+		m.expiry = deriveFits(RuleApplicantExpiry, ent) == nil && ent.Name == "applicant"
+		m.tenancy = deriveFits(RuleTenancyStatus, ent) == nil && ent.Name == "tenancy"
+	} else {
+		for _, d := range *fs.Derive {
+			m.expiry = m.expiry || d == RuleApplicantExpiry
+			m.tenancy = m.tenancy || d == RuleTenancyStatus
+		}
+	}
+	for i, h := range header {
+		if !used[i] {
+			m.unused = append(m.unused, h)
+		}
+	}
+	m.w = work{today: m.today, nowRFC: m.nowRFC}
+	return m, nil
+}
+
+func normCol(s string) string {
+	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
+}
+
+func without(all, drop []string) []string {
+	var out []string
+	for _, a := range all {
+		keep := true
+		for _, d := range drop {
+			if a == d {
+				keep = false
+			}
+		}
+		if keep {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func headerList(h []string) string {
+	q := make([]string, 0, len(h))
+	for i, c := range h {
+		if i == 20 {
+			q = append(q, fmt.Sprintf("and %d more", len(h)-20))
+			break
+		}
+		q = append(q, strconv.Quote(c))
+	}
+	return strings.Join(q, ", ")
+}
+
+// Clone returns a Mapper with the same compiled mapping and its own scratch
+// space, for another goroutine.
+func (m *Mapper) Clone() *Mapper {
+	c := *m
+	c.scratch = nil
+	c.w = work{today: m.today, nowRFC: m.nowRFC}
+	return &c
+}
+
+// Entity returns the entity the mapper produces.
+func (m *Mapper) Entity() *schema.Entity { return m.ent }
+
+// FileSpec returns the file spec the mapper was compiled from.
+func (m *Mapper) FileSpec() FileSpec { return m.fs }
+
+// Unmapped lists the header columns nothing reads: what will not migrate.
+func (m *Mapper) Unmapped() []string { return append([]string(nil), m.unused...) }
+
+// Dropped lists the target fields of optional mappings whose columns the
+// file lacks.
+func (m *Mapper) Dropped() []string { return append([]string(nil), m.dropped...) }
+
+// SkipBlankRow is the built-in rule that skips rows with every cell empty,
+// which spreadsheets leave behind.
+const SkipBlankRow = "blank-row"
+
+// SkipRules lists the names of the file's skip rules, the built-in
+// blank-row rule first.
+func (m *Mapper) SkipRules() []string {
+	out := []string{SkipBlankRow}
+	for _, s := range m.skips {
+		out = append(out, s.name)
+	}
+	return out
+}
+
+// blank reports whether every cell of a row is empty or spaces.
+func blank(fields []string) bool {
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// overflow returns the non-empty cells past the header's last column,
+// joined, or "" when there are none (trailing empty cells are harmless).
+func (m *Mapper) overflow(fields []string) string {
+	if len(fields) <= len(m.header) {
+		return ""
+	}
+	var extra []string
+	for _, f := range fields[len(m.header):] {
+		if strings.TrimSpace(f) != "" {
+			extra = append(extra, f)
+		}
+	}
+	return strings.Join(extra, " | ")
+}
+
+var (
+	ruleExpiry  = []string{RuleApplicantExpiry}
+	ruleTenancy = []string{RuleTenancyStatus}
+	ruleBoth    = []string{RuleApplicantExpiry, RuleTenancyStatus}
+)
+
+// Map maps one row. line is the row's line number in the file (reported
+// back in the record and issues); fields are its values in header order (a
+// short row reads missing columns as empty). Map never fails: problems are
+// in the Outcome.
+func (m *Mapper) Map(line int, fields []string) Outcome {
+	if blank(fields) {
+		return Outcome{SkipRule: SkipBlankRow}
+	}
+	if extra := m.overflow(fields); extra != "" {
+		return Outcome{Errors: []Issue{{Value: extra, Reason: fmt.Sprintf(
+			"the row has %d cells but the header has %d columns, so its values may have shifted (an unquoted delimiter?)", len(fields), len(m.header))}}}
+	}
+	for _, s := range m.skips {
+		if s.always || s.when.match(fields) {
+			return Outcome{SkipRule: s.name}
+		}
+	}
+	vals := make([]Value, len(m.ent.Fields))
+	var errs []Issue
+	w := &m.w
+	w.warns = nil
+	for i := range m.fields {
+		cf := &m.fields[i]
+		if vals[cf.fd.Index].Kind != Absent {
+			continue // an earlier mapping of the same field won
+		}
+		if cf.when != nil && !cf.when.match(fields) {
+			continue
+		}
+		work := m.scratch[:0]
+		if cf.constant != nil {
+			work = append(work, *cf.constant)
+		} else {
+			for _, c := range cf.cols {
+				if c < len(fields) {
+					work = append(work, fields[c])
+				} else {
+					work = append(work, "")
+				}
+			}
+		}
+		w.field, w.column = cf.fd.Name, cf.label
+		reason := ""
+		for _, st := range cf.steps {
+			if work, reason = st(w, work); reason != "" {
+				break
+			}
+		}
+		if cap(work) > cap(m.scratch) {
+			m.scratch = work[:0]
+		}
+		if reason == "" {
+			vals[cf.fd.Index], reason = build(cf.fd, work, cf.currency)
+		}
+		if reason != "" {
+			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: rawValue(cf, fields), Reason: reason})
+		}
+	}
+	var rules []string
+	if len(errs) == 0 {
+		if m.expiry && m.deriveExpiry(vals) {
+			rules = ruleExpiry
+		}
+		if m.tenancy && m.deriveTenancy(w, vals) {
+			if rules != nil {
+				rules = ruleBoth
+			} else {
+				rules = ruleTenancy
+			}
+		}
+	}
+	for _, fd := range m.required {
+		if vals[fd.Index].Kind == Absent && !hasIssue(errs, fd.Name) {
+			errs = append(errs, Issue{Field: fd.Name, Column: m.labelOf(fd.Name), Reason: "required field is empty"})
+		}
+	}
+	if len(m.anyOf) > 0 && len(errs) == 0 {
+		found := false
+		for _, i := range m.anyOf {
+			found = found || vals[i].Kind != Absent
+		}
+		if !found {
+			errs = append(errs, Issue{Reason: fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.AnyOf, ", "), m.ent.Name)})
+		}
+	}
+	key := m.dedupeKey(vals)
+	sourceID, idIssue := m.sourceID(line, fields, key)
+	if idIssue != nil {
+		errs = append(errs, *idIssue)
+	}
+	if len(errs) > 0 {
+		return Outcome{Errors: errs, Warnings: w.warns}
+	}
+	rec := &Record{
+		ID:       cutover.RecordID(m.tenant, m.ent.Name, sourceID),
+		Entity:   m.ent.Name,
+		SourceID: sourceID,
+		Line:     line,
+		Fields:   vals,
+		def:      m.ent,
+	}
+	for i := range m.ent.Fields {
+		fd := m.ent.Fields[i]
+		if fd.ItemType() != schema.Ref || vals[i].Kind == Absent {
+			continue
+		}
+		if vals[i].Kind == KList {
+			for _, id := range vals[i].List {
+				rec.Refs = append(rec.Refs, Ref{Field: fd.Name, Entity: fd.Ref, SourceID: id})
+			}
+		} else {
+			rec.Refs = append(rec.Refs, Ref{Field: fd.Name, Entity: fd.Ref, SourceID: vals[i].Str})
+		}
+	}
+	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules}
+}
+
+func hasIssue(errs []Issue, field string) bool {
+	for _, e := range errs {
+		if e.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Mapper) labelOf(field string) string {
+	for _, cf := range m.fields {
+		if cf.fd.Name == field {
+			return cf.label
+		}
+	}
+	return ""
+}
+
+func rawValue(cf *compiledField, fields []string) string {
+	if cf.constant != nil {
+		return *cf.constant
+	}
+	if len(cf.cols) == 1 {
+		if cf.cols[0] < len(fields) {
+			return fields[cf.cols[0]]
+		}
+		return ""
+	}
+	parts := make([]string, len(cf.cols))
+	for i, c := range cf.cols {
+		if c < len(fields) {
+			parts[i] = fields[c]
+		}
+	}
+	return strings.Join(parts, " | ")
+}
+
+// sourceID is the row's id in its source system: the sourceId columns
+// joined with "|"; without sourceId columns, the dedupe key, else "line:N".
+func (m *Mapper) sourceID(line int, fields []string, key string) (string, *Issue) {
+	switch len(m.idCols) {
+	case 0:
+		if key != "" {
+			return key, nil
+		}
+		return "line:" + strconv.Itoa(line), nil
+	case 1:
+		id := ""
+		if m.idCols[0] < len(fields) {
+			id = strings.TrimSpace(fields[m.idCols[0]])
+		}
+		if id == "" {
+			return "", &Issue{Column: m.fs.SourceID[0], Reason: "the source id is empty"}
+		}
+		return id, nil
+	}
+	parts := make([]string, len(m.idCols))
+	empty := true
+	for i, c := range m.idCols {
+		if c < len(fields) {
+			parts[i] = strings.TrimSpace(fields[c])
+		}
+		empty = empty && parts[i] == ""
+	}
+	if empty {
+		return "", &Issue{Column: strings.Join(m.fs.SourceID, " + "), Reason: "the source id is empty"}
+	}
+	return strings.Join(parts, "|"), nil
+}
+
+// dedupeKey joins the dedupe fields' values (a list's first item),
+// lower-cased; "" when any is absent.
+func (m *Mapper) dedupeKey(vals []Value) string {
+	if len(m.dedupe) == 0 {
+		return ""
+	}
+	var parts [4]string
+	ps := parts[:0]
+	for _, i := range m.dedupe {
+		v := vals[i]
+		var s string
+		switch v.Kind {
+		case Absent:
+			return ""
+		case KList:
+			s = v.List[0]
+		default:
+			s = v.String()
+		}
+		ps = append(ps, strings.ToLower(s))
+	}
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	return strings.Join(ps, "\x1f")
+}
+
+// build turns a field's final working values into its Value, checking
+// what the schema says about the type.
+func build(fd *schema.Field, work []string, currency string) (Value, string) {
+	if fd.Type == schema.List {
+		n := 0
+		for _, s := range work {
+			if strings.TrimSpace(s) != "" {
+				n++
+			}
+		}
+		if n == 0 {
+			return Value{}, ""
+		}
+		list := make([]string, 0, n)
+	next:
+		for _, s := range work {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			c, reason := checkItem(fd, fd.Of, s)
+			if reason != "" {
+				return Value{}, reason
+			}
+			for _, have := range list {
+				if have == c {
+					continue next
+				}
+			}
+			list = append(list, c)
+		}
+		return Value{Kind: KList, List: list}, ""
+	}
+	s := ""
+	switch len(work) {
+	case 0:
+	case 1:
+		s = work[0]
+	default:
+		var b strings.Builder
+		for _, v := range work {
+			if v = strings.TrimSpace(v); v != "" {
+				if b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				b.WriteString(v)
+			}
+		}
+		s = b.String()
+	}
+	if fd.Type != schema.Text {
+		s = strings.TrimSpace(s)
+	}
+	if strings.TrimSpace(s) == "" {
+		return Value{}, ""
+	}
+	c, reason := checkItem(fd, fd.Type, s)
+	if reason != "" {
+		return Value{}, reason
+	}
+	switch fd.Type {
+	case schema.Integer:
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil {
+			return Value{}, fmt.Sprintf("%q is not a whole number", s)
+		}
+		return Value{Kind: KInt, Int: n}, ""
+	case schema.Number:
+		f, _ := strconv.ParseFloat(c, 64)
+		return Value{Kind: KNumber, Num: f, Str: c}, ""
+	case schema.Money:
+		n, ok := minorUnits(c)
+		if !ok {
+			return Value{}, fmt.Sprintf("%q is not an amount of money", s)
+		}
+		return Value{Kind: KMoney, Int: n, Str: currency}, ""
+	case schema.Boolean:
+		return Value{Kind: KBool, Bool: c == "true"}, ""
+	}
+	return Value{Kind: KString, Str: c}, ""
+}
+
+// checkItem validates one canonical item of type t against fd's
+// constraints and returns its final form.
+func checkItem(fd *schema.Field, t schema.Type, s string) (string, string) {
+	switch t {
+	case schema.Enum:
+		c, ok := fd.EnumValue(s)
+		if !ok {
+			return "", fmt.Sprintf("%q is not one of %s", s, strings.Join(fd.Values, ", "))
+		}
+		return c, ""
+	case schema.Integer:
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			return "", fmt.Sprintf("%q is not a whole number", s)
+		}
+		fallthrough
+	case schema.Number:
+		if fd.Min != nil || fd.Max != nil {
+			f, _ := strconv.ParseFloat(s, 64)
+			if fd.Min != nil && f < *fd.Min {
+				return "", fmt.Sprintf("%s is less than the minimum %v", s, *fd.Min)
+			}
+			if fd.Max != nil && f > *fd.Max {
+				return "", fmt.Sprintf("%s is more than the maximum %v", s, *fd.Max)
+			}
+		}
+	case schema.String, schema.Text, schema.Ref:
+		if fd.MaxLength > 0 && len(s) > fd.MaxLength && runeCount(s) > fd.MaxLength {
+			return "", fmt.Sprintf("is %d characters long; the limit is %d", runeCount(s), fd.MaxLength)
+		}
+		if fd.Re != nil && !fd.Re.MatchString(s) {
+			return "", fmt.Sprintf("%q does not match the required format", s)
+		}
+	}
+	return s, ""
+}
+
+// deriveExpiry archives an applicant whose expiry date has passed, and
+// marks one with no status active. It reports whether it changed the status.
+func (m *Mapper) deriveExpiry(vals []Value) bool {
+	ef, _ := m.ent.Field("expiry_date")
+	sf, _ := m.ent.Field("status")
+	exp, st := vals[ef.Index], &vals[sf.Index]
+	if exp.Kind == KString && exp.Str < m.today {
+		if st.Str != "archived" {
+			*st = Value{Kind: KString, Str: "archived"}
+			return true
+		}
+		return false
+	}
+	if st.Kind == Absent {
+		*st = Value{Kind: KString, Str: "active"}
+		return true
+	}
+	return false
+}
+
+// deriveTenancy sets a tenancy's status from its dates; see README.md,
+// "Row rules". It reports whether it changed the status.
+func (m *Mapper) deriveTenancy(w *work, vals []Value) bool {
+	get := func(n string) string {
+		f, ok := m.ent.Field(n)
+		if !ok {
+			return ""
+		}
+		return vals[f.Index].Str
+	}
+	sf, _ := m.ent.Field("status")
+	src := vals[sf.Index].Str
+	start, end, renewal := get("start_date"), get("end_date"), get("renewal_date")
+	var st, why string
+	switch {
+	case src == "ended":
+		st = "ended"
+	case end != "" && end < m.today:
+		if src == "periodic" {
+			st = "periodic"
+		} else {
+			st, why = "ended", "the end date "+end+" has passed"
+		}
+	case renewal != "" && renewal <= m.today:
+		st, why = "renewed", "it was renewed on "+renewal
+	case end == "" && start != "" && start <= m.today:
+		st, why = "periodic", "it has started and has no end date"
+	default:
+		st, why = "active", "its fixed term is running or has not started"
+	}
+	if st == src {
+		return false
+	}
+	if src != "" {
+		w.field, w.column = "status", m.labelOf("status")
+		w.warn(src, fmt.Sprintf("status %q in the source, but %s: set to %q", src, why, st))
+	}
+	vals[sf.Index] = Value{Kind: KString, Str: st}
+	return true
+}
+
+// moneyCurrencyOf is the currency a money mapping produces: its money
+// step's, else the spec default, else GBP.
+func moneyCurrencyOf(fm FieldMapping, defs Defaults) string {
+	for i := len(fm.Steps) - 1; i >= 0; i-- {
+		if fm.Steps[i].Op == "money" && fm.Steps[i].Currency != "" {
+			return fm.Steps[i].Currency
+		}
+	}
+	if defs.Currency != "" {
+		return defs.Currency
+	}
+	return "GBP"
+}

@@ -1,0 +1,57 @@
+package mapspec
+
+import (
+	"fmt"
+	"testing"
+)
+
+func TestSuggestUnknownFile(t *testing.T) {
+	header := []string{"Cust No", "Given Name", "FAMILY_NAME", "E-mail", "Contact", "Post Code", "Joined", "Newsletter?", "Shoe Size"}
+	sample := [][]string{
+		{"1", "Ann", "Lee", "ann@example.com", "07911 123456", "LS1 4AP", "01/02/2023", "yes", "5"},
+		{"2", "Bob", "Stone", "bob@example.com", "+44 113 496 0000", "SW1A 1AA", "03/02/2023", "no", "9"},
+		{"3", "Cy", "Wu", "", "", "", "", "", ""},
+	}
+	got := Suggest(header, sample)
+	want := []struct {
+		target string
+		conf   float64
+		reason string
+	}{
+		{"", 0, `no synonym for header "Cust No" and no recognisable sample values`},
+		{"first_name", 0.9, `header "Given Name" is a synonym of contact.first_name`},
+		{"last_name", 0.9, `header "FAMILY_NAME" is a synonym of contact.last_name`},
+		{"emails", 0.99, `header "E-mail" is a synonym of contact.emails; 2 of 2 sample values look like email addresses`},
+		{"phones", 0.5, `2 of 2 sample values look like phone numbers`},
+		{"postcode", 0.99, `header "Post Code" is a synonym of contact.postcode; 2 of 2 sample values look like UK postcodes`},
+		{"created_at", 0.5, `2 of 2 sample values look like dates`},
+		{"marketing_consent", 0.99, `header "Newsletter?" is a synonym of contact.marketing_consent; 2 of 2 sample values look like yes/no values`},
+		{"", 0, `no synonym for header "Shoe Size" and no recognisable sample values`},
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Entity != "contact" || g.Target != w.target || g.Confidence != w.conf || g.Reason != w.reason {
+			t.Errorf("column %q: got %s %v %q\nwant %s %v %q", header[i], g.Target, g.Confidence, g.Reason, w.target, w.conf, w.reason)
+		}
+	}
+	if t.Failed() {
+		for _, g := range got {
+			fmt.Printf("%+v\n", g)
+		}
+	}
+}
+
+func TestSuggestContradiction(t *testing.T) {
+	got := Suggest([]string{"Email"}, [][]string{{"07911 123456"}, {"01134960000"}})
+	if got[0].Target != "emails" || got[0].Confidence != 0.6 || got[0].Reason != `header "Email" is a synonym of contact.emails; but 2 of 2 sample values look like phone numbers` {
+		t.Fatalf("got %+v", got[0])
+	}
+}
+
+func TestNormHeader(t *testing.T) {
+	for in, want := range map[string]string{"MailingPostalCode": "mailing postal code", "mailing_postal_code": "mailing postal code", " E-Mail Address ": "e mail address", "Person - Email - Work": "person email work"} {
+		if got := normHeader(in); got != want {
+			t.Errorf("normHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,437 @@
+// Package pipeline runs one file through the mapping engine at the speed of
+// the parser: one goroutine reads rows, every core maps them, and one
+// collector accounts for each row in file order — migrated, rejected (kept
+// with its original values and every reason), or skipped by a named rule —
+// and hands records to a sink. Memory is bounded by a few chunks of rows,
+// never by the file. It has no AWS types: the CLI and the Lambdas give it
+// their own sinks.
+package pipeline
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// Sink receives migrated records in batches, in file order.
+type Sink interface {
+	Write(ctx context.Context, recs []*mapspec.Record) error
+}
+
+// Outputs is where a file's results go. Every field may be nil.
+type Outputs struct {
+	Sink    Sink            // migrated records
+	Merger  *mapspec.Merger // if set, records go here instead of Sink, to be merged by dedupe key
+	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
+	Review  io.Writer       // rows migrated with warnings ("!"), for review
+}
+
+// Options tune the pipeline; the zero value is sensible.
+type Options struct {
+	Workers   int // mapping goroutines; 0 means GOMAXPROCS
+	ChunkRows int // rows per unit of work; 0 means 1024
+	BatchSize int // records per Sink.Write; 0 means 100
+}
+
+// Counts account for every row read: Read = Migrated + Merged + Rejected +
+// the skips, always.
+type Counts struct {
+	Read     int            `json:"read"`
+	Migrated int            `json:"migrated"`
+	Merged   int            `json:"merged"`   // migrated into an earlier record with the same dedupe key
+	Rejected int            `json:"rejected"` // with reasons, in the rejects file
+	Skipped  map[string]int `json:"skipped"`  // by named rule
+	Warned   int            `json:"warned"`   // migrated rows flagged for review
+}
+
+// SkippedTotal is the number of rows skipped by any rule.
+func (c Counts) SkippedTotal() int {
+	n := 0
+	for _, v := range c.Skipped {
+		n += v
+	}
+	return n
+}
+
+// Balanced reports whether every row is accounted for.
+func (c Counts) Balanced() bool {
+	return c.Read == c.Migrated+c.Merged+c.Rejected+c.SkippedTotal()
+}
+
+// FillRate is how often a target field got a value.
+type FillRate struct {
+	Field  string  `json:"field"`
+	Filled int     `json:"filled"`
+	Rate   float64 `json:"rate"` // Filled / rows migrated or merged
+}
+
+// Report is the account of one file.
+type Report struct {
+	File      string         `json:"file"`
+	Format    tabular.Format `json:"format"`
+	Entity    string         `json:"entity"`
+	Preset    string         `json:"preset,omitempty"`
+	Counts    Counts         `json:"counts"`
+	Rules     map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
+	Reasons   map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
+	FillRates []FillRate     `json:"fillRates"`
+	Unmapped  []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
+	Dropped   []string       `json:"dropped,omitempty"`
+}
+
+type chunk struct {
+	seq   int
+	lines []int
+	rows  [][]string
+	outs  []mapspec.Outcome
+}
+
+// Run maps every row of t with m.
+//
+// Errors: EINVALID when the file cannot be read further (the message names
+// the line); whatever the sink or the writers return; EINTERNAL if the
+// counts fail to balance, which would be a bug. On error the report holds
+// the rows accounted for so far.
+func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) (*Report, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.ChunkRows <= 0 {
+		o.ChunkRows = 1024
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 100
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	todo := make(chan *chunk, o.Workers)
+	done := make(chan *chunk, o.Workers)
+	var readErr error
+	go func() { // reader
+		defer close(todo)
+		readErr = read(ctx, t, o.ChunkRows, todo)
+	}()
+	var wg sync.WaitGroup
+	for i := 0; i < o.Workers; i++ {
+		wg.Add(1)
+		mm := m.Clone()
+		go func() { // mappers
+			defer wg.Done()
+			for c := range todo {
+				c.outs = make([]mapspec.Outcome, len(c.rows))
+				for j, row := range c.rows {
+					c.outs[j] = mm.Map(c.lines[j], row)
+				}
+				select {
+				case done <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	col := newCollector(ctx, file, t, m, out, o)
+	err := col.consume(done)
+	if err != nil {
+		cancel()
+		for range done { // let the mappers finish
+		}
+		return col.report, err
+	}
+	if readErr != nil {
+		return col.report, readErr
+	}
+	return col.finish()
+}
+
+// read turns rows into chunks. Each chunk's fields share one string, so a
+// chunk costs a handful of allocations however many rows it holds.
+func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk) error {
+	seq := 0
+	var buf []byte
+	var ends [][]int
+	c := &chunk{}
+	flush := func() bool {
+		if len(c.rows) == 0 {
+			return true
+		}
+		all := string(buf)
+		for i, e := range ends {
+			start := 0
+			if i > 0 {
+				prev := ends[i-1]
+				start = prev[len(prev)-1]
+			}
+			row := make([]string, len(e))
+			for j, end := range e {
+				row[j] = all[start:end]
+				start = end
+			}
+			c.rows[i] = row
+		}
+		select {
+		case todo <- c:
+		case <-ctx.Done():
+			return false
+		}
+		seq++
+		c, buf, ends = &chunk{seq: seq}, buf[:0:0], nil
+		return true
+	}
+	for {
+		r, err := t.Next()
+		if errors.Is(err, io.EOF) {
+			flush()
+			return nil
+		}
+		if err != nil {
+			flush()
+			return err
+		}
+		e := make([]int, len(r.Fields))
+		for j, f := range r.Fields {
+			buf = append(buf, f...)
+			e[j] = len(buf)
+		}
+		ends = append(ends, e)
+		c.lines = append(c.lines, r.Line)
+		c.rows = append(c.rows, nil)
+		if len(c.rows) == size && !flush() {
+			return ctx.Err()
+		}
+	}
+}
+
+type collector struct {
+	ctx     context.Context
+	m       *mapspec.Mapper
+	out     Outputs
+	o       Options
+	report  *Report
+	filled  []int
+	batch   []*mapspec.Record
+	pending map[int]*chunk
+	next    int
+	rejects *csv.Writer
+	review  *csv.Writer
+	width   int
+}
+
+func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
+	ent := m.Entity()
+	c := &collector{ctx: ctx, m: m, out: out, o: o, pending: map[int]*chunk{}, filled: make([]int, len(ent.Fields)), width: len(t.Header())}
+	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
+		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{},
+		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
+	if c.report.Unmapped == nil {
+		c.report.Unmapped = []string{}
+	}
+	for _, r := range m.SkipRules() {
+		c.report.Counts.Skipped[r] = 0
+	}
+	if out.Rejects != nil {
+		c.rejects = newCSV(out.Rejects, append(append([]string(nil), t.Header()...), "cutover_line", "cutover_reasons"))
+	}
+	if out.Review != nil {
+		c.review = newCSV(out.Review, []string{"cutover_line", "source_id", "record_id", "field", "column", "value", "warning"})
+	}
+	return c
+}
+
+// newCSV starts a CSV that Excel opens cleanly: UTF-8 with a BOM, CRLF.
+func newCSV(w io.Writer, header []string) *csv.Writer {
+	_, _ = w.Write([]byte{0xEF, 0xBB, 0xBF})
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	writeSafe(cw, header)
+	return cw
+}
+
+// writeSafe writes a row with every cell made safe from formula injection.
+func writeSafe(w *csv.Writer, cells []string) {
+	for i, c := range cells {
+		cells[i] = SafeCell(c)
+	}
+	_ = w.Write(cells) // errors surface from Flush
+}
+
+// SafeCell neutralises a value a spreadsheet would run as a formula by
+// prefixing a single quote; the value is otherwise kept as it was.
+func SafeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return "'" + s
+	}
+	return s
+}
+
+// consume accounts for chunks in file order as the mappers finish them.
+func (c *collector) consume(done <-chan *chunk) error {
+	for ch := range done {
+		c.pending[ch.seq] = ch
+		for {
+			next, ok := c.pending[c.next]
+			if !ok {
+				break
+			}
+			delete(c.pending, c.next)
+			c.next++
+			if err := c.account(next); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *collector) account(ch *chunk) error {
+	rep := c.report
+	for i, out := range ch.outs {
+		rep.Counts.Read++
+		switch out.Kind() {
+		case mapspec.Skipped:
+			rep.Counts.Skipped[out.SkipRule]++
+		case mapspec.Rejected:
+			rep.Counts.Rejected++
+			reasons := make([]string, len(out.Errors))
+			for j, e := range out.Errors {
+				reasons[j] = describe(e)
+				rep.Reasons[reasonGroup(e)]++
+			}
+			if c.rejects != nil {
+				row := append(append([]string(nil), ch.rows[i]...), strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; "))
+				writeSafe(c.rejects, row)
+			}
+		default:
+			if err := c.migrated(ch.lines[i], out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *collector) migrated(line int, out mapspec.Outcome) error {
+	rep, rec := c.report, out.Record
+	for _, r := range out.Rules {
+		rep.Rules[r]++
+	}
+	for j, v := range rec.Fields {
+		if v.Kind != mapspec.Absent {
+			c.filled[j]++
+		}
+	}
+	if len(out.Warnings) > 0 {
+		rep.Counts.Warned++
+		if c.review != nil {
+			for _, w := range out.Warnings {
+				writeSafe(c.review, []string{strconv.Itoa(line), rec.SourceID, rec.ID, w.Field, w.Column, w.Value, "! " + w.Reason})
+			}
+		}
+	}
+	if c.out.Merger != nil {
+		if c.out.Merger.Add(rec, out.DedupeKey) {
+			rep.Counts.Merged++
+		} else {
+			rep.Counts.Migrated++
+		}
+		return nil
+	}
+	rep.Counts.Migrated++
+	if c.out.Sink == nil {
+		return nil
+	}
+	c.batch = append(c.batch, rec)
+	if len(c.batch) >= c.o.BatchSize {
+		return c.flush()
+	}
+	return nil
+}
+
+func (c *collector) flush() error {
+	if len(c.batch) == 0 {
+		return nil
+	}
+	err := c.out.Sink.Write(c.ctx, c.batch)
+	c.batch = c.batch[:0:0]
+	return err
+}
+
+func (c *collector) finish() (*Report, error) {
+	if err := c.flush(); err != nil {
+		return c.report, err
+	}
+	for _, w := range []*csv.Writer{c.rejects, c.review} {
+		if w == nil {
+			continue
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return c.report, cutover.Wrap(cutover.EUNAVAILABLE, err, "A report file could not be written.")
+		}
+	}
+	rep := c.report
+	kept := rep.Counts.Migrated + rep.Counts.Merged
+	for j, f := range c.m.Entity().Fields {
+		rate := 0.0
+		if kept > 0 {
+			rate = float64(c.filled[j]) / float64(kept)
+		}
+		rep.FillRates = append(rep.FillRates, FillRate{Field: f.Name, Filled: c.filled[j], Rate: rate})
+	}
+	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
+	if !rep.Counts.Balanced() {
+		return rep, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance for %s: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
+			rep.File, rep.Counts.Read, rep.Counts.Migrated, rep.Counts.Merged, rep.Counts.Rejected, rep.Counts.SkippedTotal())
+	}
+	return rep, nil
+}
+
+var quoted = regexp.MustCompile(`"[^"]*"`)
+
+// reasonGroup is an issue's reason with its values left out, so rows that
+// fail the same way count under one heading.
+func reasonGroup(e mapspec.Issue) string {
+	r := quoted.ReplaceAllString(e.Reason, `"…"`)
+	if e.Field != "" {
+		return e.Field + ": " + r
+	}
+	return r
+}
+
+// describe renders one issue for a rejects file.
+func describe(e mapspec.Issue) string {
+	var b strings.Builder
+	if e.Field != "" {
+		b.WriteString(e.Field)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, " (%s)", e.Column)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, " %q", e.Value)
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return strings.TrimSpace(b.String())
+}

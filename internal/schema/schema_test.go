@@ -1,0 +1,83 @@
+package schema
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+func TestDefault(t *testing.T) {
+	s := Default()
+	want := []string{"contact", "property", "tenancy", "applicant", "appointment", "order"}
+	if got := strings.Join(s.EntityNames(), ","); got != strings.Join(want, ",") {
+		t.Fatalf("entities = %s", got)
+	}
+	c, _ := s.Entity("contact")
+	roles, ok := c.Field("roles")
+	if !ok || roles.Type != List || roles.Of != Enum {
+		t.Fatalf("roles = %+v", roles)
+	}
+	if v, ok := roles.EnumValue("LANDLORD"); !ok || v != "landlord" {
+		t.Fatalf("EnumValue = %q %v", v, ok)
+	}
+	ten, _ := s.Entity("tenancy")
+	tf, _ := ten.Field("tenants")
+	if tf.ItemType() != Ref || tf.Ref != "contact" || !tf.Required {
+		t.Fatalf("tenants = %+v", tf)
+	}
+	st, _ := ten.Field("status")
+	if strings.Join(st.Values, ",") != "active,periodic,renewed,ended" {
+		t.Fatalf("tenancy status = %v", st.Values)
+	}
+	for _, e := range s.Entities {
+		for i, f := range e.Fields {
+			if f.Index != i {
+				t.Fatalf("%s.%s index %d", e.Name, f.Name, f.Index)
+			}
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ src, want string }{
+		"syntax":        {"{\n \"version\": 1,\n \"entities\": [}", "schema: line 3, column 15: invalid JSON"},
+		"unknown key":   {"{\"version\":1,\"entitys\":[]}", `unknown field "entitys"`},
+		"wrong type":    {`{"version":"1"}`, "version must be int, not a JSON string"},
+		"empty":         {``, "schema: the file is empty or ends early"},
+		"version":       {`{"version":2,"entities":[]}`, "schema: version: must be 1, not 2"},
+		"no entities":   {`{"version":1,"entities":[]}`, "schema: entities: at least one entity is needed"},
+		"bad type":      {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"strng"}]}]}`, `schema: entities[0].fields[0].type: unknown type "strng" (want one of string, text, email, phone, date, datetime, number, integer, money, boolean, enum, ref, list)`},
+		"list no of":    {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"list"}]}]}`, `schema: entities[0].fields[0].of: a list needs "of"`},
+		"enum empty":    {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"enum"}]}]}`, "schema: entities[0].fields[0].values: an enum needs at least one value"},
+		"enum dup":      {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"enum","values":["A","a"]}]}]}`, `schema: entities[0].fields[0].values[1]: enum value "a" is listed twice`},
+		"bad ref":       {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"ref","ref":"b"}]}]}`, `schema: entities[0].fields[0].ref: unknown entity "b" (known: a)`},
+		"dup field":     {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text"},{"name":"x","type":"text"}]}]}`, `schema: entities[0].fields[1].name: field "x" is defined twice in entity "a"`},
+		"dup entity":    {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text"}]},{"name":"a","fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[1].name: entity "a" is defined twice`},
+		"bad name":      {`{"version":1,"entities":[{"name":"A b","fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[0].name: "A b" is not a valid name`},
+		"bad pattern":   {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"string","pattern":"("}]}]}`, "schema: entities[0].fields[0].pattern: not a valid RE2 expression"},
+		"anyOf":         {`{"version":1,"entities":[{"name":"a","anyOf":["y"],"fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[0].anyOf[0]: entity "a" has no field "y"`},
+		"notFuture":     {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text","notFuture":true}]}]}`, "schema: entities[0].fields[0].notFuture: applies only to date and datetime"},
+		"values on str": {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text","values":["a"]}]}]}`, "schema: entities[0].fields[0].values: only an enum has values"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tc.src))
+			if cutover.ErrorCode(err) != cutover.EINVALID {
+				t.Fatalf("err = %v, want EINVALID", err)
+			}
+			if !strings.Contains(cutover.ErrorMessage(err), tc.want) {
+				t.Fatalf("message = %q, want it to contain %q", cutover.ErrorMessage(err), tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadRoundTrip(t *testing.T) {
+	s, err := Load(strings.NewReader(string(DefaultJSON())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Entities) != len(Default().Entities) {
+		t.Fatal("round trip lost entities")
+	}
+}
