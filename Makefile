@@ -4,7 +4,10 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(wildcard functions/*))
 
-.PHONY: up test build lint unit fuzz frontend-test lambdas clean
+.PHONY: all up test build cli lint unit fuzz frontend-test lambdas bench clean
+
+## all (the default): build everything, and the analyst's CLI into bin/cutover.
+all: build cli
 
 ## up: run the whole service locally on the embedded emulator (kumo) and print where to open it.
 up:
@@ -16,6 +19,10 @@ test: lint unit fuzz frontend-test lambdas
 ## build: compile everything (the local stack builds its own binaries into .build/).
 build:
 	$(GO) build $(PKGS)
+
+## cli: the offline mapping tool, bin/cutover (`bin/cutover inspect FILE`, `bin/cutover map --preset P FILE`).
+cli:
+	$(GO) build -o bin/cutover ./cmd/cutover
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -30,6 +37,15 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 10s ./internal/mapping
 	$(GO) test -run '^$$' -fuzz '^FuzzRunBalances$$' -fuzztime 10s ./internal/migrate
+	$(GO) test -run '^$$' -fuzz '^FuzzPipelineBalances$$' -fuzztime 10s -fuzzminimizetime 3s ./internal/pipeline
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s -fuzzminimizetime 3s ./internal/tabular
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 10s -fuzzminimizetime 3s ./internal/mapspec
+	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime 10s -fuzzminimizetime 3s ./internal/mapspec/presets
+
+## bench: the mapping benchmark (needs Miller: apt-get install miller); figures go in BENCHMARKS.md.
+bench:
+	$(GO) test -run '^$$' -bench Pipeline -benchtime 3x ./internal/pipeline
+	bash infra/bench/mapbench.sh
 
 frontend-test:
 	node --test frontend/test/
@@ -41,4 +57,4 @@ lambdas:
 	done; echo "built $(words $(FUNCS)) functions for linux/arm64 into .build/arm64/"
 
 clean:
-	rm -rf .build
+	rm -rf .build bin

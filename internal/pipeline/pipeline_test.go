@@ -1,0 +1,178 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/benchdata"
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+const contactsSpec = `{"version":1,"defaults":{"region":"GB","dateFormats":["DD/MM/YYYY"]},"files":[{"name":"c","entity":"contact","sourceId":["Record ID"],
+"fields":[{"target":"first_name","column":"First Name","steps":[{"op":"trim"},{"op":"case","to":"title"}]},
+{"target":"emails","column":"Email"},{"target":"phones","column":"Phone Number"},{"target":"created_at","column":"Create Date"},{"target":"notes","column":"Notes"}]}]}`
+
+func compile(t testing.TB, spec, src string) (tabular.Table, *mapspec.Mapper) {
+	t.Helper()
+	sp, err := mapspec.Parse([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := tabular.Open(strings.NewReader(src), "contacts.csv", tabular.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapspec.Compile(sp.Files[0], schema.Default(), tables[0].Header(), "acme", time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables[0], m
+}
+
+// sink is a fake Sink built from a function field.
+type sink struct {
+	WriteFn func(recs []*mapspec.Record) error
+}
+
+func (s sink) Write(_ context.Context, recs []*mapspec.Record) error { return s.WriteFn(recs) }
+
+func TestRunAccountsForEveryRowInOrder(t *testing.T) {
+	src := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n" +
+		"1, ann ,ann@x.com,+44 20 7123 4567,01/02/2024,\"hello, \"\"world\"\"\n2nd line\"\n" +
+		",,,,,\n" +
+		"2,Bo,bo at x.com,,01/02/2024,=SUM(A1)\n" +
+		"3,Cy,cy@x.com,020 8123 4567,31/12/2023,\n" +
+		"4,Di,di@x.com,,01/02/2024,,surplus\n"
+	tb, m := compile(t, contactsSpec, src)
+	var rejects, review bytes.Buffer
+	var got []string
+	rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{
+		Sink: sink{func(recs []*mapspec.Record) error {
+			for _, r := range recs {
+				got = append(got, r.SourceID)
+			}
+			return nil
+		}},
+		Rejects: &rejects, Review: &review,
+	}, Options{Workers: 3, ChunkRows: 1, BatchSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rep.Counts
+	if c.Read != 5 || c.Migrated != 2 || c.Rejected != 2 || c.Skipped[mapspec.SkipBlankRow] != 1 || c.Warned != 1 || !c.Balanced() {
+		t.Fatalf("counts = %+v", c)
+	}
+	if strings.Join(got, ",") != "1,3" {
+		t.Fatalf("records reached the sink as %v, want file order 1,3", got)
+	}
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(rejects.Bytes(), []byte("\xEF\xBB\xBF"))))
+	cr.FieldsPerRecord = -1 // a shifted row keeps its surplus cells
+	rows, err := cr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0][6] != "cutover_line" || rows[1][5] != "'=SUM(A1)" || rows[1][6] != "5" ||
+		!strings.Contains(rows[1][7], `emails (Email) "bo at x.com"`) || rows[2][7] != "7" || !strings.Contains(rows[2][8], "7 cells") {
+		t.Fatalf("rejects = %q", rows)
+	}
+	if !strings.Contains(review.String(), "! ") || !strings.Contains(review.String(), "020 8123 4567") {
+		t.Fatalf("review = %q", review.String())
+	}
+	for _, f := range rep.FillRates {
+		if f.Field == "first_name" && (f.Filled != 2 || f.Rate != 1) {
+			t.Fatalf("first_name fill = %+v", f)
+		}
+	}
+}
+
+func TestRunStopsOnSinkFailure(t *testing.T) {
+	tb, m := compile(t, contactsSpec, "Record ID,First Name,Email,Phone Number,Create Date,Notes\n1,Ann,a@x.com,,01/01/2024,\n")
+	boom := cutover.Errorf(cutover.EUNAVAILABLE, "throttled")
+	_, err := Run(context.Background(), "f", tb, m, Outputs{Sink: sink{func([]*mapspec.Record) error { return boom }}}, Options{})
+	if err != boom {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRunReportsAReadErrorWithItsLine(t *testing.T) {
+	tb, m := compile(t, contactsSpec, "Record ID,First Name,Email,Phone Number,Create Date,Notes\n1,Ann,a@x.com,,01/01/2024,\"open\n")
+	_, err := Run(context.Background(), "f", tb, m, Outputs{}, Options{})
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "line 2") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Parallel mapping must give exactly what one worker gives.
+func TestParallelEqualsSequential(t *testing.T) {
+	var src bytes.Buffer
+	if err := benchdata.WriteContacts(&src, 5000, 7); err != nil {
+		t.Fatal(err)
+	}
+	run := func(workers int) (string, Counts) {
+		tb, m := compile(t, contactsSpec, src.String())
+		var mu sync.Mutex
+		var b strings.Builder
+		rep, err := Run(context.Background(), "f", tb, m, Outputs{Sink: sink{func(recs []*mapspec.Record) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, r := range recs {
+				fmt.Fprintf(&b, "%s:%d;", r.ID, r.Line)
+			}
+			return nil
+		}}}, Options{Workers: workers, ChunkRows: 37})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), rep.Counts
+	}
+	one, c1 := run(1)
+	many, c4 := run(4)
+	if one != many || fmt.Sprint(c1) != fmt.Sprint(c4) || c1.Read != 5000 || !c1.Balanced() {
+		t.Fatalf("1 worker: %+v; 4 workers: %+v; same records: %v", c1, c4, one == many)
+	}
+}
+
+// FuzzPipelineBalances is the property that nothing is lost: whatever rows
+// a file holds, every row read is migrated, merged, rejected or skipped.
+func FuzzPipelineBalances(f *testing.F) {
+	for _, s := range []string{
+		"1,Ann,a@x.com,,01/02/2024,\n",
+		",,,,,\n2,Bo,bo at x,+44 20 7123 4567,31/02/2024,x\n",
+		"3,\"Cy\nCy\",c@x.com,0161 496 0000,01/01/2000,=1+1,extra\n4\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		src := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n" + body
+		sp, _ := mapspec.Parse([]byte(contactsSpec))
+		tables, err := tabular.Open(strings.NewReader(src), "f.csv", tabular.Options{Delimiter: ','})
+		if err != nil {
+			return
+		}
+		m, err := mapspec.Compile(sp.Files[0], schema.Default(), tables[0].Header(), "t", time.Unix(0, 0))
+		if err != nil {
+			return
+		}
+		n := 0
+		rep, err := Run(context.Background(), "f", tables[0], m, Outputs{Sink: sink{func(recs []*mapspec.Record) error { n += len(recs); return nil }}, Rejects: io.Discard}, Options{ChunkRows: 2})
+		if err != nil {
+			if cutover.ErrorCode(err) != cutover.EINVALID {
+				t.Fatalf("error of class %q: %v", cutover.ErrorCode(err), err)
+			}
+			return
+		}
+		if !rep.Counts.Balanced() || rep.Counts.Migrated != n {
+			t.Fatalf("counts %+v, sink got %d", rep.Counts, n)
+		}
+	})
+}
