@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/cutover/cutover/internal/mapspec"
@@ -119,6 +118,7 @@ func inspect(args []string, stdout io.Writer) error {
 	}
 	defer closeAll()
 	var found []inspection
+	samples := map[string][][]string{}
 	for _, tb := range tables {
 		in := inspection{File: tb.label, Format: tb.t.Format(), Columns: tb.t.Header()}
 		if d := in.Format.Delimiter; d != 0 {
@@ -143,10 +143,11 @@ func inspect(args []string, stdout io.Writer) error {
 			in.Presets = in.Presets[:3]
 		}
 		in.Suggestions = mapspec.Suggest(in.Columns, sample)
+		samples[in.File] = sample
 		found = append(found, in)
 	}
 	if *write != "" {
-		spec := specFor(found)
+		spec := specFor(found, samples)
 		b, _ := json.MarshalIndent(spec, "", "  ") // a Spec always marshals
 		if err := os.WriteFile(*write, append(b, '\n'), 0o644); err != nil {
 			return err
@@ -209,60 +210,14 @@ func printInspection(w io.Writer, in inspection) {
 }
 
 // specFor builds a mapping spec for the inspected tables: each table's best
-// preset file spec when one is recognised, else a spec from the confident
+// preset file spec when one is recognised, else one from the confident
 // suggestions.
-func specFor(found []inspection) *mapspec.Spec {
-	spec := &mapspec.Spec{Version: 1, Name: "suggested by cutover inspect"}
+func specFor(found []inspection, samples map[string][][]string) *mapspec.Spec {
+	var props []presets.Proposal
 	for _, in := range found {
-		if len(in.Presets) > 0 {
-			m := in.Presets[0]
-			if p, ok := presets.Lookup(m.Preset); ok {
-				for _, f := range p.Spec.Files {
-					if f.Name == m.File {
-						f.Name = in.File
-						spec.Files = append(spec.Files, f)
-						if spec.Defaults.Region == "" {
-							spec.Defaults = p.Spec.Defaults
-						}
-					}
-				}
-				continue
-			}
-		}
-		spec.Files = append(spec.Files, fromSuggestions(in.File, in.Suggestions))
+		props = append(props, presets.Propose(in.File, in.Columns, samples[in.File]))
 	}
+	spec := presets.ProposeSpec(props)
+	spec.Name = "suggested by cutover inspect"
 	return spec
-}
-
-// minConfidence is the least confidence a suggestion needs to be put in a
-// written spec; the rest are listed by inspect for a person to decide.
-const minConfidence = 0.5
-
-func fromSuggestions(name string, sugg []mapspec.Suggestion) mapspec.FileSpec {
-	votes := map[string]int{}
-	for _, s := range sugg {
-		if s.Target != "" && s.Confidence >= minConfidence {
-			votes[s.Entity]++
-		}
-	}
-	entities := make([]string, 0, len(votes))
-	for e := range votes {
-		entities = append(entities, e)
-	}
-	sort.Slice(entities, func(i, j int) bool {
-		return votes[entities[i]] > votes[entities[j]] || votes[entities[i]] == votes[entities[j]] && entities[i] < entities[j]
-	})
-	fs := mapspec.FileSpec{Name: name, Entity: "contact"}
-	if len(entities) > 0 {
-		fs.Entity = entities[0]
-	}
-	seen := map[string]bool{}
-	for _, s := range sugg {
-		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < minConfidence || seen[s.Target] {
-			continue
-		}
-		seen[s.Target] = true
-		fs.Fields = append(fs.Fields, mapspec.FieldMapping{Target: s.Target, Column: s.Column})
-	}
-	return fs
 }

@@ -15,6 +15,7 @@ type Suggestion struct {
 	Target     string  `json:"target"` // "" when nothing fits: the column will not migrate unless mapped by hand
 	Confidence float64 `json:"confidence"`
 	Reason     string  `json:"reason"`
+	SourceID   bool    `json:"sourceId,omitempty"` // the column looks like the record's id in the old CRM
 }
 
 type synonym struct {
@@ -177,6 +178,7 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 		entity, field string
 		conf          float64
 		reason        string
+		sourceID      bool
 	}
 	cands := make([]cand, len(header))
 	votes := map[string]float64{}
@@ -201,10 +203,10 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 				switch {
 				case n == name:
 					if c.conf < 0.9 {
-						c = cand{s.entity, s.field, 0.9, fmt.Sprintf("header %q is a synonym of %s.%s", h, s.entity, s.field)}
+						c = cand{s.entity, s.field, 0.9, fmt.Sprintf("header %q is a synonym of %s.%s", h, s.entity, s.field), false}
 					}
 				case c.conf < 0.6 && len(name) > 3 && (strings.HasSuffix(n, " "+name) || strings.HasPrefix(n, name+" ")):
-					c = cand{s.entity, s.field, 0.6, fmt.Sprintf("header %q contains %q, a synonym of %s.%s", h, name, s.entity, s.field)}
+					c = cand{s.entity, s.field, 0.6, fmt.Sprintf("header %q contains %q, a synonym of %s.%s", h, name, s.entity, s.field), false}
 				}
 			}
 		}
@@ -214,7 +216,7 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 		}
 		switch {
 		case isID:
-			c = cand{"", "", 0, fmt.Sprintf("header %q looks like the source id: use it as sourceId", h)}
+			c = cand{"", "", 0, fmt.Sprintf("header %q looks like the source id: use it as sourceId", h), true}
 		case c.field != "" && kind != "":
 			if kindFits[kind][c.field] {
 				c.conf = min(0.99, c.conf+0.09)
@@ -225,7 +227,7 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 			}
 		case c.field == "" && kind != "" && kindTargets[kind][1] != "":
 			t := kindTargets[kind]
-			c = cand{t[0], t[1], 0.5 * float64(hits) / float64(total), sampleNote}
+			c = cand{t[0], t[1], 0.5 * float64(hits) / float64(total), sampleNote, false}
 		case c.field == "":
 			c.reason = fmt.Sprintf("no synonym for header %q and no recognisable sample values", h)
 		}
@@ -243,7 +245,7 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 	}
 	out := make([]Suggestion, len(header))
 	for i, c := range cands {
-		s := Suggestion{Column: header[i], Entity: entity, Target: c.field, Confidence: round2(c.conf), Reason: c.reason}
+		s := Suggestion{Column: header[i], Entity: entity, Target: c.field, Confidence: round2(c.conf), Reason: c.reason, SourceID: c.sourceID}
 		if c.entity != "" && c.entity != entity {
 			if alt := sameFieldIn(entity, c.field); alt {
 				s.Reason += fmt.Sprintf(" (read as %s.%s: the file looks like %s records)", entity, c.field, entity)
