@@ -68,7 +68,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 	sinks := newJSONLSinks(*outDir, *records)
 	defer sinks.close()
 	var merger *mapspec.Merger
-	if needsMerge(spec, sch) {
+	if spec.HoldsRecords(sch) {
 		merger = mapspec.NewMerger()
 	}
 	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: *tenant, Orphans: []mapspec.Orphan{}}
@@ -168,26 +168,6 @@ func loadSpec(presetID, path string) (*mapspec.Spec, string, error) {
 		return nil, "", fmt.Errorf("%s: %s", path, message(err))
 	}
 	return spec, path, nil
-}
-
-// needsMerge reports whether records must be held to be merged by dedupe
-// key or to have their references checked; otherwise they stream.
-func needsMerge(spec *mapspec.Spec, sch *schema.Schema) bool {
-	for _, f := range spec.Files {
-		if len(f.Dedupe) > 0 {
-			return true
-		}
-		ent, ok := sch.Entity(f.Entity)
-		if !ok {
-			continue
-		}
-		for _, fm := range f.Fields {
-			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // chooseFile picks the spec's entry for a table: the only one; the one

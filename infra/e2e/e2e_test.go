@@ -115,7 +115,7 @@ func records(t *testing.T, db *dynamodb.Client, table, partition string) map[str
 func emails(recs map[string]map[string]string) string {
 	var out []string
 	for _, f := range recs {
-		out = append(out, f["email"])
+		out = append(out, f["emails"])
 	}
 	return strings.Join(sorted(out), ",")
 }
@@ -321,7 +321,7 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 	a.upload(id, key, "broken.csv", "test", []byte("Email,Name\nann@initech.test,Ann\nbo@initech.test,\"Bo\n"))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	v := a.waitStatus(id, key, "failed", 1)
-	if v.Migration.Failure == nil || !strings.Contains(v.Migration.Failure.Reason, "broken.csv: The file is not valid CSV at line 3") {
+	if v.Migration.Failure == nil || !strings.Contains(v.Migration.Failure.Reason, "broken.csv, line 3: the quoted field in column 2 that starts on this line is never closed") {
 		t.Fatalf("failure = %+v", v.Migration.Failure)
 	}
 	exec, err := sfn.NewFromConfig(cfg).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{

@@ -47,24 +47,29 @@ type File struct {
 	CompletedAt time.Time `json:"completedAt,omitzero" dynamodbav:"completedAt,omitempty"`
 }
 
-// Counts account for every row read: Read = Migrated + Rejected + Skipped.
+// Counts account for every row read: Read = Migrated + Merged + Rejected
+// + Skipped.
 type Counts struct {
 	Read       int    `json:"read" dynamodbav:"read"`
 	Migrated   int    `json:"migrated" dynamodbav:"migrated"`
+	Merged     int    `json:"merged" dynamodbav:"merged"` // duplicates merged into another record
 	Rejected   int    `json:"rejected" dynamodbav:"rejected"`
-	Skipped    int    `json:"skipped" dynamodbav:"skipped"`
+	Skipped    int    `json:"skipped" dynamodbav:"skipped"` // by a named rule
+	Orphans    int    `json:"orphans" dynamodbav:"orphans"` // references to records in none of the files
 	RejectsKey string `json:"-" dynamodbav:"rejectsKey,omitempty"`
 }
 
 // Balanced reports whether every row read is accounted for.
-func (c Counts) Balanced() bool { return c.Read == c.Migrated+c.Rejected+c.Skipped }
+func (c Counts) Balanced() bool { return c.Read == c.Migrated+c.Merged+c.Rejected+c.Skipped }
 
 // Add returns the sum of two counts (RejectsKey is kept from c).
 func (c Counts) Add(o Counts) Counts {
 	c.Read += o.Read
 	c.Migrated += o.Migrated
+	c.Merged += o.Merged
 	c.Rejected += o.Rejected
 	c.Skipped += o.Skipped
+	c.Orphans += o.Orphans
 	return c
 }
 

@@ -487,3 +487,24 @@ func ParseReader(r io.Reader, sch *schema.Schema) (*Spec, error) {
 	}
 	return ParseWith(b, sch)
 }
+
+// HoldsRecords reports whether mapping with s must hold records until every
+// file is read — to merge them by a dedupe key, or to check references
+// between files — instead of streaming them.
+func (s *Spec) HoldsRecords(sch *schema.Schema) bool {
+	for _, f := range s.Files {
+		if len(f.Dedupe) > 0 {
+			return true
+		}
+		ent, ok := sch.Entity(f.Entity)
+		if !ok {
+			continue
+		}
+		for _, fm := range f.Fields {
+			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
+				return true
+			}
+		}
+	}
+	return false
+}

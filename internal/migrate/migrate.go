@@ -1,21 +1,21 @@
-// Package migrate runs a migration pass: it streams every file of an
-// extract through the mapping, writes the records to a sink (the TEST or the
-// LIVE environment), keeps every rejected row with its reasons in a rejects
-// file, and accounts for every row. It has no AWS types.
+// Package migrate runs a migration pass for the Lambdas: every file of an
+// extract through the mapping engine (internal/pipeline) into a sink (the
+// TEST or the LIVE environment), every rejected row kept with its reasons
+// in a rejects file, and every row accounted for. It has no AWS types.
 package migrate
 
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/mapping"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // Opener opens an uploaded file by its storage key.
@@ -37,157 +37,162 @@ type Sink interface {
 // Pass describes one migration pass.
 type Pass struct {
 	TenantID      string
-	Spec          mapping.Spec
+	Spec          *mapspec.Spec
 	Files         []cutover.File
-	RejectsPrefix string // artifacts key prefix; one rejects CSV per file with rejects
-	BatchSize     int    // records per Sink.Write; 0 means 25
+	RejectsPrefix string    // artifacts key prefix; one rejects CSV per file with rejects
+	Now           time.Time // "today" for row rules
+	// Choose picks the spec's entry for a table. Nil means by name: the
+	// entry named TableName(file, table).
+	Choose func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)
+}
+
+// TableName names a file's table in a mapping spec: the file id, with the
+// sheet for a workbook.
+func TableName(f cutover.File, t tabular.Table) string {
+	if s := t.Format().Sheet; s != "" {
+		return f.ID + "#" + s
+	}
+	return f.ID
+}
+
+// ByName picks the spec's entry called name.
+//
+// Errors: EINVALID when the spec has no such entry.
+func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, error) {
+	for _, f := range spec.Files {
+		if f.Name == name {
+			return f, nil
+		}
+	}
+	return mapspec.FileSpec{}, cutover.Errorf(cutover.EINVALID, "The mapping has no entry for file %s.", name)
 }
 
 // Run executes the pass and returns the counts, which always balance.
 //
-// Errors: EINVALID when a file cannot be read as CSV or does not match its
-// mapping (the message names the file and line); whatever the Opener, Sink
-// or Putter return (EUNAVAILABLE for transient failures); EINTERNAL when the
-// counts do not balance, which would be a bug.
+// Errors: EINVALID when a file cannot be read or does not fit its mapping
+// (the message names the file and, for a read error, the line); whatever
+// the Opener, Sink or Putter return (EUNAVAILABLE for transient failures).
 func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (cutover.Counts, error) {
-	if p.BatchSize <= 0 {
-		p.BatchSize = 25
-	}
 	var total cutover.Counts
 	total.RejectsKey = p.RejectsPrefix
+	sch := schema.Default()
+	choose := p.Choose
+	if choose == nil {
+		choose = ByName
+	}
+	var merger *mapspec.Merger
+	if p.Spec.HoldsRecords(sch) {
+		merger = mapspec.NewMerger()
+	}
+	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		fs, ok := p.Spec.ForFile(f.ID)
-		if !ok {
-			return total, cutover.Errorf(cutover.EINVALID, "The mapping has no entry for file %q.", f.Name)
-		}
-		c, err := runFile(ctx, p, f, fs, open, sink, put)
+		c, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
 		if err != nil {
 			return total, err
 		}
 		total = total.Add(c)
 	}
+	if merger != nil {
+		res := mapspec.NewResolver()
+		for _, r := range merger.Records() {
+			res.AddRecord(r)
+		}
+		res.AddAliases(merger.Aliases())
+		recs := merger.Records()
+		for _, r := range recs {
+			total.Orphans += len(res.Resolve(r))
+		}
+		for start := 0; start < len(recs); start += 100 {
+			if err := out.Write(ctx, recs[start:min(start+100, len(recs))]); err != nil {
+				return total, err
+			}
+		}
+	}
 	if !total.Balanced() {
-		return total, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance: read %d, migrated %d, rejected %d, skipped %d.",
-			total.Read, total.Migrated, total.Rejected, total.Skipped)
+		return total, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
+			total.Read, total.Migrated, total.Merged, total.Rejected, total.Skipped)
 	}
 	return total, nil
 }
 
-func runFile(ctx context.Context, p Pass, f cutover.File, fs mapping.FileSpec, open Opener, sink Sink, put Putter) (cutover.Counts, error) {
+func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) (cutover.Counts, error) {
 	var c cutover.Counts
 	rc, err := open.Open(ctx, f.Key)
 	if err != nil {
 		return c, err
 	}
 	defer rc.Close()
-	r, err := mapping.NewReader(rc)
+	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
 	if err != nil {
-		return c, prefixed(f.Name, err)
+		return c, err // the reader's messages name the file
 	}
-	m, err := fs.Compile(p.TenantID, r.Header())
-	if err != nil {
-		return c, err
-	}
-	rej := newRejects(r.Header())
-	batch := make([]cutover.Record, 0, p.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	defer func() {
+		for _, t := range tables {
+			_ = t.Close()
 		}
-		if err := sink.Write(ctx, batch); err != nil {
-			return err
-		}
-		c.Migrated += len(batch)
-		batch = batch[:0]
-		return nil
-	}
-	for {
-		row, line, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	}()
+	for _, t := range tables {
+		name := TableName(f, t)
+		fs, err := choose(p.Spec, name, t.Header())
 		if err != nil {
-			return c, prefixed(f.Name, err)
+			return c, named(f.Name, err)
 		}
-		c.Read++
-		out := m.Map(line, row)
-		switch {
-		case out.SkipRule != "":
-			c.Skipped++
-		case len(out.Reasons) > 0:
-			c.Rejected++
-			rej.add(line, row, out.Reasons)
-		default:
-			batch = append(batch, out.Record)
-			if len(batch) == p.BatchSize {
-				if err := flush(); err != nil {
-					return c, err
-				}
-			}
+		m, err := mapspec.Compile(fs, sch, t.Header(), p.TenantID, p.Now)
+		if err != nil {
+			return c, named(f.Name, err)
 		}
-	}
-	if err := flush(); err != nil {
-		return c, err
-	}
-	if c.Rejected > 0 {
-		key := p.RejectsPrefix + "rejects-" + f.ID + ".csv"
-		if err := put.Put(ctx, key, "text/csv; charset=utf-8", rej.bytes()); err != nil {
+		var rejects bytes.Buffer
+		rep, err := pipeline.Run(ctx, f.Name, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects}, pipeline.Options{})
+		if err != nil {
 			return c, err
+		}
+		rc := rep.Counts
+		c = c.Add(cutover.Counts{Read: rc.Read, Migrated: rc.Migrated, Merged: rc.Merged, Rejected: rc.Rejected, Skipped: rc.SkippedTotal()})
+		if rc.Rejected > 0 {
+			key := fmt.Sprintf("%srejects-%s.csv", p.RejectsPrefix, safeKey(name))
+			if err := put.Put(ctx, key, "text/csv; charset=utf-8", rejects.Bytes()); err != nil {
+				return c, err
+			}
 		}
 	}
 	return c, nil
 }
 
-func prefixed(file string, err error) error {
-	var e *cutover.Error
-	if errors.As(err, &e) {
-		return &cutover.Error{Code: e.Code, Message: file + ": " + e.Message, Err: e.Err}
+func safeKey(name string) string {
+	b := []byte(name)
+	for i, ch := range b {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_' || ch == '.') {
+			b[i] = '_'
+		}
 	}
-	return err
+	return string(b)
 }
 
-// rejects builds a rejects CSV: the original columns, then the line and the
-// reasons. Every cell is made safe from formula injection.
-type rejects struct {
-	buf bytes.Buffer
-	w   *csv.Writer
-}
-
-func newRejects(header []string) *rejects {
-	r := &rejects{}
-	r.buf.Write([]byte{0xEF, 0xBB, 0xBF}) // Excel opens UTF-8 with a BOM cleanly
-	r.w = csv.NewWriter(&r.buf)
-	r.write(append(append([]string(nil), header...), "cutover_line", "cutover_reasons"))
-	return r
-}
-
-func (r *rejects) add(line int, row []string, reasons []string) {
-	r.write(append(append([]string(nil), row...), strconv.Itoa(line), strings.Join(reasons, "; ")))
-}
-
-func (r *rejects) write(cells []string) {
-	for i, c := range cells {
-		cells[i] = SafeCell(c)
+// named prefixes an application error's message with the file's name.
+func named(file string, err error) error {
+	code := cutover.ErrorCode(err)
+	if code == cutover.EINTERNAL {
+		return err
 	}
-	_ = r.w.Write(cells) // writes to a bytes.Buffer cannot fail
+	return cutover.Wrap(code, err, "%s: %s", file, cutover.ErrorMessage(err))
 }
 
-func (r *rejects) bytes() []byte {
-	r.w.Flush()
-	return r.buf.Bytes()
-}
+// sinkAdapter turns the engine's records into the domain's.
+type sinkAdapter struct{ Sink }
 
-// SafeCell neutralises a value that a spreadsheet would run as a formula by
-// prefixing a single quote; the value is otherwise kept as it was.
-func SafeCell(s string) string {
-	if s == "" {
-		return s
+func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
+	out := make([]cutover.Record, len(recs))
+	for i, r := range recs {
+		fields := make(map[string]string, len(r.Fields))
+		for j, v := range r.Fields {
+			if v.Kind != mapspec.Absent {
+				fields[r.Def().Fields[j].Name] = v.String()
+			}
+		}
+		out[i] = cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields}
 	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + s
-	}
-	return s
+	return s.Sink.Write(ctx, out)
 }
 
 // RejectsPrefix is where a pass's rejects files go.

@@ -8,9 +8,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/mapping"
+	"github.com/cutover/cutover/internal/mapspec"
 )
 
 // files is a fake Opener and Putter over in-memory objects.
@@ -42,34 +43,32 @@ type sink struct {
 
 func (s sink) Write(_ context.Context, recs []cutover.Record) error { return s.WriteFn(recs) }
 
-func pass(t *testing.T, src string) (Pass, *files) {
+func spec(t *testing.T, src string) *mapspec.Spec {
 	t.Helper()
-	r, err := mapping.NewReader(strings.NewReader(src))
+	s, err := mapspec.Parse([]byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := cutover.File{ID: "f1", Name: "contacts.csv", Key: "k1"}
-	spec := mapping.Spec{Version: 1, Files: []mapping.FileSpec{mapping.Suggest(f.ID, f.Name, r.Header())}}
-	return Pass{TenantID: "acme", Spec: spec, Files: []cutover.File{f}, RejectsPrefix: "artifacts/m/round-1/test/", BatchSize: 2},
-		&files{objects: map[string]string{"k1": src}}
+	return s
 }
 
+const contacts = `{"version":1,"defaults":{"region":"GB"},"files":[{"name":"f1","entity":"contact","sourceId":["Id"],
+"fields":[{"target":"emails","column":"Email"},{"target":"full_name","column":"Name"},{"target":"notes","column":"Note"}]}]}`
+
 func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
-	src := "Email,Name,Note\na@x.com,Ann,hi\nbad,\"=HYPERLINK(\"\"x\"\")\",+1\n,,\nb@x.com,Bo,\nc@x.com,Cy,\"two\nlines\"\n"
-	p, fs := pass(t, src)
+	src := "Id,Email,Name,Note\n1,a@x.com,Ann,hi\n2,bad,\"=HYPERLINK(\"\"x\"\")\",+1\n,,,\n3,b@x.com,Bo,\n4,c@x.com,Cy,\"two\nlines\"\n"
+	fs := &files{objects: map[string]string{"k1": src}}
 	var written []cutover.Record
-	counts, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
-		if len(recs) > 2 {
-			t.Errorf("batch of %d, want at most 2", len(recs))
-		}
-		written = append(written, recs...)
-		return nil
-	}}, fs)
+	p := Pass{TenantID: "acme", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, RejectsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
+	counts, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts.Read != 5 || counts.Migrated != 3 || counts.Rejected != 1 || counts.Skipped != 1 || len(written) != 3 {
+	if counts.Read != 5 || counts.Migrated != 3 || counts.Rejected != 1 || counts.Skipped != 1 || len(written) != 3 || !counts.Balanced() {
 		t.Fatalf("counts = %+v, written %d", counts, len(written))
+	}
+	if written[0].Fields["emails"] != "a@x.com" || written[0].ID != cutover.RecordID("acme", "contact", "1") || written[2].Fields["notes"] != "two\nlines" {
+		t.Fatalf("records = %+v", written)
 	}
 	rej, ok := fs.put["artifacts/m/round-1/test/rejects-f1.csv"]
 	if !ok {
@@ -79,17 +78,18 @@ func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 || strings.Join(rows[0], "|") != "Email|Name|Note|cutover_line|cutover_reasons" {
+	if len(rows) != 2 || strings.Join(rows[0], "|") != "Id|Email|Name|Note|cutover_line|cutover_reasons" {
 		t.Fatalf("rejects = %q", rows)
 	}
-	if rows[1][1] != `'=HYPERLINK("x")` || rows[1][2] != "'+1" || rows[1][3] != "3" || !strings.Contains(rows[1][4], `"bad" is not a valid address`) {
+	if rows[1][2] != `'=HYPERLINK("x")` || rows[1][3] != "'+1" || rows[1][4] != "3" || !strings.Contains(rows[1][5], `"bad" is not a valid email address`) {
 		t.Fatalf("reject row = %q", rows[1])
 	}
 }
 
 func TestRunStopsOnSinkFailure(t *testing.T) {
-	p, fs := pass(t, "Email\na@x.com\n")
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n"}}
 	boom := cutover.Errorf(cutover.EUNAVAILABLE, "throttled")
+	p := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}}
 	_, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return boom }}, fs)
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the sink's error", err)
@@ -97,51 +97,27 @@ func TestRunStopsOnSinkFailure(t *testing.T) {
 }
 
 func TestRunNamesTheFileOnMalformedCSV(t *testing.T) {
-	p, fs := pass(t, "Email,Name\na@x.com,Ann\n")
-	fs.objects["k1"] = "Email,Name\na@x.com,\"Ann\n"
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,\"Ann\n"}}
+	p := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}}
 	_, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs)
-	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasPrefix(cutover.ErrorMessage(err), "contacts.csv: ") {
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasPrefix(cutover.ErrorMessage(err), "contacts.csv") || !strings.Contains(cutover.ErrorMessage(err), "line 2") {
 		t.Fatalf("err = %v", err)
 	}
 }
 
-func TestSafeCell(t *testing.T) {
-	for in, want := range map[string]string{"=SUM(A1)": "'=SUM(A1)", "@handle": "'@handle", "-5": "'-5", "+44 123": "'+44 123", "plain": "plain", "": ""} {
-		if got := SafeCell(in); got != want {
-			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
-		}
+// Dedupe keys merge duplicates across files before anything is written,
+// and every row is still accounted for.
+func TestRunMergesDuplicatesAcrossFiles(t *testing.T) {
+	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],`, 1)
+	dedupe = strings.Replace(dedupe, `"files":[{"name":"f1"`, `"files":[{"name":"f2","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"fields":[{"target":"emails","column":"Email"}]},{"name":"f1"`, 1)
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n", "k2": "Id,Email\n9,a@x.com\n10,z@x.com\n"}}
+	var written []cutover.Record
+	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}}
+	c, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// FuzzRunBalances is the property that nothing is lost: for any input that
-// parses, read = migrated + rejected + skipped.
-func FuzzRunBalances(f *testing.F) {
-	for _, s := range []string{
-		"Email,Name\na@x.com,Ann\n",
-		"Email;Name\n;\nbad;x\n",
-		"Email,Name,Phone\n\"a\nb\",c,d\n,,\nx@y.z,,+44 1\n",
-		"Email\n\n\n",
-	} {
-		f.Add(s)
+	if c.Read != 4 || c.Migrated != 2 || c.Merged != 2 || len(written) != 2 || !c.Balanced() {
+		t.Fatalf("counts %+v, written %d", c, len(written))
 	}
-	f.Fuzz(func(t *testing.T, src string) {
-		r, err := mapping.NewReader(strings.NewReader(src))
-		if err != nil {
-			return
-		}
-		fl := cutover.File{ID: "f1", Name: "f.csv", Key: "k"}
-		p := Pass{TenantID: "t", Spec: mapping.Spec{Files: []mapping.FileSpec{mapping.Suggest("f1", "f.csv", r.Header())}}, Files: []cutover.File{fl}}
-		fs := &files{objects: map[string]string{"k": src}}
-		n := 0
-		c, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { n += len(recs); return nil }}, fs)
-		if err != nil {
-			if cutover.ErrorCode(err) != cutover.EINVALID {
-				t.Fatalf("unexpected error class: %v", err)
-			}
-			return
-		}
-		if !c.Balanced() || c.Migrated != n {
-			t.Fatalf("counts %+v, sink got %d", c, n)
-		}
-	})
 }

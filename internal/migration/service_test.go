@@ -290,7 +290,7 @@ func TestFinalMigrateRefusesAMappingThatWasNotSignedOff(t *testing.T) {
 	svc.Files, svc.Live = objects{}, &liveTable{records: map[string]cutover.Record{}}
 	id := signedOff(t, svc, store, "acme")
 	m := store.migs[id]
-	m.Mapping = strings.Replace(m.Mapping, `"target":"email"`, `"target":"name"`, 1)
+	m.Mapping = strings.Replace(m.Mapping, `"target":"emails"`, `"target":"notes"`, 1)
 	store.migs[id] = m
 	if _, err := svc.FinalMigrate(context.Background(), StepInput{id, 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("edited mapping: %v", err)

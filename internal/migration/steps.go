@@ -3,13 +3,18 @@ package migration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/mapping"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // MapResult is the Map step's output.
@@ -18,10 +23,13 @@ type MapResult struct {
 	Files   []MappedFileV `json:"files"`
 }
 
-// MappedFileV says which entity a file was mapped to.
+// MappedFileV says which entity a file (or a workbook's sheet) was mapped
+// to, and from which preset.
 type MappedFileV struct {
 	FileID string `json:"fileId"`
+	Table  string `json:"table"`
 	Entity string `json:"entity"`
+	Preset string `json:"preset,omitempty"`
 }
 
 const system = "system"
@@ -58,36 +66,60 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 	if len(files) == 0 {
 		return nil, cutover.Errorf(cutover.EINVALID, "Round %d has no test extract.", in.Round)
 	}
-	spec := mapping.Spec{Version: m.MappingVersion + 1}
-	res := &MapResult{Version: spec.Version}
+	res := &MapResult{Version: m.MappingVersion + 1}
+	var props []presets.Proposal
 	for _, f := range files {
-		header, err := s.header(ctx, f)
+		fp, err := s.propose(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		fs := mapping.Suggest(f.ID, f.Name, header)
-		spec.Files = append(spec.Files, fs)
-		res.Files = append(res.Files, MappedFileV{FileID: f.ID, Entity: fs.Entity})
+		for _, p := range fp {
+			props = append(props, p)
+			res.Files = append(res.Files, MappedFileV{FileID: f.ID, Table: p.File.Name, Entity: p.File.Entity, Preset: p.Preset})
+		}
 	}
+	spec := presets.ProposeSpec(props)
 	raw, _ := json.Marshal(spec) // a Spec always marshals
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Mapping, cur.MappingHash, cur.MappingVersion = string(raw), spec.Hash(), spec.Version
-		return []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d, %d file(s)", spec.Version, len(files)))}, nil
+		cur.Mapping, cur.MappingHash, cur.MappingVersion = string(raw), spec.Hash(), res.Version
+		return []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d, %d file(s)", res.Version, len(res.Files)))}, nil
 	})
 	return res, err
 }
 
-func (s *Service) header(ctx context.Context, f cutover.File) ([]string, error) {
+// sampleRows is how many rows of a file the Map step looks at.
+const sampleRows = 50
+
+// propose reads a file's header and first rows and proposes its mapping,
+// one proposal per table (a workbook has one per sheet).
+func (s *Service) propose(ctx context.Context, f cutover.File) ([]presets.Proposal, error) {
 	rc, err := s.Files.Open(ctx, f.Key)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	r, err := mapping.NewReader(io.LimitReader(rc, 4<<20))
+	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
 	if err != nil {
-		return nil, cutover.Wrap(cutover.ErrorCode(err), err, "%s: %s", f.Name, cutover.ErrorMessage(err))
+		return nil, err // the reader's messages name the file
 	}
-	return r.Header(), nil
+	var out []presets.Proposal
+	for _, t := range tables {
+		var sample [][]string
+		for len(sample) < sampleRows {
+			r, err := t.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				_ = t.Close()
+				return nil, err
+			}
+			sample = append(sample, append([]string(nil), r.Fields...))
+		}
+		out = append(out, presets.Propose(migrate.TableName(f, t), t.Header(), sample))
+		_ = t.Close()
+	}
+	return out, nil
 }
 
 // TestMigrate resets TEST for the migration and migrates the round's test
@@ -99,14 +131,14 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err != nil {
 		return nil, err
 	}
-	spec, err := mapping.Parse(m.Mapping)
+	spec, err := mapspec.Parse([]byte(m.Mapping))
 	if err != nil {
 		return nil, err
 	}
 	if err := s.Test.Reset(ctx, m.ID); err != nil {
 		return nil, err
 	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), RejectsPrefix: migrate.RejectsPrefix(m.ID, "test", in.Round)}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), RejectsPrefix: migrate.RejectsPrefix(m.ID, "test", in.Round), Now: s.now()}
 	counts, err := migrate.Run(ctx, pass, s.Files, s.Test.Writer(m.ID), s.Files)
 	if err != nil {
 		return nil, err
@@ -119,7 +151,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 }
 
 func countsDetail(c cutover.Counts) string {
-	return fmt.Sprintf("read %d, migrated %d, rejected %d, skipped %d", c.Read, c.Migrated, c.Rejected, c.Skipped)
+	return fmt.Sprintf("read %d, migrated %d, merged %d, rejected %d, skipped %d", c.Read, c.Migrated, c.Merged, c.Rejected, c.Skipped)
 }
 
 // ParkInput is a callback step's input.
@@ -178,7 +210,7 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	if m.SignOff == nil || m.SignOff.MappingHash != m.MappingHash || m.SignOff.MappingVersion != m.MappingVersion {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The final migration runs only the mapping that was signed off; this mapping (version %d) was not.", m.MappingVersion)
 	}
-	spec, err := mapping.Parse(m.Mapping)
+	spec, err := mapspec.Parse([]byte(m.Mapping))
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +231,7 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	if len(files) == 0 {
 		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: finalSpec(spec, files), Files: files, RejectsPrefix: migrate.RejectsPrefix(m.ID, "final", in.Round)}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, RejectsPrefix: migrate.RejectsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
 	counts, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
 	if err != nil {
 		return nil, err
@@ -211,20 +243,29 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	return &counts, err
 }
 
-// finalSpec applies the signed-off mapping to the final files: a final file
-// takes the spec of the signed-off file it replaces (same entity; the first
-// file's spec in this skeleton, since the default schema has one entity).
-func finalSpec(spec mapping.Spec, files []cutover.File) mapping.Spec {
-	out := mapping.Spec{Version: spec.Version}
-	for _, f := range files {
-		fs, ok := spec.ForFile(f.ID)
-		if !ok && len(spec.Files) > 0 {
-			fs = spec.Files[0]
-			fs.FileID, fs.FileName = f.ID, f.Name
-		}
-		out.Files = append(out.Files, fs)
+// signedOffEntry picks the signed-off mapping's entry for a table of the
+// final extract, whose file ids differ from the test extract's: the entry
+// of the same name when there is one (the test extract confirmed final),
+// else the first entry the table's columns fit. The mapping itself is never
+// changed: it is the one signed off.
+//
+// Errors: EINVALID when no entry fits the table, naming what is missing.
+func signedOffEntry(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error) {
+	if fs, err := migrate.ByName(spec, name, header); err == nil {
+		return fs, nil
 	}
-	return out
+	var first error
+	for _, fs := range spec.Files {
+		if _, err := mapspec.Compile(fs, schema.Default(), header, "", time.Time{}); err == nil {
+			return fs, nil
+		} else if first == nil {
+			first = err
+		}
+	}
+	if first == nil {
+		return mapspec.FileSpec{}, cutover.Errorf(cutover.EINVALID, "The signed-off mapping has no files.")
+	}
+	return mapspec.FileSpec{}, cutover.Wrap(cutover.EINVALID, first, "The final extract does not fit the signed-off mapping: %s", cutover.ErrorMessage(first))
 }
 
 // Complete marks the migration live and locked and tells the people involved.
