@@ -215,6 +215,7 @@ type jsonlSinks struct {
 	enabled bool
 	files   map[string]*os.File
 	writers map[string]*bufio.Writer
+	buf     []byte
 }
 
 func newJSONLSinks(dir string, enabled bool) *jsonlSinks {
@@ -236,12 +237,10 @@ func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) error {
 			s.files[r.Entity], w = f, bufio.NewWriterSize(f, 1<<20)
 			s.writers[r.Entity] = w
 		}
-		b, err := r.MarshalJSON()
-		if err != nil {
+		s.buf = append(r.AppendJSON(s.buf[:0]), '\n')
+		if _, err := w.Write(s.buf); err != nil {
 			return err
 		}
-		w.Write(b)
-		w.WriteByte('\n')
 	}
 	return nil
 }

@@ -119,6 +119,32 @@ type Mapper struct {
 	ruleIdx  map[string]int
 	required []*schema.Field
 	anyOf    []int
+	valSlab  []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
+	recSlab  []Record // likewise the records
+}
+
+// slabRows is how many rows' values one slab holds.
+const slabRows = 256
+
+// newValues returns a zeroed value slice for one row. Records keep their
+// slab alive; a rejected row's slice is simply not used again.
+func (m *Mapper) newValues() []Value {
+	n := len(m.ent.Fields)
+	if len(m.valSlab) < n {
+		m.valSlab = make([]Value, n*slabRows)
+	}
+	v := m.valSlab[:n:n]
+	m.valSlab = m.valSlab[n:]
+	return v
+}
+
+func (m *Mapper) newRecord() *Record {
+	if len(m.recSlab) == 0 {
+		m.recSlab = make([]Record, slabRows)
+	}
+	r := &m.recSlab[0]
+	m.recSlab = m.recSlab[1:]
+	return r
 }
 
 // Compile prepares fs for a file with the given header (column names,
@@ -317,7 +343,7 @@ func headerList(h []string) string {
 // space, for another goroutine.
 func (m *Mapper) Clone() *Mapper {
 	c := *m
-	c.scratch = nil
+	c.scratch, c.valSlab, c.recSlab = nil, nil, nil
 	c.w = work{today: m.today, nowRFC: m.nowRFC}
 	return &c
 }
@@ -397,7 +423,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			return Outcome{SkipRule: s.name}
 		}
 	}
-	vals := make([]Value, len(m.ent.Fields))
+	vals := m.newValues()
 	var errs []Issue
 	w := &m.w
 	w.warns = nil
@@ -473,7 +499,8 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	if len(errs) > 0 {
 		return Outcome{Errors: errs, Warnings: w.warns}
 	}
-	rec := &Record{
+	rec := m.newRecord()
+	*rec = Record{
 		ID:       cutover.RecordID(m.tenant, m.ent.Name, sourceID),
 		Entity:   m.ent.Name,
 		SourceID: sourceID,

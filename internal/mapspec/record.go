@@ -161,15 +161,114 @@ func (r *Record) Map() map[string]any {
 	return out
 }
 
-// MarshalJSON writes {"id","entity","sourceId","line","fields":{...},"refs":[...]}.
+// MarshalJSON writes {"id","entity","sourceId","line","mergedLines","fields":{...},"refs":[...]}.
 func (r *Record) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		ID       string         `json:"id"`
-		Entity   string         `json:"entity"`
-		SourceID string         `json:"sourceId"`
-		Line     int            `json:"line"`
-		Lines    []int          `json:"mergedLines,omitempty"`
-		Fields   map[string]any `json:"fields"`
-		Refs     []Ref          `json:"refs,omitempty"`
-	}{r.ID, r.Entity, r.SourceID, r.Line, r.Lines, r.Map(), r.Refs})
+	return r.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the record's JSON (as MarshalJSON) to b. It writes
+// the fields in schema order without reflection, so records of a
+// million-row file serialise at the speed of the mapping.
+func (r *Record) AppendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, r.ID)
+	b = append(b, `,"entity":`...)
+	b = appendJSONString(b, r.Entity)
+	b = append(b, `,"sourceId":`...)
+	b = appendJSONString(b, r.SourceID)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(r.Line), 10)
+	if len(r.Lines) > 0 {
+		b = append(b, `,"mergedLines":[`...)
+		for i, l := range r.Lines {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, int64(l), 10)
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"fields":{`...)
+	first := true
+	for i, v := range r.Fields {
+		if v.Kind == Absent {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, r.def.Fields[i].Name)
+		b = append(b, ':')
+		b = v.appendJSON(b)
+	}
+	b = append(b, '}')
+	if len(r.Refs) > 0 {
+		refs, _ := json.Marshal(r.Refs) // a []Ref always marshals
+		b = append(b, `,"refs":`...)
+		b = append(b, refs...)
+	}
+	return append(b, '}')
+}
+
+func (v Value) appendJSON(b []byte) []byte {
+	switch v.Kind {
+	case KString:
+		return appendJSONString(b, v.Str)
+	case KInt:
+		return strconv.AppendInt(b, v.Int, 10)
+	case KNumber:
+		return append(b, v.Str...)
+	case KBool:
+		return strconv.AppendBool(b, v.Bool)
+	case KMoney:
+		b = append(b, `{"minor":`...)
+		b = strconv.AppendInt(b, v.Int, 10)
+		b = append(b, `,"currency":`...)
+		b = appendJSONString(b, v.Str)
+		return append(b, '}')
+	case KList:
+		b = append(b, '[')
+		for i, s := range v.List {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, s)
+		}
+		return append(b, ']')
+	}
+	return append(b, "null"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Values are valid UTF-8 (the
+// reader guarantees it), so only quotes, backslashes and control
+// characters need escaping; <, > and & are escaped too, as encoding/json
+// does, so the output is safe to embed in HTML.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
