@@ -35,8 +35,6 @@ unit:
 
 ## fuzz: a short run of every fuzz target (the seed corpus also runs in `unit`).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 10s ./internal/mapping
-	$(GO) test -run '^$$' -fuzz '^FuzzRunBalances$$' -fuzztime 10s ./internal/migrate
 	$(GO) test -run '^$$' -fuzz '^FuzzPipelineBalances$$' -fuzztime 10s -fuzzminimizetime 3s ./internal/pipeline
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 15s -fuzzminimizetime 3s ./internal/tabular
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 10s -fuzzminimizetime 3s ./internal/mapspec
