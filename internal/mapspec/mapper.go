@@ -688,8 +688,7 @@ func build(fd *schema.Field, work []string, currency string) (Value, string) {
 		}
 		return Value{Kind: KInt, Int: n}, ""
 	case schema.Number:
-		f, _ := strconv.ParseFloat(c, 64)
-		return Value{Kind: KNumber, Num: f, Str: c}, ""
+		return Value{Kind: KNumber, Str: c}, "" // c is already a checked, canonical decimal
 	case schema.Money:
 		n, ok := minorUnits(c)
 		if !ok {

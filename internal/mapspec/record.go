@@ -16,7 +16,7 @@ const (
 	Absent  Kind = iota // no value
 	KString             // Str: string, text, email, phone, enum, ref, date (YYYY-MM-DD), datetime (RFC 3339 UTC)
 	KInt                // Int: integer
-	KNumber             // Num, with Str its canonical decimal text
+	KNumber             // Str: the number's canonical decimal text
 	KBool               // Bool
 	KMoney              // Int minor units (pence, cents), Str the ISO 4217 currency
 	KList               // List: canonical strings of the item type
@@ -28,7 +28,6 @@ type Value struct {
 	Kind Kind
 	Str  string
 	Int  int64
-	Num  float64
 	Bool bool
 	List []string
 }

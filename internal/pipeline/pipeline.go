@@ -159,30 +159,16 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	return col.finish()
 }
 
-// read turns rows into chunks. Each chunk's fields share one string, so a
-// chunk costs a handful of allocations however many rows it holds.
+// read turns rows into chunks. The reader's field strings may be kept
+// (only the slice holding them is reused), so a chunk copies just the
+// slice headers, into one slab per chunk.
 func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk) error {
 	seq := 0
-	var buf []byte
-	var ends [][]int
 	c := &chunk{}
-	flush := func() bool {
+	var slab []string
+	send := func() bool {
 		if len(c.rows) == 0 {
 			return true
-		}
-		all := string(buf)
-		for i, e := range ends {
-			start := 0
-			if i > 0 {
-				prev := ends[i-1]
-				start = prev[len(prev)-1]
-			}
-			row := make([]string, len(e))
-			for j, end := range e {
-				row[j] = all[start:end]
-				start = end
-			}
-			c.rows[i] = row
 		}
 		select {
 		case todo <- c:
@@ -190,28 +176,29 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk) er
 			return false
 		}
 		seq++
-		c, buf, ends = &chunk{seq: seq}, buf[:0:0], nil
+		c = &chunk{seq: seq}
 		return true
 	}
 	for {
 		r, err := t.Next()
 		if errors.Is(err, io.EOF) {
-			flush()
+			send()
 			return nil
 		}
 		if err != nil {
-			flush()
+			send()
 			return err
 		}
-		e := make([]int, len(r.Fields))
-		for j, f := range r.Fields {
-			buf = append(buf, f...)
-			e[j] = len(buf)
+		n := len(r.Fields)
+		if len(slab) < n {
+			slab = make([]string, max(n*size, n))
 		}
-		ends = append(ends, e)
+		row := slab[:n:n]
+		slab = slab[n:]
+		copy(row, r.Fields)
 		c.lines = append(c.lines, r.Line)
-		c.rows = append(c.rows, nil)
-		if len(c.rows) == size && !flush() {
+		c.rows = append(c.rows, row)
+		if len(c.rows) == size && !send() {
 			return ctx.Err()
 		}
 	}

@@ -126,7 +126,8 @@ func TestParallelEqualsSequential(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			for _, r := range recs {
-				fmt.Fprintf(&b, "%s:%d;", r.ID, r.Line)
+				v, _ := r.Get("notes")
+				fmt.Fprintf(&b, "%s:%d:%s;", r.ID, r.Line, v.Str)
 			}
 			return nil
 		}}}, Options{Workers: workers, ChunkRows: 37})
