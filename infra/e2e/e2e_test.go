@@ -132,7 +132,7 @@ func sorted(s []string) []string {
 }
 
 const (
-	round1 = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,not-an-email,\n4,Di,Gone,di@acme.test,\n"
+	round1 = "Contact ID,First Name,Last Name,Email,Phone,Shoe Size\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001,5\n2,Bo,Ng,bo@acme.test,,9\n3,Cy,Old,not-an-email,,\n4,Di,Gone,di@acme.test,,\n"
 	round2 = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n,,,,\n"
 	final  = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n5,Ed,New,ed@acme.test,\n"
 )
@@ -173,6 +173,14 @@ func TestMigrationEndToEnd(t *testing.T) {
 	a.must(http.StatusUnauthorized, "GET", "/migrations/"+id, "", nil)
 	a.must(http.StatusNotFound, "GET", "/migrations/m-doesnotexist", key, nil)
 
+	// The pre-test checklist: the counts the customer sees in the old CRM
+	// (a property count is planted with no property file), corrected once.
+	a.must(http.StatusBadRequest, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"widgets": 1}})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 5, "property": 12}})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key,
+		map[string]any{"counts": map[string]int{"contact": 4, "property": 12}, "spotCheckIds": map[string][]string{"contact": {"2"}}})
+	a.must(http.StatusNotFound, "GET", "/migrations/"+id+"/workbook", key, nil)
+
 	// Round 1: upload through presigned multipart, submit, test migration.
 	a.must(http.StatusConflict, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.upload(id, key, "contacts.csv", "test", []byte(round1))
@@ -180,6 +188,49 @@ func TestMigrationEndToEnd(t *testing.T) {
 	v := a.waitStatus(id, key, "awaiting_signoff", 1)
 	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 1 || c.Skipped != 0 {
 		t.Fatalf("round 1 counts = %+v", v.Migration.Test)
+	}
+	var wb struct {
+		Seed           uint64
+		Reconciliation []struct {
+			Entity      string
+			Checklist   *int
+			Rows        int
+			Migrated    int
+			Status      string
+			Explanation string
+		}
+		SpotChecks []struct {
+			Entity, Why, SourceID string
+			Found                 bool
+			Record                map[string]string
+		}
+		Unmapped []struct {
+			File    string
+			Columns []string
+		}
+		Issues struct {
+			Rejected []struct {
+				Reason string
+				Count  int
+			}
+		}
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(t, &wb)
+	rec := map[string]string{}
+	for _, r := range wb.Reconciliation {
+		rec[r.Entity] = r.Status
+	}
+	if rec["contact"] != "explained" || rec["property"] != "unexplained" || len(wb.Reconciliation) != 2 {
+		t.Fatalf("reconciliation = %+v", wb.Reconciliation)
+	}
+	if len(wb.Unmapped) != 1 || strings.Join(wb.Unmapped[0].Columns, ",") != "Shoe Size" {
+		t.Fatalf("unmapped = %+v", wb.Unmapped)
+	}
+	if len(wb.SpotChecks) != 4 || wb.SpotChecks[0].SourceID != "2" || wb.SpotChecks[0].Why != "named by you" || wb.SpotChecks[0].Record["emails"] != "bo@acme.test" || wb.Seed == 0 {
+		t.Fatalf("spot checks = %+v (seed %d)", wb.SpotChecks, wb.Seed)
+	}
+	if len(wb.Issues.Rejected) != 1 || wb.Issues.Rejected[0].Count != 1 {
+		t.Fatalf("issues = %+v", wb.Issues)
 	}
 	testTable := st.Names["TestRecordsTable"]
 	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,di@acme.test" {
@@ -288,7 +339,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	for _, e := range detail.Audit {
 		actions = append(actions, e.Action)
 	}
-	for _, want := range []string{"migration.created", "file.uploaded", "round.submitted", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
+	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit trail lacks %s: %v", want, actions)
 		}

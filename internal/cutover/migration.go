@@ -107,31 +107,34 @@ type Failure struct {
 // Migration is one customer's move from their old CRM. Version is the
 // optimistic-concurrency counter: every save must name the version it read.
 type Migration struct {
-	ID               string         `json:"id" dynamodbav:"id"`
-	TenantID         string         `json:"tenantId" dynamodbav:"tenantId"`
-	CustomerName     string         `json:"customerName" dynamodbav:"customerName"`
-	CustomerEmail    string         `json:"customerEmail" dynamodbav:"customerEmail"`
-	CoordinatorEmail string         `json:"coordinatorEmail" dynamodbav:"coordinatorEmail"`
-	KeyHash          string         `json:"-" dynamodbav:"keyHash"`
-	Status           Status         `json:"status" dynamodbav:"status"`
-	Round            int            `json:"round" dynamodbav:"round"`
-	Files            []File         `json:"files" dynamodbav:"files"`
-	MappingVersion   int            `json:"mappingVersion" dynamodbav:"mappingVersion"`
-	Mapping          string         `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
-	MappingHash      string         `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
-	Test             *Counts        `json:"test,omitempty" dynamodbav:"test,omitempty"`
-	Final            *Counts        `json:"final,omitempty" dynamodbav:"final,omitempty"`
-	SignOff          *SignOffRecord `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
-	CurrentLink      string         `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
-	Pending          *PendingTask   `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
-	FinalFileIDs     []string       `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
-	GoLiveAt         time.Time      `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`
-	WentLiveAt       time.Time      `json:"wentLiveAt,omitzero" dynamodbav:"wentLiveAt,omitempty"`
-	ExecutionName    string         `json:"executionName,omitempty" dynamodbav:"executionName,omitempty"`
-	Failure          *Failure       `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
-	CreatedAt        time.Time      `json:"createdAt" dynamodbav:"createdAt"`
-	UpdatedAt        time.Time      `json:"updatedAt" dynamodbav:"updatedAt"`
-	Version          int            `json:"version" dynamodbav:"version"`
+	ID               string              `json:"id" dynamodbav:"id"`
+	TenantID         string              `json:"tenantId" dynamodbav:"tenantId"`
+	CustomerName     string              `json:"customerName" dynamodbav:"customerName"`
+	CustomerEmail    string              `json:"customerEmail" dynamodbav:"customerEmail"`
+	CoordinatorEmail string              `json:"coordinatorEmail" dynamodbav:"coordinatorEmail"`
+	KeyHash          string              `json:"-" dynamodbav:"keyHash"`
+	Status           Status              `json:"status" dynamodbav:"status"`
+	Round            int                 `json:"round" dynamodbav:"round"`
+	Files            []File              `json:"files" dynamodbav:"files"`
+	MappingVersion   int                 `json:"mappingVersion" dynamodbav:"mappingVersion"`
+	Mapping          string              `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
+	MappingHash      string              `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
+	Test             *Counts             `json:"test,omitempty" dynamodbav:"test,omitempty"`
+	Final            *Counts             `json:"final,omitempty" dynamodbav:"final,omitempty"`
+	SignOff          *SignOffRecord      `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
+	CurrentLink      string              `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
+	Pending          *PendingTask        `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
+	FinalFileIDs     []string            `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
+	GoLiveAt         time.Time           `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`
+	WentLiveAt       time.Time           `json:"wentLiveAt,omitzero" dynamodbav:"wentLiveAt,omitempty"`
+	ExecutionName    string              `json:"executionName,omitempty" dynamodbav:"executionName,omitempty"`
+	Checklist        map[string]int      `json:"checklist,omitempty" dynamodbav:"checklist,omitempty"`       // entity -> the count the customer sees in the old CRM
+	SpotCheckIDs     map[string][]string `json:"spotCheckIds,omitempty" dynamodbav:"spotCheckIds,omitempty"` // entity -> source ids the customer wants to see side by side
+	Workbook         *WorkbookSummary    `json:"workbook,omitempty" dynamodbav:"workbook,omitempty"`
+	Failure          *Failure            `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
+	CreatedAt        time.Time           `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt        time.Time           `json:"updatedAt" dynamodbav:"updatedAt"`
+	Version          int                 `json:"version" dynamodbav:"version"`
 }
 
 // FileByID returns the file with that id, or nil.
@@ -175,6 +178,25 @@ func (m *Migration) FinalFiles() []File {
 		}
 	}
 	return out
+}
+
+// WorkbookSummary is the test migration's workbook in brief: where the full
+// workbook is, and each entity's reconciliation status.
+type WorkbookSummary struct {
+	Round     int                `json:"round" dynamodbav:"round"`
+	Key       string             `json:"-" dynamodbav:"key"`
+	Seed      uint64             `json:"seed" dynamodbav:"seed"`
+	Entities  []EntityReconciled `json:"entities" dynamodbav:"entities"`
+	CreatedAt time.Time          `json:"createdAt" dynamodbav:"createdAt"`
+}
+
+// EntityReconciled is one entity's reconciliation status.
+type EntityReconciled struct {
+	Entity    string `json:"entity" dynamodbav:"entity"`
+	Checklist *int   `json:"checklist,omitempty" dynamodbav:"checklist,omitempty"`
+	Rows      int    `json:"rows" dynamodbav:"rows"`
+	Migrated  int    `json:"migrated" dynamodbav:"migrated"`
+	Status    string `json:"status" dynamodbav:"status"` // match, explained, unexplained
 }
 
 // AuditEvent is one entry of a migration's audit trail.

@@ -71,6 +71,32 @@ func CustomerRoutes(svc *migration.Service) Router {
 			}
 			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "round": m.Round}), nil
 		},
+		"PUT /migrations/{id}/checklist": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in migration.ChecklistInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			m, err = svc.UpdateChecklist(ctx, m, in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"checklist": m.Checklist, "spotCheckIds": m.SpotCheckIDs}), nil
+		},
+		"GET /migrations/{id}/workbook": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			wb, err := svc.Workbook(ctx, m)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, wb), nil
+		},
 		"POST /migrations/{id}/final": func(ctx context.Context, req Request) (Response, error) {
 			m, err := auth(ctx, req)
 			if err != nil {

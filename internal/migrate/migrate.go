@@ -44,6 +44,14 @@ type Pass struct {
 	// Choose picks the spec's entry for a table. Nil means by name: the
 	// entry named TableName(file, table).
 	Choose func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)
+	// Spot, if set, sees every migrated record beside its source row.
+	Spot pipeline.Spotter
+}
+
+// Result is a pass's account: the totals and each table's report.
+type Result struct {
+	Counts  cutover.Counts
+	Reports []*pipeline.Report
 }
 
 // TableName names a file's table in a mapping spec: the file id, with the
@@ -72,8 +80,9 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Errors: EINVALID when a file cannot be read or does not fit its mapping
 // (the message names the file and, for a read error, the line); whatever
 // the Opener, Sink or Putter return (EUNAVAILABLE for transient failures).
-func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (cutover.Counts, error) {
-	var total cutover.Counts
+func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
+	res := &Result{}
+	total := &res.Counts
 	total.RejectsKey = p.RejectsPrefix
 	sch := schema.Default()
 	choose := p.Choose
@@ -86,46 +95,50 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (cutov
 	}
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		c, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
+		reps, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
+		res.Reports = append(res.Reports, reps...)
 		if err != nil {
-			return total, err
+			return res, err
 		}
-		total = total.Add(c)
+		for _, r := range reps {
+			rc := r.Counts
+			*total = total.Add(cutover.Counts{Read: rc.Read, Migrated: rc.Migrated, Merged: rc.Merged, Rejected: rc.Rejected, Skipped: rc.SkippedTotal()})
+		}
 	}
 	if merger != nil {
-		res := mapspec.NewResolver()
+		resolver := mapspec.NewResolver()
 		for _, r := range merger.Records() {
-			res.AddRecord(r)
+			resolver.AddRecord(r)
 		}
-		res.AddAliases(merger.Aliases())
+		resolver.AddAliases(merger.Aliases())
 		recs := merger.Records()
 		for _, r := range recs {
-			total.Orphans += len(res.Resolve(r))
+			total.Orphans += len(resolver.Resolve(r))
 		}
 		for start := 0; start < len(recs); start += 100 {
 			if err := out.Write(ctx, recs[start:min(start+100, len(recs))]); err != nil {
-				return total, err
+				return res, err
 			}
 		}
 	}
 	if !total.Balanced() {
-		return total, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
+		return res, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
 			total.Read, total.Migrated, total.Merged, total.Rejected, total.Skipped)
 	}
-	return total, nil
+	return res, nil
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) (cutover.Counts, error) {
-	var c cutover.Counts
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, error) {
+	var reps []*pipeline.Report
 	rc, err := open.Open(ctx, f.Key)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	defer rc.Close()
 	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
 	if err != nil {
-		return c, err // the reader's messages name the file
+		return nil, err // the reader's messages name the file
 	}
 	defer func() {
 		for _, t := range tables {
@@ -136,27 +149,30 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		name := TableName(f, t)
 		fs, err := choose(p.Spec, name, t.Header())
 		if err != nil {
-			return c, named(f.Name, err)
+			return reps, named(f.Name, err)
 		}
 		m, err := mapspec.Compile(fs, sch, t.Header(), p.TenantID, p.Now)
 		if err != nil {
-			return c, named(f.Name, err)
+			return reps, named(f.Name, err)
 		}
 		var rejects bytes.Buffer
-		rep, err := pipeline.Run(ctx, f.Name, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects}, pipeline.Options{})
-		if err != nil {
-			return c, err
+		label := f.Name
+		if s := t.Format().Sheet; s != "" {
+			label += " [" + s + "]"
 		}
-		rc := rep.Counts
-		c = c.Add(cutover.Counts{Read: rc.Read, Migrated: rc.Migrated, Merged: rc.Merged, Rejected: rc.Rejected, Skipped: rc.SkippedTotal()})
-		if rc.Rejected > 0 {
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot}, pipeline.Options{})
+		if err != nil {
+			return reps, err
+		}
+		reps = append(reps, rep)
+		if rep.Counts.Rejected > 0 {
 			key := fmt.Sprintf("%srejects-%s.csv", p.RejectsPrefix, safeKey(name))
 			if err := put.Put(ctx, key, "text/csv; charset=utf-8", rejects.Bytes()); err != nil {
-				return c, err
+				return reps, err
 			}
 		}
 	}
-	return c, nil
+	return reps, nil
 }
 
 func safeKey(name string) string {

@@ -60,10 +60,11 @@ func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": src}}
 	var written []cutover.Record
 	p := Pass{TenantID: "acme", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, RejectsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
-	counts, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	counts := res.Counts
 	if counts.Read != 5 || counts.Migrated != 3 || counts.Rejected != 1 || counts.Skipped != 1 || len(written) != 3 || !counts.Balanced() {
 		t.Fatalf("counts = %+v, written %d", counts, len(written))
 	}
@@ -113,10 +114,11 @@ func TestRunMergesDuplicatesAcrossFiles(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n", "k2": "Id,Email\n9,a@x.com\n10,z@x.com\n"}}
 	var written []cutover.Record
 	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}}
-	c, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := res.Counts
 	if c.Read != 4 || c.Migrated != 2 || c.Merged != 2 || len(written) != 2 || !c.Balanced() {
 		t.Fatalf("counts %+v, written %d", c, len(written))
 	}

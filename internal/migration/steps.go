@@ -2,6 +2,8 @@ package migration
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/migrate"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
+	"github.com/cutover/cutover/internal/workbook"
 )
 
 // MapResult is the Map step's output.
@@ -138,16 +141,61 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err := s.Test.Reset(ctx, m.ID); err != nil {
 		return nil, err
 	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), RejectsPrefix: migrate.RejectsPrefix(m.ID, "test", in.Round), Now: s.now()}
-	counts, err := migrate.Run(ctx, pass, s.Files, s.Test.Writer(m.ID), s.Files)
+	seed := newSeed()
+	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), RejectsPrefix: migrate.RejectsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler}
+	res, err := migrate.Run(ctx, pass, s.Files, s.Test.Writer(m.ID), s.Files)
 	if err != nil {
 		return nil, err
 	}
+	counts := res.Counts
+	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
+		res.Reports, m.Checklist, sampler, counts.Orphans)
+	key := pass.RejectsPrefix + "workbook.json"
+	body, err := json.Marshal(wb)
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The workbook could not be encoded.")
+	}
+	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
+		return nil, err
+	}
+	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Seed: seed, CreatedAt: wb.CreatedAt}
+	for _, r := range wb.Reconciliation {
+		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Test = &counts
-		return []cutover.AuditEvent{s.event(system, "test.migrated", countsDetail(counts))}, nil
+		cur.Test, cur.Workbook = &counts, summary
+		return []cutover.AuditEvent{s.event(system, "test.migrated", countsDetail(counts)+"; workbook ready")}, nil
 	})
 	return &counts, err
+}
+
+// newSeed returns a fresh seed for a round's spot checks; the workbook
+// records it, so the same picks can be made again.
+func newSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on supported platforms
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// Workbook returns the latest test migration's workbook.
+//
+// Errors: ENOTFOUND before the first test migration has finished;
+// EUNAVAILABLE when storage cannot be read.
+func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook.Workbook, error) {
+	if m.Workbook == nil {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no workbook yet: it is produced by the test migration.")
+	}
+	rc, err := s.Files.Open(ctx, m.Workbook.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var wb workbook.Workbook
+	if err := json.NewDecoder(rc).Decode(&wb); err != nil {
+		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The workbook could not be read; try again.")
+	}
+	return &wb, nil
 }
 
 func countsDetail(c cutover.Counts) string {
@@ -232,10 +280,11 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 	}
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, RejectsPrefix: migrate.RejectsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
-	counts, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
+	res, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
 	if err != nil {
 		return nil, err
 	}
+	counts := res.Counts
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Final = &counts
 		return []cutover.AuditEvent{s.event(system, "final.migrated", countsDetail(counts))}, nil

@@ -36,6 +36,14 @@ type Outputs struct {
 	Merger  *mapspec.Merger // if set, records go here instead of Sink, to be merged by dedupe key
 	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
 	Review  io.Writer       // rows migrated with warnings ("!"), for review
+	Spot    Spotter         // sees every migrated record beside its source row, in file order
+}
+
+// Spotter sees each migrated record beside the row it came from, in file
+// order (so a seeded sample of them is reproducible). It must copy row if
+// it keeps it.
+type Spotter interface {
+	Offer(file string, header []string, line int, row []string, rec *mapspec.Record)
 }
 
 // Options tune the pipeline; the zero value is sensible.
@@ -216,12 +224,12 @@ type collector struct {
 	next    int
 	rejects *csv.Writer
 	review  *csv.Writer
-	width   int
+	header  []string
 }
 
 func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
 	ent := m.Entity()
-	c := &collector{ctx: ctx, m: m, out: out, o: o, pending: map[int]*chunk{}, filled: make([]int, len(ent.Fields)), width: len(t.Header())}
+	c := &collector{ctx: ctx, m: m, out: out, o: o, pending: map[int]*chunk{}, filled: make([]int, len(ent.Fields)), header: t.Header()}
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
 		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
@@ -308,6 +316,9 @@ func (c *collector) account(ch *chunk) error {
 				writeSafe(c.rejects, row)
 			}
 		default:
+			if c.out.Spot != nil {
+				c.out.Spot.Offer(rep.File, c.header, ch.lines[i], ch.rows[i], out.Record)
+			}
 			if err := c.migrated(ch.lines[i], out); err != nil {
 				return err
 			}

@@ -1,0 +1,79 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// ChecklistInput is the customer's pre-test checklist: per entity, the
+// count they see in their old CRM, and any source ids they want to see side
+// by side in the workbook's spot checks.
+type ChecklistInput struct {
+	Counts       map[string]int      `json:"counts"`
+	SpotCheckIDs map[string][]string `json:"spotCheckIds"`
+}
+
+// Checklist limits.
+const (
+	maxChecklistCount = 1_000_000_000
+	maxSpotCheckIDs   = 20
+)
+
+// UpdateChecklist records or corrects the pre-test checklist. Every change
+// is audited with the old and new value.
+//
+// Errors: EINVALID for an unknown entity, a negative or absurd count, or
+// too many spot-check ids (the message names which); ECONFLICT once the
+// migration is live.
+func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in ChecklistInput) (*cutover.Migration, error) {
+	sch := schema.Default()
+	for e, n := range in.Counts {
+		if _, ok := sch.Entity(e); !ok {
+			return nil, cutover.Errorf(cutover.EINVALID, "counts: %q is not an entity; use one of %s.", e, strings.Join(sch.EntityNames(), ", "))
+		}
+		if n < 0 || n > maxChecklistCount {
+			return nil, cutover.Errorf(cutover.EINVALID, "counts.%s must be between 0 and %d.", e, maxChecklistCount)
+		}
+	}
+	for e, ids := range in.SpotCheckIDs {
+		if _, ok := sch.Entity(e); !ok {
+			return nil, cutover.Errorf(cutover.EINVALID, "spotCheckIds: %q is not an entity; use one of %s.", e, strings.Join(sch.EntityNames(), ", "))
+		}
+		if len(ids) > maxSpotCheckIDs {
+			return nil, cutover.Errorf(cutover.EINVALID, "spotCheckIds.%s: at most %d ids.", e, maxSpotCheckIDs)
+		}
+	}
+	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if cur.Status == cutover.StatusLive || cur.Status == cutover.StatusFinalMigrating {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The checklist cannot change once the final migration has started.")
+		}
+		var events []cutover.AuditEvent
+		for _, e := range slices.Sorted(maps.Keys(in.Counts)) {
+			old, had := cur.Checklist[e]
+			if had && old == in.Counts[e] {
+				continue
+			}
+			detail := fmt.Sprintf("%s: %d", e, in.Counts[e])
+			if had {
+				detail = fmt.Sprintf("%s: %d -> %d", e, old, in.Counts[e])
+			}
+			events = append(events, s.event("customer", "checklist.updated", detail))
+		}
+		for _, e := range slices.Sorted(maps.Keys(cur.Checklist)) {
+			if _, kept := in.Counts[e]; !kept {
+				events = append(events, s.event("customer", "checklist.updated", fmt.Sprintf("%s: %d -> removed", e, cur.Checklist[e])))
+			}
+		}
+		if !maps.EqualFunc(cur.SpotCheckIDs, in.SpotCheckIDs, slices.Equal) {
+			events = append(events, s.event("customer", "spotchecks.updated", fmt.Sprintf("%d entities named", len(in.SpotCheckIDs))))
+		}
+		cur.Checklist, cur.SpotCheckIDs = in.Counts, in.SpotCheckIDs
+		return events, nil
+	})
+}

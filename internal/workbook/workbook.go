@@ -1,0 +1,294 @@
+// Package workbook builds the test migration's workbook: the reconciliation
+// of every entity against the customer's own counts, reproducible spot
+// checks (source row beside migrated record), the issues grouped by reason,
+// fill rates and the columns that will not migrate. It is what careful
+// onboarding teams fill in by hand, produced by every test migration. It
+// has no AWS types.
+package workbook
+
+import (
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+)
+
+// Reconciliation statuses.
+const (
+	StatusMatch       = "match"       // the checklist count equals the records migrated
+	StatusExplained   = "explained"   // the export is complete and every row not migrated has a reason
+	StatusUnexplained = "unexplained" // the counts disagree in a way the workbook cannot explain
+)
+
+// Workbook is one round's workbook.
+type Workbook struct {
+	MigrationID    string           `json:"migrationId"`
+	Round          int              `json:"round"`
+	MappingVersion int              `json:"mappingVersion"`
+	Seed           uint64           `json:"seed"` // the spot checks are the same for the same seed and extract
+	CreatedAt      time.Time        `json:"createdAt"`
+	Reconciliation []Reconciliation `json:"reconciliation"`
+	SpotChecks     []SpotCheck      `json:"spotChecks"`
+	Issues         Issues           `json:"issues"`
+	FillRates      []EntityFill     `json:"fillRates"`
+	Unmapped       []FileColumns    `json:"unmapped"` // the manual follow-up list: what will not migrate
+}
+
+// Reconciliation is one entity's account against the checklist.
+type Reconciliation struct {
+	Entity      string         `json:"entity"`
+	Checklist   *int           `json:"checklist"` // the customer's count from the old CRM; nil when not given
+	Rows        int            `json:"rows"`      // rows in the export
+	Migrated    int            `json:"migrated"`
+	Merged      int            `json:"merged"`
+	Rejected    int            `json:"rejected"`
+	Skipped     map[string]int `json:"skipped"` // by rule
+	Status      string         `json:"status"`
+	Explanation string         `json:"explanation"`
+}
+
+// SpotCheck shows one source row beside the record it became.
+type SpotCheck struct {
+	Entity   string            `json:"entity"`
+	Why      string            `json:"why"` // "sampled" or "named by you"
+	SourceID string            `json:"sourceId"`
+	Found    bool              `json:"found"`
+	File     string            `json:"file,omitempty"`
+	Line     int               `json:"line,omitempty"`
+	Source   []Cell            `json:"source,omitempty"`
+	RecordID string            `json:"recordId,omitempty"`
+	Record   map[string]string `json:"record,omitempty"`
+}
+
+// Cell is one source column's value.
+type Cell struct {
+	Column string `json:"column"`
+	Value  string `json:"value"`
+}
+
+// Issues are what needs the customer's attention.
+type Issues struct {
+	Rejected []ReasonCount `json:"rejected"` // grouped by reason; the rows are in the rejects files
+	Warned   int           `json:"warned"`   // rows migrated but flagged "!" for review
+	Orphans  int           `json:"orphans"`  // references to records in none of the files
+}
+
+// ReasonCount is how many rows of a file were rejected for one reason.
+type ReasonCount struct {
+	File   string `json:"file"`
+	Entity string `json:"entity"`
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// EntityFill is how often each target field of an entity got a value.
+type EntityFill struct {
+	Entity string              `json:"entity"`
+	File   string              `json:"file"`
+	Fields []pipeline.FillRate `json:"fields"`
+}
+
+// FileColumns lists a file's source columns that nothing maps.
+type FileColumns struct {
+	File    string   `json:"file"`
+	Columns []string `json:"columns"`
+}
+
+// SpotChecksPerEntity is how many migrated records per entity are sampled.
+const SpotChecksPerEntity = 10
+
+// Sampler picks the spot checks while the records stream past: a
+// reservoir sample of SpotChecksPerEntity records per entity, seeded so
+// the same seed and extract give the same picks, plus every record whose
+// source id the customer named. It implements pipeline.Spotter.
+type Sampler struct {
+	seed    uint64
+	named   map[string]map[string]bool
+	samples map[string]*reservoir
+	found   []SpotCheck
+}
+
+type reservoir struct {
+	rng   *rand.Rand
+	seen  int
+	picks []SpotCheck
+}
+
+// NewSampler returns a sampler for a seed and the source ids, per entity,
+// the customer asked to see.
+func NewSampler(seed uint64, named map[string][]string) *Sampler {
+	s := &Sampler{seed: seed, named: map[string]map[string]bool{}, samples: map[string]*reservoir{}}
+	for e, ids := range named {
+		s.named[e] = map[string]bool{}
+		for _, id := range ids {
+			s.named[e][strings.TrimSpace(id)] = true
+		}
+	}
+	return s
+}
+
+// Offer implements pipeline.Spotter.
+func (s *Sampler) Offer(file string, header []string, line int, row []string, rec *mapspec.Record) {
+	if s.named[rec.Entity][rec.SourceID] {
+		sc := spot(rec, file, header, line, row)
+		sc.Why = "named by you"
+		s.found = append(s.found, sc)
+	}
+	r, ok := s.samples[rec.Entity]
+	if !ok {
+		h := fnv.New64a()
+		h.Write([]byte(rec.Entity))
+		r = &reservoir{rng: rand.New(rand.NewPCG(s.seed, h.Sum64()))}
+		s.samples[rec.Entity] = r
+	}
+	r.seen++
+	switch {
+	case len(r.picks) < SpotChecksPerEntity:
+		r.picks = append(r.picks, spot(rec, file, header, line, row))
+	default:
+		if j := r.rng.IntN(r.seen); j < SpotChecksPerEntity {
+			r.picks[j] = spot(rec, file, header, line, row)
+		}
+	}
+}
+
+func spot(rec *mapspec.Record, file string, header []string, line int, row []string) SpotCheck {
+	sc := SpotCheck{Entity: rec.Entity, Why: "sampled", SourceID: rec.SourceID, Found: true, File: file, Line: line, RecordID: rec.ID, Record: map[string]string{}}
+	for i, h := range header {
+		v := ""
+		if i < len(row) {
+			v = row[i]
+		}
+		sc.Source = append(sc.Source, Cell{Column: h, Value: v})
+	}
+	for i, v := range rec.Fields {
+		if v.Kind != mapspec.Absent {
+			sc.Record[rec.Def().Fields[i].Name] = v.String()
+		}
+	}
+	return sc
+}
+
+// SpotChecks returns the picks: the named records first (and a not-found
+// entry for each named id that no migrated record has), then the sample,
+// each group in file order.
+func (s *Sampler) SpotChecks() []SpotCheck {
+	out := append([]SpotCheck(nil), s.found...)
+	for _, e := range slices.Sorted(maps.Keys(s.named)) {
+		for _, id := range slices.Sorted(maps.Keys(s.named[e])) {
+			seen := false
+			for _, f := range s.found {
+				seen = seen || f.Entity == e && f.SourceID == id
+			}
+			if !seen {
+				out = append(out, SpotCheck{Entity: e, Why: "named by you", SourceID: id, Found: false})
+			}
+		}
+	}
+	for _, e := range slices.Sorted(maps.Keys(s.samples)) {
+		picks := append([]SpotCheck(nil), s.samples[e].picks...)
+		sort.SliceStable(picks, func(i, j int) bool {
+			return picks[i].File < picks[j].File || picks[i].File == picks[j].File && picks[i].Line < picks[j].Line
+		})
+		out = append(out, picks...)
+	}
+	return out
+}
+
+// Meta identifies the round a workbook is for.
+type Meta struct {
+	MigrationID    string
+	Round          int
+	MappingVersion int
+	Seed           uint64
+	CreatedAt      time.Time
+}
+
+// Build assembles the workbook from the per-file reports of a test
+// migration, the customer's checklist, the sampler and the orphan count.
+func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int) *Workbook {
+	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
+		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{},
+		Issues: Issues{Rejected: []ReasonCount{}, Orphans: orphans}}
+	byEntity := map[string]*Reconciliation{}
+	for _, r := range reports {
+		rc, ok := byEntity[r.Entity]
+		if !ok {
+			rc = &Reconciliation{Entity: r.Entity, Skipped: map[string]int{}}
+			byEntity[r.Entity] = rc
+		}
+		c := r.Counts
+		rc.Rows += c.Read
+		rc.Migrated += c.Migrated
+		rc.Merged += c.Merged
+		rc.Rejected += c.Rejected
+		for rule, n := range c.Skipped {
+			if n > 0 {
+				rc.Skipped[rule] += n
+			}
+		}
+		wb.Issues.Warned += c.Warned
+		for _, reason := range slices.Sorted(maps.Keys(r.Reasons)) {
+			wb.Issues.Rejected = append(wb.Issues.Rejected, ReasonCount{File: r.File, Entity: r.Entity, Reason: reason, Count: r.Reasons[reason]})
+		}
+		wb.FillRates = append(wb.FillRates, EntityFill{Entity: r.Entity, File: r.File, Fields: r.FillRates})
+		if len(r.Unmapped) > 0 {
+			wb.Unmapped = append(wb.Unmapped, FileColumns{File: r.File, Columns: r.Unmapped})
+		}
+	}
+	sort.SliceStable(wb.Issues.Rejected, func(i, j int) bool { return wb.Issues.Rejected[i].Count > wb.Issues.Rejected[j].Count })
+	for e := range checklist {
+		if _, ok := byEntity[e]; !ok {
+			byEntity[e] = &Reconciliation{Entity: e, Skipped: map[string]int{}}
+		}
+	}
+	for _, e := range slices.Sorted(maps.Keys(byEntity)) {
+		rc := byEntity[e]
+		if n, ok := checklist[e]; ok {
+			rc.Checklist = &n
+		}
+		rc.Status, rc.Explanation = reconcile(*rc)
+		wb.Reconciliation = append(wb.Reconciliation, *rc)
+	}
+	if s != nil {
+		wb.SpotChecks = s.SpotChecks()
+	}
+	return wb
+}
+
+// reconcile decides an entity's status and says why in words.
+func reconcile(rc Reconciliation) (string, string) {
+	if rc.Checklist == nil {
+		return StatusUnexplained, fmt.Sprintf("No checklist count for %s: add the number your old CRM shows, so the %d migrated can be checked against it.", rc.Entity, rc.Migrated)
+	}
+	want := *rc.Checklist
+	if want == rc.Migrated {
+		return StatusMatch, fmt.Sprintf("All %d %s records your old CRM shows were migrated.", want, rc.Entity)
+	}
+	if want == rc.Rows {
+		var parts []string
+		if rc.Rejected > 0 {
+			parts = append(parts, fmt.Sprintf("%d rejected (each with its reason, in the rejects file)", rc.Rejected))
+		}
+		if rc.Merged > 0 {
+			parts = append(parts, fmt.Sprintf("%d merged into duplicates", rc.Merged))
+		}
+		for _, rule := range slices.Sorted(maps.Keys(rc.Skipped)) {
+			parts = append(parts, fmt.Sprintf("%d skipped by the rule %s", rc.Skipped[rule], rule))
+		}
+		return StatusExplained, fmt.Sprintf("The export has all %d records; %d were migrated and %s.", want, rc.Migrated, strings.Join(parts, ", "))
+	}
+	diff := rc.Rows - want
+	more := "more"
+	if diff < 0 {
+		diff, more = -diff, "fewer"
+	}
+	return StatusUnexplained, fmt.Sprintf("Your old CRM shows %d %s records but the export has %d rows (%d %s): check that the export is complete and the count is right.", want, rc.Entity, rc.Rows, diff, more)
+}

@@ -1,0 +1,105 @@
+package workbook
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+func mapper(t *testing.T) *mapspec.Mapper {
+	t.Helper()
+	sp, err := mapspec.Parse([]byte(`{"version":1,"files":[{"name":"c","entity":"contact","sourceId":["id"],"fields":[{"target":"emails","column":"email"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mapspec.Compile(sp.Files[0], schema.Default(), []string{"id", "email"}, "t", time.Unix(0, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// offerAll streams n contacts through a sampler, as the pipeline would.
+func offerAll(t *testing.T, s *Sampler, n int) {
+	m := mapper(t)
+	for i := 1; i <= n; i++ {
+		row := []string{fmt.Sprint(i), fmt.Sprintf("p%d@x.com", i)}
+		o := m.Map(i+1, row)
+		if o.Record == nil {
+			t.Fatalf("row %d: %+v", i, o)
+		}
+		s.Offer("contacts.csv", []string{"id", "email"}, i+1, row, o.Record)
+	}
+}
+
+func TestSpotChecksAreReproducibleFromTheSeed(t *testing.T) {
+	pick := func(seed uint64) []SpotCheck {
+		s := NewSampler(seed, map[string][]string{"contact": {"7", "nope"}})
+		offerAll(t, s, 500)
+		return s.SpotChecks()
+	}
+	a, b, c := pick(42), pick(42), pick(43)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the same seed gave different spot checks")
+	}
+	if reflect.DeepEqual(a, c) {
+		t.Fatal("another seed gave the same spot checks")
+	}
+	if len(a) != 2+SpotChecksPerEntity {
+		t.Fatalf("%d spot checks, want 2 named + %d sampled", len(a), SpotChecksPerEntity)
+	}
+	if a[0].SourceID != "7" || !a[0].Found || a[0].Record["emails"] != "p7@x.com" || a[0].Source[1] != (Cell{"email", "p7@x.com"}) {
+		t.Fatalf("named spot check = %+v", a[0])
+	}
+	if a[1].SourceID != "nope" || a[1].Found {
+		t.Fatalf("a named id nothing has must say so: %+v", a[1])
+	}
+	for _, sc := range a[2:] {
+		if sc.Why != "sampled" || sc.Line < 2 || sc.Line > 501 {
+			t.Fatalf("sampled spot check = %+v", sc)
+		}
+	}
+}
+
+func report(entity string, read, migrated, merged, rejected int, skipped map[string]int) *pipeline.Report {
+	return &pipeline.Report{File: entity + ".csv", Entity: entity, Counts: pipeline.Counts{Read: read, Migrated: migrated, Merged: merged, Rejected: rejected, Skipped: skipped},
+		Reasons: map[string]int{"emails: \"…\" is not a valid email address": rejected}, Unmapped: []string{"Favourite colour"}}
+}
+
+func TestReconciliation(t *testing.T) {
+	reports := []*pipeline.Report{
+		report("contact", 100, 95, 2, 2, map[string]int{"blank-row": 1}),
+		report("property", 10, 10, 0, 0, nil),
+		report("tenancy", 7, 7, 0, 0, nil),
+	}
+	checklist := map[string]int{"contact": 100, "property": 10, "tenancy": 9, "applicant": 3}
+	wb := Build(Meta{MigrationID: "m", Round: 1, Seed: 1}, reports, checklist, nil, 0)
+	got := map[string]Reconciliation{}
+	for _, r := range wb.Reconciliation {
+		got[r.Entity] = r
+	}
+	for entity, want := range map[string]struct{ status, says string }{
+		"contact":   {StatusExplained, "The export has all 100 records; 95 were migrated and 2 rejected (each with its reason, in the rejects file), 2 merged into duplicates, 1 skipped by the rule blank-row."},
+		"property":  {StatusMatch, "All 10 property records"},
+		"tenancy":   {StatusUnexplained, "Your old CRM shows 9 tenancy records but the export has 7 rows (2 fewer)"},
+		"applicant": {StatusUnexplained, "shows 3 applicant records but the export has 0 rows"},
+	} {
+		r := got[entity]
+		if r.Status != want.status || !strings.Contains(r.Explanation, want.says) {
+			t.Errorf("%s: %s %q; want %s containing %q", entity, r.Status, r.Explanation, want.status, want.says)
+		}
+	}
+	wb = Build(Meta{}, reports[:1], nil, nil, 0)
+	if wb.Reconciliation[0].Status != StatusUnexplained || !strings.Contains(wb.Reconciliation[0].Explanation, "No checklist count") {
+		t.Fatalf("without a checklist: %+v", wb.Reconciliation[0])
+	}
+	if len(wb.Unmapped) != 1 || wb.Unmapped[0].Columns[0] != "Favourite colour" || wb.Issues.Rejected[0].Count != 2 {
+		t.Fatalf("unmapped %+v, issues %+v", wb.Unmapped, wb.Issues)
+	}
+}
