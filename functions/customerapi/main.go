@@ -23,7 +23,11 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SIGNOFF_TIMEOUT_SECONDS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	signOffTimeout, err := awsenv.Seconds("SIGNOFF_TIMEOUT_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -35,6 +39,8 @@ func main() {
 		Files:   bucket,
 		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
 		SiteURL: env["SITE_URL"],
+
+		SignOffTimeoutSeconds: signOffTimeout,
 	}
 	lambda.Start(httpapi.CustomerRoutes(svc).Handle)
 }

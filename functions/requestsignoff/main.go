@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -25,13 +24,13 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "SIGNOFF_LINK_HOURS", "SITE_URL", "SENDER_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "SIGNOFF_TIMEOUT_SECONDS", "SITE_URL", "SENDER_EMAIL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	hours, err := strconv.Atoi(env["SIGNOFF_LINK_HOURS"])
-	if err != nil || hours <= 0 {
-		awsenv.Fatal("config", strconv.ErrSyntax)
+	seconds, err := awsenv.Seconds("SIGNOFF_TIMEOUT_SECONDS")
+	if err != nil {
+		awsenv.Fatal("config", err)
 	}
 	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
 	if err != nil {
@@ -45,7 +44,7 @@ func main() {
 		Migrations: migrations,
 		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		SiteURL:    env["SITE_URL"],
-		TTL:        time.Duration(hours) * time.Hour,
+		TTL:        time.Duration(seconds) * time.Second,
 	}
 	rec := &migration.Service{Store: migrations}
 	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.RequestInput.ID, lambdastep.NoOutput(svc.Request)))

@@ -232,3 +232,23 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// reviewAll marks every section and spot check of the workbook reviewed and
+// requests sign-off, as a customer who checked it all would.
+func (a api) reviewAll(id, key string, round int) {
+	a.t.Helper()
+	a.waitStatus(id, key, "awaiting_review", round)
+	var wb struct {
+		SpotChecks []struct{ SourceID string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(a.t, &wb)
+	var items []map[string]string
+	for _, s := range []string{"reconciliation", "issues", "fillRates", "unmapped"} {
+		items = append(items, map[string]string{"section": s, "state": "reviewed"})
+	}
+	for i := range wb.SpotChecks {
+		items = append(items, map[string]string{"section": fmt.Sprintf("spot:%d", i), "state": "reviewed"})
+	}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": items})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
+}

@@ -185,7 +185,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	a.must(http.StatusConflict, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.upload(id, key, "contacts.csv", "test", []byte(round1))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
-	v := a.waitStatus(id, key, "awaiting_signoff", 1)
+	v := a.waitStatus(id, key, "awaiting_review", 1)
 	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 1 || c.Skipped != 0 {
 		t.Fatalf("round 1 counts = %+v", v.Migration.Test)
 	}
@@ -232,6 +232,22 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if len(wb.Issues.Rejected) != 1 || wb.Issues.Rejected[0].Count != 1 {
 		t.Fatalf("issues = %+v", wb.Issues)
 	}
+
+	// Sign-off can be requested only when every part is reviewed or waived.
+	if r := a.do("POST", "/migrations/"+id+"/request-signoff", key, nil); r.Status != http.StatusConflict || !strings.Contains(r.errorMessage(), "still open: reconciliation") {
+		t.Fatalf("request with nothing reviewed: %d %s", r.Status, r.Body)
+	}
+	a.must(http.StatusBadRequest, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{{"section": "issues", "state": "waived"}}})
+	a.must(http.StatusBadRequest, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{{"section": "spotChecks", "state": "reviewed"}}})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{
+		{"section": "reconciliation", "state": "reviewed"}, {"section": "issues", "state": "waived", "note": "Cy's email is fixed in round 2"},
+		{"section": "fillRates", "state": "reviewed"}, {"section": "unmapped", "state": "reviewed"}, {"section": "spot:0", "state": "reviewed"}}})
+	if r := a.do("POST", "/migrations/"+id+"/request-signoff", key, nil); r.Status != http.StatusConflict || !strings.Contains(r.errorMessage(), "still open: spot:1, spot:2, spot:3") {
+		t.Fatalf("request with spot checks open: %d %s", r.Status, r.Body)
+	}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{{"section": "spotChecks", "state": "waived", "note": "checked in the old CRM"}}})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
 	testTable := st.Names["TestRecordsTable"]
 	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,di@acme.test" {
 		t.Fatalf("TEST after round 1 = %s", got)
@@ -271,6 +287,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	// Round 2 with a corrected extract: TEST is reset, not appended to.
 	a.upload(id, key, "contacts-fixed.csv", "test", []byte(round2))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.reviewAll(id, key, 2)
 	v = a.waitStatus(id, key, "awaiting_signoff", 2)
 	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 0 || c.Skipped != 1 {
 		t.Fatalf("round 2 counts = %+v", v.Migration.Test)
@@ -321,6 +338,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	id2, key2 := second.Migration.ID, second.CustomerKey
 	a.upload(id2, key2, "contacts.csv", "test", []byte(final))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id2+"/submit", key2, nil)
+	a.reviewAll(id2, key2, 1)
 	a.waitStatus(id2, key2, "awaiting_signoff", 1)
 	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink(coordinator, 3), map[string]any{"decision": "approve"})
 	a.waitStatus(id2, key2, "awaiting_final", 1)
@@ -339,7 +357,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	for _, e := range detail.Audit {
 		actions = append(actions, e.Action)
 	}
-	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
+	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "workbook.marked", "signoff.asked", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit trail lacks %s: %v", want, actions)
 		}

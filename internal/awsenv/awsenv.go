@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,6 +71,17 @@ func Env(names ...string) (map[string]string, error) {
 		return nil, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// Seconds reads a positive whole number of seconds from a variable.
+//
+// Errors: names the variable when it is unset, not a number, or not positive.
+func Seconds(name string) (int, error) {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s must be a positive number of seconds", name)
+	}
+	return n, nil
 }
 
 // S3 returns an S3 client; S3_USE_PATH_STYLE=true selects path-style

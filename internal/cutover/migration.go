@@ -18,7 +18,10 @@ const (
 	StatusSubmitted        Status = "submitted"         // a round was submitted; the state machine picks it up
 	StatusMapping          Status = "mapping"           // Map step
 	StatusTestMigrating    Status = "test_migrating"    // TestMigrate step
+	StatusAwaitingReview   Status = "awaiting_review"   // the customer reviews the workbook, then requests sign-off
+	StatusSignOffRequested Status = "signoff_requested" // the customer asked; the link is on its way
 	StatusAwaitingSignOff  Status = "awaiting_signoff"  // the coordinator has the link
+	StatusSignOffExpired   Status = "signoff_expired"   // no decision in time; the customer may request sign-off again
 	StatusAwaitingRevision Status = "awaiting_revision" // rejected; the customer revises
 	StatusAwaitingFinal    Status = "awaiting_final"    // approved; waiting for the final extract and go-live time
 	StatusScheduled        Status = "scheduled"         // waiting for the go-live time
@@ -83,9 +86,18 @@ type PendingTask struct {
 
 // Kinds of customer callbacks.
 const (
-	TaskRevision = "revision"
-	TaskFinal    = "final"
+	TaskReview   = "review"   // review the workbook, then request sign-off
+	TaskExpired  = "expired"  // the sign-off request expired; request it again
+	TaskRevision = "revision" // rejected: revise, then submit the next round
+	TaskFinal    = "final"    // approved: the final extract and go-live time
 )
+
+// ReviewMark is the customer's mark on one section of the workbook.
+type ReviewMark struct {
+	State string    `json:"state" dynamodbav:"state"` // "reviewed" or "waived"
+	Note  string    `json:"note,omitempty" dynamodbav:"note,omitempty"`
+	At    time.Time `json:"at" dynamodbav:"at"`
+}
 
 // SignOffRecord is what a decided sign-off froze.
 type SignOffRecord struct {
@@ -107,34 +119,35 @@ type Failure struct {
 // Migration is one customer's move from their old CRM. Version is the
 // optimistic-concurrency counter: every save must name the version it read.
 type Migration struct {
-	ID               string              `json:"id" dynamodbav:"id"`
-	TenantID         string              `json:"tenantId" dynamodbav:"tenantId"`
-	CustomerName     string              `json:"customerName" dynamodbav:"customerName"`
-	CustomerEmail    string              `json:"customerEmail" dynamodbav:"customerEmail"`
-	CoordinatorEmail string              `json:"coordinatorEmail" dynamodbav:"coordinatorEmail"`
-	KeyHash          string              `json:"-" dynamodbav:"keyHash"`
-	Status           Status              `json:"status" dynamodbav:"status"`
-	Round            int                 `json:"round" dynamodbav:"round"`
-	Files            []File              `json:"files" dynamodbav:"files"`
-	MappingVersion   int                 `json:"mappingVersion" dynamodbav:"mappingVersion"`
-	Mapping          string              `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
-	MappingHash      string              `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
-	Test             *Counts             `json:"test,omitempty" dynamodbav:"test,omitempty"`
-	Final            *Counts             `json:"final,omitempty" dynamodbav:"final,omitempty"`
-	SignOff          *SignOffRecord      `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
-	CurrentLink      string              `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
-	Pending          *PendingTask        `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
-	FinalFileIDs     []string            `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
-	GoLiveAt         time.Time           `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`
-	WentLiveAt       time.Time           `json:"wentLiveAt,omitzero" dynamodbav:"wentLiveAt,omitempty"`
-	ExecutionName    string              `json:"executionName,omitempty" dynamodbav:"executionName,omitempty"`
-	Checklist        map[string]int      `json:"checklist,omitempty" dynamodbav:"checklist,omitempty"`       // entity -> the count the customer sees in the old CRM
-	SpotCheckIDs     map[string][]string `json:"spotCheckIds,omitempty" dynamodbav:"spotCheckIds,omitempty"` // entity -> source ids the customer wants to see side by side
-	Workbook         *WorkbookSummary    `json:"workbook,omitempty" dynamodbav:"workbook,omitempty"`
-	Failure          *Failure            `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
-	CreatedAt        time.Time           `json:"createdAt" dynamodbav:"createdAt"`
-	UpdatedAt        time.Time           `json:"updatedAt" dynamodbav:"updatedAt"`
-	Version          int                 `json:"version" dynamodbav:"version"`
+	ID               string                `json:"id" dynamodbav:"id"`
+	TenantID         string                `json:"tenantId" dynamodbav:"tenantId"`
+	CustomerName     string                `json:"customerName" dynamodbav:"customerName"`
+	CustomerEmail    string                `json:"customerEmail" dynamodbav:"customerEmail"`
+	CoordinatorEmail string                `json:"coordinatorEmail" dynamodbav:"coordinatorEmail"`
+	KeyHash          string                `json:"-" dynamodbav:"keyHash"`
+	Status           Status                `json:"status" dynamodbav:"status"`
+	Round            int                   `json:"round" dynamodbav:"round"`
+	Files            []File                `json:"files" dynamodbav:"files"`
+	MappingVersion   int                   `json:"mappingVersion" dynamodbav:"mappingVersion"`
+	Mapping          string                `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
+	MappingHash      string                `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
+	Test             *Counts               `json:"test,omitempty" dynamodbav:"test,omitempty"`
+	Final            *Counts               `json:"final,omitempty" dynamodbav:"final,omitempty"`
+	SignOff          *SignOffRecord        `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
+	CurrentLink      string                `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
+	Pending          *PendingTask          `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
+	FinalFileIDs     []string              `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
+	GoLiveAt         time.Time             `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`
+	WentLiveAt       time.Time             `json:"wentLiveAt,omitzero" dynamodbav:"wentLiveAt,omitempty"`
+	ExecutionName    string                `json:"executionName,omitempty" dynamodbav:"executionName,omitempty"`
+	Checklist        map[string]int        `json:"checklist,omitempty" dynamodbav:"checklist,omitempty"`       // entity -> the count the customer sees in the old CRM
+	SpotCheckIDs     map[string][]string   `json:"spotCheckIds,omitempty" dynamodbav:"spotCheckIds,omitempty"` // entity -> source ids the customer wants to see side by side
+	Workbook         *WorkbookSummary      `json:"workbook,omitempty" dynamodbav:"workbook,omitempty"`
+	Review           map[string]ReviewMark `json:"review,omitempty" dynamodbav:"review,omitempty"` // this round's workbook marks, by section
+	Failure          *Failure              `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
+	CreatedAt        time.Time             `json:"createdAt" dynamodbav:"createdAt"`
+	UpdatedAt        time.Time             `json:"updatedAt" dynamodbav:"updatedAt"`
+	Version          int                   `json:"version" dynamodbav:"version"`
 }
 
 // FileByID returns the file with that id, or nil.
@@ -186,6 +199,7 @@ type WorkbookSummary struct {
 	Round     int                `json:"round" dynamodbav:"round"`
 	Key       string             `json:"-" dynamodbav:"key"`
 	Seed      uint64             `json:"seed" dynamodbav:"seed"`
+	Spots     int                `json:"spotChecks" dynamodbav:"spots"` // how many spot checks there are to tick
 	Entities  []EntityReconciled `json:"entities" dynamodbav:"entities"`
 	CreatedAt time.Time          `json:"createdAt" dynamodbav:"createdAt"`
 }

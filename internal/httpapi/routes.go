@@ -97,6 +97,32 @@ func CustomerRoutes(svc *migration.Service) Router {
 			}
 			return JSON(http.StatusOK, wb), nil
 		},
+		"PUT /migrations/{id}/review": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in migration.ReviewInput
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			m, err = svc.MarkReview(ctx, m, in)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"review": m.Review, "open": migration.Unreviewed(m)}), nil
+		},
+		"POST /migrations/{id}/request-signoff": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			m, err = svc.RequestSignOff(ctx, m)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "round": m.Round}), nil
+		},
 		"POST /migrations/{id}/final": func(ctx context.Context, req Request) (Response, error) {
 			m, err := auth(ctx, req)
 			if err != nil {

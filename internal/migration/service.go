@@ -84,6 +84,10 @@ type Service struct {
 	Live    LiveEnv
 	SiteURL string
 	Now     func() time.Time
+
+	// SignOffTimeoutSeconds is how long a sign-off request waits for a
+	// decision; it travels in the execution's input to RequestSignOff.
+	SignOffTimeoutSeconds int
 }
 
 func (s *Service) now() time.Time {

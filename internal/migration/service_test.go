@@ -228,7 +228,7 @@ func signedOff(t *testing.T, svc *Service, store *memStore, tenant string) strin
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Map(ctx, StepInput{id, 1}); err != nil {
+	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = store.GetMigration(ctx, id)
@@ -248,21 +248,21 @@ func TestFinalMigrateIsExactlyOnce(t *testing.T) {
 	ctx := context.Background()
 	id := signedOff(t, svc, store, "acme")
 
-	if _, err := svc.FinalMigrate(ctx, StepInput{id, 1}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+	if _, err := svc.FinalMigrate(ctx, StepInput{MigrationID: id, Round: 1}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
 		t.Fatalf("the simulated crash should surface: %v", err)
 	}
-	c, err := svc.FinalMigrate(ctx, StepInput{id, 1}) // the state machine's retry
+	c, err := svc.FinalMigrate(ctx, StepInput{MigrationID: id, Round: 1}) // the state machine's retry
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(live.records) != 2 || c.Migrated != 2 || c.Rejected != 1 {
 		t.Fatalf("live has %d records, counts %+v; want 2 records after crash and retry", len(live.records), c)
 	}
-	if err := svc.Complete(ctx, StepInput{id, 1}); err != nil {
+	if err := svc.Complete(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	writes := live.writes
-	if c2, err := svc.FinalMigrate(ctx, StepInput{id, 1}); err != nil || *c2 != *c || live.writes != writes {
+	if c2, err := svc.FinalMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil || *c2 != *c || live.writes != writes {
 		t.Fatalf("a run after go-live must change nothing: %+v %v, writes %d -> %d", c2, err, writes, live.writes)
 	}
 
@@ -275,7 +275,7 @@ func TestFinalMigrateIsExactlyOnce(t *testing.T) {
 		!strings.Contains(cutover.ErrorMessage(err), "already went live") {
 		t.Fatalf("second final scheduling: %v", err)
 	}
-	if _, err := svc.FinalMigrate(ctx, StepInput{other, 1}); cutover.ErrorCode(err) != cutover.ECONFLICT ||
+	if _, err := svc.FinalMigrate(ctx, StepInput{MigrationID: other, Round: 1}); cutover.ErrorCode(err) != cutover.ECONFLICT ||
 		!strings.Contains(cutover.ErrorMessage(err), "duplicate every record") {
 		t.Fatalf("second final step: %v", err)
 	}
@@ -292,7 +292,7 @@ func TestFinalMigrateRefusesAMappingThatWasNotSignedOff(t *testing.T) {
 	m := store.migs[id]
 	m.Mapping = strings.Replace(m.Mapping, `"target":"emails"`, `"target":"notes"`, 1)
 	store.migs[id] = m
-	if _, err := svc.FinalMigrate(context.Background(), StepInput{id, 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
+	if _, err := svc.FinalMigrate(context.Background(), StepInput{MigrationID: id, Round: 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("edited mapping: %v", err)
 	}
 	if len(store.locks) != 0 {
@@ -306,7 +306,7 @@ func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
 	c := create(t, svc, "acme")
 	ctx := context.Background()
 	svc.RecordStepFailure(ctx, c.Migration.ID, "Map", "contacts.csv: The file is not valid CSV at line 3.")
-	if err := svc.MarkFailed(ctx, FailInput{StepInput{c.Migration.ID, 1}, StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
+	if err := svc.MarkFailed(ctx, FailInput{StepInput{MigrationID: c.Migration.ID, Round: 1}, StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
 		t.Fatal(err)
 	}
 	m := store.migs[c.Migration.ID]

@@ -159,7 +159,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Seed: seed, CreatedAt: wb.CreatedAt}
+	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt}
 	for _, r := range wb.Reconciliation {
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
@@ -218,18 +218,31 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 	if in.TaskToken == "" {
 		return cutover.Errorf(cutover.EINVALID, "The callback step has no task token.")
 	}
-	status := map[string]cutover.Status{cutover.TaskRevision: cutover.StatusAwaitingRevision, cutover.TaskFinal: cutover.StatusAwaitingFinal}[in.Kind]
+	status := map[string]cutover.Status{
+		cutover.TaskReview:   cutover.StatusAwaitingReview,
+		cutover.TaskExpired:  cutover.StatusSignOffExpired,
+		cutover.TaskRevision: cutover.StatusAwaitingRevision,
+		cutover.TaskFinal:    cutover.StatusAwaitingFinal,
+	}[in.Kind]
 	if status == "" {
 		return cutover.Errorf(cutover.EINVALID, "Unknown callback kind %q.", in.Kind)
 	}
 	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		m.Status, m.Pending = status, &cutover.PendingTask{Kind: in.Kind, Token: in.TaskToken, Round: in.Round}
-		return []cutover.AuditEvent{s.event(system, "await."+in.Kind, fmt.Sprintf("round %d", in.Round))}, nil
+		detail := fmt.Sprintf("round %d", in.Round)
+		switch in.Kind {
+		case cutover.TaskReview:
+			m.Review = nil // a new workbook: nothing of it is reviewed yet
+		case cutover.TaskExpired:
+			m.CurrentLink = "" // the unanswered link is dead
+			detail += ": the coordinator did not decide in time; request sign-off again"
+		}
+		return []cutover.AuditEvent{s.event(system, "await."+in.Kind, detail)}, nil
 	})
 	if err != nil {
 		return err
 	}
-	if s.Mailer != nil {
+	if s.Mailer != nil && (in.Kind == cutover.TaskRevision || in.Kind == cutover.TaskFinal) {
 		subject, body := "Your migration needs a revision", "The coordinator rejected the test migration. Revise the mapping or upload a corrected extract, then submit again:\n\n"
 		if in.Kind == cutover.TaskFinal {
 			subject, body = "Your test migration was signed off", "Upload the full and final extract (or confirm the test extract is final) and pick the go-live time.\nChanges made in your old CRM after the final extract will not be migrated and must be re-entered by hand.\n\n"

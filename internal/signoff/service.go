@@ -111,7 +111,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 		return err
 	}
 	m, err := s.saveWithRetry(ctx, in.MigrationID, func(m *cutover.Migration) (cutover.AuditEvent, error) {
-		if m.Status != cutover.StatusTestMigrating && m.Status != cutover.StatusAwaitingSignOff {
+		if m.Status != cutover.StatusSignOffRequested && m.Status != cutover.StatusAwaitingSignOff {
 			return cutover.AuditEvent{}, cutover.Errorf(cutover.ECONFLICT, "Sign-off cannot be requested while the migration is %s.", m.Status)
 		}
 		m.Status, m.CurrentLink, m.UpdatedAt = cutover.StatusAwaitingSignOff, hash, now

@@ -122,7 +122,7 @@ type world struct {
 func newWorld(t *testing.T) *world {
 	w := &world{reqs: &memRequests{reqs: map[string]Request{}}}
 	w.mig = cutover.Migration{ID: "m-1", TenantID: "acme", CustomerName: "Acme", CoordinatorEmail: "coord@x.com",
-		Status: cutover.StatusTestMigrating, Round: 1, MappingVersion: 3, MappingHash: "h3", Test: &cutover.Counts{Read: 2, Migrated: 2}}
+		Status: cutover.StatusSignOffRequested, Round: 1, MappingVersion: 3, MappingHash: "h3", Test: &cutover.Counts{Read: 2, Migrated: 2}}
 	w.svc = &Service{
 		Links: Links{Key: []byte("secret")}, Store: w.reqs, SiteURL: "https://site", TTL: time.Hour,
 		Now: func() time.Time { return t0 },
@@ -248,7 +248,7 @@ func TestRacingDecisionsRecordExactlyOne(t *testing.T) {
 func TestSupersededAndInvalidLinks(t *testing.T) {
 	w := newWorld(t)
 	old := w.request(t)
-	w.mig.Status = cutover.StatusTestMigrating
+	w.mig.Status = cutover.StatusSignOffRequested
 	w.mig.Round = 2
 	fresh := w.request(t)
 	if _, err := w.svc.Show(context.Background(), old); cutover.ErrorCode(err) != cutover.EGONE {
