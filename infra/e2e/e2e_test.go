@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -300,8 +301,20 @@ func TestMigrationEndToEnd(t *testing.T) {
 		t.Fatalf("round 1's link in round 2: %d %s", r.Status, r.Body)
 	}
 	a.must(http.StatusGone, "GET", "/signoff", link1, nil)
-	a.must(http.StatusOK, "POST", "/signoff", link2, map[string]any{"decision": "approve", "comment": "Matches our counts"})
-	a.must(http.StatusConflict, "POST", "/signoff", link2, map[string]any{"decision": "approve"})
+	// Two decisions race (a double click, two tabs): exactly one is recorded.
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = a.do("POST", "/signoff", link2, map[string]any{"decision": "approve", "comment": "Matches our counts"}).Status
+		}()
+	}
+	wg.Wait()
+	if !(statuses[0] == http.StatusOK && statuses[1] == http.StatusConflict || statuses[0] == http.StatusConflict && statuses[1] == http.StatusOK) {
+		t.Fatalf("racing decisions answered %v; want one 200 and one 409", statuses)
+	}
 	a.waitStatus(id, key, "awaiting_final", 2)
 
 	// The final extract and a go-live time a few seconds ahead.
@@ -409,4 +422,55 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 	if exec.Status != sfnt.ExecutionStatusFailed || aws.ToString(exec.Error) != "MigrationFailed" {
 		t.Fatalf("execution %s (%s)", exec.Status, aws.ToString(exec.Error))
 	}
+}
+
+// A sign-off request nobody answers expires: the wait ends with a clear
+// status, the link is dead, and the customer can ask again.
+func TestUnansweredSignOffExpires(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.CreateTemp(t.TempDir(), "expiry-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "expiry", Log: logf,
+		Parameters: map[string]string{"SignOffTimeoutSeconds": "10"}})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	defer quick.Close()
+	a := api{t: t, base: quick.APIURL}
+	box := mailbox{t: t, endpoint: quick.Endpoint}
+	var created struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", quick.MintOpsToken("ops@vendor.test", time.Hour),
+		map[string]any{"tenantId": "hooli", "customerName": "Hooli", "customerEmail": "it@hooli.test", "coordinatorEmail": "gavin@hooli.test"}).decode(t, &created)
+	id, key := created.Migration.ID, created.CustomerKey
+	a.upload(id, key, "contacts.csv", "test", []byte(round2))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.reviewAll(id, key, 1)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	link := box.signOffLink("gavin@hooli.test", 1)
+
+	v := a.waitStatus(id, key, "signoff_expired", 1)
+	found := false
+	for _, e := range v.Audit {
+		found = found || e.Action == "await.expired" && strings.Contains(e.Detail, "did not decide in time")
+	}
+	if !found {
+		t.Fatalf("the audit trail does not say the request expired: %+v", v.Audit)
+	}
+	if r := a.do("POST", "/signoff", link, map[string]any{"decision": "approve"}); r.Status != http.StatusGone {
+		t.Fatalf("the expired link: %d %s", r.Status, r.Body)
+	}
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("gavin@hooli.test", 2), map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 1)
 }
