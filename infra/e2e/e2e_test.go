@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -285,6 +286,26 @@ func TestMigrationEndToEnd(t *testing.T) {
 	a.must(http.StatusConflict, "POST", "/signoff", link1, map[string]any{"decision": "approve"})
 	a.waitStatus(id, key, "awaiting_revision", 1)
 
+	// The customer revises the mapping: last names in capitals. A broken
+	// spec is refused with where it is broken.
+	var cur struct {
+		Migration struct{ Mapping string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(t, &cur)
+	var spec map[string]any
+	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
+		t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
+	}
+	for _, f := range spec["files"].([]any)[0].(map[string]any)["fields"].([]any) {
+		if fm := f.(map[string]any); fm["target"] == "last_name" {
+			fm["steps"] = []any{map[string]any{"op": "case", "to": "upper"}}
+		}
+	}
+	if r := a.do("PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": map[string]any{"version": 1, "files": []any{map[string]any{"name": "x", "entity": "widget"}}}}); r.Status != http.StatusBadRequest || !strings.Contains(r.errorMessage(), "$.files[0]") {
+		t.Fatalf("a broken mapping: %d %s", r.Status, r.Body)
+	}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": spec})
+
 	// Round 2 with a corrected extract: TEST is reset, not appended to.
 	a.upload(id, key, "contacts-fixed.csv", "test", []byte(round2))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
@@ -293,8 +314,14 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 0 || c.Skipped != 1 {
 		t.Fatalf("round 2 counts = %+v", v.Migration.Test)
 	}
-	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,cy@acme.test" {
+	round2Records := records(t, db, testTable, id)
+	if got := emails(round2Records); got != "ann@acme.test,bo@acme.test,cy@acme.test" {
 		t.Fatalf("TEST after round 2 = %s (round 1's records must be gone)", got)
+	}
+	for _, f := range round2Records {
+		if f["last_name"] != strings.ToUpper(f["last_name"]) {
+			t.Fatalf("the revised mapping was not used: %v", f)
+		}
 	}
 	link2 := box.signOffLink(coordinator, 2)
 	if r := a.do("POST", "/signoff", link1, map[string]any{"decision": "approve"}); r.Status != http.StatusGone && r.Status != http.StatusConflict {
@@ -370,7 +397,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	for _, e := range detail.Audit {
 		actions = append(actions, e.Action)
 	}
-	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "workbook.marked", "signoff.asked", "signoff.rejected", "signoff.approved", "final.scheduled", "migration.live"} {
+	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "workbook.marked", "signoff.asked", "signoff.rejected", "mapping.edited", "signoff.approved", "final.scheduled", "migration.live"} {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit trail lacks %s: %v", want, actions)
 		}

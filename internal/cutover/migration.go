@@ -129,7 +129,8 @@ type Migration struct {
 	Round            int                   `json:"round" dynamodbav:"round"`
 	Files            []File                `json:"files" dynamodbav:"files"`
 	MappingVersion   int                   `json:"mappingVersion" dynamodbav:"mappingVersion"`
-	Mapping          string                `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"` // the mapping spec, JSON
+	Mapping          string                `json:"mapping,omitempty" dynamodbav:"mapping,omitempty"`           // the mapping spec, JSON
+	DraftMapping     string                `json:"draftMapping,omitempty" dynamodbav:"draftMapping,omitempty"` // the customer's revision, used by the next round
 	MappingHash      string                `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
 	Test             *Counts               `json:"test,omitempty" dynamodbav:"test,omitempty"`
 	Final            *Counts               `json:"final,omitempty" dynamodbav:"final,omitempty"`

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -96,6 +97,23 @@ func CustomerRoutes(svc *migration.Service) Router {
 				return Response{}, err
 			}
 			return JSON(http.StatusOK, wb), nil
+		},
+		"PUT /migrations/{id}/mapping": func(ctx context.Context, req Request) (Response, error) {
+			m, err := auth(ctx, req)
+			if err != nil {
+				return Response{}, err
+			}
+			var in struct {
+				Mapping json.RawMessage `json:"mapping"`
+			}
+			if err := Decode(req, &in); err != nil {
+				return Response{}, err
+			}
+			m, err = svc.SaveMapping(ctx, m, in.Mapping)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"draftMapping": json.RawMessage(m.DraftMapping)}), nil
 		},
 		"PUT /migrations/{id}/review": func(ctx context.Context, req Request) (Response, error) {
 			m, err := auth(ctx, req)

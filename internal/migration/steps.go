@@ -32,7 +32,6 @@ type MappedFileV struct {
 	FileID string `json:"fileId"`
 	Table  string `json:"table"`
 	Entity string `json:"entity"`
-	Preset string `json:"preset,omitempty"`
 }
 
 const system = "system"
@@ -70,22 +69,40 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 		return nil, cutover.Errorf(cutover.EINVALID, "Round %d has no test extract.", in.Round)
 	}
 	res := &MapResult{Version: m.MappingVersion + 1}
-	var props []presets.Proposal
+	var tables []tableSample
 	for _, f := range files {
-		fp, err := s.propose(ctx, f)
+		ts, err := s.sample(ctx, f)
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range fp {
-			props = append(props, p)
-			res.Files = append(res.Files, MappedFileV{FileID: f.ID, Table: p.File.Name, Entity: p.File.Entity, Preset: p.Preset})
-		}
+		tables = append(tables, ts...)
 	}
-	spec := presets.ProposeSpec(props)
+	var spec *mapspec.Spec
+	origin := "proposed"
+	if m.DraftMapping != "" {
+		draft, err := mapspec.Parse([]byte(m.DraftMapping))
+		if err != nil {
+			return nil, err
+		}
+		spec = &mapspec.Spec{Version: mapspec.Version, Name: draft.Name, Description: draft.Description, Defaults: draft.Defaults}
+		for _, p := range draftProposals(draft, tables) {
+			spec.Files = append(spec.Files, p.File)
+		}
+		origin = "the customer's revision"
+	} else {
+		var props []presets.Proposal
+		for _, t := range tables {
+			props = append(props, presets.Propose(t.name, t.header, t.sample))
+		}
+		spec = presets.ProposeSpec(props)
+	}
+	for i, f := range spec.Files {
+		res.Files = append(res.Files, MappedFileV{FileID: tables[i].fileID, Table: f.Name, Entity: f.Entity})
+	}
 	raw, _ := json.Marshal(spec) // a Spec always marshals
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Mapping, cur.MappingHash, cur.MappingVersion = string(raw), spec.Hash(), res.Version
-		return []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d, %d file(s)", res.Version, len(res.Files)))}, nil
+		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
+		return []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}, nil
 	})
 	return res, err
 }
@@ -93,9 +110,9 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 // sampleRows is how many rows of a file the Map step looks at.
 const sampleRows = 50
 
-// propose reads a file's header and first rows and proposes its mapping,
-// one proposal per table (a workbook has one per sheet).
-func (s *Service) propose(ctx context.Context, f cutover.File) ([]presets.Proposal, error) {
+// sample reads a file's header and first rows, one sample per table (a
+// workbook has one per sheet).
+func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, error) {
 	rc, err := s.Files.Open(ctx, f.Key)
 	if err != nil {
 		return nil, err
@@ -105,10 +122,10 @@ func (s *Service) propose(ctx context.Context, f cutover.File) ([]presets.Propos
 	if err != nil {
 		return nil, err // the reader's messages name the file
 	}
-	var out []presets.Proposal
+	var out []tableSample
 	for _, t := range tables {
-		var sample [][]string
-		for len(sample) < sampleRows {
+		ts := tableSample{fileID: f.ID, name: migrate.TableName(f, t), header: t.Header()}
+		for len(ts.sample) < sampleRows {
 			r, err := t.Next()
 			if errors.Is(err, io.EOF) {
 				break
@@ -117,9 +134,9 @@ func (s *Service) propose(ctx context.Context, f cutover.File) ([]presets.Propos
 				_ = t.Close()
 				return nil, err
 			}
-			sample = append(sample, append([]string(nil), r.Fields...))
+			ts.sample = append(ts.sample, append([]string(nil), r.Fields...))
 		}
-		out = append(out, presets.Propose(migrate.TableName(f, t), t.Header(), sample))
+		out = append(out, ts)
 		_ = t.Close()
 	}
 	return out, nil

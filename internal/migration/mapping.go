@@ -1,0 +1,71 @@
+package migration
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// SaveMapping keeps the customer's revised mapping for the next round: the
+// Map step uses it instead of proposing one.
+//
+// Errors: EINVALID when the spec is not valid (the message has its JSON
+// path); ECONFLICT unless the migration is before its first round or
+// waiting for a revision.
+func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw json.RawMessage) (*cutover.Migration, error) {
+	spec, err := mapspec.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	canon, _ := json.Marshal(spec) // a parsed Spec always marshals
+	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if cur.Status != cutover.StatusCreated && cur.Status != cutover.StatusAwaitingRevision {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The mapping can be changed before the first round and after a rejected sign-off; the migration is %s.", cur.Status)
+		}
+		cur.DraftMapping = string(canon)
+		return []cutover.AuditEvent{s.event("customer", "mapping.edited", "for the next round, "+spec.Hash()[:19])}, nil
+	})
+}
+
+// draftProposals fits the customer's revised mapping to this round's
+// tables: the entry named for the table, else the first entry its columns
+// fit (a corrected extract has a new file id), else a fresh proposal.
+func draftProposals(draft *mapspec.Spec, tables []tableSample) []presets.Proposal {
+	var out []presets.Proposal
+	for _, t := range tables {
+		p, ok := fit(draft, t)
+		if !ok {
+			p = presets.Propose(t.name, t.header, t.sample)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func fit(draft *mapspec.Spec, t tableSample) (presets.Proposal, bool) {
+	for _, f := range draft.Files {
+		if f.Name == t.name {
+			return presets.Proposal{File: f, Defaults: draft.Defaults}, true
+		}
+	}
+	for _, f := range draft.Files {
+		if _, err := mapspec.Compile(f, schema.Default(), t.header, "", time.Time{}); err == nil {
+			f.Name = t.name
+			return presets.Proposal{File: f, Defaults: draft.Defaults}, true
+		}
+	}
+	return presets.Proposal{}, false
+}
+
+// tableSample is a table's name in the mapping, header and first rows.
+type tableSample struct {
+	fileID string
+	name   string
+	header []string
+	sample [][]string
+}
