@@ -23,11 +23,15 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SIGNOFF_TIMEOUT_SECONDS")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
 	signOffTimeout, err := awsenv.Seconds("SIGNOFF_TIMEOUT_SECONDS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	signOffReminder, err := awsenv.Seconds("SIGNOFF_REMINDER_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -40,7 +44,8 @@ func main() {
 		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
 		SiteURL: env["SITE_URL"],
 
-		SignOffTimeoutSeconds: signOffTimeout,
+		SignOffTimeoutSeconds:  signOffTimeout,
+		SignOffReminderSeconds: signOffReminder,
 	}
 	lambda.Start(httpapi.CustomerRoutes(svc).Handle)
 }

@@ -1,6 +1,7 @@
-// Command requestsignoff is the RequestSignOff callback step: it keeps the
+// Command requestsignoff is the RequestSignOff callback step (it keeps the
 // task token server-side and mails the coordinator an opaque, signed,
-// expiring, single-use link.
+// expiring, single-use link) and the SignOffClock step that times its
+// reminders and expiry.
 package main
 
 import (
@@ -47,5 +48,5 @@ func main() {
 		TTL:        time.Duration(seconds) * time.Second,
 	}
 	rec := &migration.Service{Store: migrations}
-	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.RequestInput.ID, lambdastep.NoOutput(svc.Request)))
+	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.StepRequest.ID, svc.Step))
 }

@@ -205,11 +205,44 @@ func (m mailbox) all() []mail {
 // link's token.
 func (m mailbox) signOffLink(to string, n int) string {
 	m.t.Helper()
+	return m.link(to, n, "Sign-off requested")
+}
+
+// reminders counts the sign-off reminders mailed to to.
+func (m mailbox) reminders(to string) int {
+	n := 0
+	for _, e := range m.all() {
+		if len(e.To) == 1 && e.To[0] == to && strings.HasPrefix(e.Subject, "Reminder: sign-off requested") {
+			n++
+		}
+	}
+	return n
+}
+
+// latestLink returns the link of the newest sign-off mail (request or
+// reminder) to to.
+func (m mailbox) latestLink(to string) string {
+	m.t.Helper()
+	var last string
+	for _, e := range m.all() {
+		if len(e.To) == 1 && e.To[0] == to && strings.Contains(e.Body, "signoff.html#t=") {
+			_, tok, _ := strings.Cut(e.Body, "signoff.html#t=")
+			last = strings.Fields(tok)[0]
+		}
+	}
+	if last == "" {
+		m.t.Fatalf("no sign-off mail to %s", to)
+	}
+	return last
+}
+
+func (m mailbox) link(to string, n int, subject string) string {
+	m.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var links []string
 		for _, e := range m.all() {
-			if len(e.To) == 1 && e.To[0] == to && strings.HasPrefix(e.Subject, "Sign-off requested") {
+			if len(e.To) == 1 && e.To[0] == to && strings.HasPrefix(e.Subject, subject) {
 				_, tok, ok := strings.Cut(e.Body, "signoff.html#t=")
 				if !ok {
 					m.t.Fatalf("sign-off mail without a link: %q", e.Body)

@@ -397,7 +397,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	for _, e := range detail.Audit {
 		actions = append(actions, e.Action)
 	}
-	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "workbook.marked", "signoff.asked", "signoff.rejected", "mapping.edited", "signoff.approved", "final.scheduled", "migration.live"} {
+	for _, want := range []string{"migration.created", "checklist.updated", "spotchecks.updated", "file.uploaded", "round.submitted", "workbook.marked", "signoff.asked", "signoff.requested", "signoff.rejected", "mapping.edited", "signoff.approved", "final.scheduled", "migration.live"} {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("audit trail lacks %s: %v", want, actions)
 		}
@@ -451,7 +451,8 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 	}
 }
 
-// A sign-off request nobody answers expires: the wait ends with a clear
+// A sign-off request nobody answers is reminded (with a fresh link; the
+// earlier one stops working), then expires: the wait ends with a clear
 // status, the link is dead, and the customer can ask again.
 func TestUnansweredSignOffExpires(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
@@ -465,7 +466,7 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "expiry", Log: logf,
-		Parameters: map[string]string{"SignOffTimeoutSeconds": "10"}})
+		Parameters: map[string]string{"SignOffTimeoutSeconds": "12", "SignOffReminderSeconds": "5"}})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
 	}
@@ -486,6 +487,9 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 	link := box.signOffLink("gavin@hooli.test", 1)
 
 	v := a.waitStatus(id, key, "signoff_expired", 1)
+	if n := box.reminders("gavin@hooli.test"); n < 1 {
+		t.Fatalf("%d reminders before the request expired; want at least one", n)
+	}
 	found := false
 	for _, e := range v.Audit {
 		found = found || e.Action == "await.expired" && strings.Contains(e.Detail, "did not decide in time")
@@ -498,6 +502,16 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 	}
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
 	a.waitStatus(id, key, "awaiting_signoff", 1)
-	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("gavin@hooli.test", 2), map[string]any{"decision": "approve"})
+	box.signOffLink("gavin@hooli.test", 2)
+	// A reminder may supersede the link between reading and posting it.
+	for attempt := 0; ; attempt++ {
+		r := a.do("POST", "/signoff", box.latestLink("gavin@hooli.test"), map[string]any{"decision": "approve"})
+		if r.Status == http.StatusOK {
+			break
+		}
+		if r.Status != http.StatusGone || attempt == 3 {
+			t.Fatalf("approving the fresh request: %d %s", r.Status, r.Body)
+		}
+	}
 	a.waitStatus(id, key, "awaiting_final", 1)
 }

@@ -239,9 +239,11 @@ func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, file
 // StepInput is the state machine's input to every step: which migration and
 // which round (and, in the execution's input, how long sign-off may wait).
 type StepInput struct {
-	MigrationID           string `json:"migrationId"`
-	Round                 int    `json:"round"`
-	SignOffTimeoutSeconds int    `json:"signOffTimeoutSeconds,omitempty"`
+	MigrationID            string   `json:"migrationId"`
+	Round                  int      `json:"round"`
+	SignOffTimeoutSeconds  int      `json:"signOffTimeoutSeconds,omitempty"`
+	SignOffReminderSeconds int      `json:"signOffReminderSeconds,omitempty"`
+	SignOff                struct{} `json:"signOff"` // the sign-off clock starts empty
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -270,7 +272,7 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 	if len(m.TestFiles(next)) == 0 {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Upload the test extract before submitting.")
 	}
-	in := StepInput{MigrationID: m.ID, Round: next, SignOffTimeoutSeconds: s.SignOffTimeoutSeconds}
+	in := StepInput{MigrationID: m.ID, Round: next, SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}
 	revision := m.Status == cutover.StatusAwaitingRevision
 	if revision && (m.Pending == nil || m.Pending.Kind != cutover.TaskRevision) {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is not ready for a revision yet; try again in a moment.")

@@ -138,7 +138,7 @@ func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cu
 	if missing := Unreviewed(m); len(missing) > 0 {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Review or waive every part of the workbook first; still open: %s.", strings.Join(missing, ", "))
 	}
-	return s.handOver(ctx, m, StepInput{MigrationID: m.ID, Round: m.Round}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.handOver(ctx, m, struct{}{}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if !reviewing(cur) {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}

@@ -88,6 +88,8 @@ type Service struct {
 	// SignOffTimeoutSeconds is how long a sign-off request waits for a
 	// decision; it travels in the execution's input to RequestSignOff.
 	SignOffTimeoutSeconds int
+	// SignOffReminderSeconds is how often the coordinator is reminded.
+	SignOffReminderSeconds int
 }
 
 func (s *Service) now() time.Time {

@@ -83,9 +83,11 @@ func (s *Service) now() time.Time {
 
 // RequestInput is the RequestSignOff step's input.
 type RequestInput struct {
-	MigrationID string `json:"migrationId"`
-	Round       int    `json:"round"`
-	TaskToken   string `json:"taskToken"`
+	MigrationID string    `json:"migrationId"`
+	Round       int       `json:"round"`
+	TaskToken   string    `json:"taskToken"`
+	Deadline    time.Time `json:"deadline"`  // when the request expires; zero means TTL from now
+	Reminders   int       `json:"reminders"` // how many times the coordinator was reminded before this
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -104,6 +106,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 	}
 	now := s.now()
 	exp := now.Add(s.TTL)
+	if !in.Deadline.IsZero() {
+		exp = in.Deadline
+	}
 	token, hash := s.Links.Mint(exp)
 	req := Request{LinkHash: hash, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
 		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix()}
@@ -115,20 +120,96 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 			return cutover.AuditEvent{}, cutover.Errorf(cutover.ECONFLICT, "Sign-off cannot be requested while the migration is %s.", m.Status)
 		}
 		m.Status, m.CurrentLink, m.UpdatedAt = cutover.StatusAwaitingSignOff, hash, now
-		return cutover.AuditEvent{At: now, Actor: "system", Action: "signoff.requested",
-			Detail: fmt.Sprintf("round %d, link sent to the coordinator, expires %s", in.Round, exp.Format(time.RFC3339))}, nil
+		action, what := "signoff.requested", "link sent to the coordinator"
+		if in.Reminders > 0 {
+			action, what = "signoff.reminded", fmt.Sprintf("reminder %d sent to the coordinator with a fresh link; the earlier one no longer works", in.Reminders)
+		}
+		return cutover.AuditEvent{At: now, Actor: "system", Action: action,
+			Detail: fmt.Sprintf("round %d, %s, expires %s", in.Round, what, exp.Format(time.RFC3339))}, nil
 	})
 	if err != nil {
 		return err
 	}
 	var b strings.Builder
+	subject := "Sign-off requested: " + m.CustomerName + " test migration"
+	if in.Reminders > 0 {
+		subject = "Reminder: sign-off requested: " + m.CustomerName + " test migration"
+		fmt.Fprintf(&b, "This is a reminder: no decision has been made yet. The link in earlier emails no longer works; use this one.\n\n")
+	}
 	fmt.Fprintf(&b, "%s asks you to sign off the test migration of %s (round %d).\n\n", m.CustomerName, m.TenantID, in.Round)
 	if m.Test != nil {
 		fmt.Fprintf(&b, "Rows read %d, migrated %d, rejected %d, skipped %d.\n\n", m.Test.Read, m.Test.Migrated, m.Test.Rejected, m.Test.Skipped)
 	}
 	fmt.Fprintf(&b, "Review and decide here (opening the page decides nothing):\n%s/signoff.html#t=%s\n\nThe link works once and expires %s.\n",
 		strings.TrimRight(s.SiteURL, "/"), token, exp.Format(time.RFC1123))
-	return s.Mailer.Send(ctx, m.CoordinatorEmail, "Sign-off requested: "+m.CustomerName+" test migration", b.String())
+	return s.Mailer.Send(ctx, m.CoordinatorEmail, subject, b.String())
+}
+
+// Clock is a sign-off request's deadline, carried in the execution's
+// state: the state machine waits WaitSeconds for a decision, then either
+// reminds the coordinator (with a fresh link) or, past the deadline,
+// expires the request.
+type Clock struct {
+	Deadline    time.Time `json:"deadline"`
+	WaitSeconds int       `json:"waitSeconds"`
+	Expired     bool      `json:"expired"`
+	Reminders   int       `json:"reminders"`
+}
+
+// TickInput is the SignOffClock step's input.
+type TickInput struct {
+	MigrationID     string `json:"migrationId"`
+	Round           int    `json:"round"`
+	TimeoutSeconds  int    `json:"timeoutSeconds"`
+	ReminderSeconds int    `json:"reminderSeconds"`
+	Clock           Clock  `json:"clock"`
+}
+
+// StepRequest is what the state machine sends the sign-off step
+// function: a tick of the request's clock, or the request itself.
+type StepRequest struct {
+	Action string `json:"action"` // "tick"; anything else requests sign-off
+	RequestInput
+	TimeoutSeconds  int   `json:"timeoutSeconds"`
+	ReminderSeconds int   `json:"reminderSeconds"`
+	Clock           Clock `json:"clock"`
+}
+
+// Step runs one sign-off step: Tick for "tick", else Request (which has no
+// output: the state machine waits for the decision).
+//
+// Errors: as Tick and Request.
+func (s *Service) Step(ctx context.Context, in StepRequest) (*Clock, error) {
+	if in.Action == "tick" {
+		return s.Tick(ctx, TickInput{MigrationID: in.MigrationID, Round: in.Round, TimeoutSeconds: in.TimeoutSeconds, ReminderSeconds: in.ReminderSeconds, Clock: in.Clock})
+	}
+	return nil, s.Request(ctx, in.RequestInput)
+}
+
+// Tick starts a request's clock or moves it on after a wait ran out: the
+// next wait is the reminder interval or what is left before the deadline,
+// whichever is shorter; at the deadline the request has expired.
+//
+// Errors: EINVALID for a non-positive timeout or reminder interval.
+func (s *Service) Tick(_ context.Context, in TickInput) (*Clock, error) {
+	if in.TimeoutSeconds <= 0 || in.ReminderSeconds <= 0 {
+		return nil, cutover.Errorf(cutover.EINVALID, "The sign-off timeout and reminder interval must be positive.")
+	}
+	now := s.now()
+	c := in.Clock
+	if c.Deadline.IsZero() {
+		c = Clock{Deadline: now.Add(time.Duration(in.TimeoutSeconds) * time.Second)}
+	} else {
+		c.Reminders++
+	}
+	left := c.Deadline.Sub(now)
+	if left <= 0 {
+		c.Expired, c.WaitSeconds = true, 0
+		return &c, nil
+	}
+	wait := min(time.Duration(in.ReminderSeconds)*time.Second, left)
+	c.WaitSeconds = max(1, int((wait+time.Second-1)/time.Second))
+	return &c, nil
 }
 
 // View is what the sign-off page shows.

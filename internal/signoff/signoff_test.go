@@ -271,3 +271,29 @@ func TestSupersededAndInvalidLinks(t *testing.T) {
 		t.Fatal("a refused link resumed the state machine")
 	}
 }
+
+func TestClockRemindsThenExpires(t *testing.T) {
+	now := t0
+	svc := &Service{Now: func() time.Time { return now }}
+	in := TickInput{TimeoutSeconds: 100, ReminderSeconds: 40}
+	c, err := svc.Tick(context.Background(), in)
+	if err != nil || c.Deadline != t0.Add(100*time.Second) || c.WaitSeconds != 40 || c.Expired || c.Reminders != 0 {
+		t.Fatalf("start: %+v %v", c, err)
+	}
+	for _, step := range []struct {
+		after     time.Duration
+		wait      int
+		expired   bool
+		reminders int
+	}{{40 * time.Second, 40, false, 1}, {80 * time.Second, 20, false, 2}, {100 * time.Second, 0, true, 3}} {
+		now = t0.Add(step.after)
+		in.Clock = *c
+		c, _ = svc.Tick(context.Background(), in)
+		if c.WaitSeconds != step.wait || c.Expired != step.expired || c.Reminders != step.reminders {
+			t.Fatalf("after %s: %+v", step.after, c)
+		}
+	}
+	if _, err := svc.Tick(context.Background(), TickInput{TimeoutSeconds: 0, ReminderSeconds: 1}); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Fatalf("zero timeout: %v", err)
+	}
+}
