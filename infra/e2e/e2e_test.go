@@ -259,13 +259,23 @@ func TestMigrationEndToEnd(t *testing.T) {
 	link1 := box.signOffLink(coordinator, 1)
 	for i := 0; i < 2; i++ {
 		var show struct {
-			State   string
-			Round   int
-			Summary struct{ Read, Migrated, Rejected int }
+			State    string
+			Round    int
+			Summary  struct{ Read, Migrated, Rejected int }
+			Workbook struct {
+				Entities []struct{ Entity, Status string }
+			}
+			Review map[string]struct{ State, Note string }
 		}
 		a.must(http.StatusOK, "GET", "/signoff", link1, nil).decode(t, &show)
 		if show.State != "pending" || show.Round != 1 || show.Summary.Migrated != 3 {
 			t.Fatalf("sign-off view = %+v", show)
+		}
+		// The coordinator sees what is being approved: the reconciliation
+		// and what the customer reviewed or waived, and why.
+		if len(show.Workbook.Entities) != 2 || show.Workbook.Entities[0].Status != "explained" ||
+			show.Review["issues"].State != "waived" || show.Review["issues"].Note != "Cy's email is fixed in round 2" {
+			t.Fatalf("sign-off view lacks the workbook: %+v", show)
 		}
 	}
 	a.must(http.StatusOK, "HEAD", "/signoff", link1, nil)

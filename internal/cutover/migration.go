@@ -104,6 +104,8 @@ type SignOffRecord struct {
 	Round          int       `json:"round" dynamodbav:"round"`
 	MappingVersion int       `json:"mappingVersion" dynamodbav:"mappingVersion"`
 	MappingHash    string    `json:"mappingHash" dynamodbav:"mappingHash"`
+	WorkbookKey    string    `json:"-" dynamodbav:"workbookKey,omitempty"` // the workbook approved
+	WorkbookSeed   uint64    `json:"workbookSeed,omitempty" dynamodbav:"workbookSeed,omitempty"`
 	DecidedBy      string    `json:"decidedBy" dynamodbav:"decidedBy"`
 	DecidedAt      time.Time `json:"decidedAt" dynamodbav:"decidedAt"`
 	Comment        string    `json:"comment,omitempty" dynamodbav:"comment,omitempty"`

@@ -219,13 +219,15 @@ type View struct {
 		CustomerName string `json:"customerName"`
 		TenantID     string `json:"tenantId"`
 	} `json:"migration"`
-	Round          int             `json:"round"`
-	MappingVersion int             `json:"mappingVersion"`
-	Summary        *cutover.Counts `json:"summary"`
-	ExpiresAt      time.Time       `json:"expiresAt"`
-	State          string          `json:"state"`
-	DecidedAt      time.Time       `json:"decidedAt,omitzero"`
-	Comment        string          `json:"comment,omitempty"`
+	Round          int                           `json:"round"`
+	MappingVersion int                           `json:"mappingVersion"`
+	Summary        *cutover.Counts               `json:"summary"`
+	Workbook       *cutover.WorkbookSummary      `json:"workbook,omitempty"` // each entity's reconciliation status
+	Review         map[string]cutover.ReviewMark `json:"review,omitempty"`   // what the customer reviewed or waived, with their notes
+	ExpiresAt      time.Time                     `json:"expiresAt"`
+	State          string                        `json:"state"`
+	DecidedAt      time.Time                     `json:"decidedAt,omitzero"`
+	Comment        string                        `json:"comment,omitempty"`
 }
 
 // open verifies a token and loads its request and migration.
@@ -256,7 +258,8 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 }
 
 func view(r *Request, m *cutover.Migration) *View {
-	v := &View{Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
+	v := &View{Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
+		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
 	return v
 }
@@ -342,9 +345,15 @@ func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool)
 			action = "signoff.approved"
 			m.SignOff = &cutover.SignOffRecord{Round: r.Round, MappingVersion: m.MappingVersion, MappingHash: m.MappingHash,
 				DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment}
+			if m.Workbook != nil {
+				m.SignOff.WorkbookKey, m.SignOff.WorkbookSeed = m.Workbook.Key, m.Workbook.Seed
+			}
 		}
 		m.UpdatedAt = r.DecidedAt
-		detail := fmt.Sprintf("round %d, mapping version %d (%.12s)", r.Round, m.MappingVersion, m.MappingHash)
+		detail := fmt.Sprintf("round %d, mapping version %d (%.19s)", r.Round, m.MappingVersion, m.MappingHash)
+		if m.Workbook != nil {
+			detail += fmt.Sprintf(", workbook of round %d (seed %d)", m.Workbook.Round, m.Workbook.Seed)
+		}
 		if r.Comment != "" {
 			detail += ": " + r.Comment
 		}
