@@ -67,9 +67,40 @@ function render(req) {
       ['Link valid until', formatDateTime(req.expiresAt)],
     ]),
   );
-  $('summary-table').replaceChildren(countsTable('Test migration: rows per outcome', [['Test migration', req.summary]]));
+  $('summary-table').replaceChildren(
+    countsTable('Test migration: rows per outcome', [['Test migration', req.summary]]),
+    ...workbookParts(req),
+  );
   $('approve').addEventListener('click', () => decide('approve'));
   $('reject').addEventListener('click', () => decide('reject'));
+}
+
+// workbookParts shows what the customer checked: each entity's
+// reconciliation against their own counts, and each part of the workbook
+// they reviewed or waived (with their note). All text, no markup.
+function workbookParts(req) {
+  const parts = [];
+  const entities = (req.workbook && req.workbook.entities) || [];
+  if (entities.length) {
+    parts.push(
+      el('h3', { text: 'Reconciliation against the customer’s own counts' }),
+      definitionList(
+        entities.map((e) => [
+          e.entity,
+          `${e.status}: ${e.migrated} migrated of ${e.rows} rows` + (e.checklist != null ? `; the old CRM shows ${e.checklist}` : '; no count given'),
+        ]),
+      ),
+    );
+  }
+  const review = req.review || {};
+  const marks = Object.keys(review).sort();
+  if (marks.length) {
+    parts.push(
+      el('h3', { text: 'What the customer reviewed' }),
+      definitionList(marks.map((k) => [k, review[k].state + (review[k].note ? ` — ${review[k].note}` : '')])),
+    );
+  }
+  return parts;
 }
 
 async function decide(decision) {

@@ -333,6 +333,20 @@ func TestMigrationEndToEnd(t *testing.T) {
 			t.Fatalf("the revised mapping was not used: %v", f)
 		}
 	}
+	// Round 2's workbook is new: the blank row is skipped by its rule, the
+	// extract no longer has the unmapped column.
+	var wb2 struct {
+		Round          int
+		Reconciliation []struct {
+			Entity, Status, Explanation string
+		}
+		Unmapped []struct{ Columns []string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(t, &wb2)
+	if wb2.Round != 2 || wb2.Reconciliation[0].Entity != "contact" || wb2.Reconciliation[0].Status != "explained" ||
+		!strings.Contains(wb2.Reconciliation[0].Explanation, "1 skipped by the rule blank-row") || len(wb2.Unmapped) != 0 {
+		t.Fatalf("round 2 workbook = %+v", wb2)
+	}
 	link2 := box.signOffLink(coordinator, 2)
 	if r := a.do("POST", "/signoff", link1, map[string]any{"decision": "approve"}); r.Status != http.StatusGone && r.Status != http.StatusConflict {
 		t.Fatalf("round 1's link in round 2: %d %s", r.Status, r.Body)

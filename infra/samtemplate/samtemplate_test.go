@@ -424,7 +424,7 @@ func TestFunctionsGetGlobalsAndResolvedEnvironment(t *testing.T) {
 	}
 
 	r, _ := m.Function("RequestSignOffFunction")
-	if r.Environment["SIGNOFF_LINK_HOURS"] != "168" || r.Environment["LINK_SECRET_ARN"] != m.Secrets[0].ARN {
+	if r.Environment["SIGNOFF_TIMEOUT_SECONDS"] != "604800" || r.Environment["LINK_SECRET_ARN"] != m.Secrets[0].ARN {
 		t.Errorf("RequestSignOff env %v", r.Environment)
 	}
 }
@@ -456,8 +456,8 @@ func TestBindReplacesEmulatorAssignedIdentifiers(t *testing.T) {
 func TestParameterOverridesAreChecked(t *testing.T) {
 	cases := map[string]map[string]string{
 		"unknown parameter": {"NoSuchParameter": "x"},
-		"below MinValue":    {"SignOffLinkHours": "0"},
-		"not a number":      {"SignOffLinkHours": "soon"},
+		"below MinValue":    {"SignOffTimeoutSeconds": "0"},
+		"not a number":      {"SignOffTimeoutSeconds": "soon"},
 		"not allowed":       {"LogRetentionDays": "2"},
 	}
 
