@@ -38,11 +38,12 @@ func main() {
 	s3c := awsenv.S3(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	svc := &migration.Service{
-		Store:   &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
-		Uploads: bucket,
-		Files:   bucket,
-		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
-		SiteURL: env["SITE_URL"],
+		Store:     &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Uploads:   bucket,
+		Files:     bucket,
+		Downloads: bucket,
+		Flow:      &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
+		SiteURL:   env["SITE_URL"],
 
 		SignOffTimeoutSeconds:  signOffTimeout,
 		SignOffReminderSeconds: signOffReminder,

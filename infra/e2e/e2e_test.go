@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -215,6 +216,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 				Reason string
 				Count  int
 			}
+			RejectsFiles []struct{ File, URL string }
 		}
 	}
 	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(t, &wb)
@@ -231,8 +233,19 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if len(wb.SpotChecks) != 4 || wb.SpotChecks[0].SourceID != "2" || wb.SpotChecks[0].Why != "named by you" || wb.SpotChecks[0].Record["emails"] != "bo@acme.test" || wb.Seed == 0 {
 		t.Fatalf("spot checks = %+v (seed %d)", wb.SpotChecks, wb.Seed)
 	}
-	if len(wb.Issues.Rejected) != 1 || wb.Issues.Rejected[0].Count != 1 {
+	if len(wb.Issues.Rejected) != 1 || wb.Issues.Rejected[0].Count != 1 || len(wb.Issues.RejectsFiles) != 1 {
 		t.Fatalf("issues = %+v", wb.Issues)
+	}
+	// The rejects file downloads through its short-lived link, with every
+	// rejected row's original values and reasons.
+	resp, err := http.Get(wb.Issues.RejectsFiles[0].URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejectsCSV, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(rejectsCSV), "not-an-email") || !strings.Contains(string(rejectsCSV), "cutover_reasons") {
+		t.Fatalf("rejects download: %d %q", resp.StatusCode, rejectsCSV)
 	}
 
 	// Sign-off can be requested only when every part is reviewed or waived.

@@ -48,10 +48,18 @@ type Pass struct {
 	Spot pipeline.Spotter
 }
 
-// Result is a pass's account: the totals and each table's report.
+// Result is a pass's account: the totals, each table's report, and where
+// each table's rejected rows are.
 type Result struct {
 	Counts  cutover.Counts
 	Reports []*pipeline.Report
+	Rejects []RejectsFile
+}
+
+// RejectsFile is a table's rejects CSV in storage.
+type RejectsFile struct {
+	File string `json:"file"`
+	Key  string `json:"key"`
 }
 
 // TableName names a file's table in a mapping spec: the file id, with the
@@ -95,8 +103,9 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	}
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
 		res.Reports = append(res.Reports, reps...)
+		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
 			return res, err
 		}
@@ -129,16 +138,17 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
+	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rc.Close()
 	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
 	if err != nil {
-		return nil, err // the reader's messages name the file
+		return nil, nil, err // the reader's messages name the file
 	}
 	defer func() {
 		for _, t := range tables {
@@ -149,11 +159,11 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		name := TableName(f, t)
 		fs, err := choose(p.Spec, name, t.Header())
 		if err != nil {
-			return reps, named(f.Name, err)
+			return reps, rejected, named(f.Name, err)
 		}
 		m, err := mapspec.Compile(fs, sch, t.Header(), p.TenantID, p.Now)
 		if err != nil {
-			return reps, named(f.Name, err)
+			return reps, rejected, named(f.Name, err)
 		}
 		var rejects bytes.Buffer
 		label := f.Name
@@ -162,17 +172,18 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		}
 		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot}, pipeline.Options{})
 		if err != nil {
-			return reps, err
+			return reps, rejected, err
 		}
 		reps = append(reps, rep)
 		if rep.Counts.Rejected > 0 {
 			key := fmt.Sprintf("%srejects-%s.csv", p.RejectsPrefix, safeKey(name))
 			if err := put.Put(ctx, key, "text/csv; charset=utf-8", rejects.Bytes()); err != nil {
-				return reps, err
+				return reps, rejected, err
 			}
+			rejected = append(rejected, RejectsFile{File: label, Key: key})
 		}
 	}
-	return reps, nil
+	return reps, rejected, nil
 }
 
 func safeKey(name string) string {

@@ -75,15 +75,16 @@ type LiveEnv interface {
 // Service is the migration application service. Fields that an operation
 // does not use may be nil.
 type Service struct {
-	Store   Store
-	Uploads Uploads
-	Flow    Flow
-	Mailer  Mailer
-	Files   Files
-	Test    TestEnv
-	Live    LiveEnv
-	SiteURL string
-	Now     func() time.Time
+	Store     Store
+	Uploads   Uploads
+	Flow      Flow
+	Mailer    Mailer
+	Files     Files
+	Downloads Downloads
+	Test      TestEnv
+	Live      LiveEnv
+	SiteURL   string
+	Now       func() time.Time
 
 	// SignOffTimeoutSeconds is how long a sign-off request waits for a
 	// decision; it travels in the execution's input to RequestSignOff.

@@ -167,7 +167,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	counts := res.Counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
-		res.Reports, m.Checklist, sampler, counts.Orphans)
+		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
 	key := pass.RejectsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {
@@ -187,6 +187,14 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	return &counts, err
 }
 
+func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
+	out := make([]workbook.RejectsFile, len(in))
+	for i, r := range in {
+		out[i] = workbook.RejectsFile{File: r.File, Key: r.Key}
+	}
+	return out
+}
+
 // newSeed returns a fresh seed for a round's spot checks; the workbook
 // records it, so the same picks can be made again.
 func newSeed() uint64 {
@@ -195,7 +203,16 @@ func newSeed() uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-// Workbook returns the latest test migration's workbook.
+// downloadTTL is how long a rejects file's download link works.
+const downloadTTL = 15 * time.Minute
+
+// Downloads makes short-lived download links to stored artifacts.
+type Downloads interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// Workbook returns the latest test migration's workbook, with download
+// links to its rejects files.
 //
 // Errors: ENOTFOUND before the first test migration has finished;
 // EUNAVAILABLE when storage cannot be read.
@@ -211,6 +228,15 @@ func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook
 	var wb workbook.Workbook
 	if err := json.NewDecoder(rc).Decode(&wb); err != nil {
 		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The workbook could not be read; try again.")
+	}
+	if s.Downloads != nil {
+		for i, f := range wb.Issues.RejectsFiles {
+			u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
+			if err != nil {
+				return nil, err
+			}
+			wb.Issues.RejectsFiles[i].URL = u
+		}
 	}
 	return &wb, nil
 }

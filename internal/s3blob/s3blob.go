@@ -30,6 +30,7 @@ type API interface {
 // Presigner presigns UploadPart requests.
 type Presigner interface {
 	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error)
+	PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error)
 }
 
 // PresignedRequest is a presigned URL.
@@ -37,6 +38,15 @@ type PresignedRequest struct{ URL string }
 
 // PresignClient adapts the SDK's presign client to Presigner.
 type PresignClient struct{ Client *s3.PresignClient }
+
+// PresignGetObject implements Presigner.
+func (p PresignClient) PresignGetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error) {
+	r, err := p.Client.PresignGetObject(ctx, in, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &PresignedRequest{URL: r.URL}, nil
+}
 
 // PresignUploadPart implements Presigner.
 func (p PresignClient) PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, opts ...func(*s3.PresignOptions)) (*PresignedRequest, error) {
@@ -79,6 +89,17 @@ func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, parts i
 		urls = append(urls, r.URL)
 	}
 	return urls, nil
+}
+
+// PresignGet implements migration.Downloads: a short-lived download link.
+//
+// Errors: EINTERNAL when presigning fails (it is local signing, not I/O).
+func (b *Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	r, err := b.Presign.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key}, func(o *s3.PresignOptions) { o.Expires = ttl })
+	if err != nil {
+		return "", cutover.Wrap(cutover.EINTERNAL, err, "The download link could not be prepared.")
+	}
+	return r.URL, nil
 }
 
 // Complete implements migration.Uploads.

@@ -75,9 +75,18 @@ type Cell struct {
 
 // Issues are what needs the customer's attention.
 type Issues struct {
-	Rejected []ReasonCount `json:"rejected"` // grouped by reason; the rows are in the rejects files
-	Warned   int           `json:"warned"`   // rows migrated but flagged "!" for review
-	Orphans  int           `json:"orphans"`  // references to records in none of the files
+	Rejected     []ReasonCount `json:"rejected"`     // grouped by reason; the rows are in the rejects files
+	RejectsFiles []RejectsFile `json:"rejectsFiles"` // one CSV per file with rejected rows
+	Warned       int           `json:"warned"`       // rows migrated but flagged "!" for review
+	Orphans      int           `json:"orphans"`      // references to records in none of the files
+}
+
+// RejectsFile is where one file's rejected rows are: the stored key, and
+// a short-lived download link added when the workbook is served.
+type RejectsFile struct {
+	File string `json:"file"`
+	Key  string `json:"key"`
+	URL  string `json:"url,omitempty"`
 }
 
 // ReasonCount is how many rows of a file were rejected for one reason.
@@ -212,11 +221,12 @@ type Meta struct {
 }
 
 // Build assembles the workbook from the per-file reports of a test
-// migration, the customer's checklist, the sampler and the orphan count.
-func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int) *Workbook {
+// migration, the customer's checklist, the sampler, the orphan count and
+// the rejects files.
+func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
 	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
 		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{},
-		Issues: Issues{Rejected: []ReasonCount{}, Orphans: orphans}}
+		Issues: Issues{Rejected: []ReasonCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]

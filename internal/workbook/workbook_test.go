@@ -79,7 +79,7 @@ func TestReconciliation(t *testing.T) {
 		report("tenancy", 7, 7, 0, 0, nil),
 	}
 	checklist := map[string]int{"contact": 100, "property": 10, "tenancy": 9, "applicant": 3}
-	wb := Build(Meta{MigrationID: "m", Round: 1, Seed: 1}, reports, checklist, nil, 0)
+	wb := Build(Meta{MigrationID: "m", Round: 1, Seed: 1}, reports, checklist, nil, 0, nil)
 	got := map[string]Reconciliation{}
 	for _, r := range wb.Reconciliation {
 		got[r.Entity] = r
@@ -95,11 +95,11 @@ func TestReconciliation(t *testing.T) {
 			t.Errorf("%s: %s %q; want %s containing %q", entity, r.Status, r.Explanation, want.status, want.says)
 		}
 	}
-	wb = Build(Meta{}, reports[:1], nil, nil, 0)
+	wb = Build(Meta{}, reports[:1], nil, nil, 0, []RejectsFile{{File: "contact.csv", Key: "k"}})
 	if wb.Reconciliation[0].Status != StatusUnexplained || !strings.Contains(wb.Reconciliation[0].Explanation, "No checklist count") {
 		t.Fatalf("without a checklist: %+v", wb.Reconciliation[0])
 	}
-	if len(wb.Unmapped) != 1 || wb.Unmapped[0].Columns[0] != "Favourite colour" || wb.Issues.Rejected[0].Count != 2 {
+	if len(wb.Unmapped) != 1 || wb.Unmapped[0].Columns[0] != "Favourite colour" || wb.Issues.Rejected[0].Count != 2 || wb.Issues.RejectsFiles[0].Key != "k" {
 		t.Fatalf("unmapped %+v, issues %+v", wb.Unmapped, wb.Issues)
 	}
 }
