@@ -17,146 +17,92 @@ func CustomerRoutes(svc *migration.Service) Router {
 	auth := func(ctx context.Context, req Request) (*cutover.Migration, error) {
 		return svc.Authorize(ctx, req.PathParameters["id"], Bearer(req))
 	}
+	type none struct{}
 	return Router{
-		"GET /migrations/{id}": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
+		"GET /migrations/{id}": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
 			audit, err := svc.Audit(ctx, m.ID)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit}), nil
-		},
-		"POST /migrations/{id}/uploads": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			var in migration.UploadInput
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
-			plan, err := svc.StartUpload(ctx, m, in)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusCreated, plan), nil
-		},
-		"POST /migrations/{id}/uploads/{fileId}/complete": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			var in struct {
-				Parts []migration.Part `json:"parts"`
-			}
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
+			return map[string]any{"migration": m, "audit": audit}, err
+		}),
+		"POST /migrations/{id}/uploads": customer(auth, http.StatusCreated, func(ctx context.Context, m *cutover.Migration, in migration.UploadInput, _ Request) (any, error) {
+			return svc.StartUpload(ctx, m, in)
+		}),
+		"POST /migrations/{id}/uploads/{fileId}/complete": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
+			Parts []migration.Part `json:"parts"`
+		}, req Request) (any, error) {
 			f, err := svc.CompleteUpload(ctx, m, req.PathParameters["fileId"], in.Parts)
+			return map[string]any{"file": f}, err
+		}),
+		"POST /migrations/{id}/submit": customer(auth, http.StatusAccepted, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			m, err := svc.Submit(ctx, m)
+			return statusOf(m), err
+		}),
+		"PUT /migrations/{id}/checklist": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in migration.ChecklistInput, _ Request) (any, error) {
+			m, err := svc.UpdateChecklist(ctx, m, in)
 			if err != nil {
-				return Response{}, err
+				return nil, err
 			}
-			return JSON(http.StatusOK, map[string]any{"file": f}), nil
-		},
-		"POST /migrations/{id}/submit": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
+			return map[string]any{"checklist": m.Checklist, "spotCheckIds": m.SpotCheckIDs}, nil
+		}),
+		"GET /migrations/{id}/workbook": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			return svc.Workbook(ctx, m)
+		}),
+		"PUT /migrations/{id}/mapping": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
+			Mapping json.RawMessage `json:"mapping"`
+		}, _ Request) (any, error) {
+			m, err := svc.SaveMapping(ctx, m, in.Mapping)
 			if err != nil {
-				return Response{}, err
+				return nil, err
 			}
-			m, err = svc.Submit(ctx, m)
+			return map[string]any{"draftMapping": json.RawMessage(m.DraftMapping)}, nil
+		}),
+		"PUT /migrations/{id}/review": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in migration.ReviewInput, _ Request) (any, error) {
+			m, err := svc.MarkReview(ctx, m, in)
 			if err != nil {
-				return Response{}, err
+				return nil, err
 			}
-			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "round": m.Round}), nil
-		},
-		"PUT /migrations/{id}/checklist": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
+			return map[string]any{"review": m.Review, "open": migration.Unreviewed(m)}, nil
+		}),
+		"POST /migrations/{id}/request-signoff": customer(auth, http.StatusAccepted, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			m, err := svc.RequestSignOff(ctx, m)
+			return statusOf(m), err
+		}),
+		"POST /migrations/{id}/final": customer(auth, http.StatusAccepted, func(ctx context.Context, m *cutover.Migration, in migration.FinalInput, _ Request) (any, error) {
+			m, err := svc.SubmitFinal(ctx, m, in)
 			if err != nil {
-				return Response{}, err
+				return nil, err
 			}
-			var in migration.ChecklistInput
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
-			m, err = svc.UpdateChecklist(ctx, m, in)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusOK, map[string]any{"checklist": m.Checklist, "spotCheckIds": m.SpotCheckIDs}), nil
-		},
-		"GET /migrations/{id}/workbook": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			wb, err := svc.Workbook(ctx, m)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusOK, wb), nil
-		},
-		"PUT /migrations/{id}/mapping": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			var in struct {
-				Mapping json.RawMessage `json:"mapping"`
-			}
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
-			m, err = svc.SaveMapping(ctx, m, in.Mapping)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusOK, map[string]any{"draftMapping": json.RawMessage(m.DraftMapping)}), nil
-		},
-		"PUT /migrations/{id}/review": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			var in migration.ReviewInput
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
-			m, err = svc.MarkReview(ctx, m, in)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusOK, map[string]any{"review": m.Review, "open": migration.Unreviewed(m)}), nil
-		},
-		"POST /migrations/{id}/request-signoff": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			m, err = svc.RequestSignOff(ctx, m)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "round": m.Round}), nil
-		},
-		"POST /migrations/{id}/final": func(ctx context.Context, req Request) (Response, error) {
-			m, err := auth(ctx, req)
-			if err != nil {
-				return Response{}, err
-			}
-			var in migration.FinalInput
-			if err := Decode(req, &in); err != nil {
-				return Response{}, err
-			}
-			m, err = svc.SubmitFinal(ctx, m, in)
-			if err != nil {
-				return Response{}, err
-			}
-			return JSON(http.StatusAccepted, map[string]any{"status": m.Status, "goLiveAt": m.GoLiveAt}), nil
-		},
+			return map[string]any{"status": m.Status, "goLiveAt": m.GoLiveAt}, nil
+		}),
 	}
+}
+
+// customer adapts an action on the caller's own migration: authorise, read
+// the JSON body into In, act, answer status with the action's result.
+func customer[In any](auth func(context.Context, Request) (*cutover.Migration, error), status int,
+	act func(ctx context.Context, m *cutover.Migration, in In, req Request) (any, error)) HandlerFunc {
+	return func(ctx context.Context, req Request) (Response, error) {
+		m, err := auth(ctx, req)
+		if err != nil {
+			return Response{}, err
+		}
+		var in In
+		if err := Decode(req, &in); err != nil {
+			return Response{}, err
+		}
+		out, err := act(ctx, m, in, req)
+		if err != nil {
+			return Response{}, err
+		}
+		return JSON(status, out), nil
+	}
+}
+
+// statusOf is the answer to a step the customer started.
+func statusOf(m *cutover.Migration) any {
+	if m == nil {
+		return nil
+	}
+	return map[string]any{"status": m.Status, "round": m.Round}
 }
 
 // OpsRoutes are the vendor staff's routes, behind the JWT authorizer.
