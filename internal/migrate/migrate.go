@@ -36,11 +36,11 @@ type Sink interface {
 
 // Pass describes one migration pass.
 type Pass struct {
-	TenantID      string
-	Spec          *mapspec.Spec
-	Files         []cutover.File
-	RejectsPrefix string    // artifacts key prefix; one rejects CSV per file with rejects
-	Now           time.Time // "today" for row rules
+	TenantID        string
+	Spec            *mapspec.Spec
+	Files           []cutover.File
+	ArtifactsPrefix string    // artifacts key prefix; one rejects CSV per file with rejects
+	Now             time.Time // "today" for row rules
 	// Choose picks the spec's entry for a table. Nil means by name: the
 	// entry named TableName(file, table).
 	Choose func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)
@@ -91,7 +91,7 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
 	res := &Result{}
 	total := &res.Counts
-	total.RejectsKey = p.RejectsPrefix
+	total.RejectsKey = p.ArtifactsPrefix
 	sch := schema.Default()
 	choose := p.Choose
 	if choose == nil {
@@ -176,7 +176,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		}
 		reps = append(reps, rep)
 		if rep.Counts.Rejected > 0 {
-			key := fmt.Sprintf("%srejects-%s.csv", p.RejectsPrefix, safeKey(name))
+			key := fmt.Sprintf("%srejects-%s.csv", p.ArtifactsPrefix, safeKey(name))
 			if err := put.Put(ctx, key, "text/csv; charset=utf-8", rejects.Bytes()); err != nil {
 				return reps, rejected, err
 			}
@@ -222,7 +222,7 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 	return s.Sink.Write(ctx, out)
 }
 
-// RejectsPrefix is where a pass's rejects files go.
-func RejectsPrefix(migrationID, phase string, round int) string {
+// ArtifactsPrefix is where a pass's generated files go: its rejects files and, for a test migration, the workbook.
+func ArtifactsPrefix(migrationID, phase string, round int) string {
 	return fmt.Sprintf("artifacts/%s/round-%d/%s/", migrationID, round, phase)
 }

@@ -59,7 +59,7 @@ func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
 	src := "Id,Email,Name,Note\n1,a@x.com,Ann,hi\n2,bad,\"=HYPERLINK(\"\"x\"\")\",+1\n,,,\n3,b@x.com,Bo,\n4,c@x.com,Cy,\"two\nlines\"\n"
 	fs := &files{objects: map[string]string{"k1": src}}
 	var written []cutover.Record
-	p := Pass{TenantID: "acme", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, RejectsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
+	p := Pass{TenantID: "acme", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, ArtifactsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
 	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)

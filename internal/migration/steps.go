@@ -27,7 +27,7 @@ type MapResult struct {
 }
 
 // MappedFileV says which entity a file (or a workbook's sheet) was mapped
-// to, and from which preset.
+// to, under which name in the mapping.
 type MappedFileV struct {
 	FileID string `json:"fileId"`
 	Table  string `json:"table"`
@@ -160,7 +160,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), RejectsPrefix: migrate.RejectsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler}
 	res, err := migrate.Run(ctx, pass, s.Files, s.Test.Writer(m.ID), s.Files)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	counts := res.Counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
 		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
-	key := pass.RejectsPrefix + "workbook.json"
+	key := pass.ArtifactsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The workbook could not be encoded.")
@@ -335,7 +335,7 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	if len(files) == 0 {
 		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, RejectsPrefix: migrate.RejectsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
 	res, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
 	if err != nil {
 		return nil, err
