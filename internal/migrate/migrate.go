@@ -137,6 +137,22 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	return res, nil
 }
 
+// Check reads and maps every file of the pass without writing anything:
+// the final migration runs it first, so that a malformed final extract
+// fails before a single record reaches LIVE.
+//
+// Errors: as Run.
+func Check(ctx context.Context, p Pass, open Opener) (*Result, error) {
+	p.Spot = nil
+	return Run(ctx, p, open, discard{}, discard{})
+}
+
+// discard is a Sink and Putter that keeps nothing.
+type discard struct{}
+
+func (discard) Write(context.Context, []cutover.Record) error     { return nil }
+func (discard) Put(context.Context, string, string, []byte) error { return nil }
+
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
 	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report

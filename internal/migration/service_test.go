@@ -360,3 +360,25 @@ func TestHandOverOrderAndUndo(t *testing.T) {
 		}
 	}
 }
+
+// A final extract that breaks halfway fails before anything reaches LIVE,
+// and leaves the tenant unlocked.
+func TestFinalMigrateChecksTheWholeExtractFirst(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	live := &liveTable{records: map[string]cutover.Record{}}
+	svc.Files, svc.Live = objects{}, live
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	m.Files = append(m.Files, cutover.File{ID: "f9", Name: "final.csv", Key: "k-final", Purpose: cutover.PurposeFinal, Complete: true})
+	m.FinalFileIDs = []string{"f9"}
+	store.migs[id] = m
+	svc.Files.(objects)["k-final"] = "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,\"Bo\n"
+	_, err := svc.FinalMigrate(context.Background(), StepInput{MigrationID: id, Round: 1})
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "line 3") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(live.records) != 0 || live.writes != 0 || len(store.locks) != 0 {
+		t.Fatalf("LIVE got %d writes and %d locks from an extract that does not read", live.writes, len(store.locks))
+	}
+}

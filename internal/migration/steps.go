@@ -321,6 +321,17 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	if spec.Hash() != m.SignOff.MappingHash {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The stored mapping does not match the signed-off hash; refusing to migrate.")
 	}
+	if err := s.refuseIfLive(ctx, m); err != nil {
+		return nil, err
+	}
+	files := m.FinalFiles()
+	if len(files) == 0 {
+		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+	}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
+	if _, err := migrate.Check(ctx, pass, s.Files); err != nil {
+		return nil, err // a malformed final extract fails here: nothing has reached LIVE, nor is the tenant locked
+	}
 	holder, err := s.Store.TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.now()})
 	if err != nil {
 		return nil, err
@@ -331,11 +342,6 @@ func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Coun
 	if _, err := s.beginStep(ctx, in, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
 		return nil, err
 	}
-	files := m.FinalFiles()
-	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
-	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
 	res, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
 	if err != nil {
 		return nil, err
