@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(wildcard functions/*))
 
-.PHONY: all up test build cli lint unit fuzz frontend-test lambdas bench clean
+.PHONY: all up test build cli emulator lint unit fuzz frontend-test lambdas bench clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
@@ -30,7 +30,11 @@ lint:
 	$(GO) vet $(PKGS)
 	cfn-lint template.yaml
 
-unit:
+## emulator: build kumo (with our Step Functions patch) once, so parallel test packages reuse it.
+emulator:
+	$(GO) run ./infra/cmd/emulator
+
+unit: emulator
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## fuzz: a short run of every fuzz target (the seed corpus also runs in `unit`).

@@ -40,17 +40,26 @@ func (r reply) errorMessage() string {
 
 func (a api) do(method, path, bearer string, body any) reply {
 	a.t.Helper()
+	r, err := a.try(method, path, bearer, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return r
+}
+
+// try is do for goroutines other than the test's, which must not call Fatal.
+func (a api) try(method, path, bearer string, body any) (reply, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			a.t.Fatal(err)
+			return reply{}, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, a.base+path, rd)
 	if err != nil {
-		a.t.Fatal(err)
+		return reply{}, err
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -60,11 +69,11 @@ func (a api) do(method, path, bearer string, body any) reply {
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		a.t.Fatalf("%s %s: %v", method, path, err)
+		return reply{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return reply{Status: resp.StatusCode, Body: b}
+	return reply{Status: resp.StatusCode, Body: b}, nil
 }
 
 // must asserts the status and returns the reply.

@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -368,14 +369,19 @@ func TestMigrationEndToEnd(t *testing.T) {
 	// Two decisions race (a double click, two tabs): exactly one is recorded.
 	var wg sync.WaitGroup
 	statuses := make([]int, 2)
+	errs := make([]error, 2)
 	for i := range statuses {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i] = a.do("POST", "/signoff", link2, map[string]any{"decision": "approve", "comment": "Matches our counts"}).Status
+			r, err := a.try("POST", "/signoff", link2, map[string]any{"decision": "approve", "comment": "Matches our counts"})
+			statuses[i], errs[i] = r.Status, err
 		}()
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	if !(statuses[0] == http.StatusOK && statuses[1] == http.StatusConflict || statuses[0] == http.StatusConflict && statuses[1] == http.StatusOK) {
 		t.Fatalf("racing decisions answered %v; want one 200 and one 409", statuses)
 	}

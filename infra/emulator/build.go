@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -94,7 +95,7 @@ func Build(ctx context.Context, dir, out string) error {
 	}
 
 	work := fmt.Sprintf("go %s\n\nuse %s\n\nreplace %s %s => %s\n",
-		strings.TrimSpace(goVersion), root, KumoModule, mod.Version, srcDir)
+		strings.TrimSpace(goVersion), strconv.Quote(root), KumoModule, mod.Version, strconv.Quote(srcDir))
 	workFile := srcDir + ".work"
 
 	if err := writeFileAtomic(workFile, []byte(work)); err != nil {

@@ -55,9 +55,13 @@ func (r *Runner) handleInvoke(w http.ResponseWriter, req *http.Request) {
 
 	payload, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxPayload))
 	if err != nil {
-		r.complete(f, inv, outcome{failed: true, errorType: "RequestTooLarge",
-			errorMessage: fmt.Sprintf("invocation payload is over the %d byte limit", maxPayload)})
-		r.fail(w, req, f, "RequestTooLarge")
+		kind, msg := "RequestNotRead", "the invocation payload could not be read"
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			kind, msg = "RequestTooLarge", fmt.Sprintf("invocation payload is over the %d byte limit", maxPayload)
+		}
+		r.complete(f, inv, outcome{failed: true, errorType: kind, errorMessage: msg})
+		r.fail(w, req, f, kind)
 
 		return
 	}

@@ -427,14 +427,10 @@ func (r *Runner) environment(f Function, gen int) []string {
 func (r *Runner) complete(f *fnState, inv *invocation, o outcome) bool {
 	f.forget(inv.id)
 
-	if !inv.finish(o) {
-		return false
-	}
-
-	if o.failed {
-		r.log.Error("function invocation failed", "function", f.spec.LogicalID, "requestId", inv.id,
-			"errorType", o.errorType, "errorMessage", o.errorMessage)
-	}
-
-	return true
+	return inv.finish(o, func() {
+		if o.failed {
+			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "requestId", inv.id,
+				"errorType", o.errorType, "errorMessage", o.errorMessage)
+		}
+	})
 }

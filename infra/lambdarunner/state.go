@@ -37,7 +37,7 @@ func newInvocation(id string, payload []byte) *invocation {
 
 // finish delivers o unless the invocation already ended, and reports
 // whether it did.
-func (inv *invocation) finish(o outcome) bool {
+func (inv *invocation) finish(o outcome, before func()) bool {
 	first := false
 
 	inv.once.Do(func() {
@@ -49,6 +49,7 @@ func (inv *invocation) finish(o outcome) bool {
 		}
 		inv.mu.Unlock()
 
+		before() // e.g. the failure's log line, written before the caller wakes
 		inv.result <- o
 	})
 

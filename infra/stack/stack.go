@@ -215,7 +215,7 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 func (s *Stack) loadModel(root string, o Options) (*samtemplate.Model, error) {
 	path := filepath.Join(root, "template.yaml")
 
-	declared, err := samtemplate.Load(path, samtemplate.Options{StackName: o.StackName})
+	declared, err := samtemplate.Load(path, samtemplate.Options{StackName: o.StackName, Parameters: o.Parameters})
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
 	}

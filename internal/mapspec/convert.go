@@ -2,6 +2,7 @@ package mapspec
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -523,23 +524,45 @@ type numConv struct {
 	minor              int
 }
 
+// currencySymbol is one symbol and the currency it means.
+type currencySymbol struct{ symbol, code string }
+
+// currencySymbols are every currency's symbols, longest first, so "A$" is
+// tried before "$" and the answer never depends on map order.
+var currencySymbols = func() []currencySymbol {
+	var out []currencySymbol
+	for code, ci := range currencies {
+		for _, sym := range ci.symbols {
+			out = append(out, currencySymbol{sym, code})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].symbol) != len(out[j].symbol) {
+			return len(out[i].symbol) > len(out[j].symbol)
+		}
+		return out[i].symbol+out[i].code < out[j].symbol+out[j].code
+	})
+	return out
+}()
+
 // stripCurrency removes one currency symbol or code at either end and says
 // which currency it was ("" for none).
 func stripCurrency(s string) (string, string) {
-	for code, ci := range currencies {
-		for _, sym := range ci.symbols {
-			if strings.HasPrefix(s, sym) {
-				return strings.TrimSpace(s[len(sym):]), code
-			}
-			if strings.HasSuffix(s, sym) {
-				return strings.TrimSpace(s[:len(s)-len(sym)]), code
-			}
+	for _, cs := range currencySymbols {
+		if strings.HasPrefix(s, cs.symbol) {
+			return strings.TrimSpace(s[len(cs.symbol):]), cs.code
 		}
-		if len(s) > 3 && strings.EqualFold(s[:3], code) && (s[3] == ' ' || s[3] == '-' || (s[3] >= '0' && s[3] <= '9')) {
-			return strings.TrimSpace(s[3:]), code
+		if strings.HasSuffix(s, cs.symbol) {
+			return strings.TrimSpace(s[:len(s)-len(cs.symbol)]), cs.code
 		}
-		if len(s) > 3 && strings.EqualFold(s[len(s)-3:], code) && (s[len(s)-4] == ' ' || (s[len(s)-4] >= '0' && s[len(s)-4] <= '9')) {
-			return strings.TrimSpace(s[:len(s)-3]), code
+	}
+	if len(s) > 3 {
+		head, tail := strings.ToUpper(s[:3]), strings.ToUpper(s[len(s)-3:])
+		if _, ok := currencies[head]; ok && (s[3] == ' ' || s[3] == '-' || (s[3] >= '0' && s[3] <= '9')) {
+			return strings.TrimSpace(s[3:]), head
+		}
+		if _, ok := currencies[tail]; ok && (s[len(s)-4] == ' ' || (s[len(s)-4] >= '0' && s[len(s)-4] <= '9')) {
+			return strings.TrimSpace(s[:len(s)-3]), tail
 		}
 	}
 	return s, ""
@@ -772,6 +795,9 @@ func (pc *phoneConv) convert(w *work, raw string) (string, string) {
 	}
 	if !intl {
 		w.warn(raw, fmt.Sprintf("%q has no country code; read as a %s number", raw, region))
+	}
+	if ext := num.GetExtension(); ext != "" {
+		w.warn(raw, fmt.Sprintf("%q has the extension %s, which an E.164 number cannot hold: it is left out, so note it by hand", raw, ext))
 	}
 	return phonenumbers.Format(num, phonenumbers.E164), ""
 }

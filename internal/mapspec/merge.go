@@ -77,13 +77,16 @@ func (m *Merger) Add(rec *Record, key string) bool {
 	if rec.SourceID != s.SourceID {
 		m.aliases = append(m.aliases, Alias{Entity: rec.Entity, SourceID: rec.SourceID, ID: s.ID})
 	}
+	taken := map[string]bool{} // fields whose value (and so whose references) the survivor took
 	for i, v := range rec.Fields {
 		have := &s.Fields[i]
 		switch {
 		case v.Kind == Absent:
 		case have.Kind == Absent:
 			*have = v
+			taken[s.def.Fields[i].Name] = true
 		case v.Kind == KList && have.Kind == KList:
+			taken[s.def.Fields[i].Name] = true
 			for _, item := range v.List {
 				if !contains(have.List, item) {
 					have.List = append(have.List, item)
@@ -94,6 +97,9 @@ func (m *Merger) Add(rec *Record, key string) bool {
 		}
 	}
 	for _, r := range rec.Refs {
+		if !taken[r.Field] {
+			continue // the survivor kept its own value: a conflict, recorded above
+		}
 		dup := false
 		for _, h := range s.Refs {
 			dup = dup || h.Field == r.Field && h.SourceID == r.SourceID

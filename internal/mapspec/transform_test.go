@@ -181,6 +181,7 @@ func TestWarnings(t *testing.T) {
 		"phone default region": {`{"target":"phone","column":"V"}`, "07911 123456", `"07911 123456" has no country code; read as a GB number`},
 		"email typo":           {`{"target":"email","column":"V"}`, "ann@gmial.com", `"ann@gmial.com": the domain looks like a typo of gmail.com`},
 		"future created":       {`{"target":"created","column":"V"}`, "2030-01-01", `2030-01-01T00:00:00Z is in the future`},
+		"phone extension":      {`{"target":"phone","column":"V"}`, "+44 20 7946 0000 ext. 123", `"+44 20 7946 0000 ext. 123" has the extension 123, which an E.164 number cannot hold: it is left out, so note it by hand`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			o := mapField(t, tc.field, tc.in)
@@ -245,5 +246,42 @@ func TestBlankAndShiftedRows(t *testing.T) {
 	}
 	if got := m.SkipRules(); len(got) == 0 || got[0] != SkipBlankRow {
 		t.Fatalf("SkipRules = %v", got)
+	}
+}
+
+// Longer symbols win over "$", whatever the map order.
+func TestCurrencySymbolsAreDeterministic(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		for in, want := range map[string]string{"100 A$": "AUD", "C$ 5": "CAD", "$7": "USD", "NZ$9": "NZD", "12 gbp": "GBP", "£3": "GBP"} {
+			if _, code := stripCurrency(in); code != want {
+				t.Fatalf("stripCurrency(%q) = %s, want %s", in, code, want)
+			}
+		}
+	}
+}
+
+// A merged duplicate whose reference conflicts with the survivor's adds no
+// reference: the survivor keeps its own value and the conflict is recorded.
+func TestMergeKeepsOnlyTheSurvivorsReference(t *testing.T) {
+	sp, err := ParseWith([]byte(`{"version":1,"files":[{"name":"f","entity":"t","sourceId":["V"],"dedupe":["s"],
+		"fields":[{"target":"s","column":"W"},{"target":"owner","column":"X"}]}]}`), testSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Compile(sp.Files[0], testSchema(t), []string{"V", "W", "X"}, "tenant", fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mg := NewMerger()
+	for i, row := range [][]string{{"1", "key", "L1"}, {"2", "key", "L2"}} {
+		o := m.Map(i+2, row)
+		if o.Record == nil {
+			t.Fatalf("row %d: %+v", i, o)
+		}
+		mg.Add(o.Record, o.DedupeKey)
+	}
+	recs := mg.Records()
+	if len(recs) != 1 || len(recs[0].Refs) != 1 || recs[0].Refs[0].SourceID != "L1" || len(mg.Merges()[0].Conflicts) != 1 {
+		t.Fatalf("records %+v, merges %+v", recs, mg.Merges())
 	}
 }

@@ -3,7 +3,8 @@
 // collector accounts for each row in file order — migrated, rejected (kept
 // with its original values and every reason), or skipped by a named rule —
 // and hands records to a sink. Memory is bounded by a few chunks of rows,
-// never by the file. It has no AWS types: the CLI and the Lambdas give it
+// never by the file (unless the caller merges records by dedupe key, which
+// holds them). It has no AWS types: the CLI and the Lambdas give it
 // their own sinks.
 package pipeline
 
@@ -127,10 +128,15 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 
 	todo := make(chan *chunk, o.Workers)
 	done := make(chan *chunk, o.Workers)
+	// slots bounds the chunks in flight, so a slow chunk cannot make the
+	// collector hold every chunk that finished after it.
+	slots := make(chan struct{}, 2*o.Workers+2)
 	var readErr error
+	readerDone := make(chan struct{})
 	go func() { // reader
+		defer close(readerDone)
 		defer close(todo)
-		readErr = read(ctx, t, o.ChunkRows, todo)
+		readErr = read(ctx, t, o.ChunkRows, todo, slots)
 	}()
 	var wg sync.WaitGroup
 	for i := 0; i < o.Workers; i++ {
@@ -154,15 +160,21 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	go func() { wg.Wait(); close(done) }()
 
 	col := newCollector(ctx, file, t, m, out, o)
-	err := col.consume(done)
+	err := col.consume(done, slots)
 	if err != nil {
 		cancel()
-		for range done { // let the mappers finish
-		}
+	}
+	for range done { // after an error: let the mappers finish
+	}
+	<-readerDone // the table is the caller's again only once the reader has stopped
+	if err != nil {
 		return col.report, err
 	}
 	if readErr != nil {
 		return col.report, readErr
+	}
+	if err := ctx.Err(); err != nil {
+		return col.report, cutover.Wrap(cutover.EUNAVAILABLE, err, "The migration of %s was interrupted before every row was read.", file)
 	}
 	return col.finish()
 }
@@ -170,13 +182,18 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 // read turns rows into chunks. The reader's field strings may be kept
 // (only the slice holding them is reused), so a chunk copies just the
 // slice headers, into one slab per chunk.
-func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk) error {
+func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, slots chan<- struct{}) error {
 	seq := 0
 	c := &chunk{}
 	var slab []string
 	send := func() bool {
 		if len(c.rows) == 0 {
 			return true
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return false
 		}
 		select {
 		case todo <- c:
@@ -190,11 +207,13 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk) er
 	for {
 		r, err := t.Next()
 		if errors.Is(err, io.EOF) {
-			send()
+			if !send() {
+				return ctx.Err()
+			}
 			return nil
 		}
 		if err != nil {
-			send()
+			send() // the rows before the bad one are still accounted for
 			return err
 		}
 		n := len(r.Fields)
@@ -278,8 +297,9 @@ func SafeCell(s string) string {
 	return s
 }
 
-// consume accounts for chunks in file order as the mappers finish them.
-func (c *collector) consume(done <-chan *chunk) error {
+// consume accounts for chunks in file order as the mappers finish them,
+// freeing a slot for the reader after each.
+func (c *collector) consume(done <-chan *chunk, slots <-chan struct{}) error {
 	for ch := range done {
 		c.pending[ch.seq] = ch
 		for {
@@ -289,7 +309,9 @@ func (c *collector) consume(done <-chan *chunk) error {
 			}
 			delete(c.pending, c.next)
 			c.next++
-			if err := c.account(next); err != nil {
+			err := c.account(next)
+			<-slots
+			if err != nil {
 				return err
 			}
 		}
@@ -312,8 +334,11 @@ func (c *collector) account(ch *chunk) error {
 				rep.Reasons[reasonGroup(e)]++
 			}
 			if c.rejects != nil {
-				row := append(append([]string(nil), ch.rows[i]...), strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; "))
-				writeSafe(c.rejects, row)
+				row := append([]string(nil), ch.rows[i]...)
+				for len(row) < len(c.header) {
+					row = append(row, "") // a short row: keep the line and reasons in their own columns
+				}
+				writeSafe(c.rejects, append(row, strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; ")))
 			}
 		default:
 			if c.out.Spot != nil {

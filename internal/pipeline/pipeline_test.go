@@ -52,7 +52,8 @@ func TestRunAccountsForEveryRowInOrder(t *testing.T) {
 		",,,,,\n" +
 		"2,Bo,bo at x.com,,01/02/2024,=SUM(A1)\n" +
 		"3,Cy,cy@x.com,020 8123 4567,31/12/2023,\n" +
-		"4,Di,di@x.com,,01/02/2024,,surplus\n"
+		"4,Di,di@x.com,,01/02/2024,,surplus\n" +
+		"5,Ed,bad\n"
 	tb, m := compile(t, contactsSpec, src)
 	var rejects, review bytes.Buffer
 	var got []string
@@ -69,7 +70,7 @@ func TestRunAccountsForEveryRowInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := rep.Counts
-	if c.Read != 5 || c.Migrated != 2 || c.Rejected != 2 || c.Skipped[mapspec.SkipBlankRow] != 1 || c.Warned != 1 || !c.Balanced() {
+	if c.Read != 6 || c.Migrated != 2 || c.Rejected != 3 || c.Skipped[mapspec.SkipBlankRow] != 1 || c.Warned != 1 || !c.Balanced() {
 		t.Fatalf("counts = %+v", c)
 	}
 	if strings.Join(got, ",") != "1,3" {
@@ -81,7 +82,7 @@ func TestRunAccountsForEveryRowInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 3 || rows[0][6] != "cutover_line" || rows[1][5] != "'=SUM(A1)" || rows[1][6] != "5" ||
+	if len(rows) != 4 || rows[3][6] != "8" || !strings.Contains(rows[3][7], `"bad"`) || rows[0][6] != "cutover_line" || rows[1][5] != "'=SUM(A1)" || rows[1][6] != "5" ||
 		!strings.Contains(rows[1][7], `emails (Email) "bo at x.com"`) || rows[2][7] != "7" || !strings.Contains(rows[2][8], "7 cells") {
 		t.Fatalf("rejects = %q", rows)
 	}
@@ -164,6 +165,15 @@ func FuzzPipelineBalances(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// Count the rows independently of the pipeline, with a second reader.
+		again, _ := tabular.Open(strings.NewReader(src), "f.csv", tabular.Options{Delimiter: ','})
+		rows := 0
+		for {
+			if _, err := again[0].Next(); err != nil {
+				break
+			}
+			rows++
+		}
 		n := 0
 		rep, err := Run(context.Background(), "f", tables[0], m, Outputs{Sink: sink{func(recs []*mapspec.Record) error { n += len(recs); return nil }}, Rejects: io.Discard}, Options{ChunkRows: 2})
 		if err != nil {
@@ -172,8 +182,60 @@ func FuzzPipelineBalances(f *testing.F) {
 			}
 			return
 		}
-		if !rep.Counts.Balanced() || rep.Counts.Migrated != n {
-			t.Fatalf("counts %+v, sink got %d", rep.Counts, n)
+		if !rep.Counts.Balanced() || rep.Counts.Migrated != n || rep.Counts.Read != rows {
+			t.Fatalf("counts %+v, sink got %d, the file has %d rows", rep.Counts, n, rows)
 		}
 	})
+}
+
+// A run that is cancelled says so: it never reports success with rows unread.
+func TestRunReportsCancellation(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		tb, m := compile(t, contactsSpec, "Record ID,First Name,Email,Phone Number,Create Date,Notes\n1,A,a@x.com,,,\n2,B,b@x.com,,,\n3,C,c@x.com,,,\n4,D,d@x.com,,,\n")
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rep, err := Run(ctx, "f", tb, m, Outputs{}, Options{Workers: 8, ChunkRows: 1})
+		if err == nil && rep.Counts.Read != 4 {
+			t.Fatalf("a cancelled run returned success with %d of 4 rows read", rep.Counts.Read)
+		}
+	}
+}
+
+// slowTable is a Table whose rows come slowly, and which records whether
+// Next is running, to catch a reader that outlives Run.
+type slowTable struct {
+	tabular.Table
+	mu      sync.Mutex
+	reading bool
+}
+
+func (s *slowTable) Next() (tabular.Row, error) {
+	s.mu.Lock()
+	s.reading = true
+	s.mu.Unlock()
+	time.Sleep(2 * time.Millisecond)
+	r, err := s.Table.Next()
+	s.mu.Lock()
+	s.reading = false
+	s.mu.Unlock()
+	return r, err
+}
+
+func TestRunStopsReadingBeforeItReturns(t *testing.T) {
+	var src bytes.Buffer
+	if err := benchdata.WriteContacts(&src, 300, 3); err != nil {
+		t.Fatal(err)
+	}
+	tb, m := compile(t, contactsSpec, src.String())
+	slow := &slowTable{Table: tb}
+	boom := cutover.Errorf(cutover.EUNAVAILABLE, "throttled")
+	_, err := Run(context.Background(), "f", slow, m, Outputs{Sink: sink{func([]*mapspec.Record) error { return boom }}}, Options{ChunkRows: 4, BatchSize: 1})
+	if err != boom {
+		t.Fatalf("err = %v", err)
+	}
+	slow.mu.Lock()
+	defer slow.mu.Unlock()
+	if slow.reading {
+		t.Fatal("Run returned while its reader was still inside Next")
+	}
 }
