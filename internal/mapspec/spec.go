@@ -74,8 +74,11 @@ type FileSpec struct {
 	Skip     []SkipRule     `json:"skip,omitempty"`
 	Derive   *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
 	Fields   []FieldMapping `json:"fields"`
+	// Defaults, when set, override the spec's defaults for this file (its
+	// set members win), so files from different systems can sit in one spec.
+	Defaults *Defaults `json:"defaults,omitempty"`
 
-	defaults Defaults // copied from the spec by Parse
+	defaults Defaults // the spec's defaults with the file's own over them, set by Parse
 }
 
 // SkipRule skips the rows it matches, counted under Name.
@@ -304,11 +307,34 @@ func (s *Spec) validate(sch *schema.Schema) error {
 		}
 		names[f.Name] = true
 		f.defaults = s.Defaults
+		if f.Defaults != nil {
+			if err := checkDefaults(p+".defaults", *f.Defaults); err != nil {
+				return err
+			}
+			f.defaults = f.Defaults.over(s.Defaults)
+		}
 		if err := f.validate(p, sch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// over returns d with base's settings wherever d has none.
+func (d Defaults) over(base Defaults) Defaults {
+	if d.Region == "" {
+		d.Region = base.Region
+	}
+	if d.Currency == "" {
+		d.Currency = base.Currency
+	}
+	if len(d.DateFormats) == 0 {
+		d.DateFormats = base.DateFormats
+	}
+	if d.Timezone == "" {
+		d.Timezone = base.Timezone
+	}
+	return d
 }
 
 func checkDefaults(p string, d Defaults) error {

@@ -77,18 +77,18 @@ func Propose(name string, header []string, sample [][]string) Proposal {
 }
 
 // ProposeSpec proposes a whole mapping for several files: each file's
-// proposal, with the first preset's defaults (or the suggested defaults)
-// for all.
+// proposal, with the suggested defaults for the spec and each preset's own
+// defaults on its files, so files from different systems keep their own
+// date formats, timezone and phone region.
 func ProposeSpec(props []Proposal) *mapspec.Spec {
 	spec := &mapspec.Spec{Version: mapspec.Version, Defaults: SuggestedDefaults}
 	for _, p := range props {
+		f := p.File
 		if p.Preset != "" {
-			spec.Defaults = p.Defaults
-			break
+			d := p.Defaults
+			f.Defaults = &d
 		}
-	}
-	for _, p := range props {
-		spec.Files = append(spec.Files, p.File)
+		spec.Files = append(spec.Files, f)
 	}
 	return spec
 }

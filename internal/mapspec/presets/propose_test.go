@@ -1,10 +1,18 @@
 package presets
 
 import (
+	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/schema"
 )
 
 func TestProposeTrustsARecognisedPreset(t *testing.T) {
@@ -44,4 +52,48 @@ func mustJSON(t *testing.T, s *mapspec.Spec) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Files from different systems keep their own defaults in one proposed
+// spec: the Salesforce report's day-first dates still parse beside a
+// HubSpot file.
+func TestProposeSpecKeepsEachPresetsDefaults(t *testing.T) {
+	read := func(name string) ([]string, [][]string) {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rows[0], rows[1:]
+	}
+	hh, hs := read("hubspot-contacts.csv")
+	sh, ss := read("salesforce-contacts-report.csv")
+	props := []Proposal{Propose("hubspot.csv", hh, hs), Propose("salesforce.csv", sh, ss)}
+	if props[0].Preset != "hubspot-contacts" || props[1].Preset != "salesforce-contacts-report" {
+		t.Fatalf("presets = %q, %q", props[0].Preset, props[1].Preset)
+	}
+	spec, err := mapspec.Parse(mustJSON(t, ProposeSpec(props)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"hubspot-contacts", "salesforce-contacts-report"} {
+		p, _ := Lookup(id)
+		if f := spec.Files[i]; f.Defaults == nil || !reflect.DeepEqual(*f.Defaults, p.Spec.Defaults) {
+			t.Fatalf("file %d has defaults %+v, want %s's %+v", i, f.Defaults, id, p.Spec.Defaults)
+		}
+	}
+	m, err := mapspec.Compile(spec.Files[1], schema.Default(), sh, "t", time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := m.Map(2, ss[0])
+	if o.Record == nil {
+		t.Fatalf("the Salesforce row was rejected beside a HubSpot file: %+v", o.Errors)
+	}
+	if v, _ := o.Record.Get("created_at"); !strings.HasPrefix(v.String(), "2023-04-05") {
+		t.Fatalf("created_at = %q, want 5 April 2023", v.String())
+	}
 }
