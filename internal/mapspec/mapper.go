@@ -351,9 +351,6 @@ func (m *Mapper) Clone() *Mapper {
 // Entity returns the entity the mapper produces.
 func (m *Mapper) Entity() *schema.Entity { return m.ent }
 
-// FileSpec returns the file spec the mapper was compiled from.
-func (m *Mapper) FileSpec() FileSpec { return m.fs }
-
 // Unmapped lists the header columns nothing reads: what will not migrate.
 func (m *Mapper) Unmapped() []string { return append([]string(nil), m.unused...) }
 

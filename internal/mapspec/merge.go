@@ -2,8 +2,6 @@ package mapspec
 
 import (
 	"fmt"
-
-	"github.com/cutover/cutover/internal/cutover"
 )
 
 // Merger merges records that share a dedupe key, in the order they are
@@ -191,10 +189,4 @@ func (r *Resolver) Resolve(rec *Record) []Orphan {
 		out = append(out, Orphan{Entity: rec.Entity, SourceID: rec.SourceID, Line: rec.Line, Field: ref.Field, Target: ref.Entity, Missing: ref.SourceID})
 	}
 	return out
-}
-
-// ExpectedID is the record id a reference would have if its target exists
-// with that source id: references can be written before the target is seen.
-func ExpectedID(tenantID string, ref Ref) string {
-	return cutover.RecordID(tenantID, ref.Entity, ref.SourceID)
 }

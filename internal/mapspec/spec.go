@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -489,29 +488,6 @@ func regexpCompile(p, pattern string) (*regexp.Regexp, error) {
 		return nil, invalid(p, "not a valid RE2 expression: %v", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 	return re, nil
-}
-
-// readAll is io.ReadAll with a size cap, for callers holding a reader.
-func readAll(r io.Reader, max int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > max {
-		return nil, fmt.Errorf("larger than %d bytes", max)
-	}
-	return b, nil
-}
-
-// ParseReader is Parse for a reader; specs are capped at 4 MiB.
-//
-// Errors: EINVALID when the reader fails, the spec is too large, or as Parse.
-func ParseReader(r io.Reader, sch *schema.Schema) (*Spec, error) {
-	b, err := readAll(r, 4<<20)
-	if err != nil {
-		return nil, cutover.Wrap(cutover.EINVALID, err, "mapping spec: could not be read: %v", err)
-	}
-	return ParseWith(b, sch)
 }
 
 // HoldsRecords reports whether mapping with s must hold records until every

@@ -3,7 +3,6 @@ package mapspec
 import (
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"unicode"
 )
@@ -279,16 +278,3 @@ func kindNoun(k string) string {
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
-
-// SuggestTargets returns the suggestions with a target, highest confidence
-// first.
-func SuggestTargets(s []Suggestion) []Suggestion {
-	var out []Suggestion
-	for _, x := range s {
-		if x.Target != "" {
-			out = append(out, x)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Confidence > out[j].Confidence })
-	return out
-}
