@@ -304,7 +304,10 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	}
 	by := "coordinator:" + m.CoordinatorEmail
 	now := s.now()
-	retry := r.State == state && !r.Delivered
+	// The same decision posted again re-delivers it, if delivering it failed:
+	// only once the first attempt has surely ended, so a double click never
+	// races the first request's delivery.
+	retry := r.State == state && !r.Delivered && now.Sub(r.DecidedAt) >= redeliverAfter
 	if r.State != StatePending && !retry {
 		return nil, alreadyDecided(r)
 	}
@@ -331,6 +334,10 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	}
 	return view(r, m), nil
 }
+
+// redeliverAfter is how long after a decision a repeated POST may deliver it
+// again, when the state machine never heard of it.
+const redeliverAfter = 30 * time.Second
 
 func alreadyDecided(r *Request) error {
 	return cutover.Errorf(cutover.ECONFLICT, "This sign-off was already %s on %s; a link decides once.", r.State, r.DecidedAt.UTC().Format(time.RFC1123))

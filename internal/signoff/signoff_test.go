@@ -297,3 +297,26 @@ func TestClockRemindsThenExpires(t *testing.T) {
 		t.Fatalf("zero timeout: %v", err)
 	}
 }
+
+// A decision the state machine never heard of is delivered again by the
+// same POST, but only once the first attempt has surely ended.
+func TestUndeliveredDecisionIsRedelivered(t *testing.T) {
+	w := newWorld(t)
+	tok := w.request(t)
+	resume := w.svc.Flow
+	w.svc.Flow = flow{func(string, any) error { return cutover.Errorf(cutover.EUNAVAILABLE, "down") }}
+	if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "approve"}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+		t.Fatalf("first delivery: %v", err)
+	}
+	w.svc.Flow = resume
+	if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "approve"}); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Fatalf("an immediate repeat must not race the first attempt: %v", err)
+	}
+	w.svc.Now = func() time.Time { return t0.Add(redeliverAfter) }
+	if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "reject"}); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Fatalf("another decision than the recorded one: %v", err)
+	}
+	if v, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "approve"}); err != nil || v.State != StateApproved || len(w.flow) != 1 {
+		t.Fatalf("redelivery: %+v %v, flow %v", v, err, w.flow)
+	}
+}
