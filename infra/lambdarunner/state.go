@@ -97,7 +97,9 @@ func (f *fnState) nextGeneration() int {
 	defer f.mu.Unlock()
 
 	f.gen++
-	f.alive = false
+	// A generation is alive from the moment it is created until processGone:
+	// its process may call the Runtime API before its start is recorded.
+	f.alive = true
 	f.polled = false
 	f.proc = nil
 	f.initError = ""
@@ -111,7 +113,6 @@ func (f *fnState) setProcess(gen int, p *proc.Process) {
 
 	if gen == f.gen {
 		f.proc = p
-		f.alive = true
 	}
 }
 
