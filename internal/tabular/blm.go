@@ -25,8 +25,7 @@ type blmTable struct {
 	maxRecord int
 	line      int
 	fields    []string
-	err       error
-	closed    bool
+	latch
 }
 
 func openBLM(b *textBuf, tr *textReader, f Format, name string, o Options) (Table, error) {
@@ -142,17 +141,14 @@ func (t *blmTable) Close() error {
 }
 
 func (t *blmTable) Next() (Row, error) {
-	if t.closed {
-		return Row{}, errClosed
-	}
-	if t.err != nil {
-		return Row{}, t.err
+	if err := t.ready(); err != nil {
+		return Row{}, err
 	}
 	row, err := t.next()
 	if err != nil {
-		t.err = err
+		return Row{}, t.fail(err)
 	}
-	return row, err
+	return row, nil
 }
 
 func (t *blmTable) next() (Row, error) {

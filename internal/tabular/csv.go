@@ -181,8 +181,7 @@ type csvTable struct {
 	rec    []byte
 	ends   []int
 	spans  []span
-	err    error
-	closed bool
+	latch
 }
 
 func (t *csvTable) Format() Format {
@@ -200,11 +199,8 @@ func (t *csvTable) Close() error {
 }
 
 func (t *csvTable) Next() (Row, error) {
-	if t.closed {
-		return Row{}, errClosed
-	}
-	if t.err != nil {
-		return Row{}, t.err
+	if err := t.ready(); err != nil {
+		return Row{}, err
 	}
 	for {
 		line, err := t.parse()
@@ -225,8 +221,7 @@ func (t *csvTable) Next() (Row, error) {
 			if err != io.EOF {
 				err = readError(t.name, err)
 			}
-			t.err = err
-			return Row{}, err
+			return Row{}, t.fail(err)
 		}
 	}
 }

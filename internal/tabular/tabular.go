@@ -286,3 +286,24 @@ func trimRagged(fields []string, width int) []string {
 func columnNumber(i int) string { return strconv.Itoa(i + 1) }
 
 var errClosed = cutover.Errorf(cutover.EINTERNAL, "The table was read after it was closed.")
+
+// latch is what every table's Next shares: once the table is closed, or an
+// error (io.EOF included) has ended it, Next keeps giving the same answer.
+type latch struct {
+	closed bool
+	err    error
+}
+
+// ready returns the error that ended the table, if any.
+func (l *latch) ready() error {
+	if l.closed {
+		return errClosed
+	}
+	return l.err
+}
+
+// fail ends the table with err and returns it.
+func (l *latch) fail(err error) error {
+	l.err = err
+	return err
+}

@@ -609,10 +609,9 @@ type sheetTable struct {
 	header []string
 	fields []string
 	row    int
-	err    error
-	closed bool
-	stack  []string
-	text   []byte
+	latch
+	stack []string
+	text  []byte
 }
 
 // openSheet opens a sheet and reads up to its header; nil means the sheet
@@ -680,16 +679,12 @@ func (t *sheetTable) Close() error {
 }
 
 func (t *sheetTable) Next() (Row, error) {
-	if t.closed {
-		return Row{}, errClosed
-	}
-	if t.err != nil {
-		return Row{}, t.err
+	if err := t.ready(); err != nil {
+		return Row{}, err
 	}
 	row, err := t.next()
 	if err != nil {
-		t.err = err
-		return Row{}, err
+		return Row{}, t.fail(err)
 	}
 	if n := len(t.header); len(row.Fields) < n {
 		for len(row.Fields) < n {
