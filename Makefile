@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(wildcard functions/*))
 
-.PHONY: all up test build cli emulator lint unit fuzz frontend-test lambdas bench clean
+.PHONY: all up test build cli emulator lint unit fuzz frontend-test lambdas bench bench-final clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
@@ -46,11 +46,20 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 300000x -fuzzminimizetime 200x ./internal/tabular
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime 60000x -fuzzminimizetime 200x ./internal/mapspec/presets
+	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
+	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta
 
-## bench: the mapping benchmark (needs Miller: apt-get install miller); figures go in BENCHMARKS.md.
+## bench: the mapping benchmark (needs Miller: apt-get install miller) and the
+## final migration's end-to-end benchmark on the local stack (1,000,000 rows,
+## beside a bare BatchWriteItem loader); figures go in BENCHMARKS.md.
+## bench-final alone: ROWS=100000 make bench-final for a quicker look.
 bench:
 	$(GO) test -run '^$$' -bench Pipeline -benchtime 3x ./internal/pipeline
 	bash infra/bench/mapbench.sh
+	$(MAKE) bench-final
+
+bench-final: emulator
+	$(GO) test -run '^$$' -bench '^BenchmarkFinalMigration$$' -benchtime 1x -timeout 60m ./infra/e2e
 
 frontend-test:
 	node --test frontend/test/

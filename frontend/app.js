@@ -158,6 +158,7 @@ export const STATUS_TEXT = {
   awaiting_final: 'Signed off: waiting for the final extract',
   scheduled: 'Final migration scheduled',
   final_migrating: 'Running the final migration',
+  final_blocked: 'Final migration paused: part of it failed and our team is retrying it',
   live: 'Live',
   failed: 'Failed',
 };

@@ -89,6 +89,26 @@ function render({ migration: m, audit }) {
   }
   $('overview-facts').replaceChildren(definitionList(facts));
 
+  $('cutoff-notice').hidden = !FINAL_STATUSES.includes(m.status);
+  const entities = Array.isArray(m.finalReport?.entities) ? m.finalReport.entities : [];
+  $('final-report').hidden = entities.length === 0;
+  $('final-report-table').replaceChildren(
+    table(
+      'What went live, and what changed since the test migration',
+      ['Records', 'Old CRM count', 'Rows read', 'Live', 'Check', 'Added', 'Removed', 'Changed'],
+      entities.map((e) => [
+        e.entity,
+        e.checklist ?? '—',
+        String(e.rows),
+        String(e.migrated),
+        e.status,
+        String(e.added),
+        String(e.removed),
+        String(e.changed),
+      ]),
+    ),
+  );
+
   const hasCounts = m.test || m.final;
   $('counts').hidden = !hasCounts;
   if (hasCounts) {
@@ -128,6 +148,9 @@ function render({ migration: m, audit }) {
     ),
   );
 }
+
+/** The statuses after sign-off, when changes in the old CRM no longer migrate. */
+const FINAL_STATUSES = ['awaiting_final', 'scheduled', 'final_migrating', 'final_blocked', 'live'];
 
 function detailText(detail) {
   if (detail === undefined || detail === null || detail === '') return '';

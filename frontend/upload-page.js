@@ -37,6 +37,7 @@ const STATE_NOTES = {
   signoff_expired: 'Your coordinator did not decide in time, so the sign-off request expired. Request sign-off again when ready.',
   scheduled: 'The final migration is scheduled.',
   final_migrating: 'The final migration is running. Follow it on the status page.',
+  final_blocked: 'Part of the final migration failed and our team is running it again. Nothing needs doing on your side.',
   live: 'The migration is live and locked. Nothing more to upload.',
   failed: 'The migration stopped with an error. Our team has been alerted; the status page shows the reason.',
 };

@@ -12,6 +12,7 @@ import {
   parseFragment,
   readInvite,
   reconciles,
+  statusText,
   unwrapMigration,
 } from '../app.js';
 
@@ -151,4 +152,11 @@ describe('data helpers', () => {
     assert.deepEqual(unwrapMigration({ migration: { id: 'm-1' }, audit }), { migration: { id: 'm-1' }, audit });
     assert.deepEqual(unwrapMigration({ id: 'm-1' }).audit, []);
   });
+});
+
+it('statusText names every status in words, including a paused final migration', () => {
+  assert.equal(statusText('final_blocked'), 'Final migration paused: part of it failed and our team is retrying it');
+  assert.equal(statusText('live'), 'Live');
+  assert.equal(statusText('some_new_state'), 'some new state');
+  assert.equal(statusText(''), 'Unknown');
 });

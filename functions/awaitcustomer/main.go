@@ -21,14 +21,15 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "SENDER_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "SENDER_EMAIL", "OPS_EMAIL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
 	svc := &migration.Service{
-		Store:   &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
-		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL: env["SITE_URL"],
+		Store:    &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL:  env["SITE_URL"],
+		OpsEmail: env["OPS_EMAIL"],
 	}
 	lambda.Start(lambdastep.Handler("AwaitCustomer", svc, migration.ParkInput.ID, lambdastep.NoOutput(svc.Park)))
 }

@@ -1,5 +1,7 @@
-// Command finalmigrate is the FinalMigrate step: the signed-off mapping on
-// the final extract into LIVE, exactly once per tenant.
+// Command finalmigrate runs the final migration's steps: plan the final
+// extract into chunks, migrate one chunk into LIVE, record a chunk the
+// state machine gave up on, and finish with the final report. The
+// signed-off mapping runs exactly once per tenant.
 package main
 
 import (
@@ -20,15 +22,22 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	chunkBytes, err := awsenv.Int("FINAL_CHUNK_BYTES")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
 	db := awsenv.DynamoDB(cfg)
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		Live:  &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
+		Store:      migrations,
+		Chunks:     migrations,
+		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+		Live:       &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
+		ChunkBytes: int64(chunkBytes),
 	}
-	lambda.Start(lambdastep.Handler("FinalMigrate", svc, migration.StepInput.ID, svc.FinalMigrate))
+	lambda.Start(lambdastep.Handler("FinalMigrate", svc, migration.FinalStep.ID, svc.Final))
 }

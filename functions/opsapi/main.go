@@ -1,16 +1,19 @@
 // Command opsapi is the ops API Lambda: create migrations and invite
-// customers, list and inspect them. API Gateway's JWT authorizer guards it.
+// customers, list and inspect them (with the final migration's chunks), and
+// retry failed final chunks. API Gateway's JWT authorizer guards it.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sfnflow"
 )
 
 func main() {
@@ -19,12 +22,15 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:   &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:   migrations,
+		Chunks:  migrations,
+		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
 		SiteURL: env["SITE_URL"],
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)

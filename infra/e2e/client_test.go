@@ -14,7 +14,7 @@ import (
 
 // api is a tiny client for the HTTP API, as a browser would call it.
 type api struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 
@@ -23,7 +23,7 @@ type reply struct {
 	Body   []byte
 }
 
-func (r reply) decode(t *testing.T, v any) {
+func (r reply) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
@@ -107,6 +107,19 @@ type migrationView struct {
 	Audit []struct{ Actor, Action, Detail string } `json:"audit"`
 }
 
+// create has ops create a migration for a tenant whose customer and
+// coordinator are at domain, and returns its id and the customer's key.
+func (a api) create(ops, tenant, name, domain, coordinator string) (id, key string) {
+	a.t.Helper()
+	var created struct {
+		Migration   struct{ ID string }
+		CustomerKey string `json:"customerKey"`
+	}
+	a.must(http.StatusCreated, "POST", "/ops/migrations", ops,
+		map[string]any{"tenantId": tenant, "customerName": name, "customerEmail": "it@" + domain, "coordinatorEmail": coordinator + "@" + domain}).decode(a.t, &created)
+	return created.Migration.ID, created.CustomerKey
+}
+
 func (a api) migration(id, key string) migrationView {
 	a.t.Helper()
 	var v migrationView
@@ -176,7 +189,7 @@ func (a api) upload(id, key, name, purpose string, content []byte) string {
 
 // mailbox reads what the emulator's SES v2 has sent.
 type mailbox struct {
-	t        *testing.T
+	t        testing.TB
 	endpoint string
 }
 

@@ -82,7 +82,7 @@ func dumpLog(path string) {
 	fmt.Fprintf(os.Stderr, "stack log (tail):\n%s\n", out)
 }
 
-func awsConfig(t *testing.T) aws.Config {
+func awsConfig(t testing.TB) aws.Config {
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(st.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		config.WithBaseEndpoint(st.Endpoint))
@@ -463,13 +463,7 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 	cfg := awsConfig(t)
 	a := api{t: t, base: st.APIURL}
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	var created struct {
-		Migration   struct{ ID string }
-		CustomerKey string `json:"customerKey"`
-	}
-	a.must(http.StatusCreated, "POST", "/ops/migrations", ops,
-		map[string]any{"tenantId": "initech", "customerName": "Initech", "customerEmail": "it@initech.test", "coordinatorEmail": "bill@initech.test"}).decode(t, &created)
-	id, key := created.Migration.ID, created.CustomerKey
+	id, key := a.create(ops, "initech", "Initech", "initech.test", "bill")
 	a.upload(id, key, "broken.csv", "test", []byte("Email,Name\nann@initech.test,Ann\nbo@initech.test,\"Bo\n"))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	v := a.waitStatus(id, key, "failed", 1)
@@ -516,13 +510,7 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 	defer quick.Close()
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
-	var created struct {
-		Migration   struct{ ID string }
-		CustomerKey string `json:"customerKey"`
-	}
-	a.must(http.StatusCreated, "POST", "/ops/migrations", quick.MintOpsToken("ops@vendor.test", time.Hour),
-		map[string]any{"tenantId": "hooli", "customerName": "Hooli", "customerEmail": "it@hooli.test", "coordinatorEmail": "gavin@hooli.test"}).decode(t, &created)
-	id, key := created.Migration.ID, created.CustomerKey
+	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "hooli", "Hooli", "hooli.test", "gavin")
 	a.upload(id, key, "contacts.csv", "test", []byte(round2))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.reviewAll(id, key, 1)

@@ -91,8 +91,13 @@ func (r *Runner) handleInvoke(w http.ResponseWriter, req *http.Request) {
 // enqueue hands inv to the function's process. It reports false when the
 // caller is gone; when the invocation cannot be handed over it is completed
 // as failed and true is returned, so the caller reads the outcome.
+//
+// One process serves a function, so invocations that arrive together (a
+// Map state's items) queue behind the one running: the wait for a pickup
+// allows for the function's own timeout.
 func (r *Runner) enqueue(req *http.Request, f *fnState, inv *invocation) bool {
-	pickup := time.NewTimer(pickupTimeout)
+	wait := f.spec.Timeout + pickupTimeout
+	pickup := time.NewTimer(wait)
 	defer pickup.Stop()
 
 	select {
@@ -102,7 +107,7 @@ func (r *Runner) enqueue(req *http.Request, f *fnState, inv *invocation) bool {
 			errorMessage: "the function's process failed before it asked for an invocation: " + f.lastInitFailure()})
 	case <-pickup.C:
 		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.Unavailable",
-			errorMessage: fmt.Sprintf("no function process took the invocation within %s", pickupTimeout)})
+			errorMessage: fmt.Sprintf("no function process took the invocation within %s", wait)})
 	case <-r.closing:
 		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.Unavailable",
 			errorMessage: "the local function runner is shutting down"})

@@ -100,8 +100,9 @@ const (
 	defaultTimeout = 3 * time.Second
 	// maxPayload is Lambda's synchronous request and response limit.
 	maxPayload = 6 << 20
-	// pickupTimeout bounds how long an invocation waits for the function's
-	// process to take it (only a (re)starting process keeps it waiting).
+	// pickupTimeout, beyond the function's timeout (a busy process may hold
+	// the queue that long), bounds how long an invocation waits for the
+	// function's process to take it.
 	pickupTimeout = 30 * time.Second
 	// stopGrace is how long a process gets between SIGTERM and SIGKILL.
 	stopGrace = 2 * time.Second

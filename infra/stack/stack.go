@@ -7,6 +7,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -46,6 +49,11 @@ type Options struct {
 	// Parameters override template parameters. Unless set here, SiteUrl and
 	// AllowedOrigin are the site's URL and OpsJwtIssuer is LocalOpsIssuer.
 	Parameters map[string]string
+	// FunctionTraffic, if set, wraps what the functions send to the AWS
+	// endpoint: the stack puts a proxy in front of kumo for the functions
+	// (tests and the stack's own clients still reach kumo directly). Tests
+	// use it to inject faults such as throttling.
+	FunctionTraffic func(next http.Handler) http.Handler
 	// Log receives every log: the stack's and provisioning's slog JSON
 	// records, kumo's output and each function's output (prefixed with its
 	// logical id). Nil discards them.
@@ -82,6 +90,7 @@ type Stack struct {
 	kumo     *emulator.Server
 	runner   *lambdarunner.Runner
 	site     *http.Server
+	proxy    *http.Server
 	jwtKey   []byte
 	issuer   string
 	audience string
@@ -164,7 +173,14 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 
 	s.Endpoint = s.kumo.Endpoint
 
-	if s.runner, err = lambdarunner.New(lambdarunner.Options{Endpoint: s.Endpoint, Region: s.Region, Log: o.Log}); err != nil {
+	functionsEndpoint := s.Endpoint
+	if o.FunctionTraffic != nil {
+		if functionsEndpoint, err = s.startTrafficProxy(o.FunctionTraffic); err != nil {
+			return err
+		}
+	}
+
+	if s.runner, err = lambdarunner.New(lambdarunner.Options{Endpoint: functionsEndpoint, Region: s.Region, Log: o.Log}); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
 
@@ -264,6 +280,54 @@ func runnerFunctions(m *samtemplate.Model, binaries map[string]string) []lambdar
 	return fns
 }
 
+// startTrafficProxy serves wrap(a reverse proxy to kumo) on a free port
+// and returns its URL.
+func (s *Stack) startTrafficProxy(wrap func(http.Handler) http.Handler) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("stack: traffic proxy: %w", err)
+	}
+	target, err := url.Parse(s.Endpoint)
+	if err != nil {
+		_ = ln.Close()
+		return "", fmt.Errorf("stack: traffic proxy: %w", err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	// Answers are buffered and sent with their length: streamed through
+	// as they come (chunked), large DynamoDB answers reached the SDK cut
+	// short ("unexpected EOF").
+	rp.ModifyResponse = func(r *http.Response) error {
+		body, err := io.ReadAll(r.Body)
+		_ = r.Body.Close()
+		if err != nil {
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength, r.TransferEncoding = int64(len(body)), nil
+		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	s.proxy = &http.Server{Handler: wrap(rp), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.proxy.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Kill kills a function's process (by logical id) the way Lambda loses an
+// execution environment: the invocation it was running fails.
+//
+// It returns an error for an unknown function or one with no process.
+func (s *Stack) Kill(logicalID string) error {
+	return s.runner.Kill(s.Names[logicalID])
+}
+
+// PeakRSS returns the peak resident memory of a function's current
+// process (by logical id), in bytes.
+//
+// It returns an error for an unknown function or when it cannot be read.
+func (s *Stack) PeakRSS(logicalID string) (int64, error) {
+	return s.runner.PeakRSS(s.Names[logicalID])
+}
+
 // EmulatorExited is closed if kumo exits while the stack runs.
 func (s *Stack) EmulatorExited() <-chan struct{} {
 	return s.kumo.Exited()
@@ -288,6 +352,10 @@ func (s *Stack) Close() error {
 		if err := s.runner.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+
+	if s.proxy != nil {
+		_ = s.proxy.Close()
 	}
 
 	if s.kumo != nil {

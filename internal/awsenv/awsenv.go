@@ -77,9 +77,23 @@ func Env(names ...string) (map[string]string, error) {
 //
 // Errors: names the variable when it is unset, not a number, or not positive.
 func Seconds(name string) (int, error) {
+	return positive(name, "seconds")
+}
+
+// Int reads a positive whole number from a variable.
+//
+// Errors: names the variable when it is unset, not a number, or not positive.
+func Int(name string) (int, error) {
+	return positive(name, "")
+}
+
+func positive(name, unit string) (int, error) {
 	n, err := strconv.Atoi(os.Getenv(name))
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s must be a positive number of seconds", name)
+		if unit != "" {
+			return 0, fmt.Errorf("%s must be a positive number of %s", name, unit)
+		}
+		return 0, fmt.Errorf("%s must be a positive number", name)
 	}
 	return n, nil
 }

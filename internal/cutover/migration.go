@@ -25,7 +25,8 @@ const (
 	StatusAwaitingRevision Status = "awaiting_revision" // rejected; the customer revises
 	StatusAwaitingFinal    Status = "awaiting_final"    // approved; waiting for the final extract and go-live time
 	StatusScheduled        Status = "scheduled"         // waiting for the go-live time
-	StatusFinalMigrating   Status = "final_migrating"   // FinalMigrate step
+	StatusFinalMigrating   Status = "final_migrating"   // FinalMigrate steps: plan, chunks, finish
+	StatusFinalBlocked     Status = "final_blocked"     // some final chunks failed; ops retry them
 	StatusLive             Status = "live"              // done, live and locked
 	StatusFailed           Status = "failed"            // a step failed; see Failure
 )
@@ -90,6 +91,7 @@ const (
 	TaskExpired  = "expired"  // the sign-off request expired; request it again
 	TaskRevision = "revision" // rejected: revise, then submit the next round
 	TaskFinal    = "final"    // approved: the final extract and go-live time
+	TaskChunks   = "chunks"   // final chunks failed: ops retry them
 )
 
 // ReviewMark is the customer's mark on one section of the workbook.
@@ -136,6 +138,8 @@ type Migration struct {
 	MappingHash      string                `json:"mappingHash,omitempty" dynamodbav:"mappingHash,omitempty"`
 	Test             *Counts               `json:"test,omitempty" dynamodbav:"test,omitempty"`
 	Final            *Counts               `json:"final,omitempty" dynamodbav:"final,omitempty"`
+	FinalPlan        *FinalPlan            `json:"finalPlan,omitempty" dynamodbav:"finalPlan,omitempty"`
+	FinalReport      *FinalSummary         `json:"finalReport,omitempty" dynamodbav:"finalReport,omitempty"`
 	SignOff          *SignOffRecord        `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
 	CurrentLink      string                `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
 	Pending          *PendingTask          `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
@@ -201,6 +205,7 @@ func (m *Migration) FinalFiles() []File {
 type WorkbookSummary struct {
 	Round     int                `json:"round" dynamodbav:"round"`
 	Key       string             `json:"-" dynamodbav:"key"`
+	Snapshot  string             `json:"-" dynamodbav:"snapshot,omitempty"` // the round's records, for the final migration's delta
 	Seed      uint64             `json:"seed" dynamodbav:"seed"`
 	Spots     int                `json:"spotChecks" dynamodbav:"spots"` // how many spot checks there are to tick
 	Entities  []EntityReconciled `json:"entities" dynamodbav:"entities"`
@@ -214,6 +219,72 @@ type EntityReconciled struct {
 	Rows      int    `json:"rows" dynamodbav:"rows"`
 	Migrated  int    `json:"migrated" dynamodbav:"migrated"`
 	Status    string `json:"status" dynamodbav:"status"` // match, explained, unexplained
+}
+
+// FinalPlan is what planning the final migration found: how many chunks
+// the extract was cut into and how many rows its files hold. The final
+// migration finishes only when its chunks are exactly these and read
+// exactly these rows.
+type FinalPlan struct {
+	Chunks int `json:"chunks" dynamodbav:"chunks"`
+	Rows   int `json:"rows" dynamodbav:"rows"`
+}
+
+// FinalSummary is the final migration's report in brief: per entity, the
+// reconciliation against the checklist and the delta against the test
+// extract; the full report and the delta CSV are artifacts.
+type FinalSummary struct {
+	ReportKey string        `json:"-" dynamodbav:"reportKey"`
+	DeltaKey  string        `json:"-" dynamodbav:"deltaKey"`
+	Chunks    int           `json:"chunks" dynamodbav:"chunks"`
+	Entities  []EntityFinal `json:"entities" dynamodbav:"entities"`
+	CreatedAt time.Time     `json:"createdAt" dynamodbav:"createdAt"`
+}
+
+// EntityFinal is one entity's final account.
+type EntityFinal struct {
+	EntityReconciled
+	Added   int `json:"added" dynamodbav:"added"`     // records not in the test extract
+	Removed int `json:"removed" dynamodbav:"removed"` // test records not in the final extract
+	Changed int `json:"changed" dynamodbav:"changed"` // records whose fields changed since the test extract
+}
+
+// ChunkStatus is where one chunk of the final migration stands.
+type ChunkStatus string
+
+// Chunk statuses.
+const (
+	ChunkPending ChunkStatus = "pending"
+	ChunkRunning ChunkStatus = "running"
+	ChunkDone    ChunkStatus = "done"
+	ChunkFailed  ChunkStatus = "failed"
+)
+
+// Chunk is one piece of the final migration: a byte range of one final
+// file, read with the file's header in front, or a whole file (one that
+// cannot be split, or every file at once when the mapping merges records
+// across rows). A chunk that is done is never run again.
+type Chunk struct {
+	Index     int    `json:"index" dynamodbav:"index"`
+	FileID    string `json:"fileId,omitempty" dynamodbav:"fileId,omitempty"` // "" when the chunk is every final file
+	FileName  string `json:"fileName" dynamodbav:"fileName"`
+	Start     int64  `json:"start" dynamodbav:"start"`
+	End       int64  `json:"end" dynamodbav:"end"` // 0: to the end of the file (a whole file)
+	HeaderEnd int64  `json:"-" dynamodbav:"headerEnd"`
+	// LineOffset turns the chunk's own line numbers into the file's.
+	LineOffset int    `json:"-" dynamodbav:"lineOffset"`
+	Encoding   string `json:"-" dynamodbav:"encoding,omitempty"`
+	Delimiter  string `json:"-" dynamodbav:"delimiter,omitempty"`
+
+	Status     ChunkStatus `json:"status" dynamodbav:"status"`
+	Attempts   int         `json:"attempts" dynamodbav:"attempts"`
+	Counts     Counts      `json:"counts" dynamodbav:"counts"`
+	Reports    string      `json:"-" dynamodbav:"reports,omitempty"`  // the chunk's per-table reports, JSON
+	Rejects    []string    `json:"-" dynamodbav:"rejects,omitempty"`  // keys of its rejects files
+	Snapshot   string      `json:"-" dynamodbav:"snapshot,omitempty"` // key of its records' snapshot
+	Error      string      `json:"error,omitempty" dynamodbav:"error,omitempty"`
+	StartedAt  time.Time   `json:"startedAt,omitzero" dynamodbav:"startedAt,omitempty"`
+	FinishedAt time.Time   `json:"finishedAt,omitzero" dynamodbav:"finishedAt,omitempty"`
 }
 
 // AuditEvent is one entry of a migration's audit trail.

@@ -159,25 +159,32 @@ func (s *Migrations) SaveMigration(ctx context.Context, m *cutover.Migration, ev
 //
 // Errors: EUNAVAILABLE from DynamoDB.
 func (s *Migrations) ListAudit(ctx context.Context, id string) ([]cutover.AuditEvent, error) {
-	var events []cutover.AuditEvent
+	return queryPrefix[cutover.AuditEvent](ctx, s, id, skAudit, "audit trail")
+}
+
+// queryPrefix reads every item of a migration whose sort key starts with
+// prefix, in sort-key order.
+func queryPrefix[T any](ctx context.Context, s *Migrations, id, prefix, what string) ([]T, error) {
+	var out []T
 	p := dynamodb.NewQueryPaginator(s.API, &dynamodb.QueryInput{
 		TableName:              &s.Table,
+		ConsistentRead:         aws.Bool(true), // a chunk that just finished reads as done
 		KeyConditionExpression: aws.String("PK = :p AND begins_with(SK, :a)"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":p": str("MIG#" + id), ":a": str(skAudit)},
+			":p": str("MIG#" + id), ":a": str(prefix)},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, mapErr(err, "audit trail")
+			return nil, mapErr(err, what)
 		}
-		var batch []cutover.AuditEvent
+		var batch []T
 		if err := attributevalue.UnmarshalListOfMaps(page.Items, &batch); err != nil {
-			return nil, cutover.Wrap(cutover.EINTERNAL, err, "The audit trail could not be read.")
+			return nil, cutover.Wrap(cutover.EINTERNAL, err, "The %s could not be read.", what)
 		}
-		events = append(events, batch...)
+		out = append(out, batch...)
 	}
-	return events, nil
+	return out, nil
 }
 
 func lockKey(tenantID string) map[string]ddb.AttributeValue {
@@ -259,7 +266,7 @@ func mapErr(err error, what string) error {
 // backoff sleeps before retry attempt n (from 0) with full jitter, or
 // returns early when ctx ends.
 func backoff(ctx context.Context, n int) error {
-	d := time.Duration(25<<min(n, 6)) * time.Millisecond
+	d := time.Duration(25<<min(n, 8)) * time.Millisecond // up to 6.4 s
 	t := time.NewTimer(time.Duration(jitter(int64(d))))
 	defer t.Stop()
 	select {

@@ -119,75 +119,240 @@ func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.Write
 	return nil
 }
 
-// LiveAPI is the slice of DynamoDB the LIVE environment uses: PutItem and
-// nothing else, so no code path here can update or delete a live record.
+// LiveAPI is the slice of DynamoDB the LIVE environment uses:
+// TransactWriteItems, with nothing in it but conditional Puts. IAM checks
+// each action of a transaction as its own call, so the function needs
+// dynamodb:PutItem on LIVE and nothing else; no code path here can update
+// or delete a live record.
 type LiveAPI interface {
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // LiveEnv is the LIVE environment: one partition per tenant, records
-// created with attribute_not_exists so the first write wins and retries
-// converge.
+// created with attribute_not_exists so the first write wins and a retried
+// or restarted run converges on the same records.
 type LiveEnv struct {
 	API         LiveAPI
 	Table       string
-	Concurrency int // parallel puts; 0 means 8
+	Concurrency int // transactions in flight; 0 means 4
 }
 
-// Writer implements migration.LiveEnv.
+// maxTransactItems and maxTransactBytes are DynamoDB's limits on one
+// transaction (100 actions, 4 MB), the second with room to spare.
+const (
+	maxTransactItems = 100
+	maxTransactBytes = 3 << 20
+)
+
+// Writer implements migration.LiveEnv. Its writes run in the background,
+// Concurrency transactions in flight, so a chunk goes on mapping while
+// they do; Write blocks only when they fall behind. Flush waits for every
+// write and reports the first failure, which a later Write also returns.
+// A Writer is used for one pass: nothing may be written after Flush.
 func (l *LiveEnv) Writer(tenantID, migrationID string) migrate.Sink {
-	return sinkFunc(func(ctx context.Context, recs []cutover.Record) error {
-		workers := l.Concurrency
+	return &liveWriter{env: l, tenant: tenantID, migration: migrationID}
+}
+
+type liveWriter struct {
+	env               *LiveEnv
+	tenant, migration string
+
+	once   sync.Once
+	ctx    context.Context
+	cancel context.CancelFunc
+	jobs   chan []ddb.TransactWriteItem
+	wg     sync.WaitGroup
+
+	mu  sync.Mutex
+	err error
+}
+
+func (w *liveWriter) start(ctx context.Context) {
+	w.once.Do(func() {
+		workers := w.env.Concurrency
 		if workers <= 0 {
-			workers = 8
+			workers = 4
 		}
-		now := time.Now()
-		var (
-			wg       sync.WaitGroup
-			mu       sync.Mutex
-			firstErr error
-		)
-		sem := make(chan struct{}, workers)
-		for _, r := range recs {
-			item := recordItem(tenantID, migrationID, r, now)
-			wg.Add(1)
-			sem <- struct{}{}
+		// The writes outlive the call that starts them (a pipeline ends
+		// its own context when a file is read): they stop on a failure,
+		// or when Flush's context ends.
+		w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
+		w.jobs = make(chan []ddb.TransactWriteItem, workers)
+		for range workers {
+			w.wg.Add(1)
 			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				if err := l.putOnce(ctx, item); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
+				defer w.wg.Done()
+				for group := range w.jobs {
+					if w.failed() != nil {
+						continue // drain: the pass has failed
 					}
-					mu.Unlock()
+					if err := w.env.createOnce(w.ctx, group); err != nil {
+						w.fail(err)
+					}
 				}
 			}()
 		}
-		wg.Wait()
-		return firstErr
 	})
 }
 
-// putOnce creates a live record unless it exists; an existing record (a
-// retried or restarted run) is left exactly as it is.
-func (l *LiveEnv) putOnce(ctx context.Context, item map[string]ddb.AttributeValue) error {
-	for attempt := 0; ; attempt++ {
-		_, err := l.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &l.Table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
+func (w *liveWriter) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+func (w *liveWriter) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err == nil {
+		w.err = err
+		w.cancel()
+	}
+}
+
+// Write implements migrate.Sink.
+//
+// Errors: the first failure of an earlier write (EUNAVAILABLE when storage
+// kept throttling, EINVALID when DynamoDB refused an item); EUNAVAILABLE
+// when ctx ends.
+func (w *liveWriter) Write(ctx context.Context, recs []cutover.Record) error {
+	w.start(ctx)
+	for _, group := range w.env.transactGroups(w.tenant, w.migration, recs, time.Now()) {
+		if err := w.failed(); err != nil {
+			return err
+		}
+		select {
+		case w.jobs <- group:
+		case <-ctx.Done():
+			return cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Writing was interrupted.")
+		}
+	}
+	return w.failed()
+}
+
+// Flush implements migrate.Flusher: it waits for every write.
+//
+// Errors: the first failure of any write.
+func (w *liveWriter) Flush(ctx context.Context) error {
+	w.start(ctx)
+	close(w.jobs)
+	stop := context.AfterFunc(ctx, w.cancel)
+	defer stop()
+	w.wg.Wait()
+	w.cancel()
+	if err := ctx.Err(); err != nil && w.failed() == nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
+	}
+	return w.failed()
+}
+
+// transactGroups turns records into groups of conditional Puts that fit
+// one transaction each. A record id repeated in the batch is written once
+// (the first); a transaction may not touch one item twice.
+func (l *LiveEnv) transactGroups(tenantID, migrationID string, recs []cutover.Record, now time.Time) [][]ddb.TransactWriteItem {
+	var (
+		groups [][]ddb.TransactWriteItem
+		cur    []ddb.TransactWriteItem
+		size   int
+	)
+	seen := make(map[string]bool, len(recs))
+	for _, r := range recs {
+		key := r.Entity + "#" + r.ID
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		n := recordSize(r)
+		if len(cur) == maxTransactItems || (len(cur) > 0 && size+n > maxTransactBytes) {
+			groups, cur, size = append(groups, cur), nil, 0
+		}
+		cur = append(cur, ddb.TransactWriteItem{Put: &ddb.Put{
+			TableName:           &l.Table,
+			Item:                recordItem(tenantID, migrationID, r, now),
+			ConditionExpression: aws.String("attribute_not_exists(PK)"),
+		}})
+		size += n
+	}
+	if len(cur) > 0 {
+		groups = append(groups, cur)
+	}
+	return groups
+}
+
+// recordSize estimates a record's stored size in bytes.
+func recordSize(r cutover.Record) int {
+	n := 200 + len(r.ID) + len(r.Entity) + len(r.SourceID)
+	for k, v := range r.Fields {
+		n += len(k) + len(v)
+	}
+	return n
+}
+
+// createOnce creates every item of a group that does not exist yet. An
+// item that exists (written by an earlier attempt, a crashed run or a
+// retried chunk) is left exactly as it is. Throttling and transaction
+// conflicts are retried with backoff and full jitter.
+//
+// Errors: EUNAVAILABLE when storage keeps throttling or is unreachable;
+// EINVALID when DynamoDB refuses an item (too large, for instance).
+func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteItem) error {
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt >= maxBatchAttempts {
+			return cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment; the step can be retried safely.")
+		}
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
+				return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
+			}
+		}
+		_, err := l.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: pending})
 		if err == nil {
 			return nil
 		}
-		mapped := mapErr(err, "live record")
-		if cutover.ErrorCode(mapped) == cutover.ECONFLICT {
-			return nil
-		}
-		if !isThrottle(err) || attempt+1 >= maxBatchAttempts {
-			return mapped
-		}
-		if err := backoff(ctx, attempt); err != nil {
-			return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
+		var tc *ddb.TransactionCanceledException
+		switch {
+		case errors.As(err, &tc):
+			rest, err := stillToCreate(pending, tc.CancellationReasons)
+			if err != nil {
+				return err
+			}
+			pending = rest
+		case isThrottle(err) || isTransactionConflict(err):
+			// retry the whole group
+		default:
+			return mapErr(err, "live record")
 		}
 	}
+	return nil
+}
+
+// stillToCreate drops from a cancelled transaction the items that already
+// exist and keeps the rest for another attempt.
+//
+// Errors: EINVALID when DynamoDB refused an item for a reason a retry
+// cannot cure.
+func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReason) ([]ddb.TransactWriteItem, error) {
+	if len(reasons) != len(items) {
+		return items, nil // no per-item account: try them all again
+	}
+	rest := items[:0:0]
+	for i, r := range reasons {
+		switch code := aws.ToString(r.Code); code {
+		case "ConditionalCheckFailed":
+			// it exists: the first write won
+		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded":
+			rest = append(rest, items[i])
+		default:
+			return nil, cutover.Errorf(cutover.EINVALID, "DynamoDB refused a live record (%s): %s", code, aws.ToString(r.Message))
+		}
+	}
+	return rest, nil
+}
+
+func isTransactionConflict(err error) bool {
+	var tce *ddb.TransactionConflictException
+	var tip *ddb.TransactionInProgressException
+	return errors.As(err, &tce) || errors.As(err, &tip)
 }
 
 func isThrottle(err error) bool {

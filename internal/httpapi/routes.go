@@ -46,6 +46,9 @@ func CustomerRoutes(svc *migration.Service) Router {
 		"GET /migrations/{id}/workbook": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
 			return svc.Workbook(ctx, m)
 		}),
+		"GET /migrations/{id}/final-report": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			return svc.FinalReportFor(ctx, m)
+		}),
 		"PUT /migrations/{id}/mapping": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
 			Mapping json.RawMessage `json:"mapping"`
 		}, _ Request) (any, error) {
@@ -145,7 +148,22 @@ func OpsRoutes(svc *migration.Service) Router {
 			if err != nil {
 				return Response{}, err
 			}
-			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit}), nil
+			chunks, err := svc.FinalChunks(ctx, m.ID)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit, "chunks": chunks}), nil
+		},
+		"POST /ops/migrations/{id}/retry": func(ctx context.Context, req Request) (Response, error) {
+			actor, err := opsActor(req)
+			if err != nil {
+				return Response{}, err
+			}
+			m, err := svc.RetryFinal(ctx, req.PathParameters["id"], actor)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusAccepted, statusOf(m)), nil
 		},
 	}
 }

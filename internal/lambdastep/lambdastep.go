@@ -59,10 +59,18 @@ type Recorder interface {
 	RecordStepFailure(ctx context.Context, migrationID, step, message string)
 }
 
+// SelfRecording is an input whose step keeps its own failures elsewhere
+// (a final chunk, on the chunk): the Handler does not record them on the
+// migration, where parallel chunks would contend and a failure the next
+// attempt cures would show.
+type SelfRecording interface {
+	RecordsItsOwnFailure() bool
+}
+
 // Handler wraps a step: on failure it logs the code (never the input, which
 // may hold a task token), records the message on the migration unless the
-// failure is transient (the step will be retried), and returns the named
-// error.
+// failure is transient (the step will be retried) or the input records its
+// own (SelfRecording), and returns the named error.
 func Handler[In any, Out any](step string, rec Recorder, migrationID func(In) string, fn func(context.Context, In) (Out, error)) func(context.Context, In) (Out, error) {
 	return func(ctx context.Context, in In) (Out, error) {
 		out, err := fn(ctx, in)
@@ -71,6 +79,9 @@ func Handler[In any, Out any](step string, rec Recorder, migrationID func(In) st
 		}
 		code := cutover.ErrorCode(err)
 		slog.ErrorContext(ctx, "step failed", "step", step, "migration", migrationID(in), "code", code, "error", err.Error())
+		if self, ok := any(in).(SelfRecording); ok && self.RecordsItsOwnFailure() {
+			return out, Named(err)
+		}
 		if code != cutover.EUNAVAILABLE && rec != nil {
 			rec.RecordStepFailure(ctx, migrationID(in), step, cutover.ErrorMessage(err))
 		}

@@ -34,6 +34,15 @@ type Sink interface {
 	Write(ctx context.Context, recs []cutover.Record) error
 }
 
+// Flusher is a Sink that writes in the background: Run calls Flush once,
+// after the last Write, and the pass succeeds only if it does.
+type Flusher interface {
+	// Flush waits for every write. Errors: the first write's failure
+	// (EUNAVAILABLE for storage that kept throttling); EUNAVAILABLE when
+	// ctx ends first.
+	Flush(ctx context.Context) error
+}
+
 // Pass describes one migration pass.
 type Pass struct {
 	TenantID        string
@@ -46,6 +55,13 @@ type Pass struct {
 	Choose func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)
 	// Spot, if set, sees every migrated record beside its source row.
 	Spot pipeline.Spotter
+	// Read are the reader's options: a chunk of a final file is read with
+	// the whole file's encoding and delimiter and its line offset.
+	Read tabular.Options
+	// BatchSize is how many records each Sink.Write gets; 0 is the
+	// pipeline's default. A sink that writes a batch in parallel (LIVE's
+	// transactions) wants several of its writes' worth.
+	BatchSize int
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -88,7 +104,18 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Errors: EINVALID when a file cannot be read or does not fit its mapping
 // (the message names the file and, for a read error, the line); whatever
 // the Opener, Sink or Putter return (EUNAVAILABLE for transient failures).
-func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
+func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *Result, err error) {
+	if f, ok := sink.(Flusher); ok {
+		defer func() {
+			if ferr := f.Flush(ctx); err == nil && ferr != nil {
+				err = ferr
+			}
+		}()
+	}
+	return run(ctx, p, open, sink, put)
+}
+
+func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
 	res := &Result{}
 	total := &res.Counts
 	total.RejectsKey = p.ArtifactsPrefix
@@ -137,22 +164,6 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	return res, nil
 }
 
-// Check reads and maps every file of the pass without writing anything:
-// the final migration runs it first, so that a malformed final extract
-// fails before a single record reaches LIVE.
-//
-// Errors: as Run.
-func Check(ctx context.Context, p Pass, open Opener) (*Result, error) {
-	p.Spot = nil
-	return Run(ctx, p, open, discard{}, discard{})
-}
-
-// discard is a Sink and Putter that keeps nothing.
-type discard struct{}
-
-func (discard) Write(context.Context, []cutover.Record) error     { return nil }
-func (discard) Put(context.Context, string, string, []byte) error { return nil }
-
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
 	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
@@ -162,7 +173,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		return nil, nil, err
 	}
 	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
+	tables, err := tabular.Open(rc, f.Name, p.Read)
 	if err != nil {
 		return nil, nil, err // the reader's messages name the file
 	}
@@ -175,18 +186,18 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		name := TableName(f, t)
 		fs, err := choose(p.Spec, name, t.Header())
 		if err != nil {
-			return reps, rejected, named(f.Name, err)
+			return reps, rejected, Named(f.Name, err)
 		}
 		m, err := mapspec.Compile(fs, sch, t.Header(), p.TenantID, p.Now)
 		if err != nil {
-			return reps, rejected, named(f.Name, err)
+			return reps, rejected, Named(f.Name, err)
 		}
 		var rejects bytes.Buffer
 		label := f.Name
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot}, pipeline.Options{})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot}, pipeline.Options{BatchSize: p.BatchSize})
 		if err != nil {
 			return reps, rejected, err
 		}
@@ -212,8 +223,11 @@ func safeKey(name string) string {
 	return string(b)
 }
 
-// named prefixes an application error's message with the file's name.
-func named(file string, err error) error {
+// Named prefixes an application error's message with the file's name,
+// keeping its code. Internal errors are returned as they are.
+//
+// Errors: err, renamed.
+func Named(file string, err error) error {
 	code := cutover.ErrorCode(err)
 	if code == cutover.EINTERNAL {
 		return err

@@ -50,7 +50,7 @@ func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in 
 		}
 	}
 	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status == cutover.StatusLive || cur.Status == cutover.StatusFinalMigrating {
+		if cur.Status == cutover.StatusLive || cur.Status == cutover.StatusFinalMigrating || cur.Status == cutover.StatusFinalBlocked {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The checklist cannot change once the final migration has started.")
 		}
 		var events []cutover.AuditEvent

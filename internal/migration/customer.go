@@ -387,13 +387,20 @@ func (s *Service) refuseIfLive(ctx context.Context, m *cutover.Migration) error 
 		return err
 	}
 	if lock != nil && lock.MigrationID != m.ID {
-		return alreadyLive(lock)
+		return s.alreadyLive(ctx, lock)
 	}
 	return nil
 }
 
-func alreadyLive(lock *cutover.TenantLock) error {
+// alreadyLive is the refusal of a second final migration for a tenant: when
+// the first went live (or, while it runs, when it started) and why there
+// cannot be a second.
+func (s *Service) alreadyLive(ctx context.Context, lock *cutover.TenantLock) error {
+	when := "started its final migration on " + lock.TakenAt.UTC().Format(time.RFC3339)
+	if holder, err := s.Store.GetMigration(ctx, lock.MigrationID); err == nil && !holder.WentLiveAt.IsZero() {
+		when = "went live on " + holder.WentLiveAt.UTC().Format(time.RFC3339)
+	}
 	return cutover.Errorf(cutover.ECONFLICT,
-		"Tenant %s already went live on %s (migration %s). Its live data comes from that one final migration; a second one would duplicate every record, so it is refused.",
-		lock.TenantID, lock.TakenAt.UTC().Format(time.RFC3339), lock.MigrationID)
+		"Tenant %s already went live: migration %s %s. Its live data comes from that one final migration, and live records are never overwritten or deleted; a second final migration would duplicate every record, so it is refused.",
+		lock.TenantID, lock.MigrationID, when)
 }

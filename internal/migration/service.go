@@ -54,6 +54,7 @@ type Mailer interface {
 type Files interface {
 	migrate.Opener
 	migrate.Putter
+	RangeOpener
 }
 
 // TestEnv is the disposable TEST environment.
@@ -83,7 +84,9 @@ type Service struct {
 	Downloads Downloads
 	Test      TestEnv
 	Live      LiveEnv
+	Chunks    ChunkStore
 	SiteURL   string
+	OpsEmail  string // where ops hear of final migrations waiting for them
 	Now       func() time.Time
 
 	// SignOffTimeoutSeconds is how long a sign-off request waits for a
@@ -91,6 +94,9 @@ type Service struct {
 	SignOffTimeoutSeconds int
 	// SignOffReminderSeconds is how often the coordinator is reminded.
 	SignOffReminderSeconds int
+	// ChunkBytes is how much of a final file one chunk reads; 0 means
+	// DefaultChunkBytes.
+	ChunkBytes int64
 }
 
 func (s *Service) now() time.Time {

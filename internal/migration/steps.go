@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -12,10 +13,10 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/migrate"
-	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -161,8 +162,16 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler}
-	res, err := migrate.Run(ctx, pass, s.Files, s.Test.Writer(m.ID), s.Files)
+	snap := delta.NewSnapshot()
+	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
 	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := snap.WriteTo(&buf); err != nil {
+		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The test migration's snapshot could not be written.")
+	}
+	if err := s.Files.Put(ctx, testSnapshotKey(m.ID, in.Round), "application/x-ndjson", buf.Bytes()); err != nil {
 		return nil, err
 	}
 	counts := res.Counts
@@ -176,7 +185,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt}
+	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt}
 	for _, r := range wb.Reconciliation {
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
@@ -229,16 +238,25 @@ func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook
 	if err := json.NewDecoder(rc).Decode(&wb); err != nil {
 		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The workbook could not be read; try again.")
 	}
-	if s.Downloads != nil {
-		for i, f := range wb.Issues.RejectsFiles {
-			u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
-			if err != nil {
-				return nil, err
-			}
-			wb.Issues.RejectsFiles[i].URL = u
-		}
+	if err := s.presignRejects(ctx, &wb); err != nil {
+		return nil, err
 	}
 	return &wb, nil
+}
+
+// presignRejects adds short-lived download links to a workbook's rejects files.
+func (s *Service) presignRejects(ctx context.Context, wb *workbook.Workbook) error {
+	if s.Downloads == nil || wb == nil {
+		return nil
+	}
+	for i, f := range wb.Issues.RejectsFiles {
+		u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
+		if err != nil {
+			return err
+		}
+		wb.Issues.RejectsFiles[i].URL = u
+	}
+	return nil
 }
 
 func countsDetail(c cutover.Counts) string {
@@ -266,6 +284,7 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 		cutover.TaskExpired:  cutover.StatusSignOffExpired,
 		cutover.TaskRevision: cutover.StatusAwaitingRevision,
 		cutover.TaskFinal:    cutover.StatusAwaitingFinal,
+		cutover.TaskChunks:   cutover.StatusFinalBlocked,
 	}[in.Kind]
 	if status == "" {
 		return cutover.Errorf(cutover.EINVALID, "Unknown callback kind %q.", in.Kind)
@@ -285,6 +304,17 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 	if err != nil {
 		return err
 	}
+	if in.Kind == cutover.TaskChunks && s.Mailer != nil && s.OpsEmail != "" {
+		reason := ""
+		if m.Failure != nil {
+			reason = m.Failure.Reason + "\n\n"
+		}
+		body := fmt.Sprintf("The final migration %s for %s is paused.\n\n%sThe failed chunks and their errors are on the migration's ops detail (GET /ops/migrations/%s). Retry them with POST /ops/migrations/%s/retry; the chunks that finished are not run again.\n",
+			m.ID, m.CustomerName, reason, m.ID, m.ID)
+		if err := s.Mailer.Send(ctx, s.OpsEmail, "Final migration paused: chunks failed", body); err != nil {
+			slog.WarnContext(ctx, "ops mail not sent", "migration", m.ID)
+		}
+	}
 	if s.Mailer != nil && (in.Kind == cutover.TaskRevision || in.Kind == cutover.TaskFinal) {
 		subject, body := "Your migration needs a revision", "The coordinator rejected the test migration. Revise the mapping or upload a corrected extract, then submit again:\n\n"
 		if in.Kind == cutover.TaskFinal {
@@ -295,88 +325,6 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 		}
 	}
 	return nil
-}
-
-// FinalMigrate runs the signed-off mapping on the final extract into LIVE,
-// exactly once per tenant. A retried or restarted run converges on the same
-// records; a run for a migration that is already live changes nothing.
-//
-// Errors: ECONFLICT when another migration took the tenant live, or the
-// mapping is not the one signed off; as migrate.Run otherwise.
-func (s *Service) FinalMigrate(ctx context.Context, in StepInput) (*cutover.Counts, error) {
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
-	if err != nil {
-		return nil, err
-	}
-	if m.Status == cutover.StatusLive && m.Final != nil {
-		return m.Final, nil
-	}
-	if m.SignOff == nil || m.SignOff.MappingHash != m.MappingHash || m.SignOff.MappingVersion != m.MappingVersion {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The final migration runs only the mapping that was signed off; this mapping (version %d) was not.", m.MappingVersion)
-	}
-	spec, err := mapspec.Parse([]byte(m.Mapping))
-	if err != nil {
-		return nil, err
-	}
-	if spec.Hash() != m.SignOff.MappingHash {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The stored mapping does not match the signed-off hash; refusing to migrate.")
-	}
-	if err := s.refuseIfLive(ctx, m); err != nil {
-		return nil, err
-	}
-	files := m.FinalFiles()
-	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
-	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "final", in.Round), Now: s.now(), Choose: signedOffEntry}
-	if _, err := migrate.Check(ctx, pass, s.Files); err != nil {
-		return nil, err // a malformed final extract fails here: nothing has reached LIVE, nor is the tenant locked
-	}
-	holder, err := s.Store.TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.now()})
-	if err != nil {
-		return nil, err
-	}
-	if holder.MigrationID != m.ID {
-		return nil, alreadyLive(holder)
-	}
-	if _, err := s.beginStep(ctx, in, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
-		return nil, err
-	}
-	res, err := migrate.Run(ctx, pass, s.Files, s.Live.Writer(m.TenantID, m.ID), s.Files)
-	if err != nil {
-		return nil, err
-	}
-	counts := res.Counts
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Final = &counts
-		return []cutover.AuditEvent{s.event(system, "final.migrated", countsDetail(counts))}, nil
-	})
-	return &counts, err
-}
-
-// signedOffEntry picks the signed-off mapping's entry for a table of the
-// final extract, whose file ids differ from the test extract's: the entry
-// of the same name when there is one (the test extract confirmed final),
-// else the first entry the table's columns fit. The mapping itself is never
-// changed: it is the one signed off.
-//
-// Errors: EINVALID when no entry fits the table, naming what is missing.
-func signedOffEntry(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error) {
-	if fs, err := migrate.ByName(spec, name, header); err == nil {
-		return fs, nil
-	}
-	var first error
-	for _, fs := range spec.Files {
-		if _, err := mapspec.Compile(fs, schema.Default(), header, "", time.Time{}); err == nil {
-			return fs, nil
-		} else if first == nil {
-			first = err
-		}
-	}
-	if first == nil {
-		return mapspec.FileSpec{}, cutover.Errorf(cutover.EINVALID, "The signed-off mapping has no files.")
-	}
-	return mapspec.FileSpec{}, cutover.Wrap(cutover.EINVALID, first, "The final extract does not fit the signed-off mapping: %s", cutover.ErrorMessage(first))
 }
 
 // Complete marks the migration live and locked and tells the people involved.

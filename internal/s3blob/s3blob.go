@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"time"
 
@@ -134,7 +135,11 @@ func (b *Bucket) Complete(ctx context.Context, key, uploadID string, parts []mig
 //
 // Errors: ENOTFOUND when the object is missing; EUNAVAILABLE otherwise.
 func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
-	out, err := b.API.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+	return b.get(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+}
+
+func (b *Bucket) get(ctx context.Context, in *s3.GetObjectInput) (io.ReadCloser, error) {
+	out, err := b.API.GetObject(ctx, in)
 	if err != nil {
 		var nk *s3t.NoSuchKey
 		if errors.As(err, &nk) {
@@ -154,4 +159,17 @@ func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) 
 		return cutover.Wrap(cutover.EUNAVAILABLE, err, "An artifact could not be stored; try again.")
 	}
 	return nil
+}
+
+// OpenRange implements migration.RangeOpener: it streams the bytes
+// [start, end) of the object.
+//
+// Errors: EINVALID for an empty or inverted range; ENOTFOUND when the
+// object is missing; EUNAVAILABLE otherwise.
+func (b *Bucket) OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error) {
+	if start < 0 || end <= start {
+		return nil, cutover.Errorf(cutover.EINVALID, "The byte range %d-%d is empty.", start, end)
+	}
+	rng := fmt.Sprintf("bytes=%d-%d", start, end-1)
+	return b.get(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key, Range: &rng})
 }

@@ -107,6 +107,7 @@ func openText(src io.Reader, prefix []byte, eof bool, name string, o Options) (T
 		return nil, err
 	}
 	t.header = h
+	t.line += o.LineOffset // every line from here on is a line of the whole file
 	return t, nil
 }
 

@@ -60,6 +60,15 @@ type Options struct {
 	MaxRecordBytes int
 	// MaxXLSX bounds what an XLSX workbook may cost to read.
 	MaxXLSX XLSXLimits
+	// LineOffset is for a CSV table read from a chunk of a larger file:
+	// the file's header bytes followed by a range of its records (see
+	// internal/chunk). It is added to Row.Line of every record after the
+	// header and to the line numbers in errors about those records, so
+	// that they are lines of the whole file; the header, and errors about
+	// it, keep their own lines. Byte offsets in encoding errors still
+	// count from the start of src. BLM and XLSX ignore it. It must not be
+	// negative.
+	LineOffset int
 }
 
 // XLSXLimits are the zip-bomb limits. A workbook is a zip of XML parts, and
@@ -140,12 +149,13 @@ const sniffBytes = 64 << 10
 // and never seek. Open does not close src; the tables read from it until
 // they are done.
 //
-// Errors: EINVALID for an unknown encoding name or an unusable delimiter
-// in Options, an empty file, a blank or duplicate header (naming the
-// columns), a malformed header line, an old binary .xls, a zip that is not
-// a readable workbook, a workbook over a limit in MaxXLSX, a named Sheet
-// that is missing or empty, or a workbook with no data; EUNAVAILABLE when
-// src (or the temporary file) cannot be read or written.
+// Errors: EINVALID for an unknown encoding name, an unusable delimiter or
+// a negative LineOffset in Options, an empty file, a blank or duplicate
+// header (naming the columns), a malformed header line, an old binary
+// .xls, a zip that is not a readable workbook, a workbook over a limit in
+// MaxXLSX, a named Sheet that is missing or empty, or a workbook with no
+// data; EUNAVAILABLE when src (or the temporary file) cannot be read or
+// written.
 func Open(src io.Reader, name string, o Options) ([]Table, error) {
 	o, err := o.withDefaults()
 	if err != nil {
@@ -214,6 +224,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if _, _, err := parseEncoding(o.Encoding); err != nil {
 		return o, err
+	}
+	if o.LineOffset < 0 {
+		return o, cutover.Errorf(cutover.EINVALID, "The line offset %d cannot be used: it must not be negative.", o.LineOffset)
 	}
 	return o, nil
 }

@@ -547,3 +547,40 @@ func TestIndexByte(t *testing.T) {
 		}
 	}
 }
+
+func TestLineOffset(t *testing.T) {
+	// The whole file, and a chunk of it: the header (which spans two lines)
+	// followed by the records from line 6 on.
+	header := "id,\"note\nsecond line\"\r\n"
+	whole := header + "1,a\r\n2,b\r\n\r\n3,\"x\r\ny\"\r\n4,d\r\n"
+	chunk := header + "3,\"x\r\ny\"\r\n4,d\r\n"
+	w := readOne(t, whole, Options{})
+	c := readOne(t, chunk, Options{LineOffset: 3})
+	if !reflect.DeepEqual(w.lines, []int{3, 4, 6, 8}) || !reflect.DeepEqual(c.lines, w.lines[2:]) {
+		t.Fatalf("lines %v and %v, want [3 4 6 8] and [6 8]", w.lines, c.lines)
+	}
+	if !reflect.DeepEqual(c.header, w.header) || !reflect.DeepEqual(c.rows, w.rows[2:]) {
+		t.Fatalf("chunk read header %q rows %q", c.header, c.rows)
+	}
+	// Errors about records name lines of the whole file, in every line-end
+	// mode and whatever the read sizes; errors about the header keep its
+	// own lines.
+	small := Options{MaxFieldBytes: 10, MaxRecordBytes: 30, LineOffset: 100}
+	for _, tc := range []struct{ data, msg string }{
+		{"a,b\n1,2\n3,\"four\n5,6\n", "in.csv, line 103: the quoted field in column 2 that starts on this line is never closed."},
+		{"a,b\r3,\"four\r5,6\r", "in.csv, line 102: the quoted field in column 2 that starts on this line is never closed."},
+		{"a,b\n\n1,12345678901\n", "in.csv, line 103: the field in column 2 is longer than the limit of 10 bytes."},
+		{"a,b\n\"x\n\n" + strings.Repeat("y", 20) + "\",2\n", "in.csv, line 102: the field in column 1 is longer than the limit of 10 bytes; a closing quote is probably missing."},
+		{"a,b\r\n123456789,123456789,123456789,123456789\r\n", "in.csv, line 102: the record that starts on this line is longer than the limit of 30 bytes."},
+		{"\n\"a\n\",A\n1,2\n", "in.csv, line 2: columns 1 and 2 have the same header \"A\"."},
+	} {
+		wantError(t, strings.NewReader(tc.data), "in.csv", small, tc.msg)
+		wantError(t, iotest.OneByteReader(strings.NewReader(tc.data)), "in.csv", small, tc.msg)
+	}
+	wantError(t, strings.NewReader("a\n"), "in.csv", Options{LineOffset: -1}, "The line offset -1 cannot be used: it must not be negative.")
+	// BLM ignores it.
+	blm := "#HEADER#\nEOF : '^'\nEOR : '~'\n#DEFINITION#\nA^B^~\n#DATA#\n1^2^~\n#END#\n"
+	if a, b := readOne(t, blm, Options{}), readOne(t, blm, Options{LineOffset: 5}); !reflect.DeepEqual(a.lines, b.lines) {
+		t.Fatalf("BLM lines %v with LineOffset 5, want %v", b.lines, a.lines)
+	}
+}

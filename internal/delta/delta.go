@@ -1,0 +1,306 @@
+package delta
+
+import (
+	"container/heap"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/pipeline"
+)
+
+// MaxExamples is how many changes an EntityDelta shows.
+const MaxExamples = 20
+
+// Change kinds.
+const (
+	Added   = "added"   // in the final migration only
+	Removed = "removed" // in the test migration only
+	Changed = "changed" // in both, with fields that differ
+)
+
+// Report is the delta between the test and the final migration.
+type Report struct {
+	Entities []EntityDelta `json:"entities"` // sorted by entity
+}
+
+// EntityDelta is one entity's delta. Added+Changed+Unchanged == After and
+// Removed+Changed+Unchanged == Before.
+type EntityDelta struct {
+	Entity    string   `json:"entity"`
+	Before    int      `json:"before"` // records in the test migration
+	After     int      `json:"after"`  // records in the final migration
+	Added     int      `json:"added"`
+	Removed   int      `json:"removed"`
+	Changed   int      `json:"changed"`
+	Unchanged int      `json:"unchanged"`
+	Examples  []Change `json:"examples"` // the first MaxExamples changes of any kind, in key order
+}
+
+// Change is one record added, removed or changed.
+type Change struct {
+	Kind     string        `json:"kind"` // Added, Removed or Changed
+	Entity   string        `json:"entity"`
+	SourceID string        `json:"sourceId"`
+	Fields   []FieldChange `json:"fields,omitempty"` // for Changed: the fields that differ, sorted by name
+}
+
+// FieldChange is one field of a changed record.
+type FieldChange struct {
+	Field  string `json:"field"`
+	Before string `json:"before"` // "" when the field was absent
+	After  string `json:"after"`  // "" when the field is absent
+}
+
+// Compare streams before, the test migration's snapshot, against after,
+// the final migration's snapshots (one per chunk, say), and returns the
+// delta per entity. The after snapshots are merged by key; of a key in
+// several, the entry of the lowest index wins and the others are ignored.
+// Records are matched by Key and changed when a field differs, an absent
+// field being equal to "".
+//
+// When out is not nil, Compare writes the delta to it as a CSV that Excel
+// opens cleanly (UTF-8 with a byte-order mark, CRLF, every cell made
+// formula-safe by pipeline.SafeCell) with the header
+// entity,change,source_id,field,before,after: a row per added or removed
+// record, with field, before and after empty, and a row per changed field of
+// a changed record. Rows are in key order.
+//
+// Errors: EINVALID when before or an element of after is nil, or when a
+// snapshot has a line that is not a JSON entry, is longer than MaxLine, has
+// an empty key, an entity that is empty or contains "#", a key that does not
+// start with its entity and "#", or a key not greater than the key on the
+// line before it; the message names the snapshot ("before snapshot", or
+// "after snapshot i" with i its index in after) and the line, from 1.
+// EUNAVAILABLE when reading a snapshot or writing out fails (an application
+// error from a reader or from out is returned as it is). Out may have been
+// written in part when Compare fails.
+func Compare(before io.Reader, after []io.Reader, out io.Writer) (*Report, error) {
+	if before == nil {
+		return nil, cutover.Errorf(cutover.EINVALID, "the before snapshot is missing")
+	}
+	as := make([]*source, len(after))
+	for i, r := range after {
+		if r == nil {
+			return nil, cutover.Errorf(cutover.EINVALID, "after snapshot %d is missing", i)
+		}
+		as[i] = newSource(fmt.Sprintf("after snapshot %d", i), i, r)
+	}
+	bm, err := newMerger([]*source{newSource("before snapshot", 0, before)})
+	if err != nil {
+		return nil, err
+	}
+	am, err := newMerger(as)
+	if err != nil {
+		return nil, err
+	}
+	d := &differ{byName: map[string]*EntityDelta{}}
+	if out != nil {
+		if d.csv, err = newCSV(out); err != nil {
+			return nil, err
+		}
+	}
+
+	var b, a Entry
+	var bok, aok bool
+	nextB, nextA := true, true
+	for {
+		if nextB {
+			if b, bok, err = bm.next(); err != nil {
+				return nil, err
+			}
+		}
+		if nextA {
+			if a, aok, err = am.next(); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case !bok && !aok:
+			return d.report()
+		case bok && (!aok || b.Key < a.Key):
+			nextB, nextA = true, false
+			ed := d.entity(b.Entity)
+			ed.Before++
+			ed.Removed++
+			err = d.note(ed, Change{Kind: Removed, Entity: b.Entity, SourceID: b.SourceID})
+		case aok && (!bok || a.Key < b.Key):
+			nextB, nextA = false, true
+			ed := d.entity(a.Entity)
+			ed.After++
+			ed.Added++
+			err = d.note(ed, Change{Kind: Added, Entity: a.Entity, SourceID: a.SourceID})
+		default: // equal keys, so equal entities
+			nextB, nextA = true, true
+			ed := d.entity(a.Entity)
+			ed.Before++
+			ed.After++
+			fs := diffFields(b.Fields, a.Fields)
+			if len(fs) == 0 {
+				ed.Unchanged++
+				continue
+			}
+			ed.Changed++
+			err = d.note(ed, Change{Kind: Changed, Entity: a.Entity, SourceID: a.SourceID, Fields: fs})
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// diffFields returns the fields that differ, sorted by name, an absent
+// field reading as "".
+func diffFields(before, after map[string]string) []FieldChange {
+	var fs []FieldChange
+	for k, v := range before {
+		if w := after[k]; v != w {
+			fs = append(fs, FieldChange{Field: k, Before: v, After: w})
+		}
+	}
+	for k, w := range after {
+		if _, ok := before[k]; !ok && w != "" {
+			fs = append(fs, FieldChange{Field: k, After: w})
+		}
+	}
+	slices.SortFunc(fs, func(x, y FieldChange) int { return strings.Compare(x.Field, y.Field) })
+	return fs
+}
+
+// differ accumulates the report and writes the CSV.
+type differ struct {
+	byName map[string]*EntityDelta
+	last   *EntityDelta // entities come in runs, keys starting with the entity
+	csv    *csv.Writer
+	row    [6]string
+}
+
+func (d *differ) entity(name string) *EntityDelta {
+	if d.last != nil && d.last.Entity == name {
+		return d.last
+	}
+	ed := d.byName[name]
+	if ed == nil {
+		ed = &EntityDelta{Entity: name, Examples: []Change{}}
+		d.byName[name] = ed
+	}
+	d.last = ed
+	return ed
+}
+
+// note keeps c as an example while there is room and writes its CSV rows.
+func (d *differ) note(ed *EntityDelta, c Change) error {
+	if len(ed.Examples) < MaxExamples {
+		ed.Examples = append(ed.Examples, c)
+	}
+	if d.csv == nil {
+		return nil
+	}
+	if c.Kind != Changed {
+		return d.write(c.Entity, c.Kind, c.SourceID, "", "", "")
+	}
+	for _, f := range c.Fields {
+		if err := d.write(c.Entity, c.Kind, c.SourceID, f.Field, f.Before, f.After); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *differ) write(cells ...string) error {
+	for i, c := range cells {
+		d.row[i] = pipeline.SafeCell(c)
+	}
+	if err := d.csv.Write(d.row[:]); err != nil {
+		return ioError(err, "writing the delta CSV failed")
+	}
+	return nil
+}
+
+func (d *differ) report() (*Report, error) {
+	if d.csv != nil {
+		d.csv.Flush()
+		if err := d.csv.Error(); err != nil {
+			return nil, ioError(err, "writing the delta CSV failed")
+		}
+	}
+	r := &Report{Entities: make([]EntityDelta, 0, len(d.byName))}
+	for _, ed := range d.byName {
+		r.Entities = append(r.Entities, *ed)
+	}
+	slices.SortFunc(r.Entities, func(x, y EntityDelta) int { return strings.Compare(x.Entity, y.Entity) })
+	return r, nil
+}
+
+// newCSV starts the delta CSV: a byte-order mark and the header.
+func newCSV(w io.Writer) (*csv.Writer, error) {
+	if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
+		return nil, ioError(err, "writing the delta CSV failed")
+	}
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write([]string{"entity", "change", "source_id", "field", "before", "after"}); err != nil {
+		return nil, ioError(err, "writing the delta CSV failed")
+	}
+	return cw, nil
+}
+
+// merger merges sorted sources into one sorted stream.
+type merger struct{ h sourceHeap }
+
+func newMerger(srcs []*source) (*merger, error) {
+	m := &merger{h: make(sourceHeap, 0, len(srcs))}
+	for _, s := range srcs {
+		if err := s.next(); err != nil {
+			return nil, err
+		}
+		if !s.done {
+			m.h = append(m.h, s)
+		}
+	}
+	heap.Init(&m.h)
+	return m, nil
+}
+
+// next returns the entry with the smallest key, of the lowest index when
+// several sources have it (the others are skipped), or false at the end.
+func (m *merger) next() (Entry, bool, error) {
+	if len(m.h) == 0 {
+		return Entry{}, false, nil
+	}
+	e := m.h[0].cur
+	for len(m.h) > 0 && m.h[0].cur.Key == e.Key {
+		s := m.h[0]
+		if err := s.next(); err != nil {
+			return Entry{}, false, err
+		}
+		if s.done {
+			heap.Pop(&m.h)
+		} else {
+			heap.Fix(&m.h, 0)
+		}
+	}
+	return e, true, nil
+}
+
+// sourceHeap orders sources by current key, then index.
+type sourceHeap []*source
+
+func (h sourceHeap) Len() int { return len(h) }
+func (h sourceHeap) Less(i, j int) bool {
+	if h[i].cur.Key != h[j].cur.Key {
+		return h[i].cur.Key < h[j].cur.Key
+	}
+	return h[i].idx < h[j].idx
+}
+func (h sourceHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *sourceHeap) Push(x any)   { *h = append(*h, x.(*source)) }
+func (h *sourceHeap) Pop() any {
+	old := *h
+	s := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return s
+}

@@ -1,0 +1,279 @@
+package dynamostore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cutover/cutover/infra/emulator"
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/migrate"
+)
+
+// kumoDB starts the local emulator once for the package's tests.
+var kumoDB = sync.OnceValues(func() (*dynamodb.Client, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(root, ".build", "kumo")
+	if err := emulator.Build(ctx, root, bin); err != nil {
+		return nil, err
+	}
+	srv, err := emulator.Start(context.Background(), emulator.Options{Binary: bin})
+	if err != nil {
+		return nil, err
+	}
+	stopKumo = func() { _ = srv.Close() }
+	return dynamodb.New(dynamodb.Options{
+		Region:                          emulator.Region,
+		BaseEndpoint:                    aws.String(srv.Endpoint),
+		Credentials:                     credentials.NewStaticCredentialsProvider("test", "test", ""),
+		DisableValidateResponseChecksum: true,
+	}), nil
+})
+
+var stopKumo = func() {}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	stopKumo()
+	os.Exit(code)
+}
+
+// recordsTable creates a records table (PK, SK) on the emulator.
+func recordsTable(t testing.TB) (*dynamodb.Client, string) {
+	t.Helper()
+	db, err := kumoDB()
+	if err != nil {
+		t.Fatalf("start the emulator: %v", err)
+	}
+	name := fmt.Sprintf("records-%d", time.Now().UnixNano())
+	_, err = db.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:   &name,
+		BillingMode: ddb.BillingModePayPerRequest,
+		AttributeDefinitions: []ddb.AttributeDefinition{
+			{AttributeName: aws.String("PK"), AttributeType: ddb.ScalarAttributeTypeS},
+			{AttributeName: aws.String("SK"), AttributeType: ddb.ScalarAttributeTypeS},
+		},
+		KeySchema: []ddb.KeySchemaElement{
+			{AttributeName: aws.String("PK"), KeyType: ddb.KeyTypeHash},
+			{AttributeName: aws.String("SK"), KeyType: ddb.KeyTypeRange},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, name
+}
+
+func contacts(n int, first string) []cutover.Record {
+	recs := make([]cutover.Record, n)
+	for i := range recs {
+		src := fmt.Sprintf("c-%05d", i)
+		recs[i] = cutover.Record{ID: cutover.RecordID("t1", "contact", src), Entity: "contact", SourceID: src, SourceRow: i + 2,
+			Fields: map[string]string{"email": src + "@example.com", "first_name": first}}
+	}
+	return recs
+}
+
+// stored reads a partition back: SK → the item's fields and writtenAt.
+func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName:                 &table,
+		KeyConditionExpression:    aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			sk := it["SK"].(*ddb.AttributeValueMemberS).Value
+			f := it["fields"].(*ddb.AttributeValueMemberM).Value
+			out[sk] = fmt.Sprintf("%s %s %s", f["email"].(*ddb.AttributeValueMemberS).Value,
+				f["first_name"].(*ddb.AttributeValueMemberS).Value, it["writtenAt"].(*ddb.AttributeValueMemberS).Value)
+		}
+	}
+	return out
+}
+
+// throttlingLive stands between the LIVE writer and the real emulator and
+// answers some transactions the way a throttled DynamoDB does: the whole
+// call refused, or cancelled with some items throttled and nothing written.
+type throttlingLive struct {
+	api                dynamostore.LiveAPI
+	calls, refused     atomic.Int64
+	cancelled, through atomic.Int64
+}
+
+func (t *throttlingLive) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	switch t.calls.Add(1) % 3 {
+	case 0:
+		t.refused.Add(1)
+		return nil, &ddb.ProvisionedThroughputExceededException{Message: aws.String("injected")}
+	case 1:
+		t.cancelled.Add(1)
+		reasons := make([]ddb.CancellationReason, len(in.TransactItems))
+		for i := range reasons {
+			code := "None"
+			if i%2 == 0 {
+				code = "ThrottlingError"
+			}
+			reasons[i].Code = aws.String(code)
+		}
+		return nil, &ddb.TransactionCanceledException{Message: aws.String("injected"), CancellationReasons: reasons}
+	}
+	t.through.Add(1)
+	return t.api.TransactWriteItems(ctx, in, opts...)
+}
+
+func TestLiveWritesSurviveThrottling(t *testing.T) {
+	db, table := recordsTable(t)
+	api := &throttlingLive{api: db}
+	live := &dynamostore.LiveEnv{API: api, Table: table}
+	recs := contacts(1000, "Ann")
+	if err := writeLive(live, recs); err != nil {
+		t.Fatalf("write through throttling: %v", err)
+	}
+	if api.refused.Load() == 0 || api.cancelled.Load() == 0 {
+		t.Fatalf("no throttling was injected: %d refused, %d cancelled", api.refused.Load(), api.cancelled.Load())
+	}
+	got := stored(t, db, table, "t1")
+	if len(got) != len(recs) {
+		t.Fatalf("LIVE holds %d records, want %d", len(got), len(recs))
+	}
+	for _, r := range recs {
+		if _, ok := got["contact#"+r.ID]; !ok {
+			t.Fatalf("record %s is missing", r.SourceID)
+		}
+	}
+	t.Logf("%d calls: %d refused, %d cancelled, %d through", api.calls.Load(), api.refused.Load(), api.cancelled.Load(), api.through.Load())
+}
+
+func TestLiveRecordsAreCreatedOnce(t *testing.T) {
+	db, table := recordsTable(t)
+	live := &dynamostore.LiveEnv{API: db, Table: table}
+	first := contacts(250, "Ann")
+	if err := writeLive(live, first[:120]); err != nil {
+		t.Fatal(err)
+	}
+	before := stored(t, db, table, "t1")
+	// A restarted run writes everything again, and a record id repeated
+	// inside one batch is written once.
+	again := append(contacts(250, "Bob"), contacts(3, "Carol")...)
+	if err := writeLive(live, again); err != nil {
+		t.Fatalf("rewrite: %v", err)
+	}
+	after := stored(t, db, table, "t1")
+	if len(after) != 250 {
+		t.Fatalf("LIVE holds %d records, want 250", len(after))
+	}
+	for sk, v := range before {
+		if after[sk] != v {
+			t.Fatalf("a live record changed on rewrite: %q became %q", v, after[sk])
+		}
+	}
+}
+
+// unprocessingTest forwards half of every batch and hands the rest back as
+// unprocessed, and refuses every fourth call as throttled.
+type unprocessingTest struct {
+	api                dynamostore.TestAPI
+	calls, unprocessed atomic.Int64
+}
+
+func (u *unprocessingTest) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return u.api.Query(ctx, in, opts...)
+}
+
+func (u *unprocessingTest) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	if u.calls.Add(1)%4 == 0 {
+		return nil, &ddb.ThrottlingException{Message: aws.String("injected")}
+	}
+	out := &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]ddb.WriteRequest{}}
+	fwd := map[string][]ddb.WriteRequest{}
+	for table, reqs := range in.RequestItems {
+		half := (len(reqs) + 1) / 2
+		fwd[table] = reqs[:half]
+		if len(reqs[half:]) > 0 {
+			out.UnprocessedItems[table] = reqs[half:]
+			u.unprocessed.Add(int64(len(reqs) - half))
+		}
+	}
+	if _, err := u.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: fwd}, opts...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func TestTestWritesSurviveUnprocessedItems(t *testing.T) {
+	db, table := recordsTable(t)
+	api := &unprocessingTest{api: db}
+	env := &dynamostore.TestEnv{API: api, Table: table}
+	recs := contacts(60, "Ann")
+	ctx := context.Background()
+	if err := env.Writer("m1").Write(ctx, recs); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	if api.unprocessed.Load() == 0 {
+		t.Fatal("no unprocessed items were injected")
+	}
+	if got := stored(t, db, table, "m1"); len(got) != len(recs) {
+		t.Fatalf("TEST holds %d records, want %d", len(got), len(recs))
+	}
+	if err := env.Reset(ctx, "m1"); err != nil {
+		t.Fatalf("reset: %v", err)
+	}
+	if got := stored(t, db, table, "m1"); len(got) != 0 {
+		t.Fatalf("TEST holds %d records after reset, want 0", len(got))
+	}
+}
+
+// writeLive writes records in batches of 800, as a final chunk does, and
+// waits for the writes.
+func writeLive(live *dynamostore.LiveEnv, recs []cutover.Record) error {
+	w := live.Writer("t1", "m1")
+	ctx := context.Background()
+	for lo := 0; lo < len(recs); lo += 800 {
+		if err := w.Write(ctx, recs[lo:min(lo+800, len(recs))]); err != nil {
+			return err
+		}
+	}
+	return w.(migrate.Flusher).Flush(ctx)
+}
+
+func TestLiveWriterReportsAnUnthrottledFailure(t *testing.T) {
+	db, _ := recordsTable(t)
+	live := &dynamostore.LiveEnv{API: db, Table: "no-such-table"}
+	w := live.Writer("t1", "m1")
+	ctx := context.Background()
+	if err := w.Write(ctx, contacts(3, "Ann")); err != nil {
+		t.Fatalf("the first write is queued, not failed: %v", err)
+	}
+	err := w.(migrate.Flusher).Flush(ctx)
+	if err == nil {
+		t.Fatal("writing to a missing table succeeded")
+	}
+	var e *cutover.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not an application error", err)
+	}
+}
