@@ -4,17 +4,29 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(wildcard functions/*))
 
-.PHONY: all up test build cli emulator lint unit fuzz frontend-test lambdas bench bench-final clean
+.PHONY: all up test build cli emulator lint unit fuzz frontend frontend-test chromium lambdas deploy-site bench bench-final clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
 
-## up: run the whole service locally on the embedded emulator (kumo) and print where to open it.
-up:
+## up: build the site, then run the whole service locally on the embedded emulator (kumo) and print where to open it.
+up: frontend
 	$(GO) run ./infra/cmd/up
 
-## test: every check and test: format, vet, template lint, Go tests (unit and end to end on the emulator), fuzzing, front-end tests, arm64 Lambda builds.
-test: lint unit fuzz frontend-test lambdas
+## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds.
+test: lint frontend-test unit fuzz lambdas
+
+## frontend: install the site's npm packages (from package-lock.json) and build it into frontend/dist/.
+frontend: frontend/node_modules/.installed
+	cd frontend && npm run build
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+## chromium: Debian's Chromium for the browser journey (installs it with apt-get when it is missing).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { 	  echo "installing Debian's chromium"; 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
 ## build: compile everything (the local stack builds its own binaries into .build/).
 build:
@@ -34,7 +46,7 @@ lint:
 emulator:
 	$(GO) run ./infra/cmd/emulator
 
-unit: emulator
+unit: emulator frontend chromium
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## fuzz: a short run of every fuzz target (the seed corpus also runs in `unit`).
@@ -49,6 +61,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta
 
+## deploy-site: after `sam deploy`, upload the built site to the stack's site bucket (SITE_BUCKET=<SiteBucketName output>).
+deploy-site: frontend
+	@test -n "$(SITE_BUCKET)" || { echo "deploy-site: set SITE_BUCKET to the stack's SiteBucketName output" >&2; exit 1; }
+	aws s3 sync frontend/dist s3://$(SITE_BUCKET) --delete
+
 ## bench: the mapping benchmark (needs Miller: apt-get install miller) and the
 ## final migration's end-to-end benchmark on the local stack (1,000,000 rows,
 ## beside a bare BatchWriteItem loader); figures go in BENCHMARKS.md.
@@ -61,8 +78,8 @@ bench:
 bench-final: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkFinalMigration$$' -benchtime 1x -timeout 60m ./infra/e2e
 
-frontend-test:
-	node --test frontend/test/
+frontend-test: frontend/node_modules/.installed
+	cd frontend && npm test
 
 ## lambdas: build every function exactly as SAM does (linux/arm64, bootstrap) to prove the template's CodeUris build.
 lambdas:
@@ -71,4 +88,4 @@ lambdas:
 	done; echo "built $(words $(FUNCS)) functions for linux/arm64 into .build/arm64/"
 
 clean:
-	rm -rf .build bin
+	rm -rf .build bin frontend/dist frontend/node_modules test-artifacts

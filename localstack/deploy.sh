@@ -185,13 +185,14 @@ write_outputs() {
   } >"$outputs_file"
 }
 
-# A copy of frontend/ with the config.js that the Go dev server would answer.
+# The built site (make frontend) with the config.js that points it at the
+# LocalStack API (the Go dev server answers /config.js itself).
 write_site() {
   local api_url=$1
+  make -C "$root" frontend >/dev/null
   rm -rf "$site_dir"
   mkdir -p "$site_dir"
-  cp -R "$root/frontend/." "$site_dir/"
-  rm -rf "$site_dir/test"
+  cp -R "$root/frontend/dist/." "$site_dir/"
   printf 'window.CUTOVER = {"apiBase": "%s"};\n' "$api_url" >"$site_dir/config.js"
 }
 

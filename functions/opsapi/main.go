@@ -27,10 +27,12 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
+	states := sfn.NewFromConfig(cfg)
 	svc := &migration.Service{
 		Store:   migrations,
 		Chunks:  migrations,
-		Flow:    &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
+		Flow:    &sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
+		Runs:    &sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		SiteURL: env["SITE_URL"],
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)

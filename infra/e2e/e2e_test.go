@@ -187,7 +187,29 @@ func TestMigrationEndToEnd(t *testing.T) {
 
 	// Round 1: upload through presigned multipart, submit, test migration.
 	a.must(http.StatusConflict, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.must(http.StatusNotFound, "GET", "/migrations/"+id+"/proposal", key, nil)
 	a.upload(id, key, "contacts.csv", "test", []byte(round1))
+	// Before submitting, the customer reviews the suggested mapping column
+	// by column, with sample values.
+	var proposal struct {
+		Files []struct {
+			Entity  string
+			Columns []struct {
+				Column, Target string
+				Samples        []string
+			}
+		}
+		Targets map[string][]struct{ Name string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/proposal", key, nil).decode(t, &proposal)
+	if len(proposal.Files) != 1 || proposal.Files[0].Entity != "contact" || len(proposal.Files[0].Columns) == 0 || len(proposal.Targets["contact"]) == 0 {
+		t.Fatalf("proposal %+v", proposal)
+	}
+	for _, c := range proposal.Files[0].Columns {
+		if c.Column == "Email" && (c.Target != "emails" || len(c.Samples) == 0) {
+			t.Fatalf("the Email column is proposed as %+v", c)
+		}
+	}
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	v := a.waitStatus(id, key, "awaiting_review", 1)
 	if c := v.Migration.Test; c == nil || c.Read != 4 || c.Migrated != 3 || c.Rejected != 1 || c.Skipped != 0 {
@@ -485,6 +507,35 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 	}
 	if exec.Status != sfnt.ExecutionStatusFailed || aws.ToString(exec.Error) != "MigrationFailed" {
 		t.Fatalf("execution %s (%s)", exec.Status, aws.ToString(exec.Error))
+	}
+
+	// Ops see the execution on the detail, and can start the round again:
+	// a new execution, which meets the same broken file.
+	var detail struct {
+		Execution *struct {
+			Name, Status string
+			Events       []struct{ Type string }
+		}
+	}
+	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &detail)
+	if detail.Execution == nil || detail.Execution.Name != v.Migration.ExecutionName || detail.Execution.Status != "FAILED" || len(detail.Execution.Events) == 0 {
+		t.Fatalf("ops detail execution %+v", detail.Execution)
+	}
+	a.must(http.StatusAccepted, "POST", "/ops/migrations/"+id+"/retry", ops, nil)
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		again := a.migration(id, key)
+		retried := false
+		for _, e := range again.Audit {
+			retried = retried || e.Action == "round.retried" && e.Actor == "ops:ana@vendor.test"
+		}
+		if again.Migration.Status == "failed" && again.Migration.ExecutionName != v.Migration.ExecutionName && retried {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the retried round did not run: %s, execution %s, audit %+v", again.Migration.Status, again.Migration.ExecutionName, again.Audit)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 

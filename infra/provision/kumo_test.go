@@ -91,7 +91,7 @@ func TestProvisionTheTemplateOnKumo(t *testing.T) {
 
 	t.Run("bucket", func(t *testing.T) {
 		s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-		name := aws.String(b.Buckets[0].Name)
+		name := aws.String(uploadsBucket(t, b).Name)
 
 		cors, err := s3c.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: name})
 		if err != nil || !slices.Equal(cors.CORSRules[0].AllowedOrigins, []string{"http://127.0.0.1:8080"}) ||

@@ -268,6 +268,19 @@ func (e apiError) ErrorCode() string             { return e.code }
 func (e apiError) ErrorMessage() string          { return e.code }
 func (e apiError) ErrorFault() smithy.ErrorFault { return smithy.FaultServer }
 
+// uploadsBucket is the template's uploads bucket, the one with every
+// bucket configuration (CORS, lifecycle, encryption, ...).
+func uploadsBucket(t *testing.T, m *samtemplate.Model) samtemplate.Bucket {
+	t.Helper()
+	for _, b := range m.Buckets {
+		if b.LogicalID == "UploadsBucket" {
+			return b
+		}
+	}
+	t.Fatal("the template has no UploadsBucket")
+	return samtemplate.Bucket{}
+}
+
 func TestBucketCallsKumoLacksAreSkippedOthersFail(t *testing.T) {
 	m := loadTemplate(t)
 
@@ -275,7 +288,7 @@ func TestBucketCallsKumoLacksAreSkippedOthersFail(t *testing.T) {
 
 	var log bytes.Buffer
 
-	skipped, err := fakeProvisioner(rec, &log).createBucket(context.Background(), m.Buckets[0])
+	skipped, err := fakeProvisioner(rec, &log).createBucket(context.Background(), uploadsBucket(t, m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +309,7 @@ func TestBucketCallsKumoLacksAreSkippedOthersFail(t *testing.T) {
 
 	rec = &recorder{encryption: errors.New("connection reset")}
 
-	_, err = fakeProvisioner(rec, &log).createBucket(context.Background(), m.Buckets[0])
+	_, err = fakeProvisioner(rec, &log).createBucket(context.Background(), uploadsBucket(t, m))
 	if err == nil || !strings.Contains(err.Error(), "UploadsBucket") || !strings.Contains(err.Error(), "PutBucketEncryption") {
 		t.Errorf("a real failure must fail provisioning, naming bucket and call: %v", err)
 	}

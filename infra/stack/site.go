@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -13,7 +15,8 @@ import (
 // under /api, so the browser needs no CORS for it.
 const configJS = `window.CUTOVER = {"apiBase": "/api"};` + "\n"
 
-// siteHandler serves the static site from dir, /config.js, and /api/*
+// siteHandler serves the built static site from dir (503 with what to run
+// when it is not built), /config.js, and /api/*
 // reverse-proxied to the HTTP API on kumo.
 //
 // kumo serves an HTTP API by Host ({apiId}.execute-api.localhost:PORT); the
@@ -32,6 +35,10 @@ func siteHandler(dir string, kumoPort int, apiID string, log *slog.Logger) http.
 	files := http.FileServer(http.Dir(dir))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
+			http.Error(w, "The site is not built: run `make frontend` (or `make up`, which builds it).", http.StatusServiceUnavailable)
+			return
+		}
 		files.ServeHTTP(w, r)
 	}))
 

@@ -65,7 +65,8 @@ type Stack struct {
 	// Endpoint is kumo's base URL, http://127.0.0.1:PORT: the AWS endpoint
 	// for SDK clients (region Region, any credentials).
 	Endpoint string
-	// SiteURL serves Root/frontend/ and proxies /api/* to the HTTP API.
+	// SiteURL serves the built site, Root/frontend/dist/ (`make frontend`),
+	// and proxies /api/* to the HTTP API.
 	SiteURL string
 	// APIURL is SiteURL + "/api", the HTTP API's base URL.
 	APIURL string
@@ -215,7 +216,7 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 		s.ExecuteAPIURL = fmt.Sprintf("http://%s.execute-api.localhost:%d", apiID, s.kumo.Port)
 	}
 
-	s.site.Handler = siteHandler(filepath.Join(root, "frontend"), s.kumo.Port, apiID, s.log)
+	s.site.Handler = siteHandler(filepath.Join(root, "frontend", "dist"), s.kumo.Port, apiID, s.log)
 
 	serving = true
 

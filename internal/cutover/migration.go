@@ -249,6 +249,22 @@ type EntityFinal struct {
 	Changed int `json:"changed" dynamodbav:"changed"` // records whose fields changed since the test extract
 }
 
+// Execution is a migration's state machine execution as ops see it.
+type Execution struct {
+	Name      string           `json:"name"`
+	Status    string           `json:"status"`
+	StartDate time.Time        `json:"startDate"`
+	StopDate  time.Time        `json:"stopDate,omitzero"`
+	Events    []ExecutionEvent `json:"events"` // newest first
+}
+
+// ExecutionEvent is one event of an execution's history.
+type ExecutionEvent struct {
+	Timestamp time.Time `json:"timestamp"`
+	Type      string    `json:"type"`
+	State     string    `json:"state,omitempty"`
+}
+
 // ChunkStatus is where one chunk of the final migration stands.
 type ChunkStatus string
 

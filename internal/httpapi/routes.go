@@ -32,6 +32,15 @@ func CustomerRoutes(svc *migration.Service) Router {
 			f, err := svc.CompleteUpload(ctx, m, req.PathParameters["fileId"], in.Parts)
 			return map[string]any{"file": f}, err
 		}),
+		"POST /migrations/{id}/uploads/{fileId}/parts": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
+			PartNumbers []int `json:"partNumbers"`
+		}, req Request) (any, error) {
+			parts, err := svc.SignParts(ctx, m, req.PathParameters["fileId"], in.PartNumbers)
+			return map[string]any{"parts": parts}, err
+		}),
+		"GET /migrations/{id}/proposal": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			return svc.Propose(ctx, m)
+		}),
 		"POST /migrations/{id}/submit": customer(auth, http.StatusAccepted, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
 			m, err := svc.Submit(ctx, m)
 			return statusOf(m), err
@@ -152,14 +161,18 @@ func OpsRoutes(svc *migration.Service) Router {
 			if err != nil {
 				return Response{}, err
 			}
-			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit, "chunks": chunks}), nil
+			exec, err := svc.Execution(ctx, m)
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit, "chunks": chunks, "execution": exec}), nil
 		},
 		"POST /ops/migrations/{id}/retry": func(ctx context.Context, req Request) (Response, error) {
 			actor, err := opsActor(req)
 			if err != nil {
 				return Response{}, err
 			}
-			m, err := svc.RetryFinal(ctx, req.PathParameters["id"], actor)
+			m, err := svc.Retry(ctx, req.PathParameters["id"], actor)
 			if err != nil {
 				return Response{}, err
 			}

@@ -78,8 +78,8 @@ func (s *Service) link(page, id, key string) string {
 type Uploads interface {
 	// Begin starts a multipart upload and returns its id.
 	Begin(ctx context.Context, key, contentType string) (string, error)
-	// PresignParts returns one presigned PUT URL per part, numbered from 1.
-	PresignParts(ctx context.Context, key, uploadID string, parts int, ttl time.Duration) ([]string, error)
+	// PresignParts returns a presigned PUT URL for each part number.
+	PresignParts(ctx context.Context, key, uploadID string, numbers []int, ttl time.Duration) ([]string, error)
 	// Complete assembles the parts and returns the object's size.
 	// Errors: EINVALID when a part or ETag is wrong or missing.
 	Complete(ctx context.Context, key, uploadID string, parts []Part) (int64, error)
@@ -142,11 +142,7 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 	if err != nil {
 		return nil, err
 	}
-	partSize := int64(MinPartSize)
-	if need := (in.Size + MaxParts - 1) / MaxParts; need > partSize {
-		partSize = need
-	}
-	parts := int((in.Size + partSize - 1) / partSize)
+	partSize, parts := partsOf(in.Size)
 	ct := in.ContentType
 	if ct == "" {
 		ct = "application/octet-stream"
@@ -157,7 +153,11 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 	if err != nil {
 		return nil, err
 	}
-	urls, err := s.Uploads.PresignParts(ctx, key, uploadID, parts, presignTTL)
+	numbers := make([]int, parts)
+	for i := range numbers {
+		numbers[i] = i + 1
+	}
+	urls, err := s.Uploads.PresignParts(ctx, key, uploadID, numbers, presignTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -176,6 +176,54 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 		plan.Parts = append(plan.Parts, PartURL{PartNumber: i + 1, URL: u})
 	}
 	return plan, nil
+}
+
+// partsOf is how a file of size bytes is cut into parts: at least
+// MinPartSize each, and no more than MaxParts of them. The browser can work
+// it out from the size alone.
+func partsOf(size int64) (partSize int64, parts int) {
+	partSize = int64(MinPartSize)
+	if need := (size + MaxParts - 1) / MaxParts; need > partSize {
+		partSize = need
+	}
+	return partSize, int((size + partSize - 1) / partSize)
+}
+
+// maxSignParts bounds the part URLs one request may ask for again.
+const maxSignParts = 1000
+
+// SignParts presigns fresh upload URLs for parts of an upload that is not
+// complete: after a pause longer than the first URLs last, or a reload.
+//
+// Errors: ENOTFOUND for an unknown file; ECONFLICT when it is complete;
+// EINVALID for no part numbers, too many, or one out of the file's range;
+// EINTERNAL when presigning fails.
+func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID string, numbers []int) ([]PartURL, error) {
+	f := m.FileByID(fileID)
+	if f == nil {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
+	}
+	if f.Complete || f.UploadID == "" {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is complete.", f.Name)
+	}
+	_, parts := partsOf(f.Size)
+	if len(numbers) == 0 || len(numbers) > maxSignParts {
+		return nil, cutover.Errorf(cutover.EINVALID, "partNumbers must list between 1 and %d parts.", maxSignParts)
+	}
+	for _, n := range numbers {
+		if n < 1 || n > parts {
+			return nil, cutover.Errorf(cutover.EINVALID, "Part %d is not a part of %s, which has parts 1 to %d.", n, f.Name, parts)
+		}
+	}
+	urls, err := s.Uploads.PresignParts(ctx, f.Key, f.UploadID, numbers, presignTTL)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartURL, len(urls))
+	for i, u := range urls {
+		out[i] = PartURL{PartNumber: numbers[i], URL: u}
+	}
+	return out, nil
 }
 
 // uploadRound says which round a file of that purpose would belong to now.

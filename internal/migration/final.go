@@ -532,6 +532,66 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 	return &FinalOutput{Chunks: []int{}, Counts: &counts}, err
 }
 
+// Retry is ops' retry of whatever a migration is stuck on: the failed
+// chunks of a paused final migration (RetryFinal), or a round that failed
+// before its final migration began (RetryFailed).
+//
+// Errors: ECONFLICT when there is nothing to retry, or a failed final
+// migration had already begun writing LIVE; ENOTFOUND; EUNAVAILABLE from
+// Step Functions.
+func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
+	m, err := s.Store.GetMigration(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == cutover.StatusFailed {
+		return s.RetryFailed(ctx, m, actor)
+	}
+	return s.RetryFinal(ctx, id, actor)
+}
+
+// RetryFailed starts a failed migration's round again from its Map step, in
+// a new execution: the TEST environment is reset and the workbook made
+// again, so a migration that had been signed off is signed off again. A
+// migration whose final migration began is refused: its tenant is locked
+// and LIVE may hold part of it.
+//
+// Errors: ECONFLICT when the migration has not failed, has no round, or
+// its final migration began; EUNAVAILABLE from storage or Step Functions.
+func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor string) (*cutover.Migration, error) {
+	if m.Status != cutover.StatusFailed || m.Round == 0 {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has not failed in a round; it is %s.", m.ID, m.Status)
+	}
+	lock, err := s.Store.GetTenantLock(ctx, m.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if lock != nil && lock.MigrationID == m.ID {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s failed after its final migration began (%s): LIVE may hold part of it, so it is not started again; the chunks on its detail show what finished.",
+			m.ID, lock.TakenAt.UTC().Format(time.RFC3339))
+	}
+	name := fmt.Sprintf("%s-retry-%d", ExecutionName(m.ID, m.Round), s.now().Unix())
+	in := StepInput{MigrationID: m.ID, Round: m.Round, SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}
+	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if cur.Status != cutover.StatusFailed {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
+		}
+		reason := ""
+		if cur.Failure != nil {
+			reason = " after: " + cur.Failure.Reason
+		}
+		cur.Status, cur.Failure, cur.Pending, cur.ExecutionName = cutover.StatusSubmitted, nil, nil, name
+		return []cutover.AuditEvent{s.event(actor, "round.retried", fmt.Sprintf("round %d started again%s", cur.Round, reason))}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Flow.Start(ctx, name, in); err != nil {
+		return nil, err
+	}
+	return updated, nil
+}
+
 // RetryFinal lets the final migration run its failed chunks again.
 //
 // Errors: ECONFLICT when no chunks wait for a retry; EUNAVAILABLE from

@@ -45,6 +45,12 @@ type Flow interface {
 	Resume(ctx context.Context, taskToken string, output any) error
 }
 
+// Executions reads the state machine's executions, for ops.
+type Executions interface {
+	// Execution returns an execution by name. Errors: ENOTFOUND.
+	Execution(ctx context.Context, name string) (*cutover.Execution, error)
+}
+
 // Mailer sends plain-text mail.
 type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
@@ -85,6 +91,7 @@ type Service struct {
 	Test      TestEnv
 	Live      LiveEnv
 	Chunks    ChunkStore
+	Runs      Executions
 	SiteURL   string
 	OpsEmail  string // where ops hear of final migrations waiting for them
 	Now       func() time.Time
@@ -167,6 +174,21 @@ func (s *Service) Audit(ctx context.Context, id string) ([]cutover.AuditEvent, e
 // Errors: whatever the Store returns.
 func (s *Service) List(ctx context.Context) ([]*cutover.Migration, error) {
 	return s.Store.ListMigrations(ctx, 200)
+}
+
+// Execution returns the state machine execution of a migration's latest
+// round, or nil before there is one.
+//
+// Errors: EUNAVAILABLE when it cannot be read.
+func (s *Service) Execution(ctx context.Context, m *cutover.Migration) (*cutover.Execution, error) {
+	if s.Runs == nil || m.ExecutionName == "" {
+		return nil, nil
+	}
+	ex, err := s.Runs.Execution(ctx, m.ExecutionName)
+	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+		return nil, nil
+	}
+	return ex, err
 }
 
 // Get returns one migration for ops.

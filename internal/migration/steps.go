@@ -320,7 +320,8 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 		if in.Kind == cutover.TaskFinal {
 			subject, body = "Your test migration was signed off", "Upload the full and final extract (or confirm the test extract is final) and pick the go-live time.\nChanges made in your old CRM after the final extract will not be migrated and must be re-entered by hand.\n\n"
 		}
-		if err := s.Mailer.Send(ctx, m.CustomerEmail, subject, body+s.SiteURL+"/upload.html"); err != nil {
+		body += "Open the invite link we sent you when the migration began (it carries your key, which we never mail again):\n" + s.SiteURL + "/upload.html\n"
+		if err := s.Mailer.Send(ctx, m.CustomerEmail, subject, body); err != nil {
 			slog.WarnContext(ctx, "customer mail not sent", "migration", m.ID, "kind", in.Kind)
 		}
 	}

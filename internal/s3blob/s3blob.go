@@ -79,9 +79,9 @@ func (b *Bucket) Begin(ctx context.Context, key, contentType string) (string, er
 // PresignParts implements migration.Uploads.
 //
 // Errors: EINTERNAL when presigning fails (it is local signing, not I/O).
-func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, parts int, ttl time.Duration) ([]string, error) {
-	urls := make([]string, 0, parts)
-	for n := 1; n <= parts; n++ {
+func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, numbers []int, ttl time.Duration) ([]string, error) {
+	urls := make([]string, 0, len(numbers))
+	for _, n := range numbers {
 		r, err := b.Presign.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID, PartNumber: aws.Int32(int32(n))},
 			func(o *s3.PresignOptions) { o.Expires = ttl })
 		if err != nil {

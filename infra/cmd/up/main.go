@@ -98,8 +98,10 @@ func run() error {
 		fmt.Printf("  state machine   %s\n", sm.ARN)
 	}
 
-	fmt.Printf("\n  ops token (valid %s; send it as \"Authorization: Bearer <token>\"):\n%s\n\nPress Ctrl-C to stop.\n",
-		*tokenTTL, st.MintOpsToken("ops@cutover.localhost", *tokenTTL))
+	token := st.MintOpsToken("ops@cutover.localhost", *tokenTTL)
+	fmt.Printf("\n  ops console (signed in for %s; create a migration there to get its invite link):\n  %s/ops.html#token=%s\n",
+		*tokenTTL, st.SiteURL, token)
+	fmt.Printf("\n  ops token (send it as \"Authorization: Bearer <token>\"):\n%s\n\nPress Ctrl-C to stop.\n", token)
 
 	select {
 	case <-ctx.Done():

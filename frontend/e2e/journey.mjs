@@ -1,0 +1,374 @@
+// The whole cutover journey in headless Chromium, against a running local
+// stack. Exits non-zero on any failure.
+//
+//   SITE_URL     the site (API at SITE_URL/api), e.g. http://127.0.0.1:8080
+//   OPS_TOKEN    an ops JWT
+//   MAIL_URL     the emulator's sent mail (…/kumo/ses/v2/sent-emails)
+//   ARTIFACTS    directory for a numbered full-page screenshot of every step (default: ./e2e-artifacts)
+//   SCREENSHOTS  optional: directory for the README's stable screenshots
+//   CHROMIUM     the browser (default /usr/bin/chromium)
+//
+// Steps: ops create a migration (API); the customer opens the invite, fills
+// the checklist, uploads two files at once, edits a column's mapping and
+// saves, submits; reviews the workbook (ticks every spot check, marks every
+// section, sees the 409 list of what is open) and requests sign-off; the
+// coordinator opens the emailed link and approves (a used and a forged link
+// show their pages); the customer uploads the final extract, sets go-live
+// ~20 s ahead and sees Live with the final report; ops see it listed as live
+// and open its detail.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const SITE_URL = required('SITE_URL').replace(/\/+$/, '');
+const OPS_TOKEN = required('OPS_TOKEN');
+const MAIL_URL = required('MAIL_URL');
+const ARTIFACTS = process.env.ARTIFACTS || join(process.cwd(), 'e2e-artifacts');
+const SCREENSHOTS = process.env.SCREENSHOTS || '';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const STEP_TIMEOUT = 30_000;
+const MIGRATION_TIMEOUT = 180_000;
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) {
+    console.error(`journey: set ${name}`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const started = Date.now();
+const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+let shots = 0;
+const pageErrors = [];
+
+function pass(what) {
+  console.log(`ok   ${what} (${secs()})`);
+}
+
+async function snap(page, name, readmeName) {
+  shots += 1;
+  const file = join(ARTIFACTS, `${String(shots).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  if (SCREENSHOTS && readmeName) await page.screenshot({ path: join(SCREENSHOTS, `${readmeName}.png`), fullPage: true });
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Every visible control has an accessible name (label, aria-label(ledby), or text for buttons). */
+async function assertLabelled(page, where) {
+  const unnamed = await page.evaluate(() => {
+    const named = (el) => {
+      if (el.getAttribute('aria-label')?.trim()) return true;
+      const by = el.getAttribute('aria-labelledby');
+      if (by && by.split(/\s+/).some((id) => document.getElementById(id)?.textContent?.trim())) return true;
+      if (el.labels && [...el.labels].some((l) => l.textContent?.trim())) return true;
+      if (el.tagName === 'BUTTON' && el.textContent?.trim()) return true;
+      return false;
+    };
+    return [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+      .filter((el) => !named(el))
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+  check(unnamed.length === 0, `${where}: controls without an accessible name: ${unnamed.join(' | ')}`);
+}
+
+async function api(method, path, body, token = OPS_TOKEN) {
+  const res = await fetch(`${SITE_URL}/api${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+/** The newest sign-off link mailed to `to`, waiting for it to arrive. */
+async function signoffLink(to, after = new Set()) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(MAIL_URL);
+    const data = await res.json();
+    const list = data.SentEmails ?? data.sentEmails ?? data.emails ?? [];
+    const links = [];
+    for (const mail of list) {
+      const text = JSON.stringify(mail);
+      if (!text.includes(to)) continue;
+      const m = /signoff\.html#t=([A-Za-z0-9._~-]+)/.exec(text);
+      if (m && !after.has(m[1])) links.push(m[1]);
+    }
+    if (links.length) return links[links.length - 1];
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`no sign-off email to ${to} arrived at ${MAIL_URL}`);
+}
+
+function csv(rows) {
+  return Buffer.from(rows.map((r) => r.join(',')).join('\n') + '\n');
+}
+
+const CONTACTS = [
+  ['Id', 'First Name', 'Last Name', 'Email', 'Phone', 'Remarks'],
+  ['1', 'Ada', 'Lovelace', 'ada@example.com', '+44 20 7946 0001', 'Prefers email'],
+  ['2', 'Alan', 'Turing', 'alan@example.com', '+44 20 7946 0002', 'Call after 5pm'],
+  ['3', 'Grace', 'Hopper', 'grace@example.com', '+44 20 7946 0003', ''],
+];
+const PROPERTIES = [
+  ['Property ID', 'Address 1', 'Town', 'Postcode', 'Property Type', 'Bedrooms', 'Asking Price'],
+  ['P1', '1 High Street', 'Bristol', 'BS1 4DJ', 'Detached', '3', '250000'],
+  ['P2', '2 Low Road', 'Bath', 'BA1 1AA', 'Flat', '2', '180000'],
+];
+// The final extract: Alan's email changed and a contact added since the test.
+const FINAL_CONTACTS = [
+  CONTACTS[0],
+  CONTACTS[1],
+  ['2', 'Alan', 'Turing', 'alan.turing@example.com', '+44 20 7946 0002', 'Call after 5pm'],
+  CONTACTS[3],
+  ['4', 'Katherine', 'Johnson', 'katherine@example.com', '+44 20 7946 0004', ''],
+];
+
+async function waitHeading(page, name, timeout = STEP_TIMEOUT) {
+  await page.getByRole('heading', { name }).first().waitFor({ state: 'visible', timeout });
+}
+
+async function main() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+
+  // ------------------------------------------------------------------ ops: create
+  const tenantId = `e2e-${Date.now().toString(36)}`;
+  const coordinator = `coordinator-${tenantId}@example.test`;
+  const created = await api('POST', '/ops/migrations', {
+    tenantId,
+    customerName: 'Harbour Lettings',
+    customerEmail: `it-${tenantId}@example.test`,
+    coordinatorEmail: coordinator,
+  });
+  const migrationId = created.migration.id;
+  check(created.inviteUrl.includes('/upload.html#m='), `unexpected invite URL ${created.inviteUrl}`);
+  // The invite names the stack's configured site; open it on the site we test.
+  const invite = `${SITE_URL}/upload.html${created.inviteUrl.slice(created.inviteUrl.indexOf('#'))}`;
+  pass(`ops created ${migrationId} for tenant ${tenantId}`);
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const watch = (page, who) => {
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
+  };
+  try {
+    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await customerCtx.newPage();
+    watch(page, 'customer');
+
+    // ---------------------------------------------------------------- checklist
+    await page.goto(invite);
+    await waitHeading(page, 'Your record counts');
+    await page.getByText('Status: Waiting for your test extract').waitFor();
+    await assertLabelled(page, 'customer page');
+    await snap(page, 'customer-start');
+    await page.getByLabel('Contacts in your old CRM').fill('3');
+    await page.getByLabel('Properties in your old CRM').fill('2');
+    await page.getByRole('button', { name: 'Save counts' }).click();
+    await page.getByText(/Counts saved at/).waitFor();
+    pass('checklist: 3 contacts, 2 properties saved');
+
+    // ---------------------------------------------------------------- upload two files at once
+    await page.locator('input[type=file]').first().setInputFiles([
+      { name: 'contacts.csv', mimeType: 'text/csv', buffer: csv(CONTACTS) },
+      { name: 'properties.csv', mimeType: 'text/csv', buffer: csv(PROPERTIES) },
+    ]);
+    const rows = page.locator('li.upload');
+    await rows.nth(1).waitFor();
+    check((await rows.count()) === 2, 'two upload rows, one per file');
+    for (const name of ['contacts.csv', 'properties.csv']) {
+      const row = page.locator(`li.upload[data-file-name="${name}"]`);
+      await row.locator('progress').waitFor();
+      await row.getByText('Uploaded').waitFor();
+      check((await row.locator('progress').evaluate((p) => p.value)) === 100, `${name}: progress at 100%`);
+    }
+    await page.getByRole('list', { name: 'Test extract files received' }).getByText('properties.csv').waitFor();
+    await snap(page, 'customer-uploaded');
+    pass('uploaded contacts.csv and properties.csv together, progress 100%');
+
+    // ---------------------------------------------------------------- mapping
+    const remarks = page.getByRole('combobox', { name: 'Remarks in contacts.csv migrates to' });
+    await remarks.waitFor();
+    check((await remarks.inputValue()) === '', 'Remarks is not mapped by the suggestion');
+    const propertiesEntity = page.locator('section.mapping-file', { hasText: 'properties.csv' }).getByLabel('Its records are');
+    if ((await propertiesEntity.inputValue()) !== 'property') await propertiesEntity.selectOption('property');
+    check((await page.getByRole('combobox', { name: 'Email in contacts.csv migrates to' }).inputValue()) === 'emails', 'Email maps to emails');
+    await remarks.selectOption('notes');
+    await page.getByText('You have unsaved changes.').waitFor();
+    await page.getByRole('button', { name: 'Save mapping' }).click();
+    await page.getByText(/Mapping saved at/).waitFor();
+    await assertLabelled(page, 'mapping editor');
+    await page.locator('section.step', { hasText: 'Check the mapping' }).scrollIntoViewIfNeeded();
+    await snap(page, 'customer-mapping', 'customer-mapping');
+    pass('mapping: Remarks → notes saved');
+
+    // ---------------------------------------------------------------- submit, test migration
+    await page.getByRole('button', { name: 'Start the test migration' }).click();
+    await waitHeading(page, /The test migration is running|Review the test migration/);
+    await snap(page, 'customer-test-running');
+    await waitHeading(page, 'Review the test migration', MIGRATION_TIMEOUT);
+    await page.locator('.workbook').waitFor();
+    pass('test migration done: workbook shown');
+
+    // ---------------------------------------------------------------- workbook review
+    const recon = page.getByRole('region', { name: 'Reconciliation per kind of record' });
+    await recon.getByText('Match').first().waitFor();
+    check((await recon.getByText('Match').count()) === 2, 'both kinds of record reconcile (Match)');
+    const boxes = page.getByRole('checkbox', { name: /I checked spot check \d+: it is right/ });
+    const spots = await boxes.count();
+    check(spots > 0, 'the workbook has spot checks');
+    for (let i = 0; i < spots; i++) {
+      const box = page.getByRole('checkbox', { name: `I checked spot check ${i + 1}: it is right` });
+      await box.check();
+      await page.waitForFunction((n) => {
+        const el = [...document.querySelectorAll('input[data-spot]')].find((x) => x.dataset.spot === String(n));
+        return el && el.checked && el.dataset.recorded === 'true';
+      }, i);
+    }
+    for (const section of ['reconciliation', 'issues and rejected rows', 'fill rates']) {
+      await page.getByRole('button', { name: `Mark ${section} as reviewed` }).click();
+      await page.locator(`.wb-section .mark`).filter({ has: page.getByRole('button', { name: `Mark ${section} as reviewed`, disabled: true }) }).getByText('✓ Reviewed').waitFor();
+    }
+    // One part left open: requesting sign-off lists it (409).
+    await page.getByRole('button', { name: 'Request sign-off' }).click();
+    const refusal = page.locator('.request [role=alert]');
+    await refusal.getByText('Columns that will not migrate').waitFor();
+    check((await refusal.textContent()).includes('still open'), 'the 409 says what is still open');
+    await snap(page, 'customer-signoff-refused');
+    pass(`workbook: ${spots} spot checks ticked; the 409 lists the open part`);
+
+    await page.getByRole('button', { name: 'Mark columns that will not migrate as reviewed' }).click();
+    await page.getByText('Every part is reviewed or waived: you can request sign-off.').waitFor();
+    await snap(page, 'customer-workbook', 'customer-workbook');
+    await page.getByRole('button', { name: 'Request sign-off' }).click();
+    await waitHeading(page, 'Waiting for sign-off', MIGRATION_TIMEOUT);
+    await snap(page, 'customer-waiting-signoff');
+    pass('sign-off requested');
+
+    // ---------------------------------------------------------------- coordinator
+    const token = await signoffLink(coordinator);
+    const coordCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const coord = await coordCtx.newPage();
+    watch(coord, 'coordinator');
+    await coord.goto(`${SITE_URL}/signoff.html#t=${token}`);
+    await waitHeading(coord, 'What you are approving');
+    await coord.getByRole('region', { name: 'Per kind of record' }).getByText('Match').first().waitFor();
+    await coord.getByRole('region', { name: 'The customer’s marks on the workbook' }).getByText('Columns that will not migrate').waitFor();
+    await assertLabelled(coord, 'sign-off page');
+    await snap(coord, 'signoff', 'signoff');
+    await coord.getByLabel('Comment').fill('Counts match our CRM. Approved for go-live.');
+    await coord.getByRole('button', { name: 'Approve' }).click();
+    await waitHeading(coord, 'Approved');
+    await snap(coord, 'signoff-approved');
+    pass('coordinator approved from the emailed link');
+
+    const used = await coordCtx.newPage();
+    watch(used, 'coordinator (used link)');
+    await used.goto(`${SITE_URL}/signoff.html#t=${token}`);
+    await waitHeading(used, 'This sign-off was already decided');
+    await snap(used, 'signoff-used-link');
+    await used.goto(`${SITE_URL}/signoff.html#t=${token.slice(0, -4)}AAAA`);
+    await waitHeading(used, 'This sign-off link is not valid');
+    await snap(used, 'signoff-forged-link');
+    pass('a used link and a forged link show their own pages');
+
+    // ---------------------------------------------------------------- final extract and go-live
+    await waitHeading(page, 'Final extract and go-live', MIGRATION_TIMEOUT);
+    await page.getByText(/changed in your old CRM after you take the final extract is not migrated/).waitFor();
+    await page.locator('input[type=file]').first().setInputFiles([
+      { name: 'contacts.csv', mimeType: 'text/csv', buffer: csv(FINAL_CONTACTS) },
+      { name: 'properties.csv', mimeType: 'text/csv', buffer: csv(PROPERTIES) },
+    ]);
+    const finalList = page.getByRole('list', { name: 'Final extract files received' });
+    await finalList.getByText('contacts.csv').waitFor();
+    await finalList.getByText('properties.csv').waitFor();
+    const goLive = await page.evaluate(() => {
+      const d = new Date(Date.now() + 20_000);
+      const p = (n) => String(n).padStart(2, '0');
+      return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+    });
+    await page.getByLabel('Go-live date and time').fill(goLive);
+    await assertLabelled(page, 'final extract form');
+    await snap(page, 'customer-final-form');
+    await page.getByRole('button', { name: 'Schedule the final migration' }).click();
+    await waitHeading(page, /Final migration scheduled|The final migration is running|Your migration is live/);
+    await snap(page, 'customer-scheduled');
+    pass(`final extract uploaded; go-live at ${goLive} (local time)`);
+
+    await waitHeading(page, 'Your migration is live', MIGRATION_TIMEOUT);
+    await page.getByText('Status: Live').waitFor();
+    const changes = page.getByRole('region', { name: 'Changes per kind of record' });
+    await changes.waitFor();
+    const contactRow = changes.getByRole('row', { name: /Contacts/ });
+    const cells = await contactRow.locator('td').allTextContents();
+    // In the test, Live, Added, Removed, Changed, Unchanged
+    check(cells.join('|') === '3|4|1|0|1|2', `contacts delta is 3|4|1|0|1|2, got ${cells.join('|')}`);
+    await page.getByRole('region', { name: 'Examples: Contacts' }).getByText('alan.turing@example.com').waitFor();
+    await snap(page, 'customer-final', 'customer-final');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await snap(page, 'customer-final-phone');
+    pass('live: final report with the delta (1 added, 1 changed contact)');
+
+    // ---------------------------------------------------------------- ops console
+    const opsCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ops = await opsCtx.newPage();
+    watch(ops, 'ops');
+    await ops.goto(`${SITE_URL}/ops.html#token=${OPS_TOKEN}`);
+    await ops.getByRole('heading', { name: 'All migrations' }).waitFor();
+    check(!ops.url().includes('token='), 'the token is taken out of the address bar');
+    const row = ops.locator(`tr[data-migration="${migrationId}"]`);
+    await row.waitFor();
+    check((await row.getAttribute('data-status')) === 'live', 'ops list shows the migration as live');
+    await assertLabelled(ops, 'ops list');
+    await snap(ops, 'ops', 'ops');
+    await ops.getByLabel('Filter').fill(tenantId);
+    await ops.getByLabel('Status').selectOption('live');
+    await row.waitFor();
+    check((await ops.locator('tr[data-migration]').count()) === 1, 'filtering by tenant and status leaves this migration');
+    await snap(ops, 'ops-filtered');
+    await row.getByRole('link', { name: 'Harbour Lettings' }).click();
+    await ops.getByRole('heading', { name: /Harbour Lettings/ }).waitFor();
+    await ops.getByRole('region', { name: 'Audit trail, newest first' }).getByText('migration.live').first().waitFor();
+    await ops.getByRole('region', { name: 'Chunks' }).getByText('done').first().waitFor();
+    await snap(ops, 'ops-detail');
+    pass('ops: listed as live; detail with timeline, execution, chunks and audit');
+
+    check(pageErrors.length === 0, `uncaught errors in the pages: ${pageErrors.join('; ')}`);
+    console.log(`journey passed: ${shots} screenshots in ${ARTIFACTS} (${secs()})`);
+  } catch (err) {
+    for (const ctx of browser.contexts()) {
+      for (const p of ctx.pages()) {
+        try {
+          shots += 1;
+          await p.screenshot({ path: join(ARTIFACTS, `${String(shots).padStart(2, '0')}-failure.png`), fullPage: true });
+        } catch {
+          // the page may be gone
+        }
+      }
+    }
+    if (pageErrors.length) console.error(`uncaught errors in the pages: ${pageErrors.join('; ')}`);
+    throw err;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(`FAIL ${err instanceof Error ? err.message : String(err)} (${secs()})`);
+  process.exit(1);
+});

@@ -1,0 +1,153 @@
+// Edits to a mapping spec (internal/mapspec/README.md), one column at a
+// time, as the editor makes them. Pure: each returns a new spec and leaves
+// its input alone.
+
+import type { FieldMapping, MappingFile, MappingSpec } from '../lib/types';
+
+/** Steps that convert a value to a type; they must fit the target's type. */
+export const CONVERSION_OPS = new Set(['boolean', 'number', 'money', 'date', 'email', 'phone']);
+
+/** Columns match the header ignoring case and surrounding spaces. */
+export function sameColumn(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+function readsOnly(field: FieldMapping, column: string): boolean {
+  return typeof field.column === 'string' && sameColumn(field.column, column);
+}
+
+function readsAmong(field: FieldMapping, column: string): boolean {
+  return Array.isArray(field.columns) && field.columns.some((c) => sameColumn(c, column));
+}
+
+/** Where a column goes in a file: the first mapping that reads it, or "" when none does. */
+export function columnTarget(file: MappingFile, column: string): string {
+  const f = file.fields.find((fm) => readsOnly(fm, column) || readsAmong(fm, column));
+  return f?.target ?? '';
+}
+
+function fileAt(spec: MappingSpec, fileIndex: number): MappingFile {
+  const file = spec.files[fileIndex];
+  if (!file) throw new RangeError(`the mapping has no file ${fileIndex}`);
+  return file;
+}
+
+/** Takes `column` out of multi-column mappings, dropping any left with none. */
+function withoutColumnInMulti(fields: FieldMapping[], column: string): FieldMapping[] {
+  const out: FieldMapping[] = [];
+  for (const fm of fields) {
+    if (!readsAmong(fm, column)) {
+      out.push(fm);
+      continue;
+    }
+    const rest = (fm.columns ?? []).filter((c) => !sameColumn(c, column));
+    if (rest.length > 0) out.push({ ...fm, columns: rest });
+  }
+  return out;
+}
+
+/**
+ * Sends `column` of file `fileIndex` to `target`, or nowhere for "".
+ *
+ * - "" removes every mapping that reads only that column and takes it out
+ *   of multi-column ones: the column will not migrate.
+ * - A column already mapped keeps its mapping (conditions, defaults,
+ *   steps) with the new target; when `types` says the old and new targets
+ *   differ in type, its type conversions are dropped (the engine adds the
+ *   right one for the new type).
+ * - A column read only as part of several is taken out of that mapping
+ *   and gets its own `{target, column}`; an unmapped column gets one too.
+ */
+export function setColumnTarget(
+  spec: MappingSpec,
+  fileIndex: number,
+  column: string,
+  target: string,
+  types: Record<string, string> = {},
+): MappingSpec {
+  const next = structuredClone(spec);
+  const file = fileAt(next, fileIndex);
+  if (target === '') {
+    file.fields = withoutColumnInMulti(
+      file.fields.filter((fm) => !readsOnly(fm, column)),
+      column,
+    );
+    return next;
+  }
+  const own = file.fields.find((fm) => readsOnly(fm, column));
+  if (own) {
+    const before = own.target;
+    own.target = target;
+    if (before !== target && types[before] !== types[target] && Array.isArray(own.steps)) {
+      const kept = own.steps.filter((st) => !CONVERSION_OPS.has(String(st.op)));
+      if (kept.length > 0) own.steps = kept;
+      else delete own.steps;
+    }
+    return next;
+  }
+  file.fields = [...withoutColumnInMulti(file.fields, column), { target, column }];
+  return next;
+}
+
+/** Marks `column` as (part of) the record's id in the old CRM, or not. */
+export function setSourceId(spec: MappingSpec, fileIndex: number, column: string, on: boolean): MappingSpec {
+  const next = structuredClone(spec);
+  const file = fileAt(next, fileIndex);
+  const ids = (file.sourceId ?? []).filter((c) => !sameColumn(c, column));
+  if (on) ids.push(column);
+  if (ids.length > 0) file.sourceId = ids;
+  else delete file.sourceId;
+  return next;
+}
+
+/**
+ * Changes which kind of record a file holds. Mappings to fields the new
+ * entity lacks are dropped (and named in `dropped`), as are dedupe keys.
+ */
+export function setEntity(spec: MappingSpec, fileIndex: number, entity: string, fieldsOfEntity: string[]): { spec: MappingSpec; dropped: string[] } {
+  const next = structuredClone(spec);
+  const file = fileAt(next, fileIndex);
+  if (file.entity === entity) return { spec: next, dropped: [] };
+  const known = new Set(fieldsOfEntity);
+  const dropped: string[] = [];
+  file.entity = entity;
+  file.fields = file.fields.filter((fm) => {
+    if (known.has(fm.target)) return true;
+    dropped.push(fm.column ?? (fm.columns ?? []).join(', ') ?? fm.target);
+    return false;
+  });
+  if (Array.isArray(file.dedupe)) {
+    const dedupe = file.dedupe.filter((t) => known.has(t));
+    if (dedupe.length > 0) file.dedupe = dedupe;
+    else delete file.dedupe;
+  }
+  // Derive rules are per entity; let the engine pick the new entity's.
+  delete file.derive;
+  return { spec: next, dropped };
+}
+
+export interface ErrorPlace {
+  fileIndex: number;
+  /** The column the mistaken field mapping reads, when the path names one. */
+  column?: string;
+}
+
+/** Where a JSON path such as `$.files[1].fields[3].steps[0].op` points in the spec. */
+export function locatePath(spec: MappingSpec, path: string | null): ErrorPlace | null {
+  if (!path) return null;
+  const m = /^\$\.files\[(\d+)\](?:\.(sourceId|fields)\[(\d+)\])?/.exec(path);
+  if (!m) return null;
+  const fileIndex = Number(m[1]);
+  const file = spec.files[fileIndex];
+  if (!file) return null;
+  if (m[2] === 'fields' && m[3] !== undefined) {
+    const fm = file.fields[Number(m[3])];
+    const column = fm?.column ?? fm?.columns?.[0];
+    return column ? { fileIndex, column } : { fileIndex };
+  }
+  if (m[2] === 'sourceId' && m[3] !== undefined) {
+    const column = file.sourceId?.[Number(m[3])];
+    return column ? { fileIndex, column } : { fileIndex };
+  }
+  return { fileIndex };
+}

@@ -1,0 +1,366 @@
+// The shapes the cutover HTTP API answers with (see README "HTTP API").
+// Optional where the server omits empty values.
+
+export type Status =
+  | 'created'
+  | 'submitted'
+  | 'mapping'
+  | 'test_migrating'
+  | 'awaiting_review'
+  | 'signoff_requested'
+  | 'awaiting_signoff'
+  | 'signoff_expired'
+  | 'awaiting_revision'
+  | 'awaiting_final'
+  | 'scheduled'
+  | 'final_migrating'
+  | 'final_blocked'
+  | 'live'
+  | 'failed';
+
+export type Purpose = 'test' | 'final';
+
+export interface MigrationFile {
+  id: string;
+  name: string;
+  size: number;
+  purpose: Purpose;
+  round: number;
+  complete: boolean;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+export interface Counts {
+  read: number;
+  migrated: number;
+  merged?: number;
+  rejected: number;
+  skipped: number;
+  orphans?: number;
+}
+
+export type ReviewState = 'reviewed' | 'waived';
+
+export interface ReviewMark {
+  state: ReviewState;
+  note?: string;
+  at?: string;
+}
+
+export interface EntityReconciled {
+  entity: string;
+  checklist?: number | null;
+  rows: number;
+  migrated: number;
+  status: string;
+}
+
+export interface EntityFinal extends EntityReconciled {
+  added: number;
+  removed: number;
+  changed: number;
+}
+
+export interface Failure {
+  step: string;
+  reason: string;
+  at?: string;
+}
+
+export interface SignOffRecord {
+  round: number;
+  mappingVersion: number;
+  mappingHash: string;
+  decidedBy: string;
+  decidedAt: string;
+  comment?: string;
+}
+
+export interface Migration {
+  id: string;
+  tenantId: string;
+  customerName: string;
+  customerEmail?: string;
+  coordinatorEmail?: string;
+  status: Status;
+  round: number;
+  files: MigrationFile[] | null;
+  mappingVersion?: number;
+  test?: Counts;
+  final?: Counts;
+  finalPlan?: { chunks: number; rows: number };
+  finalReport?: { chunks: number; entities: EntityFinal[] | null; createdAt?: string };
+  signOff?: SignOffRecord;
+  pending?: { kind: string; round: number };
+  finalFileIds?: string[];
+  goLiveAt?: string;
+  wentLiveAt?: string;
+  executionName?: string;
+  checklist?: Record<string, number> | null;
+  spotCheckIds?: Record<string, string[]> | null;
+  workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null; createdAt?: string };
+  review?: Record<string, ReviewMark> | null;
+  failure?: Failure;
+  createdAt: string;
+  updatedAt: string;
+  version?: number;
+}
+
+export interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  detail?: string;
+}
+
+export interface MigrationView {
+  migration: Migration;
+  audit: AuditEvent[] | null;
+}
+
+export interface UploadPlan {
+  fileId: string;
+  uploadId: string;
+  key?: string;
+  partSize: number;
+  parts: PartURL[];
+}
+
+export interface PartURL {
+  partNumber: number;
+  url: string;
+}
+
+// ------------------------------------------------------------ workbook
+
+export interface Reconciliation {
+  entity: string;
+  checklist: number | null;
+  rows: number;
+  migrated: number;
+  merged: number;
+  rejected: number;
+  skipped: Record<string, number> | null;
+  status: 'match' | 'explained' | 'unexplained' | string;
+  explanation: string;
+}
+
+export interface Cell {
+  column: string;
+  value: string;
+}
+
+export interface SpotCheck {
+  entity: string;
+  why: string;
+  sourceId: string;
+  found: boolean;
+  file?: string;
+  line?: number;
+  source?: Cell[] | null;
+  recordId?: string;
+  record?: Record<string, string> | null;
+}
+
+export interface ReasonCount {
+  file: string;
+  entity: string;
+  reason: string;
+  count: number;
+}
+
+export interface RejectsFile {
+  file: string;
+  url?: string;
+}
+
+export interface Issues {
+  rejected: ReasonCount[] | null;
+  rejectsFiles: RejectsFile[] | null;
+  warned: number;
+  orphans: number;
+}
+
+export interface FillRate {
+  field: string;
+  filled: number;
+  rate: number;
+}
+
+export interface EntityFill {
+  entity: string;
+  file: string;
+  fields: FillRate[] | null;
+}
+
+export interface FileColumns {
+  file: string;
+  columns: string[] | null;
+}
+
+export interface Workbook {
+  migrationId?: string;
+  round: number;
+  mappingVersion: number;
+  seed?: number;
+  createdAt?: string;
+  reconciliation: Reconciliation[] | null;
+  spotChecks: SpotCheck[] | null;
+  issues: Issues | null;
+  fillRates: EntityFill[] | null;
+  unmapped: FileColumns[] | null;
+}
+
+export interface ReviewAnswer {
+  review: Record<string, ReviewMark> | null;
+  open: string[] | null;
+}
+
+// ------------------------------------------------------------ mapping
+
+export interface FieldMapping {
+  target: string;
+  column?: string;
+  columns?: string[];
+  constant?: string;
+  steps?: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+export interface MappingFile {
+  name: string;
+  entity: string;
+  sourceId?: string[];
+  dedupe?: string[];
+  fields: FieldMapping[];
+  [key: string]: unknown;
+}
+
+export interface MappingSpec {
+  version: number;
+  files: MappingFile[];
+  [key: string]: unknown;
+}
+
+export interface ProposedColumn {
+  column: string;
+  samples: string[] | null;
+  target: string;
+  confidence: number;
+  reason: string;
+  sourceId?: boolean;
+}
+
+export interface ProposedFile {
+  fileId: string;
+  fileName: string;
+  table: string;
+  entity: string;
+  preset?: string;
+  score?: number;
+  columns: ProposedColumn[] | null;
+}
+
+export interface TargetField {
+  name: string;
+  type: string;
+  required?: boolean;
+}
+
+export interface Proposal {
+  files: ProposedFile[] | null;
+  mapping: MappingSpec;
+  targets: Record<string, TargetField[]>;
+}
+
+// ------------------------------------------------------------ final report
+
+export interface FieldChange {
+  field: string;
+  before: string;
+  after: string;
+}
+
+export interface Change {
+  kind: string;
+  entity: string;
+  sourceId: string;
+  fields?: FieldChange[] | null;
+}
+
+export interface EntityDelta {
+  entity: string;
+  before: number;
+  after: number;
+  added: number;
+  removed: number;
+  changed: number;
+  unchanged: number;
+  examples: Change[] | null;
+}
+
+export interface FinalReport {
+  migrationId: string;
+  counts: Counts;
+  chunks: number;
+  workbook: Workbook | null;
+  delta: { entities: EntityDelta[] | null } | null;
+  deltaUrl?: string;
+  testRound?: number;
+  noBaseline?: boolean;
+}
+
+// ------------------------------------------------------------ sign-off
+
+export interface SignOffView {
+  migration: { id: string; customerName: string; tenantId: string };
+  round: number;
+  mappingVersion?: number;
+  summary: Counts | null;
+  workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null } | null;
+  review?: Record<string, ReviewMark> | null;
+  /** Not sent yet by every server: the workbook's issues, when present. */
+  issues?: Issues | null;
+  expiresAt?: string;
+  state: 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded' | string;
+  decidedAt?: string;
+  comment?: string;
+}
+
+// ------------------------------------------------------------ ops
+
+export interface Chunk {
+  index: number;
+  fileId?: string;
+  fileName: string;
+  start?: number;
+  end?: number;
+  status: 'pending' | 'running' | 'done' | 'failed' | string;
+  attempts: number;
+  counts: Counts | null;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface ExecutionEvent {
+  timestamp: string;
+  type: string;
+  name?: string;
+}
+
+export interface Execution {
+  name: string;
+  status: string;
+  startDate?: string;
+  stopDate?: string;
+  events: ExecutionEvent[] | null;
+}
+
+export interface OpsDetail {
+  migration: Migration;
+  audit: AuditEvent[] | null;
+  chunks: Chunk[] | null;
+  execution: Execution | null;
+}

@@ -1,0 +1,167 @@
+package migration
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// Proposal is the mapping the next round would use, laid out for a person
+// to review column by column before submitting: each column with sample
+// values, the field it goes to and how sure the suggestion is.
+type Proposal struct {
+	Files   []ProposedFile           `json:"files"`
+	Mapping json.RawMessage          `json:"mapping"`
+	Targets map[string][]TargetField `json:"targets"` // every entity's fields, for choosing a target
+}
+
+// ProposedFile is one uploaded table and how its columns map.
+type ProposedFile struct {
+	FileID   string           `json:"fileId"`
+	FileName string           `json:"fileName"`
+	Table    string           `json:"table"` // its name in the mapping
+	Entity   string           `json:"entity"`
+	Preset   string           `json:"preset,omitempty"` // the recognised export layout, if any
+	Score    float64          `json:"score,omitempty"`
+	Columns  []ProposedColumn `json:"columns"`
+}
+
+// ProposedColumn is one source column.
+type ProposedColumn struct {
+	Column     string   `json:"column"`
+	Samples    []string `json:"samples"`
+	Target     string   `json:"target"` // "" when the column will not migrate
+	Confidence float64  `json:"confidence"`
+	Reason     string   `json:"reason"`
+	SourceID   bool     `json:"sourceId,omitempty"` // the column is the record's id in the old CRM
+}
+
+// TargetField is a field a column can go to.
+type TargetField struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Required bool   `json:"required,omitempty"`
+}
+
+// samplesShown is how many distinct values of a column the proposal shows.
+const samplesShown = 3
+
+// Propose lays out the mapping the next round would use for the test
+// files uploaded for it: the customer's saved revision where it fits a
+// file, else the recognised preset or the column-by-column suggestions.
+//
+// Errors: ENOTFOUND when no test file is uploaded yet; EINVALID when a
+// file cannot be read (the message names it); EUNAVAILABLE from storage.
+func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
+	round, err := uploadRound(m, cutover.PurposeTest)
+	if err != nil {
+		round = m.Round
+	}
+	files := m.TestFiles(round)
+	if len(files) == 0 {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "Upload a test extract first: the suggested mapping is made from its columns.")
+	}
+	var (
+		tables []tableSample
+		names  = map[string]cutover.File{}
+	)
+	for _, f := range files {
+		ts, err := s.sample(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			names[t.name] = f
+		}
+		tables = append(tables, ts...)
+	}
+	var props []presets.Proposal
+	if m.DraftMapping != "" {
+		draft, err := mapspec.Parse([]byte(m.DraftMapping))
+		if err != nil {
+			return nil, err
+		}
+		props = draftProposals(draft, tables)
+	} else {
+		for _, t := range tables {
+			props = append(props, presets.Propose(t.name, t.header, t.sample))
+		}
+	}
+	spec := presets.ProposeSpec(props)
+	raw, _ := json.Marshal(spec) // a Spec always marshals
+	out := &Proposal{Files: []ProposedFile{}, Mapping: raw, Targets: targets(schema.Default())}
+	for i, t := range tables {
+		f := names[t.name]
+		p := props[i]
+		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score}
+		pf.Columns = columns(t, p)
+		out.Files = append(out.Files, pf)
+	}
+	return out, nil
+}
+
+// columns lays out a table's columns under a proposal: the target is what
+// the proposal maps the column to; the confidence and reason are the
+// suggestion's, or the preset's when the preset placed the column.
+func columns(t tableSample, p presets.Proposal) []ProposedColumn {
+	mapped := map[string]string{}
+	for _, fm := range p.File.Fields {
+		for _, c := range fm.SourceColumns() {
+			if _, ok := mapped[c]; !ok {
+				mapped[c] = fm.Target
+			}
+		}
+	}
+	sugg := map[string]mapspec.Suggestion{}
+	for _, sg := range mapspec.Suggest(t.header, t.sample) {
+		sugg[sg.Column] = sg
+	}
+	out := make([]ProposedColumn, 0, len(t.header))
+	for i, col := range t.header {
+		sg := sugg[col]
+		c := ProposedColumn{Column: col, Samples: samples(t.sample, i), Target: mapped[col], Confidence: sg.Confidence, Reason: sg.Reason,
+			SourceID: slices.Contains(p.File.SourceID, col)}
+		switch {
+		case c.Target == "" && sg.Target != "":
+			c.Reason = "Suggested " + sg.Target + " (" + sg.Reason + "), but not sure enough to map it: choose a field to migrate it."
+		case c.Target == "":
+			c.Reason, c.Confidence = "Nothing fits: the column will not migrate unless you choose a field.", 0
+		case p.Preset != "" && c.Target != sg.Target:
+			c.Reason, c.Confidence = "The "+p.Preset+" layout maps it.", p.Score
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// samples returns up to samplesShown distinct non-empty values of column i.
+func samples(rows [][]string, i int) []string {
+	out := []string{}
+	for _, r := range rows {
+		if i < len(r) && r[i] != "" && !slices.Contains(out, r[i]) {
+			out = append(out, r[i])
+			if len(out) == samplesShown {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// targets lists every entity's fields.
+func targets(sch *schema.Schema) map[string][]TargetField {
+	out := make(map[string][]TargetField, len(sch.Entities))
+	for _, e := range sch.Entities {
+		fs := make([]TargetField, 0, len(e.Fields))
+		for _, f := range e.Fields {
+			fs = append(fs, TargetField{Name: f.Name, Type: string(f.Type), Required: f.Required})
+		}
+		out[e.Name] = fs
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+func TestProposeLaysOutEveryColumn(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files = objects{}
+	ctx := context.Background()
+	c := create(t, svc, "acme")
+	id := c.Migration.ID
+	m, _ := store.GetMigration(ctx, id)
+	if _, err := svc.Propose(ctx, m); cutover.ErrorCode(err) != cutover.ENOTFOUND {
+		t.Fatalf("before any upload: %v", err)
+	}
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "c.csv", Key: "k1", Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	files(svc)["k1"] = "Id,Email,Name,Shoe Size\n1,a@x.com,Ann,5\n2,b@x.com,Bo,\n3,a@x.com,Cy,7\n4,d@x.com,Di,8\n"
+	m, _ = store.GetMigration(ctx, id)
+	p, err := svc.Propose(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Files) != 1 || p.Files[0].FileID != "f1" || p.Files[0].Entity != "contact" || len(p.Files[0].Columns) != 4 {
+		t.Fatalf("files %+v", p.Files)
+	}
+	cols := map[string]ProposedColumn{}
+	for _, c := range p.Files[0].Columns {
+		cols[c.Column] = c
+	}
+	if e := cols["Email"]; e.Target != "emails" || e.Confidence <= 0 || strings.Join(e.Samples, ",") != "a@x.com,b@x.com,d@x.com" {
+		t.Fatalf("Email: %+v (three distinct samples, in order)", e)
+	}
+	if !cols["Id"].SourceID || cols["Shoe Size"].Target != "" || !strings.Contains(cols["Shoe Size"].Reason, "will not migrate") {
+		t.Fatalf("Id %+v, Shoe Size %+v", cols["Id"], cols["Shoe Size"])
+	}
+	if !strings.Contains(string(p.Mapping), `"entity":"contact"`) || len(p.Targets["contact"]) == 0 || len(p.Targets["property"]) == 0 {
+		t.Fatalf("mapping %s, targets %d entities", p.Mapping, len(p.Targets))
+	}
+
+	// A saved revision is what the next round uses, so it is what is shown.
+	draft := strings.Replace(string(p.Mapping), `"target":"full_name"`, `"target":"notes"`, 1)
+	if _, err := svc.SaveMapping(ctx, m, []byte(draft)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = store.GetMigration(ctx, id)
+	p, err = svc.Propose(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range p.Files[0].Columns {
+		if c.Column == "Name" && c.Target != "notes" {
+			t.Fatalf("the revision is not shown: %+v", c)
+		}
+	}
+}
+
+// uploadsFake is an Uploads built from function fields.
+type uploadsFake struct {
+	PresignFn func(key, uploadID string, numbers []int) ([]string, error)
+}
+
+func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
+func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbers []int, _ time.Duration) ([]string, error) {
+	return u.PresignFn(key, uploadID, numbers)
+}
+func (u uploadsFake) Complete(context.Context, string, string, []Part) (int64, error) { return 0, nil }
+
+func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Uploads = uploadsFake{PresignFn: func(key, uploadID string, numbers []int) ([]string, error) {
+		var out []string
+		for _, n := range numbers {
+			out = append(out, fmt.Sprintf("https://s3/%s?uploadId=%s&partNumber=%d", key, uploadID, n))
+		}
+		return out, nil
+	}}
+	ctx := context.Background()
+	id := create(t, svc, "acme").Migration.ID
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "big.csv", Key: "k1", UploadID: "up-1", Size: 20 << 20, Purpose: cutover.PurposeTest, Round: 1})
+	uploaded(t, store, id, cutover.File{ID: "f2", Name: "done.csv", Key: "k2", Size: 10, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	m, _ := store.GetMigration(ctx, id)
+	parts, err := svc.SignParts(ctx, m, "f1", []int{3, 1})
+	if err != nil || len(parts) != 2 || parts[0].PartNumber != 3 || parts[0].URL != "https://s3/k1?uploadId=up-1&partNumber=3" || parts[1].PartNumber != 1 {
+		t.Fatalf("parts %+v, %v", parts, err)
+	}
+	for _, c := range []struct {
+		file    string
+		numbers []int
+		code    string
+	}{
+		{"f1", []int{4}, cutover.EINVALID}, // 20 MiB in 8 MiB parts: 1 to 3
+		{"f1", nil, cutover.EINVALID},
+		{"f2", []int{1}, cutover.ECONFLICT},
+		{"f9", []int{1}, cutover.ENOTFOUND},
+	} {
+		if _, err := svc.SignParts(ctx, m, c.file, c.numbers); cutover.ErrorCode(err) != c.code {
+			t.Errorf("%s %v: %v, want %s", c.file, c.numbers, err, c.code)
+		}
+	}
+}
