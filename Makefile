@@ -26,7 +26,10 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 
 ## chromium: Debian's Chromium for the browser journey (installs it with apt-get when it is missing).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { 	  echo "installing Debian's chromium"; 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+	@if [ -x "$${CHROMIUM:-/usr/bin/chromium}" ]; then exit 0; fi; \
+	  echo "installing Debian's chromium"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null
 
 ## build: compile everything (the local stack builds its own binaries into .build/).
 build:
@@ -61,10 +64,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta
 
-## deploy-site: after `sam deploy`, upload the built site to the stack's site bucket (SITE_BUCKET=<SiteBucketName output>).
+## deploy-site: after `sam deploy`, upload the built site (SITE_BUCKET=<SiteBucketName output>
+## SITE_DISTRIBUTION=<SiteDistributionId output>). Hashed assets are immutable and kept (pages
+## still cached elsewhere may name them); pages and config.js are revalidated, and invalidated.
 deploy-site: frontend
-	@test -n "$(SITE_BUCKET)" || { echo "deploy-site: set SITE_BUCKET to the stack's SiteBucketName output" >&2; exit 1; }
-	aws s3 sync frontend/dist s3://$(SITE_BUCKET) --delete
+	@test -n "$(SITE_BUCKET)" -a -n "$(SITE_DISTRIBUTION)" || { echo "deploy-site: set SITE_BUCKET and SITE_DISTRIBUTION (the stack's SiteBucketName and SiteDistributionId outputs)" >&2; exit 1; }
+	aws s3 sync frontend/dist/assets s3://$(SITE_BUCKET)/assets --cache-control "public, max-age=31536000, immutable"
+	aws s3 sync frontend/dist s3://$(SITE_BUCKET) --exclude "assets/*" --cache-control "no-cache"
+	aws cloudfront create-invalidation --distribution-id $(SITE_DISTRIBUTION) --paths "/*.html" "/config.js" "/"
 
 ## bench: the mapping benchmark (needs Miller: apt-get install miller) and the
 ## final migration's end-to-end benchmark on the local stack (1,000,000 rows,
@@ -79,7 +86,7 @@ bench-final: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkFinalMigration$$' -benchtime 1x -timeout 60m ./infra/e2e
 
 frontend-test: frontend/node_modules/.installed
-	cd frontend && npm test
+	cd frontend && npx tsc --noEmit && npm test
 
 ## lambdas: build every function exactly as SAM does (linux/arm64, bootstrap) to prove the template's CodeUris build.
 lambdas:

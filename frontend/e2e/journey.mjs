@@ -174,6 +174,13 @@ async function main() {
     // ---------------------------------------------------------------- checklist
     await page.goto(invite);
     await waitHeading(page, 'Your record counts');
+    check(!page.url().includes('k='), 'the customer key is taken out of the address bar');
+    // The skip link moves focus to the content without changing the fragment (no reload).
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    await page.keyboard.press('Enter');
+    check((await page.evaluate(() => document.activeElement?.id)) === 'main', 'the skip link focuses the main content');
+    check(!page.url().includes('#'), 'the skip link leaves the address bar alone');
+    await page.getByText('Status: Waiting for your test extract').waitFor();
     await page.getByText('Status: Waiting for your test extract').waitFor();
     await assertLabelled(page, 'customer page');
     await snap(page, 'customer-start');
@@ -205,8 +212,8 @@ async function main() {
     const remarks = page.getByRole('combobox', { name: 'Remarks in contacts.csv migrates to' });
     await remarks.waitFor();
     check((await remarks.inputValue()) === '', 'Remarks is not mapped by the suggestion');
-    const propertiesEntity = page.locator('section.mapping-file', { hasText: 'properties.csv' }).getByLabel('Its records are');
-    if ((await propertiesEntity.inputValue()) !== 'property') await propertiesEntity.selectOption('property');
+    const propertiesEntity = page.getByRole('combobox', { name: 'Its records are (properties.csv)', exact: true });
+    check((await propertiesEntity.inputValue()) === 'property', `the suggestion says properties.csv holds properties, got ${await propertiesEntity.inputValue()}`);
     check((await page.getByRole('combobox', { name: 'Email in contacts.csv migrates to' }).inputValue()) === 'emails', 'Email maps to emails');
     await remarks.selectOption('notes');
     await page.getByText('You have unsaved changes.').waitFor();
@@ -223,7 +230,10 @@ async function main() {
     await snap(page, 'customer-test-running');
     await waitHeading(page, 'Review the test migration', MIGRATION_TIMEOUT);
     await page.locator('.workbook').waitFor();
-    pass('test migration done: workbook shown');
+    const testPhase = page.locator('#timeline li.phase', { has: page.locator('.phase-title strong', { hasText: /^Test migration$/ }) });
+    await testPhase.locator('.phase-state', { hasText: 'Done' }).waitFor();
+    check(await testPhase.evaluate((li) => li.classList.contains('phase-done')), 'the timeline shows the test migration as done');
+    pass('test migration done: workbook shown, timeline says Done');
 
     // ---------------------------------------------------------------- workbook review
     const recon = page.getByRole('region', { name: 'Reconciliation per kind of record' });
@@ -345,6 +355,16 @@ async function main() {
     await ops.getByRole('heading', { name: /Harbour Lettings/ }).waitFor();
     await ops.getByRole('region', { name: 'Audit trail, newest first' }).getByText('migration.live').first().waitFor();
     await ops.getByRole('region', { name: 'Chunks' }).getByText('done').first().waitFor();
+    await ops.getByRole('heading', { name: 'State machine execution' }).waitFor();
+    const history = ops.getByRole('region', { name: 'Execution history, newest first' });
+    await history.locator('tbody tr').first().waitFor();
+    const events = await history.locator('tbody tr').count();
+    check(events >= 1, `the execution history lists at least one event, got ${events}`);
+    await ops.getByRole('link', { name: 'Skip to content' }).focus();
+    await ops.keyboard.press('Enter');
+    check((await ops.evaluate(() => document.activeElement?.id)) === 'main', 'ops: the skip link focuses the main content');
+    await ops.getByRole('heading', { name: /Harbour Lettings/ }).waitFor();
+    check(ops.url().includes('#migration='), 'ops: the skip link keeps the migration selected');
     await snap(ops, 'ops-detail');
     pass('ops: listed as live; detail with timeline, execution, chunks and audit');
 

@@ -232,3 +232,13 @@ describe('mapping spec edits', () => {
     expect(locatePath(spec(), null)).toBeNull();
   });
 });
+
+describe('entity choice', () => {
+  it('gives each file’s entity select its own accessible name, with the file’s name', () => {
+    mount();
+    const names = [...document.querySelectorAll<HTMLSelectElement>('section.mapping-file select[data-file]')].map((sel) =>
+      [...(sel.labels ?? [])].map((l) => l.textContent).join(' ').trim(),
+    );
+    expect(names).toEqual(['Its records are (contacts.csv)', 'Its records are (properties.csv)']);
+  });
+});

@@ -1,7 +1,7 @@
 // The ops detail: failed chunks with their errors, and Retry while final_blocked.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { renderDetail } from '../src/ops/detail';
+import { createDetailView, renderDetail } from '../src/ops/detail';
 import { renderList } from '../src/ops/list';
 import type { Migration, OpsDetail } from '../src/lib/types';
 
@@ -25,7 +25,11 @@ const detail = (status: Migration['status']): OpsDetail => ({
     { index: 0, fileName: 'contacts.csv', status: 'done', attempts: 1, counts: { read: 5, migrated: 5, rejected: 0, skipped: 0 } },
     { index: 1, fileName: 'contacts.csv', status: 'failed', attempts: 3, counts: null, error: 'the part could not be read' },
   ],
-  execution: { name: 'm-1-r1', status: 'RUNNING', startDate: '2026-11-25T10:01:00Z', events: [{ timestamp: '2026-11-25T10:01:00Z', type: 'ExecutionStarted' }] },
+  execution: { name: 'm-1-r1', status: 'RUNNING', startDate: '2026-11-25T10:01:00Z', events: [
+      { timestamp: '2026-11-25T10:01:00Z', type: 'ExecutionStarted' },
+      { timestamp: '2026-11-25T10:02:00Z', type: 'TaskStateEntered', state: 'FinalMap' },
+    ],
+  },
 });
 
 describe('ops detail', () => {
@@ -36,6 +40,9 @@ describe('ops detail', () => {
     expect(el.textContent).toContain('the part could not be read');
     expect(el.textContent).toContain('1 chunk(s) of the final migration failed');
     expect(el.textContent).toContain('ExecutionStarted');
+    // History events name their state in `state`.
+    const rows = [...el.querySelectorAll('table')].find((t) => t.caption?.textContent === 'Execution history, newest first')!.querySelectorAll('tbody tr');
+    expect([...rows[0]!.querySelectorAll('td')].map((td) => td.textContent).slice(1)).toEqual(['TaskStateEntered', 'FinalMap']);
     const retry = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Retry the failed chunks') as HTMLButtonElement;
     retry.click();
     await new Promise((r) => setTimeout(r, 0));
@@ -45,14 +52,49 @@ describe('ops detail', () => {
 
   it('offers no Retry otherwise, and a refused retry is said in words', async () => {
     const live = renderDetail(detail('live'), { onBack: () => {}, onRetry: async () => '' });
-    expect([...live.querySelectorAll('button')].some((b) => b.textContent === 'Retry the failed chunks')).toBe(false);
+    const visible = (b: HTMLElement) => !b.closest('[hidden]');
+    expect([...live.querySelectorAll('button')].some((b) => /retry|again/i.test(b.textContent ?? '') && visible(b))).toBe(false);
 
     const el = renderDetail(detail('final_blocked'), { onBack: () => {}, onRetry: async () => Promise.reject(new Error('Nothing waits for a retry.')) });
     const retry = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Retry the failed chunks') as HTMLButtonElement;
     retry.click();
     await new Promise((r) => setTimeout(r, 0));
-    expect(el.querySelector('[role=status]')?.textContent).toBe('Nothing waits for a retry.');
+    expect(el.querySelector('[role=alert]')?.textContent).toBe('Nothing waits for a retry.');
+    expect(el.querySelector('[role=status]')?.textContent).toBe('');
     expect(retry.disabled).toBe(false);
+  });
+
+  it('starts a failed round again, in its own words, and keeps the message and focus across updates', async () => {
+    const kinds: string[] = [];
+    const view = createDetailView({ onBack: () => {}, onRetry: async (kind) => (kinds.push(kind), 'Round 1 started again.') });
+    document.body.append(view.element);
+    const failed = { ...detail('failed'), migration: { ...migration('failed'), failure: { step: 'TestMigrate', reason: 'disk full' } } };
+    view.update(failed);
+    const retry = [...view.element.querySelectorAll('button')].find((b) => b.textContent === 'Start round 1 again') as HTMLButtonElement;
+    expect(retry).toBeTruthy();
+    expect(view.element.textContent).toContain('Round 1 failed in TestMigrate');
+    expect(view.element.textContent).not.toContain('Retry the failed chunks');
+    retry.focus();
+    // A poll with new data while the button is focused keeps it focused.
+    view.update({ ...failed, audit: [...failed.audit!, { at: '2026-11-25T10:06:00Z', actor: 'system', action: 'x' }] });
+    expect(document.activeElement).toBe(retry);
+    retry.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(kinds).toEqual(['round']);
+    const status = view.element.querySelector('[role=status]') as HTMLElement;
+    expect(status.textContent).toBe('Round 1 started again.');
+    // The next poll sees the round running: Retry goes, the message stays.
+    view.update(detail('submitted'));
+    expect(retry.closest('[role=note]')?.hasAttribute('hidden')).toBe(true);
+    expect(status.textContent).toBe('Round 1 started again.');
+  });
+
+  it('goes back to the list from a button', () => {
+    let back = 0;
+    const el = renderDetail(detail('live'), { onBack: () => back++, onRetry: async () => '' });
+    const button = [...el.querySelectorAll('button')].find((b) => b.textContent === '← All migrations') as HTMLButtonElement;
+    button.click();
+    expect(back).toBe(1);
   });
 
   it('lists migrations with status, current step, age and failure', () => {

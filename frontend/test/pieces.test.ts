@@ -4,8 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { readChecklist } from '../src/customer/checklist';
 import { ApiError, createApi, jsonPathOf, messageOf } from '../src/lib/api';
-import { localInputToUtc } from '../src/lib/format';
-import { readInvite, readOpsToken } from '../src/lib/links';
+import { dateToLocalInput, localInputToUtc } from '../src/lib/format';
+import { readInvite, readOpsToken, safeHref } from '../src/lib/links';
 import { filterMigrations } from '../src/ops/list';
 import { fakeApi } from './fakes';
 import type { Migration } from '../src/lib/types';
@@ -77,12 +77,35 @@ describe('checklist', () => {
   });
 });
 
+describe('safeHref', () => {
+  it('keeps https and same-origin links, and http ones only on an http page, drops the rest', () => {
+    const page = 'http://site.test/upload.html';
+    expect(safeHref('https://s3.test/b/r.csv?X-Amz=1', page)).toBe('https://s3.test/b/r.csv?X-Amz=1');
+    expect(safeHref('http://site.test/files/r.csv', page)).toBe('http://site.test/files/r.csv');
+    expect(safeHref('/files/r.csv', page)).toBe('http://site.test/files/r.csv');
+    expect(safeHref('http://127.0.0.1:4566/b/r.csv', page)).toBe('http://127.0.0.1:4566/b/r.csv'); // the local stack's storage
+    expect(safeHref('http://other.test/r.csv', 'https://site.test/upload.html')).toBe('');
+    expect(safeHref('https://other.test/r.csv', 'https://site.test/upload.html')).toBe('https://other.test/r.csv');
+    expect(safeHref('javascript:alert(1)', page)).toBe('');
+    expect(safeHref(' JavaScript:alert(1)', page)).toBe('');
+    expect(safeHref('data:text/html,<b>x</b>', page)).toBe('');
+    expect(safeHref('', page)).toBe('');
+    expect(safeHref(undefined, page)).toBe('');
+  });
+});
+
 describe('times and ops filters', () => {
   it('turns a local datetime into RFC 3339 UTC', () => {
+    // Whatever this machine's time zone (half-hour offsets, dates that
+    // cross midnight): the UTC instant is the local wall-clock time's.
+    const local = new Date(2030, 4, 1, 10, 20, 30); // 1 May 2030 10:20:30, local
     const utc = localInputToUtc('2030-05-01T10:20:30');
-    expect(utc).toMatch(/^2030-05-01T\d{2}:20:30Z$/);
-    expect(new Date(utc ?? '').getTime()).toBe(new Date('2030-05-01T10:20:30').getTime());
+    expect(utc).toBe(local.toISOString().replace(/\.000Z$/, 'Z'));
+    expect(utc).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    expect(dateToLocalInput(new Date(utc!))).toBe('2030-05-01T10:20:30');
+    expect(localInputToUtc('2030-05-01T10:20')).toBe(new Date(2030, 4, 1, 10, 20).toISOString().replace(/\.000Z$/, 'Z'));
     expect(localInputToUtc('')).toBeNull();
+    expect(localInputToUtc('1 May 2030')).toBeNull();
   });
 
   it('filters migrations by every word and by status, newest first', () => {

@@ -2,9 +2,11 @@
 // fake S3 part PUT: part numbering, retries, pause/resume, fresh URLs,
 // progress, and errors in words.
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createUploader, partCountFor, partSizeFor, type CompletedUpload, type CutoverUppy } from '../src/customer/uploader';
 import { fakeS3, fakeUploadApi, MiB } from './fakes';
+
+afterEach(() => document.body.replaceChildren());
 
 function file(name: string, size: number): File {
   return new File([new Uint8Array(size)], name, { type: 'text/csv' });
@@ -121,6 +123,48 @@ describe('createUploader', () => {
     expect(server.calls.filter((c) => c.path.endsWith('/complete'))).toHaveLength(1);
   });
 
+  it('Retry after the retries run out resumes the same upload and sends only the missing part', async () => {
+    const { createUploadView } = await import('../src/customer/upload-view');
+    const { server, s3, uppy } = setup();
+    const view = createUploadView(uppy, { label: 'Choose export files', hint: 'or drop them here' });
+    document.body.append(view.element);
+    s3.failNext(2, 100, 503);
+    const failedOnce = new Promise<void>((resolve) => uppy.once('upload-error', () => resolve()));
+    uppy.addFile({ name: 'big.csv', type: 'text/csv', data: file('big.csv', 20 * MiB) });
+    await failedOnce;
+    // Let Uppy's own clean-up after the failure (abortFileUpload) run.
+    await new Promise((r) => setTimeout(r, 10));
+    const failedPuts = s3.attempts.filter((a) => a.part === 2 && !a.ok).length;
+    expect(failedPuts).toBe(4); // the first try and the three retries
+    expect(s3.attempts.filter((a) => a.part === 1 && a.ok)).toHaveLength(1);
+    expect(s3.attempts.filter((a) => a.part === 3 && a.ok)).toHaveLength(1);
+
+    s3.failNext(2, 0);
+    const row = document.querySelector('li.upload[data-file-name="big.csv"]') as HTMLElement;
+    const retry = [...row.querySelectorAll('button')].find((b) => b.textContent === 'Retry') as HTMLButtonElement;
+    expect(retry.hidden).toBe(false);
+    const retried = new Promise<void>((resolve) => uppy.once('upload-success', () => resolve()));
+    retry.click();
+    await retried;
+
+    // One upload, not a second one; parts 1 and 3 went once; part 2 went after the Retry.
+    expect(server.calls.filter((c) => c.method === 'POST' && c.path === '/migrations/m-1/uploads')).toHaveLength(1);
+    expect(s3.attempts.filter((a) => a.part === 1)).toEqual([{ part: 1, ok: true }]);
+    expect(s3.attempts.filter((a) => a.part === 3)).toEqual([{ part: 3, ok: true }]);
+    expect(s3.attempts.filter((a) => a.part === 2)).toEqual([...Array(failedPuts).fill({ part: 2, ok: false }), { part: 2, ok: true }]);
+    const completes = server.calls.filter((c) => c.path.endsWith('/complete'));
+    expect(completes.map((c) => c.path)).toEqual(['/migrations/m-1/uploads/f-1/complete']);
+    expect(completes[0]?.body).toEqual({
+      parts: [
+        { partNumber: 1, etag: '"etag-1"' },
+        { partNumber: 2, etag: '"etag-2"' },
+        { partNumber: 3, etag: '"etag-3"' },
+      ],
+    });
+    expect(row.querySelector('.upload-state')?.textContent).toBe('Uploaded');
+    document.body.replaceChildren();
+  });
+
   it('pauses and resumes: the finished part is not sent again', async () => {
     const { server, s3, uppy } = setup();
     s3.hold(2);
@@ -175,6 +219,29 @@ describe('createUploader', () => {
 });
 
 describe('upload view', () => {
+  it('says why a file was not taken: empty, or already in the list', async () => {
+    const { createUploadView } = await import('../src/customer/upload-view');
+    const { s3, uppy } = setup();
+    s3.hold(1);
+    const view = createUploadView(uppy, { label: 'Choose export files', hint: 'or drop them here' });
+    document.body.append(view.element);
+    const input = view.element.querySelector('input[type=file]') as HTMLInputElement;
+    const choose = (files: File[]) => {
+      Object.defineProperty(input, 'files', { value: files, configurable: true });
+      input.dispatchEvent(new Event('change'));
+    };
+    const alert = view.element.querySelector('[role=alert]') as HTMLElement;
+    const a = file('a.csv', 10);
+    choose([a]);
+    choose([a]);
+    expect(alert.textContent).toBe('Not uploaded again: a.csv is already in the list.');
+    expect(alert.textContent).not.toContain('Empty');
+    choose([file('empty.csv', 0)]);
+    expect(alert.textContent).toBe('Not uploaded (empty): empty.csv. Empty files cannot be migrated: export them again.');
+    uppy.cancelAll();
+  });
+
+
   it('shows a progress bar per file, pauses and resumes from its button, and offers Retry in words on failure', async () => {
     const { createUploadView } = await import('../src/customer/upload-view');
     const { s3, uppy } = setup();

@@ -75,6 +75,28 @@ describe('workbook view', () => {
     expect(document.querySelector('.open-list')?.textContent).toContain('Still to review (6)');
   });
 
+  it('leaves the live list of open parts alone on a poll that changes nothing', () => {
+    const { view } = mount(reviewServer());
+    const list = document.querySelector('.open-list') as HTMLElement;
+    const before = list.firstElementChild;
+    view.setReview({});
+    view.setReview({});
+    expect(list.firstElementChild).toBe(before);
+    view.setReview({ reconciliation: { state: 'reviewed' } as ReviewMark });
+    expect(list.firstElementChild).not.toBe(before);
+    expect(list.textContent).toContain('Still to review (5)');
+  });
+
+  it('makes no link of a javascript: or data: download URL', () => {
+    for (const url of ['javascript:alert(1)', 'data:text/csv,x']) {
+      const { api } = fakeApi(() => ({ status: 200 }));
+      const wb = { ...workbook, issues: { ...workbook.issues!, rejectsFiles: [{ file: 'contacts.csv', url }] } } as Workbook;
+      const view = createWorkbookView({ api, migrationId: 'm-1', workbook: wb, review: {}, editable: true, onRequested: () => {} });
+      expect(view.element.querySelector('.downloads a')).toBeNull();
+      expect(view.element.querySelector('.downloads')?.textContent).toContain('contacts.csv');
+    }
+  });
+
   it('ticks a spot check and marks a section reviewed through PUT /review', async () => {
     const { calls } = mount(reviewServer());
     const box = document.querySelector('input[data-spot="0"]') as HTMLInputElement;

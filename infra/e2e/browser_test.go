@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -42,10 +43,19 @@ func TestBrowserJourney(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("no node on PATH (%v): the journey runs on Node.js", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", filepath.Join("e2e", "journey.mjs"))
+	cmd := exec.CommandContext(ctx, node, filepath.Join("e2e", "journey.mjs"))
 	cmd.Dir = filepath.Join(root, "frontend")
+	// Node and the Chromium it starts share a process group, so a journey
+	// that runs out of time leaves no browser behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	cmd.Env = append(os.Environ(),
 		"SITE_URL="+st.SiteURL,
 		"OPS_TOKEN="+st.MintOpsToken("ops@vendor.test", time.Hour),

@@ -205,10 +205,17 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if len(proposal.Files) != 1 || proposal.Files[0].Entity != "contact" || len(proposal.Files[0].Columns) == 0 || len(proposal.Targets["contact"]) == 0 {
 		t.Fatalf("proposal %+v", proposal)
 	}
+	emailSeen := false
 	for _, c := range proposal.Files[0].Columns {
-		if c.Column == "Email" && (c.Target != "emails" || len(c.Samples) == 0) {
-			t.Fatalf("the Email column is proposed as %+v", c)
+		if c.Column == "Email" {
+			emailSeen = true
+			if c.Target != "emails" || len(c.Samples) == 0 {
+				t.Fatalf("the Email column is proposed as %+v", c)
+			}
 		}
+	}
+	if !emailSeen {
+		t.Fatalf("the proposal lacks the Email column: %+v", proposal.Files[0].Columns)
 	}
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	v := a.waitStatus(id, key, "awaiting_review", 1)
@@ -302,8 +309,17 @@ func TestMigrationEndToEnd(t *testing.T) {
 				Entities []struct{ Entity, Status string }
 			}
 			Review map[string]struct{ State, Note string }
+			Issues struct {
+				Rejected []struct {
+					Reason string
+					Count  int
+				}
+			}
 		}
 		a.must(http.StatusOK, "GET", "/signoff", link1, nil).decode(t, &show)
+		if len(show.Issues.Rejected) != 1 || show.Issues.Rejected[0].Count != 1 || !strings.Contains(show.Issues.Rejected[0].Reason, "not a valid email") {
+			t.Fatalf("the coordinator does not see the issues: %+v", show.Issues)
+		}
 		if show.State != "pending" || show.Round != 1 || show.Summary.Migrated != 3 {
 			t.Fatalf("sign-off view = %+v", show)
 		}

@@ -209,7 +209,25 @@ type WorkbookSummary struct {
 	Seed      uint64             `json:"seed" dynamodbav:"seed"`
 	Spots     int                `json:"spotChecks" dynamodbav:"spots"` // how many spot checks there are to tick
 	Entities  []EntityReconciled `json:"entities" dynamodbav:"entities"`
+	Issues    *IssueSummary      `json:"issues,omitempty" dynamodbav:"issues,omitempty"`
 	CreatedAt time.Time          `json:"createdAt" dynamodbav:"createdAt"`
+}
+
+// IssueSummary is the workbook's issues in brief, for the coordinator:
+// rejected rows by reason (the most frequent first), rows migrated with a
+// warning, and references to records in none of the files.
+type IssueSummary struct {
+	Rejected []RejectReason `json:"rejected" dynamodbav:"rejected"`
+	Warned   int            `json:"warned" dynamodbav:"warned"`
+	Orphans  int            `json:"orphans" dynamodbav:"orphans"`
+}
+
+// RejectReason is how many rows of a file were rejected for one reason.
+type RejectReason struct {
+	File   string `json:"file" dynamodbav:"file"`
+	Entity string `json:"entity" dynamodbav:"entity"`
+	Reason string `json:"reason" dynamodbav:"reason"`
+	Count  int    `json:"count" dynamodbav:"count"`
 }
 
 // EntityReconciled is one entity's reconciliation status.

@@ -161,11 +161,15 @@ func OpsRoutes(svc *migration.Service) Router {
 			if err != nil {
 				return Response{}, err
 			}
-			exec, err := svc.Execution(ctx, m)
-			if err != nil {
-				return Response{}, err
+			detail := map[string]any{"migration": m, "audit": audit, "chunks": chunks, "execution": nil}
+			// The execution is a view into Step Functions: the detail is
+			// still served when it cannot be read (throttling, say).
+			if exec, err := svc.Execution(ctx, m); err != nil {
+				detail["executionError"] = cutover.ErrorMessage(err)
+			} else {
+				detail["execution"] = exec
 			}
-			return JSON(http.StatusOK, map[string]any{"migration": m, "audit": audit, "chunks": chunks, "execution": exec}), nil
+			return JSON(http.StatusOK, detail), nil
 		},
 		"POST /ops/migrations/{id}/retry": func(ctx context.Context, req Request) (Response, error) {
 			actor, err := opsActor(req)

@@ -79,6 +79,7 @@ type Uploads interface {
 	// Begin starts a multipart upload and returns its id.
 	Begin(ctx context.Context, key, contentType string) (string, error)
 	// PresignParts returns a presigned PUT URL for each part number.
+	// Errors: EINTERNAL when signing fails.
 	PresignParts(ctx context.Context, key, uploadID string, numbers []int, ttl time.Duration) ([]string, error)
 	// Complete assembles the parts and returns the object's size.
 	// Errors: EINVALID when a part or ETag is wrong or missing.
@@ -153,7 +154,10 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 	if err != nil {
 		return nil, err
 	}
-	numbers := make([]int, parts)
+	// The first parts' URLs come with the plan; the browser asks for the
+	// rest as it goes (SignParts), which keeps the answer small for a file
+	// of thousands of parts.
+	numbers := make([]int, min(parts, planSignedParts))
 	for i := range numbers {
 		numbers[i] = i + 1
 	}
@@ -189,22 +193,28 @@ func partsOf(size int64) (partSize int64, parts int) {
 	return partSize, int((size + partSize - 1) / partSize)
 }
 
+// planSignedParts is how many parts' URLs an upload plan carries.
+const planSignedParts = 100
+
 // maxSignParts bounds the part URLs one request may ask for again.
 const maxSignParts = 1000
 
 // SignParts presigns fresh upload URLs for parts of an upload that is not
-// complete: after a pause longer than the first URLs last, or a reload.
+// complete, for example after a pause longer than the first URLs last.
 //
-// Errors: ENOTFOUND for an unknown file; ECONFLICT when it is complete;
-// EINVALID for no part numbers, too many, or one out of the file's range;
-// EINTERNAL when presigning fails.
+// Errors: ENOTFOUND for an unknown file; ECONFLICT when it is complete or
+// its round no longer takes uploads; EINVALID for no part numbers, too
+// many, or one out of the file's range; EINTERNAL when presigning fails.
 func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID string, numbers []int) ([]PartURL, error) {
 	f := m.FileByID(fileID)
 	if f == nil {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
 	}
-	if f.Complete || f.UploadID == "" {
+	if f.Complete {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is complete.", f.Name)
+	}
+	if round, err := uploadRound(m, f.Purpose); err != nil || round != f.Round || f.UploadID == "" {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is no longer open: its round has moved on. Upload the file again.", f.Name)
 	}
 	_, parts := partsOf(f.Size)
 	if len(numbers) == 0 || len(numbers) > maxSignParts {

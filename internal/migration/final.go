@@ -538,7 +538,7 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 //
 // Errors: ECONFLICT when there is nothing to retry, or a failed final
 // migration had already begun writing LIVE; ENOTFOUND; EUNAVAILABLE from
-// Step Functions.
+// storage or Step Functions.
 func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
 	m, err := s.Store.GetMigration(ctx, id)
 	if err != nil {
@@ -587,6 +587,16 @@ func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor s
 		return nil, err
 	}
 	if err := s.Flow.Start(ctx, name, in); err != nil {
+		// Not started: put the migration back as it was, so ops can retry.
+		if _, rerr := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+			if cur.Status != cutover.StatusSubmitted || cur.ExecutionName != name {
+				return nil, nil // it moved on
+			}
+			cur.Status, cur.Failure, cur.ExecutionName = cutover.StatusFailed, m.Failure, m.ExecutionName
+			return []cutover.AuditEvent{s.event(system, "round.retry_failed", cutover.ErrorMessage(err))}, nil
+		}); rerr != nil {
+			slog.WarnContext(ctx, "retry not undone", "migration", m.ID, "code", cutover.ErrorCode(rerr))
+		}
 		return nil, err
 	}
 	return updated, nil

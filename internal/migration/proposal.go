@@ -56,11 +56,13 @@ const samplesShown = 3
 // file, else the recognised preset or the column-by-column suggestions.
 //
 // Errors: ENOTFOUND when no test file is uploaded yet; EINVALID when a
-// file cannot be read (the message names it); EUNAVAILABLE from storage.
+// file cannot be read (the message names it) or the saved revision does
+// not parse; EUNAVAILABLE when storage cannot be read, or an uploaded file
+// is missing from it.
 func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
-	round, err := uploadRound(m, cutover.PurposeTest)
-	if err != nil {
-		round = m.Round
+	round := m.Round // after the last submit: the round that ran
+	if next, err := uploadRound(m, cutover.PurposeTest); err == nil {
+		round = next // before a submit: the round the uploads are for
 	}
 	files := m.TestFiles(round)
 	if len(files) == 0 {
@@ -72,6 +74,9 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 	)
 	for _, f := range files {
 		ts, err := s.sample(ctx, f)
+		if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "%s is missing from storage; upload it again.", f.Name)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -81,7 +86,8 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 		tables = append(tables, ts...)
 	}
 	var props []presets.Proposal
-	if m.DraftMapping != "" {
+	draft := m.DraftMapping != ""
+	if draft {
 		draft, err := mapspec.Parse([]byte(m.DraftMapping))
 		if err != nil {
 			return nil, err
@@ -99,7 +105,7 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 		f := names[t.name]
 		p := props[i]
 		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score}
-		pf.Columns = columns(t, p)
+		pf.Columns = columns(t, p, draft)
 		out.Files = append(out.Files, pf)
 	}
 	return out, nil
@@ -107,8 +113,9 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 
 // columns lays out a table's columns under a proposal: the target is what
 // the proposal maps the column to; the confidence and reason are the
-// suggestion's, or the preset's when the preset placed the column.
-func columns(t tableSample, p presets.Proposal) []ProposedColumn {
+// suggestion's, the preset's when the preset placed the column, or the
+// customer's own when their saved mapping (draft) did.
+func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 	mapped := map[string]string{}
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {
@@ -127,6 +134,8 @@ func columns(t tableSample, p presets.Proposal) []ProposedColumn {
 		c := ProposedColumn{Column: col, Samples: samples(t.sample, i), Target: mapped[col], Confidence: sg.Confidence, Reason: sg.Reason,
 			SourceID: slices.Contains(p.File.SourceID, col)}
 		switch {
+		case draft && c.Target != "" && c.Target != sg.Target:
+			c.Reason, c.Confidence = "Your saved mapping.", 1
 		case c.Target == "" && sg.Target != "":
 			c.Reason = "Suggested " + sg.Target + " (" + sg.Reason + "), but not sure enough to map it: choose a field to migrate it."
 		case c.Target == "":

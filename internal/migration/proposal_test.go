@@ -56,8 +56,8 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range p.Files[0].Columns {
-		if c.Column == "Name" && c.Target != "notes" {
-			t.Fatalf("the revision is not shown: %+v", c)
+		if c.Column == "Name" && (c.Target != "notes" || c.Reason != "Your saved mapping." || c.Confidence != 1) {
+			t.Fatalf("the revision is not shown as the customer's own: %+v", c)
 		}
 	}
 }
@@ -87,6 +87,7 @@ func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
 	id := create(t, svc, "acme").Migration.ID
 	uploaded(t, store, id, cutover.File{ID: "f1", Name: "big.csv", Key: "k1", UploadID: "up-1", Size: 20 << 20, Purpose: cutover.PurposeTest, Round: 1})
 	uploaded(t, store, id, cutover.File{ID: "f2", Name: "done.csv", Key: "k2", Size: 10, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	uploaded(t, store, id, cutover.File{ID: "f3", Name: "final.csv", Key: "k3", UploadID: "up-3", Size: 10, Purpose: cutover.PurposeFinal, Round: 1})
 	m, _ := store.GetMigration(ctx, id)
 	parts, err := svc.SignParts(ctx, m, "f1", []int{3, 1})
 	if err != nil || len(parts) != 2 || parts[0].PartNumber != 3 || parts[0].URL != "https://s3/k1?uploadId=up-1&partNumber=3" || parts[1].PartNumber != 1 {
@@ -100,10 +101,37 @@ func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
 		{"f1", []int{4}, cutover.EINVALID}, // 20 MiB in 8 MiB parts: 1 to 3
 		{"f1", nil, cutover.EINVALID},
 		{"f2", []int{1}, cutover.ECONFLICT},
+		{"f3", []int{1}, cutover.ECONFLICT}, // a final upload before sign-off: not open
 		{"f9", []int{1}, cutover.ENOTFOUND},
 	} {
 		if _, err := svc.SignParts(ctx, m, c.file, c.numbers); cutover.ErrorCode(err) != c.code {
 			t.Errorf("%s %v: %v, want %s", c.file, c.numbers, err, c.code)
 		}
+	}
+}
+
+// A plan carries the first parts' URLs only; a large file's others are
+// asked for as the upload goes.
+func TestUploadPlanSignsTheFirstPartsOnly(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	var signed []int
+	svc.Uploads = uploadsFake{PresignFn: func(_, _ string, numbers []int) ([]string, error) {
+		signed = append(signed, numbers...)
+		return make([]string, len(numbers)), nil
+	}}
+	ctx := context.Background()
+	m := create(t, svc, "acme").Migration
+	plan, err := svc.StartUpload(ctx, m, UploadInput{FileName: "huge.csv", Size: 2 << 30, Purpose: cutover.PurposeTest})
+	if err != nil || plan.PartSize != MinPartSize || len(plan.Parts) != planSignedParts || len(signed) != planSignedParts {
+		t.Fatalf("plan of %d parts of %d bytes (%d signed), %v", len(plan.Parts), plan.PartSize, len(signed), err)
+	}
+	m, _ = store.GetMigration(ctx, m.ID)
+	rest, err := svc.SignParts(ctx, m, plan.FileID, []int{101, 256})
+	if err != nil || len(rest) != 2 || rest[1].PartNumber != 256 {
+		t.Fatalf("the later parts: %+v %v", rest, err)
+	}
+	if _, err := svc.SignParts(ctx, m, plan.FileID, []int{257}); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Fatalf("part 257 of a 256-part file: %v", err)
 	}
 }

@@ -47,7 +47,8 @@ type Flow interface {
 
 // Executions reads the state machine's executions, for ops.
 type Executions interface {
-	// Execution returns an execution by name. Errors: ENOTFOUND.
+	// Execution returns an execution by name. Errors: ENOTFOUND;
+	// EUNAVAILABLE when it cannot be read.
 	Execution(ctx context.Context, name string) (*cutover.Execution, error)
 }
 

@@ -189,12 +189,20 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	for _, r := range wb.Reconciliation {
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
+	summary.Issues = &cutover.IssueSummary{Rejected: []cutover.RejectReason{}, Warned: wb.Issues.Warned, Orphans: wb.Issues.Orphans}
+	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), maxSummaryReasons)] {
+		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: r.Reason, Count: r.Count})
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Test, cur.Workbook = &counts, summary
 		return []cutover.AuditEvent{s.event(system, "test.migrated", countsDetail(counts)+"; workbook ready")}, nil
 	})
 	return &counts, err
 }
+
+// maxSummaryReasons is how many rejection reasons the workbook's summary
+// (what the coordinator sees) keeps; the workbook has them all.
+const maxSummaryReasons = 20
 
 func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))

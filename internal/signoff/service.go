@@ -224,6 +224,7 @@ type View struct {
 	Summary        *cutover.Counts               `json:"summary"`
 	Workbook       *cutover.WorkbookSummary      `json:"workbook,omitempty"` // each entity's reconciliation status
 	Review         map[string]cutover.ReviewMark `json:"review,omitempty"`   // what the customer reviewed or waived, with their notes
+	Issues         *cutover.IssueSummary         `json:"issues,omitempty"`   // rejected rows by reason, warnings, orphans
 	ExpiresAt      time.Time                     `json:"expiresAt"`
 	State          string                        `json:"state"`
 	DecidedAt      time.Time                     `json:"decidedAt,omitzero"`
@@ -261,6 +262,9 @@ func view(r *Request, m *cutover.Migration) *View {
 	v := &View{Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
 		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
+	if m.Workbook != nil {
+		v.Issues = m.Workbook.Issues
+	}
 	return v
 }
 

@@ -13,6 +13,8 @@ export interface ChecklistView {
   element: HTMLElement;
   /** Saves when there are unsaved changes; false when that failed. */
   saveIfChanged(): Promise<boolean>;
+  /** Edits not saved yet. */
+  dirty(): boolean;
 }
 
 /** The counts and ids as the API wants them, from the form's text; an error names the first bad field. */
@@ -140,5 +142,6 @@ export function createChecklist({
   return {
     element: form,
     saveIfChanged: async () => (snapshot() === saved ? true : submit()),
+    dirty: () => snapshot() !== saved,
   };
 }

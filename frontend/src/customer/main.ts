@@ -7,9 +7,9 @@
 // round changes, so nothing typed is lost to a poll.
 
 import { ApiError, createApi, messageOf, type ApiRequest } from '../lib/api';
-import { byId, facts, h, replace, say, table } from '../lib/dom';
+import { byId, facts, focus, h, replace, say, table, wireSkipLinks } from '../lib/dom';
 import { entityLabel, formatBytes, formatDateTime, formatDuration, formatTime } from '../lib/format';
-import { readInvite, type Invite } from '../lib/links';
+import { parseFragment, readInvite, type Invite } from '../lib/links';
 import { startPolling, type Poller } from '../lib/poll';
 import { reconWord, sectionLabel, statusText, statusTone } from '../lib/status';
 import { buildTimeline, commentOf } from '../lib/timeline';
@@ -30,6 +30,8 @@ interface Panel {
   update?(m: Migration, audit: AuditEvent[]): void;
   /** Something would be lost by leaving (uploads running, unsaved edits). */
   unsaved?(): boolean;
+  /** Nothing more will change: the page can stop polling. */
+  settled?(): boolean;
   destroy?(): void;
 }
 
@@ -87,6 +89,11 @@ class CustomerPage {
     }
     say(byId('page-notice'), '');
     this.render(view.migration, view.audit ?? []);
+    if (this.panel?.settled?.()) {
+      // Live with its report shown: nothing moves any more.
+      byId('updated').textContent = `Updated ${formatTime(new Date().toISOString())}. Your migration is live; this page no longer refreshes.`;
+      return false;
+    }
     return true;
   }
 
@@ -113,10 +120,14 @@ class CustomerPage {
 
     const key = panelKey(m);
     if (key !== this.key) {
+      const switched = this.key !== '';
       this.panel?.destroy?.();
       this.key = key;
       this.panel = this.buildPanel(m, audit);
       replace(byId('panel'), this.panel.element);
+      // The old panel (and whatever had focus in it) is gone: take focus to
+      // the new one's heading, so keyboard and screen reader users follow.
+      if (switched) focus(this.panel.element.querySelector<HTMLElement>('h2, h3'));
     } else {
       this.panel?.update?.(m, audit);
     }
@@ -301,7 +312,7 @@ class CustomerPage {
     return {
       element,
       update: (mm) => update(mm),
-      unsaved: () => uploads.busy() || Boolean(editor?.dirty()),
+      unsaved: () => uploads.busy() || Boolean(editor?.dirty()) || checklist.dirty(),
       destroy: () => destroyUppy(uppy),
     };
   }
@@ -309,8 +320,8 @@ class CustomerPage {
   // ------------------------------------------------------------ review
 
   private reviewPanel(m: Migration): Panel {
-    const box = h('div', { class: 'panel' }, h('p', { class: 'muted', text: 'Loading the workbook…' }));
-    const panel: Panel = { element: box };
+    const box = h('div', {}, h('p', { class: 'muted', text: 'Loading the workbook…' }));
+    const panel: Panel = { element: h('div', { class: 'panel' }, h('h2', { text: 'Review the test migration' }), box) };
     const expired = m.status === 'signoff_expired';
     void (async () => {
       try {
@@ -318,7 +329,6 @@ class CustomerPage {
         const view = createWorkbookView({ api: this.api, migrationId: m.id, workbook: wb, review: this.migration?.review ?? m.review, editable: true, onRequested: () => this.poller?.now() });
         replace(
           box,
-          h('h2', { text: 'Review the test migration' }),
           expired
             ? h('p', { class: 'notice notice-warning', role: 'note', text: 'Your coordinator did not decide in time, so the last sign-off request expired. Request sign-off again.' })
             : h('p', { text: 'Check each part of the workbook below. Mark it reviewed, or waive it with a note for your coordinator. Then request sign-off.' }),
@@ -430,6 +440,7 @@ class CustomerPage {
       update: () => {
         if (!loaded) void load().then((ok) => (loaded = ok));
       },
+      settled: () => loaded && m.status === 'live',
     };
   }
 }
@@ -451,10 +462,21 @@ function destroyUppy(uppy: CutoverUppy): void {
   }
 }
 
+function hasInvite(hash: string): boolean {
+  const { m, k } = parseFragment(hash);
+  return Boolean(m && k);
+}
+
 function main(): void {
+  wireSkipLinks();
   const invite = readInvite(location.hash, window.sessionStorage);
-  // Opening another invite link in this tab changes only the fragment: start afresh.
-  window.addEventListener('hashchange', () => location.reload());
+  // The key is kept in sessionStorage: keep it out of the address bar and history.
+  if (hasInvite(location.hash)) history.replaceState(null, '', location.pathname + location.search);
+  // Opening another invite link in this tab changes only the fragment: start
+  // afresh. Any other fragment (an in-page link) is not an invite: ignore it.
+  window.addEventListener('hashchange', () => {
+    if (hasInvite(location.hash)) location.reload();
+  });
   if (!invite) {
     say(byId('page-notice'), 'This page needs the invite link from your email. Open that link to start.', 'error');
     return;

@@ -103,7 +103,8 @@ export function createMappingEditor(opts: MappingEditorOptions): MappingEditor {
       h(
         'p',
         { class: 'field inline' },
-        h('label', { for: entitySelectId, text: 'Its records are ' }),
+        // The visible words, plus the file's name, so each file's select has its own name.
+        h('label', { for: entitySelectId }, 'Its records are', h('span', { class: 'visually-hidden', text: ` (${pf.fileName})` }), ' '),
         entitySelect,
         pf.preset ? h('span', { class: 'hint', text: ` Recognised as the ${pf.preset} layout${pf.score ? ` (${formatPercent(pf.score)} match)` : ''}.` }) : null,
       ),

@@ -3,6 +3,7 @@
 // post-activation list (rejected rows, columns that did not migrate).
 
 import { facts, h, table } from '../lib/dom';
+import { safeHref } from '../lib/links';
 import { entityLabel, fieldLabel, formatCount } from '../lib/format';
 import { reconWord } from '../lib/status';
 import type { Change, FinalReport } from '../lib/types';
@@ -73,14 +74,17 @@ export function renderFinalReport(r: FinalReport): HTMLElement {
           { rowHeader: true },
         ),
       ),
-    r.deltaUrl ? h('p', {}, h('a', { href: r.deltaUrl, download: '', text: 'Download every change (CSV: entity, change, id, field, before, after)' })) : null,
+    safeHref(r.deltaUrl) ? h('p', {}, h('a', { href: safeHref(r.deltaUrl), download: '', text: 'Download every change (CSV: entity, change, id, field, before, after)' })) : null,
     h('h3', { text: 'Your follow-up list' }),
     h('p', { class: 'notice notice-warning', role: 'note', text: 'Anything changed in your old CRM after the final extract was taken is not migrated: re-enter it by hand.' }),
     rejected.length
       ? table('Rejected rows', ['File', 'Records', 'Reason', 'Rows'], rejected.map((x) => [x.file, entityLabel(x.entity), x.reason, formatCount(x.count)]), { numeric: [3] })
       : h('p', { text: 'No row was rejected.' }),
     rejectsFiles.length
-      ? h('ul', { class: 'downloads' }, rejectsFiles.map((f) => h('li', {}, f.url ? h('a', { href: f.url, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : f.file)))
+      ? h('ul', { class: 'downloads' }, rejectsFiles.map((f) => {
+          const href = safeHref(f.url);
+          return h('li', {}, href ? h('a', { href, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : f.file);
+        }))
       : null,
     unmapped.length
       ? [h('p', { text: 'These columns did not migrate:' }), h('ul', { class: 'unmapped' }, unmapped.map((u) => h('li', {}, h('strong', { text: u.file }), `: ${(u.columns ?? []).join(', ')}`)))]

@@ -46,20 +46,28 @@ export function createUploadView(uppy: CutoverUppy, { label, hint }: { label: st
   const add = (files: File[]) => {
     if (disabled || files.length === 0) return;
     say(problem, '', 'error');
-    const skipped: string[] = [];
+    const empty: string[] = [];
+    const duplicate: string[] = [];
+    const refused: string[] = [];
     for (const file of files) {
       if (file.size === 0) {
-        skipped.push(file.name);
+        empty.push(file.name);
         continue;
       }
       try {
         uppy.addFile({ name: file.name, type: file.type, data: file, source: 'Local' });
       } catch (err) {
         // Uppy refuses a file it already holds; say so rather than fail.
-        skipped.push(`${file.name} (${err instanceof Error && /duplicate/i.test(err.message) ? 'already added' : 'not added'})`);
+        if (err instanceof Error && /duplicate/i.test(err.message)) duplicate.push(file.name);
+        else refused.push(file.name);
       }
     }
-    if (skipped.length) say(problem, `Not uploaded: ${skipped.join(', ')}. Empty files cannot be migrated: export them again.`, 'error');
+    const lines = [
+      empty.length ? `Not uploaded (empty): ${empty.join(', ')}. Empty files cannot be migrated: export them again.` : '',
+      duplicate.length ? `Not uploaded again: ${duplicate.join(', ')} ${duplicate.length === 1 ? 'is' : 'are'} already in the list.` : '',
+      refused.length ? `Not uploaded: ${refused.join(', ')} could not be added. Try again, or remove it and add it again.` : '',
+    ].filter(Boolean);
+    if (lines.length) say(problem, lines.join(' '), 'error');
   };
 
   input.addEventListener('change', () => {

@@ -99,12 +99,17 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
   const now = opts.now ?? (() => Date.now());
   const base = `/migrations/${encodeURIComponent(migrationId)}/uploads`;
   const plans = new Map<string, Plan>(); // by server file id (Uppy's "key")
+  // Uppy file id → server file id. Uppy clears `s3Multipart` when a file's
+  // retries run out; this keeps the way back to its plan for a manual Retry.
+  const keys = new Map<string, string>();
 
   const uppy: CutoverUppy = new Uppy<Meta, Body>({
     id: opts.id ?? `cutover-${purpose}`,
     autoProceed: true,
     allowMultipleUploadBatches: true,
-    onBeforeFileAdded: (file) => (file.size ?? 0) > 0,
+    // No empty file; and no file already in the list (Uppy's own duplicate
+    // check runs only when this answers false).
+    onBeforeFileAdded: (file, files) => (file.size ?? 0) > 0 && !Object.hasOwn(files, file.id),
   });
 
   const planOf = (key: string): Plan => {
@@ -119,9 +124,30 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
   };
 
   uppy.on('s3-multipart:part-uploaded', (file, part) => {
-    const key = (uppy.getFile(file.id) as { s3Multipart?: { key?: string } } | undefined)?.s3Multipart?.key;
+    const key = keys.get(file.id) ?? (uppy.getFile(file.id) as { s3Multipart?: { key?: string } } | undefined)?.s3Multipart?.key;
     const plan = key ? plans.get(key) : undefined;
     if (plan && part.ETag) plan.done.set(part.PartNumber, part.ETag);
+  });
+
+  // A manual Retry resumes the same multipart upload: give Uppy back the
+  // upload it forgot, so it asks listParts and sends only the missing parts.
+  const restore = (file: UppyFile<Meta, Body> | undefined) => {
+    if (!file) return;
+    const key = keys.get(file.id);
+    const plan = key ? plans.get(key) : undefined;
+    if (!key || !plan) return;
+    const current = uppy.getFile(file.id) as (UppyFile<Meta, Body> & { s3Multipart?: { key?: string; uploadId?: string } }) | undefined;
+    if (!current || (current.s3Multipart?.key === key && current.s3Multipart?.uploadId === plan.uploadId)) return;
+    uppy.setFileState(file.id, { s3Multipart: { ...current.s3Multipart, key, uploadId: plan.uploadId } } as Partial<UppyFile<Meta, Body>>);
+  };
+  uppy.on('upload-retry', (file) => restore(file));
+  uppy.on('retry-all', (files) => {
+    for (const f of files ?? []) restore(f);
+  });
+  uppy.on('file-removed', (file) => {
+    const key = keys.get(file.id);
+    keys.delete(file.id);
+    if (key) plans.delete(key);
   });
 
   uppy.use(AwsS3<Meta, Body>, {
@@ -148,6 +174,7 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
       const entry: Plan = { fileId: plan.fileId, uploadId: plan.uploadId, size, urls: new Map(), done: new Map() };
       remember(entry, plan.parts);
       plans.set(plan.fileId, entry);
+      keys.set(file.id, plan.fileId);
       return { uploadId: plan.uploadId, key: plan.fileId };
     },
 
@@ -179,14 +206,18 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
         .sort((a, b) => a.partNumber - b.partNumber);
       const res = await api<{ file: MigrationFile }>('POST', `${base}/${encodeURIComponent(plan.fileId)}/complete`, { parts: body });
       plans.delete(key);
+      keys.delete(file.id);
       opts.onCompleted?.({ uppyId: file.id, file: res.file });
       return { location: '' };
     },
 
-    async abortMultipartUpload(_file: UppyFile<Meta, Body>, { key }: { key: string }) {
+    async abortMultipartUpload(file: UppyFile<Meta, Body>, { key }: { key: string }) {
       // The API has no abort: an unfinished upload is never read, and the
-      // bucket's lifecycle rule clears its parts.
+      // bucket's lifecycle rule clears its parts. Uppy also calls this when
+      // a file's retries run out; the plan stays then, so Retry resumes it.
+      if (uppy.getFile(file.id)) return;
       plans.delete(key);
+      if (keys.get(file.id) === key) keys.delete(file.id);
     },
   });
 

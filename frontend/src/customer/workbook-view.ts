@@ -7,6 +7,7 @@
 
 import { messageOf, type ApiRequest } from '../lib/api';
 import { facts, h, replace, say, table, uid, type Child } from '../lib/dom';
+import { safeHref } from '../lib/links';
 import { entityLabel, fieldLabel, formatCount, formatPercent } from '../lib/format';
 import { reconWord, sectionLabel } from '../lib/status';
 import type { ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
@@ -227,9 +228,10 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
         ? h(
             'ul',
             { class: 'downloads' },
-            rejectsFiles.map((f) =>
-              h('li', {}, f.url ? h('a', { href: f.url, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : `${f.file}: rejected rows stored`),
-            ),
+            rejectsFiles.map((f) => {
+              const href = safeHref(f.url);
+              return h('li', {}, href ? h('a', { href, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : `${f.file}: rejected rows stored`);
+            }),
           )
         : null,
       facts([
@@ -355,6 +357,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
   }
 
   let lastOpen = '';
+  let openListText: string | undefined;
   function renderAll(): void {
     for (const c of controls) c.render(review[c.section]);
     const open = openItems(spots.length, review);
@@ -364,6 +367,10 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
       if (lastOpen) say(requestError, '', 'error');
       lastOpen = open.join();
     }
+    // A live region: redrawn only when what it says changes, not every poll.
+    const openText = open.length ? `Still to review (${open.length}): ${open.map((s) => sectionLabel(s)).join('; ')}` : 'all done';
+    if (openText === openListText) return;
+    openListText = openText;
     replace(
       openList,
       open.length

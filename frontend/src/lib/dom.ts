@@ -120,3 +120,21 @@ export function focus(el: HTMLElement | null): void {
   if (!el.hasAttribute('tabindex') && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(el.tagName)) el.tabIndex = -1;
   el.focus();
 }
+
+/**
+ * Makes each skip link (`a.skip-link[href^="#"]`) move focus to its target
+ * without touching the address bar: the pages read their fragment (invite,
+ * sign-off link, ops token), so a `#main` there would be taken for one.
+ */
+export function wireSkipLinks(root: Document = document): void {
+  for (const link of root.querySelectorAll<HTMLAnchorElement>('a.skip-link[href^="#"]')) {
+    link.addEventListener('click', (e) => {
+      const target = root.getElementById((link.getAttribute('href') ?? '').slice(1));
+      if (!target) return;
+      e.preventDefault();
+      if (!target.hasAttribute('tabindex')) target.tabIndex = -1;
+      target.focus();
+      target.scrollIntoView?.();
+    });
+  }
+}

@@ -53,3 +53,25 @@ export function readOpsToken(hash: string, storage: StorageLike | undefined): st
 export function rememberOpsToken(token: string, storage: StorageLike | undefined): void {
   safe(() => (token ? storage?.setItem(OPS_KEY, token) : storage?.removeItem(OPS_KEY)), undefined);
 }
+
+/**
+ * A server-given URL fit for an `href`: `https:`; `http:` on this page's own
+ * origin, or anywhere when the page itself is plain `http:` (the local
+ * stack, whose storage is plain HTTP on another port). Anything else
+ * (`javascript:`, `data:`, `http:` from an `https:` page, garbage) gives ''
+ * so no link is made.
+ */
+export function safeHref(url: string | null | undefined, base: string = location.href): string {
+  if (typeof url !== 'string' || !url.trim()) return '';
+  let parsed: URL;
+  let page: URL;
+  try {
+    parsed = new URL(url, base);
+    page = new URL(base);
+  } catch {
+    return '';
+  }
+  if (parsed.protocol === 'https:') return parsed.href;
+  if (parsed.protocol === 'http:' && (parsed.origin === page.origin || page.protocol === 'http:')) return parsed.href;
+  return '';
+}

@@ -347,7 +347,7 @@ export interface Chunk {
 export interface ExecutionEvent {
   timestamp: string;
   type: string;
-  name?: string;
+  state?: string;
 }
 
 export interface Execution {

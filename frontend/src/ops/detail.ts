@@ -1,14 +1,24 @@
-import { facts, h, say, table } from '../lib/dom';
+import { facts, h, replace, say, table } from '../lib/dom';
 import { formatCount, formatDateTime, formatDuration, between } from '../lib/format';
 import { statusText, statusTone } from '../lib/status';
 import { buildTimeline, currentStep } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
-import type { Chunk, OpsDetail } from '../lib/types';
+import type { Chunk, Execution, OpsDetail } from '../lib/types';
+
+/** What Retry does: run a blocked final migration's failed chunks, or start a failed round again. */
+export type RetryKind = 'chunks' | 'round';
 
 export interface DetailActions {
   onBack(): void;
   /** Starts the retry; resolves to a message, rejects with one. */
-  onRetry(): Promise<string>;
+  onRetry(kind: RetryKind): Promise<string>;
+}
+
+export interface DetailView {
+  element: HTMLElement;
+  /** Shows `d`, redrawing only the sections that changed (focus and messages stay put). */
+  update(d: OpsDetail): void;
+  heading: HTMLElement;
 }
 
 function chunkCounts(c: Chunk): string {
@@ -17,88 +27,169 @@ function chunkCounts(c: Chunk): string {
   return `read ${formatCount(n.read)}, migrated ${formatCount(n.migrated)}, rejected ${formatCount(n.rejected)}, skipped ${formatCount(n.skipped)}`;
 }
 
-export function renderDetail(d: OpsDetail, actions: DetailActions): HTMLElement {
-  const m = d.migration;
-  const audit = d.audit ?? [];
-  const chunks = d.chunks ?? [];
-  const ex = d.execution;
-  const retryStatus = h('p', { class: 'inline-status', role: 'status' });
-  const retry = h('button', { type: 'button', class: 'primary', text: 'Retry the failed chunks' });
+function retryKind(d: OpsDetail): RetryKind | null {
+  if (d.migration.status === 'final_blocked') return 'chunks';
+  if (d.migration.status === 'failed') return 'round';
+  return null;
+}
+
+function renderExecution(ex: Execution | null): HTMLElement {
+  if (!ex) return h('p', { class: 'muted', text: 'No execution yet.' });
+  const events = [...(ex.events ?? [])].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp));
+  return h(
+    'div',
+    {},
+    facts([
+      ['Execution', ex.name],
+      ['Status', ex.status],
+      ['Started', formatDateTime(ex.startDate)],
+      ['Stopped', formatDateTime(ex.stopDate)],
+      ['Duration', ex.startDate ? formatDuration(between(ex.startDate, ex.stopDate || new Date().toISOString())) : '—'],
+    ]),
+    events.length
+      ? table(
+          'Execution history, newest first',
+          ['When', 'Event', 'State'],
+          events.map((e) => [formatDateTime(e.timestamp), e.type, e.state ?? '']),
+        )
+      : h('p', { class: 'muted', text: 'No history events.' }),
+  );
+}
+
+/**
+ * One migration's detail. The back button, heading, Retry and its message
+ * are made once; the sections below are redrawn only when their data changed.
+ */
+export function createDetailView(actions: DetailActions): DetailView {
+  let current: OpsDetail | undefined;
+  const heading = h('h2', { id: 'detail-heading', tabindex: '-1' });
+  const back = h('button', { type: 'button', class: 'link', text: '← All migrations', on: { click: () => actions.onBack() } });
+
+  const retryText = h('p');
+  const retry = h('button', { type: 'button', class: 'primary' });
+  const retryBox = h('div', { class: 'notice notice-warning', role: 'note', hidden: true }, retryText, h('div', { class: 'actions' }, retry));
+  // Outside the box, so the outcome stays when the status (and the box) moves on.
+  const retryStatus = h('p', { class: 'inline-status', role: 'status', tabindex: '-1' });
+  const retryError = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
   retry.addEventListener('click', async () => {
+    const kind = current ? retryKind(current) : null;
+    if (!kind) return;
     retry.disabled = true;
-    say(retryStatus, 'Starting the retry…');
+    say(retryError, '', 'error');
+    say(retryStatus, kind === 'round' ? 'Starting the round again…' : 'Starting the retry…');
     try {
-      say(retryStatus, await actions.onRetry(), 'success');
+      const message = await actions.onRetry(kind);
+      say(retryStatus, message, 'success');
+      if (document.activeElement === retry || retryBox.hidden) retryStatus.focus();
     } catch (err) {
-      say(retryStatus, err instanceof Error ? err.message : 'The retry could not be started.', 'error');
+      say(retryStatus, '');
+      say(retryError, err instanceof Error ? err.message : 'The retry could not be started.', 'error');
+    } finally {
       retry.disabled = false;
     }
   });
-  const failedChunks = chunks.filter((c) => c.status === 'failed');
 
-  return h(
+  const sections = {
+    summary: h('div'),
+    timeline: h('div'),
+    execution: h('div'),
+    chunks: h('div'),
+    audit: h('div'),
+  };
+  const keys: Record<keyof typeof sections, string> = { summary: '', timeline: '', execution: '', chunks: '', audit: '' };
+  const draw = (name: keyof typeof sections, data: unknown, render: () => HTMLElement | HTMLElement[]) => {
+    const key = JSON.stringify(data);
+    if (key === keys[name]) return;
+    keys[name] = key;
+    replace(sections[name], render());
+  };
+
+  const element = h(
     'section',
     { class: 'ops-detail', 'aria-labelledby': 'detail-heading' },
-    h('p', {}, h('a', { href: '#', text: '← All migrations', on: { click: (e: MouseEvent) => (e.preventDefault(), actions.onBack()) } })),
-    h('h2', { id: 'detail-heading', tabindex: '-1' }, m.customerName || m.id, ' ', h('span', { class: `badge tone-${statusTone(m.status)}`, text: m.status })),
-    m.status === 'final_blocked'
-      ? h(
-          'div',
-          { class: 'notice notice-warning', role: 'note' },
-          h('p', { text: `${failedChunks.length} chunk(s) of the final migration failed and wait for a retry. Chunks that are done are not run again.` }),
-          h('div', { class: 'actions' }, retry),
-          retryStatus,
-        )
-      : null,
-    m.failure ? h('p', { class: 'notice notice-error', text: `Failed in ${m.failure.step}: ${m.failure.reason} (${formatDateTime(m.failure.at)})` }) : null,
-    facts([
-      ['Migration', m.id],
-      ['Tenant', m.tenantId],
-      ['Customer', `${m.customerName}${m.customerEmail ? ` <${m.customerEmail}>` : ''}`],
-      ['Coordinator', m.coordinatorEmail ?? '—'],
-      ['Status', `${m.status}: ${statusText(m.status)}`],
-      ['Current step', currentStep(m.status)],
-      ['Round', String(m.round)],
-      ['Created', formatDateTime(m.createdAt)],
-      ['Last change', formatDateTime(m.updatedAt)],
-      ['Go-live', formatDateTime(m.goLiveAt)],
-      ['Went live', formatDateTime(m.wentLiveAt)],
-    ]),
+    h('p', {}, back),
+    heading,
+    retryBox,
+    retryStatus,
+    retryError,
+    sections.summary,
     h('h3', { text: 'Timeline' }),
-    renderTimeline(buildTimeline(m, audit), 'ops'),
+    sections.timeline,
     h('h3', { text: 'State machine execution' }),
-    ex
-      ? h(
-          'div',
-          {},
-          facts([
-            ['Execution', ex.name],
-            ['Status', ex.status],
-            ['Started', formatDateTime(ex.startDate)],
-            ['Stopped', formatDateTime(ex.stopDate)],
-            ['Duration', ex.startDate ? formatDuration(between(ex.startDate, ex.stopDate || new Date().toISOString())) : '—'],
-          ]),
-          table(
-            'Execution history, newest first',
-            ['When', 'Event', 'State'],
-            [...(ex.events ?? [])].sort((a, b) => Date.parse(b.timestamp) - Date.parse(a.timestamp)).map((e) => [formatDateTime(e.timestamp), e.type, e.name ?? '']),
-          ),
-        )
-      : h('p', { class: 'muted', text: 'No execution yet.' }),
+    sections.execution,
     h('h3', { text: 'Final migration chunks' }),
-    chunks.length
-      ? table(
-          'Chunks',
-          ['#', 'File', 'Status', 'Attempts', 'Rows', 'Error'],
-          chunks.map((c) => [String(c.index), c.fileName, h('span', { class: `chunk-${c.status}`, text: c.status }), String(c.attempts), chunkCounts(c), c.error ?? '']),
-          { rowHeader: true, numeric: [3] },
-        )
-      : h('p', { class: 'muted', text: 'The final migration has not been planned yet.' }),
+    sections.chunks,
     h('h3', { text: 'Audit trail' }),
-    table(
-      'Audit trail, newest first',
-      ['When', 'Who', 'What', 'Detail'],
-      [...audit].reverse().map((e) => [formatDateTime(e.at), e.actor, e.action, e.detail ?? '']),
-    ),
+    sections.audit,
   );
+
+  function update(d: OpsDetail): void {
+    current = d;
+    const m = d.migration;
+    const audit = d.audit ?? [];
+    const chunks = d.chunks ?? [];
+    const headingKey = JSON.stringify([m.customerName, m.id, m.status]);
+    if (heading.dataset.key !== headingKey) {
+      heading.dataset.key = headingKey;
+      replace(heading, m.customerName || m.id, ' ', h('span', { class: `badge tone-${statusTone(m.status)}`, text: m.status }));
+    }
+
+    const kind = retryKind(d);
+    const failedChunks = chunks.filter((c) => c.status === 'failed').length;
+    const text =
+      kind === 'chunks'
+        ? `${failedChunks} chunk(s) of the final migration failed and wait for a retry. Chunks that are done are not run again.`
+        : kind === 'round'
+          ? `Round ${m.round} failed${m.failure?.step ? ` in ${m.failure.step}` : ''}. Starting it again runs it from its Map step in a new execution: the TEST environment is reset and the workbook made again, so the customer reviews and the coordinator signs off again. A migration whose final migration began cannot be started again.`
+          : '';
+    if (retryText.textContent !== text) retryText.textContent = text;
+    const label = kind === 'round' ? `Start round ${m.round} again` : 'Retry the failed chunks';
+    if (retry.textContent !== label) retry.textContent = label;
+    retryBox.hidden = kind === null;
+
+    draw('summary', [m], () => [
+      m.failure ? h('p', { class: 'notice notice-error', text: `Failed in ${m.failure.step}: ${m.failure.reason} (${formatDateTime(m.failure.at)})` }) : null,
+      facts([
+        ['Migration', m.id],
+        ['Tenant', m.tenantId],
+        ['Customer', `${m.customerName}${m.customerEmail ? ` <${m.customerEmail}>` : ''}`],
+        ['Coordinator', m.coordinatorEmail ?? '—'],
+        ['Status', `${m.status}: ${statusText(m.status)}`],
+        ['Current step', currentStep(m.status)],
+        ['Round', String(m.round)],
+        ['Created', formatDateTime(m.createdAt)],
+        ['Last change', formatDateTime(m.updatedAt)],
+        ['Go-live', formatDateTime(m.goLiveAt)],
+        ['Went live', formatDateTime(m.wentLiveAt)],
+      ]),
+    ].filter((x): x is HTMLElement => x !== null));
+    draw('timeline', [m, audit], () => renderTimeline(buildTimeline(m, audit), 'ops'));
+    draw('execution', d.execution ?? null, () => renderExecution(d.execution ?? null));
+    draw('chunks', chunks, () =>
+      chunks.length
+        ? table(
+            'Chunks',
+            ['#', 'File', 'Status', 'Attempts', 'Rows', 'Error'],
+            chunks.map((c) => [String(c.index), c.fileName, h('span', { class: `chunk-${c.status}`, text: c.status }), String(c.attempts), chunkCounts(c), c.error ?? '']),
+            { rowHeader: true, numeric: [3] },
+          )
+        : h('p', { class: 'muted', text: 'The final migration has not been planned yet.' }),
+    );
+    draw('audit', audit, () =>
+      table(
+        'Audit trail, newest first',
+        ['When', 'Who', 'What', 'Detail'],
+        [...audit].reverse().map((e) => [formatDateTime(e.at), e.actor, e.action, e.detail ?? '']),
+      ),
+    );
+  }
+
+  return { element, update, heading };
+}
+
+/** The detail of `d`, drawn once. */
+export function renderDetail(d: OpsDetail, actions: DetailActions): HTMLElement {
+  const view = createDetailView(actions);
+  view.update(d);
+  return view.element;
 }

@@ -1,18 +1,18 @@
 // ops.html: every migration with its status, current step, age and
 // failure (filterable), and one migration's detail: timeline, Step
 // Functions execution, audit trail, final chunks, and Retry while
-// final_blocked. The ops JWT comes from the fragment (#token=…, as `make up`
+// final_blocked (the failed chunks) or failed (the round, from its Map step). The ops JWT comes from the fragment (#token=…, as `make up`
 // prints it) or is pasted in; it is kept in sessionStorage for this tab.
 // Refreshes every 5 s.
 
 import { ApiError, createApi, messageOf, type ApiRequest } from '../lib/api';
-import { byId, h, replace, say } from '../lib/dom';
+import { byId, h, replace, say, wireSkipLinks } from '../lib/dom';
 import { formatTime } from '../lib/format';
 import { parseFragment, readOpsToken, rememberOpsToken } from '../lib/links';
 import { startPolling, type Poller } from '../lib/poll';
 import { STATUS_TEXT } from '../lib/status';
 import type { Migration, OpsDetail } from '../lib/types';
-import { renderDetail } from './detail';
+import { createDetailView, type DetailView, type RetryKind } from './detail';
 import { filterMigrations, renderList } from './list';
 
 const POLL_MS = 5000;
@@ -23,6 +23,7 @@ class OpsPage {
   private migrations: Migration[] = [];
   private selected = '';
   private detailKey = '';
+  private detailView: DetailView | undefined;
   private listKey = '';
 
   start(): void {
@@ -30,13 +31,22 @@ class OpsPage {
     this.selected = parseFragment(location.hash).migration ?? '';
     // The token is remembered; keep it out of the address bar.
     if (parseFragment(location.hash).token) history.replaceState(null, '', location.pathname + this.fragment());
+    wireSkipLinks();
     window.addEventListener('hashchange', () => {
-      const { token: t, migration } = parseFragment(location.hash);
+      const hash = location.hash.replace(/^#/, '');
+      const { token: t, migration } = parseFragment(hash);
       if (t) {
         rememberOpsToken(t, window.sessionStorage);
+        // Remembered; keep it out of the address bar and history.
+        history.replaceState(null, '', location.pathname + this.fragment());
         this.signIn(t);
+        if (migration !== undefined) this.select(migration);
+        return;
       }
-      this.select(migration ?? '');
+      // A migration selection, or no fragment at all (back to the list);
+      // any other fragment (an in-page link) is not ours: ignore it.
+      if (migration !== undefined) this.select(migration);
+      else if (hash === '') this.select('');
     });
 
     byId<HTMLFormElement>('token-form').addEventListener('submit', (e) => {
@@ -54,6 +64,8 @@ class OpsPage {
       e.preventDefault();
       if (this.api) void this.create(this.api);
     });
+    // The filters apply as typed; Enter must not submit (reload) the page.
+    byId<HTMLFormElement>('filters').addEventListener('submit', (e) => e.preventDefault());
     byId('filter-text').addEventListener('input', () => this.renderList());
     byId('filter-status').addEventListener('change', () => this.renderList());
     const statusSelect = byId<HTMLSelectElement>('filter-status');
@@ -85,6 +97,8 @@ class OpsPage {
   private signOut(message: string, kind: 'error' | 'info' = 'error'): void {
     this.poller?.stop();
     this.api = undefined;
+    this.detailView = undefined;
+    this.detailKey = '';
     byId('ops').hidden = true;
     byId('sign-out').hidden = true;
     byId('token-form').hidden = false;
@@ -95,6 +109,7 @@ class OpsPage {
     if (id === this.selected) return;
     this.selected = id;
     this.detailKey = '';
+    this.detailView = undefined;
     history.replaceState(null, '', location.pathname + this.fragment());
     this.poller?.now();
     if (!id) {
@@ -133,6 +148,8 @@ class OpsPage {
       detail = await api<OpsDetail>('GET', `/ops/migrations/${encodeURIComponent(id)}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
+        this.detailView = undefined;
+        this.detailKey = '';
         replace(byId('detail'), h('p', { class: 'notice notice-error', role: 'alert', text: `No migration ${id}.` }));
         return;
       }
@@ -142,26 +159,36 @@ class OpsPage {
     // Re-render only on a change, so focus and reading position stay put.
     const key = JSON.stringify(detail);
     if (key === this.detailKey) return;
-    const first = this.detailKey === '';
     this.detailKey = key;
     byId('list-section').hidden = true;
-    replace(
-      byId('detail'),
-      renderDetail(detail, {
+    // The view is made once per selection; an update redraws only the
+    // sections that changed, so focus and the Retry message stay put.
+    let view = this.detailView;
+    const first = !view;
+    if (!view) {
+      view = createDetailView({
         onBack: () => this.select(''),
-        onRetry: () => this.retry(api, id),
-      }),
-    );
-    if (first) byId('detail').querySelector<HTMLElement>('h2')?.focus();
+        onRetry: (kind) => this.retry(api, id, kind),
+      });
+      this.detailView = view;
+      replace(byId('detail'), view.element);
+    }
+    view.update(detail);
+    if (first) view.heading.focus();
   }
 
-  private async retry(api: ApiRequest, id: string): Promise<string> {
+  private async retry(api: ApiRequest, id: string, kind: RetryKind): Promise<string> {
     try {
-      await api('POST', `/ops/migrations/${encodeURIComponent(id)}/retry`);
+      // The API answers 202 with the migration's new {status, round}.
+      const res = await api<{ status?: string; round?: number } | undefined>('POST', `/ops/migrations/${encodeURIComponent(id)}/retry`);
       this.poller?.now();
+      if (kind === 'round') {
+        const round = res?.round;
+        return `Round${round ? ` ${round}` : ''} started again from its Map step, in a new execution.`;
+      }
       return 'Retry started: the failed chunks run again.';
     } catch (err) {
-      throw new Error(messageOf(err, 'The retry could not be started.'));
+      throw new Error(messageOf(err, kind === 'round' ? 'The round could not be started again.' : 'The retry could not be started.'));
     }
   }
 

@@ -4,13 +4,18 @@
 // that opens the link decides nothing.
 
 import { createApi, messageOf, type ApiRequest } from '../lib/api';
-import { byId } from '../lib/dom';
+import { byId, wireSkipLinks } from '../lib/dom';
 import { parseFragment } from '../lib/links';
 import type { SignOffView } from '../lib/types';
 import { outcomeFor, renderSignOff, showOutcome, type Roots } from './view';
 
 async function main(): Promise<void> {
-  window.addEventListener('hashchange', () => location.reload());
+  wireSkipLinks();
+  // Another sign-off link opened in this tab: start afresh. Any other
+  // fragment (an in-page link) is not a sign-off link: ignore it.
+  window.addEventListener('hashchange', () => {
+    if (parseFragment(location.hash).t) location.reload();
+  });
   const roots: Roots = { loading: byId('loading'), content: byId('content') };
   const token = parseFragment(location.hash).t;
   if (!token) return showOutcome(roots, 'missing');
