@@ -128,9 +128,10 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	if p.Spec.HoldsRecords(sch) {
 		merger = mapspec.NewMerger()
 	}
+	seen := pipeline.NewSeen() // a source id migrated twice in a pass is a rejected duplicate
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, put)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, put)
 		res.Reports = append(res.Reports, reps...)
 		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
@@ -165,7 +166,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -197,7 +198,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot}, pipeline.Options{BatchSize: p.BatchSize})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen}, pipeline.Options{BatchSize: p.BatchSize})
 		if err != nil {
 			return reps, rejected, err
 		}

@@ -38,7 +38,31 @@ type Outputs struct {
 	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
 	Review  io.Writer       // rows migrated with warnings ("!"), for review
 	Spot    Spotter         // sees every migrated record beside its source row, in file order
+	Seen    *Seen           // if set (and no Merger), a row repeating a migrated row's source id is rejected
 }
+
+// Seen remembers the records a pass has migrated, by entity and record id
+// (which comes from the source id), so that a row repeating an earlier
+// row's source id is rejected as a duplicate, with its reason, instead of
+// silently becoming the same record. Share one across a pass's files. It
+// is not safe for concurrent use: a pass reads its files one at a time.
+type Seen struct{ ids map[string]struct{} }
+
+// NewSeen returns an empty Seen.
+func NewSeen() *Seen { return &Seen{ids: map[string]struct{}{}} }
+
+// add records rec and reports whether its id was seen before.
+func (s *Seen) add(rec *mapspec.Record) bool {
+	k := rec.Entity + "#" + rec.ID
+	if _, ok := s.ids[k]; ok {
+		return true
+	}
+	s.ids[k] = struct{}{}
+	return false
+}
+
+// duplicate is the reason a row repeating a migrated source id is rejected.
+const duplicate = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
 
 // Spotter sees each migrated record beside the row it came from, in file
 // order (so a seeded sample of them is reproducible). It must copy row if
@@ -327,20 +351,12 @@ func (c *collector) account(ch *chunk) error {
 		case mapspec.Skipped:
 			rep.Counts.Skipped[out.SkipRule]++
 		case mapspec.Rejected:
-			rep.Counts.Rejected++
-			reasons := make([]string, len(out.Errors))
-			for j, e := range out.Errors {
-				reasons[j] = describe(e)
-				rep.Reasons[reasonGroup(e)]++
-			}
-			if c.rejects != nil {
-				row := append([]string(nil), ch.rows[i]...)
-				for len(row) < len(c.header) {
-					row = append(row, "") // a short row: keep the line and reasons in their own columns
-				}
-				writeSafe(c.rejects, append(row, strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; ")))
-			}
+			c.reject(ch, i, out.Errors)
 		default:
+			if c.out.Seen != nil && c.out.Merger == nil && c.out.Seen.add(out.Record) {
+				c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
+				continue
+			}
 			if c.out.Spot != nil {
 				c.out.Spot.Offer(rep.File, c.header, ch.lines[i], ch.rows[i], out.Record)
 			}
@@ -350,6 +366,25 @@ func (c *collector) account(ch *chunk) error {
 		}
 	}
 	return nil
+}
+
+// reject accounts for row i of ch as rejected, with its reasons in the
+// rejects file.
+func (c *collector) reject(ch *chunk, i int, issues []mapspec.Issue) {
+	rep := c.report
+	rep.Counts.Rejected++
+	reasons := make([]string, len(issues))
+	for j, e := range issues {
+		reasons[j] = describe(e)
+		rep.Reasons[reasonGroup(e)]++
+	}
+	if c.rejects != nil {
+		row := append([]string(nil), ch.rows[i]...)
+		for len(row) < len(c.header) {
+			row = append(row, "") // a short row: keep the line and reasons in their own columns
+		}
+		writeSafe(c.rejects, append(row, strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; ")))
+	}
 }
 
 func (c *collector) migrated(line int, out mapspec.Outcome) error {

@@ -239,3 +239,44 @@ func TestRunStopsReadingBeforeItReturns(t *testing.T) {
 		t.Fatal("Run returned while its reader was still inside Next")
 	}
 }
+
+// A row that repeats a migrated row's source id, in the same file or in
+// another file of the pass, is rejected with its reason, not migrated twice.
+func TestRunRejectsARepeatedSourceID(t *testing.T) {
+	seen := NewSeen()
+	run := func(src string) (*Report, []string, string) {
+		t.Helper()
+		tb, m := compile(t, contactsSpec, src)
+		var rejects bytes.Buffer
+		var got []string
+		rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{
+			Sink: sink{func(recs []*mapspec.Record) error {
+				for _, r := range recs {
+					got = append(got, r.SourceID)
+				}
+				return nil
+			}},
+			Rejects: &rejects, Seen: seen,
+		}, Options{Workers: 2, ChunkRows: 1, BatchSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, got, rejects.String()
+	}
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	rep, got, rejects := run(header + "1,Ann,ann@x.com,,01/02/2024,\n1,Annie,annie@x.com,,01/02/2024,\n2,Bo,bo@x.com,,01/02/2024,\n")
+	if rep.Counts.Read != 3 || rep.Counts.Migrated != 2 || rep.Counts.Rejected != 1 || len(got) != 2 {
+		t.Fatalf("counts %+v, migrated %v", rep.Counts, got)
+	}
+	if !strings.Contains(rejects, "Annie") || !strings.Contains(rejects, `source id ""1"": `+duplicate) || !strings.Contains(rejects, ",3,") {
+		t.Fatalf("rejects:\n%s", rejects)
+	}
+	if rep.Reasons["source id: "+duplicate] != 1 {
+		t.Fatalf("reasons %v", rep.Reasons)
+	}
+	// The next file of the pass: id 2 was migrated from the first.
+	rep, got, _ = run(header + "2,Bob,bob@x.com,,01/02/2024,\n3,Cy,cy@x.com,,01/02/2024,\n")
+	if rep.Counts.Migrated != 1 || rep.Counts.Rejected != 1 || len(got) != 1 || got[0] != "3" {
+		t.Fatalf("second file: counts %+v, migrated %v", rep.Counts, got)
+	}
+}
