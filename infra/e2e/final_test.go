@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -364,7 +365,8 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 		t.Fatalf("delta %+v", d)
 	}
 	for _, e := range d.Examples {
-		if e.Kind == "changed" && (len(e.Fields) != 1 || e.Fields[0].Field != "full_name" || e.Fields[0].After != renamed(atoi(e.SourceID))) {
+		n, _ := strconv.Atoi(e.SourceID)
+		if e.Kind == "changed" && (len(e.Fields) != 1 || e.Fields[0].Field != "full_name" || e.Fields[0].After != renamed(n)) {
 			t.Fatalf("a changed example that was not planted: %+v", e)
 		}
 	}
@@ -391,10 +393,4 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 		}
 	}
 	t.Logf("%d chunks; %d LIVE transactions, %d throttled, %d killed; %d chunk reads refused", len(chunks), f.liveCalls.Load(), f.throttled.Load(), f.killed.Load(), f.refusedReads.Load())
-}
-
-func atoi(s string) int {
-	n := 0
-	fmt.Sscan(s, &n)
-	return n
 }

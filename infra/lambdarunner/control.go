@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/cutover/cutover/infra/proc"
 )
 
 // Kill kills the named function's current process with SIGKILL, the way
@@ -14,18 +16,27 @@ import (
 //
 // It returns an error if the function is unknown or has no process.
 func (r *Runner) Kill(name string) error {
+	p, err := r.process(name)
+	if err != nil {
+		return err
+	}
+	p.Kill()
+	return nil
+}
+
+// process is the named function's current process.
+func (r *Runner) process(name string) (*proc.Process, error) {
 	f, ok := r.function(name)
 	if !ok {
-		return fmt.Errorf("lambdarunner: no function %q", name)
+		return nil, fmt.Errorf("lambdarunner: no function %q", name)
 	}
 	f.mu.Lock()
 	p := f.proc
 	f.mu.Unlock()
 	if p == nil {
-		return fmt.Errorf("lambdarunner: function %q has no process", name)
+		return nil, fmt.Errorf("lambdarunner: function %q has no process", name)
 	}
-	p.Kill()
-	return nil
+	return p, nil
 }
 
 // PeakRSS returns the high-water mark of the resident memory of the named
@@ -34,15 +45,9 @@ func (r *Runner) Kill(name string) error {
 // It returns an error if the function is unknown, has no process, or the
 // figure cannot be read.
 func (r *Runner) PeakRSS(name string) (int64, error) {
-	f, ok := r.function(name)
-	if !ok {
-		return 0, fmt.Errorf("lambdarunner: no function %q", name)
-	}
-	f.mu.Lock()
-	p := f.proc
-	f.mu.Unlock()
-	if p == nil {
-		return 0, fmt.Errorf("lambdarunner: function %q has no process", name)
+	p, err := r.process(name)
+	if err != nil {
+		return 0, err
 	}
 	file, err := os.Open(fmt.Sprintf("/proc/%d/status", p.Pid()))
 	if err != nil {

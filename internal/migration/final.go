@@ -1,7 +1,6 @@
 package migration
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -351,12 +350,8 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if _, err := snap.WriteTo(&buf); err != nil {
-		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The chunk's snapshot could not be written.")
-	}
 	c.Snapshot = prefix + "snapshot.jsonl"
-	if err := s.Files.Put(ctx, c.Snapshot, "application/x-ndjson", buf.Bytes()); err != nil {
+	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
 		return nil, err
 	}
 	reports, err := json.Marshal(res.Reports)
@@ -547,7 +542,7 @@ func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migrati
 	if m.Status == cutover.StatusFailed {
 		return s.RetryFailed(ctx, m, actor)
 	}
-	return s.RetryFinal(ctx, id, actor)
+	return s.RetryFinal(ctx, m, actor)
 }
 
 // RetryFailed starts a failed migration's round again from its Map step, in
@@ -606,13 +601,9 @@ func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor s
 //
 // Errors: ECONFLICT when no chunks wait for a retry; EUNAVAILABLE from
 // Step Functions.
-func (s *Service) RetryFinal(ctx context.Context, id, actor string) (*cutover.Migration, error) {
-	m, err := s.Store.GetMigration(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) RetryFinal(ctx context.Context, m *cutover.Migration, actor string) (*cutover.Migration, error) {
 	if m.Status != cutover.StatusFinalBlocked || m.Pending == nil || m.Pending.Kind != cutover.TaskChunks {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has no failed chunks waiting for a retry; it is %s.", id, m.Status)
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has no failed chunks waiting for a retry; it is %s.", m.ID, m.Status)
 	}
 	return s.handOver(ctx, m, map[string]any{"retry": true}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusFinalBlocked {

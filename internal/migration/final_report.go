@@ -182,19 +182,15 @@ func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*Fi
 	if m.FinalReport == nil {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no final report yet: it is produced by the final migration.")
 	}
-	rc, err := s.Files.Open(ctx, m.FinalReport.ReportKey)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
 	var rep FinalReport
-	if err := json.NewDecoder(rc).Decode(&rep); err != nil {
-		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The final report could not be read; try again.")
+	if err := s.readArtifact(ctx, m.FinalReport.ReportKey, "final report", &rep); err != nil {
+		return nil, err
 	}
 	if s.Downloads != nil {
 		if err := s.presignRejects(ctx, rep.Workbook); err != nil {
 			return nil, err
 		}
+		var err error
 		if rep.DeltaURL, err = s.Downloads.PresignGet(ctx, m.FinalReport.DeltaKey, downloadTTL); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -59,20 +60,10 @@ func (c *memChunks) ListChunks(_ context.Context, id string) ([]cutover.Chunk, e
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []cutover.Chunk
-	for _, i := range slices.Sorted(mapsKeys(c.chunks[id])) {
+	for _, i := range slices.Sorted(maps.Keys(c.chunks[id])) {
 		out = append(out, c.chunks[id][i])
 	}
 	return out, nil
-}
-
-func mapsKeys(m map[int]cutover.Chunk) func(func(int) bool) {
-	return func(yield func(int) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // failingRanges is a Files whose range reads fail while broken names them.
@@ -359,10 +350,10 @@ func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 		t.Fatalf("ops were not told: %q", mails)
 	}
 	broken.broken[second.Start] = false
-	if _, err := svc.RetryFinal(ctx, id, "ops:ana"); err != nil || len(resumed) != 1 || store.migs[id].Pending != nil {
+	if _, err := svc.Retry(ctx, id, "ops:ana"); err != nil || len(resumed) != 1 || store.migs[id].Pending != nil {
 		t.Fatalf("retry: %v (resumed %d, pending %+v)", err, len(resumed), store.migs[id].Pending)
 	}
-	if _, err := svc.RetryFinal(ctx, id, "ops:ana"); cutover.ErrorCode(err) != cutover.ECONFLICT {
+	if _, err := svc.Retry(ctx, id, "ops:ana"); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("a second retry: %v", err)
 	}
 	out, err = runFinal(t, svc, id)

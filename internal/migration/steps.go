@@ -1,7 +1,6 @@
 package migration
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -167,11 +166,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	if _, err := snap.WriteTo(&buf); err != nil {
-		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The test migration's snapshot could not be written.")
-	}
-	if err := s.Files.Put(ctx, testSnapshotKey(m.ID, in.Round), "application/x-ndjson", buf.Bytes()); err != nil {
+	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {
 		return nil, err
 	}
 	counts := res.Counts
@@ -237,14 +232,9 @@ func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook
 	if m.Workbook == nil {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no workbook yet: it is produced by the test migration.")
 	}
-	rc, err := s.Files.Open(ctx, m.Workbook.Key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
 	var wb workbook.Workbook
-	if err := json.NewDecoder(rc).Decode(&wb); err != nil {
-		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The workbook could not be read; try again.")
+	if err := s.readArtifact(ctx, m.Workbook.Key, "workbook", &wb); err != nil {
+		return nil, err
 	}
 	if err := s.presignRejects(ctx, &wb); err != nil {
 		return nil, err

@@ -1,0 +1,41 @@
+package migration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
+)
+
+// putSnapshot stores a pass's records, sorted, as JSON lines: the test
+// migration's and each final chunk's, which the delta report compares.
+//
+// Errors: EINTERNAL for a record a snapshot cannot hold (a bug: the
+// mapping gives every record an entity and an id); EUNAVAILABLE from
+// storage.
+func (s *Service) putSnapshot(ctx context.Context, key string, snap *delta.Snapshot) error {
+	var buf bytes.Buffer
+	if _, err := snap.WriteTo(&buf); err != nil {
+		return cutover.Wrap(cutover.EINTERNAL, err, "The records' snapshot could not be written.")
+	}
+	return s.Files.Put(ctx, key, "application/x-ndjson", buf.Bytes())
+}
+
+// readArtifact decodes a stored JSON artifact (a workbook, a final report)
+// into v; what names it in the error.
+//
+// Errors: ENOTFOUND when it is missing; EUNAVAILABLE when it cannot be
+// read or decoded.
+func (s *Service) readArtifact(ctx context.Context, key, what string, v any) error {
+	rc, err := s.Files.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(rc).Decode(v); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The %s could not be read; try again.", what)
+	}
+	return nil
+}
