@@ -123,7 +123,9 @@ func TestMapRejectsARepeatedIDAndWritesWhatItCounts(t *testing.T) {
 				t.Fatalf("exit %d: %s%s", code, out, errs)
 			}
 			var rep struct {
-				Files []struct{ Counts struct{ Read, Migrated, Merged, Rejected int } }
+				Files []struct {
+					Counts struct{ Read, Migrated, Merged, Rejected int }
+				}
 			}
 			b, err := os.ReadFile(filepath.Join(dir, "report.json"))
 			if err != nil {
