@@ -111,6 +111,20 @@ func TestMarkingAWholeLargeWorkbookIsSaved(t *testing.T) {
 		}
 		t.Logf("%s: %s", name, cutover.ErrorMessage(err))
 	}
+
+	// A save with more events than one transaction holds is refused
+	// clearly, not sent to DynamoDB to fail as "unavailable".
+	events := make([]cutover.AuditEvent, 100)
+	for i := range events {
+		events[i] = cutover.AuditEvent{At: time.Now().UTC(), Actor: "test", Action: "x"}
+	}
+	err = store.SaveMigration(ctx, saved, events...)
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "at most 99") {
+		t.Fatalf("100 events: %v", err)
+	}
+	if err := store.SaveMigration(ctx, saved, events[:99]...); err != nil {
+		t.Fatalf("99 events: %v", err)
+	}
 }
 
 // auditDetails reads the details of a migration's audit events of one
