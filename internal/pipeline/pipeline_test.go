@@ -331,3 +331,24 @@ func TestCheckWritten(t *testing.T) {
 		t.Fatalf("mismatch: %v", err)
 	}
 }
+
+// A row repeating an id is merged, not rejected, when it merges into the
+// record that holds the id: the same dedupe key (as every row of a mapping
+// without sourceId, whose id is its dedupe key, does).
+func TestRunMergesARepeatedIDWithTheSameDedupeKey(t *testing.T) {
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	for name, spec := range map[string]string{
+		"no sourceId": strings.Replace(contactsSpec, `"sourceId":["Record ID"],`, `"dedupe":["emails"],`, 1),
+		"sourceId":    strings.Replace(contactsSpec, `"sourceId":["Record ID"],`, `"sourceId":["Record ID"],"dedupe":["emails"],`, 1),
+	} {
+		tb, m := compile(t, spec, header+"1,Ann,ann@x.com,,01/02/2024,\n1,Annie,ANN@x.com,,01/02/2024,\n2,Bo,bo@x.com,,01/02/2024,\n")
+		merger := mapspec.NewMerger()
+		rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Merger: merger, Seen: NewSeen()}, Options{Workers: 2, ChunkRows: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := rep.Counts; c.Migrated != 2 || c.Merged != 1 || c.Rejected != 0 || len(merger.Records()) != 2 {
+			t.Fatalf("%s: counts %+v, %d records", name, c, len(merger.Records()))
+		}
+	}
+}
