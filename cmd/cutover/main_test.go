@@ -101,3 +101,55 @@ func TestMapErrorsAreClear(t *testing.T) {
 		}
 	}
 }
+
+// Two rows with one id are one record: the second is rejected, with or
+// without a dedupe key, and the records file holds as many distinct
+// records as the report says were migrated.
+func TestMapRejectsARepeatedIDAndWritesWhatItCounts(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "contacts.csv")
+	if err := os.WriteFile(data, []byte("Id,Email\n1,a@x.com\n1,b@x.com\n2,c@x.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, dedupe := range map[string]string{"plain": "", "dedupe by email": `"dedupe":["emails"],`} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			spec := filepath.Join(dir, "m.json")
+			src := `{"version":1,"files":[{"name":"contacts","entity":"contact","sourceId":["Id"],` + dedupe + `"fields":[{"target":"emails","column":"Email"}]}]}`
+			if err := os.WriteFile(spec, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs := cli(t, "map", "--mapping", spec, "--out", dir, data)
+			if code != 0 {
+				t.Fatalf("exit %d: %s%s", code, out, errs)
+			}
+			var rep struct {
+				Files []struct {
+					Counts struct{ Read, Migrated, Merged, Rejected int }
+				}
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &rep); err != nil {
+				t.Fatal(err)
+			}
+			recs, err := os.ReadFile(filepath.Join(dir, "records-contact.jsonl"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(string(recs)), "\n") {
+				var r struct{ ID string }
+				if err := json.Unmarshal([]byte(line), &r); err != nil || r.ID == "" {
+					t.Fatalf("record line %q: %v", line, err)
+				}
+				ids[r.ID] = true
+			}
+			c := rep.Files[0].Counts
+			if c.Read != 3 || c.Migrated != 2 || c.Rejected != 1 || len(ids) != c.Migrated {
+				t.Fatalf("counts %+v, %d distinct records in the file", c, len(ids))
+			}
+		})
+	}
+}

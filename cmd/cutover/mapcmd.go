@@ -71,6 +71,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if spec.HoldsRecords(sch) {
 		merger = mapspec.NewMerger()
 	}
+	seen := pipeline.NewSeen() // a source id kept twice in a run is a rejected duplicate, across its files
 	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: *tenant, Orphans: []mapspec.Orphan{}}
 	ctx := context.Background()
 	now := time.Now()
@@ -97,7 +98,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 			return err
 		}
 		rw, vw := bufio.NewWriterSize(rejects, 1<<16), bufio.NewWriterSize(review, 1<<16)
-		out := pipeline.Outputs{Rejects: rw, Review: vw, Merger: merger}
+		out := pipeline.Outputs{Rejects: rw, Review: vw, Merger: merger, Seen: seen}
 		if merger == nil {
 			out.Sink = sinks
 		}
@@ -138,6 +139,13 @@ func mapFiles(args []string, stdout io.Writer) error {
 		}
 	}
 	if err := sinks.close(); err != nil {
+		return err
+	}
+	migrated := 0
+	for _, f := range rep.Files {
+		migrated += f.Counts.Migrated
+	}
+	if err := pipeline.CheckWritten("The records files", migrated, sinks.written.Len()); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(*outDir, "report.json"), rep); err != nil {
@@ -209,22 +217,28 @@ func safeName(label string) string {
 	}, label)
 }
 
-// jsonlSinks write records as JSON lines, one file per entity.
+// jsonlSinks write records as JSON lines, one file per entity, and count
+// the distinct records they were given (written, unless records are off),
+// so that the run can check them against its row accounting.
 type jsonlSinks struct {
 	dir     string
 	enabled bool
 	files   map[string]*os.File
 	writers map[string]*bufio.Writer
 	buf     []byte
+	written *pipeline.Written
 }
 
 func newJSONLSinks(dir string, enabled bool) *jsonlSinks {
-	return &jsonlSinks{dir: dir, enabled: enabled, files: map[string]*os.File{}, writers: map[string]*bufio.Writer{}}
+	return &jsonlSinks{dir: dir, enabled: enabled, files: map[string]*os.File{}, writers: map[string]*bufio.Writer{}, written: pipeline.NewWritten()}
 }
 
 // Write implements pipeline.Sink.
 func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) error {
 	if !s.enabled {
+		for _, r := range recs {
+			s.written.Add(r.Entity, r.ID)
+		}
 		return nil
 	}
 	for _, r := range recs {
@@ -241,6 +255,7 @@ func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) error {
 		if _, err := w.Write(s.buf); err != nil {
 			return err
 		}
+		s.written.Add(r.Entity, r.ID)
 	}
 	return nil
 }

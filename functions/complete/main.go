@@ -1,9 +1,11 @@
 // Command complete is the Complete step: the migration is live and locked;
-// the customer and coordinator are told.
+// its TEST records expire the retention period after go-live; the customer
+// and coordinator are told.
 package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -21,13 +23,19 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "TEST_RECORDS_TABLE")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	retentionDays, err := awsenv.Int("TEST_RECORD_RETENTION_DAYS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	db := awsenv.DynamoDB(cfg)
 	svc := &migration.Service{
-		Store:  &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:  &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
 		Mailer: &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		Test:   &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
 	}
 	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
 }

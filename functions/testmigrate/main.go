@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -24,11 +25,15 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	retentionDays, err := awsenv.Int("TEST_RECORD_RETENTION_DAYS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
 	db := awsenv.DynamoDB(cfg)
 	svc := &migration.Service{
 		Store: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
 		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		Test:  &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"]},
+		Test:  &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
 	}
 	lambda.Start(lambdastep.Handler("TestMigrate", svc, migration.StepInput.ID, svc.TestMigrate))
 }

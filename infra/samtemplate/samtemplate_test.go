@@ -261,8 +261,14 @@ func TestBucketSecretAndIgnoredProperties(t *testing.T) {
 		t.Errorf("CORS %+v", b.CORS)
 	}
 
-	if len(b.Lifecycle) != 1 || b.Lifecycle[0].AbortIncompleteMultipartUploadDays != 1 || !b.Lifecycle[0].Enabled {
-		t.Errorf("lifecycle %+v", b.Lifecycle)
+	// The retention parameters' defaults, resolved into the rules.
+	wantLifecycle := []LifecycleRule{
+		{ID: "AbortIncompleteUploads", Enabled: true, AbortIncompleteMultipartUploadDays: 1},
+		{ID: "ExpireUploads", Enabled: true, Prefix: "migrations/", ExpirationDays: 90},
+		{ID: "ExpireArtifacts", Enabled: true, Prefix: "artifacts/", ExpirationDays: 365},
+	}
+	if !slices.Equal(b.Lifecycle, wantLifecycle) {
+		t.Errorf("lifecycle %+v; want %+v", b.Lifecycle, wantLifecycle)
 	}
 
 	if p := b.PublicAccessBlock; p == nil || !p.BlockPublicAcls || !p.BlockPublicPolicy || !p.IgnorePublicAcls || !p.RestrictPublicBuckets {

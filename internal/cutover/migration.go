@@ -142,6 +142,7 @@ type Migration struct {
 	FinalReport      *FinalSummary         `json:"finalReport,omitempty" dynamodbav:"finalReport,omitempty"`
 	SignOff          *SignOffRecord        `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
 	CurrentLink      string                `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
+	DecidedLink      string                `json:"-" dynamodbav:"decidedLink,omitempty"` // hash of the link whose decision is recorded here, so recording it again changes nothing
 	Pending          *PendingTask          `json:"pending,omitempty" dynamodbav:"pending,omitempty"`
 	FinalFileIDs     []string              `json:"finalFileIds,omitempty" dynamodbav:"finalFileIds,omitempty"`
 	GoLiveAt         time.Time             `json:"goLiveAt,omitzero" dynamodbav:"goLiveAt,omitempty"`

@@ -136,10 +136,16 @@ func (s *Migrations) ListMigrations(ctx context.Context, limit int) ([]*cutover.
 }
 
 // SaveMigration implements migration.Store: an optimistic write on the
-// version, with the audit events in the same transaction.
+// version, with the audit events in the same transaction. A transaction
+// holds at most 100 writes, so one save carries at most 99 events; callers
+// summarise (see migration.MarkReview) rather than write one event per item.
 //
-// Errors: ECONFLICT when the stored version moved on; EUNAVAILABLE.
+// Errors: ECONFLICT when the stored version moved on; EUNAVAILABLE;
+// EINTERNAL for more than 99 events, a caller's bug that no retry cures.
 func (s *Migrations) SaveMigration(ctx context.Context, m *cutover.Migration, events ...cutover.AuditEvent) error {
+	if len(events) > maxTransactItems-1 {
+		return cutover.Errorf(cutover.EINTERNAL, "%d audit events cannot be saved with the migration: one save holds at most %d.", len(events), maxTransactItems-1)
+	}
 	item, err := s.migrationItem(m, m.Version+1)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,9 +41,28 @@ type TestAPI interface {
 }
 
 // TestEnv is the disposable TEST environment: one partition per migration.
+//
+// TEST records are personal data, so each carries a TTL (PurgeAt, epoch
+// seconds) and DynamoDB deletes it Retention after the migration last used
+// it: a record is written with PurgeAt = written + Retention, so the
+// records of a migration that failed or was abandoned go that long after
+// its last test round; when the migration goes live, Expire sets them to
+// go that long after go-live. A new round resets and rewrites them.
 type TestEnv struct {
 	API   TestAPI
 	Table string
+	// Retention is how long TEST records are kept after their migration
+	// last used them; 0 gives them no TTL (they stay until reset).
+	Retention time.Duration
+}
+
+// ttlAttribute is the TEST table's TTL attribute (template.yaml's
+// TestRecordsTable TimeToLiveSpecification).
+const ttlAttribute = "PurgeAt"
+
+// purgeAt is the TTL value for records last used at t.
+func (t *TestEnv) purgeAt(at time.Time) ddb.AttributeValue {
+	return &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(t.Retention).Unix(), 10)}
 }
 
 // Reset implements migration.TestEnv.
@@ -77,10 +97,46 @@ func (t *TestEnv) Writer(migrationID string) migrate.Sink {
 		now := time.Now()
 		reqs := make([]ddb.WriteRequest, 0, len(recs))
 		for _, r := range recs {
-			reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: recordItem(migrationID, migrationID, r, now)}})
+			item := recordItem(migrationID, migrationID, r, now)
+			if t.Retention > 0 {
+				item[ttlAttribute] = t.purgeAt(now)
+			}
+			reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
 		}
 		return batchWrite(ctx, t.API, t.Table, reqs)
 	})
+}
+
+// Expire implements migration.TestEnv: every TEST record of the migration
+// is rewritten to be deleted Retention after from. Running it again sets
+// the same expiry. With no Retention it changes nothing.
+//
+// Errors: EUNAVAILABLE from DynamoDB.
+func (t *TestEnv) Expire(ctx context.Context, migrationID string, from time.Time) error {
+	if t.Retention <= 0 {
+		return nil
+	}
+	purge := t.purgeAt(from)
+	p := dynamodb.NewQueryPaginator(t.API, &dynamodb.QueryInput{
+		TableName:                 &t.Table,
+		KeyConditionExpression:    aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return mapErr(err, "TEST environment")
+		}
+		reqs := make([]ddb.WriteRequest, 0, len(page.Items))
+		for _, item := range page.Items {
+			item[ttlAttribute] = purge
+			reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
+		}
+		if err := batchWrite(ctx, t.API, t.Table, reqs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type sinkFunc func(ctx context.Context, recs []cutover.Record) error

@@ -104,6 +104,10 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Errors: EINVALID when a file cannot be read or does not fit its mapping
 // (the message names the file and, for a read error, the line); whatever
 // the Opener, Sink or Putter return (EUNAVAILABLE for transient failures).
+//
+// Whatever the counts say, Run also counts the distinct records its sink
+// accepted and fails the pass (EINTERNAL, naming both numbers) when they are
+// not the migrated count: a record lost on the way is noticed.
 func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *Result, err error) {
 	if f, ok := sink.(Flusher); ok {
 		defer func() {
@@ -112,7 +116,30 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *
 			}
 		}()
 	}
-	return run(ctx, p, open, sink, put)
+	counted := &countingSink{Sink: sink, written: pipeline.NewWritten()}
+	res, err = run(ctx, p, open, counted, put)
+	if err != nil {
+		return res, err
+	}
+	return res, pipeline.CheckWritten("The destination", res.Counts.Migrated, counted.written.Len())
+}
+
+// countingSink counts the distinct records its sink accepted, at the
+// sink's boundary: the count comes from what was written, not from the
+// pipeline's bookkeeping.
+type countingSink struct {
+	Sink
+	written *pipeline.Written
+}
+
+func (c *countingSink) Write(ctx context.Context, recs []cutover.Record) error {
+	if err := c.Sink.Write(ctx, recs); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		c.written.Add(r.Entity, r.ID)
+	}
+	return nil
 }
 
 func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {

@@ -153,3 +153,30 @@ func TestRunFlushesABackgroundSink(t *testing.T) {
 		t.Fatalf("err %v, flushed %d times; want the read error, after the writes stopped", err, broken.flushed)
 	}
 }
+
+// The repro: with a dedupe-by-email mapping, two rows with id 1 and
+// different e-mails must not claim two migrated records when one is
+// written. The second is rejected; the distinct records the sink received
+// equal the migrated count.
+func TestRunWithDedupeRejectsARepeatedSourceID(t *testing.T) {
+	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],`, 1)
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n1,b@x.com,Bo,\n"}}
+	ids := map[string]bool{}
+	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}}, ArtifactsPrefix: "a/", Now: time.Now()}
+	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
+		for _, r := range recs {
+			ids[r.Entity+"#"+r.ID] = true
+		}
+		return nil
+	}}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Counts
+	if c.Read != 2 || c.Migrated != 1 || c.Rejected != 1 || len(ids) != c.Migrated {
+		t.Fatalf("counts %+v, %d distinct records written", c, len(ids))
+	}
+	if !strings.Contains(string(fs.put["a/rejects-f1.csv"]), "b@x.com") {
+		t.Fatalf("rejects: %q", fs.put["a/rejects-f1.csv"])
+	}
+}

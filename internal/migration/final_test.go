@@ -94,8 +94,9 @@ func (m mailer) Send(_ context.Context, to, subject, body string) error {
 
 type discardTest struct{}
 
-func (discardTest) Reset(context.Context, string) error { return nil }
-func (discardTest) Writer(string) migrate.Sink          { return discardSink{} }
+func (discardTest) Reset(context.Context, string) error             { return nil }
+func (discardTest) Writer(string) migrate.Sink                      { return discardSink{} }
+func (discardTest) Expire(context.Context, string, time.Time) error { return nil }
 
 type discardSink struct{}
 

@@ -39,17 +39,36 @@ func reviewing(m *cutover.Migration) bool {
 // waiver needs a note saying why. The spot-check section is reviewed by
 // ticking every spot check, or waived as a whole.
 //
-// Errors: ECONFLICT when no workbook is waiting for review; EINVALID for an
-// unknown section or state, a waiver without a note, or "reviewed" on the
-// spot-check section (the message says what to do instead).
+// A request marks each section or spot check at most once, so it holds at
+// most as many marks as the workbook has things to mark. Its audit trail is
+// one event per request naming every mark (split into parts only when the
+// notes are long), saved atomically with the marks: a workbook with more
+// than 100 things to mark is marked in one request, within one DynamoDB
+// transaction's 100 writes.
+//
+// Errors: ECONFLICT when no workbook is waiting for review; EINVALID for no
+// marks, more marks than the workbook has things to mark, a section or spot
+// check marked twice, an unknown section or state, a waiver without a note,
+// or "reviewed" on the spot-check section (the message says what to do
+// instead).
 func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in ReviewInput) (*cutover.Migration, error) {
-	if len(in.Items) == 0 || len(in.Items) > 500 {
-		return nil, cutover.Errorf(cutover.EINVALID, "items must list between 1 and 500 marks.")
+	limit := len(ReviewSections)
+	if m.Workbook != nil {
+		limit += m.Workbook.Spots
 	}
+	if len(in.Items) == 0 || len(in.Items) > limit {
+		return nil, cutover.Errorf(cutover.EINVALID, "items must list between 1 and %d marks: the workbook has %d sections and %d spot checks, each marked at most once.",
+			limit, len(ReviewSections), limit-len(ReviewSections))
+	}
+	marked := make(map[string]bool, len(in.Items))
 	for _, it := range in.Items {
 		if err := checkMark(m, it); err != nil {
 			return nil, err
 		}
+		if marked[it.Section] {
+			return nil, cutover.Errorf(cutover.EINVALID, "%s is marked twice in one request; mark it once.", it.Section)
+		}
+		marked[it.Section] = true
 	}
 	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if !reviewing(cur) {
@@ -58,17 +77,51 @@ func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in Revie
 		if cur.Review == nil {
 			cur.Review = map[string]cutover.ReviewMark{}
 		}
-		var events []cutover.AuditEvent
+		marks := make([]string, 0, len(in.Items))
 		for _, it := range in.Items {
-			cur.Review[it.Section] = cutover.ReviewMark{State: it.State, Note: strings.TrimSpace(it.Note), At: s.now()}
-			detail := fmt.Sprintf("round %d: %s %s", cur.Round, it.Section, it.State)
-			if it.Note != "" {
-				detail += ": " + strings.TrimSpace(it.Note)
+			note := strings.TrimSpace(it.Note)
+			cur.Review[it.Section] = cutover.ReviewMark{State: it.State, Note: note, At: s.now()}
+			mark := it.Section + " " + it.State
+			if note != "" {
+				mark += ": " + note
 			}
+			marks = append(marks, mark)
+		}
+		var events []cutover.AuditEvent
+		for _, detail := range auditParts(fmt.Sprintf("round %d, %d marks", cur.Round, len(marks)), marks) {
 			events = append(events, s.event("customer", "workbook.marked", detail))
 		}
 		return events, nil
 	})
+}
+
+// maxAuditDetail bounds one audit event's detail, so that a request with
+// many long notes stays far inside DynamoDB's item and transaction sizes.
+const maxAuditDetail = 16 << 10
+
+// auditParts joins marks into as few details as fit maxAuditDetail each,
+// every one headed by head (and "part i of n" when there are several). A
+// request's marks are bounded (each note by 2,000 characters, the marks by
+// the workbook's sections and spot checks), and so are its parts.
+func auditParts(head string, marks []string) []string {
+	var parts [][]string
+	size := 0
+	for _, mk := range marks {
+		if len(parts) == 0 || size+len(mk)+2 > maxAuditDetail {
+			parts, size = append(parts, nil), len(head)+32
+		}
+		parts[len(parts)-1] = append(parts[len(parts)-1], mk)
+		size += len(mk) + 2
+	}
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		h := head
+		if len(parts) > 1 {
+			h += fmt.Sprintf(" (part %d of %d)", i+1, len(parts))
+		}
+		out[i] = h + ": " + strings.Join(p, "; ")
+	}
+	return out
 }
 
 func checkMark(m *cutover.Migration, it ReviewItem) error {

@@ -68,8 +68,13 @@ type Files interface {
 type TestEnv interface {
 	// Reset deletes every TEST record of a migration.
 	Reset(ctx context.Context, migrationID string) error
-	// Writer returns the sink for a migration's TEST records.
+	// Writer returns the sink for a migration's TEST records. Each record
+	// written expires after the deployment's retention period.
 	Writer(migrationID string) migrate.Sink
+	// Expire sets every TEST record of a migration to be deleted the
+	// retention period after from (its go-live); running it again changes
+	// nothing more.
+	Expire(ctx context.Context, migrationID string, from time.Time) error
 }
 
 // LiveEnv is the LIVE environment: records can be created, never

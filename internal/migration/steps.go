@@ -326,7 +326,11 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 	return nil
 }
 
-// Complete marks the migration live and locked and tells the people involved.
+// Complete marks the migration live and locked, sets its TEST records to
+// expire the retention period after go-live, and tells the people involved.
+// An expiry that cannot be set does not undo the go-live (the records still
+// expire the retention period after their test round wrote them): it is
+// logged and in the audit trail.
 //
 // Errors: ECONFLICT when the final migration has not run.
 func (s *Service) Complete(ctx context.Context, in StepInput) error {
@@ -343,6 +347,7 @@ func (s *Service) Complete(ctx context.Context, in StepInput) error {
 	if err != nil {
 		return err
 	}
+	s.expireTest(ctx, m)
 	if s.Mailer != nil {
 		body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, countsDetail(*m.Final))
 		for _, to := range []string{m.CustomerEmail, m.CoordinatorEmail} {

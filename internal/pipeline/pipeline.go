@@ -38,26 +38,33 @@ type Outputs struct {
 	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
 	Review  io.Writer       // rows migrated with warnings ("!"), for review
 	Spot    Spotter         // sees every migrated record beside its source row, in file order
-	Seen    *Seen           // if set (and no Merger), a row repeating a migrated row's source id is rejected
+	Seen    *Seen           // if set, a row repeating a migrated or merged row's source id is rejected
 }
 
-// Seen remembers the records a pass has migrated, by entity and record id
-// (which comes from the source id), so that a row repeating an earlier
-// row's source id is rejected as a duplicate, with its reason, instead of
-// silently becoming the same record. Share one across a pass's files. It
-// is not safe for concurrent use: a pass reads its files one at a time.
-type Seen struct{ ids map[string]struct{} }
+// Seen remembers the records a pass has migrated or merged, by entity and
+// record id (which comes from the source id), so that a row repeating an
+// earlier row's source id is rejected as a duplicate, with its reason,
+// instead of silently becoming the same record. That holds when records
+// are merged by a dedupe key too: two rows with one id and different keys
+// would otherwise both count as migrated and be written as one record. A
+// row that repeats an id with the same dedupe key merges into the very
+// record that holds the id, losing nothing, so it is merged (every row of
+// a mapping without sourceId, whose id is its dedupe key, is such a row).
+// Share one across a pass's files. It is not safe for concurrent use: a
+// pass reads its files one at a time.
+type Seen struct{ ids map[string]string } // entity#id -> the dedupe key it was kept under
 
 // NewSeen returns an empty Seen.
-func NewSeen() *Seen { return &Seen{ids: map[string]struct{}{}} }
+func NewSeen() *Seen { return &Seen{ids: map[string]string{}} }
 
-// add records rec and reports whether its id was seen before.
-func (s *Seen) add(rec *mapspec.Record) bool {
+// add records rec, kept under dedupe key key ("" for none), and reports
+// whether it repeats an earlier record's id other than by merging into it.
+func (s *Seen) add(rec *mapspec.Record, key string) bool {
 	k := rec.Entity + "#" + rec.ID
-	if _, ok := s.ids[k]; ok {
-		return true
+	if prev, ok := s.ids[k]; ok {
+		return key == "" || key != prev
 	}
-	s.ids[k] = struct{}{}
+	s.ids[k] = key
 	return false
 }
 
@@ -353,7 +360,14 @@ func (c *collector) account(ch *chunk) error {
 		case mapspec.Rejected:
 			c.reject(ch, i, out.Errors)
 		default:
-			if c.out.Seen != nil && c.out.Merger == nil && c.out.Seen.add(out.Record) {
+			// Before any merge: a row repeating a kept row's source id
+			// would become that record again (or, with a different dedupe
+			// key, a second record under the same id) and be lost.
+			key := "" // without a Merger nothing merges: any repeat is a duplicate
+			if c.out.Merger != nil {
+				key = out.DedupeKey
+			}
+			if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
 				c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
 				continue
 			}

@@ -280,3 +280,75 @@ func TestRunRejectsARepeatedSourceID(t *testing.T) {
 		t.Fatalf("second file: counts %+v, migrated %v", rep.Counts, got)
 	}
 }
+
+// With a mapping that merges by a dedupe key, a row repeating a source id
+// that is already migrated or merged is still rejected as a duplicate:
+// two rows with one id and different e-mails are not two records.
+func TestRunRejectsARepeatedSourceIDWhenMerging(t *testing.T) {
+	spec := strings.Replace(contactsSpec, `"sourceId":["Record ID"],`, `"sourceId":["Record ID"],"dedupe":["emails"],`, 1)
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	src := header + "1,Ann,ann@x.com,,01/02/2024,\n1,Annie,annie@x.com,,01/02/2024,\n2,Bo,ann@x.com,,01/02/2024,\n2,Bob,bob@x.com,,01/02/2024,\n3,Cy,cy@x.com,,01/02/2024,\n"
+	tb, m := compile(t, spec, src)
+	merger := mapspec.NewMerger()
+	var rejects bytes.Buffer
+	rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Merger: merger, Rejects: &rejects, Seen: NewSeen()}, Options{Workers: 2, ChunkRows: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 Ann migrated; 1 Annie repeats id 1; 2 Bo merges into Ann by e-mail;
+	// 2 Bob repeats id 2 (merged, so its id now means Ann); 3 Cy migrated.
+	c := rep.Counts
+	if c.Read != 5 || c.Migrated != 2 || c.Merged != 1 || c.Rejected != 2 || !c.Balanced() {
+		t.Fatalf("counts %+v", c)
+	}
+	ids := map[string]bool{}
+	for _, r := range merger.Records() {
+		ids[r.ID] = true
+	}
+	if len(merger.Records()) != c.Migrated || len(ids) != c.Migrated {
+		t.Fatalf("%d records (%d distinct ids) held for writing; the counts claim %d migrated", len(merger.Records()), len(ids), c.Migrated)
+	}
+	if !strings.Contains(rejects.String(), "Annie") || !strings.Contains(rejects.String(), "Bob") {
+		t.Fatalf("rejects:\n%s", rejects.String())
+	}
+}
+
+// Written counts distinct records, and CheckWritten names both numbers
+// when they are not what the counts claim.
+func TestCheckWritten(t *testing.T) {
+	w := NewWritten()
+	w.Add("contact", "a")
+	w.Add("contact", "a")
+	w.Add("company", "a")
+	if w.Len() != 2 {
+		t.Fatalf("Len = %d, want 2", w.Len())
+	}
+	if err := CheckWritten("TEST", 2, w.Len()); err != nil {
+		t.Fatal(err)
+	}
+	err := CheckWritten("TEST", 3, w.Len())
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "TEST received 2 distinct records") || !strings.Contains(cutover.ErrorMessage(err), "says 3 were migrated") {
+		t.Fatalf("mismatch: %v", err)
+	}
+}
+
+// A row repeating an id is merged, not rejected, when it merges into the
+// record that holds the id: the same dedupe key (as every row of a mapping
+// without sourceId, whose id is its dedupe key, does).
+func TestRunMergesARepeatedIDWithTheSameDedupeKey(t *testing.T) {
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	for name, spec := range map[string]string{
+		"no sourceId": strings.Replace(contactsSpec, `"sourceId":["Record ID"],`, `"dedupe":["emails"],`, 1),
+		"sourceId":    strings.Replace(contactsSpec, `"sourceId":["Record ID"],`, `"sourceId":["Record ID"],"dedupe":["emails"],`, 1),
+	} {
+		tb, m := compile(t, spec, header+"1,Ann,ann@x.com,,01/02/2024,\n1,Annie,ANN@x.com,,01/02/2024,\n2,Bo,bo@x.com,,01/02/2024,\n")
+		merger := mapspec.NewMerger()
+		rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Merger: merger, Seen: NewSeen()}, Options{Workers: 2, ChunkRows: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := rep.Counts; c.Migrated != 2 || c.Merged != 1 || c.Rejected != 0 || len(merger.Records()) != 2 {
+			t.Fatalf("%s: counts %+v, %d records", name, c, len(merger.Records()))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package signoff
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -291,8 +292,10 @@ type DecideInput struct {
 //
 // Errors: EINVALID for an unknown decision or an over-long comment;
 // ENOTFOUND, EGONE as Show; ECONFLICT when the link was already used (the
-// message says how and when); EUNAVAILABLE when the state machine could
-// not be told (posting the same decision again retries that).
+// message says how and when); EUNAVAILABLE when the decision could not be
+// recorded on the migration or the state machine could not be told
+// (posting the same decision again, 30 seconds later, retries both: it
+// records the decision if it is not yet recorded, then delivers it).
 func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*View, error) {
 	state := map[string]string{"approve": StateApproved, "reject": StateRejected}[in.Decision]
 	if state == "" {
@@ -325,9 +328,11 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 			return nil, err
 		}
 		r.State, r.DecidedAt, r.DecidedBy, r.Comment = state, now, by, in.Comment
-		if err := s.recordDecision(ctx, r, state == StateApproved); err != nil {
-			return nil, err
-		}
+	}
+	// Recorded before delivered, on every path: a redelivery may follow a
+	// first attempt whose recording failed, and recording is idempotent.
+	if err := s.recordDecision(ctx, r, state == StateApproved); err != nil {
+		return nil, err
 	}
 	out := map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
 	if err := s.Flow.Resume(ctx, r.TaskToken, out); err != nil {
@@ -348,9 +353,15 @@ func alreadyDecided(r *Request) error {
 }
 
 // recordDecision writes the decision (and, for an approval, the frozen
-// mapping) onto the migration and its audit trail.
+// mapping) onto the migration and its audit trail, once: the migration
+// names the link whose decision it holds, so recording the same decision
+// again (a redelivery after a failed first attempt) changes nothing.
 func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool) error {
 	_, err := s.saveWithRetry(ctx, r.MigrationID, func(m *cutover.Migration) (cutover.AuditEvent, error) {
+		if m.DecidedLink == r.LinkHash {
+			return cutover.AuditEvent{}, errRecorded
+		}
+		m.DecidedLink = r.LinkHash
 		action := "signoff.rejected"
 		if approved {
 			action = "signoff.approved"
@@ -373,8 +384,13 @@ func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool)
 	return err
 }
 
+// errRecorded tells saveWithRetry that the migration already holds the
+// change: there is nothing to save.
+var errRecorded = errors.New("already recorded")
+
 // saveWithRetry applies fn to the migration and saves it with the audit
-// event fn returns, retrying when a concurrent save wins.
+// event fn returns, retrying when a concurrent save wins. When fn answers
+// errRecorded, nothing is saved and the migration is returned as it is.
 func (s *Service) saveWithRetry(ctx context.Context, id string, fn func(*cutover.Migration) (cutover.AuditEvent, error)) (*cutover.Migration, error) {
 	for attempt := 0; attempt < 5; attempt++ {
 		m, err := s.Migrations.GetMigration(ctx, id)
@@ -382,6 +398,9 @@ func (s *Service) saveWithRetry(ctx context.Context, id string, fn func(*cutover
 			return nil, err
 		}
 		ev, err := fn(m)
+		if err == errRecorded {
+			return m, nil
+		}
 		if err != nil {
 			return nil, err
 		}

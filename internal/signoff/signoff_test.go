@@ -320,3 +320,72 @@ func TestUndeliveredDecisionIsRedelivered(t *testing.T) {
 		t.Fatalf("redelivery: %+v %v, flow %v", v, err, w.flow)
 	}
 }
+
+// decisions counts the audit events that record a sign-off decision.
+func (w *world) decisions() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, ev := range w.audit {
+		if ev.Action == "signoff.approved" || ev.Action == "signoff.rejected" {
+			n++
+		}
+	}
+	return n
+}
+
+// A decision whose recording failed is recorded (once) by the repeated
+// POST before the state machine hears of it, for either decision.
+func TestUnrecordedDecisionIsRecordedBeforeRedelivery(t *testing.T) {
+	for _, decision := range []string{"approve", "reject"} {
+		t.Run(decision, func(t *testing.T) {
+			w := newWorld(t)
+			tok := w.request(t)
+			save := w.svc.Migrations.(migrations)
+			failed := 0
+			w.svc.Migrations = migrations{GetFn: save.GetFn, SaveFn: func(m *cutover.Migration, ev ...cutover.AuditEvent) error {
+				if failed == 0 {
+					failed++
+					return cutover.Errorf(cutover.EUNAVAILABLE, "storage is down")
+				}
+				return save.SaveFn(m, ev...)
+			}}
+			if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: decision, Comment: "ok"}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+				t.Fatalf("first attempt: %v", err)
+			}
+			if len(w.flow) != 0 || w.decisions() != 0 {
+				t.Fatalf("an unrecorded decision reached the state machine: flow %v, %d recorded", w.flow, w.decisions())
+			}
+			w.svc.Now = func() time.Time { return t0.Add(redeliverAfter) }
+			if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: decision, Comment: "ok"}); err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			if w.decisions() != 1 || len(w.flow) != 1 {
+				t.Fatalf("after the retry: %d decisions recorded, %d delivered; want 1 and 1", w.decisions(), len(w.flow))
+			}
+			if approved := decision == "approve"; (w.mig.SignOff != nil) != approved {
+				t.Fatalf("sign-off record = %+v for %s", w.mig.SignOff, decision)
+			}
+		})
+	}
+}
+
+// Redelivering a decision that was recorded but not delivered records it
+// no second time.
+func TestRedeliveryRecordsOnce(t *testing.T) {
+	w := newWorld(t)
+	tok := w.request(t)
+	resume := w.svc.Flow
+	w.svc.Flow = flow{func(string, any) error { return cutover.Errorf(cutover.EUNAVAILABLE, "down") }}
+	if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "reject", Comment: "no"}); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+		t.Fatalf("first delivery: %v", err)
+	}
+	w.svc.Flow = resume
+	w.svc.Now = func() time.Time { return t0.Add(redeliverAfter) }
+	if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: "reject", Comment: "no"}); err != nil {
+		t.Fatalf("redelivery: %v", err)
+	}
+	if w.decisions() != 1 || len(w.flow) != 1 {
+		t.Fatalf("%d decisions recorded, %d delivered; want 1 and 1", w.decisions(), len(w.flow))
+	}
+}
