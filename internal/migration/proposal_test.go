@@ -64,14 +64,22 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 
 // uploadsFake is an Uploads built from function fields.
 type uploadsFake struct {
-	PresignFn func(key, uploadID string, numbers []int) ([]string, error)
+	PresignFn  func(key, uploadID string, numbers []int) ([]string, error)
+	CompleteFn func(key, uploadID string) (int64, error)
+	RemoveFn   func(key, uploadID string) error
 }
 
 func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
 func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbers []int, _ time.Duration) ([]string, error) {
 	return u.PresignFn(key, uploadID, numbers)
 }
-func (u uploadsFake) Complete(context.Context, string, string, []Part) (int64, error) { return 0, nil }
+func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []Part) (int64, error) {
+	if u.CompleteFn == nil {
+		return 0, nil
+	}
+	return u.CompleteFn(key, uploadID)
+}
+func (u uploadsFake) Remove(_ context.Context, key, uploadID string) error { return u.RemoveFn(key, uploadID) }
 
 func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
 	store := newMemStore()
