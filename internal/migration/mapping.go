@@ -64,8 +64,10 @@ func fit(draft *mapspec.Spec, t tableSample) (presets.Proposal, bool) {
 
 // tableSample is a table's name in the mapping, header and first rows.
 type tableSample struct {
-	fileID string
-	name   string
-	header []string
-	sample [][]string
+	fileID   string
+	fileName string
+	sheet    string // the XLSX sheet, or ""
+	name     string
+	header   []string
+	sample   [][]string
 }
