@@ -1,7 +1,6 @@
 package cutover
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -17,7 +16,7 @@ const (
 	MaxFileNameBytes    = 255 // an uploaded file's name
 	MaxContentTypeBytes = 200 // the MIME type an upload declares
 	MaxUploadsPerRound  = 25  // files of one round and purpose, refused and unfinished ones included
-	MaxUploads          = 60  // files on a migration, across rounds (removing one frees its place)
+	MaxUploads          = 50  // files on a migration, across rounds (removing one frees its place)
 	MaxReasonBytes      = 300 // why a file was refused, one rejection reason in the workbook summary
 
 	MaxCustomerNameBytes = 200
@@ -26,11 +25,10 @@ const (
 	MaxSpotCheckIDs     = 20  // source ids named for spot checks, per entity
 	MaxSpotCheckIDBytes = 100 // one source id
 
-	MaxReviewNoteBytes = 500   // a review mark's note
+	MaxReviewNoteBytes = 300   // a review mark's note (there can be one per spot check)
 	MaxCommentBytes    = 4000  // the coordinator's sign-off comment (internal/signoff)
 	MaxMappingBytes    = 64000 // a mapping spec, as stored (canonical JSON); the draft too
 	MaxSummaryReasons  = 20    // rejection reasons kept in the workbook summary
-	MaxSpotChecks      = 30    // spot checks per entity: the named ones and 10 sampled
 )
 
 // invisible reports runes that are not allowed in names: C0 and C1
@@ -122,12 +120,4 @@ func Clip(s string, max int) string {
 		return ""
 	}
 	return s[:n] + mark
-}
-
-// Sizef formats a byte count for a message.
-func Sizef(n int) string {
-	if n >= 1<<10 {
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -548,7 +548,13 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 	if at.Before(now.Add(-time.Minute)) || at.After(now.Add(maxGoLiveAhead)) {
 		return nil, cutover.Errorf(cutover.EINVALID, "goLiveAt must be between now and 90 days ahead.")
 	}
-	for _, id := range in.FileIDs {
+	if len(in.FileIDs) > cutover.MaxUploadsPerRound {
+		return nil, cutover.Errorf(cutover.EINVALID, "fileIds may name at most %d files.", cutover.MaxUploadsPerRound)
+	}
+	for i, id := range in.FileIDs {
+		if slices.Contains(in.FileIDs[:i], id) {
+			return nil, cutover.Errorf(cutover.EINVALID, "fileIds names %q twice.", id)
+		}
 		f := m.FileByID(id)
 		if f == nil || f.Purpose != cutover.PurposeFinal || !f.Complete {
 			return nil, cutover.Errorf(cutover.EINVALID, "File %q is not a completed final-extract upload.", id)

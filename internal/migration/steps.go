@@ -123,6 +123,9 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 		res.Files = append(res.Files, MappedFileV{FileID: tables[i].fileID, Table: f.Name, Entity: f.Entity})
 	}
 	raw, _ := json.Marshal(spec) // a Spec always marshals
+	if err := mappingFits(raw); err != nil {
+		return nil, err
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
 		events := []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}
@@ -277,8 +280,8 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
 	summary.Issues = &cutover.IssueSummary{Rejected: []cutover.RejectReason{}, Warned: wb.Issues.Warned, Orphans: wb.Issues.Orphans}
-	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), maxSummaryReasons)] {
-		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: r.Reason, Count: r.Count})
+	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), cutover.MaxSummaryReasons)] {
+		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: cutover.Clip(r.Reason, cutover.MaxReasonBytes), Count: r.Count})
 	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Test, cur.Workbook = &counts, summary
@@ -287,9 +290,6 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	return &counts, err
 }
 
-// maxSummaryReasons is how many rejection reasons the workbook's summary
-// (what the coordinator sees) keeps; the workbook has them all.
-const maxSummaryReasons = 20
 
 func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))
