@@ -290,7 +290,6 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	return &counts, err
 }
 
-
 func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))
 	for i, r := range in {
