@@ -67,7 +67,8 @@ const samplesShown = 3
 // A file that cannot be migrated is listed in Refused with why, and left
 // out of the mapping, so the mapping shown always parses.
 //
-// Errors: ENOTFOUND when no test file is uploaded yet; EINVALID when the
+// Errors: ENOTFOUND when no test file is uploaded yet, or none can be
+// migrated (the message says why for each); EINVALID when the
 // saved revision does not parse; EUNAVAILABLE when storage cannot be read, or an uploaded file
 // is missing from it.
 func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
@@ -118,10 +119,10 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 	refused = append(refused, unmapped...)
 	spec := presets.ProposeSpec(props)
 	raw, _ := json.Marshal(spec) // a Spec always marshals
-	out := &Proposal{Files: []ProposedFile{}, Refused: []RefusedFile{}, Mapping: raw, Targets: targets(schema.Default())}
 	if len(props) == 0 {
-		out.Mapping = nil // no file can be migrated: there is no mapping to show
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "No uploaded file can be migrated, so there is no mapping to suggest. %s", refusalList(refused))
 	}
+	out := &Proposal{Files: []ProposedFile{}, Refused: []RefusedFile{}, Mapping: raw, Targets: targets(schema.Default())}
 	for _, r := range refused {
 		out.Refused = append(out.Refused, RefusedFile{FileID: r.file.ID, FileName: r.file.Name, Reason: r.reason})
 	}

@@ -179,4 +179,14 @@ func TestProposeListsUnusableFilesApart(t *testing.T) {
 	if _, err := mapspec.Parse(p.Mapping); err != nil {
 		t.Fatalf("the proposed mapping does not parse: %v", err)
 	}
+
+	// With only unusable files there is nothing to map, and the answer says why.
+	cur := store.migs[id]
+	cur.Files = cur.Files[1:]
+	store.migs[id] = cur
+	m, _ = store.GetMigration(ctx, id)
+	_, err = svc.Propose(ctx, m)
+	if cutover.ErrorCode(err) != cutover.ENOTFOUND || !strings.Contains(cutover.ErrorMessage(err), "c.pdf: this is a PDF document") {
+		t.Fatalf("only unusable files: %v", err)
+	}
 }
