@@ -314,8 +314,14 @@ func uploadRound(m *cutover.Migration, purpose string) (int, error) {
 
 // CompleteUpload assembles an uploaded file from its parts.
 //
-// Errors: ENOTFOUND for an unknown file; EINVALID for a bad parts list;
-// ECONFLICT when it is already complete; EUNAVAILABLE from storage.
+// The assembled file's first KiB (and a zip's directory) is checked with
+// the reader's own detection; a file the engine cannot read is refused,
+// recorded with why (File.Refused), and its object deleted.
+//
+// Errors: ENOTFOUND for an unknown file; EINVALID for a bad parts list, or
+// a file that is not an export cutover reads (the message names the file
+// and what it is); ECONFLICT when it is already complete; EUNAVAILABLE
+// from storage.
 func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, fileID string, parts []Part) (*cutover.File, error) {
 	f := m.FileByID(fileID)
 	if f == nil {
@@ -323,6 +329,10 @@ func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, file
 	}
 	if f.Complete {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "File %q is already complete.", f.Name)
+	}
+	if f.Refused != "" {
+		// A retried completion gets the same answer as the first.
+		return nil, cutover.Errorf(cutover.EINVALID, "%s", f.Refused)
 	}
 	if len(parts) == 0 || len(parts) > MaxParts {
 		return nil, cutover.Errorf(cutover.EINVALID, "parts must list every uploaded part with its ETag.")
@@ -366,7 +376,7 @@ func (s *Service) refuse(ctx context.Context, m *cutover.Migration, f cutover.Fi
 	if err := s.Uploads.Remove(ctx, f.Key, ""); err != nil {
 		// The refusal stands without the deletion; the object is only
 		// garbage, so this is logged rather than shown.
-		slog.WarnContext(ctx, "refused upload not deleted", "migration", m.ID, "file", f.ID, "error", err.Error())
+		slog.WarnContext(ctx, "refused upload not deleted", "migration", m.ID, "file", f.ID, "code", cutover.ErrorCode(err), "message", cutover.ErrorMessage(err))
 	}
 	reason := cutover.ErrorMessage(refusal)
 	_, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {

@@ -38,7 +38,9 @@ func (s *Service) checkReadable(ctx context.Context, f cutover.File, size int64)
 	case cutover.EINVALID:
 		return err, nil
 	default:
-		slog.WarnContext(ctx, "uploaded file not checked", "file", f.ID, "code", cutover.ErrorCode(err), "error", err.Error())
+		// The cause's text can hold the object key, which holds the file's
+		// name: only the code and the client-safe message are logged.
+		slog.WarnContext(ctx, "uploaded file not checked", "file", f.ID, "code", cutover.ErrorCode(err), "message", cutover.ErrorMessage(err))
 		return nil, nil
 	}
 }

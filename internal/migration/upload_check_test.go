@@ -66,6 +66,9 @@ func TestCompleteUploadRefusesFilesTheEngineCannotRead(t *testing.T) {
 		if _, ok := objs[plan.Key]; ok {
 			t.Fatalf("%s: the refused object is still stored", c.name)
 		}
+		if _, again := svc.CompleteUpload(ctx, mustGet(t, store, m.ID), plan.FileID, onePart); cutover.ErrorCode(again) != cutover.EINVALID || cutover.ErrorMessage(again) != cutover.ErrorMessage(err) {
+			t.Fatalf("%s completed again: %v, want the same refusal", c.name, again)
+		}
 	}
 	if len(*removed) != 3 {
 		t.Fatalf("removed %v, want the three refused objects", *removed)
