@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,13 @@ const (
 // fails when someone raises a bound the item cannot afford.
 func TestWorstCaseMigrationFits(t *testing.T) {
 	m := worstCaseMigration()
+	// A field added to Migration must be given its worst case here too.
+	rv := reflect.ValueOf(*m)
+	for i := 0; i < rv.NumField(); i++ {
+		if rv.Field(i).IsZero() && rv.Type().Field(i).Name != "Version" {
+			t.Fatalf("worstCaseMigration leaves %s empty: give it its largest value", rv.Type().Field(i).Name)
+		}
+	}
 	item, err := (&Migrations{Table: "t"}).migrationItem(m, 1<<30)
 	if err != nil {
 		t.Fatal(err)

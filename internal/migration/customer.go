@@ -399,7 +399,9 @@ func (s *Service) refuse(ctx context.Context, m *cutover.Migration, f cutover.Fi
 // what that round runs on, and stay.
 //
 // Errors: ENOTFOUND for an unknown file; ECONFLICT when its round was
-// submitted (or the final extract was confirmed); EUNAVAILABLE from storage.
+// submitted (or the final extract was confirmed); whatever the Store
+// returns. A storage failure to discard the object is logged, not
+// returned: the file is already out of the migration.
 func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID string) (*cutover.File, error) {
 	f := m.FileByID(fileID)
 	if f == nil {
@@ -408,9 +410,8 @@ func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID
 	if err := removable(m, *f); err != nil {
 		return nil, err
 	}
-	if err := s.Uploads.Remove(ctx, f.Key, f.UploadID); err != nil {
-		return nil, err
-	}
+	// The file leaves the list first, under the version check, so a round
+	// submitted meanwhile keeps its file; only then is the object discarded.
 	removed := *f
 	_, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		i := slices.IndexFunc(cur.Files, func(cf cutover.File) bool { return cf.ID == fileID })
@@ -420,11 +421,17 @@ func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID
 		if err := removable(cur, cur.Files[i]); err != nil {
 			return nil, err
 		}
+		removed = cur.Files[i]
 		cur.Files = slices.Delete(cur.Files, i, i+1)
 		return []cutover.AuditEvent{s.event("customer", "file.removed", fmt.Sprintf("%s (%s, round %d)", removed.Name, removed.Purpose, removed.Round))}, nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	if err := s.Uploads.Remove(ctx, removed.Key, removed.UploadID); err != nil {
+		// Nothing reads an object that no file names; an unfinished
+		// upload's parts go with the bucket's lifecycle rule.
+		slog.WarnContext(ctx, "removed upload not discarded", "migration", m.ID, "file", fileID, "code", cutover.ErrorCode(err), "message", cutover.ErrorMessage(err))
 	}
 	return &removed, nil
 }
