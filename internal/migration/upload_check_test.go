@@ -1,7 +1,10 @@
 package migration
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
+	"fmt"
 	"math/rand"
 	"slices"
 	"strings"
@@ -134,5 +137,60 @@ func TestRemoveUploadOnlyBeforeTheRoundIsSubmitted(t *testing.T) {
 	}
 	if _, err := svc.RemoveUpload(ctx, mustGet(t, store, m.ID), again.FileID); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("removing a submitted round's file: %v", err)
+	}
+}
+
+// xlsxBook is a small but real workbook, stored uncompressed and padded
+// past several of the check's read blocks, so that its directory is read
+// from the end of the object with ranged reads.
+func xlsxBook(t *testing.T, rows int) string {
+	t.Helper()
+	var sheet strings.Builder
+	sheet.WriteString(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	sheet.WriteString(`<row r="1"><c r="A1" t="inlineStr"><is><t>Id</t></is></c><c r="B1" t="inlineStr"><is><t>Email</t></is></c></row>`)
+	for i := 2; i <= rows; i++ {
+		fmt.Fprintf(&sheet, `<row r="%d"><c r="A%d"><v>%d</v></c><c r="B%d" t="inlineStr"><is><t>p%d@x.com</t></is></c></row>`, i, i, i, i, i)
+	}
+	sheet.WriteString(`</sheetData></worksheet>`)
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for _, p := range []struct{ name, body string }{
+		{"[Content_Types].xml", `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>`},
+		{"_rels/.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		{"xl/workbook.xml", `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Contacts" sheetId="1" r:id="rId1"/></sheets></workbook>`},
+		{"xl/_rels/workbook.xml.rels", `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`},
+		{"xl/worksheets/sheet1.xml", sheet.String()},
+	} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: p.name, Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write([]byte(p.body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestCompleteUploadTakesAWorkbookAndMapReadsIt(t *testing.T) {
+	svc, store, objs, removed := uploadWorld(t)
+	ctx := context.Background()
+	m := create(t, svc, "acme").Migration
+	book := xlsxBook(t, 3000)
+	if len(book) < 3*readBlock {
+		t.Fatalf("the workbook is %d bytes: too small to need several blocks", len(book))
+	}
+	plan := startAndPut(t, svc, objs, m, "contacts.xlsx", book)
+	f, err := svc.CompleteUpload(ctx, mustGet(t, store, m.ID), plan.FileID, onePart)
+	if err != nil || !f.Complete || f.Refused != "" || len(*removed) != 0 {
+		t.Fatalf("a workbook: %+v %v (removed %v)", f, err, *removed)
+	}
+	if _, err := svc.Submit(ctx, mustGet(t, store, m.ID)); err != nil {
+		t.Fatal(err)
+	}
+	res, err := svc.Map(ctx, StepInput{MigrationID: m.ID, Round: 1})
+	if err != nil || len(res.Files) != 1 || res.Files[0].Entity != "contact" {
+		t.Fatalf("Map of the workbook: %+v %v", res, err)
 	}
 }
