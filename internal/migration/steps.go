@@ -1,7 +1,6 @@
 package migration
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -194,8 +193,8 @@ func dropUnmappable(files []cutover.File, tables []tableSample, props []presets.
 const sampleRows = 50
 
 // sample reads a file's header and first rows, one sample per table (a
-// workbook has one per sheet). The first bytes are sniffed first, as at
-// upload: a PDF or an image would otherwise read as one garbled column.
+// workbook has one per sheet). The reader refuses what the upload check
+// refuses (a PDF, an image, binary data), with the same message.
 //
 // Errors: EINVALID naming the file and why it cannot be read; ENOTFOUND
 // or EUNAVAILABLE from storage.
@@ -205,15 +204,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 		return nil, err
 	}
 	defer rc.Close()
-	br := bufio.NewReaderSize(rc, tabular.SniffBytes)
-	head, err := br.Peek(tabular.SniffBytes)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "%s could not be read; try again.", f.Name)
-	}
-	if _, err := tabular.Sniff(head, f.Name); err != nil {
-		return nil, err
-	}
-	tables, err := tabular.Open(br, f.Name, tabular.Options{})
+	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
 	if err != nil {
 		return nil, err // the reader's messages name the file
 	}

@@ -61,3 +61,19 @@ func TestCheckWorkbookTellsAWorkbookFromOtherZips(t *testing.T) {
 		t.Fatalf("a broken zip: %v", err)
 	}
 }
+
+// Open refuses what Sniff refuses, with the same message: the engine and
+// the upload check agree.
+func TestOpenRefusesWhatSniffRefuses(t *testing.T) {
+	pdf := "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+	_, err := Open(strings.NewReader(pdf), "contacts.csv", Options{})
+	_, want := Sniff([]byte(pdf), "contacts.csv")
+	if cutover.ErrorCode(err) != cutover.EINVALID || err.Error() != want.Error() {
+		t.Fatalf("Open of a PDF: %v, want %v", err, want)
+	}
+	// A file forced to UTF-16 is text by the caller's word.
+	utf16 := "I\x00d\x00\n\x001\x00\n\x00"
+	if _, err := Open(strings.NewReader(utf16), "u.txt", Options{Encoding: "utf-16le"}); err != nil {
+		t.Fatalf("forced UTF-16: %v", err)
+	}
+}
