@@ -298,6 +298,9 @@ func (s *Stack) startTrafficProxy(wrap func(http.Handler) http.Handler) (string,
 	// as they come (chunked), large DynamoDB answers reached the SDK cut
 	// short ("unexpected EOF").
 	rp.ModifyResponse = func(r *http.Response) error {
+		if r.Request.Method == http.MethodHead {
+			return nil // no body: its Content-Length is the object's, not 0
+		}
 		body, err := io.ReadAll(r.Body)
 		_ = r.Body.Close()
 		if err != nil {

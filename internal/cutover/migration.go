@@ -49,6 +49,9 @@ type File struct {
 	Complete    bool      `json:"complete" dynamodbav:"complete"`
 	StartedAt   time.Time `json:"startedAt" dynamodbav:"startedAt"`
 	CompletedAt time.Time `json:"completedAt,omitzero" dynamodbav:"completedAt,omitempty"`
+	// Refused says why the file cannot be migrated (it is not a spreadsheet
+	// export the reader can read); a refused file is in no round.
+	Refused string `json:"refused,omitempty" dynamodbav:"refused,omitempty"`
 }
 
 // Counts account for every row read: Read = Migrated + Merged + Rejected
@@ -175,7 +178,7 @@ func (m *Migration) TestFiles(round int) []File {
 	for r := round; r >= 1; r-- {
 		var out []File
 		for _, f := range m.Files {
-			if f.Purpose == PurposeTest && f.Complete && f.Round == r {
+			if f.Purpose == PurposeTest && f.Complete && f.Refused == "" && f.Round == r {
 				out = append(out, f)
 			}
 		}

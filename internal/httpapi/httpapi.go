@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -104,9 +105,12 @@ func JSON(status int, v any) Response {
 // MaxBody is the largest JSON body any route accepts.
 const MaxBody = 1 << 20
 
-// Decode reads the JSON body into v, rejecting unknown fields.
+// Decode reads the JSON body into v, rejecting unknown fields and anything
+// but white space after the value: a body is one JSON value, and a client
+// that sends more (two values, a stray bracket) has a bug it should hear of.
 //
-// Errors: EINVALID for an oversized, non-JSON or wrongly shaped body.
+// Errors: EINVALID for an oversized, non-JSON or wrongly shaped body, or
+// one with data after the JSON value.
 func Decode(req Request, v any) error {
 	body := req.Body
 	if req.IsBase64Encoded {
@@ -126,6 +130,9 @@ func Decode(req Request, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return cutover.Wrap(cutover.EINVALID, err, "The request body is not the expected JSON: %s.", jsonProblem(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return cutover.Errorf(cutover.EINVALID, "The request body has data after the JSON value; send exactly one JSON object.")
 	}
 	return nil
 }

@@ -32,6 +32,10 @@ func CustomerRoutes(svc *migration.Service) Router {
 			f, err := svc.CompleteUpload(ctx, m, req.PathParameters["fileId"], in.Parts)
 			return map[string]any{"file": f}, err
 		}),
+		"DELETE /migrations/{id}/uploads/{fileId}": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, req Request) (any, error) {
+			f, err := svc.RemoveUpload(ctx, m, req.PathParameters["fileId"])
+			return map[string]any{"removed": f}, err
+		}),
 		"POST /migrations/{id}/uploads/{fileId}/parts": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
 			PartNumbers []int `json:"partNumbers"`
 		}, req Request) (any, error) {

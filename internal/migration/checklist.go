@@ -19,17 +19,16 @@ type ChecklistInput struct {
 	SpotCheckIDs map[string][]string `json:"spotCheckIds"`
 }
 
-// Checklist limits.
-const (
-	maxChecklistCount = 1_000_000_000
-	maxSpotCheckIDs   = 20
-)
+// maxChecklistCount bounds one count: more records than any CRM export
+// this service takes.
+const maxChecklistCount = 1_000_000_000
 
 // UpdateChecklist records or corrects the pre-test checklist. Every change
 // is audited with the old and new value.
 //
-// Errors: EINVALID for an unknown entity, a negative or absurd count, or
-// too many spot-check ids (the message names which); ECONFLICT once the
+// Errors: EINVALID for an unknown entity, a negative or absurd count, too
+// many spot-check ids, or a blank, over-long or control-character id (the
+// message names which); ECONFLICT once the
 // migration is live.
 func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in ChecklistInput) (*cutover.Migration, error) {
 	sch := schema.Default()
@@ -45,8 +44,13 @@ func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in 
 		if _, ok := sch.Entity(e); !ok {
 			return nil, cutover.Errorf(cutover.EINVALID, "spotCheckIds: %q is not an entity; use one of %s.", e, strings.Join(sch.EntityNames(), ", "))
 		}
-		if len(ids) > maxSpotCheckIDs {
-			return nil, cutover.Errorf(cutover.EINVALID, "spotCheckIds.%s: at most %d ids.", e, maxSpotCheckIDs)
+		if len(ids) > cutover.MaxSpotCheckIDs {
+			return nil, cutover.Errorf(cutover.EINVALID, "spotCheckIds.%s: at most %d ids.", e, cutover.MaxSpotCheckIDs)
+		}
+		for i, id := range ids {
+			if err := cutover.CheckName(fmt.Sprintf("spotCheckIds.%s[%d]", e, i), id, cutover.MaxSpotCheckIDBytes); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
-	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,12 +41,15 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Cr
 	if !tenantPattern.MatchString(in.TenantID) {
 		return nil, cutover.Errorf(cutover.EINVALID, "tenantId must be 2-63 lowercase letters, digits or dashes.")
 	}
-	if in.CustomerName == "" || len(in.CustomerName) > 200 {
-		return nil, cutover.Errorf(cutover.EINVALID, "customerName is required (at most 200 characters).")
+	if err := cutover.CheckName("customerName", in.CustomerName, cutover.MaxCustomerNameBytes); err != nil {
+		return nil, err
 	}
-	for name, v := range map[string]string{"customerEmail": in.CustomerEmail, "coordinatorEmail": in.CoordinatorEmail} {
-		if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
-			return nil, cutover.Errorf(cutover.EINVALID, "%s must be an email address.", name)
+	for _, e := range []struct{ name, v string }{{"customerEmail", in.CustomerEmail}, {"coordinatorEmail", in.CoordinatorEmail}} {
+		if len(e.v) > cutover.MaxEmailBytes {
+			return nil, cutover.Errorf(cutover.EINVALID, "%s is longer than an email address can be (%d bytes).", e.name, cutover.MaxEmailBytes)
+		}
+		if a, err := mail.ParseAddress(e.v); err != nil || a.Address != e.v || strings.ContainsAny(e.v, "<> ") || cutover.CheckName(e.name, e.v, cutover.MaxEmailBytes) != nil {
+			return nil, cutover.Errorf(cutover.EINVALID, "%s must be an email address.", e.name)
 		}
 	}
 	key := cutover.NewSecret(32)
@@ -84,6 +87,11 @@ type Uploads interface {
 	// Complete assembles the parts and returns the object's size.
 	// Errors: EINVALID when a part or ETag is wrong or missing.
 	Complete(ctx context.Context, key, uploadID string, parts []Part) (int64, error)
+	// Remove discards an upload: it aborts the multipart upload uploadID
+	// when it is not "", and deletes the object key. Removing what is
+	// already gone is not an error.
+	// Errors: EUNAVAILABLE from storage.
+	Remove(ctx context.Context, key, uploadID string) error
 }
 
 // Part is one uploaded part, as the browser reports it.
@@ -132,22 +140,28 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // purpose; ECONFLICT when the migration is not accepting that kind of file
 // now (the message says what it is waiting for); EUNAVAILABLE from storage.
 func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in UploadInput) (*UploadPlan, error) {
-	name := strings.TrimSpace(path.Base(strings.ReplaceAll(in.FileName, "\\", "/")))
-	if name == "" || name == "." || name == "/" || len(name) > 255 {
-		return nil, cutover.Errorf(cutover.EINVALID, "fileName is required (at most 255 characters).")
+	name, err := checkFileName(in.FileName)
+	if err != nil {
+		return nil, err
 	}
 	if in.Size <= 0 || in.Size > MaxUploadSize {
 		return nil, cutover.Errorf(cutover.EINVALID, "size must be between 1 byte and 5 TiB.")
+	}
+	ct := in.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	if err := cutover.CheckContentType(ct); err != nil {
+		return nil, err
 	}
 	round, err := uploadRound(m, in.Purpose)
 	if err != nil {
 		return nil, err
 	}
-	partSize, parts := partsOf(in.Size)
-	ct := in.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+	if err := roomFor(m, in.Purpose, round); err != nil {
+		return nil, err
 	}
+	partSize, parts := partsOf(in.Size)
 	fileID := cutover.NewID("f-")
 	key := fmt.Sprintf("migrations/%s/%s/%s", m.ID, fileID, unsafeName.ReplaceAllString(name, "_"))
 	uploadID, err := s.Uploads.Begin(ctx, key, ct)
@@ -170,6 +184,9 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 		if _, err := uploadRound(cur, in.Purpose); err != nil {
 			return nil, err
 		}
+		if err := roomFor(cur, in.Purpose, round); err != nil {
+			return nil, err
+		}
 		cur.Files = append(cur.Files, file)
 		return nil, nil
 	}); err != nil {
@@ -180,6 +197,47 @@ func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in Uplo
 		plan.Parts = append(plan.Parts, PartURL{PartNumber: i + 1, URL: u})
 	}
 	return plan, nil
+}
+
+// checkFileName returns the name an upload is stored under: the name the
+// browser sent, trimmed. A browser sends a bare file name; anything that
+// could be read as a path ("..", "a/b", "C:\\x") or hide what it is
+// (control, bidirectional and zero-width characters) is refused, not
+// rewritten, so the name shown everywhere is the one the customer chose.
+//
+// Errors: EINVALID saying what is wrong with the name.
+func checkFileName(raw string) (string, error) {
+	name := strings.TrimSpace(raw)
+	if err := cutover.CheckName("fileName", name, cutover.MaxFileNameBytes); err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(name, "/\\") {
+		return "", cutover.Errorf(cutover.EINVALID, "fileName must be a file's name, without a folder: %q has a path separator.", name)
+	}
+	if strings.Trim(name, ".") == "" {
+		return "", cutover.Errorf(cutover.EINVALID, "fileName %q is not a file's name.", name)
+	}
+	return name, nil
+}
+
+// roomFor refuses another file when the round already has
+// MaxUploadsPerRound of that purpose, or the migration MaxUploads in all:
+// each file is stored on the migration, which has a size limit. Removing a
+// file makes room.
+func roomFor(m *cutover.Migration, purpose string, round int) error {
+	if len(m.Files) >= cutover.MaxUploads {
+		return cutover.Errorf(cutover.EINVALID, "This migration already has %d files, the most it can hold; remove files you no longer need first.", cutover.MaxUploads)
+	}
+	n := 0
+	for _, f := range m.Files {
+		if f.Purpose == purpose && f.Round == round {
+			n++
+		}
+	}
+	if n >= cutover.MaxUploadsPerRound {
+		return cutover.Errorf(cutover.EINVALID, "This round already has %d %s files, the most one round takes; remove one first, or combine exports.", cutover.MaxUploadsPerRound, purpose)
+	}
+	return nil
 }
 
 // partsOf is how a file of size bytes is cut into parts: at least
@@ -256,8 +314,14 @@ func uploadRound(m *cutover.Migration, purpose string) (int, error) {
 
 // CompleteUpload assembles an uploaded file from its parts.
 //
-// Errors: ENOTFOUND for an unknown file; EINVALID for a bad parts list;
-// ECONFLICT when it is already complete; EUNAVAILABLE from storage.
+// The assembled file's first KiB (and a zip's directory) is checked with
+// the reader's own detection; a file the engine cannot read is refused,
+// recorded with why (File.Refused), and its object deleted.
+//
+// Errors: ENOTFOUND for an unknown file; EINVALID for a bad parts list, or
+// a file that is not an export cutover reads (the message names the file
+// and what it is); ECONFLICT when it is already complete; EUNAVAILABLE
+// from storage.
 func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, fileID string, parts []Part) (*cutover.File, error) {
 	f := m.FileByID(fileID)
 	if f == nil {
@@ -265,6 +329,10 @@ func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, file
 	}
 	if f.Complete {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "File %q is already complete.", f.Name)
+	}
+	if f.Refused != "" {
+		// A retried completion gets the same answer as the first.
+		return nil, cutover.Errorf(cutover.EINVALID, "%s", f.Refused)
 	}
 	if len(parts) == 0 || len(parts) > MaxParts {
 		return nil, cutover.Errorf(cutover.EINVALID, "parts must list every uploaded part with its ETag.")
@@ -277,6 +345,13 @@ func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, file
 	size, err := s.Uploads.Complete(ctx, f.Key, f.UploadID, parts)
 	if err != nil {
 		return nil, err
+	}
+	refusal, err := s.checkReadable(ctx, *f, size)
+	if err != nil {
+		return nil, err
+	}
+	if refusal != nil {
+		return nil, s.refuse(ctx, m, *f, refusal)
 	}
 	var done cutover.File
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
@@ -292,6 +367,82 @@ func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, file
 		return nil, err
 	}
 	return &done, nil
+}
+
+// refuse records that an uploaded file cannot be migrated, with why, and
+// deletes the stored object: nothing reads it again, and a customer's
+// stray PDF should not outlive the answer. It returns the refusal.
+func (s *Service) refuse(ctx context.Context, m *cutover.Migration, f cutover.File, refusal error) error {
+	if err := s.Uploads.Remove(ctx, f.Key, ""); err != nil {
+		// The refusal stands without the deletion; the object is only
+		// garbage, so this is logged rather than shown.
+		slog.WarnContext(ctx, "refused upload not deleted", "migration", m.ID, "file", f.ID, "code", cutover.ErrorCode(err), "message", cutover.ErrorMessage(err))
+	}
+	reason := cutover.ErrorMessage(refusal)
+	_, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		cf := cur.FileByID(f.ID)
+		if cf == nil {
+			return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", f.ID)
+		}
+		cf.Complete, cf.UploadID, cf.Refused = false, "", cutover.Clip(reason, cutover.MaxReasonBytes)
+		return []cutover.AuditEvent{s.event("customer", "file.refused", fmt.Sprintf("%s (round %d): %s", cf.Name, cf.Round, cutover.Clip(reason, cutover.MaxReasonBytes)))}, nil
+	})
+	if err != nil {
+		return err
+	}
+	return refusal
+}
+
+// RemoveUpload discards a file of the round the customer is preparing:
+// an unfinished upload is aborted, a finished (or refused) file deleted,
+// and it leaves the migration's file list. Files of a submitted round are
+// what that round runs on, and stay.
+//
+// Errors: ENOTFOUND for an unknown file; ECONFLICT when its round was
+// submitted (or the final extract was confirmed); whatever the Store
+// returns. A storage failure to discard the object is logged, not
+// returned: the file is already out of the migration.
+func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID string) (*cutover.File, error) {
+	f := m.FileByID(fileID)
+	if f == nil {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
+	}
+	if err := removable(m, *f); err != nil {
+		return nil, err
+	}
+	// The file leaves the list first, under the version check, so a round
+	// submitted meanwhile keeps its file; only then is the object discarded.
+	removed := *f
+	_, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		i := slices.IndexFunc(cur.Files, func(cf cutover.File) bool { return cf.ID == fileID })
+		if i < 0 {
+			return nil, nil // removed meanwhile: the same outcome
+		}
+		if err := removable(cur, cur.Files[i]); err != nil {
+			return nil, err
+		}
+		removed = cur.Files[i]
+		cur.Files = slices.Delete(cur.Files, i, i+1)
+		return []cutover.AuditEvent{s.event("customer", "file.removed", fmt.Sprintf("%s (%s, round %d)", removed.Name, removed.Purpose, removed.Round))}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Uploads.Remove(ctx, removed.Key, removed.UploadID); err != nil {
+		// Nothing reads an object that no file names; an unfinished
+		// upload's parts go with the bucket's lifecycle rule.
+		slog.WarnContext(ctx, "removed upload not discarded", "migration", m.ID, "file", fileID, "code", cutover.ErrorCode(err), "message", cutover.ErrorMessage(err))
+	}
+	return &removed, nil
+}
+
+// removable says whether f belongs to the round the customer is still
+// preparing.
+func removable(m *cutover.Migration, f cutover.File) error {
+	if round, err := uploadRound(m, f.Purpose); err != nil || round != f.Round {
+		return cutover.Errorf(cutover.ECONFLICT, "%s belongs to a round that was already submitted; it cannot be removed now.", f.Name)
+	}
+	return nil
 }
 
 // StepInput is the state machine's input to every step: which migration and
@@ -414,7 +565,13 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 	if at.Before(now.Add(-time.Minute)) || at.After(now.Add(maxGoLiveAhead)) {
 		return nil, cutover.Errorf(cutover.EINVALID, "goLiveAt must be between now and 90 days ahead.")
 	}
-	for _, id := range in.FileIDs {
+	if len(in.FileIDs) > cutover.MaxUploadsPerRound {
+		return nil, cutover.Errorf(cutover.EINVALID, "fileIds may name at most %d files.", cutover.MaxUploadsPerRound)
+	}
+	for i, id := range in.FileIDs {
+		if slices.Contains(in.FileIDs[:i], id) {
+			return nil, cutover.Errorf(cutover.EINVALID, "fileIds names %q twice.", id)
+		}
 		f := m.FileByID(id)
 		if f == nil || f.Purpose != cutover.PurposeFinal || !f.Complete {
 			return nil, cutover.Errorf(cutover.EINVALID, "File %q is not a completed final-extract upload.", id)

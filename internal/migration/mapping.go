@@ -15,7 +15,7 @@ import (
 // Map step uses it instead of proposing one.
 //
 // Errors: EINVALID when the spec is not valid (the message has its JSON
-// path); ECONFLICT unless the migration is before its first round or
+// path) or larger than cutover.MaxMappingBytes; ECONFLICT unless the migration is before its first round or
 // waiting for a revision.
 func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw json.RawMessage) (*cutover.Migration, error) {
 	spec, err := mapspec.Parse(raw)
@@ -23,6 +23,9 @@ func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw jso
 		return nil, err
 	}
 	canon, _ := json.Marshal(spec) // a parsed Spec always marshals
+	if err := mappingFits(canon); err != nil {
+		return nil, err
+	}
 	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusCreated && cur.Status != cutover.StatusAwaitingRevision {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The mapping can be changed before the first round and after a rejected sign-off; the migration is %s.", cur.Status)
@@ -64,8 +67,19 @@ func fit(draft *mapspec.Spec, t tableSample) (presets.Proposal, bool) {
 
 // tableSample is a table's name in the mapping, header and first rows.
 type tableSample struct {
-	fileID string
-	name   string
-	header []string
-	sample [][]string
+	fileID   string
+	fileName string
+	sheet    string // the XLSX sheet, or ""
+	name     string
+	header   []string
+	sample   [][]string
+}
+
+// mappingFits refuses a spec larger than cutover.MaxMappingBytes: it is
+// stored on the migration, whose size is bounded.
+func mappingFits(canon []byte) error {
+	if len(canon) > cutover.MaxMappingBytes {
+		return cutover.Errorf(cutover.EINVALID, "The mapping is too large: %d bytes, over the limit of %d. Map fewer files at once, or shorten long constants and descriptions.", len(canon), cutover.MaxMappingBytes)
+	}
+	return nil
 }

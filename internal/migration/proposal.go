@@ -16,6 +16,7 @@ import (
 // values, the field it goes to and how sure the suggestion is.
 type Proposal struct {
 	Files   []ProposedFile           `json:"files"`
+	Refused []RefusedFile            `json:"refused"` // files the round cannot migrate, and why
 	Mapping json.RawMessage          `json:"mapping"`
 	Targets map[string][]TargetField `json:"targets"` // every entity's fields, for choosing a target
 }
@@ -29,6 +30,14 @@ type ProposedFile struct {
 	Preset   string           `json:"preset,omitempty"` // the recognised export layout, if any
 	Score    float64          `json:"score,omitempty"`
 	Columns  []ProposedColumn `json:"columns"`
+}
+
+// RefusedFile is an uploaded file the next round would leave out, and why
+// (it is not a spreadsheet export, or none of its columns maps to a field).
+type RefusedFile struct {
+	FileID   string `json:"fileId"`
+	FileName string `json:"fileName"`
+	Reason   string `json:"reason"`
 }
 
 // ProposedColumn is one source column.
@@ -55,9 +64,12 @@ const samplesShown = 3
 // files uploaded for it: the customer's saved revision where it fits a
 // file, else the recognised preset or the column-by-column suggestions.
 //
-// Errors: ENOTFOUND when no test file is uploaded yet; EINVALID when a
-// file cannot be read (the message names it) or the saved revision does
-// not parse; EUNAVAILABLE when storage cannot be read, or an uploaded file
+// A file that cannot be migrated is listed in Refused with why, and left
+// out of the mapping, so the mapping shown always parses.
+//
+// Errors: ENOTFOUND when no test file is uploaded yet, or none can be
+// migrated (the message says why for each); EINVALID when the
+// saved revision does not parse; EUNAVAILABLE when storage cannot be read, or an uploaded file
 // is missing from it.
 func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
 	round := m.Round // after the last submit: the round that ran
@@ -69,15 +81,20 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "Upload a test extract first: the suggested mapping is made from its columns.")
 	}
 	var (
-		tables []tableSample
-		names  = map[string]cutover.File{}
+		tables  []tableSample
+		refused []refusal
+		names   = map[string]cutover.File{}
 	)
 	for _, f := range files {
 		ts, err := s.sample(ctx, f)
-		if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+		switch cutover.ErrorCode(err) {
+		case "":
+		case cutover.ENOTFOUND:
 			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "%s is missing from storage; upload it again.", f.Name)
-		}
-		if err != nil {
+		case cutover.EINVALID:
+			refused = append(refused, refusal{f, cutover.ErrorMessage(err)})
+			continue
+		default:
 			return nil, err
 		}
 		for _, t := range ts {
@@ -98,9 +115,17 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 			props = append(props, presets.Propose(t.name, t.header, t.sample))
 		}
 	}
+	tables, props, unmapped := dropUnmappable(files, tables, props)
+	refused = append(refused, unmapped...)
 	spec := presets.ProposeSpec(props)
 	raw, _ := json.Marshal(spec) // a Spec always marshals
-	out := &Proposal{Files: []ProposedFile{}, Mapping: raw, Targets: targets(schema.Default())}
+	if len(props) == 0 {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "No uploaded file can be migrated, so there is no mapping to suggest. %s", refusalList(refused))
+	}
+	out := &Proposal{Files: []ProposedFile{}, Refused: []RefusedFile{}, Mapping: raw, Targets: targets(schema.Default())}
+	for _, r := range refused {
+		out.Refused = append(out.Refused, RefusedFile{FileID: r.file.ID, FileName: r.file.Name, Reason: r.reason})
+	}
 	for i, t := range tables {
 		f := names[t.name]
 		p := props[i]

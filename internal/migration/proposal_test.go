@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
 )
 
 func TestProposeLaysOutEveryColumn(t *testing.T) {
@@ -64,14 +65,24 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 
 // uploadsFake is an Uploads built from function fields.
 type uploadsFake struct {
-	PresignFn func(key, uploadID string, numbers []int) ([]string, error)
+	PresignFn  func(key, uploadID string, numbers []int) ([]string, error)
+	CompleteFn func(key, uploadID string) (int64, error)
+	RemoveFn   func(key, uploadID string) error
 }
 
 func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
 func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbers []int, _ time.Duration) ([]string, error) {
 	return u.PresignFn(key, uploadID, numbers)
 }
-func (u uploadsFake) Complete(context.Context, string, string, []Part) (int64, error) { return 0, nil }
+func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []Part) (int64, error) {
+	if u.CompleteFn == nil {
+		return 0, nil
+	}
+	return u.CompleteFn(key, uploadID)
+}
+func (u uploadsFake) Remove(_ context.Context, key, uploadID string) error {
+	return u.RemoveFn(key, uploadID)
+}
 
 func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
 	store := newMemStore()
@@ -133,5 +144,49 @@ func TestUploadPlanSignsTheFirstPartsOnly(t *testing.T) {
 	}
 	if _, err := svc.SignParts(ctx, m, plan.FileID, []int{257}); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Fatalf("part 257 of a 256-part file: %v", err)
+	}
+}
+
+// A file that cannot be migrated is listed with why, apart from the
+// mapping, which stays valid: the mapping screen never breaks on it.
+func TestProposeListsUnusableFilesApart(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files = objects{}
+	ctx := context.Background()
+	id := create(t, svc, "acme").Migration.ID
+	for i, f := range []struct{ name, body string }{
+		{"c.csv", "Id,Email\n1,a@x.com\n"},
+		{"c.pdf", "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"},
+		{"shoes.csv", "Shoe Size,Lace Colour\n5,red\n"},
+	} {
+		key := fmt.Sprintf("k%d", i)
+		uploaded(t, store, id, cutover.File{ID: fmt.Sprintf("f%d", i), Name: f.name, Key: key, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+		files(svc)[key] = f.body
+	}
+	m, _ := store.GetMigration(ctx, id)
+	p, err := svc.Propose(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Files) != 1 || p.Files[0].FileName != "c.csv" {
+		t.Fatalf("files %+v", p.Files)
+	}
+	if len(p.Refused) != 2 || p.Refused[0].FileID != "f1" || !strings.Contains(p.Refused[0].Reason, "c.pdf: this is a PDF document") ||
+		p.Refused[1].FileName != "shoes.csv" || !strings.Contains(p.Refused[1].Reason, "none of its columns") {
+		t.Fatalf("refused %+v", p.Refused)
+	}
+	if _, err := mapspec.Parse(p.Mapping); err != nil {
+		t.Fatalf("the proposed mapping does not parse: %v", err)
+	}
+
+	// With only unusable files there is nothing to map, and the answer says why.
+	cur := store.migs[id]
+	cur.Files = cur.Files[1:]
+	store.migs[id] = cur
+	m, _ = store.GetMigration(ctx, id)
+	_, err = svc.Propose(ctx, m)
+	if cutover.ErrorCode(err) != cutover.ENOTFOUND || !strings.Contains(cutover.ErrorMessage(err), "c.pdf: this is a PDF document") {
+		t.Fatalf("only unusable files: %v", err)
 	}
 }

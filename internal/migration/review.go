@@ -131,8 +131,8 @@ func checkMark(m *cutover.Migration, it ReviewItem) error {
 	if it.State == Waived && strings.TrimSpace(it.Note) == "" {
 		return cutover.Errorf(cutover.EINVALID, "%s: a waiver needs a note saying why.", it.Section)
 	}
-	if len(it.Note) > 2000 {
-		return cutover.Errorf(cutover.EINVALID, "%s: the note is limited to 2000 characters.", it.Section)
+	if len(it.Note) > cutover.MaxReviewNoteBytes {
+		return cutover.Errorf(cutover.EINVALID, "%s: the note is limited to %d bytes.", it.Section, cutover.MaxReviewNoteBytes)
 	}
 	if n, ok := strings.CutPrefix(it.Section, "spot:"); ok {
 		i, err := strconv.Atoi(n)

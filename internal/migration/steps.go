@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -54,11 +56,15 @@ func (s *Service) beginStep(ctx context.Context, in StepInput, status cutover.St
 	})
 }
 
-// Map profiles the round's test extract and builds its mapping.
+// Map profiles the round's test extract and builds its mapping. A file
+// that cannot be migrated (the reader cannot read it, or none of a
+// table's columns maps to a field) is marked refused on the migration,
+// with why, and the round goes on without it: it is named, never dropped
+// silently, and it never puts an invalid entry into the mapping.
 //
 // Errors: ECONFLICT when the migration is not in a mappable state; EINVALID
-// when there is no extract or a file is not readable as CSV (the message
-// names the file); EUNAVAILABLE from storage.
+// when there is no extract, or no file of it can be migrated (the message
+// names each file and why); EUNAVAILABLE from storage.
 func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 	m, err := s.beginStep(ctx, in, cutover.StatusMapping, cutover.StatusSubmitted)
 	if err != nil {
@@ -69,49 +75,129 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 		return nil, cutover.Errorf(cutover.EINVALID, "Round %d has no test extract.", in.Round)
 	}
 	res := &MapResult{Version: m.MappingVersion + 1}
-	var tables []tableSample
+	var (
+		tables  []tableSample
+		refused []refusal
+	)
 	for _, f := range files {
 		ts, err := s.sample(ctx, f)
+		if cutover.ErrorCode(err) == cutover.EINVALID {
+			refused = append(refused, refusal{f, cutover.ErrorMessage(err)})
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		tables = append(tables, ts...)
 	}
-	var spec *mapspec.Spec
+	var (
+		props []presets.Proposal
+		draft *mapspec.Spec
+	)
 	origin := "proposed"
 	if m.DraftMapping != "" {
-		draft, err := mapspec.Parse([]byte(m.DraftMapping))
-		if err != nil {
+		if draft, err = mapspec.Parse([]byte(m.DraftMapping)); err != nil {
 			return nil, err
 		}
-		spec = &mapspec.Spec{Version: mapspec.Version, Name: draft.Name, Description: draft.Description, Defaults: draft.Defaults}
-		for _, p := range draftProposals(draft, tables) {
-			spec.Files = append(spec.Files, p.File)
-		}
+		props = draftProposals(draft, tables)
 		origin = "the customer's revision"
 	} else {
-		var props []presets.Proposal
 		for _, t := range tables {
 			props = append(props, presets.Propose(t.name, t.header, t.sample))
 		}
-		spec = presets.ProposeSpec(props)
+	}
+	tables, props, unmapped := dropUnmappable(files, tables, props)
+	refused = append(refused, unmapped...)
+	if len(tables) == 0 {
+		return nil, cutover.Errorf(cutover.EINVALID, "No file of round %d can be migrated. %s", in.Round, refusalList(refused))
+	}
+	spec := presets.ProposeSpec(props)
+	if draft != nil {
+		spec = &mapspec.Spec{Version: mapspec.Version, Name: draft.Name, Description: draft.Description, Defaults: draft.Defaults}
+		for _, p := range props {
+			spec.Files = append(spec.Files, p.File)
+		}
 	}
 	for i, f := range spec.Files {
 		res.Files = append(res.Files, MappedFileV{FileID: tables[i].fileID, Table: f.Name, Entity: f.Entity})
 	}
 	raw, _ := json.Marshal(spec) // a Spec always marshals
+	if err := mappingFits(raw); err != nil {
+		return nil, err
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
-		return []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}, nil
+		events := []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}
+		for _, r := range refused {
+			if cf := cur.FileByID(r.file.ID); cf != nil {
+				cf.Refused = cutover.Clip(r.reason, cutover.MaxReasonBytes)
+				events = append(events, s.event(system, "file.refused", fmt.Sprintf("%s (round %d): %s", cf.Name, cf.Round, cf.Refused)))
+			}
+		}
+		return events, nil
 	})
 	return res, err
+}
+
+// refusal is a file a round cannot migrate, and why.
+type refusal struct {
+	file   cutover.File
+	reason string
+}
+
+func refusalList(rs []refusal) string {
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(strings.TrimSpace(r.reason))
+	}
+	return b.String()
+}
+
+// dropUnmappable takes out every table of a file one of whose tables maps
+// no column (a mapping entry needs at least one field, and the engine
+// needs an entry for every table it reads), and says why for each file.
+func dropUnmappable(files []cutover.File, tables []tableSample, props []presets.Proposal) ([]tableSample, []presets.Proposal, []refusal) {
+	bad := map[string]string{}
+	for i, t := range tables {
+		if len(props[i].File.Fields) == 0 && bad[t.fileID] == "" {
+			where := t.fileName
+			if t.sheet != "" {
+				where += ", sheet " + strconv.Quote(t.sheet)
+			}
+			bad[t.fileID] = where + ": none of its columns (" + cutover.Clip(strings.Join(t.header, ", "), 120) +
+				") matches a field cutover can migrate. Remove the file, or export the records with their usual column names."
+		}
+	}
+	var (
+		keptT []tableSample
+		keptP []presets.Proposal
+		out   []refusal
+	)
+	for i, t := range tables {
+		if bad[t.fileID] == "" {
+			keptT, keptP = append(keptT, t), append(keptP, props[i])
+		}
+	}
+	for _, f := range files {
+		if r := bad[f.ID]; r != "" {
+			out = append(out, refusal{f, r})
+		}
+	}
+	return keptT, keptP, out
 }
 
 // sampleRows is how many rows of a file the Map step looks at.
 const sampleRows = 50
 
 // sample reads a file's header and first rows, one sample per table (a
-// workbook has one per sheet).
+// workbook has one per sheet). The reader refuses what the upload check
+// refuses (a PDF, an image, binary data), with the same message.
+//
+// Errors: EINVALID naming the file and why it cannot be read; ENOTFOUND
+// or EUNAVAILABLE from storage.
 func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, error) {
 	rc, err := s.Files.Open(ctx, f.Key)
 	if err != nil {
@@ -124,7 +210,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 	}
 	var out []tableSample
 	for _, t := range tables {
-		ts := tableSample{fileID: f.ID, name: migrate.TableName(f, t), header: t.Header()}
+		ts := tableSample{fileID: f.ID, fileName: f.Name, sheet: t.Format().Sheet, name: migrate.TableName(f, t), header: t.Header()}
 		for len(ts.sample) < sampleRows {
 			r, err := t.Next()
 			if errors.Is(err, io.EOF) {
@@ -185,8 +271,8 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
 	summary.Issues = &cutover.IssueSummary{Rejected: []cutover.RejectReason{}, Warned: wb.Issues.Warned, Orphans: wb.Issues.Orphans}
-	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), maxSummaryReasons)] {
-		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: r.Reason, Count: r.Count})
+	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), cutover.MaxSummaryReasons)] {
+		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: cutover.Clip(r.Reason, cutover.MaxReasonBytes), Count: r.Count})
 	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Test, cur.Workbook = &counts, summary
@@ -194,10 +280,6 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	})
 	return &counts, err
 }
-
-// maxSummaryReasons is how many rejection reasons the workbook's summary
-// (what the coordinator sees) keeps; the workbook has them all.
-const maxSummaryReasons = 20
 
 func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))

@@ -26,6 +26,8 @@ type API interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 // Presigner presigns UploadPart requests.
@@ -57,6 +59,13 @@ func (p PresignClient) PresignUploadPart(ctx context.Context, in *s3.UploadPartI
 	}
 	return &PresignedRequest{URL: r.URL}, nil
 }
+
+// Bucket is the uploads port the customer API and the steps use.
+var (
+	_ migration.Uploads     = (*Bucket)(nil)
+	_ migration.Files       = (*Bucket)(nil)
+	_ migration.RangeOpener = (*Bucket)(nil)
+)
 
 // Bucket is one S3 bucket.
 type Bucket struct {
@@ -129,6 +138,25 @@ func (b *Bucket) Complete(ctx context.Context, key, uploadID string, parts []mig
 		return 0, cutover.Wrap(cutover.EUNAVAILABLE, err, "The uploaded file could not be checked; try again.")
 	}
 	return aws.ToInt64(head.ContentLength), nil
+}
+
+// Remove implements migration.Uploads: it aborts the multipart upload
+// (when uploadID is not "") so its parts stop costing storage, then deletes
+// the object. Both are no-ops on what is already gone.
+//
+// Errors: EUNAVAILABLE from S3.
+func (b *Bucket) Remove(ctx context.Context, key, uploadID string) error {
+	if uploadID != "" {
+		_, err := b.API.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID})
+		var api smithy.APIError
+		if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload") {
+			return cutover.Wrap(cutover.EUNAVAILABLE, err, "The upload could not be discarded; try again.")
+		}
+	}
+	if _, err := b.API.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &b.Name, Key: &key}); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The file could not be deleted; try again.")
+	}
+	return nil
 }
 
 // Open implements migrate.Opener: it streams the object.

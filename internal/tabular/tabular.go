@@ -139,7 +139,8 @@ const sniffBytes = 64 << 10
 // TSV or BLM file, one per visible, non-empty sheet for XLSX, each with its
 // header already read. name is the file name, used in messages; its
 // extension is not trusted, the content decides (PK\x03\x04 is XLSX, a
-// leading #HEADER# is BLM, anything else is delimited text).
+// leading #HEADER# is BLM, a PDF, an image, an archive or binary data is
+// refused as Sniff refuses it, anything else is delimited text).
 //
 // XLSX needs random access. If src implements io.ReaderAt and has a size
 // (Size() int64, as *bytes.Reader, *strings.Reader and *io.SectionReader
@@ -152,7 +153,8 @@ const sniffBytes = 64 << 10
 // Errors: EINVALID for an unknown encoding name, an unusable delimiter or
 // a negative LineOffset in Options, an empty file, a blank or duplicate
 // header (naming the columns), a malformed header line, an old binary
-// .xls, a zip that is not a readable workbook, a workbook over a limit in
+// .xls, a file Sniff refuses (a PDF, an image, a compressed file, binary
+// data), a zip that is not a readable workbook, a workbook over a limit in
 // MaxXLSX, a named Sheet that is missing or empty, or a workbook with no
 // data; EUNAVAILABLE when src (or the temporary file) cannot be read or
 // written.
@@ -174,11 +176,16 @@ func Open(src io.Reader, name string, o Options) ([]Table, error) {
 	if n == 0 {
 		return nil, emptyError(name)
 	}
-	switch {
-	case bytes.HasPrefix(prefix, []byte("PK\x03\x04")):
+	if bytes.HasPrefix(prefix, []byte("PK\x03\x04")) {
 		return openXLSX(src, prefix, eof, name, o)
-	case bytes.HasPrefix(prefix, []byte("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")):
-		return nil, cutover.Errorf(cutover.EINVALID, "%s is an old binary Excel (.xls) workbook, which cutover cannot read: save it from Excel as .xlsx or CSV.", fileName(name))
+	}
+	// What is refused at upload is refused here too, with the same words:
+	// a PDF, an image or random bytes would otherwise read as one garbled
+	// column. A forced UTF-16 encoding is text by the caller's word.
+	if enc, _, _ := parseEncoding(o.Encoding); enc != encUTF16LE && enc != encUTF16BE {
+		if _, err := Sniff(prefix[:min(len(prefix), SniffBytes)], name); err != nil {
+			return nil, err
+		}
 	}
 	t, err := openText(src, prefix, eof, name, o)
 	if err != nil {

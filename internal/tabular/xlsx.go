@@ -77,25 +77,7 @@ func openXLSX(src io.Reader, prefix []byte, eof bool, name string, o Options) (t
 	if size > wb.lim.CompressedBytes {
 		return nil, wb.limitError("the workbook is %d bytes, over the limit of %d", size, wb.lim.CompressedBytes)
 	}
-	wb.zr, err = zip.NewReader(ra, size)
-	if err != nil {
-		return nil, wb.corrupt(err, "it is not a valid zip archive")
-	}
-	if n := len(wb.zr.File); n > wb.lim.Entries {
-		return nil, wb.limitError("it holds %d files, over the limit of %d", n, wb.lim.Entries)
-	}
-	wb.files = make(map[string]*zip.File, len(wb.zr.File))
-	for _, f := range wb.zr.File {
-		wb.files[strings.ToLower(strings.TrimPrefix(f.Name, "/"))] = f
-	}
-
-	wbPath := "xl/workbook.xml"
-	if rels, err := wb.rels("_rels/.rels", ""); err != nil {
-		return nil, err
-	} else if p := rels.byType("/officeDocument"); p != "" {
-		wbPath = p
-	}
-	sheets, err := wb.readWorkbook(wbPath)
+	wbPath, sheets, err := wb.openDirectory(ra, size)
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +127,37 @@ func openXLSX(src io.Reader, prefix []byte, eof bool, name string, o Options) (t
 		return nil, cutover.Errorf(cutover.EINVALID, "%s is empty: no sheet has a header row.", fileName(name))
 	}
 	return tables, nil
+}
+
+// openDirectory reads the zip's directory and the workbook part: where the
+// workbook is and which sheets it lists. It is everything CheckWorkbook
+// needs to tell a workbook from another zip, and the first thing openXLSX does.
+func (wb *workbook) openDirectory(ra io.ReaderAt, size int64) (wbPath string, sheets []sheetRef, err error) {
+	wb.zr, err = zip.NewReader(ra, size)
+	if err != nil {
+		return "", nil, wb.corrupt(err, "it is not a valid zip archive")
+	}
+	if n := len(wb.zr.File); n > wb.lim.Entries {
+		return "", nil, wb.limitError("it holds %d files, over the limit of %d", n, wb.lim.Entries)
+	}
+	wb.files = make(map[string]*zip.File, len(wb.zr.File))
+	for _, f := range wb.zr.File {
+		wb.files[strings.ToLower(strings.TrimPrefix(f.Name, "/"))] = f
+	}
+	wbPath = "xl/workbook.xml"
+	if rels, err := wb.rels("_rels/.rels", ""); err != nil {
+		return "", nil, err
+	} else if p := rels.byType("/officeDocument"); p != "" {
+		wbPath = p
+	}
+	if wb.files["[content_types].xml"] == nil && wb.files[strings.ToLower(wbPath)] == nil {
+		return "", nil, wb.corrupt(nil, "it is a zip archive of other files (it has no "+wbPath+"); unzip it and upload the CSV or XLSX files inside")
+	}
+	sheets, err = wb.readWorkbook(wbPath)
+	if err != nil {
+		return "", nil, err
+	}
+	return wbPath, sheets, nil
 }
 
 type sizer interface{ Size() int64 }

@@ -190,7 +190,7 @@ func TestXLSXErrors(t *testing.T) {
 		msg  string
 	}{
 		{"not a zip", []byte("PK\x03\x04 this is not a zip at all"), Options{}, "book.xlsx is not a readable XLSX workbook: it is not a valid zip archive."},
-		{"zip without workbook", makeZip(t, []zipPart{{"hello.txt", "hi"}}), Options{}, "book.xlsx is not a readable XLSX workbook: it has no xl/workbook.xml."},
+		{"zip without workbook", makeZip(t, []zipPart{{"hello.txt", "hi"}}), Options{}, "book.xlsx is not a readable XLSX workbook: it is a zip archive of other files (it has no xl/workbook.xml); unzip it and upload the CSV or XLSX files inside."},
 		{"malformed xml", makeZip(t, []zipPart{{"xl/workbook.xml", "<workbook><sheets><sheet"}}), Options{}, "book.xlsx is not a readable XLSX workbook: xl/workbook.xml is not well-formed XML."},
 		{"no sheets", makeZip(t, []zipPart{{"xl/workbook.xml", "<workbook/>"}}), Options{}, "book.xlsx is empty: no sheet has a header row."},
 		{"entries", good, Options{MaxXLSX: XLSXLimits{Entries: 3}}, "book.xlsx is not readable as an XLSX workbook within the limits: it holds 10 files, over the limit of 3."},

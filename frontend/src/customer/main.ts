@@ -14,7 +14,7 @@ import { startPolling, type Poller } from '../lib/poll';
 import { reconWord, sectionLabel, statusText, statusTone } from '../lib/status';
 import { buildTimeline, commentOf } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
-import type { AuditEvent, FinalReport, Migration, MigrationView, Proposal, Status, Workbook } from '../lib/types';
+import type { AuditEvent, FinalReport, Migration, MigrationFile, MigrationView, Proposal, Status, Workbook } from '../lib/types';
 import { createChecklist, DEFAULT_ENTITIES } from './checklist';
 import { createFinalView, CUTOFF_NOTICE } from './final-view';
 import { createMappingEditor, type MappingEditor } from './mapping-editor';
@@ -218,21 +218,48 @@ class CustomerPage {
         const proposal = await this.api<Proposal>('GET', `${this.base}/proposal`);
         editor = createMappingEditor({ proposal, api: this.api, migrationId: m.id, editable: true });
         replace(mappingBox, editor.element);
-        say(mappingNote, '');
+        const left = proposal.refused ?? [];
+        say(mappingNote, left.length ? `Left out of the test migration: ${left.map((r) => r.reason).join(' ')}` : '');
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) return; // no test file yet
         replace(mappingBox, h('p', { class: 'notice notice-error', role: 'alert', text: messageOf(err, 'The suggested mapping could not be loaded.') }));
       }
     };
 
+    // A file of this round can be removed until the round is submitted
+    // (DELETE …/uploads/{fileId}); a refused one is listed with why.
+    const removeButton = (f: MigrationFile) => {
+      const button = h('button', { type: 'button', class: 'link small', text: 'Remove' });
+      button.setAttribute('aria-label', `Remove ${f.name}`);
+      button.addEventListener('click', async () => {
+        button.disabled = true;
+        try {
+          await this.api('DELETE', `${this.base}/uploads/${encodeURIComponent(f.id)}`);
+          button.closest('li')?.remove();
+          this.poller?.now();
+        } catch (err) {
+          button.disabled = false;
+          say(submitError, messageOf(err, `${f.name} could not be removed. Try again.`), 'error');
+        }
+      });
+      return button;
+    };
+    const refusedFiles = (mm: Migration) => (mm.files ?? []).filter((f) => f.purpose === 'test' && f.refused && f.round === round);
+
     const update = (mm: Migration) => {
       current = mm;
       const files = roundFiles(mm);
+      const refused = refusedFiles(mm);
       const earlier = revising && files.length === 0 ? earlierFiles(mm) : [];
       replace(
         received,
-        files.length
-          ? files.map((f) => h('li', {}, h('span', { class: 'file-name', text: f.name }), ` ${formatBytes(f.size)}`))
+        files.length || refused.length
+          ? [
+              ...files.map((f) => h('li', {}, h('span', { class: 'file-name', text: f.name }), ` ${formatBytes(f.size)} `, removeButton(f))),
+              ...refused.map((f) =>
+                h('li', { class: 'refused' }, h('span', { class: 'file-name', text: f.name }), h('span', { class: 'notice-error', text: ` Not usable: ${f.refused} ` }), removeButton(f)),
+              ),
+            ]
           : earlier.length
             ? h('li', { class: 'muted', text: `Nothing new yet: the next round reuses ${earlier.map((f) => f.name).join(', ')}.` })
             : h('li', { class: 'muted', text: 'No file received yet.' }),

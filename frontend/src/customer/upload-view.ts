@@ -5,6 +5,7 @@
 import type { Meta, UppyFile } from '@uppy/core';
 import { h, say, uid } from '../lib/dom';
 import { formatBytes } from '../lib/format';
+import { checkFile } from './file-check';
 import { uploadErrorText, type CutoverUppy } from './uploader';
 
 type File_ = UppyFile<Meta, Record<string, never>>;
@@ -26,7 +27,14 @@ interface RowParts {
   remove: HTMLButtonElement;
 }
 
-export function createUploadView(uppy: CutoverUppy, { label, hint }: { label: string; hint: string }): UploadView {
+export interface UploadViewOptions {
+  label: string;
+  hint: string;
+  /** Why a file cannot be uploaded, or null; checkFile (its name and first bytes) unless a test says otherwise. */
+  check?: (file: File) => Promise<string | null>;
+}
+
+export function createUploadView(uppy: CutoverUppy, { label, hint, check = checkFile }: UploadViewOptions): UploadView {
   const inputId = uid('files');
   const hintId = uid('files-hint');
   const input = h('input', { type: 'file', id: inputId, multiple: true, 'aria-describedby': hintId, class: 'file-input' });
@@ -41,34 +49,70 @@ export function createUploadView(uppy: CutoverUppy, { label, hint }: { label: st
   const live = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const problem = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
   const rows = new Map<string, RowParts>();
+  // Files whose first bytes are being checked, by name and size: a second
+  // copy chosen meanwhile is a duplicate too.
+  const checking = new Set<string>();
+  const sameFile = (f: { name: string; size: number | null }) => `${f.name}\u0000${f.size ?? 0}`;
   let disabled = false;
+
+  const addChecked = (file: File): string | null => {
+    try {
+      uppy.addFile({ name: file.name, type: file.type, data: file, source: 'Local' });
+      return null;
+    } catch (err) {
+      // Uppy refuses a file it already holds; say so rather than fail.
+      return err instanceof Error && /duplicate/i.test(err.message) ? 'duplicate' : 'refused';
+    }
+  };
 
   const add = (files: File[]) => {
     if (disabled || files.length === 0) return;
     say(problem, '', 'error');
     const empty: string[] = [];
     const duplicate: string[] = [];
-    const refused: string[] = [];
     for (const file of files) {
       if (file.size === 0) {
         empty.push(file.name);
         continue;
       }
-      try {
-        uppy.addFile({ name: file.name, type: file.type, data: file, source: 'Local' });
-      } catch (err) {
-        // Uppy refuses a file it already holds; say so rather than fail.
-        if (err instanceof Error && /duplicate/i.test(err.message)) duplicate.push(file.name);
-        else refused.push(file.name);
+      const key = sameFile(file);
+      if (checking.has(key) || uppy.getFiles().some((f) => sameFile(f) === key)) {
+        duplicate.push(file.name);
+        continue;
       }
+      // What the service would refuse is refused here, before a byte is
+      // sent: its name's ending and first bytes (file-check.ts).
+      checking.add(key);
+      void check(file)
+        .catch(() => null) // an unreadable slice is the service's to judge
+        .then((reason) => {
+          checking.delete(key);
+          if (disabled) return;
+          if (reason) refusedRow(file.name, reason);
+          else if (addChecked(file) === 'refused') say(problem, `Not uploaded: ${file.name} could not be added. Try again, or remove it and add it again.`, 'error');
+        });
     }
     const lines = [
       empty.length ? `Not uploaded (empty): ${empty.join(', ')}. Empty files cannot be migrated: export them again.` : '',
       duplicate.length ? `Not uploaded again: ${duplicate.join(', ')} ${duplicate.length === 1 ? 'is' : 'are'} already in the list.` : '',
-      refused.length ? `Not uploaded: ${refused.join(', ')} could not be added. Try again, or remove it and add it again.` : '',
     ].filter(Boolean);
     if (lines.length) say(problem, lines.join(' '), 'error');
   };
+
+  /** A file refused before upload: its name, why, and a button to clear it from the list. */
+  function refusedRow(name: string, reason: string): void {
+    const dismiss = h('button', { type: 'button', class: 'link small', text: 'Remove' });
+    dismiss.setAttribute('aria-label', `Remove ${name} from the list`);
+    const li = h(
+      'li',
+      { class: 'upload failed refused', 'data-file-name': name },
+      h('span', { class: 'upload-name' }, h('span', { class: 'file-name', text: name })),
+      h('div', { class: 'upload-foot' }, h('span', { class: 'upload-state', text: `Not uploaded: ${reason}` }), h('span', { class: 'upload-actions' }, dismiss)),
+    );
+    dismiss.addEventListener('click', () => li.remove());
+    list.append(li);
+    say(live, `${name} not uploaded: ${reason}`);
+  }
 
   input.addEventListener('change', () => {
     const files = [...(input.files ?? [])];

@@ -29,6 +29,8 @@ export interface MigrationFile {
   complete: boolean;
   startedAt?: string;
   completedAt?: string;
+  /** Why the file cannot be migrated (not a spreadsheet export); it is in no round. */
+  refused?: string;
 }
 
 export interface Counts {
@@ -268,8 +270,16 @@ export interface TargetField {
   required?: boolean;
 }
 
+export interface RefusedFile {
+  fileId: string;
+  fileName: string;
+  reason: string;
+}
+
 export interface Proposal {
   files: ProposedFile[] | null;
+  /** Files the next round would leave out, and why. */
+  refused?: RefusedFile[];
   mapping: MappingSpec;
   targets: Record<string, TargetField[]>;
 }
