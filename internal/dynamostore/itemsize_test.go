@@ -156,6 +156,7 @@ func worstCaseMigration() *cutover.Migration {
 		FinalPlan:     &cutover.FinalPlan{Chunks: big, Rows: big},
 		SignOff:       &cutover.SignOffRecord{Round: big, MappingVersion: big, MappingHash: fill(71), WorkbookKey: fill(300), WorkbookSeed: 1<<64 - 1, DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)},
 		CurrentLink:   fill(64),
+		DecidedLink:   fill(64),
 		Pending:       &cutover.PendingTask{Kind: cutover.TaskRevision, Token: fill(taskTokenBytes), Round: big},
 		GoLiveAt:      at,
 		WentLiveAt:    at,
