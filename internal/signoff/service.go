@@ -302,8 +302,8 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 		return nil, cutover.Errorf(cutover.EINVALID, `decision must be "approve" or "reject".`)
 	}
 	in.Comment = strings.TrimSpace(in.Comment)
-	if len(in.Comment) > 4000 {
-		return nil, cutover.Errorf(cutover.EINVALID, "The comment is limited to 4000 characters.")
+	if len(in.Comment) > cutover.MaxCommentBytes {
+		return nil, cutover.Errorf(cutover.EINVALID, "The comment is limited to %d bytes.", cutover.MaxCommentBytes)
 	}
 	r, m, err := s.open(ctx, token)
 	if err != nil {
