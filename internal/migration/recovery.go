@@ -204,7 +204,9 @@ func (s *Service) reconcileOne(ctx context.Context, m *cutover.Migration, execut
 		if cur.ExecutionName != execution || !awaitsExecution(cur) {
 			return nil, errNothingToDo
 		}
-		cur.Failure = &cutover.Failure{Step: string(cur.Status), Reason: deadReason(status, cur.Status), At: s.now()}
+		if status != execFailed || cur.Failure == nil || cur.Failure.Reason == "" {
+			cur.Failure = &cutover.Failure{Step: string(cur.Status), Reason: deadReason(status, cur.Status), At: s.now()}
+		} // else a failed step's own account (RecordStepFailure) is the clearest, as in MarkFailed
 		cur.Status, cur.Pending = cutover.StatusFailed, nil
 		return []cutover.AuditEvent{s.event(system, "migration.failed", "execution "+execution+" "+status+": "+cur.Failure.Reason)}, nil
 	})

@@ -129,9 +129,12 @@ func TestSweepFailsMigrationsWhoseExecutionDied(t *testing.T) {
 	set(running, cutover.StatusAwaitingFinal, "ex-running", now0)
 	failed := signedOff(t, svc, store, "t6")
 	set(failed, cutover.StatusFailed, "ex-failed", now0)
+	stepFailed := signedOff(t, svc, store, "t8")
+	set(stepFailed, cutover.StatusMapping, "ex-stepfailed", now0)
+	svc.RecordStepFailure(ctx, stepFailed, "Map", "contacts.csv, line 3: the quoted field is never closed")
 	live := liveMigration(t, svc, store, "t7")
 	set(live, cutover.StatusLive, "ex-live-aborted", now0)
-	status := map[string]string{"ex-aborted": "ABORTED", "ex-timedout": "TIMED_OUT", "ex-running": "RUNNING", "ex-failed": "FAILED", "ex-live-aborted": "ABORTED"}
+	status := map[string]string{"ex-stepfailed": "FAILED", "ex-aborted": "ABORTED", "ex-timedout": "TIMED_OUT", "ex-running": "RUNNING", "ex-failed": "FAILED", "ex-live-aborted": "ABORTED"}
 	svc.Watch = statuses{StatusFn: func(name string) (string, error) {
 		if s, ok := status[name]; ok {
 			return s, nil
@@ -144,8 +147,11 @@ func TestSweepFailsMigrationsWhoseExecutionDied(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Failed != 3 {
-		t.Fatalf("sweep %+v; want 3 migrations failed", res)
+	if res.Failed != 4 {
+		t.Fatalf("sweep %+v; want 4 migrations failed", res)
+	}
+	if f := store.migs[stepFailed].Failure; store.migs[stepFailed].Status != cutover.StatusFailed || f == nil || f.Reason != "contacts.csv, line 3: the quoted field is never closed" {
+		t.Errorf("a FAILED execution whose step recorded why: %s %+v; want the step's own reason", store.migs[stepFailed].Status, f)
 	}
 	for id, want := range map[string]string{
 		aborted:  "The workflow was stopped outside the service (ABORTED) while awaiting sign-off",
@@ -162,8 +168,8 @@ func TestSweepFailsMigrationsWhoseExecutionDied(t *testing.T) {
 			t.Errorf("%s: %s, want %s untouched", id, got, want)
 		}
 	}
-	if len(mails) != 3 {
-		t.Fatalf("ops mails %+v; want 3", mails)
+	if len(mails) != 4 {
+		t.Fatalf("ops mails %+v; want 4", mails)
 	}
 	for _, m := range mails {
 		if m.to != "ops@vendor.test" || !strings.Contains(m.body, "/retry") || strings.Contains(m.body, "@acme.test") {
@@ -171,7 +177,7 @@ func TestSweepFailsMigrationsWhoseExecutionDied(t *testing.T) {
 		}
 	}
 	// A second sweep finds nothing new.
-	if res, err := svc.Sweep(ctx); err != nil || res.Failed != 0 || len(mails) != 3 {
+	if res, err := svc.Sweep(ctx); err != nil || res.Failed != 0 || len(mails) != 4 {
 		t.Fatalf("second sweep %+v %v, %d mails", res, err, len(mails))
 	}
 }
