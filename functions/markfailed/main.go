@@ -1,5 +1,7 @@
 // Command markfailed is the MarkFailed step: it records why a migration
-// failed, for the customer's status page and for ops.
+// failed, for the customer's status page and for ops. Only the execution
+// the migration follows can fail it, and never once it is live (see
+// migration.Service.MarkFailed).
 package main
 
 import (

@@ -1,6 +1,8 @@
 // Command opsapi is the ops API Lambda: create migrations and invite
 // customers, list and inspect them (with the final migration's chunks), and
-// retry failed final chunks. API Gateway's JWT authorizer guards it.
+// retry failed final chunks or resume a failed migration. API Gateway's JWT
+// authorizer guards it. A resumed round runs the sign-off clock, so it
+// needs the same sign-off settings as the customer API's Submit.
 package main
 
 import (
@@ -22,7 +24,15 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	signOffTimeout, err := awsenv.Seconds("SIGNOFF_TIMEOUT_SECONDS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	signOffReminder, err := awsenv.Seconds("SIGNOFF_REMINDER_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -34,6 +44,9 @@ func main() {
 		Flow:    &sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		Runs:    &sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		SiteURL: env["SITE_URL"],
+
+		SignOffTimeoutSeconds:  signOffTimeout,
+		SignOffReminderSeconds: signOffReminder,
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)
 }

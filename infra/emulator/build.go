@@ -18,7 +18,24 @@
 // added file (stepfunctions_patch.go.txt in this package) that points the
 // Step Functions engine at KUMO_HOST/KUMO_PORT, like the other services, and
 // raises its Lambda call timeout to Lambda's maximum of 15 minutes plus a
-// margin. Nothing else changes. The copy lives under <root>/.build and is
+// margin.
+//
+// # The execution cap
+//
+// kumo v0.33.1 also ends every Step Functions execution after an internal
+// 5-minute cap (executionTimeoutCap in internal/service/sfn/storage.go),
+// reported as States.Runtime, whatever the definition says. Our workflow
+// waits days for people (a workbook review, a coordinator's decision, a
+// go-live time), so at a human pace every journey died silently on the
+// local stack. The cap is a constant, so it cannot be changed from an added
+// file: Build makes one checked source edit (sourceEdits) that raises it to
+// a year and a day, beyond the year a Standard workflow may run on AWS. A
+// definition's own TimeoutSeconds still applies, since kumo bounds an
+// execution by the smaller of the two. If the expected text is not found
+// exactly once (a different kumo version), the build fails and says so,
+// rather than quietly building an emulator with the cap.
+//
+// Nothing else changes. The copy lives under <root>/.build and is
 // selected with a generated go.work `replace`, so the build command is
 // still `go build -o <out> github.com/sivchari/kumo/cmd/kumo` with the
 // version go.mod pins, and go.mod is untouched.
@@ -49,6 +66,53 @@ var stepFunctionsPatch []byte
 
 // patchFile is where the patch goes inside the copied module.
 const patchFile = "internal/service/sfn/zz_cutover_stepfunctions_patch.go"
+
+// sourceEdit replaces Old, which must occur exactly once in File (a path
+// inside the kumo module), with New.
+type sourceEdit struct {
+	File, Old, New string
+}
+
+// sourceEdits are the checked edits made to the copied kumo source; see
+// "The execution cap" in the package documentation.
+var sourceEdits = []sourceEdit{{
+	File: "internal/service/sfn/storage.go",
+	Old:  "const executionTimeoutCap = 5 * time.Minute",
+	New:  "const executionTimeoutCap = 366 * 24 * time.Hour // raised by cutover's infra/emulator: a Standard workflow runs up to a year",
+}}
+
+// patchKey identifies a patched copy: the kumo version, the added file and
+// every source edit, so changing any of them makes a fresh copy.
+func patchKey(version string, edits []sourceEdit) string {
+	h := sha256.New()
+	h.Write([]byte(version + "\x00"))
+	h.Write(stepFunctionsPatch)
+	for _, e := range edits {
+		h.Write([]byte("\x00" + e.File + "\x00" + e.Old + "\x00" + e.New))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
+}
+
+// applyEdits makes each edit in the module copy at dir.
+//
+// It returns an error naming the file and the text when a file cannot be
+// read or written, or the text to replace does not occur exactly once.
+func applyEdits(dir string, edits []sourceEdit) error {
+	for _, e := range edits {
+		path := filepath.Join(dir, filepath.FromSlash(e.File))
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("emulator: patch kumo: %w", err)
+		}
+		if n := bytes.Count(src, []byte(e.Old)); n != 1 {
+			return fmt.Errorf("emulator: patch kumo: %s holds %q %d times, not once; this kumo is not the version infra/emulator patches, update sourceEdits", e.File, e.Old, n)
+		}
+		if err := os.WriteFile(path, bytes.Replace(src, []byte(e.Old), []byte(e.New), 1), 0o644); err != nil {
+			return fmt.Errorf("emulator: patch kumo: %w", err)
+		}
+	}
+	return nil
+}
 
 // Build compiles kumo, with the Step Functions patch described in the package
 // documentation, into the executable out. dir is any directory of the
@@ -82,8 +146,7 @@ func Build(ctx context.Context, dir, out string) error {
 		return err
 	}
 
-	sum := sha256.Sum256(append([]byte(mod.Version+"\x00"), stepFunctionsPatch...))
-	srcDir := filepath.Join(buildDir, "kumo-src", mod.Version+"-"+hex.EncodeToString(sum[:6]))
+	srcDir := filepath.Join(buildDir, "kumo-src", mod.Version+"-"+patchKey(mod.Version, sourceEdits))
 
 	if err := ensurePatchedCopy(mod.Dir, srcDir); err != nil {
 		return err
@@ -165,8 +228,8 @@ func ensureBuildDir(dir string) error {
 	return nil
 }
 
-// ensurePatchedCopy copies the module at src to dst and adds the patch,
-// unless dst already exists. The copy is made beside dst and renamed into
+// ensurePatchedCopy copies the module at src to dst, makes the source
+// edits and adds the patch, unless dst already exists. The copy is made beside dst and renamed into
 // place, so concurrent builds never see half a copy.
 func ensurePatchedCopy(src, dst string) error {
 	if _, err := os.Stat(filepath.Join(dst, patchFile)); err == nil {
@@ -185,6 +248,10 @@ func ensurePatchedCopy(src, dst string) error {
 	defer func() { _ = os.RemoveAll(tmp) }()
 
 	if err := copyTree(src, tmp); err != nil {
+		return err
+	}
+
+	if err := applyEdits(tmp, sourceEdits); err != nil {
 		return err
 	}
 

@@ -143,3 +143,60 @@ func TestStartRefusesABusyPort(t *testing.T) {
 		t.Fatalf("Start on a busy port: %v", err)
 	}
 }
+
+// Lifting kumo's execution cap keeps a definition's own TimeoutSeconds: an
+// execution that outlives it still ends with States.Timeout.
+func TestDefinitionTimeoutSecondsStillApplies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	bin := filepath.Join(t.TempDir(), "kumo")
+	if err := emulator.Build(ctx, filepath.Join("..", ".."), bin); err != nil {
+		t.Fatal(err)
+	}
+
+	srv, err := emulator.Start(ctx, emulator.Options{Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Cleanup(func() { _ = srv.Close() })
+
+	sc := sfn.NewFromConfig(aws.Config{Region: emulator.Region, BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+
+	sm, err := sc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name:       aws.String("bounded"),
+		RoleArn:    aws.String("arn:aws:iam::000000000000:role/test"),
+		Definition: aws.String(`{"TimeoutSeconds":2,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ex, err := sc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		d, err := sc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		if d.Status == sfntypes.ExecutionStatusRunning {
+			if time.Now().After(deadline) {
+				t.Fatal("the execution outlived its TimeoutSeconds")
+			}
+
+			continue
+		}
+
+		if aws.ToString(d.Error) != "States.Timeout" {
+			t.Fatalf("execution %s (%s: %s); want States.Timeout", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause))
+		}
+
+		break
+	}
+}

@@ -121,6 +121,7 @@ func Load(path string, o Options) (*Model, error) {
 		m.buildStateMachines,
 		m.buildFunctions,
 		m.buildHTTPAPIs,
+		m.buildSchedules,
 	}
 
 	for _, b := range build {

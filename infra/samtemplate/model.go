@@ -1,7 +1,7 @@
 // Package samtemplate reads the project's SAM template (template.yaml) and
 // turns it into a local model: the parameters, tables, buckets, secrets,
-// state machines, HTTP APIs and functions the template declares, with every
-// intrinsic function (!Ref, !GetAtt, !Sub, ...) resolved against the local
+// state machines, HTTP APIs, functions and their schedules the template
+// declares, with every intrinsic function (!Ref, !GetAtt, !Sub, ...) resolved against the local
 // physical names the local stack gives those resources.
 //
 // Locally a resource's physical name is "<stackName>-<LogicalId>" (bucket
@@ -74,6 +74,8 @@ type Model struct {
 	StateMachines []StateMachine
 	HTTPAPIs      []HTTPAPI
 	Functions     []Function
+	// Schedules are the functions' Schedule events.
+	Schedules []Schedule
 
 	// Names maps logical id to physical name (or id) for every resource.
 	Names map[string]string

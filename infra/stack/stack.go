@@ -1,7 +1,8 @@
 // Package stack stands the whole service up locally from template.yaml: it
 // builds kumo and the function binaries, starts kumo, provisions the
 // template's resources on it, runs every function as a local process behind
-// an honest function runner, and serves the static site with the HTTP API
+// an honest function runner, fires the template's Schedule events (kumo
+// fires no schedule rules), and serves the static site with the HTTP API
 // under /api. `make up` (infra/cmd/up) and the end-to-end tests both use
 // Start.
 package stack
@@ -19,6 +20,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/infra/emulator"
@@ -54,6 +56,10 @@ type Options struct {
 	// (tests and the stack's own clients still reach kumo directly). Tests
 	// use it to inject faults such as throttling.
 	FunctionTraffic func(next http.Handler) http.Handler
+	// ScheduleTick, if set, fires every Schedule event of the template at
+	// this interval instead of its own rate (tests use a few seconds for
+	// the reconcile sweep's rate(1 minute)).
+	ScheduleTick time.Duration
 	// Log receives every log: the stack's and provisioning's slog JSON
 	// records, kumo's output and each function's output (prefixed with its
 	// logical id). Nil discards them.
@@ -95,6 +101,10 @@ type Stack struct {
 	jwtKey   []byte
 	issuer   string
 	audience string
+
+	// stopSchedules ends fireSchedules; scheduled waits for its goroutines.
+	stopSchedules context.CancelFunc
+	scheduled     sync.WaitGroup
 }
 
 // Start builds, starts and provisions the local stack. ctx bounds the start
@@ -215,6 +225,10 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 		apiID = res.Model.HTTPAPIs[0].ID
 		s.ExecuteAPIURL = fmt.Sprintf("http://%s.execute-api.localhost:%d", apiID, s.kumo.Port)
 	}
+
+	var schedCtx context.Context
+	schedCtx, s.stopSchedules = context.WithCancel(context.Background())
+	s.fireSchedules(schedCtx, res.Model, o.ScheduleTick)
 
 	s.site.Handler = siteHandler(filepath.Join(root, "frontend", "dist"), s.kumo.Port, apiID, s.log)
 
@@ -337,10 +351,15 @@ func (s *Stack) EmulatorExited() <-chan struct{} {
 	return s.kumo.Exited()
 }
 
-// Close stops the site, every function process and kumo. It returns the
+// Close stops the schedules, the site, every function process and kumo. It returns the
 // errors of whatever did not stop cleanly (processes are killed then).
 func (s *Stack) Close() error {
 	var errs []error
+
+	if s.stopSchedules != nil {
+		s.stopSchedules()
+		s.scheduled.Wait()
+	}
 
 	if s.site != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)

@@ -481,7 +481,6 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 	if len(m.TestFiles(next)) == 0 {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Upload the test extract before submitting.")
 	}
-	in := StepInput{MigrationID: m.ID, Round: next, SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}
 	revision := m.Status == cutover.StatusAwaitingRevision
 	if revision && (m.Pending == nil || m.Pending.Kind != cutover.TaskRevision) {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is not ready for a revision yet; try again in a moment.")
@@ -490,6 +489,7 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 	if revision || m.Status == cutover.StatusSubmitted {
 		name = m.ExecutionName // the same execution carries on, or is started again idempotently
 	}
+	in := s.executionInput(m.ID, next, name)
 	apply := func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != m.Status || cur.Round != m.Round {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)

@@ -528,12 +528,11 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 }
 
 // Retry is ops' retry of whatever a migration is stuck on: the failed
-// chunks of a paused final migration (RetryFinal), or a round that failed
-// before its final migration began (RetryFailed).
+// chunks of a paused final migration (RetryFinal), or a migration that
+// failed or whose execution died (RetryFailed).
 //
-// Errors: ECONFLICT when there is nothing to retry, or a failed final
-// migration had already begun writing LIVE; ENOTFOUND; EUNAVAILABLE from
-// storage or Step Functions.
+// Errors: ECONFLICT when there is nothing to retry; ENOTFOUND;
+// EUNAVAILABLE from storage or Step Functions.
 func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
 	m, err := s.Store.GetMigration(ctx, id)
 	if err != nil {
@@ -545,14 +544,17 @@ func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migrati
 	return s.RetryFinal(ctx, m, actor)
 }
 
-// RetryFailed starts a failed migration's round again from its Map step, in
-// a new execution: the TEST environment is reset and the workbook made
-// again, so a migration that had been signed off is signed off again. A
-// migration whose final migration began is refused: its tenant is locked
-// and LIVE may hold part of it.
+// RetryFailed resumes a failed migration from the right step in a new
+// execution (see resumePoint): before sign-off the round starts again at
+// Map (TEST is reset and the workbook made again); after an approval the
+// customer's final extract or the go-live time is waited for again,
+// without a new sign-off; once the final migration began (the tenant's
+// lock is this migration's) it resumes, planning again with its own lock
+// and running only the chunks that are not done, with create-only LIVE
+// writes, so LIVE is never written twice.
 //
-// Errors: ECONFLICT when the migration has not failed, has no round, or
-// its final migration began; EUNAVAILABLE from storage or Step Functions.
+// Errors: ECONFLICT when the migration has not failed or has no round;
+// EUNAVAILABLE from storage or Step Functions.
 func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor string) (*cutover.Migration, error) {
 	if m.Status != cutover.StatusFailed || m.Round == 0 {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has not failed in a round; it is %s.", m.ID, m.Status)
@@ -561,22 +563,27 @@ func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor s
 	if err != nil {
 		return nil, err
 	}
-	if lock != nil && lock.MigrationID == m.ID {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s failed after its final migration began (%s): LIVE may hold part of it, so it is not started again; the chunks on its detail show what finished.",
-			m.ID, lock.TakenAt.UTC().Format(time.RFC3339))
-	}
+	resumeAt, status := s.resumePoint(m, lock)
 	name := fmt.Sprintf("%s-retry-%d", ExecutionName(m.ID, m.Round), s.now().Unix())
-	in := StepInput{MigrationID: m.ID, Round: m.Round, SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}
+	in := s.executionInput(m.ID, m.Round, name)
+	in.ResumeAt = resumeAt
+	if resumeAt == ResumeGoLive {
+		in.Final = &ResumedFinal{GoLiveAt: m.GoLiveAt.UTC().Format(time.RFC3339), FileIDs: m.FinalFileIDs}
+	}
 	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status != cutover.StatusFailed {
+		if cur.Status != cutover.StatusFailed || cur.ExecutionName != m.ExecutionName {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
 		reason := ""
 		if cur.Failure != nil {
 			reason = " after: " + cur.Failure.Reason
 		}
-		cur.Status, cur.Failure, cur.Pending, cur.ExecutionName = cutover.StatusSubmitted, nil, nil, name
-		return []cutover.AuditEvent{s.event(actor, "round.retried", fmt.Sprintf("round %d started again%s", cur.Round, reason))}, nil
+		cur.Status, cur.Failure, cur.Pending, cur.ExecutionName = status, nil, nil, name
+		action, detail := "round.retried", fmt.Sprintf("round %d started again%s", cur.Round, reason)
+		if resumeAt != "" {
+			action, detail = "migration.resumed", fmt.Sprintf("round %d resumed at %s%s", cur.Round, resumeAt, reason)
+		}
+		return []cutover.AuditEvent{s.event(actor, action, detail)}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -584,7 +591,7 @@ func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor s
 	if err := s.Flow.Start(ctx, name, in); err != nil {
 		// Not started: put the migration back as it was, so ops can retry.
 		if _, rerr := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-			if cur.Status != cutover.StatusSubmitted || cur.ExecutionName != name {
+			if cur.Status != status || cur.ExecutionName != name {
 				return nil, nil // it moved on
 			}
 			cur.Status, cur.Failure, cur.ExecutionName = cutover.StatusFailed, m.Failure, m.ExecutionName

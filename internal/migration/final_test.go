@@ -494,34 +494,3 @@ func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {
 		t.Fatalf("chunk %+v", c)
 	}
 }
-
-// Ops start a failed round again in a new execution; a migration that
-// failed after its final migration began is not started again.
-func TestRetryFailedStartsTheRoundAgainUnlessLiveWasBegun(t *testing.T) {
-	svc, store, _ := finalService(t, 0)
-	ctx := context.Background()
-	id := signedOff(t, svc, store, "acme")
-	other := signedOff(t, svc, store, "globex")
-	var started []string
-	svc.Flow = fakeFlow{StartFn: func(name string, _ any) error { started = append(started, name); return nil }}
-	m := store.migs[id]
-	m.Status, m.Failure = cutover.StatusFailed, &cutover.Failure{Step: "test_migrating", Reason: "storage was down"}
-	store.migs[id] = m
-	got, err := svc.Retry(ctx, id, "ops:ana")
-	if err != nil || got.Status != cutover.StatusSubmitted || got.Failure != nil || len(started) != 1 || started[0] == ExecutionName(id, 1) || got.ExecutionName != started[0] {
-		t.Fatalf("retry: %+v %v, started %v", got, err, started)
-	}
-	if _, err := svc.Retry(ctx, id, "ops:ana"); cutover.ErrorCode(err) != cutover.ECONFLICT {
-		t.Fatalf("retrying a migration that is running: %v", err)
-	}
-
-	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: other, Round: 1}); err != nil { // takes the lock
-		t.Fatal(err)
-	}
-	m = store.migs[other]
-	m.Status = cutover.StatusFailed
-	store.migs[other] = m
-	if _, err := svc.Retry(ctx, other, "ops:ana"); cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "LIVE may hold part of it") || len(started) != 1 {
-		t.Fatalf("retrying after the final began: %v (started %v)", err, started)
-	}
-}

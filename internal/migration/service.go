@@ -98,6 +98,7 @@ type Service struct {
 	Live      LiveEnv
 	Chunks    ChunkStore
 	Runs      Executions
+	Watch     ExecutionStatuses // what Reconcile reads
 	SiteURL   string
 	OpsEmail  string // where ops hear of final migrations waiting for them
 	Now       func() time.Time

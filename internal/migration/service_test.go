@@ -44,8 +44,18 @@ func (s *memStore) GetMigration(_ context.Context, id string) (*cutover.Migratio
 	return &m, nil
 }
 
-func (s *memStore) ListMigrations(context.Context, int) ([]*cutover.Migration, error) {
-	return nil, nil
+func (s *memStore) ListMigrations(_ context.Context, limit int) ([]*cutover.Migration, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*cutover.Migration
+	for _, m := range s.migs {
+		if len(out) == limit {
+			break
+		}
+		cp := m
+		out = append(out, &cp)
+	}
+	return out, nil
 }
 
 func (s *memStore) SaveMigration(_ context.Context, m *cutover.Migration, ev ...cutover.AuditEvent) error {
@@ -257,7 +267,7 @@ func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
 	c := create(t, svc, "acme")
 	ctx := context.Background()
 	svc.RecordStepFailure(ctx, c.Migration.ID, "Map", "contacts.csv: The file is not valid CSV at line 3.")
-	if err := svc.MarkFailed(ctx, FailInput{StepInput{MigrationID: c.Migration.ID, Round: 1}, StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
+	if err := svc.MarkFailed(ctx, FailInput{StepInput: StepInput{MigrationID: c.Migration.ID, Round: 1}, Error: StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
 		t.Fatal(err)
 	}
 	m := store.migs[c.Migration.ID]

@@ -370,6 +370,9 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 		return cutover.Errorf(cutover.EINVALID, "Unknown callback kind %q.", in.Kind)
 	}
 	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if terminal(m.Status) {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is %s; it waits for nothing.", m.Status)
+		}
 		m.Status, m.Pending = status, &cutover.PendingTask{Kind: in.Kind, Token: in.TaskToken, Round: in.Round}
 		detail := fmt.Sprintf("round %d", in.Round)
 		switch in.Kind {
@@ -418,7 +421,7 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 func (s *Service) Complete(ctx context.Context, in StepInput) error {
 	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if m.Status == cutover.StatusLive {
-			return nil, nil
+			return nil, errNothingToDo // already live: told once
 		}
 		if m.Status != cutover.StatusFinalMigrating || m.Final == nil {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration cannot go live from %s.", m.Status)
@@ -426,6 +429,9 @@ func (s *Service) Complete(ctx context.Context, in StepInput) error {
 		m.Status, m.WentLiveAt = cutover.StatusLive, s.now()
 		return []cutover.AuditEvent{s.event(system, "migration.live", countsDetail(*m.Final))}, nil
 	})
+	if errors.Is(err, errNothingToDo) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -451,15 +457,24 @@ type StepError struct {
 type FailInput struct {
 	StepInput
 	Error StepError `json:"error"`
+	// ExecutionName is the failing execution's name, from its input.
+	ExecutionName string `json:"executionName"`
 }
 
 // MarkFailed records why the migration failed. The reason is the failing
 // step's own client-safe message when it recorded one, else the caught
 // error's message when it has our shape, else the error's name.
 //
+// Only the execution the migration names can fail it, and never once it is
+// live: a stray execution (one started by hand, or an earlier round's)
+// fails on its own and leaves the migration as it is.
+//
 // Errors: ENOTFOUND; whatever the Store returns.
 func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
 	_, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if terminal(m.Status) || in.ExecutionName != m.ExecutionName {
+			return nil, errNothingToDo
+		}
 		f := &cutover.Failure{Step: string(m.Status), Reason: failureReason(in.Error), At: s.now()}
 		if m.Failure != nil && m.Failure.Reason != "" {
 			f = m.Failure // the step's own account is the clearest
@@ -467,6 +482,10 @@ func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
 		m.Status, m.Failure, m.Pending = cutover.StatusFailed, f, nil
 		return []cutover.AuditEvent{s.event(system, "migration.failed", f.Step+": "+f.Reason)}, nil
 	})
+	if errors.Is(err, errNothingToDo) {
+		slog.WarnContext(ctx, "failure of an execution the migration does not follow ignored", "migration", in.MigrationID, "execution", in.ExecutionName)
+		return nil
+	}
 	return err
 }
 
@@ -488,10 +507,13 @@ func failureReason(e StepError) string {
 // message. It is best effort: it returns nothing and logs what it could not do.
 func (s *Service) RecordStepFailure(ctx context.Context, migrationID string, step, message string) {
 	_, err := s.update(ctx, migrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if terminal(m.Status) {
+			return nil, errNothingToDo // a stray execution's step: the live migration keeps its record
+		}
 		m.Failure = &cutover.Failure{Step: step, Reason: message, At: s.now()}
 		return []cutover.AuditEvent{s.event(system, "step.error", step+": "+message)}, nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNothingToDo) {
 		slog.WarnContext(ctx, "step failure not recorded", "migration", migrationID, "step", step, "code", cutover.ErrorCode(err))
 	}
 }

@@ -10,6 +10,13 @@ import (
 	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+)
+
+var (
+	_ migration.Executions        = (*Executions)(nil)
+	_ migration.ExecutionStatuses = (*Executions)(nil)
+	_ migration.Flow              = (*Flow)(nil)
 )
 
 // HistoryAPI is the slice of Step Functions that reading an execution uses.
@@ -64,4 +71,23 @@ func stateName(ev sfnt.HistoryEvent) string {
 		return aws.ToString(ev.StateExitedEventDetails.Name)
 	}
 	return ""
+}
+
+// ExecutionStatus implements migration.ExecutionStatuses with one
+// DescribeExecution.
+//
+// Errors: ENOTFOUND when there is no such execution, or no such state
+// machine (it was deleted); EUNAVAILABLE otherwise.
+func (e *Executions) ExecutionStatus(ctx context.Context, name string) (string, error) {
+	arn := strings.Replace(e.StateMachineARN, ":stateMachine:", ":execution:", 1) + ":" + name
+	d, err := e.API.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: &arn})
+	if err != nil {
+		var missing *sfnt.ExecutionDoesNotExist
+		var noMachine *sfnt.StateMachineDoesNotExist
+		if errors.As(err, &missing) || errors.As(err, &noMachine) {
+			return "", cutover.Wrap(cutover.ENOTFOUND, err, "There is no execution %s.", name)
+		}
+		return "", cutover.Wrap(cutover.EUNAVAILABLE, err, "The execution could not be read; try again.")
+	}
+	return string(d.Status), nil
 }

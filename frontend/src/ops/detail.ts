@@ -140,7 +140,7 @@ export function createDetailView(actions: DetailActions): DetailView {
       kind === 'chunks'
         ? `${failedChunks} chunk(s) of the final migration failed and wait for a retry. Chunks that are done are not run again.`
         : kind === 'round'
-          ? `Round ${m.round} failed${m.failure?.step ? ` in ${m.failure.step}` : ''}. Starting it again runs it from its Map step in a new execution: the TEST environment is reset and the workbook made again, so the customer reviews and the coordinator signs off again. A migration whose final migration began cannot be started again.`
+          ? `Round ${m.round} failed${m.failure?.step ? ` in ${m.failure.step}` : ''}. Starting it again resumes it from the right step in a new execution: before sign-off the round runs again from its Map step (the TEST environment is reset and the workbook made again, so the customer reviews and the coordinator signs off again); after approval it waits again for the final extract or the go-live time, with no new sign-off; once its final migration began, the final migration resumes and runs only the parts that did not finish, so LIVE is never written twice.`
           : '';
     if (retryText.textContent !== text) retryText.textContent = text;
     const label = kind === 'round' ? `Start round ${m.round} again` : 'Retry the failed chunks';

@@ -184,7 +184,13 @@ class OpsPage {
       this.poller?.now();
       if (kind === 'round') {
         const round = res?.round;
-        return `Round${round ? ` ${round}` : ''} started again from its Map step, in a new execution.`;
+        const from: Record<string, string> = {
+          awaiting_final: 'waiting again for the final extract',
+          scheduled: 'waiting again for its go-live time',
+          final_migrating: 'resuming its final migration',
+        };
+        const where = (res?.status && from[res.status]) || 'from its Map step';
+        return `Round${round ? ` ${round}` : ''} started again ${where}, in a new execution.`;
       }
       return 'Retry started: the failed chunks run again.';
     } catch (err) {

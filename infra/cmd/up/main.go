@@ -2,6 +2,11 @@
 // function of template.yaml as a local process, and the static site with the
 // API under /api. It prints where everything is and an ops token, and stops
 // everything on Ctrl-C or SIGTERM.
+//
+// The stack's logs (kumo's, the functions' and provisioning's JSON lines)
+// go to .build/up.log, which the banner names, so the banner is what the
+// terminal shows; -v streams them to standard error instead, -log FILE
+// writes them elsewhere.
 package main
 
 import (
@@ -49,7 +54,8 @@ func run() error {
 	sitePort := flag.Int("site-port", 8080, "the site's port (0 picks a free one)")
 	name := flag.String("stack", "cutover", "stack name, the prefix of every resource name")
 	root := flag.String("root", "", "repository root (default: found from the working directory)")
-	logPath := flag.String("log", "", "write all logs to this file instead of standard error")
+	logPath := flag.String("log", "", "write all logs to this file (default: <root>/.build/up.log)")
+	verbose := flag.Bool("v", false, "stream all logs to standard error instead of a file")
 	tokenTTL := flag.Duration("token-ttl", 12*time.Hour, "lifetime of the printed ops token")
 	flag.Var(params, "param", "template parameter override Name=Value (repeatable)")
 	flag.Parse()
@@ -66,15 +72,25 @@ func run() error {
 
 	var logw io.Writer = os.Stderr
 
-	if *logPath != "" {
-		f, err := os.Create(*logPath)
+	logName := "standard error"
+
+	if !*verbose {
+		path := *logPath
+		if path == "" {
+			path = filepath.Join(dir, ".build", "up.log")
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return err
+			}
+		}
+
+		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}
 
 		defer func() { _ = f.Close() }()
 
-		logw = f
+		logw, logName = f, path
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -93,6 +109,13 @@ func run() error {
 	fmt.Printf("  site            %s\n", st.SiteURL)
 	fmt.Printf("  API             %s\n", st.APIURL)
 	fmt.Printf("  AWS endpoint    %s   (region %s, any credentials)\n", st.Endpoint, st.Region)
+	fmt.Printf("  logs            %s", logName)
+
+	if !*verbose {
+		fmt.Printf("   (go run ./infra/cmd/up -v streams them here)")
+	}
+
+	fmt.Println()
 
 	for _, sm := range st.Model.StateMachines {
 		fmt.Printf("  state machine   %s\n", sm.ARN)

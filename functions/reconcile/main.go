@@ -1,0 +1,38 @@
+// Command reconcile keeps each migration's status true to its execution:
+// on a Step Functions status change (EventBridge) and on a schedule, it
+// marks failed, and mails ops about, every migration whose execution
+// failed, timed out, was stopped outside the service or no longer exists.
+package main
+
+import (
+	"context"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
+	"github.com/cutover/cutover/internal/sfnflow"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := awsenv.Setup(ctx)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "STATE_MACHINE_ARN", "SENDER_EMAIL", "OPS_EMAIL")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc := &migration.Service{
+		Store:    &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Watch:    &sfnflow.Executions{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
+		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		OpsEmail: env["OPS_EMAIL"],
+	}
+	lambda.Start(svc.Reconcile)
+}

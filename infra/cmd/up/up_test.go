@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// `make up` prints its banner cleanly: nothing of the stack's JSON logs
+// before or inside it, and it says where the logs went (.build/up.log by
+// default); the logs are in that file.
+func TestBannerIsCleanAndNamesTheLogFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a whole local stack")
+	}
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "up")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-root", root, "-stack", "uptest", "-kumo-port", "0", "-site-port", "0")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = w, w // as a terminal shows them: interleaved
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Close()
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	var lines []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), "Press Ctrl-C") {
+			break
+		}
+	}
+	out := strings.Join(lines, "\n")
+	if !strings.Contains(out, "cutover is running locally.") {
+		t.Fatalf("no banner:\n%s", out)
+	}
+	for _, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "{") {
+			t.Fatalf("a log line in the output:\n%s\n\nall of it:\n%s", l, out)
+		}
+	}
+	_, after, ok := strings.Cut(out, "  logs            ")
+	if !ok {
+		t.Fatalf("the banner does not say where the logs are:\n%s", out)
+	}
+	logFile := strings.Fields(after)[0]
+	if logFile != filepath.Join(root, ".build", "up.log") {
+		t.Fatalf("logs in %s; want .build/up.log", logFile)
+	}
+	b, err := os.ReadFile(logFile)
+	if err != nil || !strings.Contains(string(b), `"msg":"local stack ready"`) {
+		t.Fatalf("the log file lacks the stack's logs (%v)", err)
+	}
+}
