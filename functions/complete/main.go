@@ -21,13 +21,16 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "SITE_URL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:  &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
-		Mailer: &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		Store:   migrations,
+		Outbox:  migrations,
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL: env["SITE_URL"],
 	}
 	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
 }

@@ -1,5 +1,5 @@
-// Command opsapi is the ops API Lambda: create migrations and invite
-// customers, list and inspect them (with the final migration's chunks), and
+// Command opsapi is the ops API Lambda: create migrations and mail
+// customers their invite (or re-issue it), list and inspect them (with the final migration's chunks), and
 // retry failed final chunks. API Gateway's JWT authorizer guards it.
 package main
 
@@ -7,12 +7,14 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/sfnflow"
 )
 
@@ -22,7 +24,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN", "SENDER_EMAIL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -33,6 +35,8 @@ func main() {
 		Chunks:  migrations,
 		Flow:    &sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		Runs:    &sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
+		Outbox:  migrations,
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		SiteURL: env["SITE_URL"],
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)

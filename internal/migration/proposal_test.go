@@ -65,6 +65,7 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 // uploadsFake is an Uploads built from function fields.
 type uploadsFake struct {
 	PresignFn func(key, uploadID string, numbers []int) ([]string, error)
+	ListFn    func(key, uploadID string) ([]StoredPart, error)
 }
 
 func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
@@ -72,6 +73,9 @@ func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbe
 	return u.PresignFn(key, uploadID, numbers)
 }
 func (u uploadsFake) Complete(context.Context, string, string, []Part) (int64, error) { return 0, nil }
+func (u uploadsFake) ListParts(_ context.Context, key, uploadID string) ([]StoredPart, error) {
+	return u.ListFn(key, uploadID)
+}
 
 func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {
 	store := newMemStore()

@@ -87,6 +87,7 @@ type Service struct {
 	Uploads   Uploads
 	Flow      Flow
 	Mailer    Mailer
+	Outbox    Outbox // keeps mail until it is sent; nil sends without retries
 	Files     Files
 	Downloads Downloads
 	Test      TestEnv
