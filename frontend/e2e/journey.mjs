@@ -204,7 +204,8 @@ async function main() {
     page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
   };
   try {
-    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The customer is in India: the go-live mail shows their time and UTC.
+    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata' });
     const page = await customerCtx.newPage();
     watch(page, 'customer');
 
@@ -355,7 +356,13 @@ async function main() {
     await page.getByRole('button', { name: 'Schedule the final migration' }).click();
     await waitHeading(page, /Final migration scheduled|The final migration is running|Your migration is live/);
     await snap(page, 'customer-scheduled');
-    pass(`final extract uploaded; go-live at ${goLive} (local time)`);
+    const goLiveMail = await mailTo(`it-${tenantId}@example.test`, 'Your go-live is scheduled');
+    const [date, time] = goLive.split('T');
+    const local = new Date(`${date}T${time}+05:30`);
+    const utc = `${local.getUTCHours().toString().padStart(2, '0')}:${local.getUTCMinutes().toString().padStart(2, '0')} UTC`;
+    check(goLiveMail.includes(`, ${time.slice(0, 5)} (Asia/Kolkata)`) && goLiveMail.includes(utc), `the go-live mail shows ${time.slice(0, 5)} in Asia/Kolkata and ${utc}: ${goLiveMail}`);
+    check(goLiveMail.includes('Freeze your old CRM now'), 'the go-live mail has the freeze notice');
+    pass(`final extract uploaded; go-live at ${goLive} (Asia/Kolkata), mailed with its UTC time`);
 
     await waitHeading(page, 'Your migration is live', MIGRATION_TIMEOUT);
     await page.getByText('Status: Live').waitFor();
