@@ -177,7 +177,17 @@ func (s *Service) RetryMail(ctx context.Context) (int, error) {
 	}
 	sent := 0
 	for _, m := range due {
-		if m.Status != MailPending || m.Purpose == PurposeInvite {
+		if m.Status != MailPending {
+			continue
+		}
+		if m.Purpose == PurposeInvite {
+			// Pending only if a sender stopped between claiming and
+			// sending it; its link is not kept, so it cannot be sent now.
+			failed := m
+			failed.Status, failed.LastError = MailFailed, "The invite was not sent, and its link is not kept: re-issue the invite."
+			if err := s.Outbox.UpdateMail(ctx, failed, m.Attempts); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+				slog.WarnContext(ctx, "mail outcome not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
+			}
 			continue
 		}
 		if s.attempt(ctx, m, m.Body) {

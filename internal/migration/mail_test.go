@@ -334,3 +334,23 @@ func TestUploadedPartsAreWhatStorageHolds(t *testing.T) {
 		t.Fatalf("an unknown upload: %v", err)
 	}
 }
+
+func TestAnInviteLeftPendingByACrashIsMarkedFailedNotResent(t *testing.T) {
+	svc, _, box, sent, _, clock := mailService(t)
+	ctx := context.Background()
+	// A sender claimed the invite and stopped before sending it.
+	id := MailID("m-9", PurposeInvite, 1, "")
+	if _, _, err := box.AddMail(ctx, Mail{ID: id, MigrationID: "m-9", Purpose: PurposeInvite, Round: 1, To: "c@acme.test", Subject: InviteSubject, Status: MailPending, NextAt: now0}); err != nil {
+		t.Fatal(err)
+	}
+	claimed := box.mails[id]
+	claimed.Attempts = 1
+	box.mails[id] = claimed
+	*clock = clock.Add(time.Hour)
+	if n, err := svc.RetryMail(ctx); n != 0 || err != nil || len(*sent) != 0 {
+		t.Fatalf("the sweep sent %d (%v): %+v", n, err, *sent)
+	}
+	if m := box.mails[id]; m.Status != MailFailed || !strings.Contains(m.LastError, "re-issue") {
+		t.Fatalf("the stranded invite is %+v", m)
+	}
+}
