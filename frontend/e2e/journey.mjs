@@ -15,9 +15,14 @@
 // coordinator opens the emailed link and approves (a used and a forged link
 // show their pages); the customer uploads the final extract, sets go-live
 // ~20 s ahead and sees Live with the final report; ops see it listed as live
-// and open its detail.
+// and open its detail, with its mail, and re-issue the invite link. Then a
+// resumable upload: a second customer starts a four-part file, the page is
+// reloaded while parts 3 and 4 are still on their way, the same file is
+// picked again, and only parts 3 and 4 are sent again (counted per part
+// number from the page's requests).
 
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -110,6 +115,35 @@ async function signoffLink(to, after = new Set()) {
   throw new Error(`no sign-off email to ${to} arrived at ${MAIL_URL}`);
 }
 
+/** The body of the newest mail to `to` whose subject starts with `subject`, waiting for it to arrive. */
+async function mailTo(to, subject) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const data = await (await fetch(MAIL_URL)).json();
+    const list = (data.SentEmails ?? data.sentEmails ?? []).filter(
+      (m) => (m.Destination?.ToAddresses ?? []).includes(to) && String(m.Subject ?? '').startsWith(subject),
+    );
+    if (list.length) return String(list[list.length - 1].Body ?? '');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no mail "${subject}" to ${to} arrived at ${MAIL_URL}`);
+}
+
+/** The invite link in a mail body, opened on the site under test. */
+function inviteFrom(body) {
+  const m = /\/upload\.html(#m=[A-Za-z0-9-]+&k=[A-Za-z0-9_-]+)/.exec(body);
+  if (!m) throw new Error(`no invite link in the mail: ${body.slice(0, 200)}`);
+  return `${SITE_URL}/upload.html${m[1]}`;
+}
+
+async function until(cond, what, timeout = STEP_TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function csv(rows) {
   return Buffer.from(rows.map((r) => r.join(',')).join('\n') + '\n');
 }
@@ -153,9 +187,12 @@ async function main() {
   });
   const migrationId = created.migration.id;
   check(created.inviteUrl.includes('/upload.html#m='), `unexpected invite URL ${created.inviteUrl}`);
-  // The invite names the stack's configured site; open it on the site we test.
-  const invite = `${SITE_URL}/upload.html${created.inviteUrl.slice(created.inviteUrl.indexOf('#'))}`;
-  pass(`ops created ${migrationId} for tenant ${tenantId}`);
+  check(created.inviteMailed === true, 'the invite was mailed');
+  // The customer opens the link from their invite mail. It names the
+  // stack's configured site; open it on the site we test.
+  const invite = inviteFrom(await mailTo(`it-${tenantId}@example.test`, 'Your data migration: your invite link'));
+  check(invite.endsWith(created.inviteUrl.slice(created.inviteUrl.indexOf('#'))), 'the mailed invite is the one ops were shown');
+  pass(`ops created ${migrationId} for tenant ${tenantId}; the invite was mailed`);
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -167,7 +204,8 @@ async function main() {
     page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
   };
   try {
-    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // The customer is in India: the go-live mail shows their time and UTC.
+    const customerCtx = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Kolkata' });
     const page = await customerCtx.newPage();
     watch(page, 'customer');
 
@@ -318,7 +356,15 @@ async function main() {
     await page.getByRole('button', { name: 'Schedule the final migration' }).click();
     await waitHeading(page, /Final migration scheduled|The final migration is running|Your migration is live/);
     await snap(page, 'customer-scheduled');
-    pass(`final extract uploaded; go-live at ${goLive} (local time)`);
+    const goLiveMail = await mailTo(`it-${tenantId}@example.test`, 'Your go-live is scheduled');
+    const [date, time] = goLive.split('T');
+    const local = new Date(`${date}T${time}+05:30`);
+    const utc = `${local.getUTCHours().toString().padStart(2, '0')}:${local.getUTCMinutes().toString().padStart(2, '0')} UTC`;
+    // Chromium's ICU names the zone by its older alias, Asia/Calcutta.
+    const inZone = new RegExp(`, ${time.slice(0, 5)} \\(Asia/(Kolkata|Calcutta)\\)`);
+    check(inZone.test(goLiveMail) && goLiveMail.includes(utc), `the go-live mail shows ${time.slice(0, 5)} in Asia/Kolkata and ${utc}: ${goLiveMail}`);
+    check(goLiveMail.includes('Freeze your old CRM now'), 'the go-live mail has the freeze notice');
+    pass(`final extract uploaded; go-live at ${goLive} (Asia/Kolkata), mailed with its UTC time`);
 
     await waitHeading(page, 'Your migration is live', MIGRATION_TIMEOUT);
     await page.getByText('Status: Live').waitFor();
@@ -368,6 +414,31 @@ async function main() {
     await snap(ops, 'ops-detail');
     pass('ops: listed as live; detail with timeline, execution, chunks and audit');
 
+    // ---------------------------------------------------------------- ops: mail and re-issuing the invite
+    const mailTable = ops.getByRole('region', { name: 'Mail to the customer, coordinator and ops, oldest first' });
+    for (const subject of ['Your data migration: your invite link', 'Your test migration workbook is ready', 'Your go-live is scheduled', 'Your migration is live']) {
+      await mailTable.getByRole('row', { name: new RegExp(subject) }).first().waitFor();
+    }
+    check((await mailTable.getByText(/^pending|^failed/).count()) === 0, 'every mail of the journey was sent');
+    await ops.getByRole('button', { name: 'Re-issue invite link' }).click();
+    const reissued = ops.locator('#reissued-invite-url');
+    await reissued.waitFor();
+    const newLink = await reissued.inputValue();
+    check(newLink.includes(`#m=${migrationId}&k=`) && !newLink.endsWith(invite.slice(invite.indexOf('&k='))), 'a new invite link is shown');
+    await ops.getByText('A new invite link was mailed to the customer. The old link no longer opens the migration.').waitFor();
+    await ops.getByRole('button', { name: 'Copy' }).waitFor();
+    await assertLabelled(ops, 'ops detail with the re-issued invite');
+    await snap(ops, 'ops-reissued-invite');
+    const oldKey = invite.slice(invite.indexOf('&k=') + 3);
+    const refused = await fetch(`${SITE_URL}/api/migrations/${migrationId}`, { headers: { Authorization: `Bearer ${oldKey}` } });
+    check(refused.status === 403, `the old invite link answers 403 after the re-issue, got ${refused.status}`);
+    const mailed = inviteFrom(await mailTo(`it-${tenantId}@example.test`, 'Your data migration: your invite link'));
+    check(mailed.endsWith(newLink.slice(newLink.indexOf('#'))), 'the re-issued link was mailed');
+    pass('ops: mail listed as sent; invite re-issued, mailed, old link refused');
+
+    // ---------------------------------------------------------------- an upload resumed after a reload
+    await resumeAfterReload(browser, watch, tenantId);
+
     check(pageErrors.length === 0, `uncaught errors in the pages: ${pageErrors.join('; ')}`);
     console.log(`journey passed: ${shots} screenshots in ${ARTIFACTS} (${secs()})`);
   } catch (err) {
@@ -385,6 +456,96 @@ async function main() {
     throw err;
   } finally {
     await browser.close();
+  }
+}
+
+/**
+ * A second customer uploads a four-part file; parts 3 and 4 are held on
+ * their way to S3 while 1 and 2 land, the page is reloaded, the same file
+ * is picked again, and only parts 3 and 4 are sent again.
+ */
+async function resumeAfterReload(browser, watch, tenantId) {
+  const resumeTenant = `${tenantId}-r`;
+  const customer = `it-${resumeTenant}@example.test`;
+  const created = await api('POST', '/ops/migrations', {
+    tenantId: resumeTenant,
+    customerName: 'Harbour Resume',
+    customerEmail: customer,
+    coordinatorEmail: `c-${resumeTenant}@example.test`,
+  });
+  const id = created.migration.id;
+  // Four parts of 8 MiB (the last shorter): big enough to stop between parts.
+  const row = 'Id,First Name,Last Name,Email\n';
+  const lines = [row];
+  let size = row.length;
+  for (let i = 1; size < 26 * 1024 * 1024; i++) {
+    const line = `${i},First${i},Last${i},person${i}@example.com\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  const name = 'big-contacts.csv';
+  const dir = mkdtempSync(join(tmpdir(), 'cutover-resume-'));
+  const file = join(dir, name); // the browser names the file by its path's last part
+  writeFileSync(file, lines.join(''));
+
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  watch(page, 'customer (resume)');
+  try {
+    const partOf = (url) => Number(new URL(url).searchParams.get('partNumber'));
+    const isPart = (req) => req.method() === 'PUT' && /[?&]partNumber=\d+/.test(req.url());
+    const before = new Map();
+    const after = new Map();
+    let reloaded = false;
+    let listed = 0;
+    const landed = new Set();
+    page.on('request', (req) => {
+      if (isPart(req)) {
+        const counts = reloaded ? after : before;
+        counts.set(partOf(req.url()), (counts.get(partOf(req.url())) ?? 0) + 1);
+      }
+      if (req.method() === 'GET' && req.url().includes(`/api/migrations/${id}/uploads/`) && req.url().endsWith('/parts')) listed += 1;
+    });
+    page.on('requestfinished', async (req) => {
+      if (isPart(req) && (await req.response())?.ok()) landed.add(partOf(req.url()));
+    });
+    // Hold parts 3 and 4 on their way to S3 until the page is gone.
+    const held = [];
+    let holding = true;
+    await page.route(/[?&]partNumber=[34](&|$)/, (route) => (holding && route.request().method() === 'PUT' ? held.push(route) : route.continue()));
+
+    await page.goto(inviteFrom(await mailTo(customer, 'Your data migration: your invite link')));
+    await waitHeading(page, 'Your record counts');
+    await page.locator('input[type=file]').first().setInputFiles(file);
+    await until(() => landed.has(1) && landed.has(2) && held.length >= 2, 'parts 1 and 2 are in S3 and parts 3 and 4 are on their way', 120_000);
+    await snap(page, 'customer-upload-before-reload');
+
+    reloaded = true;
+    holding = false;
+    await page.reload();
+    for (const route of held) await route.abort().catch(() => {});
+    await waitHeading(page, 'Your record counts');
+    await page.locator('input[type=file]').first().setInputFiles(file);
+    const upload = page.locator(`li.upload[data-file-name="${name}"]`);
+    await upload.getByText('Uploaded').waitFor({ timeout: 120_000 });
+    await page.getByRole('list', { name: 'Test extract files received' }).getByText(name).waitFor();
+    await snap(page, 'customer-upload-resumed');
+
+    const counts = (m) => JSON.stringify([...m].sort((a, b) => a[0] - b[0]));
+    check(before.get(1) === 1 && before.get(2) === 1, `before the reload parts 1 and 2 went once: ${counts(before)}`);
+    check(!after.has(1) && !after.has(2), `parts already in S3 were sent again after the reload: ${counts(after)}`);
+    check(after.get(3) === 1 && after.get(4) === 1, `after the reload parts 3 and 4 went once each: ${counts(after)}`);
+    check(listed >= 1, 'the page asked the server which parts S3 holds');
+    const detail = await api('GET', `/ops/migrations/${id}`);
+    const files = detail.migration.files ?? [];
+    check(files.length === 1 && files[0].complete && files[0].size === size, `one upload, complete, of ${size} bytes: ${JSON.stringify(files)}`);
+    pass(`upload resumed after a reload: parts before ${counts(before)}, after ${counts(after)}`);
+  } catch (err) {
+    await snap(page, 'resume-failure').catch(() => {});
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await ctx.close();
   }
 }
 

@@ -44,6 +44,8 @@ export interface FakeS3 {
   release(part: number): void;
   /** Resolves once a PUT of `part` is in flight. */
   started(part: number): Promise<void>;
+  /** What the bucket holds: upload (the URL's last path segment) → part number → ETag. */
+  stored: Map<string, Map<number, string>>;
 }
 
 /** A fake S3 part PUT: the URL's `partNumber` query names the part; the ETag is "etag-<part>". */
@@ -55,8 +57,11 @@ export function fakeS3(): FakeS3 {
   const holding = new Set<number>();
   const waiters = new Map<number, Array<() => void>>();
 
+  const stored = new Map<string, Map<number, string>>();
   const upload: UploadPartBytes = async ({ signature, body, onProgress, onComplete, signal }) => {
-    const part = Number(new URL(signature.url).searchParams.get('partNumber'));
+    const target = new URL(signature.url);
+    const part = Number(target.searchParams.get('partNumber'));
+    const uploadKey = target.pathname.split('/').pop() ?? '';
     for (const w of waiters.get(part) ?? []) w();
     waiters.delete(part);
     const size = (body as Blob).size;
@@ -87,6 +92,7 @@ export function fakeS3(): FakeS3 {
     attempts.push({ part, ok: true });
     onProgress({ loaded: size, lengthComputable: true });
     const etag = `"etag-${part}"`;
+    stored.set(uploadKey, (stored.get(uploadKey) ?? new Map()).set(part, etag));
     onComplete(etag);
     return { ETag: etag };
   };
@@ -103,6 +109,7 @@ export function fakeS3(): FakeS3 {
       held.delete(part);
     },
     started: (part) => new Promise<void>((resolve) => waiters.set(part, [...(waiters.get(part) ?? []), resolve])),
+    stored,
   };
 }
 
@@ -111,13 +118,18 @@ export function fakeS3(): FakeS3 {
  * server does, hands out part URLs (optionally leaving some out of the
  * plan), and completes uploads.
  */
-export function fakeUploadApi({ omitFromPlan = [] as number[], partSize }: { omitFromPlan?: number[]; partSize?: (size: number) => number } = {}) {
+export function fakeUploadApi({
+  omitFromPlan = [] as number[],
+  partSize,
+  s3,
+}: { omitFromPlan?: number[]; partSize?: (size: number) => number; s3?: FakeS3 } = {}) {
   let next = 0;
-  const files = new Map<string, { name: string; size: number; parts: number }>();
+  const files = new Map<string, { name: string; size: number; parts: number; complete?: boolean }>();
   const url = (fileId: string, n: number) => `https://s3.test/bucket/${fileId}?partNumber=${n}&uploadId=u-${fileId}`;
   const fake = fakeApi((call) => {
     const m = /^\/migrations\/m-1\/uploads(?:\/([^/]+)\/(parts|complete))?$/.exec(call.path);
-    if (!m || call.method !== 'POST') return { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
+    const listing = call.method === 'GET' && m?.[2] === 'parts';
+    if (!m || (call.method !== 'POST' && !listing)) return { status: 404, body: { error: { code: 'not_found', message: 'no route' } } };
     const [, fileId, action] = m;
     const body = call.body as Record<string, unknown>;
     if (!fileId) {
@@ -132,10 +144,17 @@ export function fakeUploadApi({ omitFromPlan = [] as number[], partSize }: { omi
     }
     const f = files.get(fileId);
     if (!f) return { status: 404, body: { error: { code: 'not_found', message: 'no such upload' } } };
+    if (listing) {
+      // What S3 holds for the upload, as the server lists it.
+      if (f.complete) return { status: 409, body: { error: { code: 'conflict', message: `The upload of ${f.name} is complete.` } } };
+      const held = [...(s3?.stored.get(fileId) ?? new Map<number, string>())].sort((a, b) => a[0] - b[0]);
+      return { status: 200, body: { parts: held.map(([partNumber, etag]) => ({ partNumber, size: 0, etag })) } };
+    }
     if (action === 'parts') {
       const numbers = (body.partNumbers as number[]) ?? [];
       return { status: 200, body: { parts: numbers.map((n) => ({ partNumber: n, url: url(fileId, n) })) } };
     }
+    f.complete = true;
     return {
       status: 200,
       body: { file: { id: fileId, name: f.name, size: f.size, purpose: 'test', round: 1, complete: true } },

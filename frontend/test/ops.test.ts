@@ -104,3 +104,62 @@ describe('ops detail', () => {
     expect(cells).toEqual(['harbour', 'failed', 'Stopped', '2 h', 'TestMigrate: disk full']);
   });
 });
+
+describe('ops detail: mail and invites', () => {
+  const withMail = (): OpsDetail => ({
+    ...detail('awaiting_review'),
+    mail: [
+      { purpose: 'invite', round: 1, to: 'i***@harbour.test', subject: 'Your data migration: your invite link', status: 'sent', attempts: 1, sentAt: '2026-11-25T10:00:01Z', createdAt: '2026-11-25T10:00:00Z' },
+      {
+        purpose: 'workbook-ready', round: 1, to: 'i***@harbour.test', subject: 'Your test migration workbook is ready', status: 'pending', attempts: 2,
+        lastError: 'The email could not be sent (SES: Throttling).', nextAt: '2026-11-25T10:09:00Z', createdAt: '2026-11-25T10:05:00Z',
+      },
+    ],
+  });
+
+  it('lists each mail with its status, attempts and last error', () => {
+    const el = renderDetail(withMail(), { onBack: () => {}, onRetry: async () => '' });
+    const t = [...el.querySelectorAll('table')].find((x) => x.caption?.textContent?.startsWith('Mail to'))!;
+    const rows = [...t.querySelectorAll('tbody tr')].map((r) => [...r.querySelectorAll('td,th')].map((c) => c.textContent));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toContain('i***@harbour.test');
+    expect(rows[1]!.join(' ')).toContain('pending: next try');
+    expect(rows[1]).toContain('The email could not be sent (SES: Throttling).');
+    expect(rows[1]).toContain('2');
+  });
+
+  it('re-issues the invite link and copies it', async () => {
+    let calls = 0;
+    const copied: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { configurable: true, value: { writeText: async (s: string) => void copied.push(s) } });
+    const el = renderDetail(withMail(), {
+      onBack: () => {},
+      onRetry: async () => '',
+      onReissue: async () => (calls++, { inviteUrl: 'https://site/upload.html#m=m-1&k=new', inviteMailed: true }),
+    });
+    document.body.append(el);
+    const button = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Re-issue invite link')!;
+    button.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toBe(1);
+    const link = el.querySelector<HTMLInputElement>('#reissued-invite-url')!;
+    expect(link.value).toBe('https://site/upload.html#m=m-1&k=new');
+    expect(el.textContent).toContain('The old link no longer opens the migration.');
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Copy')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(copied).toEqual(['https://site/upload.html#m=m-1&k=new']);
+    expect(el.textContent).toContain('Copied.');
+  });
+
+  it('says when the re-issued invite could not be mailed, and when re-issuing failed', async () => {
+    const el = renderDetail(withMail(), { onBack: () => {}, onRetry: async () => '', onReissue: async () => ({ inviteUrl: 'https://site/x', inviteMailed: false }) });
+    [...el.querySelectorAll('button')].find((b) => b.textContent === 'Re-issue invite link')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(el.textContent).toContain('the mail could not be sent: copy the link and send it yourself');
+
+    const bad = renderDetail(withMail(), { onBack: () => {}, onRetry: async () => '', onReissue: async () => Promise.reject(new Error('No migration m-1.')) });
+    [...bad.querySelectorAll('button')].find((b) => b.textContent === 'Re-issue invite link')!.click();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(bad.querySelector('[role=alert]:not([hidden])')?.textContent).toBe('No migration m-1.');
+  });
+});

@@ -25,8 +25,10 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:    &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:    migrations,
+		Outbox:   migrations,
 		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		SiteURL:  env["SITE_URL"],
 		OpsEmail: env["OPS_EMAIL"],

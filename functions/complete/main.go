@@ -23,7 +23,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "TEST_RECORDS_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "SITE_URL", "TEST_RECORDS_TABLE")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -32,10 +32,13 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	db := awsenv.DynamoDB(cfg)
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:  &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Mailer: &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		Test:   &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
+		Store:   migrations,
+		Outbox:  migrations,
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL: env["SITE_URL"],
+		Test:    &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
 	}
 	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
 }

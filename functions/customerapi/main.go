@@ -1,5 +1,6 @@
 // Command customerapi is the customer API Lambda: migration status,
-// presigned multipart uploads, submit, and the final extract.
+// presigned multipart uploads (and the parts already stored, for resume),
+// submit, and the final extract (whose go-live mail it sends).
 package main
 
 import (
@@ -7,6 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
@@ -14,6 +16,7 @@ import (
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/sfnflow"
 )
 
@@ -23,7 +26,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SENDER_EMAIL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -37,8 +40,11 @@ func main() {
 	}
 	s3c := awsenv.S3(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:     &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:     migrations,
+		Outbox:    migrations,
+		Mailer:    &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		Uploads:   bucket,
 		Files:     bucket,
 		Downloads: bucket,

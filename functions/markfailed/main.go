@@ -1,18 +1,20 @@
 // Command markfailed is the MarkFailed step: it records why a migration
 // failed, for the customer's status page and for ops. Only the execution
 // the migration follows can fail it, and never once it is live (see
-// migration.Service.MarkFailed).
+// migration.Service.MarkFailed). It mails the customer what happens next.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
 )
 
 func main() {
@@ -21,10 +23,16 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "SITE_URL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	svc := &migration.Service{Store: &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
+	svc := &migration.Service{
+		Store:   migrations,
+		Outbox:  migrations,
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL: env["SITE_URL"],
+	}
 	lambda.Start(lambdastep.Handler("MarkFailed", nil, migration.FailInput.ID, lambdastep.NoOutput(svc.MarkFailed)))
 }

@@ -1,20 +1,23 @@
-// Command opsapi is the ops API Lambda: create migrations and invite
-// customers, list and inspect them (with the final migration's chunks), and
-// retry failed final chunks or resume a failed migration. API Gateway's JWT
-// authorizer guards it. A resumed round runs the sign-off clock, so it
-// needs the same sign-off settings as the customer API's Submit.
+// Command opsapi is the ops API Lambda: create migrations and mail
+// customers their invite (or re-issue it), list and inspect them (with the
+// final migration's chunks and the mail sent), and retry failed final chunks
+// or resume a failed migration. API Gateway's JWT authorizer guards it. A
+// resumed round runs the sign-off clock, so it needs the same sign-off
+// settings as the customer API's Submit.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/httpapi"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/sfnflow"
 )
 
@@ -24,7 +27,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SITE_URL", "STATE_MACHINE_ARN", "SENDER_EMAIL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -43,6 +46,8 @@ func main() {
 		Chunks:  migrations,
 		Flow:    &sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		Runs:    &sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
+		Outbox:  migrations,
+		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		SiteURL: env["SITE_URL"],
 
 		SignOffTimeoutSeconds:  signOffTimeout,

@@ -1,7 +1,9 @@
 // Command reconcile keeps each migration's status true to its execution:
 // on a Step Functions status change (EventBridge) and on a schedule, it
 // marks failed, and mails ops about, every migration whose execution
-// failed, timed out, was stopped outside the service or no longer exists.
+// failed, timed out, was stopped outside the service or no longer exists,
+// and tells its customer. The scheduled sweep also re-sends mail that failed
+// to send (the outbox).
 package main
 
 import (
@@ -24,15 +26,18 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "STATE_MACHINE_ARN", "SENDER_EMAIL", "OPS_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "STATE_MACHINE_ARN", "SENDER_EMAIL", "OPS_EMAIL", "SITE_URL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	svc := &migration.Service{
-		Store:    &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Store:    migrations,
+		Outbox:   migrations,
 		Watch:    &sfnflow.Executions{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
 		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
 		OpsEmail: env["OPS_EMAIL"],
+		SiteURL:  env["SITE_URL"],
 	}
 	lambda.Start(svc.Reconcile)
 }

@@ -156,6 +156,9 @@ type Migration struct {
 	Workbook         *WorkbookSummary      `json:"workbook,omitempty" dynamodbav:"workbook,omitempty"`
 	Review           map[string]ReviewMark `json:"review,omitempty" dynamodbav:"review,omitempty"` // this round's workbook marks, by section
 	Failure          *Failure              `json:"failure,omitempty" dynamodbav:"failure,omitempty"`
+	Invites          int                   `json:"invites" dynamodbav:"invites"`                        // invite links issued; each re-issue revokes the one before
+	InvitedAt        time.Time             `json:"invitedAt,omitzero" dynamodbav:"invitedAt,omitempty"` // when the current invite was mailed, so later mails can name it
+	TimeZone         string                `json:"timeZone,omitempty" dynamodbav:"timeZone,omitempty"`  // the customer's IANA zone (from their browser), for times in mails
 	CreatedAt        time.Time             `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt        time.Time             `json:"updatedAt" dynamodbav:"updatedAt"`
 	Version          int                   `json:"version" dynamodbav:"version"`

@@ -42,6 +42,10 @@ func CustomerRoutes(svc *migration.Service) Router {
 			parts, err := svc.SignParts(ctx, m, req.PathParameters["fileId"], in.PartNumbers)
 			return map[string]any{"parts": parts}, err
 		}),
+		"GET /migrations/{id}/uploads/{fileId}/parts": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, req Request) (any, error) {
+			parts, err := svc.UploadedParts(ctx, m, req.PathParameters["fileId"])
+			return map[string]any{"parts": parts}, err
+		}),
 		"GET /migrations/{id}/proposal": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
 			return svc.Propose(ctx, m)
 		}),
@@ -165,7 +169,11 @@ func OpsRoutes(svc *migration.Service) Router {
 			if err != nil {
 				return Response{}, err
 			}
-			detail := map[string]any{"migration": m, "audit": audit, "chunks": chunks, "execution": nil}
+			mail, err := svc.MailFor(ctx, m.ID)
+			if err != nil {
+				return Response{}, err
+			}
+			detail := map[string]any{"migration": m, "audit": audit, "chunks": chunks, "mail": mail, "execution": nil}
 			// The execution is a view into Step Functions: the detail is
 			// still served when it cannot be read (throttling, say).
 			if exec, err := svc.Execution(ctx, m); err != nil {
@@ -174,6 +182,17 @@ func OpsRoutes(svc *migration.Service) Router {
 				detail["execution"] = exec
 			}
 			return JSON(http.StatusOK, detail), nil
+		},
+		"POST /ops/migrations/{id}/invite": func(ctx context.Context, req Request) (Response, error) {
+			actor, err := opsActor(req)
+			if err != nil {
+				return Response{}, err
+			}
+			created, err := svc.ReissueInvite(ctx, actor, req.PathParameters["id"])
+			if err != nil {
+				return Response{}, err
+			}
+			return JSON(http.StatusCreated, created), nil
 		},
 		"POST /ops/migrations/{id}/retry": func(ctx context.Context, req Request) (Response, error) {
 			actor, err := opsActor(req)

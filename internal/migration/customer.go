@@ -21,20 +21,23 @@ type CreateInput struct {
 	CoordinatorEmail string `json:"coordinatorEmail"`
 }
 
-// Created is a new migration with the customer's key, which is shown once
-// and stored only as a hash.
+// Created is a new migration (or a re-issued invite) with the customer's
+// key, which is shown once and stored only as a hash. InviteMailed says
+// whether the invite mail went out.
 type Created struct {
-	Migration   *cutover.Migration `json:"migration"`
-	CustomerKey string             `json:"customerKey"`
-	InviteURL   string             `json:"inviteUrl"`
+	Migration    *cutover.Migration `json:"migration"`
+	CustomerKey  string             `json:"customerKey"`
+	InviteURL    string             `json:"inviteUrl"`
+	InviteMailed bool               `json:"inviteMailed"`
 }
 
 var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 
-// Create starts a migration for a customer and invites them.
+// Create starts a migration for a customer and mails them the invite link.
 //
 // Errors: EINVALID when a field is missing or malformed (the message names
-// it); whatever the Store returns.
+// it); whatever the Store returns. A mail that cannot be sent does not fail
+// the creation: InviteMailed says so, and the outbox shows it.
 func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Created, error) {
 	in.TenantID = strings.TrimSpace(in.TenantID)
 	in.CustomerName = strings.TrimSpace(in.CustomerName)
@@ -63,13 +66,16 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Cr
 		KeyHash:          cutover.HashSecret(key),
 		Status:           cutover.StatusCreated,
 		Files:            []cutover.File{},
+		Invites:          1,
+		InvitedAt:        now,
 		CreatedAt:        now,
 		UpdatedAt:        now,
 	}
 	if err := s.Store.CreateMigration(ctx, m, s.event(actor, "migration.created", "tenant "+m.TenantID)); err != nil {
 		return nil, err
 	}
-	return &Created{Migration: m, CustomerKey: key, InviteURL: s.link("upload.html", m.ID, key)}, nil
+	mailed := s.mailInvite(ctx, m, key, 1)
+	return &Created{Migration: m, CustomerKey: key, InviteURL: s.link("upload.html", m.ID, key), InviteMailed: mailed}, nil
 }
 
 func (s *Service) link(page, id, key string) string {
@@ -92,6 +98,10 @@ type Uploads interface {
 	// already gone is not an error.
 	// Errors: EUNAVAILABLE from storage.
 	Remove(ctx context.Context, key, uploadID string) error
+	// ListParts returns the parts storage holds for an unfinished upload,
+	// by part number. Errors: EGONE when the upload no longer exists;
+	// EUNAVAILABLE from storage.
+	ListParts(ctx context.Context, key, uploadID string) ([]StoredPart, error)
 }
 
 // Part is one uploaded part, as the browser reports it.
@@ -264,15 +274,9 @@ const maxSignParts = 1000
 // its round no longer takes uploads; EINVALID for no part numbers, too
 // many, or one out of the file's range; EINTERNAL when presigning fails.
 func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID string, numbers []int) ([]PartURL, error) {
-	f := m.FileByID(fileID)
-	if f == nil {
-		return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
-	}
-	if f.Complete {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is complete.", f.Name)
-	}
-	if round, err := uploadRound(m, f.Purpose); err != nil || round != f.Round || f.UploadID == "" {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is no longer open: its round has moved on. Upload the file again.", f.Name)
+	f, err := openUpload(m, fileID)
+	if err != nil {
+		return nil, err
 	}
 	_, parts := partsOf(f.Size)
 	if len(numbers) == 0 || len(numbers) > maxSignParts {
@@ -541,6 +545,7 @@ func (s *Service) handOver(ctx context.Context, m *cutover.Migration, output any
 type FinalInput struct {
 	GoLiveAt string   `json:"goLiveAt"`
 	FileIDs  []string `json:"fileIds"`
+	TimeZone string   `json:"timeZone"` // the browser's IANA zone, for the mails' times; optional
 }
 
 // How far ahead go-live may be picked.
@@ -549,8 +554,8 @@ const maxGoLiveAhead = 90 * 24 * time.Hour
 // SubmitFinal supplies the final extract (or confirms the signed-off test
 // extract is final, with no file ids) and the go-live time.
 //
-// Errors: EINVALID for a malformed or out-of-range time or an unknown or
-// incomplete file; ECONFLICT when the migration is not awaiting its final
+// Errors: EINVALID for a malformed or out-of-range time, an unknown time
+// zone, or an unknown or incomplete file; ECONFLICT when the migration is not awaiting its final
 // extract, or the tenant is already live (the message says when and why a
 // second final migration is refused); EUNAVAILABLE from Step Functions.
 func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in FinalInput) (*cutover.Migration, error) {
@@ -564,6 +569,10 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 	now := s.now()
 	if at.Before(now.Add(-time.Minute)) || at.After(now.Add(maxGoLiveAhead)) {
 		return nil, cutover.Errorf(cutover.EINVALID, "goLiveAt must be between now and 90 days ahead.")
+	}
+	zone, err := checkZone(in.TimeZone)
+	if err != nil {
+		return nil, err
 	}
 	if len(in.FileIDs) > cutover.MaxUploadsPerRound {
 		return nil, cutover.Errorf(cutover.EINVALID, "fileIds may name at most %d files.", cutover.MaxUploadsPerRound)
@@ -586,13 +595,21 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 		detail = fmt.Sprintf("%d final file(s)", len(in.FileIDs))
 	}
 	output := map[string]any{"goLiveAt": at.Format(time.RFC3339), "fileIds": in.FileIDs}
-	return s.handOver(ctx, m, output, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	updated, err := s.handOver(ctx, m, output, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusAwaitingFinal {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
 		cur.Status, cur.GoLiveAt, cur.FinalFileIDs = cutover.StatusScheduled, at, in.FileIDs
+		if zone != "" {
+			cur.TimeZone = zone
+		}
 		return []cutover.AuditEvent{s.event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail)}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.notify(ctx, s.goLiveNotice(updated))
+	return updated, nil
 }
 
 // refuseIfLive refuses when another migration already took the tenant live.

@@ -68,6 +68,7 @@ type uploadsFake struct {
 	PresignFn  func(key, uploadID string, numbers []int) ([]string, error)
 	CompleteFn func(key, uploadID string) (int64, error)
 	RemoveFn   func(key, uploadID string) error
+	ListFn     func(key, uploadID string) ([]StoredPart, error)
 }
 
 func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
@@ -82,6 +83,9 @@ func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []Part)
 }
 func (u uploadsFake) Remove(_ context.Context, key, uploadID string) error {
 	return u.RemoveFn(key, uploadID)
+}
+func (u uploadsFake) ListParts(_ context.Context, key, uploadID string) ([]StoredPart, error) {
+	return u.ListFn(key, uploadID)
 }
 
 func TestSignPartsPresignsOnlyPartsOfAnOpenUpload(t *testing.T) {

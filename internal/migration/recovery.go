@@ -102,8 +102,9 @@ type ExecutionEvent struct {
 
 // SweepResult says what a reconciliation did.
 type SweepResult struct {
-	Checked int `json:"checked"`
-	Failed  int `json:"failed"` // migrations marked failed because their execution died
+	Checked  int `json:"checked"`
+	Failed   int `json:"failed"`   // migrations marked failed because their execution died
+	MailSent int `json:"mailSent"` // pending mails the sweep sent (RetryMail)
 }
 
 // Reconcile handles what the reconcile Lambda receives: an execution's
@@ -140,7 +141,7 @@ func (s *Service) Reconcile(ctx context.Context, ev ExecutionEvent) (*SweepResul
 // Sweep checks every migration that should have a running execution and
 // marks failed, with ops alerted, each one whose execution failed, timed
 // out, was stopped or no longer exists. It catches what status-change
-// events miss.
+// events miss. It also sends again the mail that is due a retry.
 //
 // Errors: as Reconcile.
 func (s *Service) Sweep(ctx context.Context) (*SweepResult, error) {
@@ -175,6 +176,13 @@ func (s *Service) Sweep(ctx context.Context) (*SweepResult, error) {
 		if failed {
 			res.Failed++
 		}
+	}
+	// The same minute's tick re-sends mail that failed to send.
+	sent, err := s.RetryMail(ctx)
+	res.MailSent = sent
+	if err != nil {
+		slog.WarnContext(ctx, "due mail not read", "code", cutover.ErrorCode(err))
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return res, errs[0]
@@ -261,18 +269,22 @@ func doing(status cutover.Status) string {
 	return string(status)
 }
 
-// alertOps mails ops that a migration stopped and how to resume it. It is
-// best effort: a mail that cannot be sent is logged (the failed status and
-// the state machine's alarms still show it).
+// alertOps mails ops that a migration stopped and how to resume it, and
+// tells the customer what happens next. Both go through the outbox, so a
+// mail that cannot be sent now is retried by the sweep and shows on the ops
+// detail; the failed status and the state machine's alarms show it anyway.
 func (s *Service) alertOps(ctx context.Context, m *cutover.Migration) {
-	if s.Mailer == nil || s.OpsEmail == "" || m.Failure == nil {
+	if m.Failure == nil {
 		return
 	}
-	body := fmt.Sprintf("Migration %s (tenant %s) stopped.\n\n%s\n\nIts detail is at GET /ops/migrations/%s. Resume it with POST /ops/migrations/%s/retry: %s.\n",
-		m.ID, m.TenantID, m.Failure.Reason, m.ID, m.ID, resumeDescription(m))
-	if err := s.Mailer.Send(ctx, s.OpsEmail, "Migration stopped: "+m.ID, body); err != nil {
-		slog.WarnContext(ctx, "ops mail not sent", "migration", m.ID)
+	cause := fmt.Sprint(m.Failure.At.UnixNano())
+	if s.OpsEmail != "" {
+		body := fmt.Sprintf("Migration %s (tenant %s) stopped.\n\n%s\n\nIts detail is at GET /ops/migrations/%s. Resume it with POST /ops/migrations/%s/retry: %s.\n",
+			m.ID, m.TenantID, m.Failure.Reason, m.ID, m.ID, resumeDescription(m))
+		s.notify(ctx, Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
+			To: s.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body})
 	}
+	s.notify(ctx, s.failedNotice(m))
 }
 
 // resumeDescription says where a retry would resume m, before the tenant

@@ -97,7 +97,13 @@ func TestCompleteNotifiesOnce(t *testing.T) {
 	if err := svc.Complete(context.Background(), StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if len(sent) != n || n != 2 {
+	live := 0
+	for _, m := range sent {
+		if strings.HasSuffix(m, ": Your migration is live") {
+			live++
+		}
+	}
+	if len(sent) != n || live != 2 {
 		t.Fatalf("mails %v; want the two live notices once", sent)
 	}
 }
@@ -168,21 +174,32 @@ func TestSweepFailsMigrationsWhoseExecutionDied(t *testing.T) {
 			t.Errorf("%s: %s, want %s untouched", id, got, want)
 		}
 	}
-	if len(mails) != 4 {
-		t.Fatalf("ops mails %+v; want 4", mails)
-	}
+	var ops, customers []sentMail
 	for _, m := range mails {
-		if m.to != "ops@vendor.test" || !strings.Contains(m.body, "/retry") || strings.Contains(m.body, "@acme.test") {
+		if m.To == "ops@vendor.test" {
+			ops = append(ops, m)
+		} else {
+			customers = append(customers, m)
+		}
+	}
+	if len(ops) != 4 || len(customers) != 4 {
+		t.Fatalf("ops mails %+v, customer mails %+v; want 4 of each", ops, customers)
+	}
+	for _, m := range ops {
+		if !strings.Contains(m.Body, "/retry") || strings.Contains(m.Body, "@acme.test") {
 			t.Errorf("ops mail %+v", m)
 		}
 	}
+	for _, m := range customers {
+		if m.Subject != "Your migration stopped: a step failed" || !strings.Contains(m.Body, "What happens next") {
+			t.Errorf("customer mail %+v", m)
+		}
+	}
 	// A second sweep finds nothing new.
-	if res, err := svc.Sweep(ctx); err != nil || res.Failed != 0 || len(mails) != 4 {
+	if res, err := svc.Sweep(ctx); err != nil || res.Failed != 0 || len(mails) != 8 {
 		t.Fatalf("second sweep %+v %v, %d mails", res, err, len(mails))
 	}
 }
-
-type sentMail struct{ to, subject, body string }
 
 // A status-change event reconciles the migration its execution runs,
 // unless the execution is not the one the migration follows.

@@ -92,6 +92,7 @@ type Service struct {
 	Uploads   Uploads
 	Flow      Flow
 	Mailer    Mailer
+	Outbox    Outbox // keeps mail until it is sent; nil sends without retries
 	Files     Files
 	Downloads Downloads
 	Test      TestEnv

@@ -387,26 +387,8 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 	if err != nil {
 		return err
 	}
-	if in.Kind == cutover.TaskChunks && s.Mailer != nil && s.OpsEmail != "" {
-		reason := ""
-		if m.Failure != nil {
-			reason = m.Failure.Reason + "\n\n"
-		}
-		body := fmt.Sprintf("The final migration %s for %s is paused.\n\n%sThe failed chunks and their errors are on the migration's ops detail (GET /ops/migrations/%s). Retry them with POST /ops/migrations/%s/retry; the chunks that finished are not run again.\n",
-			m.ID, m.CustomerName, reason, m.ID, m.ID)
-		if err := s.Mailer.Send(ctx, s.OpsEmail, "Final migration paused: chunks failed", body); err != nil {
-			slog.WarnContext(ctx, "ops mail not sent", "migration", m.ID)
-		}
-	}
-	if s.Mailer != nil && (in.Kind == cutover.TaskRevision || in.Kind == cutover.TaskFinal) {
-		subject, body := "Your migration needs a revision", "The coordinator rejected the test migration. Revise the mapping or upload a corrected extract, then submit again:\n\n"
-		if in.Kind == cutover.TaskFinal {
-			subject, body = "Your test migration was signed off", "Upload the full and final extract (or confirm the test extract is final) and pick the go-live time.\nChanges made in your old CRM after the final extract will not be migrated and must be re-entered by hand.\n\n"
-		}
-		body += "Open the invite link we sent you when the migration began (it carries your key, which we never mail again):\n" + s.SiteURL + "/upload.html\n"
-		if err := s.Mailer.Send(ctx, m.CustomerEmail, subject, body); err != nil {
-			slog.WarnContext(ctx, "customer mail not sent", "migration", m.ID, "kind", in.Kind)
-		}
+	if mail, ok := s.parkNotice(m, in); ok {
+		s.notify(ctx, mail)
 	}
 	return nil
 }
@@ -436,14 +418,11 @@ func (s *Service) Complete(ctx context.Context, in StepInput) error {
 		return err
 	}
 	s.expireTest(ctx, m)
-	if s.Mailer != nil {
-		body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, countsDetail(*m.Final))
-		for _, to := range []string{m.CustomerEmail, m.CoordinatorEmail} {
-			if err := s.Mailer.Send(ctx, to, "Your migration is live", body); err != nil {
-				slog.WarnContext(ctx, "live mail not sent", "migration", m.ID)
-			}
-		}
-	}
+	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, countsDetail(*m.Final))
+	s.notify(ctx, Mail{ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your migration is live", Body: body + "\nThe final report is on your migration page.\n" + s.wayBack(m)})
+	s.notify(ctx, Mail{ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
+		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body})
 	return nil
 }
 
@@ -461,7 +440,8 @@ type FailInput struct {
 	ExecutionName string `json:"executionName"`
 }
 
-// MarkFailed records why the migration failed. The reason is the failing
+// MarkFailed records why the migration failed, and tells the customer what
+// happens next (ops hear of it from the failed-executions alarm). The reason is the failing
 // step's own client-safe message when it recorded one, else the caught
 // error's message when it has our shape, else the error's name.
 //
@@ -471,7 +451,7 @@ type FailInput struct {
 //
 // Errors: ENOTFOUND; whatever the Store returns.
 func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
-	_, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if terminal(m.Status) || in.ExecutionName != m.ExecutionName {
 			return nil, errNothingToDo
 		}
@@ -486,7 +466,11 @@ func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
 		slog.WarnContext(ctx, "failure of an execution the migration does not follow ignored", "migration", in.MigrationID, "execution", in.ExecutionName)
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, s.failedNotice(m))
+	return nil
 }
 
 func failureReason(e StepError) string {

@@ -28,6 +28,7 @@ type API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, opts ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, opts ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, opts ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 }
 
 // Presigner presigns UploadPart requests.
@@ -65,6 +66,7 @@ var (
 	_ migration.Uploads     = (*Bucket)(nil)
 	_ migration.Files       = (*Bucket)(nil)
 	_ migration.RangeOpener = (*Bucket)(nil)
+	_ migration.Downloads   = (*Bucket)(nil)
 )
 
 // Bucket is one S3 bucket.
@@ -200,4 +202,29 @@ func (b *Bucket) OpenRange(ctx context.Context, key string, start, end int64) (i
 	}
 	rng := fmt.Sprintf("bytes=%d-%d", start, end-1)
 	return b.get(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key, Range: &rng})
+}
+
+// ListParts implements migration.Uploads: every part S3 holds for the
+// upload, page by page (S3 answers at most 1,000 at a time).
+//
+// Errors: EGONE when the upload no longer exists (aborted, completed, or
+// cleared by the lifecycle rule); EUNAVAILABLE otherwise.
+func (b *Bucket) ListParts(ctx context.Context, key, uploadID string) ([]migration.StoredPart, error) {
+	var out []migration.StoredPart
+	p := s3.NewListPartsPaginator(b.API, &s3.ListPartsInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			var nsu *s3t.NoSuchUpload
+			var api smithy.APIError
+			if errors.As(err, &nsu) || (errors.As(err, &api) && api.ErrorCode() == "NoSuchUpload") {
+				return nil, cutover.Wrap(cutover.EGONE, err, "Storage no longer has this unfinished upload. Upload the file again.")
+			}
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The uploaded parts could not be listed; try again.")
+		}
+		for _, part := range page.Parts {
+			out = append(out, migration.StoredPart{PartNumber: int(aws.ToInt32(part.PartNumber)), Size: aws.ToInt64(part.Size), ETag: aws.ToString(part.ETag)})
+		}
+	}
+	return out, nil
 }

@@ -3,9 +3,11 @@ package sesmail
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sest "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -23,7 +25,9 @@ type Mailer struct {
 
 // Send implements the domain's Mailer.
 //
-// Errors: EUNAVAILABLE from SES.
+// Errors: EUNAVAILABLE from SES. The message names SES's error code (for
+// example MessageRejected) so ops can see why a mail is pending; it never
+// carries SES's own text, which can quote the address.
 func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
 	_, err := m.API.SendEmail(ctx, &sesv2.SendEmailInput{
 		FromEmailAddress: &m.From,
@@ -34,6 +38,10 @@ func (m *Mailer) Send(ctx context.Context, to, subject, body string) error {
 		}},
 	})
 	if err != nil {
+		var api smithy.APIError
+		if errors.As(err, &api) {
+			return cutover.Wrap(cutover.EUNAVAILABLE, err, "The email could not be sent (SES: %s).", api.ErrorCode())
+		}
 		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The email could not be sent.")
 	}
 	return nil

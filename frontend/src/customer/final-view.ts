@@ -15,6 +15,15 @@ export interface FinalView {
   update(m: Migration): void;
 }
 
+/** The browser's IANA time zone (e.g. Europe/London), or '' when it does not say. */
+export function browserTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+  } catch {
+    return '';
+  }
+}
+
 /** The final-extract files the final migration would read: complete, this round. */
 export function finalFiles(m: Migration) {
   return (m.files ?? []).filter((f) => f.purpose === 'final' && f.complete && f.round === m.round);
@@ -26,12 +35,15 @@ export function createFinalView({
   uploads,
   onScheduled,
   now = () => new Date(),
+  timeZone = browserTimeZone(),
 }: {
   api: ApiRequest;
   migration: Migration;
   uploads: UploadView;
   onScheduled: () => void;
   now?: () => Date;
+  /** The customer's IANA zone, sent with the go-live time so the mails show it as they read it. */
+  timeZone?: string;
 }): FinalView {
   let m = migration;
   const testFinalId = uid('test-final');
@@ -50,7 +62,7 @@ export function createFinalView({
   const status = h('p', { class: 'inline-status', role: 'status' });
   const submit = h('button', { type: 'submit', class: 'primary', text: 'Schedule the final migration' });
   const zone = h('div', { class: 'final-upload' }, uploads.element);
-  const zoneName = Intl.DateTimeFormat().resolvedOptions().timeZone || 'your local time';
+  const zoneName = timeZone || 'your local time';
 
   testIsFinal.addEventListener('change', () => {
     uploads.setDisabled(testIsFinal.checked);
@@ -88,7 +100,8 @@ export function createFinalView({
     submit.disabled = true;
     say(status, 'Scheduling…');
     try {
-      await api('POST', `/migrations/${encodeURIComponent(m.id)}/final`, testIsFinal.checked ? { goLiveAt: at } : { goLiveAt: at, fileIds });
+      const zoneField = timeZone ? { timeZone } : {};
+      await api('POST', `/migrations/${encodeURIComponent(m.id)}/final`, testIsFinal.checked ? { goLiveAt: at, ...zoneField } : { goLiveAt: at, fileIds, ...zoneField });
       say(status, `Scheduled: the final migration runs at ${formatDateTime(at)}.`, 'success');
       onScheduled();
     } catch (err) {

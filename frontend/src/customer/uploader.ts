@@ -5,16 +5,25 @@
 //   signPart              → the planned URL for the part, or fresh ones from
 //                           POST /migrations/{id}/uploads/{fileId}/parts
 //   (Uppy PUTs each part straight to S3 and reads its ETag)
-//   listParts             → the parts Uppy already finished (for resume)
+//   listParts             → the parts S3 holds (for resume)
 //   completeMultipartUpload → POST /migrations/{id}/uploads/{fileId}/complete
 //
 // The server cuts a file into parts of max(8 MiB, ceil(size/10000)) bytes;
 // getChunkSize says the same, so Uppy's part numbers are the server's.
+//
+// Resume after a reload or a crash: each started upload is remembered in
+// localStorage (migration, purpose, file name, size and lastModified →
+// fileId, uploadId, partSize; never the key). When the same file is picked
+// again, the page asks GET /migrations/{id}/uploads/{fileId}/parts which
+// parts S3 already holds and hands Uppy the upload to restore, so only the
+// missing parts are sent. The local record only says where to ask: what
+// counts is the server's answer, and an upload it no longer has (complete,
+// expired, of an earlier round) starts afresh.
 
 import AwsS3, { type AwsS3Part, type AwsS3UploadParameters, type uploadPartBytes } from '@uppy/aws-s3';
 import Uppy, { type Meta, type UppyFile } from '@uppy/core';
-import type { ApiRequest } from '../lib/api';
-import type { MigrationFile, PartURL, Purpose, UploadPlan } from '../lib/types';
+import { ApiError, type ApiRequest } from '../lib/api';
+import type { MigrationFile, PartURL, Purpose, StoredPart, UploadPlan } from '../lib/types';
 
 export const MIN_PART_SIZE = 8 * 1024 * 1024;
 export const MAX_PARTS = 10_000;
@@ -61,6 +70,81 @@ export interface UploaderOptions {
   uploadPartBytes?: UploadPartBytes;
   onCompleted?: (done: CompletedUpload) => void;
   now?: () => number;
+  /** Where unfinished uploads are remembered across reloads; localStorage by default, none when it is unavailable. */
+  storage?: ResumeStorage | null;
+}
+
+/** The slice of Web Storage the resume records use. */
+export type ResumeStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/** What the page remembers of an unfinished upload: where to ask, not what was sent. */
+export interface ResumeRecord {
+  fileId: string;
+  uploadId: string;
+  partSize: number;
+  savedAt: number;
+}
+
+/** At most this many unfinished uploads are remembered per migration (the oldest go first). */
+const MAX_RESUME_RECORDS = 50;
+
+/** Which file a resume record is for: the same purpose, name, size and modification time. */
+export function resumeFingerprint(purpose: Purpose, file: { name?: string; size?: number | null; lastModified?: number }): string {
+  return [purpose, file.name ?? '', file.size ?? 0, file.lastModified ?? 0].join('|');
+}
+
+/** Resume records of one migration's unfinished uploads, in `storage` under one key. */
+export class ResumeRecords {
+  private readonly key: string;
+  constructor(
+    private readonly storage: ResumeStorage | null,
+    migrationId: string,
+  ) {
+    this.key = `cutover:uploads:${migrationId}`;
+  }
+
+  private all(): Record<string, ResumeRecord> {
+    try {
+      const parsed: unknown = JSON.parse(this.storage?.getItem(this.key) ?? '{}');
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, ResumeRecord>) : {};
+    } catch {
+      return {};
+    }
+  }
+
+  private save(records: Record<string, ResumeRecord>): void {
+    try {
+      const entries = Object.entries(records).sort((a, b) => b[1].savedAt - a[1].savedAt).slice(0, MAX_RESUME_RECORDS);
+      if (entries.length) this.storage?.setItem(this.key, JSON.stringify(Object.fromEntries(entries)));
+      else this.storage?.removeItem(this.key);
+    } catch {
+      // Storage full or disabled: the upload still works, it just cannot resume after a reload.
+    }
+  }
+
+  get(fingerprint: string): ResumeRecord | undefined {
+    const r = this.all()[fingerprint];
+    return r && typeof r.fileId === 'string' && typeof r.uploadId === 'string' && typeof r.partSize === 'number' ? r : undefined;
+  }
+
+  set(fingerprint: string, record: ResumeRecord): void {
+    this.save({ ...this.all(), [fingerprint]: record });
+  }
+
+  delete(fingerprint: string): void {
+    const records = this.all();
+    if (!(fingerprint in records)) return;
+    delete records[fingerprint];
+    this.save(records);
+  }
+}
+
+function defaultStorage(): ResumeStorage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null; // storage blocked by the browser's settings
+  }
 }
 
 interface Plan {
@@ -102,10 +186,15 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
   // Uppy file id → server file id. Uppy clears `s3Multipart` when a file's
   // retries run out; this keeps the way back to its plan for a manual Retry.
   const keys = new Map<string, string>();
+  const records = new ResumeRecords(opts.storage === undefined ? defaultStorage() : opts.storage, migrationId);
+  const fingerprintOf = (file: UppyFile<Meta, Body>) =>
+    resumeFingerprint(purpose, { name: file.name, size: file.size, lastModified: (file.data as Partial<File> | undefined)?.lastModified });
 
   const uppy: CutoverUppy = new Uppy<Meta, Body>({
     id: opts.id ?? `cutover-${purpose}`,
-    autoProceed: true,
+    // Started by the files-added handler below, once it has asked the
+    // server whether each file resumes an upload it already holds parts of.
+    autoProceed: false,
     allowMultipleUploadBatches: true,
     // No empty file; and no file already in the list (Uppy's own duplicate
     // check runs only when this answers false).
@@ -148,6 +237,45 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
     const key = keys.get(file.id);
     keys.delete(file.id);
     if (key) plans.delete(key);
+    records.delete(fingerprintOf(file));
+  });
+
+  // A file picked again after a reload: if this page remembers starting
+  // its upload and the server still holds it, restore it with the parts S3
+  // already has; otherwise forget the record and start afresh.
+  const restoreFromServer = async (file: UppyFile<Meta, Body>) => {
+    const fingerprint = fingerprintOf(file);
+    const record = records.get(fingerprint);
+    if (!record) return;
+    if (record.partSize !== partSizeFor(file.size ?? 0)) return records.delete(fingerprint);
+    let stored: StoredPart[];
+    try {
+      const res = await api<{ parts: StoredPart[] | null }>('GET', `${base}/${encodeURIComponent(record.fileId)}/parts`);
+      stored = res.parts ?? [];
+    } catch (err) {
+      // Gone, complete, of an earlier round: start afresh. Anything else
+      // (offline, say) also starts afresh rather than hang.
+      if (err instanceof ApiError && [404, 409, 410].includes(err.status)) records.delete(fingerprint);
+      return;
+    }
+    const plan: Plan = { fileId: record.fileId, uploadId: record.uploadId, size: file.size ?? 0, urls: new Map(), done: new Map() };
+    const count = partCountFor(plan.size);
+    for (const p of stored) {
+      if (Number.isInteger(p.partNumber) && p.partNumber >= 1 && p.partNumber <= count && p.etag) plan.done.set(p.partNumber, p.etag);
+    }
+    plans.set(record.fileId, plan);
+    keys.set(file.id, record.fileId);
+    const current = uppy.getFile(file.id) as (UppyFile<Meta, Body> & { s3Multipart?: object }) | undefined;
+    if (!current) return;
+    uppy.setFileState(file.id, { s3Multipart: { ...current.s3Multipart, key: record.fileId, uploadId: record.uploadId } } as Partial<UppyFile<Meta, Body>>);
+  };
+
+  uppy.on('files-added', (files) => {
+    void Promise.all(files.map((f) => restoreFromServer(f))).then(() =>
+      uppy.upload().catch((err: { isRestriction?: boolean; message?: string }) => {
+        if (!err?.isRestriction) uppy.log(err?.message ?? String(err));
+      }),
+    );
   });
 
   uppy.use(AwsS3<Meta, Body>, {
@@ -175,6 +303,7 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
       remember(entry, plan.parts);
       plans.set(plan.fileId, entry);
       keys.set(file.id, plan.fileId);
+      records.set(fingerprintOf(file), { fileId: plan.fileId, uploadId: plan.uploadId, partSize: plan.partSize, savedAt: now() });
       return { uploadId: plan.uploadId, key: plan.fileId };
     },
 
@@ -207,6 +336,7 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
       const res = await api<{ file: MigrationFile }>('POST', `${base}/${encodeURIComponent(plan.fileId)}/complete`, { parts: body });
       plans.delete(key);
       keys.delete(file.id);
+      records.delete(fingerprintOf(file));
       opts.onCompleted?.({ uppyId: file.id, file: res.file });
       return { location: '' };
     },

@@ -368,9 +368,37 @@ export interface Execution {
   events: ExecutionEvent[] | null;
 }
 
+/** A part of an unfinished upload that S3 already holds. */
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/** One mail the service owes someone, as ops see it (the address masked, no body). */
+export interface MailItem {
+  purpose: string;
+  round: number;
+  to: string;
+  subject: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  lastError?: string;
+  nextAt?: string;
+  sentAt?: string;
+  createdAt: string;
+}
+
 export interface OpsDetail {
   migration: Migration;
   audit: AuditEvent[] | null;
   chunks: Chunk[] | null;
+  mail?: MailItem[] | null;
   execution: Execution | null;
+}
+
+/** A re-issued invite: the new link, shown once. */
+export interface ReissuedInvite {
+  inviteUrl: string;
+  inviteMailed: boolean;
 }

@@ -3,7 +3,7 @@ import { formatCount, formatDateTime, formatDuration, between } from '../lib/for
 import { statusText, statusTone } from '../lib/status';
 import { buildTimeline, currentStep } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
-import type { Chunk, Execution, OpsDetail } from '../lib/types';
+import type { Chunk, Execution, MailItem, OpsDetail, ReissuedInvite } from '../lib/types';
 
 /** What Retry does: run a blocked final migration's failed chunks, or start a failed round again. */
 export type RetryKind = 'chunks' | 'round';
@@ -12,6 +12,8 @@ export interface DetailActions {
   onBack(): void;
   /** Starts the retry; resolves to a message, rejects with one. */
   onRetry(kind: RetryKind): Promise<string>;
+  /** Re-issues the customer's invite link (the old one stops working); rejects with a message. No Re-issue button without it. */
+  onReissue?(): Promise<ReissuedInvite>;
 }
 
 export interface DetailView {
@@ -56,6 +58,90 @@ function renderExecution(ex: Execution | null): HTMLElement {
   );
 }
 
+function renderMail(mail: MailItem[]): HTMLElement {
+  if (!mail.length) return h('p', { class: 'muted', text: 'No mail yet.' });
+  const state = (m: MailItem) =>
+    m.status === 'pending' && m.nextAt ? `pending: next try ${formatDateTime(m.nextAt)}` : m.status === 'failed' ? 'failed: given up' : m.status;
+  return table(
+    'Mail to the customer, coordinator and ops, oldest first',
+    ['Created', 'What', 'To', 'Status', 'Attempts', 'Sent', 'Last error'],
+    mail.map((m) => [
+      formatDateTime(m.createdAt),
+      `${m.subject} (${m.purpose}, round ${m.round})`,
+      m.to,
+      h('span', { class: `mail-${m.status}`, text: state(m) }),
+      String(m.attempts),
+      formatDateTime(m.sentAt),
+      m.lastError ?? '',
+    ]),
+    { numeric: [4] },
+  );
+}
+
+/** Copies `text`, falling back to selecting it in `input` when the clipboard is not available. */
+async function copyText(text: string, input: HTMLInputElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    input.select();
+    return document.execCommand?.('copy') ?? false;
+  }
+}
+
+/** The invite section: re-issue the link (revoking the old one), then show it with a Copy button. */
+function createInviteBox(onReissue: () => Promise<ReissuedInvite>): HTMLElement {
+  const reissue = h('button', { type: 'button', text: 'Re-issue invite link' });
+  const status = h('p', { class: 'inline-status', role: 'status' });
+  const error = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
+  const result = h('div');
+  reissue.addEventListener('click', async () => {
+    reissue.disabled = true;
+    say(error, '', 'error');
+    say(status, 'Re-issuing the invite link…');
+    try {
+      const res = await onReissue();
+      const link = h('input', { type: 'text', readonly: true, value: res.inviteUrl, id: 'reissued-invite-url', class: 'invite-url' });
+      const copy = h('button', { type: 'button', text: 'Copy' });
+      const copied = h('span', { class: 'inline-status', role: 'status' });
+      copy.addEventListener('click', async () => {
+        copied.textContent = (await copyText(res.inviteUrl, link)) ? 'Copied.' : 'Select the link and copy it.';
+      });
+      replace(
+        result,
+        h('label', { for: 'reissued-invite-url', text: 'New invite link (shown only once):' }),
+        link,
+        h('div', { class: 'actions' }, copy, copied),
+      );
+      say(
+        status,
+        res.inviteMailed
+          ? 'A new invite link was mailed to the customer. The old link no longer opens the migration.'
+          : 'A new invite link was made, but the mail could not be sent: copy the link and send it yourself. The old link no longer opens the migration.',
+        res.inviteMailed ? 'success' : 'error',
+      );
+      link.select();
+    } catch (err) {
+      say(status, '');
+      say(error, err instanceof Error ? err.message : 'The invite link could not be re-issued.', 'error');
+    } finally {
+      reissue.disabled = false;
+    }
+  });
+  return h(
+    'div',
+    { class: 'invite' },
+    h('p', {
+      class: 'muted',
+      text: 'The customer reaches their page only with the link from their invite mail. If they lost it, re-issue it: they get a new link by mail, and the old one stops working at once.',
+    }),
+    h('div', { class: 'actions' }, reissue),
+    status,
+    error,
+    result,
+  );
+}
+
 /**
  * One migration's detail. The back button, heading, Retry and its message
  * are made once; the sections below are redrawn only when their data changed.
@@ -94,9 +180,10 @@ export function createDetailView(actions: DetailActions): DetailView {
     timeline: h('div'),
     execution: h('div'),
     chunks: h('div'),
+    mail: h('div'),
     audit: h('div'),
   };
-  const keys: Record<keyof typeof sections, string> = { summary: '', timeline: '', execution: '', chunks: '', audit: '' };
+  const keys: Record<keyof typeof sections, string> = { summary: '', timeline: '', execution: '', chunks: '', mail: '', audit: '' };
   const draw = (name: keyof typeof sections, data: unknown, render: () => HTMLElement | HTMLElement[]) => {
     const key = JSON.stringify(data);
     if (key === keys[name]) return;
@@ -119,6 +206,9 @@ export function createDetailView(actions: DetailActions): DetailView {
     sections.execution,
     h('h3', { text: 'Final migration chunks' }),
     sections.chunks,
+    h('h3', { text: 'Mail' }),
+    sections.mail,
+    ...(actions.onReissue ? [h('h3', { text: 'Customer’s invite' }), createInviteBox(actions.onReissue)] : []),
     h('h3', { text: 'Audit trail' }),
     sections.audit,
   );
@@ -175,6 +265,8 @@ export function createDetailView(actions: DetailActions): DetailView {
           )
         : h('p', { class: 'muted', text: 'The final migration has not been planned yet.' }),
     );
+    const mail = d.mail ?? [];
+    draw('mail', mail, () => renderMail(mail));
     draw('audit', audit, () =>
       table(
         'Audit trail, newest first',

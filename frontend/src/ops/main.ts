@@ -11,7 +11,7 @@ import { formatTime } from '../lib/format';
 import { parseFragment, readOpsToken, rememberOpsToken } from '../lib/links';
 import { startPolling, type Poller } from '../lib/poll';
 import { STATUS_TEXT } from '../lib/status';
-import type { Migration, OpsDetail } from '../lib/types';
+import type { Migration, OpsDetail, ReissuedInvite } from '../lib/types';
 import { createDetailView, type DetailView, type RetryKind } from './detail';
 import { filterMigrations, renderList } from './list';
 
@@ -169,6 +169,7 @@ class OpsPage {
       view = createDetailView({
         onBack: () => this.select(''),
         onRetry: (kind) => this.retry(api, id, kind),
+        onReissue: () => this.reissue(api, id),
       });
       this.detailView = view;
       replace(byId('detail'), view.element);
@@ -198,6 +199,16 @@ class OpsPage {
     }
   }
 
+  private async reissue(api: ApiRequest, id: string): Promise<ReissuedInvite> {
+    try {
+      const res = await api<ReissuedInvite>('POST', `/ops/migrations/${encodeURIComponent(id)}/invite`);
+      this.poller?.now();
+      return res;
+    } catch (err) {
+      throw new Error(messageOf(err, 'The invite link could not be re-issued.'));
+    }
+  }
+
   private async create(api: ApiRequest): Promise<void> {
     const input = (id: string) => byId<HTMLInputElement>(id);
     const body = {
@@ -211,11 +222,14 @@ class OpsPage {
     const missing = Object.entries(body).find(([, v]) => !v);
     if (missing) return say(error, 'Fill in every field.', 'error');
     try {
-      const res = await api<{ migration: Migration; inviteUrl: string }>('POST', '/ops/migrations', body);
+      const res = await api<{ migration: Migration; inviteUrl: string; inviteMailed?: boolean }>('POST', '/ops/migrations', body);
       const link = h('input', { type: 'text', readonly: true, value: res.inviteUrl, id: 'invite-url', class: 'invite-url' });
+      const mailed = res.inviteMailed
+        ? 'The invite link was mailed to the customer. Here it is once more, shown only this once:'
+        : 'The invite mail could not be sent (the migration’s detail shows why): send the customer this invite link yourself; it is shown only once:';
       replace(
         byId('create-result'),
-        h('p', { class: 'notice notice-success' }, `Created ${res.migration.id} for ${res.migration.customerName}. Send the customer this invite link; it is shown only once:`),
+        h('p', { class: res.inviteMailed ? 'notice notice-success' : 'notice notice-warning' }, `Created ${res.migration.id} for ${res.migration.customerName}. ${mailed}`),
         h('label', { for: 'invite-url', class: 'visually-hidden', text: 'Invite link' }),
         link,
       );
