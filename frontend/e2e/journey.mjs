@@ -525,6 +525,9 @@ async function resumeAfterReload(browser, watch, tenantId) {
     await page.reload();
     for (const route of held) await route.abort().catch(() => {});
     await waitHeading(page, 'Your record counts');
+    // Before the file is picked again, the page says the upload is unfinished and how far it got.
+    await page.getByRole('list', { name: 'Unfinished uploads' }).getByText(/2 of \d+ parts uploaded: pick the same file again to resume it/).waitFor({ timeout: 30_000 });
+    await snap(page, 'customer-upload-unfinished');
     await page.locator('input[type=file]').first().setInputFiles(file);
     const upload = page.locator(`li.upload[data-file-name="${name}"]`);
     await upload.getByText('Uploaded').waitFor({ timeout: 120_000 });

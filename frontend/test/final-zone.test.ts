@@ -26,7 +26,7 @@ describe('final extract form', () => {
     const view = createFinalView({
       api,
       migration,
-      uploads: { element: document.createElement('div'), busy: () => false, setDisabled: () => {} },
+      uploads: { element: document.createElement('div'), busy: () => false, setDisabled: () => {}, activeFileIds: () => new Set<string>() },
       onScheduled: () => scheduled++,
       now: () => new Date('2026-11-25T10:00:00Z'),
       timeZone: 'Asia/Kolkata',

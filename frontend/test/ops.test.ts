@@ -43,6 +43,9 @@ describe('ops detail', () => {
     // History events name their state in `state`.
     const rows = [...el.querySelectorAll('table')].find((t) => t.caption?.textContent === 'Execution history, newest first')!.querySelectorAll('tbody tr');
     expect([...rows[0]!.querySelectorAll('td')].map((td) => td.textContent).slice(1)).toEqual(['TaskStateEntered', 'FinalMap']);
+    // The audit trail names each action in words, its code on hover.
+    const what = [...el.querySelectorAll('table')].find((t) => t.caption?.textContent === 'Audit trail, newest first')!.querySelector('tbody tr td:nth-child(3) span')!;
+    expect([what.textContent, what.getAttribute('title')]).toEqual(['Final migration blocked', 'final.blocked']);
     const retry = [...el.querySelectorAll('button')].find((b) => b.textContent === 'Retry the failed chunks') as HTMLButtonElement;
     retry.click();
     await new Promise((r) => setTimeout(r, 0));

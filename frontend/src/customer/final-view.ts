@@ -1,10 +1,14 @@
 // After sign-off: the final extract (uploaded, or "the test extract is
-// final") and the go-live time, POST /migrations/{id}/final.
+// final") and the go-live time, POST /migrations/{id}/final. Like the
+// test-extract panel, it lists the files received (each can be removed
+// until the final migration is scheduled), the ones the service refused
+// with why, and the uploads a reload left unfinished.
 
 import { messageOf, type ApiRequest } from '../lib/api';
 import { h, replace, say, uid } from '../lib/dom';
 import { dateToLocalInput, formatBytes, formatDateTime, localInputToUtc } from '../lib/format';
-import type { Migration } from '../lib/types';
+import type { Migration, MigrationFile } from '../lib/types';
+import { createUnfinishedList, removeFileButton, unfinishedUploads } from './received-files';
 import type { UploadView } from './upload-view';
 
 export const CUTOFF_NOTICE =
@@ -29,11 +33,17 @@ export function finalFiles(m: Migration) {
   return (m.files ?? []).filter((f) => f.purpose === 'final' && f.complete && f.round === m.round);
 }
 
+/** The final-extract files of this round the service refused (not a spreadsheet export), with why. */
+export function refusedFinalFiles(m: Migration): MigrationFile[] {
+  return (m.files ?? []).filter((f) => f.purpose === 'final' && f.refused && f.round === m.round);
+}
+
 export function createFinalView({
   api,
   migration,
   uploads,
   onScheduled,
+  onRemoved = () => {},
   now = () => new Date(),
   timeZone = browserTimeZone(),
 }: {
@@ -41,6 +51,8 @@ export function createFinalView({
   migration: Migration;
   uploads: UploadView;
   onScheduled: () => void;
+  /** A file was removed: the page polls again. */
+  onRemoved?: () => void;
   now?: () => Date;
   /** The customer's IANA zone, sent with the go-live time so the mails show it as they read it. */
   timeZone?: string;
@@ -70,14 +82,29 @@ export function createFinalView({
     say(error, '', 'error');
   });
 
+  const removal = {
+    api,
+    migrationId: m.id,
+    onRemoved,
+    onError: (message: string) => say(error, message, 'error'),
+  };
+  const unfinished = createUnfinishedList(removal);
+
   function renderFiles(): void {
     const files = finalFiles(m);
+    const refused = refusedFinalFiles(m);
     replace(
       received,
-      files.length
-        ? files.map((f) => h('li', {}, h('span', { class: 'file-name', text: f.name }), ` ${formatBytes(f.size)}`))
+      files.length || refused.length
+        ? [
+            ...files.map((f) => h('li', {}, h('span', { class: 'file-name', text: f.name }), ` ${formatBytes(f.size)} `, removeFileButton(f, removal))),
+            ...refused.map((f) =>
+              h('li', { class: 'refused' }, h('span', { class: 'file-name', text: f.name }), h('span', { class: 'notice-error', text: ` Not usable: ${f.refused} ` }), removeFileButton(f, removal)),
+            ),
+          ]
         : h('li', { class: 'muted', text: 'No final extract file received yet.' }),
     );
+    unfinished.update(unfinishedUploads(m, 'final', m.round), uploads.activeFileIds());
   }
 
   async function schedule(e: SubmitEvent): Promise<void> {
@@ -123,6 +150,7 @@ export function createFinalView({
       zone,
       h('h4', { text: 'Final extract received' }),
       received,
+      unfinished.element,
       h('p', { class: 'check' }, testIsFinal, h('label', { for: testFinalId, text: 'The test extract is final: there is no newer export' })),
     ),
     h(

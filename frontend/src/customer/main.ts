@@ -18,6 +18,7 @@ import type { AuditEvent, FinalReport, Migration, MigrationFile, MigrationView, 
 import { createChecklist, DEFAULT_ENTITIES } from './checklist';
 import { createFinalView, CUTOFF_NOTICE } from './final-view';
 import { createMappingEditor, type MappingEditor } from './mapping-editor';
+import { createUnfinishedList, removeFileButton, unfinishedUploads } from './received-files';
 import { renderFinalReport } from './report-view';
 import { createUploadView, type UploadView } from './upload-view';
 import { createUploader, type CutoverUppy } from './uploader';
@@ -227,27 +228,21 @@ class CustomerPage {
     };
 
     // A file of this round can be removed until the round is submitted
-    // (DELETE …/uploads/{fileId}); a refused one is listed with why.
-    const removeButton = (f: MigrationFile) => {
-      const button = h('button', { type: 'button', class: 'link small', text: 'Remove' });
-      button.setAttribute('aria-label', `Remove ${f.name}`);
-      button.addEventListener('click', async () => {
-        button.disabled = true;
-        try {
-          await this.api('DELETE', `${this.base}/uploads/${encodeURIComponent(f.id)}`);
-          button.closest('li')?.remove();
-          this.poller?.now();
-        } catch (err) {
-          button.disabled = false;
-          say(submitError, messageOf(err, `${f.name} could not be removed. Try again.`), 'error');
-        }
-      });
-      return button;
+    // (DELETE …/uploads/{fileId}); a refused one is listed with why; an
+    // upload a reload or crash left unfinished is offered for resume.
+    const removal = {
+      api: this.api,
+      migrationId: m.id,
+      onRemoved: () => this.poller?.now(),
+      onError: (message: string) => say(submitError, message, 'error'),
     };
+    const removeButton = (f: MigrationFile) => removeFileButton(f, removal);
+    const unfinished = createUnfinishedList(removal);
     const refusedFiles = (mm: Migration) => (mm.files ?? []).filter((f) => f.purpose === 'test' && f.refused && f.round === round);
 
     const update = (mm: Migration) => {
       current = mm;
+      unfinished.update(unfinishedUploads(mm, 'test', round), uploads.activeFileIds());
       const files = roundFiles(mm);
       const refused = refusedFiles(mm);
       const earlier = revising && files.length === 0 ? earlierFiles(mm) : [];
@@ -323,6 +318,7 @@ class CustomerPage {
         uploads.element,
         h('h4', { text: 'Files received' }),
         received,
+        unfinished.element,
       ]),
       stepSection('3', 'Check the mapping', [
         h('p', { text: 'For each column: a few of its values, the field it goes to in the new system, and how sure the suggestion is. Change any that are wrong, then save.' }),
@@ -399,7 +395,7 @@ class CustomerPage {
       label: 'Choose final extract files',
       hint: 'Or drag and drop them here: the same kinds of files as the test extract, exported again.',
     });
-    const view = createFinalView({ api: this.api, migration: m, uploads, onScheduled: () => this.poller?.now() });
+    const view = createFinalView({ api: this.api, migration: m, uploads, onScheduled: () => this.poller?.now(), onRemoved: () => this.poller?.now() });
     return {
       element: h(
         'div',

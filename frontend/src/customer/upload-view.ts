@@ -6,7 +6,7 @@ import type { Meta, UppyFile } from '@uppy/core';
 import { h, say, uid } from '../lib/dom';
 import { formatBytes } from '../lib/format';
 import { checkFile } from './file-check';
-import { uploadErrorText, type CutoverUppy } from './uploader';
+import { serverFileId, uploadErrorText, type CutoverUppy } from './uploader';
 
 type File_ = UppyFile<Meta, Record<string, never>>;
 
@@ -15,6 +15,8 @@ export interface UploadView {
   /** True while any file is uploading or paused. */
   busy(): boolean;
   setDisabled(disabled: boolean): void;
+  /** The service's ids of the uploads this view is sending (or holds paused or failed), which have a row of their own. */
+  activeFileIds(): Set<string>;
 }
 
 interface RowParts {
@@ -223,6 +225,7 @@ export function createUploadView(uppy: CutoverUppy, { label, hint, check = check
   return {
     element: h('div', { class: 'uploader' }, zone, problem, list, live),
     busy: () => uppy.getFiles().some((f) => !f.progress.uploadComplete && !f.error),
+    activeFileIds: () => new Set(uppy.getFiles().flatMap((f) => serverFileId(f) ?? [])),
     setDisabled(value: boolean) {
       disabled = value;
       input.disabled = value;

@@ -41,6 +41,14 @@ export function partCountFor(size: number): number {
 }
 
 /** An upload failure whose message is fit to show a person. */
+const SERVER_ID = 'cutoverFileId';
+
+/** The service's file id of an Uppy file's upload, once the service planned it (or it resumes one). */
+export function serverFileId(file: { meta?: Record<string, unknown> }): string | undefined {
+  const id = file.meta?.[SERVER_ID];
+  return typeof id === 'string' ? id : undefined;
+}
+
 export class UploadError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -201,6 +209,13 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
     onBeforeFileAdded: (file, files) => (file.size ?? 0) > 0 && !Object.hasOwn(files, file.id),
   });
 
+  // The server's id of a file's upload, kept in the Uppy file's meta
+  // (serverFileId reads it): the page lists the uploads the service holds
+  // unfinished, and leaves out those this uploader is sending right now.
+  const markServerId = (uppyId: string, fileId: string) => {
+    if (uppy.getFile(uppyId)) uppy.setFileMeta(uppyId, { [SERVER_ID]: fileId });
+  };
+
   const planOf = (key: string): Plan => {
     const plan = plans.get(key);
     if (!plan) throw new UploadError('This upload was interrupted. Remove the file and add it again.');
@@ -265,6 +280,7 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
     }
     plans.set(record.fileId, plan);
     keys.set(file.id, record.fileId);
+    markServerId(file.id, record.fileId);
     const current = uppy.getFile(file.id) as (UppyFile<Meta, Body> & { s3Multipart?: object }) | undefined;
     if (!current) return;
     uppy.setFileState(file.id, { s3Multipart: { ...current.s3Multipart, key: record.fileId, uploadId: record.uploadId } } as Partial<UppyFile<Meta, Body>>);
@@ -303,6 +319,7 @@ export function createUploader(opts: UploaderOptions): CutoverUppy {
       remember(entry, plan.parts);
       plans.set(plan.fileId, entry);
       keys.set(file.id, plan.fileId);
+      markServerId(file.id, plan.fileId);
       records.set(fingerprintOf(file), { fileId: plan.fileId, uploadId: plan.uploadId, partSize: plan.partSize, savedAt: now() });
       return { uploadId: plan.uploadId, key: plan.fileId };
     },

@@ -69,10 +69,90 @@ const NOTE_TEXT: Record<string, (detail: string) => string> = {
   'final.retry': () => 'The failed parts were started again.',
   'final.migrated': (d) => `Final migration: ${d}.`,
   'step.error': (d) => `A step failed: ${d}`,
+  // Also written by the reconcile sweep, when the execution behind a
+  // migration died: its detail names the execution and how it ended.
   'migration.failed': (d) => `Stopped: ${d}`,
+  // Ops started a failed migration again: from a step (the detail says
+  // which), or the whole round; and when starting it again failed.
+  'migration.resumed': (d) => `Resumed by our team: ${d}.`,
+  'round.retried': (d) => `Started again by our team: ${d}.`,
+  'round.retry_failed': (d) => `Starting it again failed: ${d}.`,
+  'handover.undone': (d) => `The test migration could not be started: ${d}.`,
+  'invite.reissued': (d) => `A new invite link was sent (${d}).`,
+  'file.removed': (d) => `File removed: ${d}.`,
+  'file.refused': (d) => `File refused: ${d}.`,
+  'workbook.marked': (d) => `Workbook marked: ${d}.`,
+  'retention.deferred': (d) => `Test records kept longer: ${d}.`,
 };
 
-const PROBLEMS = new Set(['step.error', 'migration.failed', 'final.blocked', 'await.expired', 'signoff.rejected']);
+const PROBLEMS = new Set([
+  'step.error',
+  'migration.failed',
+  'final.blocked',
+  'await.expired',
+  'signoff.rejected',
+  'round.retry_failed',
+  'handover.undone',
+  'file.refused',
+  'retention.deferred',
+]);
+
+/** The timeline's sentence for an audit event, or undefined for an action the timeline does not show. */
+export function noteText(action: string, detail: string): string | undefined {
+  return NOTE_TEXT[action]?.(detail);
+}
+
+/**
+ * A short label in words for every audit action, for the audit trail in
+ * the ops console (which lists every event, not only the timeline's). An
+ * action without one shows as itself: test/audit-labels.test.ts checks that
+ * each action the Go code emits has one.
+ */
+const ACTION_LABELS: Record<string, string> = {
+  'migration.created': 'Migration created',
+  'checklist.updated': 'Record counts changed',
+  'spotchecks.updated': 'Spot-check records named',
+  'file.uploaded': 'File uploaded',
+  'file.refused': 'File refused',
+  'file.removed': 'File removed',
+  'mapping.edited': 'Mapping edited',
+  'round.submitted': 'Test migration submitted',
+  'handover.undone': 'Submission undone',
+  'step.mapping': 'Mapping the files',
+  'mapping.built': 'Mapping built',
+  'step.test_migrating': 'Test migration started',
+  'test.migrated': 'Test migration done',
+  'await.review': 'Waiting for the workbook review',
+  'workbook.marked': 'Workbook marked',
+  'signoff.asked': 'Sign-off asked for',
+  'signoff.requested': 'Sign-off link emailed',
+  'signoff.reminded': 'Coordinator reminded',
+  'await.expired': 'Sign-off request expired',
+  'signoff.approved': 'Signed off',
+  'signoff.rejected': 'Sign-off rejected',
+  'await.revision': 'Waiting for a revision',
+  'await.final': 'Waiting for the final extract',
+  'final.scheduled': 'Final migration scheduled',
+  'step.final_migrating': 'Final migration started',
+  'final.planned': 'Final migration planned',
+  'final.blocked': 'Final migration blocked',
+  'await.chunks': 'Waiting for a retry of failed parts',
+  'final.retry': 'Failed parts started again',
+  'final.migrated': 'Final migration done',
+  'migration.live': 'Live',
+  'retention.deferred': 'Test records kept longer',
+  'step.error': 'A step failed',
+  'migration.failed': 'Migration stopped',
+  'migration.resumed': 'Resumed from a step',
+  'round.retried': 'Round started again',
+  'round.retry_failed': 'Starting again failed',
+  'invite.reissued': 'Invite link re-issued',
+};
+
+/** The label in words for an audit action; the action itself when it has none. */
+export function actionLabel(action: string): string {
+  return ACTION_LABELS[action] ?? action;
+}
 
 /** The coordinator's comment in a sign-off audit detail ("round 1, mapping ... (seed 42): the comment"). */
 export function commentOf(detail: string | undefined): string {

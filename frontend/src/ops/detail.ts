@@ -1,7 +1,7 @@
 import { facts, h, replace, say, table } from '../lib/dom';
 import { formatCount, formatDateTime, formatDuration, between } from '../lib/format';
 import { statusText, statusTone } from '../lib/status';
-import { buildTimeline, currentStep } from '../lib/timeline';
+import { actionLabel, buildTimeline, currentStep } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
 import type { Chunk, Execution, MailItem, OpsDetail, ReissuedInvite } from '../lib/types';
 
@@ -271,7 +271,8 @@ export function createDetailView(actions: DetailActions): DetailView {
       table(
         'Audit trail, newest first',
         ['When', 'Who', 'What', 'Detail'],
-        [...audit].reverse().map((e) => [formatDateTime(e.at), e.actor, e.action, e.detail ?? '']),
+        // The action in words; its code (what the logs and the API say) on hover.
+        [...audit].reverse().map((e) => [formatDateTime(e.at), e.actor, h('span', { title: e.action, text: actionLabel(e.action) }), e.detail ?? '']),
       ),
     );
   }
