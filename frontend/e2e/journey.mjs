@@ -399,7 +399,9 @@ async function main() {
     await snap(ops, 'ops-filtered');
     await row.getByRole('link', { name: 'Harbour Lettings' }).click();
     await ops.getByRole('heading', { name: /Harbour Lettings/ }).waitFor();
-    await ops.getByRole('region', { name: 'Audit trail, newest first' }).getByText('migration.live').first().waitFor();
+    const liveEntry = ops.getByRole('region', { name: 'Audit trail, newest first' }).locator('[title="migration.live"]').first();
+    await liveEntry.waitFor();
+    check((await liveEntry.textContent()) === 'Live', 'the audit trail names migration.live in words');
     await ops.getByRole('region', { name: 'Chunks' }).getByText('done').first().waitFor();
     await ops.getByRole('heading', { name: 'State machine execution' }).waitFor();
     const history = ops.getByRole('region', { name: 'Execution history, newest first' });

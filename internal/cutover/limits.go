@@ -21,6 +21,7 @@ const (
 
 	MaxCustomerNameBytes = 200
 	MaxEmailBytes        = 254 // RFC 5321's limit on a forward path
+	MaxTimeZoneBytes     = 64  // an IANA time zone name (the longest today is 32)
 
 	MaxSpotCheckIDs     = 20  // source ids named for spot checks, per entity
 	MaxSpotCheckIDBytes = 100 // one source id

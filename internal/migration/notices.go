@@ -129,7 +129,7 @@ func checkZone(name string) (string, error) {
 	if name == "" {
 		return "", nil
 	}
-	if len(name) > 64 || name == "Local" {
+	if len(name) > cutover.MaxTimeZoneBytes || name == "Local" {
 		return "", cutover.Errorf(cutover.EINVALID, "timeZone must be an IANA time zone such as Europe/London.")
 	}
 	if _, err := time.LoadLocation(name); err != nil {
