@@ -22,8 +22,9 @@ type synonym struct {
 	names         []string // normalised header spellings
 }
 
-// synonyms are normalised header spellings (lower case, words separated by
-// single spaces, punctuation dropped) per entity and field.
+// synonyms are normalised header spellings (lower case, accents folded,
+// words separated by single spaces, punctuation dropped) per entity and
+// field; foreignSynonyms (synonyms.go) adds other languages'.
 var synonyms = []synonym{
 	{"contact", "first_name", []string{"first name", "firstname", "forename", "given name", "first"}},
 	{"contact", "last_name", []string{"last name", "lastname", "surname", "family name", "last"}},
@@ -84,7 +85,7 @@ func normHeader(h string) string {
 	var b strings.Builder
 	prevLower := false
 	space := false
-	for _, r := range strings.TrimPrefix(h, "\ufeff") {
+	for _, r := range foldAccents(strings.TrimPrefix(h, "\ufeff")) {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if unicode.IsUpper(r) && prevLower {
