@@ -30,8 +30,8 @@ type mapReport struct {
 	// PossibleDuplicates counts records kept apart although another with a
 	// different source id has their dedupe key (listed in
 	// possible-duplicates.json for review).
-	PossibleDuplicates int `json:"possibleDuplicates"`
-	Orphans  []mapspec.Orphan   `json:"orphans"`
+	PossibleDuplicates int              `json:"possibleDuplicates"`
+	Orphans            []mapspec.Orphan `json:"orphans"`
 }
 
 func mapFiles(args []string, stdout io.Writer) error {

@@ -172,8 +172,8 @@ func TestProposeDerivesIDsFromContentWithoutAnIDColumn(t *testing.T) {
 // the contact's fields.
 func TestProposeReadsOtherLanguages(t *testing.T) {
 	want := map[string]map[string]string{
-		"testdata/kontakte-de.csv": {"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "emails", "Straße": "address_line1", "PLZ": "postcode", "Ort": "town", "Firma": "company", "Telefon": "phones"},
-		"testdata/contacts-fr.csv": {"Nom": "last_name", "Prénom": "first_name", "Courriel": "emails", "Ville": "town", "Code postal": "postcode", "Adresse": "address_line1", "Société": "company", "Téléphone portable": "phones"},
+		"testdata/kontakte-de.csv":  {"Vorname": "first_name", "Nachname": "last_name", "E-Mail": "emails", "Straße": "address_line1", "PLZ": "postcode", "Ort": "town", "Firma": "company", "Telefon": "phones"},
+		"testdata/contacts-fr.csv":  {"Nom": "last_name", "Prénom": "first_name", "Courriel": "emails", "Ville": "town", "Code postal": "postcode", "Adresse": "address_line1", "Société": "company", "Téléphone portable": "phones"},
 		"testdata/contactos-es.csv": {"Nombre": "first_name", "Apellidos": "last_name", "Correo electrónico": "emails", "Ciudad": "town", "Código postal": "postcode", "Dirección": "address_line1", "Empresa": "company"},
 		"testdata/contacten-nl.csv": {"Voornaam": "first_name", "Achternaam": "last_name", "E-mailadres": "emails", "Woonplaats": "town", "Postcode": "postcode", "Straat": "address_line1", "Bedrijf": "company"},
 		"testdata/contatti-it.csv":  {"Nome": "first_name", "Cognome": "last_name", "Indirizzo email": "emails", "Città": "town", "CAP": "postcode", "Indirizzo": "address_line1", "Azienda": "company", "Cellulare": "phones"},
