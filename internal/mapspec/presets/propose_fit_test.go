@@ -210,3 +210,15 @@ func TestProposeReadsValuesAsEvidence(t *testing.T) {
 		t.Fatalf("fields %v", got)
 	}
 }
+
+// Merging rows with different source ids is the customer's rule to turn
+// on: no preset does it for them.
+func TestNoPresetMergesDifferentIDs(t *testing.T) {
+	for _, p := range All() {
+		for _, f := range p.Spec.Files {
+			if f.MergeDifferentIDs {
+				t.Errorf("%s/%s merges rows with different source ids", p.ID, f.Name)
+			}
+		}
+	}
+}
