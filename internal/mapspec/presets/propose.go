@@ -347,6 +347,8 @@ func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnPr
 			}
 		case c.Target != "":
 			c.By = "suggestion"
+		case c.SourceID:
+			c.Confidence, c.Reason = max(s.Confidence, 0.9), "The record's id in the old CRM: it becomes the record's source id, so re-runs and the final migration find the same records."
 		case s.Target != "":
 			c.Suggested = s.Target
 			c.Reason = "Suggested " + s.Target + " (" + s.Reason + "), but not sure enough to map it: choose a field to migrate it."
