@@ -200,7 +200,7 @@ func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Sugges
 			continue
 		}
 		filled[s.Target] = true
-		fs.Fields = append(fs.Fields, mapspec.FieldMapping{Target: s.Target, Column: s.Column, Optional: true})
+		fs.Fields = append(fs.Fields, mapspec.FieldMapping{Target: s.Target, Column: s.Column})
 	}
 }
 
