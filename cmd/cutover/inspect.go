@@ -91,6 +91,22 @@ type inspection struct {
 	Rows        int                  `json:"rows"`
 	Presets     []presets.Match      `json:"presets"`
 	Suggestions []mapspec.Suggestion `json:"suggestions"`
+	// Proposal is what --write-mapping writes for this table, column by
+	// column: the table printed and the spec written both come from it.
+	Proposal proposalView `json:"proposal"`
+
+	prop presets.Proposal
+}
+
+// proposalView is the JSON form of a table's proposal.
+type proposalView struct {
+	Preset       string                   `json:"preset,omitempty"`
+	Score        float64                  `json:"score,omitempty"`
+	Entity       string                   `json:"entity"`
+	SourceID     []string                 `json:"sourceId,omitempty"`
+	SourceIDFrom string                   `json:"sourceIdFrom,omitempty"`
+	Columns      []presets.ColumnProposal `json:"columns"`
+	Notes        []string                 `json:"notes,omitempty"`
 }
 
 const sampleRows = 50
@@ -118,7 +134,6 @@ func inspect(args []string, stdout io.Writer) error {
 	}
 	defer closeAll()
 	var found []inspection
-	samples := map[string][][]string{}
 	for _, tb := range tables {
 		in := inspection{File: tb.label, Format: tb.t.Format(), Columns: tb.t.Header()}
 		if d := in.Format.Delimiter; d != 0 {
@@ -143,11 +158,14 @@ func inspect(args []string, stdout io.Writer) error {
 			in.Presets = in.Presets[:3]
 		}
 		in.Suggestions = mapspec.Suggest(in.Columns, sample)
-		samples[in.File] = sample
+		in.prop = presets.Propose(in.File, in.Columns, sample)
+		f := in.prop.File
+		in.Proposal = proposalView{Preset: in.prop.Preset, Score: in.prop.Score, Entity: f.Entity, SourceID: f.SourceID,
+			SourceIDFrom: f.SourceIDFrom, Columns: in.prop.Columns, Notes: in.prop.Notes}
 		found = append(found, in)
 	}
 	if *write != "" {
-		spec := specFor(found, samples)
+		spec := specFor(found)
 		b, _ := json.MarshalIndent(spec, "", "  ") // a Spec always marshals
 		if err := os.WriteFile(*write, append(b, '\n'), 0o644); err != nil {
 			return err
@@ -199,23 +217,29 @@ func printInspection(w io.Writer, in inspection) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w, "  suggested mapping:")
-	for _, s := range in.Suggestions {
+	for _, c := range in.Proposal.Columns {
 		target := "(will not migrate)"
-		if s.Target != "" {
-			target = s.Entity + "." + s.Target
+		if c.Target != "" {
+			target = in.Proposal.Entity + "." + c.Target
 		}
-		fmt.Fprintf(w, "    %-28s -> %-28s %3.0f%%  %s\n", s.Column, target, 100*s.Confidence, s.Reason)
+		if c.SourceID {
+			target += " [id]"
+		}
+		fmt.Fprintf(w, "    %-28s -> %-28s %3.0f%%  %s\n", c.Column, target, 100*c.Confidence, c.Reason)
+	}
+	for _, n := range in.Proposal.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 	fmt.Fprintln(w)
 }
 
-// specFor builds a mapping spec for the inspected tables: each table's best
-// preset file spec when one is recognised, else one from the confident
-// suggestions.
-func specFor(found []inspection, samples map[string][][]string) *mapspec.Spec {
+// specFor builds a mapping spec from the inspected tables' proposals (the
+// ones printed): each recognised preset fitted to its file plus the
+// suggestions for the columns it does not read, else the suggestions.
+func specFor(found []inspection) *mapspec.Spec {
 	var props []presets.Proposal
 	for _, in := range found {
-		props = append(props, presets.Propose(in.File, in.Columns, samples[in.File]))
+		props = append(props, in.prop)
 	}
 	spec := presets.ProposeSpec(props)
 	spec.Name = "suggested by cutover inspect"

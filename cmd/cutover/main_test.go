@@ -153,3 +153,67 @@ func TestMapRejectsARepeatedIDAndWritesWhatItCounts(t *testing.T) {
 		})
 	}
 }
+
+// What inspect shows is exactly what the mapping it writes does: every
+// column's target in the printed table and in the JSON equals the written
+// spec's field for that column, including the suggestions beside a preset.
+func TestInspectShowsWhatTheWrittenSpecDoes(t *testing.T) {
+	for _, file := range []string{"../../internal/mapspec/presets/testdata/hubspot-extra-columns.csv", "../../internal/mapspec/presets/testdata/kontakte-de.csv", hubspot} {
+		spec := filepath.Join(t.TempDir(), "m.json")
+		code, out, errs := cli(t, "inspect", "--json", "--write-mapping", spec, file)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		var found []struct {
+			Proposal struct {
+				Entity  string
+				Columns []struct{ Column, Target string }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &found); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var written struct {
+			Files []struct {
+				Fields []struct {
+					Target, Column string
+					Columns        []string
+				}
+			}
+		}
+		if err := json.Unmarshal(b, &written); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{}
+		for _, f := range written.Files[0].Fields {
+			for _, c := range append(f.Columns, f.Column) {
+				if _, ok := want[c]; c != "" && !ok {
+					want[c] = f.Target
+				}
+			}
+		}
+		shown := map[string]string{}
+		for _, c := range found[0].Proposal.Columns {
+			shown[c.Column] = c.Target
+			if c.Target != want[c.Column] {
+				t.Errorf("%s: inspect shows %s -> %q, the written spec maps it to %q", file, c.Column, c.Target, want[c.Column])
+			}
+		}
+		for c, target := range want {
+			if shown[c] != target {
+				t.Errorf("%s: the written spec maps %s -> %s, inspect shows %q", file, c, target, shown[c])
+			}
+		}
+		// The printed table says the same.
+		_, text, _ := cli(t, "inspect", file)
+		for c, target := range want {
+			if !strings.Contains(text, "-> "+found[0].Proposal.Entity+"."+target) || !strings.Contains(text, c) {
+				t.Errorf("%s: the printed table lacks %s -> %s:\n%s", file, c, target, text)
+			}
+		}
+	}
+}

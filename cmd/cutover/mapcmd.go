@@ -27,7 +27,11 @@ type mapReport struct {
 	Files    []*pipeline.Report `json:"files"`
 	Merges   int                `json:"mergedRecords"`
 	Conflict int                `json:"mergeConflicts"`
-	Orphans  []mapspec.Orphan   `json:"orphans"`
+	// PossibleDuplicates counts records kept apart although another with a
+	// different source id has their dedupe key (listed in
+	// possible-duplicates.json for review).
+	PossibleDuplicates int              `json:"possibleDuplicates"`
+	Orphans            []mapspec.Orphan `json:"orphans"`
 }
 
 func mapFiles(args []string, stdout io.Writer) error {
@@ -69,7 +73,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 	defer sinks.close()
 	var merger *mapspec.Merger
 	if spec.HoldsRecords(sch) {
-		merger = mapspec.NewMerger()
+		merger = mapspec.NewMergerFor(spec)
 	}
 	seen := pipeline.NewSeen() // a source id kept twice in a run is a rejected duplicate, across its files
 	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: *tenant, Orphans: []mapspec.Orphan{}}
@@ -135,6 +139,14 @@ func mapFiles(args []string, stdout io.Writer) error {
 			return err
 		}
 		if err := writeJSON(filepath.Join(*outDir, "merges.json"), merger.Merges()); err != nil {
+			return err
+		}
+		rep.PossibleDuplicates = merger.PossibleDuplicateRecords()
+		pd := merger.PossibleDuplicates()
+		if pd == nil {
+			pd = []mapspec.PossibleDuplicate{}
+		}
+		if err := writeJSON(filepath.Join(*outDir, "possible-duplicates.json"), pd); err != nil {
 			return err
 		}
 	}
@@ -324,6 +336,9 @@ func printReport(w io.Writer, rep *mapReport, dir string) {
 	}
 	if rep.Merges > 0 {
 		fmt.Fprintf(w, "merged duplicates: %d records (%d conflicting values kept from the first row) - merges.json\n", rep.Merges, rep.Conflict)
+	}
+	if rep.PossibleDuplicates > 0 {
+		fmt.Fprintf(w, "possible duplicates: %d records share a dedupe key with a record of another source id; kept apart (set \"mergeDifferentIds\" to merge them) - possible-duplicates.json\n", rep.PossibleDuplicates)
 	}
 	if len(rep.Orphans) > 0 {
 		fmt.Fprintf(w, "orphaned references: %d (see report.json)\n", len(rep.Orphans))

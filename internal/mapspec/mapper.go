@@ -100,27 +100,31 @@ type compiledSkip struct {
 // Mapper keeps scratch space between rows, so it is not safe for concurrent
 // use: give each goroutine its own (Clone).
 type Mapper struct {
-	fs       FileSpec
-	ent      *schema.Entity
-	tenant   string
-	header   []string
-	idCols   []int
-	fields   []compiledField
-	skips    []compiledSkip
-	dedupe   []int
-	expiry   bool
-	tenancy  bool
-	unused   []string
-	dropped  []string
-	today    string
-	nowRFC   string
-	scratch  []string
-	w        work
-	ruleIdx  map[string]int
-	required []*schema.Field
-	anyOf    []int
-	valSlab  []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
-	recSlab  []Record // likewise the records
+	fs     FileSpec
+	ent    *schema.Entity
+	tenant string
+	header []string
+	idCols []int
+	// idFallback, idContent and fieldNames: see compileSourceID.
+	idFallback []int
+	idContent  bool
+	fieldNames []string
+	fields     []compiledField
+	skips      []compiledSkip
+	dedupe     []int
+	expiry     bool
+	tenancy    bool
+	unused     []string
+	dropped    []string
+	today      string
+	nowRFC     string
+	scratch    []string
+	w          work
+	ruleIdx    map[string]int
+	required   []*schema.Field
+	anyOf      []int
+	valSlab    []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
+	recSlab    []Record // likewise the records
 }
 
 // slabRows is how many rows' values one slab holds.
@@ -210,12 +214,8 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		}
 		return cc, nil
 	}
-	for _, c := range fs.SourceID {
-		i, err := col(c)
-		if err != nil {
-			return nil, err
-		}
-		m.idCols = append(m.idCols, i)
+	if err := m.compileSourceID(fs, col); err != nil {
+		return nil, err
 	}
 	for _, r := range fs.Skip {
 		c, err := compileCond(r.When)
@@ -489,7 +489,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		}
 	}
 	key := m.dedupeKey(vals)
-	sourceID, idIssue := m.sourceID(line, fields, key)
+	sourceID, idIssue := m.sourceID(line, fields, key, vals)
 	if idIssue != nil {
 		errs = append(errs, *idIssue)
 	}
@@ -556,39 +556,6 @@ func rawValue(cf *compiledField, fields []string) string {
 		}
 	}
 	return strings.Join(parts, " | ")
-}
-
-// sourceID is the row's id in its source system: the sourceId columns
-// joined with "|"; without sourceId columns, the dedupe key, else "line:N".
-func (m *Mapper) sourceID(line int, fields []string, key string) (string, *Issue) {
-	switch len(m.idCols) {
-	case 0:
-		if key != "" {
-			return key, nil
-		}
-		return "line:" + strconv.Itoa(line), nil
-	case 1:
-		id := ""
-		if m.idCols[0] < len(fields) {
-			id = strings.TrimSpace(fields[m.idCols[0]])
-		}
-		if id == "" {
-			return "", &Issue{Column: m.fs.SourceID[0], Reason: "the source id is empty"}
-		}
-		return id, nil
-	}
-	parts := make([]string, len(m.idCols))
-	empty := true
-	for i, c := range m.idCols {
-		if c < len(fields) {
-			parts[i] = strings.TrimSpace(fields[c])
-		}
-		empty = empty && parts[i] == ""
-	}
-	if empty {
-		return "", &Issue{Column: strings.Join(m.fs.SourceID, " + "), Reason: "the source id is empty"}
-	}
-	return strings.Join(parts, "|"), nil
 }
 
 // dedupeKey joins the dedupe fields' values (a list's first item),

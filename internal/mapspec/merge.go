@@ -4,8 +4,13 @@ import (
 	"fmt"
 )
 
-// Merger merges records that share a dedupe key, in the order they are
-// added: the first record with a key survives (its id, source id and line);
+// Merger merges records that share a dedupe key and a source id, in the
+// order they are added. Records with the same key but different source ids
+// are different rows in the old CRM (17 people sharing an office e-mail),
+// so they are only merged for an entity whose file spec turns
+// mergeDifferentIds on; otherwise both are kept and reported as
+// PossibleDuplicates for a person to review. The first record of a group
+// survives (its id, source id and line);
 // each later one fills the survivor's empty fields, adds list items and
 // references the survivor lacks, and has every differing scalar value
 // recorded as a Conflict (the survivor's value is kept). Records without a
@@ -16,6 +21,20 @@ type Merger struct {
 	order   []*group // groups in the order their keys were first seen
 	records []*Record
 	aliases []Alias
+	allow   map[string]bool // entities whose rows merge across source ids
+
+	possible      map[string]*PossibleDuplicate
+	possibleOrder []*PossibleDuplicate
+}
+
+// PossibleDuplicate is a dedupe key shared by records with different source
+// ids that were kept apart: a person decides whether they are one.
+type PossibleDuplicate struct {
+	Entity    string   `json:"entity"`
+	Key       string   `json:"key"`
+	IDs       []string `json:"ids"`       // each kept record, first seen first
+	Lines     []int    `json:"lines"`     // each kept record's first line
+	SourceIDs []string `json:"sourceIds"` // each kept record's source id
 }
 
 type group struct {
@@ -49,8 +68,23 @@ type Alias struct {
 	ID       string `json:"id"`
 }
 
-// NewMerger returns an empty Merger.
-func NewMerger() *Merger { return &Merger{groups: map[string]*group{}} }
+// NewMerger returns an empty Merger that never merges records with
+// different source ids.
+func NewMerger() *Merger {
+	return &Merger{groups: map[string]*group{}, allow: map[string]bool{}, possible: map[string]*PossibleDuplicate{}}
+}
+
+// NewMergerFor returns an empty Merger that merges across source ids for
+// the entities of s's files that set mergeDifferentIds.
+func NewMergerFor(s *Spec) *Merger {
+	m := NewMerger()
+	for _, f := range s.Files {
+		if f.MergeDifferentIDs {
+			m.allow[f.Entity] = true
+		}
+	}
+	return m
+}
 
 // Add adds a mapped record with its dedupe key ("" for none) and reports
 // whether it was merged into an earlier record. Add never fails.
@@ -60,6 +94,10 @@ func (m *Merger) Add(rec *Record, key string) bool {
 		return false
 	}
 	k := rec.Entity + "\x00" + key
+	if !m.allow[rec.Entity] {
+		m.notePossible(k, key, rec)
+		k += "\x00" + rec.SourceID
+	}
 	g, ok := m.groups[k]
 	if !ok {
 		g = &group{rec: rec, merge: Merge{Entity: rec.Entity, Key: key, ID: rec.ID, Lines: []int{rec.Line}, SourceIDs: []string{rec.SourceID}}}
@@ -107,6 +145,45 @@ func (m *Merger) Add(rec *Record, key string) bool {
 		}
 	}
 	return true
+}
+
+// notePossible records rec under its key's possible duplicates when its
+// source id is new to the key.
+func (m *Merger) notePossible(k, key string, rec *Record) {
+	pd := m.possible[k]
+	if pd == nil {
+		pd = &PossibleDuplicate{Entity: rec.Entity, Key: key}
+		m.possible[k] = pd
+		m.possibleOrder = append(m.possibleOrder, pd)
+	}
+	if !contains(pd.SourceIDs, rec.SourceID) {
+		pd.IDs = append(pd.IDs, rec.ID)
+		pd.Lines = append(pd.Lines, rec.Line)
+		pd.SourceIDs = append(pd.SourceIDs, rec.SourceID)
+	}
+}
+
+// PossibleDuplicates returns, in the order the keys were first seen, each
+// dedupe key that two or more records with different source ids share and
+// that were kept apart.
+func (m *Merger) PossibleDuplicates() []PossibleDuplicate {
+	var out []PossibleDuplicate
+	for _, pd := range m.possibleOrder {
+		if len(pd.SourceIDs) > 1 {
+			out = append(out, *pd)
+		}
+	}
+	return out
+}
+
+// PossibleDuplicateRecords counts the records that PossibleDuplicates
+// names: every record kept apart beside another with its key.
+func (m *Merger) PossibleDuplicateRecords() int {
+	n := 0
+	for _, pd := range m.PossibleDuplicates() {
+		n += len(pd.SourceIDs)
+	}
+	return n
 }
 
 func contains(list []string, s string) bool {

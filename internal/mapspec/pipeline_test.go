@@ -155,7 +155,7 @@ func TestRecordIDsDeterministic(t *testing.T) {
 
 func TestMergerAndResolver(t *testing.T) {
 	cm := compileDefault(t, contactSpec, 0, []string{"id", "first", "email", "phone", "tags", "town", "status"})
-	mg := NewMerger()
+	mg := NewMergerFor(&Spec{Files: []FileSpec{{Entity: "contact", MergeDifferentIDs: true}}}) // the customer's explicit rule
 	for i, r := range [][]string{
 		{"C1", "Ann", "ann@example.com", "", "buyer", "Leeds", ""},
 		{"C2", "Bob", "bob@example.com", "", "", "", ""},

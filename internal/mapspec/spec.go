@@ -66,13 +66,25 @@ type Defaults struct {
 
 // FileSpec maps one file to one entity.
 type FileSpec struct {
-	Name     string         `json:"name"`
-	Entity   string         `json:"entity"`
-	SourceID []string       `json:"sourceId,omitempty"`
-	Dedupe   []string       `json:"dedupe,omitempty"`
-	Skip     []SkipRule     `json:"skip,omitempty"`
-	Derive   *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
-	Fields   []FieldMapping `json:"fields"`
+	Name     string   `json:"name"`
+	Entity   string   `json:"entity"`
+	SourceID []string `json:"sourceId,omitempty"`
+	// SourceIDFallback lists columns tried one by one, in order, for a row
+	// whose sourceId columns are all blank (e.g. the e-mail when a vendor's
+	// own id is often left empty), so such a row is not rejected.
+	SourceIDFallback []string `json:"sourceIdFallback,omitempty"`
+	// SourceIDFrom "content" derives the id of a row that has no other id
+	// from what identifies it (see ContentID), so the id stays the same when
+	// the final extract lists the rows in another order.
+	SourceIDFrom string   `json:"sourceIdFrom,omitempty"`
+	Dedupe       []string `json:"dedupe,omitempty"`
+	// MergeDifferentIDs lets rows with the same dedupe key but different
+	// source ids merge. Off by default: two people who share an e-mail
+	// address are kept apart and reported as possible duplicates.
+	MergeDifferentIDs bool           `json:"mergeDifferentIds,omitempty"`
+	Skip              []SkipRule     `json:"skip,omitempty"`
+	Derive            *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
+	Fields            []FieldMapping `json:"fields"`
 	// Defaults, when set, override the spec's defaults for this file (its
 	// set members win), so files from different systems can sit in one spec.
 	Defaults *Defaults `json:"defaults,omitempty"`
@@ -371,6 +383,12 @@ func (f *FileSpec) validate(p string, sch *schema.Schema) error {
 	e, err := f.entity(p, sch)
 	if err != nil {
 		return err
+	}
+	if f.SourceIDFrom != "" && f.SourceIDFrom != SourceIDFromContent {
+		return invalid(p+".sourceIdFrom", "must be %q", SourceIDFromContent)
+	}
+	if f.MergeDifferentIDs && len(f.Dedupe) == 0 {
+		return invalid(p+".mergeDifferentIds", "merging needs a dedupe key: set \"dedupe\" too")
 	}
 	for i, d := range f.Dedupe {
 		if _, ok := e.Field(d); !ok {

@@ -22,8 +22,9 @@ type synonym struct {
 	names         []string // normalised header spellings
 }
 
-// synonyms are normalised header spellings (lower case, words separated by
-// single spaces, punctuation dropped) per entity and field.
+// synonyms are normalised header spellings (lower case, accents folded,
+// words separated by single spaces, punctuation dropped) per entity and
+// field; foreignSynonyms (synonyms.go) adds other languages'.
 var synonyms = []synonym{
 	{"contact", "first_name", []string{"first name", "firstname", "forename", "given name", "first"}},
 	{"contact", "last_name", []string{"last name", "lastname", "surname", "family name", "last"}},
@@ -74,7 +75,13 @@ var (
 	reDate     = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?.*)?|\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?)$`)
 	reMoney    = regexp.MustCompile(`^(£|\$|€)\s?-?[0-9][0-9,]*(\.[0-9]{2})?$|^-?[0-9][0-9,]*\.[0-9]{2}$`)
 	reInt      = regexp.MustCompile(`^-?[0-9]{1,9}$`)
-	boolWords  = map[string]bool{"yes": true, "no": true, "true": true, "false": true, "y": true, "n": true, "0": true, "1": true}
+	reURL      = regexp.MustCompile(`^(?i)(https?://|www\.)[^\s]+$`)
+	// rePostcodeIntl are postcodes of other countries (NL 1012 LG, PT
+	// 1100-053, CA K1A 0B1, and the 4- and 5-digit codes of most of
+	// Europe and the US). Digits alone may as well be ids, so they only
+	// confirm a postcode header; they never name a column on their own.
+	rePostcodeIntl = regexp.MustCompile(`^(?i)([0-9]{4} ?[A-Z]{2}|[0-9]{4}-[0-9]{3}|[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9]|[0-9]{2}-[0-9]{3}|[0-9]{4,5}(-[0-9]{4})?)$`)
+	boolWords      = map[string]bool{"yes": true, "no": true, "true": true, "false": true, "y": true, "n": true, "0": true, "1": true}
 )
 
 // normHeader lower-cases a header and keeps letters and digits, splitting
@@ -84,7 +91,7 @@ func normHeader(h string) string {
 	var b strings.Builder
 	prevLower := false
 	space := false
-	for _, r := range strings.TrimPrefix(h, "\ufeff") {
+	for _, r := range foldAccents(strings.TrimPrefix(h, "\ufeff")) {
 		switch {
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			if unicode.IsUpper(r) && prevLower {
@@ -115,6 +122,8 @@ func sampleKind(vals []string) (kind string, hits, n int) {
 		switch {
 		case reEmail.MatchString(v):
 			counts["email"]++
+		case reURL.MatchString(v):
+			counts["url"]++
 		case rePostcode.MatchString(v):
 			counts["postcode"]++
 		case reDate.MatchString(v):
@@ -127,6 +136,8 @@ func sampleKind(vals []string) (kind string, hits, n int) {
 			counts["integer"]++
 		case rePhone.MatchString(v) && countDigits(v) >= 9:
 			counts["phone"]++
+		case rePostcodeIntl.MatchString(v):
+			counts["postcode-like"]++
 		}
 	}
 	for k, c := range counts {
@@ -157,13 +168,14 @@ var kindTargets = map[string][2]string{
 }
 
 var kindFits = map[string]map[string]bool{
-	"email":    {"emails": true},
-	"phone":    {"phones": true},
-	"postcode": {"postcode": true},
-	"date":     {"created_at": true, "updated_at": true, "marketing_consent_date": true, "start_date": true, "end_date": true, "expiry_date": true},
-	"boolean":  {"marketing_consent": true},
-	"money":    {"price": true, "rent": true, "min_price": true, "max_price": true, "total": true},
-	"integer":  {"bedrooms": true, "bathrooms": true},
+	"email":         {"emails": true},
+	"phone":         {"phones": true},
+	"postcode":      {"postcode": true},
+	"postcode-like": {"postcode": true},
+	"date":          {"created_at": true, "updated_at": true, "marketing_consent_date": true, "start_date": true, "end_date": true, "expiry_date": true},
+	"boolean":       {"marketing_consent": true},
+	"money":         {"price": true, "rent": true, "min_price": true, "max_price": true, "total": true},
+	"integer":       {"bedrooms": true, "bathrooms": true},
 }
 
 // Suggest proposes, for each column of an unknown file, the target field it
@@ -216,6 +228,14 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 		switch {
 		case isID:
 			c = cand{"", "", 0, fmt.Sprintf("header %q looks like the source id: use it as sourceId", h), true}
+		case kind == "email" && hits == total && c.field != "emails":
+			// Every value is an e-mail address: that is what the column
+			// holds, whatever its header says.
+			c = cand{"contact", "emails", 0.8, sampleNote + ", whatever the header says", false}
+		case kind == "url" && c.field != "":
+			c = cand{"", "", 0, fmt.Sprintf("header %q suggests %s.%s, but %s: no field takes them", h, c.entity, c.field, sampleNote), false}
+		case kind == "url":
+			c.reason = sampleNote + ": no field takes them"
 		case c.field != "" && kind != "":
 			if kindFits[kind][c.field] {
 				c.conf = min(0.99, c.conf+0.09)
@@ -274,7 +294,8 @@ func sameFieldIn(entity, field string) bool {
 
 func kindNoun(k string) string {
 	return map[string]string{"email": "email addresses", "phone": "phone numbers", "postcode": "UK postcodes", "date": "dates",
-		"boolean": "yes/no values", "money": "amounts of money", "integer": "small whole numbers"}[k]
+		"boolean": "yes/no values", "money": "amounts of money", "integer": "small whole numbers",
+		"url": "web addresses", "postcode-like": "postcodes"}[k]
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

@@ -2,6 +2,7 @@ package mapspec
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +54,29 @@ func TestNormHeader(t *testing.T) {
 		if got := normHeader(in); got != want {
 			t.Errorf("normHeader(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Values are evidence: a column of e-mail addresses is e-mails whatever its
+// header says, a column of links is not taken for a name, and postcodes of
+// other countries confirm a postcode header.
+func TestSuggestTrustsValues(t *testing.T) {
+	header := []string{"Kontakt", "Notizen", "Webseite", "PLZ"}
+	sample := [][]string{
+		{"ann@x.example", "ann@y.example", "https://ann.example", "10115"},
+		{"bo@x.example", "bo@y.example", "https://bo.example/de", "80331"},
+	}
+	got := map[string]Suggestion{}
+	for _, s := range Suggest(header, sample) {
+		got[s.Column] = s
+	}
+	if got["Kontakt"].Target != "emails" || got["Notizen"].Target != "emails" || got["Notizen"].Confidence < 0.5 {
+		t.Fatalf("e-mail columns: %+v %+v", got["Kontakt"], got["Notizen"])
+	}
+	if got["Webseite"].Target != "" || !strings.Contains(got["Webseite"].Reason, "web addresses") {
+		t.Fatalf("links: %+v", got["Webseite"])
+	}
+	if got["PLZ"].Target != "postcode" || got["PLZ"].Confidence < 0.95 {
+		t.Fatalf("PLZ: %+v", got["PLZ"])
 	}
 }

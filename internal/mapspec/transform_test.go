@@ -263,7 +263,7 @@ func TestCurrencySymbolsAreDeterministic(t *testing.T) {
 // A merged duplicate whose reference conflicts with the survivor's adds no
 // reference: the survivor keeps its own value and the conflict is recorded.
 func TestMergeKeepsOnlyTheSurvivorsReference(t *testing.T) {
-	sp, err := ParseWith([]byte(`{"version":1,"files":[{"name":"f","entity":"t","sourceId":["V"],"dedupe":["s"],
+	sp, err := ParseWith([]byte(`{"version":1,"files":[{"name":"f","entity":"t","sourceId":["V"],"dedupe":["s"],"mergeDifferentIds":true,
 		"fields":[{"target":"s","column":"W"},{"target":"owner","column":"X"}]}]}`), testSchema(t))
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +272,7 @@ func TestMergeKeepsOnlyTheSurvivorsReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mg := NewMerger()
+	mg := NewMergerFor(sp)
 	for i, row := range [][]string{{"1", "key", "L1"}, {"2", "key", "L2"}} {
 		o := m.Map(i+2, row)
 		if o.Record == nil {

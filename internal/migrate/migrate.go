@@ -70,6 +70,9 @@ type Result struct {
 	Counts  cutover.Counts
 	Reports []*pipeline.Report
 	Rejects []RejectsFile
+	// PossibleDuplicates lists dedupe keys shared by records with different
+	// source ids that were kept apart, for a person to review.
+	PossibleDuplicates []mapspec.PossibleDuplicate
 }
 
 // RejectsFile is a table's rejects CSV in storage.
@@ -153,7 +156,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	}
 	var merger *mapspec.Merger
 	if p.Spec.HoldsRecords(sch) {
-		merger = mapspec.NewMerger()
+		merger = mapspec.NewMergerFor(p.Spec)
 	}
 	seen := pipeline.NewSeen() // a source id migrated twice in a pass is a rejected duplicate
 	out := sinkAdapter{sink}
@@ -175,6 +178,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 			resolver.AddRecord(r)
 		}
 		resolver.AddAliases(merger.Aliases())
+		res.PossibleDuplicates = merger.PossibleDuplicates()
 		recs := merger.Records()
 		for _, r := range recs {
 			total.Orphans += len(resolver.Resolve(r))

@@ -109,8 +109,8 @@ func TestRunNamesTheFileOnMalformedCSV(t *testing.T) {
 // Dedupe keys merge duplicates across files before anything is written,
 // and every row is still accounted for.
 func TestRunMergesDuplicatesAcrossFiles(t *testing.T) {
-	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],`, 1)
-	dedupe = strings.Replace(dedupe, `"files":[{"name":"f1"`, `"files":[{"name":"f2","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"fields":[{"target":"emails","column":"Email"}]},{"name":"f1"`, 1)
+	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,`, 1)
+	dedupe = strings.Replace(dedupe, `"files":[{"name":"f1"`, `"files":[{"name":"f2","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,"fields":[{"target":"emails","column":"Email"}]},{"name":"f1"`, 1)
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n", "k2": "Id,Email\n9,a@x.com\n10,z@x.com\n"}}
 	var written []cutover.Record
 	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}}
@@ -121,6 +121,29 @@ func TestRunMergesDuplicatesAcrossFiles(t *testing.T) {
 	c := res.Counts
 	if c.Read != 4 || c.Migrated != 2 || c.Merged != 2 || len(written) != 2 || !c.Balanced() {
 		t.Fatalf("counts %+v, written %d", c, len(written))
+	}
+}
+
+// Without the explicit rule, rows with different ids that share an e-mail
+// are all kept, and reported as possible duplicates.
+func TestRunKeepsDifferentIDsApartByDefault(t *testing.T) {
+	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],`, 1)
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n3,b@x.com,Bo,\n"}}
+	var written []cutover.Record
+	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}}}
+	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, r := range written {
+		ids[r.ID] = true
+	}
+	if c := res.Counts; c.Migrated != 3 || c.Merged != 0 || len(ids) != 3 {
+		t.Fatalf("counts %+v, %d distinct records written", c, len(ids))
+	}
+	if pd := res.PossibleDuplicates; len(pd) != 1 || len(pd[0].SourceIDs) != 2 {
+		t.Fatalf("possible duplicates %+v", pd)
 	}
 }
 

@@ -30,6 +30,9 @@ type ProposedFile struct {
 	Preset   string           `json:"preset,omitempty"` // the recognised export layout, if any
 	Score    float64          `json:"score,omitempty"`
 	Columns  []ProposedColumn `json:"columns"`
+	// Notes say what a person should know about the file's mapping, e.g.
+	// that its records have no id column and are identified by content.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // RefusedFile is an uploaded file the next round would leave out, and why
@@ -129,7 +132,7 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 	for i, t := range tables {
 		f := names[t.name]
 		p := props[i]
-		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score}
+		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score, Notes: p.Notes}
 		pf.Columns = columns(t, p, draft)
 		out.Files = append(out.Files, pf)
 	}
@@ -141,6 +144,16 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 // suggestion's, the preset's when the preset placed the column, or the
 // customer's own when their saved mapping (draft) did.
 func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
+	if !draft && len(p.Columns) == len(t.header) {
+		// The proposal describes its own spec column by column: show that,
+		// so the page and the mapping it submits cannot disagree.
+		out := make([]ProposedColumn, 0, len(t.header))
+		for i, c := range p.Columns {
+			out = append(out, ProposedColumn{Column: c.Column, Samples: samples(t.sample, i), Target: c.Target, Confidence: c.Confidence,
+				Reason: c.Reason, SourceID: c.SourceID})
+		}
+		return out
+	}
 	mapped := map[string]string{}
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {

@@ -194,3 +194,42 @@ func TestProposeListsUnusableFilesApart(t *testing.T) {
 		t.Fatalf("only unusable files: %v", err)
 	}
 }
+
+// The site's column table is exactly what the proposed mapping does: a
+// HubSpot file with columns the preset does not read shows them mapped by
+// the suggestions, as the mapping maps them.
+func TestProposalColumnsAreWhatTheMappingDoes(t *testing.T) {
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files = objects{}
+	ctx := context.Background()
+	c := create(t, svc, "acme")
+	id := c.Migration.ID
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "h.csv", Key: "k1", Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	files(svc)["k1"] = "Record ID,First Name,Last Name,Email,Street,Postcode,Notes,Lifecycle Stage\n1,Ann,Lee,a@x.com,1 High St,LS1 4AP,vip,lead\n2,Bo,Ng,b@x.com,2 Low Rd,M1 1AA,,customer\n"
+	m, _ := store.GetMigration(ctx, id)
+	p, err := svc.Propose(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := mapspec.Parse(p.Mapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{}
+	for _, f := range spec.Files[0].Fields {
+		for _, col := range f.SourceColumns() {
+			if _, ok := want[col]; !ok {
+				want[col] = f.Target
+			}
+		}
+	}
+	if p.Files[0].Preset != "hubspot-contacts" || want["Street"] != "address_line1" || want["Notes"] != "notes" {
+		t.Fatalf("preset %q, mapping %v", p.Files[0].Preset, want)
+	}
+	for _, col := range p.Files[0].Columns {
+		if col.Target != want[col.Column] {
+			t.Errorf("the page shows %s -> %q, the mapping %q", col.Column, col.Target, want[col.Column])
+		}
+	}
+}

@@ -258,6 +258,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	counts := res.Counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
 		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
+	wb.AddPossibleDuplicates(res.PossibleDuplicates)
 	key := pass.ArtifactsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {

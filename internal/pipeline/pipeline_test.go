@@ -289,7 +289,7 @@ func TestRunRejectsARepeatedSourceIDWhenMerging(t *testing.T) {
 	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
 	src := header + "1,Ann,ann@x.com,,01/02/2024,\n1,Annie,annie@x.com,,01/02/2024,\n2,Bo,ann@x.com,,01/02/2024,\n2,Bob,bob@x.com,,01/02/2024,\n3,Cy,cy@x.com,,01/02/2024,\n"
 	tb, m := compile(t, spec, src)
-	merger := mapspec.NewMerger()
+	merger := mapspec.NewMergerFor(&mapspec.Spec{Files: []mapspec.FileSpec{{Entity: "contact", MergeDifferentIDs: true}}}) // the customer's explicit rule
 	var rejects bytes.Buffer
 	rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Merger: merger, Rejects: &rejects, Seen: NewSeen()}, Options{Workers: 2, ChunkRows: 1})
 	if err != nil {

@@ -79,6 +79,11 @@ type Issues struct {
 	RejectsFiles []RejectsFile `json:"rejectsFiles"` // one CSV per file with rejected rows
 	Warned       int           `json:"warned"`       // rows migrated but flagged "!" for review
 	Orphans      int           `json:"orphans"`      // references to records in none of the files
+	// PossibleDuplicates counts records kept apart although another record
+	// with a different source id shares their dedupe key; Duplicates lists
+	// those groups for review (see duplicates.go).
+	PossibleDuplicates int                         `json:"possibleDuplicates"`
+	Duplicates         []mapspec.PossibleDuplicate `json:"duplicates"`
 }
 
 // RejectsFile is where one file's rejected rows are: the stored key, and

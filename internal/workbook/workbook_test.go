@@ -103,3 +103,14 @@ func TestReconciliation(t *testing.T) {
 		t.Fatalf("unmapped %+v, issues %+v", wb.Unmapped, wb.Issues)
 	}
 }
+
+func TestWorkbookCountsPossibleDuplicates(t *testing.T) {
+	var wb Workbook
+	wb.AddPossibleDuplicates([]mapspec.PossibleDuplicate{
+		{Entity: "contact", Key: "office@firm.example", SourceIDs: []string{"1", "2", "3"}, Lines: []int{2, 3, 4}, IDs: []string{"a", "b", "c"}},
+		{Entity: "contact", Key: "home@x.example", SourceIDs: []string{"7", "9"}, Lines: []int{8, 10}, IDs: []string{"d", "e"}},
+	})
+	if wb.Issues.PossibleDuplicates != 5 || len(wb.Issues.Duplicates) != 2 {
+		t.Fatalf("issues %+v", wb.Issues)
+	}
+}

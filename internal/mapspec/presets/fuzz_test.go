@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
@@ -51,6 +52,50 @@ func FuzzMap(f *testing.F) {
 		}
 		if o.Record != nil && o.Record.ID == "" {
 			t.Fatal("record without id")
+		}
+	})
+}
+
+// FuzzPropose proposes a mapping for random headers and rows: the proposal
+// always parses, compiles on the file it was proposed for and maps every
+// row to exactly one outcome.
+func FuzzPropose(f *testing.F) {
+	f.Add("Person - ID\x1fPerson - Name\x1fPerson - Email - Work", "1\x1fAnn\x1fann@x.example\n\x1f\x1f")
+	f.Add("Email Address\x1fMEMBER_RATING\x1fOPTIN_TIME\x1fLEID", "a@b.example\x1f2\x1f2024-01-01 00:00:00\x1f\n")
+	f.Add("Nom\x1fPrénom\x1fVille\x1fNom", "Dupont\x1fMarie\x1fParis\x1fx")
+	f.Add("Vorname\x1fNachname\x1fStraße\x1fPLZ", "Jürgen\x1fMüller\x1fHauptstr. 1\x1f10115")
+	f.Add("\x1f\x1f", "\n\n")
+	f.Add("Record ID\x1fFirst Name\x1fEmail\x1fStreet\x1fTags", "1\x1fA\x1fnot-an-email\x1f\x1fa,b")
+	f.Fuzz(func(t *testing.T, head, body string) {
+		header := strings.Split(head, "\x1f")
+		if len(header) > 60 {
+			header = header[:60]
+		}
+		var rows [][]string
+		for _, line := range strings.Split(body, "\n") {
+			rows = append(rows, strings.Split(line, "\x1f"))
+		}
+		p := Propose("f", header, rows)
+		if len(p.File.Fields) == 0 {
+			return // nothing can be placed: callers refuse the file, saying so
+		}
+		raw, err := json.Marshal(ProposeSpec([]Proposal{p}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp, err := mapspec.Parse(raw)
+		if err != nil {
+			t.Fatalf("proposal does not parse: %v\n%s", err, raw)
+		}
+		m, err := mapspec.Compile(sp.Files[0], schema.Default(), header, "fuzz", now)
+		if err != nil {
+			t.Fatalf("proposal does not compile: %v\n%s", err, raw)
+		}
+		for i, r := range rows {
+			o := m.Map(i+2, r)
+			if (o.Record != nil) == (len(o.Errors) > 0 || o.SkipRule != "") {
+				t.Fatalf("row %d: outcome %+v", i, o)
+			}
 		}
 	})
 }

@@ -1,18 +1,40 @@
 package presets
 
 import (
+	"fmt"
 	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/schema"
 )
 
 // Proposal is the mapping proposed for one file: a recognised preset's
-// file spec, or one built from the column suggestions.
+// file spec fitted to the file's columns plus the suggestions for the
+// columns the preset does not read, or one built from the suggestions
+// alone. Columns describes File column by column; both come from one
+// place (Propose), so what a person is shown is what the spec does.
 type Proposal struct {
 	File     mapspec.FileSpec
 	Defaults mapspec.Defaults
 	Preset   string  // the preset's id; "" when built from suggestions
 	Score    float64 // the preset's match score
+	Columns  []ColumnProposal
+	Notes    []string // what a person should know about the proposal (e.g. how records are identified)
+}
+
+// ColumnProposal is what a proposal does with one source column.
+type ColumnProposal struct {
+	Column     string  `json:"column"`
+	Target     string  `json:"target"` // the field File maps it to; "" when it will not migrate
+	Confidence float64 `json:"confidence"`
+	Reason     string  `json:"reason"`
+	By         string  `json:"by,omitempty"` // "preset" or "suggestion": who placed it
+	SourceID   bool    `json:"sourceId,omitempty"`
+	// Suggested is the suggestion's target when it was not sure enough to map.
+	Suggested string `json:"suggested,omitempty"`
 }
 
 // MinPresetScore is the match score from which a preset is trusted over
@@ -29,22 +51,42 @@ const MinConfidence = 0.5
 var SuggestedDefaults = mapspec.Defaults{Region: "GB", DateFormats: []string{"ISO", "DD/MM/YYYY"}}
 
 // Propose proposes a mapping for a file named name (the name the file spec
-// gets) from its header and a sample of its rows. Propose never fails:
-// with nothing recognisable it proposes a contact mapping of whatever
-// columns it can place.
+// gets) from its header and a sample of its rows. Propose never fails, and
+// what it proposes always compiles on that header: a preset is fitted to
+// the columns the file has (its columns beyond the signature are optional,
+// in fields, joins, skip rules and the source id), and when even that does
+// not fit, the suggestions alone are proposed. When no column can be
+// placed at all, the proposal has no fields (a spec needs one): callers
+// refuse such a file, saying so.
 func Propose(name string, header []string, sample [][]string) Proposal {
+	sugg := mapspec.Suggest(header, sample)
 	if ms := Detect(header); len(ms) > 0 && ms[0].Score >= MinPresetScore {
 		m := ms[0]
 		if p, ok := Lookup(m.Preset); ok {
-			for _, f := range p.Spec.Files {
-				if f.Name == m.File {
-					f.Name = name
-					return Proposal{File: f, Defaults: p.Spec.Defaults, Preset: p.ID, Score: m.Score}
+			if f, ok := p.Spec.File(m.File); ok {
+				f.Name = name
+				prop := Proposal{File: fit(f, header), Defaults: p.Spec.Defaults, Preset: p.ID, Score: m.Score}
+				addSuggestions(&prop.File, header, sugg)
+				prop.Notes = chooseSourceID(&prop.File, header, sample)
+				if compiles(prop, header) {
+					prop.Columns = describe(prop, header, sugg)
+					return prop
 				}
 			}
 		}
 	}
-	sugg := mapspec.Suggest(header, sample)
+	prop := fromSuggestions(name, header, sample, sugg)
+	if !compiles(prop, header) { // cannot happen for well-formed suggestions; keep the promise anyway
+		prop.File.Fields = nil
+		prop.File.SourceID, prop.File.SourceIDFallback = nil, nil
+		prop.File.SourceIDFrom = mapspec.SourceIDFromContent
+	}
+	prop.Columns = describe(prop, header, sugg)
+	return prop
+}
+
+// fromSuggestions builds a proposal from the confident suggestions.
+func fromSuggestions(name string, header []string, sample [][]string, sugg []mapspec.Suggestion) Proposal {
 	votes := map[string]int{}
 	for _, s := range sugg {
 		if s.Target != "" && s.Confidence >= MinConfidence {
@@ -62,18 +104,260 @@ func Propose(name string, header []string, sample [][]string) Proposal {
 	if len(entities) > 0 {
 		fs.Entity = entities[0]
 	}
-	seen := map[string]bool{}
-	for _, s := range sugg {
-		if s.SourceID && len(fs.SourceID) == 0 {
-			fs.SourceID = []string{s.Column}
+	addSuggestions(&fs, header, sugg)
+	notes := chooseSourceID(&fs, header, sample)
+	return Proposal{File: fs, Defaults: SuggestedDefaults, Notes: notes}
+}
+
+// headerCounts counts each normalised header name, so a repeated column
+// (which a spec cannot name unambiguously) is never proposed.
+func headerCounts(header []string) map[string]int {
+	n := map[string]int{}
+	for _, h := range header {
+		n[norm(h)]++
+	}
+	return n
+}
+
+// usable says whether a spec may name column c of header: it is there
+// exactly once, is not blank and is not longer than a spec allows.
+func usable(have map[string]int, c string) bool {
+	return strings.TrimSpace(c) != "" && utf8.RuneCountInString(c) <= maxColumnName && have[norm(c)] == 1
+}
+
+// maxColumnName is the longest column name the spec format takes.
+const maxColumnName = 500
+
+// fit keeps of a preset's file spec only what the header can feed: fields
+// whose columns (or, for a multi-column field, whose remaining columns) are
+// there, skip rules and conditions whose column is there, and a source id
+// whose columns are all there. A required field that loses its column
+// makes the spec invalid, which Propose notices.
+func fit(f mapspec.FileSpec, header []string) mapspec.FileSpec {
+	have := headerCounts(header)
+	out := f
+	out.SourceID = nil
+	all := true
+	for _, c := range f.SourceID {
+		all = all && usable(have, c)
+	}
+	if all {
+		out.SourceID = f.SourceID
+	}
+	out.SourceIDFallback = nil
+	for _, c := range f.SourceIDFallback {
+		if usable(have, c) {
+			out.SourceIDFallback = append(out.SourceIDFallback, c)
 		}
-		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < MinConfidence || seen[s.Target] {
+	}
+	out.Skip = nil
+	for _, r := range f.Skip {
+		if r.When == nil || usable(have, r.When.Column) {
+			out.Skip = append(out.Skip, r)
+		}
+	}
+	out.Fields = nil
+	for _, fm := range f.Fields {
+		if fm.When != nil && !usable(have, fm.When.Column) {
 			continue
 		}
-		seen[s.Target] = true
+		switch {
+		case fm.Column != "":
+			if !usable(have, fm.Column) {
+				continue
+			}
+		case len(fm.Columns) > 0:
+			var cols []string
+			for _, c := range fm.Columns {
+				if usable(have, c) {
+					cols = append(cols, c)
+				}
+			}
+			if len(cols) == 0 {
+				continue
+			}
+			fm.Columns = cols
+		}
+		out.Fields = append(out.Fields, fm)
+	}
+	return out
+}
+
+// addSuggestions maps each column fs does not read yet to its confident
+// suggestion, for fs's entity, when fs does not fill that field already.
+func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Suggestion) {
+	have := headerCounts(header)
+	read := map[string]bool{}
+	for c := range columnsOf(*fs) {
+		read[c] = true
+	}
+	filled := map[string]bool{}
+	for _, fm := range fs.Fields {
+		filled[fm.Target] = true
+	}
+	for _, s := range sugg {
+		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < MinConfidence || filled[s.Target] || read[norm(s.Column)] || !usable(have, s.Column) {
+			continue
+		}
+		filled[s.Target] = true
 		fs.Fields = append(fs.Fields, mapspec.FieldMapping{Target: s.Target, Column: s.Column})
 	}
-	return Proposal{File: fs, Defaults: SuggestedDefaults}
+}
+
+// filledShare is the share of sample rows whose column c is not blank.
+func filledShare(header []string, sample [][]string, c string) (filled float64, unique bool) {
+	i := -1
+	for j, h := range header {
+		if norm(h) == norm(c) {
+			i = j
+			break
+		}
+	}
+	if i < 0 || len(sample) == 0 {
+		return 0, false
+	}
+	seen := map[string]bool{}
+	n := 0
+	unique = true
+	for _, r := range sample {
+		if i < len(r) {
+			if v := strings.TrimSpace(r[i]); v != "" {
+				n++
+				unique = unique && !seen[v]
+				seen[v] = true
+			}
+		}
+	}
+	return float64(n) / float64(len(sample)), unique
+}
+
+// chooseSourceID picks how fs identifies its rows from what the sample
+// shows: an id column blank in most rows is no id (Mailchimp's LEID), so
+// the e-mail column takes its place; a row whose id is blank falls back to
+// its e-mail, then to an id derived from its content. It returns notes
+// for a person about the choice.
+func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []string {
+	var notes []string
+	have := headerCounts(header)
+	mostlyFilled := func(cols []string) bool {
+		for _, c := range cols {
+			if f, _ := filledShare(header, sample, c); len(sample) > 0 && f < 0.5 {
+				return false
+			}
+		}
+		return true
+	}
+	if len(fs.SourceID) > 0 && !mostlyFilled(fs.SourceID) {
+		notes = append(notes, fmt.Sprintf("%s is blank in most rows, so it is not used as the records' id.", strings.Join(fs.SourceID, " + ")))
+		fs.SourceID = nil
+	}
+	if len(fs.SourceID) == 0 {
+		for _, s := range mapspec.Suggest(header, sample) {
+			if !s.SourceID || !usable(have, s.Column) {
+				continue
+			}
+			if f, uniq := filledShare(header, sample, s.Column); len(sample) == 0 || f >= 0.5 && uniq {
+				fs.SourceID = []string{s.Column}
+				break
+			}
+		}
+	}
+	email := ""
+	if ent, ok := schema.Default().Entity(fs.Entity); ok && contains(ent.AnyOf, "emails") {
+		for _, fm := range fs.Fields {
+			if fm.Target == "emails" && fm.Column != "" && usable(have, fm.Column) && fm.When == nil {
+				email = fm.Column
+				break
+			}
+		}
+	}
+	switch {
+	case len(fs.SourceID) > 0:
+		if email != "" && !contains(fs.SourceID, email) && !contains(fs.SourceIDFallback, email) {
+			fs.SourceIDFallback = append(fs.SourceIDFallback, email)
+		}
+	case email != "" && mostlyFilled([]string{email}):
+		fs.SourceID = []string{email}
+		notes = append(notes, fmt.Sprintf("No id column is filled, so each record is identified by its e-mail (%s).", email))
+	default:
+		notes = append(notes, "No column identifies the records, so each record's id is derived from its e-mail, else its name and phone: keep these the same in the final extract.")
+	}
+	if ent, ok := schema.Default().Entity(fs.Entity); ok && len(ent.AnyOf) > 0 {
+		fs.SourceIDFrom = mapspec.SourceIDFromContent
+	}
+	return notes
+}
+
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
+
+// compiles says whether p's spec parses and compiles on header.
+func compiles(p Proposal, header []string) bool {
+	raw := ProposeSpec([]Proposal{p}).JSON()
+	sp, err := mapspec.Parse(raw)
+	if err != nil {
+		return false
+	}
+	_, err = mapspec.Compile(sp.Files[0], schema.Default(), header, "propose", time.Now())
+	return err == nil
+}
+
+// describe lays out what p.File does with each column of header.
+func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnProposal {
+	byPreset := map[string]bool{}
+	if p.Preset != "" {
+		if pr, ok := Lookup(p.Preset); ok {
+			for _, f := range pr.Spec.Files {
+				for c := range columnsOf(f) {
+					byPreset[c] = true
+				}
+			}
+		}
+	}
+	target := map[string]string{}
+	for _, fm := range p.File.Fields {
+		for _, c := range fm.SourceColumns() {
+			if _, ok := target[norm(c)]; !ok {
+				target[norm(c)] = fm.Target
+			}
+		}
+	}
+	have := headerCounts(header)
+	out := make([]ColumnProposal, 0, len(header))
+	for i, h := range header {
+		var s mapspec.Suggestion
+		if i < len(sugg) {
+			s = sugg[i]
+		}
+		c := ColumnProposal{Column: h, Confidence: s.Confidence, Reason: s.Reason, SourceID: contains(p.File.SourceID, h)}
+		if have[norm(h)] == 1 {
+			c.Target = target[norm(h)]
+		}
+		switch {
+		case c.Target != "" && p.Preset != "" && byPreset[norm(h)]:
+			c.By = "preset"
+			if c.Target != s.Target {
+				c.Confidence, c.Reason = p.Score, "The "+p.Preset+" layout maps it."
+			}
+		case c.Target != "":
+			c.By = "suggestion"
+		case c.SourceID:
+			c.Confidence, c.Reason = max(s.Confidence, 0.9), "The record's id in the old CRM: it becomes the record's source id, so re-runs and the final migration find the same records."
+		case s.Target != "":
+			c.Suggested = s.Target
+			c.Reason = "Suggested " + s.Target + " (" + s.Reason + "), but not sure enough to map it: choose a field to migrate it."
+		default:
+			c.Confidence, c.Reason = 0, "Nothing fits: the column will not migrate unless you choose a field."
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // ProposeSpec proposes a whole mapping for several files: each file's
