@@ -85,7 +85,7 @@ var vendorFixtures = []struct {
 		{skip: "salesforce-lead-converted"},
 	}},
 	{"mailchimp-blank-leid.csv", "mailchimp-audience", "subscribed", []want{
-		{fields: map[string]string{"emails": "joao@example.pt", "first_name": "João", "last_name": "Conceição", "tags": "Leitores", "marketing_consent": "true"}},
+		{fields: map[string]string{"emails": "joao@example.pt", "first_name": "João", "last_name": "Conceição", "company": "Livraria Conceição", "job_title": "Editora", "tags": "Leitores", "marketing_consent": "true"}},
 	}},
 }
 
