@@ -41,6 +41,11 @@ var vendorFixtures = []struct {
 		{fields: map[string]string{"first_name": "Sanne", "last_name": "de Vries", "emails": "sanne@devries.example", "phones": "+31201234567",
 			"address_line1": "Keizersgracht 12", "town": "Amsterdam", "postcode": "1015 CS", "country": "Nederland", "created_at": ""}},
 	}},
+	{"outlook-contacts-de.csv", "outlook-contacts", "contacts-de", []want{
+		{fields: map[string]string{"title": "Frau", "first_name": "Ursula", "last_name": "Köhler", "full_name": "", "emails": "u.koehler@example.de",
+			"phones": "+491712345678", "company": "Köhler & Partner", "job_title": "Geschäftsführerin", "address_line1": "Lindenallee 3", "town": "München",
+			"postcode": "80331", "country": "Deutschland", "tags": "Kunden; Newsletter", "notes": "Rückruf erbeten", "created_at": ""}},
+	}},
 	{"yahoo-contacts.csv", "yahoo-contacts", "contacts", []want{
 		{fields: map[string]string{"first_name": "María", "last_name": "García", "emails": "maria.garcia@example.com; mgarcia@example.net",
 			"phones": "+14155550134", "company": "Garcia Imports", "job_title": "Buyer", "address_line1": "742 Evergreen Terrace", "town": "Springfield",
@@ -60,6 +65,10 @@ var vendorFixtures = []struct {
 			"address_line1": "Calle Mayor 10", "town": "Madrid", "postcode": "28013", "country": "Spain", "industry": "Retail", "employees": "45",
 			"annual_revenue": "1500000.00 GBP", "tags": "customer", "notes": "Proveedor habitual", "created_at": "2023-09-01T10:00:00Z"}},
 		{fields: map[string]string{"name": "", "domain": "acme.example", "tags": "lead"}},
+	}},
+	{"hubspot-companies-default-view.csv", "hubspot-companies", "companies", []want{
+		{fields: map[string]string{"name": "Boulangerie Lefèvre", "domain": "", "owner": "Marc Dubois", "town": "Lyon", "country": "France",
+			"phones": "+33142685300", "industry": "Food & Beverage", "created_at": "2024-03-05T09:15:00Z"}},
 	}},
 	{"salesforce-accounts-report.csv", "salesforce-accounts", "accounts-report", []want{
 		{fields: map[string]string{"name": "Harbour Foods Ltd", "address_line1": "1 Quay Street, Unit 4", "town": "Bristol", "postcode": "BS1 4DJ",
@@ -146,12 +155,13 @@ func TestVendorPresets(t *testing.T) {
 // the contact was created, and its Middle Name is not a full name; the
 // proposed mapping must read neither (the suggestions alone did).
 func TestOutlookDoesNotGuessDatesOrNames(t *testing.T) {
-	for _, fx := range []string{"outlook-contacts.csv", "outlook-contacts-quoted.csv"} {
+	for _, fx := range []string{"outlook-contacts.csv", "outlook-contacts-quoted.csv", "outlook-contacts-de.csv"} {
 		header, rows := readCSV(t, fx)
 		prop := Propose(fx, header, rows)
 		for _, fm := range prop.File.Fields {
 			for _, c := range fm.SourceColumns() {
-				if c == "Anniversary" || c == "Birthday" || c == "Middle Name" {
+				switch c {
+				case "Anniversary", "Birthday", "Middle Name", "Jahrestag", "Geburtstag", "Weitere Vornamen":
 					t.Errorf("%s: column %q is mapped to %s", fx, c, fm.Target)
 				}
 			}
