@@ -70,6 +70,13 @@ var vendorFixtures = []struct {
 		{fields: map[string]string{"name": "Boulangerie Lefèvre", "domain": "", "owner": "Marc Dubois", "town": "Lyon", "country": "France",
 			"phones": "+33142685300", "industry": "Food & Beverage", "created_at": "2024-03-05T09:15:00Z"}},
 	}},
+	{"hubspot-leads.csv", "hubspot-leads", "leads", []want{
+		{fields: map[string]string{"full_name": "Carmen Ortega", "company": "Ferretería Núñez S.L.", "company_ref": "9001",
+			"tags": "Connected; Sales pipeline", "created_at": "2024-04-02T16:45:00Z"}},
+	}},
+	{"hubspot-contacts-with-company.csv", "hubspot-contacts", "contacts", []want{
+		{fields: map[string]string{"first_name": "Lucía", "company": "Ferretería Núñez S.L.", "company_ref": "9001"}},
+	}},
 	{"salesforce-accounts-report.csv", "salesforce-accounts", "accounts-report", []want{
 		{fields: map[string]string{"name": "Harbour Foods Ltd", "address_line1": "1 Quay Street, Unit 4", "town": "Bristol", "postcode": "BS1 4DJ",
 			"phones": "+441174960123", "domain": "harbourfoods.example", "industry": "Food & Beverage", "employees": "120",
@@ -246,60 +253,67 @@ func TestSignaturesDoNotStealFiles(t *testing.T) {
 	}
 }
 
-// TestContactLinksToItsCompany maps a Salesforce contacts file and an
-// accounts file of one migration: the contact's AccountId becomes a
-// company_ref that resolves to the company record.
+// TestContactLinksToItsCompany maps a contacts file and a companies file
+// of one migration, for each vendor that links them: the contact's account
+// or company id becomes a company_ref that resolves to the company record.
 func TestContactLinksToItsCompany(t *testing.T) {
-	sch := schema.Default()
-	res := mapspec.NewResolver()
-	var companies, contacts []*mapspec.Record
-	for _, f := range []struct{ fixture, preset, file string }{
-		{"salesforce-accounts-api.csv", "salesforce-accounts", "accounts-api"},
-		{"salesforce-contacts-api.csv", "salesforce-contacts-api", "contacts"},
+	type file struct{ fixture, preset, file string }
+	for _, tc := range []struct {
+		companies, contacts file
+		company             string // the linked company's name
+	}{
+		{file{"salesforce-accounts-api.csv", "salesforce-accounts", "accounts-api"}, file{"salesforce-contacts-api.csv", "salesforce-contacts-api", "contacts"}, "Lee Holdings Ltd"},
+		{file{"hubspot-companies.csv", "hubspot-companies", "companies"}, file{"hubspot-contacts-with-company.csv", "hubspot-contacts", "contacts"}, "Ferretería Núñez S.L."},
+		{file{"hubspot-companies.csv", "hubspot-companies", "companies"}, file{"hubspot-leads.csv", "hubspot-leads", "leads"}, "Ferretería Núñez S.L."},
 	} {
-		header, rows := readCSV(t, f.fixture)
-		p, _ := Lookup(f.preset)
-		fs, _ := p.Spec.File(f.file)
-		m, err := mapspec.Compile(fs, sch, header, "acme", now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, row := range rows {
-			o := m.Map(i+2, row)
-			if o.Record == nil {
-				continue
+		t.Run(tc.contacts.fixture, func(t *testing.T) {
+			res := mapspec.NewResolver()
+			mapAll := func(f file) []*mapspec.Record {
+				header, rows := readCSV(t, f.fixture)
+				p, ok := Lookup(f.preset)
+				if !ok {
+					t.Fatalf("no preset %s", f.preset)
+				}
+				fs, _ := p.Spec.File(f.file)
+				m, err := mapspec.Compile(fs, schema.Default(), header, "acme", now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var out []*mapspec.Record
+				for i, row := range rows {
+					if o := m.Map(i+2, row); o.Record != nil {
+						res.AddRecord(o.Record)
+						out = append(out, o.Record)
+					}
+				}
+				return out
 			}
-			res.AddRecord(o.Record)
-			if o.Record.Entity == "company" {
-				companies = append(companies, o.Record)
-			} else {
-				contacts = append(contacts, o.Record)
+			var want *mapspec.Record
+			for _, c := range mapAll(tc.companies) {
+				if v, _ := c.Get("name"); v.String() == tc.company {
+					want = c
+				}
 			}
-		}
-	}
-	var lee *mapspec.Record
-	for _, c := range companies {
-		if v, _ := c.Get("name"); v.String() == "Lee Holdings Ltd" {
-			lee = c
-		}
-	}
-	if lee == nil || len(contacts) == 0 {
-		t.Fatalf("companies %d (Lee Holdings found: %v), contacts %d", len(companies), lee != nil, len(contacts))
-	}
-	ann := contacts[0]
-	if orphans := res.Resolve(ann); len(orphans) != 0 {
-		t.Fatalf("orphans: %+v", orphans)
-	}
-	found := false
-	for _, r := range ann.Refs {
-		if r.Field == "company_ref" {
-			found = true
-			if r.Entity != "company" || r.ID != lee.ID {
-				t.Fatalf("company_ref = %+v, want company record %s", r, lee.ID)
+			contacts := mapAll(tc.contacts)
+			if want == nil || len(contacts) == 0 {
+				t.Fatalf("company %q found: %v; contacts: %d", tc.company, want != nil, len(contacts))
 			}
-		}
-	}
-	if !found {
-		t.Fatalf("contact has no company_ref: %+v", ann.Refs)
+			person := contacts[0]
+			if orphans := res.Resolve(person); len(orphans) != 0 {
+				t.Fatalf("orphans: %+v", orphans)
+			}
+			found := false
+			for _, r := range person.Refs {
+				if r.Field == "company_ref" {
+					found = true
+					if r.Entity != "company" || r.ID != want.ID || want.Entity != "company" {
+						t.Fatalf("company_ref = %+v, want company record %s", r, want.ID)
+					}
+				}
+			}
+			if !found {
+				t.Fatalf("contact has no company_ref: %+v", person.Refs)
+			}
+		})
 	}
 }
