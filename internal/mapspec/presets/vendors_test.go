@@ -86,7 +86,7 @@ var vendorFixtures = []struct {
 	}},
 	{"salesforce-accounts-api.csv", "salesforce-accounts", "accounts-api", []want{
 		{fields: map[string]string{"name": "Müller Maschinenbau AG", "address_line1": "Industriestraße 7", "town": "Stuttgart", "county": "BW", "postcode": "70173",
-			"country": "Germany", "phones": "+49711123456", "domain": "http://www.mueller.example", "employees": "350", "annual_revenue": "",
+			"country": "Germany", "phones": "+49711123456", "domain": "mueller.example", "employees": "350", "annual_revenue": "",
 			"owner": "005x000000OWNER", "created_at": "2021-03-04T05:06:07Z"}},
 		{skip: "salesforce-deleted"},
 		{fields: map[string]string{"name": "Lee Holdings Ltd", "address_line1": "2 Park Row", "town": "Leeds"}},
