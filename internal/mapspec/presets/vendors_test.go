@@ -101,6 +101,11 @@ var vendorFixtures = []struct {
 			"tags": "Working - Contacted; Partner", "marketing_consent": "false", "created_at": "2024-02-01T10:00:00Z"}},
 		{skip: "salesforce-lead-converted"},
 	}},
+	{"zoho-contacts-us.csv", "zoho-contacts", "contacts", []want{
+		{fields: map[string]string{"first_name": "Tomás", "last_name": "Ibáñez", "company": "Desert Solar LLC", "job_title": "Site Manager",
+			"emails": "tomas@desertsolar.example", "phones": "+16025550188", "address_line1": "4100 E Camelback Rd", "town": "Phoenix", "county": "AZ",
+			"postcode": "85018", "notes": "Wants a quote in Q3", "tags": "Solar; Priority", "created_at": "2024-02-14T08:04:10Z"}},
+	}},
 	{"mailchimp-blank-leid.csv", "mailchimp-audience", "subscribed", []want{
 		{fields: map[string]string{"emails": "joao@example.pt", "first_name": "João", "last_name": "Conceição", "company": "Livraria Conceição", "job_title": "Editora", "tags": "Leitores", "marketing_consent": "true"}},
 	}},
