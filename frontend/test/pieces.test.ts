@@ -2,9 +2,9 @@
 // fragments, the checklist's reading, sign-off outcomes, time input.
 
 import { describe, expect, it } from 'vitest';
-import { readChecklist } from '../src/customer/checklist';
+import { DEFAULT_ENTITIES, readChecklist } from '../src/customer/checklist';
 import { ApiError, createApi, jsonPathOf, messageOf } from '../src/lib/api';
-import { dateToLocalInput, localInputToUtc } from '../src/lib/format';
+import { dateToLocalInput, entityLabel, localInputToUtc } from '../src/lib/format';
 import { readInvite, readOpsToken, safeHref } from '../src/lib/links';
 import { filterMigrations } from '../src/ops/list';
 import { fakeApi } from './fakes';
@@ -74,6 +74,19 @@ describe('checklist', () => {
       entity: 'property',
       message: 'Properties: enter a whole number of records (or leave it empty).',
     });
+  });
+});
+
+describe('entities', () => {
+  it('names every entity of the default schema in words, organisations included', () => {
+    expect(entityLabel('company')).toBe('Companies');
+    expect(entityLabel('company', false)).toBe('Company');
+    expect(entityLabel('tenancy')).toBe('Tenancies');
+    expect(entityLabel('contact')).toBe('Contacts');
+  });
+
+  it('offers a checklist count for companies, so account exports reconcile too', () => {
+    expect(DEFAULT_ENTITIES).toContain('company');
   });
 });
 

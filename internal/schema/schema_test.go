@@ -9,7 +9,7 @@ import (
 
 func TestDefault(t *testing.T) {
 	s := Default()
-	want := []string{"contact", "property", "tenancy", "applicant", "appointment", "order"}
+	want := []string{"contact", "property", "tenancy", "applicant", "appointment", "order", "company"}
 	if got := strings.Join(s.EntityNames(), ","); got != strings.Join(want, ",") {
 		t.Fatalf("entities = %s", got)
 	}
@@ -36,6 +36,35 @@ func TestDefault(t *testing.T) {
 				t.Fatalf("%s.%s index %d", e.Name, f.Name, f.Index)
 			}
 		}
+	}
+}
+
+// TestCompanyEntity checks the organisation entity vendor account and
+// company exports map to: identified by a name or a domain, and linked
+// from a contact by a reference, so both files of one migration join up.
+func TestCompanyEntity(t *testing.T) {
+	s := Default()
+	co, ok := s.Entity("company")
+	if !ok {
+		t.Fatal("no company entity")
+	}
+	if got := strings.Join(co.AnyOf, ","); got != "name,domain" {
+		t.Fatalf("company anyOf = %q, want name,domain", got)
+	}
+	for name, typ := range map[string]Type{
+		"name": String, "domain": String, "phones": List, "emails": List, "address_line1": String, "town": String,
+		"postcode": String, "country": String, "industry": String, "employees": Integer, "annual_revenue": Money,
+		"owner": String, "created_at": DateTime, "notes": Text, "tags": List,
+	} {
+		f, ok := co.Field(name)
+		if !ok || f.Type != typ {
+			t.Errorf("company.%s = %+v (present %v), want type %s", name, f, ok, typ)
+		}
+	}
+	c, _ := s.Entity("contact")
+	ref, ok := c.Field("company_ref")
+	if !ok || ref.Type != Ref || ref.Ref != "company" {
+		t.Fatalf("contact.company_ref = %+v (present %v), want a ref to company", ref, ok)
 	}
 }
 

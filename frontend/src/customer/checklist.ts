@@ -7,7 +7,7 @@ import { h, say, uid } from '../lib/dom';
 import { entityLabel, formatTime } from '../lib/format';
 import type { Migration } from '../lib/types';
 
-export const DEFAULT_ENTITIES = ['contact', 'property', 'tenancy', 'applicant', 'appointment', 'order'];
+export const DEFAULT_ENTITIES = ['contact', 'property', 'tenancy', 'applicant', 'appointment', 'order', 'company'];
 
 export interface ChecklistView {
   element: HTMLElement;

@@ -77,7 +77,7 @@ export function dateToLocalInput(d: Date): string {
 
 /** "contact" → "Contacts" style labels for entities. */
 export function entityLabel(entity: string, plural = true): string {
-  const irregular: Record<string, string> = { property: 'properties', tenancy: 'tenancies' };
+  const irregular: Record<string, string> = { property: 'properties', tenancy: 'tenancies', company: 'companies' };
   const word = plural ? (irregular[entity] ?? `${entity}s`) : entity;
   return word.charAt(0).toUpperCase() + word.slice(1);
 }

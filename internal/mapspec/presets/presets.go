@@ -1,7 +1,9 @@
 // Package presets holds mapping specs for the exports people really bring
-// (HubSpot, Salesforce, Mailchimp, Pipedrive, Zoho, WordPress/AccessAlly,
-// Rightmove BLM, a generic estate-agency CRM), as embedded JSON templates,
-// and recognises them by their header signatures.
+// (HubSpot, Salesforce, Mailchimp, Pipedrive, Zoho, Google Contacts,
+// Outlook, Yahoo, beehiiv, Substack, WordPress/AccessAlly, Rightmove BLM, a
+// generic estate-agency CRM), as embedded JSON templates, and recognises
+// them by their header signatures. A signature requires columns only its
+// vendor writes, so that presets do not take each other's files.
 //
 // A preset file is {"id","title","notes","signatures":{file: signature},
 // "spec": <a mapping spec>}; each signature names the columns a file of
