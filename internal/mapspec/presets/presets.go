@@ -41,6 +41,11 @@ type Signature struct {
 	Require []string `json:"require"`
 	Any     []string `json:"any,omitempty"`
 	Absent  []string `json:"absent,omitempty"`
+	// Ignore lists columns the vendor writes that the preset deliberately
+	// does not migrate (Outlook's Anniversary is no creation date, its
+	// Middle Name no full name): suggestions never map them, so they stay
+	// on the unmapped list for the customer to choose.
+	Ignore []string `json:"ignore,omitempty"`
 }
 
 type presetFile struct {

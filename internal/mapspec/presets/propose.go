@@ -66,7 +66,7 @@ func Propose(name string, header []string, sample [][]string) Proposal {
 			if f, ok := p.Spec.File(m.File); ok {
 				f.Name = name
 				prop := Proposal{File: fit(f, header), Defaults: p.Spec.Defaults, Preset: p.ID, Score: m.Score}
-				addSuggestions(&prop.File, header, sugg)
+				addSuggestions(&prop.File, header, sugg, p.Signatures[m.File].Ignore...)
 				prop.Notes = chooseSourceID(&prop.File, header, sample)
 				if compiles(prop, header) {
 					prop.Columns = describe(prop, header, sugg)
@@ -184,10 +184,14 @@ func fit(f mapspec.FileSpec, header []string) mapspec.FileSpec {
 }
 
 // addSuggestions maps each column fs does not read yet to its confident
-// suggestion, for fs's entity, when fs does not fill that field already.
-func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Suggestion) {
+// suggestion, for fs's entity, when fs does not fill that field already and
+// the column is not one to ignore.
+func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Suggestion, ignore ...string) {
 	have := headerCounts(header)
 	read := map[string]bool{}
+	for _, c := range ignore {
+		read[norm(c)] = true
+	}
 	for c := range columnsOf(*fs) {
 		read[c] = true
 	}
