@@ -799,7 +799,7 @@ func (m *Mapper) deriveTenancy(w *work, vals []Value) bool {
 // step's, else the spec default, else GBP.
 func moneyCurrencyOf(fm FieldMapping, defs Defaults) string {
 	for i := len(fm.Steps) - 1; i >= 0; i-- {
-		if fm.Steps[i].Op == "money" && fm.Steps[i].Currency != "" {
+		if (fm.Steps[i].Op == "money" || fm.Steps[i].Op == opAmount) && fm.Steps[i].Currency != "" {
 			return fm.Steps[i].Currency
 		}
 	}

@@ -141,6 +141,7 @@ type Step struct {
 	Formats   []string          `json:"formats,omitempty"`
 	Timezone  string            `json:"timezone,omitempty"`
 	Region    string            `json:"region,omitempty"`
+	Per       string            `json:"per,omitempty"` // "amount": convert to this period (money.go)
 }
 
 // Derive rule names.
@@ -285,6 +286,7 @@ var conversionOps = map[string][]schema.Type{
 	"boolean": {schema.Boolean},
 	"number":  {schema.Number, schema.Integer},
 	"money":   {schema.Money},
+	opAmount:  {schema.Money},
 	"date":    {schema.Date, schema.DateTime},
 	"email":   {schema.Email},
 	"phone":   {schema.Phone},
