@@ -27,8 +27,9 @@ type Outcome struct {
 	Errors    []Issue
 	Warnings  []Issue
 	SkipRule  string
-	DedupeKey string   // "" when the row has no dedupe key (or none is configured)
-	Rules     []string // derive rules that changed the record, e.g. "applicant-expiry"
+	DedupeKey string    // "" when the row has no dedupe key (or none is configured)
+	Rules     []string  // derive rules that changed the record, e.g. "applicant-expiry"
+	Derived   []*Record // records of people the row names inline (inline.go); not rows read
 }
 
 // Outcome kinds, for accounting.
@@ -119,6 +120,7 @@ type Mapper struct {
 	ruleIdx  map[string]int
 	required []*schema.Field
 	anyOf    []int
+	inline   []compiledInline
 	valSlab  []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab  []Record // likewise the records
 }
@@ -273,6 +275,17 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		m.fields = append(m.fields, cf)
 		mapped[fd.Name] = true
 	}
+	inl, inlCols, err := compileInline(fs, ent, sch, header)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range inlCols {
+		used[i] = true
+	}
+	for _, ci := range inl {
+		mapped[ci.target.Name] = true
+	}
+	m.inline = inl
 	for _, fd := range ent.Fields {
 		if fd.Required {
 			m.required = append(m.required, fd)
@@ -461,6 +474,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: rawValue(cf, fields), Reason: reason})
 		}
 	}
+	derived := m.fillInline(w, fields, vals)
 	var rules []string
 	if len(errs) == 0 {
 		if m.expiry && m.deriveExpiry(vals) {
@@ -518,7 +532,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			rec.Refs = append(rec.Refs, Ref{Field: fd.Name, Entity: fd.Ref, SourceID: vals[i].Str})
 		}
 	}
-	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules}
+	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules, Derived: derived}
 }
 
 func hasIssue(errs []Issue, field string) bool {

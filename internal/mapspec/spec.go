@@ -73,6 +73,9 @@ type FileSpec struct {
 	Skip     []SkipRule     `json:"skip,omitempty"`
 	Derive   *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
 	Fields   []FieldMapping `json:"fields"`
+	// Inline derives the people a row names inline (a tenant's name on a
+	// tenancy) and fills a reference with them (inline.go).
+	Inline []InlinePerson `json:"inline,omitempty"`
 	// Defaults, when set, override the spec's defaults for this file (its
 	// set members win), so files from different systems can sit in one spec.
 	Defaults *Defaults `json:"defaults,omitempty"`
@@ -433,6 +436,12 @@ func (f *FileSpec) validate(p string, sch *schema.Schema) error {
 		if !m.Optional {
 			mapped[m.Target] = true
 		}
+	}
+	if err := f.validateInline(p, e, sch); err != nil {
+		return err
+	}
+	for _, in := range f.Inline {
+		mapped[in.Target] = mapped[in.Target] || !in.Optional
 	}
 	for _, fd := range e.Fields {
 		if fd.Required && !mapped[fd.Name] {
