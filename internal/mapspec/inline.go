@@ -258,3 +258,98 @@ func splitFold(s, sep string) []string {
 		s = s[i+len(sep):]
 	}
 }
+
+// IsDerived reports whether rec was derived from a person named inline.
+func IsDerived(rec *Record) bool { return strings.HasPrefix(rec.SourceID, InlinePrefix) }
+
+// LinkInline links each derived record to a record of the same entity
+// that came from the export's own rows and is the same person, so a tenant
+// also listed in the contacts file is not migrated twice: by e-mail when
+// the derived record has one, else by the full name (a listed record's
+// full_name, or its first and last names) when exactly one listed record
+// has it. References to a linked record (and the fields holding them) are
+// rewritten to the listed person's source id. It returns the records to
+// write (without the linked derived ones), an alias per linked record (for
+// a Resolver), and how many were linked per entity. LinkInline never fails.
+func LinkInline(recs []*Record) ([]*Record, []Alias, map[string]int) {
+	byEmail, byName := map[string]*Record{}, map[string][]*Record{}
+	for _, r := range recs {
+		if IsDerived(r) {
+			continue
+		}
+		if v, ok := r.Get("emails"); ok {
+			for _, e := range v.List {
+				k := r.Entity + "\x00" + strings.ToLower(e)
+				if _, dup := byEmail[k]; !dup {
+					byEmail[k] = r
+				}
+			}
+		}
+		if n := personName(r); n != "" {
+			k := r.Entity + "\x00" + n
+			byName[k] = append(byName[k], r)
+		}
+	}
+	if len(byEmail) == 0 && len(byName) == 0 {
+		return recs, nil, nil
+	}
+	kept := make([]*Record, 0, len(recs))
+	var aliases []Alias
+	linked := map[string]int{}
+	relink := map[string]string{} // entity, derived source id -> listed source id
+	for _, r := range recs {
+		if !IsDerived(r) {
+			kept = append(kept, r)
+			continue
+		}
+		var to *Record
+		if v, ok := r.Get("emails"); ok && len(v.List) > 0 {
+			to = byEmail[r.Entity+"\x00"+strings.ToLower(v.List[0])]
+		} else if rs := byName[r.Entity+"\x00"+personName(r)]; len(rs) == 1 {
+			to = rs[0]
+		}
+		if to == nil {
+			kept = append(kept, r)
+			continue
+		}
+		aliases = append(aliases, Alias{Entity: r.Entity, SourceID: r.SourceID, ID: to.ID})
+		relink[r.Entity+"\x00"+r.SourceID] = to.SourceID
+		linked[r.Entity]++
+	}
+	// The references, and the fields that hold them, name the listed
+	// person's source id, as if the row had named them by id.
+	for _, r := range kept {
+		for i := range r.Refs {
+			ref := &r.Refs[i]
+			to, ok := relink[ref.Entity+"\x00"+ref.SourceID]
+			if !ok {
+				continue
+			}
+			if f, ok := r.def.Field(ref.Field); ok {
+				v := &r.Fields[f.Index]
+				if v.Kind == KList {
+					for j := range v.List {
+						if v.List[j] == ref.SourceID {
+							v.List[j] = to
+						}
+					}
+				} else if v.Str == ref.SourceID {
+					v.Str = to
+				}
+			}
+			ref.SourceID = to
+		}
+	}
+	return kept, aliases, linked
+}
+
+// personName is a record's name, lower-cased with single spaces: its
+// full_name, else its first and last names; "" when it has none.
+func personName(r *Record) string {
+	if v, ok := r.Get("full_name"); ok {
+		return strings.ToLower(strings.Join(strings.Fields(v.Str), " "))
+	}
+	first, _ := r.Get("first_name")
+	last, _ := r.Get("last_name")
+	return strings.ToLower(strings.Join(strings.Fields(first.Str+" "+last.Str), " "))
+}

@@ -506,7 +506,7 @@ func regexpCompile(p, pattern string) (*regexp.Regexp, error) {
 // between files — instead of streaming them.
 func (s *Spec) HoldsRecords(sch *schema.Schema) bool {
 	for _, f := range s.Files {
-		if len(f.Dedupe) > 0 {
+		if len(f.Dedupe) > 0 || len(f.Inline) > 0 { // inline people are linked to listed ones after the pass
 			return true
 		}
 		ent, ok := sch.Entity(f.Entity)

@@ -86,3 +86,17 @@ func TestAgencyApplicantBudgetsAndStatuses(t *testing.T) {
 		{"max_price": "300.00 GBP", "status": "active"},
 	})
 }
+
+// A tenancy whose tenants are named, not listed by id, migrates linked to
+// derived contacts; a separate frequency column gives the period.
+func TestAgencyTenantsNamedInline(t *testing.T) {
+	outs := mapAgencyFixture(t, "agency-tenancies-names.csv", "tenancy")
+	checkRows(t, outs, []map[string]string{
+		{"tenants": "C2", "rent": "1250.00 GBP", "frequency": "monthly", "rent_monthly": "1250.00 GBP"},
+		{"tenants": "inline:ann lee|ann@example.com", "frequency": "weekly", "rent_monthly": "1278.33 GBP"},
+		{"tenants": "inline:bob stone; inline:cara stone", "rent": "1100.00 GBP", "frequency": "monthly"},
+	})
+	if n := len(outs[0].Derived) + len(outs[1].Derived) + len(outs[2].Derived); n != 3 {
+		t.Fatalf("%d derived records, want 3 (none for the row with ids)", n)
+	}
+}
