@@ -112,7 +112,7 @@ func compileInline(fs FileSpec, ent *schema.Entity, sch *schema.Schema, header [
 		if ci.seps == nil {
 			ci.seps = defaultInlineSeparators
 		}
-		n, ok := idx[normCol(in.Name)]
+		n, _, ok := fs.lookupColumn(idx, in.Name)
 		if !ok {
 			if in.Optional {
 				continue
@@ -128,7 +128,7 @@ func compileInline(fs FileSpec, ent *schema.Entity, sch *schema.Schema, header [
 			if c.name == "" {
 				continue
 			}
-			if i, ok := idx[normCol(c.name)]; ok {
+			if i, _, ok := fs.lookupColumn(idx, c.name); ok {
 				*c.to = i
 				used = append(used, i)
 			}

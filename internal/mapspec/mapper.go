@@ -180,8 +180,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	}
 	used := make([]bool, len(header))
 	col := func(name string) (int, error) {
-		k := normCol(name)
-		i, ok := idx[k]
+		i, k, ok := fs.lookupColumn(idx, name)
 		if !ok {
 			return 0, cutover.Errorf(cutover.EINVALID, "file %q: column %q is not in the file (its columns: %s)", fs.Name, name, headerList(header))
 		}
@@ -233,7 +232,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		srcs := fm.SourceColumns()
 		var missing []string
 		for _, c := range srcs {
-			if _, ok := idx[normCol(c)]; !ok {
+			if _, _, ok := fs.lookupColumn(idx, c); !ok {
 				missing = append(missing, c)
 			}
 		}

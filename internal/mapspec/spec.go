@@ -76,6 +76,9 @@ type FileSpec struct {
 	// Inline derives the people a row names inline (a tenant's name on a
 	// tenancy) and fills a reference with them (inline.go).
 	Inline []InlinePerson `json:"inline,omitempty"`
+	// Aliases lists, per column the spec reads, other headers that mean the
+	// same (aliases.go), so one spec maps several layouts.
+	Aliases map[string][]string `json:"aliases,omitempty"`
 	// Defaults, when set, override the spec's defaults for this file (its
 	// set members win), so files from different systems can sit in one spec.
 	Defaults *Defaults `json:"defaults,omitempty"`
@@ -437,11 +440,17 @@ func (f *FileSpec) validate(p string, sch *schema.Schema) error {
 			mapped[m.Target] = true
 		}
 	}
+	if err := f.validateAliases(p); err != nil {
+		return err
+	}
 	if err := f.validateInline(p, e, sch); err != nil {
 		return err
 	}
 	for _, in := range f.Inline {
-		mapped[in.Target] = mapped[in.Target] || !in.Optional
+		// An inline entry, optional or not, is a way to fill a required
+		// reference: Compile refuses a file where neither it nor a
+		// mapping of the field is present.
+		mapped[in.Target] = true
 	}
 	for _, fd := range e.Fields {
 		if fd.Required && !mapped[fd.Name] {

@@ -100,3 +100,25 @@ func TestAgencyTenantsNamedInline(t *testing.T) {
 		t.Fatalf("%d derived records, want 3 (none for the row with ids)", n)
 	}
 }
+
+// Another agency CRM's layout, in other words: the entities are still
+// recognised and every row maps, the people named inline.
+func TestAgencyOtherLayoutIsRecognised(t *testing.T) {
+	outs := mapAgencyFixture(t, "agency2-tenancies.csv", "tenancy")
+	checkRows(t, outs, []map[string]string{
+		{"property": "PR-10", "tenants": "inline:ann lee|ann@example.com", "start_date": "2023-07-01", "rent": "1250.00 GBP", "frequency": "monthly", "deposit": "1442.30 GBP", "status": "active"},
+		{"tenants": "inline:bob stone; inline:cara stone", "rent_monthly": "1278.33 GBP", "status": "ended"},
+		{"frequency": "monthly", "status": "periodic"},
+	})
+	outs = mapAgencyFixture(t, "agency2-applicants.csv", "applicant")
+	checkRows(t, outs, []map[string]string{
+		{"contact": "inline:eve post|eve@example.com", "transaction": "rent", "min_bedrooms": "2", "max_price": "1100.00 GBP", "areas": "Leeds; Headingley", "status": "active"},
+		{"contact": "inline:finn gale", "transaction": "buy", "max_price": "300000.00 GBP", "status": "active"},
+	})
+	if len(outs[0].Derived) != 1 {
+		t.Fatalf("applicant derived %+v", outs[0].Derived)
+	}
+	if v, _ := outs[0].Derived[0].Get("phones"); v.String() != "+447911123456" {
+		t.Errorf("applicant phone = %q", v.String())
+	}
+}
