@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -75,7 +77,8 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if spec.HoldsRecords(sch) {
 		merger = mapspec.NewMergerFor(spec)
 	}
-	seen := pipeline.NewSeen() // a source id kept twice in a run is a rejected duplicate, across its files
+	seen := pipeline.NewSeen()       // a source id kept twice in a run is a rejected duplicate, across its files
+	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: *tenant, Orphans: []mapspec.Orphan{}}
 	ctx := context.Background()
 	now := time.Now()
@@ -102,7 +105,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 			return err
 		}
 		rw, vw := bufio.NewWriterSize(rejects, 1<<16), bufio.NewWriterSize(review, 1<<16)
-		out := pipeline.Outputs{Rejects: rw, Review: vw, Merger: merger, Seen: seen}
+		out := pipeline.Outputs{Rejects: rw, Review: vw, Merger: merger, Seen: seen, Derived: derived}
 		if merger == nil {
 			out.Sink = sinks
 		}
@@ -122,20 +125,26 @@ func mapFiles(args []string, stdout io.Writer) error {
 		}
 		rep.Files = append(rep.Files, r)
 	}
+	linked := 0
 	if merger != nil {
+		recs, links, byEntity := mapspec.LinkInline(merger.Records())
+		for _, n := range byEntity {
+			linked += n
+		}
 		res := mapspec.NewResolver()
-		for _, rec := range merger.Records() {
+		for _, rec := range recs {
 			res.AddRecord(rec)
 		}
 		res.AddAliases(merger.Aliases())
-		for _, rec := range merger.Records() {
+		res.AddAliases(links)
+		for _, rec := range recs {
 			rep.Orphans = append(rep.Orphans, res.Resolve(rec)...)
 		}
 		for _, mg := range merger.Merges() {
 			rep.Merges++
 			rep.Conflict += len(mg.Conflicts)
 		}
-		if err := sinks.Write(ctx, merger.Records()); err != nil {
+		if err := sinks.Write(ctx, recs); err != nil {
 			return err
 		}
 		if err := writeJSON(filepath.Join(*outDir, "merges.json"), merger.Merges()); err != nil {
@@ -153,9 +162,12 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if err := sinks.close(); err != nil {
 		return err
 	}
-	migrated := 0
+	migrated := -linked // each migrated row is one record, and each derived person not linked to a listed one
 	for _, f := range rep.Files {
 		migrated += f.Counts.Migrated
+		for _, n := range f.Counts.Derived {
+			migrated += n
+		}
 	}
 	if err := pipeline.CheckWritten("The records files", migrated, sinks.written.Len()); err != nil {
 		return err
@@ -307,6 +319,9 @@ func printReport(w io.Writer, rep *mapReport, dir string) {
 		sort.Strings(rules)
 		for _, r := range rules {
 			fmt.Fprintf(w, "    skipped by %s: %d\n", r, c.Skipped[r])
+		}
+		for _, e := range slices.Sorted(maps.Keys(c.Derived)) {
+			fmt.Fprintf(w, "  derived from people named inline (not rows): %d %s\n", c.Derived[e], e)
 		}
 		if c.Warned > 0 {
 			fmt.Fprintf(w, "  flagged for review (!): %d rows\n", c.Warned)

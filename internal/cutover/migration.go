@@ -63,6 +63,7 @@ type Counts struct {
 	Rejected   int    `json:"rejected" dynamodbav:"rejected"`
 	Skipped    int    `json:"skipped" dynamodbav:"skipped"` // by a named rule
 	Orphans    int    `json:"orphans" dynamodbav:"orphans"` // references to records in none of the files
+	Derived    int    `json:"derived" dynamodbav:"derived"` // records derived from people named inline (not rows read; outside the balance)
 	RejectsKey string `json:"-" dynamodbav:"rejectsKey,omitempty"`
 }
 
@@ -77,6 +78,7 @@ func (c Counts) Add(o Counts) Counts {
 	c.Rejected += o.Rejected
 	c.Skipped += o.Skipped
 	c.Orphans += o.Orphans
+	c.Derived += o.Derived
 	return c
 }
 

@@ -11,6 +11,7 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(tenancySpec))
 	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"contact","fields":[{"target":"emails","column":"b","steps":[{"op":"regex","pattern":"(a"}]}]}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"property","fields":[{"target":"price","column":"b","steps":[{"op":"money","currency":"JPY","thousands":""}]}]}]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"t","entity":"tenancy","aliases":{"Start":["Tenancy Start"]},"inline":[{"target":"tenants","name":"Tenant Name(s)","separators":["&"]}],"fields":[{"target":"property","column":"P"},{"target":"start_date","column":"Start"},{"target":"rent","column":"R","steps":[{"op":"amount","per":"monthly"}]},{"target":"frequency","column":"R","steps":[{"op":"period"}]}]}]}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {

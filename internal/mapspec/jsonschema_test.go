@@ -20,7 +20,7 @@ func TestJSONSchemaMatchesGo(t *testing.T) {
 	if err := json.Unmarshal(JSONSchema(), &js); err != nil {
 		t.Fatal(err)
 	}
-	for def, typ := range map[string]any{"": Spec{}, "defaults": Defaults{}, "file": FileSpec{}, "skip": SkipRule{}, "condition": Condition{}, "field": FieldMapping{}, "step": Step{}} {
+	for def, typ := range map[string]any{"": Spec{}, "defaults": Defaults{}, "file": FileSpec{}, "skip": SkipRule{}, "condition": Condition{}, "field": FieldMapping{}, "step": Step{}, "inline": InlinePerson{}} {
 		props := js.Properties
 		if def != "" {
 			props = js.Definitions[def].Properties

@@ -27,8 +27,9 @@ type Outcome struct {
 	Errors    []Issue
 	Warnings  []Issue
 	SkipRule  string
-	DedupeKey string   // "" when the row has no dedupe key (or none is configured)
-	Rules     []string // derive rules that changed the record, e.g. "applicant-expiry"
+	DedupeKey string    // "" when the row has no dedupe key (or none is configured)
+	Rules     []string  // derive rules that changed the record, e.g. "applicant-expiry"
+	Derived   []*Record // records of people the row names inline (inline.go); not rows read
 }
 
 // Outcome kinds, for accounting.
@@ -123,6 +124,7 @@ type Mapper struct {
 	ruleIdx    map[string]int
 	required   []*schema.Field
 	anyOf      []int
+	inline     []compiledInline
 	valSlab    []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab    []Record // likewise the records
 }
@@ -182,8 +184,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	}
 	used := make([]bool, len(header))
 	col := func(name string) (int, error) {
-		k := normCol(name)
-		i, ok := idx[k]
+		i, k, ok := fs.lookupColumn(idx, name)
 		if !ok {
 			return 0, cutover.Errorf(cutover.EINVALID, "file %q: column %q is not in the file (its columns: %s)", fs.Name, name, headerList(header))
 		}
@@ -231,7 +232,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		srcs := fm.SourceColumns()
 		var missing []string
 		for _, c := range srcs {
-			if _, ok := idx[normCol(c)]; !ok {
+			if _, _, ok := fs.lookupColumn(idx, c); !ok {
 				missing = append(missing, c)
 			}
 		}
@@ -273,6 +274,17 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		m.fields = append(m.fields, cf)
 		mapped[fd.Name] = true
 	}
+	inl, inlCols, err := compileInline(fs, ent, sch, header)
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range inlCols {
+		used[i] = true
+	}
+	for _, ci := range inl {
+		mapped[ci.target.Name] = true
+	}
+	m.inline = inl
 	for _, fd := range ent.Fields {
 		if fd.Required {
 			m.required = append(m.required, fd)
@@ -461,6 +473,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: rawValue(cf, fields), Reason: reason})
 		}
 	}
+	derived := m.fillInline(w, fields, vals)
 	var rules []string
 	if len(errs) == 0 {
 		if m.expiry && m.deriveExpiry(vals) {
@@ -518,7 +531,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			rec.Refs = append(rec.Refs, Ref{Field: fd.Name, Entity: fd.Ref, SourceID: vals[i].Str})
 		}
 	}
-	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules}
+	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules, Derived: derived}
 }
 
 func hasIssue(errs []Issue, field string) bool {
@@ -766,7 +779,7 @@ func (m *Mapper) deriveTenancy(w *work, vals []Value) bool {
 // step's, else the spec default, else GBP.
 func moneyCurrencyOf(fm FieldMapping, defs Defaults) string {
 	for i := len(fm.Steps) - 1; i >= 0; i-- {
-		if fm.Steps[i].Op == "money" && fm.Steps[i].Currency != "" {
+		if (fm.Steps[i].Op == "money" || fm.Steps[i].Op == opAmount) && fm.Steps[i].Currency != "" {
 			return fm.Steps[i].Currency
 		}
 	}

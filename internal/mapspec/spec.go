@@ -85,6 +85,12 @@ type FileSpec struct {
 	Skip              []SkipRule     `json:"skip,omitempty"`
 	Derive            *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
 	Fields            []FieldMapping `json:"fields"`
+	// Inline derives the people a row names inline (a tenant's name on a
+	// tenancy) and fills a reference with them (inline.go).
+	Inline []InlinePerson `json:"inline,omitempty"`
+	// Aliases lists, per column the spec reads, other headers that mean the
+	// same (aliases.go), so one spec maps several layouts.
+	Aliases map[string][]string `json:"aliases,omitempty"`
 	// Defaults, when set, override the spec's defaults for this file (its
 	// set members win), so files from different systems can sit in one spec.
 	Defaults *Defaults `json:"defaults,omitempty"`
@@ -153,6 +159,7 @@ type Step struct {
 	Formats   []string          `json:"formats,omitempty"`
 	Timezone  string            `json:"timezone,omitempty"`
 	Region    string            `json:"region,omitempty"`
+	Per       string            `json:"per,omitempty"` // "amount": convert to this period (money.go)
 }
 
 // Derive rule names.
@@ -297,6 +304,7 @@ var conversionOps = map[string][]schema.Type{
 	"boolean": {schema.Boolean},
 	"number":  {schema.Number, schema.Integer},
 	"money":   {schema.Money},
+	opAmount:  {schema.Money},
 	"date":    {schema.Date, schema.DateTime},
 	"email":   {schema.Email},
 	"phone":   {schema.Phone},
@@ -450,6 +458,18 @@ func (f *FileSpec) validate(p string, sch *schema.Schema) error {
 			mapped[m.Target] = true
 		}
 	}
+	if err := f.validateAliases(p); err != nil {
+		return err
+	}
+	if err := f.validateInline(p, e, sch); err != nil {
+		return err
+	}
+	for _, in := range f.Inline {
+		// An inline entry, optional or not, is a way to fill a required
+		// reference: Compile refuses a file where neither it nor a
+		// mapping of the field is present.
+		mapped[in.Target] = true
+	}
 	for _, fd := range e.Fields {
 		if fd.Required && !mapped[fd.Name] {
 			return invalid(p+".fields", "required field %q of entity %q has no mapping (an optional mapping does not count)", fd.Name, e.Name)
@@ -513,7 +533,7 @@ func regexpCompile(p, pattern string) (*regexp.Regexp, error) {
 // between files — instead of streaming them.
 func (s *Spec) HoldsRecords(sch *schema.Schema) bool {
 	for _, f := range s.Files {
-		if len(f.Dedupe) > 0 {
+		if len(f.Dedupe) > 0 || len(f.Inline) > 0 { // inline people are linked to listed ones after the pass
 			return true
 		}
 		ent, ok := sch.Entity(f.Entity)

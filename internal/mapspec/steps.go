@@ -69,7 +69,7 @@ func conversionFor(t schema.Type) string {
 func compileSteps(p string, m FieldMapping, fd *schema.Field, defs Defaults) ([]stepFn, error) {
 	steps := append([]Step(nil), m.Steps...)
 	conv := conversionFor(fd.ItemType())
-	hasConv := conv != "" && len(steps) > 0 && steps[len(steps)-1].Op == conv
+	hasConv := conv != "" && len(steps) > 0 && (steps[len(steps)-1].Op == conv || conv == "money" && steps[len(steps)-1].Op == opAmount)
 	var tail []Step
 	if hasConv {
 		tail = []Step{steps[len(steps)-1]}
@@ -271,6 +271,10 @@ func compileStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, er
 		}
 		pc := &phoneConv{region: region}
 		return each(pc.convert), nil
+	case opAmount:
+		return amountStep(p, st, fd, defs)
+	case opPeriod:
+		return periodStep(p, st, fd)
 	}
 	return nil, invalid(p+".op", "unknown op %q", st.Op)
 }
@@ -291,7 +295,7 @@ func onlyOptions(p string, st Step) error {
 		"regex": {"pattern", "group", "onNoMatch"}, "lookup": {"table", "strict", "otherwise"},
 		"boolean": {"true", "false", "invert"}, "number": {"decimal", "thousands"},
 		"money": {"decimal", "thousands", "currency"}, "date": {"formats", "timezone"},
-		"email": {}, "phone": {"region"},
+		"email": {}, "phone": {"region"}, opAmount: {"currency", "per"}, opPeriod: {},
 	}[st.Op]
 	set := map[string]bool{
 		"chars": st.Chars != "", "to": st.To != "", "separator": st.Separator != "", "index": st.Index != nil,
@@ -300,6 +304,7 @@ func onlyOptions(p string, st Step) error {
 		"otherwise": st.Otherwise != nil, "true": st.True != nil, "false": st.False != nil, "invert": st.Invert,
 		"decimal": st.Decimal != "", "thousands": st.Thousands != nil, "currency": st.Currency != "",
 		"formats": st.Formats != nil, "timezone": st.Timezone != "", "region": st.Region != "",
+		"per": st.Per != "",
 	}
 	var bad []string
 	for k, v := range set {

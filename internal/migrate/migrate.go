@@ -124,7 +124,8 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *
 	if err != nil {
 		return res, err
 	}
-	return res, pipeline.CheckWritten("The destination", res.Counts.Migrated, counted.written.Len())
+	// Each migrated row is one record, and each derived person one more.
+	return res, pipeline.CheckWritten("The destination", res.Counts.Migrated+res.Counts.Derived, counted.written.Len())
 }
 
 // countingSink counts the distinct records its sink accepted, at the
@@ -158,10 +159,11 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	if p.Spec.HoldsRecords(sch) {
 		merger = mapspec.NewMergerFor(p.Spec)
 	}
-	seen := pipeline.NewSeen() // a source id migrated twice in a pass is a rejected duplicate
+	seen := pipeline.NewSeen()       // a source id migrated twice in a pass is a rejected duplicate
+	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, put)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put)
 		res.Reports = append(res.Reports, reps...)
 		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
@@ -170,16 +172,23 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 		for _, r := range reps {
 			rc := r.Counts
 			*total = total.Add(cutover.Counts{Read: rc.Read, Migrated: rc.Migrated, Merged: rc.Merged, Rejected: rc.Rejected, Skipped: rc.SkippedTotal()})
+			for _, n := range rc.Derived {
+				total.Derived += n
+			}
 		}
 	}
 	if merger != nil {
+		recs, links, linked := mapspec.LinkInline(merger.Records())
+		for _, n := range linked {
+			total.Derived -= n // the listed person is written instead
+		}
 		resolver := mapspec.NewResolver()
-		for _, r := range merger.Records() {
+		for _, r := range recs {
 			resolver.AddRecord(r)
 		}
 		resolver.AddAliases(merger.Aliases())
+		resolver.AddAliases(links)
 		res.PossibleDuplicates = merger.PossibleDuplicates()
-		recs := merger.Records()
 		for _, r := range recs {
 			total.Orphans += len(resolver.Resolve(r))
 		}
@@ -197,7 +206,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -229,7 +238,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen}, pipeline.Options{BatchSize: p.BatchSize})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize})
 		if err != nil {
 			return reps, rejected, err
 		}

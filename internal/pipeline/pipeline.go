@@ -39,6 +39,10 @@ type Outputs struct {
 	Review  io.Writer       // rows migrated with warnings ("!"), for review
 	Spot    Spotter         // sees every migrated record beside its source row, in file order
 	Seen    *Seen           // if set, a row repeating a migrated or merged row's source id is rejected
+	// Derived, if set, remembers the derived records already given, so a
+	// person named in several files of a pass is given once; without it
+	// each Run remembers its own.
+	Derived *Written
 }
 
 // Seen remembers the records a pass has migrated or merged, by entity and
@@ -94,6 +98,11 @@ type Counts struct {
 	Rejected int            `json:"rejected"` // with reasons, in the rejects file
 	Skipped  map[string]int `json:"skipped"`  // by named rule
 	Warned   int            `json:"warned"`   // migrated rows flagged for review
+	// Derived counts the distinct records derived from people the rows
+	// name inline (a tenant's name on a tenancy), by entity. They are not
+	// rows read, so they stand apart from the balance; each one is given to
+	// the sink or merger once (see Outputs.Derived).
+	Derived map[string]int `json:"derived,omitempty"`
 }
 
 // SkippedTotal is the number of rows skipped by any rule.
@@ -280,6 +289,9 @@ type collector struct {
 func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
 	ent := m.Entity()
 	c := &collector{ctx: ctx, m: m, out: out, o: o, pending: map[int]*chunk{}, filled: make([]int, len(ent.Fields)), header: t.Header()}
+	if c.out.Derived == nil {
+		c.out.Derived = NewWritten()
+	}
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
 		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
@@ -419,6 +431,9 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 			}
 		}
 	}
+	if err := c.derived(out.Derived); err != nil {
+		return err
+	}
 	if c.out.Merger != nil {
 		if c.out.Merger.Add(rec, out.DedupeKey) {
 			rep.Counts.Merged++
@@ -434,6 +449,29 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 	c.batch = append(c.batch, rec)
 	if len(c.batch) >= c.o.BatchSize {
 		return c.flush()
+	}
+	return nil
+}
+
+// derived passes on the records derived for a migrated row, each distinct
+// one once, counted by entity apart from the rows.
+func (c *collector) derived(recs []*mapspec.Record) error {
+	for _, d := range recs {
+		if c.out.Derived.Has(d.Entity, d.ID) {
+			continue
+		}
+		c.out.Derived.Add(d.Entity, d.ID)
+		if c.report.Counts.Derived == nil {
+			c.report.Counts.Derived = map[string]int{}
+		}
+		c.report.Counts.Derived[d.Entity]++
+		if c.out.Merger != nil {
+			c.out.Merger.Add(d, "") // never merged by a key: linked to a listed person after the pass (mapspec.LinkInline)
+			continue
+		}
+		if c.out.Sink != nil {
+			c.batch = append(c.batch, d)
+		}
 	}
 	return nil
 }

@@ -18,6 +18,12 @@ func NewWritten() *Written { return &Written{ids: map[string]struct{}{}} }
 // Add counts a record written.
 func (w *Written) Add(entity, id string) { w.ids[entity+"#"+id] = struct{}{} }
 
+// Has reports whether the record was counted.
+func (w *Written) Has(entity, id string) bool {
+	_, ok := w.ids[entity+"#"+id]
+	return ok
+}
+
 // Len is the number of distinct records written.
 func (w *Written) Len() int { return len(w.ids) }
 

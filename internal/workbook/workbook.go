@@ -43,15 +43,20 @@ type Workbook struct {
 
 // Reconciliation is one entity's account against the checklist.
 type Reconciliation struct {
-	Entity      string         `json:"entity"`
-	Checklist   *int           `json:"checklist"` // the customer's count from the old CRM; nil when not given
-	Rows        int            `json:"rows"`      // rows in the export
-	Migrated    int            `json:"migrated"`
-	Merged      int            `json:"merged"`
-	Rejected    int            `json:"rejected"`
-	Skipped     map[string]int `json:"skipped"` // by rule
-	Status      string         `json:"status"`
-	Explanation string         `json:"explanation"`
+	Entity    string         `json:"entity"`
+	Checklist *int           `json:"checklist"` // the customer's count from the old CRM; nil when not given
+	Rows      int            `json:"rows"`      // rows in the export
+	Migrated  int            `json:"migrated"`
+	Merged    int            `json:"merged"`
+	Rejected  int            `json:"rejected"`
+	Skipped   map[string]int `json:"skipped"` // by rule
+	// Housekeeping counts, per derive rule (applicant-expiry,
+	// tenancy-status), the migrated records the rule changed: those
+	// records differ from the customer's export on purpose, so the
+	// workbook says how many.
+	Housekeeping map[string]int `json:"housekeeping"`
+	Status       string         `json:"status"`
+	Explanation  string         `json:"explanation"`
 }
 
 // SpotCheck shows one source row beside the record it became.
@@ -236,7 +241,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]
 		if !ok {
-			rc = &Reconciliation{Entity: r.Entity, Skipped: map[string]int{}}
+			rc = &Reconciliation{Entity: r.Entity, Skipped: map[string]int{}, Housekeeping: map[string]int{}}
 			byEntity[r.Entity] = rc
 		}
 		c := r.Counts
@@ -247,6 +252,11 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		for rule, n := range c.Skipped {
 			if n > 0 {
 				rc.Skipped[rule] += n
+			}
+		}
+		for rule, n := range r.Rules {
+			if n > 0 {
+				rc.Housekeeping[rule] += n
 			}
 		}
 		wb.Issues.Warned += c.Warned
@@ -261,7 +271,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 	sort.SliceStable(wb.Issues.Rejected, func(i, j int) bool { return wb.Issues.Rejected[i].Count > wb.Issues.Rejected[j].Count })
 	for e := range checklist {
 		if _, ok := byEntity[e]; !ok {
-			byEntity[e] = &Reconciliation{Entity: e, Skipped: map[string]int{}}
+			byEntity[e] = &Reconciliation{Entity: e, Skipped: map[string]int{}, Housekeeping: map[string]int{}}
 		}
 	}
 	for _, e := range slices.Sorted(maps.Keys(byEntity)) {
@@ -270,12 +280,32 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 			rc.Checklist = &n
 		}
 		rc.Status, rc.Explanation = reconcile(*rc)
+		rc.Explanation += housekeepingNote(*rc)
 		wb.Reconciliation = append(wb.Reconciliation, *rc)
 	}
 	if s != nil {
 		wb.SpotChecks = s.SpotChecks()
 	}
 	return wb
+}
+
+// housekeepingNote says how many records each housekeeping rule changed,
+// so a customer comparing records with their export knows which
+// differences are meant; "" when no rule changed any.
+func housekeepingNote(rc Reconciliation) string {
+	var parts []string
+	for _, rule := range slices.Sorted(maps.Keys(rc.Housekeeping)) {
+		n := rc.Housekeeping[rule]
+		what := "records were"
+		if n == 1 {
+			what = "record was"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s %s changed by the rule %s", n, rc.Entity, what, rule))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, "; ") + "."
 }
 
 // reconcile decides an entity's status and says why in words.

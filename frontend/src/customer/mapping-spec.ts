@@ -5,7 +5,7 @@
 import type { FieldMapping, MappingFile, MappingSpec } from '../lib/types';
 
 /** Steps that convert a value to a type; they must fit the target's type. */
-export const CONVERSION_OPS = new Set(['boolean', 'number', 'money', 'date', 'email', 'phone']);
+export const CONVERSION_OPS = new Set(['boolean', 'number', 'money', 'amount', 'period', 'date', 'email', 'phone']);
 
 /** Columns match the header ignoring case and surrounding spaces. */
 export function sameColumn(a: string, b: string): boolean {
@@ -20,10 +20,27 @@ function readsAmong(field: FieldMapping, column: string): boolean {
   return Array.isArray(field.columns) && field.columns.some((c) => sameColumn(c, column));
 }
 
-/** Where a column goes in a file: the first mapping that reads it, or "" when none does. */
+/** The spec's name for a header column: itself, or the column it is an alias of (aliases.go). */
+function specColumn(file: MappingFile, column: string): string {
+  for (const [name, alts] of Object.entries(file.aliases ?? {})) {
+    if (alts.some((a) => sameColumn(a, column))) return name;
+  }
+  return column;
+}
+
+/**
+ * Where a column goes in a file: the first mapping that reads it (under
+ * its own name or as an alias), else the reference an inline entry fills
+ * from it (inline.go), or "" when nothing reads it.
+ */
 export function columnTarget(file: MappingFile, column: string): string {
-  const f = file.fields.find((fm) => readsOnly(fm, column) || readsAmong(fm, column));
-  return f?.target ?? '';
+  for (const c of [column, specColumn(file, column)]) {
+    const f = file.fields.find((fm) => readsOnly(fm, c) || readsAmong(fm, c));
+    if (f) return f.target;
+    const inl = (file.inline ?? []).find((e) => [e.name, e.email, e.phone].some((n) => n !== undefined && sameColumn(n, c)));
+    if (inl) return inl.target;
+  }
+  return '';
 }
 
 function fileAt(spec: MappingSpec, fileIndex: number): MappingFile {

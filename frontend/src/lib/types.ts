@@ -236,7 +236,20 @@ export interface MappingFile {
   sourceId?: string[];
   dedupe?: string[];
   fields: FieldMapping[];
+  /** Other headers that mean a column the spec reads (internal/mapspec aliases.go). */
+  aliases?: Record<string, string[]>;
+  /** People a row names inline, filling a reference (internal/mapspec inline.go). */
+  inline?: InlinePerson[];
   [key: string]: unknown;
+}
+
+export interface InlinePerson {
+  target: string;
+  name: string;
+  email?: string;
+  phone?: string;
+  separators?: string[];
+  optional?: boolean;
 }
 
 export interface MappingSpec {

@@ -164,8 +164,16 @@ func detect(ps []*Preset, header []string) []Match {
 		for _, f := range p.Spec.Files {
 			sig := p.Signatures[f.Name]
 			ok := true
+			hasCol := func(c string) bool { // the column or one of its aliases (mapspec aliases.go)
+				for _, n := range f.ColumnNames(c) {
+					if have[norm(n)] {
+						return true
+					}
+				}
+				return false
+			}
 			for _, c := range sig.Require {
-				ok = ok && have[norm(c)]
+				ok = ok && hasCol(c)
 			}
 			for _, c := range sig.Absent {
 				ok = ok && !have[norm(c)]
@@ -176,18 +184,24 @@ func detect(ps []*Preset, header []string) []Match {
 			cols := columnsOf(f)
 			m := Match{Preset: p.ID, File: f.Name, Entity: f.Entity, Title: p.Title}
 			for _, c := range cols {
-				if !have[norm(c)] {
+				if !hasCol(c) {
 					m.Missing = append(m.Missing, c)
 				}
 			}
+			alias := map[string]bool{}
+			for _, alts := range f.Aliases {
+				for _, a := range alts {
+					alias[norm(a)] = true
+				}
+			}
 			for _, h := range header {
-				if cols[norm(h)] != "" {
+				if cols[norm(h)] != "" || alias[norm(h)] {
 					m.Matched = append(m.Matched, h)
 				}
 			}
 			anyHit := len(sig.Any) == 0
 			for _, c := range sig.Any {
-				anyHit = anyHit || have[norm(c)]
+				anyHit = anyHit || hasCol(c)
 			}
 			coverage := float64(len(m.Matched)) / float64(max(1, len(header)))
 			precision := float64(len(m.Matched)) / float64(max(1, len(cols)))
@@ -214,6 +228,13 @@ func columnsOf(f mapspec.FileSpec) map[string]string {
 	for _, r := range f.Skip {
 		if r.When != nil {
 			add(r.When.Column)
+		}
+	}
+	for _, in := range f.Inline {
+		for _, c := range []string{in.Name, in.Email, in.Phone} {
+			if c != "" {
+				add(c)
+			}
 		}
 	}
 	for _, m := range f.Fields {

@@ -135,41 +135,50 @@ const maxColumnName = 500
 // makes the spec invalid, which Propose notices.
 func fit(f mapspec.FileSpec, header []string) mapspec.FileSpec {
 	have := headerCounts(header)
+	// A column is there when its own name or one of its aliases is.
+	present := func(c string) bool {
+		for _, n := range f.ColumnNames(c) {
+			if usable(have, n) {
+				return true
+			}
+		}
+		return false
+	}
 	out := f
 	out.SourceID = nil
 	all := true
 	for _, c := range f.SourceID {
-		all = all && usable(have, c)
+		all = all && present(c)
 	}
 	if all {
 		out.SourceID = f.SourceID
 	}
 	out.SourceIDFallback = nil
 	for _, c := range f.SourceIDFallback {
-		if usable(have, c) {
+		if present(c) {
 			out.SourceIDFallback = append(out.SourceIDFallback, c)
 		}
 	}
 	out.Skip = nil
 	for _, r := range f.Skip {
-		if r.When == nil || usable(have, r.When.Column) {
+		if r.When == nil || present(r.When.Column) {
 			out.Skip = append(out.Skip, r)
 		}
 	}
 	out.Fields = nil
 	for _, fm := range f.Fields {
-		if fm.When != nil && !usable(have, fm.When.Column) {
+		if fm.When != nil && !present(fm.When.Column) {
 			continue
 		}
 		switch {
 		case fm.Column != "":
-			if !usable(have, fm.Column) {
+			if !present(fm.Column) {
 				continue
 			}
 		case len(fm.Columns) > 0:
 			var cols []string
 			for _, c := range fm.Columns {
-				if usable(have, c) {
+				if present(c) {
 					cols = append(cols, c)
 				}
 			}

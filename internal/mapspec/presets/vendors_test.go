@@ -229,6 +229,9 @@ func TestSignaturesDoNotStealFiles(t *testing.T) {
 		"crm-applicants.csv": "estate-agency-crm/applicants", "crm-diary.csv": "estate-agency-crm/diary",
 		"hubspot-extra-columns.csv": "hubspot-contacts/contacts", "mailchimp-blank-leid.csv": "mailchimp-audience/subscribed",
 		"pipedrive-people-short.csv": "pipedrive-people/people",
+		"agency-applicants-statuses.csv": "estate-agency-crm/applicants", "agency2-applicants.csv": "estate-agency-crm/applicants",
+		"agency-tenancies-names.csv": "estate-agency-crm/tenancies", "agency-tenancies-rents.csv": "estate-agency-crm/tenancies",
+		"agency2-tenancies.csv": "estate-agency-crm/tenancies",
 		// Contact lists from no particular vendor, in other languages: no
 		// preset may claim them (the suggestions map them).
 		"contacten-nl.csv": "", "contactos-es.csv": "", "contacts-fr.csv": "", "contatos-pt.csv": "", "contatti-it.csv": "", "kontakte-de.csv": "",
