@@ -45,10 +45,18 @@ type Options struct {
 	// single-byte ASCII character other than a quote or a line end may be
 	// forced.
 	Delimiter rune
-	// Encoding of a text file: "" detects; otherwise "utf-8", "utf-16le",
-	// "utf-16be" or "windows-1252" (aliases such as "cp1252" and "latin1"
-	// are accepted). XLSX is always UTF-8 and ignores it.
+	// Encoding of a text file: "" detects; otherwise one of
+	// SupportedEncodings ("utf-8", "utf-16le", "windows-1252", "big5",
+	// "shift_jis", "koi8-r", ...; aliases such as "cp1252", "latin1" and
+	// "gbk" are accepted). XLSX is always UTF-8 and ignores it.
 	Encoding string
+	// AllowUncertainEncoding lets Open pick the likeliest legacy code page
+	// even when detection is not sure of it (Format then says how sure it
+	// was and what else it could be). Without it such a file is refused
+	// with the candidates named, because a wrong guess garbles every
+	// accented or non-Latin character without any other sign: inspect
+	// sets it to show the guess, a migration never does.
+	AllowUncertainEncoding bool
 	// Sheet selects one XLSX sheet by name; "" reads every visible,
 	// non-empty sheet.
 	Sheet string
@@ -87,11 +95,18 @@ type XLSXLimits struct {
 
 // Format is what Open found.
 type Format struct {
-	Kind      string // "csv", "xlsx" or "blm"
-	Encoding  string // "utf-8", "utf-16le", "utf-16be" or "windows-1252"
-	Delimiter rune   // CSV and BLM field separator; 0 for XLSX
-	Sheet     string // XLSX sheet name
-	BOM       bool   // a byte-order mark was present (and removed)
+	Kind     string // "csv", "xlsx" or "blm"
+	Encoding string // one of SupportedEncodings
+	// EncodingConfidence is 1 when the encoding is certain (a BOM, UTF-16,
+	// valid UTF-8, plain ASCII, or given in Options) and otherwise how sure
+	// detection was of a legacy code page, 0..1.
+	EncodingConfidence float64
+	// EncodingAlternatives are the next likeliest code pages when the
+	// encoding was guessed, best first.
+	EncodingAlternatives []EncodingGuess
+	Delimiter            rune   // CSV and BLM field separator; 0 for XLSX
+	Sheet                string // XLSX sheet name
+	BOM                  bool   // a byte-order mark was present (and removed)
 }
 
 // Table is one header and its rows: a CSV file, a BLM feed or an XLSX sheet.

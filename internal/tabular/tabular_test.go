@@ -187,7 +187,7 @@ func TestMalformed(t *testing.T) {
 		{"invalid utf-8", "name\n\xC3\xA9t\xC3\xA9\n" + strings.Repeat("x", 70000) + "\xC3(\n", Options{Encoding: "utf-8"}, `in.csv is not valid UTF-8 at byte 70011. If Excel saved it as "CSV (Comma delimited)", read it with the windows-1252 encoding.`},
 		{"invalid utf-16", "\xFF\xFEa\x00\n\x00\x00\xDC", Options{}, "in.csv is not valid UTF-16LE at byte 6: a character is cut off or an unpaired surrogate."},
 		{"odd utf-16", "\xFE\xFF\x00a\x00\n\x00", Options{}, "in.csv is not valid UTF-16BE at byte 6: a character is cut off or an unpaired surrogate."},
-		{"unknown encoding", "a\n", Options{Encoding: "latin-9"}, `Unknown encoding "latin-9": use utf-8, utf-16le, utf-16be or windows-1252.`},
+		{"unknown encoding", "a\n", Options{Encoding: "latin-0"}, `Unknown encoding "latin-0": use one of `+strings.Join(SupportedEncodings(), ", ")+`.`},
 		{"bad delimiter", "a\n", Options{Delimiter: '"'}, `The delimiter '"' cannot be used: choose a single ASCII character other than a quote or a line end, such as , ; | or tab.`},
 		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", Options{}, "in.csv is an old binary Excel (.xls) workbook, which cutover cannot read: save it from Excel as .xlsx or CSV."},
 	} {
@@ -289,7 +289,7 @@ func TestWindows1252(t *testing.T) {
 			all = append(all, byte(c))
 		}
 	}
-	r := readOne(t, "x\n"+string(all)+"\n", Options{})
+	r := readOne(t, "x\n"+string(all)+"\n", Options{Encoding: "windows-1252"})
 	got := []rune(r.rows[0][0])
 	if len(got) != len(all) || got[bytes.IndexByte(all, 0x80)] != '€' || got[bytes.IndexByte(all, 0x92)] != '’' || got[bytes.IndexByte(all, 0xE9)] != 'é' || got[len(got)-1] != 'ÿ' {
 		t.Errorf("1252 table: %q", r.rows[0][0])
