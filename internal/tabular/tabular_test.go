@@ -187,7 +187,7 @@ func TestMalformed(t *testing.T) {
 		{"invalid utf-8", "name\n\xC3\xA9t\xC3\xA9\n" + strings.Repeat("x", 70000) + "\xC3(\n", Options{Encoding: "utf-8"}, `in.csv is not valid UTF-8 at byte 70011. If Excel saved it as "CSV (Comma delimited)", read it with the windows-1252 encoding.`},
 		{"invalid utf-16", "\xFF\xFEa\x00\n\x00\x00\xDC", Options{}, "in.csv is not valid UTF-16LE at byte 6: a character is cut off or an unpaired surrogate."},
 		{"odd utf-16", "\xFE\xFF\x00a\x00\n\x00", Options{}, "in.csv is not valid UTF-16BE at byte 6: a character is cut off or an unpaired surrogate."},
-		{"unknown encoding", "a\n", Options{Encoding: "latin-0"}, `Unknown encoding "latin-0": use one of `+strings.Join(SupportedEncodings(), ", ")+`.`},
+		{"unknown encoding", "a\n", Options{Encoding: "latin-0"}, `Unknown encoding "latin-0": use one of ` + strings.Join(SupportedEncodings(), ", ") + `.`},
 		{"bad delimiter", "a\n", Options{Delimiter: '"'}, `The delimiter '"' cannot be used: choose a single ASCII character other than a quote or a line end, such as , ; | or tab.`},
 		{"xls", "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1rest", Options{}, "in.csv is an old binary Excel (.xls) workbook, which cutover cannot read: save it from Excel as .xlsx or CSV."},
 	} {
