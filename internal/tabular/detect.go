@@ -326,9 +326,19 @@ func plausibility(text string) float64 {
 		best = max(best, c)
 	}
 	if len(cjk) > 0 {
+		counts := map[rune]float64{}
+		for _, r := range cjk {
+			counts[r]++
+		}
 		for _, p := range cjkProfiles {
 			var c float64
-			for _, r := range cjk {
+			for r, k := range counts {
+				if p.natural(r) {
+					c += 0.7 * (k - 1) // the rest of the occurrences
+				}
+				if strings.ContainsRune(p.freq, r) {
+					c += 0.6 * (k - 1)
+				}
 				if p.natural(r) {
 					c += 0.7
 				}
