@@ -62,6 +62,20 @@ func SupportedEncodings() []string {
 	return out
 }
 
+// CanonicalEncoding returns the name Format reports for an encoding name
+// or alias Options.Encoding accepts ("CP1252" gives "windows-1252"); ""
+// stays "" (detect). It lets a stored choice be validated and shown the
+// way the reader names it.
+//
+// Errors: EINVALID naming the supported encodings when s is unknown.
+func CanonicalEncoding(s string) (string, error) {
+	enc, set, err := parseEncoding(s)
+	if err != nil || !set {
+		return "", err
+	}
+	return enc.String(), nil
+}
+
 // EncodingGuess is one reading of a file's bytes that detection weighed.
 type EncodingGuess struct {
 	Encoding   string
