@@ -182,7 +182,7 @@ func printInspection(w io.Writer, in inspection) {
 	fmt.Fprintf(w, "%s\n  format: %s, encoding %s", in.File, f.Kind, f.Encoding)
 	if f.EncodingConfidence < 1 {
 		fmt.Fprintf(w, " (confidence %.2f", f.EncodingConfidence)
-		for i, a := range f.EncodingAlternatives {
+		for i, a := range f.EncodingAlternatives.List() {
 			sep := ", or "
 			if i > 0 {
 				sep = ", "

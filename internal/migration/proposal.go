@@ -51,7 +51,7 @@ type FileFormat struct {
 
 // fileFormat describes what the reader found for f.
 func fileFormat(f cutover.File, tf tabular.Format) FileFormat {
-	out := FileFormat{Kind: tf.Kind, Encoding: tf.Encoding, Confidence: tf.EncodingConfidence, Alternatives: tf.EncodingAlternatives,
+	out := FileFormat{Kind: tf.Kind, Encoding: tf.Encoding, Confidence: tf.EncodingConfidence, Alternatives: tf.EncodingAlternatives.List(),
 		EncodingChosen: f.Encoding != "", DelimiterChosen: f.Delimiter != ""}
 	if tf.Delimiter != 0 {
 		out.Delimiter = delimiterLabel(string(tf.Delimiter))

@@ -2,6 +2,7 @@ package tabular
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -80,6 +81,46 @@ func CanonicalEncoding(s string) (string, error) {
 type EncodingGuess struct {
 	Encoding   string
 	Confidence float64 // 0..1
+}
+
+// Alternatives are the next likeliest encodings of a guessed one, best
+// first, in a fixed array so that Format stays comparable (chunk plans and
+// tests compare formats); unused entries are zero. In JSON it is the list
+// of the used entries.
+type Alternatives [3]EncodingGuess
+
+// List returns the used entries. It never fails.
+func (a Alternatives) List() []EncodingGuess {
+	var out []EncodingGuess
+	for _, g := range a {
+		if g.Encoding != "" {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// MarshalJSON writes the used entries as a list ([] when none).
+func (a Alternatives) MarshalJSON() ([]byte, error) {
+	l := a.List()
+	if l == nil {
+		l = []EncodingGuess{}
+	}
+	return json.Marshal(l)
+}
+
+// UnmarshalJSON reads a list written by MarshalJSON; entries past the
+// third are dropped.
+//
+// Errors: those of encoding/json for anything but a list of guesses.
+func (a *Alternatives) UnmarshalJSON(b []byte) error {
+	var l []EncodingGuess
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	*a = Alternatives{}
+	copy(a[:], l)
+	return nil
 }
 
 // LowConfidence is the confidence under which Open does not pick an

@@ -56,7 +56,7 @@ func TestLegacyEncodingsDetected(t *testing.T) {
 					}
 					got := res[0]
 					if got.format.Encoding != fx.want {
-						t.Errorf("reader %d: encoding %q (confidence %.2f, alternatives %v), want %q", i, got.format.Encoding, got.format.EncodingConfidence, got.format.EncodingAlternatives, fx.want)
+						t.Errorf("reader %d: encoding %q (confidence %.2f, alternatives %v), want %q", i, got.format.Encoding, got.format.EncodingConfidence, got.format.EncodingAlternatives.List(), fx.want)
 					}
 					if got.format.EncodingConfidence < LowConfidence {
 						t.Errorf("reader %d: confidence %.2f", i, got.format.EncodingConfidence)
@@ -103,7 +103,7 @@ func TestUncertainEncodingRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := res[0].format; f.EncodingConfidence >= LowConfidence || len(f.EncodingAlternatives) == 0 {
+	if f := res[0].format; f.EncodingConfidence >= LowConfidence || len(f.EncodingAlternatives.List()) == 0 {
 		t.Errorf("format %+v", f)
 	}
 }

@@ -103,7 +103,7 @@ type Format struct {
 	EncodingConfidence float64
 	// EncodingAlternatives are the next likeliest code pages when the
 	// encoding was guessed, best first.
-	EncodingAlternatives []EncodingGuess
+	EncodingAlternatives Alternatives
 	Delimiter            rune   // CSV and BLM field separator; 0 for XLSX
 	Sheet                string // XLSX sheet name
 	BOM                  bool   // a byte-order mark was present (and removed)

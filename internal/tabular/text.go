@@ -424,7 +424,7 @@ func (r *textReader) format(f Format) Format {
 	f.EncodingConfidence = 1
 	if g := r.guess; g != nil {
 		f.EncodingConfidence = g.confidence
-		f.EncodingAlternatives = append([]EncodingGuess(nil), g.alternatives...)
+		copy(f.EncodingAlternatives[:], g.alternatives)
 	}
 	return f
 }

@@ -109,7 +109,7 @@ func TestXLSXWorkbook(t *testing.T) {
 		t.Fatalf("%d tables, want Contacts and Orders", len(res))
 	}
 	c, o := res[0], res[1]
-	if !reflect.DeepEqual(c.format, Format{Kind: "xlsx", Encoding: "utf-8", EncodingConfidence: 1, Sheet: "Contacts"}) || o.format.Sheet != "Orders" {
+	if c.format != (Format{Kind: "xlsx", Encoding: "utf-8", EncodingConfidence: 1, Sheet: "Contacts"}) || o.format.Sheet != "Orders" {
 		t.Errorf("formats %+v %+v", c.format, o.format)
 	}
 	if want := []string{"Name", "Email", "Joined", "Active", "Score"}; !reflect.DeepEqual(c.header, want) {
