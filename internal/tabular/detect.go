@@ -3,6 +3,7 @@ package tabular
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"fmt"
 	"sort"
 	"strings"
@@ -171,8 +172,21 @@ func detectLegacy(sample []byte, eof bool) guess {
 		conf *= clamp01(gap / 0.2)
 	}
 	g := guess{enc: best.enc, confidence: round2(conf)}
-	for _, c := range cands[1:min(len(cands), 4)] {
-		g.alternatives = append(g.alternatives, EncodingGuess{c.enc.String(), round2(clamp01(c.score) * (1 - conf))})
+	// What confidence the best reading lacks is shared among the next
+	// ones by how close each comes to it.
+	alts := cands[1:min(len(cands), 4)]
+	var total float64
+	weights := make([]float64, len(alts))
+	for i, c := range alts {
+		weights[i] = math.Exp((c.score - best.score) / 0.1)
+		total += weights[i]
+	}
+	for i, c := range alts {
+		share := 0.0
+		if total > 0 {
+			share = weights[i] / total
+		}
+		g.alternatives = append(g.alternatives, EncodingGuess{c.enc.String(), round2((1 - conf) * share)})
 	}
 	return g
 }

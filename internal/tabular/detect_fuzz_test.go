@@ -29,12 +29,12 @@ func FuzzDetectEncoding(f *testing.F) {
 		if g1.enc != g2.enc || g1.confidence != g2.confidence {
 			t.Fatalf("not deterministic: %+v %+v", g1, g2)
 		}
-		if g1.confidence < 0 || g1.confidence > 1 {
+		if !(g1.confidence >= 0 && g1.confidence <= 1) {
 			t.Fatalf("confidence %v", g1.confidence)
 		}
 		seen := map[string]bool{g1.enc.String(): true}
 		for _, a := range g1.alternatives {
-			if seen[a.Encoding] || a.Confidence < 0 || a.Confidence > 1 {
+			if seen[a.Encoding] || !(a.Confidence >= 0 && a.Confidence <= 1) {
 				t.Fatalf("alternatives %+v of %s", g1.alternatives, g1.enc)
 			}
 			seen[a.Encoding] = true
