@@ -3,8 +3,8 @@ package tabular
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"unicode"
