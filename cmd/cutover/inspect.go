@@ -22,7 +22,7 @@ type readerFlags struct {
 
 func (r *readerFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.delimiter, "delimiter", "", `field delimiter: "," ";" "|" or "tab" (default: detected)`)
-	fs.StringVar(&r.encoding, "encoding", "", "text encoding: utf-8, utf-16le, utf-16be, windows-1252 (default: detected)")
+	fs.StringVar(&r.encoding, "encoding", "", "text encoding: "+strings.Join(tabular.SupportedEncodings(), ", ")+" (default: detected)")
 	fs.StringVar(&r.sheet, "sheet", "", "XLSX: only this sheet (default: every non-empty sheet)")
 }
 
@@ -128,6 +128,9 @@ func inspect(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// inspect shows its best guess of an uncertain encoding, with how
+	// sure it is; map refuses to act on one.
+	o.AllowUncertainEncoding = true
 	tables, closeAll, err := openAll(fs.Args(), o)
 	if err != nil {
 		return err
@@ -195,6 +198,17 @@ func delimiterName(d rune) string {
 func printInspection(w io.Writer, in inspection) {
 	f := in.Format
 	fmt.Fprintf(w, "%s\n  format: %s, encoding %s", in.File, f.Kind, f.Encoding)
+	if f.EncodingConfidence < 1 {
+		fmt.Fprintf(w, " (confidence %.2f", f.EncodingConfidence)
+		for i, a := range f.EncodingAlternatives.List() {
+			sep := ", or "
+			if i > 0 {
+				sep = ", "
+			}
+			fmt.Fprintf(w, "%s%s %.2f", sep, a.Encoding, a.Confidence)
+		}
+		fmt.Fprint(w, ")")
+	}
 	if in.Delimiter != "" {
 		fmt.Fprintf(w, ", delimiter %q", in.Delimiter)
 	}
@@ -202,6 +216,9 @@ func printInspection(w io.Writer, in inspection) {
 		fmt.Fprint(w, ", with BOM")
 	}
 	fmt.Fprintf(w, "\n  %d columns, %d rows\n", len(in.Columns), in.Rows)
+	if f.EncodingConfidence < tabular.LowConfidence {
+		fmt.Fprintf(w, "  warning: the encoding is a guess; map refuses the file until you choose one with --encoding\n")
+	}
 	if len(in.Presets) == 0 {
 		fmt.Fprintln(w, "  preset: none recognised; suggestions below")
 	}

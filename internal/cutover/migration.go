@@ -52,6 +52,14 @@ type File struct {
 	// Refused says why the file cannot be migrated (it is not a spreadsheet
 	// export the reader can read); a refused file is in no round.
 	Refused string `json:"refused,omitempty" dynamodbav:"refused,omitempty"`
+	// Encoding and Delimiter are the customer's choice of how to read the
+	// file, when detection cannot be sure (a legacy code page) or is
+	// wrong; "" detects. Every step that reads the file uses them.
+	// Encoding is a name tabular accepts, Delimiter one character ("\t"
+	// for tab); both are bounded by MaxEncodingNameBytes and
+	// MaxDelimiterBytes.
+	Encoding  string `json:"encoding,omitempty" dynamodbav:"encoding,omitempty"`
+	Delimiter string `json:"delimiter,omitempty" dynamodbav:"delimiter,omitempty"`
 }
 
 // Counts account for every row read: Read = Migrated + Merged + Rejected

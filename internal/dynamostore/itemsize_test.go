@@ -174,7 +174,8 @@ func worstCaseMigration() *cutover.Migration {
 		fid := fmt.Sprintf("f-%018d", i)
 		name := fill(cutover.MaxFileNameBytes)
 		m.Files = append(m.Files, cutover.File{ID: fid, Name: name, Key: "migrations/" + id + "/" + fid + "/" + name, UploadID: fill(uploadIDBytes),
-			Size: 5 << 40, Purpose: cutover.PurposeFinal, Round: big, Complete: true, StartedAt: at, CompletedAt: at, Refused: fill(cutover.MaxReasonBytes)})
+			Size: 5 << 40, Purpose: cutover.PurposeFinal, Round: big, Complete: true, StartedAt: at, CompletedAt: at, Refused: fill(cutover.MaxReasonBytes),
+			Encoding: fill(cutover.MaxEncodingNameBytes), Delimiter: fill(cutover.MaxDelimiterBytes)})
 	}
 	for i := 0; i < cutover.MaxUploadsPerRound; i++ {
 		m.FinalFileIDs = append(m.FinalFileIDs, m.Files[i].ID)

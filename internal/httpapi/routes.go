@@ -42,6 +42,10 @@ func CustomerRoutes(svc *migration.Service) Router {
 			parts, err := svc.SignParts(ctx, m, req.PathParameters["fileId"], in.PartNumbers)
 			return map[string]any{"parts": parts}, err
 		}),
+		"PUT /migrations/{id}/uploads/{fileId}/format": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in migration.FileFormatInput, req Request) (any, error) {
+			f, err := svc.SetFileFormat(ctx, m, req.PathParameters["fileId"], in)
+			return map[string]any{"file": f}, err
+		}),
 		"GET /migrations/{id}/uploads/{fileId}/parts": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, req Request) (any, error) {
 			parts, err := svc.UploadedParts(ctx, m, req.PathParameters["fileId"])
 			return map[string]any{"parts": parts}, err

@@ -214,7 +214,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		return nil, nil, err
 	}
 	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, p.Read)
+	tables, err := tabular.Open(rc, f.Name, ReadOptions(f, p.Read))
 	if err != nil {
 		return nil, nil, err // the reader's messages name the file
 	}
@@ -296,4 +296,19 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 // ArtifactsPrefix is where a pass's generated files go: its rejects files and, for a test migration, the workbook.
 func ArtifactsPrefix(migrationID, phase string, round int) string {
 	return fmt.Sprintf("artifacts/%s/round-%d/%s/", migrationID, round, phase)
+}
+
+// ReadOptions is o with the encoding and delimiter the customer chose for
+// f (cutover.File.Encoding, Delimiter) where o leaves them to detection:
+// every step that reads a file reads it the same way, and a chunk of a
+// final extract, whose options come from the format planned with these,
+// keeps its own.
+func ReadOptions(f cutover.File, o tabular.Options) tabular.Options {
+	if o.Encoding == "" {
+		o.Encoding = f.Encoding
+	}
+	if d := []rune(f.Delimiter); o.Delimiter == 0 && len(d) == 1 {
+		o.Delimiter = d[0]
+	}
+	return o
 }

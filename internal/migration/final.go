@@ -232,7 +232,7 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, f cutover.Fi
 	}
 	defer rc.Close()
 	scan := chunk.NewScanner(target)
-	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, tabular.Options{})
+	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, migrate.ReadOptions(f, tabular.Options{}))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // SaveMapping keeps the customer's revised mapping for the next round: the
@@ -73,6 +74,7 @@ type tableSample struct {
 	name     string
 	header   []string
 	sample   [][]string
+	format   tabular.Format // as read up to the sample's end
 }
 
 // mappingFits refuses a spec larger than cutover.MaxMappingBytes: it is

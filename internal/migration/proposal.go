@@ -9,6 +9,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // Proposal is the mapping the next round would use, laid out for a person
@@ -29,10 +30,36 @@ type ProposedFile struct {
 	Entity   string           `json:"entity"`
 	Preset   string           `json:"preset,omitempty"` // the recognised export layout, if any
 	Score    float64          `json:"score,omitempty"`
+	Format   FileFormat       `json:"format"`
 	Columns  []ProposedColumn `json:"columns"`
 	// Notes say what a person should know about the file's mapping, e.g.
 	// that its records have no id column and are identified by content.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// FileFormat is how a file was read: the encoding and how sure detection
+// was of it (1 when certain or chosen), the next likeliest encodings when
+// it was a guess, the delimiter, and whether the customer chose each
+// (SetFileFormat). The site shows it beside the mapping so that a file
+// read in the wrong code page can be corrected before anything migrates.
+type FileFormat struct {
+	Kind            string                  `json:"kind"`
+	Encoding        string                  `json:"encoding"`
+	Confidence      float64                 `json:"confidence"`
+	Alternatives    []tabular.EncodingGuess `json:"alternatives,omitempty"`
+	Delimiter       string                  `json:"delimiter,omitempty"` // "tab" for a tab
+	EncodingChosen  bool                    `json:"encodingChosen,omitempty"`
+	DelimiterChosen bool                    `json:"delimiterChosen,omitempty"`
+}
+
+// fileFormat describes what the reader found for f.
+func fileFormat(f cutover.File, tf tabular.Format) FileFormat {
+	out := FileFormat{Kind: tf.Kind, Encoding: tf.Encoding, Confidence: tf.EncodingConfidence, Alternatives: tf.EncodingAlternatives.List(),
+		EncodingChosen: f.Encoding != "", DelimiterChosen: f.Delimiter != ""}
+	if tf.Delimiter != 0 {
+		out.Delimiter = delimiterLabel(string(tf.Delimiter))
+	}
+	return out
 }
 
 // RefusedFile is an uploaded file the next round would leave out, and why
@@ -41,6 +68,9 @@ type RefusedFile struct {
 	FileID   string `json:"fileId"`
 	FileName string `json:"fileName"`
 	Reason   string `json:"reason"`
+	// Format is the reader's best guess when the file was refused because
+	// its encoding is uncertain, so the site can offer the candidates.
+	Format *FileFormat `json:"format,omitempty"`
 }
 
 // ProposedColumn is one source column.
@@ -127,12 +157,19 @@ func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal,
 	}
 	out := &Proposal{Files: []ProposedFile{}, Refused: []RefusedFile{}, Mapping: raw, Targets: targets(schema.Default())}
 	for _, r := range refused {
-		out.Refused = append(out.Refused, RefusedFile{FileID: r.file.ID, FileName: r.file.Name, Reason: r.reason})
+		rf := RefusedFile{FileID: r.file.ID, FileName: r.file.Name, Reason: r.reason}
+		if r.file.Encoding == "" {
+			if tf, err := s.guessFormat(ctx, r.file); err == nil && tf.EncodingConfidence < tabular.LowConfidence {
+				ff := fileFormat(r.file, tf)
+				rf.Format = &ff
+			}
+		}
+		out.Refused = append(out.Refused, rf)
 	}
 	for i, t := range tables {
 		f := names[t.name]
 		p := props[i]
-		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score, Notes: p.Notes}
+		pf := ProposedFile{FileID: f.ID, FileName: f.Name, Table: t.name, Entity: p.File.Entity, Preset: p.Preset, Score: p.Score, Notes: p.Notes, Format: fileFormat(f, t.format)}
 		pf.Columns = columns(t, p, draft)
 		out.Files = append(out.Files, pf)
 	}

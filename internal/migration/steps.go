@@ -204,7 +204,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 		return nil, err
 	}
 	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, tabular.Options{})
+	tables, err := tabular.Open(rc, f.Name, migrate.ReadOptions(f, tabular.Options{}))
 	if err != nil {
 		return nil, err // the reader's messages name the file
 	}
@@ -222,6 +222,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 			}
 			ts.sample = append(ts.sample, append([]string(nil), r.Fields...))
 		}
+		ts.format = t.Format()
 		out = append(out, ts)
 		_ = t.Close()
 	}

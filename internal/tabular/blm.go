@@ -127,9 +127,7 @@ func (t *blmTable) readLine() (string, int, error) {
 }
 
 func (t *blmTable) Format() Format {
-	f := t.format
-	f.Encoding = t.tr.enc.String()
-	return f
+	return t.tr.format(t.format)
 }
 
 func (t *blmTable) Header() []string { return t.header }

@@ -58,6 +58,7 @@ func openText(src io.Reader, prefix []byte, eof bool, name string, o Options) (T
 	enc, set, _ := parseEncoding(o.Encoding)
 	var bom int
 	var undecided bool
+	var g *guess
 	if set {
 		for e, b := range map[encoding][]byte{encUTF8: bomUTF8, encUTF16LE: bomUTF16LE, encUTF16BE: bomUTF16BE} {
 			if e == enc && bytes.HasPrefix(prefix, b) {
@@ -65,13 +66,16 @@ func openText(src io.Reader, prefix []byte, eof bool, name string, o Options) (T
 			}
 		}
 	} else {
-		enc, bom, undecided = detectEncoding(prefix, eof)
+		enc, bom, undecided, g = detectEncoding(prefix, eof)
+		if g != nil && g.confidence < LowConfidence && !o.AllowUncertainEncoding {
+			return nil, uncertainError(name, *g)
+		}
 	}
 	var rest io.Reader = bytes.NewReader(prefix[bom:])
 	if !eof {
 		rest = io.MultiReader(rest, src)
 	}
-	tr := &textReader{src: rest, name: name, enc: enc, ascii: undecided, raw: int64(bom)}
+	tr := &textReader{src: rest, name: name, enc: enc, ascii: undecided, raw: int64(bom), guess: g, strict: !o.AllowUncertainEncoding}
 	b := &textBuf{rd: tr, max: o.MaxRecordBytes + 64<<10}
 	if err := b.fill(); err != nil {
 		return nil, err
@@ -186,9 +190,7 @@ type csvTable struct {
 }
 
 func (t *csvTable) Format() Format {
-	f := t.format
-	f.Encoding = t.tr.enc.String()
-	return f
+	return t.tr.format(t.format)
 }
 
 func (t *csvTable) Header() []string { return t.header }

@@ -74,7 +74,7 @@ func Sniff(head []byte, name string) (string, error) {
 			return "", notSpreadsheet(name, s.what)
 		}
 	}
-	enc, _, _ := detectEncoding(head, len(head) < SniffBytes)
+	enc, _, _, _ := detectEncoding(head, len(head) < SniffBytes)
 	if enc == encUTF16LE || enc == encUTF16BE {
 		return KindText, nil
 	}

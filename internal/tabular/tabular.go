@@ -45,10 +45,18 @@ type Options struct {
 	// single-byte ASCII character other than a quote or a line end may be
 	// forced.
 	Delimiter rune
-	// Encoding of a text file: "" detects; otherwise "utf-8", "utf-16le",
-	// "utf-16be" or "windows-1252" (aliases such as "cp1252" and "latin1"
-	// are accepted). XLSX is always UTF-8 and ignores it.
+	// Encoding of a text file: "" detects; otherwise one of
+	// SupportedEncodings ("utf-8", "utf-16le", "windows-1252", "big5",
+	// "shift_jis", "koi8-r", ...; aliases such as "cp1252", "latin1" and
+	// "gbk" are accepted). XLSX is always UTF-8 and ignores it.
 	Encoding string
+	// AllowUncertainEncoding lets Open pick the likeliest legacy code page
+	// even when detection is not sure of it (Format then says how sure it
+	// was and what else it could be). Without it such a file is refused
+	// with the candidates named, because a wrong guess garbles every
+	// accented or non-Latin character without any other sign: inspect
+	// sets it to show the guess, a migration never does.
+	AllowUncertainEncoding bool
 	// Sheet selects one XLSX sheet by name; "" reads every visible,
 	// non-empty sheet.
 	Sheet string
@@ -87,11 +95,18 @@ type XLSXLimits struct {
 
 // Format is what Open found.
 type Format struct {
-	Kind      string // "csv", "xlsx" or "blm"
-	Encoding  string // "utf-8", "utf-16le", "utf-16be" or "windows-1252"
-	Delimiter rune   // CSV and BLM field separator; 0 for XLSX
-	Sheet     string // XLSX sheet name
-	BOM       bool   // a byte-order mark was present (and removed)
+	Kind     string // "csv", "xlsx" or "blm"
+	Encoding string // one of SupportedEncodings
+	// EncodingConfidence is 1 when the encoding is certain (a BOM, UTF-16,
+	// valid UTF-8, plain ASCII, or given in Options) and otherwise how sure
+	// detection was of a legacy code page, 0..1.
+	EncodingConfidence float64
+	// EncodingAlternatives are the next likeliest code pages when the
+	// encoding was guessed, best first.
+	EncodingAlternatives Alternatives
+	Delimiter            rune   // CSV and BLM field separator; 0 for XLSX
+	Sheet                string // XLSX sheet name
+	BOM                  bool   // a byte-order mark was present (and removed)
 }
 
 // Table is one header and its rows: a CSV file, a BLM feed or an XLSX sheet.
@@ -151,8 +166,8 @@ const sniffBytes = 64 << 10
 // they are done.
 //
 // Errors: EINVALID for an unknown encoding name, an unusable delimiter or
-// a negative LineOffset in Options, an empty file, a blank or duplicate
-// header (naming the columns), a malformed header line, an old binary
+// a negative LineOffset in Options, an empty file, a blank header
+// (naming the column; repeated names are disambiguated, see checkHeader), a malformed header line, an old binary
 // .xls, a file Sniff refuses (a PDF, an image, a compressed file, binary
 // data), a zip that is not a readable workbook, a workbook over a limit in
 // MaxXLSX, a named Sheet that is missing or empty, or a workbook with no
@@ -267,9 +282,15 @@ func readError(name string, err error) error {
 }
 
 // checkHeader trims the header, drops trailing blank cells (Excel leaves
-// them behind formatted-but-empty columns) and refuses blank and duplicate
-// names: a mapping addresses columns by name, so either would make one
-// column unreachable. Names compare case-insensitively for the same reason.
+// them behind formatted-but-empty columns), refuses blank names and
+// disambiguates repeated ones. A mapping addresses columns by name, so a
+// repeat would make one column unreachable; real exports repeat names
+// legitimately (HubSpot writes the associated company's "Company name" and
+// "Create Date" beside the contact's), so refusing them rejected whole
+// files a person reads without trouble. The second and later copies of a
+// name get " (2)", " (3)", ... in column order, skipping a suffix that
+// another column already has, so the result is the same on every read of
+// the same header. Names compare case-insensitively, as mappings do.
 func checkHeader(fields []string, where string, column func(int) string) ([]string, error) {
 	h := make([]string, len(fields))
 	for i, f := range fields {
@@ -278,18 +299,53 @@ func checkHeader(fields []string, where string, column func(int) string) ([]stri
 	for len(h) > 0 && h[len(h)-1] == "" {
 		h = h[:len(h)-1]
 	}
-	seen := make(map[string]int, len(h))
+	taken := make(map[string]bool, len(h))
 	for i, f := range h {
 		if f == "" {
 			return nil, cutover.Errorf(cutover.EINVALID, "%scolumn %s has a blank header.", where, column(i))
 		}
+		taken[strings.ToLower(f)] = true
+	}
+	seen := make(map[string]bool, len(h))
+	for i, f := range h {
 		k := strings.ToLower(f)
-		if j, dup := seen[k]; dup {
-			return nil, cutover.Errorf(cutover.EINVALID, "%scolumns %s and %s have the same header %q.", where, column(j), column(i), f)
+		if !seen[k] {
+			seen[k] = true
+			continue
 		}
-		seen[k] = i
+		for n := 2; ; n++ {
+			c := fmt.Sprintf("%s (%d)", f, n)
+			if kc := strings.ToLower(c); !taken[kc] {
+				taken[kc], seen[kc] = true, true
+				h[i] = c
+				break
+			}
+		}
 	}
 	return h, nil
+}
+
+// BaseHeader is the name a column had in the export before Open
+// disambiguated it: "Create Date (2)" gives "Create Date". Signatures and
+// suggestions match on it, so that a repeated vendor column is still
+// recognised for what it is; a name without such a suffix is returned
+// unchanged. It never fails.
+func BaseHeader(name string) string {
+	if !strings.HasSuffix(name, ")") {
+		return name
+	}
+	i := strings.LastIndex(name, " (")
+	if i <= 0 {
+		return name
+	}
+	n := name[i+2 : len(name)-1]
+	if n == "" || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
+		return name
+	}
+	if v, err := strconv.Atoi(n); err != nil || v < 2 {
+		return name
+	}
+	return name[:i]
 }
 
 // trimRagged drops empty cells beyond the header: spreadsheets write

@@ -3,11 +3,14 @@ package tabular
 import (
 	"bytes"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/cutover/cutover/internal/cutover"
+	xenc "golang.org/x/text/encoding"
+	"golang.org/x/text/transform"
 )
 
 type encoding int
@@ -17,10 +20,25 @@ const (
 	encUTF16LE
 	encUTF16BE
 	encWindows1252
+	encLegacy // the first of legacyCodecs; the rest follow in order
 )
 
 func (e encoding) String() string {
+	if e >= encLegacy {
+		return legacyCodecs[e-encLegacy].name
+	}
 	return [...]string{"utf-8", "utf-16le", "utf-16be", "windows-1252"}[e]
+}
+
+// codec is the x/text codec of a legacy encoding.
+func (e encoding) codec() xenc.Encoding { return legacyCodecs[e-encLegacy].codec }
+
+func legacyEncodings() []encoding {
+	out := make([]encoding, len(legacyCodecs))
+	for i := range legacyCodecs {
+		out[i] = encLegacy + encoding(i)
+	}
+	return out
 }
 
 // parseEncoding maps an Options.Encoding to an encoding; set is false for
@@ -42,7 +60,13 @@ func parseEncoding(s string) (enc encoding, set bool, err error) {
 		// claim Latin-1 were almost always written by Windows.
 		return encWindows1252, true, nil
 	}
-	return 0, false, cutover.Errorf(cutover.EINVALID, "Unknown encoding %q: use utf-8, utf-16le, utf-16be or windows-1252.", s)
+	k := strings.ToLower(strings.TrimSpace(s))
+	for i, c := range legacyCodecs {
+		if k == c.name || slices.Contains(c.aliases, k) {
+			return encLegacy + encoding(i), true, nil
+		}
+	}
+	return 0, false, cutover.Errorf(cutover.EINVALID, "Unknown encoding %q: use one of %s.", s, strings.Join(SupportedEncodings(), ", "))
 }
 
 var (
@@ -58,14 +82,18 @@ var (
 // delimited)". A prefix that is pure ASCII is undecided: both readings agree
 // on it, so the textReader decides at the first non-ASCII byte instead of
 // guessing from 64 KiB of a gigabyte file.
-func detectEncoding(prefix []byte, eof bool) (enc encoding, bom int, undecided bool) {
+//
+// Text that is not UTF-8 is weighed against every legacy code page
+// (detectLegacy), and g says how sure that choice is; g is nil when the
+// encoding is certain (a BOM, UTF-16, valid UTF-8) or undecided.
+func detectEncoding(prefix []byte, eof bool) (enc encoding, bom int, undecided bool, g *guess) {
 	switch {
 	case bytes.HasPrefix(prefix, bomUTF8):
-		return encUTF8, 3, false
+		return encUTF8, 3, false, nil
 	case bytes.HasPrefix(prefix, bomUTF16LE):
-		return encUTF16LE, 2, false
+		return encUTF16LE, 2, false, nil
 	case bytes.HasPrefix(prefix, bomUTF16BE):
-		return encUTF16BE, 2, false
+		return encUTF16BE, 2, false, nil
 	}
 	sample := prefix[:min(len(prefix), 4096)&^1]
 	if pairs := len(sample) / 2; pairs >= 2 {
@@ -80,23 +108,24 @@ func detectEncoding(prefix []byte, eof bool) (enc encoding, bom int, undecided b
 		}
 		switch {
 		case odd*10 >= pairs*3 && even*20 <= pairs:
-			return encUTF16LE, 0, false
+			return encUTF16LE, 0, false, nil
 		case even*10 >= pairs*3 && odd*20 <= pairs:
-			return encUTF16BE, 0, false
+			return encUTF16BE, 0, false, nil
 		}
 	}
 	i := firstNonASCII(prefix)
 	if i == len(prefix) {
-		return encUTF8, 0, true
+		return encUTF8, 0, true, nil
 	}
 	body := prefix
 	if !eof {
 		body = body[:len(body)-incompleteTail(body)]
 	}
 	if utf8.Valid(body) {
-		return encUTF8, 0, false
+		return encUTF8, 0, false, nil
 	}
-	return encWindows1252, 0, false
+	lg := detectLegacy(prefix, eof)
+	return lg.enc, 0, false, &lg
 }
 
 func firstNonASCII(b []byte) int {
@@ -163,6 +192,12 @@ type textReader struct {
 	pend  []byte
 	pbuf  []byte
 	eof   bool
+	// guess is how sure detection was of a legacy code page (nil when
+	// the encoding is certain or was given); strict refuses an uncertain
+	// one decided after the sniffed prefix, as Open refuses one in it.
+	guess  *guess
+	strict bool
+	dec    transform.Transformer
 }
 
 // minRead is the smallest p that Read accepts: room for the longest UTF-8
@@ -184,8 +219,11 @@ func (r *textReader) Read(p []byte) (int, error) {
 	if len(r.pend) == 0 && r.eof {
 		return 0, io.EOF
 	}
-	if r.enc == encWindows1252 {
+	switch {
+	case r.enc == encWindows1252:
 		return r.decode1252(p), nil
+	case r.enc >= encLegacy:
+		return r.decodeLegacy(p)
 	}
 	return r.decodeUTF16(p)
 }
@@ -242,7 +280,13 @@ func (r *textReader) readUTF8(p []byte) (int, error) {
 		}
 		r.ascii = false
 		if !utf8.Valid(body) {
-			r.enc = encWindows1252
+			// The first non-ASCII bytes come after the sniffed prefix:
+			// weigh the code pages on what this read holds.
+			g := detectLegacy(rest, r.eof)
+			if r.strict && g.confidence < LowConfidence {
+				return 0, uncertainError(r.name, g)
+			}
+			r.enc, r.guess = g.enc, &g
 			r.pend = append(r.pbuf[:0], rest...)
 			r.pbuf = r.pend
 			return i, nil
@@ -274,8 +318,10 @@ func (r *textReader) invalid(off int64) error {
 	switch r.enc {
 	case encUTF8:
 		return cutover.Errorf(cutover.EINVALID, "%s is not valid UTF-8 at byte %d. If Excel saved it as \"CSV (Comma delimited)\", read it with the windows-1252 encoding.", fileName(r.name), off)
-	default:
+	case encUTF16LE, encUTF16BE:
 		return cutover.Errorf(cutover.EINVALID, "%s is not valid %s at byte %d: a character is cut off or an unpaired surrogate.", fileName(r.name), strings.ToUpper(r.enc.String()), off)
+	default:
+		return cutover.Errorf(cutover.EINVALID, "%s is not valid %s near byte %d: a byte sequence is not a character of that encoding. Check the file's encoding, or export it again as UTF-8.", fileName(r.name), r.enc.String(), off)
 	}
 }
 
@@ -348,4 +394,37 @@ done:
 		return 0, r.invalid(base + int64(i))
 	}
 	return j, nil
+}
+
+// decodeLegacy decodes a legacy code page with its x/text decoder. The
+// decoders turn an invalid sequence into U+FFFD; that is refused with its
+// place rather than written into a customer's record.
+func (r *textReader) decodeLegacy(p []byte) (int, error) {
+	if r.dec == nil {
+		r.dec = r.enc.codec().NewDecoder()
+	}
+	base := r.raw - int64(len(r.pend))
+	nDst, nSrc, err := r.dec.Transform(p, r.pend, r.eof)
+	if i := bytes.IndexRune(p[:nDst], utf8.RuneError); i >= 0 {
+		return 0, r.invalid(base + int64(min(i, nSrc)))
+	}
+	r.pend = r.pend[nSrc:]
+	if err != nil && err != transform.ErrShortSrc && err != transform.ErrShortDst {
+		return 0, r.invalid(base + int64(nSrc))
+	}
+	if r.eof && nDst == 0 && len(r.pend) > 0 {
+		return 0, r.invalid(base + int64(nSrc))
+	}
+	return nDst, nil
+}
+
+// format completes f with what the reader knows of the encoding so far.
+func (r *textReader) format(f Format) Format {
+	f.Encoding = r.enc.String()
+	f.EncodingConfidence = 1
+	if g := r.guess; g != nil {
+		f.EncodingConfidence = g.confidence
+		copy(f.EncodingAlternatives[:], g.alternatives)
+	}
+	return f
 }

@@ -661,7 +661,7 @@ func (t *sheetTable) where(row int) string {
 }
 
 func (t *sheetTable) Format() Format {
-	return Format{Kind: "xlsx", Encoding: "utf-8", Sheet: t.sheet}
+	return Format{Kind: "xlsx", Encoding: "utf-8", EncodingConfidence: 1, Sheet: t.sheet}
 }
 
 func (t *sheetTable) Header() []string { return t.header }

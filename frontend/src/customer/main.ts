@@ -14,6 +14,7 @@ import { startPolling, type Poller } from '../lib/poll';
 import { reconWord, sectionLabel, statusText, statusTone } from '../lib/status';
 import { buildTimeline, commentOf } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
+import { createFormatControls } from './file-format';
 import type { AuditEvent, FinalReport, Migration, MigrationFile, MigrationView, Proposal, Status, Workbook } from '../lib/types';
 import { createChecklist, DEFAULT_ENTITIES } from './checklist';
 import { createFinalView, CUTOFF_NOTICE } from './final-view';
@@ -218,7 +219,9 @@ class CustomerPage {
       try {
         const proposal = await this.api<Proposal>('GET', `${this.base}/proposal`);
         editor = createMappingEditor({ proposal, api: this.api, migrationId: m.id, editable: true });
-        replace(mappingBox, editor.element);
+        // How each file is read (encoding, delimiter), editable per file.
+        const formats = createFormatControls({ proposal, api: this.api, migrationId: m.id, onSaved: () => void loadProposal() });
+        replace(mappingBox, formats, editor.element);
         const left = proposal.refused ?? [];
         say(mappingNote, left.length ? `Left out of the test migration: ${left.map((r) => r.reason).join(' ')}` : '');
       } catch (err) {

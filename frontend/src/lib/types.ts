@@ -274,7 +274,22 @@ export interface ProposedFile {
   entity: string;
   preset?: string;
   score?: number;
+  /** How the file was read: see FileFormat. */
+  format?: FileFormat;
   columns: ProposedColumn[] | null;
+}
+
+/** How a file was read, and how sure the reader was of its encoding. */
+export interface FileFormat {
+  kind: string;
+  encoding: string;
+  /** 1 when certain or chosen; below 0.5 the reader refuses to guess. */
+  confidence: number;
+  alternatives?: { Encoding: string; Confidence: number }[];
+  /** "," ";" "|" or "tab". */
+  delimiter?: string;
+  encodingChosen?: boolean;
+  delimiterChosen?: boolean;
 }
 
 export interface TargetField {
@@ -287,6 +302,8 @@ export interface RefusedFile {
   fileId: string;
   fileName: string;
   reason: string;
+  /** The reader's guess when the file was refused for an uncertain encoding. */
+  format?: FileFormat;
 }
 
 export interface Proposal {
