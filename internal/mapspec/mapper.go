@@ -88,6 +88,7 @@ type compiledField struct {
 	steps    []stepFn
 	label    string // column label for issues
 	currency string // of a money field
+	strict   bool   // an unreadable value rejects the row (required fields always do)
 }
 
 type compiledSkip struct {
@@ -227,7 +228,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	mapped := map[string]bool{}
 	for i, fm := range fs.Fields {
 		fd, _ := ent.Field(fm.Target)
-		cf := compiledField{fd: fd, constant: fm.Constant}
+		cf := compiledField{fd: fd, constant: fm.Constant, strict: fm.Strict || fd.Required}
 		srcs := fm.SourceColumns()
 		var missing []string
 		for _, c := range srcs {
@@ -281,7 +282,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			}
 		}
 	}
-	for _, n := range ent.AnyOf {
+	for _, n := range ent.Identity {
 		f, _ := ent.Field(n)
 		m.anyOf = append(m.anyOf, f.Index)
 	}
@@ -422,6 +423,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	}
 	vals := m.newValues()
 	var errs []Issue
+	var bad []InvalidValue
 	w := &m.w
 	w.warns = nil
 	for i := range m.fields {
@@ -457,8 +459,16 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		if reason == "" {
 			vals[cf.fd.Index], reason = build(cf.fd, work, cf.currency)
 		}
-		if reason != "" {
-			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: rawValue(cf, fields), Reason: reason})
+		if reason == "" {
+			continue
+		}
+		raw := rawValue(cf, fields)
+		if cf.strict {
+			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: raw, Reason: reason})
+			continue
+		}
+		if !hasInvalid(bad, cf.fd.Name) {
+			bad = append(bad, InvalidValue{Field: cf.fd.Name, Column: cf.label, Value: raw, Reason: reason})
 		}
 	}
 	var rules []string
@@ -485,7 +495,18 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			found = found || vals[i].Kind != Absent
 		}
 		if !found {
-			errs = append(errs, Issue{Reason: fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.AnyOf, ", "), m.ent.Name)})
+			errs = append(errs, Issue{Reason: fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.Identity, ", "), m.ent.Name)})
+		}
+	}
+	if len(errs) > 0 {
+		// A rejected row lists every value that could not be read, so
+		// the rejects file says all that is wrong with it at once.
+		for _, b := range bad {
+			errs = append(errs, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: b.Reason})
+		}
+	} else {
+		for _, b := range bad {
+			w.warns = append(w.warns, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: "left out of the record: " + b.Reason})
 		}
 	}
 	key := m.dedupeKey(vals)
@@ -503,6 +524,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		SourceID: sourceID,
 		Line:     line,
 		Fields:   vals,
+		Invalid:  bad,
 		def:      m.ent,
 	}
 	for i := range m.ent.Fields {
@@ -519,6 +541,15 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		}
 	}
 	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules}
+}
+
+func hasInvalid(bad []InvalidValue, field string) bool {
+	for _, b := range bad {
+		if b.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func hasIssue(errs []Issue, field string) bool {

@@ -98,14 +98,18 @@ type Condition struct {
 
 // FieldMapping fills one target field.
 type FieldMapping struct {
-	Target   string     `json:"target"`
-	Column   string     `json:"column,omitempty"`
-	Columns  []string   `json:"columns,omitempty"`
-	Constant *string    `json:"constant,omitempty"`
-	Default  *string    `json:"default,omitempty"`
-	Optional bool       `json:"optional,omitempty"`
-	When     *Condition `json:"when,omitempty"`
-	Steps    []Step     `json:"steps,omitempty"`
+	Target   string   `json:"target"`
+	Column   string   `json:"column,omitempty"`
+	Columns  []string `json:"columns,omitempty"`
+	Constant *string  `json:"constant,omitempty"`
+	Default  *string  `json:"default,omitempty"`
+	Optional bool     `json:"optional,omitempty"`
+	// Strict makes a value that cannot be read reject the whole row, as
+	// every field did before; by default such a value is left out of the
+	// record (kept under "invalid") and the row is flagged for review.
+	Strict bool       `json:"strict,omitempty"`
+	When   *Condition `json:"when,omitempty"`
+	Steps  []Step     `json:"steps,omitempty"`
 }
 
 // SourceColumns lists the columns the mapping reads.

@@ -159,7 +159,16 @@ func TestTransformErrors(t *testing.T) {
 		"pattern":        {`{"target":"pc","column":"V"}`, "SW1A1AA", `"SW1A1AA" does not match the required format`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := mapField(t, tc.field, tc.in)
+			// Without strict the row migrates without the field, keeping
+			// the raw value and the same reason under "invalid".
+			lenient := mapField(t, tc.field, tc.in)
+			if lenient.Record == nil || len(lenient.Record.Invalid) != 1 {
+				t.Fatalf("lenient outcome = %+v, want a record with one invalid value", lenient)
+			}
+			if iv := lenient.Record.Invalid[0]; iv.Reason != tc.want || iv.Value != tc.in {
+				t.Fatalf("invalid = %+v, want reason %q", iv, tc.want)
+			}
+			o := mapField(t, strings.Replace(tc.field, `"column":"V"`, `"column":"V","strict":true`, 1), tc.in)
 			if o.Record != nil || len(o.Errors) != 1 {
 				t.Fatalf("outcome = %+v, want one error", o)
 			}

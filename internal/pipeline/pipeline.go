@@ -94,6 +94,7 @@ type Counts struct {
 	Rejected int            `json:"rejected"` // with reasons, in the rejects file
 	Skipped  map[string]int `json:"skipped"`  // by named rule
 	Warned   int            `json:"warned"`   // migrated rows flagged for review
+	LeftOut  int            `json:"leftOut"`  // values left out of migrated records because they could not be read (kept under "invalid")
 }
 
 // SkippedTotal is the number of rows skipped by any rule.
@@ -126,6 +127,7 @@ type Report struct {
 	Counts    Counts         `json:"counts"`
 	Rules     map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
 	Reasons   map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
+	LeftOut   map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
 	FillRates []FillRate     `json:"fillRates"`
 	Unmapped  []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
 	Dropped   []string       `json:"dropped,omitempty"`
@@ -281,7 +283,7 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 	ent := m.Entity()
 	c := &collector{ctx: ctx, m: m, out: out, o: o, pending: map[int]*chunk{}, filled: make([]int, len(ent.Fields)), header: t.Header()}
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
-		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{},
+		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{}, LeftOut: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
 	if c.report.Unmapped == nil {
 		c.report.Unmapped = []string{}
@@ -410,6 +412,10 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 		if v.Kind != mapspec.Absent {
 			c.filled[j]++
 		}
+	}
+	for _, iv := range rec.Invalid {
+		rep.Counts.LeftOut++
+		rep.LeftOut[iv.Field]++
 	}
 	if len(out.Warnings) > 0 {
 		rep.Counts.Warned++
