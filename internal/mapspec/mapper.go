@@ -55,6 +55,8 @@ type work struct {
 	raw           func() string
 	warns         []Issue
 	today, nowRFC string
+	region        string // the row's phone region: its country column's, else the file's, else the market ("" unknown)
+	market        string // the migration's market: national numbers there are not a warning
 }
 
 func (w *work) warn(value, reason string) {
@@ -86,9 +88,10 @@ type compiledField struct {
 	constant *string
 	when     *cond
 	steps    []stepFn
-	label    string // column label for issues
-	currency string // of a money field
-	strict   bool   // an unreadable value rejects the row (required fields always do)
+	label    string    // column label for issues
+	currency string    // of a money field
+	strict   bool      // an unreadable value rejects the row (required fields always do)
+	date     *dateConv // the date conversion (last step) of a date field, for Infer to tune
 }
 
 type compiledSkip struct {
@@ -122,6 +125,11 @@ type Mapper struct {
 	anyOf    []int
 	valSlab  []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab  []Record // likewise the records
+
+	countryCols []int      // columns naming the row's country, for its phone region
+	fileRegion  string     // the file's inferred phone region (or the market), set by Infer
+	market      string     // the migration's market, set by Infer
+	inferred    *Inference // what Infer found, nil before
 }
 
 // slabRows is how many rows' values one slab holds.
@@ -268,6 +276,18 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			return nil, err
 		}
 		cf.steps = steps
+		if t := fd.ItemType(); t == schema.Date || t == schema.DateTime {
+			last := Step{Op: "date"}
+			if n := len(fm.Steps); n > 0 && fm.Steps[n-1].Op == "date" {
+				last = fm.Steps[n-1]
+			}
+			dc, err := newDateConv("", last, fd, fs.defaults)
+			if err != nil {
+				return nil, err
+			}
+			cf.date = dc
+			cf.steps[len(cf.steps)-1] = each(dc.convert)
+		}
 		if fd.ItemType() == schema.Money {
 			cf.currency = moneyCurrencyOf(fm, fs.defaults)
 		}
@@ -304,6 +324,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			m.unused = append(m.unused, h)
 		}
 	}
+	m.countryCols = countryColumns(header)
 	m.w = work{today: m.today, nowRFC: m.nowRFC}
 	return m, nil
 }
@@ -345,7 +366,7 @@ func headerList(h []string) string {
 func (m *Mapper) Clone() *Mapper {
 	c := *m
 	c.scratch, c.valSlab, c.recSlab = nil, nil, nil
-	c.w = work{today: m.today, nowRFC: m.nowRFC}
+	c.w = work{today: m.today, nowRFC: m.nowRFC, market: m.market}
 	return &c
 }
 
@@ -426,6 +447,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	var bad []InvalidValue
 	w := &m.w
 	w.warns = nil
+	w.region = m.rowRegion(fields)
 	for i := range m.fields {
 		cf := &m.fields[i]
 		if vals[cf.fd.Index].Kind != Absent {

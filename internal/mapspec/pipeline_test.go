@@ -227,7 +227,7 @@ func TestSpecHashAndParseErrors(t *testing.T) {
 		`{"version":1,"files":[{"name":"x","entity":"tenancy","fields":[{"target":"property","column":"b"}]}]}`:                           `mapping spec: $.files[0].fields: required field "tenants" of entity "tenancy" has no mapping`,
 		`{"version":1,"files":[{"name":"x","entity":"contact","skip":[{"name":"r"}],"fields":[{"target":"emails","column":"b"}]}]}`:       `mapping spec: $.files[0].skip[0]: a skip rule needs exactly one of "always" and "when"`,
 		`{"version":1,"files":[{"name":"x","entity":"contact","derive":["tenancy-status"],"fields":[{"target":"emails","column":"b"}]}]}`: `mapping spec: $.files[0].derive[0]: rule "tenancy-status" needs a date field "start_date" in entity "contact"`,
-		`{"version":1,"files":[{"name":"x","entity":"contact","fields":[{"target":"phones","column":"b"}]}]}`:                             `mapping spec: $.files[0].fields[0]: a phone field needs a region`,
+		`{"version":1,"defaults":{"region":"XX"},"files":[{"name":"x","entity":"contact","fields":[{"target":"phones","column":"b"}]}]}`:  `mapping spec: $.defaults.region: "XX" is not a region phone numbers know`,
 	} {
 		_, err := Parse([]byte(src))
 		if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasPrefix(cutover.ErrorMessage(err), want) {

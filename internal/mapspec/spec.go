@@ -58,7 +58,7 @@ type Spec struct {
 
 // Defaults apply to every step that does not say otherwise.
 type Defaults struct {
-	Region      string   `json:"region,omitempty"`      // phone region, e.g. GB
+	Region      string   `json:"region,omitempty"`      // phone region, e.g. GB; "auto" or empty: inferred per row and file, then the market
 	Currency    string   `json:"currency,omitempty"`    // money currency, e.g. GBP (GBP when empty)
 	DateFormats []string `json:"dateFormats,omitempty"` // accepted date formats (["ISO"] when empty)
 	Timezone    string   `json:"timezone,omitempty"`    // zone of datetimes without an offset, and of "today" for row rules (UTC when empty)
@@ -146,6 +146,11 @@ type Step struct {
 	Timezone  string            `json:"timezone,omitempty"`
 	Region    string            `json:"region,omitempty"`
 }
+
+// RegionAuto, as a phone region, infers the region: from the row's country
+// column, then the file's numbers and country columns, then the
+// migration's market. An empty region means the same.
+const RegionAuto = "auto"
 
 // Derive rule names.
 const (
@@ -341,7 +346,7 @@ func (d Defaults) over(base Defaults) Defaults {
 }
 
 func checkDefaults(p string, d Defaults) error {
-	if d.Region != "" && !phonenumbers.GetSupportedRegions()[d.Region] {
+	if d.Region != "" && d.Region != RegionAuto && !phonenumbers.GetSupportedRegions()[d.Region] {
 		return invalid(p+".region", "%q is not a region phone numbers know", d.Region)
 	}
 	if d.Currency != "" {

@@ -263,10 +263,10 @@ func compileStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, er
 		if region == "" {
 			region = defs.Region
 		}
-		if region == "" {
-			return nil, invalid(p, "a phone field needs a region: set \"region\" on the phone step or in \"defaults\"")
+		if region == RegionAuto {
+			region = "" // inferred per row: see Mapper.Infer
 		}
-		if !phonenumbers.GetSupportedRegions()[region] {
+		if region != "" && !phonenumbers.GetSupportedRegions()[region] {
 			return nil, invalid(p+".region", "%q is not a region phone numbers know", region)
 		}
 		pc := &phoneConv{region: region}
@@ -475,14 +475,30 @@ func numberStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, err
 }
 
 func dateStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, error) {
+	dc, err := newDateConv(p, st, fd, defs)
+	if err != nil {
+		return nil, err
+	}
+	return each(dc.convert), nil
+}
+
+// newDateConv builds a date step's converter. Formats come from the step,
+// else the defaults; with neither, the column's format is inferred
+// (autoDateFormats) and the step reads any of them until Mapper.Infer
+// has chosen one.
+func newDateConv(p string, st Step, fd *schema.Field, defs Defaults) (*dateConv, error) {
 	names := st.Formats
+	dc := &dateConv{datetime: fd.ItemType() == schema.DateTime, notFuture: fd.NotFuture, explicit: names != nil}
 	if names == nil {
 		names = defs.DateFormats
 	}
 	if names == nil {
-		names = []string{"ISO"}
+		dc.auto, dc.prefer = true, 'D'
+		dc.names = "any date format the engine knows"
+		dc.formats = compiledAutoDates
+	} else {
+		dc.names = strings.Join(names, ", ")
 	}
-	dc := &dateConv{datetime: fd.ItemType() == schema.DateTime, notFuture: fd.NotFuture, names: strings.Join(names, ", ")}
 	for i, n := range names {
 		df, err := compileDateFormat(n)
 		if err != nil {
@@ -502,7 +518,7 @@ func dateStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, error
 		}
 		dc.loc = loc
 	}
-	return each(dc.convert), nil
+	return dc, nil
 }
 
 // truncateRunes reports the number of characters of s.

@@ -140,7 +140,7 @@ func TestTransformErrors(t *testing.T) {
 		"email in list":  {`{"target":"emails","column":"V","steps":[{"op":"split","separator":";"}]}`, "a@x.com;nope", `"nope" is not a valid email address`},
 		"phone":          {`{"target":"phone","column":"V"}`, "12345", `"12345" is not a valid phone number (default region GB)`},
 		"phone intl":     {`{"target":"phone","column":"V"}`, "+44 1", `"+44 1" is not a valid phone number`},
-		"date":           {`{"target":"d","column":"V"}`, "31/02/2024", `"31/02/2024" does not match any accepted date format (ISO)`},
+		"date":           {`{"target":"d","column":"V"}`, "31/02/2024", `"31/02/2024" is not a date in any format the engine knows`},
 		"date invalid":   {`{"target":"d","column":"V","steps":[{"op":"date","formats":["DD/MM/YYYY"]}]}`, "31/02/2024", `"31/02/2024" does not match any accepted date format (DD/MM/YYYY)`},
 		"date ambiguous": {`{"target":"d","column":"V","steps":[{"op":"date","formats":["DD/MM/YYYY","MM/DD/YYYY"]}]}`, "03/04/2024", `"03/04/2024" is ambiguous: 2024-04-03 as DD/MM/YYYY or 2024-03-04 as MM/DD/YYYY; keep only one of these formats`},
 		"number":         {`{"target":"n","column":"V"}`, "12abc", `"12abc" is not a number`},
