@@ -60,6 +60,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipelineBalances$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/pipeline
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 300000x -fuzzminimizetime 200x ./internal/tabular
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
+	$(GO) test -run '^$$' -fuzz '^FuzzInferDate$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime 60000x -fuzzminimizetime 200x ./internal/mapspec/presets
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta

@@ -1,6 +1,10 @@
 package mapspec
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cutover/cutover/internal/schema"
+)
 
 // Inference is what the engine read from a sample of a file's rows, and
 // how sure it is: the phone region and each date field's format. The
@@ -25,7 +29,13 @@ const InferSample = 4096
 // defaults.
 func (m *Mapper) Infer(rows [][]string, market string) *Inference {
 	market = strings.ToUpper(strings.TrimSpace(market))
-	inf := &Inference{Market: market, Region: InferRegion(m.header, rows, market)}
+	var phoneCols []int
+	for _, cf := range m.fields {
+		if cf.fd.ItemType() == schema.Phone {
+			phoneCols = append(phoneCols, cf.cols...)
+		}
+	}
+	inf := &Inference{Market: market, Region: InferRegion(m.header, rows, phoneCols, market)}
 	m.market, m.fileRegion = market, inf.Region.Region
 	m.w.market = market
 	fields := append([]compiledField(nil), m.fields...) // clones made earlier keep theirs

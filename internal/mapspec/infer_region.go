@@ -161,8 +161,11 @@ func intlRegion(v string) string {
 // InferRegion infers the phone region of a file from a sample of its rows:
 // first from the country codes of the numbers that carry one (a file whose
 // +-prefixed numbers are mostly +1 is American), then from its country
-// columns, then the market (ISO alpha-2, "" for none).
-func InferRegion(header []string, rows [][]string, market string) RegionGuess {
+// columns, then from where its national numbers are valid (phoneCols, the
+// columns that hold phone numbers: the market when they are valid there,
+// else the one region where most of them are), then the market (ISO
+// alpha-2, "" for none).
+func InferRegion(header []string, rows [][]string, phoneCols []int, market string) RegionGuess {
 	votes := map[string]int{}
 	total := 0
 	for _, row := range rows {
@@ -188,6 +191,9 @@ func InferRegion(header []string, rows [][]string, market string) RegionGuess {
 		}
 	}
 	if g, ok := winner(votes, total, "country column"); ok {
+		return g
+	}
+	if g, ok := nationalRegion(rows, phoneCols, market); ok {
 		return g
 	}
 	if market != "" {
@@ -217,4 +223,71 @@ func winner(votes map[string]int, total int, source string) (RegionGuess, bool) 
 		return RegionGuess{}, false
 	}
 	return RegionGuess{Region: keys[0], Confidence: float64(best) / float64(total), Source: source, Evidence: total}, true
+}
+
+// nationalCandidates are the regions whose national numbers a file may
+// hold, tried when nothing else says where it is from.
+var nationalCandidates = []string{"US", "GB", "AU", "FR", "DE", "ES", "IT", "NL", "IE", "NZ", "BE", "CH", "AT", "IN", "ZA"}
+
+// nationalRegion looks at up to 200 national numbers (no country code) of
+// the phone columns: the market when at least 80% are valid there, else
+// the one candidate region where at least 80% are valid and more than in
+// any other.
+func nationalRegion(rows [][]string, cols []int, market string) (RegionGuess, bool) {
+	var nums []string
+	for _, r := range rows {
+		for _, c := range cols {
+			if c >= len(r) {
+				continue
+			}
+			v := strings.TrimSpace(r[c])
+			if v == "" || v[0] == '+' || strings.HasPrefix(v, "00") {
+				continue
+			}
+			nums = append(nums, v)
+		}
+		if len(nums) >= 200 {
+			break
+		}
+	}
+	if len(nums) == 0 {
+		return RegionGuess{}, false
+	}
+	valid := func(region string) int {
+		// Where national numbers are dialled with a trunk "0" (most of
+		// the world), people write it: "30 1234567" is not a German number
+		// as written, "030 1234567" is.
+		trunk := phonenumbers.GetNddPrefixForRegion(region, true) == "0"
+		n := 0
+		for _, v := range nums {
+			if trunk && strings.TrimLeft(v, " (") != "" && strings.TrimLeft(v, " (")[0] != '0' {
+				continue
+			}
+			if num, err := phonenumbers.Parse(v, region); err == nil && phonenumbers.IsValidNumberForRegion(num, region) {
+				n++
+			}
+		}
+		return n
+	}
+	if market != "" {
+		if n := valid(market); 10*n >= 8*len(nums) {
+			return RegionGuess{Region: market, Confidence: float64(n) / float64(len(nums)), Source: "market", Evidence: len(nums)}, true
+		}
+	}
+	best, bestN, second := "", 0, 0
+	for _, r := range nationalCandidates {
+		n := valid(r)
+		switch {
+		case n > bestN:
+			best, bestN, second = r, n, bestN
+		case n > second:
+			second = n
+		}
+	}
+	if bestN == 0 || bestN == second || 10*bestN < 8*len(nums) {
+		return RegionGuess{}, false
+	}
+	// Numbers only valid somewhere are weaker evidence than a country
+	// code: the confidence says so.
+	return RegionGuess{Region: best, Confidence: 0.5 * float64(bestN) / float64(len(nums)), Source: "national numbers", Evidence: len(nums)}, true
 }

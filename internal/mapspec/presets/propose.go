@@ -24,9 +24,10 @@ const MinPresetScore = 0.5
 const MinConfidence = 0.5
 
 // SuggestedDefaults are the defaults of a mapping built from suggestions:
-// the vendor's market (UK) for phone numbers without a country code and for
-// day-first dates.
-var SuggestedDefaults = mapspec.Defaults{Region: "GB", DateFormats: []string{"ISO", "DD/MM/YYYY"}}
+// the phone region is inferred from the file (then the migration's
+// market), never assumed; ISO and day-first dates are listed, and date
+// inference picks among them or adds the format the file really uses.
+var SuggestedDefaults = mapspec.Defaults{Region: mapspec.RegionAuto, DateFormats: []string{"ISO", "DD/MM/YYYY"}}
 
 // Propose proposes a mapping for a file named name (the name the file spec
 // gets) from its header and a sample of its rows. Propose never fails:
