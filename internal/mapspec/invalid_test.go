@@ -95,3 +95,20 @@ func TestStrictFieldRejects(t *testing.T) {
 		t.Fatalf("kind = %s errors = %+v", o.Kind(), o.Errors)
 	}
 }
+
+// In a list field one bad item is left out on its own: the other phones
+// of the row migrate.
+func TestBadListItemLeavesTheRest(t *testing.T) {
+	spec := strings.Replace(frenchContactSpec, `{"target":"phones","column":"Téléphone"}`, `{"target":"phones","column":"Téléphone","steps":[{"op":"split","separator":";"}]}`, 1)
+	m := compileDefault(t, spec, 0, frenchHeader)
+	o := m.Map(2, []string{"C-19", "Luc", "Petit", "", "01 23 45 67 89; 12; +33 6 12 34 56 78", "", ""})
+	if o.Record == nil {
+		t.Fatalf("errors %+v", o.Errors)
+	}
+	if v, _ := o.Record.Get("phones"); v.String() != "+33123456789; +33612345678" {
+		t.Fatalf("phones = %q", v.String())
+	}
+	if len(o.Record.Invalid) != 1 || o.Record.Invalid[0].Value != "12" {
+		t.Fatalf("invalid = %+v", o.Record.Invalid)
+	}
+}

@@ -55,8 +55,10 @@ type work struct {
 	raw           func() string
 	warns         []Issue
 	today, nowRFC string
-	region        string // the row's phone region: its country column's, else the file's, else the market ("" unknown)
-	market        string // the migration's market: national numbers there are not a warning
+	region        string         // the row's phone region: its country column's, else the file's, else the market ("" unknown)
+	market        string         // the migration's market: national numbers there are not a warning
+	perItem       bool           // a list field that is not strict: a bad item is left out on its own
+	badItems      []InvalidValue // the items left out so far, for the field being mapped
 }
 
 func (w *work) warn(value, reason string) {
@@ -469,6 +471,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			}
 		}
 		w.field, w.column = cf.fd.Name, cf.label
+		w.perItem, w.badItems = cf.fd.Type == schema.List && !cf.strict, w.badItems[:0]
 		reason := ""
 		for _, st := range cf.steps {
 			if work, reason = st(w, work); reason != "" {
@@ -480,6 +483,19 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		}
 		if reason == "" {
 			vals[cf.fd.Index], reason = build(cf.fd, work, cf.currency)
+		}
+		if reason == "" && len(w.badItems) > 0 && !hasInvalid(bad, cf.fd.Name) {
+			// Some items of a list were left out; the rest migrate.
+			iv := InvalidValue{Field: cf.fd.Name, Column: cf.label}
+			for k, b := range w.badItems {
+				if k > 0 {
+					iv.Value += " | "
+					iv.Reason += "; "
+				}
+				iv.Value += b.Value
+				iv.Reason += b.Reason
+			}
+			bad = append(bad, iv)
 		}
 		if reason == "" {
 			continue

@@ -19,6 +19,10 @@ import (
 type stepFn func(w *work, vals []string) ([]string, string)
 
 // eachFn is a step applied to every value on its own.
+//
+// In a list field that is not strict, an item that fails is left out on
+// its own (noted in w.badItems), so one bad phone of three keeps the
+// other two.
 func each(f func(w *work, s string) (string, string)) stepFn {
 	return func(w *work, vals []string) ([]string, string) {
 		for i, v := range vals {
@@ -27,7 +31,11 @@ func each(f func(w *work, s string) (string, string)) stepFn {
 			}
 			out, reason := f(w, v)
 			if reason != "" {
-				return vals, reason
+				if !w.perItem {
+					return vals, reason
+				}
+				w.badItems = append(w.badItems, InvalidValue{Value: v, Reason: reason})
+				out = ""
 			}
 			vals[i] = out
 		}
