@@ -91,6 +91,7 @@ type inspection struct {
 	Rows        int                  `json:"rows"`
 	Presets     []presets.Match      `json:"presets"`
 	Suggestions []mapspec.Suggestion `json:"suggestions"`
+	Inference   *fileInference       `json:"inference"` // see inference.go
 }
 
 const sampleRows = 50
@@ -102,6 +103,7 @@ func inspect(args []string, stdout io.Writer) error {
 	rf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	write := fs.String("write-mapping", "", "write a mapping spec built from the best preset or the suggestions to this file")
+	market := fs.String("market", "", "the migration's market (ISO 3166-1 alpha-2, e.g. US): phone region and date tie-break when the file says nothing")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -124,7 +126,7 @@ func inspect(args []string, stdout io.Writer) error {
 		if d := in.Format.Delimiter; d != 0 {
 			in.Delimiter = delimiterName(d)
 		}
-		var sample [][]string
+		var sample, inferRows [][]string
 		for {
 			r, err := tb.t.Next()
 			if errors.Is(err, io.EOF) {
@@ -134,6 +136,7 @@ func inspect(args []string, stdout io.Writer) error {
 				return fmt.Errorf("%s: %s", tb.label, message(err))
 			}
 			in.Rows++
+			inferRows = keepForInference(inferRows, r.Fields)
 			if len(sample) < sampleRows {
 				sample = append(sample, append([]string(nil), r.Fields...))
 			}
@@ -143,6 +146,7 @@ func inspect(args []string, stdout io.Writer) error {
 			in.Presets = in.Presets[:3]
 		}
 		in.Suggestions = mapspec.Suggest(in.Columns, sample)
+		in.Inference = inferFile(in.Columns, inferRows, *market)
 		samples[in.File] = sample
 		found = append(found, in)
 	}
@@ -198,6 +202,7 @@ func printInspection(w io.Writer, in inspection) {
 		}
 		fmt.Fprintln(w)
 	}
+	printInference(w, in.Inference)
 	fmt.Fprintln(w, "  suggested mapping:")
 	for _, s := range in.Suggestions {
 		target := "(will not migrate)"
