@@ -96,9 +96,9 @@ func tuneDates(dc *dateConv, column string, vals []string, market string) (*date
 			formats = append(formats, f) // ISO and other unconfusable formats still read
 		}
 	}
-	if chosen.kind != dkISO {
+	if dc.auto && chosen.kind != dkISO {
 		iso, _ := compileDateFormat("ISO")
-		formats = append(formats, iso)
+		formats = append(formats, iso) // a stray ISO value in an inferred column still reads
 	}
 	out.formats = formats
 	out.names = g.Format
