@@ -158,6 +158,10 @@ func intlRegion(v string) string {
 	return phonenumbers.GetRegionCodeForNumber(num)
 }
 
+// maxRegionVotes bounds the numbers parsed to infer a region: a few
+// hundred settle it, and parsing is the costly part of the mapping.
+const maxRegionVotes = 300
+
 // InferRegion infers the phone region of a file from a sample of its rows:
 // first from the country codes of the numbers that carry one (a file whose
 // +-prefixed numbers are mostly +1 is American), then from its country
@@ -169,6 +173,9 @@ func InferRegion(header []string, rows [][]string, phoneCols []int, market strin
 	votes := map[string]int{}
 	total := 0
 	for _, row := range rows {
+		if total >= maxRegionVotes {
+			break
+		}
 		for _, v := range row {
 			if r := intlRegion(v); r != "" {
 				votes[r]++
