@@ -81,7 +81,7 @@ func TestBadIdentityStillRejects(t *testing.T) {
 	for _, e := range o.Errors {
 		all += e.Field + ":" + e.Reason + ";"
 	}
-	if !strings.Contains(all, "nothing identifies this contact") || !strings.Contains(all, "emails:") {
+	if len(o.Errors) != 1 || !strings.Contains(all, "nothing identifies this contact (unreadable: emails \"pas-un-courriel\" is not a valid email address)") {
 		t.Fatalf("errors = %s", all)
 	}
 }

@@ -533,7 +533,20 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			found = found || vals[i].Kind != Absent
 		}
 		if !found {
-			errs = append(errs, Issue{Reason: fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.Identity, ", "), m.ent.Name)})
+			reason := fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.Identity, ", "), m.ent.Name)
+			// The values that could not be read are why: say so in the
+			// same reason, so the row counts once in the summary.
+			for i, b := range bad {
+				sep := "; "
+				if i == 0 {
+					sep = " (unreadable: "
+				}
+				reason += fmt.Sprintf("%s%s %s", sep, b.Field, b.Reason)
+			}
+			if len(bad) > 0 {
+				reason += ")"
+			}
+			errs, bad = append(errs, Issue{Reason: reason}), nil
 		}
 	}
 	if len(errs) > 0 {
