@@ -62,6 +62,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDetectEncoding$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/tabular
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzAmount$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/mapspec
+	$(GO) test -run '^$$' -fuzz '^FuzzInferDate$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzMap$$' -fuzztime 60000x -fuzzminimizetime 200x ./internal/mapspec/presets
 	$(GO) test -run '^$$' -fuzz '^FuzzPropose$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/mapspec/presets
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk

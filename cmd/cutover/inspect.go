@@ -91,6 +91,8 @@ type inspection struct {
 	Rows        int                  `json:"rows"`
 	Presets     []presets.Match      `json:"presets"`
 	Suggestions []mapspec.Suggestion `json:"suggestions"`
+	Inference   *fileInference       `json:"inference"` // see inference.go
+
 	// Proposal is what --write-mapping writes for this table, column by
 	// column: the table printed and the spec written both come from it.
 	Proposal proposalView `json:"proposal"`
@@ -107,6 +109,7 @@ type proposalView struct {
 	SourceIDFrom string                   `json:"sourceIdFrom,omitempty"`
 	Columns      []presets.ColumnProposal `json:"columns"`
 	Notes        []string                 `json:"notes,omitempty"`
+	Inference    *fileInference           `json:"inference"` // see inference.go
 }
 
 const sampleRows = 50
@@ -118,6 +121,7 @@ func inspect(args []string, stdout io.Writer) error {
 	rf.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	write := fs.String("write-mapping", "", "write a mapping spec built from the best preset or the suggestions to this file")
+	market := fs.String("market", "", "the migration's market (ISO 3166-1 alpha-2, e.g. US): phone region and date tie-break when the file says nothing")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -142,7 +146,7 @@ func inspect(args []string, stdout io.Writer) error {
 		if d := in.Format.Delimiter; d != 0 {
 			in.Delimiter = delimiterName(d)
 		}
-		var sample [][]string
+		var sample, inferRows [][]string
 		for {
 			r, err := tb.t.Next()
 			if errors.Is(err, io.EOF) {
@@ -152,6 +156,7 @@ func inspect(args []string, stdout io.Writer) error {
 				return fmt.Errorf("%s: %s", tb.label, message(err))
 			}
 			in.Rows++
+			inferRows = keepForInference(inferRows, r.Fields)
 			if len(sample) < sampleRows {
 				sample = append(sample, append([]string(nil), r.Fields...))
 			}
@@ -165,6 +170,7 @@ func inspect(args []string, stdout io.Writer) error {
 		f := in.prop.File
 		in.Proposal = proposalView{Preset: in.prop.Preset, Score: in.prop.Score, Entity: f.Entity, SourceID: f.SourceID,
 			SourceIDFrom: f.SourceIDFrom, Columns: in.prop.Columns, Notes: in.prop.Notes}
+		in.Inference = inferFile(in.Columns, inferRows, *market)
 		found = append(found, in)
 	}
 	if *write != "" {
@@ -233,6 +239,7 @@ func printInspection(w io.Writer, in inspection) {
 		}
 		fmt.Fprintln(w)
 	}
+	printInference(w, in.Inference)
 	fmt.Fprintln(w, "  suggested mapping:")
 	for _, c := range in.Proposal.Columns {
 		target := "(will not migrate)"

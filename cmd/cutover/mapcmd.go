@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/pipeline"
@@ -47,6 +48,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 	outDir := fs.String("out", "cutover-out", "output directory")
 	records := fs.Bool("records", true, "write the records (false: only account for them)")
 	workers := fs.Int("workers", 0, "mapping goroutines (default: all cores)")
+	market := fs.String("market", "", "the migration's market (ISO 3166-1 alpha-2, e.g. US): phone region when a file says nothing about its country, and the tie-break for dates that read both ways")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -56,6 +58,9 @@ func mapFiles(args []string, stdout io.Writer) error {
 	o, err := rf.options()
 	if err != nil {
 		return err
+	}
+	if err := cutover.CheckMarket(*market); err != nil {
+		return usageError{message(err)}
 	}
 	spec, source, err := loadSpec(*presetID, *mappingPath)
 	if err != nil {
@@ -109,7 +114,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 		if merger == nil {
 			out.Sink = sinks
 		}
-		r, err := pipeline.Run(ctx, tb.label, tb.t, m, out, pipeline.Options{Workers: *workers})
+		r, err := pipeline.Run(ctx, tb.label, tb.t, m, out, pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)})
 		for _, w := range []*bufio.Writer{rw, vw} {
 			if ferr := w.Flush(); err == nil && ferr != nil {
 				err = ferr

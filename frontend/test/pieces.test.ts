@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ENTITIES, readChecklist } from '../src/customer/checklist';
+import { marketChoices } from '../src/customer/market';
 import { ApiError, createApi, jsonPathOf, messageOf } from '../src/lib/api';
 import { dateToLocalInput, entityLabel, localInputToUtc } from '../src/lib/format';
 import { readInvite, readOpsToken, safeHref } from '../src/lib/links';
@@ -87,6 +88,18 @@ describe('entities', () => {
 
   it('offers a checklist count for companies, so account exports reconcile too', () => {
     expect(DEFAULT_ENTITIES).toContain('company');
+  });
+});
+
+describe('market', () => {
+  it('offers "not set" and the common markets, and keeps a current one that is not listed', () => {
+    const list = marketChoices('');
+    expect(list[0]).toEqual({ code: '', label: 'Not set: read from each file' });
+    expect(list.map((c) => c.code)).toContain('US');
+    expect(list.map((c) => c.code)).toContain('GB');
+    const withCurrent = marketChoices('IS');
+    expect(withCurrent.find((c) => c.code === 'IS')).toEqual({ code: 'IS', label: 'IS' });
+    expect(marketChoices('FR').filter((c) => c.code === 'FR')).toHaveLength(1);
   });
 });
 

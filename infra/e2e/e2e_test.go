@@ -136,7 +136,7 @@ func sorted(s []string) []string {
 }
 
 const (
-	round1 = "Contact ID,First Name,Last Name,Email,Phone,Shoe Size\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001,5\n2,Bo,Ng,bo@acme.test,,9\n3,Cy,Old,not-an-email,,\n4,Di,Gone,di@acme.test,,\n"
+	round1 = "Contact ID,First Name,Last Name,Email,Phone,Shoe Size\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001,5\n2,Bo,Ng,bo@acme.test,,9\n3,,,not-an-email,,\n4,Di,Gone,di@acme.test,,\n"
 	round2 = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n,,,,\n"
 	final  = "Contact ID,First Name,Last Name,Email,Phone\n1,Ann,Lee,ann@acme.test,+44 20 7946 0001\n2,Bo,Ng,bo@acme.test,\n3,Cy,Old,cy@acme.test,\n5,Ed,New,ed@acme.test,\n"
 )

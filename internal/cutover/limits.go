@@ -2,6 +2,8 @@ package cutover
 
 import (
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 	"unicode"
 	"unicode/utf8"
 )
@@ -123,4 +125,21 @@ func Clip(s string, max int) string {
 		return ""
 	}
 	return s[:n] + mark
+}
+
+// CheckMarket validates a migration's market: "" (none) or an ISO 3166-1
+// alpha-2 country code such as "GB" or "US" (any case). The engine reads
+// national phone numbers in it, so only countries with a numbering plan
+// are markets.
+//
+// Errors: EINVALID, with a message that says what is expected.
+func CheckMarket(market string) error {
+	if market == "" {
+		return nil
+	}
+	up := strings.ToUpper(market)
+	if len(up) != 2 || !phonenumbers.GetSupportedRegions()[up] {
+		return Errorf(EINVALID, "market must be a two-letter country code such as GB, US, FR or DE (ISO 3166-1 alpha-2); %q is not one.", market)
+	}
+	return nil
 }

@@ -169,6 +169,7 @@ type Migration struct {
 	Invites          int                   `json:"invites" dynamodbav:"invites"`                        // invite links issued; each re-issue revokes the one before
 	InvitedAt        time.Time             `json:"invitedAt,omitzero" dynamodbav:"invitedAt,omitempty"` // when the current invite was mailed, so later mails can name it
 	TimeZone         string                `json:"timeZone,omitempty" dynamodbav:"timeZone,omitempty"`  // the customer's IANA zone (from their browser), for times in mails
+	Market           string                `json:"market,omitempty" dynamodbav:"market,omitempty"`      // ISO 3166-1 alpha-2 country the customer trades in: the phone region when a file says nothing, the tie-break for dates that read both ways
 	CreatedAt        time.Time             `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt        time.Time             `json:"updatedAt" dynamodbav:"updatedAt"`
 	Version          int                   `json:"version" dynamodbav:"version"`

@@ -170,6 +170,7 @@ func worstCaseMigration() *cutover.Migration {
 		Failure:       &cutover.Failure{Step: "final_migrating", Reason: fill(causeBytes), At: at},
 		CreatedAt:     at, UpdatedAt: at,
 	}
+	m.Market = fill(2) // cutover.CheckMarket: a two-letter country code
 	for i := 0; i < cutover.MaxUploads; i++ {
 		fid := fmt.Sprintf("f-%018d", i)
 		name := fill(cutover.MaxFileNameBytes)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
@@ -103,7 +104,36 @@ func compileDateFormat(f string) (*dateFormat, error) {
 	return df, nil
 }
 
-var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+// monthWords are month names and their usual abbreviations in English,
+// French, German, Spanish, Italian, Dutch and Portuguese. An abbreviation
+// two languages use for different months ("jui") is not listed.
+var monthWords = func() map[string]int {
+	m := map[string]int{}
+	for mo, names := range [12][]string{
+		{"january", "jan", "janvier", "janv", "januar", "jänner", "jän", "enero", "ene", "gennaio", "gen", "januari", "janeiro"},
+		{"february", "feb", "février", "fevrier", "févr", "fevr", "fév", "fev", "februar", "febrero", "febbraio", "februari", "fevereiro"},
+		{"march", "mar", "mars", "märz", "mär", "marzo", "maart", "mrt", "março", "marco"},
+		{"april", "apr", "avril", "avr", "abril", "abr", "aprile"},
+		{"may", "mai", "mayo", "maggio", "mag", "mei", "maio"},
+		{"june", "jun", "juin", "juni", "junio", "giugno", "giu", "junho"},
+		{"july", "jul", "juillet", "juil", "juli", "julio", "luglio", "lug", "julho"},
+		{"august", "aug", "août", "aout", "agosto", "ago", "augustus"},
+		{"september", "sep", "sept", "septembre", "septiembre", "setiembre", "settembre", "set", "setembro"},
+		{"october", "oct", "octobre", "oktober", "okt", "octubre", "ottobre", "ott", "outubro", "out"},
+		{"november", "nov", "novembre", "noviembre", "novembro"},
+		{"december", "dec", "décembre", "decembre", "déc", "dezember", "dez", "diciembre", "dic", "dicembre", "dezembro"},
+	} {
+		for _, n := range names {
+			m[n] = mo + 1
+		}
+	}
+	return m
+}()
+
+// monthNumber returns the month a word names (1-12), or 0.
+func monthNumber(w string) int {
+	return monthWords[strings.ToLower(w)]
+}
 
 func digits(s string, i, min, max int) (int, int, bool) {
 	n, j := 0, i
@@ -168,21 +198,20 @@ func (df *dateFormat) parse(s string) (dateParts, bool) {
 			}
 		case 'N':
 			j := i
-			for j < len(s) && (s[j]|0x20 >= 'a' && s[j]|0x20 <= 'z') {
-				j++
-			}
-			w := strings.ToLower(s[i:j])
-			p.mo = 0
-			for k, name := range monthNames {
-				if w == name || (len(w) >= 3 && len(w) <= 4 && strings.HasPrefix(name, w[:3]) && (len(w) == 3 || w == "sept")) {
-					p.mo = k + 1
+			for j < len(s) {
+				r, sz := utf8.DecodeRuneInString(s[j:])
+				if !unicode.IsLetter(r) {
 					break
 				}
+				j += sz
 			}
-			if p.mo == 0 {
+			if p.mo = monthNumber(s[i:j]); p.mo == 0 {
 				return p, false
 			}
 			i = j
+			if i < len(s) && s[i] == '.' { // "janv.", "Okt."
+				i++
+			}
 		case 'A':
 			if i+2 > len(s) {
 				return p, false
@@ -342,6 +371,13 @@ func parseISO(s string) (dateParts, bool) {
 				i = j
 			}
 		}
+		if i+1 < len(s) && s[i] == ' ' { // "2023-01-05 10:00:00 UTC", "... +0100"
+			i++
+		}
+		if rest := s[i:]; rest == "UTC" || rest == "GMT" || rest == "utc" || rest == "gmt" {
+			p.hasOff = true
+			i = len(s)
+		}
 		if i < len(s) {
 			switch s[i] {
 			case 'Z', 'z':
@@ -422,6 +458,9 @@ func parseUnix(s string) (dateParts, bool) {
 type dateConv struct {
 	formats   []*dateFormat
 	names     string
+	explicit  bool // the step names its formats: inference leaves them alone
+	auto      bool // no format was named: read any known one
+	prefer    byte // 'D' or 'M': which reading wins when formats disagree (auto only)
 	loc       *time.Location
 	datetime  bool // output RFC 3339 UTC, else YYYY-MM-DD
 	notFuture bool
@@ -454,7 +493,7 @@ func appendDate(b []byte, y, m, d int) []byte {
 
 func (dc *dateConv) convert(w *work, s string) (string, string) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	if emptyDate(s) { // "", and Outlook's "0/0/00" for no date
 		return "", ""
 	}
 	var out, outFmt string
@@ -469,12 +508,25 @@ func (dc *dateConv) convert(w *work, s string) (string, string) {
 			continue
 		}
 		if r != out {
+			if dc.auto {
+				// No format was named and none inferred: read it the
+				// market's way, and say so.
+				if f.order() == dc.prefer {
+					out, outFmt = r, f.name
+				}
+				w.warn(s, fmt.Sprintf("%q could be read either way; read as %s (%s)", s, out, outFmt))
+				break
+			}
 			return "", fmt.Sprintf("%q is ambiguous: %s as %s or %s as %s; keep only one of these formats", s, out, outFmt, r, f.name)
 		}
 	}
 	if out == "" {
+		if dc.auto {
+			return "", fmt.Sprintf("%q is not a date in any format the engine knows", s)
+		}
 		return "", fmt.Sprintf("%q does not match any accepted date format (%s)", s, dc.names)
 	}
+
 	if dc.notFuture {
 		future := false
 		if dc.datetime {
@@ -768,7 +820,7 @@ func normEmail(w *work, raw string) (string, string) {
 // ---- phones -----------------------------------------------------------------
 
 type phoneConv struct {
-	region string
+	region string // "" infers it: the row's region (see work.region)
 }
 
 func (pc *phoneConv) convert(w *work, raw string) (string, string) {
@@ -778,6 +830,12 @@ func (pc *phoneConv) convert(w *work, raw string) (string, string) {
 	}
 	intl := s[0] == '+' || strings.HasPrefix(s, "00")
 	region := pc.region
+	if region == "" {
+		region = w.region
+	}
+	if region == "" && !intl {
+		return "", fmt.Sprintf("%q has no country code, and nothing says which country this file is from: set the migration's market or a \"region\"", raw)
+	}
 	if strings.HasPrefix(s, "00") {
 		s = "+" + s[2:]
 	}
@@ -793,7 +851,9 @@ func (pc *phoneConv) convert(w *work, raw string) (string, string) {
 		}
 		return "", fmt.Sprintf("%q is not a valid phone number (default region %s)", raw, region)
 	}
-	if !intl {
+	if !intl && region != w.market {
+		// A national number in the migration's own market is how people
+		// write them there: nothing to review.
 		w.warn(raw, fmt.Sprintf("%q has no country code; read as a %s number", raw, region))
 	}
 	if ext := num.GetExtension(); ext != "" {

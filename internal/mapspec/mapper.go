@@ -56,6 +56,10 @@ type work struct {
 	raw           func() string
 	warns         []Issue
 	today, nowRFC string
+	region        string         // the row's phone region: its country column's, else the file's, else the market ("" unknown)
+	market        string         // the migration's market: national numbers there are not a warning
+	perItem       bool           // a list field that is not strict: a bad item is left out on its own
+	badItems      []InvalidValue // the items left out so far, for the field being mapped
 }
 
 func (w *work) warn(value, reason string) {
@@ -87,8 +91,10 @@ type compiledField struct {
 	constant *string
 	when     *cond
 	steps    []stepFn
-	label    string // column label for issues
-	currency string // of a money field
+	label    string    // column label for issues
+	currency string    // of a money field
+	strict   bool      // an unreadable value rejects the row (required fields always do)
+	date     *dateConv // the date conversion (last step) of a date field, for Infer to tune
 }
 
 type compiledSkip struct {
@@ -127,6 +133,11 @@ type Mapper struct {
 	inline     []compiledInline
 	valSlab    []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab    []Record // likewise the records
+
+	countryCols []int      // columns naming the row's country, for its phone region
+	fileRegion  string     // the file's inferred phone region (or the market), set by Infer
+	market      string     // the migration's market, set by Infer
+	inferred    *Inference // what Infer found, nil before
 }
 
 // slabRows is how many rows' values one slab holds.
@@ -228,7 +239,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	mapped := map[string]bool{}
 	for i, fm := range fs.Fields {
 		fd, _ := ent.Field(fm.Target)
-		cf := compiledField{fd: fd, constant: fm.Constant}
+		cf := compiledField{fd: fd, constant: fm.Constant, strict: fm.Strict || fd.Required}
 		srcs := fm.SourceColumns()
 		var missing []string
 		for _, c := range srcs {
@@ -268,6 +279,18 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			return nil, err
 		}
 		cf.steps = steps
+		if t := fd.ItemType(); t == schema.Date || t == schema.DateTime {
+			last := Step{Op: "date"}
+			if n := len(fm.Steps); n > 0 && fm.Steps[n-1].Op == "date" {
+				last = fm.Steps[n-1]
+			}
+			dc, err := newDateConv("", last, fd, fs.defaults)
+			if err != nil {
+				return nil, err
+			}
+			cf.date = dc
+			cf.steps[len(cf.steps)-1] = each(dc.convert)
+		}
 		if fd.ItemType() == schema.Money {
 			cf.currency = moneyCurrencyOf(fm, fs.defaults)
 		}
@@ -293,7 +316,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			}
 		}
 	}
-	for _, n := range ent.AnyOf {
+	for _, n := range ent.Identity {
 		f, _ := ent.Field(n)
 		m.anyOf = append(m.anyOf, f.Index)
 	}
@@ -315,6 +338,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			m.unused = append(m.unused, h)
 		}
 	}
+	m.countryCols = countryColumns(header)
 	m.w = work{today: m.today, nowRFC: m.nowRFC}
 	return m, nil
 }
@@ -356,7 +380,7 @@ func headerList(h []string) string {
 func (m *Mapper) Clone() *Mapper {
 	c := *m
 	c.scratch, c.valSlab, c.recSlab = nil, nil, nil
-	c.w = work{today: m.today, nowRFC: m.nowRFC}
+	c.w = work{today: m.today, nowRFC: m.nowRFC, market: m.market}
 	return &c
 }
 
@@ -434,8 +458,10 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	}
 	vals := m.newValues()
 	var errs []Issue
+	var bad []InvalidValue
 	w := &m.w
 	w.warns = nil
+	w.region = m.rowRegion(fields)
 	for i := range m.fields {
 		cf := &m.fields[i]
 		if vals[cf.fd.Index].Kind != Absent {
@@ -457,6 +483,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			}
 		}
 		w.field, w.column = cf.fd.Name, cf.label
+		w.perItem, w.badItems = cf.fd.Type == schema.List && !cf.strict, w.badItems[:0]
 		reason := ""
 		for _, st := range cf.steps {
 			if work, reason = st(w, work); reason != "" {
@@ -469,8 +496,29 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		if reason == "" {
 			vals[cf.fd.Index], reason = build(cf.fd, work, cf.currency)
 		}
-		if reason != "" {
-			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: rawValue(cf, fields), Reason: reason})
+		if reason == "" && len(w.badItems) > 0 && !hasInvalid(bad, cf.fd.Name) {
+			// Some items of a list were left out; the rest migrate.
+			iv := InvalidValue{Field: cf.fd.Name, Column: cf.label}
+			for k, b := range w.badItems {
+				if k > 0 {
+					iv.Value += " | "
+					iv.Reason += "; "
+				}
+				iv.Value += b.Value
+				iv.Reason += b.Reason
+			}
+			bad = append(bad, iv)
+		}
+		if reason == "" {
+			continue
+		}
+		raw := rawValue(cf, fields)
+		if cf.strict {
+			errs = append(errs, Issue{Field: cf.fd.Name, Column: cf.label, Value: raw, Reason: reason})
+			continue
+		}
+		if !hasInvalid(bad, cf.fd.Name) {
+			bad = append(bad, InvalidValue{Field: cf.fd.Name, Column: cf.label, Value: raw, Reason: reason})
 		}
 	}
 	derived := m.fillInline(w, fields, vals)
@@ -498,7 +546,31 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			found = found || vals[i].Kind != Absent
 		}
 		if !found {
-			errs = append(errs, Issue{Reason: fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.AnyOf, ", "), m.ent.Name)})
+			reason := fmt.Sprintf("the row has none of %s: nothing identifies this %s", strings.Join(m.ent.Identity, ", "), m.ent.Name)
+			// The values that could not be read are why: say so in the
+			// same reason, so the row counts once in the summary.
+			for i, b := range bad {
+				sep := "; "
+				if i == 0 {
+					sep = " (unreadable: "
+				}
+				reason += fmt.Sprintf("%s%s %s", sep, b.Field, b.Reason)
+			}
+			if len(bad) > 0 {
+				reason += ")"
+			}
+			errs, bad = append(errs, Issue{Reason: reason}), nil
+		}
+	}
+	if len(errs) > 0 {
+		// A rejected row lists every value that could not be read, so
+		// the rejects file says all that is wrong with it at once.
+		for _, b := range bad {
+			errs = append(errs, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: b.Reason})
+		}
+	} else {
+		for _, b := range bad {
+			w.warns = append(w.warns, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: "left out of the record: " + b.Reason})
 		}
 	}
 	key := m.dedupeKey(vals)
@@ -516,6 +588,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		SourceID: sourceID,
 		Line:     line,
 		Fields:   vals,
+		Invalid:  bad,
 		def:      m.ent,
 	}
 	for i := range m.ent.Fields {
@@ -532,6 +605,15 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		}
 	}
 	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules, Derived: derived}
+}
+
+func hasInvalid(bad []InvalidValue, field string) bool {
+	for _, b := range bad {
+		if b.Field == field {
+			return true
+		}
+	}
+	return false
 }
 
 func hasIssue(errs []Issue, field string) bool {

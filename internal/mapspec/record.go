@@ -133,8 +133,22 @@ type Record struct {
 	Fields   []Value // indexed by the entity's schema field Index
 	Refs     []Ref
 	Lines    []int // lines merged into this record (by a Merger), besides Line
+	// Invalid holds the values that were left out because they could not
+	// be read (a bad phone, date, number or enum value in an otherwise good
+	// row), so the record keeps what the customer wrote and why it was
+	// refused, and nothing is dropped silently. Empty for most records.
+	Invalid []InvalidValue
 
 	def *schema.Entity
+}
+
+// InvalidValue is one field's value that could not be read: its raw text
+// and the reason, written for people.
+type InvalidValue struct {
+	Field  string `json:"-"`
+	Column string `json:"-"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
 }
 
 // Def returns the record's schema entity.
@@ -160,7 +174,7 @@ func (r *Record) Map() map[string]any {
 	return out
 }
 
-// MarshalJSON writes {"id","entity","sourceId","line","mergedLines","fields":{...},"refs":[...]}.
+// MarshalJSON writes {"id","entity","sourceId","line","mergedLines","fields":{...},"invalid":{field:{"value","reason"}},"refs":[...]}.
 func (r *Record) MarshalJSON() ([]byte, error) {
 	return r.AppendJSON(nil), nil
 }
@@ -202,6 +216,21 @@ func (r *Record) AppendJSON(b []byte) []byte {
 		b = v.appendJSON(b)
 	}
 	b = append(b, '}')
+	if len(r.Invalid) > 0 {
+		b = append(b, `,"invalid":{`...)
+		for i, iv := range r.Invalid {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, iv.Field)
+			b = append(b, `:{"value":`...)
+			b = appendJSONString(b, iv.Value)
+			b = append(b, `,"reason":`...)
+			b = appendJSONString(b, iv.Reason)
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
 	if len(r.Refs) > 0 {
 		refs, _ := json.Marshal(r.Refs) // a []Ref always marshals
 		b = append(b, `,"refs":`...)

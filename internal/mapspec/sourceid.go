@@ -65,10 +65,10 @@ func (m *Mapper) sourceID(line int, fields []string, key string, vals []Value) (
 		}
 	}
 	if m.idContent {
-		if id := ContentID(m.ent.AnyOf, m.fieldNames, vals); id != "" {
+		if id := ContentID(m.ent.Identity, m.fieldNames, vals); id != "" {
 			return id, nil
 		}
-		return "", &Issue{Reason: "the row has no id and nothing that identifies it (" + strings.Join(m.ent.AnyOf, ", ") + " are all empty)"}
+		return "", &Issue{Reason: "the row has no id and nothing that identifies it (" + strings.Join(m.ent.Identity, ", ") + " are all empty)"}
 	}
 	if len(m.idCols) == 0 && len(m.idFallback) == 0 {
 		if key != "" {

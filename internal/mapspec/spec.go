@@ -58,7 +58,7 @@ type Spec struct {
 
 // Defaults apply to every step that does not say otherwise.
 type Defaults struct {
-	Region      string   `json:"region,omitempty"`      // phone region, e.g. GB
+	Region      string   `json:"region,omitempty"`      // phone region, e.g. GB; "auto" or empty: inferred per row and file, then the market
 	Currency    string   `json:"currency,omitempty"`    // money currency, e.g. GBP (GBP when empty)
 	DateFormats []string `json:"dateFormats,omitempty"` // accepted date formats (["ISO"] when empty)
 	Timezone    string   `json:"timezone,omitempty"`    // zone of datetimes without an offset, and of "today" for row rules (UTC when empty)
@@ -116,14 +116,18 @@ type Condition struct {
 
 // FieldMapping fills one target field.
 type FieldMapping struct {
-	Target   string     `json:"target"`
-	Column   string     `json:"column,omitempty"`
-	Columns  []string   `json:"columns,omitempty"`
-	Constant *string    `json:"constant,omitempty"`
-	Default  *string    `json:"default,omitempty"`
-	Optional bool       `json:"optional,omitempty"`
-	When     *Condition `json:"when,omitempty"`
-	Steps    []Step     `json:"steps,omitempty"`
+	Target   string   `json:"target"`
+	Column   string   `json:"column,omitempty"`
+	Columns  []string `json:"columns,omitempty"`
+	Constant *string  `json:"constant,omitempty"`
+	Default  *string  `json:"default,omitempty"`
+	Optional bool     `json:"optional,omitempty"`
+	// Strict makes a value that cannot be read reject the whole row, as
+	// every field did before; by default such a value is left out of the
+	// record (kept under "invalid") and the row is flagged for review.
+	Strict bool       `json:"strict,omitempty"`
+	When   *Condition `json:"when,omitempty"`
+	Steps  []Step     `json:"steps,omitempty"`
 }
 
 // SourceColumns lists the columns the mapping reads.
@@ -161,6 +165,11 @@ type Step struct {
 	Region    string            `json:"region,omitempty"`
 	Per       string            `json:"per,omitempty"` // "amount": convert to this period (money.go)
 }
+
+// RegionAuto, as a phone region, infers the region: from the row's country
+// column, then the file's numbers and country columns, then the
+// migration's market. An empty region means the same.
+const RegionAuto = "auto"
 
 // Derive rule names.
 const (
@@ -357,7 +366,7 @@ func (d Defaults) over(base Defaults) Defaults {
 }
 
 func checkDefaults(p string, d Defaults) error {
-	if d.Region != "" && !phonenumbers.GetSupportedRegions()[d.Region] {
+	if d.Region != "" && d.Region != RegionAuto && !phonenumbers.GetSupportedRegions()[d.Region] {
 		return invalid(p+".region", "%q is not a region phone numbers know", d.Region)
 	}
 	if d.Currency != "" {

@@ -19,6 +19,10 @@ import (
 type stepFn func(w *work, vals []string) ([]string, string)
 
 // eachFn is a step applied to every value on its own.
+//
+// In a list field that is not strict, an item that fails is left out on
+// its own (noted in w.badItems), so one bad phone of three keeps the
+// other two.
 func each(f func(w *work, s string) (string, string)) stepFn {
 	return func(w *work, vals []string) ([]string, string) {
 		for i, v := range vals {
@@ -27,7 +31,11 @@ func each(f func(w *work, s string) (string, string)) stepFn {
 			}
 			out, reason := f(w, v)
 			if reason != "" {
-				return vals, reason
+				if !w.perItem {
+					return vals, reason
+				}
+				w.badItems = append(w.badItems, InvalidValue{Value: v, Reason: reason})
+				out = ""
 			}
 			vals[i] = out
 		}
@@ -263,10 +271,10 @@ func compileStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, er
 		if region == "" {
 			region = defs.Region
 		}
-		if region == "" {
-			return nil, invalid(p, "a phone field needs a region: set \"region\" on the phone step or in \"defaults\"")
+		if region == RegionAuto {
+			region = "" // inferred per row: see Mapper.Infer
 		}
-		if !phonenumbers.GetSupportedRegions()[region] {
+		if region != "" && !phonenumbers.GetSupportedRegions()[region] {
 			return nil, invalid(p+".region", "%q is not a region phone numbers know", region)
 		}
 		pc := &phoneConv{region: region}
@@ -480,14 +488,30 @@ func numberStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, err
 }
 
 func dateStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, error) {
+	dc, err := newDateConv(p, st, fd, defs)
+	if err != nil {
+		return nil, err
+	}
+	return each(dc.convert), nil
+}
+
+// newDateConv builds a date step's converter. Formats come from the step,
+// else the defaults; with neither, the column's format is inferred
+// (autoDateFormats) and the step reads any of them until Mapper.Infer
+// has chosen one.
+func newDateConv(p string, st Step, fd *schema.Field, defs Defaults) (*dateConv, error) {
 	names := st.Formats
+	dc := &dateConv{datetime: fd.ItemType() == schema.DateTime, notFuture: fd.NotFuture, explicit: names != nil}
 	if names == nil {
 		names = defs.DateFormats
 	}
 	if names == nil {
-		names = []string{"ISO"}
+		dc.auto, dc.prefer = true, 'D'
+		dc.names = "any date format the engine knows"
+		dc.formats = compiledAutoDates
+	} else {
+		dc.names = strings.Join(names, ", ")
 	}
-	dc := &dateConv{datetime: fd.ItemType() == schema.DateTime, notFuture: fd.NotFuture, names: strings.Join(names, ", ")}
 	for i, n := range names {
 		df, err := compileDateFormat(n)
 		if err != nil {
@@ -507,7 +531,7 @@ func dateStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, error
 		}
 		dc.loc = loc
 	}
-	return each(dc.convert), nil
+	return dc, nil
 }
 
 // truncateRunes reports the number of characters of s.

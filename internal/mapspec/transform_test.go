@@ -140,7 +140,7 @@ func TestTransformErrors(t *testing.T) {
 		"email in list":  {`{"target":"emails","column":"V","steps":[{"op":"split","separator":";"}]}`, "a@x.com;nope", `"nope" is not a valid email address`},
 		"phone":          {`{"target":"phone","column":"V"}`, "12345", `"12345" is not a valid phone number (default region GB)`},
 		"phone intl":     {`{"target":"phone","column":"V"}`, "+44 1", `"+44 1" is not a valid phone number`},
-		"date":           {`{"target":"d","column":"V"}`, "31/02/2024", `"31/02/2024" does not match any accepted date format (ISO)`},
+		"date":           {`{"target":"d","column":"V"}`, "31/02/2024", `"31/02/2024" is not a date in any format the engine knows`},
 		"date invalid":   {`{"target":"d","column":"V","steps":[{"op":"date","formats":["DD/MM/YYYY"]}]}`, "31/02/2024", `"31/02/2024" does not match any accepted date format (DD/MM/YYYY)`},
 		"date ambiguous": {`{"target":"d","column":"V","steps":[{"op":"date","formats":["DD/MM/YYYY","MM/DD/YYYY"]}]}`, "03/04/2024", `"03/04/2024" is ambiguous: 2024-04-03 as DD/MM/YYYY or 2024-03-04 as MM/DD/YYYY; keep only one of these formats`},
 		"number":         {`{"target":"n","column":"V"}`, "12abc", `"12abc" is not a number`},
@@ -159,7 +159,17 @@ func TestTransformErrors(t *testing.T) {
 		"pattern":        {`{"target":"pc","column":"V"}`, "SW1A1AA", `"SW1A1AA" does not match the required format`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			o := mapField(t, tc.field, tc.in)
+			// Without strict the row migrates without the field, keeping
+			// the raw value and the same reason under "invalid".
+			lenient := mapField(t, tc.field, tc.in)
+			if lenient.Record == nil || len(lenient.Record.Invalid) != 1 {
+				t.Fatalf("lenient outcome = %+v, want a record with one invalid value", lenient)
+			}
+			// (In a list only the bad item is left out: "a@x.com;nope" keeps a@x.com.)
+			if iv := lenient.Record.Invalid[0]; iv.Reason != tc.want || iv.Value != tc.in && !strings.HasSuffix(tc.in, ";"+iv.Value) {
+				t.Fatalf("invalid = %+v, want reason %q", iv, tc.want)
+			}
+			o := mapField(t, strings.Replace(tc.field, `"column":"V"`, `"column":"V","strict":true`, 1), tc.in)
 			if o.Record != nil || len(o.Errors) != 1 {
 				t.Fatalf("outcome = %+v, want one error", o)
 			}

@@ -62,6 +62,9 @@ type Pass struct {
 	// pipeline's default. A sink that writes a batch in parallel (LIVE's
 	// transactions) wants several of its writes' worth.
 	BatchSize int
+	// Market is the migration's market (ISO 3166-1 alpha-2, "" for none),
+	// for the pipeline's phone-region and date inference.
+	Market string
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -238,7 +241,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
 		if err != nil {
 			return reps, rejected, err
 		}

@@ -53,7 +53,7 @@ func spec(t *testing.T, src string) *mapspec.Spec {
 }
 
 const contacts = `{"version":1,"defaults":{"region":"GB"},"files":[{"name":"f1","entity":"contact","sourceId":["Id"],
-"fields":[{"target":"emails","column":"Email"},{"target":"full_name","column":"Name"},{"target":"notes","column":"Note"}]}]}`
+"fields":[{"target":"emails","column":"Email","strict":true},{"target":"full_name","column":"Name"},{"target":"notes","column":"Note"}]}]}`
 
 func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
 	src := "Id,Email,Name,Note\n1,a@x.com,Ann,hi\n2,bad,\"=HYPERLINK(\"\"x\"\")\",+1\n,,,\n3,b@x.com,Bo,\n4,c@x.com,Cy,\"two\nlines\"\n"

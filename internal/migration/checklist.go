@@ -17,6 +17,10 @@ import (
 type ChecklistInput struct {
 	Counts       map[string]int      `json:"counts"`
 	SpotCheckIDs map[string][]string `json:"spotCheckIds"`
+	// Market, when given, changes the migration's market (ISO 3166-1
+	// alpha-2, "" for none): where the customer trades, so national phone
+	// numbers and dates that read both ways are read its way.
+	Market *string `json:"market,omitempty"`
 }
 
 // maxChecklistCount bounds one count: more records than any CRM export
@@ -27,11 +31,18 @@ const maxChecklistCount = 1_000_000_000
 // is audited with the old and new value.
 //
 // Errors: EINVALID for an unknown entity, a negative or absurd count, too
-// many spot-check ids, or a blank, over-long or control-character id (the
-// message names which); ECONFLICT once the
+// many spot-check ids, a blank, over-long or control-character id, or a
+// market that is not a country code (the message names which); ECONFLICT once the
 // migration is live.
 func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in ChecklistInput) (*cutover.Migration, error) {
 	sch := schema.Default()
+	if in.Market != nil {
+		up := strings.ToUpper(strings.TrimSpace(*in.Market))
+		if err := cutover.CheckMarket(up); err != nil {
+			return nil, err
+		}
+		in.Market = &up
+	}
 	for e, n := range in.Counts {
 		if _, ok := sch.Entity(e); !ok {
 			return nil, cutover.Errorf(cutover.EINVALID, "counts: %q is not an entity; use one of %s.", e, strings.Join(sch.EntityNames(), ", "))
@@ -78,6 +89,10 @@ func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in 
 			events = append(events, s.event("customer", "spotchecks.updated", fmt.Sprintf("%d entities named", len(in.SpotCheckIDs))))
 		}
 		cur.Checklist, cur.SpotCheckIDs = in.Counts, in.SpotCheckIDs
+		if in.Market != nil && *in.Market != cur.Market {
+			events = append(events, s.event("customer", "market.updated", fmt.Sprintf("market: %q -> %q", cur.Market, *in.Market)))
+			cur.Market = *in.Market
+		}
 		return events, nil
 	})
 }

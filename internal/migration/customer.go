@@ -19,6 +19,7 @@ type CreateInput struct {
 	CustomerName     string `json:"customerName"`
 	CustomerEmail    string `json:"customerEmail"`
 	CoordinatorEmail string `json:"coordinatorEmail"`
+	Market           string `json:"market"` // ISO 3166-1 alpha-2, optional; the customer can change it
 }
 
 // Created is a new migration (or a re-issued invite) with the customer's
@@ -35,8 +36,8 @@ var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 
 // Create starts a migration for a customer and mails them the invite link.
 //
-// Errors: EINVALID when a field is missing or malformed (the message names
-// it); whatever the Store returns. A mail that cannot be sent does not fail
+// Errors: EINVALID when a field is missing or malformed, the market
+// included (the message names it); whatever the Store returns. A mail that cannot be sent does not fail
 // the creation: InviteMailed says so, and the outbox shows it.
 func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Created, error) {
 	in.TenantID = strings.TrimSpace(in.TenantID)
@@ -55,6 +56,10 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Cr
 			return nil, cutover.Errorf(cutover.EINVALID, "%s must be an email address.", e.name)
 		}
 	}
+	in.Market = strings.ToUpper(strings.TrimSpace(in.Market))
+	if err := cutover.CheckMarket(in.Market); err != nil {
+		return nil, err
+	}
 	key := cutover.NewSecret(32)
 	now := s.now()
 	m := &cutover.Migration{
@@ -63,6 +68,7 @@ func (s *Service) Create(ctx context.Context, actor string, in CreateInput) (*Cr
 		CustomerName:     in.CustomerName,
 		CustomerEmail:    in.CustomerEmail,
 		CoordinatorEmail: in.CoordinatorEmail,
+		Market:           in.Market,
 		KeyHash:          cutover.HashSecret(key),
 		Status:           cutover.StatusCreated,
 		Files:            []cutover.File{},

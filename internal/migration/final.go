@@ -343,7 +343,7 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 	}
 	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
-		Now: m.GoLiveAt, Choose: signedOffEntry, Read: read, BatchSize: liveBatch}
+		Now: m.GoLiveAt, Choose: signedOffEntry, Read: read, BatchSize: liveBatch, Market: m.Market}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{s.Live.Writer(m.TenantID, m.ID), snap}
 	res, err := migrate.Run(ctx, pass, chunkOpener{s.Files, c}, sink, s.Files)

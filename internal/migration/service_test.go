@@ -244,7 +244,7 @@ func signedOff(t *testing.T, svc *Service, store *memStore, tenant string) strin
 	c := create(t, svc, tenant)
 	id := c.Migration.ID
 	uploaded(t, store, id, cutover.File{ID: "f1", Name: "c.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-	files(svc)["k-"+id] = "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,bad,Cy\n"
+	files(svc)["k-"+id] = "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,bad,\n" // 3 is rejected: its only identity, the e-mail, is not one
 	m, _ := store.GetMigration(ctx, id)
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)

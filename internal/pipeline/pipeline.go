@@ -87,6 +87,10 @@ type Options struct {
 	Workers   int // mapping goroutines; 0 means GOMAXPROCS
 	ChunkRows int // rows per unit of work; 0 means 1024
 	BatchSize int // records per Sink.Write; 0 means 100
+	// Market is the migration's market (ISO 3166-1 alpha-2, "" for none):
+	// the phone region when a file says nothing about its country, and the
+	// tie-break for date columns that read both ways.
+	Market string
 }
 
 // Counts account for every row read: Read = Migrated + Merged + Rejected +
@@ -98,6 +102,7 @@ type Counts struct {
 	Rejected int            `json:"rejected"` // with reasons, in the rejects file
 	Skipped  map[string]int `json:"skipped"`  // by named rule
 	Warned   int            `json:"warned"`   // migrated rows flagged for review
+	LeftOut  int            `json:"leftOut"`  // values left out of migrated records because they could not be read (kept under "invalid")
 	// Derived counts the distinct records derived from people the rows
 	// name inline (a tenant's name on a tenancy), by entity. They are not
 	// rows read, so they stand apart from the balance; each one is given to
@@ -135,9 +140,13 @@ type Report struct {
 	Counts    Counts         `json:"counts"`
 	Rules     map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
 	Reasons   map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
+	LeftOut   map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
 	FillRates []FillRate     `json:"fillRates"`
 	Unmapped  []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
 	Dropped   []string       `json:"dropped,omitempty"`
+	// Inference is what the engine read from the file's first rows: its
+	// phone region and its date formats, with how sure it is.
+	Inference *mapspec.Inference `json:"inference,omitempty"`
 }
 
 type chunk struct {
@@ -165,6 +174,13 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+
+	// The first rows are read before any is mapped, so the phone region and
+	// date formats are inferred from the file itself; then they are mapped
+	// like the rest.
+	pre := prefetch(t, mapspec.InferSample) // a read error is met again by the reader, after the rows before it
+	inf := m.Infer(pre.rows(), o.Market)
+	t = pre
 
 	todo := make(chan *chunk, o.Workers)
 	done := make(chan *chunk, o.Workers)
@@ -200,6 +216,7 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	go func() { wg.Wait(); close(done) }()
 
 	col := newCollector(ctx, file, t, m, out, o)
+	col.report.Inference = inf
 	err := col.consume(done, slots)
 	if err != nil {
 		cancel()
@@ -217,6 +234,51 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 		return col.report, cutover.Wrap(cutover.EUNAVAILABLE, err, "The migration of %s was interrupted before every row was read.", file)
 	}
 	return col.finish()
+}
+
+// prefetched is a table whose first rows have been read ahead: Next
+// returns them, then the rest of the table, then the error that stopped
+// the read-ahead, if any.
+type prefetched struct {
+	tabular.Table
+	buf  []tabular.Row
+	err  error
+	next int
+}
+
+// prefetch reads up to n rows of t ahead, copying them (a Row's fields are
+// reused by the reader).
+func prefetch(t tabular.Table, n int) *prefetched {
+	p := &prefetched{Table: t}
+	for len(p.buf) < n {
+		r, err := t.Next()
+		if err != nil {
+			p.err = err
+			break
+		}
+		p.buf = append(p.buf, tabular.Row{Line: r.Line, Fields: append([]string(nil), r.Fields...)})
+	}
+	return p
+}
+
+func (p *prefetched) rows() [][]string {
+	out := make([][]string, len(p.buf))
+	for i, r := range p.buf {
+		out[i] = r.Fields
+	}
+	return out
+}
+
+// Next implements tabular.Table.
+func (p *prefetched) Next() (tabular.Row, error) {
+	if p.next < len(p.buf) {
+		p.next++
+		return p.buf[p.next-1], nil
+	}
+	if p.err != nil {
+		return tabular.Row{}, p.err
+	}
+	return p.Table.Next()
 }
 
 // read turns rows into chunks. The reader's field strings may be kept
@@ -293,7 +355,7 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 		c.out.Derived = NewWritten()
 	}
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
-		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{},
+		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{}, LeftOut: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
 	if c.report.Unmapped == nil {
 		c.report.Unmapped = []string{}
@@ -422,6 +484,10 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 		if v.Kind != mapspec.Absent {
 			c.filled[j]++
 		}
+	}
+	for _, iv := range rec.Invalid {
+		rep.Counts.LeftOut++
+		rep.LeftOut[iv.Field]++
 	}
 	if len(out.Warnings) > 0 {
 		rep.Counts.Warned++

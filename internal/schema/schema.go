@@ -65,11 +65,18 @@ type Schema struct {
 
 // Entity is one kind of record.
 type Entity struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description,omitempty"`
-	AnyOf       []string `json:"anyOf,omitempty"` // at least one of these fields must have a value
-	Fields      []*Field `json:"fields"`
-	index       map[string]int
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Identity lists the fields that identify a record of the entity: a row
+	// with none of them is rejected, because nobody could tell the record
+	// apart afterwards. An invalid value in any other field drops that
+	// field only, so one bad phone never costs a customer the whole contact.
+	Identity []string `json:"identity,omitempty"`
+	// AnyOf is the older name of Identity, still read so vendors' edited
+	// schemas keep working; Load folds it into Identity.
+	AnyOf  []string `json:"anyOf,omitempty"`
+	Fields []*Field `json:"fields"`
+	index  map[string]int
 }
 
 // Field is one field of an entity.
@@ -233,6 +240,14 @@ func (s *Schema) validate() error {
 			if _, ok := e.index[n]; !ok {
 				return bad(fmt.Sprintf("%s.anyOf[%d]", p, k), "entity %q has no field %q", e.Name, n)
 			}
+		}
+		for k, n := range e.Identity {
+			if _, ok := e.index[n]; !ok {
+				return bad(fmt.Sprintf("%s.identity[%d]", p, k), "entity %q has no field %q", e.Name, n)
+			}
+		}
+		if len(e.Identity) == 0 {
+			e.Identity = e.AnyOf
 		}
 	}
 	for i, e := range s.Entities {

@@ -86,6 +86,7 @@ func TestLoadErrors(t *testing.T) {
 		"bad name":      {`{"version":1,"entities":[{"name":"A b","fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[0].name: "A b" is not a valid name`},
 		"bad pattern":   {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"string","pattern":"("}]}]}`, "schema: entities[0].fields[0].pattern: not a valid RE2 expression"},
 		"anyOf":         {`{"version":1,"entities":[{"name":"a","anyOf":["y"],"fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[0].anyOf[0]: entity "a" has no field "y"`},
+		"identity":      {`{"version":1,"entities":[{"name":"a","identity":["y"],"fields":[{"name":"x","type":"text"}]}]}`, `schema: entities[0].identity[0]: entity "a" has no field "y"`},
 		"notFuture":     {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text","notFuture":true}]}]}`, "schema: entities[0].fields[0].notFuture: applies only to date and datetime"},
 		"values on str": {`{"version":1,"entities":[{"name":"a","fields":[{"name":"x","type":"text","values":["a"]}]}]}`, "schema: entities[0].fields[0].values: only an enum has values"},
 	} {
@@ -108,5 +109,35 @@ func TestLoadRoundTrip(t *testing.T) {
 	}
 	if len(s.Entities) != len(Default().Entities) {
 		t.Fatal("round trip lost entities")
+	}
+}
+
+// Every entity of the default schema says what identifies its records, and
+// the contact's identity is a name, an e-mail or a phone: without it a bad
+// secondary field could not be dropped while keeping the row.
+func TestDefaultIdentity(t *testing.T) {
+	s := Default()
+	for _, e := range s.Entities {
+		if len(e.Identity) == 0 {
+			t.Errorf("entity %q has no identity list", e.Name)
+		}
+		for _, n := range e.Identity {
+			if _, ok := e.Field(n); !ok {
+				t.Errorf("entity %q: identity field %q does not exist", e.Name, n)
+			}
+		}
+	}
+	c, _ := s.Entity("contact")
+	if got := strings.Join(c.Identity, ","); got != "first_name,last_name,full_name,emails,phones" {
+		t.Fatalf("contact identity = %s", got)
+	}
+	// The older "anyOf" is still read, as the identity.
+	old, err := Load(strings.NewReader(`{"version":1,"entities":[{"name":"a","anyOf":["x"],"fields":[{"name":"x","type":"text"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := old.Entity("a")
+	if len(a.Identity) != 1 || a.Identity[0] != "x" {
+		t.Fatalf("anyOf not read as identity: %v", a.Identity)
 	}
 }

@@ -39,6 +39,10 @@ type Workbook struct {
 	Issues         Issues           `json:"issues"`
 	FillRates      []EntityFill     `json:"fillRates"`
 	Unmapped       []FileColumns    `json:"unmapped"` // the manual follow-up list: what will not migrate
+	// Inference is, per file, the phone region and date formats the engine
+	// read from the file's values, with how sure it is; an ambiguous date
+	// column is listed with examples for the customer to confirm.
+	Inference []FileInference `json:"inference"`
 }
 
 // Reconciliation is one entity's account against the checklist.
@@ -83,6 +87,7 @@ type Issues struct {
 	Rejected     []ReasonCount `json:"rejected"`     // grouped by reason; the rows are in the rejects files
 	RejectsFiles []RejectsFile `json:"rejectsFiles"` // one CSV per file with rejected rows
 	Warned       int           `json:"warned"`       // rows migrated but flagged "!" for review
+	LeftOut      []FieldCount  `json:"leftOut"`      // values left out of migrated records (unreadable; kept under "invalid"), by file and field
 	Orphans      int           `json:"orphans"`      // references to records in none of the files
 	// PossibleDuplicates counts records kept apart although another record
 	// with a different source id shares their dedupe key; Duplicates lists
@@ -97,6 +102,23 @@ type RejectsFile struct {
 	File string `json:"file"`
 	Key  string `json:"key"`
 	URL  string `json:"url,omitempty"`
+}
+
+// FieldCount is how many values of one field of one file were left out.
+type FieldCount struct {
+	File   string `json:"file"`
+	Entity string `json:"entity"`
+	Field  string `json:"field"`
+	Count  int    `json:"count"`
+}
+
+// FileInference is what the engine inferred from one file's values.
+type FileInference struct {
+	File   string              `json:"file"`
+	Entity string              `json:"entity"`
+	Market string              `json:"market,omitempty"`
+	Region mapspec.RegionGuess `json:"region"`
+	Dates  []mapspec.DateGuess `json:"dates"`
 }
 
 // ReasonCount is how many rows of a file were rejected for one reason.
@@ -235,8 +257,8 @@ type Meta struct {
 // the rejects files.
 func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
 	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
-		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{},
-		Issues: Issues{Rejected: []ReasonCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
+		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{},
+		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]
@@ -262,6 +284,12 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		wb.Issues.Warned += c.Warned
 		for _, reason := range slices.Sorted(maps.Keys(r.Reasons)) {
 			wb.Issues.Rejected = append(wb.Issues.Rejected, ReasonCount{File: r.File, Entity: r.Entity, Reason: reason, Count: r.Reasons[reason]})
+		}
+		for _, f := range slices.Sorted(maps.Keys(r.LeftOut)) {
+			wb.Issues.LeftOut = append(wb.Issues.LeftOut, FieldCount{File: r.File, Entity: r.Entity, Field: f, Count: r.LeftOut[f]})
+		}
+		if inf := r.Inference; inf != nil {
+			wb.Inference = append(wb.Inference, FileInference{File: r.File, Entity: r.Entity, Market: inf.Market, Region: inf.Region, Dates: append([]mapspec.DateGuess{}, inf.Dates...)})
 		}
 		wb.FillRates = append(wb.FillRates, EntityFill{Entity: r.Entity, File: r.File, Fields: r.FillRates})
 		if len(r.Unmapped) > 0 {

@@ -114,3 +114,20 @@ func TestWorkbookCountsPossibleDuplicates(t *testing.T) {
 		t.Fatalf("issues %+v", wb.Issues)
 	}
 }
+
+// The workbook shows, per file, the phone region and date formats the
+// engine inferred (an ambiguous column with its examples), and how many
+// values of each field were left out of migrated records.
+func TestWorkbookShowsInferenceAndValuesLeftOut(t *testing.T) {
+	r := report("contact", 3, 3, 0, 0, nil)
+	r.LeftOut = map[string]int{"phones": 2, "created_at": 1}
+	r.Inference = &mapspec.Inference{Market: "FR", Region: mapspec.RegionGuess{Region: "FR", Confidence: 1, Source: "market"},
+		Dates: []mapspec.DateGuess{{Column: "Date", Format: "D/M/YYYY", Confidence: 0.5, Ambiguous: true, Other: "M/D/YYYY", Examples: []string{"03/04/2023"}}}}
+	wb := Build(Meta{MigrationID: "m", Round: 1}, []*pipeline.Report{r}, nil, nil, 0, nil)
+	if len(wb.Inference) != 1 || wb.Inference[0].Region.Region != "FR" || !wb.Inference[0].Dates[0].Ambiguous || wb.Inference[0].File != r.File {
+		t.Fatalf("inference = %+v", wb.Inference)
+	}
+	if len(wb.Issues.LeftOut) != 2 || wb.Issues.LeftOut[0].Field != "created_at" || wb.Issues.LeftOut[1].Count != 2 {
+		t.Fatalf("left out = %+v", wb.Issues.LeftOut)
+	}
+}

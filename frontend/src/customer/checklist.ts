@@ -6,6 +6,7 @@ import { messageOf, type ApiRequest } from '../lib/api';
 import { h, say, uid } from '../lib/dom';
 import { entityLabel, formatTime } from '../lib/format';
 import type { Migration } from '../lib/types';
+import { marketChoices } from './market';
 
 export const DEFAULT_ENTITIES = ['contact', 'property', 'tenancy', 'applicant', 'appointment', 'order', 'company'];
 
@@ -88,13 +89,26 @@ export function createChecklist({
     return { entity, count, ids, row };
   });
 
+  const marketId = uid('market');
+  const market = h(
+    'select',
+    { id: marketId, disabled: !editable },
+    marketChoices(migration.market ?? '').map((c) => h('option', { value: c.code, text: c.label, selected: c.code === (migration.market ?? '') })),
+  );
+  const marketRow = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: marketId }, 'Where your customers are ', h('span', { class: 'hint', text: '(phone numbers without a country code are read as this country’s; so are dates like 03/04 that read both ways)' })),
+    market,
+  );
+
   const status = h('p', { class: 'inline-status', role: 'status' });
   const error = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
   const save = h('button', { type: 'submit', class: 'secondary', text: 'Save counts', disabled: !editable });
   let saved = snapshot();
 
   function snapshot(): string {
-    return JSON.stringify(fields.map((f) => [f.count.value.trim(), f.ids.value.trim()]));
+    return JSON.stringify([market.value, fields.map((f) => [f.count.value.trim(), f.ids.value.trim()])]);
   }
 
   async function submit(): Promise<boolean> {
@@ -111,7 +125,7 @@ export function createChecklist({
     save.disabled = true;
     say(status, 'Saving your counts…');
     try {
-      await api('PUT', `/migrations/${encodeURIComponent(migration.id)}/checklist`, { counts: read.counts, spotCheckIds: read.spotCheckIds });
+      await api('PUT', `/migrations/${encodeURIComponent(migration.id)}/checklist`, { counts: read.counts, spotCheckIds: read.spotCheckIds, market: market.value });
       saved = snapshot();
       say(status, `Counts saved at ${formatTime(new Date().toISOString())}.`, 'success');
       return true;
@@ -133,6 +147,7 @@ export function createChecklist({
       h('legend', { text: 'How many records of each kind does your old CRM show?' }),
       h('p', { class: 'hint', text: 'The test migration’s workbook checks what it migrated against these numbers. Leave a kind empty if you have none.' }),
       fields.map((f) => f.row),
+      marketRow,
     ),
     error,
     editable ? h('div', { class: 'actions' }, save) : null,

@@ -101,6 +101,8 @@ export interface Migration {
   executionName?: string;
   checklist?: Record<string, number> | null;
   spotCheckIds?: Record<string, string[]> | null;
+  /** ISO 3166-1 alpha-2 country the customer trades in ("" or absent: not set). */
+  market?: string;
   workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null; createdAt?: string };
   review?: Record<string, ReviewMark> | null;
   failure?: Failure;

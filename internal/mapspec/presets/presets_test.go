@@ -67,7 +67,7 @@ func TestPresetFixtures(t *testing.T) {
 		{"hubspot-contacts.csv", "hubspot-contacts", "contacts", []want{
 			{fields: map[string]string{"first_name": "Ann", "last_name": "Lee", "emails": "ann.lee@example.com", "phones": "+442079460958; +447911123456",
 				"postcode": "LS1 4AP", "town": "Leeds", "company": "Acme Ltd", "tags": "lead", "marketing_consent": "true", "created_at": "2023-05-12T14:33:00Z"}, warns: 1},
-			{errors: []string{`emails: "bob@stone" is not a valid email address`}},
+			{warns: 1, fields: map[string]string{"emails": ""}}, // "bob@stone" is left out; the row migrates
 		}},
 		{"salesforce-contacts-report.csv", "salesforce-contacts-report", "contacts", []want{
 			{fields: map[string]string{"title": "Ms.", "first_name": "Ann", "emails": "ann@example.com", "phones": "+441134960000; +447911123456", "address_line1": "1 High Street",
@@ -149,6 +149,7 @@ func TestPresetFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Compile: %v", err)
 			}
+			m.Infer(rows, "") // as the pipeline does, with no market: the files themselves say they are British
 			if len(rows) != len(tc.rows) {
 				t.Fatalf("fixture has %d rows, test expects %d", len(rows), len(tc.rows))
 			}

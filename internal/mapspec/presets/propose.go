@@ -46,9 +46,10 @@ const MinPresetScore = 0.5
 const MinConfidence = 0.5
 
 // SuggestedDefaults are the defaults of a mapping built from suggestions:
-// the vendor's market (UK) for phone numbers without a country code and for
-// day-first dates.
-var SuggestedDefaults = mapspec.Defaults{Region: "GB", DateFormats: []string{"ISO", "DD/MM/YYYY"}}
+// the phone region is inferred from the file (then the migration's
+// market), never assumed; ISO and day-first dates are listed, and date
+// inference picks among them or adds the format the file really uses.
+var SuggestedDefaults = mapspec.Defaults{Region: mapspec.RegionAuto, DateFormats: []string{"ISO", "DD/MM/YYYY"}}
 
 // Propose proposes a mapping for a file named name (the name the file spec
 // gets) from its header and a sample of its rows. Propose never fails, and
@@ -276,7 +277,7 @@ func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []
 		}
 	}
 	email := ""
-	if ent, ok := schema.Default().Entity(fs.Entity); ok && contains(ent.AnyOf, "emails") {
+	if ent, ok := schema.Default().Entity(fs.Entity); ok && contains(ent.Identity, "emails") {
 		for _, fm := range fs.Fields {
 			if fm.Target == "emails" && fm.Column != "" && usable(have, fm.Column) && fm.When == nil {
 				email = fm.Column
@@ -295,7 +296,7 @@ func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []
 	default:
 		notes = append(notes, "No column identifies the records, so each record's id is derived from its e-mail, else its name and phone: keep these the same in the final extract.")
 	}
-	if ent, ok := schema.Default().Entity(fs.Entity); ok && len(ent.AnyOf) > 0 {
+	if ent, ok := schema.Default().Entity(fs.Entity); ok && len(ent.Identity) > 0 {
 		fs.SourceIDFrom = mapspec.SourceIDFromContent
 	}
 	return notes

@@ -228,7 +228,7 @@ func TestSignaturesDoNotStealFiles(t *testing.T) {
 		"crm-contacts.csv": "estate-agency-crm/contacts", "crm-properties.csv": "estate-agency-crm/properties", "crm-tenancies.csv": "estate-agency-crm/tenancies",
 		"crm-applicants.csv": "estate-agency-crm/applicants", "crm-diary.csv": "estate-agency-crm/diary",
 		"hubspot-extra-columns.csv": "hubspot-contacts/contacts", "mailchimp-blank-leid.csv": "mailchimp-audience/subscribed",
-		"pipedrive-people-short.csv": "pipedrive-people/people",
+		"pipedrive-people-short.csv":     "pipedrive-people/people",
 		"agency-applicants-statuses.csv": "estate-agency-crm/applicants", "agency2-applicants.csv": "estate-agency-crm/applicants",
 		"agency-tenancies-names.csv": "estate-agency-crm/tenancies", "agency-tenancies-rents.csv": "estate-agency-crm/tenancies",
 		"agency2-tenancies.csv": "estate-agency-crm/tenancies",

@@ -1,0 +1,119 @@
+package mapspec
+
+import (
+	"strings"
+
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// Inference is what the engine read from a sample of a file's rows, and
+// how sure it is: the phone region and each date field's format. The
+// workbook and inspect show it, so no guess is silent.
+type Inference struct {
+	Market string      `json:"market,omitempty"` // the migration's market, the last fallback
+	Region RegionGuess `json:"region"`
+	Dates  []DateGuess `json:"dates,omitempty"` // one per date column the mapping reads
+}
+
+// InferSample is how many rows Infer needs to decide; the pipeline reads
+// this many before mapping.
+const InferSample = 4096
+
+// Infer reads a sample of the file's rows (the first InferSample are
+// plenty) and tunes the mapper to them: the file's phone region, and each
+// date field's format where the mapping does not name one outright. market
+// is the migration's market (ISO 3166-1 alpha-2, "" for none): the phone
+// region when the file says nothing, and the tie-break for date columns
+// that read both ways. Call it before Clone and Map; it returns what it
+// inferred. It never fails: a sample that says nothing leaves the
+// defaults.
+func (m *Mapper) Infer(rows [][]string, market string) *Inference {
+	market = strings.ToUpper(strings.TrimSpace(market))
+	var phoneCols []int
+	for _, cf := range m.fields {
+		if cf.fd.ItemType() == schema.Phone {
+			phoneCols = append(phoneCols, cf.cols...)
+		}
+	}
+	inf := &Inference{Market: market, Region: InferRegion(m.header, rows, phoneCols, market)}
+	m.market, m.fileRegion = market, inf.Region.Region
+	m.w.market = market
+	fields := append([]compiledField(nil), m.fields...) // clones made earlier keep theirs
+	for i := range fields {
+		cf := &fields[i]
+		if cf.date == nil || cf.date.explicit || len(cf.cols) != 1 {
+			continue
+		}
+		vals := columnValues(rows, cf.cols[0])
+		dc, g := tuneDates(cf.date, cf.label, vals, market)
+		if g.Values == 0 {
+			continue
+		}
+		inf.Dates = append(inf.Dates, g)
+		steps := append([]stepFn(nil), cf.steps...)
+		steps[len(steps)-1] = each(dc.convert)
+		cf.steps, cf.date = steps, dc
+	}
+	m.fields = fields
+	m.inferred = inf
+	return inf
+}
+
+// Inferred returns what Infer found, or nil before it ran.
+func (m *Mapper) Inferred() *Inference { return m.inferred }
+
+// tuneDates chooses a date column's format. Formats the spec lists are
+// preferred ("presets list the formats their vendor really writes") and
+// inference picks among them; when they read too few of the values, the
+// best known format is added. An ambiguous column is read the market's
+// way and reported as ambiguous (in the workbook and inspect), with
+// examples, for the customer to confirm.
+func tuneDates(dc *dateConv, column string, vals []string, market string) (*dateConv, DateGuess) {
+	out := *dc
+	out.auto, out.prefer = false, 'D'
+	if MonthFirst(market) {
+		out.prefer = 'M'
+	}
+	var g DateGuess
+	if !dc.auto {
+		g = inferDate(column, vals, dc.formats, market)
+	}
+	if dc.auto || g.Values > 0 && 10*g.Read < 9*g.Values {
+		if ag := inferDate(column, vals, compiledAutoDates, market); ag.Read > g.Read {
+			g = ag
+		}
+	}
+	if g.Format == "" {
+		if dc.auto {
+			out.auto = true // nothing read: keep reading any format
+		}
+		return &out, g
+	}
+	chosen, _ := compileDateFormat(g.Format)
+	formats := []*dateFormat{chosen}
+	for _, f := range dc.formats {
+		if f.name != chosen.name && f.order() == 0 && !dc.auto {
+			formats = append(formats, f) // ISO and other unconfusable formats still read
+		}
+	}
+	if dc.auto && chosen.kind != dkISO {
+		iso, _ := compileDateFormat("ISO")
+		formats = append(formats, iso) // a stray ISO value in an inferred column still reads
+	}
+	out.formats = formats
+	out.names = g.Format
+	return &out, g
+}
+
+// rowRegion is the phone region of one row: its country column's when it
+// names a country, else the file's.
+func (m *Mapper) rowRegion(fields []string) string {
+	for _, c := range m.countryCols {
+		if c < len(fields) {
+			if r := CountryRegion(fields[c]); r != "" {
+				return r
+			}
+		}
+	}
+	return m.fileRegion
+}
