@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(wildcard functions/*))
 
-.PHONY: all up test build cli emulator lint unit fuzz frontend frontend-test chromium lambdas deploy-site bench bench-final clean
+.PHONY: all up test build cli emulator lint unit fuzz frontend frontend-test chromium lambdas real-exports deploy-site bench bench-final clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
@@ -14,7 +14,7 @@ up: frontend
 	$(GO) run ./infra/cmd/up
 
 ## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds.
-test: lint frontend-test unit fuzz lambdas
+test: lint frontend-test unit fuzz lambdas real-exports
 
 ## frontend: install the site's npm packages (from package-lock.json) and build it into frontend/dist/.
 frontend: frontend/node_modules/.installed
@@ -67,6 +67,16 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPropose$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/mapspec/presets
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta
+
+## real-exports: score the CLI on the real vendor exports kept beside the
+## checkout (../shared/conformance/real-exports, files nobody here wrote):
+## at least REAL_EXPORTS_MIN of them must hold. Skipped, saying so, where
+## that folder is absent (a clone outside the workplace).
+REAL_EXPORTS     ?= ../shared/conformance/real-exports/run.sh
+REAL_EXPORTS_MIN ?= 23
+real-exports:
+	@if [ -f "$(REAL_EXPORTS)" ]; then MIN_HOLD=$(REAL_EXPORTS_MIN) bash "$(REAL_EXPORTS)"; \
+	  else echo "real-exports: $(REAL_EXPORTS) not found; skipped"; fi
 
 ## deploy-site: after `sam deploy`, upload the built site (SITE_BUCKET=<SiteBucketName output>
 ## SITE_DISTRIBUTION=<SiteDistributionId output>). Hashed assets are immutable and kept (pages
