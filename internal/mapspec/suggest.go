@@ -110,6 +110,28 @@ func normHeader(h string) string {
 	return b.String()
 }
 
+// singular is a normalised header with its last word made singular the
+// English way ("cities" -> "city", "addresses" -> "address", "phones" ->
+// "phone"), so a plural column name (a list export's "Cities") meets its
+// synonym; a header that is not plural comes back unchanged.
+func singular(n string) string {
+	head, last := "", n
+	if i := strings.LastIndexByte(n, ' '); i >= 0 {
+		head, last = n[:i+1], n[i+1:]
+	}
+	switch {
+	case len(last) < 4 || strings.HasSuffix(last, "ss") || strings.HasSuffix(last, "us"):
+		return n
+	case strings.HasSuffix(last, "ies"):
+		last = last[:len(last)-3] + "y"
+	case strings.HasSuffix(last, "sses"), strings.HasSuffix(last, "ches"), strings.HasSuffix(last, "shes"), strings.HasSuffix(last, "xes"):
+		last = last[:len(last)-2]
+	case strings.HasSuffix(last, "s"):
+		last = last[:len(last)-1]
+	}
+	return head + last
+}
+
 // sampleKind says what most non-empty sample values of a column look like.
 func sampleKind(vals []string) (kind string, hits, n int) {
 	counts := map[string]int{}
@@ -209,12 +231,17 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 			kind = ""
 		}
 		var c cand
+		one := singular(n)
 		for _, s := range synonyms {
 			for _, name := range s.names {
 				switch {
 				case n == name:
 					if c.conf < 0.9 {
 						c = cand{s.entity, s.field, 0.9, fmt.Sprintf("header %q is a synonym of %s.%s", h, s.entity, s.field), false}
+					}
+				case one != n && one == name:
+					if c.conf < 0.85 {
+						c = cand{s.entity, s.field, 0.85, fmt.Sprintf("header %q is the plural of %q, a synonym of %s.%s", h, name, s.entity, s.field), false}
 					}
 				case c.conf < 0.6 && len(name) > 3 && (strings.HasSuffix(n, " "+name) || strings.HasPrefix(n, name+" ")):
 					c = cand{s.entity, s.field, 0.6, fmt.Sprintf("header %q contains %q, a synonym of %s.%s", h, name, s.entity, s.field), false}
@@ -257,7 +284,7 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 	}
 	entity := "contact"
 	best := 0.0
-	for _, e := range []string{"contact", "property", "tenancy", "applicant", "appointment", "order"} {
+	for _, e := range []string{"contact", "company", "property", "tenancy", "applicant", "appointment", "order"} {
 		if votes[e] > best {
 			entity, best = e, votes[e]
 		}

@@ -80,3 +80,20 @@ func TestSuggestTrustsValues(t *testing.T) {
 		t.Fatalf("PLZ: %+v", got["PLZ"])
 	}
 }
+
+// A plural header meets its singular synonym: a list export's "Cities"
+// and "Counties" are towns and counties, "Email Addresses" are e-mails.
+func TestSuggestReadsPluralHeaders(t *testing.T) {
+	got := Suggest([]string{"Cities", "Counties", "Email Addresses", "Status"}, [][]string{{"Modesto", "Stanislaus", "a@example.com", "x"}})
+	want := []string{"town", "county", "emails", ""}
+	for i, s := range got {
+		if s.Target != want[i] {
+			t.Errorf("%s -> %q (%s), want %q", s.Column, s.Target, s.Reason, want[i])
+		}
+	}
+	for in, out := range map[string]string{"cities": "city", "email addresses": "email address", "phones": "phone", "status": "status", "boxes": "box", "bus": "bus"} {
+		if got := singular(in); got != out {
+			t.Errorf("singular(%q) = %q, want %q", in, got, out)
+		}
+	}
+}
