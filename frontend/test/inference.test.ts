@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkbookView } from '../src/customer/workbook-view';
 import { setFileDateFormat } from '../src/customer/mapping-spec';
+import { tableOf } from '../src/customer/inference-view';
 import type { MappingSpec, Workbook } from '../src/lib/types';
 import { fakeApi, type Call } from './fakes';
 import { proposal } from './fixtures';
@@ -129,6 +130,26 @@ describe('what we read from your files', () => {
   });
 });
 
+describe('a file the next round does not have', () => {
+  it('says so and saves nothing', async () => {
+    const { api, calls } = fakeApi((c) => {
+      if (c.method === 'GET') {
+        const p = proposal();
+        p.files = p.files!.filter((f) => f.fileName !== 'contacts.csv');
+        return { status: 200, body: p };
+      }
+      return { status: 200 };
+    });
+    document.body.append(createWorkbookView({ api, migrationId: 'm-1', workbook, review: {}, editable: true }).element);
+    const warning = inferred().querySelector('.ambiguous') as HTMLElement;
+    button(warning, 'Day first (D/M/YYYY)').click();
+    await settle();
+    await settle();
+    expect(calls.some((c) => c.method === 'PUT')).toBe(false);
+    expect(warning.querySelector('[role=alert]')?.textContent).toContain('contacts.csv is not in the mapping for the next round');
+  });
+});
+
 describe('the file date format edit', () => {
   it('keeps the file’s other formats, drops the other reading and puts the choice first', () => {
     const spec = proposal().mapping;
@@ -170,5 +191,17 @@ describe('issues and reconciliation', () => {
     expect(hk.textContent).toContain('applicant-expiry');
     expect(hk.textContent).toContain('2');
     expect(hk.textContent).not.toContain('tenancy-status'); // a rule that changed nothing is not listed
+  });
+});
+
+describe('which mapping entry a workbook file is', () => {
+  it('finds a plain file by name and entity, and a sheet by its "[Sheet]" label', () => {
+    const p = proposal();
+    p.files!.push({ fileId: 'f-3', fileName: 'book.xlsx', table: 'f-3#Leads', entity: 'contact', columns: [] });
+    const inf = (file: string, entity: string) => ({ file, entity, region: { confidence: 0, source: 'none', evidence: 0 }, dates: [] });
+    expect(tableOf(p, inf('contacts.csv', 'contact'))).toBe('f-1');
+    expect(tableOf(p, inf('book.xlsx [Leads]', 'contact'))).toBe('f-3#Leads');
+    expect(tableOf(p, inf('book.xlsx', 'contact'))).toBeUndefined();
+    expect(tableOf(p, inf('contacts.csv', 'property'))).toBeUndefined();
   });
 });

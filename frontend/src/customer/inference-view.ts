@@ -8,7 +8,7 @@
 // allows (409); its message says when the mapping can change.
 
 import { messageOf, type ApiRequest } from '../lib/api';
-import { h, say, table } from '../lib/dom';
+import { h, say, table, uid } from '../lib/dom';
 import { entityLabel, formatCount, formatPercent } from '../lib/format';
 import type { DateGuess, FileInference, MappingSpec, Proposal, RegionGuess } from '../lib/types';
 import { setFileDateFormat } from './mapping-spec';
@@ -70,12 +70,12 @@ function regionText(r: RegionGuess): string {
     'country column': 'read from the file’s country column',
     market: 'taken from your market, as nothing in the file said otherwise',
   };
-  const evidence = r.evidence > 0 ? ` (${formatCount(r.evidence)} values said so or otherwise)` : '';
+  const evidence = r.evidence > 0 ? ` (from ${formatCount(r.evidence)} values)` : '';
   return `${regionName(r.region)}, ${from[r.source] ?? `from ${r.source}`}; how sure: ${formatPercent(r.confidence)}${evidence}.`;
 }
 
 /** Which proposal table a workbook file label ("name" or "name [Sheet]") is. */
-function tableOf(proposal: Proposal, inf: FileInference): string | undefined {
+export function tableOf(proposal: Proposal, inf: FileInference): string | undefined {
   const label = (table: string, fileName: string) => {
     const at = table.indexOf('#');
     return at < 0 ? fileName : `${fileName} [${table.slice(at + 1)}]`;
@@ -106,7 +106,9 @@ export function createInferenceSection(opts: InferenceOptions): HTMLElement {
       const table = tableOf(proposal, inf);
       const index = proposal.mapping.files.findIndex((f) => f.name === table);
       if (table === undefined || index < 0) {
-        throw new Error(`${inf.file} is not in the mapping for the next round (a new upload may have replaced it). Choose its date format in the mapping once it is uploaded again.`);
+        say(status, '');
+        say(error, `${inf.file} is not in the mapping for the next round (a new upload may have replaced it). Choose its date format in the mapping once it is uploaded again.`, 'error');
+        return;
       }
       const spec: MappingSpec = setFileDateFormat(proposal.mapping, index, chosen, other);
       await api('PUT', `${base}/mapping`, { mapping: spec });
@@ -150,7 +152,7 @@ export function createInferenceSection(opts: InferenceOptions): HTMLElement {
       h('p', {}, h('strong', { text: `The dates in “${d.column}” can be read two ways.` }), ` We read them as ${d.dateFormat}${d.alternative ? `, but ${d.alternative} reads them too` : ''}. Which is right?`),
       examples.length ? h('ul', { class: 'examples' }, examples) : null,
       h('div', { class: 'actions' }, buttons),
-      h('p', { class: 'hint', text: 'Your choice is saved in the mapping as this file’s date format; the next test migration uses it.' }),
+      h('p', { class: 'hint', text: 'Your choice is saved in the mapping as this file’s date format, for the next test migration. The mapping can change before the first round and after a rejected sign-off.' }),
       status,
       error,
     );
@@ -182,10 +184,11 @@ export function createInferenceSection(opts: InferenceOptions): HTMLElement {
       })
     : h('p', { class: 'muted', text: 'This round has no record of what was read from the files.' });
 
+  const headingId = uid('inference');
   return h(
     'section',
-    { class: 'wb-section inference', 'data-part': 'inference', 'aria-labelledby': 'inference-heading' },
-    h('h3', { id: 'inference-heading', text: 'What we read from your files' }),
+    { class: 'wb-section inference', 'data-part': 'inference', 'aria-labelledby': headingId },
+    h('h3', { id: headingId, text: 'What we read from your files' }),
     h('p', { class: 'hint', text: 'Where your mapping does not say, the phone region and the date format of each column are read from your values. Check them: a wrong guess changes every record.' }),
     body,
   );
