@@ -168,3 +168,19 @@ export function locatePath(spec: MappingSpec, path: string | null): ErrorPlace |
   }
   return { fileIndex };
 }
+
+/**
+ * Settles how file `fileIndex` writes its dates: `chosen` goes first in the
+ * file's `defaults.dateFormats`, and `other` (the reading the customer ruled
+ * out) is dropped, so the engine no longer has two readings to choose
+ * between. The file's other formats stay; a file without its own list
+ * starts from the spec-wide one, since the file's list replaces it.
+ */
+export function setFileDateFormat(spec: MappingSpec, fileIndex: number, chosen: string, other: string): MappingSpec {
+  const next = structuredClone(spec);
+  const file = fileAt(next, fileIndex);
+  const from = file.defaults?.dateFormats ?? next.defaults?.dateFormats ?? [];
+  const kept = from.filter((f) => f !== chosen && f !== other);
+  file.defaults = { ...(file.defaults ?? {}), dateFormats: [chosen, ...kept] };
+  return next;
+}

@@ -1,6 +1,8 @@
 // The test migration's workbook, for the customer to review: the
 // reconciliation against their counts, spot checks side by side (each
-// ticked), issues with the rejects files, unmapped columns and fill rates.
+// ticked), what the engine read from the files (inference-view.ts), issues
+// with the rejects files, values left out and possible duplicates, unmapped
+// columns and fill rates.
 // Each section is marked reviewed or waived with a note
 // (PUT /migrations/{id}/review); once nothing is open, sign-off can be
 // requested (POST /migrations/{id}/request-signoff; a 409 lists what is open).
@@ -10,7 +12,8 @@ import { facts, h, replace, say, table, uid, type Child } from '../lib/dom';
 import { safeHref } from '../lib/links';
 import { entityLabel, fieldLabel, formatCount, formatPercent } from '../lib/format';
 import { reconWord, sectionLabel } from '../lib/status';
-import type { ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
+import type { PossibleDuplicate, ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
+import { createInferenceSection } from './inference-view';
 
 export const SECTIONS = ['reconciliation', 'spotChecks', 'issues', 'fillRates', 'unmapped'] as const;
 
@@ -38,6 +41,28 @@ export function openFromMessage(message: string): string[] {
 function skippedText(skipped: Record<string, number> | null): string {
   const rules = Object.entries(skipped ?? {});
   return rules.length ? ` Skipped by rule: ${rules.map(([r, n]) => `${r} ${formatCount(n)}`).join(', ')}.` : '';
+}
+
+/** Records a housekeeping rule changed on purpose; rules that changed none are left out. */
+function housekeepingText(housekeeping: Record<string, number> | null | undefined): Child {
+  const rules = Object.entries(housekeeping ?? {}).filter(([, n]) => n > 0);
+  if (!rules.length) return null;
+  return h(
+    'span',
+    { 'data-part': 'housekeeping' },
+    ` Changed by housekeeping rules, so they differ from your export on purpose: ${rules.map(([r, n]) => `${r} ${formatCount(n)}`).join(', ')}.`,
+  );
+}
+
+/** "1 (line 2), 6 (line 7)": each kept record's source id and first line. */
+function duplicateRecords(d: PossibleDuplicate): string {
+  const ids = d.sourceIds ?? [];
+  const lines = d.lines ?? [];
+  const n = Math.max(ids.length, lines.length);
+  return Array.from({ length: n }, (_, i) => {
+    const id = ids[i] || '(no id)';
+    return lines[i] ? `${id} (line ${lines[i]})` : id;
+  }).join(', ');
 }
 
 export interface WorkbookView {
@@ -189,7 +214,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
       'ul',
       { class: 'explanations' },
       (wb.reconciliation ?? []).map((r) =>
-        h('li', {}, h('strong', { text: `${entityLabel(r.entity)}: ${reconWord(r.status)}. ` }), r.explanation, skippedText(r.skipped)),
+        h('li', {}, h('strong', { text: `${entityLabel(r.entity)}: ${reconWord(r.status)}. ` }), r.explanation, skippedText(r.skipped), housekeepingText(r.housekeeping)),
       ),
     ),
   );
@@ -232,6 +257,36 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
               const href = safeHref(f.url);
               return h('li', {}, href ? h('a', { href, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : `${f.file}: rejected rows stored`);
             }),
+          )
+        : null,
+      (issues?.leftOut ?? []).length
+        ? h(
+            'div',
+            { 'data-part': 'left-out' },
+            h('h4', { text: 'Values left out' }),
+            h('p', { class: 'hint', text: 'These records migrated, but a value that could not be read was left out of the field and kept aside as invalid. Correct it in your export, or in the new system after the move.' }),
+            table(
+              'Values left out, by field',
+              ['File', 'Records', 'Field', 'Values left out'],
+              (issues?.leftOut ?? []).map((l) => [l.file, entityLabel(l.entity), fieldLabel(l.field), formatCount(l.count)]),
+              { numeric: [3] },
+            ),
+          )
+        : null,
+      (issues?.possibleDuplicates ?? 0) > 0 || (issues?.duplicates ?? []).length
+        ? h(
+            'div',
+            { 'data-part': 'duplicates' },
+            h('h4', { text: 'Possible duplicates' }),
+            h('p', {
+              class: 'hint',
+              text: `${formatCount(issues?.possibleDuplicates ?? 0)} records were kept apart although another record with a different id in your old CRM shares its dedupe key (below). If they are the same, merge them in your old CRM or after the move.`,
+            }),
+            table(
+              'Possible duplicates, by shared key',
+              ['Records', 'Shared key', 'Ids in your old CRM (line)'],
+              (issues?.duplicates ?? []).map((d) => [entityLabel(d.entity), d.key, duplicateRecords(d)]),
+            ),
           )
         : null,
       facts([
@@ -384,6 +439,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
     { class: 'workbook' },
     h('p', { class: 'hint', text: `Round ${wb.round}, mapping version ${wb.mappingVersion}.` }),
     reconciliation,
+    createInferenceSection({ api, migrationId, inference: wb.inference }),
     spotSection,
     issuesSection,
     unmappedSection,

@@ -146,6 +146,8 @@ export interface Reconciliation {
   merged: number;
   rejected: number;
   skipped: Record<string, number> | null;
+  /** Per derive rule (applicant-expiry, tenancy-status): migrated records the rule changed on purpose. */
+  housekeeping?: Record<string, number> | null;
   status: 'match' | 'explained' | 'unexplained' | string;
   explanation: string;
 }
@@ -183,7 +185,63 @@ export interface Issues {
   rejected: ReasonCount[] | null;
   rejectsFiles: RejectsFile[] | null;
   warned: number;
+  /** Values left out of migrated records because they could not be read (kept under "invalid"). */
+  leftOut?: FieldCount[] | null;
   orphans: number;
+  /** Records kept apart although a record with another source id shares their dedupe key. */
+  possibleDuplicates?: number;
+  duplicates?: PossibleDuplicate[] | null;
+}
+
+/** How many values of one field of one file were left out. */
+export interface FieldCount {
+  file: string;
+  entity: string;
+  field: string;
+  count: number;
+}
+
+/** Records kept apart that share a dedupe key (internal/mapspec merge.go). */
+export interface PossibleDuplicate {
+  entity: string;
+  key: string;
+  ids: string[] | null;
+  /** Each kept record's first line. */
+  lines: number[] | null;
+  sourceIds: string[] | null;
+}
+
+/** Where a file's phone region came from (internal/mapspec infer_region.go). */
+export interface RegionGuess {
+  /** ISO 3166-1 alpha-2; absent when nothing in the file said. */
+  region?: string;
+  confidence: number;
+  source: 'numbers' | 'country column' | 'market' | 'none' | string;
+  evidence: number;
+}
+
+/** The date format read from one column (internal/mapspec infer_date.go). */
+export interface DateGuess {
+  column: string;
+  dateFormat: string;
+  confidence: number;
+  /** Another format reads the same values differently. */
+  ambiguous?: boolean;
+  alternative?: string;
+  /** Values the two formats read differently. */
+  examples?: string[] | null;
+  values: number;
+  read: number;
+}
+
+/** What the engine read from one file's values. */
+export interface FileInference {
+  /** The file's name, with " [Sheet]" for a workbook sheet. */
+  file: string;
+  entity: string;
+  market?: string;
+  region: RegionGuess;
+  dates: DateGuess[] | null;
 }
 
 export interface FillRate {
@@ -214,6 +272,7 @@ export interface Workbook {
   issues: Issues | null;
   fillRates: EntityFill[] | null;
   unmapped: FileColumns[] | null;
+  inference?: FileInference[] | null;
 }
 
 export interface ReviewAnswer {
@@ -242,6 +301,15 @@ export interface MappingFile {
   aliases?: Record<string, string[]>;
   /** People a row names inline, filling a reference (internal/mapspec inline.go). */
   inline?: InlinePerson[];
+  /** Overrides the spec's defaults for this file (internal/mapspec spec.go). */
+  defaults?: MappingDefaults;
+  [key: string]: unknown;
+}
+
+/** Defaults for every step that does not say otherwise; the site edits only dateFormats. */
+export interface MappingDefaults {
+  /** Date formats the file's dates are written in, e.g. "DD/MM/YYYY", "ISO". */
+  dateFormats?: string[];
   [key: string]: unknown;
 }
 
@@ -257,6 +325,7 @@ export interface InlinePerson {
 export interface MappingSpec {
   version: number;
   files: MappingFile[];
+  defaults?: MappingDefaults;
   [key: string]: unknown;
 }
 
