@@ -292,6 +292,12 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 			}
 		}
 		out[i] = cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields}
+		if len(r.Invalid) > 0 {
+			out[i].Invalid = make(map[string]cutover.InvalidValue, len(r.Invalid))
+			for _, iv := range r.Invalid {
+				out[i].Invalid[iv.Field] = cutover.InvalidValue{Value: cutover.KeepInvalid(iv.Value), Reason: iv.Reason}
+			}
+		}
 	}
 	return s.Sink.Write(ctx, out)
 }
