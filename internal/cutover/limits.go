@@ -15,13 +15,16 @@ import (
 // checks that the item still fits with room to spare. Raise one only
 // with that test passing.
 const (
-	MaxFileNameBytes     = 255 // an uploaded file's name
-	MaxContentTypeBytes  = 200 // the MIME type an upload declares
-	MaxUploadsPerRound   = 25  // files of one round and purpose, refused and unfinished ones included
-	MaxUploads           = 50  // files on a migration, across rounds (removing one frees its place)
-	MaxReasonBytes       = 300 // why a file was refused, one rejection reason in the workbook summary
-	MaxEncodingNameBytes = 32  // a file's chosen encoding ("windows-1252", "shift_jis")
-	MaxDelimiterBytes    = 1   // a file's chosen delimiter: one ASCII character
+	MaxFileNameBytes    = 255 // an uploaded file's name
+	MaxContentTypeBytes = 200 // the MIME type an upload declares
+	MaxUploadsPerRound  = 25  // files of one round and purpose, refused and unfinished ones included
+	MaxUploads          = 50  // files on a migration, across rounds (removing one frees its place)
+	MaxReasonBytes      = 300 // why a file was refused, one rejection reason in the workbook summary
+	// MaxInvalidValueBytes caps the raw text a record keeps of one value
+	// it left out (Record.Invalid), so a record's item stays bounded.
+	MaxInvalidValueBytes = 1024
+	MaxEncodingNameBytes = 32 // a file's chosen encoding ("windows-1252", "shift_jis")
+	MaxDelimiterBytes    = 1  // a file's chosen delimiter: one ASCII character
 
 	MaxCustomerNameBytes = 200
 	MaxEmailBytes        = 254 // RFC 5321's limit on a forward path

@@ -39,3 +39,16 @@ func TestClipKeepsRunesWhole(t *testing.T) {
 		}
 	}
 }
+
+// A left-out value is kept whole up to the cap, and cut at a rune
+// boundary, marked, and within the cap past it.
+func TestKeepInvalidBoundsTheRawValue(t *testing.T) {
+	if got := KeepInvalid("call me"); got != "call me" {
+		t.Errorf("a short value was changed: %q", got)
+	}
+	long := strings.Repeat("é", MaxInvalidValueBytes) // two bytes each
+	got := KeepInvalid(long)
+	if len(got) > MaxInvalidValueBytes || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) {
+		t.Errorf("cut value: %d bytes, valid %v, suffix %q", len(got), utf8.ValidString(got), got[len(got)-3:])
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is where a migration stands in its lifecycle.
@@ -397,6 +398,34 @@ type Record struct {
 	SourceID  string            `json:"sourceId"`
 	SourceRow int               `json:"sourceRow"`
 	Fields    map[string]string `json:"fields"`
+	// Invalid holds, by field, the values the mapping left out because
+	// they could not be read (a bad phone, date, number or enum value in
+	// an otherwise good row), so what the customer wrote and why it was
+	// refused stay with the record in TEST and LIVE instead of being
+	// dropped silently. Nil for most records.
+	Invalid map[string]InvalidValue `json:"invalid,omitempty"`
+}
+
+// InvalidValue is a field's raw value that could not be read, and why.
+type InvalidValue struct {
+	Value  string `json:"value"`  // the raw text, cut to MaxInvalidValueBytes
+	Reason string `json:"reason"` // written for people
+}
+
+// KeepInvalid returns raw cut to MaxInvalidValueBytes at a rune boundary,
+// with "…" marking a cut, so that a record's left-out values cannot grow
+// its item past DynamoDB's 400 KB limit however long a field the reader
+// allowed: a phone, date, number or enum value that long is not one a
+// person needs whole, and the rejects file of the round keeps the row.
+func KeepInvalid(raw string) string {
+	if len(raw) <= MaxInvalidValueBytes {
+		return raw
+	}
+	cut := MaxInvalidValueBytes - len("…")
+	for cut > 0 && !utf8.RuneStart(raw[cut]) {
+		cut--
+	}
+	return raw[:cut] + "…"
 }
 
 // RecordID returns the deterministic id of a record: the same tenant, entity

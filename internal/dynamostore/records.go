@@ -21,7 +21,7 @@ func recordItem(partition, migrationID string, r cutover.Record, at time.Time) m
 	for k, v := range r.Fields {
 		fields[k] = str(v)
 	}
-	return map[string]ddb.AttributeValue{
+	item := map[string]ddb.AttributeValue{
 		"PK":          str(partition),
 		"SK":          str(r.Entity + "#" + r.ID),
 		"id":          str(r.ID),
@@ -32,6 +32,16 @@ func recordItem(partition, migrationID string, r cutover.Record, at time.Time) m
 		"migrationId": str(migrationID),
 		"writtenAt":   str(at.UTC().Format(time.RFC3339Nano)),
 	}
+	if len(r.Invalid) > 0 {
+		// The values the mapping left out, field -> {value, reason}; each
+		// value is already cut to cutover.MaxInvalidValueBytes.
+		inv := make(map[string]ddb.AttributeValue, len(r.Invalid))
+		for k, v := range r.Invalid {
+			inv[k] = &ddb.AttributeValueMemberM{Value: map[string]ddb.AttributeValue{"value": str(v.Value), "reason": str(v.Reason)}}
+		}
+		item["invalid"] = &ddb.AttributeValueMemberM{Value: inv}
+	}
+	return item
 }
 
 // TestAPI is the slice of DynamoDB the TEST environment uses.

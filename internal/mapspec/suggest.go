@@ -3,8 +3,11 @@ package mapspec
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // Suggestion proposes a target for one source column of an unknown file.
@@ -215,8 +218,13 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 	}
 	cands := make([]cand, len(header))
 	votes := map[string]float64{}
+	numbered := make([]bool, len(header))
 	for i, h := range header {
-		n := normHeader(h)
+		// A repeated header, numbered by the reader ("Create Date (2)"),
+		// is read by the name it had in the export.
+		base := tabular.BaseHeader(h)
+		numbered[i] = base != h
+		n := normHeader(base)
 		var col []string
 		for _, row := range sample {
 			if i < len(row) {
@@ -277,6 +285,12 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 		case c.field == "":
 			c.reason = fmt.Sprintf("no synonym for header %q and no recognisable sample values", h)
 		}
+		if numbered[i] && c.field != "" {
+			// A repeat usually belongs to an associated record (HubSpot's
+			// associated company), so it is less sure than a header of its own.
+			c.conf = max(0.05, c.conf-numberedPenalty)
+			c.reason += fmt.Sprintf("; read by its base name %q, as a repeated column", tabular.BaseHeader(h))
+		}
 		cands[i] = c
 		if c.entity != "" {
 			votes[c.entity] += c.conf
@@ -302,7 +316,40 @@ func Suggest(header []string, sample [][]string) []Suggestion {
 		}
 		out[i] = s
 	}
+	dropRepeatedTargets(out, numbered)
 	return out
+}
+
+// numberedPenalty is how much less sure a numbered repeat of a header is
+// than the header itself.
+const numberedPenalty = 0.2
+
+// dropRepeatedTargets leaves a numbered repeat of a header without a
+// target that another column already feeds: the second "Create Date" of a
+// HubSpot export is the associated company's and must not overwrite the
+// contact's created_at, while the second "Company name" feeds the
+// contact's company when no other column does.
+func dropRepeatedTargets(out []Suggestion, numbered []bool) {
+	fedBy := map[string]string{}
+	for i, s := range out {
+		if !numbered[i] && s.Target != "" {
+			if _, ok := fedBy[s.Target]; !ok {
+				fedBy[s.Target] = s.Column
+			}
+		}
+	}
+	for i := range out {
+		s := &out[i]
+		if !numbered[i] || s.Target == "" {
+			continue
+		}
+		if by, ok := fedBy[s.Target]; ok {
+			s.Reason += fmt.Sprintf("; not suggested: it repeats %q and %s already feeds %s", tabular.BaseHeader(s.Column), "column "+strconv.Quote(by), s.Target)
+			s.Target, s.Confidence = "", 0
+			continue
+		}
+		fedBy[s.Target] = s.Column
+	}
 }
 
 func sameFieldIn(entity, field string) bool {

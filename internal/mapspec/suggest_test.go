@@ -97,3 +97,47 @@ func TestSuggestReadsPluralHeaders(t *testing.T) {
 		}
 	}
 }
+
+// A HubSpot contacts export with associated-company columns repeats
+// "Company name" and "Create Date"; the reader numbers the repeats. A
+// numbered header is read by its base name, less surely than the first
+// occurrence, and never takes the first occurrence's target: the second
+// "Create Date" (the company's) must not overwrite created_at, and the
+// second "Company name" (the associated company's) feeds the contact's
+// company only when no other column does.
+func TestSuggestReadsNumberedHeadersByTheirBaseName(t *testing.T) {
+	header := []string{"Record ID", "First Name", "Last Name", "Email", "Create Date", "Company name", "Associated Company IDs", "Company name (2)", "Create Date (2)"}
+	sample := [][]string{
+		{"101", "Ann", "Lee", "ann@example.com", "2023-01-04 10:00", "", "9001", "Acme Ltd", "2020-05-01 09:00"},
+		{"102", "Bob", "Stone", "bob@example.com", "2023-02-11 12:30", "Stone & Co", "9002", "Stone & Co", "2021-07-21 15:00"},
+	}
+	got := map[string]Suggestion{}
+	for _, s := range Suggest(header, sample) {
+		got[s.Column] = s
+	}
+	if s := got["Create Date"]; s.Target != "created_at" {
+		t.Fatalf("Create Date: %+v", s)
+	}
+	if s := got["Company name"]; s.Target != "company" {
+		t.Fatalf("Company name: %+v", s)
+	}
+	for _, col := range []string{"Create Date (2)", "Company name (2)"} {
+		first := got[strings.TrimSuffix(col, " (2)")]
+		if s := got[col]; s.Target == first.Target || !strings.Contains(s.Reason, strings.TrimSuffix(col, " (2)")) {
+			t.Errorf("%s takes its first occurrence's target or does not say why not: %+v", col, s)
+		}
+	}
+
+	// When the first "Company name" feeds something else (here its values
+	// are all e-mail addresses), the numbered one is the contact's company,
+	// read by its base name and less surely than a header of its own.
+	header = []string{"Record ID", "Company name", "Company name (2)"}
+	sample = [][]string{{"1", "ann@example.com", "Acme Ltd"}, {"2", "bob@example.com", "Stone & Co"}}
+	out := Suggest(header, sample)
+	if out[1].Target != "emails" {
+		t.Fatalf("the first Company name: %+v", out[1])
+	}
+	if s := out[2]; s.Target != "company" || s.Confidence <= 0 || s.Confidence >= 0.9 {
+		t.Errorf("Company name (2) when nothing else feeds company: %+v", s)
+	}
+}

@@ -76,6 +76,10 @@ type Result struct {
 	// PossibleDuplicates lists dedupe keys shared by records with different
 	// source ids that were kept apart, for a person to review.
 	PossibleDuplicates []mapspec.PossibleDuplicate
+	// Entries is the spec entry each table was mapped with, by the table's
+	// label (a report's File), so the workbook can say how each file's
+	// records are identified from the spec the pass ran.
+	Entries map[string]mapspec.FileSpec
 }
 
 // RejectsFile is a table's rejects CSV in storage.
@@ -150,7 +154,7 @@ func (c *countingSink) Write(ctx context.Context, recs []cutover.Record) error {
 }
 
 func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
-	res := &Result{}
+	res := &Result{Entries: map[string]mapspec.FileSpec{}}
 	total := &res.Counts
 	total.RejectsKey = p.ArtifactsPrefix
 	sch := schema.Default()
@@ -166,7 +170,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries)
 		res.Reports = append(res.Reports, reps...)
 		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
@@ -209,7 +213,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter) ([]*pipeline.Report, []RejectsFile, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -241,6 +245,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
+		entries[label] = fs
 		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
 		if err != nil {
 			return reps, rejected, err
@@ -292,6 +297,12 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 			}
 		}
 		out[i] = cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields}
+		if len(r.Invalid) > 0 {
+			out[i].Invalid = make(map[string]cutover.InvalidValue, len(r.Invalid))
+			for _, iv := range r.Invalid {
+				out[i].Invalid[iv.Field] = cutover.InvalidValue{Value: cutover.KeepInvalid(iv.Value), Reason: iv.Reason}
+			}
+		}
 	}
 	return s.Sink.Write(ctx, out)
 }

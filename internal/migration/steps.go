@@ -18,6 +18,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -260,6 +261,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
 		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
 	wb.AddPossibleDuplicates(res.PossibleDuplicates)
+	wb.AddIdentityNotes(res.Entries, schema.Default())
 	key := pass.ArtifactsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {

@@ -43,6 +43,10 @@ type Workbook struct {
 	// read from the file's values, with how sure it is; an ambiguous date
 	// column is listed with examples for the customer to confirm.
 	Inference []FileInference `json:"inference"`
+	// Notes are, per file, what a person should know about how the spec
+	// the round ran treats it, e.g. that its records are identified by
+	// their content, so the final extract must keep those values the same.
+	Notes []FileNotes `json:"notes"`
 }
 
 // Reconciliation is one entity's account against the checklist.
@@ -257,7 +261,7 @@ type Meta struct {
 // the rejects files.
 func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
 	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
-		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{},
+		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{}, Notes: []FileNotes{},
 		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {

@@ -1,0 +1,52 @@
+package migration
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// A contacts file with no id column is identified by its records'
+// content; the workbook the test migration writes says so for that file,
+// a file with an id column is said to fall back to other values only for
+// a row whose id is blank.
+func TestWorkbookSaysWhichFilesAreIdentifiedByContent(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	ctx := context.Background()
+	id := submitted(t, svc, store, map[string]string{
+		"people.csv":   "Email,First Name,Last Name\nann@example.com,Ann,Lee\nbob@example.com,Bob,Stone\n",
+		"contacts.csv": "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bob\n",
+	}, "people.csv", "contacts.csv")
+	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatalf("Map: %v", err)
+	}
+	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatalf("TestMigrate: %v", err)
+	}
+	m := mustGet(t, store, id)
+	if m.Workbook == nil {
+		t.Fatal("no workbook")
+	}
+	// Read the stored artifact as JSON, not through workbook.Workbook, so
+	// the test sees what the API serves.
+	var wb struct {
+		Notes []struct {
+			File  string   `json:"file"`
+			Notes []string `json:"notes"`
+		} `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(files(svc)[m.Workbook.Key]), &wb); err != nil {
+		t.Fatal(err)
+	}
+	byFile := map[string]string{}
+	for _, n := range wb.Notes {
+		byFile[n.File] += strings.Join(n.Notes, " ")
+	}
+	if got := byFile["people.csv"]; !strings.Contains(got, "derived from") || !strings.Contains(got, "final extract") {
+		t.Errorf("people.csv's notes %q do not say its records are identified by their content", got)
+	}
+	if got := byFile["contacts.csv"]; strings.Contains(got, "No column identifies") || !strings.Contains(got, "A record with no Id is identified by") {
+		t.Errorf("contacts.csv has an id column, yet its notes say %q", got)
+	}
+}
