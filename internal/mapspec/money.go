@@ -134,18 +134,11 @@ func amountStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, err
 	if fd.ItemType() != schema.Money {
 		return nil, invalid(p+".op", "%q cannot feed field %q of type %s", st.Op, fd.Name, describeType(fd))
 	}
-	ac := &amountConv{currency: st.Currency}
-	if ac.currency == "" {
-		ac.currency = defs.Currency
+	ac := &amountConv{}
+	var err error
+	if ac.currency, ac.minor, err = stepCurrency(p, st, defs); err != nil {
+		return nil, err
 	}
-	if ac.currency == "" {
-		ac.currency = "GBP"
-	}
-	ci, ok := currencies[ac.currency]
-	if !ok {
-		return nil, invalid(p+".currency", "%q is not a supported currency (%s)", ac.currency, currencyList())
-	}
-	ac.minor = ci.minor
 	if st.Per != "" {
 		if _, ok := periodsPerYear[st.Per]; !ok {
 			return nil, invalid(p+".per", "%q is not a period (weekly, fortnightly, four_weekly, monthly, quarterly, annually)", st.Per)

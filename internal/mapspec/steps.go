@@ -471,18 +471,10 @@ func numberStep(p string, st Step, fd *schema.Field, defs Defaults) (stepFn, err
 	}
 	if st.Op == "money" {
 		nc.money = true
-		nc.currency = st.Currency
-		if nc.currency == "" {
-			nc.currency = defs.Currency
+		var err error
+		if nc.currency, nc.minor, err = stepCurrency(p, st, defs); err != nil {
+			return nil, err
 		}
-		if nc.currency == "" {
-			nc.currency = "GBP"
-		}
-		ci, ok := currencies[nc.currency]
-		if !ok {
-			return nil, invalid(p+".currency", "%q is not a supported currency (%s)", nc.currency, currencyList())
-		}
-		nc.minor = ci.minor
 	}
 	return each(func(_ *work, s string) (string, string) { return nc.parse(s) }), nil
 }
@@ -542,4 +534,23 @@ func wordList(ws []string) string {
 		return strings.Join(ws[:5], "/") + "/..."
 	}
 	return strings.Join(ws, "/")
+}
+
+// stepCurrency is the currency a money step writes (the step's own, else
+// the defaults', else GBP) and its minor units.
+//
+// Errors: EINVALID at p.currency for a currency the engine does not know.
+func stepCurrency(p string, st Step, defs Defaults) (string, int, error) {
+	cur := st.Currency
+	if cur == "" {
+		cur = defs.Currency
+	}
+	if cur == "" {
+		cur = "GBP"
+	}
+	ci, ok := currencies[cur]
+	if !ok {
+		return "", 0, invalid(p+".currency", "%q is not a supported currency (%s)", cur, currencyList())
+	}
+	return cur, ci.minor, nil
 }
