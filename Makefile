@@ -59,7 +59,7 @@ unit: emulator frontend chromium
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPipelineBalances$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/pipeline
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 300000x -fuzzminimizetime 200x ./internal/tabular
-	$(GO) test -run '^$$' -fuzz '^FuzzDetectEncoding$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/tabular
+	$(GO) test -run '^$$' -fuzz '^FuzzDetectEncoding$$' -fuzztime 5000x -fuzzminimizetime 200x ./internal/tabular
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzAmount$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/mapspec
 	$(GO) test -run '^$$' -fuzz '^FuzzInferDate$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
