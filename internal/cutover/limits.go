@@ -20,6 +20,9 @@ const (
 	MaxUploadsPerRound  = 25  // files of one round and purpose, refused and unfinished ones included
 	MaxUploads          = 50  // files on a migration, across rounds (removing one frees its place)
 	MaxReasonBytes      = 300 // why a file was refused, one rejection reason in the workbook summary
+	// MaxFailureBytes caps why a migration failed as kept on it: a step's
+	// message, or the cause Step Functions caught (up to 32 KiB).
+	MaxFailureBytes = 2000
 	// MaxInvalidValueBytes caps the raw text a record keeps of one value
 	// it left out (Record.Invalid), so a record's item stays bounded.
 	MaxInvalidValueBytes = 1024

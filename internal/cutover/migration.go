@@ -154,6 +154,7 @@ type Migration struct {
 	Final            *Counts               `json:"final,omitempty" dynamodbav:"final,omitempty"`
 	FinalPlan        *FinalPlan            `json:"finalPlan,omitempty" dynamodbav:"finalPlan,omitempty"`
 	FinalReport      *FinalSummary         `json:"finalReport,omitempty" dynamodbav:"finalReport,omitempty"`
+	Preflight        *PreflightSummary     `json:"preflight,omitempty" dynamodbav:"preflight,omitempty"` // the latest pre-flight of the final extract
 	SignOff          *SignOffRecord        `json:"signOff,omitempty" dynamodbav:"signOff,omitempty"`
 	CurrentLink      string                `json:"-" dynamodbav:"currentLink,omitempty"` // hash of the live sign-off link
 	DecidedLink      string                `json:"-" dynamodbav:"decidedLink,omitempty"` // hash of the link whose decision is recorded here, so recording it again changes nothing

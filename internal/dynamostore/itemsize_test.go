@@ -24,8 +24,7 @@ const (
 
 // sfnLimits are Step Functions' own bounds on what it hands the service.
 const (
-	taskTokenBytes = 2048  // a task token, stored as the pending callback
-	causeBytes     = 32768 // a failure's cause, which becomes failure.reason
+	taskTokenBytes = 2048 // a task token, stored as the pending callback
 	// uploadIDBytes is S3's multipart upload id, kept while an upload is
 	// unfinished: S3 documents no bound; its ids are about 100 bytes.
 	uploadIDBytes = 256
@@ -167,7 +166,7 @@ func worstCaseMigration() *cutover.Migration {
 		Checklist:     map[string]int{},
 		SpotCheckIDs:  map[string][]string{},
 		Review:        map[string]cutover.ReviewMark{},
-		Failure:       &cutover.Failure{Step: "final_migrating", Reason: fill(causeBytes), At: at},
+		Failure:       &cutover.Failure{Step: "final_migrating", Reason: fill(cutover.MaxFailureBytes), At: at},
 		CreatedAt:     at, UpdatedAt: at,
 	}
 	m.Market = fill(2) // cutover.CheckMarket: a two-letter country code
@@ -198,6 +197,12 @@ func worstCaseMigration() *cutover.Migration {
 		wb.Issues.Rejected = append(wb.Issues.Rejected, cutover.RejectReason{File: fill(cutover.MaxFileNameBytes), Entity: "appointment", Reason: fill(cutover.MaxReasonBytes), Count: big})
 	}
 	m.Workbook, m.FinalReport = wb, fr
+	pf := &cutover.PreflightSummary{Fingerprint: "sha256:" + fill(64), Phase: cutover.PreflightAtGoLive, Held: true, ReportKey: fill(300), CheckedAt: at,
+		Reapproval: &cutover.PreflightApproval{Fingerprint: "sha256:" + fill(64), DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)}}
+	for i := 0; i < cutover.MaxPreflightBreaches; i++ {
+		pf.Breaches = append(pf.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: "appointment", Field: fill(64), Detail: fill(cutover.MaxReasonBytes)})
+	}
+	m.Preflight = pf
 	marks := []string{"reconciliation", "spotChecks", "issues", "fillRates", "unmapped"}
 	// Each spot check can be ticked with a note: the named ones and those
 	// the workbook samples, per entity.

@@ -459,7 +459,7 @@ func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
 		if terminal(m.Status) || in.ExecutionName != m.ExecutionName {
 			return nil, errNothingToDo
 		}
-		f := &cutover.Failure{Step: string(m.Status), Reason: failureReason(in.Error), At: s.now()}
+		f := &cutover.Failure{Step: string(m.Status), Reason: cutover.Clip(failureReason(in.Error), cutover.MaxFailureBytes), At: s.now()}
 		if m.Failure != nil && m.Failure.Reason != "" {
 			f = m.Failure // the step's own account is the clearest
 		}
@@ -498,7 +498,7 @@ func (s *Service) RecordStepFailure(ctx context.Context, migrationID string, ste
 		if terminal(m.Status) {
 			return nil, errNothingToDo // a stray execution's step: the live migration keeps its record
 		}
-		m.Failure = &cutover.Failure{Step: step, Reason: message, At: s.now()}
+		m.Failure = &cutover.Failure{Step: step, Reason: cutover.Clip(message, cutover.MaxFailureBytes), At: s.now()}
 		return []cutover.AuditEvent{s.event(system, "step.error", step+": "+message)}, nil
 	})
 	if err != nil && !errors.Is(err, errNothingToDo) {
