@@ -12,6 +12,8 @@ func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"contact","fields":[{"target":"emails","column":"b","steps":[{"op":"regex","pattern":"(a"}]}]}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"name":"x","entity":"property","fields":[{"target":"price","column":"b","steps":[{"op":"money","currency":"JPY","thousands":""}]}]}]}`))
 	f.Add([]byte(`{"version":1,"files":[{"name":"t","entity":"tenancy","aliases":{"Start":["Tenancy Start"]},"inline":[{"target":"tenants","name":"Tenant Name(s)","separators":["&"]}],"fields":[{"target":"property","column":"P"},{"target":"start_date","column":"Start"},{"target":"rent","column":"R","steps":[{"op":"amount","per":"monthly"}]},{"target":"frequency","column":"R","steps":[{"op":"period"}]}]}]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"c","entity":"contact","combine":{"tags":{"mode":"combine"},"notes":{"mode":"concat","separator":" / "},"company":{"mode":"first"}},"fields":[{"target":"tags","column":"Lifecycle Stage"},{"target":"tags","column":"Tags"},{"target":"notes","column":"N"},{"target":"notes","column":"C"},{"target":"company","column":"A"},{"target":"company","column":"B"}]}]}`))
+	f.Add([]byte(`{"version":1,"files":[{"name":"c","entity":"contact","combine":{"company":{"mode":"combine"}},"fields":[{"target":"company","column":"A"},{"target":"company","column":"B"}]}]}`))
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {

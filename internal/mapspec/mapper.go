@@ -30,6 +30,10 @@ type Outcome struct {
 	DedupeKey string    // "" when the row has no dedupe key (or none is configured)
 	Rules     []string  // derive rules that changed the record, e.g. "applicant-expiry"
 	Derived   []*Record // records of people the row names inline (inline.go); not rows read
+	// Combined accounts, per field several columns fill, for the values
+	// of a row where more than one had a value or one was not migrated
+	// (combine.go), so nothing a customer mapped vanishes unreported.
+	Combined []CombinedValue
 }
 
 // Outcome kinds, for accounting.
@@ -95,6 +99,7 @@ type compiledField struct {
 	currency string    // of a money field
 	strict   bool      // an unreadable value rejects the row (required fields always do)
 	date     *dateConv // the date conversion (last step) of a date field, for Infer to tune
+	group    int       // index into Mapper.groups when several mappings fill the field, else -1
 }
 
 type compiledSkip struct {
@@ -131,6 +136,7 @@ type Mapper struct {
 	required   []*schema.Field
 	anyOf      []int
 	inline     []compiledInline
+	groups     []compiledGroup // fields several mappings fill (combine.go)
 	valSlab    []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab    []Record // likewise the records
 
@@ -338,6 +344,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			m.unused = append(m.unused, h)
 		}
 	}
+	m.compileGroups()
 	m.countryCols = countryColumns(header)
 	m.w = work{today: m.today, nowRFC: m.nowRFC}
 	return m, nil
@@ -462,52 +469,26 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	w := &m.w
 	w.warns = nil
 	w.region = m.rowRegion(fields)
+	var combined []CombinedValue
 	for i := range m.fields {
 		cf := &m.fields[i]
-		if vals[cf.fd.Index].Kind != Absent {
-			continue // an earlier mapping of the same field won
+		if cf.group >= 0 {
+			// Several mappings fill this field: all of them are read
+			// together, at the first one, as the group's rule says.
+			if g := &m.groups[cf.group]; g.members[0] == i {
+				if cv := m.mapGroup(g, line, fields, vals, &errs, &bad); cv != nil {
+					combined = append(combined, *cv)
+				}
+			}
+			continue
 		}
 		if cf.when != nil && !cf.when.match(fields) {
 			continue
 		}
-		work := m.scratch[:0]
-		if cf.constant != nil {
-			work = append(work, *cf.constant)
-		} else {
-			for _, c := range cf.cols {
-				if c < len(fields) {
-					work = append(work, fields[c])
-				} else {
-					work = append(work, "")
-				}
-			}
-		}
-		w.field, w.column = cf.fd.Name, cf.label
-		w.perItem, w.badItems = cf.fd.Type == schema.List && !cf.strict, w.badItems[:0]
-		reason := ""
-		for _, st := range cf.steps {
-			if work, reason = st(w, work); reason != "" {
-				break
-			}
-		}
-		if cap(work) > cap(m.scratch) {
-			m.scratch = work[:0]
-		}
-		if reason == "" {
-			vals[cf.fd.Index], reason = build(cf.fd, work, cf.currency)
-		}
-		if reason == "" && len(w.badItems) > 0 && !hasInvalid(bad, cf.fd.Name) {
-			// Some items of a list were left out; the rest migrate.
-			iv := InvalidValue{Field: cf.fd.Name, Column: cf.label}
-			for k, b := range w.badItems {
-				if k > 0 {
-					iv.Value += " | "
-					iv.Reason += "; "
-				}
-				iv.Value += b.Value
-				iv.Reason += b.Reason
-			}
-			bad = append(bad, iv)
+		v, reason, items := m.eval(cf, fields)
+		vals[cf.fd.Index] = v
+		if items != nil && !hasInvalid(bad, cf.fd.Name) {
+			bad = append(bad, *items) // some items of a list were left out; the rest migrate
 		}
 		if reason == "" {
 			continue
@@ -581,6 +562,9 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 	if len(errs) > 0 {
 		return Outcome{Errors: errs, Warnings: w.warns}
 	}
+	for k := range combined {
+		combined[k].SourceID = sourceID
+	}
 	rec := m.newRecord()
 	*rec = Record{
 		ID:       cutover.RecordID(m.tenant, m.ent.Name, sourceID),
@@ -604,7 +588,54 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			rec.Refs = append(rec.Refs, Ref{Field: fd.Name, Entity: fd.Ref, SourceID: vals[i].Str})
 		}
 	}
-	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules, Derived: derived}
+	return Outcome{Record: rec, Warnings: w.warns, DedupeKey: key, Rules: rules, Derived: derived, Combined: combined}
+}
+
+// eval reads one mapping's value from a row: its columns (or constant)
+// through its steps, built into a Value. reason says why the value could
+// not be read ("" when it could); items, when not nil, are the items of a
+// list left out on their own while the rest migrate.
+func (m *Mapper) eval(cf *compiledField, fields []string) (v Value, reason string, items *InvalidValue) {
+	w := &m.w
+	work := m.scratch[:0]
+	if cf.constant != nil {
+		work = append(work, *cf.constant)
+	} else {
+		for _, c := range cf.cols {
+			if c < len(fields) {
+				work = append(work, fields[c])
+			} else {
+				work = append(work, "")
+			}
+		}
+	}
+	w.field, w.column = cf.fd.Name, cf.label
+	w.perItem, w.badItems = cf.fd.Type == schema.List && !cf.strict, w.badItems[:0]
+	for _, st := range cf.steps {
+		if work, reason = st(w, work); reason != "" {
+			break
+		}
+	}
+	if cap(work) > cap(m.scratch) {
+		m.scratch = work[:0]
+	}
+	if reason != "" {
+		return Value{}, reason, nil
+	}
+	v, reason = build(cf.fd, work, cf.currency)
+	if reason == "" && len(w.badItems) > 0 {
+		iv := InvalidValue{Field: cf.fd.Name, Column: cf.label}
+		for k, b := range w.badItems {
+			if k > 0 {
+				iv.Value += " | "
+				iv.Reason += "; "
+			}
+			iv.Value += b.Value
+			iv.Reason += b.Reason
+		}
+		items = &iv
+	}
+	return v, reason, items
 }
 
 func hasInvalid(bad []InvalidValue, field string) bool {

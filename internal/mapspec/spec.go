@@ -85,6 +85,13 @@ type FileSpec struct {
 	Skip              []SkipRule     `json:"skip,omitempty"`
 	Derive            *[]string      `json:"derive,omitempty"` // nil: every derive rule that fits the entity; empty: none
 	Fields            []FieldMapping `json:"fields"`
+	// Combine says, per target field that several mappings fill, how
+	// their values combine (combine.go): "combine" (a list keeps them
+	// all), "first" (the first non-empty) or "concat" (text joined by a
+	// separator). A field without a rule takes the default: a list
+	// combines, any other field keeps the first non-empty, and the values
+	// that lost are reported in the workbook.
+	Combine map[string]CombineRule `json:"combine,omitempty"`
 	// Inline derives the people a row names inline (a tenant's name on a
 	// tenancy) and fills a reference with them (inline.go).
 	Inline []InlinePerson `json:"inline,omitempty"`
@@ -466,6 +473,9 @@ func (f *FileSpec) validate(p string, sch *schema.Schema) error {
 		if !m.Optional {
 			mapped[m.Target] = true
 		}
+	}
+	if err := f.validateCombine(p, e); err != nil {
+		return err
 	}
 	if err := f.validateAliases(p); err != nil {
 		return err
