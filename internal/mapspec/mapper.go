@@ -137,8 +137,8 @@ type Mapper struct {
 	anyOf      []int
 	inline     []compiledInline
 	groups     []compiledGroup // fields several mappings fill (combine.go)
-	valSlab    []Value  // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
-	recSlab    []Record // likewise the records
+	valSlab    []Value         // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
+	recSlab    []Record        // likewise the records
 
 	countryCols []int      // columns naming the row's country, for its phone region
 	fileRegion  string     // the file's inferred phone region (or the market), set by Infer
