@@ -257,11 +257,15 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {
 		return nil, err
 	}
+	if err := s.putTestInference(ctx, m.ID, in.Round, res); err != nil {
+		return nil, err
+	}
 	counts := res.Counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
 		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
 	wb.AddPossibleDuplicates(res.PossibleDuplicates)
 	wb.AddIdentityNotes(res.Entries, schema.Default())
+	wb.AddCombined(res.Reports)
 	key := pass.ArtifactsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {

@@ -91,6 +91,10 @@ type Options struct {
 	// the phone region when a file says nothing about its country, and the
 	// tie-break for date columns that read both ways.
 	Market string
+	// Inferred, if set, is what an earlier pass inferred for this file's
+	// mapping entry: its region and date formats are used instead of
+	// being inferred again (mapspec.Mapper.InferFrom).
+	Inferred *mapspec.Inference
 }
 
 // Counts account for every row read: Read = Migrated + Merged + Rejected +
@@ -147,6 +151,9 @@ type Report struct {
 	// Inference is what the engine read from the file's first rows: its
 	// phone region and its date formats, with how sure it is.
 	Inference *mapspec.Inference `json:"inference,omitempty"`
+	// Combined accounts for each field several columns fill: how they
+	// combine, and every value of a migrated row that was not migrated.
+	Combined []mapspec.CombinedField `json:"combined,omitempty"`
 }
 
 type chunk struct {
@@ -179,7 +186,7 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	// date formats are inferred from the file itself; then they are mapped
 	// like the rest.
 	pre := prefetch(t, mapspec.InferSample) // a read error is met again by the reader, after the rows before it
-	inf := m.Infer(pre.rows(), o.Market)
+	inf := m.InferFrom(pre.rows(), o.Market, o.Inferred)
 	t = pre
 
 	todo := make(chan *chunk, o.Workers)
@@ -357,6 +364,9 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
 		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{}, LeftOut: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
+	if cf := m.Combined(); len(cf) > 0 {
+		c.report.Combined = cf
+	}
 	if c.report.Unmapped == nil {
 		c.report.Unmapped = []string{}
 	}
@@ -484,6 +494,9 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 		if v.Kind != mapspec.Absent {
 			c.filled[j]++
 		}
+	}
+	if len(out.Combined) > 0 {
+		mapspec.TallyCombined(rep.Combined, out.Combined)
 	}
 	for _, iv := range rec.Invalid {
 		rep.Counts.LeftOut++

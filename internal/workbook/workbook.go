@@ -47,6 +47,8 @@ type Workbook struct {
 	// the round ran treats it, e.g. that its records are identified by
 	// their content, so the final extract must keep those values the same.
 	Notes []FileNotes `json:"notes"`
+	// Combined is the spot check of fields several columns fill (combined.go).
+	Combined []FileCombined `json:"combined"`
 }
 
 // Reconciliation is one entity's account against the checklist.
