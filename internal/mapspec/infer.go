@@ -28,6 +28,18 @@ const InferSample = 4096
 // inferred. It never fails: a sample that says nothing leaves the
 // defaults.
 func (m *Mapper) Infer(rows [][]string, market string) *Inference {
+	return m.InferFrom(rows, market, nil)
+}
+
+// InferFrom is Infer with what an earlier pass inferred for the same
+// mapping entry (frozen, nil for none): its phone region and each date
+// column's format are used as they are, and only a date column it has no
+// format for is inferred from rows. The final migration maps its extract
+// chunk by chunk, and a chunk's rows alone could read otherwise (all its
+// dates month-first, say) than the signed-off test did: freezing the
+// test's inference makes every chunk read its values exactly as the
+// customer and the coordinator saw them.
+func (m *Mapper) InferFrom(rows [][]string, market string, frozen *Inference) *Inference {
 	market = strings.ToUpper(strings.TrimSpace(market))
 	var phoneCols []int
 	for _, cf := range m.fields {
@@ -35,7 +47,12 @@ func (m *Mapper) Infer(rows [][]string, market string) *Inference {
 			phoneCols = append(phoneCols, cf.cols...)
 		}
 	}
-	inf := &Inference{Market: market, Region: InferRegion(m.header, rows, phoneCols, market)}
+	var inf *Inference
+	if frozen != nil {
+		inf = &Inference{Market: market, Region: frozen.Region}
+	} else {
+		inf = &Inference{Market: market, Region: InferRegion(m.header, rows, phoneCols, market)}
+	}
 	m.market, m.fileRegion = market, inf.Region.Region
 	m.w.market = market
 	fields := append([]compiledField(nil), m.fields...) // clones made earlier keep theirs
@@ -44,8 +61,13 @@ func (m *Mapper) Infer(rows [][]string, market string) *Inference {
 		if cf.date == nil || cf.date.explicit || len(cf.cols) != 1 {
 			continue
 		}
-		vals := columnValues(rows, cf.cols[0])
-		dc, g := tuneDates(cf.date, cf.label, vals, market)
+		var dc *dateConv
+		var g DateGuess
+		if fg, ok := frozen.date(cf.label); ok {
+			dc, g = applyDateGuess(cf.date, fg, market), fg
+		} else {
+			dc, g = tuneDates(cf.date, cf.label, columnValues(rows, cf.cols[0]), market)
+		}
 		if g.Values == 0 {
 			continue
 		}
@@ -89,6 +111,34 @@ func tuneDates(dc *dateConv, column string, vals []string, market string) (*date
 		}
 		return &out, g
 	}
+	return applyDateGuess(dc, g, market), g
+}
+
+// date returns the guess inf holds for a date column that settled on a
+// format; inf may be nil.
+func (inf *Inference) date(column string) (DateGuess, bool) {
+	if inf == nil {
+		return DateGuess{}, false
+	}
+	for _, g := range inf.Dates {
+		if g.Column == column && g.Format != "" {
+			if _, err := compileDateFormat(g.Format); err == nil {
+				return g, true
+			}
+		}
+	}
+	return DateGuess{}, false
+}
+
+// applyDateGuess is dc reading g's format first (g.Format must compile),
+// with the formats that cannot be confused with it still read, and
+// market's order for the values both orders read.
+func applyDateGuess(dc *dateConv, g DateGuess, market string) *dateConv {
+	out := *dc
+	out.auto, out.prefer = false, 'D'
+	if MonthFirst(market) {
+		out.prefer = 'M'
+	}
 	chosen, _ := compileDateFormat(g.Format)
 	formats := []*dateFormat{chosen}
 	for _, f := range dc.formats {
@@ -102,7 +152,7 @@ func tuneDates(dc *dateConv, column string, vals []string, market string) (*date
 	}
 	out.formats = formats
 	out.names = g.Format
-	return &out, g
+	return &out
 }
 
 // rowRegion is the phone region of one row: its country column's when it

@@ -65,6 +65,11 @@ type Pass struct {
 	// Market is the migration's market (ISO 3166-1 alpha-2, "" for none),
 	// for the pipeline's phone-region and date inference.
 	Market string
+	// Inferred is what the signed-off test migration inferred (phone
+	// region, date formats), by mapping entry name: a final pass reads
+	// each file exactly as the test did instead of inferring again from
+	// its chunk's rows. An entry it lacks is inferred as usual.
+	Inferred map[string]*mapspec.Inference
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -80,6 +85,22 @@ type Result struct {
 	// label (a report's File), so the workbook can say how each file's
 	// records are identified from the spec the pass ran.
 	Entries map[string]mapspec.FileSpec
+}
+
+// Inferred is what the pass inferred for each mapping entry (by entry
+// name), from its reports: what a later pass gives as Pass.Inferred to
+// read its files the same way. An entry mapped from several tables keeps
+// the first one's.
+func (r *Result) Inferred() map[string]*mapspec.Inference {
+	out := map[string]*mapspec.Inference{}
+	for _, rep := range r.Reports {
+		fs, ok := r.Entries[rep.File]
+		if _, seen := out[fs.Name]; !ok || seen || rep.Inference == nil {
+			continue
+		}
+		out[fs.Name] = rep.Inference
+	}
+	return out
 }
 
 // RejectsFile is a table's rejects CSV in storage.
@@ -246,7 +267,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
 		if err != nil {
 			return reps, rejected, err
 		}

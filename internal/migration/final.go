@@ -342,8 +342,12 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 		}
 	}
 	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
+	inferred, err := s.signedOffInference(ctx, m) // every chunk reads dates and phones as the signed-off test did
+	if err != nil {
+		return nil, err
+	}
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
-		Now: m.GoLiveAt, Choose: signedOffEntry, Read: read, BatchSize: liveBatch, Market: m.Market}
+		Now: m.GoLiveAt, Choose: signedOffEntry, Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{s.Live.Writer(m.TenantID, m.ID), snap}
 	res, err := migrate.Run(ctx, pass, chunkOpener{s.Files, c}, sink, s.Files)
