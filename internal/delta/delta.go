@@ -138,7 +138,7 @@ func Compare(before io.Reader, after []io.Reader, out io.Writer) (*Report, error
 			ed := d.entity(a.Entity)
 			ed.Before++
 			ed.After++
-			fs := diffFields(b.Fields, a.Fields)
+			fs := diffFields(b, a)
 			if len(fs) == 0 {
 				ed.Unchanged++
 				continue
@@ -153,21 +153,52 @@ func Compare(before io.Reader, after []io.Reader, out io.Writer) (*Report, error
 }
 
 // diffFields returns the fields that differ, sorted by name, an absent
-// field reading as "".
-func diffFields(before, after map[string]string) []FieldChange {
+// field reading as "". A field's value includes the raw value left out of
+// it, if any (see value).
+func diffFields(b, a Entry) []FieldChange {
 	var fs []FieldChange
-	for k, v := range before {
-		if w := after[k]; v != w {
+	diff := func(k string) {
+		if v, w := value(b, k), value(a, k); v != w {
 			fs = append(fs, FieldChange{Field: k, Before: v, After: w})
 		}
 	}
-	for k, w := range after {
-		if _, ok := before[k]; !ok && w != "" {
-			fs = append(fs, FieldChange{Field: k, After: w})
+	in := func(m map[string]string, k string) bool { _, ok := m[k]; return ok }
+	// Each key once: the before fields, then the before's other left-out
+	// ones, then what only the after has.
+	for k := range b.Fields {
+		diff(k)
+	}
+	for k := range b.Invalid {
+		if !in(b.Fields, k) {
+			diff(k)
+		}
+	}
+	for k := range a.Fields {
+		if !in(b.Fields, k) && !in(b.Invalid, k) {
+			diff(k)
+		}
+	}
+	for k := range a.Invalid {
+		if !in(a.Fields, k) && !in(b.Fields, k) && !in(b.Invalid, k) {
+			diff(k)
 		}
 	}
 	slices.SortFunc(fs, func(x, y FieldChange) int { return strings.Compare(x.Field, y.Field) })
 	return fs
+}
+
+// value is field k of e as the delta compares it: its value, and the raw
+// value left out of it marked as such, e.g. "(left out: 31/31/2024)".
+func value(e Entry, k string) string {
+	v := e.Fields[k]
+	iv, ok := e.Invalid[k]
+	switch {
+	case !ok:
+		return v
+	case v == "":
+		return "(left out: " + iv + ")"
+	}
+	return v + " (left out: " + iv + ")"
 }
 
 // differ accumulates the report and writes the CSV.

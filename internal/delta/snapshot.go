@@ -11,6 +11,9 @@
 //
 // A field that is absent and a field that is "" are the same value: the
 // mapping omits empty fields, so going from one to the other is no change.
+// A value left out of a record because it could not be read (the record's
+// "invalid") is compared too, shown as "(left out: raw)": a record whose
+// unreadable value appeared, went away or changed has changed.
 //
 // It has no AWS types.
 package delta
@@ -40,13 +43,26 @@ type Entry struct {
 	Entity   string            `json:"e"` // never empty, never contains "#"
 	SourceID string            `json:"s"`
 	Fields   map[string]string `json:"f"`
+	// Invalid holds, per field, the raw value left out of the record
+	// because it could not be read (cutover.Record.Invalid): a record
+	// whose unreadable value changed, appeared or went away changed too.
+	Invalid map[string]string `json:"i,omitempty"`
 }
 
 // FromRecord returns the entry of a mapped record, keyed by its entity and
 // its deterministic id (the same tenant, entity and source id give the same
-// key in every migration). The entry shares r.Fields.
+// key in every migration). The entry shares r.Fields; it keeps the raw
+// value of each field r.Invalid left out (not the reason, which is the
+// engine's wording and no part of the record).
 func FromRecord(r cutover.Record) Entry {
-	return Entry{Key: r.Entity + "#" + r.ID, Entity: r.Entity, SourceID: r.SourceID, Fields: r.Fields}
+	e := Entry{Key: r.Entity + "#" + r.ID, Entity: r.Entity, SourceID: r.SourceID, Fields: r.Fields}
+	if len(r.Invalid) > 0 {
+		e.Invalid = make(map[string]string, len(r.Invalid))
+		for f, iv := range r.Invalid {
+			e.Invalid[f] = iv.Value
+		}
+	}
+	return e
 }
 
 // Snapshot collects entries and writes them sorted by Key. Add is safe for
