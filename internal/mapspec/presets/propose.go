@@ -194,9 +194,15 @@ func fit(f mapspec.FileSpec, header []string) mapspec.FileSpec {
 }
 
 // addSuggestions maps each column fs does not read yet to its confident
-// suggestion, for fs's entity, when fs does not fill that field already and
-// the column is not one to ignore.
+// suggestion, for fs's entity, when fs does not fill that field already
+// and the column is not one to ignore. A list field that the result fills
+// from several columns (a preset's mapping can) is proposed combined.
 func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Suggestion, ignore ...string) {
+	defer func() {
+		if ent, ok := schema.Default().Entity(fs.Entity); ok {
+			mapspec.ProposeCombines(fs, ent)
+		}
+	}()
 	have := headerCounts(header)
 	read := map[string]bool{}
 	for _, c := range ignore {

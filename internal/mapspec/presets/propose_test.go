@@ -97,3 +97,17 @@ func TestProposeSpecKeepsEachPresetsDefaults(t *testing.T) {
 		t.Fatalf("created_at = %q, want 5 April 2023", v.String())
 	}
 }
+
+// A proposal whose entry fills one list from two columns (a preset may)
+// proposes that they combine, so the spec says what it does.
+func TestProposalCombinesTwoColumnsOfOneList(t *testing.T) {
+	fs := mapspec.FileSpec{Name: "f", Entity: "contact", Fields: []mapspec.FieldMapping{
+		{Target: "emails", Column: "Email"}, {Target: "tags", Column: "Lifecycle Stage"}, {Target: "tags", Column: "Tags"}}}
+	addSuggestions(&fs, []string{"Email", "Lifecycle Stage", "Tags"}, nil)
+	if r, ok := fs.Combine["tags"]; !ok || r.Mode != mapspec.CombineAll {
+		t.Fatalf("combine = %+v, want tags combined", fs.Combine)
+	}
+	if _, err := mapspec.Parse((&mapspec.Spec{Version: mapspec.Version, Files: []mapspec.FileSpec{fs}}).JSON()); err != nil {
+		t.Fatalf("the proposal does not parse: %v", err)
+	}
+}
