@@ -8,8 +8,19 @@
 import { ApiError, jsonPathOf, messageOf, type ApiRequest } from '../lib/api';
 import { h, replace, say, uid } from '../lib/dom';
 import { entityLabel, fieldLabel, formatPercent, formatTime } from '../lib/format';
-import type { MappingSpec, Proposal, ProposedColumn, ProposedFile, TargetField } from '../lib/types';
-import { columnTarget, locatePath, sameColumn, setColumnTarget, setEntity, setSourceId } from './mapping-spec';
+import type { CombineMode, MappingSpec, Proposal, ProposedColumn, ProposedFile, TargetField } from '../lib/types';
+import {
+  columnTarget,
+  combineChoice,
+  combineModes,
+  locatePath,
+  sameColumn,
+  setColumnTarget,
+  setCombine,
+  setEntity,
+  setSourceId,
+  sharedTargets,
+} from './mapping-spec';
 
 export interface MappingEditorOptions {
   proposal: Proposal;
@@ -54,6 +65,8 @@ export function createMappingEditor(opts: MappingEditorOptions): MappingEditor {
   const original = structuredClone(proposal.mapping);
   const rows: Row[] = [];
   const entitySelects: HTMLSelectElement[] = [];
+  /** Per file, where the choices for fields several columns fill go. */
+  const combineBoxes: HTMLElement[] = [];
 
   const status = h('p', { class: 'editor-status', role: 'status', 'aria-live': 'polite' });
   const errorId = uid('mapping-error');
@@ -96,6 +109,8 @@ export function createMappingEditor(opts: MappingEditorOptions): MappingEditor {
     const caption = `Columns of ${pf.fileName}`;
     const body = h('tbody');
     for (const col of pf.columns ?? []) body.append(renderRow(pf, fileIndex, col));
+    const combineBox = h('div', { class: 'combine-choices', 'data-file': String(fileIndex) });
+    combineBoxes[fileIndex] = combineBox;
     return h(
       'section',
       { class: 'mapping-file', 'aria-labelledby': headingId },
@@ -127,7 +142,80 @@ export function createMappingEditor(opts: MappingEditorOptions): MappingEditor {
           body,
         ),
       ),
+      combineBox,
     );
+  }
+
+  /**
+   * Shows, for each field of the file that several columns fill, how their
+   * values combine, and lets the customer choose: every value (lists),
+   * the first non-empty, or concatenated with a separator (text). Without
+   * a choice the default applies, and says so.
+   */
+  function renderCombine(fileIndex: number): void {
+    const box = combineBoxes[fileIndex];
+    const file = spec.files[fileIndex];
+    if (!box || !file) return;
+    const focused = document.activeElement instanceof HTMLElement && box.contains(document.activeElement) ? document.activeElement.dataset.key : undefined;
+    const types = typesOf(file.entity);
+    const shared = sharedTargets(file);
+    if (shared.length === 0) {
+      box.replaceChildren();
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const words: Record<CombineMode, string> = {
+      combine: 'Keep every value (each once, in column order)',
+      first: 'Take the first non-empty value (the others are not migrated; the workbook lists them)',
+      concat: 'Concatenate the values with a separator',
+    };
+    replace(
+      box,
+      h('h4', { text: 'Fields several columns fill' }),
+      shared.map((st) => {
+        const type = types[st.target] ?? '';
+        const choice = combineChoice(file, st.target, type);
+        const selectId = uid('combine');
+        const sepId = uid('separator');
+        const modes = combineModes(type);
+        if (!modes.includes(choice.mode)) modes.push(choice.mode);
+        const select = h(
+          'select',
+          {
+            id: selectId,
+            class: 'combine-select',
+            disabled: !opts.editable,
+            'data-target': st.target,
+            'data-key': `mode:${st.target}`,
+            on: { change: () => edited(setCombine(spec, fileIndex, st.target, select.value as CombineMode, choice.separator)) },
+          },
+          modes.map((m) => h('option', { value: m, selected: m === choice.mode, text: words[m] })),
+        );
+        select.value = choice.mode;
+        const separator = h('input', {
+          type: 'text',
+          id: sepId,
+          class: 'combine-separator',
+          maxlength: '20',
+          value: choice.separator,
+          disabled: !opts.editable,
+          'data-target': st.target,
+          'data-key': `sep:${st.target}`,
+          on: { change: () => edited(setCombine(spec, fileIndex, st.target, 'concat', separator.value)) },
+        });
+        separator.value = choice.separator;
+        return h(
+          'div',
+          { class: 'combine-choice', 'data-target': st.target },
+          h('p', {}, h('strong', { text: fieldLabel(st.target) }), ` is filled from ${st.columns.map((c) => `“${c}”`).join(' and ')}.`),
+          h('p', { class: 'field inline' }, h('label', { for: selectId, text: `How ${fieldLabel(st.target)} combines them ` }), select),
+          choice.mode === 'concat' ? h('p', { class: 'field inline' }, h('label', { for: sepId, text: 'Separator ' }), separator) : null,
+          choice.explicit ? null : h('p', { class: 'hint', text: 'Not chosen yet: this is what happens unless you choose.' }),
+        );
+      }),
+    );
+    if (focused) [...box.querySelectorAll<HTMLElement>('[data-key]')].find((el) => el.dataset.key === focused)?.focus();
   }
 
   function renderRow(pf: ProposedFile, fileIndex: number, col: ProposedColumn): HTMLTableRowElement {
@@ -207,6 +295,7 @@ export function createMappingEditor(opts: MappingEditorOptions): MappingEditor {
       const e = spec.files[i]?.entity;
       if (sel && e) sel.value = e;
     }
+    for (const i of combineBoxes.keys()) renderCombine(i);
     const dirty = isDirty();
     saveButton.disabled = saving || !dirty;
     undoButton.disabled = saving || !dirty;

@@ -2,7 +2,7 @@
 // time, as the editor makes them. Pure: each returns a new spec and leaves
 // its input alone.
 
-import type { FieldMapping, MappingFile, MappingSpec } from '../lib/types';
+import type { CombineMode, FieldMapping, MappingFile, MappingSpec } from '../lib/types';
 
 /** Steps that convert a value to a type; they must fit the target's type. */
 export const CONVERSION_OPS = new Set(['boolean', 'number', 'money', 'amount', 'period', 'date', 'email', 'phone']);
@@ -89,6 +89,7 @@ export function setColumnTarget(
       file.fields.filter((fm) => !readsOnly(fm, column)),
       column,
     );
+    pruneCombine(file);
     return next;
   }
   const own = file.fields.find((fm) => readsOnly(fm, column));
@@ -100,9 +101,11 @@ export function setColumnTarget(
       if (kept.length > 0) own.steps = kept;
       else delete own.steps;
     }
+    pruneCombine(file);
     return next;
   }
   file.fields = [...withoutColumnInMulti(file.fields, column), { target, column }];
+  pruneCombine(file);
   return next;
 }
 
@@ -140,6 +143,7 @@ export function setEntity(spec: MappingSpec, fileIndex: number, entity: string, 
   }
   // Derive rules are per entity; let the engine pick the new entity's.
   delete file.derive;
+  pruneCombine(file);
   return { spec: next, dropped };
 }
 
@@ -183,4 +187,70 @@ export function setFileDateFormat(spec: MappingSpec, fileIndex: number, chosen: 
   const kept = from.filter((f) => f !== chosen && f !== other);
   file.defaults = { ...(file.defaults ?? {}), dateFormats: [chosen, ...kept] };
   return next;
+}
+
+/** Separator the engine joins concatenated values with when the rule names none. */
+export const DEFAULT_SEPARATOR = '; ';
+
+/** A target field that several mappings of a file fill, and the columns they read, in spec order. */
+export interface SharedTarget {
+  target: string;
+  columns: string[];
+}
+
+/** The target fields that several mappings of `file` fill: those whose values must combine somehow. */
+export function sharedTargets(file: MappingFile): SharedTarget[] {
+  const byTarget = new Map<string, string[]>();
+  const count = new Map<string, number>();
+  for (const fm of file.fields) {
+    count.set(fm.target, (count.get(fm.target) ?? 0) + 1);
+    const cols = fm.column !== undefined ? [fm.column] : fm.columns ?? (fm.constant !== undefined ? ['(constant)'] : []);
+    byTarget.set(fm.target, [...(byTarget.get(fm.target) ?? []), cols.join(' + ')]);
+  }
+  return [...byTarget.entries()].filter(([t]) => (count.get(t) ?? 0) > 1).map(([target, columns]) => ({ target, columns }));
+}
+
+/** The modes that fit a field of `type` (a target's type from the schema): combine for lists, concat for text. */
+export function combineModes(type: string): CombineMode[] {
+  if (type === 'list') return ['combine', 'first'];
+  if (type === 'string' || type === 'text') return ['first', 'concat'];
+  return ['first'];
+}
+
+/** What the engine does when the spec says nothing: a list keeps every value, anything else the first non-empty. */
+export function defaultCombine(type: string): CombineMode {
+  return type === 'list' ? 'combine' : 'first';
+}
+
+/** How `target` of `file` combines: the spec's rule, else the default for its type. */
+export function combineChoice(file: MappingFile, target: string, type: string): { mode: CombineMode; separator: string; explicit: boolean } {
+  const rule = file.combine?.[target];
+  if (rule) return { mode: rule.mode, separator: rule.separator ?? DEFAULT_SEPARATOR, explicit: true };
+  return { mode: defaultCombine(type), separator: DEFAULT_SEPARATOR, explicit: false };
+}
+
+/**
+ * Sets how the mappings of `target` in file `fileIndex` combine. A
+ * separator is kept only for concat (and dropped when it is the default).
+ */
+export function setCombine(spec: MappingSpec, fileIndex: number, target: string, mode: CombineMode, separator?: string): MappingSpec {
+  const next = structuredClone(spec);
+  const file = fileAt(next, fileIndex);
+  const rule: { mode: CombineMode; separator?: string } = { mode };
+  if (mode === 'concat' && separator !== undefined && separator !== DEFAULT_SEPARATOR) rule.separator = separator;
+  file.combine = { ...(file.combine ?? {}), [target]: rule };
+  pruneCombine(file);
+  return next;
+}
+
+/**
+ * Drops the combine rules of targets that fewer than two mappings fill
+ * (the engine refuses a rule with nothing to combine), and the list when
+ * it is left empty.
+ */
+function pruneCombine(file: MappingFile): void {
+  if (!file.combine) return;
+  const shared = new Set(sharedTargets(file).map((s) => s.target));
+  for (const t of Object.keys(file.combine)) if (!shared.has(t)) delete file.combine[t];
+  if (Object.keys(file.combine).length === 0) delete file.combine;
 }

@@ -13,6 +13,7 @@ import { safeHref } from '../lib/links';
 import { entityLabel, fieldLabel, formatCount, formatPercent } from '../lib/format';
 import { reconWord, sectionLabel } from '../lib/status';
 import type { PossibleDuplicate, ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
+import { createCombinedSection } from './combined-view';
 import { createInferenceSection } from './inference-view';
 
 export const SECTIONS = ['reconciliation', 'spotChecks', 'issues', 'fillRates', 'unmapped'] as const;
@@ -440,6 +441,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
     h('p', { class: 'hint', text: `Round ${wb.round}, mapping version ${wb.mappingVersion}.` }),
     reconciliation,
     createInferenceSection({ api, migrationId, inference: wb.inference }),
+    createCombinedSection(wb.combined),
     spotSection,
     issuesSection,
     unmappedSection,

@@ -273,6 +273,8 @@ export interface Workbook {
   fillRates: EntityFill[] | null;
   unmapped: FileColumns[] | null;
   inference?: FileInference[] | null;
+  /** Spot check of fields several columns fill (internal/workbook combined.go). */
+  combined?: FileCombined[] | null;
 }
 
 export interface ReviewAnswer {
@@ -303,7 +305,18 @@ export interface MappingFile {
   inline?: InlinePerson[];
   /** Overrides the spec's defaults for this file (internal/mapspec spec.go). */
   defaults?: MappingDefaults;
+  /** Per target field several mappings fill, how their values combine (internal/mapspec combine.go). */
+  combine?: Record<string, CombineRule>;
   [key: string]: unknown;
+}
+
+/** How several columns mapped to one field combine: every value (lists), the first non-empty, or text joined by a separator. */
+export type CombineMode = 'combine' | 'first' | 'concat';
+
+export interface CombineRule {
+  mode: CombineMode;
+  /** Joins concatenated values; "; " when absent. Only with mode concat. */
+  separator?: string;
 }
 
 /** Defaults for every step that does not say otherwise; the site edits only dateFormats. */
@@ -502,4 +515,39 @@ export interface OpsDetail {
 export interface ReissuedInvite {
   inviteUrl: string;
   inviteMailed: boolean;
+}
+
+// ------------------------------------------------- combined columns
+
+/** One row's values of a field several columns fill (internal/mapspec combine.go). */
+export interface CombinedValue {
+  field: string;
+  line: number;
+  sourceId?: string;
+  sources: Array<{ column: string; value: string }> | null;
+  result: string;
+  /** Columns whose non-empty values were not migrated. */
+  dropped?: string[] | null;
+}
+
+/** A field several columns of a file fill: how they combine, and what was not migrated. */
+export interface CombinedField {
+  field: string;
+  mode: CombineMode;
+  separator?: string;
+  explicit: boolean;
+  columns: string[] | null;
+  /** Migrated rows where several of the columns had a value. */
+  rows: number;
+  /** Migrated rows where a value was not migrated. */
+  droppedRows: number;
+  droppedBy: Record<string, number> | null;
+  examples: CombinedValue[] | null;
+  droppedExamples: CombinedValue[] | null;
+}
+
+export interface FileCombined {
+  file: string;
+  entity: string;
+  fields: CombinedField[] | null;
 }
