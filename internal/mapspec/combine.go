@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/schema"
 )
 
@@ -181,6 +182,24 @@ type CombinedField struct {
 // CombinedExamples is how many example rows CombinedField keeps of each kind.
 const CombinedExamples = 5
 
+// CombinedValueBytes bounds each value an example keeps (cut at a rune
+// boundary, marked "…"): a report with its examples is stored with each
+// final chunk, and a long notes column must not make it too big to keep.
+const CombinedValueBytes = 200
+
+// example is v with its values cut to CombinedValueBytes, sharing nothing
+// with the row.
+func example(v CombinedValue) CombinedValue {
+	out := v
+	out.Sources = make([]Source, len(v.Sources))
+	for i, s := range v.Sources {
+		out.Sources[i] = Source{Column: s.Column, Value: cutover.Clip(s.Value, CombinedValueBytes)}
+	}
+	out.Result = cutover.Clip(v.Result, CombinedValueBytes)
+	out.Dropped = append([]string(nil), v.Dropped...)
+	return out
+}
+
 // Combined lists, in the file's field order, the fields several of the
 // file's mappings fill, with empty counts: TallyCombined fills them in.
 func (m *Mapper) Combined() []CombinedField {
@@ -216,7 +235,7 @@ func TallyCombined(fields []CombinedField, vs []CombinedValue) {
 			if filled >= 2 {
 				f.Rows++
 				if len(f.Examples) < CombinedExamples {
-					f.Examples = append(f.Examples, v)
+					f.Examples = append(f.Examples, example(v))
 				}
 			}
 			if len(v.Dropped) > 0 {
@@ -225,7 +244,7 @@ func TallyCombined(fields []CombinedField, vs []CombinedValue) {
 					f.DroppedBy[c]++
 				}
 				if len(f.DroppedExamples) < CombinedExamples {
-					f.DroppedExamples = append(f.DroppedExamples, v)
+					f.DroppedExamples = append(f.DroppedExamples, example(v))
 				}
 			}
 		}

@@ -118,3 +118,18 @@ func TestProposeCombinesMakesListsExplicit(t *testing.T) {
 		t.Fatalf("combine = %+v, want tags combined and company left to the default", fs.Combine)
 	}
 }
+
+// The examples keep each value cut to a bound, so a long notes column
+// cannot make the report stored with each final chunk too big.
+func TestCombinedExamplesAreBounded(t *testing.T) {
+	m := compileJSON(t, `{"version":1,"files":[{"name":"f","entity":"contact","sourceId":["ID"],"combine":{"notes":{"mode":"concat"}},"fields":[
+		{"target":"emails","column":"Email"},{"target":"notes","column":"Notes"},{"target":"notes","column":"More"}]}]}`,
+		[]string{"ID", "Email", "Notes", "More"})
+	long := strings.Repeat("é", 1000)
+	fields := m.Combined()
+	TallyCombined(fields, m.Map(2, []string{"1", "a@example.com", long, "short"}).Combined)
+	ex := fields[0].Examples[0]
+	if len(ex.Sources[0].Value) > CombinedValueBytes || len(ex.Result) > CombinedValueBytes || !strings.HasSuffix(ex.Result, "…") || ex.Sources[1].Value != "short" {
+		t.Fatalf("example = %d/%d bytes, want at most %d each", len(ex.Sources[0].Value), len(ex.Result), CombinedValueBytes)
+	}
+}

@@ -1,10 +1,26 @@
 package mapspec
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/schema"
 )
+
+// dedupe keeps the first of each column name, as a header would have it.
+func dedupe(cols []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range cols {
+		if k := strings.ToLower(strings.TrimSpace(c)); c != "" && !seen[k] {
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 func FuzzParseSpec(f *testing.F) {
 	f.Add([]byte(contactSpec))
@@ -34,6 +50,27 @@ func FuzzParseSpec(f *testing.F) {
 		}
 		if again.Hash() != sp.Hash() {
 			t.Fatal("hash changed on re-parse")
+		}
+		// Map a row through each file, so combine rules (and every other
+		// option) meet values: Map never panics and accounts for the row.
+		for _, fs := range sp.Files {
+			var header []string
+			for _, fm := range fs.Fields {
+				header = append(header, fm.SourceColumns()...)
+			}
+			header = append(header, fs.SourceID...)
+			m, err := Compile(fs, schema.Default(), dedupe(header), "t", time.Time{})
+			if err != nil {
+				continue
+			}
+			row := make([]string, len(m.header))
+			for i := range row {
+				row[i] = string(data[:min(len(data), i*3)])
+			}
+			out := m.Map(2, row)
+			if out.Record == nil && len(out.Errors) == 0 && out.SkipRule == "" {
+				t.Fatal("a row that is neither migrated, rejected nor skipped")
+			}
 		}
 	})
 }
