@@ -80,6 +80,9 @@ type Result struct {
 	// label (a report's File), so the workbook can say how each file's
 	// records are identified from the spec the pass ran.
 	Entries map[string]mapspec.FileSpec
+	// Reviews are where each table's review file is: its rows migrated
+	// with a "!" warning, one line per warning, for a person to check.
+	Reviews []RejectsFile
 }
 
 // RejectsFile is a table's rejects CSV in storage.
@@ -170,7 +173,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries, &res.Reviews)
 		res.Reports = append(res.Reports, reps...)
 		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
@@ -213,7 +216,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec) ([]*pipeline.Report, []RejectsFile, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -240,13 +243,13 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if err != nil {
 			return reps, rejected, Named(f.Name, err)
 		}
-		var rejects bytes.Buffer
+		var rejects, review bytes.Buffer
 		label := f.Name
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Review: &review, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
 		if err != nil {
 			return reps, rejected, err
 		}
@@ -257,6 +260,13 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 				return reps, rejected, err
 			}
 			rejected = append(rejected, RejectsFile{File: label, Key: key})
+		}
+		if rep.Counts.Warned > 0 {
+			key := fmt.Sprintf("%sreview-%s.csv", p.ArtifactsPrefix, safeKey(name))
+			if err := put.Put(ctx, key, "text/csv; charset=utf-8", review.Bytes()); err != nil {
+				return reps, rejected, err
+			}
+			*reviews = append(*reviews, RejectsFile{File: label, Key: key})
 		}
 	}
 	return reps, rejected, nil
@@ -307,7 +317,7 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 	return s.Sink.Write(ctx, out)
 }
 
-// ArtifactsPrefix is where a pass's generated files go: its rejects files and, for a test migration, the workbook.
+// ArtifactsPrefix is where a pass's generated files go: its rejects and review files and, for a test migration, the workbook.
 func ArtifactsPrefix(migrationID, phase string, round int) string {
 	return fmt.Sprintf("artifacts/%s/round-%d/%s/", migrationID, round, phase)
 }

@@ -18,6 +18,7 @@ func (w *Workbook) AddPossibleDuplicates(groups []mapspec.PossibleDuplicate) {
 	for _, g := range groups {
 		w.Issues.PossibleDuplicates += len(g.SourceIDs)
 	}
+	w.Issues.DuplicateCounts.Possible = w.Issues.PossibleDuplicates
 }
 
 // Duplicate group kinds.
@@ -71,8 +72,8 @@ type DuplicateCounts struct {
 // when a later row merges into it or shares its key, both rows can be
 // shown.
 type dupCollector struct {
-	rows     map[string]SourceRow      // entity\x00record id -> its row
-	firstKey map[string]string         // entity\x00key -> the first record's id
+	rows     map[string]SourceRow       // entity\x00record id -> its row
+	firstKey map[string]string          // entity\x00key -> the first record's id
 	merged   map[string]*DuplicateGroup // entity\x00survivor id
 	possible map[string]*DuplicateGroup // entity\x00key
 	into     map[*DuplicateGroup]*mapspec.Record

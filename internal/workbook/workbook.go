@@ -107,6 +107,12 @@ type Issues struct {
 	Rejected     []ReasonCount `json:"rejected"`     // grouped by reason; the rows are in the rejects files
 	RejectsFiles []RejectsFile `json:"rejectsFiles"` // one CSV per file with rejected rows
 	Warned       int           `json:"warned"`       // rows migrated but flagged "!" for review
+	// Warnings are those rows' warnings grouped by reason, with examples
+	// (warnings.go); each group is marked reviewed or waived as "warn:N".
+	Warnings []WarningGroup `json:"warnings"`
+	// ReviewFiles are the per-row review files, one CSV per file with
+	// warnings (line, source id, record id, field, column, value, warning).
+	ReviewFiles []RejectsFile `json:"reviewFiles"`
 	LeftOut      []FieldCount  `json:"leftOut"`      // values left out of migrated records (unreadable; kept under "invalid"), by file and field
 	Orphans      int           `json:"orphans"`      // references to records in none of the files
 	// PossibleDuplicates counts records kept apart although another record
@@ -114,6 +120,13 @@ type Issues struct {
 	// those groups for review (see duplicates.go).
 	PossibleDuplicates int                         `json:"possibleDuplicates"`
 	Duplicates         []mapspec.PossibleDuplicate `json:"duplicates"`
+	// DuplicateCounts are the totals the sign-off page shows: rows merged
+	// into another record, and records kept apart as possible duplicates.
+	DuplicateCounts DuplicateCounts `json:"duplicateCounts"`
+	// DuplicateGroups lists the merges and possible duplicates with their
+	// source rows and resulting records, the first MaxListedGroups of each
+	// kind (duplicates.go); the counts above are complete.
+	DuplicateGroups []DuplicateGroup `json:"duplicateGroups"`
 }
 
 // RejectsFile is where one file's rejected rows are: the stored key, and
@@ -177,7 +190,8 @@ type Meta struct {
 func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
 	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
 		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{}, Notes: []FileNotes{},
-		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
+		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
+			Warnings: warningGroups(reports), ReviewFiles: []RejectsFile{}, DuplicateGroups: []DuplicateGroup{}}}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]
@@ -189,6 +203,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		rc.Rows += c.Read
 		rc.Migrated += c.Migrated
 		rc.Merged += c.Merged
+		wb.Issues.DuplicateCounts.Merged += c.Merged
 		rc.Rejected += c.Rejected
 		for rule, n := range c.Skipped {
 			if n > 0 {
@@ -232,6 +247,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 	}
 	if s != nil {
 		wb.SpotChecks = s.SpotChecks()
+		wb.Issues.DuplicateGroups = s.DuplicateGroups()
 	}
 	return wb
 }
