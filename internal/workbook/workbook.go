@@ -113,8 +113,8 @@ type Issues struct {
 	// ReviewFiles are the per-row review files, one CSV per file with
 	// warnings (line, source id, record id, field, column, value, warning).
 	ReviewFiles []RejectsFile `json:"reviewFiles"`
-	LeftOut      []FieldCount  `json:"leftOut"`      // values left out of migrated records (unreadable; kept under "invalid"), by file and field
-	Orphans      int           `json:"orphans"`      // references to records in none of the files
+	LeftOut     []FieldCount  `json:"leftOut"` // values left out of migrated records (unreadable; kept under "invalid"), by file and field
+	Orphans     int           `json:"orphans"` // references to records in none of the files
 	// PossibleDuplicates counts records kept apart although another record
 	// with a different source id shares their dedupe key; Duplicates lists
 	// those groups for review (see duplicates.go).
