@@ -15,8 +15,8 @@ import (
 type k3Workbook struct {
 	SpotChecks []struct {
 		Entity, Why, SourceID, File, Outcome, Says string
-		Line                                      int
-		Found, WaiveOnly                          bool
+		Line                                       int
+		Found, WaiveOnly                           bool
 	}
 	Issues struct {
 		Warnings []struct {
@@ -223,4 +223,3 @@ func hasCell(cells []struct{ Column, Value string }, column, value string) bool 
 	}
 	return false
 }
-
