@@ -65,6 +65,10 @@ type Pass struct {
 	// Market is the migration's market (ISO 3166-1 alpha-2, "" for none),
 	// for the pipeline's phone-region and date inference.
 	Market string
+	// KeepReview stores each table's review file (its rows migrated with a
+	// "!" warning) beside its rejects file: the test migration's workbook
+	// offers it for download. Off, the warnings are only counted.
+	KeepReview bool
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -244,12 +248,16 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			return reps, rejected, Named(f.Name, err)
 		}
 		var rejects, review bytes.Buffer
+		var reviewOut io.Writer
+		if p.KeepReview {
+			reviewOut = &review
+		}
 		label := f.Name
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Review: &review, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market})
 		if err != nil {
 			return reps, rejected, err
 		}
@@ -261,7 +269,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			}
 			rejected = append(rejected, RejectsFile{File: label, Key: key})
 		}
-		if rep.Counts.Warned > 0 {
+		if p.KeepReview && rep.Counts.Warned > 0 {
 			key := fmt.Sprintf("%sreview-%s.csv", p.ArtifactsPrefix, safeKey(name))
 			if err := put.Put(ctx, key, "text/csv; charset=utf-8", review.Bytes()); err != nil {
 				return reps, rejected, err

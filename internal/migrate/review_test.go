@@ -18,7 +18,7 @@ func TestRunKeepsTheReviewFile(t *testing.T) {
 	src := "Id,Email,Phone\n1,a@x.com,not a phone\n2,b@x.com,\n"
 	spec := spec(t, `{"version":1,"defaults":{"region":"GB"},"files":[{"name":"f1","entity":"contact","sourceId":["Id"],"fields":[{"target":"emails","column":"Email"},{"target":"phones","column":"Phone"}]}]}`)
 	fs := &files{objects: map[string]string{"k1": src}}
-	p := Pass{TenantID: "acme", Spec: spec, Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, ArtifactsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
+	p := Pass{TenantID: "acme", Spec: spec, Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, ArtifactsPrefix: "artifacts/m/round-1/test/", Now: time.Now(), KeepReview: true}
 	res, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
@@ -36,5 +36,12 @@ func TestRunKeepsTheReviewFile(t *testing.T) {
 	}
 	if len(res.Reviews) != 1 || res.Reviews[0].File != "contacts.csv" || res.Reviews[0].Key != "artifacts/m/round-1/test/review-f1.csv" {
 		t.Fatalf("reviews = %+v", res.Reviews)
+	}
+
+	// A pass that does not ask for it (a final chunk) keeps no review file.
+	fs = &files{objects: map[string]string{"k1": src}}
+	p.KeepReview = false
+	if res, err = Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs); err != nil || len(res.Reviews) != 0 || len(fs.put) != 0 {
+		t.Fatalf("without KeepReview: %v, reviews %+v, artifacts %d", err, res.Reviews, len(fs.put))
 	}
 }

@@ -248,7 +248,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true}
 	snap := delta.NewSnapshot()
 	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
 	if err != nil {
