@@ -169,3 +169,32 @@ func TestFlaggedRowsAreOverSampled(t *testing.T) {
 		t.Fatal("the same seed gave different spot checks")
 	}
 }
+
+// Rows whose records hold derived values (here, tenants named inline) are
+// drawn among the flagged rows, and say so.
+func TestRowsWithDerivedValuesAreFlagged(t *testing.T) {
+	spec := `{"version":1,"defaults":{"region":"GB","dateFormats":["DD/MM/YYYY"]},"files":[{"name":"t","entity":"tenancy","sourceId":["Ref"],
+	 "inline":[{"target":"tenants","name":"Tenant"}],"fields":[{"target":"property","column":"Property"},{"target":"start_date","column":"Start"}]}]}`
+	var src strings.Builder
+	src.WriteString("Ref,Property,Tenant,Start\n")
+	for i := 1; i <= 500; i++ {
+		tenant := ""
+		if i%100 == 0 {
+			tenant = fmt.Sprintf("Tenant %d", i)
+		}
+		fmt.Fprintf(&src, "T%d,P%d,%s,01/01/2024\n", i, i, tenant)
+	}
+	s := NewSampler(5, nil)
+	runFile(t, s, nil, spec, "tenancies.csv", src.String())
+	derived := 0
+	for _, sc := range s.SpotChecks() {
+		for _, f := range sc.Flags {
+			if f == "derived" {
+				derived++
+			}
+		}
+	}
+	if derived < 2 {
+		t.Fatalf("%d spot checks with derived values, want the flagged rows over-sampled", derived)
+	}
+}
