@@ -294,15 +294,26 @@ func (a api) reviewAll(id, key string, round int) {
 	a.t.Helper()
 	a.waitStatus(id, key, "awaiting_review", round)
 	var wb struct {
-		SpotChecks []struct{ SourceID string }
+		SpotChecks []struct {
+			SourceID  string
+			WaiveOnly bool
+		}
+		Issues struct{ Warnings []struct{ Reason string } }
 	}
 	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(a.t, &wb)
 	var items []map[string]string
 	for _, s := range []string{"reconciliation", "issues", "fillRates", "unmapped"} {
 		items = append(items, map[string]string{"section": s, "state": "reviewed"})
 	}
-	for i := range wb.SpotChecks {
+	for i, sc := range wb.SpotChecks {
+		if sc.WaiveOnly { // no record to call right: only a waiver with a note
+			items = append(items, map[string]string{"section": fmt.Sprintf("spot:%d", i), "state": "waived", "note": "checked in the old CRM"})
+			continue
+		}
 		items = append(items, map[string]string{"section": fmt.Sprintf("spot:%d", i), "state": "reviewed"})
+	}
+	for i := range wb.Issues.Warnings {
+		items = append(items, map[string]string{"section": fmt.Sprintf("warn:%d", i), "state": "reviewed"})
 	}
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": items})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)

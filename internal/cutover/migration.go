@@ -231,6 +231,16 @@ type WorkbookSummary struct {
 	Entities  []EntityReconciled `json:"entities" dynamodbav:"entities"`
 	Issues    *IssueSummary      `json:"issues,omitempty" dynamodbav:"issues,omitempty"`
 	CreatedAt time.Time          `json:"createdAt" dynamodbav:"createdAt"`
+	// WaiveOnly are the spot checks (by index) with no record to call
+	// right: named rows that were rejected, skipped or not found. They can
+	// only be waived with a note.
+	WaiveOnly []int `json:"waiveOnly,omitempty" dynamodbav:"waiveOnly,omitempty"`
+	// WarningGroups is how many groups of "!" warnings there are to mark
+	// (as "warn:0", "warn:1", ...), at most workbook.MaxWarningGroups.
+	WarningGroups int `json:"warningGroups" dynamodbav:"warnGroups,omitempty"`
+	// Duplicates counts the rows merged into another record and the
+	// records kept apart as possible duplicates, for the sign-off page.
+	Duplicates *DuplicateCounts `json:"duplicates,omitempty" dynamodbav:"duplicates,omitempty"`
 }
 
 // IssueSummary is the workbook's issues in brief, for the coordinator:

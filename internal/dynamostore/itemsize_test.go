@@ -181,7 +181,10 @@ func worstCaseMigration() *cutover.Migration {
 		m.FinalFileIDs = append(m.FinalFileIDs, m.Files[i].ID)
 	}
 	wb := &cutover.WorkbookSummary{Round: big, Key: fill(300), Snapshot: fill(300), Seed: 1<<64 - 1, Spots: big, CreatedAt: at,
-		Issues: &cutover.IssueSummary{Warned: big, Orphans: big}}
+		Issues: &cutover.IssueSummary{Warned: big, Orphans: big}, WarningGroups: workbook.MaxWarningGroups, Duplicates: &cutover.DuplicateCounts{Merged: big, Possible: big}}
+	for i := 0; i < cutover.MaxSpotCheckIDs*len(entities); i++ {
+		wb.WaiveOnly = append(wb.WaiveOnly, big) // every named spot check can be one with no record
+	}
 	fr := &cutover.FinalSummary{ReportKey: fill(300), DeltaKey: fill(300), Chunks: big, CreatedAt: at}
 	for _, e := range entities {
 		m.Checklist[e] = big
@@ -208,6 +211,10 @@ func worstCaseMigration() *cutover.Migration {
 	// the workbook samples, per entity.
 	for i := 0; i < (cutover.MaxSpotCheckIDs+workbook.SpotChecksPerEntity)*len(entities); i++ {
 		marks = append(marks, fmt.Sprintf("spot:%d", i))
+	}
+	// And each group of warnings, reviewed or waived with a note.
+	for i := 0; i < workbook.MaxWarningGroups; i++ {
+		marks = append(marks, fmt.Sprintf("warn:%d", i))
 	}
 	for _, k := range marks {
 		m.Review[k] = cutover.ReviewMark{State: "reviewed", Note: fill(cutover.MaxReviewNoteBytes), At: at}

@@ -70,6 +70,10 @@ type Pass struct {
 	// each file exactly as the test did instead of inferring again from
 	// its chunk's rows. An entry it lacks is inferred as usual.
 	Inferred map[string]*mapspec.Inference
+	// KeepReview stores each table's review file (its rows migrated with a
+	// "!" warning) beside its rejects file: the test migration's workbook
+	// offers it for download. Off, the warnings are only counted.
+	KeepReview bool
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -85,6 +89,9 @@ type Result struct {
 	// label (a report's File), so the workbook can say how each file's
 	// records are identified from the spec the pass ran.
 	Entries map[string]mapspec.FileSpec
+	// Reviews are where each table's review file is: its rows migrated
+	// with a "!" warning, one line per warning, for a person to check.
+	Reviews []RejectsFile
 }
 
 // Inferred is what the pass inferred for each mapping entry (by entry
@@ -191,7 +198,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries)
+		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries, &res.Reviews)
 		res.Reports = append(res.Reports, reps...)
 		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
@@ -234,7 +241,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec) ([]*pipeline.Report, []RejectsFile, error) {
+	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -261,13 +268,17 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if err != nil {
 			return reps, rejected, Named(f.Name, err)
 		}
-		var rejects bytes.Buffer
+		var rejects, review bytes.Buffer
+		var reviewOut io.Writer
+		if p.KeepReview {
+			reviewOut = &review
+		}
 		label := f.Name
 		if s := t.Format().Sheet; s != "" {
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
 		if err != nil {
 			return reps, rejected, err
 		}
@@ -278,6 +289,13 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 				return reps, rejected, err
 			}
 			rejected = append(rejected, RejectsFile{File: label, Key: key})
+		}
+		if p.KeepReview && rep.Counts.Warned > 0 {
+			key := fmt.Sprintf("%sreview-%s.csv", p.ArtifactsPrefix, safeKey(name))
+			if err := put.Put(ctx, key, "text/csv; charset=utf-8", review.Bytes()); err != nil {
+				return reps, rejected, err
+			}
+			*reviews = append(*reviews, RejectsFile{File: label, Key: key})
 		}
 	}
 	return reps, rejected, nil
@@ -328,7 +346,7 @@ func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 	return s.Sink.Write(ctx, out)
 }
 
-// ArtifactsPrefix is where a pass's generated files go: its rejects files and, for a test migration, the workbook.
+// ArtifactsPrefix is where a pass's generated files go: its rejects and review files and, for a test migration, the workbook.
 func ArtifactsPrefix(migrationID, phase string, round int) string {
 	return fmt.Sprintf("artifacts/%s/round-%d/%s/", migrationID, round, phase)
 }

@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // The workbook's sections. Spot checks are also ticked one by one, as
-// "spot:0", "spot:1", ...
+// "spot:0", "spot:1", ..., and each group of "!" warnings is marked as
+// "warn:0", "warn:1", ...
 var ReviewSections = []string{"reconciliation", "spotChecks", "issues", "fillRates", "unmapped"}
 
 // Review states.
@@ -49,16 +51,18 @@ func reviewing(m *cutover.Migration) bool {
 // Errors: ECONFLICT when no workbook is waiting for review; EINVALID for no
 // marks, more marks than the workbook has things to mark, a section or spot
 // check marked twice, an unknown section or state, a waiver without a note,
-// or "reviewed" on the spot-check section (the message says what to do
-// instead).
+// "reviewed" on the spot-check section, or on a spot check with no record
+// to call right (rejected, skipped or not found; the message says to
+// waive it with a note), or a warning group the workbook does not have.
 func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in ReviewInput) (*cutover.Migration, error) {
-	limit := len(ReviewSections)
+	limit, spots, warns := len(ReviewSections), 0, 0
 	if m.Workbook != nil {
-		limit += m.Workbook.Spots
+		spots, warns = m.Workbook.Spots, m.Workbook.WarningGroups
+		limit += spots + warns
 	}
 	if len(in.Items) == 0 || len(in.Items) > limit {
-		return nil, cutover.Errorf(cutover.EINVALID, "items must list between 1 and %d marks: the workbook has %d sections and %d spot checks, each marked at most once.",
-			limit, len(ReviewSections), limit-len(ReviewSections))
+		return nil, cutover.Errorf(cutover.EINVALID, "items must list between 1 and %d marks: the workbook has %d sections, %d spot checks and %d warning groups, each marked at most once.",
+			limit, len(ReviewSections), spots, warns)
 	}
 	marked := make(map[string]bool, len(in.Items))
 	for _, it := range in.Items {
@@ -139,6 +143,16 @@ func checkMark(m *cutover.Migration, it ReviewItem) error {
 		if err != nil || m.Workbook == nil || i < 0 || i >= m.Workbook.Spots {
 			return cutover.Errorf(cutover.EINVALID, "%s: there is no such spot check.", it.Section)
 		}
+		if it.State == Reviewed && slices.Contains(m.Workbook.WaiveOnly, i) {
+			return cutover.Errorf(cutover.EINVALID, "%s: this row did not become a record (it was rejected, skipped or not found), so there is nothing to call right: waive it with a note saying why that is acceptable.", it.Section)
+		}
+		return nil
+	}
+	if n, ok := strings.CutPrefix(it.Section, "warn:"); ok {
+		i, err := strconv.Atoi(n)
+		if err != nil || m.Workbook == nil || i < 0 || i >= m.Workbook.WarningGroups {
+			return cutover.Errorf(cutover.EINVALID, "%s: there is no such group of warnings.", it.Section)
+		}
 		return nil
 	}
 	for _, sec := range ReviewSections {
@@ -149,7 +163,7 @@ func checkMark(m *cutover.Migration, it ReviewItem) error {
 			return nil
 		}
 	}
-	return cutover.Errorf(cutover.EINVALID, "%q is not a section of the workbook: use one of %s, or spot:N.", it.Section, strings.Join(ReviewSections, ", "))
+	return cutover.Errorf(cutover.EINVALID, "%q is not a section of the workbook: use one of %s, spot:N or warn:N.", it.Section, strings.Join(ReviewSections, ", "))
 }
 
 // Unreviewed lists what still needs a mark before sign-off can be requested.
@@ -173,6 +187,13 @@ func Unreviewed(m *cutover.Migration) []string {
 		}
 		if !marked(sec) {
 			out = append(out, sec)
+		}
+	}
+	if m.Workbook != nil {
+		for i := 0; i < m.Workbook.WarningGroups; i++ {
+			if !marked(fmt.Sprintf("warn:%d", i)) {
+				out = append(out, fmt.Sprintf("warn:%d", i))
+			}
 		}
 	}
 	return out

@@ -248,7 +248,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market}
+	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true}
 	snap := delta.NewSnapshot()
 	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
 	if err != nil {
@@ -264,6 +264,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
 		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
 	wb.AddPossibleDuplicates(res.PossibleDuplicates)
+	wb.AddReviewFiles(reviewFiles(res.Reviews))
 	wb.AddIdentityNotes(res.Entries, schema.Default())
 	wb.AddCombined(res.Reports)
 	key := pass.ArtifactsPrefix + "workbook.json"
@@ -274,7 +275,13 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt}
+	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt,
+		WarningGroups: len(wb.Issues.Warnings), Duplicates: &cutover.DuplicateCounts{Merged: wb.Issues.DuplicateCounts.Merged, Possible: wb.Issues.DuplicateCounts.Possible}}
+	for i, sc := range wb.SpotChecks {
+		if sc.WaiveOnly {
+			summary.WaiveOnly = append(summary.WaiveOnly, i)
+		}
+	}
 	for _, r := range wb.Reconciliation {
 		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
 	}
@@ -288,6 +295,9 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	})
 	return &counts, err
 }
+
+// reviewFiles are a pass's review files, as the workbook lists them.
+func reviewFiles(in []migrate.RejectsFile) []workbook.RejectsFile { return rejectsFiles(in) }
 
 func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))
@@ -314,7 +324,7 @@ type Downloads interface {
 }
 
 // Workbook returns the latest test migration's workbook, with download
-// links to its rejects files.
+// links to its rejects and review files.
 //
 // Errors: ENOTFOUND before the first test migration has finished;
 // EUNAVAILABLE when storage cannot be read.
@@ -332,17 +342,20 @@ func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook
 	return &wb, nil
 }
 
-// presignRejects adds short-lived download links to a workbook's rejects files.
+// presignRejects adds short-lived download links to a workbook's rejects
+// and review files.
 func (s *Service) presignRejects(ctx context.Context, wb *workbook.Workbook) error {
 	if s.Downloads == nil || wb == nil {
 		return nil
 	}
-	for i, f := range wb.Issues.RejectsFiles {
-		u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
-		if err != nil {
-			return err
+	for _, files := range [][]workbook.RejectsFile{wb.Issues.RejectsFiles, wb.Issues.ReviewFiles} {
+		for i, f := range files {
+			u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
+			if err != nil {
+				return err
+			}
+			files[i].URL = u
 		}
-		wb.Issues.RejectsFiles[i].URL = u
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ type Outputs struct {
 	Merger  *mapspec.Merger // if set, records go here instead of Sink, to be merged by dedupe key
 	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
 	Review  io.Writer       // rows migrated with warnings ("!"), for review
-	Spot    Spotter         // sees every migrated record beside its source row, in file order
+	Spot    Spotter         // sees every migrated record beside its source row, in file order (every row, if it is a Watcher)
 	Seen    *Seen           // if set, a row repeating a migrated or merged row's source id is rejected
 	// Derived, if set, remembers the derived records already given, so a
 	// person named in several files of a pass is given once; without it
@@ -154,6 +154,9 @@ type Report struct {
 	// Combined accounts for each field several columns fill: how they
 	// combine, and every value of a migrated row that was not migrated.
 	Combined []mapspec.CombinedField `json:"combined,omitempty"`
+	// Warnings are the "!" warnings of migrated rows grouped by reason,
+	// the most frequent first, each with a few examples (see watch.go).
+	Warnings []WarningGroup `json:"warnings,omitempty"`
 }
 
 type chunk struct {
@@ -341,18 +344,20 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 }
 
 type collector struct {
-	ctx     context.Context
-	m       *mapspec.Mapper
-	out     Outputs
-	o       Options
-	report  *Report
-	filled  []int
-	batch   []*mapspec.Record
-	pending map[int]*chunk
-	next    int
-	rejects *csv.Writer
-	review  *csv.Writer
-	header  []string
+	ctx      context.Context
+	m        *mapspec.Mapper
+	out      Outputs
+	o        Options
+	report   *Report
+	filled   []int
+	batch    []*mapspec.Record
+	pending  map[int]*chunk
+	next     int
+	rejects  *csv.Writer
+	review   *csv.Writer
+	header   []string
+	watcher  Watcher                  // out.Spot, when it watches every row
+	warnings map[string]*WarningGroup // by reason group
 }
 
 func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
@@ -361,6 +366,7 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 	if c.out.Derived == nil {
 		c.out.Derived = NewWritten()
 	}
+	c.watcher, _ = out.Spot.(Watcher)
 	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
 		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{}, LeftOut: map[string]int{},
 		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
@@ -441,8 +447,9 @@ func (c *collector) account(ch *chunk) error {
 		switch out.Kind() {
 		case mapspec.Skipped:
 			rep.Counts.Skipped[out.SkipRule]++
+			c.watch(ch, i, Sighting{Outcome: mapspec.Skipped, Reasons: []string{out.SkipRule}})
 		case mapspec.Rejected:
-			c.reject(ch, i, out.Errors)
+			c.watch(ch, i, Sighting{Outcome: mapspec.Rejected, Reasons: c.reject(ch, i, out.Errors)})
 		default:
 			// Before any merge: a row repeating a kept row's source id
 			// would become that record again (or, with a different dedupe
@@ -452,14 +459,24 @@ func (c *collector) account(ch *chunk) error {
 				key = out.DedupeKey
 			}
 			if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
-				c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
+				reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
+				c.watch(ch, i, Sighting{Outcome: mapspec.Rejected, Reasons: reasons, SourceID: out.Record.SourceID, Entity: out.Record.Entity})
 				continue
 			}
-			if c.out.Spot != nil {
+			if c.out.Spot != nil && c.watcher == nil {
 				c.out.Spot.Offer(rep.File, c.header, ch.lines[i], ch.rows[i], out.Record)
 			}
-			if err := c.migrated(ch.lines[i], out); err != nil {
+			merged, into, err := c.migrated(ch.lines[i], out)
+			if err != nil {
 				return err
+			}
+			if c.watcher != nil {
+				s := Sighting{Outcome: mapspec.Migrated, Record: out.Record, Entity: out.Record.Entity, SourceID: out.Record.SourceID,
+					DedupeKey: out.DedupeKey, Warnings: out.Warnings, Derived: len(out.Rules) > 0 || len(out.Derived) > 0}
+				if merged {
+					s.Outcome, s.Into = Merged, into
+				}
+				c.watch(ch, i, s)
 			}
 		}
 	}
@@ -467,8 +484,8 @@ func (c *collector) account(ch *chunk) error {
 }
 
 // reject accounts for row i of ch as rejected, with its reasons in the
-// rejects file.
-func (c *collector) reject(ch *chunk, i int, issues []mapspec.Issue) {
+// rejects file, and returns those reasons.
+func (c *collector) reject(ch *chunk, i int, issues []mapspec.Issue) []string {
 	rep := c.report
 	rep.Counts.Rejected++
 	reasons := make([]string, len(issues))
@@ -483,9 +500,12 @@ func (c *collector) reject(ch *chunk, i int, issues []mapspec.Issue) {
 		}
 		writeSafe(c.rejects, append(row, strconv.Itoa(ch.lines[i]), strings.Join(reasons, "; ")))
 	}
+	return reasons
 }
 
-func (c *collector) migrated(line int, out mapspec.Outcome) error {
+// migrated accounts for a row that became a record, and reports whether it
+// was merged into an earlier record, and which (nil if the Merger cannot say).
+func (c *collector) migrated(line int, out mapspec.Outcome) (bool, *mapspec.Record, error) {
 	rep, rec := c.report, out.Record
 	for _, r := range out.Rules {
 		rep.Rules[r]++
@@ -504,6 +524,7 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 	}
 	if len(out.Warnings) > 0 {
 		rep.Counts.Warned++
+		c.warned(line, rec.SourceID, out.Warnings)
 		if c.review != nil {
 			for _, w := range out.Warnings {
 				writeSafe(c.review, []string{strconv.Itoa(line), rec.SourceID, rec.ID, w.Field, w.Column, w.Value, "! " + w.Reason})
@@ -511,25 +532,25 @@ func (c *collector) migrated(line int, out mapspec.Outcome) error {
 		}
 	}
 	if err := c.derived(out.Derived); err != nil {
-		return err
+		return false, nil, err
 	}
 	if c.out.Merger != nil {
 		if c.out.Merger.Add(rec, out.DedupeKey) {
 			rep.Counts.Merged++
-		} else {
-			rep.Counts.Migrated++
+			return true, c.out.Merger.Survivor(rec, out.DedupeKey), nil
 		}
-		return nil
+		rep.Counts.Migrated++
+		return false, nil, nil
 	}
 	rep.Counts.Migrated++
 	if c.out.Sink == nil {
-		return nil
+		return false, nil, nil
 	}
 	c.batch = append(c.batch, rec)
 	if len(c.batch) >= c.o.BatchSize {
-		return c.flush()
+		return false, nil, c.flush()
 	}
-	return nil
+	return false, nil, nil
 }
 
 // derived passes on the records derived for a migrated row, each distinct
@@ -587,6 +608,7 @@ func (c *collector) finish() (*Report, error) {
 		rep.FillRates = append(rep.FillRates, FillRate{Field: f.Name, Filled: c.filled[j], Rate: rate})
 	}
 	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
+	rep.Warnings = c.warningGroups()
 	if !rep.Counts.Balanced() {
 		return rep, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance for %s: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
 			rep.File, rep.Counts.Read, rep.Counts.Migrated, rep.Counts.Merged, rep.Counts.Rejected, rep.Counts.SkippedTotal())

@@ -8,9 +8,7 @@ package workbook
 
 import (
 	"fmt"
-	"hash/fnv"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -69,17 +67,35 @@ type Reconciliation struct {
 	Explanation  string         `json:"explanation"`
 }
 
-// SpotCheck shows one source row beside the record it became.
+// SpotCheck shows one source row beside the record it became, or, for a
+// named row that became none, what happened to it and why.
 type SpotCheck struct {
 	Entity   string            `json:"entity"`
 	Why      string            `json:"why"` // "sampled" or "named by you"
 	SourceID string            `json:"sourceId"`
-	Found    bool              `json:"found"`
+	Found    bool              `json:"found"` // a record holds the row: migrated, or merged into another
 	File     string            `json:"file,omitempty"`
 	Line     int               `json:"line,omitempty"`
 	Source   []Cell            `json:"source,omitempty"`
 	RecordID string            `json:"recordId,omitempty"`
 	Record   map[string]string `json:"record,omitempty"`
+	// Outcome is what became of the row: migrated, merged, rejected or
+	// skipped ("" for a named id no row has).
+	Outcome string `json:"outcome,omitempty"`
+	// Says is the outcome in words, e.g. "rejected at line 3 of
+	// contacts.csv: emails: required field is empty".
+	Says string `json:"says,omitempty"`
+	// MergedInto is the record a merged row went into (RecordID is it too).
+	MergedInto string `json:"mergedInto,omitempty"`
+	// Flags say why a sampled row was drawn more often than others:
+	// "warning" (flagged "!"), "merged", "derived" (values the engine
+	// derived, e.g. people named inline or a derived status).
+	Flags    []string        `json:"flags,omitempty"`
+	Warnings []mapspec.Issue `json:"warnings,omitempty"`
+	// WaiveOnly is set when there is no record to say "it is right" about
+	// (not found, rejected or skipped): the check can only be waived with
+	// a note.
+	WaiveOnly bool `json:"waiveOnly,omitempty"`
 }
 
 // Cell is one source column's value.
@@ -93,13 +109,26 @@ type Issues struct {
 	Rejected     []ReasonCount `json:"rejected"`     // grouped by reason; the rows are in the rejects files
 	RejectsFiles []RejectsFile `json:"rejectsFiles"` // one CSV per file with rejected rows
 	Warned       int           `json:"warned"`       // rows migrated but flagged "!" for review
-	LeftOut      []FieldCount  `json:"leftOut"`      // values left out of migrated records (unreadable; kept under "invalid"), by file and field
-	Orphans      int           `json:"orphans"`      // references to records in none of the files
+	// Warnings are those rows' warnings grouped by reason, with examples
+	// (warnings.go); each group is marked reviewed or waived as "warn:N".
+	Warnings []WarningGroup `json:"warnings"`
+	// ReviewFiles are the per-row review files, one CSV per file with
+	// warnings (line, source id, record id, field, column, value, warning).
+	ReviewFiles []RejectsFile `json:"reviewFiles"`
+	LeftOut     []FieldCount  `json:"leftOut"` // values left out of migrated records (unreadable; kept under "invalid"), by file and field
+	Orphans     int           `json:"orphans"` // references to records in none of the files
 	// PossibleDuplicates counts records kept apart although another record
 	// with a different source id shares their dedupe key; Duplicates lists
 	// those groups for review (see duplicates.go).
 	PossibleDuplicates int                         `json:"possibleDuplicates"`
 	Duplicates         []mapspec.PossibleDuplicate `json:"duplicates"`
+	// DuplicateCounts are the totals the sign-off page shows: rows merged
+	// into another record, and records kept apart as possible duplicates.
+	DuplicateCounts DuplicateCounts `json:"duplicateCounts"`
+	// DuplicateGroups lists the merges and possible duplicates with their
+	// source rows and resulting records, the first MaxListedGroups of each
+	// kind (duplicates.go); the counts above are complete.
+	DuplicateGroups []DuplicateGroup `json:"duplicateGroups"`
 }
 
 // RejectsFile is where one file's rejected rows are: the stored key, and
@@ -148,107 +177,6 @@ type FileColumns struct {
 	Columns []string `json:"columns"`
 }
 
-// SpotChecksPerEntity is how many migrated records per entity are sampled.
-const SpotChecksPerEntity = 10
-
-// Sampler picks the spot checks while the records stream past: a
-// reservoir sample of SpotChecksPerEntity records per entity, seeded so
-// the same seed and extract give the same picks, plus every record whose
-// source id the customer named. It implements pipeline.Spotter.
-type Sampler struct {
-	seed    uint64
-	named   map[string]map[string]bool
-	samples map[string]*reservoir
-	found   []SpotCheck
-}
-
-type reservoir struct {
-	rng   *rand.Rand
-	seen  int
-	picks []SpotCheck
-}
-
-// NewSampler returns a sampler for a seed and the source ids, per entity,
-// the customer asked to see.
-func NewSampler(seed uint64, named map[string][]string) *Sampler {
-	s := &Sampler{seed: seed, named: map[string]map[string]bool{}, samples: map[string]*reservoir{}}
-	for e, ids := range named {
-		s.named[e] = map[string]bool{}
-		for _, id := range ids {
-			s.named[e][strings.TrimSpace(id)] = true
-		}
-	}
-	return s
-}
-
-// Offer implements pipeline.Spotter.
-func (s *Sampler) Offer(file string, header []string, line int, row []string, rec *mapspec.Record) {
-	if s.named[rec.Entity][rec.SourceID] {
-		sc := spot(rec, file, header, line, row)
-		sc.Why = "named by you"
-		s.found = append(s.found, sc)
-	}
-	r, ok := s.samples[rec.Entity]
-	if !ok {
-		h := fnv.New64a()
-		h.Write([]byte(rec.Entity))
-		r = &reservoir{rng: rand.New(rand.NewPCG(s.seed, h.Sum64()))}
-		s.samples[rec.Entity] = r
-	}
-	r.seen++
-	switch {
-	case len(r.picks) < SpotChecksPerEntity:
-		r.picks = append(r.picks, spot(rec, file, header, line, row))
-	default:
-		if j := r.rng.IntN(r.seen); j < SpotChecksPerEntity {
-			r.picks[j] = spot(rec, file, header, line, row)
-		}
-	}
-}
-
-func spot(rec *mapspec.Record, file string, header []string, line int, row []string) SpotCheck {
-	sc := SpotCheck{Entity: rec.Entity, Why: "sampled", SourceID: rec.SourceID, Found: true, File: file, Line: line, RecordID: rec.ID, Record: map[string]string{}}
-	for i, h := range header {
-		v := ""
-		if i < len(row) {
-			v = row[i]
-		}
-		sc.Source = append(sc.Source, Cell{Column: h, Value: v})
-	}
-	for i, v := range rec.Fields {
-		if v.Kind != mapspec.Absent {
-			sc.Record[rec.Def().Fields[i].Name] = v.String()
-		}
-	}
-	return sc
-}
-
-// SpotChecks returns the picks: the named records first (and a not-found
-// entry for each named id that no migrated record has), then the sample,
-// each group in file order.
-func (s *Sampler) SpotChecks() []SpotCheck {
-	out := append([]SpotCheck(nil), s.found...)
-	for _, e := range slices.Sorted(maps.Keys(s.named)) {
-		for _, id := range slices.Sorted(maps.Keys(s.named[e])) {
-			seen := false
-			for _, f := range s.found {
-				seen = seen || f.Entity == e && f.SourceID == id
-			}
-			if !seen {
-				out = append(out, SpotCheck{Entity: e, Why: "named by you", SourceID: id, Found: false})
-			}
-		}
-	}
-	for _, e := range slices.Sorted(maps.Keys(s.samples)) {
-		picks := append([]SpotCheck(nil), s.samples[e].picks...)
-		sort.SliceStable(picks, func(i, j int) bool {
-			return picks[i].File < picks[j].File || picks[i].File == picks[j].File && picks[i].Line < picks[j].Line
-		})
-		out = append(out, picks...)
-	}
-	return out
-}
-
 // Meta identifies the round a workbook is for.
 type Meta struct {
 	MigrationID    string
@@ -264,7 +192,8 @@ type Meta struct {
 func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
 	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
 		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{}, Notes: []FileNotes{},
-		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans}}
+		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
+			Warnings: warningGroups(reports), ReviewFiles: []RejectsFile{}, DuplicateGroups: []DuplicateGroup{}}}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]
@@ -276,6 +205,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		rc.Rows += c.Read
 		rc.Migrated += c.Migrated
 		rc.Merged += c.Merged
+		wb.Issues.DuplicateCounts.Merged += c.Merged
 		rc.Rejected += c.Rejected
 		for rule, n := range c.Skipped {
 			if n > 0 {
@@ -319,6 +249,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 	}
 	if s != nil {
 		wb.SpotChecks = s.SpotChecks()
+		wb.Issues.DuplicateGroups = s.DuplicateGroups()
 	}
 	return wb
 }

@@ -15,11 +15,12 @@ import { reconWord, sectionLabel } from '../lib/status';
 import type { PossibleDuplicate, ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
 import { createCombinedSection } from './combined-view';
 import { createInferenceSection } from './inference-view';
+import { duplicatesPart, flagText, spotWarnings, warningsPart } from './workbook-findings';
 
 export const SECTIONS = ['reconciliation', 'spotChecks', 'issues', 'fillRates', 'unmapped'] as const;
 
-/** What still needs a mark before sign-off can be requested (the server's rule). */
-export function openItems(spotChecks: number, review: Record<string, ReviewMark> | null | undefined): string[] {
+/** What still needs a mark before sign-off can be requested (the server's rule): the sections, each spot check, each warning group. */
+export function openItems(spotChecks: number, review: Record<string, ReviewMark> | null | undefined, warningGroups = 0): string[] {
   const marked = (s: string) => review?.[s]?.state === 'reviewed' || review?.[s]?.state === 'waived';
   const out: string[] = [];
   for (const s of SECTIONS) {
@@ -30,6 +31,7 @@ export function openItems(spotChecks: number, review: Record<string, ReviewMark>
     }
     if (!marked(s)) out.push(s);
   }
+  for (let i = 0; i < warningGroups; i++) if (!marked(`warn:${i}`)) out.push(`warn:${i}`);
   return out;
 }
 
@@ -121,7 +123,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
   }
 
   /** The reviewed / waive-with-a-note control for a section. */
-  function sectionMark(section: string, { canReview = true } = {}): HTMLElement {
+  function sectionMark(section: string, { canReview = true, label = sectionLabel(section).toLowerCase() } = {}): HTMLElement {
     const stateText = h('p', { class: 'mark-state' });
     const error = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
     const noteId = uid('note');
@@ -129,7 +131,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
     const reviewed = h('button', {
       type: 'button',
       class: 'secondary',
-      text: `Mark ${sectionLabel(section).toLowerCase()} as reviewed`,
+      text: `Mark ${label} as reviewed`,
       on: { click: () => void mark([{ section, state: 'reviewed', note: '' }], error) },
     });
     const waive = h('button', {
@@ -154,7 +156,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
       'details',
       { class: 'waiver' },
       h('summary', { text: 'Waive with a note instead' }),
-      h('div', { class: 'field' }, h('label', { for: noteId, text: `Why you waive ${sectionLabel(section).toLowerCase()}` }), note),
+      h('div', { class: 'field' }, h('label', { for: noteId, text: `Why you waive ${label}` }), note),
       waive,
     );
     const box = h('div', { class: 'mark', 'data-section': section }, stateText, editable ? h('div', { class: 'actions' }, canReview ? reviewed : null, waiver) : null, error);
@@ -235,6 +237,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
 
   const issues = wb.issues;
   const rejectsFiles = issues?.rejectsFiles ?? [];
+  const warningGroups = issues?.warnings ?? [];
   const issuesSection = section(
     'issues',
     'Issues and rejected rows',
@@ -290,6 +293,8 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
             ),
           )
         : null,
+      warningsPart(warningGroups, issues?.reviewFiles ?? [], (sec) => sectionMark(sec, { label: `this group of warnings` })),
+      duplicatesPart(issues?.duplicateCounts, issues?.duplicateGroups ?? []),
       facts([
         ['Rows migrated with a warning (flagged “!”)', formatCount(issues?.warned)],
         ['References to records in none of the files', formatCount(issues?.orphans)],
@@ -330,6 +335,8 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
 
   function spotCheck(s: SpotCheck, i: number): HTMLElement {
     const key = `spot:${i}`;
+    // No record to call right: the row was rejected, skipped or not found.
+    const waiveOnly = s.waiveOnly === true || !s.found;
     const boxId = uid('spot');
     const error = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
     const box = h('input', {
@@ -366,7 +373,9 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
       'li',
       { class: 'spot', 'aria-labelledby': headingId },
       h('h4', { id: headingId, text: title }),
-      h('p', { class: 'hint', text: [s.why === 'sampled' ? 'Picked at random' : 'Named by you', where].filter(Boolean).join(' · ') }),
+      h('p', { class: 'hint', text: [s.why === 'sampled' ? 'Picked at random' : 'Named by you', where, flagText(s)].filter(Boolean).join(' · ') }),
+      s.says && (s.outcome === 'merged' || !s.found) ? h('p', { class: s.found ? 'notice' : 'notice notice-warning', 'data-part': 'outcome', text: `What became of it: ${s.says}.` }) : null,
+      spotWarnings(s),
       s.found
         ? h(
             'div',
@@ -384,9 +393,17 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
               { rowHeader: true },
             ),
           )
-        : h('p', { class: 'notice notice-warning', text: `No migrated ${s.entity} has the id ${s.sourceId}: check that it is in the export, or whether it was rejected.` }),
-      editable || review[key] ? h('p', { class: 'check' }, box, h('label', { for: boxId, text: `I checked spot check ${i + 1}: it is right` }), ticked) : null,
-      error,
+        : s.says
+          ? (s.source ?? []).length
+            ? table('In your export', ['Column', 'Value'], (s.source ?? []).map((c) => [c.column, c.value]), { rowHeader: true })
+            : null
+          : h('p', { class: 'notice notice-warning', text: `No migrated ${s.entity} has the id ${s.sourceId}: check that it is in the export, or whether it was rejected.` }),
+      waiveOnly
+        ? sectionMark(key, { canReview: false, label: `spot check ${i + 1}` })
+        : editable || review[key]
+          ? h('p', { class: 'check' }, box, h('label', { for: boxId, text: `I checked spot check ${i + 1}: it is right` }), ticked)
+          : null,
+      waiveOnly ? null : error,
     );
   }
 
@@ -416,7 +433,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
   let openListText: string | undefined;
   function renderAll(): void {
     for (const c of controls) c.render(review[c.section]);
-    const open = openItems(spots.length, review);
+    const open = openItems(spots.length, review, warningGroups.length);
     if (!editable) return;
     if (open.join() !== lastOpen) {
       // What a refused request listed is stale once the marks change.

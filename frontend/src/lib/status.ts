@@ -36,6 +36,8 @@ export function statusTone(status: string): 'ok' | 'busy' | 'wait' | 'bad' {
 export function sectionLabel(section: string): string {
   const m = /^spot:(\d+)$/.exec(section);
   if (m) return `Spot check ${Number(m[1]) + 1}`;
+  const w = /^warn:(\d+)$/.exec(section);
+  if (w) return `Warnings, group ${Number(w[1]) + 1}`;
   const names: Record<string, string> = {
     reconciliation: 'Reconciliation',
     spotChecks: 'Spot checks',

@@ -103,7 +103,7 @@ export interface Migration {
   spotCheckIds?: Record<string, string[]> | null;
   /** ISO 3166-1 alpha-2 country the customer trades in ("" or absent: not set). */
   market?: string;
-  workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null; createdAt?: string };
+  workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null; createdAt?: string; warningGroups?: number; waiveOnly?: number[] | null; duplicates?: DuplicateCounts | null };
   review?: Record<string, ReviewMark> | null;
   failure?: Failure;
   createdAt: string;
@@ -167,6 +167,51 @@ export interface SpotCheck {
   source?: Cell[] | null;
   recordId?: string;
   record?: Record<string, string> | null;
+  /** What became of the row: migrated, merged, rejected or skipped (absent: no row has the id). */
+  outcome?: string;
+  /** The outcome in words, e.g. "rejected at line 3 of contacts.csv: …". */
+  says?: string;
+  /** The record a merged row went into. */
+  mergedInto?: string;
+  /** Why a sampled row was drawn more often: "warning", "merged", "derived". */
+  flags?: string[] | null;
+  warnings?: Array<{ field?: string; column?: string; value?: string; reason: string }> | null;
+  /** No record to call right (rejected, skipped, not found): it can only be waived with a note. */
+  waiveOnly?: boolean;
+}
+
+/** An entity's "!" warnings for one reason, with examples (internal/workbook warnings.go). */
+export interface WarningGroup {
+  entity: string;
+  reason: string;
+  count: number;
+  examples: Array<{ file: string; line: number; sourceId?: string; field: string; column?: string; value: string; reason: string }> | null;
+}
+
+/** One row of the extract, in a duplicate group. */
+export interface SourceRow {
+  file?: string;
+  line: number;
+  sourceId: string;
+  recordId: string;
+  cells: Cell[] | null;
+}
+
+/** A merge or a set of possible duplicates, with their rows (internal/workbook duplicates.go). */
+export interface DuplicateGroup {
+  kind: 'merged' | 'possible';
+  entity: string;
+  key: string;
+  rows: SourceRow[] | null;
+  total: number;
+  recordIds: string[] | null;
+  record?: Record<string, string> | null;
+}
+
+/** Rows merged into another record, and records kept apart as possible duplicates. */
+export interface DuplicateCounts {
+  merged: number;
+  possible: number;
 }
 
 export interface ReasonCount {
@@ -191,6 +236,12 @@ export interface Issues {
   /** Records kept apart although a record with another source id shares their dedupe key. */
   possibleDuplicates?: number;
   duplicates?: PossibleDuplicate[] | null;
+  /** The warnings grouped by reason; each is marked as "warn:N". */
+  warnings?: WarningGroup[] | null;
+  /** Per-file review files: the rows migrated with a warning. */
+  reviewFiles?: RejectsFile[] | null;
+  duplicateCounts?: DuplicateCounts | null;
+  duplicateGroups?: DuplicateGroup[] | null;
 }
 
 /** How many values of one field of one file were left out. */
