@@ -1,13 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cutover/cutover/infra/stack"
 )
 
 // reviseWorkbook is the part of a workbook this journey reads.
@@ -158,5 +163,68 @@ func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 		if r.Status != http.StatusConflict || !strings.Contains(r.errorMessage(), "sign-off was requested for round 3") {
 			t.Errorf("a revision while awaiting sign-off: %d %s", r.Status, r.Body)
 		}
+	}
+}
+
+// After a sign-off request expired the migration is back with the
+// customer: they may revise the mapping and run the test migration again
+// from there (the SignOffExpired callback goes through the same Rerun?
+// choice), and the expired link stays dead in the new round.
+func TestReviseAfterSignOffExpired(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.CreateTemp(t.TempDir(), "k2-expiry-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "k2expiry", Log: logf,
+		Parameters: map[string]string{"SignOffTimeoutSeconds": "10", "SignOffReminderSeconds": "30"}})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	defer quick.Close()
+	a := api{t: t, base: quick.APIURL}
+	box := mailbox{t: t, endpoint: quick.Endpoint}
+	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "k2-expired", "Expired Ltd", "expired.test", "gavin")
+	a.upload(id, key, "contacts.csv", "test", []byte(round1))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.reviewAll(id, key, 1)
+	link := box.signOffLink("gavin@expired.test", 1)
+	a.waitStatus(id, key, "signoff_expired", 1)
+
+	var cur struct {
+		Migration struct{ Mapping string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(t, &cur)
+	var spec map[string]any
+	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
+		t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
+	}
+	file := spec["files"].([]any)[0].(map[string]any)
+	file["fields"] = append(file["fields"].([]any), map[string]any{"target": "notes", "column": "Shoe Size"})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": spec})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v := a.waitStatus(id, key, "awaiting_review", 2)
+	var wb reviseWorkbook
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(t, &wb)
+	if n, ok := wb.filled("contacts.csv", "notes"); wb.Round != 2 || !ok || n != 2 {
+		t.Fatalf("round 2 workbook: round %d, notes filled %d (%v)", wb.Round, n, ok)
+	}
+	if got := reviseAudit(v, "round.rerun"); len(got) != 1 || !strings.Contains(got[0], "round 2 replaces round 1's workbook: mapping revised") {
+		t.Fatalf("audit round.rerun = %q", got)
+	}
+	a.must(http.StatusGone, "GET", "/signoff", link, nil)
+	if r := a.do("POST", "/signoff", link, map[string]any{"decision": "approve"}); r.Status != http.StatusGone {
+		t.Fatalf("round 1's expired link in round 2: %d %s", r.Status, r.Body)
+	}
+	// Round 2 goes to sign-off as usual, with a fresh link of its own.
+	a.reviewAll(id, key, 2)
+	a.waitStatus(id, key, "awaiting_signoff", 2)
+	if fresh := box.signOffLink("gavin@expired.test", 2); fresh == link {
+		t.Fatal("round 2's sign-off mail carries round 1's link")
 	}
 }
