@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReviseView, whatIsNew, type ReviseUploads } from '../src/customer/revise-view';
 import type { Migration, MigrationFile } from '../src/lib/types';
+import { actionLabel, noteText } from '../src/lib/timeline';
 import { fakeApi, type Call } from './fakes';
 import { proposal } from './fixtures';
 
@@ -137,5 +138,14 @@ describe('revising during the review', () => {
     await settle();
     expect(document.querySelector('[role=alert]')?.textContent).toContain(message);
     expect(rerun.disabled).toBe(false);
+  });
+});
+
+describe('the audit trail of a rerun', () => {
+  it('words round.rerun as a note under the round it started', () => {
+    expect(noteText('round.rerun', "round 2 replaces round 1's workbook: mapping revised")).toBe(
+      "Run again: round 2 replaces round 1's workbook: mapping revised.",
+    );
+    expect(actionLabel('round.rerun')).toBe('Test migration run again');
   });
 });
