@@ -82,3 +82,16 @@ func (s *Service) rerun(ctx context.Context, m *cutover.Migration) (*cutover.Mig
 		}, nil
 	})
 }
+
+// unrunRevision refuses a sign-off request while a revision saved during
+// the review has not run: the coordinator would approve this workbook, and
+// the final migration would run its mapping, while the customer's change
+// appeared nowhere.
+//
+// Errors: ECONFLICT naming what changed and what to do.
+func unrunRevision(m *cutover.Migration) error {
+	if changes := changesFor(m, m.Round+1); len(changes) > 0 {
+		return cutover.Errorf(cutover.ECONFLICT, "This workbook does not show your latest changes (%s since round %d). Run the test migration again with these changes first, so that what your coordinator signs off is what will go live.", strings.Join(changes, ", "), m.Round)
+	}
+	return nil
+}

@@ -162,3 +162,39 @@ func TestNoRevisionOnceSignOffIsRequested(t *testing.T) {
 		})
 	}
 }
+
+// A revision saved during the review but not run would be signed off
+// unseen: the coordinator would approve the old workbook, and the final
+// migration would run the old mapping. Sign-off waits for the rerun.
+func TestSignOffWaitsForARevisionToRun(t *testing.T) {
+	for name, revise := range map[string]func(t *testing.T, svc *Service, store *memStore, id string){
+		"mapping": func(t *testing.T, svc *Service, store *memStore, id string) {
+			if _, err := svc.SaveMapping(context.Background(), mustGet(t, store, id), []byte(reviseSpec)); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"extract": func(t *testing.T, _ *Service, store *memStore, id string) {
+			uploaded(t, store, id, cutover.File{ID: "f2", Name: "c-fixed.csv", Key: "k2", Purpose: cutover.PurposeTest, Round: 2, Complete: true})
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			svc, store, got := reviseWorld(t)
+			id := parkedAt(t, svc, store, cutover.StatusAwaitingReview, cutover.TaskReview)
+			m := store.migs[id]
+			m.Workbook.Spots = 0
+			m.Review = map[string]cutover.ReviewMark{}
+			for _, sec := range ReviewSections {
+				m.Review[sec] = cutover.ReviewMark{State: Waived, Note: "checked"}
+			}
+			store.migs[id] = m
+			revise(t, svc, store, id)
+			_, err := svc.RequestSignOff(context.Background(), mustGet(t, store, id))
+			if cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "Run the test migration again with these changes first") {
+				t.Fatalf("RequestSignOff with an unrun revision: %v", err)
+			}
+			if len(*got) != 0 || store.migs[id].Status != cutover.StatusAwaitingReview {
+				t.Fatalf("a refused request moved on: resumed %v, status %s", *got, store.migs[id].Status)
+			}
+		})
+	}
+}
