@@ -114,10 +114,12 @@ describe('what we read from your files', () => {
     expect(contacts?.fields).toEqual(proposal().mapping.files[0]?.fields);
     expect(warning.querySelector('[role=status]')?.textContent).toContain('next test migration reads');
     expect(warning.querySelector('[role=status]')?.textContent).toContain('month first');
+    // Saved during the review, it is used by running the test migration again.
+    expect(warning.querySelector('[role=status]')?.textContent).toContain('Run the test migration again with these changes');
   });
 
   it('shows the server’s message when the mapping cannot be changed now (409)', async () => {
-    const message = 'The mapping can be changed before the first round and after a rejected sign-off; the migration is test_review.';
+    const message = 'The mapping cannot change now: sign-off was requested for round 1, and the coordinator is asked about exactly that workbook.';
     mount(server({ status: 409, body: { error: { code: 'conflict', message } } }));
     const warning = inferred().querySelector('.ambiguous') as HTMLElement;
     button(warning, 'Day first (D/M/YYYY)').click();

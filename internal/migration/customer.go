@@ -308,10 +308,10 @@ func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID st
 func uploadRound(m *cutover.Migration, purpose string) (int, error) {
 	switch purpose {
 	case cutover.PurposeTest:
-		if m.Status == cutover.StatusCreated || m.Status == cutover.StatusAwaitingRevision {
-			return m.Round + 1, nil
+		if err := revisable(m, "The test extract"); err != nil {
+			return 0, err
 		}
-		return 0, cutover.Errorf(cutover.ECONFLICT, "Test extracts are accepted before submitting and after a rejected sign-off; the migration is %s.", m.Status)
+		return m.Round + 1, nil
 	case cutover.PurposeFinal:
 		if m.Status == cutover.StatusAwaitingFinal {
 			return m.Round, nil
@@ -473,10 +473,15 @@ func (in StepInput) ID() string { return in.MigrationID }
 func ExecutionName(id string, round int) string { return fmt.Sprintf("%s-r%d", id, round) }
 
 // Submit sends the test extract for a round: the first submit starts the
-// state machine; after a rejected sign-off it resumes it for the next round.
+// state machine; after a rejected sign-off it resumes it for the next round;
+// during the workbook's review (or after a sign-off request expired) it
+// runs the test migration again on the revised mapping or corrected
+// extract (see rerun).
 //
-// Errors: ECONFLICT when the migration is not waiting for a submit, or the
-// round has no uploaded test extract; EUNAVAILABLE from Step Functions.
+// Errors: ECONFLICT when the migration is not waiting for a submit (once
+// sign-off is requested the message says so), the round has no uploaded
+// test extract, or a rerun has nothing new to run; EUNAVAILABLE from Step
+// Functions.
 func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	next := m.Round + 1
 	switch m.Status {
@@ -485,6 +490,10 @@ func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Mi
 			next = m.Round // a retried submit restarts the same, idempotent execution
 		}
 	case cutover.StatusAwaitingRevision:
+	case cutover.StatusAwaitingReview, cutover.StatusSignOffExpired:
+		return s.rerun(ctx, m)
+	case cutover.StatusSignOffRequested, cutover.StatusAwaitingSignOff:
+		return nil, revisable(m, "The test migration")
 	default:
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Nothing to submit: the migration is %s.", m.Status)
 	}

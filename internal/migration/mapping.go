@@ -15,9 +15,14 @@ import (
 // SaveMapping keeps the customer's revised mapping for the next round: the
 // Map step uses it instead of proposing one.
 //
+// The customer may revise it until sign-off is requested: before the
+// first round, while reviewing a workbook (or after a sign-off request
+// expired, when submitting runs the test migration again), and after a
+// rejection.
+//
 // Errors: EINVALID when the spec is not valid (the message has its JSON
-// path) or larger than cutover.MaxMappingBytes; ECONFLICT unless the migration is before its first round or
-// waiting for a revision.
+// path) or larger than cutover.MaxMappingBytes; ECONFLICT once sign-off is
+// requested (the message says why) or in any later status.
 func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw json.RawMessage) (*cutover.Migration, error) {
 	spec, err := mapspec.Parse(raw)
 	if err != nil {
@@ -28,8 +33,8 @@ func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw jso
 		return nil, err
 	}
 	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status != cutover.StatusCreated && cur.Status != cutover.StatusAwaitingRevision {
-			return nil, cutover.Errorf(cutover.ECONFLICT, "The mapping can be changed before the first round and after a rejected sign-off; the migration is %s.", cur.Status)
+		if err := revisable(cur, "The mapping"); err != nil {
+			return nil, err
 		}
 		cur.DraftMapping = string(canon)
 		return []cutover.AuditEvent{s.event("customer", "mapping.edited", "for the next round, "+spec.Hash()[:19])}, nil

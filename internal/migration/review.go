@@ -202,8 +202,9 @@ func Unreviewed(m *cutover.Migration) []string {
 // RequestSignOff asks for the coordinator's sign-off once every section of
 // the workbook is reviewed or waived.
 //
-// Errors: ECONFLICT when no workbook is waiting for review, or sections are
-// still unreviewed (the message lists them); EGONE/EUNAVAILABLE from the
+// Errors: ECONFLICT when no workbook is waiting for review, sections are
+// still unreviewed (the message lists them), or a revised mapping or
+// corrected extract was saved and not run yet; EGONE/EUNAVAILABLE from the
 // state machine.
 func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	if !reviewing(m) || m.Pending == nil || (m.Pending.Kind != cutover.TaskReview && m.Pending.Kind != cutover.TaskExpired) {
@@ -212,9 +213,15 @@ func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cu
 	if missing := Unreviewed(m); len(missing) > 0 {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Review or waive every part of the workbook first; still open: %s.", strings.Join(missing, ", "))
 	}
+	if err := unrunRevision(m); err != nil {
+		return nil, err
+	}
 	return s.handOver(ctx, m, struct{}{}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if !reviewing(cur) {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
+		}
+		if err := unrunRevision(cur); err != nil {
+			return nil, err
 		}
 		cur.Status = cutover.StatusSignOffRequested
 		return []cutover.AuditEvent{s.event("customer", "signoff.asked", fmt.Sprintf("round %d, workbook reviewed", cur.Round))}, nil

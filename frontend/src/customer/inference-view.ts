@@ -4,8 +4,9 @@
 // formats read differently (03/04/2024) is a guess the customer must
 // settle: they choose day first or month first, and the choice is saved as
 // the file's date format in the draft mapping (PUT /migrations/{id}/mapping)
-// for the next round. The server refuses a revision outside the points it
-// allows (409); its message says when the mapping can change.
+// for the next round. The mapping can change until sign-off is requested,
+// so the customer then runs the test migration again with it
+// (revise-view.ts); after that the server refuses (409) and says why.
 
 import { messageOf, type ApiRequest } from '../lib/api';
 import { h, say, table, uid } from '../lib/dom';
@@ -112,7 +113,7 @@ export function createInferenceSection(opts: InferenceOptions): HTMLElement {
       }
       const spec: MappingSpec = setFileDateFormat(proposal.mapping, index, chosen, other);
       await api('PUT', `${base}/mapping`, { mapping: spec });
-      say(status, `Saved: the next test migration reads the dates in ${inf.file} ${word} first (${chosen}).`, 'success');
+      say(status, `Saved: the next test migration reads the dates in ${inf.file} ${word} first (${chosen}). Run the test migration again with these changes to see them in a new workbook.`, 'success');
       for (const b of buttons) b.setAttribute('aria-pressed', String(b.dataset.format === chosen));
     } catch (err) {
       say(status, '');
@@ -152,7 +153,7 @@ export function createInferenceSection(opts: InferenceOptions): HTMLElement {
       h('p', {}, h('strong', { text: `The dates in “${d.column}” can be read two ways.` }), ` We read them as ${d.dateFormat}${d.alternative ? `, but ${d.alternative} reads them too` : ''}. Which is right?`),
       examples.length ? h('ul', { class: 'examples' }, examples) : null,
       h('div', { class: 'actions' }, buttons),
-      h('p', { class: 'hint', text: 'Your choice is saved in the mapping as this file’s date format, for the next test migration. The mapping can change before the first round and after a rejected sign-off.' }),
+      h('p', { class: 'hint', text: 'Your choice is saved in the mapping as this file’s date format, for the next test migration. The mapping can change until you request sign-off: run the test migration again with these changes to check them.' }),
       status,
       error,
     );

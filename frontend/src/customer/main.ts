@@ -21,6 +21,7 @@ import { createFinalView, CUTOFF_NOTICE } from './final-view';
 import { createMappingEditor, type MappingEditor } from './mapping-editor';
 import { createUnfinishedList, removeFileButton, unfinishedUploads } from './received-files';
 import { renderFinalReport } from './report-view';
+import { createReviseView } from './revise-view';
 import { createUploadView, type UploadView } from './upload-view';
 import { createUploader, type CutoverUppy } from './uploader';
 import { createWorkbookView } from './workbook-view';
@@ -347,7 +348,9 @@ class CustomerPage {
 
   private reviewPanel(m: Migration): Panel {
     const box = h('div', {}, h('p', { class: 'muted', text: 'Loading the workbook…' }));
-    const panel: Panel = { element: h('div', { class: 'panel' }, h('h2', { text: 'Review the test migration' }), box) };
+    // Until sign-off is requested: change the mapping or the extract, and run the test migration again.
+    const revise = createReviseView({ api: this.api, migration: m, onChanged: () => this.poller?.now(), createUploads: (onCompleted) => this.correctedExtractUploads(m, onCompleted) });
+    const panel: Panel = { element: h('div', { class: 'panel' }, h('h2', { text: 'Review the test migration' }), box, revise.element), update: (mm) => revise.update(mm), unsaved: () => revise.unsaved(), destroy: () => revise.destroy() };
     const expired = m.status === 'signoff_expired';
     void (async () => {
       try {
@@ -360,12 +363,22 @@ class CustomerPage {
             : h('p', { text: 'Check each part of the workbook below. Mark it reviewed, or waive it with a note for your coordinator. Then request sign-off.' }),
           view.element,
         );
-        panel.update = (mm) => view.setReview(mm.review);
+        panel.update = (mm) => {
+          view.setReview(mm.review);
+          revise.update(mm);
+        };
       } catch (err) {
         replace(box, h('p', { class: 'notice notice-error', role: 'alert', text: messageOf(err, 'The workbook could not be loaded. Reload the page.') }));
       }
     })();
     return panel;
+  }
+
+  /** The upload area for a corrected test extract during review: the next round's files. */
+  private correctedExtractUploads(m: Migration, onCompleted: () => void) {
+    const uppy = createUploader({ api: this.api, migrationId: m.id, purpose: 'test', onCompleted });
+    const view = createUploadView(uppy, { label: 'Choose corrected export files', hint: 'Or drag and drop them here: they replace this round’s files in the next test migration.' });
+    return { element: view.element, busy: () => view.busy(), activeFileIds: () => view.activeFileIds(), destroy: () => destroyUppy(uppy) };
   }
 
   private signoffPanel(m: Migration): Panel {

@@ -56,6 +56,7 @@ const PHASES: PhaseDef[] = [
 /** Audit actions worth showing under the phase they happened in. */
 const NOTE_TEXT: Record<string, (detail: string) => string> = {
   'round.submitted': (d) => `Submitted (${d}).`,
+  'round.rerun': (d) => `Run again: ${d}.`,
   'mapping.built': (d) => `Mapping ${d}.`,
   'test.migrated': (d) => `Test migration: ${d}.`,
   'signoff.requested': () => 'Link emailed to the coordinator.',
@@ -117,6 +118,7 @@ const ACTION_LABELS: Record<string, string> = {
   'file.removed': 'File removed',
   'mapping.edited': 'Mapping edited',
   'round.submitted': 'Test migration submitted',
+  'round.rerun': 'Test migration run again',
   'handover.undone': 'Submission undone',
   'step.mapping': 'Mapping the files',
   'mapping.built': 'Mapping built',
