@@ -139,10 +139,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 	}
 	fmt.Fprintf(&b, "%s asks you to sign off the test migration of %s (round %d).\n\n", m.CustomerName, m.TenantID, in.Round)
 	if m.Test != nil {
-		fmt.Fprintf(&b, "Rows read %d, migrated %d, rejected %d, skipped %d.\n\n", m.Test.Read, m.Test.Migrated, m.Test.Rejected, m.Test.Skipped)
+		fmt.Fprintf(&b, "%s\n\n", countsSentence(*m.Test))
 	}
-	fmt.Fprintf(&b, "Review and decide here (opening the page decides nothing):\n%s/signoff.html#t=%s\n\nThe link works once and expires %s.\n",
-		strings.TrimRight(s.SiteURL, "/"), token, exp.Format(time.RFC1123))
+	linkLines(&b, s.SiteURL, token, exp)
 	return s.Mailer.Send(ctx, m.CoordinatorEmail, subject, b.String())
 }
 
