@@ -161,6 +161,8 @@ func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration
 		out := SpotCheck{SpotCheck: sc, Section: section}
 		if mark, ok := m.Review[section]; ok {
 			out.Mark = &mark
+		} else if mark, ok := m.Review["spotChecks"]; ok {
+			out.Mark = &mark // the section waived as a whole waives each of them, with its note
 		}
 		v.SpotChecks = append(v.SpotChecks, out)
 	}
@@ -175,6 +177,9 @@ func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration
 			u, err := s.link(ctx, f.Key)
 			if err != nil {
 				return err
+			}
+			if u == "" {
+				continue
 			}
 			v.Downloads = append(v.Downloads, Download{Kind: d.kind, File: f.File, URL: u})
 		}
@@ -206,7 +211,8 @@ func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration
 	return nil
 }
 
-// link is a short-lived download link to key, or "" without a presigner.
+// link is a short-lived download link to key, or "" without a presigner
+// (then nothing is offered for download).
 //
 // Errors: as Downloads.PresignGet.
 func (s *Service) link(ctx context.Context, key string) (string, error) {

@@ -199,6 +199,25 @@ func TestShowReadsAnOlderWorkbookGenerously(t *testing.T) {
 	}
 }
 
+// Spot checks waived as a whole carry the section's waiver and its note.
+func TestShowSpotChecksWaivedAsAWhole(t *testing.T) {
+	w, _ := detailWorld(t, true)
+	w.mig.Review = map[string]cutover.ReviewMark{"spotChecks": {State: "waived", Note: "checked in the old CRM", At: t0}}
+	v, err := w.svc.Show(context.Background(), w.request(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range v.SpotChecks {
+		if sc.Mark == nil || sc.Mark.State != "waived" || sc.Mark.Note != "checked in the old CRM" {
+			t.Fatalf("spot check %d = %+v", i, sc)
+		}
+	}
+	w.svc.Downloads = nil // no presigner: nothing offered for download rather than a dead link
+	if v, err = w.svc.Show(context.Background(), w.request(t)); err != nil || len(v.Downloads) != 0 || v.Duplicates.ListURL != "" {
+		t.Fatalf("without links: %+v, %v", v, err)
+	}
+}
+
 // A workbook that is no longer stored does not hide the mapping, and the
 // page says what it cannot show; storage that fails is an error to retry.
 func TestShowWithoutTheWorkbook(t *testing.T) {
