@@ -346,11 +346,13 @@ type DecideInput struct {
 }
 
 // Decide records the coordinator's decision exactly once, freezes the
-// mapping it approves, and only then resumes the state machine.
+// mapping it approves (for a re-approval: the pre-flight fingerprint it
+// lets go live), and only then resumes the state machine.
 //
 // Errors: EINVALID for an unknown decision or an over-long comment;
-// ENOTFOUND, EGONE as Show; ECONFLICT when the link was already used (the
-// message says how and when); EUNAVAILABLE when the decision could not be
+// ENOTFOUND, EGONE as Show (EGONE also when the customer withdrew a held
+// extract while the decision was being recorded); ECONFLICT when the link
+// was already used (the message says how and when); EUNAVAILABLE when the decision could not be
 // recorded on the migration or the state machine could not be told
 // (posting the same decision again, 30 seconds later, retries both: it
 // records the decision if it is not yet recorded, then delivers it).
