@@ -109,7 +109,7 @@ func TestSignOffPageShowsTheMappingInferenceAndWaivedSpotChecks(t *testing.T) {
 	// The mapping: every column the customer's file maps, to its field.
 	mapped := map[string]string{}
 	for _, f := range page.Mapping {
-		if f.Entity != "contact" {
+		if f.Entity != "contact" || f.File != "contacts.csv" {
 			t.Fatalf("mapping file %+v", f)
 		}
 		for _, fm := range f.Fields {

@@ -139,7 +139,7 @@ func (s *Service) readJSON(ctx context.Context, key, what string, v any) error {
 // Errors: EINTERNAL for a stored mapping that cannot be read; EUNAVAILABLE
 // when the workbook cannot be read or a link cannot be made.
 func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration) error {
-	mapping, err := describeMapping(m.Mapping, schema.Default())
+	mapping, err := describeMapping(m.Mapping, schema.Default(), entryLabel(m))
 	if err != nil {
 		return err
 	}

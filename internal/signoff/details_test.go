@@ -45,7 +45,7 @@ const approvedMapping = `{"version":1,"defaults":{"region":"auto"},"files":[{"na
  {"target":"tags","column":"Lifecycle Stage"},
  {"target":"tags","column":"Tags","combine":"combine"},
  {"target":"notes","column":"Notes","default":"none"}]},
- {"name":"properties.csv","entity":"property","sourceId":["Ref"],"fields":[
+ {"name":"f-2#Lettings","entity":"property","sourceId":["Ref"],"fields":[
  {"target":"created_at","column":"Listed","steps":[{"op":"date","formats":["DD/MM/YYYY"]}]},
  {"target":"rent","column":"Rent","steps":[{"op":"amount","currency":"EUR","per":"monthly"}]}]}]}`
 
@@ -83,6 +83,7 @@ func workbookJSON(withK3 bool) []byte {
 func detailWorld(t *testing.T, withK3 bool) (*world, map[string]time.Duration) {
 	w := newWorld(t)
 	w.mig.Mapping = approvedMapping
+	w.mig.Files = []cutover.File{{ID: "f-2", Name: "properties.xlsx", Purpose: cutover.PurposeTest, Round: 1, Complete: true}}
 	w.mig.Workbook = &cutover.WorkbookSummary{Round: 1, Key: "artifacts/m-1/round-1/test/workbook.json", Spots: 2}
 	w.mig.Review = map[string]cutover.ReviewMark{
 		"spot:0": {State: "reviewed", At: t0},
@@ -112,7 +113,7 @@ func TestShowCarriesTheMappingAsApproved(t *testing.T) {
 	if v.Kind != KindSignOff {
 		t.Fatalf("kind = %q", v.Kind)
 	}
-	if len(v.Mapping) != 2 || v.Mapping[0].File != "contacts.csv" || v.Mapping[0].Entity != "contact" || v.Mapping[1].File != "properties.csv" {
+	if len(v.Mapping) != 2 || v.Mapping[0].File != "contacts.csv" || v.Mapping[0].Entity != "contact" || v.Mapping[1].File != "properties.xlsx [Lettings]" || v.Mapping[1].Entry != "f-2#Lettings" || v.Mapping[0].Entry != "contacts.csv" {
 		t.Fatalf("mapping = %+v", v.Mapping)
 	}
 	how := map[string]string{} // "file/column" -> field: how
@@ -122,14 +123,14 @@ func TestShowCarriesTheMappingAsApproved(t *testing.T) {
 		}
 	}
 	for key, want := range map[string][]string{
-		"contacts.csv/Name":            {"full_name: "},
-		"contacts.csv/Mobile":          {"phones: ", "read as GB"},
-		"contacts.csv/Work phone":      {"phones: ", "inferred"},
-		"contacts.csv/Tags":            {"tags: ", "combined"},
-		"contacts.csv/Notes":           {"notes: ", `"none" when empty`},
-		"properties.csv/Listed":        {"created_at: ", "DD/MM/YYYY"},
-		"properties.csv/Rent":          {"rent: ", "EUR", "monthly"},
-		"contacts.csv/Lifecycle Stage": {"tags: "},
+		"contacts.csv/Name":                 {"full_name: "},
+		"contacts.csv/Mobile":               {"phones: ", "read as GB"},
+		"contacts.csv/Work phone":           {"phones: ", "inferred"},
+		"contacts.csv/Tags":                 {"tags: ", "combined"},
+		"contacts.csv/Notes":                {"notes: ", `"none" when empty`},
+		"properties.xlsx [Lettings]/Listed": {"created_at: ", "DD/MM/YYYY"},
+		"properties.xlsx [Lettings]/Rent":   {"rent: ", "EUR", "monthly"},
+		"contacts.csv/Lifecycle Stage":      {"tags: "},
 	} {
 		got, ok := how[key]
 		if !ok {

@@ -14,7 +14,8 @@ import (
 // which column fills which field, so approving means approving exactly
 // what the final migration will run.
 type MappedFile struct {
-	File   string        `json:"file"`
+	File   string        `json:"file"`  // the uploaded file's name (" [Sheet]" for a workbook's sheet)
+	Entry  string        `json:"entry"` // the mapping's entry: the file's id, and "#Sheet" for a sheet
 	Entity string        `json:"entity"`
 	Fields []MappedField `json:"fields"`
 }
@@ -39,11 +40,12 @@ type combineChoice struct {
 
 // describeMapping turns the approved mapping (JSON, as stored on the
 // migration) into MappedFiles, reading the target schema for the
-// conversion a field's type implies when its steps name none.
+// conversion a field's type implies when its steps name none; label names
+// an entry for people (its entries are named by file id).
 //
 // Errors: EINTERNAL when the stored mapping is not a mapping (it was
 // validated when saved, so this is a bug).
-func describeMapping(specJSON string, sch *schema.Schema) ([]MappedFile, error) {
+func describeMapping(specJSON string, sch *schema.Schema, label func(entry string) string) ([]MappedFile, error) {
 	if strings.TrimSpace(specJSON) == "" {
 		return nil, nil
 	}
@@ -64,7 +66,7 @@ func describeMapping(specJSON string, sch *schema.Schema) ([]MappedFile, error) 
 			defs = overDefaults(*fs.Defaults, spec.Defaults)
 		}
 		ent, _ := sch.Entity(fs.Entity)
-		mf := MappedFile{File: fs.Name, Entity: fs.Entity, Fields: make([]MappedField, 0, len(fs.Fields))}
+		mf := MappedFile{File: label(fs.Name), Entry: fs.Name, Entity: fs.Entity, Fields: make([]MappedField, 0, len(fs.Fields))}
 		for j, fm := range fs.Fields {
 			var fd *schema.Field
 			if ent != nil {
@@ -79,6 +81,23 @@ func describeMapping(specJSON string, sch *schema.Schema) ([]MappedFile, error) 
 		out = append(out, mf)
 	}
 	return out, nil
+}
+
+// entryLabel names a mapping entry by its file's name, as the workbook
+// does ("name [Sheet]" for a workbook's sheet); an entry whose file is not
+// on the migration keeps its own name.
+func entryLabel(m *cutover.Migration) func(string) string {
+	return func(entry string) string {
+		id, sheet, _ := strings.Cut(entry, "#")
+		f := m.FileByID(id)
+		if f == nil {
+			return entry
+		}
+		if sheet != "" {
+			return f.Name + " [" + sheet + "]"
+		}
+		return f.Name
+	}
 }
 
 // overDefaults is a file's defaults over the spec's, member by member, as

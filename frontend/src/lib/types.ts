@@ -455,7 +455,10 @@ export interface SignOffView {
 
 /** One file of the approved mapping: columns → field, with the choices in words. */
 export interface MappedFile {
+  /** The uploaded file's name (" [Sheet]" for a sheet). */
   file: string;
+  /** The mapping's entry name (the file's id). */
+  entry?: string;
   entity: string;
   fields: Array<{ columns: string[] | null; field: string; how?: string[] | null }> | null;
 }

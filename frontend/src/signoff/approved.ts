@@ -82,7 +82,7 @@ export function renderDuplicates(d: SignOffDuplicates): HTMLElement {
     'div',
     { 'data-part': 'duplicates' },
     h('h3', { text: 'Merges and possible duplicates' }),
-    table('Merges and possible duplicates', ['What', 'Records'], [
+    table('Rows merged and records kept apart', ['What', 'Records'], [
       ['Merged into another record', formatCount(d.merged)],
       ['Possible duplicates kept apart', formatCount(d.possible)],
     ], { rowHeader: true, numeric: [1] }),
