@@ -1,7 +1,8 @@
 // Command requestsignoff is the RequestSignOff callback step (it keeps the
 // task token server-side and mails the coordinator an opaque, signed,
-// expiring, single-use link) and the SignOffClock step that times its
-// reminders and expiry.
+// expiring, single-use link), the SignOffClock step that times its
+// reminders and expiry, and the AwaitReapproval callback step (action
+// "reapproval": the same kind of link for a go-live its pre-flight held).
 package main
 
 import (

@@ -1,16 +1,19 @@
 // Command signoffapi is the coordinator's sign-off API Lambda: GET and HEAD
-// show what a link asks to approve, POST decides.
+// show what a link asks to approve (with the workbook or pre-flight report
+// read from the artifacts, and short-lived download links), POST decides.
 package main
 
 import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sfnflow"
 	"github.com/cutover/cutover/internal/signoff"
 )
@@ -21,7 +24,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "UPLOADS_BUCKET")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -30,11 +33,15 @@ func main() {
 		awsenv.Fatal("link signing key", err)
 	}
 	db := awsenv.DynamoDB(cfg)
+	s3c := awsenv.S3(cfg)
+	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	svc := &signoff.Service{
 		Links:      signoff.Links{Key: []byte(key)},
 		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
 		Migrations: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
 		Flow:       &sfnflow.Flow{API: sfn.NewFromConfig(cfg)},
+		Artifacts:  bucket,
+		Downloads:  bucket,
 	}
 	lambda.Start(httpapi.SignOffRoutes(svc).Handle)
 }

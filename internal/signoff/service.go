@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/workbook"
 )
 
 // Request states.
@@ -17,10 +18,18 @@ const (
 	StateRejected = "rejected"
 )
 
+// Request kinds: a round's sign-off, or the re-approval of a go-live its
+// pre-flight held. A link decides only what its kind asks.
+const (
+	KindSignOff    = "signoff"
+	KindReapproval = cutover.TaskReapproval
+)
+
 // Request is one sign-off request, stored under its link's hash. TaskToken
 // is the state machine's callback token: it never leaves the server.
 type Request struct {
 	LinkHash    string    `dynamodbav:"LinkHash"`
+	Kind        string    `dynamodbav:"kind,omitempty"` // KindSignOff ("" in requests stored before kinds) or KindReapproval
 	MigrationID string    `dynamodbav:"migrationId"`
 	Round       int       `dynamodbav:"round"`
 	TaskToken   string    `dynamodbav:"taskToken"`
@@ -63,13 +72,25 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
 
-// Service runs sign-off requests and decisions.
+// kind is the request's kind; requests stored before kinds are sign-offs.
+func (r *Request) kind() string {
+	if r.Kind == "" {
+		return KindSignOff
+	}
+	return r.Kind
+}
+
+// Service runs sign-off requests and decisions. Artifacts and Downloads
+// are what the page needs to show the workbook and the pre-flight report
+// (the request step does without them).
 type Service struct {
 	Links      Links
 	Store      Store
 	Migrations Migrations
 	Flow       Resumer
 	Mailer     Mailer
+	Artifacts  Artifacts
+	Downloads  Downloads
 	SiteURL    string
 	TTL        time.Duration
 	Now        func() time.Time
@@ -111,7 +132,7 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 		exp = in.Deadline
 	}
 	token, hash := s.Links.Mint(exp)
-	req := Request{LinkHash: hash, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
+	req := Request{LinkHash: hash, Kind: KindSignOff, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
 		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix()}
 	if err := s.Store.PutRequest(ctx, req); err != nil {
 		return err
@@ -139,10 +160,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 	}
 	fmt.Fprintf(&b, "%s asks you to sign off the test migration of %s (round %d).\n\n", m.CustomerName, m.TenantID, in.Round)
 	if m.Test != nil {
-		fmt.Fprintf(&b, "Rows read %d, migrated %d, rejected %d, skipped %d.\n\n", m.Test.Read, m.Test.Migrated, m.Test.Rejected, m.Test.Skipped)
+		fmt.Fprintf(&b, "%s\n\n", countsSentence(*m.Test))
 	}
-	fmt.Fprintf(&b, "Review and decide here (opening the page decides nothing):\n%s/signoff.html#t=%s\n\nThe link works once and expires %s.\n",
-		strings.TrimRight(s.SiteURL, "/"), token, exp.Format(time.RFC1123))
+	linkLines(&b, s.SiteURL, token, exp)
 	return s.Mailer.Send(ctx, m.CoordinatorEmail, subject, b.String())
 }
 
@@ -167,22 +187,27 @@ type TickInput struct {
 }
 
 // StepRequest is what the state machine sends the sign-off step
-// function: a tick of the request's clock, or the request itself.
+// function: a tick of the request's clock, the re-approval of a held
+// go-live, or the request itself.
 type StepRequest struct {
-	Action string `json:"action"` // "tick"; anything else requests sign-off
+	Action string `json:"action"` // "tick", "reapproval"; anything else requests sign-off
 	RequestInput
 	TimeoutSeconds  int   `json:"timeoutSeconds"`
 	ReminderSeconds int   `json:"reminderSeconds"`
 	Clock           Clock `json:"clock"`
 }
 
-// Step runs one sign-off step: Tick for "tick", else Request (which has no
-// output: the state machine waits for the decision).
+// Step runs one sign-off step: Tick for "tick", RequestReapproval for
+// "reapproval", else Request (neither request has an output: the state
+// machine waits for the decision).
 //
-// Errors: as Tick and Request.
+// Errors: as Tick, RequestReapproval and Request.
 func (s *Service) Step(ctx context.Context, in StepRequest) (*Clock, error) {
-	if in.Action == "tick" {
+	switch in.Action {
+	case "tick":
 		return s.Tick(ctx, TickInput{MigrationID: in.MigrationID, Round: in.Round, TimeoutSeconds: in.TimeoutSeconds, ReminderSeconds: in.ReminderSeconds, Clock: in.Clock})
+	case KindReapproval:
+		return nil, s.RequestReapproval(ctx, in.RequestInput)
 	}
 	return nil, s.Request(ctx, in.RequestInput)
 }
@@ -213,8 +238,11 @@ func (s *Service) Tick(_ context.Context, in TickInput) (*Clock, error) {
 	return &c, nil
 }
 
-// View is what the sign-off page shows.
+// View is what the sign-off page shows. Kind says what the link decides:
+// a round's sign-off (the mapping, the workbook's details and the
+// customer's marks) or a held go-live's re-approval (the pre-flight).
 type View struct {
+	Kind      string `json:"kind"`
 	Migration struct {
 		ID           string `json:"id"`
 		CustomerName string `json:"customerName"`
@@ -230,6 +258,15 @@ type View struct {
 	State          string                        `json:"state"`
 	DecidedAt      time.Time                     `json:"decidedAt,omitzero"`
 	Comment        string                        `json:"comment,omitempty"`
+
+	Mapping    []MappedFile             `json:"mapping,omitempty"`    // the mapping as approved, per file
+	Inference  []workbook.FileInference `json:"inference,omitempty"`  // the date formats and phone regions read from each file
+	Notes      []workbook.FileNotes     `json:"notes,omitempty"`      // how each file's records are identified, where it matters
+	SpotChecks []SpotCheck              `json:"spotChecks,omitempty"` // with the customer's marks, waivers and their notes included
+	Downloads  []Download               `json:"downloads,omitempty"`  // rejects and warnings files, short-lived links
+	Duplicates *Duplicates              `json:"duplicates,omitempty"` // merges and possible duplicates
+	Preflight  *PreflightView           `json:"preflight,omitempty"`  // a re-approval's differences
+	Missing    []string                 `json:"missing,omitempty"`    // what cannot be shown, and why
 }
 
 // open verifies a token and loads its request and migration.
@@ -253,14 +290,22 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 	if err != nil {
 		return nil, nil, err
 	}
-	if m.CurrentLink != hash || m.Round != r.Round {
+	if r.kind() == KindReapproval {
+		// Once decided, the go-live moves on (scheduled, or back to the
+		// final extract): the link still says how it was decided.
+		if m.CurrentLink != hash || m.Round != r.Round || (r.State == StatePending && m.Status != cutover.StatusFinalHeld) {
+			return nil, nil, cutover.Errorf(cutover.EGONE, "This re-approval link was superseded: the customer corrected the final extract, or a newer email replaced it. Use the link from the most recent email.")
+		}
+		return r, m, nil
+	}
+	if m.CurrentLink != hash || m.Round != r.Round || m.Status == cutover.StatusFinalHeld {
 		return nil, nil, cutover.Errorf(cutover.EGONE, "This link is for round %d, which a later round has superseded. Use the link from the most recent email.", r.Round)
 	}
 	return r, m, nil
 }
 
 func view(r *Request, m *cutover.Migration) *View {
-	v := &View{Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
+	v := &View{Kind: r.kind(), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
 		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
 	if m.Workbook != nil {
@@ -269,16 +314,29 @@ func view(r *Request, m *cutover.Migration) *View {
 	return v
 }
 
-// Show returns what a link asks the coordinator to approve. It changes nothing.
+// Show returns what a link asks the coordinator to approve: for a round's
+// sign-off the mapping and the workbook's details, for a re-approval the
+// pre-flight's differences. It changes nothing.
 //
 // Errors: ENOTFOUND for a forged or unknown link; EGONE for an expired or
-// superseded one.
+// superseded one (a re-approval link also once the go-live is no longer
+// held); EUNAVAILABLE when the workbook or report cannot be read;
+// EINTERNAL for a stored mapping that cannot be read.
 func (s *Service) Show(ctx context.Context, token string) (*View, error) {
 	r, m, err := s.open(ctx, token)
 	if err != nil {
 		return nil, err
 	}
-	return view(r, m), nil
+	v := view(r, m)
+	if r.kind() == KindReapproval {
+		err = s.addPreflight(ctx, v, m)
+	} else {
+		err = s.addApproved(ctx, v, m)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // DecideInput is the coordinator's decision.
@@ -288,11 +346,13 @@ type DecideInput struct {
 }
 
 // Decide records the coordinator's decision exactly once, freezes the
-// mapping it approves, and only then resumes the state machine.
+// mapping it approves (for a re-approval: the pre-flight fingerprint it
+// lets go live), and only then resumes the state machine.
 //
 // Errors: EINVALID for an unknown decision or an over-long comment;
-// ENOTFOUND, EGONE as Show; ECONFLICT when the link was already used (the
-// message says how and when); EUNAVAILABLE when the decision could not be
+// ENOTFOUND, EGONE as Show (EGONE also when the customer withdrew a held
+// extract while the decision was being recorded); ECONFLICT when the link
+// was already used (the message says how and when); EUNAVAILABLE when the decision could not be
 // recorded on the migration or the state machine could not be told
 // (posting the same decision again, 30 seconds later, retries both: it
 // records the decision if it is not yet recorded, then delivers it).
@@ -331,10 +391,13 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	}
 	// Recorded before delivered, on every path: a redelivery may follow a
 	// first attempt whose recording failed, and recording is idempotent.
-	if err := s.recordDecision(ctx, r, state == StateApproved); err != nil {
+	record, out := s.recordDecision, map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
+	if r.kind() == KindReapproval {
+		record, out = s.recordReapproval, map[string]any{"approved": state == StateApproved}
+	}
+	if err := record(ctx, r, state == StateApproved); err != nil {
 		return nil, err
 	}
-	out := map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
 	if err := s.Flow.Resume(ctx, r.TaskToken, out); err != nil {
 		return nil, err
 	}

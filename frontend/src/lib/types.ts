@@ -501,6 +501,75 @@ export interface SignOffView {
   state: 'pending' | 'approved' | 'rejected' | 'expired' | 'superseded' | string;
   decidedAt?: string;
   comment?: string;
+  /** What the link decides: a round's sign-off, or a held go-live's re-approval. */
+  kind?: 'signoff' | 'reapproval' | string;
+  /** The mapping as approved, per file. */
+  mapping?: MappedFile[] | null;
+  inference?: FileInference[] | null;
+  notes?: Array<{ file: string; entity: string; notes: string[] | null }> | null;
+  /** The workbook's spot checks with the customer's marks. */
+  spotChecks?: SignOffSpotCheck[] | null;
+  downloads?: SignOffDownload[] | null;
+  duplicates?: SignOffDuplicates | null;
+  /** A held go-live's differences (re-approval links). */
+  preflight?: SignOffPreflight | null;
+  /** What the server could not show, in words. */
+  missing?: string[] | null;
+}
+
+/** One file of the approved mapping: columns → field, with the choices in words. */
+export interface MappedFile {
+  /** The uploaded file's name (" [Sheet]" for a sheet). */
+  file: string;
+  /** The mapping's entry name (the file's id). */
+  entry?: string;
+  entity: string;
+  fields: Array<{ columns: string[] | null; field: string; how?: string[] | null }> | null;
+}
+
+export interface SignOffSpotCheck extends SpotCheck {
+  section: string;
+  mark?: ReviewMark | null;
+}
+
+export interface SignOffDownload {
+  kind: 'rejects' | 'warnings' | string;
+  file: string;
+  url: string;
+}
+
+export interface SignOffDuplicates {
+  merged: number;
+  possible: number;
+  listUrl?: string;
+  groups?: PossibleDuplicate[] | null;
+}
+
+export interface SignOffBreach {
+  rule: string;
+  entity?: string;
+  field?: string;
+  detail: string;
+}
+
+/** internal/cutover PreflightReport, as the sign-off page reads it: the final extract's dry run against the signed-off test. */
+export interface SignOffPreflightReport {
+  fingerprint: string;
+  phase: string;
+  matches: Array<{ fileId: string; fileName: string; table: string; entry: string; entity: string; confirmed: boolean }> | null;
+  entities: Array<{ entity: string; testRows: number; rows: number; migrated: number; testRejectPct: number; rejectPct: number; testWarnPct: number; warnPct: number; status: string; added: number; removed: number; changed: number }> | null;
+  missing: Array<{ entry: string; column: string; field: string }> | null;
+  fill: Array<{ entity: string; field: string; testPct: number; pct: number; changed: number }> | null;
+  breaches: SignOffBreach[] | null;
+  counts: Counts;
+  at: string;
+}
+
+export interface SignOffPreflight {
+  phase: string;
+  checkedAt?: string;
+  breaches: SignOffBreach[] | null;
+  report?: SignOffPreflightReport | null;
 }
 
 // ------------------------------------------------------------ ops

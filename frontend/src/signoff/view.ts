@@ -6,9 +6,11 @@ import { facts, focus, h, replace, say, table } from '../lib/dom';
 import { entityLabel, formatCount, formatDateTime } from '../lib/format';
 import { reconWord, sectionLabel } from '../lib/status';
 import type { SignOffView } from '../lib/types';
+import { renderDownloads, renderDuplicates, renderInference, renderMapping, renderSpotChecks } from './approved';
+import { renderHeld } from './held';
 import { renderIssues } from './issues';
 
-export type Outcome = 'missing' | 'invalid' | 'decided' | 'gone' | 'error' | 'approved' | 'rejected';
+export type Outcome = 'missing' | 'invalid' | 'decided' | 'gone' | 'error' | 'approved' | 'rejected' | 'golive-approved' | 'golive-rejected';
 
 /** The page's end states: [heading, explanation]. */
 export const OUTCOMES: Record<Outcome, [string, string]> = {
@@ -19,6 +21,8 @@ export const OUTCOMES: Record<Outcome, [string, string]> = {
   error: ['The sign-off request could not be loaded', 'Reload the page to try again.'],
   approved: ['Approved', 'The customer can now schedule the final migration. You can close this page.'],
   rejected: ['Rejected', 'The customer sees your comment and will revise. You will get a new link for the next round.'],
+  'golive-approved': ['Go-live approved', 'The final migration goes live at the scheduled time with the final extract as it is. You can close this page.'],
+  'golive-rejected': ['Go-live refused', 'Nothing was written to the live system. The customer sees your comment and will upload a corrected final extract.'],
 };
 
 /** Which end state an API failure leads to. */
@@ -61,6 +65,7 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
   }
   if (v.state === 'expired' || v.state === 'superseded') return end('gone', `This link is ${v.state}.`);
 
+  const held = v.kind === 'reapproval';
   const entities = v.workbook?.entities ?? [];
   const marks = Object.entries(v.review ?? {}).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }));
   const comment = h('textarea', { id: 'comment', rows: '4', maxlength: '2000', 'aria-describedby': 'comment-hint' });
@@ -74,7 +79,7 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
     say(error, '', 'error');
     comment.removeAttribute('aria-invalid');
     if (decision === 'reject' && !text) {
-      say(error, 'Say in the comment what needs to change, so the customer can revise.', 'error');
+      say(error, held ? 'Say in the comment what the customer must correct in the final extract.' : 'Say in the comment what needs to change, so the customer can revise.', 'error');
       comment.setAttribute('aria-invalid', 'true');
       comment.focus();
       return;
@@ -83,8 +88,10 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
     say(status, decision === 'approve' ? 'Approving…' : 'Rejecting…');
     try {
       const res = await api<SignOffView>('POST', '/signoff', { decision, comment: text });
-      const state = res.state === 'rejected' || decision === 'reject' ? 'rejected' : 'approved';
-      end(state, `Round ${v.round} of ${v.migration.customerName}${res.decidedAt ? `, ${formatDateTime(res.decidedAt)}` : ''}.${text ? ` Your comment: “${text}”` : ''}`);
+      const rejected = res.state === 'rejected' || decision === 'reject';
+      const state: Outcome = held ? (rejected ? 'golive-rejected' : 'golive-approved') : rejected ? 'rejected' : 'approved';
+      const what = held ? `Go-live of ${v.migration.customerName}` : `Round ${v.round} of ${v.migration.customerName}`;
+      end(state, `${what}${res.decidedAt ? `, ${formatDateTime(res.decidedAt)}` : ''}.${text ? ` Your comment: “${text}”` : ''}`);
     } catch (err) {
       say(status, '');
       const kind = outcomeFor(err);
@@ -97,6 +104,43 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
   approve.addEventListener('click', () => void decide('approve'));
   reject.addEventListener('click', () => void decide('reject'));
 
+  const missing = (v.missing ?? []).map((m) => h('p', { class: 'notice', text: m }));
+  const form = h(
+    'form',
+    { class: 'decision', novalidate: true, on: { submit: (e: SubmitEvent) => e.preventDefault() } },
+    h('h3', { text: 'Your decision' }),
+    h('div', { class: 'field' }, h('label', { for: 'comment', text: 'Comment' }), comment, h('p', { id: 'comment-hint', class: 'hint', text: held ? 'Optional when approving. When rejecting, say what the customer must correct.' : 'Optional when approving. When rejecting, say what needs to change.' })),
+    error,
+    h('div', { class: 'actions' }, approve, reject),
+    status,
+  );
+  if (held) {
+    replace(
+      roots.content,
+      h(
+        'section',
+        { 'aria-labelledby': 'request-heading' },
+        h('h2', { id: 'request-heading', text: 'Go-live is held' }),
+        h('p', {
+          text: 'Before writing anything to the live system, the final extract was run through the mapping you signed off and compared with the test migration. It differs past the limits set for this service. Approve to let it go live as it is; reject so the customer corrects the final extract. Nothing is written until you decide.',
+        }),
+        facts([
+          ['Customer', v.migration.customerName || '—'],
+          ['Tenant', v.migration.tenantId || '—'],
+          ['Migration', v.migration.id],
+          ['Signed-off round', String(v.round)],
+          ['Link valid until', formatDateTime(v.expiresAt)],
+        ]),
+        missing,
+        v.preflight ? renderHeld(v.preflight) : null,
+        form,
+      ),
+    );
+    const title = document.querySelector('main h1');
+    if (title) title.textContent = 'Re-approve a held go-live';
+    document.title = 'Go-live is held · cutover';
+    return;
+  }
   const s = v.summary;
   replace(
     roots.content,
@@ -133,7 +177,13 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
             { rowHeader: true, numeric: [1, 2, 3] },
           )
         : h('p', { class: 'muted', text: 'No reconciliation was recorded.' }),
+      missing,
+      v.mapping?.length ? renderMapping(v.mapping) : null,
+      v.inference?.length ? renderInference(v.inference) : null,
       v.issues ? renderIssues(v.issues) : null,
+      v.downloads?.length ? renderDownloads(v.downloads) : null,
+      v.duplicates ? renderDuplicates(v.duplicates) : null,
+      v.spotChecks?.length ? renderSpotChecks(v.spotChecks) : null,
       h('h3', { text: 'What the customer reviewed' }),
       marks.length
         ? table(
@@ -143,15 +193,7 @@ export function renderSignOff(roots: Roots, api: ApiRequest, v: SignOffView): vo
             { rowHeader: true },
           )
         : h('p', { class: 'muted', text: 'No marks were recorded.' }),
-      h(
-        'form',
-        { class: 'decision', novalidate: true, on: { submit: (e: SubmitEvent) => e.preventDefault() } },
-        h('h3', { text: 'Your decision' }),
-        h('div', { class: 'field' }, h('label', { for: 'comment', text: 'Comment' }), comment, h('p', { id: 'comment-hint', class: 'hint', text: 'Optional when approving. When rejecting, say what needs to change.' })),
-        error,
-        h('div', { class: 'actions' }, approve, reject),
-        status,
-      ),
+      form,
     ),
   );
 }
