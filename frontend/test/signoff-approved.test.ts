@@ -55,7 +55,7 @@ const full = (): SignOffView => ({
     { kind: 'rejects', file: 'contacts.csv', url: 'https://dl.example/rejects-contacts.csv?sig=1' },
     { kind: 'warnings', file: 'contacts.csv', url: 'https://dl.example/review-contacts.csv?sig=2' },
   ],
-  duplicates: { merged: 1, possible: 2, listUrl: 'https://dl.example/duplicates.json?sig=3', groups: [{ entity: 'contact', key: 'ann@x.com', ids: ['r1', 'r2'], lines: [2, 5], sourceIds: ['c-1', 'c-4'] }] },
+  duplicates: { merged: 1, possible: 2, groups: [{ entity: 'contact', key: 'ann@x.com', ids: ['r1', 'r2'], lines: [2, 5], sourceIds: ['c-1', 'c-4'] }] },
 });
 
 const text = () => roots.content.textContent ?? '';
@@ -94,7 +94,8 @@ describe('sign-off page: what is approved', () => {
     expect(dup).toMatch(/Merged.*1/);
     expect(dup).toMatch(/Possible duplicates.*2/);
     expect(dup).toContain('c-4');
-    expect(link(/list/i)?.href).toBe('https://dl.example/duplicates.json?sig=3');
+    expect(link(/list/i)?.getAttribute('href')).toBe('#duplicate-list');
+    expect(document.getElementById('duplicate-list')?.textContent).toContain('c-4');
   });
 
   it('shows each spot check with the customer’s mark, a waiver with its note', () => {

@@ -57,10 +57,9 @@ type SpotCheck struct {
 // Duplicates are the merges and possible duplicates in brief: how many,
 // and where to see them.
 type Duplicates struct {
-	Merged   int                         `json:"merged"`            // rows merged into another record
-	Possible int                         `json:"possible"`          // records kept apart although they share a dedupe key
-	ListURL  string                      `json:"listUrl,omitempty"` // the full list, when the workbook stores one
-	Groups   []mapspec.PossibleDuplicate `json:"groups,omitempty"`  // the possible duplicates listed in the workbook (at most maxDuplicateGroups)
+	Merged   int                         `json:"merged"`           // rows merged into another record
+	Possible int                         `json:"possible"`         // records kept apart although they share a dedupe key
+	Groups   []mapspec.PossibleDuplicate `json:"groups,omitempty"` // the possible duplicates listed in the workbook (at most maxDuplicateGroups)
 }
 
 // storedWorkbook is the part of the workbook artifact the sign-off page
@@ -78,10 +77,9 @@ type storedWorkbook struct {
 	Reviews    []workbook.RejectsFile // issues.reviewFiles: each file's rows migrated with a warning
 	Possible   *int                   // issues.possibleDuplicates
 	Groups     []mapspec.PossibleDuplicate
-	Dups       *struct {
-		Merged   *int   `json:"merged"`
-		Possible *int   `json:"possible"`
-		Key      string `json:"key"` // the full list of merges and possible duplicates, an artifact
+	Dups       *struct { // issues.duplicateCounts
+		Merged   *int `json:"merged"`
+		Possible *int `json:"possible"`
 	}
 }
 
@@ -105,12 +103,12 @@ func (s *Service) readWorkbook(ctx context.Context, key string) (*storedWorkbook
 	part(doc, "spotChecks", &wb.SpotChecks)
 	part(doc, "inference", &wb.Inference)
 	part(doc, "notes", &wb.Notes)
-	part(doc, "duplicates", &wb.Dups)
 	part(doc, "issues", &issues)
 	part(issues, "rejectsFiles", &wb.Rejects)
 	part(issues, "reviewFiles", &wb.Reviews)
 	part(issues, "possibleDuplicates", &wb.Possible)
 	part(issues, "duplicates", &wb.Groups)
+	part(issues, "duplicateCounts", &wb.Dups)
 	return &wb, nil
 }
 
@@ -197,11 +195,6 @@ func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration
 		}
 		if d.Possible != nil {
 			dup.Possible = *d.Possible
-		}
-		if d.Key != "" {
-			if dup.ListURL, err = s.link(ctx, d.Key); err != nil {
-				return err
-			}
 		}
 	}
 	if len(dup.Groups) > maxDuplicateGroups {

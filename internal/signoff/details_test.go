@@ -43,8 +43,8 @@ const approvedMapping = `{"version":1,"defaults":{"region":"auto"},"files":[{"na
  {"target":"phones","column":"Mobile","steps":[{"op":"phone","region":"GB"}]},
  {"target":"phones","column":"Work phone"},
  {"target":"tags","column":"Lifecycle Stage"},
- {"target":"tags","column":"Tags","combine":"combine"},
- {"target":"notes","column":"Notes","default":"none"}]},
+ {"target":"tags","column":"Tags"},
+ {"target":"notes","column":"Notes","default":"none"}],"combine":{"tags":{"mode":"combine"}}},
  {"name":"f-2#Lettings","entity":"property","sourceId":["Ref"],"fields":[
  {"target":"created_at","column":"Listed","steps":[{"op":"date","formats":["DD/MM/YYYY"]}]},
  {"target":"rent","column":"Rent","steps":[{"op":"amount","currency":"EUR","per":"monthly"}]}]}]}`
@@ -72,7 +72,7 @@ func workbookJSON(withK3 bool) []byte {
 	}
 	if withK3 {
 		wb["issues"].(map[string]any)["reviewFiles"] = []any{map[string]any{"file": "contacts.csv", "key": "artifacts/m-1/round-1/test/review-contacts.csv"}}
-		wb["duplicates"] = map[string]any{"merged": 1, "possible": 2, "key": "artifacts/m-1/round-1/test/duplicates.json"}
+		wb["issues"].(map[string]any)["duplicateCounts"] = map[string]any{"merged": 3, "possible": 2}
 	}
 	b, _ := json.Marshal(wb)
 	return b
@@ -159,7 +159,7 @@ func TestShowCarriesTheMappingAsApproved(t *testing.T) {
 	if len(v.Downloads) != 2 || !strings.Contains(kinds["rejects/contacts.csv"], "rejects-contacts.csv") || !strings.Contains(kinds["warnings/contacts.csv"], "review-contacts.csv") {
 		t.Fatalf("downloads = %+v", v.Downloads)
 	}
-	if len(linked) != 3 {
+	if len(linked) != 2 {
 		t.Fatalf("links made: %v", linked)
 	}
 	for key, ttl := range linked {
@@ -168,12 +168,12 @@ func TestShowCarriesTheMappingAsApproved(t *testing.T) {
 		}
 	}
 	d := v.Duplicates
-	if d == nil || d.Merged != 1 || d.Possible != 2 || !strings.Contains(d.ListURL, "duplicates.json") || len(d.Groups) != 1 || d.Groups[0].SourceIDs[1] != "c-4" {
+	if d == nil || d.Merged != 3 || d.Possible != 2 || len(d.Groups) != 1 || d.Groups[0].SourceIDs[1] != "c-4" {
 		t.Fatalf("duplicates = %+v", d)
 	}
 	// The page's JSON names what the front end reads.
 	b, _ := json.Marshal(v)
-	for _, k := range []string{`"kind":"signoff"`, `"mapping":`, `"columns":["Tags"]`, `"inference":`, `"spotChecks":`, `"mark":{"state":"waived"`, `"downloads":`, `"duplicates":{"merged":1,"possible":2,"listUrl":`} {
+	for _, k := range []string{`"kind":"signoff"`, `"mapping":`, `"columns":["Tags"]`, `"inference":`, `"spotChecks":`, `"mark":{"state":"waived"`, `"downloads":`, `"duplicates":{"merged":3,"possible":2`} {
 		if !bytes.Contains(b, []byte(k)) {
 			t.Errorf("the view's JSON lacks %s: %s", k, b)
 		}
@@ -192,7 +192,7 @@ func TestShowReadsAnOlderWorkbookGenerously(t *testing.T) {
 	if len(v.Downloads) != 1 || v.Downloads[0].Kind != "rejects" {
 		t.Fatalf("downloads = %+v", v.Downloads)
 	}
-	if d := v.Duplicates; d == nil || d.Merged != 1 || d.Possible != 2 || d.ListURL != "" {
+	if d := v.Duplicates; d == nil || d.Merged != 1 || d.Possible != 2 {
 		t.Fatalf("duplicates = %+v", d)
 	}
 	if len(v.SpotChecks) != 2 || len(v.Mapping) != 2 {
@@ -214,7 +214,7 @@ func TestShowSpotChecksWaivedAsAWhole(t *testing.T) {
 		}
 	}
 	w.svc.Downloads = nil // no presigner: nothing offered for download rather than a dead link
-	if v, err = w.svc.Show(context.Background(), w.request(t)); err != nil || len(v.Downloads) != 0 || v.Duplicates.ListURL != "" {
+	if v, err = w.svc.Show(context.Background(), w.request(t)); err != nil || len(v.Downloads) != 0 {
 		t.Fatalf("without links: %+v, %v", v, err)
 	}
 }

@@ -30,12 +30,41 @@ type MappedField struct {
 	How     []string `json:"how,omitempty"`
 }
 
-// combineChoice is how several mappings of one field combine. It is read
-// from the mapping JSON beside mapspec's own fields, so a mapping that
-// does not say (or a mapspec without the option) simply shows nothing.
+// combineChoice is how the mappings of a field several columns fill
+// combine: the file's rule for it, else the engine's default for its type.
+// Combine is "" for a field one mapping fills.
 type combineChoice struct {
-	Combine   string `json:"combine"`
-	Separator string `json:"separator"`
+	Combine   string
+	Separator string
+}
+
+// combineChoices returns each target's combine choice in fs.
+func combineChoices(fs mapspec.FileSpec, ent *schema.Entity) map[string]combineChoice {
+	n := map[string]int{}
+	for _, fm := range fs.Fields {
+		n[fm.Target]++
+	}
+	out := map[string]combineChoice{}
+	for target, k := range n {
+		if k < 2 {
+			continue
+		}
+		var fd *schema.Field
+		if ent != nil {
+			fd, _ = ent.Field(target)
+		}
+		cc := combineChoice{Separator: mapspec.DefaultSeparator}
+		if r, ok := fs.Combine[target]; ok {
+			cc.Combine = r.Mode
+			if r.Separator != nil {
+				cc.Separator = *r.Separator
+			}
+		} else if fd != nil {
+			cc.Combine = mapspec.DefaultCombine(fd)
+		}
+		out[target] = cc
+	}
+	return out
 }
 
 // describeMapping turns the approved mapping (JSON, as stored on the
@@ -50,33 +79,24 @@ func describeMapping(specJSON string, sch *schema.Schema, label func(entry strin
 		return nil, nil
 	}
 	var spec mapspec.Spec
-	var extra struct {
-		Files []struct {
-			Fields []combineChoice `json:"fields"`
-		} `json:"files"`
-	}
 	if err := json.Unmarshal([]byte(specJSON), &spec); err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The approved mapping could not be read.")
 	}
-	_ = json.Unmarshal([]byte(specJSON), &extra) // same document: cannot fail where the first did not
 	out := make([]MappedFile, 0, len(spec.Files))
-	for i, fs := range spec.Files {
+	for _, fs := range spec.Files {
 		defs := spec.Defaults
 		if fs.Defaults != nil {
 			defs = overDefaults(*fs.Defaults, spec.Defaults)
 		}
 		ent, _ := sch.Entity(fs.Entity)
 		mf := MappedFile{File: label(fs.Name), Entry: fs.Name, Entity: fs.Entity, Fields: make([]MappedField, 0, len(fs.Fields))}
-		for j, fm := range fs.Fields {
+		choices := combineChoices(fs, ent)
+		for _, fm := range fs.Fields {
 			var fd *schema.Field
 			if ent != nil {
 				fd, _ = ent.Field(fm.Target)
 			}
-			var cc combineChoice
-			if i < len(extra.Files) && j < len(extra.Files[i].Fields) {
-				cc = extra.Files[i].Fields[j]
-			}
-			mf.Fields = append(mf.Fields, MappedField{Columns: append([]string{}, fm.SourceColumns()...), Field: fm.Target, How: howWords(fm, fd, defs, cc)})
+			mf.Fields = append(mf.Fields, MappedField{Columns: append([]string{}, fm.SourceColumns()...), Field: fm.Target, How: howWords(fm, fd, defs, choices[fm.Target])})
 		}
 		out = append(out, mf)
 	}
@@ -154,11 +174,7 @@ func howWords(fm mapspec.FieldMapping, fd *schema.Field, defs mapspec.Defaults, 
 	case "first":
 		out = append(out, "the first non-empty of the columns mapped to this field")
 	case "concat":
-		sep := cc.Separator
-		if sep == "" {
-			sep = "; "
-		}
-		out = append(out, fmt.Sprintf("joined with the other columns mapped to this field, separated by %q", sep))
+		out = append(out, fmt.Sprintf("joined with the other columns mapped to this field, separated by %q", cc.Separator))
 	default:
 		out = append(out, "several columns: "+cc.Combine)
 	}

@@ -541,7 +541,6 @@ export interface SignOffDownload {
 export interface SignOffDuplicates {
   merged: number;
   possible: number;
-  listUrl?: string;
   groups?: PossibleDuplicate[] | null;
 }
 

@@ -86,13 +86,17 @@ export function renderDuplicates(d: SignOffDuplicates): HTMLElement {
       ['Merged into another record', formatCount(d.merged)],
       ['Possible duplicates kept apart', formatCount(d.possible)],
     ], { rowHeader: true, numeric: [1] }),
-    d.listUrl ? h('p', {}, h('a', { href: d.listUrl, rel: 'noopener', text: 'Download the full list of merges and possible duplicates' })) : null,
+    groups.length ? h('p', {}, h('a', { href: '#duplicate-list', text: `See the list of possible duplicates (${formatCount(groups.length)})` })) : null,
     groups.length
-      ? table(
-          'Possible duplicates: records that share a key but not a source id',
-          ['Records', 'Shared key', 'Source ids', 'Lines'],
-          groups.map((g) => [entityLabel(g.entity), g.key, (g.sourceIds ?? []).join(', '), (g.lines ?? []).join(', ')]),
-          { rowHeader: true },
+      ? h(
+          'div',
+          { id: 'duplicate-list' },
+          table(
+            'Possible duplicates: records that share a key but not a source id',
+            ['Records', 'Shared key', 'Source ids', 'Lines'],
+            groups.map((g) => [entityLabel(g.entity), g.key, (g.sourceIds ?? []).join(', '), (g.lines ?? []).join(', ')]),
+            { rowHeader: true },
+          ),
         )
       : null,
   );
