@@ -14,6 +14,7 @@ import { entityLabel, fieldLabel, formatCount, formatPercent } from '../lib/form
 import { reconWord, sectionLabel } from '../lib/status';
 import type { PossibleDuplicate, ReviewAnswer, ReviewMark, ReviewState, SpotCheck, Workbook } from '../lib/types';
 import { createCombinedSection } from './combined-view';
+import { createNotesSection } from './notes-view';
 import { createInferenceSection } from './inference-view';
 import { duplicatesPart, flagText, spotWarnings, warningsPart } from './workbook-findings';
 
@@ -458,6 +459,7 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
     h('p', { class: 'hint', text: `Round ${wb.round}, mapping version ${wb.mappingVersion}.` }),
     reconciliation,
     createInferenceSection({ api, migrationId, inference: wb.inference }),
+    createNotesSection(wb.notes),
     createCombinedSection(wb.combined),
     spotSection,
     issuesSection,

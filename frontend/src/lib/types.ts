@@ -326,6 +326,14 @@ export interface Workbook {
   inference?: FileInference[] | null;
   /** Spot check of fields several columns fill (internal/workbook combined.go). */
   combined?: FileCombined[] | null;
+  /** Per file, what a person should know about how it is read (internal/workbook notes.go). */
+  notes?: FileNotes[] | null;
+}
+
+export interface FileNotes {
+  file: string;
+  entity: string;
+  notes: string[] | null;
 }
 
 export interface ReviewAnswer {
