@@ -294,6 +294,7 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 	svc.ChunkBytes = 8
 	began := signedOff(t, svc, store, "t4")
 	withFinalExtract(t, svc, store, began, "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,c@x.com,Cy\n")
+	cleared(t, svc, began)
 	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: began, Round: 1})
 	if err != nil || len(plan.Chunks) < 2 {
 		t.Fatalf("plan %+v %v", plan, err)
