@@ -327,3 +327,14 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 		t.Fatalf("the resumed final migration wrote %d records; want only the 2 of the chunks not done", live.writes-writes)
 	}
 }
+
+// A held go-live whose execution dies says so, and the sweep watches it
+// like any other step that waits.
+func TestAHeldGoLiveIsWatchedAndDescribed(t *testing.T) {
+	if r := deadReason(execAborted, cutover.StatusFinalHeld); !strings.Contains(r, "holding go-live for the coordinator's re-approval") {
+		t.Fatalf("reason %q", r)
+	}
+	if !awaitsExecution(&cutover.Migration{ExecutionName: "x", Status: cutover.StatusFinalHeld}) {
+		t.Fatal("a held go-live is not watched")
+	}
+}
