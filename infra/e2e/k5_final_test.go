@@ -171,10 +171,12 @@ func TestK5RenamedFinalExtractGoesLiveWithTheEditedFields(t *testing.T) {
 	if p := v.Migration.Preflight; p == nil || p.Held || len(p.Breaches) != 0 || p.Phase != "go-live" {
 		t.Fatalf("pre-flight %+v", p)
 	}
+	entities := map[string]bool{}
 	for _, fm := range v.Migration.FinalMatches {
-		if !fm.Confirmed || (fm.FileName == "crm-export-final.csv" && fm.Entity != "contact") {
-			t.Fatalf("stored matches %+v", v.Migration.FinalMatches)
-		}
+		entities[fm.Entity] = fm.Confirmed
+	}
+	if len(v.Migration.FinalMatches) != 2 || !entities["contact"] || !entities["company"] {
+		t.Fatalf("stored matches %+v", v.Migration.FinalMatches)
 	}
 	var preview struct {
 		Entities []struct {

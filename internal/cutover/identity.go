@@ -1,7 +1,8 @@
 package cutover
 
 // EntryIdentity is what a signed-off mapping entry was built for, recorded
-// when the test round is mapped: its test table's normalised header
+// when the test round is mapped (an artifact beside the round's workbook,
+// not on the migration, whose item size is bounded): its test table's normalised header
 // signature, its entity and the export format (preset) detected. The final
 // extract's tables are matched to entries by this identity, never by file
 // name or by "the first entry whose columns fit": a renamed final file must

@@ -176,12 +176,10 @@ type Migration struct {
 	UpdatedAt        time.Time             `json:"updatedAt" dynamodbav:"updatedAt"`
 	Version          int                   `json:"version" dynamodbav:"version"`
 
-	// Identities is each mapping entry's identity, recorded by the Map step
-	// (at most MaxFinalMatches); FinalMatches is each final table's
-	// signed-off entry, stored at POST final: every final step (pre-flight,
-	// plan, chunks) reads the final extract with these, never a guess.
-	Identities   []EntryIdentity `json:"-" dynamodbav:"identities,omitempty"`
-	FinalMatches []FinalMatch    `json:"finalMatches,omitempty" dynamodbav:"finalMatches,omitempty"`
+	// FinalMatches is each final table's signed-off entry, stored at POST
+	// final (at most MaxFinalMatches): every final step (pre-flight, plan,
+	// chunks) reads the final extract with these, never a guess.
+	FinalMatches []FinalMatch `json:"finalMatches,omitempty" dynamodbav:"finalMatches,omitempty"`
 }
 
 // FileByID returns the file with that id, or nil.

@@ -628,7 +628,7 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
 		cur.Status, cur.GoLiveAt, cur.FinalFileIDs = cutover.StatusScheduled, at, in.FileIDs
-		cur.FinalMatches, cur.Preflight = matches, nil // a new extract: its pre-flight runs next
+		cur.FinalMatches, cur.Preflight = storedMatches(matches), nil // a new extract: its pre-flight runs next
 		if zone != "" {
 			cur.TimeZone = zone
 		}

@@ -143,7 +143,7 @@ func TestFinalTablesMatchingNoEntryOrTwoAreRefusedBeforeGoLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	m2, _ = store2.GetMigration(ctx, id2)
-	if len(m2.FinalMatches) != 1 || m2.FinalMatches[0] != (cutover.FinalMatch{FileID: "fz", FileName: "export.csv", Table: "fz", Entry: "fb", Entity: "contact", Confirmed: true}) {
+	if len(m2.FinalMatches) != 1 || namedMatches(m2)[0] != (cutover.FinalMatch{FileID: "fz", FileName: "export.csv", Table: "fz", Entry: "fb", Entity: "contact", Confirmed: true}) {
 		t.Fatalf("stored matches %+v", m2.FinalMatches)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -163,16 +164,38 @@ func identitiesOf(tables []tableSample, spec *mapspec.Spec, version int) []cutov
 	return out
 }
 
+// identitiesKey is where the Map step of a round records its entries'
+// identities.
+func identitiesKey(id string, round int) string {
+	return migrate.ArtifactsPrefix(id, "test", round) + "identities.json"
+}
+
+// putIdentities records a round's mapping entries' identities.
+//
+// Errors: EUNAVAILABLE from storage.
+func (s *Service) putIdentities(ctx context.Context, id string, round int, ids []cutover.EntryIdentity) error {
+	body, err := json.Marshal(ids)
+	if err != nil {
+		return cutover.Wrap(cutover.EINTERNAL, err, "The mapping's identities could not be encoded.")
+	}
+	return s.Files.Put(ctx, identitiesKey(id, round), "application/json", body)
+}
+
 // signedOffIdentities returns the identities recorded for the signed-off
 // mapping; for a migration mapped before they were recorded, it reads them
 // from the signed-off round's test files (the same tables the Map step saw).
 func (s *Service) signedOffIdentities(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.EntryIdentity, error) {
-	if len(m.Identities) > 0 && m.Identities[0].Version == m.MappingVersion {
-		return m.Identities, nil
-	}
 	round := m.Round
 	if m.SignOff != nil {
 		round = m.SignOff.Round
+	}
+	var recorded []cutover.EntryIdentity
+	err := s.readArtifact(ctx, identitiesKey(m.ID, round), "mapping's identities", &recorded)
+	if err == nil && len(recorded) > 0 && recorded[0].Version == m.MappingVersion {
+		return recorded, nil
+	}
+	if err != nil && cutover.ErrorCode(err) != cutover.ENOTFOUND {
+		return nil, err
 	}
 	byName := map[string]tableSample{}
 	for _, f := range m.TestFiles(round) {
@@ -487,6 +510,28 @@ func matchedEntry(m *cutover.Migration) func(*mapspec.Spec, string, []string) (m
 		}
 		return mapspec.FileSpec{}, cutover.Errorf(cutover.EINVALID, "A table of the final extract (%s) has no confirmed match to the signed-off mapping; submit the final extract again.", name)
 	}
+}
+
+// storedMatches are the matches as the migration keeps them: without the
+// file's name, which its file (Files) has, so a migration at its bounds
+// still fits its item; namedMatches puts the names back.
+func storedMatches(ms []cutover.FinalMatch) []cutover.FinalMatch {
+	out := slices.Clone(ms)
+	for i := range out {
+		out[i].FileName = ""
+	}
+	return out
+}
+
+// namedMatches returns m's matches with their files' names.
+func namedMatches(m *cutover.Migration) []cutover.FinalMatch {
+	out := slices.Clone(m.FinalMatches)
+	for i := range out {
+		if f := m.FileByID(out[i].FileID); f != nil {
+			out[i].FileName = f.Name
+		}
+	}
+	return out
 }
 
 // matchesDetail says in the audit trail which signed-off entry each final

@@ -168,7 +168,7 @@ func breachList(bs []cutover.PreflightBreach) string {
 // with the signed-off test migration.
 func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
 	th := s.thresholds()
-	rep := &cutover.PreflightReport{Matches: append([]cutover.FinalMatch{}, m.FinalMatches...), Entities: []cutover.PreflightEntity{},
+	rep := &cutover.PreflightReport{Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
 		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{}}
 	files := m.FinalFiles()
 	if len(files) == 0 {
@@ -237,6 +237,10 @@ func (s *Service) missingColumns(ctx context.Context, m *cutover.Migration, spec
 			headers[t.name] = t
 		}
 	}
+	ids, err := s.signedOffIdentities(ctx, m, spec)
+	if err != nil {
+		return err
+	}
 	choose := matchedEntry(m)
 	for _, name := range slices.Sorted(maps.Keys(headers)) {
 		t := headers[name]
@@ -246,7 +250,7 @@ func (s *Service) missingColumns(ctx context.Context, m *cutover.Migration, spec
 			continue
 		}
 		from := fs.Name
-		for _, id := range m.Identities {
+		for _, id := range ids {
 			if id.Entry == fs.Name && id.FileName != "" {
 				from = id.FileName
 			}

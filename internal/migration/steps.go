@@ -126,9 +126,11 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 	if err := mappingFits(raw); err != nil {
 		return nil, err
 	}
+	if err := s.putIdentities(ctx, m.ID, in.Round, identitiesOf(tables, spec, res.Version)); err != nil {
+		return nil, err // what the final extract's tables are matched by
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
-		cur.Identities = identitiesOf(tables, spec, res.Version) // what the final extract's tables are matched by
 		events := []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}
 		for _, r := range refused {
 			if cf := cur.FileByID(r.file.ID); cf != nil {
