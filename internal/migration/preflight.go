@@ -364,8 +364,12 @@ func compareEntities(rep *cutover.PreflightReport, test, final *workbook.Workboo
 				Detail: fmt.Sprintf("%s: %.1f%% of the final extract's rows would be rejected, against %.1f%% in the test (%.1f points more; the limit is %g).", f.Entity, e.RejectPct, e.TestRejectPct, rise, th.RejectRisePoints)})
 		}
 		// An unexplained reconciliation the coordinator already signed off
-		// in the test is what they approved; a newly unexplained one holds.
-		if th.HoldUnexplained && f.Status == "unexplained" && t.Status != "unexplained" {
+		// in the test is what they approved; a newly unexplained one holds
+		// when the export falls short of the customer's count (records the
+		// old CRM has are missing). An export grown past a count taken
+		// before the test is the CRM's growth since: the preview shows it
+		// and the delta threshold bounds it.
+		if th.HoldUnexplained && f.Status == "unexplained" && t.Status != "unexplained" && (f.Checklist == nil || f.Rows < *f.Checklist) {
 			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnexplained, Entity: f.Entity,
 				Detail: fmt.Sprintf("%s: the final extract's counts do not reconcile with the checklist and nothing explains it: %s", f.Entity, f.Explanation)})
 		}

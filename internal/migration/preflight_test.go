@@ -2,12 +2,14 @@ package migration
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/workbook"
 )
 
 // lostColumns is the contacts' final extract without the Street and
@@ -170,4 +172,53 @@ func TestWithdrawingAHeldGoLive(t *testing.T) {
 	if _, err := svc.WithdrawFinal(ctx, m); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("second withdraw: %v", err)
 	}
+}
+
+// A reconciliation that turns unexplained because records are missing from
+// the final extract holds go-live; one the CRM's growth since the test
+// explains does not (the delta threshold bounds that).
+func TestANewlyUnexplainedReconciliationHolds(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		count int
+		held  bool
+	}{{"records missing", 4, true}, {"records added since the count", 2, false}} {
+		svc, store, _ := finalService(t, 0)
+		ctx := context.Background()
+		id := twoEntitySignedOff(t, svc, store, "acme")
+		m, _ := store.GetMigration(ctx, id)
+		m.Checklist = map[string]int{"contact": c.count, "company": 2}
+		_ = store.SaveMigration(ctx, m)
+		finalUpload(t, svc, store, id, "fcof", "companies-final.csv", matchCompanies)
+		finalUpload(t, svc, store, id, "ffin", "final.csv", matchFinal) // three contacts
+		submitFinal(t, svc, store, id, FinalInput{FileIDs: []string{"fcof", "ffin"}})
+		// The signed-off test reconciled: the baseline is what it was.
+		testWorkbookStatus(t, svc, store, id, "contact", "match")
+		out, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1})
+		if err != nil || out.Held != c.held {
+			t.Fatalf("%s: %+v %v", c.name, out, err)
+		}
+		m, _ = store.GetMigration(ctx, id)
+		if c.held != hasBreach(m.Preflight, cutover.RuleUnexplained, "contact") {
+			t.Fatalf("%s: breaches %+v", c.name, m.Preflight.Breaches)
+		}
+	}
+}
+
+// testWorkbookStatus sets an entity's reconciliation status in the signed-off
+// test's stored workbook.
+func testWorkbookStatus(t *testing.T, svc *Service, store *memStore, id, entity, status string) {
+	t.Helper()
+	m, _ := store.GetMigration(context.Background(), id)
+	var wb workbook.Workbook
+	if err := json.Unmarshal([]byte(files(svc)[m.Workbook.Key]), &wb); err != nil {
+		t.Fatal(err)
+	}
+	for i := range wb.Reconciliation {
+		if wb.Reconciliation[i].Entity == entity {
+			wb.Reconciliation[i].Status = status
+		}
+	}
+	body, _ := json.Marshal(wb)
+	files(svc)[m.Workbook.Key] = string(body)
 }
