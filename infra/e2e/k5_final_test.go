@@ -262,6 +262,37 @@ func k5Held(t *testing.T, a api, id, key string) {
 	}
 }
 
+// k5WaitPending waits until the migration is parked on a callback of kind.
+func k5WaitPending(t *testing.T, a api, id, key, kind string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v := k5view(a, id, key)
+		if v.Migration.Pending != nil && v.Migration.Pending.Kind == kind {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not parked on %s: %s, pending %+v", kind, v.Migration.Status, v.Migration.Pending)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// k5NewLink waits for a sign-off link mailed to to after the one it had.
+func k5NewLink(t *testing.T, box mailbox, to, old string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if l := box.latestLink(to); l != old {
+			return l
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fresh link mailed to %s", to)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // (b) A final extract that lost a mapped column holds go-live; the
 // customer withdraws it (nothing is written, the final extract is awaited
 // again) and a corrected one goes live.
@@ -280,6 +311,7 @@ func TestK5LostColumnHoldsGoLiveAndTheCustomerCorrects(t *testing.T) {
 	if n := len(liveOf(t, "k5-withdraw")); n != 0 {
 		t.Fatalf("a withdrawn go-live wrote %d LIVE records", n)
 	}
+	k5WaitPending(t, a, id, key, "final") // the state machine is back at AwaitFinalExtract
 	coID := a.upload(id, key, "companies-final.csv", "final", []byte(k5Companies))
 	ctID := a.upload(id, key, "crm-export-corrected.csv", "final", []byte(k5Final))
 	matches := k5Matches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-corrected.csv": "contact/exact"})
@@ -303,7 +335,7 @@ func TestK5LostColumnHoldsGoLiveUntilTheCoordinatorDecides(t *testing.T) {
 			box := mailbox{t: t, endpoint: st.Endpoint}
 			id, key, coordinator := k5SignedOff(t, a, box, c.tenant)
 			k5Held(t, a, id, key)
-			link := box.signOffLink(coordinator, 2) // the re-approval's fresh link
+			link := k5NewLink(t, box, coordinator, box.signOffLink(coordinator, 1)) // the re-approval's fresh link
 			a.must(http.StatusOK, "POST", "/signoff", link, map[string]any{"decision": c.decision, "comment": "checked the differences"})
 			if c.decision == "reject" {
 				a.waitStatus(id, key, "awaiting_final", 1)
