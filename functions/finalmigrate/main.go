@@ -1,4 +1,6 @@
-// Command finalmigrate runs the final migration's steps: plan the final
+// Command finalmigrate runs the final migration's steps: the pre-flight
+// (a dry run of the final extract against the signed-off test, holding
+// go-live past the deployment's thresholds), plan the final
 // extract into chunks, migrate one chunk into LIVE, record a chunk the
 // state machine gave up on, and finish with the final report. The
 // signed-off mapping runs exactly once per tenant.
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
@@ -22,11 +25,16 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES",
+		"PREFLIGHT_FILL_DROP_POINTS", "PREFLIGHT_REJECT_RISE_POINTS", "PREFLIGHT_DELTA_PCT", "PREFLIGHT_HOLD_UNEXPLAINED")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
 	chunkBytes, err := awsenv.Int("FINAL_CHUNK_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	thresholds, err := cutover.ParseThresholds(env["PREFLIGHT_FILL_DROP_POINTS"], env["PREFLIGHT_REJECT_RISE_POINTS"], env["PREFLIGHT_DELTA_PCT"], env["PREFLIGHT_HOLD_UNEXPLAINED"])
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -38,6 +46,7 @@ func main() {
 		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
 		Live:       &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
 		ChunkBytes: int64(chunkBytes),
+		Thresholds: &thresholds,
 	}
 	lambda.Start(lambdastep.Handler("FinalMigrate", svc, migration.FinalStep.ID, svc.Final))
 }

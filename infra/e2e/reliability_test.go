@@ -270,7 +270,9 @@ func stoppedDuringFinal(t *testing.T, rs *stack.Stack) {
 	var b strings.Builder
 	b.WriteString("Contact ID,First Name,Last Name,Email,Phone\n")
 	for i := 1; i <= rows; i++ {
-		fmt.Fprintf(&b, "%d,N%d,L%d,n%d@tyrell.test,\n", i, i, i, i)
+		// Every row has a phone: the test round's contacts had one in three,
+		// and a field emptied in the final extract would hold go-live.
+		fmt.Fprintf(&b, "%d,N%d,L%d,n%d@tyrell.test,+44 20 7946 %04d\n", i, i, i, i, i)
 	}
 	finalID := r.a.upload(r.id, r.key, "final.csv", "final", []byte(b.String()))
 	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)

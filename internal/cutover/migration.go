@@ -175,6 +175,11 @@ type Migration struct {
 	CreatedAt        time.Time             `json:"createdAt" dynamodbav:"createdAt"`
 	UpdatedAt        time.Time             `json:"updatedAt" dynamodbav:"updatedAt"`
 	Version          int                   `json:"version" dynamodbav:"version"`
+
+	// FinalMatches is each final table's signed-off entry, stored at POST
+	// final (at most MaxFinalMatches): every final step (pre-flight, plan,
+	// chunks) reads the final extract with these, never a guess.
+	FinalMatches []FinalMatch `json:"finalMatches,omitempty" dynamodbav:"finalMatches,omitempty"`
 }
 
 // FileByID returns the file with that id, or nil.

@@ -151,3 +151,8 @@ const (
 	MaxPreflightBreaches = 10
 	MaxFinalMatches      = 50 // tables of a final extract (a workbook's sheets count one each)
 )
+
+// RuleUnreadable is a final extract the signed-off mapping cannot read at
+// all (a file the reader refuses, or a table with no confirmed match): go-live
+// holds with the reader's words rather than failing at the go-live time.
+const RuleUnreadable = "unreadable"

@@ -206,6 +206,13 @@ func worstCaseMigration() *cutover.Migration {
 		pf.Breaches = append(pf.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: "appointment", Field: fill(64), Detail: fill(cutover.MaxReasonBytes)})
 	}
 	m.Preflight = pf
+	// A table's name is a file id, with the sheet (31 characters in Excel,
+	// up to 4 bytes each) for a workbook.
+	table := "f-" + fill(20) + "#" + fill(124)
+	for i := 0; i < cutover.MaxFinalMatches; i++ {
+		// The file's name is not kept twice: its file (Files) has it.
+		m.FinalMatches = append(m.FinalMatches, cutover.FinalMatch{FileID: "f-" + fill(20), Table: table, Entry: table, Entity: "appointment", Confirmed: true})
+	}
 	marks := []string{"reconciliation", "spotChecks", "issues", "fillRates", "unmapped"}
 	// Each spot check can be ticked with a note: the named ones and those
 	// the workbook samples, per entity.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/migration"
@@ -96,6 +97,20 @@ func CustomerRoutes(svc *migration.Service) Router {
 				return nil, err
 			}
 			return map[string]any{"status": m.Status, "goLiveAt": m.GoLiveAt}, nil
+		}),
+		"GET /migrations/{id}/final/matches": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, req Request) (any, error) {
+			var ids []string
+			if q := req.QueryStringParameters["fileIds"]; q != "" {
+				ids = strings.Split(q, ",")
+			}
+			return svc.MatchFinal(ctx, m, ids)
+		}),
+		"GET /migrations/{id}/final/preflight": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			return svc.PreflightFor(ctx, m)
+		}),
+		"POST /migrations/{id}/final/withdraw": customer(auth, http.StatusAccepted, func(ctx context.Context, m *cutover.Migration, _ none, _ Request) (any, error) {
+			m, err := svc.WithdrawFinal(ctx, m)
+			return statusOf(m), err
 		}),
 	}
 }

@@ -561,6 +561,10 @@ type FinalInput struct {
 	GoLiveAt string   `json:"goLiveAt"`
 	FileIDs  []string `json:"fileIds"`
 	TimeZone string   `json:"timeZone"` // the browser's IANA zone, for the mails' times; optional
+	// Matches are the customer's confirmation (or correction) of which
+	// signed-off file each final table replaces (GET final/matches shows
+	// the proposal); a table not named keeps its match by identity.
+	Matches []MatchChoice `json:"matches"`
 }
 
 // How far ahead go-live may be picked.
@@ -569,8 +573,14 @@ const maxGoLiveAhead = 90 * 24 * time.Hour
 // SubmitFinal supplies the final extract (or confirms the signed-off test
 // extract is final, with no file ids) and the go-live time.
 //
+// Each final table is matched to its signed-off entry by identity (see
+// MatchFinal) with the customer's confirmations applied, and the matches
+// are stored: every final step reads the extract with them.
+//
 // Errors: EINVALID for a malformed or out-of-range time, an unknown time
-// zone, or an unknown or incomplete file; ECONFLICT when the migration is not awaiting its final
+// zone, or an unknown or incomplete file, or a table that matches no
+// signed-off entry or two (the message names the file and the candidates)
+// or a match the customer chose that cannot be; ECONFLICT when the migration is not awaiting its final
 // extract, or the tenant is already live (the message says when and why a
 // second final migration is refused); EUNAVAILABLE from Step Functions.
 func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in FinalInput) (*cutover.Migration, error) {
@@ -604,6 +614,18 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 	if err := s.refuseIfLive(ctx, m); err != nil {
 		return nil, err
 	}
+	spec, err := signedOffSpec(m)
+	if err != nil {
+		return nil, err
+	}
+	view, err := s.matchView(ctx, m, spec, in.FileIDs)
+	if err != nil {
+		return nil, err
+	}
+	matches, err := confirmMatches(view, in.Matches)
+	if err != nil {
+		return nil, err
+	}
 	at = at.UTC()
 	detail := "the signed-off test extract is final"
 	if len(in.FileIDs) > 0 {
@@ -615,10 +637,12 @@ func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fina
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
 		cur.Status, cur.GoLiveAt, cur.FinalFileIDs = cutover.StatusScheduled, at, in.FileIDs
+		cur.FinalMatches, cur.Preflight = storedMatches(matches), nil // a new extract: its pre-flight runs next
 		if zone != "" {
 			cur.TimeZone = zone
 		}
-		return []cutover.AuditEvent{s.event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail)}, nil
+		return []cutover.AuditEvent{s.event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail),
+			s.event("customer", "final.matched", matchesDetail(matches))}, nil
 	})
 	if err != nil {
 		return nil, err

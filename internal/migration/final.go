@@ -62,6 +62,7 @@ type FinalStep struct {
 	Round       int        `json:"round"`
 	Index       int        `json:"index"`           // the chunk, for chunk and chunk-failed
 	Error       *StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
+	Phase       string     `json:"phase,omitempty"` // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -80,6 +81,7 @@ type FinalOutput struct {
 	Chunks []int           `json:"chunks"`
 	Retry  bool            `json:"retry"`
 	Counts *cutover.Counts `json:"counts,omitempty"`
+	Held   bool            `json:"held"` // the pre-flight holds go-live: the state machine waits for re-approval
 }
 
 // Final runs one action of the final migration.
@@ -95,6 +97,8 @@ func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error)
 		return &FinalOutput{Chunks: []int{}}, s.RecordChunkFailure(ctx, in)
 	case FinalFinish:
 		return s.FinishFinal(ctx, in)
+	case FinalPreflight:
+		return s.Preflight(ctx, in)
 	}
 	return nil, cutover.Errorf(cutover.EINVALID, "Unknown final-migration action %q.", in.Action)
 }
@@ -124,8 +128,12 @@ func signedOffSpec(m *cutover.Migration) (*mapspec.Spec, error) {
 // into chunks at record boundaries (never inside a quoted field). Planning
 // again returns the chunks already planned.
 //
-// Errors: ECONFLICT when another migration took the tenant live or the
-// mapping is not the signed-off one; EINVALID when there is no final
+// It starts only after the go-live pre-flight of exactly this extract
+// passed or was re-approved (preflightCleared).
+//
+// Errors: ECONFLICT when another migration took the tenant live, the
+// mapping is not the signed-off one, or the go-live pre-flight did not
+// clear this extract; EINVALID when there is no final
 // extract or a file cannot be read or does not fit (the message names the
 // file and line); EUNAVAILABLE from storage.
 func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
@@ -142,6 +150,9 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	spec, err := signedOffSpec(m)
 	if err != nil {
 		return nil, err
+	}
+	if err := preflightCleared(m); err != nil {
+		return nil, err // nothing locked, nothing written
 	}
 	if err := s.refuseIfLive(ctx, m); err != nil {
 		return nil, err
@@ -160,7 +171,7 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 			return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 		}
 		var rows int
-		if chunks, rows, err = s.planChunks(ctx, spec, files); err != nil {
+		if chunks, rows, err = s.planChunks(ctx, spec, matchedEntry(m), files); err != nil {
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
 		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
@@ -195,7 +206,7 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 
 // planChunks reads every final file to its end and plans its chunks; it
 // returns them and the number of rows the files hold.
-func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, files []cutover.File) ([]cutover.Chunk, int, error) {
+func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
 	target := s.ChunkBytes
 	if target <= 0 {
 		target = DefaultChunkBytes
@@ -205,7 +216,7 @@ func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, files []cu
 		rows   int
 	)
 	for _, f := range files {
-		cs, n, err := s.planFile(ctx, spec, f, target)
+		cs, n, err := s.planFile(ctx, spec, choose, f, target)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -225,7 +236,7 @@ func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, files []cu
 // planFile validates one file and divides it, and counts its rows. A file
 // that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)
 // is one chunk.
-func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
+func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
 	rc, err := s.Files.Open(ctx, f.Key)
 	if err != nil {
 		return nil, 0, err
@@ -244,7 +255,7 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, f cutover.Fi
 	scan.SetFormat(tables[0].Format())
 	rows := 0
 	for _, t := range tables {
-		if _, err := signedOffEntry(spec, migrate.TableName(f, t), t.Header()); err != nil {
+		if _, err := choose(spec, migrate.TableName(f, t), t.Header()); err != nil {
 			return nil, 0, migrate.Named(f.Name, err)
 		}
 		for {
@@ -347,7 +358,7 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 		return nil, err
 	}
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
-		Now: m.GoLiveAt, Choose: signedOffEntry, Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{s.Live.Writer(m.TenantID, m.ID), snap}
 	res, err := migrate.Run(ctx, pass, chunkOpener{s.Files, c}, sink, s.Files)
@@ -636,27 +647,6 @@ func (s *Service) FinalChunks(ctx context.Context, id string) ([]cutover.Chunk, 
 	return chunks, err
 }
 
-// signedOffEntry picks the signed-off mapping's entry for a table of the
-// final extract, whose file ids differ from the test extract's: the entry
-// of the same name when there is one (the test extract confirmed final),
-// else the first entry the table's columns fit. The mapping itself is never
-// changed: it is the one signed off.
-//
-// Errors: EINVALID when no entry fits the table, naming what is missing.
-func signedOffEntry(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error) {
-	if fs, err := migrate.ByName(spec, name, header); err == nil {
-		return fs, nil
-	}
-	var first error
-	for _, fs := range spec.Files {
-		if _, err := mapspec.Compile(fs, schema.Default(), header, "", time.Time{}); err == nil {
-			return fs, nil
-		} else if first == nil {
-			first = err
-		}
-	}
-	if first == nil {
-		return mapspec.FileSpec{}, cutover.Errorf(cutover.EINVALID, "The signed-off mapping has no files.")
-	}
-	return mapspec.FileSpec{}, cutover.Wrap(cutover.EINVALID, first, "The final extract does not fit the signed-off mapping: %s", cutover.ErrorMessage(first))
-}
+// chooser picks the signed-off mapping's entry for a table of the final
+// extract (migrate.Pass.Choose).
+type chooser = func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)

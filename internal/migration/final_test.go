@@ -119,6 +119,7 @@ func withFinalExtract(t *testing.T, svc *Service, store *memStore, id, body stri
 	m := store.migs[id]
 	m.Files = append(m.Files, cutover.File{ID: "f9", Name: "final.csv", Key: "k-final-" + id, Purpose: cutover.PurposeFinal, Complete: true})
 	m.FinalFileIDs = []string{"f9"}
+	m.FinalMatches = []cutover.FinalMatch{{FileID: "f9", FileName: "final.csv", Table: "f9", Entry: "f1", Entity: "contact", Confirmed: true}}
 	m.GoLiveAt = now0
 	store.migs[id] = m
 	files(svc)["k-final-"+id] = body
@@ -139,6 +140,12 @@ func files(svc *Service) objects {
 func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	t.Helper()
 	ctx := context.Background()
+	if held, err := goLivePreflight(t, svc, id); err != nil || held != nil {
+		if err == nil {
+			err = cutover.Errorf(cutover.ECONFLICT, "held: %v", held.Breaches)
+		}
+		return nil, err
+	}
 	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
 	if err != nil {
 		return nil, err
@@ -159,6 +166,50 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 		}
 	}
 	return svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
+}
+
+// goLivePreflight runs what the state machine runs before PlanFinal: the
+// go-live pre-flight, after giving a fixture that never ran its test
+// migration one (the baseline the pre-flight compares with). It returns
+// the summary when go-live is held.
+func goLivePreflight(t *testing.T, svc *Service, id string) (*cutover.PreflightSummary, error) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := svc.Store.GetMigration(ctx, id)
+	if err != nil || m.Status != cutover.StatusScheduled {
+		return nil, err // PlanFinal answers for any other status
+	}
+	if m.Workbook == nil {
+		m.Status = cutover.StatusMapping
+		if err := svc.Store.SaveMigration(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: m.Round}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ = svc.Store.GetMigration(ctx, id)
+		m.Status = cutover.StatusScheduled
+		if err := svc.Store.SaveMigration(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := svc.Final(ctx, FinalStep{Action: FinalPreflight, Phase: cutover.PreflightAtGoLive, MigrationID: id, Round: m.Round})
+	if err != nil {
+		return nil, err
+	}
+	if out.Held {
+		m, _ = svc.Store.GetMigration(ctx, id)
+		return m.Preflight, nil
+	}
+	return nil, nil
+}
+
+// cleared runs the go-live pre-flight and fails the test when it holds.
+func cleared(t *testing.T, svc *Service, id string) {
+	t.Helper()
+	if held, err := goLivePreflight(t, svc, id); err != nil || held != nil {
+		t.Fatalf("pre-flight: held %+v, err %v", held, err)
+	}
 }
 
 func liveSourceIDs(live *liveTable) []string {
@@ -239,9 +290,12 @@ func TestFinalMigrateChecksTheWholeExtractFirst(t *testing.T) {
 	svc, store, live := finalService(t, 8)
 	id := signedOff(t, svc, store, "acme")
 	withFinalExtract(t, svc, store, id, "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,\"Bo\n")
-	_, err := runFinal(t, svc, id)
-	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "line 3") {
-		t.Fatalf("err = %v", err)
+	held, err := goLivePreflight(t, svc, id)
+	if err != nil || held == nil || len(held.Breaches) != 1 || held.Breaches[0].Rule != cutover.RuleUnreadable || !strings.Contains(held.Breaches[0].Detail, "line 3") {
+		t.Fatalf("pre-flight held %+v, err %v", held, err)
+	}
+	if _, err := svc.PlanFinal(context.Background(), FinalStep{MigrationID: id, Round: 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Fatalf("plan of a held go-live: %v", err)
 	}
 	if chunks, _ := svc.FinalChunks(context.Background(), id); len(live.records) != 0 || live.writes != 0 || len(store.locks) != 0 || len(chunks) != 0 {
 		t.Fatalf("LIVE got %d writes, %d locks, %d chunks from an extract that does not read", live.writes, len(store.locks), len(chunks))
@@ -321,6 +375,7 @@ func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 	var mails []string
 	svc.Mailer, svc.OpsEmail = mailer{SendFn: func(to, subject, body string) error { mails = append(mails, to+": "+subject+": "+body); return nil }}, "ops@vendor.test"
 
+	cleared(t, svc, id)
 	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: id, Round: 1})
 	if err != nil || len(plan.Chunks) != 3 {
 		t.Fatalf("plan %+v: %v", plan, err)
@@ -439,6 +494,7 @@ func TestAnInterruptedPlanIsPlannedAgain(t *testing.T) {
 	svc, store, live := finalService(t, 8)
 	ctx := context.Background()
 	id := signedOff(t, svc, store, "acme")
+	cleared(t, svc, id)
 	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -453,6 +509,7 @@ func TestAnInterruptedPlanIsPlannedAgain(t *testing.T) {
 	}
 
 	other := signedOff(t, svc, store, "globex")
+	cleared(t, svc, other)
 	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: other, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -484,6 +541,7 @@ func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {
 	svc.Live = backgroundLive{flushErr: cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment.")}
 	ctx := context.Background()
 	id := signedOff(t, svc, store, "acme")
+	cleared(t, svc, id)
 	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}

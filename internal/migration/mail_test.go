@@ -277,8 +277,9 @@ func TestCustomerMailsSayWhatHappenedAndHowToGetBack(t *testing.T) {
 
 func TestGoLiveScheduledMailShowsTheCustomersTimeAndUTC(t *testing.T) {
 	svc, store, _, sent, _, _ := mailService(t)
+	svc.Files = objects{}
 	ctx := context.Background()
-	id := create(t, svc, "acme").Migration.ID
+	id := signedOff(t, svc, store, "acme") // POST final reads the signed-off mapping to match the final files
 	awaitFinal := func() *cutover.Migration {
 		m := store.migs[id]
 		m.Status, m.Round, m.Pending = cutover.StatusAwaitingFinal, 1, &cutover.PendingTask{Kind: cutover.TaskFinal, Token: "tok", Round: 1}

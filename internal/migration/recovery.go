@@ -263,6 +263,7 @@ func doing(status cutover.Status) string {
 		cutover.StatusScheduled:        "scheduled for go-live",
 		cutover.StatusFinalMigrating:   "running the final migration",
 		cutover.StatusFinalBlocked:     "waiting for ops to retry failed parts of the final migration",
+		cutover.StatusFinalHeld:        "holding go-live for the coordinator's re-approval of the final extract's differences",
 	}[status]; ok {
 		return d
 	}

@@ -294,6 +294,7 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 	svc.ChunkBytes = 8
 	began := signedOff(t, svc, store, "t4")
 	withFinalExtract(t, svc, store, began, "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,c@x.com,Cy\n")
+	cleared(t, svc, began)
 	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: began, Round: 1})
 	if err != nil || len(plan.Chunks) < 2 {
 		t.Fatalf("plan %+v %v", plan, err)
@@ -324,5 +325,16 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 	}
 	if live.writes-writes != 3-1 {
 		t.Fatalf("the resumed final migration wrote %d records; want only the 2 of the chunks not done", live.writes-writes)
+	}
+}
+
+// A held go-live whose execution dies says so, and the sweep watches it
+// like any other step that waits.
+func TestAHeldGoLiveIsWatchedAndDescribed(t *testing.T) {
+	if r := deadReason(execAborted, cutover.StatusFinalHeld); !strings.Contains(r, "holding go-live for the coordinator's re-approval") {
+		t.Fatalf("reason %q", r)
+	}
+	if !awaitsExecution(&cutover.Migration{ExecutionName: "x", Status: cutover.StatusFinalHeld}) {
+		t.Fatal("a held go-live is not watched")
 	}
 }

@@ -112,6 +112,10 @@ type Service struct {
 	// ChunkBytes is how much of a final file one chunk reads; 0 means
 	// DefaultChunkBytes.
 	ChunkBytes int64
+	// Thresholds are how far a final extract may differ from the signed-off
+	// test migration before its pre-flight holds go-live; nil means
+	// cutover.DefaultThresholds.
+	Thresholds *cutover.Thresholds
 }
 
 func (s *Service) now() time.Time {

@@ -126,6 +126,9 @@ func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
 	if err := mappingFits(raw); err != nil {
 		return nil, err
 	}
+	if err := s.putIdentities(ctx, m.ID, in.Round, identitiesOf(tables, spec, res.Version)); err != nil {
+		return nil, err // what the final extract's tables are matched by
+	}
 	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
 		events := []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}
@@ -387,6 +390,9 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 		cutover.TaskFinal:    cutover.StatusAwaitingFinal,
 		cutover.TaskChunks:   cutover.StatusFinalBlocked,
 	}[in.Kind]
+	if in.Kind == cutover.TaskReapproval {
+		status = cutover.StatusFinalHeld // a go-live its pre-flight held waits for the coordinator's re-approval
+	}
 	if status == "" {
 		return cutover.Errorf(cutover.EINVALID, "Unknown callback kind %q.", in.Kind)
 	}

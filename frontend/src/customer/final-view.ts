@@ -10,6 +10,7 @@ import { dateToLocalInput, formatBytes, formatDateTime, localInputToUtc } from '
 import type { Migration, MigrationFile } from '../lib/types';
 import { createUnfinishedList, removeFileButton, unfinishedUploads } from './received-files';
 import type { UploadView } from './upload-view';
+import { needsChoice, renderMatches, type MatchChoice, type MatchView } from './preflight-view';
 
 export const CUTOFF_NOTICE =
   'Anything added or changed in your old CRM after you take the final extract is not migrated: re-enter it by hand in the new system after go-live. The final report lists what changed since the test migration.';
@@ -75,6 +76,10 @@ export function createFinalView({
   const submit = h('button', { type: 'submit', class: 'primary', text: 'Schedule the final migration' });
   const zone = h('div', { class: 'final-upload' }, uploads.element);
   const zoneName = timeZone || 'your local time';
+  // Which signed-off file each final file replaces: shown before scheduling, confirmed with it.
+  const matchBox = h('div', { class: 'match-box' });
+  let matchForm: ReturnType<typeof renderMatches> | undefined;
+  let matchKey = '';
 
   testIsFinal.addEventListener('change', () => {
     uploads.setDisabled(testIsFinal.checked);
@@ -124,11 +129,35 @@ export function createFinalView({
     if (uploads.busy() && !testIsFinal.checked) return fail('Wait for the final extract to finish uploading.');
     const fileIds = finalFiles(m).map((f) => f.id);
     if (!testIsFinal.checked && fileIds.length === 0) return fail('Upload the final extract, or tick “The test extract is final”.', testIsFinal);
+    let matches: MatchChoice[] | undefined;
+    if (!testIsFinal.checked) {
+      const key = [...fileIds].sort().join(',');
+      if (!matchForm || matchKey !== key) {
+        submit.disabled = true;
+        say(status, 'Matching the final files to the signed-off files…');
+        try {
+          const view = await api<MatchView>('GET', `/migrations/${encodeURIComponent(m.id)}/final/matches?fileIds=${encodeURIComponent(fileIds.join(','))}`);
+          matchForm = renderMatches(view);
+          matchKey = key;
+          replace(matchBox, matchForm.element);
+          say(status, '');
+          submit.disabled = false;
+          if ((view.tables ?? []).some(needsChoice)) return fail('Check which signed-off file each final file replaces, then schedule again.');
+        } catch (err) {
+          say(status, '');
+          submit.disabled = false;
+          return fail(messageOf(err, 'The final files could not be matched to the signed-off files. Try again.'));
+        }
+      }
+      const chosen = matchForm.choices();
+      if (typeof chosen === 'string') return fail(chosen);
+      matches = chosen;
+    }
     submit.disabled = true;
     say(status, 'Scheduling…');
     try {
       const zoneField = timeZone ? { timeZone } : {};
-      await api('POST', `/migrations/${encodeURIComponent(m.id)}/final`, testIsFinal.checked ? { goLiveAt: at, ...zoneField } : { goLiveAt: at, fileIds, ...zoneField });
+      await api('POST', `/migrations/${encodeURIComponent(m.id)}/final`, testIsFinal.checked ? { goLiveAt: at, ...zoneField } : { goLiveAt: at, fileIds, matches, ...zoneField });
       say(status, `Scheduled: the final migration runs at ${formatDateTime(at)}.`, 'success');
       onScheduled();
     } catch (err) {
@@ -151,6 +180,7 @@ export function createFinalView({
       h('h4', { text: 'Final extract received' }),
       received,
       unfinished.element,
+      matchBox,
       h('p', { class: 'check' }, testIsFinal, h('label', { for: testFinalId, text: 'The test extract is final: there is no newer export' })),
     ),
     h(

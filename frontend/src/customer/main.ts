@@ -22,6 +22,7 @@ import { createMappingEditor, type MappingEditor } from './mapping-editor';
 import { createUnfinishedList, removeFileButton, unfinishedUploads } from './received-files';
 import { renderFinalReport } from './report-view';
 import { createReviseView } from './revise-view';
+import { createPreflightView } from './preflight-view';
 import { createUploadView, type UploadView } from './upload-view';
 import { createUploader, type CutoverUppy } from './uploader';
 import { createWorkbookView } from './workbook-view';
@@ -44,7 +45,7 @@ const STEPS: Array<{ label: string; statuses: Status[] }> = [
   { label: 'Review the workbook', statuses: ['awaiting_review', 'signoff_expired'] },
   { label: 'Sign-off', statuses: ['signoff_requested', 'awaiting_signoff'] },
   { label: 'Final extract', statuses: ['awaiting_final'] },
-  { label: 'Go-live', statuses: ['scheduled', 'final_migrating', 'final_blocked'] },
+  { label: 'Go-live', statuses: ['scheduled', 'final_held', 'final_migrating', 'final_blocked'] },
   { label: 'Live', statuses: ['live'] },
 ];
 
@@ -174,6 +175,7 @@ class CustomerPage {
       case 'awaiting_final':
         return this.finalPanel(m);
       case 'scheduled':
+      case 'final_held':
       case 'final_migrating':
       case 'final_blocked':
         return this.goLivePanel(m);
@@ -442,10 +444,13 @@ class CustomerPage {
           ? `Go-live: ${formatDateTime(mm.goLiveAt)}${left > 0 ? ` (in ${formatDuration(left)})` : ' (starting now)'}.`
           : `Go-live started ${formatDateTime(mm.goLiveAt)}.`;
       blocked.hidden = mm.status !== 'final_blocked';
+      if (mm.status === 'final_held') title.textContent = 'Go-live is on hold';
+      preflight.update(mm);
     };
+    const preflight = createPreflightView({ api: this.api, migration: m, onWithdrawn: () => this.poller?.now() });
     update(m);
     return {
-      element: h('div', { class: 'panel' }, title, when, blocked, h('p', { class: 'notice notice-warning', role: 'note', text: CUTOFF_NOTICE })),
+      element: h('div', { class: 'panel' }, title, when, blocked, preflight.element, h('p', { class: 'notice notice-warning', role: 'note', text: CUTOFF_NOTICE })),
       update,
     };
   }

@@ -15,6 +15,7 @@ export const STATUS_TEXT: Record<Status, string> = {
   scheduled: 'Final migration scheduled',
   final_migrating: 'Running the final migration',
   final_blocked: 'Final migration paused: part of it is being retried',
+  final_held: 'Go-live on hold: the final extract differs from what was signed off',
   live: 'Live',
   failed: 'Failed',
 };
@@ -27,7 +28,7 @@ export function statusText(status: string | undefined): string {
 /** A short tone for badges: the word is always shown too, colour only adds to it. */
 export function statusTone(status: string): 'ok' | 'busy' | 'wait' | 'bad' {
   if (status === 'live') return 'ok';
-  if (status === 'failed' || status === 'final_blocked') return 'bad';
+  if (status === 'failed' || status === 'final_blocked' || status === 'final_held') return 'bad';
   if (['submitted', 'mapping', 'test_migrating', 'final_migrating', 'scheduled', 'signoff_requested'].includes(status)) return 'busy';
   return 'wait';
 }

@@ -48,7 +48,7 @@ const PHASES: PhaseDef[] = [
   { key: 'review', label: 'Workbook review', actor: 'you', starts: ['await.review'], statuses: ['awaiting_review', 'signoff_expired'] },
   { key: 'signoff', label: 'Sign-off', actor: 'coordinator', starts: ['signoff.asked'], statuses: ['signoff_requested', 'awaiting_signoff'] },
   { key: 'final_extract', label: 'Final extract and go-live time', actor: 'you', starts: ['signoff.approved', 'await.final'], statuses: ['awaiting_final'] },
-  { key: 'scheduled', label: 'Waiting for go-live', actor: 'service', starts: ['final.scheduled'], statuses: ['scheduled'] },
+  { key: 'scheduled', label: 'Waiting for go-live', actor: 'service', starts: ['final.scheduled'], statuses: ['scheduled', 'final_held'] },
   { key: 'final', label: 'Final migration', actor: 'service', starts: ['step.final_migrating'], statuses: ['final_migrating', 'final_blocked'] },
   { key: 'live', label: 'Live', actor: 'service', starts: ['migration.live'], statuses: ['live'] },
 ];
@@ -69,6 +69,12 @@ const NOTE_TEXT: Record<string, (detail: string) => string> = {
   'final.blocked': (d) => `Part of the final migration failed: ${d}`,
   'final.retry': () => 'The failed parts were started again.',
   'final.migrated': (d) => `Final migration: ${d}.`,
+  'final.matched': (d) => `Final files matched: ${d}.`,
+  'preflight.passed': (d) => `Checked against the signed-off test: ${d}.`,
+  'golive.held': (d) => `Go-live on hold: ${d}`,
+  'golive.withdrawn': () => 'The final extract was withdrawn for a corrected one; nothing was written to live.',
+  'golive.reapproved': (d) => `The coordinator approved the differences${d ? `: ${d}` : ''}.`,
+  'golive.refused': (d) => `The coordinator refused the differences${d ? `: ${d}` : ''}; upload a corrected extract.`,
   'step.error': (d) => `A step failed: ${d}`,
   // Also written by the reconcile sweep, when the execution behind a
   // migration died: its detail names the execution and how it ended.
@@ -90,6 +96,8 @@ const PROBLEMS = new Set([
   'step.error',
   'migration.failed',
   'final.blocked',
+  'golive.held',
+  'golive.refused',
   'await.expired',
   'signoff.rejected',
   'round.retry_failed',
@@ -141,6 +149,13 @@ const ACTION_LABELS: Record<string, string> = {
   'await.chunks': 'Waiting for a retry of failed parts',
   'final.retry': 'Failed parts started again',
   'final.migrated': 'Final migration done',
+  'final.matched': 'Final files matched to the signed-off files',
+  'preflight.passed': 'Pre-flight passed',
+  'golive.held': 'Go-live held by the pre-flight',
+  'golive.withdrawn': 'Final extract withdrawn',
+  'golive.reapproved': 'Differences re-approved',
+  'golive.refused': 'Differences refused',
+  'await.reapproval': 'Waiting for the coordinator’s re-approval',
   'migration.live': 'Live',
   'retention.deferred': 'Test records kept longer',
   'step.error': 'A step failed',
@@ -173,6 +188,7 @@ export function currentStep(status: Status): string {
   if (!p) return status === 'failed' ? 'Stopped' : status;
   if (status === 'live') return 'Live';
   if (status === 'final_blocked') return `${p.label} (failed chunks wait for a retry)`;
+  if (status === 'final_held') return `${p.label} (held: waiting for the coordinator’s re-approval or a corrected extract)`;
   const who = p.actor === 'you' ? 'waiting for the customer' : p.actor === 'coordinator' ? 'waiting for the coordinator' : 'running';
   return `${p.label} (${status === 'scheduled' ? 'waiting for the go-live time' : who})`;
 }

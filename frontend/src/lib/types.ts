@@ -15,6 +15,7 @@ export type Status =
   | 'scheduled'
   | 'final_migrating'
   | 'final_blocked'
+  | 'final_held'
   | 'live'
   | 'failed';
 
@@ -106,6 +107,8 @@ export interface Migration {
   workbook?: { round: number; spotChecks: number; entities: EntityReconciled[] | null; createdAt?: string; warningGroups?: number; waiveOnly?: number[] | null; duplicates?: DuplicateCounts | null };
   review?: Record<string, ReviewMark> | null;
   failure?: Failure;
+  /** The latest pre-flight of the final extract (issue 12): held when it differs past the limits. */
+  preflight?: { phase: string; held: boolean; breaches: Array<{ rule: string; entity?: string; field?: string; detail: string }> | null; checkedAt: string };
   createdAt: string;
   updatedAt: string;
   version?: number;
