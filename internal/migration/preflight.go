@@ -177,9 +177,13 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 	if err := s.missingColumns(ctx, m, spec, files, rep); err != nil {
 		return nil, err
 	}
+	inferred, err := s.signedOffInference(ctx, m) // read dates and phones as the chunks will: as the signed-off test did
+	if err != nil {
+		return nil, err
+	}
 	snap := delta.NewSnapshot()
 	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market}
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred}
 	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.Files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnreadable,
