@@ -149,7 +149,7 @@ var DefaultThresholds = Thresholds{FillDropPoints: 20, RejectRisePoints: 2, Hold
 // has everything. A breach's detail is clipped to MaxReasonBytes.
 const (
 	MaxPreflightBreaches = 10
-	MaxFinalMatches      = 50 // tables of a final extract (a workbook's sheets count one each)
+	MaxFinalMatches      = 40 // tables of a final extract (a workbook's sheets count one each); the migration item affords no more beside the review marks
 )
 
 // RuleUnreadable is a final extract the signed-off mapping cannot read at
