@@ -18,24 +18,24 @@ import (
 const (
 	// Mapped first: a companies entry whose columns a "first entry that
 	// fits" guess would take for the contacts' final extract.
-	k5Companies = "Record ID,Company name,Company Domain Name,Industry\nc1,Acme Ltd,acme.test,Retail\nc2,Globex,globex.test,Energy\n"
+	pfCompanies = "Record ID,Company name,Company Domain Name,Industry\nc1,Acme Ltd,acme.test,Retail\nc2,Globex,globex.test,Energy\n"
 	// Mailing Line, PC and Remarks are not suggested: the customer maps
 	// them by editing the mapping before the first round.
-	k5Contacts = "Record ID,First Name,Last Name,Email,Company Name,Mailing Line,PC,Remarks\n" +
-		"1,Ann,Lee,ann@k5.test,Acme Ltd,1 High St,AB1 2CD,VIP customer\n" +
-		"2,Bo,Ray,bo@k5.test,Globex,2 Low Rd,EF3 4GH,call back\n" +
-		"3,Cy,Fox,cy@k5.test,Acme Ltd,3 Mill Ln,IJ5 6KL,prefers post\n"
+	pfContacts = "Record ID,First Name,Last Name,Email,Company Name,Mailing Line,PC,Remarks\n" +
+		"1,Ann,Lee,ann@final.test,Acme Ltd,1 High St,AB1 2CD,VIP customer\n" +
+		"2,Bo,Ray,bo@final.test,Globex,2 Low Rd,EF3 4GH,call back\n" +
+		"3,Cy,Fox,cy@final.test,Acme Ltd,3 Mill Ln,IJ5 6KL,prefers post\n"
 	// The final extract: the same columns, another file name.
-	k5Final = k5Contacts
+	pfFinal = pfContacts
 	// A final extract that lost the mapped PC column.
-	k5LostPC = "Record ID,First Name,Last Name,Email,Company Name,Mailing Line,Remarks\n" +
-		"1,Ann,Lee,ann@k5.test,Acme Ltd,1 High St,VIP customer\n" +
-		"2,Bo,Ray,bo@k5.test,Globex,2 Low Rd,call back\n" +
-		"3,Cy,Fox,cy@k5.test,Acme Ltd,3 Mill Ln,prefers post\n"
+	pfLostPC = "Record ID,First Name,Last Name,Email,Company Name,Mailing Line,Remarks\n" +
+		"1,Ann,Lee,ann@final.test,Acme Ltd,1 High St,VIP customer\n" +
+		"2,Bo,Ray,bo@final.test,Globex,2 Low Rd,call back\n" +
+		"3,Cy,Fox,cy@final.test,Acme Ltd,3 Mill Ln,prefers post\n"
 )
 
-// k5View is the part of the customer's view these journeys read.
-type k5View struct {
+// pfView is the part of the customer's view these journeys read.
+type pfView struct {
 	Migration struct {
 		Status    string `json:"status"`
 		Round     int    `json:"round"`
@@ -58,25 +58,25 @@ type k5View struct {
 	Audit []struct{ Actor, Action, Detail string } `json:"audit"`
 }
 
-func k5view(a api, id, key string) k5View {
+func pfView2(a api, id, key string) pfView {
 	a.t.Helper()
-	var v k5View
+	var v pfView
 	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(a.t, &v)
 	return v
 }
 
-// k5SignedOff runs a migration for tenant through its test round with the
+// pfSignedOff runs a migration for tenant through its test round with the
 // customer's mapping edits (Street, Postcode and Notes from columns the
 // proposal leaves unmapped) and the coordinator's approval, and returns it
 // awaiting its final extract.
-func k5SignedOff(t *testing.T, a api, box mailbox, tenant string) (id, key, coordinator string) {
+func pfSignedOff(t *testing.T, a api, box mailbox, tenant string) (id, key, coordinator string) {
 	t.Helper()
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
 	id, key = a.create(ops, tenant, "K5 "+tenant, tenant+".test", "boss")
 	coordinator = "boss@" + tenant + ".test"
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 3, "company": 2}})
-	a.upload(id, key, "companies.csv", "test", []byte(k5Companies))
-	a.upload(id, key, "contacts.csv", "test", []byte(k5Contacts))
+	a.upload(id, key, "companies.csv", "test", []byte(pfCompanies))
+	a.upload(id, key, "contacts.csv", "test", []byte(pfContacts))
 
 	var proposal struct {
 		Files []struct {
@@ -121,9 +121,9 @@ func k5SignedOff(t *testing.T, a api, box mailbox, tenant string) (id, key, coor
 	return id, key, coordinator
 }
 
-// k5Matches asks for the final files' matches and returns them confirmed,
+// pfMatches asks for the final files' matches and returns them confirmed,
 // checking how each was matched.
-func k5Matches(t *testing.T, a api, id, key string, fileIDs []string, want map[string]string) []map[string]string {
+func pfMatches(t *testing.T, a api, id, key string, fileIDs []string, want map[string]string) []map[string]string {
 	t.Helper()
 	var view struct {
 		Tables []struct {
@@ -154,20 +154,20 @@ func liveOf(t *testing.T, tenant string) map[string]map[string]string {
 // final extract comes under another name with the same columns (and a
 // companies file, mapped first, whose entry the old "first entry that
 // fits" guess took for it): LIVE records carry the edited fields.
-func TestK5RenamedFinalExtractGoesLiveWithTheEditedFields(t *testing.T) {
+func TestFinalRenamedFinalExtractGoesLiveWithTheEditedFields(t *testing.T) {
 	t.Parallel()
 	a := api{t: t, base: st.APIURL}
 	box := mailbox{t: t, endpoint: st.Endpoint}
-	id, key, _ := k5SignedOff(t, a, box, "k5-renamed")
+	id, key, _ := pfSignedOff(t, a, box, "pf-renamed")
 
-	coID := a.upload(id, key, "companies-final.csv", "final", []byte(k5Companies))
-	ctID := a.upload(id, key, "crm-export-final.csv", "final", []byte(k5Final))
-	matches := k5Matches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-final.csv": "contact/exact"})
+	coID := a.upload(id, key, "companies-final.csv", "final", []byte(pfCompanies))
+	ctID := a.upload(id, key, "crm-export-final.csv", "final", []byte(pfFinal))
+	matches := pfMatches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-final.csv": "contact/exact"})
 	goLive := time.Now().Add(5 * time.Second).UTC()
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{coID, ctID}, "matches": matches})
 	a.waitStatus(id, key, "live", 1)
 
-	v := k5view(a, id, key)
+	v := pfView2(a, id, key)
 	if p := v.Migration.Preflight; p == nil || p.Held || len(p.Breaches) != 0 || p.Phase != "go-live" {
 		t.Fatalf("pre-flight %+v", p)
 	}
@@ -193,7 +193,7 @@ func TestK5RenamedFinalExtractGoesLiveWithTheEditedFields(t *testing.T) {
 		t.Fatalf("preview %+v", preview)
 	}
 
-	live := liveOf(t, "k5-renamed")
+	live := liveOf(t, "pf-renamed")
 	contacts := map[string]string{}
 	companies := 0
 	for _, f := range live {
@@ -203,26 +203,26 @@ func TestK5RenamedFinalExtractGoesLiveWithTheEditedFields(t *testing.T) {
 			companies++
 		}
 	}
-	want := map[string]string{"ann@k5.test": "1 High St|AB1 2CD|VIP customer", "bo@k5.test": "2 Low Rd|EF3 4GH|call back", "cy@k5.test": "3 Mill Ln|IJ5 6KL|prefers post"}
+	want := map[string]string{"ann@final.test": "1 High St|AB1 2CD|VIP customer", "bo@final.test": "2 Low Rd|EF3 4GH|call back", "cy@final.test": "3 Mill Ln|IJ5 6KL|prefers post"}
 	if len(live) != 5 || companies != 2 || fmt.Sprint(contacts) != fmt.Sprint(want) {
 		t.Fatalf("LIVE has %d records (%d companies); contacts %v, want %v", len(live), companies, contacts, want)
 	}
 }
 
-// k5Held submits a final extract that lost the mapped PC column and waits
+// pfHeld submits a final extract that lost the mapped PC column and waits
 // until the pre-flight holds go-live and the hold is parked on the
 // coordinator's re-approval.
-func k5Held(t *testing.T, a api, id, key string) {
+func pfHeld(t *testing.T, a api, id, key string) {
 	t.Helper()
-	coID := a.upload(id, key, "companies-final.csv", "final", []byte(k5Companies))
-	ctID := a.upload(id, key, "crm-export-final.csv", "final", []byte(k5LostPC))
-	matches := k5Matches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-final.csv": "contact/overlap"})
+	coID := a.upload(id, key, "companies-final.csv", "final", []byte(pfCompanies))
+	ctID := a.upload(id, key, "crm-export-final.csv", "final", []byte(pfLostPC))
+	matches := pfMatches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-final.csv": "contact/overlap"})
 	goLive := time.Now().Add(5 * time.Second).UTC()
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{coID, ctID}, "matches": matches})
 
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		v := k5view(a, id, key)
+		v := pfView2(a, id, key)
 		p := v.Migration.Preflight
 		if p != nil && p.Held {
 			named := false
@@ -244,7 +244,7 @@ func k5Held(t *testing.T, a api, id, key string) {
 			}
 		}
 		if v.Migration.Status == "failed" || v.Migration.Status == "live" || time.Now().After(deadline) {
-			t.Fatalf("waiting for a held go-live parked on re-approval (the reapproval action of the requestsignoff Lambda, engineer k4): %s, pending %+v, failure %+v, pre-flight %+v",
+			t.Fatalf("waiting for a held go-live parked on re-approval: %s, pending %+v, failure %+v, pre-flight %+v",
 				v.Migration.Status, v.Migration.Pending, v.Migration.Failure, p)
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -262,12 +262,12 @@ func k5Held(t *testing.T, a api, id, key string) {
 	}
 }
 
-// k5WaitPending waits until the migration is parked on a callback of kind.
-func k5WaitPending(t *testing.T, a api, id, key, kind string) {
+// pfWaitPending waits until the migration is parked on a callback of kind.
+func pfWaitPending(t *testing.T, a api, id, key, kind string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		v := k5view(a, id, key)
+		v := pfView2(a, id, key)
 		if v.Migration.Pending != nil && v.Migration.Pending.Kind == kind {
 			return
 		}
@@ -278,8 +278,8 @@ func k5WaitPending(t *testing.T, a api, id, key, kind string) {
 	}
 }
 
-// k5NewLink waits for a sign-off link mailed to to after the one it had.
-func k5NewLink(t *testing.T, box mailbox, to, old string) string {
+// pfNewLink waits for a sign-off link mailed to to after the one it had.
+func pfNewLink(t *testing.T, box mailbox, to, old string) string {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -296,28 +296,28 @@ func k5NewLink(t *testing.T, box mailbox, to, old string) string {
 // (b) A final extract that lost a mapped column holds go-live; the
 // customer withdraws it (nothing is written, the final extract is awaited
 // again) and a corrected one goes live.
-func TestK5LostColumnHoldsGoLiveAndTheCustomerCorrects(t *testing.T) {
+func TestFinalLostColumnHoldsGoLiveAndTheCustomerCorrects(t *testing.T) {
 	t.Parallel()
 	a := api{t: t, base: st.APIURL}
 	box := mailbox{t: t, endpoint: st.Endpoint}
-	id, key, _ := k5SignedOff(t, a, box, "k5-withdraw")
-	k5Held(t, a, id, key)
-	if n := len(liveOf(t, "k5-withdraw")); n != 0 {
+	id, key, _ := pfSignedOff(t, a, box, "pf-withdraw")
+	pfHeld(t, a, id, key)
+	if n := len(liveOf(t, "pf-withdraw")); n != 0 {
 		t.Fatalf("a held go-live wrote %d LIVE records", n)
 	}
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final/withdraw", key, nil)
 	a.must(http.StatusConflict, "POST", "/migrations/"+id+"/final/withdraw", key, nil)
 	a.waitStatus(id, key, "awaiting_final", 1)
-	if n := len(liveOf(t, "k5-withdraw")); n != 0 {
+	if n := len(liveOf(t, "pf-withdraw")); n != 0 {
 		t.Fatalf("a withdrawn go-live wrote %d LIVE records", n)
 	}
-	k5WaitPending(t, a, id, key, "final") // the state machine is back at AwaitFinalExtract
-	coID := a.upload(id, key, "companies-final.csv", "final", []byte(k5Companies))
-	ctID := a.upload(id, key, "crm-export-corrected.csv", "final", []byte(k5Final))
-	matches := k5Matches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-corrected.csv": "contact/exact"})
+	pfWaitPending(t, a, id, key, "final") // the state machine is back at AwaitFinalExtract
+	coID := a.upload(id, key, "companies-final.csv", "final", []byte(pfCompanies))
+	ctID := a.upload(id, key, "crm-export-corrected.csv", "final", []byte(pfFinal))
+	matches := pfMatches(t, a, id, key, []string{coID, ctID}, map[string]string{"companies-final.csv": "company/exact", "crm-export-corrected.csv": "contact/exact"})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": time.Now().Add(5 * time.Second).UTC().Format(time.RFC3339), "fileIds": []string{coID, ctID}, "matches": matches})
 	a.waitStatus(id, key, "live", 1)
-	if n := len(liveOf(t, "k5-withdraw")); n != 5 {
+	if n := len(liveOf(t, "pf-withdraw")); n != 5 {
 		t.Fatalf("LIVE has %d records after the corrected extract", n)
 	}
 }
@@ -325,17 +325,17 @@ func TestK5LostColumnHoldsGoLiveAndTheCustomerCorrects(t *testing.T) {
 // (b) After the coordinator's re-approval (the fresh link mailed to them)
 // the held extract goes live as approved; after a refusal nothing is
 // written and the final extract is awaited again.
-func TestK5LostColumnHoldsGoLiveUntilTheCoordinatorDecides(t *testing.T) {
+func TestFinalLostColumnHoldsGoLiveUntilTheCoordinatorDecides(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		tenant, decision string
-	}{{"k5-reapproved", "approve"}, {"k5-refused", "reject"}} {
+	}{{"pf-reapproved", "approve"}, {"pf-refused", "reject"}} {
 		t.Run(c.decision, func(t *testing.T) {
 			a := api{t: t, base: st.APIURL}
 			box := mailbox{t: t, endpoint: st.Endpoint}
-			id, key, coordinator := k5SignedOff(t, a, box, c.tenant)
-			k5Held(t, a, id, key)
-			link := k5NewLink(t, box, coordinator, box.signOffLink(coordinator, 1)) // the re-approval's fresh link
+			id, key, coordinator := pfSignedOff(t, a, box, c.tenant)
+			pfHeld(t, a, id, key)
+			link := pfNewLink(t, box, coordinator, box.signOffLink(coordinator, 1)) // the re-approval's fresh link
 			a.must(http.StatusOK, "POST", "/signoff", link, map[string]any{"decision": c.decision, "comment": "checked the differences"})
 			if c.decision == "reject" {
 				a.waitStatus(id, key, "awaiting_final", 1)

@@ -19,7 +19,7 @@ func TestTwoColumnsCombineIntoOneListField(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	a := api{t: t, base: st.APIURL}
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	id, key := a.create(ops, "k1-combine", "Combine Lettings", "combine.test", "boss")
+	id, key := a.create(ops, "combine", "Combine Lettings", "combine.test", "boss")
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 3}})
 
 	extract := "Contact ID,Email,Lifecycle Stage,Tags,Company,Employer\n" +

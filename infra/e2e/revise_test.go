@@ -67,7 +67,7 @@ func reviseAudit(v migrationView, action string) []string {
 func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	a := api{t: t, base: st.APIURL}
-	id, key := a.create(st.MintOpsToken("ana@vendor.test", time.Hour), "k2-revise", "Revise Ltd", "revise.test", "boss")
+	id, key := a.create(st.MintOpsToken("ana@vendor.test", time.Hour), "revise", "Revise Ltd", "revise.test", "boss")
 	testTable := st.Names["TestRecordsTable"]
 
 	// Round 1: "Shoe Size" is not mapped; the workbook says so.
@@ -175,13 +175,13 @@ func TestReviseAfterSignOffExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.CreateTemp(t.TempDir(), "k2-expiry-*.log")
+	logf, err := os.CreateTemp(t.TempDir(), "revise-expiry-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "k2expiry", Log: logf,
+	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "reviseexpiry", Log: logf,
 		Parameters: map[string]string{"SignOffTimeoutSeconds": "10", "SignOffReminderSeconds": "30"}})
 	if err != nil {
 		t.Fatalf("start stack: %v", err)
@@ -189,7 +189,7 @@ func TestReviseAfterSignOffExpired(t *testing.T) {
 	defer quick.Close()
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
-	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "k2-expired", "Expired Ltd", "expired.test", "gavin")
+	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "revise-expired", "Expired Ltd", "expired.test", "gavin")
 	a.upload(id, key, "contacts.csv", "test", []byte(round1))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.reviewAll(id, key, 1)

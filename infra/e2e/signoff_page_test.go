@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// k4Extract has a date column read day-first, British phone numbers, a row
+// signoffExtract has a date column read day-first, British phone numbers, a row
 // that is rejected (no valid e-mail) and ids the customer names for spot
 // checks: 2 (migrated) and 3 (rejected, which the customer waives).
-const k4Extract = "Contact ID,First Name,Last Name,Email,Phone,Created\n" +
-	"1,Ann,Lee,ann@k4.test,+44 20 7946 0001,25/01/2024\n" +
-	"2,Bo,Ng,bo@k4.test,+44 20 7946 0002,13/02/2024\n" +
+const signoffExtract = "Contact ID,First Name,Last Name,Email,Phone,Created\n" +
+	"1,Ann,Lee,ann@signoff.test,+44 20 7946 0001,25/01/2024\n" +
+	"2,Bo,Ng,bo@signoff.test,+44 20 7946 0002,13/02/2024\n" +
 	"3,,,not-an-email,,\n" +
-	"4,Di,Gone,di@k4.test,+44 20 7946 0004,28/03/2024\n"
+	"4,Di,Gone,di@signoff.test,+44 20 7946 0004,28/03/2024\n"
 
 // signOffPage is the part of GET /signoff this test reads.
 type signOffPage struct {
@@ -54,11 +54,11 @@ func TestSignOffPageShowsTheMappingInferenceAndWaivedSpotChecks(t *testing.T) {
 	a := api{t: t, base: st.APIURL}
 	box := mailbox{t: t, endpoint: st.Endpoint}
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	coordinator := "coord@k4.test"
-	id, key := a.create(ops, "k4-signoff", "K4 Lettings", "k4.test", "coord")
+	coordinator := "coord@signoff.test"
+	id, key := a.create(ops, "signoff-page", "Page Lettings", "signoff-page.test", "coord")
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key,
 		map[string]any{"counts": map[string]int{"contact": 4}, "spotCheckIds": map[string][]string{"contact": {"2", "3"}}})
-	a.upload(id, key, "contacts.csv", "test", []byte(k4Extract))
+	a.upload(id, key, "contacts.csv", "test", []byte(signoffExtract))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.waitStatus(id, key, "awaiting_review", 1)
 

@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// k3Workbook is the part of the workbook these tests read.
-type k3Workbook struct {
+// namedWorkbook is the part of the workbook these tests read.
+type namedWorkbook struct {
 	SpotChecks []struct {
 		Entity, Why, SourceID, File, Outcome, Says string
 		Line                                       int
@@ -43,9 +43,9 @@ type k3Workbook struct {
 	}
 }
 
-func (a api) k3Workbook(id, key string) k3Workbook {
+func (a api) namedWorkbook(id, key string) namedWorkbook {
 	a.t.Helper()
-	var wb k3Workbook
+	var wb namedWorkbook
 	a.must(http.StatusOK, "GET", "/migrations/"+id+"/workbook", key, nil).decode(a.t, &wb)
 	return wb
 }
@@ -58,14 +58,14 @@ func (a api) k3Workbook(id, key string) k3Workbook {
 func TestWorkbookSaysANamedRowWasRejected(t *testing.T) {
 	a := api{t: t, base: st.APIURL}
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	id, key := a.create(ops, "k3-rejected", "Initech", "k3-rejected.test", "bill")
+	id, key := a.create(ops, "wb-rejected", "Initech", "wb-rejected.test", "bill")
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key,
 		map[string]any{"counts": map[string]int{"contact": 3}, "spotCheckIds": map[string][]string{"contact": {"2"}}})
-	extract := "Contact ID,First Name,Email,Phone\n1,Ann,ann@k3.test,not a phone\n2,,not-an-email,\n3,Cy,cy@k3.test,\n"
+	extract := "Contact ID,First Name,Email,Phone\n1,Ann,ann@wb.test,not a phone\n2,,not-an-email,\n3,Cy,cy@wb.test,\n"
 	a.upload(id, key, "contacts.csv", "test", []byte(extract))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.waitStatus(id, key, "awaiting_review", 1)
-	wb := a.k3Workbook(id, key)
+	wb := a.namedWorkbook(id, key)
 
 	spot := -1
 	for i, sc := range wb.SpotChecks {
@@ -142,12 +142,12 @@ func TestWorkbookSaysANamedRowWasRejected(t *testing.T) {
 func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	testTable := st.Names["TestRecordsTable"]
-	extract := "Contact ID,First Name,Email\n1,Ann,office@k3dup.test\n2,Bo,office@k3dup.test\n3,Cy,cy@k3dup.test\n"
+	extract := "Contact ID,First Name,Email\n1,Ann,office@dupWorld.test\n2,Bo,office@dupWorld.test\n3,Cy,cy@dupWorld.test\n"
 	for _, merge := range []bool{false, true} {
 		t.Run(fmt.Sprintf("mergeDifferentIds=%v", merge), func(t *testing.T) {
 			a := api{t: t, base: st.APIURL}
 			ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-			tenant := fmt.Sprintf("k3-dup-%v", merge)
+			tenant := fmt.Sprintf("wb-dup-%v", merge)
 			id, key := a.create(ops, tenant, "Initech", tenant+".test", "bill")
 			fileID := a.upload(id, key, "contacts.csv", "test", []byte(extract))
 			spec := map[string]any{"version": 1, "files": []any{map[string]any{
@@ -157,11 +157,11 @@ func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 			a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": spec})
 			a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 			a.waitStatus(id, key, "awaiting_review", 1)
-			wb := a.k3Workbook(id, key)
+			wb := a.namedWorkbook(id, key)
 			recs := records(t, db, testTable, id)
 			office := 0
 			for _, f := range recs {
-				if f["emails"] == "office@k3dup.test" {
+				if f["emails"] == "office@dupWorld.test" {
 					office++
 				}
 			}
@@ -202,7 +202,7 @@ func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 			if len(recs) != 2 || office != 1 {
 				t.Fatalf("TEST holds %d records, %d with the shared e-mail; want 2 and 1: %v", len(recs), office, recs)
 			}
-			if g.Kind != "merged" || len(g.RecordIDs) != 1 || g.Record["emails"] != "office@k3dup.test" || wb.Issues.DuplicateCounts.Merged != 1 {
+			if g.Kind != "merged" || len(g.RecordIDs) != 1 || g.Record["emails"] != "office@dupWorld.test" || wb.Issues.DuplicateCounts.Merged != 1 {
 				t.Fatalf("merge: group %+v, counts %+v", g, wb.Issues.DuplicateCounts)
 			}
 			if _, ok := recs["contact#"+g.RecordIDs[0]]; !ok {
