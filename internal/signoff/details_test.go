@@ -51,9 +51,9 @@ const approvedMapping = `{"version":1,"defaults":{"region":"auto"},"files":[{"na
 
 // workbookJSON is a round's workbook artifact: two spot checks, an
 // inferred date format and region, a rejects file, a merge and a group of
-// possible duplicates. withK3 adds the parts a newer workbook carries: a
+// possible duplicates. newer adds the parts a newer workbook carries: a
 // review file per input file and the stored list of merges and duplicates.
-func workbookJSON(withK3 bool) []byte {
+func workbookJSON(newer bool) []byte {
 	wb := map[string]any{
 		"round": 1, "seed": 7,
 		"reconciliation": []any{map[string]any{"entity": "contacts", "rows": 5, "migrated": 3, "merged": 1, "rejected": 1}},
@@ -70,7 +70,7 @@ func workbookJSON(withK3 bool) []byte {
 			"duplicates":         []any{map[string]any{"entity": "contacts", "key": "ann@x.com", "ids": []string{"r1", "r2"}, "lines": []int{2, 5}, "sourceIds": []string{"c-1", "c-4"}}},
 		},
 	}
-	if withK3 {
+	if newer {
 		wb["issues"].(map[string]any)["reviewFiles"] = []any{map[string]any{"file": "contacts.csv", "key": "artifacts/m-1/round-1/test/review-contacts.csv"}}
 		wb["issues"].(map[string]any)["duplicateCounts"] = map[string]any{"merged": 3, "possible": 2}
 	}
@@ -80,7 +80,7 @@ func workbookJSON(withK3 bool) []byte {
 
 // detailWorld is a world whose migration has a mapping, a workbook and
 // the customer's marks, with fake artifact storage and download links.
-func detailWorld(t *testing.T, withK3 bool) (*world, map[string]time.Duration) {
+func detailWorld(t *testing.T, newer bool) (*world, map[string]time.Duration) {
 	w := newWorld(t)
 	w.mig.Mapping = approvedMapping
 	w.mig.Files = []cutover.File{{ID: "f-2", Name: "properties.xlsx", Purpose: cutover.PurposeTest, Round: 1, Complete: true}}
@@ -95,7 +95,7 @@ func detailWorld(t *testing.T, withK3 bool) (*world, map[string]time.Duration) {
 		if key != stored {
 			return nil, cutover.Errorf(cutover.ENOTFOUND, "no such artifact")
 		}
-		return workbookJSON(withK3), nil
+		return workbookJSON(newer), nil
 	}}
 	w.svc.Downloads = downloads{func(key string, ttl time.Duration) (string, error) {
 		linked[key] = ttl
