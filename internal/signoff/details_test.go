@@ -52,7 +52,7 @@ const approvedMapping = `{"version":1,"defaults":{"region":"auto"},"files":[{"na
 // workbookJSON is a round's workbook artifact: two spot checks, an
 // inferred date format and region, a rejects file, a merge and a group of
 // possible duplicates. newer adds the parts a newer workbook carries: a
-// review file per input file and the stored list of merges and duplicates.
+// review file per input file and the duplicate counts.
 func workbookJSON(newer bool) []byte {
 	wb := map[string]any{
 		"round": 1, "seed": 7,
