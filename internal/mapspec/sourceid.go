@@ -42,27 +42,8 @@ func (m *Mapper) compileSourceID(fs FileSpec, col func(string) (int, error)) err
 // column; then, with sourceIdFrom "content", an id derived from the row's
 // identifying values. Without any of these, the dedupe key, else "line:N".
 func (m *Mapper) sourceID(line int, fields []string, key string, vals []Value) (string, *Issue) {
-	cell := func(i int) string {
-		if i < len(fields) {
-			return strings.TrimSpace(fields[i])
-		}
-		return ""
-	}
-	if len(m.idCols) > 0 {
-		parts := make([]string, len(m.idCols))
-		empty := true
-		for i, c := range m.idCols {
-			parts[i] = cell(c)
-			empty = empty && parts[i] == ""
-		}
-		if !empty {
-			return strings.Join(parts, "|"), nil
-		}
-	}
-	for _, c := range m.idFallback {
-		if v := cell(c); v != "" {
-			return v, nil
-		}
+	if id := m.RowSourceID(fields); id != "" {
+		return id, nil
 	}
 	if m.idContent {
 		if id := ContentID(m.ent.Identity, m.fieldNames, vals); id != "" {

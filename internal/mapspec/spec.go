@@ -346,7 +346,7 @@ func (s *Spec) validate(sch *schema.Schema) error {
 			if err := checkDefaults(p+".defaults", *f.Defaults); err != nil {
 				return err
 			}
-			f.defaults = f.Defaults.over(s.Defaults)
+			f.defaults = f.Defaults.Over(s.Defaults)
 		}
 		if err := f.validate(p, sch); err != nil {
 			return err
@@ -355,8 +355,9 @@ func (s *Spec) validate(sch *schema.Schema) error {
 	return nil
 }
 
-// over returns d with base's settings wherever d has none.
-func (d Defaults) over(base Defaults) Defaults {
+// Over returns d with base's settings wherever d has none: a file's
+// defaults over the spec's, member by member, as the engine applies them.
+func (d Defaults) Over(base Defaults) Defaults {
 	if d.Region == "" {
 		d.Region = base.Region
 	}

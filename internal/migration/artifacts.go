@@ -3,7 +3,6 @@ package migration
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
@@ -29,13 +28,5 @@ func (s *Service) putSnapshot(ctx context.Context, key string, snap *delta.Snaps
 // Errors: ENOTFOUND when it is missing; EUNAVAILABLE when it cannot be
 // read or decoded.
 func (s *Service) readArtifact(ctx context.Context, key, what string, v any) error {
-	rc, err := s.Files.Open(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if err := json.NewDecoder(rc).Decode(v); err != nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The %s could not be read; try again.", what)
-	}
-	return nil
+	return cutover.ReadJSON(ctx, s.Files.Open, key, what, v)
 }

@@ -117,15 +117,7 @@ func (s *Service) readWorkbook(ctx context.Context, key string) (*storedWorkbook
 // Errors: ENOTFOUND when it is missing; EUNAVAILABLE when it cannot be
 // read or decoded.
 func (s *Service) readJSON(ctx context.Context, key, what string, v any) error {
-	rc, err := s.Artifacts.Open(ctx, key)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if err := json.NewDecoder(rc).Decode(v); err != nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The %s could not be read; try again.", what)
-	}
-	return nil
+	return cutover.ReadJSON(ctx, s.Artifacts.Open, key, what, v)
 }
 
 // addApproved puts onto v what a round sign-off approves beyond the

@@ -86,7 +86,7 @@ func describeMapping(specJSON string, sch *schema.Schema, label func(entry strin
 	for _, fs := range spec.Files {
 		defs := spec.Defaults
 		if fs.Defaults != nil {
-			defs = overDefaults(*fs.Defaults, spec.Defaults)
+			defs = fs.Defaults.Over(spec.Defaults)
 		}
 		ent, _ := sch.Entity(fs.Entity)
 		mf := MappedFile{File: label(fs.Name), Entry: fs.Name, Entity: fs.Entity, Fields: make([]MappedField, 0, len(fs.Fields))}
@@ -118,24 +118,6 @@ func entryLabel(m *cutover.Migration) func(string) string {
 		}
 		return f.Name
 	}
-}
-
-// overDefaults is a file's defaults over the spec's, member by member, as
-// the mapping engine applies them.
-func overDefaults(d, base mapspec.Defaults) mapspec.Defaults {
-	if d.Region == "" {
-		d.Region = base.Region
-	}
-	if d.Currency == "" {
-		d.Currency = base.Currency
-	}
-	if len(d.DateFormats) == 0 {
-		d.DateFormats = base.DateFormats
-	}
-	if d.Timezone == "" {
-		d.Timezone = base.Timezone
-	}
-	return d
 }
 
 // howWords says, in words, the choices of one field mapping that change
