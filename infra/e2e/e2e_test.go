@@ -561,22 +561,8 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 // earlier one stops working), then expires: the wait ends with a clear
 // status, the link is dead, and the customer can ask again.
 func TestUnansweredSignOffExpires(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.CreateTemp(t.TempDir(), "expiry-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "expiry", Log: logf,
+	quick := ownStack(t, "expiry", 5*time.Minute, stack.Options{
 		Parameters: map[string]string{"SignOffTimeoutSeconds": "12", "SignOffReminderSeconds": "5"}})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	defer quick.Close()
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
 	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "hooli", "Hooli", "hooli.test", "gavin")
@@ -618,4 +604,35 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 		}
 	}
 	a.waitStatus(id, key, "awaiting_final", 1)
+}
+
+// ownStack starts a stack of the test's own, for a test that needs its own
+// template parameters, faults or schedule tick; it is closed when the test
+// ends, and its log printed when the test failed. The start may take
+// startFor (building kumo and the functions, when not cached).
+func ownStack(t *testing.T, name string, startFor time.Duration, opts stack.Options) *stack.Stack {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.CreateTemp(t.TempDir(), name+"-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startFor)
+	opts.Root, opts.StackName, opts.Log = root, name, logf
+	s, err := stack.Start(ctx, opts)
+	if err != nil {
+		cancel()
+		t.Fatalf("start stack %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = s.Close()
+		cancel()
+		if t.Failed() {
+			dumpLog(logf.Name())
+		}
+	})
+	return s
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,28 +128,10 @@ type chunkView struct {
 // run again, the final step run twice changes nothing, and the delta
 // report finds the planted adds, removes and edits.
 func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.CreateTemp(t.TempDir(), "final-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := &faults{killAt: 5}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	fs, err := stack.Start(ctx, stack.Options{Root: root, StackName: "final", Log: logf,
+	fs := ownStack(t, "final", 5*time.Minute, stack.Options{
 		Parameters: map[string]string{"FinalChunkBytes": "8192"}, FunctionTraffic: f.wrap})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	defer fs.Close()
-	defer func() {
-		if t.Failed() {
-			dumpLog(logf.Name())
-		}
-	}()
+	ctx := ctxT(t)
 	f.st = fs
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(fs.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")), config.WithBaseEndpoint(fs.Endpoint))

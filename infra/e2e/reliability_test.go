@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -79,27 +77,8 @@ const opsEmail = "ops-alarm@vendor.test"
 // and with the rest of the package.
 func TestDeadExecutionsAreNoticedAndResumed(t *testing.T) {
 	t.Parallel()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.CreateTemp(t.TempDir(), "recovery-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	rs, err := stack.Start(ctx, stack.Options{Root: root, StackName: "recovery", Log: logf, ScheduleTick: sweepTick,
+	rs := ownStack(t, "recovery", 10*time.Minute, stack.Options{ScheduleTick: sweepTick,
 		Parameters: map[string]string{"OpsAlarmEmail": opsEmail, "FinalChunkBytes": "256"}})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = rs.Close()
-		if t.Failed() {
-			dumpLog(logf.Name())
-		}
-	})
 	t.Run("before sign-off: a new round through the coordinator's decision", func(t *testing.T) {
 		t.Parallel()
 		stoppedBeforeSignOff(t, rs)

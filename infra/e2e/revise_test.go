@@ -1,11 +1,8 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -171,22 +168,8 @@ func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 // from there (the SignOffExpired callback goes through the same Rerun?
 // choice), and the expired link stays dead in the new round.
 func TestReviseAfterSignOffExpired(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.CreateTemp(t.TempDir(), "revise-expiry-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	quick, err := stack.Start(ctx, stack.Options{Root: root, StackName: "reviseexpiry", Log: logf,
+	quick := ownStack(t, "reviseexpiry", 5*time.Minute, stack.Options{
 		Parameters: map[string]string{"SignOffTimeoutSeconds": "10", "SignOffReminderSeconds": "30"}})
-	if err != nil {
-		t.Fatalf("start stack: %v", err)
-	}
-	defer quick.Close()
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
 	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "revise-expired", "Expired Ltd", "expired.test", "gavin")

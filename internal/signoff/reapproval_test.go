@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -211,30 +210,7 @@ func TestReapprovalRejectLeavesTheGoLiveHeld(t *testing.T) {
 func TestRacingReapprovalsRecordExactlyOne(t *testing.T) {
 	w, _ := heldWorld(t)
 	tok := w.reapproval(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d := "approve"
-			if i%2 == 1 {
-				d = "reject"
-			}
-			_, errs[i] = w.svc.Decide(context.Background(), tok, DecideInput{Decision: d})
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch cutover.ErrorCode(err) {
-		case "":
-			ok++
-		case cutover.ECONFLICT:
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	ok := raceDecisions(t, w.svc, tok)
 	if ok != 1 || len(w.flow) != 1 || w.count("golive.reapproved")+w.count("golive.refused") != 1 {
 		t.Fatalf("%d decisions succeeded, %d reached the state machine, audit %+v; want exactly one", ok, len(w.flow), w.audit)
 	}

@@ -217,30 +217,7 @@ func TestShowChangesNothingAndDecideRecordsBeforeResuming(t *testing.T) {
 func TestRacingDecisionsRecordExactlyOne(t *testing.T) {
 	w := newWorld(t)
 	tok := w.request(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d := "approve"
-			if i%2 == 1 {
-				d = "reject"
-			}
-			_, errs[i] = w.svc.Decide(context.Background(), tok, DecideInput{Decision: d})
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, err := range errs {
-		switch cutover.ErrorCode(err) {
-		case "":
-			ok++
-		case cutover.ECONFLICT:
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	ok := raceDecisions(t, w.svc, tok)
 	if ok != 1 || len(w.flow) != 1 {
 		t.Fatalf("%d decisions succeeded and %d reached the state machine; want exactly one", ok, len(w.flow))
 	}
@@ -389,4 +366,36 @@ func TestRedeliveryRecordsOnce(t *testing.T) {
 	if w.decisions() != 1 || len(w.flow) != 1 {
 		t.Fatalf("%d decisions recorded, %d delivered; want 1 and 1", w.decisions(), len(w.flow))
 	}
+}
+
+// raceDecisions posts 8 decisions on one link at once, half approving,
+// half rejecting, and returns how many were accepted; every other one must
+// be refused as a conflict.
+func raceDecisions(t *testing.T, svc *Service, tok string) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := "approve"
+			if i%2 == 1 {
+				d = "reject"
+			}
+			_, errs[i] = svc.Decide(context.Background(), tok, DecideInput{Decision: d})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch cutover.ErrorCode(err) {
+		case "":
+			ok++
+		case cutover.ECONFLICT:
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	return ok
 }
