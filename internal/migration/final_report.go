@@ -8,10 +8,13 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
+	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/workbook"
 )
 
@@ -60,6 +63,9 @@ func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks 
 	prefix := finalPrefix(m)
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.now()},
 		mergeReports(reports), m.Checklist, nil, total.Orphans, rejects)
+	if spec, err := mapspec.Parse([]byte(m.Mapping)); err == nil {
+		wb.AddIdentityNotes(finalEntries(m, spec), schema.Default())
+	}
 	rep := &FinalReport{MigrationID: m.ID, Counts: total, Chunks: len(chunks), Workbook: wb}
 	if m.SignOff != nil {
 		rep.TestRound = m.SignOff.Round
@@ -196,4 +202,39 @@ func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*Fi
 		}
 	}
 	return &rep, nil
+}
+
+// finalEntries names, by the label the final migration's reports use (the
+// file's name, with " [sheet]" for a workbook's sheet), the signed-off
+// entry each final table was read with: the confirmed matches, or, when
+// the signed-off test extract is final, its own entries. The final report
+// says from it how each file's records are identified, as the workbook did.
+func finalEntries(m *cutover.Migration, spec *mapspec.Spec) map[string]mapspec.FileSpec {
+	byName := map[string]mapspec.FileSpec{}
+	for _, fs := range spec.Files {
+		byName[fs.Name] = fs
+	}
+	label := func(fileName, table string) string {
+		if _, sheet, ok := strings.Cut(table, "#"); ok {
+			return fileName + " [" + sheet + "]"
+		}
+		return fileName
+	}
+	out := map[string]mapspec.FileSpec{}
+	if len(m.FinalMatches) > 0 {
+		for _, fm := range namedMatches(m) {
+			if fs, ok := byName[fm.Entry]; ok {
+				out[label(fm.FileName, fm.Table)] = fs
+			}
+		}
+		return out
+	}
+	for _, f := range m.FinalFiles() {
+		for _, fs := range spec.Files {
+			if fs.Name == f.ID || strings.HasPrefix(fs.Name, f.ID+"#") {
+				out[label(f.Name, fs.Name)] = fs
+			}
+		}
+	}
+	return out
 }
