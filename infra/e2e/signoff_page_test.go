@@ -54,7 +54,7 @@ func TestSignOffPageShowsTheMappingInferenceAndWaivedSpotChecks(t *testing.T) {
 	a := api{t: t, base: st.APIURL}
 	box := mailbox{t: t, endpoint: st.Endpoint}
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	coordinator := "coord@signoff.test"
+	coordinator := "coord@signoff-page.test"
 	id, key := a.create(ops, "signoff-page", "Page Lettings", "signoff-page.test", "coord")
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key,
 		map[string]any{"counts": map[string]int{"contact": 4}, "spotCheckIds": map[string][]string{"contact": {"2", "3"}}})

@@ -142,7 +142,7 @@ func TestWorkbookSaysANamedRowWasRejected(t *testing.T) {
 func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 	db := dynamodb.NewFromConfig(awsConfig(t))
 	testTable := st.Names["TestRecordsTable"]
-	extract := "Contact ID,First Name,Email\n1,Ann,office@dupWorld.test\n2,Bo,office@dupWorld.test\n3,Cy,cy@dupWorld.test\n"
+	extract := "Contact ID,First Name,Email\n1,Ann,office@dupes.test\n2,Bo,office@dupes.test\n3,Cy,cy@dupes.test\n"
 	for _, merge := range []bool{false, true} {
 		t.Run(fmt.Sprintf("mergeDifferentIds=%v", merge), func(t *testing.T) {
 			a := api{t: t, base: st.APIURL}
@@ -161,7 +161,7 @@ func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 			recs := records(t, db, testTable, id)
 			office := 0
 			for _, f := range recs {
-				if f["emails"] == "office@dupWorld.test" {
+				if f["emails"] == "office@dupes.test" {
 					office++
 				}
 			}
@@ -202,7 +202,7 @@ func TestWorkbookListsPossibleDuplicatesAndMerges(t *testing.T) {
 			if len(recs) != 2 || office != 1 {
 				t.Fatalf("TEST holds %d records, %d with the shared e-mail; want 2 and 1: %v", len(recs), office, recs)
 			}
-			if g.Kind != "merged" || len(g.RecordIDs) != 1 || g.Record["emails"] != "office@dupWorld.test" || wb.Issues.DuplicateCounts.Merged != 1 {
+			if g.Kind != "merged" || len(g.RecordIDs) != 1 || g.Record["emails"] != "office@dupes.test" || wb.Issues.DuplicateCounts.Merged != 1 {
 				t.Fatalf("merge: group %+v, counts %+v", g, wb.Issues.DuplicateCounts)
 			}
 			if _, ok := recs["contact#"+g.RecordIDs[0]]; !ok {
