@@ -66,6 +66,7 @@ const (
 	PurposeRevision        = "revision"
 	PurposeSignedOff       = "signed-off"
 	PurposeGoLiveScheduled = "golive-scheduled"
+	PurposeGoLiveHeld      = "golive-held"
 	PurposeStepFailed      = "step-failed"
 	PurposeLive            = "live"
 	PurposeLiveCoordinator = "live-coordinator"

@@ -81,6 +81,30 @@ After go-live your migration page shows the final report: what was migrated, wha
 		To: m.CustomerEmail, Subject: "Your go-live is scheduled for " + local + " (" + zone.String() + ")", Body: body + "\n" + s.wayBack(m)}
 }
 
+// heldNotice tells the customer their go-live is held by its pre-flight:
+// what differs from the test migration they signed off, that nothing was
+// written, and their two ways on. One mail per extract checked (its
+// fingerprint), however often the step runs.
+func (s *Service) heldNotice(m *cutover.Migration) Mail {
+	var b strings.Builder
+	b.WriteString("Your go-live is held: the final extract differs from the test migration your coordinator signed off, past the limits set for this service. Nothing has been written to your live account.\n\n")
+	if p := m.Preflight; p != nil && len(p.Breaches) > 0 {
+		b.WriteString("What differs:\n")
+		for _, br := range p.Breaches {
+			fmt.Fprintf(&b, "- %s\n", br.Detail)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("Your coordinator has been asked to approve these differences. If they are a mistake in the extract, withdraw it on your migration page and upload a corrected one; go-live then waits for the new extract.\n")
+	cause := ""
+	if m.Preflight != nil {
+		fp := strings.TrimPrefix(m.Preflight.Fingerprint, "sha256:")
+		cause = fp[:min(16, len(fp))]
+	}
+	return Mail{ID: MailID(m.ID, PurposeGoLiveHeld, m.Round, cause), MigrationID: m.ID, Purpose: PurposeGoLiveHeld, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your go-live is held: the final extract differs from what was signed off", Body: b.String() + "\n" + s.wayBack(m)}
+}
+
 // failedNotice tells the customer a step failed and what happens next.
 func (s *Service) failedNotice(m *cutover.Migration) Mail {
 	step, reason, at := "a step", "", time.Time{}

@@ -129,7 +129,7 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 		sum.Breaches = append(sum.Breaches, b)
 	}
 	var held bool
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusScheduled || finalFingerprint(cur) != fp {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; the pre-flight stops.", cur.Status)
 		}
@@ -151,6 +151,9 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 	})
 	if err != nil {
 		return nil, err
+	}
+	if held {
+		s.notify(ctx, s.heldNotice(updated))
 	}
 	return &FinalOutput{Chunks: []int{}, Held: held}, nil
 }

@@ -222,3 +222,34 @@ func testWorkbookStatus(t *testing.T, svc *Service, store *memStore, id, entity,
 	body, _ := json.Marshal(wb)
 	files(svc)[m.Workbook.Key] = string(body)
 }
+
+// The customer is told when their go-live is held, with what differs and
+// what they can do, once per extract checked however often the step runs.
+func TestTheCustomerIsMailedWhenGoLiveIsHeld(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	var sent []sentMail
+	svc.Outbox = newMemOutbox()
+	svc.Mailer = mailer{SendFn: func(to, subject, body string) error {
+		sent = append(sent, sentMail{to, subject, body})
+		return nil
+	}}
+	ctx := context.Background()
+	id := twoEntitySignedOff(t, svc, store, "acme")
+	finalUpload(t, svc, store, id, "fcof", "companies-final.csv", matchCompanies)
+	finalUpload(t, svc, store, id, "ffin", "crm-export-final.csv", lostColumns)
+	submitFinal(t, svc, store, id, FinalInput{FileIDs: []string{"fcof", "ffin"}})
+	for range 2 {
+		if out, err := svc.Final(ctx, FinalStep{Action: FinalPreflight, Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil || !out.Held {
+			t.Fatalf("pre-flight %+v: %v", out, err)
+		}
+	}
+	held := mailsWith(sent, "Your go-live is held")
+	if len(held) != 1 || held[0].To != "c@acme.test" {
+		t.Fatalf("held mails %+v", sent)
+	}
+	for _, want := range []string{`"Postcode"`, "Nothing has been written", "withdraw it on your migration page"} {
+		if !strings.Contains(held[0].Body, want) {
+			t.Fatalf("the held mail lacks %q:\n%s", want, held[0].Body)
+		}
+	}
+}
