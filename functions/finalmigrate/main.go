@@ -10,6 +10,7 @@ import (
 	"context"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/cutover"
@@ -17,6 +18,7 @@ import (
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/sesmail"
 )
 
 func main() {
@@ -25,7 +27,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES",
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES", "SENDER_EMAIL", "SITE_URL",
 		"PREFLIGHT_FILL_DROP_POINTS", "PREFLIGHT_REJECT_RISE_POINTS", "PREFLIGHT_DELTA_PCT", "PREFLIGHT_HOLD_UNEXPLAINED")
 	if err != nil {
 		awsenv.Fatal("config", err)
@@ -43,6 +45,9 @@ func main() {
 	svc := &migration.Service{
 		Store:      migrations,
 		Chunks:     migrations,
+		Outbox:     migrations,
+		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
+		SiteURL:    env["SITE_URL"],
 		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
 		Live:       &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
 		ChunkBytes: int64(chunkBytes),

@@ -72,7 +72,7 @@ func pfView2(a api, id, key string) pfView {
 func pfSignedOff(t *testing.T, a api, box mailbox, tenant string) (id, key, coordinator string) {
 	t.Helper()
 	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	id, key = a.create(ops, tenant, "K5 "+tenant, tenant+".test", "boss")
+	id, key = a.create(ops, tenant, "Final "+tenant, tenant+".test", "boss")
 	coordinator = "boss@" + tenant + ".test"
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 3, "company": 2}})
 	a.upload(id, key, "companies.csv", "test", []byte(pfCompanies))
@@ -302,6 +302,9 @@ func TestFinalLostColumnHoldsGoLiveAndTheCustomerCorrects(t *testing.T) {
 	box := mailbox{t: t, endpoint: st.Endpoint}
 	id, key, _ := pfSignedOff(t, a, box, "pf-withdraw")
 	pfHeld(t, a, id, key)
+	if m := pfMail(t, box, "it@pf-withdraw.test", "Your go-live is held"); !strings.Contains(m.Body, `"PC"`) || !strings.Contains(m.Body, "withdraw") {
+		t.Fatalf("the customer's held mail does not say what differs and what to do:\n%s", m.Body)
+	}
 	if n := len(liveOf(t, "pf-withdraw")); n != 0 {
 		t.Fatalf("a held go-live wrote %d LIVE records", n)
 	}
@@ -355,5 +358,22 @@ func TestFinalLostColumnHoldsGoLiveUntilTheCoordinatorDecides(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// pfMail waits for a mail to to whose subject starts with subject.
+func pfMail(t *testing.T, box mailbox, to, subject string) mail {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, m := range box.all() {
+			if len(m.To) == 1 && m.To[0] == to && strings.HasPrefix(m.Subject, subject) {
+				return m
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mail %q to %s", subject, to)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
