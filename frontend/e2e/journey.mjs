@@ -406,6 +406,8 @@ async function main() {
     await preview.getByRole('heading', { name: 'This is what will go live' }).waitFor();
     const missingCols = preview.getByRole('table', { name: 'Mapped columns missing from the final extract' });
     await missingCols.getByRole('row', { name: /Bedrooms/ }).waitFor();
+    // The timeline names the signed-off files the final files replace, not their ids.
+    await page.locator('#timeline').getByText(/Final files matched: contacts-final\.csv -> contacts\.csv \(contact, confirmed\); properties-final\.csv -> properties\.csv/).waitFor();
     await assertLabelled(page, 'held go-live');
     await snap(page, 'customer-held', 'customer-held');
     pass('pre-flight held go-live: the customer sees the lost Bedrooms column');
