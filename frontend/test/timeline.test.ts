@@ -76,6 +76,12 @@ describe('buildTimeline', () => {
     expect(notes).toEqual(['Final files matched: contacts-final.csv -> contacts.csv (contact, confirmed); properties-final.csv -> properties.csv (property, confirmed).']);
   });
 
+  it('ends the re-approval note with one full stop when the comment has its own', () => {
+    const phases = buildTimeline(base('scheduled'), [...ROUND1, ev(50, 'final.scheduled', 'go-live'), ev(52, 'golive.reapproved', 'round 1, 2 differences: Approved.')], new Date(at(55)));
+    const notes = phases.flatMap((p) => p.notes.map((n) => n.text)).filter((t) => t.startsWith('The coordinator approved'));
+    expect(notes).toEqual(['The coordinator approved the differences: round 1, 2 differences: Approved.']);
+  });
+
   it('marks a blocked final migration and a live one', () => {
     const blocked = buildTimeline(base('final_blocked'), [...ROUND1, ev(60, 'step.final_migrating'), ev(70, 'final.blocked', 'chunk 2 failed')]);
     expect(blocked.find((p) => p.key === 'final')?.state).toBe('blocked');

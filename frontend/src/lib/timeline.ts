@@ -73,7 +73,7 @@ const NOTE_TEXT: Record<string, (detail: string) => string> = {
   'preflight.passed': (d) => `Checked against the signed-off test: ${d}.`,
   'golive.held': (d) => `Go-live on hold: ${d}`,
   'golive.withdrawn': () => 'The final extract was withdrawn for a corrected one; nothing was written to live.',
-  'golive.reapproved': (d) => `The coordinator approved the differences${d ? `: ${d}` : ''}.`,
+  'golive.reapproved': (d) => `The coordinator approved the differences${d ? `: ${d.replace(/[.!?]+$/, '')}` : ''}.`,
   'golive.refused': (d) => `The coordinator refused the differences${d ? `: ${d}` : ''}; upload a corrected extract.`,
   'step.error': (d) => `A step failed: ${d}`,
   // Also written by the reconcile sweep, when the execution behind a
