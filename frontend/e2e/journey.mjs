@@ -13,8 +13,13 @@
 // saves, submits; reviews the workbook (ticks every spot check, marks every
 // section, sees the 409 list of what is open) and requests sign-off; the
 // coordinator opens the emailed link and approves (a used and a forged link
-// show their pages); the customer uploads the final extract, sets go-live
-// ~20 s ahead and sees Live with the final report; ops see it listed as live
+// show their pages); the customer uploads the final extract under new file
+// names, one of which lost a mapped column (Bedrooms), sets go-live ~60 s
+// ahead, sees which signed-off file each final file replaces and confirms
+// it; the pre-flight holds go-live and the customer's page shows why; the
+// coordinator opens the fresh re-approval link, sees the differences and
+// approves; the customer sees the preview "this is what will go live" while
+// scheduled, then Live with the final report; ops see it listed as live
 // and open its detail, with its mail, and re-issue the invite link. Then a
 // resumable upload: a second customer starts a four-part file, the page is
 // reloaded while parts 3 and 4 are still on their way, the same file is
@@ -167,6 +172,12 @@ const FINAL_CONTACTS = [
   CONTACTS[3],
   ['4', 'Katherine', 'Johnson', 'katherine@example.com', '+44 20 7946 0004', ''],
 ];
+// The final properties export lost the mapped Bedrooms column: the
+// pre-flight holds go-live until the coordinator re-approves.
+const FINAL_PROPERTIES = PROPERTIES.map((r) => r.filter((_, i) => i !== 5));
+// How far ahead the customer sets go-live: room for the hold and the
+// coordinator's re-approval before it.
+const GO_LIVE_AHEAD = 60_000;
 
 async function waitHeading(page, name, timeout = STEP_TIMEOUT) {
   await page.getByRole('heading', { name }).first().waitFor({ state: 'visible', timeout });
@@ -335,26 +346,47 @@ async function main() {
     await snap(used, 'signoff-forged-link');
     pass('a used link and a forged link show their own pages');
 
-    // ---------------------------------------------------------------- final extract and go-live
+    // ---------------------------------------------------------------- final extract: matched to the signed-off files
     await waitHeading(page, 'Final extract and go-live', MIGRATION_TIMEOUT);
     await page.getByText(/changed in your old CRM after you take the final extract is not migrated/).waitFor();
+    // Both final files come under new names; the properties export lost a
+    // mapped column (Bedrooms), which the pre-flight must hold go-live for.
     await page.locator('input[type=file]').first().setInputFiles([
-      { name: 'contacts.csv', mimeType: 'text/csv', buffer: csv(FINAL_CONTACTS) },
-      { name: 'properties.csv', mimeType: 'text/csv', buffer: csv(PROPERTIES) },
+      { name: 'contacts-final.csv', mimeType: 'text/csv', buffer: csv(FINAL_CONTACTS) },
+      { name: 'properties-final.csv', mimeType: 'text/csv', buffer: csv(FINAL_PROPERTIES) },
     ]);
     const finalList = page.getByRole('list', { name: 'Final extract files received' });
-    await finalList.getByText('contacts.csv').waitFor();
-    await finalList.getByText('properties.csv').waitFor();
-    const goLive = await page.evaluate(() => {
-      const d = new Date(Date.now() + 20_000);
+    await finalList.getByText('contacts-final.csv').waitFor();
+    await finalList.getByText('properties-final.csv').waitFor();
+    // Go-live far enough ahead for the hold, the coordinator's re-approval
+    // and the preview while scheduled to happen before it.
+    const goLive = await page.evaluate((ahead) => {
+      const d = new Date(Date.now() + ahead);
       const p = (n) => String(n).padStart(2, '0');
       return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-    });
+    }, GO_LIVE_AHEAD);
     await page.getByLabel('Go-live date and time').fill(goLive);
     await assertLabelled(page, 'final extract form');
     await snap(page, 'customer-final-form');
+    // The first press shows which signed-off file each final file replaces;
+    // the properties file no longer has every column, so it asks to check.
     await page.getByRole('button', { name: 'Schedule the final migration' }).click();
-    await waitHeading(page, /Final migration scheduled|The final migration is running|Your migration is live/);
+    const matchTable = page.getByRole('table', { name: 'Which signed-off file each final file replaces' });
+    await matchTable.waitFor();
+    await page.getByText('Check which signed-off file each final file replaces, then schedule again.').waitFor();
+    const replaces = async (file) => page.getByRole('combobox', { name: `Signed-off file that ${file} replaces` }).evaluate((s) => s.selectedOptions[0]?.textContent ?? '');
+    const contactsMatch = await replaces('contacts-final.csv');
+    check(contactsMatch === 'contacts.csv (Contacts), same columns', `contacts-final.csv replaces contacts.csv (same columns), got "${contactsMatch}"`);
+    const propertiesMatch = await replaces('properties-final.csv');
+    check(propertiesMatch.startsWith('properties.csv (Properties)'), `properties-final.csv replaces properties.csv, got "${propertiesMatch}"`);
+    await assertLabelled(page, 'final files matched');
+    await matchTable.scrollIntoViewIfNeeded();
+    await snap(page, 'customer-final-match', 'customer-final-match');
+    pass(`final files matched: contacts-final.csv → ${contactsMatch}; properties-final.csv → ${propertiesMatch}`);
+
+    // ---------------------------------------------------------------- confirmed; the pre-flight holds go-live
+    await page.getByRole('button', { name: 'Schedule the final migration' }).click();
+    await waitHeading(page, /Go-live is on hold|Final migration scheduled|The final migration is running|Your migration is live/);
     await snap(page, 'customer-scheduled');
     const goLiveMail = await mailTo(`it-${tenantId}@example.test`, 'Your go-live is scheduled');
     const [date, time] = goLive.split('T');
@@ -364,7 +396,48 @@ async function main() {
     const inZone = new RegExp(`, ${time.slice(0, 5)} \\(Asia/(Kolkata|Calcutta)\\)`);
     check(inZone.test(goLiveMail) && goLiveMail.includes(utc), `the go-live mail shows ${time.slice(0, 5)} in Asia/Kolkata and ${utc}: ${goLiveMail}`);
     check(goLiveMail.includes('Freeze your old CRM now'), 'the go-live mail has the freeze notice');
-    pass(`final extract uploaded; go-live at ${goLive} (Asia/Kolkata), mailed with its UTC time`);
+    pass(`final extract confirmed; go-live at ${goLive} (Asia/Kolkata), mailed with its UTC time`);
+
+    await waitHeading(page, 'Go-live is on hold', MIGRATION_TIMEOUT);
+    const hold = page.locator('.notice[role=alert]', { has: page.getByRole('heading', { name: 'Go-live is on hold' }) });
+    await hold.getByText(/Bedrooms/).first().waitFor();
+    await page.getByText('Status: Go-live on hold: the final extract differs from what was signed off').waitFor();
+    const preview = page.locator('.preflight');
+    await preview.getByRole('heading', { name: 'This is what will go live' }).waitFor();
+    const missingCols = preview.getByRole('table', { name: 'Mapped columns missing from the final extract' });
+    await missingCols.getByRole('row', { name: /Bedrooms/ }).waitFor();
+    // The timeline names the signed-off files the final files replace, not their ids.
+    await page.locator('#timeline').getByText(/Final files matched: contacts-final\.csv -> contacts\.csv \(contact, confirmed\); properties-final\.csv -> properties\.csv/).waitFor();
+    await assertLabelled(page, 'held go-live');
+    await snap(page, 'customer-held', 'customer-held');
+    pass('pre-flight held go-live: the customer sees the lost Bedrooms column');
+
+    // ---------------------------------------------------------------- coordinator re-approves
+    const reToken = await signoffLink(coordinator, new Set([token]));
+    await coord.goto(`${SITE_URL}/signoff.html#t=${reToken}`);
+    await waitHeading(coord, 'Go-live is held');
+    await coord.locator('[data-part=breaches]').getByText(/Bedrooms/).first().waitFor();
+    await coord.getByRole('table', { name: 'Mapped columns missing from the final extract' }).getByRole('row', { name: /Bedrooms/ }).waitFor();
+    await assertLabelled(coord, 're-approval page');
+    await snap(coord, 'signoff-reapproval', 'signoff-reapproval');
+    await coord.getByLabel('Comment').fill('Bedrooms are re-entered by hand after go-live. Approved.');
+    await coord.getByRole('button', { name: 'Approve' }).click();
+    await waitHeading(coord, 'Go-live approved');
+    await snap(coord, 'signoff-reapproved');
+    pass('coordinator re-approved the held go-live from the fresh link');
+
+    // ---------------------------------------------------------------- the preview while scheduled
+    await waitHeading(page, 'Final migration scheduled', MIGRATION_TIMEOUT);
+    await preview.getByRole('heading', { name: 'This is what will go live' }).waitFor();
+    const perEntity = preview.getByRole('table', { name: /^Per kind of record/ });
+    const previewCells = await perEntity.getByRole('row', { name: /Contacts/ }).locator('td').allTextContents();
+    // Rows (test), Migrated, Rejected (test), Warnings (test), Reconciliation, Added, Removed, Changed
+    check(previewCells[0] === '4 (3)' && previewCells[5] === '1' && previewCells[6] === '0' && previewCells[7] === '1', `the preview's contacts: 4 rows (3 in the test), 1 added, 0 removed, 1 changed; got ${previewCells.join('|')}`);
+    await preview.getByRole('table', { name: 'Fields whose fill rate changes' }).getByRole('row', { name: /Bedrooms|bedrooms/ }).waitFor();
+    await assertLabelled(page, 'scheduled with the preview');
+    await preview.scrollIntoViewIfNeeded();
+    await snap(page, 'customer-preflight', 'customer-preflight');
+    pass(`preview before go-live: contacts ${previewCells.join('|')}`);
 
     await waitHeading(page, 'Your migration is live', MIGRATION_TIMEOUT);
     await page.getByText('Status: Live').waitFor();

@@ -62,6 +62,26 @@ describe('buildTimeline', () => {
     expect(phases.find((p) => p.key === 'review')?.state).toBe('pending');
   });
 
+  it('names the signed-off files a final file was matched to by their names, not their ids', () => {
+    const files = [
+      { id: 'f-321479823e4f551c634a', name: 'contacts.csv', size: 1, purpose: 'test' as const, round: 1, complete: true, startedAt: at(1) },
+      { id: 'f-c0d22b4b1ebb145cb058', name: 'properties.csv', size: 1, purpose: 'test' as const, round: 1, complete: true, startedAt: at(1) },
+    ];
+    const phases = buildTimeline(base('final_held', { files }), [
+      ...ROUND1,
+      ev(50, 'final.scheduled', 'go-live 2026-01-01T10:00:00Z; 2 final file(s)'),
+      ev(50, 'final.matched', 'contacts-final.csv -> f-321479823e4f551c634a (contact, confirmed); properties-final.csv -> f-c0d22b4b1ebb145cb058 (property, confirmed)'),
+    ], new Date(at(55)));
+    const notes = phases.flatMap((p) => p.notes.map((n) => n.text)).filter((t) => t.startsWith('Final files matched'));
+    expect(notes).toEqual(['Final files matched: contacts-final.csv -> contacts.csv (contact, confirmed); properties-final.csv -> properties.csv (property, confirmed).']);
+  });
+
+  it('ends the re-approval note with one full stop when the comment has its own', () => {
+    const phases = buildTimeline(base('scheduled'), [...ROUND1, ev(50, 'final.scheduled', 'go-live'), ev(52, 'golive.reapproved', 'round 1, 2 differences: Approved.')], new Date(at(55)));
+    const notes = phases.flatMap((p) => p.notes.map((n) => n.text)).filter((t) => t.startsWith('The coordinator approved'));
+    expect(notes).toEqual(['The coordinator approved the differences: round 1, 2 differences: Approved.']);
+  });
+
   it('marks a blocked final migration and a live one', () => {
     const blocked = buildTimeline(base('final_blocked'), [...ROUND1, ev(60, 'step.final_migrating'), ev(70, 'final.blocked', 'chunk 2 failed')]);
     expect(blocked.find((p) => p.key === 'final')?.state).toBe('blocked');

@@ -15,8 +15,11 @@ import (
 // ops create a migration; the customer fills the checklist, uploads two
 // files with visible progress, edits a mapping and submits; reviews and
 // ticks the workbook and requests sign-off; the coordinator opens the
-// emailed link and approves; the customer uploads the final extract and
-// sees the migration go live; the ops console lists it. A screenshot of
+// emailed link and approves; the customer uploads the final extract under
+// new names, confirms which signed-off file each replaces, sees go-live
+// held for a lost mapped column, the coordinator re-approves from the fresh
+// link, the customer sees the pre-flight preview and the migration go live;
+// the ops console lists it. A screenshot of
 // every page is kept in test-artifacts/browser/.
 //
 // It needs the site built (`make frontend`) and Chromium (`make chromium`);

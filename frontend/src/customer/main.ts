@@ -8,7 +8,7 @@
 
 import { ApiError, createApi, messageOf, type ApiRequest } from '../lib/api';
 import { byId, facts, focus, h, replace, say, table, wireSkipLinks } from '../lib/dom';
-import { entityLabel, formatBytes, formatDateTime, formatDuration, formatTime } from '../lib/format';
+import { entityLabel, formatBytes, formatDateTime, formatTime } from '../lib/format';
 import { parseFragment, readInvite, type Invite } from '../lib/links';
 import { startPolling, type Poller } from '../lib/poll';
 import { reconWord, sectionLabel, statusText, statusTone } from '../lib/status';
@@ -23,6 +23,7 @@ import { createUnfinishedList, removeFileButton, unfinishedUploads } from './rec
 import { renderFinalReport } from './report-view';
 import { createReviseView } from './revise-view';
 import { createPreflightView } from './preflight-view';
+import { goLiveLine, goLiveTitle } from './go-live';
 import { createUploadView, type UploadView } from './upload-view';
 import { createUploader, type CutoverUppy } from './uploader';
 import { createWorkbookView } from './workbook-view';
@@ -437,14 +438,9 @@ class CustomerPage {
       text: 'Part of the final migration failed and our team is running it again. Nothing needs doing on your side; records already migrated stay as they are.',
     });
     const update = (mm: Migration) => {
-      const left = mm.goLiveAt ? Date.parse(mm.goLiveAt) - Date.now() : NaN;
-      title.textContent = mm.status === 'scheduled' ? 'Final migration scheduled' : 'The final migration is running';
-      when.textContent =
-        mm.status === 'scheduled'
-          ? `Go-live: ${formatDateTime(mm.goLiveAt)}${left > 0 ? ` (in ${formatDuration(left)})` : ' (starting now)'}.`
-          : `Go-live started ${formatDateTime(mm.goLiveAt)}.`;
+      title.textContent = goLiveTitle(mm);
+      when.textContent = goLiveLine(mm);
       blocked.hidden = mm.status !== 'final_blocked';
-      if (mm.status === 'final_held') title.textContent = 'Go-live is on hold';
       preflight.update(mm);
     };
     const preflight = createPreflightView({ api: this.api, migration: m, onWithdrawn: () => this.poller?.now() });

@@ -7,7 +7,8 @@
 
 import { messageOf, type ApiRequest } from '../lib/api';
 import { h, replace, say, table } from '../lib/dom';
-import { entityLabel } from '../lib/format';
+import { entityLabel, fieldLabel } from '../lib/format';
+import { reconWord } from '../lib/status';
 import type { Migration } from '../lib/types';
 
 export interface MatchCandidate {
@@ -132,7 +133,7 @@ export function renderPreflight(r: PreflightReport): HTMLElement {
         String(e.migrated),
         `${pct(e.rejectPct)} (${pct(e.testRejectPct)})`,
         `${pct(e.warnPct)} (${pct(e.testWarnPct)})`,
-        e.status,
+        reconWord(e.status),
         String(e.added),
         String(e.removed),
         String(e.changed),
@@ -143,14 +144,14 @@ export function renderPreflight(r: PreflightReport): HTMLElement {
       ? table(
           'Mapped columns missing from the final extract',
           ['Column', 'Field', 'Mapped for'],
-          (r.missing ?? []).map((m) => [m.column, m.field || '—', m.entry]),
+          (r.missing ?? []).map((m) => [m.column, m.field ? fieldLabel(m.field) : '—', m.entry]),
         )
       : h('p', { class: 'muted', text: 'Every mapped column is in the final extract.' }),
     fill.length
       ? table(
           'Fields whose fill rate changes',
           ['Field', 'Test', 'Final', 'Records whose value changes'],
-          fill.map((f) => [`${entityLabel(f.entity)}: ${f.field}`, pct(f.testPct), pct(f.pct), String(f.changed)]),
+          fill.map((f) => [`${entityLabel(f.entity)}: ${fieldLabel(f.field)}`, pct(f.testPct), pct(f.pct), String(f.changed)]),
           { rowHeader: true, numeric: [3] },
         )
       : h('p', { class: 'muted', text: 'Every field is filled as often as in the test migration.' }),

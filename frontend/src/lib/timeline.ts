@@ -3,7 +3,7 @@
 // wrong. Pure: the customer and ops pages render it.
 
 import { between } from './format';
-import type { AuditEvent, Migration, Status } from './types';
+import type { AuditEvent, Migration, MigrationFile, Status } from './types';
 
 export type PhaseState = 'done' | 'current' | 'waiting' | 'failed' | 'blocked' | 'pending';
 
@@ -73,7 +73,7 @@ const NOTE_TEXT: Record<string, (detail: string) => string> = {
   'preflight.passed': (d) => `Checked against the signed-off test: ${d}.`,
   'golive.held': (d) => `Go-live on hold: ${d}`,
   'golive.withdrawn': () => 'The final extract was withdrawn for a corrected one; nothing was written to live.',
-  'golive.reapproved': (d) => `The coordinator approved the differences${d ? `: ${d}` : ''}.`,
+  'golive.reapproved': (d) => `The coordinator approved the differences${d ? `: ${d.replace(/[.!?]+$/, '')}` : ''}.`,
   'golive.refused': (d) => `The coordinator refused the differences${d ? `: ${d}` : ''}; upload a corrected extract.`,
   'step.error': (d) => `A step failed: ${d}`,
   // Also written by the reconcile sweep, when the execution behind a
@@ -198,7 +198,18 @@ export function currentStep(status: Status): string {
  * that starts it, provided it is not earlier than the phase before it
  * (an earlier one belongs to a previous round and is ignored).
  */
-export function buildTimeline(m: Pick<Migration, 'status' | 'failure' | 'createdAt'>, audit: AuditEvent[] | null, now: Date = new Date()): Phase[] {
+/**
+ * The text with each of the migration's file ids (an audit detail names a
+ * signed-off mapping entry by its test file's id) replaced by the file's
+ * name, which is what the customer and ops know the file by.
+ */
+export function withFileNames(text: string, files: Array<Pick<MigrationFile, 'id' | 'name'>> | null | undefined): string {
+  let out = text;
+  for (const f of files ?? []) if (f.id && f.name) out = out.split(f.id).join(f.name);
+  return out;
+}
+
+export function buildTimeline(m: Pick<Migration, 'status' | 'failure' | 'createdAt'> & Partial<Pick<Migration, 'files'>>, audit: AuditEvent[] | null, now: Date = new Date()): Phase[] {
   const events = [...(audit ?? [])].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const lastOf = (actions: string[]): AuditEvent | undefined => {
     for (let i = events.length - 1; i >= 0; i--) {
@@ -256,7 +267,7 @@ export function buildTimeline(m: Pick<Migration, 'status' | 'failure' | 'created
             .map((e) => ({
               at: e.at,
               action: e.action,
-              text: (NOTE_TEXT[e.action] ?? ((d: string) => d))(e.detail ?? ''),
+              text: withFileNames((NOTE_TEXT[e.action] ?? ((d: string) => d))(e.detail ?? ''), m.files),
               problem: PROBLEMS.has(e.action),
             }));
     if (state === 'failed' && m.failure?.reason && !notes.some((n) => n.action === 'migration.failed')) {
