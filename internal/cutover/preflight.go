@@ -60,7 +60,8 @@ type PreflightReport struct {
 // MissingColumn is a column the signed-off mapping reads that the final
 // extract does not have.
 type MissingColumn struct {
-	Entry  string `json:"entry"`
+	Entry  string `json:"entry"`          // the signed-off entry, by its test file's name
+	File   string `json:"file,omitempty"` // the final file (and sheet) that lacks it
 	Column string `json:"column"`
 	Field  string `json:"field"`
 }

@@ -31,6 +31,10 @@ type FinalReport struct {
 	DeltaURL    string             `json:"deltaUrl,omitempty"`   // the full delta CSV, when served
 	TestRound   int                `json:"testRound"`            // the signed-off round compared against
 	NoBaseline  bool               `json:"noBaseline,omitempty"` // the test migration kept no snapshot to compare with
+	// Missing are the mapped columns the final extract did not have, which
+	// the coordinator re-approved going live without: those fields are
+	// empty in LIVE, and the customer's follow-up list says so.
+	Missing []MissingInFinal `json:"missing"`
 
 	Summary *cutover.FinalSummary `json:"-"`
 }
@@ -70,6 +74,11 @@ func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks 
 	if m.SignOff != nil {
 		rep.TestRound = m.SignOff.Round
 	}
+	missing, err := s.missingInFinal(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	rep.Missing = missing
 	var csv bytes.Buffer
 	d, err := s.compareWithTest(ctx, m, chunks, &csv)
 	if err != nil {
@@ -237,4 +246,39 @@ func finalEntries(m *cutover.Migration, spec *mapspec.Spec) map[string]mapspec.F
 		}
 	}
 	return out
+}
+
+// MissingInFinal is a mapped column the final extract did not have.
+type MissingInFinal struct {
+	File   string `json:"file"` // the final file, by its name
+	Column string `json:"column"`
+	Field  string `json:"field"`
+}
+
+// missingInFinal lists the mapped columns the go-live pre-flight found
+// missing, by the final file's name: go-live went ahead without them only
+// on the coordinator's re-approval, and the final report keeps them on the
+// customer's follow-up list.
+//
+// Errors: EUNAVAILABLE when the pre-flight's report cannot be read.
+func (s *Service) missingInFinal(ctx context.Context, m *cutover.Migration) ([]MissingInFinal, error) {
+	out := []MissingInFinal{}
+	if m.Preflight == nil || m.Preflight.ReportKey == "" {
+		return out, nil
+	}
+	var pr cutover.PreflightReport
+	if err := s.readArtifact(ctx, m.Preflight.ReportKey, "pre-flight report", &pr); err != nil {
+		if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+			return out, nil
+		}
+		return nil, err
+	}
+	for _, mc := range pr.Missing {
+		file := mc.File
+		if file == "" {
+			file = mc.Entry
+		}
+		out = append(out, MissingInFinal{File: file, Column: mc.Column, Field: mc.Field})
+	}
+	return out, nil
 }

@@ -264,7 +264,7 @@ func (s *Service) missingColumns(ctx context.Context, m *cutover.Migration, spec
 		}
 		for _, col := range missingColumns(fs, t.header) {
 			targets := fieldsReading(fs, col)
-			mc := cutover.MissingColumn{Entry: from, Column: col, Field: strings.Join(targets, ", ")}
+			mc := cutover.MissingColumn{Entry: from, File: t.label(), Column: col, Field: strings.Join(targets, ", ")}
 			rep.Missing = append(rep.Missing, mc)
 			what := "which the signed-off mapping reads"
 			if len(targets) > 0 {

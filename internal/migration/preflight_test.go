@@ -97,6 +97,21 @@ func TestAFinalExtractThatLostAMappedColumnHoldsGoLive(t *testing.T) {
 	if len(live.records) != 5 {
 		t.Fatalf("LIVE has %d records after the re-approval", len(live.records))
 	}
+	// The final report keeps the columns it went live without on the
+	// customer's follow-up list, by the final file's name.
+	done, _ := store.GetMigration(ctx, id)
+	var report FinalReport
+	if err := json.Unmarshal([]byte(files(svc)[done.FinalReport.ReportKey]), &report); err != nil {
+		t.Fatal(err)
+	}
+	var missing []string
+	for _, mc := range report.Missing {
+		missing = append(missing, mc.File+"/"+mc.Column+"/"+mc.Field)
+	}
+	slices.Sort(missing)
+	if strings.Join(missing, " ") != "crm-export-final.csv/Postcode/postcode crm-export-final.csv/Street/address_line1" {
+		t.Fatalf("the final report's missing columns = %v", missing)
+	}
 }
 
 // Fill rates that fall and rejections that rise past the thresholds hold

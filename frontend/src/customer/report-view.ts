@@ -1,6 +1,7 @@
 // The final report once live (GET /migrations/{id}/final-report): counts,
 // reconciliation, what changed since the test migration, and the
-// post-activation list (rejected rows, columns that did not migrate).
+// post-activation list (rejected rows, columns that did not migrate, and
+// mapped columns the final extract lacked, gone live on re-approval).
 
 import { facts, h, table } from '../lib/dom';
 import { safeHref } from '../lib/links';
@@ -24,6 +25,7 @@ export function renderFinalReport(r: FinalReport): HTMLElement {
   const rejected = wb?.issues?.rejected ?? [];
   const rejectsFiles = wb?.issues?.rejectsFiles ?? [];
   const unmapped = (wb?.unmapped ?? []).filter((u) => (u.columns ?? []).length);
+  const missing = r.missing ?? [];
   return h(
     'div',
     { class: 'final-report' },
@@ -86,8 +88,16 @@ export function renderFinalReport(r: FinalReport): HTMLElement {
           return h('li', {}, href ? h('a', { href, download: '', text: `Download the rejected rows of ${f.file} (CSV)` }) : f.file);
         }))
       : null,
+    missing.length
+      ? [
+          h('p', { text: 'These mapped columns were not in the final extract, so their fields are empty in your live account (your coordinator approved going live without them):' }),
+          h('ul', { class: 'missing' }, missing.map((c) => h('li', {}, h('strong', { text: c.file }), `: ${c.column}${c.field ? ` (${fieldLabel(c.field)})` : ''}`))),
+        ]
+      : null,
     unmapped.length
       ? [h('p', { text: 'These columns did not migrate:' }), h('ul', { class: 'unmapped' }, unmapped.map((u) => h('li', {}, h('strong', { text: u.file }), `: ${(u.columns ?? []).join(', ')}`)))]
-      : h('p', { text: 'Every column was migrated.' }),
+      : missing.length
+        ? null
+        : h('p', { text: 'Every column was migrated.' }),
   );
 }

@@ -495,6 +495,8 @@ export interface FinalReport {
   deltaUrl?: string;
   testRound?: number;
   noBaseline?: boolean;
+  /** Mapped columns the final extract lacked, which the coordinator re-approved going live without. */
+  missing?: { file: string; column: string; field: string }[] | null;
 }
 
 // ------------------------------------------------------------ sign-off
