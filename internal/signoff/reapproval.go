@@ -116,7 +116,7 @@ func (s *Service) recordReapproval(ctx context.Context, r *Request, approved boo
 			return cutover.AuditEvent{}, cutover.Errorf(cutover.EGONE, "This re-approval link was superseded: the customer corrected the final extract first. Nothing was decided.")
 		}
 		m.DecidedLink, m.Pending, m.UpdatedAt = r.LinkHash, nil, r.DecidedAt
-		detail := fmt.Sprintf("round %d, %d differences (%.19s)", r.Round, len(m.Preflight.Breaches), m.Preflight.Fingerprint)
+		detail := fmt.Sprintf("round %d: %d difference(s) from the signed-off test migration, for the final extract checked as %.19s", r.Round, len(m.Preflight.Breaches), m.Preflight.Fingerprint)
 		if r.Comment != "" {
 			detail += ": " + r.Comment
 		}
