@@ -33,7 +33,7 @@ describe('the pre-flight preview', () => {
       { entity: 'contact', testRows: 3, rows: 4, migrated: 4, testRejectPct: 0, rejectPct: 0, testWarnPct: 0, warnPct: 0, status: 'unexplained', added: 1, removed: 0, changed: 1 },
       { entity: 'property', testRows: 2, rows: 2, migrated: 2, testRejectPct: 0, rejectPct: 0, testWarnPct: 0, warnPct: 0, status: 'match', added: 0, removed: 0, changed: 0 },
     ],
-    missing: [{ entry: 'properties.csv', column: 'Address 1', field: 'address_line1' }],
+    missing: [{ entry: 'properties.csv', file: 'properties-final.csv', column: 'Address 1', field: 'address_line1' }],
     fill: [{ entity: 'property', field: 'address_line1', testPct: 100, pct: 0, changed: 2 }],
     breaches: null,
   };
@@ -45,7 +45,7 @@ describe('the pre-flight preview', () => {
     expect(rows[0]?.[5]).toBe('Unexplained');
     expect(rows[1]?.[5]).toBe('Match');
     const missing = el.querySelector('[aria-label="Mapped columns missing from the final extract"] tbody tr');
-    expect([...(missing?.children ?? [])].map((c) => c.textContent)).toEqual(['Address 1', 'address line1', 'properties.csv']);
+    expect([...(missing?.children ?? [])].map((c) => c.textContent)).toEqual(['Address 1', 'address line1', 'properties-final.csv', 'properties.csv']);
     const fill = el.querySelector('[aria-label="Fields whose fill rate changes"] tbody tr th');
     expect(fill?.textContent).toBe('Properties: address line1');
   });

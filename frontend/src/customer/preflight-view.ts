@@ -66,7 +66,7 @@ export interface PreflightReport {
     removed: number;
     changed: number;
   }> | null;
-  missing: Array<{ entry: string; column: string; field: string }> | null;
+  missing: Array<{ entry: string; file?: string; column: string; field: string }> | null;
   fill: Array<{ entity: string; field: string; testPct: number; pct: number; changed: number }> | null;
   breaches: PreflightBreach[] | null;
 }
@@ -143,8 +143,8 @@ export function renderPreflight(r: PreflightReport): HTMLElement {
     (r.missing ?? []).length
       ? table(
           'Mapped columns missing from the final extract',
-          ['Column', 'Field', 'Mapped for'],
-          (r.missing ?? []).map((m) => [m.column, m.field ? fieldLabel(m.field) : '—', m.entry]),
+          ['Column', 'Field', 'Final file', 'Mapped for'],
+          (r.missing ?? []).map((m) => [m.column, m.field ? fieldLabel(m.field) : '—', m.file || '—', m.entry]),
         )
       : h('p', { class: 'muted', text: 'Every mapped column is in the final extract.' }),
     fill.length

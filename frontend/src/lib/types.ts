@@ -570,7 +570,7 @@ export interface SignOffPreflightReport {
   phase: string;
   matches: Array<{ fileId: string; fileName: string; table: string; entry: string; entity: string; confirmed: boolean }> | null;
   entities: Array<{ entity: string; testRows: number; rows: number; migrated: number; testRejectPct: number; rejectPct: number; testWarnPct: number; warnPct: number; status: string; added: number; removed: number; changed: number }> | null;
-  missing: Array<{ entry: string; column: string; field: string }> | null;
+  missing: Array<{ entry: string; file?: string; column: string; field: string }> | null;
   fill: Array<{ entity: string; field: string; testPct: number; pct: number; changed: number }> | null;
   breaches: SignOffBreach[] | null;
   counts: Counts;

@@ -23,7 +23,7 @@ export function renderHeld(p: SignOffPreflight): HTMLElement {
     h('h3', { text: 'The differences past the limits' }),
     h('ul', { 'data-part': 'breaches' }, (p.breaches ?? []).map((b) => h('li', { text: b.detail }))),
     missing.length
-      ? h('div', { 'data-part': 'missing-columns' }, table('Mapped columns missing from the final extract', ['File', 'Column', 'Field'], missing.map((m) => [m.entry, m.column, fieldLabel(m.field)]), { rowHeader: true }))
+      ? h('div', { 'data-part': 'missing-columns' }, table('Mapped columns missing from the final extract', ['Final file', 'Column', 'Field', 'Signed off as'], missing.map((m) => [m.file || m.entry, m.column, fieldLabel(m.field), m.entry]), { rowHeader: true }))
       : null,
     fill.length
       ? h(
