@@ -3,6 +3,7 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,6 +166,35 @@ func TestTemplatePoliciesAreNarrow(t *testing.T) {
 					t.Errorf("%s grants %s on *", s.owner, a)
 				}
 			}
+		}
+	}
+}
+
+// The local stack does not enforce IAM, so a step that writes where its
+// role may not passes every end-to-end test and fails on AWS. These are
+// the artifacts each step writes (internal/migration: the Map step's entry
+// identities, the test migration's workbook, rejects, snapshot and
+// inference, the final migration's chunks, pre-flight and report).
+func TestTemplateGrantsWhatTheStepsWrite(t *testing.T) {
+	_, stmts := templateStatements(t)
+	for _, want := range []struct{ owner, action, resource string }{
+		{"MappingFunction", "s3:PutObject", "/artifacts/*"},
+		{"TestMigrateFunction", "s3:PutObject", "/artifacts/*"},
+		{"FinalMigrateFunction", "s3:PutObject", "/artifacts/*"},
+		{"FinalMigrateFunction", "s3:GetObject", "/artifacts/*"},
+		{"FinalMigrateFunction", "ses:SendEmail", "identity/"},
+		{"SignOffApiFunction", "s3:GetObject", "/artifacts/*"},
+		{"CustomerApiFunction", "s3:GetObject", "/artifacts/*"},
+	} {
+		found := false
+		for _, s := range stmts {
+			if s.owner != want.owner || !slices.Contains(s.actions, want.action) {
+				continue
+			}
+			found = found || slices.ContainsFunc(s.resources, func(r string) bool { return strings.Contains(r, want.resource) })
+		}
+		if !found {
+			t.Errorf("%s may not %s on %s, which its code does", want.owner, want.action, want.resource)
 		}
 	}
 }
