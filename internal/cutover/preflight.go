@@ -109,6 +109,7 @@ type PreflightEntity struct {
 // Pre-flight rules: which threshold a breach is past.
 const (
 	RuleColumnMissing = "column_missing" // a mapped column is missing from the final extract
+	RuleFileMissing   = "file_missing"   // a signed-off file has no file of the final extract read with it
 	RuleFillDrop      = "fill_drop"      // a field's fill rate fell by more than the threshold
 	RuleRejectRise    = "reject_rise"    // the rejection rate rose by more than the threshold
 	RuleUnexplained   = "unexplained"    // the reconciliation is unexplained

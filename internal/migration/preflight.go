@@ -180,6 +180,9 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 	if err := s.missingColumns(ctx, m, spec, files, rep); err != nil {
 		return nil, err
 	}
+	if err := s.missingEntries(ctx, m, spec, rep); err != nil {
+		return nil, err
+	}
 	inferred, err := s.signedOffInference(ctx, m) // read dates and phones as the chunks will: as the signed-off test did
 	if err != nil {
 		return nil, err
@@ -485,4 +488,35 @@ func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cut
 		}
 		return []cutover.AuditEvent{s.event("customer", "golive.withdrawn", "the final extract was withdrawn for a corrected one; nothing was written to LIVE")}, nil
 	})
+}
+
+// missingEntries adds a breach for each signed-off file the final extract
+// has nothing for: its rows, and every column the customer mapped in it,
+// would not reach LIVE, though another file of the same kind of record
+// keeps that entity's rates close to the test's. A final extract that is
+// the signed-off test extract itself (no matches) has every entry.
+//
+// Errors: as signedOffIdentities.
+func (s *Service) missingEntries(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, rep *cutover.PreflightReport) error {
+	if len(m.FinalMatches) == 0 {
+		return nil
+	}
+	ids, err := s.signedOffIdentities(ctx, m, spec)
+	if err != nil {
+		return err
+	}
+	for _, fs := range spec.Files {
+		if slices.ContainsFunc(m.FinalMatches, func(fm cutover.FinalMatch) bool { return fm.Entry == fs.Name }) {
+			continue
+		}
+		from := fs.Name
+		for _, id := range ids {
+			if id.Entry == fs.Name && id.FileName != "" {
+				from = id.FileName
+			}
+		}
+		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleFileMissing, Entity: fs.Entity,
+			Detail: fmt.Sprintf("No file of the final extract is read with the signed-off mapping of %s (%s): its records, and every column mapped in it, would not reach LIVE.", from, fs.Entity)})
+	}
+	return nil
 }

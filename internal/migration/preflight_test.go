@@ -268,3 +268,22 @@ func TestTheCustomerIsMailedWhenGoLiveIsHeld(t *testing.T) {
 		}
 	}
 }
+
+// A final extract that leaves out a whole signed-off file holds go-live,
+// naming the file: its records would not reach LIVE, whatever the rates
+// of the files that are there.
+func TestAFinalExtractWithoutASignedOffFileHoldsGoLive(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	ctx := context.Background()
+	id := twoEntitySignedOff(t, svc, store, "acme")
+	finalUpload(t, svc, store, id, "ffin", "crm-export-final.csv", matchFinal)
+	submitFinal(t, svc, store, id, FinalInput{FileIDs: []string{"ffin"}})
+	out, err := svc.Final(ctx, FinalStep{Action: FinalPreflight, Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1})
+	if err != nil || !out.Held {
+		t.Fatalf("pre-flight %+v: %v", out, err)
+	}
+	m, _ := store.GetMigration(ctx, id)
+	if !hasBreach(m.Preflight, cutover.RuleFileMissing, "companies.csv") {
+		t.Fatalf("breaches %+v, want companies.csv named as missing", m.Preflight.Breaches)
+	}
+}
