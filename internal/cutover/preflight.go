@@ -31,13 +31,18 @@ type PreflightSummary struct {
 	// Fingerprint names what was checked: the final files, their matches
 	// to signed-off entries, and the signed-off mapping. A re-approval holds
 	// for this fingerprint only.
-	Fingerprint string             `json:"fingerprint" dynamodbav:"fingerprint"`
-	Phase       string             `json:"phase" dynamodbav:"phase"`
-	Breaches    []PreflightBreach  `json:"breaches" dynamodbav:"breaches"` // past a threshold (at most MaxPreflightBreaches); empty when go-live may proceed
-	Held        bool               `json:"held" dynamodbav:"held"`         // breaches and no re-approval of this fingerprint
-	Reapproval  *PreflightApproval `json:"reapproval,omitempty" dynamodbav:"reapproval,omitempty"`
-	ReportKey   string             `json:"-" dynamodbav:"reportKey,omitempty"`
-	CheckedAt   time.Time          `json:"checkedAt" dynamodbav:"checkedAt"`
+	Fingerprint string            `json:"fingerprint" dynamodbav:"fingerprint"`
+	Phase       string            `json:"phase" dynamodbav:"phase"`
+	Breaches    []PreflightBreach `json:"breaches" dynamodbav:"breaches"` // past a threshold (at most MaxPreflightBreaches); empty when go-live may proceed
+	// BreachKey names the whole set of differences found (every breach's
+	// rule, entity and field, not only those kept here): a re-approval
+	// holds for exactly these differences of this fingerprint, so one that
+	// appears later (a checklist changed, a threshold tightened) holds again.
+	BreachKey  string             `json:"breachKey,omitempty" dynamodbav:"breachKey,omitempty"`
+	Held       bool               `json:"held" dynamodbav:"held"` // breaches and no re-approval of this fingerprint
+	Reapproval *PreflightApproval `json:"reapproval,omitempty" dynamodbav:"reapproval,omitempty"`
+	ReportKey  string             `json:"-" dynamodbav:"reportKey,omitempty"`
+	CheckedAt  time.Time          `json:"checkedAt" dynamodbav:"checkedAt"`
 }
 
 // PreflightReport is a pre-flight's full comparison, stored as a JSON
@@ -128,6 +133,7 @@ type PreflightBreach struct {
 // PreflightApproval is the coordinator's re-approval of a held go-live.
 type PreflightApproval struct {
 	Fingerprint string    `json:"fingerprint" dynamodbav:"fingerprint"`
+	BreachKey   string    `json:"breachKey,omitempty" dynamodbav:"breachKey,omitempty"` // the differences approved (PreflightSummary.BreachKey)
 	DecidedBy   string    `json:"decidedBy" dynamodbav:"decidedBy"`
 	DecidedAt   time.Time `json:"decidedAt" dynamodbav:"decidedAt"`
 	Comment     string    `json:"comment,omitempty" dynamodbav:"comment,omitempty"` // at most MaxCommentBytes
@@ -158,3 +164,9 @@ const (
 // all (a file the reader refuses, or a table with no confirmed match): go-live
 // holds with the reader's words rather than failing at the go-live time.
 const RuleUnreadable = "unreadable"
+
+// Approves reports whether a re-approval covers exactly the differences
+// the summary found, for the same final extract.
+func (a *PreflightApproval) Approves(p *PreflightSummary) bool {
+	return a != nil && p != nil && a.Fingerprint == p.Fingerprint && a.BreachKey == p.BreachKey
+}

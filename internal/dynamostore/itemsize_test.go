@@ -200,8 +200,8 @@ func worstCaseMigration() *cutover.Migration {
 		wb.Issues.Rejected = append(wb.Issues.Rejected, cutover.RejectReason{File: fill(cutover.MaxFileNameBytes), Entity: "appointment", Reason: fill(cutover.MaxReasonBytes), Count: big})
 	}
 	m.Workbook, m.FinalReport = wb, fr
-	pf := &cutover.PreflightSummary{Fingerprint: "sha256:" + fill(64), Phase: cutover.PreflightAtGoLive, Held: true, ReportKey: fill(300), CheckedAt: at,
-		Reapproval: &cutover.PreflightApproval{Fingerprint: "sha256:" + fill(64), DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)}}
+	pf := &cutover.PreflightSummary{Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), Phase: cutover.PreflightAtGoLive, Held: true, ReportKey: fill(300), CheckedAt: at,
+		Reapproval: &cutover.PreflightApproval{Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)}}
 	for i := 0; i < cutover.MaxPreflightBreaches; i++ {
 		pf.Breaches = append(pf.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: "appointment", Field: fill(64), Detail: fill(cutover.MaxReasonBytes)})
 	}

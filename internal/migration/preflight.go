@@ -72,7 +72,7 @@ func preflightCleared(m *cutover.Migration) error {
 	switch {
 	case p == nil || p.Phase != cutover.PreflightAtGoLive || p.Fingerprint != fp:
 		return cutover.Errorf(cutover.ECONFLICT, "The final migration starts only after the go-live pre-flight of this final extract; nothing was locked or written.")
-	case p.Held || (len(p.Breaches) > 0 && (p.Reapproval == nil || p.Reapproval.Fingerprint != fp)):
+	case p.Held || (len(p.Breaches) > 0 && !p.Reapproval.Approves(p)):
 		return cutover.Errorf(cutover.ECONFLICT, "Go-live is held: the final extract differs from the signed-off test migration and the coordinator has not re-approved it; nothing was locked or written.")
 	}
 	return nil
@@ -123,7 +123,7 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	sum := &cutover.PreflightSummary{Fingerprint: fp, Phase: in.Phase, Breaches: []cutover.PreflightBreach{}, ReportKey: key, CheckedAt: rep.At}
+	sum := &cutover.PreflightSummary{Fingerprint: fp, Phase: in.Phase, Breaches: []cutover.PreflightBreach{}, BreachKey: breachKey(rep.Breaches), ReportKey: key, CheckedAt: rep.At}
 	for _, b := range rep.Breaches[:min(len(rep.Breaches), cutover.MaxPreflightBreaches)] {
 		b.Detail = cutover.Clip(b.Detail, cutover.MaxReasonBytes)
 		sum.Breaches = append(sum.Breaches, b)
@@ -136,7 +136,7 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 		if cur.Preflight != nil && cur.Preflight.Reapproval != nil {
 			sum.Reapproval = cur.Preflight.Reapproval
 		}
-		approved := sum.Reapproval != nil && sum.Reapproval.Fingerprint == fp
+		approved := sum.Reapproval.Approves(sum)
 		held = len(rep.Breaches) > 0 && !approved
 		sum.Held = held
 		cur.Preflight = sum
@@ -519,4 +519,19 @@ func (s *Service) missingEntries(ctx context.Context, m *cutover.Migration, spec
 			Detail: fmt.Sprintf("No file of the final extract is read with the signed-off mapping of %s (%s): its records, and every column mapped in it, would not reach LIVE.", from, fs.Entity)})
 	}
 	return nil
+}
+
+// breachKey names a set of differences by every breach's rule, entity and
+// field (their wording, which carries rates, may vary), in any order.
+func breachKey(bs []cutover.PreflightBreach) string {
+	if len(bs) == 0 {
+		return ""
+	}
+	keys := make([]string, len(bs))
+	for i, b := range bs {
+		keys[i] = b.Rule + "\x00" + b.Entity + "\x00" + b.Field
+	}
+	slices.Sort(keys)
+	sum := sha256.Sum256([]byte(strings.Join(slices.Compact(keys), "\x01")))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

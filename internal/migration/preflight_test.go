@@ -89,7 +89,7 @@ func TestAFinalExtractThatLostAMappedColumnHoldsGoLive(t *testing.T) {
 	// approved, and the final migration runs.
 	m, _ = store.GetMigration(ctx, id)
 	m.Status, m.Preflight.Held = cutover.StatusScheduled, false
-	m.Preflight.Reapproval = &cutover.PreflightApproval{Fingerprint: m.Preflight.Fingerprint, DecidedBy: "k@acme.test", DecidedAt: now0}
+	m.Preflight.Reapproval = &cutover.PreflightApproval{Fingerprint: m.Preflight.Fingerprint, BreachKey: m.Preflight.BreachKey, DecidedBy: "k@acme.test", DecidedAt: now0}
 	_ = store.SaveMigration(ctx, m)
 	if _, err := runFinal(t, svc, id); err != nil {
 		t.Fatal(err)
@@ -285,5 +285,37 @@ func TestAFinalExtractWithoutASignedOffFileHoldsGoLive(t *testing.T) {
 	m, _ := store.GetMigration(ctx, id)
 	if !hasBreach(m.Preflight, cutover.RuleFileMissing, "companies.csv") {
 		t.Fatalf("breaches %+v, want companies.csv named as missing", m.Preflight.Breaches)
+	}
+}
+
+// A re-approval covers the differences the coordinator saw: one that
+// appears later for the same extract (here the vendor tightened the delta
+// threshold before go-live) holds go-live again.
+func TestAReapprovalCoversOnlyTheDifferencesItSaw(t *testing.T) {
+	svc, store, live := finalService(t, 0)
+	ctx := context.Background()
+	id := twoEntitySignedOff(t, svc, store, "acme")
+	finalUpload(t, svc, store, id, "fcof", "companies-final.csv", matchCompanies)
+	finalUpload(t, svc, store, id, "ffin", "crm-export-final.csv", lostColumns)
+	submitFinal(t, svc, store, id, FinalInput{FileIDs: []string{"fcof", "ffin"}})
+	if out, err := svc.Final(ctx, FinalStep{Action: FinalPreflight, Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil || !out.Held {
+		t.Fatalf("pre-flight %+v: %v", out, err)
+	}
+	m, _ := store.GetMigration(ctx, id)
+	m.Status, m.Preflight.Held = cutover.StatusScheduled, false
+	m.Preflight.Reapproval = &cutover.PreflightApproval{Fingerprint: m.Preflight.Fingerprint, BreachKey: m.Preflight.BreachKey, DecidedBy: "k@acme.test", DecidedAt: now0}
+	_ = store.SaveMigration(ctx, m)
+	th := cutover.DefaultThresholds
+	th.DeltaPct = 1 // a contact added since the test is now past the limit
+	svc.Thresholds = &th
+	out, err := svc.Final(ctx, FinalStep{Action: FinalPreflight, Phase: cutover.PreflightAtGoLive, MigrationID: id, Round: 1})
+	if err != nil || !out.Held {
+		t.Fatalf("go-live pre-flight after a new difference: %+v, %v", out, err)
+	}
+	if m, _ := store.GetMigration(ctx, id); !hasBreach(m.Preflight, cutover.RuleDelta, "contact") || m.Status != cutover.StatusFinalHeld {
+		t.Fatalf("held? %s %+v", m.Status, m.Preflight.Breaches)
+	}
+	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: id, Round: 1}); cutover.ErrorCode(err) != cutover.ECONFLICT || live.writes != 0 {
+		t.Fatalf("plan: %v, %d writes", err, live.writes)
 	}
 }

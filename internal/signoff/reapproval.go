@@ -123,7 +123,7 @@ func (s *Service) recordReapproval(ctx context.Context, r *Request, approved boo
 		if !approved {
 			return cutover.AuditEvent{At: r.DecidedAt, Actor: r.DecidedBy, Action: "golive.refused", Detail: detail}, nil
 		}
-		m.Preflight.Reapproval = &cutover.PreflightApproval{Fingerprint: m.Preflight.Fingerprint, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment}
+		m.Preflight.Reapproval = &cutover.PreflightApproval{Fingerprint: m.Preflight.Fingerprint, BreachKey: m.Preflight.BreachKey, DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment}
 		m.Preflight.Held, m.Status = false, cutover.StatusScheduled
 		return cutover.AuditEvent{At: r.DecidedAt, Actor: r.DecidedBy, Action: "golive.reapproved", Detail: detail}, nil
 	})

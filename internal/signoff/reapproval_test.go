@@ -23,7 +23,7 @@ func heldWorld(t *testing.T) (w *world, subjects *[]string) {
 	w = newWorld(t)
 	w.mig.Status = cutover.StatusFinalHeld
 	w.mig.SignOff = &cutover.SignOffRecord{Round: 1, MappingVersion: 3, MappingHash: "h3"}
-	w.mig.Preflight = &cutover.PreflightSummary{Fingerprint: "fp-1", Phase: cutover.PreflightAtSubmit, Breaches: breaches, Held: true, ReportKey: reportKey, CheckedAt: t0}
+	w.mig.Preflight = &cutover.PreflightSummary{Fingerprint: "fp-1", BreachKey: "bk-1", Phase: cutover.PreflightAtSubmit, Breaches: breaches, Held: true, ReportKey: reportKey, CheckedAt: t0}
 	report := cutover.PreflightReport{Fingerprint: "fp-1", Phase: cutover.PreflightAtSubmit,
 		Entities: []cutover.PreflightEntity{{Entity: "contact", TestRows: 100, Rows: 102, Migrated: 101, Status: "match", Added: 2}},
 		Missing:  []cutover.MissingColumn{{Entry: "contacts.csv", Column: "Postcode", Field: "postcode"}},
@@ -161,7 +161,7 @@ func TestReapprovalApproveSchedulesTheGoLiveOnce(t *testing.T) {
 		t.Fatalf("Decide = %+v, %v", v, err)
 	}
 	p := w.mig.Preflight
-	if a := p.Reapproval; a == nil || a.Fingerprint != "fp-1" || a.DecidedBy != "coordinator:coord@x.com" || !a.DecidedAt.Equal(t0) || a.Comment != "Postcodes are gone from the old CRM on purpose" {
+	if a := p.Reapproval; a == nil || a.Fingerprint != "fp-1" || a.BreachKey != "bk-1" || !a.Approves(p) || a.DecidedBy != "coordinator:coord@x.com" || !a.DecidedAt.Equal(t0) || a.Comment != "Postcodes are gone from the old CRM on purpose" {
 		t.Fatalf("re-approval = %+v", p.Reapproval)
 	}
 	if p.Held || w.mig.Status != cutover.StatusScheduled || w.mig.Pending != nil {
