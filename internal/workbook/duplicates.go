@@ -32,7 +32,7 @@ const (
 const (
 	MaxListedGroups = 50     // per kind
 	MaxGroupRows    = 10     // rows listed per group (Rows counts them all)
-	MaxKeptRows     = 200000 // keyed rows whose cells are kept until a group needs them
+	MaxKeptRows     = 50000  // keyed rows whose cells are kept until a group needs them (bounded memory in the test migration's Lambda)
 )
 
 // DuplicateGroup is one merge or one set of possible duplicates: each
@@ -44,7 +44,7 @@ type DuplicateGroup struct {
 	Rows   []SourceRow `json:"rows"` // the first MaxGroupRows rows, first seen first
 	Total  int         `json:"total"`
 	// RecordIDs are the records that resulted: one for a merge, one per
-	// row kept apart for possible duplicates.
+	// row kept apart for possible duplicates (the first MaxGroupRows).
 	RecordIDs []string `json:"recordIds"`
 	// Record is a merge's resulting record's values.
 	Record map[string]string `json:"record,omitempty"`
@@ -140,7 +140,9 @@ func (d *dupCollector) watch(x pipeline.Sighting) {
 		d.possible[kk] = g
 	}
 	g.add(row)
-	g.RecordIDs = append(g.RecordIDs, x.Record.ID)
+	if len(g.RecordIDs) < MaxGroupRows {
+		g.RecordIDs = append(g.RecordIDs, x.Record.ID) // a shared info@ address can gather thousands; Total counts them
+	}
 }
 
 // group starts a listed group with its first row; nil when MaxListedGroups

@@ -137,6 +137,22 @@ func TestPossibleDuplicatesAreListedWithBothRows(t *testing.T) {
 	}
 }
 
+// A key thousands of rows share (an office's info@ address) lists its
+// first rows and record ids, and counts them all: the workbook stays small.
+func TestAPossibleDuplicateGroupIsBounded(t *testing.T) {
+	s := NewSampler(1, nil)
+	var b strings.Builder
+	b.WriteString("id,email,name\n")
+	for i := range 500 {
+		fmt.Fprintf(&b, "%d,info@x.com,N%d\n", i, i)
+	}
+	runFile(t, s, mapspec.NewMergerFor(mustSpec(t, contactSpec)), contactSpec, "contacts.csv", b.String())
+	groups := s.DuplicateGroups()
+	if len(groups) != 1 || groups[0].Total != 500 || len(groups[0].Rows) != MaxGroupRows || len(groups[0].RecordIDs) != MaxGroupRows {
+		t.Fatalf("group: total %d, %d rows, %d record ids; want 500 counted and %d of each listed", groups[0].Total, len(groups[0].Rows), len(groups[0].RecordIDs), MaxGroupRows)
+	}
+}
+
 // Flagged rows are over-sampled: among 2,000 clean rows, the few with a
 // warning are drawn.
 func TestFlaggedRowsAreOverSampled(t *testing.T) {
