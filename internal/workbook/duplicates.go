@@ -30,9 +30,9 @@ const (
 // Bounds on the duplicate groups the workbook lists with their rows: the
 // counts are always complete, the list shows the first groups.
 const (
-	MaxListedGroups = 50     // per kind
-	MaxGroupRows    = 10     // rows listed per group (Rows counts them all)
-	MaxKeptRows     = 50000  // keyed rows whose cells are kept until a group needs them (bounded memory in the test migration's Lambda)
+	MaxListedGroups = 50    // per kind
+	MaxGroupRows    = 10    // rows listed per group (Rows counts them all)
+	MaxKeptRows     = 50000 // keyed rows whose cells are kept until a group needs them (bounded memory in the test migration's Lambda)
 )
 
 // DuplicateGroup is one merge or one set of possible duplicates: each
