@@ -406,8 +406,13 @@ async function main() {
     await preview.getByRole('heading', { name: 'This is what will go live' }).waitFor();
     const missingCols = preview.getByRole('table', { name: 'Mapped columns missing from the final extract' });
     await missingCols.getByRole('row', { name: /Bedrooms/ }).waitFor();
-    // The timeline names the signed-off files the final files replace, not their ids.
-    await page.locator('#timeline').getByText(/Final files matched: contacts-final\.csv -> contacts\.csv \(contact, confirmed\); properties-final\.csv -> properties\.csv/).waitFor();
+    // The timeline names the signed-off files the final files replace, not
+    // their ids (in the order the files were confirmed, which may vary).
+    const matched = page.locator('#timeline').getByText(/^Final files matched: /);
+    await matched.waitFor();
+    const matchedText = (await matched.textContent()) ?? '';
+    check(matchedText.includes('contacts-final.csv -> contacts.csv (contact, confirmed)') && matchedText.includes('properties-final.csv -> properties.csv (property, confirmed)'),
+      `the timeline's matches: ${matchedText}`);
     await assertLabelled(page, 'held go-live');
     await snap(page, 'customer-held', 'customer-held');
     pass('pre-flight held go-live: the customer sees the lost Bedrooms column');
