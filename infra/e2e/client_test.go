@@ -318,3 +318,18 @@ func (a api) reviewAll(id, key string, round int) {
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": items})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
 }
+
+// mapping returns the migration's current mapping spec as JSON values, for
+// a test to edit as the customer's editor would and PUT back.
+func (a api) mapping(id, key string) map[string]any {
+	a.t.Helper()
+	var cur struct {
+		Migration struct{ Mapping string }
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(a.t, &cur)
+	var spec map[string]any
+	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
+		a.t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
+	}
+	return spec
+}

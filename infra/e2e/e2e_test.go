@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -350,14 +349,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 
 	// The customer revises the mapping: last names in capitals. A broken
 	// spec is refused with where it is broken.
-	var cur struct {
-		Migration struct{ Mapping string }
-	}
-	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(t, &cur)
-	var spec map[string]any
-	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
-		t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
-	}
+	spec := a.mapping(id, key)
 	for _, f := range spec["files"].([]any)[0].(map[string]any)["fields"].([]any) {
 		if fm := f.(map[string]any); fm["target"] == "last_name" {
 			fm["steps"] = []any{map[string]any{"op": "case", "to": "upper"}}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -84,14 +83,7 @@ func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 		{"section": "reconciliation", "state": "reviewed"}, {"section": "unmapped", "state": "reviewed"}}})
 
 	// The customer maps Shoe Size to notes, in review, without a rejection.
-	var cur struct {
-		Migration struct{ Mapping string }
-	}
-	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(t, &cur)
-	var spec map[string]any
-	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
-		t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
-	}
+	spec := a.mapping(id, key)
 	file := spec["files"].([]any)[0].(map[string]any)
 	file["fields"] = append(file["fields"].([]any), map[string]any{"target": "notes", "column": "Shoe Size"})
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": spec})
@@ -179,14 +171,7 @@ func TestReviseAfterSignOffExpired(t *testing.T) {
 	link := box.signOffLink("gavin@expired.test", 1)
 	a.waitStatus(id, key, "signoff_expired", 1)
 
-	var cur struct {
-		Migration struct{ Mapping string }
-	}
-	a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(t, &cur)
-	var spec map[string]any
-	if err := json.Unmarshal([]byte(cur.Migration.Mapping), &spec); err != nil {
-		t.Fatalf("mapping %q: %v", cur.Migration.Mapping, err)
-	}
+	spec := a.mapping(id, key)
 	file := spec["files"].([]any)[0].(map[string]any)
 	file["fields"] = append(file["fields"].([]any), map[string]any{"target": "notes", "column": "Shoe Size"})
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": spec})
