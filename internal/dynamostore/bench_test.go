@@ -11,7 +11,6 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 // benchRecords are contacts shaped like a mapped HubSpot export's.
@@ -44,7 +43,7 @@ func BenchmarkLiveWriter(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				if err := w.(migrate.Flusher).Flush(context.Background()); err != nil {
+				if err := w.(cutover.Flusher).Flush(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -19,7 +19,6 @@ import (
 	"github.com/cutover/cutover/infra/emulator"
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 // kumoDB starts the local emulator once for the package's tests.
@@ -257,7 +256,7 @@ func writeLive(live *dynamostore.LiveEnv, recs []cutover.Record) error {
 			return err
 		}
 	}
-	return w.(migrate.Flusher).Flush(ctx)
+	return w.(cutover.Flusher).Flush(ctx)
 }
 
 func TestLiveWriterReportsAnUnthrottledFailure(t *testing.T) {
@@ -268,7 +267,7 @@ func TestLiveWriterReportsAnUnthrottledFailure(t *testing.T) {
 	if err := w.Write(ctx, contacts(3, "Ann")); err != nil {
 		t.Fatalf("the first write is queued, not failed: %v", err)
 	}
-	err := w.(migrate.Flusher).Flush(ctx)
+	err := w.(cutover.Flusher).Flush(ctx)
 	if err == nil {
 		t.Fatal("writing to a missing table succeeded")
 	}

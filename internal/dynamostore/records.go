@@ -13,7 +13,6 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 func recordItem(partition, migrationID string, r cutover.Record, at time.Time) map[string]ddb.AttributeValue {
@@ -102,7 +101,7 @@ func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
 }
 
 // Writer implements migration.TestEnv.
-func (t *TestEnv) Writer(migrationID string) migrate.Sink {
+func (t *TestEnv) Writer(migrationID string) cutover.Sink {
 	return sinkFunc(func(ctx context.Context, recs []cutover.Record) error {
 		now := time.Now()
 		reqs := make([]ddb.WriteRequest, 0, len(recs))
@@ -215,7 +214,7 @@ const (
 // they do; Write blocks only when they fall behind. Flush waits for every
 // write and reports the first failure, which a later Write also returns.
 // A Writer is used for one pass: nothing may be written after Flush.
-func (l *LiveEnv) Writer(tenantID, migrationID string) migrate.Sink {
+func (l *LiveEnv) Writer(tenantID, migrationID string) cutover.Sink {
 	return &liveWriter{env: l, tenant: tenantID, migration: migrationID}
 }
 
@@ -276,7 +275,7 @@ func (w *liveWriter) fail(err error) {
 	}
 }
 
-// Write implements migrate.Sink.
+// Write implements cutover.Sink.
 //
 // Errors: the first failure of an earlier write (EUNAVAILABLE when storage
 // kept throttling, EINVALID when DynamoDB refused an item); EUNAVAILABLE
@@ -296,7 +295,7 @@ func (w *liveWriter) Write(ctx context.Context, recs []cutover.Record) error {
 	return w.failed()
 }
 
-// Flush implements migrate.Flusher: it waits for every write.
+// Flush implements cutover.Flusher: it waits for every write.
 //
 // Errors: the first failure of any write.
 func (w *liveWriter) Flush(ctx context.Context) error {

@@ -14,7 +14,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/mapspec"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 )
 
 // memFiles is an Opener and Putter over in-memory objects.
@@ -40,16 +40,16 @@ func TestPassWritesAsManyRecordsAsItCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	files := memFiles{"k1": "Id,Email,Name\n1,a@x.com,Ann\n1,b@x.com,Bo\n2,a@x.com,Al\n3,c@x.com,Cy\n3,c@x.com,Cy\n"}
-	pass := migrate.Pass{TenantID: "t9", Spec: spec, Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}, ArtifactsPrefix: "a/", Now: time.Now()}
+	p := pass.Pass{TenantID: "t9", Spec: spec, Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}, ArtifactsPrefix: "a/", Now: time.Now()}
 	ctx := context.Background()
 	for name, sink := range map[string]struct {
-		sink      migrate.Sink
+		sink      cutover.Sink
 		partition string
 	}{
 		"TEST": {(&dynamostore.TestEnv{API: db, Table: table}).Writer("m9"), "m9"},
 		"LIVE": {(&dynamostore.LiveEnv{API: db, Table: table}).Writer("t9", "m9"), "t9"},
 	} {
-		res, err := migrate.Run(ctx, pass, files, sink.sink, files)
+		res, err := pass.Run(ctx, p, files, sink.sink, files)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -103,7 +103,7 @@ func (s *Service) guessFormat(ctx context.Context, f cutover.File) (tabular.Form
 		return tabular.Format{}, err
 	}
 	defer rc.Close()
-	o := migrate.ReadOptions(f, tabular.Options{AllowUncertainEncoding: true})
+	o := pass.ReadOptions(f, tabular.Options{AllowUncertainEncoding: true})
 	tables, err := tabular.Open(rc, f.Name, o)
 	if err != nil {
 		return tabular.Format{}, err

@@ -12,7 +12,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -243,7 +243,7 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose choos
 	}
 	defer rc.Close()
 	scan := chunk.NewScanner(target)
-	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, migrate.ReadOptions(f, tabular.Options{}))
+	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{}))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -255,8 +255,8 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose choos
 	scan.SetFormat(tables[0].Format())
 	rows := 0
 	for _, t := range tables {
-		if _, err := choose(spec, migrate.TableName(f, t), t.Header()); err != nil {
-			return nil, 0, migrate.Named(f.Name, err)
+		if _, err := choose(spec, pass.TableName(f, t), t.Header()); err != nil {
+			return nil, 0, pass.Named(f.Name, err)
 		}
 		for {
 			if _, err := t.Next(); err == io.EOF {
@@ -283,11 +283,11 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose choos
 }
 
 // finalPrefix is where the final migration's artifacts go.
-func finalPrefix(m *cutover.Migration) string { return migrate.ArtifactsPrefix(m.ID, "final", m.Round) }
+func finalPrefix(m *cutover.Migration) string { return pass.ArtifactsPrefix(m.ID, "final", m.Round) }
 
 // testSnapshotKey is where the test migration of a round kept its records.
 func testSnapshotKey(id string, round int) string {
-	return migrate.ArtifactsPrefix(id, "test", round) + "snapshot.jsonl"
+	return pass.ArtifactsPrefix(id, "test", round) + "snapshot.jsonl"
 }
 
 // MigrateChunk migrates one chunk into LIVE. A chunk that is done returns
@@ -296,7 +296,7 @@ func testSnapshotKey(id string, round int) string {
 //
 // Errors: ECONFLICT when the migration is not migrating its final extract
 // or the mapping is not the signed-off one; ENOTFOUND for an unknown
-// chunk; as migrate.Run otherwise (the chunk records the message).
+// chunk; as pass.Run otherwise (the chunk records the message).
 func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	m, err := s.Store.GetMigration(ctx, in.MigrationID)
 	if err != nil {
@@ -357,11 +357,11 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 	if err != nil {
 		return nil, err
 	}
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{s.Live.Writer(m.TenantID, m.ID), snap}
-	res, err := migrate.Run(ctx, pass, chunkOpener{s.Files, c}, sink, s.Files)
+	res, err := pass.Run(ctx, p, chunkOpener{s.Files, c}, sink, s.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -423,13 +423,13 @@ func (m multiReadCloser) Close() error {
 // snapshotSink writes records on and keeps each in a snapshot, so the
 // final migration can be compared with the test migration.
 type snapshotSink struct {
-	migrate.Sink
+	cutover.Sink
 	snap *delta.Snapshot
 }
 
 // Flush passes on to a sink that writes in the background.
 func (s snapshotSink) Flush(ctx context.Context) error {
-	if f, ok := s.Sink.(migrate.Flusher); ok {
+	if f, ok := s.Sink.(cutover.Flusher); ok {
 		return f.Flush(ctx)
 	}
 	return nil
@@ -648,5 +648,5 @@ func (s *Service) FinalChunks(ctx context.Context, id string) ([]cutover.Chunk, 
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final
-// extract (migrate.Pass.Choose).
+// extract (pass.Pass.Choose).
 type chooser = func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)

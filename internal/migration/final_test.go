@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 // memChunks is an in-memory ChunkStore with the DynamoDB one's rules: a
@@ -95,7 +94,7 @@ func (m mailer) Send(_ context.Context, to, subject, body string) error {
 type discardTest struct{}
 
 func (discardTest) Reset(context.Context, string) error             { return nil }
-func (discardTest) Writer(string) migrate.Sink                      { return discardSink{} }
+func (discardTest) Writer(string) cutover.Sink                      { return discardSink{} }
 func (discardTest) Expire(context.Context, string, time.Time) error { return nil }
 
 type discardSink struct{}
@@ -528,7 +527,7 @@ func TestAnInterruptedPlanIsPlannedAgain(t *testing.T) {
 // writer does when storage keeps throttling.
 type backgroundLive struct{ flushErr error }
 
-func (b backgroundLive) Writer(string, string) migrate.Sink { return &backgroundSink{err: b.flushErr} }
+func (b backgroundLive) Writer(string, string) cutover.Sink { return &backgroundSink{err: b.flushErr} }
 
 type backgroundSink struct{ err error }
 

@@ -6,13 +6,13 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 )
 
 // testInferenceKey is where the test migration of a round keeps what it
 // inferred (phone region, date formats) per mapping entry.
 func testInferenceKey(id string, round int) string {
-	return migrate.ArtifactsPrefix(id, "test", round) + "inferred.json"
+	return pass.ArtifactsPrefix(id, "test", round) + "inferred.json"
 }
 
 // putTestInference stores what a test pass inferred, by mapping entry
@@ -20,7 +20,7 @@ func testInferenceKey(id string, round int) string {
 //
 // Errors: EINTERNAL when it cannot be encoded (a bug); EUNAVAILABLE from
 // storage.
-func (s *Service) putTestInference(ctx context.Context, id string, round int, res *migrate.Result) error {
+func (s *Service) putTestInference(ctx context.Context, id string, round int, res *pass.Result) error {
 	body, err := json.Marshal(res.Inferred())
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The test migration's inferred formats could not be encoded.")

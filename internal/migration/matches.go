@@ -15,7 +15,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
 )
 
@@ -167,7 +167,7 @@ func identitiesOf(tables []tableSample, spec *mapspec.Spec, version int) []cutov
 // identitiesKey is where the Map step of a round records its entries'
 // identities.
 func identitiesKey(id string, round int) string {
-	return migrate.ArtifactsPrefix(id, "test", round) + "identities.json"
+	return pass.ArtifactsPrefix(id, "test", round) + "identities.json"
 }
 
 // putIdentities records a round's mapping entries' identities.
@@ -499,12 +499,12 @@ func withoutMissing(fs mapspec.FileSpec, header []string) mapspec.FileSpec {
 // matches existed) reads each table with the entry of its own name only.
 func matchedEntry(m *cutover.Migration) func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error) {
 	if len(m.FinalMatches) == 0 {
-		return migrate.ByName
+		return pass.ByName
 	}
 	return func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error) {
 		for _, fm := range m.FinalMatches {
 			if fm.Table == name {
-				fs, err := migrate.ByName(spec, fm.Entry, header)
+				fs, err := pass.ByName(spec, fm.Entry, header)
 				return withoutMissing(fs, header), err
 			}
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -188,9 +188,9 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 		return nil, err
 	}
 	snap := delta.NewSnapshot()
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred}
-	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.Files)
+	res, err := pass.Run(ctx, p, s.Files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.Files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnreadable,
 			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err)})

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 // Store keeps migrations, their audit trails and tenants' live locks.
@@ -59,8 +58,8 @@ type Mailer interface {
 
 // Files reads uploaded extracts and stores generated artifacts.
 type Files interface {
-	migrate.Opener
-	migrate.Putter
+	cutover.Opener
+	cutover.Putter
 	RangeOpener
 }
 
@@ -70,7 +69,7 @@ type TestEnv interface {
 	Reset(ctx context.Context, migrationID string) error
 	// Writer returns the sink for a migration's TEST records. Each record
 	// written expires after the deployment's retention period.
-	Writer(migrationID string) migrate.Sink
+	Writer(migrationID string) cutover.Sink
 	// Expire sets every TEST record of a migration to be deleted the
 	// retention period after from (its go-live); running it again changes
 	// nothing more.
@@ -82,7 +81,7 @@ type TestEnv interface {
 type LiveEnv interface {
 	// Writer returns the sink for a tenant's LIVE records; writing a record
 	// that exists leaves it as it is.
-	Writer(tenantID, migrationID string) migrate.Sink
+	Writer(tenantID, migrationID string) cutover.Sink
 }
 
 // Service is the migration application service. Fields that an operation

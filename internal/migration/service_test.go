@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migrate"
 )
 
 // memStore is an in-memory Store with the same conditional semantics as
@@ -155,7 +154,7 @@ func (s liveSink) Write(_ context.Context, recs []cutover.Record) error {
 	return nil
 }
 
-func (l *liveTable) Writer(tenant, _ string) migrate.Sink { return liveSink{l, tenant} }
+func (l *liveTable) Writer(tenant, _ string) cutover.Sink { return liveSink{l, tenant} }
 
 var now0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 

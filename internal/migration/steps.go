@@ -17,7 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
-	"github.com/cutover/cutover/internal/migrate"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
@@ -208,13 +208,13 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 		return nil, err
 	}
 	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, migrate.ReadOptions(f, tabular.Options{}))
+	tables, err := tabular.Open(rc, f.Name, pass.ReadOptions(f, tabular.Options{}))
 	if err != nil {
 		return nil, err // the reader's messages name the file
 	}
 	var out []tableSample
 	for _, t := range tables {
-		ts := tableSample{fileID: f.ID, fileName: f.Name, sheet: t.Format().Sheet, name: migrate.TableName(f, t), header: t.Header()}
+		ts := tableSample{fileID: f.ID, fileName: f.Name, sheet: t.Format().Sheet, name: pass.TableName(f, t), header: t.Header()}
 		for len(ts.sample) < sampleRows {
 			r, err := t.Next()
 			if errors.Is(err, io.EOF) {
@@ -236,7 +236,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 // TestMigrate resets TEST for the migration and migrates the round's test
 // extract into it.
 //
-// Errors: as migrate.Run; ECONFLICT when the migration is not mapped.
+// Errors: as pass.Run; ECONFLICT when the migration is not mapped.
 func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Counts, error) {
 	m, err := s.beginStep(ctx, in, cutover.StatusTestMigrating, cutover.StatusMapping)
 	if err != nil {
@@ -251,9 +251,9 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	pass := migrate.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: migrate.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true}
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true}
 	snap := delta.NewSnapshot()
-	res, err := migrate.Run(ctx, pass, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
+	res, err := pass.Run(ctx, p, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	wb.AddReviewFiles(reviewFiles(res.Reviews))
 	wb.AddIdentityNotes(res.Entries, schema.Default())
 	wb.AddCombined(res.Reports)
-	key := pass.ArtifactsPrefix + "workbook.json"
+	key := p.ArtifactsPrefix + "workbook.json"
 	body, err := json.Marshal(wb)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The workbook could not be encoded.")
@@ -300,9 +300,9 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 }
 
 // reviewFiles are a pass's review files, as the workbook lists them.
-func reviewFiles(in []migrate.RejectsFile) []workbook.RejectsFile { return rejectsFiles(in) }
+func reviewFiles(in []pass.RejectsFile) []workbook.RejectsFile { return rejectsFiles(in) }
 
-func rejectsFiles(in []migrate.RejectsFile) []workbook.RejectsFile {
+func rejectsFiles(in []pass.RejectsFile) []workbook.RejectsFile {
 	out := make([]workbook.RejectsFile, len(in))
 	for i, r := range in {
 		out[i] = workbook.RejectsFile{File: r.File, Key: r.Key}

@@ -161,7 +161,7 @@ func (b *Bucket) Remove(ctx context.Context, key, uploadID string) error {
 	return nil
 }
 
-// Open implements migrate.Opener: it streams the object.
+// Open implements cutover.Opener: it streams the object.
 //
 // Errors: ENOTFOUND when the object is missing; EUNAVAILABLE otherwise.
 func (b *Bucket) Open(ctx context.Context, key string) (io.ReadCloser, error) {
@@ -180,7 +180,7 @@ func (b *Bucket) get(ctx context.Context, in *s3.GetObjectInput) (io.ReadCloser,
 	return out.Body, nil
 }
 
-// Put implements migrate.Putter.
+// Put implements cutover.Putter.
 //
 // Errors: EUNAVAILABLE from S3.
 func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) error {

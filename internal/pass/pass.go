@@ -1,8 +1,8 @@
-// Package migrate runs a migration pass for the Lambdas: every file of an
+// Package pass runs a migration pass for the Lambdas: every file of an
 // extract through the mapping engine (internal/pipeline) into a sink (the
 // TEST or the LIVE environment), every rejected row kept with its reasons
 // in a rejects file, and every row accounted for. It has no AWS types.
-package migrate
+package pass
 
 import (
 	"bytes"
@@ -17,31 +17,6 @@ import (
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
-
-// Opener opens an uploaded file by its storage key.
-type Opener interface {
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
-}
-
-// Putter stores a generated artifact.
-type Putter interface {
-	Put(ctx context.Context, key, contentType string, body []byte) error
-}
-
-// Sink receives mapped records in batches. Writing the same record twice
-// must converge to one record.
-type Sink interface {
-	Write(ctx context.Context, recs []cutover.Record) error
-}
-
-// Flusher is a Sink that writes in the background: Run calls Flush once,
-// after the last Write, and the pass succeeds only if it does.
-type Flusher interface {
-	// Flush waits for every write. Errors: the first write's failure
-	// (EUNAVAILABLE for storage that kept throttling); EUNAVAILABLE when
-	// ctx ends first.
-	Flush(ctx context.Context) error
-}
 
 // Pass describes one migration pass.
 type Pass struct {
@@ -146,8 +121,8 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Whatever the counts say, Run also counts the distinct records its sink
 // accepted and fails the pass (EINTERNAL, naming both numbers) when they are
 // not the migrated count: a record lost on the way is noticed.
-func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *Result, err error) {
-	if f, ok := sink.(Flusher); ok {
+func Run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (res *Result, err error) {
+	if f, ok := sink.(cutover.Flusher); ok {
 		defer func() {
 			if ferr := f.Flush(ctx); err == nil && ferr != nil {
 				err = ferr
@@ -167,7 +142,7 @@ func Run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (res *
 // sink's boundary: the count comes from what was written, not from the
 // pipeline's bookkeeping.
 type countingSink struct {
-	Sink
+	cutover.Sink
 	written *pipeline.Written
 }
 
@@ -181,7 +156,7 @@ func (c *countingSink) Write(ctx context.Context, recs []cutover.Record) error {
 	return nil
 }
 
-func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Result, error) {
+func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (*Result, error) {
 	res := &Result{Entries: map[string]mapspec.FileSpec{}}
 	total := &res.Counts
 	total.RejectsKey = p.ArtifactsPrefix
@@ -241,7 +216,7 @@ func run(ctx context.Context, p Pass, open Opener, sink Sink, put Putter) (*Resu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile) ([]*pipeline.Report, []RejectsFile, error) {
+	open cutover.Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
@@ -324,7 +299,7 @@ func Named(file string, err error) error {
 }
 
 // sinkAdapter turns the engine's records into the domain's.
-type sinkAdapter struct{ Sink }
+type sinkAdapter struct{ cutover.Sink }
 
 func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 	out := make([]cutover.Record, len(recs))

@@ -1,5 +1,7 @@
-// Command awaitcustomer is the AwaitRevision and AwaitFinalExtract callback
-// steps: it parks the task token on the migration until the customer acts.
+// Command park is every callback step that waits for a person: it parks the
+// task token on the migration until someone acts. The customer: AwaitReview,
+// SignOffExpired, AwaitRevision, AwaitFinalExtract. Ops: AwaitChunkRetry (a
+// final migration whose chunk failed). It is named after Service.Park.
 package main
 
 import (
@@ -33,5 +35,5 @@ func main() {
 		SiteURL:  env["SITE_URL"],
 		OpsEmail: env["OPS_EMAIL"],
 	}
-	lambda.Start(lambdastep.Handler("AwaitCustomer", svc, migration.ParkInput.ID, lambdastep.NoOutput(svc.Park)))
+	lambda.Start(lambdastep.Handler("Park", svc, migration.ParkInput.ID, lambdastep.NoOutput(svc.Park)))
 }
