@@ -59,7 +59,7 @@ func (f *FileSpec) validateAliases(p string) error {
 		}
 		keys[normCol(col)] = col
 		for i, a := range alts {
-			ap := fmt.Sprintf("%s.aliases[%q][%d]", p, col, i)
+			ap := fmt.Sprintf("%s.aliases%s[%d]", p, pathKey(col), i)
 			if strings.TrimSpace(a) == "" {
 				return invalid(ap, "an alias cannot be empty")
 			}

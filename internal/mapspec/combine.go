@@ -89,7 +89,7 @@ func (f *FileSpec) validateCombine(p string, e *schema.Entity) error {
 	}
 	for _, target := range slices.Sorted(maps.Keys(f.Combine)) {
 		r := f.Combine[target]
-		rp := p + ".combine." + target
+		rp := p + ".combine" + pathKey(target)
 		fd, ok := e.Field(target)
 		if !ok {
 			return invalid(rp, "entity %q has no field %q", e.Name, target)

@@ -222,7 +222,7 @@ func TestSpecHashAndParseErrors(t *testing.T) {
 	for src, want := range map[string]string{
 		``:                         "mapping spec: the file is empty",
 		`{"version":1,`:            "mapping spec: line 1, column 13: invalid JSON",
-		`{"version":2,"files":[]}`: "mapping spec: $.files: Array must have at least 1 items; $.version: version does not match: 1",
+		`{"version":2,"files":[]}`: "mapping spec: $.files: needs at least 1 item(s); $.version: must be 1",
 		`{"version":1,"files":[{"name":"x","entity":"house","fields":[{"target":"a","column":"b"}]}]}`:                                    `mapping spec: $.files[0].entity: unknown entity "house" (known: contact, property, tenancy, applicant, appointment, order, company)`,
 		`{"version":1,"files":[{"name":"x","entity":"tenancy","fields":[{"target":"property","column":"b"}]}]}`:                           `mapping spec: $.files[0].fields: required field "tenants" of entity "tenancy" has no mapping`,
 		`{"version":1,"files":[{"name":"x","entity":"contact","skip":[{"name":"r"}],"fields":[{"target":"emails","column":"b"}]}]}`:       `mapping spec: $.files[0].skip[0]: a skip rule needs exactly one of "always" and "when"`,

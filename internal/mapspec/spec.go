@@ -13,18 +13,15 @@ package mapspec
 import (
 	"bytes"
 	"crypto/sha256"
-	_ "embed"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
-	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/schema"
@@ -32,20 +29,6 @@ import (
 
 // Version is the only spec format version this package reads and writes.
 const Version = 1
-
-//go:embed mapspec.schema.json
-var jsonSchema []byte
-
-// JSONSchema returns a copy of the spec format's JSON Schema (draft-07).
-func JSONSchema() []byte { return bytes.Clone(jsonSchema) }
-
-var compiledJSONSchema = func() *gojsonschema.Schema {
-	s, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(jsonSchema))
-	if err != nil {
-		panic("mapspec: embedded mapspec.schema.json is invalid: " + err.Error())
-	}
-	return s
-}()
 
 // Spec is a parsed, validated mapping spec.
 type Spec struct {
@@ -241,12 +224,8 @@ func ParseWith(data []byte, sch *schema.Schema) (*Spec, error) {
 		}
 		return nil, cutover.Wrap(cutover.EINVALID, err, "mapping spec: invalid JSON")
 	}
-	res, err := compiledJSONSchema.Validate(gojsonschema.NewBytesLoader(data))
-	if err != nil {
-		return nil, cutover.Wrap(cutover.EINVALID, err, "mapping spec: invalid JSON")
-	}
-	if !res.Valid() {
-		return nil, cutover.Errorf(cutover.EINVALID, "mapping spec: %s", schemaErrors(res.Errors()))
+	if err := checkJSONSchema(data); err != nil {
+		return nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -258,48 +237,6 @@ func ParseWith(data []byte, sch *schema.Schema) (*Spec, error) {
 		return nil, err
 	}
 	return &s, nil
-}
-
-func schemaErrors(errs []gojsonschema.ResultError) string {
-	// The JSON Schema validator reports each failing branch; keep the
-	// deepest, most specific ones first and cap the list.
-	var out []string
-	seen := map[string]bool{}
-	for _, e := range errs {
-		if e.Type() == "number_any_of" || e.Type() == "number_one_of" || e.Type() == "condition_then" {
-			continue
-		}
-		msg := jsonPath(e.Field()) + ": " + e.Description()
-		if !seen[msg] {
-			seen[msg] = true
-			out = append(out, msg)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i] < out[j] })
-	if len(out) > 5 {
-		out = append(out[:5], fmt.Sprintf("and %d more", len(out)-5))
-	}
-	if len(out) == 0 {
-		return "does not match the spec format"
-	}
-	return strings.Join(out, "; ")
-}
-
-// jsonPath turns gojsonschema's "files.0.fields.1" into "$.files[0].fields[1]".
-func jsonPath(field string) string {
-	if field == "(root)" || field == "" {
-		return "$"
-	}
-	var b strings.Builder
-	b.WriteString("$")
-	for _, part := range strings.Split(field, ".") {
-		if part != "" && strings.Trim(part, "0123456789") == "" {
-			b.WriteString("[" + part + "]")
-		} else {
-			b.WriteString("." + part)
-		}
-	}
-	return b.String()
 }
 
 func lineCol(data []byte, off int64) (int, int) {

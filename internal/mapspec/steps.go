@@ -391,7 +391,7 @@ func lookupStep(p string, st Step, fd *schema.Field) (stepFn, error) {
 		}
 		if fd.ItemType() == schema.Enum && v != "" {
 			if _, ok := fd.EnumValue(v); !ok {
-				return nil, invalid(p+".table."+k, "%q is not a value of field %q (%s)", v, fd.Name, strings.Join(fd.Values, ", "))
+				return nil, invalid(p+".table"+pathKey(k), "%q is not a value of field %q (%s)", v, fd.Name, strings.Join(fd.Values, ", "))
 			}
 		}
 		table[lk] = v

@@ -216,8 +216,8 @@ func TestSpecErrors(t *testing.T) {
 		"bad format":     {`{"target":"d","column":"V","steps":[{"op":"date","formats":["DD/MM"]}]}`, `mapping spec: $.files[0].fields[0].steps[0].formats[0]: date format "DD/MM" needs a year, a month and a day`},
 		"bad lookup":     {`{"target":"e","column":"V","steps":[{"op":"lookup","table":{"x":"gone"}}]}`, `mapping spec: $.files[0].fields[0].steps[0].table.x: "gone" is not a value of field "e" (active, archived)`},
 		"misplaced opt":  {`{"target":"s","column":"V","steps":[{"op":"trim","separator":","}]}`, `mapping spec: $.files[0].fields[0].steps[0]: option "separator" does not apply to op "trim"`},
-		"unknown op":     {`{"target":"s","column":"V","steps":[{"op":"explode"}]}`, `mapping spec: $.files[0].fields[0].steps[0].op: files.0.fields.0.steps.0.op must be one of the following:`},
-		"unknown key":    {`{"target":"s","colum":"V"}`, `mapping spec: $.files[0].fields[0]: Additional property colum is not allowed`},
+		"unknown op":     {`{"target":"s","column":"V","steps":[{"op":"explode"}]}`, `mapping spec: $.files[0].fields[0].steps[0].op: must be one of the following: "trim", "case"`},
+		"unknown key":    {`{"target":"s","colum":"V"}`, `mapping spec: $.files[0].fields[0]: unknown key "colum"`},
 		"bad region":     {`{"target":"phone","column":"V","steps":[{"op":"phone","region":"XX"}]}`, `mapping spec: $.files[0].fields[0].steps[0].region: "XX" is not a region phone numbers know`},
 		"bad tz":         {`{"target":"d","column":"V","steps":[{"op":"date","timezone":"Mars/Base"}]}`, `mapping spec: $.files[0].fields[0].steps[0].timezone: unknown time zone "Mars/Base"`},
 	} {
