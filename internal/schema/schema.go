@@ -16,6 +16,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -151,23 +152,26 @@ func (e *Entity) FieldNames() []string {
 	return out
 }
 
-var defaultSchema = func() *Schema {
+// defaultSchema reads the embedded default schema when it is first asked
+// for, not at package initialisation: every Lambda links this package,
+// and most never need the default schema (init_test.go).
+var defaultSchema = sync.OnceValue(func() *Schema {
 	s, err := Load(bytes.NewReader(defaultJSON))
 	if err != nil {
 		panic("schema: embedded default.json is invalid: " + err.Error())
 	}
 	return s
-}()
+})
 
 // Default returns the embedded default schema. It never fails: the embedded
-// file is validated by the tests and at package initialisation.
-func Default() *Schema { return defaultSchema }
+// file is validated by the tests and on first use.
+func Default() *Schema { return defaultSchema() }
 
 // DefaultJSON returns a copy of the embedded default schema file, for a
 // vendor to start their own from.
 func DefaultJSON() []byte { return bytes.Clone(defaultJSON) }
 
-var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var namePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 
 // Load reads and validates a schema file.
 //
@@ -211,7 +215,7 @@ func (s *Schema) validate() error {
 		if e == nil {
 			return bad(p, "must be an object")
 		}
-		if !namePattern.MatchString(e.Name) {
+		if !namePattern().MatchString(e.Name) {
 			return bad(p+".name", "%q is not a valid name (lower-case letters, digits and _, starting with a letter)", e.Name)
 		}
 		if _, dup := s.byName[e.Name]; dup {
@@ -263,7 +267,7 @@ func (s *Schema) validate() error {
 }
 
 func validateField(p string, f *Field) error {
-	if !namePattern.MatchString(f.Name) {
+	if !namePattern().MatchString(f.Name) {
 		return bad(p+".name", "%q is not a valid name (lower-case letters, digits and _, starting with a letter)", f.Name)
 	}
 	known := make([]string, 0, len(scalarTypes)+1)
