@@ -17,7 +17,7 @@ import (
 // lookupColumn finds the column called name in a header index (normalised
 // header -> position), directly or by one of its aliases, and returns its
 // position and normalised header.
-func (f *FileSpec) lookupColumn(idx map[string]int, name string) (int, string, bool) {
+func lookupColumn(f *FileSpec, idx map[string]int, name string) (int, string, bool) {
 	k := normCol(name)
 	if i, ok := idx[k]; ok {
 		return i, k, true
@@ -35,19 +35,7 @@ func (f *FileSpec) lookupColumn(idx map[string]int, name string) (int, string, b
 	return 0, k, false
 }
 
-// ColumnNames returns name and its aliases in f, the headers that can
-// supply the column.
-func (f *FileSpec) ColumnNames(name string) []string {
-	out := []string{name}
-	for col, alts := range f.Aliases {
-		if normCol(col) == normCol(name) {
-			out = append(out, alts...)
-		}
-	}
-	return out
-}
-
-func (f *FileSpec) validateAliases(p string) error {
+func validateAliases(f *FileSpec, p string) error {
 	seen, keys := map[string]string{}, map[string]string{}
 	for _, col := range slices.Sorted(maps.Keys(f.Aliases)) {
 		alts := f.Aliases[col]

@@ -9,49 +9,12 @@ import (
 	"github.com/cutover/cutover/internal/schema"
 )
 
-// How several mappings of one target field combine (FileSpec.Combine).
-// Two columns mapped to one field used to keep only the first non-empty
-// value, silently: a customer who mapped "Lifecycle Stage" and "Tags" to
-// tags lost the tags. Now the choice is explicit, or the default keeps
-// every value of a list and reports every value another column overruled.
-const (
-	// CombineAll keeps every value of every mapping, in mapping order,
-	// each once. Only for list fields; their default.
-	CombineAll = "combine"
-	// CombineFirst keeps the first non-empty value; the values of later
-	// mappings are not migrated and are reported (workbook). The default
-	// for fields that are not lists.
-	CombineFirst = "first"
-	// CombineConcat joins the non-empty values with Separator. Only for
-	// string and text fields.
-	CombineConcat = "concat"
-)
-
-// DefaultSeparator joins concatenated values when the rule names none.
-const DefaultSeparator = "; "
-
-// CombineRule says how the mappings of one target field combine.
-type CombineRule struct {
-	Mode string `json:"mode"`
-	// Separator joins the values of a concat rule ("; " when nil).
-	Separator *string `json:"separator,omitempty"`
-}
-
-// separator is the text a concat rule joins with.
-func (r CombineRule) separator() string {
+// combineSeparator is the text a concat rule joins with.
+func combineSeparator(r CombineRule) string {
 	if r.Separator != nil {
 		return *r.Separator
 	}
 	return DefaultSeparator
-}
-
-// DefaultCombine is how several mappings of fd combine when the spec does
-// not say: a list keeps every value, any other field the first non-empty.
-func DefaultCombine(fd *schema.Field) string {
-	if fd.Type == schema.List {
-		return CombineAll
-	}
-	return CombineFirst
 }
 
 // combineFits says why mode cannot combine values of fd, or "".
@@ -82,7 +45,7 @@ func firstOrAll(fd *schema.Field) string {
 // validateCombine checks the file's combine rules: each names a field of
 // e that several mappings fill, with a mode that fits its type, and a
 // separator only for concat.
-func (f *FileSpec) validateCombine(p string, e *schema.Entity) error {
+func validateCombine(f *FileSpec, p string, e *schema.Entity) error {
 	feeds := map[string]int{}
 	for _, m := range f.Fields {
 		feeds[m.Target]++
@@ -252,7 +215,7 @@ func (m *Mapper) mapGroup(g *compiledGroup, line int, fields []string, vals []Va
 	case g.rule.Mode == CombineAll && len(list) > 0:
 		vals[idx] = Value{Kind: KList, List: list}
 	case g.rule.Mode == CombineConcat && len(parts) > 0:
-		joined := strings.Join(parts, g.rule.separator())
+		joined := strings.Join(parts, combineSeparator(g.rule))
 		if c, reason := checkItem(g.fd, g.fd.Type, joined); reason != "" {
 			label, raw := strings.Join(partCols, " + "), strings.Join(partRaw, " | ")
 			strict := false

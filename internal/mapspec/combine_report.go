@@ -73,7 +73,7 @@ func (m *Mapper) Combined() []CombinedField {
 		cf := CombinedField{Field: g.fd.Name, Mode: g.rule.Mode, Explicit: g.explicit, DroppedBy: map[string]int{},
 			Examples: []CombinedValue{}, DroppedExamples: []CombinedValue{}}
 		if g.rule.Mode == CombineConcat {
-			cf.Separator = g.rule.separator()
+			cf.Separator = combineSeparator(g.rule)
 		}
 		for _, i := range g.members {
 			cf.Columns = append(cf.Columns, m.fields[i].label)

@@ -11,18 +11,6 @@ import (
 // the column is ambiguous: the market's convention breaks the tie, and the
 // ambiguity is reported, with examples, for the customer to confirm.
 
-// DateGuess is the date format inferred for one column.
-type DateGuess struct {
-	Column     string   `json:"column"`
-	Format     string   `json:"dateFormat"`          // the format chosen
-	Confidence float64  `json:"confidence"`          // share of the non-empty values it reads, halved when ambiguous
-	Ambiguous  bool     `json:"ambiguous,omitempty"` // another format reads the same values differently
-	Other      string   `json:"alternative,omitempty"`
-	Examples   []string `json:"examples,omitempty"` // values read differently by Format and Other
-	Values     int      `json:"values"`             // non-empty values looked at
-	Read       int      `json:"read"`               // of which Format reads
-}
-
 // autoDateFormats are the layouts inference chooses among when a mapping
 // names none: ISO, the numeric orders with their usual separators and
 // two- or four-digit years, and month names. A layout also reads a

@@ -15,14 +15,6 @@ import (
 // migration's market. No country is assumed: a national number nobody can
 // place is left out with a reason, not read as British.
 
-// RegionGuess is the phone region inferred for a whole file.
-type RegionGuess struct {
-	Region     string  `json:"region,omitempty"` // ISO 3166-1 alpha-2, "" when nothing says
-	Confidence float64 `json:"confidence"`       // share of the evidence that agrees, 0..1
-	Source     string  `json:"source"`           // "numbers", "country column", "market" or "none"
-	Evidence   int     `json:"evidence"`         // values that said something
-}
-
 // countryNames maps country names and codes, in several languages and
 // spellings, to ISO 3166-1 alpha-2. Two-letter codes that phone numbers
 // know are read directly and need no entry.

@@ -20,26 +20,6 @@ import (
 	"github.com/cutover/cutover/internal/schema"
 )
 
-// InlinePerson derives the records a row names inline and fills a reference
-// field with them.
-type InlinePerson struct {
-	// Target is a reference field (or list of references) of the file's
-	// entity; the derived records are of the entity it refers to, which
-	// must have a full_name field.
-	Target string `json:"target"`
-	// Name is the column naming the person or people.
-	Name string `json:"name"`
-	// Email and Phone are optional columns that identify a single person
-	// further (ignored when the name cell names several people).
-	Email string `json:"email,omitempty"`
-	Phone string `json:"phone,omitempty"`
-	// Separators split several people in one cell (default ";", "&", "/"
-	// and " and ").
-	Separators []string `json:"separators,omitempty"`
-	// Optional drops the entry when the name column is missing.
-	Optional bool `json:"optional,omitempty"`
-}
-
 // InlinePrefix starts the source id of every derived record, so it can
 // never collide with an id from the source system's own id columns.
 const InlinePrefix = "inline:"
@@ -47,7 +27,7 @@ const InlinePrefix = "inline:"
 var defaultInlineSeparators = []string{";", "&", "/", " and "}
 
 // validateInline checks the file's inline entries against its entity.
-func (f *FileSpec) validateInline(p string, e *schema.Entity, sch *schema.Schema) error {
+func validateInline(f *FileSpec, p string, e *schema.Entity, sch *schema.Schema) error {
 	seen := map[string]bool{}
 	for i, in := range f.Inline {
 		ip := fmt.Sprintf("%s.inline[%d]", p, i)
@@ -112,7 +92,7 @@ func compileInline(fs FileSpec, ent *schema.Entity, sch *schema.Schema, header [
 		if ci.seps == nil {
 			ci.seps = defaultInlineSeparators
 		}
-		n, _, ok := fs.lookupColumn(idx, in.Name)
+		n, _, ok := lookupColumn(&fs, idx, in.Name)
 		if !ok {
 			if in.Optional {
 				continue
@@ -128,13 +108,13 @@ func compileInline(fs FileSpec, ent *schema.Entity, sch *schema.Schema, header [
 			if c.name == "" {
 				continue
 			}
-			if i, _, ok := fs.lookupColumn(idx, c.name); ok {
+			if i, _, ok := lookupColumn(&fs, idx, c.name); ok {
 				*c.to = i
 				used = append(used, i)
 			}
 		}
-		if ci.phon >= 0 && fs.defaults.Region != "" {
-			ci.pc = &phoneConv{region: fs.defaults.Region}
+		if ci.phon >= 0 && fs.EffectiveDefaults().Region != "" {
+			ci.pc = &phoneConv{region: fs.EffectiveDefaults().Region}
 		}
 		out = append(out, ci)
 	}

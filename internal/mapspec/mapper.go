@@ -7,17 +7,9 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapdoc"
 	"github.com/cutover/cutover/internal/schema"
 )
-
-// Issue is one problem with one row. An error rejects the row; a warning
-// migrates it flagged for review.
-type Issue struct {
-	Field  string `json:"field,omitempty"`  // target field ("" for the row as a whole)
-	Column string `json:"column,omitempty"` // source column(s), joined with " + "
-	Value  string `json:"value,omitempty"`  // the original value(s), joined with " | "
-	Reason string `json:"reason"`           // human text
-}
 
 // Outcome is what became of one row: exactly one of a Record (migrated,
 // perhaps with Warnings), Errors (rejected), or SkipRule (skipped by that
@@ -178,13 +170,13 @@ func (m *Mapper) newRecord() *Record {
 // column the spec needs is missing (the message names it and lists the
 // header), or the header repeats a column the spec reads.
 func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, now time.Time) (*Mapper, error) {
-	if err := fs.validate("file "+strconv.Quote(fs.Name), sch); err != nil {
+	if err := validateFile(&fs, "file "+strconv.Quote(fs.Name), sch); err != nil {
 		return nil, err
 	}
 	ent, _ := sch.Entity(fs.Entity)
 	loc := time.UTC
-	if fs.defaults.Timezone != "" {
-		loc, _ = time.LoadLocation(fs.defaults.Timezone)
+	if tz := fs.EffectiveDefaults().Timezone; tz != "" {
+		loc, _ = time.LoadLocation(tz)
 	}
 	m := &Mapper{fs: fs, ent: ent, tenant: tenantID, header: append([]string(nil), header...)}
 	m.today = string(appendDate(nil, now.In(loc).Year(), int(now.In(loc).Month()), now.In(loc).Day()))
@@ -201,7 +193,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	}
 	used := make([]bool, len(header))
 	col := func(name string) (int, error) {
-		i, k, ok := fs.lookupColumn(idx, name)
+		i, k, ok := lookupColumn(&fs, idx, name)
 		if !ok {
 			return 0, cutover.Errorf(cutover.EINVALID, "file %q: column %q is not in the file (its columns: %s)", fs.Name, name, headerList(header))
 		}
@@ -249,7 +241,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 		srcs := fm.SourceColumns()
 		var missing []string
 		for _, c := range srcs {
-			if _, _, ok := fs.lookupColumn(idx, c); !ok {
+			if _, _, ok := lookupColumn(&fs, idx, c); !ok {
 				missing = append(missing, c)
 			}
 		}
@@ -280,7 +272,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			return nil, err
 		}
 		cf.when = wc
-		steps, err := compileSteps(fmt.Sprintf("file %q fields[%d]", fs.Name, i), fm, fd, fs.defaults)
+		steps, err := compileSteps(fmt.Sprintf("file %q fields[%d]", fs.Name, i), fm, fd, fs.EffectiveDefaults())
 		if err != nil {
 			return nil, err
 		}
@@ -290,7 +282,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			if n := len(fm.Steps); n > 0 && fm.Steps[n-1].Op == "date" {
 				last = fm.Steps[n-1]
 			}
-			dc, err := newDateConv("", last, fd, fs.defaults)
+			dc, err := newDateConv("", last, fd, fs.EffectiveDefaults())
 			if err != nil {
 				return nil, err
 			}
@@ -298,7 +290,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 			cf.steps[len(cf.steps)-1] = each(dc.convert)
 		}
 		if fd.ItemType() == schema.Money {
-			cf.currency = moneyCurrencyOf(fm, fs.defaults)
+			cf.currency = moneyCurrencyOf(fm, fs.EffectiveDefaults())
 		}
 		m.fields = append(m.fields, cf)
 		mapped[fd.Name] = true
@@ -350,9 +342,7 @@ func Compile(fs FileSpec, sch *schema.Schema, header []string, tenantID string, 
 	return m, nil
 }
 
-func normCol(s string) string {
-	return strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\ufeff")))
-}
+func normCol(s string) string { return mapdoc.NormColumn(s) }
 
 func without(all, drop []string) []string {
 	var out []string

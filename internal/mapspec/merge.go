@@ -27,16 +27,6 @@ type Merger struct {
 	possibleOrder []*PossibleDuplicate
 }
 
-// PossibleDuplicate is a dedupe key shared by records with different source
-// ids that were kept apart: a person decides whether they are one.
-type PossibleDuplicate struct {
-	Entity    string   `json:"entity"`
-	Key       string   `json:"key"`
-	IDs       []string `json:"ids"`       // each kept record, first seen first
-	Lines     []int    `json:"lines"`     // each kept record's first line
-	SourceIDs []string `json:"sourceIds"` // each kept record's source id
-}
-
 type group struct {
 	rec   *Record
 	merge Merge

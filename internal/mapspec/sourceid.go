@@ -8,9 +8,6 @@ import (
 	"strings"
 )
 
-// SourceIDFromContent is FileSpec.SourceIDFrom's one value.
-const SourceIDFromContent = "content"
-
 // ContentIDPrefix starts every id derived from a row's content, so a person
 // reading a rejects or review file can tell it from a vendor's own id.
 const ContentIDPrefix = "content:"

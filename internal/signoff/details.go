@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapdoc"
 	"github.com/cutover/cutover/internal/schema"
-	"github.com/cutover/cutover/internal/workbook"
+	"github.com/cutover/cutover/internal/workbook/entry"
 )
 
 // Artifacts reads the stored artifacts a coordinator reviews: the round's
@@ -49,7 +49,7 @@ type Download struct {
 // SpotCheck is a workbook spot check with the customer's mark on it
 // (Section is what the mark is kept under, "spot:<n>").
 type SpotCheck struct {
-	workbook.SpotCheck
+	entry.SpotCheck
 	Section string              `json:"section"`
 	Mark    *cutover.ReviewMark `json:"mark,omitempty"`
 }
@@ -57,9 +57,9 @@ type SpotCheck struct {
 // Duplicates are the merges and possible duplicates in brief: how many,
 // and where to see them.
 type Duplicates struct {
-	Merged   int                         `json:"merged"`           // rows merged into another record
-	Possible int                         `json:"possible"`         // records kept apart although they share a dedupe key
-	Groups   []mapspec.PossibleDuplicate `json:"groups,omitempty"` // the possible duplicates listed in the workbook (at most maxDuplicateGroups)
+	Merged   int                        `json:"merged"`           // rows merged into another record
+	Possible int                        `json:"possible"`         // records kept apart although they share a dedupe key
+	Groups   []mapdoc.PossibleDuplicate `json:"groups,omitempty"` // the possible duplicates listed in the workbook (at most maxDuplicateGroups)
 }
 
 // storedWorkbook is the part of the workbook artifact the sign-off page
@@ -70,13 +70,13 @@ type storedWorkbook struct {
 	Reconciliation []struct {
 		Merged int `json:"merged"`
 	}
-	SpotChecks []workbook.SpotCheck
-	Inference  []workbook.FileInference
-	Notes      []workbook.FileNotes
-	Rejects    []workbook.RejectsFile // issues.rejectsFiles
-	Reviews    []workbook.RejectsFile // issues.reviewFiles: each file's rows migrated with a warning
-	Possible   *int                   // issues.possibleDuplicates
-	Groups     []mapspec.PossibleDuplicate
+	SpotChecks []entry.SpotCheck
+	Inference  []entry.FileInference
+	Notes      []entry.FileNotes
+	Rejects    []entry.RejectsFile // issues.rejectsFiles
+	Reviews    []entry.RejectsFile // issues.reviewFiles: each file's rows migrated with a warning
+	Possible   *int                // issues.possibleDuplicates
+	Groups     []mapdoc.PossibleDuplicate
 	Dups       *struct { // issues.duplicateCounts
 		Merged   *int `json:"merged"`
 		Possible *int `json:"possible"`
@@ -158,7 +158,7 @@ func (s *Service) addApproved(ctx context.Context, v *View, m *cutover.Migration
 	}
 	for _, d := range []struct {
 		kind  string
-		files []workbook.RejectsFile
+		files []entry.RejectsFile
 	}{{"rejects", wb.Rejects}, {"warnings", wb.Reviews}} {
 		for _, f := range d.files {
 			if f.Key == "" {

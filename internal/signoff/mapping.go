@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapdoc"
 	"github.com/cutover/cutover/internal/schema"
 )
 
@@ -39,7 +39,7 @@ type combineChoice struct {
 }
 
 // combineChoices returns each target's combine choice in fs.
-func combineChoices(fs mapspec.FileSpec, ent *schema.Entity) map[string]combineChoice {
+func combineChoices(fs mapdoc.FileSpec, ent *schema.Entity) map[string]combineChoice {
 	n := map[string]int{}
 	for _, fm := range fs.Fields {
 		n[fm.Target]++
@@ -53,14 +53,14 @@ func combineChoices(fs mapspec.FileSpec, ent *schema.Entity) map[string]combineC
 		if ent != nil {
 			fd, _ = ent.Field(target)
 		}
-		cc := combineChoice{Separator: mapspec.DefaultSeparator}
+		cc := combineChoice{Separator: mapdoc.DefaultSeparator}
 		if r, ok := fs.Combine[target]; ok {
 			cc.Combine = r.Mode
 			if r.Separator != nil {
 				cc.Separator = *r.Separator
 			}
 		} else if fd != nil {
-			cc.Combine = mapspec.DefaultCombine(fd)
+			cc.Combine = mapdoc.DefaultCombine(fd)
 		}
 		out[target] = cc
 	}
@@ -78,7 +78,7 @@ func describeMapping(specJSON string, sch *schema.Schema, label func(entry strin
 	if strings.TrimSpace(specJSON) == "" {
 		return nil, nil
 	}
-	var spec mapspec.Spec
+	var spec mapdoc.Spec
 	if err := json.Unmarshal([]byte(specJSON), &spec); err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The approved mapping could not be read.")
 	}
@@ -122,7 +122,7 @@ func entryLabel(m *cutover.Migration) func(string) string {
 
 // howWords says, in words, the choices of one field mapping that change
 // what lands.
-func howWords(fm mapspec.FieldMapping, fd *schema.Field, defs mapspec.Defaults, cc combineChoice) []string {
+func howWords(fm mapdoc.FieldMapping, fd *schema.Field, defs mapdoc.Defaults, cc combineChoice) []string {
 	var out []string
 	if fm.Constant != nil {
 		out = append(out, fmt.Sprintf("always %q", *fm.Constant))
@@ -137,11 +137,11 @@ func howWords(fm mapspec.FieldMapping, fd *schema.Field, defs mapspec.Defaults, 
 	if fd != nil && !hasConversion(steps) {
 		switch fd.ItemType() {
 		case schema.Date, schema.DateTime:
-			steps = append(steps, mapspec.Step{Op: "date"})
+			steps = append(steps, mapdoc.Step{Op: "date"})
 		case schema.Phone:
-			steps = append(steps, mapspec.Step{Op: "phone"})
+			steps = append(steps, mapdoc.Step{Op: "phone"})
 		case schema.Money:
-			steps = append(steps, mapspec.Step{Op: "money"})
+			steps = append(steps, mapdoc.Step{Op: "money"})
 		}
 	}
 	for _, st := range steps {
@@ -166,7 +166,7 @@ func howWords(fm mapspec.FieldMapping, fd *schema.Field, defs mapspec.Defaults, 
 	return out
 }
 
-func hasConversion(steps []mapspec.Step) bool {
+func hasConversion(steps []mapdoc.Step) bool {
 	for _, st := range steps {
 		switch st.Op {
 		case "date", "phone", "money", "amount":
@@ -178,7 +178,7 @@ func hasConversion(steps []mapspec.Step) bool {
 
 // stepWords is one step's choice in words, or "" for a step whose choice
 // does not need approving.
-func stepWords(st mapspec.Step, defs mapspec.Defaults) string {
+func stepWords(st mapdoc.Step, defs mapdoc.Defaults) string {
 	switch st.Op {
 	case "date":
 		formats := st.Formats
@@ -194,7 +194,7 @@ func stepWords(st mapspec.Step, defs mapspec.Defaults) string {
 		if region == "" {
 			region = defs.Region
 		}
-		if region == "" || region == mapspec.RegionAuto {
+		if region == "" || region == mapdoc.RegionAuto {
 			return "phone region inferred per row and file, else the market (see the inferred regions)"
 		}
 		return "phone numbers without a country code read as " + region
@@ -221,7 +221,7 @@ func stepWords(st mapspec.Step, defs mapspec.Defaults) string {
 	return ""
 }
 
-func conditionWords(c mapspec.Condition) string {
+func conditionWords(c mapdoc.Condition) string {
 	switch {
 	case c.Empty != nil && *c.Empty:
 		return c.Column + " is empty"

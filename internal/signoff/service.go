@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/workbook"
+	"github.com/cutover/cutover/internal/workbook/entry"
 )
 
 // Request states.
@@ -259,14 +259,14 @@ type View struct {
 	DecidedAt      time.Time                     `json:"decidedAt,omitzero"`
 	Comment        string                        `json:"comment,omitempty"`
 
-	Mapping    []MappedFile             `json:"mapping,omitempty"`    // the mapping as approved, per file
-	Inference  []workbook.FileInference `json:"inference,omitempty"`  // the date formats and phone regions read from each file
-	Notes      []workbook.FileNotes     `json:"notes,omitempty"`      // how each file's records are identified, where it matters
-	SpotChecks []SpotCheck              `json:"spotChecks,omitempty"` // with the customer's marks, waivers and their notes included
-	Downloads  []Download               `json:"downloads,omitempty"`  // rejects and warnings files, short-lived links
-	Duplicates *Duplicates              `json:"duplicates,omitempty"` // merges and possible duplicates
-	Preflight  *PreflightView           `json:"preflight,omitempty"`  // a re-approval's differences
-	Missing    []string                 `json:"missing,omitempty"`    // what cannot be shown, and why
+	Mapping    []MappedFile          `json:"mapping,omitempty"`    // the mapping as approved, per file
+	Inference  []entry.FileInference `json:"inference,omitempty"`  // the date formats and phone regions read from each file
+	Notes      []entry.FileNotes     `json:"notes,omitempty"`      // how each file's records are identified, where it matters
+	SpotChecks []SpotCheck           `json:"spotChecks,omitempty"` // with the customer's marks, waivers and their notes included
+	Downloads  []Download            `json:"downloads,omitempty"`  // rejects and warnings files, short-lived links
+	Duplicates *Duplicates           `json:"duplicates,omitempty"` // merges and possible duplicates
+	Preflight  *PreflightView        `json:"preflight,omitempty"`  // a re-approval's differences
+	Missing    []string              `json:"missing,omitempty"`    // what cannot be shown, and why
 }
 
 // open verifies a token and loads its request and migration.

@@ -10,13 +10,6 @@ import (
 	"github.com/cutover/cutover/internal/schema"
 )
 
-// FileNotes is what a person should know about one file of the round.
-type FileNotes struct {
-	File   string   `json:"file"`
-	Entity string   `json:"entity"`
-	Notes  []string `json:"notes"`
-}
-
 // AddIdentityNotes says, for each file whose spec entry (entries, by the
 // report's file label) identifies records by something other than an id
 // column, how its records are identified: an id derived from the content

@@ -67,43 +67,6 @@ type Reconciliation struct {
 	Explanation  string         `json:"explanation"`
 }
 
-// SpotCheck shows one source row beside the record it became, or, for a
-// named row that became none, what happened to it and why.
-type SpotCheck struct {
-	Entity   string            `json:"entity"`
-	Why      string            `json:"why"` // "sampled" or "named by you"
-	SourceID string            `json:"sourceId"`
-	Found    bool              `json:"found"` // a record holds the row: migrated, or merged into another
-	File     string            `json:"file,omitempty"`
-	Line     int               `json:"line,omitempty"`
-	Source   []Cell            `json:"source,omitempty"`
-	RecordID string            `json:"recordId,omitempty"`
-	Record   map[string]string `json:"record,omitempty"`
-	// Outcome is what became of the row: migrated, merged, rejected or
-	// skipped ("" for a named id no row has).
-	Outcome string `json:"outcome,omitempty"`
-	// Says is the outcome in words, e.g. "rejected at line 3 of
-	// contacts.csv: emails: required field is empty".
-	Says string `json:"says,omitempty"`
-	// MergedInto is the record a merged row went into (RecordID is it too).
-	MergedInto string `json:"mergedInto,omitempty"`
-	// Flags say why a sampled row was drawn more often than others:
-	// "warning" (flagged "!"), "merged", "derived" (values the engine
-	// derived, e.g. people named inline or a derived status).
-	Flags    []string        `json:"flags,omitempty"`
-	Warnings []mapspec.Issue `json:"warnings,omitempty"`
-	// WaiveOnly is set when there is no record to say "it is right" about
-	// (not found, rejected or skipped): the check can only be waived with
-	// a note.
-	WaiveOnly bool `json:"waiveOnly,omitempty"`
-}
-
-// Cell is one source column's value.
-type Cell struct {
-	Column string `json:"column"`
-	Value  string `json:"value"`
-}
-
 // Issues are what needs the customer's attention.
 type Issues struct {
 	Rejected     []ReasonCount `json:"rejected"`     // grouped by reason; the rows are in the rejects files
@@ -131,29 +94,12 @@ type Issues struct {
 	DuplicateGroups []DuplicateGroup `json:"duplicateGroups"`
 }
 
-// RejectsFile is where one file's rejected rows are: the stored key, and
-// a short-lived download link added when the workbook is served.
-type RejectsFile struct {
-	File string `json:"file"`
-	Key  string `json:"key"`
-	URL  string `json:"url,omitempty"`
-}
-
 // FieldCount is how many values of one field of one file were left out.
 type FieldCount struct {
 	File   string `json:"file"`
 	Entity string `json:"entity"`
 	Field  string `json:"field"`
 	Count  int    `json:"count"`
-}
-
-// FileInference is what the engine inferred from one file's values.
-type FileInference struct {
-	File   string              `json:"file"`
-	Entity string              `json:"entity"`
-	Market string              `json:"market,omitempty"`
-	Region mapspec.RegionGuess `json:"region"`
-	Dates  []mapspec.DateGuess `json:"dates"`
 }
 
 // ReasonCount is how many rows of a file were rejected for one reason.

@@ -54,7 +54,7 @@ func TestSpotChecksAreReproducibleFromTheSeed(t *testing.T) {
 	if len(a) != 2+SpotChecksPerEntity {
 		t.Fatalf("%d spot checks, want 2 named + %d sampled", len(a), SpotChecksPerEntity)
 	}
-	if a[0].SourceID != "7" || !a[0].Found || a[0].Record["emails"] != "p7@x.com" || a[0].Source[1] != (Cell{"email", "p7@x.com"}) {
+	if a[0].SourceID != "7" || !a[0].Found || a[0].Record["emails"] != "p7@x.com" || a[0].Source[1] != (Cell{Column: "email", Value: "p7@x.com"}) {
 		t.Fatalf("named spot check = %+v", a[0])
 	}
 	if a[1].SourceID != "nope" || a[1].Found {
