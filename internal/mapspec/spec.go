@@ -83,16 +83,6 @@ func invalid(path, format string, args ...any) error {
 	return cutover.Errorf(cutover.EINVALID, "mapping spec: %s: %s", path, fmt.Sprintf(format, args...))
 }
 
-var conversionOps = map[string][]schema.Type{
-	"boolean": {schema.Boolean},
-	"number":  {schema.Number, schema.Integer},
-	"money":   {schema.Money},
-	opAmount:  {schema.Money},
-	"date":    {schema.Date, schema.DateTime},
-	"email":   {schema.Email},
-	"phone":   {schema.Phone},
-}
-
 func validateSpec(s *Spec, sch *schema.Schema) error {
 	if s.Version != Version {
 		return invalid("$.version", "must be %d", Version)

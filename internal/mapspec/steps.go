@@ -52,25 +52,6 @@ func allEmpty(vals []string) bool {
 	return true
 }
 
-// conversionFor returns the op that makes a value of type t canonical, or "".
-func conversionFor(t schema.Type) string {
-	switch t {
-	case schema.Boolean:
-		return "boolean"
-	case schema.Number, schema.Integer:
-		return "number"
-	case schema.Money:
-		return "money"
-	case schema.Date, schema.DateTime:
-		return "date"
-	case schema.Email:
-		return "email"
-	case schema.Phone:
-		return "phone"
-	}
-	return ""
-}
-
 // compileSteps compiles a mapping's steps, inserting the field's default
 // before the final conversion and appending the conversion its type needs
 // when the steps do not end with it.
