@@ -8,6 +8,10 @@
 // row: Merger (dedupe keys to merged records, conflicts recorded), Resolver
 // (references between files, orphans reported) and Suggest (a first mapping
 // for a file no preset knows).
+//
+// The spec's types themselves live in internal/mapdoc, without the engine,
+// so a Lambda that only shows a spec does not link the phone library and
+// the JSON Schema validator; mapspec re-exports them (mapdoc.go).
 package mapspec
 
 import (
