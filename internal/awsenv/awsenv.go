@@ -10,8 +10,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -45,12 +48,52 @@ func (sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 	slog.Log(context.Background(), level, "aws sdk", "detail", fmt.Sprintf(format, v...))
 }
 
-// DynamoDB returns a DynamoDB client. With a custom endpoint (the local
-// emulator, LocalStack) it does not insist on the X-Amz-Crc32 response
-// header, an AWS integrity check that DynamoDB-compatible emulators omit.
+// DynamoDBMaxAttempts and DynamoDBMaxBackoff bound the SDK's retries of
+// one DynamoDB call. The SDK backs a throttled call off 1 s, 2 s, 4 s, ...
+// (full jitter), capped at DynamoDBMaxBackoff: six attempts wait at most
+// 1+2+4+4+4 = 15 s, half that on average, which leaves room in the API
+// functions' 30-second timeout (API Gateway's own limit) for the work
+// itself. A step that is still throttled after that fails with
+// EUNAVAILABLE, and the state machine's Retry waits longer before the
+// whole step runs again (it is idempotent); a longer wait inside the
+// Lambda would only spend its time.
+const (
+	DynamoDBMaxAttempts = 6
+	DynamoDBMaxBackoff  = 4 * time.Second
+)
+
+// DynamoDB returns a DynamoDB client. Its retryer (dynamoRetryer) is the
+// only retry of a whole call: the store's own loops only resend what a
+// call that succeeded left undone (BatchWriteItem's UnprocessedItems,
+// the items of a cancelled transaction). With a custom endpoint (the
+// local emulator, LocalStack) it does not insist on the X-Amz-Crc32
+// response header, an AWS integrity check that DynamoDB-compatible
+// emulators omit.
 func DynamoDB(cfg aws.Config) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.Retryer = dynamoRetryer()
 		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL") != ""
+	})
+}
+
+// dynamoRetryer is the SDK's standard retryer with our bounds, without
+// its client-wide retry quota (ratelimit.None): the default token bucket
+// runs dry after about a hundred throttled retries in one process, and
+// then every throttled call fails at once with "retry quota exceeded"
+// instead of backing off, exactly when a final migration's writers are
+// being throttled. The bounds above limit each call instead. A
+// TransactionConflictException (a write racing a transaction on the same
+// item) is retried too: the SDK does not count it as transient, but the
+// next attempt normally goes through.
+func dynamoRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = DynamoDBMaxAttempts
+		o.MaxBackoff = DynamoDBMaxBackoff
+		o.BaseDelay = 25 * time.Millisecond // DynamoDB's own default, for errors other than throttling
+		o.RateLimiter = ratelimit.None
+		o.Retryables = append(o.Retryables, retry.RetryableErrorCode{
+			Codes: map[string]struct{}{"TransactionConflictException": {}},
+		})
 	})
 }
 

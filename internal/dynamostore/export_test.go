@@ -12,3 +12,7 @@ import (
 func RecordItem(partition, migrationID string, r cutover.Record) map[string]ddb.AttributeValue {
 	return recordItem(partition, migrationID, r, time.Now())
 }
+
+// MaxBatchAttempts is the bound of the loop that resends unprocessed
+// items and the items of a cancelled transaction.
+const MaxBatchAttempts = maxBatchAttempts

@@ -115,30 +115,35 @@ func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[stri
 }
 
 // throttlingLive stands between the LIVE writer and the real emulator and
-// answers some transactions the way a throttled DynamoDB does: the whole
-// call refused, or cancelled with some items throttled and nothing written.
+// answers some transactions the way a throttled DynamoDB does: cancelled
+// with some items throttled, or in conflict with another transaction, and
+// nothing written. (A call refused as a whole is the SDK client's to
+// retry: internal/awsenv's tests, and infra/e2e's final migration, which
+// throttles through the real client.)
 type throttlingLive struct {
 	api                dynamostore.LiveAPI
-	calls, refused     atomic.Int64
+	calls, conflicted  atomic.Int64
 	cancelled, through atomic.Int64
 }
 
 func (t *throttlingLive) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	switch t.calls.Add(1) % 3 {
-	case 0:
-		t.refused.Add(1)
-		return nil, &ddb.ProvisionedThroughputExceededException{Message: aws.String("injected")}
-	case 1:
-		t.cancelled.Add(1)
+	cancel := func(code string) (*dynamodb.TransactWriteItemsOutput, error) {
 		reasons := make([]ddb.CancellationReason, len(in.TransactItems))
 		for i := range reasons {
-			code := "None"
+			reasons[i].Code = aws.String("None")
 			if i%2 == 0 {
-				code = "ThrottlingError"
+				reasons[i].Code = aws.String(code)
 			}
-			reasons[i].Code = aws.String(code)
 		}
 		return nil, &ddb.TransactionCanceledException{Message: aws.String("injected"), CancellationReasons: reasons}
+	}
+	switch t.calls.Add(1) % 3 {
+	case 0:
+		t.conflicted.Add(1)
+		return cancel("TransactionConflict")
+	case 1:
+		t.cancelled.Add(1)
+		return cancel("ThrottlingError")
 	}
 	t.through.Add(1)
 	return t.api.TransactWriteItems(ctx, in, opts...)
@@ -152,8 +157,8 @@ func TestLiveWritesSurviveThrottling(t *testing.T) {
 	if err := writeLive(live, recs); err != nil {
 		t.Fatalf("write through throttling: %v", err)
 	}
-	if api.refused.Load() == 0 || api.cancelled.Load() == 0 {
-		t.Fatalf("no throttling was injected: %d refused, %d cancelled", api.refused.Load(), api.cancelled.Load())
+	if api.conflicted.Load() == 0 || api.cancelled.Load() == 0 {
+		t.Fatalf("no throttling was injected: %d conflicted, %d cancelled", api.conflicted.Load(), api.cancelled.Load())
 	}
 	got := stored(t, db, table, "t1")
 	if len(got) != len(recs) {
@@ -164,7 +169,7 @@ func TestLiveWritesSurviveThrottling(t *testing.T) {
 			t.Fatalf("record %s is missing", r.SourceID)
 		}
 	}
-	t.Logf("%d calls: %d refused, %d cancelled, %d through", api.calls.Load(), api.refused.Load(), api.cancelled.Load(), api.through.Load())
+	t.Logf("%d calls: %d conflicted, %d cancelled, %d through", api.calls.Load(), api.conflicted.Load(), api.cancelled.Load(), api.through.Load())
 }
 
 func TestLiveRecordsAreCreatedOnce(t *testing.T) {
@@ -193,7 +198,7 @@ func TestLiveRecordsAreCreatedOnce(t *testing.T) {
 }
 
 // unprocessingTest forwards half of every batch and hands the rest back as
-// unprocessed, and refuses every fourth call as throttled.
+// unprocessed. (A call refused as a whole is the SDK client's to retry.)
 type unprocessingTest struct {
 	api                dynamostore.TestAPI
 	calls, unprocessed atomic.Int64
@@ -204,9 +209,7 @@ func (u *unprocessingTest) Query(ctx context.Context, in *dynamodb.QueryInput, o
 }
 
 func (u *unprocessingTest) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
-	if u.calls.Add(1)%4 == 0 {
-		return nil, &ddb.ThrottlingException{Message: aws.String("injected")}
-	}
+	u.calls.Add(1)
 	out := &dynamodb.BatchWriteItemOutput{UnprocessedItems: map[string][]ddb.WriteRequest{}}
 	fwd := map[string][]ddb.WriteRequest{}
 	for table, reqs := range in.RequestItems {

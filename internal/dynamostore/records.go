@@ -152,11 +152,18 @@ type sinkFunc func(ctx context.Context, recs []cutover.Record) error
 
 func (f sinkFunc) Write(ctx context.Context, recs []cutover.Record) error { return f(ctx, recs) }
 
-// maxBatchAttempts bounds the retries of unprocessed items.
+// maxBatchAttempts bounds the calls that resend what a successful call
+// left undone: BatchWriteItem's UnprocessedItems, the items of a
+// transaction cancelled because they were throttled. A call that fails
+// as a whole is not retried here: the SDK client has already retried it
+// (internal/awsenv's DynamoDB retryer), and doing it again on top would
+// multiply the calls (12 × 4 = 48 for one throttled write before).
 const maxBatchAttempts = 12
 
-// batchWrite writes requests 25 at a time, retrying unprocessed items with
-// exponential backoff and full jitter.
+// batchWrite writes requests 25 at a time, resending unprocessed items
+// with exponential backoff and full jitter.
+//
+// Errors: EUNAVAILABLE when storage keeps throttling or is unreachable.
 func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.WriteRequest) error {
 	for len(reqs) > 0 {
 		n := min(25, len(reqs))
@@ -173,9 +180,6 @@ func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.Write
 			}
 			out, err := api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]ddb.WriteRequest{table: pending}})
 			if err != nil {
-				if isThrottle(err) {
-					continue
-				}
 				return mapErr(err, "TEST environment")
 			}
 			pending = out.UnprocessedItems[table]
@@ -355,8 +359,9 @@ func recordSize(r cutover.Record) int {
 
 // createOnce creates every item of a group that does not exist yet. An
 // item that exists (written by an earlier attempt, a crashed run or a
-// retried chunk) is left exactly as it is. Throttling and transaction
-// conflicts are retried with backoff and full jitter.
+// retried chunk) is left exactly as it is. The items of a transaction
+// cancelled for throttling or a conflict are resent with backoff and full
+// jitter; a call that fails as a whole was already retried by the client.
 //
 // Errors: EUNAVAILABLE when storage keeps throttling or is unreachable;
 // EINVALID when DynamoDB refuses an item (too large, for instance).
@@ -382,8 +387,6 @@ func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteIte
 				return err
 			}
 			pending = rest
-		case isThrottle(err) || isTransactionConflict(err):
-			// retry the whole group
 		default:
 			return mapErr(err, "live record")
 		}
@@ -412,19 +415,6 @@ func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReas
 		}
 	}
 	return rest, nil
-}
-
-func isTransactionConflict(err error) bool {
-	var tce *ddb.TransactionConflictException
-	var tip *ddb.TransactionInProgressException
-	return errors.As(err, &tce) || errors.As(err, &tip)
-}
-
-func isThrottle(err error) bool {
-	var pte *ddb.ProvisionedThroughputExceededException
-	var rle *ddb.RequestLimitExceeded
-	var te *ddb.ThrottlingException
-	return errors.As(err, &pte) || errors.As(err, &rle) || errors.As(err, &te)
 }
 
 func jitter(n int64) int64 {

@@ -49,7 +49,6 @@ func (o Outcome) Kind() string {
 // work is the per-row state the steps see.
 type work struct {
 	field, column string
-	raw           func() string
 	warns         []Issue
 	today, nowRFC string
 	region        string         // the row's phone region: its country column's, else the file's, else the market ("" unknown)
@@ -124,7 +123,6 @@ type Mapper struct {
 	nowRFC     string
 	scratch    []string
 	w          work
-	ruleIdx    map[string]int
 	required   []*schema.Field
 	anyOf      []int
 	inline     []compiledInline
@@ -537,7 +535,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 		// A rejected row lists every value that could not be read, so
 		// the rejects file says all that is wrong with it at once.
 		for _, b := range bad {
-			errs = append(errs, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: b.Reason})
+			errs = append(errs, Issue(b))
 		}
 	} else {
 		for _, b := range bad {

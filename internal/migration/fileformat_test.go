@@ -36,7 +36,6 @@ func TestFileFormatChosenByTheCustomer(t *testing.T) {
 	if _, err := svc.SetFileFormat(ctx, m, "f1", FileFormatInput{Delimiter: ","}); err != nil {
 		t.Fatal(err)
 	}
-	m, _ = store.GetMigration(ctx, id)
 	// With another file that maps, the uncertain one is listed as refused
 	// with the guess and its alternatives.
 	uploaded(t, store, id, cutover.File{ID: "f2", Name: "ok.csv", Key: "k2", Purpose: cutover.PurposeTest, Round: 1, Complete: true})

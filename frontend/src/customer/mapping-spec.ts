@@ -2,14 +2,61 @@
 // time, as the editor makes them. Pure: each returns a new spec and leaves
 // its input alone.
 
-import type { CombineMode, FieldMapping, MappingFile, MappingSpec } from '../lib/types';
+import type { CombineMode, FieldMapping, MappingFile, MappingSpec, StepOp } from '../lib/types';
+
+/**
+ * Per op of the schema (the generated StepOp), whether it converts a value
+ * to a type and so must fit the target's type. Every op is listed, so an
+ * op added to the engine's schema does not type-check here until it is
+ * classified; test/spec-contract.test.ts checks the list against the
+ * engine's (internal/mapspec/testdata/frontend-contract.json).
+ */
+const CONVERTS: Record<StepOp, boolean> = {
+  trim: false,
+  case: false,
+  split: false,
+  join: false,
+  replace: false,
+  default: false,
+  constant: false,
+  regex: false,
+  lookup: false,
+  boolean: true,
+  number: true,
+  money: true,
+  amount: true,
+  period: true,
+  date: true,
+  email: true,
+  phone: true,
+};
 
 /** Steps that convert a value to a type; they must fit the target's type. */
-export const CONVERSION_OPS = new Set(['boolean', 'number', 'money', 'amount', 'period', 'date', 'email', 'phone']);
+export const CONVERSION_OPS: ReadonlySet<string> = new Set(Object.entries(CONVERTS).flatMap(([op, converts]) => (converts ? [op] : [])));
 
-/** Columns match the header ignoring case and surrounding spaces. */
+/**
+ * What strings.TrimSpace trims (Go's unicode.IsSpace). JavaScript's trim()
+ * differs: it also trims U+FEFF anywhere at the ends, and not U+0085.
+ */
+const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const EDGE_SPACE = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'g');
+
+/**
+ * A header's identity as the engine computes it (normCol, mapper.go):
+ * without a leading byte-order mark, trimmed, lower-cased one character at
+ * a time. Go lower-cases each rune on its own, so İ becomes i (not i̇) and
+ * a final Σ becomes σ (not ς), unlike toLowerCase on the whole string.
+ */
+export function columnKey(header: string): string {
+  const trimmed = (header.startsWith('\ufeff') ? header.slice(1) : header).replace(EDGE_SPACE, '');
+  let key = '';
+  for (const ch of trimmed) key += ch === '\u0130' ? 'i' : ch.toLowerCase();
+  return key;
+}
+
+/** Columns match the header as the engine matches them: ignoring case and surrounding spaces. */
 export function sameColumn(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
+  return columnKey(a) === columnKey(b);
 }
 
 function readsOnly(field: FieldMapping, column: string): boolean {

@@ -1,6 +1,8 @@
 // The shapes the cutover HTTP API answers with (see README "HTTP API").
 // Optional where the server omits empty values.
 
+import type * as spec from '../generated/mapspec';
+
 export type Status =
   | 'created'
   | 'submitted'
@@ -346,63 +348,36 @@ export interface ReviewAnswer {
 
 // ------------------------------------------------------------ mapping
 
-export interface FieldMapping {
-  target: string;
-  column?: string;
-  columns?: string[];
-  constant?: string;
-  steps?: Array<Record<string, unknown>>;
-  [key: string]: unknown;
-}
+// The mapping spec's types are generated from the JSON Schema the engine
+// validates specs with (src/generated/mapspec.ts, `npm run gen:spec-types`),
+// so an op, option or field added in Go reaches the site's types.
 
-export interface MappingFile {
-  name: string;
-  entity: string;
-  sourceId?: string[];
-  dedupe?: string[];
-  fields: FieldMapping[];
-  /** Other headers that mean a column the spec reads (internal/mapspec aliases.go). */
-  aliases?: Record<string, string[]>;
-  /** People a row names inline, filling a reference (internal/mapspec inline.go). */
-  inline?: InlinePerson[];
-  /** Overrides the spec's defaults for this file (internal/mapspec spec.go). */
-  defaults?: MappingDefaults;
-  /** Per target field several mappings fill, how their values combine (internal/mapspec combine.go). */
-  combine?: Record<string, CombineRule>;
-  [key: string]: unknown;
-}
+/** One target field: where its value comes from and the steps that shape it. */
+export type FieldMapping = spec.Field;
+
+/** One step of a field mapping (internal/mapspec steps.go). */
+export type MappingStep = spec.Step;
+
+/** The name of a step's operation: the schema's enum. */
+export type StepOp = spec.Step['op'];
+
+/** One file of the spec: which entity it holds and how its columns map. */
+export type MappingFile = spec.File;
+
+/** How several mappings of one field combine (internal/mapspec combine.go). */
+export type CombineRule = spec.CombineRule;
 
 /** How several columns mapped to one field combine: every value (lists), the first non-empty, or text joined by a separator. */
-export type CombineMode = 'combine' | 'first' | 'concat';
-
-export interface CombineRule {
-  mode: CombineMode;
-  /** Joins concatenated values; "; " when absent. Only with mode concat. */
-  separator?: string;
-}
+export type CombineMode = spec.CombineRule['mode'];
 
 /** Defaults for every step that does not say otherwise; the site edits only dateFormats. */
-export interface MappingDefaults {
-  /** Date formats the file's dates are written in, e.g. "DD/MM/YYYY", "ISO". */
-  dateFormats?: string[];
-  [key: string]: unknown;
-}
+export type MappingDefaults = spec.Defaults;
 
-export interface InlinePerson {
-  target: string;
-  name: string;
-  email?: string;
-  phone?: string;
-  separators?: string[];
-  optional?: boolean;
-}
+/** People a row names inline, filling a reference (internal/mapspec inline.go). */
+export type InlinePerson = spec.Inline;
 
-export interface MappingSpec {
-  version: number;
-  files: MappingFile[];
-  defaults?: MappingDefaults;
-  [key: string]: unknown;
-}
+/** A whole mapping spec, version 1. */
+export type MappingSpec = spec.CutoverMappingSpecVersion1;
 
 export interface ProposedColumn {
   column: string;
