@@ -30,6 +30,7 @@ type rawTemplate struct {
 type rawResource struct {
 	Type       string         `json:"Type"`
 	Condition  string         `json:"Condition"`
+	Metadata   map[string]any `json:"Metadata"`
 	Properties map[string]any `json:"Properties"`
 }
 
@@ -581,7 +582,7 @@ func (s StateMachine) Definition() (string, error) {
 	return out, nil
 }
 
-func (m *Model) buildFunctions(tpl *cloudformation.Template, _ *rawTemplate) error {
+func (m *Model) buildFunctions(tpl *cloudformation.Template, raw *rawTemplate) error {
 	glob, err := tpl.GetServerlessGlobalFunction()
 	if err != nil {
 		glob = nil
@@ -592,6 +593,15 @@ func (m *Model) buildFunctions(tpl *cloudformation.Template, _ *rawTemplate) err
 		f, err := m.function(id, fns[id], glob)
 		if err != nil {
 			return err
+		}
+
+		if method, ok := raw.Resources[id].Metadata["BuildMethod"]; ok {
+			s, isString := method.(string)
+			if !isString {
+				return fmt.Errorf("samtemplate: function %s: Metadata BuildMethod must be a string", id)
+			}
+
+			f.BuildMethod = s
 		}
 
 		m.Functions = append(m.Functions, f)
