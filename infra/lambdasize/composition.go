@@ -44,8 +44,9 @@ var Groups = []struct{ Prefix, Group string }{
 }
 
 // Composition reads an unstripped ELF binary and returns what its symbols
-// weigh by group (Groups), largest first, and the sections that no symbol
-// covers (the pclntab, DWARF, the symbol table itself, ...) by name.
+// weigh by group (Groups), largest first, and, by section, the bytes no
+// symbol accounts for (the pclntab's tables, DWARF, the symbol table
+// itself, ...).
 // Symbols in sections that take no room in the file (.bss, .noptrbss) are
 // left out: they cost memory, not bytes of the bootstrap.
 //
@@ -63,7 +64,7 @@ func Composition(bin string) (shares []Share, sections []Share, err error) {
 	}
 
 	byGroup := map[string]int64{}
-	covered := map[string]bool{}
+	covered := map[string]int64{}
 
 	for _, s := range syms {
 		if int(s.Section) <= 0 || int(s.Section) >= len(f.Sections) {
@@ -75,7 +76,7 @@ func Composition(bin string) (shares []Share, sections []Share, err error) {
 			continue
 		}
 
-		covered[sec.Name] = true
+		covered[sec.Name] += int64(s.Size)
 		byGroup[group(s.Name)] += int64(s.Size)
 	}
 
@@ -84,8 +85,10 @@ func Composition(bin string) (shares []Share, sections []Share, err error) {
 	}
 
 	for _, s := range f.Sections {
-		if s.Type != elf.SHT_NOBITS && s.Type != elf.SHT_NULL && !covered[s.Name] {
-			sections = append(sections, Share{s.Name, int64(s.Size)})
+		// FileSize, not Size: a compressed DWARF section's Size is its
+		// uncompressed length.
+		if rest := int64(s.FileSize) - covered[s.Name]; s.Type != elf.SHT_NOBITS && s.Type != elf.SHT_NULL && rest > 0 {
+			sections = append(sections, Share{s.Name, rest})
 		}
 	}
 

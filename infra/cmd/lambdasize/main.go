@@ -226,7 +226,7 @@ func printComposition(ctx context.Context, w io.Writer, root, name, tmp string) 
 		return err
 	}
 
-	fmt.Fprintf(w, "\n%s (unstripped linux/arm64, %s): symbols by group, then sections no symbol covers\n\n", name, lambdasize.MB(total))
+	fmt.Fprintf(w, "\n%s (unstripped linux/arm64, %s): symbols by group, then what no symbol accounts for, by section\n\n", name, lambdasize.MB(total))
 	fmt.Fprintln(w, "| part | size |")
 	fmt.Fprintln(w, "|---|--:|")
 
@@ -238,7 +238,7 @@ func printComposition(ctx context.Context, w io.Writer, root, name, tmp string) 
 
 	for _, s := range sections {
 		if s.Bytes >= 64*1024 {
-			fmt.Fprintf(w, "| section %s | %s |\n", s.Group, lambdasize.MB(s.Bytes))
+			fmt.Fprintf(w, "| section %s, not in a symbol | %s |\n", s.Group, lambdasize.MB(s.Bytes))
 		}
 	}
 
