@@ -18,8 +18,9 @@
 # path, which --makefile makes the path in the source tree. The same holds
 # for `sam build --build-in-source` and for `make -C functions/<name>`, which
 # run in place. `sam build --use-container` is not supported: the container
-# sees only the CodeUri. infra/lambdasize's TestSAMMakefileTargets runs every
-# target the way SAM does and checks the bootstrap it leaves.
+# sees only the CodeUri. TestSAMMakefileTargetsBuildStrippedArm64
+# (infra/lambdasize) runs every target the way SAM does and checks the
+# bootstrap it leaves.
 
 GO ?= go
 
