@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 GO    ?= go
 PKGS  := ./...
-FUNCS := $(notdir $(wildcard functions/*))
+FUNCS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 
-.PHONY: all up test build cli emulator lint format unit fuzz frontend frontend-test chromium lambdas real-exports deploy-site bench bench-final clean
+.PHONY: all up test build cli emulator lint format unit fuzz frontend frontend-test chromium lambdas lambdasize real-exports deploy-site bench bench-final clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
@@ -13,8 +13,8 @@ all: build cli
 up: frontend
 	$(GO) run ./infra/cmd/up
 
-## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds.
-test: lint frontend-test unit fuzz lambdas real-exports
+## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds and their size, import and init budgets.
+test: lint frontend-test unit fuzz lambdas lambdasize real-exports
 
 ## frontend: install the site's npm packages (from package-lock.json) and build it into frontend/dist/.
 frontend: frontend/node_modules/.installed
@@ -112,11 +112,24 @@ bench-final: emulator
 frontend-test: frontend/node_modules/.installed
 	cd frontend && npx tsc --noEmit && npm test
 
-## lambdas: build every function exactly as SAM does (linux/arm64, bootstrap) to prove the template's CodeUris build.
+## lambdas: build every function exactly as `sam build` does, by running each
+## functions/<name>/Makefile's build-<LogicalId> target (functions/lambda.mk:
+## linux/arm64, stripped), into .build/arm64/<name>/bootstrap.
 lambdas:
 	@for f in $(FUNCS); do \
-	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o .build/arm64/$$f/bootstrap ./functions/$$f || exit 1; \
+	  mk=functions/$$f/Makefile; \
+	  target=$$(sed -n 's/^\(build-[A-Za-z0-9]*\):.*/\1/p' $$mk 2>/dev/null); \
+	  if [ -z "$$target" ]; then echo "lambdas: $$mk has no build-<LogicalId> target (sam build needs one)" >&2; exit 1; fi; \
+	  $(MAKE) -s --no-print-directory --makefile $$mk $$target ARTIFACTS_DIR=$(CURDIR)/.build/arm64/$$f || exit 1; \
 	done; echo "built $(words $(FUNCS)) functions for linux/arm64 into .build/arm64/"
+
+## lambdasize: every function's stripped arm64 size and package init against
+## its class's budget (infra/lambdasize: light functions <= 10 MB, init
+## < 5 ms, no mapping engine; engine functions no larger than their
+## dependencies need); prints the table BENCHMARKS.md keeps. It fails until
+## the light functions stop linking the mapping engine (issue 13, item 1).
+lambdasize:
+	$(GO) run ./infra/cmd/lambdasize -check
 
 clean:
 	rm -rf .build bin frontend/dist frontend/node_modules test-artifacts

@@ -7,25 +7,17 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/awslabs/goformation/v7"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/dynamodb"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/awslabs/goformation/v7/intrinsics"
 )
-
-// goformation's YAML reader registers its tag handlers in a package-level map
-// on every call, so calls into it are serialised.
-var goformationMu sync.Mutex
 
 // rawTemplate is the template before intrinsic functions are resolved.
 type rawTemplate struct {
@@ -38,6 +30,7 @@ type rawTemplate struct {
 type rawResource struct {
 	Type       string         `json:"Type"`
 	Condition  string         `json:"Condition"`
+	Metadata   map[string]any `json:"Metadata"`
 	Properties map[string]any `json:"Properties"`
 }
 
@@ -159,167 +152,6 @@ func readRaw(data []byte) (*rawTemplate, error) {
 	}
 
 	return &raw, nil
-}
-
-// parseResolved resolves the template's intrinsic functions with r, drops
-// properties goformation does not model (returning them), and parses the
-// result with goformation.
-func parseResolved(data []byte, r *resolver) (*cloudformation.Template, []string, error) {
-	goformationMu.Lock()
-	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{IntrinsicHandlerOverrides: r.handlers()})
-	goformationMu.Unlock()
-
-	if err != nil {
-		return nil, nil, fmt.Errorf("samtemplate: resolve template: %w", err)
-	}
-
-	var doc map[string]any
-	if err := json.Unmarshal(js, &doc); err != nil {
-		return nil, nil, fmt.Errorf("samtemplate: resolve template: %w", err)
-	}
-
-	ignored := pruneUnknown(doc)
-
-	js, err = json.Marshal(doc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("samtemplate: resolve template: %w", err)
-	}
-
-	tpl, err := goformation.ParseJSONWithOptions(js, &intrinsics.ProcessorOptions{NoProcess: true})
-	if err != nil {
-		return nil, nil, fmt.Errorf("samtemplate: parse template with goformation: %w", err)
-	}
-
-	return tpl, ignored, nil
-}
-
-// pruneUnknown removes resource and Globals properties goformation's types
-// do not declare (goformation rejects unknown properties) and returns them as
-// "LogicalId.Property", sorted. It also coerces scalar values to the types
-// goformation expects, the way CloudFormation does: parameter values are
-// strings, so "30" must become 30 for an integer property and 168 must
-// become "168" for a string one.
-func pruneUnknown(doc map[string]any) []string {
-	all := cloudformation.AllResources()
-
-	var ignored []string
-
-	prune := func(where string, props map[string]any, model any) {
-		t := reflect.TypeOf(model)
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-
-		fields := jsonFields(t)
-		for k, v := range props {
-			f, ok := fields[k]
-			if !ok {
-				delete(props, k)
-				ignored = append(ignored, where+"."+k)
-
-				continue
-			}
-
-			props[k] = coerce(v, f.Type)
-		}
-	}
-
-	if resources, ok := doc["Resources"].(map[string]any); ok {
-		for id, v := range resources {
-			res, _ := v.(map[string]any)
-			props, _ := res["Properties"].(map[string]any)
-			typ, _ := res["Type"].(string)
-
-			if model, ok := all[typ]; ok && props != nil {
-				prune(id, props, model)
-			}
-		}
-	}
-
-	if globals, ok := doc["Globals"].(map[string]any); ok {
-		for section, v := range globals {
-			props, _ := v.(map[string]any)
-			if model, ok := all[section]; ok && props != nil {
-				prune("Globals."+section, props, model)
-			}
-		}
-	}
-
-	sort.Strings(ignored)
-
-	return ignored
-}
-
-// jsonFields returns the fields of a goformation struct type by JSON name.
-func jsonFields(t reflect.Type) map[string]reflect.StructField {
-	out := map[string]reflect.StructField{}
-
-	for i := range t.NumField() {
-		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		if name != "" && name != "-" {
-			out[name] = t.Field(i)
-		}
-	}
-
-	return out
-}
-
-var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-
-// coerce converts JSON scalars in v to the kinds t expects (strings to
-// numbers or booleans and back), recursing through structs, maps and
-// slices. Types with their own JSON decoding are left alone.
-func coerce(v any, t reflect.Type) any {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-
-	if reflect.PointerTo(t).Implements(unmarshalerType) {
-		return v
-	}
-
-	switch t.Kind() {
-	case reflect.String:
-		switch x := v.(type) {
-		case float64, bool:
-			return scalarString(x)
-		}
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
-		if s, ok := v.(string); ok {
-			if n, err := strconv.ParseFloat(s, 64); err == nil {
-				return n
-			}
-		}
-	case reflect.Bool:
-		if s, ok := v.(string); ok {
-			if b, err := strconv.ParseBool(s); err == nil {
-				return b
-			}
-		}
-	case reflect.Slice:
-		if xs, ok := v.([]any); ok {
-			for i := range xs {
-				xs[i] = coerce(xs[i], t.Elem())
-			}
-		}
-	case reflect.Map:
-		if m, ok := v.(map[string]any); ok {
-			for k := range m {
-				m[k] = coerce(m[k], t.Elem())
-			}
-		}
-	case reflect.Struct:
-		if m, ok := v.(map[string]any); ok {
-			fields := jsonFields(t)
-			for k := range m {
-				if f, ok := fields[k]; ok {
-					m[k] = coerce(m[k], f.Type)
-				}
-			}
-		}
-	}
-
-	return v
 }
 
 // effectiveParameters applies overrides to defaults and checks constraints.
@@ -750,7 +582,7 @@ func (s StateMachine) Definition() (string, error) {
 	return out, nil
 }
 
-func (m *Model) buildFunctions(tpl *cloudformation.Template, _ *rawTemplate) error {
+func (m *Model) buildFunctions(tpl *cloudformation.Template, raw *rawTemplate) error {
 	glob, err := tpl.GetServerlessGlobalFunction()
 	if err != nil {
 		glob = nil
@@ -761,6 +593,15 @@ func (m *Model) buildFunctions(tpl *cloudformation.Template, _ *rawTemplate) err
 		f, err := m.function(id, fns[id], glob)
 		if err != nil {
 			return err
+		}
+
+		if method, ok := raw.Resources[id].Metadata["BuildMethod"]; ok {
+			s, isString := method.(string)
+			if !isString {
+				return fmt.Errorf("samtemplate: function %s: Metadata BuildMethod must be a string", id)
+			}
+
+			f.BuildMethod = s
 		}
 
 		m.Functions = append(m.Functions, f)

@@ -260,6 +260,10 @@ type Function struct {
 	Handler     string
 	Runtime     string
 	Description string
+	// BuildMethod is the resource's Metadata BuildMethod: how `sam build`
+	// builds it ("makefile": SAM runs the target build-<LogicalID> of the
+	// Makefile in CodeDir). Empty when the template names none.
+	BuildMethod string
 	// Timeout is in seconds and MemorySize in MB, with Globals applied.
 	Timeout    int
 	MemorySize int

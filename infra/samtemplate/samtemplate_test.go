@@ -611,3 +611,75 @@ func TestDefinitionReportsMissingSubstitution(t *testing.T) {
 		t.Fatalf("%q %v", out, err)
 	}
 }
+
+// TestFunctionBuildMethodIsRead checks that a function's Metadata
+// BuildMethod reaches the model, and that every function of the real
+// template is built by its Makefile target: SAM's go1.x BuildMethod takes no
+// -ldflags, so only a makefile build strips the binary (issue 13).
+func TestFunctionBuildMethodIsRead(t *testing.T) {
+	p := writeTemplate(t, `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Made:
+    Type: AWS::Serverless::Function
+    Metadata: { BuildMethod: makefile }
+    Properties: { CodeUri: made/, Handler: bootstrap, Runtime: provided.al2023 }
+  Plain:
+    Type: AWS::Serverless::Function
+    Properties: { CodeUri: plain/, Handler: bootstrap, Runtime: provided.al2023 }
+`)
+
+	m, err := Load(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if f, _ := m.Function("Made"); f.BuildMethod != "makefile" {
+		t.Errorf("Made: BuildMethod %q, want makefile", f.BuildMethod)
+	}
+
+	if f, _ := m.Function("Plain"); f.BuildMethod != "" {
+		t.Errorf("Plain: BuildMethod %q, want none", f.BuildMethod)
+	}
+
+	var raw struct {
+		Resources map[string]struct {
+			Type     string `yaml:"Type"`
+			Metadata struct {
+				BuildMethod string `yaml:"BuildMethod"`
+			} `yaml:"Metadata"`
+		} `yaml:"Resources"`
+	}
+
+	data, err := os.ReadFile(realTemplate)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+
+	real := loadReal(t, Options{})
+	n := 0
+
+	for id, r := range raw.Resources {
+		if r.Type != "AWS::Serverless::Function" {
+			continue
+		}
+
+		n++
+
+		if r.Metadata.BuildMethod != "makefile" {
+			t.Errorf("%s: template BuildMethod %q, want makefile", id, r.Metadata.BuildMethod)
+		}
+
+		if f, ok := real.Function(id); !ok || f.BuildMethod != r.Metadata.BuildMethod {
+			t.Errorf("%s: model BuildMethod %q, template %q", id, f.BuildMethod, r.Metadata.BuildMethod)
+		}
+	}
+
+	if n == 0 || n != len(real.Functions) {
+		t.Errorf("template has %d functions, model %d", n, len(real.Functions))
+	}
+}

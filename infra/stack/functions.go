@@ -18,7 +18,9 @@ import (
 // buildFunctions builds every functions/<dir> that has a main.go into
 // root/.build/functions/<dir>, with one go build, and returns each template
 // function's binary by logical id. Binaries are built for the local machine
-// with the lambda.norpc tag, as SAM builds them for Lambda.
+// with the flags SAM's build uses for Lambda (functions/lambda.mk): the
+// lambda.norpc tag, -trimpath, and stripped (-ldflags "-s -w"), so the local
+// runner starts the same kind of binary Lambda does.
 //
 // It returns an error naming the function when a template function's
 // CodeUri has no main package, and go's output when the build fails.
@@ -50,7 +52,7 @@ func buildFunctions(ctx context.Context, root string, m *samtemplate.Model) (map
 		return nil, fmt.Errorf("stack: %w", err)
 	}
 
-	args := []string{"build", "-tags", "lambda.norpc", "-o", outDir + string(filepath.Separator)}
+	args := []string{"build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", outDir + string(filepath.Separator)}
 
 	var pkgs []string
 
