@@ -9,7 +9,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // readStyles records, per cell format index, whether the number format
@@ -124,23 +123,22 @@ func classifyFormat(code string) dateKind {
 }
 
 // excelDate renders a serial day number in ISO 8601, as much of it as the
-// cell's format shows.
+// cell's format shows (ExcelSerialTime says which serials are days). A
+// time-only format shows the time of day of any serial that is not
+// negative, as Excel does: its cells hold a time alone as a serial below 1,
+// which is no day, so the time is read on day 1.
 func excelDate(v string, k dateKind, date1904 bool) (string, bool) {
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f >= 2958466 { // 2958466 is 10000-01-01
+	if err != nil {
 		return "", false
 	}
-	days := math.Floor(f)
-	secs := math.Round((f - days) * 86400)
-	epoch := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
-	if date1904 {
-		epoch = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
-	} else if days < 60 {
-		// Excel keeps Lotus 1-2-3's 29 February 1900, so serials before
-		// it are one day later than a plain count says.
-		days++
+	if k == timeOnly && f >= 0 && f < 2958465 {
+		f = f - math.Floor(f) + 1
 	}
-	tm := epoch.AddDate(0, 0, int(days)).Add(time.Duration(secs) * time.Second)
+	tm, ok := ExcelSerialTime(f, date1904)
+	if !ok {
+		return "", false
+	}
 	switch k {
 	case dateOnly:
 		return tm.Format("2006-01-02"), true
