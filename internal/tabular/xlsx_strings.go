@@ -5,10 +5,13 @@ package tabular
 
 import (
 	"encoding/xml"
+	"fmt"
 	"io"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/cutover/cutover/internal/cutover"
 )
 
 // readSharedStrings loads the table every text cell points into. It is
@@ -45,7 +48,7 @@ func (wb *workbook) readSharedStrings(p string) error {
 			if e.Name.Local == "si" && inSI {
 				inSI = false
 				if len(wb.sharedEnds) >= wb.lim.SharedStrings {
-					return wb.limitError("its shared-string table has more than %d entries", wb.lim.SharedStrings)
+					return wb.tooMuchText(fmt.Sprintf("%d different values", wb.lim.SharedStrings))
 				}
 				wb.sharedEnds = append(wb.sharedEnds, uint32(all.Len()))
 			}
@@ -54,13 +57,28 @@ func (wb *workbook) readSharedStrings(p string) error {
 				continue
 			}
 			if int64(all.Len()+len(e)) > wb.lim.SharedStringBytes || all.Len()+len(e) > math.MaxUint32 {
-				return wb.limitError("its shared strings hold more than %d bytes", wb.lim.SharedStringBytes)
+				return wb.tooMuchText(byteSize(wb.lim.SharedStringBytes))
 			}
 			all.Write(e)
 		}
 	}
 	wb.shared = all.String()
 	return nil
+}
+
+// tooMuchText is the error for a shared-string table over its limits. The
+// limits are the function's memory's (XLSXLimitsForMemory), so the
+// workbook is fine in itself and the message says what to do with it.
+func (wb *workbook) tooMuchText(limit string) error {
+	return cutover.Errorf(cutover.EINVALID, "%s is too large to read as an XLSX workbook here: its text is more than %s (Excel's shared strings, which are read into memory). Save each sheet as CSV (UTF-8) and upload those files instead.", fileName(wb.name), limit)
+}
+
+// byteSize says n bytes in whole megabytes from 1 MB (1 MiB) on.
+func byteSize(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func contains(s []string, v string) bool {
