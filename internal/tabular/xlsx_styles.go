@@ -132,7 +132,7 @@ func excelDate(v string, k dateKind, date1904 bool) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if k == timeOnly && f >= 0 && f < 2958465 {
+	if k == timeOnly && f >= 0 && f < 2958466 { // up to 10000-01-01, as ExcelSerialTime
 		f = f - math.Floor(f) + 1
 	}
 	tm, ok := ExcelSerialTime(f, date1904)
