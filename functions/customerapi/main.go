@@ -18,6 +18,7 @@ import (
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/sfnflow"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 func main() {
@@ -53,6 +54,7 @@ func main() {
 
 		SignOffTimeoutSeconds:  signOffTimeout,
 		SignOffReminderSeconds: signOffReminder,
+		ReadLimits:             tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
 	}
 	lambda.Start(httpapi.CustomerRoutes(svc).Handle)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sesmail"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 		Live:       &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
 		ChunkBytes: int64(chunkBytes),
 		Thresholds: &thresholds,
+		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
 	}
 	lambda.Start(lambdastep.Handler("FinalMigrate", svc, migration.FinalStep.ID, svc.Final))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 func main() {
@@ -25,8 +26,9 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc := &migration.Service{
-		Store: &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
-		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+		Store:      &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
+		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
 	}
 	lambda.Start(lambdastep.Handler("Map", svc, migration.StepInput.ID, svc.Map))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 func main() {
@@ -31,9 +32,10 @@ func main() {
 	}
 	db := awsenv.DynamoDB(cfg)
 	svc := &migration.Service{
-		Store: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Files: &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		Test:  &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
+		Store:      &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
+		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+		Test:       &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
+		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
 	}
 	lambda.Start(lambdastep.Handler("TestMigrate", svc, migration.StepInput.ID, svc.TestMigrate))
 }

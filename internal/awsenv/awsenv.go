@@ -169,3 +169,19 @@ func Fatal(msg string, err error) {
 	slog.Error(msg, "error", err.Error())
 	os.Exit(1)
 }
+
+// MemoryBytes is the function's memory, from AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+// (megabytes), which Lambda sets for every function and the local runner
+// (infra/lambdarunner) sets from template.yaml's MemorySize. Limits on what
+// one input may hold in memory derive from it (tabular.XLSXLimitsForMemory),
+// so that raising a function's MemorySize raises them and no limit can sit
+// above the memory it guards. It is 0, unknown, when the variable is unset
+// or not a positive number (outside Lambda); callers then keep their
+// defaults.
+func MemoryBytes() int64 {
+	mb, err := strconv.ParseInt(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), 10, 64)
+	if err != nil || mb <= 0 || mb > 1<<20 {
+		return 0
+	}
+	return mb << 20
+}

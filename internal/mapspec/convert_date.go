@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 type dateKind uint8
@@ -411,23 +413,19 @@ func parseISO(s string) (dateParts, bool) {
 	return p, validParts(p)
 }
 
-var excelEpoch = time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
-
 func parseExcel(s string) (dateParts, bool) {
 	var p dateParts
 	if s == "" || s[0] < '0' || s[0] > '9' {
 		return p, false
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f < 1 || f >= 2958466 || f == 60 {
+	if err != nil {
 		return p, false
 	}
-	days := int(f)
-	if days < 60 { // Excel counts a 29 February 1900 that never was
-		days++
+	t, ok := tabular.ExcelSerialTime(f, false) // a CSV keeps no date system: Excel's default
+	if !ok {
+		return p, false
 	}
-	secs := int((f-float64(int(f)))*86400 + 0.5)
-	t := excelEpoch.AddDate(0, 0, days).Add(time.Duration(secs) * time.Second)
 	p.y, p.mo, p.d = t.Year(), int(t.Month()), t.Day()
 	p.h, p.mi, p.s = t.Hour(), t.Minute(), t.Second()
 	return p, true

@@ -103,7 +103,7 @@ func (s *Service) guessFormat(ctx context.Context, f cutover.File) (tabular.Form
 		return tabular.Format{}, err
 	}
 	defer rc.Close()
-	o := pass.ReadOptions(f, tabular.Options{AllowUncertainEncoding: true})
+	o := pass.ReadOptions(f, tabular.Options{AllowUncertainEncoding: true, MaxXLSX: s.ReadLimits})
 	tables, err := tabular.Open(rc, f.Name, o)
 	if err != nil {
 		return tabular.Format{}, err

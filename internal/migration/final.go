@@ -243,7 +243,7 @@ func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose choos
 	}
 	defer rc.Close()
 	scan := chunk.NewScanner(target)
-	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{}))
+	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -338,7 +338,7 @@ func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput,
 // rejects and a snapshot of its records.
 func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
 	files := m.FinalFiles()
-	read := tabular.Options{}
+	read := tabular.Options{MaxXLSX: s.ReadLimits}
 	if c.FileID != "" {
 		f := m.FileByID(c.FileID)
 		if f == nil {
@@ -346,7 +346,7 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 		}
 		files = []cutover.File{*f}
 		if c.End > 0 {
-			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset}
+			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: s.ReadLimits}
 			if d := []rune(c.Delimiter); len(d) == 1 {
 				read.Delimiter = d[0]
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
 
@@ -189,7 +190,7 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 	}
 	snap := delta.NewSnapshot()
 	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred}
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
 	res, err := pass.Run(ctx, p, s.Files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.Files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnreadable,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // Store keeps migrations, their audit trails and tenants' live locks.
@@ -115,6 +116,10 @@ type Service struct {
 	// test migration before its pre-flight holds go-live; nil means
 	// cutover.DefaultThresholds.
 	Thresholds *cutover.Thresholds
+	// ReadLimits bound what reading one uploaded XLSX workbook may cost
+	// in this Lambda (tabular.XLSXLimitsForMemory of its memory); the
+	// zero value takes tabular's defaults, which suit a laptop.
+	ReadLimits tabular.XLSXLimits
 }
 
 func (s *Service) now() time.Time {

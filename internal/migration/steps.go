@@ -208,7 +208,7 @@ func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, er
 		return nil, err
 	}
 	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, pass.ReadOptions(f, tabular.Options{}))
+	tables, err := tabular.Open(rc, f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
 	if err != nil {
 		return nil, err // the reader's messages name the file
 	}
@@ -251,7 +251,7 @@ func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Count
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true}
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
 	snap := delta.NewSnapshot()
 	res, err := pass.Run(ctx, p, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
 	if err != nil {

@@ -93,6 +93,27 @@ type XLSXLimits struct {
 	SharedStringBytes int64 // text in the shared-string table, which is held in memory
 }
 
+// XLSXLimitsForMemory are the XLSX limits for a process that has
+// memoryBytes of memory, such as a Lambda function (its MemorySize): the
+// defaults, except for the shared-string table, the one part of a workbook
+// read into memory. Its text may take a quarter of the memory, and its
+// entries' offsets (4 bytes each) a sixteenth: while the table is read its
+// buffer grows by copying, and the garbage collector lets the heap reach
+// twice what is live, so a quarter leaves room for both and for the rows
+// being mapped. A workbook over them is refused with a message that asks
+// for CSV, instead of running the function out of memory (the defaults
+// suit a laptop, not a 256 MB function). memoryBytes 0 (unknown) gives the
+// zero value, that is the defaults.
+func XLSXLimitsForMemory(memoryBytes int64) XLSXLimits {
+	if memoryBytes <= 0 {
+		return XLSXLimits{}
+	}
+	return XLSXLimits{
+		SharedStringBytes: max(memoryBytes/4, 1),
+		SharedStrings:     int(min(max(memoryBytes/64, 1), DefaultXLSXSharedStrings)),
+	}
+}
+
 // Format is what Open found.
 type Format struct {
 	Kind     string // "csv", "xlsx" or "blm"

@@ -196,8 +196,9 @@ func TestXLSXErrors(t *testing.T) {
 		{"entries", good, Options{MaxXLSX: XLSXLimits{Entries: 3}}, "book.xlsx is not readable as an XLSX workbook within the limits: it holds 10 files, over the limit of 3."},
 		{"compressed", good, Options{MaxXLSX: XLSXLimits{CompressedBytes: 100}}, fmt.Sprintf("book.xlsx is not readable as an XLSX workbook within the limits: the workbook is %d bytes, over the limit of 100.", len(good))},
 		{"cells", good, Options{MaxXLSX: XLSXLimits{Cells: 12}}, "book.xlsx is not readable as an XLSX workbook within the limits: it has more than 12 cells."},
-		{"shared strings", good, Options{MaxXLSX: XLSXLimits{SharedStrings: 2}}, "book.xlsx is not readable as an XLSX workbook within the limits: its shared-string table has more than 2 entries."},
-		{"shared string bytes", good, Options{MaxXLSX: XLSXLimits{SharedStringBytes: 20}}, "book.xlsx is not readable as an XLSX workbook within the limits: its shared strings hold more than 20 bytes."},
+		{"shared strings", good, Options{MaxXLSX: XLSXLimits{SharedStrings: 2}}, "book.xlsx is too large to read as an XLSX workbook here: its text is more than 2 different values (Excel's shared strings, which are read into memory). Save each sheet as CSV (UTF-8) and upload those files instead."},
+		{"shared string bytes", good, Options{MaxXLSX: XLSXLimits{SharedStringBytes: 20}}, "book.xlsx is too large to read as an XLSX workbook here: its text is more than 20 bytes (Excel's shared strings, which are read into memory). Save each sheet as CSV (UTF-8) and upload those files instead."},
+		{"shared string megabytes", makeZip(t, bigSharedStrings(3<<20)), Options{MaxXLSX: XLSXLimits{SharedStringBytes: 2 << 20}}, "book.xlsx is too large to read as an XLSX workbook here: its text is more than 2 MB (Excel's shared strings, which are read into memory). Save each sheet as CSV (UTF-8) and upload those files instead."},
 		{"uncompressed total", good, Options{MaxXLSX: XLSXLimits{UncompressedBytes: 3000}}, "book.xlsx is not readable as an XLSX workbook within the limits: its parts expand to more than 3000 bytes."},
 		{"declared size", good, Options{MaxXLSX: XLSXLimits{UncompressedBytes: 200}}, fmt.Sprintf("book.xlsx is not readable as an XLSX workbook within the limits: _rels/.rels declares %d bytes uncompressed, over the limit of 200.", len(workbookParts("", "")[1].body))},
 		{"cell over cap", good, Options{MaxFieldBytes: 10}, `book.xlsx, sheet "Contacts", row 3: the cell in column A is longer than the limit of 10 bytes.`},
@@ -294,5 +295,56 @@ func TestXLSXSpooled(t *testing.T) {
 		"s.xlsx is not readable as an XLSX workbook within the limits: it is larger than 70000 bytes.")
 	if left, _ := filepath.Glob(filepath.Join(dir, "cutover-xlsx-*")); len(left) != 0 {
 		t.Fatalf("a refused workbook left %q", left)
+	}
+}
+
+// bigSharedStrings is the small workbook with n more bytes of shared
+// strings, in entries of 1 KiB that no cell uses: random letters, which
+// compress about as well as text (repeated ones would trip the ratio limit).
+func bigSharedStrings(n int) []zipPart {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for range n / 1024 {
+		b.WriteString("<si><t>")
+		for range 1024 {
+			b.WriteByte(byte('a' + rng.IntN(26)))
+		}
+		b.WriteString("</t></si>")
+	}
+	parts := workbookParts(contactsRows, ordersRows)
+	for i, p := range parts {
+		if p.name == "xl/sharedStrings.xml" {
+			extra := b.String()
+			parts[i].body = strings.Replace(p.body, "</sst>", extra+"</sst>", 1)
+		}
+	}
+	return parts
+}
+
+// TestXLSXLimitsForMemory: a Lambda's limits keep the shared-string table
+// (held in memory while the workbook is read) well below its memory, so a
+// workbook too large for the function is refused with a message that
+// says what to do instead of running the function out of memory.
+func TestXLSXLimitsForMemory(t *testing.T) {
+	for _, mb := range []int64{128, 256, 1024, 2048, 10240} {
+		l := XLSXLimitsForMemory(mb << 20)
+		if l.SharedStringBytes <= 0 || l.SharedStringBytes > (mb<<20)/4 {
+			t.Errorf("%d MB: shared-string text limit %d, want at most a quarter of the memory", mb, l.SharedStringBytes)
+		}
+		if l.SharedStrings <= 0 || int64(l.SharedStrings)*4 > (mb<<20)/16 {
+			t.Errorf("%d MB: %d shared strings, whose offsets (4 bytes each) take more than a sixteenth of the memory", mb, l.SharedStrings)
+		}
+	}
+	if l := XLSXLimitsForMemory(0); l != (XLSXLimits{}) {
+		t.Errorf("unknown memory: %+v, want the defaults (the zero value)", l)
+	}
+
+	// A workbook with 3 MB of text: refused by a function of 8 MB (2 MB
+	// of text), read by one of 16 MB (4 MB).
+	data := makeZip(t, bigSharedStrings(3<<20))
+	wantError(t, bytes.NewReader(data), "book.xlsx", Options{MaxXLSX: XLSXLimitsForMemory(8 << 20)},
+		"book.xlsx is too large to read as an XLSX workbook here: its text is more than 2 MB (Excel's shared strings, which are read into memory). Save each sheet as CSV (UTF-8) and upload those files instead.")
+	if _, err := readAll(t, bytes.NewReader(data), "book.xlsx", Options{MaxXLSX: XLSXLimitsForMemory(16 << 20)}); err != nil {
+		t.Fatalf("under the limit: %v", err)
 	}
 }
