@@ -2,8 +2,6 @@ package cutover
 
 import (
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 	"unicode"
 	"unicode/utf8"
 )
@@ -144,7 +142,7 @@ func CheckMarket(market string) error {
 		return nil
 	}
 	up := strings.ToUpper(market)
-	if len(up) != 2 || !phonenumbers.GetSupportedRegions()[up] {
+	if len(up) != 2 || !marketSet[up] {
 		return Errorf(EINVALID, "market must be a two-letter country code such as GB, US, FR or DE (ISO 3166-1 alpha-2); %q is not one.", market)
 	}
 	return nil
