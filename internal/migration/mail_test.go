@@ -15,13 +15,13 @@ import (
 // add-if-absent, and updates only while pending after the named attempts.
 type memOutbox struct {
 	mu    sync.Mutex
-	mails map[string]Mail
+	mails map[string]cutover.Mail
 	order []string
 }
 
-func newMemOutbox() *memOutbox { return &memOutbox{mails: map[string]Mail{}} }
+func newMemOutbox() *memOutbox { return &memOutbox{mails: map[string]cutover.Mail{}} }
 
-func (o *memOutbox) AddMail(_ context.Context, m Mail) (Mail, bool, error) {
+func (o *memOutbox) AddMail(_ context.Context, m cutover.Mail) (cutover.Mail, bool, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if cur, ok := o.mails[m.ID]; ok {
@@ -32,21 +32,21 @@ func (o *memOutbox) AddMail(_ context.Context, m Mail) (Mail, bool, error) {
 	return m, true, nil
 }
 
-func (o *memOutbox) UpdateMail(_ context.Context, m Mail, prev int) error {
+func (o *memOutbox) UpdateMail(_ context.Context, m cutover.Mail, prev int) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	cur, ok := o.mails[m.ID]
-	if !ok || cur.Attempts != prev || cur.Status != MailPending {
+	if !ok || cur.Attempts != prev || cur.Status != cutover.MailPending {
 		return cutover.Errorf(cutover.ECONFLICT, "moved")
 	}
 	o.mails[m.ID] = m
 	return nil
 }
 
-func (o *memOutbox) ListMail(_ context.Context, id string) ([]Mail, error) {
+func (o *memOutbox) ListMail(_ context.Context, id string) ([]cutover.Mail, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []Mail
+	var out []cutover.Mail
 	for _, k := range o.order {
 		if o.mails[k].MigrationID == id {
 			out = append(out, o.mails[k])
@@ -55,12 +55,12 @@ func (o *memOutbox) ListMail(_ context.Context, id string) ([]Mail, error) {
 	return out, nil
 }
 
-func (o *memOutbox) DueMail(_ context.Context, now time.Time, limit int) ([]Mail, error) {
+func (o *memOutbox) DueMail(_ context.Context, now time.Time, limit int) ([]cutover.Mail, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []Mail
+	var out []cutover.Mail
 	for _, k := range o.order {
-		if m := o.mails[k]; m.Status == MailPending && !m.NextAt.After(now) && len(out) < limit {
+		if m := o.mails[k]; m.Status == cutover.MailPending && !m.NextAt.After(now) && len(out) < limit {
 			out = append(out, m)
 		}
 	}
@@ -137,7 +137,7 @@ func TestCreateMailsTheInviteAndReissueRevokesTheOldLink(t *testing.T) {
 		t.Fatalf("outbox %+v", mails)
 	}
 	for _, m := range mails {
-		if m.Status != MailSent || m.Body != "" || strings.Contains(m.Subject, c.CustomerKey) {
+		if m.Status != cutover.MailSent || m.Body != "" || strings.Contains(m.Subject, c.CustomerKey) {
 			t.Fatalf("outbox invite %+v: want sent with no body kept", m)
 		}
 	}
@@ -154,7 +154,7 @@ func TestAnInviteThatCannotBeSentIsShownAsFailedAndNeverRetried(t *testing.T) {
 		t.Fatal("the invite reads as mailed although the mailer failed")
 	}
 	views, err := svc.MailFor(context.Background(), c.Migration.ID)
-	if err != nil || len(views) != 1 || views[0].Status != MailFailed || !strings.Contains(views[0].LastError, "re-issue") || views[0].To != "c***@acme.test" {
+	if err != nil || len(views) != 1 || views[0].Status != cutover.MailFailed || !strings.Contains(views[0].LastError, "re-issue") || views[0].To != "c***@acme.test" {
 		t.Fatalf("ops see %+v, %v", views, err)
 	}
 	*failing, *clock = false, clock.Add(24*time.Hour)
@@ -175,7 +175,7 @@ func TestAMailThatFailsIsPendingThenRetriedOnceWithoutDuplicates(t *testing.T) {
 	}
 	views, _ := svc.MailFor(ctx, id)
 	ready := views[len(views)-1]
-	if ready.Purpose != PurposeWorkbookReady || ready.Status != MailPending || ready.Attempts != 1 || !strings.Contains(ready.LastError, "Throttling") || ready.NextAt.IsZero() {
+	if ready.Purpose != PurposeWorkbookReady || ready.Status != cutover.MailPending || ready.Attempts != 1 || !strings.Contains(ready.LastError, "Throttling") || ready.NextAt.IsZero() {
 		t.Fatalf("after a failed send ops see %+v", ready)
 	}
 	if strings.Contains(ready.LastError, "c@acme.test") || ready.To != "c***@acme.test" {
@@ -204,7 +204,7 @@ func TestAMailThatFailsIsPendingThenRetriedOnceWithoutDuplicates(t *testing.T) {
 		t.Fatalf("workbook-ready mails %+v, want exactly one", got)
 	}
 	views, _ = svc.MailFor(ctx, id)
-	if v := views[len(views)-1]; v.Status != MailSent || v.Attempts != 2 || v.SentAt.IsZero() || v.LastError != "" {
+	if v := views[len(views)-1]; v.Status != cutover.MailSent || v.Attempts != 2 || v.SentAt.IsZero() || v.LastError != "" {
 		t.Fatalf("after the retry ops see %+v", v)
 	}
 }
@@ -225,7 +225,7 @@ func TestAMailIsGivenUpAfterItsAttemptsAndStaysVisible(t *testing.T) {
 	}
 	views, _ := svc.MailFor(ctx, id)
 	v := views[len(views)-1]
-	if v.Status != MailFailed || v.Attempts != maxMailAttempts || !v.NextAt.IsZero() {
+	if v.Status != cutover.MailFailed || v.Attempts != maxMailAttempts || !v.NextAt.IsZero() {
 		t.Fatalf("after every attempt failed ops see %+v", v)
 	}
 }
@@ -341,7 +341,7 @@ func TestAnInviteLeftPendingByACrashIsMarkedFailedNotResent(t *testing.T) {
 	ctx := context.Background()
 	// A sender claimed the invite and stopped before sending it.
 	id := MailID("m-9", PurposeInvite, 1, "")
-	if _, _, err := box.AddMail(ctx, Mail{ID: id, MigrationID: "m-9", Purpose: PurposeInvite, Round: 1, To: "c@acme.test", Subject: InviteSubject, Status: MailPending, NextAt: now0}); err != nil {
+	if _, _, err := box.AddMail(ctx, cutover.Mail{ID: id, MigrationID: "m-9", Purpose: PurposeInvite, Round: 1, To: "c@acme.test", Subject: InviteSubject, Status: cutover.MailPending, NextAt: now0}); err != nil {
 		t.Fatal(err)
 	}
 	claimed := box.mails[id]
@@ -351,7 +351,7 @@ func TestAnInviteLeftPendingByACrashIsMarkedFailedNotResent(t *testing.T) {
 	if n, err := svc.RetryMail(ctx); n != 0 || err != nil || len(*sent) != 0 {
 		t.Fatalf("the sweep sent %d (%v): %+v", n, err, *sent)
 	}
-	if m := box.mails[id]; m.Status != MailFailed || !strings.Contains(m.LastError, "re-issue") {
+	if m := box.mails[id]; m.Status != cutover.MailFailed || !strings.Contains(m.LastError, "re-issue") {
 		t.Fatalf("the stranded invite is %+v", m)
 	}
 }

@@ -282,7 +282,7 @@ func (s *Service) alertOps(ctx context.Context, m *cutover.Migration) {
 	if s.OpsEmail != "" {
 		body := fmt.Sprintf("Migration %s (tenant %s) stopped.\n\n%s\n\nIts detail is at GET /ops/migrations/%s. Resume it with POST /ops/migrations/%s/retry: %s.\n",
 			m.ID, m.TenantID, m.Failure.Reason, m.ID, m.ID, resumeDescription(m))
-		s.notify(ctx, Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
+		s.notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
 			To: s.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body})
 	}
 	s.notify(ctx, s.failedNotice(m))
