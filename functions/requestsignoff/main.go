@@ -48,6 +48,11 @@ func main() {
 		SiteURL:    env["SITE_URL"],
 		TTL:        time.Duration(seconds) * time.Second,
 	}
-	rec := &migration.Service{Store: migrations}
+	// A failing sign-off step keeps its message on the migration; the
+	// light core is all that needs.
+	rec, err := migration.NewCore(migrations, migration.Config{})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
 	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.StepRequest.ID, svc.Step))
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
-	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/httpapi/signoffroutes"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sfnflow"
 	"github.com/cutover/cutover/internal/signoff"
@@ -43,5 +43,5 @@ func main() {
 		Artifacts:  bucket,
 		Downloads:  bucket,
 	}
-	lambda.Start(httpapi.SignOffRoutes(svc).Handle)
+	lambda.Start(signoffroutes.Routes(svc).Handle)
 }

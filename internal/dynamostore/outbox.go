@@ -12,7 +12,6 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migration"
 )
 
 // The outbox lives beside its migration: PK MIG#id, SK MAIL#purpose#round….
@@ -24,8 +23,6 @@ const (
 	skMail      = "MAIL#"
 	mailDuePart = "MAILDUE"
 )
-
-var _ migration.Outbox = (*Migrations)(nil)
 
 func mailKey(m cutover.Mail) map[string]ddb.AttributeValue {
 	return map[string]ddb.AttributeValue{"PK": str("MIG#" + m.MigrationID), "SK": str(skMail + strings.TrimPrefix(m.ID, m.MigrationID+"#"))}

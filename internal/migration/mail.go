@@ -10,26 +10,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// Outbox keeps the mail the service owes, so a mail that could not be sent
-// is retried and ops can see it.
-type Outbox interface {
-	// AddMail stores m unless a mail with its id exists, and returns the
-	// stored mail (the existing one when there was one) and whether it
-	// created it. Errors: EUNAVAILABLE.
-	AddMail(ctx context.Context, m cutover.Mail) (cutover.Mail, bool, error)
-	// UpdateMail saves m if the stored mail is still pending after
-	// prevAttempts attempts: claiming an attempt this way keeps two senders
-	// from sending the same mail. Errors: ECONFLICT when another sender
-	// claimed or finished it first; EUNAVAILABLE.
-	UpdateMail(ctx context.Context, m cutover.Mail, prevAttempts int) error
-	// ListMail returns a migration's mail, oldest purpose first.
-	// Errors: EUNAVAILABLE.
-	ListMail(ctx context.Context, migrationID string) ([]cutover.Mail, error)
-	// DueMail returns up to limit pending mails whose NextAt is not after
-	// now, across migrations. Errors: EUNAVAILABLE.
-	DueMail(ctx context.Context, now time.Time, limit int) ([]cutover.Mail, error)
-}
-
 // cutover.Mail purposes.
 const (
 	PurposeInvite          = "invite"
@@ -70,29 +50,29 @@ func MailID(migrationID, purpose string, round int, cause string) string {
 // caller: a mail that cannot be sent stays pending for RetryMail, and what
 // went wrong is kept on the mail (and logged without the address). A mail
 // that was already sent, or given up, is not sent again.
-func (s *Service) deliver(ctx context.Context, m cutover.Mail) bool {
-	if s.Mailer == nil {
+func (s *Core) deliver(ctx context.Context, m cutover.Mail) bool {
+	if s.mailer == nil {
 		return false
 	}
-	now := s.now()
+	now := s.Now()
 	m.Status, m.CreatedAt, m.NextAt = cutover.MailPending, now, now
 	body := m.Body
 	if m.Purpose == PurposeInvite {
 		m.Body = "" // the invite link carries the key: it is sent, never stored
 	}
-	if s.Outbox == nil {
-		err := s.Mailer.Send(ctx, m.To, m.Subject, body)
+	if s.outbox == nil {
+		err := s.mailer.Send(ctx, m.To, m.Subject, body)
 		if err != nil {
 			slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
 		}
 		return err == nil
 	}
-	stored, _, err := s.Outbox.AddMail(ctx, m)
+	stored, _, err := s.outbox.AddMail(ctx, m)
 	if err != nil {
 		// Without the outbox the mail cannot be retried; sending it now is
 		// still better than not at all.
 		slog.WarnContext(ctx, "mail not queued", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
-		return s.Mailer.Send(ctx, m.To, m.Subject, body) == nil
+		return s.mailer.Send(ctx, m.To, m.Subject, body) == nil
 	}
 	if stored.Status != cutover.MailPending {
 		return stored.Status == cutover.MailSent // queued by an earlier run of the same step
@@ -102,19 +82,19 @@ func (s *Service) deliver(ctx context.Context, m cutover.Mail) bool {
 
 // attempt claims one attempt at a pending mail, sends it and records the
 // outcome.
-func (s *Service) attempt(ctx context.Context, m cutover.Mail, body string) bool {
+func (s *Core) attempt(ctx context.Context, m cutover.Mail, body string) bool {
 	prev := m.Attempts
 	m.Attempts++
-	m.NextAt = s.now().Add(mailBackoff(m.Attempts))
-	if err := s.Outbox.UpdateMail(ctx, m, prev); err != nil {
+	m.NextAt = s.Now().Add(mailBackoff(m.Attempts))
+	if err := s.outbox.UpdateMail(ctx, m, prev); err != nil {
 		if cutover.ErrorCode(err) != cutover.ECONFLICT {
 			slog.WarnContext(ctx, "mail attempt not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
 		}
 		return false // another sender has it
 	}
-	err := s.Mailer.Send(ctx, m.To, m.Subject, body)
+	err := s.mailer.Send(ctx, m.To, m.Subject, body)
 	if err == nil {
-		m.Status, m.SentAt, m.LastError, m.NextAt = cutover.MailSent, s.now(), "", time.Time{}
+		m.Status, m.SentAt, m.LastError, m.NextAt = cutover.MailSent, s.Now(), "", time.Time{}
 	} else {
 		m.LastError = cutover.ErrorMessage(err)
 		switch {
@@ -126,7 +106,7 @@ func (s *Service) attempt(ctx context.Context, m cutover.Mail, body string) bool
 		}
 		slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "attempts", m.Attempts, "status", m.Status, "code", cutover.ErrorCode(err))
 	}
-	if uerr := s.Outbox.UpdateMail(ctx, m, m.Attempts); uerr != nil {
+	if uerr := s.outbox.UpdateMail(ctx, m, m.Attempts); uerr != nil {
 		slog.WarnContext(ctx, "mail outcome not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(uerr))
 	}
 	return err == nil
@@ -141,11 +121,11 @@ const mailSweepBatch = 100
 //
 // Errors: whatever the Outbox returns when listing the due mail; a mail
 // that fails again is recorded on the mail, not returned.
-func (s *Service) RetryMail(ctx context.Context) (int, error) {
-	if s.Outbox == nil || s.Mailer == nil {
+func (s *Reconciler) RetryMail(ctx context.Context) (int, error) {
+	if s.outbox == nil || s.mailer == nil {
 		return 0, nil
 	}
-	due, err := s.Outbox.DueMail(ctx, s.now(), mailSweepBatch)
+	due, err := s.outbox.DueMail(ctx, s.Now(), mailSweepBatch)
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +139,7 @@ func (s *Service) RetryMail(ctx context.Context) (int, error) {
 			// sending it; its link is not kept, so it cannot be sent now.
 			failed := m
 			failed.Status, failed.LastError = cutover.MailFailed, "The invite was not sent, and its link is not kept: re-issue the invite."
-			if err := s.Outbox.UpdateMail(ctx, failed, m.Attempts); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+			if err := s.outbox.UpdateMail(ctx, failed, m.Attempts); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
 				slog.WarnContext(ctx, "mail outcome not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
 			}
 			continue
@@ -189,12 +169,12 @@ type MailView struct {
 // service keeps no outbox.
 //
 // Errors: whatever the Outbox returns.
-func (s *Service) MailFor(ctx context.Context, migrationID string) ([]MailView, error) {
+func (s *Ops) MailFor(ctx context.Context, migrationID string) ([]MailView, error) {
 	out := []MailView{}
-	if s.Outbox == nil {
+	if s.outbox == nil {
 		return out, nil
 	}
-	mails, err := s.Outbox.ListMail(ctx, migrationID)
+	mails, err := s.outbox.ListMail(ctx, migrationID)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,7 @@ import (
 
 // parkNotice is the mail a callback step owes when the migration parks:
 // who gets it, and what it says. ok is false when the kind owes no mail.
-func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, bool) {
+func (s *Core) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, bool) {
 	mail := cutover.Mail{MigrationID: m.ID, Round: in.Round, To: m.CustomerEmail}
 	way := "\n" + s.wayBack(m)
 	switch in.Kind {
@@ -33,14 +33,14 @@ func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, 
 		mail.Purpose, mail.Subject = PurposeSignedOff, "Your test migration was signed off"
 		mail.Body = "Upload the full and final extract (or confirm the test extract is final) and pick the go-live time.\nChanges made in your old CRM after the final extract will not be migrated and must be re-entered by hand.\n" + way
 	case cutover.TaskChunks:
-		if s.OpsEmail == "" {
+		if s.cfg.OpsEmail == "" {
 			return cutover.Mail{}, false
 		}
 		reason := ""
 		if m.Failure != nil {
 			reason = m.Failure.Reason + "\n\n"
 		}
-		mail.To, mail.Purpose, mail.Subject = s.OpsEmail, PurposeOpsChunks, "Final migration paused: chunks failed"
+		mail.To, mail.Purpose, mail.Subject = s.cfg.OpsEmail, PurposeOpsChunks, "Final migration paused: chunks failed"
 		mail.Body = fmt.Sprintf("The final migration %s for %s is paused.\n\n%sThe failed chunks and their errors are on the migration's ops detail (GET /ops/migrations/%s). Retry them with POST /ops/migrations/%s/retry; the chunks that finished are not run again.\n",
 			m.ID, m.CustomerName, reason, m.ID, m.ID)
 	default:
@@ -58,7 +58,7 @@ func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, 
 
 // goLiveNotice is the mail that confirms a scheduled go-live: when, in the
 // customer's time zone and in UTC, and the freeze that starts now.
-func (s *Service) goLiveNotice(m *cutover.Migration) cutover.Mail {
+func (s *Core) GoLiveNotice(m *cutover.Migration) cutover.Mail {
 	zone := customerZone(m)
 	local := m.GoLiveAt.In(zone).Format("Monday 2 January 2006, 15:04")
 	utc := m.GoLiveAt.UTC().Format("Monday 2 January 2006, 15:04")
@@ -85,7 +85,7 @@ After go-live your migration page shows the final report: what was migrated, wha
 // what differs from the test migration they signed off, that nothing was
 // written, and their two ways on. One mail per extract checked (its
 // fingerprint), however often the step runs.
-func (s *Service) heldNotice(m *cutover.Migration) cutover.Mail {
+func (s *Core) HeldNotice(m *cutover.Migration) cutover.Mail {
 	var b strings.Builder
 	b.WriteString("Your go-live is held: the final extract differs from the test migration your coordinator signed off, past the limits set for this service. Nothing has been written to your live account.\n\n")
 	if p := m.Preflight; p != nil && len(p.Breaches) > 0 {
@@ -106,7 +106,7 @@ func (s *Service) heldNotice(m *cutover.Migration) cutover.Mail {
 }
 
 // failedNotice tells the customer a step failed and what happens next.
-func (s *Service) failedNotice(m *cutover.Migration) cutover.Mail {
+func (s *Core) failedNotice(m *cutover.Migration) cutover.Mail {
 	step, reason, at := "a step", "", time.Time{}
 	if m.Failure != nil {
 		step, reason, at = m.Failure.Step, m.Failure.Reason, m.Failure.At
@@ -142,13 +142,13 @@ func stepName(step string) string {
 }
 
 // notify sends a notice through the outbox; it never fails the caller.
-func (s *Service) notify(ctx context.Context, m cutover.Mail) { s.deliver(ctx, m) }
+func (s *Core) Notify(ctx context.Context, m cutover.Mail) { s.deliver(ctx, m) }
 
 // checkZone validates an IANA time zone name from the browser; "" is
 // allowed (times are then shown in UTC).
 //
 // Errors: EINVALID for a name the zone database does not know.
-func checkZone(name string) (string, error) {
+func CheckZone(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil

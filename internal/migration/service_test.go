@@ -273,7 +273,7 @@ func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
 	if m.Status != cutover.StatusFailed || m.Failure.Reason != "contacts.csv: The file is not valid CSV at line 3." {
 		t.Fatalf("failure = %+v", m.Failure)
 	}
-	if got := failureReason(StepError{Error: "ConflictError", Cause: `{"errorMessage":"Tenant acme already went live","errorType":"ConflictError"}`}); got != "Tenant acme already went live" {
+	if got := FailureReason(StepError{Error: "ConflictError", Cause: `{"errorMessage":"Tenant acme already went live","errorType":"ConflictError"}`}); got != "Tenant acme already went live" {
 		t.Fatalf("reason from AWS cause = %q", got)
 	}
 }

@@ -61,14 +61,6 @@ func (p PresignClient) PresignUploadPart(ctx context.Context, in *s3.UploadPartI
 	return &PresignedRequest{URL: r.URL}, nil
 }
 
-// Bucket is the uploads port the customer API and the steps use.
-var (
-	_ migration.Uploads     = (*Bucket)(nil)
-	_ migration.Files       = (*Bucket)(nil)
-	_ migration.RangeOpener = (*Bucket)(nil)
-	_ migration.Downloads   = (*Bucket)(nil)
-)
-
 // Bucket is one S3 bucket.
 type Bucket struct {
 	API     API
@@ -103,7 +95,7 @@ func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, numbers
 	return urls, nil
 }
 
-// PresignGet implements migration.Downloads: a short-lived download link.
+// PresignGet implements engine.Downloads (and signoff.Downloads): a short-lived download link.
 //
 // Errors: EINTERNAL when presigning fails (it is local signing, not I/O).
 func (b *Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
@@ -191,7 +183,7 @@ func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) 
 	return nil
 }
 
-// OpenRange implements migration.RangeOpener: it streams the bytes
+// OpenRange implements engine.RangeOpener: it streams the bytes
 // [start, end) of the object.
 //
 // Errors: EINVALID for an empty or inverted range; ENOTFOUND when the

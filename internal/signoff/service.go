@@ -13,9 +13,9 @@ import (
 
 // Request states.
 const (
-	StatePending  = "pending"
-	StateApproved = "approved"
-	StateRejected = "rejected"
+	StatePending  = cutover.SignOffPending
+	StateApproved = cutover.SignOffApproved
+	StateRejected = cutover.SignOffRejected
 )
 
 // Request kinds: a round's sign-off, or the re-approval of a go-live its
@@ -25,23 +25,10 @@ const (
 	KindReapproval = cutover.TaskReapproval
 )
 
-// Request is one sign-off request, stored under its link's hash. TaskToken
-// is the state machine's callback token: it never leaves the server.
-type Request struct {
-	LinkHash    string    `dynamodbav:"LinkHash"`
-	Kind        string    `dynamodbav:"kind,omitempty"` // KindSignOff ("" in requests stored before kinds) or KindReapproval
-	MigrationID string    `dynamodbav:"migrationId"`
-	Round       int       `dynamodbav:"round"`
-	TaskToken   string    `dynamodbav:"taskToken"`
-	State       string    `dynamodbav:"state"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
-	DecidedAt   time.Time `dynamodbav:"decidedAt,omitempty"`
-	DecidedBy   string    `dynamodbav:"decidedBy,omitempty"`
-	Comment     string    `dynamodbav:"comment,omitempty"`
-	Delivered   bool      `dynamodbav:"delivered"`
-	PurgeAt     int64     `dynamodbav:"PurgeAt"` // TTL, well after expiry, so an expired link still says "expired"
-}
+// Request is one sign-off request (see cutover.SignOffRequest): the type
+// lives in the domain so the store adapter keeps it without importing this
+// package.
+type Request = cutover.SignOffRequest
 
 // Store keeps sign-off requests.
 type Store interface {
@@ -72,8 +59,8 @@ type Mailer interface {
 	Send(ctx context.Context, to, subject, body string) error
 }
 
-// kind is the request's kind; requests stored before kinds are sign-offs.
-func (r *Request) kind() string {
+// kindOf is a request's kind; requests stored before kinds are sign-offs.
+func kindOf(r *Request) string {
 	if r.Kind == "" {
 		return KindSignOff
 	}
@@ -290,7 +277,7 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 	if err != nil {
 		return nil, nil, err
 	}
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		// Once decided, the go-live moves on (scheduled, or back to the
 		// final extract): the link still says how it was decided.
 		if m.CurrentLink != hash || m.Round != r.Round || (r.State == StatePending && m.Status != cutover.StatusFinalHeld) {
@@ -305,7 +292,7 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 }
 
 func view(r *Request, m *cutover.Migration) *View {
-	v := &View{Kind: r.kind(), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
+	v := &View{Kind: kindOf(r), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
 		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
 	if m.Workbook != nil {
@@ -328,7 +315,7 @@ func (s *Service) Show(ctx context.Context, token string) (*View, error) {
 		return nil, err
 	}
 	v := view(r, m)
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		err = s.addPreflight(ctx, v, m)
 	} else {
 		err = s.addApproved(ctx, v, m)
@@ -392,7 +379,7 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	// Recorded before delivered, on every path: a redelivery may follow a
 	// first attempt whose recording failed, and recording is idempotent.
 	record, out := s.recordDecision, map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		record, out = s.recordReapproval, map[string]any{"approved": state == StateApproved}
 	}
 	if err := record(ctx, r, state == StateApproved); err != nil {

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -20,8 +20,8 @@ import (
 // When storage cannot be read the file is accepted (and logged): the
 // upload itself succeeded, and the Map step reads every file again and
 // refuses an unreadable one there with the same message.
-func (s *Service) checkReadable(ctx context.Context, f cutover.File, size int64) (refusal error, _ error) {
-	if s.Files == nil {
+func (s *base) checkReadable(ctx context.Context, f cutover.File, size int64) (refusal error, _ error) {
+	if s.files == nil {
 		return nil, nil
 	}
 	head, err := s.readHead(ctx, f.Key, size)
@@ -29,7 +29,7 @@ func (s *Service) checkReadable(ctx context.Context, f cutover.File, size int64)
 		var kind string
 		kind, err = tabular.Sniff(head, f.Name)
 		if err == nil && kind == tabular.KindXLSX {
-			err = tabular.CheckWorkbook(&rangeReaderAt{ctx: ctx, files: s.Files, key: f.Key, size: size}, size, f.Name)
+			err = tabular.CheckWorkbook(&rangeReaderAt{ctx: ctx, files: s.files, key: f.Key, size: size}, size, f.Name)
 		}
 	}
 	switch cutover.ErrorCode(err) {
@@ -46,11 +46,11 @@ func (s *Service) checkReadable(ctx context.Context, f cutover.File, size int64)
 }
 
 // readHead reads the first tabular.SniffBytes of a stored file.
-func (s *Service) readHead(ctx context.Context, key string, size int64) ([]byte, error) {
+func (s *base) readHead(ctx context.Context, key string, size int64) ([]byte, error) {
 	if size <= 0 {
 		return nil, nil
 	}
-	rc, err := s.Files.OpenRange(ctx, key, 0, min(size, tabular.SniffBytes))
+	rc, err := s.files.OpenRange(ctx, key, 0, min(size, tabular.SniffBytes))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/workbook"
@@ -38,9 +39,9 @@ import (
 const FinalPreflight = "preflight"
 
 // thresholds returns the deployment's thresholds, or the defaults.
-func (s *Service) thresholds() cutover.Thresholds {
-	if s.Thresholds != nil {
-		return *s.Thresholds
+func (s *Final) thresholds() cutover.Thresholds {
+	if s.limits != nil {
+		return *s.limits
 	}
 	return cutover.DefaultThresholds
 }
@@ -89,17 +90,17 @@ func preflightCleared(m *cutover.Migration) error {
 // held), or its mapping is not the signed-off one; EINVALID for an unknown
 // phase; EUNAVAILABLE from storage. A final extract that cannot be read is
 // not an error: it is a breach that holds go-live, with the reader's words.
-func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	if in.Phase != cutover.PreflightAtSubmit && in.Phase != cutover.PreflightAtGoLive {
 		return nil, cutover.Errorf(cutover.EINVALID, "Unknown pre-flight phase %q.", in.Phase)
 	}
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
 		return nil, err
 	}
 	fp := finalFingerprint(m)
 	switch {
-	case terminal(m.Status):
+	case migration.Terminal(m.Status):
 		return &FinalOutput{Chunks: []int{}}, nil
 	case m.Status == cutover.StatusFinalHeld && m.Preflight != nil && m.Preflight.Fingerprint == fp && m.Preflight.Phase == in.Phase:
 		return &FinalOutput{Chunks: []int{}, Held: true}, nil // a retried step
@@ -114,13 +115,13 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if err != nil {
 		return nil, err
 	}
-	rep.Fingerprint, rep.Phase, rep.At = fp, in.Phase, s.now()
+	rep.Fingerprint, rep.Phase, rep.At = fp, in.Phase, s.Now()
 	key := fmt.Sprintf("%spreflight-%s.json", finalPrefix(m), in.Phase)
 	body, err := json.Marshal(rep)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The pre-flight report could not be encoded.")
 	}
-	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
+	if err := s.files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
 	sum := &cutover.PreflightSummary{Fingerprint: fp, Phase: in.Phase, Breaches: []cutover.PreflightBreach{}, BreachKey: breachKey(rep.Breaches), ReportKey: key, CheckedAt: rep.At}
@@ -129,7 +130,7 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 		sum.Breaches = append(sum.Breaches, b)
 	}
 	var held bool
-	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	updated, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusScheduled || finalFingerprint(cur) != fp {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; the pre-flight stops.", cur.Status)
 		}
@@ -143,17 +144,17 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 		switch {
 		case held:
 			cur.Status = cutover.StatusFinalHeld
-			return []cutover.AuditEvent{s.event(system, "golive.held", cutover.Clip(fmt.Sprintf("pre-flight (%s): %s", in.Phase, breachList(rep.Breaches)), cutover.MaxReasonBytes))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "golive.held", cutover.Clip(fmt.Sprintf("pre-flight (%s): %s", in.Phase, breachList(rep.Breaches)), cutover.MaxReasonBytes))}, nil
 		case len(rep.Breaches) > 0:
-			return []cutover.AuditEvent{s.event(system, "preflight.passed", fmt.Sprintf("pre-flight (%s): %d difference(s), re-approved by the coordinator", in.Phase, len(rep.Breaches)))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): %d difference(s), re-approved by the coordinator", in.Phase, len(rep.Breaches)))}, nil
 		}
-		return []cutover.AuditEvent{s.event(system, "preflight.passed", fmt.Sprintf("pre-flight (%s): within the thresholds; %s", in.Phase, countsDetail(rep.Counts)))}, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): within the thresholds; %s", in.Phase, migration.CountsDetail(rep.Counts)))}, nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	if held {
-		s.notify(ctx, s.heldNotice(updated))
+		s.Notify(ctx, s.HeldNotice(updated))
 	}
 	return &FinalOutput{Chunks: []int{}, Held: held}, nil
 }
@@ -169,7 +170,7 @@ func breachList(bs []cutover.PreflightBreach) string {
 // dryRun reads the final extract through the signed-off mapping with the
 // stored matches into a sink that keeps only a snapshot, and compares it
 // with the signed-off test migration.
-func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
+func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
 	th := s.thresholds()
 	rep := &cutover.PreflightReport{Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
 		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{}}
@@ -190,7 +191,7 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 	snap := delta.NewSnapshot()
 	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred}
-	res, err := pass.Run(ctx, p, s.Files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.Files)
+	res, err := pass.Run(ctx, p, s.files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnreadable,
 			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err)})
@@ -200,7 +201,7 @@ func (s *Service) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspe
 		return nil, err
 	}
 	rep.Counts = res.Counts
-	final := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.now()},
+	final := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.Now()},
 		res.Reports, m.Checklist, nil, res.Counts.Orphans, nil)
 	var test workbook.Workbook
 	wbKey := ""
@@ -233,7 +234,7 @@ func (nothingSink) Write(context.Context, []cutover.Record) error { return nil }
 // missingColumns records, per confirmed match, the columns the signed-off
 // entry reads that the final table lacks: each one always holds go-live,
 // since the records would reach LIVE without what the customer mapped.
-func (s *Service) missingColumns(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, files []cutover.File, rep *cutover.PreflightReport) error {
+func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, files []cutover.File, rep *cutover.PreflightReport) error {
 	headers := map[string]tableSample{}
 	for _, f := range files {
 		ts, err := s.sample(ctx, f)
@@ -296,11 +297,11 @@ func fieldsReading(fs mapspec.FileSpec, col string) []string {
 // preflightDelta compares the dry run's records with the signed-off test
 // migration's snapshot: the delta per entity, and per entity and field how
 // many records change. Both are nil when the test kept no snapshot.
-func (s *Service) preflightDelta(ctx context.Context, m *cutover.Migration, snap *delta.Snapshot) (map[string]int, *delta.Report, error) {
+func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *delta.Snapshot) (map[string]int, *delta.Report, error) {
 	if m.Workbook == nil || m.Workbook.Snapshot == "" {
 		return nil, nil, nil
 	}
-	before, err := s.Files.Open(ctx, m.Workbook.Snapshot)
+	before, err := s.files.Open(ctx, m.Workbook.Snapshot)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
 		return nil, nil, nil
 	}
@@ -451,7 +452,7 @@ func fillByEntity(wb *workbook.Workbook) (map[string]int, map[string]int) {
 //
 // Errors: ENOTFOUND before a pre-flight ran for the current final extract;
 // EUNAVAILABLE when storage cannot be read.
-func (s *Service) PreflightFor(ctx context.Context, m *cutover.Migration) (*cutover.PreflightReport, error) {
+func (s *Customer) PreflightFor(ctx context.Context, m *cutover.Migration) (*cutover.PreflightReport, error) {
 	if m.Preflight == nil || m.Preflight.ReportKey == "" {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no pre-flight yet: it runs when the final extract is submitted.")
 	}
@@ -471,14 +472,14 @@ func (s *Service) PreflightFor(ctx context.Context, m *cutover.Migration) (*cuto
 // Errors: ECONFLICT when go-live is not held, or its re-approval request is
 // not parked yet (try again in a moment); EGONE when the coordinator
 // decided first; EUNAVAILABLE from Step Functions.
-func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+func (s *Customer) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	if m.Status != cutover.StatusFinalHeld {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Only a held go-live can be withdrawn; the migration is %s.", m.Status)
 	}
 	if m.Pending == nil || m.Pending.Kind != cutover.TaskReapproval {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Go-live is being held; try again in a moment.")
 	}
-	return s.handOver(ctx, m, map[string]any{"approved": false, "withdrawn": true}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.HandOver(ctx, s.flow, m, map[string]any{"approved": false, "withdrawn": true}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != cutover.StatusFinalHeld || cur.Pending == nil || cur.Pending.Token != m.Pending.Token {
 			return nil, cutover.Errorf(cutover.EGONE, "The held go-live was decided meanwhile (the migration is %s); reload.", cur.Status)
 		}
@@ -486,7 +487,7 @@ func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cut
 		if cur.Preflight != nil {
 			cur.Preflight.Held = false
 		}
-		return []cutover.AuditEvent{s.event("customer", "golive.withdrawn", "the final extract was withdrawn for a corrected one; nothing was written to LIVE")}, nil
+		return []cutover.AuditEvent{s.Event("customer", "golive.withdrawn", "the final extract was withdrawn for a corrected one; nothing was written to LIVE")}, nil
 	})
 }
 
@@ -497,7 +498,7 @@ func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cut
 // the signed-off test extract itself (no matches) has every entry.
 //
 // Errors: as signedOffIdentities.
-func (s *Service) missingEntries(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, rep *cutover.PreflightReport) error {
+func (s *Final) missingEntries(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, rep *cutover.PreflightReport) error {
 	if len(m.FinalMatches) == 0 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -32,7 +33,7 @@ var delimiters = map[string]string{"": "", ",": ",", ";": ";", "|": "|", "tab": 
 // encoding or delimiter that is not supported (the message lists the
 // choices); ECONFLICT when the file belongs to a round already submitted,
 // whose reading was signed off as it was; EUNAVAILABLE from the store.
-func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileID string, in FileFormatInput) (*cutover.File, error) {
+func (s *Customer) SetFileFormat(ctx context.Context, m *cutover.Migration, fileID string, in FileFormatInput) (*cutover.File, error) {
 	if len(in.Encoding) > cutover.MaxEncodingNameBytes {
 		return nil, cutover.Errorf(cutover.EINVALID, "The encoding name is %d bytes long; at most %d are allowed.", len(in.Encoding), cutover.MaxEncodingNameBytes)
 	}
@@ -52,7 +53,7 @@ func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileI
 		return nil, err
 	}
 	var out cutover.File
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		i := slices.IndexFunc(cur.Files, func(cf cutover.File) bool { return cf.ID == fileID })
 		if i < 0 {
 			return nil, cutover.Errorf(cutover.ENOTFOUND, "No upload %q in this migration.", fileID)
@@ -62,7 +63,7 @@ func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileI
 		}
 		cur.Files[i].Encoding, cur.Files[i].Delimiter = enc, delim
 		out = cur.Files[i]
-		return []cutover.AuditEvent{s.event("customer", "file.format", fmt.Sprintf("%s read as %s, delimiter %s", out.Name, orDetected(enc), orDetected(delimiterLabel(delim))))}, nil
+		return []cutover.AuditEvent{s.Event("customer", "file.format", fmt.Sprintf("%s read as %s, delimiter %s", out.Name, orDetected(enc), orDetected(delimiterLabel(delim))))}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileI
 // formatEditable says whether f belongs to the round the customer is still
 // preparing.
 func formatEditable(m *cutover.Migration, f cutover.File) error {
-	if round, err := uploadRound(m, f.Purpose); err != nil || round != f.Round {
+	if round, err := migration.UploadRound(m, f.Purpose); err != nil || round != f.Round {
 		return cutover.Errorf(cutover.ECONFLICT, "%s belongs to a round that was already submitted; how it is read cannot change now.", f.Name)
 	}
 	return nil
@@ -97,8 +98,8 @@ func delimiterLabel(d string) string {
 // the reader's guess and its alternatives for a file refused for one.
 //
 // Errors: those of tabular.Open and of the file store.
-func (s *Service) guessFormat(ctx context.Context, f cutover.File) (tabular.Format, error) {
-	rc, err := s.Files.Open(ctx, f.Key)
+func (s *base) guessFormat(ctx context.Context, f cutover.File) (tabular.Format, error) {
+	rc, err := s.files.Open(ctx, f.Key)
 	if err != nil {
 		return tabular.Format{}, err
 	}

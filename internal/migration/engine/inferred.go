@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -20,12 +20,12 @@ func testInferenceKey(id string, round int) string {
 //
 // Errors: EINTERNAL when it cannot be encoded (a bug); EUNAVAILABLE from
 // storage.
-func (s *Service) putTestInference(ctx context.Context, id string, round int, res *pass.Result) error {
+func (s *base) putTestInference(ctx context.Context, id string, round int, res *pass.Result) error {
 	body, err := json.Marshal(res.Inferred())
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The test migration's inferred formats could not be encoded.")
 	}
-	return s.Files.Put(ctx, testInferenceKey(id, round), "application/json", body)
+	return s.files.Put(ctx, testInferenceKey(id, round), "application/json", body)
 }
 
 // signedOffInference is what the signed-off test round inferred, by
@@ -35,7 +35,7 @@ func (s *Service) putTestInference(ctx context.Context, id string, round int, re
 // before it was kept) gets nil: its chunks infer as they always did.
 //
 // Errors: EUNAVAILABLE when the artifact cannot be read.
-func (s *Service) signedOffInference(ctx context.Context, m *cutover.Migration) (map[string]*mapspec.Inference, error) {
+func (s *base) signedOffInference(ctx context.Context, m *cutover.Migration) (map[string]*mapspec.Inference, error) {
 	if m.Workbook == nil {
 		return nil, nil
 	}

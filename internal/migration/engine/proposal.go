@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -104,9 +105,9 @@ const samplesShown = 3
 // migrated (the message says why for each); EINVALID when the
 // saved revision does not parse; EUNAVAILABLE when storage cannot be read, or an uploaded file
 // is missing from it.
-func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
+func (s *Customer) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
 	round := m.Round // after the last submit: the round that ran
-	if next, err := uploadRound(m, cutover.PurposeTest); err == nil {
+	if next, err := migration.UploadRound(m, cutover.PurposeTest); err == nil {
 		round = next // before a submit: the round the uploads are for
 	}
 	files := m.TestFiles(round)

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -173,18 +173,18 @@ func identitiesKey(id string, round int) string {
 // putIdentities records a round's mapping entries' identities.
 //
 // Errors: EUNAVAILABLE from storage.
-func (s *Service) putIdentities(ctx context.Context, id string, round int, ids []cutover.EntryIdentity) error {
+func (s *base) putIdentities(ctx context.Context, id string, round int, ids []cutover.EntryIdentity) error {
 	body, err := json.Marshal(ids)
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The mapping's identities could not be encoded.")
 	}
-	return s.Files.Put(ctx, identitiesKey(id, round), "application/json", body)
+	return s.files.Put(ctx, identitiesKey(id, round), "application/json", body)
 }
 
 // signedOffIdentities returns the identities recorded for the signed-off
 // mapping; for a migration mapped before they were recorded, it reads them
 // from the signed-off round's test files (the same tables the Map step saw).
-func (s *Service) signedOffIdentities(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.EntryIdentity, error) {
+func (s *base) signedOffIdentities(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.EntryIdentity, error) {
 	round := m.Round
 	if m.SignOff != nil {
 		round = m.SignOff.Round
@@ -344,7 +344,7 @@ func candidateList(cs []MatchCandidate) string {
 
 // finalTables samples the files the final migration would read: fileIDs,
 // or the signed-off test extract when there are none.
-func (s *Service) finalTables(ctx context.Context, m *cutover.Migration, fileIDs []string) ([]tableSample, error) {
+func (s *base) finalTables(ctx context.Context, m *cutover.Migration, fileIDs []string) ([]tableSample, error) {
 	files := m.TestFiles(m.Round)
 	if len(fileIDs) > 0 {
 		files = nil
@@ -376,7 +376,7 @@ func (s *Service) finalTables(ctx context.Context, m *cutover.Migration, fileIDs
 // Errors: ECONFLICT when nothing is signed off yet or the mapping is not
 // the signed-off one; EINVALID for an unknown file or one that cannot be
 // read (the message names it); EUNAVAILABLE from storage.
-func (s *Service) MatchFinal(ctx context.Context, m *cutover.Migration, fileIDs []string) (*MatchView, error) {
+func (s *Customer) MatchFinal(ctx context.Context, m *cutover.Migration, fileIDs []string) (*MatchView, error) {
 	spec, err := signedOffSpec(m)
 	if err != nil {
 		return nil, err
@@ -396,7 +396,7 @@ func (s *Service) MatchFinal(ctx context.Context, m *cutover.Migration, fileIDs 
 	return s.matchView(ctx, m, spec, fileIDs)
 }
 
-func (s *Service) matchView(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, fileIDs []string) (*MatchView, error) {
+func (s *base) matchView(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, fileIDs []string) (*MatchView, error) {
 	ids, err := s.signedOffIdentities(ctx, m, spec)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -23,7 +24,7 @@ import (
 // Errors: EINVALID when the spec is not valid (the message has its JSON
 // path) or larger than cutover.MaxMappingBytes; ECONFLICT once sign-off is
 // requested (the message says why) or in any later status.
-func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw json.RawMessage) (*cutover.Migration, error) {
+func (s *Customer) SaveMapping(ctx context.Context, m *cutover.Migration, raw json.RawMessage) (*cutover.Migration, error) {
 	spec, err := mapspec.Parse(raw)
 	if err != nil {
 		return nil, err
@@ -32,12 +33,12 @@ func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw jso
 	if err := mappingFits(canon); err != nil {
 		return nil, err
 	}
-	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if err := revisable(cur, "The mapping"); err != nil {
+	return s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if err := migration.Revisable(cur, "The mapping"); err != nil {
 			return nil, err
 		}
 		cur.DraftMapping = string(canon)
-		return []cutover.AuditEvent{s.event("customer", "mapping.edited", "for the next round, "+spec.Hash()[:19])}, nil
+		return []cutover.AuditEvent{s.Event("customer", "mapping.edited", "for the next round, "+spec.Hash()[:19])}, nil
 	})
 }
 

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"bytes"
@@ -41,7 +41,7 @@ type FinalReport struct {
 
 // finalReport builds, stores and summarises the final report from the
 // chunks, which are all done.
-func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (*FinalReport, error) {
+func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (*FinalReport, error) {
 	var (
 		total   cutover.Counts
 		reports []*pipeline.Report
@@ -65,7 +65,7 @@ func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks 
 			total.Read, total.Migrated, total.Merged, total.Rejected, total.Skipped)
 	}
 	prefix := finalPrefix(m)
-	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.now()},
+	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.Now()},
 		mergeReports(reports), m.Checklist, nil, total.Orphans, rejects)
 	if spec, err := mapspec.Parse([]byte(m.Mapping)); err == nil {
 		wb.AddIdentityNotes(finalEntries(m, spec), schema.Default())
@@ -89,14 +89,14 @@ func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks 
 		rep.Delta = &delta.Report{Entities: []delta.EntityDelta{}}
 	}
 	sum := &cutover.FinalSummary{ReportKey: prefix + "report.json", DeltaKey: prefix + "delta.csv", Chunks: len(chunks), CreatedAt: wb.CreatedAt}
-	if err := s.Files.Put(ctx, sum.DeltaKey, "text/csv; charset=utf-8", csv.Bytes()); err != nil {
+	if err := s.files.Put(ctx, sum.DeltaKey, "text/csv; charset=utf-8", csv.Bytes()); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(rep)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The final report could not be encoded.")
 	}
-	if err := s.Files.Put(ctx, sum.ReportKey, "application/json", body); err != nil {
+	if err := s.files.Put(ctx, sum.ReportKey, "application/json", body); err != nil {
 		return nil, err
 	}
 	byEntity := map[string]delta.EntityDelta{}
@@ -116,18 +116,18 @@ func (s *Service) finalReport(ctx context.Context, m *cutover.Migration, chunks 
 
 // compareWithTest compares the chunks' snapshots with the signed-off test
 // migration's. It returns nil when the test migration kept no snapshot.
-func (s *Service) compareWithTest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, csv io.Writer) (*delta.Report, error) {
+func (s *Final) compareWithTest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, csv io.Writer) (*delta.Report, error) {
 	if m.SignOff == nil || m.Workbook == nil || m.Workbook.Round != m.SignOff.Round || m.Workbook.Snapshot == "" {
 		return nil, nil // signed off before test migrations kept snapshots
 	}
-	before, err := s.Files.Open(ctx, m.Workbook.Snapshot)
+	before, err := s.files.Open(ctx, m.Workbook.Snapshot)
 	if err != nil {
 		return nil, err
 	}
 	defer before.Close()
 	after := make([]io.Reader, 0, len(chunks))
 	for _, c := range chunks {
-		rc, err := s.Files.Open(ctx, c.Snapshot)
+		rc, err := s.files.Open(ctx, c.Snapshot)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +193,7 @@ func addCounts(dst, src map[string]int) {
 //
 // Errors: ENOTFOUND before the final migration has finished; EUNAVAILABLE
 // when storage cannot be read.
-func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*FinalReport, error) {
+func (s *Customer) FinalReportFor(ctx context.Context, m *cutover.Migration) (*FinalReport, error) {
 	if m.FinalReport == nil {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no final report yet: it is produced by the final migration.")
 	}
@@ -201,12 +201,12 @@ func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*Fi
 	if err := s.readArtifact(ctx, m.FinalReport.ReportKey, "final report", &rep); err != nil {
 		return nil, err
 	}
-	if s.Downloads != nil {
+	if s.downloads != nil {
 		if err := s.presignRejects(ctx, rep.Workbook); err != nil {
 			return nil, err
 		}
 		var err error
-		if rep.DeltaURL, err = s.Downloads.PresignGet(ctx, m.FinalReport.DeltaKey, downloadTTL); err != nil {
+		if rep.DeltaURL, err = s.downloads.PresignGet(ctx, m.FinalReport.DeltaKey, downloadTTL); err != nil {
 			return nil, err
 		}
 	}
@@ -261,7 +261,7 @@ type MissingInFinal struct {
 // customer's follow-up list.
 //
 // Errors: EUNAVAILABLE when the pre-flight's report cannot be read.
-func (s *Service) missingInFinal(ctx context.Context, m *cutover.Migration) ([]MissingInFinal, error) {
+func (s *Final) missingInFinal(ctx context.Context, m *cutover.Migration) ([]MissingInFinal, error) {
 	out := []MissingInFinal{}
 	if m.Preflight == nil || m.Preflight.ReportKey == "" {
 		return out, nil

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -6,37 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/cutover/cutover/internal/chunk"
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
-
-// ChunkStore keeps the final migration's chunks beside the migration. Every
-// method may also fail with EUNAVAILABLE when storage is unreachable.
-type ChunkStore interface {
-	// PlanChunks creates each chunk unless it exists.
-	PlanChunks(ctx context.Context, migrationID string, chunks []cutover.Chunk) error
-	// GetChunk loads one chunk. Errors: ENOTFOUND.
-	GetChunk(ctx context.Context, migrationID string, index int) (*cutover.Chunk, error)
-	// SaveChunk stores a chunk. Errors: ECONFLICT when the stored one is done.
-	SaveChunk(ctx context.Context, migrationID string, c *cutover.Chunk) error
-	// ListChunks returns every chunk in index order, read consistently.
-	ListChunks(ctx context.Context, migrationID string) ([]cutover.Chunk, error)
-}
-
-// RangeOpener reads the bytes [start, end) of a stored file.
-//
-// Errors: EINVALID for an empty range; ENOTFOUND when the file is missing;
-// EUNAVAILABLE when it cannot be read.
-type RangeOpener interface {
-	OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error)
-}
 
 // DefaultChunkBytes is how much of a final file one chunk reads when the
 // service does not say: small enough that a chunk Lambda finishes in a
@@ -57,12 +36,12 @@ const (
 
 // FinalStep is the input of the final migration's Lambda.
 type FinalStep struct {
-	Action      string     `json:"action"`
-	MigrationID string     `json:"migrationId"`
-	Round       int        `json:"round"`
-	Index       int        `json:"index"`           // the chunk, for chunk and chunk-failed
-	Error       *StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
-	Phase       string     `json:"phase,omitempty"` // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
+	Action      string               `json:"action"`
+	MigrationID string               `json:"migrationId"`
+	Round       int                  `json:"round"`
+	Index       int                  `json:"index"`           // the chunk, for chunk and chunk-failed
+	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
+	Phase       string               `json:"phase,omitempty"` // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -87,7 +66,7 @@ type FinalOutput struct {
 // Final runs one action of the final migration.
 //
 // Errors: EINVALID for an unknown action; as the action otherwise.
-func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	switch in.Action {
 	case FinalPlan:
 		return s.PlanFinal(ctx, in)
@@ -136,8 +115,8 @@ func signedOffSpec(m *cutover.Migration) (*mapspec.Spec, error) {
 // clear this extract; EINVALID when there is no final
 // extract or a file cannot be read or does not fit (the message names the
 // file and line); EUNAVAILABLE from storage.
-func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
+func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +133,10 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if err := preflightCleared(m); err != nil {
 		return nil, err // nothing locked, nothing written
 	}
-	if err := s.refuseIfLive(ctx, m); err != nil {
+	if err := s.RefuseIfLive(ctx, m); err != nil {
 		return nil, err
 	}
-	chunks, err := s.Chunks.ListChunks(ctx, m.ID)
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -176,23 +155,23 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 		}
 		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
 	}
-	holder, err := s.Store.TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.now()})
+	holder, err := s.Store().TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.Now()})
 	if err != nil {
 		return nil, err
 	}
 	if holder.MigrationID != m.ID {
-		return nil, s.alreadyLive(ctx, holder)
+		return nil, s.AlreadyLive(ctx, holder)
 	}
-	if _, err := s.beginStep(ctx, StepInput{MigrationID: m.ID, Round: in.Round}, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
+	if _, err := s.BeginStep(ctx, migration.StepInput{MigrationID: m.ID, Round: in.Round}, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
 		return nil, err
 	}
-	if err := s.Chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
+	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}
 	if m.FinalPlan == nil || *m.FinalPlan != *plan {
-		if _, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if _, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 			cur.FinalPlan = plan
-			return []cutover.AuditEvent{s.event(system, "final.planned", fmt.Sprintf("%d rows in %d chunk(s)", plan.Rows, plan.Chunks))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "final.planned", fmt.Sprintf("%d rows in %d chunk(s)", plan.Rows, plan.Chunks))}, nil
 		}); err != nil {
 			return nil, err
 		}
@@ -206,8 +185,8 @@ func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 
 // planChunks reads every final file to its end and plans its chunks; it
 // returns them and the number of rows the files hold.
-func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
-	target := s.ChunkBytes
+func (s *Final) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
+	target := s.chunkBytes
 	if target <= 0 {
 		target = DefaultChunkBytes
 	}
@@ -236,8 +215,8 @@ func (s *Service) planChunks(ctx context.Context, spec *mapspec.Spec, choose cho
 // planFile validates one file and divides it, and counts its rows. A file
 // that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)
 // is one chunk.
-func (s *Service) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
-	rc, err := s.Files.Open(ctx, f.Key)
+func (s *Final) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
+	rc, err := s.files.Open(ctx, f.Key)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -297,12 +276,12 @@ func testSnapshotKey(id string, round int) string {
 // Errors: ECONFLICT when the migration is not migrating its final extract
 // or the mapping is not the signed-off one; ENOTFOUND for an unknown
 // chunk; as pass.Run otherwise (the chunk records the message).
-func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
+func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Chunks.GetChunk(ctx, m.ID, in.Index)
+	c, err := s.chunks.GetChunk(ctx, m.ID, in.Index)
 	if err != nil {
 		return nil, err
 	}
@@ -316,19 +295,19 @@ func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput,
 	if err != nil {
 		return nil, err
 	}
-	c.Status, c.Attempts, c.StartedAt, c.Error = cutover.ChunkRunning, c.Attempts+1, s.now(), ""
-	if err := s.Chunks.SaveChunk(ctx, m.ID, c); err != nil {
+	c.Status, c.Attempts, c.StartedAt, c.Error = cutover.ChunkRunning, c.Attempts+1, s.Now(), ""
+	if err := s.chunks.SaveChunk(ctx, m.ID, c); err != nil {
 		return nil, err
 	}
 	done, err := s.runChunk(ctx, m, spec, *c)
 	if err != nil {
-		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.now()
-		if serr := s.Chunks.SaveChunk(ctx, m.ID, c); serr != nil {
+		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.Now()
+		if serr := s.chunks.SaveChunk(ctx, m.ID, c); serr != nil {
 			slog.WarnContext(ctx, "chunk failure not recorded", "migration", m.ID, "chunk", c.Index, "code", cutover.ErrorCode(serr))
 		}
 		return nil, err
 	}
-	if err := s.Chunks.SaveChunk(ctx, m.ID, done); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+	if err := s.chunks.SaveChunk(ctx, m.ID, done); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
 		return nil, err // ECONFLICT: another run of it finished first, with the same records
 	}
 	return &FinalOutput{Chunks: []int{}, Counts: &done.Counts}, nil
@@ -336,7 +315,7 @@ func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput,
 
 // runChunk maps a chunk's rows into LIVE and keeps its account, its
 // rejects and a snapshot of its records.
-func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
+func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
 	files := m.FinalFiles()
 	read := tabular.Options{}
 	if c.FileID != "" {
@@ -360,8 +339,8 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
 	snap := delta.NewSnapshot()
-	sink := snapshotSink{s.Live.Writer(m.TenantID, m.ID), snap}
-	res, err := pass.Run(ctx, p, chunkOpener{s.Files, c}, sink, s.Files)
+	sink := snapshotSink{s.live.Writer(m.TenantID, m.ID), snap}
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)
 	if err != nil {
 		return nil, err
 	}
@@ -378,7 +357,7 @@ func (s *Service) runChunk(ctx context.Context, m *cutover.Migration, spec *maps
 	for _, r := range res.Rejects {
 		c.Rejects = append(c.Rejects, r.Key)
 	}
-	c.Status, c.FinishedAt = cutover.ChunkDone, s.now()
+	c.Status, c.FinishedAt = cutover.ChunkDone, s.Now()
 	return &c, nil
 }
 
@@ -450,8 +429,8 @@ func (s snapshotSink) Write(ctx context.Context, recs []cutover.Record) error {
 // recorded one, is kept.
 //
 // Errors: ENOTFOUND; EUNAVAILABLE from storage.
-func (s *Service) RecordChunkFailure(ctx context.Context, in FinalStep) error {
-	c, err := s.Chunks.GetChunk(ctx, in.MigrationID, in.Index)
+func (s *Final) RecordChunkFailure(ctx context.Context, in FinalStep) error {
+	c, err := s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
 	if err != nil {
 		return err
 	}
@@ -459,13 +438,13 @@ func (s *Service) RecordChunkFailure(ctx context.Context, in FinalStep) error {
 		return nil
 	}
 	if c.Error == "" && in.Error != nil {
-		c.Error = failureReason(*in.Error)
+		c.Error = migration.FailureReason(*in.Error)
 	}
 	if c.Error == "" {
 		c.Error = "The chunk failed."
 	}
-	c.Status, c.FinishedAt = cutover.ChunkFailed, s.now()
-	err = s.Chunks.SaveChunk(ctx, in.MigrationID, c)
+	c.Status, c.FinishedAt = cutover.ChunkFailed, s.Now()
+	err = s.chunks.SaveChunk(ctx, in.MigrationID, c)
 	if cutover.ErrorCode(err) == cutover.ECONFLICT {
 		return nil // it finished meanwhile
 	}
@@ -501,15 +480,15 @@ func retryable(chunks []cutover.Chunk) []cutover.Chunk {
 // their rows do not add up to the extract's or do not balance; EINVALID
 // when a stored snapshot is malformed; ENOTFOUND when a chunk's snapshot is
 // missing; EUNAVAILABLE from storage.
-func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
+func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
 		return nil, err
 	}
 	if m.Final != nil && (m.Status == cutover.StatusLive || m.Status == cutover.StatusFinalMigrating) {
 		return &FinalOutput{Chunks: []int{}, Counts: m.Final}, nil
 	}
-	chunks, err := s.Chunks.ListChunks(ctx, m.ID)
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -521,9 +500,9 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 		reason := fmt.Sprintf("%d of %d parts of the final migration did not finish. Our team has been alerted and will run them again; the parts that finished are not run twice.",
 			len(failed), len(chunks))
 		detail := fmt.Sprintf("%d of %d chunks failed; the first, chunk %d of %s: %s", len(failed), len(chunks), failed[0].Index, failed[0].FileName, failed[0].Error)
-		_, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-			cur.Failure = &cutover.Failure{Step: string(cutover.StatusFinalMigrating), Reason: reason, At: s.now()}
-			return []cutover.AuditEvent{s.event(system, "final.blocked", detail)}, nil
+		_, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+			cur.Failure = &cutover.Failure{Step: string(cutover.StatusFinalMigrating), Reason: reason, At: s.Now()}
+			return []cutover.AuditEvent{s.Event(migration.System, "final.blocked", detail)}, nil
 		})
 		return &FinalOutput{Chunks: []int{}, Retry: true}, err
 	}
@@ -535,116 +514,11 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 	if counts.Read != m.FinalPlan.Rows {
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the final extract has %d.", counts.Read, m.FinalPlan.Rows)
 	}
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Final, cur.FinalReport, cur.Failure = &counts, report.Summary, nil
-		return []cutover.AuditEvent{s.event(system, "final.migrated", countsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
 	})
 	return &FinalOutput{Chunks: []int{}, Counts: &counts}, err
-}
-
-// Retry is ops' retry of whatever a migration is stuck on: the failed
-// chunks of a paused final migration (RetryFinal), or a migration that
-// failed or whose execution died (RetryFailed).
-//
-// Errors: ECONFLICT when there is nothing to retry; ENOTFOUND;
-// EUNAVAILABLE from storage or Step Functions.
-func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
-	m, err := s.Store.GetMigration(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if m.Status == cutover.StatusFailed {
-		return s.RetryFailed(ctx, m, actor)
-	}
-	return s.RetryFinal(ctx, m, actor)
-}
-
-// RetryFailed resumes a failed migration from the right step in a new
-// execution (see resumePoint): before sign-off the round starts again at
-// Map (TEST is reset and the workbook made again); after an approval the
-// customer's final extract or the go-live time is waited for again,
-// without a new sign-off; once the final migration began (the tenant's
-// lock is this migration's) it resumes, planning again with its own lock
-// and running only the chunks that are not done, with create-only LIVE
-// writes, so LIVE is never written twice.
-//
-// Errors: ECONFLICT when the migration has not failed or has no round;
-// EUNAVAILABLE from storage or Step Functions.
-func (s *Service) RetryFailed(ctx context.Context, m *cutover.Migration, actor string) (*cutover.Migration, error) {
-	if m.Status != cutover.StatusFailed || m.Round == 0 {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has not failed in a round; it is %s.", m.ID, m.Status)
-	}
-	lock, err := s.Store.GetTenantLock(ctx, m.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	resumeAt, status := s.resumePoint(m, lock)
-	name := fmt.Sprintf("%s-retry-%d", ExecutionName(m.ID, m.Round), s.now().Unix())
-	in := s.executionInput(m.ID, m.Round, name)
-	in.ResumeAt = resumeAt
-	if resumeAt == ResumeGoLive {
-		in.Final = &ResumedFinal{GoLiveAt: m.GoLiveAt.UTC().Format(time.RFC3339), FileIDs: m.FinalFileIDs}
-	}
-	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status != cutover.StatusFailed || cur.ExecutionName != m.ExecutionName {
-			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
-		}
-		reason := ""
-		if cur.Failure != nil {
-			reason = " after: " + cur.Failure.Reason
-		}
-		cur.Status, cur.Failure, cur.Pending, cur.ExecutionName = status, nil, nil, name
-		action, detail := "round.retried", fmt.Sprintf("round %d started again%s", cur.Round, reason)
-		if resumeAt != "" {
-			action, detail = "migration.resumed", fmt.Sprintf("round %d resumed at %s%s", cur.Round, resumeAt, reason)
-		}
-		return []cutover.AuditEvent{s.event(actor, action, detail)}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Flow.Start(ctx, name, in); err != nil {
-		// Not started: put the migration back as it was, so ops can retry.
-		if _, rerr := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-			if cur.Status != status || cur.ExecutionName != name {
-				return nil, nil // it moved on
-			}
-			cur.Status, cur.Failure, cur.ExecutionName = cutover.StatusFailed, m.Failure, m.ExecutionName
-			return []cutover.AuditEvent{s.event(system, "round.retry_failed", cutover.ErrorMessage(err))}, nil
-		}); rerr != nil {
-			slog.WarnContext(ctx, "retry not undone", "migration", m.ID, "code", cutover.ErrorCode(rerr))
-		}
-		return nil, err
-	}
-	return updated, nil
-}
-
-// RetryFinal lets the final migration run its failed chunks again.
-//
-// Errors: ECONFLICT when no chunks wait for a retry; EUNAVAILABLE from
-// Step Functions.
-func (s *Service) RetryFinal(ctx context.Context, m *cutover.Migration, actor string) (*cutover.Migration, error) {
-	if m.Status != cutover.StatusFinalBlocked || m.Pending == nil || m.Pending.Kind != cutover.TaskChunks {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "Migration %s has no failed chunks waiting for a retry; it is %s.", m.ID, m.Status)
-	}
-	return s.handOver(ctx, m, map[string]any{"retry": true}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if cur.Status != cutover.StatusFinalBlocked {
-			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
-		}
-		cur.Status, cur.Failure, cur.Pending = cutover.StatusFinalMigrating, nil, nil
-		return []cutover.AuditEvent{s.event(actor, "final.retry", "failed chunks run again")}, nil
-	})
-}
-
-// FinalChunks returns the final migration's chunks, for ops.
-//
-// Errors: EUNAVAILABLE from storage.
-func (s *Service) FinalChunks(ctx context.Context, id string) ([]cutover.Chunk, error) {
-	chunks, err := s.Chunks.ListChunks(ctx, id)
-	if chunks == nil && err == nil {
-		chunks = []cutover.Chunk{}
-	}
-	return chunks, err
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final

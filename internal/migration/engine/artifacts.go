@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"bytes"
@@ -14,12 +14,12 @@ import (
 // Errors: EINTERNAL for a record a snapshot cannot hold (a bug: the
 // mapping gives every record an entity and an id); EUNAVAILABLE from
 // storage.
-func (s *Service) putSnapshot(ctx context.Context, key string, snap *delta.Snapshot) error {
+func (s *base) putSnapshot(ctx context.Context, key string, snap *delta.Snapshot) error {
 	var buf bytes.Buffer
 	if _, err := snap.WriteTo(&buf); err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The records' snapshot could not be written.")
 	}
-	return s.Files.Put(ctx, key, "application/x-ndjson", buf.Bytes())
+	return s.files.Put(ctx, key, "application/x-ndjson", buf.Bytes())
 }
 
 // readArtifact decodes a stored JSON artifact (a workbook, a final report)
@@ -27,6 +27,6 @@ func (s *Service) putSnapshot(ctx context.Context, key string, snap *delta.Snaps
 //
 // Errors: ENOTFOUND when it is missing; EUNAVAILABLE when it cannot be
 // read or decoded.
-func (s *Service) readArtifact(ctx context.Context, key, what string, v any) error {
-	return cutover.ReadJSON(ctx, s.Files.Open, key, what, v)
+func (s *base) readArtifact(ctx context.Context, key, what string, v any) error {
+	return cutover.ReadJSON(ctx, s.files.Open, key, what, v)
 }
