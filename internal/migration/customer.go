@@ -165,7 +165,7 @@ func (s *Customer) StartUpload(ctx context.Context, m *cutover.Migration, in Upl
 	// The first parts' URLs come with the plan; the browser asks for the
 	// rest as it goes (SignParts), which keeps the answer small for a file
 	// of thousands of parts.
-	numbers := make([]int, min(parts, planSignedParts))
+	numbers := make([]int, min(parts, PlanSignedParts))
 	for i := range numbers {
 		numbers[i] = i + 1
 	}
@@ -245,8 +245,8 @@ func partsOf(size int64) (partSize int64, parts int) {
 	return partSize, int((size + partSize - 1) / partSize)
 }
 
-// planSignedParts is how many parts' URLs an upload plan carries.
-const planSignedParts = 100
+// PlanSignedParts is how many parts' URLs an upload plan carries.
+const PlanSignedParts = 100
 
 // maxSignParts bounds the part URLs one request may ask for again.
 const maxSignParts = 1000

@@ -27,8 +27,8 @@ const (
 )
 
 // Retry policy: the n-th failed attempt waits mailBackoff(n) before the
-// next one; after maxMailAttempts the mail is given up and stays visible.
-const maxMailAttempts = 8
+// next one; after MaxMailAttempts the mail is given up and stays visible.
+const MaxMailAttempts = 8
 
 func mailBackoff(attempts int) time.Duration {
 	d := time.Minute << min(max(attempts-1, 0), 6) // 1, 2, 4, ... 64 minutes
@@ -101,7 +101,7 @@ func (s *Core) attempt(ctx context.Context, m cutover.Mail, body string) bool {
 		case m.Purpose == PurposeInvite:
 			m.Status = cutover.MailFailed
 			m.LastError += " The invite link is not kept, so it cannot be sent again: re-issue the invite."
-		case m.Attempts >= maxMailAttempts:
+		case m.Attempts >= MaxMailAttempts:
 			m.Status = cutover.MailFailed
 		}
 		slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "attempts", m.Attempts, "status", m.Status, "code", cutover.ErrorCode(err))

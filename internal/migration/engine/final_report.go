@@ -201,14 +201,12 @@ func (s *Customer) FinalReportFor(ctx context.Context, m *cutover.Migration) (*F
 	if err := s.readArtifact(ctx, m.FinalReport.ReportKey, "final report", &rep); err != nil {
 		return nil, err
 	}
-	if s.downloads != nil {
-		if err := s.presignRejects(ctx, rep.Workbook); err != nil {
-			return nil, err
-		}
-		var err error
-		if rep.DeltaURL, err = s.downloads.PresignGet(ctx, m.FinalReport.DeltaKey, downloadTTL); err != nil {
-			return nil, err
-		}
+	if err := s.presignRejects(ctx, rep.Workbook); err != nil {
+		return nil, err
+	}
+	var err error
+	if rep.DeltaURL, err = s.downloads.PresignGet(ctx, m.FinalReport.DeltaKey, downloadTTL); err != nil {
+		return nil, err
 	}
 	return &rep, nil
 }

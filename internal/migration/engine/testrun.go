@@ -323,7 +323,7 @@ func (s *Customer) Workbook(ctx context.Context, m *cutover.Migration) (*workboo
 // presignRejects adds short-lived download links to a workbook's rejects
 // and review files.
 func (s *Customer) presignRejects(ctx context.Context, wb *workbook.Workbook) error {
-	if s.downloads == nil || wb == nil {
+	if wb == nil {
 		return nil
 	}
 	for _, files := range [][]workbook.RejectsFile{wb.Issues.RejectsFiles, wb.Issues.ReviewFiles} {

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // The test migration reads a day-first extract (13/02/2024 reads no
@@ -23,13 +24,13 @@ func TestFinalChunksReadDatesAsTheSignedOffTestDid(t *testing.T) {
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if m := store.migs[id]; !strings.Contains(m.Mapping, "marketing_consent_date") {
 		t.Fatalf("the proposal does not map Consent Date: %s", m.Mapping)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	signed := store.migs[id]

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // reviseSpec is a valid mapping the customer saves as a revision.
@@ -19,10 +20,10 @@ func parkedAt(t *testing.T, svc *Service, store *memStore, status cutover.Status
 	t.Helper()
 	id := create(t, svc, "acme").Migration.ID
 	m := store.migs[id]
-	m.Status, m.Round, m.ExecutionName = status, 1, ExecutionName(id, 1)
+	m.Status, m.Round, m.ExecutionName = status, 1, migration.ExecutionName(id, 1)
 	m.Files = []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1", Purpose: cutover.PurposeTest, Round: 1, Complete: true, Size: 10}}
 	m.Workbook = &cutover.WorkbookSummary{Round: 1, Key: "wb1", Spots: 2}
-	m.Review = map[string]cutover.ReviewMark{"reconciliation": {State: Reviewed}, "spot:0": {State: Reviewed}}
+	m.Review = map[string]cutover.ReviewMark{"reconciliation": {State: migration.Reviewed}, "spot:0": {State: migration.Reviewed}}
 	if kind != "" {
 		m.Pending = &cutover.PendingTask{Kind: kind, Token: "tok-" + kind, Round: 1}
 	}
@@ -73,7 +74,7 @@ func TestReviseAndRerunBeforeSignOffIsRequested(t *testing.T) {
 			if store.migs[id].DraftMapping == "" {
 				t.Fatal("the revised mapping was not kept")
 			}
-			plan, err := svc.StartUpload(ctx, mustGet(t, store, id), UploadInput{FileName: "c-fixed.csv", Size: 10, Purpose: cutover.PurposeTest})
+			plan, err := svc.StartUpload(ctx, mustGet(t, store, id), migration.UploadInput{FileName: "c-fixed.csv", Size: 10, Purpose: cutover.PurposeTest})
 			if err != nil {
 				t.Fatalf("StartUpload in %s: %v", c.status, err)
 			}
@@ -93,18 +94,18 @@ func TestReviseAndRerunBeforeSignOffIsRequested(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Submit in %s: %v", c.status, err)
 			}
-			if m.Status != cutover.StatusSubmitted || m.Round != 2 || m.ExecutionName != ExecutionName(id, 1) || m.Review != nil || m.CurrentLink != "" {
+			if m.Status != cutover.StatusSubmitted || m.Round != 2 || m.ExecutionName != migration.ExecutionName(id, 1) || m.Review != nil || m.CurrentLink != "" {
 				t.Fatalf("after the rerun: status %s round %d execution %s review %v link %q", m.Status, m.Round, m.ExecutionName, m.Review, m.CurrentLink)
 			}
 			if len(*got) != 1 || (*got)[0].token != "tok-"+c.kind {
 				t.Fatalf("resumed %+v; want the parked %s token once", *got, c.kind)
 			}
 			var out struct {
-				Rerun bool           `json:"rerun"`
-				Next  ExecutionInput `json:"next"`
+				Rerun bool                     `json:"rerun"`
+				Next  migration.ExecutionInput `json:"next"`
 			}
 			raw, _ := json.Marshal((*got)[0].out)
-			if err := json.Unmarshal(raw, &out); err != nil || !out.Rerun || out.Next.Round != 2 || out.Next.MigrationID != id || out.Next.ExecutionName != ExecutionName(id, 1) {
+			if err := json.Unmarshal(raw, &out); err != nil || !out.Rerun || out.Next.Round != 2 || out.Next.MigrationID != id || out.Next.ExecutionName != migration.ExecutionName(id, 1) {
 				t.Fatalf("callback output %s; want rerun with round 2's input", raw)
 			}
 			audit, _ := store.ListAudit(ctx, id)
@@ -148,7 +149,7 @@ func TestNoRevisionOnceSignOffIsRequested(t *testing.T) {
 			if cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "sign-off was requested") {
 				t.Errorf("SaveMapping: %v", err)
 			}
-			_, err = svc.StartUpload(ctx, mustGet(t, store, id), UploadInput{FileName: "c.csv", Size: 10, Purpose: cutover.PurposeTest})
+			_, err = svc.StartUpload(ctx, mustGet(t, store, id), migration.UploadInput{FileName: "c.csv", Size: 10, Purpose: cutover.PurposeTest})
 			if cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "sign-off was requested") {
 				t.Errorf("StartUpload: %v", err)
 			}
@@ -183,8 +184,8 @@ func TestSignOffWaitsForARevisionToRun(t *testing.T) {
 			m := store.migs[id]
 			m.Workbook.Spots = 0
 			m.Review = map[string]cutover.ReviewMark{}
-			for _, sec := range ReviewSections {
-				m.Review[sec] = cutover.ReviewMark{State: Waived, Note: "checked"}
+			for _, sec := range migration.ReviewSections {
+				m.Review[sec] = cutover.ReviewMark{State: migration.Waived, Note: "checked"}
 			}
 			store.migs[id] = m
 			revise(t, svc, store, id)

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // A contacts file with no id column is identified by its records'
@@ -20,10 +21,10 @@ func TestWorkbookSaysWhichFilesAreIdentifiedByContent(t *testing.T) {
 		"people.csv":   "Email,First Name,Last Name\nann@example.com,Ann,Lee\nbob@example.com,Bob,Stone\n",
 		"contacts.csv": "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bob\n",
 	}, "people.csv", "contacts.csv")
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatalf("Map: %v", err)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatalf("TestMigrate: %v", err)
 	}
 	m := mustGet(t, store, id)
@@ -62,10 +63,10 @@ func TestFinalReportSaysWhichFilesAreIdentifiedByContent(t *testing.T) {
 	id := submitted(t, svc, store, map[string]string{
 		"people.csv": "Email,First Name,Last Name\nann@example.com,Ann,Lee\nbob@example.com,Bob,Stone\n",
 	}, "people.csv")
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatalf("Map: %v", err)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatalf("TestMigrate: %v", err)
 	}
 	m := store.migs[id]

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 func TestProposeLaysOutEveryColumn(t *testing.T) {
@@ -63,19 +64,19 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 	}
 }
 
-// uploadsFake is an Uploads built from function fields.
+// uploadsFake is an migration.Uploads built from function fields.
 type uploadsFake struct {
 	PresignFn  func(key, uploadID string, numbers []int) ([]string, error)
 	CompleteFn func(key, uploadID string) (int64, error)
 	RemoveFn   func(key, uploadID string) error
-	ListFn     func(key, uploadID string) ([]StoredPart, error)
+	ListFn     func(key, uploadID string) ([]migration.StoredPart, error)
 }
 
 func (u uploadsFake) Begin(context.Context, string, string) (string, error) { return "up-1", nil }
 func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbers []int, _ time.Duration) ([]string, error) {
 	return u.PresignFn(key, uploadID, numbers)
 }
-func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []Part) (int64, error) {
+func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []migration.Part) (int64, error) {
 	if u.CompleteFn == nil {
 		return 0, nil
 	}
@@ -84,7 +85,7 @@ func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []Part)
 func (u uploadsFake) Remove(_ context.Context, key, uploadID string) error {
 	return u.RemoveFn(key, uploadID)
 }
-func (u uploadsFake) ListParts(_ context.Context, key, uploadID string) ([]StoredPart, error) {
+func (u uploadsFake) ListParts(_ context.Context, key, uploadID string) ([]migration.StoredPart, error) {
 	return u.ListFn(key, uploadID)
 }
 
@@ -137,8 +138,8 @@ func TestUploadPlanSignsTheFirstPartsOnly(t *testing.T) {
 	}}
 	ctx := context.Background()
 	m := create(t, svc, "acme").Migration
-	plan, err := svc.StartUpload(ctx, m, UploadInput{FileName: "huge.csv", Size: 2 << 30, Purpose: cutover.PurposeTest})
-	if err != nil || plan.PartSize != MinPartSize || len(plan.Parts) != planSignedParts || len(signed) != planSignedParts {
+	plan, err := svc.StartUpload(ctx, m, migration.UploadInput{FileName: "huge.csv", Size: 2 << 30, Purpose: cutover.PurposeTest})
+	if err != nil || plan.PartSize != migration.MinPartSize || len(plan.Parts) != migration.PlanSignedParts || len(signed) != migration.PlanSignedParts {
 		t.Fatalf("plan of %d parts of %d bytes (%d signed), %v", len(plan.Parts), plan.PartSize, len(signed), err)
 	}
 	m, _ = store.GetMigration(ctx, m.ID)

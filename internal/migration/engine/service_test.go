@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
-// memStore is an in-memory Store with the same conditional semantics as
+// memStore is an in-memory migration.Store with the same conditional semantics as
 // the DynamoDB one: versioned saves and a take-once tenant lock.
 type memStore struct {
 	mu    sync.Mutex
@@ -93,7 +94,7 @@ func (s *memStore) TakeTenantLock(_ context.Context, l cutover.TenantLock) (*cut
 	return &l, nil
 }
 
-// fakeFlow is a Flow built from function fields.
+// fakeFlow is a migration.Flow built from function fields.
 type fakeFlow struct {
 	StartFn  func(name string, in any) error
 	ResumeFn func(token string, out any) error
@@ -169,9 +170,9 @@ func newService(store *memStore) (*Service, *[]string) {
 	}, &started
 }
 
-func create(t *testing.T, svc *Service, tenant string) *Created {
+func create(t *testing.T, svc *Service, tenant string) *migration.Created {
 	t.Helper()
-	c, err := svc.Create(context.Background(), "ops:ana", CreateInput{TenantID: tenant, CustomerName: "Acme", CustomerEmail: "c@acme.test", CoordinatorEmail: "k@acme.test"})
+	c, err := svc.Create(context.Background(), "ops:ana", migration.CreateInput{TenantID: tenant, CustomerName: "Acme", CustomerEmail: "c@acme.test", CoordinatorEmail: "k@acme.test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,10 +181,10 @@ func create(t *testing.T, svc *Service, tenant string) *Created {
 
 func TestCreateValidatesAndAuthorizeIsolatesMigrations(t *testing.T) {
 	svc, _ := newService(newMemStore())
-	if _, err := svc.Create(context.Background(), "ops", CreateInput{TenantID: "Bad Tenant!", CustomerName: "x", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
+	if _, err := svc.Create(context.Background(), "ops", migration.CreateInput{TenantID: "Bad Tenant!", CustomerName: "x", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Fatalf("bad tenant: %v", err)
 	}
-	if _, err := svc.Create(context.Background(), "ops", CreateInput{TenantID: "acme", CustomerName: "x", CustomerEmail: "nope", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
+	if _, err := svc.Create(context.Background(), "ops", migration.CreateInput{TenantID: "acme", CustomerName: "x", CustomerEmail: "nope", CoordinatorEmail: "a@b.c"}); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Fatalf("bad email: %v", err)
 	}
 	a, b := create(t, svc, "acme"), create(t, svc, "globex")
@@ -248,7 +249,7 @@ func signedOff(t *testing.T, svc *Service, store *memStore, tenant string) strin
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = store.GetMigration(ctx, id)
@@ -266,14 +267,14 @@ func TestMarkFailedKeepsTheStepsOwnReason(t *testing.T) {
 	c := create(t, svc, "acme")
 	ctx := context.Background()
 	svc.RecordStepFailure(ctx, c.Migration.ID, "Map", "contacts.csv: The file is not valid CSV at line 3.")
-	if err := svc.MarkFailed(ctx, FailInput{StepInput: StepInput{MigrationID: c.Migration.ID, Round: 1}, Error: StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
+	if err := svc.MarkFailed(ctx, migration.FailInput{StepInput: migration.StepInput{MigrationID: c.Migration.ID, Round: 1}, Error: migration.StepError{Error: "States.TaskFailed", Cause: "opaque"}}); err != nil {
 		t.Fatal(err)
 	}
 	m := store.migs[c.Migration.ID]
 	if m.Status != cutover.StatusFailed || m.Failure.Reason != "contacts.csv: The file is not valid CSV at line 3." {
 		t.Fatalf("failure = %+v", m.Failure)
 	}
-	if got := FailureReason(StepError{Error: "ConflictError", Cause: `{"errorMessage":"Tenant acme already went live","errorType":"ConflictError"}`}); got != "Tenant acme already went live" {
+	if got := migration.FailureReason(migration.StepError{Error: "ConflictError", Cause: `{"errorMessage":"Tenant acme already went live","errorType":"ConflictError"}`}); got != "Tenant acme already went live" {
 		t.Fatalf("reason from AWS cause = %q", got)
 	}
 }

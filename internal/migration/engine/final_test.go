@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -12,9 +12,10 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
-// memChunks is an in-memory ChunkStore with the DynamoDB one's rules: a
+// memChunks is an in-memory migration.ChunkStore with the DynamoDB one's rules: a
 // planned chunk is created once, and a chunk that is done stays done.
 type memChunks struct {
 	mu     sync.Mutex
@@ -82,7 +83,7 @@ func (f *failingRanges) OpenRange(ctx context.Context, key string, start, end in
 	return f.objects.OpenRange(ctx, key, start, end)
 }
 
-// mailer is a fake Mailer built from a function field.
+// mailer is a fake migration.Mailer built from a function field.
 type mailer struct {
 	SendFn func(to, subject, body string) error
 }
@@ -157,7 +158,7 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 			}
 			if attempt == 2 {
 				if _, err := svc.Final(ctx, FinalStep{Action: FinalChunkFailed, MigrationID: id, Round: 1, Index: i,
-					Error: &StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`}}); err != nil {
+					Error: &migration.StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`}}); err != nil {
 					t.Fatal(err)
 				}
 				break
@@ -183,7 +184,7 @@ func goLivePreflight(t *testing.T, svc *Service, id string) (*cutover.PreflightS
 		if err := svc.Store.SaveMigration(ctx, m); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: m.Round}); err != nil {
+		if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: m.Round}); err != nil {
 			t.Fatal(err)
 		}
 		m, _ = svc.Store.GetMigration(ctx, id)
@@ -238,7 +239,7 @@ func TestFinalMigrationIsExactlyOnce(t *testing.T) {
 	if len(chunks) != 3 || chunks[0].Attempts != 1 || chunks[1].Attempts != 2 || chunks[2].Attempts != 1 {
 		t.Fatalf("%d chunks: want 3, the second (which crashed) run twice", len(chunks))
 	}
-	if err := svc.Complete(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if err := svc.Complete(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	writes := live.writes
@@ -395,7 +396,7 @@ func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 	if chunks, _ := svc.FinalChunks(ctx, id); chunks[1].Status != cutover.ChunkFailed || !strings.Contains(chunks[1].Error, "bad day") {
 		t.Fatalf("ops do not see why the chunk failed: %+v", chunks[1])
 	}
-	if err := svc.Park(ctx, ParkInput{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskChunks, TaskToken: "tok"}); err != nil {
+	if err := svc.Park(ctx, migration.ParkInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskChunks, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := store.migs[id].Status; got != cutover.StatusFinalBlocked {
@@ -433,7 +434,7 @@ func TestFinalReportHasTheDeltaAgainstTheTestExtract(t *testing.T) {
 	m := store.migs[id]
 	m.Status = cutover.StatusMapping
 	store.migs[id] = m
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m = store.migs[id]

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // submitted is a migration whose round 1 was submitted with files, the
@@ -35,7 +36,7 @@ func TestMapNamesAnUnreadableFileAndGoesOnWithoutIt(t *testing.T) {
 		"contacts.pdf": "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
 		"shoes.csv":    "Shoe Size,Lace Colour\n5,red\n",
 	}, "contacts.csv", "contacts.pdf", "shoes.csv")
-	res, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1})
+	res, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1})
 	if err != nil {
 		t.Fatalf("Map: %v", err)
 	}
@@ -56,7 +57,7 @@ func TestMapNamesAnUnreadableFileAndGoesOnWithoutIt(t *testing.T) {
 	if got := m.TestFiles(1); len(got) != 1 || got[0].ID != "f1" {
 		t.Fatalf("the round's files: %+v", got)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatalf("TestMigrate after Map: %v", err)
 	}
 }
@@ -67,7 +68,7 @@ func TestMapFailsWithEachReasonWhenNoFileIsReadable(t *testing.T) {
 		"contacts.pdf": "%PDF-1.4\n1 0 obj\n",
 		"logo.png":     "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
 	}, "contacts.pdf", "logo.png")
-	_, err := svc.Map(context.Background(), StepInput{MigrationID: id, Round: 1})
+	_, err := svc.Map(context.Background(), migration.StepInput{MigrationID: id, Round: 1})
 	msg := cutover.ErrorMessage(err)
 	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(msg, "contacts.pdf: this is a PDF document") || !strings.Contains(msg, "logo.png: this is a PNG image") ||
 		strings.Contains(msg, "mapping spec") {

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"archive/zip"
@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // uploadWorld is a service whose uploads land in objects: completing an
@@ -34,9 +35,9 @@ func uploadWorld(t *testing.T) (*Service, *memStore, objects, *[]string) {
 	return svc, store, objs, &removed
 }
 
-func startAndPut(t *testing.T, svc *Service, objs objects, m *cutover.Migration, name, body string) *UploadPlan {
+func startAndPut(t *testing.T, svc *Service, objs objects, m *cutover.Migration, name, body string) *migration.UploadPlan {
 	t.Helper()
-	plan, err := svc.StartUpload(context.Background(), m, UploadInput{FileName: name, Size: int64(max(len(body), 1)), Purpose: cutover.PurposeTest})
+	plan, err := svc.StartUpload(context.Background(), m, migration.UploadInput{FileName: name, Size: int64(max(len(body), 1)), Purpose: cutover.PurposeTest})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +45,7 @@ func startAndPut(t *testing.T, svc *Service, objs objects, m *cutover.Migration,
 	return plan
 }
 
-var onePart = []Part{{PartNumber: 1, ETag: `"e1"`}}
+var onePart = []migration.Part{{PartNumber: 1, ETag: `"e1"`}}
 
 func TestCompleteUploadRefusesFilesTheEngineCannotRead(t *testing.T) {
 	svc, store, objs, removed := uploadWorld(t)
@@ -189,7 +190,7 @@ func TestCompleteUploadTakesAWorkbookAndMapReadsIt(t *testing.T) {
 	if _, err := svc.Submit(ctx, mustGet(t, store, m.ID)); err != nil {
 		t.Fatal(err)
 	}
-	res, err := svc.Map(ctx, StepInput{MigrationID: m.ID, Round: 1})
+	res, err := svc.Map(ctx, migration.StepInput{MigrationID: m.ID, Round: 1})
 	if err != nil || len(res.Files) != 1 || res.Files[0].Entity != "contact" {
 		t.Fatalf("Map of the workbook: %+v %v", res, err)
 	}

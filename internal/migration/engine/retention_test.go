@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // expiringTest is a TEST environment fake that records Expire calls.
@@ -38,7 +39,7 @@ func TestCompleteExpiresTheTestRecords(t *testing.T) {
 		calls = append(calls, call{mid, from})
 		return nil
 	}}
-	if err := svc.Complete(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if err := svc.Complete(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m := store.migs[id]
@@ -52,7 +53,7 @@ func TestCompleteExpiresTheTestRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc2.Test = expiringTest{ExpireFn: func(string, time.Time) error { return cutover.Errorf(cutover.EUNAVAILABLE, "throttled") }}
-	if err := svc2.Complete(ctx, StepInput{MigrationID: id2, Round: 1}); err != nil {
+	if err := svc2.Complete(ctx, migration.StepInput{MigrationID: id2, Round: 1}); err != nil {
 		t.Fatalf("a failed expiry must not fail a migration that is live: %v", err)
 	}
 	if store2.migs[id2].Status != cutover.StatusLive {

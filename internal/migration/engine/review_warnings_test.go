@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // reviewing runs a test migration of body with the named spot-check ids
@@ -19,20 +20,20 @@ func reviewWorkbook(t *testing.T, body string, named []string) (*Service, *memSt
 	uploaded(t, store, id, cutover.File{ID: "f1", Name: "contacts.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
 	files(svc)["k-"+id] = body
 	m, _ := store.GetMigration(ctx, id)
-	if _, err := svc.UpdateChecklist(ctx, m, ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": named}}); err != nil {
+	if _, err := svc.UpdateChecklist(ctx, m, migration.ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": named}}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = store.GetMigration(ctx, id)
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Park(ctx, ParkInput{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok"}); err != nil {
+	if err := svc.Park(ctx, migration.ParkInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
 	return svc, store, id
@@ -54,7 +55,7 @@ func TestRejectedSpotCheckCanOnlyBeWaivedAndWarningsNeedMarks(t *testing.T) {
 	if sc.SourceID != "2" || sc.Outcome != "rejected" || !strings.HasPrefix(sc.Says, "rejected at line 3 of contacts.csv: ") {
 		t.Fatalf("spot check 0 = %+v", sc)
 	}
-	_, err = svc.MarkReview(ctx, m, ReviewInput{Items: []ReviewItem{{Section: "spot:0", State: Reviewed}}})
+	_, err = svc.MarkReview(ctx, m, migration.ReviewInput{Items: []migration.ReviewItem{{Section: "spot:0", State: migration.Reviewed}}})
 	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "waive it with a note") {
 		t.Fatalf("ticking a rejected row reviewed: %v", err)
 	}
@@ -64,9 +65,9 @@ func TestRejectedSpotCheckCanOnlyBeWaivedAndWarningsNeedMarks(t *testing.T) {
 	if len(wb.Issues.ReviewFiles) != 1 || wb.Issues.ReviewFiles[0].Key == "" {
 		t.Fatalf("review files = %+v", wb.Issues.ReviewFiles)
 	}
-	var items []ReviewItem
-	for _, sec := range Unreviewed(m) {
-		items = append(items, ReviewItem{Section: sec, State: Waived, Note: "checked by hand"})
+	var items []migration.ReviewItem
+	for _, sec := range migration.Unreviewed(m) {
+		items = append(items, migration.ReviewItem{Section: sec, State: migration.Waived, Note: "checked by hand"})
 	}
 	found := false
 	for _, it := range items {
@@ -75,13 +76,13 @@ func TestRejectedSpotCheckCanOnlyBeWaivedAndWarningsNeedMarks(t *testing.T) {
 	if !found {
 		t.Fatalf("warn:0 is not among the sections to mark: %+v", items)
 	}
-	if m, err = svc.MarkReview(ctx, m, ReviewInput{Items: items}); err != nil {
+	if m, err = svc.MarkReview(ctx, m, migration.ReviewInput{Items: items}); err != nil {
 		t.Fatal(err)
 	}
-	if open := Unreviewed(m); len(open) != 0 {
+	if open := migration.Unreviewed(m); len(open) != 0 {
 		t.Fatalf("still open: %v", open)
 	}
-	if _, err := svc.MarkReview(ctx, m, ReviewInput{Items: []ReviewItem{{Section: "warn:99", State: Reviewed}}}); cutover.ErrorCode(err) != cutover.EINVALID {
+	if _, err := svc.MarkReview(ctx, m, migration.ReviewInput{Items: []migration.ReviewItem{{Section: "warn:99", State: migration.Reviewed}}}); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Fatalf("warn:99: %v", err)
 	}
 }

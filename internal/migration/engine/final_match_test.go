@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 const (
@@ -35,10 +36,10 @@ func twoEntitySignedOff(t *testing.T, svc *Service, store *memStore, tenant stri
 	if _, err := svc.Submit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Map(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.TestMigrate(ctx, StepInput{MigrationID: id, Round: 1}); err != nil {
+	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m, _ = store.GetMigration(ctx, id)
@@ -118,7 +119,7 @@ func TestFinalTablesMatchingNoEntryOrTwoAreRefusedBeforeGoLive(t *testing.T) {
 	if _, err := svc2.Submit(ctx, m2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc2.Map(ctx, StepInput{MigrationID: id2, Round: 1}); err != nil {
+	if _, err := svc2.Map(ctx, migration.StepInput{MigrationID: id2, Round: 1}); err != nil {
 		t.Fatal(err)
 	}
 	m2, _ = store2.GetMigration(ctx, id2)

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -9,9 +9,10 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
-// memOutbox is an in-memory Outbox with the DynamoDB one's conditions:
+// memOutbox is an in-memory migration.Outbox with the DynamoDB one's conditions:
 // add-if-absent, and updates only while pending after the named attempts.
 type memOutbox struct {
 	mu    sync.Mutex
@@ -105,7 +106,7 @@ func TestCreateMailsTheInviteAndReissueRevokesTheOldLink(t *testing.T) {
 	svc, _, box, sent, _, _ := mailService(t)
 	ctx := context.Background()
 	c := create(t, svc, "acme")
-	invites := mailsWith(*sent, InviteSubject)
+	invites := mailsWith(*sent, migration.InviteSubject)
 	if len(invites) != 1 || invites[0].To != "c@acme.test" || !strings.Contains(invites[0].Body, c.InviteURL) || !c.InviteMailed {
 		t.Fatalf("invite mail %+v (mailed %v), want one to the customer with %s", invites, c.InviteMailed, c.InviteURL)
 	}
@@ -123,7 +124,7 @@ func TestCreateMailsTheInviteAndReissueRevokesTheOldLink(t *testing.T) {
 	if _, err := svc.Authorize(ctx, c.Migration.ID, again.CustomerKey); err != nil {
 		t.Fatalf("the new key does not open the migration: %v", err)
 	}
-	invites = mailsWith(*sent, InviteSubject)
+	invites = mailsWith(*sent, migration.InviteSubject)
 	if len(invites) != 2 || !strings.Contains(invites[1].Body, again.InviteURL) || strings.Contains(invites[1].Body, c.CustomerKey) {
 		t.Fatalf("second invite %+v", invites)
 	}
@@ -167,7 +168,7 @@ func TestAMailThatFailsIsPendingThenRetriedOnceWithoutDuplicates(t *testing.T) {
 	svc, _, _, sent, failing, clock := mailService(t)
 	ctx := context.Background()
 	id := create(t, svc, "acme").Migration.ID
-	park := ParkInput{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok-1"}
+	park := migration.ParkInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok-1"}
 
 	*failing = true
 	if err := svc.Park(ctx, park); err != nil {
@@ -175,7 +176,7 @@ func TestAMailThatFailsIsPendingThenRetriedOnceWithoutDuplicates(t *testing.T) {
 	}
 	views, _ := svc.MailFor(ctx, id)
 	ready := views[len(views)-1]
-	if ready.Purpose != PurposeWorkbookReady || ready.Status != cutover.MailPending || ready.Attempts != 1 || !strings.Contains(ready.LastError, "Throttling") || ready.NextAt.IsZero() {
+	if ready.Purpose != migration.PurposeWorkbookReady || ready.Status != cutover.MailPending || ready.Attempts != 1 || !strings.Contains(ready.LastError, "Throttling") || ready.NextAt.IsZero() {
 		t.Fatalf("after a failed send ops see %+v", ready)
 	}
 	if strings.Contains(ready.LastError, "c@acme.test") || ready.To != "c***@acme.test" {
@@ -214,10 +215,10 @@ func TestAMailIsGivenUpAfterItsAttemptsAndStaysVisible(t *testing.T) {
 	ctx := context.Background()
 	id := create(t, svc, "acme").Migration.ID
 	*failing = true
-	if err := svc.Park(ctx, ParkInput{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskFinal, TaskToken: "tok"}); err != nil {
+	if err := svc.Park(ctx, migration.ParkInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskFinal, TaskToken: "tok"}); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 * maxMailAttempts {
+	for range 3 * migration.MaxMailAttempts {
 		*clock = clock.Add(2 * time.Hour)
 		if _, err := svc.RetryMail(ctx); err != nil {
 			t.Fatal(err)
@@ -225,7 +226,7 @@ func TestAMailIsGivenUpAfterItsAttemptsAndStaysVisible(t *testing.T) {
 	}
 	views, _ := svc.MailFor(ctx, id)
 	v := views[len(views)-1]
-	if v.Status != cutover.MailFailed || v.Attempts != maxMailAttempts || !v.NextAt.IsZero() {
+	if v.Status != cutover.MailFailed || v.Attempts != migration.MaxMailAttempts || !v.NextAt.IsZero() {
 		t.Fatalf("after every attempt failed ops see %+v", v)
 	}
 }
@@ -235,11 +236,11 @@ func TestCustomerMailsSayWhatHappenedAndHowToGetBack(t *testing.T) {
 	ctx := context.Background()
 	c := create(t, svc, "acme")
 	id := c.Migration.ID
-	for _, in := range []ParkInput{
-		{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "a"},
-		{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "b"},
-		{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "b"}, // the same step again
-		{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "c"}, // a second expiry
+	for _, in := range []migration.ParkInput{
+		{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "a"},
+		{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "b"},
+		{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "b"}, // the same step again
+		{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskExpired, TaskToken: "c"}, // a second expiry
 	} {
 		if err := svc.Park(ctx, in); err != nil {
 			t.Fatal(err)
@@ -253,7 +254,7 @@ func TestCustomerMailsSayWhatHappenedAndHowToGetBack(t *testing.T) {
 		t.Fatalf("workbook-ready mails: %+v", *sent)
 	}
 	for _, m := range (*sent)[1:] {
-		if strings.Contains(m.Body, c.CustomerKey) || !strings.Contains(m.Body, `"`+InviteSubject+`"`) || !strings.Contains(m.Body, "25 November 2026") || !strings.Contains(m.Body, "re-issue") {
+		if strings.Contains(m.Body, c.CustomerKey) || !strings.Contains(m.Body, `"`+migration.InviteSubject+`"`) || !strings.Contains(m.Body, "25 November 2026") || !strings.Contains(m.Body, "re-issue") {
 			t.Fatalf("mail %q does not name the invite mail and its date, or carries the key:\n%s", m.Subject, m.Body)
 		}
 	}
@@ -262,7 +263,7 @@ func TestCustomerMailsSayWhatHappenedAndHowToGetBack(t *testing.T) {
 	m := store.migs[id]
 	m.Status, m.Failure = cutover.StatusTestMigrating, &cutover.Failure{Step: "test_migrating", Reason: "contacts.csv line 7: unterminated quote.", At: now0}
 	store.migs[id] = m
-	fail := FailInput{StepInput: StepInput{MigrationID: id, Round: 1}, Error: StepError{Error: "States.TaskFailed"}}
+	fail := migration.FailInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Error: migration.StepError{Error: "States.TaskFailed"}}
 	for range 2 { // MarkFailed retried by the state machine mails once
 		if err := svc.MarkFailed(ctx, fail); err != nil {
 			t.Fatal(err)
@@ -315,9 +316,9 @@ func TestUploadedPartsAreWhatStorageHolds(t *testing.T) {
 	store := newMemStore()
 	svc, _ := newService(store)
 	var asked []string
-	svc.Uploads = uploadsFake{ListFn: func(key, uploadID string) ([]StoredPart, error) {
+	svc.Uploads = uploadsFake{ListFn: func(key, uploadID string) ([]migration.StoredPart, error) {
 		asked = append(asked, key+"/"+uploadID)
-		return []StoredPart{{PartNumber: 1, Size: 8 << 20, ETag: `"e1"`}, {PartNumber: 3, Size: 4 << 20, ETag: `"e3"`}}, nil
+		return []migration.StoredPart{{PartNumber: 1, Size: 8 << 20, ETag: `"e1"`}, {PartNumber: 3, Size: 4 << 20, ETag: `"e3"`}}, nil
 	}}
 	ctx := context.Background()
 	id := create(t, svc, "acme").Migration.ID
@@ -340,8 +341,8 @@ func TestAnInviteLeftPendingByACrashIsMarkedFailedNotResent(t *testing.T) {
 	svc, _, box, sent, _, clock := mailService(t)
 	ctx := context.Background()
 	// A sender claimed the invite and stopped before sending it.
-	id := MailID("m-9", PurposeInvite, 1, "")
-	if _, _, err := box.AddMail(ctx, cutover.Mail{ID: id, MigrationID: "m-9", Purpose: PurposeInvite, Round: 1, To: "c@acme.test", Subject: InviteSubject, Status: cutover.MailPending, NextAt: now0}); err != nil {
+	id := migration.MailID("m-9", migration.PurposeInvite, 1, "")
+	if _, _, err := box.AddMail(ctx, cutover.Mail{ID: id, MigrationID: "m-9", Purpose: migration.PurposeInvite, Round: 1, To: "c@acme.test", Subject: migration.InviteSubject, Status: cutover.MailPending, NextAt: now0}); err != nil {
 		t.Fatal(err)
 	}
 	claimed := box.mails[id]
@@ -364,7 +365,7 @@ func TestTheSweepSendsDueMail(t *testing.T) {
 	ctx := context.Background()
 	id := create(t, svc, "acme").Migration.ID
 	*failing = true
-	if err := svc.Park(ctx, ParkInput{StepInput: StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok-1"}); err != nil {
+	if err := svc.Park(ctx, migration.ParkInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, Kind: cutover.TaskReview, TaskToken: "tok-1"}); err != nil {
 		t.Fatal(err)
 	}
 	*failing = false

@@ -1,4 +1,4 @@
-package migration
+package engine
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 func TestStartUploadRefusesBadNamesAndTypes(t *testing.T) {
@@ -33,13 +34,13 @@ func TestStartUploadRefusesBadNamesAndTypes(t *testing.T) {
 		{"c.csv", "csv", "must be a media type"},
 		{"c.csv", "text/" + strings.Repeat("x", 200), "at most 200"},
 	} {
-		_, err := svc.StartUpload(ctx, m, UploadInput{FileName: c.name, Size: 10, ContentType: c.ct, Purpose: cutover.PurposeTest})
+		_, err := svc.StartUpload(ctx, m, migration.UploadInput{FileName: c.name, Size: 10, ContentType: c.ct, Purpose: cutover.PurposeTest})
 		if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), c.want) {
 			t.Errorf("%q %q: %v, want EINVALID saying %q", c.name, c.ct, err, c.want)
 		}
 	}
 	for _, ok := range []struct{ name, ct string }{{"Kontakte März.csv", "text/csv; charset=utf-8"}, {"export (2).xlsx", ""}, {"..hidden.csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}} {
-		if _, err := svc.StartUpload(ctx, m, UploadInput{FileName: ok.name, Size: 10, ContentType: ok.ct, Purpose: cutover.PurposeTest}); err != nil {
+		if _, err := svc.StartUpload(ctx, m, migration.UploadInput{FileName: ok.name, Size: 10, ContentType: ok.ct, Purpose: cutover.PurposeTest}); err != nil {
 			t.Errorf("%q %q: %v", ok.name, ok.ct, err)
 		}
 	}
@@ -53,7 +54,7 @@ func TestUploadsAreBoundedPerRoundAndInAll(t *testing.T) {
 	ctx := context.Background()
 	m := create(t, svc, "acme").Migration
 	start := func() error {
-		_, err := svc.StartUpload(ctx, mustGet(t, store, m.ID), UploadInput{FileName: "c.csv", Size: 10, Purpose: cutover.PurposeTest})
+		_, err := svc.StartUpload(ctx, mustGet(t, store, m.ID), migration.UploadInput{FileName: "c.csv", Size: 10, Purpose: cutover.PurposeTest})
 		return err
 	}
 	for i := 0; i < cutover.MaxUploadsPerRound; i++ {
@@ -81,7 +82,7 @@ func TestUploadsAreBoundedPerRoundAndInAll(t *testing.T) {
 
 func TestCreateRefusesInvisibleCharactersAndLongValues(t *testing.T) {
 	svc, _ := newService(newMemStore())
-	for _, in := range []CreateInput{
+	for _, in := range []migration.CreateInput{
 		{TenantID: "acme", CustomerName: "Acme\u202Eevil", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"},
 		{TenantID: "acme", CustomerName: "Ac\u200Dme", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"},
 		{TenantID: "acme", CustomerName: "Acme\nInc", CustomerEmail: "a@b.c", CoordinatorEmail: "a@b.c"},
@@ -93,7 +94,7 @@ func TestCreateRefusesInvisibleCharactersAndLongValues(t *testing.T) {
 			t.Errorf("%+q: %v, want EINVALID", in.CustomerName+" "+in.CustomerEmail, err)
 		}
 	}
-	if _, err := svc.Create(context.Background(), "ops", CreateInput{TenantID: "acme", CustomerName: "Müller & Söhne (Zürich)", CustomerEmail: "a@b.c", CoordinatorEmail: "k@b.c"}); err != nil {
+	if _, err := svc.Create(context.Background(), "ops", migration.CreateInput{TenantID: "acme", CustomerName: "Müller & Söhne (Zürich)", CustomerEmail: "a@b.c", CoordinatorEmail: "k@b.c"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -107,11 +108,11 @@ func TestChecklistBoundsSpotCheckIDs(t *testing.T) {
 		many[i] = fmt.Sprint(i)
 	}
 	for _, ids := range [][]string{many, {strings.Repeat("x", cutover.MaxSpotCheckIDBytes+1)}, {""}, {"a\x00b"}} {
-		if _, err := svc.UpdateChecklist(ctx, mustGet(t, store, m.ID), ChecklistInput{SpotCheckIDs: map[string][]string{"contact": ids}}); cutover.ErrorCode(err) != cutover.EINVALID {
+		if _, err := svc.UpdateChecklist(ctx, mustGet(t, store, m.ID), migration.ChecklistInput{SpotCheckIDs: map[string][]string{"contact": ids}}); cutover.ErrorCode(err) != cutover.EINVALID {
 			t.Errorf("%d ids, first %.20q: %v", len(ids), ids[0], err)
 		}
 	}
-	if _, err := svc.UpdateChecklist(ctx, mustGet(t, store, m.ID), ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": many[:cutover.MaxSpotCheckIDs]}}); err != nil {
+	if _, err := svc.UpdateChecklist(ctx, mustGet(t, store, m.ID), migration.ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": many[:cutover.MaxSpotCheckIDs]}}); err != nil {
 		t.Fatal(err)
 	}
 }
