@@ -40,13 +40,10 @@ func main() {
 	}
 	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
-	svc := &signoff.Service{
-		Links:      signoff.Links{Key: []byte(key)},
-		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
-		Migrations: migrations,
-		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL:    env["SITE_URL"],
-		TTL:        time.Duration(seconds) * time.Second,
+	svc, err := signoff.NewRequester(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]}, migrations,
+		&sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, env["SITE_URL"], time.Duration(seconds)*time.Second)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	// A failing sign-off step keeps its message on the migration; the
 	// light core is all that needs.

@@ -35,13 +35,10 @@ func main() {
 	db := awsenv.DynamoDB(cfg)
 	s3c := awsenv.S3(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
-	svc := &signoff.Service{
-		Links:      signoff.Links{Key: []byte(key)},
-		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
-		Migrations: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Flow:       &sfnflow.Flow{API: sfn.NewFromConfig(cfg)},
-		Artifacts:  bucket,
-		Downloads:  bucket,
+	svc, err := signoff.NewDesk(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
+		&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, &sfnflow.Flow{API: sfn.NewFromConfig(cfg)}, bucket, bucket)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(signoffroutes.Routes(svc).Handle)
 }
