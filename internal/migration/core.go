@@ -131,8 +131,12 @@ func (s *Core) Now() time.Time {
 // System is the actor of what the state machine's steps do.
 const System = "system"
 
-// update loads a migration, applies fn and saves it with fn's audit events,
-// retrying when a concurrent save wins.
+// Update loads a migration, applies fn and saves it with fn's audit events,
+// retrying when a concurrent save wins: every change to a migration goes
+// through it, so none is lost to a race.
+//
+// Errors: whatever fn returns; ENOTFOUND; EUNAVAILABLE when saves keep
+// losing the race, or from the Store.
 func (s *Core) Update(ctx context.Context, id string, fn func(m *cutover.Migration) ([]cutover.AuditEvent, error)) (*cutover.Migration, error) {
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
@@ -158,6 +162,7 @@ func (s *Core) Update(ctx context.Context, id string, fn func(m *cutover.Migrati
 	return nil, cutover.Wrap(cutover.EUNAVAILABLE, lastErr, "The migration is busy; try again.")
 }
 
+// Event is an audit event at the core's time.
 func (s *Core) Event(actor, action, detail string) cutover.AuditEvent {
 	return cutover.AuditEvent{At: s.Now(), Actor: actor, Action: action, Detail: detail}
 }

@@ -282,7 +282,10 @@ func (s *Customer) SignParts(ctx context.Context, m *cutover.Migration, fileID s
 	return out, nil
 }
 
-// uploadRound says which round a file of that purpose would belong to now.
+// UploadRound says which round a file of that purpose would belong to now.
+//
+// Errors: ECONFLICT when the migration takes no file of that purpose now,
+// saying why; EINVALID for an unknown purpose.
 func UploadRound(m *cutover.Migration, purpose string) (int, error) {
 	switch purpose {
 	case cutover.PurposeTest:
@@ -426,10 +429,13 @@ func (s *Customer) Submit(ctx context.Context, m *cutover.Migration) (*cutover.M
 	return updated, nil
 }
 
-// handOver records the customer's action, then resumes the task the
-// migration is parked on. The order matters: the state machine's next step
-// must find the action recorded. If the task cannot be resumed, the record
-// is put back as it was so the customer can try again.
+// HandOver records someone's action (apply), then resumes through flow the
+// task the migration is parked on. The order matters: the state machine's
+// next step must find the action recorded. If the task cannot be resumed,
+// the record is put back as it was so the action can be tried again.
+//
+// Errors: whatever apply returns; the Store's; the flow's (EGONE when the
+// task no longer waits, EUNAVAILABLE), after the record is put back.
 func (s *Core) HandOver(ctx context.Context, flow Flow, m *cutover.Migration, output any, apply func(*cutover.Migration) ([]cutover.AuditEvent, error)) (*cutover.Migration, error) {
 	token := m.Pending.Token
 	updated, err := s.Update(ctx, m.ID, apply)
@@ -453,7 +459,10 @@ func (s *Core) HandOver(ctx context.Context, flow Flow, m *cutover.Migration, ou
 	return updated, nil
 }
 
-// refuseIfLive refuses when another migration already took the tenant live.
+// RefuseIfLive refuses when another migration already took the tenant live.
+//
+// Errors: ECONFLICT saying which migration went live and why a second
+// final migration is refused; the Store's.
 func (s *Core) RefuseIfLive(ctx context.Context, m *cutover.Migration) error {
 	lock, err := s.store.GetTenantLock(ctx, m.TenantID)
 	if err != nil {
@@ -465,9 +474,9 @@ func (s *Core) RefuseIfLive(ctx context.Context, m *cutover.Migration) error {
 	return nil
 }
 
-// alreadyLive is the refusal of a second final migration for a tenant: when
+// AlreadyLive is the refusal of a second final migration for a tenant: when
 // the first went live (or, while it runs, when it started) and why there
-// cannot be a second.
+// cannot be a second. It always returns that ECONFLICT error.
 func (s *Core) AlreadyLive(ctx context.Context, lock *cutover.TenantLock) error {
 	when := "started its final migration on " + lock.TakenAt.UTC().Format(time.RFC3339)
 	if holder, err := s.store.GetMigration(ctx, lock.MigrationID); err == nil && !holder.WentLiveAt.IsZero() {

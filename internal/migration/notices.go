@@ -56,7 +56,7 @@ func (s *Core) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, boo
 	return mail, true
 }
 
-// goLiveNotice is the mail that confirms a scheduled go-live: when, in the
+// GoLiveNotice is the mail that confirms a scheduled go-live: when, in the
 // customer's time zone and in UTC, and the freeze that starts now.
 func (s *Core) GoLiveNotice(m *cutover.Migration) cutover.Mail {
 	zone := customerZone(m)
@@ -81,7 +81,7 @@ After go-live your migration page shows the final report: what was migrated, wha
 		To: m.CustomerEmail, Subject: "Your go-live is scheduled for " + local + " (" + zone.String() + ")", Body: body + "\n" + s.wayBack(m)}
 }
 
-// heldNotice tells the customer their go-live is held by its pre-flight:
+// HeldNotice tells the customer their go-live is held by its pre-flight:
 // what differs from the test migration they signed off, that nothing was
 // written, and their two ways on. One mail per extract checked (its
 // fingerprint), however often the step runs.
@@ -141,10 +141,10 @@ func stepName(step string) string {
 	return "the step " + step
 }
 
-// notify sends a notice through the outbox; it never fails the caller.
+// Notify sends a notice through the outbox; it never fails the caller.
 func (s *Core) Notify(ctx context.Context, m cutover.Mail) { s.deliver(ctx, m) }
 
-// checkZone validates an IANA time zone name from the browser; "" is
+// CheckZone validates an IANA time zone name from the browser; "" is
 // allowed (times are then shown in UTC).
 //
 // Errors: EINVALID for a name the zone database does not know.

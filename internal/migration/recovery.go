@@ -53,7 +53,7 @@ func (s *Core) executionInput(id string, round int, name string) ExecutionInput 
 	}
 }
 
-// terminal reports whether no step may move a migration out of status:
+// Terminal reports whether no step may move a migration out of status:
 // a live migration is done and locked; whatever an execution does next
 // (a stray one started by hand, a late retry) must leave it live.
 func Terminal(status cutover.Status) bool {

@@ -10,7 +10,11 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// beginStep moves the migration into a step's status for a round.
+// BeginStep moves the migration into a step's status for a round; a
+// retried step finds it there and goes on.
+//
+// Errors: ECONFLICT when the migration is in none of the allowed statuses;
+// the Store's.
 func (s *Core) BeginStep(ctx context.Context, in StepInput, status cutover.Status, allowed ...cutover.Status) (*cutover.Migration, error) {
 	return s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if m.Status == status && m.Round == in.Round {
@@ -28,6 +32,7 @@ func (s *Core) BeginStep(ctx context.Context, in StepInput, status cutover.Statu
 	})
 }
 
+// CountsDetail is a round's counts in words, for the audit trail.
 func CountsDetail(c cutover.Counts) string {
 	return fmt.Sprintf("read %d, migrated %d, merged %d, rejected %d, skipped %d", c.Read, c.Migrated, c.Merged, c.Rejected, c.Skipped)
 }
@@ -165,6 +170,9 @@ func (s *Steps) MarkFailed(ctx context.Context, in FailInput) error {
 	return nil
 }
 
+// FailureReason is what the customer reads about a step the state machine
+// caught failing: the step's own message when the cause has our error
+// shape (errorMessage), else the error's name with where ops look.
 func FailureReason(e StepError) string {
 	var payload struct {
 		ErrorMessage string `json:"errorMessage"`
