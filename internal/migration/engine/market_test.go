@@ -9,7 +9,7 @@ import (
 	"github.com/cutover/cutover/internal/migration"
 )
 
-// migration.Ops set the market when they invite the customer; the customer can
+// Ops set the market when they invite the customer; the customer can
 // change it with the checklist; a value that is not a country code is a
 // clear 400, never stored.
 func TestMarketIsSetValidatedAndChangeable(t *testing.T) {

@@ -64,7 +64,7 @@ func TestProposeLaysOutEveryColumn(t *testing.T) {
 	}
 }
 
-// uploadsFake is an migration.Uploads built from function fields.
+// uploadsFake is a migration.Uploads built from function fields.
 type uploadsFake struct {
 	PresignFn  func(key, uploadID string, numbers []int) ([]string, error)
 	CompleteFn func(key, uploadID string) (int64, error)

@@ -230,7 +230,7 @@ func TestExecutionEventsReconcileOnlyTheMigrationsOwnExecution(t *testing.T) {
 	}
 }
 
-// migration.Ops' retry resumes a failed migration from the right step: before
+// Ops' retry resumes a failed migration from the right step: before
 // sign-off a new round from Map, after approval the final extract or the
 // go-live wait without a new sign-off, and once the final migration began
 // the final migration itself, which never writes a LIVE record twice.
