@@ -49,9 +49,11 @@ func MailID(migrationID, purpose string, round int, cause string) string {
 // deliver queues a mail and tries to send it now. It never fails the
 // caller: a mail that cannot be sent stays pending for RetryMail, and what
 // went wrong is kept on the mail (and logged without the address). A mail
-// that was already sent, or given up, is not sent again.
+// that was already sent, or given up, is not sent again. A core built
+// without mail (NewCore) sends nothing: only services built on a mailing
+// core send mail, which their constructors check.
 func (s *Core) deliver(ctx context.Context, m cutover.Mail) bool {
-	if s.mailer == nil {
+	if s.mailer == nil || s.outbox == nil {
 		return false
 	}
 	now := s.Now()
@@ -59,13 +61,6 @@ func (s *Core) deliver(ctx context.Context, m cutover.Mail) bool {
 	body := m.Body
 	if m.Purpose == PurposeInvite {
 		m.Body = "" // the invite link carries the key: it is sent, never stored
-	}
-	if s.outbox == nil {
-		err := s.mailer.Send(ctx, m.To, m.Subject, body)
-		if err != nil {
-			slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
-		}
-		return err == nil
 	}
 	stored, _, err := s.outbox.AddMail(ctx, m)
 	if err != nil {
@@ -122,9 +117,6 @@ const mailSweepBatch = 100
 // Errors: whatever the Outbox returns when listing the due mail; a mail
 // that fails again is recorded on the mail, not returned.
 func (s *Reconciler) RetryMail(ctx context.Context) (int, error) {
-	if s.outbox == nil || s.mailer == nil {
-		return 0, nil
-	}
 	due, err := s.outbox.DueMail(ctx, s.Now(), mailSweepBatch)
 	if err != nil {
 		return 0, err
@@ -165,15 +157,11 @@ type MailView struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// MailFor returns a migration's mail for ops, oldest first; empty when the
-// service keeps no outbox.
+// MailFor returns a migration's mail for ops, oldest first.
 //
 // Errors: whatever the Outbox returns.
 func (s *Ops) MailFor(ctx context.Context, migrationID string) ([]MailView, error) {
 	out := []MailView{}
-	if s.outbox == nil {
-		return out, nil
-	}
 	mails, err := s.outbox.ListMail(ctx, migrationID)
 	if err != nil {
 		return nil, err
