@@ -117,9 +117,6 @@ func NilPort(service, port string) error { return errNilPort(service, port) }
 // Store returns the store, for the engine's services.
 func (s *Core) Store() Store { return s.store }
 
-// Config returns the deployment's settings, for the engine's services.
-func (s *Core) Config() Config { return s.cfg }
-
 // Now is the core's clock, in UTC.
 func (s *Core) Now() time.Time {
 	if s.cfg.Now != nil {
