@@ -39,7 +39,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	s3c := awsenv.S3(cfg)
+	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	flow := &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]}

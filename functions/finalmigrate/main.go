@@ -48,7 +48,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
 		&dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, migrations,
 		engine.FinalConfig{ChunkBytes: int64(chunkBytes), Thresholds: &thresholds})
 	if err != nil {

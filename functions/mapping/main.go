@@ -29,7 +29,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	svc, err := engine.NewMapper(core, &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]})
+	svc, err := engine.NewMapper(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

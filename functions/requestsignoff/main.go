@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
@@ -34,7 +35,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	key, err := secret.Read(ctx, cfg, env["LINK_SECRET_ARN"])
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}

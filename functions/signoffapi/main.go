@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/httpapi/signoffroutes"
 	"github.com/cutover/cutover/internal/s3blob"
@@ -28,12 +29,12 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	key, err := secret.Read(ctx, cfg, env["LINK_SECRET_ARN"])
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
 	db := awsenv.DynamoDB(cfg)
-	s3c := awsenv.S3(cfg)
+	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	svc, err := signoff.NewDesk(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
 		&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, &sfnflow.Flow{API: sfn.NewFromConfig(cfg)}, bucket, bucket)

@@ -35,7 +35,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
+	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
 		&dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour})
 	if err != nil {
 		awsenv.Fatal("wiring", err)

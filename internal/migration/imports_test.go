@@ -77,3 +77,23 @@ func TestLightPackagesLinkNoEngine(t *testing.T) {
 		}
 	}
 }
+
+// TestStepsLinkNoS3OrSecrets: the helpers every Lambda links (awsenv) and
+// the adapters of the steps that touch neither S3 nor the link secret do
+// not link those SDK clients (about a megabyte of binary each); the
+// functions that need them get them from s3blob and awsenv/secret.
+func TestStepsLinkNoS3OrSecrets(t *testing.T) {
+	var roots []string
+	for _, p := range []string{"migration", "httpapi", "dynamostore", "sfnflow", "sesmail", "lambdastep", "awsenv"} {
+		roots = append(roots, "github.com/cutover/cutover/internal/"+p)
+	}
+	graph := importGraph(t, roots...)
+	for _, path := range roots {
+		linked := deps(graph, path)
+		for _, sdk := range []string{"github.com/aws/aws-sdk-go-v2/service/s3", "github.com/aws/aws-sdk-go-v2/service/secretsmanager"} {
+			if by, ok := linked[sdk]; ok {
+				t.Errorf("%s links %s (imported by %s)", path, sdk, by)
+			}
+		}
+	}
+}

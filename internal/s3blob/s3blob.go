@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -219,4 +220,14 @@ func (b *Bucket) ListParts(ctx context.Context, key, uploadID string) ([]migrati
 		}
 	}
 	return out, nil
+}
+
+// NewClient returns an S3 client; S3_USE_PATH_STYLE=true selects
+// path-style addressing, which emulators need. It lives here rather than in
+// awsenv, which every Lambda links, so that only the functions that use S3
+// link its client.
+func NewClient(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true"
+	})
 }
