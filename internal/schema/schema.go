@@ -16,6 +16,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -151,17 +152,20 @@ func (e *Entity) FieldNames() []string {
 	return out
 }
 
-var defaultSchema = func() *Schema {
+// defaultSchema parses the embedded schema on first use, not at package
+// initialisation: most Lambdas that link this package (through the
+// checklist) never read it, and a cold start should not pay for it.
+var defaultSchema = sync.OnceValue(func() *Schema {
 	s, err := Load(bytes.NewReader(defaultJSON))
 	if err != nil {
 		panic("schema: embedded default.json is invalid: " + err.Error())
 	}
 	return s
-}()
+})
 
 // Default returns the embedded default schema. It never fails: the embedded
-// file is validated by the tests and at package initialisation.
-func Default() *Schema { return defaultSchema }
+// file is validated by the tests (and parsed once, on first use).
+func Default() *Schema { return defaultSchema() }
 
 // DefaultJSON returns a copy of the embedded default schema file, for a
 // vendor to start their own from.
