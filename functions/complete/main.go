@@ -33,12 +33,14 @@ func main() {
 	}
 	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:   migrations,
-		Outbox:  migrations,
-		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL: env["SITE_URL"],
-		Test:    &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc, err := migration.NewCompletion(core, &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
 }

@@ -13,8 +13,9 @@ import (
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
-	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/httpapi/customerroutes"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/sfnflow"
@@ -39,22 +40,23 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	s3c := awsenv.S3(cfg)
+	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:     migrations,
-		Outbox:    migrations,
-		Mailer:    &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		Uploads:   bucket,
-		Files:     bucket,
-		Downloads: bucket,
-		Flow:      &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
-		SiteURL:   env["SITE_URL"],
-
-		SignOffTimeoutSeconds:  signOffTimeout,
-		SignOffReminderSeconds: signOffReminder,
-		ReadLimits:             tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
+	flow := &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]}
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"], SignOffTimeoutSeconds: signOffTimeout, SignOffReminderSeconds: signOffReminder})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
-	lambda.Start(httpapi.CustomerRoutes(svc).Handle)
+	svc, err := migration.NewCustomer(core, bucket, flow)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	rows, err := engine.NewCustomer(core, bucket, bucket, bucket, flow)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	rows.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
+	lambda.Start(customerroutes.Routes(svc, rows).Handle)
 }

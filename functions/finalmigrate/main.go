@@ -17,6 +17,7 @@ import (
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/tabular"
@@ -43,17 +44,17 @@ func main() {
 	}
 	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:      migrations,
-		Chunks:     migrations,
-		Outbox:     migrations,
-		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL:    env["SITE_URL"],
-		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		Live:       &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]},
-		ChunkBytes: int64(chunkBytes),
-		Thresholds: &thresholds,
-		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
-	lambda.Start(lambdastep.Handler("FinalMigrate", svc, migration.FinalStep.ID, svc.Final))
+	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
+		&dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, migrations,
+		engine.FinalConfig{ChunkBytes: int64(chunkBytes), Thresholds: &thresholds})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
+	lambda.Start(lambdastep.Handler("FinalMigrate", svc, engine.FinalStep.ID, svc.Final))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -25,10 +26,14 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	svc := &migration.Service{
-		Store:      &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]},
-		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
+	core, err := migration.NewCore(&dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}, migration.Config{})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
+	svc, err := engine.NewMapper(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
 	lambda.Start(lambdastep.Handler("Map", svc, migration.StepInput.ID, svc.Map))
 }

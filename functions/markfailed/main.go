@@ -1,7 +1,7 @@
 // Command markfailed is the MarkFailed step: it records why a migration
 // failed, for the customer's status page and for ops. Only the execution
 // the migration follows can fail it, and never once it is live (see
-// migration.Service.MarkFailed). It mails the customer what happens next.
+// migration.Steps.MarkFailed). It mails the customer what happens next.
 package main
 
 import (
@@ -28,11 +28,14 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:   migrations,
-		Outbox:  migrations,
-		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL: env["SITE_URL"],
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc, err := migration.NewSteps(core)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(lambdastep.Handler("MarkFailed", nil, migration.FailInput.ID, lambdastep.NoOutput(svc.MarkFailed)))
 }

@@ -41,17 +41,17 @@ func main() {
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	states := sfn.NewFromConfig(cfg)
-	svc := &migration.Service{
-		Store:   migrations,
-		Chunks:  migrations,
-		Flow:    &sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
-		Runs:    &sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
-		Outbox:  migrations,
-		Mailer:  &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL: env["SITE_URL"],
-
-		SignOffTimeoutSeconds:  signOffTimeout,
-		SignOffReminderSeconds: signOffReminder,
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"], SignOffTimeoutSeconds: signOffTimeout, SignOffReminderSeconds: signOffReminder})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc, err := migration.NewOps(core,
+		&sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
+		&sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
+		migrations)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(httpapi.OpsRoutes(svc).Handle)
 }

@@ -1,7 +1,7 @@
 // Command park is every callback step that waits for a person: it parks the
 // task token on the migration until someone acts. The customer: AwaitReview,
 // SignOffExpired, AwaitRevision, AwaitFinalExtract. Ops: AwaitChunkRetry (a
-// final migration whose chunk failed). It is named after Service.Park.
+// final migration whose chunk failed). It is named after Steps.Park.
 package main
 
 import (
@@ -28,12 +28,14 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:    migrations,
-		Outbox:   migrations,
-		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL:  env["SITE_URL"],
-		OpsEmail: env["OPS_EMAIL"],
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"], OpsEmail: env["OPS_EMAIL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc, err := migration.NewSteps(core)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(lambdastep.Handler("Park", svc, migration.ParkInput.ID, lambdastep.NoOutput(svc.Park)))
 }

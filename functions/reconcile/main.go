@@ -31,13 +31,14 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
-	svc := &migration.Service{
-		Store:    migrations,
-		Outbox:   migrations,
-		Watch:    &sfnflow.Executions{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]},
-		Mailer:   &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		OpsEmail: env["OPS_EMAIL"],
-		SiteURL:  env["SITE_URL"],
+	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
+		migration.Config{SiteURL: env["SITE_URL"], OpsEmail: env["OPS_EMAIL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc, err := migration.NewReconciler(core, &sfnflow.Executions{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
 	lambda.Start(svc.Reconcile)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
@@ -34,20 +35,22 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	key, err := secret.Read(ctx, cfg, env["LINK_SECRET_ARN"])
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
 	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
-	svc := &signoff.Service{
-		Links:      signoff.Links{Key: []byte(key)},
-		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
-		Migrations: migrations,
-		Mailer:     &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]},
-		SiteURL:    env["SITE_URL"],
-		TTL:        time.Duration(seconds) * time.Second,
+	svc, err := signoff.NewRequester(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]}, migrations,
+		&sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, env["SITE_URL"], time.Duration(seconds)*time.Second)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
-	rec := &migration.Service{Store: migrations}
+	// A failing sign-off step keeps its message on the migration; the
+	// light core is all that needs.
+	rec, err := migration.NewCore(migrations, migration.Config{})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
 	lambda.Start(lambdastep.Handler("RequestSignOff", rec, signoff.StepRequest.ID, svc.Step))
 }

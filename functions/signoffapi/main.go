@@ -11,8 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
-	"github.com/cutover/cutover/internal/httpapi"
+	"github.com/cutover/cutover/internal/httpapi/signoffroutes"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sfnflow"
 	"github.com/cutover/cutover/internal/signoff"
@@ -28,20 +29,17 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	key, err := awsenv.Secret(ctx, cfg, env["LINK_SECRET_ARN"])
+	key, err := secret.Read(ctx, cfg, env["LINK_SECRET_ARN"])
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
 	db := awsenv.DynamoDB(cfg)
-	s3c := awsenv.S3(cfg)
+	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
-	svc := &signoff.Service{
-		Links:      signoff.Links{Key: []byte(key)},
-		Store:      &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
-		Migrations: &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Flow:       &sfnflow.Flow{API: sfn.NewFromConfig(cfg)},
-		Artifacts:  bucket,
-		Downloads:  bucket,
+	svc, err := signoff.NewDesk(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
+		&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, &sfnflow.Flow{API: sfn.NewFromConfig(cfg)}, bucket, bucket)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
-	lambda.Start(httpapi.SignOffRoutes(svc).Handle)
+	lambda.Start(signoffroutes.Routes(svc).Handle)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/tabular"
 )
@@ -31,11 +32,15 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	db := awsenv.DynamoDB(cfg)
-	svc := &migration.Service{
-		Store:      &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]},
-		Files:      &s3blob.Bucket{API: awsenv.S3(cfg), Name: env["UPLOADS_BUCKET"]},
-		Test:       &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour},
-		ReadLimits: tabular.XLSXLimitsForMemory(awsenv.MemoryBytes()),
+	core, err := migration.NewCore(&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, migration.Config{})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
 	}
+	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
+		&dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	svc.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
 	lambda.Start(lambdastep.Handler("TestMigrate", svc, migration.StepInput.ID, svc.TestMigrate))
 }

@@ -172,7 +172,7 @@ func TestTemplatePoliciesAreNarrow(t *testing.T) {
 
 // The local stack does not enforce IAM, so a step that writes where its
 // role may not passes every end-to-end test and fails on AWS. These are
-// the artifacts each step writes (internal/migration: the Map step's entry
+// the artifacts each step writes (internal/migration/engine: the Map step's entry
 // identities, the test migration's workbook, rejects, snapshot and
 // inference, the final migration's chunks, pre-flight and report).
 func TestTemplateGrantsWhatTheStepsWrite(t *testing.T) {

@@ -17,8 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go/logging"
 )
 
@@ -139,28 +137,6 @@ func positive(name, unit string) (int, error) {
 		return 0, fmt.Errorf("%s must be a positive number", name)
 	}
 	return n, nil
-}
-
-// S3 returns an S3 client; S3_USE_PATH_STYLE=true selects path-style
-// addressing, which emulators need.
-func S3(cfg aws.Config) *s3.Client {
-	return s3.NewFromConfig(cfg, func(o *s3.Options) {
-		o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true"
-	})
-}
-
-// Secret reads a secret's string value.
-//
-// Errors: when the secret cannot be read or is empty.
-func Secret(ctx context.Context, cfg aws.Config, arn string) (string, error) {
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &arn})
-	if err != nil {
-		return "", fmt.Errorf("read secret: %w", err)
-	}
-	if aws.ToString(out.SecretString) == "" {
-		return "", fmt.Errorf("read secret: empty value")
-	}
-	return *out.SecretString, nil
 }
 
 // Fatal logs a start-up failure and exits: a function that cannot configure

@@ -12,7 +12,6 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migration"
 )
 
 // The outbox lives beside its migration: PK MIG#id, SK MAIL#purpose#round….
@@ -25,13 +24,11 @@ const (
 	mailDuePart = "MAILDUE"
 )
 
-var _ migration.Outbox = (*Migrations)(nil)
-
-func mailKey(m migration.Mail) map[string]ddb.AttributeValue {
+func mailKey(m cutover.Mail) map[string]ddb.AttributeValue {
 	return map[string]ddb.AttributeValue{"PK": str("MIG#" + m.MigrationID), "SK": str(skMail + strings.TrimPrefix(m.ID, m.MigrationID+"#"))}
 }
 
-func (s *Migrations) mailItem(m migration.Mail) (map[string]ddb.AttributeValue, error) {
+func (s *Migrations) mailItem(m cutover.Mail) (map[string]ddb.AttributeValue, error) {
 	item, err := attributevalue.MarshalMap(m)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The mail could not be encoded.")
@@ -39,7 +36,7 @@ func (s *Migrations) mailItem(m migration.Mail) (map[string]ddb.AttributeValue, 
 	for k, v := range mailKey(m) {
 		item[k] = v
 	}
-	if m.Status == migration.MailPending {
+	if m.Status == cutover.MailPending {
 		item["GSI1PK"], item["GSI1SK"] = str(mailDuePart), str(m.NextAt.UTC().Format(sortTime)+"#"+m.ID)
 	}
 	return item, nil
@@ -49,28 +46,28 @@ func (s *Migrations) mailItem(m migration.Mail) (map[string]ddb.AttributeValue, 
 // mail with that id exists; otherwise the stored one is returned.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
-func (s *Migrations) AddMail(ctx context.Context, m migration.Mail) (migration.Mail, bool, error) {
+func (s *Migrations) AddMail(ctx context.Context, m cutover.Mail) (cutover.Mail, bool, error) {
 	item, err := s.mailItem(m)
 	if err != nil {
-		return migration.Mail{}, false, err
+		return cutover.Mail{}, false, err
 	}
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")})
 	if err == nil {
 		return m, true, nil
 	}
 	if cutover.ErrorCode(mapErr(err, "")) != cutover.ECONFLICT {
-		return migration.Mail{}, false, mapErr(err, "mail")
+		return cutover.Mail{}, false, mapErr(err, "mail")
 	}
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: mailKey(m), ConsistentRead: aws.Bool(true)})
 	if err != nil {
-		return migration.Mail{}, false, mapErr(err, "mail")
+		return cutover.Mail{}, false, mapErr(err, "mail")
 	}
 	if out.Item == nil {
-		return migration.Mail{}, false, cutover.Errorf(cutover.EUNAVAILABLE, "The mail could not be read back; try again.")
+		return cutover.Mail{}, false, cutover.Errorf(cutover.EUNAVAILABLE, "The mail could not be read back; try again.")
 	}
-	var stored migration.Mail
+	var stored cutover.Mail
 	if err := attributevalue.UnmarshalMap(out.Item, &stored); err != nil {
-		return migration.Mail{}, false, cutover.Wrap(cutover.EINTERNAL, err, "The stored mail could not be read.")
+		return cutover.Mail{}, false, cutover.Wrap(cutover.EINTERNAL, err, "The stored mail could not be read.")
 	}
 	return stored, false, nil
 }
@@ -80,7 +77,7 @@ func (s *Migrations) AddMail(ctx context.Context, m migration.Mail) (migration.M
 //
 // Errors: ECONFLICT when another sender claimed or finished it first;
 // EUNAVAILABLE from DynamoDB.
-func (s *Migrations) UpdateMail(ctx context.Context, m migration.Mail, prevAttempts int) error {
+func (s *Migrations) UpdateMail(ctx context.Context, m cutover.Mail, prevAttempts int) error {
 	item, err := s.mailItem(m)
 	if err != nil {
 		return err
@@ -88,20 +85,20 @@ func (s *Migrations) UpdateMail(ctx context.Context, m migration.Mail, prevAttem
 	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item,
 		ConditionExpression:       aws.String("attempts = :a AND #s = :p"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":a": num(prevAttempts), ":p": str(migration.MailPending)}})
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":a": num(prevAttempts), ":p": str(cutover.MailPending)}})
 	return mapErr(err, "mail")
 }
 
 // ListMail implements migration.Outbox.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
-func (s *Migrations) ListMail(ctx context.Context, migrationID string) ([]migration.Mail, error) {
-	mails, err := queryPrefix[migration.Mail](ctx, s, migrationID, skMail, "mail")
+func (s *Migrations) ListMail(ctx context.Context, migrationID string) ([]cutover.Mail, error) {
+	mails, err := queryPrefix[cutover.Mail](ctx, s, migrationID, skMail, "mail")
 	if err != nil {
 		return nil, err
 	}
 	// Oldest first: the sort key orders by purpose, people read by time.
-	slices.SortStableFunc(mails, func(a, b migration.Mail) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	slices.SortStableFunc(mails, func(a, b cutover.Mail) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return mails, nil
 }
 
@@ -109,7 +106,7 @@ func (s *Migrations) ListMail(ctx context.Context, migrationID string) ([]migrat
 // migrations, from the ByCreated index.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
-func (s *Migrations) DueMail(ctx context.Context, now time.Time, limit int) ([]migration.Mail, error) {
+func (s *Migrations) DueMail(ctx context.Context, now time.Time, limit int) ([]cutover.Mail, error) {
 	out, err := s.API.Query(ctx, &dynamodb.QueryInput{
 		TableName: &s.Table, IndexName: aws.String(gsiList),
 		KeyConditionExpression: aws.String("GSI1PK = :p AND GSI1SK <= :now"),
@@ -120,7 +117,7 @@ func (s *Migrations) DueMail(ctx context.Context, now time.Time, limit int) ([]m
 	if err != nil {
 		return nil, mapErr(err, "outbox")
 	}
-	var mails []migration.Mail
+	var mails []cutover.Mail
 	if err := attributevalue.UnmarshalListOfMaps(out.Items, &mails); err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The outbox could not be read.")
 	}

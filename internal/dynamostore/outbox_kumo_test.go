@@ -15,8 +15,8 @@ func TestOutboxOnTheEmulator(t *testing.T) {
 	db, table := migrationsTable(t)
 	store := &dynamostore.Migrations{API: db, Table: table}
 	now := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
-	mail := migration.Mail{ID: migration.MailID("m-1", migration.PurposeWorkbookReady, 1, ""), MigrationID: "m-1", Purpose: migration.PurposeWorkbookReady, Round: 1,
-		To: "it@acme.test", Subject: "Your test migration workbook is ready", Body: "…", Status: migration.MailPending, NextAt: now, CreatedAt: now}
+	mail := cutover.Mail{ID: migration.MailID("m-1", migration.PurposeWorkbookReady, 1, ""), MigrationID: "m-1", Purpose: migration.PurposeWorkbookReady, Round: 1,
+		To: "it@acme.test", Subject: "Your test migration workbook is ready", Body: "…", Status: cutover.MailPending, NextAt: now, CreatedAt: now}
 
 	stored, created, err := store.AddMail(ctx, mail)
 	if err != nil || !created || stored.ID != mail.ID {
@@ -57,7 +57,7 @@ func TestOutboxOnTheEmulator(t *testing.T) {
 
 	// Sent: out of the sweep for good, and no longer claimable.
 	sent := claim
-	sent.Status, sent.SentAt = migration.MailSent, now.Add(time.Minute)
+	sent.Status, sent.SentAt = cutover.MailSent, now.Add(time.Minute)
 	if err := store.UpdateMail(ctx, sent, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestOutboxOnTheEmulator(t *testing.T) {
 		t.Fatalf("a sent mail was updated again: %v", err)
 	}
 	list, err := store.ListMail(ctx, "m-1")
-	if err != nil || len(list) != 1 || list[0].Status != migration.MailSent || list[0].Attempts != 1 || list[0].To != "it@acme.test" {
+	if err != nil || len(list) != 1 || list[0].Status != cutover.MailSent || list[0].Attempts != 1 || list[0].To != "it@acme.test" {
 		t.Fatalf("m-1's mail: %+v %v", list, err)
 	}
 	// The migration's audit trail does not pick up its mail.

@@ -74,7 +74,7 @@ func (t *TestEnv) purgeAt(at time.Time) ddb.AttributeValue {
 	return &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(t.Retention).Unix(), 10)}
 }
 
-// Reset implements migration.TestEnv.
+// Reset implements engine.TestEnv.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
 func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
@@ -100,7 +100,7 @@ func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
 	return nil
 }
 
-// Writer implements migration.TestEnv.
+// Writer implements engine.TestEnv.
 func (t *TestEnv) Writer(migrationID string) cutover.Sink {
 	return sinkFunc(func(ctx context.Context, recs []cutover.Record) error {
 		now := time.Now()
@@ -116,7 +116,7 @@ func (t *TestEnv) Writer(migrationID string) cutover.Sink {
 	})
 }
 
-// Expire implements migration.TestEnv: every TEST record of the migration
+// Expire implements engine.TestEnv and migration.TestExpiry: every TEST record of the migration
 // is rewritten to be deleted Retention after from. Running it again sets
 // the same expiry. With no Retention it changes nothing.
 //
@@ -213,7 +213,7 @@ const (
 	maxTransactBytes = 3 << 20
 )
 
-// Writer implements migration.LiveEnv. Its writes run in the background,
+// Writer implements engine.LiveEnv. Its writes run in the background,
 // Concurrency transactions in flight, so a chunk goes on mapping while
 // they do; Write blocks only when they fall behind. Flush waits for every
 // write and reports the first failure, which a later Write also returns.

@@ -92,7 +92,9 @@ func TestLiveWriteIsNotRetriedOnTopOfTheClient(t *testing.T) {
 	for name, refusal := range map[string]error{"max attempts": spentRetries("TransactWriteItems"), "retry quota": quotaExceeded("TransactWriteItems")} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			api := &fakeLiveAPI{transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) { return nil, refusal }}
+			api := &fakeLiveAPI{transact: func(*dynamodb.TransactWriteItemsInput) (*dynamodb.TransactWriteItemsOutput, error) {
+				return nil, refusal
+			}}
 			live := &dynamostore.LiveEnv{API: api, Table: "live", Concurrency: 1}
 			err := writeLive(live, contacts(10, "Ann"))
 			wantUnavailable(t, err)

@@ -14,6 +14,8 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/s3blob"
+	"github.com/cutover/cutover/internal/sfnflow"
 )
 
 // migrationsTable creates a migrations table (PK, SK, the ByCreated index)
@@ -66,7 +68,16 @@ func TestMarkingAWholeLargeWorkbookIsSaved(t *testing.T) {
 	if err := store.CreateMigration(ctx, m, cutover.AuditEvent{At: time.Now().UTC(), Actor: "ops", Action: "migration.created"}); err != nil {
 		t.Fatal(err)
 	}
-	svc := &migration.Service{Store: store}
+	core, err := migration.NewCore(store, migration.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marking the workbook touches neither uploads nor the state machine:
+	// the customer service gets unconnected adapters for them.
+	svc, err := migration.NewCustomer(core, &s3blob.Bucket{}, &sfnflow.Flow{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var items []migration.ReviewItem
 	for _, s := range []string{"reconciliation", "issues", "fillRates", "unmapped"} {
 		items = append(items, migration.ReviewItem{Section: s, State: migration.Reviewed})

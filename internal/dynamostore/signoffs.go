@@ -10,7 +10,6 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/signoff"
 )
 
 // SignOffsAPI is the slice of DynamoDB the sign-off store uses.
@@ -33,7 +32,7 @@ func linkKey(hash string) map[string]ddb.AttributeValue {
 // PutRequest implements signoff.Store.
 //
 // Errors: ECONFLICT if the hash exists; EUNAVAILABLE from DynamoDB.
-func (s *SignOffs) PutRequest(ctx context.Context, r signoff.Request) error {
+func (s *SignOffs) PutRequest(ctx context.Context, r cutover.SignOffRequest) error {
 	item, err := attributevalue.MarshalMap(r)
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The sign-off request could not be encoded.")
@@ -45,7 +44,7 @@ func (s *SignOffs) PutRequest(ctx context.Context, r signoff.Request) error {
 // GetRequest implements signoff.Store.
 //
 // Errors: ENOTFOUND; EUNAVAILABLE from DynamoDB.
-func (s *SignOffs) GetRequest(ctx context.Context, hash string) (*signoff.Request, error) {
+func (s *SignOffs) GetRequest(ctx context.Context, hash string) (*cutover.SignOffRequest, error) {
 	out, err := s.API.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.Table, Key: linkKey(hash), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, mapErr(err, "sign-off request")
@@ -53,7 +52,7 @@ func (s *SignOffs) GetRequest(ctx context.Context, hash string) (*signoff.Reques
 	if out.Item == nil {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "No such sign-off request.")
 	}
-	var r signoff.Request
+	var r cutover.SignOffRequest
 	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The sign-off request could not be read.")
 	}
@@ -73,7 +72,7 @@ func (s *SignOffs) Decide(ctx context.Context, hash, state, by, comment string, 
 		ExpressionAttributeNames: map[string]string{
 			"#s": "state", "#c": "comment"},
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":s": str(state), ":by": str(by), ":at": str(at.UTC().Format(time.RFC3339Nano)), ":c": str(comment), ":pending": str(signoff.StatePending)},
+			":s": str(state), ":by": str(by), ":at": str(at.UTC().Format(time.RFC3339Nano)), ":c": str(comment), ":pending": str(cutover.SignOffPending)},
 	})
 	return mapErr(err, "sign-off request")
 }

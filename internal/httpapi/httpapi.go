@@ -1,6 +1,9 @@
 // Package httpapi adapts API Gateway HTTP API (payload 2.0) events to the
 // application: routing by route key, JSON bodies, bearer credentials, and
 // the one place where application error codes become HTTP statuses.
+// The ops routes are here; the customer's and the coordinator's are in
+// customerroutes and signoffroutes, so that the ops API, which links this
+// package, links neither the mapping engine nor the sign-off service.
 package httpapi
 
 import (

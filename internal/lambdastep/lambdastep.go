@@ -54,11 +54,6 @@ func Named(err error) error {
 	}
 }
 
-// Recorder keeps a step's failure message on the migration.
-type Recorder interface {
-	RecordStepFailure(ctx context.Context, migrationID, step, message string)
-}
-
 // SelfRecording is an input whose step keeps its own failures elsewhere
 // (a final chunk, on the chunk): the Handler does not record them on the
 // migration, where parallel chunks would contend and a failure the next

@@ -34,7 +34,7 @@ const maxChecklistCount = 1_000_000_000
 // many spot-check ids, a blank, over-long or control-character id, or a
 // market that is not a country code (the message names which); ECONFLICT once the
 // migration is live.
-func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in ChecklistInput) (*cutover.Migration, error) {
+func (s *Customer) UpdateChecklist(ctx context.Context, m *cutover.Migration, in ChecklistInput) (*cutover.Migration, error) {
 	sch := schema.Default()
 	if in.Market != nil {
 		up := strings.ToUpper(strings.TrimSpace(*in.Market))
@@ -64,7 +64,7 @@ func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in 
 			}
 		}
 	}
-	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status == cutover.StatusLive || cur.Status == cutover.StatusFinalMigrating || cur.Status == cutover.StatusFinalBlocked {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The checklist cannot change once the final migration has started.")
 		}
@@ -78,19 +78,19 @@ func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in 
 			if had {
 				detail = fmt.Sprintf("%s: %d -> %d", e, old, in.Counts[e])
 			}
-			events = append(events, s.event("customer", "checklist.updated", detail))
+			events = append(events, s.Event("customer", "checklist.updated", detail))
 		}
 		for _, e := range slices.Sorted(maps.Keys(cur.Checklist)) {
 			if _, kept := in.Counts[e]; !kept {
-				events = append(events, s.event("customer", "checklist.updated", fmt.Sprintf("%s: %d -> removed", e, cur.Checklist[e])))
+				events = append(events, s.Event("customer", "checklist.updated", fmt.Sprintf("%s: %d -> removed", e, cur.Checklist[e])))
 			}
 		}
 		if !maps.EqualFunc(cur.SpotCheckIDs, in.SpotCheckIDs, slices.Equal) {
-			events = append(events, s.event("customer", "spotchecks.updated", fmt.Sprintf("%d entities named", len(in.SpotCheckIDs))))
+			events = append(events, s.Event("customer", "spotchecks.updated", fmt.Sprintf("%d entities named", len(in.SpotCheckIDs))))
 		}
 		cur.Checklist, cur.SpotCheckIDs = in.Counts, in.SpotCheckIDs
 		if in.Market != nil && *in.Market != cur.Market {
-			events = append(events, s.event("customer", "market.updated", fmt.Sprintf("market: %q -> %q", cur.Market, *in.Market)))
+			events = append(events, s.Event("customer", "market.updated", fmt.Sprintf("market: %q -> %q", cur.Market, *in.Market)))
 			cur.Market = *in.Market
 		}
 		return events, nil

@@ -16,7 +16,7 @@ const InviteSubject = "Your data migration: your invite link"
 // mailInvite mails the customer the invite link for key, the n-th one
 // issued. The link is in the mail only: the outbox keeps that the mail was
 // sent, not its body.
-func (s *Service) mailInvite(ctx context.Context, m *cutover.Migration, key string, n int) bool {
+func (s *Core) mailInvite(ctx context.Context, m *cutover.Migration, key string, n int) bool {
 	link := s.link("upload.html", m.ID, key)
 	body := fmt.Sprintf(`Hello %s,
 
@@ -31,7 +31,7 @@ The link is your key to the migration: keep this mail and do not forward it. Eve
 	if n > 1 {
 		body = "This invite replaces the one sent before: the earlier link no longer opens your migration.\n\n" + body
 	}
-	return s.deliver(ctx, Mail{ID: MailID(m.ID, PurposeInvite, n, ""), MigrationID: m.ID, Purpose: PurposeInvite, Round: n,
+	return s.deliver(ctx, cutover.Mail{ID: MailID(m.ID, PurposeInvite, n, ""), MigrationID: m.ID, Purpose: PurposeInvite, Round: n,
 		To: m.CustomerEmail, Subject: InviteSubject, Body: body})
 }
 
@@ -43,12 +43,12 @@ The link is your key to the migration: keep this mail and do not forward it. Eve
 // Errors: ENOTFOUND for an unknown migration; EUNAVAILABLE (or ECONFLICT
 // after repeated concurrent saves) from the Store. A mail that cannot be
 // sent does not fail the re-issue: InviteMailed says so, and the outbox shows it.
-func (s *Service) ReissueInvite(ctx context.Context, actor, id string) (*Created, error) {
+func (s *Ops) ReissueInvite(ctx context.Context, actor, id string) (*Created, error) {
 	key := cutover.NewSecret(32)
-	now := s.now()
-	m, err := s.update(ctx, id, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+	now := s.Now()
+	m, err := s.Update(ctx, id, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		m.KeyHash, m.Invites, m.InvitedAt = cutover.HashSecret(key), m.Invites+1, now
-		return []cutover.AuditEvent{s.event(actor, "invite.reissued", fmt.Sprintf("invite %d; the previous link no longer opens the migration", m.Invites))}, nil
+		return []cutover.AuditEvent{s.Event(actor, "invite.reissued", fmt.Sprintf("invite %d; the previous link no longer opens the migration", m.Invites))}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Service) ReissueInvite(ctx context.Context, actor, id string) (*Created
 
 // wayBack tells the customer how to reach their page: the invite mail by
 // its subject and date, or a re-issue. Mails never carry the key again.
-func (s *Service) wayBack(m *cutover.Migration) string {
+func (s *Core) wayBack(m *cutover.Migration) string {
 	when := "when your migration began"
 	if !m.InvitedAt.IsZero() {
 		when = "on " + m.InvitedAt.In(customerZone(m)).Format("2 January 2006")

@@ -10,55 +10,7 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// Mail is one message the service owes someone, kept in the outbox until it
-// is sent. Its ID is derived from the migration, the purpose and the round
-// (plus, where one round can owe the same mail twice, what caused it), so a
-// step that runs again finds the mail it already queued instead of sending
-// a second one.
-type Mail struct {
-	ID          string    `dynamodbav:"id"`
-	MigrationID string    `dynamodbav:"migrationId"`
-	Purpose     string    `dynamodbav:"purpose"`
-	Round       int       `dynamodbav:"round"`
-	To          string    `dynamodbav:"to"`
-	Subject     string    `dynamodbav:"subject"`
-	Body        string    `dynamodbav:"body,omitempty"` // empty for an invite: its link carries the key, which is never stored
-	Status      string    `dynamodbav:"status"`
-	Attempts    int       `dynamodbav:"attempts"`
-	LastError   string    `dynamodbav:"lastError,omitempty"`
-	NextAt      time.Time `dynamodbav:"nextAt,omitempty"`
-	SentAt      time.Time `dynamodbav:"sentAt,omitempty"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-}
-
-// Mail statuses.
-const (
-	MailPending = "pending" // not sent yet; the sweep (RetryMail) tries again at NextAt
-	MailSent    = "sent"
-	MailFailed  = "failed" // given up: ops see it on the migration's detail
-)
-
-// Outbox keeps the mail the service owes, so a mail that could not be sent
-// is retried and ops can see it.
-type Outbox interface {
-	// AddMail stores m unless a mail with its id exists, and returns the
-	// stored mail (the existing one when there was one) and whether it
-	// created it. Errors: EUNAVAILABLE.
-	AddMail(ctx context.Context, m Mail) (Mail, bool, error)
-	// UpdateMail saves m if the stored mail is still pending after
-	// prevAttempts attempts: claiming an attempt this way keeps two senders
-	// from sending the same mail. Errors: ECONFLICT when another sender
-	// claimed or finished it first; EUNAVAILABLE.
-	UpdateMail(ctx context.Context, m Mail, prevAttempts int) error
-	// ListMail returns a migration's mail, oldest purpose first.
-	// Errors: EUNAVAILABLE.
-	ListMail(ctx context.Context, migrationID string) ([]Mail, error)
-	// DueMail returns up to limit pending mails whose NextAt is not after
-	// now, across migrations. Errors: EUNAVAILABLE.
-	DueMail(ctx context.Context, now time.Time, limit int) ([]Mail, error)
-}
-
-// Mail purposes.
+// cutover.Mail purposes.
 const (
 	PurposeInvite          = "invite"
 	PurposeWorkbookReady   = "workbook-ready"
@@ -75,8 +27,8 @@ const (
 )
 
 // Retry policy: the n-th failed attempt waits mailBackoff(n) before the
-// next one; after maxMailAttempts the mail is given up and stays visible.
-const maxMailAttempts = 8
+// next one; after MaxMailAttempts the mail is given up and stays visible.
+const MaxMailAttempts = 8
 
 func mailBackoff(attempts int) time.Duration {
 	d := time.Minute << min(max(attempts-1, 0), 6) // 1, 2, 4, ... 64 minutes
@@ -97,64 +49,59 @@ func MailID(migrationID, purpose string, round int, cause string) string {
 // deliver queues a mail and tries to send it now. It never fails the
 // caller: a mail that cannot be sent stays pending for RetryMail, and what
 // went wrong is kept on the mail (and logged without the address). A mail
-// that was already sent, or given up, is not sent again.
-func (s *Service) deliver(ctx context.Context, m Mail) bool {
-	if s.Mailer == nil {
+// that was already sent, or given up, is not sent again. A core built
+// without mail (NewCore) sends nothing: only services built on a mailing
+// core send mail, which their constructors check.
+func (s *Core) deliver(ctx context.Context, m cutover.Mail) bool {
+	if s.mailer == nil || s.outbox == nil {
 		return false
 	}
-	now := s.now()
-	m.Status, m.CreatedAt, m.NextAt = MailPending, now, now
+	now := s.Now()
+	m.Status, m.CreatedAt, m.NextAt = cutover.MailPending, now, now
 	body := m.Body
 	if m.Purpose == PurposeInvite {
 		m.Body = "" // the invite link carries the key: it is sent, never stored
 	}
-	if s.Outbox == nil {
-		err := s.Mailer.Send(ctx, m.To, m.Subject, body)
-		if err != nil {
-			slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
-		}
-		return err == nil
-	}
-	stored, _, err := s.Outbox.AddMail(ctx, m)
+	stored, _, err := s.outbox.AddMail(ctx, m)
 	if err != nil {
 		// Without the outbox the mail cannot be retried; sending it now is
 		// still better than not at all.
 		slog.WarnContext(ctx, "mail not queued", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
-		return s.Mailer.Send(ctx, m.To, m.Subject, body) == nil
+		return s.mailer.Send(ctx, m.To, m.Subject, body) == nil
 	}
-	if stored.Status != MailPending {
-		return stored.Status == MailSent // queued by an earlier run of the same step
+	if stored.Status != cutover.MailPending {
+		return stored.Status == cutover.MailSent // queued by an earlier run of the same step
 	}
 	return s.attempt(ctx, stored, body)
 }
 
 // attempt claims one attempt at a pending mail, sends it and records the
 // outcome.
-func (s *Service) attempt(ctx context.Context, m Mail, body string) bool {
+func (s *Core) attempt(ctx context.Context, m cutover.Mail, body string) bool {
 	prev := m.Attempts
 	m.Attempts++
-	m.NextAt = s.now().Add(mailBackoff(m.Attempts))
-	if err := s.Outbox.UpdateMail(ctx, m, prev); err != nil {
+	m.NextAt = s.Now().Add(mailBackoff(m.Attempts))
+	if err := s.outbox.UpdateMail(ctx, m, prev); err != nil {
 		if cutover.ErrorCode(err) != cutover.ECONFLICT {
 			slog.WarnContext(ctx, "mail attempt not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
 		}
 		return false // another sender has it
 	}
-	err := s.Mailer.Send(ctx, m.To, m.Subject, body)
+	err := s.mailer.Send(ctx, m.To, m.Subject, body)
 	if err == nil {
-		m.Status, m.SentAt, m.LastError, m.NextAt = MailSent, s.now(), "", time.Time{}
+		m.Status, m.SentAt, m.LastError, m.NextAt = cutover.MailSent, s.Now(), "", time.Time{}
 	} else {
 		m.LastError = cutover.ErrorMessage(err)
 		switch {
 		case m.Purpose == PurposeInvite:
-			m.Status = MailFailed
+			m.Status = cutover.MailFailed
 			m.LastError += " The invite link is not kept, so it cannot be sent again: re-issue the invite."
-		case m.Attempts >= maxMailAttempts:
-			m.Status = MailFailed
+		case m.Attempts >= MaxMailAttempts:
+			m.Status = cutover.MailFailed
 		}
 		slog.WarnContext(ctx, "mail not sent", "migration", m.MigrationID, "purpose", m.Purpose, "attempts", m.Attempts, "status", m.Status, "code", cutover.ErrorCode(err))
 	}
-	if uerr := s.Outbox.UpdateMail(ctx, m, m.Attempts); uerr != nil {
+	if uerr := s.outbox.UpdateMail(ctx, m, m.Attempts); uerr != nil {
 		slog.WarnContext(ctx, "mail outcome not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(uerr))
 	}
 	return err == nil
@@ -169,25 +116,22 @@ const mailSweepBatch = 100
 //
 // Errors: whatever the Outbox returns when listing the due mail; a mail
 // that fails again is recorded on the mail, not returned.
-func (s *Service) RetryMail(ctx context.Context) (int, error) {
-	if s.Outbox == nil || s.Mailer == nil {
-		return 0, nil
-	}
-	due, err := s.Outbox.DueMail(ctx, s.now(), mailSweepBatch)
+func (s *Reconciler) RetryMail(ctx context.Context) (int, error) {
+	due, err := s.outbox.DueMail(ctx, s.Now(), mailSweepBatch)
 	if err != nil {
 		return 0, err
 	}
 	sent := 0
 	for _, m := range due {
-		if m.Status != MailPending {
+		if m.Status != cutover.MailPending {
 			continue
 		}
 		if m.Purpose == PurposeInvite {
 			// Pending only if a sender stopped between claiming and
 			// sending it; its link is not kept, so it cannot be sent now.
 			failed := m
-			failed.Status, failed.LastError = MailFailed, "The invite was not sent, and its link is not kept: re-issue the invite."
-			if err := s.Outbox.UpdateMail(ctx, failed, m.Attempts); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+			failed.Status, failed.LastError = cutover.MailFailed, "The invite was not sent, and its link is not kept: re-issue the invite."
+			if err := s.outbox.UpdateMail(ctx, failed, m.Attempts); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
 				slog.WarnContext(ctx, "mail outcome not recorded", "migration", m.MigrationID, "purpose", m.Purpose, "code", cutover.ErrorCode(err))
 			}
 			continue
@@ -213,22 +157,18 @@ type MailView struct {
 	CreatedAt time.Time `json:"createdAt"`
 }
 
-// MailFor returns a migration's mail for ops, oldest first; empty when the
-// service keeps no outbox.
+// MailFor returns a migration's mail for ops, oldest first.
 //
 // Errors: whatever the Outbox returns.
-func (s *Service) MailFor(ctx context.Context, migrationID string) ([]MailView, error) {
+func (s *Ops) MailFor(ctx context.Context, migrationID string) ([]MailView, error) {
 	out := []MailView{}
-	if s.Outbox == nil {
-		return out, nil
-	}
-	mails, err := s.Outbox.ListMail(ctx, migrationID)
+	mails, err := s.outbox.ListMail(ctx, migrationID)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range mails {
 		next := m.NextAt
-		if m.Status != MailPending {
+		if m.Status != cutover.MailPending {
 			next = time.Time{}
 		}
 		out = append(out, MailView{Purpose: m.Purpose, Round: m.Round, To: MaskAddress(m.To), Subject: m.Subject, Status: m.Status,

@@ -16,8 +16,8 @@ import (
 
 // parkNotice is the mail a callback step owes when the migration parks:
 // who gets it, and what it says. ok is false when the kind owes no mail.
-func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (Mail, bool) {
-	mail := Mail{MigrationID: m.ID, Round: in.Round, To: m.CustomerEmail}
+func (s *Core) parkNotice(m *cutover.Migration, in ParkInput) (cutover.Mail, bool) {
+	mail := cutover.Mail{MigrationID: m.ID, Round: in.Round, To: m.CustomerEmail}
 	way := "\n" + s.wayBack(m)
 	switch in.Kind {
 	case cutover.TaskReview:
@@ -33,18 +33,18 @@ func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (Mail, bool) {
 		mail.Purpose, mail.Subject = PurposeSignedOff, "Your test migration was signed off"
 		mail.Body = "Upload the full and final extract (or confirm the test extract is final) and pick the go-live time.\nChanges made in your old CRM after the final extract will not be migrated and must be re-entered by hand.\n" + way
 	case cutover.TaskChunks:
-		if s.OpsEmail == "" {
-			return Mail{}, false
+		if s.cfg.OpsEmail == "" {
+			return cutover.Mail{}, false
 		}
 		reason := ""
 		if m.Failure != nil {
 			reason = m.Failure.Reason + "\n\n"
 		}
-		mail.To, mail.Purpose, mail.Subject = s.OpsEmail, PurposeOpsChunks, "Final migration paused: chunks failed"
+		mail.To, mail.Purpose, mail.Subject = s.cfg.OpsEmail, PurposeOpsChunks, "Final migration paused: chunks failed"
 		mail.Body = fmt.Sprintf("The final migration %s for %s is paused.\n\n%sThe failed chunks and their errors are on the migration's ops detail (GET /ops/migrations/%s). Retry them with POST /ops/migrations/%s/retry; the chunks that finished are not run again.\n",
 			m.ID, m.CustomerName, reason, m.ID, m.ID)
 	default:
-		return Mail{}, false
+		return cutover.Mail{}, false
 	}
 	cause := ""
 	if in.Kind == cutover.TaskExpired || in.Kind == cutover.TaskChunks {
@@ -56,9 +56,9 @@ func (s *Service) parkNotice(m *cutover.Migration, in ParkInput) (Mail, bool) {
 	return mail, true
 }
 
-// goLiveNotice is the mail that confirms a scheduled go-live: when, in the
+// GoLiveNotice is the mail that confirms a scheduled go-live: when, in the
 // customer's time zone and in UTC, and the freeze that starts now.
-func (s *Service) goLiveNotice(m *cutover.Migration) Mail {
+func (s *Core) GoLiveNotice(m *cutover.Migration) cutover.Mail {
 	zone := customerZone(m)
 	local := m.GoLiveAt.In(zone).Format("Monday 2 January 2006, 15:04")
 	utc := m.GoLiveAt.UTC().Format("Monday 2 January 2006, 15:04")
@@ -77,15 +77,15 @@ Freeze your old CRM now. Changes made in your old CRM after the final extract ar
 
 After go-live your migration page shows the final report: what was migrated, what was rejected and why, and what changed since the test migration.
 `, local, zone.String(), utc, what)
-	return Mail{ID: MailID(m.ID, PurposeGoLiveScheduled, m.Round, ""), MigrationID: m.ID, Purpose: PurposeGoLiveScheduled, Round: m.Round,
+	return cutover.Mail{ID: MailID(m.ID, PurposeGoLiveScheduled, m.Round, ""), MigrationID: m.ID, Purpose: PurposeGoLiveScheduled, Round: m.Round,
 		To: m.CustomerEmail, Subject: "Your go-live is scheduled for " + local + " (" + zone.String() + ")", Body: body + "\n" + s.wayBack(m)}
 }
 
-// heldNotice tells the customer their go-live is held by its pre-flight:
+// HeldNotice tells the customer their go-live is held by its pre-flight:
 // what differs from the test migration they signed off, that nothing was
 // written, and their two ways on. One mail per extract checked (its
 // fingerprint), however often the step runs.
-func (s *Service) heldNotice(m *cutover.Migration) Mail {
+func (s *Core) HeldNotice(m *cutover.Migration) cutover.Mail {
 	var b strings.Builder
 	b.WriteString("Your go-live is held: the final extract differs from the test migration your coordinator signed off, past the limits set for this service. Nothing has been written to your live account.\n\n")
 	if p := m.Preflight; p != nil && len(p.Breaches) > 0 {
@@ -101,12 +101,12 @@ func (s *Service) heldNotice(m *cutover.Migration) Mail {
 		fp := strings.TrimPrefix(m.Preflight.Fingerprint, "sha256:")
 		cause = fp[:min(16, len(fp))]
 	}
-	return Mail{ID: MailID(m.ID, PurposeGoLiveHeld, m.Round, cause), MigrationID: m.ID, Purpose: PurposeGoLiveHeld, Round: m.Round,
+	return cutover.Mail{ID: MailID(m.ID, PurposeGoLiveHeld, m.Round, cause), MigrationID: m.ID, Purpose: PurposeGoLiveHeld, Round: m.Round,
 		To: m.CustomerEmail, Subject: "Your go-live is held: the final extract differs from what was signed off", Body: b.String() + "\n" + s.wayBack(m)}
 }
 
 // failedNotice tells the customer a step failed and what happens next.
-func (s *Service) failedNotice(m *cutover.Migration) Mail {
+func (s *Core) failedNotice(m *cutover.Migration) cutover.Mail {
 	step, reason, at := "a step", "", time.Time{}
 	if m.Failure != nil {
 		step, reason, at = m.Failure.Step, m.Failure.Reason, m.Failure.At
@@ -119,7 +119,7 @@ What happens next: our operations team has been alerted and will look at it. Whe
 
 You can see the reason and where your migration stands on your migration page. If you have questions, reply to your migration contact.
 `, stepName(step), reason)
-	return Mail{ID: MailID(m.ID, PurposeStepFailed, m.Round, fmt.Sprint(at.UnixNano())), MigrationID: m.ID, Purpose: PurposeStepFailed, Round: m.Round,
+	return cutover.Mail{ID: MailID(m.ID, PurposeStepFailed, m.Round, fmt.Sprint(at.UnixNano())), MigrationID: m.ID, Purpose: PurposeStepFailed, Round: m.Round,
 		To: m.CustomerEmail, Subject: "Your migration stopped: a step failed", Body: body + "\n" + s.wayBack(m)}
 }
 
@@ -141,14 +141,14 @@ func stepName(step string) string {
 	return "the step " + step
 }
 
-// notify sends a notice through the outbox; it never fails the caller.
-func (s *Service) notify(ctx context.Context, m Mail) { s.deliver(ctx, m) }
+// Notify sends a notice through the outbox; it never fails the caller.
+func (s *Core) Notify(ctx context.Context, m cutover.Mail) { s.deliver(ctx, m) }
 
-// checkZone validates an IANA time zone name from the browser; "" is
+// CheckZone validates an IANA time zone name from the browser; "" is
 // allowed (times are then shown in UTC).
 //
 // Errors: EINVALID for a name the zone database does not know.
-func checkZone(name string) (string, error) {
+func CheckZone(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return "", nil

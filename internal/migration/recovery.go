@@ -45,29 +45,19 @@ type ResumedFinal struct {
 
 // executionInput is the input of the execution name that runs round of
 // migration id.
-func (s *Service) executionInput(id string, round int, name string) ExecutionInput {
+func (s *Core) executionInput(id string, round int, name string) ExecutionInput {
 	return ExecutionInput{
 		StepInput: StepInput{MigrationID: id, Round: round,
-			SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds},
+			SignOffTimeoutSeconds: s.cfg.SignOffTimeoutSeconds, SignOffReminderSeconds: s.cfg.SignOffReminderSeconds},
 		ExecutionName: name,
 	}
 }
 
-// terminal reports whether no step may move a migration out of status:
+// Terminal reports whether no step may move a migration out of status:
 // a live migration is done and locked; whatever an execution does next
 // (a stray one started by hand, a late retry) must leave it live.
-func terminal(status cutover.Status) bool {
+func Terminal(status cutover.Status) bool {
 	return status == cutover.StatusLive
-}
-
-// ExecutionStatuses reads the status of the migration state machine's
-// executions, to notice the ones that died.
-type ExecutionStatuses interface {
-	// ExecutionStatus returns an execution's status: RUNNING, SUCCEEDED,
-	// FAILED, TIMED_OUT, ABORTED or PENDING_REDRIVE.
-	// Errors: ENOTFOUND when there is no such execution (it never started,
-	// or its state machine was deleted); EUNAVAILABLE otherwise.
-	ExecutionStatus(ctx context.Context, name string) (string, error)
 }
 
 // Execution statuses that end an execution without the migration ending.
@@ -114,7 +104,7 @@ type SweepResult struct {
 // Errors: EUNAVAILABLE when storage or Step Functions cannot be read (the
 // sweep goes on past a migration it cannot check, and reports the first
 // such error after it); as the Store otherwise.
-func (s *Service) Reconcile(ctx context.Context, ev ExecutionEvent) (*SweepResult, error) {
+func (s *Reconciler) Reconcile(ctx context.Context, ev ExecutionEvent) (*SweepResult, error) {
 	if ev.Source != "aws.states" {
 		return s.Sweep(ctx)
 	}
@@ -123,7 +113,7 @@ func (s *Service) Reconcile(ctx context.Context, ev ExecutionEvent) (*SweepResul
 	if ev.Detail.Input == nil || json.Unmarshal([]byte(*ev.Detail.Input), &in) != nil || in.MigrationID == "" {
 		return res, nil // not one of ours; the sweep sees our own anyway
 	}
-	m, err := s.Store.GetMigration(ctx, in.MigrationID)
+	m, err := s.store.GetMigration(ctx, in.MigrationID)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
 		return res, nil
 	}
@@ -144,8 +134,8 @@ func (s *Service) Reconcile(ctx context.Context, ev ExecutionEvent) (*SweepResul
 // events miss. It also sends again the mail that is due a retry.
 //
 // Errors: as Reconcile.
-func (s *Service) Sweep(ctx context.Context) (*SweepResult, error) {
-	migs, err := s.Store.ListMigrations(ctx, sweepLimit)
+func (s *Reconciler) Sweep(ctx context.Context) (*SweepResult, error) {
+	migs, err := s.store.ListMigrations(ctx, sweepLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -156,10 +146,10 @@ func (s *Service) Sweep(ctx context.Context) (*SweepResult, error) {
 			continue
 		}
 		res.Checked++
-		status, err := s.Watch.ExecutionStatus(ctx, m.ExecutionName)
+		status, err := s.watch.ExecutionStatus(ctx, m.ExecutionName)
 		switch {
 		case cutover.ErrorCode(err) == cutover.ENOTFOUND:
-			if s.now().Sub(m.UpdatedAt) < missingGrace {
+			if s.Now().Sub(m.UpdatedAt) < missingGrace {
 				continue
 			}
 			status = execMissing
@@ -193,14 +183,14 @@ func (s *Service) Sweep(ctx context.Context) (*SweepResult, error) {
 // awaitsExecution reports whether a migration should have a running
 // execution: it started one and has not ended (live) or failed.
 func awaitsExecution(m *cutover.Migration) bool {
-	return m.ExecutionName != "" && m.Status != cutover.StatusCreated && m.Status != cutover.StatusFailed && !terminal(m.Status)
+	return m.ExecutionName != "" && m.Status != cutover.StatusCreated && m.Status != cutover.StatusFailed && !Terminal(m.Status)
 }
 
 // reconcileOne marks m failed when execution, the one m names, ended
 // without the migration ending, and alerts ops. An execution m does not
 // name (a stray one, or an earlier round's) changes nothing. It reports
 // whether it marked m failed.
-func (s *Service) reconcileOne(ctx context.Context, m *cutover.Migration, execution, status string) (bool, error) {
+func (s *Reconciler) reconcileOne(ctx context.Context, m *cutover.Migration, execution, status string) (bool, error) {
 	if execution != m.ExecutionName || !awaitsExecution(m) {
 		return false, nil
 	}
@@ -208,15 +198,15 @@ func (s *Service) reconcileOne(ctx context.Context, m *cutover.Migration, execut
 	if reason == "" {
 		return false, nil
 	}
-	updated, err := s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	updated, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.ExecutionName != execution || !awaitsExecution(cur) {
 			return nil, errNothingToDo
 		}
 		if status != execFailed || cur.Failure == nil || cur.Failure.Reason == "" {
-			cur.Failure = &cutover.Failure{Step: string(cur.Status), Reason: deadReason(status, cur.Status), At: s.now()}
+			cur.Failure = &cutover.Failure{Step: string(cur.Status), Reason: deadReason(status, cur.Status), At: s.Now()}
 		} // else a failed step's own account (RecordStepFailure) is the clearest, as in MarkFailed
 		cur.Status, cur.Pending = cutover.StatusFailed, nil
-		return []cutover.AuditEvent{s.event(system, "migration.failed", "execution "+execution+" "+status+": "+cur.Failure.Reason)}, nil
+		return []cutover.AuditEvent{s.Event(System, "migration.failed", "execution "+execution+" "+status+": "+cur.Failure.Reason)}, nil
 	})
 	if errors.Is(err, errNothingToDo) {
 		return false, nil
@@ -274,18 +264,18 @@ func doing(status cutover.Status) string {
 // tells the customer what happens next. Both go through the outbox, so a
 // mail that cannot be sent now is retried by the sweep and shows on the ops
 // detail; the failed status and the state machine's alarms show it anyway.
-func (s *Service) alertOps(ctx context.Context, m *cutover.Migration) {
+func (s *Core) alertOps(ctx context.Context, m *cutover.Migration) {
 	if m.Failure == nil {
 		return
 	}
 	cause := fmt.Sprint(m.Failure.At.UnixNano())
-	if s.OpsEmail != "" {
+	if s.cfg.OpsEmail != "" {
 		body := fmt.Sprintf("Migration %s (tenant %s) stopped.\n\n%s\n\nIts detail is at GET /ops/migrations/%s. Resume it with POST /ops/migrations/%s/retry: %s.\n",
 			m.ID, m.TenantID, m.Failure.Reason, m.ID, m.ID, resumeDescription(m))
-		s.notify(ctx, Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
-			To: s.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body})
+		s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
+			To: s.cfg.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body})
 	}
-	s.notify(ctx, s.failedNotice(m))
+	s.Notify(ctx, s.failedNotice(m))
 }
 
 // resumeDescription says where a retry would resume m, before the tenant
@@ -316,11 +306,11 @@ func approved(m *cutover.Migration) bool {
 // that passed while nothing ran is not acted on unannounced); before that,
 // the round starts again at Map. It returns the resumeAt and the status
 // the migration resumes in.
-func (s *Service) resumePoint(m *cutover.Migration, lock *cutover.TenantLock) (string, cutover.Status) {
+func (s *Core) resumePoint(m *cutover.Migration, lock *cutover.TenantLock) (string, cutover.Status) {
 	switch {
 	case lock != nil && lock.MigrationID == m.ID:
 		return ResumeFinalMigration, cutover.StatusFinalMigrating
-	case approved(m) && !m.GoLiveAt.IsZero() && m.GoLiveAt.After(s.now()):
+	case approved(m) && !m.GoLiveAt.IsZero() && m.GoLiveAt.After(s.Now()):
 		return ResumeGoLive, cutover.StatusScheduled
 	case approved(m):
 		return ResumeFinalExtract, cutover.StatusAwaitingFinal

@@ -22,12 +22,12 @@ type StoredPart struct {
 // Errors: ENOTFOUND for an unknown file; ECONFLICT when it is complete or
 // its round no longer takes uploads; EGONE when storage no longer has the
 // upload (the bucket's lifecycle rule cleared it); EUNAVAILABLE from storage.
-func (s *Service) UploadedParts(ctx context.Context, m *cutover.Migration, fileID string) ([]StoredPart, error) {
+func (s *Customer) UploadedParts(ctx context.Context, m *cutover.Migration, fileID string) ([]StoredPart, error) {
 	f, err := openUpload(m, fileID)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.Uploads.ListParts(ctx, f.Key, f.UploadID)
+	parts, err := s.uploads.ListParts(ctx, f.Key, f.UploadID)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func openUpload(m *cutover.Migration, fileID string) (*cutover.File, error) {
 	if f.Complete {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is complete.", f.Name)
 	}
-	if round, err := uploadRound(m, f.Purpose); err != nil || round != f.Round || f.UploadID == "" {
+	if round, err := UploadRound(m, f.Purpose); err != nil || round != f.Round || f.UploadID == "" {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The upload of %s is no longer open: its round has moved on. Upload the file again.", f.Name)
 	}
 	return f, nil

@@ -54,7 +54,7 @@ func reviewing(m *cutover.Migration) bool {
 // "reviewed" on the spot-check section, or on a spot check with no record
 // to call right (rejected, skipped or not found; the message says to
 // waive it with a note), or a warning group the workbook does not have.
-func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in ReviewInput) (*cutover.Migration, error) {
+func (s *Customer) MarkReview(ctx context.Context, m *cutover.Migration, in ReviewInput) (*cutover.Migration, error) {
 	limit, spots, warns := len(ReviewSections), 0, 0
 	if m.Workbook != nil {
 		spots, warns = m.Workbook.Spots, m.Workbook.WarningGroups
@@ -74,7 +74,7 @@ func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in Revie
 		}
 		marked[it.Section] = true
 	}
-	return s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if !reviewing(cur) {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "There is no workbook waiting for your review; the migration is %s.", cur.Status)
 		}
@@ -84,7 +84,7 @@ func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in Revie
 		marks := make([]string, 0, len(in.Items))
 		for _, it := range in.Items {
 			note := strings.TrimSpace(it.Note)
-			cur.Review[it.Section] = cutover.ReviewMark{State: it.State, Note: note, At: s.now()}
+			cur.Review[it.Section] = cutover.ReviewMark{State: it.State, Note: note, At: s.Now()}
 			mark := it.Section + " " + it.State
 			if note != "" {
 				mark += ": " + note
@@ -93,7 +93,7 @@ func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in Revie
 		}
 		var events []cutover.AuditEvent
 		for _, detail := range auditParts(fmt.Sprintf("round %d, %d marks", cur.Round, len(marks)), marks) {
-			events = append(events, s.event("customer", "workbook.marked", detail))
+			events = append(events, s.Event("customer", "workbook.marked", detail))
 		}
 		return events, nil
 	})
@@ -206,7 +206,7 @@ func Unreviewed(m *cutover.Migration) []string {
 // still unreviewed (the message lists them), or a revised mapping or
 // corrected extract was saved and not run yet; EGONE/EUNAVAILABLE from the
 // state machine.
-func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+func (s *Customer) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	if !reviewing(m) || m.Pending == nil || (m.Pending.Kind != cutover.TaskReview && m.Pending.Kind != cutover.TaskExpired) {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Sign-off can be requested once the test migration's workbook is ready; the migration is %s.", m.Status)
 	}
@@ -216,7 +216,7 @@ func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cu
 	if err := unrunRevision(m); err != nil {
 		return nil, err
 	}
-	return s.handOver(ctx, m, struct{}{}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.HandOver(ctx, s.flow, m, struct{}{}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if !reviewing(cur) {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
@@ -224,6 +224,6 @@ func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cu
 			return nil, err
 		}
 		cur.Status = cutover.StatusSignOffRequested
-		return []cutover.AuditEvent{s.event("customer", "signoff.asked", fmt.Sprintf("round %d, workbook reviewed", cur.Round))}, nil
+		return []cutover.AuditEvent{s.Event("customer", "signoff.asked", fmt.Sprintf("round %d, workbook reviewed", cur.Round))}, nil
 	})
 }

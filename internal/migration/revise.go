@@ -14,7 +14,7 @@ import (
 // precise round, and only their rejection reopens it.
 //
 // Errors: ECONFLICT saying why, with what to do instead.
-func revisable(m *cutover.Migration, what string) error {
+func Revisable(m *cutover.Migration, what string) error {
 	switch m.Status {
 	case cutover.StatusCreated, cutover.StatusAwaitingReview, cutover.StatusSignOffExpired, cutover.StatusAwaitingRevision:
 		return nil
@@ -59,7 +59,7 @@ func changesFor(m *cutover.Migration, next int) []string {
 // no corrected extract), when the execution is not parked on the review
 // yet, or when the migration moved meanwhile; EUNAVAILABLE/EGONE from Step
 // Functions (the migration is then put back as it was).
-func (s *Service) rerun(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+func (s *Customer) rerun(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	next := m.Round + 1
 	changes := changesFor(m, next)
 	if len(changes) == 0 {
@@ -69,7 +69,7 @@ func (s *Service) rerun(ctx context.Context, m *cutover.Migration) (*cutover.Mig
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The workbook is not ready for a new round yet; try again in a moment.")
 	}
 	in := s.executionInput(m.ID, next, m.ExecutionName) // the same execution carries on
-	return s.handOver(ctx, m, RerunOutput{Rerun: true, Next: in}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+	return s.HandOver(ctx, s.flow, m, RerunOutput{Rerun: true, Next: in}, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if cur.Status != m.Status || cur.Round != m.Round {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration changed to %s meanwhile; reload.", cur.Status)
 		}
@@ -77,8 +77,8 @@ func (s *Service) rerun(ctx context.Context, m *cutover.Migration) (*cutover.Mig
 		cur.Status, cur.Round, cur.Failure = cutover.StatusSubmitted, next, nil
 		cur.Review, cur.CurrentLink = nil, ""
 		return []cutover.AuditEvent{
-			s.event("customer", "round.submitted", fmt.Sprintf("round %d", next)),
-			s.event("customer", "round.rerun", fmt.Sprintf("round %d replaces round %d's workbook: %s", next, prev, strings.Join(changes, ", "))),
+			s.Event("customer", "round.submitted", fmt.Sprintf("round %d", next)),
+			s.Event("customer", "round.rerun", fmt.Sprintf("round %d replaces round %d's workbook: %s", next, prev, strings.Join(changes, ", "))),
 		}, nil
 	})
 }

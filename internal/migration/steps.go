@@ -2,46 +2,21 @@ package migration
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/delta"
-	"github.com/cutover/cutover/internal/mapspec"
-	"github.com/cutover/cutover/internal/mapspec/presets"
-	"github.com/cutover/cutover/internal/pass"
-	"github.com/cutover/cutover/internal/schema"
-	"github.com/cutover/cutover/internal/tabular"
-	"github.com/cutover/cutover/internal/workbook"
 )
 
-// MapResult is the Map step's output.
-type MapResult struct {
-	Version int           `json:"version"`
-	Files   []MappedFileV `json:"files"`
-}
-
-// MappedFileV says which entity a file (or a workbook's sheet) was mapped
-// to, under which name in the mapping.
-type MappedFileV struct {
-	FileID string `json:"fileId"`
-	Table  string `json:"table"`
-	Entity string `json:"entity"`
-}
-
-const system = "system"
-
-// beginStep moves the migration into a step's status for a round.
-func (s *Service) beginStep(ctx context.Context, in StepInput, status cutover.Status, allowed ...cutover.Status) (*cutover.Migration, error) {
-	return s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+// BeginStep moves the migration into a step's status for a round; a
+// retried step finds it there and goes on.
+//
+// Errors: ECONFLICT when the migration is in none of the allowed statuses;
+// the Store's.
+func (s *Core) BeginStep(ctx context.Context, in StepInput, status cutover.Status, allowed ...cutover.Status) (*cutover.Migration, error) {
+	return s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if m.Status == status && m.Round == in.Round {
 			return nil, nil // a retried step
 		}
@@ -53,317 +28,12 @@ func (s *Service) beginStep(ctx context.Context, in StepInput, status cutover.St
 			return nil, cutover.Errorf(cutover.ECONFLICT, "Step %s cannot run while the migration is %s.", status, m.Status)
 		}
 		m.Status, m.Round, m.Failure, m.Pending = status, in.Round, nil, nil
-		return []cutover.AuditEvent{s.event(system, "step."+string(status), fmt.Sprintf("round %d", in.Round))}, nil
+		return []cutover.AuditEvent{s.Event(System, "step."+string(status), fmt.Sprintf("round %d", in.Round))}, nil
 	})
 }
 
-// Map profiles the round's test extract and builds its mapping. A file
-// that cannot be migrated (the reader cannot read it, or none of a
-// table's columns maps to a field) is marked refused on the migration,
-// with why, and the round goes on without it: it is named, never dropped
-// silently, and it never puts an invalid entry into the mapping.
-//
-// Errors: ECONFLICT when the migration is not in a mappable state; EINVALID
-// when there is no extract, or no file of it can be migrated (the message
-// names each file and why); EUNAVAILABLE from storage.
-func (s *Service) Map(ctx context.Context, in StepInput) (*MapResult, error) {
-	m, err := s.beginStep(ctx, in, cutover.StatusMapping, cutover.StatusSubmitted)
-	if err != nil {
-		return nil, err
-	}
-	files := m.TestFiles(in.Round)
-	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "Round %d has no test extract.", in.Round)
-	}
-	res := &MapResult{Version: m.MappingVersion + 1}
-	var (
-		tables  []tableSample
-		refused []refusal
-	)
-	for _, f := range files {
-		ts, err := s.sample(ctx, f)
-		if cutover.ErrorCode(err) == cutover.EINVALID {
-			refused = append(refused, refusal{f, cutover.ErrorMessage(err)})
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		tables = append(tables, ts...)
-	}
-	var (
-		props []presets.Proposal
-		draft *mapspec.Spec
-	)
-	origin := "proposed"
-	if m.DraftMapping != "" {
-		if draft, err = mapspec.Parse([]byte(m.DraftMapping)); err != nil {
-			return nil, err
-		}
-		props = draftProposals(draft, tables)
-		origin = "the customer's revision"
-	} else {
-		for _, t := range tables {
-			props = append(props, presets.Propose(t.name, t.header, t.sample))
-		}
-	}
-	tables, props, unmapped := dropUnmappable(files, tables, props)
-	refused = append(refused, unmapped...)
-	if len(tables) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "No file of round %d can be migrated. %s", in.Round, refusalList(refused))
-	}
-	spec := presets.ProposeSpec(props)
-	if draft != nil {
-		spec = &mapspec.Spec{Version: mapspec.Version, Name: draft.Name, Description: draft.Description, Defaults: draft.Defaults}
-		for _, p := range props {
-			spec.Files = append(spec.Files, p.File)
-		}
-	}
-	for i, f := range spec.Files {
-		res.Files = append(res.Files, MappedFileV{FileID: tables[i].fileID, Table: f.Name, Entity: f.Entity})
-	}
-	raw, _ := json.Marshal(spec) // a Spec always marshals
-	if err := mappingFits(raw); err != nil {
-		return nil, err
-	}
-	if err := s.putIdentities(ctx, m.ID, in.Round, identitiesOf(tables, spec, res.Version)); err != nil {
-		return nil, err // what the final extract's tables are matched by
-	}
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Mapping, cur.MappingHash, cur.MappingVersion, cur.DraftMapping = string(raw), spec.Hash(), res.Version, ""
-		events := []cutover.AuditEvent{s.event(system, "mapping.built", fmt.Sprintf("version %d from %s, %d file(s)", res.Version, origin, len(res.Files)))}
-		for _, r := range refused {
-			if cf := cur.FileByID(r.file.ID); cf != nil {
-				cf.Refused = cutover.Clip(r.reason, cutover.MaxReasonBytes)
-				events = append(events, s.event(system, "file.refused", fmt.Sprintf("%s (round %d): %s", cf.Name, cf.Round, cf.Refused)))
-			}
-		}
-		return events, nil
-	})
-	return res, err
-}
-
-// refusal is a file a round cannot migrate, and why.
-type refusal struct {
-	file   cutover.File
-	reason string
-}
-
-func refusalList(rs []refusal) string {
-	var b strings.Builder
-	for i, r := range rs {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		b.WriteString(strings.TrimSpace(r.reason))
-	}
-	return b.String()
-}
-
-// dropUnmappable takes out every table of a file one of whose tables maps
-// no column (a mapping entry needs at least one field, and the engine
-// needs an entry for every table it reads), and says why for each file.
-func dropUnmappable(files []cutover.File, tables []tableSample, props []presets.Proposal) ([]tableSample, []presets.Proposal, []refusal) {
-	bad := map[string]string{}
-	for i, t := range tables {
-		if len(props[i].File.Fields) == 0 && bad[t.fileID] == "" {
-			where := t.fileName
-			if t.sheet != "" {
-				where += ", sheet " + strconv.Quote(t.sheet)
-			}
-			bad[t.fileID] = where + ": none of its columns (" + cutover.Clip(strings.Join(t.header, ", "), 120) +
-				") matches a field cutover can migrate. Remove the file, or export the records with their usual column names."
-		}
-	}
-	var (
-		keptT []tableSample
-		keptP []presets.Proposal
-		out   []refusal
-	)
-	for i, t := range tables {
-		if bad[t.fileID] == "" {
-			keptT, keptP = append(keptT, t), append(keptP, props[i])
-		}
-	}
-	for _, f := range files {
-		if r := bad[f.ID]; r != "" {
-			out = append(out, refusal{f, r})
-		}
-	}
-	return keptT, keptP, out
-}
-
-// sampleRows is how many rows of a file the Map step looks at.
-const sampleRows = 50
-
-// sample reads a file's header and first rows, one sample per table (a
-// workbook has one per sheet). The reader refuses what the upload check
-// refuses (a PDF, an image, binary data), with the same message.
-//
-// Errors: EINVALID naming the file and why it cannot be read; ENOTFOUND
-// or EUNAVAILABLE from storage.
-func (s *Service) sample(ctx context.Context, f cutover.File) ([]tableSample, error) {
-	rc, err := s.Files.Open(ctx, f.Key)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	tables, err := tabular.Open(rc, f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
-	if err != nil {
-		return nil, err // the reader's messages name the file
-	}
-	var out []tableSample
-	for _, t := range tables {
-		ts := tableSample{fileID: f.ID, fileName: f.Name, sheet: t.Format().Sheet, name: pass.TableName(f, t), header: t.Header()}
-		for len(ts.sample) < sampleRows {
-			r, err := t.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				_ = t.Close()
-				return nil, err
-			}
-			ts.sample = append(ts.sample, append([]string(nil), r.Fields...))
-		}
-		ts.format = t.Format()
-		out = append(out, ts)
-		_ = t.Close()
-	}
-	return out, nil
-}
-
-// TestMigrate resets TEST for the migration and migrates the round's test
-// extract into it.
-//
-// Errors: as pass.Run; ECONFLICT when the migration is not mapped.
-func (s *Service) TestMigrate(ctx context.Context, in StepInput) (*cutover.Counts, error) {
-	m, err := s.beginStep(ctx, in, cutover.StatusTestMigrating, cutover.StatusMapping)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := mapspec.Parse([]byte(m.Mapping))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.Test.Reset(ctx, m.ID); err != nil {
-		return nil, err
-	}
-	seed := newSeed()
-	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.now(), Spot: sampler, Market: m.Market, KeepReview: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
-	snap := delta.NewSnapshot()
-	res, err := pass.Run(ctx, p, s.Files, snapshotSink{s.Test.Writer(m.ID), snap}, s.Files)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {
-		return nil, err
-	}
-	if err := s.putTestInference(ctx, m.ID, in.Round, res); err != nil {
-		return nil, err
-	}
-	counts := res.Counts
-	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.now()},
-		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
-	wb.AddPossibleDuplicates(res.PossibleDuplicates)
-	wb.AddReviewFiles(reviewFiles(res.Reviews))
-	wb.AddIdentityNotes(res.Entries, schema.Default())
-	wb.AddCombined(res.Reports)
-	key := p.ArtifactsPrefix + "workbook.json"
-	body, err := json.Marshal(wb)
-	if err != nil {
-		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The workbook could not be encoded.")
-	}
-	if err := s.Files.Put(ctx, key, "application/json", body); err != nil {
-		return nil, err
-	}
-	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt,
-		WarningGroups: len(wb.Issues.Warnings), Duplicates: &cutover.DuplicateCounts{Merged: wb.Issues.DuplicateCounts.Merged, Possible: wb.Issues.DuplicateCounts.Possible}}
-	for i, sc := range wb.SpotChecks {
-		if sc.WaiveOnly {
-			summary.WaiveOnly = append(summary.WaiveOnly, i)
-		}
-	}
-	for _, r := range wb.Reconciliation {
-		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
-	}
-	summary.Issues = &cutover.IssueSummary{Rejected: []cutover.RejectReason{}, Warned: wb.Issues.Warned, Orphans: wb.Issues.Orphans}
-	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), cutover.MaxSummaryReasons)] {
-		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: cutover.Clip(r.Reason, cutover.MaxReasonBytes), Count: r.Count})
-	}
-	_, err = s.update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Test, cur.Workbook = &counts, summary
-		return []cutover.AuditEvent{s.event(system, "test.migrated", countsDetail(counts)+"; workbook ready")}, nil
-	})
-	return &counts, err
-}
-
-// reviewFiles are a pass's review files, as the workbook lists them.
-func reviewFiles(in []pass.RejectsFile) []workbook.RejectsFile { return rejectsFiles(in) }
-
-func rejectsFiles(in []pass.RejectsFile) []workbook.RejectsFile {
-	out := make([]workbook.RejectsFile, len(in))
-	for i, r := range in {
-		out[i] = workbook.RejectsFile{File: r.File, Key: r.Key}
-	}
-	return out
-}
-
-// newSeed returns a fresh seed for a round's spot checks; the workbook
-// records it, so the same picks can be made again.
-func newSeed() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand does not fail on supported platforms
-	return binary.BigEndian.Uint64(b[:])
-}
-
-// downloadTTL is how long a rejects file's download link works.
-const downloadTTL = 15 * time.Minute
-
-// Downloads makes short-lived download links to stored artifacts.
-type Downloads interface {
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
-}
-
-// Workbook returns the latest test migration's workbook, with download
-// links to its rejects and review files.
-//
-// Errors: ENOTFOUND before the first test migration has finished;
-// EUNAVAILABLE when storage cannot be read.
-func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook.Workbook, error) {
-	if m.Workbook == nil {
-		return nil, cutover.Errorf(cutover.ENOTFOUND, "There is no workbook yet: it is produced by the test migration.")
-	}
-	var wb workbook.Workbook
-	if err := s.readArtifact(ctx, m.Workbook.Key, "workbook", &wb); err != nil {
-		return nil, err
-	}
-	if err := s.presignRejects(ctx, &wb); err != nil {
-		return nil, err
-	}
-	return &wb, nil
-}
-
-// presignRejects adds short-lived download links to a workbook's rejects
-// and review files.
-func (s *Service) presignRejects(ctx context.Context, wb *workbook.Workbook) error {
-	if s.Downloads == nil || wb == nil {
-		return nil
-	}
-	for _, files := range [][]workbook.RejectsFile{wb.Issues.RejectsFiles, wb.Issues.ReviewFiles} {
-		for i, f := range files {
-			u, err := s.Downloads.PresignGet(ctx, f.Key, downloadTTL)
-			if err != nil {
-				return err
-			}
-			files[i].URL = u
-		}
-	}
-	return nil
-}
-
-func countsDetail(c cutover.Counts) string {
+// CountsDetail is a round's counts in words, for the audit trail.
+func CountsDetail(c cutover.Counts) string {
 	return fmt.Sprintf("read %d, migrated %d, merged %d, rejected %d, skipped %d", c.Read, c.Migrated, c.Merged, c.Rejected, c.Skipped)
 }
 
@@ -379,7 +49,7 @@ type ParkInput struct {
 //
 // Errors: EINVALID for an unknown kind or a missing token; ECONFLICT when
 // the migration is in no state to wait for that.
-func (s *Service) Park(ctx context.Context, in ParkInput) error {
+func (s *Steps) Park(ctx context.Context, in ParkInput) error {
 	if in.TaskToken == "" {
 		return cutover.Errorf(cutover.EINVALID, "The callback step has no task token.")
 	}
@@ -396,8 +66,8 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 	if status == "" {
 		return cutover.Errorf(cutover.EINVALID, "Unknown callback kind %q.", in.Kind)
 	}
-	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if terminal(m.Status) {
+	m, err := s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if Terminal(m.Status) {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration is %s; it waits for nothing.", m.Status)
 		}
 		m.Status, m.Pending = status, &cutover.PendingTask{Kind: in.Kind, Token: in.TaskToken, Round: in.Round}
@@ -409,13 +79,13 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 			m.CurrentLink = "" // the unanswered link is dead
 			detail += ": the coordinator did not decide in time; request sign-off again"
 		}
-		return []cutover.AuditEvent{s.event(system, "await."+in.Kind, detail)}, nil
+		return []cutover.AuditEvent{s.Event(System, "await."+in.Kind, detail)}, nil
 	})
 	if err != nil {
 		return err
 	}
 	if mail, ok := s.parkNotice(m, in); ok {
-		s.notify(ctx, mail)
+		s.Notify(ctx, mail)
 	}
 	return nil
 }
@@ -427,16 +97,16 @@ func (s *Service) Park(ctx context.Context, in ParkInput) error {
 // logged and in the audit trail.
 //
 // Errors: ECONFLICT when the final migration has not run.
-func (s *Service) Complete(ctx context.Context, in StepInput) error {
-	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+func (s *Completion) Complete(ctx context.Context, in StepInput) error {
+	m, err := s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if m.Status == cutover.StatusLive {
 			return nil, errNothingToDo // already live: told once
 		}
 		if m.Status != cutover.StatusFinalMigrating || m.Final == nil {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The migration cannot go live from %s.", m.Status)
 		}
-		m.Status, m.WentLiveAt = cutover.StatusLive, s.now()
-		return []cutover.AuditEvent{s.event(system, "migration.live", countsDetail(*m.Final))}, nil
+		m.Status, m.WentLiveAt = cutover.StatusLive, s.Now()
+		return []cutover.AuditEvent{s.Event(System, "migration.live", CountsDetail(*m.Final))}, nil
 	})
 	if errors.Is(err, errNothingToDo) {
 		return nil
@@ -445,10 +115,10 @@ func (s *Service) Complete(ctx context.Context, in StepInput) error {
 		return err
 	}
 	s.expireTest(ctx, m)
-	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, countsDetail(*m.Final))
-	s.notify(ctx, Mail{ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
+	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, CountsDetail(*m.Final))
+	s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
 		To: m.CustomerEmail, Subject: "Your migration is live", Body: body + "\nThe final report is on your migration page.\n" + s.wayBack(m)})
-	s.notify(ctx, Mail{ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
+	s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
 		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body})
 	return nil
 }
@@ -477,17 +147,17 @@ type FailInput struct {
 // fails on its own and leaves the migration as it is.
 //
 // Errors: ENOTFOUND; whatever the Store returns.
-func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
-	m, err := s.update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if terminal(m.Status) || in.ExecutionName != m.ExecutionName {
+func (s *Steps) MarkFailed(ctx context.Context, in FailInput) error {
+	m, err := s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if Terminal(m.Status) || in.ExecutionName != m.ExecutionName {
 			return nil, errNothingToDo
 		}
-		f := &cutover.Failure{Step: string(m.Status), Reason: cutover.Clip(failureReason(in.Error), cutover.MaxFailureBytes), At: s.now()}
+		f := &cutover.Failure{Step: string(m.Status), Reason: cutover.Clip(FailureReason(in.Error), cutover.MaxFailureBytes), At: s.Now()}
 		if m.Failure != nil && m.Failure.Reason != "" {
 			f = m.Failure // the step's own account is the clearest
 		}
 		m.Status, m.Failure, m.Pending = cutover.StatusFailed, f, nil
-		return []cutover.AuditEvent{s.event(system, "migration.failed", f.Step+": "+f.Reason)}, nil
+		return []cutover.AuditEvent{s.Event(System, "migration.failed", f.Step+": "+f.Reason)}, nil
 	})
 	if errors.Is(err, errNothingToDo) {
 		slog.WarnContext(ctx, "failure of an execution the migration does not follow ignored", "migration", in.MigrationID, "execution", in.ExecutionName)
@@ -496,11 +166,14 @@ func (s *Service) MarkFailed(ctx context.Context, in FailInput) error {
 	if err != nil {
 		return err
 	}
-	s.notify(ctx, s.failedNotice(m))
+	s.Notify(ctx, s.failedNotice(m))
 	return nil
 }
 
-func failureReason(e StepError) string {
+// FailureReason is what the customer reads about a step the state machine
+// caught failing: the step's own message when the cause has our error
+// shape (errorMessage), else the error's name with where ops look.
+func FailureReason(e StepError) string {
 	var payload struct {
 		ErrorMessage string `json:"errorMessage"`
 	}
@@ -516,13 +189,13 @@ func failureReason(e StepError) string {
 // RecordStepFailure keeps a failing step's client-safe message on the
 // migration, so MarkFailed can report it even where the caught error has no
 // message. It is best effort: it returns nothing and logs what it could not do.
-func (s *Service) RecordStepFailure(ctx context.Context, migrationID string, step, message string) {
-	_, err := s.update(ctx, migrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
-		if terminal(m.Status) {
+func (s *Core) RecordStepFailure(ctx context.Context, migrationID string, step, message string) {
+	_, err := s.Update(ctx, migrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
+		if Terminal(m.Status) {
 			return nil, errNothingToDo // a stray execution's step: the live migration keeps its record
 		}
-		m.Failure = &cutover.Failure{Step: step, Reason: cutover.Clip(message, cutover.MaxFailureBytes), At: s.now()}
-		return []cutover.AuditEvent{s.event(system, "step.error", step+": "+message)}, nil
+		m.Failure = &cutover.Failure{Step: step, Reason: cutover.Clip(message, cutover.MaxFailureBytes), At: s.Now()}
+		return []cutover.AuditEvent{s.Event(System, "step.error", step+": "+message)}, nil
 	})
 	if err != nil && !errors.Is(err, errNothingToDo) {
 		slog.WarnContext(ctx, "step failure not recorded", "migration", migrationID, "step", step, "code", cutover.ErrorCode(err))

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,14 +62,6 @@ func (p PresignClient) PresignUploadPart(ctx context.Context, in *s3.UploadPartI
 	return &PresignedRequest{URL: r.URL}, nil
 }
 
-// Bucket is the uploads port the customer API and the steps use.
-var (
-	_ migration.Uploads     = (*Bucket)(nil)
-	_ migration.Files       = (*Bucket)(nil)
-	_ migration.RangeOpener = (*Bucket)(nil)
-	_ migration.Downloads   = (*Bucket)(nil)
-)
-
 // Bucket is one S3 bucket.
 type Bucket struct {
 	API     API
@@ -103,7 +96,7 @@ func (b *Bucket) PresignParts(ctx context.Context, key, uploadID string, numbers
 	return urls, nil
 }
 
-// PresignGet implements migration.Downloads: a short-lived download link.
+// PresignGet implements engine.Downloads (and signoff.Downloads): a short-lived download link.
 //
 // Errors: EINTERNAL when presigning fails (it is local signing, not I/O).
 func (b *Bucket) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
@@ -191,7 +184,7 @@ func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) 
 	return nil
 }
 
-// OpenRange implements migration.RangeOpener: it streams the bytes
+// OpenRange implements engine.RangeOpener: it streams the bytes
 // [start, end) of the object.
 //
 // Errors: EINVALID for an empty or inverted range; ENOTFOUND when the
@@ -227,4 +220,14 @@ func (b *Bucket) ListParts(ctx context.Context, key, uploadID string) ([]migrati
 		}
 	}
 	return out, nil
+}
+
+// NewClient returns an S3 client; S3_USE_PATH_STYLE=true selects
+// path-style addressing, which emulators need. It lives here rather than in
+// awsenv, which every Lambda links, so that only the functions that use S3
+// link its client.
+func NewClient(cfg aws.Config) *s3.Client {
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		o.UsePathStyle = os.Getenv("S3_USE_PATH_STYLE") == "true"
+	})
 }

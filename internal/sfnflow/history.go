@@ -10,13 +10,6 @@ import (
 	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/migration"
-)
-
-var (
-	_ migration.Executions        = (*Executions)(nil)
-	_ migration.ExecutionStatuses = (*Executions)(nil)
-	_ migration.Flow              = (*Flow)(nil)
 )
 
 // HistoryAPI is the slice of Step Functions that reading an execution uses.

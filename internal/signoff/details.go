@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -12,23 +11,6 @@ import (
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/workbook/entry"
 )
-
-// Artifacts reads the stored artifacts a coordinator reviews: the round's
-// workbook and a held go-live's pre-flight report.
-type Artifacts interface {
-	// Open streams the artifact stored at key.
-	// Errors: ENOTFOUND when it is missing; EUNAVAILABLE when storage
-	// cannot be read.
-	Open(ctx context.Context, key string) (io.ReadCloser, error)
-}
-
-// Downloads makes short-lived download links to stored artifacts, the
-// same kind of link the customer gets for their rejects files.
-type Downloads interface {
-	// PresignGet returns a link to key that works for ttl.
-	// Errors: EINTERNAL when signing fails.
-	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
-}
 
 // downloadTTL is how long a download link on the sign-off page works:
 // long enough to click, short enough that a forwarded page goes stale.

@@ -13,9 +13,9 @@ import (
 
 // Request states.
 const (
-	StatePending  = "pending"
-	StateApproved = "approved"
-	StateRejected = "rejected"
+	StatePending  = cutover.SignOffPending
+	StateApproved = cutover.SignOffApproved
+	StateRejected = cutover.SignOffRejected
 )
 
 // Request kinds: a round's sign-off, or the re-approval of a go-live its
@@ -25,55 +25,13 @@ const (
 	KindReapproval = cutover.TaskReapproval
 )
 
-// Request is one sign-off request, stored under its link's hash. TaskToken
-// is the state machine's callback token: it never leaves the server.
-type Request struct {
-	LinkHash    string    `dynamodbav:"LinkHash"`
-	Kind        string    `dynamodbav:"kind,omitempty"` // KindSignOff ("" in requests stored before kinds) or KindReapproval
-	MigrationID string    `dynamodbav:"migrationId"`
-	Round       int       `dynamodbav:"round"`
-	TaskToken   string    `dynamodbav:"taskToken"`
-	State       string    `dynamodbav:"state"`
-	CreatedAt   time.Time `dynamodbav:"createdAt"`
-	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
-	DecidedAt   time.Time `dynamodbav:"decidedAt,omitempty"`
-	DecidedBy   string    `dynamodbav:"decidedBy,omitempty"`
-	Comment     string    `dynamodbav:"comment,omitempty"`
-	Delivered   bool      `dynamodbav:"delivered"`
-	PurgeAt     int64     `dynamodbav:"PurgeAt"` // TTL, well after expiry, so an expired link still says "expired"
-}
+// Request is one sign-off request (see cutover.SignOffRequest): the type
+// lives in the domain so the store adapter keeps it without importing this
+// package.
+type Request = cutover.SignOffRequest
 
-// Store keeps sign-off requests.
-type Store interface {
-	// PutRequest stores a new request. Errors: ECONFLICT if the hash exists.
-	PutRequest(ctx context.Context, r Request) error
-	// GetRequest loads a request. Errors: ENOTFOUND.
-	GetRequest(ctx context.Context, linkHash string) (*Request, error)
-	// Decide records the decision only if the request is still pending.
-	// Errors: ECONFLICT when it is not (someone decided first).
-	Decide(ctx context.Context, linkHash, state, by, comment string, at time.Time) error
-	// MarkDelivered notes that the state machine has the decision.
-	MarkDelivered(ctx context.Context, linkHash string) error
-}
-
-// Migrations is the part of the migration store sign-off needs.
-type Migrations interface {
-	GetMigration(ctx context.Context, id string) (*cutover.Migration, error)
-	SaveMigration(ctx context.Context, m *cutover.Migration, events ...cutover.AuditEvent) error
-}
-
-// Resumer completes the parked sign-off task.
-type Resumer interface {
-	Resume(ctx context.Context, taskToken string, output any) error
-}
-
-// Mailer sends plain-text mail.
-type Mailer interface {
-	Send(ctx context.Context, to, subject, body string) error
-}
-
-// kind is the request's kind; requests stored before kinds are sign-offs.
-func (r *Request) kind() string {
+// kindOf is a request's kind; requests stored before kinds are sign-offs.
+func kindOf(r *Request) string {
 	if r.Kind == "" {
 		return KindSignOff
 	}
@@ -82,7 +40,8 @@ func (r *Request) kind() string {
 
 // Service runs sign-off requests and decisions. Artifacts and Downloads
 // are what the page needs to show the workbook and the pre-flight report
-// (the request step does without them).
+// (the request step does without them). Build it with NewRequester (the
+// request step) or NewDesk (the sign-off API), which refuse a missing port.
 type Service struct {
 	Links      Links
 	Store      Store
@@ -94,6 +53,64 @@ type Service struct {
 	SiteURL    string
 	TTL        time.Duration
 	Now        func() time.Time
+}
+
+// NewRequester returns the service as the RequestSignOff step uses it: it
+// stores a request and mails the coordinator a link to siteURL that lasts
+// ttl.
+//
+// Errors: EINTERNAL when a port is nil, no link key is set, or ttl is not
+// positive: a wiring mistake main reports at start.
+func NewRequester(links Links, store Store, migrations Migrations, mailer Mailer, siteURL string, ttl time.Duration) (*Service, error) {
+	if err := wired("the sign-off request step", links, store, migrations); err != nil {
+		return nil, err
+	}
+	if mailer == nil {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "the sign-off request step needs a Mailer; it was wired without one.")
+	}
+	if ttl <= 0 {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "the sign-off request step needs a positive link lifetime; it was wired with %s.", ttl)
+	}
+	return &Service{Links: links, Store: store, Migrations: migrations, Mailer: mailer, SiteURL: siteURL, TTL: ttl}, nil
+}
+
+// NewDesk returns the service as the coordinator's sign-off API uses it:
+// it shows a request with the workbook or pre-flight report read from the
+// artifacts and short-lived download links, and resumes the parked task
+// with the decision.
+//
+// Errors: EINTERNAL when a port is nil or no link key is set.
+func NewDesk(links Links, store Store, migrations Migrations, flow Resumer, artifacts Artifacts, downloads Downloads) (*Service, error) {
+	const name = "the sign-off API"
+	if err := wired(name, links, store, migrations); err != nil {
+		return nil, err
+	}
+	missing := ""
+	switch {
+	case flow == nil:
+		missing = "Resumer"
+	case artifacts == nil:
+		missing = "Artifacts"
+	case downloads == nil:
+		missing = "Downloads"
+	}
+	if missing != "" {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "%s needs a %s; it was wired without one.", name, missing)
+	}
+	return &Service{Links: links, Store: store, Migrations: migrations, Flow: flow, Artifacts: artifacts, Downloads: downloads}, nil
+}
+
+// wired checks what both uses of the service need.
+func wired(name string, links Links, store Store, migrations Migrations) error {
+	switch {
+	case len(links.Key) == 0:
+		return cutover.Errorf(cutover.EINTERNAL, "%s needs the link signing key; it was wired without one.", name)
+	case store == nil:
+		return cutover.Errorf(cutover.EINTERNAL, "%s needs a Store; it was wired without one.", name)
+	case migrations == nil:
+		return cutover.Errorf(cutover.EINTERNAL, "%s needs Migrations; it was wired without them.", name)
+	}
+	return nil
 }
 
 func (s *Service) now() time.Time {
@@ -290,7 +307,7 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 	if err != nil {
 		return nil, nil, err
 	}
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		// Once decided, the go-live moves on (scheduled, or back to the
 		// final extract): the link still says how it was decided.
 		if m.CurrentLink != hash || m.Round != r.Round || (r.State == StatePending && m.Status != cutover.StatusFinalHeld) {
@@ -305,7 +322,7 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 }
 
 func view(r *Request, m *cutover.Migration) *View {
-	v := &View{Kind: r.kind(), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
+	v := &View{Kind: kindOf(r), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
 		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
 	if m.Workbook != nil {
@@ -328,7 +345,7 @@ func (s *Service) Show(ctx context.Context, token string) (*View, error) {
 		return nil, err
 	}
 	v := view(r, m)
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		err = s.addPreflight(ctx, v, m)
 	} else {
 		err = s.addApproved(ctx, v, m)
@@ -392,7 +409,7 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	// Recorded before delivered, on every path: a redelivery may follow a
 	// first attempt whose recording failed, and recording is idempotent.
 	record, out := s.recordDecision, map[string]any{"approved": state == StateApproved, "comment": r.Comment, "round": r.Round}
-	if r.kind() == KindReapproval {
+	if kindOf(r) == KindReapproval {
 		record, out = s.recordReapproval, map[string]any{"approved": state == StateApproved}
 	}
 	if err := record(ctx, r, state == StateApproved); err != nil {

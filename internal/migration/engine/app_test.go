@@ -1,0 +1,336 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/tabular"
+	"github.com/cutover/cutover/internal/workbook"
+)
+
+// Service is the whole application as the Lambdas wire it, built from one
+// set of fakes, so that a test can walk a migration through every service
+// (create, submit, Map, TestMigrate, sign-off, the final migration, ops'
+// retry) as the Lambdas do between them. Each call builds the service that
+// owns the operation with its real constructor from the fields as they are
+// then; a port the test left nil is one that answers EINTERNAL ("not wired
+// in this test") if it is used, so a test never passes on a port it did not
+// mean to reach.
+type Service struct {
+	Store     migration.Store
+	Uploads   migration.Uploads
+	Flow      migration.Flow
+	Mailer    migration.Mailer
+	Outbox    migration.Outbox
+	Files     Files
+	Downloads Downloads
+	Test      TestEnv
+	Live      LiveEnv
+	Chunks    migration.ChunkStore
+	Runs      migration.Executions
+	Watch     migration.ExecutionStatuses
+	SiteURL   string
+	OpsEmail  string
+	Now       func() time.Time
+
+	SignOffTimeoutSeconds  int
+	SignOffReminderSeconds int
+	ChunkBytes             int64
+	Thresholds             *cutover.Thresholds
+	ReadLimits             tabular.XLSXLimits
+}
+
+// must panics on a wiring error: in a test it is a bug of the test.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// core builds the shared core. A test that wired no mail gets a mailer
+// that sends nowhere and an outbox of its own, kept on s across calls.
+func (s *Service) core() *migration.Core {
+	var mailer migration.Mailer = nowhere{}
+	if s.Mailer != nil {
+		mailer = s.Mailer
+	}
+	if s.Outbox == nil {
+		s.Outbox = newMemOutbox()
+	}
+	return must(migration.NewMailingCore(s.Store, mailer, s.Outbox, migration.Config{SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
+		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}))
+}
+
+func or[T any](v T, ok bool, fallback T) T {
+	if ok {
+		return v
+	}
+	return fallback
+}
+
+func (s *Service) flow() migration.Flow {
+	return or(s.Flow, s.Flow != nil, migration.Flow(unwired{}))
+}
+
+func (s *Service) uploads() migration.Uploads {
+	return or(s.Uploads, s.Uploads != nil, migration.Uploads(unwired{}))
+}
+
+func (s *Service) files() Files { return or(s.Files, s.Files != nil, Files(unwired{})) }
+
+func (s *Service) customer() *migration.Customer {
+	return must(migration.NewCustomer(s.core(), s.uploads(), s.flow()))
+}
+
+func (s *Service) rows() *Customer {
+	c := must(NewCustomer(s.core(), s.uploads(), s.files(), or(s.Downloads, s.Downloads != nil, Downloads(signedLinks{})), s.flow()))
+	c.ReadLimits = s.ReadLimits
+	return c
+}
+
+func (s *Service) ops() *migration.Ops {
+	return must(migration.NewOps(s.core(), s.flow(), or(s.Runs, s.Runs != nil, migration.Executions(unwired{})),
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{}))))
+}
+
+func (s *Service) steps() *migration.Steps { return must(migration.NewSteps(s.core())) }
+
+func (s *Service) test() TestEnv { return or(s.Test, s.Test != nil, TestEnv(unwiredTest{})) }
+
+func (s *Service) completion() *migration.Completion {
+	return must(migration.NewCompletion(s.core(), s.test()))
+}
+
+func (s *Service) reconciler() *migration.Reconciler {
+	return must(migration.NewReconciler(s.core(), or(s.Watch, s.Watch != nil, migration.ExecutionStatuses(unwired{}))))
+}
+
+func (s *Service) mapper() *Mapper {
+	m := must(NewMapper(s.core(), s.files()))
+	m.ReadLimits = s.ReadLimits
+	return m
+}
+
+func (s *Service) testRun() *TestRun {
+	t := must(NewTestRun(s.core(), s.files(), s.test()))
+	t.ReadLimits = s.ReadLimits
+	return t
+}
+
+func (s *Service) final() *Final {
+	f := must(NewFinal(s.core(), s.files(), or(s.Live, s.Live != nil, LiveEnv(unwiredLive{})),
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds}))
+	f.ReadLimits = s.ReadLimits
+	return f
+}
+
+// Ops.
+func (s *Service) Create(ctx context.Context, actor string, in migration.CreateInput) (*migration.Created, error) {
+	return s.ops().Create(ctx, actor, in)
+}
+func (s *Service) ReissueInvite(ctx context.Context, actor, id string) (*migration.Created, error) {
+	return s.ops().ReissueInvite(ctx, actor, id)
+}
+func (s *Service) List(ctx context.Context) ([]*cutover.Migration, error) { return s.ops().List(ctx) }
+func (s *Service) Get(ctx context.Context, id string) (*cutover.Migration, error) {
+	return s.ops().Get(ctx, id)
+}
+func (s *Service) Execution(ctx context.Context, m *cutover.Migration) (*cutover.Execution, error) {
+	return s.ops().Execution(ctx, m)
+}
+func (s *Service) FinalChunks(ctx context.Context, id string) ([]cutover.Chunk, error) {
+	return s.ops().FinalChunks(ctx, id)
+}
+func (s *Service) MailFor(ctx context.Context, id string) ([]migration.MailView, error) {
+	return s.ops().MailFor(ctx, id)
+}
+func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
+	return s.ops().Retry(ctx, id, actor)
+}
+
+// The customer.
+func (s *Service) Authorize(ctx context.Context, id, key string) (*cutover.Migration, error) {
+	return s.customer().Authorize(ctx, id, key)
+}
+func (s *Service) Audit(ctx context.Context, id string) ([]cutover.AuditEvent, error) {
+	return s.customer().Audit(ctx, id)
+}
+func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in migration.UploadInput) (*migration.UploadPlan, error) {
+	return s.customer().StartUpload(ctx, m, in)
+}
+func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID string, numbers []int) ([]migration.PartURL, error) {
+	return s.customer().SignParts(ctx, m, fileID, numbers)
+}
+func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID string) (*cutover.File, error) {
+	return s.customer().RemoveUpload(ctx, m, fileID)
+}
+func (s *Service) UploadedParts(ctx context.Context, m *cutover.Migration, fileID string) ([]migration.StoredPart, error) {
+	return s.customer().UploadedParts(ctx, m, fileID)
+}
+func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+	return s.customer().Submit(ctx, m)
+}
+func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in migration.ChecklistInput) (*cutover.Migration, error) {
+	return s.customer().UpdateChecklist(ctx, m, in)
+}
+func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in migration.ReviewInput) (*cutover.Migration, error) {
+	return s.customer().MarkReview(ctx, m, in)
+}
+func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+	return s.customer().RequestSignOff(ctx, m)
+}
+func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, fileID string, parts []migration.Part) (*cutover.File, error) {
+	return s.rows().CompleteUpload(ctx, m, fileID, parts)
+}
+func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileID string, in FileFormatInput) (*cutover.File, error) {
+	return s.rows().SetFileFormat(ctx, m, fileID, in)
+}
+func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
+	return s.rows().Propose(ctx, m)
+}
+func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw []byte) (*cutover.Migration, error) {
+	return s.rows().SaveMapping(ctx, m, raw)
+}
+func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in FinalInput) (*cutover.Migration, error) {
+	return s.rows().SubmitFinal(ctx, m, in)
+}
+func (s *Service) MatchFinal(ctx context.Context, m *cutover.Migration, fileIDs []string) (*MatchView, error) {
+	return s.rows().MatchFinal(ctx, m, fileIDs)
+}
+func (s *Service) PreflightFor(ctx context.Context, m *cutover.Migration) (*cutover.PreflightReport, error) {
+	return s.rows().PreflightFor(ctx, m)
+}
+func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
+	return s.rows().WithdrawFinal(ctx, m)
+}
+func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook.Workbook, error) {
+	return s.rows().Workbook(ctx, m)
+}
+func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*FinalReport, error) {
+	return s.rows().FinalReportFor(ctx, m)
+}
+
+// The state machine's steps.
+func (s *Service) Park(ctx context.Context, in migration.ParkInput) error {
+	return s.steps().Park(ctx, in)
+}
+func (s *Service) MarkFailed(ctx context.Context, in migration.FailInput) error {
+	return s.steps().MarkFailed(ctx, in)
+}
+func (s *Service) RecordStepFailure(ctx context.Context, id, step, message string) {
+	s.steps().RecordStepFailure(ctx, id, step, message)
+}
+func (s *Service) Complete(ctx context.Context, in migration.StepInput) error {
+	return s.completion().Complete(ctx, in)
+}
+func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, error) {
+	return s.mapper().Map(ctx, in)
+}
+func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
+	return s.testRun().TestMigrate(ctx, in)
+}
+func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	return s.final().Final(ctx, in)
+}
+func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	return s.final().PlanFinal(ctx, in)
+}
+func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	return s.final().MigrateChunk(ctx, in)
+}
+func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	return s.final().FinishFinal(ctx, in)
+}
+func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	return s.final().Preflight(ctx, in)
+}
+
+// Reconciliation.
+func (s *Service) Reconcile(ctx context.Context, ev migration.ExecutionEvent) (*migration.SweepResult, error) {
+	return s.reconciler().Reconcile(ctx, ev)
+}
+func (s *Service) Sweep(ctx context.Context) (*migration.SweepResult, error) {
+	return s.reconciler().Sweep(ctx)
+}
+func (s *Service) RetryMail(ctx context.Context) (int, error) { return s.reconciler().RetryMail(ctx) }
+
+// unwired is every port a test did not wire: each call answers EINTERNAL.
+type unwired struct{}
+
+var errUnwired = cutover.Errorf(cutover.EINTERNAL, "not wired in this test")
+
+func (unwired) Start(context.Context, string, any) error  { return errUnwired }
+func (unwired) Resume(context.Context, string, any) error { return errUnwired }
+func (unwired) Execution(context.Context, string) (*cutover.Execution, error) {
+	return nil, cutover.Errorf(cutover.ENOTFOUND, "no executions in this test")
+}
+func (unwired) ExecutionStatus(context.Context, string) (string, error) { return "", errUnwired }
+func (unwired) Send(context.Context, string, string, string) error      { return errUnwired }
+func (unwired) AddMail(context.Context, cutover.Mail) (cutover.Mail, bool, error) {
+	return cutover.Mail{}, false, errUnwired
+}
+func (unwired) UpdateMail(context.Context, cutover.Mail, int) error { return errUnwired }
+func (unwired) ListMail(context.Context, string) ([]cutover.Mail, error) {
+	return nil, errUnwired
+}
+func (unwired) DueMail(context.Context, time.Time, int) ([]cutover.Mail, error) {
+	return nil, errUnwired
+}
+func (unwired) Begin(context.Context, string, string) (string, error) { return "", errUnwired }
+func (unwired) PresignParts(context.Context, string, string, []int, time.Duration) ([]string, error) {
+	return nil, errUnwired
+}
+func (unwired) Complete(context.Context, string, string, []migration.Part) (int64, error) {
+	return 0, errUnwired
+}
+func (unwired) Remove(context.Context, string, string) error { return errUnwired }
+func (unwired) ListParts(context.Context, string, string) ([]migration.StoredPart, error) {
+	return nil, errUnwired
+}
+func (unwired) PlanChunks(context.Context, string, []cutover.Chunk) error { return errUnwired }
+func (unwired) GetChunk(context.Context, string, int) (*cutover.Chunk, error) {
+	return nil, errUnwired
+}
+func (unwired) SaveChunk(context.Context, string, *cutover.Chunk) error { return errUnwired }
+func (unwired) ListChunks(context.Context, string) ([]cutover.Chunk, error) {
+	return nil, errUnwired
+}
+func (unwired) Open(context.Context, string) (io.ReadCloser, error) { return nil, errUnwired }
+func (unwired) OpenRange(context.Context, string, int64, int64) (io.ReadCloser, error) {
+	return nil, errUnwired
+}
+func (unwired) Put(context.Context, string, string, []byte) error { return errUnwired }
+func (unwired) PresignGet(context.Context, string, time.Duration) (string, error) {
+	return "", errUnwired
+}
+
+// nowhere is the mailer of a test that wired none: every mail is "sent".
+type nowhere struct{}
+
+func (nowhere) Send(context.Context, string, string, string) error { return nil }
+
+// signedLinks is the download links of a test that wired none: a link
+// names the object it opens.
+type signedLinks struct{}
+
+func (signedLinks) PresignGet(_ context.Context, key string, _ time.Duration) (string, error) {
+	return "https://download.test/" + key, nil
+}
+
+// unwiredTest and unwiredLive are the TEST and LIVE environments a test did
+// not wire.
+type (
+	unwiredTest struct{}
+	unwiredLive struct{}
+	unwiredSink struct{}
+)
+
+func (unwiredTest) Reset(context.Context, string) error             { return errUnwired }
+func (unwiredTest) Writer(string) cutover.Sink                      { return unwiredSink{} }
+func (unwiredTest) Expire(context.Context, string, time.Time) error { return errUnwired }
+func (unwiredLive) Writer(string, string) cutover.Sink              { return unwiredSink{} }
+func (unwiredSink) Write(context.Context, []cutover.Record) error   { return errUnwired }

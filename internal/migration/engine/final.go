@@ -1,0 +1,526 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/cutover/cutover/internal/chunk"
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/pass"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// DefaultChunkBytes is how much of a final file one chunk reads when the
+// service does not say: small enough that a chunk Lambda finishes in a
+// minute or two, large enough that the per-chunk overhead is noise.
+const DefaultChunkBytes = 32 << 20
+
+// liveBatch is how many records a chunk hands LIVE at a time: enough for
+// several transactions of 100 in flight at once.
+const liveBatch = 800
+
+// The final migration's actions, one Lambda for all of them.
+const (
+	FinalPlan        = "plan"         // validate the extract, take the tenant lock, plan chunks
+	FinalChunk       = "chunk"        // migrate one chunk into LIVE
+	FinalChunkFailed = "chunk-failed" // the state machine caught a chunk's failure
+	FinalFinish      = "finish"       // account for every chunk; the final report and the delta
+)
+
+// FinalStep is the input of the final migration's Lambda.
+type FinalStep struct {
+	Action      string               `json:"action"`
+	MigrationID string               `json:"migrationId"`
+	Round       int                  `json:"round"`
+	Index       int                  `json:"index"`           // the chunk, for chunk and chunk-failed
+	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
+	Phase       string               `json:"phase,omitempty"` // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
+}
+
+// ID returns the migration id, for logs and failure records.
+func (in FinalStep) ID() string { return in.MigrationID }
+
+// RecordsItsOwnFailure implements lambdastep.SelfRecording: a chunk keeps
+// its failure on the chunk, for ops.
+func (in FinalStep) RecordsItsOwnFailure() bool {
+	return in.Action == FinalChunk || in.Action == FinalChunkFailed
+}
+
+// FinalOutput is what the final migration's actions return to the state
+// machine: the chunks to run (plan), whether failed chunks wait for ops
+// (finish), and counts.
+type FinalOutput struct {
+	Chunks []int           `json:"chunks"`
+	Retry  bool            `json:"retry"`
+	Counts *cutover.Counts `json:"counts,omitempty"`
+	Held   bool            `json:"held"` // the pre-flight holds go-live: the state machine waits for re-approval
+}
+
+// Final runs one action of the final migration.
+//
+// Errors: EINVALID for an unknown action; as the action otherwise.
+func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	switch in.Action {
+	case FinalPlan:
+		return s.PlanFinal(ctx, in)
+	case FinalChunk:
+		return s.MigrateChunk(ctx, in)
+	case FinalChunkFailed:
+		return &FinalOutput{Chunks: []int{}}, s.RecordChunkFailure(ctx, in)
+	case FinalFinish:
+		return s.FinishFinal(ctx, in)
+	case FinalPreflight:
+		return s.Preflight(ctx, in)
+	}
+	return nil, cutover.Errorf(cutover.EINVALID, "Unknown final-migration action %q.", in.Action)
+}
+
+// signedOffSpec returns the mapping that was signed off, refusing any other.
+//
+// Errors: ECONFLICT when the mapping is not the signed-off one; EINVALID
+// when it does not parse.
+func signedOffSpec(m *cutover.Migration) (*mapspec.Spec, error) {
+	if m.SignOff == nil || m.SignOff.MappingHash != m.MappingHash || m.SignOff.MappingVersion != m.MappingVersion {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final migration runs only the mapping that was signed off; this mapping (version %d) was not.", m.MappingVersion)
+	}
+	spec, err := mapspec.Parse([]byte(m.Mapping))
+	if err != nil {
+		return nil, err
+	}
+	if spec.Hash() != m.SignOff.MappingHash {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The stored mapping does not match the signed-off hash; refusing to migrate.")
+	}
+	return spec, nil
+}
+
+// PlanFinal reads the whole final extract once, without mapping a row into
+// LIVE: every file must read to its end and fit the signed-off mapping, so
+// a malformed extract fails here, before the tenant is locked or a record
+// is written. It then takes the tenant's live lock and divides the extract
+// into chunks at record boundaries (never inside a quoted field). Planning
+// again returns the chunks already planned.
+//
+// It starts only after the go-live pre-flight of exactly this extract
+// passed or was re-approved (preflightCleared).
+//
+// Errors: ECONFLICT when another migration took the tenant live, the
+// mapping is not the signed-off one, or the go-live pre-flight did not
+// clear this extract; EINVALID when there is no final
+// extract or a file cannot be read or does not fit (the message names the
+// file and line); EUNAVAILABLE from storage.
+func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status == cutover.StatusLive && m.Final != nil {
+		return &FinalOutput{Chunks: []int{}, Counts: m.Final}, nil
+	}
+	if m.Status != cutover.StatusScheduled && (m.Status != cutover.StatusFinalMigrating || m.Round != in.Round) {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final migration cannot start while the migration is %s.", m.Status)
+	}
+	spec, err := signedOffSpec(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := preflightCleared(m); err != nil {
+		return nil, err // nothing locked, nothing written
+	}
+	if err := s.RefuseIfLive(ctx, m); err != nil {
+		return nil, err
+	}
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	plan := m.FinalPlan
+	if plan == nil || len(chunks) != plan.Chunks {
+		// Not planned yet, or a planning run died before it recorded its
+		// plan: plan again. The same extract gives the same chunks, and the
+		// chunks stored already are kept.
+		files := m.FinalFiles()
+		if len(files) == 0 {
+			return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+		}
+		var rows int
+		if chunks, rows, err = s.planChunks(ctx, spec, matchedEntry(m), files); err != nil {
+			return nil, err // nothing has reached LIVE, nor is the tenant locked
+		}
+		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
+	}
+	holder, err := s.Store().TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.Now()})
+	if err != nil {
+		return nil, err
+	}
+	if holder.MigrationID != m.ID {
+		return nil, s.AlreadyLive(ctx, holder)
+	}
+	if _, err := s.BeginStep(ctx, migration.StepInput{MigrationID: m.ID, Round: in.Round}, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
+		return nil, err
+	}
+	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
+		return nil, err
+	}
+	if m.FinalPlan == nil || *m.FinalPlan != *plan {
+		if _, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+			cur.FinalPlan = plan
+			return []cutover.AuditEvent{s.Event(migration.System, "final.planned", fmt.Sprintf("%d rows in %d chunk(s)", plan.Rows, plan.Chunks))}, nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	out := &FinalOutput{Chunks: make([]int, len(chunks))}
+	for i, c := range chunks {
+		out.Chunks[i] = c.Index
+	}
+	return out, nil
+}
+
+// planChunks reads every final file to its end and plans its chunks; it
+// returns them and the number of rows the files hold.
+func (s *Final) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
+	target := s.chunkBytes
+	if target <= 0 {
+		target = DefaultChunkBytes
+	}
+	var (
+		chunks []cutover.Chunk
+		rows   int
+	)
+	for _, f := range files {
+		cs, n, err := s.planFile(ctx, spec, choose, f, target)
+		if err != nil {
+			return nil, 0, err
+		}
+		chunks, rows = append(chunks, cs...), rows+n
+	}
+	if spec.HoldsRecords(schema.Default()) {
+		// Dedupe keys and cross-file references see every record at once:
+		// the whole extract is one chunk.
+		chunks = []cutover.Chunk{{FileName: "every final file"}}
+	}
+	for i := range chunks {
+		chunks[i].Index, chunks[i].Status = i, cutover.ChunkPending
+	}
+	return chunks, rows, nil
+}
+
+// planFile validates one file and divides it, and counts its rows. A file
+// that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)
+// is one chunk.
+func (s *Final) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
+	rc, err := s.files.Open(ctx, f.Key)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.Close()
+	scan := chunk.NewScanner(target)
+	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		for _, t := range tables {
+			_ = t.Close()
+		}
+	}()
+	scan.SetFormat(tables[0].Format())
+	rows := 0
+	for _, t := range tables {
+		if _, err := choose(spec, pass.TableName(f, t), t.Header()); err != nil {
+			return nil, 0, pass.Named(f.Name, err)
+		}
+		for {
+			if _, err := t.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, 0, err // the reader's messages name the file and line
+			}
+			rows++
+		}
+	}
+	whole := []cutover.Chunk{{FileID: f.ID, FileName: f.Name}}
+	plan, err := scan.Plan()
+	if err != nil || len(tables) != 1 || plan.HeaderEnd == 0 || len(plan.Chunks) == 0 {
+		return whole, rows, nil // not splittable: read it whole
+	}
+	format := tables[0].Format() // after the last row: the whole file's encoding
+	out := make([]cutover.Chunk, 0, len(plan.Chunks))
+	for _, r := range plan.Chunks {
+		o := plan.Options(r, format, tabular.Options{})
+		out = append(out, cutover.Chunk{FileID: f.ID, FileName: f.Name, Start: r.Start, End: r.End, HeaderEnd: plan.HeaderEnd,
+			LineOffset: o.LineOffset, Encoding: o.Encoding, Delimiter: string(o.Delimiter)})
+	}
+	return out, rows, nil
+}
+
+// finalPrefix is where the final migration's artifacts go.
+func finalPrefix(m *cutover.Migration) string { return pass.ArtifactsPrefix(m.ID, "final", m.Round) }
+
+// testSnapshotKey is where the test migration of a round kept its records.
+func testSnapshotKey(id string, round int) string {
+	return pass.ArtifactsPrefix(id, "test", round) + "snapshot.jsonl"
+}
+
+// MigrateChunk migrates one chunk into LIVE. A chunk that is done returns
+// its counts without reading anything. Writes are create-only, so a chunk
+// that crashed midway and runs again converges on the same records.
+//
+// Errors: ECONFLICT when the migration is not migrating its final extract
+// or the mapping is not the signed-off one; ENOTFOUND for an unknown
+// chunk; as pass.Run otherwise (the chunk records the message).
+func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.chunks.GetChunk(ctx, m.ID, in.Index)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == cutover.ChunkDone {
+		return &FinalOutput{Chunks: []int{}, Counts: &c.Counts}, nil
+	}
+	if m.Status != cutover.StatusFinalMigrating {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Chunk %d cannot run while the migration is %s.", c.Index, m.Status)
+	}
+	spec, err := signedOffSpec(m)
+	if err != nil {
+		return nil, err
+	}
+	c.Status, c.Attempts, c.StartedAt, c.Error = cutover.ChunkRunning, c.Attempts+1, s.Now(), ""
+	if err := s.chunks.SaveChunk(ctx, m.ID, c); err != nil {
+		return nil, err
+	}
+	done, err := s.runChunk(ctx, m, spec, *c)
+	if err != nil {
+		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.Now()
+		if serr := s.chunks.SaveChunk(ctx, m.ID, c); serr != nil {
+			slog.WarnContext(ctx, "chunk failure not recorded", "migration", m.ID, "chunk", c.Index, "code", cutover.ErrorCode(serr))
+		}
+		return nil, err
+	}
+	if err := s.chunks.SaveChunk(ctx, m.ID, done); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+		return nil, err // ECONFLICT: another run of it finished first, with the same records
+	}
+	return &FinalOutput{Chunks: []int{}, Counts: &done.Counts}, nil
+}
+
+// runChunk maps a chunk's rows into LIVE and keeps its account, its
+// rejects and a snapshot of its records.
+func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
+	files := m.FinalFiles()
+	read := tabular.Options{MaxXLSX: s.ReadLimits}
+	if c.FileID != "" {
+		f := m.FileByID(c.FileID)
+		if f == nil {
+			return nil, cutover.Errorf(cutover.EINTERNAL, "Chunk %d names a file the migration does not have.", c.Index)
+		}
+		files = []cutover.File{*f}
+		if c.End > 0 {
+			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: s.ReadLimits}
+			if d := []rune(c.Delimiter); len(d) == 1 {
+				read.Delimiter = d[0]
+			}
+		}
+	}
+	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
+	inferred, err := s.signedOffInference(ctx, m) // every chunk reads dates and phones as the signed-off test did
+	if err != nil {
+		return nil, err
+	}
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
+	snap := delta.NewSnapshot()
+	sink := snapshotSink{s.live.Writer(m.TenantID, m.ID), snap}
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)
+	if err != nil {
+		return nil, err
+	}
+	c.Snapshot = prefix + "snapshot.jsonl"
+	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
+		return nil, err
+	}
+	reports, err := json.Marshal(res.Reports)
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The chunk's report could not be encoded.")
+	}
+	c.Counts, c.Reports, c.Rejects = res.Counts, string(reports), nil
+	c.Counts.RejectsKey = ""
+	for _, r := range res.Rejects {
+		c.Rejects = append(c.Rejects, r.Key)
+	}
+	c.Status, c.FinishedAt = cutover.ChunkDone, s.Now()
+	return &c, nil
+}
+
+// chunkOpener opens a chunk's part of a file: the file's header bytes
+// followed by the chunk's byte range, or the whole file.
+type chunkOpener struct {
+	files Files
+	c     cutover.Chunk
+}
+
+func (o chunkOpener) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if o.c.End <= 0 {
+		return o.files.Open(ctx, key)
+	}
+	head, err := o.files.OpenRange(ctx, key, 0, o.c.HeaderEnd)
+	if err != nil {
+		return nil, err
+	}
+	body, err := o.files.OpenRange(ctx, key, o.c.Start, o.c.End)
+	if err != nil {
+		_ = head.Close()
+		return nil, err
+	}
+	return multiReadCloser{io.MultiReader(head, body), []io.Closer{head, body}}, nil
+}
+
+type multiReadCloser struct {
+	io.Reader
+	closers []io.Closer
+}
+
+func (m multiReadCloser) Close() error {
+	var first error
+	for _, c := range m.closers {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// snapshotSink writes records on and keeps each in a snapshot, so the
+// final migration can be compared with the test migration.
+type snapshotSink struct {
+	cutover.Sink
+	snap *delta.Snapshot
+}
+
+// Flush passes on to a sink that writes in the background.
+func (s snapshotSink) Flush(ctx context.Context) error {
+	if f, ok := s.Sink.(cutover.Flusher); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}
+
+func (s snapshotSink) Write(ctx context.Context, recs []cutover.Record) error {
+	if err := s.Sink.Write(ctx, recs); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		s.snap.Add(delta.FromRecord(r))
+	}
+	return nil
+}
+
+// RecordChunkFailure marks a chunk failed with what the state machine
+// caught, once its retries are spent. The chunk's own message, when it
+// recorded one, is kept.
+//
+// Errors: ENOTFOUND; EUNAVAILABLE from storage.
+func (s *Final) RecordChunkFailure(ctx context.Context, in FinalStep) error {
+	c, err := s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
+	if err != nil {
+		return err
+	}
+	if c.Status == cutover.ChunkDone {
+		return nil
+	}
+	if c.Error == "" && in.Error != nil {
+		c.Error = migration.FailureReason(*in.Error)
+	}
+	if c.Error == "" {
+		c.Error = "The chunk failed."
+	}
+	c.Status, c.FinishedAt = cutover.ChunkFailed, s.Now()
+	err = s.chunks.SaveChunk(ctx, in.MigrationID, c)
+	if cutover.ErrorCode(err) == cutover.ECONFLICT {
+		return nil // it finished meanwhile
+	}
+	return err
+}
+
+func planned(m *cutover.Migration) int {
+	if m.FinalPlan == nil {
+		return 0
+	}
+	return m.FinalPlan.Chunks
+}
+
+// retryable lists the chunks that are not done.
+func retryable(chunks []cutover.Chunk) []cutover.Chunk {
+	var out []cutover.Chunk
+	for _, c := range chunks {
+		if c.Status != cutover.ChunkDone {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// FinishFinal accounts for every chunk. When some failed it parks the
+// migration for ops (Retry in the output) with the failures on record;
+// the chunks that are done are not run again. When all are done it checks
+// that every row is accounted for, and stores the final report: the
+// reconciliation against the checklist, the issues and rejects, the
+// unmapped columns, and the delta against the signed-off test extract.
+//
+// Errors: EINTERNAL when the chunks on record are not the ones planned, or
+// their rows do not add up to the extract's or do not balance; EINVALID
+// when a stored snapshot is malformed; ENOTFOUND when a chunk's snapshot is
+// missing; EUNAVAILABLE from storage.
+func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Final != nil && (m.Status == cutover.StatusLive || m.Status == cutover.StatusFinalMigrating) {
+		return &FinalOutput{Chunks: []int{}, Counts: m.Final}, nil
+	}
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	if m.FinalPlan == nil || len(chunks) != m.FinalPlan.Chunks || len(chunks) == 0 {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "The final migration has %d chunk(s) on record, not the %d planned.", len(chunks), planned(m))
+	}
+	if failed := retryable(chunks); len(failed) > 0 {
+		// The customer reads the reason; the chunks' own errors are for ops.
+		reason := fmt.Sprintf("%d of %d parts of the final migration did not finish. Our team has been alerted and will run them again; the parts that finished are not run twice.",
+			len(failed), len(chunks))
+		detail := fmt.Sprintf("%d of %d chunks failed; the first, chunk %d of %s: %s", len(failed), len(chunks), failed[0].Index, failed[0].FileName, failed[0].Error)
+		_, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+			cur.Failure = &cutover.Failure{Step: string(cutover.StatusFinalMigrating), Reason: reason, At: s.Now()}
+			return []cutover.AuditEvent{s.Event(migration.System, "final.blocked", detail)}, nil
+		})
+		return &FinalOutput{Chunks: []int{}, Retry: true}, err
+	}
+	report, err := s.finalReport(ctx, m, chunks)
+	if err != nil {
+		return nil, err
+	}
+	counts := report.Counts
+	if counts.Read != m.FinalPlan.Rows {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the final extract has %d.", counts.Read, m.FinalPlan.Rows)
+	}
+	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
+		cur.Final, cur.FinalReport, cur.Failure = &counts, report.Summary, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
+	})
+	return &FinalOutput{Chunks: []int{}, Counts: &counts}, err
+}
+
+// chooser picks the signed-off mapping's entry for a table of the final
+// extract (pass.Pass.Choose).
+type chooser = func(spec *mapspec.Spec, name string, header []string) (mapspec.FileSpec, error)

@@ -1,0 +1,50 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// Files reads uploaded extracts and stores generated artifacts.
+type Files interface {
+	cutover.Opener
+	cutover.Putter
+	RangeOpener
+}
+
+// TestEnv is the disposable TEST environment.
+type TestEnv interface {
+	// Reset deletes every TEST record of a migration.
+	Reset(ctx context.Context, migrationID string) error
+	// Writer returns the sink for a migration's TEST records. Each record
+	// written expires after the deployment's retention period.
+	Writer(migrationID string) cutover.Sink
+	// Expire sets every TEST record of a migration to be deleted the
+	// retention period after from (its go-live); running it again changes
+	// nothing more.
+	Expire(ctx context.Context, migrationID string, from time.Time) error
+}
+
+// LiveEnv is the LIVE environment: records can be created, never
+// overwritten or deleted.
+type LiveEnv interface {
+	// Writer returns the sink for a tenant's LIVE records; writing a record
+	// that exists leaves it as it is.
+	Writer(tenantID, migrationID string) cutover.Sink
+}
+
+// RangeOpener reads the bytes [start, end) of a stored file.
+//
+// Errors: EINVALID for an empty range; ENOTFOUND when the file is missing;
+// EUNAVAILABLE when it cannot be read.
+type RangeOpener interface {
+	OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error)
+}
+
+// Downloads makes short-lived download links to stored artifacts.
+type Downloads interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}

@@ -1,0 +1,145 @@
+// Package engine is the application services that read and map rows: the
+// Map step (Mapper) and the TestMigrate step (TestRun), the final migration with its
+// pre-flight (Final), and the customer's actions that read the uploaded
+// rows (Customer: completing an upload, file formats, the proposed and
+// saved mapping, the workbook, the final extract's matches, pre-flight and
+// report). They build on package migration's Core and link the mapping
+// engine (mapspec, presets, pipeline, pass, workbook, delta); only the
+// Lambdas that map rows link this package. Their ports are in ports.go.
+package engine
+
+import (
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// base is what every service here shares: the core and the stored files.
+type base struct {
+	*migration.Core
+	files Files
+
+	// ReadLimits bound what reading one uploaded XLSX workbook may cost
+	// in this Lambda (tabular.XLSXLimitsForMemory of its memory); the
+	// zero value takes tabular's defaults, which suit a laptop. Every
+	// service here reads files, so each carries it.
+	ReadLimits tabular.XLSXLimits
+}
+
+func newBase(name string, core *migration.Core, mail bool, files Files) (base, error) {
+	if err := migration.NeedsCore(name, core, mail); err != nil {
+		return base{}, err
+	}
+	if files == nil {
+		return base{}, migration.NilPort(name, "Files")
+	}
+	return base{Core: core, files: files}, nil
+}
+
+// TestRun is the TestMigrate step: it resets the TEST environment and
+// migrates the round's test extract into it.
+type TestRun struct {
+	base
+	test TestEnv
+}
+
+// NewTestRun returns the TestMigrate step.
+//
+// Errors: EINTERNAL when a port is nil.
+func NewTestRun(core *migration.Core, files Files, test TestEnv) (*TestRun, error) {
+	const name = "the TestMigrate step"
+	b, err := newBase(name, core, false, files)
+	if err != nil {
+		return nil, err
+	}
+	if test == nil {
+		return nil, migration.NilPort(name, "TestEnv")
+	}
+	return &TestRun{base: b, test: test}, nil
+}
+
+// Mapper is the Map step: it profiles the round's files and builds the
+// mapping; it writes no records.
+type Mapper struct {
+	base
+}
+
+// NewMapper returns the Map step.
+//
+// Errors: EINTERNAL when a port is nil.
+func NewMapper(core *migration.Core, files Files) (*Mapper, error) {
+	b, err := newBase("the Map step", core, false, files)
+	if err != nil {
+		return nil, err
+	}
+	return &Mapper{base: b}, nil
+}
+
+// FinalConfig is the final migration's settings.
+type FinalConfig struct {
+	// ChunkBytes is how much of a final file one chunk reads; 0 means
+	// DefaultChunkBytes.
+	ChunkBytes int64
+	// Thresholds are how far a final extract may differ from the
+	// signed-off test migration before its pre-flight holds go-live; nil
+	// means cutover.DefaultThresholds.
+	Thresholds *cutover.Thresholds
+}
+
+// Final is the final migration: pre-flight, plan, chunks, finish.
+type Final struct {
+	base
+	live       LiveEnv
+	chunks     migration.ChunkStore
+	chunkBytes int64
+	limits     *cutover.Thresholds
+}
+
+// NewFinal returns the final migration; core must mail (the pre-flight
+// tells the customer when it holds go-live).
+//
+// Errors: EINTERNAL when a port is nil or core cannot mail.
+func NewFinal(core *migration.Core, files Files, live LiveEnv, chunks migration.ChunkStore, cfg FinalConfig) (*Final, error) {
+	const name = "the final migration"
+	b, err := newBase(name, core, true, files)
+	if err != nil {
+		return nil, err
+	}
+	if live == nil {
+		return nil, migration.NilPort(name, "LiveEnv")
+	}
+	if chunks == nil {
+		return nil, migration.NilPort(name, "ChunkStore")
+	}
+	return &Final{base: b, live: live, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds}, nil
+}
+
+// Customer is the customer's actions that read the uploaded rows; the
+// others are migration.Customer's.
+type Customer struct {
+	base
+	uploads   migration.Uploads
+	downloads Downloads
+	flow      migration.Flow
+}
+
+// NewCustomer returns the customer's row-reading actions; core must mail
+// (a scheduled go-live is confirmed by mail).
+//
+// Errors: EINTERNAL when a port is nil or core cannot mail.
+func NewCustomer(core *migration.Core, uploads migration.Uploads, files Files, downloads Downloads, flow migration.Flow) (*Customer, error) {
+	const name = "the customer's mapping service"
+	b, err := newBase(name, core, true, files)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case uploads == nil:
+		return nil, migration.NilPort(name, "Uploads")
+	case downloads == nil:
+		return nil, migration.NilPort(name, "Downloads")
+	case flow == nil:
+		return nil, migration.NilPort(name, "Flow")
+	}
+	return &Customer{base: b, uploads: uploads, downloads: downloads, flow: flow}, nil
+}
