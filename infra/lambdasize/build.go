@@ -116,27 +116,16 @@ func HeavyDeps(deps []string) []string {
 // more than its dependencies need (a second copy of a library, a package the
 // engine does not use).
 //
-// The probe is built in a temporary directory under root/.build (inside the
-// module, so it resolves go.mod's versions). It returns the build's error.
+// It returns the build's error.
 func EngineCeiling(ctx context.Context, root string, deps []string) (int64, error) {
-	base := filepath.Join(root, ".build")
-	if err := os.MkdirAll(base, 0o755); err != nil {
-		return 0, fmt.Errorf("lambdasize: %w", err)
-	}
-
-	dir, err := os.MkdirTemp(base, "lambdasize-probe-")
+	dir, err := os.MkdirTemp(filepath.Join(root, ".build"), "lambdasize-probe-")
 	if err != nil {
 		return 0, fmt.Errorf("lambdasize: %w", err)
 	}
 	defer os.RemoveAll(dir)
 
-	file := filepath.Join(dir, "probe.go")
-	if err := os.WriteFile(file, []byte(ProbeSource(deps)), 0o644); err != nil {
-		return 0, fmt.Errorf("lambdasize: %w", err)
-	}
-
 	bin := filepath.Join(dir, "probe")
-	if err := Build(ctx, root, file, Lambda, bin); err != nil {
+	if err := BuildProbe(ctx, root, deps, Lambda, bin); err != nil {
 		return 0, err
 	}
 
@@ -148,14 +137,41 @@ func EngineCeiling(ctx context.Context, root string, deps []string) (int64, erro
 	return n + EngineAllowanceBytes, nil
 }
 
+// BuildProbe builds the probe program of deps (ProbeSource) for t into out.
+// Its source is written in a temporary directory under root/.build (inside
+// the module, so it resolves go.mod's versions), removed afterwards.
+//
+// It returns the build's error.
+func BuildProbe(ctx context.Context, root string, deps []string, t Target, out string) error {
+	base := filepath.Join(root, ".build")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return fmt.Errorf("lambdasize: %w", err)
+	}
+
+	dir, err := os.MkdirTemp(base, "lambdasize-probe-src-")
+	if err != nil {
+		return fmt.Errorf("lambdasize: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	file := filepath.Join(dir, "probe.go")
+	if err := os.WriteFile(file, []byte(ProbeSource(deps)), 0o644); err != nil {
+		return fmt.Errorf("lambdasize: %w", err)
+	}
+
+	return Build(ctx, root, file, t, out)
+}
+
 const (
 	lambdaPkg  = "github.com/aws/aws-lambda-go/lambda"
 	configPkg  = "github.com/aws/aws-sdk-go-v2/config"
+	awsPkg     = "github.com/aws/aws-sdk-go-v2/aws"
 	servicePkg = "github.com/aws/aws-sdk-go-v2/service/"
 )
 
 // ProbeSource returns EngineCeiling's probe program for deps: lambda.Start
-// and config.LoadDefaultConfig when deps hold their packages, NewFromConfig
+// and config.LoadDefaultConfig when deps hold their packages (an empty
+// aws.Config otherwise), NewFromConfig
 // of every AWS service client package (github.com/aws/aws-sdk-go-v2/service/X)
 // in deps, and a blank import of every HeavyDeps package.
 func ProbeSource(deps []string) string {
@@ -183,6 +199,8 @@ func ProbeSource(deps []string) string {
 
 	if has[configPkg] {
 		fmt.Fprintf(&b, "\t%q\n", configPkg)
+	} else if len(clients) > 0 {
+		fmt.Fprintf(&b, "\t%q\n", awsPkg)
 	}
 
 	for i, c := range clients {
@@ -197,10 +215,12 @@ func ProbeSource(deps []string) string {
 
 	if has[configPkg] {
 		b.WriteString("\tcfg, _ := config.LoadDefaultConfig(ctx)\n")
+	} else if len(clients) > 0 {
+		b.WriteString("\tcfg := aws.Config{} // the functions build theirs from the environment (awsenv)\n")
+	}
 
-		for i := range clients {
-			fmt.Fprintf(&b, "\t_ = c%d.NewFromConfig(cfg)\n", i)
-		}
+	for i := range clients {
+		fmt.Fprintf(&b, "\t_ = c%d.NewFromConfig(cfg)\n", i)
 	}
 
 	if has[lambdaPkg] {

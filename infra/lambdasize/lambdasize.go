@@ -7,7 +7,8 @@
 // never maps a row: it must not link the mapping engine or its heavy
 // libraries (phonenumbers, a JSON Schema library), its stripped arm64
 // bootstrap fits in LightMaxBytes, and its package init takes under
-// LightMaxInit. An ENGINE function maps rows and may link all of that, but
+// LightMaxInit beyond the init of the AWS SDK clients it links (their
+// floor, measured in the same run: see Measurement.Floor). An ENGINE function maps rows and may link all of that, but
 // no more than its dependencies need: see EngineCeiling.
 //
 // infra/cmd/lambdasize runs the checks (make lambdasize, part of make test)
@@ -61,8 +62,16 @@ const (
 	// bootstrap: the runtime, the AWS SDK clients it uses and the domain.
 	LightMaxBytes = 10 * 1024 * 1024
 	// LightMaxInit bounds a light function's package init (the sum of the
-	// clock times GODEBUG=inittrace=1 reports), the minimum over a few
-	// runs on the host.
+	// clock times GODEBUG=inittrace=1 reports, the minimum over a few runs
+	// on the host) beyond its floor: the init of a program that links
+	// only the Lambda runtime and the same AWS SDK clients, measured in
+	// the same run on the same machine. The floor is the SDK's (its
+	// clients build their serialisation schemas and endpoint tables at
+	// init: about 8 ms on the 2-core machines this is checked on, where
+	// the same binaries ran 3-4 times slower than where the issue measured
+	// 13 ms); what lies above it is the project's, and that is what this
+	// bounds. A ratio within one run holds on a noisy machine, where an
+	// absolute figure would not.
 	LightMaxInit = 5 * time.Millisecond
 )
 
@@ -71,7 +80,7 @@ const (
 // its own code: the mapping engine (mapspec, presets, pipeline, tabular,
 // delta), the domain and adapters, and the SDK operations and library
 // functions it calls. BENCHMARKS.md (Lambda sizes) says how it was chosen.
-const EngineAllowanceBytes = 6 * 1024 * 1024
+const EngineAllowanceBytes = 7 * 1024 * 1024
 
 // Module is the project's module path.
 const Module = "github.com/cutover/cutover"
@@ -118,6 +127,19 @@ type Measurement struct {
 	Deps []string
 	// Ceiling is an engine function's size ceiling (EngineCeiling).
 	Ceiling int64
+	// Floor is the package init of the SDK probe (ProbeSource) of a light
+	// function's dependencies, built and run as Init is.
+	Floor *Init
+}
+
+// OwnInit is the init a light function adds to its SDK floor; zero when
+// either was not measured or the floor measured higher.
+func (m Measurement) OwnInit() time.Duration {
+	if m.Init == nil || m.Floor == nil || m.Init.Clock < m.Floor.Clock {
+		return 0
+	}
+
+	return m.Init.Clock - m.Floor.Clock
 }
 
 // Problems returns what m breaks of its class's budgets, one sentence each;
@@ -135,10 +157,11 @@ func (m Measurement) Problems() []string {
 			out = append(out, fmt.Sprintf("%s: a light function links %s", m.Name, strings.Join(bad, ", ")))
 		}
 
-		if m.Init == nil {
+		if m.Init == nil || m.Floor == nil {
 			out = append(out, m.Name+": package init was not measured")
-		} else if m.Init.Clock > LightMaxInit {
-			out = append(out, fmt.Sprintf("%s: package init takes %s (minimum of the runs), over %s", m.Name, FormatMS(m.Init.Clock), FormatMS(LightMaxInit)))
+		} else if own := m.OwnInit(); own > LightMaxInit {
+			out = append(out, fmt.Sprintf("%s: package init takes %s (minimum of the runs), %s over the %s its AWS SDK clients take, more than %s",
+				m.Name, FormatMS(m.Init.Clock), FormatMS(own), FormatMS(m.Floor.Clock), FormatMS(LightMaxInit)))
 		}
 	case Engine:
 		if m.Ceiling <= 0 {

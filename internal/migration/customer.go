@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -54,7 +55,7 @@ const (
 	presignTTL    = 6 * time.Hour
 )
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var unsafeName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9._-]+`) }) // compiled on first use: a cold start of a function that never needs it should not pay for it
 
 // StartUpload plans a presigned multipart upload of one file.
 //
@@ -85,7 +86,7 @@ func (s *Customer) StartUpload(ctx context.Context, m *cutover.Migration, in Upl
 	}
 	partSize, parts := partsOf(in.Size)
 	fileID := cutover.NewID("f-")
-	key := fmt.Sprintf("migrations/%s/%s/%s", m.ID, fileID, unsafeName.ReplaceAllString(name, "_"))
+	key := fmt.Sprintf("migrations/%s/%s/%s", m.ID, fileID, unsafeName().ReplaceAllString(name, "_"))
 	uploadID, err := s.uploads.Begin(ctx, key, ct)
 	if err != nil {
 		return nil, err

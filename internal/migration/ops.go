@@ -5,6 +5,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -57,7 +58,7 @@ type Created struct {
 	InviteMailed bool               `json:"inviteMailed"`
 }
 
-var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+var tenantPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`) }) // compiled on first use: a cold start of a function that never needs it should not pay for it
 
 // Create starts a migration for a customer and mails them the invite link.
 //
@@ -67,7 +68,7 @@ var tenantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 func (s *Ops) Create(ctx context.Context, actor string, in CreateInput) (*Created, error) {
 	in.TenantID = strings.TrimSpace(in.TenantID)
 	in.CustomerName = strings.TrimSpace(in.CustomerName)
-	if !tenantPattern.MatchString(in.TenantID) {
+	if !tenantPattern().MatchString(in.TenantID) {
 		return nil, cutover.Errorf(cutover.EINVALID, "tenantId must be 2-63 lowercase letters, digits or dashes.")
 	}
 	if err := cutover.CheckName("customerName", in.CustomerName, cutover.MaxCustomerNameBytes); err != nil {
