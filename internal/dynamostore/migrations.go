@@ -17,14 +17,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// MigrationsAPI is the slice of DynamoDB the migrations store uses.
-type MigrationsAPI interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
-}
-
 // Migrations stores migrations (PK MIG#id, SK META), their audit events
 // (SK AUDIT#time#n) and tenant live locks (PK TENANT#id, SK LIVE) in one table.
 type Migrations struct {

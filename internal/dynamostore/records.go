@@ -43,12 +43,6 @@ func recordItem(partition, migrationID string, r cutover.Record, at time.Time) m
 	return item
 }
 
-// TestAPI is the slice of DynamoDB the TEST environment uses.
-type TestAPI interface {
-	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
-	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
-}
-
 // TestEnv is the disposable TEST environment: one partition per migration.
 //
 // TEST records are personal data, so each carries a TTL (PurgeAt, epoch
@@ -186,15 +180,6 @@ func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.Write
 		}
 	}
 	return nil
-}
-
-// LiveAPI is the slice of DynamoDB the LIVE environment uses:
-// TransactWriteItems, with nothing in it but conditional Puts. IAM checks
-// each action of a transaction as its own call, so the function needs
-// dynamodb:PutItem on LIVE and nothing else; no code path here can update
-// or delete a live record.
-type LiveAPI interface {
-	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
 // LiveEnv is the LIVE environment: one partition per tenant, records

@@ -12,13 +12,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// SignOffsAPI is the slice of DynamoDB the sign-off store uses.
-type SignOffsAPI interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-	PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
-	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
-}
-
 // SignOffs stores sign-off requests under the hash of their link.
 type SignOffs struct {
 	API   SignOffsAPI

@@ -26,11 +26,6 @@ import (
 	"github.com/cutover/cutover/internal/tabular"
 )
 
-// Sink receives migrated records in batches, in file order.
-type Sink interface {
-	Write(ctx context.Context, recs []*mapspec.Record) error
-}
-
 // Outputs is where a file's results go. Every field may be nil.
 type Outputs struct {
 	Sink    Sink            // migrated records
@@ -74,13 +69,6 @@ func (s *Seen) add(rec *mapspec.Record, key string) bool {
 
 // duplicate is the reason a row repeating a migrated source id is rejected.
 const duplicate = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
-
-// Spotter sees each migrated record beside the row it came from, in file
-// order (so a seeded sample of them is reproducible). It must copy row if
-// it keeps it.
-type Spotter interface {
-	Offer(file string, header []string, line int, row []string, rec *mapspec.Record)
-}
 
 // Options tune the pipeline; the zero value is sensible.
 type Options struct {

@@ -36,12 +36,6 @@ type Sighting struct {
 	Derived bool
 }
 
-// Watcher sees what became of every row, in file order. A Spotter that
-// also implements it is given Watch for every row instead of Offer.
-type Watcher interface {
-	Watch(s Sighting)
-}
-
 // MaxWarningExamples is how many examples a warning group keeps per file.
 const MaxWarningExamples = 3
 

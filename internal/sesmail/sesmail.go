@@ -12,11 +12,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// API is the slice of SES v2 the mailer uses.
-type API interface {
-	SendEmail(ctx context.Context, in *sesv2.SendEmailInput, opts ...func(*sesv2.Options)) (*sesv2.SendEmailOutput, error)
-}
-
 // Mailer sends plain-text mail from one address.
 type Mailer struct {
 	API  API

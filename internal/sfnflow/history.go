@@ -12,12 +12,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// HistoryAPI is the slice of Step Functions that reading an execution uses.
-type HistoryAPI interface {
-	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, opts ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
-	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, opts ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
-}
-
 // Executions reads the migration state machine's executions, for ops.
 type Executions struct {
 	API             HistoryAPI

@@ -14,12 +14,6 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// API is the slice of Step Functions the flow uses.
-type API interface {
-	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, opts ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
-	SendTaskSuccess(ctx context.Context, in *sfn.SendTaskSuccessInput, opts ...func(*sfn.Options)) (*sfn.SendTaskSuccessOutput, error)
-}
-
 // Flow is the migration state machine.
 type Flow struct {
 	API             API
