@@ -18,6 +18,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -56,13 +57,18 @@ type presetFile struct {
 	Spec       json.RawMessage      `json:"spec"`
 }
 
-var all = func() []*Preset {
+// all parses the embedded presets on first use rather than at package
+// initialisation: parsing them validates each spec (compiling the JSON
+// Schema too), which every cold start of a function that links the engine
+// would otherwise pay for, whether or not it proposes a mapping. The tests
+// parse them all, so a broken preset fails there, not in a Lambda.
+var all = sync.OnceValue(func() []*Preset {
 	ps, err := load(schema.Default())
 	if err != nil {
 		panic("presets: " + err.Error())
 	}
 	return ps
-}()
+})
 
 // load parses every embedded preset against sch.
 func load(sch *schema.Schema) ([]*Preset, error) {
@@ -126,11 +132,11 @@ func parse(data []byte, sch *schema.Schema) (*Preset, error) {
 }
 
 // All returns the built-in presets, ordered by id.
-func All() []*Preset { return all }
+func All() []*Preset { return all() }
 
 // Lookup returns the built-in preset with the given id.
 func Lookup(id string) (*Preset, bool) {
-	for _, p := range all {
+	for _, p := range all() {
 		if p.ID == id {
 			return p, true
 		}
@@ -152,7 +158,7 @@ type Match struct {
 // Detect returns the preset files whose signature fits header, best first.
 // A signature fits when the header has every required column and none of
 // the absent ones; column names match ignoring case and surrounding spaces.
-func Detect(header []string) []Match { return detect(all, header) }
+func Detect(header []string) []Match { return detect(all(), header) }
 
 func detect(ps []*Preset, header []string) []Match {
 	have := map[string]bool{}
