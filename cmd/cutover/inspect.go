@@ -168,8 +168,10 @@ func inspect(args []string, stdout io.Writer) error {
 		in.Suggestions = mapspec.Suggest(in.Columns, sample)
 		in.prop = presets.Propose(in.File, in.Columns, sample)
 		f := in.prop.File
-		in.Proposal = proposalView{Preset: in.prop.Preset, Score: in.prop.Score, Entity: f.Entity, SourceID: f.SourceID,
-			SourceIDFrom: f.SourceIDFrom, Columns: in.prop.Columns, Notes: in.prop.Notes}
+		in.Proposal = proposalView{
+			Preset: in.prop.Preset, Score: in.prop.Score, Entity: f.Entity, SourceID: f.SourceID,
+			SourceIDFrom: f.SourceIDFrom, Columns: in.prop.Columns, Notes: in.prop.Notes,
+		}
 		in.Inference = inferFile(in.Columns, inferRows, *market)
 		found = append(found, in)
 	}

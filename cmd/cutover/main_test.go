@@ -90,8 +90,11 @@ func TestMapErrorsAreClear(t *testing.T) {
 		"no spec":        {[]string{"map", hubspot}, 2, "exactly one of --preset and --mapping"},
 		"unknown preset": {[]string{"map", "--preset", "nope", hubspot}, 2, `no preset "nope"; there are:`},
 		"malformed file": {[]string{"inspect", broken}, 1, "line 2"},
-		"file that does not fit the preset": {[]string{"map", "--preset", "hubspot-contacts", "--out", t.TempDir(), broken}, 1,
-			`column "Record ID" is not in the file`},
+		"file that does not fit the preset": {
+			[]string{"map", "--preset", "hubspot-contacts", "--out", t.TempDir(), broken},
+			1,
+			`column "Record ID" is not in the file`,
+		},
 		"missing file": {[]string{"inspect", "nope.csv"}, 1, "nope.csv"},
 		"bad command":  {[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 	} {

@@ -221,8 +221,10 @@ func benchBare(b *testing.B, full []byte, workers int) float64 {
 // countItems counts a partition's items.
 func countItems(b *testing.B, db *dynamodb.Client, table, partition string) int {
 	n := 0
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		Select: ddb.SelectCount, ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}}})
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
+		Select: ddb.SelectCount, ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {

@@ -95,8 +95,10 @@ func awsConfig(t testing.TB) aws.Config {
 func records(t *testing.T, db *dynamodb.Client, table, partition string) map[string]map[string]string {
 	t.Helper()
 	out := map[string]map[string]string{}
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}}})
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
@@ -284,8 +286,12 @@ func TestMigrationEndToEnd(t *testing.T) {
 	a.must(http.StatusBadRequest, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{{"section": "issues", "state": "waived"}}})
 	a.must(http.StatusBadRequest, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{{"section": "spotChecks", "state": "reviewed"}}})
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{
-		{"section": "reconciliation", "state": "reviewed"}, {"section": "issues", "state": "waived", "note": "Cy's email is fixed in round 2"},
-		{"section": "fillRates", "state": "reviewed"}, {"section": "unmapped", "state": "reviewed"}, {"section": "spot:0", "state": "reviewed"}}})
+		{"section": "reconciliation", "state": "reviewed"},
+		{"section": "issues", "state": "waived", "note": "Cy's email is fixed in round 2"},
+		{"section": "fillRates", "state": "reviewed"},
+		{"section": "unmapped", "state": "reviewed"},
+		{"section": "spot:0", "state": "reviewed"},
+	}})
 	if r := a.do("POST", "/migrations/"+id+"/request-signoff", key, nil); r.Status != http.StatusConflict || !strings.Contains(r.errorMessage(), "still open: spot:1, spot:2, spot:3") {
 		t.Fatalf("request with spot checks open: %d %s", r.Status, r.Body)
 	}
@@ -434,7 +440,8 @@ func TestMigrationEndToEnd(t *testing.T) {
 		t.Fatalf("LIVE = %s", got)
 	}
 	exec, err := sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
-		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))})
+		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,7 +510,8 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 		t.Fatalf("failure = %+v", v.Migration.Failure)
 	}
 	exec, err := sfn.NewFromConfig(cfg).DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
-		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))})
+		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +562,8 @@ func TestFailedStepIsRecordedAndTheExecutionFails(t *testing.T) {
 // status, the link is dead, and the customer can ask again.
 func TestUnansweredSignOffExpires(t *testing.T) {
 	quick := ownStack(t, "expiry", 5*time.Minute, stack.Options{
-		Parameters: map[string]string{"SignOffTimeoutSeconds": "12", "SignOffReminderSeconds": "5"}})
+		Parameters: map[string]string{"SignOffTimeoutSeconds": "12", "SignOffReminderSeconds": "5"},
+	})
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
 	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "hooli", "Hooli", "hooli.test", "gavin")

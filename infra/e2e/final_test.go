@@ -91,8 +91,10 @@ type liveItem struct{ sourceID, writtenAt, fields string }
 func liveItems(t *testing.T, db *dynamodb.Client, table, tenant string) map[string]liveItem {
 	t.Helper()
 	out := map[string]liveItem{}
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: tenant}}})
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: tenant}},
+	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
@@ -130,7 +132,8 @@ type chunkView struct {
 func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	f := &faults{killAt: 5}
 	fs := ownStack(t, "final", 5*time.Minute, stack.Options{
-		Parameters: map[string]string{"FinalChunkBytes": "8192"}, FunctionTraffic: f.wrap})
+		Parameters: map[string]string{"FinalChunkBytes": "8192"}, FunctionTraffic: f.wrap,
+	})
 	ctx := ctxT(t)
 	f.st = fs
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(fs.Region),
@@ -238,11 +241,13 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	// none of the live records it wrote the first time.
 	table := fs.Names["LiveRecordsTable"]
 	before := liveItems(t, db, table, "initech")
-	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(fs.Names["MigrationsTable"]),
+	_, err = db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(fs.Names["MigrationsTable"]),
 		Key:                       map[string]ddb.AttributeValue{"PK": &ddb.AttributeValueMemberS{Value: "MIG#" + id}, "SK": &ddb.AttributeValueMemberS{Value: "CHUNK#000000"}},
 		UpdateExpression:          aws.String("SET #s = :p"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: "pending"}}})
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: "pending"}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,8 +77,10 @@ const opsEmail = "ops-alarm@vendor.test"
 // and with the rest of the package.
 func TestDeadExecutionsAreNoticedAndResumed(t *testing.T) {
 	t.Parallel()
-	rs := ownStack(t, "recovery", 10*time.Minute, stack.Options{ScheduleTick: sweepTick,
-		Parameters: map[string]string{"OpsAlarmEmail": opsEmail, "FinalChunkBytes": "256"}})
+	rs := ownStack(t, "recovery", 10*time.Minute, stack.Options{
+		ScheduleTick: sweepTick,
+		Parameters:   map[string]string{"OpsAlarmEmail": opsEmail, "FinalChunkBytes": "256"},
+	})
 	t.Run("before sign-off: a new round through the coordinator's decision", func(t *testing.T) {
 		t.Parallel()
 		stoppedBeforeSignOff(t, rs)
@@ -108,8 +110,10 @@ type recovery struct {
 }
 
 func newRecovery(t *testing.T, rs *stack.Stack, tenant string) *recovery {
-	r := &recovery{t: t, rs: rs, a: api{t: t, base: rs.APIURL}, box: mailbox{t: t, endpoint: rs.Endpoint},
-		ops: rs.MintOpsToken("ana@vendor.test", time.Hour), tenant: tenant, coord: "boss@" + tenant + ".test"}
+	r := &recovery{
+		t: t, rs: rs, a: api{t: t, base: rs.APIURL}, box: mailbox{t: t, endpoint: rs.Endpoint},
+		ops: rs.MintOpsToken("ana@vendor.test", time.Hour), tenant: tenant, coord: "boss@" + tenant + ".test",
+	}
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(rs.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
 		config.WithBaseEndpoint(rs.Endpoint))
@@ -138,7 +142,8 @@ func (r *recovery) stop() {
 	r.t.Helper()
 	name := r.a.migration(r.id, r.key).Migration.ExecutionName
 	if _, err := r.sf.StopExecution(context.Background(), &sfn.StopExecutionInput{
-		ExecutionArn: aws.String(executionARN(r.rs.ARNs["MigrationStateMachine"], name)), Cause: aws.String("stopped by hand")}); err != nil {
+		ExecutionArn: aws.String(executionARN(r.rs.ARNs["MigrationStateMachine"], name)), Cause: aws.String("stopped by hand"),
+	}); err != nil {
 		r.t.Fatal(err)
 	}
 }
@@ -348,8 +353,10 @@ func TestStrayExecutionLeavesALiveMigrationLive(t *testing.T) {
 	a.waitStatus(id, key, "live", 1)
 	liveBefore := records(t, db, st.Names["LiveRecordsTable"], "wonka")
 
-	out, err := sf.StartExecution(context.Background(), &sfn.StartExecutionInput{StateMachineArn: aws.String(st.ARNs["MigrationStateMachine"]),
-		Name: aws.String("stray-" + id), Input: aws.String(fmt.Sprintf(`{"migrationId":%q,"round":1}`, id))})
+	out, err := sf.StartExecution(context.Background(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(st.ARNs["MigrationStateMachine"]),
+		Name:            aws.String("stray-" + id), Input: aws.String(fmt.Sprintf(`{"migrationId":%q,"round":1}`, id)),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

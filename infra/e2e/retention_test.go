@@ -20,9 +20,11 @@ import (
 func purgeTimes(t *testing.T, db *dynamodb.Client, table, partition string) []int64 {
 	t.Helper()
 	var out []int64
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{TableName: &table, ConsistentRead: aws.Bool(true),
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: &table, ConsistentRead: aws.Bool(true),
 		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}}})
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {

@@ -80,7 +80,8 @@ func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 	}
 	// Some marks on round 1's workbook: they are about that workbook only.
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": []map[string]string{
-		{"section": "reconciliation", "state": "reviewed"}, {"section": "unmapped", "state": "reviewed"}}})
+		{"section": "reconciliation", "state": "reviewed"}, {"section": "unmapped", "state": "reviewed"},
+	}})
 
 	// The customer maps Shoe Size to notes, in review, without a rejection.
 	spec := a.mapping(id, key)
@@ -161,7 +162,8 @@ func TestReviseMappingAndExtractDuringReview(t *testing.T) {
 // choice), and the expired link stays dead in the new round.
 func TestReviseAfterSignOffExpired(t *testing.T) {
 	quick := ownStack(t, "reviseexpiry", 5*time.Minute, stack.Options{
-		Parameters: map[string]string{"SignOffTimeoutSeconds": "10", "SignOffReminderSeconds": "30"}})
+		Parameters: map[string]string{"SignOffTimeoutSeconds": "10", "SignOffReminderSeconds": "30"},
+	})
 	a := api{t: t, base: quick.APIURL}
 	box := mailbox{t: t, endpoint: quick.Endpoint}
 	id, key := a.create(quick.MintOpsToken("ops@vendor.test", time.Hour), "revise-expired", "Expired Ltd", "expired.test", "gavin")

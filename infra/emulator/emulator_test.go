@@ -72,8 +72,10 @@ func TestTwoKumosRunStepFunctionsSideBySide(t *testing.T) {
 	}
 
 	for i, k := range kumos {
-		sc := sfn.NewFromConfig(aws.Config{Region: emulator.Region, BaseEndpoint: aws.String(k.srv.Endpoint),
-			Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+		sc := sfn.NewFromConfig(aws.Config{
+			Region: emulator.Region, BaseEndpoint: aws.String(k.srv.Endpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		})
 
 		sm, err := sc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 			Name:    aws.String("sm"),
@@ -162,8 +164,10 @@ func TestDefinitionTimeoutSecondsStillApplies(t *testing.T) {
 
 	t.Cleanup(func() { _ = srv.Close() })
 
-	sc := sfn.NewFromConfig(aws.Config{Region: emulator.Region, BaseEndpoint: aws.String(srv.Endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
+	sc := sfn.NewFromConfig(aws.Config{
+		Region: emulator.Region, BaseEndpoint: aws.String(srv.Endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
 
 	sm, err := sc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
 		Name:       aws.String("bounded"),

@@ -103,14 +103,20 @@ func (r *Runner) enqueue(req *http.Request, f *fnState, inv *invocation) bool {
 	select {
 	case f.queue <- inv:
 	case <-f.initFailure():
-		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.InitError",
-			errorMessage: "the function's process failed before it asked for an invocation: " + f.lastInitFailure()})
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.InitError",
+			errorMessage: "the function's process failed before it asked for an invocation: " + f.lastInitFailure(),
+		})
 	case <-pickup.C:
-		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.Unavailable",
-			errorMessage: fmt.Sprintf("no function process took the invocation within %s", wait)})
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.Unavailable",
+			errorMessage: fmt.Sprintf("no function process took the invocation within %s", wait),
+		})
 	case <-r.closing:
-		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.Unavailable",
-			errorMessage: "the local function runner is shutting down"})
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.Unavailable",
+			errorMessage: "the local function runner is shutting down",
+		})
 	case <-req.Context().Done():
 		return false
 	}
@@ -233,8 +239,10 @@ func (r *Runner) handleNext(w http.ResponseWriter, req *http.Request) {
 	}
 
 	if !f.take(gen, inv) {
-		r.complete(f, inv, outcome{failed: true, errorType: "Runtime.ExitError",
-			errorMessage: "the function's process exited while it was given the invocation"})
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.ExitError",
+			errorMessage: "the function's process exited while it was given the invocation",
+		})
 
 		return
 	}
@@ -243,8 +251,10 @@ func (r *Runner) handleNext(w http.ResponseWriter, req *http.Request) {
 
 	inv.mu.Lock()
 	inv.timer = time.AfterFunc(f.spec.Timeout, func() {
-		delivered := r.complete(f, inv, outcome{failed: true, errorType: "Sandbox.Timedout",
-			errorMessage: fmt.Sprintf("Task timed out after %.2f seconds", f.spec.Timeout.Seconds())})
+		delivered := r.complete(f, inv, outcome{
+			failed: true, errorType: "Sandbox.Timedout",
+			errorMessage: fmt.Sprintf("Task timed out after %.2f seconds", f.spec.Timeout.Seconds()),
+		})
 		if delivered {
 			// Lambda replaces an execution environment that timed out.
 			f.killGeneration(gen)
@@ -273,8 +283,10 @@ func (r *Runner) handleResponse(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			r.complete(f, inv, outcome{failed: true, errorType: "Function.ResponseSizeTooLarge",
-				errorMessage: fmt.Sprintf("response payload is over the %d byte limit", maxPayload)})
+			r.complete(f, inv, outcome{
+				failed: true, errorType: "Function.ResponseSizeTooLarge",
+				errorMessage: fmt.Sprintf("response payload is over the %d byte limit", maxPayload),
+			})
 			writeJSON(w, http.StatusRequestEntityTooLarge, runtimeError{ErrorType: "RequestEntityTooLarge", ErrorMessage: "response too large"})
 
 			return

@@ -330,8 +330,10 @@ func (r *Runner) supervise(f *fnState) {
 
 			taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
 			for _, inv := range taken {
-				r.complete(f, inv, outcome{failed: true, errorType: "Runtime.ExitError",
-					errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err())})
+				r.complete(f, inv, outcome{
+					failed: true, errorType: "Runtime.ExitError",
+					errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err()),
+				})
 			}
 
 			select {

@@ -193,9 +193,11 @@ func TestSuccessReturnsThePayloadWithLambdaEnvironment(t *testing.T) {
 	before := time.Now()
 	out := mustInvoke(t, r, fn.Name, map[string]any{
 		"value": map[string]any{"a": 1, "b": "two"},
-		"env": []string{"CUSTOM", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME",
+		"env": []string{
+			"CUSTOM", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME",
 			"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "S3_USE_PATH_STYLE",
-			"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_LAMBDA_RUNTIME_API"},
+			"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_LAMBDA_RUNTIME_API",
+		},
 	})
 	after := time.Now()
 

@@ -43,8 +43,10 @@ func TestProvisionTheTemplateOnKumo(t *testing.T) {
 
 	defer func() { _ = kumo.Close() }()
 
-	m, err := samtemplate.Load("../../template.yaml", samtemplate.Options{StackName: "prov",
-		Parameters: map[string]string{"AllowedOrigin": "http://127.0.0.1:8080"}})
+	m, err := samtemplate.Load("../../template.yaml", samtemplate.Options{
+		StackName:  "prov",
+		Parameters: map[string]string{"AllowedOrigin": "http://127.0.0.1:8080"},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +67,10 @@ func TestProvisionTheTemplateOnKumo(t *testing.T) {
 		t.Errorf("kumo v0.33.1 implements every bucket call, but these were skipped: %v", res.Skipped)
 	}
 
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(kumo.Endpoint)}
+	cfg := aws.Config{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(kumo.Endpoint),
+	}
 	b := res.Model
 
 	t.Run("tables", func(t *testing.T) {

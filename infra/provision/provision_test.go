@@ -340,8 +340,10 @@ func TestGeneratedSecretsFollowTheTemplate(t *testing.T) {
 		t.Errorf("secret %q has excluded characters", a)
 	}
 
-	if _, err := generateSecret(&samtemplate.GenerateSecret{Length: 8, ExcludeUppercase: true, ExcludeLowercase: true,
-		ExcludeNumbers: true, ExcludePunctuation: true}); err == nil {
+	if _, err := generateSecret(&samtemplate.GenerateSecret{
+		Length: 8, ExcludeUppercase: true, ExcludeLowercase: true,
+		ExcludeNumbers: true, ExcludePunctuation: true,
+	}); err == nil {
 		t.Error("an empty alphabet must be an error")
 	}
 }

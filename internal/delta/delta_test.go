@@ -226,15 +226,27 @@ func TestCompareEmpty(t *testing.T) {
 	}{
 		{"nothing", "", nil, []EntityDelta{}, ""},
 		{"empty snapshots", "", []string{"", ""}, []EntityDelta{}, ""},
-		{"all removed", string(two), nil, []EntityDelta{{Entity: "contact", Before: 2, Removed: 2, Examples: []Change{
-			{Kind: Removed, Entity: "contact", SourceID: "1"}, {Kind: Removed, Entity: "contact", SourceID: "2"}}}},
-			"contact,removed,1,,,\r\ncontact,removed,2,,,\r\n"},
-		{"all added, one chunk empty, no final newline", "", []string{"", strings.TrimSuffix(string(two), "\n")},
+		{
+			"all removed", string(two), nil,
+			[]EntityDelta{{Entity: "contact", Before: 2, Removed: 2, Examples: []Change{
+				{Kind: Removed, Entity: "contact", SourceID: "1"}, {Kind: Removed, Entity: "contact", SourceID: "2"},
+			}}},
+			"contact,removed,1,,,\r\ncontact,removed,2,,,\r\n",
+		},
+		{
+			"all added, one chunk empty, no final newline", "",
+			[]string{"", strings.TrimSuffix(string(two), "\n")},
 			[]EntityDelta{{Entity: "contact", After: 2, Added: 2, Examples: []Change{
-				{Kind: Added, Entity: "contact", SourceID: "1"}, {Kind: Added, Entity: "contact", SourceID: "2"}}}},
-			"contact,added,1,,,\r\ncontact,added,2,,,\r\n"},
-		{"CRLF lines", strings.ReplaceAll(string(two), "\n", "\r\n"), []string{string(two)},
-			[]EntityDelta{{Entity: "contact", Before: 2, After: 2, Unchanged: 2, Examples: []Change{}}}, ""},
+				{Kind: Added, Entity: "contact", SourceID: "1"}, {Kind: Added, Entity: "contact", SourceID: "2"},
+			}}},
+			"contact,added,1,,,\r\ncontact,added,2,,,\r\n",
+		},
+		{
+			"CRLF lines", strings.ReplaceAll(string(two), "\n", "\r\n"),
+			[]string{string(two)},
+			[]EntityDelta{{Entity: "contact", Before: 2, After: 2, Unchanged: 2, Examples: []Change{}}},
+			"",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var after [][]byte
@@ -322,8 +334,11 @@ func TestCompareInvalid(t *testing.T) {
 		{"entity with #", `{"k":"e#1#2","e":"e#1"}`, nil, `its entity "e#1" is empty`},
 		{"key not of its entity", `{"k":"f#1","e":"e"}`, nil, `its key "f#1" does not start with its entity "e" and "#"`},
 		{"key the entity only", `{"k":"e","e":"e"}`, nil, `its key "e" does not start`},
-		{"out of order", "", []string{ok + `{"k":"e#3","e":"e"}` + "\n" + `{"k":"e#2","e":"e"}`},
-			`after snapshot 0, line 3: key "e#2" is not after the key before it, "e#3"`},
+		{
+			"out of order", "",
+			[]string{ok + `{"k":"e#3","e":"e"}` + "\n" + `{"k":"e#2","e":"e"}`},
+			`after snapshot 0, line 3: key "e#2" is not after the key before it, "e#3"`,
+		},
 		{"repeated key", ok + ok, nil, `before snapshot, line 2: key "e#1" is not after`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -18,9 +18,13 @@ func benchRecords(tenant string, n int) []cutover.Record {
 	recs := make([]cutover.Record, n)
 	for i := range recs {
 		src := fmt.Sprintf("%07d", i)
-		recs[i] = cutover.Record{ID: cutover.RecordID(tenant, "contact", src), Entity: "contact", SourceID: src, SourceRow: i + 2,
-			Fields: map[string]string{"first_name": "Ann", "last_name": "Smith", "emails": src + "@example.com", "phones": "+442071234567",
-				"company": "Acme Lettings", "created_at": "2024-03-01", "tags": "buyer;vip", "notes": "Called twice, wants a garden"}}
+		recs[i] = cutover.Record{
+			ID: cutover.RecordID(tenant, "contact", src), Entity: "contact", SourceID: src, SourceRow: i + 2,
+			Fields: map[string]string{
+				"first_name": "Ann", "last_name": "Smith", "emails": src + "@example.com", "phones": "+442071234567",
+				"company": "Acme Lettings", "created_at": "2024-03-01", "tags": "buyer;vip", "notes": "Called twice, wants a garden",
+			},
+		}
 	}
 	return recs
 }

@@ -75,10 +75,12 @@ func (s *Migrations) SaveChunk(ctx context.Context, id string, c *cutover.Chunk)
 	if err != nil {
 		return err
 	}
-	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item,
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.Table, Item: item,
 		ConditionExpression:       aws.String("attribute_not_exists(PK) OR #s <> :done"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":done": str(string(cutover.ChunkDone))}})
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":done": str(string(cutover.ChunkDone))},
+	})
 	return mapErr(err, "chunk")
 }
 

@@ -46,8 +46,10 @@ func TestTestRecordKeepsTheValueItLeftOut(t *testing.T) {
 	files := uploads{"kc": "Id,Name,Email,Phone\nC1,Ann Lee,ann@example.com,call me maybe\nC2,Bob Stone,bob@example.com,020 7946 0018\n"}
 	env := &dynamostore.TestEnv{API: db, Table: table}
 	const mig = "m-invalid"
-	p := pass.Pass{TenantID: "t1", Spec: spec, Files: []cutover.File{{ID: "c", Name: "contacts.csv", Key: "kc"}},
-		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC)}
+	p := pass.Pass{
+		TenantID: "t1", Spec: spec, Files: []cutover.File{{ID: "c", Name: "contacts.csv", Key: "kc"}},
+		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC),
+	}
 	res, err := pass.Run(context.Background(), p, files, env.Writer(mig), files)
 	if err != nil {
 		t.Fatal(err)

@@ -173,15 +173,19 @@ func worstCaseMigration() *cutover.Migration {
 	for i := 0; i < cutover.MaxUploads; i++ {
 		fid := fmt.Sprintf("f-%018d", i)
 		name := fill(cutover.MaxFileNameBytes)
-		m.Files = append(m.Files, cutover.File{ID: fid, Name: name, Key: "migrations/" + id + "/" + fid + "/" + name, UploadID: fill(uploadIDBytes),
+		m.Files = append(m.Files, cutover.File{
+			ID: fid, Name: name, Key: "migrations/" + id + "/" + fid + "/" + name, UploadID: fill(uploadIDBytes),
 			Size: 5 << 40, Purpose: cutover.PurposeFinal, Round: big, Complete: true, StartedAt: at, CompletedAt: at, Refused: fill(cutover.MaxReasonBytes),
-			Encoding: fill(cutover.MaxEncodingNameBytes), Delimiter: fill(cutover.MaxDelimiterBytes)})
+			Encoding: fill(cutover.MaxEncodingNameBytes), Delimiter: fill(cutover.MaxDelimiterBytes),
+		})
 	}
 	for i := 0; i < cutover.MaxUploadsPerRound; i++ {
 		m.FinalFileIDs = append(m.FinalFileIDs, m.Files[i].ID)
 	}
-	wb := &cutover.WorkbookSummary{Round: big, Key: fill(300), Snapshot: fill(300), Seed: 1<<64 - 1, Spots: big, CreatedAt: at,
-		Issues: &cutover.IssueSummary{Warned: big, Orphans: big}, WarningGroups: workbook.MaxWarningGroups, Duplicates: &cutover.DuplicateCounts{Merged: big, Possible: big}}
+	wb := &cutover.WorkbookSummary{
+		Round: big, Key: fill(300), Snapshot: fill(300), Seed: 1<<64 - 1, Spots: big, CreatedAt: at,
+		Issues: &cutover.IssueSummary{Warned: big, Orphans: big}, WarningGroups: workbook.MaxWarningGroups, Duplicates: &cutover.DuplicateCounts{Merged: big, Possible: big},
+	}
 	for i := 0; i < cutover.MaxSpotCheckIDs*len(entities); i++ {
 		wb.WaiveOnly = append(wb.WaiveOnly, big) // every named spot check can be one with no record
 	}
@@ -200,8 +204,10 @@ func worstCaseMigration() *cutover.Migration {
 		wb.Issues.Rejected = append(wb.Issues.Rejected, cutover.RejectReason{File: fill(cutover.MaxFileNameBytes), Entity: "appointment", Reason: fill(cutover.MaxReasonBytes), Count: big})
 	}
 	m.Workbook, m.FinalReport = wb, fr
-	pf := &cutover.PreflightSummary{Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), Phase: cutover.PreflightAtGoLive, Held: true, ReportKey: fill(300), CheckedAt: at,
-		Reapproval: &cutover.PreflightApproval{Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)}}
+	pf := &cutover.PreflightSummary{
+		Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), Phase: cutover.PreflightAtGoLive, Held: true, ReportKey: fill(300), CheckedAt: at,
+		Reapproval: &cutover.PreflightApproval{Fingerprint: "sha256:" + fill(64), BreachKey: "sha256:" + fill(64), DecidedBy: "coordinator:" + fill(cutover.MaxEmailBytes), DecidedAt: at, Comment: fill(cutover.MaxCommentBytes)},
+	}
 	for i := 0; i < cutover.MaxPreflightBreaches; i++ {
 		pf.Breaches = append(pf.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: "appointment", Field: fill(64), Detail: fill(cutover.MaxReasonBytes)})
 	}

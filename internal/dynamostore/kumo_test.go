@@ -84,8 +84,10 @@ func contacts(n int, first string) []cutover.Record {
 	recs := make([]cutover.Record, n)
 	for i := range recs {
 		src := fmt.Sprintf("c-%05d", i)
-		recs[i] = cutover.Record{ID: cutover.RecordID("t1", "contact", src), Entity: "contact", SourceID: src, SourceRow: i + 2,
-			Fields: map[string]string{"email": src + "@example.com", "first_name": first}}
+		recs[i] = cutover.Record{
+			ID: cutover.RecordID("t1", "contact", src), Entity: "contact", SourceID: src, SourceRow: i + 2,
+			Fields: map[string]string{"email": src + "@example.com", "first_name": first},
+		}
 	}
 	return recs
 }

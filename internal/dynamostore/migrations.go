@@ -142,9 +142,11 @@ func (s *Migrations) SaveMigration(ctx context.Context, m *cutover.Migration, ev
 	if err != nil {
 		return err
 	}
-	writes := []ddb.TransactWriteItem{{Put: &ddb.Put{TableName: &s.Table, Item: item,
+	writes := []ddb.TransactWriteItem{{Put: &ddb.Put{
+		TableName: &s.Table, Item: item,
 		ConditionExpression:       aws.String("version = :v"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":v": num(m.Version)}}}}
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":v": num(m.Version)},
+	}}}
 	audit, err := s.auditPuts(m.ID, events)
 	if err != nil {
 		return err
@@ -169,7 +171,8 @@ func queryPrefix[T any](ctx context.Context, s *Migrations, id, prefix, what str
 		ConsistentRead:         aws.Bool(true), // a chunk that just finished reads as done
 		KeyConditionExpression: aws.String("PK = :p AND begins_with(SK, :a)"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":p": str("MIG#" + id), ":a": str(prefix)},
+			":p": str("MIG#" + id), ":a": str(prefix),
+		},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -82,10 +82,12 @@ func (s *Migrations) UpdateMail(ctx context.Context, m cutover.Mail, prevAttempt
 	if err != nil {
 		return err
 	}
-	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.Table, Item: item,
+	_, err = s.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &s.Table, Item: item,
 		ConditionExpression:       aws.String("attempts = :a AND #s = :p"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":a": num(prevAttempts), ":p": str(cutover.MailPending)}})
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":a": num(prevAttempts), ":p": str(cutover.MailPending)},
+	})
 	return mapErr(err, "mail")
 }
 
@@ -111,7 +113,8 @@ func (s *Migrations) DueMail(ctx context.Context, now time.Time, limit int) ([]c
 		TableName: &s.Table, IndexName: aws.String(gsiList),
 		KeyConditionExpression: aws.String("GSI1PK = :p AND GSI1SK <= :now"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":p": str(mailDuePart), ":now": str(now.UTC().Format(sortTime) + "#~")},
+			":p": str(mailDuePart), ":now": str(now.UTC().Format(sortTime) + "#~"),
+		},
 		Limit: aws.Int32(int32(limit)),
 	})
 	if err != nil {

@@ -15,8 +15,10 @@ func TestOutboxOnTheEmulator(t *testing.T) {
 	db, table := migrationsTable(t)
 	store := &dynamostore.Migrations{API: db, Table: table}
 	now := time.Date(2026, 12, 3, 7, 0, 0, 0, time.UTC)
-	mail := cutover.Mail{ID: migration.MailID("m-1", migration.PurposeWorkbookReady, 1, ""), MigrationID: "m-1", Purpose: migration.PurposeWorkbookReady, Round: 1,
-		To: "it@acme.test", Subject: "Your test migration workbook is ready", Body: "…", Status: cutover.MailPending, NextAt: now, CreatedAt: now}
+	mail := cutover.Mail{
+		ID: migration.MailID("m-1", migration.PurposeWorkbookReady, 1, ""), MigrationID: "m-1", Purpose: migration.PurposeWorkbookReady, Round: 1,
+		To: "it@acme.test", Subject: "Your test migration workbook is ready", Body: "…", Status: cutover.MailPending, NextAt: now, CreatedAt: now,
+	}
 
 	stored, created, err := store.AddMail(ctx, mail)
 	if err != nil || !created || stored.ID != mail.ID {

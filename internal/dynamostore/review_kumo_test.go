@@ -63,8 +63,10 @@ func TestMarkingAWholeLargeWorkbookIsSaved(t *testing.T) {
 	store := &dynamostore.Migrations{API: db, Table: table}
 	ctx := context.Background()
 	const spots = 130
-	m := &cutover.Migration{ID: "m-review", TenantID: "acme", Status: cutover.StatusAwaitingReview, Round: 1,
-		Workbook: &cutover.WorkbookSummary{Round: 1, Key: "wb", Spots: spots}, CreatedAt: time.Now().UTC()}
+	m := &cutover.Migration{
+		ID: "m-review", TenantID: "acme", Status: cutover.StatusAwaitingReview, Round: 1,
+		Workbook: &cutover.WorkbookSummary{Round: 1, Key: "wb", Spots: spots}, CreatedAt: time.Now().UTC(),
+	}
 	if err := store.CreateMigration(ctx, m, cutover.AuditEvent{At: time.Now().UTC(), Actor: "ops", Action: "migration.created"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +150,8 @@ func auditDetails(t *testing.T, db *dynamodb.Client, table, id, action string) s
 		ConsistentRead:         aws.Bool(true),
 		KeyConditionExpression: aws.String("PK = :p AND begins_with(SK, :a)"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":p": &ddb.AttributeValueMemberS{Value: "MIG#" + id}, ":a": &ddb.AttributeValueMemberS{Value: "AUDIT#"}},
+			":p": &ddb.AttributeValueMemberS{Value: "MIG#" + id}, ":a": &ddb.AttributeValueMemberS{Value: "AUDIT#"},
+		},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())

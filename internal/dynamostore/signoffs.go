@@ -63,9 +63,11 @@ func (s *SignOffs) Decide(ctx context.Context, hash, state, by, comment string, 
 		UpdateExpression:    aws.String("SET #s = :s, decidedBy = :by, decidedAt = :at, #c = :c"),
 		ConditionExpression: aws.String("#s = :pending"),
 		ExpressionAttributeNames: map[string]string{
-			"#s": "state", "#c": "comment"},
+			"#s": "state", "#c": "comment",
+		},
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{
-			":s": str(state), ":by": str(by), ":at": str(at.UTC().Format(time.RFC3339Nano)), ":c": str(comment), ":pending": str(cutover.SignOffPending)},
+			":s": str(state), ":by": str(by), ":at": str(at.UTC().Format(time.RFC3339Nano)), ":c": str(comment), ":pending": str(cutover.SignOffPending),
+		},
 	})
 	return mapErr(err, "sign-off request")
 }

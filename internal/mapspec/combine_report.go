@@ -70,8 +70,10 @@ func example(v CombinedValue) CombinedValue {
 func (m *Mapper) Combined() []CombinedField {
 	out := make([]CombinedField, 0, len(m.groups))
 	for _, g := range m.groups {
-		cf := CombinedField{Field: g.fd.Name, Mode: g.rule.Mode, Explicit: g.explicit, DroppedBy: map[string]int{},
-			Examples: []CombinedValue{}, DroppedExamples: []CombinedValue{}}
+		cf := CombinedField{
+			Field: g.fd.Name, Mode: g.rule.Mode, Explicit: g.explicit, DroppedBy: map[string]int{},
+			Examples: []CombinedValue{}, DroppedExamples: []CombinedValue{},
+		}
 		if g.rule.Mode == CombineConcat {
 			cf.Separator = combineSeparator(g.rule)
 		}

@@ -7,8 +7,10 @@ import (
 	"strings"
 )
 
-var defaultTrue = []string{"true", "yes", "y", "1", "t", "on", "x", "subscribed", "opted in", "opt-in", "opt in"}
-var defaultFalse = []string{"false", "no", "n", "0", "f", "off", "unsubscribed", "opted out", "opt-out", "opt out"}
+var (
+	defaultTrue  = []string{"true", "yes", "y", "1", "t", "on", "x", "subscribed", "opted in", "opt-in", "opt in"}
+	defaultFalse = []string{"false", "no", "n", "0", "f", "off", "unsubscribed", "opted out", "opt-out", "opt out"}
+)
 
 type boolConv struct {
 	words  map[string]bool

@@ -367,9 +367,11 @@ func sameFieldIn(entity, field string) bool {
 }
 
 func kindNoun(k string) string {
-	return map[string]string{"email": "email addresses", "phone": "phone numbers", "postcode": "UK postcodes", "date": "dates",
+	return map[string]string{
+		"email": "email addresses", "phone": "phone numbers", "postcode": "UK postcodes", "date": "dates",
 		"boolean": "yes/no values", "money": "amounts of money", "integer": "small whole numbers",
-		"url": "web addresses", "postcode-like": "postcodes"}[k]
+		"url": "web addresses", "postcode-like": "postcodes",
+	}[k]
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

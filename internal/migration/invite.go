@@ -31,8 +31,10 @@ The link is your key to the migration: keep this mail and do not forward it. Eve
 	if n > 1 {
 		body = "This invite replaces the one sent before: the earlier link no longer opens your migration.\n\n" + body
 	}
-	return s.deliver(ctx, cutover.Mail{ID: MailID(m.ID, PurposeInvite, n, ""), MigrationID: m.ID, Purpose: PurposeInvite, Round: n,
-		To: m.CustomerEmail, Subject: InviteSubject, Body: body})
+	return s.deliver(ctx, cutover.Mail{
+		ID: MailID(m.ID, PurposeInvite, n, ""), MigrationID: m.ID, Purpose: PurposeInvite, Round: n,
+		To: m.CustomerEmail, Subject: InviteSubject, Body: body,
+	})
 }
 
 // ReissueInvite gives the customer a new invite link and mails it: the

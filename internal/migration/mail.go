@@ -171,8 +171,10 @@ func (s *Ops) MailFor(ctx context.Context, migrationID string) ([]MailView, erro
 		if m.Status != cutover.MailPending {
 			next = time.Time{}
 		}
-		out = append(out, MailView{Purpose: m.Purpose, Round: m.Round, To: MaskAddress(m.To), Subject: m.Subject, Status: m.Status,
-			Attempts: m.Attempts, LastError: m.LastError, NextAt: next, SentAt: m.SentAt, CreatedAt: m.CreatedAt})
+		out = append(out, MailView{
+			Purpose: m.Purpose, Round: m.Round, To: MaskAddress(m.To), Subject: m.Subject, Status: m.Status,
+			Attempts: m.Attempts, LastError: m.LastError, NextAt: next, SentAt: m.SentAt, CreatedAt: m.CreatedAt,
+		})
 	}
 	return out, nil
 }

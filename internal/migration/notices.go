@@ -77,8 +77,10 @@ Freeze your old CRM now. Changes made in your old CRM after the final extract ar
 
 After go-live your migration page shows the final report: what was migrated, what was rejected and why, and what changed since the test migration.
 `, local, zone.String(), utc, what)
-	return cutover.Mail{ID: MailID(m.ID, PurposeGoLiveScheduled, m.Round, ""), MigrationID: m.ID, Purpose: PurposeGoLiveScheduled, Round: m.Round,
-		To: m.CustomerEmail, Subject: "Your go-live is scheduled for " + local + " (" + zone.String() + ")", Body: body + "\n" + s.wayBack(m)}
+	return cutover.Mail{
+		ID: MailID(m.ID, PurposeGoLiveScheduled, m.Round, ""), MigrationID: m.ID, Purpose: PurposeGoLiveScheduled, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your go-live is scheduled for " + local + " (" + zone.String() + ")", Body: body + "\n" + s.wayBack(m),
+	}
 }
 
 // HeldNotice tells the customer their go-live is held by its pre-flight:
@@ -101,8 +103,10 @@ func (s *Core) HeldNotice(m *cutover.Migration) cutover.Mail {
 		fp := strings.TrimPrefix(m.Preflight.Fingerprint, "sha256:")
 		cause = fp[:min(16, len(fp))]
 	}
-	return cutover.Mail{ID: MailID(m.ID, PurposeGoLiveHeld, m.Round, cause), MigrationID: m.ID, Purpose: PurposeGoLiveHeld, Round: m.Round,
-		To: m.CustomerEmail, Subject: "Your go-live is held: the final extract differs from what was signed off", Body: b.String() + "\n" + s.wayBack(m)}
+	return cutover.Mail{
+		ID: MailID(m.ID, PurposeGoLiveHeld, m.Round, cause), MigrationID: m.ID, Purpose: PurposeGoLiveHeld, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your go-live is held: the final extract differs from what was signed off", Body: b.String() + "\n" + s.wayBack(m),
+	}
 }
 
 // failedNotice tells the customer a step failed and what happens next.
@@ -119,8 +123,10 @@ What happens next: our operations team has been alerted and will look at it. Whe
 
 You can see the reason and where your migration stands on your migration page. If you have questions, reply to your migration contact.
 `, stepName(step), reason)
-	return cutover.Mail{ID: MailID(m.ID, PurposeStepFailed, m.Round, fmt.Sprint(at.UnixNano())), MigrationID: m.ID, Purpose: PurposeStepFailed, Round: m.Round,
-		To: m.CustomerEmail, Subject: "Your migration stopped: a step failed", Body: body + "\n" + s.wayBack(m)}
+	return cutover.Mail{
+		ID: MailID(m.ID, PurposeStepFailed, m.Round, fmt.Sprint(at.UnixNano())), MigrationID: m.ID, Purpose: PurposeStepFailed, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your migration stopped: a step failed", Body: body + "\n" + s.wayBack(m),
+	}
 }
 
 // stepName is a step's status as a person would say it.

@@ -47,8 +47,10 @@ type ResumedFinal struct {
 // migration id.
 func (s *Core) executionInput(id string, round int, name string) ExecutionInput {
 	return ExecutionInput{
-		StepInput: StepInput{MigrationID: id, Round: round,
-			SignOffTimeoutSeconds: s.cfg.SignOffTimeoutSeconds, SignOffReminderSeconds: s.cfg.SignOffReminderSeconds},
+		StepInput: StepInput{
+			MigrationID: id, Round: round,
+			SignOffTimeoutSeconds: s.cfg.SignOffTimeoutSeconds, SignOffReminderSeconds: s.cfg.SignOffReminderSeconds,
+		},
 		ExecutionName: name,
 	}
 }
@@ -272,8 +274,10 @@ func (s *Core) alertOps(ctx context.Context, m *cutover.Migration) {
 	if s.cfg.OpsEmail != "" {
 		body := fmt.Sprintf("Migration %s (tenant %s) stopped.\n\n%s\n\nIts detail is at GET /ops/migrations/%s. Resume it with POST /ops/migrations/%s/retry: %s.\n",
 			m.ID, m.TenantID, m.Failure.Reason, m.ID, m.ID, resumeDescription(m))
-		s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
-			To: s.cfg.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body})
+		s.Notify(ctx, cutover.Mail{
+			ID: MailID(m.ID, PurposeOpsStopped, m.Round, cause), MigrationID: m.ID, Purpose: PurposeOpsStopped, Round: m.Round,
+			To: s.cfg.OpsEmail, Subject: "Migration stopped: " + m.ID, Body: body,
+		})
 	}
 	s.Notify(ctx, s.failedNotice(m))
 }

@@ -116,10 +116,14 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 	}
 	s.expireTest(ctx, m)
 	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, CountsDetail(*m.Final))
-	s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
-		To: m.CustomerEmail, Subject: "Your migration is live", Body: body + "\nThe final report is on your migration page.\n" + s.wayBack(m)})
-	s.Notify(ctx, cutover.Mail{ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
-		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body})
+	s.Notify(ctx, cutover.Mail{
+		ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
+		To: m.CustomerEmail, Subject: "Your migration is live", Body: body + "\nThe final report is on your migration page.\n" + s.wayBack(m),
+	})
+	s.Notify(ctx, cutover.Mail{
+		ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
+		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body,
+	})
 	return nil
 }
 

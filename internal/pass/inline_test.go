@@ -29,8 +29,10 @@ func TestInlineTenantsAreDerivedOnceAndLinkedToListedContacts(t *testing.T) {
 	}}
 	written := map[string]cutover.Record{}
 	n := 0
-	p := Pass{TenantID: "acme", Spec: spec(t, sp), Files: []cutover.File{{ID: "t", Name: "tenancies.csv", Key: "kt"}, {ID: "c", Name: "contacts.csv", Key: "kc"}},
-		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC)}
+	p := Pass{
+		TenantID: "acme", Spec: spec(t, sp), Files: []cutover.File{{ID: "t", Name: "tenancies.csv", Key: "kt"}, {ID: "c", Name: "contacts.csv", Key: "kc"}},
+		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC),
+	}
 	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
 		for _, r := range recs {
 			written[r.Entity+"#"+r.ID] = r

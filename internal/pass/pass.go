@@ -216,7 +216,8 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open cutover.Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile) ([]*pipeline.Report, []RejectsFile, error) {
+	open cutover.Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile,
+) ([]*pipeline.Report, []RejectsFile, error) {
 	var reps []*pipeline.Report
 	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)

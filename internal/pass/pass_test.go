@@ -165,8 +165,10 @@ func TestRunFlushesABackgroundSink(t *testing.T) {
 	if _, err := Run(context.Background(), p, fs, ok, fs); err != nil || ok.flushed != 1 {
 		t.Fatalf("err %v, flushed %d times", err, ok.flushed)
 	}
-	bad := &flushingSink{sink: sink{WriteFn: func([]cutover.Record) error { return nil }},
-		FlushFn: func() error { return cutover.Errorf(cutover.EUNAVAILABLE, "throttled for good") }}
+	bad := &flushingSink{
+		sink:    sink{WriteFn: func([]cutover.Record) error { return nil }},
+		FlushFn: func() error { return cutover.Errorf(cutover.EUNAVAILABLE, "throttled for good") },
+	}
 	if _, err := Run(context.Background(), p, fs, bad, fs); cutover.ErrorCode(err) != cutover.EUNAVAILABLE || bad.flushed != 1 {
 		t.Fatalf("err %v, flushed %d times; want the background failure", err, bad.flushed)
 	}

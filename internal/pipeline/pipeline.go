@@ -355,9 +355,11 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 		c.out.Derived = NewWritten()
 	}
 	c.watcher, _ = out.Spot.(Watcher)
-	c.report = &Report{File: file, Format: t.Format(), Entity: ent.Name,
+	c.report = &Report{
+		File: file, Format: t.Format(), Entity: ent.Name,
 		Counts: Counts{Skipped: map[string]int{}}, Rules: map[string]int{}, Reasons: map[string]int{}, LeftOut: map[string]int{},
-		Unmapped: m.Unmapped(), Dropped: m.Dropped()}
+		Unmapped: m.Unmapped(), Dropped: m.Dropped(),
+	}
 	if cf := m.Combined(); len(cf) > 0 {
 		c.report.Combined = cf
 	}
@@ -459,8 +461,10 @@ func (c *collector) account(ch *chunk) error {
 				return err
 			}
 			if c.watcher != nil {
-				s := Sighting{Outcome: mapspec.Migrated, Record: out.Record, Entity: out.Record.Entity, SourceID: out.Record.SourceID,
-					DedupeKey: out.DedupeKey, Warnings: out.Warnings, Derived: len(out.Rules) > 0 || len(out.Derived) > 0}
+				s := Sighting{
+					Outcome: mapspec.Migrated, Record: out.Record, Entity: out.Record.Entity, SourceID: out.Record.SourceID,
+					DedupeKey: out.DedupeKey, Warnings: out.Warnings, Derived: len(out.Rules) > 0 || len(out.Derived) > 0,
+				}
 				if merged {
 					s.Outcome, s.Into = Merged, into
 				}

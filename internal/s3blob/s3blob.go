@@ -98,8 +98,10 @@ func (b *Bucket) Complete(ctx context.Context, key, uploadID string, parts []mig
 	for _, p := range parts {
 		cp = append(cp, s3t.CompletedPart{PartNumber: aws.Int32(int32(p.PartNumber)), ETag: aws.String(p.ETag)})
 	}
-	_, err := b.API.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: &b.Name, Key: &key, UploadId: &uploadID,
-		MultipartUpload: &s3t.CompletedMultipartUpload{Parts: cp}})
+	_, err := b.API.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &b.Name, Key: &key, UploadId: &uploadID,
+		MultipartUpload: &s3t.CompletedMultipartUpload{Parts: cp},
+	})
 	if err != nil {
 		var api smithy.APIError
 		if errors.As(err, &api) {

@@ -38,8 +38,10 @@ func (e *Executions) Execution(ctx context.Context, name string) (*cutover.Execu
 		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The execution could not be read; try again.")
 	}
 	out := &cutover.Execution{Name: name, Status: string(d.Status), StartDate: aws.ToTime(d.StartDate), StopDate: aws.ToTime(d.StopDate), Events: []cutover.ExecutionEvent{}}
-	h, err := e.API.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: &arn, ReverseOrder: true, MaxResults: maxEvents,
-		IncludeExecutionData: aws.Bool(false)})
+	h, err := e.API.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
+		ExecutionArn: &arn, ReverseOrder: true, MaxResults: maxEvents,
+		IncludeExecutionData: aws.Bool(false),
+	})
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The execution's history could not be read; try again.")
 	}

@@ -58,12 +58,16 @@ func workbookJSON(newer bool) []byte {
 		"round": 1, "seed": 7,
 		"reconciliation": []any{map[string]any{"entity": "contacts", "rows": 5, "migrated": 3, "merged": 1, "rejected": 1}},
 		"spotChecks": []any{
-			map[string]any{"entity": "contacts", "why": "sampled", "sourceId": "c-1", "found": true, "file": "contacts.csv", "line": 2,
-				"source": []any{map[string]any{"column": "Name", "value": "Ann"}}, "recordId": "r1", "record": map[string]string{"full_name": "Ann"}},
+			map[string]any{
+				"entity": "contacts", "why": "sampled", "sourceId": "c-1", "found": true, "file": "contacts.csv", "line": 2,
+				"source": []any{map[string]any{"column": "Name", "value": "Ann"}}, "recordId": "r1", "record": map[string]string{"full_name": "Ann"},
+			},
 			map[string]any{"entity": "contacts", "why": "named by you", "sourceId": "c-9", "found": false},
 		},
-		"inference": []any{map[string]any{"file": "contacts.csv", "entity": "contacts", "region": map[string]any{"region": "GB", "confidence": 0.9, "source": "numbers", "evidence": 40},
-			"dates": []any{map[string]any{"column": "Created", "dateFormat": "DD/MM/YYYY", "confidence": 1, "values": 10, "read": 10}}}},
+		"inference": []any{map[string]any{
+			"file": "contacts.csv", "entity": "contacts", "region": map[string]any{"region": "GB", "confidence": 0.9, "source": "numbers", "evidence": 40},
+			"dates": []any{map[string]any{"column": "Created", "dateFormat": "DD/MM/YYYY", "confidence": 1, "values": 10, "read": 10}},
+		}},
 		"issues": map[string]any{
 			"rejectsFiles":       []any{map[string]any{"file": "contacts.csv", "key": "artifacts/m-1/round-1/test/rejects-contacts.csv"}},
 			"possibleDuplicates": 2,

@@ -37,8 +37,10 @@ func (s *Service) RequestReapproval(ctx context.Context, in RequestInput) error 
 		exp = in.Deadline
 	}
 	token, hash := s.Links.Mint(exp)
-	req := Request{LinkHash: hash, Kind: KindReapproval, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
-		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix()}
+	req := Request{
+		LinkHash: hash, Kind: KindReapproval, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
+		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix(),
+	}
 	if err := s.Store.PutRequest(ctx, req); err != nil {
 		return err
 	}
@@ -51,8 +53,10 @@ func (s *Service) RequestReapproval(ctx context.Context, in RequestInput) error 
 		}
 		m.CurrentLink, m.UpdatedAt = hash, now
 		m.Pending = &cutover.PendingTask{Kind: cutover.TaskReapproval, Token: in.TaskToken, Round: in.Round}
-		return cutover.AuditEvent{At: now, Actor: "system", Action: "golive.reapproval_requested",
-			Detail: fmt.Sprintf("round %d, %d differences past the thresholds, link sent to the coordinator, expires %s", in.Round, len(m.Preflight.Breaches), exp.Format(time.RFC3339))}, nil
+		return cutover.AuditEvent{
+			At: now, Actor: "system", Action: "golive.reapproval_requested",
+			Detail: fmt.Sprintf("round %d, %d differences past the thresholds, link sent to the coordinator, expires %s", in.Round, len(m.Preflight.Breaches), exp.Format(time.RFC3339)),
+		}, nil
 	})
 	if err != nil {
 		return err

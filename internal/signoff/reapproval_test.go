@@ -24,7 +24,8 @@ func heldWorld(t *testing.T) (w *world, subjects *[]string) {
 	w.mig.Status = cutover.StatusFinalHeld
 	w.mig.SignOff = &cutover.SignOffRecord{Round: 1, MappingVersion: 3, MappingHash: "h3"}
 	w.mig.Preflight = &cutover.PreflightSummary{Fingerprint: "fp-1", BreachKey: "bk-1", Phase: cutover.PreflightAtSubmit, Breaches: breaches, Held: true, ReportKey: reportKey, CheckedAt: t0}
-	report := cutover.PreflightReport{Fingerprint: "fp-1", Phase: cutover.PreflightAtSubmit,
+	report := cutover.PreflightReport{
+		Fingerprint: "fp-1", Phase: cutover.PreflightAtSubmit,
 		Entities: []cutover.PreflightEntity{{Entity: "contact", TestRows: 100, Rows: 102, Migrated: 101, Status: "match", Added: 2}},
 		Missing:  []cutover.MissingColumn{{Entry: "contacts.csv", Column: "Postcode", Field: "postcode"}},
 		Fill:     []cutover.FieldFill{{Entity: "contact", Field: "notes", TestPct: 61, Pct: 4, Changed: 57}},

@@ -149,8 +149,10 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 		exp = in.Deadline
 	}
 	token, hash := s.Links.Mint(exp)
-	req := Request{LinkHash: hash, Kind: KindSignOff, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
-		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix()}
+	req := Request{
+		LinkHash: hash, Kind: KindSignOff, MigrationID: in.MigrationID, Round: in.Round, TaskToken: in.TaskToken, State: StatePending,
+		CreatedAt: now, ExpiresAt: exp, PurgeAt: exp.Add(90 * 24 * time.Hour).Unix(),
+	}
 	if err := s.Store.PutRequest(ctx, req); err != nil {
 		return err
 	}
@@ -163,8 +165,10 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 		if in.Reminders > 0 {
 			action, what = "signoff.reminded", fmt.Sprintf("reminder %d sent to the coordinator with a fresh link; the earlier one no longer works", in.Reminders)
 		}
-		return cutover.AuditEvent{At: now, Actor: "system", Action: action,
-			Detail: fmt.Sprintf("round %d, %s, expires %s", in.Round, what, exp.Format(time.RFC3339))}, nil
+		return cutover.AuditEvent{
+			At: now, Actor: "system", Action: action,
+			Detail: fmt.Sprintf("round %d, %s, expires %s", in.Round, what, exp.Format(time.RFC3339)),
+		}, nil
 	})
 	if err != nil {
 		return err
@@ -322,8 +326,10 @@ func (s *Service) open(ctx context.Context, token string) (*Request, *cutover.Mi
 }
 
 func view(r *Request, m *cutover.Migration) *View {
-	v := &View{Kind: kindOf(r), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
-		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment}
+	v := &View{
+		Kind: kindOf(r), Round: r.Round, MappingVersion: m.MappingVersion, Summary: m.Test, Workbook: m.Workbook, Review: m.Review,
+		ExpiresAt: r.ExpiresAt, State: r.State, DecidedAt: r.DecidedAt, Comment: r.Comment,
+	}
 	v.Migration.ID, v.Migration.CustomerName, v.Migration.TenantID = m.ID, m.CustomerName, m.TenantID
 	if m.Workbook != nil {
 		v.Issues = m.Workbook.Issues
@@ -445,8 +451,10 @@ func (s *Service) recordDecision(ctx context.Context, r *Request, approved bool)
 		action := "signoff.rejected"
 		if approved {
 			action = "signoff.approved"
-			m.SignOff = &cutover.SignOffRecord{Round: r.Round, MappingVersion: m.MappingVersion, MappingHash: m.MappingHash,
-				DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment}
+			m.SignOff = &cutover.SignOffRecord{
+				Round: r.Round, MappingVersion: m.MappingVersion, MappingHash: m.MappingHash,
+				DecidedBy: r.DecidedBy, DecidedAt: r.DecidedAt, Comment: r.Comment,
+			}
 			if m.Workbook != nil {
 				m.SignOff.WorkbookKey, m.SignOff.WorkbookSeed = m.Workbook.Key, m.Workbook.Seed
 			}

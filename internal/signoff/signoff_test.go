@@ -121,8 +121,10 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	w := &world{reqs: &memRequests{reqs: map[string]Request{}}}
-	w.mig = cutover.Migration{ID: "m-1", TenantID: "acme", CustomerName: "Acme", CoordinatorEmail: "coord@x.com",
-		Status: cutover.StatusSignOffRequested, Round: 1, MappingVersion: 3, MappingHash: "h3", Test: &cutover.Counts{Read: 2, Migrated: 2}}
+	w.mig = cutover.Migration{
+		ID: "m-1", TenantID: "acme", CustomerName: "Acme", CoordinatorEmail: "coord@x.com",
+		Status: cutover.StatusSignOffRequested, Round: 1, MappingVersion: 3, MappingHash: "h3", Test: &cutover.Counts{Read: 2, Migrated: 2},
+	}
 	w.svc = &Service{
 		Links: Links{Key: []byte("secret")}, Store: w.reqs, SiteURL: "https://site", TTL: time.Hour,
 		Now: func() time.Time { return t0 },

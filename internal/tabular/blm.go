@@ -29,8 +29,10 @@ type blmTable struct {
 }
 
 func openBLM(b *textBuf, tr *textReader, f Format, name string, o Options) (Table, error) {
-	t := &blmTable{name: name, b: b, tr: tr, format: f, sep: '^', eor: '~',
-		maxField: o.MaxFieldBytes, maxRecord: o.MaxRecordBytes, line: 1}
+	t := &blmTable{
+		name: name, b: b, tr: tr, format: f, sep: '^', eor: '~',
+		maxField: o.MaxFieldBytes, maxRecord: o.MaxRecordBytes, line: 1,
+	}
 	// The header section: lines up to #DEFINITION#.
 	for {
 		ln, line, err := t.readLine()

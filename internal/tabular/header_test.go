@@ -17,12 +17,18 @@ func TestDuplicateHeadersDisambiguated(t *testing.T) {
 		name, data string
 		want       []string
 	}{
-		{"hubspot-like", "Email,Company name,Create Date,Company name,Create Date\na@b.example,Acme,2024-01-02,Acme Ltd,2023-05-06\n",
-			[]string{"Email", "Company name", "Create Date", "Company name (2)", "Create Date (2)"}},
-		{"german, case differs", "Vorname;Firma;firma;FIRMA\nJürgen;A;B;C\n",
-			[]string{"Vorname", "Firma", "firma (2)", "FIRMA (3)"}},
-		{"suffix already taken", "Name,Name (2),Name\nx,y,z\n",
-			[]string{"Name", "Name (2)", "Name (3)"}},
+		{
+			"hubspot-like", "Email,Company name,Create Date,Company name,Create Date\na@b.example,Acme,2024-01-02,Acme Ltd,2023-05-06\n",
+			[]string{"Email", "Company name", "Create Date", "Company name (2)", "Create Date (2)"},
+		},
+		{
+			"german, case differs", "Vorname;Firma;firma;FIRMA\nJürgen;A;B;C\n",
+			[]string{"Vorname", "Firma", "firma (2)", "FIRMA (3)"},
+		},
+		{
+			"suffix already taken", "Name,Name (2),Name\nx,y,z\n",
+			[]string{"Name", "Name (2)", "Name (3)"},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := readOne(t, tc.data, Options{})

@@ -157,8 +157,10 @@ func (wb *workbook) openDirectory(ra io.ReaderAt, size int64) (wbPath string, sh
 	return wbPath, sheets, nil
 }
 
-type sizer interface{ Size() int64 }
-type stater interface{ Stat() (fs.FileInfo, error) }
+type (
+	sizer  interface{ Size() int64 }
+	stater interface{ Stat() (fs.FileInfo, error) }
+)
 
 // randomAccess gives zip the io.ReaderAt it needs: src itself when it can
 // (ReadAt does not depend on how much Open already read), the prefix when

@@ -203,12 +203,21 @@ func TestXLSXErrors(t *testing.T) {
 		{"declared size", good, Options{MaxXLSX: XLSXLimits{UncompressedBytes: 200}}, fmt.Sprintf("book.xlsx is not readable as an XLSX workbook within the limits: _rels/.rels declares %d bytes uncompressed, over the limit of 200.", len(workbookParts("", "")[1].body))},
 		{"cell over cap", good, Options{MaxFieldBytes: 10}, `book.xlsx, sheet "Contacts", row 3: the cell in column A is longer than the limit of 10 bytes.`},
 		{"row over cap", good, Options{MaxFieldBytes: 20, MaxRecordBytes: 30}, `book.xlsx, sheet "Contacts", row 3: the row is longer than the limit of 30 bytes.`},
-		{"blank header", makeZip(t, workbookParts(`<row r="4"><c r="B4" t="inlineStr"><is><t>a</t></is></c></row>`, ordersRows)), Options{},
-			`book.xlsx, sheet "Contacts", row 4: column A has a blank header.`},
-		{"bad shared string", makeZip(t, workbookParts(`<row r="1"><c r="A1" t="s"><v>99</v></c></row>`, ordersRows)), Options{},
-			`book.xlsx is not a readable XLSX workbook: sheet "Contacts" cell A1 points at shared string "99", which does not exist.`},
-		{"column past XFD", makeZip(t, workbookParts(`<row r="1"><c r="XFE1"><v>1</v></c></row>`, ordersRows)), Options{},
-			`book.xlsx is not a readable XLSX workbook: sheet "Contacts" row 1 has a cell beyond column XFD.`},
+		{
+			"blank header", makeZip(t, workbookParts(`<row r="4"><c r="B4" t="inlineStr"><is><t>a</t></is></c></row>`, ordersRows)),
+			Options{},
+			`book.xlsx, sheet "Contacts", row 4: column A has a blank header.`,
+		},
+		{
+			"bad shared string", makeZip(t, workbookParts(`<row r="1"><c r="A1" t="s"><v>99</v></c></row>`, ordersRows)),
+			Options{},
+			`book.xlsx is not a readable XLSX workbook: sheet "Contacts" cell A1 points at shared string "99", which does not exist.`,
+		},
+		{
+			"column past XFD", makeZip(t, workbookParts(`<row r="1"><c r="XFE1"><v>1</v></c></row>`, ordersRows)),
+			Options{},
+			`book.xlsx is not a readable XLSX workbook: sheet "Contacts" row 1 has a cell beyond column XFD.`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantError(t, bytes.NewReader(tc.data), "book.xlsx", tc.o, tc.msg)

@@ -82,8 +82,10 @@ type dupCollector struct {
 }
 
 func newDupCollector() dupCollector {
-	return dupCollector{rows: map[string]SourceRow{}, firstKey: map[string]string{}, merged: map[string]*DuplicateGroup{},
-		possible: map[string]*DuplicateGroup{}, into: map[*DuplicateGroup]*mapspec.Record{}, counts: map[string]int{}}
+	return dupCollector{
+		rows: map[string]SourceRow{}, firstKey: map[string]string{}, merged: map[string]*DuplicateGroup{},
+		possible: map[string]*DuplicateGroup{}, into: map[*DuplicateGroup]*mapspec.Record{}, counts: map[string]int{},
+	}
 }
 
 func (d *dupCollector) watch(x pipeline.Sighting) {

@@ -86,8 +86,10 @@ func (r *reservoir) offer(make func() SpotCheck) {
 // NewSampler returns a sampler for a seed and the source ids, per entity,
 // the customer asked to see.
 func NewSampler(seed uint64, named map[string][]string) *Sampler {
-	s := &Sampler{seed: seed, named: map[string]map[string]bool{}, seen: map[string]*namedSpot{},
-		files: map[string]*reservoir{}, flagged: map[string]*reservoir{}, dups: newDupCollector()}
+	s := &Sampler{
+		seed: seed, named: map[string]map[string]bool{}, seen: map[string]*namedSpot{},
+		files: map[string]*reservoir{}, flagged: map[string]*reservoir{}, dups: newDupCollector(),
+	}
 	for e, ids := range named {
 		s.named[e] = map[string]bool{}
 		for _, id := range ids {

@@ -136,10 +136,14 @@ type Meta struct {
 // migration, the customer's checklist, the sampler, the orphan count and
 // the rejects files.
 func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *Sampler, orphans int, rejects []RejectsFile) *Workbook {
-	wb := &Workbook{MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
+	wb := &Workbook{
+		MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
 		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{}, Notes: []FileNotes{},
-		Issues: Issues{Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
-			Warnings: warningGroups(reports), ReviewFiles: []RejectsFile{}, DuplicateGroups: []DuplicateGroup{}}}
+		Issues: Issues{
+			Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
+			Warnings: warningGroups(reports), ReviewFiles: []RejectsFile{}, DuplicateGroups: []DuplicateGroup{},
+		},
+	}
 	byEntity := map[string]*Reconciliation{}
 	for _, r := range reports {
 		rc, ok := byEntity[r.Entity]

@@ -68,8 +68,10 @@ func TestSpotChecksAreReproducibleFromTheSeed(t *testing.T) {
 }
 
 func report(entity string, read, migrated, merged, rejected int, skipped map[string]int) *pipeline.Report {
-	return &pipeline.Report{File: entity + ".csv", Entity: entity, Counts: pipeline.Counts{Read: read, Migrated: migrated, Merged: merged, Rejected: rejected, Skipped: skipped},
-		Reasons: map[string]int{"emails: \"…\" is not a valid email address": rejected}, Unmapped: []string{"Favourite colour"}}
+	return &pipeline.Report{
+		File: entity + ".csv", Entity: entity, Counts: pipeline.Counts{Read: read, Migrated: migrated, Merged: merged, Rejected: rejected, Skipped: skipped},
+		Reasons: map[string]int{"emails: \"…\" is not a valid email address": rejected}, Unmapped: []string{"Favourite colour"},
+	}
 }
 
 func TestReconciliation(t *testing.T) {
@@ -121,8 +123,10 @@ func TestWorkbookCountsPossibleDuplicates(t *testing.T) {
 func TestWorkbookShowsInferenceAndValuesLeftOut(t *testing.T) {
 	r := report("contact", 3, 3, 0, 0, nil)
 	r.LeftOut = map[string]int{"phones": 2, "created_at": 1}
-	r.Inference = &mapspec.Inference{Market: "FR", Region: mapspec.RegionGuess{Region: "FR", Confidence: 1, Source: "market"},
-		Dates: []mapspec.DateGuess{{Column: "Date", Format: "D/M/YYYY", Confidence: 0.5, Ambiguous: true, Other: "M/D/YYYY", Examples: []string{"03/04/2023"}}}}
+	r.Inference = &mapspec.Inference{
+		Market: "FR", Region: mapspec.RegionGuess{Region: "FR", Confidence: 1, Source: "market"},
+		Dates: []mapspec.DateGuess{{Column: "Date", Format: "D/M/YYYY", Confidence: 0.5, Ambiguous: true, Other: "M/D/YYYY", Examples: []string{"03/04/2023"}}},
+	}
 	wb := Build(Meta{MigrationID: "m", Round: 1}, []*pipeline.Report{r}, nil, nil, 0, nil)
 	if len(wb.Inference) != 1 || wb.Inference[0].Region.Region != "FR" || !wb.Inference[0].Dates[0].Ambiguous || wb.Inference[0].File != r.File {
 		t.Fatalf("inference = %+v", wb.Inference)

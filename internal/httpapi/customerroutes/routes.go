@@ -34,7 +34,8 @@ func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
 		}),
 		"POST /migrations/{id}/uploads/{fileId}/complete": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
 			Parts []migration.Part `json:"parts"`
-		}, req httpapi.Request) (any, error) {
+		}, req httpapi.Request,
+		) (any, error) {
 			f, err := rows.CompleteUpload(ctx, m, req.PathParameters["fileId"], in.Parts)
 			return map[string]any{"file": f}, err
 		}),
@@ -44,7 +45,8 @@ func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
 		}),
 		"POST /migrations/{id}/uploads/{fileId}/parts": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
 			PartNumbers []int `json:"partNumbers"`
-		}, req httpapi.Request) (any, error) {
+		}, req httpapi.Request,
+		) (any, error) {
 			parts, err := svc.SignParts(ctx, m, req.PathParameters["fileId"], in.PartNumbers)
 			return map[string]any{"parts": parts}, err
 		}),
@@ -78,7 +80,8 @@ func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
 		}),
 		"PUT /migrations/{id}/mapping": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, in struct {
 			Mapping json.RawMessage `json:"mapping"`
-		}, _ httpapi.Request) (any, error) {
+		}, _ httpapi.Request,
+		) (any, error) {
 			m, err := rows.SaveMapping(ctx, m, in.Mapping)
 			if err != nil {
 				return nil, err
@@ -123,7 +126,8 @@ func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
 // customer adapts an action on the caller's own migration: authorise, read
 // the httpapi.JSON body into In, act, answer status with the action's result.
 func customer[In any](auth func(context.Context, httpapi.Request) (*cutover.Migration, error), status int,
-	act func(ctx context.Context, m *cutover.Migration, in In, req httpapi.Request) (any, error)) httpapi.HandlerFunc {
+	act func(ctx context.Context, m *cutover.Migration, in In, req httpapi.Request) (any, error),
+) httpapi.HandlerFunc {
 	return func(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 		m, err := auth(ctx, req)
 		if err != nil {

@@ -65,48 +65,64 @@ func TestPresetFixtures(t *testing.T) {
 		rows                  []want
 	}{
 		{"hubspot-contacts.csv", "hubspot-contacts", "contacts", []want{
-			{fields: map[string]string{"first_name": "Ann", "last_name": "Lee", "emails": "ann.lee@example.com", "phones": "+442079460958; +447911123456",
-				"postcode": "LS1 4AP", "town": "Leeds", "company": "Acme Ltd", "tags": "lead", "marketing_consent": "true", "created_at": "2023-05-12T14:33:00Z"}, warns: 1},
+			{fields: map[string]string{
+				"first_name": "Ann", "last_name": "Lee", "emails": "ann.lee@example.com", "phones": "+442079460958; +447911123456",
+				"postcode": "LS1 4AP", "town": "Leeds", "company": "Acme Ltd", "tags": "lead", "marketing_consent": "true", "created_at": "2023-05-12T14:33:00Z",
+			}, warns: 1},
 			{warns: 1, fields: map[string]string{"emails": ""}}, // "bob@stone" is left out; the row migrates
 		}},
 		{"salesforce-contacts-report.csv", "salesforce-contacts-report", "contacts", []want{
-			{fields: map[string]string{"title": "Ms.", "first_name": "Ann", "emails": "ann@example.com", "phones": "+441134960000; +447911123456", "address_line1": "1 High Street",
-				"postcode": "LS1 4AP", "county": "West Yorkshire", "marketing_consent": "true", "created_at": "2023-04-05T00:00:00Z"}, warns: 2},
+			{fields: map[string]string{
+				"title": "Ms.", "first_name": "Ann", "emails": "ann@example.com", "phones": "+441134960000; +447911123456", "address_line1": "1 High Street",
+				"postcode": "LS1 4AP", "county": "West Yorkshire", "marketing_consent": "true", "created_at": "2023-04-05T00:00:00Z",
+			}, warns: 2},
 		}},
 		{"salesforce-contacts-api.csv", "salesforce-contacts-api", "contacts", []want{
 			{fields: map[string]string{"first_name": "Ann", "last_name": "Lee", "phones": "+441134960000", "marketing_consent": "false", "created_at": "2023-04-05T10:11:12Z", "updated_at": "2023-04-06T08:00:00Z"}},
 			{skip: "salesforce-deleted"},
 		}},
 		{"mailchimp-subscribed.csv", "mailchimp-audience", "subscribed", []want{
-			{fields: map[string]string{"emails": "ann@example.com", "first_name": "Ann", "tags": "Buyer; Newsletter", "marketing_consent": "true",
-				"marketing_consent_date": "2023-01-15", "address_line1": "1 High Street, Leeds, LS1 4AP, GB", "updated_at": "2023-02-01T08:00:00Z"}, warns: 1},
+			{fields: map[string]string{
+				"emails": "ann@example.com", "first_name": "Ann", "tags": "Buyer; Newsletter", "marketing_consent": "true",
+				"marketing_consent_date": "2023-01-15", "address_line1": "1 High Street, Leeds, LS1 4AP, GB", "updated_at": "2023-02-01T08:00:00Z",
+			}, warns: 1},
 		}},
 		{"mailchimp-unsubscribed.csv", "mailchimp-audience", "unsubscribed", []want{
 			{fields: map[string]string{"emails": "bob@example.com", "marketing_consent": "false", "marketing_consent_date": "2023-07-04", "notes": "I no longer want to receive these emails"}},
 		}},
 		{"mailchimp-cleaned.csv", "mailchimp-audience", "cleaned", []want{{skip: "mailchimp-cleaned"}}},
 		{"pipedrive-people.csv", "pipedrive-people", "people", []want{
-			{fields: map[string]string{"full_name": "Ann Lee", "emails": "ann@acme.example; ann@home.example", "phones": "+441134960000", "company": "Acme Ltd",
-				"tags": "Hot lead", "marketing_consent": "true", "created_at": "2023-05-12T14:33:00Z"}},
+			{fields: map[string]string{
+				"full_name": "Ann Lee", "emails": "ann@acme.example; ann@home.example", "phones": "+441134960000", "company": "Acme Ltd",
+				"tags": "Hot lead", "marketing_consent": "true", "created_at": "2023-05-12T14:33:00Z",
+			}},
 			{skip: "pipedrive-archived"},
 		}},
 		{"zoho-contacts.csv", "zoho-contacts", "contacts", []want{
-			{fields: map[string]string{"title": "Mrs.", "first_name": "Ann", "emails": "ann@example.com", "phones": "+441134960000", "postcode": "LS1 4AP",
-				"tags": "VIP; Landlord", "marketing_consent": "true", "updated_at": "2024-01-02T09:00:00Z"}, warns: 1},
+			{fields: map[string]string{
+				"title": "Mrs.", "first_name": "Ann", "emails": "ann@example.com", "phones": "+441134960000", "postcode": "LS1 4AP",
+				"tags": "VIP; Landlord", "marketing_consent": "true", "updated_at": "2024-01-02T09:00:00Z",
+			}, warns: 1},
 		}},
 		{"accessally-users.csv", "accessally-users", "users", []want{
 			{fields: map[string]string{"first_name": "Ann", "emails": "ann@example.com", "tags": "Member; Course A", "referring_affiliate": "jane-affiliate", "order_ids": "1001; 1002", "created_at": "2022-11-30T08:15:00Z"}},
 		}},
 		{"rightmove.blm", "rightmove-blm", "properties", []want{
-			{fields: map[string]string{"address_line1": "12 Acacia Avenue", "postcode": "LS1 4AP", "bedrooms": "3", "transaction": "sale", "price": "250000.00 GBP", "rent": "",
-				"status": "available", "property_type": "house", "created_at": "2024-01-10T09:00:00Z"}},
-			{fields: map[string]string{"address_line1": "Flat 2 Mill Lane", "postcode": "LS2 7HH", "transaction": "let", "price": "", "rent": "950.00 GBP", "rent_frequency": "monthly",
-				"status": "let_agreed", "property_type": "flat"}},
+			{fields: map[string]string{
+				"address_line1": "12 Acacia Avenue", "postcode": "LS1 4AP", "bedrooms": "3", "transaction": "sale", "price": "250000.00 GBP", "rent": "",
+				"status": "available", "property_type": "house", "created_at": "2024-01-10T09:00:00Z",
+			}},
+			{fields: map[string]string{
+				"address_line1": "Flat 2 Mill Lane", "postcode": "LS2 7HH", "transaction": "let", "price": "", "rent": "950.00 GBP", "rent_frequency": "monthly",
+				"status": "let_agreed", "property_type": "flat",
+			}},
 			{skip: "blm-unpublished"},
 		}},
 		{"crm-contacts.csv", "estate-agency-crm", "contacts", []want{
-			{fields: map[string]string{"first_name": "Ann", "last_name": "Lee", "roles": "landlord; vendor", "postcode": "LS1 4AP", "marketing_consent": "true",
-				"marketing_consent_date": "2023-02-01", "created_at": "2023-02-01T09:30:00Z", "updated_at": "2023-02-02T00:00:00Z"}, warns: 1},
+			{fields: map[string]string{
+				"first_name": "Ann", "last_name": "Lee", "roles": "landlord; vendor", "postcode": "LS1 4AP", "marketing_consent": "true",
+				"marketing_consent_date": "2023-02-01", "created_at": "2023-02-01T09:30:00Z", "updated_at": "2023-02-02T00:00:00Z",
+			}, warns: 1},
 			{fields: map[string]string{"first_name": "Bob", "roles": "tenant", "marketing_consent": "false", "phones": "+441134960000"}, warns: 1},
 			{skip: "crm-inactive-contact"},
 		}},

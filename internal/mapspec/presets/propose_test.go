@@ -16,9 +16,11 @@ import (
 )
 
 func TestProposeTrustsARecognisedPreset(t *testing.T) {
-	header := []string{"Record ID", "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number", "Street Address", "City",
+	header := []string{
+		"Record ID", "First Name", "Last Name", "Email", "Phone Number", "Mobile Phone Number", "Street Address", "City",
 		"State/Region", "Postal Code", "Country/Region", "Contact owner", "Lifecycle Stage", "Lead Status", "Marketing contact status",
-		"Unsubscribed from all email", "Create Date", "Last Modified Date", "Associated Company"}
+		"Unsubscribed from all email", "Create Date", "Last Modified Date", "Associated Company",
+	}
 	p := Propose("f-1", header, nil)
 	if p.Preset != "hubspot-contacts" || p.File.Name != "f-1" || p.File.Entity != "contact" {
 		t.Fatalf("proposal = %+v", p)
@@ -102,7 +104,8 @@ func TestProposeSpecKeepsEachPresetsDefaults(t *testing.T) {
 // proposes that they combine, so the spec says what it does.
 func TestProposalCombinesTwoColumnsOfOneList(t *testing.T) {
 	fs := mapspec.FileSpec{Name: "f", Entity: "contact", Fields: []mapspec.FieldMapping{
-		{Target: "emails", Column: "Email"}, {Target: "tags", Column: "Lifecycle Stage"}, {Target: "tags", Column: "Tags"}}}
+		{Target: "emails", Column: "Email"}, {Target: "tags", Column: "Lifecycle Stage"}, {Target: "tags", Column: "Tags"},
+	}}
 	addSuggestions(&fs, []string{"Email", "Lifecycle Stage", "Tags"}, nil)
 	if r, ok := fs.Combine["tags"]; !ok || r.Mode != mapspec.CombineAll {
 		t.Fatalf("combine = %+v, want tags combined", fs.Combine)

@@ -17,39 +17,51 @@ var vendorFixtures = []struct {
 	rows                  []want
 }{
 	{"google-contacts.csv", "google-contacts", "contacts", []want{
-		{fields: map[string]string{"title": "Dr.", "first_name": "Jürgen", "last_name": "Weiß", "full_name": "",
+		{fields: map[string]string{
+			"title": "Dr.", "first_name": "Jürgen", "last_name": "Weiß", "full_name": "",
 			"emails":  "juergen@baeckerei-weiss.example; jw@privat.example; weiss.home@example.de",
 			"phones":  "+4915123456789; +49301234567",
 			"company": "Bäckerei Weiß GmbH", "job_title": "Inhaber", "address_line1": "Hauptstraße 5", "town": "Berlin", "postcode": "10115",
-			"country": "Deutschland", "tags": "myContacts; Stammkunden", "notes": "Kunde seit 2019\nbevorzugt Anrufe"}},
+			"country": "Deutschland", "tags": "myContacts; Stammkunden", "notes": "Kunde seit 2019\nbevorzugt Anrufe",
+		}},
 		{fields: map[string]string{"first_name": "Anna", "emails": "anna.schmidt@example.de", "phones": "+491609876543", "tags": "myContacts", "address_line1": ""}},
 	}},
 	{"google-contacts-legacy.csv", "google-contacts", "contacts-legacy", []want{
-		{fields: map[string]string{"title": "Mme", "first_name": "Hélène", "last_name": "Dupont", "full_name": "Hélène Dupont",
+		{fields: map[string]string{
+			"title": "Mme", "first_name": "Hélène", "last_name": "Dupont", "full_name": "Hélène Dupont",
 			"emails": "helene.dupont@example.fr; h.dupont@travail.example.fr", "phones": "+33612345678",
 			"company": "Librairie Dupont", "job_title": "Gérante", "address_line1": "12 rue de la Paix", "town": "Paris", "county": "Île-de-France",
-			"postcode": "75002", "country": "France", "tags": "My Contacts; Clients Paris", "notes": `Rappeler en "septembre"`}},
+			"postcode": "75002", "country": "France", "tags": "My Contacts; Clients Paris", "notes": `Rappeler en "septembre"`,
+		}},
 		{fields: map[string]string{"first_name": "François", "emails": "f.martin@example.fr; francois@example.org", "phones": ""}},
 	}},
 	{"outlook-contacts.csv", "outlook-contacts", "contacts", []want{
-		{fields: map[string]string{"title": "Mr.", "first_name": "Oliver", "last_name": "Bennett", "full_name": "",
+		{fields: map[string]string{
+			"title": "Mr.", "first_name": "Oliver", "last_name": "Bennett", "full_name": "",
 			"emails": "oliver@bennett.example; ob@home.example", "phones": "+447911123456; +441614960000",
 			"company": "Bennett & Sons Ltd", "job_title": "Director", "address_line1": "4 Wharf Road", "town": "Manchester", "postcode": "M1 2AB",
-			"country": "United Kingdom", "tags": "Suppliers; VIP", "notes": "Met at the trade fair.\nPrefers e-mail.", "created_at": ""}},
+			"country": "United Kingdom", "tags": "Suppliers; VIP", "notes": "Met at the trade fair.\nPrefers e-mail.", "created_at": "",
+		}},
 	}},
 	{"outlook-contacts-quoted.csv", "outlook-contacts", "contacts", []want{
-		{fields: map[string]string{"first_name": "Sanne", "last_name": "de Vries", "emails": "sanne@devries.example", "phones": "+31201234567",
-			"address_line1": "Keizersgracht 12", "town": "Amsterdam", "postcode": "1015 CS", "country": "Nederland", "created_at": ""}},
+		{fields: map[string]string{
+			"first_name": "Sanne", "last_name": "de Vries", "emails": "sanne@devries.example", "phones": "+31201234567",
+			"address_line1": "Keizersgracht 12", "town": "Amsterdam", "postcode": "1015 CS", "country": "Nederland", "created_at": "",
+		}},
 	}},
 	{"outlook-contacts-de.csv", "outlook-contacts", "contacts-de", []want{
-		{fields: map[string]string{"title": "Frau", "first_name": "Ursula", "last_name": "Köhler", "full_name": "", "emails": "u.koehler@example.de",
+		{fields: map[string]string{
+			"title": "Frau", "first_name": "Ursula", "last_name": "Köhler", "full_name": "", "emails": "u.koehler@example.de",
 			"phones": "+491712345678", "company": "Köhler & Partner", "job_title": "Geschäftsführerin", "address_line1": "Lindenallee 3", "town": "München",
-			"postcode": "80331", "country": "Deutschland", "tags": "Kunden; Newsletter", "notes": "Rückruf erbeten", "created_at": ""}},
+			"postcode": "80331", "country": "Deutschland", "tags": "Kunden; Newsletter", "notes": "Rückruf erbeten", "created_at": "",
+		}},
 	}},
 	{"yahoo-contacts.csv", "yahoo-contacts", "contacts", []want{
-		{fields: map[string]string{"first_name": "María", "last_name": "García", "emails": "maria.garcia@example.com; mgarcia@example.net",
+		{fields: map[string]string{
+			"first_name": "María", "last_name": "García", "emails": "maria.garcia@example.com; mgarcia@example.net",
 			"phones": "+14155550134", "company": "Garcia Imports", "job_title": "Buyer", "address_line1": "742 Evergreen Terrace", "town": "Springfield",
-			"county": "OR", "postcode": "97403", "country": "United States", "notes": "Two lines\nof comments"}},
+			"county": "OR", "postcode": "97403", "country": "United States", "notes": "Two lines\nof comments",
+		}},
 	}},
 	{"beehiiv-subscribers.csv", "beehiiv-subscribers", "subscribers", []want{
 		{fields: map[string]string{"emails": "reader@example.com", "marketing_consent": "true", "tags": "premium", "created_at": "2024-02-03T09:10:11Z"}},
@@ -61,50 +73,66 @@ var vendorFixtures = []struct {
 		{fields: map[string]string{"emails": "muted@example.org", "marketing_consent": "false", "tags": "free"}},
 	}},
 	{"hubspot-companies.csv", "hubspot-companies", "companies", []want{
-		{fields: map[string]string{"name": "Ferretería Núñez S.L.", "domain": "ferreteria-nunez.example", "owner": "Ana Ruiz", "phones": "+34912345678",
+		{fields: map[string]string{
+			"name": "Ferretería Núñez S.L.", "domain": "ferreteria-nunez.example", "owner": "Ana Ruiz", "phones": "+34912345678",
 			"address_line1": "Calle Mayor 10", "town": "Madrid", "postcode": "28013", "country": "Spain", "industry": "Retail", "employees": "45",
-			"annual_revenue": "1500000.00 GBP", "tags": "customer", "notes": "Proveedor habitual", "created_at": "2023-09-01T10:00:00Z"}},
+			"annual_revenue": "1500000.00 GBP", "tags": "customer", "notes": "Proveedor habitual", "created_at": "2023-09-01T10:00:00Z",
+		}},
 		{fields: map[string]string{"name": "", "domain": "acme.example", "tags": "lead"}},
 		{errors: []string{": the row has none of name, domain: nothing identifies this company"}},
 	}},
 	{"hubspot-companies-default-view.csv", "hubspot-companies", "companies", []want{
-		{fields: map[string]string{"name": "Boulangerie Lefèvre", "domain": "", "owner": "Marc Dubois", "town": "Lyon", "country": "France",
-			"phones": "+33142685300", "industry": "Food & Beverage", "created_at": "2024-03-05T09:15:00Z"}},
+		{fields: map[string]string{
+			"name": "Boulangerie Lefèvre", "domain": "", "owner": "Marc Dubois", "town": "Lyon", "country": "France",
+			"phones": "+33142685300", "industry": "Food & Beverage", "created_at": "2024-03-05T09:15:00Z",
+		}},
 	}},
 	{"hubspot-leads.csv", "hubspot-leads", "leads", []want{
-		{fields: map[string]string{"full_name": "Carmen Ortega", "company": "Ferretería Núñez S.L.", "company_ref": "9001",
-			"tags": "Connected; Sales pipeline", "created_at": "2024-04-02T16:45:00Z"}},
+		{fields: map[string]string{
+			"full_name": "Carmen Ortega", "company": "Ferretería Núñez S.L.", "company_ref": "9001",
+			"tags": "Connected; Sales pipeline", "created_at": "2024-04-02T16:45:00Z",
+		}},
 	}},
 	{"hubspot-contacts-with-company.csv", "hubspot-contacts", "contacts", []want{
 		{fields: map[string]string{"first_name": "Lucía", "company": "Ferretería Núñez S.L.", "company_ref": "9001"}},
 	}},
 	{"salesforce-accounts-report.csv", "salesforce-accounts", "accounts-report", []want{
-		{fields: map[string]string{"name": "Harbour Foods Ltd", "address_line1": "1 Quay Street, Unit 4", "town": "Bristol", "postcode": "BS1 4DJ",
+		{fields: map[string]string{
+			"name": "Harbour Foods Ltd", "address_line1": "1 Quay Street, Unit 4", "town": "Bristol", "postcode": "BS1 4DJ",
 			"phones": "+441174960123", "domain": "harbourfoods.example", "industry": "Food & Beverage", "employees": "120",
-			"annual_revenue": "2500000.00 GBP", "owner": "Jane Ops", "tags": "Customer", "created_at": "2023-04-05T00:00:00Z"}},
+			"annual_revenue": "2500000.00 GBP", "owner": "Jane Ops", "tags": "Customer", "created_at": "2023-04-05T00:00:00Z",
+		}},
 		{fields: map[string]string{"name": "Dockside Ltd", "address_line1": "9 Mill Lane", "town": "Leeds", "postcode": "LS2 7HH"}},
 	}},
 	{"salesforce-accounts-api.csv", "salesforce-accounts", "accounts-api", []want{
-		{fields: map[string]string{"name": "Müller Maschinenbau AG", "address_line1": "Industriestraße 7", "town": "Stuttgart", "county": "BW", "postcode": "70173",
+		{fields: map[string]string{
+			"name": "Müller Maschinenbau AG", "address_line1": "Industriestraße 7", "town": "Stuttgart", "county": "BW", "postcode": "70173",
 			"country": "Germany", "phones": "+49711123456", "domain": "mueller.example", "employees": "350", "annual_revenue": "",
-			"owner": "005x000000OWNER", "created_at": "2021-03-04T05:06:07Z"}},
+			"owner": "005x000000OWNER", "created_at": "2021-03-04T05:06:07Z",
+		}},
 		{skip: "salesforce-deleted"},
 		{fields: map[string]string{"name": "Lee Holdings Ltd", "address_line1": "2 Park Row", "town": "Leeds"}},
 	}},
 	{"salesforce-leads-report.csv", "salesforce-leads", "leads-report", []want{
-		{fields: map[string]string{"title": "Ms.", "first_name": "Giulia", "last_name": "Rossi", "company": "Studio Rossi", "job_title": "Office Manager",
+		{fields: map[string]string{
+			"title": "Ms.", "first_name": "Giulia", "last_name": "Rossi", "company": "Studio Rossi", "job_title": "Office Manager",
 			"emails": "giulia@studiorossi.example", "phones": "+390212345678", "town": "Milano", "postcode": "20121",
-			"tags": "Open - Not Contacted; Web", "marketing_consent": "true", "created_at": "2024-03-12T00:00:00Z"}},
+			"tags": "Open - Not Contacted; Web", "marketing_consent": "true", "created_at": "2024-03-12T00:00:00Z",
+		}},
 	}},
 	{"salesforce-leads-api.csv", "salesforce-leads", "leads-api", []want{
-		{fields: map[string]string{"first_name": "Pieter", "company": "Janssen BV", "emails": "pieter@janssen.example", "postcode": "3011 AD",
-			"tags": "Working - Contacted; Partner", "marketing_consent": "false", "created_at": "2024-02-01T10:00:00Z"}},
+		{fields: map[string]string{
+			"first_name": "Pieter", "company": "Janssen BV", "emails": "pieter@janssen.example", "postcode": "3011 AD",
+			"tags": "Working - Contacted; Partner", "marketing_consent": "false", "created_at": "2024-02-01T10:00:00Z",
+		}},
 		{skip: "salesforce-lead-converted"},
 	}},
 	{"zoho-contacts-us.csv", "zoho-contacts", "contacts", []want{
-		{fields: map[string]string{"first_name": "Tomás", "last_name": "Ibáñez", "company": "Desert Solar LLC", "job_title": "Site Manager",
+		{fields: map[string]string{
+			"first_name": "Tomás", "last_name": "Ibáñez", "company": "Desert Solar LLC", "job_title": "Site Manager",
 			"emails": "tomas@desertsolar.example", "phones": "+16025550188", "address_line1": "4100 E Camelback Rd", "town": "Phoenix", "county": "AZ",
-			"postcode": "85018", "notes": "Wants a quote in Q3", "tags": "Solar; Priority", "created_at": "2024-02-14T08:04:10Z"}},
+			"postcode": "85018", "notes": "Wants a quote in Q3", "tags": "Solar; Priority", "created_at": "2024-02-14T08:04:10Z",
+		}},
 	}},
 	{"mailchimp-blank-leid-pt.csv", "mailchimp-audience", "subscribed", []want{
 		{fields: map[string]string{"emails": "joao@example.pt", "first_name": "João", "last_name": "Conceição", "company": "Livraria Conceição", "job_title": "Editora", "tags": "Leitores", "marketing_consent": "true"}},

@@ -61,8 +61,10 @@ func (s *Service) core() *migration.Core {
 	if s.Outbox == nil {
 		s.Outbox = newMemOutbox()
 	}
-	return must(migration.NewMailingCore(s.Store, mailer, s.Outbox, migration.Config{SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
-		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}))
+	return must(migration.NewMailingCore(s.Store, mailer, s.Outbox, migration.Config{
+		SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
+		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds,
+	}))
 }
 
 func or[T any](v T, ok bool, fallback T) T {
@@ -132,22 +134,29 @@ func (s *Service) final() *Final {
 func (s *Service) Create(ctx context.Context, actor string, in migration.CreateInput) (*migration.Created, error) {
 	return s.ops().Create(ctx, actor, in)
 }
+
 func (s *Service) ReissueInvite(ctx context.Context, actor, id string) (*migration.Created, error) {
 	return s.ops().ReissueInvite(ctx, actor, id)
 }
+
 func (s *Service) List(ctx context.Context) ([]*cutover.Migration, error) { return s.ops().List(ctx) }
+
 func (s *Service) Get(ctx context.Context, id string) (*cutover.Migration, error) {
 	return s.ops().Get(ctx, id)
 }
+
 func (s *Service) Execution(ctx context.Context, m *cutover.Migration) (*cutover.Execution, error) {
 	return s.ops().Execution(ctx, m)
 }
+
 func (s *Service) FinalChunks(ctx context.Context, id string) ([]cutover.Chunk, error) {
 	return s.ops().FinalChunks(ctx, id)
 }
+
 func (s *Service) MailFor(ctx context.Context, id string) ([]migration.MailView, error) {
 	return s.ops().MailFor(ctx, id)
 }
+
 func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migration, error) {
 	return s.ops().Retry(ctx, id, actor)
 }
@@ -156,60 +165,79 @@ func (s *Service) Retry(ctx context.Context, id, actor string) (*cutover.Migrati
 func (s *Service) Authorize(ctx context.Context, id, key string) (*cutover.Migration, error) {
 	return s.customer().Authorize(ctx, id, key)
 }
+
 func (s *Service) Audit(ctx context.Context, id string) ([]cutover.AuditEvent, error) {
 	return s.customer().Audit(ctx, id)
 }
+
 func (s *Service) StartUpload(ctx context.Context, m *cutover.Migration, in migration.UploadInput) (*migration.UploadPlan, error) {
 	return s.customer().StartUpload(ctx, m, in)
 }
+
 func (s *Service) SignParts(ctx context.Context, m *cutover.Migration, fileID string, numbers []int) ([]migration.PartURL, error) {
 	return s.customer().SignParts(ctx, m, fileID, numbers)
 }
+
 func (s *Service) RemoveUpload(ctx context.Context, m *cutover.Migration, fileID string) (*cutover.File, error) {
 	return s.customer().RemoveUpload(ctx, m, fileID)
 }
+
 func (s *Service) UploadedParts(ctx context.Context, m *cutover.Migration, fileID string) ([]migration.StoredPart, error) {
 	return s.customer().UploadedParts(ctx, m, fileID)
 }
+
 func (s *Service) Submit(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	return s.customer().Submit(ctx, m)
 }
+
 func (s *Service) UpdateChecklist(ctx context.Context, m *cutover.Migration, in migration.ChecklistInput) (*cutover.Migration, error) {
 	return s.customer().UpdateChecklist(ctx, m, in)
 }
+
 func (s *Service) MarkReview(ctx context.Context, m *cutover.Migration, in migration.ReviewInput) (*cutover.Migration, error) {
 	return s.customer().MarkReview(ctx, m, in)
 }
+
 func (s *Service) RequestSignOff(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	return s.customer().RequestSignOff(ctx, m)
 }
+
 func (s *Service) CompleteUpload(ctx context.Context, m *cutover.Migration, fileID string, parts []migration.Part) (*cutover.File, error) {
 	return s.rows().CompleteUpload(ctx, m, fileID, parts)
 }
+
 func (s *Service) SetFileFormat(ctx context.Context, m *cutover.Migration, fileID string, in FileFormatInput) (*cutover.File, error) {
 	return s.rows().SetFileFormat(ctx, m, fileID, in)
 }
+
 func (s *Service) Propose(ctx context.Context, m *cutover.Migration) (*Proposal, error) {
 	return s.rows().Propose(ctx, m)
 }
+
 func (s *Service) SaveMapping(ctx context.Context, m *cutover.Migration, raw []byte) (*cutover.Migration, error) {
 	return s.rows().SaveMapping(ctx, m, raw)
 }
+
 func (s *Service) SubmitFinal(ctx context.Context, m *cutover.Migration, in FinalInput) (*cutover.Migration, error) {
 	return s.rows().SubmitFinal(ctx, m, in)
 }
+
 func (s *Service) MatchFinal(ctx context.Context, m *cutover.Migration, fileIDs []string) (*MatchView, error) {
 	return s.rows().MatchFinal(ctx, m, fileIDs)
 }
+
 func (s *Service) PreflightFor(ctx context.Context, m *cutover.Migration) (*cutover.PreflightReport, error) {
 	return s.rows().PreflightFor(ctx, m)
 }
+
 func (s *Service) WithdrawFinal(ctx context.Context, m *cutover.Migration) (*cutover.Migration, error) {
 	return s.rows().WithdrawFinal(ctx, m)
 }
+
 func (s *Service) Workbook(ctx context.Context, m *cutover.Migration) (*workbook.Workbook, error) {
 	return s.rows().Workbook(ctx, m)
 }
+
 func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*FinalReport, error) {
 	return s.rows().FinalReportFor(ctx, m)
 }
@@ -218,33 +246,43 @@ func (s *Service) FinalReportFor(ctx context.Context, m *cutover.Migration) (*Fi
 func (s *Service) Park(ctx context.Context, in migration.ParkInput) error {
 	return s.steps().Park(ctx, in)
 }
+
 func (s *Service) MarkFailed(ctx context.Context, in migration.FailInput) error {
 	return s.steps().MarkFailed(ctx, in)
 }
+
 func (s *Service) RecordStepFailure(ctx context.Context, id, step, message string) {
 	s.steps().RecordStepFailure(ctx, id, step, message)
 }
+
 func (s *Service) Complete(ctx context.Context, in migration.StepInput) error {
 	return s.completion().Complete(ctx, in)
 }
+
 func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, error) {
 	return s.mapper().Map(ctx, in)
 }
+
 func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
 	return s.testRun().TestMigrate(ctx, in)
 }
+
 func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	return s.final().Final(ctx, in)
 }
+
 func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	return s.final().PlanFinal(ctx, in)
 }
+
 func (s *Service) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	return s.final().MigrateChunk(ctx, in)
 }
+
 func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	return s.final().FinishFinal(ctx, in)
 }
+
 func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	return s.final().Preflight(ctx, in)
 }
@@ -253,9 +291,11 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 func (s *Service) Reconcile(ctx context.Context, ev migration.ExecutionEvent) (*migration.SweepResult, error) {
 	return s.reconciler().Reconcile(ctx, ev)
 }
+
 func (s *Service) Sweep(ctx context.Context) (*migration.SweepResult, error) {
 	return s.reconciler().Sweep(ctx)
 }
+
 func (s *Service) RetryMail(ctx context.Context) (int, error) { return s.reconciler().RetryMail(ctx) }
 
 // unwired is every port a test did not wire: each call answers EINTERNAL.
@@ -277,6 +317,7 @@ func (unwired) UpdateMail(context.Context, cutover.Mail, int) error { return err
 func (unwired) ListMail(context.Context, string) ([]cutover.Mail, error) {
 	return nil, errUnwired
 }
+
 func (unwired) DueMail(context.Context, time.Time, int) ([]cutover.Mail, error) {
 	return nil, errUnwired
 }
@@ -284,6 +325,7 @@ func (unwired) Begin(context.Context, string, string) (string, error) { return "
 func (unwired) PresignParts(context.Context, string, string, []int, time.Duration) ([]string, error) {
 	return nil, errUnwired
 }
+
 func (unwired) Complete(context.Context, string, string, []migration.Part) (int64, error) {
 	return 0, errUnwired
 }

@@ -178,8 +178,10 @@ func (s *Customer) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fin
 		if zone != "" {
 			cur.TimeZone = zone
 		}
-		return []cutover.AuditEvent{s.Event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail),
-			s.Event("customer", "final.matched", matchesDetail(matches))}, nil
+		return []cutover.AuditEvent{
+			s.Event("customer", "final.scheduled", "go-live "+at.Format(time.RFC3339)+"; "+detail),
+			s.Event("customer", "final.matched", matchesDetail(matches)),
+		}, nil
 	})
 	if err != nil {
 		return nil, err

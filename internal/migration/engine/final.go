@@ -255,8 +255,10 @@ func (s *Final) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser
 	out := make([]cutover.Chunk, 0, len(plan.Chunks))
 	for _, r := range plan.Chunks {
 		o := plan.Options(r, format, tabular.Options{})
-		out = append(out, cutover.Chunk{FileID: f.ID, FileName: f.Name, Start: r.Start, End: r.End, HeaderEnd: plan.HeaderEnd,
-			LineOffset: o.LineOffset, Encoding: o.Encoding, Delimiter: string(o.Delimiter)})
+		out = append(out, cutover.Chunk{
+			FileID: f.ID, FileName: f.Name, Start: r.Start, End: r.End, HeaderEnd: plan.HeaderEnd,
+			LineOffset: o.LineOffset, Encoding: o.Encoding, Delimiter: string(o.Delimiter),
+		})
 	}
 	return out, rows, nil
 }
@@ -336,8 +338,10 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 	if err != nil {
 		return nil, err
 	}
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred}
+	p := pass.Pass{
+		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred,
+	}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{s.live.Writer(m.TenantID, m.ID), snap}
 	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)

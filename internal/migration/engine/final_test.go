@@ -157,8 +157,10 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 				break
 			}
 			if attempt == 2 {
-				if _, err := svc.Final(ctx, FinalStep{Action: FinalChunkFailed, MigrationID: id, Round: 1, Index: i,
-					Error: &migration.StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`}}); err != nil {
+				if _, err := svc.Final(ctx, FinalStep{
+					Action: FinalChunkFailed, MigrationID: id, Round: 1, Index: i,
+					Error: &migration.StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`},
+				}); err != nil {
 					t.Fatal(err)
 				}
 				break

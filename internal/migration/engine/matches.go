@@ -158,8 +158,10 @@ func identitiesOf(tables []tableSample, spec *mapspec.Spec, version int) []cutov
 			break
 		}
 		t := tables[i]
-		out = append(out, cutover.EntryIdentity{Entry: fs.Name, FileName: t.fileName, Signature: HeaderSignature(t.header),
-			Columns: len(t.header), Entity: fs.Entity, Preset: detectPreset(t), Version: version})
+		out = append(out, cutover.EntryIdentity{
+			Entry: fs.Name, FileName: t.fileName, Signature: HeaderSignature(t.header),
+			Columns: len(t.header), Entity: fs.Entity, Preset: detectPreset(t), Version: version,
+		})
 	}
 	return out
 }
@@ -232,8 +234,10 @@ func matchTable(spec *mapspec.Spec, ids []cutover.EntryIdentity, t tableSample) 
 	}
 	for _, fs := range spec.Files {
 		ident := id(fs.Name)
-		c := MatchCandidate{Entry: fs.Name, FileName: ident.FileName, Entity: fs.Entity, Preset: ident.Preset,
-			Exact: ident.Signature != "" && ident.Signature == sig, Missing: missingColumns(fs, t.header)}
+		c := MatchCandidate{
+			Entry: fs.Name, FileName: ident.FileName, Entity: fs.Entity, Preset: ident.Preset,
+			Exact: ident.Signature != "" && ident.Signature == sig, Missing: missingColumns(fs, t.header),
+		}
 		if c.Missing == nil {
 			c.Missing = []string{}
 		}

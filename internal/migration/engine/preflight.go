@@ -173,8 +173,10 @@ func breachList(bs []cutover.PreflightBreach) string {
 // with the signed-off test migration.
 func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
 	th := s.thresholds()
-	rep := &cutover.PreflightReport{Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
-		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{}}
+	rep := &cutover.PreflightReport{
+		Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
+		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{},
+	}
 	files := m.FinalFiles()
 	if len(files) == 0 {
 		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
@@ -190,12 +192,16 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 		return nil, err
 	}
 	snap := delta.NewSnapshot()
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
+	p := pass.Pass{
+		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits},
+	}
 	res, err := pass.Run(ctx, p, s.files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
-		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnreadable,
-			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err)})
+		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+			Rule:   cutover.RuleUnreadable,
+			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err),
+		})
 		return rep, nil
 	}
 	if err != nil {
@@ -275,8 +281,10 @@ func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *
 			if len(targets) > 0 {
 				what = fmt.Sprintf("which the signed-off mapping of %s reads into %s.%s", from, fs.Entity, mc.Field)
 			}
-			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: fs.Entity, Field: mc.Field,
-				Detail: fmt.Sprintf("%s has no column %q, %s: those values would not reach LIVE.", t.label(), col, what)})
+			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+				Rule: cutover.RuleColumnMissing, Entity: fs.Entity, Field: mc.Field,
+				Detail: fmt.Sprintf("%s has no column %q, %s: those values would not reach LIVE.", t.label(), col, what),
+			})
 		}
 	}
 	return nil
@@ -364,16 +372,20 @@ func compareEntities(rep *cutover.PreflightReport, test, final *workbook.Workboo
 	}
 	for _, f := range final.Reconciliation {
 		t := testBy[f.Entity]
-		e := cutover.PreflightEntity{Entity: f.Entity, TestRows: t.Rows, Rows: f.Rows, Migrated: f.Migrated,
+		e := cutover.PreflightEntity{
+			Entity: f.Entity, TestRows: t.Rows, Rows: f.Rows, Migrated: f.Migrated,
 			TestRejectPct: pct(t.Rejected, t.Rows), RejectPct: pct(f.Rejected, f.Rows),
-			TestWarnPct: pct(test.Issues.Warned, testRows), WarnPct: pct(warned[f.Entity], f.Rows), Status: f.Status}
+			TestWarnPct: pct(test.Issues.Warned, testRows), WarnPct: pct(warned[f.Entity], f.Rows), Status: f.Status,
+		}
 		if de, ok := deltas[f.Entity]; ok {
 			e.Added, e.Removed, e.Changed = de.Added, de.Removed, de.Changed
 		}
 		rep.Entities = append(rep.Entities, e)
 		if rise := e.RejectPct - e.TestRejectPct; rise > th.RejectRisePoints {
-			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleRejectRise, Entity: f.Entity,
-				Detail: fmt.Sprintf("%s: %.1f%% of the final extract's rows would be rejected, against %.1f%% in the test (%.1f points more; the limit is %g).", f.Entity, e.RejectPct, e.TestRejectPct, rise, th.RejectRisePoints)})
+			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+				Rule: cutover.RuleRejectRise, Entity: f.Entity,
+				Detail: fmt.Sprintf("%s: %.1f%% of the final extract's rows would be rejected, against %.1f%% in the test (%.1f points more; the limit is %g).", f.Entity, e.RejectPct, e.TestRejectPct, rise, th.RejectRisePoints),
+			})
 		}
 		// An unexplained reconciliation the coordinator already signed off
 		// in the test is what they approved; a newly unexplained one holds
@@ -382,22 +394,28 @@ func compareEntities(rep *cutover.PreflightReport, test, final *workbook.Workboo
 		// before the test is the CRM's growth since: the preview shows it
 		// and the delta threshold bounds it.
 		if th.HoldUnexplained && f.Status == "unexplained" && t.Status != "unexplained" && (f.Checklist == nil || f.Rows < *f.Checklist) {
-			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleUnexplained, Entity: f.Entity,
-				Detail: fmt.Sprintf("%s: the final extract's counts do not reconcile with the checklist and nothing explains it: %s", f.Entity, f.Explanation)})
+			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+				Rule: cutover.RuleUnexplained, Entity: f.Entity,
+				Detail: fmt.Sprintf("%s: the final extract's counts do not reconcile with the checklist and nothing explains it: %s", f.Entity, f.Explanation),
+			})
 		}
 		if th.DeltaPct > 0 && t.Rows > 0 {
 			size := e.Added + e.Removed + e.Changed
 			if p := pct(size, max(testBy[f.Entity].Migrated, 1)); p > th.DeltaPct {
-				rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleDelta, Entity: f.Entity,
-					Detail: fmt.Sprintf("%s: %d records added, %d removed and %d changed since the test, %.1f%% of its records (the limit is %g%%).", f.Entity, e.Added, e.Removed, e.Changed, p, th.DeltaPct)})
+				rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+					Rule: cutover.RuleDelta, Entity: f.Entity,
+					Detail: fmt.Sprintf("%s: %d records added, %d removed and %d changed since the test, %.1f%% of its records (the limit is %g%%).", f.Entity, e.Added, e.Removed, e.Changed, p, th.DeltaPct),
+				})
 			}
 		}
 	}
 	for _, t := range test.Reconciliation {
 		if !slices.ContainsFunc(final.Reconciliation, func(f workbook.Reconciliation) bool { return f.Entity == t.Entity }) {
 			rep.Entities = append(rep.Entities, cutover.PreflightEntity{Entity: t.Entity, TestRows: t.Rows, TestRejectPct: pct(t.Rejected, t.Rows), Status: "missing"})
-			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleColumnMissing, Entity: t.Entity,
-				Detail: fmt.Sprintf("%s: the test migration had %d rows of it; the final extract has none.", t.Entity, t.Rows)})
+			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+				Rule: cutover.RuleColumnMissing, Entity: t.Entity,
+				Detail: fmt.Sprintf("%s: the test migration had %d rows of it; the final extract has none.", t.Entity, t.Rows),
+			})
 		}
 	}
 }
@@ -427,8 +445,10 @@ func compareFill(rep *cutover.PreflightReport, test, final *workbook.Workbook, c
 			continue // the whole entity is missing: said once above
 		}
 		if drop := ff.TestPct - ff.Pct; drop > th.FillDropPoints {
-			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleFillDrop, Entity: entity, Field: field,
-				Detail: fmt.Sprintf("%s.%s: filled in %.1f%% of the final extract's records, against %.1f%% in the test (%.1f points less; the limit is %g).", entity, field, ff.Pct, ff.TestPct, drop, th.FillDropPoints)})
+			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+				Rule: cutover.RuleFillDrop, Entity: entity, Field: field,
+				Detail: fmt.Sprintf("%s.%s: filled in %.1f%% of the final extract's records, against %.1f%% in the test (%.1f points less; the limit is %g).", entity, field, ff.Pct, ff.TestPct, drop, th.FillDropPoints),
+			})
 		}
 	}
 }
@@ -517,8 +537,10 @@ func (s *Final) missingEntries(ctx context.Context, m *cutover.Migration, spec *
 				from = id.FileName
 			}
 		}
-		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{Rule: cutover.RuleFileMissing, Entity: fs.Entity,
-			Detail: fmt.Sprintf("No file of the final extract is read with the signed-off mapping of %s (%s): its records, and every column mapped in it, would not reach LIVE.", from, fs.Entity)})
+		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
+			Rule: cutover.RuleFileMissing, Entity: fs.Entity,
+			Detail: fmt.Sprintf("No file of the final extract is read with the signed-off mapping of %s (%s): its records, and every column mapped in it, would not reach LIVE.", from, fs.Entity),
+		})
 	}
 	return nil
 }

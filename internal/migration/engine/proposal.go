@@ -55,8 +55,10 @@ type FileFormat struct {
 
 // fileFormat describes what the reader found for f.
 func fileFormat(f cutover.File, tf tabular.Format) FileFormat {
-	out := FileFormat{Kind: tf.Kind, Encoding: tf.Encoding, Confidence: tf.EncodingConfidence, Alternatives: tf.EncodingAlternatives.List(),
-		EncodingChosen: f.Encoding != "", DelimiterChosen: f.Delimiter != ""}
+	out := FileFormat{
+		Kind: tf.Kind, Encoding: tf.Encoding, Confidence: tf.EncodingConfidence, Alternatives: tf.EncodingAlternatives.List(),
+		EncodingChosen: f.Encoding != "", DelimiterChosen: f.Delimiter != "",
+	}
 	if tf.Delimiter != 0 {
 		out.Delimiter = delimiterLabel(string(tf.Delimiter))
 	}
@@ -187,8 +189,10 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 		// so the page and the mapping it submits cannot disagree.
 		out := make([]ProposedColumn, 0, len(t.header))
 		for i, c := range p.Columns {
-			out = append(out, ProposedColumn{Column: c.Column, Samples: samples(t.sample, i), Target: c.Target, Confidence: c.Confidence,
-				Reason: c.Reason, SourceID: c.SourceID})
+			out = append(out, ProposedColumn{
+				Column: c.Column, Samples: samples(t.sample, i), Target: c.Target, Confidence: c.Confidence,
+				Reason: c.Reason, SourceID: c.SourceID,
+			})
 		}
 		return out
 	}
@@ -207,8 +211,10 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 	out := make([]ProposedColumn, 0, len(t.header))
 	for i, col := range t.header {
 		sg := sugg[col]
-		c := ProposedColumn{Column: col, Samples: samples(t.sample, i), Target: mapped[col], Confidence: sg.Confidence, Reason: sg.Reason,
-			SourceID: slices.Contains(p.File.SourceID, col)}
+		c := ProposedColumn{
+			Column: col, Samples: samples(t.sample, i), Target: mapped[col], Confidence: sg.Confidence, Reason: sg.Reason,
+			SourceID: slices.Contains(p.File.SourceID, col),
+		}
 		switch {
 		case draft && c.Target != "" && c.Target != sg.Target:
 			c.Reason, c.Confidence = "Your saved mapping.", 1

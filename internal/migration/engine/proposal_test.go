@@ -76,15 +76,18 @@ func (u uploadsFake) Begin(context.Context, string, string) (string, error) { re
 func (u uploadsFake) PresignParts(_ context.Context, key, uploadID string, numbers []int, _ time.Duration) ([]string, error) {
 	return u.PresignFn(key, uploadID, numbers)
 }
+
 func (u uploadsFake) Complete(_ context.Context, key, uploadID string, _ []migration.Part) (int64, error) {
 	if u.CompleteFn == nil {
 		return 0, nil
 	}
 	return u.CompleteFn(key, uploadID)
 }
+
 func (u uploadsFake) Remove(_ context.Context, key, uploadID string) error {
 	return u.RemoveFn(key, uploadID)
 }
+
 func (u uploadsFake) ListParts(_ context.Context, key, uploadID string) ([]migration.StoredPart, error) {
 	return u.ListFn(key, uploadID)
 }

@@ -100,7 +100,8 @@ type fakeFlow struct {
 	ResumeFn func(token string, out any) error
 }
 
-func (f fakeFlow) Start(_ context.Context, name string, in any) error  { return f.StartFn(name, in) }
+func (f fakeFlow) Start(_ context.Context, name string, in any) error { return f.StartFn(name, in) }
+
 func (f fakeFlow) Resume(_ context.Context, tok string, out any) error { return f.ResumeFn(tok, out) }
 
 // objects is a fake Files over in-memory objects.
@@ -113,6 +114,7 @@ func (o objects) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	}
 	return io.NopCloser(strings.NewReader(body)), nil
 }
+
 func (o objects) OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error) {
 	body, ok := o[key]
 	if !ok || end > int64(len(body)) || start >= end {
@@ -120,6 +122,7 @@ func (o objects) OpenRange(ctx context.Context, key string, start, end int64) (i
 	}
 	return io.NopCloser(strings.NewReader(body[start:end])), nil
 }
+
 func (o objects) Put(_ context.Context, key, _ string, body []byte) error {
 	o[key] = string(body)
 	return nil

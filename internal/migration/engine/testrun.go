@@ -258,8 +258,10 @@ func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	if err := s.files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	summary := &cutover.WorkbookSummary{Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt,
-		WarningGroups: len(wb.Issues.Warnings), Duplicates: &cutover.DuplicateCounts{Merged: wb.Issues.DuplicateCounts.Merged, Possible: wb.Issues.DuplicateCounts.Possible}}
+	summary := &cutover.WorkbookSummary{
+		Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt,
+		WarningGroups: len(wb.Issues.Warnings), Duplicates: &cutover.DuplicateCounts{Merged: wb.Issues.DuplicateCounts.Merged, Possible: wb.Issues.DuplicateCounts.Possible},
+	}
 	for i, sc := range wb.SpotChecks {
 		if sc.WaiveOnly {
 			summary.WaiveOnly = append(summary.WaiveOnly, i)

@@ -47,8 +47,10 @@ func handle(ctx context.Context, req request) (response, error) {
 	lc, _ := lambdacontext.FromContext(ctx)
 	deadline, _ := ctx.Deadline()
 
-	resp := response{PID: os.Getpid(), Value: req.Value, FunctionARN: lc.InvokedFunctionArn,
-		RequestID: lc.AwsRequestID, DeadlineMS: deadline.UnixMilli()}
+	resp := response{
+		PID: os.Getpid(), Value: req.Value, FunctionARN: lc.InvokedFunctionArn,
+		RequestID: lc.AwsRequestID, DeadlineMS: deadline.UnixMilli(),
+	}
 
 	if strings.HasSuffix(req.RawPath, "/fail") {
 		req.Action, req.Message = "error", "failed through the HTTP API"
