@@ -42,7 +42,7 @@ func main() {
 	}
 	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
-	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDBForAPI(cfg), Table: env["MIGRATIONS_TABLE"]}
 	flow := &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]}
 	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
 		migration.Config{SiteURL: env["SITE_URL"], SignOffTimeoutSeconds: signOffTimeout, SignOffReminderSeconds: signOffReminder})

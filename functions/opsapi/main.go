@@ -39,7 +39,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
+	migrations := &dynamostore.Migrations{API: awsenv.DynamoDBForAPI(cfg), Table: env["MIGRATIONS_TABLE"]}
 	states := sfn.NewFromConfig(cfg)
 	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
 		migration.Config{SiteURL: env["SITE_URL"], SignOffTimeoutSeconds: signOffTimeout, SignOffReminderSeconds: signOffReminder})

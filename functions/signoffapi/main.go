@@ -33,7 +33,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("link signing key", err)
 	}
-	db := awsenv.DynamoDB(cfg)
+	db := awsenv.DynamoDBForAPI(cfg)
 	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
 	svc, err := signoff.NewDesk(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},

@@ -75,17 +75,23 @@ func (sdkLogger) Logf(c logging.Classification, format string, v ...any) {
 }
 
 // DynamoDBMaxAttempts and DynamoDBMaxBackoff bound the SDK's retries of
-// one DynamoDB call. The SDK backs a throttled call off 1 s, 2 s, 4 s, ...
-// (full jitter), capped at DynamoDBMaxBackoff: six attempts wait at most
-// 1+2+4+4+4 = 15 s, half that on average, which leaves room in the API
-// functions' 30-second timeout (API Gateway's own limit) for the work
-// itself. A step that is still throttled after that fails with
+// one DynamoDB call made by a state machine step. The SDK backs a
+// throttled call off 1 s, 2 s, 4 s, ... (full jitter), capped at
+// DynamoDBMaxBackoff: six attempts wait at most 1+2+4+4+4 = 15 s, half
+// that on average. A step that is still throttled after that fails with
 // EUNAVAILABLE, and the state machine's Retry waits longer before the
 // whole step runs again (it is idempotent); a longer wait inside the
 // Lambda would only spend its time.
+//
+// APIDynamoDBMaxAttempts bounds an API function's calls instead: one
+// request makes several calls in a row (authorise, read, conditional
+// save) inside API Gateway's 30-second limit, and a person waiting is
+// better told "try again" (503) within seconds than left to a gateway
+// timeout. Three attempts wait at most 1+2 = 3 s per call.
 const (
-	DynamoDBMaxAttempts = 6
-	DynamoDBMaxBackoff  = 4 * time.Second
+	DynamoDBMaxAttempts    = 6
+	APIDynamoDBMaxAttempts = 3
+	DynamoDBMaxBackoff     = 4 * time.Second
 )
 
 // DynamoDB returns a DynamoDB client. Its retryer (dynamoRetryer) is the
@@ -95,9 +101,17 @@ const (
 // local emulator, LocalStack) it does not insist on the X-Amz-Crc32
 // response header, an AWS integrity check that DynamoDB-compatible
 // emulators omit.
-func DynamoDB(cfg aws.Config) *dynamodb.Client {
+func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamoClient(cfg, DynamoDBMaxAttempts) }
+
+// DynamoDBForAPI is DynamoDB for the functions behind the HTTP API, whose
+// calls retry at most APIDynamoDBMaxAttempts times.
+func DynamoDBForAPI(cfg aws.Config) *dynamodb.Client {
+	return dynamoClient(cfg, APIDynamoDBMaxAttempts)
+}
+
+func dynamoClient(cfg aws.Config, attempts int) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		o.Retryer = dynamoRetryer()
+		o.Retryer = dynamoRetryer(attempts)
 		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL") != ""
 	})
 }
@@ -111,9 +125,9 @@ func DynamoDB(cfg aws.Config) *dynamodb.Client {
 // TransactionConflictException (a write racing a transaction on the same
 // item) is retried too: the SDK does not count it as transient, but the
 // next attempt normally goes through.
-func dynamoRetryer() aws.Retryer {
+func dynamoRetryer(attempts int) aws.Retryer {
 	return retry.NewStandard(func(o *retry.StandardOptions) {
-		o.MaxAttempts = DynamoDBMaxAttempts
+		o.MaxAttempts = attempts
 		o.MaxBackoff = DynamoDBMaxBackoff
 		o.BaseDelay = 25 * time.Millisecond // DynamoDB's own default, for errors other than throttling
 		o.RateLimiter = ratelimit.None

@@ -34,6 +34,12 @@ func throttlingDynamoDB(t *testing.T, throttle int64) (*dynamodb.Client, *atomic
 // refusingDynamoDB is throttlingDynamoDB refusing with another error type.
 func refusingDynamoDB(t *testing.T, refuse int64, errType string) (*dynamodb.Client, *atomic.Int64) {
 	t.Helper()
+	return refusingDynamoDBFor(t, refuse, errType, awsenv.DynamoDB)
+}
+
+// refusingDynamoDBFor is refusingDynamoDB with the client client builds.
+func refusingDynamoDBFor(t *testing.T, refuse int64, errType string, client func(aws.Config) *dynamodb.Client) (*dynamodb.Client, *atomic.Int64) {
+	t.Helper()
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -55,7 +61,7 @@ func refusingDynamoDB(t *testing.T, refuse int64, errType string) (*dynamodb.Cli
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		BaseEndpoint: aws.String(srv.URL),
 	}
-	return awsenv.DynamoDB(cfg), &requests
+	return client(cfg), &requests
 }
 
 // quick keeps the configured retryer (its attempts and its retry quota)
@@ -82,6 +88,18 @@ func TestDynamoDBRetriesAThrottledWriteAtMostMaxAttemptsTimes(t *testing.T) {
 	}
 	if got := requests.Load(); got != awsenv.DynamoDBMaxAttempts {
 		t.Fatalf("a write throttled for good took %d requests, want %d", got, awsenv.DynamoDBMaxAttempts)
+	}
+}
+
+// An API function's client gives up sooner: a request makes several calls
+// within API Gateway's 30 seconds.
+func TestDynamoDBForAPIRetriesFewerTimes(t *testing.T) {
+	db, requests := refusingDynamoDBFor(t, -1, throttled, awsenv.DynamoDBForAPI)
+	if err := put(context.Background(), db); err == nil {
+		t.Fatal("a write throttled for good succeeded")
+	}
+	if got := requests.Load(); got != awsenv.APIDynamoDBMaxAttempts {
+		t.Fatalf("a write throttled for good took %d requests, want %d", got, awsenv.APIDynamoDBMaxAttempts)
 	}
 }
 

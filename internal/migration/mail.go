@@ -51,9 +51,12 @@ func MailID(migrationID, purpose string, round int, cause string) string {
 // went wrong is kept on the mail (and logged without the address). A mail
 // that was already sent, or given up, is not sent again. A core built
 // without mail (NewCore) sends nothing: only services built on a mailing
-// core send mail, which their constructors check.
+// core send mail, which their constructors check; a service that mails on
+// a core without mail is a wiring mistake, logged as an error so that it
+// is seen rather than lost quietly.
 func (s *Core) deliver(ctx context.Context, m cutover.Mail) bool {
 	if s.mailer == nil || s.outbox == nil {
+		slog.ErrorContext(ctx, "mail not sent: this function's core has no mailer (a wiring mistake)", "migration", m.MigrationID, "purpose", m.Purpose)
 		return false
 	}
 	now := s.Now()
