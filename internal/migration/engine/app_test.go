@@ -115,8 +115,10 @@ func (s *Service) reconciler() *migration.Reconciler {
 // mail (migration.NewCore), so a test that expects mail from them fails
 // until their mains are given a mailer too.
 func (s *Service) plainCore() *migration.Core {
-	return must(migration.NewCore(s.Store, migration.Config{SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
-		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds}))
+	return must(migration.NewCore(s.Store, migration.Config{
+		SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
+		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds,
+	}))
 }
 
 func (s *Service) mapper() *Mapper {
