@@ -34,3 +34,68 @@ type Flusher interface {
 	// ctx ends first.
 	Flush(ctx context.Context) error
 }
+
+// Environments a destination receives records in: TEST is the vendor's
+// staging (or our disposable TEST table), LIVE its production.
+const (
+	EnvTest = "test"
+	EnvLive = "live"
+)
+
+// Target names whose records a destination receives or reports on: one
+// migration of one tenant, in one environment.
+type Target struct {
+	Env         string // EnvTest or EnvLive
+	TenantID    string
+	MigrationID string
+}
+
+// Holding is what a destination holds of one entity for a target: how many
+// records, and the IDChecksum of their ids, so that "nothing lost" is
+// checked against the destination itself, not against our own counts.
+type Holding struct {
+	Count      int64  `json:"count"`
+	IDChecksum string `json:"idChecksum"`
+}
+
+// Delivery outcomes of one record.
+const (
+	Created  = "created"  // the destination created the record
+	Existed  = "exists"   // it held the record already (a retry, or the same id again): not an error
+	Rejected = "rejected" // it refused the record, for Reason
+)
+
+// DeliveryResult is what a destination did with one record.
+type DeliveryResult struct {
+	ID      string `json:"id"`
+	Outcome string `json:"status"`
+	Reason  string `json:"reason,omitempty"` // for people; set when Outcome is Rejected
+}
+
+// Destination is the product being joined, as a migration writes to it:
+// TEST writes and LIVE writes go through one (issue 14). Adapters: the
+// built-in tables (dynamostore), the vendor's HTTPS import endpoint
+// (destination/webhook), and an S3 drop.
+type Destination interface {
+	// Deliverer returns where t's records are written.
+	Deliverer(t Target) Deliverer
+	// Holdings reports, per entity, what the destination holds of t.
+	//
+	// Errors: EUNAVAILABLE when the destination cannot be asked.
+	Holdings(ctx context.Context, t Target) (map[string]Holding, error)
+}
+
+// Deliverer writes records and says, per record, what became of each: a
+// destination may refuse a record our mapping accepted (its own rules),
+// and that record must reach the rejects file and the workbook like our
+// own rejections. Delivering a record twice must converge to one record
+// (the second reported Existed).
+type Deliverer interface {
+	// Deliver writes recs and returns one result per record, in any order.
+	//
+	// Errors: EUNAVAILABLE when the destination could not be reached or
+	// kept failing after retries (nothing about the records is known, and
+	// delivering them again is safe); EINVALID when it answered with
+	// something that breaks the contract.
+	Deliver(ctx context.Context, recs []Record) ([]DeliveryResult, error)
+}
