@@ -10,6 +10,7 @@
 package receiver
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -153,9 +154,17 @@ func (h *Handler) records(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	// Numbers stay as written (json.Number): money is an exact decimal and
+	// is stored as sent, never rounded through a float.
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var b destination.Batch
-	if err := json.Unmarshal(body, &b); err != nil {
+	if err := dec.Decode(&b); err != nil {
 		writeError(w, http.StatusBadRequest, codeInvalid, "The body is not a batch in JSON: "+err.Error())
+		return
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, codeInvalid, "The body has data after the batch's JSON.")
 		return
 	}
 	if status, msg := h.check(r, b); status != 0 {

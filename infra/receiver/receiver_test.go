@@ -341,6 +341,7 @@ func TestBadBatchesAreRefusedWithAReason(t *testing.T) {
 		code   string
 	}{
 		{"not JSON", []byte(`{"batchId":`), good.ID, 400, "invalid"},
+		{"data after the batch", append(append([]byte(nil), goodBody...), " {}"...), good.ID, 400, "invalid"},
 		{"another tenant than the URL's", mutate(func(b *destination.Batch) { b.TenantID = "other" }), good.ID, 400, "invalid"},
 		{"an unknown environment", mutate(func(b *destination.Batch) { b.Environment = "prod" }), good.ID, 400, "invalid"},
 		{"no migration", mutate(func(b *destination.Batch) { b.MigrationID = "" }), good.ID, 400, "invalid"},
@@ -646,5 +647,26 @@ func TestListingShowsWhatArrived(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(page), "acme") || !strings.Contains(string(page), "r1") {
 		t.Fatalf("page %d %s", res.StatusCode, page)
+	}
+}
+
+// Money travels as an exact decimal; the receiver keeps the fields as sent,
+// never through a float.
+func TestFieldsAreStoredExactly(t *testing.T) {
+	g := newRig(t)
+	b := batchOf("acme", "m1", cutover.EnvLive, destination.Record{ID: "r1", Entity: "deal"})
+	b.Records[0].Fields = map[string]any{
+		"fee":  map[string]any{"amount": json.Number("12345678901234567.10"), "currency": "GBP"},
+		"tags": []any{"a", "b"}, "open": true, "closes": "2026-12-31",
+	}
+	g.post(b).results(t)
+	db, _ := sql.Open("sqlite", g.db)
+	defer db.Close()
+	var fields string
+	if err := db.QueryRow(`SELECT fields FROM records WHERE record_id = 'r1'`).Scan(&fields); err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"closes":"2026-12-31","fee":{"amount":12345678901234567.10,"currency":"GBP"},"open":true,"tags":["a","b"]}`; fields != want {
+		t.Fatalf("stored %s, want %s", fields, want)
 	}
 }
