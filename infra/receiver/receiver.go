@@ -74,6 +74,9 @@ func New(key []byte, store *Store, opts Options) *Handler {
 	h.mux.HandleFunc("DELETE /admin/faults", h.adminOnly(h.clearFaults))
 	h.mux.HandleFunc("GET /records", h.listRecords)
 	h.mux.HandleFunc("GET /{$}", h.page)
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, codeNotFound, "There is no such endpoint; openapi.yaml in internal/destination lists them.")
+	})
 	return h
 }
 
@@ -109,6 +112,7 @@ const (
 	codeRateLimited = "rate_limited"
 	codeInternal    = "internal"
 	codeForbidden   = "forbidden"
+	codeNotFound    = "not_found"
 )
 
 // writeError is the one place an error becomes an answer.

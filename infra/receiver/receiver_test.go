@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -42,7 +43,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(key, store, Options{}))
+	srv := httptest.NewServer(New(key, store, Options{Logger: slog.New(slog.DiscardHandler)}))
 	t.Cleanup(func() {
 		srv.Close() // waits for requests still running (a slow one)
 		if err := store.Close(); err != nil {
@@ -668,5 +669,20 @@ func TestFieldsAreStoredExactly(t *testing.T) {
 	}
 	if want := `{"closes":"2026-12-31","fee":{"amount":12345678901234567.10,"currency":"GBP"},"open":true,"tags":["a","b"]}`; fields != want {
 		t.Fatalf("stored %s, want %s", fields, want)
+	}
+}
+
+func TestUnknownPathsGetAJSONError(t *testing.T) {
+	g := newRig(t)
+	for _, path := range []string{"/nope", "/tenants/acme/record"} {
+		res, err := http.Post(g.srv.URL+path, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if r := (response{status: res.StatusCode, body: b}); r.status != 404 || r.errorCode(t) != "not_found" {
+			t.Errorf("%s: %d %s", path, res.StatusCode, b)
+		}
 	}
 }
