@@ -82,8 +82,10 @@ func TestRunServesTheContract(t *testing.T) {
 
 	key, _ := destination.Key(secret)
 	tg := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1"}
-	b := destination.Batch{ID: destination.IdempotencyKey(tg, []string{"r1", "r2"}), TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest,
-		Records: []destination.Record{{ID: "r1", Entity: "contact", Fields: map[string]any{}}, {ID: "r2", Entity: "contact", Fields: map[string]any{}}}}
+	b := destination.Batch{
+		ID: destination.IdempotencyKey(tg, []string{"r1", "r2"}), TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest,
+		Records: []destination.Record{{ID: "r1", Entity: "contact", Fields: map[string]any{}}, {ID: "r2", Entity: "contact", Fields: map[string]any{}}},
+	}
 	body, _ := json.Marshal(b)
 	req, _ := http.NewRequest(http.MethodPost, base+"/tenants/acme/records", bytes.NewReader(body))
 	destination.SetHeaders(req.Header, key, "msg_1", time.Now(), body)
