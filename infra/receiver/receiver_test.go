@@ -686,3 +686,27 @@ func TestUnknownPathsGetAJSONError(t *testing.T) {
 		}
 	}
 }
+
+// The admin endpoint is not signed, so only the receiver's own machine may
+// use it, even when the receiver listens on every interface.
+func TestAdminAnswersOnlyThisMachine(t *testing.T) {
+	key, _ := destination.Key(secret)
+	store, err := Open(filepath.Join(t.TempDir(), "r.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	h := New(key, store, Options{Logger: slog.New(slog.DiscardHandler)})
+	for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		req := httptest.NewRequest(method, "/admin/faults", strings.NewReader(`{"serverErrors": 5}`))
+		req.RemoteAddr = "203.0.113.7:40000"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if r := (response{status: w.Code, body: w.Body.Bytes()}); r.status != http.StatusForbidden || r.errorCode(t) != "forbidden" {
+			t.Errorf("%s from elsewhere: %d %s", method, w.Code, w.Body)
+		}
+	}
+	if f := h.faults.get(); f.ServerErrors != 0 {
+		t.Fatalf("a remote request set faults: %+v", f)
+	}
+}
