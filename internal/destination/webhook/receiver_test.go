@@ -64,12 +64,12 @@ type receiver struct {
 	srv *httptest.Server
 
 	mu      sync.Mutex
-	stored  map[string]int                  // id → times stored (must stay ≤ 1)
-	replies map[string][]byte               // Idempotency-Key → the answer given
-	reject  map[string]string               // id → reason to reject it
-	batches []destination.Batch             // every POST received, in order
-	headers []http.Header                   // and its headers
-	paths   []string                        // every request's escaped path and query
+	stored  map[string]int      // id → times stored (must stay ≤ 1)
+	replies map[string][]byte   // Idempotency-Key → the answer given
+	reject  map[string]string   // id → reason to reject it
+	batches []destination.Batch // every POST received, in order
+	headers []http.Header       // and its headers
+	paths   []string            // every request's escaped path and query
 	fault   func(n int, b destination.Batch) (status int, header http.Header, body string, afterStore bool)
 	answer  func(b destination.Batch, results []cutover.DeliveryResult) []cutover.DeliveryResult
 	counts  string // the body of a counts answer

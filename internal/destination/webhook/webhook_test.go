@@ -172,7 +172,9 @@ func TestA5xxIsRetriedWithJitteredBackoffUnderTheSameID(t *testing.T) {
 
 func TestFullJitterStaysWithinTheBackoff(t *testing.T) {
 	r := newReceiver(t)
-	r.fault = func(int, destination.Batch) (int, http.Header, string, bool) { return http.StatusBadGateway, nil, "", false }
+	r.fault = func(int, destination.Batch) (int, http.Header, string, bool) {
+		return http.StatusBadGateway, nil, "", false
+	}
 	var s sleeps
 	d := newDest(t, r, webhook.Config{MaxAttempts: 8, BaseDelay: 10 * time.Millisecond, MaxDelay: 40 * time.Millisecond}, newLedger(), webhook.WithSleep(s.sleep))
 	_, err := d.Deliverer(target).Deliver(context.Background(), records(1, 1))
@@ -269,7 +271,9 @@ func TestAnAnswerThatBreaksTheContractIsInvalid(t *testing.T) {
 	}
 	t.Run("not JSON", func(t *testing.T) {
 		r := newReceiver(t)
-		r.fault = func(int, destination.Batch) (int, http.Header, string, bool) { return http.StatusOK, nil, "<html>", true }
+		r.fault = func(int, destination.Batch) (int, http.Header, string, bool) {
+			return http.StatusOK, nil, "<html>", true
+		}
 		d := newDest(t, r, webhook.Config{}, newLedger())
 		if _, err := d.Deliverer(target).Deliver(context.Background(), records(2, 1)); cutover.ErrorCode(err) != cutover.EINVALID {
 			t.Errorf("err %v", err)
