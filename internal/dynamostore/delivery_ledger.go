@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -27,9 +28,14 @@ type DeliveryLedger struct {
 	Concurrency int
 	// Now stamps each item's deliveredAt; nil means time.Now.
 	Now func() time.Time
+	// TestRetention is how long a TEST delivery is kept (its PurgeAt, the
+	// table's TTL attribute), as long as the TEST records it names
+	// (TEST_RECORD_RETENTION_DAYS); 0 keeps it. A LIVE delivery is always
+	// kept: it is what stops a record going live twice.
+	TestRetention time.Duration
 }
 
-// ledgerItem is a ledger item's attributes besides its key.
+// A ledger item's attributes besides its key (and PurgeAt).
 const (
 	ledgerOutcome = "outcome"
 	ledgerReason  = "reason"
@@ -94,8 +100,12 @@ func (l *DeliveryLedger) Record(ctx context.Context, t cutover.Target, results [
 	if l.Now != nil {
 		now = l.Now
 	}
-	at := str(now().UTC().Format(time.RFC3339Nano))
+	at := now().UTC()
 	pk := str(ledgerPartition(t))
+	var purge ddb.AttributeValue
+	if t.Env == cutover.EnvTest && l.TestRetention > 0 {
+		purge = &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(l.TestRetention).Unix(), 10)}
+	}
 	workers := l.Concurrency
 	if workers <= 0 {
 		workers = 8
@@ -111,7 +121,7 @@ func (l *DeliveryLedger) Record(ctx context.Context, t cutover.Target, results [
 	for range min(workers, len(results)) {
 		wg.Go(func() {
 			for r := range next {
-				if err := l.put(ctx, pk, at, r); err != nil {
+				if err := l.put(ctx, pk, str(at.Format(time.RFC3339Nano)), purge, r); err != nil {
 					once.Do(func() { first = err; cancel() })
 				}
 			}
@@ -134,8 +144,12 @@ feed:
 }
 
 // put creates one result's item unless the record has one already.
-func (l *DeliveryLedger) put(ctx context.Context, pk, at ddb.AttributeValue, r cutover.DeliveryResult) error {
+// purge, when not nil, is its PurgeAt.
+func (l *DeliveryLedger) put(ctx context.Context, pk, at, purge ddb.AttributeValue, r cutover.DeliveryResult) error {
 	item := map[string]ddb.AttributeValue{"PK": pk, "SK": str(r.ID), ledgerOutcome: str(r.Outcome), ledgerAt: at}
+	if purge != nil {
+		item[ttlAttribute] = purge
+	}
 	if r.Reason != "" {
 		item[ledgerReason] = str(r.Reason)
 	}

@@ -3,8 +3,10 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -128,5 +130,41 @@ func TestDeliveryLedgerOnAMissingTableIsAnError(t *testing.T) {
 	}
 	if err := l.Record(context.Background(), tg, []cutover.DeliveryResult{{ID: "a", Outcome: cutover.Created}}); err == nil {
 		t.Error("writing a missing table succeeded")
+	}
+}
+
+// A TEST delivery expires with the TEST records (PurgeAt, the table's TTL
+// attribute, in epoch seconds); a LIVE one is kept.
+func TestDeliveryLedgerExpiresTestDeliveriesOnly(t *testing.T) {
+	db, table := recordsTable(t)
+	at := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	l := &dynamostore.DeliveryLedger{API: db, Table: table, TestRetention: 48 * time.Hour, Now: func() time.Time { return at }}
+	ctx := context.Background()
+	for _, env := range []string{cutover.EnvTest, cutover.EnvLive} {
+		tg := cutover.Target{Env: env, TenantID: "acme", MigrationID: "m1"}
+		if err := l.Record(ctx, tg, []cutover.DeliveryResult{{ID: "r-" + env, Outcome: cutover.Created}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 2 {
+		t.Fatalf("%d items", len(out.Items))
+	}
+	for _, it := range out.Items {
+		sk := it["SK"].(*ddb.AttributeValueMemberS).Value
+		purge, has := it["PurgeAt"].(*ddb.AttributeValueMemberN)
+		switch sk {
+		case "r-test":
+			if !has || purge.Value != strconv.FormatInt(at.Add(48*time.Hour).Unix(), 10) {
+				t.Errorf("the TEST delivery's PurgeAt: %v", it["PurgeAt"])
+			}
+		case "r-live":
+			if it["PurgeAt"] != nil {
+				t.Errorf("a LIVE delivery expires: %v", it["PurgeAt"])
+			}
+		}
 	}
 }
