@@ -56,6 +56,8 @@ func (d *Destination) do(ctx context.Context, r request) ([]byte, error) {
 			}
 			why = "no answer"
 		case status == http.StatusTooManyRequests || status >= 500:
+		case status == http.StatusUnauthorized || status == http.StatusForbidden:
+			return nil, cutover.Errorf(cutover.EINVALID, "The destination refused the request with HTTP %d: check that it and cutover share the signing secret.", status)
 		default:
 			return nil, cutover.Errorf(cutover.EINVALID, "The destination refused the request with HTTP %d; the contract says this is not worth retrying.", status)
 		}
