@@ -240,7 +240,9 @@ func TestA4xxFailsAtOnceAsInvalid(t *testing.T) {
 	}
 	// A receiver that cannot verify the signature says 401: the message
 	// points at the shared secret.
-	r.fault = func(int, destination.Batch) (int, http.Header, string, bool) { return http.StatusUnauthorized, nil, "", false }
+	r.fault = func(int, destination.Batch) (int, http.Header, string, bool) {
+		return http.StatusUnauthorized, nil, "", false
+	}
 	_, err = d.Deliverer(target).Deliver(context.Background(), records(2, 1))
 	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "signing secret") || r.requests() != 2 {
 		t.Errorf("401: %v after %d requests", err, r.requests())
