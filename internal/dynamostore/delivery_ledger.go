@@ -1,0 +1,171 @@
+package dynamostore
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// DeliveryLedger is the HTTPS destination's delivery ledger
+// (destination/webhook.Ledger): what the destination answered for each
+// record delivered to a target. One partition per target, one item per
+// record: PK "DLV/{env}/{tenant}/{migration}" (each part path-escaped, so
+// no two targets share a partition), SK the record id. Items are only
+// ever created, with attribute_not_exists: the first answer stored for a
+// record is the one that stands.
+type DeliveryLedger struct {
+	API   LedgerAPI
+	Table string
+	// Concurrency bounds the puts in flight; 0 means 8.
+	Concurrency int
+	// Now stamps each item's deliveredAt; nil means time.Now.
+	Now func() time.Time
+	// TestRetention is how long a TEST delivery is kept (its PurgeAt, the
+	// table's TTL attribute), as long as the TEST records it names
+	// (TEST_RECORD_RETENTION_DAYS); 0 keeps it. A LIVE delivery is always
+	// kept: it is what stops a record going live twice.
+	TestRetention time.Duration
+}
+
+// A ledger item's attributes besides its key (and PurgeAt).
+const (
+	ledgerOutcome = "outcome"
+	ledgerReason  = "reason"
+	ledgerAt      = "deliveredAt"
+)
+
+// maxBatchGetKeys is BatchGetItem's limit of keys a call.
+const maxBatchGetKeys = 100
+
+func ledgerPartition(t cutover.Target) string {
+	return "DLV/" + url.PathEscape(t.Env) + "/" + url.PathEscape(t.TenantID) + "/" + url.PathEscape(t.MigrationID)
+}
+
+// Delivered implements webhook.Ledger: strongly consistent batched reads,
+// 100 keys a call, resending the keys DynamoDB left unprocessed with
+// backoff (a call refused as a whole is the SDK client's retryer's).
+//
+// Errors: EUNAVAILABLE when storage is unreachable or keeps throttling;
+// EINTERNAL when the table is missing.
+func (l *DeliveryLedger) Delivered(ctx context.Context, t cutover.Target, ids []string) (map[string]cutover.DeliveryResult, error) {
+	out := make(map[string]cutover.DeliveryResult, len(ids))
+	pk := str(ledgerPartition(t))
+	for len(ids) > 0 {
+		n := min(maxBatchGetKeys, len(ids))
+		keys := make([]map[string]ddb.AttributeValue, n)
+		for i, id := range ids[:n] {
+			keys[i] = map[string]ddb.AttributeValue{"PK": pk, "SK": str(id)}
+		}
+		ids = ids[n:]
+		pending := map[string]ddb.KeysAndAttributes{l.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(pending[l.Table].Keys) > 0; attempt++ {
+			if attempt >= maxBatchAttempts {
+				return nil, cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the delivery ledger; try again.")
+			}
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "Reading the delivery ledger was interrupted.")
+				}
+			}
+			res, err := l.API.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, mapErr(err, "delivery ledger")
+			}
+			for _, item := range res.Responses[l.Table] {
+				r := cutover.DeliveryResult{ID: attrS(item, "SK"), Outcome: attrS(item, ledgerOutcome), Reason: attrS(item, ledgerReason)}
+				out[r.ID] = r
+			}
+			pending = res.UnprocessedKeys
+		}
+	}
+	return out, nil
+}
+
+// Record implements webhook.Ledger: one conditional put per result, a few
+// in flight at once; a put that finds the record already there is the
+// no-op the port asks for.
+//
+// Errors: EUNAVAILABLE when storage is unreachable; EINTERNAL when the
+// table is missing.
+func (l *DeliveryLedger) Record(ctx context.Context, t cutover.Target, results []cutover.DeliveryResult) error {
+	now := time.Now
+	if l.Now != nil {
+		now = l.Now
+	}
+	at := now().UTC()
+	pk := str(ledgerPartition(t))
+	var purge ddb.AttributeValue
+	if t.Env == cutover.EnvTest && l.TestRetention > 0 {
+		purge = &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(l.TestRetention).Unix(), 10)}
+	}
+	workers := l.Concurrency
+	if workers <= 0 {
+		workers = 8
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan cutover.DeliveryResult)
+	)
+	for range min(workers, len(results)) {
+		wg.Go(func() {
+			for r := range next {
+				if err := l.put(ctx, pk, str(at.Format(time.RFC3339Nano)), purge, r); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for _, r := range results {
+		select {
+		case next <- r:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Writing the delivery ledger was interrupted.")
+	}
+	return first
+}
+
+// put creates one result's item unless the record has one already.
+// purge, when not nil, is its PurgeAt.
+func (l *DeliveryLedger) put(ctx context.Context, pk, at, purge ddb.AttributeValue, r cutover.DeliveryResult) error {
+	item := map[string]ddb.AttributeValue{"PK": pk, "SK": str(r.ID), ledgerOutcome: str(r.Outcome), ledgerAt: at}
+	if purge != nil {
+		item[ttlAttribute] = purge
+	}
+	if r.Reason != "" {
+		item[ledgerReason] = str(r.Reason)
+	}
+	_, err := l.API.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: &l.Table, Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if err = mapErr(err, "delivery ledger"); cutover.ErrorCode(err) == cutover.ECONFLICT {
+		return nil // recorded before: the first answer stands
+	}
+	return err
+}
+
+// attrS is a string attribute's value, or "".
+func attrS(item map[string]ddb.AttributeValue, name string) string {
+	if v, ok := item[name].(*ddb.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
