@@ -232,6 +232,10 @@ func (h *Handler) check(r *http.Request, b destination.Batch) (int, string) {
 		return http.StatusBadRequest, "The batch has no migrationId."
 	case b.Environment != cutover.EnvTest && b.Environment != cutover.EnvLive:
 		return http.StatusBadRequest, `The batch's environment is "test" or "live".`
+	case b.Environment == cutover.EnvTest && b.Round < 1:
+		return http.StatusBadRequest, "A test batch names its round (1 or more)."
+	case b.Environment == cutover.EnvLive && b.Round != 0:
+		return http.StatusBadRequest, "A live batch has round 0."
 	case len(b.Records) == 0:
 		return http.StatusBadRequest, "The batch has no records."
 	case len(b.Records) > h.opts.MaxRecords:
@@ -247,7 +251,7 @@ func (h *Handler) check(r *http.Request, b destination.Batch) (int, string) {
 }
 
 // counts answers a read-back (GET
-// /tenants/{tenantId}/migrations/{migrationId}/counts?environment=).
+// /tenants/{tenantId}/migrations/{migrationId}/counts?environment=&round=).
 func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	if _, ok := h.readSigned(w, r); !ok {
 		return
@@ -256,6 +260,14 @@ func (h *Handler) counts(w http.ResponseWriter, r *http.Request) {
 	if t.Env != cutover.EnvTest && t.Env != cutover.EnvLive {
 		writeError(w, http.StatusBadRequest, codeInvalid, `The environment query parameter is "test" or "live".`)
 		return
+	}
+	if q := r.URL.Query().Get("round"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, codeInvalid, "The round query parameter is a whole number.")
+			return
+		}
+		t.Round = n
 	}
 	held, err := h.store.holdings(r.Context(), t)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -53,13 +54,26 @@ func newRig(t *testing.T) *rig {
 	return &rig{t: t, srv: srv, db: path, key: key}
 }
 
+// batchOf is a batch of recs for a target; a test batch is of round 1.
 func batchOf(tenant, migration, env string, recs ...destination.Record) destination.Batch {
+	return batchOfRound(tenant, migration, env, testRound(env), recs...)
+}
+
+func batchOfRound(tenant, migration, env string, round int, recs ...destination.Record) destination.Batch {
 	ids := make([]string, len(recs))
 	for i, r := range recs {
 		ids[i] = r.ID
 	}
-	t := cutover.Target{Env: env, TenantID: tenant, MigrationID: migration}
-	return destination.Batch{ID: destination.IdempotencyKey(t, ids), TenantID: tenant, MigrationID: migration, Environment: env, Records: recs}
+	t := cutover.Target{Env: env, TenantID: tenant, MigrationID: migration, Round: round}
+	return destination.Batch{ID: destination.IdempotencyKey(t, ids), TenantID: tenant, MigrationID: migration, Environment: env, Round: round, Records: recs}
+}
+
+// testRound is the round the helpers use: 1 in test, 0 in live.
+func testRound(env string) int {
+	if env == cutover.EnvTest {
+		return 1
+	}
+	return 0
 }
 
 func rec(id, entity, source string) destination.Record {
@@ -141,7 +155,12 @@ func (g *rig) post(b destination.Batch) response {
 
 func (g *rig) counts(tenant, migration, env string, key []byte) response {
 	g.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, g.srv.URL+"/tenants/"+tenant+"/migrations/"+migration+"/counts?environment="+env, nil)
+	return g.countsOfRound(tenant, migration, env, testRound(env), key)
+}
+
+func (g *rig) countsOfRound(tenant, migration, env string, round int, key []byte) response {
+	g.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, g.srv.URL+"/tenants/"+tenant+"/migrations/"+migration+"/counts?environment="+env+"&round="+strconv.Itoa(round), nil)
 	if key != nil {
 		destination.SetHeaders(req.Header, key, "msg_counts", time.Now(), nil)
 	}
@@ -328,12 +347,12 @@ func TestBadBatchesAreRefusedWithAReason(t *testing.T) {
 	for i := range 2000 {
 		big = append(big, destination.Record{ID: fmt.Sprintf("r%d", i), Entity: "contact", Fields: map[string]any{"note": strings.Repeat("x", 600)}})
 	}
-	tooBig, _ := json.Marshal(destination.Batch{ID: good.ID, TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Records: big})
+	tooBig, _ := json.Marshal(destination.Batch{ID: good.ID, TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Round: 1, Records: big})
 	small := make([]destination.Record, 1001)
 	for i := range small {
 		small[i] = destination.Record{ID: fmt.Sprintf("r%d", i), Entity: "contact", Fields: map[string]any{}}
 	}
-	tooMany, _ := json.Marshal(destination.Batch{ID: good.ID, TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Records: small})
+	tooMany, _ := json.Marshal(destination.Batch{ID: good.ID, TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Round: 1, Records: small})
 	cases := []struct {
 		name   string
 		body   []byte
@@ -708,5 +727,43 @@ func TestAdminAnswersOnlyThisMachine(t *testing.T) {
 	}
 	if f := h.faults.get(); f.ServerErrors != 0 {
 		t.Fatalf("a remote request set faults: %+v", f)
+	}
+}
+
+// Each test round is its own data set: round 2 re-sends r1 with corrected
+// values and it is created again for that round (not answered "exists"),
+// counted apart from round 1; live is untouched by either; a test batch
+// without a round, or a live one with one, is refused.
+func TestTestRoundsAreTheirOwnDataSets(t *testing.T) {
+	g := newRig(t)
+	if got := outcomes(g.post(batchOfRound("acme", "m1", cutover.EnvTest, 1, rec("r1", "contact", "s1"))).results(t)); got["r1"] != cutover.Created {
+		t.Fatalf("round 1: %v", got)
+	}
+	if got := outcomes(g.post(batchOfRound("acme", "m1", cutover.EnvTest, 2, rec("r1", "contact", "s1"))).results(t)); got["r1"] != cutover.Created {
+		t.Fatalf("round 2 re-sending r1: %v, want created", got)
+	}
+	if got := outcomes(g.post(batchOfRound("acme", "m1", cutover.EnvTest, 2, rec("r1", "contact", "s1"), rec("r2", "contact", "s2"))).results(t)); got["r1"] != cutover.Existed || got["r2"] != cutover.Created {
+		t.Fatalf("round 2 again: %v", got)
+	}
+	for round, want := range map[int]int64{1: 1, 2: 2, 3: 0} {
+		r := g.countsOfRound("acme", "m1", cutover.EnvTest, round, g.key)
+		var c destination.Counts
+		if err := json.Unmarshal(r.body, &c); err != nil || r.status != http.StatusOK {
+			t.Fatalf("round %d: %d %s", round, r.status, r.body)
+		}
+		if got := c.Entities["contact"].Count; got != want {
+			t.Errorf("round %d holds %d contacts, want %d", round, got, want)
+		}
+	}
+	if got := g.countsOK("acme", "m1", cutover.EnvLive).Entities["contact"].Count; got != 0 {
+		t.Errorf("live holds %d contacts after test rounds", got)
+	}
+	for name, b := range map[string]destination.Batch{
+		"test without a round": batchOfRound("acme", "m1", cutover.EnvTest, 0, rec("r9", "contact", "s9")),
+		"live with a round":    batchOfRound("acme", "m1", cutover.EnvLive, 1, rec("r9", "contact", "s9")),
+	} {
+		if r := g.post(b); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s, want 400", name, r.status, r.body)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination"
@@ -14,7 +15,9 @@ import (
 )
 
 // schema is the receiver's database. A record is keyed by tenant,
-// environment and id, so delivering it twice can never make two; the
+// environment, scope and id, so delivering it twice can never make two:
+// scope is empty in live, and in test the migration and round (each test
+// round is its own data set; the contract's "Test rounds"); the
 // migration and entity are kept beside it for counts. An idempotency key is
 // kept per tenant with the hash of the body it came with and the answer it
 // got, so a repeat gets that answer again.
@@ -22,6 +25,8 @@ const schema = `
 CREATE TABLE IF NOT EXISTS records (
 	tenant_id    TEXT NOT NULL,
 	environment  TEXT NOT NULL,
+	scope        TEXT NOT NULL,
+	round        INTEGER NOT NULL,
 	record_id    TEXT NOT NULL,
 	migration_id TEXT NOT NULL,
 	entity       TEXT NOT NULL,
@@ -29,7 +34,7 @@ CREATE TABLE IF NOT EXISTS records (
 	fields       TEXT NOT NULL,
 	batch_id     TEXT NOT NULL,
 	received_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
-	PRIMARY KEY (tenant_id, environment, record_id)
+	PRIMARY KEY (tenant_id, environment, scope, record_id)
 );
 CREATE INDEX IF NOT EXISTS records_by_migration ON records (tenant_id, migration_id, environment, entity);
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -118,9 +123,9 @@ func (s *Store) deliver(ctx context.Context, d delivery) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO records (tenant_id, environment, record_id, migration_id, entity, source_id, fields, batch_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			b.TenantID, b.Environment, r.ID, b.MigrationID, r.Entity, r.SourceID, string(fields), b.ID)
+		res, err := tx.ExecContext(ctx, `INSERT INTO records (tenant_id, environment, scope, round, record_id, migration_id, entity, source_id, fields, batch_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			b.TenantID, b.Environment, scope(b.Environment, b.MigrationID, b.Round), b.Round, r.ID, b.MigrationID, r.Entity, r.SourceID, string(fields), b.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -152,8 +157,8 @@ func (s *Store) deliver(ctx context.Context, d delivery) ([]byte, error) {
 //
 // Errors: the driver's.
 func (s *Store) holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT entity, record_id FROM records WHERE tenant_id = ? AND migration_id = ? AND environment = ?`,
-		t.TenantID, t.MigrationID, t.Env)
+	rows, err := s.db.QueryContext(ctx, `SELECT entity, record_id FROM records WHERE tenant_id = ? AND migration_id = ? AND environment = ? AND round = ?`,
+		t.TenantID, t.MigrationID, t.Env, t.Round)
 	if err != nil {
 		return nil, err
 	}
@@ -255,4 +260,14 @@ func (s *Store) summary(ctx context.Context) ([]Summary, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// scope is the part of a record's key beside tenant, environment and id:
+// nothing in live, where a record is created once for good; the migration
+// and round in test, where each round is a fresh data set.
+func scope(env, migration string, round int) string {
+	if env == cutover.EnvLive {
+		return ""
+	}
+	return migration + "/" + strconv.Itoa(round)
 }

@@ -43,11 +43,17 @@ const (
 )
 
 // Target names whose records a destination receives or reports on: one
-// migration of one tenant, in one environment.
+// migration of one tenant, in one environment, and in TEST one round. Each
+// test round is a fresh rehearsal (the TEST environment is reset between
+// rounds), so its records, its idempotency keys and its read-back are the
+// round's own: a corrected round re-sends the same record ids with new
+// values, which must land, not be answered "exists". LIVE has round 0: a
+// final migration runs once.
 type Target struct {
 	Env         string // EnvTest or EnvLive
 	TenantID    string
 	MigrationID string
+	Round       int // the test round; 0 in LIVE
 }
 
 // Holding is what a destination holds of one entity for a target: how many

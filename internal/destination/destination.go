@@ -11,6 +11,7 @@ package destination
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"sort"
 	"strings"
 
@@ -26,7 +27,10 @@ type Batch struct {
 	TenantID    string   `json:"tenantId"`
 	MigrationID string   `json:"migrationId"`
 	Environment string   `json:"environment"` // cutover.EnvTest or cutover.EnvLive
-	Records     []Record `json:"records"`
+	// Round is the test round (TEST records are the round's own; see
+	// cutover.Target); 0 in LIVE.
+	Round   int      `json:"round"`
+	Records []Record `json:"records"`
 }
 
 // Record is one record as a destination receives it: typed fields (lists
@@ -52,12 +56,13 @@ type Counts struct {
 
 // IdempotencyKey is the key of a batch of ids for target t: a hash of the
 // target and the sorted ids, so the same records make the same key in any
-// order, and another tenant's, migration's or environment's never do.
+// order, and another tenant's, migration's, environment's or test round's
+// never do.
 func IdempotencyKey(t cutover.Target, ids []string) string {
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
 	h := sha256.New()
-	h.Write([]byte(t.Env + "\x00" + t.TenantID + "\x00" + t.MigrationID + "\x00"))
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00", t.Env, t.TenantID, t.MigrationID, t.Round)
 	h.Write([]byte(strings.Join(sorted, "\x00")))
 	return "cut_" + hex.EncodeToString(h.Sum(nil)[:16])
 }

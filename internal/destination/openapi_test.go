@@ -236,7 +236,7 @@ func TestOpenAPIExamplesAreComputedByTheCode(t *testing.T) {
 		t.Errorf("signature example %v, the code signs %s", want, got)
 	}
 	ik := at(t, doc, "x-examples", "idempotencyKey")
-	target := cutover.Target{Env: at(t, ik, "environment").(string), TenantID: at(t, ik, "tenantId").(string), MigrationID: at(t, ik, "migrationId").(string)}
+	target := cutover.Target{Env: at(t, ik, "environment").(string), TenantID: at(t, ik, "tenantId").(string), MigrationID: at(t, ik, "migrationId").(string), Round: at(t, ik, "round").(int)}
 	rawIDs, _ := at(t, ik, "ids").([]any)
 	var ids []string
 	for _, x := range rawIDs {

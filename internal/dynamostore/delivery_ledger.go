@@ -45,8 +45,10 @@ const (
 // maxBatchGetKeys is BatchGetItem's limit of keys a call.
 const maxBatchGetKeys = 100
 
+// ledgerPartition is a target's partition: each test round has its own
+// (a corrected round re-delivers the same ids), LIVE has round 0.
 func ledgerPartition(t cutover.Target) string {
-	return "DLV/" + url.PathEscape(t.Env) + "/" + url.PathEscape(t.TenantID) + "/" + url.PathEscape(t.MigrationID)
+	return "DLV/" + url.PathEscape(t.Env) + "/" + url.PathEscape(t.TenantID) + "/" + url.PathEscape(t.MigrationID) + "/" + strconv.Itoa(t.Round)
 }
 
 // Delivered implements webhook.Ledger: strongly consistent batched reads,

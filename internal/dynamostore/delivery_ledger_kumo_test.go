@@ -68,7 +68,7 @@ func TestDeliveryLedgerFirstWriteWinsPerTarget(t *testing.T) {
 	l := &dynamostore.DeliveryLedger{API: api, Table: table}
 	ctx := context.Background()
 	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
-	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1"}
+	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
 
 	// 250 results: BatchGetItem reads at most 100 keys a call.
 	var first []cutover.DeliveryResult
@@ -115,6 +115,16 @@ func TestDeliveryLedgerFirstWriteWinsPerTarget(t *testing.T) {
 	// Another environment of the same migration has delivered nothing.
 	if other, err := l.Delivered(ctx, test, ids); err != nil || len(other) != 0 {
 		t.Errorf("TEST: %d delivered, %v", len(other), err)
+	}
+	// A test round's deliveries are its own: round 2 re-delivers the ids
+	// round 1 delivered.
+	if err := l.Record(ctx, test, []cutover.DeliveryResult{{ID: ids[0], Outcome: cutover.Created}}); err != nil {
+		t.Fatal(err)
+	}
+	round2 := test
+	round2.Round = 2
+	if got, err := l.Delivered(ctx, round2, ids[:1]); err != nil || len(got) != 0 {
+		t.Errorf("round 2: %d delivered of round 1's, %v", len(got), err)
 	}
 	if none, err := l.Delivered(ctx, live, nil); err != nil || len(none) != 0 {
 		t.Errorf("no ids: %v %v", none, err)

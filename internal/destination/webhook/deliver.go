@@ -114,7 +114,7 @@ func (dl *deliverer) batch(recs []encoded) destination.Batch {
 	}
 	return destination.Batch{
 		ID: destination.IdempotencyKey(dl.t, ids), TenantID: dl.t.TenantID, MigrationID: dl.t.MigrationID,
-		Environment: dl.t.Env, Records: []destination.Record{},
+		Environment: dl.t.Env, Round: dl.t.Round, Records: []destination.Record{},
 	}
 }
 

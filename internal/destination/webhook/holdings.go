@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/url"
+	"strconv"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination"
@@ -27,7 +28,7 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 	answer, err := d.do(ctx, request{
 		method: "GET",
 		url: d.base + "/tenants/" + url.PathEscape(t.TenantID) + "/migrations/" + url.PathEscape(t.MigrationID) +
-			"/counts?environment=" + url.QueryEscape(t.Env),
+			"/counts?environment=" + url.QueryEscape(t.Env) + "&round=" + strconv.Itoa(t.Round),
 		msgID: "msg_" + rand.Text(), // one message, however often it is retried
 	})
 	if err != nil {

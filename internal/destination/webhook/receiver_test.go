@@ -183,7 +183,7 @@ type memLedger struct {
 func newLedger() *memLedger { return &memLedger{results: map[string]cutover.DeliveryResult{}} }
 
 func ledgerKey(t cutover.Target, id string) string {
-	return t.Env + "\x00" + t.TenantID + "\x00" + t.MigrationID + "\x00" + id
+	return fmt.Sprintf("%s\x00%s\x00%s\x00%d\x00%s", t.Env, t.TenantID, t.MigrationID, t.Round, id)
 }
 
 func (l *memLedger) Delivered(_ context.Context, t cutover.Target, ids []string) (map[string]cutover.DeliveryResult, error) {

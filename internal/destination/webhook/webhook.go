@@ -171,6 +171,9 @@ func checkTarget(t cutover.Target) error {
 	if t.TenantID == "" || t.MigrationID == "" {
 		return cutover.Errorf(cutover.EINVALID, "A delivery names its tenant and its migration.")
 	}
+	if (t.Env == cutover.EnvTest) != (t.Round > 0) {
+		return cutover.Errorf(cutover.EINVALID, "A test delivery names its round (1 or more); a live one has round 0.")
+	}
 	return nil
 }
 

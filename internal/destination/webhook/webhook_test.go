@@ -360,11 +360,16 @@ func TestTheLedgerDeliversEachRecordOnce(t *testing.T) {
 	if !slices.Equal(byID(again), byID(first)) {
 		t.Errorf("results differ:\n%v\n%v", byID(again), byID(first))
 	}
-	// Another target is another ledger partition: its records go.
+	// Another target is another ledger partition: its records go. So is
+	// another test round: a corrected round re-delivers the same ids.
 	other := target
-	other.Env = cutover.EnvTest
+	other.Env, other.Round = cutover.EnvTest, 1
 	if _, err := d.Deliverer(other).Deliver(context.Background(), recs[:1]); err != nil || r.requests() != before+1 {
 		t.Errorf("another environment: %v, %d requests", err, r.requests()-before)
+	}
+	other.Round = 2
+	if _, err := d.Deliverer(other).Deliver(context.Background(), recs[:1]); err != nil || r.requests() != before+2 {
+		t.Errorf("another test round: %v, %d requests", err, r.requests()-before)
 	}
 }
 
@@ -406,7 +411,7 @@ func TestHoldingsAreReadSignedAndRetried(t *testing.T) {
 	if got["contact"] != (cutover.Holding{Count: 3, IDChecksum: sum.String()}) || len(got) != 1 {
 		t.Errorf("holdings %+v", got)
 	}
-	if r.paths[1] != "/api/tenants/ac%2Fme/migrations/m1/counts?environment=live" || !slices.Equal(s.d, []time.Duration{time.Second}) {
+	if r.paths[1] != "/api/tenants/ac%2Fme/migrations/m1/counts?environment=live&round=0" || !slices.Equal(s.d, []time.Duration{time.Second}) {
 		t.Errorf("paths %v, waits %v", r.paths, s.d)
 	}
 	if r.headers[0].Get(destination.HeaderID) != r.headers[1].Get(destination.HeaderID) {
@@ -444,7 +449,7 @@ func TestNewRefusesABadConfiguration(t *testing.T) {
 func TestABadTargetIsRefused(t *testing.T) {
 	r := newReceiver(t)
 	d := newDest(t, r, webhook.Config{}, newLedger())
-	for _, tg := range []cutover.Target{{Env: "prod", TenantID: "a", MigrationID: "m"}, {Env: cutover.EnvTest, MigrationID: "m"}, {Env: cutover.EnvTest, TenantID: "a"}} {
+	for _, tg := range []cutover.Target{{Env: "prod", TenantID: "a", MigrationID: "m"}, {Env: cutover.EnvTest, MigrationID: "m", Round: 1}, {Env: cutover.EnvTest, TenantID: "a", Round: 1}, {Env: cutover.EnvTest, TenantID: "a", MigrationID: "m"}, {Env: cutover.EnvLive, TenantID: "a", MigrationID: "m", Round: 1}} {
 		if _, err := d.Deliverer(tg).Deliver(context.Background(), records(1, 1)); cutover.ErrorCode(err) != cutover.EINVALID {
 			t.Errorf("%+v: %v", tg, err)
 		}
