@@ -23,10 +23,10 @@ type Batch struct {
 	// ID is the batch's idempotency key (IdempotencyKey): the same records
 	// of the same target always make the same ID, so a retried batch is
 	// recognisably the one already received.
-	ID          string   `json:"batchId"`
-	TenantID    string   `json:"tenantId"`
-	MigrationID string   `json:"migrationId"`
-	Environment string   `json:"environment"` // cutover.EnvTest or cutover.EnvLive
+	ID          string `json:"batchId"`
+	TenantID    string `json:"tenantId"`
+	MigrationID string `json:"migrationId"`
+	Environment string `json:"environment"` // cutover.EnvTest or cutover.EnvLive
 	// Round is the test round (TEST records are the round's own; see
 	// cutover.Target); 0 in LIVE.
 	Round   int      `json:"round"`
