@@ -102,7 +102,7 @@ func TestWebhookAdapterAndReferenceReceiverDeliverExactlyOnce(t *testing.T) {
 	if want := len(recs) - len(refused); len(stored) != want {
 		t.Errorf("the receiver holds %d records, want %d", len(stored), want)
 	}
-	var sums = map[string]*destination.IDChecksum{"contact": {}, "company": {}}
+	sums := map[string]*destination.IDChecksum{"contact": {}, "company": {}}
 	counts := map[string]int64{}
 	for _, r := range recs {
 		n := stored[r.ID]
