@@ -81,9 +81,9 @@ func TestRunServesTheContract(t *testing.T) {
 	}
 
 	key, _ := destination.Key(secret)
-	tg := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1"}
+	tg := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
 	b := destination.Batch{
-		ID: destination.IdempotencyKey(tg, []string{"r1", "r2"}), TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest,
+		ID: destination.IdempotencyKey(tg, []string{"r1", "r2"}), TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Round: 1,
 		Records: []destination.Record{{ID: "r1", Entity: "contact", Fields: map[string]any{}}, {ID: "r2", Entity: "contact", Fields: map[string]any{}}},
 	}
 	body, _ := json.Marshal(b)
