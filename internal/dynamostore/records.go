@@ -240,7 +240,7 @@ func (w *liveWriter) start(ctx context.Context) {
 					if w.failed() != nil {
 						continue // drain: the pass has failed
 					}
-					if err := w.env.createOnce(w.ctx, group); err != nil {
+					if _, err := w.env.createOnce(w.ctx, group); err != nil {
 						w.fail(err)
 					}
 				}
@@ -342,64 +342,66 @@ func recordSize(r cutover.Record) int {
 	return n
 }
 
-// createOnce creates every item of a group that does not exist yet. An
-// item that exists (written by an earlier attempt, a crashed run or a
-// retried chunk) is left exactly as it is. The items of a transaction
+// createOnce creates every item of a group that does not exist yet and
+// returns the items that existed. An item that exists (written by an
+// earlier attempt, a crashed run or a retried chunk) is left exactly as
+// it is. The items of a transaction
 // cancelled for throttling or a conflict are resent with backoff and full
 // jitter; a call that fails as a whole was already retried by the client.
 //
 // Errors: EUNAVAILABLE when storage keeps throttling or is unreachable;
 // EINVALID when DynamoDB refuses an item (too large, for instance).
-func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteItem) error {
+func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteItem) ([]ddb.TransactWriteItem, error) {
+	var existed []ddb.TransactWriteItem
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt >= maxBatchAttempts {
-			return cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment; the step can be retried safely.")
+			return nil, cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment; the step can be retried safely.")
 		}
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
+				return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
 			}
 		}
 		_, err := l.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: pending})
 		if err == nil {
-			return nil
+			return existed, nil
 		}
 		var tc *ddb.TransactionCanceledException
 		switch {
 		case errors.As(err, &tc):
-			rest, err := stillToCreate(pending, tc.CancellationReasons)
+			rest, ex, err := stillToCreate(pending, tc.CancellationReasons)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			pending = rest
+			pending, existed = rest, append(existed, ex...)
 		default:
-			return mapErr(err, "live record")
+			return nil, mapErr(err, "live record")
 		}
 	}
-	return nil
+	return existed, nil
 }
 
 // stillToCreate drops from a cancelled transaction the items that already
-// exist and keeps the rest for another attempt.
+// exist (and returns them apart) and keeps the rest for another attempt.
 //
 // Errors: EINVALID when DynamoDB refused an item for a reason a retry
 // cannot cure.
-func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReason) ([]ddb.TransactWriteItem, error) {
+func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReason) (rest, existed []ddb.TransactWriteItem, err error) {
 	if len(reasons) != len(items) {
-		return items, nil // no per-item account: try them all again
+		return items, nil, nil // no per-item account: try them all again
 	}
-	rest := items[:0:0]
+	rest = items[:0:0]
 	for i, r := range reasons {
 		switch code := aws.ToString(r.Code); code {
 		case "ConditionalCheckFailed":
-			// it exists: the first write won
+			existed = append(existed, items[i]) // it exists: the first write won
 		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded":
 			rest = append(rest, items[i])
 		default:
-			return nil, cutover.Errorf(cutover.EINVALID, "DynamoDB refused a live record (%s): %s", code, aws.ToString(r.Message))
+			return nil, nil, cutover.Errorf(cutover.EINVALID, "DynamoDB refused a live record (%s): %s", code, aws.ToString(r.Message))
 		}
 	}
-	return rest, nil
+	return rest, existed, nil
 }
 
 func jitter(n int64) int64 {
