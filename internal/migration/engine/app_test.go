@@ -31,14 +31,14 @@ type Service struct {
 	Live      liveWriter // LIVE's records, as a sink per tenant (the fake destination's)
 	// Dest, when set, is the destination TEST and LIVE records go to;
 	// otherwise a sinkDestination over Test's and Live's sinks.
-	Dest cutover.Destination
-	fake *sinkDestination
-	Chunks    migration.ChunkStore
-	Runs      migration.Executions
-	Watch     migration.ExecutionStatuses
-	SiteURL   string
-	OpsEmail  string
-	Now       func() time.Time
+	Dest     cutover.Destination
+	fake     *sinkDestination
+	Chunks   migration.ChunkStore
+	Runs     migration.Executions
+	Watch    migration.ExecutionStatuses
+	SiteURL  string
+	OpsEmail string
+	Now      func() time.Time
 
 	SignOffTimeoutSeconds  int
 	SignOffReminderSeconds int
@@ -402,4 +402,4 @@ func (s *Service) dest() cutover.Destination {
 	}
 	return s.fake
 }
-func (unwiredSink) Write(context.Context, []cutover.Record) error   { return errUnwired }
+func (unwiredSink) Write(context.Context, []cutover.Record) error { return errUnwired }
