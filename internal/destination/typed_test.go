@@ -117,8 +117,10 @@ func TestTypedRefusesMalformedTextNamingTheField(t *testing.T) {
 }
 
 func TestTypedLeavesInvalidValuesOut(t *testing.T) {
-	rec := cutover.Record{ID: "r1", Entity: "thing", Fields: map[string]string{"name": "Ada"},
-		Invalid: map[string]cutover.InvalidValue{"email": {Value: "not-mail", Reason: "not an e-mail address"}}}
+	rec := cutover.Record{
+		ID: "r1", Entity: "thing", Fields: map[string]string{"name": "Ada"},
+		Invalid: map[string]cutover.InvalidValue{"email": {Value: "not-mail", Reason: "not an e-mail address"}},
+	}
 	got, err := Typed("acme", rec, thing(t))
 	if err != nil {
 		t.Fatal(err)

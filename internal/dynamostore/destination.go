@@ -109,43 +109,16 @@ func (w *deliverer) deliverTest(ctx context.Context, recs []cutover.Record, item
 // Concurrency of them at a time, and reports which existed.
 func (w *deliverer) deliverLive(ctx context.Context, recs []cutover.Record, items []map[string]ddb.AttributeValue) ([]cutover.DeliveryResult, error) {
 	env := w.d.Live
-	var (
-		groups [][]ddb.TransactWriteItem
-		cur    []ddb.TransactWriteItem
-		size   int
-	)
-	out := make([]cutover.DeliveryResult, len(recs))
-	seen := make(map[string]bool, len(recs))
-	for i, r := range recs {
-		key := r.Entity + "#" + r.ID
-		if seen[key] {
-			out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Existed} // the first of the batch creates it
-			continue
-		}
-		seen[key] = true
-		n := recordSize(r)
-		if len(cur) == maxTransactItems || (len(cur) > 0 && size+n > maxTransactBytes) {
-			groups, cur, size = append(groups, cur), nil, 0
-		}
-		cur = append(cur, ddb.TransactWriteItem{Put: &ddb.Put{
-			TableName: &env.Table, Item: items[i], ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		}})
-		size += n
-	}
-	if len(cur) > 0 {
-		groups = append(groups, cur)
-	}
+	groups, repeated := env.transactGroups(recs, items)
 	existed, err := env.createAll(ctx, groups)
 	if err != nil {
 		return nil, err
 	}
+	out := make([]cutover.DeliveryResult, len(recs))
 	for i, r := range recs {
-		if out[i].Outcome != "" {
-			continue
-		}
 		out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Created}
-		if existed[r.Entity+"#"+r.ID] {
-			out[i].Outcome = cutover.Existed
+		if repeated[i] || existed[r.Entity+"#"+r.ID] {
+			out[i].Outcome = cutover.Existed // the batch's first creates a repeated id
 		}
 	}
 	return out, nil

@@ -19,7 +19,6 @@ var (
 	_ migration.ChunkStore = (*dynamostore.Migrations)(nil)
 	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
 	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)
-	_ engine.LiveEnv       = (*dynamostore.LiveEnv)(nil)
 	_ cutover.Destination  = (*dynamostore.Destination)(nil)
 	_ signoff.Store        = (*dynamostore.SignOffs)(nil)
 	_ signoff.Migrations   = (*dynamostore.Migrations)(nil)
