@@ -377,18 +377,16 @@ func (signedLinks) PresignGet(_ context.Context, key string, _ time.Duration) (s
 	return "https://download.test/" + key, nil
 }
 
-// unwiredTest and unwiredLive are the TEST and LIVE environments a test did
-// not wire.
+// unwiredTest is the TEST environment a test did not wire; unwiredSink
+// the sink of a TEST or LIVE environment it did not wire.
 type (
 	unwiredTest struct{}
-	unwiredLive struct{}
 	unwiredSink struct{}
 )
 
 func (unwiredTest) Reset(context.Context, string) error             { return errUnwired }
 func (unwiredTest) Writer(string) cutover.Sink                      { return unwiredSink{} }
 func (unwiredTest) Expire(context.Context, string, time.Time) error { return errUnwired }
-func (unwiredLive) Writer(string, string) cutover.Sink              { return unwiredSink{} }
 
 // dest is the destination the engine writes to: Dest, or one fake over
 // Test's and Live's sinks kept on s, so that a step's read-back sees what
