@@ -410,14 +410,6 @@ type snapshotSink struct {
 	snap *delta.Snapshot
 }
 
-// Flush passes on to a sink that writes in the background.
-func (s snapshotSink) Flush(ctx context.Context) error {
-	if f, ok := s.Sink.(cutover.Flusher); ok {
-		return f.Flush(ctx)
-	}
-	return nil
-}
-
 func (s snapshotSink) Write(ctx context.Context, recs []cutover.Record) error {
 	if err := s.Sink.Write(ctx, recs); err != nil {
 		return err
