@@ -50,7 +50,7 @@ func main() {
 		awsenv.Fatal("wiring", err)
 	}
 	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
-		&dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, migrations,
+		&dynamostore.Destination{Live: &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, Reader: db}, migrations,
 		engine.FinalConfig{ChunkBytes: int64(chunkBytes), Thresholds: &thresholds})
 	if err != nil {
 		awsenv.Fatal("wiring", err)

@@ -36,8 +36,9 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
+	test := &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour}
 	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
-		&dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour})
+		test, &dynamostore.Destination{Test: test})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

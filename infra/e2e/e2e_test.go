@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,10 +109,60 @@ func records(t *testing.T, db *dynamodb.Client, table, partition string) map[str
 			fields := map[string]string{}
 			if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
 				for k, v := range m.Value {
-					fields[k] = v.(*ddb.AttributeValueMemberS).Value
+					fields[k] = fieldText(t, v)
 				}
 			}
 			out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fields
+		}
+	}
+	return out
+}
+
+// fieldText is a typed stored field as the engine's text (the form the
+// assertions compare): a list joined with "; ", money as "amount
+// currency", a number or boolean as written.
+func fieldText(t *testing.T, v ddb.AttributeValue) string {
+	t.Helper()
+	switch v := v.(type) {
+	case *ddb.AttributeValueMemberS:
+		return v.Value
+	case *ddb.AttributeValueMemberN:
+		return v.Value
+	case *ddb.AttributeValueMemberBOOL:
+		return strconv.FormatBool(v.Value)
+	case *ddb.AttributeValueMemberL:
+		items := make([]string, len(v.Value))
+		for i, it := range v.Value {
+			items[i] = fieldText(t, it)
+		}
+		return strings.Join(items, "; ")
+	case *ddb.AttributeValueMemberM:
+		return fieldText(t, v.Value["amount"]) + " " + fieldText(t, v.Value["currency"])
+	}
+	t.Fatalf("a stored field of type %T", v)
+	return ""
+}
+
+// fieldKinds is, per item of a partition, the DynamoDB type its field is
+// stored as (*types.AttributeValueMemberL for a list, ...).
+func fieldKinds(t *testing.T, db *dynamodb.Client, table, partition, field string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
+				if v, ok := m.Value[field]; ok {
+					out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fmt.Sprintf("%T", v)
+				}
+			}
 		}
 	}
 	return out
@@ -302,6 +353,11 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if got := emails(records(t, db, testTable, id)); got != "ann@acme.test,bo@acme.test,di@acme.test" {
 		t.Fatalf("TEST after round 1 = %s", got)
 	}
+	for sk, kind := range fieldKinds(t, db, testTable, id, "emails") {
+		if kind != "*types.AttributeValueMemberL" {
+			t.Errorf("TEST %s stores its emails as %s, not a list", sk, kind)
+		}
+	}
 
 	// The sign-off link: GET and HEAD show and change nothing.
 	link1 := box.signOffLink(coordinator, 1)
@@ -438,6 +494,11 @@ func TestMigrationEndToEnd(t *testing.T) {
 	live := records(t, db, liveTable, "acme")
 	if got := emails(live); got != "ann@acme.test,bo@acme.test,cy@acme.test,ed@acme.test" {
 		t.Fatalf("LIVE = %s", got)
+	}
+	for sk, kind := range fieldKinds(t, db, liveTable, "acme", "emails") {
+		if kind != "*types.AttributeValueMemberL" {
+			t.Errorf("LIVE %s stores its emails as %s, not a list", sk, kind)
+		}
 	}
 	exec, err := sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{
 		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),

@@ -41,14 +41,11 @@ func BenchmarkLiveWriter(b *testing.B) {
 			live := &dynamostore.LiveEnv{API: db, Table: table, Concurrency: workers}
 			for i := 0; b.Loop(); i++ {
 				recs := benchRecords(fmt.Sprintf("t%d", i), n)
-				w := live.Writer(fmt.Sprintf("t%d", i), "m")
+				w := liveSink(live, fmt.Sprintf("t%d", i), "m")
 				for lo := 0; lo < n; lo += 800 {
 					if err := w.Write(context.Background(), recs[lo:min(lo+800, n)]); err != nil {
 						b.Fatal(err)
 					}
-				}
-				if err := w.(cutover.Flusher).Flush(context.Background()); err != nil {
-					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")

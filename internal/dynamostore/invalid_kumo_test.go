@@ -50,7 +50,7 @@ func TestTestRecordKeepsTheValueItLeftOut(t *testing.T) {
 		TenantID: "t1", Spec: spec, Files: []cutover.File{{ID: "c", Name: "contacts.csv", Key: "kc"}},
 		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC),
 	}
-	res, err := pass.Run(context.Background(), p, files, env.Writer(mig), files)
+	res, err := pass.Run(context.Background(), p, files, testSink(env, mig), files)
 	if err != nil {
 		t.Fatal(err)
 	}

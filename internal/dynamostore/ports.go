@@ -33,6 +33,13 @@ type LiveAPI interface {
 	TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
 }
 
+// LiveReader is the slice of DynamoDB the built-in destination reads
+// LIVE back with (Destination.Holdings): a Query, which reads and changes
+// nothing. It is apart from LiveAPI so that the writer stays create-only.
+type LiveReader interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
 // SignOffsAPI is the slice of DynamoDB the sign-off store uses.
 type SignOffsAPI interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)

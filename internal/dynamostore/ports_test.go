@@ -1,6 +1,7 @@
 package dynamostore_test
 
 import (
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
@@ -18,7 +19,7 @@ var (
 	_ migration.ChunkStore = (*dynamostore.Migrations)(nil)
 	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
 	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)
-	_ engine.LiveEnv       = (*dynamostore.LiveEnv)(nil)
+	_ cutover.Destination  = (*dynamostore.Destination)(nil)
 	_ signoff.Store        = (*dynamostore.SignOffs)(nil)
 	_ signoff.Migrations   = (*dynamostore.Migrations)(nil)
 )

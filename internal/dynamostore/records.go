@@ -5,7 +5,6 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -94,22 +93,6 @@ func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
 	return nil
 }
 
-// Writer implements engine.TestEnv.
-func (t *TestEnv) Writer(migrationID string) cutover.Sink {
-	return sinkFunc(func(ctx context.Context, recs []cutover.Record) error {
-		now := time.Now()
-		reqs := make([]ddb.WriteRequest, 0, len(recs))
-		for _, r := range recs {
-			item := recordItem(migrationID, migrationID, r, now)
-			if t.Retention > 0 {
-				item[ttlAttribute] = t.purgeAt(now)
-			}
-			reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
-		}
-		return batchWrite(ctx, t.API, t.Table, reqs)
-	})
-}
-
 // Expire implements engine.TestEnv and migration.TestExpiry: every TEST record of the migration
 // is rewritten to be deleted Retention after from. Running it again sets
 // the same expiry. With no Retention it changes nothing.
@@ -141,10 +124,6 @@ func (t *TestEnv) Expire(ctx context.Context, migrationID string, from time.Time
 	}
 	return nil
 }
-
-type sinkFunc func(ctx context.Context, recs []cutover.Record) error
-
-func (f sinkFunc) Write(ctx context.Context, recs []cutover.Record) error { return f(ctx, recs) }
 
 // maxBatchAttempts bounds the calls that resend what a successful call
 // left undone: BatchWriteItem's UnprocessedItems, the items of a
@@ -184,11 +163,12 @@ func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.Write
 
 // LiveEnv is the LIVE environment: one partition per tenant, records
 // created with attribute_not_exists so the first write wins and a retried
-// or restarted run converges on the same records.
+// or restarted run converges on the same records. Its records are written
+// by the built-in destination (Destination).
 type LiveEnv struct {
 	API         LiveAPI
 	Table       string
-	Concurrency int // transactions in flight; 0 means 4
+	Concurrency int // transactions in flight within one delivery; 0 means 4
 }
 
 // maxTransactItems and maxTransactBytes are DynamoDB's limits on one
@@ -198,121 +178,21 @@ const (
 	maxTransactBytes = 3 << 20
 )
 
-// Writer implements engine.LiveEnv. Its writes run in the background,
-// Concurrency transactions in flight, so a chunk goes on mapping while
-// they do; Write blocks only when they fall behind. Flush waits for every
-// write and reports the first failure, which a later Write also returns.
-// A Writer is used for one pass: nothing may be written after Flush.
-func (l *LiveEnv) Writer(tenantID, migrationID string) cutover.Sink {
-	return &liveWriter{env: l, tenant: tenantID, migration: migrationID}
-}
-
-type liveWriter struct {
-	env               *LiveEnv
-	tenant, migration string
-
-	once   sync.Once
-	ctx    context.Context
-	cancel context.CancelFunc
-	jobs   chan []ddb.TransactWriteItem
-	wg     sync.WaitGroup
-
-	mu  sync.Mutex
-	err error
-}
-
-func (w *liveWriter) start(ctx context.Context) {
-	w.once.Do(func() {
-		workers := w.env.Concurrency
-		if workers <= 0 {
-			workers = 4
-		}
-		// The writes outlive the call that starts them (a pipeline ends
-		// its own context when a file is read): they stop on a failure,
-		// or when Flush's context ends.
-		w.ctx, w.cancel = context.WithCancel(context.WithoutCancel(ctx))
-		w.jobs = make(chan []ddb.TransactWriteItem, workers)
-		for range workers {
-			w.wg.Add(1)
-			go func() {
-				defer w.wg.Done()
-				for group := range w.jobs {
-					if w.failed() != nil {
-						continue // drain: the pass has failed
-					}
-					if err := w.env.createOnce(w.ctx, group); err != nil {
-						w.fail(err)
-					}
-				}
-			}()
-		}
-	})
-}
-
-func (w *liveWriter) failed() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.err
-}
-
-func (w *liveWriter) fail(err error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.err == nil {
-		w.err = err
-		w.cancel()
-	}
-}
-
-// Write implements cutover.Sink.
-//
-// Errors: the first failure of an earlier write (EUNAVAILABLE when storage
-// kept throttling, EINVALID when DynamoDB refused an item); EUNAVAILABLE
-// when ctx ends.
-func (w *liveWriter) Write(ctx context.Context, recs []cutover.Record) error {
-	w.start(ctx)
-	for _, group := range w.env.transactGroups(w.tenant, w.migration, recs, time.Now()) {
-		if err := w.failed(); err != nil {
-			return err
-		}
-		select {
-		case w.jobs <- group:
-		case <-ctx.Done():
-			return cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Writing was interrupted.")
-		}
-	}
-	return w.failed()
-}
-
-// Flush implements cutover.Flusher: it waits for every write.
-//
-// Errors: the first failure of any write.
-func (w *liveWriter) Flush(ctx context.Context) error {
-	w.start(ctx)
-	close(w.jobs)
-	stop := context.AfterFunc(ctx, w.cancel)
-	defer stop()
-	w.wg.Wait()
-	w.cancel()
-	if err := ctx.Err(); err != nil && w.failed() == nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
-	}
-	return w.failed()
-}
-
-// transactGroups turns records into groups of conditional Puts that fit
-// one transaction each. A record id repeated in the batch is written once
-// (the first); a transaction may not touch one item twice.
-func (l *LiveEnv) transactGroups(tenantID, migrationID string, recs []cutover.Record, now time.Time) [][]ddb.TransactWriteItem {
+// transactGroups turns records (and their items) into groups of
+// conditional Puts that fit one transaction each. A record id repeated in
+// the batch is written once (the first); a transaction may not touch one
+// item twice. repeated[i] says record i repeats an earlier one.
+func (l *LiveEnv) transactGroups(recs []cutover.Record, items []map[string]ddb.AttributeValue) (groups [][]ddb.TransactWriteItem, repeated []bool) {
 	var (
-		groups [][]ddb.TransactWriteItem
-		cur    []ddb.TransactWriteItem
-		size   int
+		cur  []ddb.TransactWriteItem
+		size int
 	)
+	repeated = make([]bool, len(recs))
 	seen := make(map[string]bool, len(recs))
-	for _, r := range recs {
+	for i, r := range recs {
 		key := r.Entity + "#" + r.ID
 		if seen[key] {
+			repeated[i] = true
 			continue
 		}
 		seen[key] = true
@@ -322,7 +202,7 @@ func (l *LiveEnv) transactGroups(tenantID, migrationID string, recs []cutover.Re
 		}
 		cur = append(cur, ddb.TransactWriteItem{Put: &ddb.Put{
 			TableName:           &l.Table,
-			Item:                recordItem(tenantID, migrationID, r, now),
+			Item:                items[i],
 			ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		}})
 		size += n
@@ -330,7 +210,7 @@ func (l *LiveEnv) transactGroups(tenantID, migrationID string, recs []cutover.Re
 	if len(cur) > 0 {
 		groups = append(groups, cur)
 	}
-	return groups
+	return groups, repeated
 }
 
 // recordSize estimates a record's stored size in bytes.
@@ -342,64 +222,66 @@ func recordSize(r cutover.Record) int {
 	return n
 }
 
-// createOnce creates every item of a group that does not exist yet. An
-// item that exists (written by an earlier attempt, a crashed run or a
-// retried chunk) is left exactly as it is. The items of a transaction
+// createOnce creates every item of a group that does not exist yet and
+// returns the items that existed. An item that exists (written by an
+// earlier attempt, a crashed run or a retried chunk) is left exactly as
+// it is. The items of a transaction
 // cancelled for throttling or a conflict are resent with backoff and full
 // jitter; a call that fails as a whole was already retried by the client.
 //
 // Errors: EUNAVAILABLE when storage keeps throttling or is unreachable;
 // EINVALID when DynamoDB refuses an item (too large, for instance).
-func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteItem) error {
+func (l *LiveEnv) createOnce(ctx context.Context, pending []ddb.TransactWriteItem) ([]ddb.TransactWriteItem, error) {
+	var existed []ddb.TransactWriteItem
 	for attempt := 0; len(pending) > 0; attempt++ {
 		if attempt >= maxBatchAttempts {
-			return cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment; the step can be retried safely.")
+			return nil, cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment; the step can be retried safely.")
 		}
 		if attempt > 0 {
 			if err := backoff(ctx, attempt); err != nil {
-				return cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
+				return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "Writing was interrupted.")
 			}
 		}
 		_, err := l.API.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: pending})
 		if err == nil {
-			return nil
+			return existed, nil
 		}
 		var tc *ddb.TransactionCanceledException
 		switch {
 		case errors.As(err, &tc):
-			rest, err := stillToCreate(pending, tc.CancellationReasons)
+			rest, ex, err := stillToCreate(pending, tc.CancellationReasons)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			pending = rest
+			pending, existed = rest, append(existed, ex...)
 		default:
-			return mapErr(err, "live record")
+			return nil, mapErr(err, "live record")
 		}
 	}
-	return nil
+	return existed, nil
 }
 
 // stillToCreate drops from a cancelled transaction the items that already
-// exist and keeps the rest for another attempt.
+// exist (and returns them apart) and keeps the rest for another attempt.
 //
 // Errors: EINVALID when DynamoDB refused an item for a reason a retry
 // cannot cure.
-func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReason) ([]ddb.TransactWriteItem, error) {
+func stillToCreate(items []ddb.TransactWriteItem, reasons []ddb.CancellationReason) (rest, existed []ddb.TransactWriteItem, err error) {
 	if len(reasons) != len(items) {
-		return items, nil // no per-item account: try them all again
+		return items, nil, nil // no per-item account: try them all again
 	}
-	rest := items[:0:0]
+	rest = items[:0:0]
 	for i, r := range reasons {
 		switch code := aws.ToString(r.Code); code {
 		case "ConditionalCheckFailed":
-			// it exists: the first write won
+			existed = append(existed, items[i]) // it exists: the first write won
 		case "", "None", "ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict", "RequestLimitExceeded":
 			rest = append(rest, items[i])
 		default:
-			return nil, cutover.Errorf(cutover.EINVALID, "DynamoDB refused a live record (%s): %s", code, aws.ToString(r.Message))
+			return nil, nil, cutover.Errorf(cutover.EINVALID, "DynamoDB refused a live record (%s): %s", code, aws.ToString(r.Message))
 		}
 	}
-	return rest, nil
+	return rest, existed, nil
 }
 
 func jitter(n int64) int64 {

@@ -46,8 +46,8 @@ func TestPassWritesAsManyRecordsAsItCounts(t *testing.T) {
 		sink      cutover.Sink
 		partition string
 	}{
-		"TEST": {(&dynamostore.TestEnv{API: db, Table: table}).Writer("m9"), "m9"},
-		"LIVE": {(&dynamostore.LiveEnv{API: db, Table: table}).Writer("t9", "m9"), "t9"},
+		"TEST": {testSink(&dynamostore.TestEnv{API: db, Table: table}, "m9"), "m9"},
+		"LIVE": {liveSink(&dynamostore.LiveEnv{API: db, Table: table}, "t9", "m9"), "t9"},
 	} {
 		res, err := pass.Run(ctx, p, files, sink.sink, files)
 		if err != nil {

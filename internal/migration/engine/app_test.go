@@ -28,13 +28,17 @@ type Service struct {
 	Files     Files
 	Downloads Downloads
 	Test      TestEnv
-	Live      LiveEnv
-	Chunks    migration.ChunkStore
-	Runs      migration.Executions
-	Watch     migration.ExecutionStatuses
-	SiteURL   string
-	OpsEmail  string
-	Now       func() time.Time
+	Live      liveWriter // LIVE's records, as a sink per tenant (the fake destination's)
+	// Dest, when set, is the destination TEST and LIVE records go to;
+	// otherwise a sinkDestination over Test's and Live's sinks.
+	Dest     cutover.Destination
+	fake     *sinkDestination
+	Chunks   migration.ChunkStore
+	Runs     migration.Executions
+	Watch    migration.ExecutionStatuses
+	SiteURL  string
+	OpsEmail string
+	Now      func() time.Time
 
 	SignOffTimeoutSeconds  int
 	SignOffReminderSeconds int
@@ -128,13 +132,13 @@ func (s *Service) mapper() *Mapper {
 }
 
 func (s *Service) testRun() *TestRun {
-	t := must(NewTestRun(s.plainCore(), s.files(), s.test()))
+	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest()))
 	t.ReadLimits = s.ReadLimits
 	return t
 }
 
 func (s *Service) final() *Final {
-	f := must(NewFinal(s.core(), s.files(), or(s.Live, s.Live != nil, LiveEnv(unwiredLive{})),
+	f := must(NewFinal(s.core(), s.files(), s.dest(),
 		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds}))
 	f.ReadLimits = s.ReadLimits
 	return f
@@ -373,16 +377,27 @@ func (signedLinks) PresignGet(_ context.Context, key string, _ time.Duration) (s
 	return "https://download.test/" + key, nil
 }
 
-// unwiredTest and unwiredLive are the TEST and LIVE environments a test did
-// not wire.
+// unwiredTest is the TEST environment a test did not wire; unwiredSink
+// the sink of a TEST or LIVE environment it did not wire.
 type (
 	unwiredTest struct{}
-	unwiredLive struct{}
 	unwiredSink struct{}
 )
 
 func (unwiredTest) Reset(context.Context, string) error             { return errUnwired }
 func (unwiredTest) Writer(string) cutover.Sink                      { return unwiredSink{} }
 func (unwiredTest) Expire(context.Context, string, time.Time) error { return errUnwired }
-func (unwiredLive) Writer(string, string) cutover.Sink              { return unwiredSink{} }
-func (unwiredSink) Write(context.Context, []cutover.Record) error   { return errUnwired }
+
+// dest is the destination the engine writes to: Dest, or one fake over
+// Test's and Live's sinks kept on s, so that a step's read-back sees what
+// an earlier call (another chunk) delivered.
+func (s *Service) dest() cutover.Destination {
+	if s.Dest != nil {
+		return s.Dest
+	}
+	if s.fake == nil {
+		s.fake = &sinkDestination{svc: s, held: map[cutover.Target]accepted{}}
+	}
+	return s.fake
+}
+func (unwiredSink) Write(context.Context, []cutover.Record) error { return errUnwired }

@@ -343,7 +343,7 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred,
 	}
 	snap := delta.NewSnapshot()
-	sink := snapshotSink{s.live.Writer(m.TenantID, m.ID), snap}
+	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
 	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)
 	if err != nil {
 		return nil, err
@@ -410,14 +410,6 @@ type snapshotSink struct {
 	snap *delta.Snapshot
 }
 
-// Flush passes on to a sink that writes in the background.
-func (s snapshotSink) Flush(ctx context.Context) error {
-	if f, ok := s.Sink.(cutover.Flusher); ok {
-		return f.Flush(ctx)
-	}
-	return nil
-}
-
 func (s snapshotSink) Write(ctx context.Context, recs []cutover.Record) error {
 	if err := s.Sink.Write(ctx, recs); err != nil {
 		return err
@@ -479,9 +471,13 @@ func retryable(chunks []cutover.Chunk) []cutover.Chunk {
 // that every row is accounted for, and stores the final report: the
 // reconciliation against the checklist, the issues and rejects, the
 // unmapped columns, and the delta against the signed-off test extract.
+// Before it records the migration as migrated, it reads LIVE back: the
+// destination must hold, per entity, exactly the distinct records the
+// chunks wrote (from their snapshots).
 //
 // Errors: EINTERNAL when the chunks on record are not the ones planned, or
-// their rows do not add up to the extract's or do not balance; EINVALID
+// their rows do not add up to the extract's or do not balance, or LIVE's
+// read-back differs (naming the entity and both counts); EINVALID
 // when a stored snapshot is malformed; ENOTFOUND when a chunk's snapshot is
 // missing; EUNAVAILABLE from storage.
 func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
@@ -518,11 +514,46 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if counts.Read != m.FinalPlan.Rows {
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the final extract has %d.", counts.Read, m.FinalPlan.Rows)
 	}
+	if err := s.readBackLive(ctx, m, chunks); err != nil {
+		return nil, err
+	}
 	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Final, cur.FinalReport, cur.Failure = &counts, report.Summary, nil
 		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
 	})
 	return &FinalOutput{Chunks: []int{}, Counts: &counts}, err
+}
+
+// liveTarget is where m's final migration writes.
+func liveTarget(m *cutover.Migration) cutover.Target {
+	return cutover.Target{Env: cutover.EnvLive, TenantID: m.TenantID, MigrationID: m.ID}
+}
+
+// readBackLive compares what LIVE holds of m with what its chunks wrote,
+// by their snapshots: the whole migration at once, after its last chunk,
+// because the destination reports a migration's holdings, not a chunk's,
+// and two chunks may write one record (a source id repeated across them).
+//
+// Errors: as readBack; ENOTFOUND when a chunk's snapshot is missing;
+// EINVALID when one is malformed; EUNAVAILABLE from storage.
+func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) error {
+	snaps := make([]io.Reader, 0, len(chunks))
+	for _, c := range chunks {
+		if c.Snapshot == "" {
+			return cutover.Errorf(cutover.ENOTFOUND, "Chunk %d of the final migration kept no snapshot to read LIVE back with.", c.Index)
+		}
+		rc, err := s.files.Open(ctx, c.Snapshot)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		snaps = append(snaps, rc)
+	}
+	want, err := snapshotHoldings(snaps)
+	if err != nil {
+		return err
+	}
+	return readBack(ctx, s.dest, liveTarget(m), want)
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final

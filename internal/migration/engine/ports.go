@@ -15,25 +15,15 @@ type Files interface {
 	RangeOpener
 }
 
-// TestEnv is the disposable TEST environment.
+// TestEnv is the disposable TEST environment's housekeeping; its records
+// are written through the TEST cutover.Destination.
 type TestEnv interface {
 	// Reset deletes every TEST record of a migration.
 	Reset(ctx context.Context, migrationID string) error
-	// Writer returns the sink for a migration's TEST records. Each record
-	// written expires after the deployment's retention period.
-	Writer(migrationID string) cutover.Sink
 	// Expire sets every TEST record of a migration to be deleted the
 	// retention period after from (its go-live); running it again changes
 	// nothing more.
 	Expire(ctx context.Context, migrationID string, from time.Time) error
-}
-
-// LiveEnv is the LIVE environment: records can be created, never
-// overwritten or deleted.
-type LiveEnv interface {
-	// Writer returns the sink for a tenant's LIVE records; writing a record
-	// that exists leaves it as it is.
-	Writer(tenantID, migrationID string) cutover.Sink
 }
 
 // RangeOpener reads the bytes [start, end) of a stored file.

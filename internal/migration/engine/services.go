@@ -37,16 +37,19 @@ func newBase(name string, core *migration.Core, mail bool, files Files) (base, e
 }
 
 // TestRun is the TestMigrate step: it resets the TEST environment and
-// migrates the round's test extract into it.
+// migrates the round's test extract into it, through dest (its TEST
+// target), then reads dest back.
 type TestRun struct {
 	base
 	test TestEnv
+	dest cutover.Destination
 }
 
-// NewTestRun returns the TestMigrate step.
+// NewTestRun returns the TestMigrate step: test resets the TEST records,
+// dest receives them.
 //
 // Errors: EINTERNAL when a port is nil.
-func NewTestRun(core *migration.Core, files Files, test TestEnv) (*TestRun, error) {
+func NewTestRun(core *migration.Core, files Files, test TestEnv, dest cutover.Destination) (*TestRun, error) {
 	const name = "the TestMigrate step"
 	b, err := newBase(name, core, false, files)
 	if err != nil {
@@ -55,7 +58,10 @@ func NewTestRun(core *migration.Core, files Files, test TestEnv) (*TestRun, erro
 	if test == nil {
 		return nil, migration.NilPort(name, "TestEnv")
 	}
-	return &TestRun{base: b, test: test}, nil
+	if dest == nil {
+		return nil, migration.NilPort(name, "Destination")
+	}
+	return &TestRun{base: b, test: test, dest: dest}, nil
 }
 
 // Mapper is the Map step: it profiles the round's files and builds the
@@ -89,7 +95,7 @@ type FinalConfig struct {
 // Final is the final migration: pre-flight, plan, chunks, finish.
 type Final struct {
 	base
-	live       LiveEnv
+	dest       cutover.Destination // LIVE records go to its LIVE target
 	chunks     migration.ChunkStore
 	chunkBytes int64
 	limits     *cutover.Thresholds
@@ -99,19 +105,19 @@ type Final struct {
 // tells the customer when it holds go-live).
 //
 // Errors: EINTERNAL when a port is nil or core cannot mail.
-func NewFinal(core *migration.Core, files Files, live LiveEnv, chunks migration.ChunkStore, cfg FinalConfig) (*Final, error) {
+func NewFinal(core *migration.Core, files Files, dest cutover.Destination, chunks migration.ChunkStore, cfg FinalConfig) (*Final, error) {
 	const name = "the final migration"
 	b, err := newBase(name, core, true, files)
 	if err != nil {
 		return nil, err
 	}
-	if live == nil {
-		return nil, migration.NilPort(name, "LiveEnv")
+	if dest == nil {
+		return nil, migration.NilPort(name, "Destination")
 	}
 	if chunks == nil {
 		return nil, migration.NilPort(name, "ChunkStore")
 	}
-	return &Final{base: b, live: live, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds}, nil
+	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds}, nil
 }
 
 // Customer is the customer's actions that read the uploaded rows; the

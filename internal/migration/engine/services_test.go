@@ -20,18 +20,19 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, live, chunks, up, dl, flow := objects{}, &liveTable{}, &memChunks{}, uploadsFake{}, signedLinks{}, fakeFlow{}
+	files, live, chunks, up, dl, flow := objects{}, &sinkDestination{}, &memChunks{}, uploadsFake{}, signedLinks{}, fakeFlow{}
 	for _, tc := range []struct {
 		name, port string
 		build      func() error
 	}{
 		{"NewMapper", "Core", func() error { _, err := NewMapper(nil, files); return err }},
 		{"NewMapper", "Files", func() error { _, err := NewMapper(plain, nil); return err }},
-		{"NewTestRun", "Files", func() error { _, err := NewTestRun(plain, nil, discardTest{}); return err }},
-		{"NewTestRun", "TestEnv", func() error { _, err := NewTestRun(plain, files, nil); return err }},
+		{"NewTestRun", "Files", func() error { _, err := NewTestRun(plain, nil, discardTest{}, live); return err }},
+		{"NewTestRun", "TestEnv", func() error { _, err := NewTestRun(plain, files, nil, live); return err }},
+		{"NewTestRun", "Destination", func() error { _, err := NewTestRun(plain, files, discardTest{}, nil); return err }},
 		{"NewFinal", "NewMailingCore", func() error { _, err := NewFinal(plain, files, live, chunks, FinalConfig{}); return err }},
 		{"NewFinal", "Files", func() error { _, err := NewFinal(mailing, nil, live, chunks, FinalConfig{}); return err }},
-		{"NewFinal", "LiveEnv", func() error { _, err := NewFinal(mailing, files, nil, chunks, FinalConfig{}); return err }},
+		{"NewFinal", "Destination", func() error { _, err := NewFinal(mailing, files, nil, chunks, FinalConfig{}); return err }},
 		{"NewFinal", "ChunkStore", func() error { _, err := NewFinal(mailing, files, live, nil, FinalConfig{}); return err }},
 		{"NewCustomer", "NewMailingCore", func() error { _, err := NewCustomer(plain, up, files, dl, flow); return err }},
 		{"NewCustomer", "Uploads", func() error { _, err := NewCustomer(mailing, nil, files, dl, flow); return err }},
@@ -46,7 +47,7 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 	}
 	for name, build := range map[string]func() error{
 		"NewMapper":   func() error { _, err := NewMapper(plain, files); return err },
-		"NewTestRun":  func() error { _, err := NewTestRun(plain, files, discardTest{}); return err },
+		"NewTestRun":  func() error { _, err := NewTestRun(plain, files, discardTest{}, live); return err },
 		"NewFinal":    func() error { _, err := NewFinal(mailing, files, live, chunks, FinalConfig{}); return err },
 		"NewCustomer": func() error { _, err := NewCustomer(mailing, up, files, dl, flow); return err },
 	} {

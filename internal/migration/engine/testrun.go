@@ -214,9 +214,11 @@ func (s *base) sample(ctx context.Context, f cutover.File) ([]tableSample, error
 }
 
 // TestMigrate resets TEST for the migration and migrates the round's test
-// extract into it.
+// extract into it, then reads TEST back: the destination must hold, per
+// entity, exactly the records the pass wrote.
 //
-// Errors: as pass.Run; ECONFLICT when the migration is not mapped.
+// Errors: as pass.Run; ECONFLICT when the migration is not mapped;
+// EINTERNAL naming the entity and both counts when the read-back differs.
 func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
 	m, err := s.BeginStep(ctx, in, cutover.StatusTestMigrating, cutover.StatusMapping)
 	if err != nil {
@@ -233,8 +235,13 @@ func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
 	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.Now(), Spot: sampler, Market: m.Market, KeepReview: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
 	snap := delta.NewSnapshot()
-	res, err := pass.Run(ctx, p, s.files, snapshotSink{s.test.Writer(m.ID), snap}, s.files)
+	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID}
+	sink := newDeliverySink(s.dest.Deliverer(target))
+	res, err := pass.Run(ctx, p, s.files, snapshotSink{sink, snap}, s.files)
 	if err != nil {
+		return nil, err
+	}
+	if err := readBack(ctx, s.dest, target, sink.ids.holdings()); err != nil {
 		return nil, err
 	}
 	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {

@@ -1,0 +1,271 @@
+package dynamostore
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// Destination is the built-in destination (issue 14): this stack's own
+// TEST and LIVE tables behind cutover.Destination. TEST keeps today's
+// guarantees (one partition per migration, idempotent overwrites, each
+// record expiring Retention after it was written); LIVE keeps its own
+// (one partition per tenant, create-only: a record that exists is never
+// overwritten, and reported Existed). Records are stored typed
+// (destination.Typed): lists as lists, money as {amount: N, currency: S},
+// numbers as N, booleans as BOOL, dates as ISO strings, references as the
+// referenced records' ids.
+type Destination struct {
+	Test *TestEnv
+	Live *LiveEnv
+	// Reader reads back what LIVE holds (Holdings): a Query on the LIVE
+	// table, kept apart from LiveEnv's API so that writing LIVE still
+	// needs nothing but conditional Puts.
+	Reader LiveReader
+	// Schema is the target schema the records are typed by; nil is
+	// schema.Default().
+	Schema *schema.Schema
+}
+
+// Deliverer implements cutover.Destination: TEST records (t.Env ==
+// cutover.EnvTest) go to the TEST table, every other target's to LIVE.
+func (d *Destination) Deliverer(t cutover.Target) cutover.Deliverer {
+	return &deliverer{d: d, t: t}
+}
+
+type deliverer struct {
+	d *Destination
+	t cutover.Target
+}
+
+func (d *Destination) schema() *schema.Schema {
+	if d.Schema != nil {
+		return d.Schema
+	}
+	return schema.Default()
+}
+
+// Deliver implements cutover.Deliverer. TEST reports every record
+// Created (an overwrite is the same record again); LIVE reports Created
+// for the records its conditional Puts created and Existed for those the
+// table held already (an earlier attempt, another chunk).
+//
+// Errors: EINVALID when a record's fields do not read as their schema
+// types (destination.Typed) or DynamoDB refuses an item; EUNAVAILABLE
+// when storage keeps throttling or is unreachable.
+func (w *deliverer) Deliver(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
+	now := time.Now()
+	partition := w.t.TenantID
+	if w.t.Env == cutover.EnvTest {
+		partition = w.t.MigrationID
+	}
+	items := make([]map[string]ddb.AttributeValue, len(recs))
+	for i, r := range recs {
+		item, err := w.d.typedItem(partition, w.t, r, now)
+		if err != nil {
+			return nil, err
+		}
+		items[i] = item
+	}
+	if w.t.Env == cutover.EnvTest {
+		return w.deliverTest(ctx, recs, items, now)
+	}
+	return w.deliverLive(ctx, recs, items)
+}
+
+func (w *deliverer) deliverTest(ctx context.Context, recs []cutover.Record, items []map[string]ddb.AttributeValue, now time.Time) ([]cutover.DeliveryResult, error) {
+	env := w.d.Test
+	reqs := make([]ddb.WriteRequest, 0, len(items))
+	seen := make(map[string]bool, len(items))
+	out := make([]cutover.DeliveryResult, len(recs))
+	for i, item := range items {
+		out[i] = cutover.DeliveryResult{ID: recs[i].ID, Outcome: cutover.Created}
+		key := recs[i].Entity + "#" + recs[i].ID
+		if seen[key] {
+			continue // one BatchWriteItem may not name an item twice
+		}
+		seen[key] = true
+		if env.Retention > 0 {
+			item[ttlAttribute] = env.purgeAt(now)
+		}
+		reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
+	}
+	if err := batchWrite(ctx, env.API, env.Table, reqs); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// deliverLive creates the records in transactions of conditional Puts,
+// Concurrency of them at a time, and reports which existed.
+func (w *deliverer) deliverLive(ctx context.Context, recs []cutover.Record, items []map[string]ddb.AttributeValue) ([]cutover.DeliveryResult, error) {
+	env := w.d.Live
+	groups, repeated := env.transactGroups(recs, items)
+	existed, err := env.createAll(ctx, groups)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]cutover.DeliveryResult, len(recs))
+	for i, r := range recs {
+		out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Created}
+		if repeated[i] || existed[r.Entity+"#"+r.ID] {
+			out[i].Outcome = cutover.Existed // the batch's first creates a repeated id
+		}
+	}
+	return out, nil
+}
+
+// createAll runs createOnce on every group, Concurrency at a time, and
+// returns the SKs of the items that existed already.
+//
+// Errors: the first group's failure (createOnce's).
+func (l *LiveEnv) createAll(ctx context.Context, groups [][]ddb.TransactWriteItem) (map[string]bool, error) {
+	workers := l.Concurrency
+	if workers <= 0 {
+		workers = 4
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		existed  = map[string]bool{}
+		firstErr error
+		wg       sync.WaitGroup
+		slots    = make(chan struct{}, workers)
+	)
+	for _, g := range groups {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			ex, err := l.createOnce(ctx, g)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
+				cancel()
+			}
+			for _, it := range ex {
+				existed[it.Put.Item["SK"].(*ddb.AttributeValueMemberS).Value] = true
+			}
+		}()
+	}
+	wg.Wait()
+	return existed, firstErr
+}
+
+// typedItem is r's item with its fields stored typed.
+func (d *Destination) typedItem(partition string, t cutover.Target, r cutover.Record, now time.Time) (map[string]ddb.AttributeValue, error) {
+	ent, ok := d.schema().Entity(r.Entity)
+	if !ok {
+		return nil, cutover.Errorf(cutover.EINVALID, "Record %s: %q is not an entity of the target schema.", r.ID, r.Entity)
+	}
+	typed, err := destination.Typed(t.TenantID, r, ent)
+	if err != nil {
+		return nil, err
+	}
+	fields := make(map[string]ddb.AttributeValue, len(typed.Fields))
+	for k, v := range typed.Fields {
+		av, err := typedAttribute(v)
+		if err != nil {
+			return nil, cutover.Wrap(cutover.EINVALID, err, "Record %s: field %q: %s", r.ID, k, cutover.ErrorMessage(err))
+		}
+		fields[k] = av
+	}
+	item := recordItem(partition, t.MigrationID, r, now)
+	item["fields"] = &ddb.AttributeValueMemberM{Value: fields}
+	return item, nil
+}
+
+// typedAttribute stores one of destination.Typed's values.
+//
+// Errors: EINTERNAL for a value Typed never makes.
+func typedAttribute(v any) (ddb.AttributeValue, error) {
+	switch v := v.(type) {
+	case string:
+		return str(v), nil
+	case bool:
+		return &ddb.AttributeValueMemberBOOL{Value: v}, nil
+	case json.Number:
+		return &ddb.AttributeValueMemberN{Value: v.String()}, nil
+	case []string:
+		l := make([]ddb.AttributeValue, len(v))
+		for i, s := range v {
+			l[i] = str(s)
+		}
+		return &ddb.AttributeValueMemberL{Value: l}, nil
+	case destination.Money:
+		return &ddb.AttributeValueMemberM{Value: map[string]ddb.AttributeValue{
+			"amount": &ddb.AttributeValueMemberN{Value: v.Amount.String()}, "currency": str(v.Currency),
+		}}, nil
+	}
+	return nil, cutover.Errorf(cutover.EINTERNAL, "a value of type %T cannot be stored", v)
+}
+
+// Holdings implements cutover.Destination: it reads the table back (TEST:
+// the migration's partition; LIVE: the tenant's partition, the items this
+// migration wrote) and counts, per entity, the items and the
+// destination.IDChecksum of their ids. It counts what is stored, not what
+// a writer said it wrote.
+//
+// Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader.
+func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:   aws.String("PK = :p"),
+		ProjectionExpression:     aws.String("#e, #i, #m"),
+		ExpressionAttributeNames: map[string]string{"#e": "entity", "#i": "id", "#m": "migrationId"},
+	}
+	var api queryAPI
+	what := "TEST environment"
+	if t.Env == cutover.EnvTest {
+		api, in.TableName = d.Test.API, &d.Test.Table
+		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(t.MigrationID)}
+	} else {
+		if d.Reader == nil {
+			return nil, cutover.Errorf(cutover.EINTERNAL, "The built-in destination has no LIVE reader.")
+		}
+		api, in.TableName, what = d.Reader, &d.Live.Table, "LIVE environment"
+		in.FilterExpression = aws.String("#m = :m")
+		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(t.TenantID), ":m": str(t.MigrationID)}
+	}
+	sums := map[string]*destination.IDChecksum{}
+	counts := map[string]int64{}
+	p := dynamodb.NewQueryPaginator(api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, mapErr(err, what)
+		}
+		for _, it := range page.Items {
+			e, eok := it["entity"].(*ddb.AttributeValueMemberS)
+			id, iok := it["id"].(*ddb.AttributeValueMemberS)
+			if !eok || !iok {
+				return nil, cutover.Errorf(cutover.EINTERNAL, "%s holds an item without an entity or an id.", what)
+			}
+			if sums[e.Value] == nil {
+				sums[e.Value] = &destination.IDChecksum{}
+			}
+			sums[e.Value].Add(id.Value)
+			counts[e.Value]++
+		}
+	}
+	out := make(map[string]cutover.Holding, len(counts))
+	for e, n := range counts {
+		out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
+	}
+	return out, nil
+}
+
+// queryAPI is what Holdings reads with.
+type queryAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}

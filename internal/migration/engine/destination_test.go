@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
+)
+
+// liveWriter and testWriter are the LIVE and TEST fakes the engine's tests
+// write through: a sink per tenant (LIVE) or per migration (TEST).
+type (
+	liveWriter interface {
+		Writer(tenantID, migrationID string) cutover.Sink
+	}
+	testWriter interface {
+		Writer(migrationID string) cutover.Sink
+	}
+)
+
+// sinkDestination is a fake cutover.Destination over a Service's TEST and
+// LIVE sinks: Deliver writes through the sink (and flushes one that writes
+// in the background), reports every record created, and remembers the ids
+// its sink accepted; Holdings reports them, or what HoldingsFn says.
+type sinkDestination struct {
+	svc        *Service
+	HoldingsFn func(t cutover.Target, held map[string]cutover.Holding) map[string]cutover.Holding
+
+	mu   sync.Mutex
+	held map[cutover.Target]accepted
+}
+
+func (d *sinkDestination) Deliverer(t cutover.Target) cutover.Deliverer {
+	return delivererFunc(func(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
+		var sink cutover.Sink = unwiredSink{}
+		if t.Env == cutover.EnvTest {
+			if w, ok := d.svc.Test.(testWriter); ok {
+				sink = w.Writer(t.MigrationID)
+			}
+		} else if d.svc.Live != nil {
+			sink = d.svc.Live.Writer(t.TenantID, t.MigrationID)
+		}
+		if err := sink.Write(ctx, recs); err != nil {
+			return nil, err
+		}
+		if f, ok := sink.(cutover.Flusher); ok {
+			if err := f.Flush(ctx); err != nil {
+				return nil, err
+			}
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.held[t] == nil {
+			d.held[t] = accepted{}
+		}
+		out := make([]cutover.DeliveryResult, len(recs))
+		for i, r := range recs {
+			d.held[t].add(r.Entity, r.ID)
+			out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Created}
+		}
+		return out, nil
+	})
+}
+
+func (d *sinkDestination) Holdings(_ context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	h := d.held[t].holdings()
+	if d.HoldingsFn != nil {
+		h = d.HoldingsFn(t, h)
+	}
+	return h, nil
+}
+
+type delivererFunc func(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error)
+
+func (f delivererFunc) Deliver(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
+	return f(ctx, recs)
+}
+
+// A destination that holds fewer records of an entity than the test
+// migration wrote fails the step, naming the entity and both counts.
+func TestTestMigrateFailsWhenTheDestinationHoldsLessThanWasWritten(t *testing.T) {
+	svc, store, id := mappedMigration(t)
+	fake := &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}
+	fake.HoldingsFn = func(_ cutover.Target, h map[string]cutover.Holding) map[string]cutover.Holding {
+		c := h["contact"]
+		c.Count--
+		h["contact"] = c
+		return h
+	}
+	svc.Dest = fake
+	_, err := svc.TestMigrate(context.Background(), migration.StepInput{MigrationID: id, Round: 1})
+	if cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Fatalf("TestMigrate: %v, want EINTERNAL", err)
+	}
+	msg := cutover.ErrorMessage(err)
+	if !strings.Contains(msg, "contact") || !strings.Contains(msg, "holds 1 contact") || !strings.Contains(msg, "wrote 2") {
+		t.Errorf("message %q does not name the entity and both counts", msg)
+	}
+	if store.migs[id].Workbook != nil {
+		t.Error("a workbook was recorded for a test migration whose read-back failed")
+	}
+}
+
+// The same ids in the same number pass; other ids in the same number do not.
+func TestTestMigrateReadBackComparesTheIdsNotOnlyTheCount(t *testing.T) {
+	svc, _, id := mappedMigration(t)
+	fake := &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}
+	svc.Dest = fake
+	if _, err := svc.TestMigrate(context.Background(), migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatalf("an honest destination: %v", err)
+	}
+	svc2, _, id2 := mappedMigration(t)
+	fake2 := &sinkDestination{svc: svc2, held: map[cutover.Target]accepted{}}
+	fake2.HoldingsFn = func(_ cutover.Target, h map[string]cutover.Holding) map[string]cutover.Holding {
+		c := h["contact"]
+		c.IDChecksum = strings.Repeat("0", 32)
+		h["contact"] = c
+		return h
+	}
+	svc2.Dest = fake2
+	_, err := svc2.TestMigrate(context.Background(), migration.StepInput{MigrationID: id2, Round: 1})
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "not the same ones") {
+		t.Fatalf("swapped ids: %v", err)
+	}
+}
+
+// mappedMigration is a migration mapped and ready for its test migration:
+// two contacts migrate, one row is rejected.
+func mappedMigration(t *testing.T) (*Service, *memStore, string) {
+	t.Helper()
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files, svc.Test = objects{}, discardTest{}
+	ctx := context.Background()
+	id := create(t, svc, "acme").Migration.ID
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "c.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	files(svc)["k-"+id] = "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,bad,\n"
+	m, _ := store.GetMigration(ctx, id)
+	if _, err := svc.Submit(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatal(err)
+	}
+	return svc, store, id
+}
+
+// LIVE is read back once every chunk is done: a destination that lost a
+// record of an entity fails FinishFinal, naming the entity, and the
+// migration is not recorded as migrated. Chunk size 8 makes several
+// chunks, so the comparison is over all of them.
+func TestFinishFinalFailsWhenLiveHoldsLessThanTheChunksWrote(t *testing.T) {
+	svc, store, _ := finalService(t, 8)
+	id := signedOff(t, svc, store, "acme")
+	fake := &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}
+	fake.HoldingsFn = func(t cutover.Target, h map[string]cutover.Holding) map[string]cutover.Holding {
+		if t.Env == cutover.EnvLive {
+			c := h["contact"]
+			c.Count--
+			h["contact"] = c
+		}
+		return h
+	}
+	svc.Dest = fake
+	_, err := runFinal(t, svc, id)
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "holds 1 contact record(s); the migration wrote 2") {
+		t.Fatalf("final with a record lost: %v", err)
+	}
+	if store.migs[id].Final != nil {
+		t.Error("the migration was recorded as migrated")
+	}
+	fake.HoldingsFn = nil
+	if out, err := svc.FinishFinal(context.Background(), FinalStep{MigrationID: id, Round: 1}); err != nil || out.Counts.Migrated != 2 {
+		t.Fatalf("finish once LIVE holds every record: %+v %v", out, err)
+	}
+}
+
+// Chunks' snapshots are merged: a record two chunks wrote is one record.
+func TestSnapshotHoldingsCountsDistinctRecordsAcrossChunks(t *testing.T) {
+	a := `{"k":"contact#a1","e":"contact","s":"1","f":{}}` + "\n" + `{"k":"contact#b2","e":"contact","s":"2","f":{}}` + "\n"
+	b := `{"k":"company#z","e":"company","s":"9","f":{}}` + "\n" + `{"k":"contact#b2","e":"contact","s":"2","f":{}}` + "\n" + `{"k":"contact#c3","e":"contact","s":"3","f":{}}` + "\n"
+	got, err := snapshotHoldings([]io.Reader{strings.NewReader(a), strings.NewReader(b), strings.NewReader("")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := accepted{}
+	for _, id := range []string{"a1", "b2", "c3"} {
+		want.add("contact", id)
+	}
+	want.add("company", "z")
+	if !reflect.DeepEqual(got, want.holdings()) {
+		t.Errorf("got %+v, want %+v", got, want.holdings())
+	}
+	if _, err := snapshotHoldings([]io.Reader{strings.NewReader("not json\n")}); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Errorf("a malformed snapshot: %v", err)
+	}
+}
