@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -196,7 +197,7 @@ func typedAttribute(v any) (ddb.AttributeValue, error) {
 	case bool:
 		return &ddb.AttributeValueMemberBOOL{Value: v}, nil
 	case json.Number:
-		return &ddb.AttributeValueMemberN{Value: v.String()}, nil
+		return number(v), nil
 	case []string:
 		l := make([]ddb.AttributeValue, len(v))
 		for i, s := range v {
@@ -205,7 +206,7 @@ func typedAttribute(v any) (ddb.AttributeValue, error) {
 		return &ddb.AttributeValueMemberL{Value: l}, nil
 	case destination.Money:
 		return &ddb.AttributeValueMemberM{Value: map[string]ddb.AttributeValue{
-			"amount": &ddb.AttributeValueMemberN{Value: v.Amount.String()}, "currency": str(v.Currency),
+			"amount": number(v.Amount), "currency": str(v.Currency),
 		}}, nil
 	}
 	return nil, cutover.Errorf(cutover.EINTERNAL, "a value of type %T cannot be stored", v)
@@ -220,6 +221,11 @@ func typedAttribute(v any) (ddb.AttributeValue, error) {
 // Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader.
 func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
 	in := &dynamodb.QueryInput{
+		// Strongly consistent: the read-back runs right after the last
+		// writes (and, in TEST, after the round's reset); an eventually
+		// consistent read could miss the newest items or still see deleted
+		// ones, and fail a correct migration.
+		ConsistentRead:           aws.Bool(true),
 		KeyConditionExpression:   aws.String("PK = :p"),
 		ProjectionExpression:     aws.String("#e, #i, #m"),
 		ExpressionAttributeNames: map[string]string{"#e": "entity", "#i": "id", "#m": "migrationId"},
@@ -268,4 +274,20 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 // queryAPI is what Holdings reads with.
 type queryAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+// maxNumberDigits is the most significant digits a DynamoDB number keeps.
+const maxNumberDigits = 38
+
+// number stores n as a DynamoDB number, or as its text when it has more
+// significant digits than DynamoDB keeps (which refuses such a number
+// outright): the value stays exact either way, and the write cannot fail
+// on every retry of the chunk.
+func number(n json.Number) ddb.AttributeValue {
+	mantissa, _, _ := strings.Cut(strings.ToLower(n.String()), "e")
+	digits := strings.TrimLeft(strings.NewReplacer("-", "", "+", "", ".", "").Replace(mantissa), "0")
+	if len(digits) > maxNumberDigits {
+		return str(n.String())
+	}
+	return &ddb.AttributeValueMemberN{Value: n.String()}
 }

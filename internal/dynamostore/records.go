@@ -73,6 +73,7 @@ func (t *TestEnv) purgeAt(at time.Time) ddb.AttributeValue {
 func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
 	p := dynamodb.NewQueryPaginator(t.API, &dynamodb.QueryInput{
 		TableName:                 &t.Table,
+		ConsistentRead:            aws.Bool(true), // a reset must see every item the round wrote
 		KeyConditionExpression:    aws.String("PK = :p"),
 		ProjectionExpression:      aws.String("PK, SK"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
