@@ -257,13 +257,14 @@ func TestProvisionBuildsEveryRouteAndBindsTheSecret(t *testing.T) {
 		t.Error("state machine definition not substituted")
 	}
 
-	// The sign-off requests and the TEST records expire; nothing else does.
+	// The sign-off requests, the TEST records and the ledger's TEST
+	// deliveries expire; nothing else does (LIVE deliveries never expire).
 	var ttl []string
 	for _, c := range rec.ttl {
 		ttl = append(ttl, aws.ToString(c.TableName)+" "+aws.ToString(c.TimeToLiveSpecification.AttributeName))
 	}
 	slices.Sort(ttl)
-	if !slices.Equal(ttl, []string{"cutover-SignOffsTable PurgeAt", "cutover-TestRecordsTable PurgeAt"}) {
+	if !slices.Equal(ttl, []string{"cutover-DeliveryLedgerTable PurgeAt", "cutover-SignOffsTable PurgeAt", "cutover-TestRecordsTable PurgeAt"}) {
 		t.Errorf("TTL calls %q", ttl)
 	}
 }
