@@ -96,6 +96,22 @@ func awsConfig(t testing.TB) aws.Config {
 func records(t *testing.T, db *dynamodb.Client, table, partition string) map[string]map[string]string {
 	t.Helper()
 	out := map[string]map[string]string{}
+	for _, item := range partitionItems(t, db, table, partition) {
+		fields := map[string]string{}
+		if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
+			for k, v := range m.Value {
+				fields[k] = fieldText(t, v)
+			}
+		}
+		out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fields
+	}
+	return out
+}
+
+// partitionItems reads every item of one partition of a records table.
+func partitionItems(t *testing.T, db *dynamodb.Client, table, partition string) []map[string]ddb.AttributeValue {
+	t.Helper()
+	var out []map[string]ddb.AttributeValue
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
@@ -105,15 +121,7 @@ func records(t *testing.T, db *dynamodb.Client, table, partition string) map[str
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, item := range page.Items {
-			fields := map[string]string{}
-			if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
-				for k, v := range m.Value {
-					fields[k] = fieldText(t, v)
-				}
-			}
-			out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fields
-		}
+		out = append(out, page.Items...)
 	}
 	return out
 }
@@ -148,20 +156,10 @@ func fieldText(t *testing.T, v ddb.AttributeValue) string {
 func fieldKinds(t *testing.T, db *dynamodb.Client, table, partition, field string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
-				if v, ok := m.Value[field]; ok {
-					out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fmt.Sprintf("%T", v)
-				}
+	for _, item := range partitionItems(t, db, table, partition) {
+		if m, ok := item["fields"].(*ddb.AttributeValueMemberM); ok {
+			if v, ok := m.Value[field]; ok {
+				out[item["SK"].(*ddb.AttributeValueMemberS).Value] = fmt.Sprintf("%T", v)
 			}
 		}
 	}
