@@ -105,3 +105,18 @@ type Deliverer interface {
 	// something that breaks the contract.
 	Deliver(ctx context.Context, recs []Record) ([]DeliveryResult, error)
 }
+
+// Sealer is a Destination that closes a delivery once its read-back
+// agreed: after a test round's records, and after a final migration's
+// last chunk, the engine hands it what was delivered, per entity. The S3
+// drop writes its manifest there (counts and checksums, written last, so
+// a vendor's bulk loader starts only from a complete drop). Destinations
+// with nothing to close do not implement it.
+type Sealer interface {
+	// Seal closes t's delivery of delivered. Sealing a target again with
+	// the same holdings is a no-op (a retried step seals twice).
+	//
+	// Errors: EUNAVAILABLE when the destination cannot be written;
+	// ECONFLICT when t was sealed before with other holdings.
+	Seal(ctx context.Context, t Target, delivered map[string]Holding) error
+}

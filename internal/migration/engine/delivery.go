@@ -132,6 +132,21 @@ func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, w
 	return nil
 }
 
+// readBackAndSeal is readBack, then, when the destination closes its
+// deliveries (cutover.Sealer), the seal: a drop is marked complete only
+// once the destination was seen to hold what the migration wrote.
+//
+// Errors: readBack's; the Sealer's.
+func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want map[string]cutover.Holding) error {
+	if err := readBack(ctx, dest, t, want); err != nil {
+		return err
+	}
+	if s, ok := dest.(cutover.Sealer); ok {
+		return s.Seal(ctx, t, want)
+	}
+	return nil
+}
+
 // snapshotHoldings is what the final migration wrote to LIVE, from its
 // chunks' snapshots (each sorted by key, entity#id): per entity, the
 // distinct ids of every chunk (a record two chunks wrote is one record),

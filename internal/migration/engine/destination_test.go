@@ -202,3 +202,45 @@ func TestSnapshotHoldingsCountsDistinctRecordsAcrossChunks(t *testing.T) {
 		t.Errorf("a malformed snapshot: %v", err)
 	}
 }
+
+// sealingDestination records the seals a destination is asked for.
+type sealingDestination struct {
+	*sinkDestination
+	seals []map[string]cutover.Holding
+}
+
+func (d *sealingDestination) Seal(_ context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {
+	if t.Env != cutover.EnvTest || t.Round != 1 {
+		return cutover.Errorf(cutover.EINVALID, "sealed %+v", t)
+	}
+	d.seals = append(d.seals, delivered)
+	return nil
+}
+
+// A destination that closes its deliveries is sealed once, with what it
+// was seen to hold, and only after the read-back agreed.
+func TestTestMigrateSealsTheDestinationOnlyAfterTheReadBackAgreed(t *testing.T) {
+	svc, _, id := mappedMigration(t)
+	fake := &sealingDestination{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}}
+	svc.Dest = fake
+	if _, err := svc.TestMigrate(context.Background(), migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatalf("TestMigrate: %v", err)
+	}
+	if len(fake.seals) != 1 || fake.seals[0]["contact"].Count != 2 {
+		t.Fatalf("seals = %+v, want one seal holding 2 contacts", fake.seals)
+	}
+
+	svc2, _, id2 := mappedMigration(t)
+	short := &sealingDestination{sinkDestination: &sinkDestination{svc: svc2, held: map[cutover.Target]accepted{}}}
+	short.HoldingsFn = func(_ cutover.Target, h map[string]cutover.Holding) map[string]cutover.Holding {
+		delete(h, "contact")
+		return h
+	}
+	svc2.Dest = short
+	if _, err := svc2.TestMigrate(context.Background(), migration.StepInput{MigrationID: id2, Round: 1}); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Fatalf("TestMigrate with a short read-back: %v, want EINTERNAL", err)
+	}
+	if len(short.seals) != 0 {
+		t.Errorf("a delivery whose read-back failed was sealed: %+v", short.seals)
+	}
+}

@@ -529,7 +529,8 @@ func liveTarget(m *cutover.Migration) cutover.Target {
 	return cutover.Target{Env: cutover.EnvLive, TenantID: m.TenantID, MigrationID: m.ID}
 }
 
-// readBackLive compares what LIVE holds of m with what its chunks wrote,
+// readBackLive compares what LIVE holds of m with what its chunks wrote
+// (and seals the delivery when the destination closes its deliveries),
 // by their snapshots: the whole migration at once, after its last chunk,
 // because the destination reports a migration's holdings, not a chunk's,
 // and two chunks may write one record (a source id repeated across them).
@@ -553,7 +554,7 @@ func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks [
 	if err != nil {
 		return err
 	}
-	return readBack(ctx, s.dest, liveTarget(m), want)
+	return readBackAndSeal(ctx, s.dest, liveTarget(m), want)
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final

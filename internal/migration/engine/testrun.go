@@ -241,7 +241,7 @@ func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	if err != nil {
 		return nil, err
 	}
-	if err := readBack(ctx, s.dest, target, sink.ids.holdings()); err != nil {
+	if err := readBackAndSeal(ctx, s.dest, target, sink.ids.holdings()); err != nil {
 		return nil, err
 	}
 	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {
