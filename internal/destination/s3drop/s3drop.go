@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination"
 )
 
 var (
@@ -38,22 +39,27 @@ type Config struct {
 
 // Convert turns a record as the pipeline made it into the record the
 // vendor receives (production wires destination.Typed over the schema).
-type Convert func(cutover.Record) (destinationRecord any, err error)
+//
+// Errors: EINVALID for a record that cannot be expressed in the contract
+// (reported Rejected with the message, nothing written).
+type Convert func(cutover.Record) (destination.Record, error)
 
 // Destination is an S3 drop.
 type Destination struct {
-	api API
-	cfg Config
+	api     API
+	cfg     Config
+	convert Convert
 }
 
-// New returns the drop cfg describes.
+// New returns the drop cfg describes, converting records with convert.
 //
-// Errors: EINVALID for a configuration that cannot work (no bucket).
-func New(api API, cfg Config) (*Destination, error) {
-	if api == nil || cfg.Bucket == "" {
-		return nil, cutover.Errorf(cutover.EINVALID, "The S3 drop needs a bucket.")
+// Errors: EINVALID for a configuration that cannot work (no bucket, no
+// converter).
+func New(api API, cfg Config, convert Convert) (*Destination, error) {
+	if api == nil || cfg.Bucket == "" || convert == nil {
+		return nil, cutover.Errorf(cutover.EINVALID, "The S3 drop needs a bucket and a record converter.")
 	}
-	return &Destination{api: api, cfg: cfg}, nil
+	return &Destination{api: api, cfg: cfg, convert: convert}, nil
 }
 
 // Deliverer implements cutover.Destination.
