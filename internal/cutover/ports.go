@@ -26,15 +26,6 @@ type Sink interface {
 	Write(ctx context.Context, recs []Record) error
 }
 
-// Flusher is a Sink that writes in the background: a migration pass calls
-// Flush once, after the last Write, and succeeds only if it does.
-type Flusher interface {
-	// Flush waits for every write. Errors: the first write's failure
-	// (EUNAVAILABLE for storage that kept throttling); EUNAVAILABLE when
-	// ctx ends first.
-	Flush(ctx context.Context) error
-}
-
 // Environments a destination receives records in: TEST is the vendor's
 // staging (or our disposable TEST table), LIVE its production.
 const (

@@ -121,16 +121,9 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Whatever the counts say, Run also counts the distinct records its sink
 // accepted and fails the pass (EINTERNAL, naming both numbers) when they are
 // not the migrated count: a record lost on the way is noticed.
-func Run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (res *Result, err error) {
-	if f, ok := sink.(cutover.Flusher); ok {
-		defer func() {
-			if ferr := f.Flush(ctx); err == nil && ferr != nil {
-				err = ferr
-			}
-		}()
-	}
+func Run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (*Result, error) {
 	counted := &countingSink{Sink: sink, written: pipeline.NewWritten()}
-	res, err = run(ctx, p, open, counted, put)
+	res, err := run(ctx, p, open, counted, put)
 	if err != nil {
 		return res, err
 	}

@@ -147,38 +147,6 @@ func TestRunKeepsDifferentIDsApartByDefault(t *testing.T) {
 	}
 }
 
-// flushingSink writes in the background: its failure surfaces only at Flush.
-type flushingSink struct {
-	sink
-	FlushFn func() error
-	flushed int
-}
-
-func (s *flushingSink) Flush(context.Context) error { s.flushed++; return s.FlushFn() }
-
-// A sink that writes in the background is flushed once, and a pass whose
-// writes failed in the background fails, however well the rows mapped.
-func TestRunFlushesABackgroundSink(t *testing.T) {
-	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n"}}
-	p := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}, Now: time.Now()}
-	ok := &flushingSink{sink: sink{WriteFn: func([]cutover.Record) error { return nil }}, FlushFn: func() error { return nil }}
-	if _, err := Run(context.Background(), p, fs, ok, fs); err != nil || ok.flushed != 1 {
-		t.Fatalf("err %v, flushed %d times", err, ok.flushed)
-	}
-	bad := &flushingSink{
-		sink:    sink{WriteFn: func([]cutover.Record) error { return nil }},
-		FlushFn: func() error { return cutover.Errorf(cutover.EUNAVAILABLE, "throttled for good") },
-	}
-	if _, err := Run(context.Background(), p, fs, bad, fs); cutover.ErrorCode(err) != cutover.EUNAVAILABLE || bad.flushed != 1 {
-		t.Fatalf("err %v, flushed %d times; want the background failure", err, bad.flushed)
-	}
-	broken := &flushingSink{sink: sink{WriteFn: func([]cutover.Record) error { return nil }}, FlushFn: func() error { return nil }}
-	fs.objects["k1"] = "Id,Email,Name,Note\n1,\"a@x.com,Ann,\n"
-	if _, err := Run(context.Background(), p, fs, broken, fs); cutover.ErrorCode(err) != cutover.EINVALID || broken.flushed != 1 {
-		t.Fatalf("err %v, flushed %d times; want the read error, after the writes stopped", err, broken.flushed)
-	}
-}
-
 // The repro: with a dedupe-by-email mapping, two rows with id 1 and
 // different e-mails must not claim two migrated records when one is
 // written. The second is rejected; the distinct records the sink received

@@ -48,11 +48,6 @@ func (d *sinkDestination) Deliverer(t cutover.Target) cutover.Deliverer {
 		if err := sink.Write(ctx, recs); err != nil {
 			return nil, err
 		}
-		if f, ok := sink.(cutover.Flusher); ok {
-			if err := f.Flush(ctx); err != nil {
-				return nil, err
-			}
-		}
 		d.mu.Lock()
 		defer d.mu.Unlock()
 		if d.held[t] == nil {

@@ -526,21 +526,20 @@ func TestAnInterruptedPlanIsPlannedAgain(t *testing.T) {
 	}
 }
 
-// backgroundLive queues its writes and fails them at Flush, as the LIVE
-// writer does when storage keeps throttling.
-type backgroundLive struct{ flushErr error }
+// failingLive fails every write, as the LIVE destination does when
+// storage keeps throttling.
+type failingLive struct{ err error }
 
-func (b backgroundLive) Writer(string, string) cutover.Sink { return &backgroundSink{err: b.flushErr} }
+func (b failingLive) Writer(string, string) cutover.Sink { return failingSink(b) }
 
-type backgroundSink struct{ err error }
+type failingSink struct{ err error }
 
-func (*backgroundSink) Write(context.Context, []cutover.Record) error { return nil }
-func (b *backgroundSink) Flush(context.Context) error                 { return b.err }
+func (f failingSink) Write(context.Context, []cutover.Record) error { return f.err }
 
-// A chunk whose queued writes fail is not done, however well it mapped.
+// A chunk whose writes fail is not done, however well it mapped.
 func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {
 	svc, store, _ := finalService(t, 0)
-	svc.Live = backgroundLive{flushErr: cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment.")}
+	svc.Live = failingLive{err: cutover.Errorf(cutover.EUNAVAILABLE, "Storage kept throttling the LIVE environment.")}
 	ctx := context.Background()
 	id := signedOff(t, svc, store, "acme")
 	cleared(t, svc, id)
