@@ -60,12 +60,12 @@ func batchOf(tenant, migration, env string, recs ...destination.Record) destinat
 }
 
 func batchOfRound(tenant, migration, env string, round int, recs ...destination.Record) destination.Batch {
-	ids := make([]string, len(recs))
-	for i, r := range recs {
-		ids[i] = r.ID
-	}
 	t := cutover.Target{Env: env, TenantID: tenant, MigrationID: migration, Round: round}
-	return destination.Batch{ID: destination.IdempotencyKey(t, ids), TenantID: tenant, MigrationID: migration, Environment: env, Round: round, Records: recs}
+	key, err := destination.BatchKey(t, recs)
+	if err != nil {
+		panic(err) // the tests' records always encode
+	}
+	return destination.Batch{ID: key, TenantID: tenant, MigrationID: migration, Environment: env, Round: round, Records: recs}
 }
 
 // testRound is the round the helpers use: 1 in test, 0 in live.

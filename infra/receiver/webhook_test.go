@@ -192,3 +192,45 @@ func (l *mapLedger) Record(_ context.Context, t cutover.Target, results []cutove
 	}
 	return nil
 }
+
+// Two final chunks running at once can both hold a record neither has
+// delivered yet (a source id repeated across chunks), with different
+// values (the rows differ). Their batches carry the same ids but not the
+// same body: each must get its own idempotency key, so the receiver
+// answers the second with "exists" instead of a 422 for a reused key.
+// A retried identical batch keeps its key (the test above).
+func TestBatchesWithTheSameIDsAndOtherValuesAreNotOneBatch(t *testing.T) {
+	secret := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	key, err := destination.Key(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := receiver.Open(filepath.Join(t.TempDir(), "receiver.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	srv := httptest.NewServer(receiver.New(key, store, receiver.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}))
+	t.Cleanup(srv.Close)
+	target := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
+	chunk := func(name string) []cutover.Record {
+		return []cutover.Record{{ID: "rec-1", Entity: "contact", SourceID: "1", Fields: map[string]string{"name": name}}}
+	}
+	// Two chunks: two Lambdas, two ledgers that do not see each other's
+	// pending batches yet.
+	for i, name := range []string{"Ann Lee", "Ann Lee-Smith"} {
+		dest, err := webhook.New(webhook.Config{BaseURL: srv.URL, Key: key, MaxRecords: 500, MaxAttempts: 2}, plainFields,
+			&mapLedger{results: map[string]cutover.DeliveryResult{}}, webhook.WithSleep(func(context.Context, time.Duration) error { return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := dest.Deliverer(target).Deliver(context.Background(), chunk(name))
+		if err != nil {
+			t.Fatalf("chunk %d: %v", i, err)
+		}
+		want := []string{cutover.Created, cutover.Existed}[i]
+		if len(res) != 1 || res[0].Outcome != want {
+			t.Fatalf("chunk %d: %+v, want %s", i, res, want)
+		}
+	}
+}

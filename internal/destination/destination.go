@@ -11,8 +11,9 @@ package destination
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -21,8 +22,8 @@ import (
 // Batch is one POST of records to a destination's import endpoint.
 type Batch struct {
 	// ID is the batch's idempotency key (IdempotencyKey): the same records
-	// of the same target always make the same ID, so a retried batch is
-	// recognisably the one already received.
+	// with the same values for the same target always make the same ID, so
+	// a retried batch is recognisably the one already received.
 	ID          string `json:"batchId"`
 	TenantID    string `json:"tenantId"`
 	MigrationID string `json:"migrationId"`
@@ -54,17 +55,59 @@ type Counts struct {
 	Entities map[string]cutover.Holding `json:"entities"`
 }
 
-// IdempotencyKey is the key of a batch of ids for target t: a hash of the
-// target and the sorted ids, so the same records make the same key in any
-// order, and another tenant's, migration's, environment's or test round's
-// never do.
-func IdempotencyKey(t cutover.Target, ids []string) string {
-	sorted := append([]string(nil), ids...)
-	sort.Strings(sorted)
+// Encoded is one record of a batch as it travels: its id and its JSON,
+// byte for byte what the batch's records array carries.
+type Encoded struct {
+	ID   string
+	JSON json.RawMessage
+}
+
+// Encode is r as a batch carries it.
+//
+// Errors: EINTERNAL when r's fields hold a value JSON cannot encode (a bug
+// in the converter that made r).
+func Encode(r Record) (Encoded, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return Encoded{}, cutover.Wrap(cutover.EINTERNAL, err, "Record %s could not be encoded.", r.ID)
+	}
+	return Encoded{ID: r.ID, JSON: b}, nil
+}
+
+// IdempotencyKey is the key of a batch of recs for target t: a hash of
+// the target and of each record's id and JSON, in id order. A retried
+// batch (the same records with the same values, in any order) makes the
+// same key; a batch of the same ids with other values (two final chunks
+// holding one source id from different rows) makes another, so it is not
+// mistaken for a retry with a changed body; another tenant's,
+// migration's, environment's or test round's never match.
+func IdempotencyKey(t cutover.Target, recs []Encoded) string {
+	sorted := slices.Clone(recs)
+	slices.SortFunc(sorted, func(a, b Encoded) int { return strings.Compare(a.ID, b.ID) })
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00", t.Env, t.TenantID, t.MigrationID, t.Round)
-	h.Write([]byte(strings.Join(sorted, "\x00")))
+	for _, r := range sorted {
+		h.Write([]byte(r.ID))
+		h.Write([]byte{0})
+		h.Write(r.JSON)
+		h.Write([]byte{0})
+	}
 	return "cut_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// BatchKey is IdempotencyKey of recs, each encoded as a batch carries it.
+//
+// Errors: Encode's.
+func BatchKey(t cutover.Target, recs []Record) (string, error) {
+	enc := make([]Encoded, len(recs))
+	for i, r := range recs {
+		e, err := Encode(r)
+		if err != nil {
+			return "", err
+		}
+		enc[i] = e
+	}
+	return IdempotencyKey(t, enc), nil
 }
 
 // IDChecksum is an order-independent checksum of a set of record ids: the

@@ -63,18 +63,31 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyIsTheSetOfIDsForOneTarget(t *testing.T) {
+func TestIdempotencyKeyIsTheBatchForOneTarget(t *testing.T) {
 	a := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
-	k := IdempotencyKey(a, []string{"r1", "r2", "r3"})
-	if k != IdempotencyKey(a, []string{"r3", "r1", "r2"}) {
-		t.Error("the same ids in another order make another key")
+	rec := func(id, name string) Record {
+		return Record{ID: id, Entity: "contact", Fields: map[string]any{"name": name}}
+	}
+	key := func(t cutover.Target, recs ...Record) string {
+		k, err := BatchKey(t, recs)
+		if err != nil {
+			panic(err)
+		}
+		return k
+	}
+	r1, r2, r3 := rec("r1", "Ann"), rec("r2", "Bo"), rec("r3", "Cy")
+	k := key(a, r1, r2, r3)
+	if k != key(a, r3, r1, r2) {
+		t.Error("the same records in another order make another key")
 	}
 	for name, other := range map[string]string{
-		"one id fewer":      IdempotencyKey(a, []string{"r1", "r2"}),
-		"another tenant":    IdempotencyKey(cutover.Target{Env: a.Env, TenantID: "other", MigrationID: "m1"}, []string{"r1", "r2", "r3"}),
-		"another env":       IdempotencyKey(cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1"}, []string{"r1", "r2", "r3"}),
-		"ids run together":  IdempotencyKey(a, []string{"r1r2", "r3"}),
-		"another migration": IdempotencyKey(cutover.Target{Env: a.Env, TenantID: "acme", MigrationID: "m2"}, []string{"r1", "r2", "r3"}),
+		"one record fewer":          key(a, r1, r2),
+		"another tenant":            key(cutover.Target{Env: a.Env, TenantID: "other", MigrationID: "m1"}, r1, r2, r3),
+		"another env":               key(cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1"}, r1, r2, r3),
+		"another round":             key(cutover.Target{Env: a.Env, TenantID: "acme", MigrationID: "m1", Round: 1}, r1, r2, r3),
+		"another migration":         key(cutover.Target{Env: a.Env, TenantID: "acme", MigrationID: "m2"}, r1, r2, r3),
+		"the same ids, other value": key(a, r1, r2, rec("r3", "Cy Young")),
+		"one value moved":           key(a, r1, rec("r2", "Bo Cy"), rec("r3", "")),
 	} {
 		if other == k {
 			t.Errorf("%s makes the same key", name)

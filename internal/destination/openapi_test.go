@@ -1,6 +1,7 @@
 package destination
 
 import (
+	"encoding/json"
 	"os"
 	"reflect"
 	"slices"
@@ -237,12 +238,23 @@ func TestOpenAPIExamplesAreComputedByTheCode(t *testing.T) {
 	}
 	ik := at(t, doc, "x-examples", "idempotencyKey")
 	target := cutover.Target{Env: at(t, ik, "environment").(string), TenantID: at(t, ik, "tenantId").(string), MigrationID: at(t, ik, "migrationId").(string), Round: at(t, ik, "round").(int)}
-	rawIDs, _ := at(t, ik, "ids").([]any)
-	var ids []string
-	for _, x := range rawIDs {
-		ids = append(ids, x.(string))
+	rawRecs, _ := at(t, ik, "records").([]any)
+	var recs []Encoded
+	for _, x := range rawRecs {
+		js := x.(string)
+		var r Record
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatalf("idempotencyKey example record %s: %v", js, err)
+		}
+		if enc, err := Encode(r); err != nil || string(enc.JSON) != js {
+			t.Fatalf("idempotencyKey example record %s is not as cutover encodes it (%s, %v)", js, enc.JSON, err)
+		}
+		recs = append(recs, Encoded{ID: r.ID, JSON: json.RawMessage(js)})
 	}
-	if got, want := IdempotencyKey(target, ids), at(t, ik, "key"); got != want {
+	if len(recs) < 2 {
+		t.Fatal("the idempotencyKey example has no records")
+	}
+	if got, want := IdempotencyKey(target, recs), at(t, ik, "key"); got != want {
 		t.Errorf("idempotency key example %v, the code computes %s", want, got)
 	}
 }

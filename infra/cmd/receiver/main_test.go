@@ -83,8 +83,12 @@ func TestRunServesTheContract(t *testing.T) {
 	key, _ := destination.Key(secret)
 	tg := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
 	b := destination.Batch{
-		ID: destination.IdempotencyKey(tg, []string{"r1", "r2"}), TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Round: 1,
+		TenantID: "acme", MigrationID: "m1", Environment: cutover.EnvTest, Round: 1,
 		Records: []destination.Record{{ID: "r1", Entity: "contact", Fields: map[string]any{}}, {ID: "r2", Entity: "contact", Fields: map[string]any{}}},
+	}
+	var err error
+	if b.ID, err = destination.BatchKey(tg, b.Records); err != nil {
+		t.Fatal(err)
 	}
 	body, _ := json.Marshal(b)
 	req, _ := http.NewRequest(http.MethodPost, base+"/tenants/acme/records", bytes.NewReader(body))

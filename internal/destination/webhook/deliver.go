@@ -17,10 +17,7 @@ type deliverer struct {
 }
 
 // encoded is a record ready to send: its id and its JSON.
-type encoded struct {
-	id   string
-	json []byte
-}
+type encoded = destination.Encoded
 
 // Deliver implements cutover.Deliverer. Records the ledger holds are not
 // sent: their stored results are returned. The rest are converted, split
@@ -75,16 +72,16 @@ func (dl *deliverer) Deliver(ctx context.Context, recs []cutover.Record) ([]cuto
 		if rec.ID != r.ID {
 			return nil, cutover.Errorf(cutover.EINTERNAL, "The converter changed record %s's id.", r.ID)
 		}
-		b, err := json.Marshal(rec)
+		e, err := destination.Encode(rec)
 		if err != nil {
-			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Record %s could not be encoded.", r.ID)
+			return nil, err
 		}
-		if overhead+len(b) > dl.d.cfg.MaxBytes {
+		if overhead+len(e.JSON) > dl.d.cfg.MaxBytes {
 			results = append(results, cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Rejected, Reason: fmt.Sprintf(
-				"The record is %d bytes as JSON, more than the %d bytes the destination takes in one batch.", len(b), dl.d.cfg.MaxBytes)})
+				"The record is %d bytes as JSON, more than the %d bytes the destination takes in one batch.", len(e.JSON), dl.d.cfg.MaxBytes)})
 			continue
 		}
-		pending = append(pending, encoded{id: r.ID, json: b})
+		pending = append(pending, e)
 	}
 	for _, batch := range dl.split(pending, overhead) {
 		res, err := dl.send(ctx, batch)
@@ -100,20 +97,18 @@ func (dl *deliverer) Deliver(ctx context.Context, recs []cutover.Record) ([]cuto
 }
 
 // envelopeBytes is the size of a batch's JSON without its records: the
-// batch id has a fixed length, so it is the same for every batch of t.
+// batch id (a hash of the records) has a fixed length, so it is the same
+// for every batch of t.
 func (dl *deliverer) envelopeBytes() int {
 	b, _ := json.Marshal(dl.batch(nil))
 	return len(b)
 }
 
-// batch is the batch of recs (already encoded) for the target.
+// batch is the batch of recs (already encoded) for the target, keyed by
+// the very bytes it carries.
 func (dl *deliverer) batch(recs []encoded) destination.Batch {
-	ids := make([]string, len(recs))
-	for i, r := range recs {
-		ids[i] = r.id
-	}
 	return destination.Batch{
-		ID: destination.IdempotencyKey(dl.t, ids), TenantID: dl.t.TenantID, MigrationID: dl.t.MigrationID,
+		ID: destination.IdempotencyKey(dl.t, recs), TenantID: dl.t.TenantID, MigrationID: dl.t.MigrationID,
 		Environment: dl.t.Env, Round: dl.t.Round, Records: []destination.Record{},
 	}
 }
@@ -125,13 +120,13 @@ func (dl *deliverer) split(recs []encoded, overhead int) [][]encoded {
 	var out [][]encoded
 	start, size := 0, overhead
 	for i, r := range recs {
-		add := len(r.json)
+		add := len(r.JSON)
 		if i > start {
 			add++ // the comma
 		}
 		if i > start && (i-start >= dl.d.cfg.MaxRecords || size+add > dl.d.cfg.MaxBytes) {
 			out = append(out, recs[start:i])
-			start, size, add = i, overhead, len(r.json)
+			start, size, add = i, overhead, len(r.JSON)
 		}
 		size += add
 	}
@@ -149,7 +144,7 @@ func (dl *deliverer) send(ctx context.Context, recs []encoded) ([]cutover.Delive
 	b := dl.batch(recs)
 	raw := make([]json.RawMessage, len(recs))
 	for i, r := range recs {
-		raw[i] = r.json
+		raw[i] = r.JSON
 	}
 	// The body is the Batch with its records as encoded (and measured).
 	body, err := json.Marshal(struct {
@@ -184,7 +179,7 @@ func (dl *deliverer) send(ctx context.Context, recs []encoded) ([]cutover.Delive
 func checkResults(sent []encoded, results []cutover.DeliveryResult) error {
 	want := make(map[string]bool, len(sent))
 	for _, r := range sent {
-		want[r.id] = true
+		want[r.ID] = true
 	}
 	got := make(map[string]bool, len(results))
 	for i, r := range results {
@@ -208,8 +203,8 @@ func checkResults(sent []encoded, results []cutover.DeliveryResult) error {
 	}
 	if len(got) != len(want) {
 		for _, r := range sent {
-			if !got[r.id] {
-				return contractError("it answered for %d of the batch's %d records (none for %q)", len(got), len(want), r.id)
+			if !got[r.ID] {
+				return contractError("it answered for %d of the batch's %d records (none for %q)", len(got), len(want), r.ID)
 			}
 		}
 	}

@@ -46,8 +46,15 @@ func TestBatchesAreSignedAndKeyedByTheirRecords(t *testing.T) {
 		t.Fatalf("%d results, %d requests", len(res), r.requests())
 	}
 	b, h := r.batches[0], r.headers[0]
-	ids := []string{recs[0].ID, recs[1].ID, recs[2].ID}
-	want := destination.IdempotencyKey(target, ids)
+	var sent []destination.Record
+	for _, r := range []cutover.Record{recs[2], recs[0], recs[1]} { // the key does not depend on the order
+		rec, _ := convert(r)
+		sent = append(sent, rec)
+	}
+	want, err := destination.BatchKey(target, sent)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if b.ID != want || h.Get(destination.HeaderIdempotencyKey) != want || h.Get(destination.HeaderID) != want {
 		t.Errorf("batch id %q, Idempotency-Key %q, webhook-id %q; want %q", b.ID, h.Get(destination.HeaderIdempotencyKey), h.Get(destination.HeaderID), want)
 	}
