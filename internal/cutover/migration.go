@@ -420,6 +420,17 @@ type Record struct {
 	// refused stay with the record in TEST and LIVE instead of being
 	// dropped silently. Nil for most records.
 	Invalid map[string]InvalidValue `json:"invalid,omitempty"`
+	// Lists holds, by field, a list field's items as the mapping read
+	// them. Fields joins them with "; " for people and our tables' text,
+	// but an item may hold "; " itself, so a destination that receives
+	// lists as lists reads them here, never by splitting that text.
+	Lists map[string][]string `json:"lists,omitempty"`
+	// RefIDs holds, by field, the record id each referenced source id
+	// resolved to once every record of the pass was known: a source id a
+	// dedupe merged into another record resolves to the surviving record,
+	// which is the one written. A reference nothing resolved (an orphan,
+	// or a pass that does not resolve references) is not in it.
+	RefIDs map[string]map[string]string `json:"refIds,omitempty"`
 }
 
 // InvalidValue is a field's raw value that could not be read, and why.

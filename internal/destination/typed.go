@@ -11,7 +11,8 @@ import (
 )
 
 // ListSeparator is how the engine joins a list's items into one field
-// text (mapspec.Value.String): Typed splits on it.
+// text (mapspec.Value.String): Typed splits on it only for a record that
+// does not carry the list's items (cutover.Record.Lists).
 const ListSeparator = "; "
 
 // Money is a money value as a destination receives it. Amount is the
@@ -30,18 +31,21 @@ var (
 
 // Typed is rec as a destination receives it: each field's text (what the
 // engine's record carries, cutover.Record.Fields) read back into the
-// target schema's type. Lists become []string (split on ListSeparator);
+// target schema's type. Lists become []string: the items the mapping
+// read (rec.Lists), or, for a record without them, the text split on
+// ListSeparator;
 // money becomes Money ("1250.00 GBP" → {"amount": 1250.00, "currency":
 // "GBP"}); numbers and integers json.Number (exact, no float); booleans
 // bool; dates and datetimes stay the ISO strings the engine wrote; a
 // reference (or a list of them) becomes the referenced record's id.
 //
 // The engine keeps a reference as the referenced record's source id (the
-// schema's "ref" type), so Typed resolves it with the engine's own
-// deterministic id, cutover.RecordID(tenantID, referenced entity, source
-// id): the id the referenced record is written under. A reference to a
-// source id that a dedupe merged into another record names the id that
-// source id would have had (the merge alias is not in cutover.Record).
+// schema's "ref" type) and, once the pass knew every record, the id it
+// resolved to (rec.RefIDs): a source id a dedupe merged into another
+// record resolves to the surviving record, the one written. A reference
+// not resolved (an orphan) becomes the engine's deterministic id,
+// cutover.RecordID(tenantID, referenced entity, source id): the id a
+// record of that source id would be written under.
 //
 // The values the mapping left out (rec.Invalid) are not part of the wire
 // record: a destination gets only what was migrated; our own tables keep
@@ -62,9 +66,9 @@ func Typed(tenantID string, rec cutover.Record, ent *schema.Entity) (Record, err
 			err error
 		)
 		if fd.Type == schema.List {
-			v, err = typedList(tenantID, fd, text)
+			v = typedList(tenantID, fd, text, rec.Lists[name], rec.RefIDs[name])
 		} else {
-			v, err = typedScalar(tenantID, fd, fd.Type, text)
+			v, err = typedScalar(tenantID, fd, fd.Type, text, rec.RefIDs[name])
 		}
 		if err != nil {
 			return Record{}, cutover.Wrap(cutover.EINVALID, err, "Record %s of %s: field %q: %s", rec.ID, ent.Name, name, cutover.ErrorMessage(err))
@@ -74,23 +78,37 @@ func Typed(tenantID string, rec cutover.Record, ent *schema.Entity) (Record, err
 	return out, nil
 }
 
-// typedList splits a list's text into its items; a list of references
-// becomes the referenced records' ids. Items are kept as strings whatever
-// their type (the schema's lists are of text-like items).
-func typedList(tenantID string, fd *schema.Field, text string) ([]string, error) {
-	if text == "" {
-		return []string{}, nil
+// typedList is a list's items (the engine's, or else its text split);
+// a list of references becomes the referenced records' ids. Items are
+// kept as strings whatever their type (the schema's lists are of
+// text-like items).
+func typedList(tenantID string, fd *schema.Field, text string, items []string, refs map[string]string) []string {
+	switch {
+	case items != nil:
+		items = append([]string{}, items...)
+	case text == "":
+		return []string{}
+	default:
+		items = strings.Split(text, ListSeparator)
 	}
-	items := strings.Split(text, ListSeparator)
 	if fd.ItemType() == schema.Ref {
 		for i, it := range items {
-			items[i] = cutover.RecordID(tenantID, fd.Ref, it)
+			items[i] = refID(tenantID, fd, it, refs)
 		}
 	}
-	return items, nil
+	return items
 }
 
-func typedScalar(tenantID string, fd *schema.Field, t schema.Type, text string) (any, error) {
+// refID is the id of the record a reference to sourceID names: the one
+// the pass resolved it to, or else the id a record of that source id has.
+func refID(tenantID string, fd *schema.Field, sourceID string, refs map[string]string) string {
+	if id, ok := refs[sourceID]; ok {
+		return id
+	}
+	return cutover.RecordID(tenantID, fd.Ref, sourceID)
+}
+
+func typedScalar(tenantID string, fd *schema.Field, t schema.Type, text string, refs map[string]string) (any, error) {
 	switch t {
 	case schema.Number:
 		if !decimalRe().MatchString(text) {
@@ -117,7 +135,7 @@ func typedScalar(tenantID string, fd *schema.Field, t schema.Type, text string) 
 		}
 		return Money{Amount: json.Number(amount), Currency: currency}, nil
 	case schema.Ref:
-		return cutover.RecordID(tenantID, fd.Ref, text), nil
+		return refID(tenantID, fd, text, refs), nil
 	}
 	// string, text, email, phone, enum, date (YYYY-MM-DD), datetime (RFC 3339): as the engine wrote them
 	return text, nil

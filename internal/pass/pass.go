@@ -292,27 +292,56 @@ func Named(file string, err error) error {
 	return cutover.Wrap(code, err, "%s: %s", file, cutover.ErrorMessage(err))
 }
 
-// sinkAdapter turns the engine's records into the domain's.
+// sinkAdapter turns the engine's records into the domain's: each field
+// as text, and beside it what text would lose (a list's items, the ids
+// references resolved to), for destinations that take typed values.
 type sinkAdapter struct{ cutover.Sink }
 
 func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
 	out := make([]cutover.Record, len(recs))
 	for i, r := range recs {
-		fields := make(map[string]string, len(r.Fields))
-		for j, v := range r.Fields {
-			if v.Kind != mapspec.Absent {
-				fields[r.Def().Fields[j].Name] = v.String()
-			}
-		}
-		out[i] = cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields}
-		if len(r.Invalid) > 0 {
-			out[i].Invalid = make(map[string]cutover.InvalidValue, len(r.Invalid))
-			for _, iv := range r.Invalid {
-				out[i].Invalid[iv.Field] = cutover.InvalidValue{Value: cutover.KeepInvalid(iv.Value), Reason: iv.Reason}
-			}
-		}
+		out[i] = domainRecord(r)
 	}
 	return s.Sink.Write(ctx, out)
+}
+
+// domainRecord is r as the domain carries it.
+func domainRecord(r *mapspec.Record) cutover.Record {
+	fields := make(map[string]string, len(r.Fields))
+	var lists map[string][]string
+	for j, v := range r.Fields {
+		if v.Kind == mapspec.Absent {
+			continue
+		}
+		name := r.Def().Fields[j].Name
+		fields[name] = v.String()
+		if v.Kind == mapspec.KList {
+			if lists == nil {
+				lists = map[string][]string{}
+			}
+			lists[name] = append([]string(nil), v.List...)
+		}
+	}
+	out := cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields, Lists: lists}
+	for _, ref := range r.Refs {
+		if ref.ID == "" {
+			continue // unresolved: an orphan, or a pass that resolves nothing
+		}
+		if out.RefIDs == nil {
+			out.RefIDs = map[string]map[string]string{}
+		}
+		if out.RefIDs[ref.Field] == nil {
+			out.RefIDs[ref.Field] = map[string]string{}
+		}
+		out.RefIDs[ref.Field][ref.SourceID] = ref.ID
+	}
+	if len(r.Invalid) > 0 {
+		out.Invalid = make(map[string]cutover.InvalidValue, len(r.Invalid))
+		for _, iv := range r.Invalid {
+			out.Invalid[iv.Field] = cutover.InvalidValue{Value: cutover.KeepInvalid(iv.Value), Reason: iv.Reason}
+		}
+	}
+	return out
 }
 
 // ArtifactsPrefix is where a pass's generated files go: its rejects and review files and, for a test migration, the workbook.
