@@ -149,7 +149,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 			rep.Merges++
 			rep.Conflict += len(mg.Conflicts)
 		}
-		if err := sinks.Write(ctx, recs); err != nil {
+		if _, err := sinks.Write(ctx, recs); err != nil {
 			return err
 		}
 		if err := writeJSON(filepath.Join(*outDir, "merges.json"), merger.Merges()); err != nil {
@@ -262,31 +262,31 @@ func newJSONLSinks(dir string, enabled bool) *jsonlSinks {
 	return &jsonlSinks{dir: dir, enabled: enabled, files: map[string]*os.File{}, writers: map[string]*bufio.Writer{}, written: pipeline.NewWritten()}
 }
 
-// Write implements pipeline.Sink.
-func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) error {
+// Write implements pipeline.Sink. A local file refuses no record.
+func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error) {
 	if !s.enabled {
 		for _, r := range recs {
 			s.written.Add(r.Entity, r.ID)
 		}
-		return nil
+		return nil, nil
 	}
 	for _, r := range recs {
 		w, ok := s.writers[r.Entity]
 		if !ok {
 			f, err := os.Create(filepath.Join(s.dir, "records-"+r.Entity+".jsonl"))
 			if err != nil {
-				return err
+				return nil, err
 			}
 			s.files[r.Entity], w = f, bufio.NewWriterSize(f, 1<<20)
 			s.writers[r.Entity] = w
 		}
 		s.buf = append(r.AppendJSON(s.buf[:0]), '\n')
 		if _, err := w.Write(s.buf); err != nil {
-			return err
+			return nil, err
 		}
 		s.written.Add(r.Entity, r.ID)
 	}
-	return nil
+	return nil, nil
 }
 
 func (s *jsonlSinks) close() error {

@@ -23,7 +23,22 @@ type Putter interface {
 // Sink receives mapped records in batches. Writing the same record twice
 // must converge to one record.
 type Sink interface {
-	Write(ctx context.Context, recs []Record) error
+	// Write writes recs and returns the ones the destination refused (by
+	// its own rules, with its reason): those were not written, and the
+	// pass accounts for each as a rejected row, in the rejects file and
+	// the workbook like our own rejections.
+	//
+	// Errors: the destination's (EUNAVAILABLE when it could not be
+	// reached, EINVALID when it broke its contract); nothing about the
+	// batch's records is known then.
+	Write(ctx context.Context, recs []Record) ([]Refusal, error)
+}
+
+// Refusal is a record a destination refused, and why (for people).
+type Refusal struct {
+	Entity string
+	ID     string
+	Reason string
 }
 
 // Environments a destination receives records in: TEST is the vendor's

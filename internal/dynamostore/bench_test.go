@@ -43,7 +43,7 @@ func BenchmarkLiveWriter(b *testing.B) {
 				recs := benchRecords(fmt.Sprintf("t%d", i), n)
 				w := liveSink(live, fmt.Sprintf("t%d", i), "m")
 				for lo := 0; lo < n; lo += 800 {
-					if err := w.Write(context.Background(), recs[lo:min(lo+800, n)]); err != nil {
+					if _, err := w.Write(context.Background(), recs[lo:min(lo+800, n)]); err != nil {
 						b.Fatal(err)
 					}
 				}

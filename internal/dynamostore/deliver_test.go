@@ -11,9 +11,9 @@ import (
 // (without its read-back bookkeeping): each batch is delivered whole.
 type deliverySink struct{ d cutover.Deliverer }
 
-func (s deliverySink) Write(ctx context.Context, recs []cutover.Record) error {
+func (s deliverySink) Write(ctx context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
 	_, err := s.d.Deliver(ctx, recs)
-	return err
+	return nil, err // the built-in destination refuses no record
 }
 
 // testSink writes a migration's TEST records of tenant t1 through the

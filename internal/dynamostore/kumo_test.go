@@ -234,7 +234,7 @@ func TestTestWritesSurviveUnprocessedItems(t *testing.T) {
 	env := &dynamostore.TestEnv{API: api, Table: table}
 	recs := contacts(60, "Ann")
 	ctx := context.Background()
-	if err := testSink(env, "m1").Write(ctx, recs); err != nil {
+	if _, err := testSink(env, "m1").Write(ctx, recs); err != nil {
 		t.Fatalf("write: %v", err)
 	}
 	if api.unprocessed.Load() == 0 {
@@ -256,7 +256,7 @@ func writeLive(live *dynamostore.LiveEnv, recs []cutover.Record) error {
 	w := liveSink(live, "t1", "m1")
 	ctx := context.Background()
 	for lo := 0; lo < len(recs); lo += 800 {
-		if err := w.Write(ctx, recs[lo:min(lo+800, len(recs))]); err != nil {
+		if _, err := w.Write(ctx, recs[lo:min(lo+800, len(recs))]); err != nil {
 			return err
 		}
 	}
@@ -266,7 +266,7 @@ func writeLive(live *dynamostore.LiveEnv, recs []cutover.Record) error {
 func TestLiveWriterReportsAnUnthrottledFailure(t *testing.T) {
 	db, _ := recordsTable(t)
 	live := &dynamostore.LiveEnv{API: db, Table: "no-such-table"}
-	err := liveSink(live, "t1", "m1").Write(context.Background(), contacts(3, "Ann"))
+	_, err := liveSink(live, "t1", "m1").Write(context.Background(), contacts(3, "Ann"))
 	if err == nil {
 		t.Fatal("writing to a missing table succeeded")
 	}

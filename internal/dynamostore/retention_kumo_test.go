@@ -54,7 +54,7 @@ func TestTestRecordsExpire(t *testing.T) {
 	env := &dynamostore.TestEnv{API: db, Table: table, Retention: retention}
 	ctx := context.Background()
 	before := time.Now()
-	if err := testSink(env, "m-ttl").Write(ctx, contacts(60, "Ann")); err != nil {
+	if _, err := testSink(env, "m-ttl").Write(ctx, contacts(60, "Ann")); err != nil {
 		t.Fatal(err)
 	}
 	after := time.Now()

@@ -79,7 +79,7 @@ func TestTestWriteIsNotRetriedOnTopOfTheClient(t *testing.T) {
 			t.Parallel()
 			api := &fakeTestAPI{batchWrite: func(*dynamodb.BatchWriteItemInput) (*dynamodb.BatchWriteItemOutput, error) { return nil, refusal }}
 			env := &dynamostore.TestEnv{API: api, Table: "test"}
-			err := testSink(env, "m1").Write(context.Background(), contacts(10, "Ann"))
+			_, err := testSink(env, "m1").Write(context.Background(), contacts(10, "Ann"))
 			wantUnavailable(t, err)
 			if api.calls != 1 {
 				t.Fatalf("the store called BatchWriteItem %d times after the client's retries were spent, want 1", api.calls)
@@ -113,7 +113,7 @@ func TestUnprocessedItemsAreResentABoundedNumberOfTimes(t *testing.T) {
 		return &dynamodb.BatchWriteItemOutput{UnprocessedItems: in.RequestItems}, nil
 	}}
 	env := &dynamostore.TestEnv{API: api, Table: "test"}
-	err := testSink(env, "m1").Write(context.Background(), contacts(10, "Ann"))
+	_, err := testSink(env, "m1").Write(context.Background(), contacts(10, "Ann"))
 	wantUnavailable(t, err)
 	if api.calls != dynamostore.MaxBatchAttempts {
 		t.Fatalf("%d calls for a batch left unprocessed every time, want %d", api.calls, dynamostore.MaxBatchAttempts)

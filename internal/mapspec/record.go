@@ -130,6 +130,7 @@ type Record struct {
 	Entity   string  // entity name
 	SourceID string  // the record's id in the source system
 	Line     int     // the row's line in its file
+	File     string  // the label of the file (and sheet) the row is in, set by the pipeline
 	Fields   []Value // indexed by the entity's schema field Index
 	Refs     []Ref
 	Lines    []int // lines merged into this record (by a Merger), besides Line

@@ -24,7 +24,7 @@ func TestFinalChunkKeepsTheTestsDateFormat(t *testing.T) {
 	test := "Id,Email,Consent\n1,a@x.com,13/02/2024\n2,b@x.com,02/03/2024\n3,c@x.com,25/12/2023\n"
 	chunk := "Id,Email,Consent\n4,d@x.com,02/03/2024\n5,e@x.com,04/05/2024\n6,f@x.com,12/13/2024\n"
 	fs := &files{objects: map[string]string{"test": test, "chunk": chunk}}
-	noSink := sink{func([]cutover.Record) error { return nil }}
+	noSink := sink{WriteFn: func([]cutover.Record) error { return nil }}
 	res, err := Run(ctx, Pass{TenantID: "acme", Spec: sp, Files: []cutover.File{{ID: "contacts", Name: "contacts.csv", Key: "test"}}, Now: now}, fs, noSink, fs)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestFinalChunkKeepsTheTestsDateFormat(t *testing.T) {
 	final := func(inf map[string]*mapspec.Inference) map[string]cutover.Record {
 		got := map[string]cutover.Record{}
 		_, err := Run(ctx, Pass{TenantID: "acme", Spec: sp, Files: []cutover.File{{ID: "final-1", Name: "renamed.csv", Key: "chunk"}}, Now: now, Choose: func(s *mapspec.Spec, _ string, h []string) (mapspec.FileSpec, error) { return ByName(s, "contacts", h) }, Inferred: inf},
-			fs, sink{func(recs []cutover.Record) error {
+			fs, sink{WriteFn: func(recs []cutover.Record) error {
 				for _, r := range recs {
 					got[r.SourceID] = r
 				}

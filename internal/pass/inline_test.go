@@ -33,7 +33,7 @@ func TestInlineTenantsAreDerivedOnceAndLinkedToListedContacts(t *testing.T) {
 		TenantID: "acme", Spec: spec(t, sp), Files: []cutover.File{{ID: "t", Name: "tenancies.csv", Key: "kt"}, {ID: "c", Name: "contacts.csv", Key: "kc"}},
 		ArtifactsPrefix: "a/", Now: time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC),
 	}
-	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error {
 		for _, r := range recs {
 			written[r.Entity+"#"+r.ID] = r
 			n++

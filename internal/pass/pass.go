@@ -139,14 +139,21 @@ type countingSink struct {
 	written *pipeline.Written
 }
 
-func (c *countingSink) Write(ctx context.Context, recs []cutover.Record) error {
-	if err := c.Sink.Write(ctx, recs); err != nil {
-		return err
+func (c *countingSink) Write(ctx context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
+	refused, err := c.Sink.Write(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
+	no := make(map[string]bool, len(refused))
+	for _, r := range refused {
+		no[r.Entity+"\x00"+r.ID] = true
 	}
 	for _, r := range recs {
-		c.written.Add(r.Entity, r.ID)
+		if !no[r.Entity+"\x00"+r.ID] {
+			c.written.Add(r.Entity, r.ID)
+		}
 	}
-	return nil
+	return refused, nil
 }
 
 func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (*Result, error) {
@@ -165,10 +172,10 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	seen := pipeline.NewSeen()       // a source id migrated twice in a pass is a rejected duplicate
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
+	var tables []*tableOut
 	for _, f := range p.Files {
-		reps, rejects, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries, &res.Reviews)
+		reps, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries, &res.Reviews, &tables)
 		res.Reports = append(res.Reports, reps...)
-		res.Rejects = append(res.Rejects, rejects...)
 		if err != nil {
 			return res, err
 		}
@@ -195,11 +202,27 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		for _, r := range recs {
 			total.Orphans += len(resolver.Resolve(r))
 		}
+		var refused []refusedRecord
 		for start := 0; start < len(recs); start += 100 {
-			if err := out.Write(ctx, recs[start:min(start+100, len(recs))]); err != nil {
+			batch := recs[start:min(start+100, len(recs))]
+			no, err := out.Write(ctx, batch)
+			if err != nil {
 				return res, err
 			}
+			refused = append(refused, refusedOf(batch, no)...)
 		}
+		if err := refuseHeld(ctx, p, open, tables, refused, total); err != nil {
+			return res, err
+		}
+	}
+	for _, t := range tables {
+		if t.rep.Counts.Rejected == 0 {
+			continue
+		}
+		if err := put.Put(ctx, t.key, "text/csv; charset=utf-8", t.rejects.Bytes()); err != nil {
+			return res, err
+		}
+		res.Rejects = append(res.Rejects, RejectsFile{File: t.label, Key: t.key})
 	}
 	if !total.Balanced() {
 		return res, cutover.Errorf(cutover.EINTERNAL, "Row accounting does not balance: read %d, migrated %d, merged %d, rejected %d, skipped %d.",
@@ -210,17 +233,17 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
 	open cutover.Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile,
-) ([]*pipeline.Report, []RejectsFile, error) {
+	outs *[]*tableOut,
+) ([]*pipeline.Report, error) {
 	var reps []*pipeline.Report
-	var rejected []RejectsFile
 	rc, err := open.Open(ctx, f.Key)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rc.Close()
 	tables, err := tabular.Open(rc, f.Name, ReadOptions(f, p.Read))
 	if err != nil {
-		return nil, nil, err // the reader's messages name the file
+		return nil, err // the reader's messages name the file
 	}
 	defer func() {
 		for _, t := range tables {
@@ -231,13 +254,14 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		name := TableName(f, t)
 		fs, err := choose(p.Spec, name, t.Header())
 		if err != nil {
-			return reps, rejected, Named(f.Name, err)
+			return reps, Named(f.Name, err)
 		}
 		m, err := mapspec.Compile(fs, sch, t.Header(), p.TenantID, p.Now)
 		if err != nil {
-			return reps, rejected, Named(f.Name, err)
+			return reps, Named(f.Name, err)
 		}
-		var rejects, review bytes.Buffer
+		var review bytes.Buffer
+		rejects := &bytes.Buffer{}
 		var reviewOut io.Writer
 		if p.KeepReview {
 			reviewOut = &review
@@ -247,27 +271,23 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: &rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
 		if err != nil {
-			return reps, rejected, err
+			return reps, err
 		}
 		reps = append(reps, rep)
-		if rep.Counts.Rejected > 0 {
-			key := fmt.Sprintf("%srejects-%s.csv", p.ArtifactsPrefix, safeKey(name))
-			if err := put.Put(ctx, key, "text/csv; charset=utf-8", rejects.Bytes()); err != nil {
-				return reps, rejected, err
-			}
-			rejected = append(rejected, RejectsFile{File: label, Key: key})
-		}
+		// The rejects file is stored at the end of the pass: a record held
+		// for merging is written, and may be refused, only then.
+		*outs = append(*outs, &tableOut{label: label, key: fmt.Sprintf("%srejects-%s.csv", p.ArtifactsPrefix, safeKey(name)), width: len(t.Header()), rejects: rejects, rep: rep})
 		if p.KeepReview && rep.Counts.Warned > 0 {
 			key := fmt.Sprintf("%sreview-%s.csv", p.ArtifactsPrefix, safeKey(name))
 			if err := put.Put(ctx, key, "text/csv; charset=utf-8", review.Bytes()); err != nil {
-				return reps, rejected, err
+				return reps, err
 			}
 			*reviews = append(*reviews, RejectsFile{File: label, Key: key})
 		}
 	}
-	return reps, rejected, nil
+	return reps, nil
 }
 
 func safeKey(name string) string {
@@ -297,7 +317,7 @@ func Named(file string, err error) error {
 // references resolved to), for destinations that take typed values.
 type sinkAdapter struct{ cutover.Sink }
 
-func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) error {
+func (s sinkAdapter) Write(ctx context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error) {
 	out := make([]cutover.Record, len(recs))
 	for i, r := range recs {
 		out[i] = domainRecord(r)

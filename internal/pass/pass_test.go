@@ -39,9 +39,25 @@ func (f *files) Put(_ context.Context, key, _ string, body []byte) error {
 // sink is a fake Sink built from a function field.
 type sink struct {
 	WriteFn func(recs []cutover.Record) error
+	// RefuseFn, if set, is the destination's reason for refusing a record
+	// ("" to take it): a refused record is not given to WriteFn.
+	RefuseFn func(rec cutover.Record) string
 }
 
-func (s sink) Write(_ context.Context, recs []cutover.Record) error { return s.WriteFn(recs) }
+func (s sink) Write(_ context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
+	var refused []cutover.Refusal
+	var took []cutover.Record
+	for _, r := range recs {
+		if s.RefuseFn != nil {
+			if why := s.RefuseFn(r); why != "" {
+				refused = append(refused, cutover.Refusal{Entity: r.Entity, ID: r.ID, Reason: why})
+				continue
+			}
+		}
+		took = append(took, r)
+	}
+	return refused, s.WriteFn(took)
+}
 
 func spec(t *testing.T, src string) *mapspec.Spec {
 	t.Helper()
@@ -60,7 +76,7 @@ func TestRunAccountsForEveryRowAndKeepsRejects(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": src}}
 	var written []cutover.Record
 	p := Pass{TenantID: "acme", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, ArtifactsPrefix: "artifacts/m/round-1/test/", Now: time.Now()}
-	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +107,7 @@ func TestRunStopsOnSinkFailure(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n"}}
 	boom := cutover.Errorf(cutover.EUNAVAILABLE, "throttled")
 	p := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}}
-	_, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return boom }}, fs)
+	_, err := Run(context.Background(), p, fs, sink{WriteFn: func([]cutover.Record) error { return boom }}, fs)
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the sink's error", err)
 	}
@@ -100,7 +116,7 @@ func TestRunStopsOnSinkFailure(t *testing.T) {
 func TestRunNamesTheFileOnMalformedCSV(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,\"Ann\n"}}
 	p := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}}
-	_, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs)
+	_, err := Run(context.Background(), p, fs, sink{WriteFn: func([]cutover.Record) error { return nil }}, fs)
 	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasPrefix(cutover.ErrorMessage(err), "contacts.csv") || !strings.Contains(cutover.ErrorMessage(err), "line 2") {
 		t.Fatalf("err = %v", err)
 	}
@@ -114,7 +130,7 @@ func TestRunMergesDuplicatesAcrossFiles(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n", "k2": "Id,Email\n9,a@x.com\n10,z@x.com\n"}}
 	var written []cutover.Record
 	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}}
-	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +147,7 @@ func TestRunKeepsDifferentIDsApartByDefault(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n2,A@X.com,Ann L,\n3,b@x.com,Bo,\n"}}
 	var written []cutover.Record
 	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}}}
-	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error { written = append(written, recs...); return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +172,7 @@ func TestRunWithDedupeRejectsARepeatedSourceID(t *testing.T) {
 	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n1,b@x.com,Bo,\n"}}
 	ids := map[string]bool{}
 	p := Pass{TenantID: "t", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}}, ArtifactsPrefix: "a/", Now: time.Now()}
-	res, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error {
 		for _, r := range recs {
 			ids[r.Entity+"#"+r.ID] = true
 		}

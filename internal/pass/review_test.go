@@ -19,7 +19,7 @@ func TestRunKeepsTheReviewFile(t *testing.T) {
 	spec := spec(t, `{"version":1,"defaults":{"region":"GB"},"files":[{"name":"f1","entity":"contact","sourceId":["Id"],"fields":[{"target":"emails","column":"Email"},{"target":"phones","column":"Phone"}]}]}`)
 	fs := &files{objects: map[string]string{"k1": src}}
 	p := Pass{TenantID: "acme", Spec: spec, Files: []cutover.File{{ID: "f1", Name: "contacts.csv", Key: "k1"}}, ArtifactsPrefix: "artifacts/m/round-1/test/", Now: time.Now(), KeepReview: true}
-	res, err := Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs)
+	res, err := Run(context.Background(), p, fs, sink{WriteFn: func([]cutover.Record) error { return nil }}, fs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func TestRunKeepsTheReviewFile(t *testing.T) {
 	// A pass that does not ask for it (a final chunk) keeps no review file.
 	fs = &files{objects: map[string]string{"k1": src}}
 	p.KeepReview = false
-	if res, err = Run(context.Background(), p, fs, sink{func([]cutover.Record) error { return nil }}, fs); err != nil || len(res.Reviews) != 0 || len(fs.put) != 0 {
+	if res, err = Run(context.Background(), p, fs, sink{WriteFn: func([]cutover.Record) error { return nil }}, fs); err != nil || len(res.Reviews) != 0 || len(fs.put) != 0 {
 		t.Fatalf("without KeepReview: %v, reviews %+v, artifacts %d", err, res.Reviews, len(fs.put))
 	}
 }

@@ -21,7 +21,7 @@ func passRecords(t *testing.T, src string, objects map[string]string, names ...s
 		p.Files = append(p.Files, cutover.File{ID: n, Name: n + ".csv", Key: n})
 	}
 	got := map[string]cutover.Record{}
-	if _, err := Run(context.Background(), p, fs, sink{func(recs []cutover.Record) error {
+	if _, err := Run(context.Background(), p, fs, sink{WriteFn: func(recs []cutover.Record) error {
 		for _, r := range recs {
 			got[r.SourceID] = r
 		}

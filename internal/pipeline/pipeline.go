@@ -331,6 +331,14 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 	}
 }
 
+// origin is where a batched record came from, so that a record the
+// destination refuses is rejected with its row, as our own rejections are.
+type origin struct {
+	line    int
+	row     []string
+	derived bool // a person named inline on the row, not the row's own record
+}
+
 type collector struct {
 	ctx      context.Context
 	m        *mapspec.Mapper
@@ -341,6 +349,7 @@ type collector struct {
 	batch    []*mapspec.Record
 	pending  map[int]*chunk
 	next     int
+	from     []origin // the row (or the naming row, for a derived record) of each record in batch
 	rejects  *csv.Writer
 	review   *csv.Writer
 	header   []string
@@ -456,7 +465,7 @@ func (c *collector) account(ch *chunk) error {
 			if c.out.Spot != nil && c.watcher == nil {
 				c.out.Spot.Offer(rep.File, c.header, ch.lines[i], ch.rows[i], out.Record)
 			}
-			merged, into, err := c.migrated(ch.lines[i], out)
+			merged, into, err := c.migrated(ch.lines[i], ch.rows[i], out)
 			if err != nil {
 				return err
 			}
@@ -497,8 +506,9 @@ func (c *collector) reject(ch *chunk, i int, issues []mapspec.Issue) []string {
 
 // migrated accounts for a row that became a record, and reports whether it
 // was merged into an earlier record, and which (nil if the Merger cannot say).
-func (c *collector) migrated(line int, out mapspec.Outcome) (bool, *mapspec.Record, error) {
+func (c *collector) migrated(line int, row []string, out mapspec.Outcome) (bool, *mapspec.Record, error) {
 	rep, rec := c.report, out.Record
+	rec.File = rep.File
 	for _, r := range out.Rules {
 		rep.Rules[r]++
 	}
@@ -523,7 +533,7 @@ func (c *collector) migrated(line int, out mapspec.Outcome) (bool, *mapspec.Reco
 			}
 		}
 	}
-	if err := c.derived(out.Derived); err != nil {
+	if err := c.derived(line, row, out.Derived); err != nil {
 		return false, nil, err
 	}
 	if c.out.Merger != nil {
@@ -539,6 +549,7 @@ func (c *collector) migrated(line int, out mapspec.Outcome) (bool, *mapspec.Reco
 		return false, nil, nil
 	}
 	c.batch = append(c.batch, rec)
+	c.from = append(c.from, origin{line: line, row: row})
 	if len(c.batch) >= c.o.BatchSize {
 		return false, nil, c.flush()
 	}
@@ -547,8 +558,9 @@ func (c *collector) migrated(line int, out mapspec.Outcome) (bool, *mapspec.Reco
 
 // derived passes on the records derived for a migrated row, each distinct
 // one once, counted by entity apart from the rows.
-func (c *collector) derived(recs []*mapspec.Record) error {
+func (c *collector) derived(line int, row []string, recs []*mapspec.Record) error {
 	for _, d := range recs {
+		d.File = c.report.File
 		if c.out.Derived.Has(d.Entity, d.ID) {
 			continue
 		}
@@ -563,6 +575,7 @@ func (c *collector) derived(recs []*mapspec.Record) error {
 		}
 		if c.out.Sink != nil {
 			c.batch = append(c.batch, d)
+			c.from = append(c.from, origin{line: line, row: row, derived: true})
 		}
 	}
 	return nil
@@ -572,9 +585,111 @@ func (c *collector) flush() error {
 	if len(c.batch) == 0 {
 		return nil
 	}
-	err := c.out.Sink.Write(c.ctx, c.batch)
-	c.batch = c.batch[:0:0]
+	refused, err := c.out.Sink.Write(c.ctx, c.batch)
+	if err == nil && len(refused) > 0 {
+		why := make(map[string]string, len(refused))
+		for _, r := range refused {
+			why[r.Entity+"\x00"+r.ID] = r.Reason
+		}
+		for i, rec := range c.batch {
+			reason, ok := why[rec.Entity+"\x00"+rec.ID]
+			if !ok {
+				continue
+			}
+			if c.from[i].derived {
+				RefuseDerived(c.report, rec.Entity)
+			} else {
+				for j, v := range rec.Fields { // its values did not land: the fill rates are of records migrated
+					if v.Kind != mapspec.Absent && c.filled[j] > 0 {
+						c.filled[j]--
+					}
+				}
+				Refuse(c.report, c.rejects, len(c.header), c.from[i].line, c.from[i].row, rec, reason)
+			}
+			if rw, ok := c.out.Spot.(RefusalWatcher); ok {
+				rw.Refused(rec.Entity, rec.ID, RefusedReason(reason))
+			}
+		}
+	}
+	c.batch, c.from = c.batch[:0:0], nil
 	return err
+}
+
+// MaxRefusalBytes bounds the destination's reason as the rejects file and
+// the workbook quote it: the destination is not ours, and its reasons are
+// grouped and kept on the migration's item.
+const MaxRefusalBytes = 300
+
+// RefusedReason is how a record the destination refused reads in the
+// rejects file and the workbook: its reason, said to be the destination's.
+func RefusedReason(reason string) string {
+	return "Refused by the destination: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+}
+
+// Refuse accounts, in rep, for a row counted migrated whose record rec
+// the destination then refused (it was not written): the row becomes a
+// rejected row, with the destination's reason grouped in rep.Reasons and
+// written to rejects (the file's rejects CSV, nil for none) with the row
+// as read and its line, like our own rejections. Read still balances.
+// When the report's fill rates are made already (a record held for
+// merging is written after its file's report), rec's values leave them.
+func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec *mapspec.Record, reason string) {
+	text := RefusedReason(reason)
+	rep.Counts.Migrated--
+	rep.Counts.Rejected++
+	if len(rep.FillRates) > 0 && rec != nil {
+		rep.unfill(rec)
+	}
+	rep.Reasons[quoted.ReplaceAllString(text, `"…"`)]++
+	if rejects != nil {
+		cells := append([]string(nil), row...)
+		for len(cells) < width {
+			cells = append(cells, "")
+		}
+		writeSafe(rejects, append(cells, strconv.Itoa(line), text))
+	}
+}
+
+// unfill takes rec's values out of the fill rates, which are of the
+// records migrated or merged.
+func (rep *Report) unfill(rec *mapspec.Record) {
+	kept := rep.Counts.Migrated + rep.Counts.Merged
+	for j, v := range rec.Fields {
+		if v.Kind == mapspec.Absent {
+			continue
+		}
+		name := rec.Def().Fields[j].Name
+		for k := range rep.FillRates {
+			if f := &rep.FillRates[k]; f.Field == name && f.Filled > 0 {
+				f.Filled--
+			}
+		}
+	}
+	for k := range rep.FillRates {
+		f := &rep.FillRates[k]
+		f.Rate = 0
+		if kept > 0 {
+			f.Rate = float64(f.Filled) / float64(kept)
+		}
+	}
+	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
+}
+
+// RefuseDerived accounts, in rep, for a person derived from a name on a
+// row (not a row itself) that the destination refused: it is not counted
+// derived. The row that named it stays migrated: its own record landed.
+func RefuseDerived(rep *Report, entity string) {
+	if rep.Counts.Derived[entity] > 0 {
+		rep.Counts.Derived[entity]--
+	}
+}
+
+// RejectsWriter appends rows to a rejects CSV the pipeline wrote (and
+// flushed), as the pipeline writes them.
+func RejectsWriter(w io.Writer) *csv.Writer {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return cw
 }
 
 func (c *collector) finish() (*Report, error) {

@@ -44,7 +44,9 @@ type sink struct {
 	WriteFn func(recs []*mapspec.Record) error
 }
 
-func (s sink) Write(_ context.Context, recs []*mapspec.Record) error { return s.WriteFn(recs) }
+func (s sink) Write(_ context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error) {
+	return nil, s.WriteFn(recs)
+}
 
 func TestRunAccountsForEveryRowInOrder(t *testing.T) {
 	src := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n" +

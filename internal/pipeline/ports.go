@@ -5,12 +5,21 @@ package pipeline
 import (
 	"context"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 )
 
-// Sink receives migrated records in batches, in file order.
+// Sink receives migrated records in batches, in file order, and returns
+// those the destination refused (cutover.Sink).
 type Sink interface {
-	Write(ctx context.Context, recs []*mapspec.Record) error
+	Write(ctx context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error)
+}
+
+// RefusalWatcher is a Spotter told when the destination refused a record
+// it was shown as migrated (or merged into): the record is a rejected row
+// after all, and must not be shown as migrated.
+type RefusalWatcher interface {
+	Refused(entity, id, reason string)
 }
 
 // Spotter sees each migrated record beside the row it came from, in file

@@ -2,6 +2,7 @@ package workbook
 
 import (
 	"context"
+	"github.com/cutover/cutover/internal/cutover"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,9 @@ import (
 
 type recordSink struct{ write func([]*mapspec.Record) error }
 
-func (s recordSink) Write(_ context.Context, recs []*mapspec.Record) error { return s.write(recs) }
+func (s recordSink) Write(_ context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error) {
+	return nil, s.write(recs)
+}
 
 // The housekeeping rules change records the customer did not edit: the
 // workbook must say, per rule, how many records each one changed. The

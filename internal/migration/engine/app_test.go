@@ -400,4 +400,6 @@ func (s *Service) dest() cutover.Destination {
 	}
 	return s.fake
 }
-func (unwiredSink) Write(context.Context, []cutover.Record) error { return errUnwired }
+func (unwiredSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
+	return nil, errUnwired
+}

@@ -21,9 +21,12 @@ import (
 // destination accepted (created, or held already), which the read-back
 // compares with what the destination says it holds.
 //
-// A record the destination rejects fails the pass (EINVALID naming it):
-// destination rejections do not reach the rejects file and the workbook
-// yet. The built-in destination never rejects a record.
+// A record the destination rejects is returned as a refusal: the pass
+// accounts for it as a rejected row (its rejects file, the workbook, the
+// counts), and it is not among the ids the read-back expects. The
+// built-in destination never rejects a record; the HTTPS one reports its
+// ledger's answer again for a record it answered before, so a retried
+// chunk reports the same rejection again.
 type deliverySink struct {
 	d cutover.Deliverer
 
@@ -37,33 +40,45 @@ func newDeliverySink(d cutover.Deliverer) *deliverySink {
 
 // Write implements cutover.Sink.
 //
-// Errors: the Deliverer's; EINVALID when the destination rejected a
-// record (naming it and the destination's reason) or answered without a
-// result for one.
-func (s *deliverySink) Write(ctx context.Context, recs []cutover.Record) error {
+// Errors: the Deliverer's; EINVALID when the destination answered
+// without a result for a record, or with an outcome that is not one.
+func (s *deliverySink) Write(ctx context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
 	res, err := s.d.Deliver(ctx, recs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	byID := make(map[string]cutover.DeliveryResult, len(res))
 	for _, r := range res {
 		byID[r.ID] = r
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var refused []cutover.Refusal
+	var took []cutover.Record
 	for _, r := range recs {
 		got, ok := byID[r.ID]
 		switch {
 		case !ok:
-			return cutover.Errorf(cutover.EINVALID, "The destination gave no result for %s record %s (source id %s).", r.Entity, r.ID, r.SourceID)
+			return nil, cutover.Errorf(cutover.EINVALID, "The destination gave no result for %s record %s (source id %s).", r.Entity, r.ID, r.SourceID)
 		case got.Outcome == cutover.Rejected:
-			return cutover.Errorf(cutover.EINVALID, "The destination refused %s record with source id %s: %s", r.Entity, r.SourceID, got.Reason)
+			reason := got.Reason
+			if reason == "" {
+				reason = "the destination gave no reason"
+			}
+			refused = append(refused, cutover.Refusal{Entity: r.Entity, ID: r.ID, Reason: reason})
 		case got.Outcome != cutover.Created && got.Outcome != cutover.Existed:
-			return cutover.Errorf(cutover.EINVALID, "The destination answered %q for %s record %s, which is not a delivery outcome.", got.Outcome, r.Entity, r.ID)
+			return nil, cutover.Errorf(cutover.EINVALID, "The destination answered %q for %s record %s, which is not a delivery outcome.", got.Outcome, r.Entity, r.ID)
+		default:
+			took = append(took, r)
 		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range took {
 		s.ids.add(r.Entity, r.ID)
 	}
-	return nil
+	return refused, nil
 }
 
 // accepted is, per entity, a set of distinct record ids.

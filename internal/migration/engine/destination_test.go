@@ -30,6 +30,9 @@ type (
 type sinkDestination struct {
 	svc        *Service
 	HoldingsFn func(t cutover.Target, held map[string]cutover.Holding) map[string]cutover.Holding
+	// Refuse, by source id, is the reason the destination refuses a
+	// record for: it is not written, and answered rejected.
+	Refuse map[string]string
 
 	mu   sync.Mutex
 	held map[cutover.Target]accepted
@@ -45,7 +48,17 @@ func (d *sinkDestination) Deliverer(t cutover.Target) cutover.Deliverer {
 		} else if d.svc.Live != nil {
 			sink = d.svc.Live.Writer(t.TenantID, t.MigrationID)
 		}
-		if err := sink.Write(ctx, recs); err != nil {
+		var take []cutover.Record
+		out := make([]cutover.DeliveryResult, len(recs))
+		for i, r := range recs {
+			if reason, ok := d.Refuse[r.SourceID]; ok {
+				out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Rejected, Reason: reason}
+				continue
+			}
+			take = append(take, r)
+			out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Created}
+		}
+		if _, err := sink.Write(ctx, take); err != nil {
 			return nil, err
 		}
 		d.mu.Lock()
@@ -53,10 +66,8 @@ func (d *sinkDestination) Deliverer(t cutover.Target) cutover.Deliverer {
 		if d.held[t] == nil {
 			d.held[t] = accepted{}
 		}
-		out := make([]cutover.DeliveryResult, len(recs))
-		for i, r := range recs {
+		for _, r := range take {
 			d.held[t].add(r.Entity, r.ID)
-			out[i] = cutover.DeliveryResult{ID: r.ID, Outcome: cutover.Created}
 		}
 		return out, nil
 	})

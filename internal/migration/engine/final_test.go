@@ -100,7 +100,9 @@ func (discardTest) Expire(context.Context, string, time.Time) error { return nil
 
 type discardSink struct{}
 
-func (discardSink) Write(context.Context, []cutover.Record) error { return nil }
+func (discardSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
+	return nil, nil
+}
 
 func finalService(t *testing.T, chunkBytes int64) (*Service, *memStore, *liveTable) {
 	t.Helper()
@@ -534,7 +536,9 @@ func (b failingLive) Writer(string, string) cutover.Sink { return failingSink(b)
 
 type failingSink struct{ err error }
 
-func (f failingSink) Write(context.Context, []cutover.Record) error { return f.err }
+func (f failingSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
+	return nil, f.err
+}
 
 // A chunk whose writes fail is not done, however well it mapped.
 func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {

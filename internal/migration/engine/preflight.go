@@ -236,7 +236,9 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 // snapshot around it keeps what would have been written).
 type nothingSink struct{}
 
-func (nothingSink) Write(context.Context, []cutover.Record) error { return nil }
+func (nothingSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
+	return nil, nil
+}
 
 // missingColumns records, per confirmed match, the columns the signed-off
 // entry reads that the final table lacks: each one always holds go-live,

@@ -142,20 +142,20 @@ type liveSink struct {
 	tenant string
 }
 
-func (s liveSink) Write(_ context.Context, recs []cutover.Record) error {
+func (s liveSink) Write(_ context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
 	s.l.mu.Lock()
 	defer s.l.mu.Unlock()
 	for _, r := range recs {
 		s.l.writes++
 		if s.l.writes == s.l.failAt {
-			return cutover.Errorf(cutover.EUNAVAILABLE, "crashed midway")
+			return nil, cutover.Errorf(cutover.EUNAVAILABLE, "crashed midway")
 		}
 		k := s.tenant + "/" + r.ID
 		if _, ok := s.l.records[k]; !ok {
 			s.l.records[k] = r
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (l *liveTable) Writer(tenant, _ string) cutover.Sink { return liveSink{l, tenant} }
