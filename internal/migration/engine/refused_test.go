@@ -107,7 +107,7 @@ func TestFinalRejectsWhatTheDestinationRefusesEvenOnARetry(t *testing.T) {
 	first := c.Counts
 	c.Status = cutover.ChunkFailed
 	chunks.chunks[id][0] = c
-	fake.Refuse = nil // the destination's rules changed: only its ledger remembers
+	fake.Refuse = nil                       // the destination's rules changed: only its ledger remembers
 	m.Status = cutover.StatusFinalMigrating // as while the chunk first ran
 	store.migs[id] = m
 	again, err := svc.MigrateChunk(ctx, FinalStep{MigrationID: id, Round: 1, Index: 0})
