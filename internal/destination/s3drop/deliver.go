@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 
@@ -200,7 +201,8 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 		if err := dl.refuseSealed(ctx); err != nil {
 			return nil, err
 		}
-		if _, err := dl.d.create(ctx, dl.d.folder(dl.t)+stagingFolder+rel, body.Bytes()); err != nil {
+		staged, err := dl.stage(ctx, rel, body.Bytes())
+		if err != nil {
 			return nil, err
 		}
 		taken, err := dl.d.cfg.Claims.Claim(ctx, dl.t, rel, ids)
@@ -208,7 +210,7 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 			return nil, err
 		}
 		if len(taken) == 0 {
-			if _, err := dl.d.create(ctx, dl.d.folder(dl.t)+rel, body.Bytes()); err != nil {
+			if _, err := dl.d.create(ctx, dl.d.folder(dl.t)+rel, staged); err != nil {
 				return nil, err
 			}
 			dl.markPublished(rel)
@@ -231,6 +233,28 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 		batch = rest
 	}
 	return results, nil
+}
+
+// stage writes the staged copy of the object rel and returns the bytes
+// the copy holds: body, or what an earlier try staged under the same key
+// (the same records), so that the object, whoever creates it from here,
+// is the staged copy byte for byte.
+//
+// Errors: EUNAVAILABLE from S3.
+func (dl *deliverer) stage(ctx context.Context, rel string, body []byte) ([]byte, error) {
+	key := dl.d.folder(dl.t) + stagingFolder + rel
+	created, err := dl.d.create(ctx, key, body)
+	if err != nil || created {
+		return body, err
+	}
+	before, found, err := dl.d.read(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if !found { // gone meanwhile (a lifecycle rule): ours is as good
+		return body, nil
+	}
+	return before, nil
 }
 
 func (dl *deliverer) markPublished(rel string) {
@@ -268,8 +292,12 @@ func (dl *deliverer) publishClaimed(ctx context.Context, rel string) error {
 		if err := dl.refuseSealed(ctx); err != nil {
 			return err
 		}
-		if _, err := dl.d.create(ctx, folder+rel, body); err != nil {
+		created, err := dl.d.create(ctx, folder+rel, body)
+		if err != nil {
 			return err
+		}
+		if created {
+			slog.InfoContext(ctx, "s3drop: created a claimed object from its staged copy (its writer stopped before it)", "bucket", dl.d.cfg.Bucket, "key", folder+rel)
 		}
 	}
 	dl.markPublished(rel)

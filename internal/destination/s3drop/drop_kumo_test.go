@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -255,7 +256,22 @@ func TestHoldingsReadWhatTheDropHolds(t *testing.T) {
 	if got["company"].Count != 14 {
 		t.Errorf("a copied object: Holdings %v", got["company"])
 	}
+	// The vendor's own marks (names starting with "_") are not records.
+	e.put(t, folder+"_loaded/company.done", []byte("loaded\n"))
+	if again, err := d.Holdings(ctx, test1); err != nil || !reflect.DeepEqual(again, got) {
+		t.Errorf("a vendor's mark changed Holdings: %v (%v), want %v", again, err, got)
+	}
 	// Something that is not a record fails the read-back.
+	e.put(t, folder+"notes.txt", []byte("hello\n"))
+	if _, err := d.Holdings(ctx, test1); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Errorf("an object outside the layout: %v, want EINVALID", err)
+	}
+	if _, err := e.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &e.bucket, Key: aws.String(folder + "notes.txt")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Holdings(ctx, test1); err != nil {
+		t.Fatalf("the drop without notes.txt: %v", err)
+	}
 	e.put(t, folder+"company/junk.jsonl", []byte("not json\n"))
 	if _, err := d.Holdings(ctx, test1); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Errorf("a line that is not a record: %v, want EINVALID", err)

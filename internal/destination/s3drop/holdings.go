@@ -59,8 +59,8 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
 			rel := strings.TrimPrefix(key, folder)
-			if rel == manifestName || strings.HasPrefix(rel, stagingFolder) {
-				continue
+			if rel == manifestName || strings.HasPrefix(rel, "_") {
+				continue // the manifest, staged copies, the vendor's own marks
 			}
 			entity, ok := entityOf(rel)
 			if !ok {

@@ -20,6 +20,11 @@
 //	manifest.json                     written last, once (Seal)
 //	_staging/{entity}/{batchId}.jsonl cutover's own copies (see below)
 //
+// Names that start with "_" are never records (an entity's folder cannot:
+// the escape below turns a leading "_" into %5F): _staging/ is cutover's,
+// and a vendor may keep its own marks there too. cutover never deletes: a
+// new test round is a new folder, and clearing old ones is the vendor's.
+//
 // Tenant, migration and entity names are key segments escaped so that
 // none can climb out of its folder or into another's: bytes outside
 // [A-Za-z0-9_-] (and a leading "_") become %XX, so "/", "..", "." and
@@ -67,7 +72,7 @@
 // the concurrency; an object whose writer died after its claim is created
 // from its staged copy by the next delivery that meets one of its records
 // (the staged copy is why the register holds only ids and keys, not
-// personal data). Created means this delivery's claim won; exists means an
+// personal data). A staged copy whose claim lost stays behind, unused. Created means this delivery's claim won; exists means an
 // earlier or concurrent one's did.
 //
 // Holdings reads the drop itself: it lists the folder and streams each
