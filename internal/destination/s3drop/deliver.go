@@ -210,7 +210,7 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 			return nil, err
 		}
 		if len(taken) == 0 {
-			if _, err := dl.d.create(ctx, dl.d.folder(dl.t)+rel, staged); err != nil {
+			if _, err := dl.d.create(ctx, dl.d.folder(dl.t)+rel, jsonLinesMIMEType, staged); err != nil {
 				return nil, err
 			}
 			dl.markPublished(rel)
@@ -243,7 +243,7 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 // Errors: EUNAVAILABLE from S3.
 func (dl *deliverer) stage(ctx context.Context, rel string, body []byte) ([]byte, error) {
 	key := dl.d.folder(dl.t) + stagingFolder + rel
-	created, err := dl.d.create(ctx, key, body)
+	created, err := dl.d.create(ctx, key, jsonLinesMIMEType, body)
 	if err != nil || created {
 		return body, err
 	}
@@ -292,7 +292,7 @@ func (dl *deliverer) publishClaimed(ctx context.Context, rel string) error {
 		if err := dl.refuseSealed(ctx); err != nil {
 			return err
 		}
-		created, err := dl.d.create(ctx, folder+rel, body)
+		created, err := dl.d.create(ctx, folder+rel, jsonLinesMIMEType, body)
 		if err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination/s3drop"
 )
 
 var (
@@ -404,5 +405,53 @@ func TestBadTargetsAndConfigurationsAreRefused(t *testing.T) {
 	down := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: strPtr("http://127.0.0.1:1"), UsePathStyle: true, RetryMaxAttempts: 1})
 	if _, err := e.drop(t, down, "", 0).Holdings(ctx, live); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
 		t.Errorf("S3 down: %v, want EUNAVAILABLE", err)
+	}
+}
+
+// claimsDownOnce fails the first Claim: a delivery that died after its
+// staged copy, before claiming.
+type claimsDownOnce struct {
+	s3drop.Claims
+	failed atomic.Bool
+}
+
+func (c *claimsDownOnce) Claim(ctx context.Context, t cutover.Target, object string, ids []string) (map[string]string, error) {
+	if c.failed.CompareAndSwap(false, true) {
+		return nil, cutover.Errorf(cutover.EUNAVAILABLE, "the register is down")
+	}
+	return c.Claims.Claim(ctx, t, object, ids)
+}
+
+func TestADeliveryThatDiedBeforeItsClaimIsDeliveredByTheRetry(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	recs := records("contact", 0, 10)
+	down := &claimsDownOnce{Claims: e.claims}
+	d, err := s3drop.New(e.c.s3, s3drop.Config{Bucket: e.bucket, Claims: down}, convert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Deliverer(test1).Deliver(ctx, recs); cutover.ErrorCode(err) != cutover.EUNAVAILABLE {
+		t.Fatalf("the register down: %v, want EUNAVAILABLE", err)
+	}
+	if v := e.view(t); len(v.objects) != 0 {
+		t.Fatalf("records written without a claim: %v", v.keys)
+	}
+	res, err := d.Deliverer(test1).Deliver(ctx, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := outcomes(t, res, recs); n[cutover.Created] != 10 {
+		t.Errorf("the retry: %v, want 10 created", n)
+	}
+	v := e.view(t)
+	if len(v.objects) != 1 {
+		t.Fatalf("%d objects, want 1: %v", len(v.objects), v.keys)
+	}
+	for k, body := range v.objects {
+		staged := e.get(t, strings.Replace(k, "round-1/", "round-1/_staging/", 1))
+		if string(staged) != string(body) {
+			t.Errorf("%s is not its staged copy", k)
+		}
 	}
 }

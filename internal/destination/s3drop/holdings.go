@@ -29,8 +29,10 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 	return h, err
 }
 
-// objectStat is what one record object holds, as the manifest lists it.
-type objectStat struct {
+// ManifestObject is one record object as the manifest lists it: its full
+// key, its entity, how many lines and bytes it has, and the hex SHA-256 of
+// those bytes (what a loader checks before it trusts the object).
+type ManifestObject struct {
 	Key    string `json:"key"`
 	Entity string `json:"entity"`
 	Lines  int64  `json:"lines"`
@@ -42,14 +44,14 @@ type objectStat struct {
 // the holdings per entity, and each object's stat, in key order.
 //
 // Errors: as Holdings.
-func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, []objectStat, error) {
+func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, []ManifestObject, error) {
 	if err := checkTarget(t); err != nil {
 		return nil, nil, err
 	}
 	folder := d.folder(t)
 	counts := map[string]int64{}
 	sums := map[string]*destination.IDChecksum{}
-	var objects []objectStat
+	var objects []ManifestObject
 	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &folder})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -101,8 +103,8 @@ type lineHead struct {
 //
 // Errors: EINVALID for a line that is not a record of t and entity;
 // EUNAVAILABLE when S3 cannot be read.
-func (d *Destination) readObject(ctx context.Context, t cutover.Target, key, entity string, sum *destination.IDChecksum) (objectStat, error) {
-	st := objectStat{Key: key, Entity: entity}
+func (d *Destination) readObject(ctx context.Context, t cutover.Target, key, entity string, sum *destination.IDChecksum) (ManifestObject, error) {
+	st := ManifestObject{Key: key, Entity: entity}
 	rc, err := d.open(ctx, key)
 	if err != nil {
 		return st, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop object %s could not be read; try again.", key)

@@ -72,7 +72,8 @@
 // the concurrency; an object whose writer died after its claim is created
 // from its staged copy by the next delivery that meets one of its records
 // (the staged copy is why the register holds only ids and keys, not
-// personal data). A staged copy whose claim lost stays behind, unused. Created means this delivery's claim won; exists means an
+// personal data). A staged copy whose claim lost stays behind, unused;
+// once the manifest is written, _staging/ may be deleted. Created means this delivery's claim won; exists means an
 // earlier or concurrent one's did.
 //
 // Holdings reads the drop itself: it lists the folder and streams each

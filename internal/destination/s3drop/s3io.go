@@ -43,11 +43,7 @@ func codeOf(err error) string {
 // key existed (S3's 412).
 //
 // Errors: EUNAVAILABLE when S3 cannot be written.
-func (d *Destination) create(ctx context.Context, key string, body []byte) (created bool, err error) {
-	ctype := jsonLinesMIMEType
-	if len(key) >= len(manifestName) && key[len(key)-len(manifestName):] == manifestName {
-		ctype = "application/json"
-	}
+func (d *Destination) create(ctx context.Context, key, ctype string, body []byte) (created bool, err error) {
 	for attempt := 1; ; attempt++ {
 		_, err = d.api.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: &d.cfg.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),

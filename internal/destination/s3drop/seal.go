@@ -20,10 +20,6 @@ type Manifest struct {
 	Objects     []ManifestObject           `json:"objects"`
 }
 
-// ManifestObject is one record object of a manifest: its full key, its
-// entity, how many lines and bytes it has, and the hex SHA-256 of them.
-type ManifestObject = objectStat
-
 // Seal implements cutover.Sealer: it reads the drop again (every object,
 // streamed), checks it still holds delivered, and creates manifest.json
 // with If-None-Match, listing exactly the objects it read. A manifest
@@ -51,7 +47,7 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	if objects == nil {
-		objects = []objectStat{}
+		objects = []ManifestObject{}
 	}
 	body, err := json.MarshalIndent(Manifest{
 		Format: manifestFormat, TenantID: t.TenantID, MigrationID: t.MigrationID, Environment: t.Env, Round: t.Round,
@@ -60,7 +56,7 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The S3 drop's manifest could not be encoded.")
 	}
-	created, err := d.create(ctx, key, append(body, '\n'))
+	created, err := d.create(ctx, key, "application/json", append(body, '\n'))
 	if err != nil || created {
 		return err
 	}
