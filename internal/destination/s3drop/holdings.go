@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -40,8 +41,13 @@ type ManifestObject struct {
 	SHA256 string `json:"sha256"`
 }
 
-// scan lists t's folder and streams every record object, one at a time:
-// the holdings per entity, and each object's stat, in key order.
+// readers is how many objects scan reads at once: each streams through a
+// line buffer of its own, so memory stays bounded whatever the drop holds.
+const readers = 8
+
+// scan lists t's folder and streams every record object (a few at once,
+// each line by line): the holdings per entity, and each object's stat, in
+// the listing's (key) order.
 //
 // Errors: as Holdings.
 func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, []ManifestObject, error) {
@@ -58,6 +64,7 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 		if err != nil {
 			return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
 		}
+		var todo []ManifestObject
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
 			rel := strings.TrimPrefix(key, folder)
@@ -68,14 +75,20 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 			if !ok {
 				return nil, nil, cutover.Errorf(cutover.EINVALID, "The S3 drop holds %s, which is not a record object of cutover's layout.", key)
 			}
-			if sums[entity] == nil {
-				sums[entity] = &destination.IDChecksum{}
+			todo = append(todo, ManifestObject{Key: key, Entity: entity})
+		}
+		read, idSums, err := d.readAll(ctx, t, todo)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, st := range read {
+			if sums[st.Entity] == nil {
+				sums[st.Entity] = &destination.IDChecksum{}
 			}
-			st, err := d.readObject(ctx, t, key, entity, sums[entity])
-			if err != nil {
-				return nil, nil, err
+			for j := range idSums[i] {
+				sums[st.Entity][j] ^= idSums[i][j]
 			}
-			counts[entity] += st.Lines
+			counts[st.Entity] += st.Lines
 			objects = append(objects, st)
 		}
 	}
@@ -86,6 +99,49 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 		}
 	}
 	return out, objects, nil
+}
+
+// readAll reads objs, at most readers at once: each one's stat and the
+// checksum of its ids, in objs's order.
+//
+// Errors: the first of readObject's.
+func (d *Destination) readAll(ctx context.Context, t cutover.Target, objs []ManifestObject) ([]ManifestObject, []destination.IDChecksum, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]ManifestObject, len(objs))
+	sums := make([]destination.IDChecksum, len(objs))
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan int)
+	)
+	for range min(readers, len(objs)) {
+		wg.Go(func() {
+			for i := range next {
+				st, err := d.readObject(ctx, t, objs[i].Key, objs[i].Entity, &sums[i])
+				if err != nil {
+					once.Do(func() { first = err; cancel() })
+					continue
+				}
+				out[i] = st
+			}
+		})
+	}
+feed:
+	for i := range objs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Reading the S3 drop was interrupted.")
+	}
+	return out, sums, first
 }
 
 // lineHead is what scan reads of a line: whose record it is.

@@ -77,7 +77,7 @@
 // earlier or concurrent one's did.
 //
 // Holdings reads the drop itself: it lists the folder and streams each
-// object's lines (one object at a time, one line at a time). It counts
+// object's lines (a few objects at once, each line by line: memory is bounded by the lines in flight, not by the drop). It counts
 // lines, not distinct ids, so a record held twice (an object copied or a
 // line added behind cutover's back) raises the count and changes the id
 // checksum: the read-back fails rather than hiding it.
