@@ -73,14 +73,16 @@
 // from its staged copy by the next delivery that meets one of its records
 // (the staged copy is why the register holds only ids and keys, not
 // personal data). A staged copy whose claim lost stays behind, unused;
-// once the manifest is written, _staging/ may be deleted. Created means this delivery's claim won; exists means an
-// earlier or concurrent one's did.
+// once the manifest is written, _staging/ may be deleted. Created means
+// this delivery's claim won; exists means an earlier or concurrent one's
+// did.
 //
 // Holdings reads the drop itself: it lists the folder and streams each
-// object's lines (a few objects at once, each line by line: memory is bounded by the lines in flight, not by the drop). It counts
-// lines, not distinct ids, so a record held twice (an object copied or a
-// line added behind cutover's back) raises the count and changes the id
-// checksum: the read-back fails rather than hiding it.
+// object's lines (a few objects at once, each line by line, so memory is
+// bounded by the lines in flight, not by the drop). It counts lines, not
+// distinct ids, so a record held twice (an object copied or a line added
+// behind cutover's back) raises the count and changes the id checksum:
+// the read-back fails rather than hiding it.
 package s3drop
 
 import (
