@@ -53,8 +53,14 @@
 // records differently (a record the first try wrote beside others, the
 // retry writes beside new ones), and the final migration's chunks run at
 // once and may each deliver the same derived record. Content-addressed
-// keys would put such a record in two objects. So each record is claimed
-// for the one object it goes into, in a claim register (Claims; production
+// keys would put such a record in two objects. The HTTPS destination's
+// ledger (webhook.Ledger) records answers after the fact and leans on the
+// receiver to recognise a record sent twice; a bucket recognises nothing,
+// so here the claim comes before the write, and for all of an object's
+// records at once (claims one by one would leave an object half claimed
+// when two overlapping batches race, its records stranded). So each
+// record is claimed for the one object it goes into, in a claim register
+// (Claims; production
 // uses dynamostore.DropClaims, conditional puts in one DynamoDB
 // transaction per object: all its records or none). A delivery:
 //
