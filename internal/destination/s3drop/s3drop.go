@@ -60,9 +60,9 @@
 // records at once (claims one by one would leave an object half claimed
 // when two overlapping batches race, its records stranded). So each
 // record is claimed for the one object it goes into, in a claim register
-// (Claims; production
-// uses dynamostore.DropClaims, conditional puts in one DynamoDB
-// transaction per object: all its records or none). A delivery:
+// (Claims; production uses dynamostore.DropClaims, conditional puts in
+// one DynamoDB transaction per object: all its records or none). A
+// delivery:
 //
 //  1. asks which records are claimed already; those are answered exists,
 //     once their object is in the drop;
