@@ -1,14 +1,99 @@
 // Package s3drop is the S3 drop destination (issue 14), for vendors with
 // bulk loaders: JSON Lines per entity under a prefix in the vendor's
-// bucket, written under deterministic object keys (exactly once), and a
-// manifest with counts and checksums written last (cutover.Sealer).
+// bucket, written exactly once under deterministic object keys, and a
+// manifest with counts and checksums written last (cutover.Sealer), so a
+// loader starts only from a complete drop.
 //
-// CONTRACT ONLY: the wiring (functions/testmigrate, functions/finalmigrate)
-// builds it with New; the adapter itself is being written.
+// # Layout
+//
+// Every key of a target sits in its folder,
+//
+//	{prefix}{environment}/{migrationId}/round-{round}/
+//
+// where {prefix} is Config.Prefix with "{tenantId}" replaced by the tenant
+// (default "{tenantId}/"; a prefix without the placeholder gets the tenant
+// as its first folder), environment is "test" or "live", and LIVE is round
+// 0: tenants, migrations, environments and test rounds never share a key.
+// In the folder:
+//
+//	{entity}/{batchId}.jsonl          the records, one JSON object a line
+//	manifest.json                     written last, once (Seal)
+//	_staging/{entity}/{batchId}.jsonl cutover's own copies (see below)
+//
+// Names that start with "_" are never records (an entity's folder cannot:
+// the escape below turns a leading "_" into %5F): _staging/ is cutover's,
+// and a vendor may keep its own marks there too. cutover never deletes: a
+// new test round is a new folder, and clearing old ones is the vendor's.
+//
+// Tenant, migration and entity names are key segments escaped so that
+// none can climb out of its folder or into another's: bytes outside
+// [A-Za-z0-9_-] (and a leading "_") become %XX, so "/", "..", "." and
+// unicode cannot make a path.
+//
+// # Line format
+//
+// Each line is a destination.Record (id, entity, sourceId, typed fields)
+// beside its target: {"tenantId", "migrationId", "environment", "round",
+// "id", "entity", "sourceId", "fields"}.
+//
+// # Manifest format
+//
+// manifest.json: {"format": "cutover-s3drop/1", "tenantId", "migrationId",
+// "environment", "round", "entities": {entity: {"count", "idChecksum"}},
+// "objects": [{"key", "entity", "lines", "bytes", "sha256"}]}; objects in
+// key order, sha256 the hex SHA-256 of the object's bytes, idChecksum
+// destination.IDChecksum of the entity's ids. Written with If-None-Match,
+// after the read-back agreed; it lists exactly the record objects the
+// folder holds, and once it exists nothing more is delivered to the
+// target.
+//
+// # Exactly once
+//
+// Deterministic keys alone are not enough: a retried chunk may batch its
+// records differently (a record the first try wrote beside others, the
+// retry writes beside new ones), and the final migration's chunks run at
+// once and may each deliver the same derived record. Content-addressed
+// keys would put such a record in two objects. The HTTPS destination's
+// ledger (webhook.Ledger) records answers after the fact and leans on the
+// receiver to recognise a record sent twice; a bucket recognises nothing,
+// so here the claim comes before the write, and for all of an object's
+// records at once (claims one by one would leave an object half claimed
+// when two overlapping batches race, its records stranded). So each
+// record is claimed for the one object it goes into, in a claim register
+// (Claims; production uses dynamostore.DropClaims, conditional puts in
+// one DynamoDB transaction per object: all its records or none). A
+// delivery:
+//
+//  1. asks which records are claimed already; those are answered exists,
+//     once their object is in the drop;
+//  2. writes the rest, per entity and in batches, first as a staged copy
+//     (_staging/), then claims the batch for its object (batchId is
+//     destination.IdempotencyKey of its ids, so a retry of the same batch
+//     names the same object), then creates the object with If-None-Match
+//     (two writers of one object: S3 keeps the first, the other gets 412);
+//  3. when some records of a batch were claimed meanwhile, claims nothing,
+//     answers those exists and tries again without them (a new batchId).
+//
+// A record is therefore in at most one object, whatever the batching and
+// the concurrency; an object whose writer died after its claim is created
+// from its staged copy by the next delivery that meets one of its records
+// (the staged copy is why the register holds only ids and keys, not
+// personal data). A staged copy whose claim lost stays behind, unused;
+// once the manifest is written, _staging/ may be deleted. Created means
+// this delivery's claim won; exists means an earlier or concurrent one's
+// did.
+//
+// Holdings reads the drop itself: it lists the folder and streams each
+// object's lines (a few objects at once, each line by line, so memory is
+// bounded by the lines in flight, not by the drop). It counts lines, not
+// distinct ids, so a record held twice (an object copied or a line added
+// behind cutover's back) raises the count and changes the id checksum:
+// the read-back fails rather than hiding it.
 package s3drop
 
 import (
 	"context"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -28,13 +113,55 @@ type API interface {
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 }
 
+// Claims is the drop's claim register: which object (its key relative to
+// the target's folder) each record delivered to a target went into.
+// internal/dynamostore's DropClaims implements it.
+type Claims interface {
+	// Owners returns the object each of ids is claimed for, by id; an id
+	// never claimed is absent.
+	//
+	// Errors: EUNAVAILABLE when the register cannot be read.
+	Owners(ctx context.Context, t cutover.Target, ids []string) (map[string]string, error)
+	// Claim claims every one of ids (at most MaxRecords) for object, all
+	// or none. It returns nil when it claimed them all; otherwise it
+	// claimed none and returns the owners of the ids claimed before (by
+	// this object too, when an earlier try claimed it).
+	//
+	// Errors: EUNAVAILABLE when the register cannot be written.
+	Claim(ctx context.Context, t cutover.Target, object string, ids []string) (map[string]string, error)
+}
+
+// Limits of one object. MaxRecords is bound by Claims (one DynamoDB
+// transaction); MaxLineBytes bounds what Holdings reads as one line.
+const (
+	MaxRecords        = 100
+	DefaultMaxBytes   = 8 << 20
+	MaxLineBytes      = 16 << 20
+	minObjectBytes    = 1024
+	manifestName      = "manifest.json"
+	stagingFolder     = "_staging/"
+	manifestFormat    = "cutover-s3drop/1"
+	objectSuffix      = ".jsonl"
+	jsonLinesMIMEType = "application/x-ndjson"
+)
+
 // Config is where a drop writes.
 type Config struct {
 	// Bucket is the vendor's bucket.
 	Bucket string
 	// Prefix is the key prefix; "{tenantId}" in it is replaced by the
-	// target's tenant (routing per tenant). Empty means "{tenantId}/".
+	// target's tenant (routing per tenant). Empty means "{tenantId}/"; a
+	// prefix without "{tenantId}" gets the tenant as its first folder.
 	Prefix string
+	// Claims is the claim register (required): it is what keeps a record
+	// in one object whatever the batching (see the package doc).
+	Claims Claims
+	// MaxRecords bounds the records of one object (0 means MaxRecords,
+	// the most allowed); MaxBytes its bytes (0 means DefaultMaxBytes, at
+	// most MaxLineBytes). A record whose line alone exceeds MaxBytes is
+	// rejected unwritten.
+	MaxRecords int
+	MaxBytes   int
 }
 
 // Convert turns a record as the pipeline made it into the record the
@@ -48,35 +175,50 @@ type Convert func(cutover.Record) (destination.Record, error)
 type Destination struct {
 	api     API
 	cfg     Config
+	prefix  string // Prefix, ending in "/", "{tenantId}" in it
 	convert Convert
 }
 
 // New returns the drop cfg describes, converting records with convert.
 //
 // Errors: EINVALID for a configuration that cannot work (no bucket, no
-// converter).
+// claim register, no converter, a prefix that starts with "/" or holds an
+// empty, "." or ".." folder, limits out of range).
 func New(api API, cfg Config, convert Convert) (*Destination, error) {
-	if api == nil || cfg.Bucket == "" || convert == nil {
-		return nil, cutover.Errorf(cutover.EINVALID, "The S3 drop needs a bucket and a record converter.")
+	if api == nil || cfg.Bucket == "" || convert == nil || cfg.Claims == nil {
+		return nil, cutover.Errorf(cutover.EINVALID, "The S3 drop needs a bucket, a claim register and a record converter.")
 	}
-	return &Destination{api: api, cfg: cfg, convert: convert}, nil
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = tenantPlaceholder + "/"
+	}
+	if !strings.Contains(prefix, tenantPlaceholder) {
+		prefix = strings.TrimSuffix(prefix, "/") + "/" + tenantPlaceholder
+		prefix = strings.TrimPrefix(prefix, "/")
+	}
+	if !strings.HasSuffix(prefix, "/") {
+		prefix += "/"
+	}
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
+	switch {
+	case cfg.MaxRecords < 0 || cfg.MaxRecords > MaxRecords:
+		return nil, cutover.Errorf(cutover.EINVALID, "An S3 drop object holds 1 to %d records, not %d.", MaxRecords, cfg.MaxRecords)
+	case cfg.MaxBytes != 0 && (cfg.MaxBytes < minObjectBytes || cfg.MaxBytes > MaxLineBytes):
+		return nil, cutover.Errorf(cutover.EINVALID, "An S3 drop object is allowed %d to %d bytes, not %d.", minObjectBytes, MaxLineBytes, cfg.MaxBytes)
+	}
+	if cfg.MaxRecords == 0 {
+		cfg.MaxRecords = MaxRecords
+	}
+	if cfg.MaxBytes == 0 {
+		cfg.MaxBytes = DefaultMaxBytes
+	}
+	return &Destination{api: api, cfg: cfg, prefix: prefix, convert: convert}, nil
 }
 
-// Deliverer implements cutover.Destination.
-func (d *Destination) Deliverer(t cutover.Target) cutover.Deliverer { return notBuilt{} }
-
-// Holdings implements cutover.Destination.
-func (d *Destination) Holdings(context.Context, cutover.Target) (map[string]cutover.Holding, error) {
-	return nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop is not built yet.")
-}
-
-// Seal implements cutover.Sealer.
-func (d *Destination) Seal(context.Context, cutover.Target, map[string]cutover.Holding) error {
-	return cutover.Errorf(cutover.EINTERNAL, "The S3 drop is not built yet.")
-}
-
-type notBuilt struct{}
-
-func (notBuilt) Deliver(context.Context, []cutover.Record) ([]cutover.DeliveryResult, error) {
-	return nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop is not built yet.")
+// Deliverer implements cutover.Destination. A target that names no
+// tenant, migration or known environment is refused when delivered to.
+func (d *Destination) Deliverer(t cutover.Target) cutover.Deliverer {
+	return &deliverer{d: d, t: t, published: map[string]bool{}}
 }

@@ -1,0 +1,207 @@
+package s3drop
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination"
+)
+
+// Holdings implements cutover.Destination: it reads the drop itself (see
+// the package doc). Count is the number of record lines, so a record held
+// twice counts twice (and its id drops out of the checksum).
+//
+// Errors: EINVALID for a target the layout cannot place, or when the
+// folder holds an object or a line that is not a record of this target
+// in cutover's layout (naming the object and the line, never its
+// content); EUNAVAILABLE when S3 cannot be listed or read.
+func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	h, _, err := d.scan(ctx, t)
+	return h, err
+}
+
+// ManifestObject is one record object as the manifest lists it: its full
+// key, its entity, how many lines and bytes it has, and the hex SHA-256 of
+// those bytes (what a loader checks before it trusts the object).
+type ManifestObject struct {
+	Key    string `json:"key"`
+	Entity string `json:"entity"`
+	Lines  int64  `json:"lines"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// readers is how many objects scan reads at once: each streams through a
+// line buffer of its own, so memory stays bounded whatever the drop holds.
+const readers = 8
+
+// scan lists t's folder and streams every record object (a few at once,
+// each line by line): the holdings per entity, and each object's stat, in
+// the listing's (key) order.
+//
+// Errors: as Holdings.
+func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, []ManifestObject, error) {
+	if err := checkTarget(t); err != nil {
+		return nil, nil, err
+	}
+	folder := d.folder(t)
+	counts := map[string]int64{}
+	sums := map[string]*destination.IDChecksum{}
+	var objects []ManifestObject
+	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &folder})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
+		}
+		var todo []ManifestObject
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			rel := strings.TrimPrefix(key, folder)
+			if rel == manifestName || strings.HasPrefix(rel, "_") {
+				continue // the manifest, staged copies, the vendor's own marks
+			}
+			entity, ok := entityOf(rel)
+			if !ok {
+				return nil, nil, cutover.Errorf(cutover.EINVALID, "The S3 drop holds %s, which is not a record object of cutover's layout.", key)
+			}
+			todo = append(todo, ManifestObject{Key: key, Entity: entity})
+		}
+		read, idSums, err := d.readAll(ctx, t, todo)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i, st := range read {
+			if sums[st.Entity] == nil {
+				sums[st.Entity] = &destination.IDChecksum{}
+			}
+			for j := range idSums[i] {
+				sums[st.Entity][j] ^= idSums[i][j]
+			}
+			counts[st.Entity] += st.Lines
+			objects = append(objects, st)
+		}
+	}
+	out := make(map[string]cutover.Holding, len(counts))
+	for e, n := range counts {
+		if n > 0 {
+			out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
+		}
+	}
+	return out, objects, nil
+}
+
+// readAll reads objs, at most readers at once: each one's stat and the
+// checksum of its ids, in objs's order.
+//
+// Errors: the first of readObject's.
+func (d *Destination) readAll(ctx context.Context, t cutover.Target, objs []ManifestObject) ([]ManifestObject, []destination.IDChecksum, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make([]ManifestObject, len(objs))
+	sums := make([]destination.IDChecksum, len(objs))
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan int)
+	)
+	for range min(readers, len(objs)) {
+		wg.Go(func() {
+			for i := range next {
+				st, err := d.readObject(ctx, t, objs[i].Key, objs[i].Entity, &sums[i])
+				if err != nil {
+					once.Do(func() { first = err; cancel() })
+					continue
+				}
+				out[i] = st
+			}
+		})
+	}
+feed:
+	for i := range objs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Reading the S3 drop was interrupted.")
+	}
+	return out, sums, first
+}
+
+// lineHead is what scan reads of a line: whose record it is.
+type lineHead struct {
+	TenantID    string `json:"tenantId"`
+	MigrationID string `json:"migrationId"`
+	Environment string `json:"environment"`
+	Round       *int   `json:"round"`
+	ID          string `json:"id"`
+	Entity      string `json:"entity"`
+}
+
+// readObject streams one record object line by line, adding each id to
+// sum, and measures its bytes and their SHA-256.
+//
+// Errors: EINVALID for a line that is not a record of t and entity;
+// EUNAVAILABLE when S3 cannot be read.
+func (d *Destination) readObject(ctx context.Context, t cutover.Target, key, entity string, sum *destination.IDChecksum) (ManifestObject, error) {
+	st := ManifestObject{Key: key, Entity: entity}
+	rc, err := d.open(ctx, key)
+	if err != nil {
+		return st, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop object %s could not be read; try again.", key)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	cr := &countingReader{r: io.TeeReader(rc, h)}
+	sc := bufio.NewScanner(cr)
+	sc.Buffer(make([]byte, 64<<10), MaxLineBytes+1)
+	for n := 1; sc.Scan(); n++ {
+		b := sc.Bytes()
+		if len(strings.TrimSpace(string(b))) == 0 {
+			continue
+		}
+		var l lineHead
+		if err := json.Unmarshal(b, &l); err != nil || l.ID == "" || l.Round == nil {
+			return st, cutover.Errorf(cutover.EINVALID, "Line %d of the S3 drop object %s is not a record.", n, key)
+		}
+		if l.TenantID != t.TenantID || l.MigrationID != t.MigrationID || l.Environment != t.Env || *l.Round != t.Round || l.Entity != entity {
+			return st, cutover.Errorf(cutover.EINVALID, "Line %d of the S3 drop object %s is a record of another tenant, migration, environment, round or entity.", n, key)
+		}
+		sum.Add(l.ID)
+		st.Lines++
+	}
+	if err := sc.Err(); err != nil {
+		if err == bufio.ErrTooLong {
+			return st, cutover.Errorf(cutover.EINVALID, "The S3 drop object %s has a line longer than %d bytes.", key, MaxLineBytes)
+		}
+		return st, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop object %s could not be read; try again.", key)
+	}
+	st.Bytes, st.SHA256 = cr.n, hex.EncodeToString(h.Sum(nil))
+	return st, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
