@@ -192,12 +192,18 @@ func (dl *deliverer) deliverBatch(ctx context.Context, entity string, batch []en
 	var results []cutover.DeliveryResult
 	for len(batch) > 0 {
 		ids := make([]string, len(batch))
+		enc := make([]destination.Encoded, len(batch))
 		var body bytes.Buffer
 		for i, r := range batch {
 			ids[i] = r.id
+			enc[i] = destination.Encoded{ID: r.id, JSON: r.line}
 			body.Write(r.line)
 		}
-		rel := objectName(entity, destination.IdempotencyKey(dl.t, ids))
+		// The key covers the lines, not only the ids (as the HTTPS
+		// destination's idempotency key does): the same batch again is
+		// the same object; the same ids with other values are another
+		// object, which the claims then answer "exists".
+		rel := objectName(entity, destination.IdempotencyKey(dl.t, enc))
 		if err := dl.refuseSealed(ctx); err != nil {
 			return nil, err
 		}

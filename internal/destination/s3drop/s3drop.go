@@ -68,8 +68,8 @@
 //     once their object is in the drop;
 //  2. writes the rest, per entity and in batches, first as a staged copy
 //     (_staging/), then claims the batch for its object (batchId is
-//     destination.IdempotencyKey of its ids, so a retry of the same batch
-//     names the same object), then creates the object with If-None-Match
+//     destination.IdempotencyKey of its lines, ids and values, so a retry
+//     of the same batch names the same object), then creates the object with If-None-Match
 //     (two writers of one object: S3 keeps the first, the other gets 412);
 //  3. when some records of a batch were claimed meanwhile, claims nothing,
 //     answers those exists and tries again without them (a new batchId).
