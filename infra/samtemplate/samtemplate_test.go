@@ -562,12 +562,6 @@ Resources:
 Resources:
   T: { Type: AWS::DynamoDB::Table, Properties: { KeySchema: [{AttributeName: K, KeyType: HASH}], AttributeDefinitions: [{AttributeName: X, AttributeType: S}] } }
 `,
-		"conditions": `
-Conditions:
-  C: !Equals [a, b]
-Resources:
-  T: { Type: AWS::SNS::Topic }
-`,
 		"http api event without api": `
 Resources:
   Fn:
