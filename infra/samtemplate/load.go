@@ -166,7 +166,6 @@ func readRaw(data []byte) (*rawTemplate, error) {
 		if res.Type == "" {
 			return nil, fmt.Errorf("samtemplate: resource %s has no Type", id)
 		}
-
 	}
 
 	return &raw, nil

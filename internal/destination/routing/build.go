@@ -19,7 +19,7 @@ type Adapters struct {
 	Builtin cutover.Destination
 	// Secret reads a Secrets Manager secret's value (an https destination's
 	// signing secret).
-	Secret func(ctx context.Context, arn string) (string, error)
+	Secret func(ctx context.Context, id string) (string, error)
 	// Ledger is the HTTPS destination's delivery ledger.
 	Ledger webhook.Ledger
 	// S3 reaches an S3 drop's bucket.
@@ -58,7 +58,7 @@ func Open(ctx context.Context, getenv func(string) string, a Adapters, envs ...s
 
 // Build returns the destination c chooses: a.Builtin for builtin; the
 // HTTPS adapter (webhook.New) signing with the secret a.Secret reads from
-// c.SecretARN and remembering deliveries in a.Ledger; or the S3 drop
+// c.Secret and remembering deliveries in a.Ledger; or the S3 drop
 // (s3drop.New) on a.S3. External destinations receive records typed by
 // the schema (destination.Typed), their references resolved within the
 // target's tenant.
@@ -83,14 +83,14 @@ func Build(ctx context.Context, c Config, a Adapters) (cutover.Destination, erro
 		if a.Secret == nil || a.Ledger == nil {
 			return nil, cutover.Errorf(cutover.EINTERNAL, "An https destination needs a secret reader and a delivery ledger.")
 		}
-		value, err := a.Secret(ctx, c.SecretARN)
+		value, err := a.Secret(ctx, c.Secret)
 		if err != nil {
-			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "%s (%s): the signing secret %s cannot be read.", secret.param, secret.env, c.SecretARN)
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "%s (%s): the signing secret %s cannot be read.", secret.param, secret.env, c.Secret)
 		}
 		key, err := destination.Key(value)
 		if err != nil {
 			// The error says what is wrong with the value, never the value.
-			return nil, invalid(secret, "the secret %s does not hold a Standard Webhooks signing secret (%v).", c.SecretARN, err)
+			return nil, invalid(secret, "the secret %s does not hold a Standard Webhooks signing secret (%v).", c.Secret, err)
 		}
 		cfg := c.webhookConfig(key)
 		d, err := perTenant(func(tenant string) (cutover.Destination, error) {

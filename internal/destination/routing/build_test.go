@@ -86,7 +86,7 @@ func TestOpenBuildsTheHTTPSDestinationPerEnvironment(t *testing.T) {
 
 	var builtinCalls []string
 	r, err := Open(context.Background(), env(map[string]string{
-		"TEST_DESTINATION": "https", "TEST_DESTINATION_URL": staging.URL + "/cutover", "TEST_DESTINATION_SECRET_ARN": "arn:test",
+		"TEST_DESTINATION": "https", "TEST_DESTINATION_URL": staging.URL + "/cutover", "TEST_DESTINATION_SECRET": "arn:test",
 		"LIVE_DESTINATION": "builtin",
 	}), Adapters{
 		Builtin: named("builtin", &builtinCalls),
@@ -97,8 +97,10 @@ func TestOpenBuildsTheHTTPSDestinationPerEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
-	rec := cutover.Record{ID: cutover.RecordID("acme", "property", "P1"), Entity: "property", SourceID: "P1",
-		Fields: map[string]string{"address_line1": "1 High St", "landlord": "C9", "bedrooms": "3"}}
+	rec := cutover.Record{
+		ID: cutover.RecordID("acme", "property", "P1"), Entity: "property", SourceID: "P1",
+		Fields: map[string]string{"address_line1": "1 High St", "landlord": "C9", "bedrooms": "3"},
+	}
 	res, err := r.Deliverer(test).Deliver(context.Background(), []cutover.Record{rec})
 	if err != nil {
 		t.Fatal(err)
@@ -136,19 +138,19 @@ func TestOpenBuildsTheHTTPSDestinationPerEnvironment(t *testing.T) {
 }
 
 func TestBuildRefusesAnUnusableSecretWithoutShowingIt(t *testing.T) {
-	c := Config{Env: cutover.EnvLive, Kind: KindHTTPS, URL: "https://vendor.test", SecretARN: "arn:live"}
+	c := Config{Env: cutover.EnvLive, Kind: KindHTTPS, URL: "https://vendor.test", Secret: "arn:live"}
 	a := Adapters{Ledger: &memLedger{}, Secret: secrets(map[string]string{"arn:live": "not-a-webhook-secret-value"})}
 	_, err := Build(context.Background(), c, a)
-	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(err.Error(), "LiveDestinationSecretArn") {
-		t.Errorf("a non-whsec secret: %v, want EINVALID naming LiveDestinationSecretArn", err)
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(err.Error(), "LiveDestinationSecretName") {
+		t.Errorf("a non-whsec secret: %v, want EINVALID naming LiveDestinationSecretName", err)
 	}
 	if err != nil && strings.Contains(err.Error(), "not-a-webhook-secret-value") {
 		t.Errorf("the error shows the secret's value: %v", err)
 	}
 
 	a.Secret = secrets(nil)
-	if _, err := Build(context.Background(), c, a); cutover.ErrorCode(err) != cutover.EUNAVAILABLE || !strings.Contains(err.Error(), "LiveDestinationSecretArn") {
-		t.Errorf("an unreadable secret: %v, want EUNAVAILABLE naming LiveDestinationSecretArn", err)
+	if _, err := Build(context.Background(), c, a); cutover.ErrorCode(err) != cutover.EUNAVAILABLE || !strings.Contains(err.Error(), "LiveDestinationSecretName") {
+		t.Errorf("an unreadable secret: %v, want EUNAVAILABLE naming LiveDestinationSecretName", err)
 	}
 }
 
@@ -157,7 +159,7 @@ func TestBuildNeedsTheAdaptersItsKindUses(t *testing.T) {
 	if _, err := Build(ctx, Config{Env: cutover.EnvTest, Kind: KindBuiltin}, Adapters{}); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Errorf("builtin without a built-in destination: %v", err)
 	}
-	if _, err := Build(ctx, Config{Env: cutover.EnvTest, Kind: KindHTTPS, URL: "https://v.test", SecretARN: "a"}, Adapters{Secret: secrets(nil)}); cutover.ErrorCode(err) != cutover.EINTERNAL {
+	if _, err := Build(ctx, Config{Env: cutover.EnvTest, Kind: KindHTTPS, URL: "https://v.test", Secret: "a"}, Adapters{Secret: secrets(nil)}); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Errorf("https without a ledger: %v", err)
 	}
 	if _, err := Build(ctx, Config{Env: cutover.EnvTest, Kind: KindS3, Bucket: "b"}, Adapters{}); cutover.ErrorCode(err) != cutover.EINTERNAL {

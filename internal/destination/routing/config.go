@@ -46,9 +46,11 @@ type Config struct {
 	// URL is the HTTPS destination's base URL (the vendor's staging for
 	// TEST, its production for LIVE).
 	URL string
-	// SecretARN names the Secrets Manager secret holding the HTTPS
-	// destination's Standard Webhooks signing secret (whsec_...).
-	SecretARN string
+	// Secret names the Secrets Manager secret (its name, or its ARN)
+	// holding the HTTPS destination's Standard Webhooks signing secret
+	// (whsec_...): one per environment, since staging and production are
+	// different systems and a leaked staging secret must not sign LIVE.
+	Secret string
 	// BatchRecords and BatchBytes bound one HTTPS batch; 0 is the
 	// adapter's default (webhook.DefaultMaxRecords, DefaultMaxBytes).
 	BatchRecords int
@@ -70,7 +72,7 @@ func settings(env string) (kind, u, secret, bucket, prefix setting) {
 	}
 	return setting{p + "_DESTINATION", n + "Destination"},
 		setting{p + "_DESTINATION_URL", n + "DestinationUrl"},
-		setting{p + "_DESTINATION_SECRET_ARN", n + "DestinationSecretArn"},
+		setting{p + "_DESTINATION_SECRET", n + "DestinationSecretName"},
 		setting{p + "_DESTINATION_BUCKET", n + "DestinationBucket"},
 		setting{p + "_DESTINATION_PREFIX", n + "DestinationPrefix"}
 }
@@ -87,13 +89,13 @@ func invalid(s setting, format string, args ...any) error {
 
 // ParseEnv reads env's destination (cutover.EnvTest or cutover.EnvLive)
 // through getenv (os.Getenv in a function): {TEST|LIVE}_DESTINATION (the
-// kind; unset is builtin), _URL, _SECRET_ARN, _BUCKET, _PREFIX, and the
+// kind; unset is builtin), _URL, _SECRET, _BUCKET, _PREFIX, and the
 // shared DESTINATION_BATCH_RECORDS and DESTINATION_BATCH_BYTES.
 //
 // Errors: EINVALID, naming the template parameter and its variable, for
 // an unknown kind, an HTTPS destination without a usable URL (absolute,
 // https:// or http:// to this machine, no query, fragment or tenant
-// placeholder) or without a secret ARN, batch limits outside the
+// placeholder) or without a secret name, batch limits outside the
 // contract's, an S3 drop without a bucket or with a prefix that does not
 // route by tenant; EINTERNAL for an env that is neither TEST nor LIVE.
 func ParseEnv(env string, getenv func(string) string) (Config, error) {
@@ -111,8 +113,8 @@ func ParseEnv(env string, getenv func(string) string) (Config, error) {
 		if err := checkURL(u, c.URL); err != nil {
 			return Config{}, err
 		}
-		if c.SecretARN = strings.TrimSpace(getenv(secret.env)); c.SecretARN == "" {
-			return Config{}, invalid(secret, "an https destination needs the ARN of the Secrets Manager secret holding its whsec_ signing secret.")
+		if c.Secret = strings.TrimSpace(getenv(secret.env)); c.Secret == "" {
+			return Config{}, invalid(secret, "an https destination needs the name of the Secrets Manager secret holding its whsec_ signing secret.")
 		}
 		var err error
 		if c.BatchRecords, err = limit(getenv, batchRecords, 1, MaxBatchRecords); err != nil {

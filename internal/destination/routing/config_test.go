@@ -19,15 +19,18 @@ func TestParseEnvReadsEachKind(t *testing.T) {
 		want Config
 	}{
 		{"unset is builtin", cutover.EnvTest, nil, Config{Env: cutover.EnvTest, Kind: KindBuiltin}},
-		{"builtin ignores the rest", cutover.EnvLive, map[string]string{"LIVE_DESTINATION": "builtin", "LIVE_DESTINATION_URL": "ftp://x"},
-			Config{Env: cutover.EnvLive, Kind: KindBuiltin}},
+		{
+			"builtin ignores the rest", cutover.EnvLive,
+			map[string]string{"LIVE_DESTINATION": "builtin", "LIVE_DESTINATION_URL": "ftp://x"},
+			Config{Env: cutover.EnvLive, Kind: KindBuiltin},
+		},
 		{"https", cutover.EnvTest, map[string]string{
 			"TEST_DESTINATION": "https", "TEST_DESTINATION_URL": "https://staging.vendor.test/cutover",
-			"TEST_DESTINATION_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:t", "DESTINATION_BATCH_RECORDS": "250", "DESTINATION_BATCH_BYTES": "65536",
-		}, Config{Env: cutover.EnvTest, Kind: KindHTTPS, URL: "https://staging.vendor.test/cutover", SecretARN: "arn:aws:secretsmanager:eu-west-1:1:secret:t", BatchRecords: 250, BatchBytes: 65536}},
+			"TEST_DESTINATION_SECRET": "arn:aws:secretsmanager:eu-west-1:1:secret:t", "DESTINATION_BATCH_RECORDS": "250", "DESTINATION_BATCH_BYTES": "65536",
+		}, Config{Env: cutover.EnvTest, Kind: KindHTTPS, URL: "https://staging.vendor.test/cutover", Secret: "arn:aws:secretsmanager:eu-west-1:1:secret:t", BatchRecords: 250, BatchBytes: 65536}},
 		{"https to this machine over http", cutover.EnvLive, map[string]string{
-			"LIVE_DESTINATION": "https", "LIVE_DESTINATION_URL": "http://127.0.0.1:8090", "LIVE_DESTINATION_SECRET_ARN": "arn:l",
-		}, Config{Env: cutover.EnvLive, Kind: KindHTTPS, URL: "http://127.0.0.1:8090", SecretARN: "arn:l"}},
+			"LIVE_DESTINATION": "https", "LIVE_DESTINATION_URL": "http://127.0.0.1:8090", "LIVE_DESTINATION_SECRET": "arn:l",
+		}, Config{Env: cutover.EnvLive, Kind: KindHTTPS, URL: "http://127.0.0.1:8090", Secret: "arn:l"}},
 		{"the other environment's settings are not read", cutover.EnvLive, map[string]string{
 			"TEST_DESTINATION": "https", "LIVE_DESTINATION": "s3", "LIVE_DESTINATION_BUCKET": "vendor-drop",
 		}, Config{Env: cutover.EnvLive, Kind: KindS3, Bucket: "vendor-drop"}},
@@ -50,7 +53,7 @@ func TestParseEnvReadsEachKind(t *testing.T) {
 
 func TestParseEnvRefusesMisconfigurationsNamingTheParameter(t *testing.T) {
 	https := func(extra map[string]string) map[string]string {
-		m := map[string]string{"TEST_DESTINATION": "https", "TEST_DESTINATION_URL": "https://v.test", "TEST_DESTINATION_SECRET_ARN": "arn:s"}
+		m := map[string]string{"TEST_DESTINATION": "https", "TEST_DESTINATION_URL": "https://v.test", "TEST_DESTINATION_SECRET": "arn:s"}
 		for k, v := range extra {
 			m[k] = v
 		}
@@ -67,7 +70,7 @@ func TestParseEnvRefusesMisconfigurationsNamingTheParameter(t *testing.T) {
 		{"plain http elsewhere", https(map[string]string{"TEST_DESTINATION_URL": "http://vendor.test"}), "TestDestinationUrl"},
 		{"query", https(map[string]string{"TEST_DESTINATION_URL": "https://vendor.test/?a=1"}), "TestDestinationUrl"},
 		{"tenant placeholder in url", https(map[string]string{"TEST_DESTINATION_URL": "https://{tenantId}.vendor.test"}), "TestDestinationUrl"},
-		{"no secret", https(map[string]string{"TEST_DESTINATION_SECRET_ARN": ""}), "TestDestinationSecretArn"},
+		{"no secret", https(map[string]string{"TEST_DESTINATION_SECRET": ""}), "TestDestinationSecretName"},
 		{"too many records", https(map[string]string{"DESTINATION_BATCH_RECORDS": "1001"}), "DestinationBatchRecords"},
 		{"records not a number", https(map[string]string{"DESTINATION_BATCH_RECORDS": "lots"}), "DestinationBatchRecords"},
 		{"too few bytes", https(map[string]string{"DESTINATION_BATCH_BYTES": "100"}), "DestinationBatchBytes"},
