@@ -234,8 +234,6 @@ func (m mailbox) signOffLink(to string, n int) string {
 	return m.link(to, n, "Sign-off requested")
 }
 
-
-
 func (m mailbox) link(to string, n int, subject string) string {
 	m.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -296,4 +294,3 @@ func (a api) reviewAll(id, key string, round int) {
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/review", key, map[string]any{"items": items})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/request-signoff", key, nil)
 }
-
