@@ -128,7 +128,7 @@ func (e *condEval) eval(expr any) (bool, error) {
 	case "Condition":
 		name, ok := args.(string)
 		if !ok {
-			return false, fmt.Errorf("Condition takes a name, not %v", args)
+			return false, fmt.Errorf("a Condition takes a name, not %v", args)
 		}
 
 		return e.condition(name)

@@ -6,7 +6,6 @@ package destinations
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,14 +31,6 @@ func (r reply) decode(t testing.TB, v any) {
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
 	}
-}
-
-func (r reply) errorMessage() string {
-	var e struct {
-		Error struct{ Code, Message string }
-	}
-	_ = json.Unmarshal(r.Body, &e)
-	return e.Error.Message
 }
 
 func (a api) do(method, path, bearer string, body any) reply {
@@ -256,12 +247,6 @@ func (m mailbox) link(to string, n int, subject string) string {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-func ctxT(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
 }
 
 // reviewAll marks every section and spot check of the workbook reviewed and

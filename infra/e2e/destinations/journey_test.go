@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cutover/cutover/infra/stack"
 	"github.com/cutover/cutover/internal/cutover"
 )
 
@@ -65,6 +66,7 @@ next:
 // journey drives one tenant's migration.
 type journey struct {
 	t      *testing.T
+	s      *stack.Stack
 	a      api
 	box    mailbox
 	tenant string
@@ -73,10 +75,10 @@ type journey struct {
 	coord  string
 }
 
-func newJourney(t *testing.T, tenant string) *journey {
-	a := api{t: t, base: st.APIURL}
-	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
-	j := &journey{t: t, a: a, box: mailbox{t: t, endpoint: st.Endpoint}, tenant: tenant, coord: "boss@" + tenant + ".test"}
+func newJourney(t *testing.T, s *stack.Stack, tenant string) *journey {
+	a := api{t: t, base: s.APIURL}
+	ops := s.MintOpsToken("ana@vendor.test", time.Hour)
+	j := &journey{t: t, s: s, a: a, box: mailbox{t: t, endpoint: s.Endpoint}, tenant: tenant, coord: "boss@" + tenant + ".test"}
 	j.id, j.key = a.create(ops, tenant, strings.ToUpper(tenant[:1])+tenant[1:], tenant+".test", "boss")
 	return j
 }
@@ -111,13 +113,7 @@ func (j *journey) final(extract []byte) {
 // tables: with both destinations external, nothing may land there.
 func builtInRecords(t *testing.T) int32 {
 	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(st.Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		config.WithBaseEndpoint(st.Endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := dynamodb.NewFromConfig(cfg)
+	db := dynamodb.NewFromConfig(awsConfig(t, st))
 	var n int32
 	for _, table := range []string{st.Names["TestRecordsTable"], st.Names["LiveRecordsTable"]} {
 		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), Select: ddb.SelectCount})
@@ -129,13 +125,25 @@ func builtInRecords(t *testing.T) int32 {
 	return n
 }
 
+// awsConfig reaches s's emulator.
+func awsConfig(t *testing.T, s *stack.Stack) aws.Config {
+	t.Helper()
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(s.Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
+		config.WithBaseEndpoint(s.Endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // A whole journey with the product's staging as TEST and its production
 // as LIVE: the test round's records arrive in staging (typed), the final
 // migration's in production, each exactly once and nothing else, as the
 // receiver's own database counts them; the built-in tables stay empty.
 func TestJourneyDeliversEachRecordToTheProductOnce(t *testing.T) {
 	t.Parallel()
-	j := newJourney(t, "acme")
+	j := newJourney(t, st, "acme")
 	j.submit(contacts("acme", 1, 6, 3))
 	v := j.approve()
 	if c := v.Migration.Test; c == nil || c.Read != 6 || c.Migrated != 5 || c.Rejected != 1 {
@@ -173,7 +181,7 @@ func TestJourneyDeliversEachRecordToTheProductOnce(t *testing.T) {
 func TestFinalThroughFaultsAndAKilledChunkDeliversEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	const tenant = "steady"
-	j := newJourney(t, tenant)
+	j := newJourney(t, st, tenant)
 	j.submit(contacts(tenant, 1, 20))
 	j.approve()
 
@@ -214,7 +222,7 @@ func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 	t.Parallel()
 	t.Run("test migration", func(t *testing.T) {
 		t.Parallel()
-		j := newJourney(t, "miscount")
+		j := newJourney(t, st, "miscount")
 		setFaults(t, "miscount", map[string]any{"countPlusOne": []string{"contact"}})
 		j.submit(contacts("miscount", 1, 5))
 		v := j.a.waitStatus(j.id, j.key, "failed", 1)
@@ -226,7 +234,7 @@ func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 	})
 	t.Run("final migration", func(t *testing.T) {
 		t.Parallel()
-		j := newJourney(t, "recount")
+		j := newJourney(t, st, "recount")
 		j.submit(contacts("recount", 1, 5))
 		j.approve()
 		setFaults(t, "recount", map[string]any{"countPlusOne": []string{"contact"}})
@@ -246,7 +254,7 @@ func TestRecordsTheProductRejectsReachTheWorkbook(t *testing.T) {
 	t.Skip("needs E3: destination rejections reach the workbook")
 	t.Parallel()
 	const tenant, reason = "picky", "The product already has a contact with this e-mail."
-	j := newJourney(t, tenant)
+	j := newJourney(t, st, tenant)
 	setFaults(t, tenant, map[string]any{"rejectSourceIds": []string{"2", "4", "6"}, "rejectReason": reason})
 	j.submit(contacts(tenant, 1, 8))
 	v := j.a.waitStatus(j.id, j.key, "awaiting_review", 1)
