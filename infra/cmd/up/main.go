@@ -76,6 +76,7 @@ func run() error {
 	flag.Var(params, "param", "template parameter override Name=Value (repeatable)")
 	dest := flag.String("destination", "builtin", "where TEST and LIVE records go: builtin (the stack's own tables) or receiver (the reference receiver, the product being joined)")
 	receiverPort := flag.Int("receiver-port", 8090, "the reference receiver's port with -destination receiver (0 picks a free one)")
+	receiverDB := flag.String("receiver-db", "", "the reference receiver's SQLite database, emptied at start (default: <root>/.build/receiver.db)")
 	flag.Parse()
 
 	if *dest != "builtin" && *dest != "receiver" {
@@ -125,7 +126,12 @@ func run() error {
 
 	if *dest == "receiver" {
 		var err error
-		if rcv, secrets, err = startReceiver(dir, *receiverPort, params, logw); err != nil {
+		db := *receiverDB
+		if db == "" {
+			db = filepath.Join(dir, ".build", "receiver.db")
+		}
+
+		if rcv, secrets, err = startReceiver(db, *receiverPort, params, logw); err != nil {
 			return err
 		}
 
@@ -178,12 +184,11 @@ func run() error {
 }
 
 // startReceiver starts the reference receiver on port with a fresh
-// database (the emulator starts empty too, and a record left from an
+// database at db (the emulator starts empty too, and a record left from an
 // earlier run would be answered "exists" to a new migration), and sets
 // the parameters that make it TEST's and LIVE's https destination, unless
 // -param chose otherwise. It returns the secrets to provision, by name.
-func startReceiver(root string, port int, params paramFlags, logw io.Writer) (*receiver.Server, map[string]string, error) {
-	db := filepath.Join(root, ".build", "receiver.db")
+func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*receiver.Server, map[string]string, error) {
 	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
 		return nil, nil, err
 	}
