@@ -10,8 +10,9 @@ FUNCS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 all: build cli
 
 ## up: build the site, then run the whole service locally on the embedded emulator (kumo) and print where to open it.
+## DESTINATION=receiver make up delivers TEST and LIVE to the reference receiver (the product being joined) instead.
 up: frontend
-	$(GO) run ./infra/cmd/up
+	$(GO) run ./infra/cmd/up $(if $(DESTINATION),-destination $(DESTINATION))
 
 ## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds and their size, import and init budgets.
 test: lint frontend-test unit fuzz lambdas lambdasize real-exports

@@ -8,12 +8,15 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination/routing"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
@@ -29,7 +32,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES", "SENDER_EMAIL", "SITE_URL",
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES", "SENDER_EMAIL", "SITE_URL", "DELIVERY_LEDGER_TABLE",
 		"PREFLIGHT_FILL_DROP_POINTS", "PREFLIGHT_REJECT_RISE_POINTS", "PREFLIGHT_DELTA_PCT", "PREFLIGHT_HOLD_UNEXPLAINED")
 	if err != nil {
 		awsenv.Fatal("config", err)
@@ -49,8 +52,19 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
-		&dynamostore.Destination{Live: &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, Reader: db}, migrations,
+	s3c := s3blob.NewClient(cfg)
+	// LIVE goes where the deployment chose (LiveDestination): the built-in
+	// LIVE table, the vendor's production over HTTPS, or an S3 drop.
+	dest, err := routing.Open(ctx, os.Getenv, routing.Adapters{
+		Builtin: &dynamostore.Destination{Live: &dynamostore.LiveEnv{API: db, Table: env["LIVE_RECORDS_TABLE"]}, Reader: db},
+		Secret:  func(ctx context.Context, arn string) (string, error) { return secret.Read(ctx, cfg, arn) },
+		Ledger:  &dynamostore.DeliveryLedger{API: db, Table: env["DELIVERY_LEDGER_TABLE"]},
+		S3:      s3c,
+	}, cutover.EnvLive)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, dest, migrations,
 		engine.FinalConfig{ChunkBytes: int64(chunkBytes), Thresholds: &thresholds})
 	if err != nil {
 		awsenv.Fatal("wiring", err)

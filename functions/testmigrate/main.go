@@ -4,11 +4,15 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cutover/cutover/internal/awsenv"
+	"github.com/cutover/cutover/internal/awsenv/secret"
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination/routing"
 	"github.com/cutover/cutover/internal/dynamostore"
 	"github.com/cutover/cutover/internal/lambdastep"
 	"github.com/cutover/cutover/internal/migration"
@@ -23,7 +27,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE", "DELIVERY_LEDGER_TABLE")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -36,9 +40,21 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	test := &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: time.Duration(retentionDays) * 24 * time.Hour}
-	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3blob.NewClient(cfg), Name: env["UPLOADS_BUCKET"]},
-		test, &dynamostore.Destination{Test: test})
+	retention := time.Duration(retentionDays) * 24 * time.Hour
+	test := &dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"], Retention: retention}
+	s3c := s3blob.NewClient(cfg)
+	// TEST goes where the deployment chose (TestDestination): the built-in
+	// TEST table, the vendor's staging over HTTPS, or an S3 drop.
+	dest, err := routing.Open(ctx, os.Getenv, routing.Adapters{
+		Builtin: &dynamostore.Destination{Test: test},
+		Secret:  func(ctx context.Context, arn string) (string, error) { return secret.Read(ctx, cfg, arn) },
+		Ledger:  &dynamostore.DeliveryLedger{API: db, Table: env["DELIVERY_LEDGER_TABLE"], TestRetention: retention},
+		S3:      s3c,
+	}, cutover.EnvTest)
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest)
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

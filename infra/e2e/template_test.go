@@ -46,6 +46,9 @@ type statement struct {
 	owner     string
 	actions   []string
 	resources []string
+	// condition is the Condition of the !If the statement stands in
+	// ("!Not" prefixed for its false branch); "" when unconditional.
+	condition string
 }
 
 // text flattens every scalar under n, so a resource in any form
@@ -98,12 +101,7 @@ func templateStatements(t *testing.T) (map[string]*yaml.Node, []statement) {
 				continue
 			}
 			for _, st := range sts.Content {
-				res := mapValue(st, "Resource")
-				resources := scalars(res)
-				if res != nil && res.Kind == yaml.MappingNode {
-					resources = []string{text(res)}
-				}
-				stmts = append(stmts, statement{owner: name, actions: scalars(mapValue(st, "Action")), resources: resources})
+				stmts = append(stmts, policyStatements(name, "", st)...)
 			}
 		}
 	}
@@ -111,6 +109,27 @@ func templateStatements(t *testing.T) (map[string]*yaml.Node, []statement) {
 		t.Fatalf("found only %d policy statements; is the template readable?", len(stmts))
 	}
 	return resources, stmts
+}
+
+// policyStatements reads one statement, or both branches of a statement
+// chosen by !If (a deployment's destination kinds grant only what their
+// kind uses); !Ref AWS::NoValue is no statement.
+func policyStatements(owner, condition string, st *yaml.Node) []statement {
+	if st.Tag == "!If" && st.Kind == yaml.SequenceNode && len(st.Content) == 3 {
+		c := st.Content[0].Value
+		return append(policyStatements(owner, c, st.Content[1]), policyStatements(owner, "!Not "+c, st.Content[2])...)
+	}
+	if st.Kind != yaml.MappingNode {
+		return nil
+	}
+	res := mapValue(st, "Resource")
+	resources := scalars(res)
+	// One resource written as a function (`{"Fn::GetAtt": ...}`, or a
+	// `!Join` whose parts, "*" among them, are not resources each).
+	if res != nil && (res.Kind == yaml.MappingNode || (res.Kind == yaml.SequenceNode && strings.HasPrefix(res.Tag, "!") && !strings.HasPrefix(res.Tag, "!!"))) {
+		resources = []string{text(res)}
+	}
+	return []statement{{owner: owner, actions: scalars(mapValue(st, "Action")), resources: resources, condition: condition}}
 }
 
 // Nothing in the service can delete or overwrite live records: the only

@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/big"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,6 +51,10 @@ type Config struct {
 	Log *slog.Logger
 	// HTTPClient is used for every call; nil is http.DefaultClient.
 	HTTPClient *http.Client
+	// Secrets are secrets the template does not create but names by
+	// parameter (a destination's signing secret, which the deployer
+	// creates), by name: created with their values before the functions.
+	Secrets map[string]string
 }
 
 // Result is what provisioning created.
@@ -100,6 +106,7 @@ func Provision(ctx context.Context, m *samtemplate.Model, c Config) (*Result, er
 		functions:  newLambdaClient(c.Endpoint, region, c.HTTPClient),
 		invokeURL:  c.InvokeEndpoint,
 		identities: c.EmailIdentities,
+		extra:      c.Secrets,
 		log:        c.Log,
 	}
 
@@ -121,6 +128,7 @@ type provisioner struct {
 	functions  functionAPI
 	invokeURL  func(samtemplate.Function) string
 	identities []string
+	extra      map[string]string // Config.Secrets
 	log        *slog.Logger
 }
 
@@ -151,6 +159,12 @@ func (p *provisioner) run(ctx context.Context, m *samtemplate.Model) (*Result, e
 
 		res.Secrets[s.LogicalID] = value
 		bindings[s.LogicalID] = samtemplate.Binding{ARN: arn}
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(p.extra)) {
+		if _, _, err := p.createSecret(ctx, samtemplate.Secret{LogicalID: name, Name: name, Value: p.extra[name]}); err != nil {
+			return nil, err
+		}
 	}
 
 	for _, id := range p.identities {

@@ -39,7 +39,7 @@ type rawResource struct {
 // It returns an error if the file cannot be read or parsed; if a parameter
 // override names no template parameter or violates the parameter's
 // constraints, or a parameter has neither a default nor an override; if the
-// template uses Conditions (not supported locally); and if any value the
+// template's Conditions cannot be evaluated (see applyConditions); and if any value the
 // model uses (an environment variable, a definition substitution, a key, a
 // route, ...) cannot be resolved or describes something the local stack
 // cannot build (for example a CodeUri in S3). The error names the resource
@@ -72,12 +72,22 @@ func Load(path string, o Options) (*Model, error) {
 		return nil, err
 	}
 
-	if len(raw.Conditions) > 0 {
-		return nil, errors.New("samtemplate: template Conditions are not supported by the local stack")
-	}
-
 	params, paramTypes, err := effectiveParameters(raw.Parameters, o.Parameters)
 	if err != nil {
+		return nil, err
+	}
+
+	// The template as this deployment's parameters choose it: its
+	// Conditions applied (resources left out, Fn::If decided).
+	if data, err = templateJSON(data); err != nil {
+		return nil, err
+	}
+
+	if data, err = applyConditions(data, params); err != nil {
+		return nil, err
+	}
+
+	if raw, err = readRaw(data); err != nil {
 		return nil, err
 	}
 
@@ -126,14 +136,25 @@ func Load(path string, o Options) (*Model, error) {
 	return m, nil
 }
 
-// readRaw decodes the template without resolving intrinsic functions.
-func readRaw(data []byte) (*rawTemplate, error) {
+// templateJSON is the template (YAML or JSON) as JSON, its short-form
+// tags (!Ref, !If, ...) written out as intrinsic functions, unresolved.
+func templateJSON(data []byte) ([]byte, error) {
 	goformationMu.Lock()
 	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
 	goformationMu.Unlock()
 
 	if err != nil {
 		return nil, fmt.Errorf("samtemplate: parse template: %w", err)
+	}
+
+	return js, nil
+}
+
+// readRaw decodes the template without resolving intrinsic functions.
+func readRaw(data []byte) (*rawTemplate, error) {
+	js, err := templateJSON(data)
+	if err != nil {
+		return nil, err
 	}
 
 	var raw rawTemplate
@@ -144,10 +165,6 @@ func readRaw(data []byte) (*rawTemplate, error) {
 	for id, res := range raw.Resources {
 		if res.Type == "" {
 			return nil, fmt.Errorf("samtemplate: resource %s has no Type", id)
-		}
-
-		if res.Condition != "" {
-			return nil, fmt.Errorf("samtemplate: resource %s: Condition is not supported by the local stack", id)
 		}
 	}
 

@@ -60,6 +60,10 @@ type Options struct {
 	// this interval instead of its own rate (tests use a few seconds for
 	// the reconcile sweep's rate(1 minute)).
 	ScheduleTick time.Duration
+	// Secrets are created by name before the functions start: the secrets
+	// a deployment creates itself and names by parameter (an https
+	// destination's signing secret, TestDestinationSecretName).
+	Secrets map[string]string
 	// Log receives every log: the stack's and provisioning's slog JSON
 	// records, kumo's output and each function's output (prefixed with its
 	// logical id). Nil discards them.
@@ -204,6 +208,7 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 		Endpoint:        s.Endpoint,
 		InvokeEndpoint:  func(f samtemplate.Function) string { return s.runner.InvokeEndpoint(f.Name) },
 		EmailIdentities: identities,
+		Secrets:         o.Secrets,
 		Log:             slog.New(slog.NewJSONHandler(proc.Serialized(o.Log), nil)).With("component", "provision"),
 	})
 	if err != nil {

@@ -7,6 +7,13 @@
 // go to .build/up.log, which the banner names, so the banner is what the
 // terminal shows; -v streams them to standard error instead, -log FILE
 // writes them elsewhere.
+//
+// -destination receiver (DESTINATION=receiver make up) also starts the
+// reference receiver (infra/receiver, "the product being joined") on
+// -receiver-port with a fresh SQLite database in .build/receiver.db, and
+// points TEST and LIVE at it as https destinations, signed with a secret
+// generated for the run and provisioned into the emulator's Secrets
+// Manager; the banner names its page of what arrived.
 package main
 
 import (
@@ -15,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -22,7 +30,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/infra/receiver"
 	"github.com/cutover/cutover/infra/stack"
+)
+
+// Names of the signing secrets `-destination receiver` provisions (one per
+// environment, as a deployment has; locally both hold the run's secret).
+const (
+	receiverTestSecret = "cutover-local/receiver-staging"
+	receiverLiveSecret = "cutover-local/receiver-production"
 )
 
 // paramFlags collects repeated -param Name=Value flags.
@@ -58,7 +74,14 @@ func run() error {
 	verbose := flag.Bool("v", false, "stream all logs to standard error instead of a file")
 	tokenTTL := flag.Duration("token-ttl", 12*time.Hour, "lifetime of the printed ops token")
 	flag.Var(params, "param", "template parameter override Name=Value (repeatable)")
+	dest := flag.String("destination", "builtin", "where TEST and LIVE records go: builtin (the stack's own tables) or receiver (the reference receiver, the product being joined)")
+	receiverPort := flag.Int("receiver-port", 8090, "the reference receiver's port with -destination receiver (0 picks a free one)")
+	receiverDB := flag.String("receiver-db", "", "the reference receiver's SQLite database, emptied at start (default: <root>/.build/receiver.db)")
 	flag.Parse()
+
+	if *dest != "builtin" && *dest != "receiver" {
+		return fmt.Errorf("-destination is builtin or receiver, not %q", *dest)
+	}
 
 	dir := *root
 	if dir == "" {
@@ -96,10 +119,29 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	var (
+		rcv     *receiver.Server
+		secrets map[string]string
+	)
+
+	if *dest == "receiver" {
+		var err error
+		db := *receiverDB
+		if db == "" {
+			db = filepath.Join(dir, ".build", "receiver.db")
+		}
+
+		if rcv, secrets, err = startReceiver(db, *receiverPort, params, logw); err != nil {
+			return err
+		}
+
+		defer func() { _ = rcv.Close() }()
+	}
+
 	fmt.Fprintln(os.Stderr, "up: building and starting the local stack...")
 
 	st, err := stack.Start(ctx, stack.Options{
-		Root: dir, StackName: *name, KumoPort: *kumoPort, SitePort: *sitePort, Parameters: params, Log: logw,
+		Root: dir, StackName: *name, KumoPort: *kumoPort, SitePort: *sitePort, Parameters: params, Secrets: secrets, Log: logw,
 	})
 	if err != nil {
 		return err
@@ -121,6 +163,10 @@ func run() error {
 		fmt.Printf("  state machine   %s\n", sm.ARN)
 	}
 
+	if rcv != nil {
+		fmt.Printf("  the product     %s/   (the reference receiver: what TEST and LIVE delivered; database %s)\n", rcv.URL, rcv.DB)
+	}
+
 	token := st.MintOpsToken("ops@cutover.localhost", *tokenTTL)
 	fmt.Printf("\n  ops console (signed in for %s; create a migration there to get its invite link):\n  %s/ops.html#token=%s\n",
 		*tokenTTL, st.SiteURL, token)
@@ -135,6 +181,46 @@ func run() error {
 	fmt.Fprintln(os.Stderr, "up: stopping...")
 
 	return st.Close()
+}
+
+// startReceiver starts the reference receiver on port with a fresh
+// database at db (the emulator starts empty too, and a record left from an
+// earlier run would be answered "exists" to a new migration), and sets
+// the parameters that make it TEST's and LIVE's https destination, unless
+// -param chose otherwise. It returns the secrets to provision, by name.
+func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*receiver.Server, map[string]string, error) {
+	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
+		return nil, nil, err
+	}
+
+	for _, f := range []string{db, db + "-wal", db + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, nil, err
+		}
+	}
+
+	secret, err := receiver.NewSecret()
+	if err != nil {
+		return nil, nil, err
+	}
+
+	log := slog.New(slog.NewJSONHandler(logw, nil)).With("component", "receiver")
+
+	rcv, err := receiver.Start(fmt.Sprintf("127.0.0.1:%d", port), db, secret, receiver.Options{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+
+	for k, v := range map[string]string{
+		"TestDestination": "https", "TestDestinationUrl": rcv.URL, "TestDestinationSecretName": receiverTestSecret,
+		"LiveDestination": "https", "LiveDestinationUrl": rcv.URL, "LiveDestinationSecretName": receiverLiveSecret,
+	} {
+		if _, set := params[k]; !set {
+			params[k] = v
+		}
+	}
+
+	return rcv, map[string]string{receiverTestSecret: secret, receiverLiveSecret: secret}, nil
 }
 
 // findRoot walks up from the working directory to the directory holding

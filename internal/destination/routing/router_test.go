@@ -1,0 +1,142 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+)
+
+// fakeDest is a destination built from function fields.
+type fakeDest struct {
+	name     string
+	holdings func(cutover.Target) (map[string]cutover.Holding, error)
+	deliver  func(cutover.Target, []cutover.Record) ([]cutover.DeliveryResult, error)
+}
+
+func (f *fakeDest) Deliverer(t cutover.Target) cutover.Deliverer { return fakeDeliverer{f, t} }
+
+func (f *fakeDest) Holdings(_ context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	return f.holdings(t)
+}
+
+type fakeDeliverer struct {
+	f *fakeDest
+	t cutover.Target
+}
+
+func (d fakeDeliverer) Deliver(_ context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
+	return d.f.deliver(d.t, recs)
+}
+
+// fakeSealer is a fakeDest that also seals.
+type fakeSealer struct {
+	*fakeDest
+	seal func(cutover.Target, map[string]cutover.Holding) error
+}
+
+func (f fakeSealer) Seal(_ context.Context, t cutover.Target, h map[string]cutover.Holding) error {
+	return f.seal(t, h)
+}
+
+func named(name string, calls *[]string) *fakeDest {
+	return &fakeDest{
+		name: name,
+		holdings: func(t cutover.Target) (map[string]cutover.Holding, error) {
+			*calls = append(*calls, name+" holdings "+t.Env)
+			return map[string]cutover.Holding{"contact": {Count: 1}}, nil
+		},
+		deliver: func(t cutover.Target, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
+			*calls = append(*calls, name+" deliver "+t.Env)
+			return []cutover.DeliveryResult{{ID: recs[0].ID, Outcome: cutover.Created}}, nil
+		},
+	}
+}
+
+func TestRouterSendsEachEnvironmentToItsDestination(t *testing.T) {
+	var calls []string
+	r := &Router{Test: named("staging", &calls), Live: named("production", &calls)}
+	ctx := context.Background()
+	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m", Round: 1}
+	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}
+	recs := []cutover.Record{{ID: "r1", Entity: "contact"}}
+	if _, err := r.Deliverer(test).Deliver(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Deliverer(live).Deliver(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Holdings(ctx, live); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Holdings(ctx, test); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"staging deliver test", "production deliver live", "production holdings live", "staging holdings test"}
+	if len(calls) != len(want) {
+		t.Fatalf("calls %v, want %v", calls, want)
+	}
+	for i := range want {
+		if calls[i] != want[i] {
+			t.Errorf("call %d = %q, want %q", i, calls[i], want[i])
+		}
+	}
+}
+
+func TestRouterRefusesAnEnvironmentItWasNotGiven(t *testing.T) {
+	var calls []string
+	r := &Router{Test: named("staging", &calls)}
+	ctx := context.Background()
+	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}
+	if _, err := r.Deliverer(live).Deliver(ctx, []cutover.Record{{ID: "r"}}); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("deliver to LIVE: %v, want EINTERNAL", err)
+	}
+	if _, err := r.Holdings(ctx, live); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("holdings of LIVE: %v, want EINTERNAL", err)
+	}
+	if err := r.Seal(ctx, live, nil); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("seal LIVE: %v, want EINTERNAL", err)
+	}
+	if _, err := r.Holdings(ctx, cutover.Target{Env: "prod"}); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("holdings of an unknown environment: %v, want EINTERNAL", err)
+	}
+	if len(calls) != 0 {
+		t.Errorf("the TEST destination was called: %v", calls)
+	}
+}
+
+func TestRouterSealsThroughASealerOnly(t *testing.T) {
+	var calls []string
+	var sealed []cutover.Target
+	boom := errors.New("drop unwritable")
+	drop := fakeSealer{named("drop", &calls), func(t cutover.Target, h map[string]cutover.Holding) error {
+		sealed = append(sealed, t)
+		if h["contact"].Count != 3 {
+			return errors.New("holdings not passed through")
+		}
+		if t.Env == cutover.EnvLive {
+			return boom
+		}
+		return nil
+	}}
+	ctx := context.Background()
+	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m", Round: 2}
+	held := map[string]cutover.Holding{"contact": {Count: 3}}
+
+	r := &Router{Test: drop, Live: named("api", &calls)}
+	if err := r.Seal(ctx, test, held); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held); err != nil {
+		t.Errorf("sealing a destination with nothing to close: %v", err)
+	}
+	if len(sealed) != 1 || sealed[0] != test {
+		t.Errorf("sealed %v, want only %v", sealed, test)
+	}
+
+	r = &Router{Live: drop}
+	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held); !errors.Is(err, boom) {
+		t.Errorf("a failing seal: %v, want the sealer's error", err)
+	}
+}
