@@ -60,6 +60,7 @@ func main() {
 		Secret:  func(ctx context.Context, arn string) (string, error) { return secret.Read(ctx, cfg, arn) },
 		Ledger:  &dynamostore.DeliveryLedger{API: db, Table: env["DELIVERY_LEDGER_TABLE"]},
 		S3:      s3c,
+		Claims:  &dynamostore.DropClaims{API: db, Table: env["DELIVERY_LEDGER_TABLE"]},
 	}, cutover.EnvLive)
 	if err != nil {
 		awsenv.Fatal("config", err)

@@ -50,6 +50,7 @@ func main() {
 		Secret:  func(ctx context.Context, arn string) (string, error) { return secret.Read(ctx, cfg, arn) },
 		Ledger:  &dynamostore.DeliveryLedger{API: db, Table: env["DELIVERY_LEDGER_TABLE"], TestRetention: retention},
 		S3:      s3c,
+		Claims:  &dynamostore.DropClaims{API: db, Table: env["DELIVERY_LEDGER_TABLE"], TestRetention: retention},
 	}, cutover.EnvTest)
 	if err != nil {
 		awsenv.Fatal("config", err)

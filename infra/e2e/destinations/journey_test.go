@@ -251,7 +251,6 @@ func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 // rejects with the product's reason, like our own rejections; the others
 // are migrated.
 func TestRecordsTheProductRejectsReachTheWorkbook(t *testing.T) {
-	t.Skip("needs E3: destination rejections reach the workbook")
 	t.Parallel()
 	const tenant, reason = "picky", "The product already has a contact with this e-mail."
 	j := newJourney(t, st, tenant)

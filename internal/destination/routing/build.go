@@ -24,6 +24,9 @@ type Adapters struct {
 	Ledger webhook.Ledger
 	// S3 reaches an S3 drop's bucket.
 	S3 s3drop.API
+	// Claims is the S3 drop's claim register (dynamostore.DropClaims), which
+	// keeps each record in one object of the drop.
+	Claims s3drop.Claims
 	// Schema types the records an external destination receives; nil is
 	// schema.Default().
 	Schema *schema.Schema
@@ -59,7 +62,7 @@ func Open(ctx context.Context, getenv func(string) string, a Adapters, envs ...s
 // Build returns the destination c chooses: a.Builtin for builtin; the
 // HTTPS adapter (webhook.New) signing with the secret a.Secret reads from
 // c.Secret and remembering deliveries in a.Ledger; or the S3 drop
-// (s3drop.New) on a.S3. External destinations receive records typed by
+// (s3drop.New) on a.S3, claiming records in a.Claims. External destinations receive records typed by
 // the schema (destination.Typed), their references resolved within the
 // target's tenant.
 //
@@ -101,10 +104,10 @@ func Build(ctx context.Context, c Config, a Adapters) (cutover.Destination, erro
 		}
 		return d, nil
 	case KindS3:
-		if a.S3 == nil {
-			return nil, cutover.Errorf(cutover.EINTERNAL, "An s3 destination needs an S3 client.")
+		if a.S3 == nil || a.Claims == nil {
+			return nil, cutover.Errorf(cutover.EINTERNAL, "An s3 destination needs an S3 client and a claim register.")
 		}
-		cfg := s3drop.Config{Bucket: c.Bucket, Prefix: c.Prefix}
+		cfg := s3drop.Config{Bucket: c.Bucket, Prefix: c.Prefix, Claims: a.Claims}
 		d, err := perTenant(func(tenant string) (cutover.Destination, error) {
 			return s3drop.New(a.S3, cfg, Converter(sch, tenant))
 		})
