@@ -420,6 +420,11 @@ type Record struct {
 	// refused stay with the record in TEST and LIVE instead of being
 	// dropped silently. Nil for most records.
 	Invalid map[string]InvalidValue `json:"invalid,omitempty"`
+	// Source is the row of the uploaded file the record came from, kept
+	// only by a test migration (the TEST environment stores it so the
+	// customer can browse each record beside its row); nil otherwise. It
+	// is never sent to a vendor's destination.
+	Source *SourceRow `json:"-"`
 }
 
 // InvalidValue is a field's raw value that could not be read, and why.
