@@ -296,8 +296,8 @@ async function main() {
     check((await found.count()) === 1, 'the search by e-mail finds one record');
     const alan = found.first();
     check((await alan.locator('.source-row h5').textContent()) === 'In your file: contacts.csv, line 3', 'the record sits beside line 3 of contacts.csv');
-    const cells = await alan.locator('.source-row dd').allTextContents();
-    check(cells.join('|') === CONTACTS[2].join('|'), `the source row is the uploaded row, got ${cells.join('|')}`);
+    const alanCells = await alan.locator('.source-row dd').allTextContents();
+    check(alanCells.join('|') === CONTACTS[2].join('|'), `the source row is the uploaded row, got ${alanCells.join('|')}`);
     check((await alan.locator('.test-fields').textContent()).includes('Turing'), 'the TEST record shows the typed fields');
     await browse.scrollIntoViewIfNeeded();
     shots += 1;

@@ -149,14 +149,15 @@ export function createTestRecordsSection({ api, migrationId }: { api: ApiRequest
     replace(
       status,
       recs.length
-        ? `${query ? `Records matching “${query}”` : 'Records'} ${formatCount(from)}–${formatCount(to)} of round ${page.round}${more ? '' : ' (the last)'}; ${formatCount(page.examined)} read for this page.`
+        ? `${query ? `Records matching “${query}”` : 'Records'} ${formatCount(from)}–${formatCount(to)} of round ${page.round}${more ? '' : ' (the last)'}; ${formatCount(page.examined)} ${page.examined === 1 ? 'record' : 'records'} read to find them.`
         : '',
     );
     if (more) {
       cursors = cursors.slice(0, cursors.indexOf(cursor) + 1);
       cursors.push(page.next as string);
     }
-    next.textContent = query && recs.length < PAGE_SIZE ? 'Search further' : 'Next page';
+    // A search that stopped at its read bound with less than a page goes on from where it stopped.
+    next.textContent = more && query && recs.length < PAGE_SIZE ? 'Search further' : 'Next page';
     next.disabled = !more;
     prev.disabled = cursors.indexOf(cursor) <= 0;
     current = cursor;
