@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"time"
-	"unicode/utf8"
 )
 
 // Status is where a migration stands in its lifecycle.
@@ -439,14 +438,7 @@ type InvalidValue struct {
 // allowed: a phone, date, number or enum value that long is not one a
 // person needs whole, and the rejects file of the round keeps the row.
 func KeepInvalid(raw string) string {
-	if len(raw) <= MaxInvalidValueBytes {
-		return raw
-	}
-	cut := MaxInvalidValueBytes - len("…")
-	for cut > 0 && !utf8.RuneStart(raw[cut]) {
-		cut--
-	}
-	return raw[:cut] + "…"
+	return cutText(raw, MaxInvalidValueBytes)
 }
 
 // RecordID returns the deterministic id of a record: the same tenant, entity
