@@ -14,13 +14,15 @@ import (
 // services (and their ports) through the store it uses; go vet and go test
 // compile this file, so a port and its adapter cannot drift apart unseen.
 var (
-	_ migration.Store       = (*dynamostore.Migrations)(nil)
-	_ migration.Outbox      = (*dynamostore.Migrations)(nil)
-	_ migration.ChunkStore  = (*dynamostore.Migrations)(nil)
-	_ migration.TestExpiry  = (*dynamostore.TestEnv)(nil)
-	_ migration.TestRecords = (*dynamostore.TestEnv)(nil)
-	_ engine.TestEnv        = (*dynamostore.TestEnv)(nil)
-	_ cutover.Destination   = (*dynamostore.Destination)(nil)
-	_ signoff.Store         = (*dynamostore.SignOffs)(nil)
-	_ signoff.Migrations    = (*dynamostore.Migrations)(nil)
+	_ migration.Store      = (*dynamostore.Migrations)(nil)
+	_ migration.Outbox     = (*dynamostore.Migrations)(nil)
+	_ migration.ChunkStore = (*dynamostore.Migrations)(nil)
+	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
+	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)
+	_ cutover.Destination  = (*dynamostore.Destination)(nil)
+	_ signoff.Store        = (*dynamostore.SignOffs)(nil)
+	_ signoff.Migrations   = (*dynamostore.Migrations)(nil)
 )
+
+// Browsing the TEST records (migration.TestBrowser) reads them here.
+var _ migration.TestRecords = (*dynamostore.TestEnv)(nil)
