@@ -284,6 +284,30 @@ async function main() {
     check(await testPhase.evaluate((li) => li.classList.contains('phase-done')), 'the timeline shows the test migration as done');
     pass('test migration done: workbook shown, timeline says Done');
 
+    // ---------------------------------------------------------------- browse the TEST records
+    const browse = page.getByRole('region', { name: 'Your records in the TEST environment' });
+    await browse.locator('article.test-record').first().waitFor();
+    const listed = await browse.locator('article.test-record').count();
+    check(listed === 5, `the TEST records list the 5 records migrated (3 contacts, 2 properties), got ${listed}`);
+    await browse.getByLabel('Search by name, e-mail or source id').fill('alan@example.com');
+    await browse.getByRole('button', { name: 'Search', exact: true }).click();
+    await browse.locator('.test-records-status', { hasText: 'Records matching “alan@example.com”' }).waitFor();
+    const found = browse.locator('article.test-record');
+    check((await found.count()) === 1, 'the search by e-mail finds one record');
+    const alan = found.first();
+    check((await alan.locator('.source-row h5').textContent()) === 'In your file: contacts.csv, line 3', 'the record sits beside line 3 of contacts.csv');
+    const alanCells = await alan.locator('.source-row dd').allTextContents();
+    check(alanCells.join('|') === CONTACTS[2].join('|'), `the source row is the uploaded row, got ${alanCells.join('|')}`);
+    check((await alan.locator('.test-fields').textContent()).includes('Turing'), 'the TEST record shows the typed fields');
+    await browse.scrollIntoViewIfNeeded();
+    shots += 1;
+    await browse.screenshot({ path: join(ARTIFACTS, `${String(shots).padStart(2, '0')}-customer-test-records.png`) });
+    if (SCREENSHOTS) await browse.screenshot({ path: join(SCREENSHOTS, 'customer-test-records.png') });
+    await browse.getByLabel('Search by name, e-mail or source id').fill('nobody-here');
+    await browse.getByRole('button', { name: 'Search', exact: true }).click();
+    await browse.getByText('No record of round 1 matches “nobody-here”.', { exact: false }).waitFor();
+    pass('TEST records: 5 listed; alan@example.com found beside line 3 of contacts.csv; an unknown name says so');
+
     // ---------------------------------------------------------------- workbook review
     const recon = page.getByRole('region', { name: 'Reconciliation per kind of record' });
     await recon.getByText('Match').first().waitFor();

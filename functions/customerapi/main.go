@@ -1,10 +1,12 @@
 // Command customerapi is the customer API Lambda: migration status,
 // presigned multipart uploads (and the parts already stored, for resume),
-// submit, and the final extract (whose go-live mail it sends).
+// submit, the final extract (whose go-live mail it sends), and browsing the
+// TEST records of the round under review.
 package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,7 +30,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SENDER_EMAIL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "STATE_MACHINE_ARN", "SITE_URL", "SENDER_EMAIL", "SIGNOFF_TIMEOUT_SECONDS", "SIGNOFF_REMINDER_SECONDS", "TEST_RECORDS_TABLE")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -42,7 +44,8 @@ func main() {
 	}
 	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
-	migrations := &dynamostore.Migrations{API: awsenv.DynamoDBForAPI(cfg), Table: env["MIGRATIONS_TABLE"]}
+	db := awsenv.DynamoDBForAPI(cfg)
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	flow := &sfnflow.Flow{API: sfn.NewFromConfig(cfg), StateMachineARN: env["STATE_MACHINE_ARN"]}
 	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
 		migration.Config{SiteURL: env["SITE_URL"], SignOffTimeoutSeconds: signOffTimeout, SignOffReminderSeconds: signOffReminder})
@@ -58,5 +61,13 @@ func main() {
 		awsenv.Fatal("wiring", err)
 	}
 	rows.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
-	lambda.Start(customerroutes.Routes(svc, rows).Handle)
+	// TEST_DESTINATION (builtin, https or s3; unset is builtin) and
+	// TEST_STAGING_URL (the vendor's staging UI, optional) say where the
+	// customer browses the TEST records.
+	browse, err := migration.NewTestBrowser(&dynamostore.TestEnv{API: db, Table: env["TEST_RECORDS_TABLE"]},
+		migration.BrowseConfig{Destination: os.Getenv("TEST_DESTINATION"), StagingURL: os.Getenv("TEST_STAGING_URL")})
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	lambda.Start(customerroutes.Routes(svc, rows, browse).Handle)
 }

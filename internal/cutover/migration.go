@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"time"
-	"unicode/utf8"
 )
 
 // Status is where a migration stands in its lifecycle.
@@ -431,6 +430,11 @@ type Record struct {
 	// which is the one written. A reference nothing resolved (an orphan,
 	// or a pass that does not resolve references) is not in it.
 	RefIDs map[string]map[string]string `json:"refIds,omitempty"`
+	// Source is the row of the uploaded file the record came from, kept
+	// only by a test migration (the TEST environment stores it so the
+	// customer can browse each record beside its row); nil otherwise. It
+	// is never sent to a vendor's destination.
+	Source *SourceRow `json:"-"`
 }
 
 // InvalidValue is a field's raw value that could not be read, and why.
@@ -445,14 +449,7 @@ type InvalidValue struct {
 // allowed: a phone, date, number or enum value that long is not one a
 // person needs whole, and the rejects file of the round keeps the row.
 func KeepInvalid(raw string) string {
-	if len(raw) <= MaxInvalidValueBytes {
-		return raw
-	}
-	cut := MaxInvalidValueBytes - len("…")
-	for cut > 0 && !utf8.RuneStart(raw[cut]) {
-		cut--
-	}
-	return raw[:cut] + "…"
+	return cutText(raw, MaxInvalidValueBytes)
 }
 
 // RecordID returns the deterministic id of a record: the same tenant, entity

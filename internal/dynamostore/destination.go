@@ -184,6 +184,9 @@ func (d *Destination) typedItem(partition string, t cutover.Target, r cutover.Re
 	}
 	item := recordItem(partition, t.MigrationID, r, now)
 	item["fields"] = &ddb.AttributeValueMemberM{Value: fields}
+	if t.Env == cutover.EnvTest {
+		addTestAttributes(item, t, r)
+	}
 	return item, nil
 }
 

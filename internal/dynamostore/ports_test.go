@@ -23,3 +23,6 @@ var (
 	_ signoff.Store        = (*dynamostore.SignOffs)(nil)
 	_ signoff.Migrations   = (*dynamostore.Migrations)(nil)
 )
+
+// Browsing the TEST records (migration.TestBrowser) reads them here.
+var _ migration.TestRecords = (*dynamostore.TestEnv)(nil)

@@ -30,7 +30,7 @@ func TestRoutesAreTheTemplates(t *testing.T) {
 		declared = append(declared, m[1]+" "+strings.Trim(m[2], `"`))
 	}
 	var served []string
-	for _, rt := range []httpapi.Router{customerroutes.Routes(nil, nil), httpapi.OpsRoutes(nil), signoffroutes.Routes(nil)} {
+	for _, rt := range []httpapi.Router{customerroutes.Routes(nil, nil, nil), httpapi.OpsRoutes(nil), signoffroutes.Routes(nil)} {
 		for k := range rt {
 			served = append(served, k)
 		}

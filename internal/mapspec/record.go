@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/schema"
 )
 
@@ -139,6 +140,10 @@ type Record struct {
 	// row), so the record keeps what the customer wrote and why it was
 	// refused, and nothing is dropped silently. Empty for most records.
 	Invalid []InvalidValue
+	// Source is the row the record came from, kept only when the pipeline
+	// is asked to (pipeline.Outputs.KeepSource: the test migration, whose
+	// TEST records the customer browses beside their rows); nil otherwise.
+	Source *cutover.SourceRow
 
 	def *schema.Entity
 }

@@ -123,3 +123,16 @@ type TestExpiry interface {
 	// nothing more.
 	Expire(ctx context.Context, migrationID string, from time.Time) error
 }
+
+// TestRecords reads a migration's TEST records a page at a time, for the
+// customer to browse (TestBrowser). The migration id names the only
+// records it can read: no key after which a page starts can reach another
+// migration's.
+type TestRecords interface {
+	// TestRecords returns at most limit records of the migration in key
+	// order, starting after the key after ("" for the first), and the key
+	// of the last one it read ("" when the migration's records end there).
+	// Errors: EINVALID when after is not a key of the environment;
+	// EUNAVAILABLE when storage cannot be read.
+	TestRecords(ctx context.Context, migrationID, after string, limit int) (cutover.TestRecordPage, error)
+}

@@ -49,6 +49,10 @@ type Pass struct {
 	// "!" warning) beside its rejects file: the test migration's workbook
 	// offers it for download. Off, the warnings are only counted.
 	KeepReview bool
+	// KeepSource keeps each record's source row (file, line, cells) on
+	// the records given to the sink (cutover.Record.Source): the test
+	// migration's TEST environment stores it for the customer to browse.
+	KeepSource bool
 }
 
 // Result is a pass's account: the totals, each table's report, and where
@@ -271,7 +275,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived, KeepSource: p.KeepSource}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
 		if err != nil {
 			return reps, err
 		}
@@ -342,7 +346,7 @@ func domainRecord(r *mapspec.Record) cutover.Record {
 			lists[name] = append([]string(nil), v.List...)
 		}
 	}
-	out := cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields, Lists: lists}
+	out := cutover.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, SourceRow: r.Line, Fields: fields, Lists: lists, Source: r.Source}
 	for _, ref := range r.Refs {
 		if ref.ID == "" {
 			continue // unresolved: an orphan, or a pass that resolves nothing

@@ -38,6 +38,11 @@ type Outputs struct {
 	// person named in several files of a pass is given once; without it
 	// each Run remembers its own.
 	Derived *Written
+	// KeepSource keeps each migrated record's source row (file, line,
+	// cells) on the record (mapspec.Record.Source), for a destination that
+	// stores it: the test migration's. It costs a copy of the row's cells
+	// per record, held as long as the record is.
+	KeepSource bool
 }
 
 // Seen remembers the records a pass has migrated or merged, by entity and
@@ -464,6 +469,9 @@ func (c *collector) account(ch *chunk) error {
 			}
 			if c.out.Spot != nil && c.watcher == nil {
 				c.out.Spot.Offer(rep.File, c.header, ch.lines[i], ch.rows[i], out.Record)
+			}
+			if c.out.KeepSource {
+				out.Record.Source = cutover.NewSourceRow(rep.File, ch.lines[i], c.header, ch.rows[i])
 			}
 			merged, into, err := c.migrated(ch.lines[i], ch.rows[i], out)
 			if err != nil {

@@ -362,3 +362,46 @@ func TestRunMergesARepeatedIDWithTheSameDedupeKey(t *testing.T) {
 		}
 	}
 }
+
+// With KeepSource every record carries its own row (file, line, each cell
+// under its column, copied: the reader reuses its buffers), even across
+// chunks and workers; without it none does.
+func TestRunKeepsEachRecordsSourceRow(t *testing.T) {
+	src := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n" +
+		"1, ann ,ann@x.com,,01/02/2024,\"two\nlines\"\n" +
+		"2,Bo,bo@x.com,,01/02/2024,\n" +
+		"3,Cy,cy@x.com,,31/12/2023,short\n"
+	for _, keep := range []bool{true, false} {
+		tb, m := compile(t, contactsSpec, src)
+		var got []*mapspec.Record
+		_, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{KeepSource: keep, Sink: sink{func(recs []*mapspec.Record) error {
+			got = append(got, recs...)
+			return nil
+		}}}, Options{Workers: 3, ChunkRows: 1, BatchSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 {
+			t.Fatalf("%d records", len(got))
+		}
+		if !keep {
+			for _, r := range got {
+				if r.Source != nil {
+					t.Fatalf("record %s kept its row unasked", r.SourceID)
+				}
+			}
+			continue
+		}
+		header := []string{"Record ID", "First Name", "Email", "Phone Number", "Create Date", "Notes"}
+		want := map[string]cutover.SourceRow{
+			"1": {File: "contacts.csv", Line: 2, Columns: header, Values: []string{"1", " ann ", "ann@x.com", "", "01/02/2024", "two\nlines"}},
+			"2": {File: "contacts.csv", Line: 4, Columns: header, Values: []string{"2", "Bo", "bo@x.com", "", "01/02/2024", ""}},
+			"3": {File: "contacts.csv", Line: 5, Columns: header, Values: []string{"3", "Cy", "cy@x.com", "", "31/12/2023", "short"}},
+		}
+		for _, r := range got {
+			if r.Source == nil || fmt.Sprint(*r.Source) != fmt.Sprint(want[r.SourceID]) {
+				t.Errorf("record %s: source %+v, want %+v", r.SourceID, r.Source, want[r.SourceID])
+			}
+		}
+	}
+}

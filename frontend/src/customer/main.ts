@@ -27,6 +27,7 @@ import { goLiveLine, goLiveTitle } from './go-live';
 import { createUploadView, type UploadView } from './upload-view';
 import { createUploader, type CutoverUppy } from './uploader';
 import { createWorkbookView } from './workbook-view';
+import { createTestRecordsSection } from './test-records-view';
 
 const POLL_MS = 2000;
 
@@ -365,6 +366,7 @@ class CustomerPage {
             ? h('p', { class: 'notice notice-warning', role: 'note', text: 'Your coordinator did not decide in time, so the last sign-off request expired. Request sign-off again.' })
             : h('p', { text: 'Check each part of the workbook below. Mark it reviewed, or waive it with a note for your coordinator. Then request sign-off.' }),
           view.element,
+          createTestRecordsSection({ api: this.api, migrationId: m.id }).element,
         );
         panel.update = (mm) => {
           view.setReview(mm.review);

@@ -658,3 +658,34 @@ export interface FileCombined {
   entity: string;
   fields: CombinedField[] | null;
 }
+
+/** The row of an uploaded file a TEST record came from. */
+export interface TestSourceRow {
+  file: string;
+  line: number;
+  columns: string[];
+  values: string[];
+}
+
+/** A record as the TEST environment holds it: typed fields (lists, money as {amount, currency}, numbers, booleans), values left out, its source row. */
+export interface TestRecord {
+  id: string;
+  entity: string;
+  sourceId: string;
+  round: number;
+  fields: Record<string, unknown>;
+  invalid?: Record<string, { value: string; reason: string }> | null;
+  source?: TestSourceRow | null;
+}
+
+/** GET /migrations/{id}/test-records: a page of the round's TEST records, or (another destination) where they are. */
+export interface TestRecordsPage {
+  round: number;
+  destination: 'builtin' | 'https' | 's3' | string;
+  query?: string;
+  records: TestRecord[] | null;
+  examined: number;
+  next?: string;
+  stagingUrl?: string;
+  message?: string;
+}

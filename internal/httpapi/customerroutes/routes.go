@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -19,7 +20,10 @@ import (
 // Routes are the routes a customer reaches with the key from their
 // invite link. Every route authorises the key against the migration in the
 // path first, so one customer's key never opens another's migration.
-func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
+//
+// browse serves the TEST records of the round under review (GET
+// …/test-records?q=&cursor=&limit=); see migration.TestBrowser.
+func Routes(svc *migration.Customer, rows *engine.Customer, browse *migration.TestBrowser) httpapi.Router {
 	auth := func(ctx context.Context, req httpapi.Request) (*cutover.Migration, error) {
 		return svc.Authorize(ctx, req.PathParameters["id"], httpapi.Bearer(req))
 	}
@@ -74,6 +78,13 @@ func Routes(svc *migration.Customer, rows *engine.Customer) httpapi.Router {
 		}),
 		"GET /migrations/{id}/workbook": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ httpapi.Request) (any, error) {
 			return rows.Workbook(ctx, m)
+		}),
+		"GET /migrations/{id}/test-records": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, req httpapi.Request) (any, error) {
+			in, err := browseInput(req.QueryStringParameters)
+			if err != nil {
+				return nil, err
+			}
+			return browse.Browse(ctx, m, in)
 		}),
 		"GET /migrations/{id}/final-report": customer(auth, http.StatusOK, func(ctx context.Context, m *cutover.Migration, _ none, _ httpapi.Request) (any, error) {
 			return rows.FinalReportFor(ctx, m)
@@ -143,4 +154,20 @@ func customer[In any](auth func(context.Context, httpapi.Request) (*cutover.Migr
 		}
 		return httpapi.JSON(status, out), nil
 	}
+}
+
+// browseInput reads a TEST records request's query string: q (the
+// search), cursor (the previous answer's next) and limit (the page size).
+//
+// Errors: EINVALID when limit is not a whole number.
+func browseInput(q map[string]string) (migration.BrowseInput, error) {
+	in := migration.BrowseInput{Query: q["q"], Cursor: q["cursor"]}
+	if l := q["limit"]; l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			return in, cutover.Errorf(cutover.EINVALID, "The page size (limit) must be a whole number, such as 25.")
+		}
+		in.Limit = n
+	}
+	return in, nil
 }

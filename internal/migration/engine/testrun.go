@@ -233,7 +233,7 @@ func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	}
 	seed := newSeed()
 	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.Now(), Spot: sampler, Market: m.Market, KeepReview: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
+	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.Now(), Spot: sampler, Market: m.Market, KeepReview: true, KeepSource: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
 	snap := delta.NewSnapshot()
 	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: in.Round}
 	sink := newDeliverySink(s.dest.Deliverer(target))
