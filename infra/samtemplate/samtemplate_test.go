@@ -346,7 +346,9 @@ func TestEveryDefinitionSubstitutionResolves(t *testing.T) {
 }
 
 func TestFunctionsGetGlobalsAndResolvedEnvironment(t *testing.T) {
-	m := loadReal(t, Options{StackName: "e2e1", Parameters: map[string]string{"SiteUrl": "http://127.0.0.1:9999"}})
+	// TestStagingUrl is optional (empty by default); set here so that every
+	// declared variable has a value to check.
+	m := loadReal(t, Options{StackName: "e2e1", Parameters: map[string]string{"SiteUrl": "http://127.0.0.1:9999", "TestStagingUrl": "https://staging.example.com/{tenantId}"}})
 	raw := readRawYAML(t)
 
 	fnCount := 0
