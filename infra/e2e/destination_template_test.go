@@ -79,11 +79,18 @@ func TestTemplateDestinationsAreChosenPerEnvironment(t *testing.T) {
 			t.Errorf("%s: %d grants of its signing secret, %d of its drop bucket", owner, secretGrants, bucketGrants)
 		}
 	}
+	// A destination's settings (URL, secret, bucket, prefix) reach only the
+	// function that writes there. The customer API may know the TEST
+	// destination's kind alone (to say where the TEST records can be
+	// browsed), which grants nothing.
 	prefix := map[string]string{"TEST_": "TestMigrateFunction", "LIVE_": "FinalMigrateFunction"}
 	for name, body := range resources {
 		vars := mapValue(mapValue(mapValue(body, "Properties"), "Environment"), "Variables")
 		for i := 0; vars != nil && i+1 < len(vars.Content); i += 2 {
 			v := vars.Content[i].Value
+			if v == "TEST_DESTINATION" && name == "CustomerApiFunction" {
+				continue
+			}
 			for p, owner := range prefix {
 				if strings.HasPrefix(v, p+"DESTINATION") && name != owner {
 					t.Errorf("%s has %s; only %s writes that environment", name, v, owner)
