@@ -123,3 +123,24 @@ type TestExpiry interface {
 	// nothing more.
 	Expire(ctx context.Context, migrationID string, from time.Time) error
 }
+
+// Announcer raises the lifecycle events a vendor's product hears
+// (package lifecycle: an outbox in front of the event bus).
+type Announcer interface {
+	// Announce raises ev after the transition it tells of is stored. It
+	// never fails the caller: an event that cannot be published now is
+	// kept and published again by RetryDue.
+	Announce(ctx context.Context, ev cutover.LifecycleEvent)
+	// RetryDue publishes the kept events that are due again, and returns
+	// how many it published. Errors: EUNAVAILABLE when they cannot be
+	// listed.
+	RetryDue(ctx context.Context) (int, error)
+}
+
+// EventLog lists the lifecycle events raised for a migration, with how
+// their publishing went, for ops.
+type EventLog interface {
+	// ListEvents returns a migration's events, oldest first.
+	// Errors: EUNAVAILABLE.
+	ListEvents(ctx context.Context, migrationID string) ([]cutover.LifecycleEvent, error)
+}

@@ -217,6 +217,7 @@ func (s *Reconciler) reconcileOne(ctx context.Context, m *cutover.Migration, exe
 		return false, err
 	}
 	slog.InfoContext(ctx, "dead execution noticed", "migration", m.ID, "execution", execution, "status", status, "step", updated.Failure.Step)
+	s.Announce(ctx, s.failedEvent(updated))
 	s.alertOps(ctx, updated)
 	return true, nil
 }
