@@ -10,7 +10,9 @@ import (
 
 // memLog is the outbox kept in memory, with the store's conditions: an id
 // is added once, an update needs the attempts it was claimed with.
-type memLog struct{ evs map[string]cutover.LifecycleEvent }
+type memLog struct {
+	evs map[string]cutover.LifecycleEvent
+}
 
 func (l *memLog) AddEvent(_ context.Context, ev cutover.LifecycleEvent) (cutover.LifecycleEvent, error) {
 	if cur, ok := l.evs[ev.ID]; ok {
@@ -28,7 +30,9 @@ func (l *memLog) UpdateEvent(_ context.Context, ev cutover.LifecycleEvent, prev 
 	return nil
 }
 
-func (l *memLog) ListEvents(context.Context, string) ([]cutover.LifecycleEvent, error) { return nil, nil }
+func (l *memLog) ListEvents(context.Context, string) ([]cutover.LifecycleEvent, error) {
+	return nil, nil
+}
 
 func (l *memLog) DueEvents(_ context.Context, now time.Time, _ int) ([]cutover.LifecycleEvent, error) {
 	var out []cutover.LifecycleEvent
@@ -58,7 +62,10 @@ func event() cutover.LifecycleEvent {
 func TestAnnounceKeepsThenPublishesOnce(t *testing.T) {
 	log := &memLog{evs: map[string]cutover.LifecycleEvent{}}
 	var published []string
-	a, err := New(funcBus{func(ev cutover.LifecycleEvent) (string, error) { published = append(published, ev.ID); return "eb-1", nil }}, log, func() time.Time { return t0 })
+	a, err := New(funcBus{func(ev cutover.LifecycleEvent) (string, error) {
+		published = append(published, ev.ID)
+		return "eb-1", nil
+	}}, log, func() time.Time { return t0 })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,11 +31,11 @@ type Service struct {
 	Live      liveWriter // LIVE's records, as a sink per tenant (the fake destination's)
 	// Dest, when set, is the destination TEST and LIVE records go to;
 	// otherwise a sinkDestination over Test's and Live's sinks.
-	Dest     cutover.Destination
-	fake     *sinkDestination
-	Chunks   migration.ChunkStore
-	Runs     migration.Executions
-	Watch    migration.ExecutionStatuses
+	Dest   cutover.Destination
+	fake   *sinkDestination
+	Chunks migration.ChunkStore
+	Runs   migration.Executions
+	Watch  migration.ExecutionStatuses
 	// Events, when set, is where the lifecycle events go (and where the
 	// ops detail reads them).
 	Events   *recordingAnnouncer
