@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
@@ -23,7 +26,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE", "EVENT_BUS_NAME", "SITE_URL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -32,7 +35,18 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	db := awsenv.DynamoDB(cfg)
-	core, err := migration.NewCore(&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, migration.Config{})
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
+	// SiteURL: the workbook link in the test-completed event.
+	core, err := migration.NewCore(migrations, migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbridge.NewFromConfig(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = core.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

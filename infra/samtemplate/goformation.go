@@ -53,6 +53,8 @@ func parseResolved(data []byte, r *resolver) (*cloudformation.Template, []string
 		return nil, nil, fmt.Errorf("samtemplate: resolve template: %w", err)
 	}
 
+	dropUnconditioned(doc, r.conds)
+
 	ignored := pruneUnknown(doc)
 
 	js, err = json.Marshal(doc)

@@ -38,8 +38,8 @@ type rawResource struct {
 //
 // It returns an error if the file cannot be read or parsed; if a parameter
 // override names no template parameter or violates the parameter's
-// constraints, or a parameter has neither a default nor an override; if the
-// template uses Conditions (not supported locally); and if any value the
+// constraints, or a parameter has neither a default nor an override; if a
+// condition cannot be evaluated (see conditions.go); and if any value the
 // model uses (an environment variable, a definition substitution, a key, a
 // route, ...) cannot be resolved or describes something the local stack
 // cannot build (for example a CodeUri in S3). The error names the resource
@@ -72,10 +72,6 @@ func Load(path string, o Options) (*Model, error) {
 		return nil, err
 	}
 
-	if len(raw.Conditions) > 0 {
-		return nil, errors.New("samtemplate: template Conditions are not supported by the local stack")
-	}
-
 	params, paramTypes, err := effectiveParameters(raw.Parameters, o.Parameters)
 	if err != nil {
 		return nil, err
@@ -87,6 +83,28 @@ func Load(path string, o Options) (*Model, error) {
 	}
 
 	r := newResolver(o, params, paramTypes, types)
+
+	if r.conds, err = evalConditions(raw.Conditions, r); err != nil {
+		return nil, err
+	}
+
+	for id, res := range raw.Resources {
+		if res.Condition == "" {
+			continue
+		}
+
+		on, ok := r.conds[res.Condition]
+		if !ok {
+			return nil, fmt.Errorf("samtemplate: resource %s: condition %s is not declared in Conditions", id, res.Condition)
+		}
+
+		if !on { // left out, as CloudFormation leaves it out
+			delete(raw.Resources, id)
+			delete(types, id)
+			delete(r.names, id)
+			delete(r.arns, id)
+		}
+	}
 
 	tpl, ignored, err := parseResolved(data, r)
 	if err != nil {
@@ -115,6 +133,7 @@ func Load(path string, o Options) (*Model, error) {
 		m.buildFunctions,
 		m.buildHTTPAPIs,
 		m.buildSchedules,
+		m.buildEvents,
 	}
 
 	for _, b := range build {
@@ -144,10 +163,6 @@ func readRaw(data []byte) (*rawTemplate, error) {
 	for id, res := range raw.Resources {
 		if res.Type == "" {
 			return nil, fmt.Errorf("samtemplate: resource %s has no Type", id)
-		}
-
-		if res.Condition != "" {
-			return nil, fmt.Errorf("samtemplate: resource %s: Condition is not supported by the local stack", id)
 		}
 	}
 

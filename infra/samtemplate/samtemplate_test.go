@@ -562,11 +562,15 @@ Resources:
 Resources:
   T: { Type: AWS::DynamoDB::Table, Properties: { KeySchema: [{AttributeName: K, KeyType: HASH}], AttributeDefinitions: [{AttributeName: X, AttributeType: S}] } }
 `,
-		"conditions": `
+		"condition over a resource": `
 Conditions:
-  C: !Equals [a, b]
+  C: !Equals [!Ref T, b]
 Resources:
   T: { Type: AWS::SNS::Topic }
+`,
+		"undeclared condition": `
+Resources:
+  T: { Type: AWS::SNS::Topic, Condition: Nowhere }
 `,
 		"http api event without api": `
 Resources:

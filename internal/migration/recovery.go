@@ -97,6 +97,9 @@ type SweepResult struct {
 	Checked  int `json:"checked"`
 	Failed   int `json:"failed"`   // migrations marked failed because their execution died
 	MailSent int `json:"mailSent"` // pending mails the sweep sent (RetryMail)
+	// EventsPublished is how many pending lifecycle events the sweep
+	// published (RetryEvents).
+	EventsPublished int `json:"eventsPublished"`
 }
 
 // Reconcile handles what the reconcile Lambda receives: an execution's
@@ -175,6 +178,15 @@ func (s *Reconciler) Sweep(ctx context.Context) (*SweepResult, error) {
 	if err != nil {
 		slog.WarnContext(ctx, "due mail not read", "code", cutover.ErrorCode(err))
 		errs = append(errs, err)
+	}
+	// And publishes lifecycle events that could not be published.
+	if s.announcer != nil {
+		published, err := s.RetryEvents(ctx)
+		res.EventsPublished = published
+		if err != nil {
+			slog.WarnContext(ctx, "due lifecycle events not read", "code", cutover.ErrorCode(err))
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return res, errs[0]
