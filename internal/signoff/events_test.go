@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/lifecycle/schemas"
 )
 
 // announced is the lifecycle outbox as a function field.
@@ -54,6 +55,9 @@ func TestSignOffRaisesRequestedAndDecided(t *testing.T) {
 		for _, ev := range raised {
 			if d := string(ev.Detail()); strings.Contains(d, "coord@x.com") || strings.Contains(d, "Ann") {
 				t.Fatalf("personal data in %s", d)
+			}
+			if err := schemas.Validate(ev.Type, ev.Detail()); err != nil {
+				t.Error(err)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/lifecycle/schemas"
 	"github.com/cutover/cutover/internal/migration"
 )
 
@@ -17,6 +18,16 @@ type recordingAnnouncer struct{ raised []cutover.LifecycleEvent }
 
 func (a *recordingAnnouncer) Announce(_ context.Context, ev cutover.LifecycleEvent) {
 	a.raised = append(a.raised, ev)
+}
+
+// checkSchemas validates every raised event's detail against its schema.
+func (a *recordingAnnouncer) checkSchemas(t *testing.T) {
+	t.Helper()
+	for _, ev := range a.raised {
+		if err := schemas.Validate(ev.Type, ev.Detail()); err != nil {
+			t.Error(err)
+		}
+	}
 }
 
 func (a *recordingAnnouncer) RetryDue(context.Context) (int, error) { return 0, nil }
@@ -115,6 +126,7 @@ func TestTransitionsRaiseTheirLifecycleEvents(t *testing.T) {
 	if lives != 2 {
 		t.Fatalf("Complete run twice raised live %d times, want it raised again with the same id", lives)
 	}
+	events.checkSchemas(t)
 	// Ops see what was raised.
 	shown, err := svc.ops().EventsFor(ctx, id)
 	if err != nil || len(shown) != len(events.raised) {
@@ -147,6 +159,7 @@ func TestMarkFailedRaisesFailedWithoutTheReason(t *testing.T) {
 		!strings.HasPrefix(ev.ID, id+"#migration.failed#r1#") || strings.Contains(string(ev.Detail()), "acme.test") {
 		t.Fatalf("failed event = %+v, detail %s", ev, ev.Detail())
 	}
+	events.checkSchemas(t)
 	// A stray execution's failure changes nothing and raises nothing.
 	if err := svc.MarkFailed(ctx, migration.FailInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, ExecutionName: "other"}); err != nil || len(events.raised) != 1 {
 		t.Fatalf("stray failure: %v, raised %d", err, len(events.raised))
