@@ -61,10 +61,11 @@ func (rx *eventsReceiver) close() {
 	_ = os.RemoveAll(rx.dir)
 }
 
-// listed is what the receiver kept of one migration, in arrival order.
-func (rx *eventsReceiver) listed(t *testing.T, migration string) ([]receiver.Event, []receiver.Maintenance) {
+// listed is what the receiver kept of one tenant's migration, in arrival
+// order, and the tenant's maintenance mode.
+func (rx *eventsReceiver) listed(t *testing.T, tenant, migration string) ([]receiver.Event, []receiver.Maintenance) {
 	t.Helper()
-	resp, err := http.Get(rx.url + "/events?migration=" + migration)
+	resp, err := http.Get(rx.url + "/events?tenant=" + tenant + "&migration=" + migration)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +81,11 @@ func (rx *eventsReceiver) listed(t *testing.T, migration string) ([]receiver.Eve
 }
 
 // waitEvents waits until the receiver holds n events of the migration.
-func (rx *eventsReceiver) waitEvents(t *testing.T, migration string, n int) ([]receiver.Event, []receiver.Maintenance) {
+func (rx *eventsReceiver) waitEvents(t *testing.T, tenant, migration string, n int) ([]receiver.Event, []receiver.Maintenance) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		evs, modes := rx.listed(t, migration)
+		evs, modes := rx.listed(t, tenant, migration)
 		if len(evs) >= n || time.Now().After(deadline) {
 			return evs, modes
 		}
@@ -106,20 +107,20 @@ func TestLifecycleEventsReachTheProductInOrder(t *testing.T) {
 	a.upload(id, key, "contacts.csv", "test", []byte(final))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	a.waitStatus(id, key, "awaiting_review", 1)
-	if evs, _ := rx.waitEvents(t, id, 1); len(evs) != 1 || evs[0].Type != cutover.EventTestCompleted {
+	if evs, _ := rx.waitEvents(t, "hooli", id, 1); len(evs) != 1 || evs[0].Type != cutover.EventTestCompleted {
 		t.Fatalf("after the test migration the product heard %+v", evs)
 	}
 	a.reviewAll(id, key, 1)
 	a.waitStatus(id, key, "awaiting_signoff", 1)
-	rx.waitEvents(t, id, 2)
+	rx.waitEvents(t, "hooli", id, 2)
 	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("events-coordinator@hooli.test", 1), map[string]any{"decision": "approve"})
 	a.waitStatus(id, key, "awaiting_final", 1)
-	rx.waitEvents(t, id, 3)
+	rx.waitEvents(t, "hooli", id, 3)
 	finalID := a.upload(id, key, "contacts-final.csv", "final", []byte(final))
 	goLive := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
 	a.waitStatus(id, key, "live", 1)
-	evs, modes := rx.waitEvents(t, id, 6)
+	evs, modes := rx.waitEvents(t, "hooli", id, 6)
 
 	want := []string{cutover.EventTestCompleted, cutover.EventSignOffRequested, cutover.EventSignOffApproved, cutover.EventFinalScheduled, cutover.EventFinalStarting, cutover.EventLive}
 	var got []string
