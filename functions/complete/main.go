@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cutover/cutover/internal/awsenv"
@@ -43,7 +42,7 @@ func main() {
 	}
 	// Lifecycle events go on the deployment's event bus, through the
 	// outbox kept beside each migration (package lifecycle).
-	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbridge.NewFromConfig(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
 	if err == nil {
 		err = core.AnnounceWith(announcer)
 	}

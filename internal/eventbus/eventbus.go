@@ -7,11 +7,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebt "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/smithy-go"
-
 	"github.com/cutover/cutover/internal/cutover"
 )
 
@@ -25,34 +20,32 @@ type Bus struct {
 // Publish implements lifecycle.Bus: one PutEvents entry, timed at the
 // transition (OccurredAt), and returns EventBridge's id for it.
 //
-// Errors: EUNAVAILABLE when EventBridge cannot be reached or refuses the
-// entry; the message names EventBridge's error code, so ops see why an
-// event is pending, and never its text.
+// Errors: EINTERNAL for a type cutover does not publish; EUNAVAILABLE when
+// EventBridge cannot be reached or refuses the entry; the message names
+// EventBridge's error code, so ops see why an event is pending, and never
+// its text.
 func (b *Bus) Publish(ctx context.Context, ev cutover.LifecycleEvent) (string, error) {
 	detailType := cutover.LifecycleDetailType(ev.Type)
 	if detailType == "" {
 		return "", cutover.Errorf(cutover.EINTERNAL, "The lifecycle event type %q is not one cutover publishes.", ev.Type)
 	}
-	out, err := b.API.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebt.PutEventsRequestEntry{{
-		EventBusName: aws.String(b.Name),
-		Source:       aws.String(cutover.LifecycleSource),
-		DetailType:   aws.String(detailType),
-		Detail:       aws.String(string(ev.Detail())),
-		Time:         aws.Time(ev.OccurredAt),
-	}}})
+	out, err := b.API.PutEvents(ctx, []Entry{{
+		EventBusName: b.Name, Source: cutover.LifecycleSource, DetailType: detailType,
+		Detail: string(ev.Detail()), Time: ev.OccurredAt.Unix(),
+	}})
 	if err != nil {
-		var api smithy.APIError
+		var api *APIError
 		if errors.As(err, &api) {
-			return "", cutover.Wrap(cutover.EUNAVAILABLE, err, "The event could not be published (EventBridge: %s).", api.ErrorCode())
+			return "", cutover.Wrap(cutover.EUNAVAILABLE, err, "The event could not be published (EventBridge: %s).", api.Code)
 		}
 		return "", cutover.Wrap(cutover.EUNAVAILABLE, err, "The event could not be published.")
 	}
-	if out.FailedEntryCount > 0 || len(out.Entries) != 1 {
+	if len(out) != 1 || out[0].ErrorCode != "" || out[0].EventID == "" {
 		code := "no result"
-		if len(out.Entries) == 1 && out.Entries[0].ErrorCode != nil {
-			code = *out.Entries[0].ErrorCode
+		if len(out) == 1 && out[0].ErrorCode != "" {
+			code = out[0].ErrorCode
 		}
 		return "", cutover.Errorf(cutover.EUNAVAILABLE, "The event could not be published (EventBridge: %s).", code)
 	}
-	return aws.ToString(out.Entries[0].EventId), nil
+	return out[0].EventID, nil
 }
