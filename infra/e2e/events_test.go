@@ -175,3 +175,32 @@ func TestLifecycleEventsReachTheProductInOrder(t *testing.T) {
 		}
 	}
 }
+
+// A failed step reaches the product as migration.failed, naming the step
+// but not the failure's text (it quotes the customer's file); a round
+// started again that fails again is a second failure, with its own id.
+func TestAFailureReachesTheProductOncePerFailure(t *testing.T) {
+	rx := lifecycleRx
+	a := api{t: t, base: st.APIURL}
+	ops := st.MintOpsToken("ana@vendor.test", time.Hour)
+	id, key := a.create(ops, "umbrella", "Umbrella", "umbrella.test", "al")
+	a.upload(id, key, "broken.csv", "test", []byte("Email,Name\nann@umbrella.test,Ann\nbo@umbrella.test,\"Bo\n"))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.waitStatus(id, key, "failed", 1)
+	evs, _ := rx.waitEvents(t, "umbrella", id, 1)
+	if len(evs) != 1 || evs[0].Type != cutover.EventFailed || strings.Contains(string(evs[0].Detail), "broken.csv") || strings.Contains(string(evs[0].Detail), "@") {
+		t.Fatalf("after the failure the product heard %+v", evs)
+	}
+	var d struct{ FailedStep string }
+	if err := json.Unmarshal(evs[0].Detail, &d); err != nil || d.FailedStep == "" {
+		t.Fatalf("failed detail %s", evs[0].Detail)
+	}
+	if err := schemas.Validate(evs[0].Type, evs[0].Detail); err != nil {
+		t.Error(err)
+	}
+	a.must(http.StatusAccepted, "POST", "/ops/migrations/"+id+"/retry", ops, nil)
+	evs, _ = rx.waitEvents(t, "umbrella", id, 2)
+	if len(evs) != 2 || evs[1].Type != cutover.EventFailed || evs[1].ID == evs[0].ID {
+		t.Fatalf("after the retried round failed again the product heard %+v", evs)
+	}
+}
