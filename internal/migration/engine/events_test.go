@@ -14,7 +14,10 @@ import (
 // recordingAnnouncer is the lifecycle outbox as the services see it: it
 // keeps every event raised, in order (a second raise of one id included,
 // so a test sees what a step raised again).
-type recordingAnnouncer struct{ raised []cutover.LifecycleEvent }
+type recordingAnnouncer struct {
+	raised  []cutover.LifecycleEvent
+	retries int // RetryDue calls
+}
 
 func (a *recordingAnnouncer) Announce(_ context.Context, ev cutover.LifecycleEvent) {
 	a.raised = append(a.raised, ev)
@@ -30,7 +33,10 @@ func (a *recordingAnnouncer) checkSchemas(t *testing.T) {
 	}
 }
 
-func (a *recordingAnnouncer) RetryDue(context.Context) (int, error) { return 0, nil }
+func (a *recordingAnnouncer) RetryDue(context.Context) (int, error) {
+	a.retries++
+	return 0, nil
+}
 
 func (a *recordingAnnouncer) ListEvents(_ context.Context, id string) ([]cutover.LifecycleEvent, error) {
 	var out []cutover.LifecycleEvent
@@ -164,4 +170,26 @@ func TestMarkFailedRaisesFailedWithoutTheReason(t *testing.T) {
 	if err := svc.MarkFailed(ctx, migration.FailInput{StepInput: migration.StepInput{MigrationID: id, Round: 1}, ExecutionName: "other"}); err != nil || len(events.raised) != 1 {
 		t.Fatalf("stray failure: %v, raised %d", err, len(events.raised))
 	}
+}
+
+// The reconcile sweep tells the product of each migration it marks failed
+// (a dead execution), and publishes the events that wait for a retry.
+func TestSweepRaisesFailedAndRetriesDueEvents(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	events := &recordingAnnouncer{}
+	svc.Events = events
+	ctx := context.Background()
+	dead := signedOff(t, svc, store, "t1")
+	m := store.migs[dead]
+	m.Status, m.ExecutionName = cutover.StatusAwaitingSignOff, "ex-aborted"
+	store.migs[dead] = m
+	svc.Watch = statuses{StatusFn: func(string) (string, error) { return "ABORTED", nil }}
+	if _, err := svc.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(events.raised) != 1 || events.raised[0].Type != cutover.EventFailed || events.raised[0].MigrationID != dead ||
+		events.raised[0].FailedStep != string(cutover.StatusAwaitingSignOff) || events.retries != 1 {
+		t.Fatalf("raised %+v, RetryDue called %d times", events.raised, events.retries)
+	}
+	events.checkSchemas(t)
 }
