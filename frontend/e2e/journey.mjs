@@ -518,6 +518,18 @@ async function main() {
     await snap(ops, 'ops-detail');
     pass('ops: listed as live; detail with timeline, execution, chunks and audit');
 
+    // ---------------------------------------------------------------- ops: lifecycle events
+    // What the product being joined was told, as the service published it.
+    const eventsTable = ops.getByRole('region', { name: 'Lifecycle events published to the product, oldest first' });
+    for (const label of ['Test migration completed', 'Sign-off requested', 'Sign-off approved', 'Final migration scheduled', 'Final migration starting (the freeze)', 'Live']) {
+      const row = eventsTable.getByRole('row', { name: new RegExp(label.replace(/[()]/g, '\\$&')) }).first();
+      await row.waitFor();
+      check(/published/.test((await row.textContent()) ?? ''), `ops: the ${label} event is shown as published`);
+    }
+    await eventsTable.scrollIntoViewIfNeeded();
+    await snap(ops, 'ops-lifecycle-events');
+    pass('ops: the lifecycle events published, in order');
+
     // ---------------------------------------------------------------- ops: mail and re-issuing the invite
     const mailTable = ops.getByRole('region', { name: 'Mail to the customer, coordinator and ops, oldest first' });
     for (const subject of ['Your data migration: your invite link', 'Your test migration workbook is ready', 'Your go-live is scheduled', 'Your migration is live']) {

@@ -18,7 +18,9 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination/routing"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
@@ -33,7 +35,7 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "LIVE_RECORDS_TABLE", "FINAL_CHUNK_BYTES", "SENDER_EMAIL", "SITE_URL", "DELIVERY_LEDGER_TABLE",
-		"PREFLIGHT_FILL_DROP_POINTS", "PREFLIGHT_REJECT_RISE_POINTS", "PREFLIGHT_DELTA_PCT", "PREFLIGHT_HOLD_UNEXPLAINED")
+		"PREFLIGHT_FILL_DROP_POINTS", "PREFLIGHT_REJECT_RISE_POINTS", "PREFLIGHT_DELTA_PCT", "PREFLIGHT_HOLD_UNEXPLAINED", "EVENT_BUS_NAME")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -49,6 +51,15 @@ func main() {
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
 		migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = core.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

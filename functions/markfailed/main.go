@@ -12,7 +12,9 @@ import (
 
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/sesmail"
 )
@@ -23,13 +25,22 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "SITE_URL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SENDER_EMAIL", "SITE_URL", "EVENT_BUS_NAME")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
 	migrations := &dynamostore.Migrations{API: awsenv.DynamoDB(cfg), Table: env["MIGRATIONS_TABLE"]}
 	core, err := migration.NewMailingCore(migrations, &sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, migrations,
 		migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = core.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

@@ -49,7 +49,7 @@ func main() {
 	svc, err := migration.NewOps(core,
 		&sfnflow.Flow{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
 		&sfnflow.Executions{API: states, StateMachineARN: env["STATE_MACHINE_ARN"]},
-		migrations)
+		migrations, migrations)
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/sesmail"
 	"github.com/cutover/cutover/internal/signoff"
@@ -27,7 +29,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "SIGNOFF_TIMEOUT_SECONDS", "SITE_URL", "SENDER_EMAIL")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "SIGNOFF_TIMEOUT_SECONDS", "SITE_URL", "SENDER_EMAIL", "EVENT_BUS_NAME")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -43,6 +45,15 @@ func main() {
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	svc, err := signoff.NewRequester(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]}, migrations,
 		&sesmail.Mailer{API: sesv2.NewFromConfig(cfg), From: env["SENDER_EMAIL"]}, env["SITE_URL"], time.Duration(seconds)*time.Second)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = svc.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

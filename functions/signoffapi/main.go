@@ -13,7 +13,9 @@ import (
 	"github.com/cutover/cutover/internal/awsenv"
 	"github.com/cutover/cutover/internal/awsenv/secret"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/httpapi/signoffroutes"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/s3blob"
 	"github.com/cutover/cutover/internal/sfnflow"
 	"github.com/cutover/cutover/internal/signoff"
@@ -25,7 +27,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "UPLOADS_BUCKET")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "SIGNOFFS_TABLE", "LINK_SECRET_ARN", "UPLOADS_BUCKET", "EVENT_BUS_NAME")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -36,8 +38,18 @@ func main() {
 	db := awsenv.DynamoDBForAPI(cfg)
 	s3c := s3blob.NewClient(cfg)
 	bucket := &s3blob.Bucket{API: s3c, Presign: s3blob.PresignClient{Client: s3.NewPresignClient(s3c)}, Name: env["UPLOADS_BUCKET"]}
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	svc, err := signoff.NewDesk(signoff.Links{Key: []byte(key)}, &dynamostore.SignOffs{API: db, Table: env["SIGNOFFS_TABLE"]},
-		&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, &sfnflow.Flow{API: sfn.NewFromConfig(cfg)}, bucket, bucket)
+		migrations, &sfnflow.Flow{API: sfn.NewFromConfig(cfg)}, bucket, bucket)
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = svc.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination/routing"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/eventbus"
 	"github.com/cutover/cutover/internal/lambdastep"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
@@ -27,7 +29,7 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE", "DELIVERY_LEDGER_TABLE")
+	env, err := awsenv.Env("MIGRATIONS_TABLE", "UPLOADS_BUCKET", "TEST_RECORDS_TABLE", "DELIVERY_LEDGER_TABLE", "EVENT_BUS_NAME", "SITE_URL")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -36,7 +38,18 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	db := awsenv.DynamoDB(cfg)
-	core, err := migration.NewCore(&dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}, migration.Config{})
+	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
+	// SiteURL: the workbook link in the test-completed event.
+	core, err := migration.NewCore(migrations, migration.Config{SiteURL: env["SITE_URL"]})
+	if err != nil {
+		awsenv.Fatal("wiring", err)
+	}
+	// Lifecycle events go on the deployment's event bus, through the
+	// outbox kept beside each migration (package lifecycle).
+	announcer, err := lifecycle.New(&eventbus.Bus{API: eventbus.NewClient(cfg), Name: env["EVENT_BUS_NAME"]}, migrations, nil)
+	if err == nil {
+		err = core.AnnounceWith(announcer)
+	}
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

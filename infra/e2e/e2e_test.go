@@ -51,7 +51,15 @@ func run(m *testing.M) int {
 	defer logf.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	st, err = stack.Start(ctx, stack.Options{Root: root, StackName: "e2e", Log: logf})
+	// The reference receiver hears the lifecycle events through the
+	// template's rule and API destination (events_test.go).
+	lifecycle, err := startEventsReceiver()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start the events receiver: %v\n", err)
+		return 1
+	}
+	defer lifecycle.close()
+	st, err = stack.Start(ctx, stack.Options{Root: root, StackName: "e2e", Log: logf, Parameters: lifecycle.parameters()})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "start stack: %v\n", err)
 		dumpLog(logf.Name())

@@ -94,6 +94,9 @@ func templateStatements(t *testing.T) (map[string]*yaml.Node, []statement) {
 		}
 		for _, pol := range policies.Content {
 			sts := mapValue(pol, "Statement")
+			if doc := mapValue(pol, "PolicyDocument"); sts == nil && doc != nil {
+				sts = mapValue(doc, "Statement") // an IAM role's inline policy
+			}
 			if sts == nil {
 				if pol.Kind != yaml.MappingNode || len(pol.Content) != 2 || pol.Content[0].Value != "LambdaInvokePolicy" {
 					t.Errorf("%s uses the policy %q, whose actions this test cannot see: write an inline statement", name, text(pol))

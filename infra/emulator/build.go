@@ -35,6 +35,16 @@
 // exactly once (a different kumo version), the build fails and says so,
 // rather than quietly building an emulator with the cap.
 //
+// # The API destination's credentials
+//
+// kumo v0.33.1's EventBridge delivers to an API destination over HTTP but
+// sends none of its connection's credentials, so a receiver that checks
+// them (as every real one must: EventBridge adds the API key header, or
+// basic auth, of the connection) refused every event. Three checked edits
+// to internal/service/eventbridge/storage.go (sourceEdits) add the
+// connection's API key header (or basic Authorization) to each delivery,
+// as EventBridge does.
+//
 // Nothing else changes. The copy lives under <root>/.build and is
 // selected with a generated go.work `replace`, so the build command is
 // still `go build -o <out> github.com/sivchari/kumo/cmd/kumo` with the
@@ -79,7 +89,61 @@ var sourceEdits = []sourceEdit{{
 	File: "internal/service/sfn/storage.go",
 	Old:  "const executionTimeoutCap = 5 * time.Minute",
 	New:  "const executionTimeoutCap = 366 * 24 * time.Hour // raised by cutover's infra/emulator: a Standard workflow runs up to a year",
+}, {
+	// See "The API destination's credentials" in the package documentation.
+	File: "internal/service/eventbridge/storage.go",
+	Old:  "go s.deliverToHTTP(dest, target, payload)",
+	New:  "go s.deliverToHTTP(dest, s.cutoverWithConnectionAuth(dest, target), payload) // cutover's infra/emulator: send the connection's credentials",
+}, {
+	File: "internal/service/eventbridge/storage.go",
+	Old:  "import (\n",
+	New:  "import (\n\t\"encoding/base64\" // cutover's infra/emulator: basic auth connections\n",
+}, {
+	File: "internal/service/eventbridge/storage.go",
+	Old:  "// trimDeliveredEventsLocked drops the oldest entries beyond the cap.\n",
+	New:  connectionAuthFunc + "// trimDeliveredEventsLocked drops the oldest entries beyond the cap.\n",
 }}
+
+// connectionAuthFunc is added to kumo's EventBridge storage: a copy of the
+// target whose header parameters carry the API destination's connection
+// credentials (an API key connection's header, a basic connection's
+// Authorization), as EventBridge sends them. It runs under the storage's
+// lock, where matchAndDeliver calls it.
+const connectionAuthFunc = `// cutoverWithConnectionAuth is added by cutover's infra/emulator: the
+// target, with the API destination's connection credentials as headers.
+func (s *MemoryStorage) cutoverWithConnectionAuth(dest *APIDestination, target *Target) *Target {
+	var conn *Connection
+	for _, c := range s.Connections {
+		if c.Arn == dest.ConnectionArn {
+			conn = c
+		}
+	}
+	if conn == nil {
+		return target
+	}
+	headers := map[string]string{}
+	if target.HTTPParameters != nil {
+		for k, v := range target.HTTPParameters.HeaderParameters {
+			headers[k] = v
+		}
+	}
+	if p := conn.AuthParameters.APIKeyAuthParameters; p != nil && p.APIKeyName != "" {
+		headers[p.APIKeyName] = p.APIKeyValue
+	}
+	if p := conn.AuthParameters.BasicAuthParameters; p != nil {
+		headers["Authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(p.Username+":"+p.Password))
+	}
+	out := *target
+	params := HTTPParameters{HeaderParameters: headers}
+	if target.HTTPParameters != nil {
+		params.PathParameterValues = target.HTTPParameters.PathParameterValues
+		params.QueryStringParameters = target.HTTPParameters.QueryStringParameters
+	}
+	out.HTTPParameters = &params
+	return &out
+}
+
+`
 
 // patchKey identifies a patched copy: the kumo version, the added file and
 // every source edit, so changing any of them makes a fresh copy.

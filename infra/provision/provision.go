@@ -1,7 +1,8 @@
 // Package provision creates a samtemplate.Model on the local emulator (kumo)
 // with real AWS SDK v2 calls: DynamoDB tables, S3 buckets, Secrets Manager
-// secrets, SES identities, the HTTP API, Lambda functions and Step Functions
-// state machines. It does not care which functions are API handlers and which
+// secrets, SES identities, the HTTP API, Lambda functions, Step Functions
+// state machines, and EventBridge buses, connections, API destinations and
+// rules. It does not care which functions are API handlers and which
 // are Step Functions tasks: every function is created the same way, with
 // kumo's InvokeEndpoint extension pointing at wherever the caller runs it.
 package provision
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -103,6 +105,7 @@ func Provision(ctx context.Context, m *samtemplate.Model, c Config) (*Result, er
 		email:      sesv2.NewFromConfig(cfg),
 		machines:   sfn.NewFromConfig(cfg),
 		apis:       apigatewayv2.NewFromConfig(cfg),
+		events:     eventbridge.NewFromConfig(cfg),
 		functions:  newLambdaClient(c.Endpoint, region, c.HTTPClient),
 		invokeURL:  c.InvokeEndpoint,
 		identities: c.EmailIdentities,
@@ -125,6 +128,7 @@ type provisioner struct {
 	email      emailAPI
 	machines   stateMachineAPI
 	apis       httpAPIAPI
+	events     eventsAPI
 	functions  functionAPI
 	invokeURL  func(samtemplate.Function) string
 	identities []string
@@ -205,6 +209,10 @@ func (p *provisioner) run(ctx context.Context, m *samtemplate.Model) (*Result, e
 		if err := p.configureAPI(ctx, bound, api); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := p.createEvents(ctx, bound); err != nil {
+		return nil, err
 	}
 
 	return res, nil

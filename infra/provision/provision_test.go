@@ -35,6 +35,7 @@ type recorder struct {
 	stages       []*apigatewayv2.CreateStageInput
 	cors         []*s3.PutBucketCorsInput
 	encryption   error // what PutBucketEncryption answers
+	events       eventsRecorder
 }
 
 func (r *recorder) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
@@ -143,7 +144,7 @@ func (r *recorder) CreateFunction(_ context.Context, spec FunctionSpec) (string,
 
 func fakeProvisioner(rec *recorder, log *bytes.Buffer) *provisioner {
 	return &provisioner{
-		tables: rec, buckets: rec, secrets: rec, email: rec, machines: rec, apis: rec, functions: rec,
+		tables: rec, buckets: rec, secrets: rec, email: rec, machines: rec, apis: rec, functions: rec, events: &rec.events,
 		invokeURL:  func(f samtemplate.Function) string { return "http://runner/invoke/" + f.Name },
 		identities: []string{"migrations@cutover.example.com"},
 		log:        slog.New(slog.NewJSONHandler(log, nil)),

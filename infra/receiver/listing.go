@@ -48,6 +48,7 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
 {{if .Records}}<table><tr><th>received</th><th>tenant</th><th>environment</th><th>migration</th><th>entity</th><th>id</th><th>source id</th><th>fields</th></tr>
 {{range .Records}}<tr><td>{{.ReceivedAt}}</td><td>{{.TenantID}}</td><td>{{.Environment}}</td><td>{{.MigrationID}}</td><td>{{.Entity}}</td><td>{{.ID}}</td><td>{{.SourceID}}</td><td><code>{{printf "%s" .Fields}}</code></td></tr>
 {{end}}</table>{{end}}
+{{template "events" .}}
 <p>As JSON: <a href="/records">/records</a> (?tenant=, environment=, migration=, entity=, limit=). Faults: <a href="/admin/faults">/admin/faults</a>.</p>
 </body></html>`))
 
@@ -58,13 +59,18 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		recs, err = h.store.list(r.Context(), filter{limit: 50})
 	}
+	var evs []Event
+	var modes []Maintenance
+	if err == nil {
+		evs, modes, err = h.store.events(r.Context(), "", "")
+	}
 	if err != nil {
 		h.opts.Logger.Error("show records", "err", err.Error())
 		writeError(w, http.StatusInternalServerError, codeInternal, "The records could not be listed.")
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTemplate.Execute(w, map[string]any{"Summary": sum, "Records": recs}); err != nil {
+	if err := pageTemplate.Execute(w, map[string]any{"Summary": sum, "Records": recs, "Events": evs, "Maintenance": modes}); err != nil {
 		h.opts.Logger.Error("write the page", "err", err.Error())
 	}
 }

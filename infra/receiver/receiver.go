@@ -40,6 +40,9 @@ type Options struct {
 	MaxRecords int   // a batch with more records is refused with 413
 	Faults     Faults
 	Logger     *slog.Logger
+	// EventsKey is the API key lifecycle events must carry in
+	// EventsKeyHeader (events.go); "" refuses every event.
+	EventsKey string
 }
 
 // Handler is the receiver's HTTP handler.
@@ -73,6 +76,8 @@ func New(key []byte, store *Store, opts Options) *Handler {
 	h.mux.HandleFunc("POST /admin/faults", h.adminOnly(h.setFaults))
 	h.mux.HandleFunc("DELETE /admin/faults", h.adminOnly(h.clearFaults))
 	h.mux.HandleFunc("GET /records", h.listRecords)
+	h.mux.HandleFunc("POST /events", h.event)
+	h.mux.HandleFunc("GET /events", h.listEvents)
 	h.mux.HandleFunc("GET /{$}", h.page)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "There is no such endpoint; openapi.yaml in internal/destination lists them.")

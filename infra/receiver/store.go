@@ -62,7 +62,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receiver: open %s: %w", path, err)
 	}
-	if _, err := db.Exec(schema); err != nil {
+	if _, err := db.Exec(schema + eventsSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("receiver: create the schema in %s: %w", path, err)
 	}

@@ -1,283 +1,227 @@
 package samtemplate
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 )
 
-// The template chooses what a deployment gets with Conditions (which
-// destination kind TEST and LIVE use, and so which policies and variables
-// exist). The local stack evaluates them the way CloudFormation does,
-// against the effective parameters, before anything else is resolved:
-// a resource whose Condition is false is not created, Fn::If keeps its
-// chosen branch, and a value of Ref AWS::NoValue is removed. Supported
-// condition functions: Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition.
+// Conditions: a template may declare Conditions over its parameters
+// (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition) and give a resource or
+// an output a Condition; the local stack evaluates them against the
+// effective parameters as CloudFormation does, leaves out what a false
+// condition guards, and resolves Fn::If. A condition over anything but
+// parameters and literals (a resource's attribute, which CloudFormation
+// also refuses) is an error naming it.
 
-// noValue marks a value to remove (Ref AWS::NoValue).
-type noValue struct{}
+// evalConditions evaluates every condition of the template.
+func evalConditions(decl map[string]any, r *resolver) (map[string]bool, error) {
+	out := make(map[string]bool, len(decl))
+	evaluating := map[string]bool{}
 
-// applyConditions returns the template (the JSON readRaw decodes) with its
-// Conditions applied, or data unchanged when it has none.
-//
-// Errors: a condition that names an unknown condition or parameter,
-// refers to itself, or uses a function other than the supported ones; an
-// Fn::If or a resource Condition naming an unknown condition.
-func applyConditions(data []byte, params map[string]string) ([]byte, error) {
-	var doc map[string]any
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("samtemplate: parse template: %w", err)
+	var cond func(name string) (bool, error)
+
+	var eval func(where string, v any) (bool, error)
+
+	value := func(where string, v any) (string, error) {
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case float64, bool:
+			return scalarString(x), nil
+		case map[string]any:
+			if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+				if p, ok := r.params[ref]; ok {
+					return p, nil
+				}
+
+				if s, ok := r.ref(ref); ok && r.types[ref] == "" {
+					return s, nil // a pseudo parameter
+				}
+			}
+		}
+
+		return "", fmt.Errorf("samtemplate: condition %s: %v is not a parameter or a literal", where, v)
 	}
 
-	decl, _ := doc["Conditions"].(map[string]any)
-	ev := &condEval{decl: decl, params: params, values: map[string]bool{}, busy: map[string]bool{}}
+	eval = func(where string, v any) (bool, error) {
+		if name, ok := v.(string); ok {
+			return cond(name) // goformation reads the YAML tag !Condition X as "X"
+		}
+
+		m, ok := v.(map[string]any)
+		if !ok || len(m) != 1 {
+			return false, fmt.Errorf("samtemplate: condition %s: %v is not a condition function", where, v)
+		}
+
+		for fn, arg := range m {
+			args, _ := arg.([]any)
+
+			switch fn {
+			case "Condition":
+				name, ok := arg.(string)
+				if !ok {
+					return false, fmt.Errorf("samtemplate: condition %s: Condition %v is not a name", where, arg)
+				}
+
+				return cond(name)
+			case "Fn::Equals":
+				if len(args) != 2 {
+					return false, fmt.Errorf("samtemplate: condition %s: Fn::Equals needs two values", where)
+				}
+
+				a, err := value(where, args[0])
+				if err != nil {
+					return false, err
+				}
+
+				b, err := value(where, args[1])
+				if err != nil {
+					return false, err
+				}
+
+				return a == b, nil
+			case "Fn::Not":
+				if len(args) != 1 {
+					return false, fmt.Errorf("samtemplate: condition %s: Fn::Not needs one condition", where)
+				}
+
+				b, err := eval(where, args[0])
+
+				return !b, err
+			case "Fn::And", "Fn::Or":
+				if len(args) < 2 {
+					return false, fmt.Errorf("samtemplate: condition %s: %s needs at least two conditions", where, fn)
+				}
+
+				and := fn == "Fn::And"
+				for _, a := range args {
+					b, err := eval(where, a)
+					if err != nil {
+						return false, err
+					}
+
+					if b != and {
+						return b, nil
+					}
+				}
+
+				return and, nil
+			}
+		}
+
+		return false, fmt.Errorf("samtemplate: condition %s: %v is not a condition function", where, v)
+	}
+
+	cond = func(name string) (bool, error) {
+		if b, ok := out[name]; ok {
+			return b, nil
+		}
+
+		expr, ok := decl[name]
+		if !ok {
+			return false, fmt.Errorf("samtemplate: condition %s is not declared in Conditions", name)
+		}
+
+		if evaluating[name] {
+			return false, fmt.Errorf("samtemplate: condition %s refers to itself", name)
+		}
+
+		evaluating[name] = true
+		b, err := eval(name, expr)
+		evaluating[name] = false
+
+		if err != nil {
+			return false, err
+		}
+
+		out[name] = b
+
+		return b, nil
+	}
 
 	for _, name := range slices.Sorted(maps.Keys(decl)) {
-		if _, err := ev.condition(name); err != nil {
+		if _, err := cond(name); err != nil {
 			return nil, err
 		}
 	}
 
-	delete(doc, "Conditions")
+	return out, nil
+}
 
+// dropUnconditioned removes from the resolved template doc the resources
+// and outputs whose Condition is false, and the Condition keys of the rest
+// (goformation does not model them).
+func dropUnconditioned(doc map[string]any, conds map[string]bool) {
 	for _, section := range []string{"Resources", "Outputs"} {
-		entries, _ := doc[section].(map[string]any)
-		for id, e := range entries {
-			entry, ok := e.(map[string]any)
-			if !ok {
+		items, _ := doc[section].(map[string]any)
+		for id, v := range items {
+			item, _ := v.(map[string]any)
+			if item == nil {
 				continue
 			}
 
-			name, ok := entry["Condition"].(string)
-			if !ok {
-				continue
-			}
+			if name, ok := item["Condition"].(string); ok {
+				if !conds[name] {
+					delete(items, id)
 
-			keep, err := ev.condition(name)
-			if err != nil {
-				return nil, fmt.Errorf("samtemplate: %s %s: %w", section, id, err)
-			}
+					continue
+				}
 
-			delete(entry, "Condition")
-
-			if !keep {
-				delete(entries, id)
+				delete(item, "Condition")
 			}
 		}
 	}
 
-	out, err := ev.walk(doc)
-	if err != nil {
-		return nil, err
-	}
-
-	return json.Marshal(out)
+	delete(doc, "Conditions")
 }
 
-type condEval struct {
-	decl   map[string]any
-	params map[string]string
-	values map[string]bool
-	busy   map[string]bool
-}
-
-// condition is the value of the named condition.
-func (e *condEval) condition(name string) (bool, error) {
-	if v, ok := e.values[name]; ok {
-		return v, nil
-	}
-
-	expr, ok := e.decl[name]
-	if !ok {
-		return false, fmt.Errorf("samtemplate: condition %s is not declared", name)
-	}
-
-	if e.busy[name] {
-		return false, fmt.Errorf("samtemplate: condition %s refers to itself", name)
-	}
-
-	e.busy[name] = true
-	v, err := e.eval(expr)
-	e.busy[name] = false
-
-	if err != nil {
-		return false, fmt.Errorf("samtemplate: condition %s: %w", name, err)
-	}
-
-	e.values[name] = v
-
-	return v, nil
-}
-
-// eval evaluates a condition function.
-func (e *condEval) eval(expr any) (bool, error) {
-	// goformation writes !Condition X inside Fn::And/Or/Not as "X".
-	if name, ok := expr.(string); ok {
-		return e.condition(name)
-	}
-
-	fn, args, ok := single(expr)
-	if !ok {
-		return false, fmt.Errorf("%v is not a condition function", expr)
-	}
-
-	list, _ := args.([]any)
-
-	switch fn {
-	case "Condition":
-		name, ok := args.(string)
-		if !ok {
-			return false, fmt.Errorf("a Condition takes a name, not %v", args)
-		}
-
-		return e.condition(name)
-	case "Fn::Equals":
-		if len(list) != 2 {
-			return false, fmt.Errorf("Fn::Equals takes two values, not %v", args)
-		}
-
-		a, err := e.scalar(list[0])
-		if err != nil {
-			return false, err
-		}
-
-		b, err := e.scalar(list[1])
-		if err != nil {
-			return false, err
-		}
-
-		return a == b, nil
-	case "Fn::Not":
-		if len(list) != 1 {
-			return false, fmt.Errorf("Fn::Not takes one condition, not %v", args)
-		}
-
-		v, err := e.eval(list[0])
-
-		return !v, err
-	case "Fn::And", "Fn::Or":
-		if len(list) < 2 {
-			return false, fmt.Errorf("%s takes two conditions or more, not %v", fn, args)
-		}
-
-		and := fn == "Fn::And"
-		for _, c := range list {
-			v, err := e.eval(c)
-			if err != nil {
-				return false, err
-			}
-
-			if v != and {
-				return v, nil
-			}
-		}
-
-		return and, nil
-	default:
-		return false, fmt.Errorf("%s is not supported in a condition by the local stack", fn)
-	}
-}
-
-// scalar is a value compared by Fn::Equals: a literal, or a parameter's.
-func (e *condEval) scalar(v any) (string, error) {
-	if fn, arg, ok := single(v); ok {
-		name, isName := arg.(string)
-		if fn != "Ref" || !isName {
-			return "", fmt.Errorf("Fn::Equals compares literals and parameters, not %v", v)
-		}
-
-		p, ok := e.params[name]
-		if !ok {
-			return "", fmt.Errorf("Fn::Equals: no parameter %s", name)
-		}
-
-		return p, nil
-	}
-
-	if _, isMap := v.(map[string]any); isMap {
-		return "", fmt.Errorf("Fn::Equals compares literals and parameters, not %v", v)
-	}
-
-	return scalarString(v), nil
-}
-
-// walk replaces every Fn::If by its chosen branch and removes every
-// value of Ref AWS::NoValue.
-func (e *condEval) walk(v any) (any, error) {
+// dropNoValue removes every value that resolved to Ref AWS::NoValue (nil
+// after resolution) from the resources' maps and lists, as CloudFormation
+// removes the property or element: a variable chosen by Fn::If with an
+// AWS::NoValue branch is then not set at all, and a policy statement so
+// chosen is not in the policy.
+func dropNoValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
-		if fn, args, ok := single(x); ok {
-			switch {
-			case fn == "Ref" && args == "AWS::NoValue":
-				return noValue{}, nil
-			case fn == "Fn::If":
-				list, _ := args.([]any)
-
-				var name string
-				if len(list) == 3 {
-					name, _ = list[0].(string)
-				}
-
-				if name == "" {
-					return nil, fmt.Errorf("samtemplate: Fn::If takes a condition and two values, not %v", args)
-				}
-
-				c, err := e.condition(name)
-				if err != nil {
-					return nil, err
-				}
-
-				if c {
-					return e.walk(list[1])
-				}
-
-				return e.walk(list[2])
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+				continue
 			}
+			x[k] = dropNoValue(e)
 		}
-
-		out := make(map[string]any, len(x))
-		for k, val := range x {
-			w, err := e.walk(val)
-			if err != nil {
-				return nil, err
-			}
-
-			if _, drop := w.(noValue); !drop {
-				out[k] = w
-			}
-		}
-
-		return out, nil
 	case []any:
-		out := make([]any, 0, len(x))
-		for _, val := range x {
-			w, err := e.walk(val)
-			if err != nil {
-				return nil, err
-			}
-
-			if _, drop := w.(noValue); !drop {
-				out = append(out, w)
+		out := x[:0]
+		for _, e := range x {
+			if e != nil {
+				out = append(out, dropNoValue(e))
 			}
 		}
-
-		return out, nil
-	default:
-		return v, nil
+		return out
 	}
+	return v
 }
 
-// single returns the key and value of a one-key map (an intrinsic function).
-func single(v any) (string, any, bool) {
-	m, ok := v.(map[string]any)
-	if !ok || len(m) != 1 {
-		return "", nil, false
-	}
+// fnIf resolves Fn::If with the evaluated conditions.
+func fnIf(conds map[string]bool) func(string, any, any) any {
+	return func(_ string, in, _ any) any {
+		args, ok := in.([]any)
+		if !ok || len(args) != 3 {
+			return unresolved("Fn::If %v", in)
+		}
 
-	for k, val := range m {
-		return k, val, true
-	}
+		name, _ := args[0].(string)
 
-	return "", nil, false
+		b, ok := conds[name]
+		if !ok {
+			return unresolved("Fn::If on the undeclared condition %v", args[0])
+		}
+
+		if b {
+			return args[1]
+		}
+
+		return args[2]
+	}
 }

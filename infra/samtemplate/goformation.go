@@ -53,6 +53,14 @@ func parseResolved(data []byte, r *resolver) (*cloudformation.Template, []string
 		return nil, nil, fmt.Errorf("samtemplate: resolve template: %w", err)
 	}
 
+	dropUnconditioned(doc, r.conds)
+
+	for _, section := range []string{"Resources", "Outputs", "Globals"} {
+		if v, ok := doc[section]; ok {
+			doc[section] = dropNoValue(v)
+		}
+	}
+
 	ignored := pruneUnknown(doc)
 
 	js, err = json.Marshal(doc)

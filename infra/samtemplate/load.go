@@ -38,8 +38,8 @@ type rawResource struct {
 //
 // It returns an error if the file cannot be read or parsed; if a parameter
 // override names no template parameter or violates the parameter's
-// constraints, or a parameter has neither a default nor an override; if the
-// template's Conditions cannot be evaluated (see applyConditions); and if any value the
+// constraints, or a parameter has neither a default nor an override; if a
+// condition cannot be evaluated (see conditions.go); and if any value the
 // model uses (an environment variable, a definition substitution, a key, a
 // route, ...) cannot be resolved or describes something the local stack
 // cannot build (for example a CodeUri in S3). The error names the resource
@@ -77,26 +77,34 @@ func Load(path string, o Options) (*Model, error) {
 		return nil, err
 	}
 
-	// The template as this deployment's parameters choose it: its
-	// Conditions applied (resources left out, Fn::If decided).
-	if data, err = templateJSON(data); err != nil {
-		return nil, err
-	}
-
-	if data, err = applyConditions(data, params); err != nil {
-		return nil, err
-	}
-
-	if raw, err = readRaw(data); err != nil {
-		return nil, err
-	}
-
 	types := make(map[string]string, len(raw.Resources))
 	for id, res := range raw.Resources {
 		types[id] = res.Type
 	}
 
 	r := newResolver(o, params, paramTypes, types)
+
+	if r.conds, err = evalConditions(raw.Conditions, r); err != nil {
+		return nil, err
+	}
+
+	for id, res := range raw.Resources {
+		if res.Condition == "" {
+			continue
+		}
+
+		on, ok := r.conds[res.Condition]
+		if !ok {
+			return nil, fmt.Errorf("samtemplate: resource %s: condition %s is not declared in Conditions", id, res.Condition)
+		}
+
+		if !on { // left out, as CloudFormation leaves it out
+			delete(raw.Resources, id)
+			delete(types, id)
+			delete(r.names, id)
+			delete(r.arns, id)
+		}
+	}
 
 	tpl, ignored, err := parseResolved(data, r)
 	if err != nil {
@@ -125,6 +133,7 @@ func Load(path string, o Options) (*Model, error) {
 		m.buildFunctions,
 		m.buildHTTPAPIs,
 		m.buildSchedules,
+		m.buildEvents,
 	}
 
 	for _, b := range build {
@@ -136,25 +145,14 @@ func Load(path string, o Options) (*Model, error) {
 	return m, nil
 }
 
-// templateJSON is the template (YAML or JSON) as JSON, its short-form
-// tags (!Ref, !If, ...) written out as intrinsic functions, unresolved.
-func templateJSON(data []byte) ([]byte, error) {
+// readRaw decodes the template without resolving intrinsic functions.
+func readRaw(data []byte) (*rawTemplate, error) {
 	goformationMu.Lock()
 	js, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
 	goformationMu.Unlock()
 
 	if err != nil {
 		return nil, fmt.Errorf("samtemplate: parse template: %w", err)
-	}
-
-	return js, nil
-}
-
-// readRaw decodes the template without resolving intrinsic functions.
-func readRaw(data []byte) (*rawTemplate, error) {
-	js, err := templateJSON(data)
-	if err != nil {
-		return nil, err
 	}
 
 	var raw rawTemplate

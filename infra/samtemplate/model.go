@@ -76,6 +76,12 @@ type Model struct {
 	Functions     []Function
 	// Schedules are the functions' Schedule events.
 	Schedules []Schedule
+	// The EventBridge resources (events.go): buses, and the API
+	// destinations that rules on them deliver to.
+	EventBuses      []EventBus
+	Connections     []Connection
+	APIDestinations []APIDestination
+	Rules           []Rule
 
 	// Names maps logical id to physical name (or id) for every resource.
 	Names map[string]string

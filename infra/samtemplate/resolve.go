@@ -18,6 +18,8 @@ type resolver struct {
 
 	names map[string]string
 	arns  map[string]string
+
+	conds map[string]bool // the template's conditions, evaluated
 }
 
 func newResolver(o Options, params, paramTypes, types map[string]string) *resolver {
@@ -71,6 +73,12 @@ const (
 	typeLogGroup     = "AWS::Logs::LogGroup"
 	typeTopic        = "AWS::SNS::Topic"
 	typeQueue        = "AWS::SQS::Queue"
+
+	typeEventBus       = "AWS::Events::EventBus"
+	typeConnection     = "AWS::Events::Connection"
+	typeAPIDestination = "AWS::Events::ApiDestination"
+	typeRule           = "AWS::Events::Rule"
+	typeRole           = "AWS::IAM::Role"
 )
 
 // localARN is the ARN kumo gives a resource of type typ named name, or ""
@@ -95,6 +103,14 @@ func (r *resolver) localARN(typ, name string) string {
 		return fmt.Sprintf("arn:aws:sns:%s:%s:%s", r.region, r.account, name)
 	case typeQueue:
 		return fmt.Sprintf("arn:aws:sqs:%s:%s:%s", r.region, r.account, name)
+	case typeEventBus:
+		return fmt.Sprintf("arn:aws:events:%s:%s:event-bus/%s", r.region, r.account, name)
+	case typeConnection:
+		return fmt.Sprintf("arn:aws:events:%s:%s:connection/%s", r.region, r.account, name)
+	case typeAPIDestination:
+		return fmt.Sprintf("arn:aws:events:%s:%s:api-destination/%s", r.region, r.account, name)
+	case typeRole:
+		return fmt.Sprintf("arn:aws:iam::%s:role/%s", r.account, name)
 	default:
 		return ""
 	}
@@ -106,6 +122,7 @@ func (r *resolver) handlers() map[string]intrinsics.IntrinsicHandler {
 		"Ref":        func(_ string, in, _ any) any { return r.refValue(in) },
 		"Fn::GetAtt": func(_ string, in, _ any) any { return r.getAttValue(in) },
 		"Fn::Sub":    func(_ string, in, _ any) any { return r.sub(in) },
+		"Fn::If":     fnIf(r.conds),
 		"Fn::ImportValue": func(_ string, in, _ any) any {
 			return unresolved("Fn::ImportValue %v", in)
 		},

@@ -575,6 +575,16 @@ Resources:
 Resources:
   T: { Type: AWS::DynamoDB::Table, Properties: { KeySchema: [{AttributeName: K, KeyType: HASH}], AttributeDefinitions: [{AttributeName: X, AttributeType: S}] } }
 `,
+		"condition over a resource": `
+Conditions:
+  C: !Equals [!Ref T, b]
+Resources:
+  T: { Type: AWS::SNS::Topic }
+`,
+		"undeclared condition": `
+Resources:
+  T: { Type: AWS::SNS::Topic, Condition: Nowhere }
+`,
 		"http api event without api": `
 Resources:
   Fn:

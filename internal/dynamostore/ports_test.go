@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
+	"github.com/cutover/cutover/internal/lifecycle"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/signoff"
@@ -16,6 +17,8 @@ import (
 var (
 	_ migration.Store      = (*dynamostore.Migrations)(nil)
 	_ migration.Outbox     = (*dynamostore.Migrations)(nil)
+	_ migration.EventLog   = (*dynamostore.Migrations)(nil)
+	_ lifecycle.Log        = (*dynamostore.Migrations)(nil)
 	_ migration.ChunkStore = (*dynamostore.Migrations)(nil)
 	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
 	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)

@@ -65,7 +65,11 @@ func OpsRoutes(svc *migration.Ops) Router {
 			if err != nil {
 				return Response{}, err
 			}
-			detail := map[string]any{"migration": m, "audit": audit, "chunks": chunks, "mail": mail, "execution": nil}
+			events, err := svc.EventsFor(ctx, m.ID)
+			if err != nil {
+				return Response{}, err
+			}
+			detail := map[string]any{"migration": m, "audit": audit, "chunks": chunks, "mail": mail, "events": events, "execution": nil}
 			// The execution is a view into Step Functions: the detail is
 			// still served when it cannot be read (throttling, say).
 			if exec, err := svc.Execution(ctx, m); err != nil {

@@ -46,6 +46,9 @@ type Core struct {
 	mailer Mailer
 	outbox Outbox
 	cfg    Config
+	// announcer raises lifecycle events; nil in functions that make no
+	// transition a vendor hears of.
+	announcer Announcer
 }
 
 // errNilPort is the wiring error of a constructor given a nil port.

@@ -136,3 +136,24 @@ type TestRecords interface {
 	// EUNAVAILABLE when storage cannot be read.
 	TestRecords(ctx context.Context, migrationID, after string, limit int) (cutover.TestRecordPage, error)
 }
+
+// Announcer raises the lifecycle events a vendor's product hears
+// (package lifecycle: an outbox in front of the event bus).
+type Announcer interface {
+	// Announce raises ev after the transition it tells of is stored. It
+	// never fails the caller: an event that cannot be published now is
+	// kept and published again by RetryDue.
+	Announce(ctx context.Context, ev cutover.LifecycleEvent)
+	// RetryDue publishes the kept events that are due again, and returns
+	// how many it published. Errors: EUNAVAILABLE when they cannot be
+	// listed.
+	RetryDue(ctx context.Context) (int, error)
+}
+
+// EventLog lists the lifecycle events raised for a migration, with how
+// their publishing went, for ops.
+type EventLog interface {
+	// ListEvents returns a migration's events, oldest first.
+	// Errors: EUNAVAILABLE.
+	ListEvents(ctx context.Context, migrationID string) ([]cutover.LifecycleEvent, error)
+}

@@ -97,6 +97,9 @@ type SweepResult struct {
 	Checked  int `json:"checked"`
 	Failed   int `json:"failed"`   // migrations marked failed because their execution died
 	MailSent int `json:"mailSent"` // pending mails the sweep sent (RetryMail)
+	// EventsPublished is how many pending lifecycle events the sweep
+	// published (RetryEvents).
+	EventsPublished int `json:"eventsPublished"`
 }
 
 // Reconcile handles what the reconcile Lambda receives: an execution's
@@ -176,6 +179,15 @@ func (s *Reconciler) Sweep(ctx context.Context) (*SweepResult, error) {
 		slog.WarnContext(ctx, "due mail not read", "code", cutover.ErrorCode(err))
 		errs = append(errs, err)
 	}
+	// And publishes lifecycle events that could not be published.
+	if s.announcer != nil {
+		published, err := s.RetryEvents(ctx)
+		res.EventsPublished = published
+		if err != nil {
+			slog.WarnContext(ctx, "due lifecycle events not read", "code", cutover.ErrorCode(err))
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		return res, errs[0]
 	}
@@ -217,6 +229,7 @@ func (s *Reconciler) reconcileOne(ctx context.Context, m *cutover.Migration, exe
 		return false, err
 	}
 	slog.InfoContext(ctx, "dead execution noticed", "migration", m.ID, "execution", execution, "status", status, "step", updated.Failure.Step)
+	s.Announce(ctx, s.failedEvent(updated))
 	s.alertOps(ctx, updated)
 	return true, nil
 }

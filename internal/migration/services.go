@@ -41,12 +41,14 @@ type Ops struct {
 	flow   Flow
 	runs   Executions
 	chunks ChunkStore
+	events EventLog
 }
 
-// NewOps returns ops' actions; core must mail (NewMailingCore).
+// NewOps returns ops' actions; core must mail (NewMailingCore). events is
+// where the detail reads the lifecycle events raised.
 //
 // Errors: EINTERNAL when a port is nil or core cannot mail.
-func NewOps(core *Core, flow Flow, runs Executions, chunks ChunkStore) (*Ops, error) {
+func NewOps(core *Core, flow Flow, runs Executions, chunks ChunkStore, events EventLog) (*Ops, error) {
 	const name = "the ops service"
 	if err := NeedsCore(name, core, true); err != nil {
 		return nil, err
@@ -58,8 +60,10 @@ func NewOps(core *Core, flow Flow, runs Executions, chunks ChunkStore) (*Ops, er
 		return nil, errNilPort(name, "Executions")
 	case chunks == nil:
 		return nil, errNilPort(name, "ChunkStore")
+	case events == nil:
+		return nil, errNilPort(name, "EventLog")
 	}
-	return &Ops{Core: core, flow: flow, runs: runs, chunks: chunks}, nil
+	return &Ops{Core: core, flow: flow, runs: runs, chunks: chunks, events: events}, nil
 }
 
 // Steps is the state machine's steps that wait or fail: Park (every

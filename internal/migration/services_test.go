@@ -19,6 +19,7 @@ type ports struct {
 	ExecutionStatuses
 	ChunkStore
 	TestExpiry
+	EventLog
 }
 
 // Every constructor refuses a nil port, naming it, so a Lambda wired
@@ -44,10 +45,12 @@ func TestConstructorsRefuseNilPorts(t *testing.T) {
 		{"NewCustomer", "Core", func() error { _, err := NewCustomer(nil, p, p); return err }},
 		{"NewCustomer", "Uploads", func() error { _, err := NewCustomer(plain, nil, p); return err }},
 		{"NewCustomer", "Flow", func() error { _, err := NewCustomer(plain, p, nil); return err }},
-		{"NewOps", "NewMailingCore", func() error { _, err := NewOps(plain, p, p, p); return err }},
-		{"NewOps", "Flow", func() error { _, err := NewOps(mailing, nil, p, p); return err }},
-		{"NewOps", "Executions", func() error { _, err := NewOps(mailing, p, nil, p); return err }},
-		{"NewOps", "ChunkStore", func() error { _, err := NewOps(mailing, p, p, nil); return err }},
+		{"NewOps", "NewMailingCore", func() error { _, err := NewOps(plain, p, p, p, p); return err }},
+		{"NewOps", "Flow", func() error { _, err := NewOps(mailing, nil, p, p, p); return err }},
+		{"NewOps", "Executions", func() error { _, err := NewOps(mailing, p, nil, p, p); return err }},
+		{"NewOps", "ChunkStore", func() error { _, err := NewOps(mailing, p, p, nil, p); return err }},
+		{"NewOps", "EventLog", func() error { _, err := NewOps(mailing, p, p, p, nil); return err }},
+		{"AnnounceWith", "Announcer", func() error { return plain.AnnounceWith(nil) }},
 		{"NewSteps", "Core", func() error { _, err := NewSteps(nil); return err }},
 		{"NewSteps", "NewMailingCore", func() error { _, err := NewSteps(plain); return err }},
 		{"NewCompletion", "NewMailingCore", func() error { _, err := NewCompletion(plain, p); return err }},
@@ -62,7 +65,7 @@ func TestConstructorsRefuseNilPorts(t *testing.T) {
 	}
 	for name, build := range map[string]func() error{
 		"NewCustomer":   func() error { _, err := NewCustomer(plain, p, p); return err },
-		"NewOps":        func() error { _, err := NewOps(mailing, p, p, p); return err },
+		"NewOps":        func() error { _, err := NewOps(mailing, p, p, p, p); return err },
 		"NewSteps":      func() error { _, err := NewSteps(mailing); return err },
 		"NewCompletion": func() error { _, err := NewCompletion(mailing, p); return err },
 		"NewReconciler": func() error { _, err := NewReconciler(mailing, p); return err },

@@ -109,11 +109,18 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 		return []cutover.AuditEvent{s.Event(System, "migration.live", CountsDetail(*m.Final))}, nil
 	})
 	if errors.Is(err, errNothingToDo) {
+		// Already live: a step that ran again after a crash raises the
+		// event again (its id is the same: published at most once by us,
+		// dropped by the receiver if it came twice).
+		if m, err := s.store.GetMigration(ctx, in.MigrationID); err == nil {
+			s.Announce(ctx, s.LifecycleEvent(cutover.EventLive, m, ""))
+		}
 		return nil
 	}
 	if err != nil {
 		return err
 	}
+	s.Announce(ctx, s.LifecycleEvent(cutover.EventLive, m, ""))
 	s.expireTest(ctx, m)
 	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, CountsDetail(*m.Final))
 	s.Notify(ctx, cutover.Mail{
@@ -170,6 +177,7 @@ func (s *Steps) MarkFailed(ctx context.Context, in FailInput) error {
 	if err != nil {
 		return err
 	}
+	s.Announce(ctx, s.failedEvent(m))
 	s.Notify(ctx, s.failedNotice(m))
 	return nil
 }

@@ -53,3 +53,11 @@ type Downloads interface {
 	// Errors: EINTERNAL when signing fails.
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
 }
+
+// Announcer raises the lifecycle events a vendor's product hears (package
+// lifecycle: an outbox in front of the event bus).
+type Announcer interface {
+	// Announce raises ev after the transition it tells of is stored; it
+	// never fails the caller.
+	Announce(ctx context.Context, ev cutover.LifecycleEvent)
+}

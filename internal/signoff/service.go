@@ -52,6 +52,7 @@ type Service struct {
 	Downloads  Downloads
 	SiteURL    string
 	TTL        time.Duration
+	events     Announcer // set by AnnounceWith
 	Now        func() time.Time
 }
 
@@ -172,6 +173,9 @@ func (s *Service) Request(ctx context.Context, in RequestInput) error {
 	})
 	if err != nil {
 		return err
+	}
+	if in.Reminders == 0 { // a reminder is the same request, with a fresh link
+		s.announce(ctx, requestedEvent(m, in.Round, in.TaskToken, now))
 	}
 	var b strings.Builder
 	subject := "Sign-off requested: " + m.CustomerName + " test migration"
@@ -420,6 +424,10 @@ func (s *Service) Decide(ctx context.Context, token string, in DecideInput) (*Vi
 	}
 	if err := record(ctx, r, state == StateApproved); err != nil {
 		return nil, err
+	}
+	if kindOf(r) == KindSignOff {
+		// On every path, as recording: a redelivery raises the same event.
+		s.announce(ctx, decidedEvent(m, r, state == StateApproved))
 	}
 	if err := s.Flow.Resume(ctx, r.TaskToken, out); err != nil {
 		return nil, err

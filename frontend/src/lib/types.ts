@@ -610,11 +610,27 @@ export interface MailItem {
   createdAt: string;
 }
 
+/** A lifecycle event published (or owed) to the product being joined (internal/cutover lifecycle.go). */
+export interface LifecycleEventItem {
+  id: string;
+  type: string;
+  round: number;
+  occurredAt: string;
+  status: 'pending' | 'published' | 'failed';
+  attempts: number;
+  lastError?: string;
+  nextAt?: string;
+  publishedAt?: string;
+  busEventId?: string;
+  createdAt: string;
+}
+
 export interface OpsDetail {
   migration: Migration;
   audit: AuditEvent[] | null;
   chunks: Chunk[] | null;
   mail?: MailItem[] | null;
+  events?: LifecycleEventItem[] | null;
   execution: Execution | null;
 }
 

@@ -4,6 +4,7 @@ import { statusText, statusTone } from '../lib/status';
 import { actionLabel, buildTimeline, currentStep } from '../lib/timeline';
 import { renderTimeline } from '../lib/timeline-view';
 import type { Chunk, Execution, MailItem, OpsDetail, ReissuedInvite } from '../lib/types';
+import { renderEvents } from './events-view';
 
 /** What Retry does: run a blocked final migration's failed chunks, or start a failed round again. */
 export type RetryKind = 'chunks' | 'round';
@@ -181,9 +182,10 @@ export function createDetailView(actions: DetailActions): DetailView {
     execution: h('div'),
     chunks: h('div'),
     mail: h('div'),
+    events: h('div'),
     audit: h('div'),
   };
-  const keys: Record<keyof typeof sections, string> = { summary: '', timeline: '', execution: '', chunks: '', mail: '', audit: '' };
+  const keys: Record<keyof typeof sections, string> = { summary: '', timeline: '', execution: '', chunks: '', mail: '', events: '', audit: '' };
   const draw = (name: keyof typeof sections, data: unknown, render: () => HTMLElement | HTMLElement[]) => {
     const key = JSON.stringify(data);
     if (key === keys[name]) return;
@@ -208,6 +210,8 @@ export function createDetailView(actions: DetailActions): DetailView {
     sections.chunks,
     h('h3', { text: 'Mail' }),
     sections.mail,
+    h('h3', { text: 'Lifecycle events' }),
+    sections.events,
     ...(actions.onReissue ? [h('h3', { text: 'Customer’s invite' }), createInviteBox(actions.onReissue)] : []),
     h('h3', { text: 'Audit trail' }),
     sections.audit,
@@ -267,6 +271,8 @@ export function createDetailView(actions: DetailActions): DetailView {
     );
     const mail = d.mail ?? [];
     draw('mail', mail, () => renderMail(mail));
+    const events = d.events ?? [];
+    draw('events', events, () => renderEvents(events));
     draw('audit', audit, () =>
       table(
         'Audit trail, newest first',

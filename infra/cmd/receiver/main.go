@@ -2,7 +2,11 @@
 // (internal/destination/openapi.yaml): "the product being joined", locally,
 // storing what arrives in SQLite.
 //
-//	RECEIVER_SECRET=whsec_... go run ./infra/cmd/receiver [-addr 127.0.0.1:8090] [-db .build/receiver.db] [fault flags]
+//	RECEIVER_SECRET=whsec_... [RECEIVER_EVENTS_KEY=...] go run ./infra/cmd/receiver [-addr 127.0.0.1:8090] [-db .build/receiver.db] [fault flags]
+//
+// RECEIVER_EVENTS_KEY is the API key cutover's lifecycle events arrive
+// with (the template's LifecycleEventsApiKey); unset, POST /events refuses
+// every event.
 //
 // The secret is better given in RECEIVER_SECRET than with -secret, which
 // other users of the machine can read in the process list. Faults can be
@@ -92,7 +96,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer store.Close()
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	h := receiver.New(key, store, receiver.Options{MaxBytes: *maxBytes, MaxRecords: *maxRecords, Faults: f, Logger: log})
+	h := receiver.New(key, store, receiver.Options{MaxBytes: *maxBytes, MaxRecords: *maxRecords, Faults: f, Logger: log, EventsKey: getenv("RECEIVER_EVENTS_KEY")})
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -105,6 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
   batches        POST %[1]s/tenants/{tenantId}/records
   counts         GET  %[1]s/tenants/{tenantId}/migrations/{migrationId}/counts?environment=test|live
   faults         POST %[1]s/admin/faults   (JSON, from this machine only; GET shows, DELETE clears)
+  events         POST %[1]s/events   (lifecycle events, with RECEIVER_EVENTS_KEY in X-Cutover-Events-Key; GET lists them)
   database       %[2]s
 `, base, path)
 

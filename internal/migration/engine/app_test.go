@@ -31,11 +31,14 @@ type Service struct {
 	Live      liveWriter // LIVE's records, as a sink per tenant (the fake destination's)
 	// Dest, when set, is the destination TEST and LIVE records go to;
 	// otherwise a sinkDestination over Test's and Live's sinks.
-	Dest     cutover.Destination
-	fake     *sinkDestination
-	Chunks   migration.ChunkStore
-	Runs     migration.Executions
-	Watch    migration.ExecutionStatuses
+	Dest   cutover.Destination
+	fake   *sinkDestination
+	Chunks migration.ChunkStore
+	Runs   migration.Executions
+	Watch  migration.ExecutionStatuses
+	// Events, when set, is where the lifecycle events go (and where the
+	// ops detail reads them).
+	Events   *recordingAnnouncer
 	SiteURL  string
 	OpsEmail string
 	Now      func() time.Time
@@ -65,10 +68,20 @@ func (s *Service) core() *migration.Core {
 	if s.Outbox == nil {
 		s.Outbox = newMemOutbox()
 	}
-	return must(migration.NewMailingCore(s.Store, mailer, s.Outbox, migration.Config{
+	return s.announcing(must(migration.NewMailingCore(s.Store, mailer, s.Outbox, migration.Config{
 		SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
 		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds,
-	}))
+	})))
+}
+
+// announcing wires the test's announcer into c, when the test set one.
+func (s *Service) announcing(c *migration.Core) *migration.Core {
+	if s.Events != nil {
+		if err := c.AnnounceWith(s.Events); err != nil {
+			panic(err)
+		}
+	}
+	return c
 }
 
 func or[T any](v T, ok bool, fallback T) T {
@@ -100,7 +113,7 @@ func (s *Service) rows() *Customer {
 
 func (s *Service) ops() *migration.Ops {
 	return must(migration.NewOps(s.core(), s.flow(), or(s.Runs, s.Runs != nil, migration.Executions(unwired{})),
-		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{}))))
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), or(migration.EventLog(s.Events), s.Events != nil, migration.EventLog(unwired{}))))
 }
 
 func (s *Service) steps() *migration.Steps { return must(migration.NewSteps(s.core())) }
@@ -119,10 +132,10 @@ func (s *Service) reconciler() *migration.Reconciler {
 // mail (migration.NewCore), so a test that expects mail from them fails
 // until their mains are given a mailer too.
 func (s *Service) plainCore() *migration.Core {
-	return must(migration.NewCore(s.Store, migration.Config{
+	return s.announcing(must(migration.NewCore(s.Store, migration.Config{
 		SiteURL: s.SiteURL, OpsEmail: s.OpsEmail, Now: s.Now,
 		SignOffTimeoutSeconds: s.SignOffTimeoutSeconds, SignOffReminderSeconds: s.SignOffReminderSeconds,
-	}))
+	})))
 }
 
 func (s *Service) mapper() *Mapper {
@@ -401,5 +414,9 @@ func (s *Service) dest() cutover.Destination {
 	return s.fake
 }
 func (unwiredSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
+	return nil, errUnwired
+}
+
+func (unwired) ListEvents(context.Context, string) ([]cutover.LifecycleEvent, error) {
 	return nil, errUnwired
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,6 +187,11 @@ func (s *Customer) SubmitFinal(ctx context.Context, m *cutover.Migration, in Fin
 	if err != nil {
 		return nil, err
 	}
+	// One event per go-live time: a withdrawn and re-scheduled go-live is
+	// told again.
+	scheduled := cutover.NewLifecycleEvent(cutover.EventFinalScheduled, updated, updated.Round, strconv.FormatInt(at.Unix(), 10), s.Now())
+	scheduled.GoLiveAt = at
+	s.Announce(ctx, scheduled)
 	s.Notify(ctx, s.GoLiveNotice(updated))
 	return updated, nil
 }

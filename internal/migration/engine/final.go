@@ -165,6 +165,10 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if _, err := s.BeginStep(ctx, migration.StepInput{MigrationID: m.ID, Round: in.Round}, cutover.StatusFinalMigrating, cutover.StatusScheduled); err != nil {
 		return nil, err
 	}
+	// The freeze: the vendor's product may go into maintenance now.
+	starting := cutover.NewLifecycleEvent(cutover.EventFinalStarting, m, in.Round, "", s.Now())
+	starting.GoLiveAt = m.GoLiveAt
+	s.Announce(ctx, starting)
 	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}

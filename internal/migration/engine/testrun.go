@@ -285,7 +285,19 @@ func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 		cur.Test, cur.Workbook = &counts, summary
 		return []cutover.AuditEvent{s.Event(migration.System, "test.migrated", migration.CountsDetail(counts)+"; workbook ready")}, nil
 	})
-	return &counts, err
+	if err != nil {
+		return nil, err
+	}
+	s.announceTestCompleted(ctx, m, in.Round)
+	return &counts, nil
+}
+
+// announceTestCompleted tells the vendor's product that round's test
+// migration is in TEST, with the link to the customer's workbook page.
+func (s *TestRun) announceTestCompleted(ctx context.Context, m *cutover.Migration, round int) {
+	ev := cutover.NewLifecycleEvent(cutover.EventTestCompleted, m, round, "", s.Now())
+	ev.WorkbookURL = s.WorkbookURL(m.ID)
+	s.Announce(ctx, ev)
 }
 
 // reviewFiles are a pass's review files, as the workbook lists them.
