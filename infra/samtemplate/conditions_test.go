@@ -59,6 +59,7 @@ Resources:
 		t.Fatalf("rules = %+v", r)
 	}
 }
+
 // conditionsTemplate chooses a topic and a function variable by a
 // parameter, the way template.yaml chooses destinations.
 const conditionsTemplate = `Transform: AWS::Serverless-2016-10-31
