@@ -14,8 +14,10 @@ func TestTemplateLifecycleEventsArePutByTheAnnouncersOnly(t *testing.T) {
 	if resources["LifecycleEventBus"] == nil {
 		t.Fatal("template.yaml has no LifecycleEventBus")
 	}
-	announcers := []string{"TestMigrateFunction", "RequestSignOffFunction", "SignOffApiFunction", "CustomerApiFunction",
-		"FinalMigrateFunction", "CompleteFunction", "MarkFailedFunction", "ReconcileFunction"}
+	announcers := []string{
+		"TestMigrateFunction", "RequestSignOffFunction", "SignOffApiFunction", "CustomerApiFunction",
+		"FinalMigrateFunction", "CompleteFunction", "MarkFailedFunction", "ReconcileFunction",
+	}
 	granted := map[string]bool{}
 	for _, s := range stmts {
 		if !slices.ContainsFunc(s.actions, func(a string) bool { return strings.HasPrefix(a, "events:") }) {

@@ -55,8 +55,10 @@ func TestPublishReachesAnAPIDestinationOnTheEmulator(t *testing.T) {
 	if _, err := eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("lifecycle")}); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := eb.CreateConnection(ctx, &eventbridge.CreateConnectionInput{Name: aws.String("product"), AuthorizationType: ebt.ConnectionAuthorizationTypeApiKey,
-		AuthParameters: &ebt.CreateConnectionAuthRequestParameters{ApiKeyAuthParameters: &ebt.CreateConnectionApiKeyAuthRequestParameters{ApiKeyName: aws.String("X-Cutover-Events-Key"), ApiKeyValue: aws.String("k-1")}}})
+	conn, err := eb.CreateConnection(ctx, &eventbridge.CreateConnectionInput{
+		Name: aws.String("product"), AuthorizationType: ebt.ConnectionAuthorizationTypeApiKey,
+		AuthParameters: &ebt.CreateConnectionAuthRequestParameters{ApiKeyAuthParameters: &ebt.CreateConnectionApiKeyAuthRequestParameters{ApiKeyName: aws.String("X-Cutover-Events-Key"), ApiKeyValue: aws.String("k-1")}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,8 +93,10 @@ func TestRunRejectsTheFirstRowOfARefusedMergedRecord(t *testing.T) {
 		"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,first\n3,c@x.com,Cy,\n",
 		"k2": "Id,Email,Name,Note\n2,a@x.com,Ann Lee,second\n4,d@x.com,Di,\n",
 	}}
-	p := Pass{TenantID: "acme", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}, ArtifactsPrefix: "a/", Now: time.Now(),
-		Choose: func(s *mapspec.Spec, _ string, _ []string) (mapspec.FileSpec, error) { return s.Files[0], nil }}
+	p := Pass{
+		TenantID: "acme", Spec: spec(t, dedupe), Files: []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}}, ArtifactsPrefix: "a/", Now: time.Now(),
+		Choose: func(s *mapspec.Spec, _ string, _ []string) (mapspec.FileSpec, error) { return s.Files[0], nil },
+	}
 	got := written{}
 	res, err := Run(context.Background(), p, fs, sink{WriteFn: got.take, RefuseFn: refuseSource("1", "4")}, fs)
 	if err != nil {

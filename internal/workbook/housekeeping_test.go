@@ -2,10 +2,11 @@ package workbook
 
 import (
 	"context"
-	"github.com/cutover/cutover/internal/cutover"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
 
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pipeline"

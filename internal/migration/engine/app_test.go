@@ -413,6 +413,7 @@ func (s *Service) dest() cutover.Destination {
 	}
 	return s.fake
 }
+
 func (unwiredSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
 	return nil, errUnwired
 }
