@@ -35,7 +35,7 @@ func TestSignOffRaisesRequestedAndDecided(t *testing.T) {
 		}}); err != nil {
 			t.Fatal(err)
 		}
-		tok := w.request(t)
+		w.request(t)
 		if err := w.svc.Request(context.Background(), RequestInput{MigrationID: "m-1", Round: 1, TaskToken: "task-token-2", Reminders: 1}); err != nil {
 			t.Fatal(err)
 		}
@@ -43,7 +43,7 @@ func TestSignOffRaisesRequestedAndDecided(t *testing.T) {
 			raised[0].ID != "m-1#signoff.requested#r1#"+cutover.HashSecret("task-token-1")[:12] {
 			t.Fatalf("after the request and a reminder: %+v", raised)
 		}
-		tok = w.request(t) // the reminder's link superseded the first; a fresh request of the same task
+		tok := w.request(t) // the reminder's link superseded the first; a fresh request of the same task
 		if _, err := w.svc.Decide(context.Background(), tok, DecideInput{Decision: decision, Comment: "Ann from accounts says no"}); err != nil {
 			t.Fatal(err)
 		}
