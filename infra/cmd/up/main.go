@@ -186,8 +186,8 @@ func run() error {
 // startReceiver starts the reference receiver on port with a fresh
 // database at db (the emulator starts empty too, and a record left from an
 // earlier run would be answered "exists" to a new migration), and sets
-// the parameters that make it TEST's and LIVE's https destination, unless
-// -param chose otherwise. It returns the secrets to provision, by name.
+// the parameters that make it TEST's and LIVE's https destination and the
+// subscriber of the lifecycle events, unless -param chose otherwise. It returns the secrets to provision, by name.
 func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*receiver.Server, map[string]string, error) {
 	if err := os.MkdirAll(filepath.Dir(db), 0o755); err != nil {
 		return nil, nil, err
@@ -204,9 +204,16 @@ func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*rec
 		return nil, nil, err
 	}
 
+	// The key EventBridge's connection sends with each lifecycle event
+	// (the receiver refuses events without it).
+	eventsKey, err := receiver.NewSecret()
+	if err != nil {
+		return nil, nil, err
+	}
+
 	log := slog.New(slog.NewJSONHandler(logw, nil)).With("component", "receiver")
 
-	rcv, err := receiver.Start(fmt.Sprintf("127.0.0.1:%d", port), db, secret, receiver.Options{Logger: log})
+	rcv, err := receiver.Start(fmt.Sprintf("127.0.0.1:%d", port), db, secret, receiver.Options{Logger: log, EventsKey: eventsKey})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -214,6 +221,9 @@ func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*rec
 	for k, v := range map[string]string{
 		"TestDestination": "https", "TestDestinationUrl": rcv.URL, "TestDestinationSecretName": receiverTestSecret,
 		"LiveDestination": "https", "LiveDestinationUrl": rcv.URL, "LiveDestinationSecretName": receiverLiveSecret,
+		// It hears the lifecycle events too, through the template's rule
+		// and API destination (maintenance mode during the final).
+		"LifecycleEventsUrl": rcv.URL + "/events", "LifecycleEventsApiKey": eventsKey,
 	} {
 		if _, set := params[k]; !set {
 			params[k] = v
