@@ -74,16 +74,43 @@ func isMissing(err error) bool {
 	return code == "NoSuchKey" || code == "NotFound" || statusOf(err) == http.StatusNotFound
 }
 
+// isDenied reports whether err is S3 refusing access (403).
+func isDenied(err error) bool {
+	return codeOf(err) == "AccessDenied" || statusOf(err) == http.StatusForbidden
+}
+
+// missing reports whether a failed read of key means the key is not
+// there. S3 answers a read of a missing key 404 only to a caller that may
+// list the bucket, and 403 to the others; the template grants ListBucket
+// on the drop's prefix alone (a condition on s3:prefix, which a GetObject
+// does not carry), so a 403 is asked of the listing, which that grant
+// allows: the key is missing when the listing does not have it.
+//
+// Errors: EUNAVAILABLE when the listing cannot be read either (err kept).
+func (d *Destination) missing(ctx context.Context, key string, err error) (bool, error) {
+	if isMissing(err) {
+		return true, nil
+	}
+	if isDenied(err) {
+		out, lerr := d.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &key, MaxKeys: aws.Int32(1)})
+		if lerr == nil {
+			return len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key, nil
+		}
+	}
+	return false, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be read; try again.")
+}
+
 // exists reports whether key is in the bucket.
 //
 // Errors: EUNAVAILABLE when S3 cannot be read.
 func (d *Destination) exists(ctx context.Context, key string) (bool, error) {
 	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.cfg.Bucket, Key: &key})
 	if err != nil {
-		if isMissing(err) {
+		gone, merr := d.missing(ctx, key, err)
+		if gone {
 			return false, nil
 		}
-		return false, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be read; try again.")
+		return false, merr
 	}
 	_ = out.Body.Close()
 	return true, nil
@@ -97,10 +124,11 @@ func (d *Destination) exists(ctx context.Context, key string) (bool, error) {
 func (d *Destination) read(ctx context.Context, key string) (body []byte, found bool, err error) {
 	rc, err := d.open(ctx, key)
 	if err != nil {
-		if isMissing(err) {
+		gone, merr := d.missing(ctx, key, err)
+		if gone {
 			return nil, false, nil
 		}
-		return nil, false, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be read; try again.")
+		return nil, false, merr
 	}
 	defer rc.Close()
 	body, err = io.ReadAll(io.LimitReader(rc, MaxLineBytes+1))
