@@ -16,6 +16,10 @@ import (
 type api struct {
 	t    testing.TB
 	base string
+	// wait bounds waitStatus; zero is 90 seconds. The destinations'
+	// journeys wait longer: their final migration goes through the
+	// receiver's faults, Retry-After and a killed chunk.
+	wait time.Duration
 }
 
 type reply struct {
@@ -131,7 +135,11 @@ func (a api) migration(id, key string) migrationView {
 // when the migration fails.
 func (a api) waitStatus(id, key, want string, round int) migrationView {
 	a.t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	wait := a.wait
+	if wait == 0 {
+		wait = 90 * time.Second
+	}
+	deadline := time.Now().Add(wait)
 	for {
 		v := a.migration(id, key)
 		if v.Migration.Status == want && v.Migration.Round == round {

@@ -66,6 +66,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	code := m.Run()
+	closeDest(code != 0) // the destinations' stack, if a test started it
 	_ = st.Close()
 	if code != 0 {
 		dumpLog(logf.Name())
@@ -90,10 +91,14 @@ func dumpLog(path string) {
 	fmt.Fprintf(os.Stderr, "stack log (tail):\n%s\n", out)
 }
 
-func awsConfig(t testing.TB) aws.Config {
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(st.Region),
+// awsConfig reaches the shared stack's emulator.
+func awsConfig(t testing.TB) aws.Config { return stackConfig(t, st) }
+
+// stackConfig reaches s's emulator (a stack of a test's own).
+func stackConfig(t testing.TB, s *stack.Stack) aws.Config {
+	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(s.Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		config.WithBaseEndpoint(st.Endpoint))
+		config.WithBaseEndpoint(s.Endpoint))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,9 @@
-package destinations
+package e2e
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,11 +24,11 @@ const dropBucket = "vendor-drop"
 // agreed.
 func TestS3DropJourneyDeliversEachRecordOnce(t *testing.T) {
 	t.Parallel()
-	ds := ownStack(t, "drop", map[string]string{
+	ds := ownStack(t, "drop", 10*time.Minute, stack.Options{Parameters: map[string]string{
 		"TestDestination": "s3", "TestDestinationBucket": dropBucket, "TestDestinationPrefix": "staging/{tenantId}/",
 		"LiveDestination": "s3", "LiveDestinationBucket": dropBucket, "LiveDestinationPrefix": "live/{tenantId}/",
-	})
-	s3c := s3.NewFromConfig(awsConfig(t, ds), func(o *s3.Options) { o.UsePathStyle = true })
+	}})
+	s3c := s3.NewFromConfig(stackConfig(t, ds), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(dropBucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -95,31 +93,4 @@ func dropped(t *testing.T, s3c *s3.Client, prefix string) map[string]int {
 		t.Fatalf("under %s: manifest written %v, last records %v; want a manifest written last", prefix, manifest, lastData)
 	}
 	return out
-}
-
-// ownStack starts a stack of the test's own with parameters, closed when
-// the test ends (its log printed if it failed).
-func ownStack(t *testing.T, name string, params map[string]string) *stack.Stack {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logf, err := os.CreateTemp(t.TempDir(), name+"-*.log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, stack.Options{Root: root, StackName: name, Log: logf, Parameters: params})
-	if err != nil {
-		t.Fatalf("start stack %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		_ = s.Close()
-		if t.Failed() {
-			dumpLog(logf.Name())
-		}
-	})
-	return s
 }

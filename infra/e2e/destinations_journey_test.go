@@ -1,4 +1,4 @@
-package destinations
+package e2e
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -76,7 +74,7 @@ type journey struct {
 }
 
 func newJourney(t *testing.T, s *stack.Stack, tenant string) *journey {
-	a := api{t: t, base: s.APIURL}
+	a := api{t: t, base: s.APIURL, wait: 3 * time.Minute}
 	ops := s.MintOpsToken("ana@vendor.test", time.Hour)
 	j := &journey{t: t, s: s, a: a, box: mailbox{t: t, endpoint: s.Endpoint}, tenant: tenant, coord: "boss@" + tenant + ".test"}
 	j.id, j.key = a.create(ops, tenant, strings.ToUpper(tenant[:1])+tenant[1:], tenant+".test", "boss")
@@ -109,13 +107,13 @@ func (j *journey) final(extract []byte) {
 	j.a.must(http.StatusAccepted, "POST", "/migrations/"+j.id+"/final", j.key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{fid}})
 }
 
-// builtInRecords counts the items of the stack's own TEST and LIVE
-// tables: with both destinations external, nothing may land there.
-func builtInRecords(t *testing.T) int32 {
+// builtInRecords counts the items of s's own TEST and LIVE tables: with
+// both destinations external, nothing may land there.
+func builtInRecords(t *testing.T, s *stack.Stack) int32 {
 	t.Helper()
-	db := dynamodb.NewFromConfig(awsConfig(t, st))
+	db := dynamodb.NewFromConfig(stackConfig(t, s))
 	var n int32
-	for _, table := range []string{st.Names["TestRecordsTable"], st.Names["LiveRecordsTable"]} {
+	for _, table := range []string{s.Names["TestRecordsTable"], s.Names["LiveRecordsTable"]} {
 		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), Select: ddb.SelectCount})
 		if err != nil {
 			t.Fatal(err)
@@ -125,25 +123,14 @@ func builtInRecords(t *testing.T) int32 {
 	return n
 }
 
-// awsConfig reaches s's emulator.
-func awsConfig(t *testing.T, s *stack.Stack) aws.Config {
-	t.Helper()
-	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion(s.Region),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")),
-		config.WithBaseEndpoint(s.Endpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
 // A whole journey with the product's staging as TEST and its production
 // as LIVE: the test round's records arrive in staging (typed), the final
 // migration's in production, each exactly once and nothing else, as the
 // receiver's own database counts them; the built-in tables stay empty.
 func TestJourneyDeliversEachRecordToTheProductOnce(t *testing.T) {
 	t.Parallel()
-	j := newJourney(t, st, "acme")
+	s := destStack(t)
+	j := newJourney(t, s, "acme")
 	j.submit(contacts("acme", 1, 6, 3))
 	v := j.approve()
 	if c := v.Migration.Test; c == nil || c.Read != 6 || c.Migrated != 5 || c.Rejected != 1 {
@@ -165,7 +152,7 @@ func TestJourneyDeliversEachRecordToTheProductOnce(t *testing.T) {
 	}
 	exactlyOnce(t, "production after go-live", arrived(t, "acme", "live", ""), recordIDs("acme", span(1, 9)...))
 	answeredOnce(t, "acme", recordIDs("acme", span(1, 9)...))
-	if n := builtInRecords(t); n != 0 {
+	if n := builtInRecords(t, s); n != 0 {
 		t.Errorf("the built-in TEST and LIVE tables hold %d records; every record should have gone to the product", n)
 	}
 	if m := misrouted(); len(m) > 0 {
@@ -181,7 +168,7 @@ func TestJourneyDeliversEachRecordToTheProductOnce(t *testing.T) {
 func TestFinalThroughFaultsAndAKilledChunkDeliversEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	const tenant = "steady"
-	j := newJourney(t, st, tenant)
+	j := newJourney(t, destStack(t), tenant)
 	j.submit(contacts(tenant, 1, 20))
 	j.approve()
 
@@ -220,9 +207,10 @@ func TestFinalThroughFaultsAndAKilledChunkDeliversEachRecordOnce(t *testing.T) {
 // migration's, naming the entity.
 func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 	t.Parallel()
+	s := destStack(t)
 	t.Run("test migration", func(t *testing.T) {
 		t.Parallel()
-		j := newJourney(t, st, "miscount")
+		j := newJourney(t, s, "miscount")
 		setFaults(t, "miscount", map[string]any{"countPlusOne": []string{"contact"}})
 		j.submit(contacts("miscount", 1, 5))
 		v := j.a.waitStatus(j.id, j.key, "failed", 1)
@@ -234,7 +222,7 @@ func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 	})
 	t.Run("final migration", func(t *testing.T) {
 		t.Parallel()
-		j := newJourney(t, st, "recount")
+		j := newJourney(t, s, "recount")
 		j.submit(contacts("recount", 1, 5))
 		j.approve()
 		setFaults(t, "recount", map[string]any{"countPlusOne": []string{"contact"}})
@@ -253,7 +241,7 @@ func TestPlantedCountMismatchFailsTheReadBack(t *testing.T) {
 func TestRecordsTheProductRejectsReachTheWorkbook(t *testing.T) {
 	t.Parallel()
 	const tenant, reason = "picky", "The product already has a contact with this e-mail."
-	j := newJourney(t, st, tenant)
+	j := newJourney(t, destStack(t), tenant)
 	setFaults(t, tenant, map[string]any{"rejectSourceIds": []string{"2", "4", "6"}, "rejectReason": reason})
 	j.submit(contacts(tenant, 1, 8))
 	v := j.a.waitStatus(j.id, j.key, "awaiting_review", 1)

@@ -1,4 +1,4 @@
-package destinations
+package e2e
 
 import (
 	"bytes"
