@@ -203,14 +203,7 @@ func faultsLeft(t *testing.T, tenant string) receiver.Faults {
 // (and of migration in test), by record id: each id's number of rows.
 func arrived(t *testing.T, tenant, environment, migration string) map[string]int {
 	t.Helper()
-	p, err := products.tenant(tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+p.db+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := receiverDB(t, tenant)
 	defer db.Close()
 	rows, err := db.Query(`SELECT record_id, count(*) FROM records WHERE tenant_id = ? AND environment = ? AND (? = '' OR migration_id = ?) GROUP BY record_id`,
 		tenant, environment, migration, migration)
@@ -236,14 +229,7 @@ func arrived(t *testing.T, tenant, environment, migration string) map[string]int
 // fieldsOf returns a stored record's fields as the receiver keeps them.
 func fieldsOf(t *testing.T, tenant, environment, id string) map[string]any {
 	t.Helper()
-	p, err := products.tenant(tenant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", "file:"+p.db+"?mode=ro&_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := receiverDB(t, tenant)
 	defer db.Close()
 	var text string
 	if err := db.QueryRow(`SELECT fields FROM records WHERE tenant_id = ? AND environment = ? AND record_id = ?`, tenant, environment, id).Scan(&text); err != nil {
@@ -254,6 +240,22 @@ func fieldsOf(t *testing.T, tenant, environment, id string) map[string]any {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// receiverDB opens the tenant's receiver database read-only, on a
+// connection of the test's own (not the receiver's code), so what the
+// tests count is what the receiver really stored.
+func receiverDB(t *testing.T, tenant string) *sql.DB {
+	t.Helper()
+	p, err := products.tenant(tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+p.db+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
 
 // exactlyOnce fails unless got holds every id of want once and nothing else.
