@@ -18,9 +18,10 @@ import (
 // merging (a mapping with dedupe keys, inline people or references) is
 // written only once every file is read, so its refusal is accounted for
 // here: the row it was built from (its first row) becomes a rejected row
-// of its file, read again from the file for the rejects CSV. Rows a dedupe
-// merged into a refused record stay counted merged (into the record the
-// rejects file names). A refused person derived from a name on a row is
+// of its file, read again from the file for the rejects CSV. Every row a
+// dedupe merged into a refused record did not land either: it becomes a
+// rejected row of its own file too ("Merged into a record the destination
+// refused"), no longer counted merged. A refused person derived from a name on a row is
 // not a row: it is no longer counted derived, and the row stays migrated.
 
 // tableOut is one table of a pass: its report and its rejects CSV, which
@@ -81,6 +82,12 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			wanted[r.rec.File] = map[int]bool{}
 		}
 		wanted[r.rec.File][r.rec.Line] = true
+		for _, m := range r.rec.Merged {
+			if wanted[m.File] == nil {
+				wanted[m.File] = map[int]bool{}
+			}
+			wanted[m.File][m.Line] = true
+		}
 	}
 	rows, err := readLines(ctx, p, open, wanted)
 	if err != nil {
@@ -101,6 +108,17 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			w.Flush()
 			total.Migrated--
 			total.Rejected++
+			for _, m := range r.rec.Merged {
+				mt := byLabel[m.File]
+				if mt == nil {
+					return cutover.Errorf(cutover.EINTERNAL, "The destination refused a %s record merged from a file the pass did not read.", r.rec.Entity)
+				}
+				mw := pipeline.RejectsWriter(mt.rejects)
+				pipeline.RefuseMerged(mt.rep, mw, mt.width, m.Line, rows[m.File][m.Line], r.reason)
+				mw.Flush()
+				total.Merged--
+				total.Rejected++
+			}
 		}
 		if watcher != nil {
 			watcher.Refused(r.rec.Entity, r.rec.ID, pipeline.RefusedReason(r.reason))

@@ -634,6 +634,13 @@ func RefusedReason(reason string) string {
 	return "Refused by the destination: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
 }
 
+// MergedRefusedReason is how a row merged into a record the destination
+// refused reads in the rejects file and the workbook: its data went into
+// that record, so it did not land either.
+func MergedRefusedReason(reason string) string {
+	return "Merged into a record the destination refused: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+}
+
 // Refuse accounts, in rep, for a row counted migrated whose record rec
 // the destination then refused (it was not written): the row becomes a
 // rejected row, with the destination's reason grouped in rep.Reasons and
@@ -658,11 +665,40 @@ func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec
 	}
 }
 
-// unfill takes rec's values out of the fill rates, which are of the
-// records migrated or merged.
+// RefuseMerged accounts, in rep, for a row counted merged into a record
+// the destination refused: its values went into that record and did not
+// land, so it becomes a rejected row like the record's own, with reason
+// MergedRefusedReason(reason), written to rejects (nil for none) with the
+// row as read and its line. Read still balances. The fill rates are of
+// the rows kept, so they are taken over the one fewer (the row's own
+// values are not known apart from the merged record's: its fill counts
+// are kept, and a rate never passes 1).
+func RefuseMerged(rep *Report, rejects *csv.Writer, width, line int, row []string, reason string) {
+	text := MergedRefusedReason(reason)
+	rep.Counts.Merged--
+	rep.Counts.Rejected++
+	if len(rep.FillRates) > 0 {
+		rep.unfill(nil)
+	}
+	rep.Reasons[quoted.ReplaceAllString(text, `"…"`)]++
+	if rejects != nil {
+		cells := append([]string(nil), row...)
+		for len(cells) < width {
+			cells = append(cells, "")
+		}
+		writeSafe(rejects, append(cells, strconv.Itoa(line), text))
+	}
+}
+
+// unfill takes rec's values (none for nil) out of the fill rates, which
+// are of the records migrated or merged, and makes the rates again.
 func (rep *Report) unfill(rec *mapspec.Record) {
 	kept := rep.Counts.Migrated + rep.Counts.Merged
-	for j, v := range rec.Fields {
+	var fields []mapspec.Value
+	if rec != nil {
+		fields = rec.Fields
+	}
+	for j, v := range fields {
 		if v.Kind == mapspec.Absent {
 			continue
 		}
@@ -677,7 +713,7 @@ func (rep *Report) unfill(rec *mapspec.Record) {
 		f := &rep.FillRates[k]
 		f.Rate = 0
 		if kept > 0 {
-			f.Rate = float64(f.Filled) / float64(kept)
+			f.Rate = min(float64(f.Filled)/float64(kept), 1)
 		}
 	}
 	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
