@@ -628,17 +628,72 @@ func (c *collector) flush() error {
 // grouped and kept on the migration's item.
 const MaxRefusalBytes = 300
 
+// MaxRefusalGroups bounds the distinct groups of the destination's
+// reasons one report keeps.
+const MaxRefusalGroups = 50
+
 // RefusedReason is how a record the destination refused reads in the
 // rejects file and the workbook: its reason, said to be the destination's.
 func RefusedReason(reason string) string {
-	return "Refused by the destination: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+	return refusedBy + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+}
+
+const (
+	refusedBy     = "Refused by the destination: "
+	mergedRefusal = "Merged into a record the destination refused: "
+	// OtherRefusals is the reason group of the destination's reasons past
+	// the first MaxRefusalGroups of a report.
+	OtherRefusals = "Refused by the destination: other reasons (each one is in the rejects file)"
+	// maxRefusalGroupBytes bounds one group's text.
+	maxRefusalGroupBytes = 120
+)
+
+var (
+	emailLike = regexp.MustCompile(`[^\s@"'<>(),;:\[\]]+@[^\s@"'<>(),;:\[\]]+`)
+	idLike    = regexp.MustCompile(`[\p{L}\p{N}_.-]*\p{N}[\p{L}\p{N}_.-]*`)
+	spaces    = regexp.MustCompile(`\s+`)
+)
+
+// RefusalGroup is the heading the destination's reason is counted under
+// in a report: its free text with what makes it one record's (e-mail
+// addresses, quoted values, numbers and ids) masked and its length cut,
+// so refusals of one kind count together, a report stays small (the
+// final migration keeps each chunk's reports on its DynamoDB item) and
+// holds no personal data from the reason. The rejects file keeps each
+// reason in full.
+func RefusalGroup(reason string) string {
+	r := emailLike.ReplaceAllString(reason, "…@…")
+	r = quoted.ReplaceAllString(r, `"…"`)
+	r = idLike.ReplaceAllString(r, "#")
+	r = strings.TrimSpace(spaces.ReplaceAllString(r, " "))
+	return cutover.Clip(r, maxRefusalGroupBytes)
+}
+
+// refusalGroup is the key of rep.Reasons a refusal counts under: prefix
+// and the reason's RefusalGroup, or OtherRefusals once the report has
+// MaxRefusalGroups groups of the destination's reasons.
+func (rep *Report) refusalGroup(prefix, reason string) string {
+	k := prefix + RefusalGroup(reason)
+	if _, ok := rep.Reasons[k]; ok {
+		return k
+	}
+	n := 0
+	for g := range rep.Reasons {
+		if g != OtherRefusals && (strings.HasPrefix(g, refusedBy) || strings.HasPrefix(g, mergedRefusal)) {
+			n++
+		}
+	}
+	if n >= MaxRefusalGroups {
+		return OtherRefusals
+	}
+	return k
 }
 
 // MergedRefusedReason is how a row merged into a record the destination
 // refused reads in the rejects file and the workbook: its data went into
 // that record, so it did not land either.
 func MergedRefusedReason(reason string) string {
-	return "Merged into a record the destination refused: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+	return mergedRefusal + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
 }
 
 // Refuse accounts, in rep, for a row counted migrated whose record rec
@@ -655,7 +710,7 @@ func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec
 	if len(rep.FillRates) > 0 && rec != nil {
 		rep.unfill(rec)
 	}
-	rep.Reasons[quoted.ReplaceAllString(text, `"…"`)]++
+	rep.Reasons[rep.refusalGroup(refusedBy, reason)]++
 	if rejects != nil {
 		cells := append([]string(nil), row...)
 		for len(cells) < width {
@@ -680,7 +735,7 @@ func RefuseMerged(rep *Report, rejects *csv.Writer, width, line int, row []strin
 	if len(rep.FillRates) > 0 {
 		rep.unfill(nil)
 	}
-	rep.Reasons[quoted.ReplaceAllString(text, `"…"`)]++
+	rep.Reasons[rep.refusalGroup(mergedRefusal, reason)]++
 	if rejects != nil {
 		cells := append([]string(nil), row...)
 		for len(cells) < width {
