@@ -56,10 +56,25 @@ type Outputs struct {
 // a mapping without sourceId, whose id is its dedupe key, is such a row).
 // Share one across a pass's files. It is not safe for concurrent use: a
 // pass reads its files one at a time.
-type Seen struct{ ids map[string]string } // entity#id -> the dedupe key it was kept under
+type Seen struct {
+	ids     map[string]string // entity#id -> the dedupe key it was kept under
+	refused map[string]bool   // entity#id of the streamed records the destination refused
+}
 
 // NewSeen returns an empty Seen.
-func NewSeen() *Seen { return &Seen{ids: map[string]string{}} }
+func NewSeen() *Seen { return &Seen{ids: map[string]string{}, refused: map[string]bool{}} }
+
+// refuse remembers that the destination refused rec, so a later row with
+// its id is not said to repeat a migrated record.
+func (s *Seen) refuse(rec *mapspec.Record) { s.refused[rec.Entity+"#"+rec.ID] = true }
+
+// duplicateOf is the reason a row repeating rec's id is rejected.
+func (s *Seen) duplicateOf(rec *mapspec.Record) string {
+	if s.refused[rec.Entity+"#"+rec.ID] {
+		return duplicateOfRefused
+	}
+	return duplicate
+}
 
 // add records rec, kept under dedupe key key ("" for none), and reports
 // whether it repeats an earlier record's id other than by merging into it.
@@ -74,6 +89,11 @@ func (s *Seen) add(rec *mapspec.Record, key string) bool {
 
 // duplicate is the reason a row repeating a migrated source id is rejected.
 const duplicate = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
+
+// duplicateOfRefused is the reason a row repeating the source id of a row
+// whose record the destination refused is rejected: that record never
+// landed, but the old CRM still has two records with one id.
+const duplicateOfRefused = "repeats the source id of an earlier row, whose record the destination refused: the old CRM has two records with one id"
 
 // Options tune the pipeline; the zero value is sensible.
 type Options struct {
@@ -463,7 +483,12 @@ func (c *collector) account(ch *chunk) error {
 				key = out.DedupeKey
 			}
 			if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
-				reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
+				// The earlier row may wait in the batch: write it first, so
+				// the reason can say whether the destination refused it.
+				if err := c.flush(); err != nil {
+					return err
+				}
+				reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: c.out.Seen.duplicateOf(out.Record)}})
 				c.watch(ch, i, Sighting{Outcome: mapspec.Rejected, Reasons: reasons, SourceID: out.Record.SourceID, Entity: out.Record.Entity})
 				continue
 			}
@@ -613,6 +638,9 @@ func (c *collector) flush() error {
 					}
 				}
 				Refuse(c.report, c.rejects, len(c.header), c.from[i].line, c.from[i].row, rec, reason)
+				if c.out.Seen != nil {
+					c.out.Seen.refuse(rec)
+				}
 			}
 			if rw, ok := c.out.Spot.(RefusalWatcher); ok {
 				rw.Refused(rec.Entity, rec.ID, RefusedReason(reason))

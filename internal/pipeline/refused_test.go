@@ -107,3 +107,32 @@ func atoi(s string) int {
 	}
 	return n
 }
+
+// A row repeating the source id of a row whose record the destination
+// refused is not a duplicate of a migrated record: none landed. It is
+// still rejected (the old CRM has two records with one id), with a
+// reason that says the earlier one was refused, whether the earlier row
+// was written in an earlier batch or waits in the same one.
+func TestRunSaysARepeatOfARefusedRowIsNotOfAMigratedOne(t *testing.T) {
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	for _, batch := range []int{1, 100} {
+		tb, m := compile(t, contactsSpec, header+"1,Ann,ann@x.com,,01/02/2024,\n2,Bo,bo@x.com,,01/02/2024,\n1,Annie,annie@x.com,,01/02/2024,\n")
+		var rejects bytes.Buffer
+		refuse1 := func(r *mapspec.Record) string {
+			if r.SourceID == "1" {
+				return "no room"
+			}
+			return ""
+		}
+		rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Sink: refusingSink{refuse1}, Rejects: &rejects, Seen: NewSeen()}, Options{Workers: 1, BatchSize: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Counts.Migrated != 1 || rep.Counts.Rejected != 2 || !rep.Counts.Balanced() {
+			t.Fatalf("batch %d: counts %+v", batch, rep.Counts)
+		}
+		if rep.Reasons["source id: "+duplicateOfRefused] != 1 || rep.Reasons["source id: "+duplicate] != 0 || strings.Contains(rejects.String(), "which is migrated") {
+			t.Errorf("batch %d: reasons %v, rejects:\n%s", batch, rep.Reasons, rejects.String())
+		}
+	}
+}
