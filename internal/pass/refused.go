@@ -22,7 +22,10 @@ import (
 // dedupe merged into a refused record did not land either: it becomes a
 // rejected row of its own file too ("Merged into a record the destination
 // refused"), no longer counted merged. A refused person derived from a name on a row is
-// not a row: it is no longer counted derived, and the row stays migrated.
+// not a row: it is no longer counted derived, and the row stays migrated,
+// but the naming row's report counts it (pipeline.Report.RefusedPeople).
+// A reference from a record that landed to any record the destination
+// refused points at nothing: it is counted an orphan (orphanedBy).
 
 // tableOut is one table of a pass: its report and its rejects CSV, which
 // is stored once the pass has written every record.
@@ -100,7 +103,7 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			return cutover.Errorf(cutover.EINTERNAL, "The destination refused a %s record of a file the pass did not read.", r.rec.Entity)
 		}
 		if mapspec.IsDerived(r.rec) {
-			pipeline.RefuseDerived(t.rep, r.rec.Entity)
+			pipeline.RefuseDerived(t.rep, r.rec.Entity, r.reason)
 			total.Derived--
 		} else {
 			w := pipeline.RejectsWriter(t.rejects)
@@ -189,4 +192,29 @@ func readFileLines(ctx context.Context, p Pass, f cutover.File, open cutover.Ope
 		}
 	}
 	return nil
+}
+
+// orphanedBy counts the references, from the records of recs that landed
+// (resolved already), to records the destination refused: the record
+// they name is not in the destination, so they are orphans.
+func orphanedBy(recs []*mapspec.Record, refused []refusedRecord) int {
+	if len(refused) == 0 {
+		return 0
+	}
+	no := make(map[string]bool, len(refused))
+	for _, r := range refused {
+		no[r.rec.Entity+"\x00"+r.rec.ID] = true
+	}
+	n := 0
+	for _, rec := range recs {
+		if no[rec.Entity+"\x00"+rec.ID] {
+			continue
+		}
+		for _, ref := range rec.Refs {
+			if ref.ID != "" && no[ref.Entity+"\x00"+ref.ID] {
+				n++
+			}
+		}
+	}
+	return n
 }

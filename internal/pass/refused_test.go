@@ -133,7 +133,10 @@ func TestRunRejectsEveryRowOfARefusedMergedRecord(t *testing.T) {
 }
 
 // A person derived from a name on a row is not a row: refused, it is no
-// longer counted derived, and the row that named it stays migrated.
+// longer counted derived, and the row that named it stays migrated (its
+// own record landed). It is not silent: the naming row's report counts it
+// under "the destination refused a person named in this row", and the
+// reference to it from the row's record is an orphan.
 func TestRunDoesNotCountARefusedDerivedPerson(t *testing.T) {
 	const sp = `{"version":1,"defaults":{"region":"GB","dateFormats":["DD/MM/YYYY"]},"files":[
 	 {"name":"t","entity":"tenancy","sourceId":["Ref"],"inline":[{"target":"tenants","name":"Tenant Name(s)"}],
@@ -151,7 +154,11 @@ func TestRunDoesNotCountARefusedDerivedPerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := res.Counts; c.Migrated != 1 || c.Derived != 1 || c.Rejected != 0 || len(got) != 2 {
-		t.Fatalf("counts %+v, %d records taken", c, len(got))
+	if c := res.Counts; c.Migrated != 1 || c.Derived != 1 || c.Rejected != 0 || c.Orphans != 2 || len(got) != 2 {
+		t.Fatalf("counts %+v (want 2 orphans: the tenancy's property, in no file, and Cara), %d records taken", c, len(got))
+	}
+	// It leaves a trace: the naming row's report counts it by reason.
+	if rep := res.Reports[0]; rep.RefusedPeople[pipeline.RefusedPersonGroup(notHere)] != 1 || rep.Counts.Migrated != 1 || rep.Counts.Rejected != 0 {
+		t.Fatalf("report %+v, refused people %v", rep.Counts, rep.RefusedPeople)
 	}
 }

@@ -150,17 +150,21 @@ type FillRate struct {
 
 // Report is the account of one file.
 type Report struct {
-	File      string         `json:"file"`
-	Format    tabular.Format `json:"format"`
-	Entity    string         `json:"entity"`
-	Preset    string         `json:"preset,omitempty"`
-	Counts    Counts         `json:"counts"`
-	Rules     map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
-	Reasons   map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
-	LeftOut   map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
-	FillRates []FillRate     `json:"fillRates"`
-	Unmapped  []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
-	Dropped   []string       `json:"dropped,omitempty"`
+	File    string         `json:"file"`
+	Format  tabular.Format `json:"format"`
+	Entity  string         `json:"entity"`
+	Preset  string         `json:"preset,omitempty"`
+	Counts  Counts         `json:"counts"`
+	Rules   map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
+	Reasons map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
+	// RefusedPeople counts the persons derived from names on this file's
+	// rows that the destination refused, by RefusedPersonGroup: the rows
+	// landed (they stay migrated), the persons did not.
+	RefusedPeople map[string]int `json:"refusedPeople,omitempty"`
+	LeftOut       map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
+	FillRates     []FillRate     `json:"fillRates"`
+	Unmapped      []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
+	Dropped       []string       `json:"dropped,omitempty"`
 	// Inference is what the engine read from the file's first rows: its
 	// phone region and its date formats, with how sure it is.
 	Inference *mapspec.Inference `json:"inference,omitempty"`
@@ -630,7 +634,7 @@ func (c *collector) flush() error {
 				continue
 			}
 			if c.from[i].derived {
-				RefuseDerived(c.report, rec.Entity)
+				RefuseDerived(c.report, rec.Entity, reason)
 			} else {
 				for j, v := range rec.Fields { // its values did not land: the fill rates are of records migrated
 					if v.Kind != mapspec.Absent && c.filled[j] > 0 {
@@ -802,13 +806,30 @@ func (rep *Report) unfill(rec *mapspec.Record) {
 	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
 }
 
+// RefusedPersonGroup is the heading a derived person the destination
+// refused counts under in its naming row's report (Report.RefusedPeople).
+func RefusedPersonGroup(reason string) string {
+	return "the destination refused a person named in this row: " + RefusalGroup(reason)
+}
+
 // RefuseDerived accounts, in rep, for a person derived from a name on a
-// row (not a row itself) that the destination refused: it is not counted
-// derived. The row that named it stays migrated: its own record landed.
-func RefuseDerived(rep *Report, entity string) {
+// row (not a row itself) that the destination refused for reason: it is
+// not counted derived, and it is counted in rep.RefusedPeople under
+// RefusedPersonGroup(reason) (at most MaxRefusalGroups groups, the rest
+// under one "other reasons" group), so it is not silent. The row that
+// named it stays migrated: its own record landed.
+func RefuseDerived(rep *Report, entity, reason string) {
 	if rep.Counts.Derived[entity] > 0 {
 		rep.Counts.Derived[entity]--
 	}
+	if rep.RefusedPeople == nil {
+		rep.RefusedPeople = map[string]int{}
+	}
+	k := RefusedPersonGroup(reason)
+	if _, ok := rep.RefusedPeople[k]; !ok && len(rep.RefusedPeople) >= MaxRefusalGroups {
+		k = RefusedPersonGroup("other reasons")
+	}
+	rep.RefusedPeople[k]++
 }
 
 // RejectsWriter appends rows to a rejects CSV the pipeline wrote (and
