@@ -363,9 +363,10 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 // origin is where a batched record came from, so that a record the
 // destination refuses is rejected with its row, as our own rejections are.
 type origin struct {
-	line    int
-	row     []string
-	derived bool // a person named inline on the row, not the row's own record
+	line     int
+	row      []string
+	derived  bool            // a person named inline on the row, not the row's own record
+	warnings []mapspec.Issue // the row's warnings, counted in Warned and the warning groups
 }
 
 type collector struct {
@@ -586,7 +587,7 @@ func (c *collector) migrated(line int, row []string, out mapspec.Outcome) (bool,
 		return false, nil, nil
 	}
 	c.batch = append(c.batch, rec)
-	c.from = append(c.from, origin{line: line, row: row})
+	c.from = append(c.from, origin{line: line, row: row, warnings: out.Warnings})
 	if len(c.batch) >= c.o.BatchSize {
 		return false, nil, c.flush()
 	}
@@ -642,6 +643,7 @@ func (c *collector) flush() error {
 					}
 				}
 				Refuse(c.report, c.rejects, len(c.header), c.from[i].line, c.from[i].row, rec, reason)
+				c.unwarn(c.from[i].line, c.from[i].warnings)
 				if c.out.Seen != nil {
 					c.out.Seen.refuse(rec)
 				}
@@ -732,7 +734,9 @@ func MergedRefusedReason(reason string) string {
 // the destination then refused (it was not written): the row becomes a
 // rejected row, with the destination's reason grouped in rep.Reasons and
 // written to rejects (the file's rejects CSV, nil for none) with the row
-// as read and its line, like our own rejections. Read still balances.
+// as read and its line, like our own rejections. Read still balances, and
+// the values left out of rec are no longer counted as left out of a
+// migrated record.
 // When the report's fill rates are made already (a record held for
 // merging is written after its file's report), rec's values leave them.
 func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec *mapspec.Record, reason string) {
@@ -741,6 +745,14 @@ func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec
 	rep.Counts.Rejected++
 	if len(rep.FillRates) > 0 && rec != nil {
 		rep.unfill(rec)
+	}
+	if rec != nil {
+		for _, iv := range rec.Invalid { // values left out of migrated records: this one did not land
+			rep.Counts.LeftOut--
+			if rep.LeftOut[iv.Field]--; rep.LeftOut[iv.Field] <= 0 {
+				delete(rep.LeftOut, iv.Field)
+			}
+		}
 	}
 	rep.Reasons[rep.refusalGroup(refusedBy, reason)]++
 	if rejects != nil {

@@ -136,3 +136,27 @@ func TestRunSaysARepeatOfARefusedRowIsNotOfAMigratedOne(t *testing.T) {
 		}
 	}
 }
+
+// A refused row is a rejected row: the values left out of it and its
+// warnings are no longer counted among the migrated records'.
+func TestRunDoesNotCountARefusedRowLeftOutOrWarned(t *testing.T) {
+	header := "Record ID,First Name,Email,Phone Number,Create Date,Notes\n"
+	tb, m := compile(t, contactsSpec, header+"1,Ann,ann@x.com,not a phone,01/02/2024,\n2,Bo,bo@x.com,also bad,01/02/2024,\n")
+	refuse1 := func(r *mapspec.Record) string {
+		if r.SourceID == "1" {
+			return "no room"
+		}
+		return ""
+	}
+	var review bytes.Buffer
+	rep, err := Run(context.Background(), "contacts.csv", tb, m, Outputs{Sink: refusingSink{refuse1}, Review: &review}, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Counts.Migrated != 1 || rep.Counts.Rejected != 1 {
+		t.Fatalf("counts %+v", rep.Counts)
+	}
+	if rep.Counts.LeftOut != 1 || rep.LeftOut["phones"] != 1 || rep.Counts.Warned != 1 {
+		t.Fatalf("counts %+v, left out %v: want only the migrated row's", rep.Counts, rep.LeftOut)
+	}
+}
