@@ -13,7 +13,8 @@ var _ pipeline.RefusalWatcher = (*Sampler)(nil)
 // the record id of entity after the sampler saw it migrated, so every
 // spot check of it turns into what it now is, a rejected row with the
 // destination's reason (a row merged into it is rejected too, saying it
-// was merged into a record the destination refused), waive-only, never a record to confirm.
+// was merged into a record the destination refused), waive-only, never a
+// record to confirm.
 func (s *Sampler) Refused(entity, id, reason string) {
 	fix := func(sc *SpotCheck) {
 		if sc.Entity != entity || sc.RecordID != id {
