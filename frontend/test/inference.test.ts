@@ -29,6 +29,7 @@ const workbook: Workbook = {
       { file: 'contacts.csv', entity: 'contact', field: 'phones', count: 4 },
       { file: 'contacts.csv', entity: 'contact', field: 'emails', count: 1 },
     ],
+    refusedPeople: [{ file: 'tenancies.csv', entity: 'tenancy', reason: 'the destination refused a person named in this row: no room', count: 2 }],
     possibleDuplicates: 2,
     duplicates: [{ entity: 'contact', key: 'email:ada@example.com', ids: ['c1', 'c2'], lines: [2, 7], sourceIds: ['1', '6'] }],
   },
@@ -177,6 +178,13 @@ describe('issues and reconciliation', () => {
       ['contacts.csv', 'Contacts', 'phones', '4'],
       ['contacts.csv', 'Contacts', 'emails', '1'],
     ]);
+  });
+
+  it('lists the people named on rows that the destination refused, by file and reason', () => {
+    mount(server({ status: 200 }));
+    const part = document.querySelector('[data-part="refused-people"]') as HTMLElement;
+    const rows = [...part.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent));
+    expect(rows).toEqual([['tenancies.csv', 'the destination refused a person named in this row: no room', '2']]);
   });
 
   it('lists the possible duplicates: how many, and each group’s key, source ids and lines', () => {

@@ -100,6 +100,7 @@ func (m *Merger) Add(rec *Record, key string) bool {
 	g.merge.Lines = append(g.merge.Lines, rec.Line)
 	g.merge.SourceIDs = append(g.merge.SourceIDs, rec.SourceID)
 	s.Lines = append(s.Lines, rec.Line)
+	s.Merged = append(s.Merged, RowAt{File: rec.File, Line: rec.Line})
 	if rec.SourceID != s.SourceID {
 		m.aliases = append(m.aliases, Alias{Entity: rec.Entity, SourceID: rec.SourceID, ID: s.ID})
 	}

@@ -125,6 +125,12 @@ type Ref struct {
 	ID       string `json:"id,omitempty"`
 }
 
+// RowAt is a row of a pass: the label of its file (and sheet) and its line.
+type RowAt struct {
+	File string
+	Line int
+}
+
 // Record is one mapped row.
 type Record struct {
 	ID       string  // cutover.RecordID(tenant, entity, source id)
@@ -135,6 +141,11 @@ type Record struct {
 	Fields   []Value // indexed by the entity's schema field Index
 	Refs     []Ref
 	Lines    []int // lines merged into this record (by a Merger), besides Line
+	// Merged are the rows merged into this record (by a Merger), besides
+	// its own, with their files: rows of several files merge into one
+	// record, and if the destination refuses it each of them is a
+	// rejected row of its own file (Lines alone cannot say which).
+	Merged []RowAt
 	// Invalid holds the values that were left out because they could not
 	// be read (a bad phone, date, number or enum value in an otherwise good
 	// row), so the record keeps what the customer wrote and why it was

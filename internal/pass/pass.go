@@ -218,6 +218,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		if err := refuseHeld(ctx, p, open, tables, refused, total); err != nil {
 			return res, err
 		}
+		total.Orphans += orphanedBy(recs, refused)
 	}
 	for _, t := range tables {
 		if t.rep.Counts.Rejected == 0 {

@@ -18,10 +18,14 @@ import (
 // merging (a mapping with dedupe keys, inline people or references) is
 // written only once every file is read, so its refusal is accounted for
 // here: the row it was built from (its first row) becomes a rejected row
-// of its file, read again from the file for the rejects CSV. Rows a dedupe
-// merged into a refused record stay counted merged (into the record the
-// rejects file names). A refused person derived from a name on a row is
-// not a row: it is no longer counted derived, and the row stays migrated.
+// of its file, read again from the file for the rejects CSV. Every row a
+// dedupe merged into a refused record did not land either: it becomes a
+// rejected row of its own file too ("Merged into a record the destination
+// refused"), no longer counted merged. A refused person derived from a name on a row is
+// not a row: it is no longer counted derived, and the row stays migrated,
+// but the naming row's report counts it (pipeline.Report.RefusedPeople).
+// A reference from a record that landed to any record the destination
+// refused points at nothing: it is counted an orphan (orphanedBy).
 
 // tableOut is one table of a pass: its report and its rejects CSV, which
 // is stored once the pass has written every record.
@@ -81,6 +85,12 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			wanted[r.rec.File] = map[int]bool{}
 		}
 		wanted[r.rec.File][r.rec.Line] = true
+		for _, m := range r.rec.Merged {
+			if wanted[m.File] == nil {
+				wanted[m.File] = map[int]bool{}
+			}
+			wanted[m.File][m.Line] = true
+		}
 	}
 	rows, err := readLines(ctx, p, open, wanted)
 	if err != nil {
@@ -93,7 +103,7 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			return cutover.Errorf(cutover.EINTERNAL, "The destination refused a %s record of a file the pass did not read.", r.rec.Entity)
 		}
 		if mapspec.IsDerived(r.rec) {
-			pipeline.RefuseDerived(t.rep, r.rec.Entity)
+			pipeline.RefuseDerived(t.rep, r.rec.Entity, r.reason)
 			total.Derived--
 		} else {
 			w := pipeline.RejectsWriter(t.rejects)
@@ -101,6 +111,17 @@ func refuseHeld(ctx context.Context, p Pass, open cutover.Opener, tables []*tabl
 			w.Flush()
 			total.Migrated--
 			total.Rejected++
+			for _, m := range r.rec.Merged {
+				mt := byLabel[m.File]
+				if mt == nil {
+					return cutover.Errorf(cutover.EINTERNAL, "The destination refused a %s record merged from a file the pass did not read.", r.rec.Entity)
+				}
+				mw := pipeline.RejectsWriter(mt.rejects)
+				pipeline.RefuseMerged(mt.rep, mw, mt.width, m.Line, rows[m.File][m.Line], r.reason)
+				mw.Flush()
+				total.Merged--
+				total.Rejected++
+			}
 		}
 		if watcher != nil {
 			watcher.Refused(r.rec.Entity, r.rec.ID, pipeline.RefusedReason(r.reason))
@@ -171,4 +192,29 @@ func readFileLines(ctx context.Context, p Pass, f cutover.File, open cutover.Ope
 		}
 	}
 	return nil
+}
+
+// orphanedBy counts the references, from the records of recs that landed
+// (resolved already), to records the destination refused: the record
+// they name is not in the destination, so they are orphans.
+func orphanedBy(recs []*mapspec.Record, refused []refusedRecord) int {
+	if len(refused) == 0 {
+		return 0
+	}
+	no := make(map[string]bool, len(refused))
+	for _, r := range refused {
+		no[r.rec.Entity+"\x00"+r.rec.ID] = true
+	}
+	n := 0
+	for _, rec := range recs {
+		if no[rec.Entity+"\x00"+rec.ID] {
+			continue
+		}
+		for _, ref := range rec.Refs {
+			if ref.ID != "" && no[ref.Entity+"\x00"+ref.ID] {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -86,11 +86,12 @@ func TestRunRejectsARowWhoseRecordTheDestinationRefused(t *testing.T) {
 
 // A record held for merging is written at the end of the pass. Refused,
 // the row it was built from becomes a rejected row of its file, read
-// again for the rejects file; the row merged into it stays merged.
-func TestRunRejectsTheFirstRowOfARefusedMergedRecord(t *testing.T) {
+// again for the rejects file, and so does every row merged into it, in
+// its own file's rejects CSV: its data did not land either (issue 14).
+func TestRunRejectsEveryRowOfARefusedMergedRecord(t *testing.T) {
 	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,`, 1)
 	fs := &files{objects: map[string]string{
-		"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,first\n3,c@x.com,Cy,\n",
+		"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,first\n3,c@x.com,Cy,\n5,a@x.com,Ann L,third\n",
 		"k2": "Id,Email,Name,Note\n2,a@x.com,Ann Lee,second\n4,d@x.com,Di,\n",
 	}}
 	p := Pass{
@@ -103,7 +104,7 @@ func TestRunRejectsTheFirstRowOfARefusedMergedRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := res.Counts
-	if c.Read != 4 || c.Migrated != 1 || c.Merged != 1 || c.Rejected != 2 || !c.Balanced() || len(got) != 1 {
+	if c.Read != 5 || c.Migrated != 1 || c.Merged != 0 || c.Rejected != 4 || !c.Balanced() || len(got) != 1 {
 		t.Fatalf("counts %+v, %d records taken", c, len(got))
 	}
 	if len(res.Rejects) != 2 {
@@ -111,21 +112,31 @@ func TestRunRejectsTheFirstRowOfARefusedMergedRecord(t *testing.T) {
 	}
 	a := rejectsRows(t, fs, "a/rejects-f1.csv")
 	b := rejectsRows(t, fs, "a/rejects-f2.csv")
-	if len(a) != 2 || strings.Join(a[1], ",") != "1,a@x.com,Ann,first,2,Refused by the destination: "+notHere {
+	merged := pipeline.MergedRefusedReason(notHere)
+	if len(a) != 3 || strings.Join(a[1], ",") != "1,a@x.com,Ann,first,2,Refused by the destination: "+notHere ||
+		strings.Join(a[2], ",") != "5,a@x.com,Ann L,third,4,"+merged {
 		t.Errorf("a.csv rejects %q", a)
 	}
-	if len(b) != 2 || strings.Join(b[1], ",") != "4,d@x.com,Di,,3,Refused by the destination: "+notHere {
+	if len(b) != 3 || strings.Join(b[1], ",") != "2,a@x.com,Ann Lee,second,2,"+merged ||
+		strings.Join(b[2], ",") != "4,d@x.com,Di,,3,Refused by the destination: "+notHere {
 		t.Errorf("b.csv rejects %q", b)
 	}
+	want := map[string]cutover.Counts{"a.csv": {Read: 3, Migrated: 1, Rejected: 2}, "b.csv": {Read: 2, Rejected: 2}}
 	for _, rep := range res.Reports {
-		if rep.Counts.Rejected != 1 || rep.Reasons[pipeline.RefusedReason(notHere)] != 1 || !rep.Counts.Balanced() {
-			t.Errorf("%s: %+v %v", rep.File, rep.Counts, rep.Reasons)
+		w := want[rep.File]
+		rc := rep.Counts
+		if rc.Read != w.Read || rc.Migrated != w.Migrated || rc.Merged != 0 || rc.Rejected != w.Rejected || !rc.Balanced() ||
+			rep.Reasons[pipeline.RefusedReason(notHere)] != 1 || rep.Reasons[merged] != 1 {
+			t.Errorf("%s: %+v %v", rep.File, rc, rep.Reasons)
 		}
 	}
 }
 
 // A person derived from a name on a row is not a row: refused, it is no
-// longer counted derived, and the row that named it stays migrated.
+// longer counted derived, and the row that named it stays migrated (its
+// own record landed). It is not silent: the naming row's report counts it
+// under "the destination refused a person named in this row", and the
+// reference to it from the row's record is an orphan.
 func TestRunDoesNotCountARefusedDerivedPerson(t *testing.T) {
 	const sp = `{"version":1,"defaults":{"region":"GB","dateFormats":["DD/MM/YYYY"]},"files":[
 	 {"name":"t","entity":"tenancy","sourceId":["Ref"],"inline":[{"target":"tenants","name":"Tenant Name(s)"}],
@@ -143,7 +154,11 @@ func TestRunDoesNotCountARefusedDerivedPerson(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := res.Counts; c.Migrated != 1 || c.Derived != 1 || c.Rejected != 0 || len(got) != 2 {
-		t.Fatalf("counts %+v, %d records taken", c, len(got))
+	if c := res.Counts; c.Migrated != 1 || c.Derived != 1 || c.Rejected != 0 || c.Orphans != 2 || len(got) != 2 {
+		t.Fatalf("counts %+v (want 2 orphans: the tenancy's property, in no file, and Cara), %d records taken", c, len(got))
+	}
+	// It leaves a trace: the naming row's report counts it by reason.
+	if rep := res.Reports[0]; rep.RefusedPeople[pipeline.RefusedPersonGroup(notHere)] != 1 || rep.Counts.Migrated != 1 || rep.Counts.Rejected != 0 {
+		t.Fatalf("report %+v, refused people %v", rep.Counts, rep.RefusedPeople)
 	}
 }

@@ -56,10 +56,25 @@ type Outputs struct {
 // a mapping without sourceId, whose id is its dedupe key, is such a row).
 // Share one across a pass's files. It is not safe for concurrent use: a
 // pass reads its files one at a time.
-type Seen struct{ ids map[string]string } // entity#id -> the dedupe key it was kept under
+type Seen struct {
+	ids     map[string]string // entity#id -> the dedupe key it was kept under
+	refused map[string]bool   // entity#id of the streamed records the destination refused
+}
 
 // NewSeen returns an empty Seen.
-func NewSeen() *Seen { return &Seen{ids: map[string]string{}} }
+func NewSeen() *Seen { return &Seen{ids: map[string]string{}, refused: map[string]bool{}} }
+
+// refuse remembers that the destination refused rec, so a later row with
+// its id is not said to repeat a migrated record.
+func (s *Seen) refuse(rec *mapspec.Record) { s.refused[rec.Entity+"#"+rec.ID] = true }
+
+// duplicateOf is the reason a row repeating rec's id is rejected.
+func (s *Seen) duplicateOf(rec *mapspec.Record) string {
+	if s.refused[rec.Entity+"#"+rec.ID] {
+		return duplicateOfRefused
+	}
+	return duplicate
+}
 
 // add records rec, kept under dedupe key key ("" for none), and reports
 // whether it repeats an earlier record's id other than by merging into it.
@@ -74,6 +89,11 @@ func (s *Seen) add(rec *mapspec.Record, key string) bool {
 
 // duplicate is the reason a row repeating a migrated source id is rejected.
 const duplicate = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
+
+// duplicateOfRefused is the reason a row repeating the source id of a row
+// whose record the destination refused is rejected: that record never
+// landed, but the old CRM still has two records with one id.
+const duplicateOfRefused = "repeats the source id of an earlier row, whose record the destination refused: the old CRM has two records with one id"
 
 // Options tune the pipeline; the zero value is sensible.
 type Options struct {
@@ -130,17 +150,21 @@ type FillRate struct {
 
 // Report is the account of one file.
 type Report struct {
-	File      string         `json:"file"`
-	Format    tabular.Format `json:"format"`
-	Entity    string         `json:"entity"`
-	Preset    string         `json:"preset,omitempty"`
-	Counts    Counts         `json:"counts"`
-	Rules     map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
-	Reasons   map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
-	LeftOut   map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
-	FillRates []FillRate     `json:"fillRates"`
-	Unmapped  []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
-	Dropped   []string       `json:"dropped,omitempty"`
+	File    string         `json:"file"`
+	Format  tabular.Format `json:"format"`
+	Entity  string         `json:"entity"`
+	Preset  string         `json:"preset,omitempty"`
+	Counts  Counts         `json:"counts"`
+	Rules   map[string]int `json:"rules,omitempty"`   // derive rules that changed records, e.g. applicant-expiry
+	Reasons map[string]int `json:"reasons,omitempty"` // rejection reasons, grouped with the values left out
+	// RefusedPeople counts the persons derived from names on this file's
+	// rows that the destination refused, by RefusedPersonGroup: the rows
+	// landed (they stay migrated), the persons did not.
+	RefusedPeople map[string]int `json:"refusedPeople,omitempty"`
+	LeftOut       map[string]int `json:"leftOut,omitempty"` // per target field, values left out of migrated records (the rows are flagged "!" in the review file)
+	FillRates     []FillRate     `json:"fillRates"`
+	Unmapped      []string       `json:"unmapped"` // source columns nothing maps: they will not migrate
+	Dropped       []string       `json:"dropped,omitempty"`
 	// Inference is what the engine read from the file's first rows: its
 	// phone region and its date formats, with how sure it is.
 	Inference *mapspec.Inference `json:"inference,omitempty"`
@@ -339,9 +363,10 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 // origin is where a batched record came from, so that a record the
 // destination refuses is rejected with its row, as our own rejections are.
 type origin struct {
-	line    int
-	row     []string
-	derived bool // a person named inline on the row, not the row's own record
+	line     int
+	row      []string
+	derived  bool            // a person named inline on the row, not the row's own record
+	warnings []mapspec.Issue // the row's warnings, counted in Warned and the warning groups
 }
 
 type collector struct {
@@ -463,7 +488,12 @@ func (c *collector) account(ch *chunk) error {
 				key = out.DedupeKey
 			}
 			if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
-				reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: duplicate}})
+				// The earlier row may wait in the batch: write it first, so
+				// the reason can say whether the destination refused it.
+				if err := c.flush(); err != nil {
+					return err
+				}
+				reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: c.out.Seen.duplicateOf(out.Record)}})
 				c.watch(ch, i, Sighting{Outcome: mapspec.Rejected, Reasons: reasons, SourceID: out.Record.SourceID, Entity: out.Record.Entity})
 				continue
 			}
@@ -557,7 +587,7 @@ func (c *collector) migrated(line int, row []string, out mapspec.Outcome) (bool,
 		return false, nil, nil
 	}
 	c.batch = append(c.batch, rec)
-	c.from = append(c.from, origin{line: line, row: row})
+	c.from = append(c.from, origin{line: line, row: row, warnings: out.Warnings})
 	if len(c.batch) >= c.o.BatchSize {
 		return false, nil, c.flush()
 	}
@@ -605,7 +635,7 @@ func (c *collector) flush() error {
 				continue
 			}
 			if c.from[i].derived {
-				RefuseDerived(c.report, rec.Entity)
+				RefuseDerived(c.report, rec.Entity, reason)
 			} else {
 				for j, v := range rec.Fields { // its values did not land: the fill rates are of records migrated
 					if v.Kind != mapspec.Absent && c.filled[j] > 0 {
@@ -613,6 +643,10 @@ func (c *collector) flush() error {
 					}
 				}
 				Refuse(c.report, c.rejects, len(c.header), c.from[i].line, c.from[i].row, rec, reason)
+				c.unwarn(c.from[i].line, c.from[i].warnings)
+				if c.out.Seen != nil {
+					c.out.Seen.refuse(rec)
+				}
 			}
 			if rw, ok := c.out.Spot.(RefusalWatcher); ok {
 				rw.Refused(rec.Entity, rec.ID, RefusedReason(reason))
@@ -628,17 +662,81 @@ func (c *collector) flush() error {
 // grouped and kept on the migration's item.
 const MaxRefusalBytes = 300
 
+// MaxRefusalGroups bounds the distinct groups of the destination's
+// reasons one report keeps.
+const MaxRefusalGroups = 50
+
 // RefusedReason is how a record the destination refused reads in the
 // rejects file and the workbook: its reason, said to be the destination's.
 func RefusedReason(reason string) string {
-	return "Refused by the destination: " + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+	return refusedBy + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
+}
+
+const (
+	refusedBy     = "Refused by the destination: "
+	mergedRefusal = "Merged into a record the destination refused: "
+	// OtherRefusals is the reason group of the destination's reasons past
+	// the first MaxRefusalGroups of a report.
+	OtherRefusals = "Refused by the destination: other reasons (each one is in the rejects file)"
+	// maxRefusalGroupBytes bounds one group's text.
+	maxRefusalGroupBytes = 120
+)
+
+var (
+	emailLike = regexp.MustCompile(`[^\s@"'<>(),;:\[\]]+@[^\s@"'<>(),;:\[\]]+`)
+	idLike    = regexp.MustCompile(`[\p{L}\p{N}_.-]*\p{N}[\p{L}\p{N}_.-]*`)
+	spaces    = regexp.MustCompile(`\s+`)
+)
+
+// RefusalGroup is the heading the destination's reason is counted under
+// in a report: its free text with what makes it one record's (e-mail
+// addresses, quoted values, numbers and ids) masked and its length cut,
+// so refusals of one kind count together, a report stays small (the
+// final migration keeps each chunk's reports on its DynamoDB item) and
+// holds no personal data from the reason. The rejects file keeps each
+// reason in full.
+func RefusalGroup(reason string) string {
+	r := emailLike.ReplaceAllString(reason, "…@…")
+	r = quoted.ReplaceAllString(r, `"…"`)
+	r = idLike.ReplaceAllString(r, "#")
+	r = strings.TrimSpace(spaces.ReplaceAllString(r, " "))
+	return cutover.Clip(r, maxRefusalGroupBytes)
+}
+
+// refusalGroup is the key of rep.Reasons a refusal counts under: prefix
+// and the reason's RefusalGroup, or OtherRefusals once the report has
+// MaxRefusalGroups groups of the destination's reasons.
+func (rep *Report) refusalGroup(prefix, reason string) string {
+	k := prefix + RefusalGroup(reason)
+	if _, ok := rep.Reasons[k]; ok {
+		return k
+	}
+	n := 0
+	for g := range rep.Reasons {
+		if g != OtherRefusals && (strings.HasPrefix(g, refusedBy) || strings.HasPrefix(g, mergedRefusal)) {
+			n++
+		}
+	}
+	if n >= MaxRefusalGroups {
+		return OtherRefusals
+	}
+	return k
+}
+
+// MergedRefusedReason is how a row merged into a record the destination
+// refused reads in the rejects file and the workbook: its data went into
+// that record, so it did not land either.
+func MergedRefusedReason(reason string) string {
+	return mergedRefusal + cutover.Clip(strings.TrimSpace(reason), MaxRefusalBytes)
 }
 
 // Refuse accounts, in rep, for a row counted migrated whose record rec
 // the destination then refused (it was not written): the row becomes a
 // rejected row, with the destination's reason grouped in rep.Reasons and
 // written to rejects (the file's rejects CSV, nil for none) with the row
-// as read and its line, like our own rejections. Read still balances.
+// as read and its line, like our own rejections. Read still balances, and
+// the values left out of rec are no longer counted as left out of a
+// migrated record.
 // When the report's fill rates are made already (a record held for
 // merging is written after its file's report), rec's values leave them.
 func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec *mapspec.Record, reason string) {
@@ -648,7 +746,15 @@ func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec
 	if len(rep.FillRates) > 0 && rec != nil {
 		rep.unfill(rec)
 	}
-	rep.Reasons[quoted.ReplaceAllString(text, `"…"`)]++
+	if rec != nil {
+		for _, iv := range rec.Invalid { // values left out of migrated records: this one did not land
+			rep.Counts.LeftOut--
+			if rep.LeftOut[iv.Field]--; rep.LeftOut[iv.Field] <= 0 {
+				delete(rep.LeftOut, iv.Field)
+			}
+		}
+	}
+	rep.Reasons[rep.refusalGroup(refusedBy, reason)]++
 	if rejects != nil {
 		cells := append([]string(nil), row...)
 		for len(cells) < width {
@@ -658,11 +764,40 @@ func Refuse(rep *Report, rejects *csv.Writer, width, line int, row []string, rec
 	}
 }
 
-// unfill takes rec's values out of the fill rates, which are of the
-// records migrated or merged.
+// RefuseMerged accounts, in rep, for a row counted merged into a record
+// the destination refused: its values went into that record and did not
+// land, so it becomes a rejected row like the record's own, with reason
+// MergedRefusedReason(reason), written to rejects (nil for none) with the
+// row as read and its line. Read still balances. The fill rates are of
+// the rows kept, so they are taken over the one fewer (the row's own
+// values are not known apart from the merged record's: its fill counts
+// are kept, and a rate never passes 1).
+func RefuseMerged(rep *Report, rejects *csv.Writer, width, line int, row []string, reason string) {
+	text := MergedRefusedReason(reason)
+	rep.Counts.Merged--
+	rep.Counts.Rejected++
+	if len(rep.FillRates) > 0 {
+		rep.unfill(nil)
+	}
+	rep.Reasons[rep.refusalGroup(mergedRefusal, reason)]++
+	if rejects != nil {
+		cells := append([]string(nil), row...)
+		for len(cells) < width {
+			cells = append(cells, "")
+		}
+		writeSafe(rejects, append(cells, strconv.Itoa(line), text))
+	}
+}
+
+// unfill takes rec's values (none for nil) out of the fill rates, which
+// are of the records migrated or merged, and makes the rates again.
 func (rep *Report) unfill(rec *mapspec.Record) {
 	kept := rep.Counts.Migrated + rep.Counts.Merged
-	for j, v := range rec.Fields {
+	var fields []mapspec.Value
+	if rec != nil {
+		fields = rec.Fields
+	}
+	for j, v := range fields {
 		if v.Kind == mapspec.Absent {
 			continue
 		}
@@ -677,19 +812,36 @@ func (rep *Report) unfill(rec *mapspec.Record) {
 		f := &rep.FillRates[k]
 		f.Rate = 0
 		if kept > 0 {
-			f.Rate = float64(f.Filled) / float64(kept)
+			f.Rate = min(float64(f.Filled)/float64(kept), 1)
 		}
 	}
 	sort.SliceStable(rep.FillRates, func(i, j int) bool { return rep.FillRates[i].Rate > rep.FillRates[j].Rate })
 }
 
+// RefusedPersonGroup is the heading a derived person the destination
+// refused counts under in its naming row's report (Report.RefusedPeople).
+func RefusedPersonGroup(reason string) string {
+	return "the destination refused a person named in this row: " + RefusalGroup(reason)
+}
+
 // RefuseDerived accounts, in rep, for a person derived from a name on a
-// row (not a row itself) that the destination refused: it is not counted
-// derived. The row that named it stays migrated: its own record landed.
-func RefuseDerived(rep *Report, entity string) {
+// row (not a row itself) that the destination refused for reason: it is
+// not counted derived, and it is counted in rep.RefusedPeople under
+// RefusedPersonGroup(reason) (at most MaxRefusalGroups groups, the rest
+// under one "other reasons" group), so it is not silent. The row that
+// named it stays migrated: its own record landed.
+func RefuseDerived(rep *Report, entity, reason string) {
 	if rep.Counts.Derived[entity] > 0 {
 		rep.Counts.Derived[entity]--
 	}
+	if rep.RefusedPeople == nil {
+		rep.RefusedPeople = map[string]int{}
+	}
+	k := RefusedPersonGroup(reason)
+	if _, ok := rep.RefusedPeople[k]; !ok && len(rep.RefusedPeople) >= MaxRefusalGroups {
+		k = RefusedPersonGroup("other reasons")
+	}
+	rep.RefusedPeople[k]++
 }
 
 // RejectsWriter appends rows to a rejects CSV the pipeline wrote (and

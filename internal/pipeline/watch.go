@@ -77,6 +77,27 @@ func (c *collector) warned(line int, sourceID string, ws []mapspec.Issue) {
 	}
 }
 
+// unwarn takes back the warnings of the row at line, counted when it
+// migrated, once the destination refused its record: it is a rejected
+// row, not a migrated one to review.
+func (c *collector) unwarn(line int, ws []mapspec.Issue) {
+	if len(ws) == 0 {
+		return
+	}
+	c.report.Counts.Warned--
+	for _, w := range ws {
+		wg := c.warnings[reasonGroup(w)]
+		if wg == nil {
+			continue
+		}
+		wg.Count--
+		wg.Examples = slices.DeleteFunc(wg.Examples, func(e WarningExample) bool { return e.Line == line })
+		if wg.Count <= 0 {
+			delete(c.warnings, wg.Reason)
+		}
+	}
+}
+
 // warningGroups lists the groups, the most frequent first (then by reason,
 // so the order does not depend on map iteration).
 func (c *collector) warningGroups() []WarningGroup {

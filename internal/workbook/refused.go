@@ -12,8 +12,9 @@ var _ pipeline.RefusalWatcher = (*Sampler)(nil)
 // Refused implements pipeline.RefusalWatcher: the destination refused
 // the record id of entity after the sampler saw it migrated, so every
 // spot check of it turns into what it now is, a rejected row with the
-// destination's reason (a row merged into it: a row whose record the
-// destination refused), waive-only, never a record to confirm.
+// destination's reason (a row merged into it is rejected too, saying it
+// was merged into a record the destination refused), waive-only, never a
+// record to confirm.
 func (s *Sampler) Refused(entity, id, reason string) {
 	fix := func(sc *SpotCheck) {
 		if sc.Entity != entity || sc.RecordID != id {
@@ -23,9 +24,9 @@ func (s *Sampler) Refused(entity, id, reason string) {
 		if sc.Outcome == pipeline.Merged {
 			sc.Says = fmt.Sprintf("merged %s into a record the destination refused: %s", where, reason)
 		} else {
-			sc.Outcome = mapspec.Rejected
 			sc.Says = fmt.Sprintf("rejected %s: %s", where, reason)
 		}
+		sc.Outcome = mapspec.Rejected // a merged row's data did not land either: it is a rejected row too
 		sc.Found, sc.WaiveOnly, sc.RecordID, sc.Record, sc.MergedInto = false, true, "", nil, ""
 	}
 	for _, n := range s.seen {

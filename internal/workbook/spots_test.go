@@ -214,3 +214,20 @@ func TestRowsWithDerivedValuesAreFlagged(t *testing.T) {
 		t.Fatalf("%d spot checks with derived values, want the flagged rows over-sampled", derived)
 	}
 }
+
+// A row merged into a record the destination refused is a rejected row
+// (its data did not land): its spot check says so, as rejected.
+func TestNamedSpotCheckOfARowMergedIntoARefusedRecordIsRejected(t *testing.T) {
+	spec := `{"version":1,"files":[{"name":"c","entity":"contact","sourceId":["id"],"dedupe":["emails"],"mergeDifferentIds":true,"fields":[{"target":"emails","column":"email"},{"target":"first_name","column":"name"}]}]}`
+	s := NewSampler(1, map[string][]string{"contact": {"4"}})
+	runFile(t, s, mapspec.NewMergerFor(mustSpec(t, spec)), spec, "contacts.csv", "id,email,name\n1,a@x.com,Ann\n3,c@x.com,Cy\n4,a@x.com,Annie\n")
+	four := named(s.SpotChecks(), "4")
+	if four == nil || four.RecordID == "" {
+		t.Fatalf("merged: %+v", four)
+	}
+	s.Refused("contact", four.RecordID, pipeline.RefusedReason("no room"))
+	four = named(s.SpotChecks(), "4")
+	if four.Outcome != "rejected" || four.Found || !four.WaiveOnly || !strings.Contains(four.Says, "at line 4 of contacts.csv into a record the destination refused: Refused by the destination: no room") {
+		t.Fatalf("merged into a refused record: %+v", four)
+	}
+}

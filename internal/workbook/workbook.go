@@ -79,7 +79,11 @@ type Issues struct {
 	// warnings (line, source id, record id, field, column, value, warning).
 	ReviewFiles []RejectsFile `json:"reviewFiles"`
 	LeftOut     []FieldCount  `json:"leftOut"` // values left out of migrated records (unreadable; kept under "invalid"), by file and field
-	Orphans     int           `json:"orphans"` // references to records in none of the files
+	Orphans     int           `json:"orphans"` // references to records in none of the files, or to records the destination refused
+	// RefusedPeople are the persons derived from names on rows that the
+	// destination refused, by the naming row's file and the reason: the
+	// rows landed and stay migrated, the persons did not.
+	RefusedPeople []ReasonCount `json:"refusedPeople"`
 	// PossibleDuplicates counts records kept apart although another record
 	// with a different source id shares their dedupe key; Duplicates lists
 	// those groups for review (see duplicates.go).
@@ -140,7 +144,7 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		MigrationID: meta.MigrationID, Round: meta.Round, MappingVersion: meta.MappingVersion, Seed: meta.Seed, CreatedAt: meta.CreatedAt,
 		Reconciliation: []Reconciliation{}, SpotChecks: []SpotCheck{}, FillRates: []EntityFill{}, Unmapped: []FileColumns{}, Inference: []FileInference{}, Notes: []FileNotes{},
 		Issues: Issues{
-			Rejected: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
+			Rejected: []ReasonCount{}, RefusedPeople: []ReasonCount{}, LeftOut: []FieldCount{}, RejectsFiles: append([]RejectsFile{}, rejects...), Orphans: orphans,
 			Warnings: warningGroups(reports), ReviewFiles: []RejectsFile{}, DuplicateGroups: []DuplicateGroup{},
 		},
 	}
@@ -170,6 +174,9 @@ func Build(meta Meta, reports []*pipeline.Report, checklist map[string]int, s *S
 		wb.Issues.Warned += c.Warned
 		for _, reason := range slices.Sorted(maps.Keys(r.Reasons)) {
 			wb.Issues.Rejected = append(wb.Issues.Rejected, ReasonCount{File: r.File, Entity: r.Entity, Reason: reason, Count: r.Reasons[reason]})
+		}
+		for _, reason := range slices.Sorted(maps.Keys(r.RefusedPeople)) {
+			wb.Issues.RefusedPeople = append(wb.Issues.RefusedPeople, ReasonCount{File: r.File, Entity: r.Entity, Reason: reason, Count: r.RefusedPeople[reason]})
 		}
 		for _, f := range slices.Sorted(maps.Keys(r.LeftOut)) {
 			wb.Issues.LeftOut = append(wb.Issues.LeftOut, FieldCount{File: r.File, Entity: r.Entity, Field: f, Count: r.LeftOut[f]})

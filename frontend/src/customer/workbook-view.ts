@@ -278,6 +278,20 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
             ),
           )
         : null,
+      (issues?.refusedPeople ?? []).length
+        ? h(
+            'div',
+            { 'data-part': 'refused-people' },
+            h('h4', { text: 'People the new system refused' }),
+            h('p', { class: 'hint', text: 'These rows migrated, but a person named on them (a tenant or an applicant, for example) was refused by the new system for the reason given, so the record does not link to them. Correct it in your export, or add the person after the move.' }),
+            table(
+              'People the new system refused, by file and reason',
+              ['File', 'Reason', 'People'],
+              (issues?.refusedPeople ?? []).map((r) => [r.file, r.reason, formatCount(r.count)]),
+              { numeric: [2] },
+            ),
+          )
+        : null,
       (issues?.possibleDuplicates ?? 0) > 0 || (issues?.duplicates ?? []).length
         ? h(
             'div',

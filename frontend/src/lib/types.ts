@@ -238,6 +238,8 @@ export interface Issues {
   /** Values left out of migrated records because they could not be read (kept under "invalid"). */
   leftOut?: FieldCount[] | null;
   orphans: number;
+  /** People named on rows (inline) that the destination refused, by the naming row's file and reason; the rows stay migrated. */
+  refusedPeople?: ReasonCount[] | null;
   /** Records kept apart although a record with another source id shares their dedupe key. */
   possibleDuplicates?: number;
   duplicates?: PossibleDuplicate[] | null;
