@@ -76,12 +76,14 @@ func (p Plan) LineOffset(r Range) int {
 // Options returns o set up to read chunk r of a CSV file: the Encoding and
 // Delimiter of f, which must be the whole file's Format as reported after
 // its last row (a file that is pure ASCII at first reads "utf-8" until a
-// later byte decides on windows-1252), and the chunk's LineOffset. The caps
+// later byte decides on windows-1252), the chunk's LineOffset, and Chunk
+// (its bytes are not checked for binary data again). The caps
 // in o should be those the whole file was read with.
 func (p Plan) Options(r Range, f tabular.Format, o tabular.Options) tabular.Options {
 	o.Encoding = f.Encoding
 	o.Delimiter = f.Delimiter
 	o.LineOffset = p.LineOffset(r)
+	o.Chunk = true // the whole file was read as text to plan it
 	return o
 }
 

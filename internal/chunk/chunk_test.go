@@ -389,7 +389,7 @@ func TestLineOffsetAndOptions(t *testing.T) {
 		t.Fatalf("whole: offset %d", w.LineOffset(w.Chunks[0]))
 	}
 	o := p.Options(p.Chunks[1], tabular.Format{Kind: "csv", Encoding: "windows-1252", Delimiter: ';'}, tabular.Options{MaxFieldBytes: 7, Encoding: "utf-8"})
-	if want := (tabular.Options{MaxFieldBytes: 7, Encoding: "windows-1252", Delimiter: ';', LineOffset: 6}); !reflect.DeepEqual(o, want) {
+	if want := (tabular.Options{MaxFieldBytes: 7, Encoding: "windows-1252", Delimiter: ';', LineOffset: 6, Chunk: true}); !reflect.DeepEqual(o, want) {
 		t.Fatalf("options %+v", o)
 	}
 	if !reflect.DeepEqual(Whole(0), Plan{}) {

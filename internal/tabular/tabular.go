@@ -77,6 +77,13 @@ type Options struct {
 	// count from the start of src. BLM and XLSX ignore it. It must not be
 	// negative.
 	LineOffset int
+	// Chunk says src is a chunk of a file already read whole as text (its
+	// header bytes and a range of its records, internal/chunk): the file
+	// passed the binary check on its first bytes, so a chunk is not
+	// checked again. A chunk's own bytes can look binary where the whole
+	// file's first bytes did not (a stray NUL or control characters deep
+	// in a field, which a short chunk makes a larger share of).
+	Chunk bool
 }
 
 // XLSXLimits are the zip-bomb limits. A workbook is a zip of XML parts, and
@@ -217,8 +224,9 @@ func Open(src io.Reader, name string, o Options) ([]Table, error) {
 	}
 	// What is refused at upload is refused here too, with the same words:
 	// a PDF, an image or random bytes would otherwise read as one garbled
-	// column. A forced UTF-16 encoding is text by the caller's word.
-	if enc, _, _ := parseEncoding(o.Encoding); enc != encUTF16LE && enc != encUTF16BE {
+	// column. A forced UTF-16 encoding is text by the caller's word, and
+	// a chunk by its plan's (Options.Chunk).
+	if enc, _, _ := parseEncoding(o.Encoding); enc != encUTF16LE && enc != encUTF16BE && !o.Chunk {
 		if _, err := Sniff(prefix[:min(len(prefix), SniffBytes)], name); err != nil {
 			return nil, err
 		}

@@ -331,7 +331,9 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 		}
 		files = []cutover.File{*f}
 		if c.End > 0 {
-			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: s.ReadLimits}
+			// A byte range of a file PlanFinal read whole as text: not
+			// checked for binary data again (tabular.Options.Chunk).
+			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: s.ReadLimits, Chunk: true}
 			if d := []rune(c.Delimiter); len(d) == 1 {
 				read.Delimiter = d[0]
 			}
