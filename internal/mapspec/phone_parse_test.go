@@ -286,3 +286,26 @@ func checkPhoneRow(o Outcome, raw string) string {
 	}
 	return ""
 }
+
+// TestPhoneCacheLookup: the cache's answer for each (text, region) of a
+// corpus with repeats, read in several regions and long enough for the
+// generations to roll over, is the library's, and it stays bounded.
+func TestPhoneCacheLookup(t *testing.T) {
+	distinct := phoneCorpus(4, 3*phoneGeneration)
+	r := rand.New(rand.NewPCG(5, 5))
+	var c phoneCache
+	for i := 0; i < corpusSize(t, 30000); i++ {
+		k := distinct[r.IntN(len(distinct))]
+		if r.IntN(3) == 0 {
+			k = distinct[r.IntN(10)]
+		}
+		// the same text read in another region is another question
+		k.region = corpusRegions[r.IntN(4)]
+		if got, want := c.lookup(k.text, k.region), libraryPhone(k.text, k.region); got != want {
+			t.Fatalf("lookup %d: %q in %s: cache says %+v, the library %+v", i, k.text, k.region, got, want)
+		}
+		if n := len(c.cur) + len(c.old); n > 2*phoneGeneration {
+			t.Fatalf("the cache holds %d answers, more than %d", n, 2*phoneGeneration)
+		}
+	}
+}
