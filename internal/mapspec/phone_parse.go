@@ -24,11 +24,66 @@ type phoneResult struct {
 // parsePhone asks the library about s read in region: Parse, then the
 // library's own validity rule (see validNumber), then E.164.
 func parsePhone(s, region string) phoneResult {
-	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !validNumber(num) {
+	num, ok := fastParse(s, region)
+	if !ok {
+		var err error
+		if num, err = phonenumbers.Parse(s, region); err != nil {
+			return phoneResult{}
+		}
+	}
+	if !validNumber(num) {
 		return phoneResult{}
 	}
 	return phoneResult{valid: true, e164: phonenumbers.Format(num, phonenumbers.E164), ext: num.GetExtension()}
+}
+
+// fastParse reads, without the library's regular expressions, the shapes
+// most exports hold: a UK number as 0 and ten digits (read in GB) or +44
+// and ten digits, a North American one as ten digits (read in US) or +1
+// and ten, written with digits, spaces, dashes, dots and brackets only, the
+// national number not starting with 0 (or, for North America, 1). For these
+// the library's Parse finds no extension, no carrier code and no national
+// prefix to strip but the 0, so the number is the calling code and the ten
+// digits; ok is false for anything else, which the library then parses.
+// Validity is still the library's (validNumber). TestValidNumberAgreesWithLibrary
+// compares the two on millions of numbers.
+func fastParse(s, region string) (*phonenumbers.PhoneNumber, bool) {
+	var d [16]byte
+	n, plus := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if n == len(d) {
+				return nil, false
+			}
+			d[n] = c
+			n++
+		case c == '+' && i == 0:
+			plus = true
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+		default:
+			return nil, false
+		}
+	}
+	var cc int32
+	var nsn []byte
+	switch {
+	case plus && n == 12 && d[0] == '4' && d[1] == '4' && d[2] != '0':
+		cc, nsn = 44, d[2:12]
+	case plus && n == 11 && d[0] == '1' && d[1] >= '2':
+		cc, nsn = 1, d[1:11]
+	case !plus && region == "GB" && n == 11 && d[0] == '0' && d[1] != '0':
+		cc, nsn = 44, d[1:11]
+	case !plus && region == "US" && n == 10 && d[0] >= '2':
+		cc, nsn = 1, d[:10]
+	default:
+		return nil, false
+	}
+	var v uint64
+	for _, c := range nsn {
+		v = v*10 + uint64(c-'0')
+	}
+	return &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &v}, true
 }
 
 // validNumber is phonenumbers.IsValidNumber without its repeated work. The

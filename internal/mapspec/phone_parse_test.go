@@ -54,17 +54,38 @@ func phoneCorpus(seed uint64, n int) []phoneKey {
 		region := corpusRegions[r.IntN(len(corpusRegions))]
 		body := starts[r.IntN(len(starts))] + digits(4+r.IntN(7))
 		var s string
-		switch r.IntN(6) {
-		case 0, 1: // national, with the trunk prefix
-			s = "0" + body
-		case 2: // national without it (NANP style)
-			s = body
-		case 3:
-			s = "+" + corpusCodes[r.IntN(len(corpusCodes))] + body
-		case 4:
-			s = "+" + corpusCodes[r.IntN(len(corpusCodes))] + "(0)" + body
-		case 5:
-			s = "00" + corpusCodes[r.IntN(len(corpusCodes))] + body
+		if r.IntN(2) == 0 {
+			// the shapes fastParse reads, and their near misses: ten
+			// (sometimes nine or eleven) digits starting anywhere, behind
+			// 0, +44, +1, 1, 44 or nothing, mostly in GB and US
+			k := 10
+			if r.IntN(5) == 0 {
+				k = 9 + r.IntN(3)
+			}
+			body = starts[r.IntN(len(starts))] + digits(10)
+			body = body[:k]
+			if r.IntN(3) == 0 {
+				body = digits(k)
+			}
+			s = []string{"0", "0", "+44", "+1", "", "", "1", "44", "+440", "+11", "+"}[r.IntN(11)] + body
+			region = []string{"GB", "US", "GB", "US", "CA", "IE"}[r.IntN(6)]
+			if r.IntN(3) > 0 { // mostly a shape that fits
+				pair := [][2]string{{"0", "GB"}, {"+44", "US"}, {"+1", "GB"}, {"", "US"}}[r.IntN(4)]
+				s, region = pair[0]+body, pair[1]
+			}
+		} else {
+			switch r.IntN(6) {
+			case 0, 1: // national, with the trunk prefix
+				s = "0" + body
+			case 2: // national without it (NANP style)
+				s = body
+			case 3:
+				s = "+" + corpusCodes[r.IntN(len(corpusCodes))] + body
+			case 4:
+				s = "+" + corpusCodes[r.IntN(len(corpusCodes))] + "(0)" + body
+			case 5:
+				s = "00" + corpusCodes[r.IntN(len(corpusCodes))] + body
+			}
 		}
 		// separators
 		if sep := []string{"", " ", ".", "-", ""}[r.IntN(5)]; sep != "" {
@@ -177,8 +198,11 @@ func TestValidNumberAgreesWithLibrary(t *testing.T) {
 			corpus = append(corpus, phoneKey{s, region})
 		}
 	}
-	valid, multi, diffs := 0, 0, 0
+	valid, multi, diffs, fast := 0, 0, 0, 0
 	for _, k := range corpus {
+		if _, ok := fastParse(k.text, k.region); ok {
+			fast++
+		}
 		got, want := parsePhone(k.text, k.region), libraryPhone(k.text, k.region)
 		if got != want {
 			if diffs++; diffs <= 10 {
@@ -192,7 +216,10 @@ func TestValidNumberAgreesWithLibrary(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d numbers (%d from real exports), %d valid, %d of them in calling codes shared by several regions; %d disagreements", len(corpus), len(real), valid, multi, diffs)
+	t.Logf("%d numbers (%d from real exports), %d valid, %d of them in calling codes shared by several regions, %d read by fastParse; %d disagreements", len(corpus), len(real), valid, multi, fast, diffs)
+	if fast < len(corpus)/10 {
+		t.Errorf("only %d of %d numbers took fastParse: the corpus does not test it", fast, len(corpus))
+	}
 	// the corpus must exercise both answers and the shared calling codes
 	if valid < len(corpus)/20 || valid > len(corpus)*19/20 || multi < valid/10 {
 		t.Errorf("corpus too one-sided: %d of %d valid, %d in shared calling codes", valid, len(corpus), multi)
