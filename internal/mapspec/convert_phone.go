@@ -6,8 +6,6 @@ package mapspec
 import (
 	"fmt"
 	"strings"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 type phoneConv struct {
@@ -35,8 +33,8 @@ func (pc *phoneConv) convert(w *work, raw string) (string, string) {
 		// code, as many UK and European exports do; dialled, it is left out.
 		s = strings.Replace(s, "(0)", "", 1)
 	}
-	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
+	res := w.phones.lookup(s, region)
+	if !res.valid {
 		if intl {
 			return "", fmt.Sprintf("%q is not a valid phone number", raw)
 		}
@@ -47,8 +45,8 @@ func (pc *phoneConv) convert(w *work, raw string) (string, string) {
 		// write them there: nothing to review.
 		w.warn(raw, fmt.Sprintf("%q has no country code; read as a %s number", raw, region))
 	}
-	if ext := num.GetExtension(); ext != "" {
-		w.warn(raw, fmt.Sprintf("%q has the extension %s, which an E.164 number cannot hold: it is left out, so note it by hand", raw, ext))
+	if res.ext != "" {
+		w.warn(raw, fmt.Sprintf("%q has the extension %s, which an E.164 number cannot hold: it is left out, so note it by hand", raw, res.ext))
 	}
-	return phonenumbers.Format(num, phonenumbers.E164), ""
+	return res.e164, ""
 }

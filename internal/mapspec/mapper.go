@@ -55,6 +55,7 @@ type work struct {
 	market        string         // the migration's market: national numbers there are not a warning
 	perItem       bool           // a list field that is not strict: a bad item is left out on its own
 	badItems      []InvalidValue // the items left out so far, for the field being mapped
+	phones        phoneCache     // the phone library's answers so far (phone_parse.go)
 }
 
 func (w *work) warn(value, reason string) {
