@@ -517,6 +517,16 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Complete step stores "live" (and announces it) before it
+	// returns; the execution ends a moment after.
+	deadline := time.Now().Add(30 * time.Second)
+	for exec.Status == sfnt.ExecutionStatusRunning && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		exec, err = sf.DescribeExecution(context.Background(), &sfn.DescribeExecutionInput{ExecutionArn: exec.ExecutionArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	if exec.Status != sfnt.ExecutionStatusSucceeded {
 		t.Fatalf("execution %s", exec.Status)
 	}
