@@ -20,6 +20,16 @@ type Putter interface {
 	Put(ctx context.Context, key, contentType string, body []byte) error
 }
 
+// Streamer stores a generated artifact written as a stream, holding
+// about one part of it in memory at a time: artifacts that grow with the
+// extract (the delta, a snapshot) are never held whole.
+type Streamer interface {
+	// Stream stores at key what write writes to its writer. Nothing is
+	// stored when write returns an error (the error is returned as it
+	// is).
+	Stream(ctx context.Context, key, contentType string, write func(w io.Writer) error) error
+}
+
 // Sink receives mapped records in batches. Writing the same record twice
 // must converge to one record.
 type Sink interface {

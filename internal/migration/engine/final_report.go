@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -79,18 +78,19 @@ func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []
 		return nil, err
 	}
 	rep.Missing = missing
-	var csv bytes.Buffer
-	d, err := s.compareWithTest(ctx, m, chunks, &csv)
-	if err != nil {
+	sum := &cutover.FinalSummary{ReportKey: prefix + "report.json", DeltaKey: prefix + "delta.csv", Chunks: len(chunks), CreatedAt: wb.CreatedAt}
+	// The delta CSV has a row per changed field of every record: it is
+	// streamed to storage as the snapshots are merged, never held whole.
+	var d *delta.Report
+	if err := s.files.Stream(ctx, sum.DeltaKey, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
+		d, err = s.compareWithTest(ctx, m, chunks, w)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	rep.Delta, rep.NoBaseline = d, d == nil
 	if d == nil {
 		rep.Delta = &delta.Report{Entities: []delta.EntityDelta{}}
-	}
-	sum := &cutover.FinalSummary{ReportKey: prefix + "report.json", DeltaKey: prefix + "delta.csv", Chunks: len(chunks), CreatedAt: wb.CreatedAt}
-	if err := s.files.Put(ctx, sum.DeltaKey, "text/csv; charset=utf-8", csv.Bytes()); err != nil {
-		return nil, err
 	}
 	body, err := json.Marshal(rep)
 	if err != nil {

@@ -133,6 +133,8 @@ func files(svc *Service) objects {
 		return f
 	case *failingRanges:
 		return f.objects
+	case *streamFiles:
+		return f.objects
 	}
 	panic("unknown Files")
 }
@@ -565,3 +567,86 @@ func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {
 		t.Fatalf("chunk %+v", c)
 	}
 }
+
+// The delta CSV grows with the extract (a row per changed field of every
+// record), and so do the snapshots: they are streamed to storage in pieces
+// as they are written, never handed over whole.
+func TestTheDeltaAndSnapshotsAreStreamed(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	svc.Thresholds = &cutover.Thresholds{FillDropPoints: 100, RejectRisePoints: 100}
+	sf := &streamFiles{objects: files(svc), streamed: map[string]bool{}}
+	svc.Files = sf
+	id := signedOff(t, svc, store, "acme")
+	const n = 8000
+	var test, final strings.Builder
+	test.WriteString("Id,Email,Name\n")
+	final.WriteString("Id,Email,Name\n")
+	for i := range n {
+		fmt.Fprintf(&test, "%d,p%d@x.com,Ann %d\n", i, i, i)
+		fmt.Fprintf(&final, "%d,p%d@x.com,Bea %d\n", i, i, i)
+	}
+	files(svc)["k-"+id] = test.String()
+	withFinalExtract(t, svc, store, id, final.String())
+	out, err := runFinal(t, svc, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Counts.Migrated != n {
+		t.Fatalf("counts %+v", out.Counts)
+	}
+	m := store.migs[id]
+	key := m.FinalReport.DeltaKey
+	csv := files(svc)[key]
+	if rows := strings.Count(csv, "\ncontact,changed,"); rows != n {
+		t.Fatalf("%d changed rows in the delta CSV, want %d", rows, n)
+	}
+	sf.mu.Lock()
+	defer sf.mu.Unlock()
+	if !sf.streamed[key] || !sf.streamed[m.Workbook.Snapshot] {
+		t.Fatalf("streamed %v: the delta and the test snapshot must be", sf.streamed)
+	}
+	if len(csv) < 4*maxPiece || sf.largest > maxPiece {
+		t.Fatalf("a %d-byte delta arrived in pieces of up to %d bytes; want pieces of at most %d", len(csv), sf.largest, maxPiece)
+	}
+}
+
+// maxPiece is the largest write a streamed artifact may arrive in here:
+// the writers' own buffers, not the artifact.
+const maxPiece = 64 << 10
+
+// streamFiles refuses to store whole what grows with the extract (delta
+// CSVs and snapshots), and records how the streamed artifacts arrived.
+type streamFiles struct {
+	objects
+	mu       sync.Mutex
+	streamed map[string]bool
+	largest  int
+}
+
+func (f *streamFiles) Put(ctx context.Context, key, contentType string, body []byte) error {
+	if strings.HasSuffix(key, "delta.csv") || strings.HasSuffix(key, ".jsonl") {
+		return cutover.Errorf(cutover.EINTERNAL, "%s grows with the extract: it must be streamed", key)
+	}
+	return f.objects.Put(ctx, key, contentType, body)
+}
+
+func (f *streamFiles) Stream(_ context.Context, key, _ string, write func(io.Writer) error) error {
+	var b strings.Builder
+	if err := write(writerFunc(func(p []byte) (int, error) {
+		f.mu.Lock()
+		f.largest = max(f.largest, len(p))
+		f.mu.Unlock()
+		return b.Write(p)
+	})); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.objects[key] = b.String()
+	f.streamed[key] = true
+	return nil
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }

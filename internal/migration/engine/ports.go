@@ -8,10 +8,12 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 )
 
-// Files reads uploaded extracts and stores generated artifacts.
+// Files reads uploaded extracts and stores generated artifacts; the ones
+// that grow with the extract (snapshots, the delta) are streamed.
 type Files interface {
 	cutover.Opener
 	cutover.Putter
+	cutover.Streamer
 	RangeOpener
 }
 
