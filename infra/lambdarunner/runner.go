@@ -33,10 +33,21 @@
 // failure is States.TaskFailed, which Retry/Catch on States.ALL (or
 // States.TaskFailed) match.
 //
-// A crashed process is restarted; a process that timed out is killed and
-// restarted, as Lambda replaces a timed-out execution environment. Each
-// function runs in one process, so invocations of one function run one at a
-// time (kumo serialises them per function anyway).
+// # Processes
+//
+// Like Lambda, the runner keeps up to Options.Concurrency processes per
+// function (execution environments): an invocation goes to an idle
+// process, and a new process is started for it when every process is busy
+// and fewer than that many exist; idle processes are kept. Each function
+// starts with one process, so a stack of many functions that are never
+// invoked in parallel costs one process each. Invocations beyond the limit
+// wait for a process to be free (Lambda would throttle them). kumo's own
+// per-function gate must let that many calls through (emulator.Options).
+//
+// A crashed process fails the invocation it was running; a process that
+// timed out is killed, as Lambda replaces a timed-out execution
+// environment. The function's first process is restarted when it exits;
+// the others are started again only when invocations need them.
 package lambdarunner
 
 import (
@@ -90,10 +101,18 @@ type Options struct {
 	// output lines (each prefixed with the function's logical id). Nil
 	// discards both.
 	Log io.Writer
+	// Concurrency is how many processes a function may have at once (as
+	// many invocations of it run at once); zero is DefaultConcurrency.
+	Concurrency int
 	// ReadyTimeout bounds how long Run waits for every function process to
 	// ask for its first invocation; zero is 30 seconds.
 	ReadyTimeout time.Duration
 }
+
+// DefaultConcurrency is the number of processes per function the runner
+// keeps at most unless told otherwise: enough for a migration's chunks to
+// overlap locally, few enough for a laptop running eleven functions.
+const DefaultConcurrency = 4
 
 // Lambda limits the runner enforces.
 const (
@@ -158,6 +177,10 @@ func New(o Options) (*Runner, error) {
 		o.ReadyTimeout = 30 * time.Second
 	}
 
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+
 	r := &Runner{
 		opts:    o,
 		log:     slog.New(slog.NewJSONHandler(proc.Serialized(o.Log), nil)).With("component", "lambdarunner"),
@@ -179,7 +202,8 @@ func New(o Options) (*Runner, error) {
 }
 
 // Run starts one process per function and waits until every process has
-// asked for its first invocation. It may be called once.
+// asked for its first invocation; further processes start as invocations
+// need them. It may be called once.
 //
 // It returns an error if it was called before, a Function is incomplete or
 // listed twice, or a function's process exits before asking for work (the
@@ -206,7 +230,7 @@ func (r *Runner) Run(ctx context.Context, fns []Function) error {
 			f.LogicalID = f.Name
 		}
 
-		states[f.Name] = newFnState(f)
+		states[f.Name] = newFnState(f, r.opts.Concurrency)
 	}
 
 	r.mu.Lock()
@@ -230,7 +254,7 @@ func (r *Runner) Run(ctx context.Context, fns []Function) error {
 	for _, f := range states {
 		r.wg.Add(1)
 
-		go r.supervise(f)
+		go r.supervise(f, f.newProcess(), true)
 	}
 	r.mu.Unlock()
 
@@ -299,9 +323,29 @@ func (r *Runner) Close() error {
 	return err
 }
 
-// supervise runs f's process, restarting it whenever it exits, until the
-// runner closes.
-func (r *Runner) supervise(f *fnState) {
+// spawn starts generation gen of f's processes, unless the runner is
+// closing; the process is not restarted when it exits.
+func (r *Runner) spawn(f *fnState, gen int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+
+	select {
+	case <-r.closing:
+		f.processGone(gen, "the local function runner is shutting down")
+
+		return
+	default:
+	}
+
+	r.wg.Add(1)
+
+	go r.supervise(f, gen, false)
+}
+
+// supervise runs generation gen of f's processes. A permanent process
+// (the function's first) is replaced, under a new generation, whenever it
+// exits, until the runner closes; another one runs once.
+func (r *Runner) supervise(f *fnState, gen int, permanent bool) {
 	defer r.wg.Done()
 
 	backoff := 100 * time.Millisecond
@@ -309,45 +353,21 @@ func (r *Runner) supervise(f *fnState) {
 	for {
 		select {
 		case <-r.closing:
+			f.processGone(gen, "the local function runner is shutting down")
+
 			return
 		default:
 		}
 
-		gen, p, out, err := r.startProcess(f)
-		if err != nil {
-			r.log.Error("cannot start function process", "function", f.spec.LogicalID, "error", err.Error())
-			f.processGone(gen, "cannot start: "+err.Error())
-		} else {
-			started := time.Now()
+		started := time.Now()
+		r.runProcess(f, gen, permanent)
 
-			select {
-			case <-p.Done():
-			case <-r.closing:
-				_ = p.Stop(stopGrace)
-			}
+		if !permanent {
+			return
+		}
 
-			_ = out.Close()
-
-			taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
-			for _, inv := range taken {
-				r.complete(f, inv, outcome{
-					failed: true, errorType: "Runtime.ExitError",
-					errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err()),
-				})
-			}
-
-			select {
-			case <-r.closing:
-				return
-			default:
-			}
-
-			r.log.Warn("function process exited; restarting", "function", f.spec.LogicalID,
-				"exit", exitStatus(p.Err()), "beforeFirstInvocation", !polled)
-
-			if time.Since(started) > 10*time.Second {
-				backoff = 100 * time.Millisecond
-			}
+		if time.Since(started) > 10*time.Second {
+			backoff = 100 * time.Millisecond
 		}
 
 		select {
@@ -357,7 +377,51 @@ func (r *Runner) supervise(f *fnState) {
 		}
 
 		backoff = min(backoff*2, 5*time.Second)
+		gen = f.newProcess()
 	}
+}
+
+// runProcess starts generation gen of f's processes and waits for it to
+// exit (or stops it when the runner closes), failing the invocation it was
+// running.
+func (r *Runner) runProcess(f *fnState, gen int, permanent bool) {
+	p, out, err := r.startProcess(f, gen)
+	if err != nil {
+		r.log.Error("cannot start function process", "function", f.spec.LogicalID, "process", gen, "error", err.Error())
+		f.processGone(gen, "cannot start: "+err.Error())
+
+		return
+	}
+
+	select {
+	case <-p.Done():
+	case <-r.closing:
+		_ = p.Stop(stopGrace)
+	}
+
+	_ = out.Close()
+
+	taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
+	for _, inv := range taken {
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.ExitError",
+			errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err()),
+		})
+	}
+
+	select {
+	case <-r.closing:
+		return
+	default:
+	}
+
+	msg := "function process exited"
+	if permanent {
+		msg = "function process exited; restarting"
+	}
+
+	r.log.Warn(msg, "function", f.spec.LogicalID, "process", gen,
+		"exit", exitStatus(p.Err()), "beforeFirstInvocation", !polled)
 }
 
 func exitStatus(err error) string {
@@ -368,14 +432,14 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
-func (r *Runner) startProcess(f *fnState) (int, *proc.Process, io.WriteCloser, error) {
-	gen := f.nextGeneration()
-
+func (r *Runner) startProcess(f *fnState, gen int) (*proc.Process, io.WriteCloser, error) {
 	cmd := exec.Command(f.spec.Binary)
 	cmd.Dir = filepath.Dir(f.spec.Binary)
 	cmd.Env = r.environment(f.spec, gen)
 
-	out := proc.LineWriter(r.opts.Log, f.spec.LogicalID)
+	// Each process's lines are told apart, as Lambda gives each execution
+	// environment its own log stream.
+	out := proc.LineWriter(r.opts.Log, f.spec.LogicalID+"#"+strconv.Itoa(gen))
 	cmd.Stdout = out
 	cmd.Stderr = out
 
@@ -383,12 +447,12 @@ func (r *Runner) startProcess(f *fnState) (int, *proc.Process, io.WriteCloser, e
 	if err != nil {
 		_ = out.Close()
 
-		return gen, nil, nil, err
+		return nil, nil, err
 	}
 
 	f.setProcess(gen, p)
 
-	return gen, p, out, nil
+	return p, out, nil
 }
 
 // environment is the process environment: the function's configured
@@ -432,7 +496,7 @@ func (r *Runner) complete(f *fnState, inv *invocation, o outcome) bool {
 
 	return inv.finish(o, func() {
 		if o.failed {
-			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "requestId", inv.id,
+			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "process", inv.gen, "requestId", inv.id,
 				"errorType", o.errorType, "errorMessage", o.errorMessage)
 		}
 	})
