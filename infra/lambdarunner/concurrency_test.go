@@ -2,6 +2,7 @@ package lambdarunner
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -172,5 +173,55 @@ func TestKillTakesTheBusyProcess(t *testing.T) {
 
 	if err := r.Kill("nope"); err == nil {
 		t.Error("Kill of an unknown function succeeded")
+	}
+}
+
+// Each process has a temporary directory of its own, as each Lambda
+// execution environment has its own /tmp, and it is removed with the
+// process.
+func TestEachProcessHasItsOwnTemporaryDirectory(t *testing.T) {
+	fn := echoFunction("tmp", 5*time.Second)
+	r, _ := startRunner(t, fn)
+
+	dir := t.TempDir()
+	outs, errs := make([]*echoResponse, 2), make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			outs[i], errs[i] = invoke(t, r, fn.Name, map[string]any{"action": "meet", "dir": dir, "parties": 2, "env": []string{"TMPDIR"}})
+		})
+	}
+	wg.Wait()
+
+	if errs[0] != nil || errs[1] != nil {
+		t.Fatal(errs)
+	}
+
+	a, b := outs[0].Env["TMPDIR"], outs[1].Env["TMPDIR"]
+	if a == "" || b == "" || a == b {
+		t.Fatalf("two processes' TMPDIR: %q and %q; want two directories", a, b)
+	}
+
+	for _, d := range []string{a, b} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			t.Fatalf("TMPDIR %s: %v", d, err)
+		}
+	}
+
+	// A crashed process's directory goes with it.
+	victim := outs[0]
+	mustFail(t, r, fn.Name, map[string]any{"action": "exit"}, "Runtime.ExitError")
+
+	gone := 0
+	for deadline := time.Now().Add(10 * time.Second); gone == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, d := range []string{a, b} {
+			if _, err := os.Stat(d); os.IsNotExist(err) {
+				gone++
+			}
+		}
+	}
+
+	if gone != 1 {
+		t.Errorf("%d of the two directories removed after one process exited (pid %d was one of them)", gone, victim.PID)
 	}
 }

@@ -142,6 +142,9 @@ type Runner struct {
 	mu      sync.RWMutex
 	fns     map[string]*fnState
 	running bool
+
+	// tmp holds each process's temporary directory; Close removes it.
+	tmp string
 }
 
 // Start is New followed by Run(ctx, o.Functions). It returns the errors
@@ -163,7 +166,8 @@ func Start(ctx context.Context, o Options) (*Runner, error) {
 
 // New starts the runner's HTTP server on a free port of 127.0.0.1, so its
 // URL and the functions' invoke endpoints are known before any function
-// runs. It returns an error if it cannot listen.
+// runs. It returns an error if it cannot listen or make its temporary
+// directory.
 func New(o Options) (*Runner, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -188,8 +192,17 @@ func New(o Options) (*Runner, error) {
 		closing: make(chan struct{}),
 	}
 
+	tmp, err := os.MkdirTemp("", "lambdarunner-")
+	if err != nil {
+		return nil, fmt.Errorf("lambdarunner: %w", err)
+	}
+
+	r.tmp = tmp
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		_ = os.RemoveAll(tmp)
+
 		return nil, fmt.Errorf("lambdarunner: listen: %w", err)
 	}
 
@@ -299,7 +312,8 @@ func (r *Runner) waitReady(ctx context.Context, fns map[string]*fnState) error {
 }
 
 // Close stops every process (SIGTERM, SIGKILL after two seconds), fails any
-// invocation still waiting, and stops the HTTP server. It returns an error
+// invocation still waiting, removes the processes' temporary directories,
+// and stops the HTTP server. It returns an error
 // if the server did not shut down cleanly; calling it again does nothing.
 func (r *Runner) Close() error {
 	var err error
@@ -310,6 +324,8 @@ func (r *Runner) Close() error {
 		r.mu.Unlock()
 
 		r.wg.Wait()
+
+		_ = os.RemoveAll(r.tmp)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -385,7 +401,7 @@ func (r *Runner) supervise(f *fnState, gen int, permanent bool) {
 // exit (or stops it when the runner closes), failing the invocation it was
 // running.
 func (r *Runner) runProcess(f *fnState, gen int, permanent bool) {
-	p, out, err := r.startProcess(f, gen)
+	p, out, tmp, err := r.startProcess(f, gen)
 	if err != nil {
 		r.log.Error("cannot start function process", "function", f.spec.LogicalID, "process", gen, "error", err.Error())
 		f.processGone(gen, "cannot start: "+err.Error())
@@ -400,6 +416,7 @@ func (r *Runner) runProcess(f *fnState, gen int, permanent bool) {
 	}
 
 	_ = out.Close()
+	_ = os.RemoveAll(tmp)
 
 	taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
 	for _, inv := range taken {
@@ -432,10 +449,18 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
-func (r *Runner) startProcess(f *fnState, gen int) (*proc.Process, io.WriteCloser, error) {
+// startProcess starts generation gen of f's processes with a temporary
+// directory of its own (TMPDIR), as each Lambda execution environment has
+// its own /tmp; the caller removes it when the process has exited.
+func (r *Runner) startProcess(f *fnState, gen int) (*proc.Process, io.WriteCloser, string, error) {
+	tmp, err := os.MkdirTemp(r.tmp, f.spec.Name+"-"+strconv.Itoa(gen)+"-")
+	if err != nil {
+		return nil, nil, "", err
+	}
+
 	cmd := exec.Command(f.spec.Binary)
 	cmd.Dir = filepath.Dir(f.spec.Binary)
-	cmd.Env = r.environment(f.spec, gen)
+	cmd.Env = r.environment(f.spec, gen, tmp)
 
 	// Each process's lines are told apart, as Lambda gives each execution
 	// environment its own log stream.
@@ -446,24 +471,22 @@ func (r *Runner) startProcess(f *fnState, gen int) (*proc.Process, io.WriteClose
 	p, err := proc.Start(cmd)
 	if err != nil {
 		_ = out.Close()
+		_ = os.RemoveAll(tmp)
 
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 
 	f.setProcess(gen, p)
 
-	return p, out, nil
+	return p, out, tmp, nil
 }
 
-// environment is the process environment: the function's configured
-// variables, then the variables Lambda reserves (which win), and PATH.
-func (r *Runner) environment(f Function, gen int) []string {
+// environment is the process environment: PATH, the function's configured
+// variables, then the variables Lambda reserves and the process's own
+// TMPDIR (which win).
+func (r *Runner) environment(f Function, gen int, tmp string) []string {
 	addr := r.URL[len("http://"):]
 	env := []string{"PATH=" + os.Getenv("PATH")}
-
-	if tmp := os.Getenv("TMPDIR"); tmp != "" {
-		env = append(env, "TMPDIR="+tmp)
-	}
 
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		env = append(env, k+"="+f.Env[k])
@@ -485,6 +508,7 @@ func (r *Runner) environment(f Function, gen int) []string {
 		"LAMBDA_TASK_ROOT="+filepath.Dir(f.Binary),
 		"_HANDLER=bootstrap",
 		"TZ=:UTC",
+		"TMPDIR="+tmp,
 	)
 }
 
