@@ -75,6 +75,7 @@ func (h *overlapHold) holdForASecondChunk() {
 // counts add up to the rows, and each chunk's snapshot in S3 holds exactly
 // the records it counted, together exactly LIVE's.
 func TestChunksOfAFinalMigrationOverlapAndLoseNothing(t *testing.T) {
+	t.Parallel()
 	h := &overlapHold{}
 	fs := ownStack(t, "overlap", 5*time.Minute, stack.Options{
 		Parameters: map[string]string{"FinalChunkBytes": "2048"}, FunctionTraffic: h.wrap,
