@@ -43,6 +43,10 @@
 // invoked in parallel costs one process each. Invocations beyond the limit
 // wait for a process to be free (Lambda would throttle them). kumo's own
 // per-function gate must let that many calls through (emulator.Options).
+// Each process has a temporary directory of its own (TMPDIR), as each
+// execution environment has its own /tmp, and its output lines are
+// prefixed with the function's logical id and its generation
+// (FinalMigrateFunction#3), as each environment has its own log stream.
 //
 // A crashed process fails the invocation it was running; a process that
 // timed out is killed, as Lambda replaces a timed-out execution
