@@ -170,6 +170,17 @@ func TestChunksOfAFinalMigrationOverlapAndLoseNothing(t *testing.T) {
 	if next != int64(len(finalCSV)) {
 		t.Fatalf("the last chunk ends at byte %d of %d", next, len(finalCSV))
 	}
+	// The chunk records say so too: some two chunks were running at once.
+	overlapping := false
+	for i := range chunks {
+		for j := i + 1; j < len(chunks); j++ {
+			a, b := chunks[i], chunks[j]
+			overlapping = overlapping || a.StartedAt.Before(b.FinishedAt) && b.StartedAt.Before(a.FinishedAt)
+		}
+	}
+	if !overlapping {
+		t.Fatal("no two chunk records' running times overlap")
+	}
 	if read != len(ids) || migrated != len(ids) {
 		t.Fatalf("the chunks read %d and migrated %d rows; the extract has %d", read, migrated, len(ids))
 	}
