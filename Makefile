@@ -11,8 +11,9 @@ all: build cli
 
 ## up: build the site, then run the whole service locally on the embedded emulator (kumo) and print where to open it.
 ## DESTINATION=receiver make up delivers TEST and LIVE to the reference receiver (the product being joined) instead.
+## FUNCTION_CONCURRENCY=N make up lets each function run N processes at once (default 4).
 up: frontend
-	$(GO) run ./infra/cmd/up $(if $(DESTINATION),-destination $(DESTINATION))
+	$(GO) run ./infra/cmd/up $(if $(DESTINATION),-destination $(DESTINATION)) $(if $(FUNCTION_CONCURRENCY),-concurrency $(FUNCTION_CONCURRENCY))
 
 ## test: every check and test: format, vet, template lint, front-end type checks and tests, Go tests (unit and end to end on the emulator, and the whole journey in headless Chromium), fuzzing, arm64 Lambda builds and their size, import and init budgets.
 test: lint frontend-test unit fuzz lambdas lambdasize real-exports

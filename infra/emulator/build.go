@@ -45,6 +45,17 @@
 // connection's API key header (or basic Authorization) to each delivery,
 // as EventBridge does.
 //
+// # Invocations at once
+//
+// kumo v0.33.1 passes every call to a function's InvokeEndpoint through a
+// per-function gate of one (internal/service/lambda/async.go,
+// newInvokeGate), so that a single-process endpoint never sees two at once.
+// Lambda runs invocations of one function side by side, and the local
+// function runner keeps several processes per function to do the same, so
+// two checked edits (sourceEdits) size the gate from
+// KUMO_CUTOVER_INVOKE_CONCURRENCY (Options.FunctionConcurrency; one when
+// unset, kumo's own behaviour).
+//
 // Nothing else changes. The copy lives under <root>/.build and is
 // selected with a generated go.work `replace`, so the build command is
 // still `go build -o <out> github.com/sivchari/kumo/cmd/kumo` with the
@@ -102,7 +113,34 @@ var sourceEdits = []sourceEdit{{
 	File: "internal/service/eventbridge/storage.go",
 	Old:  "// trimDeliveredEventsLocked drops the oldest entries beyond the cap.\n",
 	New:  connectionAuthFunc + "// trimDeliveredEventsLocked drops the oldest entries beyond the cap.\n",
+}, {
+	// See "Invocations at once" in the package documentation.
+	File: "internal/service/lambda/async.go",
+	Old:  "func newInvokeGate() invokeGate {\n\treturn make(invokeGate, 1)\n}\n",
+	New:  invokeGateFunc,
+}, {
+	File: "internal/service/lambda/async.go",
+	Old:  "import (\n",
+	New:  "import (\n\t\"os\"      // cutover's infra/emulator: KUMO_CUTOVER_INVOKE_CONCURRENCY\n\t\"strconv\" // cutover's infra/emulator\n",
 }}
+
+// InvokeConcurrencyEnv names the variable that sizes kumo's per-function
+// invoke gate in the patched build (see "Invocations at once").
+const InvokeConcurrencyEnv = "KUMO_CUTOVER_INVOKE_CONCURRENCY"
+
+// invokeGateFunc replaces kumo's newInvokeGate: a gate as wide as
+// InvokeConcurrencyEnv says, one by default.
+const invokeGateFunc = `func newInvokeGate() invokeGate {
+	// cutover's infra/emulator: as many calls of one function at once as
+	// the local function runner keeps processes for it (one when unset).
+	n, err := strconv.Atoi(os.Getenv("` + InvokeConcurrencyEnv + `"))
+	if err != nil || n < 1 {
+		n = 1
+	}
+
+	return make(invokeGate, n)
+}
+`
 
 // connectionAuthFunc is added to kumo's EventBridge storage: a copy of the
 // target whose header parameters carry the API destination's connection

@@ -32,6 +32,10 @@ type Options struct {
 	LogLevel string
 	// StartTimeout bounds the wait for /health; zero is one minute.
 	StartTimeout time.Duration
+	// FunctionConcurrency is how many invocations of one function kumo
+	// sends to its InvokeEndpoint at once (the local function runner's
+	// processes per function); zero is one, kumo's own behaviour.
+	FunctionConcurrency int
 }
 
 // Server is a running kumo.
@@ -48,8 +52,8 @@ type Server struct {
 //
 // kumo listens on 127.0.0.1 only. Its environment is the caller's minus
 // anything starting with KUMO_ or AWS_, plus KUMO_HOST, KUMO_PORT (kumo's
-// self-calls follow them) and AWS_DEFAULT_REGION=us-east-1 (kumo derives ARNs
-// from it), so state persistence (KUMO_DATA_DIR) or a developer's region
+// self-calls follow them), AWS_DEFAULT_REGION=us-east-1 (kumo derives ARNs
+// from it) and KUMO_CUTOVER_INVOKE_CONCURRENCY (Options.FunctionConcurrency), so state persistence (KUMO_DATA_DIR) or a developer's region
 // cannot leak in.
 //
 // It returns an error if kumo cannot be started, exits, or is not healthy
@@ -117,6 +121,7 @@ func start(ctx context.Context, o Options, port int) (*Server, error) {
 		"KUMO_PORT="+ps,
 		"KUMO_LOG_LEVEL="+o.LogLevel,
 		"AWS_DEFAULT_REGION="+Region,
+		InvokeConcurrencyEnv+"="+strconv.Itoa(max(o.FunctionConcurrency, 1)),
 	)
 
 	lw := proc.LineWriter(o.Log, "kumo")

@@ -88,20 +88,26 @@ func (r *Runner) handleInvoke(w http.ResponseWriter, req *http.Request) {
 	}
 }
 
-// enqueue hands inv to the function's process. It reports false when the
-// caller is gone; when the invocation cannot be handed over it is completed
-// as failed and true is returned, so the caller reads the outcome.
+// enqueue hands inv to one of the function's processes, starting one for
+// it when every process is busy and the function may have more (see the
+// package documentation). It reports false when the caller is gone; when
+// the invocation cannot be handed over it is completed as failed and true
+// is returned, so the caller reads the outcome.
 //
-// One process serves a function, so invocations that arrive together (a
-// Map state's items) queue behind the one running: the wait for a pickup
-// allows for the function's own timeout.
+// Invocations beyond the function's processes queue behind the ones
+// running: the wait for a pickup allows for the function's own timeout.
 func (r *Runner) enqueue(req *http.Request, f *fnState, inv *invocation) bool {
+	if gen := f.queued(); gen != 0 {
+		r.spawn(f, gen)
+	}
+
 	wait := f.spec.Timeout + pickupTimeout
 	pickup := time.NewTimer(wait)
 	defer pickup.Stop()
 
 	select {
 	case f.queue <- inv:
+		return true // the process that took it counted it off the queue
 	case <-f.initFailure():
 		r.complete(f, inv, outcome{
 			failed: true, errorType: "Runtime.InitError",
@@ -118,8 +124,12 @@ func (r *Runner) enqueue(req *http.Request, f *fnState, inv *invocation) bool {
 			errorMessage: "the local function runner is shutting down",
 		})
 	case <-req.Context().Done():
+		f.unqueued()
+
 		return false
 	}
+
+	f.unqueued()
 
 	return true
 }

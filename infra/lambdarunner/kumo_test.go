@@ -36,7 +36,7 @@ func startKumo(t *testing.T, log io.Writer) *emulator.Server {
 		t.Fatal(err)
 	}
 
-	srv, err := emulator.Start(ctx, emulator.Options{Binary: bin, Log: log})
+	srv, err := emulator.Start(ctx, emulator.Options{Binary: bin, Log: log, FunctionConcurrency: DefaultConcurrency})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,5 +247,110 @@ func httpAPI5xx(ctx context.Context, t *testing.T, cfg aws.Config, kumo *emulato
 	// A function error is a 500 to the HTTP client, as on API Gateway.
 	if status, body := call("/fail"); status != http.StatusInternalServerError {
 		t.Errorf("function error: %d %s", status, body)
+	}
+}
+
+// TestKumoMapRunsInvocationsOfOneFunctionAtOnce runs a Step Functions Map
+// on kumo whose three iterations invoke one function, each ending only once
+// all three are running (they meet in a directory): it succeeds only if
+// kumo and the runner let three invocations of the function overlap, and
+// the runner counts three in flight at once.
+func TestKumoMapRunsInvocationsOfOneFunctionAtOnce(t *testing.T) {
+	log := &logBuffer{}
+	kumo := startKumo(t, log)
+
+	fn := echoFunction("mapoverlap", 10*time.Second)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	r, err := Start(ctx, Options{Functions: []Function{fn}, Endpoint: kumo.Endpoint, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Cleanup(func() { _ = r.Close() })
+
+	if _, err := provision.NewLambdaClient(kumo.Endpoint, "us-east-1", nil).CreateFunction(ctx, provision.FunctionSpec{
+		Name: fn.Name, Runtime: "provided.al2023", Handler: "bootstrap", Timeout: 10, MemorySize: 256,
+		InvokeEndpoint: r.InvokeEndpoint(fn.Name),
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	def := fmt.Sprintf(`{
+  "StartAt": "Each",
+  "States": {
+    "Each": {
+      "Type": "Map",
+      "ItemsPath": "$.items",
+      "MaxConcurrency": 3,
+      "ItemProcessor": {
+        "StartAt": "Call",
+        "States": {
+          "Call": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": %q, "Payload": {"action": "meet", "dir.$": "$.dir", "parties": 3}},
+            "ResultSelector": {"pid.$": "$.Payload.pid"},
+            "End": true
+          }
+        }
+      },
+      "End": true
+    }
+  }
+}`, fn.ARN)
+
+	sc := sfn.NewFromConfig(awsConfig(kumo.Endpoint))
+
+	sm, err := sc.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("map-overlap"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::000000000000:role/test"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	input, _ := json.Marshal(map[string]any{"items": []map[string]string{{"dir": dir}, {"dir": dir}, {"dir": dir}}})
+
+	ex, err := sc.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(string(input))})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var d *sfn.DescribeExecutionOutput
+
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		if d, err = sc.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: ex.ExecutionArn}); err != nil {
+			t.Fatal(err)
+		}
+
+		if d.Status != sfntypes.ExecutionStatusRunning {
+			break
+		}
+
+		if time.Now().After(deadline) {
+			t.Fatal("execution still running")
+		}
+	}
+
+	if d.Status != sfntypes.ExecutionStatusSucceeded {
+		t.Fatalf("execution %s: %s %s\n%s", d.Status, aws.ToString(d.Error), aws.ToString(d.Cause), log.String())
+	}
+
+	var out []struct{ PID int }
+	if err := json.Unmarshal([]byte(aws.ToString(d.Output)), &out); err != nil {
+		t.Fatal(err)
+	}
+
+	pids := map[int]bool{}
+	for _, o := range out {
+		pids[o.PID] = true
+	}
+
+	if _, peak, _ := r.Concurrency(fn.Name); len(pids) != 3 || peak != 3 {
+		t.Errorf("the Map's three iterations ran in %d processes, %d at once; want 3 and 3", len(pids), peak)
 	}
 }

@@ -33,10 +33,25 @@
 // failure is States.TaskFailed, which Retry/Catch on States.ALL (or
 // States.TaskFailed) match.
 //
-// A crashed process is restarted; a process that timed out is killed and
-// restarted, as Lambda replaces a timed-out execution environment. Each
-// function runs in one process, so invocations of one function run one at a
-// time (kumo serialises them per function anyway).
+// # Processes
+//
+// Like Lambda, the runner keeps up to Options.Concurrency processes per
+// function (execution environments): an invocation goes to an idle
+// process, and a new process is started for it when every process is busy
+// and fewer than that many exist; idle processes are kept. Each function
+// starts with one process, so a stack of many functions that are never
+// invoked in parallel costs one process each. Invocations beyond the limit
+// wait for a process to be free (Lambda would throttle them). kumo's own
+// per-function gate must let that many calls through (emulator.Options).
+// Each process has a temporary directory of its own (TMPDIR), as each
+// execution environment has its own /tmp, and its output lines are
+// prefixed with the function's logical id and its generation
+// (FinalMigrateFunction#3), as each environment has its own log stream.
+//
+// A crashed process fails the invocation it was running; a process that
+// timed out is killed, as Lambda replaces a timed-out execution
+// environment. The function's first process is restarted when it exits;
+// the others are started again only when invocations need them.
 package lambdarunner
 
 import (
@@ -90,10 +105,18 @@ type Options struct {
 	// output lines (each prefixed with the function's logical id). Nil
 	// discards both.
 	Log io.Writer
+	// Concurrency is how many processes a function may have at once (as
+	// many invocations of it run at once); zero is DefaultConcurrency.
+	Concurrency int
 	// ReadyTimeout bounds how long Run waits for every function process to
 	// ask for its first invocation; zero is 30 seconds.
 	ReadyTimeout time.Duration
 }
+
+// DefaultConcurrency is the number of processes per function the runner
+// keeps at most unless told otherwise: enough for a migration's chunks to
+// overlap locally, few enough for a laptop running eleven functions.
+const DefaultConcurrency = 4
 
 // Lambda limits the runner enforces.
 const (
@@ -123,6 +146,9 @@ type Runner struct {
 	mu      sync.RWMutex
 	fns     map[string]*fnState
 	running bool
+
+	// tmp holds each process's temporary directory; Close removes it.
+	tmp string
 }
 
 // Start is New followed by Run(ctx, o.Functions). It returns the errors
@@ -144,7 +170,8 @@ func Start(ctx context.Context, o Options) (*Runner, error) {
 
 // New starts the runner's HTTP server on a free port of 127.0.0.1, so its
 // URL and the functions' invoke endpoints are known before any function
-// runs. It returns an error if it cannot listen.
+// runs. It returns an error if it cannot listen or make its temporary
+// directory.
 func New(o Options) (*Runner, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -158,6 +185,10 @@ func New(o Options) (*Runner, error) {
 		o.ReadyTimeout = 30 * time.Second
 	}
 
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+
 	r := &Runner{
 		opts:    o,
 		log:     slog.New(slog.NewJSONHandler(proc.Serialized(o.Log), nil)).With("component", "lambdarunner"),
@@ -165,8 +196,17 @@ func New(o Options) (*Runner, error) {
 		closing: make(chan struct{}),
 	}
 
+	tmp, err := os.MkdirTemp("", "lambdarunner-")
+	if err != nil {
+		return nil, fmt.Errorf("lambdarunner: %w", err)
+	}
+
+	r.tmp = tmp
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		_ = os.RemoveAll(tmp)
+
 		return nil, fmt.Errorf("lambdarunner: listen: %w", err)
 	}
 
@@ -179,7 +219,8 @@ func New(o Options) (*Runner, error) {
 }
 
 // Run starts one process per function and waits until every process has
-// asked for its first invocation. It may be called once.
+// asked for its first invocation; further processes start as invocations
+// need them. It may be called once.
 //
 // It returns an error if it was called before, a Function is incomplete or
 // listed twice, or a function's process exits before asking for work (the
@@ -206,7 +247,7 @@ func (r *Runner) Run(ctx context.Context, fns []Function) error {
 			f.LogicalID = f.Name
 		}
 
-		states[f.Name] = newFnState(f)
+		states[f.Name] = newFnState(f, r.opts.Concurrency)
 	}
 
 	r.mu.Lock()
@@ -230,7 +271,7 @@ func (r *Runner) Run(ctx context.Context, fns []Function) error {
 	for _, f := range states {
 		r.wg.Add(1)
 
-		go r.supervise(f)
+		go r.supervise(f, f.newProcess(), true)
 	}
 	r.mu.Unlock()
 
@@ -275,7 +316,8 @@ func (r *Runner) waitReady(ctx context.Context, fns map[string]*fnState) error {
 }
 
 // Close stops every process (SIGTERM, SIGKILL after two seconds), fails any
-// invocation still waiting, and stops the HTTP server. It returns an error
+// invocation still waiting, removes the processes' temporary directories,
+// and stops the HTTP server. It returns an error
 // if the server did not shut down cleanly; calling it again does nothing.
 func (r *Runner) Close() error {
 	var err error
@@ -286,6 +328,8 @@ func (r *Runner) Close() error {
 		r.mu.Unlock()
 
 		r.wg.Wait()
+
+		_ = os.RemoveAll(r.tmp)
 
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -299,9 +343,29 @@ func (r *Runner) Close() error {
 	return err
 }
 
-// supervise runs f's process, restarting it whenever it exits, until the
-// runner closes.
-func (r *Runner) supervise(f *fnState) {
+// spawn starts generation gen of f's processes, unless the runner is
+// closing; the process is not restarted when it exits.
+func (r *Runner) spawn(f *fnState, gen int) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+
+	select {
+	case <-r.closing:
+		f.processGone(gen, "the local function runner is shutting down")
+
+		return
+	default:
+	}
+
+	r.wg.Add(1)
+
+	go r.supervise(f, gen, false)
+}
+
+// supervise runs generation gen of f's processes. A permanent process
+// (the function's first) is replaced, under a new generation, whenever it
+// exits, until the runner closes; another one runs once.
+func (r *Runner) supervise(f *fnState, gen int, permanent bool) {
 	defer r.wg.Done()
 
 	backoff := 100 * time.Millisecond
@@ -309,45 +373,21 @@ func (r *Runner) supervise(f *fnState) {
 	for {
 		select {
 		case <-r.closing:
+			f.processGone(gen, "the local function runner is shutting down")
+
 			return
 		default:
 		}
 
-		gen, p, out, err := r.startProcess(f)
-		if err != nil {
-			r.log.Error("cannot start function process", "function", f.spec.LogicalID, "error", err.Error())
-			f.processGone(gen, "cannot start: "+err.Error())
-		} else {
-			started := time.Now()
+		started := time.Now()
+		r.runProcess(f, gen, permanent)
 
-			select {
-			case <-p.Done():
-			case <-r.closing:
-				_ = p.Stop(stopGrace)
-			}
+		if !permanent {
+			return
+		}
 
-			_ = out.Close()
-
-			taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
-			for _, inv := range taken {
-				r.complete(f, inv, outcome{
-					failed: true, errorType: "Runtime.ExitError",
-					errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err()),
-				})
-			}
-
-			select {
-			case <-r.closing:
-				return
-			default:
-			}
-
-			r.log.Warn("function process exited; restarting", "function", f.spec.LogicalID,
-				"exit", exitStatus(p.Err()), "beforeFirstInvocation", !polled)
-
-			if time.Since(started) > 10*time.Second {
-				backoff = 100 * time.Millisecond
-			}
+		if time.Since(started) > 10*time.Second {
+			backoff = 100 * time.Millisecond
 		}
 
 		select {
@@ -357,7 +397,52 @@ func (r *Runner) supervise(f *fnState) {
 		}
 
 		backoff = min(backoff*2, 5*time.Second)
+		gen = f.newProcess()
 	}
+}
+
+// runProcess starts generation gen of f's processes and waits for it to
+// exit (or stops it when the runner closes), failing the invocation it was
+// running.
+func (r *Runner) runProcess(f *fnState, gen int, permanent bool) {
+	p, out, tmp, err := r.startProcess(f, gen)
+	if err != nil {
+		r.log.Error("cannot start function process", "function", f.spec.LogicalID, "process", gen, "error", err.Error())
+		f.processGone(gen, "cannot start: "+err.Error())
+
+		return
+	}
+
+	select {
+	case <-p.Done():
+	case <-r.closing:
+		_ = p.Stop(stopGrace)
+	}
+
+	_ = out.Close()
+	_ = os.RemoveAll(tmp)
+
+	taken, polled := f.processGone(gen, "process exited: "+exitStatus(p.Err()))
+	for _, inv := range taken {
+		r.complete(f, inv, outcome{
+			failed: true, errorType: "Runtime.ExitError",
+			errorMessage: "the function's process exited during the invocation: " + exitStatus(p.Err()),
+		})
+	}
+
+	select {
+	case <-r.closing:
+		return
+	default:
+	}
+
+	msg := "function process exited"
+	if permanent {
+		msg = "function process exited; restarting"
+	}
+
+	r.log.Warn(msg, "function", f.spec.LogicalID, "process", gen,
+		"exit", exitStatus(p.Err()), "beforeFirstInvocation", !polled)
 }
 
 func exitStatus(err error) string {
@@ -368,38 +453,44 @@ func exitStatus(err error) string {
 	return err.Error()
 }
 
-func (r *Runner) startProcess(f *fnState) (int, *proc.Process, io.WriteCloser, error) {
-	gen := f.nextGeneration()
+// startProcess starts generation gen of f's processes with a temporary
+// directory of its own (TMPDIR), as each Lambda execution environment has
+// its own /tmp; the caller removes it when the process has exited.
+func (r *Runner) startProcess(f *fnState, gen int) (*proc.Process, io.WriteCloser, string, error) {
+	tmp, err := os.MkdirTemp(r.tmp, f.spec.Name+"-"+strconv.Itoa(gen)+"-")
+	if err != nil {
+		return nil, nil, "", err
+	}
 
 	cmd := exec.Command(f.spec.Binary)
 	cmd.Dir = filepath.Dir(f.spec.Binary)
-	cmd.Env = r.environment(f.spec, gen)
+	cmd.Env = r.environment(f.spec, gen, tmp)
 
-	out := proc.LineWriter(r.opts.Log, f.spec.LogicalID)
+	// Each process's lines are told apart, as Lambda gives each execution
+	// environment its own log stream.
+	out := proc.LineWriter(r.opts.Log, f.spec.LogicalID+"#"+strconv.Itoa(gen))
 	cmd.Stdout = out
 	cmd.Stderr = out
 
 	p, err := proc.Start(cmd)
 	if err != nil {
 		_ = out.Close()
+		_ = os.RemoveAll(tmp)
 
-		return gen, nil, nil, err
+		return nil, nil, "", err
 	}
 
 	f.setProcess(gen, p)
 
-	return gen, p, out, nil
+	return p, out, tmp, nil
 }
 
-// environment is the process environment: the function's configured
-// variables, then the variables Lambda reserves (which win), and PATH.
-func (r *Runner) environment(f Function, gen int) []string {
+// environment is the process environment: PATH, the function's configured
+// variables, then the variables Lambda reserves and the process's own
+// TMPDIR (which win).
+func (r *Runner) environment(f Function, gen int, tmp string) []string {
 	addr := r.URL[len("http://"):]
 	env := []string{"PATH=" + os.Getenv("PATH")}
-
-	if tmp := os.Getenv("TMPDIR"); tmp != "" {
-		env = append(env, "TMPDIR="+tmp)
-	}
 
 	for _, k := range slices.Sorted(maps.Keys(f.Env)) {
 		env = append(env, k+"="+f.Env[k])
@@ -421,6 +512,7 @@ func (r *Runner) environment(f Function, gen int) []string {
 		"LAMBDA_TASK_ROOT="+filepath.Dir(f.Binary),
 		"_HANDLER=bootstrap",
 		"TZ=:UTC",
+		"TMPDIR="+tmp,
 	)
 }
 
@@ -432,7 +524,7 @@ func (r *Runner) complete(f *fnState, inv *invocation, o outcome) bool {
 
 	return inv.finish(o, func() {
 		if o.failed {
-			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "requestId", inv.id,
+			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "process", inv.gen, "requestId", inv.id,
 				"errorType", o.errorType, "errorMessage", o.errorMessage)
 		}
 	})

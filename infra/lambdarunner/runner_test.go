@@ -265,7 +265,7 @@ func TestFunctionErrorFailsTheInvocation(t *testing.T) {
 	}
 
 	// lambda.Start prints the error document; it arrives prefixed.
-	if !strings.Contains(log.String(), "\n"+fn.LogicalID+" ") && !strings.HasPrefix(log.String(), fn.LogicalID+" ") {
+	if !strings.Contains(log.String(), "\n"+fn.LogicalID+"#1 ") && !strings.HasPrefix(log.String(), fn.LogicalID+"#1 ") {
 		t.Errorf("no process output prefixed with %s:\n%s", fn.LogicalID, log.String())
 	}
 
@@ -386,7 +386,7 @@ func TestInitFailureStopsStart(t *testing.T) {
 		t.Errorf("error %q does not name the function and its exit", err)
 	}
 
-	if !strings.Contains(log.String(), fn.LogicalID+" echofn: refusing to start") {
+	if !strings.Contains(log.String(), fn.LogicalID+"#1 echofn: refusing to start") {
 		t.Errorf("process output not logged with its prefix:\n%s", log.String())
 	}
 }

@@ -13,8 +13,10 @@ type invocation struct {
 	id      string
 	payload []byte
 
-	// gen is the process generation that took it (0 while queued).
-	gen int
+	// gen is the process generation that took it (0 while queued), and
+	// taken when it did.
+	gen   int
+	taken time.Time
 
 	once   sync.Once
 	result chan outcome // buffered: the caller may be gone
@@ -56,11 +58,23 @@ func (inv *invocation) finish(o outcome, before func()) bool {
 	return first
 }
 
-// fnState is a function's runtime state.
+// process is one process of a function: Lambda's execution environment.
+// Its generation, unique within the function, is in its Runtime API path,
+// so a replaced process's late calls are told it is stale.
+type process struct {
+	gen       int
+	proc      *proc.Process // nil until started
+	polled    bool          // it asked for an invocation
+	initError string        // what it sent to /init/error
+}
+
+// fnState is a function's runtime state: its processes, at most max of
+// them, and the invocations they run.
 type fnState struct {
 	spec Function
+	max  int
 
-	// queue hands invocations to the process polling next.
+	// queue hands invocations to whichever process polls next.
 	queue chan *invocation
 
 	// ready is closed when a process first asks for an invocation;
@@ -70,58 +84,89 @@ type fnState struct {
 
 	mu            sync.Mutex
 	gen           int
-	proc          *proc.Process
-	alive         bool // the current generation's process has not exited
-	polled        bool // the current generation asked for an invocation
+	procs         map[int]*process // every process not yet gone, by generation
+	waiting       int              // invocations queued and not yet taken
+	peak          int              // the most invocations ever in flight at once
 	everReady     bool
 	everFailed    bool
-	inflight      map[string]*invocation
-	initFailed    chan struct{} // closed (and replaced) on each init failure
-	initError     string        // what the current generation sent to /init/error
-	lastInitError string        // why the last process failed before asking for work
+	inflight      map[string]*invocation // taken and not ended: one per busy process
+	initFailed    chan struct{}          // closed (and replaced) on each init failure
+	lastInitError string                 // why the last process failed before asking for work
 }
 
-func newFnState(f Function) *fnState {
+func newFnState(f Function, maxProcs int) *fnState {
 	return &fnState{
 		spec:             f,
+		max:              maxProcs,
 		queue:            make(chan *invocation),
 		ready:            make(chan struct{}),
 		firstInitFailure: make(chan struct{}),
+		procs:            map[int]*process{},
 		inflight:         map[string]*invocation{},
 		initFailed:       make(chan struct{}),
 	}
 }
 
-func (f *fnState) nextGeneration() int {
+// newProcess registers a new process generation. A process exists from the
+// moment it is registered until processGone: it may call the Runtime API
+// before its start is recorded.
+func (f *fnState) newProcess() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
+	return f.newProcessLocked()
+}
+
+func (f *fnState) newProcessLocked() int {
 	f.gen++
-	// A generation is alive from the moment it is created until processGone:
-	// its process may call the Runtime API before its start is recorded.
-	f.alive = true
-	f.polled = false
-	f.proc = nil
-	f.initError = ""
+	f.procs[f.gen] = &process{gen: f.gen}
 
 	return f.gen
+}
+
+// queued records an invocation about to be queued and reports the
+// generation of a process to start for it, or 0: one is started when every
+// process is busy or already promised to a queued invocation and fewer than
+// max exist, as Lambda starts an execution environment when none is free.
+func (f *fnState) queued() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	f.waiting++
+
+	if len(f.inflight)+f.waiting > len(f.procs) && len(f.procs) < f.max {
+		return f.newProcessLocked()
+	}
+
+	return 0
+}
+
+// unqueued records that a queued invocation was not taken (it failed or
+// its caller left).
+func (f *fnState) unqueued() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	f.waiting--
 }
 
 func (f *fnState) setProcess(gen int, p *proc.Process) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	if gen == f.gen {
-		f.proc = p
+	if ps, ok := f.procs[gen]; ok {
+		ps.proc = p
 	}
 }
 
-// current reports whether gen is the live process generation.
+// current reports whether gen is a live process generation.
 func (f *fnState) current(gen int) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	return gen == f.gen && f.alive
+	_, ok := f.procs[gen]
+
+	return ok
 }
 
 // polledNext records that generation gen asked for an invocation.
@@ -129,29 +174,33 @@ func (f *fnState) polledNext(gen int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	if gen != f.gen {
+	ps, ok := f.procs[gen]
+	if !ok {
 		return
 	}
 
-	f.polled = true
+	ps.polled = true
 	if !f.everReady {
 		f.everReady = true
 		close(f.ready)
 	}
 }
 
-// take records that generation gen took inv. It reports false (and takes
-// nothing) when gen's process is gone already.
+// take records that generation gen took inv off the queue. It reports
+// false (and takes nothing) when gen's process is gone already.
 func (f *fnState) take(gen int, inv *invocation) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	if gen != f.gen || !f.alive {
+	f.waiting--
+
+	if _, ok := f.procs[gen]; !ok {
 		return false
 	}
 
-	inv.gen = gen
+	inv.gen, inv.taken = gen, time.Now()
 	f.inflight[inv.id] = inv
+	f.peak = max(f.peak, len(f.inflight))
 
 	return true
 }
@@ -184,10 +233,12 @@ func (f *fnState) processGone(gen int, reason string) ([]*invocation, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	if gen == f.gen {
-		f.alive = false
-		f.proc = nil
+	ps, ok := f.procs[gen]
+	if !ok {
+		return nil, true
 	}
+
+	delete(f.procs, gen)
 
 	var taken []*invocation
 
@@ -200,11 +251,10 @@ func (f *fnState) processGone(gen int, reason string) ([]*invocation, bool) {
 
 	sort.Slice(taken, func(i, j int) bool { return taken[i].id < taken[j].id })
 
-	polled := f.polled
-	if !polled {
+	if !ps.polled {
 		f.lastInitError = reason
-		if f.initError != "" {
-			f.lastInitError = f.initError + " (" + reason + ")"
+		if ps.initError != "" {
+			f.lastInitError = ps.initError + " (" + reason + ")"
 		}
 
 		close(f.initFailed)
@@ -216,7 +266,7 @@ func (f *fnState) processGone(gen int, reason string) ([]*invocation, bool) {
 		}
 	}
 
-	return taken, polled
+	return taken, ps.polled
 }
 
 // initFailure returns the channel closed on the next init failure.
@@ -240,19 +290,80 @@ func (f *fnState) setInitError(gen int, msg string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 
-	if gen == f.gen {
-		f.initError = msg
+	if ps, ok := f.procs[gen]; ok {
+		ps.initError = msg
 	}
 }
 
 // killGeneration kills generation gen's process if it is still running.
 func (f *fnState) killGeneration(gen int) {
 	f.mu.Lock()
-	p := f.proc
-	ok := gen == f.gen && f.alive
+	var p *proc.Process
+	if ps, ok := f.procs[gen]; ok {
+		p = ps.proc
+	}
 	f.mu.Unlock()
 
-	if ok && p != nil {
+	if p != nil {
 		go p.Kill()
 	}
+}
+
+// victim is the process Kill takes: the one that has been running its
+// invocation longest, or, when none is busy, the newest; nil when there
+// is no running process.
+func (f *fnState) victim() *proc.Process {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	var oldest *invocation
+
+	for _, inv := range f.inflight {
+		if ps := f.procs[inv.gen]; ps != nil && ps.proc != nil && (oldest == nil || inv.taken.Before(oldest.taken)) {
+			oldest = inv
+		}
+	}
+
+	if oldest != nil {
+		return f.procs[oldest.gen].proc
+	}
+
+	var newest *process
+
+	for _, ps := range f.procs {
+		if ps.proc != nil && (newest == nil || ps.gen > newest.gen) {
+			newest = ps
+		}
+	}
+
+	if newest == nil {
+		return nil
+	}
+
+	return newest.proc
+}
+
+// running returns the started processes.
+func (f *fnState) running() []*proc.Process {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	var out []*proc.Process
+
+	for _, ps := range f.procs {
+		if ps.proc != nil {
+			out = append(out, ps.proc)
+		}
+	}
+
+	return out
+}
+
+// counts returns how many processes the function has and the most
+// invocations it ever had in flight at once.
+func (f *fnState) counts() (procs, peak int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	return len(f.procs), f.peak
 }

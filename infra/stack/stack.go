@@ -60,6 +60,10 @@ type Options struct {
 	// this interval instead of its own rate (tests use a few seconds for
 	// the reconcile sweep's rate(1 minute)).
 	ScheduleTick time.Duration
+	// FunctionConcurrency is how many processes each function may have at
+	// once, so invocations of one function (a migration's chunks) run side
+	// by side as on Lambda; zero is lambdarunner.DefaultConcurrency.
+	FunctionConcurrency int
 	// Secrets are created by name before the functions start: the secrets
 	// a deployment creates itself and names by parameter (an https
 	// destination's signing secret, TestDestinationSecretName).
@@ -128,6 +132,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.Log = io.Discard
 	}
 
+	if o.FunctionConcurrency <= 0 {
+		o.FunctionConcurrency = lambdarunner.DefaultConcurrency
+	}
+
 	root, err := filepath.Abs(o.Root)
 	if err != nil {
 		return nil, fmt.Errorf("stack: %w", err)
@@ -182,7 +190,9 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 
 	s.log.InfoContext(ctx, "built kumo and functions", "functions", len(binaries))
 
-	if s.kumo, err = emulator.Start(ctx, emulator.Options{Binary: kumoBin, Port: o.KumoPort, Log: o.Log}); err != nil {
+	if s.kumo, err = emulator.Start(ctx, emulator.Options{
+		Binary: kumoBin, Port: o.KumoPort, Log: o.Log, FunctionConcurrency: o.FunctionConcurrency,
+	}); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
 
@@ -195,7 +205,9 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 		}
 	}
 
-	if s.runner, err = lambdarunner.New(lambdarunner.Options{Endpoint: functionsEndpoint, Region: s.Region, Log: o.Log}); err != nil {
+	if s.runner, err = lambdarunner.New(lambdarunner.Options{
+		Endpoint: functionsEndpoint, Region: s.Region, Log: o.Log, Concurrency: o.FunctionConcurrency,
+	}); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}
 
@@ -335,20 +347,30 @@ func (s *Stack) startTrafficProxy(wrap func(http.Handler) http.Handler) (string,
 	return "http://" + ln.Addr().String(), nil
 }
 
-// Kill kills a function's process (by logical id) the way Lambda loses an
-// execution environment: the invocation it was running fails.
+// Kill kills one of a function's processes (by logical id) the way Lambda
+// loses an execution environment: the one that has been running its
+// invocation longest, whose invocation fails (or the newest, when none is
+// busy).
 //
 // It returns an error for an unknown function or one with no process.
 func (s *Stack) Kill(logicalID string) error {
 	return s.runner.Kill(s.Names[logicalID])
 }
 
-// PeakRSS returns the peak resident memory of a function's current
-// process (by logical id), in bytes.
+// PeakRSS returns the highest peak resident memory among a function's
+// running processes (by logical id), in bytes.
 //
 // It returns an error for an unknown function or when it cannot be read.
 func (s *Stack) PeakRSS(logicalID string) (int64, error) {
 	return s.runner.PeakRSS(s.Names[logicalID])
+}
+
+// Concurrency reports a function's processes now (by logical id) and the
+// most invocations of it the runner had in flight at once.
+//
+// It returns an error for an unknown function.
+func (s *Stack) Concurrency(logicalID string) (processes, peak int, err error) {
+	return s.runner.Concurrency(s.Names[logicalID])
 }
 
 // EmulatorExited is closed if kumo exits while the stack runs.

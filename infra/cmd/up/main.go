@@ -14,6 +14,10 @@
 // points TEST and LIVE at it as https destinations, signed with a secret
 // generated for the run and provisioned into the emulator's Secrets
 // Manager; the banner names its page of what arrived.
+//
+// -concurrency N (FUNCTION_CONCURRENCY=N make up) is how many processes
+// each function may run at once, 4 by default, as Lambda runs invocations
+// of one function side by side.
 package main
 
 import (
@@ -26,10 +30,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/cutover/cutover/infra/lambdarunner"
 	"github.com/cutover/cutover/infra/receiver"
 	"github.com/cutover/cutover/infra/stack"
 )
@@ -76,11 +82,17 @@ func run() error {
 	flag.Var(params, "param", "template parameter override Name=Value (repeatable)")
 	dest := flag.String("destination", "builtin", "where TEST and LIVE records go: builtin (the stack's own tables) or receiver (the reference receiver, the product being joined)")
 	receiverPort := flag.Int("receiver-port", 8090, "the reference receiver's port with -destination receiver (0 picks a free one)")
+	concurrency := flag.Int("concurrency", 0, "processes each function may run at once, as Lambda runs invocations side by side (default: $FUNCTION_CONCURRENCY, else 4)")
 	receiverDB := flag.String("receiver-db", "", "the reference receiver's SQLite database, emptied at start (default: <root>/.build/receiver.db)")
 	flag.Parse()
 
 	if *dest != "builtin" && *dest != "receiver" {
 		return fmt.Errorf("-destination is builtin or receiver, not %q", *dest)
+	}
+
+	procs, err := functionConcurrency(*concurrency, os.Getenv("FUNCTION_CONCURRENCY"))
+	if err != nil {
+		return err
 	}
 
 	dir := *root
@@ -125,7 +137,6 @@ func run() error {
 	)
 
 	if *dest == "receiver" {
-		var err error
 		db := *receiverDB
 		if db == "" {
 			db = filepath.Join(dir, ".build", "receiver.db")
@@ -142,6 +153,7 @@ func run() error {
 
 	st, err := stack.Start(ctx, stack.Options{
 		Root: dir, StackName: *name, KumoPort: *kumoPort, SitePort: *sitePort, Parameters: params, Secrets: secrets, Log: logw,
+		FunctionConcurrency: procs,
 	})
 	if err != nil {
 		return err
@@ -235,6 +247,31 @@ func startReceiver(db string, port int, params paramFlags, logw io.Writer) (*rec
 
 // findRoot walks up from the working directory to the directory holding
 // template.yaml and go.mod.
+// functionConcurrency is the processes per function: the -concurrency
+// flag when given, else the FUNCTION_CONCURRENCY variable, else the
+// runner's default. It returns an error naming the value when it is not a
+// whole number of at least one.
+func functionConcurrency(flagValue int, env string) (int, error) {
+	if flagValue != 0 {
+		if flagValue < 0 {
+			return 0, fmt.Errorf("-concurrency is the number of processes per function, at least 1, not %d", flagValue)
+		}
+
+		return flagValue, nil
+	}
+
+	if env == "" {
+		return lambdarunner.DefaultConcurrency, nil
+	}
+
+	n, err := strconv.Atoi(env)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("FUNCTION_CONCURRENCY is the number of processes per function, at least 1, not %q", env)
+	}
+
+	return n, nil
+}
+
 func findRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {

@@ -144,3 +144,33 @@ func TestReceiverModeNamesTheProductsPage(t *testing.T) {
 		t.Errorf("the logs show the signing secret (or cannot be read: %v)", err)
 	}
 }
+
+// The processes per function come from the flag, else FUNCTION_CONCURRENCY,
+// else the runner's default; anything but a whole number of at least one is
+// refused with a message naming it.
+func TestFunctionConcurrencyFromTheFlagOrTheEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		flag    int
+		env     string
+		want    int
+		wantErr string
+	}{
+		{0, "", 4, ""},
+		{0, "7", 7, ""},
+		{2, "7", 2, ""},
+		{0, "0", 0, `not "0"`},
+		{0, "many", 0, `not "many"`},
+		{-1, "", 0, "not -1"},
+	} {
+		got, err := functionConcurrency(c.flag, c.env)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("flag %d env %q: %d, %v; want an error with %s", c.flag, c.env, got, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("flag %d env %q: %d, %v; want %d", c.flag, c.env, got, err, c.want)
+		}
+	}
+}

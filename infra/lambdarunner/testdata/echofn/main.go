@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,12 +18,17 @@ import (
 
 // request says what the invocation should do.
 type request struct {
-	Action    string          `json:"action"` // echo (default), error, panic, exit, sleep
+	Action    string          `json:"action"` // echo (default), error, panic, exit, sleep, meet
 	Message   string          `json:"message"`
 	SleepMS   int             `json:"sleepMs"`
 	Value     json.RawMessage `json:"value"`
 	EnvNames  []string        `json:"env"`
 	SizeBytes int             `json:"sizeBytes"`
+	// Dir and Parties are the meeting point of "meet": the invocation
+	// leaves a file in Dir and waits until Parties files are there, so it
+	// ends only if that many invocations were running at once.
+	Dir     string `json:"dir"`
+	Parties int    `json:"parties"`
 	// RawPath is set when the invocation is an HTTP API (payload 2.0)
 	// event; a path ending in /fail asks for a function error.
 	RawPath string `json:"rawPath"`
@@ -63,6 +70,10 @@ func handle(ctx context.Context, req request) (response, error) {
 		panic(req.Message)
 	case "exit":
 		os.Exit(3)
+	case "meet":
+		if err := meet(ctx, req.Dir, req.Parties); err != nil {
+			return resp, err
+		}
 	case "sleep":
 		select {
 		case <-time.After(time.Duration(req.SleepMS) * time.Millisecond):
@@ -90,6 +101,31 @@ func handle(ctx context.Context, req request) (response, error) {
 	}
 
 	return resp, nil
+}
+
+// meet leaves this invocation's mark in dir and waits until parties marks
+// are there, or fails when the invocation's deadline comes first.
+func meet(ctx context.Context, dir string, parties int) error {
+	if err := os.WriteFile(filepath.Join(dir, lambdacontext.FunctionName+"-"+strconv.Itoa(os.Getpid())), nil, 0o644); err != nil {
+		return err
+	}
+
+	for {
+		marks, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+
+		if len(marks) >= parties {
+			return nil
+		}
+
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("met %d of %d parties before the deadline", len(marks), parties)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 func main() {
