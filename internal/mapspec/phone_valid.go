@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -331,6 +332,37 @@ func ruleFor(region string, cc int32) *regionRule {
 	return r
 }
 
+// codeRules are the regions of one calling code, in the library's order,
+// with their compiled rules (a nil rule: the library decides).
+type codeRules struct {
+	regions []string
+	rules   []*regionRule
+}
+
+// byCode caches codeRules per calling code (all are below 1000), so a
+// number costs no map look-up by region name.
+var byCode [1000]atomic.Pointer[codeRules]
+
+func rulesForCode(cc int32) *codeRules {
+	if cc < 0 || int(cc) >= len(byCode) {
+		return nil
+	}
+	if cr := byCode[cc].Load(); cr != nil {
+		return cr
+	}
+	// Two goroutines may build it at once; both build the same.
+	cr := &codeRules{regions: phonenumbers.GetRegionCodesForCountryCode(int(cc))}
+	for _, region := range cr.regions {
+		r := ruleFor(region, cc)
+		if len(cr.regions) > 1 && region == "001" {
+			r = nil // not a region the library can find a number in
+		}
+		cr.rules = append(cr.rules, r)
+	}
+	byCode[cc].Store(cr)
+	return cr
+}
+
 // validNSN is phonenumbers.IsValidNumber for the number with calling code
 // cc and national significant number nsn, on the compiled rules: the
 // region is the only one of the calling code, or the first of its regions
@@ -339,20 +371,20 @@ func ruleFor(region string, cc int32) *regionRule {
 // when a region on the way has no compiled rule; the caller then asks the
 // library.
 func validNSN(cc int32, nsn []byte) (valid, decided bool) {
-	regions := phonenumbers.GetRegionCodesForCountryCode(int(cc))
-	switch len(regions) {
-	case 0:
+	cr := rulesForCode(cc)
+	switch {
+	case cr == nil:
+		return false, false
+	case len(cr.regions) == 0:
 		return false, true
-	case 1:
-		r := ruleFor(regions[0], cc)
-		if r == nil {
+	case len(cr.regions) == 1:
+		if cr.rules[0] == nil {
 			return false, false
 		}
-		return r.valid(nsn), true
+		return cr.rules[0].valid(nsn), true
 	}
-	for _, region := range regions {
-		r := ruleFor(region, cc)
-		if r == nil || region == "001" {
+	for _, r := range cr.rules {
+		if r == nil {
 			return false, false
 		}
 		if r.leading != nil {
