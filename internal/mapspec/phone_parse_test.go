@@ -470,3 +470,36 @@ func TestDigitDFAMatchesRegexp(t *testing.T) {
 		t.Errorf("%d patterns compiled and %d not: the automata cover too little", patterns, failed)
 	}
 }
+
+// TestValidInRegionAgreesWithLibrary: what region inference asks of a
+// national number for each candidate region (validInRegion) is the
+// library's Parse and IsValidNumberForRegion, on a generated corpus and
+// the real exports' phone columns, for every candidate region.
+func TestValidInRegionAgreesWithLibrary(t *testing.T) {
+	corpus := phoneCorpus(6, corpusSize(t, 60000)/20)
+	for _, s := range conformancePhones(t) {
+		corpus = append(corpus, phoneKey{s, ""})
+	}
+	regions := append(append([]string(nil), nationalCandidates...), "GG", "JE", "IM", "CA", "001", "ZZ")
+	valid, diffs := 0, 0
+	for _, k := range corpus {
+		for _, region := range regions {
+			want := false
+			if num, err := phonenumbers.Parse(k.text, region); err == nil {
+				want = phonenumbers.IsValidNumberForRegion(num, region)
+			}
+			if got := validInRegion(k.text, region); got != want {
+				if diffs++; diffs <= 10 {
+					t.Errorf("%q in %s: validInRegion says %v, the library %v", k.text, region, got, want)
+				}
+			}
+			if want {
+				valid++
+			}
+		}
+	}
+	t.Logf("%d numbers in %d regions, %d valid there; %d disagreements", len(corpus), len(regions), valid, diffs)
+	if valid < len(corpus)/10 {
+		t.Errorf("only %d valid answers: the corpus does not test validity", valid)
+	}
+}

@@ -418,3 +418,33 @@ func e164(cc int32, nsn []byte) string {
 	b = strconv.AppendInt(b, int64(cc), 10)
 	return string(append(b, nsn...))
 }
+
+// validInRegion is phonenumbers.IsValidNumberForRegion(Parse(s, region),
+// region), which region inference asks of a file's national numbers for
+// each candidate region: read by fastDigits or Parse, judged on region's
+// compiled rule, and by the library when it has none.
+func validInRegion(s, region string) bool {
+	var buf [48]byte
+	cc, nsn, ok := fastDigits(s, region, buf[:0])
+	var num *phonenumbers.PhoneNumber
+	if !ok {
+		var err error
+		if num, err = phonenumbers.Parse(s, region); err != nil {
+			return false
+		}
+		cc, nsn = num.GetCountryCode(), appendNSN(buf[:0], num)
+	}
+	if region != "001" {
+		if r := ruleFor(region, cc); r != nil {
+			return r.valid(nsn)
+		}
+	}
+	if num == nil {
+		var v uint64
+		for _, c := range nsn {
+			v = v*10 + uint64(c-'0')
+		}
+		num = &phonenumbers.PhoneNumber{CountryCode: &cc, NationalNumber: &v}
+	}
+	return phonenumbers.IsValidNumberForRegion(num, region)
+}
