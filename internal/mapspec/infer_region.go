@@ -262,7 +262,7 @@ func nationalRegion(rows [][]string, cols []int, market string) (RegionGuess, bo
 			if trunk && strings.TrimLeft(v, " (") != "" && strings.TrimLeft(v, " (")[0] != '0' {
 				continue
 			}
-			if num, err := phonenumbers.Parse(v, region); err == nil && phonenumbers.IsValidNumberForRegion(num, region) {
+			if validInRegion(v, region) {
 				n++
 			}
 		}

@@ -56,9 +56,20 @@ type work struct {
 	perItem       bool           // a list field that is not strict: a bad item is left out on its own
 	badItems      []InvalidValue // the items left out so far, for the field being mapped
 	phones        phoneCache     // the phone library's answers so far (phone_parse.go)
+	issueSlab     []Issue        // rows' first warnings are cut from it, as values are from valSlab
 }
 
+// warnRoom is the room a row's warnings get from the slab: most rows that
+// warn at all warn once or twice; a third appends beyond it.
+const warnRoom = 2
+
 func (w *work) warn(value, reason string) {
+	if w.warns == nil {
+		if len(w.issueSlab) < warnRoom {
+			w.issueSlab = make([]Issue, warnRoom*slabRows)
+		}
+		w.warns, w.issueSlab = w.issueSlab[:0:warnRoom], w.issueSlab[warnRoom:]
+	}
 	w.warns = append(w.warns, Issue{Field: w.field, Column: w.column, Value: value, Reason: reason})
 }
 
@@ -130,6 +141,7 @@ type Mapper struct {
 	groups     []compiledGroup // fields several mappings fill (combine.go)
 	valSlab    []Value         // rows' values are cut from slabs: one allocation per slabRows rows, not one per row
 	recSlab    []Record        // likewise the records
+	strSlab    []string        // and the items of list values
 
 	countryCols []int      // columns naming the row's country, for its phone region
 	fileRegion  string     // the file's inferred phone region (or the market), set by Infer
@@ -150,6 +162,17 @@ func (m *Mapper) newValues() []Value {
 	v := m.valSlab[:n:n]
 	m.valSlab = m.valSlab[n:]
 	return v
+}
+
+// newStrings returns room for n list items (length 0, capacity n, so an
+// append past it copies rather than writing into the next row's items).
+func (m *Mapper) newStrings(n int) []string {
+	if cap(m.strSlab) < n {
+		m.strSlab = make([]string, max(n, 4*slabRows))
+	}
+	s := m.strSlab[:0:n]
+	m.strSlab = m.strSlab[n:]
+	return s
 }
 
 func (m *Mapper) newRecord() *Record {
@@ -375,7 +398,7 @@ func headerList(h []string) string {
 // space, for another goroutine.
 func (m *Mapper) Clone() *Mapper {
 	c := *m
-	c.scratch, c.valSlab, c.recSlab = nil, nil, nil
+	c.scratch, c.valSlab, c.recSlab, c.strSlab = nil, nil, nil, nil
 	c.w = work{today: m.today, nowRFC: m.nowRFC, market: m.market}
 	return &c
 }
@@ -611,7 +634,7 @@ func (m *Mapper) eval(cf *compiledField, fields []string) (v Value, reason strin
 	if reason != "" {
 		return Value{}, reason, nil
 	}
-	v, reason = build(cf.fd, work, cf.currency)
+	v, reason = build(cf.fd, work, cf.currency, m.newStrings)
 	if reason == "" && len(w.badItems) > 0 {
 		iv := InvalidValue{Field: cf.fd.Name, Column: cf.label}
 		for k, b := range w.badItems {
@@ -701,8 +724,9 @@ func (m *Mapper) dedupeKey(vals []Value) string {
 }
 
 // build turns a field's final working values into its Value, checking
-// what the schema says about the type.
-func build(fd *schema.Field, work []string, currency string) (Value, string) {
+// what the schema says about the type. A list's items go into room from
+// newStrings (the mapper's slab).
+func build(fd *schema.Field, work []string, currency string, newStrings func(n int) []string) (Value, string) {
 	if fd.Type == schema.List {
 		n := 0
 		for _, s := range work {
@@ -713,7 +737,7 @@ func build(fd *schema.Field, work []string, currency string) (Value, string) {
 		if n == 0 {
 			return Value{}, ""
 		}
-		list := make([]string, 0, n)
+		list := newStrings(n)
 	next:
 		for _, s := range work {
 			if s = strings.TrimSpace(s); s == "" {

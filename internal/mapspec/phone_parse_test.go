@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +32,7 @@ func libraryPhone(s, region string) phoneResult {
 
 var corpusRegions = []string{"GB", "US", "DE", "FR", "AU", "NL", "IE", "CA", "GG", "JE", "IM"}
 
-// Calling codes shared by several regions (where validNumber tests regions
+// Calling codes shared by several regions (where validNSN tests regions
 // in turn) and single-region ones.
 var corpusCodes = []string{"44", "1", "49", "33", "61", "31", "353", "7", "47", "358", "212", "262", "590", "599", "39", "290", "800", "882", "979"}
 
@@ -55,7 +56,7 @@ func phoneCorpus(seed uint64, n int) []phoneKey {
 		body := starts[r.IntN(len(starts))] + digits(4+r.IntN(7))
 		var s string
 		if r.IntN(2) == 0 {
-			// the shapes fastParse reads, and their near misses: ten
+			// the shapes fastDigits reads, and their near misses: ten
 			// (sometimes nine or eleven) digits starting anywhere, behind
 			// 0, +44, +1, 1, 44 or nothing, mostly in GB and US
 			k := 10
@@ -187,8 +188,8 @@ func corpusSize(t *testing.T, def int) int {
 	return def
 }
 
-// TestValidNumberAgreesWithLibrary: parsePhone (one Parse, validNumber)
-// gives exactly the library's answer on a generated corpus and on the real
+// TestValidNumberAgreesWithLibrary: parsePhone (fastDigits or the
+// library's Parse, then validNSN) gives exactly the library's answer on a generated corpus and on the real
 // exports' phone columns. CUTOVER_PHONE_CORPUS=N runs N generated numbers.
 func TestValidNumberAgreesWithLibrary(t *testing.T) {
 	corpus := phoneCorpus(1, corpusSize(t, 60000))
@@ -198,15 +199,29 @@ func TestValidNumberAgreesWithLibrary(t *testing.T) {
 			corpus = append(corpus, phoneKey{s, region})
 		}
 	}
-	valid, multi, diffs, fast := 0, 0, 0, 0
+	valid, multi, diffs, fast, parsed, decided := 0, 0, 0, 0, 0, 0
 	for _, k := range corpus {
-		if _, ok := fastParse(k.text, k.region); ok {
+		if _, _, ok := fastDigits(k.text, k.region, nil); ok {
 			fast++
 		}
 		got, want := parsePhone(k.text, k.region), libraryPhone(k.text, k.region)
 		if got != want {
 			if diffs++; diffs <= 10 {
 				t.Errorf("%q in %s: got %+v, the library says %+v", k.text, k.region, got, want)
+			}
+		}
+		// the compiled rules, asked directly about every number the library
+		// parses, whichever way parsePhone read it
+		if num, err := phonenumbers.Parse(k.text, k.region); err == nil {
+			parsed++
+			v, ok := validNSN(num.GetCountryCode(), appendNSN(nil, num))
+			if ok {
+				decided++
+				if lib := phonenumbers.IsValidNumber(num); v != lib {
+					if diffs++; diffs <= 10 {
+						t.Errorf("%q in %s (+%d %d): the compiled rules say valid=%v, the library %v", k.text, k.region, num.GetCountryCode(), num.GetNationalNumber(), v, lib)
+					}
+				}
 			}
 		}
 		if want.valid {
@@ -216,9 +231,12 @@ func TestValidNumberAgreesWithLibrary(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d numbers (%d from real exports), %d valid, %d of them in calling codes shared by several regions, %d read by fastParse; %d disagreements", len(corpus), len(real), valid, multi, fast, diffs)
+	t.Logf("%d numbers (%d from real exports), %d valid, %d of them in calling codes shared by several regions, %d read by fastDigits; of the %d the library parses, %d judged by the compiled rules; %d disagreements", len(corpus), len(real), valid, multi, fast, parsed, decided, diffs)
+	if decided < parsed*99/100 || parsed < len(corpus)/2 {
+		t.Errorf("only %d of the %d numbers parsed (of %d) were judged by the compiled rules: the corpus does not test them", decided, parsed, len(corpus))
+	}
 	if fast < len(corpus)/10 {
-		t.Errorf("only %d of %d numbers took fastParse: the corpus does not test it", fast, len(corpus))
+		t.Errorf("only %d of %d numbers took fastDigits: the corpus does not test it", fast, len(corpus))
 	}
 	// the corpus must exercise both answers and the shared calling codes
 	if valid < len(corpus)/20 || valid > len(corpus)*19/20 || multi < valid/10 {
@@ -334,5 +352,154 @@ func TestPhoneCacheLookup(t *testing.T) {
 		if n := len(c.cur) + len(c.old); n > 2*phoneGeneration {
 			t.Fatalf("the cache holds %d answers, more than %d", n, 2*phoneGeneration)
 		}
+	}
+}
+
+// TestPhoneCommonShapesAllocateOnlyTheResult: a UK or North American number
+// in the commonest shapes is read and judged without the library's regular
+// expressions (which build a pattern string for every look-up), so the
+// only allocation left is the E.164 text of a valid number. This counts
+// allocations, not time, so it holds on a loaded machine.
+func TestPhoneCommonShapesAllocateOnlyTheResult(t *testing.T) {
+	for _, c := range []struct {
+		text, region string
+		valid        bool
+	}{
+		{"07911 123456", "GB", true},
+		{"020 7946 0958", "GB", true},
+		{"+44 161 496 0000", "US", true},
+		{"(201) 555-0123", "US", true},
+		{"+1 416.555.0199", "GB", true},
+		{"01000 000000", "GB", false},
+		{"(201) 155-0123", "US", false},
+	} {
+		if got := libraryPhone(c.text, c.region).valid; got != c.valid {
+			t.Fatalf("%q in %s: the library says valid=%v, the test expects %v", c.text, c.region, got, c.valid)
+		}
+		want := 0.0
+		if c.valid {
+			want = 1
+		}
+		if n := testing.AllocsPerRun(20, func() { parsePhone(c.text, c.region) }); n > want {
+			t.Errorf("%q in %s: %v allocations, want at most %v", c.text, c.region, n, want)
+		}
+	}
+}
+
+// TestDigitDFAMatchesRegexp: every pattern of the library's metadata (each
+// region's number descriptions and leading digits), compiled to an
+// automaton over digits, accepts exactly what package regexp matches with
+// the library's anchoring ("^(?:p)$", and "^(?:p)" for leading digits), on
+// each description's example number, its one-digit changes, cuts and
+// extensions, and random digit strings of every length a number can have.
+func TestDigitDFAMatchesRegexp(t *testing.T) {
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(9, 9))
+	// CUTOVER_PHONE_CORPUS=3000000 compares 10,000 random strings per pattern
+	randomPer := max(200, corpusSize(t, 60000)/300)
+	patterns, inputs, failed := 0, 0, 0
+	check := func(where, pattern string, examples []string, prefix bool) {
+		d, ok := compileDigitDFA(pattern)
+		if !ok {
+			failed++
+			t.Logf("%s: %q is left to the library", where, pattern)
+			return
+		}
+		patterns++
+		anchored := "^(?:" + pattern + ")$"
+		if prefix {
+			anchored = "^(?:" + pattern + ")"
+		}
+		re := regexp.MustCompile(anchored)
+		var in []string
+		for _, ex := range examples {
+			in = append(in, ex, ex+"0", ex+"9")
+			for i := range ex {
+				in = append(in, ex[:i])
+				for c := byte('0'); c <= '9'; c++ {
+					in = append(in, ex[:i]+string(c)+ex[i+1:])
+				}
+			}
+		}
+		for i := 0; i < randomPer; i++ {
+			b := make([]byte, 1+r.IntN(17))
+			for j := range b {
+				b[j] = byte('0' + r.IntN(10))
+			}
+			in = append(in, string(b))
+		}
+		for _, s := range in {
+			inputs++
+			got := d.full([]byte(s))
+			if prefix {
+				got = d.prefix([]byte(s))
+			}
+			if want := re.MatchString(s); got != want {
+				t.Errorf("%s: %q on %q: automaton %v, regexp %v", where, pattern, s, got, want)
+				return
+			}
+		}
+	}
+	for _, md := range coll.GetMetadata() {
+		descs := map[string]*phonenumbers.PhoneNumberDesc{
+			"general": md.GetGeneralDesc(), "premium": md.GetPremiumRate(), "toll-free": md.GetTollFree(),
+			"shared-cost": md.GetSharedCost(), "voip": md.GetVoip(), "personal": md.GetPersonalNumber(),
+			"pager": md.GetPager(), "uan": md.GetUan(), "voicemail": md.GetVoicemail(),
+			"fixed-line": md.GetFixedLine(), "mobile": md.GetMobile(),
+		}
+		var examples []string
+		for _, d := range descs {
+			if d.GetExampleNumber() != "" {
+				examples = append(examples, d.GetExampleNumber())
+			}
+		}
+		for name, d := range descs {
+			if p := d.GetNationalNumberPattern(); p != "" {
+				check(md.GetId()+" "+name, p, examples, false)
+			}
+		}
+		if ld := md.GetLeadingDigits(); ld != "" {
+			check(md.GetId()+" leading digits", ld, examples, true)
+		}
+	}
+	t.Logf("%d patterns compiled, %d left to the library, %d inputs compared", patterns, failed, inputs)
+	if patterns < 1000 || failed > patterns/100 {
+		t.Errorf("%d patterns compiled and %d not: the automata cover too little", patterns, failed)
+	}
+}
+
+// TestValidInRegionAgreesWithLibrary: what region inference asks of a
+// national number for each candidate region (validInRegion) is the
+// library's Parse and IsValidNumberForRegion, on a generated corpus and
+// the real exports' phone columns, for every candidate region.
+func TestValidInRegionAgreesWithLibrary(t *testing.T) {
+	corpus := phoneCorpus(6, corpusSize(t, 60000)/20)
+	for _, s := range conformancePhones(t) {
+		corpus = append(corpus, phoneKey{s, ""})
+	}
+	regions := append(append([]string(nil), nationalCandidates...), "GG", "JE", "IM", "CA", "001", "ZZ")
+	valid, diffs := 0, 0
+	for _, k := range corpus {
+		for _, region := range regions {
+			want := false
+			if num, err := phonenumbers.Parse(k.text, region); err == nil {
+				want = phonenumbers.IsValidNumberForRegion(num, region)
+			}
+			if got := validInRegion(k.text, region); got != want {
+				if diffs++; diffs <= 10 {
+					t.Errorf("%q in %s: validInRegion says %v, the library %v", k.text, region, got, want)
+				}
+			}
+			if want {
+				valid++
+			}
+		}
+	}
+	t.Logf("%d numbers in %d regions, %d valid there; %d disagreements", len(corpus), len(regions), valid, diffs)
+	if valid < len(corpus)/10 {
+		t.Errorf("only %d valid answers: the corpus does not test validity", valid)
 	}
 }
