@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/shuffle"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// shuffled maps the files with the run's global operations resolved
+// through spill files in a temp directory (internal/shuffle), so memory
+// stays flat in the rows: the files are mapped twice, once to emit the
+// keys and once to write with their resolution. Its output is byte for
+// byte the in-memory path's (TestShuffleEqualsInMemory).
+func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options, records bool, spillDir, source string, stdout io.Writer) error {
+	dir, err := os.MkdirTemp(spillDir, "cutover-spill-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store := shuffle.NewDir(dir)
+	merging := r.spec.HoldsRecords(r.sch)
+	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging})
+
+	// Run 1: the keys.
+	if err := r.eachTable(paths, o, func(tb table) error {
+		_, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Keys()}, true)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := sh.Resolve(); err != nil {
+		return err
+	}
+	// Run 2: the rows again, with the duplicates known.
+	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
+	if err := r.eachTable(paths, o, func(tb table) error {
+		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Records()}, false)
+		if err != nil {
+			return err
+		}
+		rep.Files = append(rep.Files, fr)
+		return nil
+	}); err != nil {
+		return err
+	}
+	sinks := newJSONLSinks(r.outDir, records)
+	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
+	defer sinks.close()
+	out := shuffle.Output{Records: func(ctx context.Context, recs []*mapspec.Record) error {
+		_, err := sinks.Write(ctx, recs)
+		return err
+	}}
+	var files []*os.File
+	var bufs []*bufio.Writer
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	if merging {
+		for _, name := range []string{"merges.json", "possible-duplicates.json"} {
+			f, err := os.Create(filepath.Join(r.outDir, name))
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+			bufs = append(bufs, bufio.NewWriterSize(f, 1<<16))
+		}
+		out.Merges, out.PossibleDuplicates = bufs[0], bufs[1]
+	}
+	res, err := sh.Finish(out)
+	if err != nil {
+		return err
+	}
+	for i, b := range bufs {
+		if err := b.Flush(); err != nil {
+			return err
+		}
+		if err := files[i].Close(); err != nil {
+			return err
+		}
+	}
+	files = nil
+	// The second run counted every kept row migrated; the merge found
+	// which merged into an earlier record.
+	for _, f := range rep.Files {
+		if n := res.MergedByFile[f.File]; n > 0 {
+			f.Counts.Migrated -= n
+			f.Counts.Merged += n
+			res.MergedByFile[f.File] = 0 // a label met twice keeps its merges on its first table
+		}
+	}
+	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
+	return r.finish(sinks, rep, 0, stdout)
+}
+
+// eachTable opens the files' tables, gives each to fn in order, and
+// closes them.
+func (r *mapRun) eachTable(paths []string, o tabular.Options, fn func(table) error) error {
+	tables, closeAll, err := openAll(paths, o)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	for _, tb := range tables {
+		if err := fn(tb); err != nil {
+			return err
+		}
+	}
+	return nil
+}
