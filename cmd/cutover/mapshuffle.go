@@ -28,19 +28,27 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	merging := r.spec.HoldsRecords(r.sch)
 	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging})
 
-	// Run 1: the keys.
-	if err := r.eachTable(paths, o, func(tb table) error {
+	// Run 1: the keys. A table that fails stops the run; run 2 then maps
+	// the tables up to it again, so the failure leaves the rejects and
+	// review files the in-memory path leaves, and says the same.
+	upTo, err1 := -1, error(nil)
+	if err := r.eachTable(paths, o, func(i int, tb table) error {
+		upTo = i
 		_, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Keys()}, true)
+		err1 = err
 		return err
-	}); err != nil {
-		return err
+	}); err != nil && err1 == nil {
+		return err // the files could not be opened
 	}
 	if err := sh.Resolve(); err != nil {
 		return err
 	}
 	// Run 2: the rows again, with the duplicates known.
 	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
-	if err := r.eachTable(paths, o, func(tb table) error {
+	if err := r.eachTable(paths, o, func(i int, tb table) error {
+		if i > upTo {
+			return err1
+		}
 		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Records()}, false)
 		if err != nil {
 			return err
@@ -49,6 +57,9 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		return nil
 	}); err != nil {
 		return err
+	}
+	if err1 != nil {
+		return err1 // run 2 did not fail where run 1 did: still a failure
 	}
 	sinks := newJSONLSinks(r.outDir, records)
 	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
@@ -103,14 +114,14 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 
 // eachTable opens the files' tables, gives each to fn in order, and
 // closes them.
-func (r *mapRun) eachTable(paths []string, o tabular.Options, fn func(table) error) error {
+func (r *mapRun) eachTable(paths []string, o tabular.Options, fn func(int, table) error) error {
 	tables, closeAll, err := openAll(paths, o)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	for _, tb := range tables {
-		if err := fn(tb); err != nil {
+	for i, tb := range tables {
+		if err := fn(i, tb); err != nil {
 			return err
 		}
 	}

@@ -312,7 +312,7 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 // key's partition, so its merges and possible duplicates are whole here.
 func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) error {
 	m := mapspec.NewMergerFor(s.o.Spec)
-	var at []pos                    // each survivor's position, in m.Records' order
+	var at []pos                   // each survivor's position, in m.Records' order
 	firstOfKey := map[string]pos{} // entity, key -> where the key was first met
 	err := s.recs.each(s.ctx, i, func(f *frame) error {
 		p, key, b := f.pos(), f.str(), f.bytes()
