@@ -52,6 +52,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 	workers := fs.Int("workers", 0, "mapping goroutines (default: all cores)")
 	inMemory := fs.Bool("in-memory", false, "hold the run's ids and records in memory instead of shuffling them through spill files (memory grows with the rows)")
 	spillDir := fs.String("spill-dir", "", "where the shuffle's spill files go (default: the system's temp directory); removed at the end")
+	partRecords := fs.Int("partition-records", 0, "records the shuffle merges at a time (default 8192): fewer hold less memory and write more spill files")
 	market := fs.String("market", "", "the migration's market (ISO 3166-1 alpha-2, e.g. US): phone region when a file says nothing about its country, and the tie-break for dates that read both ways")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -80,6 +81,10 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if *inMemory || !shuffle.Supports(spec, sch) {
 		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)
 	}
+	if *partRecords < 0 {
+		return usageError{"--partition-records must be a positive number"}
+	}
+	run.partRecords = *partRecords
 	return run.shuffled(ctx, fs.Args(), o, *records, *spillDir, source, stdout)
 }
 
@@ -92,6 +97,9 @@ type mapRun struct {
 	sch      *schema.Schema
 	outDir   string
 	opts     pipeline.Options
+	// partRecords is the shuffle's records per merge partition (0: its
+	// default).
+	partRecords int
 }
 
 // table maps one table with out, writing its rejects and review files

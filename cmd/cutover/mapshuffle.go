@@ -26,7 +26,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	defer os.RemoveAll(dir)
 	store := shuffle.NewDir(dir)
 	merging := r.spec.HoldsRecords(r.sch)
-	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging})
+	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, PartitionRecords: r.partRecords})
 
 	// Run 1: the keys. A table that fails stops the run; run 2 then maps
 	// the tables up to it again, so the failure leaves the rejects and

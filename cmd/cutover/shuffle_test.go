@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -268,6 +269,9 @@ func TestShuffleEqualsInMemoryOnGeneratedRows(t *testing.T) {
 	if !sameOutputs(t, sp, "--mapping", bothPath, "--workers", "3", a, b) {
 		t.Fatal("the generated contacts did not go through the shuffle")
 	}
+	// Small partitions: hundreds of them, merged back in more than one
+	// round (more runs than are merged at once).
+	sameOutputs(t, sp, "--mapping", bothPath, "--partition-records", "7", a, b)
 	// The run must have had every global operation to resolve.
 	_, _, out := mapOutputs(t, "--mapping", bothPath, a, b)
 	for _, want := range []string{`"mergedRecords": 0`, `"possibleDuplicates": 0`} {
@@ -279,19 +283,29 @@ func TestShuffleEqualsInMemoryOnGeneratedRows(t *testing.T) {
 		t.Error("no duplicate source id was rejected in each file")
 	}
 	// And mergeDifferentIds on: the possible duplicates merge.
-	merged := strings.Replace(both, `"dedupe": [`, `"mergeDifferentIds": true, "dedupe": [`, 1)
-	mergedPath := filepath.Join(t.TempDir(), "merged.json")
-	if err := os.WriteFile(mergedPath, []byte(merged), 0o644); err != nil {
+	sameOutputs(t, sp, "--mapping", edited(t, both, func(f map[string]any) { f["mergeDifferentIds"] = true }), "--partition-records", "50", a, b)
+	// And without dedupe: every repeated id is a duplicate, records stream.
+	sameOutputs(t, sp, "--mapping", edited(t, both, func(f map[string]any) { delete(f, "dedupe") }), "--partition-records", "50", a, b)
+}
+
+// edited is the path of spec with its first file entry changed by fn.
+func edited(t *testing.T, spec string, fn func(map[string]any)) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(spec), &doc); err != nil {
 		t.Fatal(err)
 	}
-	sameOutputs(t, sp, "--mapping", mergedPath, a, b)
-	// And without dedupe: every repeated id is a duplicate, records stream.
-	plain := strings.Replace(both, `"dedupe": [`, `"dedupeOff": [`, 1)
-	if sp2, err := mapspec.Parse([]byte(plain)); err == nil {
-		plainPath := filepath.Join(t.TempDir(), "plain.json")
-		if err := os.WriteFile(plainPath, []byte(plain), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		sameOutputs(t, sp2, "--mapping", plainPath, a, b)
+	fn(doc["files"].([]any)[0].(map[string]any))
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if _, err := mapspec.Parse(b); err != nil {
+		t.Fatalf("the edited mapping does not parse: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "edited.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -128,13 +128,18 @@ type parts struct {
 	seed  maphash.Seed
 }
 
-// partBlock is how much of a partition is buffered before it is appended:
-// large enough that appends are few, small enough that hundreds of
-// partitions cost a few megabytes.
-const partBlock = 16 << 10
+// partBudget is what a set of partitions buffers in all before blocks are
+// appended, and partBlock bounds one partition's block: blocks large
+// enough that appends are few, and thousands of partitions still cost a
+// few megabytes.
+const (
+	partBudget   = 4 << 20
+	partBlock    = 64 << 10
+	minPartBlock = 2 << 10
+)
 
 func newParts(store Store, name string, n int, seed maphash.Seed) *parts {
-	return &parts{store: store, name: name, bufs: make([][]byte, n), block: partBlock, seed: seed}
+	return &parts{store: store, name: name, bufs: make([][]byte, n), block: min(max(partBudget/n, minPartBlock), partBlock), seed: seed}
 }
 
 func partName(name string, n, i int) string {

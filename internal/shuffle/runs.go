@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"context"
 	"errors"
+	"fmt"
+	"hash/maphash"
 	"io"
 )
 
@@ -21,7 +23,8 @@ type runHead struct {
 	r   *Reader
 	p   pos
 	f   frame
-	seq int // the run's index: equal positions come out in run order
+	raw []byte // the whole frame, to copy it into a merged run
+	seq int    // the run's index: equal positions come out in run order
 }
 
 type runHeap []*runHead
@@ -46,6 +49,12 @@ func (h *runHeap) Pop() any {
 //
 // Errors: the store's; ErrDamaged for a run whose first frame is damaged.
 func openRuns(ctx context.Context, store Store, names []string) (*runs, error) {
+	if len(names) > fanIn {
+		var err error
+		if names, err = narrow(ctx, store, names, names[0]); err != nil {
+			return nil, err
+		}
+	}
 	m := &runs{}
 	for i, n := range names {
 		rc, err := store.Open(ctx, n)
@@ -79,6 +88,7 @@ func (hd *runHead) advance() (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	hd.raw = b
 	hd.f = frame{b: b}
 	hd.p = hd.f.pos()
 	if hd.f.err {
@@ -150,4 +160,51 @@ func (c *cursor) has(p pos) (bool, error) {
 		c.head = nil
 	}
 	return false, nil
+}
+
+// fanIn bounds the runs merged at once: a reader's buffer and a file
+// each, so the partitions' count does not set the memory or the open
+// files.
+const fanIn = 128
+
+// narrow merges the named runs, fanIn at a time, into new runs named
+// after tag until at most fanIn remain, and returns their names. Equal
+// positions keep the order of names.
+//
+// Errors: the store's; ErrDamaged.
+func narrow(ctx context.Context, store Store, names []string, tag string) ([]string, error) {
+	for round := 0; len(names) > fanIn; round++ {
+		var next []string
+		for g := 0; g < len(names); g += fanIn {
+			out := fmt.Sprintf("%s-m%d-%d", tag, round, g/fanIn)
+			if err := mergeInto(ctx, store, names[g:min(g+fanIn, len(names))], out); err != nil {
+				return nil, err
+			}
+			next = append(next, out)
+		}
+		names = next
+	}
+	return names, nil
+}
+
+func mergeInto(ctx context.Context, store Store, names []string, out string) error {
+	m, err := openRuns(ctx, store, names)
+	if err != nil {
+		return err
+	}
+	defer m.close()
+	w := newParts(store, out, 1, maphash.Seed{})
+	w.block = 256 << 10
+	for {
+		_, _, err := m.next()
+		if errors.Is(err, io.EOF) {
+			return w.flush(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if err := w.add(ctx, 0, m.last.raw); err != nil {
+			return err
+		}
+	}
 }

@@ -48,7 +48,7 @@ type Options struct {
 	// means 256.
 	KeyPartitions int
 	// PartitionRecords is how many records a merge partition aims to
-	// hold; 0 means 16,384. The number of partitions follows from the
+	// hold; 0 means 8,192 (about 16 MB held while it merges). The number of partitions follows from the
 	// rows counted in the first run.
 	PartitionRecords int
 }
@@ -100,7 +100,7 @@ func New(ctx context.Context, store Store, o Options) *Shuffle {
 		o.KeyPartitions = 256
 	}
 	if o.PartitionRecords <= 0 {
-		o.PartitionRecords = 16384
+		o.PartitionRecords = 8192
 	}
 	s := &Shuffle{ctx: ctx, store: store, o: o, seed: maphash.MakeSeed()}
 	s.ids = newParts(store, "ids", o.KeyPartitions, s.seed)
