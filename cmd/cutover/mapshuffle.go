@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pipeline"
@@ -19,6 +20,13 @@ import (
 // keys and once to write with their resolution. Its output is byte for
 // byte the in-memory path's (TestShuffleEqualsInMemory).
 func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options, records bool, spillDir, source string, stdout io.Writer) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The live heap is a few chunks of rows and one partition; without
+		// a limit the collector lets garbage grow to as much again before
+		// it runs. A soft limit keeps the peak near what is live (GOMEMLIMIT
+		// overrides it; it is soft, so a larger partition still runs).
+		debug.SetMemoryLimit(shuffleMemoryLimit)
+	}
 	dir, err := os.MkdirTemp(spillDir, "cutover-spill-")
 	if err != nil {
 		return err
@@ -111,6 +119,9 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
 	return r.finish(sinks, rep, 0, stdout)
 }
+
+// shuffleMemoryLimit is the soft memory limit of a shuffled map.
+const shuffleMemoryLimit = 64 << 20
 
 // eachTable opens the files' tables, gives each to fn in order, and
 // closes them.
