@@ -64,6 +64,9 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *partRecords < 0 {
+		return usageError{"--partition-records must be a positive number"}
+	}
 	if err := cutover.CheckMarket(*market); err != nil {
 		return usageError{message(err)}
 	}
@@ -80,9 +83,6 @@ func mapFiles(args []string, stdout io.Writer) error {
 	ctx := context.Background()
 	if *inMemory || !shuffle.Supports(spec, sch) {
 		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)
-	}
-	if *partRecords < 0 {
-		return usageError{"--partition-records must be a positive number"}
 	}
 	run.partRecords = *partRecords
 	return run.shuffled(ctx, fs.Args(), o, *records, *spillDir, source, stdout)

@@ -309,3 +309,18 @@ func edited(t *testing.T, spec string, fn func(map[string]any)) string {
 	}
 	return p
 }
+
+func TestShuffleFlagsAreChecked(t *testing.T) {
+	code, _, errs := cli(t, "map", "--preset", "hubspot-contacts", "--partition-records", "-1", "--out", t.TempDir(), hubspot)
+	if code != 2 || !strings.Contains(errs, "--partition-records must be a positive number") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	spec, sp := proposed(t, "testdata/clients-fr.csv")
+	if sp == nil || !shuffle.Supports(sp, schema.Default()) {
+		t.Fatal("the proposed mapping of clients-fr.csv is not one the shuffle resolves")
+	}
+	code, _, errs = cli(t, "map", "--mapping", spec, "--spill-dir", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir(), "testdata/clients-fr.csv")
+	if code != 1 || !strings.Contains(errs, "missing") {
+		t.Fatalf("a spill directory that does not exist: exit %d: %s", code, errs)
+	}
+}

@@ -43,7 +43,9 @@ type Watcher interface {
 // Outputs.Seen, Merger, Derived and Sink. The collector calls it in file
 // order, one file after another, so an implementation can number the calls
 // and answer from a resolution it computed in an earlier run over the same
-// files.
+// files. Records reach the destination only through it, once resolved, so
+// a destination's refusals are not accounted for by the pipeline: it is
+// for a sink that refuses nothing (the CLI's files).
 type Global interface {
 	// Keep is told of every row that became a record, with its dedupe key
 	// ("" for none), and returns the reason the row is rejected as a
