@@ -61,6 +61,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		if err != nil {
 			return err
 		}
+		sh.EndTable()
 		rep.Files = append(rep.Files, fr)
 		return nil
 	}); err != nil {
@@ -109,12 +110,9 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	files = nil
 	// The second run counted every kept row migrated; the merge found
 	// which merged into an earlier record.
-	for _, f := range rep.Files {
-		if n := res.MergedByFile[f.File]; n > 0 {
-			f.Counts.Migrated -= n
-			f.Counts.Merged += n
-			res.MergedByFile[f.File] = 0 // a label met twice keeps its merges on its first table
-		}
+	for i, f := range rep.Files {
+		f.Counts.Migrated -= res.MergedByTable[i]
+		f.Counts.Merged += res.MergedByTable[i]
 	}
 	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
 	return r.finish(sinks, rep, 0, stdout)

@@ -269,6 +269,10 @@ func TestShuffleEqualsInMemoryOnGeneratedRows(t *testing.T) {
 	if !sameOutputs(t, sp, "--mapping", bothPath, "--workers", "3", a, b) {
 		t.Fatal("the generated contacts did not go through the shuffle")
 	}
+	// One file given twice: its second reading's rows merge into the
+	// first's records, and are counted merged on the second table, which
+	// has the same label as the first.
+	sameOutputs(t, sp, "--mapping", bothPath, a, a)
 	// Small partitions: hundreds of them, merged back in more than one
 	// round (more runs than are merged at once).
 	sameOutputs(t, sp, "--mapping", bothPath, "--partition-records", "7", a, b)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sort"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -92,6 +93,9 @@ type Shuffle struct {
 	thru *parts // run 2: records without one, in order
 	nrec int    // merge partitions
 	buf  []byte
+	// tableEnds are the records added by the end of each table of the
+	// second run (EndTable), to count each table's merges.
+	tableEnds []uint64
 }
 
 // New returns a Shuffle spilling to store. ctx bounds every store call.
@@ -229,6 +233,10 @@ func (r records) Add(rec *mapspec.Record, key string) error {
 	return r.recs.add(r.ctx, r.recs.of(rec.Entity+"\x00"+key), r.buf)
 }
 
+// EndTable marks the end of a table of the second run: Finish counts
+// each table's merged rows (Result.MergedByTable).
+func (s *Shuffle) EndTable() { s.tableEnds = append(s.tableEnds, s.addPos) }
+
 // frameRecord is a spilled record's frame: its position, its dedupe key
 // and its binary form.
 func frameRecord(b []byte, p pos, key string, rec *mapspec.Record) []byte {
@@ -254,10 +262,10 @@ type Output struct {
 
 // Result is what Finish counted.
 type Result struct {
-	// MergedByFile counts, by the label of a file (a record's File), its
-	// rows that merged into an earlier record: the second run counted them
-	// migrated.
-	MergedByFile map[string]int
+	// MergedByTable counts, for each table of the second run (in the
+	// order EndTable was called), its rows that merged into an earlier
+	// record: the second run counted them migrated.
+	MergedByTable []int
 	Merges       int // records that merged others (mapspec.Merger.Merges)
 	Conflicts    int // conflicting values over all merges
 	// PossibleDuplicateRecords is mapspec.Merger.PossibleDuplicateRecords.
@@ -278,7 +286,7 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 	if err := s.thru.flush(s.ctx); err != nil {
 		return nil, err
 	}
-	res := &Result{MergedByFile: map[string]int{}}
+	res := &Result{MergedByTable: make([]int, len(s.tableEnds))}
 	surv := newParts(s.store, "surv", s.nrec, s.seed)
 	mrg := newParts(s.store, "mrg", s.nrec, s.seed)
 	pds := newParts(s.store, "pd", s.nrec, s.seed)
@@ -328,7 +336,12 @@ func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) erro
 			firstOfKey[k] = p
 		}
 		if m.Add(rec, key) {
-			res.MergedByFile[rec.File]++
+			// The table whose records end after p holds it.
+			t := sort.Search(len(s.tableEnds), func(j int) bool { return s.tableEnds[j] > p.a })
+			if t == len(s.tableEnds) {
+				return cutover.Errorf(cutover.EINTERNAL, "A spilled record was added after the last table ended.")
+			}
+			res.MergedByTable[t]++
 		} else {
 			at = append(at, p)
 		}
