@@ -5,8 +5,10 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pipeline"
@@ -27,6 +29,10 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		// overrides it; it is soft, so a larger partition still runs).
 		debug.SetMemoryLimit(shuffleMemoryLimit)
 	}
+	// Ctrl-C stops the run through its context, so the spill files (about
+	// the size of the records) are removed rather than left behind.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	dir, err := os.MkdirTemp(spillDir, "cutover-spill-")
 	if err != nil {
 		return err

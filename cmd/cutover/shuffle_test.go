@@ -2,21 +2,25 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/benchdata"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/shuffle"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // The shuffle's bar is byte-identical output: for every fixture the CLI
@@ -326,5 +330,23 @@ func TestShuffleFlagsAreChecked(t *testing.T) {
 	code, _, errs = cli(t, "map", "--mapping", spec, "--spill-dir", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir(), "testdata/clients-fr.csv")
 	if code != 1 || !strings.Contains(errs, "missing") {
 		t.Fatalf("a spill directory that does not exist: exit %d: %s", code, errs)
+	}
+}
+
+func TestAnInterruptedShuffleLeavesNoSpillFiles(t *testing.T) {
+	spec, sp := proposed(t, "testdata/clients-fr.csv")
+	if sp == nil {
+		t.Fatal("no proposed mapping for clients-fr.csv")
+	}
+	spill := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	run := &mapRun{spec: sp, tenant: "t", now: time.Now(), sch: schema.Default(), outDir: t.TempDir()}
+	err := run.shuffled(ctx, []string{"testdata/clients-fr.csv"}, tabular.Options{}, true, spill, spec, io.Discard)
+	if err == nil || !strings.Contains(message(err), "interrupted") {
+		t.Fatalf("an interrupted run: %v", err)
+	}
+	if left, _ := os.ReadDir(spill); len(left) != 0 {
+		t.Fatalf("an interrupted run left %d spill entries behind", len(left))
 	}
 }

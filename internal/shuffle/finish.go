@@ -55,6 +55,9 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 	mrg := newParts(s.store, "mrg", s.nrec, s.seed)
 	pds := newParts(s.store, "pd", s.nrec, s.seed)
 	for i := 0; i < s.nrec; i++ {
+		if err := s.interrupted(); err != nil {
+			return nil, err
+		}
 		if err := s.mergePartition(i, surv, mrg, pds, res); err != nil {
 			return nil, err
 		}
@@ -182,6 +185,9 @@ func (s *Shuffle) writeRecords(names []string, fn func(context.Context, []*mapsp
 		}
 		batch = append(batch, rec)
 		if len(batch) == recordBatch {
+			if err := s.interrupted(); err != nil {
+				return err
+			}
 			if err := fn(s.ctx, batch); err != nil {
 				return err
 			}
@@ -236,4 +242,14 @@ func (s *Shuffle) writeArray(p *parts, w io.Writer, empty string, count func(*fr
 	}
 	_, err = io.WriteString(w, tail)
 	return err
+}
+
+// interrupted is the context's end as an error for people.
+//
+// Errors: EUNAVAILABLE once the context is done.
+func (s *Shuffle) interrupted() error {
+	if err := s.ctx.Err(); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The run was interrupted before every record was written.")
+	}
+	return nil
 }
