@@ -4,7 +4,7 @@ GO    ?= go
 PKGS  := ./...
 FUNCS := $(notdir $(patsubst %/main.go,%,$(wildcard functions/*/main.go)))
 
-.PHONY: all up test build cli emulator lint format unit fuzz frontend frontend-test chromium lambdas lambdasize real-exports deploy-site bench bench-final clean
+.PHONY: all up test build cli emulator lint format unit fuzz frontend frontend-test chromium lambdas lambdasize real-exports deploy-site bench bench-final bench-memory clean
 
 ## all (the default): build everything, and the analyst's CLI into bin/cutover.
 all: build cli
@@ -79,6 +79,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPropose$$' -fuzztime 20000x -fuzzminimizetime 200x ./internal/mapspec/presets
 	$(GO) test -run '^$$' -fuzz '^FuzzChunks$$' -fuzztime 100000x -fuzzminimizetime 200x ./internal/chunk
 	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/delta
+	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime 30000x -fuzzminimizetime 200x ./internal/shuffle
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeRecord$$' -fuzztime 50000x -fuzzminimizetime 200x ./internal/mapspec
 
 ## real-exports: score the CLI on the real vendor exports kept beside the
 ## checkout (../shared/conformance/real-exports, files nobody here wrote):
@@ -106,7 +108,15 @@ deploy-site: frontend
 bench:
 	$(GO) test -run '^$$' -bench Pipeline -benchtime 3x ./internal/pipeline
 	bash infra/bench/mapbench.sh
+	$(MAKE) bench-memory
 	$(MAKE) bench-final
+
+## bench-memory: the CLI's peak memory at 200,000 and 1,000,000 rows, in
+## memory and through the shuffle, with the outputs compared byte for byte
+## (issue 15 item 2; ROWS_MEMORY="200000 1000000 10000000" adds 10M, shuffled only).
+ROWS_MEMORY ?= 200000 1000000
+bench-memory:
+	bash infra/bench/membench.sh $(ROWS_MEMORY)
 
 bench-final: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkFinalMigration$$' -benchtime 1x -timeout 60m ./infra/e2e

@@ -19,7 +19,8 @@ import (
 
 const usage = `usage:
   cutover inspect [--json] [--delimiter C] [--encoding E] [--write-mapping M.json] FILE...
-  cutover map (--preset ID | --mapping M.json) [--tenant T] [--out DIR] [--records=false] [--workers N] FILE...
+  cutover map (--preset ID | --mapping M.json) [--tenant T] [--out DIR] [--records=false] [--workers N]
+              [--in-memory] [--spill-dir DIR] [--partition-records N] FILE...
   cutover presets
   cutover schema
 `

@@ -20,6 +20,8 @@ import (
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/shuffle"
+	"github.com/cutover/cutover/internal/tabular"
 )
 
 // mapReport is report.json: the account of a whole dry run.
@@ -48,6 +50,9 @@ func mapFiles(args []string, stdout io.Writer) error {
 	outDir := fs.String("out", "cutover-out", "output directory")
 	records := fs.Bool("records", true, "write the records (false: only account for them)")
 	workers := fs.Int("workers", 0, "mapping goroutines (default: all cores)")
+	inMemory := fs.Bool("in-memory", false, "hold the run's ids and records in memory instead of shuffling them through spill files (memory grows with the rows)")
+	spillDir := fs.String("spill-dir", "", "where the shuffle's spill files go (default: the system's temp directory); removed at the end")
+	partRecords := fs.Int("partition-records", 0, "records the shuffle merges at a time (default 8192): fewer hold less memory and write more spill files")
 	market := fs.String("market", "", "the migration's market (ISO 3166-1 alpha-2, e.g. US): phone region when a file says nothing about its country, and the tie-break for dates that read both ways")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -59,6 +64,9 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *partRecords < 0 {
+		return usageError{"--partition-records must be a positive number"}
+	}
 	if err := cutover.CheckMarket(*market); err != nil {
 		return usageError{message(err)}
 	}
@@ -69,14 +77,94 @@ func mapFiles(args []string, stdout io.Writer) error {
 	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
-	tables, closeAll, err := openAll(fs.Args(), o)
+	sch := schema.Default()
+	run := &mapRun{spec: spec, presetID: *presetID, tenant: *tenant, now: time.Now(), sch: sch, outDir: *outDir,
+		opts: pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)}}
+	ctx := context.Background()
+	if *inMemory || !shuffle.Supports(spec, sch) {
+		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)
+	}
+	run.partRecords = *partRecords
+	return run.shuffled(ctx, fs.Args(), o, *records, *spillDir, source, stdout)
+}
+
+// mapRun is one `cutover map`: what every table is mapped with.
+type mapRun struct {
+	spec     *mapspec.Spec
+	presetID string
+	tenant   string
+	now      time.Time
+	sch      *schema.Schema
+	outDir   string
+	opts     pipeline.Options
+	// partRecords is the shuffle's records per merge partition (0: its
+	// default).
+	partRecords int
+}
+
+// table maps one table with out, writing its rejects and review files
+// into the output directory (or nowhere, when discard is set: the
+// shuffle's first run, which only emits keys).
+func (r *mapRun) table(ctx context.Context, tb table, out pipeline.Outputs, discard bool) (*pipeline.Report, error) {
+	fsp, err := chooseFile(r.spec, r.presetID, tb)
+	if err != nil {
+		return nil, err
+	}
+	m, err := mapspec.Compile(fsp, r.sch, tb.t.Header(), r.tenant, r.now)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", tb.label, message(err))
+	}
+	if discard {
+		out.Rejects, out.Review = io.Discard, io.Discard
+		if _, err := pipeline.Run(ctx, tb.label, tb.t, m, out, r.opts); err != nil {
+			return nil, fmt.Errorf("%s: %s", tb.label, message(err))
+		}
+		return nil, nil
+	}
+	base := safeName(strings.TrimSuffix(tb.label, filepath.Ext(tb.path)))
+	if s := tb.t.Format().Sheet; s != "" {
+		base = safeName(strings.TrimSuffix(filepath.Base(tb.path), filepath.Ext(tb.path)) + "-" + s)
+	}
+	rejects, err := os.Create(filepath.Join(r.outDir, "rejects-"+base+".csv"))
+	if err != nil {
+		return nil, err
+	}
+	review, err := os.Create(filepath.Join(r.outDir, "review-"+base+".csv"))
+	if err != nil {
+		rejects.Close()
+		return nil, err
+	}
+	rw, vw := bufio.NewWriterSize(rejects, 1<<16), bufio.NewWriterSize(review, 1<<16)
+	out.Rejects, out.Review = rw, vw
+	rep, err := pipeline.Run(ctx, tb.label, tb.t, m, out, r.opts)
+	for _, w := range []*bufio.Writer{rw, vw} {
+		if ferr := w.Flush(); err == nil && ferr != nil {
+			err = ferr
+		}
+	}
+	rejects.Close()
+	review.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", tb.label, message(err))
+	}
+	if r.presetID != "" {
+		rep.Preset = r.presetID
+	}
+	return rep, nil
+}
+
+// inMemory maps the files holding the pass's global state in memory: every
+// id (pipeline.Seen) and, when the spec merges or links records, every
+// record until the last file is read. It is the path for a spec the
+// shuffle does not resolve (shuffle.Supports), and --in-memory's.
+func (r *mapRun) inMemory(ctx context.Context, paths []string, o tabular.Options, records bool, source string, stdout io.Writer) error {
+	spec, sch := r.spec, r.sch
+	tables, closeAll, err := openAll(paths, o)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-
-	sch := schema.Default()
-	sinks := newJSONLSinks(*outDir, *records)
+	sinks := newJSONLSinks(r.outDir, records)
 	defer sinks.close()
 	var merger *mapspec.Merger
 	if spec.HoldsRecords(sch) {
@@ -84,51 +172,17 @@ func mapFiles(args []string, stdout io.Writer) error {
 	}
 	seen := pipeline.NewSeen()       // a source id kept twice in a run is a rejected duplicate, across its files
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
-	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: *tenant, Orphans: []mapspec.Orphan{}}
-	ctx := context.Background()
-	now := time.Now()
+	rep := &mapReport{Spec: source, SpecHash: spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
 	for _, tb := range tables {
-		fsp, err := chooseFile(spec, *presetID, tb)
-		if err != nil {
-			return err
-		}
-		m, err := mapspec.Compile(fsp, sch, tb.t.Header(), *tenant, now)
-		if err != nil {
-			return fmt.Errorf("%s: %s", tb.label, message(err))
-		}
-		base := safeName(strings.TrimSuffix(tb.label, filepath.Ext(tb.path)))
-		if s := tb.t.Format().Sheet; s != "" {
-			base = safeName(strings.TrimSuffix(filepath.Base(tb.path), filepath.Ext(tb.path)) + "-" + s)
-		}
-		rejects, err := os.Create(filepath.Join(*outDir, "rejects-"+base+".csv"))
-		if err != nil {
-			return err
-		}
-		review, err := os.Create(filepath.Join(*outDir, "review-"+base+".csv"))
-		if err != nil {
-			rejects.Close()
-			return err
-		}
-		rw, vw := bufio.NewWriterSize(rejects, 1<<16), bufio.NewWriterSize(review, 1<<16)
-		out := pipeline.Outputs{Rejects: rw, Review: vw, Merger: merger, Seen: seen, Derived: derived}
+		out := pipeline.Outputs{Merger: merger, Seen: seen, Derived: derived}
 		if merger == nil {
 			out.Sink = sinks
 		}
-		r, err := pipeline.Run(ctx, tb.label, tb.t, m, out, pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)})
-		for _, w := range []*bufio.Writer{rw, vw} {
-			if ferr := w.Flush(); err == nil && ferr != nil {
-				err = ferr
-			}
-		}
-		rejects.Close()
-		review.Close()
+		fr, err := r.table(ctx, tb, out, false)
 		if err != nil {
-			return fmt.Errorf("%s: %s", tb.label, message(err))
+			return err
 		}
-		if *presetID != "" {
-			r.Preset = *presetID
-		}
-		rep.Files = append(rep.Files, r)
+		rep.Files = append(rep.Files, fr)
 	}
 	linked := 0
 	if merger != nil {
@@ -152,7 +206,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 		if _, err := sinks.Write(ctx, recs); err != nil {
 			return err
 		}
-		if err := writeJSON(filepath.Join(*outDir, "merges.json"), merger.Merges()); err != nil {
+		if err := writeJSON(filepath.Join(r.outDir, "merges.json"), merger.Merges()); err != nil {
 			return err
 		}
 		rep.PossibleDuplicates = merger.PossibleDuplicateRecords()
@@ -160,10 +214,16 @@ func mapFiles(args []string, stdout io.Writer) error {
 		if pd == nil {
 			pd = []mapspec.PossibleDuplicate{}
 		}
-		if err := writeJSON(filepath.Join(*outDir, "possible-duplicates.json"), pd); err != nil {
+		if err := writeJSON(filepath.Join(r.outDir, "possible-duplicates.json"), pd); err != nil {
 			return err
 		}
 	}
+	return r.finish(sinks, rep, linked, stdout)
+}
+
+// finish closes the records files, checks the distinct records they were
+// given against the row accounting, and writes and prints the report.
+func (r *mapRun) finish(sinks *jsonlSinks, rep *mapReport, linked int, stdout io.Writer) error {
 	if err := sinks.close(); err != nil {
 		return err
 	}
@@ -174,13 +234,17 @@ func mapFiles(args []string, stdout io.Writer) error {
 			migrated += n
 		}
 	}
-	if err := pipeline.CheckWritten("The records files", migrated, sinks.written.Len()); err != nil {
+	written, err := sinks.written.Len()
+	if err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(*outDir, "report.json"), rep); err != nil {
+	if err := pipeline.CheckWritten("The records files", migrated, written); err != nil {
 		return err
 	}
-	printReport(stdout, rep, *outDir)
+	if err := writeJSON(filepath.Join(r.outDir, "report.json"), rep); err != nil {
+		return err
+	}
+	printReport(stdout, rep, r.outDir)
 	return nil
 }
 
@@ -255,18 +319,33 @@ type jsonlSinks struct {
 	files   map[string]*os.File
 	writers map[string]*bufio.Writer
 	buf     []byte
-	written *pipeline.Written
+	written idCounter
 }
 
+// idCounter counts distinct records: in memory (pipeline.Written), or
+// through spill files for the shuffle (shuffle.Distinct).
+type idCounter interface {
+	Add(entity, id string) error
+	Len() (int, error)
+}
+
+// inMemoryIDs is pipeline.Written as an idCounter.
+type inMemoryIDs struct{ *pipeline.Written }
+
+func (w inMemoryIDs) Add(entity, id string) error { w.Written.Add(entity, id); return nil }
+func (w inMemoryIDs) Len() (int, error)           { return w.Written.Len(), nil }
+
 func newJSONLSinks(dir string, enabled bool) *jsonlSinks {
-	return &jsonlSinks{dir: dir, enabled: enabled, files: map[string]*os.File{}, writers: map[string]*bufio.Writer{}, written: pipeline.NewWritten()}
+	return &jsonlSinks{dir: dir, enabled: enabled, files: map[string]*os.File{}, writers: map[string]*bufio.Writer{}, written: inMemoryIDs{pipeline.NewWritten()}}
 }
 
 // Write implements pipeline.Sink. A local file refuses no record.
 func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) ([]cutover.Refusal, error) {
 	if !s.enabled {
 		for _, r := range recs {
-			s.written.Add(r.Entity, r.ID)
+			if err := s.written.Add(r.Entity, r.ID); err != nil {
+				return nil, err
+			}
 		}
 		return nil, nil
 	}
@@ -284,7 +363,9 @@ func (s *jsonlSinks) Write(_ context.Context, recs []*mapspec.Record) ([]cutover
 		if _, err := w.Write(s.buf); err != nil {
 			return nil, err
 		}
-		s.written.Add(r.Entity, r.ID)
+		if err := s.written.Add(r.Entity, r.ID); err != nil {
+			return nil, err
+		}
 	}
 	return nil, nil
 }

@@ -38,6 +38,9 @@ type Outputs struct {
 	// person named in several files of a pass is given once; without it
 	// each Run remembers its own.
 	Derived *Written
+	// Global, if set, replaces Seen, Merger, Derived and Sink: the pass's
+	// global operations are resolved by it (see Global).
+	Global Global
 	// KeepSource keeps each migrated record's source row (file, line,
 	// cells) on the record (mapspec.Record.Source), for a destination that
 	// stores it: the test migration's. It costs a copy of the row's cells
@@ -88,7 +91,11 @@ func (s *Seen) add(rec *mapspec.Record, key string) bool {
 }
 
 // duplicate is the reason a row repeating a migrated source id is rejected.
-const duplicate = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
+const duplicate = DuplicateSourceID
+
+// DuplicateSourceID is the reason a row repeating the source id of an
+// earlier migrated row is rejected, for a Global to give the same one.
+const DuplicateSourceID = "repeats the source id of an earlier row, which is migrated: the old CRM has two records with one id"
 
 // duplicateOfRefused is the reason a row repeating the source id of a row
 // whose record the destination refused is rejected: that record never
@@ -484,10 +491,20 @@ func (c *collector) account(ch *chunk) error {
 			// would become that record again (or, with a different dedupe
 			// key, a second record under the same id) and be lost.
 			key := "" // without a Merger nothing merges: any repeat is a duplicate
-			if c.out.Merger != nil {
+			if c.out.Merger != nil || c.out.Global != nil {
 				key = out.DedupeKey
 			}
-			if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
+			if c.out.Global != nil {
+				dup, err := c.out.Global.Keep(out.Record, key)
+				if err != nil {
+					return err
+				}
+				if dup != "" {
+					reasons := c.reject(ch, i, []mapspec.Issue{{Field: "source id", Value: out.Record.SourceID, Reason: dup}})
+					c.watch(ch, i, Sighting{Outcome: mapspec.Rejected, Reasons: reasons, SourceID: out.Record.SourceID, Entity: out.Record.Entity})
+					continue
+				}
+			} else if c.out.Seen != nil && c.out.Seen.add(out.Record, key) {
 				// The earlier row may wait in the batch: write it first, so
 				// the reason can say whether the destination refused it.
 				if err := c.flush(); err != nil {
@@ -574,6 +591,10 @@ func (c *collector) migrated(line int, row []string, out mapspec.Outcome) (bool,
 	if err := c.derived(line, row, out.Derived); err != nil {
 		return false, nil, err
 	}
+	if c.out.Global != nil {
+		rep.Counts.Migrated++
+		return false, nil, c.out.Global.Add(rec, out.DedupeKey)
+	}
 	if c.out.Merger != nil {
 		if c.out.Merger.Add(rec, out.DedupeKey) {
 			rep.Counts.Merged++
@@ -599,6 +620,23 @@ func (c *collector) migrated(line int, row []string, out mapspec.Outcome) (bool,
 func (c *collector) derived(line int, row []string, recs []*mapspec.Record) error {
 	for _, d := range recs {
 		d.File = c.report.File
+		if c.out.Global != nil {
+			first, err := c.out.Global.Derived(d)
+			if err != nil {
+				return err
+			}
+			if !first {
+				continue
+			}
+			if c.report.Counts.Derived == nil {
+				c.report.Counts.Derived = map[string]int{}
+			}
+			c.report.Counts.Derived[d.Entity]++
+			if err := c.out.Global.Add(d, ""); err != nil {
+				return err
+			}
+			continue
+		}
 		if c.out.Derived.Has(d.Entity, d.ID) {
 			continue
 		}

@@ -34,3 +34,30 @@ type Spotter interface {
 type Watcher interface {
 	Watch(s Sighting)
 }
+
+// Global resolves a pass's global operations outside the pipeline: whether
+// a row repeats an earlier row's source id, whether a person named inline
+// was derived already, and where records go to be merged by dedupe key. A
+// caller that cannot hold every record of an extract in memory (the CLI's
+// shuffle through spill files, internal/shuffle) gives one instead of
+// Outputs.Seen, Merger, Derived and Sink. The collector calls it in file
+// order, one file after another, so an implementation can number the calls
+// and answer from a resolution it computed in an earlier run over the same
+// files. Records reach the destination only through it, once resolved, so
+// a destination's refusals are not accounted for by the pipeline: it is
+// for a sink that refuses nothing (the CLI's files).
+type Global interface {
+	// Keep is told of every row that became a record, with its dedupe key
+	// ("" for none), and returns the reason the row is rejected as a
+	// duplicate of an earlier row's source id, or "" to keep it.
+	Keep(rec *mapspec.Record, dedupeKey string) (string, error)
+	// Derived is told of each person derived for a kept row, in order, and
+	// reports whether it is the first with its entity and id in the pass
+	// (only the first is counted and added).
+	Derived(rec *mapspec.Record) (bool, error)
+	// Add takes a kept row's record (with its dedupe key) or a first
+	// derived person ("" key) to be merged and written once resolved. The
+	// row is counted migrated; the caller moves the rows that merged into
+	// an earlier record to Merged once it knows them.
+	Add(rec *mapspec.Record, dedupeKey string) error
+}

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/shuffle"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// shuffled maps the files with the run's global operations resolved
+// through spill files in a temp directory (internal/shuffle), so memory
+// stays flat in the rows: the files are mapped twice, once to emit the
+// keys and once to write with their resolution. Its output is byte for
+// byte the in-memory path's (TestShuffleEqualsInMemory).
+func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options, records bool, spillDir, source string, stdout io.Writer) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The live heap is a few chunks of rows and one partition; without
+		// a limit the collector lets garbage grow to as much again before
+		// it runs. A soft limit keeps the peak near what is live (GOMEMLIMIT
+		// overrides it; it is soft, so a larger partition still runs).
+		debug.SetMemoryLimit(shuffleMemoryLimit)
+	}
+	// Ctrl-C stops the run through its context, so the spill files (about
+	// the size of the records) are removed rather than left behind.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := os.MkdirTemp(spillDir, "cutover-spill-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store := shuffle.NewDir(dir)
+	merging := r.spec.HoldsRecords(r.sch)
+	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, PartitionRecords: r.partRecords})
+
+	// Run 1: the keys. A table that fails stops the run; run 2 then maps
+	// the tables up to it again, so the failure leaves the rejects and
+	// review files the in-memory path leaves, and says the same.
+	upTo, err1 := -1, error(nil)
+	if err := r.eachTable(paths, o, func(i int, tb table) error {
+		upTo = i
+		_, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Keys()}, true)
+		err1 = err
+		return err
+	}); err != nil && err1 == nil {
+		return err // the files could not be opened
+	}
+	if err := sh.Resolve(); err != nil {
+		return err
+	}
+	// Run 2: the rows again, with the duplicates known.
+	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
+	if err := r.eachTable(paths, o, func(i int, tb table) error {
+		if i > upTo {
+			return err1
+		}
+		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Records()}, false)
+		if err != nil {
+			return err
+		}
+		sh.EndTable()
+		rep.Files = append(rep.Files, fr)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err1 != nil {
+		return err1 // run 2 did not fail where run 1 did: still a failure
+	}
+	sinks := newJSONLSinks(r.outDir, records)
+	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
+	defer sinks.close()
+	out := shuffle.Output{Records: func(ctx context.Context, recs []*mapspec.Record) error {
+		_, err := sinks.Write(ctx, recs)
+		return err
+	}}
+	var files []*os.File
+	var bufs []*bufio.Writer
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	if merging {
+		for _, name := range []string{"merges.json", "possible-duplicates.json"} {
+			f, err := os.Create(filepath.Join(r.outDir, name))
+			if err != nil {
+				return err
+			}
+			files = append(files, f)
+			bufs = append(bufs, bufio.NewWriterSize(f, 1<<16))
+		}
+		out.Merges, out.PossibleDuplicates = bufs[0], bufs[1]
+	}
+	res, err := sh.Finish(out)
+	if err != nil {
+		return err
+	}
+	for i, b := range bufs {
+		if err := b.Flush(); err != nil {
+			return err
+		}
+		if err := files[i].Close(); err != nil {
+			return err
+		}
+	}
+	files = nil
+	// The second run counted every kept row migrated; the merge found
+	// which merged into an earlier record.
+	for i, f := range rep.Files {
+		f.Counts.Migrated -= res.MergedByTable[i]
+		f.Counts.Merged += res.MergedByTable[i]
+	}
+	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
+	return r.finish(sinks, rep, 0, stdout)
+}
+
+// shuffleMemoryLimit is the soft memory limit of a shuffled map.
+const shuffleMemoryLimit = 64 << 20
+
+// eachTable opens the files' tables, gives each to fn in order, and
+// closes them.
+func (r *mapRun) eachTable(paths []string, o tabular.Options, fn func(int, table) error) error {
+	tables, closeAll, err := openAll(paths, o)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	for i, tb := range tables {
+		if err := fn(i, tb); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,352 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/benchdata"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/mapspec/presets"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/shuffle"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// The shuffle's bar is byte-identical output: for every fixture the CLI
+// is tested on, every real export in /work/shared/conformance (read in
+// place), and generated rows with repeated ids and e-mails, `cutover map`
+// through spill files writes exactly the records, rejects, review,
+// merges, possible duplicates, report and summary the in-memory path
+// writes.
+
+// mapOutputs runs `cutover map` with args and returns its exit code,
+// stdout (with the output directory's name taken out) and every file it
+// wrote.
+func mapOutputs(t *testing.T, args ...string) (int, string, map[string][]byte) {
+	t.Helper()
+	dir := t.TempDir()
+	code, out, errs := cli(t, append([]string{"map", "--out", dir}, args...)...)
+	out = strings.ReplaceAll(out+errs, dir, "OUT")
+	files := map[string][]byte{}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[e.Name()] = b
+	}
+	return code, out, files
+}
+
+// sameOutputs maps with args both ways and fails on any difference. It
+// reports whether the shuffle ran (the spec is one it resolves).
+func sameOutputs(t *testing.T, spec *mapspec.Spec, args ...string) bool {
+	t.Helper()
+	mc, mout, mem := mapOutputs(t, append([]string{"--in-memory"}, args...)...)
+	spill := t.TempDir()
+	sc, sout, sh := mapOutputs(t, append([]string{"--spill-dir", spill}, args...)...)
+	if mc != sc || mout != sout {
+		t.Errorf("%v: exit %d and output\n%s\nin memory, exit %d and output\n%s\nshuffled", args, mc, mout, sc, sout)
+	}
+	var names []string
+	for n := range mem {
+		names = append(names, n)
+	}
+	for n := range sh {
+		if _, ok := mem[n]; !ok {
+			t.Errorf("%v: the shuffle wrote %s, the in-memory path did not", args, n)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if mc != 0 && strings.HasPrefix(n, "records-") {
+			continue // a failed run's records files hold what was written before it stopped
+		}
+		if !bytes.Equal(mem[n], sh[n]) {
+			t.Errorf("%v: %s differs:\nin memory (%d bytes):\n%s\nshuffled (%d bytes):\n%s", args, n, len(mem[n]), clip(mem[n]), len(sh[n]), clip(sh[n]))
+		}
+	}
+	if left, _ := os.ReadDir(spill); len(left) != 0 {
+		t.Errorf("%v: the shuffle left %d spill entries behind", args, len(left))
+	}
+	return spec != nil && shuffle.Supports(spec, schema.Default())
+}
+
+func clip(b []byte) string {
+	if len(b) > 2000 {
+		return string(b[:2000]) + "…"
+	}
+	return string(b)
+}
+
+// proposed is the mapping `inspect --write-mapping` proposes for path, or
+// nil when inspect refuses the file.
+func proposed(t *testing.T, path string) (string, *mapspec.Spec) {
+	t.Helper()
+	spec := filepath.Join(t.TempDir(), "m.json")
+	if code, _, _ := cli(t, "inspect", "--write-mapping", spec, path); code != 0 {
+		return "", nil
+	}
+	b, err := os.ReadFile(spec)
+	if err != nil {
+		return "", nil
+	}
+	sp, err := mapspec.Parse(b)
+	if err != nil {
+		return spec, nil // map refuses it, both ways alike
+	}
+	return spec, sp
+}
+
+func fixtureFiles(t *testing.T, dirs ...string) []string {
+	t.Helper()
+	var out []string
+	for _, d := range dirs {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue // the shared conformance exports are not on every machine
+		}
+		for _, e := range ents {
+			switch strings.ToLower(filepath.Ext(e.Name())) {
+			case ".csv", ".tsv", ".txt", ".blm", ".xlsx", ".xls":
+				if !e.IsDir() {
+					out = append(out, filepath.Join(d, e.Name()))
+				}
+			}
+		}
+	}
+	return out
+}
+
+func TestShuffleEqualsInMemoryOnFixtures(t *testing.T) {
+	files := fixtureFiles(t, "testdata", "../../internal/mapspec/presets/testdata")
+	if len(files) < 40 {
+		t.Fatalf("only %d fixture files found", len(files))
+	}
+	shuffled := 0
+	for _, f := range files {
+		if spec, sp := proposed(t, f); spec != "" && sameOutputs(t, sp, "--mapping", spec, f) {
+			shuffled++
+		}
+		stem := strings.TrimSuffix(filepath.Base(f), filepath.Ext(f))
+		if p, ok := presets.Lookup(stem); ok && sameOutputs(t, p.Spec, "--preset", stem, f) {
+			shuffled++
+		}
+	}
+	// The presets that name several files, mapped together.
+	for _, set := range [][]string{
+		{"crm-contacts.csv", "crm-applicants.csv", "crm-properties.csv", "crm-tenancies.csv", "crm-diary.csv"},
+		{"agency2-applicants.csv", "agency2-tenancies.csv"},
+	} {
+		var paths []string
+		for _, n := range set {
+			paths = append(paths, filepath.Join("../../internal/mapspec/presets/testdata", n))
+		}
+		for _, p := range presets.All() {
+			sameOutputs(t, p.Spec, append([]string{"--preset", p.ID}, paths...)...)
+		}
+	}
+	if shuffled < 20 {
+		t.Fatalf("only %d fixture runs went through the shuffle", shuffled)
+	}
+	t.Logf("%d fixture files, %d runs through the shuffle", len(files), shuffled)
+}
+
+func TestShuffleEqualsInMemoryOnRealExports(t *testing.T) {
+	const root = "/work/shared/conformance"
+	files := fixtureFiles(t, root+"/real-exports/files", root+"/ghost", root+"/salesforce-dataloader")
+	if len(files) == 0 {
+		t.Skip("the shared conformance exports are not on this machine")
+	}
+	shuffled := 0
+	for _, f := range files {
+		if spec, sp := proposed(t, f); spec != "" && sameOutputs(t, sp, "--mapping", spec, f) {
+			shuffled++
+		}
+	}
+	t.Logf("%d real exports, %d through the shuffle", len(files), shuffled)
+	if shuffled == 0 {
+		t.Fatal("no real export went through the shuffle")
+	}
+}
+
+// repeats writes rows generated contacts with repeats the global
+// operations must resolve: every 5th row again with its id and e-mail
+// and a different company (a merge with a conflict), every 7th with its
+// id and another e-mail (a duplicate id, rejected), every 11th with a new
+// id and its e-mail (a possible duplicate), half of them in a second file.
+func repeats(t *testing.T, rows int) (string, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := benchdata.WriteContacts(&buf, rows, 7); err != nil {
+		t.Fatal(err)
+	}
+	all, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body := all[0], all[1:]
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	var a, b [][]string
+	for i, r := range body {
+		a = append(a, r)
+		if len(r) != len(header) || r[col["Record ID"]] == "" {
+			continue
+		}
+		add := func(x []string) {
+			if i%2 == 0 {
+				a = append(a, x)
+			} else {
+				b = append(b, x)
+			}
+		}
+		if i%5 == 0 {
+			x := append([]string(nil), r...)
+			x[col["Company Name"]] = "Merged Co " + strconv.Itoa(i)
+			add(x)
+		}
+		if i%7 == 0 {
+			x := append([]string(nil), r...)
+			x[col["Email"]] = fmt.Sprintf("other%d@example.org", i)
+			add(x)
+		}
+		if i%11 == 0 {
+			x := append([]string(nil), r...)
+			x[col["Record ID"]] = "N" + r[col["Record ID"]]
+			add(x)
+		}
+	}
+	dir := t.TempDir()
+	write := func(name string, rows [][]string) string {
+		var out bytes.Buffer
+		w := csv.NewWriter(&out)
+		_ = w.Write(header)
+		_ = w.WriteAll(rows)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	return write("contacts.csv", a), write("more-contacts.csv", b)
+}
+
+func TestShuffleEqualsInMemoryOnGeneratedRows(t *testing.T) {
+	rows := 3000
+	if s := os.Getenv("CUTOVER_SHUFFLE_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	a, b := repeats(t, rows)
+	specPath, sp := proposed(t, a)
+	if sp == nil || len(sp.Files[0].Dedupe) == 0 {
+		t.Fatalf("inspect proposed no dedupe for the generated contacts: %+v", sp)
+	}
+	// One entry for both files, so the second file dedupes with the first.
+	sp.Files[0].Name = "contacts"
+	one, err := os.ReadFile(specPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := strings.Replace(string(one), `"name": "contacts.csv"`, `"name": "contacts"`, 1)
+	if both == string(one) {
+		t.Fatalf("the proposed mapping does not name contacts.csv:\n%s", one)
+	}
+	bothPath := filepath.Join(t.TempDir(), "both.json")
+	if err := os.WriteFile(bothPath, []byte(both), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !sameOutputs(t, sp, "--mapping", bothPath, "--workers", "3", a, b) {
+		t.Fatal("the generated contacts did not go through the shuffle")
+	}
+	// One file given twice: its second reading's rows merge into the
+	// first's records, and are counted merged on the second table, which
+	// has the same label as the first.
+	sameOutputs(t, sp, "--mapping", bothPath, a, a)
+	// Small partitions: hundreds of them, merged back in more than one
+	// round (more runs than are merged at once).
+	sameOutputs(t, sp, "--mapping", bothPath, "--partition-records", "7", a, b)
+	// The run must have had every global operation to resolve.
+	_, _, out := mapOutputs(t, "--mapping", bothPath, a, b)
+	for _, want := range []string{`"mergedRecords": 0`, `"possibleDuplicates": 0`} {
+		if bytes.Contains(out["report.json"], []byte(want)) {
+			t.Errorf("report.json has %s: the generated repeats did not exercise it", want)
+		}
+	}
+	if !bytes.Contains(out["rejects-contacts.csv"], []byte("repeats the source id")) || !bytes.Contains(out["rejects-more-contacts.csv"], []byte("repeats the source id")) {
+		t.Error("no duplicate source id was rejected in each file")
+	}
+	// And mergeDifferentIds on: the possible duplicates merge.
+	sameOutputs(t, sp, "--mapping", edited(t, both, func(f map[string]any) { f["mergeDifferentIds"] = true }), "--partition-records", "50", a, b)
+	// And without dedupe: every repeated id is a duplicate, records stream.
+	sameOutputs(t, sp, "--mapping", edited(t, both, func(f map[string]any) { delete(f, "dedupe") }), "--partition-records", "50", a, b)
+}
+
+// edited is the path of spec with its first file entry changed by fn.
+func edited(t *testing.T, spec string, fn func(map[string]any)) string {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(spec), &doc); err != nil {
+		t.Fatal(err)
+	}
+	fn(doc["files"].([]any)[0].(map[string]any))
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mapspec.Parse(b); err != nil {
+		t.Fatalf("the edited mapping does not parse: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "edited.json")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestShuffleFlagsAreChecked(t *testing.T) {
+	code, _, errs := cli(t, "map", "--preset", "hubspot-contacts", "--partition-records", "-1", "--out", t.TempDir(), hubspot)
+	if code != 2 || !strings.Contains(errs, "--partition-records must be a positive number") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	spec, sp := proposed(t, "testdata/clients-fr.csv")
+	if sp == nil || !shuffle.Supports(sp, schema.Default()) {
+		t.Fatal("the proposed mapping of clients-fr.csv is not one the shuffle resolves")
+	}
+	code, _, errs = cli(t, "map", "--mapping", spec, "--spill-dir", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir(), "testdata/clients-fr.csv")
+	if code != 1 || !strings.Contains(errs, "missing") {
+		t.Fatalf("a spill directory that does not exist: exit %d: %s", code, errs)
+	}
+}
+
+func TestAnInterruptedShuffleLeavesNoSpillFiles(t *testing.T) {
+	spec, sp := proposed(t, "testdata/clients-fr.csv")
+	if sp == nil {
+		t.Fatal("no proposed mapping for clients-fr.csv")
+	}
+	spill := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	run := &mapRun{spec: sp, tenant: "t", now: time.Now(), sch: schema.Default(), outDir: t.TempDir()}
+	err := run.shuffled(ctx, []string{"testdata/clients-fr.csv"}, tabular.Options{}, true, spill, spec, io.Discard)
+	if err == nil || !strings.Contains(message(err), "interrupted") {
+		t.Fatalf("an interrupted run: %v", err)
+	}
+	if left, _ := os.ReadDir(spill); len(left) != 0 {
+		t.Fatalf("an interrupted run left %d spill entries behind", len(left))
+	}
+}

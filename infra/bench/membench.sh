@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Constant memory (issue 15 item 2, CLI): `cutover map` with the mapping
+# `cutover inspect` proposes for a generated contacts export (e-mail dedupe
+# on), in memory (`--in-memory`, the engine before the shuffle) and through
+# the shuffle (the default), in one run: peak RSS, wall time, and whether
+# every output file is byte-identical.
+#
+#   infra/bench/membench.sh [ROWS...]     # default: 200000 1000000
+#   IN_MEMORY_MAX=1000000 infra/bench/membench.sh 200000 1000000 10000000
+#
+# The in-memory path is skipped above IN_MEMORY_MAX rows (default
+# 1,000,000: it holds every record, about 5 GB at 1M rows). Needs GNU
+# time (/usr/bin/time). Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ -x /usr/bin/time ] || { echo "membench: GNU time is not installed: apt-get install time" >&2; exit 1; }
+[ $# -gt 0 ] || set -- 200000 1000000
+max=${IN_MEMORY_MAX:-1000000}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/gencontacts" ./infra/cmd/gencontacts
+go build -o "$work/cutover" ./cmd/cutover
+
+printf '%-10s %-10s %10s %12s %10s\n' rows path seconds "peak RSS MB" identical
+for rows in "$@"; do
+  "$work/gencontacts" -rows "$rows" -out "$work/contacts.csv"
+  "$work/cutover" inspect --write-mapping "$work/proposed.json" "$work/contacts.csv" >/dev/null
+  shuffled_s=""
+  /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --mapping "$work/proposed.json" --out "$work/shuffle" "$work/contacts.csv" >"$work/shuffle.out"
+  read -r s m <"$work/t"
+  shuffled_s=$s
+  same="-"
+  if [ "$rows" -le "$max" ]; then
+    /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --in-memory --mapping "$work/proposed.json" --out "$work/memory" "$work/contacts.csv" >"$work/memory.out"
+    read -r ms mm <"$work/t"
+    same=yes
+    for f in "$work"/memory/*; do cmp -s "$f" "$work/shuffle/$(basename "$f")" || same="NO: $(basename "$f")"; done
+    [ "$(ls "$work/memory" | wc -l)" = "$(ls "$work/shuffle" | wc -l)" ] || same="NO: the files differ"
+    printf '%-10s %-10s %10s %12.1f %10s\n' "$rows" in-memory "$ms" "$(awk "BEGIN{print $mm/1024}")" ""
+  fi
+  printf '%-10s %-10s %10s %12.1f %10s\n' "$rows" shuffle "$shuffled_s" "$(awk "BEGIN{print $m/1024}")" "$same"
+  rm -rf "$work/memory" "$work/shuffle" "$work/contacts.csv"
+done

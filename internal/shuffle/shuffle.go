@@ -1,0 +1,105 @@
+package shuffle
+
+import (
+	"context"
+	"hash/maphash"
+
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/schema"
+)
+
+// How a pass runs through a Shuffle:
+//
+//  1. Map every file with Outputs.Global = s.Keys(): each row that becomes
+//     a record emits its entity, record id and dedupe key to a partition
+//     by hash of the id. The run's own outputs are thrown away.
+//  2. s.Resolve: each id partition alone finds the rows that repeat an
+//     earlier row's source id (the in-memory pipeline.Seen's rule), as a
+//     sorted run of their positions.
+//  3. Map every file again with Outputs.Global = s.Records(): the rows the
+//     runs name are rejected as duplicates, in file order, so the rejects
+//     and review files and the reports are written as the in-memory pass
+//     writes them; every kept record is spilled with its position, to a
+//     partition by hash of its dedupe key (or, with none, to one run).
+//  4. s.Finish: each record partition alone is merged by a
+//     mapspec.Merger, exactly as the in-memory pass merges, and its
+//     survivors, merges and possible duplicates are written as sorted
+//     runs; streaming merges of the runs then give the records, the
+//     merges and the possible duplicates in the in-memory order.
+//
+// Memory is one partition's keys or records at a time plus a block per
+// partition, whatever the extract's size.
+
+// Options configure a Shuffle.
+type Options struct {
+	Spec   *mapspec.Spec
+	Schema *schema.Schema
+	// Merging says the pass merges records by dedupe key (the spec holds
+	// records: mapspec.Spec.HoldsRecords); without it every repeated
+	// source id is a duplicate and records are written as they come.
+	Merging bool
+	// KeyPartitions is how many partitions the ids are spread over; 0
+	// means 256.
+	KeyPartitions int
+	// PartitionRecords is how many records a merge partition aims to
+	// hold; 0 means 8,192 (about 16 MB held while it merges). The number of partitions follows from the
+	// rows counted in the first run.
+	PartitionRecords int
+}
+
+// Supports reports whether a Shuffle resolves everything the spec needs.
+// Inline people (mapspec.LinkInline) and references between records
+// (mapspec.Resolver) are not resolved by the shuffle yet: a spec with
+// either runs in memory.
+func Supports(spec *mapspec.Spec, sch *schema.Schema) bool {
+	for _, f := range spec.Files {
+		if len(f.Inline) > 0 {
+			return false
+		}
+		ent, ok := sch.Entity(f.Entity)
+		if !ok {
+			continue
+		}
+		for _, fm := range f.Fields {
+			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Shuffle resolves one pass's global operations through a Store. It is
+// not safe for concurrent use: the pipeline calls it from its collector.
+type Shuffle struct {
+	ctx   context.Context
+	store Store
+	o     Options
+	seed  maphash.Seed
+
+	keepPos uint64 // rows kept so far in this run (the position of Keep's row)
+	addPos  uint64 // records added so far in the second run
+
+	ids  *parts // run 1: entity#id, dedupe key, by hash of the id
+	dups *cursor
+	recs *parts // run 2: records with a dedupe key, by hash of entity and key
+	thru *parts // run 2: records without one, in order
+	nrec int    // merge partitions
+	buf  []byte
+	// tableEnds are the records added by the end of each table of the
+	// second run (EndTable), to count each table's merges.
+	tableEnds []uint64
+}
+
+// New returns a Shuffle spilling to store. ctx bounds every store call.
+func New(ctx context.Context, store Store, o Options) *Shuffle {
+	if o.KeyPartitions <= 0 {
+		o.KeyPartitions = 256
+	}
+	if o.PartitionRecords <= 0 {
+		o.PartitionRecords = 8192
+	}
+	s := &Shuffle{ctx: ctx, store: store, o: o, seed: maphash.MakeSeed()}
+	s.ids = newParts(store, "ids", o.KeyPartitions, s.seed)
+	return s
+}
