@@ -62,6 +62,25 @@ func jsonLines(t *testing.T, s3c *s3.Client, bucket, key string) []json.RawMessa
 	return out
 }
 
+// chunkResults reads a Distributed Map run's results (the ResultWriter's
+// JSON Lines, one child's answer each) and fails the test unless each
+// chunk answered once.
+func chunkResults(t *testing.T, s3c *s3.Client, bucket, key string) map[int]chunkView {
+	t.Helper()
+	out := map[int]chunkView{}
+	for _, line := range jsonLines(t, s3c, bucket, key) {
+		var r chunkView
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[r.Index]; dup {
+			t.Fatalf("s3://%s/%s answers for chunk %d twice", bucket, key, r.Index)
+		}
+		out[r.Index] = r
+	}
+	return out
+}
+
 // The final migration's chunks run as a Distributed Map over a manifest in
 // S3, on the emulator: the execution's payload never carries the chunks
 // (its output has no list as long as the chunk store), the manifest has one
@@ -176,17 +195,12 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	if plan.Results == "" || !strings.HasPrefix(plan.Results, run.ResultsPrefix+"/") {
 		t.Fatalf("the plan keeps the results at %q; want under %s/", plan.Results, run.ResultsPrefix)
 	}
-	results := map[int]chunkView{}
+	results := chunkResults(t, s3c, bucket, plan.Results)
 	read := 0
-	for _, line := range jsonLines(t, s3c, bucket, plan.Results) {
-		var r chunkView
-		if err := json.Unmarshal(line, &r); err != nil {
-			t.Fatal(err)
+	for _, r := range results {
+		if r.Status != "done" || r.Attempts != 1 {
+			t.Fatalf("result %+v: want every chunk done at its first attempt", r)
 		}
-		if _, dup := results[r.Index]; dup || r.Status != "done" || r.Attempts != 1 {
-			t.Fatalf("result %s: want one done result per chunk", line)
-		}
-		results[r.Index] = r
 		read += r.Counts.Read
 	}
 	if len(results) != len(chunks) || read != len(ids) {
