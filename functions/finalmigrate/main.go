@@ -43,6 +43,16 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	// How the state machine's Distributed Map runs the chunks: PlanFinal
+	// hands these to it with the manifest.
+	concurrency, err := awsenv.Int("CHUNK_CONCURRENCY")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	tolerated, err := awsenv.Percent("CHUNK_TOLERATED_FAILURE_PERCENTAGE")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
 	thresholds, err := cutover.ParseThresholds(env["PREFLIGHT_FILL_DROP_POINTS"], env["PREFLIGHT_REJECT_RISE_POINTS"], env["PREFLIGHT_DELTA_PCT"], env["PREFLIGHT_HOLD_UNEXPLAINED"])
 	if err != nil {
 		awsenv.Fatal("config", err)
@@ -77,7 +87,10 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, dest, migrations,
-		engine.FinalConfig{ChunkBytes: int64(chunkBytes), Thresholds: &thresholds})
+		engine.FinalConfig{
+			ChunkBytes: int64(chunkBytes), Thresholds: &thresholds,
+			Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated},
+		})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cutover/cutover/infra/stack"
 )
@@ -193,6 +194,9 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 		t.Fatalf("blocked without a reason: %+v", blocked.Migration.Failure)
 	}
 	var detail struct {
+		Migration struct {
+			FinalPlan struct{ Results string } `json:"finalPlan"`
+		} `json:"migration"`
 		Chunks []chunkView `json:"chunks"`
 	}
 	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &detail)
@@ -203,6 +207,12 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	last := chunks[len(chunks)-1]
 	if last.Status != "failed" || last.Error == "" || last.End != int64(len(finalCSV)) {
 		t.Fatalf("the last chunk: %+v", last)
+	}
+	// The Distributed Map's results, where the plan says, tell ops the same.
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	results := chunkResults(t, s3c, fs.Names["UploadsBucket"], detail.Migration.FinalPlan.Results)
+	if len(results) != len(chunks) || results[last.Index].Status != "failed" || results[last.Index].Error == "" || results[0].Status != "done" {
+		t.Fatalf("the Map's results %+v; want the %d chunks, the last failed with its reason", results, len(chunks))
 	}
 	attempts := map[int]int{}
 	for _, c := range chunks[:len(chunks)-1] {
@@ -270,6 +280,12 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	}
 	if c := v.Migration.Final; c == nil || c.Read != len(finalIDs) || c.Migrated != len(finalIDs) {
 		t.Fatalf("final counts %+v, want %d read and migrated", v.Migration.Final, len(finalIDs))
+	}
+	// The retry ran the whole manifest again: every chunk's result is done.
+	for _, r := range chunkResults(t, s3c, fs.Names["UploadsBucket"], detail.Migration.FinalPlan.Results) {
+		if r.Status != "done" {
+			t.Fatalf("after the retry the Map's results hold chunk %d %s (%s)", r.Index, r.Status, r.Error)
+		}
 	}
 
 	// LIVE holds exactly one record per source record of the final extract,

@@ -220,3 +220,51 @@ func TestTemplateGrantsWhatTheStepsWrite(t *testing.T) {
 		}
 	}
 }
+
+// The final migration's chunks run as a Distributed Map (issue 15): the
+// state machine starts, reads and stops its own child executions, reads
+// the chunk manifests and writes the Map's results, and nothing more. Its
+// own ARN is built from its Name (a state machine's policy cannot !Ref the
+// state machine: that is a circular dependency), so the two must agree.
+// The local stack does not enforce IAM, so only this test sees a gap.
+func TestTemplateGrantsTheDistributedMapWhatItNeeds(t *testing.T) {
+	resources, stmts := templateStatements(t)
+	const name = "${AWS::StackName}-MigrationStateMachine"
+	props := mapValue(resources["MigrationStateMachine"], "Properties")
+	if n := mapValue(props, "Name"); n == nil || n.Tag != "!Sub" || n.Value != name {
+		t.Fatalf("MigrationStateMachine's Name is %q; want !Sub %q, which its policy names", text(n), name)
+	}
+	grants := map[string][]string{} // action -> resources, the state machine's
+	for _, s := range stmts {
+		if s.owner != "MigrationStateMachine" {
+			continue
+		}
+		for _, a := range s.actions {
+			grants[a] = append(grants[a], s.resources...)
+		}
+	}
+	for _, want := range []struct{ action, resource string }{
+		{"states:StartExecution", ":stateMachine:" + name},
+		{"states:DescribeExecution", ":execution:" + name + "/*"},
+		{"states:StopExecution", ":execution:" + name + "/*"},
+		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/chunks.jsonl"},
+		{"s3:PutObject", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
+		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
+		{"s3:ListMultipartUploadParts", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
+		{"s3:AbortMultipartUpload", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
+	} {
+		if !slices.ContainsFunc(grants[want.action], func(r string) bool { return strings.HasSuffix(r, want.resource) }) {
+			t.Errorf("the state machine may not %s on …%s (it may on %v)", want.action, want.resource, grants[want.action])
+		}
+	}
+	for a, rs := range grants {
+		for _, r := range rs {
+			if strings.HasPrefix(a, "s3:") && !strings.Contains(r, "/artifacts/*/chunk") {
+				t.Errorf("the state machine may %s on %s, beyond the chunk manifests and results", a, r)
+			}
+			if strings.HasPrefix(a, "states:") && !strings.Contains(r, name) {
+				t.Errorf("the state machine may %s on %s, beyond its own executions", a, r)
+			}
+		}
+	}
+}

@@ -31,7 +31,10 @@
 // file: Build makes one checked source edit (sourceEdits) that raises it to
 // a year and a day, beyond the year a Standard workflow may run on AWS. A
 // definition's own TimeoutSeconds still applies, since kumo bounds an
-// execution by the smaller of the two. If the expected text is not found
+// execution by the smaller of the two. A Distributed Map's children (the
+// final migration's chunks) are no executions of their own in kumo: it runs
+// them inside the parent execution, under its context, so the raised cap is
+// the only one they meet, and ListExecutions never lists them. If the expected text is not found
 // exactly once (a different kumo version), the build fails and says so,
 // rather than quietly building an emulator with the cap.
 //

@@ -170,6 +170,19 @@ func Int(name string) (int, error) {
 	return positive(name, "")
 }
 
+// Percent reads a whole percentage, 0 to 100, from a variable (a
+// tolerated share of failures, where 0 is a real setting: none).
+//
+// Errors: names the variable when it is unset, not a whole number, or
+// outside 0 to 100.
+func Percent(name string) (int, error) {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n < 0 || n > 100 {
+		return 0, fmt.Errorf("%s must be a whole percentage from 0 to 100", name)
+	}
+	return n, nil
+}
+
 func positive(name, unit string) (int, error) {
 	n, err := strconv.Atoi(os.Getenv(name))
 	if err != nil || n <= 0 {

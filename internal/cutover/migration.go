@@ -276,10 +276,14 @@ type EntityReconciled struct {
 // FinalPlan is what planning the final migration found: how many chunks
 // the extract was cut into and how many rows its files hold. The final
 // migration finishes only when its chunks are exactly these and read
-// exactly these rows.
+// exactly these rows. Manifest and Results say where ops find what the
+// state machine's Distributed Map read (one line per chunk) and what its
+// latest run wrote (each chunk's outcome): keys in the uploads bucket.
 type FinalPlan struct {
-	Chunks int `json:"chunks" dynamodbav:"chunks"`
-	Rows   int `json:"rows" dynamodbav:"rows"`
+	Chunks   int    `json:"chunks" dynamodbav:"chunks"`
+	Rows     int    `json:"rows" dynamodbav:"rows"`
+	Manifest string `json:"manifest,omitempty" dynamodbav:"manifest,omitempty"`
+	Results  string `json:"results,omitempty" dynamodbav:"results,omitempty"`
 }
 
 // FinalSummary is the final migration's report in brief: per entity, the

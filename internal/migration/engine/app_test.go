@@ -46,6 +46,7 @@ type Service struct {
 	SignOffTimeoutSeconds  int
 	SignOffReminderSeconds int
 	ChunkBytes             int64
+	Chunking               Chunking
 	Thresholds             *cutover.Thresholds
 	ReadLimits             tabular.XLSXLimits
 }
@@ -152,7 +153,7 @@ func (s *Service) testRun() *TestRun {
 
 func (s *Service) final() *Final {
 	f := must(NewFinal(s.core(), s.files(), s.dest(),
-		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds}))
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking}))
 	f.ReadLimits = s.ReadLimits
 	return f
 }

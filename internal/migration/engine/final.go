@@ -39,9 +39,10 @@ type FinalStep struct {
 	Action      string               `json:"action"`
 	MigrationID string               `json:"migrationId"`
 	Round       int                  `json:"round"`
-	Index       int                  `json:"index"`           // the chunk, for chunk and chunk-failed
-	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
-	Phase       string               `json:"phase,omitempty"` // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
+	Index       int                  `json:"index"`             // the chunk, for chunk and chunk-failed
+	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
+	Phase       string               `json:"phase,omitempty"`   // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
+	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -54,10 +55,13 @@ func (in FinalStep) RecordsItsOwnFailure() bool {
 }
 
 // FinalOutput is what the final migration's actions return to the state
-// machine: the chunks to run (plan), whether failed chunks wait for ops
-// (finish), and counts.
+// machine: where the manifest of chunks to run is (plan; never the chunks
+// themselves, so the state's payload does not grow with the extract), a
+// chunk's outcome (chunk, chunk-failed: the Distributed Map's result for
+// it), whether failed chunks wait for ops (finish), and counts.
 type FinalOutput struct {
-	Chunks []int           `json:"chunks"`
+	Run    *ChunkRun       `json:"run,omitempty"`
+	Chunk  *ChunkResult    `json:"chunk,omitempty"`
 	Retry  bool            `json:"retry"`
 	Counts *cutover.Counts `json:"counts,omitempty"`
 	Held   bool            `json:"held"` // the pre-flight holds go-live: the state machine waits for re-approval
@@ -73,7 +77,11 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	case FinalChunk:
 		return s.MigrateChunk(ctx, in)
 	case FinalChunkFailed:
-		return &FinalOutput{Chunks: []int{}}, s.RecordChunkFailure(ctx, in)
+		c, err := s.RecordChunkFailure(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return &FinalOutput{Chunk: chunkResult(c)}, nil
 	case FinalFinish:
 		return s.FinishFinal(ctx, in)
 	case FinalPreflight:
@@ -104,8 +112,11 @@ func signedOffSpec(m *cutover.Migration) (*mapspec.Spec, error) {
 // LIVE: every file must read to its end and fit the signed-off mapping, so
 // a malformed extract fails here, before the tenant is locked or a record
 // is written. It then takes the tenant's live lock and divides the extract
-// into chunks at record boundaries (never inside a quoted field). Planning
-// again returns the chunks already planned.
+// into chunks at record boundaries (never inside a quoted field), and
+// writes their manifest for the state machine's Distributed Map (one line
+// per chunk, see putFinalManifest); it answers with the ChunkRun that
+// points at it, never the chunks. Planning again answers with the chunks
+// already planned, in the same manifest, byte for byte.
 //
 // It starts only after the go-live pre-flight of exactly this extract
 // passed or was re-approved (preflightCleared).
@@ -121,7 +132,16 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		return nil, err
 	}
 	if m.Status == cutover.StatusLive && m.Final != nil {
-		return &FinalOutput{Chunks: []int{}, Counts: m.Final}, nil
+		// Live already: every chunk is done, and each returns at once.
+		chunks, err := s.chunks.ListChunks(ctx, m.ID)
+		if err != nil {
+			return nil, err
+		}
+		run, err := s.putFinalManifest(ctx, m, chunks)
+		if err != nil {
+			return nil, err
+		}
+		return &FinalOutput{Run: run, Counts: m.Final}, nil
 	}
 	if m.Status != cutover.StatusScheduled && (m.Status != cutover.StatusFinalMigrating || m.Round != in.Round) {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The final migration cannot start while the migration is %s.", m.Status)
@@ -140,7 +160,11 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err != nil {
 		return nil, err
 	}
-	plan := m.FinalPlan
+	var plan *cutover.FinalPlan
+	if m.FinalPlan != nil {
+		p := *m.FinalPlan // a copy: compared with the stored plan below
+		plan = &p
+	}
 	if plan == nil || len(chunks) != plan.Chunks {
 		// Not planned yet, or a planning run died before it recorded its
 		// plan: plan again. The same extract gives the same chunks, and the
@@ -154,6 +178,9 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
 		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
+		if m.FinalPlan != nil {
+			plan.Results = m.FinalPlan.Results
+		}
 	}
 	holder, err := s.Store().TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.Now()})
 	if err != nil {
@@ -172,6 +199,11 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}
+	run, err := s.putFinalManifest(ctx, m, chunks)
+	if err != nil {
+		return nil, err // the plan is not recorded: planning again writes it
+	}
+	plan.Manifest = run.Manifest
 	if m.FinalPlan == nil || *m.FinalPlan != *plan {
 		if _, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 			cur.FinalPlan = plan
@@ -180,11 +212,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 			return nil, err
 		}
 	}
-	out := &FinalOutput{Chunks: make([]int, len(chunks))}
-	for i, c := range chunks {
-		out.Chunks[i] = c.Index
-	}
-	return out, nil
+	return &FinalOutput{Run: run}, nil
 }
 
 // planChunks reads every final file to its end and plans its chunks; it
@@ -275,9 +303,11 @@ func testSnapshotKey(id string, round int) string {
 	return pass.ArtifactsPrefix(id, "test", round) + "snapshot.jsonl"
 }
 
-// MigrateChunk migrates one chunk into LIVE. A chunk that is done returns
-// its counts without reading anything. Writes are create-only, so a chunk
-// that crashed midway and runs again converges on the same records.
+// MigrateChunk migrates one chunk into LIVE and answers with its outcome.
+// A chunk that is done answers at once without reading anything (a retry
+// of the Distributed Map runs the whole manifest again). Writes are
+// create-only, so a chunk that crashed midway and runs again converges on
+// the same records.
 //
 // Errors: ECONFLICT when the migration is not migrating its final extract
 // or the mapping is not the signed-off one; ENOTFOUND for an unknown
@@ -292,7 +322,7 @@ func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, e
 		return nil, err
 	}
 	if c.Status == cutover.ChunkDone {
-		return &FinalOutput{Chunks: []int{}, Counts: &c.Counts}, nil
+		return &FinalOutput{Chunk: chunkResult(c)}, nil
 	}
 	if m.Status != cutover.StatusFinalMigrating {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Chunk %d cannot run while the migration is %s.", c.Index, m.Status)
@@ -316,7 +346,7 @@ func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, e
 	if err := s.chunks.SaveChunk(ctx, m.ID, done); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
 		return nil, err // ECONFLICT: another run of it finished first, with the same records
 	}
-	return &FinalOutput{Chunks: []int{}, Counts: &done.Counts}, nil
+	return &FinalOutput{Chunk: chunkResult(done)}, nil
 }
 
 // runChunk maps a chunk's rows into LIVE and keeps its account, its
@@ -435,17 +465,17 @@ func (s snapshotSink) Write(ctx context.Context, recs []cutover.Record) ([]cutov
 }
 
 // RecordChunkFailure marks a chunk failed with what the state machine
-// caught, once its retries are spent. The chunk's own message, when it
-// recorded one, is kept.
+// caught, once its retries are spent, and returns the chunk as recorded.
+// The chunk's own message, when it recorded one, is kept.
 //
 // Errors: ENOTFOUND; EUNAVAILABLE from storage.
-func (s *Final) RecordChunkFailure(ctx context.Context, in FinalStep) error {
+func (s *Final) RecordChunkFailure(ctx context.Context, in FinalStep) (*cutover.Chunk, error) {
 	c, err := s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.Status == cutover.ChunkDone {
-		return nil
+		return c, nil
 	}
 	if c.Error == "" && in.Error != nil {
 		c.Error = migration.FailureReason(*in.Error)
@@ -456,9 +486,12 @@ func (s *Final) RecordChunkFailure(ctx context.Context, in FinalStep) error {
 	c.Status, c.FinishedAt = cutover.ChunkFailed, s.Now()
 	err = s.chunks.SaveChunk(ctx, in.MigrationID, c)
 	if cutover.ErrorCode(err) == cutover.ECONFLICT {
-		return nil // it finished meanwhile
+		return s.chunks.GetChunk(ctx, in.MigrationID, in.Index) // it finished meanwhile
 	}
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func planned(m *cutover.Migration) int {
@@ -481,7 +514,9 @@ func retryable(chunks []cutover.Chunk) []cutover.Chunk {
 
 // FinishFinal accounts for every chunk. When some failed it parks the
 // migration for ops (Retry in the output) with the failures on record;
-// the chunks that are done are not run again. When all are done it checks
+// the chunks that are done are not run again. Either way it keeps where
+// the Distributed Map wrote its results (in.Results) on the final plan,
+// so ops can read every chunk's outcome of the latest run. When all are done it checks
 // that every row is accounted for, and stores the final report: the
 // reconciliation against the checklist, the issues and rejects, the
 // unmapped columns, and the delta against the signed-off test extract.
@@ -500,7 +535,7 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 		return nil, err
 	}
 	if m.Final != nil && (m.Status == cutover.StatusLive || m.Status == cutover.StatusFinalMigrating) {
-		return &FinalOutput{Chunks: []int{}, Counts: m.Final}, nil
+		return &FinalOutput{Counts: m.Final}, nil
 	}
 	chunks, err := s.chunks.ListChunks(ctx, m.ID)
 	if err != nil {
@@ -516,9 +551,10 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 		detail := fmt.Sprintf("%d of %d chunks failed; the first, chunk %d of %s: %s", len(failed), len(chunks), failed[0].Index, failed[0].FileName, failed[0].Error)
 		_, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 			cur.Failure = &cutover.Failure{Step: string(cutover.StatusFinalMigrating), Reason: reason, At: s.Now()}
+			keepResults(cur, in.Results)
 			return []cutover.AuditEvent{s.Event(migration.System, "final.blocked", detail)}, nil
 		})
-		return &FinalOutput{Chunks: []int{}, Retry: true}, err
+		return &FinalOutput{Retry: true}, err
 	}
 	report, err := s.finalReport(ctx, m, chunks)
 	if err != nil {
@@ -533,9 +569,10 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	}
 	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Final, cur.FinalReport, cur.Failure = &counts, report.Summary, nil
+		keepResults(cur, in.Results)
 		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
 	})
-	return &FinalOutput{Chunks: []int{}, Counts: &counts}, err
+	return &FinalOutput{Counts: &counts}, err
 }
 
 // liveTarget is where m's final migration writes.

@@ -140,7 +140,8 @@ func files(svc *Service) objects {
 }
 
 // runFinal drives the final migration the way the state machine does:
-// plan, every chunk (each retried up to three times), finish.
+// plan, every chunk of the plan's manifest (each retried up to three
+// times), finish.
 func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	t.Helper()
 	ctx := context.Background()
@@ -154,7 +155,8 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, i := range plan.Chunks {
+	for _, it := range manifestItems(t, svc, planRun(t, plan).Manifest) {
+		i := it.Index
 		for attempt := 0; ; attempt++ {
 			_, err := svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: i})
 			if err == nil {
@@ -391,7 +393,7 @@ func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 
 	cleared(t, svc, id)
 	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: id, Round: 1})
-	if err != nil || len(plan.Chunks) != 3 {
+	if err != nil || plan.Run == nil || plan.Run.Chunks != 3 {
 		t.Fatalf("plan %+v: %v", plan, err)
 	}
 	second, _ := svc.Chunks.GetChunk(ctx, id, 1)

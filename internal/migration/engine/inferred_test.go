@@ -47,8 +47,8 @@ func TestFinalChunksReadDatesAsTheSignedOffTestDid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(plan.Chunks) < 4 {
-		t.Fatalf("planned %d chunks, want the rows apart", len(plan.Chunks))
+	if plan.Run == nil || plan.Run.Chunks < 4 {
+		t.Fatalf("planned %+v, want the rows apart", plan.Run)
 	}
 	if _, err := runFinal(t, svc, id); err != nil {
 		t.Fatal(err)

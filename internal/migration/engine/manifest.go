@@ -42,10 +42,10 @@ const DefaultChunkConcurrency = 10
 // ChunkRun tells the state machine where a plan's manifest is and how to
 // run it: the Distributed Map reads these fields by path.
 type ChunkRun struct {
-	Manifest                   string `json:"manifest"`       // the manifest's key in the uploads bucket
-	ResultsPrefix              string `json:"resultsPrefix"`  // where the Map's ResultWriter writes
-	Chunks                     int    `json:"chunks"`         // lines in the manifest
-	Concurrency                int    `json:"concurrency"`    // the Map's MaxConcurrencyPath
+	Manifest                   string `json:"manifest"`      // the manifest's key in the uploads bucket
+	ResultsPrefix              string `json:"resultsPrefix"` // where the Map's ResultWriter writes
+	Chunks                     int    `json:"chunks"`        // lines in the manifest
+	Concurrency                int    `json:"concurrency"`   // the Map's MaxConcurrencyPath
 	ToleratedFailurePercentage int    `json:"toleratedFailurePercentage"`
 }
 

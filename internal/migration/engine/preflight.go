@@ -102,9 +102,9 @@ func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	fp := finalFingerprint(m)
 	switch {
 	case migration.Terminal(m.Status):
-		return &FinalOutput{Chunks: []int{}}, nil
+		return &FinalOutput{}, nil
 	case m.Status == cutover.StatusFinalHeld && m.Preflight != nil && m.Preflight.Fingerprint == fp && m.Preflight.Phase == in.Phase:
-		return &FinalOutput{Chunks: []int{}, Held: true}, nil // a retried step
+		return &FinalOutput{Held: true}, nil // a retried step
 	case m.Status != cutover.StatusScheduled:
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight cannot run while the migration is %s.", m.Status)
 	}
@@ -157,7 +157,7 @@ func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if held {
 		s.Notify(ctx, s.HeldNotice(updated))
 	}
-	return &FinalOutput{Chunks: []int{}, Held: held}, nil
+	return &FinalOutput{Held: held}, nil
 }
 
 func breachList(bs []cutover.PreflightBreach) string {

@@ -297,10 +297,10 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 	withFinalExtract(t, svc, store, began, "Id,Email,Name\n1,a@x.com,Ann\n2,b@x.com,Bo\n3,c@x.com,Cy\n")
 	cleared(t, svc, began)
 	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: began, Round: 1})
-	if err != nil || len(plan.Chunks) < 2 {
+	if err != nil || plan.Run == nil || plan.Run.Chunks < 2 {
 		t.Fatalf("plan %+v %v", plan, err)
 	}
-	if _, err := svc.MigrateChunk(ctx, FinalStep{MigrationID: began, Round: 1, Index: plan.Chunks[0]}); err != nil {
+	if _, err := svc.MigrateChunk(ctx, FinalStep{MigrationID: began, Round: 1, Index: manifestItems(t, svc, plan.Run.Manifest)[0].Index}); err != nil {
 		t.Fatal(err)
 	}
 	writes := live.writes

@@ -114,8 +114,8 @@ func TestFinalRejectsWhatTheDestinationRefusesEvenOnARetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Counts.Migrated != first.Migrated || again.Counts.Rejected != first.Rejected {
-		t.Fatalf("retried chunk %+v, first run %+v", again.Counts, first)
+	if again.Chunk == nil || again.Chunk.Counts.Migrated != first.Migrated || again.Chunk.Counts.Rejected != first.Rejected {
+		t.Fatalf("retried chunk %+v, first run %+v", again.Chunk, first)
 	}
 }
 

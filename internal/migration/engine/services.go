@@ -90,6 +90,9 @@ type FinalConfig struct {
 	// signed-off test migration before its pre-flight holds go-live; nil
 	// means cutover.DefaultThresholds.
 	Thresholds *cutover.Thresholds
+	// Chunking is how the state machine runs the planned chunks (the
+	// Distributed Map's concurrency and tolerated failure).
+	Chunking Chunking
 }
 
 // Final is the final migration: pre-flight, plan, chunks, finish.
@@ -99,6 +102,7 @@ type Final struct {
 	chunks     migration.ChunkStore
 	chunkBytes int64
 	limits     *cutover.Thresholds
+	chunking   Chunking
 }
 
 // NewFinal returns the final migration; core must mail (the pre-flight
@@ -117,7 +121,7 @@ func NewFinal(core *migration.Core, files Files, dest cutover.Destination, chunk
 	if chunks == nil {
 		return nil, migration.NilPort(name, "ChunkStore")
 	}
-	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds}, nil
+	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking}, nil
 }
 
 // Customer is the customer's actions that read the uploaded rows; the

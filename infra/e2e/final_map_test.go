@@ -1,0 +1,223 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/cutover/cutover/infra/stack"
+)
+
+// longestArray is the length of the longest JSON array anywhere in v.
+func longestArray(v any) int {
+	n := 0
+	switch x := v.(type) {
+	case []any:
+		n = len(x)
+		for _, e := range x {
+			n = max(n, longestArray(e))
+		}
+	case map[string]any:
+		for _, e := range x {
+			n = max(n, longestArray(e))
+		}
+	}
+	return n
+}
+
+// jsonLines reads an object of JSON Lines from the uploads bucket.
+func jsonLines(t *testing.T, s3c *s3.Client, bucket, key string) []json.RawMessage {
+	t.Helper()
+	obj, err := s3c.GetObject(context.Background(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		t.Fatalf("get s3://%s/%s: %v", bucket, key, err)
+	}
+	defer obj.Body.Close()
+	body, err := io.ReadAll(obj.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []json.RawMessage
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		if line := bytes.TrimSpace(sc.Bytes()); len(line) > 0 {
+			if !json.Valid(line) {
+				t.Fatalf("s3://%s/%s: a line that is not JSON: %q", bucket, key, line)
+			}
+			out = append(out, append(json.RawMessage(nil), line...))
+		}
+	}
+	return out
+}
+
+// chunkResults reads a Distributed Map run's results (the ResultWriter's
+// JSON Lines, one child's answer each) and fails the test unless each
+// chunk answered once.
+func chunkResults(t *testing.T, s3c *s3.Client, bucket, key string) map[int]chunkView {
+	t.Helper()
+	out := map[int]chunkView{}
+	for _, line := range jsonLines(t, s3c, bucket, key) {
+		var r chunkView
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := out[r.Index]; dup {
+			t.Fatalf("s3://%s/%s answers for chunk %d twice", bucket, key, r.Index)
+		}
+		out[r.Index] = r
+	}
+	return out
+}
+
+// The final migration's chunks run as a Distributed Map over a manifest in
+// S3, on the emulator: the execution's payload never carries the chunks
+// (its output has no list as long as the chunk store), the manifest has one
+// line per chunk of the chunk store, the Map run is the deployment's
+// (ChunkConcurrency) with one item per chunk, its ResultWriter keeps one
+// result per chunk where the final plan says, and the state machine's
+// executions are the service's own: no child execution floods the list
+// ops and the sweep read.
+func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
+	ms := ownStack(t, "finalmap", 5*time.Minute, stack.Options{
+		Parameters: map[string]string{"FinalChunkBytes": "2048", "ChunkConcurrency": "3"},
+	})
+	ctx := ctxT(t)
+	cfg := stackConfig(t, ms)
+	sf := sfn.NewFromConfig(cfg)
+	s3c := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := ms.Names["UploadsBucket"]
+	a := api{t: t, base: ms.APIURL}
+	box := mailbox{t: t, endpoint: ms.Endpoint}
+	ops := ms.MintOpsToken("ops@vendor.test", time.Hour)
+
+	id, key := a.create(ops, "hooli", "Hooli", "hooli.test", "gavin")
+	var ids []int
+	for i := 1; i <= 400; i++ {
+		ids = append(ids, i)
+	}
+	named := func(i int) string { return fmt.Sprintf("Person %d", i) }
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": len(ids)}})
+	a.upload(id, key, "contacts.csv", "test", extract(ids, named))
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	a.reviewAll(id, key, 1)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("gavin@hooli.test", 1), map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 1)
+	finalID := a.upload(id, key, "contacts-final.csv", "final", extract(ids, named))
+	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+	v := a.waitStatus(id, key, "live", 1)
+
+	arn := aws.String(executionARN(ms.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))
+	exec, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	for deadline := time.Now().Add(30 * time.Second); err == nil && exec.Status == sfnt.ExecutionStatusRunning && time.Now().Before(deadline); {
+		time.Sleep(200 * time.Millisecond)
+		exec, err = sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})
+	}
+	if err != nil || exec.Status != sfnt.ExecutionStatusSucceeded {
+		t.Fatalf("execution: %v %v", exec, err)
+	}
+
+	var detail struct {
+		Migration struct {
+			FinalPlan struct {
+				Chunks, Rows      int
+				Manifest, Results string
+			} `json:"finalPlan"`
+		} `json:"migration"`
+		Chunks []chunkView `json:"chunks"`
+	}
+	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &detail)
+	chunks, plan := detail.Chunks, detail.Migration.FinalPlan
+	if len(chunks) < 5 || plan.Chunks != len(chunks) || plan.Rows != len(ids) {
+		t.Fatalf("%d chunks, plan %+v; 2 KiB chunks of a %d-row extract should give at least 5", len(chunks), plan, len(ids))
+	}
+
+	// The payload: where the manifest is and how to run it, never the chunks.
+	var out struct {
+		Plan struct {
+			Run struct {
+				Manifest, ResultsPrefix string
+				Chunks, Concurrency     int
+			}
+		}
+	}
+	var whole any
+	if err := json.Unmarshal([]byte(aws.ToString(exec.Output)), &whole); err != nil {
+		t.Fatalf("execution output %q: %v", aws.ToString(exec.Output), err)
+	}
+	if n := longestArray(whole); n >= len(chunks) {
+		t.Fatalf("the execution's payload holds a list of %d (%d chunks): %s", n, len(chunks), aws.ToString(exec.Output))
+	}
+	_ = json.Unmarshal([]byte(aws.ToString(exec.Output)), &out)
+	run := out.Plan.Run
+	if run.Manifest == "" || run.Manifest != plan.Manifest || run.Chunks != len(chunks) || run.Concurrency != 3 {
+		t.Fatalf("the payload's run %+v; want the manifest %q of %d chunks at the deployment's concurrency 3", run, plan.Manifest, len(chunks))
+	}
+
+	// The manifest: one line per chunk of the chunk store, what each child gets.
+	lines := jsonLines(t, s3c, bucket, run.Manifest)
+	if len(lines) != len(chunks) {
+		t.Fatalf("the manifest has %d lines; the chunk store %d chunks", len(lines), len(chunks))
+	}
+	for i, c := range chunks {
+		if want := fmt.Sprintf(`{"migrationId":%q,"round":1,"index":%d}`, id, c.Index); string(lines[i]) != want {
+			t.Fatalf("manifest line %d is %s; want %s", i+1, lines[i], want)
+		}
+	}
+
+	// The Map run: distributed, at the deployment's concurrency, one item per chunk.
+	runs, err := sf.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: arn})
+	if err != nil || len(runs.MapRuns) != 1 {
+		t.Fatalf("map runs %+v, %v; want the one Distributed Map run of the final's chunks", runs, err)
+	}
+	mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: runs.MapRuns[0].MapRunArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mr.Status != sfnt.MapRunStatusSucceeded || mr.MaxConcurrency != 3 || mr.ItemCounts == nil || mr.ItemCounts.Total != int64(len(chunks)) || mr.ItemCounts.Succeeded != int64(len(chunks)) {
+		t.Fatalf("map run %s, concurrency %d, items %+v; want %d succeeded at 3", mr.Status, mr.MaxConcurrency, mr.ItemCounts, len(chunks))
+	}
+
+	// The ResultWriter's output: one result per chunk, where the plan says.
+	if plan.Results == "" || !strings.HasPrefix(plan.Results, run.ResultsPrefix+"/") {
+		t.Fatalf("the plan keeps the results at %q; want under %s/", plan.Results, run.ResultsPrefix)
+	}
+	results := chunkResults(t, s3c, bucket, plan.Results)
+	read := 0
+	for _, r := range results {
+		if r.Status != "done" || r.Attempts != 1 {
+			t.Fatalf("result %+v: want every chunk done at its first attempt", r)
+		}
+		read += r.Counts.Read
+	}
+	if len(results) != len(chunks) || read != len(ids) {
+		t.Fatalf("%d results reading %d rows; want one per each of the %d chunks, reading %d", len(results), read, len(chunks), len(ids))
+	}
+
+	// The state machine's executions are the service's own, one for this
+	// migration: a Distributed Map's children do not flood the list.
+	list, err := sf.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(ms.ARNs["MigrationStateMachine"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range list.Executions {
+		names = append(names, aws.ToString(e.Name))
+	}
+	if len(names) != 1 || names[0] != v.Migration.ExecutionName {
+		t.Fatalf("the state machine lists executions %v; want only %s", names, v.Migration.ExecutionName)
+	}
+}
