@@ -168,6 +168,56 @@ func (b *Bucket) Put(ctx context.Context, key, contentType string, body []byte) 
 	return nil
 }
 
+// StreamPartBytes is the size of each part PutStream sends: S3's parts
+// must be at least 5 MiB (but the last), and one part is all PutStream
+// holds in memory.
+const StreamPartBytes = 8 << 20
+
+// PutStream implements engine.StreamPutter: it stores what body yields
+// to its end as one object, part by part (one S3 multipart upload), so
+// an artifact larger than the function's memory can be written. A body
+// shorter than a part is one PutObject. On any error the upload is
+// aborted, and nothing is stored.
+//
+// Errors: EUNAVAILABLE from S3; body's own error when reading it fails.
+func (b *Bucket) PutStream(ctx context.Context, key, contentType string, body io.Reader) error {
+	buf := make([]byte, StreamPartBytes)
+	n, err := io.ReadFull(body, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return b.Put(ctx, key, contentType, buf[:n])
+	}
+	if err != nil {
+		return err
+	}
+	up, err := b.API.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: &b.Name, Key: &key, ContentType: &contentType})
+	if err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "An artifact could not be stored; try again.")
+	}
+	var parts []s3t.CompletedPart
+	fail := func(err error) error {
+		_, _ = b.API.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: &b.Name, Key: &key, UploadId: up.UploadId})
+		return err
+	}
+	for number := int32(1); n > 0; number++ {
+		out, err := b.API.UploadPart(ctx, &s3.UploadPartInput{Bucket: &b.Name, Key: &key, UploadId: up.UploadId, PartNumber: aws.Int32(number), Body: bytes.NewReader(buf[:n])})
+		if err != nil {
+			return fail(cutover.Wrap(cutover.EUNAVAILABLE, err, "An artifact could not be stored; try again."))
+		}
+		parts = append(parts, s3t.CompletedPart{PartNumber: aws.Int32(number), ETag: out.ETag})
+		n, err = io.ReadFull(body, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return fail(err)
+		}
+	}
+	_, err = b.API.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: &b.Name, Key: &key, UploadId: up.UploadId, MultipartUpload: &s3t.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fail(cutover.Wrap(cutover.EUNAVAILABLE, err, "An artifact could not be stored; try again."))
+	}
+	return nil
+}
+
 // OpenRange implements engine.RangeOpener: it streams the bytes
 // [start, end) of the object.
 //

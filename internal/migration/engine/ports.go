@@ -13,6 +13,35 @@ type Files interface {
 	cutover.Opener
 	cutover.Putter
 	RangeOpener
+	StreamPutter
+}
+
+// StreamPutter stores an artifact too large to hold in memory (the test
+// migration's snapshot, merged from its chunks' as they stream past).
+//
+// Errors: EUNAVAILABLE from storage; body's own error when reading it
+// fails. Nothing is stored on error.
+type StreamPutter interface {
+	PutStream(ctx context.Context, key, contentType string, body io.Reader) error
+}
+
+// TestChunks keeps a test migration's chunks beside the migration, per
+// round, apart from the final migration's (migration.ChunkStore). Every
+// method may also fail with EUNAVAILABLE when storage is unreachable.
+type TestChunks interface {
+	// ReplanTestChunks stores each of chunks over the round's chunk of its
+	// index, done or not: a test round planned again (its TEST reset)
+	// runs every chunk again. The same files give the same chunks, so a
+	// plan never leaves chunks of an earlier one past its own.
+	ReplanTestChunks(ctx context.Context, migrationID string, round int, chunks []cutover.Chunk) error
+	// GetTestChunk loads one chunk. Errors: ENOTFOUND.
+	GetTestChunk(ctx context.Context, migrationID string, round, index int) (*cutover.Chunk, error)
+	// SaveTestChunk stores a chunk. Errors: ECONFLICT when the stored one
+	// is done.
+	SaveTestChunk(ctx context.Context, migrationID string, round int, c *cutover.Chunk) error
+	// ListTestChunks returns the round's chunks in index order, read
+	// consistently.
+	ListTestChunks(ctx context.Context, migrationID string, round int) ([]cutover.Chunk, error)
 }
 
 // TestEnv is the disposable TEST environment's housekeeping; its records

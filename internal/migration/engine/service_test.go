@@ -128,6 +128,15 @@ func (o objects) Put(_ context.Context, key, _ string, body []byte) error {
 	return nil
 }
 
+func (o objects) PutStream(_ context.Context, key, _ string, body io.Reader) error {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	o[key] = string(b)
+	return nil
+}
+
 // liveTable is a fake LiveEnv that, like the real one, creates records only
 // if absent and can neither update nor delete.
 type liveTable struct {
