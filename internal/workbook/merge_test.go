@@ -3,7 +3,7 @@ package workbook
 import (
 	"encoding/json"
 	"fmt"
-		"testing"
+	"testing"
 
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pipeline"

@@ -1,8 +1,8 @@
 package workbook
 
 import (
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"hash/fnv"
 	"maps"
 	"math/rand/v2"

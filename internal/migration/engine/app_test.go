@@ -372,7 +372,7 @@ func (unwired) Open(context.Context, string) (io.ReadCloser, error) { return nil
 func (unwired) OpenRange(context.Context, string, int64, int64) (io.ReadCloser, error) {
 	return nil, errUnwired
 }
-func (unwired) Put(context.Context, string, string, []byte) error { return errUnwired }
+func (unwired) Put(context.Context, string, string, []byte) error          { return errUnwired }
 func (unwired) PutStream(context.Context, string, string, io.Reader) error { return errUnwired }
 func (unwired) PresignGet(context.Context, string, time.Duration) (string, error) {
 	return "", errUnwired

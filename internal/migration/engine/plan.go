@@ -24,7 +24,7 @@ type extractInput struct {
 	spec       *mapspec.Spec
 	choose     chooser // the mapping entry of each table
 	files      []cutover.File
-	chunkBytes int64 // how much of a file one chunk reads; 0 means DefaultChunkBytes
+	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
 	whole      string // the name of the one chunk of a mapping that needs every record at once
 	// infer, when set, makes the planner infer each mapping entry's phone
 	// region and date formats from its table's first rows, as the
