@@ -1,10 +1,14 @@
-// Command testmigrate is the TestMigrate step: it resets the TEST
-// environment and migrates the round's test extract into it.
+// Command testmigrate runs the test migration's steps: plan the round's
+// test extract into chunks as the final migration would (resetting TEST),
+// migrate one chunk into TEST (a child of the Distributed Map), record a
+// chunk the state machine gave up on, and finish with the workbook.
 package main
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -34,6 +38,20 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	retentionDays, err := awsenv.Int("TEST_RECORD_RETENTION_DAYS")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	// The test migration rehearses the final one: the same chunk size,
+	// run as the deployment runs the final's chunks.
+	chunkBytes, err := awsenv.Int("FINAL_CHUNK_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	concurrency, err := awsenv.Int("CHUNK_CONCURRENCY")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	tolerated, err := percent("CHUNK_TOLERATED_FAILURE_PERCENTAGE")
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
@@ -68,10 +86,20 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest)
+	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest, migrations,
+		engine.TestConfig{ChunkBytes: int64(chunkBytes), Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated}})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
 	svc.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
-	lambda.Start(lambdastep.Handler("TestMigrate", svc, migration.StepInput.ID, svc.TestMigrate))
+	lambda.Start(lambdastep.Handler("TestMigrate", svc, engine.TestStep.ID, svc.Test))
+}
+
+// percent reads a whole percentage, 0 to 100, from the environment.
+func percent(name string) (int, error) {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n < 0 || n > 100 {
+		return 0, fmt.Errorf("%s must be a whole percentage from 0 to 100", name)
+	}
+	return n, nil
 }

@@ -40,8 +40,8 @@ type Service struct {
 	// much of a file a test chunk reads (0: DefaultChunkBytes).
 	TestChunks     TestChunks
 	TestChunkBytes int64
-	Runs   migration.Executions
-	Watch  migration.ExecutionStatuses
+	Runs           migration.Executions
+	Watch          migration.ExecutionStatuses
 	// Events, when set, is where the lifecycle events go (and where the
 	// ops detail reads them).
 	Events   *recordingAnnouncer

@@ -81,4 +81,3 @@ func finishReportExtras(acc *pipeline.Report) {
 func appendUpTo[T any](dst, src []T, limit int) []T {
 	return append(dst, src[:min(len(src), max(0, limit-len(dst)))]...)
 }
-

@@ -30,7 +30,10 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 		{"NewMapper", "Files", func() error { _, err := NewMapper(plain, nil); return err }},
 		{"NewTestRun", "Files", func() error { _, err := NewTestRun(plain, nil, discardTest{}, live, tchunks, TestConfig{}); return err }},
 		{"NewTestRun", "TestEnv", func() error { _, err := NewTestRun(plain, files, nil, live, tchunks, TestConfig{}); return err }},
-		{"NewTestRun", "Destination", func() error { _, err := NewTestRun(plain, files, discardTest{}, nil, tchunks, TestConfig{}); return err }},
+		{"NewTestRun", "Destination", func() error {
+			_, err := NewTestRun(plain, files, discardTest{}, nil, tchunks, TestConfig{})
+			return err
+		}},
 		{"NewTestRun", "TestChunks", func() error { _, err := NewTestRun(plain, files, discardTest{}, live, nil, TestConfig{}); return err }},
 		{"NewFinal", "NewMailingCore", func() error { _, err := NewFinal(plain, files, live, chunks, FinalConfig{}); return err }},
 		{"NewFinal", "Files", func() error { _, err := NewFinal(mailing, nil, live, chunks, FinalConfig{}); return err }},
@@ -48,8 +51,11 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 		}
 	}
 	for name, build := range map[string]func() error{
-		"NewMapper":   func() error { _, err := NewMapper(plain, files); return err },
-		"NewTestRun":  func() error { _, err := NewTestRun(plain, files, discardTest{}, live, tchunks, TestConfig{}); return err },
+		"NewMapper": func() error { _, err := NewMapper(plain, files); return err },
+		"NewTestRun": func() error {
+			_, err := NewTestRun(plain, files, discardTest{}, live, tchunks, TestConfig{})
+			return err
+		},
 		"NewFinal":    func() error { _, err := NewFinal(mailing, files, live, chunks, FinalConfig{}); return err },
 		"NewCustomer": func() error { _, err := NewCustomer(mailing, up, files, dl, flow); return err },
 	} {

@@ -178,12 +178,12 @@ func (s *base) putJSON(ctx context.Context, key, what string, v any) error {
 // its rejects and review files and its snapshot: everything the workbook
 // is built from.
 type testChunkResult struct {
-	Reports            []*pipeline.Report            `json:"reports"`
-	Rejects            []pass.RejectsFile            `json:"rejects"`
-	Reviews            []pass.RejectsFile            `json:"reviews"`
-	PossibleDuplicates []mapspec.PossibleDuplicate   `json:"possibleDuplicates"`
-	Entries            map[string]mapspec.FileSpec   `json:"entries"`
-	Samples            workbook.Samples              `json:"samples"`
+	Reports            []*pipeline.Report          `json:"reports"`
+	Rejects            []pass.RejectsFile          `json:"rejects"`
+	Reviews            []pass.RejectsFile          `json:"reviews"`
+	PossibleDuplicates []mapspec.PossibleDuplicate `json:"possibleDuplicates"`
+	Entries            map[string]mapspec.FileSpec `json:"entries"`
+	Samples            workbook.Samples            `json:"samples"`
 }
 
 // MigrateTestChunk migrates one chunk of the round's test extract into
