@@ -93,8 +93,22 @@ type testRun struct {
 
 func runTestInChunks(t *testing.T, body string, chunkBytes int64) testRun {
 	t.Helper()
+	run, err := tryTestInChunks(t, body, chunkBytes, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// tryTestInChunks is runTestInChunks on a service tweak may change first,
+// returning the test migration's error.
+func tryTestInChunks(t *testing.T, body string, chunkBytes int64, tweak func(*Service)) (testRun, error) {
+	t.Helper()
 	ctx := context.Background()
 	svc, store, _ := finalService(t, 0)
+	if tweak != nil {
+		tweak(svc)
+	}
 	test := &testRecords{recs: map[string]map[string]cutover.Record{}}
 	svc.Test, svc.TestChunkBytes = test, chunkBytes
 	c := create(t, svc, "acme")
@@ -115,15 +129,12 @@ func runTestInChunks(t *testing.T, body string, chunkBytes int64) testRun {
 	mapped := store.migs[id]
 	mapped.Mapping = noDedupe
 	store.migs[id] = mapped
-	counts, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	counts, runErr := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1})
 	chunks, err := svc.TestChunks.ListTestChunks(ctx, id, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testRun{m: mustGet(t, store, id), counts: counts, records: test.recs[id], objects: files(svc), chunks: chunks}
+	return testRun{m: mustGet(t, store, id), counts: counts, records: test.recs[id], objects: files(svc), chunks: chunks}, runErr
 }
 
 // rows are the data rows of the listed CSV files, in order, each file's
@@ -236,4 +247,34 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A chunk that cannot read its part of the file (its retries spent) is
+// recorded failed with why; the other chunks run; the finish step fails
+// the round naming it, and stores no workbook and no counts: a test
+// migration that lost rows is never offered for review.
+func TestATestChunkThatFailsFailsTheRoundNamingIt(t *testing.T) {
+	body := chunkyContacts(90)
+	run, err := tryTestInChunks(t, body, 400, func(svc *Service) {
+		svc.Files = &failingRanges{objects: objects{}, broken: map[int64]bool{}}
+	})
+	if err != nil || len(run.chunks) < 3 {
+		t.Fatalf("the healthy run: %v, %d chunks", err, len(run.chunks))
+	}
+	broken := run.chunks[2].Start
+	run, err = tryTestInChunks(t, body, 400, func(svc *Service) {
+		svc.Files = &failingRanges{objects: objects{}, broken: map[int64]bool{broken: true}}
+	})
+	msg := cutover.ErrorMessage(err)
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(msg, "1 of ") || !strings.Contains(msg, "part 3 (contacts.csv)") || !strings.Contains(msg, "bad day") {
+		t.Fatalf("the round with a broken chunk: %v", err)
+	}
+	for _, c := range run.chunks {
+		if want := cutover.ChunkDone; c.Index == 2 && c.Status != cutover.ChunkFailed || c.Index != 2 && c.Status != want {
+			t.Fatalf("chunk %d is %s (%s)", c.Index, c.Status, c.Error)
+		}
+	}
+	if run.m.Test != nil || run.m.Workbook != nil {
+		t.Fatalf("a failed round left counts %+v and a workbook %+v", run.m.Test, run.m.Workbook)
+	}
 }
