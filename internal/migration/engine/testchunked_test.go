@@ -278,3 +278,36 @@ func TestATestChunkThatFailsFailsTheRoundNamingIt(t *testing.T) {
 		t.Fatalf("a failed round left counts %+v and a workbook %+v", run.m.Test, run.m.Workbook)
 	}
 }
+
+// A date column empty in the file's first rows (past mapspec.InferSample)
+// is read the same way in every chunk as in one pass of the whole file:
+// a later chunk whose rows are all dates does not infer a format of its
+// own that the whole file's reading did not.
+func TestAColumnEmptyInTheFirstRowsReadsTheSameInChunks(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Id,Email,Name,Phone,Consent Date\n")
+	n := 4096 + 200
+	for i := 1; i <= n; i++ {
+		date := ""
+		switch {
+		case i > 4096+50 && i%2 == 0:
+			date = fmt.Sprintf("%02d/%02d/2024", 1+i%12, 1+(i+1)%12) // either way round
+		case i > 4096+50:
+			date = fmt.Sprintf("%02d/%02d/2024", 1+i%12, 13+i%15) // month first, unmistakably
+		}
+		fmt.Fprintf(&b, "%d,p%d@x.com,P %d,,%s\n", i, i, i, date)
+	}
+	one := runTestInChunks(t, b.String(), 0)
+	many := runTestInChunks(t, b.String(), 4096)
+	if len(one.chunks) != 1 || len(many.chunks) < 10 {
+		t.Fatalf("planned %d and %d chunks", len(one.chunks), len(many.chunks))
+	}
+	for _, id := range []string{"4200", "4290"} {
+		d1 := one.records[recordKey(one.records, id)].Fields["marketing_consent_date"]
+		d2 := many.records[recordKey(many.records, id)].Fields["marketing_consent_date"]
+		if d1 != d2 || d1 == "" {
+			t.Fatalf("row %s's date: one pass %q, in chunks %q", id, d1, d2)
+		}
+		t.Logf("row %s: %q", id, d1)
+	}
+}
