@@ -78,8 +78,10 @@ func mapFiles(args []string, stdout io.Writer) error {
 		return err
 	}
 	sch := schema.Default()
-	run := &mapRun{spec: spec, presetID: *presetID, tenant: *tenant, now: time.Now(), sch: sch, outDir: *outDir,
-		opts: pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)}}
+	run := &mapRun{
+		spec: spec, presetID: *presetID, tenant: *tenant, now: time.Now(), sch: sch, outDir: *outDir,
+		opts: pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)},
+	}
 	ctx := context.Background()
 	if *inMemory || !shuffle.Supports(spec, sch) {
 		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)

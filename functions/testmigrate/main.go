@@ -1,5 +1,7 @@
-// Command testmigrate is the TestMigrate step: it resets the TEST
-// environment and migrates the round's test extract into it.
+// Command testmigrate runs the test migration's steps: plan the round's
+// test extract into chunks as the final migration would (resetting TEST),
+// migrate one chunk into TEST (a child of the Distributed Map), record a
+// chunk the state machine gave up on, and finish with the workbook.
 package main
 
 import (
@@ -37,6 +39,20 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	// The test migration rehearses the final one: the same chunk size,
+	// run as the deployment runs the final's chunks.
+	chunkBytes, err := awsenv.Int("FINAL_CHUNK_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	concurrency, err := awsenv.Int("CHUNK_CONCURRENCY")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
+	tolerated, err := awsenv.Percent("CHUNK_TOLERATED_FAILURE_PERCENTAGE")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
 	db := awsenv.DynamoDB(cfg)
 	migrations := &dynamostore.Migrations{API: db, Table: env["MIGRATIONS_TABLE"]}
 	// SiteURL: the workbook link in the test-completed event.
@@ -68,10 +84,11 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
-	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest)
+	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest, migrations,
+		engine.TestConfig{ChunkBytes: int64(chunkBytes), Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated}})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
 	svc.ReadLimits = tabular.XLSXLimitsForMemory(awsenv.MemoryBytes())
-	lambda.Start(lambdastep.Handler("TestMigrate", svc, migration.StepInput.ID, svc.TestMigrate))
+	lambda.Start(lambdastep.Handler("TestMigrate", svc, engine.TestStep.ID, svc.Test))
 }

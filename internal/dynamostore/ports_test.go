@@ -20,6 +20,7 @@ var (
 	_ migration.EventLog   = (*dynamostore.Migrations)(nil)
 	_ lifecycle.Log        = (*dynamostore.Migrations)(nil)
 	_ migration.ChunkStore = (*dynamostore.Migrations)(nil)
+	_ engine.TestChunks    = (*dynamostore.Migrations)(nil)
 	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
 	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)
 	_ cutover.Destination  = (*dynamostore.Destination)(nil)

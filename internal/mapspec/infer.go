@@ -33,8 +33,9 @@ func (m *Mapper) Infer(rows [][]string, market string) *Inference {
 
 // InferFrom is Infer with what an earlier pass inferred for the same
 // mapping entry (frozen, nil for none): its phone region and each date
-// column's format are used as they are, and only a date column it has no
-// format for is inferred from rows. The final migration maps its extract
+// column's format are used as they are, a date column it had no value of
+// in its sample keeps the defaults, as it did there, and only a date
+// column whose values it could not settle is inferred from rows. The final migration maps its extract
 // chunk by chunk, and a chunk's rows alone could read otherwise (all its
 // dates month-first, say) than the signed-off test did: freezing the
 // test's inference makes every chunk read its values exactly as the
@@ -65,6 +66,8 @@ func (m *Mapper) InferFrom(rows [][]string, market string, frozen *Inference) *I
 		var g DateGuess
 		if fg, ok := frozen.date(cf.label); ok {
 			dc, g = applyDateGuess(cf.date, fg, market), fg
+		} else if frozen != nil && !frozen.sawDates(cf.label) {
+			continue // the earlier pass had no value of it to read: it kept the defaults, and so does this one
 		} else {
 			dc, g = tuneDates(cf.date, cf.label, columnValues(rows, cf.cols[0]), market)
 		}
@@ -112,6 +115,20 @@ func tuneDates(dc *dateConv, column string, vals []string, market string) (*date
 		return &out, g
 	}
 	return applyDateGuess(dc, g, market), g
+}
+
+// sawDates reports whether the inference has a guess for column at all:
+// an inference lists only the date columns with values in its sample.
+func (inf *Inference) sawDates(column string) bool {
+	if inf == nil {
+		return false
+	}
+	for _, g := range inf.Dates {
+		if g.Column == column {
+			return true
+		}
+	}
+	return false
 }
 
 // date returns the guess inf holds for a date column that settled on a

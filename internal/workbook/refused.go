@@ -35,7 +35,7 @@ func (s *Sampler) Refused(entity, id, reason string) {
 	for _, m := range []map[string]*reservoir{s.files, s.flagged} {
 		for _, r := range m {
 			for i := range r.picks {
-				fix(&r.picks[i])
+				fix(&r.picks[i].Spot)
 			}
 		}
 	}

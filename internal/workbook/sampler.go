@@ -1,11 +1,13 @@
 package workbook
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cutover/cutover/internal/mapspec"
@@ -30,7 +32,8 @@ const (
 )
 
 // Sampler picks the spot checks while the rows stream past, seeded so the
-// same seed and extract give the same picks: per entity, a reservoir
+// same seed and extract give the same picks, however the extract is cut
+// into chunks (see Samples and Merge): per entity, a reservoir
 // sample of every file (so a small file is not drowned by a big one), a
 // separate sample of flagged rows, and every row whose source id the
 // customer named, whatever became of it. It also collects the merges and
@@ -52,12 +55,22 @@ type namedSpot struct {
 	rank int
 }
 
+// reservoir is a bottom-k sample: every record offered gets a priority
+// hashed from the seed and the record itself (not from the order it came
+// in), and the reservoir keeps the size lowest. Which records it keeps
+// therefore does not depend on how the rows were divided: two chunks'
+// reservoirs merged keep exactly what one reservoir of both would have.
 type reservoir struct {
-	hash  uint64 // of the reservoir's key, for its generators
-	rng   *rand.Rand
+	hash  uint64 // of the reservoir's key, for its shuffle
 	seen  int
 	size  int
-	picks []SpotCheck
+	picks []Pick // lowest priority first
+}
+
+// Pick is one record a reservoir holds, with the priority it was kept by.
+type Pick struct {
+	Priority uint64    `json:"priority"`
+	Spot     SpotCheck `json:"spot"`
 }
 
 func (s *Sampler) reservoir(m map[string]*reservoir, key string, size int) *reservoir {
@@ -65,21 +78,46 @@ func (s *Sampler) reservoir(m map[string]*reservoir, key string, size int) *rese
 	if !ok {
 		h := fnv.New64a()
 		h.Write([]byte(key))
-		r = &reservoir{hash: h.Sum64(), rng: rand.New(rand.NewPCG(s.seed, h.Sum64())), size: size}
+		r = &reservoir{hash: h.Sum64(), size: size}
 		m[key] = r
 	}
 	return r
 }
 
-// offer is one step of reservoir sampling (Algorithm R).
-func (r *reservoir) offer(make func() SpotCheck) {
+// priority is a record's place in line for a reservoir: a hash of the
+// seed, the reservoir, and the record's file, line and id.
+func (s *Sampler) priority(key string, x pipeline.Sighting) uint64 {
+	h := fnv.New64a()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], s.seed)
+	h.Write(b[:])
+	h.Write([]byte(key + "\x00" + x.File + "\x00" + strconv.Itoa(x.Line) + "\x00" + x.Record.ID))
+	return h.Sum64()
+}
+
+// offer keeps the record when its priority is among the size lowest seen.
+func (r *reservoir) offer(prio uint64, make func() SpotCheck) {
 	r.seen++
-	if len(r.picks) < r.size {
-		r.picks = append(r.picks, make())
+	if len(r.picks) == r.size && prio >= r.picks[len(r.picks)-1].Priority {
 		return
 	}
-	if j := r.rng.IntN(r.seen); j < r.size {
-		r.picks[j] = make()
+	r.add(Pick{Priority: prio, Spot: make()})
+}
+
+// add inserts p in priority order and drops what falls past size.
+func (r *reservoir) add(p Pick) {
+	i, _ := slices.BinarySearchFunc(r.picks, p.Priority, func(q Pick, prio uint64) int {
+		switch {
+		case q.Priority < prio:
+			return -1
+		case q.Priority > prio:
+			return 1
+		}
+		return 0
+	})
+	r.picks = slices.Insert(r.picks, i, p)
+	if len(r.picks) > r.size {
+		r.picks = r.picks[:r.size]
 	}
 }
 
@@ -130,9 +168,9 @@ func (s *Sampler) Watch(x pipeline.Sighting) {
 	if _, ok := s.files[fk]; !ok {
 		s.fileSeq = append(s.fileSeq, fk)
 	}
-	s.reservoir(s.files, fk, SpotChecksPerEntity).offer(func() SpotCheck { return spot(x) })
+	s.reservoir(s.files, fk, SpotChecksPerEntity).offer(s.priority(fk, x), func() SpotCheck { return spot(x) })
 	if len(flags(x)) > 0 {
-		s.reservoir(s.flagged, x.Entity, FlaggedPerEntity).offer(func() SpotCheck { return spot(x) })
+		s.reservoir(s.flagged, x.Entity, FlaggedPerEntity).offer(s.priority(x.Entity, x), func() SpotCheck { return spot(x) })
 	}
 }
 
@@ -247,13 +285,16 @@ func (s *Sampler) pick(entity string, files []*reservoir) []SpotCheck {
 		}
 	}
 	if f := s.flagged[entity]; f != nil {
-		for _, sc := range f.picks {
-			take(sc)
+		for _, p := range f.picks {
+			take(p.Spot)
 		}
 	}
 	queues := make([][]SpotCheck, len(files))
 	for i, r := range files {
-		queues[i] = append([]SpotCheck(nil), r.picks...)
+		queues[i] = make([]SpotCheck, len(r.picks))
+		for j, p := range r.picks {
+			queues[i][j] = p.Spot
+		}
 		// A generator of its own, so that SpotChecks gives the same picks each time it is called.
 		rand.New(rand.NewPCG(s.seed, ^r.hash)).Shuffle(len(queues[i]), func(a, b int) { queues[i][a], queues[i][b] = queues[i][b], queues[i][a] })
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"time"
 
@@ -34,8 +35,13 @@ type Service struct {
 	Dest   cutover.Destination
 	fake   *sinkDestination
 	Chunks migration.ChunkStore
-	Runs   migration.Executions
-	Watch  migration.ExecutionStatuses
+	// TestChunks keeps the test migration's chunks (a fresh in-memory
+	// store, kept on s, when the test sets none); TestChunkBytes is how
+	// much of a file a test chunk reads (0: DefaultChunkBytes).
+	TestChunks     TestChunks
+	TestChunkBytes int64
+	Runs           migration.Executions
+	Watch          migration.ExecutionStatuses
 	// Events, when set, is where the lifecycle events go (and where the
 	// ops detail reads them).
 	Events   *recordingAnnouncer
@@ -146,7 +152,10 @@ func (s *Service) mapper() *Mapper {
 }
 
 func (s *Service) testRun() *TestRun {
-	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest()))
+	if s.TestChunks == nil {
+		s.TestChunks = newMemTestChunks()
+	}
+	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest(), s.TestChunks, TestConfig{ChunkBytes: s.TestChunkBytes}))
 	t.ReadLimits = s.ReadLimits
 	return t
 }
@@ -291,8 +300,65 @@ func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, 
 	return s.mapper().Map(ctx, in)
 }
 
+// TestMigrate runs a round's test migration as the state machine does:
+// plan, then every chunk of the manifest (one after another here; the
+// Distributed Map runs them at once), a chunk whose retries are spent
+// recorded failed, then finish.
 func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
-	return s.testRun().TestMigrate(ctx, in)
+	step := TestStep{MigrationID: in.MigrationID, Round: in.Round}
+	plan, err := s.testStep(ctx, withAction(step, TestPlan))
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.manifest(ctx, plan.Run.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		c := TestStep{MigrationID: it.MigrationID, Round: it.Round, Index: it.Index}
+		if _, err := s.testStep(ctx, withAction(c, TestChunk)); err != nil {
+			failed := withAction(c, TestChunkFailed)
+			failed.Error = &migration.StepError{Error: "States.TaskFailed", Cause: cutover.ErrorMessage(err)}
+			if _, err := s.testStep(ctx, failed); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out, err := s.testStep(ctx, withAction(step, TestFinish))
+	if err != nil {
+		return nil, err
+	}
+	return out.Counts, nil
+}
+
+func withAction(in TestStep, action string) TestStep {
+	in.Action = action
+	return in
+}
+
+// manifest reads a chunk manifest as the Distributed Map's ItemReader
+// does: one JSON object per line.
+func (s *Service) manifest(ctx context.Context, key string) ([]ChunkItem, error) {
+	rc, err := s.files().Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	var out []ChunkItem
+	dec := json.NewDecoder(rc)
+	for {
+		var it ChunkItem
+		if err := dec.Decode(&it); err == io.EOF {
+			return out, nil
+		} else if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+}
+
+func (s *Service) testStep(ctx context.Context, in TestStep) (*TestOutput, error) {
+	return s.testRun().Test(ctx, in)
 }
 
 func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {

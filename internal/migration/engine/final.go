@@ -7,13 +7,11 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/cutover/cutover/internal/chunk"
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
-	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -215,84 +213,15 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	return &FinalOutput{Run: run}, nil
 }
 
-// planChunks reads every final file to its end and plans its chunks; it
-// returns them and the number of rows the files hold.
+// planChunks reads every final file to its end and plans its chunks (the
+// planner the test migration uses too, planExtract); it returns them and
+// the number of rows the files hold.
 func (s *Final) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
-	target := s.chunkBytes
-	if target <= 0 {
-		target = DefaultChunkBytes
-	}
-	var (
-		chunks []cutover.Chunk
-		rows   int
-	)
-	for _, f := range files {
-		cs, n, err := s.planFile(ctx, spec, choose, f, target)
-		if err != nil {
-			return nil, 0, err
-		}
-		chunks, rows = append(chunks, cs...), rows+n
-	}
-	if spec.HoldsRecords(schema.Default()) {
-		// Dedupe keys and cross-file references see every record at once:
-		// the whole extract is one chunk.
-		chunks = []cutover.Chunk{{FileName: "every final file"}}
-	}
-	for i := range chunks {
-		chunks[i].Index, chunks[i].Status = i, cutover.ChunkPending
-	}
-	return chunks, rows, nil
-}
-
-// planFile validates one file and divides it, and counts its rows. A file
-// that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)
-// is one chunk.
-func (s *Final) planFile(ctx context.Context, spec *mapspec.Spec, choose chooser, f cutover.File, target int64) ([]cutover.Chunk, int, error) {
-	rc, err := s.files.Open(ctx, f.Key)
+	p, err := s.planExtract(ctx, extractInput{spec: spec, choose: choose, files: files, chunkBytes: s.chunkBytes, whole: "every final file"})
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rc.Close()
-	scan := chunk.NewScanner(target)
-	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
-	if err != nil {
-		return nil, 0, err
-	}
-	defer func() {
-		for _, t := range tables {
-			_ = t.Close()
-		}
-	}()
-	scan.SetFormat(tables[0].Format())
-	rows := 0
-	for _, t := range tables {
-		if _, err := choose(spec, pass.TableName(f, t), t.Header()); err != nil {
-			return nil, 0, pass.Named(f.Name, err)
-		}
-		for {
-			if _, err := t.Next(); err == io.EOF {
-				break
-			} else if err != nil {
-				return nil, 0, err // the reader's messages name the file and line
-			}
-			rows++
-		}
-	}
-	whole := []cutover.Chunk{{FileID: f.ID, FileName: f.Name}}
-	plan, err := scan.Plan()
-	if err != nil || len(tables) != 1 || plan.HeaderEnd == 0 || len(plan.Chunks) == 0 {
-		return whole, rows, nil // not splittable: read it whole
-	}
-	format := tables[0].Format() // after the last row: the whole file's encoding
-	out := make([]cutover.Chunk, 0, len(plan.Chunks))
-	for _, r := range plan.Chunks {
-		o := plan.Options(r, format, tabular.Options{})
-		out = append(out, cutover.Chunk{
-			FileID: f.ID, FileName: f.Name, Start: r.Start, End: r.End, HeaderEnd: plan.HeaderEnd,
-			LineOffset: o.LineOffset, Encoding: o.Encoding, Delimiter: string(o.Delimiter),
-		})
-	}
-	return out, rows, nil
+	return p.chunks, p.rows, nil
 }
 
 // finalPrefix is where the final migration's artifacts go.

@@ -150,6 +150,7 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 			cp := *r
 			cp.Counts.Skipped, cp.Rules, cp.Reasons = map[string]int{}, map[string]int{}, map[string]int{}
 			cp.Counts.Read, cp.Counts.Migrated, cp.Counts.Merged, cp.Counts.Rejected, cp.Counts.Warned = 0, 0, 0, 0, 0
+			resetReportExtras(&cp)
 			acc, merged[k], filled[k] = &cp, &cp, map[string]int{}
 			order = append(order, k)
 		}
@@ -162,6 +163,7 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 		addCounts(acc.Counts.Skipped, c.Skipped)
 		addCounts(acc.Rules, r.Rules)
 		addCounts(acc.Reasons, r.Reasons)
+		addReportExtras(acc, r)
 		for _, f := range r.FillRates {
 			filled[k][f.Field] += f.Filled
 		}
@@ -177,6 +179,7 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 				acc.FillRates[i].Rate = float64(n) / float64(rows)
 			}
 		}
+		finishReportExtras(acc)
 		out = append(out, acc)
 	}
 	return out

@@ -626,7 +626,7 @@ type streamFiles struct {
 }
 
 func (f *streamFiles) Put(ctx context.Context, key, contentType string, body []byte) error {
-	if strings.HasSuffix(key, "delta.csv") || strings.HasSuffix(key, ".jsonl") {
+	if strings.HasSuffix(key, "delta.csv") || strings.HasSuffix(key, "snapshot.jsonl") {
 		return cutover.Errorf(cutover.EINTERNAL, "%s grows with the extract: it must be streamed", key)
 	}
 	return f.objects.Put(ctx, key, contentType, body)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -13,19 +12,6 @@ import (
 // inferred (phone region, date formats) per mapping entry.
 func testInferenceKey(id string, round int) string {
 	return pass.ArtifactsPrefix(id, "test", round) + "inferred.json"
-}
-
-// putTestInference stores what a test pass inferred, by mapping entry
-// name, for the final migration to read its extract the same way.
-//
-// Errors: EINTERNAL when it cannot be encoded (a bug); EUNAVAILABLE from
-// storage.
-func (s *base) putTestInference(ctx context.Context, id string, round int, res *pass.Result) error {
-	body, err := json.Marshal(res.Inferred())
-	if err != nil {
-		return cutover.Wrap(cutover.EINTERNAL, err, "The test migration's inferred formats could not be encoded.")
-	}
-	return s.files.Put(ctx, testInferenceKey(id, round), "application/json", body)
 }
 
 // signedOffInference is what the signed-off test round inferred, by

@@ -17,6 +17,25 @@ type Files interface {
 	RangeOpener
 }
 
+// TestChunks keeps a test migration's chunks beside the migration, per
+// round, apart from the final migration's (migration.ChunkStore). Every
+// method may also fail with EUNAVAILABLE when storage is unreachable.
+type TestChunks interface {
+	// ReplanTestChunks stores each of chunks over the round's chunk of its
+	// index, done or not: a test round planned again (its TEST reset)
+	// runs every chunk again. The same files give the same chunks, so a
+	// plan never leaves chunks of an earlier one past its own.
+	ReplanTestChunks(ctx context.Context, migrationID string, round int, chunks []cutover.Chunk) error
+	// GetTestChunk loads one chunk. Errors: ENOTFOUND.
+	GetTestChunk(ctx context.Context, migrationID string, round, index int) (*cutover.Chunk, error)
+	// SaveTestChunk stores a chunk. Errors: ECONFLICT when the stored one
+	// is done.
+	SaveTestChunk(ctx context.Context, migrationID string, round int, c *cutover.Chunk) error
+	// ListTestChunks returns the round's chunks in index order, read
+	// consistently.
+	ListTestChunks(ctx context.Context, migrationID string, round int) ([]cutover.Chunk, error)
+}
+
 // TestEnv is the disposable TEST environment's housekeeping; its records
 // are written through the TEST cutover.Destination.
 type TestEnv interface {

@@ -37,31 +37,36 @@ func newBase(name string, core *migration.Core, mail bool, files Files) (base, e
 }
 
 // TestRun is the TestMigrate step: it resets the TEST environment and
-// migrates the round's test extract into it, through dest (its TEST
-// target), then reads dest back.
+// migrates the round's test extract into it in chunks, through dest (its
+// TEST target), then reads dest back.
 type TestRun struct {
 	base
-	test TestEnv
-	dest cutover.Destination
+	test       TestEnv
+	dest       cutover.Destination
+	chunks     TestChunks
+	chunkBytes int64
+	chunking   Chunking
 }
 
 // NewTestRun returns the TestMigrate step: test resets the TEST records,
-// dest receives them.
+// dest receives them, chunks keeps the rounds' chunks.
 //
 // Errors: EINTERNAL when a port is nil.
-func NewTestRun(core *migration.Core, files Files, test TestEnv, dest cutover.Destination) (*TestRun, error) {
+func NewTestRun(core *migration.Core, files Files, test TestEnv, dest cutover.Destination, chunks TestChunks, cfg TestConfig) (*TestRun, error) {
 	const name = "the TestMigrate step"
 	b, err := newBase(name, core, false, files)
 	if err != nil {
 		return nil, err
 	}
-	if test == nil {
+	switch {
+	case test == nil:
 		return nil, migration.NilPort(name, "TestEnv")
-	}
-	if dest == nil {
+	case dest == nil:
 		return nil, migration.NilPort(name, "Destination")
+	case chunks == nil:
+		return nil, migration.NilPort(name, "TestChunks")
 	}
-	return &TestRun{base: b, test: test, dest: dest}, nil
+	return &TestRun{base: b, test: test, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, chunking: cfg.Chunking}, nil
 }
 
 // Mapper is the Map step: it profiles the round's files and builds the

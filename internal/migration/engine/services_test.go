@@ -21,15 +21,20 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, live, chunks, up, dl, flow := objects{}, &sinkDestination{}, &memChunks{}, uploadsFake{}, signedLinks{}, fakeFlow{}
+	tchunks := newMemTestChunks()
 	for _, tc := range []struct {
 		name, port string
 		build      func() error
 	}{
 		{"NewMapper", "Core", func() error { _, err := NewMapper(nil, files); return err }},
 		{"NewMapper", "Files", func() error { _, err := NewMapper(plain, nil); return err }},
-		{"NewTestRun", "Files", func() error { _, err := NewTestRun(plain, nil, discardTest{}, live); return err }},
-		{"NewTestRun", "TestEnv", func() error { _, err := NewTestRun(plain, files, nil, live); return err }},
-		{"NewTestRun", "Destination", func() error { _, err := NewTestRun(plain, files, discardTest{}, nil); return err }},
+		{"NewTestRun", "Files", func() error { _, err := NewTestRun(plain, nil, discardTest{}, live, tchunks, TestConfig{}); return err }},
+		{"NewTestRun", "TestEnv", func() error { _, err := NewTestRun(plain, files, nil, live, tchunks, TestConfig{}); return err }},
+		{"NewTestRun", "Destination", func() error {
+			_, err := NewTestRun(plain, files, discardTest{}, nil, tchunks, TestConfig{})
+			return err
+		}},
+		{"NewTestRun", "TestChunks", func() error { _, err := NewTestRun(plain, files, discardTest{}, live, nil, TestConfig{}); return err }},
 		{"NewFinal", "NewMailingCore", func() error { _, err := NewFinal(plain, files, live, chunks, FinalConfig{}); return err }},
 		{"NewFinal", "Files", func() error { _, err := NewFinal(mailing, nil, live, chunks, FinalConfig{}); return err }},
 		{"NewFinal", "Destination", func() error { _, err := NewFinal(mailing, files, nil, chunks, FinalConfig{}); return err }},
@@ -46,8 +51,11 @@ func TestEngineConstructorsRefuseNilPorts(t *testing.T) {
 		}
 	}
 	for name, build := range map[string]func() error{
-		"NewMapper":   func() error { _, err := NewMapper(plain, files); return err },
-		"NewTestRun":  func() error { _, err := NewTestRun(plain, files, discardTest{}, live); return err },
+		"NewMapper": func() error { _, err := NewMapper(plain, files); return err },
+		"NewTestRun": func() error {
+			_, err := NewTestRun(plain, files, discardTest{}, live, tchunks, TestConfig{})
+			return err
+		},
 		"NewFinal":    func() error { _, err := NewFinal(mailing, files, live, chunks, FinalConfig{}); return err },
 		"NewCustomer": func() error { _, err := NewCustomer(mailing, up, files, dl, flow); return err },
 	} {

@@ -13,12 +13,10 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
-	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -213,102 +211,12 @@ func (s *base) sample(ctx context.Context, f cutover.File) ([]tableSample, error
 	return out, nil
 }
 
-// TestMigrate resets TEST for the migration and migrates the round's test
-// extract into it, then reads TEST back: the destination must hold, per
-// entity, exactly the records the pass wrote.
-//
-// Errors: as pass.Run; ECONFLICT when the migration is not mapped;
-// EINTERNAL naming the entity and both counts when the read-back differs.
-func (s *TestRun) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
-	m, err := s.BeginStep(ctx, in, cutover.StatusTestMigrating, cutover.StatusMapping)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := mapspec.Parse([]byte(m.Mapping))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.test.Reset(ctx, m.ID); err != nil {
-		return nil, err
-	}
-	seed := newSeed()
-	sampler := workbook.NewSampler(seed, m.SpotCheckIDs)
-	p := pass.Pass{TenantID: m.TenantID, Spec: spec, Files: m.TestFiles(in.Round), ArtifactsPrefix: pass.ArtifactsPrefix(m.ID, "test", in.Round), Now: s.Now(), Spot: sampler, Market: m.Market, KeepReview: true, KeepSource: true, Read: tabular.Options{MaxXLSX: s.ReadLimits}}
-	snap := delta.NewSnapshot()
-	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: in.Round}
-	sink := newDeliverySink(s.dest.Deliverer(target))
-	res, err := pass.Run(ctx, p, s.files, snapshotSink{sink, snap}, s.files)
-	if err != nil {
-		return nil, err
-	}
-	if err := readBackAndSeal(ctx, s.dest, target, sink.ids.holdings()); err != nil {
-		return nil, err
-	}
-	if err := s.putSnapshot(ctx, testSnapshotKey(m.ID, in.Round), snap); err != nil {
-		return nil, err
-	}
-	if err := s.putTestInference(ctx, m.ID, in.Round, res); err != nil {
-		return nil, err
-	}
-	counts := res.Counts
-	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: in.Round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.Now()},
-		res.Reports, m.Checklist, sampler, counts.Orphans, rejectsFiles(res.Rejects))
-	wb.AddPossibleDuplicates(res.PossibleDuplicates)
-	wb.AddReviewFiles(reviewFiles(res.Reviews))
-	wb.AddIdentityNotes(res.Entries, schema.Default())
-	wb.AddCombined(res.Reports)
-	key := p.ArtifactsPrefix + "workbook.json"
-	body, err := json.Marshal(wb)
-	if err != nil {
-		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The workbook could not be encoded.")
-	}
-	if err := s.files.Put(ctx, key, "application/json", body); err != nil {
-		return nil, err
-	}
-	summary := &cutover.WorkbookSummary{
-		Round: in.Round, Key: key, Snapshot: testSnapshotKey(m.ID, in.Round), Seed: seed, Spots: len(wb.SpotChecks), CreatedAt: wb.CreatedAt,
-		WarningGroups: len(wb.Issues.Warnings), Duplicates: &cutover.DuplicateCounts{Merged: wb.Issues.DuplicateCounts.Merged, Possible: wb.Issues.DuplicateCounts.Possible},
-	}
-	for i, sc := range wb.SpotChecks {
-		if sc.WaiveOnly {
-			summary.WaiveOnly = append(summary.WaiveOnly, i)
-		}
-	}
-	for _, r := range wb.Reconciliation {
-		summary.Entities = append(summary.Entities, cutover.EntityReconciled{Entity: r.Entity, Checklist: r.Checklist, Rows: r.Rows, Migrated: r.Migrated, Status: r.Status})
-	}
-	summary.Issues = &cutover.IssueSummary{Rejected: []cutover.RejectReason{}, Warned: wb.Issues.Warned, Orphans: wb.Issues.Orphans}
-	for _, r := range wb.Issues.Rejected[:min(len(wb.Issues.Rejected), cutover.MaxSummaryReasons)] {
-		summary.Issues.Rejected = append(summary.Issues.Rejected, cutover.RejectReason{File: r.File, Entity: r.Entity, Reason: cutover.Clip(r.Reason, cutover.MaxReasonBytes), Count: r.Count})
-	}
-	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
-		cur.Test, cur.Workbook = &counts, summary
-		return []cutover.AuditEvent{s.Event(migration.System, "test.migrated", migration.CountsDetail(counts)+"; workbook ready")}, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.announceTestCompleted(ctx, m, in.Round)
-	return &counts, nil
-}
-
 // announceTestCompleted tells the vendor's product that round's test
 // migration is in TEST, with the link to the customer's workbook page.
 func (s *TestRun) announceTestCompleted(ctx context.Context, m *cutover.Migration, round int) {
 	ev := cutover.NewLifecycleEvent(cutover.EventTestCompleted, m, round, "", s.Now())
 	ev.WorkbookURL = s.WorkbookURL(m.ID)
 	s.Announce(ctx, ev)
-}
-
-// reviewFiles are a pass's review files, as the workbook lists them.
-func reviewFiles(in []pass.RejectsFile) []workbook.RejectsFile { return rejectsFiles(in) }
-
-func rejectsFiles(in []pass.RejectsFile) []workbook.RejectsFile {
-	out := make([]workbook.RejectsFile, len(in))
-	for i, r := range in {
-		out[i] = workbook.RejectsFile{File: r.File, Key: r.Key}
-	}
-	return out
 }
 
 // newSeed returns a fresh seed for a round's spot checks; the workbook

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"context"
+	"io"
+	"time"
+
+	"github.com/cutover/cutover/internal/chunk"
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pass"
+	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/tabular"
+)
+
+// The test and the final migration divide their extract into chunks with
+// one planner, so the test migration rehearses the final one exactly: the
+// same cuts at record boundaries, the same whole-file reading of a file
+// that cannot be cut, the same single chunk for a mapping that needs
+// every record at once.
+
+// extractInput is what planExtract plans.
+type extractInput struct {
+	spec       *mapspec.Spec
+	choose     chooser // the mapping entry of each table
+	files      []cutover.File
+	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
+	whole      string // the name of the one chunk of a mapping that needs every record at once
+	// infer, when set, makes the planner infer each mapping entry's phone
+	// region and date formats from its table's first rows, as the
+	// pipeline does (mapspec.InferSample), so every chunk reads the file
+	// the same way whatever rows it holds.
+	infer *inferAt
+}
+
+// inferAt is what inference needs besides the rows: the tenant, the
+// migration's market, and "today" of the row rules.
+type inferAt struct {
+	tenant, market string
+	now            time.Time
+}
+
+// extractPlan is a planned extract.
+type extractPlan struct {
+	chunks []cutover.Chunk
+	rows   int
+	// inferred is by mapping entry name (an entry read from several
+	// tables keeps the first's), when extractInput.infer was set.
+	inferred map[string]*mapspec.Inference
+}
+
+// planExtract reads every file to its end (a file that cannot be read or
+// does not fit its mapping entry fails here, before a record is written),
+// counts its rows and plans its chunks.
+//
+// Errors: EINVALID when a file cannot be read or does not fit (the
+// message names the file and line); ENOTFOUND or EUNAVAILABLE from
+// storage.
+func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, error) {
+	target := in.chunkBytes
+	if target <= 0 {
+		target = DefaultChunkBytes
+	}
+	out := &extractPlan{inferred: map[string]*mapspec.Inference{}}
+	for _, f := range in.files {
+		cs, n, err := s.planFile(ctx, in, f, target, out.inferred)
+		if err != nil {
+			return nil, err
+		}
+		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
+	}
+	if in.spec.HoldsRecords(schema.Default()) {
+		// Dedupe keys and cross-file references see every record at once:
+		// the whole extract is one chunk.
+		out.chunks = []cutover.Chunk{{FileName: in.whole}}
+	}
+	for i := range out.chunks {
+		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
+	}
+	return out, nil
+}
+
+// planFile validates one file and divides it, and counts its rows. A file
+// that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)
+// is one chunk.
+func (s *base) planFile(ctx context.Context, in extractInput, f cutover.File, target int64, inferred map[string]*mapspec.Inference) ([]cutover.Chunk, int, error) {
+	rc, err := s.files.Open(ctx, f.Key)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rc.Close()
+	scan := chunk.NewScanner(target)
+	tables, err := tabular.Open(io.TeeReader(rc, scan), f.Name, pass.ReadOptions(f, tabular.Options{MaxXLSX: s.ReadLimits}))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() {
+		for _, t := range tables {
+			_ = t.Close()
+		}
+	}()
+	scan.SetFormat(tables[0].Format())
+	rows := 0
+	for _, t := range tables {
+		fs, err := in.choose(in.spec, pass.TableName(f, t), t.Header())
+		if err != nil {
+			return nil, 0, pass.Named(f.Name, err)
+		}
+		var sample [][]string
+		for {
+			r, err := t.Next()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				return nil, 0, err // the reader's messages name the file and line
+			}
+			rows++
+			if in.infer != nil && len(sample) < mapspec.InferSample {
+				sample = append(sample, append([]string(nil), r.Fields...))
+			}
+		}
+		if in.infer != nil {
+			if _, done := inferred[fs.Name]; !done {
+				m, err := mapspec.Compile(fs, schema.Default(), t.Header(), in.infer.tenant, in.infer.now)
+				if err != nil {
+					return nil, 0, pass.Named(f.Name, err)
+				}
+				inferred[fs.Name] = m.InferFrom(sample, in.infer.market, nil)
+			}
+		}
+	}
+	whole := []cutover.Chunk{{FileID: f.ID, FileName: f.Name}}
+	plan, err := scan.Plan()
+	if err != nil || len(tables) != 1 || plan.HeaderEnd == 0 || len(plan.Chunks) == 0 {
+		return whole, rows, nil // not splittable: read it whole
+	}
+	format := tables[0].Format() // after the last row: the whole file's encoding
+	out := make([]cutover.Chunk, 0, len(plan.Chunks))
+	for _, r := range plan.Chunks {
+		o := plan.Options(r, format, tabular.Options{})
+		out = append(out, cutover.Chunk{
+			FileID: f.ID, FileName: f.Name, Start: r.Start, End: r.End, HeaderEnd: plan.HeaderEnd,
+			LineOffset: o.LineOffset, Encoding: o.Encoding, Delimiter: string(o.Delimiter),
+		})
+	}
+	return out, rows, nil
+}

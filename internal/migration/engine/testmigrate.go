@@ -1,0 +1,331 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/migration"
+	"github.com/cutover/cutover/internal/pass"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/tabular"
+	"github.com/cutover/cutover/internal/workbook"
+)
+
+// The test migration is a rehearsal of the final one: its extract is
+// planned into chunks by the final's planner (planExtract), each chunk is
+// migrated into TEST by the final's per-chunk reading (a byte range read
+// with the whole file's encoding, delimiter and line offset), as one child
+// of a Distributed Map, and a last step merges the chunks' results into
+// the workbook. No step holds more than a chunk: a chunk's results live in
+// S3 and in the chunk store, never in the state machine's payload, and the
+// test snapshot is written as a streaming merge of the chunks' snapshots.
+
+// The test migration's actions, one Lambda (testmigrate) for all of them.
+const (
+	TestPlan        = "plan"         // reset TEST, plan the chunks, write the manifest
+	TestChunk       = "chunk"        // migrate one chunk into TEST
+	TestChunkFailed = "chunk-failed" // the state machine caught a chunk's failure
+	TestFinish      = "finish"       // merge the chunks into the workbook; read TEST back
+)
+
+// TestStep is the input of the test migration's Lambda.
+type TestStep struct {
+	Action      string               `json:"action"`
+	MigrationID string               `json:"migrationId"`
+	Round       int                  `json:"round"`
+	Index       int                  `json:"index"`           // the chunk, for chunk and chunk-failed
+	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
+}
+
+// ID returns the migration id, for logs and failure records.
+func (in TestStep) ID() string { return in.MigrationID }
+
+// RecordsItsOwnFailure implements lambdastep.SelfRecording: a chunk keeps
+// its failure on the chunk (chunks run in parallel, and a failure the next
+// attempt cures must not show on the migration); the finish step names
+// it on the migration.
+func (in TestStep) RecordsItsOwnFailure() bool {
+	return in.Action == TestChunk || in.Action == TestChunkFailed
+}
+
+// TestOutput is what the test migration's actions return to the state
+// machine: where the chunks' manifest is and how to run it (plan), a
+// chunk's counts (chunk: one result per chunk in the Map's ResultWriter
+// output), the round's counts (finish).
+type TestOutput struct {
+	Run    *ChunkRun       `json:"run,omitempty"`
+	Index  int             `json:"index"`
+	Counts *cutover.Counts `json:"counts,omitempty"`
+}
+
+// TestConfig is the test migration's settings.
+type TestConfig struct {
+	// ChunkBytes is how much of a file one chunk reads; 0 means
+	// DefaultChunkBytes (the final migration's setting: the test rehearses
+	// it).
+	ChunkBytes int64
+	// Chunking is how the Distributed Map runs the chunks.
+	Chunking Chunking
+}
+
+// Test runs one action of the test migration.
+//
+// Errors: EINVALID for an unknown action; as the action otherwise.
+func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
+	switch in.Action {
+	case TestPlan:
+		return s.PlanTest(ctx, in)
+	case TestChunk:
+		return s.MigrateTestChunk(ctx, in)
+	case TestChunkFailed:
+		return &TestOutput{Index: in.Index}, s.RecordTestChunkFailure(ctx, in)
+	case TestFinish:
+		return s.FinishTest(ctx, in)
+	}
+	return nil, cutover.Errorf(cutover.EINVALID, "Unknown test-migration action %q.", in.Action)
+}
+
+// testPlan is what every chunk of a round reads the same way, kept beside
+// the round's artifacts: the spot checks' seed, "today" of the row rules,
+// and what the finish step checks the chunks against.
+type testPlan struct {
+	Seed   uint64    `json:"seed"`
+	Now    time.Time `json:"now"`
+	Rows   int       `json:"rows"`
+	Chunks int       `json:"chunks"`
+}
+
+func testPrefix(id string, round int) string { return pass.ArtifactsPrefix(id, "test", round) }
+
+func testPlanKey(id string, round int) string { return testPrefix(id, round) + "plan.json" }
+
+func testChunkPrefix(id string, round, index int) string {
+	return fmt.Sprintf("%schunk-%06d/", testPrefix(id, round), index)
+}
+
+// PlanTest starts a round's test migration: it moves the migration to
+// test-migrating, resets TEST, reads every file of the round to its end
+// and plans its chunks as the final migration would, infers each mapping
+// entry's phone region and date formats once from its file's first rows
+// (stored as the round's inference: every chunk reads with it, and the
+// final migration reads its extract with it after sign-off), and writes
+// the chunk manifest the Distributed Map reads. Planning again (a retried
+// step) resets TEST again and runs every chunk again.
+//
+// Errors: ECONFLICT when the migration is not mapped for this round;
+// EINVALID when the mapping does not parse, or a file cannot be read or
+// does not fit it (naming the file and line); EUNAVAILABLE from storage.
+func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error) {
+	m, err := s.BeginStep(ctx, migration.StepInput{MigrationID: in.MigrationID, Round: in.Round}, cutover.StatusTestMigrating, cutover.StatusMapping)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := mapspec.Parse([]byte(m.Mapping))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.test.Reset(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	plan := testPlan{Seed: newSeed(), Now: s.Now()}
+	ex, err := s.planExtract(ctx, extractInput{
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file",
+		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan.Rows, plan.Chunks = ex.rows, len(ex.chunks)
+	if err := s.putJSON(ctx, testInferenceKey(m.ID, in.Round), "The test migration's inferred formats", ex.inferred); err != nil {
+		return nil, err
+	}
+	if err := s.putJSON(ctx, testPlanKey(m.ID, in.Round), "The test migration's plan", plan); err != nil {
+		return nil, err
+	}
+	if err := s.chunks.ReplanTestChunks(ctx, m.ID, in.Round, ex.chunks); err != nil {
+		return nil, err
+	}
+	items := make([]ChunkItem, len(ex.chunks))
+	for i, c := range ex.chunks {
+		items[i] = ChunkItem{MigrationID: m.ID, Round: in.Round, Index: c.Index}
+	}
+	key := testPrefix(m.ID, in.Round) + "chunks.jsonl"
+	if err := s.putManifest(ctx, key, items); err != nil {
+		return nil, err
+	}
+	run := s.chunking.chunkRun(key, testPrefix(m.ID, in.Round)+"chunk-results", len(items))
+	return &TestOutput{Run: &run}, nil
+}
+
+// putJSON stores v as a JSON artifact; what names it in the error.
+//
+// Errors: EINTERNAL when v cannot be encoded (a bug); as Files.Put.
+func (s *base) putJSON(ctx context.Context, key, what string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return cutover.Wrap(cutover.EINTERNAL, err, "%s could not be encoded.", what)
+	}
+	return s.files.Put(ctx, key, "application/json", body)
+}
+
+// testChunkResult is what a chunk keeps for the finish step, in S3 beside
+// its rejects and review files and its snapshot: everything the workbook
+// is built from.
+type testChunkResult struct {
+	Reports            []*pipeline.Report          `json:"reports"`
+	Rejects            []pass.RejectsFile          `json:"rejects"`
+	Reviews            []pass.RejectsFile          `json:"reviews"`
+	PossibleDuplicates []mapspec.PossibleDuplicate `json:"possibleDuplicates"`
+	Entries            map[string]mapspec.FileSpec `json:"entries"`
+	Samples            workbook.Samples            `json:"samples"`
+}
+
+// MigrateTestChunk migrates one chunk of the round's test extract into
+// TEST, with the round's inference, seed and "today", and keeps its
+// results and its records' snapshot in S3. A chunk that is done returns
+// its counts without reading anything; one that crashed midway runs again
+// and converges on the same records (their ids are deterministic).
+//
+// Errors: ECONFLICT when the migration is not test-migrating this round;
+// ENOTFOUND for an unknown chunk; as pass.Run otherwise (the chunk
+// records the message).
+func (s *TestRun) MigrateTestChunk(ctx context.Context, in TestStep) (*TestOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.chunks.GetTestChunk(ctx, m.ID, in.Round, in.Index)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == cutover.ChunkDone {
+		return &TestOutput{Index: c.Index, Counts: &c.Counts}, nil
+	}
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Test chunk %d of round %d cannot run while the migration is %s (round %d).", c.Index, in.Round, m.Status, m.Round)
+	}
+	c.Status, c.Attempts, c.StartedAt, c.Error = cutover.ChunkRunning, c.Attempts+1, s.Now(), ""
+	if err := s.chunks.SaveTestChunk(ctx, m.ID, in.Round, c); err != nil {
+		return nil, err
+	}
+	done, err := s.runTestChunk(ctx, m, in.Round, *c)
+	if err != nil {
+		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.Now()
+		if serr := s.chunks.SaveTestChunk(ctx, m.ID, in.Round, c); serr != nil {
+			slog.WarnContext(ctx, "test chunk failure not recorded", "migration", m.ID, "round", in.Round, "chunk", c.Index, "code", cutover.ErrorCode(serr))
+		}
+		return nil, err
+	}
+	if err := s.chunks.SaveTestChunk(ctx, m.ID, in.Round, done); err != nil && cutover.ErrorCode(err) != cutover.ECONFLICT {
+		return nil, err // ECONFLICT: another run of it finished first, with the same records
+	}
+	return &TestOutput{Index: done.Index, Counts: &done.Counts}, nil
+}
+
+// runTestChunk maps a chunk's rows into TEST: the pass the test migration
+// ran over the whole extract, over the chunk's part of it.
+func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round int, c cutover.Chunk) (*cutover.Chunk, error) {
+	spec, err := mapspec.Parse([]byte(m.Mapping))
+	if err != nil {
+		return nil, err
+	}
+	var plan testPlan
+	if err := s.readArtifact(ctx, testPlanKey(m.ID, round), "test migration's plan", &plan); err != nil {
+		return nil, err
+	}
+	var inferred map[string]*mapspec.Inference
+	if err := s.readArtifact(ctx, testInferenceKey(m.ID, round), "test migration's inferred formats", &inferred); err != nil {
+		return nil, err
+	}
+	files, read, err := chunkFiles(m.TestFiles(round), m, c, tabular.Options{MaxXLSX: s.ReadLimits})
+	if err != nil {
+		return nil, err
+	}
+	prefix := testChunkPrefix(m.ID, round, c.Index)
+	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs)
+	p := pass.Pass{
+		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix, Now: plan.Now, Spot: sampler, Market: m.Market,
+		KeepReview: true, KeepSource: true, Read: read, Inferred: inferred,
+	}
+	snap := delta.NewSnapshot()
+	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round}
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(target)), snap}, s.files)
+	if err != nil {
+		return nil, err
+	}
+	c.Snapshot = prefix + "snapshot.jsonl"
+	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
+		return nil, err
+	}
+	result := testChunkResult{
+		Reports: res.Reports, Rejects: res.Rejects, Reviews: res.Reviews, PossibleDuplicates: res.PossibleDuplicates,
+		Entries: res.Entries, Samples: sampler.Samples(),
+	}
+	if err := s.putJSON(ctx, prefix+"results.json", "The chunk's results", result); err != nil {
+		return nil, err
+	}
+	c.Counts, c.Reports, c.Rejects = res.Counts, prefix+"results.json", nil
+	c.Counts.RejectsKey = ""
+	for _, r := range res.Rejects {
+		c.Rejects = append(c.Rejects, r.Key)
+	}
+	c.Status, c.FinishedAt = cutover.ChunkDone, s.Now()
+	return &c, nil
+}
+
+// chunkFiles is what a chunk reads: its file (or every file, for the one
+// chunk of a mapping that holds records), and for a byte range of a file,
+// the whole file's reading (encoding, delimiter, line offset), not
+// checked for binary data again (the planner read it whole as text;
+// tabular.Options.Chunk).
+//
+// Errors: EINTERNAL when the chunk names a file the migration does not have.
+func chunkFiles(all []cutover.File, m *cutover.Migration, c cutover.Chunk, read tabular.Options) ([]cutover.File, tabular.Options, error) {
+	if c.FileID == "" {
+		return all, read, nil
+	}
+	f := m.FileByID(c.FileID)
+	if f == nil {
+		return nil, read, cutover.Errorf(cutover.EINTERNAL, "Chunk %d names a file the migration does not have.", c.Index)
+	}
+	if c.End > 0 {
+		read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: read.MaxXLSX, Chunk: true}
+		if d := []rune(c.Delimiter); len(d) == 1 {
+			read.Delimiter = d[0]
+		}
+	}
+	return []cutover.File{*f}, read, nil
+}
+
+// RecordTestChunkFailure marks a test chunk failed with what the state
+// machine caught, once its retries are spent; the chunk's own message,
+// when it recorded one, is kept. The finish step names it.
+//
+// Errors: ENOTFOUND; EUNAVAILABLE from storage.
+func (s *TestRun) RecordTestChunkFailure(ctx context.Context, in TestStep) error {
+	c, err := s.chunks.GetTestChunk(ctx, in.MigrationID, in.Round, in.Index)
+	if err != nil {
+		return err
+	}
+	if c.Status == cutover.ChunkDone {
+		return nil
+	}
+	if c.Error == "" && in.Error != nil {
+		c.Error = migration.FailureReason(*in.Error)
+	}
+	if c.Error == "" {
+		c.Error = "The chunk failed."
+	}
+	c.Status, c.FinishedAt = cutover.ChunkFailed, s.Now()
+	err = s.chunks.SaveTestChunk(ctx, in.MigrationID, in.Round, c)
+	if cutover.ErrorCode(err) == cutover.ECONFLICT {
+		return nil // it finished meanwhile
+	}
+	return err
+}
