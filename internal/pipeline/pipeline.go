@@ -261,11 +261,13 @@ func Run(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, o
 	if err != nil {
 		return col.report, err
 	}
-	if readErr != nil {
-		return col.report, readErr
-	}
+	// An interruption is said as one even when the reader met it first
+	// (it then returns the context's bare error, which reads as internal).
 	if err := ctx.Err(); err != nil {
 		return col.report, cutover.Wrap(cutover.EUNAVAILABLE, err, "The migration of %s was interrupted before every row was read.", file)
+	}
+	if readErr != nil {
+		return col.report, readErr
 	}
 	return col.finish()
 }
