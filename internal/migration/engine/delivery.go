@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"container/heap"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"sync"
 
 	"github.com/cutover/cutover/internal/cutover"
-	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/destination"
 )
 
@@ -170,47 +168,7 @@ func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Ta
 // Errors: EINVALID when a snapshot line is not an entry; EUNAVAILABLE
 // when a snapshot cannot be read.
 func snapshotHoldings(snaps []io.Reader) (map[string]cutover.Holding, error) {
-	h := &keyHeap{}
-	for i, r := range snaps {
-		k := &keyReader{sc: bufio.NewScanner(r), idx: i}
-		k.sc.Buffer(make([]byte, 64<<10), delta.MaxLine+1)
-		ok, err := k.next()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			heap.Push(h, k)
-		}
-	}
-	counts := map[string]int64{}
-	sums := map[string]*destination.IDChecksum{}
-	last := ""
-	for h.Len() > 0 {
-		k := (*h)[0]
-		if key := k.key; key != last {
-			last = key
-			entity, id, _ := strings.Cut(key, "#")
-			if sums[entity] == nil {
-				sums[entity] = &destination.IDChecksum{}
-			}
-			sums[entity].Add(id)
-			counts[entity]++
-		}
-		ok, err := k.next()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			heap.Fix(h, 0)
-		} else {
-			heap.Pop(h)
-		}
-	}
-	out := make(map[string]cutover.Holding, len(counts))
-	for e, n := range counts {
-		out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
-	}
-	return out, nil
+	return mergeSnapshots(snaps, nil)
 }
 
 type keyReader struct {
