@@ -284,6 +284,9 @@ type FinalPlan struct {
 	Rows     int    `json:"rows" dynamodbav:"rows"`
 	Manifest string `json:"manifest,omitempty" dynamodbav:"manifest,omitempty"`
 	Results  string `json:"results,omitempty" dynamodbav:"results,omitempty"`
+	// Partitions is the id shuffle's (several chunks keep source ids
+	// unique between them); 0 for an extract of one chunk.
+	Partitions int `json:"partitions,omitempty" dynamodbav:"partitions,omitempty"`
 }
 
 // FinalSummary is the final migration's report in brief: per entity, the

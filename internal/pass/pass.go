@@ -53,7 +53,15 @@ type Pass struct {
 	// the records given to the sink (cutover.Record.Source): the test
 	// migration's TEST environment stores it for the customer to browse.
 	KeepSource bool
+	// Claimed are the records earlier chunks of the same extract migrated
+	// (the id shuffle's resolution for this chunk): a row of this pass
+	// with one of their ids is rejected as a duplicate source id, as it
+	// would be were the chunks one pass.
+	Claimed []Claim
 }
+
+// Claim names a record by entity and record id.
+type Claim struct{ Entity, ID string }
 
 // Result is a pass's account: the totals, each table's report, and where
 // each table's rejected rows are.
@@ -173,7 +181,10 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	if p.Spec.HoldsRecords(sch) {
 		merger = mapspec.NewMergerFor(p.Spec)
 	}
-	seen := pipeline.NewSeen()       // a source id migrated twice in a pass is a rejected duplicate
+	seen := pipeline.NewSeen() // a source id migrated twice in a pass is a rejected duplicate
+	for _, c := range p.Claimed {
+		seen.Claim(c.Entity, c.ID)
+	}
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	var tables []*tableOut

@@ -67,6 +67,12 @@ type Seen struct {
 // NewSeen returns an empty Seen.
 func NewSeen() *Seen { return &Seen{ids: map[string]string{}, refused: map[string]bool{}} }
 
+// Claim remembers that an earlier part of the pass, run apart (another
+// chunk of the same extract), migrated the record entity/id, so a row of
+// this part with its id is rejected as a duplicate, as it would be were
+// the parts one run: the first row with an id keeps it, wherever it is.
+func (s *Seen) Claim(entity, id string) { s.ids[entity+"#"+id] = "" }
+
 // refuse remembers that the destination refused rec, so a later row with
 // its id is not said to repeat a migrated record.
 func (s *Seen) refuse(rec *mapspec.Record) { s.refused[rec.Entity+"#"+rec.ID] = true }

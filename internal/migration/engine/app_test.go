@@ -155,7 +155,7 @@ func (s *Service) testRun() *TestRun {
 	if s.TestChunks == nil {
 		s.TestChunks = newMemTestChunks()
 	}
-	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest(), s.TestChunks, TestConfig{ChunkBytes: s.TestChunkBytes}))
+	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest(), s.TestChunks, TestConfig{ChunkBytes: s.TestChunkBytes, Chunking: s.Chunking}))
 	t.ReadLimits = s.ReadLimits
 	return t
 }
@@ -314,6 +314,12 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	if err != nil {
 		return nil, err
 	}
+	if err := s.shuffle(ctx, plan.Run, func(action string, it ChunkItem) error {
+		_, err := s.testStep(ctx, TestStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index})
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		c := TestStep{MigrationID: it.MigrationID, Round: it.Round, Index: it.Index}
 		if _, err := s.testStep(ctx, withAction(c, TestChunk)); err != nil {
@@ -329,6 +335,28 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 		return nil, err
 	}
 	return out.Counts, nil
+}
+
+// shuffle runs a plan's id shuffle as the state machine's two Maps do,
+// when it has one: step(keys) for every chunk, then step(resolve) for
+// every partition, each Map's items taken last first (children finish in
+// any order).
+func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action string, it ChunkItem) error) error {
+	if run == nil || run.Shuffle == nil {
+		return nil
+	}
+	for _, m := range []struct{ action, manifest string }{{TestKeys, run.Manifest}, {TestResolve, run.Shuffle.Manifest}} {
+		items, err := s.manifest(ctx, m.manifest)
+		if err != nil {
+			return err
+		}
+		for i := len(items) - 1; i >= 0; i-- {
+			if err := step(m.action, items[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func withAction(in TestStep, action string) TestStep {

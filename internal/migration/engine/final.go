@@ -30,6 +30,8 @@ const (
 	FinalChunk       = "chunk"        // migrate one chunk into LIVE
 	FinalChunkFailed = "chunk-failed" // the state machine caught a chunk's failure
 	FinalFinish      = "finish"       // account for every chunk; the final report and the delta
+	FinalKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
+	FinalResolve     = "resolve"      // the id shuffle: resolve one partition's ids
 )
 
 // FinalStep is the input of the final migration's Lambda.
@@ -37,7 +39,7 @@ type FinalStep struct {
 	Action      string               `json:"action"`
 	MigrationID string               `json:"migrationId"`
 	Round       int                  `json:"round"`
-	Index       int                  `json:"index"`             // the chunk, for chunk and chunk-failed
+	Index       int                  `json:"index"`             // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
 	Phase       string               `json:"phase,omitempty"`   // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
 	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
@@ -63,6 +65,8 @@ type FinalOutput struct {
 	Retry  bool            `json:"retry"`
 	Counts *cutover.Counts `json:"counts,omitempty"`
 	Held   bool            `json:"held"` // the pre-flight holds go-live: the state machine waits for re-approval
+	// Shuffle is a keys or resolve step's answer.
+	Shuffle *ShuffleResult `json:"shuffle,omitempty"`
 }
 
 // Final runs one action of the final migration.
@@ -84,6 +88,10 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.FinishFinal(ctx, in)
 	case FinalPreflight:
 		return s.Preflight(ctx, in)
+	case FinalKeys:
+		return s.FinalChunkKeys(ctx, in)
+	case FinalResolve:
+		return s.ResolveFinalPartition(ctx, in)
 	}
 	return nil, cutover.Errorf(cutover.EINVALID, "Unknown final-migration action %q.", in.Action)
 }
@@ -135,7 +143,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		if err != nil {
 			return nil, err
 		}
-		run, err := s.putFinalManifest(ctx, m, chunks)
+		run, err := s.putFinalManifest(ctx, m, chunks, 0) // nothing left to shuffle
 		if err != nil {
 			return nil, err
 		}
@@ -176,6 +184,9 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
 		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
+		if len(chunks) > 1 {
+			plan.Partitions = partitionsFor(rows, s.chunking.PartitionRows)
+		}
 		if m.FinalPlan != nil {
 			plan.Results = m.FinalPlan.Results
 		}
@@ -197,7 +208,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}
-	run, err := s.putFinalManifest(ctx, m, chunks)
+	run, err := s.putFinalManifest(ctx, m, chunks, plan.Partitions)
 	if err != nil {
 		return nil, err // the plan is not recorded: planning again writes it
 	}
@@ -278,35 +289,38 @@ func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, e
 	return &FinalOutput{Chunk: chunkResult(done)}, nil
 }
 
-// runChunk maps a chunk's rows into LIVE and keeps its account, its
-// rejects and a snapshot of its records.
-func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
-	files := m.FinalFiles()
-	read := tabular.Options{MaxXLSX: s.ReadLimits}
-	if c.FileID != "" {
-		f := m.FileByID(c.FileID)
-		if f == nil {
-			return nil, cutover.Errorf(cutover.EINTERNAL, "Chunk %d names a file the migration does not have.", c.Index)
-		}
-		files = []cutover.File{*f}
-		if c.End > 0 {
-			// A byte range of a file PlanFinal read whole as text: not
-			// checked for binary data again (tabular.Options.Chunk).
-			read = tabular.Options{Encoding: c.Encoding, LineOffset: c.LineOffset, MaxXLSX: s.ReadLimits, Chunk: true}
-			if d := []rune(c.Delimiter); len(d) == 1 {
-				read.Delimiter = d[0]
-			}
-		}
+// finalChunkPass is how chunk c of the final extract is read (its file or
+// byte range, with the signed-off test's inference and the go-live
+// "today"), which its keys step and its run share.
+func (s *Final) finalChunkPass(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (pass.Pass, error) {
+	files, read, err := chunkFiles(m.FinalFiles(), m, c, tabular.Options{MaxXLSX: s.ReadLimits})
+	if err != nil {
+		return pass.Pass{}, err
 	}
-	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
 	inferred, err := s.signedOffInference(ctx, m) // every chunk reads dates and phones as the signed-off test did
+	if err != nil {
+		return pass.Pass{}, err
+	}
+	return pass.Pass{
+		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index),
+		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred,
+	}, nil
+}
+
+// runChunk maps a chunk's rows into LIVE, given the ids earlier chunks
+// hold when the extract is shuffled, and keeps its account, its rejects
+// and a snapshot of its records.
+func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
+	p, err := s.finalChunkPass(ctx, m, spec, c)
 	if err != nil {
 		return nil, err
 	}
-	p := pass.Pass{
-		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix,
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Read: read, BatchSize: liveBatch, Market: m.Market, Inferred: inferred,
+	if sh, ok := finalShuffle(m); ok {
+		if p.Claimed, err = s.claimedFor(ctx, sh, c.Index); err != nil {
+			return nil, err
+		}
 	}
+	prefix := p.ArtifactsPrefix
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
 	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)

@@ -42,10 +42,11 @@ func chunkResult(c *cutover.Chunk) *ChunkResult {
 
 // putFinalManifest writes the manifest of m's final chunks (one ChunkItem
 // per chunk, in index order, so the same chunks give the same bytes) under
-// the final's artifacts, and returns the run that points at it.
+// the final's artifacts, and returns the run that points at it; with
+// partitions, the id shuffle's too.
 //
 // Errors: as putManifest.
-func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (*ChunkRun, error) {
+func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, partitions int) (*ChunkRun, error) {
 	items := make([]ChunkItem, len(chunks))
 	for i, c := range chunks {
 		items[i] = ChunkItem{MigrationID: m.ID, Round: m.Round, Index: c.Index}
@@ -56,7 +57,94 @@ func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chun
 		return nil, err
 	}
 	run := s.chunking.chunkRun(key, finalPrefix(m)+finalResultsName, len(items))
+	if partitions > 0 {
+		sh := idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: partitions, chunks: len(items)}
+		var err error
+		if run.Shuffle, err = s.putShuffle(ctx, sh, m.ID, m.Round, run.ResultsPrefix); err != nil {
+			return nil, err
+		}
+	}
 	return &run, nil
+}
+
+// finalShuffle is the final extract's id shuffle, if its plan has one.
+func finalShuffle(m *cutover.Migration) (idShuffle, bool) {
+	p := m.FinalPlan
+	if p == nil || p.Partitions == 0 {
+		return idShuffle{}, false
+	}
+	return idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks}, true
+}
+
+// shufflingFinal loads the migration in names, which must be migrating
+// its final extract with an id shuffle.
+//
+// Errors: ECONFLICT when it is not.
+func (s *Final) shufflingFinal(ctx context.Context, in FinalStep) (*cutover.Migration, idShuffle, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, idShuffle{}, err
+	}
+	if m.Status != cutover.StatusFinalMigrating {
+		return nil, idShuffle{}, cutover.Errorf(cutover.ECONFLICT, "The final migration's id shuffle cannot run while the migration is %s.", m.Status)
+	}
+	sh, ok := finalShuffle(m)
+	if !ok {
+		return nil, idShuffle{}, cutover.Errorf(cutover.ECONFLICT, "The final extract is one chunk and has no id shuffle.")
+	}
+	return m, sh, nil
+}
+
+// FinalChunkKeys is the id shuffle's keys step for one final chunk: it
+// stores the ids of the records the chunk's rows become, by partition. A
+// chunk that is done runs it too: the chunks after it need its claims.
+//
+// Errors: ECONFLICT when the final extract is not being migrated with a
+// shuffle, or the mapping is not the signed-off one; ENOTFOUND for an
+// unknown chunk; as pass.Run; EUNAVAILABLE from storage.
+func (s *Final) FinalChunkKeys(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	m, sh, err := s.shufflingFinal(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := signedOffSpec(m)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.chunks.GetChunk(ctx, m.ID, in.Index)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.finalChunkPass(ctx, m, spec, *c)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.emitKeys(ctx, sh, c.Index, p, chunkOpener{s.files, *c})
+	if err != nil {
+		return nil, err
+	}
+	return &FinalOutput{Shuffle: res}, nil
+}
+
+// ResolveFinalPartition is the id shuffle's resolve step for partition
+// in.Index of the final extract.
+//
+// Errors: ECONFLICT when the final extract is not being migrated with a
+// shuffle, or the partition is not one of it; ENOTFOUND when a chunk's
+// keys were not stored; EUNAVAILABLE from storage.
+func (s *Final) ResolveFinalPartition(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	_, sh, err := s.shufflingFinal(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Index < 0 || in.Index >= sh.parts {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's id shuffle has %d partition(s), not partition %d.", sh.parts, in.Index)
+	}
+	res, err := s.resolvePartition(ctx, sh, in.Index)
+	if err != nil {
+		return nil, err
+	}
+	return &FinalOutput{Shuffle: res}, nil
 }
 
 // keepResults records on m's final plan where the latest Distributed Map

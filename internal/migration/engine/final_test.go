@@ -155,7 +155,14 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, it := range manifestItems(t, svc, planRun(t, plan).Manifest) {
+	run := planRun(t, plan)
+	if err := svc.shuffle(ctx, &run, func(action string, it ChunkItem) error {
+		_, err := svc.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index})
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	for _, it := range manifestItems(t, svc, run.Manifest) {
 		i := it.Index
 		for attempt := 0; ; attempt++ {
 			_, err := svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: i})

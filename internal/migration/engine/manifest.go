@@ -33,6 +33,9 @@ type Chunking struct {
 	// child and recorded on the chunk, so a child fails only when even
 	// that record could not be made.
 	ToleratedFailurePercentage int
+	// PartitionRows is how many rows one partition of the id shuffle is
+	// planned for; 0 means DefaultPartitionRows.
+	PartitionRows int
 }
 
 // DefaultChunkConcurrency is how many chunks run at once when the
@@ -47,6 +50,9 @@ type ChunkRun struct {
 	Chunks                     int    `json:"chunks"`        // lines in the manifest
 	Concurrency                int    `json:"concurrency"`   // the Map's MaxConcurrencyPath
 	ToleratedFailurePercentage int    `json:"toleratedFailurePercentage"`
+	// Shuffle, when set, is the id shuffle the state machine runs before
+	// the chunks (idshuffle.go): an extract of several chunks.
+	Shuffle *ShuffleRun `json:"shuffle,omitempty"`
 }
 
 // chunkRun is the ChunkRun for a manifest at key with n chunks, results

@@ -32,6 +32,8 @@ const (
 	TestChunk       = "chunk"        // migrate one chunk into TEST
 	TestChunkFailed = "chunk-failed" // the state machine caught a chunk's failure
 	TestFinish      = "finish"       // merge the chunks into the workbook; read TEST back
+	TestKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
+	TestResolve     = "resolve"      // the id shuffle: resolve one partition's ids
 )
 
 // TestStep is the input of the test migration's Lambda.
@@ -39,7 +41,7 @@ type TestStep struct {
 	Action      string               `json:"action"`
 	MigrationID string               `json:"migrationId"`
 	Round       int                  `json:"round"`
-	Index       int                  `json:"index"`           // the chunk, for chunk and chunk-failed
+	Index       int                  `json:"index"`           // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
 }
 
@@ -59,9 +61,10 @@ func (in TestStep) RecordsItsOwnFailure() bool {
 // chunk's counts (chunk: one result per chunk in the Map's ResultWriter
 // output), the round's counts (finish).
 type TestOutput struct {
-	Run    *ChunkRun       `json:"run,omitempty"`
-	Index  int             `json:"index"`
-	Counts *cutover.Counts `json:"counts,omitempty"`
+	Run     *ChunkRun       `json:"run,omitempty"`
+	Index   int             `json:"index"`
+	Counts  *cutover.Counts `json:"counts,omitempty"`
+	Shuffle *ShuffleResult  `json:"shuffle,omitempty"` // keys and resolve
 }
 
 // TestConfig is the test migration's settings.
@@ -87,6 +90,10 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return &TestOutput{Index: in.Index}, s.RecordTestChunkFailure(ctx, in)
 	case TestFinish:
 		return s.FinishTest(ctx, in)
+	case TestKeys:
+		return s.TestChunkKeys(ctx, in)
+	case TestResolve:
+		return s.ResolveTestPartition(ctx, in)
 	}
 	return nil, cutover.Errorf(cutover.EINVALID, "Unknown test-migration action %q.", in.Action)
 }
@@ -99,6 +106,9 @@ type testPlan struct {
 	Now    time.Time `json:"now"`
 	Rows   int       `json:"rows"`
 	Chunks int       `json:"chunks"`
+	// Partitions is the id shuffle's (idshuffle.go); 0 when the round
+	// is one chunk and needs none.
+	Partitions int `json:"partitions,omitempty"`
 }
 
 func testPrefix(id string, round int) string { return pass.ArtifactsPrefix(id, "test", round) }
@@ -142,6 +152,9 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 		return nil, err
 	}
 	plan.Rows, plan.Chunks = ex.rows, len(ex.chunks)
+	if plan.Chunks > 1 {
+		plan.Partitions = partitionsFor(plan.Rows, s.chunking.PartitionRows)
+	}
 	if err := s.putJSON(ctx, testInferenceKey(m.ID, in.Round), "The test migration's inferred formats", ex.inferred); err != nil {
 		return nil, err
 	}
@@ -160,6 +173,11 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 		return nil, err
 	}
 	run := s.chunking.chunkRun(key, testPrefix(m.ID, in.Round)+"chunk-results", len(items))
+	if plan.Partitions > 0 {
+		if run.Shuffle, err = s.putShuffle(ctx, testShuffle(m.ID, in.Round, plan), m.ID, in.Round, run.ResultsPrefix); err != nil {
+			return nil, err
+		}
+	}
 	return &TestOutput{Run: &run}, nil
 }
 
@@ -228,31 +246,125 @@ func (s *TestRun) MigrateTestChunk(ctx context.Context, in TestStep) (*TestOutpu
 	return &TestOutput{Index: done.Index, Counts: &done.Counts}, nil
 }
 
-// runTestChunk maps a chunk's rows into TEST: the pass the test migration
-// ran over the whole extract, over the chunk's part of it.
-func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round int, c cutover.Chunk) (*cutover.Chunk, error) {
+// testShuffle is where a round's id shuffle lives (idshuffle.go).
+func testShuffle(id string, round int, plan testPlan) idShuffle {
+	return idShuffle{prefix: testPrefix(id, round) + "shuffle/", parts: plan.Partitions, chunks: plan.Chunks}
+}
+
+// testChunkPass is how chunk c of the round is read (its file or byte
+// range, with the round's inference and "today"), which its keys step and
+// its run share, and the round's plan.
+func (s *TestRun) testChunkPass(ctx context.Context, m *cutover.Migration, round int, c cutover.Chunk) (pass.Pass, testPlan, error) {
+	var plan testPlan
 	spec, err := mapspec.Parse([]byte(m.Mapping))
 	if err != nil {
-		return nil, err
+		return pass.Pass{}, plan, err
 	}
-	var plan testPlan
 	if err := s.readArtifact(ctx, testPlanKey(m.ID, round), "test migration's plan", &plan); err != nil {
-		return nil, err
+		return pass.Pass{}, plan, err
 	}
 	var inferred map[string]*mapspec.Inference
 	if err := s.readArtifact(ctx, testInferenceKey(m.ID, round), "test migration's inferred formats", &inferred); err != nil {
-		return nil, err
+		return pass.Pass{}, plan, err
 	}
 	files, read, err := chunkFiles(m.TestFiles(round), m, c, tabular.Options{MaxXLSX: s.ReadLimits})
 	if err != nil {
+		return pass.Pass{}, plan, err
+	}
+	return pass.Pass{
+		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: testChunkPrefix(m.ID, round, c.Index), Now: plan.Now, Market: m.Market,
+		KeepReview: true, KeepSource: true, Read: read, Inferred: inferred,
+	}, plan, nil
+}
+
+// testingChunk loads the chunk in names, of a migration that is test
+// migrating that round.
+//
+// Errors: ECONFLICT when it is not; ENOTFOUND for an unknown chunk.
+func (s *TestRun) testingChunk(ctx context.Context, in TestStep) (*cutover.Migration, *cutover.Chunk, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d is not running (the migration is %s, round %d).", in.Round, m.Status, m.Round)
+	}
+	c, err := s.chunks.GetTestChunk(ctx, m.ID, in.Round, in.Index)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, c, nil
+}
+
+// TestChunkKeys is the id shuffle's keys step for one test chunk: it
+// stores the ids of the records the chunk's rows become, by partition.
+//
+// Errors: ECONFLICT when the round is not test migrating or is not
+// shuffled; ENOTFOUND for an unknown chunk; as pass.Run; EUNAVAILABLE
+// from storage.
+func (s *TestRun) TestChunkKeys(ctx context.Context, in TestStep) (*TestOutput, error) {
+	m, c, err := s.testingChunk(ctx, in)
+	if err != nil {
 		return nil, err
 	}
-	prefix := testChunkPrefix(m.ID, round, c.Index)
-	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs)
-	p := pass.Pass{
-		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: prefix, Now: plan.Now, Spot: sampler, Market: m.Market,
-		KeepReview: true, KeepSource: true, Read: read, Inferred: inferred,
+	p, plan, err := s.testChunkPass(ctx, m, in.Round, *c)
+	if err != nil {
+		return nil, err
 	}
+	if plan.Partitions == 0 {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's test migration is one chunk and has no id shuffle.", in.Round)
+	}
+	res, err := s.emitKeys(ctx, testShuffle(m.ID, in.Round, plan), c.Index, p, chunkOpener{s.files, *c})
+	if err != nil {
+		return nil, err
+	}
+	return &TestOutput{Index: c.Index, Shuffle: res}, nil
+}
+
+// ResolveTestPartition is the id shuffle's resolve step for partition
+// in.Index of the round's test extract.
+//
+// Errors: ECONFLICT when the round is not test migrating or the partition
+// is not one of its shuffle's; ENOTFOUND when a chunk's keys were not
+// stored; EUNAVAILABLE from storage.
+func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestOutput, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d is not running (the migration is %s, round %d).", in.Round, m.Status, m.Round)
+	}
+	var plan testPlan
+	if err := s.readArtifact(ctx, testPlanKey(m.ID, in.Round), "test migration's plan", &plan); err != nil {
+		return nil, err
+	}
+	if in.Index < 0 || in.Index >= plan.Partitions {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's id shuffle has %d partition(s), not partition %d.", in.Round, plan.Partitions, in.Index)
+	}
+	res, err := s.resolvePartition(ctx, testShuffle(m.ID, in.Round, plan), in.Index)
+	if err != nil {
+		return nil, err
+	}
+	return &TestOutput{Index: in.Index, Shuffle: res}, nil
+}
+
+// runTestChunk maps a chunk's rows into TEST: the pass the test migration
+// ran over the whole extract, over the chunk's part of it, given the ids
+// earlier chunks hold when the round is shuffled.
+func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round int, c cutover.Chunk) (*cutover.Chunk, error) {
+	p, plan, err := s.testChunkPass(ctx, m, round, c)
+	if err != nil {
+		return nil, err
+	}
+	if plan.Partitions > 0 {
+		if p.Claimed, err = s.claimedFor(ctx, testShuffle(m.ID, round, plan), c.Index); err != nil {
+			return nil, err
+		}
+	}
+	prefix := p.ArtifactsPrefix
+	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs)
+	p.Spot = sampler
 	snap := delta.NewSnapshot()
 	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round}
 	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(target)), snap}, s.files)
