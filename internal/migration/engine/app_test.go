@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"time"
 
@@ -314,8 +315,8 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	if err != nil {
 		return nil, err
 	}
-	if err := s.shuffle(ctx, plan.Run, func(action string, it ChunkItem) error {
-		_, err := s.testStep(ctx, TestStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index})
+	if err := s.shuffle(ctx, plan.Run, func(action string, it ChunkItem, caught *migration.StepError) error {
+		_, err := s.testStep(ctx, TestStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Error: caught})
 		return err
 	}); err != nil {
 		return nil, err
@@ -341,7 +342,7 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 // when it has one: step(keys) for every chunk, then step(resolve) for
 // every partition, each Map's items taken last first (children finish in
 // any order).
-func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action string, it ChunkItem) error) error {
+func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action string, it ChunkItem, caught *migration.StepError) error) error {
 	if run == nil || run.Shuffle == nil {
 		return nil
 	}
@@ -351,7 +352,15 @@ func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action s
 			return err
 		}
 		for i := len(items) - 1; i >= 0; i-- {
-			if err := step(m.action, items[i]); err != nil {
+			err := step(m.action, items[i], nil)
+			if err != nil && m.action == TestKeys {
+				// The child's Catch: record why, then the Map fails.
+				caught := &migration.StepError{Error: "TransientError", Cause: fmt.Sprintf(`{"errorMessage":%q}`, cutover.ErrorMessage(err))}
+				if ferr := step(TestKeysFailed, items[i], caught); ferr != nil {
+					return ferr
+				}
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -32,6 +32,7 @@ const (
 	FinalFinish      = "finish"       // account for every chunk; the final report and the delta
 	FinalKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	FinalResolve     = "resolve"      // the id shuffle: resolve one partition's ids
+	FinalKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 )
 
 // FinalStep is the input of the final migration's Lambda.
@@ -51,7 +52,7 @@ func (in FinalStep) ID() string { return in.MigrationID }
 // RecordsItsOwnFailure implements lambdastep.SelfRecording: a chunk keeps
 // its failure on the chunk, for ops.
 func (in FinalStep) RecordsItsOwnFailure() bool {
-	return in.Action == FinalChunk || in.Action == FinalChunkFailed
+	return in.Action == FinalChunk || in.Action == FinalChunkFailed || in.Action == FinalKeysFailed
 }
 
 // FinalOutput is what the final migration's actions return to the state
@@ -92,6 +93,10 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.FinalChunkKeys(ctx, in)
 	case FinalResolve:
 		return s.ResolveFinalPartition(ctx, in)
+	case FinalKeysFailed:
+		return &FinalOutput{}, s.recordKeysFailure(ctx, in.MigrationID, "FinalKeys", "final extract", in.Error, func() (*cutover.Chunk, error) {
+			return s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
+		})
 	}
 	return nil, cutover.Errorf(cutover.EINVALID, "Unknown final-migration action %q.", in.Action)
 }

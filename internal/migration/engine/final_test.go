@@ -66,16 +66,24 @@ func (c *memChunks) ListChunks(_ context.Context, id string) ([]cutover.Chunk, e
 	return out, nil
 }
 
-// failingRanges is a Files whose range reads fail while broken names them.
+// failingRanges is a Files whose range reads fail while broken names them,
+// once each has been read healthy times (the id shuffle's keys step reads
+// a chunk before the chunk's own run does).
 type failingRanges struct {
 	objects
-	mu     sync.Mutex
-	broken map[int64]bool // by start offset
+	mu      sync.Mutex
+	broken  map[int64]bool // by start offset
+	healthy int
+	reads   map[int64]int
 }
 
 func (f *failingRanges) OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error) {
 	f.mu.Lock()
-	bad := f.broken[start]
+	if f.reads == nil {
+		f.reads = map[int64]int{}
+	}
+	f.reads[start]++
+	bad := f.broken[start] && f.reads[start] > f.healthy
 	f.mu.Unlock()
 	if bad {
 		return nil, cutover.Errorf(cutover.EUNAVAILABLE, "storage is having a bad day")
@@ -156,10 +164,7 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 		return nil, err
 	}
 	run := planRun(t, plan)
-	if err := svc.shuffle(ctx, &run, func(action string, it ChunkItem) error {
-		_, err := svc.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index})
-		return err
-	}); err != nil {
+	if err := runFinalShuffle(svc, &run); err != nil {
 		return nil, err
 	}
 	for _, it := range manifestItems(t, svc, run.Manifest) {
@@ -181,6 +186,16 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 		}
 	}
 	return svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
+}
+
+// runFinalShuffle runs a final plan's id shuffle as the state machine does
+// before the chunks.
+func runFinalShuffle(svc *Service, run *ChunkRun) error {
+	ctx := context.Background()
+	return svc.shuffle(ctx, run, func(action string, it ChunkItem, caught *migration.StepError) error {
+		_, err := svc.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Error: caught})
+		return err
+	})
 }
 
 // goLivePreflight runs what the state machine runs before PlanFinal: the
@@ -389,7 +404,7 @@ func TestChunksReadWhatTheWholeFileReads(t *testing.T) {
 // waits for ops; a retry runs only the chunks that are not done.
 func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 	svc, store, live := finalService(t, 8)
-	broken := &failingRanges{objects: objects{}, broken: map[int64]bool{}}
+	broken := &failingRanges{objects: objects{}, broken: map[int64]bool{}, healthy: 1}
 	svc.Files = broken
 	ctx := context.Background()
 	id := signedOff(t, svc, store, "acme")
@@ -533,7 +548,11 @@ func TestAnInterruptedPlanIsPlannedAgain(t *testing.T) {
 
 	other := signedOff(t, svc, store, "globex")
 	cleared(t, svc, other)
-	if _, err := svc.PlanFinal(ctx, FinalStep{MigrationID: other, Round: 1}); err != nil {
+	plan, err := svc.PlanFinal(ctx, FinalStep{MigrationID: other, Round: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runFinalShuffle(svc, plan.Run); err != nil {
 		t.Fatal(err)
 	}
 	delete(chunks.chunks[other], 2) // lost, with the plan on record

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 )
 
@@ -212,6 +213,26 @@ func (s *base) eachLine(ctx context.Context, key string, fn func(string)) error 
 	if err := sc.Err(); err != nil {
 		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The id shuffle's file %s could not be read.", key)
 	}
+	return nil
+}
+
+// recordKeysFailure records on the migration, for MarkFailed to keep,
+// why a chunk's keys step failed once its retries were spent (what the
+// state machine caught): a Distributed Map's own failure says only that
+// a child failed. The migration fails: the chunks' ids are not known, so
+// no chunk may run.
+//
+// Errors: ENOTFOUND for an unknown chunk; EUNAVAILABLE from storage.
+func (s *base) recordKeysFailure(ctx context.Context, migrationID, step, extract string, caught *migration.StepError, chunk func() (*cutover.Chunk, error)) error {
+	c, err := chunk()
+	if err != nil {
+		return err
+	}
+	why := "the step failed."
+	if caught != nil {
+		why = migration.FailureReason(*caught)
+	}
+	s.RecordStepFailure(ctx, migrationID, step, fmt.Sprintf("Part %d (%s) of the %s could not be checked for source ids repeated in other parts: %s", c.Index+1, c.FileName, extract, why))
 	return nil
 }
 

@@ -300,6 +300,9 @@ func TestRetryResumesFromTheRightStep(t *testing.T) {
 	if err != nil || plan.Run == nil || plan.Run.Chunks < 2 {
 		t.Fatalf("plan %+v %v", plan, err)
 	}
+	if err := runFinalShuffle(svc, plan.Run); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := svc.MigrateChunk(ctx, FinalStep{MigrationID: began, Round: 1, Index: manifestItems(t, svc, plan.Run.Manifest)[0].Index}); err != nil {
 		t.Fatal(err)
 	}

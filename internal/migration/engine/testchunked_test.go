@@ -263,7 +263,7 @@ func TestATestChunkThatFailsFailsTheRoundNamingIt(t *testing.T) {
 	}
 	broken := run.chunks[2].Start
 	run, err = tryTestInChunks(t, body, 400, func(svc *Service) {
-		svc.Files = &failingRanges{objects: objects{}, broken: map[int64]bool{broken: true}}
+		svc.Files = &failingRanges{objects: objects{}, broken: map[int64]bool{broken: true}, healthy: 1} // the keys step read it
 	})
 	msg := cutover.ErrorMessage(err)
 	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(msg, "1 of ") || !strings.Contains(msg, "part 3 (contacts.csv)") || !strings.Contains(msg, "bad day") {
@@ -272,6 +272,24 @@ func TestATestChunkThatFailsFailsTheRoundNamingIt(t *testing.T) {
 	for _, c := range run.chunks {
 		if want := cutover.ChunkDone; c.Index == 2 && c.Status != cutover.ChunkFailed || c.Index != 2 && c.Status != want {
 			t.Fatalf("chunk %d is %s (%s)", c.Index, c.Status, c.Error)
+		}
+	}
+	if run.m.Test != nil || run.m.Workbook != nil {
+		t.Fatalf("a failed round left counts %+v and a workbook %+v", run.m.Test, run.m.Workbook)
+	}
+
+	// Broken from the start, the chunk fails its id shuffle's keys step:
+	// no chunk runs (which ids repeat is not known), and the round fails
+	// naming the part and why.
+	run, err = tryTestInChunks(t, body, 400, func(svc *Service) {
+		svc.Files = &failingRanges{objects: objects{}, broken: map[int64]bool{broken: true}}
+	})
+	if err == nil || run.m.Failure == nil || run.m.Failure.Reason != "Part 3 (contacts.csv) of the test extract could not be checked for source ids repeated in other parts: storage is having a bad day" {
+		t.Fatalf("the round broken at its shuffle: %v, failure %+v", err, run.m.Failure)
+	}
+	for _, c := range run.chunks {
+		if c.Status != cutover.ChunkPending {
+			t.Fatalf("chunk %d is %s after its round's shuffle failed; want pending", c.Index, c.Status)
 		}
 	}
 	if run.m.Test != nil || run.m.Workbook != nil {

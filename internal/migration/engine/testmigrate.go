@@ -34,6 +34,7 @@ const (
 	TestFinish      = "finish"       // merge the chunks into the workbook; read TEST back
 	TestKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	TestResolve     = "resolve"      // the id shuffle: resolve one partition's ids
+	TestKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 )
 
 // TestStep is the input of the test migration's Lambda.
@@ -53,7 +54,7 @@ func (in TestStep) ID() string { return in.MigrationID }
 // attempt cures must not show on the migration); the finish step names
 // it on the migration.
 func (in TestStep) RecordsItsOwnFailure() bool {
-	return in.Action == TestChunk || in.Action == TestChunkFailed
+	return in.Action == TestChunk || in.Action == TestChunkFailed || in.Action == TestKeysFailed
 }
 
 // TestOutput is what the test migration's actions return to the state
@@ -94,6 +95,10 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return s.TestChunkKeys(ctx, in)
 	case TestResolve:
 		return s.ResolveTestPartition(ctx, in)
+	case TestKeysFailed:
+		return &TestOutput{Index: in.Index}, s.recordKeysFailure(ctx, in.MigrationID, "TestKeys", "test extract", in.Error, func() (*cutover.Chunk, error) {
+			return s.chunks.GetTestChunk(ctx, in.MigrationID, in.Round, in.Index)
+		})
 	}
 	return nil, cutover.Errorf(cutover.EINVALID, "Unknown test-migration action %q.", in.Action)
 }
