@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -52,13 +53,17 @@ type aslState struct {
 	Parameters     struct{ Payload map[string]any }
 	ResultSelector map[string]string
 	ResultPath     *string
+	Next, Default  string
+	Choices        []struct {
+		Variable  string
+		IsPresent *bool
+		Next      string
+	}
 }
 
-// The state machine runs the final's chunks as a Distributed Map over the
-// plan's manifest, and every path it reads names a field the final
-// migration's Go types write: a renamed field would fail only on AWS, or
-// in the slow end-to-end tests.
-func TestTheStateMachineRunsTheFinalsChunksFromTheManifest(t *testing.T) {
+// readASL reads the state machine's definition.
+func readASL(t *testing.T) map[string]aslState {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +72,88 @@ func TestTheStateMachineRunsTheFinalsChunksFromTheManifest(t *testing.T) {
 	if err := json.Unmarshal(raw, &asl); err != nil {
 		t.Fatal(err)
 	}
-	plan, chunks, finish := asl.States["PlanFinal"], asl.States["MigrateChunks"], asl.States["FinishFinal"]
+	return asl.States
+}
+
+// The test and the final migration run the id shuffle's two Distributed
+// Maps between their plan and their chunks when, and only when, the plan
+// has one; every path names a field the Go types write, and each child
+// asks its Lambda for the action the engine answers.
+func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
+	states := readASL(t)
+	if !slices.Contains(jsonKeys(t, ChunkRun{Shuffle: &ShuffleRun{}}), "shuffle") {
+		t.Fatal("ChunkRun does not write its shuffle as \"shuffle\"")
+	}
+	shuffleKeys, resultKeys := jsonKeys(t, ShuffleRun{}), jsonKeys(t, ShuffleResult{})
+	for _, ph := range []struct{ prefix, plan, run, chunks, keys, resolve string }{
+		{"Test", "TestPlan", "$.testPlan.run", "TestChunks", TestKeys, TestResolve},
+		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve},
+	} {
+		choice, keys, resolve := states[ph.prefix+"Shuffle?"], states[ph.prefix+"Keys"], states[ph.prefix+"Resolve"]
+		if states[ph.plan].Next != ph.prefix+"Shuffle?" || len(choice.Choices) != 1 || choice.Default != ph.chunks {
+			t.Fatalf("%s goes to %q, which chooses %+v else %q; want a choice of the shuffle or %s", ph.plan, states[ph.plan].Next, choice.Choices, choice.Default, ph.chunks)
+		}
+		if c := choice.Choices[0]; c.Variable != ph.run+".shuffle" || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.prefix+"Keys" {
+			t.Fatalf("%sShuffle? chooses %+v; want %s.shuffle present -> %sKeys", ph.prefix, c, ph.run, ph.prefix)
+		}
+		for _, m := range []struct {
+			name     string
+			st       aslState
+			manifest string // the ItemReader's key, a field of the plan's run
+			results  string // the ResultWriter's prefix, a field of its shuffle
+			action   string
+			next     string
+		}{
+			{ph.prefix + "Keys", keys, "manifest", "shuffle.keysResults", ph.keys, ph.prefix + "Resolve"},
+			{ph.prefix + "Resolve", resolve, "shuffle.manifest", "shuffle.resolveResults", ph.resolve, ph.chunks},
+		} {
+			st := m.st
+			switch {
+			case st.Type != "Map" || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
+				t.Fatalf("%s is not a Distributed Map: %+v", m.name, st)
+			case st.ItemReader == nil || st.ItemReader.ReaderConfig.InputType != "JSONL" || st.ItemReader.Parameters["Key.$"] != ph.run+"."+m.manifest:
+				t.Fatalf("%s reads %+v; want the JSON Lines at %s.%s", m.name, st.ItemReader, ph.run, m.manifest)
+			case st.MaxConcurrencyPath != ph.run+".concurrency" || st.ToleratedFailurePercentagePath != "":
+				t.Fatalf("%s runs at %q tolerating %q; want the run's concurrency and no failure", m.name, st.MaxConcurrencyPath, st.ToleratedFailurePercentagePath)
+			case st.ResultWriter == nil || st.ResultWriter.Parameters["Prefix.$"] != ph.run+"."+m.results:
+				t.Fatalf("%s writes its results %+v; want under %s.%s", m.name, st.ResultWriter, ph.run, m.results)
+			case st.Next != m.next:
+				t.Fatalf("%s goes to %q; want %s", m.name, st.Next, m.next)
+			}
+			for _, f := range []string{m.manifest, m.results} {
+				if f, ok := strings.CutPrefix(f, "shuffle."); ok && !slices.Contains(shuffleKeys, f) {
+					t.Fatalf("%s reads the shuffle's %q; ShuffleRun has %v", m.name, f, shuffleKeys)
+				}
+			}
+			var child aslState
+			for name, cs := range st.ItemProcessor.States {
+				if cs.Parameters.Payload["action"] == m.action {
+					child = cs
+					if cs.Parameters.Payload["index.$"] != "$.index" || cs.Parameters.Payload["migrationId.$"] != "$.migrationId" {
+						t.Errorf("%s passes %v; want the manifest line's index and migration", name, cs.Parameters.Payload)
+					}
+				}
+			}
+			if child.ResultSelector == nil {
+				t.Fatalf("%s has no child asking for %q", m.name, m.action)
+			}
+			for k, p := range child.ResultSelector {
+				f := strings.TrimSuffix(k, ".$")
+				if p != "$.Payload.shuffle."+f || !slices.Contains(resultKeys, f) {
+					t.Errorf("%s's child selects %s from %s; ShuffleResult has %v", m.name, k, p, resultKeys)
+				}
+			}
+		}
+	}
+}
+
+// The state machine runs the final's chunks as a Distributed Map over the
+// plan's manifest, and every path it reads names a field the final
+// migration's Go types write: a renamed field would fail only on AWS, or
+// in the slow end-to-end tests.
+func TestTheStateMachineRunsTheFinalsChunksFromTheManifest(t *testing.T) {
+	states := readASL(t)
+	plan, chunks, finish := states["PlanFinal"], states["MigrateChunks"], states["FinishFinal"]
 	if got := plan.ResultSelector; len(got) != 1 || got["run.$"] != "$.Payload.run" || !slices.Contains(jsonKeys(t, FinalOutput{Run: &ChunkRun{}}), "run") || path(plan.ResultPath) != "$.plan" {
 		t.Fatalf("PlanFinal selects %v into %q; want only the plan's run, at $.plan.run", got, path(plan.ResultPath))
 	}
