@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -82,7 +83,9 @@ func chunkResults(t *testing.T, s3c *s3.Client, bucket, key string) map[int]chun
 }
 
 // The final migration's chunks run as a Distributed Map over a manifest in
-// S3, on the emulator: the execution's payload never carries the chunks
+// S3, on the emulator, after the id shuffle's two (the extract repeats two
+// source ids in later chunks: each is one record in LIVE and one rejected
+// row, in the test migration too): the execution's payload never carries the chunks
 // (its output has no list as long as the chunk store), the manifest has one
 // line per chunk of the chunk store, the Map run is the deployment's
 // (ChunkConcurrency) with one item per chunk, its ResultWriter keeps one
@@ -107,10 +110,16 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	for i := 1; i <= 400; i++ {
 		ids = append(ids, i)
 	}
+	const distinct = 400
+	ids = append(ids, 3, 200) // repeats, in the last chunk, of ids in the first and a middle one
 	named := func(i int) string { return fmt.Sprintf("Person %d", i) }
-	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": len(ids)}})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": distinct}})
 	a.upload(id, key, "contacts.csv", "test", extract(ids, named))
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	tested := a.waitStatus(id, key, "awaiting_review", 1)
+	if c := tested.Migration.Test; c == nil || c.Read != len(ids) || c.Migrated != distinct || c.Rejected != 2 {
+		t.Fatalf("the test migration counts %+v; want %d read, %d migrated, the 2 repeats rejected", tested.Migration.Test, len(ids), distinct)
+	}
 	a.reviewAll(id, key, 1)
 	a.waitStatus(id, key, "awaiting_signoff", 1)
 	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("gavin@hooli.test", 1), map[string]any{"decision": "approve"})
@@ -216,6 +225,45 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	}
 	if len(results) != len(chunks) || read != len(ids) {
 		t.Fatalf("%d results reading %d rows; want one per each of the %d chunks, reading %d", len(results), read, len(chunks), len(ids))
+	}
+
+	// The repeats: one record each in LIVE (read with the SDK), the first
+	// row's, and one rejected row each; the id shuffle ran as two Map runs
+	// before the chunks, one item per chunk and one per partition.
+	if c := v.Migration.Final; c == nil || c.Read != len(ids) || c.Migrated != distinct || c.Rejected != 2 {
+		t.Fatalf("the final counts %+v; want %d read, %d migrated, the 2 repeats rejected", v.Migration.Final, len(ids), distinct)
+	}
+	held := map[string]int{}
+	for _, it := range liveItems(t, dynamodb.NewFromConfig(cfg), ms.Names["LiveRecordsTable"], "hooli") {
+		held[it.sourceID]++
+	}
+	if len(held) != distinct || held["3"] != 1 || held["200"] != 1 {
+		t.Fatalf("LIVE holds %d source ids (3: %d, 200: %d); want each of the %d once", len(held), held["3"], held["200"], distinct)
+	}
+	var withShuffle struct {
+		Plan struct {
+			Run struct{ Shuffle struct{ Partitions int } }
+		}
+	}
+	_ = json.Unmarshal([]byte(aws.ToString(exec.Output)), &withShuffle)
+	shuffle := withShuffle.Plan.Run.Shuffle
+	for state, items := range map[string]int{"FinalKeys": len(chunks), "FinalResolve": shuffle.Partitions} {
+		var arns []*string
+		for _, r := range runs.MapRuns {
+			if strings.Contains(aws.ToString(r.MapRunArn), "/"+state+":") {
+				arns = append(arns, r.MapRunArn)
+			}
+		}
+		if len(arns) != 1 || items == 0 {
+			t.Fatalf("%d Map run(s) of %s, the plan's shuffle %+v; want one, over %d item(s)", len(arns), state, shuffle, items)
+		}
+		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: arns[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mr.Status != sfnt.MapRunStatusSucceeded || mr.ItemCounts == nil || mr.ItemCounts.Succeeded != int64(items) {
+			t.Fatalf("%s's Map run %s with items %+v; want %d succeeded", state, mr.Status, mr.ItemCounts, items)
+		}
 	}
 
 	// The state machine's executions are the service's own, one for this
