@@ -162,7 +162,8 @@ func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Ta
 
 // snapshotHoldings is what the final migration wrote to LIVE, from its
 // chunks' snapshots (each sorted by key, entity#id): per entity, the
-// distinct ids of every chunk (a record two chunks wrote is one record),
+// distinct ids of every chunk (a record two chunks wrote counts once: the
+// id shuffle keeps that from happening, but a plan made before it had none),
 // merged as a stream so that no chunk is held in memory.
 //
 // Errors: EINVALID when a snapshot line is not an entry; EUNAVAILABLE

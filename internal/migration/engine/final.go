@@ -531,8 +531,7 @@ func liveTarget(m *cutover.Migration) cutover.Target {
 // readBackLive compares what LIVE holds of m with what its chunks wrote
 // (and seals the delivery when the destination closes its deliveries),
 // by their snapshots: the whole migration at once, after its last chunk,
-// because the destination reports a migration's holdings, not a chunk's,
-// and two chunks may write one record (a source id repeated across them).
+// because the destination reports a migration's holdings, not a chunk's.
 //
 // Errors: as readBack; ENOTFOUND when a chunk's snapshot is missing;
 // EINVALID when one is malformed; EUNAVAILABLE from storage.
