@@ -94,7 +94,9 @@ export interface Migration {
   mappingVersion?: number;
   test?: Counts;
   final?: Counts;
-  finalPlan?: { chunks: number; rows: number };
+  // manifest and results are where the chunks' Distributed Map read and
+  // wrote; partitions, the id shuffle's (absent for one chunk).
+  finalPlan?: { chunks: number; rows: number; manifest?: string; results?: string; partitions?: number };
   finalReport?: { chunks: number; entities: EntityFinal[] | null; createdAt?: string };
   signOff?: SignOffRecord;
   pending?: { kind: string; round: number };
