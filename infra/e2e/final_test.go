@@ -35,6 +35,7 @@ type faults struct {
 	killAt    int64        // the LIVE transaction (1-based) during which the process is killed
 	lastByte  atomic.Value // string: "-N", how the failing reads' Range header ends (the final file's last byte)
 	broken    atomic.Bool
+	letPass   atomic.Int64 // while broken, how many more reads of the range still succeed
 
 	liveCalls, throttled, killed, refusedReads atomic.Int64
 }
@@ -61,7 +62,7 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 				}
 			}
 		}
-		if end, _ := f.lastByte.Load().(string); f.broken.Load() && r.Method == http.MethodGet && end != "" && strings.HasSuffix(r.Header.Get("Range"), end) {
+		if end, _ := f.lastByte.Load().(string); f.broken.Load() && r.Method == http.MethodGet && end != "" && strings.HasSuffix(r.Header.Get("Range"), end) && f.letPass.Add(-1) < 0 {
 			f.refusedReads.Add(1)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -126,7 +127,10 @@ type chunkView struct {
 // The final migration at scale, on the emulator: the extract is divided
 // into chunks that run in a Map state; one chunk's process is
 // killed midway, a third of the LIVE writes are throttled, and one chunk
-// cannot read its part of the extract until ops retry it. LIVE ends with
+// cannot read its part of the extract: first not even for the id
+// shuffle's keys step, which pauses the final for ops before any chunk
+// runs; then (after ops retry) only for the chunk's own run, until ops
+// retry again. LIVE ends with
 // exactly one record per source record, the chunks that finished are not
 // run again, the final step run twice changes nothing, and the delta
 // report finds the planted adds, removes and edits.
@@ -184,12 +188,29 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	goLive := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
 
-	// The broken chunk exhausts its retries: the migration waits for ops,
-	// who see which chunk failed and why.
+	// The broken chunk's keys step exhausts its retries: the migration
+	// waits for ops before any chunk ran, telling the customer which part.
 	blocked := a.waitStatus(id, key, "final_blocked", 1)
 	if time.Now().Before(goLive) {
 		t.Fatal("the final migration ran before its go-live time")
 	}
+	if r := blocked.Migration.Failure; r == nil || r.Step != "FinalKeys" || !strings.Contains(r.Reason, "of the final extract could not be checked for source ids repeated in other parts. Our team has been alerted") {
+		t.Fatalf("blocked at the id shuffle with %+v", blocked.Migration.Failure)
+	}
+	var early struct {
+		Chunks []chunkView `json:"chunks"`
+	}
+	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &early)
+	for _, c := range early.Chunks {
+		if c.Status != "pending" || f.liveCalls.Load() != 0 {
+			t.Fatalf("chunk %d is %s, %d LIVE writes: no chunk may run before the shuffle", c.Index, c.Status, f.liveCalls.Load())
+		}
+	}
+	// Ops retry: the keys step reads the chunk this time, its own run does not.
+	f.letPass.Store(1)
+	a.must(http.StatusAccepted, "POST", "/ops/migrations/"+id+"/retry", ops, nil)
+	a.waitStatus(id, key, "final_migrating", 1)
+	blocked = a.waitStatus(id, key, "final_blocked", 1)
 	if blocked.Migration.Failure == nil || !strings.Contains(blocked.Migration.Failure.Reason, "Our team has been alerted") {
 		t.Fatalf("blocked without a reason: %+v", blocked.Migration.Failure)
 	}

@@ -94,7 +94,7 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	case FinalResolve:
 		return s.ResolveFinalPartition(ctx, in)
 	case FinalKeysFailed:
-		return &FinalOutput{}, s.recordKeysFailure(ctx, in.MigrationID, "FinalKeys", "final extract", in.Error, func() (*cutover.Chunk, error) {
+		return &FinalOutput{}, s.recordKeysFailure(ctx, in.MigrationID, "FinalKeys", "final extract", in.Error, false, func() (*cutover.Chunk, error) {
 			return s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
 		})
 	}

@@ -54,7 +54,11 @@ type aslState struct {
 	ResultSelector map[string]string
 	ResultPath     *string
 	Next, Default  string
-	Choices        []struct {
+	Catch          []struct {
+		ErrorEquals []string
+		Next        string
+	}
+	Choices []struct {
 		Variable  string
 		IsPresent *bool
 		Next      string
@@ -119,6 +123,17 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 				t.Fatalf("%s writes its results %+v; want under %s.%s", m.name, st.ResultWriter, ph.run, m.results)
 			case st.Next != m.next:
 				t.Fatalf("%s goes to %q; want %s", m.name, st.Next, m.next)
+			}
+			if ph.prefix == "Final" && m.action == FinalKeys {
+				// A chunk whose keys cannot be stored pauses the final for ops:
+				// its child fails with ShuffleFailed, which the emulator's Map
+				// passes on, and AWS's Map run reports as exceeding the
+				// tolerated failure (none).
+				park := states["AwaitShuffleRetry"]
+				if len(st.Catch) < 2 || st.Catch[0].Next != "AwaitShuffleRetry" || !slices.Equal(st.Catch[0].ErrorEquals, []string{"ShuffleFailed", "States.ExceedToleratedFailureThreshold"}) ||
+					park.Next != "FinalKeys" || park.Parameters.Payload["kind"] != "chunks" {
+					t.Fatalf("FinalKeys catches %+v; AwaitShuffleRetry %+v: want a failed child to park for ops (kind chunks) and run the shuffle again", st.Catch, park)
+				}
 			}
 			for _, f := range []string{m.manifest, m.results} {
 				if f, ok := strings.CutPrefix(f, "shuffle."); ok && !slices.Contains(shuffleKeys, f) {

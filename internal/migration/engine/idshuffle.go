@@ -1,15 +1,17 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
+	"golang.org/x/sync/errgroup"
 )
 
 // The id shuffle keeps source ids unique across the chunks of an extract,
@@ -135,10 +137,9 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		b.WriteString(k)
 		b.WriteByte('\n')
 	}
-	for i := range bufs {
-		if err := s.files.Put(ctx, sh.keysKey(i, chunk), "text/plain; charset=utf-8", bufs[i].Bytes()); err != nil {
-			return nil, err
-		}
+	err := s.putAll(ctx, sh.parts, func(i int) (string, []byte) { return sh.keysKey(i, chunk), bufs[i].Bytes() })
+	if err != nil {
+		return nil, err
 	}
 	return &ShuffleResult{Index: chunk, Keys: len(ids.keys)}, nil
 }
@@ -149,25 +150,28 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 // Errors: ENOTFOUND (the keys step did not run for a chunk) or
 // EUNAVAILABLE from storage; as Files.Put.
 func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*ShuffleResult, error) {
+	keys, err := s.getAll(ctx, sh.chunks, func(c int) string { return sh.keysKey(part, c) })
+	if err != nil {
+		return nil, err
+	}
 	first := map[string]struct{}{}
 	claimed := 0
-	for c := 0; c < sh.chunks; c++ {
-		var out bytes.Buffer
-		err := s.eachLine(ctx, sh.keysKey(part, c), func(k string) {
+	outs := make([]bytes.Buffer, sh.chunks)
+	for c, body := range keys { // in chunk order: the first chunk with an id keeps it
+		eachLine(body, func(k string) {
 			if _, held := first[k]; held {
-				out.WriteString(k)
-				out.WriteByte('\n')
+				outs[c].WriteString(k)
+				outs[c].WriteByte('\n')
 				claimed++
 				return
 			}
 			first[k] = struct{}{}
 		})
-		if err != nil {
-			return nil, err
-		}
-		if err := s.files.Put(ctx, sh.claimedKey(c, part), "text/plain; charset=utf-8", out.Bytes()); err != nil {
-			return nil, err
-		}
+		keys[c] = nil
+	}
+	err = s.putAll(ctx, sh.chunks, func(c int) (string, []byte) { return sh.claimedKey(c, part), outs[c].Bytes() })
+	if err != nil {
+		return nil, err
 	}
 	return &ShuffleResult{Index: part, Claimed: claimed}, nil
 }
@@ -177,62 +181,105 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 // Errors: ENOTFOUND when a partition was not resolved; EINVALID for a
 // line that names no record; EUNAVAILABLE from storage.
 func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.Claim, error) {
+	bodies, err := s.getAll(ctx, sh.parts, func(p int) string { return sh.claimedKey(chunk, p) })
+	if err != nil {
+		return nil, err
+	}
 	var out []pass.Claim
 	var bad error
-	for p := 0; p < sh.parts; p++ {
-		err := s.eachLine(ctx, sh.claimedKey(chunk, p), func(k string) {
-			entity, id, ok := bytes.Cut([]byte(k), []byte("#"))
+	for _, body := range bodies {
+		eachLine(body, func(k string) {
+			entity, id, ok := strings.Cut(k, "#")
 			if !ok && bad == nil {
 				bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's resolution for chunk %d holds a line that names no record.", chunk)
 			}
-			out = append(out, pass.Claim{Entity: string(entity), ID: string(id)})
+			out = append(out, pass.Claim{Entity: entity, ID: id})
 		})
-		if err != nil {
-			return nil, err
-		}
 	}
 	return out, bad
 }
 
-// eachLine calls fn with each line of the stored object at key.
+// shuffleIO is how many of the shuffle's objects one step reads or writes
+// at once: a partition reads an object per chunk, a chunk writes one per
+// partition, and one at a time would leave a step of hundreds waiting on
+// S3's latency.
+const shuffleIO = 16
+
+// getAll reads the n objects key(0..n-1), shuffleIO at a time, whole:
+// each is one chunk's share of one partition.
 //
-// Errors: as Files.Open; EUNAVAILABLE when reading stops midway.
-func (s *base) eachLine(ctx context.Context, key string, fn func(string)) error {
-	rc, err := s.files.Open(ctx, key)
-	if err != nil {
-		return err
+// Errors: as Files.Open (ENOTFOUND: a step that did not run); EUNAVAILABLE
+// when reading stops midway.
+func (s *base) getAll(ctx context.Context, n int, key func(int) string) ([][]byte, error) {
+	out := make([][]byte, n)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(shuffleIO)
+	for i := range n {
+		g.Go(func() error {
+			rc, err := s.files.Open(ctx, key(i))
+			if err != nil {
+				return err
+			}
+			defer rc.Close()
+			if out[i], err = io.ReadAll(rc); err != nil {
+				return cutover.Wrap(cutover.EUNAVAILABLE, err, "The id shuffle's file %s could not be read.", key(i))
+			}
+			return nil
+		})
 	}
-	defer rc.Close()
-	sc := bufio.NewScanner(rc)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if len(sc.Bytes()) > 0 {
-			fn(sc.Text())
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The id shuffle's file %s could not be read.", key)
-	}
-	return nil
+	return out, g.Wait()
 }
 
-// recordKeysFailure records on the migration, for MarkFailed to keep,
-// why a chunk's keys step failed once its retries were spent (what the
-// state machine caught): a Distributed Map's own failure says only that
-// a child failed. The migration fails: the chunks' ids are not known, so
-// no chunk may run.
+// putAll stores the n objects obj(0..n-1), shuffleIO at a time.
+//
+// Errors: as Files.Put.
+func (s *base) putAll(ctx context.Context, n int, obj func(int) (string, []byte)) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(shuffleIO)
+	for i := range n {
+		g.Go(func() error {
+			key, body := obj(i)
+			return s.files.Put(ctx, key, "text/plain; charset=utf-8", body)
+		})
+	}
+	return g.Wait()
+}
+
+// eachLine calls fn with each non-empty line of body.
+func eachLine(body []byte, fn func(string)) {
+	for len(body) > 0 {
+		line, rest, _ := bytes.Cut(body, []byte("\n"))
+		if len(line) > 0 {
+			fn(string(line))
+		}
+		body = rest
+	}
+}
+
+// recordKeysFailure records on the migration why a chunk's keys step
+// failed once its retries were spent (what the state machine caught): a
+// Distributed Map's own failure says only that a child failed. No chunk
+// may run without every chunk's ids: a test round fails (MarkFailed keeps
+// this reason); a final migration pauses for ops (AwaitShuffleRetry), and
+// the customer is told that much, not the storage detail, which the
+// execution's history keeps.
 //
 // Errors: ENOTFOUND for an unknown chunk; EUNAVAILABLE from storage.
-func (s *base) recordKeysFailure(ctx context.Context, migrationID, step, extract string, caught *migration.StepError, chunk func() (*cutover.Chunk, error)) error {
+func (s *base) recordKeysFailure(ctx context.Context, migrationID, step, extract string, caught *migration.StepError, detail bool, chunk func() (*cutover.Chunk, error)) error {
 	c, err := chunk()
 	if err != nil {
 		return err
 	}
-	why := "the step failed."
-	if caught != nil {
-		why = migration.FailureReason(*caught)
+	msg := fmt.Sprintf("Part %d (%s) of the %s could not be checked for source ids repeated in other parts", c.Index+1, c.FileName, extract)
+	switch {
+	case !detail:
+		msg += ". Our team has been alerted and will run it again."
+	case caught != nil:
+		msg += ": " + migration.FailureReason(*caught)
+	default:
+		msg += "."
 	}
-	s.RecordStepFailure(ctx, migrationID, step, fmt.Sprintf("Part %d (%s) of the %s could not be checked for source ids repeated in other parts: %s", c.Index+1, c.FileName, extract, why))
+	s.RecordStepFailure(ctx, migrationID, step, msg)
 	return nil
 }
 

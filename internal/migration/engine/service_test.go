@@ -104,11 +104,18 @@ func (f fakeFlow) Start(_ context.Context, name string, in any) error { return f
 
 func (f fakeFlow) Resume(_ context.Context, tok string, out any) error { return f.ResumeFn(tok, out) }
 
-// objects is a fake Files over in-memory objects.
+// objects is a fake Files over in-memory objects. Steps may read and
+// write several at once (the id shuffle does), as S3 allows: objectsMu
+// guards every map of objects the steps use; a test reads them after the
+// steps returned.
 type objects map[string]string
 
+var objectsMu sync.Mutex
+
 func (o objects) Open(_ context.Context, key string) (io.ReadCloser, error) {
+	objectsMu.Lock()
 	body, ok := o[key]
+	objectsMu.Unlock()
 	if !ok {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "no object %s", key)
 	}
@@ -116,7 +123,9 @@ func (o objects) Open(_ context.Context, key string) (io.ReadCloser, error) {
 }
 
 func (o objects) OpenRange(ctx context.Context, key string, start, end int64) (io.ReadCloser, error) {
+	objectsMu.Lock()
 	body, ok := o[key]
+	objectsMu.Unlock()
 	if !ok || end > int64(len(body)) || start >= end {
 		return nil, cutover.Errorf(cutover.ENOTFOUND, "no range %d-%d of %s", start, end, key)
 	}
@@ -124,6 +133,8 @@ func (o objects) OpenRange(ctx context.Context, key string, start, end int64) (i
 }
 
 func (o objects) Put(_ context.Context, key, _ string, body []byte) error {
+	objectsMu.Lock()
+	defer objectsMu.Unlock()
 	o[key] = string(body)
 	return nil
 }
@@ -134,6 +145,8 @@ func (o objects) Stream(_ context.Context, key, _ string, write func(io.Writer) 
 	if err := write(&b); err != nil {
 		return err
 	}
+	objectsMu.Lock()
+	defer objectsMu.Unlock()
 	o[key] = b.String()
 	return nil
 }

@@ -96,7 +96,7 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 	case TestResolve:
 		return s.ResolveTestPartition(ctx, in)
 	case TestKeysFailed:
-		return &TestOutput{Index: in.Index}, s.recordKeysFailure(ctx, in.MigrationID, "TestKeys", "test extract", in.Error, func() (*cutover.Chunk, error) {
+		return &TestOutput{Index: in.Index}, s.recordKeysFailure(ctx, in.MigrationID, "TestKeys", "test extract", in.Error, true, func() (*cutover.Chunk, error) {
 			return s.chunks.GetTestChunk(ctx, in.MigrationID, in.Round, in.Index)
 		})
 	}
