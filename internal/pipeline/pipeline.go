@@ -58,14 +58,18 @@ type Outputs struct {
 // record that holds the id, losing nothing, so it is merged (every row of
 // a mapping without sourceId, whose id is its dedupe key, is such a row).
 // Share one across a pass's files. It is not safe for concurrent use: a
-// pass reads its files one at a time.
+// pass reads its files one at a time. Its ids are fixed-size keys where
+// they are record ids (see idTable) and its dedupe keys are spans of one
+// arena of bytes, so the collector allocates nothing per row for it and
+// the garbage collector has no pointer in it to scan.
 type Seen struct {
-	ids     map[string]string // entity#id -> the dedupe key it was kept under
-	refused map[string]bool   // entity#id of the streamed records the destination refused
+	ids     idTable[keyRef] // entity, id -> the dedupe key it was kept under
+	keys    []byte          // the dedupe keys keyRefs point into
+	refused map[string]bool // entity#id of the streamed records the destination refused
 }
 
 // NewSeen returns an empty Seen.
-func NewSeen() *Seen { return &Seen{ids: map[string]string{}, refused: map[string]bool{}} }
+func NewSeen() *Seen { return &Seen{refused: map[string]bool{}} }
 
 // refuse remembers that the destination refused rec, so a later row with
 // its id is not said to repeat a migrated record.
@@ -82,11 +86,15 @@ func (s *Seen) duplicateOf(rec *mapspec.Record) string {
 // add records rec, kept under dedupe key key ("" for none), and reports
 // whether it repeats an earlier record's id other than by merging into it.
 func (s *Seen) add(rec *mapspec.Record, key string) bool {
-	k := rec.Entity + "#" + rec.ID
-	if prev, ok := s.ids[k]; ok {
-		return key == "" || key != prev
+	if prev, ok := s.ids.get(rec.Entity, rec.ID); ok {
+		return key == "" || key != string(s.keys[prev.off:prev.off+uint64(prev.n)])
 	}
-	s.ids[k] = key
+	var ref keyRef
+	if key != "" {
+		ref = keyRef{off: uint64(len(s.keys)), n: uint32(len(key))}
+		s.keys = append(s.keys, key...)
+	}
+	s.ids.put(rec.Entity, rec.ID, ref)
 	return false
 }
 

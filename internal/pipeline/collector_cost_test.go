@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+)
+
+// The collector is one goroutine that every row passes through, so what
+// it costs per row bounds the whole pipeline. These tests count
+// allocations (not time): the id sets and the warning groups must not
+// allocate per row once they hold a row's id or reason group.
+
+// TestIDSetsDoNotAllocatePerID: Written and Seen hold record ids (the
+// hex of 16 bytes of SHA-256, cutover.RecordID) as fixed-size keys in
+// maps without pointers, so adding one costs no allocation of its own
+// (only the maps' growth, shared by every id) and the garbage collector
+// has nothing to scan in them.
+func TestIDSetsDoNotAllocatePerID(t *testing.T) {
+	const n = 50000
+	ids := make([]*mapspec.Record, n)
+	for i := range ids {
+		ids[i] = &mapspec.Record{Entity: "contact", ID: cutover.RecordID("acme", "contact", fmt.Sprint(i))}
+	}
+	var w *Written
+	perWritten := testing.AllocsPerRun(1, func() {
+		w = NewWritten()
+		for _, r := range ids {
+			w.Add(r.Entity, r.ID)
+		}
+	}) / n
+	if w.Len() != n {
+		t.Fatalf("Written holds %d ids, want %d", w.Len(), n)
+	}
+	var s *Seen
+	perSeen := testing.AllocsPerRun(1, func() {
+		s = NewSeen()
+		for _, r := range ids {
+			if s.add(r, "") {
+				t.Fatalf("%s is not a repeat", r.ID)
+			}
+		}
+	}) / n
+	if !s.add(ids[7], "") {
+		t.Fatal("a repeated id is not found")
+	}
+	t.Logf("allocations per id: Written %.4f, Seen %.4f", perWritten, perSeen)
+	if perWritten > 0.01 || perSeen > 0.01 {
+		t.Errorf("allocations per id: Written %.4f, Seen %.4f; want next to none (the maps' growth only)", perWritten, perSeen)
+	}
+}
+
+// TestIDSetsAgreeWithMapsOfStrings checks Written and Seen, on a random
+// mix of record ids, ids of other shapes (upper case, one digit short or
+// long, not hex) and entities sharing ids, against the maps of strings
+// they replace: every answer and every count must be the same.
+func TestIDSetsAgreeWithMapsOfStrings(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(15, 4))
+	ids := make([]string, 0, 400)
+	for i := 0; i < 100; i++ {
+		id := cutover.RecordID("acme", "contact", fmt.Sprint(i))
+		ids = append(ids, id, strings.ToUpper(id), id[:31], id+"0", "x"+id[1:], fmt.Sprint(i))
+	}
+	ids = append(ids, "", strings.Repeat("0", 32), strings.Repeat("f", 32), strings.Repeat("g", 32))
+	entities := []string{"contact", "company", "contact#x", ""}
+	keys := []string{"", "", "a@x.com", "b@x.com", "A@x.com"}
+
+	w, wantW := NewWritten(), map[string]bool{}
+	s, wantS := NewSeen(), map[string]string{}
+	for i := 0; i < 20000; i++ {
+		ent, id, key := entities[rnd.IntN(len(entities))], ids[rnd.IntN(len(ids))], keys[rnd.IntN(len(keys))]
+		k := ent + "\x00" + id
+		if got, want := w.Has(ent, id), wantW[k]; got != want {
+			t.Fatalf("Written.Has(%q, %q) = %v, want %v", ent, id, got, want)
+		}
+		w.Add(ent, id)
+		wantW[k] = true
+		want := false
+		if prev, ok := wantS[k]; ok {
+			want = key == "" || key != prev
+		} else {
+			wantS[k] = key
+		}
+		if got := s.add(&mapspec.Record{Entity: ent, ID: id}, key); got != want {
+			t.Fatalf("Seen.add(%q, %q, key %q) = %v, want %v", ent, id, key, got, want)
+		}
+	}
+	if w.Len() != len(wantW) {
+		t.Fatalf("Written.Len() = %d, want %d", w.Len(), len(wantW))
+	}
+}
+
+// TestHexKeyIsOneToOne: exactly the ids of 32 lowercase hex digits read
+// as a key, and each as the bytes it spells (so two such ids never share
+// one).
+func TestHexKeyIsOneToOne(t *testing.T) {
+	id := cutover.RecordID("acme", "contact", "1")
+	k, ok := hexKey(id)
+	if !ok || hex.EncodeToString(k[:]) != id {
+		t.Fatalf("hexKey(%q) = %x, %v", id, k, ok)
+	}
+	for _, bad := range []string{strings.ToUpper(id), id[:31], id + "0", "g" + id[1:], id[:31] + " ", ""} {
+		if _, ok := hexKey(bad); ok {
+			t.Errorf("hexKey(%q) read it as a record id", bad)
+		}
+	}
+}
