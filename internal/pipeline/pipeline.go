@@ -402,6 +402,7 @@ type collector struct {
 	header   []string
 	watcher  Watcher                  // out.Spot, when it watches every row
 	warnings map[string]*WarningGroup // by reason group
+	group    []byte                   // a warning's reason group, built in place (appendReasonGroup)
 }
 
 func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
@@ -745,7 +746,7 @@ var (
 // reason in full.
 func RefusalGroup(reason string) string {
 	r := emailLike.ReplaceAllString(reason, "…@…")
-	r = quoted.ReplaceAllString(r, `"…"`)
+	r = string(appendMasked(nil, r))
 	r = idLike.ReplaceAllString(r, "#")
 	r = strings.TrimSpace(spaces.ReplaceAllString(r, " "))
 	return cutover.Clip(r, maxRefusalGroupBytes)
@@ -931,16 +932,39 @@ func (c *collector) finish() (*Report, error) {
 	return rep, nil
 }
 
-var quoted = regexp.MustCompile(`"[^"]*"`)
-
 // reasonGroup is an issue's reason with its values left out, so rows that
 // fail the same way count under one heading.
-func reasonGroup(e mapspec.Issue) string {
-	r := quoted.ReplaceAllString(e.Reason, `"…"`)
+func reasonGroup(e mapspec.Issue) string { return string(appendReasonGroup(nil, e)) }
+
+// appendReasonGroup appends reasonGroup(e) to b: the collector builds a
+// warning's group in a buffer it reuses and looks it up without making a
+// string, as nearly every row of some files warns.
+func appendReasonGroup(b []byte, e mapspec.Issue) []byte {
 	if e.Field != "" {
-		return e.Field + ": " + r
+		b = append(append(b, e.Field...), ": "...)
 	}
-	return r
+	return appendMasked(b, e.Reason)
+}
+
+// appendMasked appends s to b with each quoted value (a double quote, the
+// text up to the next one, and it) written as "…"; a quote left without
+// its pair is kept as it is. It is what the regular expression `"[^"]*"`
+// replaced by `"…"` does (leftmost matches, none overlapping), without
+// one: a quote is one byte that no other UTF-8 character contains, so
+// the bytes can be searched directly.
+func appendMasked(b []byte, s string) []byte {
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			return append(b, s...)
+		}
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return append(b, s...)
+		}
+		b = append(append(b, s[:i]...), `"…"`...)
+		s = s[i+1+j+1:]
+	}
 }
 
 // describe renders one issue for a rejects file.
