@@ -57,14 +57,17 @@ func TestIDSetsDoNotAllocatePerID(t *testing.T) {
 
 // TestIDSetsAgreeWithMapsOfStrings checks Written and Seen, on a random
 // mix of record ids, ids of other shapes (upper case, one digit short or
-// long, not hex) and entities sharing ids, against the maps of strings
+// long, not hex), ids sharing half their bytes, the id that reads as
+// the key 0 and entities sharing ids, against the maps of strings
 // they replace: every answer and every count must be the same.
 func TestIDSetsAgreeWithMapsOfStrings(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(15, 4))
-	ids := make([]string, 0, 400)
-	for i := 0; i < 100; i++ {
+	var ids []string
+	for i := 0; i < 3000; i++ { // enough for the maps to grow several times
 		id := cutover.RecordID("acme", "contact", fmt.Sprint(i))
-		ids = append(ids, id, strings.ToUpper(id), id[:31], id+"0", "x"+id[1:], fmt.Sprint(i))
+		other := cutover.RecordID("acme", "company", fmt.Sprint(i))
+		ids = append(ids, id, strings.ToUpper(id), id[:31], id+"0", "x"+id[1:], fmt.Sprint(i),
+			id[:16]+other[16:], other[:16]+id[16:]) // record ids sharing one half with another
 	}
 	ids = append(ids, "", strings.Repeat("0", 32), strings.Repeat("f", 32), strings.Repeat("g", 32))
 	entities := []string{"contact", "company", "contact#x", ""}
@@ -72,7 +75,7 @@ func TestIDSetsAgreeWithMapsOfStrings(t *testing.T) {
 
 	w, wantW := NewWritten(), map[string]bool{}
 	s, wantS := NewSeen(), map[string]string{}
-	for i := 0; i < 20000; i++ {
+	for i := 0; i < 100000; i++ {
 		ent, id, key := entities[rnd.IntN(len(entities))], ids[rnd.IntN(len(ids))], keys[rnd.IntN(len(keys))]
 		k := ent + "\x00" + id
 		if got, want := w.Has(ent, id), wantW[k]; got != want {
