@@ -113,3 +113,44 @@ func TestHexKeyIsOneToOne(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenCountsLikeAMap: a Written only added to (a sink's count of
+// what it wrote), asked its Len now and then, then asked about ids,
+// counts what a map of strings counts, whatever the mix of ids and
+// repeats, and then answers Has like it.
+func TestWrittenCountsLikeAMap(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(15, 5))
+	var ids []string
+	for i := 0; i < 40000; i++ {
+		ids = append(ids, cutover.RecordID("acme", "contact", fmt.Sprint(i)))
+	}
+	ids = append(ids, "x", "X", strings.Repeat("0", 32), strings.ToUpper(ids[0]))
+	entities := []string{"contact", "company"}
+	for _, repeats := range []int{1, 4} { // ids given once or up to four times
+		w, want := NewWritten(), map[string]bool{}
+		for i := 0; i < 150000; i++ {
+			ent, id := entities[rnd.IntN(len(entities))], ids[rnd.IntN(len(ids))]
+			if repeats == 1 {
+				ent, id = entities[i%2], ids[(i/2)%len(ids)]
+			}
+			w.Add(ent, id)
+			want[ent+"\x00"+id] = true
+			if i%37000 == 0 && w.Len() != len(want) {
+				t.Fatalf("after %d ids: Len() = %d, want %d", i+1, w.Len(), len(want))
+			}
+		}
+		if w.Len() != len(want) {
+			t.Fatalf("Len() = %d, want %d", w.Len(), len(want))
+		}
+		for i := 0; i < 20000; i++ {
+			ent, id := entities[rnd.IntN(len(entities))], ids[rnd.IntN(len(ids))]
+			if got := w.Has(ent, id); got != want[ent+"\x00"+id] {
+				t.Fatalf("Has(%q, %q) = %v, want %v", ent, id, got, !got)
+			}
+		}
+		if w.Len() != len(want) {
+			t.Fatalf("after Has: Len() = %d, want %d", w.Len(), len(want))
+		}
+	}
+}
+
