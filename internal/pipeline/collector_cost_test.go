@@ -153,4 +153,3 @@ func TestWrittenCountsLikeAMap(t *testing.T) {
 		}
 	}
 }
-
