@@ -1,12 +1,17 @@
 package pipeline
 
 import (
+	"bytes"
+	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"github.com/cutover/cutover/internal/benchdata"
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
 )
@@ -152,4 +157,48 @@ func TestWrittenCountsLikeAMap(t *testing.T) {
 			t.Fatalf("after Has: Len() = %d, want %d", w.Len(), len(want))
 		}
 	}
+}
+
+// TestDiscardedFilesAreNotWritten: rejects and review files given as
+// io.Discard (the shuffle's first run, which only emits keys) cost no
+// more than none at all: their rows are not formatted to be thrown away.
+// The report is the same either way.
+func TestDiscardedFilesAreNotWritten(t *testing.T) {
+	var src bytes.Buffer
+	if err := benchdata.WriteContacts(&src, 4000, 3); err != nil {
+		t.Fatal(err)
+	}
+	run := func(w io.Writer) (float64, *Report) {
+		var rep *Report
+		allocs := testing.AllocsPerRun(3, func() {
+			tb, m := compile(t, contactsSpec, src.String())
+			var err error
+			rep, err = Run(context.Background(), "f", tb, m, Outputs{Rejects: w, Review: w, Seen: NewSeen()}, Options{Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		return allocs, rep
+	}
+	none, r1 := run(nil)
+	discarded, r2 := run(io.Discard)
+	if r1.Counts.Warned < 1000 {
+		t.Fatalf("the file should warn: %+v", r1.Counts)
+	}
+	if a, b := reportJSON(t, r1), reportJSON(t, r2); a != b {
+		t.Fatalf("reports differ:\n%s\n%s", a, b)
+	}
+	t.Logf("allocations: %.0f without files, %.0f with io.Discard", none, discarded)
+	if discarded > none*1.01 {
+		t.Errorf("io.Discard files cost %.0f allocations more than none (%.0f)", discarded-none, none)
+	}
+}
+
+func reportJSON(t *testing.T, r *Report) string {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -30,8 +30,8 @@ import (
 type Outputs struct {
 	Sink    Sink            // migrated records
 	Merger  *mapspec.Merger // if set, records go here instead of Sink, to be merged by dedupe key
-	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
-	Review  io.Writer       // rows migrated with warnings ("!"), for review
+	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons (io.Discard: not written)
+	Review  io.Writer       // rows migrated with warnings ("!"), for review (io.Discard: not written)
 	Spot    Spotter         // sees every migrated record beside its source row, in file order (every row, if it is a Watcher)
 	Seen    *Seen           // if set, a row repeating a migrated or merged row's source id is rejected
 	// Derived, if set, remembers the derived records already given, so a
@@ -426,10 +426,13 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 	for _, r := range m.SkipRules() {
 		c.report.Counts.Skipped[r] = 0
 	}
-	if out.Rejects != nil {
+	// A file given as io.Discard (the shuffle's first run, which only
+	// emits keys) is not written at all: its rows would be formatted only
+	// to be thrown away.
+	if out.Rejects != nil && out.Rejects != io.Discard {
 		c.rejects = newCSV(out.Rejects, append(append([]string(nil), t.Header()...), "cutover_line", "cutover_reasons"))
 	}
-	if out.Review != nil {
+	if out.Review != nil && out.Review != io.Discard {
 		c.review = newCSV(out.Review, []string{"cutover_line", "source_id", "record_id", "field", "column", "value", "warning"})
 	}
 	return c
