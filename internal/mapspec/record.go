@@ -24,12 +24,14 @@ const (
 )
 
 // Value is one field's value. It is a small struct rather than an
-// interface so a row's values are one allocation.
+// interface so a row's values are one allocation. Kind and Bool sit
+// together so they share one word: 56 bytes, not 64, for each of an
+// entity's fields on every row (most of what mapping a row allocates).
 type Value struct {
 	Kind Kind
+	Bool bool
 	Str  string
 	Int  int64
-	Bool bool
 	List []string
 }
 
