@@ -330,7 +330,9 @@ func (p *prefetched) Next() (tabular.Row, error) {
 // slice headers, into one slab per chunk.
 func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, slots chan<- struct{}) error {
 	seq := 0
-	c := &chunk{}
+	// A chunk's lines and rows are made at their full size at once, not
+	// grown by doubling row after row.
+	c := &chunk{lines: make([]int, 0, size), rows: make([][]string, 0, size)}
 	var slab []string
 	send := func() bool {
 		if len(c.rows) == 0 {
@@ -347,7 +349,7 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 			return false
 		}
 		seq++
-		c = &chunk{seq: seq}
+		c = &chunk{seq: seq, lines: make([]int, 0, size), rows: make([][]string, 0, size)}
 		return true
 	}
 	for {
@@ -705,7 +707,9 @@ func (c *collector) flush() error {
 			}
 		}
 	}
-	c.batch, c.from = c.batch[:0:0], nil
+	// A new batch, not the old one cut back: the sink may keep the slice
+	// it was given. Made at its full size at once.
+	c.batch, c.from = make([]*mapspec.Record, 0, c.o.BatchSize), make([]origin, 0, c.o.BatchSize)
 	return err
 }
 
