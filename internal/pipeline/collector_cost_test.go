@@ -55,7 +55,7 @@ func TestIDSetsDoNotAllocatePerID(t *testing.T) {
 		t.Fatal("a repeated id is not found")
 	}
 	t.Logf("allocations per id: Written %.4f, Seen %.4f", perWritten, perSeen)
-	if perWritten > 0.01 || perSeen > 0.01 {
+	if perWritten > 0.05 || perSeen > 0.05 {
 		t.Errorf("allocations per id: Written %.4f, Seen %.4f; want next to none (the maps' growth only)", perWritten, perSeen)
 	}
 }
