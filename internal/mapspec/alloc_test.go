@@ -3,6 +3,7 @@ package mapspec
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cutover/cutover/internal/schema"
 )
@@ -46,4 +47,13 @@ func TestListsAndWarningsAllocateLittlePerRow(t *testing.T) {
 		t.Errorf("the warning \"has no country code\" costs %.2f allocations per row, want only its message", extra)
 	}
 	t.Logf("allocations per row: %.2f base, %.2f with a list, %.2f with a phone, %.2f with a phone that warns", base, list, phone, warned)
+}
+
+// TestAValueIsSevenWords: a row allocates a Value for each of its
+// entity's fields (most of what mapping a row allocates), so Kind and
+// Bool share a word: 56 bytes on 64-bit platforms, not 64.
+func TestAValueIsSevenWords(t *testing.T) {
+	if got, want := unsafe.Sizeof(Value{}), 7*unsafe.Sizeof(uintptr(0)); got > want {
+		t.Errorf("a Value takes %d bytes, want %d", got, want)
+	}
 }

@@ -24,12 +24,14 @@ const (
 )
 
 // Value is one field's value. It is a small struct rather than an
-// interface so a row's values are one allocation.
+// interface so a row's values are one allocation. Kind and Bool sit
+// together so they share one word: 56 bytes, not 64, for each of an
+// entity's fields on every row (most of what mapping a row allocates).
 type Value struct {
 	Kind Kind
+	Bool bool
 	Str  string
 	Int  int64
-	Bool bool
 	List []string
 }
 
@@ -287,6 +289,17 @@ func (v Value) appendJSON(b []byte) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonPlain says which bytes a JSON string holds as they are: not a
+// control character, a quote, a backslash, or one of <, > and & (which
+// encoding/json escapes for HTML). One look-up per byte, as every
+// record's every string passes through here.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string. Values are valid UTF-8 (the
 // reader guarantees it), so only quotes, backslashes and control
 // characters need escaping; <, > and & are escaped too, as encoding/json
@@ -296,7 +309,7 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+		if jsonPlain[c] {
 			continue
 		}
 		b = append(b, s[start:i]...)

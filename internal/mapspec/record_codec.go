@@ -85,7 +85,11 @@ var errBadRecord = cutover.Errorf(cutover.EINTERNAL, "A spilled record could not
 // Errors: EINTERNAL when b is not a whole record AppendBinary wrote, or
 // names an entity sch lacks or a different number of fields.
 func DecodeRecord(b []byte, sch *schema.Schema) (*Record, error) {
-	d := decoder{b: b}
+	// The record's strings are cut from one copy of its bytes: one
+	// allocation per record instead of one per string (the shuffle reads
+	// every record of a pass back once). They keep that copy alive as
+	// long as any of them lives; the record holds most of it anyway.
+	d := decoder{b: b, all: string(b)}
 	if d.byte() != recordCodecVersion {
 		return nil, errBadRecord
 	}
@@ -163,9 +167,11 @@ func appendStrs(b []byte, ss []string) []byte {
 }
 
 // decoder reads what the append functions wrote; the first fault sticks
-// in err and every later read returns zero values.
+// in err and every later read returns zero values. all, when set, is b
+// as a string from its start: strings are cut from it, not copied.
 type decoder struct {
 	b   []byte
+	all string
 	err error
 }
 
@@ -225,7 +231,13 @@ func (d *decoder) str() string {
 	if d.err != nil {
 		return ""
 	}
-	s := string(d.b[:n])
+	var s string
+	if d.all != "" {
+		off := len(d.all) - len(d.b)
+		s = d.all[off : off+n]
+	} else {
+		s = string(d.b[:n])
+	}
 	d.b = d.b[n:]
 	return s
 }

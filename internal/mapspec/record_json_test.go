@@ -60,3 +60,60 @@ func TestRecordJSONMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 }
+
+// oldAppendJSONString is appendJSONString as it was, a comparison per
+// kind of byte: the table must escape exactly the same bytes.
+func oldAppendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// TestJSONStringEscapesEveryByteAsBefore: each of the 256 bytes alone,
+// and a few strings mixing them, are written as before.
+func TestJSONStringEscapesEveryByteAsBefore(t *testing.T) {
+	var all []byte
+	for c := 0; c < 256; c++ {
+		s := string([]byte{'a', byte(c), 'z'})
+		if got, want := string(appendJSONString(nil, s)), string(oldAppendJSONString(nil, s)); got != want {
+			t.Errorf("byte %#x: %s, want %s", c, got, want)
+		}
+		all = append(all, byte(c))
+	}
+	for _, s := range []string{string(all), "quote \" backslash \\ tab \t nl \n <b>&amp;</b> \x01 é 😀", ""} {
+		if got, want := string(appendJSONString([]byte("x"), s)), string(oldAppendJSONString([]byte("x"), s)); got != want {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	}
+}
+
+// FuzzJSONStringAsBefore: on any string, too.
+func FuzzJSONStringAsBefore(f *testing.F) {
+	f.Add("quote \" backslash \\ tab \t nl \n <b>&amp;</b> \x01 é 😀")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := string(appendJSONString(nil, s)), string(oldAppendJSONString(nil, s)); got != want {
+			t.Fatalf("%q: %s, want %s", s, got, want)
+		}
+	})
+}

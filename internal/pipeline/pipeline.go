@@ -30,8 +30,8 @@ import (
 type Outputs struct {
 	Sink    Sink            // migrated records
 	Merger  *mapspec.Merger // if set, records go here instead of Sink, to be merged by dedupe key
-	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons
-	Review  io.Writer       // rows migrated with warnings ("!"), for review
+	Rejects io.Writer       // rejects CSV: the original columns, the line and the reasons (io.Discard: not written)
+	Review  io.Writer       // rows migrated with warnings ("!"), for review (io.Discard: not written)
 	Spot    Spotter         // sees every migrated record beside its source row, in file order (every row, if it is a Watcher)
 	Seen    *Seen           // if set, a row repeating a migrated or merged row's source id is rejected
 	// Derived, if set, remembers the derived records already given, so a
@@ -58,14 +58,18 @@ type Outputs struct {
 // record that holds the id, losing nothing, so it is merged (every row of
 // a mapping without sourceId, whose id is its dedupe key, is such a row).
 // Share one across a pass's files. It is not safe for concurrent use: a
-// pass reads its files one at a time.
+// pass reads its files one at a time. Its ids are fixed-size keys where
+// they are record ids (see idTable) and its dedupe keys are spans of one
+// arena of bytes, so the collector allocates nothing per row for it and
+// the garbage collector has no pointer in it to scan.
 type Seen struct {
-	ids     map[string]string // entity#id -> the dedupe key it was kept under
-	refused map[string]bool   // entity#id of the streamed records the destination refused
+	ids     idTable[keyRef] // entity, id -> the dedupe key it was kept under
+	keys    []byte          // the dedupe keys keyRefs point into
+	refused map[string]bool // entity#id of the streamed records the destination refused
 }
 
 // NewSeen returns an empty Seen.
-func NewSeen() *Seen { return &Seen{ids: map[string]string{}, refused: map[string]bool{}} }
+func NewSeen() *Seen { return &Seen{refused: map[string]bool{}} }
 
 // Claim remembers that an earlier part of the pass, run apart (another
 // chunk of the same extract), migrated the record entity/id, so a row of
@@ -88,11 +92,15 @@ func (s *Seen) duplicateOf(rec *mapspec.Record) string {
 // add records rec, kept under dedupe key key ("" for none), and reports
 // whether it repeats an earlier record's id other than by merging into it.
 func (s *Seen) add(rec *mapspec.Record, key string) bool {
-	k := rec.Entity + "#" + rec.ID
-	if prev, ok := s.ids[k]; ok {
-		return key == "" || key != prev
+	if prev, ok := s.ids.get(rec.Entity, rec.ID); ok {
+		return key == "" || key != string(s.keys[prev.off:prev.off+uint64(prev.n)])
 	}
-	s.ids[k] = key
+	var ref keyRef
+	if key != "" {
+		ref = keyRef{off: uint64(len(s.keys)), n: uint32(len(key))}
+		s.keys = append(s.keys, key...)
+	}
+	s.ids.put(rec.Entity, rec.ID, ref)
 	return false
 }
 
@@ -328,7 +336,9 @@ func (p *prefetched) Next() (tabular.Row, error) {
 // slice headers, into one slab per chunk.
 func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, slots chan<- struct{}) error {
 	seq := 0
-	c := &chunk{}
+	// A chunk's lines and rows are made at their full size at once, not
+	// grown by doubling row after row.
+	c := &chunk{lines: make([]int, 0, size), rows: make([][]string, 0, size)}
 	var slab []string
 	send := func() bool {
 		if len(c.rows) == 0 {
@@ -345,7 +355,7 @@ func read(ctx context.Context, t tabular.Table, size int, todo chan<- *chunk, sl
 			return false
 		}
 		seq++
-		c = &chunk{seq: seq}
+		c = &chunk{seq: seq, lines: make([]int, 0, size), rows: make([][]string, 0, size)}
 		return true
 	}
 	for {
@@ -400,6 +410,7 @@ type collector struct {
 	header   []string
 	watcher  Watcher                  // out.Spot, when it watches every row
 	warnings map[string]*WarningGroup // by reason group
+	group    []byte                   // a warning's reason group, built in place (appendReasonGroup)
 }
 
 func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.Mapper, out Outputs, o Options) *collector {
@@ -423,10 +434,13 @@ func newCollector(ctx context.Context, file string, t tabular.Table, m *mapspec.
 	for _, r := range m.SkipRules() {
 		c.report.Counts.Skipped[r] = 0
 	}
-	if out.Rejects != nil {
+	// A file given as io.Discard (the shuffle's first run, which only
+	// emits keys) is not written at all: its rows would be formatted only
+	// to be thrown away.
+	if out.Rejects != nil && out.Rejects != io.Discard {
 		c.rejects = newCSV(out.Rejects, append(append([]string(nil), t.Header()...), "cutover_line", "cutover_reasons"))
 	}
-	if out.Review != nil {
+	if out.Review != nil && out.Review != io.Discard {
 		c.review = newCSV(out.Review, []string{"cutover_line", "source_id", "record_id", "field", "column", "value", "warning"})
 	}
 	return c
@@ -699,7 +713,9 @@ func (c *collector) flush() error {
 			}
 		}
 	}
-	c.batch, c.from = c.batch[:0:0], nil
+	// A new batch, not the old one cut back: the sink may keep the slice
+	// it was given. Made at its full size at once.
+	c.batch, c.from = make([]*mapspec.Record, 0, c.o.BatchSize), make([]origin, 0, c.o.BatchSize)
 	return err
 }
 
@@ -743,7 +759,7 @@ var (
 // reason in full.
 func RefusalGroup(reason string) string {
 	r := emailLike.ReplaceAllString(reason, "…@…")
-	r = quoted.ReplaceAllString(r, `"…"`)
+	r = string(appendMasked(nil, r))
 	r = idLike.ReplaceAllString(r, "#")
 	r = strings.TrimSpace(spaces.ReplaceAllString(r, " "))
 	return cutover.Clip(r, maxRefusalGroupBytes)
@@ -929,16 +945,39 @@ func (c *collector) finish() (*Report, error) {
 	return rep, nil
 }
 
-var quoted = regexp.MustCompile(`"[^"]*"`)
-
 // reasonGroup is an issue's reason with its values left out, so rows that
 // fail the same way count under one heading.
-func reasonGroup(e mapspec.Issue) string {
-	r := quoted.ReplaceAllString(e.Reason, `"…"`)
+func reasonGroup(e mapspec.Issue) string { return string(appendReasonGroup(nil, e)) }
+
+// appendReasonGroup appends reasonGroup(e) to b: the collector builds a
+// warning's group in a buffer it reuses and looks it up without making a
+// string, as nearly every row of some files warns.
+func appendReasonGroup(b []byte, e mapspec.Issue) []byte {
 	if e.Field != "" {
-		return e.Field + ": " + r
+		b = append(append(b, e.Field...), ": "...)
 	}
-	return r
+	return appendMasked(b, e.Reason)
+}
+
+// appendMasked appends s to b with each quoted value (a double quote, the
+// text up to the next one, and it) written as "…"; a quote left without
+// its pair is kept as it is. It is what the regular expression `"[^"]*"`
+// replaced by `"…"` does (leftmost matches, none overlapping), without
+// one: a quote is one byte that no other UTF-8 character contains, so
+// the bytes can be searched directly.
+func appendMasked(b []byte, s string) []byte {
+	for {
+		i := strings.IndexByte(s, '"')
+		if i < 0 {
+			return append(b, s...)
+		}
+		j := strings.IndexByte(s[i+1:], '"')
+		if j < 0 {
+			return append(b, s...)
+		}
+		b = append(append(b, s[:i]...), `"…"`...)
+		s = s[i+1+j+1:]
+	}
 }
 
 // describe renders one issue for a rejects file.

@@ -64,9 +64,10 @@ func (c *collector) warned(line int, sourceID string, ws []mapspec.Issue) {
 		c.warnings = map[string]*WarningGroup{}
 	}
 	for _, w := range ws {
-		g := reasonGroup(w)
-		wg := c.warnings[g]
+		c.group = appendReasonGroup(c.group[:0], w)
+		wg := c.warnings[string(c.group)] // a look-up with the bytes makes no string
 		if wg == nil {
+			g := string(c.group)
 			wg = &WarningGroup{Reason: g, Examples: []WarningExample{}}
 			c.warnings[g] = wg
 		}
