@@ -75,7 +75,11 @@ func NewSeen() *Seen { return &Seen{refused: map[string]bool{}} }
 // chunk of the same extract), migrated the record entity/id, so a row of
 // this part with its id is rejected as a duplicate, as it would be were
 // the parts one run: the first row with an id keeps it, wherever it is.
-func (s *Seen) Claim(entity, id string) { s.ids[entity+"#"+id] = "" }
+func (s *Seen) Claim(entity, id string) {
+	if _, ok := s.ids.get(entity, id); !ok {
+		s.ids.put(entity, id, keyRef{}) // no dedupe key: any later row with the id repeats it
+	}
+}
 
 // refuse remembers that the destination refused rec, so a later row with
 // its id is not said to repeat a migrated record.
