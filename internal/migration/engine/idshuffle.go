@@ -100,7 +100,7 @@ func (sh idShuffle) partition(key string) int {
 	return int(h.Sum32() % uint32(sh.parts))
 }
 
-// run writes the manifest of partitions under the shuffle's prefix and
+// putShuffle writes the manifest of partitions under the shuffle's prefix and
 // returns its ShuffleRun; results go under resultsPrefix (a name the
 // state machine's policy lets its ResultWriter write under).
 //
