@@ -282,17 +282,29 @@ func (s *TestRun) testChunkPass(ctx context.Context, m *cutover.Migration, round
 	}, plan, nil
 }
 
+// testingRound loads the migration in names, which must be test
+// migrating that round.
+//
+// Errors: ECONFLICT when it is not; ENOTFOUND.
+func (s *TestRun) testingRound(ctx context.Context, in TestStep) (*cutover.Migration, error) {
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d is not running (the migration is %s, round %d).", in.Round, m.Status, m.Round)
+	}
+	return m, nil
+}
+
 // testingChunk loads the chunk in names, of a migration that is test
 // migrating that round.
 //
 // Errors: ECONFLICT when it is not; ENOTFOUND for an unknown chunk.
 func (s *TestRun) testingChunk(ctx context.Context, in TestStep) (*cutover.Migration, *cutover.Chunk, error) {
-	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	m, err := s.testingRound(ctx, in)
 	if err != nil {
 		return nil, nil, err
-	}
-	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
-		return nil, nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d is not running (the migration is %s, round %d).", in.Round, m.Status, m.Round)
 	}
 	c, err := s.chunks.GetTestChunk(ctx, m.ID, in.Round, in.Index)
 	if err != nil {
@@ -333,12 +345,9 @@ func (s *TestRun) TestChunkKeys(ctx context.Context, in TestStep) (*TestOutput, 
 // is not one of its shuffle's; ENOTFOUND when a chunk's keys were not
 // stored; EUNAVAILABLE from storage.
 func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestOutput, error) {
-	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	m, err := s.testingRound(ctx, in)
 	if err != nil {
 		return nil, err
-	}
-	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d is not running (the migration is %s, round %d).", in.Round, m.Status, m.Round)
 	}
 	var plan testPlan
 	if err := s.readArtifact(ctx, testPlanKey(m.ID, in.Round), "test migration's plan", &plan); err != nil {
