@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/csv"
@@ -320,30 +319,48 @@ func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *
 		return nil, nil, err
 	}
 	defer before.Close()
-	var after, out bytes.Buffer
-	if _, err := snap.WriteTo(&after); err != nil {
-		return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "The pre-flight's records could not be compared.")
+	// The dry run's records are streamed into the comparison, and the
+	// comparison's CSV into the per-field counts, each through a pipe:
+	// neither is held whole beside the snapshot itself.
+	after, aw := io.Pipe()
+	go func() { _, err := snap.WriteTo(aw); aw.CloseWithError(err) }()
+	defer after.Close() // stops the writer when Compare returns early
+	out, ow := io.Pipe()
+	changed := map[string]int{} // entity + "\x00" + field
+	counted := make(chan error, 1)
+	go func() { counted <- countChanged(out, changed) }()
+	d, err := delta.Compare(before, []io.Reader{after}, ow)
+	ow.CloseWithError(err)
+	if cerr := <-counted; err == nil && cerr != nil {
+		err = cutover.Wrap(cutover.EINTERNAL, cerr, "The pre-flight's delta could not be read.")
 	}
-	d, err := delta.Compare(before, []io.Reader{&after}, &out)
 	if err != nil {
 		return nil, nil, err
 	}
-	changed := map[string]int{} // entity + "\x00" + field
-	r := csv.NewReader(&out)
-	r.FieldsPerRecord = -1
+	return changed, d, nil
+}
+
+// countChanged counts, from a delta CSV, the changed records per entity
+// and field (the key entity + "\x00" + field). It reads r to its end, so
+// the writer of a pipe never blocks, even after a malformed row.
+//
+// Errors: the CSV reader's, or the pipe's writer's.
+func countChanged(r io.Reader, changed map[string]int) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
 	for {
-		row, err := r.Read()
+		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "The pre-flight's delta could not be read.")
+			_, _ = io.Copy(io.Discard, r)
+			return err
 		}
 		if len(row) >= 4 && strings.EqualFold(row[1], "changed") && row[3] != "" {
 			changed[row[0]+"\x00"+row[3]]++
 		}
 	}
-	return changed, d, nil
 }
 
 func pct(n, of int) float64 {

@@ -146,6 +146,16 @@ func TestFillDropAndRejectRiseHoldPastTheThresholds(t *testing.T) {
 		if !c.held && (m.Status != cutover.StatusScheduled || len(m.Preflight.Breaches) != 0) {
 			t.Fatalf("%s: %s %+v", c.name, m.Status, m.Preflight)
 		}
+		// The report says how many records each field changes in: contacts
+		// 1 and 2 lose their notes (3 is rejected, 4 is new).
+		var rep cutover.PreflightReport
+		if err := json.Unmarshal([]byte(files(svc)[m.Preflight.ReportKey]), &rep); err != nil {
+			t.Fatal(err)
+		}
+		i := slices.IndexFunc(rep.Fill, func(f cutover.FieldFill) bool { return f.Entity == "contact" && f.Field == "notes" })
+		if i < 0 || rep.Fill[i].Changed != 2 {
+			t.Fatalf("%s: the report's fill %+v; want contact.notes changed in 2 records", c.name, rep.Fill)
+		}
 	}
 }
 
