@@ -63,10 +63,14 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 			}
 		}
 		if end, _ := f.lastByte.Load().(string); f.broken.Load() && r.Method == http.MethodGet && end != "" && strings.HasSuffix(r.Header.Get("Range"), end) && f.letPass.Add(-1) < 0 {
+			// Refused at once (403 is not an error the SDK retries), so the
+			// broken chunk's invocations are brief: the kill above takes
+			// the longest-running invocation, which must be a chunk writing
+			// LIVE, not one backing off between refused reads.
 			f.refusedReads.Add(1)
 			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ServiceUnavailable</Code><Message>injected</Message></Error>`)
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>injected</Message></Error>`)
 			return
 		}
 		next.ServeHTTP(w, r)
