@@ -90,8 +90,10 @@ func (s *Steps) Park(ctx context.Context, in ParkInput) error {
 	return nil
 }
 
-// Complete marks the migration live and locked, sets its TEST records to
-// expire the retention period after go-live, and tells the people involved.
+// Complete marks the migration live and locked, tells the people involved,
+// then sets its TEST records to expire the retention period after go-live;
+// run again on a live migration (its step retried after a time-out) it
+// does both again, which sends no mail twice.
 // An expiry that cannot be set does not undo the go-live (the records still
 // expire the retention period after their test round wrote them): it is
 // logged and in the audit trail.
@@ -111,17 +113,20 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 	if errors.Is(err, errNothingToDo) {
 		// Already live: a step that ran again after a crash raises the
 		// event again (its id is the same: published at most once by us,
-		// dropped by the receiver if it came twice).
-		if m, err := s.store.GetMigration(ctx, in.MigrationID); err == nil {
-			s.Announce(ctx, s.LifecycleEvent(cutover.EventLive, m, ""))
+		// dropped by the receiver if it came twice), and queues the mails
+		// and the TEST expiry again: the run before may have died before
+		// them (mails have fixed ids and are sent once; the expiry changes
+		// nothing more the second time).
+		m, err = s.store.GetMigration(ctx, in.MigrationID)
+		if err != nil || m.Final == nil {
+			return nil
 		}
-		return nil
-	}
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
 	s.Announce(ctx, s.LifecycleEvent(cutover.EventLive, m, ""))
-	s.expireTest(ctx, m)
+	// The mails first: expiring a large TEST environment can take the
+	// step's whole time, and the customer must hear that they are live.
 	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, CountsDetail(*m.Final))
 	s.Notify(ctx, cutover.Mail{
 		ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
@@ -131,6 +136,7 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 		ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
 		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body,
 	})
+	s.expireTest(ctx, m)
 	return nil
 }
 

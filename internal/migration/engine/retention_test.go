@@ -2,7 +2,10 @@ package engine
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,5 +68,56 @@ func TestCompleteExpiresTheTestRecords(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the audit trail does not say the TEST records kept their earlier expiry: %+v", store2.audit[id2])
+	}
+}
+
+// The live mails go out before the TEST records are given their expiry,
+// which can take a Complete step's whole time on a large TEST environment
+// (2026-12-03: 398,042 records, the step timed out and neither mail was
+// sent, and the retried step, seeing the migration live, sent none). A
+// step that dies while expiring has already told both people; the retried
+// step expires again and sends no mail twice.
+func TestGoingLiveIsToldBeforeTheTestRecordsExpire(t *testing.T) {
+	svc, store, _ := finalService(t, 8)
+	ctx := context.Background()
+	id := signedOff(t, svc, store, "acme")
+	if _, err := runFinal(t, svc, id); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var sent []string
+	svc.Mailer = mailer{SendFn: func(to, subject, _ string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, to+": "+subject)
+		return nil
+	}}
+	expires := 0
+	svc.Test = expiringTest{ExpireFn: func(string, time.Time) error {
+		expires++
+		if expires == 1 {
+			runtime.Goexit() // the step's process dies here, at its time-out
+		}
+		return nil
+	}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = svc.Complete(ctx, migration.StepInput{MigrationID: id, Round: 1})
+	}()
+	<-done
+	live := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.DeleteFunc(slices.Clone(sent), func(s string) bool { return !strings.HasSuffix(s, ": Your migration is live") })
+	}
+	if got := live(); len(got) != 2 || store.migs[id].Status != cutover.StatusLive {
+		t.Fatalf("after a step that died expiring TEST: %s, live mails %q; want both people told", store.migs[id].Status, got)
+	}
+	if err := svc.Complete(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := live(); len(got) != 2 || expires != 2 {
+		t.Fatalf("the retried step: live mails %q, %d expiries; want the same two mails and the expiry run again", got, expires)
 	}
 }
