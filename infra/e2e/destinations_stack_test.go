@@ -13,6 +13,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -108,7 +109,13 @@ func startDest() error {
 		dumpLog(dest.logf.Name())
 		return err
 	}
-	products.kill = func() error { return dest.st.Kill("FinalMigrateFunction") }
+	products.kill = func(r *http.Request) error {
+		local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		if local == nil {
+			return errors.New("the request has no local address")
+		}
+		return dest.st.KillCaller("FinalMigrateFunction", r.RemoteAddr, local.String())
+	}
 	dest.ready = true
 	return nil
 }

@@ -31,7 +31,7 @@ type vendor struct {
 	url    string
 	dir    string
 	secret string
-	kill   func() error
+	kill   func(r *http.Request) error // kills the process that sent r
 
 	mu        sync.Mutex
 	tenants   map[string]*product
@@ -142,7 +142,7 @@ func (v *vendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	v.mu.Unlock()
 	if lose {
 		// Stored, but the sender never hears: its process dies first.
-		if err := v.kill(); err == nil {
+		if err := v.kill(r); err == nil {
 			v.mu.Lock()
 			p.killed++
 			v.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -49,8 +50,13 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 			if bytes.Contains(body, []byte(`"`+table+`"`)) {
 				switch n := f.liveCalls.Add(1); {
 				case n == f.killAt:
-					f.killed.Add(1)
-					_ = f.st.Kill("FinalMigrateFunction")
+					// The process making this very write is lost: Kill
+					// would take the longest-running invocation, which
+					// may be another chunk's (or the broken one's).
+					local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+					if local != nil && f.st.KillCaller("FinalMigrateFunction", r.RemoteAddr, local.String()) == nil {
+						f.killed.Add(1)
+					}
 					http.Error(w, "killed", http.StatusBadGateway)
 					return
 				case n%3 == 0:
@@ -64,9 +70,7 @@ func (f *faults) wrap(next http.Handler) http.Handler {
 		}
 		if end, _ := f.lastByte.Load().(string); f.broken.Load() && r.Method == http.MethodGet && end != "" && strings.HasSuffix(r.Header.Get("Range"), end) && f.letPass.Add(-1) < 0 {
 			// Refused at once (403 is not an error the SDK retries), so the
-			// broken chunk's invocations are brief: the kill above takes
-			// the longest-running invocation, which must be a chunk writing
-			// LIVE, not one backing off between refused reads.
+			// broken chunk's invocations are brief.
 			f.refusedReads.Add(1)
 			w.Header().Set("Content-Type", "application/xml")
 			w.WriteHeader(http.StatusForbidden)

@@ -2,6 +2,9 @@ package lambdarunner
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -223,5 +226,55 @@ func TestEachProcessHasItsOwnTemporaryDirectory(t *testing.T) {
 
 	if gone != 1 {
 		t.Errorf("%d of the two directories removed after one process exited (pid %d was one of them)", gone, victim.PID)
+	}
+}
+
+// KillCaller takes the process that is making a call, not the one that
+// has run its invocation longest: the caller's invocation fails, the
+// older one (which Kill would have taken) succeeds.
+func TestKillCallerTakesTheProcessMakingTheCall(t *testing.T) {
+	fn := echoFunction("killcaller", 20*time.Second)
+	r, _ := startRunner(t, fn)
+
+	older := make(chan error, 1)
+	go func() {
+		_, err := invoke(t, r, fn.Name, map[string]any{"action": "sleep", "sleepMs": 3000})
+		older <- err
+	}()
+
+	f, _ := r.function(fn.Name)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		f.mu.Lock()
+		busy := len(f.inflight)
+		f.mu.Unlock()
+		if busy == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first invocation never started")
+		}
+	}
+
+	killed := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		local, _ := req.Context().Value(http.LocalAddrContextKey).(net.Addr)
+		killed <- r.KillCaller(fn.Name, req.RemoteAddr, local.String())
+		<-req.Context().Done() // held until the caller is gone
+	}))
+	defer srv.Close()
+
+	_, err := invoke(t, r, fn.Name, map[string]any{"action": "call", "url": srv.URL})
+	if kerr := <-killed; kerr != nil {
+		t.Fatalf("KillCaller: %v", kerr)
+	}
+	if err == nil || !strings.Contains(err.Error(), "/failed/"+fn.Name+"/Runtime.ExitError") {
+		t.Fatalf("the caller's invocation: %v", err)
+	}
+	if err := <-older; err != nil {
+		t.Fatalf("the older invocation was taken instead: %v", err)
+	}
+
+	if err := r.KillCaller(fn.Name, "127.0.0.1:1", "127.0.0.1:2"); err == nil {
+		t.Error("KillCaller found a process for a connection nobody holds")
 	}
 }

@@ -357,6 +357,17 @@ func (s *Stack) Kill(logicalID string) error {
 	return s.runner.Kill(s.Names[logicalID])
 }
 
+// KillCaller kills the function's process (by logical id) that holds the
+// client end of a connection to the stack, given the connection's client
+// and server addresses as a FunctionTraffic handler sees them; see
+// lambdarunner.Runner.KillCaller (Linux only).
+//
+// It returns an error for an unknown function or when no process of it
+// holds the connection.
+func (s *Stack) KillCaller(logicalID, remote, local string) error {
+	return s.runner.KillCaller(s.Names[logicalID], remote, local)
+}
+
 // PeakRSS returns the highest peak resident memory among a function's
 // running processes (by logical id), in bytes.
 //

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -18,7 +19,7 @@ import (
 
 // request says what the invocation should do.
 type request struct {
-	Action    string          `json:"action"` // echo (default), error, panic, exit, sleep, meet
+	Action    string          `json:"action"` // echo (default), error, panic, exit, sleep, meet, call
 	Message   string          `json:"message"`
 	SleepMS   int             `json:"sleepMs"`
 	Value     json.RawMessage `json:"value"`
@@ -29,6 +30,8 @@ type request struct {
 	// ends only if that many invocations were running at once.
 	Dir     string `json:"dir"`
 	Parties int    `json:"parties"`
+	// URL is what "call" GETs before it answers.
+	URL string `json:"url"`
 	// RawPath is set when the invocation is an HTTP API (payload 2.0)
 	// event; a path ending in /fail asks for a function error.
 	RawPath string `json:"rawPath"`
@@ -72,6 +75,10 @@ func handle(ctx context.Context, req request) (response, error) {
 		os.Exit(3)
 	case "meet":
 		if err := meet(ctx, req.Dir, req.Parties); err != nil {
+			return resp, err
+		}
+	case "call":
+		if err := call(ctx, req.URL); err != nil {
 			return resp, err
 		}
 	case "sleep":
@@ -126,6 +133,21 @@ func meet(ctx context.Context, dir string, parties int) error {
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
+}
+
+// call GETs url and discards the answer.
+func call(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+
+	return res.Body.Close()
 }
 
 func main() {
