@@ -1,6 +1,7 @@
 // Command complete is the Complete step: the migration is live and locked;
-// its TEST records expire the retention period after go-live; the customer
-// and coordinator are told.
+// the customer and coordinator are told; then, a slice at a time (one
+// invocation each, action "expire"), its TEST records are set to expire
+// the retention period after go-live.
 package main
 
 import (
@@ -53,5 +54,5 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}
-	lambda.Start(lambdastep.Handler("Complete", svc, migration.StepInput.ID, lambdastep.NoOutput(svc.Complete)))
+	lambda.Start(lambdastep.Handler("Complete", svc, migration.CompleteStep.ID, svc.Run))
 }

@@ -459,6 +459,39 @@ func KeepInvalid(raw string) string {
 	return cutText(raw, MaxInvalidValueBytes)
 }
 
+// SegmentRecords is about how many records one slice of a migration's
+// records (RecordIDPrefixes) is cut for: few enough for one step to reset
+// or rewrite them well within a Lambda's time.
+const SegmentRecords = 200_000
+
+// RecordIDPrefixes cuts a migration's records, about n of them, into
+// slices one step each can reset or rewrite (at most SegmentRecords on
+// average): the slices are the records whose RecordID begins with each of
+// the returned prefixes. Record ids are uniform hexadecimal, so the slices
+// are even, and every id begins with exactly one prefix: [""] (one slice,
+// every record) up to SegmentRecords, then the 16 hex digits, then the 256
+// pairs of them (100 million records give about 390,000 a slice).
+func RecordIDPrefixes(n int) []string {
+	digits := 0
+	switch {
+	case n > 16*SegmentRecords:
+		digits = 2
+	case n > SegmentRecords:
+		digits = 1
+	}
+	out := []string{""}
+	for range digits {
+		next := make([]string, 0, len(out)*16)
+		for _, p := range out {
+			for _, h := range "0123456789abcdef" {
+				next = append(next, p+string(h))
+			}
+		}
+		out = next
+	}
+	return out
+}
+
 // RecordID returns the deterministic id of a record: the same tenant, entity
 // and source id always give the same id, so retries converge.
 func RecordID(tenantID, entity, sourceID string) string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -111,6 +112,28 @@ func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[stri
 			f := it["fields"].(*ddb.AttributeValueMemberM).Value
 			out[sk] = fmt.Sprintf("%s %s %s", f["emails"].(*ddb.AttributeValueMemberL).Value[0].(*ddb.AttributeValueMemberS).Value,
 				f["first_name"].(*ddb.AttributeValueMemberS).Value, it["writtenAt"].(*ddb.AttributeValueMemberS).Value)
+		}
+	}
+	return out
+}
+
+// sortKeys reads the sort keys of a partition back, whatever its items'
+// entities.
+func sortKeys(t *testing.T, db *dynamodb.Client, table, partition string) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
+		TableName:                 &table,
+		KeyConditionExpression:    aws.String("PK = :p"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			out[it["SK"].(*ddb.AttributeValueMemberS).Value] = true
 		}
 	}
 	return out
@@ -243,11 +266,56 @@ func TestTestWritesSurviveUnprocessedItems(t *testing.T) {
 	if got := stored(t, db, table, "m1"); len(got) != len(recs) {
 		t.Fatalf("TEST holds %d records, want %d", len(got), len(recs))
 	}
-	if err := env.Reset(ctx, "m1"); err != nil {
+	if err := env.ResetSegment(ctx, "m1", nil, ""); err != nil {
 		t.Fatalf("reset: %v", err)
 	}
 	if got := stored(t, db, table, "m1"); len(got) != 0 {
 		t.Fatalf("TEST holds %d records after reset, want 0", len(got))
+	}
+}
+
+// A reset a slice at a time (cutover.RecordIDPrefixes) deletes exactly
+// the slice's records of the migration's entities: another slice, another
+// entity and another migration keep theirs, and every slice together
+// leaves none.
+func TestResetBySlices(t *testing.T) {
+	db, table := recordsTable(t)
+	env := &dynamostore.TestEnv{API: db, Table: table}
+	ctx := context.Background()
+	recs := contacts(80, "Ann")
+	for i := range recs[:10] {
+		recs[i].Entity, recs[i].Fields = "company", map[string]string{"name": "Acme"}
+	}
+	if _, err := testSink(env, "m1").Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testSink(env, "m2").Write(ctx, contacts(20, "Bob")); err != nil {
+		t.Fatal(err)
+	}
+	prefixes := cutover.RecordIDPrefixes(cutover.SegmentRecords + 1)
+	entities := []string{"contact", "company"}
+	if err := env.ResetSegment(ctx, "m1", entities, prefixes[3]); err != nil {
+		t.Fatal(err)
+	}
+	left := sortKeys(t, db, table, "m1")
+	want := 0
+	for _, r := range recs {
+		if !strings.HasPrefix(r.ID, prefixes[3]) {
+			want++
+		} else if _, ok := left[r.Entity+"#"+r.ID]; ok {
+			t.Fatalf("record %s of the reset slice %q is still there", r.ID, prefixes[3])
+		}
+	}
+	if len(left) != want || want == len(recs) {
+		t.Fatalf("%d records left of %d after resetting one slice; want %d", len(left), len(recs), want)
+	}
+	for _, p := range prefixes {
+		if err := env.ResetSegment(ctx, "m1", entities, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, other := len(sortKeys(t, db, table, "m1")), len(sortKeys(t, db, table, "m2")); n != 0 || other != 20 {
+		t.Fatalf("after every slice: %d records left, the other migration has %d of 20", n, other)
 	}
 }
 

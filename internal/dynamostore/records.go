@@ -48,8 +48,10 @@ func recordItem(partition, migrationID string, r cutover.Record, at time.Time) m
 // seconds) and DynamoDB deletes it Retention after the migration last used
 // it: a record is written with PurgeAt = written + Retention, so the
 // records of a migration that failed or was abandoned go that long after
-// its last test round; when the migration goes live, Expire sets them to
-// go that long after go-live. A new round resets and rewrites them.
+// its last test round; when the migration goes live, ExpireSegment sets
+// them to go that long after go-live. A new round resets and rewrites
+// them. Both run a slice at a time (cutover.RecordIDPrefixes), one step
+// each, so no step's time grows with the migration's records.
 type TestEnv struct {
 	API   TestAPI
 	Table string
@@ -67,60 +69,79 @@ func (t *TestEnv) purgeAt(at time.Time) ddb.AttributeValue {
 	return &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(t.Retention).Unix(), 10)}
 }
 
-// Reset implements engine.TestEnv.
+// ResetSegment implements engine.TestEnv: it deletes the migration's
+// TEST records whose id begins with prefix (cutover.RecordIDPrefixes), of
+// the given entities; the prefix "" deletes every record of the migration,
+// whatever its entity.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
-func (t *TestEnv) Reset(ctx context.Context, migrationID string) error {
-	p := dynamodb.NewQueryPaginator(t.API, &dynamodb.QueryInput{
-		TableName:                 &t.Table,
-		ConsistentRead:            aws.Bool(true), // a reset must see every item the round wrote
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ProjectionExpression:      aws.String("PK, SK"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return mapErr(err, "TEST environment")
-		}
-		var reqs []ddb.WriteRequest
-		for _, item := range page.Items {
+func (t *TestEnv) ResetSegment(ctx context.Context, migrationID string, entities []string, prefix string) error {
+	return t.eachPage(ctx, migrationID, entities, prefix, true, func(items []map[string]ddb.AttributeValue) error {
+		reqs := make([]ddb.WriteRequest, 0, len(items))
+		for _, item := range items {
 			reqs = append(reqs, ddb.WriteRequest{DeleteRequest: &ddb.DeleteRequest{Key: map[string]ddb.AttributeValue{"PK": item["PK"], "SK": item["SK"]}}})
 		}
-		if err := batchWrite(ctx, t.API, t.Table, reqs); err != nil {
-			return err
-		}
-	}
-	return nil
+		return batchWrite(ctx, t.API, t.Table, reqs)
+	})
 }
 
-// Expire implements engine.TestEnv and migration.TestExpiry: every TEST record of the migration
-// is rewritten to be deleted Retention after from. Running it again sets
-// the same expiry. With no Retention it changes nothing.
+// ExpireSegment implements engine.TestEnv and migration.TestExpiry: the
+// migration's TEST records whose id begins with prefix, of the given
+// entities ("": every record of the migration), are rewritten to be
+// deleted Retention after from. Running it again sets the same expiry.
+// With no Retention it changes nothing.
 //
 // Errors: EUNAVAILABLE from DynamoDB.
-func (t *TestEnv) Expire(ctx context.Context, migrationID string, from time.Time) error {
+func (t *TestEnv) ExpireSegment(ctx context.Context, migrationID string, entities []string, prefix string, from time.Time) error {
 	if t.Retention <= 0 {
 		return nil
 	}
 	purge := t.purgeAt(from)
-	p := dynamodb.NewQueryPaginator(t.API, &dynamodb.QueryInput{
-		TableName:                 &t.Table,
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return mapErr(err, "TEST environment")
-		}
-		reqs := make([]ddb.WriteRequest, 0, len(page.Items))
-		for _, item := range page.Items {
+	return t.eachPage(ctx, migrationID, entities, prefix, false, func(items []map[string]ddb.AttributeValue) error {
+		reqs := make([]ddb.WriteRequest, 0, len(items))
+		for _, item := range items {
 			item[ttlAttribute] = purge
 			reqs = append(reqs, ddb.WriteRequest{PutRequest: &ddb.PutRequest{Item: item}})
 		}
-		if err := batchWrite(ctx, t.API, t.Table, reqs); err != nil {
-			return err
+		return batchWrite(ctx, t.API, t.Table, reqs)
+	})
+}
+
+// eachPage calls fn with each page of the migration's TEST records in a
+// slice: with the prefix "", the whole partition; otherwise, for each
+// entity, the sort keys beginning entity#prefix (a record's sort key is
+// its entity and id). keysOnly reads the keys alone, consistently (a
+// reset must see every item the round wrote).
+func (t *TestEnv) eachPage(ctx context.Context, migrationID string, entities []string, prefix string, keysOnly bool, fn func([]map[string]ddb.AttributeValue) error) error {
+	type slice struct{ cond, sk string }
+	slices := []slice{{cond: "PK = :p"}}
+	if prefix != "" {
+		slices = slices[:0]
+		for _, e := range entities {
+			slices = append(slices, slice{cond: "PK = :p AND begins_with(SK, :s)", sk: e + "#" + prefix})
+		}
+	}
+	for _, sl := range slices {
+		in := &dynamodb.QueryInput{
+			TableName:                 &t.Table,
+			KeyConditionExpression:    aws.String(sl.cond),
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
+		}
+		if sl.sk != "" {
+			in.ExpressionAttributeValues[":s"] = str(sl.sk)
+		}
+		if keysOnly {
+			in.ConsistentRead, in.ProjectionExpression = aws.Bool(true), aws.String("PK, SK")
+		}
+		p := dynamodb.NewQueryPaginator(t.API, in)
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return mapErr(err, "TEST environment")
+			}
+			if err := fn(page.Items); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

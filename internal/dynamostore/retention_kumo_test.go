@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
 )
 
@@ -70,8 +71,11 @@ func TestTestRecordsExpire(t *testing.T) {
 
 	live := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	for range 2 { // a retried Complete sets the same expiry
-		if err := env.Expire(ctx, "m-ttl", live); err != nil {
-			t.Fatal(err)
+		// A slice at a time, as the state machine runs it.
+		for _, p := range cutover.RecordIDPrefixes(cutover.SegmentRecords + 1) {
+			if err := env.ExpireSegment(ctx, "m-ttl", []string{"contact"}, p, live); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	got = purgeTimes(t, db, table, "m-ttl")

@@ -116,12 +116,14 @@ type ExecutionStatuses interface {
 	ExecutionStatus(ctx context.Context, name string) (string, error)
 }
 
-// TestExpiry sets a migration's TEST records to expire (the Complete step).
+// TestExpiry sets a migration's TEST records to expire (after Complete,
+// a slice at a time).
 type TestExpiry interface {
-	// Expire sets every TEST record of a migration to be deleted the
-	// retention period after from (its go-live); running it again changes
-	// nothing more.
-	Expire(ctx context.Context, migrationID string, from time.Time) error
+	// ExpireSegment sets a migration's TEST records of the entities whose
+	// id begins with prefix (a slice of cutover.RecordIDPrefixes; "" is
+	// every record of the migration) to be deleted the retention period
+	// after from (its go-live); running it again changes nothing more.
+	ExpireSegment(ctx context.Context, migrationID string, entities []string, prefix string, from time.Time) error
 }
 
 // TestRecords reads a migration's TEST records a page at a time, for the

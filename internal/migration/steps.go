@@ -91,15 +91,13 @@ func (s *Steps) Park(ctx context.Context, in ParkInput) error {
 }
 
 // Complete marks the migration live and locked, tells the people involved,
-// then sets its TEST records to expire the retention period after go-live;
-// run again on a live migration (its step retried after a time-out) it
-// does both again, which sends no mail twice.
-// An expiry that cannot be set does not undo the go-live (the records still
-// expire the retention period after their test round wrote them): it is
-// logged and in the audit trail.
+// and returns the slices of its TEST records the state machine then gives
+// their go-live expiry, a step each (ExpireTest); run again on a live
+// migration (its step retried after a time-out) it tells them again, which
+// sends no mail twice, and returns the slices again.
 //
 // Errors: ECONFLICT when the final migration has not run.
-func (s *Completion) Complete(ctx context.Context, in StepInput) error {
+func (s *Completion) Complete(ctx context.Context, in StepInput) (*CompleteOutput, error) {
 	m, err := s.Update(ctx, in.MigrationID, func(m *cutover.Migration) ([]cutover.AuditEvent, error) {
 		if m.Status == cutover.StatusLive {
 			return nil, errNothingToDo // already live: told once
@@ -119,14 +117,12 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 		// nothing more the second time).
 		m, err = s.store.GetMigration(ctx, in.MigrationID)
 		if err != nil || m.Final == nil {
-			return nil
+			return &CompleteOutput{Expire: []string{}}, nil
 		}
 	} else if err != nil {
-		return err
+		return nil, err
 	}
 	s.Announce(ctx, s.LifecycleEvent(cutover.EventLive, m, ""))
-	// The mails first: expiring a large TEST environment can take the
-	// step's whole time, and the customer must hear that they are live.
 	body := fmt.Sprintf("Migration %s for %s is live: %s.\n", m.ID, m.CustomerName, CountsDetail(*m.Final))
 	s.Notify(ctx, cutover.Mail{
 		ID: MailID(m.ID, PurposeLive, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLive, Round: m.Round,
@@ -136,8 +132,7 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) error {
 		ID: MailID(m.ID, PurposeLiveCoordinator, m.Round, ""), MigrationID: m.ID, Purpose: PurposeLiveCoordinator, Round: m.Round,
 		To: m.CoordinatorEmail, Subject: "Your migration is live", Body: body,
 	})
-	s.expireTest(ctx, m)
-	return nil
+	return &CompleteOutput{Expire: cutover.RecordIDPrefixes(testRecords(m))}, nil
 }
 
 // StepError is what the state machine caught: its error name and cause.

@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -293,8 +295,27 @@ func (s *Service) RecordStepFailure(ctx context.Context, id, step, message strin
 	s.steps().RecordStepFailure(ctx, id, step, message)
 }
 
+// Complete runs the Complete step as the state machine does: the step,
+// then the TEST expiry a slice at a time, a slice that fails handed to
+// expire-deferred (the Map's Catch, its retries spent).
 func (s *Service) Complete(ctx context.Context, in migration.StepInput) error {
-	return s.completion().Complete(ctx, in)
+	c := s.completion()
+	step := migration.CompleteStep{MigrationID: in.MigrationID, Round: in.Round}
+	out, err := c.Run(ctx, step)
+	if err != nil {
+		return err
+	}
+	for _, p := range out.Expire {
+		slice := step
+		slice.Action, slice.Prefix = migration.CompleteExpire, p
+		if _, err := c.Run(ctx, slice); err != nil {
+			slice.Action, slice.Error = migration.CompleteExpireDeferred, &migration.StepError{Error: "States.TaskFailed", Cause: cutover.ErrorMessage(err)}
+			if _, err := c.Run(ctx, slice); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, error) {
@@ -302,14 +323,25 @@ func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, 
 }
 
 // TestMigrate runs a round's test migration as the state machine does:
-// plan, then every chunk of the manifest (one after another here; the
-// Distributed Map runs them at once), a chunk whose retries are spent
-// recorded failed, then finish.
+// plan, reset every slice of TEST it names (last first: the Map's
+// children finish in any order), then every chunk of the manifest (one
+// after another here; the Distributed Map runs them at once), a chunk
+// whose retries are spent recorded failed, then finish.
 func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
 	step := TestStep{MigrationID: in.MigrationID, Round: in.Round}
 	plan, err := s.testStep(ctx, withAction(step, TestPlan))
 	if err != nil {
 		return nil, err
+	}
+	if len(plan.Reset) == 0 {
+		return nil, errors.New("the plan names no slice of TEST to reset")
+	}
+	for _, p := range slices.Backward(plan.Reset) {
+		reset := withAction(step, TestReset)
+		reset.Prefix = p
+		if _, err := s.testStep(ctx, reset); err != nil {
+			return nil, err
+		}
 	}
 	items, err := s.manifest(ctx, plan.Run.Manifest)
 	if err != nil {
@@ -505,9 +537,13 @@ type (
 	unwiredSink struct{}
 )
 
-func (unwiredTest) Reset(context.Context, string) error             { return errUnwired }
-func (unwiredTest) Writer(string) cutover.Sink                      { return unwiredSink{} }
-func (unwiredTest) Expire(context.Context, string, time.Time) error { return errUnwired }
+func (unwiredTest) ResetSegment(context.Context, string, []string, string) error {
+	return errUnwired
+}
+func (unwiredTest) Writer(string) cutover.Sink { return unwiredSink{} }
+func (unwiredTest) ExpireSegment(context.Context, string, []string, string, time.Time) error {
+	return errUnwired
+}
 
 // dest is the destination the engine writes to: Dest, or one fake over
 // Test's and Live's sinks kept on s, so that a step's read-back sees what

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // jsonKeys are the JSON names of v's fields, as the state machine reads them.
@@ -33,9 +35,10 @@ func path(p *string) string {
 }
 
 type aslState struct {
-	Type       string
-	ItemsPath  string
-	ItemReader *struct {
+	Type         string
+	ItemsPath    string
+	ItemSelector map[string]string
+	ItemReader   *struct {
 		Resource     string
 		ReaderConfig struct{ InputType string }
 		Parameters   map[string]string
@@ -94,8 +97,12 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve},
 	} {
 		choice, keys, resolve := states[ph.prefix+"Shuffle?"], states[ph.prefix+"Keys"], states[ph.prefix+"Resolve"]
-		if states[ph.plan].Next != ph.prefix+"Shuffle?" || len(choice.Choices) != 1 || choice.Default != ph.chunks {
-			t.Fatalf("%s goes to %q, which chooses %+v else %q; want a choice of the shuffle or %s", ph.plan, states[ph.plan].Next, choice.Choices, choice.Default, ph.chunks)
+		next := states[ph.plan].Next
+		if next == "TestReset" { // the test round resets TEST first
+			next = states[next].Next
+		}
+		if next != ph.prefix+"Shuffle?" || len(choice.Choices) != 1 || choice.Default != ph.chunks {
+			t.Fatalf("%s goes to %q, which chooses %+v else %q; want a choice of the shuffle or %s", ph.plan, next, choice.Choices, choice.Default, ph.chunks)
 		}
 		if c := choice.Choices[0]; c.Variable != ph.run+".shuffle" || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.prefix+"Keys" {
 			t.Fatalf("%sShuffle? chooses %+v; want %s.shuffle present -> %sKeys", ph.prefix, c, ph.run, ph.prefix)
@@ -215,6 +222,59 @@ func TestTheStateMachineRunsTheFinalsChunksFromTheManifest(t *testing.T) {
 		}
 		if slices.Sort(selected); !slices.Equal(selected, outcome) || path(st.ResultPath) != "$" {
 			t.Errorf("%s outputs %v at %q; want the chunk's outcome %v as the child's output", name, selected, path(st.ResultPath), outcome)
+		}
+	}
+}
+
+// TEST is reset before a round's chunks, and expired after Complete, a
+// slice a step: each Map reads the slices from the field the Go types
+// write, each child asks for the action its Lambda answers with the slice,
+// and an expiry that fails is recorded, never failing a live migration.
+func TestTheStateMachineResetsAndExpiresTestASliceAtATime(t *testing.T) {
+	states := readASL(t)
+	plan, reset := states["TestPlan"], states["TestReset"]
+	if plan.Next != "TestReset" || plan.ResultSelector["reset.$"] != "$.Payload.reset" || path(plan.ResultPath) != "$.testPlan" ||
+		!slices.Contains(jsonKeys(t, TestOutput{Reset: []string{""}}), "reset") {
+		t.Fatalf("TestPlan selects %v into %q and goes to %q; want the slices to reset at $.testPlan.reset, then TestReset", plan.ResultSelector, path(plan.ResultPath), plan.Next)
+	}
+	complete, expire := states["Complete"], states["ExpireTest"]
+	if complete.Next != "ExpireTest" || complete.ResultSelector["expire.$"] != "$.Payload.expire" || path(complete.ResultPath) != "$.completion" ||
+		!slices.Contains(jsonKeys(t, migration.CompleteOutput{}), "expire") {
+		t.Fatalf("Complete selects %v into %q and goes to %q; want the slices to expire at $.completion.expire, then ExpireTest", complete.ResultSelector, path(complete.ResultPath), complete.Next)
+	}
+	for _, m := range []struct {
+		name, items, next, action string
+		st                        aslState
+	}{
+		{"TestReset", "$.testPlan.reset", "TestShuffle?", TestReset, reset},
+		{"ExpireTest", "$.completion.expire", "", migration.CompleteExpire, expire},
+	} {
+		st := m.st
+		if st.Type != "Map" || st.ItemsPath != m.items || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "INLINE" || st.Next != m.next || path(st.ResultPath) != "(none)" {
+			t.Fatalf("%s: %+v; want an inline Map over %s, then %q", m.name, st, m.items, m.next)
+		}
+		if st.ItemSelector["prefix.$"] != "$$.Map.Item.Value" || st.ItemSelector["migrationId.$"] != "$.migrationId" {
+			t.Fatalf("%s gives its children %v; want the slice as prefix, and the migration", m.name, st.ItemSelector)
+		}
+		found := false
+		for name, cs := range st.ItemProcessor.States {
+			if cs.Parameters.Payload["action"] != m.action {
+				continue
+			}
+			found = true
+			if cs.Parameters.Payload["prefix.$"] != "$.prefix" || !slices.Contains(jsonKeys(t, TestStep{Prefix: "0"}), "prefix") || !slices.Contains(jsonKeys(t, migration.CompleteStep{Prefix: "0"}), "prefix") {
+				t.Fatalf("%s passes %v; want the slice as prefix", name, cs.Parameters.Payload)
+			}
+			if m.name == "ExpireTest" {
+				deferred := st.ItemProcessor.States["ExpiryDeferred"]
+				if len(cs.Catch) != 1 || cs.Catch[0].Next != "ExpiryDeferred" || deferred.Parameters.Payload["action"] != migration.CompleteExpireDeferred ||
+					len(deferred.Catch) != 1 || st.ItemProcessor.States[deferred.Catch[0].Next].Type != "Pass" {
+					t.Fatalf("%s catches %+v, then %+v: want every failure recorded as deferred, and even that failing to end the child", name, cs.Catch, deferred)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("%s has no child asking for %q", m.name, m.action)
 		}
 	}
 }

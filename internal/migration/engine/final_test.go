@@ -102,9 +102,11 @@ func (m mailer) Send(_ context.Context, to, subject, body string) error {
 
 type discardTest struct{}
 
-func (discardTest) Reset(context.Context, string) error             { return nil }
-func (discardTest) Writer(string) cutover.Sink                      { return discardSink{} }
-func (discardTest) Expire(context.Context, string, time.Time) error { return nil }
+func (discardTest) ResetSegment(context.Context, string, []string, string) error { return nil }
+func (discardTest) Writer(string) cutover.Sink                                   { return discardSink{} }
+func (discardTest) ExpireSegment(context.Context, string, []string, string, time.Time) error {
+	return nil
+}
 
 type discardSink struct{}
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/migration"
 )
 
 // Files reads uploaded extracts and stores generated artifacts; the ones
@@ -39,12 +40,11 @@ type TestChunks interface {
 // TestEnv is the disposable TEST environment's housekeeping; its records
 // are written through the TEST cutover.Destination.
 type TestEnv interface {
-	// Reset deletes every TEST record of a migration.
-	Reset(ctx context.Context, migrationID string) error
-	// Expire sets every TEST record of a migration to be deleted the
-	// retention period after from (its go-live); running it again changes
-	// nothing more.
-	Expire(ctx context.Context, migrationID string, from time.Time) error
+	// ResetSegment deletes a migration's TEST records of the entities
+	// whose id begins with prefix (a slice of cutover.RecordIDPrefixes;
+	// "" is every record of the migration).
+	ResetSegment(ctx context.Context, migrationID string, entities []string, prefix string) error
+	migration.TestExpiry
 }
 
 // RangeOpener reads the bytes [start, end) of a stored file.

@@ -18,20 +18,28 @@ import (
 )
 
 // testRecords is a TEST environment that keeps what it was given, by
-// migration: Reset empties it, as the real one does.
+// migration: ResetSegment deletes a slice of it, as the real one does.
 type testRecords struct {
-	mu   sync.Mutex
-	recs map[string]map[string]cutover.Record // migration -> entity#id
+	mu     sync.Mutex
+	recs   map[string]map[string]cutover.Record // migration -> entity#id
+	resets []string                             // the slices reset, in order
 }
 
-func (t *testRecords) Reset(_ context.Context, id string) error {
+func (t *testRecords) ResetSegment(_ context.Context, id string, entities []string, prefix string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.recs, id)
+	t.resets = append(t.resets, prefix)
+	for k, r := range t.recs[id] {
+		if prefix == "" || slices.Contains(entities, r.Entity) && strings.HasPrefix(r.ID, prefix) {
+			delete(t.recs[id], k)
+		}
+	}
 	return nil
 }
 
-func (t *testRecords) Expire(context.Context, string, time.Time) error { return nil }
+func (t *testRecords) ExpireSegment(context.Context, string, []string, string, time.Time) error {
+	return nil
+}
 
 func (t *testRecords) Writer(id string) cutover.Sink { return testRecordsSink{t, id} }
 
@@ -104,6 +112,13 @@ func runTestInChunks(t *testing.T, body string, chunkBytes int64) testRun {
 // returning the test migration's error.
 func tryTestInChunks(t *testing.T, body string, chunkBytes int64, tweak func(*Service)) (testRun, error) {
 	t.Helper()
+	return tryTestRound(t, body, chunkBytes, tweak, nil)
+}
+
+// tryTestRound is tryTestInChunks with a hook that runs just before the
+// test migration, given the stored migration and TEST.
+func tryTestRound(t *testing.T, body string, chunkBytes int64, tweak func(*Service), before func(m *cutover.Migration, test *testRecords)) (testRun, error) {
+	t.Helper()
 	ctx := context.Background()
 	svc, store, _ := finalService(t, 0)
 	if tweak != nil {
@@ -129,6 +144,10 @@ func tryTestInChunks(t *testing.T, body string, chunkBytes int64, tweak func(*Se
 	mapped := store.migs[id]
 	mapped.Mapping = noDedupe
 	store.migs[id] = mapped
+	if before != nil {
+		before(&mapped, test)
+		store.migs[id] = mapped
+	}
 	counts, runErr := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1})
 	chunks, err := svc.TestChunks.ListTestChunks(ctx, id, 1)
 	if err != nil {
@@ -247,6 +266,40 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// A round resets TEST a slice at a time, one step each, before a chunk
+// writes: as many slices as the earlier round's records need (3,000,000
+// rows read: 16), and together they leave nothing of it, of any entity,
+// while another migration's records stay.
+func TestARoundResetsTestASliceAtATime(t *testing.T) {
+	var test *testRecords
+	run, err := tryTestRound(t, chunkyContacts(90), 400, nil, func(m *cutover.Migration, tr *testRecords) {
+		test = tr
+		m.Test = &cutover.Counts{Read: 3_000_000, Migrated: 3_000_000}
+		for _, mid := range []string{m.ID, "m-other"} {
+			tr.recs[mid] = map[string]cutover.Record{}
+			for i := range 200 {
+				ent := []string{"contact", "company", "order"}[i%3]
+				r := cutover.Record{Entity: ent, ID: cutover.RecordID(m.TenantID, ent, fmt.Sprint("old-", i)), SourceID: fmt.Sprint("old-", i)}
+				tr.recs[mid][ent+"#"+r.ID] = r
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(test.resets) != 16 || len(slices.Compact(slices.Sorted(slices.Values(test.resets)))) != 16 {
+		t.Fatalf("reset slices %q; want the 16 of 3,000,000 records, each once", test.resets)
+	}
+	for _, r := range run.records {
+		if strings.HasPrefix(r.SourceID, "old-") {
+			t.Fatalf("the earlier round's %s record %s is still in TEST", r.Entity, r.SourceID)
+		}
+	}
+	if len(run.records) != run.counts.Migrated || len(test.recs["m-other"]) != 200 {
+		t.Fatalf("TEST holds %d records of %d migrated; the other migration %d of 200", len(run.records), run.counts.Migrated, len(test.recs["m-other"]))
+	}
 }
 
 // A chunk that cannot read its part of the file (its retries spent) is

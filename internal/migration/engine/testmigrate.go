@@ -13,6 +13,7 @@ import (
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -28,7 +29,8 @@ import (
 
 // The test migration's actions, one Lambda (testmigrate) for all of them.
 const (
-	TestPlan        = "plan"         // reset TEST, plan the chunks, write the manifest
+	TestPlan        = "plan"         // plan the chunks, write the manifest
+	TestReset       = "reset"        // delete one slice of the migration's TEST records
 	TestChunk       = "chunk"        // migrate one chunk into TEST
 	TestChunkFailed = "chunk-failed" // the state machine caught a chunk's failure
 	TestFinish      = "finish"       // merge the chunks into the workbook; read TEST back
@@ -42,8 +44,9 @@ type TestStep struct {
 	Action      string               `json:"action"`
 	MigrationID string               `json:"migrationId"`
 	Round       int                  `json:"round"`
-	Index       int                  `json:"index"`           // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
-	Error       *migration.StepError `json:"error,omitempty"` // what the state machine caught, for chunk-failed
+	Index       int                  `json:"index"`            // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
+	Prefix      string               `json:"prefix,omitempty"` // the slice of TEST records, for reset (cutover.RecordIDPrefixes)
+	Error       *migration.StepError `json:"error,omitempty"`  // what the state machine caught, for chunk-failed
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -58,11 +61,15 @@ func (in TestStep) RecordsItsOwnFailure() bool {
 }
 
 // TestOutput is what the test migration's actions return to the state
-// machine: where the chunks' manifest is and how to run it (plan), a
+// machine: where the chunks' manifest is and how to run it, and the slices
+// of TEST to reset (plan), a
 // chunk's counts (chunk: one result per chunk in the Map's ResultWriter
 // output), the round's counts (finish).
 type TestOutput struct {
-	Run     *ChunkRun       `json:"run,omitempty"`
+	Run *ChunkRun `json:"run,omitempty"`
+	// Reset is the slices of TEST records (plan) the state machine resets,
+	// a step each, before any chunk runs.
+	Reset   []string        `json:"reset,omitempty"`
 	Index   int             `json:"index"`
 	Counts  *cutover.Counts `json:"counts,omitempty"`
 	Shuffle *ShuffleResult  `json:"shuffle,omitempty"` // keys and resolve
@@ -85,6 +92,8 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 	switch in.Action {
 	case TestPlan:
 		return s.PlanTest(ctx, in)
+	case TestReset:
+		return &TestOutput{}, s.ResetTest(ctx, in)
 	case TestChunk:
 		return s.MigrateTestChunk(ctx, in)
 	case TestChunkFailed:
@@ -125,12 +134,14 @@ func testChunkPrefix(id string, round, index int) string {
 }
 
 // PlanTest starts a round's test migration: it moves the migration to
-// test-migrating, resets TEST, reads every file of the round to its end
+// test-migrating, reads every file of the round to its end
 // and plans its chunks as the final migration would, infers each mapping
 // entry's phone region and date formats once from its file's first rows
 // (stored as the round's inference: every chunk reads with it, and the
 // final migration reads its extract with it after sign-off), and writes
-// the chunk manifest the Distributed Map reads. Planning again (a retried
+// the chunk manifest the Distributed Map reads. It returns the slices of
+// TEST the state machine then resets (ResetTest): the earlier round's
+// records or this round's, whichever are more. Planning again (a retried
 // step) resets TEST again and runs every chunk again.
 //
 // Errors: ECONFLICT when the migration is not mapped for this round;
@@ -145,8 +156,9 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.test.Reset(ctx, m.ID); err != nil {
-		return nil, err
+	before := 0 // the records an earlier round (or this one, planned again) may have left
+	if m.Test != nil {
+		before = m.Test.Read + m.Test.Derived
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now()}
 	ex, err := s.planExtract(ctx, extractInput{
@@ -183,7 +195,20 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 			return nil, err
 		}
 	}
-	return &TestOutput{Run: &run}, nil
+	return &TestOutput{Run: &run, Reset: cutover.RecordIDPrefixes(max(before, plan.Rows))}, nil
+}
+
+// ResetTest deletes one slice of the migration's TEST records (those
+// whose id begins with in.Prefix), before the round's chunks write theirs.
+//
+// Errors: ECONFLICT when the round is not test migrating; EUNAVAILABLE
+// from storage.
+func (s *TestRun) ResetTest(ctx context.Context, in TestStep) error {
+	m, err := s.testingRound(ctx, in)
+	if err != nil {
+		return err
+	}
+	return s.test.ResetSegment(ctx, m.ID, schema.Default().EntityNames(), in.Prefix)
 }
 
 // putJSON stores v as a JSON artifact; what names it in the error.
