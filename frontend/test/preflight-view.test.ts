@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFinalView } from '../src/customer/final-view';
-import { createPreflightView } from '../src/customer/preflight-view';
+import { createPreflightView, renderPreflight } from '../src/customer/preflight-view';
 import type { Migration } from '../src/lib/types';
 import { fakeApi } from './fakes';
 
@@ -110,5 +110,28 @@ describe('a held go-live', () => {
     await tick();
     expect(calls.some((c) => c.method === 'POST' && c.path === '/migrations/m-1/final/withdraw')).toBe(true);
     expect(withdrawn).toBe(1);
+  });
+});
+
+describe('the preview of a large extract', () => {
+  it('shows the rows rejected and warned, even a share that rounds to 0%', () => {
+    const el = renderPreflight({
+      phase: 'submitted',
+      entities: [
+        {
+          entity: 'contact', testRows: 398042, rows: 398101, migrated: 398089,
+          testRejectPct: 0, rejectPct: 0, testWarnPct: 3.1, warnPct: 0,
+          testRejected: 9, rejected: 12, testWarned: 12339, warned: 0,
+          status: 'explained', added: 59, removed: 0, changed: 4,
+        },
+      ],
+      missing: [],
+      fill: [],
+      breaches: [],
+    });
+    const cells = el.querySelector('tbody tr')!.querySelectorAll('td');
+    const text = [...cells].map((c) => c.textContent);
+    expect(text).toContain('12 (<0.1%) · test 9 (<0.1%)');
+    expect(text).toContain('0 · test 12,339 (3.1%)');
   });
 });

@@ -105,6 +105,13 @@ type PreflightEntity struct {
 	RejectPct     float64 `json:"rejectPct" dynamodbav:"rejectPct"`
 	TestWarnPct   float64 `json:"testWarnPct" dynamodbav:"testWarnPct"`
 	WarnPct       float64 `json:"warnPct" dynamodbav:"warnPct"`
+	// The rows behind the percentages (rounded to a tenth of a point, so
+	// 12 rejected rows of 398,000 are 0%): a preview shows both, and no
+	// rejected row hides behind a zero.
+	TestRejected int `json:"testRejected" dynamodbav:"testRejected"`
+	Rejected     int `json:"rejected" dynamodbav:"rejected"`
+	TestWarned   int `json:"testWarned" dynamodbav:"testWarned"` // over the whole test, as TestWarnPct
+	Warned       int `json:"warned" dynamodbav:"warned"`
 	Status        string  `json:"status" dynamodbav:"status"` // the reconciliation: match, explained, unexplained
 	Added         int     `json:"added" dynamodbav:"added"`
 	Removed       int     `json:"removed" dynamodbav:"removed"`

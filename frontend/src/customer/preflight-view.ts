@@ -7,7 +7,7 @@
 
 import { messageOf, type ApiRequest } from '../lib/api';
 import { h, replace, say, table } from '../lib/dom';
-import { entityLabel, fieldLabel } from '../lib/format';
+import { entityLabel, fieldLabel, formatShare } from '../lib/format';
 import { reconWord } from '../lib/status';
 import type { Migration } from '../lib/types';
 
@@ -61,6 +61,10 @@ export interface PreflightReport {
     rejectPct: number;
     testWarnPct: number;
     warnPct: number;
+    testRejected?: number;
+    rejected?: number;
+    testWarned?: number;
+    warned?: number;
     status: string;
     added: number;
     removed: number;
@@ -126,13 +130,13 @@ export function renderPreflight(r: PreflightReport): HTMLElement {
     h('h3', { text: 'This is what will go live' }),
     table(
       'Per kind of record: the final extract against the signed-off test migration',
-      ['Records', 'Rows (test)', 'Migrated', 'Rejected (test)', 'Warnings (test)', 'Reconciliation', 'Added', 'Removed', 'Changed'],
+      ['Records', 'Rows (test)', 'Migrated', 'Rejected', 'Warnings', 'Reconciliation', 'Added', 'Removed', 'Changed'],
       entities.map((e) => [
         entityLabel(e.entity),
         `${e.rows} (${e.testRows})`,
         String(e.migrated),
-        `${pct(e.rejectPct)} (${pct(e.testRejectPct)})`,
-        `${pct(e.warnPct)} (${pct(e.testWarnPct)})`,
+        `${formatShare(e.rejected, e.rejectPct)} · test ${formatShare(e.testRejected, e.testRejectPct)}`,
+        `${formatShare(e.warned, e.warnPct)} · test ${formatShare(e.testWarned, e.testWarnPct)}`,
         reconWord(e.status),
         String(e.added),
         String(e.removed),

@@ -21,6 +21,19 @@ export function formatPercent(rate: number | undefined): string {
   return typeof rate === 'number' && Number.isFinite(rate) ? `${Math.round(rate * 100)}%` : '—';
 }
 
+/**
+ * Rows and their share: "12 (<0.1%)", "1,204 (3.1%)", "0". pct is the
+ * share in points, rounded to a tenth; a few rows of a large extract
+ * round to 0.0, which alone would hide them. Without a count (a report
+ * stored before counts were kept) the share alone.
+ */
+export function formatShare(n: number | undefined, pct: number): string {
+  const points = `${Math.round(pct * 10) / 10}%`;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return points;
+  if (n === 0) return '0';
+  return `${formatCount(n)} (${Math.round(pct * 10) === 0 ? '<0.1%' : points})`;
+}
+
 function validDate(iso: string | undefined): Date | null {
   if (typeof iso !== 'string' || iso === '' || iso.startsWith('0001-01-01')) return null;
   const d = new Date(iso);

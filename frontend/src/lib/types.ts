@@ -548,7 +548,7 @@ export interface SignOffPreflightReport {
   fingerprint: string;
   phase: string;
   matches: Array<{ fileId: string; fileName: string; table: string; entry: string; entity: string; confirmed: boolean }> | null;
-  entities: Array<{ entity: string; testRows: number; rows: number; migrated: number; testRejectPct: number; rejectPct: number; testWarnPct: number; warnPct: number; status: string; added: number; removed: number; changed: number }> | null;
+  entities: Array<{ entity: string; testRows: number; rows: number; migrated: number; testRejectPct: number; rejectPct: number; testWarnPct: number; warnPct: number; testRejected?: number; rejected?: number; testWarned?: number; warned?: number; status: string; added: number; removed: number; changed: number }> | null;
   missing: Array<{ entry: string; file?: string; column: string; field: string }> | null;
   fill: Array<{ entity: string; field: string; testPct: number; pct: number; changed: number }> | null;
   breaches: SignOffBreach[] | null;

@@ -2,7 +2,7 @@
 // stopped before anything was written to the live system.
 
 import { facts, h, table } from '../lib/dom';
-import { entityLabel, fieldLabel, formatCount, formatDateTime } from '../lib/format';
+import { entityLabel, fieldLabel, formatCount, formatDateTime, formatShare } from '../lib/format';
 import { reconWord } from '../lib/status';
 import type { SignOffPreflight } from '../lib/types';
 
@@ -39,7 +39,7 @@ export function renderHeld(p: SignOffPreflight): HTMLElement {
           table(
             'Per kind of record, the final extract against the test',
             ['Records', 'Rows in the test', 'Rows now', 'Would migrate', 'Rejected (test → now)', 'Added', 'Removed', 'Changed', 'Check'],
-            entities.map((e) => [entityLabel(e.entity), formatCount(e.testRows), formatCount(e.rows), formatCount(e.migrated), `${points(e.testRejectPct)} → ${points(e.rejectPct)}`, formatCount(e.added), formatCount(e.removed), formatCount(e.changed), reconWord(e.status)]),
+            entities.map((e) => [entityLabel(e.entity), formatCount(e.testRows), formatCount(e.rows), formatCount(e.migrated), `${formatShare(e.testRejected, e.testRejectPct)} → ${formatShare(e.rejected, e.rejectPct)}`, formatCount(e.added), formatCount(e.removed), formatCount(e.changed), reconWord(e.status)]),
             { rowHeader: true, numeric: [1, 2, 3, 5, 6, 7] },
           ),
         )

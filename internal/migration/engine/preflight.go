@@ -395,6 +395,7 @@ func compareEntities(rep *cutover.PreflightReport, test, final *workbook.Workboo
 			Entity: f.Entity, TestRows: t.Rows, Rows: f.Rows, Migrated: f.Migrated,
 			TestRejectPct: pct(t.Rejected, t.Rows), RejectPct: pct(f.Rejected, f.Rows),
 			TestWarnPct: pct(test.Issues.Warned, testRows), WarnPct: pct(warned[f.Entity], f.Rows), Status: f.Status,
+			TestRejected: t.Rejected, Rejected: f.Rejected, TestWarned: test.Issues.Warned, Warned: warned[f.Entity],
 		}
 		if de, ok := deltas[f.Entity]; ok {
 			e.Added, e.Removed, e.Changed = de.Added, de.Removed, de.Changed
@@ -430,7 +431,7 @@ func compareEntities(rep *cutover.PreflightReport, test, final *workbook.Workboo
 	}
 	for _, t := range test.Reconciliation {
 		if !slices.ContainsFunc(final.Reconciliation, func(f workbook.Reconciliation) bool { return f.Entity == t.Entity }) {
-			rep.Entities = append(rep.Entities, cutover.PreflightEntity{Entity: t.Entity, TestRows: t.Rows, TestRejectPct: pct(t.Rejected, t.Rows), Status: "missing"})
+			rep.Entities = append(rep.Entities, cutover.PreflightEntity{Entity: t.Entity, TestRows: t.Rows, TestRejectPct: pct(t.Rejected, t.Rows), TestRejected: t.Rejected, Status: "missing"})
 			rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
 				Rule: cutover.RuleColumnMissing, Entity: t.Entity,
 				Detail: fmt.Sprintf("%s: the test migration had %d rows of it; the final extract has none.", t.Entity, t.Rows),

@@ -152,6 +152,11 @@ func TestFillDropAndRejectRiseHoldPastTheThresholds(t *testing.T) {
 		if err := json.Unmarshal([]byte(files(svc)[m.Preflight.ReportKey]), &rep); err != nil {
 			t.Fatal(err)
 		}
+		// The rows behind the rejection rates, beside them: row 3 of 4.
+		e := slices.IndexFunc(rep.Entities, func(e cutover.PreflightEntity) bool { return e.Entity == "contact" })
+		if e < 0 || rep.Entities[e].Rejected != 1 || rep.Entities[e].TestRejected != 0 || rep.Entities[e].RejectPct != 25 {
+			t.Fatalf("%s: the report's contacts %+v; want 1 rejected row (25%%), none in the test", c.name, rep.Entities)
+		}
 		i := slices.IndexFunc(rep.Fill, func(f cutover.FieldFill) bool { return f.Entity == "contact" && f.Field == "notes" })
 		if i < 0 || rep.Fill[i].Changed != 2 {
 			t.Fatalf("%s: the report's fill %+v; want contact.notes changed in 2 records", c.name, rep.Fill)
