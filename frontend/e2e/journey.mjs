@@ -54,6 +54,9 @@ const started = Date.now();
 const secs = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 let shots = 0;
 const pageErrors = [];
+// The site's own files a page asked for and did not get (a missing icon
+// shows as a console error on every page).
+const siteMissing = new Set();
 
 function pass(what) {
   console.log(`ok   ${what} (${secs()})`);
@@ -213,6 +216,10 @@ async function main() {
   const watch = (page, who) => {
     page.setDefaultTimeout(STEP_TIMEOUT);
     page.on('pageerror', (err) => pageErrors.push(`${who}: ${err.message}`));
+    page.on('response', (res) => {
+      const url = res.url();
+      if (res.status() === 404 && url.startsWith(`${SITE_URL}/`) && !url.startsWith(`${SITE_URL}/api/`)) siteMissing.add(url.slice(SITE_URL.length));
+    });
   };
   try {
     // The customer is in India: the go-live mail shows their time and UTC.
@@ -556,6 +563,7 @@ async function main() {
     await resumeAfterReload(browser, watch, tenantId);
 
     check(pageErrors.length === 0, `uncaught errors in the pages: ${pageErrors.join('; ')}`);
+    check(siteMissing.size === 0, `the pages asked the site for files it does not have: ${[...siteMissing].join(', ')}`);
     console.log(`journey passed: ${shots} screenshots in ${ARTIFACTS} (${secs()})`);
   } catch (err) {
     for (const ctx of browser.contexts()) {
