@@ -124,6 +124,24 @@ func TestProcessesPerFunctionAreLimited(t *testing.T) {
 	}
 }
 
+// waitBusy waits (10 s at most) until n invocations of the function are
+// running.
+func waitBusy(t *testing.T, r *Runner, name string, n int) {
+	t.Helper()
+	f, _ := r.function(name)
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		f.mu.Lock()
+		busy := len(f.inflight)
+		f.mu.Unlock()
+		if busy == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d invocations running, want %d", busy, n)
+		}
+	}
+}
+
 // Kill takes the process that is running an invocation, not an idle one:
 // that invocation fails, the other running one succeeds, and the function
 // keeps serving.
@@ -145,18 +163,7 @@ func TestKillTakesTheBusyProcess(t *testing.T) {
 		errc <- err
 	}()
 
-	f, _ := r.function(fn.Name)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		f.mu.Lock()
-		busy := len(f.inflight)
-		f.mu.Unlock()
-		if busy == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the invocation never started")
-		}
-	}
+	waitBusy(t, r, fn.Name, 1)
 
 	if err := r.Kill(fn.Name); err != nil {
 		t.Fatal(err)
@@ -242,18 +249,7 @@ func TestKillCallerTakesTheProcessMakingTheCall(t *testing.T) {
 		older <- err
 	}()
 
-	f, _ := r.function(fn.Name)
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		f.mu.Lock()
-		busy := len(f.inflight)
-		f.mu.Unlock()
-		if busy == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first invocation never started")
-		}
-	}
+	waitBusy(t, r, fn.Name, 1)
 
 	killed := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

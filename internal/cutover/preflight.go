@@ -108,14 +108,14 @@ type PreflightEntity struct {
 	// The rows behind the percentages (rounded to a tenth of a point, so
 	// 12 rejected rows of 398,000 are 0%): a preview shows both, and no
 	// rejected row hides behind a zero.
-	TestRejected int `json:"testRejected" dynamodbav:"testRejected"`
-	Rejected     int `json:"rejected" dynamodbav:"rejected"`
-	TestWarned   int `json:"testWarned" dynamodbav:"testWarned"` // over the whole test, as TestWarnPct
-	Warned       int `json:"warned" dynamodbav:"warned"`
-	Status        string  `json:"status" dynamodbav:"status"` // the reconciliation: match, explained, unexplained
-	Added         int     `json:"added" dynamodbav:"added"`
-	Removed       int     `json:"removed" dynamodbav:"removed"`
-	Changed       int     `json:"changed" dynamodbav:"changed"`
+	TestRejected int    `json:"testRejected" dynamodbav:"testRejected"`
+	Rejected     int    `json:"rejected" dynamodbav:"rejected"`
+	TestWarned   int    `json:"testWarned" dynamodbav:"testWarned"` // over the whole test, as TestWarnPct
+	Warned       int    `json:"warned" dynamodbav:"warned"`
+	Status       string `json:"status" dynamodbav:"status"` // the reconciliation: match, explained, unexplained
+	Added        int    `json:"added" dynamodbav:"added"`
+	Removed      int    `json:"removed" dynamodbav:"removed"`
+	Changed      int    `json:"changed" dynamodbav:"changed"`
 }
 
 // Pre-flight rules: which threshold a breach is past.

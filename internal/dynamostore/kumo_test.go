@@ -93,12 +93,13 @@ func contacts(n int, first string) []cutover.Record {
 	return recs
 }
 
-// stored reads a partition back: SK → the item's fields and writtenAt.
-func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[string]string {
+// partitionItems reads every item of a partition back, consistently.
+func partitionItems(t *testing.T, db *dynamodb.Client, table, partition string) []map[string]ddb.AttributeValue {
 	t.Helper()
-	out := map[string]string{}
+	var out []map[string]ddb.AttributeValue
 	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
 		TableName:                 &table,
+		ConsistentRead:            aws.Bool(true),
 		KeyConditionExpression:    aws.String("PK = :p"),
 		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
 	})
@@ -107,12 +108,20 @@ func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[stri
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, it := range page.Items {
-			sk := it["SK"].(*ddb.AttributeValueMemberS).Value
-			f := it["fields"].(*ddb.AttributeValueMemberM).Value
-			out[sk] = fmt.Sprintf("%s %s %s", f["emails"].(*ddb.AttributeValueMemberL).Value[0].(*ddb.AttributeValueMemberS).Value,
-				f["first_name"].(*ddb.AttributeValueMemberS).Value, it["writtenAt"].(*ddb.AttributeValueMemberS).Value)
-		}
+		out = append(out, page.Items...)
+	}
+	return out
+}
+
+// stored reads a partition back: SK → the item's fields and writtenAt.
+func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, it := range partitionItems(t, db, table, partition) {
+		sk := it["SK"].(*ddb.AttributeValueMemberS).Value
+		f := it["fields"].(*ddb.AttributeValueMemberM).Value
+		out[sk] = fmt.Sprintf("%s %s %s", f["emails"].(*ddb.AttributeValueMemberL).Value[0].(*ddb.AttributeValueMemberS).Value,
+			f["first_name"].(*ddb.AttributeValueMemberS).Value, it["writtenAt"].(*ddb.AttributeValueMemberS).Value)
 	}
 	return out
 }
@@ -122,19 +131,8 @@ func stored(t *testing.T, db *dynamodb.Client, table, partition string) map[stri
 func sortKeys(t *testing.T, db *dynamodb.Client, table, partition string) map[string]bool {
 	t.Helper()
 	out := map[string]bool{}
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                 &table,
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			out[it["SK"].(*ddb.AttributeValueMemberS).Value] = true
-		}
+	for _, it := range partitionItems(t, db, table, partition) {
+		out[it["SK"].(*ddb.AttributeValueMemberS).Value] = true
 	}
 	return out
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -19,29 +18,17 @@ import (
 func purgeTimes(t *testing.T, db *dynamodb.Client, table, partition string) []int64 {
 	t.Helper()
 	var out []int64
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                 &table,
-		ConsistentRead:            aws.Bool(true),
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
+	for _, it := range partitionItems(t, db, table, partition) {
+		v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN)
+		if !ok {
+			out = append(out, -1)
+			continue
+		}
+		n, err := strconv.ParseInt(v.Value, 10, 64)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("PurgeAt %q", v.Value)
 		}
-		for _, it := range page.Items {
-			v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN)
-			if !ok {
-				out = append(out, -1)
-				continue
-			}
-			n, err := strconv.ParseInt(v.Value, 10, 64)
-			if err != nil {
-				t.Fatalf("PurgeAt %q", v.Value)
-			}
-			out = append(out, n)
-		}
+		out = append(out, n)
 	}
 	return out
 }
