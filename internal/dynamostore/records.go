@@ -113,15 +113,15 @@ func (t *TestEnv) ExpireSegment(ctx context.Context, migrationID string, entitie
 // its entity and id). keysOnly reads the keys alone, consistently (a
 // reset must see every item the round wrote).
 func (t *TestEnv) eachPage(ctx context.Context, migrationID string, entities []string, prefix string, keysOnly bool, fn func([]map[string]ddb.AttributeValue) error) error {
-	type slice struct{ cond, sk string }
-	slices := []slice{{cond: "PK = :p"}}
+	type query struct{ cond, sk string }
+	queries := []query{{cond: "PK = :p"}}
 	if prefix != "" {
-		slices = slices[:0]
+		queries = queries[:0]
 		for _, e := range entities {
-			slices = append(slices, slice{cond: "PK = :p AND begins_with(SK, :s)", sk: e + "#" + prefix})
+			queries = append(queries, query{cond: "PK = :p AND begins_with(SK, :s)", sk: e + "#" + prefix})
 		}
 	}
-	for _, sl := range slices {
+	for _, sl := range queries {
 		in := &dynamodb.QueryInput{
 			TableName:                 &t.Table,
 			KeyConditionExpression:    aws.String(sl.cond),

@@ -111,10 +111,10 @@ func (s *Completion) Complete(ctx context.Context, in StepInput) (*CompleteOutpu
 	if errors.Is(err, errNothingToDo) {
 		// Already live: a step that ran again after a crash raises the
 		// event again (its id is the same: published at most once by us,
-		// dropped by the receiver if it came twice), and queues the mails
-		// and the TEST expiry again: the run before may have died before
-		// them (mails have fixed ids and are sent once; the expiry changes
-		// nothing more the second time).
+		// dropped by the receiver if it came twice), queues the mails again
+		// and names the TEST slices to expire again: the run before may
+		// have died before them (mails have fixed ids and are sent once; an
+		// expiry changes nothing more the second time).
 		m, err = s.store.GetMigration(ctx, in.MigrationID)
 		if err != nil || m.Final == nil {
 			return &CompleteOutput{Expire: []string{}}, nil

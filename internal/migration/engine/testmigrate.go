@@ -61,10 +61,9 @@ func (in TestStep) RecordsItsOwnFailure() bool {
 }
 
 // TestOutput is what the test migration's actions return to the state
-// machine: where the chunks' manifest is and how to run it, and the slices
-// of TEST to reset (plan), a
-// chunk's counts (chunk: one result per chunk in the Map's ResultWriter
-// output), the round's counts (finish).
+// machine: where the chunks' manifest is, how to run it and the slices of
+// TEST to reset (plan), a chunk's counts (chunk: one result per chunk in
+// the Map's ResultWriter output), the round's counts (finish).
 type TestOutput struct {
 	Run *ChunkRun `json:"run,omitempty"`
 	// Reset is the slices of TEST records (plan) the state machine resets,
