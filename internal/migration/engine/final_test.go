@@ -103,7 +103,7 @@ func (m mailer) Send(_ context.Context, to, subject, body string) error {
 type discardTest struct{}
 
 func (discardTest) ResetSegment(context.Context, string, []string, string) error { return nil }
-func (discardTest) Writer(string) cutover.Sink { return discardSink{} }
+func (discardTest) Writer(string) cutover.Sink                                   { return discardSink{} }
 
 func (discardTest) ExpireSegment(context.Context, string, []string, string, time.Time) error {
 	return nil
