@@ -193,6 +193,15 @@ describe('issues and reconciliation', () => {
     expect(dups.textContent).toContain('2 records');
     const row = [...(dups.querySelector('tbody tr')?.children ?? [])].map((c) => c.textContent);
     expect(row).toEqual(['Contacts', 'email:ada@example.com', '1 (line 2), 6 (line 7)']);
+    expect(dups.querySelector('[data-part="duplicates-cut"]')).toBeNull();
+  });
+
+  it('says when the list of possible duplicates is cut, and of how many', () => {
+    const { api } = fakeApi(server({ status: 200 }));
+    const cut: Workbook = { ...workbook, issues: { ...workbook.issues!, possibleDuplicates: 24690, possibleGroups: 12345 } };
+    document.body.append(createWorkbookView({ api, migrationId: 'm-1', workbook: cut, review: {}, editable: true }).element);
+    const note = document.querySelector('[data-part="duplicates"] [data-part="duplicates-cut"]');
+    expect(note?.textContent).toBe('The first 1 of 12,345 shared keys are listed.');
   });
 
   it('shows the housekeeping rule counts in the reconciliation', () => {

@@ -5,19 +5,45 @@ import (
 	"github.com/cutover/cutover/internal/pipeline"
 )
 
-// AddPossibleDuplicates puts the groups of records that share a dedupe key
-// but not a source id into the workbook's issues: they were kept apart (two
-// people of one firm may share its address), and the customer decides
-// whether any are one person, by merging them in the old CRM or by turning
-// on the mapping's mergeDifferentIds.
-func (w *Workbook) AddPossibleDuplicates(groups []mapspec.PossibleDuplicate) {
+// MaxListedPossible bounds the groups of possible duplicates the workbook
+// lists by shared key (Issues.Duplicates): millions of contacts sharing
+// office addresses make tens of thousands of groups, more than the finish
+// step should hold or a person read on a page. The counts stay complete
+// (Issues.PossibleGroups, Issues.PossibleDuplicates).
+const MaxListedPossible = 1000
+
+// PossibleDuplicates gathers the groups of records that share a dedupe key
+// but not a source id, as the chunks of a round report them: it keeps the
+// first MaxListedPossible and counts them all, so gathering them holds
+// no more than that whatever the extract's size. The zero value is empty.
+type PossibleDuplicates struct {
+	listed          []mapspec.PossibleDuplicate
+	groups, records int
+}
+
+// Add gathers groups, in order.
+func (p *PossibleDuplicates) Add(groups []mapspec.PossibleDuplicate) {
+	for _, g := range groups {
+		p.groups++
+		p.records += len(g.SourceIDs)
+		if len(p.listed) < MaxListedPossible {
+			p.listed = append(p.listed, g)
+		}
+	}
+}
+
+// AddPossibleDuplicates puts the gathered groups of records that share a
+// dedupe key but not a source id into the workbook's issues: they were
+// kept apart (two people of one firm may share its address), and the
+// customer decides whether any are one person, by merging them in the old
+// CRM or by turning on the mapping's mergeDifferentIds.
+func (w *Workbook) AddPossibleDuplicates(p *PossibleDuplicates) {
 	if w.Issues.Duplicates == nil {
 		w.Issues.Duplicates = []mapspec.PossibleDuplicate{}
 	}
-	w.Issues.Duplicates = append(w.Issues.Duplicates, groups...)
-	for _, g := range groups {
-		w.Issues.PossibleDuplicates += len(g.SourceIDs)
-	}
+	w.Issues.Duplicates = append(w.Issues.Duplicates, p.listed...)
+	w.Issues.PossibleGroups += p.groups
+	w.Issues.PossibleDuplicates += p.records
 	w.Issues.DuplicateCounts.Possible = w.Issues.PossibleDuplicates
 }
 

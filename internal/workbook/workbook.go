@@ -85,9 +85,11 @@ type Issues struct {
 	// rows landed and stay migrated, the persons did not.
 	RefusedPeople []ReasonCount `json:"refusedPeople"`
 	// PossibleDuplicates counts records kept apart although another record
-	// with a different source id shares their dedupe key; Duplicates lists
-	// those groups for review (see duplicates.go).
+	// with a different source id shares their dedupe key, in PossibleGroups
+	// groups; Duplicates lists the first MaxListedPossible of those groups
+	// for review (see duplicates.go).
 	PossibleDuplicates int                         `json:"possibleDuplicates"`
+	PossibleGroups     int                         `json:"possibleGroups"`
 	Duplicates         []mapspec.PossibleDuplicate `json:"duplicates"`
 	// DuplicateCounts are the totals the sign-off page shows: rows merged
 	// into another record, and records kept apart as possible duplicates.

@@ -108,12 +108,39 @@ func TestReconciliation(t *testing.T) {
 
 func TestWorkbookCountsPossibleDuplicates(t *testing.T) {
 	var wb Workbook
-	wb.AddPossibleDuplicates([]mapspec.PossibleDuplicate{
+	var p PossibleDuplicates
+	p.Add([]mapspec.PossibleDuplicate{
 		{Entity: "contact", Key: "office@firm.example", SourceIDs: []string{"1", "2", "3"}, Lines: []int{2, 3, 4}, IDs: []string{"a", "b", "c"}},
 		{Entity: "contact", Key: "home@x.example", SourceIDs: []string{"7", "9"}, Lines: []int{8, 10}, IDs: []string{"d", "e"}},
 	})
-	if wb.Issues.PossibleDuplicates != 5 || len(wb.Issues.Duplicates) != 2 {
+	wb.AddPossibleDuplicates(&p)
+	if wb.Issues.PossibleDuplicates != 5 || wb.Issues.PossibleGroups != 2 || len(wb.Issues.Duplicates) != 2 {
 		t.Fatalf("issues %+v", wb.Issues)
+	}
+}
+
+// Chunk after chunk of an extract where thousands share office addresses:
+// the workbook lists the first MaxListedPossible groups, in the order the
+// chunks reported them, and counts every group and record.
+func TestWorkbookListsTheFirstPossibleDuplicatesAndCountsThemAll(t *testing.T) {
+	var p PossibleDuplicates
+	groups := 0
+	for chunk := range 5 {
+		var batch []mapspec.PossibleDuplicate
+		for i := range 700 {
+			batch = append(batch, mapspec.PossibleDuplicate{Entity: "contact", Key: fmt.Sprintf("office%d-%d@firm.example", chunk, i), SourceIDs: []string{"1", "2"}, Lines: []int{2, 3}, IDs: []string{"a", "b"}})
+			groups++
+		}
+		p.Add(batch)
+	}
+	var wb Workbook
+	wb.AddPossibleDuplicates(&p)
+	is := wb.Issues
+	if is.PossibleGroups != groups || is.PossibleDuplicates != 2*groups || is.DuplicateCounts.Possible != 2*groups {
+		t.Fatalf("counted %d groups, %d records; want %d and %d", is.PossibleGroups, is.PossibleDuplicates, groups, 2*groups)
+	}
+	if len(is.Duplicates) != MaxListedPossible || is.Duplicates[0].Key != "office0-0@firm.example" || is.Duplicates[MaxListedPossible-1].Key != "office1-299@firm.example" {
+		t.Fatalf("listed %d groups, from %q to %q; want the first %d in order", len(is.Duplicates), is.Duplicates[0].Key, is.Duplicates[len(is.Duplicates)-1].Key, MaxListedPossible)
 	}
 }
 

@@ -301,6 +301,13 @@ export function createWorkbookView(opts: WorkbookOptions): WorkbookView {
               class: 'hint',
               text: `${formatCount(issues?.possibleDuplicates ?? 0)} records were kept apart although another record with a different id in your old CRM shares its dedupe key (below). If they are the same, merge them in your old CRM or after the move.`,
             }),
+            (issues?.possibleGroups ?? 0) > (issues?.duplicates ?? []).length
+              ? h('p', {
+                  class: 'muted',
+                  'data-part': 'duplicates-cut',
+                  text: `The first ${formatCount((issues?.duplicates ?? []).length)} of ${formatCount(issues?.possibleGroups)} shared keys are listed.`,
+                })
+              : null,
             table(
               'Possible duplicates, by shared key',
               ['Records', 'Shared key', 'Ids in your old CRM (line)'],

@@ -244,6 +244,8 @@ export interface Issues {
   refusedPeople?: ReasonCount[] | null;
   /** Records kept apart although a record with another source id shares their dedupe key. */
   possibleDuplicates?: number;
+  /** Every group of possible duplicates; duplicates lists the first 1,000. */
+  possibleGroups?: number;
   duplicates?: PossibleDuplicate[] | null;
   /** The warnings grouped by reason; each is marked as "warn:N". */
   warnings?: WarningGroup[] | null;

@@ -99,7 +99,7 @@ type mergedTest struct {
 	reports []*pipeline.Report
 	rejects []workbook.RejectsFile
 	reviews []workbook.RejectsFile
-	dups    []mapspec.PossibleDuplicate
+	dups    workbook.PossibleDuplicates
 	entries map[string]mapspec.FileSpec
 	sampler *workbook.Sampler
 }
@@ -136,7 +136,7 @@ func (s *TestRun) mergeTestChunks(ctx context.Context, m *cutover.Migration, pla
 		for _, r := range res.Reviews {
 			out.reviews = append(out.reviews, workbook.RejectsFile{File: label(c, r.File), Key: r.Key})
 		}
-		out.dups = append(out.dups, res.PossibleDuplicates...)
+		out.dups.Add(res.PossibleDuplicates)
 		for k, v := range res.Entries {
 			if _, ok := out.entries[k]; !ok {
 				out.entries[k] = v
@@ -155,7 +155,7 @@ func (s *TestRun) storeWorkbook(ctx context.Context, m *cutover.Migration, round
 	counts := t.counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.Now()},
 		t.reports, m.Checklist, t.sampler, counts.Orphans, t.rejects)
-	wb.AddPossibleDuplicates(t.dups)
+	wb.AddPossibleDuplicates(&t.dups)
 	wb.AddReviewFiles(t.reviews)
 	wb.AddIdentityNotes(t.entries, schema.Default())
 	wb.AddCombined(t.reports)
