@@ -41,6 +41,10 @@ type ColumnProposal struct {
 // the column-by-column suggestions.
 const MinPresetScore = 0.5
 
+// namedConfidence is a suggestion's confidence when the column's header is
+// a name of its field (mapspec.Suggest), not merely contains one.
+const namedConfidence = 0.9
+
 // MinConfidence is the confidence a suggestion needs to be put in a
 // proposed mapping; the rest are shown for a person to decide.
 const MinConfidence = 0.5
@@ -195,14 +199,25 @@ func fit(f mapspec.FileSpec, header []string) mapspec.FileSpec {
 
 // addSuggestions maps each column fs does not read yet to its confident
 // suggestion, for fs's entity, when fs does not fill that field already
-// and the column is not one to ignore. A list field that the result fills
-// from several columns (a preset's mapping can) is proposed combined.
+// (a list field it may, when the column's header names the field: a
+// "Tags" column beside the one a preset reads into tags adds its values
+// rather than being dropped; "E-mail 1 - Label" only contains a name of
+// emails, and stays out) and the column is not one to ignore. A list field
+// that the result fills from several columns is proposed combined.
 func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Suggestion, ignore ...string) {
+	ent, _ := schema.Default().Entity(fs.Entity)
 	defer func() {
-		if ent, ok := schema.Default().Entity(fs.Entity); ok {
+		if ent != nil {
 			mapspec.ProposeCombines(fs, ent)
 		}
 	}()
+	another := func(s mapspec.Suggestion) bool { // another column may fill the field too
+		if ent == nil || s.Confidence < namedConfidence {
+			return false
+		}
+		fd, ok := ent.Field(s.Target)
+		return ok && fd.Type == schema.List
+	}
 	have := headerCounts(header)
 	read := map[string]bool{}
 	for _, c := range ignore {
@@ -216,7 +231,7 @@ func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Sugges
 		filled[fm.Target] = true
 	}
 	for _, s := range sugg {
-		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < MinConfidence || filled[s.Target] || read[norm(s.Column)] || !usable(have, s.Column) {
+		if s.Entity != fs.Entity || s.Target == "" || s.Confidence < MinConfidence || filled[s.Target] && !another(s) || read[norm(s.Column)] || !usable(have, s.Column) {
 			continue
 		}
 		filled[s.Target] = true

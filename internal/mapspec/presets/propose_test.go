@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,34 @@ func TestProposalCombinesTwoColumnsOfOneList(t *testing.T) {
 	}
 	if _, err := mapspec.Parse((&mapspec.Spec{Version: mapspec.Version, Files: []mapspec.FileSpec{fs}}).JSON()); err != nil {
 		t.Fatalf("the proposal does not parse: %v", err)
+	}
+}
+
+// A HubSpot export with a Tags column beside Lifecycle Stage (which the
+// preset reads into tags): Tags is proposed into tags too, combined,
+// rather than left out as "not sure enough" with 90% confidence (found by
+// an outsider run); a column whose header only contains a field's name
+// ("E-mail 1 - Label") is not added to a list the proposal fills already.
+func TestProposalAddsANamedColumnToAListThePresetFills(t *testing.T) {
+	header := []string{"Record ID", "First Name", "Last Name", "Email", "Lifecycle Stage", "Tags", "E-mail 1 - Label", "Create Date", "Phone Number"}
+	sample := [][]string{{"1", "Ann", "Lee", "ann@x.com", "customer", "vip", "* Home", "2024-01-02 10:00", "+44 20 7946 0000"}}
+	p := Propose("contacts.csv", header, sample)
+	if p.Preset != "hubspot-contacts" {
+		t.Fatalf("preset %q, want hubspot-contacts", p.Preset)
+	}
+	from := map[string][]string{}
+	for _, fm := range p.File.Fields {
+		from[fm.Target] = append(from[fm.Target], fm.SourceColumns()...)
+	}
+	if got := from["tags"]; !slices.Contains(got, "Tags") || !slices.Contains(got, "Lifecycle Stage") || p.File.Combine["tags"].Mode != mapspec.CombineAll {
+		t.Fatalf("tags from %q, combine %+v; want Lifecycle Stage and Tags, combined", got, p.File.Combine)
+	}
+	if got := from["emails"]; slices.Contains(got, "E-mail 1 - Label") {
+		t.Fatalf("emails from %q: a label column was added", got)
+	}
+	for _, c := range p.Columns {
+		if c.Column == "Tags" && (c.Target != "tags" || strings.Contains(c.Reason, "not sure")) {
+			t.Fatalf("the Tags column is proposed %+v", c)
+		}
 	}
 }
