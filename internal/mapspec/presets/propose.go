@@ -356,10 +356,14 @@ func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnPr
 		}
 	}
 	target := map[string]string{}
+	filledBy := map[string]string{} // field -> the first column that fills it
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {
 			if _, ok := target[norm(c)]; !ok {
 				target[norm(c)] = fm.Target
+			}
+			if _, ok := filledBy[fm.Target]; !ok {
+				filledBy[fm.Target] = c
 			}
 		}
 	}
@@ -386,13 +390,23 @@ func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnPr
 			c.Confidence, c.Reason = max(s.Confidence, 0.9), "The record's id in the old CRM: it becomes the record's source id, so re-runs and the final migration find the same records."
 		case s.Target != "":
 			c.Suggested = s.Target
-			c.Reason = "Suggested " + s.Target + " (" + s.Reason + "), but not sure enough to map it: choose a field to migrate it."
+			c.Reason = UnmappedReason(s, filledBy[s.Target])
 		default:
 			c.Confidence, c.Reason = 0, "Nothing fits: the column will not migrate unless you choose a field."
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// UnmappedReason says why a proposal leaves out a column whose suggestion
+// is s: another column (filledBy, "" for none) fills s's field already, or
+// s is not sure enough.
+func UnmappedReason(s mapspec.Suggestion, filledBy string) string {
+	if filledBy != "" && s.Confidence >= MinConfidence {
+		return fmt.Sprintf("Suggested %s (%s), but the column %q fills it already: choose a field to migrate it.", s.Target, s.Reason, filledBy)
+	}
+	return "Suggested " + s.Target + " (" + s.Reason + "), but not sure enough to map it: choose a field to migrate it."
 }
 
 // ProposeSpec proposes a whole mapping for several files: each file's

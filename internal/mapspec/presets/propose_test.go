@@ -144,3 +144,14 @@ func TestProposalAddsANamedColumnToAListThePresetFills(t *testing.T) {
 		}
 	}
 }
+
+// A column left out because another fills its field says so, naming that
+// column, instead of saying the suggestion was not sure enough.
+func TestALeftOutColumnNamesTheColumnThatFillsItsField(t *testing.T) {
+	p := Propose("people.csv", []string{"Id", "First Name", "Given Name", "Email"}, [][]string{{"1", "Ann", "Annie", "ann@x.com"}})
+	for _, c := range p.Columns {
+		if c.Column == "Given Name" && (c.Target != "" || !strings.Contains(c.Reason, `the column "First Name" fills it already`)) {
+			t.Fatalf("Given Name is proposed %+v; want it left out, naming First Name", c)
+		}
+	}
+}

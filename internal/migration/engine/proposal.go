@@ -197,10 +197,14 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 		return out
 	}
 	mapped := map[string]string{}
+	filledBy := map[string]string{} // field -> the first column that fills it
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {
 			if _, ok := mapped[c]; !ok {
 				mapped[c] = fm.Target
+			}
+			if _, ok := filledBy[fm.Target]; !ok {
+				filledBy[fm.Target] = c
 			}
 		}
 	}
@@ -219,7 +223,7 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 		case draft && c.Target != "" && c.Target != sg.Target:
 			c.Reason, c.Confidence = "Your saved mapping.", 1
 		case c.Target == "" && sg.Target != "":
-			c.Reason = "Suggested " + sg.Target + " (" + sg.Reason + "), but not sure enough to map it: choose a field to migrate it."
+			c.Reason = presets.UnmappedReason(sg, filledBy[sg.Target])
 		case c.Target == "":
 			c.Reason, c.Confidence = "Nothing fits: the column will not migrate unless you choose a field.", 0
 		case p.Preset != "" && c.Target != sg.Target:
