@@ -72,6 +72,7 @@ func FromRecord(r cutover.Record) Entry {
 type Snapshot struct {
 	mu    sync.Mutex
 	lines []line
+	size  int64 // the encoded entries' bytes, keys included
 	err   error // the first invalid entry
 }
 
@@ -108,6 +109,15 @@ func (s *Snapshot) Add(e Entry) {
 		return
 	}
 	s.lines = append(s.lines, line{key: e.Key, json: b.Bytes()})
+	s.size += int64(len(e.Key) + b.Len())
+}
+
+// Bytes returns about how much the snapshot holds: its encoded entries
+// and their keys.
+func (s *Snapshot) Bytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.size
 }
 
 // Len returns the number of valid entries added, duplicate keys included.

@@ -57,7 +57,9 @@ type Service struct {
 	ChunkBytes             int64
 	Chunking               Chunking
 	Thresholds             *cutover.Thresholds
-	ReadLimits             tabular.XLSXLimits
+	// SnapshotRunBytes is the pre-flight's FinalConfig.SnapshotRunBytes.
+	SnapshotRunBytes int64
+	ReadLimits       tabular.XLSXLimits
 }
 
 // must panics on a wiring error: in a test it is a bug of the test.
@@ -165,7 +167,7 @@ func (s *Service) testRun() *TestRun {
 
 func (s *Service) final() *Final {
 	f := must(NewFinal(s.core(), s.files(), s.dest(),
-		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking}))
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking, SnapshotRunBytes: s.SnapshotRunBytes}))
 	f.ReadLimits = s.ReadLimits
 	return f
 }

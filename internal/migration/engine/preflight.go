@@ -190,12 +190,12 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 	if err != nil {
 		return nil, err
 	}
-	snap := delta.NewSnapshot()
+	snap := newSpilledSnapshot(&s.base, finalPrefix(m)+"preflight/runs/", s.runBytes)
 	p := pass.Pass{
 		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits},
 	}
-	res, err := pass.Run(ctx, p, s.files, snapshotSink{Sink: nothingSink{}, snap: snap}, s.files)
+	res, err := pass.Run(ctx, p, s.files, spillSink{snap}, s.files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
 			Rule:   cutover.RuleUnreadable,
@@ -231,17 +231,6 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 	return rep, nil
 }
 
-// nothingSink is the pre-flight's destination: it writes nothing (the
-// snapshot around it keeps what would have been written).
-type nothingSink struct{}
-
-func (nothingSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, error) {
-	return nil, nil
-}
-
-// missingColumns records, per confirmed match, the columns the signed-off
-// entry reads that the final table lacks: each one always holds go-live,
-// since the records would reach LIVE without what the customer mapped.
 func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, files []cutover.File, rep *cutover.PreflightReport) error {
 	headers := map[string]tableSample{}
 	for _, f := range files {
@@ -307,7 +296,7 @@ func fieldsReading(fs mapspec.FileSpec, col string) []string {
 // preflightDelta compares the dry run's records with the signed-off test
 // migration's snapshot: the delta per entity, and per entity and field how
 // many records change. Both are nil when the test kept no snapshot.
-func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *delta.Snapshot) (map[string]int, *delta.Report, error) {
+func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *spilledSnapshot) (map[string]int, *delta.Report, error) {
 	if m.Workbook == nil || m.Workbook.Snapshot == "" {
 		return nil, nil, nil
 	}
@@ -319,17 +308,14 @@ func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *
 		return nil, nil, err
 	}
 	defer before.Close()
-	// The dry run's records are streamed into the comparison, and the
-	// comparison's CSV into the per-field counts, each through a pipe:
-	// neither is held whole beside the snapshot itself.
-	after, aw := io.Pipe()
-	go func() { _, err := snap.WriteTo(aw); aw.CloseWithError(err) }()
-	defer after.Close() // stops the writer when Compare returns early
+	// The dry run's records (its stored runs and those still held) are
+	// streamed into the comparison, and the comparison's CSV into the
+	// per-field counts through a pipe: neither is held whole.
 	out, ow := io.Pipe()
 	changed := map[string]int{} // entity + "\x00" + field
 	counted := make(chan error, 1)
 	go func() { counted <- countChanged(out, changed) }()
-	d, err := delta.Compare(before, []io.Reader{after}, ow)
+	d, err := snap.compare(ctx, before, ow)
 	ow.CloseWithError(err)
 	if cerr := <-counted; err == nil && cerr != nil {
 		err = cutover.Wrap(cutover.EINTERNAL, cerr, "The pre-flight's delta could not be read.")

@@ -334,3 +334,50 @@ func TestAReapprovalCoversOnlyTheDifferencesItSaw(t *testing.T) {
 		t.Fatalf("plan: %v, %d writes", err, live.writes)
 	}
 }
+
+// The pre-flight holds its dry run's records a run at a time: with runs of
+// a record each it stores every record as a sorted run, and its report (the
+// delta per entity, the records each field changes in, the counts) is the
+// one it makes holding them all.
+func TestThePreflightSpillsItsRecordsAndMeansTheSame(t *testing.T) {
+	emptied := "Record ID,First Name,Last Name,Email,Company Name,Website,Street,Postcode,Notes\n" +
+		"1,Ann,Lee,ann@x.com,Acme Ltd,acme.test,1 High St,AB1 2CD,\n2,Bo,Ray,bo@x.com,Globex,globex.test,2 Low Rd,EF3 4GH,\n" +
+		",,,,Acme Ltd,acme.test,,,\n4,Di,Ray,di@x.com,Globex,globex.test,4 Low Rd,EF3 4GH,\n"
+	reports := map[int64]cutover.PreflightReport{}
+	for _, runBytes := range []int64{0, 1} {
+		svc, store, _ := finalService(t, 0)
+		svc.SnapshotRunBytes = runBytes
+		ctx := context.Background()
+		id := twoEntitySignedOff(t, svc, store, "acme")
+		finalUpload(t, svc, store, id, "fcof", "companies-final.csv", matchCompanies)
+		finalUpload(t, svc, store, id, "ffin", "final.csv", emptied)
+		submitFinal(t, svc, store, id, FinalInput{FileIDs: []string{"fcof", "ffin"}})
+		if _, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := store.GetMigration(ctx, id)
+		var rep cutover.PreflightReport
+		if err := json.Unmarshal([]byte(files(svc)[m.Preflight.ReportKey]), &rep); err != nil {
+			t.Fatal(err)
+		}
+		runs := 0
+		for k := range files(svc) {
+			if strings.Contains(k, "/preflight/runs/run-") {
+				runs++
+			}
+		}
+		if want := map[int64]int{0: 0, 1: rep.Counts.Migrated}[runBytes]; runs != want || rep.Counts.Migrated == 0 {
+			t.Fatalf("runs of %d bytes: %d runs stored for %d records; want %d", runBytes, runs, rep.Counts.Migrated, want)
+		}
+		reports[runBytes] = rep
+	}
+	pick := func(r cutover.PreflightReport) string {
+		return mustJSON(t, []any{r.Counts, r.Entities, r.Fill, r.Breaches})
+	}
+	if a, b := pick(reports[0]), pick(reports[1]); a != b {
+		t.Fatalf("held whole:\n%s\nspilled:\n%s", a, b)
+	}
+	if e := reports[1].Entities; len(e) == 0 || e[0].Added+e[0].Removed+e[0].Changed+e[len(e)-1].Added+e[len(e)-1].Removed+e[len(e)-1].Changed == 0 {
+		t.Fatalf("the spilled pre-flight found no difference from the test: %+v", e)
+	}
+}

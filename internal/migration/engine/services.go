@@ -98,6 +98,10 @@ type FinalConfig struct {
 	// Chunking is how the state machine runs the planned chunks (the
 	// Distributed Map's concurrency and tolerated failure).
 	Chunking Chunking
+	// SnapshotRunBytes is how much of the pre-flight's dry-run records it
+	// holds before it stores them as a sorted run (spill.go); 0 means
+	// DefaultSnapshotRunBytes. Set it from the function's memory.
+	SnapshotRunBytes int64
 }
 
 // Final is the final migration: pre-flight, plan, chunks, finish.
@@ -108,6 +112,7 @@ type Final struct {
 	chunkBytes int64
 	limits     *cutover.Thresholds
 	chunking   Chunking
+	runBytes   int64
 }
 
 // NewFinal returns the final migration; core must mail (the pre-flight
@@ -126,7 +131,11 @@ func NewFinal(core *migration.Core, files Files, dest cutover.Destination, chunk
 	if chunks == nil {
 		return nil, migration.NilPort(name, "ChunkStore")
 	}
-	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking}, nil
+	runBytes := cfg.SnapshotRunBytes
+	if runBytes <= 0 {
+		runBytes = DefaultSnapshotRunBytes
+	}
+	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking, runBytes: runBytes}, nil
 }
 
 // Customer is the customer's actions that read the uploaded rows; the
