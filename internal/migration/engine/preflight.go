@@ -231,6 +231,9 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 	return rep, nil
 }
 
+// missingColumns records, per confirmed match, the columns the signed-off
+// entry reads that the final table lacks: each one always holds go-live,
+// since the records would reach LIVE without what the customer mapped.
 func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, files []cutover.File, rep *cutover.PreflightReport) error {
 	headers := map[string]tableSample{}
 	for _, f := range files {
