@@ -18,7 +18,9 @@ import (
 // pre-flight holds: the in-memory fake would hold the stored runs too.
 type dirFiles struct{ dir string }
 
-func (d dirFiles) path(key string) string { return filepath.Join(d.dir, strings.ReplaceAll(key, "/", "_")) }
+func (d dirFiles) path(key string) string {
+	return filepath.Join(d.dir, strings.ReplaceAll(key, "/", "_"))
+}
 
 func (d dirFiles) Open(_ context.Context, key string) (io.ReadCloser, error) {
 	return os.Open(d.path(key))
@@ -99,7 +101,7 @@ func BenchmarkPreflightSnapshot(b *testing.B) {
 				}
 				d, err := snap.compare(ctx, before, sampling{io.Discard, sample})
 				before.Close()
-				if err != nil || d.Entities != nil && len(d.Entities) > 0 && d.Entities[0].Changed+d.Entities[0].Added+d.Entities[0].Removed != 0 {
+				if err != nil || len(d.Entities) > 0 && d.Entities[0].Changed+d.Entities[0].Added+d.Entities[0].Removed != 0 {
 					b.Fatalf("the comparison of the same records: %+v, %v", d, err)
 				}
 				sample()
