@@ -347,16 +347,6 @@ func (s *Stack) startTrafficProxy(wrap func(http.Handler) http.Handler) (string,
 	return "http://" + ln.Addr().String(), nil
 }
 
-// Kill kills one of a function's processes (by logical id) the way Lambda
-// loses an execution environment: the one that has been running its
-// invocation longest, whose invocation fails (or the newest, when none is
-// busy).
-//
-// It returns an error for an unknown function or one with no process.
-func (s *Stack) Kill(logicalID string) error {
-	return s.runner.Kill(s.Names[logicalID])
-}
-
 // KillCaller kills the function's process (by logical id) that holds the
 // client end of a connection to the stack, given the connection's client
 // and server addresses as a FunctionTraffic handler sees them; see
