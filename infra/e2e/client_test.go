@@ -97,10 +97,10 @@ type migrationView struct {
 		Status   string `json:"status"`
 		Round    int    `json:"round"`
 		Test     *struct {
-			Read, Migrated, Rejected, Skipped int
+			Read, Migrated, Merged, Rejected, Skipped int
 		} `json:"test"`
 		Final *struct {
-			Read, Migrated, Rejected, Skipped int
+			Read, Migrated, Merged, Rejected, Skipped int
 		} `json:"final"`
 		Failure *struct{ Step, Reason string } `json:"failure"`
 		Files   []struct {

@@ -287,6 +287,10 @@ type FinalPlan struct {
 	// Partitions is the id shuffle's (several chunks keep source ids
 	// unique between them); 0 for an extract of one chunk.
 	Partitions int `json:"partitions,omitempty" dynamodbav:"partitions,omitempty"`
+	// Merges is how many of the Chunks are merge partitions (Chunk.Merge),
+	// after the chunks that read; 0 when records are not merged across
+	// chunks.
+	Merges int `json:"merges,omitempty" dynamodbav:"merges,omitempty"`
 }
 
 // FinalSummary is the final migration's report in brief: per entity, the
@@ -350,6 +354,11 @@ type Chunk struct {
 	LineOffset int    `json:"-" dynamodbav:"lineOffset"`
 	Encoding   string `json:"-" dynamodbav:"encoding,omitempty"`
 	Delimiter  string `json:"-" dynamodbav:"delimiter,omitempty"`
+	// Merge marks a merge partition: a step that reads no file but the
+	// records the chunks before it spilled for one partition of dedupe
+	// keys, merges them and writes them (a mapping that merges records
+	// across chunks). It runs after every chunk that reads.
+	Merge bool `json:"merge,omitempty" dynamodbav:"merge,omitempty"`
 
 	Status     ChunkStatus `json:"status" dynamodbav:"status"`
 	Attempts   int         `json:"attempts" dynamodbav:"attempts"`

@@ -58,10 +58,26 @@ type Pass struct {
 	// with one of their ids is rejected as a duplicate source id, as it
 	// would be were the chunks one pass.
 	Claimed []Claim
+	// Spill, if set, takes every record the pass keeps, with its dedupe
+	// key ("" for none), instead of the sink, in order: a chunk of an
+	// extract whose records merge by dedupe key across chunks hands them
+	// to a merge step (Merge) that sees every record of their keys. A row
+	// repeating an earlier row's source id (of this pass, or Claimed) is
+	// still rejected here, as it would be were the chunks one pass. The
+	// spec must need nothing else of every record (no inline people, no
+	// references: see shuffle.Supports).
+	//
+	// With Spot, a record's sighting (pipeline.Watcher) is not given to
+	// Spot but spilled with the record (seen; nil when there is none): only
+	// the merge step knows whether its row merged, and into which record.
+	Spill func(rec *mapspec.Record, key string, seen *pipeline.Sighting) error
 }
 
-// Claim names a record by entity and record id.
-type Claim struct{ Entity, ID string }
+// Claim names a record by entity and record id, and the dedupe key the
+// row that claimed its id was kept under ("" for none): a later row with
+// the id and the same key merges into the record, any other is a
+// duplicate.
+type Claim struct{ Entity, ID, Key string }
 
 // Result is a pass's account: the totals, each table's report, and where
 // each table's rejected rows are.
@@ -133,11 +149,24 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // Whatever the counts say, Run also counts the distinct records its sink
 // accepted and fails the pass (EINTERNAL, naming both numbers) when they are
 // not the migrated count: a record lost on the way is noticed.
+//
+// With Pass.Spill the sink is given nothing, and the check counts the
+// records spilled instead.
 func Run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (*Result, error) {
 	counted := &countingSink{Sink: sink, written: pipeline.NewWritten()}
+	spilled := 0
+	if spill := p.Spill; spill != nil {
+		p.Spill = func(rec *mapspec.Record, key string, seen *pipeline.Sighting) error {
+			spilled++
+			return spill(rec, key, seen)
+		}
+	}
 	res, err := run(ctx, p, open, counted, put)
 	if err != nil {
 		return res, err
+	}
+	if p.Spill != nil {
+		return res, pipeline.CheckWritten("The spill", res.Counts.Migrated+res.Counts.Derived, spilled)
 	}
 	// Each migrated row is one record, and each derived person one more.
 	return res, pipeline.CheckWritten("The destination", res.Counts.Migrated+res.Counts.Derived, counted.written.Len())
@@ -178,18 +207,29 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		choose = ByName
 	}
 	var merger *mapspec.Merger
-	if p.Spec.HoldsRecords(sch) {
+	if p.Spec.HoldsRecords(sch) && p.Spill == nil {
 		merger = mapspec.NewMergerFor(p.Spec)
 	}
 	seen := pipeline.NewSeen() // a source id migrated twice in a pass is a rejected duplicate
 	for _, c := range p.Claimed {
-		seen.Claim(c.Entity, c.ID)
+		seen.Claim(c.Entity, c.ID, c.Key)
+	}
+	var global *spilling
+	if p.Spill != nil {
+		global = &spilling{seen: seen, spill: p.Spill}
+		if p.Spot != nil {
+			p.Spot = spillSpotter{p.Spot, global}
+		}
 	}
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	out := sinkAdapter{sink}
 	var tables []*tableOut
 	for _, f := range p.Files {
-		reps, err := runFile(ctx, p, f, sch, choose, open, out, merger, seen, derived, put, res.Entries, &res.Reviews, &tables)
+		o := outputs{sink: out, merger: merger, seen: seen, derived: derived}
+		if global != nil {
+			o.global = global
+		}
+		reps, err := runFile(ctx, p, f, sch, choose, open, o, put, res.Entries, &res.Reviews, &tables)
 		res.Reports = append(res.Reports, reps...)
 		if err != nil {
 			return res, err
@@ -200,6 +240,11 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 			for _, n := range rc.Derived {
 				total.Derived += n
 			}
+		}
+	}
+	if global != nil {
+		if err := global.flush(); err != nil {
+			return res, err
 		}
 	}
 	if merger != nil {
@@ -248,7 +293,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 }
 
 func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, choose func(*mapspec.Spec, string, []string) (mapspec.FileSpec, error),
-	open cutover.Opener, sink pipeline.Sink, merger *mapspec.Merger, seen *pipeline.Seen, derived *pipeline.Written, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile,
+	open cutover.Opener, o outputs, put cutover.Putter, entries map[string]mapspec.FileSpec, reviews *[]RejectsFile,
 	outs *[]*tableOut,
 ) ([]*pipeline.Report, error) {
 	var reps []*pipeline.Report
@@ -287,7 +332,7 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 			label += " [" + s + "]"
 		}
 		entries[label] = fs
-		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: sink, Merger: merger, Rejects: rejects, Review: reviewOut, Spot: p.Spot, Seen: seen, Derived: derived, KeepSource: p.KeepSource}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
+		rep, err := pipeline.Run(ctx, label, t, m, pipeline.Outputs{Sink: o.sink, Merger: o.merger, Rejects: rejects, Review: reviewOut, Spot: p.Spot, Seen: o.seen, Derived: o.derived, Global: o.global, KeepSource: p.KeepSource}, pipeline.Options{BatchSize: p.BatchSize, Market: p.Market, Inferred: p.Inferred[fs.Name]})
 		if err != nil {
 			return reps, err
 		}
@@ -304,6 +349,104 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		}
 	}
 	return reps, nil
+}
+
+// outputs are where a pass's files' records go.
+type outputs struct {
+	sink    pipeline.Sink
+	merger  *mapspec.Merger
+	seen    *pipeline.Seen
+	derived *pipeline.Written
+	global  pipeline.Global // with Pass.Spill: replaces the others
+}
+
+// spilling is the pipeline.Global of a pass with Pass.Spill: it rejects
+// a row repeating an earlier row's source id as Seen does, and spills
+// every record it keeps, with its sighting when the record is watched
+// (the pipeline adds a record before it reports its sighting, so the
+// record waits for it until the next one comes).
+type spilling struct {
+	seen    *pipeline.Seen
+	spill   func(*mapspec.Record, string, *pipeline.Sighting) error
+	pending *mapspec.Record
+	key     string
+	err     error // a spill that failed while a sighting was reported
+}
+
+var _ pipeline.Global = (*spilling)(nil)
+
+func (s *spilling) Keep(rec *mapspec.Record, key string) (string, error) {
+	if s.seen.Repeats(rec, key) {
+		return pipeline.DuplicateSourceID, nil
+	}
+	return "", nil
+}
+
+// Derived implements pipeline.Global.
+//
+// Errors: always EINTERNAL: a spec with inline people is not spilled.
+func (s *spilling) Derived(*mapspec.Record) (bool, error) {
+	return false, cutover.Errorf(cutover.EINTERNAL, "A pass that spills its records cannot derive people named inline.")
+}
+
+// Add implements pipeline.Global.
+//
+// Errors: Pass.Spill's.
+func (s *spilling) Add(rec *mapspec.Record, key string) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
+	s.pending, s.key = rec, key
+	return nil
+}
+
+// flush spills the record waiting for its sighting without one.
+//
+// Errors: Pass.Spill's.
+func (s *spilling) flush() error {
+	if s.err != nil || s.pending == nil {
+		return s.err
+	}
+	rec := s.pending
+	s.pending = nil
+	return s.spill(rec, s.key, nil)
+}
+
+// sighted spills the waiting record with its sighting x, and reports
+// whether x was of it.
+func (s *spilling) sighted(x pipeline.Sighting) bool {
+	if s.pending == nil || x.Record != s.pending {
+		return false
+	}
+	s.pending = nil
+	if s.err == nil {
+		s.err = s.spill(x.Record, s.key, &x)
+	}
+	return true
+}
+
+// spillSpotter is a spilling pass's Spot: a record's sighting goes with
+// the record; every other row's (rejected, skipped) to the pass's Spot.
+type spillSpotter struct {
+	inner pipeline.Spotter
+	s     *spilling
+}
+
+var _ pipeline.Watcher = spillSpotter{}
+
+func (w spillSpotter) Offer(file string, header []string, line int, row []string, rec *mapspec.Record) {
+	w.Watch(pipeline.Sighting{File: file, Header: header, Line: line, Row: row, Entity: rec.Entity, SourceID: rec.SourceID, Outcome: mapspec.Migrated, Record: rec})
+}
+
+func (w spillSpotter) Watch(x pipeline.Sighting) {
+	if x.Record != nil && w.s.sighted(x) {
+		return
+	}
+	if in, ok := w.inner.(pipeline.Watcher); ok {
+		in.Watch(x)
+	} else if x.Record != nil {
+		w.inner.Offer(x.File, x.Header, x.Line, x.Row, x.Record)
+	}
 }
 
 func safeKey(name string) string {

@@ -72,14 +72,22 @@ type Seen struct {
 func NewSeen() *Seen { return &Seen{refused: map[string]bool{}} }
 
 // Claim remembers that an earlier part of the pass, run apart (another
-// chunk of the same extract), migrated the record entity/id, so a row of
-// this part with its id is rejected as a duplicate, as it would be were
-// the parts one run: the first row with an id keeps it, wherever it is.
-func (s *Seen) Claim(entity, id string) {
+// chunk of the same extract), kept a row with the record id entity/id
+// under dedupe key key ("" for none), so a row of this part with its id
+// is rejected as a duplicate, as it would be were the parts one run: the
+// first row with an id keeps it, wherever it is, and a later one merges
+// into it only with the same dedupe key.
+func (s *Seen) Claim(entity, id, key string) {
 	if _, ok := s.ids.get(entity, id); !ok {
-		s.ids.put(entity, id, keyRef{}) // no dedupe key: any later row with the id repeats it
+		s.ids.put(entity, id, s.keyRef(key))
 	}
 }
+
+// Repeats records rec, kept under dedupe key key ("" for none), and
+// reports whether it repeats an earlier row's id other than by merging
+// into its record: the rule a pipeline.Global that merges later (a chunk
+// that spills its records) applies as Seen does.
+func (s *Seen) Repeats(rec *mapspec.Record, key string) bool { return s.add(rec, key) }
 
 // refuse remembers that the destination refused rec, so a later row with
 // its id is not said to repeat a migrated record.
@@ -99,13 +107,18 @@ func (s *Seen) add(rec *mapspec.Record, key string) bool {
 	if prev, ok := s.ids.get(rec.Entity, rec.ID); ok {
 		return key == "" || key != string(s.keys[prev.off:prev.off+uint64(prev.n)])
 	}
-	var ref keyRef
-	if key != "" {
-		ref = keyRef{off: uint64(len(s.keys)), n: uint32(len(key))}
-		s.keys = append(s.keys, key...)
-	}
-	s.ids.put(rec.Entity, rec.ID, ref)
+	s.ids.put(rec.Entity, rec.ID, s.keyRef(key))
 	return false
+}
+
+// keyRef keeps key in the arena and returns where it is ("" is none).
+func (s *Seen) keyRef(key string) keyRef {
+	if key == "" {
+		return keyRef{}
+	}
+	ref := keyRef{off: uint64(len(s.keys)), n: uint32(len(key))}
+	s.keys = append(s.keys, key...)
+	return ref
 }
 
 // duplicate is the reason a row repeating a migrated source id is rejected.

@@ -56,7 +56,9 @@ func (s *Sampler) Samples() Samples {
 // s's, up to MaxListedGroups of each kind. Merging every chunk's samples in
 // chunk order into a fresh sampler of the same seed and named ids gives
 // the spot checks one sampler of every row gives. (A dedupe key's groups
-// never span chunks: a mapping that dedupes is planned as one chunk.)
+// never span samplers: a mapping that merges across chunks samples its
+// records in its merge partitions, each of which holds every record of
+// its keys.)
 func (s *Sampler) Merge(in Samples) {
 	for _, n := range in.Named {
 		cur, ok := s.seen[n.Key]

@@ -243,8 +243,8 @@ func values(rec *mapspec.Record) map[string]string {
 	return out
 }
 
-// SpotChecks returns the picks: the named rows first (in the order they
-// were seen, then a not-found entry for each named id no row has), then,
+// SpotChecks returns the picks: the named rows first (by file and line,
+// then a not-found entry for each named id no row has), then,
 // per entity, at most SpotChecksPerEntity sampled records: up to
 // FlaggedPerEntity flagged ones, the rest drawn from each file in turn,
 // each entity's in file and line order.
@@ -253,6 +253,14 @@ func (s *Sampler) SpotChecks() []SpotCheck {
 	for _, k := range s.order {
 		out = append(out, s.seen[k].spot)
 	}
+	// By file and line: the order one sampler of every row sees them in a
+	// file, whichever chunk or merge partition saw each (Merge).
+	slices.SortStableFunc(out, func(a, b SpotCheck) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
 	for _, e := range slices.Sorted(maps.Keys(s.named)) {
 		for _, id := range slices.Sorted(maps.Keys(s.named[e])) {
 			if _, ok := s.seen[e+"\x00"+id]; !ok {

@@ -349,6 +349,14 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 	if err != nil {
 		return nil, err
 	}
+	if plan.Run.Merges != nil { // the second Map, after the first
+		merges, err := s.manifest(ctx, plan.Run.Merges.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		slices.Reverse(merges) // children finish in any order
+		items = append(items, merges...)
+	}
 	if err := s.shuffle(ctx, plan.Run, func(action string, it ChunkItem, caught *migration.StepError) error {
 		_, err := s.testStep(ctx, TestStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Error: caught})
 		return err

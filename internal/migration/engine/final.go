@@ -12,6 +12,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
+	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -184,13 +185,14 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		if len(files) == 0 {
 			return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 		}
-		var rows int
-		if chunks, rows, err = s.planChunks(ctx, spec, matchedEntry(m), files); err != nil {
+		ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+		if err != nil {
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
-		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: rows}
-		if len(chunks) > 1 {
-			plan.Partitions = partitionsFor(rows, s.chunking.PartitionRows)
+		chunks = ex.chunks
+		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: ex.rows, Merges: ex.merges}
+		if ex.reading() > 1 {
+			plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
 		}
 		if m.FinalPlan != nil {
 			plan.Results = m.FinalPlan.Results
@@ -227,17 +229,6 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		}
 	}
 	return &FinalOutput{Run: run}, nil
-}
-
-// planChunks reads every final file to its end and plans its chunks (the
-// planner the test migration uses too, planExtract); it returns them and
-// the number of rows the files hold.
-func (s *Final) planChunks(ctx context.Context, spec *mapspec.Spec, choose chooser, files []cutover.File) ([]cutover.Chunk, int, error) {
-	p, err := s.planExtract(ctx, extractInput{spec: spec, choose: choose, files: files, chunkBytes: s.chunkBytes, whole: "every final file"})
-	if err != nil {
-		return nil, 0, err
-	}
-	return p.chunks, p.rows, nil
 }
 
 // finalPrefix is where the final migration's artifacts go.
@@ -280,7 +271,11 @@ func (s *Final) MigrateChunk(ctx context.Context, in FinalStep) (*FinalOutput, e
 	if err := s.chunks.SaveChunk(ctx, m.ID, c); err != nil {
 		return nil, err
 	}
-	done, err := s.runChunk(ctx, m, spec, *c)
+	run := s.runChunk
+	if c.Merge {
+		run = s.runMerge
+	}
+	done, err := run(ctx, m, spec, *c)
 	if err != nil {
 		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.Now()
 		if serr := s.chunks.SaveChunk(ctx, m.ID, c); serr != nil {
@@ -325,28 +320,80 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 			return nil, err
 		}
 	}
-	prefix := p.ArtifactsPrefix
+	var spilled *spiller
+	if sp, ok := finalSpill(m); ok {
+		spilled = newSpiller(sp)
+		p.Spill = spilled.add
+	}
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
 	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)
 	if err != nil {
 		return nil, err
 	}
+	if spilled != nil {
+		if err := s.putSpill(ctx, spilled, c.Index); err != nil {
+			return nil, err
+		}
+	}
+	return s.chunkDone(ctx, c, p.ArtifactsPrefix, snap, res.Reports, res.Rejects, res.Counts)
+}
+
+// chunkDone keeps a final chunk's (or merge partition's) snapshot and
+// returns the chunk done with its account.
+//
+// Errors: as putSnapshot; EINTERNAL when the reports cannot be encoded.
+func (s *Final) chunkDone(ctx context.Context, c cutover.Chunk, prefix string, snap *delta.Snapshot, reps []*pipeline.Report, rejects []pass.RejectsFile, counts cutover.Counts) (*cutover.Chunk, error) {
 	c.Snapshot = prefix + "snapshot.jsonl"
 	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
 		return nil, err
 	}
-	reports, err := json.Marshal(res.Reports)
+	reports, err := json.Marshal(reps)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The chunk's report could not be encoded.")
 	}
-	c.Counts, c.Reports, c.Rejects = res.Counts, string(reports), nil
+	c.Counts, c.Reports, c.Rejects = counts, string(reports), nil
 	c.Counts.RejectsKey = ""
-	for _, r := range res.Rejects {
+	for _, r := range rejects {
 		c.Rejects = append(c.Rejects, r.Key)
 	}
 	c.Status, c.FinishedAt = cutover.ChunkDone, s.Now()
 	return &c, nil
+}
+
+// finalSpill is where the final extract's chunks spill their records for
+// merging, if its plan merges across chunks.
+func finalSpill(m *cutover.Migration) (spill, bool) {
+	p := m.FinalPlan
+	if p == nil || p.Merges == 0 {
+		return spill{}, false
+	}
+	return spill{prefix: finalPrefix(m) + "shuffle/", chunks: p.Chunks - p.Merges, parts: p.Merges}, true
+}
+
+// runMerge merges one merge partition of the final extract's spilled
+// records into LIVE, once every chunk that reads is done.
+func (s *Final) runMerge(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
+	sp, ok := finalSpill(m)
+	if !ok {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's plan has no merge partitions, not chunk %d.", c.Index)
+	}
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	spilled, err := s.mergeInput(ctx, sp, c.Index-sp.chunks, chunks)
+	if err != nil {
+		return nil, err
+	}
+	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
+	snap := delta.NewSnapshot()
+	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
+	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, BatchSize: liveBatch}, sink, s.files)
+	if err != nil {
+		return nil, err
+	}
+	return s.chunkDone(ctx, c, prefix, snap, res.Reports, res.Rejects, res.Counts)
 }
 
 // chunkOpener opens a chunk's part of a file: the file's header bytes

@@ -278,3 +278,67 @@ func TestTheStateMachineResetsAndExpiresTestASliceAtATime(t *testing.T) {
 		}
 	}
 }
+
+// The test and the final migration run their merge partitions as a
+// second Distributed Map after the chunks when, and only when, the plan
+// has them: it reads the plan's merges manifest, writes its results under
+// the merges' prefix, runs each partition as the chunk action (a merge
+// partition is a chunk of the plan), catches a partition's failure as a
+// chunk's, and goes on to the finish step.
+func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
+	states := readASL(t)
+	if !slices.Contains(jsonKeys(t, ChunkRun{Merges: &MergeRun{}}), "merges") {
+		t.Fatal("ChunkRun does not write its merge partitions as \"merges\"")
+	}
+	mergeKeys := jsonKeys(t, MergeRun{})
+	for _, ph := range []struct{ prefix, run, chunks, merges, finish, action, failed string }{
+		{"Test", "$.testPlan.run", "TestChunks", "TestMerge", "TestFinish", TestChunk, TestChunkFailed},
+		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "FinishFinal", FinalChunk, FinalChunkFailed},
+	} {
+		choice := states[ph.prefix+"Merges?"]
+		if states[ph.chunks].Next != ph.prefix+"Merges?" || len(choice.Choices) != 1 || choice.Default != ph.finish {
+			t.Fatalf("%s goes to %q, which chooses %+v else %q; want a choice of the merges or %s", ph.chunks, states[ph.chunks].Next, choice.Choices, choice.Default, ph.finish)
+		}
+		if c := choice.Choices[0]; c.Variable != ph.run+".merges" || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.merges {
+			t.Fatalf("%sMerges? chooses %+v; want %s.merges present -> %s", ph.prefix, c, ph.run, ph.merges)
+		}
+		st, chunks := states[ph.merges], states[ph.chunks]
+		switch {
+		case st.Type != "Map" || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
+			t.Fatalf("%s is not a Distributed Map: %+v", ph.merges, st)
+		case st.ItemReader == nil || st.ItemReader.ReaderConfig.InputType != "JSONL" || st.ItemReader.Parameters["Key.$"] != ph.run+".merges.manifest":
+			t.Fatalf("%s reads %+v; want the JSON Lines at %s.merges.manifest", ph.merges, st.ItemReader, ph.run)
+		case st.MaxConcurrencyPath != chunks.MaxConcurrencyPath || st.ToleratedFailurePercentagePath != chunks.ToleratedFailurePercentagePath:
+			t.Fatalf("%s runs at %q tolerating %q; want the chunks' settings", ph.merges, st.MaxConcurrencyPath, st.ToleratedFailurePercentagePath)
+		case st.ResultWriter == nil || st.ResultWriter.Parameters["Prefix.$"] != ph.run+".merges.resultsPrefix":
+			t.Fatalf("%s writes its results %+v; want under %s.merges.resultsPrefix", ph.merges, st.ResultWriter, ph.run)
+		case st.Next != ph.finish:
+			t.Fatalf("%s goes to %q; want %s", ph.merges, st.Next, ph.finish)
+		case ph.prefix == "Final" && (st.ResultPath == nil || *st.ResultPath == "$.chunkResults"):
+			t.Fatalf("%s keeps its results at %v, over the chunks' that FinishFinal records", ph.merges, st.ResultPath)
+		}
+		for _, f := range []string{"manifest", "resultsPrefix"} {
+			if !slices.Contains(mergeKeys, f) {
+				t.Fatalf("%s reads the merges' %q; MergeRun has %v", ph.merges, f, mergeKeys)
+			}
+		}
+		actions := map[string]string{}
+		for name, cs := range st.ItemProcessor.States {
+			if a, ok := cs.Parameters.Payload["action"].(string); ok {
+				actions[a] = name
+				if cs.Parameters.Payload["index.$"] != "$.index" || cs.Parameters.Payload["migrationId.$"] != "$.migrationId" {
+					t.Errorf("%s passes %v; want the manifest line's index and migration", name, cs.Parameters.Payload)
+				}
+			}
+		}
+		run, failed := states[ph.merges].ItemProcessor.States[actions[ph.action]], actions[ph.failed]
+		if actions[ph.action] == "" || failed == "" || len(run.Catch) == 0 || run.Catch[0].Next != failed {
+			t.Fatalf("%s's children ask for %v; want %q caught into %q", ph.merges, actions, ph.action, ph.failed)
+		}
+		for name := range st.ItemProcessor.States {
+			if _, clash := chunks.ItemProcessor.States[name]; clash || states[name].Type != "" {
+				t.Errorf("%s's state %s has another state's name", ph.merges, name)
+			}
+		}
+	}
+}

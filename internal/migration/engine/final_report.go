@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,7 +57,11 @@ func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []
 		}
 		reports = append(reports, rs...)
 		for _, k := range c.Rejects {
-			rejects = append(rejects, workbook.RejectsFile{File: fmt.Sprintf("%s (part %d)", c.FileName, parts[c.FileID]), Key: k})
+			label := fmt.Sprintf("%s (part %d)", c.FileName, parts[c.FileID])
+			if c.Merge {
+				label = fmt.Sprintf("records refused by the destination after merging (%s)", c.FileName)
+			}
+			rejects = append(rejects, workbook.RejectsFile{File: label, Key: k})
 		}
 	}
 	if !total.Balanced() {
@@ -179,10 +184,30 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 				acc.FillRates[i].Rate = float64(n) / float64(rows)
 			}
 		}
+		sortFillRates(acc)
 		finishReportExtras(acc)
 		out = append(out, acc)
 	}
 	return out
+}
+
+// sortFillRates orders a merged report's fill rates as one pass orders
+// them (pipeline.Report.FillRates): by rate, the highest first, and
+// fields of one rate in the entity's order. A chunk's own order was by
+// its own rates.
+func sortFillRates(r *pipeline.Report) {
+	pos := map[string]int{}
+	if ent, ok := schema.Default().Entity(r.Entity); ok {
+		for i, f := range ent.Fields {
+			pos[f.Name] = i
+		}
+	}
+	slices.SortStableFunc(r.FillRates, func(a, b pipeline.FillRate) int {
+		if c := cmp.Compare(b.Rate, a.Rate); c != 0 {
+			return c
+		}
+		return pos[a.Field] - pos[b.Field]
+	})
 }
 
 func addCounts(dst, src map[string]int) {

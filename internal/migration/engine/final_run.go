@@ -47,22 +47,22 @@ func chunkResult(c *cutover.Chunk) *ChunkResult {
 //
 // Errors: as putManifest.
 func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, partitions int) (*ChunkRun, error) {
-	items := make([]ChunkItem, len(chunks))
-	for i, c := range chunks {
-		items[i] = ChunkItem{MigrationID: m.ID, Round: m.Round, Index: c.Index}
-	}
-	slices.SortFunc(items, func(a, b ChunkItem) int { return a.Index - b.Index })
+	chunks = slices.SortedFunc(slices.Values(chunks), func(a, b cutover.Chunk) int { return a.Index - b.Index })
+	items := readingItems(chunks, m.ID, m.Round)
 	key := finalPrefix(m) + finalManifestName
 	if err := s.putManifest(ctx, key, items); err != nil {
 		return nil, err
 	}
 	run := s.chunking.chunkRun(key, finalPrefix(m)+finalResultsName, len(items))
+	var err error
 	if partitions > 0 {
 		sh := idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: partitions, chunks: len(items)}
-		var err error
 		if run.Shuffle, err = s.putShuffle(ctx, sh, m.ID, m.Round, run.ResultsPrefix); err != nil {
 			return nil, err
 		}
+	}
+	if run.Merges, err = s.putMergeRun(ctx, finalPrefix(m)+"shuffle/", run.ResultsPrefix, m.ID, m.Round, chunks); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }
@@ -73,7 +73,7 @@ func finalShuffle(m *cutover.Migration) (idShuffle, bool) {
 	if p == nil || p.Partitions == 0 {
 		return idShuffle{}, false
 	}
-	return idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks}, true
+	return idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks - p.Merges}, true
 }
 
 // shufflingFinal loads the migration in names, which must be migrating

@@ -170,7 +170,11 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	if err := runFinalShuffle(svc, &run); err != nil {
 		return nil, err
 	}
-	for _, it := range manifestItems(t, svc, run.Manifest) {
+	items := manifestItems(t, svc, run.Manifest)
+	if run.Merges != nil { // the second Map, after the first
+		items = append(items, manifestItems(t, svc, run.Merges.Manifest)...)
+	}
+	for _, it := range items {
 		i := it.Index
 		for attempt := 0; ; attempt++ {
 			_, err := svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: i})

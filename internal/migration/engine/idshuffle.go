@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
+	"github.com/cutover/cutover/internal/pipeline"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -22,7 +25,7 @@ import (
 // Maps before the chunks (statemachine/migration.asl.json):
 //
 //  1. keys: each chunk maps its rows into nothing and stores the ids of
-//     the records it would write, spread over the partitions by a hash of
+//     the rows it would keep, spread over the partitions by a hash of
 //     the id (keys/p-<partition>/c-<chunk>, one object for every pair, an
 //     empty one too: a missing object is a step not run, never "no ids");
 //  2. resolve: each partition reads its ids chunk by chunk in order, keeps
@@ -35,9 +38,13 @@ import (
 // name is fixed by the plan, and its bytes by the extract, so a retried or
 // resumed step writes the same objects again.
 //
-// A mapping that merges records by a dedupe key, links people named inline
-// or checks references still runs as one chunk (planExtract), so it needs
-// no shuffle; nor does an extract of one chunk.
+// A mapping that merges records by a dedupe key stores each id with the
+// key its row was kept under ("entity#id\t"+quoted key), and a chunk's
+// claims carry it (pass.Claim): a later row with the id and the same key
+// merges into the record (in its merge partition, merges.go), as one pass
+// merges it. A mapping that links people named inline or checks
+// references still runs as one chunk (planExtract), so it needs no
+// shuffle; nor does an extract of one chunk.
 
 // DefaultPartitionRows is how many rows one partition of the id shuffle
 // is planned for when the deployment does not say: its ids (about 70
@@ -127,21 +134,28 @@ const partitionsManifestName = "partitions.jsonl"
 // Errors: as pass.Run; as Files.Put.
 func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pass, open cutover.Opener) (*ShuffleResult, error) {
 	p.Spot, p.KeepReview, p.KeepSource, p.Claimed = nil, false, false, nil
-	ids := &idSink{}
-	if _, err := pass.Run(ctx, p, open, ids, discardPuts{}); err != nil {
-		return nil, err
-	}
 	bufs := make([]bytes.Buffer, sh.parts)
-	for _, k := range ids.keys {
-		b := &bufs[sh.partition(k)]
-		b.WriteString(k)
+	keys := 0
+	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
+		id := rec.Entity + "#" + rec.ID
+		b := &bufs[sh.partition(id)]
+		b.WriteString(id)
+		if key != "" {
+			b.WriteByte('\t')
+			b.WriteString(strconv.Quote(key))
+		}
 		b.WriteByte('\n')
+		keys++
+		return nil
+	}
+	if _, err := pass.Run(ctx, p, open, nil, discardPuts{}); err != nil {
+		return nil, err
 	}
 	err := s.putAll(ctx, sh.parts, func(i int) (string, []byte) { return sh.keysKey(i, chunk), bufs[i].Bytes() })
 	if err != nil {
 		return nil, err
 	}
-	return &ShuffleResult{Index: chunk, Keys: len(ids.keys)}, nil
+	return &ShuffleResult{Index: chunk, Keys: keys}, nil
 }
 
 // resolvePartition reads partition part's ids chunk by chunk, in chunk
@@ -154,18 +168,25 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	if err != nil {
 		return nil, err
 	}
-	first := map[string]struct{}{}
+	type claim struct {
+		chunk int
+		line  string // the first row's line: its id and dedupe key
+	}
+	first := map[string]claim{}
 	claimed := 0
 	outs := make([]bytes.Buffer, sh.chunks)
 	for c, body := range keys { // in chunk order: the first chunk with an id keeps it
-		eachLine(body, func(k string) {
-			if _, held := first[k]; held {
-				outs[c].WriteString(k)
+		eachLine(body, func(line string) {
+			id, _, _ := strings.Cut(line, "\t")
+			held, ok := first[id]
+			switch {
+			case !ok:
+				first[id] = claim{c, line}
+			case held.chunk != c: // a row of the chunk itself is its own pass's to judge
+				outs[c].WriteString(held.line)
 				outs[c].WriteByte('\n')
 				claimed++
-				return
 			}
-			first[k] = struct{}{}
 		})
 		keys[c] = nil
 	}
@@ -188,12 +209,17 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	var out []pass.Claim
 	var bad error
 	for _, body := range bodies {
-		eachLine(body, func(k string) {
+		eachLine(body, func(line string) {
+			k, quoted, keyed := strings.Cut(line, "\t")
 			entity, id, ok := strings.Cut(k, "#")
-			if !ok && bad == nil {
+			key, err := "", error(nil)
+			if keyed {
+				key, err = strconv.Unquote(quoted)
+			}
+			if (!ok || err != nil) && bad == nil {
 				bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's resolution for chunk %d holds a line that names no record.", chunk)
 			}
-			out = append(out, pass.Claim{Entity: entity, ID: id})
+			out = append(out, pass.Claim{Entity: entity, ID: id, Key: key})
 		})
 	}
 	return out, bad
@@ -281,19 +307,6 @@ func (s *base) recordKeysFailure(ctx context.Context, migrationID, step, extract
 	}
 	s.RecordStepFailure(ctx, migrationID, step, msg)
 	return nil
-}
-
-// idSink is the keys step's destination: it writes nothing and keeps the
-// id ("entity#id") of every record it is given, in order.
-type idSink struct{ keys []string }
-
-var _ cutover.Sink = (*idSink)(nil)
-
-func (s *idSink) Write(_ context.Context, recs []cutover.Record) ([]cutover.Refusal, error) {
-	for _, r := range recs {
-		s.keys = append(s.keys, r.Entity+"#"+r.ID)
-	}
-	return nil, nil
 }
 
 // discardPuts drops the keys step's rejects files: the chunk's own run

@@ -36,6 +36,9 @@ type Chunking struct {
 	// PartitionRows is how many rows one partition of the id shuffle is
 	// planned for; 0 means DefaultPartitionRows.
 	PartitionRows int
+	// MergeRows is how many records one merge partition is planned for
+	// (merges.go); 0 means DefaultMergeRows.
+	MergeRows int
 }
 
 // DefaultChunkConcurrency is how many chunks run at once when the
@@ -53,6 +56,10 @@ type ChunkRun struct {
 	// Shuffle, when set, is the id shuffle the state machine runs before
 	// the chunks (idshuffle.go): an extract of several chunks.
 	Shuffle *ShuffleRun `json:"shuffle,omitempty"`
+	// Merges, when set, are the merge partitions the state machine runs
+	// after the chunks (merges.go): records merged by dedupe key across
+	// chunks.
+	Merges *MergeRun `json:"merges,omitempty"`
 }
 
 // chunkRun is the ChunkRun for a manifest at key with n chunks, results

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
+	"github.com/cutover/cutover/internal/shuffle"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -17,7 +19,8 @@ import (
 // one planner, so the test migration rehearses the final one exactly: the
 // same cuts at record boundaries, the same whole-file reading of a file
 // that cannot be cut, the same single chunk for a mapping that needs
-// every record at once.
+// every record at once (references, people named inline), and the same
+// merge partitions for a mapping that merges records by dedupe key.
 
 // extractInput is what planExtract plans.
 type extractInput struct {
@@ -26,6 +29,7 @@ type extractInput struct {
 	files      []cutover.File
 	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
 	whole      string // the name of the one chunk of a mapping that needs every record at once
+	mergeRows  int    // how many records a merge partition is planned for; 0 means DefaultMergeRows
 	// infer, when set, makes the planner infer each mapping entry's phone
 	// region and date formats from its table's first rows, as the
 	// pipeline does (mapspec.InferSample), so every chunk reads the file
@@ -42,8 +46,9 @@ type inferAt struct {
 
 // extractPlan is a planned extract.
 type extractPlan struct {
-	chunks []cutover.Chunk
+	chunks []cutover.Chunk // the chunks that read, then the merge partitions
 	rows   int
+	merges int // merge partitions (cutover.Chunk.Merge)
 	// inferred is by mapping entry name (an entry read from several
 	// tables keeps the first's), when extractInput.infer was set.
 	inferred map[string]*mapspec.Inference
@@ -69,16 +74,33 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		}
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
-	if in.spec.HoldsRecords(schema.Default()) {
-		// Dedupe keys and cross-file references see every record at once:
-		// the whole extract is one chunk.
-		out.chunks = []cutover.Chunk{{FileName: in.whole}}
+	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
+		if len(out.chunks) < 2 || !shuffle.Supports(in.spec, sch) {
+			// References and people named inline are resolved over every
+			// record at once: the whole extract is one chunk.
+			out.chunks = []cutover.Chunk{{FileName: in.whole}}
+		} else {
+			// Dedupe keys: the chunks spill their records, and merge
+			// partitions merge them (pass.Merge).
+			perPartition := in.mergeRows
+			if perPartition <= 0 {
+				perPartition = DefaultMergeRows
+			}
+			out.merges = partitionsFor(out.rows, perPartition)
+			for p := range out.merges {
+				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
+			}
+		}
 	}
 	for i := range out.chunks {
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
 	}
 	return out, nil
 }
+
+// reading is how many of plan's chunks read the extract: the ones
+// before its merge partitions.
+func (p *extractPlan) reading() int { return len(p.chunks) - p.merges }
 
 // planFile validates one file and divides it, and counts its rows. A file
 // that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)

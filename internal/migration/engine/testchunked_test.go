@@ -119,6 +119,12 @@ func tryTestInChunks(t *testing.T, body string, chunkBytes int64, tweak func(*Se
 // test migration, given the stored migration and TEST.
 func tryTestRound(t *testing.T, body string, chunkBytes int64, tweak func(*Service), before func(m *cutover.Migration, test *testRecords)) (testRun, error) {
 	t.Helper()
+	return tryTestMapping(t, body, noDedupe, chunkBytes, tweak, before)
+}
+
+// tryTestMapping is tryTestRound with the mapping mapping.
+func tryTestMapping(t *testing.T, body, mapping string, chunkBytes int64, tweak func(*Service), before func(m *cutover.Migration, test *testRecords)) (testRun, error) {
+	t.Helper()
 	ctx := context.Background()
 	svc, store, _ := finalService(t, 0)
 	if tweak != nil {
@@ -142,7 +148,7 @@ func tryTestRound(t *testing.T, body string, chunkBytes int64, tweak func(*Servi
 		t.Fatal(err)
 	}
 	mapped := store.migs[id]
-	mapped.Mapping = noDedupe
+	mapped.Mapping = mapping
 	store.migs[id] = mapped
 	if before != nil {
 		before(&mapped, test)

@@ -54,12 +54,12 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 	}
 	var chunks []cutover.Chunk
 	for _, c := range all {
-		if c.Index < plan.Chunks {
+		if c.Index < plan.Chunks+plan.Merges {
 			chunks = append(chunks, c)
 		}
 	}
-	if len(chunks) != plan.Chunks || len(chunks) == 0 {
-		return nil, cutover.Errorf(cutover.EINTERNAL, "The test migration has %d chunk(s) on record, not the %d planned.", len(chunks), plan.Chunks)
+	if len(chunks) != plan.Chunks+plan.Merges || len(chunks) == 0 {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "The test migration has %d chunk(s) on record, not the %d planned.", len(chunks), plan.Chunks+plan.Merges)
 	}
 	if failed := retryable(chunks); len(failed) > 0 {
 		f := failed[0]

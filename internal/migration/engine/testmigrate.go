@@ -122,6 +122,14 @@ type testPlan struct {
 	// Partitions is the id shuffle's (idshuffle.go); 0 when the round
 	// is one chunk and needs none.
 	Partitions int `json:"partitions,omitempty"`
+	// Merges is how many merge partitions (merges.go) follow the Chunks
+	// that read; 0 when records do not merge across chunks.
+	Merges int `json:"merges,omitempty"`
+}
+
+// testSpill is where a round's chunks spill their records for merging.
+func testSpill(id string, round int, plan testPlan) spill {
+	return spill{prefix: testPrefix(id, round) + "shuffle/", chunks: plan.Chunks, parts: plan.Merges}
 }
 
 func testPrefix(id string, round int) string { return pass.ArtifactsPrefix(id, "test", round) }
@@ -161,13 +169,13 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now()}
 	ex, err := s.planExtract(ctx, extractInput{
-		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file",
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
 	})
 	if err != nil {
 		return nil, err
 	}
-	plan.Rows, plan.Chunks = ex.rows, len(ex.chunks)
+	plan.Rows, plan.Chunks, plan.Merges = ex.rows, ex.reading(), ex.merges
 	if plan.Chunks > 1 {
 		plan.Partitions = partitionsFor(plan.Rows, s.chunking.PartitionRows)
 	}
@@ -180,10 +188,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	if err := s.chunks.ReplanTestChunks(ctx, m.ID, in.Round, ex.chunks); err != nil {
 		return nil, err
 	}
-	items := make([]ChunkItem, len(ex.chunks))
-	for i, c := range ex.chunks {
-		items[i] = ChunkItem{MigrationID: m.ID, Round: in.Round, Index: c.Index}
-	}
+	items := readingItems(ex.chunks, m.ID, in.Round)
 	key := testPrefix(m.ID, in.Round) + "chunks.jsonl"
 	if err := s.putManifest(ctx, key, items); err != nil {
 		return nil, err
@@ -193,6 +198,9 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 		if run.Shuffle, err = s.putShuffle(ctx, testShuffle(m.ID, in.Round, plan), m.ID, in.Round, run.ResultsPrefix); err != nil {
 			return nil, err
 		}
+	}
+	if run.Merges, err = s.putMergeRun(ctx, testPrefix(m.ID, in.Round)+"shuffle/", run.ResultsPrefix, m.ID, in.Round, ex.chunks); err != nil {
+		return nil, err
 	}
 	return &TestOutput{Run: &run, Reset: cutover.RecordIDPrefixes(max(before, plan.Rows))}, nil
 }
@@ -261,7 +269,11 @@ func (s *TestRun) MigrateTestChunk(ctx context.Context, in TestStep) (*TestOutpu
 	if err := s.chunks.SaveTestChunk(ctx, m.ID, in.Round, c); err != nil {
 		return nil, err
 	}
-	done, err := s.runTestChunk(ctx, m, in.Round, *c)
+	run := s.runTestChunk
+	if c.Merge {
+		run = s.runTestMerge
+	}
+	done, err := run(ctx, m, in.Round, *c)
 	if err != nil {
 		c.Status, c.Error, c.FinishedAt = cutover.ChunkFailed, cutover.ErrorMessage(err), s.Now()
 		if serr := s.chunks.SaveTestChunk(ctx, m.ID, in.Round, c); serr != nil {
@@ -403,11 +415,20 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 	prefix := p.ArtifactsPrefix
 	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs)
 	p.Spot = sampler
+	var spilled *spiller
+	if plan.Merges > 0 {
+		spilled = newSpiller(testSpill(m.ID, round, plan))
+		p.Spill = spilled.add
+	}
 	snap := delta.NewSnapshot()
-	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round}
-	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(target)), snap}, s.files)
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round))), snap}, s.files)
 	if err != nil {
 		return nil, err
+	}
+	if spilled != nil {
+		if err := s.putSpill(ctx, spilled, c.Index); err != nil {
+			return nil, err
+		}
 	}
 	c.Snapshot = prefix + "snapshot.jsonl"
 	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
@@ -417,16 +438,69 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 		Reports: res.Reports, Rejects: res.Rejects, Reviews: res.Reviews, PossibleDuplicates: res.PossibleDuplicates,
 		Entries: res.Entries, Samples: sampler.Samples(),
 	}
+	return s.testChunkDone(ctx, c, prefix, result, res.Counts)
+}
+
+// testChunkDone keeps a test chunk's (or merge partition's) results for
+// the finish step and returns the chunk done with its counts.
+//
+// Errors: as putJSON.
+func (s *TestRun) testChunkDone(ctx context.Context, c cutover.Chunk, prefix string, result testChunkResult, counts cutover.Counts) (*cutover.Chunk, error) {
 	if err := s.putJSON(ctx, prefix+"results.json", "The chunk's results", result); err != nil {
 		return nil, err
 	}
-	c.Counts, c.Reports, c.Rejects = res.Counts, prefix+"results.json", nil
+	c.Counts, c.Reports, c.Rejects = counts, prefix+"results.json", nil
 	c.Counts.RejectsKey = ""
-	for _, r := range res.Rejects {
+	for _, r := range result.Rejects {
 		c.Rejects = append(c.Rejects, r.Key)
 	}
 	c.Status, c.FinishedAt = cutover.ChunkDone, s.Now()
 	return &c, nil
+}
+
+// testTarget is where round's test migration writes.
+func testTarget(m *cutover.Migration, round int) cutover.Target {
+	return cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round}
+}
+
+// runTestMerge merges one merge partition of the round's spilled records
+// into TEST, once every chunk that reads is done, and keeps what merging
+// changed as the partition's results.
+func (s *TestRun) runTestMerge(ctx context.Context, m *cutover.Migration, round int, c cutover.Chunk) (*cutover.Chunk, error) {
+	var plan testPlan
+	if err := s.readArtifact(ctx, testPlanKey(m.ID, round), "test migration's plan", &plan); err != nil {
+		return nil, err
+	}
+	spec, err := mapspec.Parse([]byte(m.Mapping))
+	if err != nil {
+		return nil, err
+	}
+	chunks, err := s.chunks.ListTestChunks(ctx, m.ID, round)
+	if err != nil {
+		return nil, err
+	}
+	sp := testSpill(m.ID, round, plan)
+	spilled, err := s.mergeInput(ctx, sp, c.Index-plan.Chunks, chunks)
+	if err != nil {
+		return nil, err
+	}
+	prefix := testChunkPrefix(m.ID, round, c.Index)
+	snap := delta.NewSnapshot()
+	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round))), snap}
+	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs) // the chunks sampled no record: only here is it known whether it merged
+	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, Watch: sampler.Watch}, sink, s.files)
+	if err != nil {
+		return nil, err
+	}
+	c.Snapshot = prefix + "snapshot.jsonl"
+	if err := s.putSnapshot(ctx, c.Snapshot, snap); err != nil {
+		return nil, err
+	}
+	result := testChunkResult{
+		Reports: res.Reports, Rejects: res.Rejects, PossibleDuplicates: res.PossibleDuplicates,
+		Entries: map[string]mapspec.FileSpec{}, Samples: sampler.Samples(),
+	}
+	return s.testChunkDone(ctx, c, prefix, result, res.Counts)
 }
 
 // chunkFiles is what a chunk reads: its file (or every file, for the one

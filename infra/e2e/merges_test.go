@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/cutover/cutover/infra/stack"
+)
+
+// Issue 15, item 2: a mapping that merges contacts by e-mail, on a stack
+// whose chunks are 2 KiB, runs the test and the final migration in
+// chunks on the emulator, and merges records across them: rows 301–400
+// repeat the ids and addresses of rows 1–100 (in the first chunks) with
+// a last name those lack, so each merges into its earlier record and
+// fills it; two more rows repeat an id under another address (rejected
+// as duplicates). Both migrations run the merge partitions as a
+// Distributed Map after the chunks (TestMerge, MergePartitions), count
+// what the file says (counted here from the rows), and LIVE (read with
+// the SDK) holds each record once, merged.
+func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
+	t.Parallel()
+	ms := ownStack(t, "merges", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalChunkBytes": "2048"}})
+	ctx := ctxT(t)
+	cfg := stackConfig(t, ms)
+	sf := sfn.NewFromConfig(cfg)
+	a := api{t: t, base: ms.APIURL}
+	box := mailbox{t: t, endpoint: ms.Endpoint}
+	ops := ms.MintOpsToken("ops@vendor.test", time.Hour)
+	id, key := a.create(ops, "merger", "Merger & Co", "merger.test", "mo")
+
+	var b bytes.Buffer
+	b.WriteString("Contact ID,Email,First Name,Last Name\n")
+	for i := 1; i <= 300; i++ {
+		fmt.Fprintf(&b, "%d,person%d@merger.test,Person %d,\n", i, i, i)
+	}
+	for i := 301; i <= 400; i++ {
+		fmt.Fprintf(&b, "%d,person%d@merger.test,,Surname %d\n", i-300, i-300, i-300)
+	}
+	b.WriteString("7,someone.else@merger.test,Other,\n250,another@merger.test,Another,\n")
+	extract := b.Bytes()
+	rows := bytes.Count(extract, []byte("\n")) - 1
+	const distinct, merged, rejected = 300, 100, 2
+
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": distinct}})
+	fileID := a.upload(id, key, "contacts.csv", "test", extract)
+	mapping := map[string]any{"version": 1, "files": []any{map[string]any{
+		"name": fileID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"},
+		"fields": []any{
+			map[string]any{"target": "emails", "column": "Email"},
+			map[string]any{"target": "first_name", "column": "First Name"},
+			map[string]any{"target": "last_name", "column": "Last Name"},
+		},
+	}}}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	tested := a.waitStatus(id, key, "awaiting_review", 1)
+	if c := tested.Migration.Test; c == nil || c.Read != rows || c.Migrated != distinct || c.Merged != merged || c.Rejected != rejected {
+		t.Fatalf("the test migration counts %+v; want %d read, %d migrated, %d merged, %d rejected", tested.Migration.Test, rows, distinct, merged, rejected)
+	}
+	a.reviewAll(id, key, 1)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("mo@merger.test", 1), map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 1)
+	finalID := a.upload(id, key, "contacts-final.csv", "final", extract)
+	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+	v := a.waitStatus(id, key, "live", 1)
+	if c := v.Migration.Final; c == nil || c.Read != rows || c.Migrated != distinct || c.Merged != merged || c.Rejected != rejected {
+		t.Fatalf("the final counts %+v; want %d read, %d migrated, %d merged, %d rejected", v.Migration.Final, rows, distinct, merged, rejected)
+	}
+
+	// LIVE: each id once; ids 1–100 hold the address and first name of
+	// their first row and the last name of their repeat; 7 and 250 the
+	// first row's address, not the duplicate's.
+	items := liveItems(t, dynamodb.NewFromConfig(cfg), ms.Names["LiveRecordsTable"], "merger")
+	held := map[string]string{}
+	for _, it := range items {
+		if _, twice := held[it.sourceID]; twice {
+			t.Fatalf("LIVE holds source id %s twice", it.sourceID)
+		}
+		held[it.sourceID] = it.fields
+	}
+	if len(held) != distinct {
+		t.Fatalf("LIVE holds %d records; want %d", len(held), distinct)
+	}
+	for _, sid := range []string{"1", "7", "100"} {
+		f := held[sid]
+		if !strings.Contains(f, "person"+sid+"@merger.test") || !strings.Contains(f, "Person "+sid) || !strings.Contains(f, "Surname "+sid) {
+			t.Fatalf("LIVE's record %s is %s; want the first row's address and name, and its repeat's last name", sid, f)
+		}
+	}
+	if f := held["250"]; !strings.Contains(f, "person250@merger.test") || strings.Contains(f, "another@") || strings.Contains(f, "Surname") {
+		t.Fatalf("LIVE's record 250 is %s; want its own row's only", f)
+	}
+
+	// Both migrations ran their merge partitions as a Distributed Map
+	// after the chunks, every partition done.
+	arn := aws.String(executionARN(ms.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))
+	runs, err := sf.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: arn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, r := range runs.MapRuns {
+		arn := aws.ToString(r.MapRunArn)
+		state := arn[strings.LastIndex(arn, "/")+1 : strings.LastIndex(arn, ":")]
+		states = append(states, state)
+		if state != "TestMerge" && state != "MergePartitions" {
+			continue
+		}
+		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: r.MapRunArn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mr.Status != sfnt.MapRunStatusSucceeded || mr.ItemCounts == nil || mr.ItemCounts.Total == 0 || mr.ItemCounts.Succeeded != mr.ItemCounts.Total {
+			t.Fatalf("%s's Map run %s with items %+v; want every partition succeeded", state, mr.Status, mr.ItemCounts)
+		}
+	}
+	for _, want := range []string{"TestChunks", "TestMerge", "MigrateChunks", "MergePartitions"} {
+		if !slices.Contains(states, want) {
+			t.Fatalf("the execution has the Map runs of %v; want %s among them", states, want)
+		}
+	}
+	var detail struct {
+		Chunks []struct {
+			Merge  bool   `json:"merge"`
+			Status string `json:"status"`
+		} `json:"chunks"`
+	}
+	a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(t, &detail)
+	partitions := 0
+	for _, c := range detail.Chunks {
+		if c.Merge {
+			partitions++
+		}
+		if c.Status != "done" {
+			t.Fatalf("a part of the final is %s: %+v", c.Status, detail.Chunks)
+		}
+	}
+	if partitions == 0 || partitions == len(detail.Chunks) {
+		t.Fatalf("ops sees %d merge partitions among %d parts; want both kinds", partitions, len(detail.Chunks))
+	}
+}

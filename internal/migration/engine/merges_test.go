@@ -1,0 +1,256 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/workbook"
+)
+
+// mergingContacts is a contacts export whose rows share e-mail addresses
+// across the whole file (every 25th row has the same one), with rows that
+// repeat an earlier row's id under the same address (they merge into its
+// record, filling what it lacks) or under another (duplicates), and rows
+// without an address (merged with nothing).
+func mergingContacts(rows int) string {
+	var b strings.Builder
+	b.WriteString("Id,Email,Name,Phone\n")
+	for i := 1; i <= rows; i++ {
+		id, email, name, phone := fmt.Sprint(i), fmt.Sprintf("p%d@x.com", i%25), fmt.Sprintf("Person %d", i), fmt.Sprintf("07700 900%03d", i%1000)
+		switch {
+		case i > 25 && i%13 == 0: // the id of the row 25 before: the same address
+			id, name = fmt.Sprint(i-25), ""
+		case i > 30 && i%9 == 0: // the id of the row 30 before: another address
+			id = fmt.Sprint(i - 30)
+		case i%17 == 0:
+			email = ""
+		}
+		fmt.Fprintf(&b, "%s,%s,%s,%s\n", id, email, name, phone)
+	}
+	return b.String()
+}
+
+// dedupeMapping merges contacts by e-mail; with differentIDs, across
+// source ids too.
+func dedupeMapping(differentIDs bool) string {
+	return `{"version":1,"files":[{"name":"f1","entity":"contact","sourceId":["Id"],"dedupe":["emails"],` +
+		fmt.Sprintf(`"mergeDifferentIds":%t,`, differentIDs) +
+		`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"phones","column":"Phone"}]}]}`
+}
+
+// finalDedupeMapping is dedupeMapping for the columns signedOff's test
+// extract has (no phone).
+func finalDedupeMapping() string {
+	return strings.Replace(dedupeMapping(false), `,{"target":"phones","column":"Phone"}`, "", 1)
+}
+
+// A mapping that merges records by dedupe key, planned into several
+// chunks, spills them to merge partitions, and means exactly what the
+// one-chunk run means: the same counts (rows merged, duplicates
+// rejected), the same records in TEST (each merged from the same rows in
+// the same order, so with the same values and conflicts settled the same
+// way), the same snapshot, rejected rows and possible duplicates.
+func TestRecordsMergeAcrossChunksAsInOne(t *testing.T) {
+	body := mergingContacts(300)
+	for _, differentIDs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mergeDifferentIds=%t", differentIDs), func(t *testing.T) {
+			mapping := dedupeMapping(differentIDs)
+			one, err := tryTestMapping(t, body, mapping, 0, nil, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			many, err := tryTestMapping(t, body, mapping, 700, func(s *Service) { s.Chunking.PartitionRows, s.Chunking.MergeRows = 40, 60 }, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			merges := 0
+			for _, c := range many.chunks {
+				if c.Merge {
+					merges++
+				}
+			}
+			if len(one.chunks) != 1 || merges < 3 || len(many.chunks)-merges < 4 {
+				t.Fatalf("planned %d chunk(s), and %d with %d merge partitions: want 1, and several of each", len(one.chunks), len(many.chunks), merges)
+			}
+			c1, c2 := *one.counts, *many.counts
+			c1.RejectsKey, c2.RejectsKey = "", ""
+			if c1 != c2 || c1.Merged == 0 || c1.Rejected == 0 {
+				t.Fatalf("counts: one chunk %+v, in chunks %+v", c1, c2)
+			}
+			if len(one.records) == 0 || !reflect.DeepEqual(one.records, many.records) {
+				t.Fatalf("TEST holds %d records after one chunk, %d after several; or they differ", len(one.records), len(many.records))
+			}
+			if s1, s2 := one.objects[one.m.Workbook.Snapshot], many.objects[many.m.Workbook.Snapshot]; s1 == "" || s1 != s2 {
+				t.Fatalf("the snapshots differ:\n%s\n---\n%s", s1, s2)
+			}
+			wb1, wb2 := workbookOf(t, one), workbookOf(t, many)
+			if r1, r2 := rows(t, one.objects, wb1.Issues.RejectsFiles), rows(t, many.objects, wb2.Issues.RejectsFiles); len(r1) != one.counts.Rejected || !reflect.DeepEqual(r1, r2) {
+				t.Fatalf("rejected rows: one chunk %q, in chunks %q", r1, r2)
+			}
+			for name, pick := range map[string]func(w *workbook.Workbook) any{
+				"reconciliation": func(w *workbook.Workbook) any { return w.Reconciliation },
+				"rejected":       func(w *workbook.Workbook) any { return w.Issues.Rejected },
+				"fill rates":     func(w *workbook.Workbook) any { return w.FillRates },
+				// Listed by partition, not by first row: compare them by key.
+				"duplicates": func(w *workbook.Workbook) any {
+					return slices.SortedFunc(slices.Values(w.Issues.Duplicates), func(a, b mapspec.PossibleDuplicate) int { return strings.Compare(a.Key, b.Key) })
+				},
+				"duplicate groups": func(w *workbook.Workbook) any {
+					return slices.SortedFunc(slices.Values(w.Issues.DuplicateGroups), func(a, b workbook.DuplicateGroup) int {
+						return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Key, b.Key))
+					})
+				},
+				// Each run draws its sample with a seed of its own: the rows
+				// named are the ones to compare.
+				"named spot checks": func(w *workbook.Workbook) any {
+					return slices.DeleteFunc(slices.Clone(w.SpotChecks), func(sc workbook.SpotCheck) bool { return sc.Why != workbook.WhyNamed })
+				},
+				"possible": func(w *workbook.Workbook) any {
+					return []int{w.Issues.PossibleDuplicates, w.Issues.PossibleGroups, len(w.Issues.Duplicates), w.Issues.DuplicateCounts.Merged}
+				},
+			} {
+				if a, b := mustJSON(t, pick(wb1)), mustJSON(t, pick(wb2)); a != b {
+					t.Errorf("workbook %s: one chunk %s, in chunks %s", name, a, b)
+				}
+			}
+			if !differentIDs && wb1.Issues.PossibleGroups == 0 {
+				t.Errorf("no possible duplicates: the export shares addresses between ids")
+			}
+			// Every spot check shows a record TEST holds: a merged row's is
+			// the record it went into.
+			mergedSpots := 0
+			for _, sc := range wb2.SpotChecks {
+				if !sc.Found {
+					continue
+				}
+				rec, ok := many.records[sc.Entity+"#"+sc.RecordID]
+				if !ok || rec.SourceID == "" {
+					t.Errorf("spot check of line %d shows record %s, which TEST does not hold", sc.Line, sc.RecordID)
+				}
+				if sc.Outcome == pipeline.Merged {
+					mergedSpots++
+					if sc.MergedInto != sc.RecordID {
+						t.Errorf("spot check of merged line %d: into %q, shows %q", sc.Line, sc.MergedInto, sc.RecordID)
+					}
+				}
+			}
+			groups := map[string]int{}
+			for _, g := range wb2.Issues.DuplicateGroups {
+				groups[g.Kind]++
+			}
+			if groups[workbook.GroupMerged] == 0 || !differentIDs && groups[workbook.GroupPossible] == 0 {
+				t.Errorf("the workbook lists duplicate groups %v: want merged ones, and possible ones", groups)
+			}
+			t.Logf("%d of the spot checks show a merged row", mergedSpots)
+			for _, c := range many.chunks {
+				if c.Merge && (c.Counts.Read != 0 || c.Status != cutover.ChunkDone) {
+					t.Errorf("merge partition %d: %+v", c.Index, c)
+				}
+			}
+		})
+	}
+}
+
+// The final migration merges across its chunks as the test does: LIVE
+// gets the records, the counts and the final report of the extract as one
+// chunk. A merge partition that crashes midway (its write fails once)
+// runs again, and LIVE still holds each record once.
+func TestRecordsMergeAcrossFinalChunksAsInOne(t *testing.T) {
+	extract := mergingContacts(150)
+	mapping := finalDedupeMapping()
+	final := func(chunkBytes int64, failAt int) (*FinalOutput, *liveTable, *Service, string) {
+		svc, store, live := finalService(t, chunkBytes)
+		svc.Chunking.PartitionRows, svc.Chunking.MergeRows = 40, 40
+		id := signedOff(t, svc, store, "acme")
+		m := store.migs[id]
+		spec, err := mapspec.Parse([]byte(mapping))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
+		store.migs[id] = m
+		withFinalExtract(t, svc, store, id, extract)
+		cleared(t, svc, id)
+		live.failAt = failAt
+		out, err := runFinal(t, svc, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, live, svc, id
+	}
+	one, liveOne, svcOne, idOne := final(0, 0)
+	many, liveMany, svc, id := final(600, 3)
+	ctx := context.Background()
+	m, _ := svc.Store.GetMigration(ctx, id)
+	if p := m.FinalPlan; p == nil || p.Merges < 3 || p.Chunks-p.Merges < 4 {
+		t.Fatalf("the final plan %+v: want several chunks and merge partitions", m.FinalPlan)
+	}
+	chunks, err := svc.FinalChunks(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again []cutover.Chunk
+	for _, c := range chunks {
+		if c.Attempts != 1 {
+			again = append(again, c)
+		}
+	}
+	m, _ = svc.Store.GetMigration(ctx, id)
+	if len(again) != 1 || !again[0].Merge || again[0].Attempts != 2 {
+		t.Fatalf("chunks run other than once: %+v; want the merge partition whose write failed, run twice (the chunks write nothing)", again)
+	}
+	c1, c2 := *one.Counts, *many.Counts
+	c1.RejectsKey, c2.RejectsKey = "", ""
+	if c1 != c2 || c2.Merged == 0 || c2.Rejected == 0 || c2.Read != 150 {
+		t.Fatalf("counts: one chunk %+v, in chunks %+v", c1, c2)
+	}
+	if len(liveOne.records) != c1.Migrated || !reflect.DeepEqual(liveOne.records, liveMany.records) {
+		t.Fatalf("LIVE holds %d records after one chunk, %d after several; or they differ", len(liveOne.records), len(liveMany.records))
+	}
+	m1, _ := svcOne.Store.GetMigration(ctx, idOne)
+	if m1.FinalReport == nil || m.FinalReport == nil {
+		t.Fatal("no final report")
+	}
+	r1, r2 := *m1.FinalReport, *m.FinalReport
+	r1.Chunks, r2.Chunks = 0, 0
+	if a, b := mustJSON(t, r1), mustJSON(t, r2); a != b {
+		t.Fatalf("final report: one chunk %s, in chunks %s", a, b)
+	}
+}
+
+// A merge partition does not run before every chunk that reads is done:
+// it fails naming the chunk, and writes nothing.
+func TestMergingWaitsForEveryChunk(t *testing.T) {
+	svc, store, live := finalService(t, 600)
+	svc.Chunking.MergeRows = 40
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	mapping := finalDedupeMapping()
+	spec, _ := mapspec.Parse([]byte(mapping))
+	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
+	store.migs[id] = m
+	withFinalExtract(t, svc, store, id, mergingContacts(150))
+	cleared(t, svc, id)
+	ctx := context.Background()
+	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := planRun(t, plan)
+	if run.Merges == nil || run.Merges.Partitions < 2 {
+		t.Fatalf("the plan's run %+v: want merge partitions", run)
+	}
+	merges := manifestItems(t, svc, run.Merges.Manifest)
+	_, err = svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: merges[0].Index})
+	if cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "waits for part 1") || len(live.records) != 0 {
+		t.Fatalf("a merge partition before the chunks: %v, %d records in LIVE; want ECONFLICT naming part 1, nothing written", err, len(live.records))
+	}
+}

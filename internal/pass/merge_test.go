@@ -1,0 +1,89 @@
+package pass
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
+)
+
+// Two files run as two chunks that spill their records, then one merge
+// partition: the records merge across the chunks as in one pass, and a
+// merged record the destination refuses makes every row merged into it a
+// rejected row (as TestRunRejectsEveryRowOfARefusedMergedRecord's one
+// pass does): the counts and each file's report, with the merge's
+// differences added, are one pass's, and the partition's rejects file
+// names each row with its file, line and reason.
+func TestSpilledChunksMergeAsOnePass(t *testing.T) {
+	dedupe := strings.Replace(contacts, `"sourceId":["Id"],`, `"sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,`, 1)
+	fs := &files{objects: map[string]string{
+		"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,first\n3,c@x.com,Cy,\n5,a@x.com,Ann L,third\n",
+		"k2": "Id,Email,Name,Note\n2,a@x.com,Ann Lee,second\n4,d@x.com,Di,\n",
+	}}
+	ctx := context.Background()
+	var bodies [][]byte
+	total := cutover.Counts{}
+	reports := map[string]*pipeline.Counts{}
+	for i, f := range []cutover.File{{ID: "f1", Name: "a.csv", Key: "k1"}, {ID: "f2", Name: "b.csv", Key: "k2"}} {
+		var body []byte
+		p := Pass{
+			TenantID: "acme", Spec: spec(t, dedupe), Files: []cutover.File{f}, ArtifactsPrefix: "a/", Now: time.Now(),
+			Choose: func(s *mapspec.Spec, _ string, _ []string) (mapspec.FileSpec, error) { return s.Files[0], nil },
+			Spill: func(rec *mapspec.Record, key string, seen *pipeline.Sighting) error {
+				body = AppendSpilled(body, rec, key, seen)
+				return nil
+			},
+		}
+		res, err := Run(ctx, p, fs, sink{WriteFn: func([]cutover.Record) error { t.Fatal("a spilling chunk wrote"); return nil }}, fs)
+		if err != nil {
+			t.Fatalf("chunk %d: %v", i, err)
+		}
+		total = total.Add(res.Counts)
+		for _, r := range res.Reports {
+			c := r.Counts
+			reports[r.File] = &c
+		}
+		bodies = append(bodies, body)
+	}
+	got := written{}
+	res, err := Merge(ctx, MergeInput{Spec: spec(t, dedupe), Spilled: bodies, ArtifactsPrefix: "m/"}, sink{WriteFn: got.take, RefuseFn: refuseSource("1", "4")}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total = total.Add(res.Counts)
+	if total.Read != 5 || total.Migrated != 1 || total.Merged != 0 || total.Rejected != 4 || !total.Balanced() || len(got) != 1 || res.Records != 1 {
+		t.Fatalf("counts %+v, %d records taken", total, len(got))
+	}
+	for _, r := range res.Reports {
+		c := reports[r.File]
+		c.Migrated += r.Counts.Migrated
+		c.Merged += r.Counts.Merged
+		c.Rejected += r.Counts.Rejected
+	}
+	want := map[string]cutover.Counts{"a.csv": {Read: 3, Migrated: 1, Rejected: 2}, "b.csv": {Read: 2, Rejected: 2}}
+	for file, w := range want {
+		if c := reports[file]; c.Read != w.Read || c.Migrated != w.Migrated || c.Merged != 0 || c.Rejected != w.Rejected {
+			t.Errorf("%s: %+v, want %+v", file, *c, w)
+		}
+	}
+	rows := rejectsRows(t, fs, "m/rejects-merged.csv")
+	merged := pipeline.MergedRefusedReason(notHere)
+	if len(res.Rejects) != 1 || len(rows) != 5 || strings.Join(rows[0], ",") != "File,Line,Reason" ||
+		strings.Join(rows[1], ",") != "a.csv,2,Refused by the destination: "+notHere ||
+		strings.Join(rows[2], ",") != "a.csv,4,"+merged || strings.Join(rows[3], ",") != "b.csv,2,"+merged ||
+		strings.Join(rows[4], ",") != "b.csv,3,Refused by the destination: "+notHere {
+		t.Fatalf("the partition's rejects %+v: %q", res.Rejects, rows)
+	}
+}
+
+// A damaged spill is refused, naming the chunk, not merged as something else.
+func TestMergeRefusesADamagedSpill(t *testing.T) {
+	_, err := Merge(context.Background(), MergeInput{Spec: spec(t, contacts), Spilled: [][]byte{nil, {5, 'a'}}}, sink{WriteFn: func([]cutover.Record) error { return nil }}, &files{})
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(cutover.ErrorMessage(err), "chunk 2") {
+		t.Fatalf("a cut frame: %v; want EINVALID naming chunk 2", err)
+	}
+}
