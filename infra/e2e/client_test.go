@@ -157,6 +157,38 @@ func (a api) waitStatus(id, key, want string, round int) migrationView {
 
 // upload sends a file the way the browser does: a presigned multipart
 // upload straight to S3, then completion through the API.
+// goLive takes a migration whose test round 1 is in review through a
+// coordinator's (to's) approval, then submits final as the final extract
+// to go live in about two seconds, and waits until it is live.
+func (a api) goLive(box mailbox, id, key, to string, final []byte) migrationView {
+	a.t.Helper()
+	a.reviewAll(id, key, 1)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink(to, 1), map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 1)
+	finalID := a.upload(id, key, "contacts-final.csv", "final", final)
+	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+	return a.waitStatus(id, key, "live", 1)
+}
+
+// contactsMapping maps a test file of Contact ID, Email, First Name and
+// Last Name columns; dedupe, when set, merges its contacts by e-mail.
+func contactsMapping(fileID string, dedupe bool) map[string]any {
+	file := map[string]any{
+		"name": fileID, "entity": "contact", "sourceId": []string{"Contact ID"},
+		"fields": []any{
+			map[string]any{"target": "emails", "column": "Email"},
+			map[string]any{"target": "first_name", "column": "First Name"},
+			map[string]any{"target": "last_name", "column": "Last Name"},
+		},
+	}
+	if dedupe {
+		file["dedupe"] = []string{"emails"}
+	}
+	return map[string]any{"version": 1, "files": []any{file}}
+}
+
 func (a api) upload(id, key, name, purpose string, content []byte) string {
 	a.t.Helper()
 	var plan struct {

@@ -120,14 +120,7 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	if c := tested.Migration.Test; c == nil || c.Read != len(ids) || c.Migrated != distinct || c.Rejected != 2 {
 		t.Fatalf("the test migration counts %+v; want %d read, %d migrated, the 2 repeats rejected", tested.Migration.Test, len(ids), distinct)
 	}
-	a.reviewAll(id, key, 1)
-	a.waitStatus(id, key, "awaiting_signoff", 1)
-	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("gavin@hooli.test", 1), map[string]any{"decision": "approve"})
-	a.waitStatus(id, key, "awaiting_final", 1)
-	finalID := a.upload(id, key, "contacts-final.csv", "final", extract(ids, named))
-	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
-	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
-	v := a.waitStatus(id, key, "live", 1)
+	v := a.goLive(box, id, key, "gavin@hooli.test", extract(ids, named))
 
 	arn := aws.String(executionARN(ms.ARNs["MigrationStateMachine"], v.Migration.ExecutionName))
 	exec, err := sf.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: arn})

@@ -53,28 +53,14 @@ func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
 
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": distinct}})
 	fileID := a.upload(id, key, "contacts.csv", "test", extract)
-	mapping := map[string]any{"version": 1, "files": []any{map[string]any{
-		"name": fileID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"},
-		"fields": []any{
-			map[string]any{"target": "emails", "column": "Email"},
-			map[string]any{"target": "first_name", "column": "First Name"},
-			map[string]any{"target": "last_name", "column": "Last Name"},
-		},
-	}}}
+	mapping := contactsMapping(fileID, true)
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	tested := a.waitStatus(id, key, "awaiting_review", 1)
 	if c := tested.Migration.Test; c == nil || c.Read != rows || c.Migrated != distinct || c.Merged != merged || c.Rejected != rejected {
 		t.Fatalf("the test migration counts %+v; want %d read, %d migrated, %d merged, %d rejected", tested.Migration.Test, rows, distinct, merged, rejected)
 	}
-	a.reviewAll(id, key, 1)
-	a.waitStatus(id, key, "awaiting_signoff", 1)
-	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("mo@merger.test", 1), map[string]any{"decision": "approve"})
-	a.waitStatus(id, key, "awaiting_final", 1)
-	finalID := a.upload(id, key, "contacts-final.csv", "final", extract)
-	goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
-	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
-	v := a.waitStatus(id, key, "live", 1)
+	v := a.goLive(box, id, key, "mo@merger.test", extract)
 	if c := v.Migration.Final; c == nil || c.Read != rows || c.Migrated != distinct || c.Merged != merged || c.Rejected != rejected {
 		t.Fatalf("the final counts %+v; want %d read, %d migrated, %d merged, %d rejected", v.Migration.Final, rows, distinct, merged, rejected)
 	}

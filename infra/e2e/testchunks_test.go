@@ -50,14 +50,7 @@ func TestTestMigrationRunsItsChunksAsADistributedMap(t *testing.T) {
 	rows := bytes.Count(extract, []byte("\n")) - 1 // counted from the file, header left out
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": rows}})
 	fileID := a.upload(id, key, "contacts.csv", "test", extract)
-	mapping := map[string]any{"version": 1, "files": []any{map[string]any{
-		"name": fileID, "entity": "contact", "sourceId": []string{"Contact ID"},
-		"fields": []any{
-			map[string]any{"target": "emails", "column": "Email"},
-			map[string]any{"target": "first_name", "column": "First Name"},
-			map[string]any{"target": "last_name", "column": "Last Name"},
-		},
-	}}}
+	mapping := contactsMapping(fileID, false)
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
 	v := a.waitStatus(id, key, "awaiting_review", 1)
