@@ -174,4 +174,3 @@ func BenchmarkMergeSteps(b *testing.B) {
 type putNowhere struct{}
 
 func (putNowhere) Put(context.Context, string, string, []byte) error { return nil }
-
