@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -79,6 +80,9 @@ type MergeInput struct {
 	// spilled with one), in the order one pass would give them: as
 	// migrated, or as merged into the record it went into.
 	Watch func(pipeline.Sighting)
+	// Refused, if set, is told of each record the destination refused
+	// (pipeline.RefusalWatcher), after every sighting.
+	Refused func(entity, id, reason string)
 }
 
 // MergeResult is what merging a partition changed in the chunks'
@@ -163,9 +167,18 @@ func Merge(ctx context.Context, in MergeInput, sink cutover.Sink, put cutover.Pu
 		w := pipeline.RejectsWriter(&buf)
 		_ = w.Write([]string{"File", "Line", "Reason"})
 		for _, r := range refused {
-			pipeline.Refuse(report(r.rec.File, r.rec.Entity), w, 1, r.rec.Line, []string{r.rec.File}, r.rec, r.reason)
+			rep := report(r.rec.File, r.rec.Entity)
+			leftOut := maps.Clone(rep.LeftOut) // Refuse drops a field it takes to zero; a difference may go below
+			pipeline.Refuse(rep, w, 1, r.rec.Line, []string{r.rec.File}, r.rec, r.reason)
+			for _, iv := range r.rec.Invalid {
+				leftOut[iv.Field]--
+			}
+			rep.LeftOut = leftOut
 			for _, m := range r.rec.Merged {
 				pipeline.RefuseMerged(report(m.File, r.rec.Entity), w, 1, m.Line, []string{m.File}, r.reason)
+			}
+			if in.Refused != nil {
+				in.Refused(r.rec.Entity, r.rec.ID, pipeline.RefusedReason(r.reason))
 			}
 		}
 		w.Flush()

@@ -50,9 +50,19 @@ func TestSpilledChunksMergeAsOnePass(t *testing.T) {
 		bodies = append(bodies, body)
 	}
 	got := written{}
-	res, err := Merge(ctx, MergeInput{Spec: spec(t, dedupe), Spilled: bodies, ArtifactsPrefix: "m/"}, sink{WriteFn: got.take, RefuseFn: refuseSource("1", "4")}, fs)
+	var told []string
+	refusedNote := func(entity, id, reason string) {
+		if reason != pipeline.RefusedReason(notHere) {
+			t.Errorf("told %q of a refusal", reason)
+		}
+		told = append(told, entity+"#"+id)
+	}
+	res, err := Merge(ctx, MergeInput{Spec: spec(t, dedupe), Spilled: bodies, ArtifactsPrefix: "m/", Refused: refusedNote}, sink{WriteFn: got.take, RefuseFn: refuseSource("1", "4")}, fs)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(told) != 2 || told[0] == told[1] {
+		t.Errorf("told of %d refusals; want the records of 1 and 4", len(told))
 	}
 	total = total.Add(res.Counts)
 	if total.Read != 5 || total.Migrated != 1 || total.Merged != 0 || total.Rejected != 4 || !total.Balanced() || len(got) != 1 || res.Records != 1 {

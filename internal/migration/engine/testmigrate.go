@@ -488,7 +488,7 @@ func (s *TestRun) runTestMerge(ctx context.Context, m *cutover.Migration, round 
 	snap := delta.NewSnapshot()
 	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round))), snap}
 	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs) // the chunks sampled no record: only here is it known whether it merged
-	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, Watch: sampler.Watch}, sink, s.files)
+	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, Watch: sampler.Watch, Refused: sampler.Refused}, sink, s.files)
 	if err != nil {
 		return nil, err
 	}
