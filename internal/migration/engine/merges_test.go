@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -252,5 +253,54 @@ func TestMergingWaitsForEveryChunk(t *testing.T) {
 	_, err = svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: merges[0].Index})
 	if cutover.ErrorCode(err) != cutover.ECONFLICT || !strings.Contains(cutover.ErrorMessage(err), "waits for part 1") || len(live.records) != 0 {
 		t.Fatalf("a merge partition before the chunks: %v, %d records in LIVE; want ECONFLICT naming part 1, nothing written", err, len(live.records))
+	}
+}
+
+// The pre-flight of a mapping that merges by dedupe key spills its
+// records by partition, in runs, and merges a partition at a time: its
+// counts are the final migration's (which runs here as one chunk, merging
+// in memory), in several partitions and runs.
+func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
+	svc, store, _ := finalService(t, 0)
+	svc.SnapshotRunBytes, svc.Chunking.MergeRows = 4096, 20
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	mapping := finalDedupeMapping()
+	spec, _ := mapspec.Parse([]byte(mapping))
+	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
+	store.migs[id] = m
+	extract := mergingContacts(150)
+	withFinalExtract(t, svc, store, id, extract)
+	m = store.migs[id]
+	m.Files[len(m.Files)-1].Size = int64(len(extract))
+	store.migs[id] = m
+	cleared(t, svc, id)
+	ctx := context.Background()
+	checked, _ := svc.Store.GetMigration(ctx, id)
+	var rep cutover.PreflightReport
+	if err := json.Unmarshal([]byte(files(svc)[checked.Preflight.ReportKey]), &rep); err != nil {
+		t.Fatal(err)
+	}
+	parts, runs := map[string]bool{}, 0
+	for k := range files(svc) {
+		if _, rest, ok := strings.Cut(k, "/preflight/merge/"); ok && strings.Contains(rest, "/r-") {
+			runs++
+			parts[rest[:strings.Index(rest, "/")]] = true
+		}
+	}
+	if len(parts) < 3 || runs <= len(parts) {
+		t.Fatalf("the pre-flight stored %d runs of %d partitions; want several of each", runs, len(parts))
+	}
+	out, err := runFinal(t, svc, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := rep.Counts, *out.Counts
+	c1.RejectsKey, c2.RejectsKey = "", ""
+	if c1 != c2 || c1.Merged == 0 {
+		t.Fatalf("the pre-flight counted %+v; the final migration %+v", c1, c2)
+	}
+	if len(rep.Entities) != 1 || rep.Entities[0].Migrated != c2.Migrated {
+		t.Fatalf("the pre-flight's entities %+v; want the final's %d contacts", rep.Entities, c2.Migrated)
 	}
 }

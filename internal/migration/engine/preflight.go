@@ -195,6 +195,10 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
 		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits},
 	}
+	merging := s.mergingPreflight(m, spec, files)
+	if merging != nil {
+		p.Spill = merging.spill(ctx)
+	}
 	res, err := pass.Run(ctx, p, s.files, spillSink{snap}, s.files)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
@@ -205,6 +209,11 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 	}
 	if err != nil {
 		return nil, err
+	}
+	if merging != nil {
+		if err := merging.merge(ctx, spec, snap, res); err != nil {
+			return nil, err
+		}
 	}
 	rep.Counts = res.Counts
 	final := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.Now()},
