@@ -24,6 +24,7 @@ const detail = (status: Migration['status']): OpsDetail => ({
   chunks: [
     { index: 0, fileName: 'contacts.csv', status: 'done', attempts: 1, counts: { read: 5, migrated: 5, rejected: 0, skipped: 0 } },
     { index: 1, fileName: 'contacts.csv', status: 'failed', attempts: 3, counts: null, error: 'the part could not be read' },
+    { index: 2, fileName: 'merging records, partition 1 of 1', merge: true, status: 'done', attempts: 1, counts: { read: 0, migrated: -2, merged: 2, rejected: 0, skipped: 0 } },
   ],
   execution: { name: 'm-1-r1', status: 'RUNNING', startDate: '2026-11-25T10:01:00Z', events: [
       { timestamp: '2026-11-25T10:01:00Z', type: 'ExecutionStarted' },
@@ -38,6 +39,9 @@ describe('ops detail', () => {
     const el = renderDetail(detail('final_blocked'), { onBack: () => {}, onRetry: async () => (retried++, 'Retry started.') });
     document.body.append(el);
     expect(el.textContent).toContain('the part could not be read');
+    // A merge partition says what it merged, not a negative "migrated".
+    expect(el.textContent).toContain("2 of the chunks' rows merged into other records");
+    expect(el.textContent).not.toContain('migrated -2');
     expect(el.textContent).toContain('1 chunk(s) of the final migration failed');
     expect(el.textContent).toContain('ExecutionStarted');
     // History events name their state in `state`.

@@ -573,6 +573,8 @@ export interface Chunk {
   fileName: string;
   start?: number;
   end?: number;
+  /** A merge partition: it merges what the chunks spilled, after them, and reads no file. */
+  merge?: boolean;
   status: 'pending' | 'running' | 'done' | 'failed' | string;
   attempts: number;
   counts: Counts | null;

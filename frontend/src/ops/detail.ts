@@ -27,6 +27,11 @@ export interface DetailView {
 function chunkCounts(c: Chunk): string {
   const n = c.counts;
   if (!n) return '—';
+  if (c.merge) {
+    // A merge partition reads no row: it merges rows the chunks counted migrated.
+    const refused = n.rejected ? `; ${formatCount(n.rejected)} refused by the destination` : '';
+    return `${formatCount(n.merged ?? 0)} of the chunks' rows merged into other records${refused}`;
+  }
   return `read ${formatCount(n.read)}, migrated ${formatCount(n.migrated)}, rejected ${formatCount(n.rejected)}, skipped ${formatCount(n.skipped)}`;
 }
 
