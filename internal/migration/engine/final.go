@@ -223,7 +223,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if m.FinalPlan == nil || *m.FinalPlan != *plan {
 		if _, err := s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 			cur.FinalPlan = plan
-			return []cutover.AuditEvent{s.Event(migration.System, "final.planned", fmt.Sprintf("%d rows in %d chunk(s)", plan.Rows, plan.Chunks))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "final.planned", fmt.Sprintf("%d rows in %s", plan.Rows, partsDetail(plan.Chunks, plan.Merges)))}, nil
 		}); err != nil {
 			return nil, err
 		}
@@ -565,7 +565,7 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Final, cur.FinalReport, cur.Failure = &counts, report.Summary, nil
 		keepResults(cur, in.Results)
-		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunks", len(chunks)))}, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "final.migrated", migration.CountsDetail(counts)+" in "+partsDetail(len(chunks), m.FinalPlan.Merges))}, nil
 	})
 	return &FinalOutput{Counts: &counts}, err
 }

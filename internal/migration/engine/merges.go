@@ -126,3 +126,12 @@ func (s *base) mergeInput(ctx context.Context, sp spill, part int, chunks []cuto
 	}
 	return s.getAll(ctx, sp.chunks, func(c int) string { return sp.key(part, c) })
 }
+
+// partsDetail says how many parts an extract ran in, for the audit
+// trail: its chunks, and its merge partitions when it has some.
+func partsDetail(chunks, merges int) string {
+	if merges == 0 {
+		return fmt.Sprintf("%d chunk(s)", chunks)
+	}
+	return fmt.Sprintf("%d chunk(s) and %d merge partition(s)", chunks-merges, merges)
+}

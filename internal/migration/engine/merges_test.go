@@ -216,6 +216,17 @@ func TestRecordsMergeAcrossFinalChunksAsInOne(t *testing.T) {
 	if len(liveOne.records) != c1.Migrated || !reflect.DeepEqual(liveOne.records, liveMany.records) {
 		t.Fatalf("LIVE holds %d records after one chunk, %d after several; or they differ", len(liveOne.records), len(liveMany.records))
 	}
+	audit, _ := svc.Store.(*memStore).ListAudit(ctx, id)
+	parts := fmt.Sprintf("in %d chunk(s) and %d merge partition(s)", m.FinalPlan.Chunks-m.FinalPlan.Merges, m.FinalPlan.Merges)
+	said := 0
+	for _, e := range audit {
+		if (e.Action == "final.planned" || e.Action == "final.migrated") && strings.Contains(e.Detail, parts) {
+			said++
+		}
+	}
+	if said != 2 {
+		t.Errorf("the audit trail says %q of the plan and the migration %d time(s); want both: %+v", parts, said, audit)
+	}
 	m1, _ := svcOne.Store.GetMigration(ctx, idOne)
 	if m1.FinalReport == nil || m.FinalReport == nil {
 		t.Fatal("no final report")

@@ -86,7 +86,7 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 	if err := readBackAndSeal(ctx, s.dest, target, held); err != nil {
 		return nil, err
 	}
-	if err := s.storeWorkbook(ctx, m, in.Round, plan.Seed, len(chunks), merged); err != nil {
+	if err := s.storeWorkbook(ctx, m, in.Round, plan.Seed, partsDetail(len(chunks), plan.Merges), merged); err != nil {
 		return nil, err
 	}
 	s.announceTestCompleted(ctx, m, in.Round)
@@ -151,7 +151,7 @@ func (s *TestRun) mergeTestChunks(ctx context.Context, m *cutover.Migration, pla
 
 // storeWorkbook builds the round's workbook from the merged chunks,
 // stores it, and records it and the counts on the migration.
-func (s *TestRun) storeWorkbook(ctx context.Context, m *cutover.Migration, round int, seed uint64, chunks int, t *mergedTest) error {
+func (s *TestRun) storeWorkbook(ctx context.Context, m *cutover.Migration, round int, seed uint64, parts string, t *mergedTest) error {
 	counts := t.counts
 	wb := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: round, MappingVersion: m.MappingVersion, Seed: seed, CreatedAt: s.Now()},
 		t.reports, m.Checklist, t.sampler, counts.Orphans, t.rejects)
@@ -185,7 +185,7 @@ func (s *TestRun) storeWorkbook(ctx context.Context, m *cutover.Migration, round
 	}
 	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
 		cur.Test, cur.Workbook = &counts, summary
-		return []cutover.AuditEvent{s.Event(migration.System, "test.migrated", migration.CountsDetail(counts)+fmt.Sprintf(" in %d chunk(s); workbook ready", chunks))}, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "test.migrated", migration.CountsDetail(counts)+" in "+parts+"; workbook ready")}, nil
 	})
 	return err
 }
