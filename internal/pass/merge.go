@@ -146,6 +146,13 @@ func Merge(ctx context.Context, in MergeInput, sink cutover.Sink, put cutover.Pu
 		in.Spilled[c] = nil
 	}
 	res.PossibleDuplicates = merger.PossibleDuplicates()
+	for _, r := range merger.Records() {
+		for _, ref := range r.Refs {
+			if ref.ID == "" { // resolved when spilled (Pass.Elsewhere): no chunk holds it
+				res.Counts.Orphans++
+			}
+		}
+	}
 	batch := in.BatchSize
 	if batch <= 0 {
 		batch = 100
@@ -191,6 +198,7 @@ func Merge(ctx context.Context, in MergeInput, sink cutover.Sink, put cutover.Pu
 	for _, r := range res.Reports {
 		res.Counts = res.Counts.Add(cutover.Counts{Migrated: r.Counts.Migrated, Merged: r.Counts.Merged, Rejected: r.Counts.Rejected})
 	}
+	res.Counts.Orphans += orphanedBy(recs, refused)
 	res.Records = counted.written.Len()
 	return res, pipeline.CheckWritten("The destination", len(recs)-len(refused), res.Records)
 }

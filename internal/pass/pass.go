@@ -71,6 +71,35 @@ type Pass struct {
 	// Spot but spilled with the record (seen; nil when there is none): only
 	// the merge step knows whether its row merged, and into which record.
 	Spill func(rec *mapspec.Record, key string, seen *pipeline.Sighting) error
+	// Elsewhere, when set, says the pass is one chunk of an extract whose
+	// id shuffle saw every chunk's records: its references resolve to the
+	// record of their entity and source id wherever it is, unless no chunk
+	// holds it (Elsewhere.Missing: an orphan, as in one pass). A record
+	// merged away under another source id is not known this way: a spec
+	// that merges across source ids and has references runs in one pass.
+	Elsewhere *Elsewhere
+}
+
+// Elsewhere is what a chunk knows of the records other chunks hold.
+type Elsewhere struct {
+	// Missing are the records ("entity#record id") the chunk's references
+	// name that no chunk of the extract holds.
+	Missing map[string]bool
+}
+
+// resolve sets the id of each of rec's references that a chunk holds
+// and clears the others', and returns how many it cleared: orphans.
+func (e *Elsewhere) resolve(tenant string, rec *mapspec.Record) int {
+	orphans := 0
+	for i := range rec.Refs {
+		ref := &rec.Refs[i]
+		ref.ID = cutover.RecordID(tenant, ref.Entity, ref.SourceID)
+		if e.Missing[ref.Entity+"#"+ref.ID] {
+			ref.ID = ""
+			orphans++
+		}
+	}
+	return orphans
 }
 
 // Claim names a record by entity and record id, and the dedupe key the
@@ -216,7 +245,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	}
 	var global *spilling
 	if p.Spill != nil {
-		global = &spilling{seen: seen, spill: p.Spill}
+		global = &spilling{seen: seen, spill: p.Spill, tenant: p.TenantID, elsewhere: p.Elsewhere}
 		if p.Spot != nil {
 			p.Spot = spillSpotter{p.Spot, global}
 		}
@@ -260,7 +289,11 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		resolver.AddAliases(links)
 		res.PossibleDuplicates = merger.PossibleDuplicates()
 		for _, r := range recs {
-			total.Orphans += len(resolver.Resolve(r))
+			if p.Elsewhere != nil {
+				total.Orphans += p.Elsewhere.resolve(p.TenantID, r)
+			} else {
+				total.Orphans += len(resolver.Resolve(r))
+			}
 		}
 		var refused []refusedRecord
 		for start := 0; start < len(recs); start += 100 {
@@ -366,9 +399,11 @@ type outputs struct {
 // (the pipeline adds a record before it reports its sighting, so the
 // record waits for it until the next one comes).
 type spilling struct {
-	seen    *pipeline.Seen
-	spill   func(*mapspec.Record, string, *pipeline.Sighting) error
-	pending *mapspec.Record
+	seen      *pipeline.Seen
+	spill     func(*mapspec.Record, string, *pipeline.Sighting) error
+	tenant    string
+	elsewhere *Elsewhere // resolves the references before the record is spilled
+	pending   *mapspec.Record
 	key     string
 	err     error // a spill that failed while a sighting was reported
 }
@@ -395,6 +430,9 @@ func (s *spilling) Derived(*mapspec.Record) (bool, error) {
 func (s *spilling) Add(rec *mapspec.Record, key string) error {
 	if err := s.flush(); err != nil {
 		return err
+	}
+	if s.elsewhere != nil {
+		s.elsewhere.resolve(s.tenant, rec) // the orphans are counted once merged (Merge)
 	}
 	s.pending, s.key = rec, key
 	return nil

@@ -316,7 +316,7 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 		return nil, err
 	}
 	if sh, ok := finalShuffle(m); ok {
-		if p.Claimed, err = s.claimedFor(ctx, sh, c.Index); err != nil {
+		if p.Claimed, p.Elsewhere, err = s.claimedFor(ctx, sh, c.Index); err != nil {
 			return nil, err
 		}
 	}

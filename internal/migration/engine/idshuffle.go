@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -146,6 +148,11 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		}
 		b.WriteByte('\n')
 		keys++
+		for _, ref := range rec.Refs { // the records it names, to find those no chunk holds
+			target := ref.Entity + "#" + cutover.RecordID(p.TenantID, ref.Entity, ref.SourceID)
+			t := &bufs[sh.partition(target)]
+			t.WriteString(refMark + target + "\n")
+		}
 		return nil
 	}
 	if _, err := pass.Run(ctx, p, open, nil, discardPuts{}); err != nil {
@@ -175,8 +182,16 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	first := map[string]claim{}
 	claimed := 0
 	outs := make([]bytes.Buffer, sh.chunks)
+	named := make([]map[string]bool, sh.chunks) // per chunk, the records its references name
 	for c, body := range keys { // in chunk order: the first chunk with an id keeps it
 		eachLine(body, func(line string) {
+			if target, ok := strings.CutPrefix(line, refMark); ok {
+				if named[c] == nil {
+					named[c] = map[string]bool{}
+				}
+				named[c][target] = true
+				return
+			}
 			id, _, _ := strings.Cut(line, "\t")
 			held, ok := first[id]
 			switch {
@@ -190,6 +205,13 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 		})
 		keys[c] = nil
 	}
+	for c, targets := range named { // once every chunk's ids are known: those no chunk holds
+		for _, target := range slices.Sorted(maps.Keys(targets)) {
+			if _, held := first[target]; !held {
+				outs[c].WriteString(refMark + target + "\n")
+			}
+		}
+	}
 	err = s.putAll(ctx, sh.chunks, func(c int) (string, []byte) { return sh.claimedKey(c, part), outs[c].Bytes() })
 	if err != nil {
 		return nil, err
@@ -197,19 +219,30 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	return &ShuffleResult{Index: part, Claimed: claimed}, nil
 }
 
-// claimedFor is the resolution for chunk: the records earlier chunks hold.
+// refMark starts a line of the id shuffle that names a record a
+// reference points at, not a record a row becomes: in the keys, a
+// reference of the chunk's; in the resolution, one no chunk holds.
+const refMark = "?"
+
+// claimedFor is the resolution for chunk: the records earlier chunks hold,
+// and what the chunk's references need (pass.Elsewhere).
 //
 // Errors: ENOTFOUND when a partition was not resolved; EINVALID for a
 // line that names no record; EUNAVAILABLE from storage.
-func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.Claim, error) {
+func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.Claim, *pass.Elsewhere, error) {
 	bodies, err := s.getAll(ctx, sh.parts, func(p int) string { return sh.claimedKey(chunk, p) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []pass.Claim
 	var bad error
+	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}}
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
+			if target, ok := strings.CutPrefix(line, refMark); ok {
+				elsewhere.Missing[target] = true
+				return
+			}
 			k, quoted, keyed := strings.Cut(line, "\t")
 			entity, id, ok := strings.Cut(k, "#")
 			key, err := "", error(nil)
@@ -222,7 +255,7 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 			out = append(out, pass.Claim{Entity: entity, ID: id, Key: key})
 		})
 	}
-	return out, bad
+	return out, elsewhere, bad
 }
 
 // shuffleIO is how many of the shuffle's objects one step reads or writes

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/workbook"
 )
@@ -313,5 +314,103 @@ func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
 	}
 	if len(rep.Entities) != 1 || rep.Entities[0].Migrated != c2.Migrated {
 		t.Fatalf("the pre-flight's entities %+v; want the final's %d contacts", rep.Entities, c2.Migrated)
+	}
+}
+
+// contactsWithCompanies is mergingContacts with a company column naming a
+// company of companies.csv (or, every 23rd row, one no file has), and
+// that companies file: 40 companies, after the contacts.
+func contactsWithCompanies(rows int) (contacts, companies string) {
+	var b strings.Builder
+	for i, line := range strings.Split(strings.TrimSuffix(mergingContacts(rows), "\n"), "\n") {
+		company := fmt.Sprintf("C%d", i%40)
+		if i == 0 {
+			company = "Company"
+		} else if i%23 == 0 {
+			company = "C-gone"
+		}
+		fmt.Fprintf(&b, "%s,%s\n", line, company)
+	}
+	var c strings.Builder
+	c.WriteString("Company ID,Name\n")
+	for i := range 40 {
+		fmt.Fprintf(&c, "C%d,Company %d\n", i, i)
+	}
+	return b.String(), c.String()
+}
+
+// companiesMapping maps contacts (with their company, merged by e-mail
+// when dedupe) and companies.
+func companiesMapping(dedupe bool) string {
+	d := ""
+	if dedupe {
+		d = `"dedupe":["emails"],`
+	}
+	return `{"version":1,"files":[{"name":"f1","entity":"contact","sourceId":["Id"],` + d +
+		`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"company_ref","column":"Company"}]},` +
+		`{"name":"f2","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
+}
+
+// References between records run in chunks too: each reference resolves
+// to its record in whichever chunk or file holds it (the id shuffle knows
+// every chunk's records), and one to a record no file has is an orphan,
+// as in one pass: the counts (orphans too) and TEST's records, with the
+// ids their references resolved to, are those of one pass over both
+// files, with and without merging by e-mail.
+func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
+	contacts, companies := contactsWithCompanies(200)
+	for _, dedupe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dedupe=%t", dedupe), func(t *testing.T) {
+			run := func(chunkBytes int64) testRun {
+				var svc *Service
+				r, err := tryTestMapping(t, contacts, companiesMapping(dedupe), chunkBytes,
+					func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, 40, 60 },
+					func(m *cutover.Migration, _ *testRecords) {
+						m.Files = append(m.Files, cutover.File{ID: "f2", Name: "companies.csv", Key: "k-co-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+						files(svc)["k-co-"+m.ID] = companies
+					})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return r
+			}
+			many := run(700)
+			merges := 0
+			for _, c := range many.chunks {
+				if c.Merge {
+					merges++
+				}
+			}
+			if len(many.chunks)-merges < 4 || (merges > 0) != dedupe {
+				t.Fatalf("planned %d chunk(s) with %d merge partitions", len(many.chunks), merges)
+			}
+			// One pass over both files, as a test migration of one chunk ran.
+			spec, err := mapspec.Parse([]byte(companiesMapping(dedupe)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			one := testRun{records: map[string]cutover.Record{}}
+			p := pass.Pass{TenantID: many.m.TenantID, Spec: spec, Files: many.m.TestFiles(1), ArtifactsPrefix: "one/", Now: now0, KeepSource: true}
+			res, err := pass.Run(context.Background(), p, many.objects, testRecordsSink{&testRecords{recs: map[string]map[string]cutover.Record{"one": one.records}}, "one"}, many.objects)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c1, c2 := res.Counts, *many.counts
+			c1.RejectsKey, c2.RejectsKey = "", ""
+			if c1 != c2 || c1.Orphans == 0 || (c1.Merged > 0) != dedupe {
+				t.Fatalf("counts: one pass %+v, in chunks %+v", c1, c2)
+			}
+			resolved := 0
+			for _, r := range many.records {
+				for _, ids := range r.RefIDs {
+					for range ids {
+						resolved++
+					}
+				}
+			}
+			if resolved == 0 || !reflect.DeepEqual(one.records, many.records) {
+				t.Fatalf("TEST holds %d records after one chunk, %d after several (%d references resolved); or they differ", len(one.records), len(many.records), resolved)
+			}
+		})
 	}
 }

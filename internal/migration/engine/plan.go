@@ -11,7 +11,6 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/schema"
-	"github.com/cutover/cutover/internal/shuffle"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -19,8 +18,8 @@ import (
 // one planner, so the test migration rehearses the final one exactly: the
 // same cuts at record boundaries, the same whole-file reading of a file
 // that cannot be cut, the same single chunk for a mapping that needs
-// every record at once (references, people named inline), and the same
-// merge partitions for a mapping that merges records by dedupe key.
+// every record at once (people named inline), and the same merge
+// partitions for a mapping that merges records by dedupe key.
 
 // extractInput is what planExtract plans.
 type extractInput struct {
@@ -75,11 +74,12 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
-		if len(out.chunks) < 2 || !shuffle.Supports(in.spec, sch) {
-			// References and people named inline are resolved over every
-			// record at once: the whole extract is one chunk.
+		chunked, merges := chunking(in.spec, sch)
+		if len(out.chunks) < 2 || !chunked {
+			// People named inline are linked over every record at once:
+			// the whole extract is one chunk.
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
-		} else {
+		} else if merges {
 			// Dedupe keys: the chunks spill their records, and merge
 			// partitions merge them (pass.Merge).
 			perPartition := in.mergeRows
@@ -96,6 +96,36 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
 	}
 	return out, nil
+}
+
+// chunking says how an extract mapped with spec, which holds records, may
+// be divided: into chunks at all (not when people are named inline: they
+// are linked to listed ones over every record; nor when references meet
+// records merged across source ids: a reference to the source id of a
+// record merged away resolves to the record it merged into, known only
+// once every record is merged), and with merge partitions after them
+// (dedupe keys). References alone are resolved through the id shuffle
+// (pass.Elsewhere).
+func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges bool) {
+	refs, across := false, false
+	for _, f := range spec.Files {
+		if len(f.Inline) > 0 {
+			return false, false
+		}
+		merges = merges || len(f.Dedupe) > 0
+		across = across || f.MergeDifferentIDs
+		if ent, ok := sch.Entity(f.Entity); ok {
+			for _, fm := range f.Fields {
+				if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
+					refs = true
+				}
+			}
+		}
+	}
+	if refs && across {
+		return false, false
+	}
+	return true, merges
 }
 
 // reading is how many of plan's chunks read the extract: the ones

@@ -408,7 +408,7 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 		return nil, err
 	}
 	if plan.Partitions > 0 {
-		if p.Claimed, err = s.claimedFor(ctx, testShuffle(m.ID, round, plan), c.Index); err != nil {
+		if p.Claimed, p.Elsewhere, err = s.claimedFor(ctx, testShuffle(m.ID, round, plan), c.Index); err != nil {
 			return nil, err
 		}
 	}
