@@ -64,8 +64,9 @@ type Pass struct {
 	// to a merge step (Merge) that sees every record of their keys. A row
 	// repeating an earlier row's source id (of this pass, or Claimed) is
 	// still rejected here, as it would be were the chunks one pass. The
-	// spec must need nothing else of every record (no inline people, no
-	// references: see shuffle.Supports).
+	// spec must need nothing else of every record: no inline people, and
+	// references only with Elsewhere, which resolves them before the
+	// record is spilled.
 	//
 	// With Spot, a record's sighting (pipeline.Watcher) is not given to
 	// Spot but spilled with the record (seen; nil when there is none): only

@@ -44,9 +44,13 @@ import (
 // key its row was kept under ("entity#id\t"+quoted key), and a chunk's
 // claims carry it (pass.Claim): a later row with the id and the same key
 // merges into the record (in its merge partition, merges.go), as one pass
-// merges it. A mapping that links people named inline or checks
-// references still runs as one chunk (planExtract), so it needs no
-// shuffle; nor does an extract of one chunk.
+// merges it. References ride along: the keys step also stores the id of
+// each record a reference names (a refMark line, in that id's
+// partition), and the resolve step returns to each chunk the named
+// records no chunk holds (pass.Elsewhere), so a chunk resolves its
+// references wherever their records are. A mapping that links people
+// named inline still runs as one chunk (planExtract, chunking), so it
+// needs no shuffle; nor does an extract of one chunk.
 
 // DefaultPartitionRows is how many rows one partition of the id shuffle
 // is planned for when the deployment does not say: its ids (about 70
