@@ -405,8 +405,8 @@ type spilling struct {
 	tenant    string
 	elsewhere *Elsewhere // resolves the references before the record is spilled
 	pending   *mapspec.Record
-	key     string
-	err     error // a spill that failed while a sighting was reported
+	key       string
+	err       error // a spill that failed while a sighting was reported
 }
 
 var _ pipeline.Global = (*spilling)(nil)
