@@ -97,7 +97,7 @@ type migrationView struct {
 		Status   string `json:"status"`
 		Round    int    `json:"round"`
 		Test     *struct {
-			Read, Migrated, Merged, Rejected, Skipped int
+			Read, Migrated, Merged, Rejected, Skipped, Orphans int
 		} `json:"test"`
 		Final *struct {
 			Read, Migrated, Merged, Rejected, Skipped int

@@ -137,3 +137,65 @@ func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
 		t.Fatalf("ops sees %d merge partitions among %d parts; want both kinds", partitions, len(detail.Chunks))
 	}
 }
+
+// References between files resolve across chunks on the emulator: 300
+// contacts, each naming one of 40 companies of companies.csv (which comes
+// after them) or, every 23rd, a company no file has, run in 2 KiB chunks
+// through the id shuffle, which tells each chunk which named records no
+// chunk holds: the test migration counts exactly those 13 references as
+// orphans, as one pass over both files counts them.
+func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
+	t.Parallel()
+	ms := ownStack(t, "refs", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalChunkBytes": "2048"}})
+	ctx := ctxT(t)
+	a := api{t: t, base: ms.APIURL}
+	ops := ms.MintOpsToken("ops@vendor.test", time.Hour)
+	id, key := a.create(ops, "refs", "Refs Ltd", "refs.test", "rae")
+	var contacts, companies bytes.Buffer
+	contacts.WriteString("Contact ID,Email,First Name,Company\n")
+	orphans := 0
+	for i := 1; i <= 300; i++ {
+		company := fmt.Sprintf("C%d", i%40)
+		if i%23 == 0 {
+			company, orphans = "C-gone", orphans+1
+		}
+		fmt.Fprintf(&contacts, "%d,person%d@refs.test,Person %d,%s\n", i, i, i, company)
+	}
+	companies.WriteString("Company ID,Name\n")
+	for i := range 40 {
+		fmt.Fprintf(&companies, "C%d,Company %d\n", i, i)
+	}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 300, "company": 40}})
+	contactsID := a.upload(id, key, "contacts.csv", "test", contacts.Bytes())
+	companiesID := a.upload(id, key, "companies.csv", "test", companies.Bytes())
+	mapping := map[string]any{"version": 1, "files": []any{
+		map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "fields": []any{
+			map[string]any{"target": "emails", "column": "Email"},
+			map[string]any{"target": "first_name", "column": "First Name"},
+			map[string]any{"target": "company_ref", "column": "Company"},
+		}},
+		map[string]any{"name": companiesID, "entity": "company", "sourceId": []string{"Company ID"}, "fields": []any{
+			map[string]any{"target": "name", "column": "Name"},
+		}},
+	}}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	if c := v.Migration.Test; c == nil || c.Read != 340 || c.Migrated != 340 || c.Orphans != orphans {
+		t.Fatalf("the test migration counts %+v; want 340 read and migrated, %d orphans", v.Migration.Test, orphans)
+	}
+	runs, err := sfn.NewFromConfig(stackConfig(t, ms)).ListMapRuns(ctx, &sfn.ListMapRunsInput{
+		ExecutionArn: aws.String(executionARN(ms.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, r := range runs.MapRuns {
+		arn := aws.ToString(r.MapRunArn)
+		states = append(states, arn[strings.LastIndex(arn, "/")+1:strings.LastIndex(arn, ":")])
+	}
+	if slices.Sort(states); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
+		t.Fatalf("the execution has the Map runs of %v; want the chunks and the id shuffle's two, no merge partitions", states)
+	}
+}
