@@ -7,9 +7,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+
+	"github.com/cutover/cutover/infra/stack"
 )
 
 // api is a tiny client for the HTTP API, as a browser would call it.
@@ -157,6 +163,25 @@ func (a api) waitStatus(id, key, want string, round int) migrationView {
 
 // upload sends a file the way the browser does: a presigned multipart
 // upload straight to S3, then completion through the API.
+// mapRunStates names the state of each Map run of a migration's execution
+// (a Map run's ARN ends …/<state>:<id>), sorted.
+func mapRunStates(t *testing.T, st *stack.Stack, executionName string) []string {
+	t.Helper()
+	runs, err := sfn.NewFromConfig(stackConfig(t, st)).ListMapRuns(context.Background(), &sfn.ListMapRunsInput{
+		ExecutionArn: aws.String(executionARN(st.ARNs["MigrationStateMachine"], executionName)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var states []string
+	for _, r := range runs.MapRuns {
+		arn := aws.ToString(r.MapRunArn)
+		states = append(states, arn[strings.LastIndex(arn, "/")+1:strings.LastIndex(arn, ":")])
+	}
+	slices.Sort(states)
+	return states
+}
+
 // goLive takes a migration whose test round 1 is in review through a
 // coordinator's (to's) approval, then submits final as the final extract
 // to go live in about two seconds, and waits until it is live.

@@ -147,7 +147,6 @@ func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
 func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	t.Parallel()
 	ms := ownStack(t, "refs", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalChunkBytes": "2048"}})
-	ctx := ctxT(t)
 	a := api{t: t, base: ms.APIURL}
 	ops := ms.MintOpsToken("ops@vendor.test", time.Hour)
 	id, key := a.create(ops, "refs", "Refs Ltd", "refs.test", "rae")
@@ -184,18 +183,7 @@ func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	if c := v.Migration.Test; c == nil || c.Read != 340 || c.Migrated != 340 || c.Orphans != orphans {
 		t.Fatalf("the test migration counts %+v; want 340 read and migrated, %d orphans", v.Migration.Test, orphans)
 	}
-	runs, err := sfn.NewFromConfig(stackConfig(t, ms)).ListMapRuns(ctx, &sfn.ListMapRunsInput{
-		ExecutionArn: aws.String(executionARN(ms.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var states []string
-	for _, r := range runs.MapRuns {
-		arn := aws.ToString(r.MapRunArn)
-		states = append(states, arn[strings.LastIndex(arn, "/")+1:strings.LastIndex(arn, ":")])
-	}
-	if slices.Sort(states); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
 		t.Fatalf("the execution has the Map runs of %v; want the chunks and the id shuffle's two, no merge partitions", states)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/cutover/cutover/infra/stack"
 )
@@ -99,22 +98,10 @@ func TestTestMigrationRunsItsChunksAsADistributedMap(t *testing.T) {
 		t.Fatalf("the chunks read %d rows; the file has %d", read, rows)
 	}
 
-	// The execution ran them as a Distributed Map: it has a Map Run.
-	sf := sfn.NewFromConfig(cfg)
-	runs, err := sf.ListMapRuns(context.Background(), &sfn.ListMapRunsInput{
-		ExecutionArn: aws.String(executionARN(cs.ARNs["MigrationStateMachine"], v.Migration.ExecutionName)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A Map run's ARN names its state: the chunks' one, and the id
-	// shuffle's two before it (the extract is several chunks).
-	var states []string
-	for _, r := range runs.MapRuns {
-		arn := aws.ToString(r.MapRunArn)
-		states = append(states, arn[strings.LastIndex(arn, "/")+1:strings.LastIndex(arn, ":")])
-	}
-	if slices.Sort(states); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
+	// The execution ran them as a Distributed Map: it has a Map Run, the
+	// chunks' one, and the id shuffle's two before it (the extract is
+	// several chunks).
+	if states := mapRunStates(t, cs, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
 		t.Fatalf("the execution has the Map runs of %v; want the test migration's chunks and its id shuffle's two", states)
 	}
 

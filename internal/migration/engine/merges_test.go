@@ -48,10 +48,20 @@ func dedupeMapping(differentIDs bool) string {
 		`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"phones","column":"Phone"}]}]}`
 }
 
-// finalDedupeMapping is dedupeMapping for the columns signedOff's test
-// extract has (no phone).
-func finalDedupeMapping() string {
-	return strings.Replace(dedupeMapping(false), `,{"target":"phones","column":"Phone"}`, "", 1)
+// signedOffDedupe is signedOff with dedupeMapping signed off, for the
+// columns signedOff's test extract has (no phone).
+func signedOffDedupe(t *testing.T, svc *Service, store *memStore) string {
+	t.Helper()
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	mapping := strings.Replace(dedupeMapping(false), `,{"target":"phones","column":"Phone"}`, "", 1)
+	spec, err := mapspec.Parse([]byte(mapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
+	store.migs[id] = m
+	return id
 }
 
 // A mapping that merges records by dedupe key, planned into several
@@ -167,18 +177,10 @@ func TestRecordsMergeAcrossChunksAsInOne(t *testing.T) {
 // runs again, and LIVE still holds each record once.
 func TestRecordsMergeAcrossFinalChunksAsInOne(t *testing.T) {
 	extract := mergingContacts(150)
-	mapping := finalDedupeMapping()
 	final := func(chunkBytes int64, failAt int) (*FinalOutput, *liveTable, *Service, string) {
 		svc, store, live := finalService(t, chunkBytes)
 		svc.Chunking.PartitionRows, svc.Chunking.MergeRows = 40, 40
-		id := signedOff(t, svc, store, "acme")
-		m := store.migs[id]
-		spec, err := mapspec.Parse([]byte(mapping))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
-		store.migs[id] = m
+		id := signedOffDedupe(t, svc, store)
 		withFinalExtract(t, svc, store, id, extract)
 		cleared(t, svc, id)
 		live.failAt = failAt
@@ -244,12 +246,7 @@ func TestRecordsMergeAcrossFinalChunksAsInOne(t *testing.T) {
 func TestMergingWaitsForEveryChunk(t *testing.T) {
 	svc, store, live := finalService(t, 600)
 	svc.Chunking.MergeRows = 40
-	id := signedOff(t, svc, store, "acme")
-	m := store.migs[id]
-	mapping := finalDedupeMapping()
-	spec, _ := mapspec.Parse([]byte(mapping))
-	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
-	store.migs[id] = m
+	id := signedOffDedupe(t, svc, store)
 	withFinalExtract(t, svc, store, id, mergingContacts(150))
 	cleared(t, svc, id)
 	ctx := context.Background()
@@ -275,15 +272,10 @@ func TestMergingWaitsForEveryChunk(t *testing.T) {
 func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
 	svc, store, _ := finalService(t, 0)
 	svc.SnapshotRunBytes, svc.Chunking.MergeRows = 4096, 20
-	id := signedOff(t, svc, store, "acme")
-	m := store.migs[id]
-	mapping := finalDedupeMapping()
-	spec, _ := mapspec.Parse([]byte(mapping))
-	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
-	store.migs[id] = m
+	id := signedOffDedupe(t, svc, store)
 	extract := mergingContacts(150)
 	withFinalExtract(t, svc, store, id, extract)
-	m = store.migs[id]
+	m := store.migs[id]
 	m.Files[len(m.Files)-1].Size = int64(len(extract))
 	store.migs[id] = m
 	cleared(t, svc, id)
