@@ -187,7 +187,8 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	claimed := 0
 	outs := make([]bytes.Buffer, sh.chunks)
 	named := make([]map[string]bool, sh.chunks) // per chunk, the records its references name
-	for c, body := range keys {                 // in chunk order: the first chunk with an id keeps it
+	// In chunk order: the first chunk with an id keeps it.
+	for c, body := range keys {
 		eachLine(body, func(line string) {
 			if target, ok := strings.CutPrefix(line, refMark); ok {
 				if named[c] == nil {
