@@ -160,14 +160,9 @@ func Merge(ctx context.Context, in MergeInput, sink cutover.Sink, put cutover.Pu
 	counted := &countingSink{Sink: sink, written: pipeline.NewWritten()}
 	out := sinkAdapter{counted}
 	recs := merger.Records()
-	var refused []refusedRecord
-	for start := 0; start < len(recs); start += batch {
-		part := recs[start:min(start+batch, len(recs))]
-		no, err := out.Write(ctx, part)
-		if err != nil {
-			return nil, err
-		}
-		refused = append(refused, refusedOf(part, no)...)
+	refused, err := writeHeld(ctx, out, recs, batch)
+	if err != nil {
+		return nil, err
 	}
 	if len(refused) > 0 {
 		var buf bytes.Buffer

@@ -296,14 +296,9 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 				total.Orphans += len(resolver.Resolve(r))
 			}
 		}
-		var refused []refusedRecord
-		for start := 0; start < len(recs); start += 100 {
-			batch := recs[start:min(start+100, len(recs))]
-			no, err := out.Write(ctx, batch)
-			if err != nil {
-				return res, err
-			}
-			refused = append(refused, refusedOf(batch, no)...)
+		refused, err := writeHeld(ctx, out, recs, 100)
+		if err != nil {
+			return res, err
 		}
 		if err := refuseHeld(ctx, p, open, tables, refused, total); err != nil {
 			return res, err

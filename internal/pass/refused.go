@@ -61,6 +61,23 @@ func refusedOf(batch []*mapspec.Record, refusals []cutover.Refusal) []refusedRec
 	return out
 }
 
+// writeHeld writes held records to out, batch at a time, and returns
+// those the destination refused.
+//
+// Errors: out's.
+func writeHeld(ctx context.Context, out sinkAdapter, recs []*mapspec.Record, batch int) ([]refusedRecord, error) {
+	var refused []refusedRecord
+	for start := 0; start < len(recs); start += batch {
+		part := recs[start:min(start+batch, len(recs))]
+		no, err := out.Write(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		refused = append(refused, refusedOf(part, no)...)
+	}
+	return refused, nil
+}
+
 // refuseHeld accounts for the held records the destination refused: in
 // their file's report and rejects CSV, in total, and with the spotter.
 //
