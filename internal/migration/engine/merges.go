@@ -105,7 +105,7 @@ func (s *spiller) add(rec *mapspec.Record, key string, seen *pipeline.Sighting) 
 	return nil
 }
 
-// put stores chunk's spill, an object per partition (an empty one too: a
+// putSpill stores chunk's spill, an object per partition (an empty one too: a
 // missing object is a chunk that did not run, never "no records").
 //
 // Errors: as Files.Put.
