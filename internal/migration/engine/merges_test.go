@@ -286,10 +286,13 @@ func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
 		t.Fatal(err)
 	}
 	parts, runs := map[string]bool{}, 0
-	for k := range files(svc) {
+	for k, body := range files(svc) {
 		if _, rest, ok := strings.Cut(k, "/preflight/merge/"); ok && strings.Contains(rest, "/r-") {
 			runs++
 			parts[rest[:strings.Index(rest, "/")]] = true
+			if body == "" {
+				t.Errorf("%s is stored empty: a run stores only the partitions it has records of", k)
+			}
 		}
 	}
 	if len(parts) < 3 || runs <= len(parts) {

@@ -79,18 +79,22 @@ func (r *spillRuns) spill(ctx context.Context) func(*mapspec.Record, string, *pi
 }
 
 // flush stores what is held as a run: an object per partition it has
-// records of.
+// records of (runs says which).
 //
 // Errors: as Files.Put.
 func (r *spillRuns) flush(ctx context.Context) error {
-	err := r.b.putAll(ctx, r.parts, func(i int) (string, []byte) { return r.key(i, r.stored), r.bufs[i] })
+	var held []int
+	for i, b := range r.bufs {
+		if len(b) > 0 {
+			held = append(held, i)
+		}
+	}
+	err := r.b.putAll(ctx, len(held), func(j int) (string, []byte) { return r.key(held[j], r.stored), r.bufs[held[j]] })
 	if err != nil {
 		return err
 	}
-	for i, b := range r.bufs {
-		if len(b) > 0 {
-			r.runs[i] = append(r.runs[i], r.stored)
-		}
+	for _, i := range held {
+		r.runs[i] = append(r.runs[i], r.stored)
 		r.bufs[i] = nil
 	}
 	r.stored, r.held = r.stored+1, 0
