@@ -90,10 +90,6 @@ func main() {
 		engine.FinalConfig{
 			ChunkBytes: int64(chunkBytes), Thresholds: &thresholds,
 			Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated},
-			// The pre-flight holds a sixteenth of the memory of the final
-			// extract's records before it stores them as a sorted run
-			// (0, off Lambda, is the default).
-			SnapshotRunBytes: awsenv.MemoryBytes() / 16,
 		})
 	if err != nil {
 		awsenv.Fatal("wiring", err)

@@ -57,8 +57,6 @@ type Service struct {
 	ChunkBytes             int64
 	Chunking               Chunking
 	Thresholds             *cutover.Thresholds
-	// SnapshotRunBytes is the pre-flight's FinalConfig.SnapshotRunBytes.
-	SnapshotRunBytes int64
 	ReadLimits       tabular.XLSXLimits
 }
 
@@ -167,7 +165,7 @@ func (s *Service) testRun() *TestRun {
 
 func (s *Service) final() *Final {
 	f := must(NewFinal(s.core(), s.files(), s.dest(),
-		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking, SnapshotRunBytes: s.SnapshotRunBytes}))
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking}))
 	f.ReadLimits = s.ReadLimits
 	return f
 }
@@ -440,7 +438,12 @@ func (s *Service) testStep(ctx context.Context, in TestStep) (*TestOutput, error
 	return s.testRun().Test(ctx, in)
 }
 
+// Final runs a final-migration action; the pre-flight's runs whole, as
+// the state machine runs it (preflight).
 func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	if in.Action == FinalPreflight {
+		return s.preflight(ctx, in)
+	}
 	return s.final().Final(ctx, in)
 }
 
@@ -457,7 +460,63 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 }
 
 func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	return s.final().Preflight(ctx, in)
+	return s.preflight(ctx, in)
+}
+
+// preflight runs a pre-flight as the state machine does: its first step,
+// then (when it planned a dry run) the final's Maps over the dry run's
+// manifests with the phase in every item, then FinishPreflight.
+func (s *Service) preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	f := s.final()
+	out, err := f.Preflight(ctx, in)
+	if err != nil || out.Run == nil {
+		return out, err
+	}
+	if err := s.finalChunks(ctx, out.Run); err != nil {
+		return nil, err
+	}
+	return f.Final(ctx, FinalStep{Action: FinalPreflightFinish, MigrationID: in.MigrationID, Round: in.Round, Phase: out.Run.Phase})
+}
+
+// finalChunks runs a final plan's (or a pre-flight's) Maps as the state
+// machine does: the id shuffle, then every chunk of the manifest, then
+// every merge partition, each chunk tried three times and then recorded
+// failed, as its child's Catch does.
+func (s *Service) finalChunks(ctx context.Context, run *ChunkRun) error {
+	f := s.final()
+	step := func(action string, it ChunkItem, caught *migration.StepError) error {
+		_, err := f.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Phase: it.Phase, Error: caught})
+		return err
+	}
+	if err := s.shuffle(ctx, run, step); err != nil {
+		return err
+	}
+	items, err := s.manifest(ctx, run.Manifest)
+	if err != nil {
+		return err
+	}
+	if run.Merges != nil { // the second Map, after the first
+		merges, err := s.manifest(ctx, run.Merges.Manifest)
+		if err != nil {
+			return err
+		}
+		items = append(items, merges...)
+	}
+	for _, it := range items {
+		for attempt := 0; ; attempt++ {
+			err := step(FinalChunk, it, nil)
+			if err == nil {
+				break
+			}
+			if attempt == 2 {
+				if err := step(FinalChunkFailed, it, &migration.StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`}); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	return nil
 }
 
 // Reconciliation.

@@ -43,7 +43,8 @@ type FinalStep struct {
 	Round       int                  `json:"round"`
 	Index       int                  `json:"index"`             // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
-	Phase       string               `json:"phase,omitempty"`   // the pre-flight's: cutover.PreflightAtSubmit or PreflightAtGoLive
+	Phase       string               `json:"phase,omitempty"`   // the pre-flight's (cutover.PreflightAtSubmit or PreflightAtGoLive); any step with one is of its dry run
+
 	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
 }
 
@@ -67,6 +68,9 @@ type FinalOutput struct {
 	Retry  bool            `json:"retry"`
 	Counts *cutover.Counts `json:"counts,omitempty"`
 	Held   bool            `json:"held"` // the pre-flight holds go-live: the state machine waits for re-approval
+	// Phase is the pre-flight's that answered (Preflight, FinishPreflight),
+	// for the state machine to go on from it.
+	Phase string `json:"phase,omitempty"`
 	// Shuffle is a keys or resolve step's answer.
 	Shuffle *ShuffleResult `json:"shuffle,omitempty"`
 }
@@ -75,6 +79,9 @@ type FinalOutput struct {
 //
 // Errors: EINVALID for an unknown action; as the action otherwise.
 func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	if in.Phase != "" && in.Action != FinalPreflight && in.Action != FinalPreflightFinish {
+		return s.dryRunStep(ctx, in) // a step of the final's Maps, for a pre-flight's dry run
+	}
 	switch in.Action {
 	case FinalPlan:
 		return s.PlanFinal(ctx, in)
@@ -90,6 +97,8 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.FinishFinal(ctx, in)
 	case FinalPreflight:
 		return s.Preflight(ctx, in)
+	case FinalPreflightFinish:
+		return s.FinishPreflight(ctx, in)
 	case FinalKeys:
 		return s.FinalChunkKeys(ctx, in)
 	case FinalResolve:
@@ -315,19 +324,34 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 	if err != nil {
 		return nil, err
 	}
-	if sh, ok := finalShuffle(m); ok {
-		if p.Claimed, p.Elsewhere, err = s.claimedFor(ctx, sh, c.Index); err != nil {
+	return s.readChunk(ctx, c, p, extractRun{shuffle: finalShuffle(m), spill: finalSpill(m)}, newDeliverySink(s.dest.Deliverer(liveTarget(m))))
+}
+
+// extractRun is how a final extract was planned beyond its chunks: its id
+// shuffle and its merge partitions, when it has them.
+type extractRun struct {
+	shuffle *idShuffle
+	spill   *spill
+}
+
+// readChunk runs chunk c as p reads it into sink, after the id shuffle of
+// run (the ids earlier chunks hold, the records its references need) and
+// spilling to run's merge partitions, and returns the chunk done with its
+// account, its rejects and a snapshot of what sink took.
+func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run extractRun, sink cutover.Sink) (*cutover.Chunk, error) {
+	var err error
+	if run.shuffle != nil {
+		if p.Claimed, p.Elsewhere, err = s.claimedFor(ctx, *run.shuffle, c.Index); err != nil {
 			return nil, err
 		}
 	}
 	var spilled *spiller
-	if sp, ok := finalSpill(m); ok {
-		spilled = newSpiller(sp)
+	if run.spill != nil {
+		spilled = newSpiller(*run.spill)
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
-	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
-	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, sink, s.files)
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{sink, snap}, s.files)
 	if err != nil {
 		return nil, err
 	}
@@ -363,33 +387,41 @@ func (s *Final) chunkDone(ctx context.Context, c cutover.Chunk, prefix string, s
 
 // finalSpill is where the final extract's chunks spill their records for
 // merging, if its plan merges across chunks.
-func finalSpill(m *cutover.Migration) (spill, bool) {
+func finalSpill(m *cutover.Migration) *spill {
 	p := m.FinalPlan
 	if p == nil || p.Merges == 0 {
-		return spill{}, false
+		return nil
 	}
-	return spill{prefix: finalPrefix(m) + "shuffle/", chunks: p.Chunks - p.Merges, parts: p.Merges}, true
+	return &spill{prefix: finalPrefix(m) + "shuffle/", chunks: p.Chunks - p.Merges, parts: p.Merges}
 }
 
 // runMerge merges one merge partition of the final extract's spilled
 // records into LIVE, once every chunk that reads is done.
 func (s *Final) runMerge(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, c cutover.Chunk) (*cutover.Chunk, error) {
-	sp, ok := finalSpill(m)
-	if !ok {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's plan has no merge partitions, not chunk %d.", c.Index)
-	}
 	chunks, err := s.chunks.ListChunks(ctx, m.ID)
 	if err != nil {
 		return nil, err
 	}
-	spilled, err := s.mergeInput(ctx, sp, c.Index-sp.chunks, chunks)
+	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
+	return s.mergeChunk(ctx, spec, c, finalSpill(m), chunks, prefix, newDeliverySink(s.dest.Deliverer(liveTarget(m))))
+}
+
+// mergeChunk merges merge partition c of sp (whose chunks are chunks, all
+// done) into sink and returns it done with its account and a snapshot of
+// what sink took; its artifacts go under prefix.
+//
+// Errors: ECONFLICT when the plan has no merge partitions, or a chunk that
+// reads is not done; as pass.Merge; EUNAVAILABLE from storage.
+func (s *Final) mergeChunk(ctx context.Context, spec *mapspec.Spec, c cutover.Chunk, sp *spill, chunks []cutover.Chunk, prefix string, sink cutover.Sink) (*cutover.Chunk, error) {
+	if sp == nil {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's plan has no merge partitions, not chunk %d.", c.Index)
+	}
+	spilled, err := s.mergeInput(ctx, *sp, c.Index-sp.chunks, chunks)
 	if err != nil {
 		return nil, err
 	}
-	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
 	snap := delta.NewSnapshot()
-	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(liveTarget(m))), snap}
-	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, BatchSize: liveBatch}, sink, s.files)
+	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, BatchSize: liveBatch}, snapshotSink{sink, snap}, s.files)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/migration"
 )
 
@@ -136,8 +137,12 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 				// its child fails with ShuffleFailed, which the emulator's Map
 				// passes on, and AWS's Map run reports as exceeding the
 				// tolerated failure (none).
-				park := states["AwaitShuffleRetry"]
-				if len(st.Catch) < 2 || st.Catch[0].Next != "AwaitShuffleRetry" || !slices.Equal(st.Catch[0].ErrorEquals, []string{"ShuffleFailed", "States.ExceedToleratedFailureThreshold"}) ||
+				// A pre-flight's dry run fails instead (ShuffleRetry? chooses).
+				park, retry := states["AwaitShuffleRetry"], states["ShuffleRetry?"]
+				if len(retry.Choices) != 1 || retry.Choices[0].Variable != "$.plan.run.phase" || retry.Choices[0].Next != "OwnExecution?" || retry.Default != "AwaitShuffleRetry" {
+					t.Fatalf("ShuffleRetry? chooses %+v else %q; want a pre-flight's run to fail, the final's to park", retry.Choices, retry.Default)
+				}
+				if len(st.Catch) < 2 || st.Catch[0].Next != "ShuffleRetry?" || !slices.Equal(st.Catch[0].ErrorEquals, []string{"ShuffleFailed", "States.ExceedToleratedFailureThreshold"}) ||
 					park.Next != "FinalKeys" || park.Parameters.Payload["kind"] != "chunks" {
 					t.Fatalf("FinalKeys catches %+v; AwaitShuffleRetry %+v: want a failed child to park for ops (kind chunks) and run the shuffle again", st.Catch, park)
 				}
@@ -226,6 +231,74 @@ func TestTheStateMachineRunsTheFinalsChunksFromTheManifest(t *testing.T) {
 	}
 }
 
+// The pre-flight is a dry run through the final's own Maps: both phases'
+// first steps answer with a run (or a decision), which becomes the plan the
+// Maps read; every child hands its item's phase to the Lambda; after the
+// Maps a run that names a phase goes to PreflightFinish, whose answer
+// (held, phase) leads on from the phase that ran.
+func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
+	states := readASL(t)
+	if !slices.Contains(jsonKeys(t, ChunkItem{}), "phase") || !slices.Contains(jsonKeys(t, ChunkRun{Phase: "x"}), "phase") {
+		t.Fatal("a manifest line or a run does not carry its phase as \"phase\"")
+	}
+	answer := jsonKeys(t, FinalOutput{Run: &ChunkRun{}, Phase: "x"})
+	for _, k := range []string{"run", "held", "phase"} {
+		if !slices.Contains(answer, k) {
+			t.Fatalf("FinalOutput has no %q (it has %v)", k, answer)
+		}
+	}
+	for name, phase := range map[string]string{"Preflight": cutover.PreflightAtSubmit, "GoLivePreflight": cutover.PreflightAtGoLive} {
+		st := states[name]
+		if st.Parameters.Payload["action"] != FinalPreflight || st.Parameters.Payload["phase"] != phase || st.Next != "PreflightPlanned?" ||
+			path(st.ResultPath) != "$.preflight" || st.ResultSelector["answer.$"] != "$.Payload" || st.ResultSelector["phase.$"] != "$.Payload.phase" {
+			t.Fatalf("%s: %+v; want the %s pre-flight's answer at $.preflight, then PreflightPlanned?", name, st, phase)
+		}
+	}
+	planned, run := states["PreflightPlanned?"], states["PreflightRun"]
+	if len(planned.Choices) != 1 || planned.Choices[0].Variable != "$.preflight.answer.run" || planned.Choices[0].Next != "PreflightRun" || planned.Default != "PreflightDecided?" {
+		t.Fatalf("PreflightPlanned? chooses %+v else %q", planned.Choices, planned.Default)
+	}
+	if run.Type != "Pass" || path(run.ResultPath) != "$.plan" || run.Next != "FinalShuffle?" {
+		t.Fatalf("PreflightRun %+v: want the run at $.plan.run, then the final's Maps", run)
+	}
+	var pass struct {
+		States map[string]struct{ Parameters map[string]any }
+	}
+	raw, _ := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
+	if err := json.Unmarshal(raw, &pass); err != nil || pass.States["PreflightRun"].Parameters["run.$"] != "$.preflight.answer.run" {
+		t.Fatalf("PreflightRun passes %v (%v); want the answer's run", pass.States["PreflightRun"].Parameters, err)
+	}
+	for _, m := range []string{"FinalKeys", "FinalResolve", "MigrateChunks", "MergePartitions"} {
+		for name, child := range states[m].ItemProcessor.States {
+			if child.Type == "Task" && child.Parameters.Payload["phase.$"] != "$.phase" {
+				t.Errorf("%s's %s passes phase as %v; want the item's", m, name, child.Parameters.Payload["phase.$"])
+			}
+		}
+	}
+	dry, finish, decided := states["DryRun?"], states["PreflightFinish"], states["PreflightDecided?"]
+	if len(dry.Choices) != 1 || dry.Choices[0].Variable != "$.plan.run.phase" || dry.Choices[0].Next != "PreflightFinish" || dry.Default != "FinishFinal" ||
+		states["MergePartitions"].Next != "DryRun?" || states["FinalMerges?"].Default != "DryRun?" {
+		t.Fatalf("DryRun? chooses %+v else %q; want a pre-flight's run to PreflightFinish after both Maps", dry.Choices, dry.Default)
+	}
+	if finish.Parameters.Payload["action"] != FinalPreflightFinish || finish.Parameters.Payload["phase.$"] != "$.plan.run.phase" ||
+		path(finish.ResultPath) != "$.preflight" || finish.ResultSelector["held.$"] != "$.Payload.held" || finish.ResultSelector["phase.$"] != "$.Payload.phase" || finish.Next != "PreflightDecided?" {
+		t.Fatalf("PreflightFinish %+v", finish)
+	}
+	var choice struct {
+		States map[string]struct {
+			Choices []struct{ Variable, StringEquals, Next string }
+			Default string
+		}
+	}
+	if err := json.Unmarshal(raw, &choice); err != nil {
+		t.Fatal(err)
+	}
+	d := choice.States["PreflightDecided?"]
+	if len(decided.Choices) != 1 || d.Choices[0].Variable != "$.preflight.phase" || d.Choices[0].StringEquals != cutover.PreflightAtSubmit || d.Choices[0].Next != "Held?" || d.Default != "HeldAtGoLive?" {
+		t.Fatalf("PreflightDecided? chooses %+v else %q; want submitted -> Held?, else HeldAtGoLive?", d.Choices, d.Default)
+	}
+}
+
 // TEST is reset before a round's chunks, and expired after Complete, a
 // slice a step: each Map reads the slices from the field the Go types
 // write, each child asks for the action its Lambda answers with the slice,
@@ -293,7 +366,7 @@ func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
 	mergeKeys := jsonKeys(t, MergeRun{})
 	for _, ph := range []struct{ prefix, run, chunks, merges, finish, action, failed string }{
 		{"Test", "$.testPlan.run", "TestChunks", "TestMerge", "TestFinish", TestChunk, TestChunkFailed},
-		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "FinishFinal", FinalChunk, FinalChunkFailed},
+		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "DryRun?", FinalChunk, FinalChunkFailed},
 	} {
 		choice := states[ph.prefix+"Merges?"]
 		if states[ph.chunks].Next != ph.prefix+"Merges?" || len(choice.Choices) != 1 || choice.Default != ph.finish {

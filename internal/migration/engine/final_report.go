@@ -125,7 +125,16 @@ func (s *Final) compareWithTest(ctx context.Context, m *cutover.Migration, chunk
 	if m.SignOff == nil || m.Workbook == nil || m.Workbook.Round != m.SignOff.Round || m.Workbook.Snapshot == "" {
 		return nil, nil // signed off before test migrations kept snapshots
 	}
-	before, err := s.files.Open(ctx, m.Workbook.Snapshot)
+	return s.compareSnapshots(ctx, m.Workbook.Snapshot, chunks, csv)
+}
+
+// compareSnapshots compares the snapshot at beforeKey with the chunks'
+// snapshots, streaming them all (delta.Compare writing its CSV to csv).
+//
+// Errors: as delta.Compare; ENOTFOUND when a snapshot is missing;
+// EUNAVAILABLE from storage.
+func (s *base) compareSnapshots(ctx context.Context, beforeKey string, chunks []cutover.Chunk, csv io.Writer) (*delta.Report, error) {
+	before, err := s.files.Open(ctx, beforeKey)
 	if err != nil {
 		return nil, err
 	}

@@ -47,33 +47,44 @@ func chunkResult(c *cutover.Chunk) *ChunkResult {
 //
 // Errors: as putManifest.
 func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, partitions int) (*ChunkRun, error) {
+	return s.putChunkRun(ctx, finalPrefix(m), ChunkItem{MigrationID: m.ID, Round: m.Round}, chunks, partitions)
+}
+
+// putChunkRun writes the manifests of a final extract's chunks under
+// prefix (the final's artifacts, or a pre-flight's), each line item with
+// a chunk's index: the chunks that read, the id shuffle's partitions
+// (with partitions) and the merge partitions (when chunks has some).
+//
+// Errors: as putManifest.
+func (s *Final) putChunkRun(ctx context.Context, prefix string, item ChunkItem, chunks []cutover.Chunk, partitions int) (*ChunkRun, error) {
 	chunks = slices.SortedFunc(slices.Values(chunks), func(a, b cutover.Chunk) int { return a.Index - b.Index })
-	items := readingItems(chunks, m.ID, m.Round)
-	key := finalPrefix(m) + finalManifestName
+	items := chunkItems(chunks, item, false)
+	key := prefix + finalManifestName
 	if err := s.putManifest(ctx, key, items); err != nil {
 		return nil, err
 	}
-	run := s.chunking.chunkRun(key, finalPrefix(m)+finalResultsName, len(items))
+	run := s.chunking.chunkRun(key, prefix+finalResultsName, len(items))
 	var err error
 	if partitions > 0 {
-		sh := idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: partitions, chunks: len(items)}
-		if run.Shuffle, err = s.putShuffle(ctx, sh, m.ID, m.Round, run.ResultsPrefix); err != nil {
+		sh := idShuffle{prefix: prefix + "shuffle/", parts: partitions, chunks: len(items)}
+		if run.Shuffle, err = s.putShuffle(ctx, sh, item, run.ResultsPrefix); err != nil {
 			return nil, err
 		}
 	}
-	if run.Merges, err = s.putMergeRun(ctx, finalPrefix(m)+"shuffle/", run.ResultsPrefix, m.ID, m.Round, chunks); err != nil {
+	if run.Merges, err = s.putMergeRun(ctx, prefix+"shuffle/", run.ResultsPrefix, item, chunks); err != nil {
 		return nil, err
 	}
+	run.Phase = item.Phase
 	return &run, nil
 }
 
 // finalShuffle is the final extract's id shuffle, if its plan has one.
-func finalShuffle(m *cutover.Migration) (idShuffle, bool) {
+func finalShuffle(m *cutover.Migration) *idShuffle {
 	p := m.FinalPlan
 	if p == nil || p.Partitions == 0 {
-		return idShuffle{}, false
+		return nil
 	}
-	return idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks - p.Merges}, true
+	return &idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks - p.Merges}
 }
 
 // shufflingFinal loads the migration in names, which must be migrating
@@ -88,11 +99,11 @@ func (s *Final) shufflingFinal(ctx context.Context, in FinalStep) (*cutover.Migr
 	if m.Status != cutover.StatusFinalMigrating {
 		return nil, idShuffle{}, cutover.Errorf(cutover.ECONFLICT, "The final migration's id shuffle cannot run while the migration is %s.", m.Status)
 	}
-	sh, ok := finalShuffle(m)
-	if !ok {
+	sh := finalShuffle(m)
+	if sh == nil {
 		return nil, idShuffle{}, cutover.Errorf(cutover.ECONFLICT, "The final extract is one chunk and has no id shuffle.")
 	}
-	return m, sh, nil
+	return m, *sh, nil
 }
 
 // FinalChunkKeys is the id shuffle's keys step for one final chunk: it

@@ -167,30 +167,8 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 		return nil, err
 	}
 	run := planRun(t, plan)
-	if err := runFinalShuffle(svc, &run); err != nil {
+	if err := svc.finalChunks(ctx, &run); err != nil {
 		return nil, err
-	}
-	items := manifestItems(t, svc, run.Manifest)
-	if run.Merges != nil { // the second Map, after the first
-		items = append(items, manifestItems(t, svc, run.Merges.Manifest)...)
-	}
-	for _, it := range items {
-		i := it.Index
-		for attempt := 0; ; attempt++ {
-			_, err := svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: i})
-			if err == nil {
-				break
-			}
-			if attempt == 2 {
-				if _, err := svc.Final(ctx, FinalStep{
-					Action: FinalChunkFailed, MigrationID: id, Round: 1, Index: i,
-					Error: &migration.StepError{Error: "TransientError", Cause: `{"errorMessage":"gave up"}`},
-				}); err != nil {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
 	}
 	return svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
 }
@@ -200,7 +178,7 @@ func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 func runFinalShuffle(svc *Service, run *ChunkRun) error {
 	ctx := context.Background()
 	return svc.shuffle(ctx, run, func(action string, it ChunkItem, caught *migration.StepError) error {
-		_, err := svc.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Error: caught})
+		_, err := svc.Final(ctx, FinalStep{Action: action, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Phase: it.Phase, Error: caught})
 		return err
 	})
 }
@@ -426,7 +404,7 @@ func TestFailedChunksWaitForOpsAndOnlyTheyRunAgain(t *testing.T) {
 		t.Fatalf("plan %+v: %v", plan, err)
 	}
 	second, _ := svc.Chunks.GetChunk(ctx, id, 1)
-	broken.broken[second.Start] = true
+	broken.broken[second.Start], broken.reads = true, nil // the pre-flight's reads were healthy
 	out, err := runFinal(t, svc, id)
 	if err != nil || !out.Retry {
 		t.Fatalf("finish with a failed chunk: %+v %v", out, err)

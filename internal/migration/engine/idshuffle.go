@@ -113,15 +113,17 @@ func (sh idShuffle) partition(key string) int {
 	return int(h.Sum32() % uint32(sh.parts))
 }
 
-// putShuffle writes the manifest of partitions under the shuffle's prefix and
+// putShuffle writes the manifest of partitions under the shuffle's prefix
+// (a line per partition: item with the partition as its index) and
 // returns its ShuffleRun; results go under resultsPrefix (a name the
 // state machine's policy lets its ResultWriter write under).
 //
 // Errors: as putManifest.
-func (s *base) putShuffle(ctx context.Context, sh idShuffle, migrationID string, round int, resultsPrefix string) (*ShuffleRun, error) {
+func (s *base) putShuffle(ctx context.Context, sh idShuffle, item ChunkItem, resultsPrefix string) (*ShuffleRun, error) {
 	items := make([]ChunkItem, sh.parts)
 	for i := range items {
-		items[i] = ChunkItem{MigrationID: migrationID, Round: round, Index: i}
+		item.Index = i
+		items[i] = item
 	}
 	key := sh.prefix + partitionsManifestName
 	if err := s.putManifest(ctx, key, items); err != nil {

@@ -20,6 +20,10 @@ type ChunkItem struct {
 	MigrationID string `json:"migrationId"`
 	Round       int    `json:"round"`
 	Index       int    `json:"index"`
+	// Phase is the pre-flight's phase when the item is a chunk of its dry
+	// run, "" for the final migration's own (preflight_run.go). Always
+	// present: the final's Maps, which run both, hand it on by path.
+	Phase string `json:"phase"`
 }
 
 // Chunking is how a deployment runs a plan's chunks (template parameters
@@ -60,6 +64,10 @@ type ChunkRun struct {
 	// after the chunks (merges.go): records merged by dedupe key across
 	// chunks.
 	Merges *MergeRun `json:"merges,omitempty"`
+	// Phase, when set, makes the run a pre-flight's dry run of the final
+	// extract (preflight_run.go): after its chunks the state machine goes
+	// to PreflightFinish, not FinishFinal.
+	Phase string `json:"phase,omitempty"`
 }
 
 // chunkRun is the ChunkRun for a manifest at key with n chunks, results

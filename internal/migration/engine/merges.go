@@ -47,16 +47,12 @@ type MergeRun struct {
 const mergesManifestName = "merges.jsonl"
 
 // putMergeRun writes the manifest of the merge partitions among chunks
-// under prefix and returns its MergeRun; nil when there are none.
+// under prefix (a line per partition: item with its index) and returns
+// its MergeRun; nil when there are none.
 //
 // Errors: as putManifest.
-func (s *base) putMergeRun(ctx context.Context, prefix, resultsPrefix, migrationID string, round int, chunks []cutover.Chunk) (*MergeRun, error) {
-	var items []ChunkItem
-	for _, c := range chunks {
-		if c.Merge {
-			items = append(items, ChunkItem{MigrationID: migrationID, Round: round, Index: c.Index})
-		}
-	}
+func (s *base) putMergeRun(ctx context.Context, prefix, resultsPrefix string, item ChunkItem, chunks []cutover.Chunk) (*MergeRun, error) {
+	items := chunkItems(chunks, item, true)
 	if len(items) == 0 {
 		return nil, nil
 	}
@@ -67,12 +63,14 @@ func (s *base) putMergeRun(ctx context.Context, prefix, resultsPrefix, migration
 	return &MergeRun{Manifest: key, Partitions: len(items), ResultsPrefix: resultsPrefix + "/merges"}, nil
 }
 
-// readingItems are the manifest items of the chunks that read.
-func readingItems(chunks []cutover.Chunk, migrationID string, round int) []ChunkItem {
+// chunkItems are the manifest items of the chunks that read (merge
+// false) or of the merge partitions (merge true): item with each index.
+func chunkItems(chunks []cutover.Chunk, item ChunkItem, merge bool) []ChunkItem {
 	var items []ChunkItem
 	for _, c := range chunks {
-		if !c.Merge {
-			items = append(items, ChunkItem{MigrationID: migrationID, Round: round, Index: c.Index})
+		if c.Merge == merge {
+			item.Index = c.Index
+			items = append(items, item)
 		}
 	}
 	return items

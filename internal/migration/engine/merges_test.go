@@ -265,13 +265,13 @@ func TestMergingWaitsForEveryChunk(t *testing.T) {
 	}
 }
 
-// The pre-flight of a mapping that merges by dedupe key spills its
-// records by partition, in runs, and merges a partition at a time: its
-// counts are the final migration's (which runs here as one chunk, merging
-// in memory), in several partitions and runs.
-func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
-	svc, store, _ := finalService(t, 0)
-	svc.SnapshotRunBytes, svc.Chunking.MergeRows = 4096, 20
+// The pre-flight of a mapping that merges by dedupe key runs as the final
+// migration runs: in chunks, with the id shuffle and merge partitions of
+// its own, writing nothing to LIVE; its counts and entities are the final
+// migration's, and its parts are its own, not the final's.
+func TestThePreflightMergesAsTheFinalDoes(t *testing.T) {
+	svc, store, live := finalService(t, 0)
+	svc.ChunkBytes, svc.Chunking.MergeRows = 1024, 20
 	id := signedOffDedupe(t, svc, store)
 	extract := mergingContacts(150)
 	withFinalExtract(t, svc, store, id, extract)
@@ -285,18 +285,28 @@ func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
 	if err := json.Unmarshal([]byte(files(svc)[checked.Preflight.ReportKey]), &rep); err != nil {
 		t.Fatal(err)
 	}
-	parts, runs := map[string]bool{}, 0
+	reading, merging := 0, 0
 	for k, body := range files(svc) {
-		if _, rest, ok := strings.Cut(k, "/preflight/merge/"); ok && strings.Contains(rest, "/r-") {
-			runs++
-			parts[rest[:strings.Index(rest, "/")]] = true
-			if body == "" {
-				t.Errorf("%s is stored empty: a run stores only the partitions it has records of", k)
+		if strings.Contains(k, "/preflight/go-live-") && strings.Contains(k, "/chunks/c-") {
+			var c cutover.Chunk
+			if err := json.Unmarshal([]byte(body), &c); err != nil || c.Status != cutover.ChunkDone {
+				t.Fatalf("%s: %v, %+v", k, err, c)
+			}
+			if c.Merge {
+				merging++
+			} else {
+				reading++
 			}
 		}
 	}
-	if len(parts) < 3 || runs <= len(parts) {
-		t.Fatalf("the pre-flight stored %d runs of %d partitions; want several of each", runs, len(parts))
+	if reading < 3 || merging < 3 {
+		t.Fatalf("the pre-flight ran %d chunks and %d merge partitions; want several of each", reading, merging)
+	}
+	if len(live.records) != 0 || live.writes != 0 {
+		t.Fatalf("the pre-flight wrote %d records to LIVE", len(live.records))
+	}
+	if chunks, _ := svc.Chunks.ListChunks(ctx, id); len(chunks) != 0 {
+		t.Fatalf("the pre-flight left %d chunks in the final's chunk store", len(chunks))
 	}
 	out, err := runFinal(t, svc, id)
 	if err != nil {
@@ -304,11 +314,11 @@ func TestThePreflightMergesAPartitionAtATime(t *testing.T) {
 	}
 	c1, c2 := rep.Counts, *out.Counts
 	c1.RejectsKey, c2.RejectsKey = "", ""
-	if c1 != c2 || c1.Merged == 0 {
+	if c1 != c2 || c1.Merged == 0 || c1.Rejected == 0 {
 		t.Fatalf("the pre-flight counted %+v; the final migration %+v", c1, c2)
 	}
-	if len(rep.Entities) != 1 || rep.Entities[0].Migrated != c2.Migrated {
-		t.Fatalf("the pre-flight's entities %+v; want the final's %d contacts", rep.Entities, c2.Migrated)
+	if len(rep.Entities) != 1 || rep.Entities[0].Migrated != c2.Migrated || len(live.records) != c2.Migrated {
+		t.Fatalf("the pre-flight's entities %+v; want the final's %d contacts (LIVE holds %d)", rep.Entities, c2.Migrated, len(live.records))
 	}
 }
 

@@ -19,9 +19,7 @@ import (
 	"github.com/cutover/cutover/internal/delta"
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/migration"
-	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
-	"github.com/cutover/cutover/internal/tabular"
 	"github.com/cutover/cutover/internal/workbook"
 )
 
@@ -79,44 +77,110 @@ func preflightCleared(m *cutover.Migration) error {
 	return nil
 }
 
-// Preflight dry-runs the final extract and compares it with the signed-off
-// test migration; see the file comment. It stores the report artifact and
-// the summary on the migration, and holds go-live (status final_held,
-// audit golive.held, Held in the output) when a difference is past a
-// threshold and the coordinator has not re-approved this fingerprint.
-// Running it again for the same extract and phase while held answers held.
+// Preflight starts the pre-flight: the dry run of the final extract, in
+// chunks as the final migration runs (preflight_run.go). It plans the
+// extract's chunks as PlanFinal does, without taking the tenant lock, and
+// answers with the ChunkRun the state machine runs through the final's
+// own Maps (Run.Phase set), after which FinishPreflight compares. A final
+// extract that cannot be read is decided at once: a breach that holds
+// go-live, with the reader's words (no Run). Running it again for the
+// same extract and phase while held answers held.
 //
 // Errors: ECONFLICT when the migration is not scheduled for go-live (or
 // held), or its mapping is not the signed-off one; EINVALID for an unknown
-// phase; EUNAVAILABLE from storage. A final extract that cannot be read is
-// not an error: it is a breach that holds go-live, with the reader's words.
+// phase or no final extract; EUNAVAILABLE from storage.
 func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	if in.Phase != cutover.PreflightAtSubmit && in.Phase != cutover.PreflightAtGoLive {
-		return nil, cutover.Errorf(cutover.EINVALID, "Unknown pre-flight phase %q.", in.Phase)
-	}
-	m, err := s.Store().GetMigration(ctx, in.MigrationID)
-	if err != nil {
-		return nil, err
-	}
-	fp := finalFingerprint(m)
-	switch {
-	case migration.Terminal(m.Status):
-		return &FinalOutput{}, nil
-	case m.Status == cutover.StatusFinalHeld && m.Preflight != nil && m.Preflight.Fingerprint == fp && m.Preflight.Phase == in.Phase:
-		return &FinalOutput{Held: true}, nil // a retried step
-	case m.Status != cutover.StatusScheduled:
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight cannot run while the migration is %s.", m.Status)
+	m, done, err := s.preflightOf(ctx, in)
+	if err != nil || done != nil {
+		return done, err
 	}
 	spec, err := signedOffSpec(m)
 	if err != nil {
 		return nil, err
 	}
-	rep, err := s.dryRun(ctx, m, spec)
+	files := m.FinalFiles()
+	if len(files) == 0 {
+		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+	}
+	ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+	if cutover.ErrorCode(err) == cutover.EINVALID {
+		unreadable := cutover.PreflightBreach{
+			Rule:   cutover.RuleUnreadable,
+			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err),
+		}
+		rep, err := s.preflightChecks(ctx, m, spec)
+		if err != nil {
+			return nil, err
+		}
+		rep.Breaches = append(rep.Breaches, unreadable)
+		return s.decidePreflight(ctx, m, in.Phase, rep)
+	}
 	if err != nil {
 		return nil, err
 	}
-	rep.Fingerprint, rep.Phase, rep.At = fp, in.Phase, s.Now()
-	key := fmt.Sprintf("%spreflight-%s.json", finalPrefix(m), in.Phase)
+	run, err := s.planDryRun(ctx, m, in.Phase, ex)
+	if err != nil {
+		return nil, err
+	}
+	return &FinalOutput{Run: run, Phase: in.Phase}, nil
+}
+
+// preflightOf loads the migration a pre-flight step names. It answers
+// (done) without the migration's going on when it is over, or when
+// go-live is held for exactly this extract and phase already (a retried
+// step).
+//
+// Errors: EINVALID for an unknown phase; ECONFLICT when the migration is
+// not scheduled for go-live; as GetMigration.
+func (s *Final) preflightOf(ctx context.Context, in FinalStep) (*cutover.Migration, *FinalOutput, error) {
+	if in.Phase != cutover.PreflightAtSubmit && in.Phase != cutover.PreflightAtGoLive {
+		return nil, nil, cutover.Errorf(cutover.EINVALID, "Unknown pre-flight phase %q.", in.Phase)
+	}
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case migration.Terminal(m.Status):
+		return nil, &FinalOutput{Phase: in.Phase}, nil
+	case m.Status == cutover.StatusFinalHeld && m.Preflight != nil && m.Preflight.Fingerprint == finalFingerprint(m) && m.Preflight.Phase == in.Phase:
+		return nil, &FinalOutput{Held: true, Phase: in.Phase}, nil // a retried step
+	case m.Status != cutover.StatusScheduled:
+		return nil, nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight cannot run while the migration is %s.", m.Status)
+	}
+	return m, nil, nil
+}
+
+// preflightChecks starts a pre-flight's report with what the final
+// extract's headers tell: the mapped columns and the signed-off files it
+// lacks.
+//
+// Errors: as missingColumns and missingEntries.
+func (s *Final) preflightChecks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
+	rep := &cutover.PreflightReport{
+		Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
+		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{},
+	}
+	if err := s.missingColumns(ctx, m, spec, m.FinalFiles(), rep); err != nil {
+		return nil, err
+	}
+	if err := s.missingEntries(ctx, m, spec, rep); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// decidePreflight stores a pre-flight's report artifact and its summary on
+// the migration, and holds go-live (status final_held, audit golive.held,
+// Held in the output) when a difference is past a threshold and the
+// coordinator has not re-approved this fingerprint.
+//
+// Errors: ECONFLICT when the migration changed meanwhile; EINTERNAL when
+// the report cannot be encoded; EUNAVAILABLE from storage.
+func (s *Final) decidePreflight(ctx context.Context, m *cutover.Migration, phase string, rep *cutover.PreflightReport) (*FinalOutput, error) {
+	fp := finalFingerprint(m)
+	rep.Fingerprint, rep.Phase, rep.At = fp, phase, s.Now()
+	key := fmt.Sprintf("%spreflight-%s.json", finalPrefix(m), phase)
 	body, err := json.Marshal(rep)
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINTERNAL, err, "The pre-flight report could not be encoded.")
@@ -124,7 +188,7 @@ func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err := s.files.Put(ctx, key, "application/json", body); err != nil {
 		return nil, err
 	}
-	sum := &cutover.PreflightSummary{Fingerprint: fp, Phase: in.Phase, Breaches: []cutover.PreflightBreach{}, BreachKey: breachKey(rep.Breaches), ReportKey: key, CheckedAt: rep.At}
+	sum := &cutover.PreflightSummary{Fingerprint: fp, Phase: phase, Breaches: []cutover.PreflightBreach{}, BreachKey: breachKey(rep.Breaches), ReportKey: key, CheckedAt: rep.At}
 	for _, b := range rep.Breaches[:min(len(rep.Breaches), cutover.MaxPreflightBreaches)] {
 		b.Detail = cutover.Clip(b.Detail, cutover.MaxReasonBytes)
 		sum.Breaches = append(sum.Breaches, b)
@@ -144,11 +208,11 @@ func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		switch {
 		case held:
 			cur.Status = cutover.StatusFinalHeld
-			return []cutover.AuditEvent{s.Event(migration.System, "golive.held", cutover.Clip(fmt.Sprintf("pre-flight (%s): %s", in.Phase, breachList(rep.Breaches)), cutover.MaxReasonBytes))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "golive.held", cutover.Clip(fmt.Sprintf("pre-flight (%s): %s", phase, breachList(rep.Breaches)), cutover.MaxReasonBytes))}, nil
 		case len(rep.Breaches) > 0:
-			return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): %d difference(s), re-approved by the coordinator", in.Phase, len(rep.Breaches)))}, nil
+			return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): %d difference(s), re-approved by the coordinator", phase, len(rep.Breaches)))}, nil
 		}
-		return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): within the thresholds; %s", in.Phase, migration.CountsDetail(rep.Counts)))}, nil
+		return []cutover.AuditEvent{s.Event(migration.System, "preflight.passed", fmt.Sprintf("pre-flight (%s): within the thresholds; %s", phase, migration.CountsDetail(rep.Counts)))}, nil
 	})
 	if err != nil {
 		return nil, err
@@ -156,7 +220,7 @@ func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if held {
 		s.Notify(ctx, s.HeldNotice(updated))
 	}
-	return &FinalOutput{Held: held}, nil
+	return &FinalOutput{Held: held, Phase: phase}, nil
 }
 
 func breachList(bs []cutover.PreflightBreach) string {
@@ -167,57 +231,33 @@ func breachList(bs []cutover.PreflightBreach) string {
 	return strings.Join(parts, " ")
 }
 
-// dryRun reads the final extract through the signed-off mapping with the
-// stored matches into a sink that keeps only a snapshot, and compares it
-// with the signed-off test migration.
-func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) (*cutover.PreflightReport, error) {
-	th := s.thresholds()
-	rep := &cutover.PreflightReport{
-		Matches: append([]cutover.FinalMatch{}, namedMatches(m)...), Entities: []cutover.PreflightEntity{},
-		Missing: []cutover.MissingColumn{}, Fill: []cutover.FieldFill{}, Breaches: []cutover.PreflightBreach{},
-	}
-	files := m.FinalFiles()
-	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
-	}
-	if err := s.missingColumns(ctx, m, spec, files, rep); err != nil {
-		return nil, err
-	}
-	if err := s.missingEntries(ctx, m, spec, rep); err != nil {
-		return nil, err
-	}
-	inferred, err := s.signedOffInference(ctx, m) // read dates and phones as the chunks will: as the signed-off test did
-	if err != nil {
-		return nil, err
-	}
-	snap := newSpilledSnapshot(&s.base, finalPrefix(m)+"preflight/runs/", s.runBytes)
-	p := pass.Pass{
-		TenantID: m.TenantID, Spec: spec, Files: files, ArtifactsPrefix: finalPrefix(m) + "preflight/",
-		Now: m.GoLiveAt, Choose: matchedEntry(m), Market: m.Market, Inferred: inferred, Read: tabular.Options{MaxXLSX: s.ReadLimits},
-	}
-	merging := s.mergingPreflight(m, spec, files)
-	if merging != nil {
-		p.Spill = merging.spill(ctx)
-	}
-	res, err := pass.Run(ctx, p, s.files, spillSink{snap}, s.files)
-	if cutover.ErrorCode(err) == cutover.EINVALID {
-		rep.Breaches = append(rep.Breaches, cutover.PreflightBreach{
-			Rule:   cutover.RuleUnreadable,
-			Detail: "The final extract cannot be migrated with the signed-off mapping: " + cutover.ErrorMessage(err),
-		})
-		return rep, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if merging != nil {
-		if err := merging.merge(ctx, spec, snap, res); err != nil {
-			return nil, err
+// compareDryRun compares a finished dry run (its chunks, all done) with
+// the signed-off test migration and adds what differs to rep: each
+// entity's rows, rejection and warning rates, reconciliation and delta,
+// and each mapped field's fill rate.
+//
+// Errors: EINTERNAL when the chunks' rows do not balance or do not add up
+// to the extract's; as preflightDelta; EUNAVAILABLE from storage.
+func (s *Final) compareDryRun(ctx context.Context, m *cutover.Migration, rows int, chunks []cutover.Chunk, rep *cutover.PreflightReport) error {
+	var (
+		total   cutover.Counts
+		reports []*pipeline.Report
+	)
+	for _, c := range chunks {
+		total = total.Add(c.Counts)
+		var rs []*pipeline.Report
+		if err := json.Unmarshal([]byte(c.Reports), &rs); err != nil {
+			return cutover.Wrap(cutover.EINTERNAL, err, "Part %d of the pre-flight's report could not be read.", c.Index+1)
 		}
+		reports = append(reports, rs...)
 	}
-	rep.Counts = res.Counts
+	if !total.Balanced() || total.Read != rows {
+		return cutover.Errorf(cutover.EINTERNAL, "The pre-flight's parts read %d rows of the final extract's %d, and account for %d.", total.Read, rows, total.Migrated+total.Merged+total.Rejected+total.Skipped)
+	}
+	reports = mergeReports(reports)
+	rep.Counts = total
 	final := workbook.Build(workbook.Meta{MigrationID: m.ID, Round: m.Round, MappingVersion: m.MappingVersion, CreatedAt: s.Now()},
-		res.Reports, m.Checklist, nil, res.Counts.Orphans, nil)
+		reports, m.Checklist, nil, total.Orphans, nil)
 	var test workbook.Workbook
 	wbKey := ""
 	if m.Workbook != nil {
@@ -228,16 +268,17 @@ func (s *Final) dryRun(ctx context.Context, m *cutover.Migration, spec *mapspec.
 	}
 	if wbKey != "" {
 		if err := s.readArtifact(ctx, wbKey, "signed-off workbook", &test); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	changed, d, err := s.preflightDelta(ctx, m, snap)
+	changed, d, err := s.preflightDelta(ctx, m, chunks)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	compareEntities(rep, &test, final, res.Reports, d, th)
+	th := s.thresholds()
+	compareEntities(rep, &test, final, reports, d, th)
 	compareFill(rep, &test, final, changed, th)
-	return rep, nil
+	return nil
 }
 
 // missingColumns records, per confirmed match, the columns the signed-off
@@ -305,29 +346,30 @@ func fieldsReading(fs mapspec.FileSpec, col string) []string {
 	return out
 }
 
-// preflightDelta compares the dry run's records with the signed-off test
-// migration's snapshot: the delta per entity, and per entity and field how
-// many records change. Both are nil when the test kept no snapshot.
-func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, snap *spilledSnapshot) (map[string]int, *delta.Report, error) {
+// preflightDelta compares the dry run's records (its chunks' snapshots)
+// with the signed-off test migration's snapshot: the delta per entity, and
+// per entity and field how many records change. Both are nil when the
+// test kept no snapshot.
+func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (map[string]int, *delta.Report, error) {
 	if m.Workbook == nil || m.Workbook.Snapshot == "" {
 		return nil, nil, nil
 	}
-	before, err := s.files.Open(ctx, m.Workbook.Snapshot)
+	rc, err := s.files.Open(ctx, m.Workbook.Snapshot)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	defer before.Close()
-	// The dry run's records (its stored runs and those still held) are
-	// streamed into the comparison, and the comparison's CSV into the
-	// per-field counts through a pipe: neither is held whole.
+	_ = rc.Close() // compareSnapshots opens it again, to read it
+
+	// The snapshots are streamed into the comparison, and the comparison's
+	// CSV into the per-field counts through a pipe: neither is held whole.
 	out, ow := io.Pipe()
 	changed := map[string]int{} // entity + "\x00" + field
 	counted := make(chan error, 1)
 	go func() { counted <- countChanged(out, changed) }()
-	d, err := snap.compare(ctx, before, ow)
+	d, err := s.compareSnapshots(ctx, m.Workbook.Snapshot, chunks, ow)
 	ow.CloseWithError(err)
 	if cerr := <-counted; err == nil && cerr != nil {
 		err = cutover.Wrap(cutover.EINTERNAL, cerr, "The pre-flight's delta could not be read.")

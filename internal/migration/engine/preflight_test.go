@@ -335,18 +335,17 @@ func TestAReapprovalCoversOnlyTheDifferencesItSaw(t *testing.T) {
 	}
 }
 
-// The pre-flight holds its dry run's records a run at a time: with runs of
-// a record each it stores every record as a sorted run, and its report (the
-// delta per entity, the records each field changes in, the counts) is the
-// one it makes holding them all.
-func TestThePreflightSpillsItsRecordsAndMeansTheSame(t *testing.T) {
+// The pre-flight's dry run in many chunks (each a few rows, with its id
+// shuffle) means what it means in one chunk a file: its report (the counts,
+// the delta per entity, the records each field changes in, the breaches)
+// is the same, and it finds the differences from the test.
+func TestThePreflightInChunksMeansTheSameAsInOne(t *testing.T) {
 	emptied := "Record ID,First Name,Last Name,Email,Company Name,Website,Street,Postcode,Notes\n" +
 		"1,Ann,Lee,ann@x.com,Acme Ltd,acme.test,1 High St,AB1 2CD,\n2,Bo,Ray,bo@x.com,Globex,globex.test,2 Low Rd,EF3 4GH,\n" +
-		",,,,Acme Ltd,acme.test,,,\n4,Di,Ray,di@x.com,Globex,globex.test,4 Low Rd,EF3 4GH,\n"
+		",,,,Acme Ltd,acme.test,,,\n4,Di,Ray,di@x.com,Globex,globex.test,4 Low Rd,EF3 4GH,\n2,Bo,Ray,bo@x.com,Globex,globex.test,2 Low Rd,EF3 4GH,\n"
 	reports := map[int64]cutover.PreflightReport{}
-	for _, runBytes := range []int64{0, 1} {
-		svc, store, _ := finalService(t, 0)
-		svc.SnapshotRunBytes = runBytes
+	for _, chunkBytes := range []int64{0, 1} {
+		svc, store, _ := finalService(t, chunkBytes)
 		ctx := context.Background()
 		id := twoEntitySignedOff(t, svc, store, "acme")
 		finalUpload(t, svc, store, id, "fcof", "companies-final.csv", matchCompanies)
@@ -360,24 +359,65 @@ func TestThePreflightSpillsItsRecordsAndMeansTheSame(t *testing.T) {
 		if err := json.Unmarshal([]byte(files(svc)[m.Preflight.ReportKey]), &rep); err != nil {
 			t.Fatal(err)
 		}
-		runs := 0
+		parts := 0
 		for k := range files(svc) {
-			if strings.Contains(k, "/preflight/runs/run-") {
-				runs++
+			if strings.Contains(k, "/preflight/submitted-") && strings.Contains(k, "/chunks/c-") {
+				parts++
 			}
 		}
-		if want := map[int64]int{0: 0, 1: rep.Counts.Migrated}[runBytes]; runs != want || rep.Counts.Migrated == 0 {
-			t.Fatalf("runs of %d bytes: %d runs stored for %d records; want %d", runBytes, runs, rep.Counts.Migrated, want)
+		if want := map[int64]int{0: 2, 1: rep.Counts.Read}[chunkBytes]; parts != want || rep.Counts.Rejected == 0 {
+			t.Fatalf("chunks of %d bytes: the dry run ran in %d parts for %d rows (%d rejected); want %d", chunkBytes, parts, rep.Counts.Read, rep.Counts.Rejected, want)
 		}
-		reports[runBytes] = rep
+		reports[chunkBytes] = rep
 	}
 	pick := func(r cutover.PreflightReport) string {
 		return mustJSON(t, []any{r.Counts, r.Entities, r.Fill, r.Breaches})
 	}
 	if a, b := pick(reports[0]), pick(reports[1]); a != b {
-		t.Fatalf("held whole:\n%s\nspilled:\n%s", a, b)
+		t.Fatalf("a chunk a file:\n%s\na chunk a row:\n%s", a, b)
 	}
 	if e := reports[1].Entities; len(e) == 0 || e[0].Added+e[0].Removed+e[0].Changed+e[len(e)-1].Added+e[len(e)-1].Removed+e[len(e)-1].Changed == 0 {
-		t.Fatalf("the spilled pre-flight found no difference from the test: %+v", e)
+		t.Fatalf("the chunked pre-flight found no difference from the test: %+v", e)
+	}
+}
+
+// A part of the pre-flight's dry run that cannot be read, after its
+// retries, fails the pre-flight, naming the part and why: go-live is
+// neither cleared nor held, and nothing is written. Run again once the
+// part can be read, the pre-flight clears go-live.
+func TestAPreflightPartThatFailsFailsThePreflight(t *testing.T) {
+	svc, store, live := finalService(t, 8)
+	broken := &failingRanges{objects: objects{}, broken: map[int64]bool{}}
+	svc.Files = broken
+	ctx := context.Background()
+	id := signedOff(t, svc, store, "acme")
+	cleared(t, svc, id) // the go-live pre-flight, with a test migration to compare with
+	var second storedChunk
+	for k, body := range broken.objects {
+		if strings.Contains(k, "/preflight/go-live-") && strings.HasSuffix(k, "/chunks/c-000001.json") {
+			if err := json.Unmarshal([]byte(body), &second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if second.End == 0 {
+		t.Fatal("the pre-flight ran no second part")
+	}
+	// Its id shuffle's keys step reads it once; the part itself cannot.
+	broken.broken[second.Start], broken.healthy, broken.reads = true, 1, nil
+	_, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1})
+	if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "1 of 3 parts") || !strings.Contains(cutover.ErrorMessage(err), "part 2 (c.csv): storage is having a bad day") {
+		t.Fatalf("a part that cannot be read: %v; want the pre-flight to fail naming part 2 and why", err)
+	}
+	m, _ := store.GetMigration(ctx, id)
+	if m.Status != cutover.StatusScheduled || m.Preflight.Phase != cutover.PreflightAtGoLive || live.writes != 0 {
+		t.Fatalf("after the failed pre-flight: %s, pre-flight %s, %d writes; want it scheduled, the go-live check kept, nothing written", m.Status, m.Preflight.Phase, live.writes)
+	}
+	broken.broken = map[int64]bool{}
+	if out, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil || out.Held {
+		t.Fatalf("the pre-flight again: %+v, %v", out, err)
+	}
+	if m, _ := store.GetMigration(ctx, id); m.Preflight.Phase != cutover.PreflightAtSubmit || m.Status != cutover.StatusScheduled {
+		t.Fatalf("the pre-flight again left %s, %+v", m.Status, m.Preflight)
 	}
 }

@@ -98,10 +98,6 @@ type FinalConfig struct {
 	// Chunking is how the state machine runs the planned chunks (the
 	// Distributed Map's concurrency and tolerated failure).
 	Chunking Chunking
-	// SnapshotRunBytes is how much of the pre-flight's dry-run records it
-	// holds before it stores them as a sorted run (spill.go); 0 means
-	// DefaultSnapshotRunBytes. Set it from the function's memory.
-	SnapshotRunBytes int64
 }
 
 // Final is the final migration: pre-flight, plan, chunks, finish.
@@ -112,7 +108,6 @@ type Final struct {
 	chunkBytes int64
 	limits     *cutover.Thresholds
 	chunking   Chunking
-	runBytes   int64
 }
 
 // NewFinal returns the final migration; core must mail (the pre-flight
@@ -131,11 +126,7 @@ func NewFinal(core *migration.Core, files Files, dest cutover.Destination, chunk
 	if chunks == nil {
 		return nil, migration.NilPort(name, "ChunkStore")
 	}
-	runBytes := cfg.SnapshotRunBytes
-	if runBytes <= 0 {
-		runBytes = DefaultSnapshotRunBytes
-	}
-	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking, runBytes: runBytes}, nil
+	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking}, nil
 }
 
 // Customer is the customer's actions that read the uploaded rows; the

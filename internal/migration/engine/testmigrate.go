@@ -188,18 +188,19 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	if err := s.chunks.ReplanTestChunks(ctx, m.ID, in.Round, ex.chunks); err != nil {
 		return nil, err
 	}
-	items := readingItems(ex.chunks, m.ID, in.Round)
+	item := ChunkItem{MigrationID: m.ID, Round: in.Round}
+	items := chunkItems(ex.chunks, item, false)
 	key := testPrefix(m.ID, in.Round) + "chunks.jsonl"
 	if err := s.putManifest(ctx, key, items); err != nil {
 		return nil, err
 	}
 	run := s.chunking.chunkRun(key, testPrefix(m.ID, in.Round)+"chunk-results", len(items))
 	if plan.Partitions > 0 {
-		if run.Shuffle, err = s.putShuffle(ctx, testShuffle(m.ID, in.Round, plan), m.ID, in.Round, run.ResultsPrefix); err != nil {
+		if run.Shuffle, err = s.putShuffle(ctx, testShuffle(m.ID, in.Round, plan), item, run.ResultsPrefix); err != nil {
 			return nil, err
 		}
 	}
-	if run.Merges, err = s.putMergeRun(ctx, testPrefix(m.ID, in.Round)+"shuffle/", run.ResultsPrefix, m.ID, in.Round, ex.chunks); err != nil {
+	if run.Merges, err = s.putMergeRun(ctx, testPrefix(m.ID, in.Round)+"shuffle/", run.ResultsPrefix, item, ex.chunks); err != nil {
 		return nil, err
 	}
 	return &TestOutput{Run: &run, Reset: cutover.RecordIDPrefixes(max(before, plan.Rows))}, nil
