@@ -57,7 +57,7 @@ type Service struct {
 	ChunkBytes             int64
 	Chunking               Chunking
 	Thresholds             *cutover.Thresholds
-	ReadLimits       tabular.XLSXLimits
+	ReadLimits             tabular.XLSXLimits
 }
 
 // must panics on a wiring error: in a test it is a bug of the test.

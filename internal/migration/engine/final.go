@@ -44,7 +44,6 @@ type FinalStep struct {
 	Index       int                  `json:"index"`             // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
 	Phase       string               `json:"phase,omitempty"`   // the pre-flight's (cutover.PreflightAtSubmit or PreflightAtGoLive); any step with one is of its dry run
-
 	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
 }
 
