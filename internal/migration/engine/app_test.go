@@ -464,12 +464,12 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 }
 
 // preflight runs a pre-flight as the state machine does: its first step,
-// then (when it planned a dry run) the final's Maps over the dry run's
+// then (when it planned a dry run: a run with chunks) the final's Maps over the dry run's
 // manifests with the phase in every item, then FinishPreflight.
 func (s *Service) preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	f := s.final()
 	out, err := f.Preflight(ctx, in)
-	if err != nil || out.Run == nil {
+	if err != nil || out.Run.Chunks == 0 {
 		return out, err
 	}
 	if err := s.finalChunks(ctx, out.Run); err != nil {

@@ -249,24 +249,35 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 	}
 	for name, phase := range map[string]string{"Preflight": cutover.PreflightAtSubmit, "GoLivePreflight": cutover.PreflightAtGoLive} {
 		st := states[name]
-		if st.Parameters.Payload["action"] != FinalPreflight || st.Parameters.Payload["phase"] != phase || st.Next != "PreflightPlanned?" ||
-			path(st.ResultPath) != "$.preflight" || st.ResultSelector["answer.$"] != "$.Payload" || st.ResultSelector["phase.$"] != "$.Payload.phase" {
-			t.Fatalf("%s: %+v; want the %s pre-flight's answer at $.preflight, then PreflightPlanned?", name, st, phase)
+		if st.Parameters.Payload["action"] != FinalPreflight || st.Parameters.Payload["phase"] != phase || st.Next != "PreflightPlanned?" || path(st.ResultPath) != "$.plan" ||
+			st.ResultSelector["run.$"] != "$.Payload.run" || st.ResultSelector["held.$"] != "$.Payload.held" || st.ResultSelector["phase.$"] != "$.Payload.phase" {
+			t.Fatalf("%s: %+v; want the %s pre-flight's run, held and phase at $.plan (where the final's Maps read a run), then PreflightPlanned?", name, st, phase)
 		}
 	}
-	planned, run := states["PreflightPlanned?"], states["PreflightRun"]
-	if len(planned.Choices) != 1 || planned.Choices[0].Variable != "$.preflight.answer.run" || planned.Choices[0].Next != "PreflightRun" || planned.Default != "PreflightDecided?" {
-		t.Fatalf("PreflightPlanned? chooses %+v else %q", planned.Choices, planned.Default)
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if run.Type != "Pass" || path(run.ResultPath) != "$.plan" || run.Next != "FinalShuffle?" {
-		t.Fatalf("PreflightRun %+v: want the run at $.plan.run, then the final's Maps", run)
+	var choice struct {
+		States map[string]struct {
+			Choices []struct {
+				Variable, StringEquals, Next string
+				NumericGreaterThan          *float64
+			}
+			Default string
+		}
 	}
-	var pass struct {
-		States map[string]struct{ Parameters map[string]any }
+	if err := json.Unmarshal(raw, &choice); err != nil {
+		t.Fatal(err)
 	}
-	raw, _ := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
-	if err := json.Unmarshal(raw, &pass); err != nil || pass.States["PreflightRun"].Parameters["run.$"] != "$.preflight.answer.run" {
-		t.Fatalf("PreflightRun passes %v (%v); want the answer's run", pass.States["PreflightRun"].Parameters, err)
+	if p := choice.States["PreflightPlanned?"]; len(p.Choices) != 1 || p.Choices[0].Variable != "$.plan.run.chunks" || p.Choices[0].NumericGreaterThan == nil || *p.Choices[0].NumericGreaterThan != 0 ||
+		p.Choices[0].Next != "FinalShuffle?" || p.Default != "PreflightDecided?" {
+		t.Fatalf("PreflightPlanned? chooses %+v else %q; want a run with chunks through the final's Maps", p.Choices, p.Default)
+	}
+	for _, name := range []string{"Held?", "HeldAtGoLive?"} {
+		if c := states[name].Choices; len(c) != 1 || c[0].Variable != "$.plan.held" {
+			t.Fatalf("%s reads %+v; want the pre-flight's answer at $.plan.held", name, c)
+		}
 	}
 	for _, m := range []string{"FinalKeys", "FinalResolve", "MigrateChunks", "MergePartitions"} {
 		for name, child := range states[m].ItemProcessor.States {
@@ -275,26 +286,17 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 			}
 		}
 	}
-	dry, finish, decided := states["DryRun?"], states["PreflightFinish"], states["PreflightDecided?"]
+	dry, finish := states["DryRun?"], states["PreflightFinish"]
 	if len(dry.Choices) != 1 || dry.Choices[0].Variable != "$.plan.run.phase" || dry.Choices[0].Next != "PreflightFinish" || dry.Default != "FinishFinal" ||
 		states["MergePartitions"].Next != "DryRun?" || states["FinalMerges?"].Default != "DryRun?" {
 		t.Fatalf("DryRun? chooses %+v else %q; want a pre-flight's run to PreflightFinish after both Maps", dry.Choices, dry.Default)
 	}
 	if finish.Parameters.Payload["action"] != FinalPreflightFinish || finish.Parameters.Payload["phase.$"] != "$.plan.run.phase" ||
-		path(finish.ResultPath) != "$.preflight" || finish.ResultSelector["held.$"] != "$.Payload.held" || finish.ResultSelector["phase.$"] != "$.Payload.phase" || finish.Next != "PreflightDecided?" {
+		path(finish.ResultPath) != "$.plan" || finish.ResultSelector["held.$"] != "$.Payload.held" || finish.ResultSelector["phase.$"] != "$.Payload.phase" || finish.Next != "PreflightDecided?" {
 		t.Fatalf("PreflightFinish %+v", finish)
 	}
-	var choice struct {
-		States map[string]struct {
-			Choices []struct{ Variable, StringEquals, Next string }
-			Default string
-		}
-	}
-	if err := json.Unmarshal(raw, &choice); err != nil {
-		t.Fatal(err)
-	}
 	d := choice.States["PreflightDecided?"]
-	if len(decided.Choices) != 1 || d.Choices[0].Variable != "$.preflight.phase" || d.Choices[0].StringEquals != cutover.PreflightAtSubmit || d.Choices[0].Next != "Held?" || d.Default != "HeldAtGoLive?" {
+	if len(d.Choices) != 1 || d.Choices[0].Variable != "$.plan.phase" || d.Choices[0].StringEquals != cutover.PreflightAtSubmit || d.Choices[0].Next != "Held?" || d.Default != "HeldAtGoLive?" {
 		t.Fatalf("PreflightDecided? chooses %+v else %q; want submitted -> Held?, else HeldAtGoLive?", d.Choices, d.Default)
 	}
 }

@@ -83,13 +83,24 @@ func preflightCleared(m *cutover.Migration) error {
 // answers with the ChunkRun the state machine runs through the final's
 // own Maps (Run.Phase set), after which FinishPreflight compares. A final
 // extract that cannot be read is decided at once: a breach that holds
-// go-live, with the reader's words (no Run). Running it again for the
-// same extract and phase while held answers held.
+// go-live, with the reader's words (a Run of no chunks: the state machine
+// reads the answer's run, held and phase by path, so each is always
+// there). Running it again for the same extract and phase while held
+// answers held.
 //
 // Errors: ECONFLICT when the migration is not scheduled for go-live (or
 // held), or its mapping is not the signed-off one; EINVALID for an unknown
 // phase or no final extract; EUNAVAILABLE from storage.
 func (s *Final) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	out, err := s.startPreflight(ctx, in)
+	if out != nil && out.Run == nil {
+		out.Run = &ChunkRun{Phase: in.Phase} // decided: no chunks to run
+	}
+	return out, err
+}
+
+// startPreflight is Preflight, without a run when it decided at once.
+func (s *Final) startPreflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	m, done, err := s.preflightOf(ctx, in)
 	if err != nil || done != nil {
 		return done, err
