@@ -175,7 +175,7 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 		t.Fatalf("the manifest has %d lines; the chunk store %d chunks", len(lines), len(chunks))
 	}
 	for i, c := range chunks {
-		if want := fmt.Sprintf(`{"migrationId":%q,"round":1,"index":%d}`, id, c.Index); string(lines[i]) != want {
+		if want := fmt.Sprintf(`{"migrationId":%q,"round":1,"index":%d,"phase":""}`, id, c.Index); string(lines[i]) != want {
 			t.Fatalf("manifest line %d is %s; want %s", i+1, lines[i], want)
 		}
 	}

@@ -128,12 +128,13 @@ func signedOffSpec(m *cutover.Migration) (*mapspec.Spec, error) {
 	return spec, nil
 }
 
-// PlanFinal reads the whole final extract once, without mapping a row into
-// LIVE: every file must read to its end and fit the signed-off mapping, so
-// a malformed extract fails here, before the tenant is locked or a record
-// is written. It then takes the tenant's live lock and divides the extract
-// into chunks at record boundaries (never inside a quoted field), and
-// writes their manifest for the state machine's Distributed Map (one line
+// PlanFinal divides the final extract into chunks at record boundaries
+// (never inside a quoted field): the chunks its go-live pre-flight planned
+// and dry-ran, or, when that pre-flight ran none, by reading the whole
+// extract once. Either way every file was read to its end and fit the
+// signed-off mapping, so a malformed extract fails before the tenant is
+// locked or a record is written. It then takes the tenant's live lock and
+// writes the chunks' manifest for the state machine's Distributed Map (one line
 // per chunk, see putFinalManifest); it answers with the ChunkRun that
 // points at it, never the chunks. Planning again answers with the chunks
 // already planned, in the same manifest, byte for byte.
@@ -189,22 +190,14 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		// Not planned yet, or a planning run died before it recorded its
 		// plan: plan again. The same extract gives the same chunks, and the
 		// chunks stored already are kept.
-		files := m.FinalFiles()
-		if len(files) == 0 {
-			return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+		var results string
+		if m.FinalPlan != nil {
+			results = m.FinalPlan.Results
 		}
-		ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
-		if err != nil {
+		if chunks, plan, err = s.planFinalChunks(ctx, m, spec); err != nil {
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
-		chunks = ex.chunks
-		plan = &cutover.FinalPlan{Chunks: len(chunks), Rows: ex.rows, Merges: ex.merges}
-		if ex.reading() > 1 {
-			plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
-		}
-		if m.FinalPlan != nil {
-			plan.Results = m.FinalPlan.Results
-		}
+		plan.Results = results
 	}
 	holder, err := s.Store().TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.Now()})
 	if err != nil {
@@ -237,6 +230,50 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		}
 	}
 	return &FinalOutput{Run: run}, nil
+}
+
+// planFinalChunks plans m's final extract: the chunks the go-live
+// pre-flight dry-ran (preflightCleared found it cleared this extract), so
+// the final runs exactly what was checked without reading the whole
+// extract again at go-live; failing that (the pre-flight was decided
+// without a dry run), by reading it.
+//
+// Errors: EINVALID when there is no final extract or a file cannot be
+// read or does not fit (the message names the file and line);
+// EUNAVAILABLE from storage.
+func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.Chunk, *cutover.FinalPlan, error) {
+	files := m.FinalFiles()
+	if len(files) == 0 {
+		return nil, nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+	}
+	r := &dryRun{m: m, spec: spec, prefix: preflightPrefix(m, cutover.PreflightAtGoLive)}
+	err := s.readArtifact(ctx, r.prefix+"plan.json", "pre-flight plan", &r.plan)
+	var checked []cutover.Chunk
+	if err == nil {
+		checked, err = s.dryChunks(ctx, r)
+	}
+	if err == nil {
+		chunks := make([]cutover.Chunk, len(checked))
+		for i, c := range checked {
+			chunks[i] = cutover.Chunk{
+				Index: c.Index, FileID: c.FileID, FileName: c.FileName, Start: c.Start, End: c.End, HeaderEnd: c.HeaderEnd,
+				LineOffset: c.LineOffset, Encoding: c.Encoding, Delimiter: c.Delimiter, Merge: c.Merge, Status: cutover.ChunkPending,
+			}
+		}
+		return chunks, &cutover.FinalPlan{Chunks: len(chunks), Rows: r.plan.Rows, Merges: r.plan.Merges, Partitions: r.plan.Partitions}, nil
+	}
+	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
+		return nil, nil, err
+	}
+	ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+	if err != nil {
+		return nil, nil, err
+	}
+	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges}
+	if ex.reading() > 1 {
+		plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
+	}
+	return ex.chunks, plan, nil
 }
 
 // finalPrefix is where the final migration's artifacts go.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -91,6 +92,19 @@ func (f *failingRanges) OpenRange(ctx context.Context, key string, start, end in
 	return f.objects.OpenRange(ctx, key, start, end)
 }
 
+// noWholeReads refuses to open one file whole; its byte ranges still read.
+type noWholeReads struct {
+	objects
+	key string
+}
+
+func (f noWholeReads) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	if key == f.key {
+		return nil, cutover.Errorf(cutover.EUNAVAILABLE, "%s was opened whole", key)
+	}
+	return f.objects.Open(ctx, key)
+}
+
 // mailer is a fake migration.Mailer built from a function field.
 type mailer struct {
 	SendFn func(to, subject, body string) error
@@ -145,6 +159,8 @@ func files(svc *Service) objects {
 	case *failingRanges:
 		return f.objects
 	case *streamFiles:
+		return f.objects
+	case noWholeReads:
 		return f.objects
 	}
 	panic("unknown Files")
@@ -382,6 +398,58 @@ func TestChunksReadWhatTheWholeFileReads(t *testing.T) {
 	}
 	if !strings.Contains(results[1<<30], "line 14\",,16,") {
 		t.Fatalf("the rejects file does not give record 14 its line (16):\n%s", results[1<<30])
+	}
+}
+
+// The final migration runs the chunks its go-live pre-flight dry-ran: it
+// plans them without reading the whole extract again, cut where the
+// pre-flight cut it, and they migrate what the pre-flight counted.
+func TestTheFinalRunsTheChunksItsPreflightChecked(t *testing.T) {
+	svc, store, live := finalService(t, 8)
+	ctx := context.Background()
+	id := signedOff(t, svc, store, "acme")
+	cleared(t, svc, id)
+	m, _ := store.GetMigration(ctx, id)
+	var checked cutover.PreflightReport
+	if err := json.Unmarshal([]byte(files(svc)[m.Preflight.ReportKey]), &checked); err != nil {
+		t.Fatal(err)
+	}
+	var dry []string
+	for k, body := range files(svc) {
+		if strings.Contains(k, "/preflight/go-live-") && strings.Contains(k, "/chunks/c-") {
+			var c storedChunk
+			if err := json.Unmarshal([]byte(body), &c); err != nil {
+				t.Fatal(err)
+			}
+			dry = append(dry, fmt.Sprintf("%d %s %d-%d", c.Index, c.FileID, c.Start, c.End))
+		}
+	}
+	svc.Files = noWholeReads{objects: files(svc), key: m.FinalFiles()[0].Key}
+	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
+	if err != nil {
+		t.Fatalf("planning the final, its extract unreadable whole: %v", err)
+	}
+	run := planRun(t, plan)
+	if err := svc.finalChunks(ctx, &run); err != nil {
+		t.Fatal(err)
+	}
+	out, err := svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunks, _ := svc.Chunks.ListChunks(ctx, id)
+	var planned []string
+	for _, c := range chunks {
+		planned = append(planned, fmt.Sprintf("%d %s %d-%d", c.Index, c.FileID, c.Start, c.End))
+	}
+	slices.Sort(dry)
+	if len(dry) < 3 || !slices.Equal(dry, planned) {
+		t.Fatalf("the final ran chunks %q; the pre-flight checked %q", planned, dry)
+	}
+	c1, c2 := checked.Counts, *out.Counts
+	c1.RejectsKey, c2.RejectsKey = "", ""
+	if c1 != c2 || len(live.records) != c2.Migrated || c2.Migrated == 0 {
+		t.Fatalf("the pre-flight counted %+v; the final %+v, LIVE holds %d", c1, c2, len(live.records))
 	}
 }
 
