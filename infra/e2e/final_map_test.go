@@ -180,28 +180,36 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 		}
 	}
 
-	// The Map run: distributed, at the deployment's concurrency, one item per chunk.
-	// The execution also holds the test migration's Map run (TestChunks);
-	// a Map run's ARN names its state (…:mapRun:<machine>/<state>:<id>).
+	// The Map runs: distributed, at the deployment's concurrency, one item
+	// per chunk, three of them: the pre-flight's dry run at submission and
+	// at go-live, then the final's own, over the same chunks. The execution
+	// also holds the test migration's Map run (TestChunks); a Map run's ARN
+	// names its state (…:mapRun:<machine>/<state>:<id>).
 	runs, err := sf.ListMapRuns(ctx, &sfn.ListMapRunsInput{ExecutionArn: arn})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var finals []*string
-	for _, r := range runs.MapRuns {
-		if strings.Contains(aws.ToString(r.MapRunArn), "/MigrateChunks:") {
-			finals = append(finals, r.MapRunArn)
+	mapRuns := func(state string) []*string {
+		var arns []*string
+		for _, r := range runs.MapRuns {
+			if strings.Contains(aws.ToString(r.MapRunArn), "/"+state+":") {
+				arns = append(arns, r.MapRunArn)
+			}
 		}
+		return arns
 	}
-	if len(finals) != 1 {
-		t.Fatalf("%d Map run(s) of MigrateChunks among %d; want the one Distributed Map run of the final's chunks", len(finals), len(runs.MapRuns))
+	finals := mapRuns("MigrateChunks")
+	if len(finals) != 3 {
+		t.Fatalf("%d Map run(s) of MigrateChunks among %d; want three: the two pre-flights' dry runs and the final's", len(finals), len(runs.MapRuns))
 	}
-	mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: finals[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mr.Status != sfnt.MapRunStatusSucceeded || mr.MaxConcurrency != 3 || mr.ItemCounts == nil || mr.ItemCounts.Total != int64(len(chunks)) || mr.ItemCounts.Succeeded != int64(len(chunks)) {
-		t.Fatalf("map run %s, concurrency %d, items %+v; want %d succeeded at 3", mr.Status, mr.MaxConcurrency, mr.ItemCounts, len(chunks))
+	for _, a := range finals {
+		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mr.Status != sfnt.MapRunStatusSucceeded || mr.MaxConcurrency != 3 || mr.ItemCounts == nil || mr.ItemCounts.Total != int64(len(chunks)) || mr.ItemCounts.Succeeded != int64(len(chunks)) {
+			t.Fatalf("map run %s, concurrency %d, items %+v; want %d succeeded at 3", mr.Status, mr.MaxConcurrency, mr.ItemCounts, len(chunks))
+		}
 	}
 
 	// The ResultWriter's output: one result per chunk, where the plan says.
@@ -222,7 +230,8 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 
 	// The repeats: one record each in LIVE (read with the SDK), the first
 	// row's, and one rejected row each; the id shuffle ran as two Map runs
-	// before the chunks, one item per chunk and one per partition.
+	// before the chunks (each pre-flight's and the final's), one item per
+	// chunk and one per partition.
 	if c := v.Migration.Final; c == nil || c.Read != len(ids) || c.Migrated != distinct || c.Rejected != 2 {
 		t.Fatalf("the final counts %+v; want %d read, %d migrated, the 2 repeats rejected", v.Migration.Final, len(ids), distinct)
 	}
@@ -241,21 +250,18 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	_ = json.Unmarshal([]byte(aws.ToString(exec.Output)), &withShuffle)
 	shuffle := withShuffle.Plan.Run.Shuffle
 	for state, items := range map[string]int{"FinalKeys": len(chunks), "FinalResolve": shuffle.Partitions} {
-		var arns []*string
-		for _, r := range runs.MapRuns {
-			if strings.Contains(aws.ToString(r.MapRunArn), "/"+state+":") {
-				arns = append(arns, r.MapRunArn)
+		arns := mapRuns(state)
+		if len(arns) != 3 || items == 0 {
+			t.Fatalf("%d Map run(s) of %s, the plan's shuffle %+v; want three (two pre-flights, the final), over %d item(s)", len(arns), state, shuffle, items)
+		}
+		for _, a := range arns {
+			mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: a})
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if len(arns) != 1 || items == 0 {
-			t.Fatalf("%d Map run(s) of %s, the plan's shuffle %+v; want one, over %d item(s)", len(arns), state, shuffle, items)
-		}
-		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: arns[0]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mr.Status != sfnt.MapRunStatusSucceeded || mr.ItemCounts == nil || mr.ItemCounts.Succeeded != int64(items) {
-			t.Fatalf("%s's Map run %s with items %+v; want %d succeeded", state, mr.Status, mr.ItemCounts, items)
+			if mr.Status != sfnt.MapRunStatusSucceeded || mr.ItemCounts == nil || mr.ItemCounts.Succeeded != int64(items) {
+				t.Fatalf("%s's Map run %s with items %+v; want %d succeeded", state, mr.Status, mr.ItemCounts, items)
+			}
 		}
 	}
 

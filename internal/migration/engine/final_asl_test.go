@@ -262,7 +262,7 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 		States map[string]struct {
 			Choices []struct {
 				Variable, StringEquals, Next string
-				NumericGreaterThan          *float64
+				NumericGreaterThan           *float64
 			}
 			Default string
 		}
