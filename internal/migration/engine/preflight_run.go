@@ -101,33 +101,31 @@ func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase stri
 	return s.putChunkRun(ctx, r.prefix, ChunkItem{MigrationID: m.ID, Round: m.Round, Phase: phase}, ex.chunks, r.plan.Partitions)
 }
 
-// dryRunOf loads the dry run a step of the pre-flight in names.
+// dryRunOf loads the dry run a step of the pre-flight in names; like
+// preflightOf, it answers (done) instead when the pre-flight is over.
 //
 // Errors: ECONFLICT when the migration is not scheduled for go-live, or
 // no dry run of this phase was planned for its final extract (it changed
 // meanwhile), or its mapping is not the signed-off one; EINVALID for an
 // unknown phase; EUNAVAILABLE from storage.
-func (s *Final) dryRunOf(ctx context.Context, in FinalStep) (*dryRun, error) {
+func (s *Final) dryRunOf(ctx context.Context, in FinalStep) (*dryRun, *FinalOutput, error) {
 	m, done, err := s.preflightOf(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if done != nil {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight of this final extract is over.")
+	if err != nil || done != nil {
+		return nil, done, err
 	}
 	spec, err := signedOffSpec(m)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := &dryRun{m: m, spec: spec, prefix: preflightPrefix(m, in.Phase)}
 	err = s.readArtifact(ctx, r.prefix+"plan.json", "pre-flight plan", &r.plan)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "No pre-flight (%s) was planned for this final extract; it changed meanwhile.", in.Phase)
+		return nil, nil, cutover.Errorf(cutover.ECONFLICT, "No pre-flight (%s) was planned for this final extract; it changed meanwhile.", in.Phase)
 	}
-	return r, err
+	return r, nil, err
 }
 
-// chunk loads chunk i of the dry run.
+// dryChunk loads chunk i of the dry run.
 //
 // Errors: ECONFLICT for a chunk the plan does not have; as readArtifact.
 func (s *Final) dryChunk(ctx context.Context, r *dryRun, i int) (*cutover.Chunk, error) {
@@ -197,9 +195,12 @@ func (s *Final) dryChunks(ctx context.Context, r *dryRun) ([]cutover.Chunk, erro
 //
 // Errors: EINVALID for an action the Maps do not run; as the step.
 func (s *Final) dryRunStep(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	r, err := s.dryRunOf(ctx, in)
+	r, done, err := s.dryRunOf(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if done != nil {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight (%s) of this final extract is over.", in.Phase)
 	}
 	switch in.Action {
 	case FinalKeys:
@@ -311,12 +312,9 @@ func (nothing) Write(context.Context, []cutover.Record) ([]cutover.Refusal, erro
 // the parts do not account for the extract; ECONFLICT as dryRunOf;
 // EUNAVAILABLE from storage.
 func (s *Final) FinishPreflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	if _, done, err := s.preflightOf(ctx, in); err != nil || done != nil {
+	r, done, err := s.dryRunOf(ctx, in)
+	if err != nil || done != nil {
 		return done, err
-	}
-	r, err := s.dryRunOf(ctx, in)
-	if err != nil {
-		return nil, err
 	}
 	chunks, err := s.dryChunks(ctx, r)
 	if err != nil {
