@@ -40,7 +40,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	defer os.RemoveAll(dir)
 	store := shuffle.NewDir(dir)
 	merging := r.spec.HoldsRecords(r.sch)
-	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, PartitionRecords: r.partRecords})
+	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, Tenant: r.tenant, PartitionRecords: r.partRecords})
 
 	// Run 1: the keys. A table that fails stops the run; run 2 then maps
 	// the tables up to it again, so the failure leaves the rejects and
@@ -80,6 +80,16 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
 	defer sinks.close()
 	out := shuffle.Output{Records: func(ctx context.Context, recs []*mapspec.Record) error {
+		// The records come in the in-memory order, with their references
+		// resolved: a cleared one is an orphan, listed as the in-memory
+		// path's mapspec.Resolver lists it.
+		for _, rec := range recs {
+			for _, ref := range rec.Refs {
+				if ref.ID == "" {
+					rep.Orphans = append(rep.Orphans, mapspec.Orphan{Entity: rec.Entity, SourceID: rec.SourceID, Line: rec.Line, Field: ref.Field, Target: ref.Entity, Missing: ref.SourceID})
+				}
+			}
+		}
 		_, err := sinks.Write(ctx, recs)
 		return err
 	}}

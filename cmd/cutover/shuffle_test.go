@@ -350,3 +350,52 @@ func TestAnInterruptedShuffleLeavesNoSpillFiles(t *testing.T) {
 		t.Fatalf("an interrupted run left %d spill entries behind", len(left))
 	}
 }
+
+// References between records resolve through the shuffle as in memory:
+// each to the record of its entity and source id in either file (the
+// companies come after the contacts that name them), and one to a
+// company no file has is an orphan, cleared in the record and listed in
+// the report in the in-memory order; with dedupe (a merge carries the
+// references its survivor lacks) and without, in many small partitions.
+func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
+	dir := t.TempDir()
+	var contacts, companies strings.Builder
+	contacts.WriteString("Id,Email,Name,Company\n")
+	for i := 1; i <= 600; i++ {
+		id, company := strconv.Itoa(i), fmt.Sprintf("C%d", i%45) // C40-C44 are in no file
+		if i%13 == 0 {
+			id = strconv.Itoa(i - 7) // an earlier row's id: merged, or a duplicate
+		}
+		fmt.Fprintf(&contacts, "%s,p%d@x.com,Person %d,%s\n", id, i%150, i, company)
+	}
+	companies.WriteString("Company ID,Name\n")
+	for i := range 40 {
+		fmt.Fprintf(&companies, "C%d,Company %d\n", i, i)
+	}
+	paths := []string{filepath.Join(dir, "contacts.csv"), filepath.Join(dir, "companies.csv")}
+	for i, body := range []string{contacts.String(), companies.String()} {
+		if err := os.WriteFile(paths[i], []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, dedupe := range []string{``, `"dedupe":["emails"],`} {
+		spec := `{"version":1,"files":[{"name":"contacts.csv","entity":"contact","sourceId":["Id"],` + dedupe +
+			`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"company_ref","column":"Company"}]},` +
+			`{"name":"companies.csv","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
+		sp, err := mapspec.Parse([]byte(spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "refs.json")
+		if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !sameOutputs(t, sp, append([]string{"--mapping", path, "--partition-records", "7"}, paths...)...) {
+			t.Fatalf("%s: the references did not go through the shuffle", spec)
+		}
+		_, _, out := mapOutputs(t, append([]string{"--mapping", path}, paths...)...)
+		if !bytes.Contains(out["report.json"], []byte(`"missing": "C44"`)) || bytes.Count(out["records-contact.jsonl"], []byte(`"C1"`)) == 0 {
+			t.Fatalf("%s: no orphan (C44) in the report, or no resolved reference (C1) in the records:\n%s", spec, clip(out["report.json"]))
+		}
+	}
+}

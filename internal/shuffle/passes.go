@@ -30,7 +30,19 @@ func (k keys) Keep(rec *mapspec.Record, key string) (string, error) {
 	}
 	id := rec.Entity + "#" + rec.ID
 	k.buf = appendString(appendString(appendPos(k.buf[:0], p), id), key)
-	return "", k.ids.add(k.ctx, k.ids.of(id), k.buf)
+	if err := k.ids.add(k.ctx, k.ids.of(id), k.buf); err != nil {
+		return "", err
+	}
+	// Each reference, to the partition of the id it names: a position
+	// whose second part is the reference's index + 1 (a row's own id has 0).
+	for i, ref := range rec.Refs {
+		named := ref.Entity + "#" + cutover.RecordID(k.o.Tenant, ref.Entity, ref.SourceID)
+		k.buf = appendString(appendString(appendPos(k.buf[:0], pos{p.a, uint64(i) + 1}), named), "")
+		if err := k.ids.add(k.ctx, k.ids.of(named), k.buf); err != nil {
+			return "", err
+		}
+	}
+	return "", nil
 }
 
 // errInline is what Derived says: Supports keeps such specs in memory.
@@ -44,8 +56,31 @@ func (k keys) Derived(*mapspec.Record) (bool, error) { return false, errInline }
 // Add implements pipeline.Global: the first run writes nothing.
 func (k keys) Add(*mapspec.Record, string) error { return nil }
 
+// ref is a reference read back from an id partition: its row's position
+// (and index + 1) and the id it names.
+type ref struct {
+	at pos
+	id string
+}
+
+// cursor opens the sorted runs of the n partitions named name.
+//
+// Errors: the store's.
+func (s *Shuffle) cursor(name string, n int) (*cursor, error) {
+	names := make([]string, n)
+	for i := range names {
+		names[i] = partName(name, n, i)
+	}
+	m, err := openRuns(s.ctx, s.store, names)
+	if err != nil {
+		return nil, err
+	}
+	return &cursor{m: m}, nil
+}
+
 // Resolve finds, partition by partition, the rows that repeat an earlier
-// row's source id, and readies the second run.
+// row's source id and the references that name a record no row became,
+// and readies the second run.
 //
 // Errors: the store's; ErrDamaged.
 func (s *Shuffle) Resolve() error {
@@ -54,10 +89,16 @@ func (s *Shuffle) Resolve() error {
 	}
 	n := s.ids.n()
 	dup := newParts(s.store, "dup", n, s.seed)
+	orph := newParts(s.store, "orph", n, s.seed)
 	for i := 0; i < n; i++ {
 		first := map[string]string{} // entity#id -> the dedupe key its first row was kept under
+		var refs []ref               // the references naming an id of this partition, in row order
 		err := s.ids.each(s.ctx, i, func(f *frame) error {
 			p, id, key := f.pos(), f.str(), f.str()
+			if p.b > 0 {
+				refs = append(refs, ref{p, id})
+				return nil
+			}
 			prev, seen := first[id]
 			if !seen {
 				first[id] = key
@@ -73,19 +114,27 @@ func (s *Shuffle) Resolve() error {
 		if err != nil {
 			return err
 		}
+		for _, r := range refs {
+			if _, ok := first[r.id]; !ok {
+				if err := orph.add(s.ctx, i, appendPos(nil, pos{r.at.a, r.at.b - 1})); err != nil {
+					return err
+				}
+			}
+		}
 		if err := dup.flushOne(s.ctx, i); err != nil {
 			return err
 		}
+		if err := orph.flushOne(s.ctx, i); err != nil {
+			return err
+		}
 	}
-	names := make([]string, n)
-	for i := range names {
-		names[i] = partName("dup", n, i)
-	}
-	m, err := openRuns(s.ctx, s.store, names)
-	if err != nil {
+	var err error
+	if s.dups, err = s.cursor("dup", n); err != nil {
 		return err
 	}
-	s.dups = &cursor{m: m}
+	if s.orphs, err = s.cursor("orph", n); err != nil {
+		return err
+	}
 	s.nrec = int(min(max((s.keepPos+uint64(s.o.PartitionRecords)-1)/uint64(s.o.PartitionRecords), 1), 4096))
 	s.recs = newParts(s.store, "rec", s.nrec, s.seed)
 	s.thru = newParts(s.store, "thru", 1, s.seed)
@@ -97,12 +146,26 @@ type records struct{ *Shuffle }
 
 var _ pipeline.Global = records{}
 
-// Keep implements pipeline.Global: the rows Resolve found are duplicates.
+// Keep implements pipeline.Global: the rows Resolve found are duplicates,
+// and the references it found orphans name no record (their id cleared,
+// as mapspec.Resolver clears it); every other reference gets the id it
+// names.
 //
 // Errors: those of reading the resolution (the store's, ErrDamaged).
-func (r records) Keep(*mapspec.Record, string) (string, error) {
+func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
 	p := pos{r.keepPos, 0}
 	r.keepPos++
+	for i := range rec.Refs {
+		ref := &rec.Refs[i]
+		ref.ID = cutover.RecordID(r.o.Tenant, ref.Entity, ref.SourceID)
+		orphan, err := r.orphs.has(pos{p.a, uint64(i)})
+		if err != nil {
+			return "", err
+		}
+		if orphan {
+			ref.ID = ""
+		}
+	}
 	dup, err := r.dups.has(p)
 	if err != nil || !dup {
 		return "", err

@@ -15,11 +15,15 @@ import (
 //     by hash of the id. The run's own outputs are thrown away.
 //  2. s.Resolve: each id partition alone finds the rows that repeat an
 //     earlier row's source id (the in-memory pipeline.Seen's rule), as a
-//     sorted run of their positions.
+//     sorted run of their positions, and the references (each row's
+//     references emit the id they name to that id's partition) to a
+//     record no row became: orphans, by position and reference.
 //  3. Map every file again with Outputs.Global = s.Records(): the rows the
 //     runs name are rejected as duplicates, in file order, so the rejects
 //     and review files and the reports are written as the in-memory pass
-//     writes them; every kept record is spilled with its position, to a
+//     writes them; each reference is set to the id it names, or cleared
+//     when Resolve found it an orphan (mapspec.Resolver's rule); every
+//     kept record is spilled with its position, to a
 //     partition by hash of its dedupe key (or, with none, to one run).
 //  4. s.Finish: each record partition alone is merged by a
 //     mapspec.Merger, exactly as the in-memory pass merges, and its
@@ -41,6 +45,10 @@ type Options struct {
 	// KeyPartitions is how many partitions the ids are spread over; 0
 	// means 256.
 	KeyPartitions int
+	// Tenant is whose records these are: a record's id is
+	// cutover.RecordID(Tenant, entity, source id), so a reference names
+	// the id of the record it means.
+	Tenant string
 	// PartitionRecords is how many records a merge partition aims to
 	// hold; 0 means 8,192 (about 16 MB held while it merges). The number of partitions follows from the
 	// rows counted in the first run.
@@ -48,25 +56,29 @@ type Options struct {
 }
 
 // Supports reports whether a Shuffle resolves everything the spec needs.
-// Inline people (mapspec.LinkInline) and references between records
-// (mapspec.Resolver) are not resolved by the shuffle yet: a spec with
-// either runs in memory.
+// People named inline (mapspec.LinkInline) are not linked by the shuffle,
+// nor are references resolved when records merge across source ids (a
+// reference to a merged-away source id means the record it merged into,
+// known only once every record is merged): a spec with either runs in
+// memory. References alone are resolved by record id (Options.Tenant).
 func Supports(spec *mapspec.Spec, sch *schema.Schema) bool {
+	refs, across := false, false
 	for _, f := range spec.Files {
 		if len(f.Inline) > 0 {
 			return false
 		}
+		across = across || f.MergeDifferentIDs
 		ent, ok := sch.Entity(f.Entity)
 		if !ok {
 			continue
 		}
 		for _, fm := range f.Fields {
 			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
-				return false
+				refs = true
 			}
 		}
 	}
-	return true
+	return !refs || !across
 }
 
 // Shuffle resolves one pass's global operations through a Store. It is
@@ -80,8 +92,9 @@ type Shuffle struct {
 	keepPos uint64 // rows kept so far in this run (the position of Keep's row)
 	addPos  uint64 // records added so far in the second run
 
-	ids  *parts // run 1: entity#id, dedupe key, by hash of the id
-	dups *cursor
+	ids   *parts // run 1: entity#id, dedupe key, by hash of the id; and the ids references name
+	dups  *cursor
+	orphs *cursor // run 2: the references (row, reference) naming a record no row became
 	recs *parts // run 2: records with a dedupe key, by hash of entity and key
 	thru *parts // run 2: records without one, in order
 	nrec int    // merge partitions
