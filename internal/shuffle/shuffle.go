@@ -95,10 +95,10 @@ type Shuffle struct {
 	ids   *parts // run 1: entity#id, dedupe key, by hash of the id; and the ids references name
 	dups  *cursor
 	orphs *cursor // run 2: the references (row, reference) naming a record no row became
-	recs *parts // run 2: records with a dedupe key, by hash of entity and key
-	thru *parts // run 2: records without one, in order
-	nrec int    // merge partitions
-	buf  []byte
+	recs  *parts  // run 2: records with a dedupe key, by hash of entity and key
+	thru  *parts  // run 2: records without one, in order
+	nrec  int     // merge partitions
+	buf   []byte
 	// tableEnds are the records added by the end of each table of the
 	// second run (EndTable), to count each table's merges.
 	tableEnds []uint64
