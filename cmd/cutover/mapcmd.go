@@ -37,6 +37,9 @@ type mapReport struct {
 	// possible-duplicates.json for review).
 	PossibleDuplicates int              `json:"possibleDuplicates"`
 	Orphans            []mapspec.Orphan `json:"orphans"`
+	// spilled, when set, holds a shuffled run's orphans instead of Orphans
+	// (writeReport lists them).
+	spilled *orphanSpill
 }
 
 func mapFiles(args []string, stdout io.Writer) error {
@@ -243,7 +246,7 @@ func (r *mapRun) finish(sinks *jsonlSinks, rep *mapReport, linked int, stdout io
 	if err := pipeline.CheckWritten("The records files", migrated, written); err != nil {
 		return err
 	}
-	if err := writeJSON(filepath.Join(r.outDir, "report.json"), rep); err != nil {
+	if err := writeReport(filepath.Join(r.outDir, "report.json"), rep); err != nil {
 		return err
 	}
 	printReport(stdout, rep, r.outDir)
@@ -443,8 +446,8 @@ func printReport(w io.Writer, rep *mapReport, dir string) {
 	if rep.PossibleDuplicates > 0 {
 		fmt.Fprintf(w, "possible duplicates: %d records share a dedupe key with a record of another source id; kept apart (set \"mergeDifferentIds\" to merge them) - possible-duplicates.json\n", rep.PossibleDuplicates)
 	}
-	if len(rep.Orphans) > 0 {
-		fmt.Fprintf(w, "orphaned references: %d (see report.json)\n", len(rep.Orphans))
+	if n := rep.orphanCount(); n > 0 {
+		fmt.Fprintf(w, "orphaned references: %d (see report.json)\n", n)
 	}
 	fmt.Fprintf(w, "output in %s: records-<entity>.jsonl, rejects-<file>.csv, review-<file>.csv, report.json\n", dir)
 }

@@ -59,6 +59,10 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	}
 	// Run 2: the rows again, with the duplicates known.
 	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
+	if rep.spilled, err = newOrphanSpill(dir); err != nil {
+		return err
+	}
+	defer rep.spilled.close()
 	if err := r.eachTable(paths, o, func(i int, tb table) error {
 		if i > upTo {
 			return err1
@@ -86,7 +90,9 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		for _, rec := range recs {
 			for _, ref := range rec.Refs {
 				if ref.ID == "" {
-					rep.Orphans = append(rep.Orphans, mapspec.Orphan{Entity: rec.Entity, SourceID: rec.SourceID, Line: rec.Line, Field: ref.Field, Target: ref.Entity, Missing: ref.SourceID})
+					if err := rep.spilled.add(mapspec.Orphan{Entity: rec.Entity, SourceID: rec.SourceID, Line: rec.Line, Field: ref.Field, Target: ref.Entity, Missing: ref.SourceID}); err != nil {
+						return err
+					}
 				}
 			}
 		}
