@@ -360,7 +360,7 @@ func (s *Final) runChunk(ctx context.Context, m *cutover.Migration, spec *mapspe
 	if err != nil {
 		return nil, err
 	}
-	return s.readChunk(ctx, c, p, extractRun{shuffle: finalShuffle(m), spill: finalSpill(m)}, newDeliverySink(s.dest.Deliverer(liveTarget(m))))
+	return s.readChunk(ctx, c, p, extractRun{shuffle: finalShuffle(m), spill: finalSpill(m)}, newDeliverySink(s.dest.Deliverer(liveTarget(m))), s.files)
 }
 
 // extractRun is how a final extract was planned beyond its chunks: its id
@@ -372,9 +372,10 @@ type extractRun struct {
 
 // readChunk runs chunk c as p reads it into sink, after the id shuffle of
 // run (the ids earlier chunks hold, the records its references need) and
-// spilling to run's merge partitions, and returns the chunk done with its
-// account, its rejects and a snapshot of what sink took.
-func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run extractRun, sink cutover.Sink) (*cutover.Chunk, error) {
+// spilling to run's merge partitions, with its rejects and review files
+// given to put, and returns the chunk done with its account and a
+// snapshot of what sink took.
+func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run extractRun, sink cutover.Sink, put cutover.Putter) (*cutover.Chunk, error) {
 	var err error
 	if run.shuffle != nil {
 		if p.Claimed, p.Elsewhere, err = s.claimedFor(ctx, *run.shuffle, c.Index); err != nil {
@@ -387,7 +388,7 @@ func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
-	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{sink, snap}, s.files)
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{sink, snap}, put)
 	if err != nil {
 		return nil, err
 	}
@@ -439,16 +440,16 @@ func (s *Final) runMerge(ctx context.Context, m *cutover.Migration, spec *mapspe
 		return nil, err
 	}
 	prefix := fmt.Sprintf("%schunk-%06d/", finalPrefix(m), c.Index)
-	return s.mergeChunk(ctx, spec, c, finalSpill(m), chunks, prefix, newDeliverySink(s.dest.Deliverer(liveTarget(m))))
+	return s.mergeChunk(ctx, spec, c, finalSpill(m), chunks, prefix, newDeliverySink(s.dest.Deliverer(liveTarget(m))), s.files)
 }
 
 // mergeChunk merges merge partition c of sp (whose chunks are chunks, all
 // done) into sink and returns it done with its account and a snapshot of
-// what sink took; its artifacts go under prefix.
+// what sink took; its artifacts go under prefix, its rejects file to put.
 //
 // Errors: ECONFLICT when the plan has no merge partitions, or a chunk that
 // reads is not done; as pass.Merge; EUNAVAILABLE from storage.
-func (s *Final) mergeChunk(ctx context.Context, spec *mapspec.Spec, c cutover.Chunk, sp *spill, chunks []cutover.Chunk, prefix string, sink cutover.Sink) (*cutover.Chunk, error) {
+func (s *Final) mergeChunk(ctx context.Context, spec *mapspec.Spec, c cutover.Chunk, sp *spill, chunks []cutover.Chunk, prefix string, sink cutover.Sink, put cutover.Putter) (*cutover.Chunk, error) {
 	if sp == nil {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's plan has no merge partitions, not chunk %d.", c.Index)
 	}
@@ -457,7 +458,7 @@ func (s *Final) mergeChunk(ctx context.Context, spec *mapspec.Spec, c cutover.Ch
 		return nil, err
 	}
 	snap := delta.NewSnapshot()
-	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, BatchSize: liveBatch}, snapshotSink{sink, snap}, s.files)
+	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, BatchSize: liveBatch}, snapshotSink{sink, snap}, put)
 	if err != nil {
 		return nil, err
 	}

@@ -349,8 +349,8 @@ func (s *base) recordKeysFailure(ctx context.Context, migrationID, step, extract
 	return nil
 }
 
-// discardPuts drops the keys step's rejects files: the chunk's own run
-// writes them.
+// discardPuts drops the rejects and review files of a keys step (the
+// chunk's own run writes them) and of a pre-flight's dry run.
 type discardPuts struct{}
 
 var _ cutover.Putter = discardPuts{}

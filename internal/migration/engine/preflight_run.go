@@ -254,7 +254,9 @@ func (s *Final) dryRunStep(ctx context.Context, in FinalStep) (*FinalOutput, err
 
 // runDryChunk runs chunk i of the dry run (or merges its merge partition)
 // into nothing but a snapshot, as the final's chunk will run it into LIVE.
-// A chunk that is done answers at once.
+// Its rejects and review files are not stored: nobody reads them (the
+// comparison counts), and they would be one more copy of the rows. A
+// chunk that is done answers at once.
 //
 // Errors: as pass.Run and pass.Merge (the chunk records the message);
 // EUNAVAILABLE from storage.
@@ -274,13 +276,13 @@ func (s *Final) runDryChunk(ctx context.Context, r *dryRun, i int) (*FinalOutput
 	if c.Merge {
 		var chunks []cutover.Chunk
 		if chunks, err = s.dryChunks(ctx, r); err == nil {
-			done, err = s.mergeChunk(ctx, r.spec, *c, r.run().spill, chunks, r.chunkPrefix(c.Index), nothing{})
+			done, err = s.mergeChunk(ctx, r.spec, *c, r.run().spill, chunks, r.chunkPrefix(c.Index), nothing{}, discardPuts{})
 		}
 	} else {
 		p, perr := s.finalChunkPass(ctx, r.m, r.spec, *c)
 		if err = perr; err == nil {
 			p.ArtifactsPrefix = r.chunkPrefix(c.Index)
-			done, err = s.readChunk(ctx, *c, p, r.run(), nothing{})
+			done, err = s.readChunk(ctx, *c, p, r.run(), nothing{}, discardPuts{})
 		}
 	}
 	if err != nil {
