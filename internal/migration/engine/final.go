@@ -238,34 +238,9 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 // extract again at go-live; failing that (the pre-flight was decided
 // without a dry run), by reading it.
 //
-// Errors: EINVALID when there is no final extract or a file cannot be
-// read or does not fit (the message names the file and line);
-// EUNAVAILABLE from storage.
+// Errors: as planChecked.
 func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.Chunk, *cutover.FinalPlan, error) {
-	files := m.FinalFiles()
-	if len(files) == 0 {
-		return nil, nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
-	}
-	r := &dryRun{m: m, spec: spec, prefix: preflightPrefix(m, cutover.PreflightAtGoLive)}
-	err := s.readArtifact(ctx, r.prefix+"plan.json", "pre-flight plan", &r.plan)
-	var checked []cutover.Chunk
-	if err == nil {
-		checked, err = s.dryChunks(ctx, r)
-	}
-	if err == nil {
-		chunks := make([]cutover.Chunk, len(checked))
-		for i, c := range checked {
-			chunks[i] = cutover.Chunk{
-				Index: c.Index, FileID: c.FileID, FileName: c.FileName, Start: c.Start, End: c.End, HeaderEnd: c.HeaderEnd,
-				LineOffset: c.LineOffset, Encoding: c.Encoding, Delimiter: c.Delimiter, Merge: c.Merge, Status: cutover.ChunkPending,
-			}
-		}
-		return chunks, &cutover.FinalPlan{Chunks: len(chunks), Rows: r.plan.Rows, Merges: r.plan.Merges, Partitions: r.plan.Partitions}, nil
-	}
-	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
-		return nil, nil, err
-	}
-	ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+	ex, err := s.planChecked(ctx, m, spec, cutover.PreflightAtGoLive)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -274,6 +249,44 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 		plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
 	}
 	return ex.chunks, plan, nil
+}
+
+// planChecked plans m's final extract as the dry run of the pre-flight
+// in phase planned it (the same files, matches, mapping and go-live time:
+// preflightPrefix), its chunks pending again; or, when that pre-flight
+// ran none or phase is "", by reading the whole extract (planExtract).
+//
+// Errors: EINVALID when there is no final extract or a file cannot be
+// read or does not fit (the message names the file and line);
+// EUNAVAILABLE from storage.
+func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, phase string) (*extractPlan, error) {
+	files := m.FinalFiles()
+	if len(files) == 0 {
+		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+	}
+	var err error = cutover.Errorf(cutover.ENOTFOUND, "No pre-flight is named.")
+	r := &dryRun{m: m, spec: spec, prefix: preflightPrefix(m, phase)}
+	if phase != "" {
+		err = s.readArtifact(ctx, r.prefix+"plan.json", "pre-flight plan", &r.plan)
+	}
+	var checked []cutover.Chunk
+	if err == nil {
+		checked, err = s.dryChunks(ctx, r)
+	}
+	if err == nil {
+		ex := &extractPlan{chunks: make([]cutover.Chunk, len(checked)), rows: r.plan.Rows, merges: r.plan.Merges}
+		for i, c := range checked {
+			ex.chunks[i] = cutover.Chunk{
+				Index: c.Index, FileID: c.FileID, FileName: c.FileName, Start: c.Start, End: c.End, HeaderEnd: c.HeaderEnd,
+				LineOffset: c.LineOffset, Encoding: c.Encoding, Delimiter: c.Delimiter, Merge: c.Merge, Status: cutover.ChunkPending,
+			}
+		}
+		return ex, nil
+	}
+	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
+		return nil, err
+	}
+	return s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
 }
 
 // finalPrefix is where the final migration's artifacts go.

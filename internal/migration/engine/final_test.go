@@ -105,6 +105,29 @@ func (f noWholeReads) Open(ctx context.Context, key string) (io.ReadCloser, erro
 	return f.objects.Open(ctx, key)
 }
 
+// capReads lets one file be opened whole but read no further than limit
+// bytes: its header and first rows, never to its end.
+type capReads struct {
+	objects
+	key   string
+	limit int64
+}
+
+func (f capReads) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := f.objects.Open(ctx, key)
+	if err != nil || key != f.key {
+		return rc, err
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(io.LimitReader(rc, f.limit), errReader{cutover.Errorf(cutover.EUNAVAILABLE, "%s was read past %d bytes", key, f.limit)}), rc}, nil
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
 // mailer is a fake migration.Mailer built from a function field.
 type mailer struct {
 	SendFn func(to, subject, body string) error
@@ -161,6 +184,8 @@ func files(svc *Service) objects {
 	case *streamFiles:
 		return f.objects
 	case noWholeReads:
+		return f.objects
+	case capReads:
 		return f.objects
 	}
 	panic("unknown Files")
@@ -450,6 +475,51 @@ func TestTheFinalRunsTheChunksItsPreflightChecked(t *testing.T) {
 	c1.RejectsKey, c2.RejectsKey = "", ""
 	if c1 != c2 || len(live.records) != c2.Migrated || c2.Migrated == 0 {
 		t.Fatalf("the pre-flight counted %+v; the final %+v, LIVE holds %d", c1, c2, len(live.records))
+	}
+}
+
+// At go-live no step reads the whole final extract: the go-live
+// pre-flight dry-runs the chunks the pre-flight at submission planned
+// (same extract, same go-live time), and PlanFinal takes the go-live
+// pre-flight's. Only their headers and first rows are read whole.
+func TestGoLiveReadsNoWholeExtract(t *testing.T) {
+	svc, store, live := finalService(t, 16<<10)
+	ctx := context.Background()
+	id := signedOffDedupe(t, svc, store)
+	extract := mergingContacts(6000)
+	withFinalExtract(t, svc, store, id, extract)
+	m := store.migs[id]
+	m.Files[len(m.Files)-1].Size = int64(len(extract))
+	store.migs[id] = m
+	cleared(t, svc, id) // gives the fixture its test migration
+	if _, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil {
+		t.Fatal(err)
+	}
+	svc.Files = capReads{objects: files(svc), key: "k-final-" + id, limit: int64(len(extract)) / 3}
+	out, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtGoLive, MigrationID: id, Round: 1})
+	if err != nil || out.Held {
+		t.Fatalf("the go-live pre-flight, the extract not readable to its end: %+v, %v; want it cleared", out, err)
+	}
+	parts := 0
+	for k := range files(svc) {
+		if strings.Contains(k, "/preflight/go-live-") && strings.Contains(k, "/chunks/c-") {
+			parts++
+		}
+	}
+	if parts < 3 {
+		t.Fatalf("the go-live pre-flight ran %d parts; want the extract in chunks", parts)
+	}
+	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := planRun(t, plan)
+	if err := svc.finalChunks(ctx, &run); err != nil {
+		t.Fatal(err)
+	}
+	fin, err := svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
+	if err != nil || fin.Counts.Read != 6000 || len(live.records) != fin.Counts.Migrated {
+		t.Fatalf("the final: %+v, %v; LIVE holds %d", fin, err, len(live.records))
 	}
 }
 

@@ -109,11 +109,14 @@ func (s *Final) startPreflight(ctx context.Context, in FinalStep) (*FinalOutput,
 	if err != nil {
 		return nil, err
 	}
-	files := m.FinalFiles()
-	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+	// At go-live, the chunks the pre-flight at submission dry-ran, when it
+	// checked this very extract for this go-live time: no step of go-live
+	// reads the whole extract then. At submission, by reading it.
+	from := ""
+	if in.Phase == cutover.PreflightAtGoLive {
+		from = cutover.PreflightAtSubmit
 	}
-	ex, err := s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+	ex, err := s.planChecked(ctx, m, spec, from)
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		unreadable := cutover.PreflightBreach{
 			Rule:   cutover.RuleUnreadable,
