@@ -485,13 +485,8 @@ func TestTheFinalRunsTheChunksItsPreflightChecked(t *testing.T) {
 func TestGoLiveReadsNoWholeExtract(t *testing.T) {
 	svc, store, live := finalService(t, 16<<10)
 	ctx := context.Background()
-	id := signedOffDedupe(t, svc, store)
 	extract := mergingContacts(6000)
-	withFinalExtract(t, svc, store, id, extract)
-	m := store.migs[id]
-	m.Files[len(m.Files)-1].Size = int64(len(extract))
-	store.migs[id] = m
-	cleared(t, svc, id) // gives the fixture its test migration
+	id := clearedDedupe(t, svc, store, extract) // gives the fixture its test migration
 	if _, err := svc.Preflight(ctx, FinalStep{Phase: cutover.PreflightAtSubmit, MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -272,13 +272,7 @@ func TestMergingWaitsForEveryChunk(t *testing.T) {
 func TestThePreflightMergesAsTheFinalDoes(t *testing.T) {
 	svc, store, live := finalService(t, 0)
 	svc.ChunkBytes, svc.Chunking.MergeRows = 1024, 20
-	id := signedOffDedupe(t, svc, store)
-	extract := mergingContacts(150)
-	withFinalExtract(t, svc, store, id, extract)
-	m := store.migs[id]
-	m.Files[len(m.Files)-1].Size = int64(len(extract))
-	store.migs[id] = m
-	cleared(t, svc, id)
+	id := clearedDedupe(t, svc, store, mergingContacts(150))
 	ctx := context.Background()
 	checked, _ := svc.Store.GetMigration(ctx, id)
 	var rep cutover.PreflightReport
@@ -320,6 +314,19 @@ func TestThePreflightMergesAsTheFinalDoes(t *testing.T) {
 	if len(rep.Entities) != 1 || rep.Entities[0].Migrated != c2.Migrated || len(live.records) != c2.Migrated {
 		t.Fatalf("the pre-flight's entities %+v; want the final's %d contacts (LIVE holds %d)", rep.Entities, c2.Migrated, len(live.records))
 	}
+}
+
+// clearedDedupe is a migration signed off with dedupeMapping whose final
+// extract (its size on record) the go-live pre-flight cleared.
+func clearedDedupe(t *testing.T, svc *Service, store *memStore, extract string) string {
+	t.Helper()
+	id := signedOffDedupe(t, svc, store)
+	withFinalExtract(t, svc, store, id, extract)
+	m := store.migs[id]
+	m.Files[len(m.Files)-1].Size = int64(len(extract))
+	store.migs[id] = m
+	cleared(t, svc, id)
+	return id
 }
 
 // contactsWithCompanies is mergingContacts with a company column naming a
