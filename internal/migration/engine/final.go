@@ -456,9 +456,10 @@ func (s *Final) runMerge(ctx context.Context, m *cutover.Migration, spec *mapspe
 	return s.mergeChunk(ctx, spec, c, finalSpill(m), chunks, prefix, newDeliverySink(s.dest.Deliverer(liveTarget(m))), s.files)
 }
 
-// mergeChunk merges merge partition c of sp (whose chunks are chunks, all
-// done) into sink and returns it done with its account and a snapshot of
-// what sink took; its artifacts go under prefix, its rejects file to put.
+// mergeChunk merges merge partition c of sp into sink, once every chunk
+// of chunks that reads is done (nil: not checked), and returns it done
+// with its account and a snapshot of what sink took; its artifacts go
+// under prefix, its rejects file to put.
 //
 // Errors: ECONFLICT when the plan has no merge partitions, or a chunk that
 // reads is not done; as pass.Merge; EUNAVAILABLE from storage.

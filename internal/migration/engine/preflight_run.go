@@ -274,10 +274,11 @@ func (s *Final) runDryChunk(ctx context.Context, r *dryRun, i int) (*FinalOutput
 	}
 	var done *cutover.Chunk
 	if c.Merge {
-		var chunks []cutover.Chunk
-		if chunks, err = s.dryChunks(ctx, r); err == nil {
-			done, err = s.mergeChunk(ctx, r.spec, *c, r.run().spill, chunks, r.chunkPrefix(c.Index), nothing{}, discardPuts{})
-		}
+		// No read of every part's status first (one per part, for each
+		// partition): the Map runs the partitions after the chunks; a chunk
+		// that did not store its spill makes the read fail, and a failed
+		// chunk fails the pre-flight in FinishPreflight whatever merged.
+		done, err = s.mergeChunk(ctx, r.spec, *c, r.run().spill, nil, r.chunkPrefix(c.Index), nothing{}, discardPuts{})
 	} else {
 		p, perr := s.finalChunkPass(ctx, r.m, r.spec, *c)
 		if err = perr; err == nil {
