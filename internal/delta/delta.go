@@ -79,6 +79,15 @@ type FieldChange struct {
 // error from a reader or from out is returned as it is). Out may have been
 // written in part when Compare fails.
 func Compare(before io.Reader, after []io.Reader, out io.Writer) (*Report, error) {
+	return CompareEach(before, after, out, nil)
+}
+
+// CompareEach is Compare, and calls each (when not nil) with every entry
+// of the merged after snapshots, in key order, each key once: what the
+// final migration holds, for its read-back.
+//
+// Errors: as Compare.
+func CompareEach(before io.Reader, after []io.Reader, out io.Writer, each func(Entry)) (*Report, error) {
 	if before == nil {
 		return nil, cutover.Errorf(cutover.EINVALID, "the before snapshot is missing")
 	}
@@ -129,12 +138,18 @@ func Compare(before io.Reader, after []io.Reader, out io.Writer) (*Report, error
 			err = d.note(ed, Change{Kind: Removed, Entity: b.Entity, SourceID: b.SourceID})
 		case aok && (!bok || a.Key < b.Key):
 			nextB, nextA = false, true
+			if each != nil {
+				each(a)
+			}
 			ed := d.entity(a.Entity)
 			ed.After++
 			ed.Added++
 			err = d.note(ed, Change{Kind: Added, Entity: a.Entity, SourceID: a.SourceID})
 		default: // equal keys, so equal entities
 			nextB, nextA = true, true
+			if each != nil {
+				each(a)
+			}
 			ed := d.entity(a.Entity)
 			ed.Before++
 			ed.After++
@@ -266,17 +281,49 @@ func (d *differ) report() (*Report, error) {
 	return r, nil
 }
 
-// newCSV starts the delta CSV: a byte-order mark and the header.
+// CSVHead is how every delta CSV begins: a byte-order mark and the
+// header. The CSVs of key ranges compared apart (the rows of each range
+// in key order) concatenate into the whole delta's once each but the
+// first is stripped of it.
+const CSVHead = "\xEF\xBB\xBFentity,change,source_id,field,before,after\r\n"
+
+// newCSV starts the delta CSV: CSVHead.
 func newCSV(w io.Writer) (*csv.Writer, error) {
-	if _, err := w.Write([]byte{0xEF, 0xBB, 0xBF}); err != nil {
+	if _, err := io.WriteString(w, CSVHead); err != nil {
 		return nil, ioError(err, "writing the delta CSV failed")
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
-	if err := cw.Write([]string{"entity", "change", "source_id", "field", "before", "after"}); err != nil {
-		return nil, ioError(err, "writing the delta CSV failed")
-	}
 	return cw, nil
+}
+
+// Merge adds up the reports of disjoint key ranges, given in key order, as
+// one Compare over all of them would have made it: the counts add up, and
+// the examples are the first MaxExamples of the ranges' in that order.
+func Merge(parts []*Report) *Report {
+	byName := map[string]*EntityDelta{}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		for _, e := range p.Entities {
+			m := byName[e.Entity]
+			if m == nil {
+				m = &EntityDelta{Entity: e.Entity, Examples: []Change{}}
+				byName[e.Entity] = m
+			}
+			m.Before += e.Before
+			m.After += e.After
+			m.Added += e.Added
+			m.Removed += e.Removed
+			m.Changed += e.Changed
+			m.Unchanged += e.Unchanged
+			m.Examples = append(m.Examples, e.Examples[:min(len(e.Examples), MaxExamples-len(m.Examples))]...)
+		}
+	}
+	d := &differ{byName: byName}
+	r, _ := d.report()
+	return r
 }
 
 // merger merges sorted sources into one sorted stream.

@@ -137,26 +137,41 @@ func (s *Snapshot) Len() int {
 // valid UTF-8 or does not start with its Entity and "#"; EUNAVAILABLE when
 // w fails (an application error from w is returned as it is).
 func (s *Snapshot) WriteTo(w io.Writer) (int64, error) {
+	n, _, err := s.write(w)
+	return n, err
+}
+
+// WriteIndexed is WriteTo, and returns the index of what it wrote.
+//
+// Errors: as WriteTo.
+func (s *Snapshot) WriteIndexed(w io.Writer) (Index, error) {
+	_, idx, err := s.write(w)
+	return idx, err
+}
+
+func (s *Snapshot) write(w io.Writer) (int64, Index, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.err != nil {
-		return 0, s.err
+		return 0, Index{}, s.err
 	}
 	slices.SortStableFunc(s.lines, func(a, b line) int { return strings.Compare(a.key, b.key) })
 	cw := &countWriter{w: w}
 	bw := bufio.NewWriterSize(cw, 64<<10)
+	var x indexer
 	for i := range s.lines {
 		if i > 0 && s.lines[i].key == s.lines[i-1].key {
 			continue
 		}
+		x.line(s.lines[i].key, len(s.lines[i].json))
 		if _, err := bw.Write(s.lines[i].json); err != nil {
-			return cw.n, ioError(err, "writing the snapshot failed")
+			return cw.n, Index{}, ioError(err, "writing the snapshot failed")
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return cw.n, ioError(err, "writing the snapshot failed")
+		return cw.n, Index{}, ioError(err, "writing the snapshot failed")
 	}
-	return cw.n, nil
+	return cw.n, x.idx, nil
 }
 
 // check says what is wrong with e as a snapshot entry, or "" when nothing is.

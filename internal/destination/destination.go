@@ -124,5 +124,24 @@ func (c *IDChecksum) Add(id string) {
 	}
 }
 
+// AddSum adds the set whose checksum is sum (String's hex) to c: the
+// checksum of two disjoint sets is the sum of theirs, so sets counted
+// apart (key ranges) add up to the whole's. "" is the empty set.
+//
+// Errors: EINVALID when sum is not 32 hex digits.
+func (c *IDChecksum) AddSum(sum string) error {
+	if sum == "" {
+		return nil
+	}
+	b, err := hex.DecodeString(sum)
+	if err != nil || len(b) != len(c) {
+		return cutover.Errorf(cutover.EINVALID, "%q is not an id checksum.", sum)
+	}
+	for i := range c {
+		c[i] ^= b[i]
+	}
+	return nil
+}
+
 // String is the checksum in hex, as Holding.IDChecksum carries it.
 func (c IDChecksum) String() string { return hex.EncodeToString(c[:]) }

@@ -57,6 +57,7 @@ type Service struct {
 	ChunkBytes             int64
 	Chunking               Chunking
 	Thresholds             *cutover.Thresholds
+	CompareBytes           int64 // snapshot bytes a key range of the comparison reads (0: DefaultCompareBytes)
 	ReadLimits             tabular.XLSXLimits
 }
 
@@ -165,7 +166,7 @@ func (s *Service) testRun() *TestRun {
 
 func (s *Service) final() *Final {
 	f := must(NewFinal(s.core(), s.files(), s.dest(),
-		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking}))
+		or(s.Chunks, s.Chunks != nil, migration.ChunkStore(unwired{})), FinalConfig{ChunkBytes: s.ChunkBytes, Thresholds: s.Thresholds, Chunking: s.Chunking, CompareBytes: s.CompareBytes}))
 	f.ReadLimits = s.ReadLimits
 	return f
 }
@@ -514,6 +515,27 @@ func (s *Service) finalChunks(ctx context.Context, run *ChunkRun) error {
 				}
 				break
 			}
+		}
+	}
+	return s.compare(ctx, run, items[0])
+}
+
+// compare runs the comparison in key ranges as the state machine does
+// after the chunks: compare-plan with the run, then every range of its
+// manifest (none when a chunk is not done).
+func (s *Service) compare(ctx context.Context, run *ChunkRun, first ChunkItem) error {
+	f := s.final()
+	out, err := f.Final(ctx, FinalStep{Action: FinalComparePlan, MigrationID: first.MigrationID, Round: first.Round, Run: run})
+	if err != nil || out.Compare.Partitions == 0 {
+		return err
+	}
+	items, err := s.manifest(ctx, out.Compare.Manifest)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		if _, err := f.Final(ctx, FinalStep{Action: FinalComparePartition, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index, Phase: it.Phase}); err != nil {
+			return err
 		}
 	}
 	return nil

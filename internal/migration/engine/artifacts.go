@@ -16,8 +16,9 @@ import (
 // mapping gives every record an entity and an id); EUNAVAILABLE from
 // storage.
 func (s *base) putSnapshot(ctx context.Context, key string, snap *delta.Snapshot) error {
-	return s.files.Stream(ctx, key, "application/x-ndjson", func(w io.Writer) error {
-		if _, err := snap.WriteTo(w); err != nil {
+	var idx delta.Index
+	err := s.files.Stream(ctx, key, "application/x-ndjson", func(w io.Writer) (err error) {
+		if idx, err = snap.WriteIndexed(w); err != nil {
 			if cutover.ErrorCode(err) == cutover.EUNAVAILABLE {
 				return err // storage, not the snapshot
 			}
@@ -25,6 +26,21 @@ func (s *base) putSnapshot(ctx context.Context, key string, snap *delta.Snapshot
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.putSnapshotIndex(ctx, key, idx)
+}
+
+// snapshotIndexKey is where the index of the snapshot at key is kept
+// (compare.go reads it to compare a key range of the snapshot alone).
+func snapshotIndexKey(key string) string { return key + ".index.json" }
+
+// putSnapshotIndex stores the index of the snapshot at key.
+//
+// Errors: as Files.Put.
+func (s *base) putSnapshotIndex(ctx context.Context, key string, idx delta.Index) error {
+	return s.putJSON(ctx, snapshotIndexKey(key), "The records' snapshot index", idx)
 }
 
 // readArtifact decodes a stored JSON artifact (a workbook, a final report)

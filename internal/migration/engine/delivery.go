@@ -169,7 +169,7 @@ func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Ta
 // Errors: EINVALID when a snapshot line is not an entry; EUNAVAILABLE
 // when a snapshot cannot be read.
 func snapshotHoldings(snaps []io.Reader) (map[string]cutover.Holding, error) {
-	return mergeSnapshots(snaps, nil)
+	return mergeSnapshots(snaps, nil, nil)
 }
 
 type keyReader struct {

@@ -45,6 +45,9 @@ type FinalStep struct {
 	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
 	Phase       string               `json:"phase,omitempty"`   // the pre-flight's (cutover.PreflightAtSubmit or PreflightAtGoLive); any step with one is of its dry run
 	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
+	// Run is the run compare-plan follows (the state's, whose phase may be
+	// absent, so that it cannot be handed on by path alone).
+	Run *ChunkRun `json:"run,omitempty"`
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -72,12 +75,24 @@ type FinalOutput struct {
 	Phase string `json:"phase,omitempty"`
 	// Shuffle is a keys or resolve step's answer.
 	Shuffle *ShuffleResult `json:"shuffle,omitempty"`
+	// Compare is compare-plan's answer: the key ranges to compare
+	// (compare.go).
+	Compare *CompareRun `json:"compare,omitempty"`
 }
 
 // Final runs one action of the final migration.
 //
 // Errors: EINVALID for an unknown action; as the action otherwise.
 func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	if in.Action == FinalComparePlan && in.Run != nil {
+		in.Phase = in.Run.Phase
+	}
+	switch in.Action {
+	case FinalComparePlan:
+		return s.PlanCompare(ctx, in)
+	case FinalComparePartition:
+		return s.ComparePartition(ctx, in)
+	}
 	if in.Phase != "" && in.Action != FinalPreflight && in.Action != FinalPreflightFinish {
 		return s.dryRunStep(ctx, in) // a step of the final's Maps, for a pre-flight's dry run
 	}
@@ -634,7 +649,11 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 		})
 		return &FinalOutput{Retry: true}, err
 	}
-	report, err := s.finalReport(ctx, m, chunks)
+	cmp, err := s.compared(ctx, finalScope(m, chunks))
+	if err != nil {
+		return nil, err
+	}
+	report, err := s.finalReport(ctx, m, chunks, cmp)
 	if err != nil {
 		return nil, err
 	}
@@ -642,7 +661,7 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if counts.Read != m.FinalPlan.Rows {
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the final extract has %d.", counts.Read, m.FinalPlan.Rows)
 	}
-	if err := s.readBackLive(ctx, m, chunks); err != nil {
+	if err := s.readBackLive(ctx, m, chunks, cmp); err != nil {
 		return nil, err
 	}
 	_, err = s.Update(ctx, m.ID, func(cur *cutover.Migration) ([]cutover.AuditEvent, error) {
@@ -662,10 +681,15 @@ func liveTarget(m *cutover.Migration) cutover.Target {
 // (and seals the delivery when the destination closes its deliveries),
 // by their snapshots: the whole migration at once, after its last chunk,
 // because the destination reports a migration's holdings, not a chunk's.
+// What the chunks wrote is cmp's holdings, added up from the key ranges;
+// without a comparison in key ranges (nil) the snapshots are streamed.
 //
 // Errors: as readBack; ENOTFOUND when a chunk's snapshot is missing;
 // EINVALID when one is malformed; EUNAVAILABLE from storage.
-func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) error {
+func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, cmp *comparison) error {
+	if cmp != nil {
+		return readBackAndSeal(ctx, s.dest, liveTarget(m), cmp.Holdings)
+	}
 	snaps := make([]io.Reader, 0, len(chunks))
 	for _, c := range chunks {
 		if c.Snapshot == "" {

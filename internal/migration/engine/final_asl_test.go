@@ -46,6 +46,7 @@ type aslState struct {
 	}
 	MaxConcurrencyPath             string
 	ToleratedFailurePercentagePath string
+	ToleratedFailurePercentage     *float64
 	ItemProcessor                  *struct {
 		ProcessorConfig struct{ Mode, ExecutionType string }
 		States          map[string]aslState
@@ -288,7 +289,7 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 	}
 	dry, finish := states["DryRun?"], states["PreflightFinish"]
 	if len(dry.Choices) != 1 || dry.Choices[0].Variable != "$.plan.run.phase" || dry.Choices[0].Next != "PreflightFinish" || dry.Default != "FinishFinal" ||
-		states["MergePartitions"].Next != "DryRun?" || states["FinalMerges?"].Default != "DryRun?" {
+		states["MergePartitions"].Next != "ComparePlan" || states["FinalMerges?"].Default != "ComparePlan" || states["ComparePartitions"].Next != "DryRun?" {
 		t.Fatalf("DryRun? chooses %+v else %q; want a pre-flight's run to PreflightFinish after both Maps", dry.Choices, dry.Default)
 	}
 	if finish.Parameters.Payload["action"] != FinalPreflightFinish || finish.Parameters.Payload["phase.$"] != "$.plan.run.phase" ||
@@ -368,7 +369,7 @@ func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
 	mergeKeys := jsonKeys(t, MergeRun{})
 	for _, ph := range []struct{ prefix, run, chunks, merges, finish, action, failed string }{
 		{"Test", "$.testPlan.run", "TestChunks", "TestMerge", "TestFinish", TestChunk, TestChunkFailed},
-		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "DryRun?", FinalChunk, FinalChunkFailed},
+		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "ComparePlan", FinalChunk, FinalChunkFailed},
 	} {
 		choice := states[ph.prefix+"Merges?"]
 		if states[ph.chunks].Next != ph.prefix+"Merges?" || len(choice.Choices) != 1 || choice.Default != ph.finish {
@@ -414,6 +415,89 @@ func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
 			if _, clash := chunks.ItemProcessor.States[name]; clash || states[name].Type != "" {
 				t.Errorf("%s's state %s has another state's name", ph.merges, name)
 			}
+		}
+	}
+}
+
+// After the chunks and merge partitions (of the final or of a pre-flight's
+// dry run, before DryRun? sends them to their finish step), the snapshots
+// are compared in key ranges: ComparePlan hands the run on whole and keeps
+// the Lambda's CompareRun at $.compare (every field the state selects is
+// one CompareRun always writes); Compares? runs the ranges only when some
+// were planned; ComparePartitions is a Distributed Map over the plan's
+// manifest that tolerates no failure, hands each child's phase on, writes
+// its results under the plan's prefix and goes on to DryRun?; a failure
+// of either goes where the finish steps' do.
+func TestTheStateMachineComparesInKeyRanges(t *testing.T) {
+	states := readASL(t)
+	keys := jsonKeys(t, CompareRun{})
+	plan := states["ComparePlan"]
+	if plan.Parameters.Payload["action"] != FinalComparePlan || plan.Parameters.Payload["run.$"] != "$.plan.run" || path(plan.ResultPath) != "$.compare" || plan.Next != "Compares?" {
+		t.Fatalf("ComparePlan %+v; want compare-plan given $.plan.run, its answer at $.compare, then Compares?", plan)
+	}
+	if !slices.Contains(jsonKeys(t, FinalStep{Run: &ChunkRun{}}), "run") || !slices.Contains(jsonKeys(t, FinalOutput{Compare: &CompareRun{}}), "compare") {
+		t.Fatal("FinalStep does not read \"run\" or FinalOutput does not write \"compare\"")
+	}
+	for k, v := range plan.ResultSelector {
+		f := strings.TrimSuffix(k, ".$")
+		if v != "$.Payload.compare."+f || !slices.Contains(keys, f) {
+			t.Errorf("ComparePlan selects %s from %s; CompareRun always writes %v", k, v, keys)
+		}
+	}
+	if len(plan.ResultSelector) != 4 {
+		t.Errorf("ComparePlan selects %v; want manifest, resultsPrefix, partitions and concurrency", plan.ResultSelector)
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var choice struct {
+		States map[string]struct {
+			Choices []struct {
+				Variable, Next     string
+				NumericGreaterThan *float64
+			}
+			Default string
+		}
+	}
+	if err := json.Unmarshal(raw, &choice); err != nil {
+		t.Fatal(err)
+	}
+	if c := choice.States["Compares?"]; len(c.Choices) != 1 || c.Choices[0].Variable != "$.compare.partitions" || c.Choices[0].NumericGreaterThan == nil ||
+		*c.Choices[0].NumericGreaterThan != 0 || c.Choices[0].Next != "ComparePartitions" || c.Default != "DryRun?" {
+		t.Fatalf("Compares? chooses %+v else %q; want ranges planned -> ComparePartitions, else DryRun?", c.Choices, c.Default)
+	}
+	st := states["ComparePartitions"]
+	switch {
+	case st.Type != "Map" || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
+		t.Fatalf("ComparePartitions is not a Distributed Map: %+v", st)
+	case st.ItemReader == nil || st.ItemReader.ReaderConfig.InputType != "JSONL" || st.ItemReader.Parameters["Key.$"] != "$.compare.manifest":
+		t.Fatalf("ComparePartitions reads %+v; want the JSON Lines at $.compare.manifest", st.ItemReader)
+	case st.MaxConcurrencyPath != "$.compare.concurrency" || st.ToleratedFailurePercentage == nil || *st.ToleratedFailurePercentage != 0:
+		t.Fatalf("ComparePartitions runs at %q tolerating %v; want the plan's concurrency and no failure", st.MaxConcurrencyPath, st.ToleratedFailurePercentage)
+	case st.ResultWriter == nil || st.ResultWriter.Parameters["Prefix.$"] != "$.compare.resultsPrefix":
+		t.Fatalf("ComparePartitions writes its results %+v; want under $.compare.resultsPrefix", st.ResultWriter)
+	case st.Next != "DryRun?" || path(st.ResultPath) == "$.chunkResults" || path(st.ResultPath) == "$.plan":
+		t.Fatalf("ComparePartitions goes to %q keeping its results at %q; want DryRun?, not over the chunks' results or the plan", st.Next, path(st.ResultPath))
+	}
+	for _, name := range []string{"ComparePlan", "ComparePartitions"} {
+		if c := states[name].Catch; len(c) != 1 || c[0].Next != states["FinishFinal"].Catch[0].Next {
+			t.Errorf("%s catches %+v; want where FinishFinal's failures go", name, c)
+		}
+	}
+	if len(st.ItemProcessor.States) != 1 {
+		t.Fatalf("ComparePartitions runs %d states; want one task", len(st.ItemProcessor.States))
+	}
+	for _, child := range st.ItemProcessor.States {
+		p := child.Parameters.Payload
+		if child.Type != "Task" || p["action"] != FinalComparePartition || p["phase.$"] != "$.phase" || p["index.$"] != "$.index" || p["migrationId.$"] != "$.migrationId" {
+			t.Fatalf("ComparePartitions' child %+v; want compare-partition with the item's migration, index and phase", child)
+		}
+	}
+	item := jsonKeys(t, ChunkItem{})
+	for _, k := range []string{"migrationId", "round", "index", "phase"} {
+		if !slices.Contains(item, k) {
+			t.Fatalf("a manifest line has no %q (it has %v)", k, item)
 		}
 	}
 }

@@ -40,8 +40,9 @@ type FinalReport struct {
 }
 
 // finalReport builds, stores and summarises the final report from the
-// chunks, which are all done.
-func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (*FinalReport, error) {
+// chunks, which are all done, and their comparison with the test in key
+// ranges (nil: the snapshots are compared here, streamed).
+func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, cmp *comparison) (*FinalReport, error) {
 	var (
 		total   cutover.Counts
 		reports []*pipeline.Report
@@ -88,6 +89,10 @@ func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []
 	// streamed to storage as the snapshots are merged, never held whole.
 	var d *delta.Report
 	if err := s.files.Stream(ctx, sum.DeltaKey, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
+		if cmp != nil {
+			d = cmp.Delta
+			return s.concatCSVs(ctx, cmp.csvs, w)
+		}
 		d, err = s.compareWithTest(ctx, m, chunks, w)
 		return err
 	}); err != nil {

@@ -252,7 +252,7 @@ func breachList(bs []cutover.PreflightBreach) string {
 //
 // Errors: EINTERNAL when the chunks' rows do not balance or do not add up
 // to the extract's; as preflightDelta; EUNAVAILABLE from storage.
-func (s *Final) compareDryRun(ctx context.Context, m *cutover.Migration, rows int, chunks []cutover.Chunk, rep *cutover.PreflightReport) error {
+func (s *Final) compareDryRun(ctx context.Context, m *cutover.Migration, rows int, chunks []cutover.Chunk, cmp *comparison, rep *cutover.PreflightReport) error {
 	var (
 		total   cutover.Counts
 		reports []*pipeline.Report
@@ -285,7 +285,7 @@ func (s *Final) compareDryRun(ctx context.Context, m *cutover.Migration, rows in
 			return err
 		}
 	}
-	changed, d, err := s.preflightDelta(ctx, m, chunks)
+	changed, d, err := s.preflightDelta(ctx, m, chunks, cmp)
 	if err != nil {
 		return err
 	}
@@ -364,9 +364,15 @@ func fieldsReading(fs mapspec.FileSpec, col string) []string {
 // with the signed-off test migration's snapshot: the delta per entity, and
 // per entity and field how many records change. Both are nil when the
 // test kept no snapshot.
-func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk) (map[string]int, *delta.Report, error) {
+func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, cmp *comparison) (map[string]int, *delta.Report, error) {
 	if m.Workbook == nil || m.Workbook.Snapshot == "" {
 		return nil, nil, nil
+	}
+	if cmp != nil { // compared in key ranges
+		if cmp.Delta == nil {
+			return nil, nil, nil // the test's snapshot is gone
+		}
+		return cmp.Changed, cmp.Delta, nil
 	}
 	rc, err := s.files.Open(ctx, m.Workbook.Snapshot)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
@@ -377,21 +383,31 @@ func (s *Final) preflightDelta(ctx context.Context, m *cutover.Migration, chunks
 	}
 	_ = rc.Close() // compareSnapshots opens it again, to read it
 
-	// The snapshots are streamed into the comparison, and the comparison's
-	// CSV into the per-field counts through a pipe: neither is held whole.
-	out, ow := io.Pipe()
 	changed := map[string]int{} // entity + "\x00" + field
-	counted := make(chan error, 1)
-	go func() { counted <- countChanged(out, changed) }()
-	d, err := s.compareSnapshots(ctx, m.Workbook.Snapshot, chunks, ow)
-	ow.CloseWithError(err)
-	if cerr := <-counted; err == nil && cerr != nil {
-		err = cutover.Wrap(cutover.EINTERNAL, cerr, "The pre-flight's delta could not be read.")
-	}
+	d, err := countedCompare(changed, func(w io.Writer) (*delta.Report, error) {
+		return s.compareSnapshots(ctx, m.Workbook.Snapshot, chunks, w)
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return changed, d, nil
+}
+
+// countedCompare runs compare, counting from the delta CSV it writes the
+// changed records per entity and field into changed (countChanged). The
+// CSV goes to the counts through a pipe: it is never held whole.
+//
+// Errors: compare's; EINTERNAL when the CSV cannot be read back.
+func countedCompare(changed map[string]int, compare func(w io.Writer) (*delta.Report, error)) (*delta.Report, error) {
+	out, ow := io.Pipe()
+	counted := make(chan error, 1)
+	go func() { counted <- countChanged(out, changed) }()
+	d, err := compare(ow)
+	ow.CloseWithError(err)
+	if cerr := <-counted; err == nil && cerr != nil {
+		err = cutover.Wrap(cutover.EINTERNAL, cerr, "The pre-flight's delta could not be read.")
+	}
+	return d, err
 }
 
 // countChanged counts, from a delta CSV, the changed records per entity

@@ -331,7 +331,11 @@ func (s *Final) FinishPreflight(ctx context.Context, in FinalStep) (*FinalOutput
 	if err != nil {
 		return nil, err
 	}
-	if err := s.compareDryRun(ctx, r.m, r.plan.Rows, chunks, rep); err != nil {
+	cmp, err := s.compared(ctx, dryScope(r, chunks))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.compareDryRun(ctx, r.m, r.plan.Rows, chunks, cmp, rep); err != nil {
 		return nil, err
 	}
 	return s.decidePreflight(ctx, r.m, in.Phase, rep)

@@ -98,6 +98,9 @@ type FinalConfig struct {
 	// Chunking is how the state machine runs the planned chunks (the
 	// Distributed Map's concurrency and tolerated failure).
 	Chunking Chunking
+	// CompareBytes is how much snapshot one key range of the comparison
+	// reads (compare.go); 0 means DefaultCompareBytes.
+	CompareBytes int64
 }
 
 // Final is the final migration: pre-flight, plan, chunks, finish.
@@ -108,6 +111,8 @@ type Final struct {
 	chunkBytes int64
 	limits     *cutover.Thresholds
 	chunking   Chunking
+	// compareBytes is FinalConfig.CompareBytes, defaulted.
+	compareBytes int64
 }
 
 // NewFinal returns the final migration; core must mail (the pre-flight
@@ -126,7 +131,10 @@ func NewFinal(core *migration.Core, files Files, dest cutover.Destination, chunk
 	if chunks == nil {
 		return nil, migration.NilPort(name, "ChunkStore")
 	}
-	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking}, nil
+	if cfg.CompareBytes <= 0 {
+		cfg.CompareBytes = DefaultCompareBytes
+	}
+	return &Final{base: b, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, limits: cfg.Thresholds, chunking: cfg.Chunking, compareBytes: cfg.CompareBytes}, nil
 }
 
 // Customer is the customer's actions that read the uploaded rows; the

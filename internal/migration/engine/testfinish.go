@@ -211,25 +211,29 @@ func (s *TestRun) writeTestSnapshot(ctx context.Context, key string, chunks []cu
 		defer rc.Close()
 		snaps = append(snaps, rc)
 	}
-	var held map[string]cutover.Holding
+	var (
+		held map[string]cutover.Holding
+		x    delta.Indexer
+	)
 	err := s.files.Stream(ctx, key, "application/x-ndjson", func(w io.Writer) (err error) {
-		held, err = mergeSnapshots(snaps, w)
+		held, err = mergeSnapshots(snaps, w, &x)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return held, nil
+	return held, s.putSnapshotIndex(ctx, key, x.Index())
 }
 
 // mergeSnapshots writes the merge of snapshots sorted by key to w (nil
 // for none: the holdings alone), each key once (the first snapshot's
-// entry of a key several hold), and returns per entity the distinct
-// records' count and id checksum. It holds one line per snapshot.
+// entry of a key several hold), noting each line in x (when w and x are
+// not nil), and returns per entity the distinct records' count and id
+// checksum. It holds one line per snapshot.
 //
 // Errors: EINVALID when a snapshot line is not an entry; EUNAVAILABLE
 // when a snapshot cannot be read or w fails.
-func mergeSnapshots(snaps []io.Reader, w io.Writer) (map[string]cutover.Holding, error) {
+func mergeSnapshots(snaps []io.Reader, w io.Writer, x *delta.Indexer) (map[string]cutover.Holding, error) {
 	h := &keyHeap{}
 	for i, r := range snaps {
 		k := &keyReader{sc: bufio.NewScanner(r), idx: i}
@@ -259,6 +263,9 @@ func mergeSnapshots(snaps []io.Reader, w io.Writer) (map[string]cutover.Holding,
 			}
 			sums[entity].Add(id)
 			counts[entity]++
+			if x != nil && bw != nil {
+				x.Line(key, len(k.sc.Bytes())+1)
+			}
 			if err := writeLine(bw, k.sc.Bytes()); err != nil {
 				return nil, err
 			}

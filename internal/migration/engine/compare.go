@@ -1,0 +1,517 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
+	"github.com/cutover/cutover/internal/destination"
+)
+
+// The comparison in key ranges. After the final's chunks (or a
+// pre-flight's dry run) every chunk has a snapshot of its records, sorted
+// by key, and the signed-off test migration one of its own. What the
+// finish steps need of them (the delta against the test, what LIVE must
+// hold for the read-back, per field how many records change) was one
+// streaming merge of every snapshot in one step: memory flat, but time
+// linear in the records (at 100M rows, tens of GB through one Lambda).
+//
+// Instead compare-plan reads each snapshot's index (where each slot of
+// keys begins: delta.Index), cuts the slots into key ranges of about
+// FinalConfig.CompareBytes of snapshot each, and writes one part per range
+// naming the byte range of every snapshot that holds its keys; the state
+// machine's ComparePartitions Map runs compare-partition on each range
+// apart (delta.CompareEach over those byte ranges), each storing its
+// result; and the finish steps add the results up (compared): counts and
+// id checksums add, the delta's reports merge in key order
+// (delta.Merge), and the ranges' delta CSVs, each in key order,
+// concatenate into the whole delta's.
+
+// The comparison's actions, after the chunks (and merge partitions) of the
+// final or of a pre-flight's dry run.
+const (
+	FinalComparePlan      = "compare-plan"
+	FinalComparePartition = "compare-partition"
+)
+
+// DefaultCompareBytes is how much snapshot (the chunks' and the test's
+// together) one key range compares, about; FinalConfig.CompareBytes
+// overrides it.
+const DefaultCompareBytes = 256 << 20
+
+// CompareRun is the key ranges a comparison runs as a Distributed Map:
+// none (Partitions 0) when the chunks are not all done, for the finish
+// step to account for. Every field is always present: the state machine
+// selects each by path.
+type CompareRun struct {
+	Manifest      string `json:"manifest"`
+	ResultsPrefix string `json:"resultsPrefix"`
+	Partitions    int    `json:"partitions"`
+	Concurrency   int    `json:"concurrency"`
+}
+
+// comparePlan is what a comparison keeps beside its ranges.
+type comparePlan struct {
+	Partitions int    `json:"partitions"`
+	Before     string `json:"before,omitempty"` // the test snapshot compared against; "" for none
+}
+
+// comparePart is one key range: the slots from Lo to Hi ("" for either
+// end) and where they are in each snapshot.
+type comparePart struct {
+	Lo     string    `json:"lo"`
+	Hi     string    `json:"hi"`
+	Before []segment `json:"before,omitempty"`
+	After  []segment `json:"after"` // in chunk order: of a key two chunks hold, the first's entry is kept
+}
+
+// segment is a byte range of a snapshot; Whole for a snapshot without an
+// index (written before indexes were): it is read whole, and only the
+// range's lines are kept.
+type segment struct {
+	Key   string `json:"key"`
+	Start int64  `json:"start"`
+	End   int64  `json:"end"`
+	Whole bool   `json:"whole,omitempty"`
+}
+
+// compareResult is one key range's share of the comparison.
+type compareResult struct {
+	Holdings map[string]cutover.Holding `json:"holdings"`
+	Delta    *delta.Report              `json:"delta,omitempty"`   // nil without a test snapshot
+	Changed  map[string]int             `json:"changed,omitempty"` // the pre-flight's: entity + "\x00" + field
+	CSV      string                     `json:"csv,omitempty"`     // the final's: the range's delta CSV
+}
+
+// comparison is a comparison's results added up (compared), for the
+// finish steps.
+type comparison struct {
+	compareResult
+	csvs []string // the ranges' delta CSVs, in key order
+}
+
+// compareScope is what one comparison compares.
+type compareScope struct {
+	m      *cutover.Migration
+	prefix string // where its ranges and results are kept
+	chunks []cutover.Chunk
+	before string // the test snapshot, "" for none
+	csv    bool   // the final's keeps the delta CSV; a pre-flight counts it
+}
+
+func (c *compareScope) partKey(i int) string   { return fmt.Sprintf("%sp-%d.json", c.prefix, i) }
+func (c *compareScope) resultKey(i int) string { return fmt.Sprintf("%sr-%d.json", c.prefix, i) }
+func (c *compareScope) csvKey(i int) string    { return fmt.Sprintf("%sd-%d.csv", c.prefix, i) }
+
+// compareScopeOf is the comparison of in: the final's (no phase) or a
+// pre-flight's dry run. It is nil when there is nothing to compare: a
+// pre-flight already decided.
+//
+// Errors: as GetMigration, ListChunks, dryRunOf and dryChunks.
+func (s *Final) compareScopeOf(ctx context.Context, in FinalStep) (*compareScope, error) {
+	if in.Phase != "" {
+		r, done, err := s.dryRunOf(ctx, in)
+		if err != nil || done != nil {
+			return nil, err
+		}
+		chunks, err := s.dryChunks(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return dryScope(r, chunks), nil
+	}
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, err
+	}
+	chunks, err := s.chunks.ListChunks(ctx, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	return finalScope(m, chunks), nil
+}
+
+// finalScope is the final migration's comparison: its chunks against the
+// signed-off test round's snapshot (compareWithTest's), keeping the delta
+// CSV.
+func finalScope(m *cutover.Migration, chunks []cutover.Chunk) *compareScope {
+	sc := &compareScope{m: m, prefix: finalPrefix(m) + "compare/", chunks: chunks, csv: true}
+	if m.SignOff != nil && m.Workbook != nil && m.Workbook.Round == m.SignOff.Round && m.Workbook.Snapshot != "" {
+		sc.before = m.Workbook.Snapshot
+	}
+	return sc
+}
+
+// dryScope is a pre-flight's comparison: its dry run's chunks against the
+// test's snapshot (preflightDelta's), counting the changes per field.
+func dryScope(r *dryRun, chunks []cutover.Chunk) *compareScope {
+	sc := &compareScope{m: r.m, prefix: r.prefix + "compare/", chunks: chunks}
+	if r.m.Workbook != nil && r.m.Workbook.Snapshot != "" {
+		sc.before = r.m.Workbook.Snapshot
+	}
+	return sc
+}
+
+// PlanCompare plans the comparison of in's chunks in key ranges (see the
+// top of this file) and answers the CompareRun of them: none when there is
+// nothing to compare yet (a chunk not done: the finish step accounts for
+// it as before; a pre-flight already decided). Planning again writes the
+// same ranges.
+//
+// Errors: ENOTFOUND when a chunk's snapshot is missing (or, for the
+// final, the signed-off test's); as compareScopeOf; EUNAVAILABLE from
+// storage.
+func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	sc, err := s.compareScopeOf(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	none := &FinalOutput{Compare: &CompareRun{}}
+	if sc == nil || len(sc.chunks) == 0 || len(retryable(sc.chunks)) > 0 {
+		return none, nil
+	}
+	keys := make([]string, len(sc.chunks))
+	for i, c := range sc.chunks {
+		if c.Snapshot == "" {
+			return nil, cutover.Errorf(cutover.ENOTFOUND, "Part %d (%s) kept no snapshot to compare.", c.Index+1, c.FileName)
+		}
+		keys[i] = c.Snapshot
+	}
+	if sc.before != "" {
+		keys = append(keys, sc.before)
+	}
+	idx, err := s.snapshotIndexes(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	if sc.before != "" && idx[len(keys)-1] == nil && !sc.csv {
+		// A pre-flight compares with the test's snapshot when there is
+		// one (preflightDelta); an unindexed one must be there to read.
+		if err := s.snapshotExists(ctx, sc.before); cutover.ErrorCode(err) == cutover.ENOTFOUND {
+			sc.before, keys, idx = "", keys[:len(keys)-1], idx[:len(idx)-1]
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	sizes := map[string]int64{}
+	for _, x := range idx {
+		if x != nil {
+			x.SlotSizes(sizes)
+		}
+	}
+	starts := delta.Cut(sizes, s.compareBytes)
+	seg := func(key string, x *delta.Index, lo, hi string) (segment, bool) {
+		if x == nil {
+			return segment{Key: key, Whole: true}, true
+		}
+		start, end := x.Range(lo, hi)
+		return segment{Key: key, Start: start, End: end}, end > start
+	}
+	err = s.putAll(ctx, len(starts), func(i int) (string, []byte) {
+		p := comparePart{Lo: starts[i], After: []segment{}}
+		if i+1 < len(starts) {
+			p.Hi = starts[i+1]
+		}
+		for j, c := range sc.chunks {
+			if g, ok := seg(c.Snapshot, idx[j], p.Lo, p.Hi); ok {
+				p.After = append(p.After, g)
+			}
+		}
+		if sc.before != "" {
+			if g, ok := seg(sc.before, idx[len(keys)-1], p.Lo, p.Hi); ok {
+				p.Before = append(p.Before, g)
+			}
+		}
+		body, _ := json.Marshal(p) // strings and numbers: it always encodes
+		return sc.partKey(i), body
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.putJSON(ctx, sc.prefix+"plan.json", "The comparison's plan", comparePlan{Partitions: len(starts), Before: sc.before}); err != nil {
+		return nil, err
+	}
+	items := make([]ChunkItem, len(starts))
+	for i := range items {
+		items[i] = ChunkItem{MigrationID: sc.m.ID, Round: in.Round, Index: i, Phase: in.Phase}
+	}
+	manifest := sc.prefix + "manifest.jsonl"
+	if err := s.putManifest(ctx, manifest, items); err != nil {
+		return nil, err
+	}
+	run := s.chunking.chunkRun(manifest, sc.prefix+"results/", len(items))
+	return &FinalOutput{Compare: &CompareRun{Manifest: run.Manifest, ResultsPrefix: run.ResultsPrefix, Partitions: run.Chunks, Concurrency: run.Concurrency}}, nil
+}
+
+// ComparePartition compares key range in.Index of in's comparison and
+// stores its result. Run again, it stores the same.
+//
+// Errors: ENOTFOUND when the range was not planned or a snapshot is
+// missing; EINVALID when a snapshot is malformed (as delta.Compare);
+// EUNAVAILABLE from storage.
+func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	sc, err := s.compareScopeOf(ctx, in)
+	if err != nil || sc == nil {
+		return &FinalOutput{}, err
+	}
+	var plan comparePlan
+	if err := s.readArtifact(ctx, sc.prefix+"plan.json", "the comparison's plan", &plan); err != nil {
+		return nil, err
+	}
+	if in.Index < 0 || in.Index >= plan.Partitions {
+		return nil, cutover.Errorf(cutover.ENOTFOUND, "The comparison has %d key range(s), not range %d.", plan.Partitions, in.Index)
+	}
+	var p comparePart
+	if err := s.readArtifact(ctx, sc.partKey(in.Index), "a key range of the comparison", &p); err != nil {
+		return nil, err
+	}
+	after := make([]io.Reader, len(p.After))
+	for i, g := range p.After {
+		rc, err := s.openSegment(ctx, g, p)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		after[i] = rc
+	}
+	var before io.Reader = strings.NewReader("")
+	for _, g := range p.Before {
+		rc, err := s.openSegment(ctx, g, p)
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		before = rc
+	}
+	res := compareResult{Holdings: map[string]cutover.Holding{}}
+	sums := map[string]*destination.IDChecksum{}
+	each := func(e delta.Entry) {
+		if sums[e.Entity] == nil {
+			sums[e.Entity] = &destination.IDChecksum{}
+		}
+		sums[e.Entity].Add(strings.TrimPrefix(e.Key, e.Entity+"#"))
+		h := res.Holdings[e.Entity]
+		h.Count++
+		res.Holdings[e.Entity] = h
+	}
+	switch {
+	case plan.Before == "":
+		_, err = delta.CompareEach(before, after, nil, each)
+	case sc.csv:
+		res.CSV = sc.csvKey(in.Index)
+		err = s.files.Stream(ctx, res.CSV, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
+			res.Delta, err = delta.CompareEach(before, after, w, each)
+			return err
+		})
+	default:
+		res.Changed = map[string]int{}
+		res.Delta, err = countedCompare(res.Changed, func(w io.Writer) (*delta.Report, error) {
+			return delta.CompareEach(before, after, w, each)
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	for e, sum := range sums {
+		h := res.Holdings[e]
+		h.IDChecksum = sum.String()
+		res.Holdings[e] = h
+	}
+	return &FinalOutput{}, s.putJSON(ctx, sc.resultKey(in.Index), "A key range's comparison", res)
+}
+
+// openSegment opens g, keeping only range p's lines of a whole snapshot.
+//
+// Errors: as Files.Open and RangeOpener.OpenRange.
+func (s *Final) openSegment(ctx context.Context, g segment, p comparePart) (io.ReadCloser, error) {
+	if !g.Whole {
+		return s.files.OpenRange(ctx, g.Key, g.Start, g.End)
+	}
+	rc, err := s.files.Open(ctx, g.Key)
+	if err != nil {
+		return nil, err
+	}
+	return keepRange(rc, p.Lo, p.Hi), nil
+}
+
+// compared is the comparison's results added up: what the chunks hold per
+// entity, the delta (nil without a test snapshot), per entity and field
+// how many records change (a pre-flight's), and the ranges' delta CSVs in
+// key order (the final's). It is nil when no comparison was planned at
+// sc's prefix (an execution of a state machine from before
+// ComparePartitions): the caller streams the snapshots itself.
+//
+// Errors: ENOTFOUND when a range kept no result (its step did not run);
+// EINTERNAL for a result that does not decode; EUNAVAILABLE from storage.
+func (s *Final) compared(ctx context.Context, sc *compareScope) (*comparison, error) {
+	var plan comparePlan
+	err := s.readArtifact(ctx, sc.prefix+"plan.json", "the comparison's plan", &plan)
+	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	bodies, err := s.getAll(ctx, plan.Partitions, sc.resultKey)
+	if err != nil {
+		return nil, err
+	}
+	out := &comparison{compareResult: compareResult{Holdings: map[string]cutover.Holding{}, Changed: map[string]int{}}}
+	sums := map[string]*destination.IDChecksum{}
+	var deltas []*delta.Report
+	for i, b := range bodies {
+		var r compareResult
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d of the comparison could not be read.", i)
+		}
+		for e, h := range r.Holdings {
+			if sums[e] == nil {
+				sums[e] = &destination.IDChecksum{}
+			}
+			if err := sums[e].AddSum(h.IDChecksum); err != nil {
+				return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d of the comparison has a malformed checksum.", i)
+			}
+			t := out.Holdings[e]
+			t.Count += h.Count
+			out.Holdings[e] = t
+		}
+		addCounts(out.Changed, r.Changed)
+		if r.Delta != nil {
+			deltas = append(deltas, r.Delta)
+		}
+		if r.CSV != "" {
+			out.csvs = append(out.csvs, r.CSV)
+		}
+	}
+	for e, sum := range sums {
+		t := out.Holdings[e]
+		t.IDChecksum = sum.String()
+		out.Holdings[e] = t
+	}
+	if plan.Before != "" {
+		out.Delta = delta.Merge(deltas)
+	}
+	return out, nil
+}
+
+// concatCSVs writes the ranges' delta CSVs to w as one: each after the
+// first without its head (delta.CSVHead); none (no test snapshot to
+// compare with) writes nothing. Its memory is a buffer; its time is the
+// delta's bytes, not the snapshots'.
+//
+// Errors: EINTERNAL when a CSV does not begin with the head; as Files.Open;
+// EUNAVAILABLE when reading or w fails.
+func (s *Final) concatCSVs(ctx context.Context, keys []string, w io.Writer) error {
+	for i, k := range keys {
+		rc, err := s.files.Open(ctx, k)
+		if err != nil {
+			return err
+		}
+		err = copyCSV(w, rc, i > 0)
+		rc.Close()
+		if err != nil {
+			return cutover.Wrap(cutover.ErrorCode(err), err, "The delta of key range %d could not be added to the whole.", i)
+		}
+	}
+	return nil
+}
+
+// copyCSV copies a range's delta CSV from r to w, without its head when
+// strip is set.
+//
+// Errors: EINTERNAL when r does not begin with delta.CSVHead;
+// EUNAVAILABLE when reading or writing fails.
+func copyCSV(w io.Writer, r io.Reader, strip bool) error {
+	if strip {
+		head := make([]byte, len(delta.CSVHead))
+		if _, err := io.ReadFull(r, head); err != nil || string(head) != delta.CSVHead {
+			return cutover.Errorf(cutover.EINTERNAL, "it does not begin as a delta CSV")
+		}
+	}
+	// In pieces of a buffer, whatever r is (io.Copy would hand a reader
+	// that writes itself all of it at once).
+	if _, err := io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, 32<<10)); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "copying failed")
+	}
+	return nil
+}
+
+// snapshotIndexes reads the index of each snapshot of keys, compareIO at
+// a time; nil for one without (a snapshot written before indexes were).
+//
+// Errors: EUNAVAILABLE from storage; EINTERNAL for an index that does not
+// decode.
+func (s *Final) snapshotIndexes(ctx context.Context, keys []string) ([]*delta.Index, error) {
+	out := make([]*delta.Index, len(keys))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(shuffleIO)
+	for i, k := range keys {
+		g.Go(func() error {
+			var x delta.Index
+			err := s.readArtifact(ctx, snapshotIndexKey(k), "a snapshot's index", &x)
+			switch cutover.ErrorCode(err) {
+			case "":
+				out[i] = &x
+				return nil
+			case cutover.ENOTFOUND:
+				return nil
+			}
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
+// snapshotExists opens the snapshot at key to see that it is there.
+//
+// Errors: as Files.Open.
+func (s *Final) snapshotExists(ctx context.Context, key string) error {
+	rc, err := s.files.Open(ctx, key)
+	if err != nil {
+		return err
+	}
+	return rc.Close()
+}
+
+// keepRange reads the lines of the snapshot rc whose key is in the slots
+// from lo to hi (delta.InRange); a line that is no entry is kept, for the
+// comparison to report.
+func keepRange(rc io.ReadCloser, lo, hi string) io.ReadCloser {
+	return &rangeReader{rc: rc, br: bufio.NewReaderSize(rc, 64<<10), lo: lo, hi: hi}
+}
+
+type rangeReader struct {
+	rc     io.ReadCloser
+	br     *bufio.Reader
+	lo, hi string
+	buf    []byte
+	err    error
+}
+
+func (r *rangeReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.err != nil {
+			return 0, r.err
+		}
+		line, err := r.br.ReadBytes('\n')
+		var e struct {
+			K string `json:"k"`
+		}
+		if len(line) > 0 && (json.Unmarshal(line, &e) != nil || delta.InRange(e.K, r.lo, r.hi)) {
+			r.buf = line
+		}
+		r.err = err
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+func (r *rangeReader) Close() error { return r.rc.Close() }
