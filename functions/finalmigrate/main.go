@@ -43,6 +43,12 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	// How much snapshot one key range of the comparison after the chunks
+	// reads (engine's compare.go).
+	compareBytes, err := awsenv.Int("FINAL_COMPARE_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
 	// How the state machine's Distributed Map runs the chunks: PlanFinal
 	// hands these to it with the manifest.
 	concurrency, err := awsenv.Int("CHUNK_CONCURRENCY")
@@ -88,7 +94,7 @@ func main() {
 	}
 	svc, err := engine.NewFinal(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, dest, migrations,
 		engine.FinalConfig{
-			ChunkBytes: int64(chunkBytes), Thresholds: &thresholds,
+			ChunkBytes: int64(chunkBytes), CompareBytes: int64(compareBytes), Thresholds: &thresholds,
 			Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated},
 		})
 	if err != nil {

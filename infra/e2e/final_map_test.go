@@ -94,7 +94,7 @@ func chunkResults(t *testing.T, s3c *s3.Client, bucket, key string) map[int]chun
 // ops and the sweep read.
 func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	ms := ownStack(t, "finalmap", 5*time.Minute, stack.Options{
-		Parameters: map[string]string{"FinalChunkBytes": "2048", "ChunkConcurrency": "3"},
+		Parameters: map[string]string{"FinalChunkBytes": "2048", "ChunkConcurrency": "3", "FinalCompareBytes": "4096"},
 	})
 	ctx := ctxT(t)
 	cfg := stackConfig(t, ms)
@@ -263,6 +263,37 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 				t.Fatalf("%s's Map run %s with items %+v; want %d succeeded", state, mr.Status, mr.ItemCounts, items)
 			}
 		}
+	}
+
+	// After the chunks, the snapshots are compared in key ranges (4 KiB of
+	// snapshot each here): a Map run of ComparePartitions for each
+	// pre-flight and for the final, over several ranges, all succeeded;
+	// the final's delta against the test (the same rows) is empty, and
+	// LIVE was read back against the ranges' holdings.
+	compares := mapRuns("ComparePartitions")
+	if len(compares) != 3 {
+		t.Fatalf("%d Map run(s) of ComparePartitions; want three (two pre-flights, the final)", len(compares))
+	}
+	for _, a := range compares {
+		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mr.Status != sfnt.MapRunStatusSucceeded || mr.ItemCounts == nil || mr.ItemCounts.Total < 4 || mr.ItemCounts.Succeeded != mr.ItemCounts.Total {
+			t.Fatalf("ComparePartitions' Map run %s with items %+v; want several key ranges, all succeeded", mr.Status, mr.ItemCounts)
+		}
+	}
+	var report struct {
+		Delta struct {
+			Entities []struct {
+				Entity                   string
+				Before, After, Unchanged int
+			}
+		}
+	}
+	a.must(http.StatusOK, "GET", "/migrations/"+id+"/final-report", key, nil).decode(t, &report)
+	if e := report.Delta.Entities; len(e) != 1 || e[0].Before != distinct || e[0].After != distinct || e[0].Unchanged != distinct {
+		t.Fatalf("the final report's delta %+v; want the %d contacts of the test, unchanged", e, distinct)
 	}
 
 	// The state machine's executions are the service's own, one for this
