@@ -45,6 +45,10 @@ func main() {
 	if err != nil {
 		awsenv.Fatal("config", err)
 	}
+	compareBytes, err := awsenv.Int("FINAL_COMPARE_BYTES")
+	if err != nil {
+		awsenv.Fatal("config", err)
+	}
 	concurrency, err := awsenv.Int("CHUNK_CONCURRENCY")
 	if err != nil {
 		awsenv.Fatal("config", err)
@@ -85,7 +89,7 @@ func main() {
 		awsenv.Fatal("config", err)
 	}
 	svc, err := engine.NewTestRun(core, &s3blob.Bucket{API: s3c, Name: env["UPLOADS_BUCKET"]}, test, dest, migrations,
-		engine.TestConfig{ChunkBytes: int64(chunkBytes), Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated}})
+		engine.TestConfig{ChunkBytes: int64(chunkBytes), CompareBytes: int64(compareBytes), Chunking: engine.Chunking{Concurrency: concurrency, ToleratedFailurePercentage: tolerated}})
 	if err != nil {
 		awsenv.Fatal("wiring", err)
 	}

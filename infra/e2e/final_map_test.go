@@ -267,14 +267,15 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 
 	// After the chunks, the snapshots are compared in key ranges (4 KiB of
 	// snapshot each here): a Map run of ComparePartitions for each
-	// pre-flight and for the final, over several ranges, all succeeded;
+	// pre-flight and for the final, and the test snapshot merged in one of
+	// TestComparePartitions, over several ranges, all succeeded;
 	// the final's delta against the test (the same rows) is empty, and
 	// LIVE was read back against the ranges' holdings.
 	compares := mapRuns("ComparePartitions")
-	if len(compares) != 3 {
-		t.Fatalf("%d Map run(s) of ComparePartitions; want three (two pre-flights, the final)", len(compares))
+	if len(compares) != 3 || len(mapRuns("TestComparePartitions")) != 1 {
+		t.Fatalf("%d Map run(s) of ComparePartitions, %d of TestComparePartitions; want three (two pre-flights, the final) and the test's", len(compares), len(mapRuns("TestComparePartitions")))
 	}
-	for _, a := range compares {
+	for _, a := range append(compares, mapRuns("TestComparePartitions")...) {
 		mr, err := sf.DescribeMapRun(ctx, &sfn.DescribeMapRunInput{MapRunArn: a})
 		if err != nil {
 			t.Fatal(err)

@@ -30,6 +30,21 @@ type Streamer interface {
 	Stream(ctx context.Context, key, contentType string, write func(w io.Writer) error) error
 }
 
+// Piece is the bytes [Start, End) of a stored object.
+type Piece struct {
+	Key        string
+	Start, End int64
+}
+
+// Composer stores at key the pieces of stored objects one after the
+// other, copying them within storage where it can, so that joining parts
+// written apart (key ranges of a snapshot, of a delta) costs a request
+// per part rather than their bytes through the caller. Nothing is stored
+// when it fails.
+type Composer interface {
+	Compose(ctx context.Context, key, contentType string, pieces []Piece) error
+}
+
 // Sink receives mapped records in batches. Writing the same record twice
 // must converge to one record.
 type Sink interface {

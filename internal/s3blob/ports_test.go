@@ -1,6 +1,7 @@
 package s3blob_test
 
 import (
+	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/migration/engine"
 	"github.com/cutover/cutover/internal/s3blob"
@@ -15,6 +16,7 @@ var (
 	_ migration.Uploads  = (*s3blob.Bucket)(nil)
 	_ engine.Files       = (*s3blob.Bucket)(nil)
 	_ engine.RangeOpener = (*s3blob.Bucket)(nil)
+	_ cutover.Composer   = (*s3blob.Bucket)(nil)
 	_ engine.Downloads   = (*s3blob.Bucket)(nil)
 	_ signoff.Artifacts  = (*s3blob.Bucket)(nil)
 	_ signoff.Downloads  = (*s3blob.Bucket)(nil)

@@ -158,3 +158,83 @@ func TestStreamToAMissingBucketIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// Composed pieces read back as the pieces one after the other, byte for
+// byte, whatever their sizes: pieces of a part's worth copied within S3,
+// small ones (and the heads of big ones that follow small ones) read into
+// parts; no piece, one small piece, and a missing object (which stores
+// nothing) too.
+func TestComposeStoresThePiecesInOrder(t *testing.T) {
+	c, b := newBucket(t)
+	counted := &copyCounter{API: c}
+	b.API = counted
+	ctx := context.Background()
+	put := func(key string, n int) []byte {
+		v := body(n)
+		for i := range v {
+			v[i] += byte(len(key) % 3) // each object's bytes its own
+		}
+		if err := b.Put(ctx, key, "text/plain", v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	small, big, huge := put("a/small", 3000), put("a/big", 6<<20+77), put("a/huge", 2*s3blob.StreamPartBytes+5)
+	cases := map[string][]cutover.Piece{
+		"none":            nil,
+		"one small":       {{Key: "a/small", Start: 10, End: 2000}},
+		"big first":       {{Key: "a/big", Start: 0, End: 6<<20 + 77}, {Key: "a/small", Start: 0, End: 3000}},
+		"small then big":  {{Key: "a/small", Start: 5, End: 3000}, {Key: "a/big", Start: 1, End: 6<<20 + 77}, {Key: "a/huge", Start: 0, End: 2*s3blob.StreamPartBytes + 5}},
+		"a header cut":    {{Key: "a/huge", Start: 0, End: 100}, {Key: "a/huge", Start: 17, End: 2*s3blob.StreamPartBytes + 5}, {Key: "a/big", Start: 3, End: 6 << 20}},
+		"empty piece too": {{Key: "a/big", Start: 9, End: 9}, {Key: "a/small", Start: 0, End: 1}},
+	}
+	objects := map[string][]byte{"a/small": small, "a/big": big, "a/huge": huge}
+	for name, pieces := range cases {
+		var want []byte
+		for _, p := range pieces {
+			want = append(want, objects[p.Key][p.Start:p.End]...)
+		}
+		key := "composed/" + name
+		counted.copied = 0
+		if err := b.Compose(ctx, key, "application/x-ndjson", pieces); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if name == "big first" && counted.copied != 6<<20+77 {
+			t.Errorf("%s: %d bytes copied within S3; want the big piece's %d", name, counted.copied, 6<<20+77)
+		}
+		out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &b.Name, Key: &key})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, err := io.ReadAll(out.Body)
+		_ = out.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%s: %d bytes composed, %d read back (equal prefix: %v)", name, len(want), len(got), bytes.HasPrefix(want, got))
+		}
+	}
+	key := "composed/missing"
+	err := b.Compose(ctx, key, "text/plain", []cutover.Piece{{Key: "a/big", Start: 0, End: 6 << 20}, {Key: "a/nothing", Start: 0, End: 10}})
+	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
+		t.Fatalf("a missing piece: %v; want ENOTFOUND", err)
+	}
+	if _, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.Name, Key: &key}); err == nil {
+		t.Fatal("a failed composition left an object")
+	}
+}
+
+// copyCounter counts the bytes UploadPartCopy copies.
+type copyCounter struct {
+	s3blob.API
+	copied int64
+}
+
+func (c *copyCounter) UploadPartCopy(ctx context.Context, in *s3.UploadPartCopyInput, opts ...func(*s3.Options)) (*s3.UploadPartCopyOutput, error) {
+	var start, end int64
+	if _, err := fmt.Sscanf(aws.ToString(in.CopySourceRange), "bytes=%d-%d", &start, &end); err == nil {
+		c.copied += end - start + 1
+	}
+	return c.API.UploadPartCopy(ctx, in, opts...)
+}

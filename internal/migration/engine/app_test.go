@@ -159,7 +159,7 @@ func (s *Service) testRun() *TestRun {
 	if s.TestChunks == nil {
 		s.TestChunks = newMemTestChunks()
 	}
-	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest(), s.TestChunks, TestConfig{ChunkBytes: s.TestChunkBytes, Chunking: s.Chunking}))
+	t := must(NewTestRun(s.plainCore(), s.files(), s.test(), s.dest(), s.TestChunks, TestConfig{ChunkBytes: s.TestChunkBytes, Chunking: s.Chunking, CompareBytes: s.CompareBytes}))
 	t.ReadLimits = s.ReadLimits
 	return t
 }
@@ -368,6 +368,22 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 			failed := withAction(c, TestChunkFailed)
 			failed.Error = &migration.StepError{Error: "States.TaskFailed", Cause: cutover.ErrorMessage(err)}
 			if _, err := s.testStep(ctx, failed); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// The test snapshot merged in key ranges, their items last first.
+	cmp, err := s.testStep(ctx, withAction(step, TestComparePlan))
+	if err != nil {
+		return nil, err
+	}
+	if cmp.Compare.Partitions > 0 {
+		ranges, err := s.manifest(ctx, cmp.Compare.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range slices.Backward(ranges) {
+			if _, err := s.testStep(ctx, TestStep{Action: TestComparePartition, MigrationID: it.MigrationID, Round: it.Round, Index: it.Index}); err != nil {
 				return nil, err
 			}
 		}
@@ -600,6 +616,10 @@ func (unwired) OpenRange(context.Context, string, int64, int64) (io.ReadCloser, 
 	return nil, errUnwired
 }
 func (unwired) Put(context.Context, string, string, []byte) error { return errUnwired }
+func (unwired) Compose(context.Context, string, string, []cutover.Piece) error {
+	return errUnwired
+}
+
 func (unwired) Stream(context.Context, string, string, func(io.Writer) error) error {
 	return errUnwired
 }

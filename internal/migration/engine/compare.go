@@ -88,27 +88,42 @@ type compareResult struct {
 	Delta    *delta.Report              `json:"delta,omitempty"`   // nil without a test snapshot
 	Changed  map[string]int             `json:"changed,omitempty"` // the pre-flight's: entity + "\x00" + field
 	CSV      string                     `json:"csv,omitempty"`     // the final's: the range's delta CSV
+	CSVBytes int64                      `json:"csvBytes,omitempty"`
+	Snapshot string                     `json:"snapshot,omitempty"` // the test's: the range's part of its snapshot
+	Index    *delta.Index               `json:"index,omitempty"`    // and where its slots begin
 }
 
 // comparison is a comparison's results added up (compared), for the
 // finish steps.
 type comparison struct {
 	compareResult
-	csvs []string // the ranges' delta CSVs, in key order
+	ranges []compareResult // each range's own, in key order
 }
 
-// compareScope is what one comparison compares.
+// compareScope is what one comparison compares, and for what.
 type compareScope struct {
 	m      *cutover.Migration
+	round  int
+	phase  string // a pre-flight's; its manifest's items hand it on
 	prefix string // where its ranges and results are kept
 	chunks []cutover.Chunk
 	before string // the test snapshot, "" for none
-	csv    bool   // the final's keeps the delta CSV; a pre-flight counts it
+	mode   compareMode
 }
+
+// compareMode is what a comparison makes of each key range.
+type compareMode int
+
+const (
+	compareDelta compareMode = iota // the final's: the delta and its CSV
+	compareCount                    // a pre-flight's: the delta and the changed fields
+	compareMerge                    // the test's: the range of the test snapshot, merged from the chunks'
+)
 
 func (c *compareScope) partKey(i int) string   { return fmt.Sprintf("%sp-%d.json", c.prefix, i) }
 func (c *compareScope) resultKey(i int) string { return fmt.Sprintf("%sr-%d.json", c.prefix, i) }
 func (c *compareScope) csvKey(i int) string    { return fmt.Sprintf("%sd-%d.csv", c.prefix, i) }
+func (c *compareScope) mergedKey(i int) string { return fmt.Sprintf("%ss-%d.jsonl", c.prefix, i) }
 
 // compareScopeOf is the comparison of in: the final's (no phase) or a
 // pre-flight's dry run. It is nil when there is nothing to compare: a
@@ -125,7 +140,9 @@ func (s *Final) compareScopeOf(ctx context.Context, in FinalStep) (*compareScope
 		if err != nil {
 			return nil, err
 		}
-		return dryScope(r, chunks), nil
+		sc := dryScope(r, chunks)
+		sc.round, sc.phase = in.Round, in.Phase
+		return sc, nil
 	}
 	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
@@ -135,14 +152,16 @@ func (s *Final) compareScopeOf(ctx context.Context, in FinalStep) (*compareScope
 	if err != nil {
 		return nil, err
 	}
-	return finalScope(m, chunks), nil
+	sc := finalScope(m, chunks)
+	sc.round = in.Round
+	return sc, nil
 }
 
 // finalScope is the final migration's comparison: its chunks against the
 // signed-off test round's snapshot (compareWithTest's), keeping the delta
 // CSV.
 func finalScope(m *cutover.Migration, chunks []cutover.Chunk) *compareScope {
-	sc := &compareScope{m: m, prefix: finalPrefix(m) + "compare/", chunks: chunks, csv: true}
+	sc := &compareScope{m: m, round: m.Round, prefix: finalPrefix(m) + "compare/", chunks: chunks, mode: compareDelta}
 	if m.SignOff != nil && m.Workbook != nil && m.Workbook.Round == m.SignOff.Round && m.Workbook.Snapshot != "" {
 		sc.before = m.Workbook.Snapshot
 	}
@@ -152,7 +171,7 @@ func finalScope(m *cutover.Migration, chunks []cutover.Chunk) *compareScope {
 // dryScope is a pre-flight's comparison: its dry run's chunks against the
 // test's snapshot (preflightDelta's), counting the changes per field.
 func dryScope(r *dryRun, chunks []cutover.Chunk) *compareScope {
-	sc := &compareScope{m: r.m, prefix: r.prefix + "compare/", chunks: chunks}
+	sc := &compareScope{m: r.m, round: r.m.Round, prefix: r.prefix + "compare/", chunks: chunks, mode: compareCount}
 	if r.m.Workbook != nil && r.m.Workbook.Snapshot != "" {
 		sc.before = r.m.Workbook.Snapshot
 	}
@@ -173,9 +192,21 @@ func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if err != nil {
 		return nil, err
 	}
-	none := &FinalOutput{Compare: &CompareRun{}}
+	run, err := s.planCompare(ctx, sc, s.chunking, s.compareBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &FinalOutput{Compare: run}, nil
+}
+
+// planCompare plans sc's comparison in key ranges of about target bytes
+// of snapshot, run with chunking's concurrency (nil sc, or a chunk not
+// done: none).
+//
+// Errors: as PlanCompare.
+func (s *base) planCompare(ctx context.Context, sc *compareScope, chunking Chunking, target int64) (*CompareRun, error) {
 	if sc == nil || len(sc.chunks) == 0 || len(retryable(sc.chunks)) > 0 {
-		return none, nil
+		return &CompareRun{}, nil
 	}
 	keys := make([]string, len(sc.chunks))
 	for i, c := range sc.chunks {
@@ -191,7 +222,7 @@ func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, er
 	if err != nil {
 		return nil, err
 	}
-	if sc.before != "" && idx[len(keys)-1] == nil && !sc.csv {
+	if sc.before != "" && idx[len(keys)-1] == nil && sc.mode == compareCount {
 		// A pre-flight compares with the test's snapshot when there is
 		// one (preflightDelta); an unindexed one must be there to read.
 		if err := s.snapshotExists(ctx, sc.before); cutover.ErrorCode(err) == cutover.ENOTFOUND {
@@ -206,7 +237,7 @@ func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, er
 			x.SlotSizes(sizes)
 		}
 	}
-	starts := delta.Cut(sizes, s.compareBytes)
+	starts := delta.Cut(sizes, target)
 	seg := func(key string, x *delta.Index, lo, hi string) (segment, bool) {
 		if x == nil {
 			return segment{Key: key, Whole: true}, true
@@ -240,14 +271,14 @@ func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, er
 	}
 	items := make([]ChunkItem, len(starts))
 	for i := range items {
-		items[i] = ChunkItem{MigrationID: sc.m.ID, Round: in.Round, Index: i, Phase: in.Phase}
+		items[i] = ChunkItem{MigrationID: sc.m.ID, Round: sc.round, Index: i, Phase: sc.phase}
 	}
 	manifest := sc.prefix + "manifest.jsonl"
 	if err := s.putManifest(ctx, manifest, items); err != nil {
 		return nil, err
 	}
-	run := s.chunking.chunkRun(manifest, sc.prefix+"results/", len(items))
-	return &FinalOutput{Compare: &CompareRun{Manifest: run.Manifest, ResultsPrefix: run.ResultsPrefix, Partitions: run.Chunks, Concurrency: run.Concurrency}}, nil
+	run := chunking.chunkRun(manifest, sc.prefix+"results/", len(items))
+	return &CompareRun{Manifest: run.Manifest, ResultsPrefix: run.ResultsPrefix, Partitions: run.Chunks, Concurrency: run.Concurrency}, nil
 }
 
 // ComparePartition compares key range in.Index of in's comparison and
@@ -261,31 +292,42 @@ func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutpu
 	if err != nil || sc == nil {
 		return &FinalOutput{}, err
 	}
+	return &FinalOutput{}, s.comparePartition(ctx, sc, in.Index)
+}
+
+// comparePartition compares (or, for the test, merges) key range i of
+// sc and stores its result.
+//
+// Errors: as ComparePartition.
+func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) error {
 	var plan comparePlan
 	if err := s.readArtifact(ctx, sc.prefix+"plan.json", "the comparison's plan", &plan); err != nil {
-		return nil, err
+		return err
 	}
-	if in.Index < 0 || in.Index >= plan.Partitions {
-		return nil, cutover.Errorf(cutover.ENOTFOUND, "The comparison has %d key range(s), not range %d.", plan.Partitions, in.Index)
+	if i < 0 || i >= plan.Partitions {
+		return cutover.Errorf(cutover.ENOTFOUND, "The comparison has %d key range(s), not range %d.", plan.Partitions, i)
 	}
 	var p comparePart
-	if err := s.readArtifact(ctx, sc.partKey(in.Index), "a key range of the comparison", &p); err != nil {
-		return nil, err
+	if err := s.readArtifact(ctx, sc.partKey(i), "a key range of the comparison", &p); err != nil {
+		return err
 	}
 	after := make([]io.Reader, len(p.After))
-	for i, g := range p.After {
+	for j, g := range p.After {
 		rc, err := s.openSegment(ctx, g, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rc.Close()
-		after[i] = rc
+		after[j] = rc
+	}
+	if sc.mode == compareMerge {
+		return s.mergeRange(ctx, sc, i, after)
 	}
 	var before io.Reader = strings.NewReader("")
 	for _, g := range p.Before {
 		rc, err := s.openSegment(ctx, g, p)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		defer rc.Close()
 		before = rc
@@ -301,13 +343,16 @@ func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutpu
 		h.Count++
 		res.Holdings[e.Entity] = h
 	}
+	var err error
 	switch {
 	case plan.Before == "":
 		_, err = delta.CompareEach(before, after, nil, each)
-	case sc.csv:
-		res.CSV = sc.csvKey(in.Index)
+	case sc.mode == compareDelta:
+		res.CSV = sc.csvKey(i)
 		err = s.files.Stream(ctx, res.CSV, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
-			res.Delta, err = delta.CompareEach(before, after, w, each)
+			cw := &countingWriter{w: w}
+			res.Delta, err = delta.CompareEach(before, after, cw, each)
+			res.CSVBytes = cw.n
 			return err
 		})
 	default:
@@ -317,20 +362,52 @@ func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutpu
 		})
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for e, sum := range sums {
 		h := res.Holdings[e]
 		h.IDChecksum = sum.String()
 		res.Holdings[e] = h
 	}
-	return &FinalOutput{}, s.putJSON(ctx, sc.resultKey(in.Index), "A key range's comparison", res)
+	return s.putJSON(ctx, sc.resultKey(i), "A key range's comparison", res)
+}
+
+// mergeRange merges range i of the chunks' snapshots, after, into range
+// i of the test snapshot (its own object, with its index, for
+// composeSnapshot to join) and stores what it holds.
+//
+// Errors: as mergeSnapshots; EUNAVAILABLE from storage.
+func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []io.Reader) error {
+	res := compareResult{Snapshot: sc.mergedKey(i)}
+	var x delta.Indexer
+	err := s.files.Stream(ctx, res.Snapshot, "application/x-ndjson", func(w io.Writer) (err error) {
+		res.Holdings, err = mergeSnapshots(after, w, &x)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	idx := x.Index()
+	res.Index = &idx
+	return s.putJSON(ctx, sc.resultKey(i), "A key range's merge", res)
+}
+
+// countingWriter counts what goes through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // openSegment opens g, keeping only range p's lines of a whole snapshot.
 //
 // Errors: as Files.Open and RangeOpener.OpenRange.
-func (s *Final) openSegment(ctx context.Context, g segment, p comparePart) (io.ReadCloser, error) {
+func (s *base) openSegment(ctx context.Context, g segment, p comparePart) (io.ReadCloser, error) {
 	if !g.Whole {
 		return s.files.OpenRange(ctx, g.Key, g.Start, g.End)
 	}
@@ -350,7 +427,7 @@ func (s *Final) openSegment(ctx context.Context, g segment, p comparePart) (io.R
 //
 // Errors: ENOTFOUND when a range kept no result (its step did not run);
 // EINTERNAL for a result that does not decode; EUNAVAILABLE from storage.
-func (s *Final) compared(ctx context.Context, sc *compareScope) (*comparison, error) {
+func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, error) {
 	var plan comparePlan
 	err := s.readArtifact(ctx, sc.prefix+"plan.json", "the comparison's plan", &plan)
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
@@ -386,9 +463,7 @@ func (s *Final) compared(ctx context.Context, sc *compareScope) (*comparison, er
 		if r.Delta != nil {
 			deltas = append(deltas, r.Delta)
 		}
-		if r.CSV != "" {
-			out.csvs = append(out.csvs, r.CSV)
-		}
+		out.ranges = append(out.ranges, r)
 	}
 	for e, sum := range sums {
 		t := out.Holdings[e]
@@ -401,46 +476,60 @@ func (s *Final) compared(ctx context.Context, sc *compareScope) (*comparison, er
 	return out, nil
 }
 
-// concatCSVs writes the ranges' delta CSVs to w as one: each after the
-// first without its head (delta.CSVHead); none (no test snapshot to
-// compare with) writes nothing. Its memory is a buffer; its time is the
-// delta's bytes, not the snapshots'.
+// composeDelta stores at key the whole delta CSV: the ranges' CSVs one
+// after the other, each after the first without its head
+// (delta.CSVHead), joined within storage (cutover.Composer); none (no
+// test snapshot to compare with) stores an empty file.
 //
-// Errors: EINTERNAL when a CSV does not begin with the head; as Files.Open;
-// EUNAVAILABLE when reading or w fails.
-func (s *Final) concatCSVs(ctx context.Context, keys []string, w io.Writer) error {
-	for i, k := range keys {
-		rc, err := s.files.Open(ctx, k)
-		if err != nil {
-			return err
+// Errors: EINTERNAL for a range's CSV shorter than the head; as
+// Composer.Compose.
+func (s *base) composeDelta(ctx context.Context, key string, cmp *comparison) error {
+	var pieces []cutover.Piece
+	for i, r := range cmp.ranges {
+		if r.CSV == "" {
+			continue
 		}
-		err = copyCSV(w, rc, i > 0)
-		rc.Close()
-		if err != nil {
-			return cutover.Wrap(cutover.ErrorCode(err), err, "The delta of key range %d could not be added to the whole.", i)
+		if r.CSVBytes < int64(len(delta.CSVHead)) {
+			return cutover.Errorf(cutover.EINTERNAL, "The delta of key range %d is %d bytes, shorter than its head.", i, r.CSVBytes)
 		}
+		p := cutover.Piece{Key: r.CSV, End: r.CSVBytes}
+		if len(pieces) > 0 {
+			p.Start = int64(len(delta.CSVHead))
+		}
+		pieces = append(pieces, p)
 	}
-	return nil
+	return s.files.Compose(ctx, key, "text/csv; charset=utf-8", pieces)
 }
 
-// copyCSV copies a range's delta CSV from r to w, without its head when
-// strip is set.
+// composeSnapshot stores at key the test snapshot the ranges merged, one
+// range after the other (each sorted, the ranges in key order, so the
+// whole is sorted), joined within storage, and its index: the ranges'
+// indexes, each moved past the ranges before it.
 //
-// Errors: EINTERNAL when r does not begin with delta.CSVHead;
-// EUNAVAILABLE when reading or writing fails.
-func copyCSV(w io.Writer, r io.Reader, strip bool) error {
-	if strip {
-		head := make([]byte, len(delta.CSVHead))
-		if _, err := io.ReadFull(r, head); err != nil || string(head) != delta.CSVHead {
-			return cutover.Errorf(cutover.EINTERNAL, "it does not begin as a delta CSV")
+// Errors: EINTERNAL for a range that kept no index; as Compose and
+// putSnapshotIndex.
+func (s *base) composeSnapshot(ctx context.Context, key string, cmp *comparison) error {
+	var (
+		pieces []cutover.Piece
+		whole  delta.Index
+	)
+	for i, r := range cmp.ranges {
+		if r.Index == nil {
+			return cutover.Errorf(cutover.EINTERNAL, "Key range %d of the test snapshot kept no index.", i)
 		}
+		if r.Index.Size == 0 {
+			continue
+		}
+		pieces = append(pieces, cutover.Piece{Key: r.Snapshot, End: r.Index.Size})
+		for _, slot := range r.Index.Slots {
+			whole.Slots = append(whole.Slots, delta.SlotStart{Slot: slot.Slot, Offset: whole.Size + slot.Offset})
+		}
+		whole.Size += r.Index.Size
 	}
-	// In pieces of a buffer, whatever r is (io.Copy would hand a reader
-	// that writes itself all of it at once).
-	if _, err := io.CopyBuffer(w, struct{ io.Reader }{r}, make([]byte, 32<<10)); err != nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, err, "copying failed")
+	if err := s.files.Compose(ctx, key, "application/x-ndjson", pieces); err != nil {
+		return err
 	}
-	return nil
+	return s.putSnapshotIndex(ctx, key, whole)
 }
 
 // snapshotIndexes reads the index of each snapshot of keys, compareIO at
@@ -448,7 +537,7 @@ func copyCSV(w io.Writer, r io.Reader, strip bool) error {
 //
 // Errors: EUNAVAILABLE from storage; EINTERNAL for an index that does not
 // decode.
-func (s *Final) snapshotIndexes(ctx context.Context, keys []string) ([]*delta.Index, error) {
+func (s *base) snapshotIndexes(ctx context.Context, keys []string) ([]*delta.Index, error) {
 	out := make([]*delta.Index, len(keys))
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(shuffleIO)
@@ -472,7 +561,7 @@ func (s *Final) snapshotIndexes(ctx context.Context, keys []string) ([]*delta.In
 // snapshotExists opens the snapshot at key to see that it is there.
 //
 // Errors: as Files.Open.
-func (s *Final) snapshotExists(ctx context.Context, key string) error {
+func (s *base) snapshotExists(ctx context.Context, key string) error {
 	rc, err := s.files.Open(ctx, key)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/delta"
 )
 
 // rangedFinal is a signed-off migration whose final extract differs from
@@ -175,12 +176,65 @@ func checkRanges(t *testing.T, f *Final, sc *compareScope, one legacyComparison,
 		t.Fatalf("in ranges the changed fields are %v; in one %v", cmp.Changed, one.changed)
 	}
 	if final {
-		var buf bytes.Buffer
-		if err := f.concatCSVs(ctx, cmp.csvs, &buf); err != nil {
+		key := sc.prefix + "whole-delta.csv"
+		if err := f.composeDelta(ctx, key, cmp); err != nil {
 			t.Fatal(err)
 		}
-		if buf.String() != one.csv {
-			t.Fatalf("in ranges the delta CSV is %d bytes; in one %d", buf.Len(), len(one.csv))
+		rc, err := f.files.Open(ctx, key)
+		if err != nil {
+			t.Fatal(err)
 		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(got) != one.csv {
+			t.Fatalf("in ranges the delta CSV is %d bytes; in one %d", len(got), len(one.csv))
+		}
+	}
+}
+
+// The test snapshot merged in key ranges (each range merged from its byte
+// range of every chunk's snapshot, the ranges then joined within storage)
+// is byte for byte the one a single step merges, records merged across
+// chunks included, and its index says where each slot begins in it.
+func TestTheTestSnapshotMergedInKeyRangesIsTheOneMergedWhole(t *testing.T) {
+	body, mapping := mergingContacts(300), dedupeMapping(false)
+	one, err := tryTestMapping(t, body, mapping, 0, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	many, err := tryTestMapping(t, body, mapping, 700, func(s *Service) {
+		s.Chunking.PartitionRows, s.Chunking.MergeRows, s.CompareBytes = 40, 60, 2048
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan comparePlan
+	if err := json.Unmarshal([]byte(many.objects[testPrefix(many.m.ID, 1)+"compare/plan.json"]), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(many.chunks) < 4 || plan.Partitions < 8 {
+		t.Fatalf("%d chunks merged in %d key ranges: want several of each", len(many.chunks), plan.Partitions)
+	}
+	got, want := many.objects[many.m.Workbook.Snapshot], one.objects[one.m.Workbook.Snapshot]
+	if got != want || got == "" {
+		t.Fatalf("the test snapshot merged in %d ranges (%d bytes) is not the one merged whole (%d bytes)", plan.Partitions, len(got), len(want))
+	}
+	var x delta.Indexer
+	for _, line := range strings.SplitAfter(got, "\n") {
+		var e delta.Entry
+		if line == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		x.Line(e.Key, len(line))
+	}
+	var idx delta.Index
+	if err := json.Unmarshal([]byte(many.objects[snapshotIndexKey(many.m.Workbook.Snapshot)]), &idx); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(idx, x.Index()) || len(idx.Slots) < 100 {
+		t.Fatalf("the joined index has %d slots over %d bytes; the snapshot's own %d over %d", len(idx.Slots), idx.Size, len(x.Index().Slots), x.Index().Size)
 	}
 }

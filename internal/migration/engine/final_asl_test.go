@@ -368,7 +368,7 @@ func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
 	}
 	mergeKeys := jsonKeys(t, MergeRun{})
 	for _, ph := range []struct{ prefix, run, chunks, merges, finish, action, failed string }{
-		{"Test", "$.testPlan.run", "TestChunks", "TestMerge", "TestFinish", TestChunk, TestChunkFailed},
+		{"Test", "$.testPlan.run", "TestChunks", "TestMerge", "TestComparePlan", TestChunk, TestChunkFailed},
 		{"Final", "$.plan.run", "MigrateChunks", "MergePartitions", "ComparePlan", FinalChunk, FinalChunkFailed},
 	} {
 		choice := states[ph.prefix+"Merges?"]
@@ -420,32 +420,22 @@ func TestTheStateMachineMergesAfterTheChunks(t *testing.T) {
 }
 
 // After the chunks and merge partitions (of the final or of a pre-flight's
-// dry run, before DryRun? sends them to their finish step), the snapshots
-// are compared in key ranges: ComparePlan hands the run on whole and keeps
-// the Lambda's CompareRun at $.compare (every field the state selects is
-// one CompareRun always writes); Compares? runs the ranges only when some
-// were planned; ComparePartitions is a Distributed Map over the plan's
-// manifest that tolerates no failure, hands each child's phase on, writes
-// its results under the plan's prefix and goes on to DryRun?; a failure
-// of either goes where the finish steps' do.
+// dry run, before DryRun? sends them to their finish step; of the test,
+// before TestFinish), the snapshots are compared (the test's merged) in key
+// ranges: the plan step keeps the Lambda's CompareRun at its own path
+// (every field the state selects is one CompareRun always writes; the
+// final's hands the run on whole, for its phase); the choice runs the
+// ranges only when some were planned; the Map is a Distributed Map over
+// the plan's manifest that tolerates no failure, hands each child its item
+// (and the final's its phase), writes its results under the plan's prefix
+// and goes on to the finish step; a failure of either goes where the
+// finish steps' do.
 func TestTheStateMachineComparesInKeyRanges(t *testing.T) {
 	states := readASL(t)
 	keys := jsonKeys(t, CompareRun{})
-	plan := states["ComparePlan"]
-	if plan.Parameters.Payload["action"] != FinalComparePlan || plan.Parameters.Payload["run.$"] != "$.plan.run" || path(plan.ResultPath) != "$.compare" || plan.Next != "Compares?" {
-		t.Fatalf("ComparePlan %+v; want compare-plan given $.plan.run, its answer at $.compare, then Compares?", plan)
-	}
-	if !slices.Contains(jsonKeys(t, FinalStep{Run: &ChunkRun{}}), "run") || !slices.Contains(jsonKeys(t, FinalOutput{Compare: &CompareRun{}}), "compare") {
-		t.Fatal("FinalStep does not read \"run\" or FinalOutput does not write \"compare\"")
-	}
-	for k, v := range plan.ResultSelector {
-		f := strings.TrimSuffix(k, ".$")
-		if v != "$.Payload.compare."+f || !slices.Contains(keys, f) {
-			t.Errorf("ComparePlan selects %s from %s; CompareRun always writes %v", k, v, keys)
-		}
-	}
-	if len(plan.ResultSelector) != 4 {
-		t.Errorf("ComparePlan selects %v; want manifest, resultsPrefix, partitions and concurrency", plan.ResultSelector)
+	if !slices.Contains(jsonKeys(t, FinalStep{Run: &ChunkRun{}}), "run") || !slices.Contains(jsonKeys(t, FinalOutput{Compare: &CompareRun{}}), "compare") ||
+		!slices.Contains(jsonKeys(t, TestOutput{Compare: &CompareRun{}}), "compare") {
+		t.Fatal("FinalStep does not read \"run\", or an output does not write \"compare\"")
 	}
 	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
 	if err != nil {
@@ -463,41 +453,68 @@ func TestTheStateMachineComparesInKeyRanges(t *testing.T) {
 	if err := json.Unmarshal(raw, &choice); err != nil {
 		t.Fatal(err)
 	}
-	if c := choice.States["Compares?"]; len(c.Choices) != 1 || c.Choices[0].Variable != "$.compare.partitions" || c.Choices[0].NumericGreaterThan == nil ||
-		*c.Choices[0].NumericGreaterThan != 0 || c.Choices[0].Next != "ComparePartitions" || c.Default != "DryRun?" {
-		t.Fatalf("Compares? chooses %+v else %q; want ranges planned -> ComparePartitions, else DryRun?", c.Choices, c.Default)
-	}
-	st := states["ComparePartitions"]
-	switch {
-	case st.Type != "Map" || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
-		t.Fatalf("ComparePartitions is not a Distributed Map: %+v", st)
-	case st.ItemReader == nil || st.ItemReader.ReaderConfig.InputType != "JSONL" || st.ItemReader.Parameters["Key.$"] != "$.compare.manifest":
-		t.Fatalf("ComparePartitions reads %+v; want the JSON Lines at $.compare.manifest", st.ItemReader)
-	case st.MaxConcurrencyPath != "$.compare.concurrency" || st.ToleratedFailurePercentage == nil || *st.ToleratedFailurePercentage != 0:
-		t.Fatalf("ComparePartitions runs at %q tolerating %v; want the plan's concurrency and no failure", st.MaxConcurrencyPath, st.ToleratedFailurePercentage)
-	case st.ResultWriter == nil || st.ResultWriter.Parameters["Prefix.$"] != "$.compare.resultsPrefix":
-		t.Fatalf("ComparePartitions writes its results %+v; want under $.compare.resultsPrefix", st.ResultWriter)
-	case st.Next != "DryRun?" || path(st.ResultPath) == "$.chunkResults" || path(st.ResultPath) == "$.plan":
-		t.Fatalf("ComparePartitions goes to %q keeping its results at %q; want DryRun?, not over the chunks' results or the plan", st.Next, path(st.ResultPath))
-	}
-	for _, name := range []string{"ComparePlan", "ComparePartitions"} {
-		if c := states[name].Catch; len(c) != 1 || c[0].Next != states["FinishFinal"].Catch[0].Next {
-			t.Errorf("%s catches %+v; want where FinishFinal's failures go", name, c)
-		}
-	}
-	if len(st.ItemProcessor.States) != 1 {
-		t.Fatalf("ComparePartitions runs %d states; want one task", len(st.ItemProcessor.States))
-	}
-	for _, child := range st.ItemProcessor.States {
-		p := child.Parameters.Payload
-		if child.Type != "Task" || p["action"] != FinalComparePartition || p["phase.$"] != "$.phase" || p["index.$"] != "$.index" || p["migrationId.$"] != "$.migrationId" {
-			t.Fatalf("ComparePartitions' child %+v; want compare-partition with the item's migration, index and phase", child)
-		}
-	}
 	item := jsonKeys(t, ChunkItem{})
+	for _, ph := range []struct{ prefix, at, action, partition, finish string }{
+		{"", "$.compare", FinalComparePlan, FinalComparePartition, "DryRun?"},
+		{"Test", "$.testCompare", TestComparePlan, TestComparePartition, "TestFinish"},
+	} {
+		plan := states[ph.prefix+"ComparePlan"]
+		if plan.Parameters.Payload["action"] != ph.action || path(plan.ResultPath) != ph.at || plan.Next != ph.prefix+"Compares?" ||
+			(ph.prefix == "" && plan.Parameters.Payload["run.$"] != "$.plan.run") {
+			t.Fatalf("%sComparePlan %+v; want %s (the final's given $.plan.run), its answer at %s, then %sCompares?", ph.prefix, plan, ph.action, ph.at, ph.prefix)
+		}
+		for k, v := range plan.ResultSelector {
+			f := strings.TrimSuffix(k, ".$")
+			if v != "$.Payload.compare."+f || !slices.Contains(keys, f) {
+				t.Errorf("%sComparePlan selects %s from %s; CompareRun always writes %v", ph.prefix, k, v, keys)
+			}
+		}
+		if len(plan.ResultSelector) != 4 {
+			t.Errorf("%sComparePlan selects %v; want manifest, resultsPrefix, partitions and concurrency", ph.prefix, plan.ResultSelector)
+		}
+		if c := choice.States[ph.prefix+"Compares?"]; len(c.Choices) != 1 || c.Choices[0].Variable != ph.at+".partitions" || c.Choices[0].NumericGreaterThan == nil ||
+			*c.Choices[0].NumericGreaterThan != 0 || c.Choices[0].Next != ph.prefix+"ComparePartitions" || c.Default != ph.finish {
+			t.Fatalf("%sCompares? chooses %+v else %q; want ranges planned -> %sComparePartitions, else %s", ph.prefix, c.Choices, c.Default, ph.prefix, ph.finish)
+		}
+		name := ph.prefix + "ComparePartitions"
+		st := states[name]
+		switch {
+		case st.Type != "Map" || st.ItemProcessor == nil || st.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
+			t.Fatalf("%s is not a Distributed Map: %+v", name, st)
+		case st.ItemReader == nil || st.ItemReader.ReaderConfig.InputType != "JSONL" || st.ItemReader.Parameters["Key.$"] != ph.at+".manifest":
+			t.Fatalf("%s reads %+v; want the JSON Lines at %s.manifest", name, st.ItemReader, ph.at)
+		case st.MaxConcurrencyPath != ph.at+".concurrency" || st.ToleratedFailurePercentage == nil || *st.ToleratedFailurePercentage != 0:
+			t.Fatalf("%s runs at %q tolerating %v; want the plan's concurrency and no failure", name, st.MaxConcurrencyPath, st.ToleratedFailurePercentage)
+		case st.ResultWriter == nil || st.ResultWriter.Parameters["Prefix.$"] != ph.at+".resultsPrefix":
+			t.Fatalf("%s writes its results %+v; want under %s.resultsPrefix", name, st.ResultWriter, ph.at)
+		case st.Next != ph.finish || slices.Contains([]string{"$.chunkResults", "$.plan", "$.testPlan", "$"}, path(st.ResultPath)):
+			t.Fatalf("%s goes to %q keeping its results at %q; want %s, not over the chunks' results or the plan", name, st.Next, path(st.ResultPath), ph.finish)
+		}
+		for _, n := range []string{ph.prefix + "ComparePlan", name} {
+			if c := states[n].Catch; len(c) != 1 || c[0].Next != states["FinishFinal"].Catch[0].Next {
+				t.Errorf("%s catches %+v; want where the finish steps' failures go", n, c)
+			}
+		}
+		if len(st.ItemProcessor.States) != 1 {
+			t.Fatalf("%s runs %d states; want one task", name, len(st.ItemProcessor.States))
+		}
+		for _, child := range st.ItemProcessor.States {
+			p := child.Parameters.Payload
+			if child.Type != "Task" || p["action"] != ph.partition || p["index.$"] != "$.index" || p["migrationId.$"] != "$.migrationId" || p["round.$"] != "$.round" ||
+				(ph.prefix == "" && p["phase.$"] != "$.phase") {
+				t.Fatalf("%s's child %+v; want %s with the item's migration, round, index (and the final's phase)", name, child, ph.partition)
+			}
+		}
+		if plan.Parameters.Payload["migrationId.$"] != "$.migrationId" || plan.Parameters.Payload["round.$"] != "$.round" {
+			t.Fatalf("%sComparePlan %+v; want the migration and round", ph.prefix, plan.Parameters.Payload)
+		}
+	}
 	for _, k := range []string{"migrationId", "round", "index", "phase"} {
 		if !slices.Contains(item, k) {
 			t.Fatalf("a manifest line has no %q (it has %v)", k, item)
 		}
+	}
+	if states["TestMerge"].Next != "TestComparePlan" {
+		t.Fatalf("TestMerge goes to %q; want TestComparePlan", states["TestMerge"].Next)
 	}
 }

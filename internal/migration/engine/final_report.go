@@ -88,11 +88,12 @@ func (s *Final) finalReport(ctx context.Context, m *cutover.Migration, chunks []
 	// The delta CSV has a row per changed field of every record: it is
 	// streamed to storage as the snapshots are merged, never held whole.
 	var d *delta.Report
-	if err := s.files.Stream(ctx, sum.DeltaKey, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
-		if cmp != nil {
-			d = cmp.Delta
-			return s.concatCSVs(ctx, cmp.csvs, w)
+	if cmp != nil {
+		d = cmp.Delta
+		if err := s.composeDelta(ctx, sum.DeltaKey, cmp); err != nil {
+			return nil, err
 		}
+	} else if err := s.files.Stream(ctx, sum.DeltaKey, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
 		d, err = s.compareWithTest(ctx, m, chunks, w)
 		return err
 	}); err != nil {

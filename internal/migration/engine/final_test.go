@@ -716,7 +716,8 @@ func TestAChunkIsDoneOnlyWhenItsWritesLanded(t *testing.T) {
 
 // The delta CSV grows with the extract (a row per changed field of every
 // record), and so do the snapshots: they are streamed to storage in pieces
-// as they are written, never handed over whole.
+// as they are written (or, the whole delta, joined within storage from the
+// key ranges' streamed CSVs), never handed over whole.
 func TestTheDeltaAndSnapshotsAreStreamed(t *testing.T) {
 	svc, store, _ := finalService(t, 0)
 	svc.Thresholds = &cutover.Thresholds{FillDropPoints: 100, RejectRisePoints: 100}
@@ -789,6 +790,18 @@ func (f *streamFiles) Stream(_ context.Context, key, _ string, write func(io.Wri
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.objects[key] = b.String()
+	f.streamed[key] = true
+	return nil
+}
+
+// Compose joins the pieces within storage: no byte passes through the
+// caller (a range's CSV or snapshot, streamed, is joined so).
+func (f *streamFiles) Compose(ctx context.Context, key, contentType string, pieces []cutover.Piece) error {
+	if err := f.objects.Compose(ctx, key, contentType, pieces); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.streamed[key] = true
 	return nil
 }

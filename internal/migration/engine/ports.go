@@ -15,6 +15,7 @@ type Files interface {
 	cutover.Opener
 	cutover.Putter
 	cutover.Streamer
+	cutover.Composer
 	RangeOpener
 }
 

@@ -132,6 +132,23 @@ func (o objects) OpenRange(ctx context.Context, key string, start, end int64) (i
 	return io.NopCloser(strings.NewReader(body[start:end])), nil
 }
 
+// Compose joins the pieces as S3 does (cutover.Composer): nothing is
+// stored when a piece is missing or out of its object.
+func (o objects) Compose(_ context.Context, key, _ string, pieces []cutover.Piece) error {
+	objectsMu.Lock()
+	defer objectsMu.Unlock()
+	var b strings.Builder
+	for _, p := range pieces {
+		body, ok := o[p.Key]
+		if !ok || p.Start < 0 || p.End < p.Start || p.End > int64(len(body)) {
+			return cutover.Errorf(cutover.ENOTFOUND, "no range %d-%d of %s", p.Start, p.End, p.Key)
+		}
+		b.WriteString(body[p.Start:p.End])
+	}
+	o[key] = b.String()
+	return nil
+}
+
 func (o objects) Put(_ context.Context, key, _ string, body []byte) error {
 	objectsMu.Lock()
 	defer objectsMu.Unlock()

@@ -46,6 +46,8 @@ type TestRun struct {
 	chunks     TestChunks
 	chunkBytes int64
 	chunking   Chunking
+	// compareBytes is TestConfig.CompareBytes, defaulted.
+	compareBytes int64
 }
 
 // NewTestRun returns the TestMigrate step: test resets the TEST records,
@@ -66,7 +68,10 @@ func NewTestRun(core *migration.Core, files Files, test TestEnv, dest cutover.De
 	case chunks == nil:
 		return nil, migration.NilPort(name, "TestChunks")
 	}
-	return &TestRun{base: b, test: test, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, chunking: cfg.Chunking}, nil
+	if cfg.CompareBytes <= 0 {
+		cfg.CompareBytes = DefaultCompareBytes
+	}
+	return &TestRun{base: b, test: test, dest: dest, chunks: chunks, chunkBytes: cfg.ChunkBytes, chunking: cfg.Chunking, compareBytes: cfg.CompareBytes}, nil
 }
 
 // Mapper is the Map step: it profiles the round's files and builds the

@@ -37,29 +37,9 @@ import (
 // malformed; ENOTFOUND when a chunk's results are missing; EUNAVAILABLE
 // from storage.
 func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, error) {
-	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	m, plan, chunks, err := s.roundChunks(ctx, in)
 	if err != nil {
 		return nil, err
-	}
-	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d cannot finish while the migration is %s (round %d).", in.Round, m.Status, m.Round)
-	}
-	var plan testPlan
-	if err := s.readArtifact(ctx, testPlanKey(m.ID, in.Round), "test migration's plan", &plan); err != nil {
-		return nil, err
-	}
-	all, err := s.chunks.ListTestChunks(ctx, m.ID, in.Round)
-	if err != nil {
-		return nil, err
-	}
-	var chunks []cutover.Chunk
-	for _, c := range all {
-		if c.Index < plan.Chunks+plan.Merges {
-			chunks = append(chunks, c)
-		}
-	}
-	if len(chunks) != plan.Chunks+plan.Merges || len(chunks) == 0 {
-		return nil, cutover.Errorf(cutover.EINTERNAL, "The test migration has %d chunk(s) on record, not the %d planned.", len(chunks), plan.Chunks+plan.Merges)
 	}
 	if failed := retryable(chunks); len(failed) > 0 {
 		f := failed[0]
@@ -79,7 +59,7 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the test extract has %d.", counts.Read, plan.Rows)
 	}
 	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: in.Round}
-	held, err := s.writeTestSnapshot(ctx, testSnapshotKey(m.ID, in.Round), chunks)
+	held, err := s.testSnapshot(ctx, m, in.Round, chunks)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +71,76 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 	}
 	s.announceTestCompleted(ctx, m, in.Round)
 	return &TestOutput{Counts: &counts}, nil
+}
+
+// roundChunks is the migration, the plan and the chunks (and merge
+// partitions) of the round in test.
+//
+// Errors: ECONFLICT when the migration is not test-migrating this round;
+// EINTERNAL when the chunks on record are not the ones planned; as
+// GetMigration and ListTestChunks; ENOTFOUND for a missing plan.
+func (s *TestRun) roundChunks(ctx context.Context, in TestStep) (*cutover.Migration, testPlan, []cutover.Chunk, error) {
+	var plan testPlan
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
+	if err != nil {
+		return nil, plan, nil, err
+	}
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, plan, nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d cannot finish while the migration is %s (round %d).", in.Round, m.Status, m.Round)
+	}
+	if err := s.readArtifact(ctx, testPlanKey(m.ID, in.Round), "test migration's plan", &plan); err != nil {
+		return nil, plan, nil, err
+	}
+	all, err := s.chunks.ListTestChunks(ctx, m.ID, in.Round)
+	if err != nil {
+		return nil, plan, nil, err
+	}
+	var chunks []cutover.Chunk
+	for _, c := range all {
+		if c.Index < plan.Chunks+plan.Merges {
+			chunks = append(chunks, c)
+		}
+	}
+	if len(chunks) != plan.Chunks+plan.Merges || len(chunks) == 0 {
+		return nil, plan, nil, cutover.Errorf(cutover.EINTERNAL, "The test migration has %d chunk(s) on record, not the %d planned.", len(chunks), plan.Chunks+plan.Merges)
+	}
+	return m, plan, chunks, nil
+}
+
+// compareScopeOf is the merge of the round's test snapshot in key ranges
+// (compare.go): the chunks' snapshots, merged, with nothing before them.
+//
+// Errors: as roundChunks.
+func (s *TestRun) compareScopeOf(ctx context.Context, in TestStep) (*compareScope, error) {
+	m, _, chunks, err := s.roundChunks(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return testScope(m, in.Round, chunks), nil
+}
+
+func testScope(m *cutover.Migration, round int, chunks []cutover.Chunk) *compareScope {
+	return &compareScope{m: m, round: round, prefix: testPrefix(m.ID, round) + "compare/", chunks: chunks, mode: compareMerge}
+}
+
+// testSnapshot stores the round's test snapshot and returns what it
+// holds per entity (what TEST must hold): joined from the key ranges the
+// state machine merged (ComparePartitions of the test), or, for an
+// execution from before those, merged here from every chunk's.
+//
+// Errors: as compared, composeSnapshot and writeTestSnapshot.
+func (s *TestRun) testSnapshot(ctx context.Context, m *cutover.Migration, round int, chunks []cutover.Chunk) (map[string]cutover.Holding, error) {
+	cmp, err := s.compared(ctx, testScope(m, round, chunks))
+	if err != nil {
+		return nil, err
+	}
+	if cmp == nil {
+		return s.writeTestSnapshot(ctx, testSnapshotKey(m.ID, round), chunks)
+	}
+	if err := s.composeSnapshot(ctx, testSnapshotKey(m.ID, round), cmp); err != nil {
+		return nil, err
+	}
+	return cmp.Holdings, nil
 }
 
 // mergedTest is the round's chunks' results, merged.

@@ -37,6 +37,10 @@ const (
 	TestKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	TestResolve     = "resolve"      // the id shuffle: resolve one partition's ids
 	TestKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
+	// The test snapshot merged in key ranges (compare.go), after the
+	// chunks: plan the ranges, merge one.
+	TestComparePlan      = "compare-plan"
+	TestComparePartition = "compare-partition"
 )
 
 // TestStep is the input of the test migration's Lambda.
@@ -72,6 +76,7 @@ type TestOutput struct {
 	Index   int             `json:"index"`
 	Counts  *cutover.Counts `json:"counts,omitempty"`
 	Shuffle *ShuffleResult  `json:"shuffle,omitempty"` // keys and resolve
+	Compare *CompareRun     `json:"compare,omitempty"` // compare-plan
 }
 
 // TestConfig is the test migration's settings.
@@ -82,6 +87,10 @@ type TestConfig struct {
 	ChunkBytes int64
 	// Chunking is how the Distributed Map runs the chunks.
 	Chunking Chunking
+	// CompareBytes is how much of the chunks' snapshots one key range of
+	// the test snapshot's merge reads (the final's setting); 0 means
+	// DefaultCompareBytes.
+	CompareBytes int64
 }
 
 // Test runs one action of the test migration.
@@ -99,6 +108,19 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return &TestOutput{Index: in.Index}, s.RecordTestChunkFailure(ctx, in)
 	case TestFinish:
 		return s.FinishTest(ctx, in)
+	case TestComparePlan:
+		sc, err := s.compareScopeOf(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		run, err := s.planCompare(ctx, sc, s.chunking, s.compareBytes)
+		return &TestOutput{Compare: run}, err
+	case TestComparePartition:
+		sc, err := s.compareScopeOf(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index)
 	case TestKeys:
 		return s.TestChunkKeys(ctx, in)
 	case TestResolve:
