@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -620,10 +621,10 @@ func FuzzCompare(f *testing.F) {
 	})
 }
 
-// BenchmarkCompare compares 100k records with 100k records in 4 chunks,
-// 1% added, 1% removed and 2% changed.
-func BenchmarkCompare(b *testing.B) {
-	const n = 100_000
+// benchSnapshots are 100k records before and 100k after in 4 chunks, 1%
+// added, 1% removed and 2% changed, written with their indexes.
+func benchSnapshots(b *testing.B) (before []byte, beforeIdx Index, after [][]byte, afterIdx []Index, n int) {
+	n = 100_000
 	rec := func(i int, city string) Entry {
 		entity := "contact"
 		if i%5 == 0 {
@@ -635,9 +636,9 @@ func BenchmarkCompare(b *testing.B) {
 			"phone": "+47 22 33 44 55", "city": city, "country": "NO", "owner": "owner@vendor.test", "status": "active",
 		}})
 	}
-	before, chunks := NewSnapshot(), []*Snapshot{NewSnapshot(), NewSnapshot(), NewSnapshot(), NewSnapshot()}
+	bs, chunks := NewSnapshot(), []*Snapshot{NewSnapshot(), NewSnapshot(), NewSnapshot(), NewSnapshot()}
 	for i := range n {
-		before.Add(rec(i, "Oslo"))
+		bs.Add(rec(i, "Oslo"))
 		switch {
 		case i%100 == 0: // removed
 		case i%50 == 1:
@@ -649,19 +650,29 @@ func BenchmarkCompare(b *testing.B) {
 			chunks[i%4].Add(rec(n+i, "Oslo"))
 		}
 	}
-	write := func(s *Snapshot) []byte {
+	write := func(s *Snapshot) ([]byte, Index) {
 		var buf bytes.Buffer
-		if _, err := s.WriteTo(&buf); err != nil {
+		idx, err := s.WriteIndexed(&buf)
+		if err != nil {
 			b.Fatal(err)
 		}
-		return buf.Bytes()
+		return buf.Bytes(), idx
 	}
-	bb := write(before)
-	size := len(bb)
-	var as [][]byte
+	before, beforeIdx = write(bs)
 	for _, c := range chunks {
-		as = append(as, write(c))
-		size += len(as[len(as)-1])
+		a, x := write(c)
+		after, afterIdx = append(after, a), append(afterIdx, x)
+	}
+	return before, beforeIdx, after, afterIdx, n
+}
+
+// BenchmarkCompare compares 100k records with 100k records in 4 chunks,
+// 1% added, 1% removed and 2% changed, in one merge.
+func BenchmarkCompare(b *testing.B) {
+	bb, _, as, _, n := benchSnapshots(b)
+	size := len(bb)
+	for _, a := range as {
+		size += len(a)
 	}
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
@@ -671,5 +682,56 @@ func BenchmarkCompare(b *testing.B) {
 			b.Fatalf("%+v, %v", r, err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2*n), "ns/record")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(2*n), "ns/record")
+}
+
+// BenchmarkCompareInKeyRanges compares the same snapshots in 16 key ranges
+// of about equal bytes (Cut, Index.Range), one after another, each its
+// own merge of its byte ranges, the reports then merged: the whole costs
+// about what one merge does, and its largest range (largest-range-share,
+// of the whole's time) is the most any one step of the state machine
+// spends.
+func BenchmarkCompareInKeyRanges(b *testing.B) {
+	bb, bx, as, ax, n := benchSnapshots(b)
+	sizes := map[string]int64{}
+	bx.SlotSizes(sizes)
+	size := len(bb)
+	for i, x := range ax {
+		x.SlotSizes(sizes)
+		size += len(as[i])
+	}
+	starts := Cut(sizes, int64(size)/16)
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	var largest, total time.Duration
+	for b.Loop() {
+		var parts []*Report
+		for i, lo := range starts {
+			hi := ""
+			if i+1 < len(starts) {
+				hi = starts[i+1]
+			}
+			t0 := time.Now()
+			s, e := bx.Range(lo, hi)
+			var after [][]byte
+			for j, x := range ax {
+				s, e := x.Range(lo, hi)
+				after = append(after, as[j][s:e])
+			}
+			r, err := Compare(bytes.NewReader(bb[s:e]), readers(after...), io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			parts = append(parts, r)
+			d := time.Since(t0)
+			total += d
+			largest = max(largest, d)
+		}
+		if r := Merge(parts); r.Entities[1].Changed != n/50 {
+			b.Fatalf("%+v", r)
+		}
+	}
+	b.ReportMetric(float64(len(starts)), "ranges")
+	b.ReportMetric(float64(largest)/(float64(total)/float64(b.N)), "largest-range-share")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(2*n), "ns/record")
 }
