@@ -13,9 +13,9 @@ import (
 // record ids, two hex digits, 256 slots per entity) are one run of lines,
 // and a run of slots is one byte range.
 
-// slotIDBytes is how many bytes of the id after the entity's "#" name a
-// slot.
-const slotIDBytes = 2
+// slotIDRunes is how many characters of the id after the entity's "#"
+// name a slot.
+const slotIDRunes = 2
 
 // Index is where each slot of a snapshot begins.
 type Index struct {
@@ -30,17 +30,23 @@ type SlotStart struct {
 }
 
 // SlotOf is the slot of a key: its entity, "#" and at most the first two
-// bytes of its id, cut back to whole characters (so that the slot stays
-// valid UTF-8, as JSON keeps it). Slots sort as their keys do: for keys
-// a < b, SlotOf(a) <= SlotOf(b), because an entity holds no "#".
+// characters of its id (two hex digits of a record id). Whole characters,
+// so that a slot is valid UTF-8 as JSON keeps it; and so slots sort as
+// their keys do: for keys a < b, SlotOf(a) <= SlotOf(b) (an entity holds
+// no "#", and two keys that agree up to a byte agree on where the
+// characters before it end).
 func SlotOf(key string) string {
 	i := strings.IndexByte(key, '#')
 	if i < 0 {
 		return key
 	}
-	n := min(len(key), i+1+slotIDBytes)
-	for n > i+1 && !utf8.ValidString(key[:n]) {
-		n--
+	n := i + 1
+	for range slotIDRunes {
+		if n >= len(key) {
+			break
+		}
+		_, size := utf8.DecodeRuneInString(key[n:])
+		n += size
 	}
 	return key[:n]
 }
