@@ -156,7 +156,7 @@ func (s *Snapshot) write(w io.Writer) (int64, Index, error) {
 		return 0, Index{}, s.err
 	}
 	slices.SortStableFunc(s.lines, func(a, b line) int { return strings.Compare(a.key, b.key) })
-	cw := &countWriter{w: w}
+	cw := &CountingWriter{W: w}
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	var x indexer
 	for i := range s.lines {
@@ -165,13 +165,13 @@ func (s *Snapshot) write(w io.Writer) (int64, Index, error) {
 		}
 		x.line(s.lines[i].key, len(s.lines[i].json))
 		if _, err := bw.Write(s.lines[i].json); err != nil {
-			return cw.n, Index{}, ioError(err, "writing the snapshot failed")
+			return cw.N, Index{}, ioError(err, "writing the snapshot failed")
 		}
 	}
 	if err := bw.Flush(); err != nil {
-		return cw.n, Index{}, ioError(err, "writing the snapshot failed")
+		return cw.N, Index{}, ioError(err, "writing the snapshot failed")
 	}
-	return cw.n, x.idx, nil
+	return cw.N, x.idx, nil
 }
 
 // check says what is wrong with e as a snapshot entry, or "" when nothing is.
@@ -288,13 +288,15 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-type countWriter struct {
-	w io.Writer
-	n int64
+// CountingWriter counts the bytes written through it to W: a snapshot's
+// or a delta CSV's size, as it is streamed.
+type CountingWriter struct {
+	W io.Writer
+	N int64
 }
 
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }

@@ -84,14 +84,10 @@ func (w *partWriter) compose(p cutover.Piece) error {
 // copyPart adds the bytes [start, end) of the object at key as the next
 // part, copied within S3.
 func (w *partWriter) copyPart(key string, start, end int64) error {
-	if w.uploadID == "" {
-		out, err := w.b.API.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.b.Name, Key: &w.key, ContentType: &w.contentType})
-		if err != nil {
-			return w.unavailable(err)
-		}
-		w.uploadID = *out.UploadId
+	n, err := w.next()
+	if err != nil {
+		return err
 	}
-	n := int32(len(w.parts) + 1)
 	src := (&url.URL{Path: w.b.Name + "/" + key}).EscapedPath()
 	rng := fmt.Sprintf("bytes=%d-%d", start, end-1)
 	out, err := w.b.API.UploadPartCopy(w.ctx, &s3.UploadPartCopyInput{

@@ -70,14 +70,10 @@ func (w *partWriter) Write(p []byte) (int, error) {
 // upload sends the buffered bytes as the next part, starting the upload
 // with the first one.
 func (w *partWriter) upload() error {
-	if w.uploadID == "" {
-		out, err := w.b.API.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.b.Name, Key: &w.key, ContentType: &w.contentType})
-		if err != nil {
-			return w.unavailable(err)
-		}
-		w.uploadID = *out.UploadId
+	n, err := w.next()
+	if err != nil {
+		return err
 	}
-	n := int32(len(w.parts) + 1)
 	out, err := w.b.API.UploadPart(w.ctx, &s3.UploadPartInput{Bucket: &w.b.Name, Key: &w.key, UploadId: &w.uploadID, PartNumber: &n, Body: bytes.NewReader(w.buf.Bytes())})
 	if err != nil {
 		return w.unavailable(err)
@@ -85,6 +81,19 @@ func (w *partWriter) upload() error {
 	w.parts = append(w.parts, s3t.CompletedPart{ETag: out.ETag, PartNumber: &n})
 	w.buf.Reset()
 	return nil
+}
+
+// next is the number of the next part, starting the upload before the
+// first.
+func (w *partWriter) next() (int32, error) {
+	if w.uploadID == "" {
+		out, err := w.b.API.CreateMultipartUpload(w.ctx, &s3.CreateMultipartUploadInput{Bucket: &w.b.Name, Key: &w.key, ContentType: &w.contentType})
+		if err != nil {
+			return 0, w.unavailable(err)
+		}
+		w.uploadID = *out.UploadId
+	}
+	return int32(len(w.parts) + 1), nil
 }
 
 // close stores what is left: the whole artifact in one PutObject when no

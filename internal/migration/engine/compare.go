@@ -350,9 +350,9 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) er
 	case sc.mode == compareDelta:
 		res.CSV = sc.csvKey(i)
 		err = s.files.Stream(ctx, res.CSV, "text/csv; charset=utf-8", func(w io.Writer) (err error) {
-			cw := &countingWriter{w: w}
+			cw := &delta.CountingWriter{W: w}
 			res.Delta, err = delta.CompareEach(before, after, cw, each)
-			res.CSVBytes = cw.n
+			res.CSVBytes = cw.N
 			return err
 		})
 	default:
@@ -390,18 +390,6 @@ func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []
 	idx := x.Index()
 	res.Index = &idx
 	return s.putJSON(ctx, sc.resultKey(i), "A key range's merge", res)
-}
-
-// countingWriter counts what goes through it.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // openSegment opens g, keeping only range p's lines of a whole snapshot.

@@ -255,22 +255,7 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 			t.Fatalf("%s: %+v; want the %s pre-flight's run, held and phase at $.plan (where the final's Maps read a run), then PreflightPlanned?", name, st, phase)
 		}
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var choice struct {
-		States map[string]struct {
-			Choices []struct {
-				Variable, StringEquals, Next string
-				NumericGreaterThan           *float64
-			}
-			Default string
-		}
-	}
-	if err := json.Unmarshal(raw, &choice); err != nil {
-		t.Fatal(err)
-	}
+	choice := readChoices(t)
 	if p := choice.States["PreflightPlanned?"]; len(p.Choices) != 1 || p.Choices[0].Variable != "$.plan.run.chunks" || p.Choices[0].NumericGreaterThan == nil || *p.Choices[0].NumericGreaterThan != 0 ||
 		p.Choices[0].Next != "FinalShuffle?" || p.Default != "PreflightDecided?" {
 		t.Fatalf("PreflightPlanned? chooses %+v else %q; want a run with chunks through the final's Maps", p.Choices, p.Default)
@@ -437,22 +422,7 @@ func TestTheStateMachineComparesInKeyRanges(t *testing.T) {
 		!slices.Contains(jsonKeys(t, TestOutput{Compare: &CompareRun{}}), "compare") {
 		t.Fatal("FinalStep does not read \"run\", or an output does not write \"compare\"")
 	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var choice struct {
-		States map[string]struct {
-			Choices []struct {
-				Variable, Next     string
-				NumericGreaterThan *float64
-			}
-			Default string
-		}
-	}
-	if err := json.Unmarshal(raw, &choice); err != nil {
-		t.Fatal(err)
-	}
+	choice := readChoices(t)
 	item := jsonKeys(t, ChunkItem{})
 	for _, ph := range []struct{ prefix, at, action, partition, finish string }{
 		{"", "$.compare", FinalComparePlan, FinalComparePartition, "DryRun?"},
@@ -517,4 +487,29 @@ func TestTheStateMachineComparesInKeyRanges(t *testing.T) {
 	if states["TestMerge"].Next != "TestComparePlan" {
 		t.Fatalf("TestMerge goes to %q; want TestComparePlan", states["TestMerge"].Next)
 	}
+}
+
+// aslChoices are the state machine's Choice states, as the tests read
+// them beside aslState (whose Choices have no comparison operands).
+type aslChoices struct {
+	States map[string]struct {
+		Choices []struct {
+			Variable, StringEquals, Next string
+			NumericGreaterThan           *float64
+		}
+		Default string
+	}
+}
+
+func readChoices(t *testing.T) aslChoices {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "statemachine", "migration.asl.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c aslChoices
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
