@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cutover/cutover/infra/stack"
 	"github.com/cutover/cutover/internal/benchdata"
 )
 
@@ -144,9 +145,14 @@ func benchCutover(b *testing.B, sample, full []byte) (float64, []benchChunk) {
 // benchBare loads the rows into LIVE the plainest way: one item per row
 // with the same key shape and the row's values as fields, BatchWriteItem.
 func benchBare(b *testing.B, full []byte, workers int) float64 {
-	cfg := awsConfig(b)
+	return benchBareOn(b, st, full, workers)
+}
+
+// benchBareOn is benchBare into stack s's LIVE table.
+func benchBareOn(b *testing.B, s *stack.Stack, full []byte, workers int) float64 {
+	cfg := stackConfig(b, s)
 	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-	table := st.Names["LiveRecordsTable"]
+	table := s.Names["LiveRecordsTable"]
 	partition := fmt.Sprintf("bare-%d", time.Now().UnixNano())
 	start := time.Now()
 	r := csv.NewReader(bytes.NewReader(full))

@@ -693,7 +693,7 @@ func TestUnansweredSignOffExpires(t *testing.T) {
 // template parameters, faults or schedule tick; it is closed when the test
 // ends, and its log printed when the test failed. The start may take
 // startFor (building kumo and the functions, when not cached).
-func ownStack(t *testing.T, name string, startFor time.Duration, opts stack.Options) *stack.Stack {
+func ownStack(t testing.TB, name string, startFor time.Duration, opts stack.Options) *stack.Stack {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {

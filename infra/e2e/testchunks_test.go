@@ -99,10 +99,10 @@ func TestTestMigrationRunsItsChunksAsADistributedMap(t *testing.T) {
 	}
 
 	// The execution ran them as a Distributed Map: it has a Map Run, the
-	// chunks' one, and the id shuffle's two before it (the extract is
-	// several chunks).
-	if states := mapRunStates(t, cs, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestKeys", "TestResolve"}) {
-		t.Fatalf("the execution has the Map runs of %v; want the test migration's chunks and its id shuffle's two", states)
+	// chunks' one, the id shuffle's two before it (the extract is several
+	// chunks), and the test snapshot's merge in key ranges after it.
+	if states := mapRunStates(t, cs, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestResolve"}) {
+		t.Fatalf("the execution has the Map runs of %v; want the test migration's chunks, its id shuffle's two and its snapshot's merge", states)
 	}
 
 	// The counts, the workbook and TEST agree with the file.

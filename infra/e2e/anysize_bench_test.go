@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cutover/cutover/infra/stack"
+	"github.com/cutover/cutover/internal/benchdata"
+)
+
+// BenchmarkAnySize runs a generated contacts export (ROWS rows, default
+// 500,000) through the whole journey on its own local stack, as a customer
+// would, at scale: the full extract is the test extract, mapped with the
+// mapping the service proposes for it (e-mail dedupe on), reviewed,
+// signed off, and then the final extract (the same rows) goes live. The
+// snapshots are compared in key ranges of COMPARE_BYTES (default 16 MiB),
+// so that even this size runs several. In the same run, first, a bare
+// loader writes the same rows into the same emulator's LIVE table with
+// BatchWriteItem (benchBare). It prints the test migration's and the final
+// migration's wall time against the bare loader's, each function's peak
+// memory, and checks every row is accounted for and that TEST and LIVE
+// hold exactly the migrated records (counted with the SDK).
+//
+// kumo keeps every DynamoDB item in memory (about 6 GB a million of
+// these records, in TEST, LIVE and the loader's copy), which bounds ROWS
+// on our 24 GiB machines (BENCHMARKS.md).
+//
+//	ROWS=500000 go test ./infra/e2e -run '^$' -bench AnySize -benchtime 1x -timeout 90m
+func BenchmarkAnySize(b *testing.B) {
+	rows, compare := 500_000, 16<<20
+	for name, v := range map[string]*int{"ROWS": &rows, "COMPARE_BYTES": &compare} {
+		if s := os.Getenv(name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 2000 {
+				b.Fatalf("%s=%q: want a number of at least 2000", name, s)
+			}
+			*v = n
+		}
+	}
+	var full bytes.Buffer
+	if err := benchdata.WriteContacts(&full, rows, 7); err != nil {
+		b.Fatal(err)
+	}
+	ms := ownStack(b, "anysize", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}})
+	for b.Loop() {
+		bareSecs := benchBareOn(b, ms, full.Bytes(), 4)
+		a := api{t: b, base: ms.APIURL, wait: time.Hour}
+		box := mailbox{t: b, endpoint: ms.Endpoint}
+		ops := ms.MintOpsToken("bench@vendor.test", time.Hour)
+		run := fmt.Sprintf("anysize-%d", time.Now().UnixNano())
+		id, key := a.create(ops, run, "Any Size", "anysize.test", run)
+
+		a.upload(id, key, "contacts.csv", "test", full.Bytes())
+		var proposal struct {
+			Mapping struct {
+				Files []struct{ Dedupe []string }
+			}
+		}
+		a.must(http.StatusOK, "GET", "/migrations/"+id+"/proposal", key, nil).decode(b, &proposal)
+		if len(proposal.Mapping.Files) != 1 {
+			b.Fatalf("the proposal maps %d files; want the contacts", len(proposal.Mapping.Files))
+		}
+		submitted := time.Now()
+		a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+		tested := a.waitStatus(id, key, "awaiting_review", 1)
+		testSecs := time.Since(submitted).Seconds()
+		tc := tested.Migration.Test
+		db := dynamodb.NewFromConfig(stackConfig(b, ms), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
+		inTest := countItems(b, db, ms.Names["TestRecordsTable"], id)
+		if tc == nil || tc.Read != rows || tc.Read != tc.Migrated+tc.Merged+tc.Rejected+tc.Skipped || inTest != tc.Migrated {
+			b.Fatalf("the test migration counts %+v of %d rows; TEST holds %d records", tc, rows, inTest)
+		}
+
+		a.reviewAll(id, key, 1)
+		a.waitStatus(id, key, "awaiting_signoff", 1)
+		a.must(http.StatusOK, "POST", "/signoff", box.signOffLink(run+"@anysize.test", 1), map[string]any{"decision": "approve"})
+		a.waitStatus(id, key, "awaiting_final", 1)
+		finalID := a.upload(id, key, "contacts-final.csv", "final", full.Bytes())
+		goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
+		a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+		v := a.waitStatus(id, key, "live", 1)
+		finalSecs := time.Since(goLive).Seconds()
+		fc := v.Migration.Final
+		var detail struct {
+			Migration struct {
+				FinalPlan struct{ Chunks int } `json:"finalPlan"`
+			} `json:"migration"`
+			Chunks []benchChunk `json:"chunks"`
+		}
+		a.must(http.StatusOK, "GET", "/ops/migrations/"+id, ops, nil).decode(b, &detail)
+		first, last := time.Time{}, time.Time{}
+		for _, c := range detail.Chunks {
+			s, _ := time.Parse(time.RFC3339Nano, c.StartedAt)
+			f, _ := time.Parse(time.RFC3339Nano, c.FinishedAt)
+			if first.IsZero() || s.Before(first) {
+				first = s
+			}
+			if f.After(last) {
+				last = f
+			}
+		}
+		live := countItems(b, db, ms.Names["LiveRecordsTable"], v.Migration.TenantID)
+		if fc == nil || fc.Read != rows || fc.Read != fc.Migrated+fc.Merged+fc.Rejected+fc.Skipped || live != fc.Migrated || fc.Migrated != tc.Migrated {
+			b.Fatalf("the final counts %+v of %d rows; LIVE holds %d records; the test migrated %d", fc, rows, live, tc.Migrated)
+		}
+		b.ReportMetric(testSecs, "test-s")
+		b.ReportMetric(finalSecs, "final-s")
+		b.ReportMetric(bareSecs, "bare-s")
+		b.ReportMetric(bareSecs/finalSecs, "final-ratio")
+		b.ReportMetric(bareSecs/testSecs, "test-ratio")
+		b.Logf("%d rows (%d MB), mapping proposed with dedupe %v: test migration %.1f s (submit to review: %+v; TEST holds %d), final %.1f s (go-live to live, %d chunks, chunks ran %.1f s; %+v; LIVE holds %d); bare BatchWriteItem loader %.1f s; ratios (bare/cutover) test %.2f, final %.2f (goal 0.8)",
+			rows, full.Len()>>20, proposal.Mapping.Files[0].Dedupe, testSecs, *tc, inTest, finalSecs, len(detail.Chunks), last.Sub(first).Seconds(), *fc, live, bareSecs, bareSecs/testSecs, bareSecs/finalSecs)
+		for logical := range ms.Names {
+			if rss, err := ms.PeakRSS(logical); err == nil && rss > 0 {
+				b.Logf("  %s peak RSS %d MB", logical, rss>>20)
+			}
+		}
+	}
+}
