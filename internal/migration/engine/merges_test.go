@@ -79,92 +79,104 @@ func TestRecordsMergeAcrossChunksAsInOne(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			many, err := tryTestMapping(t, body, mapping, 700, func(s *Service) { s.Chunking.PartitionRows, s.Chunking.MergeRows = 40, 60 }, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			merges := 0
-			for _, c := range many.chunks {
-				if c.Merge {
-					merges++
-				}
-			}
-			if len(one.chunks) != 1 || merges < 3 || len(many.chunks)-merges < 4 {
-				t.Fatalf("planned %d chunk(s), and %d with %d merge partitions: want 1, and several of each", len(one.chunks), len(many.chunks), merges)
-			}
-			c1, c2 := *one.counts, *many.counts
-			c1.RejectsKey, c2.RejectsKey = "", ""
-			if c1 != c2 || c1.Merged == 0 || c1.Rejected == 0 {
-				t.Fatalf("counts: one chunk %+v, in chunks %+v", c1, c2)
-			}
-			if len(one.records) == 0 || !reflect.DeepEqual(one.records, many.records) {
-				t.Fatalf("TEST holds %d records after one chunk, %d after several; or they differ", len(one.records), len(many.records))
-			}
-			if s1, s2 := one.objects[one.m.Workbook.Snapshot], many.objects[many.m.Workbook.Snapshot]; s1 == "" || s1 != s2 {
-				t.Fatalf("the snapshots differ:\n%s\n---\n%s", s1, s2)
-			}
-			wb1, wb2 := workbookOf(t, one), workbookOf(t, many)
-			if r1, r2 := rows(t, one.objects, wb1.Issues.RejectsFiles), rows(t, many.objects, wb2.Issues.RejectsFiles); len(r1) != one.counts.Rejected || !reflect.DeepEqual(r1, r2) {
-				t.Fatalf("rejected rows: one chunk %q, in chunks %q", r1, r2)
-			}
-			for name, pick := range map[string]func(w *workbook.Workbook) any{
-				"reconciliation": func(w *workbook.Workbook) any { return w.Reconciliation },
-				"rejected":       func(w *workbook.Workbook) any { return w.Issues.Rejected },
-				"fill rates":     func(w *workbook.Workbook) any { return w.FillRates },
-				// Listed by partition, not by first row: compare them by key.
-				"duplicates": func(w *workbook.Workbook) any {
-					return slices.SortedFunc(slices.Values(w.Issues.Duplicates), func(a, b mapspec.PossibleDuplicate) int { return strings.Compare(a.Key, b.Key) })
-				},
-				"duplicate groups": func(w *workbook.Workbook) any {
-					return slices.SortedFunc(slices.Values(w.Issues.DuplicateGroups), func(a, b workbook.DuplicateGroup) int {
-						return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Key, b.Key))
-					})
-				},
-				// Each run draws its sample with a seed of its own: the rows
-				// named are the ones to compare.
-				"named spot checks": func(w *workbook.Workbook) any {
-					return slices.DeleteFunc(slices.Clone(w.SpotChecks), func(sc workbook.SpotCheck) bool { return sc.Why != workbook.WhyNamed })
-				},
-				"possible": func(w *workbook.Workbook) any {
-					return []int{w.Issues.PossibleDuplicates, w.Issues.PossibleGroups, len(w.Issues.Duplicates), w.Issues.DuplicateCounts.Merged}
-				},
+			// In chunks; and in one chunk of more records than a merge
+			// partition holds, which spills them to merge partitions too
+			// rather than hold them all.
+			for _, v := range []struct {
+				name       string
+				chunkBytes int64
+				reading    func(int) bool
+			}{
+				{"in chunks", 700, func(n int) bool { return n >= 4 }},
+				{"one chunk in merge partitions", 0, func(n int) bool { return n == 1 }},
 			} {
-				if a, b := mustJSON(t, pick(wb1)), mustJSON(t, pick(wb2)); a != b {
-					t.Errorf("workbook %s: one chunk %s, in chunks %s", name, a, b)
+				many, err := tryTestMapping(t, body, mapping, v.chunkBytes, func(s *Service) { s.Chunking.PartitionRows, s.Chunking.MergeRows = 40, 60 }, nil)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if !differentIDs && wb1.Issues.PossibleGroups == 0 {
-				t.Errorf("no possible duplicates: the export shares addresses between ids")
-			}
-			// Every spot check shows a record TEST holds: a merged row's is
-			// the record it went into.
-			mergedSpots := 0
-			for _, sc := range wb2.SpotChecks {
-				if !sc.Found {
-					continue
-				}
-				rec, ok := many.records[sc.Entity+"#"+sc.RecordID]
-				if !ok || rec.SourceID == "" {
-					t.Errorf("spot check of line %d shows record %s, which TEST does not hold", sc.Line, sc.RecordID)
-				}
-				if sc.Outcome == pipeline.Merged {
-					mergedSpots++
-					if sc.MergedInto != sc.RecordID {
-						t.Errorf("spot check of merged line %d: into %q, shows %q", sc.Line, sc.MergedInto, sc.RecordID)
+				merges := 0
+				for _, c := range many.chunks {
+					if c.Merge {
+						merges++
 					}
 				}
-			}
-			groups := map[string]int{}
-			for _, g := range wb2.Issues.DuplicateGroups {
-				groups[g.Kind]++
-			}
-			if groups[workbook.GroupMerged] == 0 || !differentIDs && groups[workbook.GroupPossible] == 0 {
-				t.Errorf("the workbook lists duplicate groups %v: want merged ones, and possible ones", groups)
-			}
-			t.Logf("%d of the spot checks show a merged row", mergedSpots)
-			for _, c := range many.chunks {
-				if c.Merge && (c.Counts.Read != 0 || c.Status != cutover.ChunkDone) {
-					t.Errorf("merge partition %d: %+v", c.Index, c)
+				if len(one.chunks) != 1 || merges < 3 || !v.reading(len(many.chunks)-merges) {
+					t.Fatalf("%s: planned %d chunk(s), and %d with %d merge partitions: want 1, and the merge partitions after the chunks", v.name, len(one.chunks), len(many.chunks), merges)
+				}
+				c1, c2 := *one.counts, *many.counts
+				c1.RejectsKey, c2.RejectsKey = "", ""
+				if c1 != c2 || c1.Merged == 0 || c1.Rejected == 0 {
+					t.Fatalf("counts: one chunk %+v, in chunks %+v", c1, c2)
+				}
+				if len(one.records) == 0 || !reflect.DeepEqual(one.records, many.records) {
+					t.Fatalf("TEST holds %d records after one chunk, %d after several; or they differ", len(one.records), len(many.records))
+				}
+				if s1, s2 := one.objects[one.m.Workbook.Snapshot], many.objects[many.m.Workbook.Snapshot]; s1 == "" || s1 != s2 {
+					t.Fatalf("the snapshots differ:\n%s\n---\n%s", s1, s2)
+				}
+				wb1, wb2 := workbookOf(t, one), workbookOf(t, many)
+				if r1, r2 := rows(t, one.objects, wb1.Issues.RejectsFiles), rows(t, many.objects, wb2.Issues.RejectsFiles); len(r1) != one.counts.Rejected || !reflect.DeepEqual(r1, r2) {
+					t.Fatalf("rejected rows: one chunk %q, in chunks %q", r1, r2)
+				}
+				for name, pick := range map[string]func(w *workbook.Workbook) any{
+					"reconciliation": func(w *workbook.Workbook) any { return w.Reconciliation },
+					"rejected":       func(w *workbook.Workbook) any { return w.Issues.Rejected },
+					"fill rates":     func(w *workbook.Workbook) any { return w.FillRates },
+					// Listed by partition, not by first row: compare them by key.
+					"duplicates": func(w *workbook.Workbook) any {
+						return slices.SortedFunc(slices.Values(w.Issues.Duplicates), func(a, b mapspec.PossibleDuplicate) int { return strings.Compare(a.Key, b.Key) })
+					},
+					"duplicate groups": func(w *workbook.Workbook) any {
+						return slices.SortedFunc(slices.Values(w.Issues.DuplicateGroups), func(a, b workbook.DuplicateGroup) int {
+							return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Key, b.Key))
+						})
+					},
+					// Each run draws its sample with a seed of its own: the rows
+					// named are the ones to compare.
+					"named spot checks": func(w *workbook.Workbook) any {
+						return slices.DeleteFunc(slices.Clone(w.SpotChecks), func(sc workbook.SpotCheck) bool { return sc.Why != workbook.WhyNamed })
+					},
+					"possible": func(w *workbook.Workbook) any {
+						return []int{w.Issues.PossibleDuplicates, w.Issues.PossibleGroups, len(w.Issues.Duplicates), w.Issues.DuplicateCounts.Merged}
+					},
+				} {
+					if a, b := mustJSON(t, pick(wb1)), mustJSON(t, pick(wb2)); a != b {
+						t.Errorf("workbook %s: one chunk %s, in chunks %s", name, a, b)
+					}
+				}
+				if !differentIDs && wb1.Issues.PossibleGroups == 0 {
+					t.Errorf("no possible duplicates: the export shares addresses between ids")
+				}
+				// Every spot check shows a record TEST holds: a merged row's is
+				// the record it went into.
+				mergedSpots := 0
+				for _, sc := range wb2.SpotChecks {
+					if !sc.Found {
+						continue
+					}
+					rec, ok := many.records[sc.Entity+"#"+sc.RecordID]
+					if !ok || rec.SourceID == "" {
+						t.Errorf("spot check of line %d shows record %s, which TEST does not hold", sc.Line, sc.RecordID)
+					}
+					if sc.Outcome == pipeline.Merged {
+						mergedSpots++
+						if sc.MergedInto != sc.RecordID {
+							t.Errorf("spot check of merged line %d: into %q, shows %q", sc.Line, sc.MergedInto, sc.RecordID)
+						}
+					}
+				}
+				groups := map[string]int{}
+				for _, g := range wb2.Issues.DuplicateGroups {
+					groups[g.Kind]++
+				}
+				if groups[workbook.GroupMerged] == 0 || !differentIDs && groups[workbook.GroupPossible] == 0 {
+					t.Errorf("the workbook lists duplicate groups %v: want merged ones, and possible ones", groups)
+				}
+				t.Logf("%d of the spot checks show a merged row", mergedSpots)
+				for _, c := range many.chunks {
+					if c.Merge && (c.Counts.Read != 0 || c.Status != cutover.ChunkDone) {
+						t.Errorf("merge partition %d: %+v", c.Index, c)
+					}
 				}
 			}
 		})

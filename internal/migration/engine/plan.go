@@ -75,17 +75,21 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 	}
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
 		chunked, merges := chunking(in.spec, sch)
-		if len(out.chunks) < 2 || !chunked {
+		perPartition := in.mergeRows
+		if perPartition <= 0 {
+			perPartition = DefaultMergeRows
+		}
+		// Dedupe keys: the chunks spill their records, and merge
+		// partitions merge them (pass.Merge). So does one chunk of more
+		// records than a partition holds: merged in the chunk, they
+		// would all be in memory at once (about 4.5 KB each: a 32 MiB
+		// chunk of contacts is 1.3 GB).
+		merges = merges && (len(out.chunks) > 1 || out.rows > perPartition)
+		if !chunked || (len(out.chunks) < 2 && !merges) {
 			// People named inline are linked over every record at once:
 			// the whole extract is one chunk.
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
-			// Dedupe keys: the chunks spill their records, and merge
-			// partitions merge them (pass.Merge).
-			perPartition := in.mergeRows
-			if perPartition <= 0 {
-				perPartition = DefaultMergeRows
-			}
 			out.merges = partitionsFor(out.rows, perPartition)
 			for p := range out.merges {
 				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
