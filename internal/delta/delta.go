@@ -283,7 +283,7 @@ func (d *differ) report() (*Report, error) {
 
 // CSVHead is how every delta CSV begins: a byte-order mark and the
 // header. The CSVs of key ranges compared apart (the rows of each range
-// in key order) concatenate into the whole delta's once each but the
+// in key order) join into the whole delta's CSV when every one but the
 // first is stripped of it.
 const CSVHead = "\xEF\xBB\xBFentity,change,source_id,field,before,after\r\n"
 

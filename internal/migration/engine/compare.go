@@ -31,8 +31,10 @@ import (
 // apart (delta.CompareEach over those byte ranges), each storing its
 // result; and the finish steps add the results up (compared): counts and
 // id checksums add, the delta's reports merge in key order
-// (delta.Merge), and the ranges' delta CSVs, each in key order,
-// concatenate into the whole delta's.
+// (delta.Merge), and the ranges' delta CSVs, each in key order, are
+// joined within storage into the whole delta's (composeDelta). The test
+// snapshot is merged the same way (compareMerge), its ranges joined into
+// the whole (composeSnapshot).
 
 // The comparison's actions, after the chunks (and merge partitions) of the
 // final or of a pre-flight's dry run.
@@ -126,19 +128,23 @@ func (c *compareScope) csvKey(i int) string    { return fmt.Sprintf("%sd-%d.csv"
 func (c *compareScope) mergedKey(i int) string { return fmt.Sprintf("%ss-%d.jsonl", c.prefix, i) }
 
 // compareScopeOf is the comparison of in: the final's (no phase) or a
-// pre-flight's dry run. It is nil when there is nothing to compare: a
-// pre-flight already decided.
+// pre-flight's dry run, with its chunks when withChunks is set (planning
+// needs them; a range has its byte ranges in its part, and reading every
+// chunk once per range would be a read per chunk and range). It is nil
+// when there is nothing to compare: a pre-flight already decided.
 //
 // Errors: as GetMigration, ListChunks, dryRunOf and dryChunks.
-func (s *Final) compareScopeOf(ctx context.Context, in FinalStep) (*compareScope, error) {
+func (s *Final) compareScopeOf(ctx context.Context, in FinalStep, withChunks bool) (*compareScope, error) {
+	var chunks []cutover.Chunk
 	if in.Phase != "" {
 		r, done, err := s.dryRunOf(ctx, in)
 		if err != nil || done != nil {
 			return nil, err
 		}
-		chunks, err := s.dryChunks(ctx, r)
-		if err != nil {
-			return nil, err
+		if withChunks {
+			if chunks, err = s.dryChunks(ctx, r); err != nil {
+				return nil, err
+			}
 		}
 		sc := dryScope(r, chunks)
 		sc.round, sc.phase = in.Round, in.Phase
@@ -148,9 +154,10 @@ func (s *Final) compareScopeOf(ctx context.Context, in FinalStep) (*compareScope
 	if err != nil {
 		return nil, err
 	}
-	chunks, err := s.chunks.ListChunks(ctx, m.ID)
-	if err != nil {
-		return nil, err
+	if withChunks {
+		if chunks, err = s.chunks.ListChunks(ctx, m.ID); err != nil {
+			return nil, err
+		}
 	}
 	sc := finalScope(m, chunks)
 	sc.round = in.Round
@@ -188,7 +195,7 @@ func dryScope(r *dryRun, chunks []cutover.Chunk) *compareScope {
 // final, the signed-off test's); as compareScopeOf; EUNAVAILABLE from
 // storage.
 func (s *Final) PlanCompare(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	sc, err := s.compareScopeOf(ctx, in)
+	sc, err := s.compareScopeOf(ctx, in, true)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +295,7 @@ func (s *base) planCompare(ctx context.Context, sc *compareScope, chunking Chunk
 // missing; EINVALID when a snapshot is malformed (as delta.Compare);
 // EUNAVAILABLE from storage.
 func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutput, error) {
-	sc, err := s.compareScopeOf(ctx, in)
+	sc, err := s.compareScopeOf(ctx, in, false)
 	if err != nil || sc == nil {
 		return &FinalOutput{}, err
 	}
@@ -324,8 +331,8 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) er
 		return s.mergeRange(ctx, sc, i, after)
 	}
 	var before io.Reader = strings.NewReader("")
-	for _, g := range p.Before {
-		rc, err := s.openSegment(ctx, g, p)
+	if len(p.Before) > 0 { // the test's snapshot: one segment
+		rc, err := s.openSegment(ctx, p.Before[0], p)
 		if err != nil {
 			return err
 		}
