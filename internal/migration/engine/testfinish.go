@@ -108,15 +108,28 @@ func (s *TestRun) roundChunks(ctx context.Context, in TestStep) (*cutover.Migrat
 }
 
 // compareScopeOf is the merge of the round's test snapshot in key ranges
-// (compare.go): the chunks' snapshots, merged, with nothing before them.
+// (compare.go): the chunks' snapshots, merged, with nothing before them;
+// with the chunks when withChunks is set (planning needs them; a range
+// has its byte ranges in its part).
 //
-// Errors: as roundChunks.
-func (s *TestRun) compareScopeOf(ctx context.Context, in TestStep) (*compareScope, error) {
-	m, _, chunks, err := s.roundChunks(ctx, in)
+// Errors: ECONFLICT when the migration is not test-migrating this round;
+// as roundChunks.
+func (s *TestRun) compareScopeOf(ctx context.Context, in TestStep, withChunks bool) (*compareScope, error) {
+	if withChunks {
+		m, _, chunks, err := s.roundChunks(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		return testScope(m, in.Round, chunks), nil
+	}
+	m, err := s.Store().GetMigration(ctx, in.MigrationID)
 	if err != nil {
 		return nil, err
 	}
-	return testScope(m, in.Round, chunks), nil
+	if m.Status != cutover.StatusTestMigrating || m.Round != in.Round {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "The test migration of round %d cannot merge its snapshot while the migration is %s (round %d).", in.Round, m.Status, m.Round)
+	}
+	return testScope(m, in.Round, nil), nil
 }
 
 func testScope(m *cutover.Migration, round int, chunks []cutover.Chunk) *compareScope {

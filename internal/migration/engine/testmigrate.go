@@ -109,14 +109,14 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 	case TestFinish:
 		return s.FinishTest(ctx, in)
 	case TestComparePlan:
-		sc, err := s.compareScopeOf(ctx, in)
+		sc, err := s.compareScopeOf(ctx, in, true)
 		if err != nil {
 			return nil, err
 		}
 		run, err := s.planCompare(ctx, sc, s.chunking, s.compareBytes)
 		return &TestOutput{Compare: run}, err
 	case TestComparePartition:
-		sc, err := s.compareScopeOf(ctx, in)
+		sc, err := s.compareScopeOf(ctx, in, false)
 		if err != nil {
 			return nil, err
 		}
