@@ -412,7 +412,7 @@ func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run
 	}
 	var spilled *spiller
 	if run.spill != nil {
-		spilled = newSpiller(*run.spill)
+		spilled = s.newSpiller(ctx, *run.spill, c.Index, s.chunking.SpillBytes)
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
@@ -421,7 +421,7 @@ func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run
 		return nil, err
 	}
 	if spilled != nil {
-		if err := s.putSpill(ctx, spilled, c.Index); err != nil {
+		if err := s.putSpill(ctx, spilled); err != nil {
 			return nil, err
 		}
 	}

@@ -281,19 +281,29 @@ func (s *base) getAll(ctx context.Context, n int, key func(int) string) ([][]byt
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(shuffleIO)
 	for i := range n {
-		g.Go(func() error {
-			rc, err := s.files.Open(ctx, key(i))
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			if out[i], err = io.ReadAll(rc); err != nil {
-				return cutover.Wrap(cutover.EUNAVAILABLE, err, "The id shuffle's file %s could not be read.", key(i))
-			}
-			return nil
+		g.Go(func() (err error) {
+			out[i], err = s.readAll(ctx, key(i))
+			return err
 		})
 	}
 	return out, g.Wait()
+}
+
+// readAll reads the artifact at key whole.
+//
+// Errors: as Files.Open (ENOTFOUND: a step that did not run); EUNAVAILABLE
+// when reading stops midway.
+func (s *base) readAll(ctx context.Context, key string) ([]byte, error) {
+	rc, err := s.files.Open(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The file %s could not be read.", key)
+	}
+	return b, nil
 }
 
 // putAll stores the n objects obj(0..n-1), shuffleIO at a time.

@@ -1,8 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -14,9 +19,12 @@ import (
 // and neither references nor people named inline, planned into several
 // chunks). Every chunk that reads runs as before, after the id shuffle,
 // except that it writes no record: it spills each one, as pass.Spill
-// gives them, to the merge partition of its dedupe key
-// (merge/p-<partition>/c-<chunk>, one object for every pair, an empty
-// one too). Then a second Distributed Map runs the merge partitions, which
+// gives them, to the merge partition of its dedupe key. A chunk holds at
+// most Chunking.SpillBytes of spilled records: it stores them as a run
+// (merge/c-<chunk>/r-<run>), ordered by partition, and lists where each
+// partition's records begin in each of its runs in its index
+// (merge/c-<chunk>/index.json, stored last: a chunk without one did not
+// finish). Then a second Distributed Map runs the merge partitions, which
 // the plan lists as chunks after the ones that read (cutover.Chunk.Merge),
 // so they keep the chunks' status, attempts and failure handling: each
 // reads its objects in chunk order, merges them (pass.Merge), writes the
@@ -84,45 +92,213 @@ type spill struct {
 	parts  int
 }
 
+// runKey is where chunk keeps its run of spilled records number run.
+func (sp spill) runKey(chunk, run int) string {
+	return fmt.Sprintf("%smerge/c-%06d/r-%04d", sp.prefix, chunk, run)
+}
+
+// indexKey is where chunk lists its runs (spillIndex).
+func (sp spill) indexKey(chunk int) string {
+	return fmt.Sprintf("%smerge/c-%06d/index.json", sp.prefix, chunk)
+}
+
+// key is where a chunk spilled partition part's records before runs (one
+// object a pair): an execution that spilled so before a deploy merges
+// after it.
 func (sp spill) key(part, chunk int) string {
 	return fmt.Sprintf("%smerge/p-%05d/c-%06d", sp.prefix, part, chunk)
 }
 
-// spiller collects a chunk's spilled records by partition.
-type spiller struct {
-	sp   spill
-	bufs [][]byte
+// DefaultSpillBytes bounds the spilled records a chunk holds before it
+// stores them as a run, when the deployment does not say: the frames of a 32 MiB chunk of contacts are
+// about 130 MB (their records' values, keys and rows), which held whole
+// (with the slices' growth) took a test chunk's process past 900 MB.
+const DefaultSpillBytes = 64 << 20
+
+// spillIndex lists a chunk's runs in the order it stored them.
+type spillIndex struct {
+	Parts int        `json:"parts"`
+	Runs  []spillRun `json:"runs"`
 }
 
-func newSpiller(sp spill) *spiller { return &spiller{sp: sp, bufs: make([][]byte, sp.parts)} }
+// spillRun is one stored run: its records ordered by partition (in the
+// order spilled within one), partition p's at [Offsets[p], Offsets[p+1]).
+type spillRun struct {
+	Key     string  `json:"key"`
+	Offsets []int64 `json:"offsets"`
+}
+
+// spiller collects a chunk's spilled records and stores them in runs of
+// of about limit bytes.
+type spiller struct {
+	// ctx is the chunk's step's: add (pass.Pass.Spill, which takes none)
+	// stores a run when the buffer is full.
+	ctx   context.Context
+	files cutover.Streamer
+	sp    spill
+	chunk int
+	limit int
+
+	frame []byte  // the record being added
+	buf   []byte  // the frames not yet stored, as spilled
+	ends  []int   // where each frame in buf ends
+	parts []int32 // each frame's partition
+	runs  []spillRun
+}
+
+// newSpiller collects chunk's spilled records for sp in runs of about
+// limit bytes (0: DefaultSpillBytes).
+func (s *base) newSpiller(ctx context.Context, sp spill, chunk, limit int) *spiller {
+	if limit <= 0 {
+		limit = DefaultSpillBytes
+	}
+	return &spiller{ctx: ctx, files: s.files, sp: sp, chunk: chunk, limit: limit}
+}
 
 // add is the chunk's pass.Pass.Spill.
+//
+// Errors: as Files.Stream, when a full buffer cannot be stored.
 func (s *spiller) add(rec *mapspec.Record, key string, seen *pipeline.Sighting) error {
-	i := pass.SpillPartition(rec, key, s.sp.parts)
-	s.bufs[i] = pass.AppendSpilled(s.bufs[i], rec, key, seen)
+	s.frame = pass.AppendSpilled(s.frame[:0], rec, key, seen)
+	if len(s.buf) > 0 && len(s.buf)+len(s.frame) > s.limit {
+		if err := s.store(); err != nil {
+			return err
+		}
+	}
+	s.buf = append(s.buf, s.frame...)
+	s.ends = append(s.ends, len(s.buf))
+	s.parts = append(s.parts, int32(pass.SpillPartition(rec, key, s.sp.parts)))
 	return nil
 }
 
-// putSpill stores chunk's spill, an object per partition (an empty one too: a
-// missing object is a chunk that did not run, never "no records").
+// store writes the buffered frames as the chunk's next run, ordered by
+// partition (a stable counting sort: a partition's records keep the
+// order they were spilled in), and empties the buffer.
 //
-// Errors: as Files.Put.
-func (s *base) putSpill(ctx context.Context, sp *spiller, chunk int) error {
-	return s.putAll(ctx, sp.sp.parts, func(i int) (string, []byte) { return sp.sp.key(i, chunk), sp.bufs[i] })
+// Errors: as Files.Stream.
+func (s *spiller) store() error {
+	offsets := make([]int64, s.sp.parts+1)
+	first := make([]int, s.sp.parts+1) // where each partition's frames begin in order
+	begin := func(i int) int {
+		if i == 0 {
+			return 0
+		}
+		return s.ends[i-1]
+	}
+	for i, p := range s.parts {
+		offsets[p+1] += int64(s.ends[i] - begin(i))
+		first[p+1]++
+	}
+	for p := range s.sp.parts {
+		offsets[p+1] += offsets[p]
+		first[p+1] += first[p]
+	}
+	order := make([]int32, len(s.parts))
+	for i, p := range s.parts {
+		order[first[p]] = int32(i)
+		first[p]++
+	}
+	key := s.sp.runKey(s.chunk, len(s.runs))
+	err := s.files.Stream(s.ctx, key, "application/octet-stream", func(w io.Writer) error {
+		for _, i := range order {
+			if _, err := w.Write(s.buf[begin(int(i)):s.ends[i]]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.runs = append(s.runs, spillRun{Key: key, Offsets: offsets})
+	s.buf, s.ends, s.parts = s.buf[:0], s.ends[:0], s.parts[:0]
+	return nil
+}
+
+// putSpill stores what is left of chunk's spill as its last run and then
+// its index, which says the chunk's spill is whole (a chunk that spilled
+// nothing has an index of no runs: a missing index is a chunk that did
+// not run, never "no records").
+//
+// Errors: as Files.Stream and Files.Put.
+func (s *base) putSpill(ctx context.Context, sp *spiller) error {
+	if len(sp.buf) > 0 {
+		if err := sp.store(); err != nil {
+			return err
+		}
+	}
+	return s.putJSON(ctx, sp.sp.indexKey(sp.chunk), "A chunk's spilled records' index", spillIndex{Parts: sp.sp.parts, Runs: sp.runs})
 }
 
 // mergeInput reads partition part's spill from every reading chunk, once
-// all of them are done.
+// all of them are done: from each chunk, the partition's byte range of
+// every run, in the order they were stored.
 //
 // Errors: ECONFLICT when a chunk that reads is not done (it is named);
-// ENOTFOUND or EUNAVAILABLE from storage.
+// EINVALID when a chunk's index is damaged or of another plan; ENOTFOUND
+// or EUNAVAILABLE from storage.
 func (s *base) mergeInput(ctx context.Context, sp spill, part int, chunks []cutover.Chunk) ([][]byte, error) {
 	for _, c := range chunks {
 		if !c.Merge && c.Index < sp.chunks && c.Status != cutover.ChunkDone {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "Merging waits for part %d (%s), which has not finished.", c.Index+1, c.FileName)
 		}
 	}
-	return s.getAll(ctx, sp.chunks, func(c int) string { return sp.key(part, c) })
+	out := make([][]byte, sp.chunks)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(shuffleIO)
+	for c := range sp.chunks {
+		g.Go(func() (err error) {
+			out[c], err = s.spilledBy(gctx, sp, part, c)
+			return err
+		})
+	}
+	return out, g.Wait()
+}
+
+// spilledBy reads what chunk spilled to partition part.
+//
+// Errors: as mergeInput.
+func (s *base) spilledBy(ctx context.Context, sp spill, part, chunk int) ([]byte, error) {
+	body, err := s.readAll(ctx, sp.indexKey(chunk))
+	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+		if old, oldErr := s.readAll(ctx, sp.key(part, chunk)); oldErr == nil {
+			return old, nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var idx spillIndex
+	if err := json.Unmarshal(body, &idx); err != nil || idx.Parts != sp.parts {
+		return nil, cutover.Errorf(cutover.EINVALID, "The index of the records part %d spilled for merging is damaged or of another plan.", chunk+1)
+	}
+	var out []byte
+	for _, r := range idx.Runs {
+		if len(r.Offsets) != sp.parts+1 {
+			return nil, cutover.Errorf(cutover.EINVALID, "The index of the records part %d spilled for merging is damaged.", chunk+1)
+		}
+		start, end := r.Offsets[part], r.Offsets[part+1]
+		if end <= start {
+			continue
+		}
+		rc, err := s.files.OpenRange(ctx, r.Key, start, end)
+		if err != nil {
+			return nil, err
+		}
+		out, err = appendAll(out, rc)
+		_ = rc.Close()
+		if err != nil {
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The records part %d spilled for merging could not be read.", chunk+1)
+		}
+	}
+	return out, nil
+}
+
+// appendAll appends what r reads, to its end, to b.
+func appendAll(b []byte, r io.Reader) ([]byte, error) {
+	buf := bytes.NewBuffer(b)
+	_, err := buf.ReadFrom(r)
+	return buf.Bytes(), err
 }
 
 // partsDetail says how many parts an extract ran in, for the audit

@@ -440,7 +440,7 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 	p.Spot = sampler
 	var spilled *spiller
 	if plan.Merges > 0 {
-		spilled = newSpiller(testSpill(m.ID, round, plan))
+		spilled = s.newSpiller(ctx, testSpill(m.ID, round, plan), c.Index, s.chunking.SpillBytes)
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
@@ -449,7 +449,7 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 		return nil, err
 	}
 	if spilled != nil {
-		if err := s.putSpill(ctx, spilled, c.Index); err != nil {
+		if err := s.putSpill(ctx, spilled); err != nil {
 			return nil, err
 		}
 	}
