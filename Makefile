@@ -126,7 +126,8 @@ bench-final: emulator
 ## 15): ROWS generated contacts (500,000) as the test and the final extract,
 ## the proposed mapping (dedupe on), snapshots compared in key ranges of
 ## COMPARE_BYTES, beside a bare BatchWriteItem loader; every function's
-## peak memory. kumo holds DynamoDB in memory: about 6 GB a million rows.
+## peak memory. kumo holds DynamoDB and S3 in memory (BENCHMARKS.md);
+## DESTINATION=receiver sends TEST and LIVE to the reference receiver.
 bench-anysize: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkAnySize$$' -benchtime 1x -timeout 90m ./infra/e2e
 

@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,8 +17,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cutover/cutover/infra/receiver"
 	"github.com/cutover/cutover/infra/stack"
 	"github.com/cutover/cutover/internal/benchdata"
+	"github.com/cutover/cutover/internal/cutover"
 )
 
 // BenchmarkAnySize runs a generated contacts export (ROWS rows, default
@@ -31,11 +36,15 @@ import (
 // memory, and checks every row is accounted for and that TEST and LIVE
 // hold exactly the migrated records (counted with the SDK).
 //
-// kumo keeps every DynamoDB item in memory (about 6 GB a million of
-// these records, in TEST, LIVE and the loader's copy), which bounds ROWS
-// on our 24 GiB machines (BENCHMARKS.md).
+// kumo keeps every DynamoDB item and S3 object in memory (BENCHMARKS.md),
+// which bounds ROWS on our 24 GiB machines. DESTINATION=receiver sends
+// TEST and LIVE to the reference receiver (the product being joined, a
+// SQLite database on disk) instead of the stack's tables, as
+// `DESTINATION=receiver make up` does, and counts what it holds there;
+// the bare loader then loads a round of 250,000 rows at a time into a
+// scratch table, deleted between rounds outside the clock.
 //
-//	ROWS=500000 go test ./infra/e2e -run '^$' -bench AnySize -benchtime 1x -timeout 90m
+//	DESTINATION=receiver ROWS=1000000 go test ./infra/e2e -run '^$' -bench AnySize -benchtime 1x -timeout 90m
 func BenchmarkAnySize(b *testing.B) {
 	rows, compare := 500_000, 16<<20
 	for name, v := range map[string]*int{"ROWS": &rows, "COMPARE_BYTES": &compare} {
@@ -51,9 +60,25 @@ func BenchmarkAnySize(b *testing.B) {
 	if err := benchdata.WriteContacts(&full, rows, 7); err != nil {
 		b.Fatal(err)
 	}
-	ms := ownStack(b, "anysize", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}})
+	opts := stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}}
+	var product *receiver.Server
+	switch d := os.Getenv("DESTINATION"); d {
+	case "", "builtin":
+	case "receiver":
+		product, opts.Secrets = anySizeReceiver(b, opts.Parameters)
+	default:
+		b.Fatalf("DESTINATION=%q: want builtin or receiver", d)
+	}
+	ms := ownStack(b, "anysize", 5*time.Minute, opts)
 	for b.Loop() {
-		bareSecs := benchBareOn(b, ms, full.Bytes(), 4)
+		var bareSecs float64
+		if product == nil {
+			bareSecs = benchBareOn(b, ms, full.Bytes(), 4)
+		} else {
+			// TEST and LIVE are the receiver's: kumo holds the bare
+			// loader's rows alone, a round of them at a time.
+			bareSecs = bareLoad(b, ms, full.Bytes(), 4, "anysize-bare", 250_000)
+		}
 		a := api{t: b, base: ms.APIURL, wait: time.Hour}
 		box := mailbox{t: b, endpoint: ms.Endpoint}
 		ops := ms.MintOpsToken("bench@vendor.test", time.Hour)
@@ -76,7 +101,13 @@ func BenchmarkAnySize(b *testing.B) {
 		testSecs := time.Since(submitted).Seconds()
 		tc := tested.Migration.Test
 		db := dynamodb.NewFromConfig(stackConfig(b, ms), func(o *dynamodb.Options) { o.DisableValidateResponseChecksum = true })
-		inTest := countItems(b, db, ms.Names["TestRecordsTable"], id)
+		held := func(env, table, partition string) int {
+			if product == nil {
+				return countItems(b, db, ms.Names[table], partition)
+			}
+			return receiverHolds(b, product, tested.Migration.TenantID, id, env)
+		}
+		inTest := held(cutover.EnvTest, "TestRecordsTable", id)
 		if tc == nil || tc.Read != rows || tc.Read != tc.Migrated+tc.Merged+tc.Rejected+tc.Skipped || inTest != tc.Migrated {
 			b.Fatalf("the test migration counts %+v of %d rows; TEST holds %d records", tc, rows, inTest)
 		}
@@ -109,7 +140,7 @@ func BenchmarkAnySize(b *testing.B) {
 				last = f
 			}
 		}
-		live := countItems(b, db, ms.Names["LiveRecordsTable"], v.Migration.TenantID)
+		live := held(cutover.EnvLive, "LiveRecordsTable", v.Migration.TenantID)
 		if fc == nil || fc.Read != rows || fc.Read != fc.Migrated+fc.Merged+fc.Rejected+fc.Skipped || live != fc.Migrated || fc.Migrated != tc.Migrated {
 			b.Fatalf("the final counts %+v of %d rows; LIVE holds %d records; the test migrated %d", fc, rows, live, tc.Migrated)
 		}
@@ -134,4 +165,41 @@ func BenchmarkAnySize(b *testing.B) {
 		}
 		b.Logf("peak RSS of each function's processes: %s", strings.Join(peaks, ", "))
 	}
+}
+
+// anySizeReceiver starts the reference receiver (the product being joined,
+// a SQLite database on disk) for BenchmarkAnySize with DESTINATION=receiver
+// and sets the parameters that make it TEST's and LIVE's https
+// destination, as `DESTINATION=receiver make up` does. It returns the
+// secrets the stack provisions.
+func anySizeReceiver(b *testing.B, params map[string]string) (*receiver.Server, map[string]string) {
+	secret, err := receiver.NewSecret()
+	if err != nil {
+		b.Fatal(err)
+	}
+	product, err := receiver.Start("127.0.0.1:0", filepath.Join(b.TempDir(), "receiver.db"), secret, receiver.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = product.Close() })
+	maps.Copy(params, map[string]string{
+		"TestDestination": "https", "TestDestinationUrl": product.URL, "TestDestinationSecretName": "anysize-staging",
+		"LiveDestination": "https", "LiveDestinationUrl": product.URL, "LiveDestinationSecretName": "anysize-production",
+	})
+	return product, map[string]string{"anysize-staging": secret, "anysize-production": secret}
+}
+
+// receiverHolds counts the records the receiver holds for a migration of
+// a tenant in env, reading its database directly.
+func receiverHolds(b *testing.B, product *receiver.Server, tenant, migration, env string) int {
+	db, err := sql.Open("sqlite", "file:"+product.DB+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM records WHERE tenant_id = ? AND migration_id = ? AND environment = ?`, tenant, migration, env).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	return n
 }
