@@ -412,7 +412,10 @@ func (s *Final) readChunk(ctx context.Context, c cutover.Chunk, p pass.Pass, run
 	}
 	var spilled *spiller
 	if run.spill != nil {
-		spilled = s.newSpiller(ctx, *run.spill, c.Index, s.chunking.SpillBytes)
+		if spilled, err = newSpiller(*run.spill, c.Index); err != nil {
+			return nil, err
+		}
+		defer spilled.close()
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()

@@ -43,10 +43,6 @@ type Chunking struct {
 	// MergeRows is how many records one merge partition is planned for
 	// (merges.go); 0 means DefaultMergeRows.
 	MergeRows int
-	// SpillBytes is how many bytes of spilled records a chunk holds
-	// before it stores them as a run (merges.go); 0 means
-	// DefaultSpillBytes.
-	SpillBytes int
 }
 
 // DefaultChunkConcurrency is how many chunks run at once when the

@@ -1,11 +1,13 @@
 package engine
 
 import (
-	"bytes"
+	"bufio"
 	"context"
-	"encoding/json"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 
 	"golang.org/x/sync/errgroup"
 
@@ -19,15 +21,16 @@ import (
 // and neither references nor people named inline, planned into several
 // chunks). Every chunk that reads runs as before, after the id shuffle,
 // except that it writes no record: it spills each one, as pass.Spill
-// gives them, to the merge partition of its dedupe key. A chunk holds at
-// most Chunking.SpillBytes of spilled records: it stores them as a run
-// (merge/c-<chunk>/r-<run>), ordered by partition, and lists where each
-// partition's records begin in each of its runs in its index
-// (merge/c-<chunk>/index.json, stored last: a chunk without one did not
-// finish). Then a second Distributed Map runs the merge partitions, which
-// the plan lists as chunks after the ones that read (cutover.Chunk.Merge),
-// so they keep the chunks' status, attempts and failure handling: each
-// reads its objects in chunk order, merges them (pass.Merge), writes the
+// gives them, to the merge partition of its dedupe key: into a local
+// file, keeping in memory only where each record is, then stored as one
+// object ordered by partition (merge/c-<chunk>/spill), and an index of
+// where each partition's records begin (merge/c-<chunk>/index, stored
+// last: a chunk without one did not finish). Then a second Distributed
+// Map runs the merge partitions, which the plan lists as chunks after the
+// ones that read (cutover.Chunk.Merge), so they keep the chunks' status,
+// attempts and failure handling: each reads its byte range of every
+// chunk's spill (two small range reads a chunk, whatever the partitions),
+// in chunk order, merges them (pass.Merge), writes the
 // merged records to TEST or LIVE with a snapshot, and keeps what merging
 // changed in the chunks' account (rows merged, rows whose record the
 // destination refused) as its own counts and reports, which the finish
@@ -37,9 +40,12 @@ import (
 // DefaultMergeRows is how many records one merge partition is planned for
 // when the deployment does not say: a partition's merger holds its
 // records, about 4.5 KB each in memory (BenchmarkMergeSteps: 248 MiB of
-// heap at its peak for a partition of 55,000), so a partition stays well
-// inside the functions' 1 and 2 GB.
-const DefaultMergeRows = 50_000
+// heap at its peak for a partition of 55,000). The collector lets a
+// process grow to about twice what is live, so 50,000 took a test
+// migration's process to 558 MB (bench-anysize, 300,000 rows); 25,000
+// keeps every process under the 512 MB the issue of any size asks for,
+// at twice as many (shorter) partitions.
+const DefaultMergeRows = 25_000
 
 // MergeRun tells the state machine how to run an extract's merge
 // partitions: a Distributed Map over this manifest (one ChunkItem per
@@ -92,116 +98,122 @@ type spill struct {
 	parts  int
 }
 
-// runKey is where chunk keeps its run of spilled records number run.
-func (sp spill) runKey(chunk, run int) string {
-	return fmt.Sprintf("%smerge/c-%06d/r-%04d", sp.prefix, chunk, run)
+// spillKey is where chunk keeps its spilled records, ordered by partition.
+func (sp spill) spillKey(chunk int) string {
+	return fmt.Sprintf("%smerge/c-%06d/spill", sp.prefix, chunk)
 }
 
-// indexKey is where chunk lists its runs (spillIndex).
+// indexKey is where chunk keeps its spill's index: parts+1 offsets, each
+// eight bytes little-endian, partition p's records at [offset p, offset
+// p+1) of its spill, so a partition reads its two offsets alone.
 func (sp spill) indexKey(chunk int) string {
-	return fmt.Sprintf("%smerge/c-%06d/index.json", sp.prefix, chunk)
+	return fmt.Sprintf("%smerge/c-%06d/index", sp.prefix, chunk)
 }
 
-// key is where a chunk spilled partition part's records before runs (one
-// object a pair): an execution that spilled so before a deploy merges
-// after it.
+// key is where a chunk spilled partition part's records before indexes
+// (one object a pair): an execution that spilled so before a deploy
+// merges after it.
 func (sp spill) key(part, chunk int) string {
 	return fmt.Sprintf("%smerge/p-%05d/c-%06d", sp.prefix, part, chunk)
 }
 
-// DefaultSpillBytes bounds the spilled records a chunk holds before it
-// stores them as a run, when the deployment does not say: the frames of a 32 MiB chunk of contacts are
-// about 130 MB (their records' values, keys and rows), which held whole
-// (with the slices' growth) took a test chunk's process past 900 MB.
-const DefaultSpillBytes = 64 << 20
+// maxMergePartitions bounds an extract's merge partitions. A chunk
+// writes two objects whatever their number, and a partition reads two
+// ranges of each chunk's, so they may be many: 10,000 is 250 million
+// records at DefaultMergeRows.
+const maxMergePartitions = 10_000
 
-// spillIndex lists a chunk's runs in the order it stored them.
-type spillIndex struct {
-	Parts int        `json:"parts"`
-	Runs  []spillRun `json:"runs"`
-}
-
-// spillRun is one stored run: its records ordered by partition (in the
-// order spilled within one), partition p's at [Offsets[p], Offsets[p+1]).
-type spillRun struct {
-	Key     string  `json:"key"`
-	Offsets []int64 `json:"offsets"`
-}
-
-// spiller collects a chunk's spilled records and stores them in runs of
-// of about limit bytes.
+// spiller collects a chunk's spilled records in a local file (the
+// Lambda's /tmp), so that the chunk's memory holds only where each
+// record is (twelve bytes a record), and stores them ordered by partition.
 type spiller struct {
-	// ctx is the chunk's step's: add (pass.Pass.Spill, which takes none)
-	// stores a run when the buffer is full.
-	ctx   context.Context
-	files cutover.Streamer
 	sp    spill
 	chunk int
-	limit int
 
+	file  *os.File
+	w     *bufio.Writer
+	size  int64
 	frame []byte  // the record being added
-	buf   []byte  // the frames not yet stored, as spilled
-	ends  []int   // where each frame in buf ends
+	ends  []int64 // where each frame ends in the file
 	parts []int32 // each frame's partition
-	runs  []spillRun
 }
 
-// newSpiller collects chunk's spilled records for sp in runs of about
-// limit bytes (0: DefaultSpillBytes).
-func (s *base) newSpiller(ctx context.Context, sp spill, chunk, limit int) *spiller {
-	if limit <= 0 {
-		limit = DefaultSpillBytes
+// newSpiller collects chunk's spilled records for sp; close removes its
+// file.
+//
+// Errors: EUNAVAILABLE when no local file can be made.
+func newSpiller(sp spill, chunk int) (*spiller, error) {
+	f, err := os.CreateTemp("", "cutover-spill-*")
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The records to merge could not be kept; try again.")
 	}
-	return &spiller{ctx: ctx, files: s.files, sp: sp, chunk: chunk, limit: limit}
+	return &spiller{sp: sp, chunk: chunk, file: f, w: bufio.NewWriterSize(f, 1<<20)}, nil
+}
+
+// close removes the spiller's file: a warm Lambda keeps its /tmp.
+func (s *spiller) close() {
+	_ = s.file.Close()
+	_ = os.Remove(s.file.Name())
 }
 
 // add is the chunk's pass.Pass.Spill.
 //
-// Errors: as Files.Stream, when a full buffer cannot be stored.
+// Errors: EUNAVAILABLE when the local file cannot be written.
 func (s *spiller) add(rec *mapspec.Record, key string, seen *pipeline.Sighting) error {
 	s.frame = pass.AppendSpilled(s.frame[:0], rec, key, seen)
-	if len(s.buf) > 0 && len(s.buf)+len(s.frame) > s.limit {
-		if err := s.store(); err != nil {
-			return err
-		}
+	if _, err := s.w.Write(s.frame); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The records to merge could not be kept; try again.")
 	}
-	s.buf = append(s.buf, s.frame...)
-	s.ends = append(s.ends, len(s.buf))
+	s.size += int64(len(s.frame))
+	s.ends = append(s.ends, s.size)
 	s.parts = append(s.parts, int32(pass.SpillPartition(rec, key, s.sp.parts)))
 	return nil
 }
 
-// store writes the buffered frames as the chunk's next run, ordered by
-// partition (a stable counting sort: a partition's records keep the
-// order they were spilled in), and empties the buffer.
+// putSpill stores chunk's spill, its records ordered by partition (a
+// stable counting sort: a partition's records keep the order they were
+// spilled in), then its index, which says the spill is whole (a chunk
+// that spilled nothing has an index too: a missing index is a chunk that
+// did not run, never "no records").
 //
-// Errors: as Files.Stream.
-func (s *spiller) store() error {
-	offsets := make([]int64, s.sp.parts+1)
-	first := make([]int, s.sp.parts+1) // where each partition's frames begin in order
-	begin := func(i int) int {
+// Errors: as Files.Stream and Files.Put; EUNAVAILABLE when the local file
+// cannot be read back.
+func (s *base) putSpill(ctx context.Context, sp *spiller) error {
+	if err := sp.w.Flush(); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The records to merge could not be kept; try again.")
+	}
+	parts := sp.sp.parts
+	offsets := make([]int64, parts+1)
+	first := make([]int, parts+1) // where each partition's frames begin in order
+	begin := func(i int) int64 {
 		if i == 0 {
 			return 0
 		}
-		return s.ends[i-1]
+		return sp.ends[i-1]
 	}
-	for i, p := range s.parts {
-		offsets[p+1] += int64(s.ends[i] - begin(i))
+	for i, p := range sp.parts {
+		offsets[p+1] += sp.ends[i] - begin(i)
 		first[p+1]++
 	}
-	for p := range s.sp.parts {
+	for p := range parts {
 		offsets[p+1] += offsets[p]
 		first[p+1] += first[p]
 	}
-	order := make([]int32, len(s.parts))
-	for i, p := range s.parts {
+	order := make([]int32, len(sp.parts))
+	for i, p := range sp.parts {
 		order[first[p]] = int32(i)
 		first[p]++
 	}
-	key := s.sp.runKey(s.chunk, len(s.runs))
-	err := s.files.Stream(s.ctx, key, "application/octet-stream", func(w io.Writer) error {
+	sp.parts = nil
+	err := s.files.Stream(ctx, sp.sp.spillKey(sp.chunk), "application/octet-stream", func(w io.Writer) error {
+		var buf []byte
 		for _, i := range order {
-			if _, err := w.Write(s.buf[begin(int(i)):s.ends[i]]); err != nil {
+			start := begin(int(i))
+			buf = slices.Grow(buf[:0], int(sp.ends[i]-start))[:sp.ends[i]-start]
+			if _, err := sp.file.ReadAt(buf, start); err != nil {
+				return cutover.Wrap(cutover.EUNAVAILABLE, err, "The records to merge could not be read back; try again.")
+			}
+			if _, err := w.Write(buf); err != nil {
 				return err
 			}
 		}
@@ -210,29 +222,16 @@ func (s *spiller) store() error {
 	if err != nil {
 		return err
 	}
-	s.runs = append(s.runs, spillRun{Key: key, Offsets: offsets})
-	s.buf, s.ends, s.parts = s.buf[:0], s.ends[:0], s.parts[:0]
-	return nil
-}
-
-// putSpill stores what is left of chunk's spill as its last run and then
-// its index, which says the chunk's spill is whole (a chunk that spilled
-// nothing has an index of no runs: a missing index is a chunk that did
-// not run, never "no records").
-//
-// Errors: as Files.Stream and Files.Put.
-func (s *base) putSpill(ctx context.Context, sp *spiller) error {
-	if len(sp.buf) > 0 {
-		if err := sp.store(); err != nil {
-			return err
-		}
+	index := make([]byte, 0, 8*len(offsets))
+	for _, o := range offsets {
+		index = binary.LittleEndian.AppendUint64(index, uint64(o))
 	}
-	return s.putJSON(ctx, sp.sp.indexKey(sp.chunk), "A chunk's spilled records' index", spillIndex{Parts: sp.sp.parts, Runs: sp.runs})
+	return s.files.Put(ctx, sp.sp.indexKey(sp.chunk), "application/octet-stream", index)
 }
 
 // mergeInput reads partition part's spill from every reading chunk, once
-// all of them are done: from each chunk, the partition's byte range of
-// every run, in the order they were stored.
+// all of them are done: from each chunk, its two offsets in the chunk's
+// index, then that byte range of its spill.
 //
 // Errors: ECONFLICT when a chunk that reads is not done (it is named);
 // EINVALID when a chunk's index is damaged or of another plan; ENOTFOUND
@@ -259,7 +258,11 @@ func (s *base) mergeInput(ctx context.Context, sp spill, part int, chunks []cuto
 //
 // Errors: as mergeInput.
 func (s *base) spilledBy(ctx context.Context, sp spill, part, chunk int) ([]byte, error) {
-	body, err := s.readAll(ctx, sp.indexKey(chunk))
+	damaged := cutover.Errorf(cutover.EINVALID, "The index of the records part %d spilled for merging is damaged or of another plan.", chunk+1)
+	if part < 0 || part >= sp.parts {
+		return nil, damaged
+	}
+	at, err := s.readRange(ctx, sp.indexKey(chunk), int64(8*part), int64(8*part+16))
 	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
 		if old, oldErr := s.readAll(ctx, sp.key(part, chunk)); oldErr == nil {
 			return old, nil
@@ -268,37 +271,40 @@ func (s *base) spilledBy(ctx context.Context, sp spill, part, chunk int) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	var idx spillIndex
-	if err := json.Unmarshal(body, &idx); err != nil || idx.Parts != sp.parts {
-		return nil, cutover.Errorf(cutover.EINVALID, "The index of the records part %d spilled for merging is damaged or of another plan.", chunk+1)
+	if len(at) != 16 {
+		return nil, damaged
 	}
-	var out []byte
-	for _, r := range idx.Runs {
-		if len(r.Offsets) != sp.parts+1 {
-			return nil, cutover.Errorf(cutover.EINVALID, "The index of the records part %d spilled for merging is damaged.", chunk+1)
-		}
-		start, end := r.Offsets[part], r.Offsets[part+1]
-		if end <= start {
-			continue
-		}
-		rc, err := s.files.OpenRange(ctx, r.Key, start, end)
-		if err != nil {
-			return nil, err
-		}
-		out, err = appendAll(out, rc)
-		_ = rc.Close()
-		if err != nil {
-			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The records part %d spilled for merging could not be read.", chunk+1)
-		}
+	start, end := int64(binary.LittleEndian.Uint64(at)), int64(binary.LittleEndian.Uint64(at[8:]))
+	if start < 0 || end < start {
+		return nil, damaged
 	}
-	return out, nil
+	if end == start {
+		return nil, nil
+	}
+	body, err := s.readRange(ctx, sp.spillKey(chunk), start, end)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) != end-start {
+		return nil, damaged
+	}
+	return body, nil
 }
 
-// appendAll appends what r reads, to its end, to b.
-func appendAll(b []byte, r io.Reader) ([]byte, error) {
-	buf := bytes.NewBuffer(b)
-	_, err := buf.ReadFrom(r)
-	return buf.Bytes(), err
+// readRange reads the bytes [start, end) of the artifact at key.
+//
+// Errors: as Files.OpenRange; EUNAVAILABLE when reading stops midway.
+func (s *base) readRange(ctx context.Context, key string, start, end int64) ([]byte, error) {
+	rc, err := s.files.OpenRange(ctx, key, start, end)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The file %s could not be read.", key)
+	}
+	return b, nil
 }
 
 // partsDetail says how many parts an extract ran in, for the audit

@@ -90,13 +90,9 @@ func TestRecordsMergeAcrossChunksAsInOne(t *testing.T) {
 				{"in chunks", 700, func(n int) bool { return n >= 4 }},
 				{"one chunk in merge partitions", 0, func(n int) bool { return n == 1 }},
 			} {
-				// The chunks store their spilled records in runs of 2 KiB.
-				many, err := tryTestMapping(t, body, mapping, v.chunkBytes, func(s *Service) { s.Chunking.PartitionRows, s.Chunking.MergeRows, s.Chunking.SpillBytes = 40, 60, 2048 }, nil)
+				many, err := tryTestMapping(t, body, mapping, v.chunkBytes, func(s *Service) { s.Chunking.PartitionRows, s.Chunking.MergeRows = 40, 60 }, nil)
 				if err != nil {
 					t.Fatal(err)
-				}
-				if runs := countKeys(many.objects, "/merge/c-", "/r-"); runs < 6 {
-					t.Fatalf("%s: the chunks stored %d runs of spilled records; want several", v.name, runs)
 				}
 				merges := 0
 				for _, c := range many.chunks {
@@ -195,8 +191,7 @@ func TestRecordsMergeAcrossFinalChunksAsInOne(t *testing.T) {
 	extract := mergingContacts(150)
 	final := func(chunkBytes int64, failAt int) (*FinalOutput, *liveTable, *Service, string) {
 		svc, store, live := finalService(t, chunkBytes)
-		// Spilled records stored in runs of 1 KiB: several a chunk.
-		svc.Chunking.PartitionRows, svc.Chunking.MergeRows, svc.Chunking.SpillBytes = 40, 40, 1024
+		svc.Chunking.PartitionRows, svc.Chunking.MergeRows = 40, 40
 		id := signedOffDedupe(t, svc, store)
 		withFinalExtract(t, svc, store, id, extract)
 		cleared(t, svc, id)
@@ -442,19 +437,4 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 			}
 		})
 	}
-}
-
-// countKeys counts the objects whose key holds every one of parts.
-func countKeys(objs objects, parts ...string) int {
-	n := 0
-	for key := range objs {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(key, p)
-		}
-		if all {
-			n++
-		}
-	}
-	return n
 }

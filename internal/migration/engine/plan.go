@@ -90,7 +90,7 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 			// the whole extract is one chunk.
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
-			out.merges = partitionsFor(out.rows, perPartition)
+			out.merges = min(max((out.rows+perPartition-1)/perPartition, 1), maxMergePartitions)
 			for p := range out.merges {
 				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
 			}

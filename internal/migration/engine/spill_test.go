@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -13,12 +14,14 @@ import (
 	"github.com/cutover/cutover/internal/pipeline"
 )
 
-// A chunk's spilled records, stored in runs of a few kilobytes, reach
-// each merge partition whole and in the order they were spilled, chunk
-// by chunk, as if every chunk had kept one buffer a partition; a spill
-// stored before runs existed (an object a partition) is read as before;
-// a chunk that stored no index did not run.
-func TestSpilledRunsGiveEachPartitionItsRecordsInOrder(t *testing.T) {
+// A chunk's spilled records, kept in a local file and stored ordered by
+// partition with an index, reach each merge partition whole and in the
+// order they were spilled, chunk by chunk, as if every chunk had kept one
+// buffer a partition, and the local file is gone; a chunk that spilled
+// nothing to a partition gives it nothing; a spill stored before indexes
+// existed (an object a partition) is read as before; a chunk that stored
+// no index did not run, and a damaged index is refused.
+func TestSpilledRecordsReachEachPartitionInOrder(t *testing.T) {
 	ctx := context.Background()
 	files := objects{}
 	s := &base{files: files}
@@ -28,10 +31,12 @@ func TestSpilledRunsGiveEachPartitionItsRecordsInOrder(t *testing.T) {
 	for p := range want {
 		want[p] = make([][]byte, sp.chunks)
 	}
-	runs := 0
 	for c := range sp.chunks {
-		spiller := s.newSpiller(ctx, sp, c, 2048)
-		for i := range 400 {
+		spiller, err := newSpiller(sp, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 400 * c { // chunk 0 spills nothing
 			rec := &mapspec.Record{ID: fmt.Sprintf("id-%d-%d", c, i), Entity: "contact", SourceID: fmt.Sprint(i), Line: i + 2, File: "contacts.csv"}
 			key := fmt.Sprintf("person%d@example.test", i%53) // keys meet across chunks
 			if i%11 == 0 {
@@ -50,10 +55,10 @@ func TestSpilledRunsGiveEachPartitionItsRecordsInOrder(t *testing.T) {
 		if err := s.putSpill(ctx, spiller); err != nil {
 			t.Fatal(err)
 		}
-		runs += len(spiller.runs)
-	}
-	if runs < 3*10 {
-		t.Fatalf("the chunks stored %d runs of 2 KiB; want many", runs)
+		spiller.close()
+		if _, err := os.Stat(spiller.file.Name()); !os.IsNotExist(err) {
+			t.Fatalf("the chunk's local file is left: %v", err)
+		}
 	}
 	chunks := []cutover.Chunk{{Index: 0, Status: cutover.ChunkDone}, {Index: 1, Status: cutover.ChunkDone}, {Index: 2, Status: cutover.ChunkDone}}
 	check := func(what string) {
@@ -87,8 +92,17 @@ func TestSpilledRunsGiveEachPartitionItsRecordsInOrder(t *testing.T) {
 	if _, err := s.mergeInput(ctx, sp, 4, chunks); cutover.ErrorCode(err) != cutover.ENOTFOUND {
 		t.Fatalf("a chunk that stored neither index nor object: %v; want ENOTFOUND", err)
 	}
-	files[sp.indexKey(2)] = `{"parts":3,"runs":[]}`
+	files[sp.indexKey(2)] = files[sp.indexKey(2)][:8*3]
+	if _, err := s.mergeInput(ctx, sp, 5, chunks); cutover.ErrorCode(err) == "" {
+		t.Fatal("a chunk's index cut short: no error")
+	}
+	files[sp.indexKey(2)] = string(make([]byte, 8*(sp.parts+1)))
+	files[sp.indexKey(2)] = files[sp.indexKey(2)][:8] + "\xff\xff\xff\xff\xff\xff\xff\x7f" + files[sp.indexKey(2)][16:]
+	if got, err := s.mergeInput(ctx, sp, 0, chunks); err == nil {
+		t.Fatalf("an index past its spill: %d chunks read, no error", len(got))
+	}
+	files[sp.indexKey(2)] = "\x09" + string(make([]byte, 8*sp.parts+7)) // 9, then 0: ends before it begins
 	if _, err := s.mergeInput(ctx, sp, 0, chunks); cutover.ErrorCode(err) != cutover.EINVALID {
-		t.Fatalf("an index of another plan: %v; want EINVALID", err)
+		t.Fatalf("an index whose range ends before it begins: %v; want EINVALID", err)
 	}
 }

@@ -440,7 +440,10 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 	p.Spot = sampler
 	var spilled *spiller
 	if plan.Merges > 0 {
-		spilled = s.newSpiller(ctx, testSpill(m.ID, round, plan), c.Index, s.chunking.SpillBytes)
+		if spilled, err = newSpiller(testSpill(m.ID, round, plan), c.Index); err != nil {
+			return nil, err
+		}
+		defer spilled.close()
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
