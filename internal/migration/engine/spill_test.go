@@ -18,7 +18,7 @@ import (
 // partition with an index, reach each merge partition whole and in the
 // order they were spilled, chunk by chunk, as if every chunk had kept one
 // buffer a partition, and the local file is gone; a chunk that spilled
-// nothing to a partition gives it nothing; a spill stored before indexes
+// nothing gives every partition nothing; a spill stored before indexes
 // existed (an object a partition) is read as before; a chunk that stored
 // no index did not run, and a damaged index is refused.
 func TestSpilledRecordsReachEachPartitionInOrder(t *testing.T) {
