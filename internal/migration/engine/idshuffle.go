@@ -295,6 +295,13 @@ func (s *base) getAll(ctx context.Context, n int, key func(int) string) ([][]byt
 // when reading stops midway.
 func (s *base) readAll(ctx context.Context, key string) ([]byte, error) {
 	rc, err := s.files.Open(ctx, key)
+	return drain(key, rc, err)
+}
+
+// drain reads rc, opened for key (or not: err), to its end and closes it.
+//
+// Errors: err; EUNAVAILABLE when reading stops midway.
+func drain(key string, rc io.ReadCloser, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}

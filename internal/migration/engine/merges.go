@@ -296,15 +296,7 @@ func (s *base) spilledBy(ctx context.Context, sp spill, part, chunk int) ([]byte
 // Errors: as Files.OpenRange; EUNAVAILABLE when reading stops midway.
 func (s *base) readRange(ctx context.Context, key string, start, end int64) ([]byte, error) {
 	rc, err := s.files.OpenRange(ctx, key, start, end)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The file %s could not be read.", key)
-	}
-	return b, nil
+	return drain(key, rc, err)
 }
 
 // partsDetail says how many parts an extract ran in, for the audit
