@@ -42,9 +42,9 @@ import (
 // records, about 4.5 KB each in memory (BenchmarkMergeSteps: 248 MiB of
 // heap at its peak for a partition of 55,000). The collector lets a
 // process grow to about twice what is live, so 50,000 took a test
-// migration's process to 558 MB (bench-anysize, 300,000 rows); 25,000
-// keeps every process under the 512 MB the issue of any size asks for,
-// at twice as many (shorter) partitions.
+// migration's process to 558 MB (bench-anysize, 300,000 rows); at
+// 25,000 it peaked at 292 MB, and 294 MB at 1,000,000 rows (BENCHMARKS.md),
+// with twice as many (shorter) partitions.
 const DefaultMergeRows = 25_000
 
 // MergeRun tells the state machine how to run an extract's merge
@@ -125,7 +125,7 @@ const maxMergePartitions = 10_000
 
 // spiller collects a chunk's spilled records in a local file (the
 // Lambda's /tmp), so that the chunk's memory holds only where each
-// record is (twelve bytes a record), and stores them ordered by partition.
+// record is (sixteen bytes a record), and stores them ordered by partition.
 type spiller struct {
 	sp    spill
 	chunk int
