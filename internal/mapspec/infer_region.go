@@ -158,8 +158,9 @@ const maxRegionVotes = 300
 // first from the country codes of the numbers that carry one (a file whose
 // +-prefixed numbers are mostly +1 is American), then from its country
 // columns, then from where its national numbers are valid (phoneCols, the
-// columns that hold phone numbers: the market when they are valid there,
-// else the one region where most of them are), then the market (ISO
+// columns that hold phone numbers: the market, or a region the file's own
+// country codes name, when at least half of them are valid there; else
+// the one region where at least 80% of them are), then the market (ISO
 // alpha-2, "" for none).
 func InferRegion(header []string, rows [][]string, phoneCols []int, market string) RegionGuess {
 	votes := map[string]int{}
@@ -178,6 +179,7 @@ func InferRegion(header []string, rows [][]string, phoneCols []int, market strin
 	if g, ok := winner(votes, total, "numbers"); ok {
 		return g
 	}
+	intl := named(votes)
 	votes, total = map[string]int{}, 0
 	for _, c := range countryColumns(header) {
 		for _, row := range rows {
@@ -192,7 +194,7 @@ func InferRegion(header []string, rows [][]string, phoneCols []int, market strin
 	if g, ok := winner(votes, total, "country column"); ok {
 		return g
 	}
-	if g, ok := nationalRegion(rows, phoneCols, market); ok {
+	if g, ok := nationalRegion(rows, phoneCols, market, intl); ok {
 		return g
 	}
 	if market != "" {
@@ -201,12 +203,9 @@ func InferRegion(header []string, rows [][]string, phoneCols []int, market strin
 	return RegionGuess{Source: "none"}
 }
 
-// winner returns the region most of the votes name. A split vote (the
-// leader has no more than half) decides nothing; neither does no vote.
-func winner(votes map[string]int, total int, source string) (RegionGuess, bool) {
-	if total == 0 {
-		return RegionGuess{}, false
-	}
+// named lists the regions votes name, the most named first (then
+// alphabetically, so the order does not depend on the map's).
+func named(votes map[string]int) []string {
 	keys := make([]string, 0, len(votes))
 	for k := range votes {
 		keys = append(keys, k)
@@ -217,6 +216,16 @@ func winner(votes map[string]int, total int, source string) (RegionGuess, bool) 
 		}
 		return keys[i] < keys[j]
 	})
+	return keys
+}
+
+// winner returns the region most of the votes name. A split vote (the
+// leader has no more than half) decides nothing; neither does no vote.
+func winner(votes map[string]int, total int, source string) (RegionGuess, bool) {
+	if total == 0 {
+		return RegionGuess{}, false
+	}
+	keys := named(votes)
 	best := votes[keys[0]]
 	if 2*best <= total {
 		return RegionGuess{}, false
@@ -229,10 +238,22 @@ func winner(votes map[string]int, total int, source string) (RegionGuess, bool) 
 var nationalCandidates = []string{"US", "GB", "AU", "FR", "DE", "ES", "IT", "NL", "IE", "NZ", "BE", "CH", "AT", "IN", "ZA"}
 
 // nationalRegion looks at up to 200 national numbers (no country code) of
-// the phone columns: the market when at least 80% are valid there, else
-// the one candidate region where at least 80% are valid and more than in
-// any other.
-func nationalRegion(rows [][]string, cols []int, market string) (RegionGuess, bool) {
+// the phone columns. What already says where the file's people are comes
+// first: the market, then the regions its international numbers name
+// (named, the most named first), the first where at least half the
+// national numbers are valid. Otherwise it chooses the one candidate
+// region where at least 80% of them are valid; when none or several are,
+// it declines.
+//
+// Validity alone is weak evidence, because some regions accept almost any
+// digits after a 0: Italy's fixed-line numbers, which keep their 0, take
+// nearly every British national number, and more of them than Britain
+// does once a few are unallocated there. A British file read as Italian
+// would turn every number into a wrong +39 one. So the market and the
+// file's own country codes outweigh validity elsewhere, and when two
+// regions explain the numbers inference does not pick one: the numbers
+// are then read in the market, or reported rather than guessed.
+func nationalRegion(rows [][]string, cols []int, market string, named []string) (RegionGuess, bool) {
 	var nums []string
 	for _, r := range rows {
 		for _, c := range cols {
@@ -252,41 +273,51 @@ func nationalRegion(rows [][]string, cols []int, market string) (RegionGuess, bo
 	if len(nums) == 0 {
 		return RegionGuess{}, false
 	}
-	valid := func(region string) int {
-		// Where national numbers are dialled with a trunk "0" (most of
-		// the world), people write it: "30 1234567" is not a German number
-		// as written, "030 1234567" is.
-		trunk := phonenumbers.GetNddPrefixForRegion(region, true) == "0"
-		n := 0
-		for _, v := range nums {
-			if trunk && strings.TrimLeft(v, " (") != "" && strings.TrimLeft(v, " (")[0] != '0' {
-				continue
-			}
-			if validInRegion(v, region) {
-				n++
-			}
-		}
-		return n
-	}
 	if market != "" {
-		if n := valid(market); 10*n >= 8*len(nums) {
+		if n := validCount(nums, market); 2*n >= len(nums) {
 			return RegionGuess{Region: market, Confidence: float64(n) / float64(len(nums)), Source: "market", Evidence: len(nums)}, true
 		}
 	}
-	best, bestN, second := "", 0, 0
-	for _, r := range nationalCandidates {
-		n := valid(r)
-		switch {
-		case n > bestN:
-			best, bestN, second = r, n, bestN
-		case n > second:
-			second = n
-		}
-	}
-	if bestN == 0 || bestN == second || 10*bestN < 8*len(nums) {
-		return RegionGuess{}, false
-	}
 	// Numbers only valid somewhere are weaker evidence than a country
 	// code: the confidence says so.
-	return RegionGuess{Region: best, Confidence: 0.5 * float64(bestN) / float64(len(nums)), Source: "national numbers", Evidence: len(nums)}, true
+	guess := func(region string, n int) (RegionGuess, bool) {
+		return RegionGuess{Region: region, Confidence: 0.5 * float64(n) / float64(len(nums)), Source: "national numbers", Evidence: len(nums)}, true
+	}
+	for _, r := range named {
+		if n := validCount(nums, r); r != market && 2*n >= len(nums) {
+			return guess(r, n)
+		}
+	}
+	best, bestN, fits := "", 0, 0
+	for _, r := range nationalCandidates {
+		n := validCount(nums, r)
+		if 10*n < 8*len(nums) {
+			continue
+		}
+		if fits++; n > bestN {
+			best, bestN = r, n
+		}
+	}
+	if fits != 1 {
+		return RegionGuess{}, false // none explains the numbers, or several do
+	}
+	return guess(best, bestN)
+}
+
+// validCount counts the numbers in nums that are valid in region. Where
+// national numbers are dialled with a trunk "0" (most of the world),
+// people write it: "30 1234567" is not a German number as written,
+// "030 1234567" is.
+func validCount(nums []string, region string) int {
+	trunk := phonenumbers.GetNddPrefixForRegion(region, true) == "0"
+	n := 0
+	for _, v := range nums {
+		if t := strings.TrimLeft(v, " ("); trunk && t != "" && t[0] != '0' {
+			continue
+		}
+		if validInRegion(v, region) {
+			n++
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package mapspec
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -17,6 +18,20 @@ func TestCountryRegion(t *testing.T) {
 }
 
 func TestInferRegion(t *testing.T) {
+	// British numbers of the kind kept for drama: valid in Britain (the
+	// test checks), and the 01632 960 ones unallocated there.
+	var british, unallocated [][]string
+	for i := range 30 {
+		v := fmt.Sprintf([]string{"0161 496 0%03d", "020 7946 0%03d", "0131 496 0%03d", "0121 496 0%03d", "0113 496 0%03d", "0117 496 0%03d"}[i%6], 17*i)
+		if !validInRegion(v, "GB") {
+			t.Fatalf("%s is not valid in GB", v)
+		}
+		british = append(british, []string{v})
+		if i%3 == 0 {
+			unallocated = append(unallocated, []string{fmt.Sprintf("01632 960%03d", i)})
+		}
+	}
+	withUnallocated := append(append([][]string(nil), british[:15]...), unallocated...)
 	for name, tc := range map[string]struct {
 		header []string
 		rows   [][]string
@@ -30,8 +45,16 @@ func TestInferRegion(t *testing.T) {
 		"Spanish país":        {[]string{"Teléfono", "País"}, [][]string{{"912 345 678", "España"}}, "", "ES", "country column"},
 		"US national numbers": {[]string{"Contact Phone Number"}, [][]string{{"2095257564"}, {"(415) 555-0199"}}, "", "US", "national numbers"},
 		"AU national in AU":   {[]string{"Mobile"}, [][]string{{"0412 345 678"}, {"02 9374 4000"}}, "AU", "AU", "market"},
-		"nothing":             {[]string{"Name"}, [][]string{{"Ann"}}, "", "", "none"},
-		"market only":         {[]string{"Name"}, [][]string{{"Ann"}}, "NZ", "NZ", "market"},
+		// Italy's numbering takes nearly any digits after a 0, so it takes
+		// every British number, and more of them than Britain does when a
+		// few are unallocated there (01632 960xxx is kept for drama).
+		"British beside +44 and +1": {[]string{"Phone"}, append([][]string{{"+44 20 7123 0166"}, {"+1 212 736 4086"}}, withUnallocated...), "", "GB", "national numbers"},
+		"British in the market":     {[]string{"Phone"}, withUnallocated, "GB", "GB", "market"},
+		// Valid in Britain and in Italy: nothing says which.
+		"British alone": {[]string{"Phone"}, british, "", "", "none"},
+		"Italian alone": {[]string{"Telefono"}, [][]string{{"06 1234 5678"}, {"333 123 4567"}, {"02 1234 5678"}}, "", "IT", "national numbers"},
+		"nothing":       {[]string{"Name"}, [][]string{{"Ann"}}, "", "", "none"},
+		"market only":   {[]string{"Name"}, [][]string{{"Ann"}}, "NZ", "NZ", "market"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := InferRegion(tc.header, tc.rows, []int{0}, tc.market)
