@@ -65,7 +65,7 @@ func printInference(w io.Writer, inf *fileInference) {
 	}
 	r := inf.Region
 	if r.Region == "" {
-		fmt.Fprintln(w, "  phone region: unknown (no country codes, country column or market): national numbers will be left out; pass --market")
+		fmt.Fprintln(w, "  phone region: unknown (no country codes, no country column, no market, and the national numbers fit several countries or none): national numbers will be left out; pass --market")
 	} else {
 		fmt.Fprintf(w, "  phone region: %s, from %s (%.0f%% sure)\n", r.Region, r.Source, 100*r.Confidence)
 	}
