@@ -72,9 +72,10 @@ func libraryParsed(s, region string) phoneResult {
 
 // fastDigits reads, without the library's regular expressions, the shapes
 // most exports hold: a UK number as 0 and ten digits (read in GB) or +44
-// and ten digits, a North American one as ten digits (read in US) or +1
-// and ten, written with digits, spaces, dashes, dots and brackets only, the
-// national number not starting with 0 (or, for North America, 1). For these
+// and ten digits, a North American one as ten digits or 1 and ten (read in
+// US or CA) or +1 and ten, written with digits, spaces, dashes, dots and
+// brackets only, the national number not starting with 0 (or, for North
+// America, 1). For these
 // the library's Parse finds no extension, no carrier code and no national
 // prefix to strip but the 0, so the number is the calling code and the ten
 // digits, which are its national significant number (appended to b); ok is
@@ -106,13 +107,21 @@ func fastDigits(s, region string, b []byte) (cc int32, nsn []byte, ok bool) {
 		cc, digits = 1, d[1:11]
 	case !plus && region == "GB" && n == 11 && d[0] == '0' && d[1] != '0':
 		cc, digits = 44, d[1:11]
-	case !plus && region == "US" && n == 10 && d[0] >= '2':
+	case !plus && nanp(region) && n == 10 && d[0] >= '2':
 		cc, digits = 1, d[:10]
+	case !plus && nanp(region) && n == 11 && d[0] == '1' && d[1] >= '2':
+		// "1-415-555-0100": eleven digits are too long for North America,
+		// so the library takes the 1 for the calling code.
+		cc, digits = 1, d[1:11]
 	default:
 		return 0, nil, false
 	}
 	return cc, append(b, digits...), true
 }
+
+// nanp reports whether region is one whose national numbers fastDigits
+// reads as North American: the United States and Canada.
+func nanp(region string) bool { return region == "US" || region == "CA" }
 
 // phoneGeneration bounds the phone cache: it holds at most two generations
 // of this many answers (a few hundred KB per mapper). When the current

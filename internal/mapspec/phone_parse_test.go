@@ -71,7 +71,7 @@ func phoneCorpus(seed uint64, n int) []phoneKey {
 			s = []string{"0", "0", "+44", "+1", "", "", "1", "44", "+440", "+11", "+"}[r.IntN(11)] + body
 			region = []string{"GB", "US", "GB", "US", "CA", "IE"}[r.IntN(6)]
 			if r.IntN(3) > 0 { // mostly a shape that fits
-				pair := [][2]string{{"0", "GB"}, {"+44", "US"}, {"+1", "GB"}, {"", "US"}}[r.IntN(4)]
+				pair := [][2]string{{"0", "GB"}, {"+44", "US"}, {"+1", "GB"}, {"", "US"}, {"1", "US"}, {"", "CA"}, {"1", "CA"}}[r.IntN(7)]
 				s, region = pair[0]+body, pair[1]
 			}
 		} else {
@@ -370,6 +370,8 @@ func TestPhoneCommonShapesAllocateOnlyTheResult(t *testing.T) {
 		{"+44 161 496 0000", "US", true},
 		{"(201) 555-0123", "US", true},
 		{"+1 416.555.0199", "GB", true},
+		{"1-201-555-0123", "US", true},
+		{"(416) 555-0199", "CA", true},
 		{"01000 000000", "GB", false},
 		{"(201) 155-0123", "US", false},
 	} {
