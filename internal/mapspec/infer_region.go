@@ -154,53 +154,110 @@ func intlRegion(v string) string {
 // hundred settle it, and parsing is the costly part of the mapping.
 const maxRegionVotes = 300
 
-// InferRegion infers the phone region of a file from a sample of its rows:
-// first from the country codes of the numbers that carry one (a file whose
-// +-prefixed numbers are mostly +1 is American), then from its country
-// columns, then from where its national numbers are valid (phoneCols, the
-// columns that hold phone numbers: the market, or a region the file's own
-// country codes name, when at least half of them are valid there; else
-// the one region where at least 80% of them are), then the market (ISO
+// InferRegion infers the phone region of a file from a sample of its rows
+// (phoneCols are the columns that hold phone numbers; market is ISO
 // alpha-2, "" for none).
+//
+// The region is what the file's national numbers (those without a
+// country code) are read in, so when it has some they are asked first:
+// the market is taken when at least half of them are valid there; else,
+// of the countries that at least a quarter of the file's +numbers or of
+// its country column name, the one where the most of them are valid, if
+// half are. Only then the majority of the +numbers (a file whose numbers
+// are mostly +1 is American), of the country column, the one candidate
+// country where 80% of the national numbers are valid (nationalRegion),
+// and the market.
+//
+// Counting votes alone went wrong on real mixes: a British file whose
+// +numbers were half +44 and half +1 was read as American when the +1
+// were a few more, and its British national numbers were all lost.
 func InferRegion(header []string, rows [][]string, phoneCols []int, market string) RegionGuess {
-	votes := map[string]int{}
-	total := 0
+	intl, intlTotal := map[string]int{}, 0
 	for _, row := range rows {
-		if total >= maxRegionVotes {
+		if intlTotal >= maxRegionVotes {
 			break
 		}
 		for _, v := range row {
 			if r := intlRegion(v); r != "" {
-				votes[r]++
-				total++
+				intl[r]++
+				intlTotal++
 			}
 		}
 	}
-	if g, ok := winner(votes, total, "numbers"); ok {
-		return g
-	}
-	intl := named(votes)
-	votes, total = map[string]int{}, 0
+	country, countryTotal := map[string]int{}, 0
 	for _, c := range countryColumns(header) {
 		for _, row := range rows {
 			if c < len(row) {
 				if r := CountryRegion(row[c]); r != "" {
-					votes[r]++
-					total++
+					country[r]++
+					countryTotal++
 				}
 			}
 		}
 	}
-	if g, ok := winner(votes, total, "country column"); ok {
+	nums := nationalNumbers(rows, phoneCols)
+	if len(nums) > 0 {
+		if market != "" {
+			if n := validCount(nums, market); 2*n >= len(nums) {
+				return RegionGuess{Region: market, Confidence: float64(n) / float64(len(nums)), Source: "market", Evidence: len(nums)}
+			}
+		}
+		best, bestN, source := "", 0, ""
+		for _, v := range []struct {
+			votes  map[string]int
+			total  int
+			source string
+		}{{intl, intlTotal, "numbers"}, {country, countryTotal, "country column"}} {
+			for _, r := range named(v.votes) {
+				if 4*v.votes[r] < v.total {
+					break // too few name it to outweigh the majority
+				}
+				if n := validCount(nums, r); n > bestN {
+					best, bestN, source = r, n, v.source
+				}
+			}
+		}
+		if 2*bestN >= len(nums) {
+			return RegionGuess{Region: best, Confidence: float64(bestN) / float64(len(nums)), Source: source, Evidence: len(nums)}
+		}
+	}
+	if g, ok := winner(intl, intlTotal, "numbers"); ok {
 		return g
 	}
-	if g, ok := nationalRegion(rows, phoneCols, market, intl); ok {
+	if g, ok := winner(country, countryTotal, "country column"); ok {
 		return g
+	}
+	if len(nums) > 0 {
+		if g, ok := nationalRegion(nums); ok {
+			return g
+		}
 	}
 	if market != "" {
 		return RegionGuess{Region: market, Confidence: 1, Source: "market"}
 	}
 	return RegionGuess{Source: "none"}
+}
+
+// nationalNumbers are up to 200 values of the phone columns written
+// without a country code.
+func nationalNumbers(rows [][]string, cols []int) []string {
+	var nums []string
+	for _, r := range rows {
+		for _, c := range cols {
+			if c >= len(r) {
+				continue
+			}
+			v := strings.TrimSpace(r[c])
+			if v == "" || v[0] == '+' || strings.HasPrefix(v, "00") {
+				continue
+			}
+			nums = append(nums, v)
+		}
+		if len(nums) >= 200 {
+			break
+		}
+	}
+	return nums
 }
 
 // named lists the regions votes name, the most named first (then
@@ -237,57 +294,19 @@ func winner(votes map[string]int, total int, source string) (RegionGuess, bool) 
 // hold, tried when nothing else says where it is from.
 var nationalCandidates = []string{"US", "GB", "AU", "FR", "DE", "ES", "IT", "NL", "IE", "NZ", "BE", "CH", "AT", "IN", "ZA"}
 
-// nationalRegion looks at up to 200 national numbers (no country code) of
-// the phone columns. What already says where the file's people are comes
-// first: the market, then the regions its international numbers name
-// (named, the most named first), the first where at least half the
-// national numbers are valid. Otherwise it chooses the one candidate
-// region where at least 80% of them are valid; when none or several are,
-// it declines.
+// nationalRegion is the one candidate region where at least 80% of the
+// national numbers nums are valid, when nothing else names the country;
+// when none or several are, it declines.
 //
 // Validity alone is weak evidence, because some regions accept almost any
 // digits after a 0: Italy's fixed-line numbers, which keep their 0, take
 // nearly every British national number, and more of them than Britain
 // does once a few are unallocated there. A British file read as Italian
-// would turn every number into a wrong +39 one. So the market and the
-// file's own country codes outweigh validity elsewhere, and when two
-// regions explain the numbers inference does not pick one: the numbers
-// are then read in the market, or reported rather than guessed.
-func nationalRegion(rows [][]string, cols []int, market string, named []string) (RegionGuess, bool) {
-	var nums []string
-	for _, r := range rows {
-		for _, c := range cols {
-			if c >= len(r) {
-				continue
-			}
-			v := strings.TrimSpace(r[c])
-			if v == "" || v[0] == '+' || strings.HasPrefix(v, "00") {
-				continue
-			}
-			nums = append(nums, v)
-		}
-		if len(nums) >= 200 {
-			break
-		}
-	}
-	if len(nums) == 0 {
-		return RegionGuess{}, false
-	}
-	if market != "" {
-		if n := validCount(nums, market); 2*n >= len(nums) {
-			return RegionGuess{Region: market, Confidence: float64(n) / float64(len(nums)), Source: "market", Evidence: len(nums)}, true
-		}
-	}
-	// Numbers only valid somewhere are weaker evidence than a country
-	// code: the confidence says so.
-	guess := func(region string, n int) (RegionGuess, bool) {
-		return RegionGuess{Region: region, Confidence: 0.5 * float64(n) / float64(len(nums)), Source: "national numbers", Evidence: len(nums)}, true
-	}
-	for _, r := range named {
-		if n := validCount(nums, r); r != market && 2*n >= len(nums) {
-			return guess(r, n)
-		}
-	}
+// would turn every number into a wrong +39 one. So what names a country
+// comes first (InferRegion), and when two regions explain the numbers
+// inference does not pick one: the numbers are then read in the market,
+// or reported rather than guessed.
+func nationalRegion(nums []string) (RegionGuess, bool) {
 	best, bestN, fits := "", 0, 0
 	for _, r := range nationalCandidates {
 		n := validCount(nums, r)
@@ -301,7 +320,9 @@ func nationalRegion(rows [][]string, cols []int, market string, named []string) 
 	if fits != 1 {
 		return RegionGuess{}, false // none explains the numbers, or several do
 	}
-	return guess(best, bestN)
+	// Numbers only valid somewhere are weaker evidence than a country
+	// code: the confidence says so.
+	return RegionGuess{Region: best, Confidence: 0.5 * float64(bestN) / float64(len(nums)), Source: "national numbers", Evidence: len(nums)}, true
 }
 
 // validCount counts the numbers in nums that are valid in region. Where

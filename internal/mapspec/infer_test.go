@@ -2,6 +2,7 @@ package mapspec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,13 +49,18 @@ func TestInferRegion(t *testing.T) {
 		// Italy's numbering takes nearly any digits after a 0, so it takes
 		// every British number, and more of them than Britain does when a
 		// few are unallocated there (01632 960xxx is kept for drama).
-		"British beside +44 and +1": {[]string{"Phone"}, append([][]string{{"+44 20 7123 0166"}, {"+1 212 736 4086"}}, withUnallocated...), "", "GB", "national numbers"},
-		"British in the market":     {[]string{"Phone"}, withUnallocated, "GB", "GB", "market"},
+		"British beside +44 and +1": {[]string{"Phone"}, append([][]string{{"+44 20 7123 0166"}, {"+1 212 736 4086"}}, withUnallocated...), "", "GB", "numbers"},
+		// One +1 more than +44 once made the file American.
+		"British, a few more +1": {[]string{"Phone"}, append([][]string{{"+44 20 7123 0166"}, {"+1 212 736 4086"}, {"+1 212 736 4087"}}, withUnallocated...), "", "GB", "numbers"},
+		"British in the market":  {[]string{"Phone"}, withUnallocated, "GB", "GB", "market"},
 		// Valid in Britain and in Italy: nothing says which.
 		"British alone": {[]string{"Phone"}, british, "", "", "none"},
-		"Italian alone": {[]string{"Telefono"}, [][]string{{"06 1234 5678"}, {"333 123 4567"}, {"02 1234 5678"}}, "", "IT", "national numbers"},
-		"nothing":       {[]string{"Name"}, [][]string{{"Ann"}}, "", "", "none"},
-		"market only":   {[]string{"Name"}, [][]string{{"Ann"}}, "NZ", "NZ", "market"},
+		// A country a few rows name does not outweigh the majority
+		// because its permissive numbering takes the numbers.
+		"Italy named once": {[]string{"Phone", "Country"}, append(slices.Repeat([][]string{{"0161 496 0123", "US"}}, 8), []string{"020 7946 0123", "Italy"}), "", "US", "country column"},
+		"Italian alone":    {[]string{"Telefono"}, [][]string{{"06 1234 5678"}, {"333 123 4567"}, {"02 1234 5678"}}, "", "IT", "national numbers"},
+		"nothing":          {[]string{"Name"}, [][]string{{"Ann"}}, "", "", "none"},
+		"market only":      {[]string{"Name"}, [][]string{{"Ann"}}, "NZ", "NZ", "market"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := InferRegion(tc.header, tc.rows, []int{0}, tc.market)
