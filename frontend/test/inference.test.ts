@@ -86,6 +86,21 @@ describe('what we read from your files', () => {
     expect(rows[1]).toContain('ISO');
   });
 
+  it('says whether the market was taken because the numbers fit it or because nothing else did', () => {
+    const region = (source: string, evidence: number) => ({ region: 'GB', confidence: 0.6, source, evidence });
+    const inference = [
+      { file: 'fit.csv', entity: 'contact', region: region('market', 40), dates: [] },
+      { file: 'fallback.csv', entity: 'contact', region: region('market', 0), dates: [] },
+      { file: 'national.csv', entity: 'contact', region: region('national numbers', 40), dates: [] },
+    ];
+    const { api } = fakeApi(server({ status: 200 }));
+    document.body.append(createWorkbookView({ api, migrationId: 'm-1', workbook: { ...workbook, inference }, review: {}, editable: true }).element);
+    const texts = [...inferred().querySelectorAll('.inferred-file .region')].map((e) => e.textContent ?? '');
+    expect(texts[0]).toContain('taken from your market, where most of the file’s numbers without a country code are valid');
+    expect(texts[1]).toContain('taken from your market, as nothing in the file said otherwise');
+    expect(texts[2]).toContain('the one country where the file’s numbers without a country code are valid');
+  });
+
   it('warns about an ambiguous column with its examples read both ways', () => {
     mount(server({ status: 200 }));
     const warning = inferred().querySelector('.ambiguous') as HTMLElement;

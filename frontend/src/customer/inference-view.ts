@@ -69,7 +69,11 @@ function regionText(r: RegionGuess): string {
   const from: Record<string, string> = {
     numbers: 'read from the phone numbers in the file',
     'country column': 'read from the file’s country column',
-    market: 'taken from your market, as nothing in the file said otherwise',
+    market:
+      r.evidence > 0
+        ? 'taken from your market, where most of the file’s numbers without a country code are valid'
+        : 'taken from your market, as nothing in the file said otherwise',
+    'national numbers': 'the one country where the file’s numbers without a country code are valid',
   };
   const evidence = r.evidence > 0 ? ` (from ${formatCount(r.evidence)} values)` : '';
   return `${regionName(r.region)}, ${from[r.source] ?? `from ${r.source}`}; how sure: ${formatPercent(r.confidence)}${evidence}.`;
