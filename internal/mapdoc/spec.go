@@ -148,8 +148,10 @@ type Step struct {
 }
 
 // RegionAuto, as a phone region, infers the region: from the row's country
-// column, then the file's numbers and country columns, then the
-// migration's market. An empty region means the same.
+// column, else from the file (where its national numbers are valid, among
+// the market and the countries its +numbers and country columns name;
+// mapspec.InferRegion), else the migration's market. An empty region
+// means the same.
 const RegionAuto = "auto"
 
 // Derive rule names.

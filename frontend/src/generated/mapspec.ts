@@ -2,7 +2,7 @@
 // `npm run gen:spec-types` (scripts/gen-spec-types.mjs). DO NOT EDIT.
 
 /**
- * ISO 3166-1 alpha-2 region for phone numbers without a country code, or "auto" (the same as leaving it out): inferred from the row's country column, then the file's numbers and country columns, then the migration's market.
+ * ISO 3166-1 alpha-2 region for phone numbers without a country code, or "auto" (the same as leaving it out): inferred from the row's country column, else from the file: the market or a country its +numbers or country column name, where its numbers without a country code are valid; else the country most of them name; else the migration's market.
  *
  * This interface was referenced by `CutoverMappingSpecVersion1`'s JSON-Schema
  * via the `definition` "region".
