@@ -103,7 +103,7 @@ type migrationView struct {
 		Status   string `json:"status"`
 		Round    int    `json:"round"`
 		Test     *struct {
-			Read, Migrated, Merged, Rejected, Skipped, Orphans int
+			Read, Migrated, Merged, Rejected, Skipped, Orphans, Derived int
 		} `json:"test"`
 		Final *struct {
 			Read, Migrated, Merged, Rejected, Skipped int

@@ -15,6 +15,7 @@ import (
 	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
 	"github.com/cutover/cutover/infra/stack"
+	"github.com/cutover/cutover/internal/cutover"
 )
 
 // Issue 15, item 2: a mapping that merges contacts by e-mail, on a stack
@@ -138,6 +139,17 @@ func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
 	}
 }
 
+// smallChunks starts a stack of its own whose extracts are cut into 2 KiB
+// chunks, and creates a migration there for tenant: its id and the
+// customer's key.
+func smallChunks(t *testing.T, tenant, name, domain, coordinator string) (*stack.Stack, api, string, string) {
+	t.Helper()
+	ms := ownStack(t, tenant, 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalChunkBytes": "2048"}})
+	a := api{t: t, base: ms.APIURL}
+	id, key := a.create(ms.MintOpsToken("ops@vendor.test", time.Hour), tenant, name, domain, coordinator)
+	return ms, a, id, key
+}
+
 // References between files resolve across chunks on the emulator: 300
 // contacts, each naming one of 40 companies of companies.csv (which comes
 // after them) or, every 23rd, a company no file has, run in 2 KiB chunks
@@ -146,10 +158,7 @@ func TestRecordsMergeAcrossChunksOnTheStack(t *testing.T) {
 // orphans, as one pass over both files counts them.
 func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	t.Parallel()
-	ms := ownStack(t, "refs", 5*time.Minute, stack.Options{Parameters: map[string]string{"FinalChunkBytes": "2048"}})
-	a := api{t: t, base: ms.APIURL}
-	ops := ms.MintOpsToken("ops@vendor.test", time.Hour)
-	id, key := a.create(ops, "refs", "Refs Ltd", "refs.test", "rae")
+	ms, a, id, key := smallChunks(t, "refs", "Refs Ltd", "refs.test", "rae")
 	var contacts, companies bytes.Buffer
 	contacts.WriteString("Contact ID,Email,First Name,Company\n")
 	orphans := 0
@@ -185,5 +194,88 @@ func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	}
 	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestResolve"}) {
 		t.Fatalf("the execution has the Map runs of %v; want the chunks, the id shuffle's two and the snapshot's merge, no merge partitions", states)
+	}
+}
+
+// People named inline are linked across chunks on the emulator: 300
+// tenancies name their tenants, a third by the e-mail of one of 200
+// listed contacts (in other letter cases), a third by a listed contact's
+// name, and a third as two people of 32 no file lists. Run in 2 KiB
+// chunks through the id shuffle, the test migration links the first two
+// thirds to the listed contacts, derives each of the 32 once, however many
+// chunks name them, and writes tenancies that name exactly those.
+func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
+	t.Parallel()
+	ms, a, id, key := smallChunks(t, "inline", "Inline Lettings", "inline.test", "ivy")
+	var contacts, tenancies bytes.Buffer
+	contacts.WriteString("Contact ID,Email,Full Name\n")
+	for i := 1; i <= 200; i++ {
+		fmt.Fprintf(&contacts, "CON-%03d,person%d@inline.test,Person %d\n", i, i, i)
+	}
+	tenancies.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date\n")
+	want := map[string][]string{} // by tenancy: its tenants' source ids, "inline:" for a derived one
+	derived := map[string]bool{}
+	for j := 1; j <= 300; j++ {
+		k := 1 + (j*7)%200
+		name, email := "", ""
+		switch j % 3 {
+		case 0:
+			name, email = "Whoever", fmt.Sprintf("PERSON%d@Inline.Test", k)
+			want[fmt.Sprintf("TEN-%03d", j)] = []string{fmt.Sprintf("CON-%03d", k)}
+		case 1:
+			name = fmt.Sprintf("person %d", k)
+			want[fmt.Sprintf("TEN-%03d", j)] = []string{fmt.Sprintf("CON-%03d", k)}
+		default:
+			a, b := fmt.Sprintf("New %d", j%25), fmt.Sprintf("Other %d", j%7)
+			name = a + " & " + b
+			derived[a], derived[b] = true, true
+			want[fmt.Sprintf("TEN-%03d", j)] = []string{"inline:" + strings.ToLower(a), "inline:" + strings.ToLower(b)}
+		}
+		fmt.Fprintf(&tenancies, "TEN-%03d,P%d,%s,%s,2024-%02d-01\n", j, j%40, name, email, 1+j%12)
+	}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 200 + len(derived), "tenancy": 300}})
+	contactsID := a.upload(id, key, "contacts.csv", "test", contacts.Bytes())
+	tenanciesID := a.upload(id, key, "tenancies.csv", "test", tenancies.Bytes())
+	mapping := map[string]any{"version": 1, "files": []any{
+		map[string]any{
+			"name": tenanciesID, "entity": "tenancy", "sourceId": []string{"Tenancy ID"},
+			"inline": []any{map[string]any{"target": "tenants", "name": "Tenant Name(s)", "email": "Tenant Email"}},
+			"fields": []any{
+				map[string]any{"target": "property", "column": "Property ID"},
+				map[string]any{"target": "start_date", "column": "Start Date"},
+			},
+		},
+		map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "fields": []any{
+			map[string]any{"target": "emails", "column": "Email"},
+			map[string]any{"target": "full_name", "column": "Full Name"},
+		}},
+	}}
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	// 300 tenancies name a property no file has: 300 orphans; every tenant resolves.
+	if c := v.Migration.Test; c == nil || c.Read != 500 || c.Migrated != 500 || c.Derived != len(derived) || c.Orphans != 300 {
+		t.Fatalf("the test migration counts %+v; want 500 read and migrated, %d derived, 300 orphans", v.Migration.Test, len(derived))
+	}
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestKeys") || !slices.Contains(states, "TestResolve") {
+		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's among them", states)
+	}
+	for _, j := range []int{3, 4, 5, 150, 298, 299, 300} {
+		tenancy := fmt.Sprintf("TEN-%03d", j)
+		p := a.testRecords(id, key, tenancy, "", 0)
+		if len(p.Records) != 1 {
+			t.Fatalf("TEST has %d records for %s", len(p.Records), tenancy)
+		}
+		var got, wantIDs []string
+		tenants, _ := p.Records[0].Fields["tenants"].([]any)
+		for _, x := range tenants {
+			got = append(got, fmt.Sprint(x))
+		}
+		for _, sid := range want[tenancy] {
+			wantIDs = append(wantIDs, cutover.RecordID(v.Migration.TenantID, "contact", sid))
+		}
+		if !slices.Equal(got, wantIDs) {
+			t.Errorf("%s names the tenants %q; want the records of %q", tenancy, got, want[tenancy])
+		}
 	}
 }

@@ -155,10 +155,16 @@ func (m *Mapper) fillInline(w *work, fields []string, vals []Value) []*Record {
 			}
 		}
 		ids := make([]string, 0, len(names))
+		people := make([]*Record, 0, len(names)) // nil for a person linked to a listed one (LinkWith)
 		for _, n := range names {
 			rec := m.derivePerson(ci.ref, n, email, phone)
-			ids = append(ids, rec.SourceID)
-			derived = append(derived, rec)
+			if m.link != nil {
+				if to, ok := m.link(rec.Entity, rec.SourceID); ok {
+					ids, people = append(ids, to), append(people, nil)
+					continue
+				}
+			}
+			ids, people = append(ids, rec.SourceID), append(people, rec)
 		}
 		if ci.target.Type == schema.List {
 			vals[ci.target.Index] = Value{Kind: KList, List: ids}
@@ -166,7 +172,12 @@ func (m *Mapper) fillInline(w *work, fields []string, vals []Value) []*Record {
 			vals[ci.target.Index] = Value{Kind: KString, Str: ids[0]}
 			if len(ids) > 1 {
 				w.warn(fields[ci.name], fmt.Sprintf("%q names %d people but %q holds one: linked to the first", fields[ci.name], len(ids), ci.target.Name))
-				derived = derived[:len(derived)-len(ids)+1]
+				people = people[:1]
+			}
+		}
+		for _, p := range people {
+			if p != nil {
+				derived = append(derived, p)
 			}
 		}
 	}

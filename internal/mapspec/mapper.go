@@ -143,6 +143,10 @@ type Mapper struct {
 	recSlab    []Record        // likewise the records
 	strSlab    []string        // and the items of list values
 
+	// link is LinkWith's; nil, LinkInline links the derived people after
+	// the pass.
+	link func(entity, sourceID string) (string, bool)
+
 	countryCols []int      // columns naming the row's country, for its phone region
 	fileRegion  string     // the file's inferred phone region (or the market), set by Infer
 	market      string     // the migration's market, set by Infer

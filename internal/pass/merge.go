@@ -170,6 +170,18 @@ func Merge(ctx context.Context, in MergeInput, sink cutover.Sink, put cutover.Pu
 		_ = w.Write([]string{"File", "Line", "Reason"})
 		for _, r := range refused {
 			rep := report(r.rec.File, r.rec.Entity)
+			if mapspec.IsDerived(r.rec) { // a person named on a row of the chunk that spilled it, counted derived there
+				if rep.Counts.Derived == nil {
+					rep.Counts.Derived = map[string]int{}
+				}
+				rep.Counts.Derived[r.rec.Entity]--
+				pipeline.CountRefusedPerson(rep, r.reason)
+				res.Counts.Derived--
+				if in.Refused != nil {
+					in.Refused(r.rec.Entity, r.rec.ID, pipeline.RefusedReason(r.reason))
+				}
+				continue
+			}
 			leftOut := maps.Clone(rep.LeftOut) // Refuse drops a field it takes to zero; a difference may go below
 			pipeline.Refuse(rep, w, 1, r.rec.Line, []string{r.rec.File}, r.rec, r.reason)
 			for _, iv := range r.rec.Invalid {

@@ -97,3 +97,66 @@ func TestMergeRefusesADamagedSpill(t *testing.T) {
 		t.Fatalf("a cut frame: %v; want EINVALID naming chunk 2", err)
 	}
 }
+
+// A person named inline, spilled by a chunk and refused by the
+// destination in the merge partition, is accounted for as one pass
+// accounts for it: no longer derived, counted among the naming file's
+// refused people, and the row that named them stays migrated.
+func TestAMergeRefusingADerivedPersonCountsItAsOnePass(t *testing.T) {
+	const sp = `{"version":1,"files":[
+	 {"name":"c","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"fields":[{"target":"full_name","column":"Name"},{"target":"emails","column":"Email"}]},
+	 {"name":"t","entity":"tenancy","sourceId":["Ref"],"inline":[{"target":"tenants","name":"Tenant Name(s)"}],
+	  "fields":[{"target":"property","column":"Property"},{"target":"start_date","column":"Start"}]}]}`
+	fs := &files{objects: map[string]string{
+		"kc": "Id,Name,Email\nC1,Ann Lee,ann@example.com\n",
+		"kt": "Ref,Property,Tenant Name(s),Start\nT1,P1,Bob Stone & Cara Stone,2024-01-01\nT2,P2,Bob Stone,2024-02-01\n",
+	}}
+	ctx := context.Background()
+	refuseBob := refuseSource(mapspec.InlinePrefix + "bob stone")
+	files := []cutover.File{{ID: "t", Name: "tenancies.csv", Key: "kt"}, {ID: "c", Name: "contacts.csv", Key: "kc"}}
+	one, err := Run(ctx, Pass{TenantID: "acme", Spec: spec(t, sp), Files: files, ArtifactsPrefix: "one/", Now: time.Now()}, fs, sink{WriteFn: written{}.take, RefuseFn: refuseBob}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body []byte
+	p := Pass{
+		TenantID: "acme", Spec: spec(t, sp), Files: files, ArtifactsPrefix: "a/", Now: time.Now(),
+		Elsewhere: &Elsewhere{Missing: map[string]bool{ // what the id shuffle finds: no file has the properties
+			"property#" + cutover.RecordID("acme", "property", "P1"): true, "property#" + cutover.RecordID("acme", "property", "P2"): true,
+		}},
+		Spill: func(rec *mapspec.Record, key string, seen *pipeline.Sighting) error {
+			body = AppendSpilled(body, rec, key, seen)
+			return nil
+		},
+	}
+	chunk, err := Run(ctx, p, fs, sink{WriteFn: func([]cutover.Record) error { t.Fatal("a spilling chunk wrote"); return nil }}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Merge(ctx, MergeInput{Spec: spec(t, sp), Spilled: [][]byte{body}, ArtifactsPrefix: "m/"}, sink{WriteFn: written{}.take, RefuseFn: refuseBob}, fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := chunk.Counts.Add(res.Counts)
+	total.RejectsKey, one.Counts.RejectsKey = "", ""
+	if total != one.Counts || total.Derived != 1 || total.Migrated != 3 {
+		t.Fatalf("counts: chunk and merge %+v, one pass %+v; want 3 migrated and Cara alone derived", total, one.Counts)
+	}
+	refused := func(reps []*pipeline.Report) (int, int) {
+		people, derived := 0, 0
+		for _, r := range reps {
+			if r.File == "tenancies.csv" {
+				for _, n := range r.RefusedPeople {
+					people += n
+				}
+				derived += r.Counts.Derived["contact"]
+			}
+		}
+		return people, derived
+	}
+	p1, d1 := refused(one.Reports)
+	p2, d2 := refused(append(chunk.Reports, res.Reports...))
+	if p1 != 1 || p2 != p1 || d2 != d1 {
+		t.Fatalf("tenancies.csv: %d refused people and %d derived in chunks, %d and %d in one pass", p2, d2, p1, d1)
+	}
+}

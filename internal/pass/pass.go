@@ -63,10 +63,13 @@ type Pass struct {
 	// extract whose records merge by dedupe key across chunks hands them
 	// to a merge step (Merge) that sees every record of their keys. A row
 	// repeating an earlier row's source id (of this pass, or Claimed) is
-	// still rejected here, as it would be were the chunks one pass. The
-	// spec must need nothing else of every record: no inline people, and
-	// references only with Elsewhere, which resolves them before the
-	// record is spilled.
+	// still rejected here, as it would be were the chunks one pass. A
+	// person named inline is spilled as a record with no key, once per
+	// pass, and not at all when Claimed (an earlier chunk derives it).
+	// The spec must need nothing else of every record: references and
+	// people named inline only with Elsewhere, which resolves and links
+	// them before the record is spilled (without it, as in the id
+	// shuffle's keys step, they are spilled as the rows name them).
 	//
 	// With Spot, a record's sighting (pipeline.Watcher) is not given to
 	// Spot but spilled with the record (seen; nil when there is none): only
@@ -78,6 +81,10 @@ type Pass struct {
 	// holds it (Elsewhere.Missing: an orphan, as in one pass). A record
 	// merged away under another source id is not known this way: a spec
 	// that merges across source ids and has references runs in one pass.
+	//
+	// With Elsewhere, people named inline are linked to listed ones by
+	// Elsewhere.Linked, decided over every chunk, not over the pass's own
+	// records (mapspec.LinkInline).
 	Elsewhere *Elsewhere
 }
 
@@ -86,6 +93,16 @@ type Elsewhere struct {
 	// Missing are the records ("entity#record id") the chunk's references
 	// name that no chunk of the extract holds.
 	Missing map[string]bool
+	// Linked are the people the chunk names inline that are linked to a
+	// listed record (by LinkInline's rule, over every chunk): the listed
+	// record's source id, by entity + "\x00" + the derived source id.
+	Linked map[string]string
+}
+
+// link is the chunk's mapspec.Mapper.LinkWith.
+func (e *Elsewhere) link(entity, sourceID string) (string, bool) {
+	to, ok := e.Linked[entity+"\x00"+sourceID]
+	return to, ok
 }
 
 // resolve sets the id of each of rec's references that a chunk holds
@@ -252,6 +269,9 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		}
 	}
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
+	for _, c := range p.Claimed {
+		derived.Add(c.Entity, c.ID) // and once in an extract: an earlier chunk derived these (a row's id never is a derived one's)
+	}
 	out := sinkAdapter{sink}
 	var tables []*tableOut
 	for _, f := range p.Files {
@@ -278,9 +298,13 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 		}
 	}
 	if merger != nil {
-		recs, links, linked := mapspec.LinkInline(merger.Records())
-		for _, n := range linked {
-			total.Derived -= n // the listed person is written instead
+		recs, links := merger.Records(), []mapspec.Alias(nil)
+		if p.Elsewhere == nil { // with it, the chunk's Mappers linked them (LinkWith)
+			var linked map[string]int
+			recs, links, linked = mapspec.LinkInline(recs)
+			for _, n := range linked {
+				total.Derived -= n // the listed person is written instead
+			}
 		}
 		resolver := mapspec.NewResolver()
 		for _, r := range recs {
@@ -350,6 +374,9 @@ func runFile(ctx context.Context, p Pass, f cutover.File, sch *schema.Schema, ch
 		if err != nil {
 			return reps, Named(f.Name, err)
 		}
+		if p.Elsewhere != nil {
+			m.LinkWith(p.Elsewhere.link)
+		}
 		var review bytes.Buffer
 		rejects := &bytes.Buffer{}
 		var reviewOut io.Writer
@@ -413,11 +440,11 @@ func (s *spilling) Keep(rec *mapspec.Record, key string) (string, error) {
 	return "", nil
 }
 
-// Derived implements pipeline.Global.
-//
-// Errors: always EINTERNAL: a spec with inline people is not spilled.
-func (s *spilling) Derived(*mapspec.Record) (bool, error) {
-	return false, cutover.Errorf(cutover.EINTERNAL, "A pass that spills its records cannot derive people named inline.")
+// Derived implements pipeline.Global: a person is derived once in an
+// extract, by the first chunk that names them (the others have it among
+// their claims).
+func (s *spilling) Derived(rec *mapspec.Record) (bool, error) {
+	return !s.seen.Repeats(rec, ""), nil
 }
 
 // Add implements pipeline.Global.

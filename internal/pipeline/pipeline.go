@@ -913,6 +913,13 @@ func RefuseDerived(rep *Report, entity, reason string) {
 	if rep.Counts.Derived[entity] > 0 {
 		rep.Counts.Derived[entity]--
 	}
+	CountRefusedPerson(rep, reason)
+}
+
+// CountRefusedPerson counts, in rep.RefusedPeople, a derived person the
+// destination refused for reason (RefuseDerived without the derived
+// count: a merge step refuses a person another step counted).
+func CountRefusedPerson(rep *Report, reason string) {
 	if rep.RefusedPeople == nil {
 		rep.RefusedPeople = map[string]int{}
 	}

@@ -260,7 +260,7 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 		return nil, nil, err
 	}
 	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges}
-	if ex.reading() > 1 {
+	if ex.shuffles() {
 		plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
 	}
 	return ex.chunks, plan, nil

@@ -168,7 +168,7 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 		acc, ok := merged[k]
 		if !ok {
 			cp := *r
-			cp.Counts.Skipped, cp.Rules, cp.Reasons = map[string]int{}, map[string]int{}, map[string]int{}
+			cp.Counts.Skipped, cp.Counts.Derived, cp.Rules, cp.Reasons = map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 			cp.Counts.Read, cp.Counts.Migrated, cp.Counts.Merged, cp.Counts.Rejected, cp.Counts.Warned = 0, 0, 0, 0, 0
 			resetReportExtras(&cp)
 			acc, merged[k], filled[k] = &cp, &cp, map[string]int{}
@@ -181,6 +181,7 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 		acc.Counts.Rejected += c.Rejected
 		acc.Counts.Warned += c.Warned
 		addCounts(acc.Counts.Skipped, c.Skipped)
+		addCounts(acc.Counts.Derived, c.Derived) // people named inline: each chunk derives its own
 		addCounts(acc.Rules, r.Rules)
 		addCounts(acc.Reasons, r.Reasons)
 		addReportExtras(acc, r)
@@ -201,6 +202,10 @@ func mergeReports(in []*pipeline.Report) []*pipeline.Report {
 		}
 		sortFillRates(acc)
 		finishReportExtras(acc)
+		maps.DeleteFunc(acc.Counts.Derived, func(_ string, n int) bool { return n == 0 })
+		if len(acc.Counts.Derived) == 0 {
+			acc.Counts.Derived = nil // as one pass's report of a file naming no one
+		}
 		out = append(out, acc)
 	}
 	return out

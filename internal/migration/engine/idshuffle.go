@@ -16,6 +16,7 @@ import (
 	"github.com/cutover/cutover/internal/migration"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -48,9 +49,14 @@ import (
 // each record a reference names (a refMark line, in that id's
 // partition), and the resolve step returns to each chunk the named
 // records no chunk holds (pass.Elsewhere), so a chunk resolves its
-// references wherever their records are. A mapping that links people
-// named inline still runs as one chunk (planExtract, chunking), so it
-// needs no shuffle; nor does an extract of one chunk.
+// references wherever their records are. An extract of one chunk needs
+// no shuffle.
+//
+// People named inline ride along too (inlinelink.go): a person a row
+// names is stored like a record, so the first chunk that names them
+// derives them and the others find them claimed; and the keys they are
+// linked to a listed record by go to that key's partition, which decides
+// the links for every chunk at once.
 
 // DefaultPartitionRows is how many rows one partition of the id shuffle
 // is planned for when the deployment does not say: its ids (about 70
@@ -141,10 +147,14 @@ const partitionsManifestName = "partitions.jsonl"
 //
 // Errors: as pass.Run; as Files.Put.
 func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pass, open cutover.Opener) (*ShuffleResult, error) {
-	p.Spot, p.KeepReview, p.KeepSource, p.Claimed = nil, false, false, nil
+	p.Spot, p.KeepReview, p.KeepSource, p.Claimed, p.Elsewhere = nil, false, false, nil, nil
 	bufs := make([]bytes.Buffer, sh.parts)
 	keys := 0
+	linked := mapspec.InlineEntities(p.Spec, schema.Default())
 	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
+		if linked[rec.Entity] {
+			sh.emitLinkKeys(bufs, rec)
+		}
 		id := rec.Entity + "#" + rec.ID
 		b := &bufs[sh.partition(id)]
 		b.WriteString(id)
@@ -189,9 +199,17 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	claimed := 0
 	outs := make([]bytes.Buffer, sh.chunks)
 	named := make([]map[string]bool, sh.chunks) // per chunk, the records its references name
+	links := newLinkResolver()
+	var bad error
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
 		eachLine(body, func(line string) {
+			if isLinkLine(line) {
+				if err := links.add(c, line); err != nil && bad == nil {
+					bad = err
+				}
+				return
+			}
 			if target, ok := strings.CutPrefix(line, refMark); ok {
 				if named[c] == nil {
 					named[c] = map[string]bool{}
@@ -212,6 +230,10 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 		})
 		keys[c] = nil
 	}
+	if bad != nil {
+		return nil, cutover.Wrap(cutover.EINVALID, bad, "The id shuffle's keys for partition %d are damaged.", part)
+	}
+	links.resolve(outs)
 	for c, targets := range named { // once every chunk's ids are known: those no chunk holds
 		for _, target := range slices.Sorted(maps.Keys(targets)) {
 			if _, held := first[target]; !held {
@@ -243,11 +265,17 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	}
 	var out []pass.Claim
 	var bad error
-	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}}
+	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}, Linked: map[string]string{}}
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
 			if target, ok := strings.CutPrefix(line, refMark); ok {
 				elsewhere.Missing[target] = true
+				return
+			}
+			if isLinkLine(line) {
+				if err := addLink(elsewhere, line); err != nil && bad == nil {
+					bad = cutover.Wrap(cutover.EINVALID, err, "The id shuffle's resolution for chunk %d holds a damaged link.", chunk)
+				}
 				return
 			}
 			k, quoted, keyed := strings.Cut(line, "\t")

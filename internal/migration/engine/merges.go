@@ -17,9 +17,9 @@ import (
 	"github.com/cutover/cutover/internal/pipeline"
 )
 
-// Merging records by dedupe key across chunks (a mapping with dedupe keys
-// and neither references nor people named inline, planned into several
-// chunks). Every chunk that reads runs as before, after the id shuffle,
+// Merging records by dedupe key across chunks (a mapping with dedupe keys,
+// planned into several chunks, or into one chunk of more records than a
+// partition holds). Every chunk that reads runs as before, after the id shuffle,
 // except that it writes no record: it spills each one, as pass.Spill
 // gives them, to the merge partition of its dedupe key: into a local
 // file, keeping in memory only where each record is, then stored as one

@@ -18,8 +18,9 @@ import (
 // one planner, so the test migration rehearses the final one exactly: the
 // same cuts at record boundaries, the same whole-file reading of a file
 // that cannot be cut, the same single chunk for a mapping that needs
-// every record at once (people named inline), and the same merge
-// partitions for a mapping that merges records by dedupe key.
+// every record at once (references to records merged across source ids),
+// and the same merge partitions for a mapping that merges records by
+// dedupe key.
 
 // extractInput is what planExtract plans.
 type extractInput struct {
@@ -86,8 +87,9 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		// chunk of contacts is 1.3 GB).
 		merges = merges && (len(out.chunks) > 1 || out.rows > perPartition)
 		if !chunked || (len(out.chunks) < 2 && !merges) {
-			// People named inline are linked over every record at once:
-			// the whole extract is one chunk.
+			// References that may name a record merged away are
+			// resolved over every record at once: the whole extract is
+			// one chunk.
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
 			out.merges = min(max((out.rows+perPartition-1)/perPartition, 1), maxMergePartitions)
@@ -103,19 +105,16 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 }
 
 // chunking says how an extract mapped with spec, which holds records, may
-// be divided: into chunks at all (not when people are named inline: they
-// are linked to listed ones over every record; nor when references meet
-// records merged across source ids: a reference to the source id of a
-// record merged away resolves to the record it merged into, known only
-// once every record is merged), and with merge partitions after them
-// (dedupe keys). References alone are resolved through the id shuffle
-// (pass.Elsewhere).
+// be divided: into chunks at all (not when references meet records merged
+// across source ids: a reference to the source id of a record merged away
+// resolves to the record it merged into, known only once every record is
+// merged), and with merge partitions after them (dedupe keys). References
+// alone are resolved through the id shuffle (pass.Elsewhere), and so are
+// people named inline, who are references too (inlinelink.go).
 func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges bool) {
 	refs, across := false, false
 	for _, f := range spec.Files {
-		if len(f.Inline) > 0 {
-			return false, false
-		}
+		refs = refs || len(f.Inline) > 0
 		merges = merges || len(f.Dedupe) > 0
 		across = across || f.MergeDifferentIDs
 		if ent, ok := sch.Entity(f.Entity); ok {
@@ -135,6 +134,14 @@ func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges bool) {
 // reading is how many of plan's chunks read the extract: the ones
 // before its merge partitions.
 func (p *extractPlan) reading() int { return len(p.chunks) - p.merges }
+
+// shuffles reports whether the plan runs the id shuffle (idshuffle.go)
+// before its chunks: when several chunks read, and when records are
+// spilled to merge partitions even from one chunk (a file that cannot be
+// cut, with more records than a partition holds), since a chunk that
+// spills resolves its references and links the people it names inline
+// only with the shuffle's resolution (pass.Pass.Spill).
+func (p *extractPlan) shuffles() bool { return p.reading() > 1 || p.merges > 0 }
 
 // planFile validates one file and divides it, and counts its rows. A file
 // that cannot be split by bytes (XLSX, BLM, UTF-16, classic Mac line ends)

@@ -86,7 +86,7 @@ func (r *dryRun) run() extractRun {
 // Errors: as putChunkRun; EUNAVAILABLE from storage.
 func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase string, ex *extractPlan) (*ChunkRun, error) {
 	r := &dryRun{m: m, prefix: preflightPrefix(m, phase), plan: preflightPlan{Phase: phase, Rows: ex.rows, Chunks: len(ex.chunks), Merges: ex.merges}}
-	if ex.reading() > 1 {
+	if ex.shuffles() {
 		r.plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
 	}
 	if err := s.putAll(ctx, len(ex.chunks), func(i int) (string, []byte) {

@@ -198,7 +198,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 		return nil, err
 	}
 	plan.Rows, plan.Chunks, plan.Merges = ex.rows, ex.reading(), ex.merges
-	if plan.Chunks > 1 {
+	if ex.shuffles() {
 		plan.Partitions = partitionsFor(plan.Rows, s.chunking.PartitionRows)
 	}
 	if err := s.putJSON(ctx, testInferenceKey(m.ID, in.Round), "The test migration's inferred formats", ex.inferred); err != nil {
