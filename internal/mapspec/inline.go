@@ -125,8 +125,14 @@ func compileInline(fs FileSpec, ent *schema.Entity, sch *schema.Schema, header [
 // with references to the people its name column names, and returns the
 // records derived for them. A person's e-mail or phone that does not read
 // is left out with a warning: the name alone still identifies them.
-func (m *Mapper) fillInline(w *work, fields []string, vals []Value) []*Record {
+//
+// With LinkWith, it also returns the values as they were before linking
+// (the derived people's source ids) of each target it linked: the row's
+// dedupe key and content id are made from those, as one pass makes them
+// before LinkInline rewrites the references.
+func (m *Mapper) fillInline(w *work, fields []string, vals []Value) ([]*Record, []unlinked) {
 	var derived []*Record
+	var pre []unlinked
 	for i := range m.inline {
 		ci := &m.inline[i]
 		if vals[ci.target.Index].Kind != Absent || ci.name >= len(fields) {
@@ -155,16 +161,30 @@ func (m *Mapper) fillInline(w *work, fields []string, vals []Value) []*Record {
 			}
 		}
 		ids := make([]string, 0, len(names))
+		var sids []string                        // the derived people's own ids, once one is linked
 		people := make([]*Record, 0, len(names)) // nil for a person linked to a listed one (LinkWith)
 		for _, n := range names {
 			rec := m.derivePerson(ci.ref, n, email, phone)
 			if m.link != nil {
 				if to, ok := m.link(rec.Entity, rec.SourceID); ok {
-					ids, people = append(ids, to), append(people, nil)
+					if sids == nil {
+						sids = append(make([]string, 0, len(names)), ids...)
+					}
+					ids, sids, people = append(ids, to), append(sids, rec.SourceID), append(people, nil)
 					continue
 				}
 			}
 			ids, people = append(ids, rec.SourceID), append(people, rec)
+			if sids != nil {
+				sids = append(sids, rec.SourceID)
+			}
+		}
+		if sids != nil {
+			v := Value{Kind: KList, List: sids}
+			if ci.target.Type != schema.List {
+				v = Value{Kind: KString, Str: sids[0]}
+			}
+			pre = append(pre, unlinked{ci.target.Index, v})
 		}
 		if ci.target.Type == schema.List {
 			vals[ci.target.Index] = Value{Kind: KList, List: ids}
@@ -181,7 +201,13 @@ func (m *Mapper) fillInline(w *work, fields []string, vals []Value) []*Record {
 			}
 		}
 	}
-	return derived
+	return derived, pre
+}
+
+// unlinked is a target's value before LinkWith linked its people.
+type unlinked struct {
+	index int
+	value Value
 }
 
 // derivePerson builds the record for one person named inline. Its source

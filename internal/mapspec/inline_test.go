@@ -1,6 +1,7 @@
 package mapspec
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,44 @@ func TestInlineSpecErrors(t *testing.T) {
 	}
 	if _, err := Compile(sp.Files[0], schema.Default(), []string{"P", "S"}, "acme", time.Now()); err == nil || !strings.Contains(err.Error(), `"Tenants" is not in the file`) {
 		t.Fatalf("missing name column: %v", err)
+	}
+}
+
+// With LinkWith, a person the link names is not derived: the reference
+// names the listed record instead, in a list or a single reference, while
+// the row keeps the dedupe key and content id its people as derived give
+// it, as one pass keeps them before LinkInline rewrites the references.
+func TestLinkWithNamesTheListedRecord(t *testing.T) {
+	sp, err := Parse([]byte(`{"version":1,"files":[{"name":"t","entity":"tenancy","sourceIdFrom":"content","dedupe":["tenants"],
+	 "inline":[{"target":"tenants","name":"Tenant Name(s)"}],
+	 "fields":[{"target":"property","column":"Property"},{"target":"start_date","column":"Start"}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := []string{"Property", "Tenant Name(s)", "Start"}
+	compile := func(link func(string, string) (string, bool)) *Mapper {
+		m, err := Compile(sp.Files[0], schema.Default(), header, "acme", time.Date(2024, 6, 15, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if link != nil {
+			m.LinkWith(link)
+		}
+		return m
+	}
+	row := []string{"P1", "Ann Lee & Bob Stone", "2024-01-01"}
+	plain := compile(nil).Map(2, row)
+	linked := compile(func(entity, sid string) (string, bool) {
+		return "C7", entity == "contact" && sid == InlinePrefix+"ann lee"
+	}).Map(2, row)
+	if plain.Record == nil || linked.Record == nil {
+		t.Fatalf("rejected: %+v, %+v", plain.Errors, linked.Errors)
+	}
+	tenants, _ := linked.Record.Get("tenants")
+	if !slices.Equal(tenants.List, []string{"C7", InlinePrefix + "bob stone"}) || len(linked.Derived) != 1 || linked.Derived[0].SourceID != InlinePrefix+"bob stone" {
+		t.Fatalf("tenants %q, derived %d; want Ann linked to C7 and Bob derived", tenants.List, len(linked.Derived))
+	}
+	if linked.Record.SourceID != plain.Record.SourceID || linked.DedupeKey != plain.DedupeKey || !strings.HasPrefix(plain.Record.SourceID, ContentIDPrefix) {
+		t.Fatalf("id %q and key %q linked, %q and %q as derived", linked.Record.SourceID, linked.DedupeKey, plain.Record.SourceID, plain.DedupeKey)
 	}
 }

@@ -2,6 +2,7 @@ package mapspec
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -518,7 +519,7 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			bad = append(bad, InvalidValue{Field: cf.fd.Name, Column: cf.label, Value: raw, Reason: reason})
 		}
 	}
-	derived := m.fillInline(w, fields, vals)
+	derived, pre := m.fillInline(w, fields, vals)
 	var rules []string
 	if len(errs) == 0 {
 		if m.expiry && m.deriveExpiry(vals) {
@@ -570,8 +571,15 @@ func (m *Mapper) Map(line int, fields []string) Outcome {
 			w.warns = append(w.warns, Issue{Field: b.Field, Column: b.Column, Value: b.Value, Reason: "left out of the record: " + b.Reason})
 		}
 	}
-	key := m.dedupeKey(vals)
-	sourceID, idIssue := m.sourceID(line, fields, key, vals)
+	idVals := vals // what the row is identified by: its people as derived, before LinkWith linked them
+	if len(pre) > 0 {
+		idVals = slices.Clone(vals)
+		for _, u := range pre {
+			idVals[u.index] = u.value
+		}
+	}
+	key := m.dedupeKey(idVals)
+	sourceID, idIssue := m.sourceID(line, fields, key, idVals)
 	if idIssue != nil {
 		errs = append(errs, *idIssue)
 	}

@@ -33,12 +33,18 @@ import (
 // id is made from what identifies them), so the id shuffle's claims keep
 // them to the first chunk that names them, as one pass derives them once.
 //
-// One difference from one pass remains: a row that repeats a source id an
-// earlier chunk holds is a rejected duplicate, yet its e-mail addresses
-// and name were stored as keys of the listed record before anyone knew
-// (the ids and the keys are partitioned apart). A person named with such
-// an address can be linked to that record, where one pass would derive
-// them.
+// Two differences from one pass remain, both about rows that repeat a
+// source id (the ids and the keys are partitioned apart, so a key's
+// partition cannot know which of its rows repeat one):
+//
+//   - a row that repeats a source id an earlier chunk holds is a rejected
+//     duplicate, yet its e-mail addresses and name were stored as keys of
+//     the listed record: a person named with them can be linked to that
+//     record, where one pass would derive them;
+//   - a row that merges into an earlier row's record (the same source id
+//     and dedupe key) adds its e-mail addresses to that record: "the first
+//     listed record with an address" is then decided at the later row's
+//     place in the file, where one pass decides it at the record's first.
 
 // Marks that start the lines of the links, beside refMark's.
 const (
