@@ -59,3 +59,52 @@ func validateAliases(f *FileSpec, p string) error {
 	}
 	return nil
 }
+
+// headerIndex indexes header by normalised name, each name at its first
+// column, as Compile binds the columns.
+func headerIndex(header []string) map[string]int {
+	idx := make(map[string]int, len(header))
+	for i, h := range header {
+		if _, ok := idx[normCol(h)]; !ok {
+			idx[normCol(h)] = i
+		}
+	}
+	return idx
+}
+
+// ColumnIndex returns the column of header that f reads as name: the
+// column of that name or, failing that, of one of its aliases, as Compile
+// finds it; false when the header has neither.
+func ColumnIndex(f FileSpec, header []string, name string) (int, bool) {
+	i, _, ok := lookupColumn(&f, headerIndex(header), name)
+	return i, ok
+}
+
+// ColumnTargets returns, for each column of header, the field f fills from
+// it as Compile binds it: the first mapping that reads the column under
+// its own name or an alias, else the reference an inline entry fills from
+// it (the column naming the people, or their e-mail or phone); "" when
+// nothing reads it. It is what a person is shown of a mapping, column by
+// column, so it must agree with what the mapping does.
+func ColumnTargets(f FileSpec, header []string) []string {
+	idx := headerIndex(header)
+	out := make([]string, len(header))
+	set := func(column, target string) {
+		if i, _, ok := lookupColumn(&f, idx, column); ok && out[i] == "" {
+			out[i] = target
+		}
+	}
+	for _, fm := range f.Fields {
+		for _, c := range fm.SourceColumns() {
+			set(c, fm.Target)
+		}
+	}
+	for _, in := range f.Inline {
+		for _, c := range []string{in.Name, in.Email, in.Phone} {
+			if c != "" {
+				set(c, in.Target)
+			}
+		}
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package presets
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -120,5 +121,46 @@ func TestAgencyOtherLayoutIsRecognised(t *testing.T) {
 	}
 	if v, _ := outs[0].Derived[0].Get("phones"); v.String() != "+447911123456" {
 		t.Errorf("applicant phone = %q", v.String())
+	}
+}
+
+// A layout whose columns the preset knows by other names (its aliases)
+// is proposed as the mapping reads it: its id column is the records' id,
+// not "blank in most rows", and each column is shown going where the
+// mapping sends it, the columns naming people inline to the reference
+// they fill, so what a person reviews is what migrates.
+func TestAnAliasedLayoutIsDescribedAsItMaps(t *testing.T) {
+	for _, x := range []struct {
+		fixture, id string
+		want        map[string]string
+	}{
+		{"agency2-tenancies.csv", "Tenancy Ref", map[string]string{
+			"Property Ref": "property", "Tenant Name(s)": "tenants", "Tenant Email": "tenants", "Tenancy Start": "start_date",
+			"Tenancy End": "end_date", "Deposit": "deposit", "Tenancy Status": "status",
+		}},
+		{"agency-tenancies-names.csv", "Tenancy ID", map[string]string{"Tenant Name(s)": "tenants", "Tenant Email": "tenants", "Start Date": "start_date"}},
+		{"agency2-applicants.csv", "Applicant Ref", map[string]string{"Applicant": "contact", "Email": "contact"}},
+	} {
+		header, rows := readCSV(t, x.fixture)
+		prop := Propose(x.fixture, header, rows)
+		for _, n := range prop.Notes {
+			if strings.Contains(n, "blank in most rows") || strings.Contains(n, "No column identifies") {
+				t.Errorf("%s: note %q; its %s column is filled", x.fixture, n, x.id)
+			}
+		}
+		outs := mapAgencyFixture(t, x.fixture, prop.File.Entity)
+		for i, o := range outs {
+			if o.Record == nil || o.Record.SourceID != rows[i][slices.Index(header, x.id)] {
+				t.Errorf("%s row %d: %+v; want the id of its %s column", x.fixture, i+2, o.Record, x.id)
+			}
+		}
+		for _, c := range prop.Columns {
+			if want, ok := x.want[c.Column]; ok && c.Target != want {
+				t.Errorf("%s: column %q is shown going to %q (%s); the mapping sends it to %q", x.fixture, c.Column, c.Target, c.Reason, want)
+			}
+			if c.SourceID != (c.Column == x.id) {
+				t.Errorf("%s: column %q shown as the id: %v", x.fixture, c.Column, c.SourceID)
+			}
+		}
 	}
 }

@@ -223,8 +223,11 @@ func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Sugges
 	for _, c := range ignore {
 		read[norm(c)] = true
 	}
-	for c := range columnsOf(*fs) {
+	for c, name := range columnsOf(*fs) {
 		read[c] = true
+		if i, ok := mapspec.ColumnIndex(*fs, header, name); ok {
+			read[norm(header[i])] = true // read under an alias
+		}
 	}
 	filled := map[string]bool{}
 	for _, fm := range fs.Fields {
@@ -239,16 +242,11 @@ func addSuggestions(fs *mapspec.FileSpec, header []string, sugg []mapspec.Sugges
 	}
 }
 
-// filledShare is the share of sample rows whose column c is not blank.
-func filledShare(header []string, sample [][]string, c string) (filled float64, unique bool) {
-	i := -1
-	for j, h := range header {
-		if norm(h) == norm(c) {
-			i = j
-			break
-		}
-	}
-	if i < 0 || len(sample) == 0 {
+// filledShare is the share of sample rows whose column c of fs (by its
+// name or an alias, as the mapping reads it) is not blank.
+func filledShare(fs *mapspec.FileSpec, header []string, sample [][]string, c string) (filled float64, unique bool) {
+	i, ok := mapspec.ColumnIndex(*fs, header, c)
+	if !ok || len(sample) == 0 {
 		return 0, false
 	}
 	seen := map[string]bool{}
@@ -276,7 +274,7 @@ func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []
 	have := headerCounts(header)
 	mostlyFilled := func(cols []string) bool {
 		for _, c := range cols {
-			if f, _ := filledShare(header, sample, c); len(sample) > 0 && f < 0.5 {
+			if f, _ := filledShare(fs, header, sample, c); len(sample) > 0 && f < 0.5 {
 				return false
 			}
 		}
@@ -291,7 +289,7 @@ func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []
 			if !s.SourceID || !usable(have, s.Column) {
 				continue
 			}
-			if f, uniq := filledShare(header, sample, s.Column); len(sample) == 0 || f >= 0.5 && uniq {
+			if f, uniq := filledShare(fs, header, sample, s.Column); len(sample) == 0 || f >= 0.5 && uniq {
 				fs.SourceID = []string{s.Column}
 				break
 			}
@@ -300,9 +298,11 @@ func chooseSourceID(fs *mapspec.FileSpec, header []string, sample [][]string) []
 	email := ""
 	if ent, ok := schema.Default().Entity(fs.Entity); ok && contains(ent.Identity, "emails") {
 		for _, fm := range fs.Fields {
-			if fm.Target == "emails" && fm.Column != "" && usable(have, fm.Column) && fm.When == nil {
-				email = fm.Column
-				break
+			if fm.Target == "emails" && fm.Column != "" && fm.When == nil {
+				if i, ok := mapspec.ColumnIndex(*fs, header, fm.Column); ok && usable(have, header[i]) {
+					email = fm.Column
+					break
+				}
 			}
 		}
 	}
@@ -345,23 +345,27 @@ func compiles(p Proposal, header []string) bool {
 
 // describe lays out what p.File does with each column of header.
 func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnProposal {
-	byPreset := map[string]bool{}
+	// The columns a preset's own files read, under their names or aliases.
+	byPreset := make([]bool, len(header))
 	if p.Preset != "" {
 		if pr, ok := Lookup(p.Preset); ok {
 			for _, f := range pr.Spec.Files {
-				for c := range columnsOf(f) {
-					byPreset[c] = true
+				for i, t := range mapspec.ColumnTargets(f, header) {
+					byPreset[i] = byPreset[i] || t != ""
 				}
 			}
 		}
 	}
-	target := map[string]string{}
+	target := mapspec.ColumnTargets(p.File, header) // as the mapping reads them: aliases and inline people too
+	ids := make([]bool, len(header))
+	for _, c := range p.File.SourceID {
+		if i, ok := mapspec.ColumnIndex(p.File, header, c); ok {
+			ids[i] = true
+		}
+	}
 	filledBy := map[string]string{} // field -> the first column that fills it
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {
-			if _, ok := target[norm(c)]; !ok {
-				target[norm(c)] = fm.Target
-			}
 			if _, ok := filledBy[fm.Target]; !ok {
 				filledBy[fm.Target] = c
 			}
@@ -374,12 +378,12 @@ func describe(p Proposal, header []string, sugg []mapspec.Suggestion) []ColumnPr
 		if i < len(sugg) {
 			s = sugg[i]
 		}
-		c := ColumnProposal{Column: h, Confidence: s.Confidence, Reason: s.Reason, SourceID: contains(p.File.SourceID, h)}
+		c := ColumnProposal{Column: h, Confidence: s.Confidence, Reason: s.Reason, SourceID: ids[i]}
 		if have[norm(h)] == 1 {
-			c.Target = target[norm(h)]
+			c.Target = target[i]
 		}
 		switch {
-		case c.Target != "" && p.Preset != "" && byPreset[norm(h)]:
+		case c.Target != "" && p.Preset != "" && byPreset[i]:
 			c.By = "preset"
 			if c.Target != s.Target {
 				c.Confidence, c.Reason = p.Score, "The "+p.Preset+" layout maps it."

@@ -388,9 +388,9 @@ func TestLinkLinesResolveAndRefuseDamage(t *testing.T) {
 // another CRM's layout), mapped as the service proposes: the tenants and
 // applicants they name are linked to the listed contacts across the
 // files' chunks as one pass links them (Ann Lee by e-mail, Bob Stone by
-// name; Cara Stone and Dee Ray are derived), and the tenancies, which
-// have no id column the proposal takes, get the ids one pass gives them
-// (made from their content, with the tenants as derived).
+// name; Cara Stone and Dee Ray are derived). The tenancies keep their
+// own references as their ids ("Tenancy Ref", which the preset knows as
+// "Tenancy ID").
 func TestAnAgencysExportsLinkTheirPeopleAsOnePass(t *testing.T) {
 	ctx := context.Background()
 	svc, store, _ := finalService(t, 0)
@@ -431,14 +431,14 @@ func TestAnAgencysExportsLinkTheirPeopleAsOnePass(t *testing.T) {
 	if c1 != c2 || !reflect.DeepEqual(one, run.records) {
 		t.Fatalf("counts: one pass %+v, in chunks %+v; or the records differ%s", c1, c2, recordsDiff(one, run.records))
 	}
-	tenants := map[string]string{} // by property: the tenancies' ids are made from their content
+	tenants := map[string]string{}
 	for _, r := range run.records {
 		if r.Entity == "tenancy" {
-			tenants[r.Fields["property"]] = r.Fields["tenants"]
+			tenants[r.SourceID] = r.Fields["tenants"]
 		}
 	}
 	// Derived: Cara Stone, Dee Ray, and the applicants Eve Post and Finn Gale.
-	if c2.Derived != 4 || tenants["PR-10"] != "C1" || tenants["PR-11"] != "C2; inline:cara stone" || tenants["PR-12"] != "inline:dee ray" {
+	if c2.Derived != 4 || tenants["TN-001"] != "C1" || tenants["TN-002"] != "C2; inline:cara stone" || tenants["TN-003"] != "inline:dee ray" {
 		t.Fatalf("derived %d; tenants %q: want Ann Lee linked to C1 and Bob Stone to C2", c2.Derived, tenants)
 	}
 }

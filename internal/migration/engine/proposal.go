@@ -196,13 +196,16 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 		}
 		return out
 	}
-	mapped := map[string]string{}
+	mapped := mapspec.ColumnTargets(p.File, t.header) // as the mapping reads them: aliases and inline people too
+	ids := make([]bool, len(t.header))
+	for _, c := range p.File.SourceID {
+		if i, ok := mapspec.ColumnIndex(p.File, t.header, c); ok {
+			ids[i] = true
+		}
+	}
 	filledBy := map[string]string{} // field -> the first column that fills it
 	for _, fm := range p.File.Fields {
 		for _, c := range fm.SourceColumns() {
-			if _, ok := mapped[c]; !ok {
-				mapped[c] = fm.Target
-			}
 			if _, ok := filledBy[fm.Target]; !ok {
 				filledBy[fm.Target] = c
 			}
@@ -216,8 +219,8 @@ func columns(t tableSample, p presets.Proposal, draft bool) []ProposedColumn {
 	for i, col := range t.header {
 		sg := sugg[col]
 		c := ProposedColumn{
-			Column: col, Samples: samples(t.sample, i), Target: mapped[col], Confidence: sg.Confidence, Reason: sg.Reason,
-			SourceID: slices.Contains(p.File.SourceID, col),
+			Column: col, Samples: samples(t.sample, i), Target: mapped[i], Confidence: sg.Confidence, Reason: sg.Reason,
+			SourceID: ids[i],
 		}
 		switch {
 		case draft && c.Target != "" && c.Target != sg.Target:

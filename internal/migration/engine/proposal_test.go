@@ -158,11 +158,8 @@ func TestUploadPlanSignsTheFirstPartsOnly(t *testing.T) {
 // A file that cannot be migrated is listed with why, apart from the
 // mapping, which stays valid: the mapping screen never breaks on it.
 func TestProposeListsUnusableFilesApart(t *testing.T) {
-	store := newMemStore()
-	svc, _ := newService(store)
-	svc.Files = objects{}
+	svc, store, id := proposing(t)
 	ctx := context.Background()
-	id := create(t, svc, "acme").Migration.ID
 	for i, f := range []struct{ name, body string }{
 		{"c.csv", "Id,Email\n1,a@x.com\n"},
 		{"c.pdf", "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"},
@@ -236,4 +233,43 @@ func TestProposalColumnsAreWhatTheMappingDoes(t *testing.T) {
 			t.Errorf("the page shows %s -> %q, the mapping %q", col.Column, col.Target, want[col.Column])
 		}
 	}
+}
+
+// A saved mapping is shown as it reads the file: a column it reads under
+// an alias, or names people inline from, goes where the mapping sends it
+// (not "will not migrate"), and an id column known by an alias is the id.
+func TestASavedMappingIsShownAsItReadsTheFile(t *testing.T) {
+	svc, store, id := proposing(t)
+	ctx := context.Background()
+	uploaded(t, store, id, cutover.File{ID: "f1", Name: "t.csv", Key: "k1", Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	files(svc)["k1"] = "Tenancy Ref,Property Ref,Tenant Name(s),Tenant Email,Tenancy Start\nTN-1,PR-1,Ann Lee,ann@x.com,2024-01-01\n"
+	m, _ := store.GetMigration(ctx, id)
+	saved := `{"version":1,"files":[{"name":"f1","entity":"tenancy","sourceId":["Tenancy ID"],` +
+		`"aliases":{"Tenancy ID":["Tenancy Ref"],"Property ID":["Property Ref"],"Start Date":["Tenancy Start"]},` +
+		`"inline":[{"target":"tenants","name":"Tenant Name(s)","email":"Tenant Email"}],` +
+		`"fields":[{"target":"property","column":"Property ID"},{"target":"start_date","column":"Start Date"}]}]}`
+	if _, err := svc.SaveMapping(ctx, m, []byte(saved)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = store.GetMigration(ctx, id)
+	p, err := svc.Propose(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Tenancy Ref": "", "Property Ref": "property", "Tenant Name(s)": "tenants", "Tenant Email": "tenants", "Tenancy Start": "start_date"}
+	for _, c := range p.Files[0].Columns {
+		if c.Target != want[c.Column] || c.SourceID != (c.Column == "Tenancy Ref") || strings.Contains(c.Reason, "will not migrate") && c.Target != "" {
+			t.Errorf("column %q shown as %+v; the mapping sends it to %q", c.Column, c, want[c.Column])
+		}
+	}
+}
+
+// proposing is a service with files in memory and a new migration of
+// tenant acme: its id.
+func proposing(t *testing.T) (*Service, *memStore, string) {
+	t.Helper()
+	store := newMemStore()
+	svc, _ := newService(store)
+	svc.Files = objects{}
+	return svc, store, create(t, svc, "acme").Migration.ID
 }
