@@ -16,6 +16,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -194,6 +195,7 @@ func detect(ps []*Preset, header []string) []Match {
 					m.Missing = append(m.Missing, c)
 				}
 			}
+			slices.Sort(m.Missing) // cols is a map: the same file lists the same columns in the same order
 			alias := map[string]bool{}
 			for _, alts := range f.Aliases {
 				for _, a := range alts {

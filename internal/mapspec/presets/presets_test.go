@@ -3,6 +3,7 @@ package presets
 import (
 	"encoding/csv"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,20 @@ func TestParsePresetErrors(t *testing.T) {
 	_, err := Parse([]byte(`{"id":"x","signatures":{"other":{"require":["A"]}},"spec":{"version":1,"files":[{"name":"f","entity":"contact","fields":[{"target":"emails","column":"A"}]}]}}`), schema.Default())
 	if err == nil || !strings.Contains(err.Error(), `signature for file "other", which the spec does not have`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// A match lists the columns it misses in one order, so the same file is
+// described the same way every time (inspect, the proposal's notes).
+func TestAMatchListsItsMissingColumnsInOrder(t *testing.T) {
+	header, _ := readCSV(t, "zoho-contacts.csv")
+	ms := Detect(header)
+	if len(ms) < 2 {
+		t.Fatalf("%d matches; want the preset and others that partly fit", len(ms))
+	}
+	for _, m := range ms {
+		if len(m.Missing) > 1 && !slices.IsSorted(m.Missing) {
+			t.Errorf("%s/%s misses %q, not in order", m.Preset, m.File, m.Missing)
+		}
 	}
 }
