@@ -191,33 +191,11 @@ func recordsDiff(a, b map[string]cutover.Record) string {
 // final its counts, of one pass over the extract.
 func TestPeopleNamedInlineLinkAcrossFinalChunksAsInOne(t *testing.T) {
 	contacts, tenancies := contactsAndTenancies(240)
-	svc, store, live := finalService(t, 700)
-	svc.Chunking.PartitionRows, svc.Chunking.MergeRows = 40, 60
-	id := signedOff(t, svc, store, "acme")
-	m := store.migs[id]
+	svc, _, live, id, final := agencyFinal(t, tenanciesMapping(true), contacts, tenancies, tenancies)
 	spec, err := mapspec.Parse([]byte(tenanciesMapping(true)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Mapping, m.MappingHash, m.SignOff.MappingHash = tenanciesMapping(true), spec.Hash(), spec.Hash()
-	// The test migration the pre-flight compares with ran on the same
-	// files, and the checklist has the counts it migrated.
-	m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-	files(svc)["k-"+id] = contacts
-	m.Checklist = map[string]int{"contact": 235 + 61, "tenancy": 194} // contacts listed and derived
-	final := []cutover.File{
-		{ID: "f8", Name: "tenancies.csv", Key: "k-t-" + id, Purpose: cutover.PurposeFinal, Complete: true},
-		{ID: "f9", Name: "contacts.csv", Key: "k-c-" + id, Purpose: cutover.PurposeFinal, Complete: true},
-	}
-	m.Files = append(m.Files, final...)
-	m.FinalFileIDs = []string{"f8", "f9"}
-	m.FinalMatches = []cutover.FinalMatch{
-		{FileID: "f8", FileName: "tenancies.csv", Table: "f8", Entry: "f2", Entity: "tenancy", Confirmed: true},
-		{FileID: "f9", FileName: "contacts.csv", Table: "f9", Entry: "f1", Entity: "contact", Confirmed: true},
-	}
-	m.GoLiveAt = now0
-	store.migs[id] = m
-	files(svc)["k-t-"+id], files(svc)["k-c-"+id] = tenancies, contacts
 	cleared(t, svc, id)
 	out, err := runFinal(t, svc, id)
 	if err != nil {
@@ -250,6 +228,62 @@ func TestPeopleNamedInlineLinkAcrossFinalChunksAsInOne(t *testing.T) {
 	}
 	if !reflect.DeepEqual(one, landed) {
 		t.Fatalf("LIVE holds %d records, one pass wrote %d; or they differ%s", len(landed), len(one), recordsDiff(one, landed))
+	}
+}
+
+// agencyFinal is a signed-off migration whose test round mapped contacts
+// and tenancies (tenancies) with mapping, and whose final extract is
+// contacts and finalTenancies, confirmed and due: its service, store,
+// LIVE, id and final files. The chunks are small.
+func agencyFinal(t *testing.T, mapping, contacts, tenancies, finalTenancies string) (*Service, *memStore, *liveTable, string, []cutover.File) {
+	t.Helper()
+	svc, store, live := finalService(t, 700)
+	svc.Chunking.PartitionRows, svc.Chunking.MergeRows = 40, 60
+	id := signedOff(t, svc, store, "acme")
+	m := store.migs[id]
+	spec, err := mapspec.Parse([]byte(mapping))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Mapping, m.MappingHash, m.SignOff.MappingHash = mapping, spec.Hash(), spec.Hash()
+	// The test migration the pre-flight compares with ran on the same
+	// files, and the checklist has the counts it migrated.
+	m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+	files(svc)["k-"+id] = contacts
+	m.Checklist = map[string]int{"contact": 235 + 61, "tenancy": 194} // contacts listed and derived
+	final := []cutover.File{
+		{ID: "f8", Name: "tenancies.csv", Key: "k-tf-" + id, Purpose: cutover.PurposeFinal, Complete: true},
+		{ID: "f9", Name: "contacts.csv", Key: "k-c-" + id, Purpose: cutover.PurposeFinal, Complete: true},
+	}
+	m.Files = append(m.Files, final...)
+	m.FinalFileIDs = []string{"f8", "f9"}
+	m.FinalMatches = []cutover.FinalMatch{
+		{FileID: "f8", FileName: "tenancies.csv", Table: "f8", Entry: "f2", Entity: "tenancy", Confirmed: true},
+		{FileID: "f9", FileName: "contacts.csv", Table: "f9", Entry: "f1", Entity: "contact", Confirmed: true},
+	}
+	m.GoLiveAt = now0
+	store.migs[id] = m
+	files(svc)["k-t-"+id], files(svc)["k-tf-"+id], files(svc)["k-c-"+id] = tenancies, finalTenancies, contacts
+	return svc, store, live, id, final
+}
+
+// A column the signed-off mapping reads but the test extract never had
+// (the tenants' phone, which the estate-agency preset names inline) does
+// not hold go-live when the final extract lacks it too: its values never
+// reached TEST, and the customer signed off without them. A column the
+// test had and the final lost still holds.
+func TestAColumnTheTestNeverHadDoesNotHoldGoLive(t *testing.T) {
+	contacts, tenancies := contactsAndTenancies(240)
+	mapping := strings.Replace(tenanciesMapping(true), `"email":"Tenant Email"`, `"email":"Tenant Email","phone":"Tenant Phone"`, 1)
+	svc, _, _, id, _ := agencyFinal(t, mapping, contacts, tenancies, tenancies)
+	if held, err := goLivePreflight(t, svc, id); err != nil || held != nil {
+		t.Fatalf("the extract signed off, again: held %+v, %v", held, err)
+	}
+	lost := strings.Replace(tenancies, ",Tenant Email,", ",Contact,", 1) // the header only: the values stay
+	svc, _, _, id, _ = agencyFinal(t, mapping, contacts, tenancies, lost)
+	held, err := goLivePreflight(t, svc, id)
+	if err != nil || !hasBreach(held, cutover.RuleColumnMissing, `"Tenant Email"`) || hasBreach(held, cutover.RuleColumnMissing, `"Tenant Phone"`) {
+		t.Fatalf("the final without Tenant Email: held %+v, %v; want that column alone", held, err)
 	}
 }
 

@@ -297,7 +297,11 @@ func (s *Final) compareDryRun(ctx context.Context, m *cutover.Migration, rows in
 
 // missingColumns records, per confirmed match, the columns the signed-off
 // entry reads that the final table lacks: each one always holds go-live,
-// since the records would reach LIVE without what the customer mapped.
+// since the records would reach LIVE without what the customer mapped;
+// unless the signed-off test file lacked it too (an optional column, or
+// the people named inline's phone): its values never reached TEST, so
+// the customer signed off without them, and holding would stop the very
+// extract they approved.
 func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, files []cutover.File, rep *cutover.PreflightReport) error {
 	headers := map[string]tableSample{}
 	for _, f := range files {
@@ -316,6 +320,10 @@ func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *
 	if err != nil {
 		return err
 	}
+	tested, err := s.testHeaders(ctx, m)
+	if err != nil {
+		return err
+	}
 	choose := matchedEntry(m)
 	for _, name := range slices.Sorted(maps.Keys(headers)) {
 		t := headers[name]
@@ -330,7 +338,14 @@ func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *
 				from = id.FileName
 			}
 		}
+		var lacked []string // what the test file lacked too: its values never reached TEST either
+		if th, ok := tested[fs.Name]; ok {
+			lacked = missingColumns(fs, th)
+		}
 		for _, col := range missingColumns(fs, t.header) {
+			if slices.Contains(lacked, col) {
+				continue
+			}
 			targets := fieldsReading(fs, col)
 			mc := cutover.MissingColumn{Entry: from, File: t.label(), Column: col, Field: strings.Join(targets, ", ")}
 			rep.Missing = append(rep.Missing, mc)
@@ -345,6 +360,31 @@ func (s *Final) missingColumns(ctx context.Context, m *cutover.Migration, spec *
 		}
 	}
 	return nil
+}
+
+// testHeaders returns the header of each table of the signed-off round's
+// test files, by table name (the name of its mapping entry), read from
+// their first rows; a file that is gone or no longer reads is left out.
+//
+// Errors: EUNAVAILABLE from storage.
+func (s *Final) testHeaders(ctx context.Context, m *cutover.Migration) (map[string][]string, error) {
+	round := m.Round
+	if m.SignOff != nil {
+		round = m.SignOff.Round
+	}
+	out := map[string][]string{}
+	for _, f := range m.TestFiles(round) {
+		ts, err := s.sample(ctx, f)
+		if c := cutover.ErrorCode(err); c == cutover.EINVALID || c == cutover.ENOTFOUND {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for _, t := range ts {
+			out[t.name] = t.header
+		}
+	}
+	return out, nil
 }
 
 // fieldsReading lists the target fields an entry fills from a column.
