@@ -127,7 +127,9 @@ bench-final: emulator
 ## the proposed mapping (dedupe on), snapshots compared in key ranges of
 ## COMPARE_BYTES, beside a bare BatchWriteItem loader; every function's
 ## peak memory. kumo holds DynamoDB and S3 in memory (BENCHMARKS.md);
-## DESTINATION=receiver sends TEST and LIVE to the reference receiver.
+## DESTINATION=receiver sends TEST and LIVE to the reference receiver;
+## EXTRACT=agency runs an agency's contacts and tenancies (people named
+## inline) instead; CHUNK_BYTES cuts the extracts into smaller chunks.
 bench-anysize: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkAnySize$$' -benchtime 1x -timeout 90m ./infra/e2e
 

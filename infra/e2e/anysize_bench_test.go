@@ -29,7 +29,8 @@ import (
 // mapping the service proposes for it (e-mail dedupe on), reviewed,
 // signed off, and then the final extract (the same rows) goes live. The
 // snapshots are compared in key ranges of COMPARE_BYTES (default 16 MiB),
-// so that even this size runs several. In the same run, first, a bare
+// so that even this size runs several; CHUNK_BYTES, when set, cuts the
+// extracts into chunks of that size instead of 32 MiB. In the same run, first, a bare
 // loader writes the same rows into the same emulator's LIVE table with
 // BatchWriteItem (benchBare). It prints the test migration's and the final
 // migration's wall time against the bare loader's, each function's peak
@@ -44,10 +45,17 @@ import (
 // the bare loader then loads a round of 250,000 rows at a time into a
 // scratch table, deleted between rounds outside the clock.
 //
+// EXTRACT=agency runs an estate agency's export instead
+// (benchdata.WriteAgency: contacts, and tenancies naming their tenants
+// inline, ROWS records in all), mapped with the estate-agency preset the
+// service proposes for it: the people named inline are linked and derived
+// across chunks (the id shuffle), and TEST and LIVE must hold exactly the
+// migrated and derived records.
+//
 //	DESTINATION=receiver ROWS=1000000 go test ./infra/e2e -run '^$' -bench AnySize -benchtime 1x -timeout 90m
 func BenchmarkAnySize(b *testing.B) {
-	rows, compare := 500_000, 16<<20
-	for name, v := range map[string]*int{"ROWS": &rows, "COMPARE_BYTES": &compare} {
+	rows, compare, chunk := 500_000, 16<<20, 0
+	for name, v := range map[string]*int{"ROWS": &rows, "COMPARE_BYTES": &compare, "CHUNK_BYTES": &chunk} {
 		if s := os.Getenv(name); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 2000 {
@@ -57,10 +65,29 @@ func BenchmarkAnySize(b *testing.B) {
 		}
 	}
 	var full bytes.Buffer
-	if err := benchdata.WriteContacts(&full, rows, 7); err != nil {
-		b.Fatal(err)
+	extract := []benchFile{{"contacts.csv", &full}}
+	switch e := os.Getenv("EXTRACT"); e {
+	case "", "contacts":
+		if err := benchdata.WriteContacts(&full, rows, 7); err != nil {
+			b.Fatal(err)
+		}
+	case "agency":
+		var tenancies bytes.Buffer
+		if err := benchdata.WriteAgency(&full, &tenancies, rows, 7); err != nil {
+			b.Fatal(err)
+		}
+		extract = append(extract, benchFile{"tenancies.csv", &tenancies})
+	default:
+		b.Fatalf("EXTRACT=%q: want contacts or agency", e)
+	}
+	size := 0
+	for _, f := range extract {
+		size += f.body.Len()
 	}
 	opts := stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}}
+	if chunk > 0 {
+		opts.Parameters["FinalChunkBytes"] = strconv.Itoa(chunk) // the test migration's chunks too
+	}
 	var product *receiver.Server
 	switch d := os.Getenv("DESTINATION"); d {
 	case "", "builtin":
@@ -72,12 +99,14 @@ func BenchmarkAnySize(b *testing.B) {
 	ms := ownStack(b, "anysize", 5*time.Minute, opts)
 	for b.Loop() {
 		var bareSecs float64
-		if product == nil {
-			bareSecs = benchBareOn(b, ms, full.Bytes(), 4)
-		} else {
-			// TEST and LIVE are the receiver's: kumo holds the bare
-			// loader's rows alone, a round of them at a time.
-			bareSecs = bareLoad(b, ms, full.Bytes(), 4, "anysize-bare", 250_000)
+		for _, f := range extract {
+			if product == nil {
+				bareSecs += benchBareOn(b, ms, f.body.Bytes(), 4)
+			} else {
+				// TEST and LIVE are the receiver's: kumo holds the bare
+				// loader's rows alone, a round of them at a time.
+				bareSecs += bareLoad(b, ms, f.body.Bytes(), 4, "anysize-bare", 250_000)
+			}
 		}
 		a := api{t: b, base: ms.APIURL, wait: time.Hour}
 		box := mailbox{t: b, endpoint: ms.Endpoint}
@@ -85,15 +114,17 @@ func BenchmarkAnySize(b *testing.B) {
 		run := fmt.Sprintf("anysize-%d", time.Now().UnixNano())
 		id, key := a.create(ops, run, "Any Size", "anysize.test", run)
 
-		a.upload(id, key, "contacts.csv", "test", full.Bytes())
+		for _, f := range extract {
+			a.upload(id, key, f.name, "test", f.body.Bytes())
+		}
 		var proposal struct {
 			Mapping struct {
 				Files []struct{ Dedupe []string }
 			}
 		}
 		a.must(http.StatusOK, "GET", "/migrations/"+id+"/proposal", key, nil).decode(b, &proposal)
-		if len(proposal.Mapping.Files) != 1 {
-			b.Fatalf("the proposal maps %d files; want the contacts", len(proposal.Mapping.Files))
+		if len(proposal.Mapping.Files) != len(extract) {
+			b.Fatalf("the proposal maps %d files; want the %d uploaded", len(proposal.Mapping.Files), len(extract))
 		}
 		submitted := time.Now()
 		a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
@@ -108,7 +139,7 @@ func BenchmarkAnySize(b *testing.B) {
 			return receiverHolds(b, product, tested.Migration.TenantID, id, env)
 		}
 		inTest := held(cutover.EnvTest, "TestRecordsTable", id)
-		if tc == nil || tc.Read != rows || tc.Read != tc.Migrated+tc.Merged+tc.Rejected+tc.Skipped || inTest != tc.Migrated {
+		if tc == nil || tc.Read != rows || tc.Read != tc.Migrated+tc.Merged+tc.Rejected+tc.Skipped || inTest != tc.Migrated+tc.Derived {
 			b.Fatalf("the test migration counts %+v of %d rows; TEST holds %d records", tc, rows, inTest)
 		}
 
@@ -116,9 +147,12 @@ func BenchmarkAnySize(b *testing.B) {
 		a.waitStatus(id, key, "awaiting_signoff", 1)
 		a.must(http.StatusOK, "POST", "/signoff", box.signOffLink(run+"@anysize.test", 1), map[string]any{"decision": "approve"})
 		a.waitStatus(id, key, "awaiting_final", 1)
-		finalID := a.upload(id, key, "contacts-final.csv", "final", full.Bytes())
+		var finalIDs []string
+		for _, f := range extract {
+			finalIDs = append(finalIDs, a.upload(id, key, strings.TrimSuffix(f.name, ".csv")+"-final.csv", "final", f.body.Bytes()))
+		}
 		goLive := time.Now().Add(2 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
-		a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})
+		a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": finalIDs})
 		v := a.waitStatus(id, key, "live", 1)
 		finalSecs := time.Since(goLive).Seconds()
 		fc := v.Migration.Final
@@ -141,7 +175,7 @@ func BenchmarkAnySize(b *testing.B) {
 			}
 		}
 		live := held(cutover.EnvLive, "LiveRecordsTable", v.Migration.TenantID)
-		if fc == nil || fc.Read != rows || fc.Read != fc.Migrated+fc.Merged+fc.Rejected+fc.Skipped || live != fc.Migrated || fc.Migrated != tc.Migrated {
+		if fc == nil || fc.Read != rows || fc.Read != fc.Migrated+fc.Merged+fc.Rejected+fc.Skipped || live != fc.Migrated+fc.Derived || fc.Migrated != tc.Migrated || fc.Derived != tc.Derived {
 			b.Fatalf("the final counts %+v of %d rows; LIVE holds %d records; the test migrated %d", fc, rows, live, tc.Migrated)
 		}
 		b.ReportMetric(testSecs, "test-s")
@@ -150,7 +184,7 @@ func BenchmarkAnySize(b *testing.B) {
 		b.ReportMetric(bareSecs/finalSecs, "final-ratio")
 		b.ReportMetric(bareSecs/testSecs, "test-ratio")
 		b.Logf("%d rows (%d MB), mapping proposed with dedupe %v: test migration %.1f s (submit to review: %+v; TEST holds %d), final %.1f s (go-live to live, %d chunks, chunks ran %.1f s; %+v; LIVE holds %d); bare BatchWriteItem loader %.1f s; ratios (bare/cutover) test %.2f, final %.2f (goal 0.8)",
-			rows, full.Len()>>20, proposal.Mapping.Files[0].Dedupe, testSecs, *tc, inTest, finalSecs, len(detail.Chunks), last.Sub(first).Seconds(), *fc, live, bareSecs, bareSecs/testSecs, bareSecs/finalSecs)
+			rows, size>>20, proposal.Mapping.Files[0].Dedupe, testSecs, *tc, inTest, finalSecs, len(detail.Chunks), last.Sub(first).Seconds(), *fc, live, bareSecs, bareSecs/testSecs, bareSecs/finalSecs)
 		// One line: a benchmark's log keeps its first ten.
 		var peaks []string
 		for _, logical := range slices.Sorted(maps.Keys(ms.Names)) {
@@ -165,6 +199,12 @@ func BenchmarkAnySize(b *testing.B) {
 		}
 		b.Logf("peak RSS of each function's processes: %s", strings.Join(peaks, ", "))
 	}
+}
+
+// benchFile is one file of a generated extract.
+type benchFile struct {
+	name string
+	body *bytes.Buffer
 }
 
 // anySizeReceiver starts the reference receiver (the product being joined,

@@ -106,7 +106,7 @@ type migrationView struct {
 			Read, Migrated, Merged, Rejected, Skipped, Orphans, Derived int
 		} `json:"test"`
 		Final *struct {
-			Read, Migrated, Merged, Rejected, Skipped int
+			Read, Migrated, Merged, Rejected, Skipped, Derived int
 		} `json:"final"`
 		Failure *struct{ Step, Reason string } `json:"failure"`
 		Files   []struct {
