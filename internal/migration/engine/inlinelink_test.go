@@ -440,17 +440,7 @@ func TestAnAgencysExportsLinkTheirPeopleAsOnePass(t *testing.T) {
 		uploaded(t, store, id, f)
 		files(svc)[f.Key] = string(body)
 	}
-	m, _ := store.GetMigration(ctx, id)
-	if _, err := svc.UpdateChecklist(ctx, m, migration.ChecklistInput{Counts: map[string]int{"contact": 6, "tenancy": 3, "applicant": 2}}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ = store.GetMigration(ctx, id)
-	if _, err := svc.Submit(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
-		t.Fatal(err)
-	}
+	submittedAndMapped(t, svc, store, id, migration.ChecklistInput{Counts: map[string]int{"contact": 6, "tenancy": 3, "applicant": 2}})
 	counts, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -19,17 +19,7 @@ func reviewWorkbook(t *testing.T, body string, named []string) (*Service, *memSt
 	id := c.Migration.ID
 	uploaded(t, store, id, cutover.File{ID: "f1", Name: "contacts.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
 	files(svc)["k-"+id] = body
-	m, _ := store.GetMigration(ctx, id)
-	if _, err := svc.UpdateChecklist(ctx, m, migration.ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": named}}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ = store.GetMigration(ctx, id)
-	if _, err := svc.Submit(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
-		t.Fatal(err)
-	}
+	submittedAndMapped(t, svc, store, id, migration.ChecklistInput{Counts: map[string]int{"contact": 3}, SpotCheckIDs: map[string][]string{"contact": named}})
 	if _, err := svc.TestMigrate(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -136,17 +136,7 @@ func tryTestMapping(t *testing.T, body, mapping string, chunkBytes int64, tweak 
 	id := c.Migration.ID
 	uploaded(t, store, id, cutover.File{ID: "f1", Name: "contacts.csv", Key: "k-" + id, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
 	files(svc)["k-"+id] = body
-	m, _ := store.GetMigration(ctx, id)
-	if _, err := svc.UpdateChecklist(ctx, m, migration.ChecklistInput{Counts: map[string]int{"contact": 60}, SpotCheckIDs: map[string][]string{"contact": {"3", "22", "44"}}}); err != nil {
-		t.Fatal(err)
-	}
-	m, _ = store.GetMigration(ctx, id)
-	if _, err := svc.Submit(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
-		t.Fatal(err)
-	}
+	submittedAndMapped(t, svc, store, id, migration.ChecklistInput{Counts: map[string]int{"contact": 60}, SpotCheckIDs: map[string][]string{"contact": {"3", "22", "44"}}})
 	mapped := store.migs[id]
 	mapped.Mapping = mapping
 	store.migs[id] = mapped
@@ -386,5 +376,24 @@ func TestAColumnEmptyInTheFirstRowsReadsTheSameInChunks(t *testing.T) {
 			t.Fatalf("row %s's date: one pass %q, in chunks %q", id, d1, d2)
 		}
 		t.Logf("row %s: %q", id, d1)
+	}
+}
+
+// submittedAndMapped fills migration id's checklist with in, submits its
+// round 1 and runs the Map step, as the customer and the state machine do
+// before the test migration.
+func submittedAndMapped(t *testing.T, svc *Service, store *memStore, id string, in migration.ChecklistInput) {
+	t.Helper()
+	ctx := context.Background()
+	m, _ := store.GetMigration(ctx, id)
+	if _, err := svc.UpdateChecklist(ctx, m, in); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = store.GetMigration(ctx, id)
+	if _, err := svc.Submit(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Map(ctx, migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatal(err)
 	}
 }
