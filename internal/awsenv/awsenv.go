@@ -97,7 +97,8 @@ const (
 // DynamoDB returns a DynamoDB client. Its retryer (dynamoRetryer) is the
 // only retry of a whole call: the store's own loops only resend what a
 // call that succeeded left undone (BatchWriteItem's UnprocessedItems,
-// the items of a cancelled transaction). With a custom endpoint (the
+// the items of a cancelled transaction); a read whose answer arrived
+// broken is retried too (rereadBrokenAnswers). With a custom endpoint (the
 // local emulator, LocalStack) it does not insist on the X-Amz-Crc32
 // response header, an AWS integrity check that DynamoDB-compatible
 // emulators omit.
@@ -112,6 +113,7 @@ func DynamoDBForAPI(cfg aws.Config) *dynamodb.Client {
 func dynamoClient(cfg aws.Config, attempts int) *dynamodb.Client {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.Retryer = dynamoRetryer(attempts)
+		o.APIOptions = append(o.APIOptions, addRereadBrokenAnswers)
 		o.DisableValidateResponseChecksum = os.Getenv("AWS_ENDPOINT_URL") != ""
 	})
 }

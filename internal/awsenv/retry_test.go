@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/cutover/cutover/internal/awsenv"
 )
@@ -41,16 +42,25 @@ func refusingDynamoDB(t *testing.T, refuse int64, errType string) (*dynamodb.Cli
 func refusingDynamoDBFor(t *testing.T, refuse int64, errType string, client func(aws.Config) *dynamodb.Client) (*dynamodb.Client, *atomic.Int64) {
 	t.Helper()
 	var requests atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		n := requests.Add(1)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
-		if refuse < 0 || n <= refuse {
+	db := dynamoAt(t, func(w http.ResponseWriter) {
+		if n := requests.Add(1); refuse < 0 || n <= refuse {
 			w.WriteHeader(http.StatusBadRequest)
 			_, _ = io.WriteString(w, `{"__type":"com.amazonaws.dynamodb.v20120810#`+errType+`","message":"refused (test)"}`)
 			return
 		}
 		_, _ = io.WriteString(w, `{}`)
+	}, client)
+	return db, &requests
+}
+
+// dynamoAt returns the client client builds for a server that answers
+// every request (its body read) with answer, as DynamoDB's JSON protocol.
+func dynamoAt(t *testing.T, answer func(http.ResponseWriter), client func(aws.Config) *dynamodb.Client) *dynamodb.Client {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		answer(w)
 	}))
 	t.Cleanup(srv.Close)
 	// A custom endpoint, as the emulator's: the client does not insist on
@@ -61,7 +71,7 @@ func refusingDynamoDBFor(t *testing.T, refuse int64, errType string, client func
 		Credentials:  credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
 		BaseEndpoint: aws.String(srv.URL),
 	}
-	return client(cfg), &requests
+	return client(cfg)
 }
 
 // quick keeps the configured retryer (its attempts and its retry quota)
@@ -175,6 +185,51 @@ func TestDynamoDBDoesNotRetryAConditionFailure(t *testing.T) {
 	var ccf *ddb.ConditionalCheckFailedException
 	if err := put(context.Background(), db); !errors.As(err, &ccf) {
 		t.Fatalf("a failed condition: %v", err)
+	}
+	if got := requests.Load(); got != 1 {
+		t.Fatalf("%d requests, want 1", got)
+	}
+}
+
+// brokenDynamoDB answers the first `broken` requests with a response cut
+// off in its body (it promises more bytes than it sends), as a torn
+// connection or a failing proxy does, and the rest with an empty success.
+func brokenDynamoDB(t *testing.T, broken int64) (*dynamodb.Client, *atomic.Int64) {
+	t.Helper()
+	var requests atomic.Int64
+	db := dynamoAt(t, func(w http.ResponseWriter) {
+		if requests.Add(1) <= broken {
+			w.Header().Set("Content-Length", "100")
+			_, _ = io.WriteString(w, `{"Item":{"PK":`)
+			return
+		}
+		_, _ = io.WriteString(w, `{}`)
+	}, awsenv.DynamoDBForAPI)
+	return db, &requests
+}
+
+// A read whose answer arrives cut off is read again: it changed nothing.
+func TestDynamoDBReadsAgainWhenAnAnswerArrivesBroken(t *testing.T) {
+	db, requests := brokenDynamoDB(t, 2)
+	_, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String("t"),
+		Key:       map[string]ddb.AttributeValue{"PK": &ddb.AttributeValueMemberS{Value: "a"}},
+	}, quick)
+	if err != nil {
+		t.Fatalf("a read whose first two answers were cut off: %v", err)
+	}
+	if got := requests.Load(); got != 3 {
+		t.Fatalf("%d requests, want 3", got)
+	}
+}
+
+// A write whose answer arrives cut off is not sent again: it may have
+// been applied.
+func TestDynamoDBDoesNotResendAWriteWhoseAnswerBroke(t *testing.T) {
+	db, requests := brokenDynamoDB(t, 1)
+	var broken *smithy.DeserializationError
+	if err := put(context.Background(), db); !errors.As(err, &broken) {
+		t.Fatalf("a write whose answer was cut off: %v, want the deserialization error", err)
 	}
 	if got := requests.Load(); got != 1 {
 		t.Fatalf("%d requests, want 1", got)
