@@ -107,6 +107,15 @@ func check(t testing.TB, data []byte, target int64, o tabular.Options) (Plan, bo
 		}
 		return plan, true
 	}
+	checkRows(t, data, plan, whole, o)
+	checkStitched(t, data, plan, whole, o, s, target)
+	return plan, true
+}
+
+// checkRows fails unless the chunks of plan, read as planned, give the
+// rows of the whole-file read.
+func checkRows(t testing.TB, data []byte, plan Plan, whole table, o tabular.Options) {
+	t.Helper()
 	var rows []row
 	for _, r := range plan.Chunks {
 		src := io.MultiReader(bytes.NewReader(data[:plan.HeaderEnd]), bytes.NewReader(data[r.Start:r.End]))
@@ -122,7 +131,59 @@ func check(t testing.TB, data []byte, target int64, o tabular.Options) (Plan, bo
 	if len(rows) != len(whole.rows) || len(rows) > 0 && !reflect.DeepEqual(rows, whole.rows) {
 		t.Fatalf("%q: plan %+v:\nchunks read %v\nwhole file %v", clip(data), plan, rows, whole.rows)
 	}
-	return plan, true
+}
+
+// checkStitched plans data again in parallel, as the service does (Head,
+// ScanRange over ranges of several sizes, Stitch), and fails unless the
+// head is the whole-file plan's and the stitched chunks follow on, start
+// where records do, and read as the whole file. s has seen every byte.
+func checkStitched(t testing.TB, data []byte, plan Plan, whole table, o tabular.Options, s *Scanner, target int64) {
+	t.Helper()
+	size := int64(len(data))
+	h, ok := s.Head(size)
+	switch {
+	case reflect.DeepEqual(plan, Whole(size)):
+		if ok {
+			t.Fatalf("%q: Head %+v for a file read whole", clip(data), h)
+		}
+		return
+	case len(plan.Chunks) == 0:
+		return // nothing after the header: nothing to scan
+	case !ok || h.HeaderEnd != plan.HeaderEnd || h.HeaderLines != plan.HeaderLines:
+		t.Fatalf("%q: head %+v (%v), plan %+v", clip(data), h, ok, plan)
+	}
+	// Seen in part, as the service's planner sees a file (the bytes
+	// tabular read to open it and to give its first rows), the head is
+	// either not known yet or the same.
+	for _, k := range []int64{h.HeaderEnd, size / 2} {
+		p := NewScanner(target)
+		p.SetFormat(whole.opened)
+		_, _ = p.Write(data[:k])
+		if ph, ok := p.Head(size); ok && ph != h {
+			t.Fatalf("%q: after %d bytes, head %+v; after all, %+v", clip(data), k, ph, h)
+		}
+	}
+	sizes := []int64{target, max(size/7, 1)}
+	if size < 4096 {
+		sizes = append(sizes, 1, 2, 3, 7)
+	}
+	for _, rs := range sizes {
+		var scans []RangeScan
+		for _, r := range Ranges(h, size, rs) {
+			sc, err := ScanRange(bytes.NewReader(data[r[0]:r[1]]), r[0], r[1], data[r[0]-1], byte(whole.opened.Delimiter))
+			if err != nil {
+				t.Fatalf("ScanRange %v: %v", r, err)
+			}
+			scans = append(scans, sc)
+		}
+		chunks, err := Stitch(h, size, scans)
+		if err != nil {
+			t.Fatalf("%q: ranges of %d: Stitch: %v", clip(data), rs, err)
+		}
+		stitched := Plan{HeaderEnd: h.HeaderEnd, HeaderLines: h.HeaderLines, Chunks: chunks}
+		checkPlan(t, data, 1, stitched)
+		checkRows(t, data, stitched, whole, o)
+	}
 }
 
 // checkPlan checks what every plan promises.
