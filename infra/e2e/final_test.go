@@ -193,9 +193,10 @@ func TestFinalMigrationSurvivesCrashesThrottlingAndFailedChunks(t *testing.T) {
 	// The last chunk ends with the file: fail every read of it until ops
 	// retry, after the pre-flights' (at submission and at go-live, each a
 	// dry run of the same chunks: its keys step and its chunk read the
-	// range once each).
+	// range once each) and the submission's plan in parts (its last range
+	// scanned, then its last chunk checked).
 	f.lastByte.Store(fmt.Sprintf("-%d", len(finalCSV)-1))
-	f.letPass.Store(4)
+	f.letPass.Store(6)
 	f.broken.Store(true)
 	goLive := time.Now().Add(3 * time.Second).UTC().Truncate(time.Second).Add(time.Second)
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": goLive.Format(time.RFC3339), "fileIds": []string{finalID}})

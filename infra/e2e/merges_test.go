@@ -192,8 +192,8 @@ func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	if c := v.Migration.Test; c == nil || c.Read != 340 || c.Migrated != 340 || c.Orphans != orphans {
 		t.Fatalf("the test migration counts %+v; want 340 read and migrated, %d orphans", v.Migration.Test, orphans)
 	}
-	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestResolve"}) {
-		t.Fatalf("the execution has the Map runs of %v; want the chunks, the id shuffle's two and the snapshot's merge, no merge partitions", states)
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestPlanParts", "TestPlanParts", "TestResolve"}) {
+		t.Fatalf("the execution has the Map runs of %v; want the contacts' plan in parts (scans, then checks), the chunks, the id shuffle's two and the snapshot's merge, no merge partitions", states)
 	}
 }
 

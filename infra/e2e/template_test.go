@@ -250,6 +250,8 @@ func TestTemplateGrantsTheDistributedMapWhatItNeeds(t *testing.T) {
 		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/chunks.jsonl"},
 		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/partitions.jsonl"},
 		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/merges.jsonl"},
+		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/planning/scan.jsonl"},
+		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/planning/check.jsonl"},
 		{"s3:PutObject", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
 		{"s3:GetObject", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
 		{"s3:ListMultipartUploadParts", "${UploadsBucket.Arn}/artifacts/*/chunk-results/*"},
@@ -261,8 +263,9 @@ func TestTemplateGrantsTheDistributedMapWhatItNeeds(t *testing.T) {
 	}
 	for a, rs := range grants {
 		for _, r := range rs {
-			if strings.HasPrefix(a, "s3:") && !strings.Contains(r, "/artifacts/*/chunk") && !strings.HasSuffix(r, "/artifacts/*/partitions.jsonl") && !strings.HasSuffix(r, "/artifacts/*/merges.jsonl") {
-				t.Errorf("the state machine may %s on %s, beyond the chunk, partition and merge manifests and results", a, r)
+			if strings.HasPrefix(a, "s3:") && !strings.Contains(r, "/artifacts/*/chunk") && !strings.HasSuffix(r, "/artifacts/*/partitions.jsonl") && !strings.HasSuffix(r, "/artifacts/*/merges.jsonl") &&
+				!strings.HasSuffix(r, "/artifacts/*/planning/scan.jsonl") && !strings.HasSuffix(r, "/artifacts/*/planning/check.jsonl") {
+				t.Errorf("the state machine may %s on %s, beyond the chunk, partition, merge and planning manifests and results", a, r)
 			}
 			if strings.HasPrefix(a, "states:") && !strings.Contains(r, name) {
 				t.Errorf("the state machine may %s on %s, beyond its own executions", a, r)

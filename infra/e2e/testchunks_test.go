@@ -100,9 +100,17 @@ func TestTestMigrationRunsItsChunksAsADistributedMap(t *testing.T) {
 
 	// The execution ran them as a Distributed Map: it has a Map Run, the
 	// chunks' one, the id shuffle's two before it (the extract is several
-	// chunks), and the test snapshot's merge in key ranges after it.
-	if states := mapRunStates(t, cs, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestResolve"}) {
-		t.Fatalf("the execution has the Map runs of %v; want the test migration's chunks, its id shuffle's two and its snapshot's merge", states)
+	// chunks), and the test snapshot's merge in key ranges after it; and
+	// before all of them the plan's two in parts (the file is more than
+	// two chunks): its ranges scanned, then the chunks stitched from them
+	// checked, one part a chunk.
+	if states := mapRunStates(t, cs, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestPlanParts", "TestPlanParts", "TestResolve"}) {
+		t.Fatalf("the execution has the Map runs of %v; want the plan's two in parts, the test migration's chunks, its id shuffle's two and its snapshot's merge", states)
+	}
+	scans := strings.Split(strings.TrimSpace(string(get(prefix+"planning/scan.jsonl"))), "\n")
+	checks := strings.Split(strings.TrimSpace(string(get(prefix+"planning/check.jsonl"))), "\n")
+	if want := (len(extract) - len("Contact ID,Email,First Name,Last Name\n") + 2047) / 2048; len(scans) != want || len(checks) != len(manifest) {
+		t.Fatalf("the plan in parts scanned %d ranges (want %d of 2 KiB after the header) and checked %d chunks (the manifest has %d)", len(scans), want, len(checks), len(manifest))
 	}
 
 	// The counts, the workbook and TEST agree with the file.

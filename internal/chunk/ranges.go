@@ -63,8 +63,8 @@ type RangeScan struct {
 
 // Head is where a file's records start, found from its first bytes.
 type Head struct {
-	HeaderEnd   int64
-	HeaderLines int
+	HeaderEnd   int64 `json:"headerEnd"`
+	HeaderLines int   `json:"headerLines"`
 }
 
 // Head reports, once the bytes tabular read to open a file of fileSize

@@ -330,7 +330,19 @@ func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, 
 // whose retries are spent recorded failed, then finish.
 func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
 	step := TestStep{MigrationID: in.MigrationID, Round: in.Round}
+	if err := s.sized(ctx, in.MigrationID); err != nil {
+		return nil, err
+	}
 	plan, err := s.testStep(ctx, withAction(step, TestPlan))
+	for err == nil && plan.Planning != nil { // TestPlanParts, then TestPlan again
+		err = s.planParts(ctx, plan.Planning, func(p PlanPart) error {
+			_, err := s.testStep(ctx, TestStep{Action: PlanPartAction, MigrationID: p.MigrationID, Round: p.Round, Part: &p})
+			return err
+		})
+		if err == nil {
+			plan, err = s.testStep(ctx, withAction(step, TestPlan))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -451,6 +463,59 @@ func (s *Service) manifest(ctx context.Context, key string) ([]ChunkItem, error)
 	}
 }
 
+// sized gives each complete file of a migration whose size was never
+// set its stored object's size, as completing its upload does (the tests
+// store files without one), so that planning sees large files as large.
+func (s *Service) sized(ctx context.Context, id string) error {
+	m, err := s.Store.GetMigration(ctx, id)
+	if err != nil {
+		return err
+	}
+	objs, ok := s.Files.(objects)
+	if !ok {
+		return nil
+	}
+	changed := false
+	for i, f := range m.Files {
+		if body, ok := objs[f.Key]; ok && f.Complete && f.Size == 0 {
+			m.Files[i].Size, changed = int64(len(body)), true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return s.Store.SaveMigration(ctx, m)
+}
+
+// planParts runs a planning Map's parts as the state machine does, last
+// first (children finish in any order).
+func (s *Service) planParts(ctx context.Context, run *PlanningRun, step func(PlanPart) error) error {
+	rc, err := s.files().Open(ctx, run.Manifest)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	var parts []PlanPart
+	for dec := json.NewDecoder(rc); ; {
+		var p PlanPart
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+		parts = append(parts, p)
+	}
+	if len(parts) != run.Parts {
+		return fmt.Errorf("the planning manifest holds %d parts; the step said %d", len(parts), run.Parts)
+	}
+	for _, p := range slices.Backward(parts) {
+		if err := step(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *Service) testStep(ctx context.Context, in TestStep) (*TestOutput, error) {
 	return s.testRun().Test(ctx, in)
 }
@@ -485,7 +550,19 @@ func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, er
 // manifests with the phase in every item, then FinishPreflight.
 func (s *Service) preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	f := s.final()
+	if err := s.sized(ctx, in.MigrationID); err != nil {
+		return nil, err
+	}
 	out, err := f.Preflight(ctx, in)
+	for err == nil && out.Planning != nil { // PreflightPlanParts, then the pre-flight again
+		err = s.planParts(ctx, out.Planning, func(p PlanPart) error {
+			_, err := f.Final(ctx, FinalStep{Action: PlanPartAction, MigrationID: p.MigrationID, Round: p.Round, Part: &p})
+			return err
+		})
+		if err == nil {
+			out, err = f.Preflight(ctx, in)
+		}
+	}
 	if err != nil || out.Run.Chunks == 0 {
 		return out, err
 	}

@@ -43,6 +43,7 @@ type FinalStep struct {
 	Round       int                  `json:"round"`
 	Index       int                  `json:"index"`             // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Error       *migration.StepError `json:"error,omitempty"`   // what the state machine caught, for chunk-failed
+	Part        *PlanPart            `json:"part,omitempty"`    // for plan-part
 	Phase       string               `json:"phase,omitempty"`   // the pre-flight's (cutover.PreflightAtSubmit or PreflightAtGoLive); any step with one is of its dry run
 	Results     string               `json:"results,omitempty"` // for finish: the key of the Distributed Map's results (its ResultWriter's), kept for ops
 	// Run is the run compare-plan follows (the state's, whose phase may be
@@ -78,6 +79,9 @@ type FinalOutput struct {
 	// Compare is compare-plan's answer: the key ranges to compare
 	// (compare.go).
 	Compare *CompareRun `json:"compare,omitempty"`
+	// Planning, when not nil, is a pre-flight's parts of its plan, which
+	// the state machine runs before the pre-flight again (planscan.go).
+	Planning *PlanningRun `json:"planning"`
 }
 
 // Final runs one action of the final migration.
@@ -92,6 +96,11 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.PlanCompare(ctx, in)
 	case FinalComparePartition:
 		return s.ComparePartition(ctx, in)
+	case PlanPartAction: // a pre-flight's planning part
+		if in.Part == nil {
+			return nil, cutover.Errorf(cutover.EINVALID, "A planning step names no part.")
+		}
+		return &FinalOutput{}, s.RunPlanPart(ctx, in.MigrationID, *in.Part)
 	}
 	if in.Phase != "" && in.Action != FinalPreflight && in.Action != FinalPreflightFinish {
 		return s.dryRunStep(ctx, in) // a step of the final's Maps, for a pre-flight's dry run
@@ -255,7 +264,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 //
 // Errors: as planChecked.
 func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.Chunk, *cutover.FinalPlan, error) {
-	ex, err := s.planChecked(ctx, m, spec, cutover.PreflightAtGoLive)
+	ex, _, err := s.planChecked(ctx, m, spec, cutover.PreflightAtGoLive, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,15 +278,17 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 // planChecked plans m's final extract as the dry run of the pre-flight
 // in phase planned it (the same files, matches, mapping and go-live time:
 // preflightPrefix), its chunks pending again; or, when that pre-flight
-// ran none or phase is "", by reading the whole extract (planExtract).
+// ran none or phase is "", by reading the whole extract (planExtract):
+// in parts, as the pre-flight in phase parts plans it, when parts is not
+// "" (the parts are then answered first, and no plan).
 //
 // Errors: EINVALID when there is no final extract or a file cannot be
 // read or does not fit (the message names the file and line);
 // EUNAVAILABLE from storage.
-func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, phase string) (*extractPlan, error) {
+func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, phase, parts string) (*extractPlan, *PlanningRun, error) {
 	files := m.FinalFiles()
 	if len(files) == 0 {
-		return nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
+		return nil, nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
 	}
 	var err error = cutover.Errorf(cutover.ENOTFOUND, "No pre-flight is named.")
 	r := &dryRun{m: m, spec: spec, prefix: preflightPrefix(m, phase)}
@@ -296,12 +307,16 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 				LineOffset: c.LineOffset, Encoding: c.Encoding, Delimiter: c.Delimiter, Merge: c.Merge, Status: cutover.ChunkPending,
 			}
 		}
-		return ex, nil
+		return ex, nil, nil
 	}
 	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.planExtract(ctx, extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows})
+	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows}
+	if parts != "" {
+		in.parts, in.item, in.concurrency = preflightPrefix(m, parts), PlanPart{MigrationID: m.ID, Round: m.Round, Phase: parts}, s.chunking.concurrency()
+	}
+	return s.planExtract(ctx, in)
 }
 
 // finalPrefix is where the final migration's artifacts go.

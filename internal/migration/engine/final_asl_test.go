@@ -59,15 +59,27 @@ type aslState struct {
 	ResultSelector map[string]string
 	ResultPath     *string
 	Next, Default  string
+	End            bool
 	Catch          []struct {
 		ErrorEquals []string
 		Next        string
 	}
 	Choices []struct {
-		Variable  string
-		IsPresent *bool
-		Next      string
+		Variable     string
+		IsPresent    *bool
+		IsNull       *bool
+		StringEquals string
+		Next         string
 	}
+}
+
+// pastPlanning is where a planning step's Next leads once planning is
+// done: past its planning choice (TestPlanning?, PreflightPlanning?).
+func pastPlanning(states map[string]aslState, next string) string {
+	if strings.HasSuffix(next, "Planning?") {
+		return states[next].Default
+	}
+	return next
 }
 
 // readASL reads the state machine's definition.
@@ -99,7 +111,7 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve},
 	} {
 		choice, keys, resolve := states[ph.prefix+"Shuffle?"], states[ph.prefix+"Keys"], states[ph.prefix+"Resolve"]
-		next := states[ph.plan].Next
+		next := pastPlanning(states, states[ph.plan].Next)
 		if next == "TestReset" { // the test round resets TEST first
 			next = states[next].Next
 		}
@@ -250,7 +262,7 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 	}
 	for name, phase := range map[string]string{"Preflight": cutover.PreflightAtSubmit, "GoLivePreflight": cutover.PreflightAtGoLive} {
 		st := states[name]
-		if st.Parameters.Payload["action"] != FinalPreflight || st.Parameters.Payload["phase"] != phase || st.Next != "PreflightPlanned?" || path(st.ResultPath) != "$.plan" ||
+		if st.Parameters.Payload["action"] != FinalPreflight || st.Parameters.Payload["phase"] != phase || pastPlanning(states, st.Next) != "PreflightPlanned?" || path(st.ResultPath) != "$.plan" ||
 			st.ResultSelector["run.$"] != "$.Payload.run" || st.ResultSelector["held.$"] != "$.Payload.held" || st.ResultSelector["phase.$"] != "$.Payload.phase" {
 			t.Fatalf("%s: %+v; want the %s pre-flight's run, held and phase at $.plan (where the final's Maps read a run), then PreflightPlanned?", name, st, phase)
 		}
@@ -294,7 +306,7 @@ func TestTheStateMachineDryRunsThePreflightThroughTheFinalsMaps(t *testing.T) {
 func TestTheStateMachineResetsAndExpiresTestASliceAtATime(t *testing.T) {
 	states := readASL(t)
 	plan, reset := states["TestPlan"], states["TestReset"]
-	if plan.Next != "TestReset" || plan.ResultSelector["reset.$"] != "$.Payload.reset" || path(plan.ResultPath) != "$.testPlan" ||
+	if pastPlanning(states, plan.Next) != "TestReset" || plan.ResultSelector["reset.$"] != "$.Payload.reset" || path(plan.ResultPath) != "$.testPlan" ||
 		!slices.Contains(jsonKeys(t, TestOutput{Reset: []string{""}}), "reset") {
 		t.Fatalf("TestPlan selects %v into %q and goes to %q; want the slices to reset at $.testPlan.reset, then TestReset", plan.ResultSelector, path(plan.ResultPath), plan.Next)
 	}
@@ -512,4 +524,85 @@ func readChoices(t *testing.T) aslChoices {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A large file is planned in parts: the test's and the pre-flight's
+// planning steps answer the parts to run (always naming "planning", null
+// when planning is done, so the selectors never miss a field); a choice
+// runs them as a Distributed Map, none tolerated to fail, each child
+// asking its Lambda for plan-part with its manifest line; then the same
+// planning step again (the pre-flight's by its phase).
+func TestTheStateMachinePlansLargeFilesInParts(t *testing.T) {
+	states := readASL(t)
+	// A pre-flight's answer always has a run (Preflight); the test's plan
+	// answers none while its parts run.
+	for _, out := range []any{TestOutput{}, FinalOutput{Run: &ChunkRun{}}} {
+		for _, k := range []string{"planning", "run"} {
+			if !slices.Contains(jsonKeys(t, out), k) {
+				t.Fatalf("%T without a plan writes no %q: a ResultSelector naming it would fail", out, k)
+			}
+		}
+	}
+	if !slices.Contains(jsonKeys(t, TestOutput{}), "reset") {
+		t.Fatal("TestOutput without slices writes no \"reset\"")
+	}
+	runKeys, partKeys := jsonKeys(t, PlanningRun{}), jsonKeys(t, PlanPart{})
+	for _, k := range []string{"migrationId", "round"} {
+		if !slices.Contains(partKeys, k) {
+			t.Fatalf("a planning part does not carry %q", k)
+		}
+	}
+	for _, ph := range []struct {
+		steps          []string
+		at, choice, mp string
+		back           map[string]string // the phase the Map returns to each step by
+	}{
+		{[]string{"TestPlan"}, "$.testPlan", "TestPlanning?", "TestPlanParts", nil},
+		{[]string{"Preflight", "GoLivePreflight"}, "$.plan", "PreflightPlanning?", "PreflightPlanParts", map[string]string{"Preflight": cutover.PreflightAtSubmit, "GoLivePreflight": cutover.PreflightAtGoLive}},
+	} {
+		for _, name := range ph.steps {
+			if st := states[name]; st.Next != ph.choice || st.ResultSelector["planning.$"] != "$.Payload.planning" || path(st.ResultPath) != ph.at {
+				t.Fatalf("%s selects %v into %s and goes to %q; want its planning at %s.planning, then %s", name, st.ResultSelector, path(st.ResultPath), st.Next, ph.at, ph.choice)
+			}
+		}
+		c := states[ph.choice]
+		if len(c.Choices) != 1 || c.Choices[0].Variable != ph.at+".planning" || c.Choices[0].IsNull == nil || *c.Choices[0].IsNull || c.Choices[0].Next != ph.mp {
+			t.Fatalf("%s chooses %+v; want %s.planning not null -> %s", ph.choice, c.Choices, ph.at, ph.mp)
+		}
+		m := states[ph.mp]
+		switch {
+		case m.Type != "Map" || m.ItemProcessor == nil || m.ItemProcessor.ProcessorConfig.Mode != "DISTRIBUTED":
+			t.Fatalf("%s is not a Distributed Map", ph.mp)
+		case m.ItemReader == nil || m.ItemReader.ReaderConfig.InputType != "JSONL" || m.ItemReader.Parameters["Key.$"] != ph.at+".planning.manifest" || !slices.Contains(runKeys, "manifest"):
+			t.Fatalf("%s reads %+v; want the JSONL manifest at %s.planning.manifest", ph.mp, m.ItemReader, ph.at)
+		case m.MaxConcurrencyPath != ph.at+".planning.concurrency" || !slices.Contains(runKeys, "concurrency"):
+			t.Fatalf("%s's concurrency is %q", ph.mp, m.MaxConcurrencyPath)
+		case m.ToleratedFailurePercentage == nil || *m.ToleratedFailurePercentage != 0:
+			t.Fatalf("%s tolerates %v failures; want none, said so", ph.mp, m.ToleratedFailurePercentage)
+		case m.ResultWriter == nil || m.ResultWriter.Parameters["Prefix.$"] != ph.at+".planning.resultsPrefix" || !slices.Contains(runKeys, "resultsPrefix"):
+			t.Fatalf("%s writes its results %+v", ph.mp, m.ResultWriter)
+		case m.ResultPath == nil || *m.ResultPath != "":
+			if m.ResultPath != nil {
+				t.Fatalf("%s keeps its result at %q; want it discarded", ph.mp, *m.ResultPath)
+			}
+		}
+		if len(m.Catch) != 1 || m.Catch[0].Next != "OwnExecution?" {
+			t.Fatalf("%s catches %+v", ph.mp, m.Catch)
+		}
+		for name, child := range m.ItemProcessor.States {
+			if p := child.Parameters.Payload; p["action"] != PlanPartAction || p["part.$"] != "$" || p["migrationId.$"] != "$.migrationId" || p["round.$"] != "$.round" || !child.End {
+				t.Fatalf("%s's %s passes %v", ph.mp, name, p)
+			}
+		}
+		if ph.back == nil {
+			if m.Next != ph.steps[0] {
+				t.Fatalf("%s goes on to %q; want %s again", ph.mp, m.Next, ph.steps[0])
+			}
+			continue
+		}
+		r := states[m.Next]
+		if len(r.Choices) != 1 || r.Choices[0].Variable != ph.at+".phase" || r.Choices[0].StringEquals != ph.back["GoLivePreflight"] || r.Choices[0].Next != "GoLivePreflight" || r.Default != "Preflight" {
+			t.Fatalf("%s goes on to %q, which chooses %+v else %q; want each pre-flight step again by its phase", ph.mp, m.Next, r.Choices, r.Default)
+		}
+	}
 }

@@ -73,11 +73,15 @@ type ChunkRun struct {
 // chunkRun is the ChunkRun for a manifest at key with n chunks, results
 // under prefix.
 func (c Chunking) chunkRun(key, prefix string, n int) ChunkRun {
-	conc := c.Concurrency
-	if conc <= 0 {
-		conc = DefaultChunkConcurrency
+	return ChunkRun{Manifest: key, ResultsPrefix: prefix, Chunks: n, Concurrency: c.concurrency(), ToleratedFailurePercentage: c.ToleratedFailurePercentage}
+}
+
+// concurrency is how many children of a Map run at once.
+func (c Chunking) concurrency() int {
+	if c.Concurrency <= 0 {
+		return DefaultChunkConcurrency
 	}
-	return ChunkRun{Manifest: key, ResultsPrefix: prefix, Chunks: n, Concurrency: conc, ToleratedFailurePercentage: c.ToleratedFailurePercentage}
+	return c.Concurrency
 }
 
 // putManifest stores items as JSON Lines at key. Planning again writes

@@ -35,6 +35,13 @@ type extractInput struct {
 	// pipeline does (mapspec.InferSample), so every chunk reads the file
 	// the same way whatever rows it holds.
 	infer *inferAt
+	// parts, when set, plans a file larger than two chunks in parts
+	// (planscan.go), keeping the plan under this prefix; item names the
+	// migration (and pre-flight phase) in the parts, and concurrency is
+	// how many run at once.
+	parts       string
+	item        PlanPart
+	concurrency int
 }
 
 // inferAt is what inference needs besides the rows: the tenant, the
@@ -52,28 +59,44 @@ type extractPlan struct {
 	// inferred is by mapping entry name (an entry read from several
 	// tables keeps the first's), when extractInput.infer was set.
 	inferred map[string]*mapspec.Inference
+	// now is the extractInput.infer's now the inference read with, when
+	// it was planned in parts (the parts' first step's).
+	now time.Time
 }
 
 // planExtract reads every file to its end (a file that cannot be read or
 // does not fit its mapping entry fails here, before a record is written),
-// counts its rows and plans its chunks.
+// counts its rows and plans its chunks. With in.parts it plans a large
+// file in parts (planscan.go): it then answers the parts the state machine
+// runs before calling it again, and no plan, until every file is planned.
 //
 // Errors: EINVALID when a file cannot be read or does not fit (the
 // message names the file and line); ENOTFOUND or EUNAVAILABLE from
 // storage.
-func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, error) {
+func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, *PlanningRun, error) {
 	target := in.chunkBytes
 	if target <= 0 {
 		target = DefaultChunkBytes
+	}
+	if in.parts != "" {
+		return s.planInParts(ctx, in, target)
 	}
 	out := &extractPlan{inferred: map[string]*mapspec.Inference{}}
 	for _, f := range in.files {
 		cs, n, err := s.planFile(ctx, in, f, target, out.inferred)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
+	finishPlan(in, out)
+	return out, nil, nil
+}
+
+// finishPlan makes out's chunks, every file's, the extract's: one chunk
+// for a mapping that needs every record at once, merge partitions after
+// them for one that merges records by dedupe key; and numbers them.
+func finishPlan(in extractInput, out *extractPlan) {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
 		chunked, merges := chunking(in.spec, sch)
 		perPartition := in.mergeRows
@@ -101,7 +124,6 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 	for i := range out.chunks {
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
 	}
-	return out, nil
 }
 
 // chunking says how an extract mapped with spec, which holds records, may
@@ -182,14 +204,8 @@ func (s *base) planFile(ctx context.Context, in extractInput, f cutover.File, ta
 				sample = append(sample, append([]string(nil), r.Fields...))
 			}
 		}
-		if in.infer != nil {
-			if _, done := inferred[fs.Name]; !done {
-				m, err := mapspec.Compile(fs, schema.Default(), t.Header(), in.infer.tenant, in.infer.now)
-				if err != nil {
-					return nil, 0, pass.Named(f.Name, err)
-				}
-				inferred[fs.Name] = m.InferFrom(sample, in.infer.market, nil)
-			}
+		if err := inferFor(in, f, fs, t.Header(), sample, inferred); err != nil {
+			return nil, 0, err
 		}
 	}
 	whole := []cutover.Chunk{{FileID: f.ID, FileName: f.Name}}
@@ -207,4 +223,23 @@ func (s *base) planFile(ctx context.Context, in extractInput, f cutover.File, ta
 		})
 	}
 	return out, rows, nil
+}
+
+// inferFor infers entry fs's phone region and date formats from a table's
+// first rows, when in.infer asks and no earlier table of the entry did.
+//
+// Errors: EINVALID naming f when the entry does not compile.
+func inferFor(in extractInput, f cutover.File, fs mapspec.FileSpec, header []string, sample [][]string, inferred map[string]*mapspec.Inference) error {
+	if in.infer == nil {
+		return nil
+	}
+	if _, done := inferred[fs.Name]; done {
+		return nil
+	}
+	m, err := mapspec.Compile(fs, schema.Default(), header, in.infer.tenant, in.infer.now)
+	if err != nil {
+		return pass.Named(f.Name, err)
+	}
+	inferred[fs.Name] = m.InferFrom(sample, in.infer.market, nil)
+	return nil
 }

@@ -116,7 +116,10 @@ func (s *Final) startPreflight(ctx context.Context, in FinalStep) (*FinalOutput,
 	if in.Phase == cutover.PreflightAtGoLive {
 		from = cutover.PreflightAtSubmit
 	}
-	ex, err := s.planChecked(ctx, m, spec, from)
+	ex, planning, err := s.planChecked(ctx, m, spec, from, in.Phase)
+	if err == nil && planning != nil {
+		return &FinalOutput{Run: &ChunkRun{Phase: in.Phase}, Planning: planning, Phase: in.Phase}, nil
+	}
 	if cutover.ErrorCode(err) == cutover.EINVALID {
 		unreadable := cutover.PreflightBreach{
 			Rule:   cutover.RuleUnreadable,

@@ -51,6 +51,7 @@ type TestStep struct {
 	Index       int                  `json:"index"`            // the chunk, for chunk, chunk-failed and keys; the partition, for resolve
 	Prefix      string               `json:"prefix,omitempty"` // the slice of TEST records, for reset (cutover.RecordIDPrefixes)
 	Error       *migration.StepError `json:"error,omitempty"`  // what the state machine caught, for chunk-failed
+	Part        *PlanPart            `json:"part,omitempty"`   // for plan-part
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -69,14 +70,18 @@ func (in TestStep) RecordsItsOwnFailure() bool {
 // TEST to reset (plan), a chunk's counts (chunk: one result per chunk in
 // the Map's ResultWriter output), the round's counts (finish).
 type TestOutput struct {
-	Run *ChunkRun `json:"run,omitempty"`
+	Run *ChunkRun `json:"run"`
 	// Reset is the slices of TEST records (plan) the state machine resets,
 	// a step each, before any chunk runs.
-	Reset   []string        `json:"reset,omitempty"`
-	Index   int             `json:"index"`
-	Counts  *cutover.Counts `json:"counts,omitempty"`
-	Shuffle *ShuffleResult  `json:"shuffle,omitempty"` // keys and resolve
-	Compare *CompareRun     `json:"compare,omitempty"` // compare-plan
+	Reset []string `json:"reset"`
+	// Planning, when not nil, is the parts of the plan the state machine
+	// runs before planning again (planscan.go); Run and Reset are then
+	// nil.
+	Planning *PlanningRun    `json:"planning"`
+	Index    int             `json:"index"`
+	Counts   *cutover.Counts `json:"counts,omitempty"`
+	Shuffle  *ShuffleResult  `json:"shuffle,omitempty"` // keys and resolve
+	Compare  *CompareRun     `json:"compare,omitempty"` // compare-plan
 }
 
 // TestConfig is the test migration's settings.
@@ -123,6 +128,11 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index)
 	case TestKeys:
 		return s.TestChunkKeys(ctx, in)
+	case PlanPartAction:
+		if in.Part == nil {
+			return nil, cutover.Errorf(cutover.EINVALID, "A planning step names no part.")
+		}
+		return &TestOutput{}, s.RunPlanPart(ctx, in.MigrationID, *in.Part)
 	case TestResolve:
 		return s.ResolveTestPartition(ctx, in)
 	case TestKeysFailed:
@@ -190,12 +200,16 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 		before = m.Test.Read + m.Test.Derived
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now()}
-	ex, err := s.planExtract(ctx, extractInput{
+	ex, planning, err := s.planExtract(ctx, extractInput{
 		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
+		parts: testPrefix(m.ID, in.Round), item: PlanPart{MigrationID: m.ID, Round: in.Round}, concurrency: s.chunking.concurrency(),
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || planning != nil {
+		return &TestOutput{Planning: planning}, err // the parts run first, then this step again
+	}
+	if !ex.now.IsZero() {
+		plan.Now = ex.now // what the first of the planning steps inferred with
 	}
 	plan.Rows, plan.Chunks, plan.Merges = ex.rows, ex.reading(), ex.merges
 	if ex.shuffles() {
