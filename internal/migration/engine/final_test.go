@@ -152,7 +152,7 @@ func (discardSink) Write(context.Context, []cutover.Record) ([]cutover.Refusal, 
 	return nil, nil
 }
 
-func finalService(t *testing.T, chunkBytes int64) (*Service, *memStore, *liveTable) {
+func finalService(t testing.TB, chunkBytes int64) (*Service, *memStore, *liveTable) {
 	t.Helper()
 	store := newMemStore()
 	svc, _ := newService(store)

@@ -76,7 +76,7 @@ func planBothWays(t *testing.T, body, encoding string, chunkBytes int64) planned
 // oneTestFile is a migration whose test extract is body (contacts.csv,
 // read as encoding says), its test Lambda, and what plans it in parts, in
 // chunks of chunkBytes.
-func oneTestFile(t *testing.T, body, encoding string, chunkBytes int64) (*Service, *TestRun, extractInput) {
+func oneTestFile(t testing.TB, body, encoding string, chunkBytes int64) (*Service, *TestRun, extractInput) {
 	t.Helper()
 	svc, store, _ := finalService(t, 0)
 	id := create(t, svc, "acme").Migration.ID

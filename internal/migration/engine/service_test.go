@@ -213,7 +213,7 @@ func newService(store *memStore) (*Service, *[]string) {
 	}, &started
 }
 
-func create(t *testing.T, svc *Service, tenant string) *migration.Created {
+func create(t testing.TB, svc *Service, tenant string) *migration.Created {
 	t.Helper()
 	c, err := svc.Create(context.Background(), "ops:ana", migration.CreateInput{TenantID: tenant, CustomerName: "Acme", CustomerEmail: "c@acme.test", CoordinatorEmail: "k@acme.test"})
 	if err != nil {
@@ -250,7 +250,7 @@ func TestCreateValidatesAndAuthorizeIsolatesMigrations(t *testing.T) {
 }
 
 // uploaded puts a completed test file on the migration.
-func uploaded(t *testing.T, store *memStore, id string, f cutover.File) {
+func uploaded(t testing.TB, store *memStore, id string, f cutover.File) {
 	t.Helper()
 	m := store.migs[id]
 	m.Files = append(m.Files, f)
