@@ -111,9 +111,24 @@ type planning struct {
 	Stitched bool `json:"stitched"`
 }
 
+// of reports whether st plans exactly files.
+func (st *planning) of(files []cutover.File) bool {
+	if len(st.Files) != len(files) {
+		return false
+	}
+	for i, f := range files {
+		if st.Files[i].Key != f.Key || st.Files[i].Size != f.Size {
+			return false
+		}
+	}
+	return true
+}
+
 // plannedFile is one file of a plan in parts: its chunks and rows when
 // read whole, or what scanning it needs.
 type plannedFile struct {
+	Key    string         `json:"key"` // the file's stored object, and its size
+	Size   int64          `json:"size"`
 	Chunks []plannedChunk `json:"chunks,omitempty"`
 	Rows   int            `json:"rows"`
 	Scan   *fileScan      `json:"scan,omitempty"`
@@ -167,12 +182,16 @@ func scanned(size, target int64) bool { return size > 2*target }
 // in.parts: it returns the plan once every file is planned, or the parts
 // the state machine is to run first (and nil plan).
 //
-// Errors: as planExtract; EINTERNAL when a part's result is missing.
+// A step whose parts have not all stored their results answers them
+// again; a plan kept for other files (none should be: the prefix names
+// the round or the pre-flight's extract) starts again from the heads.
+//
+// Errors: as planExtract; EINTERNAL when the scans do not stitch.
 func (s *base) planInParts(ctx context.Context, in extractInput, target int64) (*extractPlan, *PlanningRun, error) {
 	var st planning
 	err := s.readArtifact(ctx, planningKey(in.parts), "The plan", &st)
 	switch {
-	case cutover.ErrorCode(err) == cutover.ENOTFOUND:
+	case cutover.ErrorCode(err) == cutover.ENOTFOUND || err == nil && !st.of(in.files):
 		return s.planHeads(ctx, in, target)
 	case err != nil:
 		return nil, nil, err
@@ -194,6 +213,7 @@ func (s *base) planHeads(ctx context.Context, in extractInput, target int64) (*e
 		if err != nil {
 			return nil, nil, err
 		}
+		pf.Key, pf.Size = f.Key, f.Size
 		for r, rg := range rangesOf(pf.Scan, f.Size, target) {
 			parts = append(parts, PlanPart{
 				Kind: PlanPartScan, FileKey: f.Key, FileName: f.Name, Start: rg[0], End: rg[1],

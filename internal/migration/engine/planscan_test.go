@@ -228,6 +228,16 @@ func TestAPlanningStepRunAgainRunsItsPartsAgain(t *testing.T) {
 	if err := tr.readArtifact(ctx, planningKey(in.parts), "the plan", &st); err != nil || st.Stitched {
 		t.Fatalf("the plan after the step ran again: stitched %v, %v", st.Stitched, err)
 	}
+	// A plan kept for another file is not taken for this one's.
+	other := in
+	other.files = []cutover.File{in.files[0]}
+	other.files[0].Size -= 100
+	if _, run, err := tr.planExtract(ctx, other); err != nil || run == nil {
+		t.Fatalf("another file: %+v, %v", run, err)
+	}
+	if err := tr.readArtifact(ctx, planningKey(in.parts), "the plan", &st); err != nil || st.Stitched || st.Files[0].Size != other.files[0].Size {
+		t.Fatalf("the plan for another file: %+v, %v; want it planned afresh", st.Files, err)
+	}
 }
 
 // A part names its migration's own files and artifacts, or is refused.
