@@ -378,10 +378,23 @@ func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, dedupe := range []string{``, `"dedupe":["emails"],`} {
-		spec := `{"version":1,"files":[{"name":"contacts.csv","entity":"contact","sourceId":["Id"],` + dedupe +
+	// The contacts merge by e-mail, and with mergeDifferentIds across
+	// source ids too: their references name companies, which do not merge,
+	// so they still go through the shuffle. Companies that merge across
+	// source ids (by name) do not: a reference to a merged-away company
+	// means the one it merged into.
+	for _, c := range []struct {
+		contacts, companies string
+		shuffled            bool
+	}{
+		{``, ``, true},
+		{`"dedupe":["emails"],`, ``, true},
+		{`"dedupe":["emails"],"mergeDifferentIds":true,`, ``, true},
+		{`"dedupe":["emails"],`, `"dedupe":["name"],"mergeDifferentIds":true,`, false},
+	} {
+		spec := `{"version":1,"files":[{"name":"contacts.csv","entity":"contact","sourceId":["Id"],` + c.contacts +
 			`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"company_ref","column":"Company"}]},` +
-			`{"name":"companies.csv","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
+			`{"name":"companies.csv","entity":"company","sourceId":["Company ID"],` + c.companies + `"fields":[{"target":"name","column":"Name"}]}]}`
 		sp, err := mapspec.Parse([]byte(spec))
 		if err != nil {
 			t.Fatal(err)
@@ -390,8 +403,8 @@ func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
 		if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if !sameOutputs(t, sp, append([]string{"--mapping", path, "--partition-records", "7"}, paths...)...) {
-			t.Fatalf("%s: the references did not go through the shuffle", spec)
+		if sameOutputs(t, sp, append([]string{"--mapping", path, "--partition-records", "7"}, paths...)...) != c.shuffled {
+			t.Fatalf("%s: through the shuffle %v, want %v", spec, !c.shuffled, c.shuffled)
 		}
 		_, _, out := mapOutputs(t, append([]string{"--mapping", path}, paths...)...)
 		if !bytes.Contains(out["report.json"], []byte(`"missing": "C44"`)) || bytes.Count(out["records-contact.jsonl"], []byte(`"C1"`)) == 0 {

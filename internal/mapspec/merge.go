@@ -2,6 +2,8 @@ package mapspec
 
 import (
 	"fmt"
+
+	"github.com/cutover/cutover/internal/schema"
 )
 
 // Merger merges records that share a dedupe key and a source id, in the
@@ -257,4 +259,41 @@ func (r *Resolver) Resolve(rec *Record) []Orphan {
 		out = append(out, Orphan{Entity: rec.Entity, SourceID: rec.SourceID, Line: rec.Line, Field: ref.Field, Target: ref.Entity, Missing: ref.SourceID})
 	}
 	return out
+}
+
+// RefsMergedAcross reports whether a reference of spec (a field that names
+// another record, or a person named inline) names an entity whose records
+// merge across source ids (mergeDifferentIds). Such a reference to a
+// merged-away source id means the record it merged into, known only once
+// every record of that entity is merged; a reference to any other entity
+// names a record by its own source id, whatever merges elsewhere.
+func RefsMergedAcross(spec *Spec, sch *schema.Schema) bool {
+	across := map[string]bool{}
+	for _, f := range spec.Files {
+		if f.MergeDifferentIDs {
+			across[f.Entity] = true
+		}
+	}
+	if len(across) == 0 {
+		return false
+	}
+	for _, f := range spec.Files {
+		ent, ok := sch.Entity(f.Entity)
+		if !ok {
+			continue
+		}
+		targets := make([]string, 0, len(f.Fields)+len(f.Inline))
+		for _, fm := range f.Fields {
+			targets = append(targets, fm.Target)
+		}
+		for _, in := range f.Inline {
+			targets = append(targets, in.Target)
+		}
+		for _, t := range targets {
+			if fd, ok := ent.Field(t); ok && fd.Ref != "" && across[fd.Ref] {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -57,28 +57,18 @@ type Options struct {
 
 // Supports reports whether a Shuffle resolves everything the spec needs.
 // People named inline (mapspec.LinkInline) are not linked by the shuffle,
-// nor are references resolved when records merge across source ids (a
-// reference to a merged-away source id means the record it merged into,
-// known only once every record is merged): a spec with either runs in
-// memory. References alone are resolved by record id (Options.Tenant).
+// nor are references to an entity whose records merge across source ids
+// (a reference to a merged-away source id means the record it merged
+// into, known only once every record is merged: mapspec.RefsMergedAcross):
+// a spec with either runs in memory. Other references are resolved by
+// record id (Options.Tenant), whatever merges in other entities.
 func Supports(spec *mapspec.Spec, sch *schema.Schema) bool {
-	refs, across := false, false
 	for _, f := range spec.Files {
 		if len(f.Inline) > 0 {
 			return false
 		}
-		across = across || f.MergeDifferentIDs
-		ent, ok := sch.Entity(f.Entity)
-		if !ok {
-			continue
-		}
-		for _, fm := range f.Fields {
-			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
-				refs = true
-			}
-		}
 	}
-	return !refs || !across
+	return !mapspec.RefsMergedAcross(spec, sch)
 }
 
 // Shuffle resolves one pass's global operations through a Store. It is

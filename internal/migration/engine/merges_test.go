@@ -14,6 +14,7 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 	"github.com/cutover/cutover/internal/pass"
 	"github.com/cutover/cutover/internal/pipeline"
+	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/workbook"
 )
 
@@ -363,13 +364,9 @@ func contactsWithCompanies(rows int) (contacts, companies string) {
 	return b.String(), c.String()
 }
 
-// companiesMapping maps contacts (with their company, merged by e-mail
-// when dedupe) and companies.
-func companiesMapping(dedupe bool) string {
-	d := ""
-	if dedupe {
-		d = `"dedupe":["emails"],`
-	}
+// companiesMapping maps contacts (with their company; d is their dedupe
+// settings, such as `"dedupe":["emails"],`) and companies.
+func companiesMapping(d string) string {
 	return `{"version":1,"files":[{"name":"f1","entity":"contact","sourceId":["Id"],` + d +
 		`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"company_ref","column":"Company"}]},` +
 		`{"name":"f2","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
@@ -380,14 +377,21 @@ func companiesMapping(dedupe bool) string {
 // every chunk's records), and one to a record no file has is an orphan,
 // as in one pass: the counts (orphans too) and TEST's records, with the
 // ids their references resolved to, are those of one pass over both
-// files, with and without merging by e-mail.
+// files, with and without merging by e-mail, and with the contacts
+// merging across source ids too (their references name companies, which
+// do not merge).
 func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 	contacts, companies := contactsWithCompanies(200)
-	for _, dedupe := range []bool{false, true} {
-		t.Run(fmt.Sprintf("dedupe=%t", dedupe), func(t *testing.T) {
+	for name, d := range map[string]string{
+		"no dedupe":         ``,
+		"dedupe":            `"dedupe":["emails"],`,
+		"dedupe across ids": `"dedupe":["emails"],"mergeDifferentIds":true,`,
+	} {
+		dedupe := d != ""
+		t.Run(name, func(t *testing.T) {
 			run := func(chunkBytes int64) testRun {
 				var svc *Service
-				r, err := tryTestMapping(t, contacts, companiesMapping(dedupe), chunkBytes,
+				r, err := tryTestMapping(t, contacts, companiesMapping(d), chunkBytes,
 					func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, 40, 60 },
 					func(m *cutover.Migration, _ *testRecords) {
 						m.Files = append(m.Files, cutover.File{ID: "f2", Name: "companies.csv", Key: "k-co-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
@@ -409,7 +413,7 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 				t.Fatalf("planned %d chunk(s) with %d merge partitions", len(many.chunks), merges)
 			}
 			// One pass over both files, as a test migration of one chunk ran.
-			spec, err := mapspec.Parse([]byte(companiesMapping(dedupe)))
+			spec, err := mapspec.Parse([]byte(companiesMapping(d)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -436,5 +440,29 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 				t.Fatalf("TEST holds %d records after one chunk, %d after several (%d references resolved); or they differ", len(one.records), len(many.records), resolved)
 			}
 		})
+	}
+}
+
+// An extract is divided into chunks unless a reference names an entity
+// whose records merge across source ids; merging elsewhere does not stop
+// it.
+func TestChunkingStopsOnlyAtReferencesToRecordsMergedAcrossIds(t *testing.T) {
+	for _, c := range []struct {
+		name, spec      string
+		chunked, merges bool
+	}{
+		{"references, no merging", companiesMapping(``), true, false},
+		{"references, contacts merge", companiesMapping(`"dedupe":["emails"],`), true, true},
+		{"references to companies, contacts merge across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), true, true},
+		{"references to companies, which merge across ids", strings.Replace(companiesMapping(``), `"entity":"company","sourceId":["Company ID"],`, `"entity":"company","sourceId":["Company ID"],"dedupe":["name"],"mergeDifferentIds":true,`, 1), false, false},
+		{"no references, contacts merge across ids", dedupeMapping(true), true, true},
+	} {
+		spec, err := mapspec.Parse([]byte(c.spec))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if chunked, merges := chunking(spec, schema.Default()); chunked != c.chunked || merges != c.merges {
+			t.Errorf("%s: chunked %v, merges %v; want %v, %v", c.name, chunked, merges, c.chunked, c.merges)
+		}
 	}
 }

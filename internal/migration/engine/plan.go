@@ -127,28 +127,20 @@ func finishPlan(in extractInput, out *extractPlan) {
 }
 
 // chunking says how an extract mapped with spec, which holds records, may
-// be divided: into chunks at all (not when references meet records merged
-// across source ids: a reference to the source id of a record merged away
-// resolves to the record it merged into, known only once every record is
-// merged), and with merge partitions after them (dedupe keys). References
-// alone are resolved through the id shuffle (pass.Elsewhere), and so are
-// people named inline, who are references too (inlinelink.go).
+// be divided: into chunks at all (not when a reference names an entity
+// whose records merge across source ids: a reference to the source id of
+// a record merged away resolves to the record it merged into, known only
+// once every record of that entity is merged; mapspec.RefsMergedAcross),
+// and with merge partitions after them (dedupe keys). Other references
+// are resolved through the id shuffle (pass.Elsewhere), and so are people
+// named inline, who are references too (inlinelink.go), whatever merges
+// in entities they do not name.
 func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges bool) {
-	refs, across := false, false
-	for _, f := range spec.Files {
-		refs = refs || len(f.Inline) > 0
-		merges = merges || len(f.Dedupe) > 0
-		across = across || f.MergeDifferentIDs
-		if ent, ok := sch.Entity(f.Entity); ok {
-			for _, fm := range f.Fields {
-				if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" {
-					refs = true
-				}
-			}
-		}
-	}
-	if refs && across {
+	if mapspec.RefsMergedAcross(spec, sch) {
 		return false, false
+	}
+	for _, f := range spec.Files {
+		merges = merges || len(f.Dedupe) > 0
 	}
 	return true, merges
 }
