@@ -22,10 +22,10 @@ import (
 //     right after the header, and each next one starts in the state the
 //     one before ended in, so exactly one of its readings is the file's.
 //
-// Stitch's chunks are records cut at the first record start in each
-// range, so they are about as long as the ranges; read as Plan's are,
-// they give exactly the rows of the whole-file read
-// (TestStitchedRangesReadAsTheWholeFile, FuzzChunks).
+// Stitch's chunks are cut at the first record start in each range, so
+// they are about as long as the ranges; read as Plan's are, they give
+// exactly the rows of the whole-file read (checkStitched, which TestPlans,
+// TestConformance and FuzzChunks run on every file they plan).
 
 // State is where a byte of a file falls for the quote rules.
 type State uint8

@@ -254,6 +254,15 @@ func (s *base) planHead(ctx context.Context, in extractInput, f cutover.File, ta
 	if !scanned(f.Size, target) {
 		return whole()
 	}
+	// A workbook is one chunk, and opening it reads all of it: its first
+	// bytes say so, and it is read once, whole.
+	head, err := s.readHead(ctx, f.Key, f.Size)
+	if err != nil {
+		return nil, err
+	}
+	if kind, err := tabular.Sniff(head, f.Name); err != nil || kind != tabular.KindText {
+		return whole() // planFile refuses what is neither, with Open's words
+	}
 	sc, err := s.readFileHead(ctx, in, f, inferred)
 	if err != nil {
 		return nil, err

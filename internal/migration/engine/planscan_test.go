@@ -268,3 +268,39 @@ func TestAPlanningPartNamesItsMigrationsOwnFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// countingOpens counts the whole-object reads (Open) of each key.
+type countingOpens struct {
+	objects
+	opens map[string]int
+}
+
+func (c *countingOpens) Open(ctx context.Context, key string) (io.ReadCloser, error) {
+	c.opens[key]++
+	return c.objects.Open(ctx, key)
+}
+
+// A workbook larger than two chunks is one chunk, and opening it reads all
+// of it: planning reads it once, whole, not once for its head and again.
+func TestALargeWorkbookIsReadOnceToPlan(t *testing.T) {
+	ctx := context.Background()
+	book := xlsxOf(t, [2]string{"f1", chunkyContacts(300)})
+	svc, _, in := oneTestFile(t, book, "", 1024)
+	if int64(len(book)) <= 2*in.chunkBytes {
+		t.Fatalf("the workbook is %d bytes: not more than two chunks", len(book))
+	}
+	spec, err := mapspec.Parse([]byte(strings.Replace(noDedupe, `"name":"f1"`, `"name":"f1#f1"`, 1))) // the workbook's sheet
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.spec = spec
+	count := &countingOpens{objects: files(svc), opens: map[string]int{}}
+	svc.Files = count
+	ex, run, err := svc.testRun().planExtract(ctx, in)
+	if err != nil || run != nil || ex == nil || ex.rows != 300 || len(ex.chunks) != 1 {
+		t.Fatalf("planned %+v (parts %+v), %v; want one chunk of 300 rows at once", ex, run, err)
+	}
+	if n := count.opens[in.files[0].Key]; n != 1 {
+		t.Fatalf("the workbook was read whole %d times to plan it", n)
+	}
+}
