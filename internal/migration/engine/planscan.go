@@ -470,21 +470,16 @@ func manifestKey(prefix string, stitched bool) string {
 func (s *base) readParts(ctx context.Context, n int, key func(int) string, into func(int) any) (missing bool, _ error) {
 	errs := make([]error, n)
 	sem := make(chan struct{}, 16)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var wg sync.WaitGroup
-		for i := range n {
-			sem <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				errs[i] = s.readArtifact(ctx, key(i), "A planning part's result", into(i))
-			}()
-		}
-		wg.Wait()
-	}()
-	<-done
+	var wg sync.WaitGroup
+	for i := range n {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs[i] = s.readArtifact(ctx, key(i), "A planning part's result", into(i))
+		}()
+	}
+	wg.Wait()
 	for _, err := range errs {
 		switch {
 		case cutover.ErrorCode(err) == cutover.ENOTFOUND:
