@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -159,7 +160,29 @@ func smallChunks(t *testing.T, tenant, name, domain, coordinator string) (*stack
 func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 	t.Parallel()
 	ms, a, id, key := smallChunks(t, "refs", "Refs Ltd", "refs.test", "rae")
-	var contacts, companies bytes.Buffer
+	var companies bytes.Buffer
+	companies.WriteString("Company ID,Name\n")
+	for i := range 40 {
+		fmt.Fprintf(&companies, "C%d,Company %d\n", i, i)
+	}
+	orphans := submitContactsNamingCompanies(a, id, key, "refs.test", companies.Bytes(), nil, 40)
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	if c := v.Migration.Test; c == nil || c.Read != 340 || c.Migrated != 340 || c.Orphans != orphans {
+		t.Fatalf("the test migration counts %+v; want 340 read and migrated, %d orphans", v.Migration.Test, orphans)
+	}
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestPlanParts", "TestPlanParts", "TestResolve"}) {
+		t.Fatalf("the execution has the Map runs of %v; want the contacts' plan in parts (scans, then checks), the chunks, the id shuffle's two and the snapshot's merge, no merge partitions", states)
+	}
+}
+
+// submitContactsNamingCompanies uploads 300 contacts (CON-001 to CON-300)
+// of domain, each naming company C<i mod 40> or, every 23rd, C-gone, which
+// no file has, and companies, maps them (the companies' entry with
+// companyDedupe's settings added), puts a checklist of the 300 contacts
+// and companies companies, and submits: the references that are orphans.
+func submitContactsNamingCompanies(a api, id, key, domain string, companies []byte, companyDedupe map[string]any, wantCompanies int) int {
+	a.t.Helper()
+	var contacts bytes.Buffer
 	contacts.WriteString("Contact ID,Email,First Name,Company\n")
 	orphans := 0
 	for i := 1; i <= 300; i++ {
@@ -167,33 +190,61 @@ func TestReferencesResolveAcrossChunksOnTheStack(t *testing.T) {
 		if i%23 == 0 {
 			company, orphans = "C-gone", orphans+1
 		}
-		fmt.Fprintf(&contacts, "%d,person%d@refs.test,Person %d,%s\n", i, i, i, company)
+		fmt.Fprintf(&contacts, "CON-%03d,person%d@%s,Person %d,%s\n", i, i, domain, i, company)
 	}
-	companies.WriteString("Company ID,Name\n")
-	for i := range 40 {
-		fmt.Fprintf(&companies, "C%d,Company %d\n", i, i)
-	}
-	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 300, "company": 40}})
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 300, "company": wantCompanies}})
 	contactsID := a.upload(id, key, "contacts.csv", "test", contacts.Bytes())
-	companiesID := a.upload(id, key, "companies.csv", "test", companies.Bytes())
+	companiesID := a.upload(id, key, "companies.csv", "test", companies)
+	companyEntry := map[string]any{"name": companiesID, "entity": "company", "sourceId": []string{"Company ID"}, "fields": []any{
+		map[string]any{"target": "name", "column": "Name"},
+	}}
+	maps.Copy(companyEntry, companyDedupe)
 	mapping := map[string]any{"version": 1, "files": []any{
 		map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "fields": []any{
 			map[string]any{"target": "emails", "column": "Email"},
 			map[string]any{"target": "first_name", "column": "First Name"},
 			map[string]any{"target": "company_ref", "column": "Company"},
 		}},
-		map[string]any{"name": companiesID, "entity": "company", "sourceId": []string{"Company ID"}, "fields": []any{
-			map[string]any{"target": "name", "column": "Name"},
-		}},
+		companyEntry,
 	}}
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
-	v := a.waitStatus(id, key, "awaiting_review", 1)
-	if c := v.Migration.Test; c == nil || c.Read != 340 || c.Migrated != 340 || c.Orphans != orphans {
-		t.Fatalf("the test migration counts %+v; want 340 read and migrated, %d orphans", v.Migration.Test, orphans)
+	return orphans
+}
+
+// References to records merged across source ids resolve across chunks
+// on the emulator: 300 contacts name one of C0 to C39 (or, every 23rd, a
+// company no file has); companies.csv lists C239 down to C0, whose names
+// repeat every 30 companies and merge across source ids, so each named
+// company merged into the first of its name, C210 to C239, at the top of
+// the file, parts away. The id shuffle's alias round (TestAliases) tells
+// each chunk the company each of its references now means: TEST's
+// contacts name the surviving companies, as one pass names them.
+func TestReferencesToRecordsMergedAcrossIdsResolveOnTheStack(t *testing.T) {
+	t.Parallel()
+	ms, a, id, key := smallChunks(t, "aliases", "Aliases Ltd", "aliases.test", "ada")
+	var companies bytes.Buffer
+	companies.WriteString("Company ID,Name\n")
+	for i := 239; i >= 0; i-- {
+		fmt.Fprintf(&companies, "C%d,Company number %d\n", i, i%30)
 	}
-	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Equal(states, []string{"TestChunks", "TestComparePartitions", "TestKeys", "TestPlanParts", "TestPlanParts", "TestResolve"}) {
-		t.Fatalf("the execution has the Map runs of %v; want the contacts' plan in parts (scans, then checks), the chunks, the id shuffle's two and the snapshot's merge, no merge partitions", states)
+	orphans := submitContactsNamingCompanies(a, id, key, "aliases.test", companies.Bytes(), map[string]any{"dedupe": []string{"name"}, "mergeDifferentIds": true}, 30)
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	if c := v.Migration.Test; c == nil || c.Read != 540 || c.Migrated != 330 || c.Merged != 210 || c.Orphans != orphans {
+		t.Fatalf("the test migration counts %+v; want 540 read, 330 migrated, 210 merged, %d orphans", v.Migration.Test, orphans)
+	}
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestAliases") || !slices.Contains(states, "TestMerge") {
+		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's alias round and the merge partitions among them", states)
+	}
+	for _, i := range []int{1, 29, 30, 39, 41, 298} {
+		p := a.testRecords(id, key, fmt.Sprintf("CON-%03d", i), "", 0)
+		if len(p.Records) != 1 {
+			t.Fatalf("TEST has %d records for CON-%03d", len(p.Records), i)
+		}
+		survivor := fmt.Sprintf("C%d", 210+i%40%30)
+		if got, want := fmt.Sprint(p.Records[0].Fields["company_ref"]), cutover.RecordID(v.Migration.TenantID, "company", survivor); got != want {
+			t.Errorf("CON-%03d (naming C%d) names the company %s; want %s's record, %s", i, i%40, got, survivor, want)
+		}
 	}
 }
 

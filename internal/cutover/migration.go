@@ -291,6 +291,9 @@ type FinalPlan struct {
 	// after the chunks that read; 0 when records are not merged across
 	// chunks.
 	Merges int `json:"merges,omitempty" dynamodbav:"merges,omitempty"`
+	// Aliases says the id shuffle runs its alias round: a reference names
+	// an entity whose records merge across source ids.
+	Aliases bool `json:"aliases,omitempty" dynamodbav:"aliases,omitempty"`
 }
 
 // FinalSummary is the final migration's report in brief: per entity, the

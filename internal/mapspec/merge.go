@@ -70,11 +70,7 @@ func NewMerger() *Merger {
 // the entities of s's files that set mergeDifferentIds.
 func NewMergerFor(s *Spec) *Merger {
 	m := NewMerger()
-	for _, f := range s.Files {
-		if f.MergeDifferentIDs {
-			m.allow[f.Entity] = true
-		}
-	}
+	m.allow = MergesAcross(s)
 	return m
 }
 
@@ -268,32 +264,48 @@ func (r *Resolver) Resolve(rec *Record) []Orphan {
 // every record of that entity is merged; a reference to any other entity
 // names a record by its own source id, whatever merges elsewhere.
 func RefsMergedAcross(spec *Spec, sch *schema.Schema) bool {
-	across := map[string]bool{}
-	for _, f := range spec.Files {
-		if f.MergeDifferentIDs {
-			across[f.Entity] = true
-		}
-	}
+	fields, inline := MergedAcrossRefs(spec, sch)
+	return fields || inline
+}
+
+// MergedAcrossRefs reports RefsMergedAcross's answer by kind: whether a
+// field names an entity whose records merge across source ids, and
+// whether a person named inline is one. A field's reference is to a
+// source id, which an alias of the merge resolves; a person named inline
+// is linked to a listed record by what the merged record holds
+// (LinkInline), so the two are told apart.
+func MergedAcrossRefs(spec *Spec, sch *schema.Schema) (fields, inline bool) {
+	across := MergesAcross(spec)
 	if len(across) == 0 {
-		return false
+		return false, false
 	}
 	for _, f := range spec.Files {
 		ent, ok := sch.Entity(f.Entity)
 		if !ok {
 			continue
 		}
-		targets := make([]string, 0, len(f.Fields)+len(f.Inline))
 		for _, fm := range f.Fields {
-			targets = append(targets, fm.Target)
+			if fd, ok := ent.Field(fm.Target); ok && fd.Ref != "" && across[fd.Ref] {
+				fields = true
+			}
 		}
 		for _, in := range f.Inline {
-			targets = append(targets, in.Target)
-		}
-		for _, t := range targets {
-			if fd, ok := ent.Field(t); ok && fd.Ref != "" && across[fd.Ref] {
-				return true
+			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] {
+				inline = true
 			}
 		}
 	}
-	return false
+	return fields, inline
+}
+
+// MergesAcross returns the entities of spec's files whose records merge
+// across source ids (mergeDifferentIds), as NewMergerFor reads them.
+func MergesAcross(spec *Spec) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range spec.Files {
+		if f.MergeDifferentIDs {
+			out[f.Entity] = true
+		}
+	}
+	return out
 }

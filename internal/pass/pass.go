@@ -78,9 +78,10 @@ type Pass struct {
 	// Elsewhere, when set, says the pass is one chunk of an extract whose
 	// id shuffle saw every chunk's records: its references resolve to the
 	// record of their entity and source id wherever it is, unless no chunk
-	// holds it (Elsewhere.Missing: an orphan, as in one pass). A record
-	// merged away under another source id is not known this way: a spec
-	// that merges across source ids and has references runs in one pass.
+	// holds it (Elsewhere.Missing: an orphan, as in one pass), or to the
+	// record it merged into when it merged into one with another source id
+	// (Elsewhere.Aliases, decided over every chunk, as one pass's
+	// mapspec.Merger aliases it).
 	//
 	// With Elsewhere, people named inline are linked to listed ones by
 	// Elsewhere.Linked, decided over every chunk, not over the pass's own
@@ -97,6 +98,10 @@ type Elsewhere struct {
 	// listed record (by LinkInline's rule, over every chunk): the listed
 	// record's source id, by entity + "\x00" + the derived source id.
 	Linked map[string]string
+	// Aliases are the records ("entity#record id") the chunk's references
+	// name that merged into a record with another source id (its entity
+	// merges across source ids): that record's id.
+	Aliases map[string]string
 }
 
 // link is the chunk's mapspec.Mapper.LinkWith.
@@ -115,6 +120,8 @@ func (e *Elsewhere) resolve(tenant string, rec *mapspec.Record) int {
 		if e.Missing[ref.Entity+"#"+ref.ID] {
 			ref.ID = ""
 			orphans++
+		} else if to, ok := e.Aliases[ref.Entity+"#"+ref.ID]; ok {
+			ref.ID = to
 		}
 	}
 	return orphans

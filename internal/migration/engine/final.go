@@ -33,6 +33,7 @@ const (
 	FinalFinish      = "finish"       // account for every chunk; the final report and the delta
 	FinalKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	FinalResolve     = "resolve"      // the id shuffle: resolve one partition's ids
+	FinalAliases     = "aliases"      // the id shuffle's alias round: one partition's keys' survivors (idalias.go)
 	FinalKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 )
 
@@ -126,6 +127,8 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.FinalChunkKeys(ctx, in)
 	case FinalResolve:
 		return s.ResolveFinalPartition(ctx, in)
+	case FinalAliases:
+		return s.ResolveFinalAliases(ctx, in)
 	case FinalKeysFailed:
 		return &FinalOutput{}, s.recordKeysFailure(ctx, in.MigrationID, "FinalKeys", "final extract", in.Error, false, func() (*cutover.Chunk, error) {
 			return s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
@@ -182,7 +185,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		if err != nil {
 			return nil, err
 		}
-		run, err := s.putFinalManifest(ctx, m, chunks, 0) // nothing left to shuffle
+		run, err := s.putFinalManifest(ctx, m, chunks, 0, false) // nothing left to shuffle
 		if err != nil {
 			return nil, err
 		}
@@ -240,7 +243,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}
-	run, err := s.putFinalManifest(ctx, m, chunks, plan.Partitions)
+	run, err := s.putFinalManifest(ctx, m, chunks, plan.Partitions, plan.Aliases)
 	if err != nil {
 		return nil, err // the plan is not recorded: planning again writes it
 	}
@@ -270,7 +273,7 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 	}
 	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges}
 	if ex.shuffles() {
-		plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
+		plan.Partitions, plan.Aliases = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases
 	}
 	return ex.chunks, plan, nil
 }
@@ -300,7 +303,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 		checked, err = s.dryChunks(ctx, r)
 	}
 	if err == nil {
-		ex := &extractPlan{chunks: make([]cutover.Chunk, len(checked)), rows: r.plan.Rows, merges: r.plan.Merges}
+		ex := &extractPlan{chunks: make([]cutover.Chunk, len(checked)), rows: r.plan.Rows, merges: r.plan.Merges, aliases: r.plan.Aliases}
 		for i, c := range checked {
 			ex.chunks[i] = cutover.Chunk{
 				Index: c.Index, FileID: c.FileID, FileName: c.FileName, Start: c.Start, End: c.End, HeaderEnd: c.HeaderEnd,

@@ -105,12 +105,23 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 	if !slices.Contains(jsonKeys(t, ChunkRun{Shuffle: &ShuffleRun{}}), "shuffle") {
 		t.Fatal("ChunkRun does not write its shuffle as \"shuffle\"")
 	}
-	shuffleKeys, resultKeys := jsonKeys(t, ShuffleRun{}), jsonKeys(t, ShuffleResult{})
-	for _, ph := range []struct{ prefix, plan, run, chunks, keys, resolve string }{
-		{"Test", "TestPlan", "$.testPlan.run", "TestChunks", TestKeys, TestResolve},
-		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve},
+	shuffleKeys, resultKeys := jsonKeys(t, ShuffleRun{AliasesResults: "set"}), jsonKeys(t, ShuffleResult{})
+	for _, ph := range []struct{ prefix, plan, run, chunks, keys, resolve, aliases string }{
+		{"Test", "TestPlan", "$.testPlan.run", "TestChunks", TestKeys, TestResolve, TestAliases},
+		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve, FinalAliases},
 	} {
 		choice, keys, resolve := states[ph.prefix+"Shuffle?"], states[ph.prefix+"Keys"], states[ph.prefix+"Resolve"]
+		// The alias round runs when, and only when, the run has its results.
+		aliasChoice, aliases := states[ph.prefix+"Aliases?"], states[ph.prefix+"Aliases"]
+		if len(aliasChoice.Choices) != 1 || aliasChoice.Default != ph.chunks {
+			t.Fatalf("%sAliases? chooses %+v else %q; want the alias round or %s", ph.prefix, aliasChoice.Choices, aliasChoice.Default, ph.chunks)
+		}
+		if c := aliasChoice.Choices[0]; c.Variable != ph.run+".shuffle.aliasesResults" || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.prefix+"Aliases" {
+			t.Fatalf("%sAliases? chooses %+v; want %s.shuffle.aliasesResults present -> %sAliases", ph.prefix, c, ph.run, ph.prefix)
+		}
+		if f := aliases.ToleratedFailurePercentage; f == nil || *f != 0 {
+			t.Fatalf("%sAliases tolerates %v; want no failure, explicitly", ph.prefix, f)
+		}
 		next := pastPlanning(states, states[ph.plan].Next)
 		if next == "TestReset" { // the test round resets TEST first
 			next = states[next].Next
@@ -130,7 +141,8 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 			next     string
 		}{
 			{ph.prefix + "Keys", keys, "manifest", "shuffle.keysResults", ph.keys, ph.prefix + "Resolve"},
-			{ph.prefix + "Resolve", resolve, "shuffle.manifest", "shuffle.resolveResults", ph.resolve, ph.chunks},
+			{ph.prefix + "Resolve", resolve, "shuffle.manifest", "shuffle.resolveResults", ph.resolve, ph.prefix + "Aliases?"},
+			{ph.prefix + "Aliases", aliases, "shuffle.manifest", "shuffle.aliasesResults", ph.aliases, ph.chunks},
 		} {
 			st := m.st
 			switch {

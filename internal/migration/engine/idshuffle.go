@@ -57,6 +57,11 @@ import (
 // derives them and the others find them claimed; and the keys they are
 // linked to a listed record by go to that key's partition, which decides
 // the links for every chunk at once.
+//
+// References to an entity whose records merge across source ids
+// (mergeDifferentIds) need one more Map, the alias round (idalias.go): a
+// reference to a record merged away means the record it merged into,
+// which the keys' first claims decide over every chunk.
 
 // DefaultPartitionRows is how many rows one partition of the id shuffle
 // is planned for when the deployment does not say: its ids (about 70
@@ -76,15 +81,20 @@ type ShuffleRun struct {
 	Partitions     int    `json:"partitions"`
 	KeysResults    string `json:"keysResults"`    // the keys Map's ResultWriter prefix
 	ResolveResults string `json:"resolveResults"` // the resolve Map's
+	// AliasesResults is the alias round's (idalias.go), over the same
+	// manifest of partitions; absent when the extract needs none.
+	AliasesResults string `json:"aliasesResults,omitempty"`
 }
 
-// ShuffleResult is one keys or resolve child's answer: the chunk's ids
-// stored (keys), or the partition's ids claimed by an earlier chunk than a
-// row's own (resolve).
+// ShuffleResult is one keys, resolve or aliases child's answer: the
+// chunk's ids stored (keys), the partition's ids claimed by an earlier
+// chunk than a row's own (resolve), or the references to records merged
+// into another that the partition's keys resolve (aliases).
 type ShuffleResult struct {
 	Index   int `json:"index"`
 	Keys    int `json:"keys"`
 	Claimed int `json:"claimed"`
+	Aliased int `json:"aliased"`
 }
 
 // idShuffle is where one extract's shuffle lives and how it is cut.
@@ -92,6 +102,10 @@ type idShuffle struct {
 	prefix string // the phase's artifacts + "shuffle/"
 	parts  int
 	chunks int
+	// aliases says the shuffle runs its alias round (idalias.go): the
+	// keys carry the place of each record whose entity merges across
+	// source ids, and the chunks read their aliases.
+	aliases bool
 }
 
 // partitionsFor is how many partitions an extract of rows needs at
@@ -135,7 +149,11 @@ func (s *base) putShuffle(ctx context.Context, sh idShuffle, item ChunkItem, res
 	if err := s.putManifest(ctx, key, items); err != nil {
 		return nil, err
 	}
-	return &ShuffleRun{Manifest: key, Partitions: sh.parts, KeysResults: resultsPrefix + "/keys", ResolveResults: resultsPrefix + "/resolve"}, nil
+	run := &ShuffleRun{Manifest: key, Partitions: sh.parts, KeysResults: resultsPrefix + "/keys", ResolveResults: resultsPrefix + "/resolve"}
+	if sh.aliases {
+		run.AliasesResults = resultsPrefix + "/aliases"
+	}
+	return run, nil
 }
 
 // partitionsManifestName is the partition manifest's name; the state
@@ -151,7 +169,13 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 	bufs := make([]bytes.Buffer, sh.parts)
 	keys := 0
 	linked := mapspec.InlineEntities(p.Spec, schema.Default())
+	across := map[string]bool{}
+	if sh.aliases {
+		across = mapspec.MergesAcross(p.Spec)
+	}
+	place := 0 // the record's place among those the chunk spills: its merge partition's order
 	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
+		place++
 		if linked[rec.Entity] {
 			sh.emitLinkKeys(bufs, rec)
 		}
@@ -161,6 +185,10 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		if key != "" {
 			b.WriteByte('\t')
 			b.WriteString(strconv.Quote(key))
+			if across[rec.Entity] {
+				b.WriteByte('\t')
+				b.WriteString(strconv.Itoa(place))
+			}
 		}
 		b.WriteByte('\n')
 		keys++
@@ -200,6 +228,10 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	outs := make([]bytes.Buffer, sh.chunks)
 	named := make([]map[string]bool, sh.chunks) // per chunk, the records its references name
 	links := newLinkResolver()
+	var surv *survivors
+	if sh.aliases {
+		surv = newSurvivors(sh)
+	}
 	var bad error
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
@@ -221,6 +253,10 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 			held, ok := first[id]
 			switch {
 			case !ok:
+				if pl, placed := placedLine(line); placed && surv != nil {
+					surv.claim(c, pl)
+					line = pl.line // the claim a later chunk is told of has no place
+				}
 				first[id] = claim{c, line}
 			case held.chunk != c: // a row of the chunk itself is its own pass's to judge
 				outs[c].WriteString(held.line)
@@ -238,12 +274,19 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 		for _, target := range slices.Sorted(maps.Keys(targets)) {
 			if _, held := first[target]; !held {
 				outs[c].WriteString(refMark + target + "\n")
+			} else if surv != nil {
+				surv.named(c, target)
 			}
 		}
 	}
 	err = s.putAll(ctx, sh.chunks, func(c int) (string, []byte) { return sh.claimedKey(c, part), outs[c].Bytes() })
 	if err != nil {
 		return nil, err
+	}
+	if surv != nil {
+		if err := surv.put(ctx, s, part); err != nil {
+			return nil, err
+		}
 	}
 	return &ShuffleResult{Index: part, Claimed: claimed}, nil
 }
@@ -266,6 +309,11 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	var out []pass.Claim
 	var bad error
 	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}, Linked: map[string]string{}}
+	if sh.aliases {
+		if elsewhere.Aliases, err = s.aliasesFor(ctx, sh, chunk); err != nil {
+			return nil, nil, err
+		}
+	}
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
 			if target, ok := strings.CutPrefix(line, refMark); ok {

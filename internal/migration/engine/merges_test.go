@@ -372,26 +372,65 @@ func companiesMapping(d string) string {
 		`{"name":"f2","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
 }
 
+// mergingCompaniesMapping is companiesMapping(d) with the companies
+// merging by name across source ids.
+func mergingCompaniesMapping(d string) string {
+	return strings.Replace(companiesMapping(d), `"entity":"company","sourceId":["Company ID"],`, `"entity":"company","sourceId":["Company ID"],"dedupe":["name"],"mergeDifferentIds":true,`, 1)
+}
+
+// mergingCompanies is a companies file of 240 companies (C0 to C239, in
+// a shuffled order) whose names come two rows at a time and repeat every
+// 60 rows, so that most of the companies contactsWithCompanies names
+// merge into one with another source id, in the same part of the file or
+// another. Its last two rows share a new
+// name: C7 again (a duplicate: C7 is its second row, kept under another
+// name) and C39 (its only row), which survives its name, as in one pass.
+func mergingCompanies() string {
+	var c strings.Builder
+	c.WriteString("Company ID,Name\n")
+	for j := range 240 {
+		if id := j * 7 % 240; id != 39 {
+			fmt.Fprintf(&c, "C%d,Name %d\n", id, j/2%30)
+		}
+	}
+	c.WriteString("C7,Fresh\nC39,Fresh\n")
+	return c.String()
+}
+
+// inlineMergingMapping is tenanciesMapping with the contacts merging by
+// e-mail, across source ids when across.
+func inlineMergingMapping(across bool) string {
+	m := tenanciesMapping(true)
+	if across {
+		m = strings.Replace(m, `"dedupe":["emails"],`, `"dedupe":["emails"],"mergeDifferentIds":true,`, 1)
+	}
+	return m
+}
+
 // References between records run in chunks too: each reference resolves
 // to its record in whichever chunk or file holds it (the id shuffle knows
 // every chunk's records), and one to a record no file has is an orphan,
 // as in one pass: the counts (orphans too) and TEST's records, with the
 // ids their references resolved to, are those of one pass over both
-// files, with and without merging by e-mail, and with the contacts
-// merging across source ids too (their references name companies, which
-// do not merge).
+// files, with and without merging by e-mail, with the contacts merging
+// across source ids too (their references name companies, which do not
+// merge), and with the companies they name merging by name across source
+// ids (a reference to a company merged away names the one it merged into:
+// the id shuffle's alias round).
 func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 	contacts, companies := contactsWithCompanies(200)
-	for name, d := range map[string]string{
-		"no dedupe":         ``,
-		"dedupe":            `"dedupe":["emails"],`,
-		"dedupe across ids": `"dedupe":["emails"],"mergeDifferentIds":true,`,
+	for _, c := range []struct{ name, mapping, companies string }{
+		{"no dedupe", companiesMapping(``), companies},
+		{"dedupe", companiesMapping(`"dedupe":["emails"],`), companies},
+		{"dedupe across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), companies},
+		{"companies merged across ids", mergingCompaniesMapping(``), mergingCompanies()},
+		{"companies and contacts merged across ids", mergingCompaniesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), mergingCompanies()},
 	} {
-		dedupe := d != ""
-		t.Run(name, func(t *testing.T) {
+		dedupe, companies := c.name != "no dedupe", c.companies
+		t.Run(c.name, func(t *testing.T) {
 			run := func(chunkBytes int64) testRun {
 				var svc *Service
-				r, err := tryTestMapping(t, contacts, companiesMapping(d), chunkBytes,
+				r, err := tryTestMapping(t, contacts, c.mapping, chunkBytes,
 					func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, 40, 60 },
 					func(m *cutover.Migration, _ *testRecords) {
 						m.Files = append(m.Files, cutover.File{ID: "f2", Name: "companies.csv", Key: "k-co-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
@@ -413,7 +452,7 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 				t.Fatalf("planned %d chunk(s) with %d merge partitions", len(many.chunks), merges)
 			}
 			// One pass over both files, as a test migration of one chunk ran.
-			spec, err := mapspec.Parse([]byte(companiesMapping(d)))
+			spec, err := mapspec.Parse([]byte(c.mapping))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -443,26 +482,57 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 	}
 }
 
-// An extract is divided into chunks unless a reference names an entity
-// whose records merge across source ids; merging elsewhere does not stop
-// it.
-func TestChunkingStopsOnlyAtReferencesToRecordsMergedAcrossIds(t *testing.T) {
+// An extract is divided into chunks unless a person named inline may be
+// one whose records merge across source ids; a field naming such an
+// entity runs the id shuffle's alias round; merging elsewhere changes
+// neither.
+func TestChunkingStopsOnlyAtPeopleNamedInlineMergedAcrossIds(t *testing.T) {
 	for _, c := range []struct {
-		name, spec      string
-		chunked, merges bool
+		name, spec               string
+		chunked, merges, aliases bool
 	}{
-		{"references, no merging", companiesMapping(``), true, false},
-		{"references, contacts merge", companiesMapping(`"dedupe":["emails"],`), true, true},
-		{"references to companies, contacts merge across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), true, true},
-		{"references to companies, which merge across ids", strings.Replace(companiesMapping(``), `"entity":"company","sourceId":["Company ID"],`, `"entity":"company","sourceId":["Company ID"],"dedupe":["name"],"mergeDifferentIds":true,`, 1), false, false},
-		{"no references, contacts merge across ids", dedupeMapping(true), true, true},
+		{"references, no merging", companiesMapping(``), true, false, false},
+		{"references, contacts merge", companiesMapping(`"dedupe":["emails"],`), true, true, false},
+		{"references to companies, contacts merge across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), true, true, false},
+		{"references to companies, which merge across ids", mergingCompaniesMapping(``), true, true, true},
+		{"no references, contacts merge across ids", dedupeMapping(true), true, true, false},
+		{"people named inline, who merge across ids", inlineMergingMapping(true), false, false, false},
+		{"people named inline, who merge by id", inlineMergingMapping(false), true, true, false},
 	} {
 		spec, err := mapspec.Parse([]byte(c.spec))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if chunked, merges := chunking(spec, schema.Default()); chunked != c.chunked || merges != c.merges {
-			t.Errorf("%s: chunked %v, merges %v; want %v, %v", c.name, chunked, merges, c.chunked, c.merges)
+		if chunked, merges, aliases := chunking(spec, schema.Default()); chunked != c.chunked || merges != c.merges || aliases != c.aliases {
+			t.Errorf("%s: chunked %v, merges %v, aliases %v; want %v, %v, %v", c.name, chunked, merges, aliases, c.chunked, c.merges, c.aliases)
 		}
+	}
+}
+
+// The final migration resolves references to records merged across
+// source ids as the test migration does (the id shuffle's alias round):
+// LIVE gets the records, and the final its counts, of one pass over the
+// extract, the references to a company merged away naming the one it
+// merged into.
+func TestReferencesToRecordsMergedAcrossIdsResolveInFinalChunksAsInOne(t *testing.T) {
+	contacts, _ := contactsWithCompanies(200)
+	mapping := mergingCompaniesMapping(`"dedupe":["emails"],`)
+	companies := mergingCompanies()
+	svc, _, live, id, final := twoFileFinal(t, mapping, "companies.csv", "company", map[string]int{"contact": 152, "company": 31}, contacts, companies, companies)
+	got, counts := clearedFinal(t, svc, id)
+	if p := got.FinalPlan; p == nil || p.Chunks-p.Merges < 6 || p.Partitions == 0 || !p.Aliases {
+		t.Fatalf("the final plan %+v: want several chunks and the id shuffle with its alias round", got.FinalPlan)
+	}
+	finalAsInOne(t, svc, live, got, final, counts)
+	merged := 0 // references to a company merged away, resolved to the one it merged into
+	for _, r := range live.records {
+		for sid, rid := range r.RefIDs["company_ref"] {
+			if rid != cutover.RecordID(got.TenantID, "company", sid) {
+				merged++
+			}
+		}
+	}
+	if merged < 50 {
+		t.Fatalf("%d references name a company merged away; want most", merged)
 	}
 }

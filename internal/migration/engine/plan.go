@@ -18,9 +18,10 @@ import (
 // one planner, so the test migration rehearses the final one exactly: the
 // same cuts at record boundaries, the same whole-file reading of a file
 // that cannot be cut, the same single chunk for a mapping that needs
-// every record at once (references to records merged across source ids),
-// and the same merge partitions for a mapping that merges records by
-// dedupe key.
+// every record at once (people named inline who may be records merged
+// across source ids), the same merge partitions for a mapping that merges
+// records by dedupe key, and the same id shuffle (with its alias round for
+// references to records merged across source ids).
 
 // extractInput is what planExtract plans.
 type extractInput struct {
@@ -56,6 +57,9 @@ type extractPlan struct {
 	chunks []cutover.Chunk // the chunks that read, then the merge partitions
 	rows   int
 	merges int // merge partitions (cutover.Chunk.Merge)
+	// aliases says the id shuffle runs its alias round (idalias.go): a
+	// reference names an entity whose records merge across source ids.
+	aliases bool
 	// inferred is by mapping entry name (an entry read from several
 	// tables keeps the first's), when extractInput.infer was set.
 	inferred map[string]*mapspec.Inference
@@ -98,7 +102,7 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 // them for one that merges records by dedupe key; and numbers them.
 func finishPlan(in extractInput, out *extractPlan) {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
-		chunked, merges := chunking(in.spec, sch)
+		chunked, merges, aliases := chunking(in.spec, sch)
 		perPartition := in.mergeRows
 		if perPartition <= 0 {
 			perPartition = DefaultMergeRows
@@ -110,9 +114,9 @@ func finishPlan(in extractInput, out *extractPlan) {
 		// chunk of contacts is 1.3 GB).
 		merges = merges && (len(out.chunks) > 1 || out.rows > perPartition)
 		if !chunked || (len(out.chunks) < 2 && !merges) {
-			// References that may name a record merged away are
-			// resolved over every record at once: the whole extract is
-			// one chunk.
+			// People named inline who may be records merged away
+			// are linked over every record at once: the whole
+			// extract is one chunk.
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
 			out.merges = min(max((out.rows+perPartition-1)/perPartition, 1), maxMergePartitions)
@@ -120,6 +124,7 @@ func finishPlan(in extractInput, out *extractPlan) {
 				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
 			}
 		}
+		out.aliases = aliases && out.shuffles()
 	}
 	for i := range out.chunks {
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
@@ -127,22 +132,26 @@ func finishPlan(in extractInput, out *extractPlan) {
 }
 
 // chunking says how an extract mapped with spec, which holds records, may
-// be divided: into chunks at all (not when a reference names an entity
-// whose records merge across source ids: a reference to the source id of
-// a record merged away resolves to the record it merged into, known only
-// once every record of that entity is merged; mapspec.RefsMergedAcross),
-// and with merge partitions after them (dedupe keys). Other references
-// are resolved through the id shuffle (pass.Elsewhere), and so are people
-// named inline, who are references too (inlinelink.go), whatever merges
-// in entities they do not name.
-func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges bool) {
-	if mapspec.RefsMergedAcross(spec, sch) {
-		return false, false
+// be divided: into chunks at all (not when a person named inline may be
+// one whose records merge across source ids: such a person is linked to
+// the merged record by what merging left in it, so every record of that
+// entity at once; mapspec.MergedAcrossRefs), with merge partitions after
+// them (dedupe keys), and whether the id shuffle runs its alias round
+// (a field names an entity whose records merge across source ids: a
+// reference to the source id of a record merged away means the record it
+// merged into, which the alias round finds over every chunk; idalias.go).
+// Other references are resolved through the id shuffle (pass.Elsewhere),
+// and so are people named inline, who are references too
+// (inlinelink.go), whatever merges in entities they do not name.
+func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges, aliases bool) {
+	fields, inline := mapspec.MergedAcrossRefs(spec, sch)
+	if inline {
+		return false, false, false
 	}
 	for _, f := range spec.Files {
 		merges = merges || len(f.Dedupe) > 0
 	}
-	return true, merges
+	return true, merges, fields
 }
 
 // reading is how many of plan's chunks read the extract: the ones

@@ -43,6 +43,8 @@ type preflightPlan struct {
 	Chunks     int `json:"chunks"`
 	Partitions int `json:"partitions,omitempty"`
 	Merges     int `json:"merges,omitempty"`
+	// Aliases says the id shuffle runs its alias round (idalias.go).
+	Aliases bool `json:"aliases,omitempty"`
 }
 
 // preflightPrefix is where the pre-flight of m's final extract in phase
@@ -71,7 +73,7 @@ func (r *dryRun) run() extractRun {
 	var out extractRun
 	reading := r.plan.Chunks - r.plan.Merges
 	if r.plan.Partitions > 0 {
-		out.shuffle = &idShuffle{prefix: r.prefix + "shuffle/", parts: r.plan.Partitions, chunks: reading}
+		out.shuffle = &idShuffle{prefix: r.prefix + "shuffle/", parts: r.plan.Partitions, chunks: reading, aliases: r.plan.Aliases}
 	}
 	if r.plan.Merges > 0 {
 		out.spill = &spill{prefix: r.prefix + "shuffle/", chunks: reading, parts: r.plan.Merges}
@@ -87,7 +89,7 @@ func (r *dryRun) run() extractRun {
 func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase string, ex *extractPlan) (*ChunkRun, error) {
 	r := &dryRun{m: m, prefix: preflightPrefix(m, phase), plan: preflightPlan{Phase: phase, Rows: ex.rows, Chunks: len(ex.chunks), Merges: ex.merges}}
 	if ex.shuffles() {
-		r.plan.Partitions = partitionsFor(ex.rows, s.chunking.PartitionRows)
+		r.plan.Partitions, r.plan.Aliases = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases
 	}
 	if err := s.putAll(ctx, len(ex.chunks), func(i int) (string, []byte) {
 		body, _ := json.Marshal(keptChunk(&ex.chunks[i])) // a Chunk always marshals
@@ -98,7 +100,7 @@ func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase stri
 	if err := s.putJSON(ctx, r.prefix+"plan.json", "The pre-flight's plan", r.plan); err != nil {
 		return nil, err
 	}
-	return s.putChunkRun(ctx, r.prefix, ChunkItem{MigrationID: m.ID, Round: m.Round, Phase: phase}, ex.chunks, r.plan.Partitions)
+	return s.putChunkRun(ctx, r.prefix, ChunkItem{MigrationID: m.ID, Round: m.Round, Phase: phase}, ex.chunks, r.plan.Partitions, r.plan.Aliases)
 }
 
 // dryRunOf loads the dry run a step of the pre-flight in names; like
@@ -219,13 +221,15 @@ func (s *Final) dryRunStep(ctx context.Context, in FinalStep) (*FinalOutput, err
 		p.ArtifactsPrefix = r.chunkPrefix(c.Index)
 		res, err := s.emitKeys(ctx, *sh, c.Index, p, chunkOpener{s.files, *c})
 		return &FinalOutput{Shuffle: res}, err
-	case FinalResolve:
+	case FinalResolve, FinalAliases:
 		sh := r.run().shuffle
-		if sh == nil || in.Index < 0 || in.Index >= sh.parts {
-			return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight's id shuffle has %d partition(s), not partition %d.", r.plan.Partitions, in.Index)
+		if sh == nil {
+			return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight's final extract is one part and has no id shuffle.")
 		}
-		res, err := s.resolvePartition(ctx, *sh, in.Index)
-		return &FinalOutput{Shuffle: res}, err
+		if in.Action == FinalAliases {
+			return partitionStep(ctx, *sh, in.Index, true, s.resolveAliases)
+		}
+		return partitionStep(ctx, *sh, in.Index, false, s.resolvePartition)
 	case FinalChunk:
 		return s.runDryChunk(ctx, r, in.Index)
 	case FinalChunkFailed:

@@ -36,6 +36,7 @@ const (
 	TestFinish      = "finish"       // merge the chunks into the workbook; read TEST back
 	TestKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	TestResolve     = "resolve"      // the id shuffle: resolve one partition's ids
+	TestAliases     = "aliases"      // the id shuffle's alias round: one partition's keys' survivors (idalias.go)
 	TestKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 	// The test snapshot merged in key ranges (compare.go), after the
 	// chunks: plan the ranges, merge one.
@@ -135,6 +136,8 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return &TestOutput{}, s.RunPlanPart(ctx, in.MigrationID, *in.Part)
 	case TestResolve:
 		return s.ResolveTestPartition(ctx, in)
+	case TestAliases:
+		return s.ResolveTestAliases(ctx, in)
 	case TestKeysFailed:
 		return &TestOutput{Index: in.Index}, s.recordKeysFailure(ctx, in.MigrationID, "TestKeys", "test extract", in.Error, true, func() (*cutover.Chunk, error) {
 			return s.chunks.GetTestChunk(ctx, in.MigrationID, in.Round, in.Index)
@@ -157,6 +160,8 @@ type testPlan struct {
 	// Merges is how many merge partitions (merges.go) follow the Chunks
 	// that read; 0 when records do not merge across chunks.
 	Merges int `json:"merges,omitempty"`
+	// Aliases says the id shuffle runs its alias round (idalias.go).
+	Aliases bool `json:"aliases,omitempty"`
 }
 
 // testSpill is where a round's chunks spill their records for merging.
@@ -213,7 +218,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan.Rows, plan.Chunks, plan.Merges = ex.rows, ex.reading(), ex.merges
 	if ex.shuffles() {
-		plan.Partitions = partitionsFor(plan.Rows, s.chunking.PartitionRows)
+		plan.Partitions, plan.Aliases = partitionsFor(plan.Rows, s.chunking.PartitionRows), ex.aliases
 	}
 	if err := s.putJSON(ctx, testInferenceKey(m.ID, in.Round), "The test migration's inferred formats", ex.inferred); err != nil {
 		return nil, err
@@ -326,7 +331,7 @@ func (s *TestRun) MigrateTestChunk(ctx context.Context, in TestStep) (*TestOutpu
 
 // testShuffle is where a round's id shuffle lives (idshuffle.go).
 func testShuffle(id string, round int, plan testPlan) idShuffle {
-	return idShuffle{prefix: testPrefix(id, round) + "shuffle/", parts: plan.Partitions, chunks: plan.Chunks}
+	return idShuffle{prefix: testPrefix(id, round) + "shuffle/", parts: plan.Partitions, chunks: plan.Chunks, aliases: plan.Aliases}
 }
 
 // testChunkPass is how chunk c of the round is read (its file or byte
@@ -418,6 +423,26 @@ func (s *TestRun) TestChunkKeys(ctx context.Context, in TestStep) (*TestOutput, 
 // is not one of its shuffle's; ENOTFOUND when a chunk's keys were not
 // stored; EUNAVAILABLE from storage.
 func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestOutput, error) {
+	return s.testPartitionStep(ctx, in, false, s.resolvePartition)
+}
+
+// ResolveTestAliases is the id shuffle's alias step (idalias.go) for key
+// partition in.Index of the round's test extract.
+//
+// Errors: ECONFLICT when the round is not test migrating, its shuffle has
+// no alias round or the partition is not one of it; ENOTFOUND when a
+// partition was not resolved; EINVALID for damaged survivors;
+// EUNAVAILABLE from storage.
+func (s *TestRun) ResolveTestAliases(ctx context.Context, in TestStep) (*TestOutput, error) {
+	return s.testPartitionStep(ctx, in, true, s.resolveAliases)
+}
+
+// testPartitionStep runs step for partition in.Index of the round's id
+// shuffle; aliases says step is of the alias round.
+//
+// Errors: ECONFLICT when the round is not test migrating, has no such
+// round or the partition is not one of it; as step.
+func (s *TestRun) testPartitionStep(ctx context.Context, in TestStep, aliases bool, step func(context.Context, idShuffle, int) (*ShuffleResult, error)) (*TestOutput, error) {
 	m, err := s.testingRound(ctx, in)
 	if err != nil {
 		return nil, err
@@ -429,7 +454,10 @@ func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestO
 	if in.Index < 0 || in.Index >= plan.Partitions {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's id shuffle has %d partition(s), not partition %d.", in.Round, plan.Partitions, in.Index)
 	}
-	res, err := s.resolvePartition(ctx, testShuffle(m.ID, in.Round, plan), in.Index)
+	if aliases && !plan.Aliases {
+		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's id shuffle has no alias round: no reference names records merged across source ids.", in.Round)
+	}
+	res, err := step(ctx, testShuffle(m.ID, in.Round, plan), in.Index)
 	if err != nil {
 		return nil, err
 	}
