@@ -86,7 +86,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 		opts: pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)},
 	}
 	ctx := context.Background()
-	if *inMemory || !shuffle.Supports(spec, sch) {
+	if *inMemory || !shuffle.Supports(spec) {
 		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)
 	}
 	run.partRecords = *partRecords

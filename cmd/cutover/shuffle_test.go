@@ -81,7 +81,7 @@ func sameOutputs(t *testing.T, spec *mapspec.Spec, args ...string) bool {
 	if left, _ := os.ReadDir(spill); len(left) != 0 {
 		t.Errorf("%v: the shuffle left %d spill entries behind", args, len(left))
 	}
-	return spec != nil && shuffle.Supports(spec, schema.Default())
+	return spec != nil && shuffle.Supports(spec)
 }
 
 func clip(b []byte) string {
@@ -324,7 +324,7 @@ func TestShuffleFlagsAreChecked(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	spec, sp := proposed(t, "testdata/clients-fr.csv")
-	if sp == nil || !shuffle.Supports(sp, schema.Default()) {
+	if sp == nil || !shuffle.Supports(sp) {
 		t.Fatal("the proposed mapping of clients-fr.csv is not one the shuffle resolves")
 	}
 	code, _, errs = cli(t, "map", "--mapping", spec, "--spill-dir", filepath.Join(t.TempDir(), "missing"), "--out", t.TempDir(), "testdata/clients-fr.csv")
@@ -368,10 +368,14 @@ func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
 		}
 		fmt.Fprintf(&contacts, "%s,p%d@x.com,Person %d,%s\n", id, i%150, i, company)
 	}
+	// Companies in a shuffled order whose names repeat every 15, then C3
+	// again under a new name (a duplicate: only C3's first row counts) and
+	// C40 under it, which keeps that name when companies merge by name.
 	companies.WriteString("Company ID,Name\n")
-	for i := range 40 {
-		fmt.Fprintf(&companies, "C%d,Company %d\n", i, i)
+	for j := range 40 {
+		fmt.Fprintf(&companies, "C%d,Company %d\n", j*7%40, j%15)
 	}
+	companies.WriteString("C3,Fresh\nC40,Fresh\n")
 	paths := []string{filepath.Join(dir, "contacts.csv"), filepath.Join(dir, "companies.csv")}
 	for i, body := range []string{contacts.String(), companies.String()} {
 		if err := os.WriteFile(paths[i], []byte(body), 0o644); err != nil {
@@ -379,10 +383,9 @@ func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
 		}
 	}
 	// The contacts merge by e-mail, and with mergeDifferentIds across
-	// source ids too: their references name companies, which do not merge,
-	// so they still go through the shuffle. Companies that merge across
-	// source ids (by name) do not: a reference to a merged-away company
-	// means the one it merged into.
+	// source ids too; their references name companies, which merge by name
+	// across source ids in the last two cases: a reference to a company
+	// merged away means the one it merged into. All go through the shuffle.
 	for _, c := range []struct {
 		contacts, companies string
 		shuffled            bool
@@ -390,7 +393,8 @@ func TestShuffleResolvesReferencesAsInMemory(t *testing.T) {
 		{``, ``, true},
 		{`"dedupe":["emails"],`, ``, true},
 		{`"dedupe":["emails"],"mergeDifferentIds":true,`, ``, true},
-		{`"dedupe":["emails"],`, `"dedupe":["name"],"mergeDifferentIds":true,`, false},
+		{`"dedupe":["emails"],`, `"dedupe":["name"],"mergeDifferentIds":true,`, true},
+		{`"dedupe":["emails"],"mergeDifferentIds":true,`, `"dedupe":["name"],"mergeDifferentIds":true,`, true},
 	} {
 		spec := `{"version":1,"files":[{"name":"contacts.csv","entity":"contact","sourceId":["Id"],` + c.contacts +
 			`"fields":[{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"company_ref","column":"Company"}]},` +

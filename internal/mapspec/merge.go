@@ -257,23 +257,14 @@ func (r *Resolver) Resolve(rec *Record) []Orphan {
 	return out
 }
 
-// RefsMergedAcross reports whether a reference of spec (a field that names
-// another record, or a person named inline) names an entity whose records
-// merge across source ids (mergeDifferentIds). Such a reference to a
-// merged-away source id means the record it merged into, known only once
-// every record of that entity is merged; a reference to any other entity
-// names a record by its own source id, whatever merges elsewhere.
-func RefsMergedAcross(spec *Spec, sch *schema.Schema) bool {
-	fields, inline := MergedAcrossRefs(spec, sch)
-	return fields || inline
-}
-
-// MergedAcrossRefs reports RefsMergedAcross's answer by kind: whether a
-// field names an entity whose records merge across source ids, and
-// whether a person named inline is one. A field's reference is to a
-// source id, which an alias of the merge resolves; a person named inline
-// is linked to a listed record by what the merged record holds
-// (LinkInline), so the two are told apart.
+// MergedAcrossRefs reports whether a field of spec names an entity whose
+// records merge across source ids (mergeDifferentIds), and whether a
+// person named inline may be one. A field's reference to a merged-away
+// source id means the record it merged into (the Merger's Alias), known
+// once every record of that entity is merged; a person named inline is
+// linked to a listed record by what the merged record holds (LinkInline).
+// A reference to any other entity names a record by its own source id,
+// whatever merges elsewhere.
 func MergedAcrossRefs(spec *Spec, sch *schema.Schema) (fields, inline bool) {
 	across := MergesAcross(spec)
 	if len(across) == 0 {

@@ -80,7 +80,8 @@ func (s *Shuffle) cursor(name string, n int) (*cursor, error) {
 
 // Resolve finds, partition by partition, the rows that repeat an earlier
 // row's source id and the references that name a record no row became,
-// and readies the second run.
+// and those that name a record merged into one with another source id
+// (aliases.go), and readies the second run.
 //
 // Errors: the store's; ErrDamaged.
 func (s *Shuffle) Resolve() error {
@@ -90,6 +91,10 @@ func (s *Shuffle) Resolve() error {
 	n := s.ids.n()
 	dup := newParts(s.store, "dup", n, s.seed)
 	orph := newParts(s.store, "orph", n, s.seed)
+	var al *aliasing
+	if across := mapspec.MergesAcross(s.o.Spec); s.o.Merging && len(across) > 0 {
+		al = &aliasing{across: across, grp: newParts(s.store, "grp", n, s.seed)}
+	}
 	for i := 0; i < n; i++ {
 		first := map[string]string{} // entity#id -> the dedupe key its first row was kept under
 		var refs []ref               // the references naming an id of this partition, in row order
@@ -102,7 +107,7 @@ func (s *Shuffle) Resolve() error {
 			prev, seen := first[id]
 			if !seen {
 				first[id] = key
-				return nil
+				return s.aliasRow(al, p, id, key)
 			}
 			// pipeline.Seen's rule: a repeat is a duplicate unless it
 			// merges into the very record that holds the id.
@@ -115,10 +120,14 @@ func (s *Shuffle) Resolve() error {
 			return err
 		}
 		for _, r := range refs {
-			if _, ok := first[r.id]; !ok {
-				if err := orph.add(s.ctx, i, appendPos(nil, pos{r.at.a, r.at.b - 1})); err != nil {
+			key, ok := first[r.id]
+			at := pos{r.at.a, r.at.b - 1}
+			if !ok {
+				if err := orph.add(s.ctx, i, appendPos(nil, at)); err != nil {
 					return err
 				}
+			} else if err := s.aliasRef(al, at, r.id, key); err != nil {
+				return err
 			}
 		}
 		if err := dup.flushOne(s.ctx, i); err != nil {
@@ -134,6 +143,11 @@ func (s *Shuffle) Resolve() error {
 	}
 	if s.orphs, err = s.cursor("orph", n); err != nil {
 		return err
+	}
+	if al != nil {
+		if err := s.resolveAliases(al); err != nil {
+			return err
+		}
 	}
 	s.nrec = int(min(max((s.keepPos+uint64(s.o.PartitionRecords)-1)/uint64(s.o.PartitionRecords), 1), 4096))
 	s.recs = newParts(s.store, "rec", s.nrec, s.seed)
@@ -164,6 +178,17 @@ func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
 		}
 		if orphan {
 			ref.ID = ""
+			continue
+		}
+		if r.aliases == nil {
+			continue
+		}
+		to, merged, err := r.aliases.value(pos{p.a, uint64(i)})
+		if err != nil {
+			return "", err
+		}
+		if merged {
+			ref.ID = to
 		}
 	}
 	dup, err := r.dups.has(p)

@@ -133,7 +133,8 @@ func (m *runs) close() {
 // merged set of runs holds each one.
 type cursor struct {
 	m    *runs
-	head *pos // nil: not read yet or at the end
+	head *pos   // nil: not read yet or at the end
+	f    *frame // head's fields, for value
 	done bool
 }
 

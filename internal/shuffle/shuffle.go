@@ -17,12 +17,16 @@ import (
 //     earlier row's source id (the in-memory pipeline.Seen's rule), as a
 //     sorted run of their positions, and the references (each row's
 //     references emit the id they name to that id's partition) to a
-//     record no row became: orphans, by position and reference.
+//     record no row became: orphans, by position and reference; then,
+//     for an entity whose records merge across source ids, each key
+//     partition alone the references naming a record merged into another
+//     (aliases.go).
 //  3. Map every file again with Outputs.Global = s.Records(): the rows the
 //     runs name are rejected as duplicates, in file order, so the rejects
 //     and review files and the reports are written as the in-memory pass
 //     writes them; each reference is set to the id it names, or cleared
-//     when Resolve found it an orphan (mapspec.Resolver's rule); every
+//     when Resolve found it an orphan (mapspec.Resolver's rule), or set
+//     to the record it merged into (mapspec.Merger's aliases); every
 //     kept record is spilled with its position, to a
 //     partition by hash of its dedupe key (or, with none, to one run).
 //  4. s.Finish: each record partition alone is merged by a
@@ -56,19 +60,17 @@ type Options struct {
 }
 
 // Supports reports whether a Shuffle resolves everything the spec needs.
-// People named inline (mapspec.LinkInline) are not linked by the shuffle,
-// nor are references to an entity whose records merge across source ids
-// (a reference to a merged-away source id means the record it merged
-// into, known only once every record is merged: mapspec.RefsMergedAcross):
-// a spec with either runs in memory. Other references are resolved by
-// record id (Options.Tenant), whatever merges in other entities.
-func Supports(spec *mapspec.Spec, sch *schema.Schema) bool {
+// People named inline (mapspec.LinkInline) are not linked by the shuffle:
+// a spec with them runs in memory. References are resolved by record id
+// (Options.Tenant), and those to a record merged into one with another
+// source id to that one (aliases.go).
+func Supports(spec *mapspec.Spec) bool {
 	for _, f := range spec.Files {
 		if len(f.Inline) > 0 {
 			return false
 		}
 	}
-	return !mapspec.RefsMergedAcross(spec, sch)
+	return true
 }
 
 // Shuffle resolves one pass's global operations through a Store. It is
@@ -82,13 +84,14 @@ type Shuffle struct {
 	keepPos uint64 // rows kept so far in this run (the position of Keep's row)
 	addPos  uint64 // records added so far in the second run
 
-	ids   *parts // run 1: entity#id, dedupe key, by hash of the id; and the ids references name
-	dups  *cursor
-	orphs *cursor // run 2: the references (row, reference) naming a record no row became
-	recs  *parts  // run 2: records with a dedupe key, by hash of entity and key
-	thru  *parts  // run 2: records without one, in order
-	nrec  int     // merge partitions
-	buf   []byte
+	ids     *parts // run 1: entity#id, dedupe key, by hash of the id; and the ids references name
+	dups    *cursor
+	orphs   *cursor // run 2: the references (row, reference) naming a record no row became
+	aliases *cursor // run 2: the references naming a record merged into another, with its id (aliases.go)
+	recs    *parts  // run 2: records with a dedupe key, by hash of entity and key
+	thru    *parts  // run 2: records without one, in order
+	nrec    int     // merge partitions
+	buf     []byte
 	// tableEnds are the records added by the end of each table of the
 	// second run (EndTable), to count each table's merges.
 	tableEnds []uint64
