@@ -252,13 +252,13 @@ func bareLoad(b *testing.B, s *stack.Stack, full []byte, workers int, table stri
 	return secs
 }
 
-// countItems counts a partition's items.
+// countItems counts a partition's items (for LIVE, a tenant's:
+// partitionItems).
 func countItems(b *testing.B, db *dynamodb.Client, table, partition string) int {
 	n := 0
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		Select: ddb.SelectCount, ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
+	in := partitionScan(table, partition)
+	in.Select = ddb.SelectCount
+	p := dynamodb.NewScanPaginator(db, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {

@@ -105,7 +105,8 @@ func stackConfig(t testing.TB, s *stack.Stack) aws.Config {
 	return cfg
 }
 
-// records counts the items in one partition of a records table.
+// records reads the items in one partition of a records table (for LIVE,
+// a tenant's: partitionItems).
 func records(t *testing.T, db *dynamodb.Client, table, partition string) map[string]map[string]string {
 	t.Helper()
 	out := map[string]map[string]string{}
@@ -121,22 +122,35 @@ func records(t *testing.T, db *dynamodb.Client, table, partition string) map[str
 	return out
 }
 
-// partitionItems reads every item of one partition of a records table.
-func partitionItems(t *testing.T, db *dynamodb.Client, table, partition string) []map[string]ddb.AttributeValue {
-	t.Helper()
+// partitionItems reads every item of one partition of a records table:
+// TEST's of a migration id; LIVE's of a tenant, under the tenant's key or
+// any of its shard keys ("<tenant>#NN", dynamostore.LivePartition). It
+// scans the table for them, so it finds them wherever the writer put
+// them, apart from the code that chose the keys.
+func partitionItems(tb testing.TB, db *dynamodb.Client, table, partition string) []map[string]ddb.AttributeValue {
+	tb.Helper()
 	var out []map[string]ddb.AttributeValue
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
+	p := dynamodb.NewScanPaginator(db, partitionScan(table, partition))
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		out = append(out, page.Items...)
 	}
 	return out
+}
+
+// partitionScan is a strongly consistent Scan of table for the items
+// under partition or one of its shard keys.
+func partitionScan(table, partition string) *dynamodb.ScanInput {
+	return &dynamodb.ScanInput{
+		TableName: &table, ConsistentRead: aws.Bool(true),
+		FilterExpression: aws.String("PK = :p OR begins_with(PK, :s)"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{
+			":p": &ddb.AttributeValueMemberS{Value: partition}, ":s": &ddb.AttributeValueMemberS{Value: partition + "#"},
+		},
+	}
 }
 
 // fieldText is a typed stored field as the engine's text (the form the

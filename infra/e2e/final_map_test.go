@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfnt "github.com/aws/aws-sdk-go-v2/service/sfn/types"
@@ -241,6 +243,20 @@ func TestFinalChunksRunAsADistributedMapOverAManifest(t *testing.T) {
 	}
 	if len(held) != distinct || held["3"] != 1 || held["200"] != 1 {
 		t.Fatalf("LIVE holds %d source ids (3: %d, 200: %d); want each of the %d once", len(held), held["3"], held["200"], distinct)
+	}
+	// The tenant's records are spread over its 64 shard keys, hooli#00 to
+	// hooli#63 (README "LIVE spreads a tenant over 64 keys").
+	keys := map[string]bool{}
+	for _, it := range partitionItems(t, dynamodb.NewFromConfig(cfg), ms.Names["LiveRecordsTable"], "hooli") {
+		pk := it["PK"].(*ddb.AttributeValueMemberS).Value
+		shard, ok := strings.CutPrefix(pk, "hooli#")
+		if n, err := strconv.Atoi(shard); !ok || len(shard) != 2 || err != nil || n >= 64 {
+			t.Fatalf("a LIVE record is under the key %q; want hooli#00 to hooli#63", pk)
+		}
+		keys[pk] = true
+	}
+	if len(keys) < 32 {
+		t.Fatalf("LIVE's %d records are under %d keys; want them spread over most of the 64", distinct, len(keys))
 	}
 	var withShuffle struct {
 		Plan struct {

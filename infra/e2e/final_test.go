@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -101,22 +100,12 @@ type liveItem struct{ sourceID, writtenAt, fields string }
 func liveItems(t *testing.T, db *dynamodb.Client, table, tenant string) map[string]liveItem {
 	t.Helper()
 	out := map[string]liveItem{}
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName: &table, KeyConditionExpression: aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: tenant}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			fields, _ := json.Marshal(it["fields"])
-			out[it["SK"].(*ddb.AttributeValueMemberS).Value] = liveItem{
-				sourceID:  it["sourceId"].(*ddb.AttributeValueMemberS).Value,
-				writtenAt: it["writtenAt"].(*ddb.AttributeValueMemberS).Value,
-				fields:    string(fields),
-			}
+	for _, it := range partitionItems(t, db, table, tenant) {
+		fields, _ := json.Marshal(it["fields"])
+		out[it["SK"].(*ddb.AttributeValueMemberS).Value] = liveItem{
+			sourceID:  it["sourceId"].(*ddb.AttributeValueMemberS).Value,
+			writtenAt: it["writtenAt"].(*ddb.AttributeValueMemberS).Value,
+			fields:    string(fields),
 		}
 	}
 	return out

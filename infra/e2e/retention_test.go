@@ -19,28 +19,15 @@ import (
 // returns its PurgeAt (epoch seconds), or -1 for an item without one.
 func purgeTimes(t *testing.T, db *dynamodb.Client, table, partition string) []int64 {
 	t.Helper()
-	var out []int64
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName: &table, ConsistentRead: aws.Bool(true),
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range page.Items {
-			v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN)
-			if !ok {
-				out = append(out, -1)
-				continue
-			}
-			n, err := strconv.ParseInt(v.Value, 10, 64)
-			if err != nil {
+	items := partitionItems(t, db, table, partition)
+	out := make([]int64, len(items))
+	for i, it := range items {
+		out[i] = -1
+		if v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN); ok {
+			var err error
+			if out[i], err = strconv.ParseInt(v.Value, 10, 64); err != nil {
 				t.Fatalf("PurgeAt %q", v.Value)
 			}
-			out = append(out, n)
 		}
 	}
 	return out

@@ -85,7 +85,21 @@ type Target struct {
 	TenantID    string
 	MigrationID string
 	Round       int // the test round; 0 in LIVE
+	// LiveShards is how many partition keys the built-in LIVE table
+	// spreads the tenant's records over (LiveShards, when the final was
+	// planned); 0 keeps them under the tenant's one key, as a final planned
+	// before LIVE was sharded wrote them. Other destinations ignore it.
+	LiveShards int
 }
+
+// LiveShards is how many partition keys the built-in LIVE table spreads a
+// tenant's records over (dynamostore.LivePartition): one key takes at most
+// 1,000 write units a second, so a tenant's 100M records under one key
+// would take about 55 hours to write; under 64, the table's own limit
+// binds first. A final records the number it was planned with
+// (FinalPlan.LiveShards), so changing it never splits one final's records
+// over two layouts.
+const LiveShards = 64
 
 // Holding is what a destination holds of one entity for a target: how many
 // records, and the IDChecksum of their ids, so that "nothing lost" is

@@ -3,6 +3,8 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -14,14 +16,16 @@ import (
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination"
 	"github.com/cutover/cutover/internal/schema"
+	"golang.org/x/sync/errgroup"
 )
 
 // Destination is the built-in destination (issue 14): this stack's own
 // TEST and LIVE tables behind cutover.Destination. TEST keeps today's
 // guarantees (one partition per migration, idempotent overwrites, each
 // record expiring Retention after it was written); LIVE keeps its own
-// (one partition per tenant, create-only: a record that exists is never
-// overwritten, and reported Existed). Records are stored typed
+// (a tenant's records spread over cutover.LiveShards partition keys,
+// LivePartition; create-only: a record that exists is never overwritten,
+// and reported Existed). Records are stored typed
 // (destination.Typed): lists as lists, money as {amount: N, currency: S},
 // numbers as N, booleans as BOOL, dates as ISO strings, references as the
 // referenced records' ids.
@@ -65,12 +69,12 @@ func (d *Destination) schema() *schema.Schema {
 // when storage keeps throttling or is unreachable.
 func (w *deliverer) Deliver(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {
 	now := time.Now()
-	partition := w.t.TenantID
-	if w.t.Env == cutover.EnvTest {
-		partition = w.t.MigrationID
-	}
 	items := make([]map[string]ddb.AttributeValue, len(recs))
 	for i, r := range recs {
+		partition := w.t.MigrationID
+		if w.t.Env != cutover.EnvTest {
+			partition = LivePartition(w.t.TenantID, r.ID, w.t.LiveShards)
+		}
 		item, err := w.d.typedItem(partition, w.t, r, now)
 		if err != nil {
 			return nil, err
@@ -216,13 +220,55 @@ func typedAttribute(v any) (ddb.AttributeValue, error) {
 }
 
 // Holdings implements cutover.Destination: it reads the table back (TEST:
-// the migration's partition; LIVE: the tenant's partition, the items this
+// the migration's partition; LIVE: the tenant's partitions, the items this
 // migration wrote) and counts, per entity, the items and the
 // destination.IDChecksum of their ids. It counts what is stored, not what
 // a writer said it wrote.
 //
 // Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader.
 func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	partitions := []string{t.MigrationID}
+	if t.Env != cutover.EnvTest {
+		partitions = LivePartitions(t.TenantID, t.LiveShards)
+	}
+	sums := map[string]*destination.IDChecksum{}
+	counts := map[string]int64{}
+	var mu sync.Mutex
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(holdingsReaders)
+	for _, p := range partitions {
+		g.Go(func() error {
+			return d.holdings(ctx, t, p, func(entity, id string) {
+				mu.Lock()
+				defer mu.Unlock()
+				if sums[entity] == nil {
+					sums[entity] = &destination.IDChecksum{}
+				}
+				sums[entity].Add(id)
+				counts[entity]++
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]cutover.Holding, len(counts))
+	for e, n := range counts {
+		out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
+	}
+	return out, nil
+}
+
+// holdingsReaders is how many of a tenant's LIVE partitions Holdings
+// reads at once.
+const holdingsReaders = 8
+
+// holdings calls add with the entity and id of each item t holds in
+// partition.
+//
+// Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader,
+// or an item has no entity or id.
+func (d *Destination) holdings(ctx context.Context, t cutover.Target, partition string, add func(entity, id string)) error {
 	in := &dynamodb.QueryInput{
 		// Strongly consistent: the read-back runs right after the last
 		// writes (and, in TEST, after the round's reset); an eventually
@@ -237,41 +283,60 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 	what := "TEST environment"
 	if t.Env == cutover.EnvTest {
 		api, in.TableName = d.Test.API, &d.Test.Table
-		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(t.MigrationID)}
+		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(partition)}
 	} else {
 		if d.Reader == nil {
-			return nil, cutover.Errorf(cutover.EINTERNAL, "The built-in destination has no LIVE reader.")
+			return cutover.Errorf(cutover.EINTERNAL, "The built-in destination has no LIVE reader.")
 		}
 		api, in.TableName, what = d.Reader, &d.Live.Table, "LIVE environment"
 		in.FilterExpression = aws.String("#m = :m")
-		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(t.TenantID), ":m": str(t.MigrationID)}
+		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(partition), ":m": str(t.MigrationID)}
 	}
-	sums := map[string]*destination.IDChecksum{}
-	counts := map[string]int64{}
 	p := dynamodb.NewQueryPaginator(api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, mapErr(err, what)
+			return mapErr(err, what)
 		}
 		for _, it := range page.Items {
 			e, eok := it["entity"].(*ddb.AttributeValueMemberS)
 			id, iok := it["id"].(*ddb.AttributeValueMemberS)
 			if !eok || !iok {
-				return nil, cutover.Errorf(cutover.EINTERNAL, "%s holds an item without an entity or an id.", what)
+				return cutover.Errorf(cutover.EINTERNAL, "%s holds an item without an entity or an id.", what)
 			}
-			if sums[e.Value] == nil {
-				sums[e.Value] = &destination.IDChecksum{}
-			}
-			sums[e.Value].Add(id.Value)
-			counts[e.Value]++
+			add(e.Value, id.Value)
 		}
 	}
-	out := make(map[string]cutover.Holding, len(counts))
-	for e, n := range counts {
-		out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
+	return nil
+}
+
+// LivePartition is the LIVE table's partition key for the record of
+// tenantID with record id id: "<tenant>#<shard>", the shard (two decimal
+// digits) an FNV-1a hash of the id modulo shards, so a tenant's records
+// spread evenly over shards keys (cutover.LiveShards) and one key's limit
+// of 1,000 write units a second does not bound a large final; with
+// shards 0 (a final planned before LIVE was sharded), the tenant's id
+// alone. A reader of a tenant's LIVE records queries LivePartitions.
+func LivePartition(tenantID, id string, shards int) string {
+	if shards <= 0 {
+		return tenantID
 	}
-	return out, nil
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(id))
+	return fmt.Sprintf("%s#%02d", tenantID, h.Sum32()%uint32(shards))
+}
+
+// LivePartitions are every partition key of tenantID's LIVE records
+// written with shards (LivePartition).
+func LivePartitions(tenantID string, shards int) []string {
+	if shards <= 0 {
+		return []string{tenantID}
+	}
+	out := make([]string, shards)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s#%02d", tenantID, i)
+	}
+	return out
 }
 
 // queryAPI is what Holdings reads with.

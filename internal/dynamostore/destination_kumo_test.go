@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,12 +56,24 @@ func outcomes(t *testing.T, res []cutover.DeliveryResult, n int) map[string]int 
 	return out
 }
 
+// LIVE is written and read back alike whether a final spreads a tenant's
+// records over cutover.LiveShards partition keys or, planned before LIVE
+// was sharded, keeps them under the tenant's one key.
 func TestBuiltInDestinationLiveCreatesOnceStoresTypedAndReadsBack(t *testing.T) {
+	for _, shards := range []int{cutover.LiveShards, 0} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) { liveCreatesOnceStoresTypedAndReadsBack(t, shards) })
+	}
+}
+
+func liveCreatesOnceStoresTypedAndReadsBack(t *testing.T, shards int) {
 	db, table := recordsTable(t)
 	ctx := context.Background()
 	d := &dynamostore.Destination{Live: &dynamostore.LiveEnv{API: db, Table: table}, Reader: db}
-	target := cutover.Target{Env: cutover.EnvLive, TenantID: "t1", MigrationID: "m1"}
+	target := cutover.Target{Env: cutover.EnvLive, TenantID: "t1", MigrationID: "m1", LiveShards: shards}
 	recs := typedRecords("t1", 5)
+	pk := func(id string) ddb.AttributeValue {
+		return &ddb.AttributeValueMemberS{Value: dynamostore.LivePartition("t1", id, shards)}
+	}
 
 	res, err := d.Deliverer(target).Deliver(ctx, recs)
 	if err != nil {
@@ -78,12 +91,30 @@ func TestBuiltInDestinationLiveCreatesOnceStoresTypedAndReadsBack(t *testing.T) 
 	}
 	// Another migration's record under the same tenant is not this one's.
 	other := cutover.Record{ID: cutover.RecordID("t1", "contact", "x"), Entity: "contact", SourceID: "x", Fields: map[string]string{"first_name": "Bo"}}
-	if _, err := d.Deliverer(cutover.Target{Env: cutover.EnvLive, TenantID: "t1", MigrationID: "m0"}).Deliver(ctx, []cutover.Record{other}); err != nil {
+	if _, err := d.Deliverer(cutover.Target{Env: cutover.EnvLive, TenantID: "t1", MigrationID: "m0", LiveShards: shards}).Deliver(ctx, []cutover.Record{other}); err != nil {
 		t.Fatal(err)
+	}
+	// Where the items are, read apart from the writer: under the tenant's
+	// key alone, or spread over several of its shard keys.
+	scan, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, it := range scan.Items {
+		keys[it["PK"].(*ddb.AttributeValueMemberS).Value] = true
+	}
+	for k := range keys {
+		if shard, ok := strings.CutPrefix(k, "t1#"); (shards == 0) != (k == "t1") || shards > 0 && (!ok || len(shard) != 2) {
+			t.Errorf("an item is under the key %q with %d shards", k, shards)
+		}
+	}
+	if len(scan.Items) != 7 || shards > 0 && len(keys) < 3 {
+		t.Errorf("%d items under %d keys with %d shards; want 7, spread", len(scan.Items), len(keys), shards)
 	}
 
 	prop, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-		"PK": &ddb.AttributeValueMemberS{Value: "t1"}, "SK": &ddb.AttributeValueMemberS{Value: "property#" + recs[5].ID},
+		"PK": pk(recs[5].ID), "SK": &ddb.AttributeValueMemberS{Value: "property#" + recs[5].ID},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +131,7 @@ func TestBuiltInDestinationLiveCreatesOnceStoresTypedAndReadsBack(t *testing.T) 
 		t.Errorf("landlord stored as %#v, want the contact's record id", f["landlord"])
 	}
 	c, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-		"PK": &ddb.AttributeValueMemberS{Value: "t1"}, "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[0].ID},
+		"PK": pk(recs[0].ID), "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[0].ID},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +154,7 @@ func TestBuiltInDestinationLiveCreatesOnceStoresTypedAndReadsBack(t *testing.T) 
 
 	// One record goes behind the writer's back: the read-back sees it.
 	if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-		"PK": &ddb.AttributeValueMemberS{Value: "t1"}, "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[2].ID},
+		"PK": pk(recs[2].ID), "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[2].ID},
 	}}); err != nil {
 		t.Fatal(err)
 	}

@@ -183,10 +183,10 @@ func batchWrite(ctx context.Context, api TestAPI, table string, reqs []ddb.Write
 	return nil
 }
 
-// LiveEnv is the LIVE environment: one partition per tenant, records
-// created with attribute_not_exists so the first write wins and a retried
-// or restarted run converges on the same records. Its records are written
-// by the built-in destination (Destination).
+// LiveEnv is the LIVE environment: a tenant's records under its shard keys
+// (LivePartition), created with attribute_not_exists so the first write
+// wins and a retried or restarted run converges on the same records. Its
+// records are written by the built-in destination (Destination).
 type LiveEnv struct {
 	API         LiveAPI
 	Table       string

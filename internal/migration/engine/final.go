@@ -217,14 +217,15 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		// Not planned yet, or a planning run died before it recorded its
 		// plan: plan again. The same extract gives the same chunks, and the
 		// chunks stored already are kept.
-		var results string
-		if m.FinalPlan != nil {
-			results = m.FinalPlan.Results
-		}
+		old := m.FinalPlan
 		if chunks, plan, err = s.planFinalChunks(ctx, m, spec); err != nil {
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
-		plan.Results = results
+		if old != nil {
+			// What a recorded plan named stays: its results, and the LIVE
+			// layout any record it wrote has.
+			plan.Results, plan.LiveShards = old.Results, old.LiveShards
+		}
 	}
 	holder, err := s.Store().TakeTenantLock(ctx, cutover.TenantLock{TenantID: m.TenantID, MigrationID: m.ID, TakenAt: s.Now()})
 	if err != nil {
@@ -271,7 +272,7 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 	if err != nil {
 		return nil, nil, err
 	}
-	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges}
+	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges, LiveShards: cutover.LiveShards}
 	if ex.shuffles() {
 		plan.Partitions, plan.Aliases = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases
 	}
@@ -693,9 +694,14 @@ func (s *Final) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, er
 	return &FinalOutput{Counts: &counts}, err
 }
 
-// liveTarget is where m's final migration writes.
+// liveTarget is where m's final migration writes: with the LIVE layout
+// its plan recorded.
 func liveTarget(m *cutover.Migration) cutover.Target {
-	return cutover.Target{Env: cutover.EnvLive, TenantID: m.TenantID, MigrationID: m.ID}
+	t := cutover.Target{Env: cutover.EnvLive, TenantID: m.TenantID, MigrationID: m.ID}
+	if m.FinalPlan != nil {
+		t.LiveShards = m.FinalPlan.LiveShards
+	}
+	return t
 }
 
 // readBackLive compares what LIVE holds of m with what its chunks wrote

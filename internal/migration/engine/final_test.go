@@ -809,3 +809,49 @@ func (f *streamFiles) Compose(ctx context.Context, key, contentType string, piec
 type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+// A final writes LIVE in the layout its plan recorded: a new plan spreads
+// the tenant's records over cutover.LiveShards keys; a plan recorded
+// before LIVE was sharded (LiveShards 0), planned again, keeps every
+// record under the tenant's one key, so a final resumed across the deploy
+// that sharded LIVE never writes one record under two keys. The read-back
+// reads the same layout.
+func TestAFinalWritesLiveInTheLayoutItsPlanRecorded(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		before *cutover.FinalPlan
+		want   int
+	}{
+		{"planned now", nil, cutover.LiveShards},
+		{"planned before LIVE was sharded", &cutover.FinalPlan{Chunks: -1, Results: "earlier"}, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			svc, store, live := finalService(t, 8)
+			id := signedOff(t, svc, store, "acme")
+			if c.before != nil {
+				m := store.migs[id]
+				m.FinalPlan = c.before
+				store.migs[id] = m
+			}
+			if _, err := runFinal(t, svc, id); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := store.GetMigration(context.Background(), id)
+			if got.FinalPlan.LiveShards != c.want || len(live.records) != 2 {
+				t.Fatalf("the plan %+v, LIVE holds %d; want %d shards, 2 records", got.FinalPlan, len(live.records), c.want)
+			}
+			targets := 0
+			for tg := range svc.fake.held {
+				if tg.Env == cutover.EnvLive {
+					targets++
+					if tg.LiveShards != c.want {
+						t.Errorf("LIVE was written for %+v; want %d shards", tg, c.want)
+					}
+				}
+			}
+			if targets != 1 {
+				t.Fatalf("LIVE was written for %d targets; want 1", targets)
+			}
+		})
+	}
+}
