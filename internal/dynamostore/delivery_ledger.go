@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
 	"sync"
@@ -16,11 +17,14 @@ import (
 
 // DeliveryLedger is the HTTPS destination's delivery ledger
 // (destination/webhook.Ledger): what the destination answered for each
-// record delivered to a target. One partition per target, one item per
-// record: PK "DLV/{env}/{tenant}/{migration}" (each part path-escaped, so
-// no two targets share a partition), SK the record id. Items are only
-// ever created, with attribute_not_exists: the first answer stored for a
-// record is the one that stands.
+// record delivered to a target. One item per record: PK
+// "DLV/{env}/{tenant}/{migration}/{round}" (each part path-escaped, so no
+// two targets share a partition), with "#NN" after it for a LIVE target
+// whose records spread over Target.LiveShards keys (the record id's shard,
+// as LivePartition picks it: one key takes 1,000 writes a second, and a
+// large final records one item per record); SK the record id. Items are
+// only ever created, with attribute_not_exists: the first answer stored
+// for a record is the one that stands.
 type DeliveryLedger struct {
 	API   LedgerAPI
 	Table string
@@ -51,6 +55,19 @@ func ledgerPartition(t cutover.Target) string {
 	return "DLV/" + url.PathEscape(t.Env) + "/" + url.PathEscape(t.TenantID) + "/" + url.PathEscape(t.MigrationID) + "/" + strconv.Itoa(t.Round)
 }
 
+// ledgerKey is the partition key of the record id's item: its target's
+// partition, and in LIVE its shard (t.LiveShards; none when 0, as a final
+// planned before LIVE was sharded recorded it). TEST targets keep one key:
+// a test round in flight across the deploy that sharded LIVE finds its
+// deliveries where it left them.
+func ledgerKey(t cutover.Target, id string) ddb.AttributeValue {
+	base := ledgerPartition(t)
+	if t.Env != cutover.EnvLive || t.LiveShards <= 0 {
+		return str(base)
+	}
+	return str(fmt.Sprintf("%s#%02d", base, shardOf(id, t.LiveShards)))
+}
+
 // Delivered implements webhook.Ledger: strongly consistent batched reads,
 // 100 keys a call, resending the keys DynamoDB left unprocessed with
 // backoff (a call refused as a whole is the SDK client's retryer's).
@@ -59,12 +76,11 @@ func ledgerPartition(t cutover.Target) string {
 // EINTERNAL when the table is missing.
 func (l *DeliveryLedger) Delivered(ctx context.Context, t cutover.Target, ids []string) (map[string]cutover.DeliveryResult, error) {
 	out := make(map[string]cutover.DeliveryResult, len(ids))
-	pk := str(ledgerPartition(t))
 	for len(ids) > 0 {
 		n := min(maxBatchGetKeys, len(ids))
 		keys := make([]map[string]ddb.AttributeValue, n)
 		for i, id := range ids[:n] {
-			keys[i] = map[string]ddb.AttributeValue{"PK": pk, "SK": str(id)}
+			keys[i] = map[string]ddb.AttributeValue{"PK": ledgerKey(t, id), "SK": str(id)}
 		}
 		ids = ids[n:]
 		pending := map[string]ddb.KeysAndAttributes{l.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
@@ -103,7 +119,6 @@ func (l *DeliveryLedger) Record(ctx context.Context, t cutover.Target, results [
 		now = l.Now
 	}
 	at := now().UTC()
-	pk := str(ledgerPartition(t))
 	var purge ddb.AttributeValue
 	if t.Env == cutover.EnvTest && l.TestRetention > 0 {
 		purge = &ddb.AttributeValueMemberN{Value: strconv.FormatInt(at.Add(l.TestRetention).Unix(), 10)}
@@ -123,7 +138,7 @@ func (l *DeliveryLedger) Record(ctx context.Context, t cutover.Target, results [
 	for range min(workers, len(results)) {
 		wg.Go(func() {
 			for r := range next {
-				if err := l.put(ctx, pk, str(at.Format(time.RFC3339Nano)), purge, r); err != nil {
+				if err := l.put(ctx, ledgerKey(t, r.ID), str(at.Format(time.RFC3339Nano)), purge, r); err != nil {
 					once.Do(func() { first = err; cancel() })
 				}
 			}

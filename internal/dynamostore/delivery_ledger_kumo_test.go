@@ -62,12 +62,21 @@ func scanCount(t *testing.T, db *dynamodb.Client, table string) int {
 	return n
 }
 
+// The ledger keeps the first answer per record and target, whether a
+// LIVE target's records spread over cutover.LiveShards keys or (a final
+// planned before LIVE was sharded) stay under its one key.
 func TestDeliveryLedgerFirstWriteWinsPerTarget(t *testing.T) {
+	for _, shards := range []int{cutover.LiveShards, 0} {
+		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) { ledgerFirstWriteWins(t, shards) })
+	}
+}
+
+func ledgerFirstWriteWins(t *testing.T, shards int) {
 	db, table := recordsTable(t)
 	api := &halfUnprocessed{Client: db}
 	l := &dynamostore.DeliveryLedger{API: api, Table: table}
 	ctx := context.Background()
-	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
+	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1", LiveShards: shards}
 	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
 
 	// 250 results: BatchGetItem reads at most 100 keys a call.
@@ -95,6 +104,11 @@ func TestDeliveryLedgerFirstWriteWinsPerTarget(t *testing.T) {
 	}
 	if n := scanCount(t, db, table); n != 250 {
 		t.Errorf("the table holds %d items, want 250", n)
+	}
+	// Where they are, read apart from the ledger: under the target's key,
+	// or spread over its shard keys.
+	if keys := shardKeys(t, db, table, "DLV/live/acme/m1/0", shards); shards > 0 && len(keys) < 32 {
+		t.Errorf("250 deliveries under %d keys with %d shards; want them spread", len(keys), shards)
 	}
 
 	got, err := l.Delivered(ctx, live, append(ids, "never-sent"))

@@ -321,9 +321,15 @@ func LivePartition(tenantID, id string, shards int) string {
 	if shards <= 0 {
 		return tenantID
 	}
+	return fmt.Sprintf("%s#%02d", tenantID, shardOf(id, shards))
+}
+
+// shardOf is the record id's shard of shards (> 0): FNV-1a, stable across
+// processes, as every chunk's Lambda must put an id in the same place.
+func shardOf(id string, shards int) uint32 {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(id))
-	return fmt.Sprintf("%s#%02d", tenantID, h.Sum32()%uint32(shards))
+	return h.Sum32() % uint32(shards)
 }
 
 // LivePartitions are every partition key of tenantID's LIVE records

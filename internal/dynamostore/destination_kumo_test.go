@@ -3,7 +3,6 @@ package dynamostore_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,21 +95,8 @@ func liveCreatesOnceStoresTypedAndReadsBack(t *testing.T, shards int) {
 	}
 	// Where the items are, read apart from the writer: under the tenant's
 	// key alone, or spread over several of its shard keys.
-	scan, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: &table})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := map[string]bool{}
-	for _, it := range scan.Items {
-		keys[it["PK"].(*ddb.AttributeValueMemberS).Value] = true
-	}
-	for k := range keys {
-		if shard, ok := strings.CutPrefix(k, "t1#"); (shards == 0) != (k == "t1") || shards > 0 && (!ok || len(shard) != 2) {
-			t.Errorf("an item is under the key %q with %d shards", k, shards)
-		}
-	}
-	if len(scan.Items) != 7 || shards > 0 && len(keys) < 3 {
-		t.Errorf("%d items under %d keys with %d shards; want 7, spread", len(scan.Items), len(keys), shards)
+	if keys := shardKeys(t, db, table, "t1", shards); scanCount(t, db, table) != 7 || shards > 0 && len(keys) < 3 {
+		t.Errorf("%d items under %d keys with %d shards; want 7, spread", scanCount(t, db, table), len(keys), shards)
 	}
 
 	prop, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{

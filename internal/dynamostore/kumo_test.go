@@ -341,3 +341,26 @@ func TestLiveWriterReportsAnUnthrottledFailure(t *testing.T) {
 		t.Fatalf("error %v is not an application error", err)
 	}
 }
+
+// shardKeys scans table and returns the distinct partition keys of its
+// items, each of which must be base with shards 0, else base#NN: read
+// apart from the code that chose them.
+func shardKeys(t *testing.T, db *dynamodb.Client, table, base string, shards int) map[string]bool {
+	t.Helper()
+	keys := map[string]bool{}
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range page.Items {
+			k := it["PK"].(*ddb.AttributeValueMemberS).Value
+			if shard, ok := strings.CutPrefix(k, base+"#"); (shards == 0) != (k == base) || shards > 0 && (!ok || len(shard) != 2) {
+				t.Errorf("an item is under the key %q with %d shards", k, shards)
+			}
+			keys[k] = true
+		}
+	}
+	return keys
+}
