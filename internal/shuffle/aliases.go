@@ -45,8 +45,8 @@ func entityOf(id string) string {
 	return e
 }
 
-// row notes the first row of id (kept under key, at p), when its entity
-// merges across source ids.
+// aliasRow notes the first row of id (kept under key, at p), when its
+// entity merges across source ids.
 //
 // Errors: the store's.
 func (s *Shuffle) aliasRow(a *aliasing, p pos, id, key string) error {

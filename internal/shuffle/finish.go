@@ -41,8 +41,10 @@ type Result struct {
 //
 // Errors: the store's; ErrDamaged; Output's writers' and Records'.
 func (s *Shuffle) Finish(out Output) (*Result, error) {
-	if s.dups != nil {
-		s.dups.m.close()
+	for _, c := range []*cursor{s.dups, s.orphs, s.aliases} { // the second run is over
+		if c != nil {
+			c.m.close()
+		}
 	}
 	if err := s.recs.flush(s.ctx); err != nil {
 		return nil, err
