@@ -45,27 +45,17 @@ func entityOf(id string) string {
 	return e
 }
 
-// aliasRow notes the first row of id (kept under key, at p), when its
-// entity merges across source ids.
+// aliasNote notes, when id's entity merges across source ids, id's first
+// row (grpRow, at p) or a reference to id (grpRef, at p: the row and the
+// reference's index), id's first row kept under key, in the partition of
+// id's entity and key.
 //
 // Errors: the store's.
-func (s *Shuffle) aliasRow(a *aliasing, p pos, id, key string) error {
+func (s *Shuffle) aliasNote(a *aliasing, kind uint64, p pos, id, key string) error {
 	if a == nil || key == "" || !a.across[entityOf(id)] {
 		return nil
 	}
-	a.buf = appendUvarint(appendString(appendString(appendPos(a.buf[:0], p), id), key), grpRow)
-	return a.grp.add(s.ctx, a.grp.of(entityOf(id)+"\x00"+key), a.buf)
-}
-
-// aliasRef notes a reference (at p: the row and the reference's index)
-// naming id, whose first row was kept under key.
-//
-// Errors: the store's.
-func (s *Shuffle) aliasRef(a *aliasing, p pos, id, key string) error {
-	if a == nil || key == "" || !a.across[entityOf(id)] {
-		return nil
-	}
-	a.buf = appendUvarint(appendString(appendString(appendPos(a.buf[:0], p), id), key), grpRef)
+	a.buf = appendUvarint(appendString(appendString(appendPos(a.buf[:0], p), id), key), kind)
 	return a.grp.add(s.ctx, a.grp.of(entityOf(id)+"\x00"+key), a.buf)
 }
 

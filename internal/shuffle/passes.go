@@ -107,7 +107,7 @@ func (s *Shuffle) Resolve() error {
 			prev, seen := first[id]
 			if !seen {
 				first[id] = key
-				return s.aliasRow(al, p, id, key)
+				return s.aliasNote(al, grpRow, p, id, key)
 			}
 			// pipeline.Seen's rule: a repeat is a duplicate unless it
 			// merges into the very record that holds the id.
@@ -126,7 +126,7 @@ func (s *Shuffle) Resolve() error {
 				if err := orph.add(s.ctx, i, appendPos(nil, at)); err != nil {
 					return err
 				}
-			} else if err := s.aliasRef(al, at, r.id, key); err != nil {
+			} else if err := s.aliasNote(al, grpRef, at, r.id, key); err != nil {
 				return err
 			}
 		}
