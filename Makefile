@@ -114,7 +114,8 @@ bench:
 
 ## bench-memory: the CLI's peak memory at 200,000 and 1,000,000 rows, in
 ## memory and through the shuffle, with the outputs compared byte for byte
-## (issue 15 item 2; ROWS_MEMORY="200000 1000000 10000000" adds 10M, shuffled only).
+## (issue 15 item 2; ROWS_MEMORY="200000 1000000 10000000" adds 10M, shuffled only;
+## EXTRACT=agency maps an agency's contacts and tenancies naming people inline).
 ROWS_MEMORY ?= 200000 1000000
 bench-memory:
 	bash infra/bench/membench.sh $(ROWS_MEMORY)

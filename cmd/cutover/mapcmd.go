@@ -20,7 +20,6 @@ import (
 	"github.com/cutover/cutover/internal/mapspec/presets"
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/schema"
-	"github.com/cutover/cutover/internal/shuffle"
 	"github.com/cutover/cutover/internal/tabular"
 )
 
@@ -86,7 +85,7 @@ func mapFiles(args []string, stdout io.Writer) error {
 		opts: pipeline.Options{Workers: *workers, Market: strings.ToUpper(*market)},
 	}
 	ctx := context.Background()
-	if *inMemory || !shuffle.Supports(spec) {
+	if *inMemory {
 		return run.inMemory(ctx, fs.Args(), o, *records, source, stdout)
 	}
 	run.partRecords = *partRecords
@@ -160,8 +159,7 @@ func (r *mapRun) table(ctx context.Context, tb table, out pipeline.Outputs, disc
 
 // inMemory maps the files holding the pass's global state in memory: every
 // id (pipeline.Seen) and, when the spec merges or links records, every
-// record until the last file is read. It is the path for a spec the
-// shuffle does not resolve (shuffle.Supports), and --in-memory's.
+// record until the last file is read: --in-memory's path.
 func (r *mapRun) inMemory(ctx context.Context, paths []string, o tabular.Options, records bool, source string, stdout io.Writer) error {
 	spec, sch := r.spec, r.sch
 	tables, closeAll, err := openAll(paths, o)

@@ -137,7 +137,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		f.Counts.Merged += res.MergedByTable[i]
 	}
 	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
-	return r.finish(sinks, rep, 0, stdout)
+	return r.finish(sinks, rep, res.Linked, stdout)
 }
 
 // shuffleMemoryLimit is the soft memory limit of a shuffled map.

@@ -337,27 +337,33 @@ func LinkInline(recs []*Record) ([]*Record, []Alias, map[string]int) {
 	// person's source id, as if the row had named them by id.
 	for _, r := range kept {
 		for i := range r.Refs {
-			ref := &r.Refs[i]
-			to, ok := relink[ref.Entity+"\x00"+ref.SourceID]
-			if !ok {
-				continue
+			if to, ok := relink[r.Refs[i].Entity+"\x00"+r.Refs[i].SourceID]; ok {
+				r.Relink(i, to)
 			}
-			if f, ok := r.def.Field(ref.Field); ok {
-				v := &r.Fields[f.Index]
-				if v.Kind == KList {
-					for j := range v.List {
-						if v.List[j] == ref.SourceID {
-							v.List[j] = to
-						}
-					}
-				} else if v.Str == ref.SourceID {
-					v.Str = to
-				}
-			}
-			ref.SourceID = to
 		}
 	}
 	return kept, aliases, linked
+}
+
+// Relink points the record's reference i, and the field that holds it,
+// at the listed record whose source id is to: how LinkInline rewrites a
+// reference to a derived person it linked, and how a pass that links
+// them elsewhere (the CLI's shuffle) rewrites it the same way.
+func (r *Record) Relink(i int, to string) {
+	ref := &r.Refs[i]
+	if f, ok := r.def.Field(ref.Field); ok {
+		v := &r.Fields[f.Index]
+		if v.Kind == KList {
+			for j := range v.List {
+				if v.List[j] == ref.SourceID {
+					v.List[j] = to
+				}
+			}
+		} else if v.Str == ref.SourceID {
+			v.Str = to
+		}
+	}
+	ref.SourceID = to
 }
 
 // personName is a record's name, lower-cased with single spaces: its

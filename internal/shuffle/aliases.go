@@ -128,38 +128,51 @@ func (s *Shuffle) resolveAliases(a *aliasing) error {
 		}
 	}
 	var err error
-	s.aliases, err = s.cursor("alias", n)
+	s.aliases, err = s.cursor([]string{"alias"}, n)
 	return err
 }
 
 // value returns the string the runs hold at p, if they hold p; every
 // later call must ask a position no lower than p.
 //
-// Errors: those of the runs.
+// Errors: those of the runs; ErrDamaged.
 func (c *cursor) value(p pos) (string, bool, error) {
+	f, ok, err := c.at(p)
+	if err != nil || !ok {
+		return "", false, err
+	}
+	v := f.str()
+	if f.err {
+		return "", false, ErrDamaged
+	}
+	return v, true, nil
+}
+
+// at returns the fields the runs hold at p (after its position), if they
+// hold p, valid until the next call; every later call must ask a position
+// no lower than p.
+//
+// Errors: those of the runs.
+func (c *cursor) at(p pos) (*frame, bool, error) {
 	for !c.done {
 		if c.head == nil {
 			q, f, err := c.m.next()
 			if errors.Is(err, io.EOF) {
 				c.done = true
-				return "", false, nil
+				return nil, false, nil
 			}
 			if err != nil {
-				return "", false, err
+				return nil, false, err
 			}
 			c.head, c.f = &q, f
 		}
 		if !c.head.less(p) {
 			if *c.head != p {
-				return "", false, nil
+				return nil, false, nil
 			}
-			v := c.f.str()
-			if c.f.err {
-				return "", false, ErrDamaged
-			}
-			return v, true, nil
+			return c.f, true, nil
 		}
 		c.head = nil
 	}
-	return "", false, nil
+	return nil, false, nil
 }

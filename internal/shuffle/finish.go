@@ -34,6 +34,9 @@ type Result struct {
 	Conflicts     int // conflicting values over all merges
 	// PossibleDuplicateRecords is mapspec.Merger.PossibleDuplicateRecords.
 	PossibleDuplicateRecords int
+	// Linked counts the people named inline linked to a listed record
+	// (mapspec.LinkInline's count): derived, counted, and not written.
+	Linked int
 }
 
 // Finish merges each record partition and writes the records, merges and
@@ -41,7 +44,11 @@ type Result struct {
 //
 // Errors: the store's; ErrDamaged; Output's writers' and Records'.
 func (s *Shuffle) Finish(out Output) (*Result, error) {
-	for _, c := range []*cursor{s.dups, s.orphs, s.aliases} { // the second run is over
+	done := []*cursor{s.dups, s.orphs, s.aliases} // the second run is over
+	if s.link != nil {
+		done = append(done, s.link.nfirst)
+	}
+	for _, c := range done {
 		if c != nil {
 			c.m.close()
 		}
@@ -61,6 +68,19 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 			return nil, err
 		}
 		if err := s.mergePartition(i, surv, mrg, pds, res); err != nil {
+			return nil, err
+		}
+	}
+	if l := s.link; l != nil {
+		defer func() {
+			for _, c := range []*cursor{l.drop, l.rewrite} {
+				if c != nil {
+					c.m.close()
+				}
+			}
+		}()
+		var err error
+		if res.Linked, err = s.resolveLinks(); err != nil {
 			return nil, err
 		}
 	}
@@ -122,6 +142,9 @@ func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) erro
 	byID := map[string]pos{}
 	for j, rec := range m.Records() {
 		byID[rec.Entity+"\x00"+rec.ID] = at[j]
+		if err := s.noteLinks(at[j], rec); err != nil { // as merged
+			return err
+		}
 		if err := surv.add(s.ctx, i, frameRecord(nil, at[j], "", rec)); err != nil {
 			return err
 		}
@@ -169,7 +192,7 @@ func (s *Shuffle) writeRecords(names []string, fn func(context.Context, []*mapsp
 	defer m.close()
 	batch := make([]*mapspec.Record, 0, recordBatch)
 	for {
-		_, f, err := m.next()
+		p, f, err := m.next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -184,6 +207,12 @@ func (s *Shuffle) writeRecords(names []string, fn func(context.Context, []*mapsp
 		rec, err := mapspec.DecodeRecord(b, s.o.Schema)
 		if err != nil {
 			return err
+		}
+		if keep, err := s.linkRecord(p, rec); err != nil || !keep {
+			if err != nil {
+				return err
+			}
+			continue
 		}
 		batch = append(batch, rec)
 		if len(batch) == recordBatch {

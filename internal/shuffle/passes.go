@@ -30,13 +30,23 @@ func (k keys) Keep(rec *mapspec.Record, key string) (string, error) {
 	}
 	id := rec.Entity + "#" + rec.ID
 	k.buf = appendString(appendString(appendPos(k.buf[:0], p), id), key)
-	if err := k.ids.add(k.ctx, k.ids.of(id), k.buf); err != nil {
+	part := k.ids.of(id)
+	if err := k.ids.add(k.ctx, part, k.buf); err != nil {
 		return "", err
 	}
+	k.link.rowAt(p.a, part)
 	// Each reference, to the partition of the id it names: a position
 	// whose second part is the reference's index + 1 (a row's own id has 0).
+	// A reference to a person named inline goes to the people's (inline.go).
 	for i, ref := range rec.Refs {
 		named := ref.Entity + "#" + cutover.RecordID(k.o.Tenant, ref.Entity, ref.SourceID)
+		if k.link.namesDerived(ref.SourceID) {
+			k.buf = appendString(appendPos(k.buf[:0], pos{p.a, uint64(i)}), named)
+			if err := k.link.dref.add(k.ctx, k.link.dref.of(named), k.buf); err != nil {
+				return "", err
+			}
+			continue
+		}
 		k.buf = appendString(appendString(appendPos(k.buf[:0], pos{p.a, uint64(i) + 1}), named), "")
 		if err := k.ids.add(k.ctx, k.ids.of(named), k.buf); err != nil {
 			return "", err
@@ -45,13 +55,9 @@ func (k keys) Keep(rec *mapspec.Record, key string) (string, error) {
 	return "", nil
 }
 
-// errInline is what Derived says: Supports keeps such specs in memory.
-var errInline = cutover.Errorf(cutover.EINTERNAL, "The shuffle does not resolve people named inline; this mapping runs in memory.")
-
-// Derived implements pipeline.Global.
-//
-// Errors: always EINTERNAL: a spec with inline people is not Supported.
-func (k keys) Derived(*mapspec.Record) (bool, error) { return false, errInline }
+// errNoPeople is what Derived says for a spec that names no one inline:
+// its Mapper derives no one, so this is a bug.
+var errNoPeople = cutover.Errorf(cutover.EINTERNAL, "A person was derived for a mapping that names no one inline.")
 
 // Add implements pipeline.Global: the first run writes nothing.
 func (k keys) Add(*mapspec.Record, string) error { return nil }
@@ -63,13 +69,15 @@ type ref struct {
 	id string
 }
 
-// cursor opens the sorted runs of the n partitions named name.
+// cursor opens the sorted runs of the n partitions of each set named.
 //
 // Errors: the store's.
-func (s *Shuffle) cursor(name string, n int) (*cursor, error) {
-	names := make([]string, n)
-	for i := range names {
-		names[i] = partName(name, n, i)
+func (s *Shuffle) cursor(sets []string, n int) (*cursor, error) {
+	names := make([]string, 0, n*len(sets))
+	for _, name := range sets {
+		for i := range n {
+			names = append(names, partName(name, n, i))
+		}
 	}
 	m, err := openRuns(s.ctx, s.store, names)
 	if err != nil {
@@ -95,9 +103,19 @@ func (s *Shuffle) Resolve() error {
 	if across := mapspec.MergesAcross(s.o.Spec); s.o.Merging && len(across) > 0 {
 		al = &aliasing{across: across, grp: newParts(s.store, "grp", n, s.seed)}
 	}
+	var dupRows map[uint64]bool // with people named inline: the partition's rows that repeat a source id
+	if s.link != nil {
+		if err := s.link.occ.flush(s.ctx); err != nil {
+			return err
+		}
+		s.link.dv = newParts(s.store, "dv", n, s.seed)
+	}
 	for i := 0; i < n; i++ {
 		first := map[string]string{} // entity#id -> the dedupe key its first row was kept under
 		var refs []ref               // the references naming an id of this partition, in row order
+		if s.link != nil {
+			dupRows = map[uint64]bool{}
+		}
 		err := s.ids.each(s.ctx, i, func(f *frame) error {
 			p, id, key := f.pos(), f.str(), f.str()
 			if p.b > 0 {
@@ -112,12 +130,20 @@ func (s *Shuffle) Resolve() error {
 			// pipeline.Seen's rule: a repeat is a duplicate unless it
 			// merges into the very record that holds the id.
 			if key == "" || key != prev {
+				if dupRows != nil {
+					dupRows[p.a] = true
+				}
 				return dup.add(s.ctx, i, appendPos(nil, p))
 			}
 			return nil
 		})
 		if err != nil {
 			return err
+		}
+		if s.link != nil {
+			if err := s.passPeople(i, dupRows); err != nil {
+				return err
+			}
 		}
 		for _, r := range refs {
 			key, ok := first[r.id]
@@ -137,11 +163,18 @@ func (s *Shuffle) Resolve() error {
 			return err
 		}
 	}
+	orphans := []string{"orph"}
+	if s.link != nil {
+		if err := s.resolvePeople(); err != nil {
+			return err
+		}
+		orphans = append(orphans, "dorph")
+	}
 	var err error
-	if s.dups, err = s.cursor("dup", n); err != nil {
+	if s.dups, err = s.cursor([]string{"dup"}, n); err != nil {
 		return err
 	}
-	if s.orphs, err = s.cursor("orph", n); err != nil {
+	if s.orphs, err = s.cursor(orphans, n); err != nil {
 		return err
 	}
 	if al != nil {
@@ -169,6 +202,7 @@ var _ pipeline.Global = records{}
 func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
 	p := pos{r.keepPos, 0}
 	r.keepPos++
+	r.link.rowAt(p.a, 0)
 	for i := range rec.Refs {
 		ref := &rec.Refs[i]
 		ref.ID = cutover.RecordID(r.o.Tenant, ref.Entity, ref.SourceID)
@@ -198,11 +232,6 @@ func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
 	return pipeline.DuplicateSourceID, nil
 }
 
-// Derived implements pipeline.Global.
-//
-// Errors: always EINTERNAL: a spec with inline people is not Supported.
-func (r records) Derived(*mapspec.Record) (bool, error) { return false, errInline }
-
 // Add implements pipeline.Global: the record is spilled with its position.
 //
 // Errors: the store's.
@@ -214,6 +243,9 @@ func (r records) Add(rec *mapspec.Record, key string) error {
 	}
 	r.buf = frameRecord(r.buf[:0], p, key, rec)
 	if key == "" {
+		if err := r.noteLinks(p, rec); err != nil { // written as it is: no merge changes it
+			return err
+		}
 		return r.thru.add(r.ctx, 0, r.buf)
 	}
 	return r.recs.add(r.ctx, r.recs.of(rec.Entity+"\x00"+key), r.buf)

@@ -59,20 +59,6 @@ type Options struct {
 	PartitionRecords int
 }
 
-// Supports reports whether a Shuffle resolves everything the spec needs.
-// People named inline (mapspec.LinkInline) are not linked by the shuffle:
-// a spec with them runs in memory. References are resolved by record id
-// (Options.Tenant), and those to a record merged into one with another
-// source id to that one (aliases.go).
-func Supports(spec *mapspec.Spec) bool {
-	for _, f := range spec.Files {
-		if len(f.Inline) > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // Shuffle resolves one pass's global operations through a Store. It is
 // not safe for concurrent use: the pipeline calls it from its collector.
 type Shuffle struct {
@@ -86,11 +72,12 @@ type Shuffle struct {
 
 	ids     *parts // run 1: entity#id, dedupe key, by hash of the id; and the ids references name
 	dups    *cursor
-	orphs   *cursor // run 2: the references (row, reference) naming a record no row became
-	aliases *cursor // run 2: the references naming a record merged into another, with its id (aliases.go)
-	recs    *parts  // run 2: records with a dedupe key, by hash of entity and key
-	thru    *parts  // run 2: records without one, in order
-	nrec    int     // merge partitions
+	orphs   *cursor  // run 2: the references (row, reference) naming a record no row became
+	aliases *cursor  // run 2: the references naming a record merged into another, with its id (aliases.go)
+	link    *linking // people named inline (inline.go); nil when the spec names none
+	recs    *parts   // run 2: records with a dedupe key, by hash of entity and key
+	thru    *parts   // run 2: records without one, in order
+	nrec    int      // merge partitions
 	buf     []byte
 	// tableEnds are the records added by the end of each table of the
 	// second run (EndTable), to count each table's merges.
@@ -107,5 +94,6 @@ func New(ctx context.Context, store Store, o Options) *Shuffle {
 	}
 	s := &Shuffle{ctx: ctx, store: store, o: o, seed: maphash.MakeSeed()}
 	s.ids = newParts(store, "ids", o.KeyPartitions, s.seed)
+	s.link = newLinking(s)
 	return s
 }

@@ -1,6 +1,12 @@
 // Command gencontacts writes a generated contacts export for benchmarks:
 //
 //	go run ./infra/cmd/gencontacts -rows 1000000 -out contacts.csv
+//
+// or, with -tenancies, an estate agency's export in the estate-agency
+// preset's layout (benchdata.WriteAgency): half the rows contacts (-out),
+// half tenancies naming their tenants inline:
+//
+//	go run ./infra/cmd/gencontacts -rows 1000000 -out contacts.csv -tenancies tenancies.csv
 package main
 
 import (
@@ -15,18 +21,34 @@ func main() {
 	rows := flag.Int("rows", 1000000, "rows to write")
 	seed := flag.Uint64("seed", 1, "random seed; the same seed writes the same file")
 	out := flag.String("out", "contacts.csv", "output file")
+	tenancies := flag.String("tenancies", "", "with a file: write an agency's export, its contacts to -out and its tenancies here")
 	flag.Parse()
-	f, err := os.Create(*out)
+	if err := write(*out, *tenancies, *rows, *seed); err != nil {
+		fmt.Fprintln(os.Stderr, "gencontacts:", err)
+		os.Exit(1)
+	}
+}
+
+func write(out, tenancies string, rows int, seed uint64) error {
+	f, err := os.Create(out)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "gencontacts:", err)
-		os.Exit(1)
+		return err
 	}
-	if err := benchdata.WriteContacts(f, *rows, *seed); err != nil {
-		fmt.Fprintln(os.Stderr, "gencontacts:", err)
-		os.Exit(1)
+	defer f.Close()
+	if tenancies == "" {
+		err = benchdata.WriteContacts(f, rows, seed)
+	} else {
+		var t *os.File
+		if t, err = os.Create(tenancies); err != nil {
+			return err
+		}
+		defer t.Close()
+		if err = benchdata.WriteAgency(f, t, rows, seed); err == nil {
+			err = t.Close()
+		}
 	}
-	if err := f.Close(); err != nil {
-		fmt.Fprintln(os.Stderr, "gencontacts:", err)
-		os.Exit(1)
+	if err != nil {
+		return err
 	}
+	return f.Close()
 }
