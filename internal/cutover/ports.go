@@ -151,6 +151,22 @@ type Deliverer interface {
 	Deliver(ctx context.Context, recs []Record) ([]DeliveryResult, error)
 }
 
+// RangeHolder is a Destination that reports what it holds of a target a
+// range of record keys at a time, so that the read-back runs beside the
+// comparison's key ranges (a step each) instead of reading every record
+// of a migration in one step: at 100M records one Lambda cannot read
+// them within its 15 minutes. A wrapper of destinations (a router)
+// implements it and answers ok false when the one it routes to cannot.
+type RangeHolder interface {
+	// HoldingsIn reports, per entity, what the destination holds of t
+	// among the records whose key, entity + "#" + record id, is at least
+	// lo and below hi ("" leaves that end open); ok is false when it
+	// cannot read a range (the caller reads the whole with Holdings).
+	//
+	// Errors: EUNAVAILABLE when the destination cannot be asked.
+	HoldingsIn(ctx context.Context, t Target, lo, hi string) (held map[string]Holding, ok bool, err error)
+}
+
 // Sealer is a Destination that closes a delivery once its read-back
 // agreed: after a test round's records, and after a final migration's
 // last chunk, the engine hands it what was delivered, per entity. The S3

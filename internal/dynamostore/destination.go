@@ -227,6 +227,22 @@ func typedAttribute(v any) (ddb.AttributeValue, error) {
 //
 // Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader.
 func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+	return d.holdingsIn(ctx, t, "", "")
+}
+
+// HoldingsIn implements cutover.RangeHolder: Holdings of the items whose
+// sort key (entity#id) is in [lo, hi), a Query of each of t's partitions
+// with the range as its key condition, so the comparison's key ranges
+// read LIVE (or TEST) back a range a step. It always reads by range.
+//
+// Errors: as Holdings.
+func (d *Destination) HoldingsIn(ctx context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
+	held, err := d.holdingsIn(ctx, t, lo, hi)
+	return held, err == nil, err
+}
+
+// holdingsIn is Holdings of the sort keys in [lo, hi) ("" for an open end).
+func (d *Destination) holdingsIn(ctx context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, error) {
 	partitions := []string{t.MigrationID}
 	if t.Env != cutover.EnvTest {
 		partitions = LivePartitions(t.TenantID, t.LiveShards)
@@ -238,7 +254,7 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 	g.SetLimit(holdingsReaders)
 	for _, p := range partitions {
 		g.Go(func() error {
-			return d.holdings(ctx, t, p, func(entity, id string) {
+			return d.holdings(ctx, t, p, lo, hi, func(entity, id string) {
 				mu.Lock()
 				defer mu.Unlock()
 				if sums[entity] == nil {
@@ -264,33 +280,39 @@ func (d *Destination) Holdings(ctx context.Context, t cutover.Target) (map[strin
 const holdingsReaders = 8
 
 // holdings calls add with the entity and id of each item t holds in
-// partition.
+// partition whose sort key is in [lo, hi).
 //
 // Errors: EUNAVAILABLE from DynamoDB; EINTERNAL when LIVE has no Reader,
 // or an item has no entity or id.
-func (d *Destination) holdings(ctx context.Context, t cutover.Target, partition string, add func(entity, id string)) error {
+func (d *Destination) holdings(ctx context.Context, t cutover.Target, partition, lo, hi string, add func(entity, id string)) error {
 	in := &dynamodb.QueryInput{
 		// Strongly consistent: the read-back runs right after the last
 		// writes (and, in TEST, after the round's reset); an eventually
 		// consistent read could miss the newest items or still see deleted
 		// ones, and fail a correct migration.
-		ConsistentRead:           aws.Bool(true),
-		KeyConditionExpression:   aws.String("PK = :p"),
-		ProjectionExpression:     aws.String("#e, #i, #m"),
-		ExpressionAttributeNames: map[string]string{"#e": "entity", "#i": "id", "#m": "migrationId"},
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :p" + sortKeyRange(lo, hi)),
+		ProjectionExpression:      aws.String("#e, #i, #m, SK"),
+		ExpressionAttributeNames:  map[string]string{"#e": "entity", "#i": "id", "#m": "migrationId"},
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(partition)},
+	}
+	if lo != "" {
+		in.ExpressionAttributeValues[":lo"] = str(lo)
+	}
+	if hi != "" {
+		in.ExpressionAttributeValues[":hi"] = str(hi)
 	}
 	var api queryAPI
 	what := "TEST environment"
 	if t.Env == cutover.EnvTest {
 		api, in.TableName = d.Test.API, &d.Test.Table
-		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(partition)}
 	} else {
 		if d.Reader == nil {
 			return cutover.Errorf(cutover.EINTERNAL, "The built-in destination has no LIVE reader.")
 		}
 		api, in.TableName, what = d.Reader, &d.Live.Table, "LIVE environment"
 		in.FilterExpression = aws.String("#m = :m")
-		in.ExpressionAttributeValues = map[string]ddb.AttributeValue{":p": str(partition), ":m": str(t.MigrationID)}
+		in.ExpressionAttributeValues[":m"] = str(t.MigrationID)
 	}
 	p := dynamodb.NewQueryPaginator(api, in)
 	for p.HasMorePages() {
@@ -299,6 +321,9 @@ func (d *Destination) holdings(ctx context.Context, t cutover.Target, partition 
 			return mapErr(err, what)
 		}
 		for _, it := range page.Items {
+			if sk, ok := it["SK"].(*ddb.AttributeValueMemberS); ok && hi != "" && sk.Value == hi {
+				continue // BETWEEN includes its upper end; the range does not
+			}
 			e, eok := it["entity"].(*ddb.AttributeValueMemberS)
 			id, iok := it["id"].(*ddb.AttributeValueMemberS)
 			if !eok || !iok {
@@ -308,6 +333,22 @@ func (d *Destination) holdings(ctx context.Context, t cutover.Target, partition 
 		}
 	}
 	return nil
+}
+
+// sortKeyRange is the key condition's part for the sort keys in [lo, hi)
+// ("" for an open end). A key condition takes one comparison of the sort
+// key, so a closed range is BETWEEN lo AND hi, and the caller leaves out
+// an item whose key is hi itself.
+func sortKeyRange(lo, hi string) string {
+	switch {
+	case lo != "" && hi != "":
+		return " AND SK BETWEEN :lo AND :hi"
+	case lo != "":
+		return " AND SK >= :lo"
+	case hi != "":
+		return " AND SK < :hi"
+	}
+	return ""
 }
 
 // LivePartition is the LIVE table's partition key for the record of

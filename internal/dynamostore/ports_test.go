@@ -24,6 +24,7 @@ var (
 	_ migration.TestExpiry = (*dynamostore.TestEnv)(nil)
 	_ engine.TestEnv       = (*dynamostore.TestEnv)(nil)
 	_ cutover.Destination  = (*dynamostore.Destination)(nil)
+	_ cutover.RangeHolder  = (*dynamostore.Destination)(nil)
 	_ signoff.Store        = (*dynamostore.SignOffs)(nil)
 	_ signoff.Migrations   = (*dynamostore.Migrations)(nil)
 )

@@ -148,6 +148,7 @@ type tenants struct {
 var (
 	_ cutover.Destination = (*tenants)(nil)
 	_ cutover.Sealer      = (*tenants)(nil)
+	_ cutover.RangeHolder = (*tenants)(nil)
 )
 
 // perTenant returns the destination build makes per tenant, having built
@@ -189,6 +190,14 @@ func (p *tenants) Holdings(ctx context.Context, t cutover.Target) (map[string]cu
 		return nil, err
 	}
 	return d.Holdings(ctx, t)
+}
+
+func (p *tenants) HoldingsIn(ctx context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
+	d, err := p.of(t.TenantID)
+	if err != nil {
+		return nil, false, err
+	}
+	return holdingsIn(ctx, d, t, lo, hi)
 }
 
 func (p *tenants) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {

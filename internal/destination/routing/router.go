@@ -9,6 +9,7 @@ import (
 var (
 	_ cutover.Destination = (*Router)(nil)
 	_ cutover.Sealer      = (*Router)(nil)
+	_ cutover.RangeHolder = (*Router)(nil)
 )
 
 // Router sends each target to its environment's destination: TEST
@@ -57,6 +58,28 @@ func (r *Router) Holdings(ctx context.Context, t cutover.Target) (map[string]cut
 		return nil, err
 	}
 	return d.Holdings(ctx, t)
+}
+
+// HoldingsIn implements cutover.RangeHolder through the routed
+// destination when it reads by range; ok false otherwise.
+//
+// Errors: the routed destination's; EINTERNAL for an unroutable target.
+func (r *Router) HoldingsIn(ctx context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
+	d, err := r.route(t)
+	if err != nil {
+		return nil, false, err
+	}
+	return holdingsIn(ctx, d, t, lo, hi)
+}
+
+// holdingsIn asks d for t's holdings in [lo, hi) when it reads by range.
+//
+// Errors: d's.
+func holdingsIn(ctx context.Context, d cutover.Destination, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
+	if rh, ok := d.(cutover.RangeHolder); ok {
+		return rh.HoldingsIn(ctx, t, lo, hi)
+	}
+	return nil, false, nil
 }
 
 // Seal implements cutover.Sealer: it seals through the routed

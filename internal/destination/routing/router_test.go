@@ -140,3 +140,40 @@ func TestRouterSealsThroughASealerOnly(t *testing.T) {
 		t.Errorf("a failing seal: %v, want the sealer's error", err)
 	}
 }
+
+// fakeRanges is a fakeDest that also reads back by key range.
+type fakeRanges struct {
+	*fakeDest
+	in func(cutover.Target, string, string) map[string]cutover.Holding
+}
+
+func (f fakeRanges) HoldingsIn(_ context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
+	return f.in(t, lo, hi), true, nil
+}
+
+// The router reads a range back through a destination that reads by
+// range, and says it cannot (ok false, no call) for one that does not:
+// the engine then reads the whole back.
+func TestRouterReadsARangeBackOnlyWhereTheDestinationCan(t *testing.T) {
+	var calls []string
+	ranges := fakeRanges{named("tables", &calls), func(t cutover.Target, lo, hi string) map[string]cutover.Holding {
+		calls = append(calls, "tables range "+t.Env+" "+lo+".."+hi)
+		return map[string]cutover.Holding{"contact": {Count: 2}}
+	}}
+	r := &Router{Test: ranges, Live: named("api", &calls)}
+	ctx := context.Background()
+	held, ok, err := r.HoldingsIn(ctx, cutover.Target{Env: cutover.EnvTest, MigrationID: "m"}, "contact#40", "contact#80")
+	if err != nil || !ok || held["contact"].Count != 2 {
+		t.Fatalf("TEST by range: %v %v %v", held, ok, err)
+	}
+	held, ok, err = r.HoldingsIn(ctx, cutover.Target{Env: cutover.EnvLive, MigrationID: "m"}, "", "contact#40")
+	if err != nil || ok || held != nil {
+		t.Fatalf("LIVE, whose destination cannot read a range: %v %v %v", held, ok, err)
+	}
+	if _, _, err := r.HoldingsIn(ctx, cutover.Target{Env: "prod"}, "", ""); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("an unknown environment: %v, want EINTERNAL", err)
+	}
+	if len(calls) != 1 || calls[0] != "tables range test contact#40..contact#80" {
+		t.Errorf("calls %v", calls)
+	}
+}

@@ -93,6 +93,31 @@ type compareResult struct {
 	CSVBytes int64                      `json:"csvBytes,omitempty"`
 	Snapshot string                     `json:"snapshot,omitempty"` // the test's: the range's part of its snapshot
 	Index    *delta.Index               `json:"index,omitempty"`    // and where its slots begin
+	// Held is what the destination holds of the range, read back in the
+	// range's step when it reads by key range (cutover.RangeHolder):
+	// the read-back of a final or a test round then takes a step per
+	// range, not one step over every record. HeldRead says it was read.
+	Held     map[string]cutover.Holding `json:"held,omitempty"`
+	HeldRead bool                       `json:"heldRead,omitempty"`
+}
+
+// rangeReadBack reads back what the destination holds of a target among
+// the keys of the slots [lo, hi) (cutover.RangeHolder); nil when nothing
+// is read back by range (a pre-flight's dry run writes nothing).
+type rangeReadBack func(ctx context.Context, lo, hi string) (map[string]cutover.Holding, bool, error)
+
+// readBackIn is dest's read-back of t by key range, or nil when dest
+// cannot read a range. A slot range's keys are the record keys from lo
+// up to hi (delta.InRange): a record id is 32 hex digits, never a slot
+// itself, so the destination's key order places them alike.
+func readBackIn(dest cutover.Destination, t cutover.Target) rangeReadBack {
+	rh, ok := dest.(cutover.RangeHolder)
+	if !ok {
+		return nil
+	}
+	return func(ctx context.Context, lo, hi string) (map[string]cutover.Holding, bool, error) {
+		return rh.HoldingsIn(ctx, t, lo, hi)
+	}
 }
 
 // comparison is a comparison's results added up (compared), for the
@@ -100,6 +125,55 @@ type compareResult struct {
 type comparison struct {
 	compareResult
 	ranges []compareResult // each range's own, in key order
+	// heldAll says every range read the destination back (Held is then
+	// what it holds of the whole target).
+	heldAll bool
+}
+
+// heldRead is what the key ranges read back of the destination, or nil
+// when a range did not (its destination cannot read by range, or the
+// range's step ran before the read-back moved there): the finish step
+// then reads the whole back itself.
+func (c *comparison) heldRead() map[string]cutover.Holding {
+	if !c.heldAll {
+		return nil
+	}
+	return c.Held
+}
+
+// holdingSums adds up holdings of disjoint sets of records, per entity:
+// counts add, and so do id checksums (destination.IDChecksum.AddSum).
+type holdingSums struct {
+	counts map[string]int64
+	sums   map[string]*destination.IDChecksum
+}
+
+// add adds one set's holdings.
+//
+// Errors: EINVALID for a malformed checksum.
+func (h *holdingSums) add(set map[string]cutover.Holding) error {
+	if h.counts == nil {
+		h.counts, h.sums = map[string]int64{}, map[string]*destination.IDChecksum{}
+	}
+	for e, x := range set {
+		if h.sums[e] == nil {
+			h.sums[e] = &destination.IDChecksum{}
+		}
+		if err := h.sums[e].AddSum(x.IDChecksum); err != nil {
+			return err
+		}
+		h.counts[e] += x.Count
+	}
+	return nil
+}
+
+// total is the holdings added so far (an empty map for none).
+func (h *holdingSums) total() map[string]cutover.Holding {
+	out := make(map[string]cutover.Holding, len(h.counts))
+	for e, n := range h.counts {
+		out[e] = cutover.Holding{Count: n, IDChecksum: h.sums[e].String()}
+	}
+	return out
 }
 
 // compareScope is what one comparison compares, and for what.
@@ -299,14 +373,19 @@ func (s *Final) ComparePartition(ctx context.Context, in FinalStep) (*FinalOutpu
 	if err != nil || sc == nil {
 		return &FinalOutput{}, err
 	}
-	return &FinalOutput{}, s.comparePartition(ctx, sc, in.Index)
+	var rb rangeReadBack
+	if sc.mode == compareDelta { // the final's, after its chunks wrote LIVE
+		rb = readBackIn(s.dest, liveTarget(sc.m))
+	}
+	return &FinalOutput{}, s.comparePartition(ctx, sc, in.Index, rb)
 }
 
 // comparePartition compares (or, for the test, merges) key range i of
-// sc and stores its result.
+// sc and stores its result, with what rb reads back of the range (nil:
+// nothing).
 //
-// Errors: as ComparePartition.
-func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) error {
+// Errors: as ComparePartition; rb's.
+func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int, rb rangeReadBack) error {
 	var plan comparePlan
 	if err := s.readArtifact(ctx, sc.prefix+"plan.json", "the comparison's plan", &plan); err != nil {
 		return err
@@ -327,8 +406,16 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) er
 		defer rc.Close()
 		after[j] = rc
 	}
+	var held map[string]cutover.Holding
+	read := false
+	if rb != nil {
+		var err error
+		if held, read, err = rb(ctx, p.Lo, p.Hi); err != nil {
+			return err
+		}
+	}
 	if sc.mode == compareMerge {
-		return s.mergeRange(ctx, sc, i, after)
+		return s.mergeRange(ctx, sc, i, after, held, read)
 	}
 	var before io.Reader = strings.NewReader("")
 	if len(p.Before) > 0 { // the test's snapshot: one segment
@@ -339,7 +426,7 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) er
 		defer rc.Close()
 		before = rc
 	}
-	res := compareResult{Holdings: map[string]cutover.Holding{}}
+	res := compareResult{Holdings: map[string]cutover.Holding{}, Held: held, HeldRead: read}
 	sums := map[string]*destination.IDChecksum{}
 	each := func(e delta.Entry) {
 		if sums[e.Entity] == nil {
@@ -381,11 +468,12 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int) er
 
 // mergeRange merges range i of the chunks' snapshots, after, into range
 // i of the test snapshot (its own object, with its index, for
-// composeSnapshot to join) and stores what it holds.
+// composeSnapshot to join) and stores what it holds, and what TEST was
+// read back to hold of it (held, when read).
 //
 // Errors: as mergeSnapshots; EUNAVAILABLE from storage.
-func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []io.Reader) error {
-	res := compareResult{Snapshot: sc.mergedKey(i)}
+func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []io.Reader, held map[string]cutover.Holding, read bool) error {
+	res := compareResult{Snapshot: sc.mergedKey(i), Held: held, HeldRead: read}
 	var x delta.Indexer
 	err := s.files.Stream(ctx, res.Snapshot, "application/x-ndjson", func(w io.Writer) (err error) {
 		res.Holdings, err = mergeSnapshots(after, w, &x)
@@ -435,36 +523,28 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 	if err != nil {
 		return nil, err
 	}
-	out := &comparison{compareResult: compareResult{Holdings: map[string]cutover.Holding{}, Changed: map[string]int{}}}
-	sums := map[string]*destination.IDChecksum{}
+	out := &comparison{compareResult: compareResult{Changed: map[string]int{}}, heldAll: len(bodies) > 0}
+	var holdings, held holdingSums
 	var deltas []*delta.Report
 	for i, b := range bodies {
 		var r compareResult
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d of the comparison could not be read.", i)
 		}
-		for e, h := range r.Holdings {
-			if sums[e] == nil {
-				sums[e] = &destination.IDChecksum{}
-			}
-			if err := sums[e].AddSum(h.IDChecksum); err != nil {
-				return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d of the comparison has a malformed checksum.", i)
-			}
-			t := out.Holdings[e]
-			t.Count += h.Count
-			out.Holdings[e] = t
+		if err := holdings.add(r.Holdings); err != nil {
+			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d of the comparison has a malformed checksum.", i)
 		}
+		if err := held.add(r.Held); err != nil {
+			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d's read-back has a malformed checksum.", i)
+		}
+		out.heldAll = out.heldAll && r.HeldRead
 		addCounts(out.Changed, r.Changed)
 		if r.Delta != nil {
 			deltas = append(deltas, r.Delta)
 		}
 		out.ranges = append(out.ranges, r)
 	}
-	for e, sum := range sums {
-		t := out.Holdings[e]
-		t.IDChecksum = sum.String()
-		out.Holdings[e] = t
-	}
+	out.Holdings, out.Held = holdings.total(), held.total()
 	if plan.Before != "" {
 		out.Delta = delta.Merge(deltas)
 	}

@@ -103,18 +103,24 @@ func (a accepted) holdings() map[string]cutover.Holding {
 	return out
 }
 
-// readBack asks the destination what it holds of t and compares it, per
-// entity, with want (what the migration wrote): "nothing lost" checked
-// against the destination itself, not our own accounting.
+// readBack compares, per entity, what the destination holds of t with
+// want (what the migration wrote): "nothing lost" checked against the
+// destination itself, not our own accounting. held is what the
+// comparison's key ranges read back of it, range by range (compared's
+// Held when every range read it: heldAll); nil asks the destination for
+// the whole here.
 //
 // Errors: EINTERNAL naming the first entity (in name order) whose count
 // or id checksum differs, with both counts (the state machine does not
 // retry it: the step fails for a person to look at); the Destination's
 // errors from Holdings.
-func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, want map[string]cutover.Holding) error {
-	got, err := dest.Holdings(ctx, t)
-	if err != nil {
-		return err
+func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, want, held map[string]cutover.Holding) error {
+	got := held
+	if got == nil {
+		var err error
+		if got, err = dest.Holdings(ctx, t); err != nil {
+			return err
+		}
 	}
 	entities := make([]string, 0, len(want)+len(got))
 	for e := range want {
@@ -150,8 +156,8 @@ func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, w
 // once the destination was seen to hold what the migration wrote.
 //
 // Errors: readBack's; the Sealer's.
-func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want map[string]cutover.Holding) error {
-	if err := readBack(ctx, dest, t, want); err != nil {
+func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want, held map[string]cutover.Holding) error {
+	if err := readBack(ctx, dest, t, want, held); err != nil {
 		return err
 	}
 	if s, ok := dest.(cutover.Sealer); ok {

@@ -708,14 +708,16 @@ func liveTarget(m *cutover.Migration) cutover.Target {
 // (and seals the delivery when the destination closes its deliveries),
 // by their snapshots: the whole migration at once, after its last chunk,
 // because the destination reports a migration's holdings, not a chunk's.
-// What the chunks wrote is cmp's holdings, added up from the key ranges;
-// without a comparison in key ranges (nil) the snapshots are streamed.
+// What the chunks wrote is cmp's holdings, added up from the key ranges,
+// and what LIVE holds the ranges' read-back when the destination reads
+// by key range (else it is asked for the whole here); without a
+// comparison in key ranges (nil) the snapshots are streamed.
 //
 // Errors: as readBack; ENOTFOUND when a chunk's snapshot is missing;
 // EINVALID when one is malformed; EUNAVAILABLE from storage.
 func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, cmp *comparison) error {
 	if cmp != nil {
-		return readBackAndSeal(ctx, s.dest, liveTarget(m), cmp.Holdings)
+		return readBackAndSeal(ctx, s.dest, liveTarget(m), cmp.Holdings, cmp.heldRead())
 	}
 	snaps := make([]io.Reader, 0, len(chunks))
 	for _, c := range chunks {
@@ -733,7 +735,7 @@ func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks [
 	if err != nil {
 		return err
 	}
-	return readBackAndSeal(ctx, s.dest, liveTarget(m), want)
+	return readBackAndSeal(ctx, s.dest, liveTarget(m), want, nil)
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final

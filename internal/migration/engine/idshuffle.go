@@ -375,9 +375,16 @@ func (s *base) readAll(ctx context.Context, key string) ([]byte, error) {
 }
 
 // drain reads rc, opened for key (or not: err), to its end and closes it.
+// It reads what one step of a run stored for another (the id shuffle's
+// objects, a chunk's spill, a range's result), never an upload, so a
+// missing object is said to be that, not a file to upload again.
 //
-// Errors: err; EUNAVAILABLE when reading stops midway.
+// Errors: err, ENOTFOUND saying an earlier step's results are missing;
+// EUNAVAILABLE when reading stops midway.
 func drain(key string, rc io.ReadCloser, err error) ([]byte, error) {
+	if cutover.ErrorCode(err) == cutover.ENOTFOUND {
+		return nil, cutover.Wrap(cutover.ENOTFOUND, err, "What an earlier step of this run stored for this one is missing: that step did not finish (or its results have expired), so this step cannot run.")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -177,8 +177,8 @@ func TestAChunkWithoutItsShuffleFails(t *testing.T) {
 		t.Fatalf("the plan's run %+v: want a shuffle of one partition", run)
 	}
 	_, err = svc.Final(ctx, FinalStep{Action: FinalChunk, MigrationID: id, Round: 1, Index: 1})
-	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
-		t.Fatalf("a chunk before its shuffle: %v; want ENOTFOUND", err)
+	if msg := cutover.ErrorMessage(err); cutover.ErrorCode(err) != cutover.ENOTFOUND || !strings.Contains(msg, "an earlier step") || strings.Contains(msg, "upload") {
+		t.Fatalf("a chunk before its shuffle: %v; want ENOTFOUND saying an earlier step's results are missing, not an upload", err)
 	}
 	if _, err := svc.Final(ctx, FinalStep{Action: FinalResolve, MigrationID: id, Round: 1, Index: 1}); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Fatalf("resolve of a partition the plan has not: %v; want ECONFLICT", err)

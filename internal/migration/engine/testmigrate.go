@@ -126,7 +126,7 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index)
+		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index, readBackIn(s.dest, testTarget(sc.m, in.Round)))
 	case TestKeys:
 		return s.TestChunkKeys(ctx, in)
 	case PlanPartAction:
