@@ -71,7 +71,7 @@ func (w *deliverer) Deliver(ctx context.Context, recs []cutover.Record) ([]cutov
 	now := time.Now()
 	items := make([]map[string]ddb.AttributeValue, len(recs))
 	for i, r := range recs {
-		partition := w.t.MigrationID
+		partition := TestPartition(w.t.MigrationID, r.ID)
 		if w.t.Env != cutover.EnvTest {
 			partition = LivePartition(w.t.TenantID, r.ID, w.t.LiveShards)
 		}
@@ -243,7 +243,7 @@ func (d *Destination) HoldingsIn(ctx context.Context, t cutover.Target, lo, hi s
 
 // holdingsIn is Holdings of the sort keys in [lo, hi) ("" for an open end).
 func (d *Destination) holdingsIn(ctx context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, error) {
-	partitions := []string{t.MigrationID}
+	partitions := testPartitions(t.MigrationID, "")
 	if t.Env != cutover.EnvTest {
 		partitions = LivePartitions(t.TenantID, t.LiveShards)
 	}
@@ -275,8 +275,8 @@ func (d *Destination) holdingsIn(ctx context.Context, t cutover.Target, lo, hi s
 	return out, nil
 }
 
-// holdingsReaders is how many of a tenant's LIVE partitions Holdings
-// reads at once.
+// holdingsReaders is how many of a target's partition keys Holdings (and
+// a page of TEST records) reads at once.
 const holdingsReaders = 8
 
 // holdings calls add with the entity and id of each item t holds in

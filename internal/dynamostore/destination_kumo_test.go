@@ -173,7 +173,7 @@ func TestBuiltInDestinationTestOverwritesWithExpiryAndReadsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-		"PK": &ddb.AttributeValueMemberS{Value: "m1"}, "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[0].ID},
+		"PK": &ddb.AttributeValueMemberS{Value: dynamostore.TestPartition("m1", recs[0].ID)}, "SK": &ddb.AttributeValueMemberS{Value: "contact#" + recs[0].ID},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func TestBuiltInDestinationTestOverwritesWithExpiryAndReadsBack(t *testing.T) {
 		t.Fatalf("holdings = %+v", h)
 	}
 	if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-		"PK": &ddb.AttributeValueMemberS{Value: "m1"}, "SK": &ddb.AttributeValueMemberS{Value: "property#" + recs[30].ID},
+		"PK": &ddb.AttributeValueMemberS{Value: dynamostore.TestPartition("m1", recs[30].ID)}, "SK": &ddb.AttributeValueMemberS{Value: "property#" + recs[30].ID},
 	}}); err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func TestTestRecordKeepsTheValueItLeftOut(t *testing.T) {
 	}
 	item := func(src string) map[string]ddb.AttributeValue {
 		out, err := db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: &table, Key: map[string]ddb.AttributeValue{
-			"PK": &ddb.AttributeValueMemberS{Value: mig},
+			"PK": &ddb.AttributeValueMemberS{Value: dynamostore.TestPartition(mig, cutover.RecordID("t1", "contact", src))},
 			"SK": &ddb.AttributeValueMemberS{Value: "contact#" + cutover.RecordID("t1", "contact", src)},
 		}, ConsistentRead: aws.Bool(true)})
 		if err != nil || out.Item == nil {

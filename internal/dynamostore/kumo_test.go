@@ -93,15 +93,19 @@ func contacts(n int, first string) []cutover.Record {
 	return recs
 }
 
-// partitionItems reads every item of a partition back, consistently.
+// partitionItems reads every item of a partition back, consistently: the
+// items under the key partition and under its shard keys (partition#…),
+// found by a Scan, apart from the code that chose the keys.
 func partitionItems(t *testing.T, db *dynamodb.Client, table, partition string) []map[string]ddb.AttributeValue {
 	t.Helper()
 	var out []map[string]ddb.AttributeValue
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                 &table,
-		ConsistentRead:            aws.Bool(true),
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{
+		TableName:        &table,
+		ConsistentRead:   aws.Bool(true),
+		FilterExpression: aws.String("PK = :p OR begins_with(PK, :s)"),
+		ExpressionAttributeValues: map[string]ddb.AttributeValue{
+			":p": &ddb.AttributeValueMemberS{Value: partition}, ":s": &ddb.AttributeValueMemberS{Value: partition + "#"},
+		},
 	})
 	for p.HasMorePages() {
 		page, err := p.NextPage(context.Background())
@@ -273,9 +277,10 @@ func TestTestWritesSurviveUnprocessedItems(t *testing.T) {
 }
 
 // A reset a slice at a time (cutover.RecordIDPrefixes) deletes exactly
-// the slice's records of the migration's entities: another slice, another
-// entity and another migration keep theirs, and every slice together
-// leaves none.
+// the slice's records of the migration's entities, under its shard keys
+// and under its own key (records written before TEST was sharded):
+// another slice, another entity and another migration keep theirs, and
+// every slice together leaves none.
 func TestResetBySlices(t *testing.T) {
 	db, table := recordsTable(t)
 	env := &dynamostore.TestEnv{API: db, Table: table}
@@ -284,8 +289,15 @@ func TestResetBySlices(t *testing.T) {
 	for i := range recs[:10] {
 		recs[i].Entity, recs[i].Fields = "company", map[string]string{"name": "Acme"}
 	}
-	if _, err := testSink(env, "m1").Write(ctx, recs); err != nil {
+	if _, err := testSink(env, "m1").Write(ctx, recs[:60]); err != nil {
 		t.Fatal(err)
+	}
+	for _, r := range recs[60:] { // as written before the shards
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]ddb.AttributeValue{
+			"PK": &ddb.AttributeValueMemberS{Value: "m1"}, "SK": &ddb.AttributeValueMemberS{Value: r.Entity + "#" + r.ID},
+		}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := testSink(env, "m2").Write(ctx, contacts(20, "Bob")); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,15 @@ func recordItem(partition, migrationID string, r cutover.Record, at time.Time) m
 	return item
 }
 
-// TestEnv is the disposable TEST environment: one partition per migration.
+// TestEnv is the disposable TEST environment: a migration's records
+// spread over testShards partition keys, "<migration>#<h>", h the first
+// hex digit of the record id (TestPartition), so a test round writes at
+// up to sixteen keys' rate (one key takes 1,000 write units a second: a
+// 100M-record round under one key would take more than a day), and a
+// slice of records (cutover.RecordIDPrefixes: the ids beginning with a
+// prefix) lives under one key. Readers also read the migration's own key,
+// under which every record was written before TEST was sharded: a round
+// reset after the deploy clears both.
 //
 // TEST records are personal data, so each carries a TTL (PurgeAt, epoch
 // seconds) and DynamoDB deletes it Retention after the migration last used
@@ -107,25 +116,64 @@ func (t *TestEnv) ExpireSegment(ctx context.Context, migrationID string, entitie
 	})
 }
 
-// eachPage calls fn with each page of the migration's TEST records in a
-// slice: with the prefix "", the whole partition; otherwise, for each
-// entity, the sort keys beginning entity#prefix (a record's sort key is
-// its entity and id). keysOnly reads the keys alone, consistently (a
-// reset must see every item the round wrote).
-func (t *TestEnv) eachPage(ctx context.Context, migrationID string, entities []string, prefix string, keysOnly bool, fn func([]map[string]ddb.AttributeValue) error) error {
-	type query struct{ cond, sk string }
-	queries := []query{{cond: "PK = :p"}}
+// testShards is how many keys a migration's TEST records spread over:
+// one per hex digit a record id begins with.
+const testShards = 16
+
+// TestPartition is the TEST table's partition key for the record id of
+// migrationID: the migration and the id's first hex digit (an id that
+// does not begin with one, which a RecordID always does, gets a digit by
+// its FNV-1a hash, so it still lands under a key the readers read).
+func TestPartition(migrationID, id string) string {
+	return migrationID + "#" + string(testShardDigit(id))
+}
+
+func testShardDigit(id string) byte {
+	const hex = "0123456789abcdef"
+	if id != "" && strings.IndexByte(hex, id[0]) >= 0 {
+		return id[0]
+	}
+	return hex[shardOf(id, testShards)]
+}
+
+// testPartitions are the keys a migration's TEST records whose ids begin
+// with prefix can be under: the migration's own (written before TEST was
+// sharded) and, with the prefix "", every shard key, else its first
+// digit's.
+func testPartitions(migrationID, prefix string) []string {
+	out := []string{migrationID}
 	if prefix != "" {
-		queries = queries[:0]
+		return append(out, TestPartition(migrationID, prefix))
+	}
+	for _, h := range "0123456789abcdef" {
+		out = append(out, migrationID+"#"+string(h))
+	}
+	return out
+}
+
+// eachPage calls fn with each page of the migration's TEST records in a
+// slice: with the prefix "", every key of the migration; otherwise, for
+// each entity, the sort keys beginning entity#prefix (a record's sort key
+// is its entity and id) under the prefix's key and the migration's own.
+// keysOnly reads the keys alone, consistently (a reset must see every
+// item the round wrote).
+func (t *TestEnv) eachPage(ctx context.Context, migrationID string, entities []string, prefix string, keysOnly bool, fn func([]map[string]ddb.AttributeValue) error) error {
+	type query struct{ pk, cond, sk string }
+	var queries []query
+	for _, pk := range testPartitions(migrationID, prefix) {
+		if prefix == "" {
+			queries = append(queries, query{pk: pk, cond: "PK = :p"})
+			continue
+		}
 		for _, e := range entities {
-			queries = append(queries, query{cond: "PK = :p AND begins_with(SK, :s)", sk: e + "#" + prefix})
+			queries = append(queries, query{pk: pk, cond: "PK = :p AND begins_with(SK, :s)", sk: e + "#" + prefix})
 		}
 	}
 	for _, sl := range queries {
 		in := &dynamodb.QueryInput{
 			TableName:                 &t.Table,
 			KeyConditionExpression:    aws.String(sl.cond),
-			ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
+			ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(sl.pk)},
 		}
 		if sl.sk != "" {
 			in.ExpressionAttributeValues[":s"] = str(sl.sk)

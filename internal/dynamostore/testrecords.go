@@ -3,12 +3,14 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cutover/cutover/internal/cutover"
 )
@@ -47,10 +49,14 @@ func addTestAttributes(item map[string]ddb.AttributeValue, t cutover.Target, r c
 // cannot be one of the table's.
 const maxKeyBytes = 1024
 
-// TestRecords implements migration.TestRecords: one Query of the
-// migration's partition (the partition key is the migration id and
-// nothing else, so no after key can leave it), at most limit items,
-// eventually consistent (browsing reads what a finished round wrote).
+// TestRecords implements migration.TestRecords: a page of the
+// migration's records in key order (entity#id) across its keys (the
+// shard keys and its own: TestPartition), eventually consistent (browsing
+// reads what a finished round wrote). Each key is queried for the sort
+// keys above after, at most limit items, and the page is their merge, cut where no key can
+// hold an unread item below it: at the limit-th key, or at the last key
+// read of a key that has more (a Query stops at 1 MB too). A key names
+// no other migration's partition, so no after key can leave it.
 //
 // Errors: EINVALID when after is not a TEST sort key ("entity#id", at
 // most 1 KB) or limit is not positive; EUNAVAILABLE from DynamoDB;
@@ -59,33 +65,66 @@ func (t *TestEnv) TestRecords(ctx context.Context, migrationID, after string, li
 	if limit <= 0 || migrationID == "" {
 		return cutover.TestRecordPage{}, cutover.Errorf(cutover.EINVALID, "A page of TEST records needs a migration and a positive size.")
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 &t.Table,
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(migrationID)},
-		Limit:                     aws.Int32(int32(min(limit, 1000))),
+	if after != "" && (len(after) > maxKeyBytes || !strings.Contains(after, "#")) {
+		return cutover.TestRecordPage{}, cutover.Errorf(cutover.EINVALID, "That is not a place in the TEST records.")
 	}
-	if after != "" {
-		if len(after) > maxKeyBytes || !strings.Contains(after, "#") {
-			return cutover.TestRecordPage{}, cutover.Errorf(cutover.EINVALID, "That is not a place in the TEST records.")
+	n := min(limit, 1000)
+	keys := testPartitions(migrationID, "")
+	items := make([][]map[string]ddb.AttributeValue, len(keys))
+	more := make([]bool, len(keys))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(holdingsReaders)
+	for i, pk := range keys {
+		g.Go(func() error {
+			in := &dynamodb.QueryInput{
+				TableName:                 &t.Table,
+				KeyConditionExpression:    aws.String("PK = :p"),
+				ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(pk)},
+				Limit:                     aws.Int32(int32(n)),
+			}
+			if after != "" { // a key condition, not a start key: after need not be one of this key's items
+				in.KeyConditionExpression = aws.String("PK = :p AND SK > :a")
+				in.ExpressionAttributeValues[":a"] = str(after)
+			}
+			out, err := t.API.Query(gctx, in)
+			if err != nil {
+				return mapErr(err, "TEST environment")
+			}
+			items[i], more[i] = out.Items, len(out.LastEvaluatedKey) > 0
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return cutover.TestRecordPage{}, err
+	}
+	var all []map[string]ddb.AttributeValue
+	cut := "" // the last key the page may hold; "" for no bound
+	for i, its := range items {
+		all = append(all, its...)
+		if more[i] && len(its) > 0 {
+			if last := text(its[len(its)-1]["SK"]); cut == "" || last < cut {
+				cut = last
+			}
 		}
-		in.ExclusiveStartKey = map[string]ddb.AttributeValue{"PK": str(migrationID), "SK": str(after)}
 	}
-	out, err := t.API.Query(ctx, in)
-	if err != nil {
-		return cutover.TestRecordPage{}, mapErr(err, "TEST environment")
+	slices.SortFunc(all, func(a, b map[string]ddb.AttributeValue) int { return strings.Compare(text(a["SK"]), text(b["SK"])) })
+	if len(all) > n {
+		if last := text(all[n-1]["SK"]); cut == "" || last < cut {
+			cut = last
+		}
 	}
-	page := cutover.TestRecordPage{Records: make([]cutover.TestRecord, 0, len(out.Items))}
-	for _, it := range out.Items {
+	page := cutover.TestRecordPage{Records: make([]cutover.TestRecord, 0, min(len(all), n))}
+	for _, it := range all {
+		if cut != "" && text(it["SK"]) > cut {
+			break
+		}
 		rec, err := testRecord(it)
 		if err != nil {
 			return cutover.TestRecordPage{}, err
 		}
 		page.Records = append(page.Records, rec)
 	}
-	if sk, ok := out.LastEvaluatedKey["SK"].(*ddb.AttributeValueMemberS); ok {
-		page.After = sk.Value
-	}
+	page.After = cut
 	return page, nil
 }
 

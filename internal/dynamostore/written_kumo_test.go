@@ -7,9 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/dynamostore"
@@ -67,22 +65,9 @@ func TestPassWritesAsManyRecordsAsItCounts(t *testing.T) {
 	}
 }
 
-// countItems counts a partition's items with the SDK.
+// countItems counts a partition's items (under its key and its shard
+// keys) with the SDK.
 func countItems(t *testing.T, db *dynamodb.Client, table, partition string) int {
 	t.Helper()
-	n := 0
-	p := dynamodb.NewQueryPaginator(db, &dynamodb.QueryInput{
-		TableName:                 &table,
-		KeyConditionExpression:    aws.String("PK = :p"),
-		ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": &ddb.AttributeValueMemberS{Value: partition}},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += len(page.Items)
-	}
-	return n
+	return len(partitionItems(t, db, table, partition))
 }
