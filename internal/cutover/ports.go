@@ -90,7 +90,19 @@ type Target struct {
 	// planned); 0 keeps them under the tenant's one key, as a final planned
 	// before LIVE was sharded wrote them. Other destinations ignore it.
 	LiveShards int
+	// TestShards is how many partition keys a destination that keeps
+	// state per record of a test round (the HTTPS destination's delivery
+	// ledger) spreads the round over (TestShards, when the round was
+	// planned); 0 keeps one key, as a round planned before wrote it.
+	TestShards int
 }
+
+// TestShards is how many partition keys a test round's per-record state
+// spreads over (Target.TestShards): one key takes 1,000 writes a second,
+// so a 100M-record round's ledger under one key would take over a day.
+// A round records the number it was planned with, so a round in flight
+// when it changes keeps its layout.
+const TestShards = 16
 
 // LiveShards is how many partition keys the built-in LIVE table spreads a
 // tenant's records over (dynamostore.LivePartition): one key takes at most

@@ -19,10 +19,11 @@ import (
 // (destination/webhook.Ledger): what the destination answered for each
 // record delivered to a target. One item per record: PK
 // "DLV/{env}/{tenant}/{migration}/{round}" (each part path-escaped, so no
-// two targets share a partition), with "#NN" after it for a LIVE target
-// whose records spread over Target.LiveShards keys (the record id's shard,
-// as LivePartition picks it: one key takes 1,000 writes a second, and a
-// large final records one item per record); SK the record id. Items are
+// two targets share a partition), with "#NN" after it for a target whose
+// records spread over Target.LiveShards (LIVE) or Target.TestShards (a
+// test round) keys (the record id's FNV-1a shard: one key takes 1,000
+// writes a second, and a large migration records one item per record);
+// SK the record id. Items are
 // only ever created, with attribute_not_exists: the first answer stored
 // for a record is the one that stands.
 type DeliveryLedger struct {
@@ -56,16 +57,20 @@ func ledgerPartition(t cutover.Target) string {
 }
 
 // ledgerKey is the partition key of the record id's item: its target's
-// partition, and in LIVE its shard (t.LiveShards; none when 0, as a final
-// planned before LIVE was sharded recorded it). TEST targets keep one key:
-// a test round in flight across the deploy that sharded LIVE finds its
-// deliveries where it left them.
+// partition, and its shard of the target's layout (t.LiveShards in LIVE,
+// t.TestShards in a test round; none when 0, as a final or a round
+// planned before the ledger was sharded recorded it, so a delivery in
+// flight across that deploy finds its answers where it left them).
 func ledgerKey(t cutover.Target, id string) ddb.AttributeValue {
 	base := ledgerPartition(t)
-	if t.Env != cutover.EnvLive || t.LiveShards <= 0 {
+	shards := t.TestShards
+	if t.Env == cutover.EnvLive {
+		shards = t.LiveShards
+	}
+	if shards <= 0 {
 		return str(base)
 	}
-	return str(fmt.Sprintf("%s#%02d", base, shardOf(id, t.LiveShards)))
+	return str(fmt.Sprintf("%s#%02d", base, shardOf(id, shards)))
 }
 
 // Delivered implements webhook.Ledger: strongly consistent batched reads,

@@ -66,18 +66,30 @@ func scanCount(t *testing.T, db *dynamodb.Client, table string) int {
 // LIVE target's records spread over cutover.LiveShards keys or (a final
 // planned before LIVE was sharded) stay under its one key.
 func TestDeliveryLedgerFirstWriteWinsPerTarget(t *testing.T) {
-	for _, shards := range []int{cutover.LiveShards, 0} {
-		t.Run(fmt.Sprintf("%d shards", shards), func(t *testing.T) { ledgerFirstWriteWins(t, shards) })
+	for _, c := range []struct {
+		env    string
+		shards int
+	}{{cutover.EnvLive, cutover.LiveShards}, {cutover.EnvLive, 0}, {cutover.EnvTest, cutover.TestShards}, {cutover.EnvTest, 0}} {
+		t.Run(fmt.Sprintf("%s %d shards", c.env, c.shards), func(t *testing.T) { ledgerFirstWriteWins(t, c.env, c.shards) })
 	}
 }
 
-func ledgerFirstWriteWins(t *testing.T, shards int) {
+// ledgerFirstWriteWins delivers to a target of env laid out over shards
+// keys; "live" and "test" below are that target and one of the other
+// environment.
+func ledgerFirstWriteWins(t *testing.T, env string, shards int) {
 	db, table := recordsTable(t)
 	api := &halfUnprocessed{Client: db}
 	l := &dynamostore.DeliveryLedger{API: api, Table: table}
 	ctx := context.Background()
 	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1", LiveShards: shards}
 	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
+	base := "DLV/live/acme/m1/0"
+	if env == cutover.EnvTest {
+		live = cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 3, TestShards: shards}
+		test = cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
+		base = "DLV/test/acme/m1/3"
+	}
 
 	// 250 results: BatchGetItem reads at most 100 keys a call.
 	var first []cutover.DeliveryResult
@@ -107,7 +119,7 @@ func ledgerFirstWriteWins(t *testing.T, shards int) {
 	}
 	// Where they are, read apart from the ledger: under the target's key,
 	// or spread over its shard keys.
-	if keys := shardKeys(t, db, table, "DLV/live/acme/m1/0", shards); shards > 0 && len(keys) < 32 {
+	if keys := shardKeys(t, db, table, base, shards); shards > 0 && len(keys) < min(shards/2, 32) {
 		t.Errorf("250 deliveries under %d keys with %d shards; want them spread", len(keys), shards)
 	}
 
@@ -132,10 +144,11 @@ func ledgerFirstWriteWins(t *testing.T, shards int) {
 	}
 	// A test round's deliveries are its own: round 2 re-delivers the ids
 	// round 1 delivered.
-	if err := l.Record(ctx, test, []cutover.DeliveryResult{{ID: ids[0], Outcome: cutover.Created}}); err != nil {
+	round1 := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1, TestShards: shards}
+	if err := l.Record(ctx, round1, []cutover.DeliveryResult{{ID: ids[0], Outcome: cutover.Created}}); err != nil {
 		t.Fatal(err)
 	}
-	round2 := test
+	round2 := round1
 	round2.Round = 2
 	if got, err := l.Delivered(ctx, round2, ids[:1]); err != nil || len(got) != 0 {
 		t.Errorf("round 2: %d delivered of round 1's, %v", len(got), err)

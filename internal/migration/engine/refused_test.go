@@ -30,7 +30,7 @@ func TestTestMigrateRejectsWhatTheDestinationRefuses(t *testing.T) {
 	if counts.Read != 3 || counts.Migrated != 1 || counts.Rejected != 2 || !counts.Balanced() {
 		t.Fatalf("counts %+v, want 1 migrated and 2 rejected (ours and the destination's)", counts)
 	}
-	held := fake.held[cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: id, Round: 1}]
+	held := fake.held[cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: id, Round: 1, TestShards: cutover.TestShards}]
 	if len(held["contact"]) != 1 || !hasKey(held["contact"], cutover.RecordID("acme", "contact", "1")) {
 		t.Fatalf("the destination holds %v", held)
 	}
@@ -147,4 +147,41 @@ func (d *ledgerDestination) Deliverer(t cutover.Target) cutover.Deliverer {
 		}
 		return append(out, res...), nil
 	})
+}
+
+// A test round delivers in the layout its plan recorded: a round planned
+// now spreads its per-record state over cutover.TestShards keys (the
+// HTTPS destination's ledger); a plan written before names none, and a
+// chunk of that round run again after the deploy keeps its one key.
+func TestATestRoundDeliversInTheLayoutItsPlanRecorded(t *testing.T) {
+	svc, store, id := mappedMigration(t)
+	fake := &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}
+	svc.Dest = fake
+	if _, err := svc.TestMigrate(context.Background(), migration.StepInput{MigrationID: id, Round: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var plan testPlan
+	if err := json.Unmarshal([]byte(files(svc)[testPlanKey(id, 1)]), &plan); err != nil || plan.TestShards != cutover.TestShards {
+		t.Fatalf("the round's plan %+v (%v); want %d test shards", plan, err, cutover.TestShards)
+	}
+	targets := 0
+	for tg := range fake.held {
+		if tg.Env == cutover.EnvTest {
+			targets++
+			if tg.TestShards != cutover.TestShards {
+				t.Errorf("TEST was written for %+v; want %d shards", tg, cutover.TestShards)
+			}
+		}
+	}
+	if targets != 1 {
+		t.Fatalf("TEST was written for %d targets; want 1", targets)
+	}
+	var before testPlan
+	if err := json.Unmarshal([]byte(`{"seed":1,"rows":3,"chunks":1}`), &before); err != nil {
+		t.Fatal(err)
+	}
+	m := store.migs[id]
+	if tg := testTarget(&m, 1, before); tg.TestShards != 0 || tg.Round != 1 || tg.MigrationID != id {
+		t.Errorf("a round planned before delivers to %+v; want one key", tg)
+	}
 }

@@ -58,7 +58,7 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 	if counts.Read != plan.Rows {
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the test extract has %d.", counts.Read, plan.Rows)
 	}
-	target := cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: in.Round}
+	target := testTarget(m, in.Round, plan)
 	wrote, held, err := s.testSnapshot(ctx, m, in.Round, chunks)
 	if err != nil {
 		return nil, err

@@ -126,7 +126,11 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index, readBackIn(s.dest, testTarget(sc.m, in.Round)))
+		var plan testPlan
+		if err := s.readArtifact(ctx, testPlanKey(sc.m.ID, in.Round), "test migration's plan", &plan); err != nil {
+			return nil, err
+		}
+		return &TestOutput{Index: in.Index}, s.comparePartition(ctx, sc, in.Index, readBackIn(s.dest, testTarget(sc.m, in.Round, plan)))
 	case TestKeys:
 		return s.TestChunkKeys(ctx, in)
 	case PlanPartAction:
@@ -162,6 +166,9 @@ type testPlan struct {
 	Merges int `json:"merges,omitempty"`
 	// Aliases says the id shuffle runs its alias round (idalias.go).
 	Aliases bool `json:"aliases,omitempty"`
+	// TestShards is the round's Target.TestShards (cutover.TestShards
+	// when planned); 0 for a round planned before.
+	TestShards int `json:"testShards,omitempty"`
 }
 
 // testSpill is where a round's chunks spill their records for merging.
@@ -204,7 +211,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	if m.Test != nil {
 		before = m.Test.Read + m.Test.Derived
 	}
-	plan := testPlan{Seed: newSeed(), Now: s.Now()}
+	plan := testPlan{Seed: newSeed(), Now: s.Now(), TestShards: cutover.TestShards}
 	ex, planning, err := s.planExtract(ctx, extractInput{
 		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
@@ -489,7 +496,7 @@ func (s *TestRun) runTestChunk(ctx context.Context, m *cutover.Migration, round 
 		p.Spill = spilled.add
 	}
 	snap := delta.NewSnapshot()
-	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round))), snap}, s.files)
+	res, err := pass.Run(ctx, p, chunkOpener{s.files, c}, snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round, plan))), snap}, s.files)
 	if err != nil {
 		return nil, err
 	}
@@ -527,8 +534,8 @@ func (s *TestRun) testChunkDone(ctx context.Context, c cutover.Chunk, prefix str
 }
 
 // testTarget is where round's test migration writes.
-func testTarget(m *cutover.Migration, round int) cutover.Target {
-	return cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round}
+func testTarget(m *cutover.Migration, round int, plan testPlan) cutover.Target {
+	return cutover.Target{Env: cutover.EnvTest, TenantID: m.TenantID, MigrationID: m.ID, Round: round, TestShards: plan.TestShards}
 }
 
 // runTestMerge merges one merge partition of the round's spilled records
@@ -554,7 +561,7 @@ func (s *TestRun) runTestMerge(ctx context.Context, m *cutover.Migration, round 
 	}
 	prefix := testChunkPrefix(m.ID, round, c.Index)
 	snap := delta.NewSnapshot()
-	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round))), snap}
+	sink := snapshotSink{newDeliverySink(s.dest.Deliverer(testTarget(m, round, plan))), snap}
 	sampler := workbook.NewSampler(plan.Seed, m.SpotCheckIDs) // the chunks sampled no record: only here is it known whether it merged
 	res, err := pass.Merge(ctx, pass.MergeInput{Spec: spec, Spilled: spilled, ArtifactsPrefix: prefix, Watch: sampler.Watch, Refused: sampler.Refused}, sink, s.files)
 	if err != nil {
