@@ -62,15 +62,21 @@ func ledgerPartition(t cutover.Target) string {
 // planned before the ledger was sharded recorded it, so a delivery in
 // flight across that deploy finds its answers where it left them).
 func ledgerKey(t cutover.Target, id string) ddb.AttributeValue {
-	base := ledgerPartition(t)
+	return str(shardedKey(ledgerPartition(t), t, id))
+}
+
+// shardedKey is the key of the record id's item of a per-record register
+// of t (the ledger, the drop's claims) whose partition is base: base and
+// the id's shard of t's layout, or base alone when t has none.
+func shardedKey(base string, t cutover.Target, id string) string {
 	shards := t.TestShards
 	if t.Env == cutover.EnvLive {
 		shards = t.LiveShards
 	}
 	if shards <= 0 {
-		return str(base)
+		return base
 	}
-	return str(fmt.Sprintf("%s#%02d", base, shardOf(id, shards)))
+	return fmt.Sprintf("%s#%02d", base, shardOf(id, shards))
 }
 
 // Delivered implements webhook.Ledger: strongly consistent batched reads,

@@ -17,8 +17,10 @@ import (
 // DropClaims is the S3 drop's claim register (destination/s3drop.Claims):
 // which drop object each record delivered to a target went into. It lives
 // in the delivery ledger's table, in partitions of its own: PK
-// "DROP/{env}/{tenant}/{migration}/{round}" (each part path-escaped), SK
-// the record id, attribute "object" the object's key. A record's claim is
+// "DROP/{env}/{tenant}/{migration}/{round}" (each part path-escaped),
+// followed by "#NN", the record id's shard, when the target spreads over
+// shards (Target.LiveShards, Target.TestShards: as the ledger's), SK the
+// record id, attribute "object" the object's key. A record's claim is
 // only ever created (attribute_not_exists), and the claims of one object
 // are created in one transaction, all or none: so a record belongs to one
 // object for good, and no object is left holding some of its records
@@ -53,12 +55,12 @@ func dropPartition(t cutover.Target) string {
 // EINTERNAL when the table is missing.
 func (c *DropClaims) Owners(ctx context.Context, t cutover.Target, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
-	pk := str(dropPartition(t))
+	base := dropPartition(t)
 	for len(ids) > 0 {
 		n := min(maxBatchGetKeys, len(ids))
 		keys := make([]map[string]ddb.AttributeValue, n)
 		for i, id := range ids[:n] {
-			keys[i] = map[string]ddb.AttributeValue{"PK": pk, "SK": str(id)}
+			keys[i] = map[string]ddb.AttributeValue{"PK": str(shardedKey(base, t, id)), "SK": str(id)}
 		}
 		ids = ids[n:]
 		pending := map[string]ddb.KeysAndAttributes{c.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
@@ -99,7 +101,7 @@ func (c *DropClaims) Claim(ctx context.Context, t cutover.Target, object string,
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	pk := str(dropPartition(t))
+	base := dropPartition(t)
 	var purge ddb.AttributeValue
 	if t.Env == cutover.EnvTest && c.TestRetention > 0 {
 		now := time.Now
@@ -110,7 +112,7 @@ func (c *DropClaims) Claim(ctx context.Context, t cutover.Target, object string,
 	}
 	items := make([]ddb.TransactWriteItem, len(ids))
 	for i, id := range ids {
-		item := map[string]ddb.AttributeValue{"PK": pk, "SK": str(id), dropObject: str(object)}
+		item := map[string]ddb.AttributeValue{"PK": str(shardedKey(base, t, id)), "SK": str(id), dropObject: str(object)}
 		if purge != nil {
 			item[ttlAttribute] = purge
 		}

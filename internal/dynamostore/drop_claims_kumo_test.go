@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,13 +18,25 @@ import (
 
 var _ s3drop.Claims = (*dynamostore.DropClaims)(nil)
 
+// The claims hold alike whether a target spreads them over its shard
+// keys (a final or test round planned now) or keeps one key (planned
+// before the registers were sharded).
 func TestDropClaimsAreAllOrNothingAndFirstWins(t *testing.T) {
+	for _, sharded := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sharded %v", sharded), func(t *testing.T) { dropClaimsAllOrNothing(t, sharded) })
+	}
+}
+
+func dropClaimsAllOrNothing(t *testing.T, sharded bool) {
 	db, table := recordsTable(t)
 	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	c := &dynamostore.DropClaims{API: db, Table: table, TestRetention: 48 * time.Hour, Now: func() time.Time { return now }}
 	ctx := context.Background()
 	live := cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m1"}
 	test := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 1}
+	if sharded {
+		live.LiveShards, test.TestShards = cutover.LiveShards, cutover.TestShards
+	}
 
 	if taken, err := c.Claim(ctx, live, "contact/o1.jsonl", []string{"a", "b", "c"}); err != nil || len(taken) != 0 {
 		t.Fatalf("first claim: %v %v", taken, err)
@@ -73,6 +86,15 @@ func TestDropClaimsAreAllOrNothingAndFirstWins(t *testing.T) {
 	if _, err := c.Claim(ctx, live, "x/too-many.jsonl", append(ids, "one-more")[:101]); cutover.ErrorCode(err) != cutover.EINVALID {
 		t.Errorf("101 ids: %v, want EINVALID", err)
 	}
+	// Where they are, read apart from the register: LIVE's 253 claims
+	// under its one key, or spread over its shard keys.
+	keys := map[string]int{}
+	for _, it := range partitionItems(t, db, table, "DROP/live/acme/m1/0") {
+		keys[it["PK"].(*ddb.AttributeValueMemberS).Value]++
+	}
+	if n := len(keys); sharded && (n < 32 || keys["DROP/live/acme/m1/0"] != 0) || !sharded && keys["DROP/live/acme/m1/0"] != 253 {
+		t.Errorf("LIVE's claims under %d keys (%d under the target's own); want them spread over its shards, or all under it", n, keys["DROP/live/acme/m1/0"])
+	}
 	// TEST claims expire with the TEST deliveries; LIVE claims are kept.
 	purge := map[string]string{}
 	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: &table})
@@ -82,7 +104,7 @@ func TestDropClaimsAreAllOrNothingAndFirstWins(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, it := range page.Items {
-			pk := it["PK"].(*ddb.AttributeValueMemberS).Value
+			pk, _, _ := strings.Cut(it["PK"].(*ddb.AttributeValueMemberS).Value, "#") // the target's base key
 			if v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN); ok {
 				purge[pk] = v.Value
 			} else if _, seen := purge[pk]; !seen {
