@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -326,6 +327,39 @@ func TestResetBySlices(t *testing.T) {
 	}
 	if n, other := len(sortKeys(t, db, table, "m1")), len(sortKeys(t, db, table, "m2")); n != 0 || other != 20 {
 		t.Fatalf("after every slice: %d records left, the other migration has %d of 20", n, other)
+	}
+}
+
+// A reset and an expiry page through a slice larger than a page
+// (segmentPageItems) and reach every record of it, whether the emulator
+// caps a page or not.
+func TestResetAndExpiryPageThroughALargeSlice(t *testing.T) {
+	db, table := recordsTable(t)
+	env := &dynamostore.TestEnv{API: db, Table: table, Retention: time.Hour}
+	ctx := context.Background()
+	recs := contacts(2600, "Ann")
+	if _, err := testSink(env, "m1").Write(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC)
+	if err := env.ExpireSegment(ctx, "m1", []string{"contact"}, "", from); err != nil {
+		t.Fatal(err)
+	}
+	want := strconv.FormatInt(from.Add(time.Hour).Unix(), 10)
+	items := partitionItems(t, db, table, "m1")
+	for _, it := range items {
+		if v, ok := it["PurgeAt"].(*ddb.AttributeValueMemberN); !ok || v.Value != want {
+			t.Fatalf("a record kept the expiry %v; want %s", it["PurgeAt"], want)
+		}
+	}
+	if len(items) != 2600 {
+		t.Fatalf("%d records after the expiry, want 2600", len(items))
+	}
+	if err := env.ResetSegment(ctx, "m1", []string{"contact"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(partitionItems(t, db, table, "m1")); n != 0 {
+		t.Fatalf("%d records left after the reset", n)
 	}
 }
 

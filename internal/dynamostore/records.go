@@ -151,6 +151,11 @@ func testPartitions(migrationID, prefix string) []string {
 	return out
 }
 
+// segmentPageItems bounds a page of a reset or an expiry: DynamoDB stops
+// a page at 1 MB, but an emulator may not (kumo returns a whole key at
+// once), and a page is held while it is rewritten.
+const segmentPageItems = 1000
+
 // eachPage calls fn with each page of the migration's TEST records in a
 // slice: with the prefix "", every key of the migration; otherwise, for
 // each entity, the sort keys beginning entity#prefix (a record's sort key
@@ -174,6 +179,7 @@ func (t *TestEnv) eachPage(ctx context.Context, migrationID string, entities []s
 			TableName:                 &t.Table,
 			KeyConditionExpression:    aws.String(sl.cond),
 			ExpressionAttributeValues: map[string]ddb.AttributeValue{":p": str(sl.pk)},
+			Limit:                     aws.Int32(segmentPageItems),
 		}
 		if sl.sk != "" {
 			in.ExpressionAttributeValues[":s"] = str(sl.sk)

@@ -64,7 +64,7 @@ type linking struct {
 	buf  []byte
 }
 
-// newLinking returns the linking state of o's spec, or nil when it names
+// newLinking returns the linking state of s's spec, or nil when it names
 // no one inline.
 func newLinking(s *Shuffle) *linking {
 	ents := mapspec.InlineEntities(s.o.Spec, s.o.Schema)

@@ -20,7 +20,8 @@ import (
 //     record no row became: orphans, by position and reference; then,
 //     for an entity whose records merge across source ids, each key
 //     partition alone the references naming a record merged into another
-//     (aliases.go).
+//     (aliases.go); with people named inline, each person's first naming
+//     by a row that is not a duplicate (inline.go).
 //  3. Map every file again with Outputs.Global = s.Records(): the rows the
 //     runs name are rejected as duplicates, in file order, so the rejects
 //     and review files and the reports are written as the in-memory pass
@@ -33,7 +34,9 @@ import (
 //     mapspec.Merger, exactly as the in-memory pass merges, and its
 //     survivors, merges and possible duplicates are written as sorted
 //     runs; streaming merges of the runs then give the records, the
-//     merges and the possible duplicates in the in-memory order.
+//     merges and the possible duplicates in the in-memory order, the
+//     people named inline linked to listed records as mapspec.LinkInline
+//     links them (inline.go).
 //
 // Memory is one partition's keys or records at a time plus a block per
 // partition, whatever the extract's size.

@@ -63,7 +63,21 @@ type CompareRun struct {
 type comparePlan struct {
 	Partitions int    `json:"partitions"`
 	Before     string `json:"before,omitempty"` // the test snapshot compared against; "" for none
+	// ReadBack says each range reads the destination back over its keys
+	// (a comparison of at least rangeReadBackRanges ranges); without it
+	// the finish step reads the whole back, as before.
+	ReadBack bool `json:"readBack,omitempty"`
 }
+
+// rangeReadBackRanges is how many key ranges a comparison needs before
+// its ranges read the destination back, each over its own keys, instead
+// of the finish step reading every record: at the default 256 MiB of
+// snapshot a range, 8 ranges are about 4M records, which one step reads
+// back in about a minute; past that the whole grows toward Lambda's 15
+// minutes (BENCHMARKS.md, "The read-back"). Below it one read is
+// cheaper: a range's read-back queries each of the target's keys, and an
+// emulator that walks its table for every Query pays that per range.
+const rangeReadBackRanges = 8
 
 // comparePart is one key range: the slots from Lo to Hi ("" for either
 // end) and where they are in each snapshot.
@@ -347,7 +361,7 @@ func (s *base) planCompare(ctx context.Context, sc *compareScope, chunking Chunk
 	if err != nil {
 		return nil, err
 	}
-	if err := s.putJSON(ctx, sc.prefix+"plan.json", "The comparison's plan", comparePlan{Partitions: len(starts), Before: sc.before}); err != nil {
+	if err := s.putJSON(ctx, sc.prefix+"plan.json", "The comparison's plan", comparePlan{Partitions: len(starts), Before: sc.before, ReadBack: len(starts) >= rangeReadBackRanges}); err != nil {
 		return nil, err
 	}
 	items := make([]ChunkItem, len(starts))
@@ -408,7 +422,7 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int, rb
 	}
 	var held map[string]cutover.Holding
 	read := false
-	if rb != nil {
+	if rb != nil && plan.ReadBack {
 		var err error
 		if held, read, err = rb(ctx, p.Lo, p.Hi); err != nil {
 			return err

@@ -288,8 +288,20 @@ func (d *rangeDestination) HoldingsIn(_ context.Context, t cutover.Target, lo, h
 // comparison's ranges, a step each, for the test round and for the
 // final, and never whole in the finish steps: at 100M records one step
 // could not read them all. A record lost from one range fails the final
-// as a whole read-back would.
+// as a whole read-back would. A comparison of fewer ranges than
+// rangeReadBackRanges is read back whole, once, in the finish step.
 func TestTheReadBackRunsInTheKeyRanges(t *testing.T) {
+	svc, store, _ := finalService(t, 8)
+	id := signedOff(t, svc, store, "acme")
+	small := &rangeDestination{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}, whole: map[string]int{}, ranges: map[string]int{}}
+	svc.Dest = small
+	if _, err := runFinal(t, svc, id); err != nil {
+		t.Fatal(err)
+	}
+	if small.whole[cutover.EnvLive] != 1 || small.ranges[cutover.EnvLive] != 0 {
+		t.Fatalf("a small final read back whole %v and by range %v; want once whole", small.whole, small.ranges)
+	}
+
 	for _, lose := range []bool{false, true} {
 		svc, store, id := rangedFinal(t)
 		dest := &rangeDestination{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}, whole: map[string]int{}, ranges: map[string]int{}}
