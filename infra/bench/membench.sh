@@ -38,14 +38,13 @@ for rows in "$@"; do
     files=("$work/contacts.csv")
   fi
   "$work/cutover" inspect --write-mapping "$work/proposed.json" "${files[@]}" >/dev/null
-  how=(--mapping "$work/proposed.json")
   shuffled_s=""
-  /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map "${how[@]}" --out "$work/shuffle" "${files[@]}" >"$work/shuffle.out"
+  /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --mapping "$work/proposed.json" --out "$work/shuffle" "${files[@]}" >"$work/shuffle.out"
   read -r s m <"$work/t"
   shuffled_s=$s
   same="-"
   if [ "$rows" -le "$max" ]; then
-    /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --in-memory "${how[@]}" --out "$work/memory" "${files[@]}" >"$work/memory.out"
+    /usr/bin/time -f "%e %M" -o "$work/t" "$work/cutover" map --in-memory --mapping "$work/proposed.json" --out "$work/memory" "${files[@]}" >"$work/memory.out"
     read -r ms mm <"$work/t"
     same=yes
     for f in "$work"/memory/*; do cmp -s "$f" "$work/shuffle/$(basename "$f")" || same="NO: $(basename "$f")"; done

@@ -29,26 +29,26 @@ func main() {
 	}
 }
 
+// write writes the contacts export to out, or with tenancies an agency's
+// export to out and tenancies.
 func write(out, tenancies string, rows int, seed uint64) error {
 	f, err := os.Create(out)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	if tenancies == "" {
 		err = benchdata.WriteContacts(f, rows, seed)
 	} else {
 		var t *os.File
-		if t, err = os.Create(tenancies); err != nil {
-			return err
-		}
-		defer t.Close()
-		if err = benchdata.WriteAgency(f, t, rows, seed); err == nil {
-			err = t.Close()
+		if t, err = os.Create(tenancies); err == nil {
+			err = benchdata.WriteAgency(f, t, rows, seed)
+			if cerr := t.Close(); err == nil {
+				err = cerr
+			}
 		}
 	}
-	if err != nil {
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	return err
 }
