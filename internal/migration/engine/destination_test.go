@@ -83,6 +83,24 @@ func (d *sinkDestination) Holdings(_ context.Context, t cutover.Target) (map[str
 	return h, nil
 }
 
+// writtenFor is the one target of env the destination was written for;
+// the test fails when it was written for none or several.
+func (d *sinkDestination) writtenFor(t *testing.T, env string) cutover.Target {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []cutover.Target
+	for tg := range d.held {
+		if tg.Env == env {
+			out = append(out, tg)
+		}
+	}
+	if len(out) != 1 {
+		t.Fatalf("%s was written for %d targets %v; want 1", env, len(out), out)
+	}
+	return out[0]
+}
+
 type delivererFunc func(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error)
 
 func (f delivererFunc) Deliver(ctx context.Context, recs []cutover.Record) ([]cutover.DeliveryResult, error) {

@@ -840,17 +840,8 @@ func TestAFinalWritesLiveInTheLayoutItsPlanRecorded(t *testing.T) {
 			if got.FinalPlan.LiveShards != c.want || len(live.records) != 2 {
 				t.Fatalf("the plan %+v, LIVE holds %d; want %d shards, 2 records", got.FinalPlan, len(live.records), c.want)
 			}
-			targets := 0
-			for tg := range svc.fake.held {
-				if tg.Env == cutover.EnvLive {
-					targets++
-					if tg.LiveShards != c.want {
-						t.Errorf("LIVE was written for %+v; want %d shards", tg, c.want)
-					}
-				}
-			}
-			if targets != 1 {
-				t.Fatalf("LIVE was written for %d targets; want 1", targets)
+			if tg := svc.fake.writtenFor(t, cutover.EnvLive); tg.LiveShards != c.want {
+				t.Errorf("LIVE was written for %+v; want %d shards", tg, c.want)
 			}
 		})
 	}

@@ -164,17 +164,8 @@ func TestATestRoundDeliversInTheLayoutItsPlanRecorded(t *testing.T) {
 	if err := json.Unmarshal([]byte(files(svc)[testPlanKey(id, 1)]), &plan); err != nil || plan.TestShards != cutover.TestShards {
 		t.Fatalf("the round's plan %+v (%v); want %d test shards", plan, err, cutover.TestShards)
 	}
-	targets := 0
-	for tg := range fake.held {
-		if tg.Env == cutover.EnvTest {
-			targets++
-			if tg.TestShards != cutover.TestShards {
-				t.Errorf("TEST was written for %+v; want %d shards", tg, cutover.TestShards)
-			}
-		}
-	}
-	if targets != 1 {
-		t.Fatalf("TEST was written for %d targets; want 1", targets)
+	if tg := fake.writtenFor(t, cutover.EnvTest); tg.TestShards != cutover.TestShards {
+		t.Errorf("TEST was written for %+v; want %d shards", tg, cutover.TestShards)
 	}
 	var before testPlan
 	if err := json.Unmarshal([]byte(`{"seed":1,"rows":3,"chunks":1}`), &before); err != nil {
