@@ -387,6 +387,19 @@ func (s *jsonlSinks) close() error {
 	return first
 }
 
+// discard closes and removes the records files written so far, so that
+// writing starts over.
+func (s *jsonlSinks) discard() error {
+	first := s.close()
+	for e, f := range s.files {
+		if err := os.Remove(f.Name()); err != nil && first == nil {
+			first = err
+		}
+		delete(s.files, e)
+	}
+	return first
+}
+
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -19,8 +19,10 @@ import (
 // shuffled maps the files with the run's global operations resolved
 // through spill files in a temp directory (internal/shuffle), so memory
 // stays flat in the rows: the files are mapped twice, once to emit the
-// keys and once to write with their resolution. Its output is byte for
-// byte the in-memory path's (TestShuffleEqualsInMemory).
+// keys and once to write with their resolution (once, for a mapping that
+// neither merges nor references, when no row repeats a source id). Its
+// output is byte for byte the in-memory path's
+// (TestShuffleEqualsInMemory).
 func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options, records bool, spillDir, source string, stdout io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The live heap is a few chunks of rows and one partition; without
@@ -28,6 +30,13 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		// it runs. A soft limit keeps the peak near what is live (GOMEMLIMIT
 		// overrides it; it is soft, so a larger partition still runs).
 		debug.SetMemoryLimit(shuffleMemoryLimit)
+		if os.Getenv("GOGC") == "" {
+			// And the limit alone decides when it runs: a live heap
+			// well under it (a pass that does not merge holds a few
+			// chunks of rows) is not collected every time it doubles,
+			// which cost a fifth of such a pass's CPU (BENCHMARKS.md).
+			debug.SetGCPercent(-1)
+		}
 	}
 	// Ctrl-C stops the run through its context, so the spill files (about
 	// the size of the records) are removed rather than left behind.
@@ -39,51 +48,19 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	}
 	defer os.RemoveAll(dir)
 	store := shuffle.NewDir(dir)
+	defer store.Close()
 	merging := r.spec.HoldsRecords(r.sch)
 	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, Tenant: r.tenant, PartitionRecords: r.partRecords})
 
-	// Run 1: the keys. A table that fails stops the run; run 2 then maps
-	// the tables up to it again, so the failure leaves the rejects and
-	// review files the in-memory path leaves, and says the same.
-	upTo, err1 := -1, error(nil)
-	if err := r.eachTable(paths, o, func(i int, tb table) error {
-		upTo = i
-		_, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Keys()}, true)
-		err1 = err
-		return err
-	}); err != nil && err1 == nil {
-		return err // the files could not be opened
-	}
-	if err := sh.Resolve(); err != nil {
-		return err
-	}
-	// Run 2: the rows again, with the duplicates known.
 	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
 	if rep.spilled, err = newOrphanSpill(dir); err != nil {
 		return err
 	}
 	defer rep.spilled.close()
-	if err := r.eachTable(paths, o, func(i int, tb table) error {
-		if i > upTo {
-			return err1
-		}
-		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: sh.Records()}, false)
-		if err != nil {
-			return err
-		}
-		sh.EndTable()
-		rep.Files = append(rep.Files, fr)
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err1 != nil {
-		return err1 // run 2 did not fail where run 1 did: still a failure
-	}
 	sinks := newJSONLSinks(r.outDir, records)
 	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
 	defer sinks.close()
-	out := shuffle.Output{Records: func(ctx context.Context, recs []*mapspec.Record) error {
+	write := func(ctx context.Context, recs []*mapspec.Record) error {
 		// The records come in the in-memory order, with their references
 		// resolved: a cleared one is an orphan, listed as the in-memory
 		// path's mapspec.Resolver lists it.
@@ -98,7 +75,66 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		}
 		_, err := sinks.Write(ctx, recs)
 		return err
-	}}
+	}
+
+	// Run 1: the keys. A pass that does not merge also writes everything
+	// as it goes (shuffle.Streaming), so unless a row repeats a source id
+	// there is no run 2. A table that fails stops the run; run 2 then maps
+	// the tables up to it again, so the failure leaves the rejects and
+	// review files the in-memory path leaves, and says the same.
+	first := sh.Keys()
+	if !merging {
+		if first, err = sh.Streaming(write); err != nil {
+			return err
+		}
+	}
+	upTo, err1 := -1, error(nil)
+	if err := r.eachTable(paths, o, func(i int, tb table) error {
+		upTo = i
+		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: first}, merging)
+		if err1 = err; err == nil && !merging {
+			sh.EndTable()
+			rep.Files = append(rep.Files, fr)
+		}
+		return err
+	}); err != nil && err1 == nil {
+		return err // the files could not be opened
+	}
+	if err := sh.Resolve(); err != nil {
+		return err
+	}
+	if merging || sh.Repeats() {
+		if !merging {
+			// Run 1 wrote records run 2 rejects as duplicates: start
+			// the records files over.
+			if err := sinks.discard(); err != nil {
+				return err
+			}
+			sinks.written = shuffle.NewDistinct(ctx, store, "rewritten", 0)
+			rep.Files = nil
+		}
+		// Run 2: the rows again, with the duplicates known. A pass that
+		// does not merge writes its records as they come.
+		second := sh.Records(write)
+		if err := r.eachTable(paths, o, func(i int, tb table) error {
+			if i > upTo {
+				return err1
+			}
+			fr, err := r.table(ctx, tb, pipeline.Outputs{Global: second}, false)
+			if err != nil {
+				return err
+			}
+			sh.EndTable()
+			rep.Files = append(rep.Files, fr)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if err1 != nil {
+		return err1 // run 2 did not fail where run 1 did: still a failure
+	}
+	var out shuffle.Output
 	var files []*os.File
 	var bufs []*bufio.Writer
 	defer func() {

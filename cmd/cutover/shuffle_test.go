@@ -514,3 +514,84 @@ func TestShuffleLinksPeopleNamedInlineAsInMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestAPassThatDoesNotMergeWritesAsInMemory: a mapping that neither
+// dedupes, references nor names people inline writes its records in the
+// shuffle's first run (shuffle.Streaming) and maps the rows again only
+// when a row repeats a source id, starting its records files over. Either
+// way, and when a later file fails, with the records files and without,
+// it writes what the in-memory path writes.
+func TestAPassThatDoesNotMergeWritesAsInMemory(t *testing.T) {
+	dir := t.TempDir()
+	ids := map[string][]string{} // each file's source ids, in order
+	file := func(name string, from, to, repeatEvery int) string {
+		var b strings.Builder
+		b.WriteString("Record ID,First Name,Email\n")
+		for i := from; i <= to; i++ {
+			id := strconv.Itoa(i)
+			switch {
+			case repeatEvery > 0 && i%repeatEvery == 0:
+				id = strconv.Itoa(i - from + 1) // a row of the first file: a duplicate
+			case i%17 == 0:
+				id = "" // rejected: no source id
+			}
+			ids[name] = append(ids[name], id)
+			fmt.Fprintf(&b, "%s,person %d,p%d@example.com\n", id, i, i)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	a, b, c := file("a.csv", 1, 400, 0), file("b.csv", 401, 700, 0), file("c.csv", 701, 900, 9)
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("Record ID,First Name,Email\n901,x,x@example.com\n902,\"y,y@example.com\n903,z,z@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const spec = `{"version":1,"files":[{"name":"contacts","entity":"contact","sourceId":["Record ID"],"fields":[{"target":"first_name","column":"First Name","steps":[{"op":"case","to":"title"}]},{"target":"emails","column":"Email"}]}]}`
+	sp, err := mapspec.Parse([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sp.HoldsRecords(schema.Default()) {
+		t.Fatal("the mapping holds records: it would not stream")
+	}
+	path := filepath.Join(dir, "m.json")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, files := range [][]string{
+		{a, b},      // no repeats: one run
+		{a, b, c},   // repeats in the last file
+		{a, c, b},   // and in the middle
+		{a, a},      // every row of the second reading repeats
+		{a, b, bad}, // no repeats, then a file that fails
+		{a, c, bad}, // repeats, then a file that fails
+	} {
+		for _, extra := range [][]string{nil, {"--records=false"}, {"--workers", "3"}} {
+			sameOutputs(t, sp, append(append([]string{"--mapping", path}, extra...), files...)...)
+		}
+	}
+	// The cases did what they are for.
+	code, _, out := mapOutputs(t, "--mapping", path, a, c)
+	if code != 0 || !bytes.Contains(out["rejects-c.csv"], []byte("repeats the source id")) || !bytes.Contains(out["rejects-a.csv"], []byte("source id")) {
+		t.Errorf("exit %d; c.csv's repeats or a.csv's rows without an id were not rejected:\n%s\n%s", code, clip(out["rejects-c.csv"]), clip(out["rejects-a.csv"]))
+	}
+	want, withID, seen := 0, 0, map[string]bool{}
+	for _, id := range append(ids["a.csv"], ids["c.csv"]...) {
+		if id != "" {
+			withID++
+		}
+		if id != "" && !seen[id] {
+			seen[id] = true
+			want++
+		}
+	}
+	if n := bytes.Count(out["records-contact.jsonl"], []byte("\n")); n != want || want == withID {
+		t.Errorf("%d records written for a.csv and c.csv; want %d, fewer than their %d rows with an id", n, want, withID)
+	}
+	if code, _, _ := mapOutputs(t, "--mapping", path, a, b, bad); code == 0 {
+		t.Error("a run with a malformed file succeeded")
+	}
+}

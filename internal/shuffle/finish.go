@@ -12,11 +12,13 @@ import (
 	"github.com/cutover/cutover/internal/mapspec"
 )
 
-// Output is where Finish writes.
+// WriteRecords gets the pass's records in batches, in the order the
+// in-memory pass writes them (mapspec.Merger.Records, or as they come
+// when it does not merge). It may keep no batch: the slice is reused.
+type WriteRecords func(ctx context.Context, recs []*mapspec.Record) error
+
+// Output is where Finish writes besides the records.
 type Output struct {
-	// Records gets the pass's records in batches, in the order the
-	// in-memory pass writes them (mapspec.Merger.Records).
-	Records func(ctx context.Context, recs []*mapspec.Record) error
 	// Merges and PossibleDuplicates, if set, get mapspec.Merger's Merges
 	// and PossibleDuplicates as the CLI's merges.json and
 	// possible-duplicates.json hold them: json.MarshalIndent with two
@@ -39,11 +41,18 @@ type Result struct {
 	Linked int
 }
 
-// Finish merges each record partition and writes the records, merges and
-// possible duplicates in the in-memory pass's order.
+// Finish merges each record partition and writes the records (to the
+// WriteRecords given Records), merges and possible duplicates (to out) in
+// the in-memory pass's order.
 //
-// Errors: the store's; ErrDamaged; Output's writers' and Records'.
+// Errors: the store's; ErrDamaged; out's writers' and WriteRecords'.
 func (s *Shuffle) Finish(out Output) (*Result, error) {
+	// A second run that streamed its records (a pass that does not
+	// merge) has its last batch left, and spilled none: its runs below
+	// are empty.
+	if err := s.flushBatch(); err != nil {
+		return nil, err
+	}
 	done := []*cursor{s.dups, s.orphs, s.aliases} // the second run is over
 	if s.link != nil {
 		done = append(done, s.link.nfirst)
@@ -88,7 +97,7 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 	for i := 0; i < s.nrec; i++ {
 		names = append(names, partName("surv", s.nrec, i))
 	}
-	if err := s.writeRecords(names, out.Records); err != nil {
+	if err := s.writeRecords(names); err != nil {
 		return nil, err
 	}
 	if out.Merges != nil {
@@ -145,7 +154,7 @@ func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) erro
 		if err := s.noteLinks(at[j], rec); err != nil { // as merged
 			return err
 		}
-		if err := surv.add(s.ctx, i, frameRecord(nil, at[j], "", rec)); err != nil {
+		if err := surv.add(s.ctx, i, s.frameRecord(nil, at[j], "", rec)); err != nil {
 			return err
 		}
 	}
@@ -184,7 +193,7 @@ func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) erro
 // recordBatch is how many records Output.Records gets at a time.
 const recordBatch = 1000
 
-func (s *Shuffle) writeRecords(names []string, fn func(context.Context, []*mapspec.Record) error) error {
+func (s *Shuffle) writeRecords(names []string) error {
 	m, err := openRuns(s.ctx, s.store, names)
 	if err != nil {
 		return err
@@ -219,14 +228,14 @@ func (s *Shuffle) writeRecords(names []string, fn func(context.Context, []*mapsp
 			if err := s.interrupted(); err != nil {
 				return err
 			}
-			if err := fn(s.ctx, batch); err != nil {
+			if err := s.write(s.ctx, batch); err != nil {
 				return err
 			}
 			batch = batch[:0]
 		}
 	}
 	if len(batch) > 0 {
-		return fn(s.ctx, batch)
+		return s.write(s.ctx, batch)
 	}
 	return nil
 }

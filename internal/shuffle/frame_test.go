@@ -240,3 +240,46 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+// TestADirKeepsWhatWasAppendedPastItsOpenFiles: blocks appended in turn
+// to more files than a Dir keeps open, and again after Close, read back
+// whole and in order from each file.
+func TestADirKeepsWhatWasAppendedPastItsOpenFiles(t *testing.T) {
+	ctx := context.Background()
+	store := NewDir(t.TempDir())
+	files := openFiles + openFiles/2
+	want := make([]bytes.Buffer, files)
+	appendAll := func(round int) {
+		for i := range files {
+			b := fmt.Appendf(nil, "file %d, block %d;", i, round)
+			want[i].Write(b)
+			if err := store.Append(ctx, fmt.Sprint(i), b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for round := range 3 {
+		appendAll(round)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	appendAll(3)
+	for i := range files {
+		rc, err := store.Open(ctx, fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want[i].Bytes()) {
+			t.Fatalf("file %d reads %q; want %q", i, got, want[i].Bytes())
+		}
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -13,9 +13,53 @@ import (
 // emits its keys.
 func (s *Shuffle) Keys() pipeline.Global { return keys{s} }
 
-// Records is the pipeline.Global of the second run (after Resolve): it
-// rejects the duplicates and spills the records.
-func (s *Shuffle) Records() pipeline.Global { return records{s} }
+// Records is the pipeline.Global of the second run (after Resolve), for
+// all its tables: it rejects the duplicates and spills the records, which
+// Finish gives to write; or, when the pass does not merge
+// (Options.Merging false: nothing can change a record or its place once
+// it is kept), gives them to write as they come, the order Finish would
+// give them in, without spilling them and reading them back.
+func (s *Shuffle) Records(write WriteRecords) pipeline.Global {
+	s.write, s.batch, s.addPos, s.tableEnds = write, s.batch[:0], 0, nil
+	return records{s}
+}
+
+// Streaming is the pipeline.Global of a first run, for all its tables,
+// that writes as it goes: for a pass that does not merge (Options.Merging
+// false), whose only global operation is the rule that a row repeating
+// an earlier row's source id is a duplicate. It emits the keys as Keys
+// does and gives each record to write as it comes, as the second run
+// would if no row repeated a source id. Resolve then finds whether one
+// did (Repeats): if none did, the run wrote what the second run would
+// have written, and Finish ends the pass without it; if one did, what
+// the run wrote must be thrown away and the second run made (Records).
+// So an extract without repeated source ids, the usual one, is mapped
+// once.
+//
+// Errors: EINTERNAL for a pass that merges.
+func (s *Shuffle) Streaming(write WriteRecords) (pipeline.Global, error) {
+	if s.o.Merging {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "A pass that merges records cannot write them in its first run.")
+	}
+	s.write = write
+	return streaming{keys{s}}, nil
+}
+
+type streaming struct{ keys }
+
+var _ pipeline.Global = streaming{}
+
+// Add implements pipeline.Global: the record is written as it comes.
+//
+// Errors: WriteRecords'.
+func (w streaming) Add(rec *mapspec.Record, _ string) error {
+	w.addPos++
+	return w.stream(rec)
+}
+
+// Repeats reports whether Resolve found a row that repeats an earlier
+// row's source id.
+func (s *Shuffle) Repeats() bool { return s.repeats > 0 }
 
 type keys struct{ *Shuffle }
 
@@ -89,10 +133,14 @@ func (s *Shuffle) cursor(sets []string, n int) (*cursor, error) {
 // Resolve finds, partition by partition, the rows that repeat an earlier
 // row's source id and the references that name a record no row became,
 // and those that name a record merged into one with another source id
-// (aliases.go), and readies the second run.
+// (aliases.go), and readies the second run. It first gives a Streaming
+// run's last records to its WriteRecords.
 //
-// Errors: the store's; ErrDamaged.
+// Errors: the store's; ErrDamaged; WriteRecords'.
 func (s *Shuffle) Resolve() error {
+	if err := s.flushBatch(); err != nil { // a Streaming run's last records
+		return err
+	}
 	if err := s.ids.flush(s.ctx); err != nil {
 		return err
 	}
@@ -130,6 +178,7 @@ func (s *Shuffle) Resolve() error {
 			// pipeline.Seen's rule: a repeat is a duplicate unless it
 			// merges into the very record that holds the id.
 			if key == "" || key != prev {
+				s.repeats++
 				if dupRows != nil {
 					dupRows[p.a] = true
 				}
@@ -232,16 +281,17 @@ func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
 	return pipeline.DuplicateSourceID, nil
 }
 
-// Add implements pipeline.Global: the record is spilled with its position.
+// Add implements pipeline.Global: the record is spilled with its
+// position, or written as it comes when the pass does not merge.
 //
-// Errors: the store's.
+// Errors: the store's; WriteRecords'.
 func (r records) Add(rec *mapspec.Record, key string) error {
 	p := pos{r.addPos, 0}
 	r.addPos++
 	if !r.o.Merging {
-		key = ""
+		return r.stream(rec)
 	}
-	r.buf = frameRecord(r.buf[:0], p, key, rec)
+	r.buf = r.frameRecord(r.buf[:0], p, key, rec)
 	if key == "" {
 		if err := r.noteLinks(p, rec); err != nil { // written as it is: no merge changes it
 			return err
@@ -255,13 +305,37 @@ func (r records) Add(rec *mapspec.Record, key string) error {
 // each table's merged rows (Result.MergedByTable).
 func (s *Shuffle) EndTable() { s.tableEnds = append(s.tableEnds, s.addPos) }
 
-// frameRecord is a spilled record's frame: its position, its dedupe key
-// and its binary form.
-func frameRecord(b []byte, p pos, key string, rec *mapspec.Record) []byte {
-	b = appendString(appendPos(b, p), key)
-	start := len(b)
-	b = rec.AppendBinary(b)
-	// the record's length goes before it: shift it along by its varint
-	body := append([]byte(nil), b[start:]...)
-	return appendBytes(b[:start], body)
+// stream gives rec to the WriteRecords in batches of recordBatch.
+//
+// Errors: WriteRecords'; EUNAVAILABLE once the context is done.
+func (s *Shuffle) stream(rec *mapspec.Record) error {
+	s.batch = append(s.batch, rec)
+	if len(s.batch) < recordBatch {
+		return nil
+	}
+	return s.flushBatch()
+}
+
+// flushBatch gives the records stream holds to the WriteRecords.
+//
+// Errors: as stream.
+func (s *Shuffle) flushBatch() error {
+	if len(s.batch) == 0 {
+		return nil
+	}
+	if err := s.interrupted(); err != nil {
+		return err
+	}
+	err := s.write(s.ctx, s.batch)
+	clear(s.batch) // the records are written: let them go
+	s.batch = s.batch[:0]
+	return err
+}
+
+// frameRecord appends to b a spilled record's frame: its position, its
+// dedupe key and its binary form (after its length, so built in s.body
+// first).
+func (s *Shuffle) frameRecord(b []byte, p pos, key string, rec *mapspec.Record) []byte {
+	s.body = rec.AppendBinary(s.body[:0])
+	return appendBytes(appendString(appendPos(b, p), key), s.body)
 }

@@ -22,7 +22,7 @@ import (
 //     partition alone the references naming a record merged into another
 //     (aliases.go); with people named inline, each person's first naming
 //     by a row that is not a duplicate (inline.go).
-//  3. Map every file again with Outputs.Global = s.Records(): the rows the
+//  3. Map every file again with Outputs.Global = s.Records(write): the rows the
 //     runs name are rejected as duplicates, in file order, so the rejects
 //     and review files and the reports are written as the in-memory pass
 //     writes them; each reference is set to the id it names, or cleared
@@ -30,6 +30,9 @@ import (
 //     to the record it merged into (mapspec.Merger's aliases); every
 //     kept record is spilled with its position, to a
 //     partition by hash of its dedupe key (or, with none, to one run).
+//     A pass that does not merge (Options.Merging false: no dedupe keys,
+//     no references, no one named inline) spills no record: each kept
+//     record is final as it comes, and goes straight to write.
 //  4. s.Finish: each record partition alone is merged by a
 //     mapspec.Merger, exactly as the in-memory pass merges, and its
 //     survivors, merges and possible duplicates are written as sorted
@@ -82,6 +85,15 @@ type Shuffle struct {
 	thru    *parts   // run 2: records without one, in order
 	nrec    int      // merge partitions
 	buf     []byte
+	body    []byte // a record's binary form, before its frame (frameRecord)
+	// write is where the records go (Records).
+	write WriteRecords
+	// batch is the records a run has not yet given write, when it
+	// streams them (a pass that does not merge).
+	batch []*mapspec.Record
+	// repeats counts the rows Resolve found repeating an earlier row's
+	// source id (duplicates).
+	repeats int
 	// tableEnds are the records added by the end of each table of the
 	// second run (EndTable), to count each table's merges.
 	tableEnds []uint64
