@@ -50,7 +50,8 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	store := shuffle.NewDir(dir)
 	defer store.Close()
 	merging := r.spec.HoldsRecords(r.sch)
-	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, Tenant: r.tenant, PartitionRecords: r.partRecords})
+	keyParts := keyPartitions(paths)
+	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, Tenant: r.tenant, PartitionRecords: r.partRecords, KeyPartitions: keyParts})
 
 	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
 	if rep.spilled, err = newOrphanSpill(dir); err != nil {
@@ -58,7 +59,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	}
 	defer rep.spilled.close()
 	sinks := newJSONLSinks(r.outDir, records)
-	sinks.written = shuffle.NewDistinct(ctx, store, "written", 0)
+	sinks.written = shuffle.NewDistinct(ctx, store, "written", keyParts)
 	defer sinks.close()
 	write := func(ctx context.Context, recs []*mapspec.Record) error {
 		// The records come in the in-memory order, with their references
@@ -110,7 +111,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 			if err := sinks.discard(); err != nil {
 				return err
 			}
-			sinks.written = shuffle.NewDistinct(ctx, store, "rewritten", 0)
+			sinks.written = shuffle.NewDistinct(ctx, store, "rewritten", keyParts)
 			rep.Files = nil
 		}
 		// Run 2: the rows again, with the duplicates known. A pass that
@@ -175,6 +176,27 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	rep.Merges, rep.Conflict, rep.PossibleDuplicates = res.Merges, res.Conflicts, res.PossibleDuplicateRecords
 	return r.finish(sinks, rep, res.Linked, stdout)
 }
+
+// keyPartitions is how many partitions the shuffle spreads ids over for
+// files of paths' size: one per keyPartitionBytes of them, at least 16
+// and at most 256 (shuffle.Options' default, which holds about 40,000
+// ids a partition at 10M rows). Each partition is a few spill files, and
+// creating hundreds of them cost a small extract about a quarter of its CPU
+// (BENCHMARKS.md); a file that cannot be read counts nothing here (it
+// fails when it is opened).
+func keyPartitions(paths []string) int {
+	var size int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			size += st.Size()
+		}
+	}
+	return int(min(max((size+keyPartitionBytes-1)/keyPartitionBytes, 16), 256))
+}
+
+// keyPartitionBytes is how much of the files one id partition is for:
+// about 40,000 rows of a typical export.
+const keyPartitionBytes = 4 << 20
 
 // shuffleMemoryLimit is the soft memory limit of a shuffled map.
 const shuffleMemoryLimit = 64 << 20
