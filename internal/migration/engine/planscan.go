@@ -43,13 +43,14 @@ import (
 //     encoding from the first chunk that has a byte other than ASCII, as
 //     the whole-file read decides it from the file's first such byte.
 //
-// A file that a check found malformed, or whose chunks decide its encoding
-// differently (a UTF-8 file with bytes further on that are not), is then
-// read whole by the planning step, as before, so that it fails with the
-// whole-file read's own message (the first error in the file, its line
-// and byte); a malformed file fails planning, before a record is written,
-// as it always did. So does a file whose encoding turns out to be one that
-// cannot be split.
+// A file that a check found malformed fails planning, before a record is
+// written, as it always did, with the whole-file read's own message (the
+// first error in the file, its line and byte): the first failed check's,
+// when the checks before it read the file as the whole-file read does
+// (firstFailure). A file whose chunks decide its encoding differently (a
+// UTF-8 file with bytes further on that are not) is read whole by the
+// planning step, as before, for that message; so is a file whose
+// encoding turns out to be one that cannot be split.
 //
 // What the parts found is kept in S3 under the plan's prefix, so each
 // step's state is the same whichever attempt of a step reads it, and the
@@ -97,7 +98,12 @@ type checkResult struct {
 	Rows     int    `json:"rows"`
 	Failed   bool   `json:"failed"`
 	NonASCII bool   `json:"nonAscii"`
-	Encoding string `json:"encoding"` // after its last row
+	Encoding string `json:"encoding"` // after its last row, or where it failed
+	// Error is the reader's message where a row failed to read (Failed),
+	// and Code its code: what the whole-file read says there
+	// (firstFailure). A check stored before it was kept has none.
+	Error string `json:"error,omitempty"`
+	Code  string `json:"code,omitempty"`
 }
 
 // planning is the state of a plan in parts, kept at planningKey.
@@ -378,14 +384,19 @@ func (s *base) checked(ctx context.Context, in extractInput, st *planning, targe
 			return s.rerun(ctx, in, st, err)
 		}
 		enc, rows, ok := decideEncoding(results)
+		if !ok {
+			if err := firstFailure(results); err != nil {
+				return nil, nil, err
+			}
+		}
 		delim := []rune(pf.Scan.Delimiter)
 		if ok && (len(delim) != 1 || !chunk.Splittable(tabular.Format{Kind: "csv", Encoding: enc, Delimiter: delim[0]})) {
 			ok = false
 		}
 		if !ok {
-			// Read whole, as before: a malformed file fails with the
-			// whole-file read's message; one whose encoding cannot be
-			// split is one chunk.
+			// Read whole, as before: a malformed file whose checks
+			// cannot say what the whole-file read says fails with its
+			// message; one whose encoding cannot be split is one chunk.
 			cs, n, err := s.planFile(ctx, in, f, target, st.Inferred)
 			if err != nil {
 				return nil, nil, err
@@ -429,6 +440,39 @@ func decideEncoding(results []checkResult) (enc string, rows int, ok bool) {
 		enc = "utf-8"
 	}
 	return enc, rows, true
+}
+
+// firstFailure is the error the whole-file read meets, when the checks
+// can tell: the first chunk that failed, when every chunk before it read
+// and agreed on the encoding (as decideEncoding decides it), and it read
+// in the file's encoding: it saw no byte other than ASCII, or no chunk
+// before it did (its own first such byte decides, as the whole read's
+// does), or it decided the encoding they did. The whole-file read then
+// reads the same bytes the same way up to the same row, and meets the
+// same error with the same line (the check reads with its chunk's line
+// offset). Nil when they cannot tell: the planning step reads the file
+// whole for its message (an encoding that changes, a check stored
+// before checks kept their message).
+func firstFailure(results []checkResult) error {
+	enc := ""
+	for _, r := range results {
+		if r.Failed {
+			if r.Error == "" || (r.NonASCII && enc != "" && r.Encoding != enc) {
+				return nil
+			}
+			return cutover.Errorf(r.Code, "%s", r.Error)
+		}
+		if !r.NonASCII {
+			continue
+		}
+		switch {
+		case enc == "":
+			enc = r.Encoding
+		case enc == "utf-8" && r.Encoding != enc:
+			return nil
+		}
+	}
+	return nil
 }
 
 // rerun answers the parts of st's step again: their results are not all
@@ -619,7 +663,13 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			return checkFailed(err)
+			if cutover.ErrorCode(err) == cutover.EUNAVAILABLE {
+				return checkResult{}, err
+			}
+			return checkResult{
+				Failed: true, NonASCII: bool(seen), Encoding: tables[0].Format().Encoding,
+				Error: cutover.ErrorMessage(err), Code: cutover.ErrorCode(err),
+			}, nil
 		}
 		res.Rows++
 	}

@@ -29,8 +29,11 @@ type plannedTwice struct {
 }
 
 // planBothWays plans body (one test file, contacts.csv, read as encoding
-// says: "" detects) with chunks of chunkBytes whole and in parts.
-func planBothWays(t *testing.T, body, encoding string, chunkBytes int64) plannedTwice {
+// says: "" detects) with chunks of chunkBytes whole and in parts. With
+// headOnly, planning in parts may read no more than two fifths of the
+// file through a whole read (its head, not to its end nor its middle);
+// its byte ranges still read.
+func planBothWays(t *testing.T, body, encoding string, chunkBytes int64, headOnly bool) plannedTwice {
 	t.Helper()
 	ctx := context.Background()
 	svc, tr, in := oneTestFile(t, body, encoding, chunkBytes)
@@ -42,6 +45,12 @@ func planBothWays(t *testing.T, body, encoding string, chunkBytes int64) planned
 	out.whole, _, out.wholeErr = tr.planExtract(ctx, in)
 	out.wholeRows = readRows(t, strings.NewReader(body), tabular.Options{Encoding: encoding})
 	in.parts = parts
+	if headOnly {
+		whole := svc.Files
+		svc.Files = capReads{objects: files(svc), key: f.Key, limit: int64(len(body)) * 2 / 5}
+		tr = svc.testRun()
+		defer func() { svc.Files = whole }()
+	}
 	for {
 		out.steps++
 		ex, run, err := tr.planExtract(ctx, in)
@@ -147,7 +156,7 @@ func TestAFilePlannedInPartsReadsAsWhenReadWhole(t *testing.T) {
 			if b, ok := strings.CutPrefix(body, "1252:"); ok {
 				body, enc = b, "windows-1252"
 			}
-			p := planBothWays(t, body, enc, 512)
+			p := planBothWays(t, body, enc, 512, false)
 			if p.wholeErr != nil || p.partsErr != nil {
 				t.Fatalf("planned whole: %v; in parts: %v", p.wholeErr, p.partsErr)
 			}
@@ -177,21 +186,38 @@ func TestAFilePlannedInPartsReadsAsWhenReadWhole(t *testing.T) {
 
 // A file that does not read fails planning in parts with the whole-file
 // read's own message: the first error in the file, its line and byte.
+// The first failed check says it without reading the file whole when the
+// checks before it read the file as a whole read does (firstFailure);
+// where the encoding changes along the file, the planning step reads it
+// whole for the message.
 func TestAMalformedFilePlannedInPartsFailsAsWhenReadWhole(t *testing.T) {
-	for name, body := range map[string]string{
-		// Past the rows the head reads (mapspec.InferSample).
-		"an unterminated quote at the end": partsContacts(5000, "") + "5001,a@x.com,A,,,\"never closed\n",
-		"bytes not UTF-8 in a UTF-8 file":  strings.Replace(partsContacts(5000, "bad \xff byte"), "Notes", "Notizen \u00fcber", 1),
-		"a field over its cap":             partsContacts(5000, strings.Repeat("x", tabular.DefaultMaxFieldBytes+1)),
-		"UTF-8, then windows-1252":         strings.Replace(partsContacts(5000, "caf\xe9"), "then, 4501\n", "then, M\u00fcller 4501\n", 1),
+	middle := partsContacts(20000, "")
+	middle = strings.Replace(middle, "\n10000,", "\n10000,\"a@x.com,never closed\n10000,", 1)
+	capped := strings.Repeat("x", tabular.DefaultMaxFieldBytes+1)
+	for name, c := range map[string]struct {
+		body  string
+		whole bool // read whole for the message
+	}{
+		// Past the rows the head reads (mapspec.InferSample: about
+		// 320 KB of these), and past two fifths of the file.
+		"an unterminated quote at the end":                       {partsContacts(20000, "") + "20001,a@x.com,A,,,\"never closed\n", false},
+		"an unterminated quote in the middle":                    {middle, false},
+		"bytes not UTF-8 in a UTF-8 file":                        {strings.Replace(partsContacts(5000, "bad \xff byte"), "Notes", "Notizen \u00fcber", 1), true},
+		"a field over its cap":                                   {partsContacts(10000, capped), false},
+		"a field over its cap, windows-1252 earlier":             {strings.Replace(partsContacts(10000, capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), false},
+		"a field over its cap, UTF-8 in its chunk":               {strings.Replace(partsContacts(10000, "M\u00fcller "+capped), "Notes", "Notizen \u00fcber", 1), false},
+		"windows-1252, then UTF-8 where a field is over its cap": {strings.Replace(partsContacts(20000, "M\u00fcller "+capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), true},
+		"UTF-8, then windows-1252 where a field is over its cap": {strings.Replace(partsContacts(20000, "caf\xe9 "+capped), "then, 6001\n", "then, M\u00fcller 6001\n", 1), true},
+		"UTF-8, then windows-1252":                               {strings.Replace(partsContacts(5000, "caf\xe9"), "then, 4501\n", "then, M\u00fcller 4501\n", 1), true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p := planBothWays(t, body, "", 64<<10)
+			body := c.body
+			p := planBothWays(t, body, "", 64<<10, !c.whole)
 			if p.wholeErr == nil || cutover.ErrorCode(p.wholeErr) != cutover.EINVALID {
 				t.Fatalf("planned whole: %v, want it refused", p.wholeErr)
 			}
 			if p.steps != 3 {
-				t.Fatalf("failed after %d planning steps, want 3 (heads, scans, checks)", p.steps)
+				t.Fatalf("failed after %d planning steps, want 3 (heads, scans, checks): %v", p.steps, p.partsErr)
 			}
 			if p.partsErr == nil || p.partsErr.Error() != p.wholeErr.Error() {
 				t.Fatalf("planned in parts: %v\nwhole: %v", p.partsErr, p.wholeErr)
