@@ -190,7 +190,7 @@ func (s *Shuffle) mergePartition(i int, surv, mrg, pds *parts, res *Result) erro
 	return nil
 }
 
-// recordBatch is how many records Output.Records gets at a time.
+// recordBatch is how many records a WriteRecords gets at a time.
 const recordBatch = 1000
 
 func (s *Shuffle) writeRecords(names []string) error {
