@@ -50,7 +50,8 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	store := shuffle.NewDir(dir)
 	defer store.Close()
 	merging := r.spec.HoldsRecords(r.sch)
-	keyParts := keyPartitions(paths)
+	size := inputBytes(paths)
+	keyParts := keyPartitions(size)
 	sh := shuffle.New(ctx, store, shuffle.Options{Spec: r.spec, Schema: r.sch, Merging: merging, Tenant: r.tenant, PartitionRecords: r.partRecords, KeyPartitions: keyParts})
 
 	rep := &mapReport{Spec: source, SpecHash: r.spec.Hash(), Tenant: r.tenant, Orphans: []mapspec.Orphan{}}
@@ -78,22 +79,25 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 		return err
 	}
 
-	// Run 1: the keys. A pass that does not merge also writes everything
-	// as it goes (shuffle.Streaming), so unless a row repeats a source id
-	// there is no run 2. A table that fails stops the run; run 2 then maps
-	// the tables up to it again, so the failure leaves the rejects and
-	// review files the in-memory path leaves, and says the same.
-	first := sh.Keys()
-	if !merging {
-		if first, err = sh.Streaming(write); err != nil {
+	// Run 1: the keys, and (unless people are named inline) the rest of
+	// run 2's work as if no row repeated a source id (shuffle.Streaming):
+	// the records written as they come, or spilled to be merged, and the
+	// rejects and review files. Unless a row did repeat one, or a record
+	// has references to resolve, there is no run 2. A table that fails
+	// stops the run; run 2 then maps the tables up to it again, so the
+	// failure leaves the rejects and review files the in-memory path
+	// leaves, and says the same.
+	first, streams := sh.Keys(), sh.Streams()
+	if streams {
+		if first, err = sh.Streaming(write, int(size/minRowBytes)); err != nil {
 			return err
 		}
 	}
 	upTo, err1 := -1, error(nil)
 	if err := r.eachTable(paths, o, func(i int, tb table) error {
 		upTo = i
-		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: first}, merging)
-		if err1 = err; err == nil && !merging {
+		fr, err := r.table(ctx, tb, pipeline.Outputs{Global: first}, !streams)
+		if err1 = err; err == nil && streams {
 			sh.EndTable()
 			rep.Files = append(rep.Files, fr)
 		}
@@ -104,10 +108,9 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	if err := sh.Resolve(); err != nil {
 		return err
 	}
-	if merging || sh.Repeats() {
-		if !merging {
-			// Run 1 wrote records run 2 rejects as duplicates: start
-			// the records files over.
+	if sh.SecondRun() {
+		if streams {
+			// Run 1 wrote what run 2 writes again: start over.
 			if err := sinks.discard(); err != nil {
 				return err
 			}
@@ -177,22 +180,33 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 	return r.finish(sinks, rep, res.Linked, stdout)
 }
 
-// keyPartitions is how many partitions the shuffle spreads ids over for
-// files of paths' size: one per keyPartitionBytes of them, at least 16
-// and at most 256 (shuffle.Options' default, which holds about 40,000
-// ids a partition at 10M rows). Each partition is a few spill files, and
-// creating hundreds of them cost a small extract about a quarter of its CPU
-// (BENCHMARKS.md); a file that cannot be read counts nothing here (it
-// fails when it is opened).
-func keyPartitions(paths []string) int {
+// inputBytes is the size of the files at paths; a file that cannot be
+// read counts nothing here (it fails when it is opened).
+func inputBytes(paths []string) int64 {
 	var size int64
 	for _, p := range paths {
 		if st, err := os.Stat(p); err == nil {
 			size += st.Size()
 		}
 	}
+	return size
+}
+
+// keyPartitions is how many partitions the shuffle spreads ids over for
+// files of size bytes: one per keyPartitionBytes of them, at least 16
+// and at most 256 (shuffle.Options' default, which holds about 40,000
+// ids a partition at 10M rows). Each partition is a few spill files, and
+// creating hundreds of them cost a small extract about a quarter of its CPU
+// (BENCHMARKS.md).
+func keyPartitions(size int64) int {
 	return int(min(max((size+keyPartitionBytes-1)/keyPartitionBytes, 16), 256))
 }
+
+// minRowBytes is the size of a row the first run's merge partitions are
+// sized for (shuffle.Streaming): most exports' rows are larger, so the
+// partitions hold fewer records than planned; a file of rows under half
+// of it spills too many to a partition, and is mapped again.
+const minRowBytes = 64
 
 // keyPartitionBytes is how much of the files one id partition is for:
 // about 40,000 rows of a typical export.

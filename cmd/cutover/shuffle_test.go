@@ -515,13 +515,16 @@ func TestShuffleLinksPeopleNamedInlineAsInMemory(t *testing.T) {
 	}
 }
 
-// TestAPassThatDoesNotMergeWritesAsInMemory: a mapping that neither
-// dedupes, references nor names people inline writes its records in the
-// shuffle's first run (shuffle.Streaming) and maps the rows again only
-// when a row repeats a source id, starting its records files over. Either
-// way, and when a later file fails, with the records files and without,
-// it writes what the in-memory path writes.
-func TestAPassThatDoesNotMergeWritesAsInMemory(t *testing.T) {
+// TestAFirstRunThatWritesWritesAsInMemory: a mapping that names no one
+// inline does the second run's work in the shuffle's first run
+// (shuffle.Streaming): records written as they come, or spilled to merge
+// partitions, and the rejects and review files; the rows are mapped again
+// only when a row repeats a source id (or, below, a record has references
+// or the rows outnumber the partitions' plan), starting over. Either way,
+// without dedupe and with e-mail dedupe (merges across files), when a
+// later file fails, with the records files and without, it writes what
+// the in-memory path writes.
+func TestAFirstRunThatWritesWritesAsInMemory(t *testing.T) {
 	dir := t.TempDir()
 	ids := map[string][]string{} // each file's source ids, in order
 	file := func(name string, from, to, repeatEvery int) string {
@@ -536,7 +539,11 @@ func TestAPassThatDoesNotMergeWritesAsInMemory(t *testing.T) {
 				id = "" // rejected: no source id
 			}
 			ids[name] = append(ids[name], id)
-			fmt.Fprintf(&b, "%s,person %d,p%d@example.com\n", id, i, i)
+			email := i
+			if i > 400 && i%10 == 0 {
+				email = i - 400 // a.csv's: merges with dedupe on
+			}
+			fmt.Fprintf(&b, "%s,person %d,p%d@example.com\n", id, i, email)
 		}
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
@@ -549,18 +556,37 @@ func TestAPassThatDoesNotMergeWritesAsInMemory(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("Record ID,First Name,Email\n901,x,x@example.com\n902,\"y,y@example.com\n903,z,z@example.com\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const spec = `{"version":1,"files":[{"name":"contacts","entity":"contact","sourceId":["Record ID"],"fields":[{"target":"first_name","column":"First Name","steps":[{"op":"case","to":"title"}]},{"target":"emails","column":"Email"}]}]}`
-	sp, err := mapspec.Parse([]byte(spec))
-	if err != nil {
+	// Rows of under 32 bytes: more than twice what the first run's merge
+	// partitions are sized for (a row per 64 bytes of file), so mapped
+	// again.
+	var tiny strings.Builder
+	tiny.WriteString("Record ID,Email\n")
+	for i := range 3000 {
+		fmt.Fprintf(&tiny, "t%d,t%d@x.io\n", i, i%700)
+	}
+	small := filepath.Join(dir, "tiny.csv")
+	if err := os.WriteFile(small, []byte(tiny.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	mapping := func(name, dedupe string) (string, *mapspec.Spec) {
+		spec := `{"version":1,"files":[{"name":"contacts","entity":"contact","sourceId":["Record ID"],` + dedupe +
+			`"fields":[{"target":"first_name","column":"First Name","steps":[{"op":"case","to":"title"}]},{"target":"emails","column":"Email"}]}]}`
+		sp, err := mapspec.Parse([]byte(spec))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path, sp
+	}
+	path, sp := mapping("m.json", "")
 	if sp.HoldsRecords(schema.Default()) {
 		t.Fatal("the mapping holds records: it would not stream")
 	}
-	path := filepath.Join(dir, "m.json")
-	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	deduped, dsp := mapping("deduped.json", `"dedupe":["emails"],`)
+	merged, msp := mapping("merged.json", `"dedupe":["emails"],"mergeDifferentIds":true,`)
 	for _, files := range [][]string{
 		{a, b},      // no repeats: one run
 		{a, b, c},   // repeats in the last file
@@ -571,7 +597,44 @@ func TestAPassThatDoesNotMergeWritesAsInMemory(t *testing.T) {
 	} {
 		for _, extra := range [][]string{nil, {"--records=false"}, {"--workers", "3"}} {
 			sameOutputs(t, sp, append(append([]string{"--mapping", path}, extra...), files...)...)
+			sameOutputs(t, dsp, append(append([]string{"--mapping", deduped, "--partition-records", "50"}, extra...), files...)...)
+			sameOutputs(t, msp, append(append([]string{"--mapping", merged, "--partition-records", "50"}, extra...), files...)...)
 		}
+	}
+	sameOutputs(t, msp, "--mapping", merged, "--partition-records", "7", small, a)
+	// References (to companies, some in no file) and no repeated id: the
+	// second run resolves them.
+	people, companies := filepath.Join(dir, "people.csv"), filepath.Join(dir, "companies.csv")
+	var pb strings.Builder
+	pb.WriteString("Id,Email,Company\n")
+	for i := range 200 {
+		fmt.Fprintf(&pb, "P%d,q%d@example.com,C%d\n", i, i, i%7)
+	}
+	if err := os.WriteFile(people, []byte(pb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(companies, []byte("Company ID,Name\nC0,Zero\nC1,One\nC2,Two\nC3,Three\nC4,Four\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refSpec := `{"version":1,"files":[{"name":"people.csv","entity":"contact","sourceId":["Id"],"fields":[{"target":"emails","column":"Email"},{"target":"company_ref","column":"Company"}]},` +
+		`{"name":"companies.csv","entity":"company","sourceId":["Company ID"],"fields":[{"target":"name","column":"Name"}]}]}`
+	rsp, err := mapspec.Parse([]byte(refSpec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := filepath.Join(dir, "refs.json")
+	if err := os.WriteFile(refs, []byte(refSpec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sameOutputs(t, rsp, "--mapping", refs, people, companies)
+	if _, _, out := mapOutputs(t, "--mapping", refs, people, companies); !bytes.Contains(out["report.json"], []byte(`"missing": "C6"`)) {
+		t.Errorf("no orphan (C6) in the report:\n%s", clip(out["report.json"]))
+	}
+	if _, _, out := mapOutputs(t, "--mapping", deduped, a, b); bytes.Contains(out["report.json"], []byte(`"possibleDuplicates": 0`)) {
+		t.Errorf("b.csv's rows with a.csv's e-mails are no possible duplicates:\n%s", clip(out["report.json"]))
+	}
+	if _, _, out := mapOutputs(t, "--mapping", merged, a, b); bytes.Contains(out["report.json"], []byte(`"mergedRecords": 0`)) {
+		t.Errorf("b.csv's rows with a.csv's e-mails did not merge:\n%s", clip(out["report.json"]))
 	}
 	// The cases did what they are for.
 	code, _, out := mapOutputs(t, "--mapping", path, a, c)

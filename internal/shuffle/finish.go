@@ -93,7 +93,7 @@ func (s *Shuffle) Finish(out Output) (*Result, error) {
 			return nil, err
 		}
 	}
-	names := []string{"thru"}
+	names := []string{s.thru.name}
 	for i := 0; i < s.nrec; i++ {
 		names = append(names, partName("surv", s.nrec, i))
 	}

@@ -24,24 +24,35 @@ func (s *Shuffle) Records(write WriteRecords) pipeline.Global {
 	return records{s}
 }
 
+// Streams reports whether the pass can start with a Streaming run: it
+// names no one inline (people named inline are linked after every record
+// is known).
+func (s *Shuffle) Streams() bool { return s.link == nil }
+
 // Streaming is the pipeline.Global of a first run, for all its tables,
-// that writes as it goes: for a pass that does not merge (Options.Merging
-// false), whose only global operation is the rule that a row repeating
-// an earlier row's source id is a duplicate. It emits the keys as Keys
-// does and gives each record to write as it comes, as the second run
-// would if no row repeated a source id. Resolve then finds whether one
-// did (Repeats): if none did, the run wrote what the second run would
-// have written, and Finish ends the pass without it; if one did, what
-// the run wrote must be thrown away and the second run made (Records).
-// So an extract without repeated source ids, the usual one, is mapped
-// once.
+// that does the second run's work as it goes, as the second run would
+// if no row repeated a source id: it emits the keys as Keys does, and
+// gives each record to write as it comes (a pass that does not merge:
+// Options.Merging false) or spills it to its merge partition (sized for
+// about rows rows). Resolve then finds whether the second run is needed
+// after all (SecondRun): when a row repeated a source id, a record had
+// references to resolve, or the rows were more than twice rows. If not,
+// the run did all the second run would have, and Finish ends the pass;
+// if so, what it wrote must be thrown away and the second run made
+// (Records). So an extract without repeated source ids or references,
+// the usual one, is mapped once.
 //
-// Errors: EINTERNAL for a pass that merges.
-func (s *Shuffle) Streaming(write WriteRecords) (pipeline.Global, error) {
-	if s.o.Merging {
-		return nil, cutover.Errorf(cutover.EINTERNAL, "A pass that merges records cannot write them in its first run.")
+// Errors: EINTERNAL for a pass that cannot stream (Streams).
+func (s *Shuffle) Streaming(write WriteRecords, rows int) (pipeline.Global, error) {
+	if !s.Streams() {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "A pass that names people inline cannot write its records in its first run.")
 	}
-	s.write = write
+	s.write, s.streamed = write, true
+	n := 1 // a pass that does not merge spills nothing
+	if s.o.Merging {
+		n = s.partitionsFor(uint64(max(rows, 0)))
+	}
+	s.spillTo("1", n)
 	return streaming{keys{s}}, nil
 }
 
@@ -49,17 +60,46 @@ type streaming struct{ keys }
 
 var _ pipeline.Global = streaming{}
 
-// Add implements pipeline.Global: the record is written as it comes.
+// Keep implements pipeline.Global: it emits the keys, and notes a
+// record with references, which only the second run resolves.
 //
-// Errors: WriteRecords'.
-func (w streaming) Add(rec *mapspec.Record, _ string) error {
-	w.addPos++
-	return w.stream(rec)
+// Errors: as Keys'.
+func (w streaming) Keep(rec *mapspec.Record, key string) (string, error) {
+	if len(rec.Refs) > 0 {
+		w.refs = true
+	}
+	return w.keys.Keep(rec, key)
 }
 
-// Repeats reports whether Resolve found a row that repeats an earlier
-// row's source id.
-func (s *Shuffle) Repeats() bool { return s.repeats > 0 }
+// Add implements pipeline.Global: the record is written as it comes, or
+// spilled as the second run spills it.
+//
+// Errors: WriteRecords'; the store's.
+func (w streaming) Add(rec *mapspec.Record, key string) error {
+	return records(w.keys).Add(rec, key)
+}
+
+// SecondRun reports, after Resolve, whether the pass needs its second
+// run: always after a Keys run; after a Streaming run, when a row
+// repeated an earlier row's source id, a record had references, or the
+// merge partitions it spilled to hold more than twice what they were
+// sized for.
+func (s *Shuffle) SecondRun() bool { return s.second }
+
+// partitionsFor is how many merge partitions rows records need.
+func (s *Shuffle) partitionsFor(rows uint64) int {
+	per := uint64(s.o.PartitionRecords)
+	return int(min(max((rows+per-1)/per, 1), 4096))
+}
+
+// spillTo readies n merge partitions, and the run of records without a
+// dedupe key, for the run named run (each run spills to files of its
+// own).
+func (s *Shuffle) spillTo(run string, n int) {
+	s.nrec = n
+	s.recs = newParts(s.store, "rec"+run, n, s.seed)
+	s.thru = newParts(s.store, "thru"+run, 1, s.seed)
+}
 
 type keys struct{ *Shuffle }
 
@@ -231,9 +271,10 @@ func (s *Shuffle) Resolve() error {
 			return err
 		}
 	}
-	s.nrec = int(min(max((s.keepPos+uint64(s.o.PartitionRecords)-1)/uint64(s.o.PartitionRecords), 1), 4096))
-	s.recs = newParts(s.store, "rec", s.nrec, s.seed)
-	s.thru = newParts(s.store, "thru", 1, s.seed)
+	s.second = !s.streamed || s.repeats > 0 || s.refs || (s.o.Merging && s.partitionsFor(s.keepPos) > 2*s.nrec)
+	if s.second {
+		s.spillTo("2", s.partitionsFor(s.keepPos))
+	}
 	s.keepPos = 0
 	return nil
 }

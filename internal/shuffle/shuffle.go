@@ -33,6 +33,15 @@ import (
 //     A pass that does not merge (Options.Merging false: no dedupe keys,
 //     no references, no one named inline) spills no record: each kept
 //     record is final as it comes, and goes straight to write.
+//
+// When no one is named inline (s.Streams), step 1 can be
+// s.Streaming(write, rows) instead: it also does step 3's work as if no
+// row repeated a source id (the rejects and review files written, each
+// record written or spilled), and step 3 runs only when Resolve finds it
+// must (s.SecondRun: a repeated source id, a record with references, or
+// far more rows than its partitions were sized for), all of step 1's
+// outputs thrown away. So a usual extract is mapped once.
+//
 //  4. s.Finish: each record partition alone is merged by a
 //     mapspec.Merger, exactly as the in-memory pass merges, and its
 //     survivors, merges and possible duplicates are written as sorted
@@ -94,6 +103,10 @@ type Shuffle struct {
 	// repeats counts the rows Resolve found repeating an earlier row's
 	// source id (duplicates).
 	repeats int
+	// streamed says the first run was a Streaming one, refs that it met
+	// a record with references, and second that the pass needs its
+	// second run (SecondRun).
+	streamed, refs, second bool
 	// tableEnds are the records added by the end of each table of the
 	// second run (EndTable), to count each table's merges.
 	tableEnds []uint64
