@@ -426,13 +426,7 @@ func decideEncoding(results []checkResult) (enc string, rows int, ok bool) {
 			return "", 0, false
 		}
 		rows += r.Rows
-		if !r.NonASCII {
-			continue
-		}
-		switch {
-		case enc == "":
-			enc = r.Encoding
-		case enc == "utf-8" && r.Encoding != enc:
+		if enc, ok = nextEncoding(enc, r); !ok {
 			return "", 0, false
 		}
 	}
@@ -440,6 +434,21 @@ func decideEncoding(results []checkResult) (enc string, rows int, ok bool) {
 		enc = "utf-8"
 	}
 	return enc, rows, true
+}
+
+// nextEncoding is the encoding decided so far ("" while every chunk was
+// ASCII) once the check r of the next chunk is read; false when r
+// disagrees (a UTF-8 file whose later bytes are not).
+func nextEncoding(enc string, r checkResult) (string, bool) {
+	switch {
+	case !r.NonASCII:
+		return enc, true
+	case enc == "":
+		return r.Encoding, true
+	case enc == "utf-8" && r.Encoding != enc:
+		return enc, false
+	}
+	return enc, true
 }
 
 // firstFailure is the error the whole-file read meets, when the checks
@@ -454,7 +463,7 @@ func decideEncoding(results []checkResult) (enc string, rows int, ok bool) {
 // whole for its message (an encoding that changes, a check stored
 // before checks kept their message).
 func firstFailure(results []checkResult) error {
-	enc := ""
+	enc, ok := "", true
 	for _, r := range results {
 		if r.Failed {
 			if r.Error == "" || (r.NonASCII && enc != "" && r.Encoding != enc) {
@@ -462,13 +471,7 @@ func firstFailure(results []checkResult) error {
 			}
 			return cutover.Errorf(r.Code, "%s", r.Error)
 		}
-		if !r.NonASCII {
-			continue
-		}
-		switch {
-		case enc == "":
-			enc = r.Encoding
-		case enc == "utf-8" && r.Encoding != enc:
+		if enc, ok = nextEncoding(enc, r); !ok {
 			return nil
 		}
 	}
