@@ -19,10 +19,10 @@ import (
 // shuffled maps the files with the run's global operations resolved
 // through spill files in a temp directory (internal/shuffle), so memory
 // stays flat in the rows: the files are mapped twice, once to emit the
-// keys and once to write with their resolution (once, for a mapping that
-// neither merges nor references, when no row repeats a source id). Its
-// output is byte for byte the in-memory path's
-// (TestShuffleEqualsInMemory).
+// keys and once to write with their resolution (once, unless people are
+// named inline, when no row repeats a source id and no record has
+// references). Its output is byte for byte the in-memory path's
+// (TestShuffleEqualsInMemory, TestAFirstRunThatWritesWritesAsInMemory).
 func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options, records bool, spillDir, source string, stdout io.Writer) error {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The live heap is a few chunks of rows and one partition; without
@@ -34,7 +34,7 @@ func (r *mapRun) shuffled(ctx context.Context, paths []string, o tabular.Options
 			// And the limit alone decides when it runs: a live heap
 			// well under it (a pass that does not merge holds a few
 			// chunks of rows) is not collected every time it doubles,
-			// which cost a fifth of such a pass's CPU (BENCHMARKS.md).
+			// which cost 13-19% of such a pass's CPU.
 			debug.SetGCPercent(-1)
 		}
 	}
