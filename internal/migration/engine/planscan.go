@@ -49,7 +49,7 @@ import (
 // when the checks before it read the file as the whole-file read does
 // (firstFailure). A file whose chunks decide its encoding differently (a
 // UTF-8 file with bytes further on that are not) is read whole by the
-// planning step, as before, for that message; so is a file whose
+// planning step, as before, for that message, as is a file whose
 // encoding turns out to be one that cannot be split.
 //
 // What the parts found is kept in S3 under the plan's prefix, so each
