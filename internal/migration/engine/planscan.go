@@ -47,10 +47,10 @@ import (
 // written, as it always did, with the whole-file read's own message (the
 // first error in the file, its line and byte): the first failed check's,
 // when the checks before it read the file as the whole-file read does
-// (firstFailure). A file whose chunks decide its encoding differently (a
-// UTF-8 file with bytes further on that are not) is read whole by the
-// planning step, as before, for that message, as is a file whose
-// encoding turns out to be one that cannot be split.
+// and the error is not about the encoding (firstFailure). Otherwise (a
+// byte that is not UTF-8, an encoding that changes along the file) the
+// planning step reads the file whole, as before, for that message, as it
+// reads a file whose encoding turns out to be one that cannot be split.
 //
 // What the parts found is kept in S3 under the plan's prefix, so each
 // step's state is the same whichever attempt of a step reads it, and the
@@ -100,10 +100,14 @@ type checkResult struct {
 	NonASCII bool   `json:"nonAscii"`
 	Encoding string `json:"encoding"` // after its last row, or where it failed
 	// Error is the reader's message where a row failed to read (Failed),
-	// and Code its code: what the whole-file read says there
-	// (firstFailure). A check stored before it was kept has none.
+	// and Code its code: what the whole-file read says there, when
+	// firstFailure can tell. A check stored before it was kept has none.
 	Error string `json:"error,omitempty"`
 	Code  string `json:"code,omitempty"`
+	// OwnNonASCII says the chunk's own bytes (not the header it is read
+	// with) held a byte other than ASCII, up to where it failed (and
+	// what the reader read ahead).
+	OwnNonASCII bool `json:"ownNonAscii,omitempty"`
 }
 
 // planning is the state of a plan in parts, kept at planningKey.
@@ -453,20 +457,22 @@ func nextEncoding(enc string, r checkResult) (string, bool) {
 
 // firstFailure is the error the whole-file read meets, when the checks
 // can tell: the first chunk that failed, when every chunk before it read
-// and agreed on the encoding (as decideEncoding decides it), and it read
-// in the file's encoding: it saw no byte other than ASCII, or no chunk
-// before it did (its own first such byte decides, as the whole read's
-// does), or it decided the encoding they did. The whole-file read then
-// reads the same bytes the same way up to the same row, and meets the
-// same error with the same line (the check reads with its chunk's line
-// offset). Nil when they cannot tell: the planning step reads the file
-// whole for its message (an encoding that changes, a check stored
-// before checks kept their message).
+// and agreed on the encoding (as decideEncoding decides it), and its own
+// bytes up to where it failed are ASCII. Read in any encoding the file
+// can be split in, ASCII decodes alike, so the whole-file read reads
+// those bytes as the check did and meets the same error (a quote never
+// closed, a field over its cap) with the same line (the check reads with
+// its chunk's line offset). An error about the encoding itself is not
+// one the check can tell: its byte offset counts from the check's own
+// start, and a guessed encoding's alternatives from what the check read.
+// Nil when they cannot tell: the planning step reads the file whole for
+// its message (also for a check stored before checks kept their
+// message).
 func firstFailure(results []checkResult) error {
 	enc, ok := "", true
 	for _, r := range results {
 		if r.Failed {
-			if r.Error == "" || (r.NonASCII && enc != "" && r.Encoding != enc) {
+			if r.Error == "" || r.OwnNonASCII {
 				return nil
 			}
 			return cutover.Errorf(r.Code, "%s", r.Error)
@@ -645,8 +651,11 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 		return checkResult{}, err
 	}
 	defer rc.Close()
-	var seen nonASCII
-	tables, err := tabular.Open(io.TeeReader(rc, &seen), p.FileName, tabular.Options{
+	// Every byte read, and the chunk's own (after the header it is read
+	// with).
+	var seen, own nonASCII
+	own.skip = p.HeaderEnd
+	tables, err := tabular.Open(io.TeeReader(rc, io.MultiWriter(&seen, &own)), p.FileName, tabular.Options{
 		Encoding: p.Encoding, Delimiter: delim, LineOffset: p.LineOffset, MaxXLSX: s.ReadLimits, Chunk: true,
 	})
 	if err != nil {
@@ -670,13 +679,13 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 				return checkResult{}, err
 			}
 			return checkResult{
-				Failed: true, NonASCII: bool(seen), Encoding: tables[0].Format().Encoding,
+				Failed: true, NonASCII: seen.seen, OwnNonASCII: own.seen, Encoding: tables[0].Format().Encoding,
 				Error: cutover.ErrorMessage(err), Code: cutover.ErrorCode(err),
 			}, nil
 		}
 		res.Rows++
 	}
-	res.NonASCII, res.Encoding = bool(seen), tables[0].Format().Encoding
+	res.NonASCII, res.Encoding = seen.seen, tables[0].Format().Encoding
 	return res, nil
 }
 
@@ -688,17 +697,26 @@ func checkFailed(err error) (checkResult, error) {
 	return checkResult{Failed: true}, nil
 }
 
-// nonASCII notes whether a byte other than ASCII went past.
-type nonASCII bool
+// nonASCII notes whether a byte other than ASCII went past, after the
+// first skip bytes.
+type nonASCII struct {
+	skip int64
+	seen bool
+}
 
 func (n *nonASCII) Write(p []byte) (int, error) {
-	if !*n {
+	l := len(p)
+	if n.skip > 0 {
+		k := min(int64(len(p)), n.skip)
+		p, n.skip = p[k:], n.skip-k
+	}
+	if !n.seen {
 		for _, b := range p {
 			if b >= 0x80 {
-				*n = true
+				n.seen = true
 				break
 			}
 		}
 	}
-	return len(p), nil
+	return l, nil
 }

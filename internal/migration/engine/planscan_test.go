@@ -194,25 +194,33 @@ func TestAMalformedFilePlannedInPartsFailsAsWhenReadWhole(t *testing.T) {
 	middle := partsContacts(20000, "")
 	middle = strings.Replace(middle, "\n10000,", "\n10000,\"a@x.com,never closed\n10000,", 1)
 	capped := strings.Repeat("x", tabular.DefaultMaxFieldBytes+1)
+	// A byte that is not UTF-8 deep in a chunk after the first: the
+	// check's message counts its byte from the check's own start.
+	deep := strings.Replace(strings.Replace(partsContacts(20000, ""), "Notes", "Notizen \u00fcber", 1), "then, 10003\n", "then, bad \xff 10003\n", 1)
 	for name, c := range map[string]struct {
 		body  string
-		whole bool // read whole for the message
+		whole bool  // read whole for the message
+		chunk int64 // the chunks' size; 0 means 64 KiB
 	}{
 		// Past the rows the head reads (mapspec.InferSample: about
 		// 320 KB of these), and past two fifths of the file.
-		"an unterminated quote at the end":                       {partsContacts(20000, "") + "20001,a@x.com,A,,,\"never closed\n", false},
-		"an unterminated quote in the middle":                    {middle, false},
-		"bytes not UTF-8 in a UTF-8 file":                        {strings.Replace(partsContacts(5000, "bad \xff byte"), "Notes", "Notizen \u00fcber", 1), true},
-		"a field over its cap":                                   {partsContacts(10000, capped), false},
-		"a field over its cap, windows-1252 earlier":             {strings.Replace(partsContacts(10000, capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), false},
-		"a field over its cap, UTF-8 in its chunk":               {strings.Replace(partsContacts(10000, "M\u00fcller "+capped), "Notes", "Notizen \u00fcber", 1), false},
-		"windows-1252, then UTF-8 where a field is over its cap": {strings.Replace(partsContacts(20000, "M\u00fcller "+capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), true},
-		"UTF-8, then windows-1252 where a field is over its cap": {strings.Replace(partsContacts(20000, "caf\xe9 "+capped), "then, 6001\n", "then, M\u00fcller 6001\n", 1), true},
-		"UTF-8, then windows-1252":                               {strings.Replace(partsContacts(5000, "caf\xe9"), "then, 4501\n", "then, M\u00fcller 4501\n", 1), true},
+		"an unterminated quote at the end":                       {partsContacts(20000, "") + "20001,a@x.com,A,,,\"never closed\n", false, 0},
+		"an unterminated quote in the middle":                    {middle, false, 0},
+		"bytes not UTF-8 in a UTF-8 file":                        {strings.Replace(partsContacts(5000, "bad \xff byte"), "Notes", "Notizen \u00fcber", 1), true, 0},
+		"a field over its cap":                                   {partsContacts(10000, capped), false, 0},
+		"a field over its cap, windows-1252 earlier":             {strings.Replace(partsContacts(10000, capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), false, 0},
+		"a field over its cap, UTF-8 in its chunk":               {strings.Replace(partsContacts(10000, "M\u00fcller "+capped), "Notes", "Notizen \u00fcber", 1), true, 0},
+		"a byte not UTF-8 deep in a later chunk":                 {deep, true, 512 << 10},
+		"windows-1252, then UTF-8 where a field is over its cap": {strings.Replace(partsContacts(20000, "M\u00fcller "+capped), "then, 6001\n", "then, caf\xe9 6001\n", 1), true, 0},
+		"UTF-8, then windows-1252 where a field is over its cap": {strings.Replace(partsContacts(20000, "caf\xe9 "+capped), "then, 6001\n", "then, M\u00fcller 6001\n", 1), true, 0},
+		"UTF-8, then windows-1252":                               {strings.Replace(partsContacts(5000, "caf\xe9"), "then, 4501\n", "then, M\u00fcller 4501\n", 1), true, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			body := c.body
-			p := planBothWays(t, body, "", 64<<10, !c.whole)
+			body, chunk := c.body, c.chunk
+			if chunk == 0 {
+				chunk = 64 << 10
+			}
+			p := planBothWays(t, body, "", chunk, !c.whole)
 			if p.wholeErr == nil || cutover.ErrorCode(p.wholeErr) != cutover.EINVALID {
 				t.Fatalf("planned whole: %v, want it refused", p.wholeErr)
 			}
