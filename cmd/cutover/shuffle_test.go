@@ -521,9 +521,9 @@ func TestShuffleLinksPeopleNamedInlineAsInMemory(t *testing.T) {
 // partitions, and the rejects and review files; the rows are mapped again
 // only when a row repeats a source id (or, below, a record has references
 // or the rows outnumber the partitions' plan), starting over. Either way,
-// without dedupe and with e-mail dedupe (merges across files), when a
-// later file fails, with the records files and without, it writes what
-// the in-memory path writes.
+// without dedupe, with e-mail dedupe (possible duplicates across files)
+// and merging across source ids, when a later file fails, with the
+// records files and without, it writes what the in-memory path writes.
 func TestAFirstRunThatWritesWritesAsInMemory(t *testing.T) {
 	dir := t.TempDir()
 	ids := map[string][]string{} // each file's source ids, in order
@@ -541,7 +541,7 @@ func TestAFirstRunThatWritesWritesAsInMemory(t *testing.T) {
 			ids[name] = append(ids[name], id)
 			email := i
 			if i > 400 && i%10 == 0 {
-				email = i - 400 // a.csv's: merges with dedupe on
+				email = i - 400 // a.csv's: a possible duplicate, or merged across ids
 			}
 			fmt.Fprintf(&b, "%s,person %d,p%d@example.com\n", id, i, email)
 		}
