@@ -47,9 +47,9 @@ type Result struct {
 //
 // Errors: the store's; ErrDamaged; out's writers' and WriteRecords'.
 func (s *Shuffle) Finish(out Output) (*Result, error) {
-	// A second run that streamed its records (a pass that does not
-	// merge) has its last batch left, and spilled none: its runs below
-	// are empty.
+	// A run that wrote its records as they came (a pass that does not
+	// merge) may have its last batch left, and spilled none: its runs
+	// below are empty.
 	if err := s.flushBatch(); err != nil {
 		return nil, err
 	}

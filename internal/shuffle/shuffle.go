@@ -95,7 +95,7 @@ type Shuffle struct {
 	nrec    int      // merge partitions
 	buf     []byte
 	body    []byte // a record's binary form, before its frame (frameRecord)
-	// write is where the records go (Records).
+	// write is where the records go (Streaming, Records).
 	write WriteRecords
 	// batch is the records a run has not yet given write, when it
 	// streams them (a pass that does not merge).
