@@ -659,7 +659,7 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 		Encoding: p.Encoding, Delimiter: delim, LineOffset: p.LineOffset, MaxXLSX: s.ReadLimits, Chunk: true,
 	})
 	if err != nil {
-		return checkFailed(err)
+		return checkFailed(err, checkResult{Failed: true})
 	}
 	defer func() {
 		for _, t := range tables {
@@ -675,13 +675,10 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 		if err == io.EOF {
 			break
 		} else if err != nil {
-			if cutover.ErrorCode(err) == cutover.EUNAVAILABLE {
-				return checkResult{}, err
-			}
-			return checkResult{
+			return checkFailed(err, checkResult{
 				Failed: true, NonASCII: seen.seen, OwnNonASCII: own.seen, Encoding: tables[0].Format().Encoding,
 				Error: cutover.ErrorMessage(err), Code: cutover.ErrorCode(err),
-			}, nil
+			})
 		}
 		res.Rows++
 	}
@@ -689,12 +686,13 @@ func (s *base) checkChunk(ctx context.Context, p PlanPart, delim rune) (checkRes
 	return res, nil
 }
 
-// checkFailed is a check that met err: failed, unless the store failed.
-func checkFailed(err error) (checkResult, error) {
+// checkFailed is a check that met err: failed (what it found), unless
+// the store failed (err).
+func checkFailed(err error, failed checkResult) (checkResult, error) {
 	if cutover.ErrorCode(err) == cutover.EUNAVAILABLE {
 		return checkResult{}, err
 	}
-	return checkResult{Failed: true}, nil
+	return failed, nil
 }
 
 // nonASCII notes whether a byte other than ASCII went past, after the
