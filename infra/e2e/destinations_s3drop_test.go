@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,12 +22,16 @@ const dropBucket = "vendor-drop"
 // on the emulator's S3: the test round's records arrive as JSON Lines
 // under the staging prefix, the final migration's under the production
 // one, each record once, and a manifest is written when the read-back
-// agreed.
+// agreed. The comparison's key ranges are a byte of snapshot each, so
+// that there are enough of them for each to read back its part of the
+// drop (as at 100M records, where one step cannot read the whole): the
+// parts' reads are there beside the records.
 func TestS3DropJourneyDeliversEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	ds := ownStack(t, "drop", 10*time.Minute, stack.Options{Parameters: map[string]string{
 		"TestDestination": "s3", "TestDestinationBucket": dropBucket, "TestDestinationPrefix": "staging/{tenantId}/",
 		"LiveDestination": "s3", "LiveDestinationBucket": dropBucket, "LiveDestinationPrefix": "live/{tenantId}/",
+		"FinalCompareBytes": "1",
 	}})
 	s3c := s3.NewFromConfig(stackConfig(t, ds), func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(dropBucket)}); err != nil {
@@ -35,13 +40,38 @@ func TestS3DropJourneyDeliversEachRecordOnce(t *testing.T) {
 
 	const tenant = "dropco"
 	j := newJourney(t, ds, tenant)
-	j.submit(contacts(tenant, 1, 6, 3))
+	j.submit(contacts(tenant, 1, 16, 3))
 	j.approve()
-	exactlyOnce(t, "the staging drop", dropped(t, s3c, "staging/"+tenant+"/"), recordIDs(tenant, span(1, 6, 3)...))
+	exactlyOnce(t, "the staging drop", dropped(t, s3c, "staging/"+tenant+"/"), recordIDs(tenant, span(1, 16, 3)...))
+	readInParts(t, s3c, "staging/"+tenant+"/")
 
-	j.final(contacts(tenant, 1, 9))
+	j.final(contacts(tenant, 1, 19))
 	j.a.waitStatus(j.id, j.key, "live", 1)
-	exactlyOnce(t, "the production drop", dropped(t, s3c, "live/"+tenant+"/"), recordIDs(tenant, span(1, 9)...))
+	exactlyOnce(t, "the production drop", dropped(t, s3c, "live/"+tenant+"/"), recordIDs(tenant, span(1, 19)...))
+	readInParts(t, s3c, "live/"+tenant+"/")
+}
+
+// readInParts fails unless the drop under prefix was read back in parts
+// (s3drop's _readback/of-{n}/part-{i}.json), at least 8, each once.
+func readInParts(t *testing.T, s3c *s3.Client, prefix string) {
+	t.Helper()
+	out, err := s3c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String(dropBucket), Prefix: aws.String(prefix)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := map[string]int{}
+	for _, o := range out.Contents {
+		if _, rest, ok := strings.Cut(aws.ToString(o.Key), "/_readback/"); ok {
+			n, _, _ := strings.Cut(rest, "/")
+			parts[n]++
+		}
+	}
+	for n, c := range parts {
+		if want := strings.TrimPrefix(n, "of-"); want == strconv.Itoa(c) && c >= 8 && len(parts) == 1 {
+			return
+		}
+	}
+	t.Fatalf("under %s the read-back's parts are %v; want one read-back of at least 8 parts, each kept", prefix, parts)
 }
 
 // dropped reads every JSON Lines object under prefix (but the folders

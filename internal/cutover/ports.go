@@ -179,6 +179,25 @@ type RangeHolder interface {
 	HoldingsIn(ctx context.Context, t Target, lo, hi string) (held map[string]Holding, ok bool, err error)
 }
 
+// PartHolder is a Destination that reads itself back in parts of its own
+// layout rather than by record key: the S3 drop keeps a record in an
+// object named after its batch, not its key, so a key range cannot be
+// read apart, but its objects can be shared out. The comparison's key
+// ranges then read a part each (range i of n reads part i of n), and the
+// parts' holdings add up to the whole target's, so no step reads every
+// record. A wrapper of destinations (a router) implements it and answers
+// ok false when the one it routes to cannot.
+type PartHolder interface {
+	// HoldingsOfPart reports, per entity, what the destination holds of
+	// t in part i of n: the n parts of one n are disjoint and together
+	// hold all of t. ok is false when it cannot read in parts (the caller
+	// reads the whole with Holdings).
+	//
+	// Errors: EINVALID for i outside [0, n) or as Holdings; EUNAVAILABLE
+	// when the destination cannot be asked.
+	HoldingsOfPart(ctx context.Context, t Target, i, n int) (held map[string]Holding, ok bool, err error)
+}
+
 // Sealer is a Destination that closes a delivery once its read-back
 // agreed: after a test round's records, and after a final migration's
 // last chunk, the engine hands it what was delivered, per entity. The S3
@@ -186,10 +205,14 @@ type RangeHolder interface {
 // a vendor's bulk loader starts only from a complete drop). Destinations
 // with nothing to close do not implement it.
 type Sealer interface {
-	// Seal closes t's delivery of delivered. Sealing a target again with
-	// the same holdings is a no-op (a retried step seals twice).
+	// Seal closes t's delivery of delivered. parts, when not 0, says the
+	// read-back that agreed read t in that many parts (PartHolder), every
+	// one of them, so a destination that keeps what each part read can
+	// seal from it instead of reading everything again; 0 leaves it to
+	// read what it needs. Sealing a target again with the same holdings
+	// is a no-op (a retried step seals twice).
 	//
 	// Errors: EUNAVAILABLE when the destination cannot be written;
 	// ECONFLICT when t was sealed before with other holdings.
-	Seal(ctx context.Context, t Target, delivered map[string]Holding) error
+	Seal(ctx context.Context, t Target, delivered map[string]Holding, parts int) error
 }

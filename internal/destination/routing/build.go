@@ -149,6 +149,7 @@ var (
 	_ cutover.Destination = (*tenants)(nil)
 	_ cutover.Sealer      = (*tenants)(nil)
 	_ cutover.RangeHolder = (*tenants)(nil)
+	_ cutover.PartHolder  = (*tenants)(nil)
 )
 
 // perTenant returns the destination build makes per tenant, having built
@@ -200,13 +201,18 @@ func (p *tenants) HoldingsIn(ctx context.Context, t cutover.Target, lo, hi strin
 	return holdingsIn(ctx, d, t, lo, hi)
 }
 
-func (p *tenants) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {
+func (p *tenants) HoldingsOfPart(ctx context.Context, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	d, err := p.of(t.TenantID)
+	if err != nil {
+		return nil, false, err
+	}
+	return holdingsOfPart(ctx, d, t, i, n)
+}
+
+func (p *tenants) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
 	d, err := p.of(t.TenantID)
 	if err != nil {
 		return err
 	}
-	if s, ok := d.(cutover.Sealer); ok {
-		return s.Seal(ctx, t, delivered)
-	}
-	return nil
+	return seal(ctx, d, t, delivered, parts)
 }

@@ -10,6 +10,7 @@ var (
 	_ cutover.Destination = (*Router)(nil)
 	_ cutover.Sealer      = (*Router)(nil)
 	_ cutover.RangeHolder = (*Router)(nil)
+	_ cutover.PartHolder  = (*Router)(nil)
 )
 
 // Router sends each target to its environment's destination: TEST
@@ -82,18 +83,47 @@ func holdingsIn(ctx context.Context, d cutover.Destination, t cutover.Target, lo
 	return nil, false, nil
 }
 
+// HoldingsOfPart implements cutover.PartHolder through the routed
+// destination when it reads in parts; ok false otherwise.
+//
+// Errors: the routed destination's; EINTERNAL for an unroutable target.
+func (r *Router) HoldingsOfPart(ctx context.Context, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	d, err := r.route(t)
+	if err != nil {
+		return nil, false, err
+	}
+	return holdingsOfPart(ctx, d, t, i, n)
+}
+
+// holdingsOfPart asks d for part i of n of t when it reads in parts.
+//
+// Errors: d's.
+func holdingsOfPart(ctx context.Context, d cutover.Destination, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	if ph, ok := d.(cutover.PartHolder); ok {
+		return ph.HoldingsOfPart(ctx, t, i, n)
+	}
+	return nil, false, nil
+}
+
 // Seal implements cutover.Sealer: it seals through the routed
 // destination when that one closes its deliveries (the S3 drop's
 // manifest) and does nothing for those with nothing to close.
 //
 // Errors: the routed Sealer's; EINTERNAL for an unroutable target.
-func (r *Router) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {
+func (r *Router) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
 	d, err := r.route(t)
 	if err != nil {
 		return err
 	}
+	return seal(ctx, d, t, delivered, parts)
+}
+
+// seal seals t's delivery through d when d closes its deliveries.
+//
+// Errors: d's Seal's.
+func seal(ctx context.Context, d cutover.Destination, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
 	if s, ok := d.(cutover.Sealer); ok {
-		return s.Seal(ctx, t, delivered)
+		return s.Seal(ctx, t, delivered, parts)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/cutover/cutover/internal/cutover"
@@ -33,11 +34,11 @@ func (d fakeDeliverer) Deliver(_ context.Context, recs []cutover.Record) ([]cuto
 // fakeSealer is a fakeDest that also seals.
 type fakeSealer struct {
 	*fakeDest
-	seal func(cutover.Target, map[string]cutover.Holding) error
+	seal func(cutover.Target, map[string]cutover.Holding, int) error
 }
 
-func (f fakeSealer) Seal(_ context.Context, t cutover.Target, h map[string]cutover.Holding) error {
-	return f.seal(t, h)
+func (f fakeSealer) Seal(_ context.Context, t cutover.Target, h map[string]cutover.Holding, parts int) error {
+	return f.seal(t, h, parts)
 }
 
 func named(name string, calls *[]string) *fakeDest {
@@ -95,7 +96,7 @@ func TestRouterRefusesAnEnvironmentItWasNotGiven(t *testing.T) {
 	if _, err := r.Holdings(ctx, live); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Errorf("holdings of LIVE: %v, want EINTERNAL", err)
 	}
-	if err := r.Seal(ctx, live, nil); cutover.ErrorCode(err) != cutover.EINTERNAL {
+	if err := r.Seal(ctx, live, nil, 0); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Errorf("seal LIVE: %v, want EINTERNAL", err)
 	}
 	if _, err := r.Holdings(ctx, cutover.Target{Env: "prod"}); cutover.ErrorCode(err) != cutover.EINTERNAL {
@@ -110,10 +111,10 @@ func TestRouterSealsThroughASealerOnly(t *testing.T) {
 	var calls []string
 	var sealed []cutover.Target
 	boom := errors.New("drop unwritable")
-	drop := fakeSealer{named("drop", &calls), func(t cutover.Target, h map[string]cutover.Holding) error {
+	drop := fakeSealer{named("drop", &calls), func(t cutover.Target, h map[string]cutover.Holding, parts int) error {
 		sealed = append(sealed, t)
-		if h["contact"].Count != 3 {
-			return errors.New("holdings not passed through")
+		if h["contact"].Count != 3 || parts != 12 {
+			return errors.New("holdings or parts not passed through")
 		}
 		if t.Env == cutover.EnvLive {
 			return boom
@@ -125,10 +126,10 @@ func TestRouterSealsThroughASealerOnly(t *testing.T) {
 	held := map[string]cutover.Holding{"contact": {Count: 3}}
 
 	r := &Router{Test: drop, Live: named("api", &calls)}
-	if err := r.Seal(ctx, test, held); err != nil {
+	if err := r.Seal(ctx, test, held, 12); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held); err != nil {
+	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held, 12); err != nil {
 		t.Errorf("sealing a destination with nothing to close: %v", err)
 	}
 	if len(sealed) != 1 || sealed[0] != test {
@@ -136,7 +137,7 @@ func TestRouterSealsThroughASealerOnly(t *testing.T) {
 	}
 
 	r = &Router{Live: drop}
-	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held); !errors.Is(err, boom) {
+	if err := r.Seal(ctx, cutover.Target{Env: cutover.EnvLive, TenantID: "acme", MigrationID: "m"}, held, 12); !errors.Is(err, boom) {
 		t.Errorf("a failing seal: %v, want the sealer's error", err)
 	}
 }
@@ -174,6 +175,49 @@ func TestRouterReadsARangeBackOnlyWhereTheDestinationCan(t *testing.T) {
 		t.Errorf("an unknown environment: %v, want EINTERNAL", err)
 	}
 	if len(calls) != 1 || calls[0] != "tables range test contact#40..contact#80" {
+		t.Errorf("calls %v", calls)
+	}
+}
+
+// fakeParts is a fakeDest that also reads back in parts.
+type fakeParts struct {
+	*fakeDest
+	part func(cutover.Target, int, int) map[string]cutover.Holding
+}
+
+func (f fakeParts) HoldingsOfPart(_ context.Context, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	return f.part(t, i, n), true, nil
+}
+
+// The router reads a part back through a destination that reads in
+// parts, and says it cannot (ok false, no call) for one that does not,
+// nor for one that reads by range only.
+func TestRouterReadsAPartBackOnlyWhereTheDestinationCan(t *testing.T) {
+	var calls []string
+	parts := fakeParts{named("drop", &calls), func(t cutover.Target, i, n int) map[string]cutover.Holding {
+		calls = append(calls, fmt.Sprintf("drop part %s %d/%d", t.Env, i, n))
+		return map[string]cutover.Holding{"contact": {Count: 5}}
+	}}
+	ranges := fakeRanges{named("tables", &calls), nil}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		r    *Router
+		env  string
+		want bool
+	}{
+		{&Router{Test: parts, Live: named("api", &calls)}, cutover.EnvTest, true},
+		{&Router{Test: parts, Live: named("api", &calls)}, cutover.EnvLive, false},
+		{&Router{Test: parts, Live: ranges}, cutover.EnvLive, false},
+	} {
+		held, ok, err := tc.r.HoldingsOfPart(ctx, cutover.Target{Env: tc.env, MigrationID: "m"}, 3, 8)
+		if err != nil || ok != tc.want || (held["contact"].Count == 5) != tc.want {
+			t.Errorf("%s in parts: %v %v %v; want ok %v", tc.env, held, ok, err, tc.want)
+		}
+	}
+	if _, _, err := (&Router{Test: parts}).HoldingsOfPart(ctx, cutover.Target{Env: "prod"}, 0, 1); cutover.ErrorCode(err) != cutover.EINTERNAL {
+		t.Errorf("an unknown environment: %v, want EINTERNAL", err)
+	}
+	if len(calls) != 1 || calls[0] != "drop part test 3/8" {
 		t.Errorf("calls %v", calls)
 	}
 }

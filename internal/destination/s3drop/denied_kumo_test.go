@@ -57,7 +57,7 @@ func TestTheDropWorksWhenAMissingKeyIsAnswered403(t *testing.T) {
 	if err != nil || held["contact"].Count != 30 {
 		t.Fatalf("holdings %+v, %v; want 30 contacts", held, err)
 	}
-	if err := d.Seal(ctx, live, held); err != nil {
+	if err := d.Seal(ctx, live, held, 0); err != nil {
 		t.Fatalf("seal: %v", err)
 	}
 	if _, err := d.Deliverer(live).Deliver(ctx, records("contact", 30, 31)); cutover.ErrorCode(err) != cutover.ECONFLICT {

@@ -2,8 +2,6 @@ package s3drop_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -292,62 +290,22 @@ func TestSealWritesTheManifestLastAndOnce(t *testing.T) {
 
 	// Holdings that are not the drop's are refused, and nothing is sealed.
 	wrong := map[string]cutover.Holding{"contact": checksum(recs[:229]), "company": delivered["company"]}
-	if err := d.Seal(ctx, live, wrong); cutover.ErrorCode(err) != cutover.EINTERNAL {
+	if err := d.Seal(ctx, live, wrong, 0); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Fatalf("sealing other holdings than the drop's: %v, want EINTERNAL", err)
 	}
-	if err := d.Seal(ctx, live, delivered); err != nil {
+	if err := d.Seal(ctx, live, delivered, 0); err != nil {
 		t.Fatal(err)
 	}
 	v := e.view(t)
-	var m struct {
-		Format      string                     `json:"format"`
-		TenantID    string                     `json:"tenantId"`
-		Environment string                     `json:"environment"`
-		Entities    map[string]cutover.Holding `json:"entities"`
-		Objects     []struct {
-			Key    string `json:"key"`
-			Entity string `json:"entity"`
-			Lines  int    `json:"lines"`
-			Bytes  int    `json:"bytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"objects"`
-	}
-	if err := json.Unmarshal(e.get(t, folder+"manifest.json"), &m); err != nil {
-		t.Fatal(err)
-	}
-	if m.Format != "cutover-s3drop/1" || m.TenantID != "acme" || m.Environment != "live" {
-		t.Errorf("manifest header %+v", m)
-	}
-	if want := v.counted(t, folder); !reflect.DeepEqual(m.Entities, want) || !reflect.DeepEqual(m.Entities, delivered) {
-		t.Errorf("manifest entities %v; a plain reader counts %v; delivered %v", m.Entities, want, delivered)
-	}
-	listed := map[string]bool{}
-	for _, o := range m.Objects {
-		listed[o.Key] = true
-		body, ok := v.objects[o.Key]
-		if !ok {
-			t.Errorf("the manifest lists %s, which the bucket does not hold", o.Key)
-			continue
-		}
-		sum := sha256.Sum256(body)
-		if o.SHA256 != hex.EncodeToString(sum[:]) || o.Lines != len(lines(t, body)) || o.Bytes != len(body) || !strings.Contains(o.Key, "/"+o.Entity+"/") {
-			t.Errorf("manifest entry %+v does not describe the object", o)
-		}
-	}
-	for k := range v.objects {
-		if strings.HasPrefix(k, folder) && !listed[k] {
-			t.Errorf("the manifest misses %s", k)
-		}
-	}
-	if len(m.Objects) != 4 { // contact 100+100+30, company 12
-		t.Errorf("%d objects listed, want 4", len(m.Objects))
+	if n := e.checkManifest(t, v, folder, delivered); n != 4 { // contact 100+100+30, company 12
+		t.Errorf("%d objects listed, want 4", n)
 	}
 
 	// Sealing again with the same holdings is a no-op; with others a conflict.
-	if err := d.Seal(ctx, live, delivered); err != nil {
+	if err := d.Seal(ctx, live, delivered, 0); err != nil {
 		t.Errorf("sealing again: %v", err)
 	}
-	if err := d.Seal(ctx, live, wrong); cutover.ErrorCode(err) != cutover.ECONFLICT {
+	if err := d.Seal(ctx, live, wrong, 0); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Errorf("sealing again with other holdings: %v, want ECONFLICT", err)
 	}
 	// Nothing more lands in a sealed drop; what it holds is still exists.
@@ -364,7 +322,7 @@ func TestSealWritesTheManifestLastAndOnce(t *testing.T) {
 
 	// An empty delivery seals too: a complete drop of nothing.
 	empty := cutover.Target{Env: cutover.EnvTest, TenantID: "acme", MigrationID: "m1", Round: 4}
-	if err := d.Seal(ctx, empty, nil); err != nil {
+	if err := d.Seal(ctx, empty, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	var none struct {

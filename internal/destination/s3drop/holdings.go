@@ -54,18 +54,35 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 	if err := checkTarget(t); err != nil {
 		return nil, nil, err
 	}
-	folder := d.folder(t)
-	counts := map[string]int64{}
-	sums := map[string]*destination.IDChecksum{}
-	var objects []ManifestObject
+	var tally holdingTally
+	err := d.listRecords(ctx, d.folder(t), func(todo []ManifestObject) error {
+		read, idSums, err := d.readAll(ctx, t, todo)
+		if err == nil {
+			tally.add(read, idSums)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tally.holdings(), tally.objects, nil
+}
+
+// listRecords lists folder and hands each page's record objects (Key,
+// Entity, and Bytes as listed) to page, skipping the manifest and the
+// names that start with "_".
+//
+// Errors: EINVALID for a key that is not a record object of the layout;
+// EUNAVAILABLE when S3 cannot be listed; page's.
+func (d *Destination) listRecords(ctx context.Context, folder string, page func([]ManifestObject) error) error {
 	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &folder})
 	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
+			return cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
 		}
 		var todo []ManifestObject
-		for _, o := range page.Contents {
+		for _, o := range out.Contents {
 			key := aws.ToString(o.Key)
 			rel := strings.TrimPrefix(key, folder)
 			if rel == manifestName || strings.HasPrefix(rel, "_") {
@@ -73,32 +90,57 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 			}
 			entity, ok := entityOf(rel)
 			if !ok {
-				return nil, nil, cutover.Errorf(cutover.EINVALID, "The S3 drop holds %s, which is not a record object of cutover's layout.", key)
+				return notARecord(key)
 			}
-			todo = append(todo, ManifestObject{Key: key, Entity: entity})
+			todo = append(todo, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size)})
 		}
-		read, idSums, err := d.readAll(ctx, t, todo)
-		if err != nil {
-			return nil, nil, err
-		}
-		for i, st := range read {
-			if sums[st.Entity] == nil {
-				sums[st.Entity] = &destination.IDChecksum{}
-			}
-			for j := range idSums[i] {
-				sums[st.Entity][j] ^= idSums[i][j]
-			}
-			counts[st.Entity] += st.Lines
-			objects = append(objects, st)
+		if err := page(todo); err != nil {
+			return err
 		}
 	}
-	out := make(map[string]cutover.Holding, len(counts))
-	for e, n := range counts {
+	return nil
+}
+
+// notARecord is the error of a key in a target's folder that is not a
+// record object of the layout.
+func notARecord(key string) error {
+	return cutover.Errorf(cutover.EINVALID, "The S3 drop holds %s, which is not a record object of cutover's layout.", key)
+}
+
+// holdingTally adds up objects as read: their lines and id checksums per
+// entity, and their stats in the order added.
+type holdingTally struct {
+	counts  map[string]int64
+	sums    map[string]*destination.IDChecksum
+	objects []ManifestObject
+}
+
+// add adds the objects read, each with the checksum of its ids.
+func (h *holdingTally) add(read []ManifestObject, idSums []destination.IDChecksum) {
+	if h.counts == nil {
+		h.counts, h.sums = map[string]int64{}, map[string]*destination.IDChecksum{}
+	}
+	for i, st := range read {
+		if h.sums[st.Entity] == nil {
+			h.sums[st.Entity] = &destination.IDChecksum{}
+		}
+		for j := range idSums[i] {
+			h.sums[st.Entity][j] ^= idSums[i][j]
+		}
+		h.counts[st.Entity] += st.Lines
+		h.objects = append(h.objects, st)
+	}
+}
+
+// holdings is what the objects added hold, per entity of any lines.
+func (h *holdingTally) holdings() map[string]cutover.Holding {
+	out := make(map[string]cutover.Holding, len(h.counts))
+	for e, n := range h.counts {
 		if n > 0 {
-			out[e] = cutover.Holding{Count: n, IDChecksum: sums[e].String()}
+			out[e] = cutover.Holding{Count: n, IDChecksum: h.sums[e].String()}
 		}
 	}
-	return out, objects, nil
+	return out
 }
 
 // readAll reads objs, at most readers at once: each one's stat and the

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -81,7 +84,7 @@ type env struct {
 	claims *dynamostore.DropClaims
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	c, err := kumo()
 	if err != nil {
@@ -124,7 +127,7 @@ func convert(r cutover.Record) (destination.Record, error) {
 	return destination.Record{ID: r.ID, Entity: r.Entity, SourceID: r.SourceID, Fields: f}, nil
 }
 
-func (e *env) drop(t *testing.T, api s3drop.API, prefix string, maxRecords int) *s3drop.Destination {
+func (e *env) drop(t testing.TB, api s3drop.API, prefix string, maxRecords int) *s3drop.Destination {
 	t.Helper()
 	if api == nil {
 		api = e.c.s3
@@ -173,7 +176,7 @@ func outcomes(t *testing.T, res []cutover.DeliveryResult, recs []cutover.Record)
 // record object its lines.
 type bucketView struct {
 	keys    []string
-	objects map[string][]byte // record objects (not staged copies, not manifests)
+	objects map[string][]byte // record objects (not "_" names, not manifests)
 }
 
 func (e *env) view(t *testing.T) bucketView {
@@ -189,8 +192,8 @@ func (e *env) view(t *testing.T) bucketView {
 		for _, o := range page.Contents {
 			k := aws.ToString(o.Key)
 			v.keys = append(v.keys, k)
-			if strings.Contains(k, "/_staging/") || strings.HasSuffix(k, "/manifest.json") {
-				continue
+			if strings.Contains(k, "/_") || strings.HasSuffix(k, "/manifest.json") {
+				continue // cutover's own (staged copies, the read-back's parts), the manifest
 			}
 			v.objects[k] = e.get(t, k)
 		}
@@ -288,4 +291,56 @@ func checksum(recs []cutover.Record) cutover.Holding {
 		c.Add(r.ID)
 	}
 	return cutover.Holding{Count: int64(len(recs)), IDChecksum: c.String()}
+}
+
+// checkManifest checks folder's manifest (a LIVE drop's of tenant acme)
+// against v, the bucket as a plain reader sees it: it holds delivered,
+// as a plain reader counts it, and describes every record object under
+// folder, each once, and nothing else. It returns how many it lists.
+func (e *env) checkManifest(t *testing.T, v bucketView, folder string, delivered map[string]cutover.Holding) int {
+	t.Helper()
+	var m struct {
+		Format      string                     `json:"format"`
+		TenantID    string                     `json:"tenantId"`
+		Environment string                     `json:"environment"`
+		Entities    map[string]cutover.Holding `json:"entities"`
+		Objects     []struct {
+			Key    string `json:"key"`
+			Entity string `json:"entity"`
+			Lines  int    `json:"lines"`
+			Bytes  int    `json:"bytes"`
+			SHA256 string `json:"sha256"`
+		} `json:"objects"`
+	}
+	if err := json.Unmarshal(e.get(t, folder+"manifest.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Format != "cutover-s3drop/1" || m.TenantID != "acme" || m.Environment != "live" {
+		t.Errorf("manifest header %+v", m)
+	}
+	if want := v.counted(t, folder); !reflect.DeepEqual(m.Entities, want) || !reflect.DeepEqual(m.Entities, delivered) {
+		t.Errorf("manifest entities %v; a plain reader counts %v; delivered %v", m.Entities, want, delivered)
+	}
+	listed := map[string]bool{}
+	for i, o := range m.Objects {
+		if listed[o.Key] || (i > 0 && o.Key < m.Objects[i-1].Key) {
+			t.Errorf("the manifest lists %s twice or out of key order", o.Key)
+		}
+		listed[o.Key] = true
+		body, ok := v.objects[o.Key]
+		if !ok {
+			t.Errorf("the manifest lists %s, which the bucket does not hold", o.Key)
+			continue
+		}
+		sum := sha256.Sum256(body)
+		if o.SHA256 != hex.EncodeToString(sum[:]) || o.Lines != len(lines(t, body)) || o.Bytes != len(body) || !strings.Contains(o.Key, "/"+o.Entity+"/") {
+			t.Errorf("manifest entry %+v does not describe the object", o)
+		}
+	}
+	for k := range v.objects {
+		if strings.HasPrefix(k, folder) && !listed[k] {
+			t.Errorf("the manifest misses %s", k)
+		}
+	}
+	return len(m.Objects)
 }

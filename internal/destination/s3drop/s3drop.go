@@ -19,6 +19,7 @@
 //	{entity}/{batchId}.jsonl          the records, one JSON object a line
 //	manifest.json                     written last, once (Seal)
 //	_staging/{entity}/{batchId}.jsonl cutover's own copies (see below)
+//	_readback/of-{n}/part-{i}.json    what part i of a read-back read (parts.go)
 //
 // Names that start with "_" are never records (an entity's folder cannot:
 // the escape below turns a leading "_" into %5F): _staging/ is cutover's,
@@ -88,7 +89,9 @@
 // bounded by the lines in flight, not by the drop). It counts lines, not
 // distinct ids, so a record held twice (an object copied or a line added
 // behind cutover's back) raises the count and changes the id checksum:
-// the read-back fails rather than hiding it.
+// the read-back fails rather than hiding it. HoldingsOfPart reads one
+// part of the objects the same way, for a read-back that takes a step
+// per part (parts.go).
 package s3drop
 
 import (
@@ -104,6 +107,7 @@ import (
 var (
 	_ cutover.Destination = (*Destination)(nil)
 	_ cutover.Sealer      = (*Destination)(nil)
+	_ cutover.PartHolder  = (*Destination)(nil)
 )
 
 // API is the slice of the S3 client the drop uses; *s3.Client has it.

@@ -68,6 +68,19 @@ func (d *Destination) create(ctx context.Context, key, ctype string, body []byte
 	}
 }
 
+// put writes body under key, over whatever is there.
+//
+// Errors: EUNAVAILABLE when S3 cannot be written.
+func (d *Destination) put(ctx context.Context, key, ctype string, body []byte) error {
+	_, err := d.api.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: &d.cfg.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))), ContentType: &ctype,
+	})
+	if err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be written; try again.")
+	}
+	return nil
+}
+
 // isMissing reports whether err is S3 saying the key does not exist.
 func isMissing(err error) bool {
 	code := codeOf(err)

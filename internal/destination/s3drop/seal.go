@@ -20,16 +20,19 @@ type Manifest struct {
 	Objects     []ManifestObject           `json:"objects"`
 }
 
-// Seal implements cutover.Sealer: it reads the drop again (every object,
-// streamed), checks it still holds delivered, and creates manifest.json
-// with If-None-Match, listing exactly the objects it read. A manifest
+// Seal implements cutover.Sealer: it checks the drop still holds
+// delivered, and creates manifest.json with If-None-Match, listing exactly
+// the record objects the drop holds. With parts 0 it reads the drop again
+// for that (every object, streamed); after a read-back in parts it adds up
+// what the parts kept and lists the folder to see that it holds exactly
+// the objects they read (readParts), reading no object again. A manifest
 // written before with the same entities is the no-op of a retried step.
 //
 // Errors: EINVALID as Holdings; EINTERNAL when the drop no longer holds
-// delivered (it changed after the read-back); ECONFLICT when t was sealed
-// before with other holdings; EUNAVAILABLE when S3 cannot be read or
-// written.
-func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {
+// delivered (it changed after the read-back), or a part of the read-back
+// kept nothing; ECONFLICT when t was sealed before with other holdings;
+// EUNAVAILABLE when S3 cannot be read or written.
+func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
 	if err := checkTarget(t); err != nil {
 		return err
 	}
@@ -38,7 +41,16 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 	if done, err := d.sealedAs(ctx, key, want); done || err != nil {
 		return err
 	}
-	got, objects, err := d.scan(ctx, t)
+	var (
+		got     map[string]cutover.Holding
+		objects []ManifestObject
+		err     error
+	)
+	if parts > 0 {
+		got, objects, err = d.readParts(ctx, t, parts)
+	} else {
+		got, objects, err = d.scan(ctx, t)
+	}
 	if err != nil {
 		return err
 	}

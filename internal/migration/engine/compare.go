@@ -108,29 +108,48 @@ type compareResult struct {
 	Snapshot string                     `json:"snapshot,omitempty"` // the test's: the range's part of its snapshot
 	Index    *delta.Index               `json:"index,omitempty"`    // and where its slots begin
 	// Held is what the destination holds of the range, read back in the
-	// range's step when it reads by key range (cutover.RangeHolder):
-	// the read-back of a final or a test round then takes a step per
-	// range, not one step over every record. HeldRead says it was read.
-	Held     map[string]cutover.Holding `json:"held,omitempty"`
-	HeldRead bool                       `json:"heldRead,omitempty"`
+	// range's step when it reads by key range (cutover.RangeHolder), or,
+	// when it cannot, of its part of the same number as the range
+	// (cutover.PartHolder; HeldInParts): the read-back of a final or a
+	// test round then takes a step per range, not one step over every
+	// record. HeldRead says it was read.
+	Held        map[string]cutover.Holding `json:"held,omitempty"`
+	HeldRead    bool                       `json:"heldRead,omitempty"`
+	HeldInParts bool                       `json:"heldInParts,omitempty"`
 }
 
-// rangeReadBack reads back what the destination holds of a target among
-// the keys of the slots [lo, hi) (cutover.RangeHolder); nil when nothing
-// is read back by range (a pre-flight's dry run writes nothing).
-type rangeReadBack func(ctx context.Context, lo, hi string) (map[string]cutover.Holding, bool, error)
+// rangeReadBack reads back what the destination holds of a target in key
+// range i of n, the slots [lo, hi): among the range's keys
+// (cutover.RangeHolder) or, from a destination that cannot read by key,
+// its part i of n (cutover.PartHolder; inParts). ok is false when it can
+// do neither. nil when nothing is read back by range (a pre-flight's dry
+// run writes nothing).
+type rangeReadBack func(ctx context.Context, i, n int, lo, hi string) (held map[string]cutover.Holding, ok, inParts bool, err error)
 
-// readBackIn is dest's read-back of t by key range, or nil when dest
-// cannot read a range. A slot range's keys are the record keys from lo
-// up to hi (delta.InRange): a record id is 32 hex digits, never a slot
-// itself, so the destination's key order places them alike.
+// readBackIn is dest's read-back of t by key range, or else in parts, or
+// nil when dest can do neither. A slot range's keys are the record keys
+// from lo up to hi (delta.InRange): a record id is 32 hex digits, never a
+// slot itself, so the destination's key order places them alike. The
+// parts of one n are disjoint and make up the whole, as the ranges do,
+// so the ranges' read-backs add up to the target's either way.
 func readBackIn(dest cutover.Destination, t cutover.Target) rangeReadBack {
-	rh, ok := dest.(cutover.RangeHolder)
-	if !ok {
+	rh, byKey := dest.(cutover.RangeHolder)
+	ph, byPart := dest.(cutover.PartHolder)
+	if !byKey && !byPart {
 		return nil
 	}
-	return func(ctx context.Context, lo, hi string) (map[string]cutover.Holding, bool, error) {
-		return rh.HoldingsIn(ctx, t, lo, hi)
+	return func(ctx context.Context, i, n int, lo, hi string) (map[string]cutover.Holding, bool, bool, error) {
+		if byKey {
+			held, ok, err := rh.HoldingsIn(ctx, t, lo, hi)
+			if err != nil || ok {
+				return held, ok, false, err
+			}
+		}
+		if byPart {
+			held, ok, err := ph.HoldingsOfPart(ctx, t, i, n)
+			return held, ok, ok, err
+		}
+		return nil, false, false, nil
 	}
 }
 
@@ -140,19 +159,29 @@ type comparison struct {
 	compareResult
 	ranges []compareResult // each range's own, in key order
 	// heldAll says every range read the destination back (Held is then
-	// what it holds of the whole target).
-	heldAll bool
+	// what it holds of the whole target); heldParts, when every range
+	// read a part (cutover.PartHolder), is how many parts there were.
+	heldAll   bool
+	heldParts int
 }
 
-// heldRead is what the key ranges read back of the destination, or nil
-// when a range did not (its destination cannot read by range, or the
-// range's step ran before the read-back moved there): the finish step
-// then reads the whole back itself.
-func (c *comparison) heldRead() map[string]cutover.Holding {
+// readBackFound is what a comparison's key ranges read back of the
+// destination, for readBackAndSeal: held is nil when they did not read
+// it all (the finish step then reads the whole itself); parts is how
+// many parts they read it in, for Seal (0: by key, or not read).
+type readBackFound struct {
+	held  map[string]cutover.Holding
+	parts int
+}
+
+// heldRead is what the key ranges read back of the destination; none
+// when a range did not (its destination cannot read by range or part, or
+// the range's step ran before the read-back moved there).
+func (c *comparison) heldRead() readBackFound {
 	if !c.heldAll {
-		return nil
+		return readBackFound{}
 	}
-	return c.Held
+	return readBackFound{held: c.Held, parts: c.heldParts}
 }
 
 // holdingSums adds up holdings of disjoint sets of records, per entity:
@@ -420,16 +449,15 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int, rb
 		defer rc.Close()
 		after[j] = rc
 	}
-	var held map[string]cutover.Holding
-	read := false
+	var back compareResult
 	if rb != nil && plan.ReadBack {
 		var err error
-		if held, read, err = rb(ctx, p.Lo, p.Hi); err != nil {
+		if back.Held, back.HeldRead, back.HeldInParts, err = rb(ctx, i, plan.Partitions, p.Lo, p.Hi); err != nil {
 			return err
 		}
 	}
 	if sc.mode == compareMerge {
-		return s.mergeRange(ctx, sc, i, after, held, read)
+		return s.mergeRange(ctx, sc, i, after, back)
 	}
 	var before io.Reader = strings.NewReader("")
 	if len(p.Before) > 0 { // the test's snapshot: one segment
@@ -440,7 +468,7 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int, rb
 		defer rc.Close()
 		before = rc
 	}
-	res := compareResult{Holdings: map[string]cutover.Holding{}, Held: held, HeldRead: read}
+	res := compareResult{Holdings: map[string]cutover.Holding{}, Held: back.Held, HeldRead: back.HeldRead, HeldInParts: back.HeldInParts}
 	sums := map[string]*destination.IDChecksum{}
 	each := func(e delta.Entry) {
 		if sums[e.Entity] == nil {
@@ -483,11 +511,11 @@ func (s *base) comparePartition(ctx context.Context, sc *compareScope, i int, rb
 // mergeRange merges range i of the chunks' snapshots, after, into range
 // i of the test snapshot (its own object, with its index, for
 // composeSnapshot to join) and stores what it holds, and what TEST was
-// read back to hold of it (held, when read).
+// read back to hold of it (back's Held, HeldRead and HeldInParts).
 //
 // Errors: as mergeSnapshots; EUNAVAILABLE from storage.
-func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []io.Reader, held map[string]cutover.Holding, read bool) error {
-	res := compareResult{Snapshot: sc.mergedKey(i), Held: held, HeldRead: read}
+func (s *base) mergeRange(ctx context.Context, sc *compareScope, i int, after []io.Reader, back compareResult) error {
+	res := compareResult{Snapshot: sc.mergedKey(i), Held: back.Held, HeldRead: back.HeldRead, HeldInParts: back.HeldInParts}
 	var x delta.Indexer
 	err := s.files.Stream(ctx, res.Snapshot, "application/x-ndjson", func(w io.Writer) (err error) {
 		res.Holdings, err = mergeSnapshots(after, w, &x)
@@ -538,6 +566,7 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 		return nil, err
 	}
 	out := &comparison{compareResult: compareResult{Changed: map[string]int{}}, heldAll: len(bodies) > 0}
+	inParts := len(bodies) > 0
 	var holdings, held holdingSums
 	var deltas []*delta.Report
 	for i, b := range bodies {
@@ -552,6 +581,7 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d's read-back has a malformed checksum.", i)
 		}
 		out.heldAll = out.heldAll && r.HeldRead
+		inParts = inParts && r.HeldInParts
 		addCounts(out.Changed, r.Changed)
 		if r.Delta != nil {
 			deltas = append(deltas, r.Delta)
@@ -559,6 +589,9 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 		out.ranges = append(out.ranges, r)
 	}
 	out.Holdings, out.Held = holdings.total(), held.total()
+	if out.heldAll && inParts {
+		out.heldParts = plan.Partitions
+	}
 	if plan.Before != "" {
 		out.Delta = delta.Merge(deltas)
 	}

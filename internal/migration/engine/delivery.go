@@ -156,12 +156,12 @@ func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, w
 // once the destination was seen to hold what the migration wrote.
 //
 // Errors: readBack's; the Sealer's.
-func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want, held map[string]cutover.Holding) error {
-	if err := readBack(ctx, dest, t, want, held); err != nil {
+func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want map[string]cutover.Holding, found readBackFound) error {
+	if err := readBack(ctx, dest, t, want, found.held); err != nil {
 		return err
 	}
 	if s, ok := dest.(cutover.Sealer); ok {
-		return s.Seal(ctx, t, want)
+		return s.Seal(ctx, t, want, found.parts)
 	}
 	return nil
 }

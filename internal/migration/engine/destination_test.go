@@ -2,8 +2,10 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -233,8 +235,8 @@ type sealingDestination struct {
 	seals []map[string]cutover.Holding
 }
 
-func (d *sealingDestination) Seal(_ context.Context, t cutover.Target, delivered map[string]cutover.Holding) error {
-	if t.Env != cutover.EnvTest || t.Round != 1 {
+func (d *sealingDestination) Seal(_ context.Context, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
+	if t.Env != cutover.EnvTest || t.Round != 1 || parts != 0 {
 		return cutover.Errorf(cutover.EINVALID, "sealed %+v", t)
 	}
 	d.seals = append(d.seals, delivered)
@@ -269,21 +271,32 @@ func TestTestMigrateSealsTheDestinationOnlyAfterTheReadBackAgreed(t *testing.T) 
 	}
 }
 
-// rangeDestination is a sinkDestination that also reads back by key
-// range (cutover.RangeHolder), counting what it was asked: whole
-// read-backs and ranges, per environment. Lose, when set, is a record id
-// LIVE's ranges no longer find (lost behind the writer's back).
-type rangeDestination struct {
+// wholeCounting is a sinkDestination that counts the whole read-backs it
+// is asked for, per environment.
+type wholeCounting struct {
 	*sinkDestination
-	Lose          string
-	whole, ranges map[string]int
+	whole map[string]int
 }
 
-func (d *rangeDestination) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
+func newWholeCounting(svc *Service) *wholeCounting {
+	return &wholeCounting{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}, whole: map[string]int{}}
+}
+
+func (d *wholeCounting) Holdings(ctx context.Context, t cutover.Target) (map[string]cutover.Holding, error) {
 	d.mu.Lock()
 	d.whole[t.Env]++
 	d.mu.Unlock()
 	return d.sinkDestination.Holdings(ctx, t)
+}
+
+// rangeDestination is a destination that also reads back by key range
+// (cutover.RangeHolder), counting what it was asked: whole read-backs and
+// ranges, per environment. Lose, when set, is a record id LIVE's ranges
+// no longer find (lost behind the writer's back).
+type rangeDestination struct {
+	*wholeCounting
+	Lose   string
+	ranges map[string]int
 }
 
 func (d *rangeDestination) HoldingsIn(_ context.Context, t cutover.Target, lo, hi string) (map[string]cutover.Holding, bool, error) {
@@ -311,7 +324,7 @@ func (d *rangeDestination) HoldingsIn(_ context.Context, t cutover.Target, lo, h
 func TestTheReadBackRunsInTheKeyRanges(t *testing.T) {
 	svc, store, _ := finalService(t, 8)
 	id := signedOff(t, svc, store, "acme")
-	small := &rangeDestination{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}, whole: map[string]int{}, ranges: map[string]int{}}
+	small := &rangeDestination{wholeCounting: newWholeCounting(svc), ranges: map[string]int{}}
 	svc.Dest = small
 	if _, err := runFinal(t, svc, id); err != nil {
 		t.Fatal(err)
@@ -322,7 +335,7 @@ func TestTheReadBackRunsInTheKeyRanges(t *testing.T) {
 
 	for _, lose := range []bool{false, true} {
 		svc, store, id := rangedFinal(t)
-		dest := &rangeDestination{sinkDestination: &sinkDestination{svc: svc, held: map[cutover.Target]accepted{}}, whole: map[string]int{}, ranges: map[string]int{}}
+		dest := &rangeDestination{wholeCounting: newWholeCounting(svc), ranges: map[string]int{}}
 		svc.Dest = dest
 		if lose {
 			dest.Lose = cutover.RecordID("acme", "contact", "1000")
@@ -339,6 +352,104 @@ func TestTheReadBackRunsInTheKeyRanges(t *testing.T) {
 		}
 		if dest.whole[cutover.EnvLive] != 0 || dest.whole[cutover.EnvTest] != 0 || dest.ranges[cutover.EnvLive] < 3 || dest.ranges[cutover.EnvTest] < 3 {
 			t.Fatalf("read back whole %v and by range %v; want every read-back in several ranges", dest.whole, dest.ranges)
+		}
+	}
+}
+
+// partDestination is a destination that reads back in parts of its own
+// (cutover.PartHolder: an id's part is its last byte modulo n, as
+// unrelated to the key ranges as a drop's objects are) and seals,
+// recording per environment the parts asked, the whole read-backs, and
+// the seals with the parts they were told of. Lose is as
+// rangeDestination's.
+type partDestination struct {
+	*wholeCounting
+	Lose  string
+	parts map[string][]string
+	seals map[string][]string
+}
+
+func newPartDestination(svc *Service) *partDestination {
+	return &partDestination{wholeCounting: newWholeCounting(svc), parts: map[string][]string{}, seals: map[string][]string{}}
+}
+
+func (d *partDestination) HoldingsOfPart(_ context.Context, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.parts[t.Env] = append(d.parts[t.Env], fmt.Sprintf("%d/%d", i, n))
+	in := accepted{}
+	for e, ids := range d.held[t] {
+		for id := range ids {
+			lost := t.Env == cutover.EnvLive && id == d.Lose
+			if !lost && int(id[len(id)-1])%n == i {
+				in.add(e, id)
+			}
+		}
+	}
+	return in.holdings(), true, nil
+}
+
+func (d *partDestination) Seal(_ context.Context, t cutover.Target, delivered map[string]cutover.Holding, parts int) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if want := d.held[t].holdings(); !reflect.DeepEqual(delivered, want) {
+		return cutover.Errorf(cutover.EINTERNAL, "sealed %v, holding %v", delivered, want)
+	}
+	d.seals[t.Env] = append(d.seals[t.Env], fmt.Sprintf("parts %d", parts))
+	return nil
+}
+
+// A destination that cannot read a key range but reads itself back in
+// parts (the S3 drop) is read back a part per key range, range i of n
+// reading part i of n, for the test round and for the final, never whole,
+// and is sealed told how many parts were read: at 100M records neither
+// the read-back nor the seal can read them all in one step. A record lost
+// from one part fails the final, unsealed. A comparison of fewer ranges
+// than rangeReadBackRanges is read back whole and sealed with no parts.
+func TestTheReadBackRunsInPartsWhereTheDestinationCannotReadARange(t *testing.T) {
+	svc, store, _ := finalService(t, 8)
+	id := signedOff(t, svc, store, "acme")
+	small := newPartDestination(svc)
+	svc.Dest = small
+	if _, err := runFinal(t, svc, id); err != nil {
+		t.Fatal(err)
+	}
+	if small.whole[cutover.EnvLive] != 1 || len(small.parts[cutover.EnvLive]) != 0 || !reflect.DeepEqual(small.seals[cutover.EnvLive], []string{"parts 0"}) {
+		t.Fatalf("a small final read back whole %v and in parts %v, sealed %v; want once whole, sealed with no parts", small.whole, small.parts, small.seals)
+	}
+
+	for _, lose := range []bool{false, true} {
+		svc, store, id := rangedFinal(t)
+		dest := newPartDestination(svc)
+		svc.Dest = dest
+		if lose {
+			dest.Lose = cutover.RecordID("acme", "contact", "1000")
+		}
+		out, err := runFinal(t, svc, id)
+		if lose {
+			if cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "Read-back of LIVE") || store.migs[id].Final != nil || len(dest.seals[cutover.EnvLive]) != 0 {
+				t.Fatalf("a record lost from LIVE: %v, sealed %v; want the read-back to fail the final, unsealed", err, dest.seals)
+			}
+			continue
+		}
+		if err != nil || out.Counts.Migrated != 2000 {
+			t.Fatalf("final: %+v %v", out, err)
+		}
+		if dest.whole[cutover.EnvLive] != 0 || dest.whole[cutover.EnvTest] != 0 {
+			t.Fatalf("read back whole %v; want every read-back in parts", dest.whole)
+		}
+		for _, env := range []string{cutover.EnvTest, cutover.EnvLive} {
+			asked := dest.parts[env]
+			n := len(asked)
+			want := make([]string, n)
+			for i := range n {
+				want[i] = fmt.Sprintf("%d/%d", i, n)
+			}
+			sort.Strings(asked)
+			sort.Strings(want)
+			if n < rangeReadBackRanges || !reflect.DeepEqual(asked, want) || !reflect.DeepEqual(dest.seals[env], []string{fmt.Sprintf("parts %d", n)}) {
+				t.Errorf("%s: parts read %v, sealed %v; want each of n >= %d parts once, then a seal of n parts", env, asked, dest.seals[env], rangeReadBackRanges)
+			}
 		}
 	}
 }

@@ -735,7 +735,7 @@ func (s *Final) readBackLive(ctx context.Context, m *cutover.Migration, chunks [
 	if err != nil {
 		return err
 	}
-	return readBackAndSeal(ctx, s.dest, liveTarget(m), want, nil)
+	return readBackAndSeal(ctx, s.dest, liveTarget(m), want, readBackFound{})
 }
 
 // chooser picks the signed-off mapping's entry for a table of the final

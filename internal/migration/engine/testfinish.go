@@ -59,11 +59,11 @@ func (s *TestRun) FinishTest(ctx context.Context, in TestStep) (*TestOutput, err
 		return nil, cutover.Errorf(cutover.EINTERNAL, "The chunks read %d rows; the test extract has %d.", counts.Read, plan.Rows)
 	}
 	target := testTarget(m, in.Round, plan)
-	wrote, held, err := s.testSnapshot(ctx, m, in.Round, chunks)
+	wrote, found, err := s.testSnapshot(ctx, m, in.Round, chunks)
 	if err != nil {
 		return nil, err
 	}
-	if err := readBackAndSeal(ctx, s.dest, target, wrote, held); err != nil {
+	if err := readBackAndSeal(ctx, s.dest, target, wrote, found); err != nil {
 		return nil, err
 	}
 	if err := s.storeWorkbook(ctx, m, in.Round, plan.Seed, partsDetail(len(chunks), plan.Merges), merged); err != nil {
@@ -138,23 +138,23 @@ func testScope(m *cutover.Migration, round int, chunks []cutover.Chunk) *compare
 
 // testSnapshot stores the round's test snapshot and returns what it
 // holds per entity (what TEST must hold), and what the key ranges read
-// TEST back to hold (nil when they did not: the finish step reads it):
+// TEST back to hold (none when they did not: the finish step reads it):
 // joined from the key ranges the state machine merged (ComparePartitions
 // of the test), or, for an execution from before those, merged here from
 // every chunk's.
 //
 // Errors: as compared, composeSnapshot and writeTestSnapshot.
-func (s *TestRun) testSnapshot(ctx context.Context, m *cutover.Migration, round int, chunks []cutover.Chunk) (wrote, held map[string]cutover.Holding, err error) {
+func (s *TestRun) testSnapshot(ctx context.Context, m *cutover.Migration, round int, chunks []cutover.Chunk) (wrote map[string]cutover.Holding, found readBackFound, err error) {
 	cmp, err := s.compared(ctx, testScope(m, round, chunks))
 	if err != nil {
-		return nil, nil, err
+		return nil, found, err
 	}
 	if cmp == nil {
 		wrote, err = s.writeTestSnapshot(ctx, testSnapshotKey(m.ID, round), chunks)
-		return wrote, nil, err
+		return wrote, found, err
 	}
 	if err := s.composeSnapshot(ctx, testSnapshotKey(m.ID, round), cmp); err != nil {
-		return nil, nil, err
+		return nil, found, err
 	}
 	return cmp.Holdings, cmp.heldRead(), nil
 }

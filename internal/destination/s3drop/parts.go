@@ -1,0 +1,250 @@
+package s3drop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/destination"
+)
+
+// Reading the drop back in parts (cutover.PartHolder). A drop of 100M
+// records is a million objects of at most MaxRecords lines; one step
+// cannot read them all within Lambda's 15 minutes, nor could Seal read
+// them all again. An object is named after its batch id, "cut_" and 32
+// hex digits of a hash, so the names of an entity's objects spread
+// evenly, and part i of n is the names after partBound(i, n) up to
+// partBound(i+1, n) (the first part from the start, the last to the
+// end): every name of the folder falls in exactly one part, whatever it
+// is, so an object that is not cutover's is still read, and refused, by
+// one part. Each part keeps what it read in the folder
+// (_readback/of-{n}/part-{i}.json, a name no record can have), and Seal,
+// told the read-back read n parts, builds the manifest from those files
+// after listing the folder to see that it still holds exactly the
+// objects they read, at the sizes read.
+
+// readBackFolder holds what each part of a read-back read.
+const readBackFolder = "_readback/"
+
+// partRead is what one part of a read-back read: the holdings per entity
+// and every object's stat, in key order.
+type partRead struct {
+	Holdings map[string]cutover.Holding `json:"holdings"`
+	Objects  []ManifestObject           `json:"objects"`
+}
+
+// partBound is the name at which part i of n begins among an entity's
+// object names: "cut_" and the first 8 hex digits of i/n of the batch
+// ids' range. Part i holds the names above partBound(i, n) up to and
+// including partBound(i+1, n).
+func partBound(i, n int) string {
+	return fmt.Sprintf("cut_%08x", uint64(i)<<32/uint64(n))
+}
+
+// partKey is where part i of n of t's read-back keeps what it read.
+func (d *Destination) partKey(t cutover.Target, i, n int) string {
+	return fmt.Sprintf("%s%sof-%d/part-%d.json", d.folder(t), readBackFolder, n, i)
+}
+
+// HoldingsOfPart implements cutover.PartHolder: it lists and reads part i
+// of n of t's objects (see above), each as Holdings reads it, and keeps
+// what it read for Seal. Run again, it reads and keeps the same.
+//
+// Errors: EINVALID for i outside [0, n), or as Holdings (an object or a
+// line that is not a record of t, in this part); EUNAVAILABLE when S3
+// cannot be listed, read or written.
+func (d *Destination) HoldingsOfPart(ctx context.Context, t cutover.Target, i, n int) (map[string]cutover.Holding, bool, error) {
+	if err := checkTarget(t); err != nil {
+		return nil, false, err
+	}
+	if n <= 0 || i < 0 || i >= n {
+		return nil, false, cutover.Errorf(cutover.EINVALID, "The S3 drop is read back in parts 0 to %d, not part %d.", n-1, i)
+	}
+	folder := d.folder(t)
+	dirs, err := d.entityFolders(ctx, folder, i == 0)
+	if err != nil {
+		return nil, false, err
+	}
+	var todo []ManifestObject
+	for _, dir := range dirs {
+		objs, err := d.listPart(ctx, folder, dir, i, n)
+		if err != nil {
+			return nil, false, err
+		}
+		todo = append(todo, objs...)
+	}
+	read, idSums, err := d.readAll(ctx, t, todo)
+	if err != nil {
+		return nil, false, err
+	}
+	var tally holdingTally
+	tally.add(read, idSums)
+	got := partRead{Holdings: tally.holdings(), Objects: tally.objects}
+	body, err := json.Marshal(got)
+	if err != nil {
+		return nil, false, cutover.Wrap(cutover.EINTERNAL, err, "What a part of the S3 drop's read-back read could not be encoded.")
+	}
+	if err := d.put(ctx, d.partKey(t, i, n), "application/json", body); err != nil {
+		return nil, false, err
+	}
+	return got.Holdings, true, nil
+}
+
+// entityFolders lists folder one level deep: the entity folders (as
+// "{segment}/"), in key order, not those whose names start with "_" nor
+// those no entity has. With files set it refuses the latter, and an
+// object directly in the folder other than the manifest and the "_"
+// names (part 0 does, so that exactly one part refuses them).
+//
+// Errors: EINVALID for a folder or an object outside the layout;
+// EUNAVAILABLE when S3 cannot be listed.
+func (d *Destination) entityFolders(ctx context.Context, folder string, files bool) ([]string, error) {
+	var dirs []string
+	p := s3.NewListObjectsV2Paginator(d.api, &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &folder, Delimiter: aws.String("/")})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
+		}
+		for _, cp := range out.CommonPrefixes {
+			rel := strings.TrimPrefix(aws.ToString(cp.Prefix), folder)
+			if strings.HasPrefix(rel, "_") {
+				continue // staged copies, the read-back's parts, the vendor's own marks
+			}
+			if _, ok := unsegment(strings.TrimSuffix(rel, "/")); !ok {
+				if files {
+					return nil, notARecord(aws.ToString(cp.Prefix))
+				}
+				continue
+			}
+			dirs = append(dirs, rel)
+		}
+		for _, o := range out.Contents {
+			key := aws.ToString(o.Key)
+			if rel := strings.TrimPrefix(key, folder); files && rel != manifestName && !strings.HasPrefix(rel, "_") {
+				return nil, notARecord(key)
+			}
+		}
+	}
+	return dirs, nil
+}
+
+// listPart lists the objects of the entity folder dir (under folder) in
+// part i of n, each with its entity.
+//
+// Errors: EINVALID for a key that is not a record object of the layout;
+// EUNAVAILABLE when S3 cannot be listed.
+func (d *Destination) listPart(ctx context.Context, folder, dir string, i, n int) ([]ManifestObject, error) {
+	prefix := folder + dir
+	in := &s3.ListObjectsV2Input{Bucket: &d.cfg.Bucket, Prefix: &prefix}
+	if i > 0 {
+		in.StartAfter = aws.String(prefix + partBound(i, n))
+	}
+	var out []ManifestObject
+	p := s3.NewListObjectsV2Paginator(d.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop could not be listed; try again.")
+		}
+		for _, o := range page.Contents {
+			key := aws.ToString(o.Key)
+			if i+1 < n && strings.TrimPrefix(key, prefix) > partBound(i+1, n) {
+				return out, nil
+			}
+			entity, ok := entityOf(strings.TrimPrefix(key, folder))
+			if !ok {
+				return nil, notARecord(key)
+			}
+			out = append(out, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size)})
+		}
+	}
+	return out, nil
+}
+
+// readParts is what the n parts of t's read-back read, added up: the
+// holdings per entity and every object, in key order. It lists the
+// folder to see that it holds exactly those objects, at the sizes read:
+// an object added, removed or rewritten since is not sealed.
+//
+// Errors: EINTERNAL for a part that kept nothing (the read-back did not
+// read it) or what does not decode, and for a folder that no longer holds
+// what the parts read; EINVALID as Holdings; EUNAVAILABLE from S3.
+func (d *Destination) readParts(ctx context.Context, t cutover.Target, n int) (map[string]cutover.Holding, []ManifestObject, error) {
+	counts := map[string]int64{}
+	sums := map[string]*destination.IDChecksum{}
+	var objects []ManifestObject
+	for i := range n {
+		key := d.partKey(t, i, n)
+		got, err := d.readPart(ctx, key)
+		if err != nil {
+			return nil, nil, cutover.Wrap(cutover.ErrorCode(err), err, "Part %d of %d of the S3 drop's read-back (%s): %s It is left unsealed.", i, n, key, cutover.ErrorMessage(err))
+		}
+		for e, h := range got.Holdings {
+			if sums[e] == nil {
+				sums[e] = &destination.IDChecksum{}
+			}
+			if err := sums[e].AddSum(h.IDChecksum); err != nil {
+				return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "Part %d of %d of the S3 drop's read-back (%s) has a malformed checksum.", i, n, key)
+			}
+			counts[e] += h.Count
+		}
+		objects = append(objects, got.Objects...)
+	}
+	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
+	read := make(map[string]int64, len(objects))
+	for _, o := range objects {
+		read[o.Key] = o.Bytes
+	}
+	listed := 0
+	err := d.listRecords(ctx, d.folder(t), func(todo []ManifestObject) error {
+		for _, o := range todo {
+			if size, ok := read[o.Key]; !ok || size != o.Bytes {
+				return cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
+			}
+		}
+		listed += len(todo)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if listed != len(objects) {
+		return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects; its read-back read %d. It is left unsealed.", t.Env, listed, len(objects))
+	}
+	out := make(map[string]cutover.Holding, len(counts))
+	for e, c := range counts {
+		if c > 0 {
+			out[e] = cutover.Holding{Count: c, IDChecksum: sums[e].String()}
+		}
+	}
+	return out, objects, nil
+}
+
+// readPart decodes what a part of a read-back kept at key, streamed
+// (its size grows with the part's objects).
+//
+// Errors: EINTERNAL when there is nothing at key or it does not decode;
+// EUNAVAILABLE from S3.
+func (d *Destination) readPart(ctx context.Context, key string) (partRead, error) {
+	var got partRead
+	rc, err := d.open(ctx, key)
+	if err != nil {
+		gone, merr := d.missing(ctx, key, err)
+		if gone {
+			return got, cutover.Errorf(cutover.EINTERNAL, "It kept nothing; the read-back did not read it.")
+		}
+		return got, merr
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(rc).Decode(&got); err != nil {
+		return got, cutover.Wrap(cutover.EINTERNAL, err, "What it kept could not be read.")
+	}
+	return got, nil
+}
