@@ -39,6 +39,10 @@ type ManifestObject struct {
 	Lines  int64  `json:"lines"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+
+	// etag is S3's ETag of the object as listed or read: it changes
+	// when the object is rewritten, even at the same size.
+	etag string
 }
 
 // readers is how many objects scan reads at once: each streams through a
@@ -92,7 +96,7 @@ func (d *Destination) listRecords(ctx context.Context, folder string, page func(
 			if !ok {
 				return notARecord(key)
 			}
-			todo = append(todo, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size)})
+			todo = append(todo, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size), etag: aws.ToString(o.ETag)})
 		}
 		if err := page(todo); err != nil {
 			return err
@@ -203,11 +207,13 @@ type lineHead struct {
 // EUNAVAILABLE when S3 cannot be read.
 func (d *Destination) readObject(ctx context.Context, t cutover.Target, key, entity string, sum *destination.IDChecksum) (ManifestObject, error) {
 	st := ManifestObject{Key: key, Entity: entity}
-	rc, err := d.open(ctx, key)
+	out, err := d.api.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.cfg.Bucket, Key: &key})
 	if err != nil {
 		return st, cutover.Wrap(cutover.EUNAVAILABLE, err, "The S3 drop object %s could not be read; try again.", key)
 	}
+	rc := out.Body
 	defer rc.Close()
+	st.etag = aws.ToString(out.ETag)
 	h := sha256.New()
 	cr := &countingReader{r: io.TeeReader(rc, h)}
 	sc := bufio.NewScanner(cr)

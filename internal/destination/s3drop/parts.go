@@ -26,17 +26,23 @@ import (
 // one part. Each part keeps what it read in the folder
 // (_readback/of-{n}/part-{i}.json, a name no record can have), and Seal,
 // told the read-back read n parts, builds the manifest from those files
-// after listing the folder to see that it still holds exactly the
-// objects they read, at the sizes read.
+// after listing the entity folders to see that they still hold exactly
+// the objects the parts read, with the sizes and ETags read.
 
 // readBackFolder holds what each part of a read-back read.
 const readBackFolder = "_readback/"
 
 // partRead is what one part of a read-back read: the holdings per entity
-// and every object's stat, in key order.
+// and every object's stat, with the ETag of what was read, in key order.
 type partRead struct {
 	Holdings map[string]cutover.Holding `json:"holdings"`
-	Objects  []ManifestObject           `json:"objects"`
+	Objects  []partObject               `json:"objects"`
+}
+
+// partObject is an object as a part read it.
+type partObject struct {
+	ManifestObject
+	ETag string `json:"etag"`
 }
 
 // partBound is the name at which part i of n begins among an entity's
@@ -85,7 +91,10 @@ func (d *Destination) HoldingsOfPart(ctx context.Context, t cutover.Target, i, n
 	}
 	var tally holdingTally
 	tally.add(read, idSums)
-	got := partRead{Holdings: tally.holdings(), Objects: tally.objects}
+	got := partRead{Holdings: tally.holdings(), Objects: make([]partObject, len(tally.objects))}
+	for j, o := range tally.objects {
+		got.Objects[j] = partObject{ManifestObject: o, ETag: o.etag}
+	}
 	body, err := json.Marshal(got)
 	if err != nil {
 		return nil, false, cutover.Wrap(cutover.EINTERNAL, err, "What a part of the S3 drop's read-back read could not be encoded.")
@@ -162,7 +171,7 @@ func (d *Destination) listPart(ctx context.Context, folder, dir string, i, n int
 			if !ok {
 				return nil, notARecord(key)
 			}
-			out = append(out, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size)})
+			out = append(out, ManifestObject{Key: key, Entity: entity, Bytes: aws.ToInt64(o.Size), etag: aws.ToString(o.ETag)})
 		}
 	}
 	return out, nil
@@ -170,8 +179,9 @@ func (d *Destination) listPart(ctx context.Context, folder, dir string, i, n int
 
 // readParts is what the n parts of t's read-back read, added up: the
 // holdings per entity and every object, in key order. It lists the
-// folder to see that it holds exactly those objects, at the sizes read:
-// an object added, removed or rewritten since is not sealed.
+// entity folders to see that they hold exactly those objects, with the
+// sizes and ETags read: an object added, removed or rewritten since (even
+// at the same size) is not sealed.
 //
 // Errors: EINTERNAL for a part that kept nothing (the read-back did not
 // read it) or what does not decode, and for a folder that no longer holds
@@ -195,25 +205,33 @@ func (d *Destination) readParts(ctx context.Context, t cutover.Target, n int) (m
 			}
 			counts[e] += h.Count
 		}
-		objects = append(objects, got.Objects...)
+		for _, o := range got.Objects {
+			o.etag = o.ETag
+			objects = append(objects, o.ManifestObject)
+		}
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
-	read := make(map[string]int64, len(objects))
+	read := make(map[string]ManifestObject, len(objects))
 	for _, o := range objects {
-		read[o.Key] = o.Bytes
+		read[o.Key] = o
 	}
-	listed := 0
-	err := d.listRecords(ctx, d.folder(t), func(todo []ManifestObject) error {
-		for _, o := range todo {
-			if size, ok := read[o.Key]; !ok || size != o.Bytes {
-				return cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
-			}
-		}
-		listed += len(todo)
-		return nil
-	})
+	folder := d.folder(t)
+	dirs, err := d.entityFolders(ctx, folder, true)
 	if err != nil {
 		return nil, nil, err
+	}
+	listed := 0
+	for _, dir := range dirs {
+		objs, err := d.listPart(ctx, folder, dir, 0, 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, o := range objs {
+			if r, ok := read[o.Key]; !ok || r.Bytes != o.Bytes || r.etag != o.etag {
+				return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
+			}
+		}
+		listed += len(objs)
 	}
 	if listed != len(objects) {
 		return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects; its read-back read %d. It is left unsealed.", t.Env, listed, len(objects))

@@ -130,6 +130,11 @@ func TestTheDropReadBackInPartsAddsUpToTheWhole(t *testing.T) {
 	if c := held["company"].Count; len(bad) > 0 || c != 40+int64(len(lines(t, body))) {
 		t.Errorf("a copied object: parts hold %d companies (parts %v refused)", c, bad)
 	}
+	// Rewritten at the same size after the read (another tenant's line).
+	e.put(t, tf+"company/copy.jsonl", []byte(strings.Replace(string(body), `"acme"`, `"acmf"`, 1)))
+	if err := d.Seal(ctx, test1, held, 4); cutover.ErrorCode(err) != cutover.EINTERNAL || !strings.Contains(cutover.ErrorMessage(err), "changed after it was read back") {
+		t.Errorf("sealing a drop whose object was rewritten at its size: %v, want EINTERNAL", err)
+	}
 	// Rewritten with a line more after the read: its size differs.
 	e.put(t, tf+"company/copy.jsonl", append(append([]byte{}, body...), body[:strings.IndexByte(string(body), '\n')+1]...))
 	if err := d.Seal(ctx, test1, held, 4); cutover.ErrorCode(err) != cutover.EINTERNAL {

@@ -24,8 +24,9 @@ type Manifest struct {
 // delivered, and creates manifest.json with If-None-Match, listing exactly
 // the record objects the drop holds. With parts 0 it reads the drop again
 // for that (every object, streamed); after a read-back in parts it adds up
-// what the parts kept and lists the folder to see that it holds exactly
-// the objects they read (readParts), reading no object again. A manifest
+// what the parts kept and lists the entity folders to see that they hold
+// exactly the objects the parts read, as read (readParts), reading no
+// object again. A manifest
 // written before with the same entities is the no-op of a retried step.
 //
 // Errors: EINVALID as Holdings; EINTERNAL when the drop no longer holds

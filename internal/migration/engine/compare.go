@@ -566,7 +566,7 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 		return nil, err
 	}
 	out := &comparison{compareResult: compareResult{Changed: map[string]int{}}, heldAll: len(bodies) > 0}
-	inParts := len(bodies) > 0
+	inParts := 0
 	var holdings, held holdingSums
 	var deltas []*delta.Report
 	for i, b := range bodies {
@@ -581,7 +581,9 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 			return nil, cutover.Wrap(cutover.EINTERNAL, err, "Key range %d's read-back has a malformed checksum.", i)
 		}
 		out.heldAll = out.heldAll && r.HeldRead
-		inParts = inParts && r.HeldInParts
+		if r.HeldInParts {
+			inParts++
+		}
 		addCounts(out.Changed, r.Changed)
 		if r.Delta != nil {
 			deltas = append(deltas, r.Delta)
@@ -589,8 +591,14 @@ func (s *base) compared(ctx context.Context, sc *compareScope) (*comparison, err
 		out.ranges = append(out.ranges, r)
 	}
 	out.Holdings, out.Held = holdings.total(), held.total()
-	if out.heldAll && inParts {
+	switch inParts {
+	case 0:
+	case len(bodies):
 		out.heldParts = plan.Partitions
+	default:
+		// Some ranges read by key and some in parts add up to
+		// neither: the finish step reads the whole back instead.
+		out.heldAll = false
 	}
 	if plan.Before != "" {
 		out.Delta = delta.Merge(deltas)
