@@ -275,8 +275,16 @@ func Build(ctx context.Context, dir, out string) error {
 	}
 
 	// Build next to out and rename, so a kumo already running from out (a
-	// parallel test, another stack) is never overwritten in place.
-	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	// parallel test, another stack) is never overwritten in place. The
+	// name is unique to this call, not to the process: parallel tests of
+	// one package build at once, and a name they shared was renamed away
+	// from under all but the first.
+	f, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+	tmp := f.Name()
+	_ = f.Close()
 	if _, err := goCommand(ctx, root, []string{"GOWORK=" + workFile},
 		"build", "-o", tmp, KumoModule+"/cmd/kumo"); err != nil {
 		_ = os.Remove(tmp)
@@ -411,9 +419,26 @@ func copyTree(src, dst string) error {
 	return nil
 }
 
+// writeFileAtomic writes data to path through a file of its own beside
+// it, renamed into place, so concurrent builds never read half a file.
 func writeFileAtomic(path string, data []byte) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
+
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("emulator: %w", err)
 	}
 

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,33 @@ import (
 	"github.com/cutover/cutover/infra/emulator"
 	"github.com/cutover/cutover/infra/provision"
 )
+
+// Builds of one kumo at once, as parallel tests of one package start
+// their stacks, all succeed, and leave a kumo that runs and no temporary
+// file behind.
+func TestBuildsAtOnceIntoOnePathAllSucceed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "kumo")
+	errs := make(chan error, 8) // fewer rarely meet: the race is in the last milliseconds of a build
+	for range cap(errs) {
+		go func() { errs <- emulator.Build(ctx, filepath.Join("..", ".."), bin) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("the build directory holds %v (%v); want kumo alone", entries, err)
+	}
+	srv, err := emulator.Start(ctx, emulator.Options{Binary: bin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = srv.Close()
+}
 
 // TestTwoKumosRunStepFunctionsSideBySide starts two kumos on free ports
 // (neither on 4566) and checks that each one's Step Functions invokes its
