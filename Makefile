@@ -129,7 +129,7 @@ bench-final: emulator
 ## 15): ROWS generated contacts (500,000) as the test and the final extract,
 ## the proposed mapping (dedupe on), snapshots compared in key ranges of
 ## COMPARE_BYTES, beside a bare BatchWriteItem loader; every function's
-## peak memory. kumo holds DynamoDB and S3 in memory (BENCHMARKS.md);
+## peak memory, and each step's busy seconds. kumo holds DynamoDB and S3 in memory (BENCHMARKS.md);
 ## DESTINATION=receiver sends TEST and LIVE to the reference receiver;
 ## EXTRACT=agency runs an agency's contacts and tenancies (people named
 ## inline) instead; CHUNK_BYTES cuts the extracts into smaller chunks.

@@ -84,7 +84,12 @@ func BenchmarkAnySize(b *testing.B) {
 	for _, f := range extract {
 		size += f.body.Len()
 	}
-	opts := stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}}
+	reports, err := os.Create(filepath.Join(b.TempDir(), "reports.jsonl"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer reports.Close()
+	opts := stack.Options{Parameters: map[string]string{"FinalCompareBytes": strconv.Itoa(compare)}, Reports: reports}
 	if chunk > 0 {
 		opts.Parameters["FinalChunkBytes"] = strconv.Itoa(chunk) // the test migration's chunks too
 	}
@@ -198,6 +203,8 @@ func BenchmarkAnySize(b *testing.B) {
 			}
 		}
 		b.Logf("peak RSS of each function's processes: %s", strings.Join(peaks, ", "))
+		b.Logf("the test migration's busiest steps: %s", busiest(b, reports.Name(), submitted, goLive, 10))
+		b.Logf("the final's busiest steps: %s", busiest(b, reports.Name(), goLive, time.Now(), 10))
 	}
 }
 

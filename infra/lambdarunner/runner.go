@@ -56,6 +56,7 @@ package lambdarunner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +106,13 @@ type Options struct {
 	// output lines (each prefixed with the function's logical id). Nil
 	// discards both.
 	Log io.Writer
+	// Reports, when set, receives a JSON line for each invocation that
+	// ended, as Lambda's REPORT line: {"function", "requestId",
+	// "startedAt", "durationMs", "failed", "action"}, action being the
+	// payload's top-level "action" string when it has one (the state
+	// machine's step; nothing else of a payload is read). A benchmark adds
+	// them up to say where its time went.
+	Reports io.Writer
 	// Concurrency is how many processes a function may have at once (as
 	// many invocations of it run at once); zero is DefaultConcurrency.
 	Concurrency int
@@ -149,6 +157,8 @@ type Runner struct {
 
 	// tmp holds each process's temporary directory; Close removes it.
 	tmp string
+
+	reports sync.Mutex // one Options.Reports line at a time
 }
 
 // Start is New followed by Run(ctx, o.Functions). It returns the errors
@@ -527,5 +537,42 @@ func (r *Runner) complete(f *fnState, inv *invocation, o outcome) bool {
 			r.log.Error("function invocation failed", "function", f.spec.LogicalID, "process", inv.gen, "requestId", inv.id,
 				"errorType", o.errorType, "errorMessage", o.errorMessage)
 		}
+		r.report(f, inv, o.failed)
 	})
+}
+
+// Report is one line of Options.Reports.
+type Report struct {
+	Function   string    `json:"function"`
+	RequestID  string    `json:"requestId"`
+	StartedAt  time.Time `json:"startedAt"`
+	DurationMs float64   `json:"durationMs"`
+	Failed     bool      `json:"failed"`
+	Action     string    `json:"action,omitempty"`
+}
+
+// report writes inv's Report to Options.Reports, if any; an invocation no
+// process took has none.
+func (r *Runner) report(f *fnState, inv *invocation, failed bool) {
+	if r.opts.Reports == nil {
+		return
+	}
+	f.mu.Lock()
+	taken := inv.taken
+	f.mu.Unlock()
+	if taken.IsZero() {
+		return
+	}
+	var payload struct {
+		Action any `json:"action"`
+	}
+	_ = json.Unmarshal(inv.payload, &payload) // not an object, or no action: none
+	action, _ := payload.Action.(string)
+	line, _ := json.Marshal(Report{
+		Function: f.spec.LogicalID, RequestID: inv.id, StartedAt: taken.UTC(),
+		DurationMs: float64(time.Since(taken).Microseconds()) / 1000, Failed: failed, Action: action,
+	})
+	r.reports.Lock()
+	defer r.reports.Unlock()
+	_, _ = r.opts.Reports.Write(append(line, '\n'))
 }

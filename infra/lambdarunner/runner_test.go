@@ -433,3 +433,50 @@ func TestCloseFailsWaitingCallers(t *testing.T) {
 		t.Fatal("caller still waiting after Close")
 	}
 }
+
+// Each invocation that ran is reported once, as Lambda's REPORT line: the
+// function, how long it ran, whether it failed, and the payload's action;
+// nothing else of the payload.
+func TestEveryInvocationIsReportedWithItsActionAndNoPayload(t *testing.T) {
+	fn := echoFunction("report", 5*time.Second)
+	reports := &logBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := Start(ctx, Options{Functions: []Function{fn}, Endpoint: testEndpoint, Reports: reports})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+
+	const secretMarker = "payload-must-not-be-reported-91c2"
+	mustInvoke(t, r, fn.Name, map[string]any{"action": "sleep", "sleepMs": 200, "value": secretMarker})
+	mustFail(t, r, fn.Name, map[string]any{"action": "error", "message": "no"}, "TransientError")
+	mustInvoke(t, r, fn.Name, map[string]any{"value": 1})
+
+	var got []Report
+	for _, line := range strings.Split(strings.TrimSpace(reports.String()), "\n") {
+		var rep Report
+		if err := json.Unmarshal([]byte(line), &rep); err != nil {
+			t.Fatalf("a report that is not JSON: %q", line)
+		}
+		got = append(got, rep)
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d reports, want 3:\n%s", len(got), reports.String())
+	}
+	want := []struct {
+		action string
+		failed bool
+	}{{"sleep", false}, {"error", true}, {"", false}}
+	for i, rep := range got {
+		if rep.Function != fn.LogicalID || rep.RequestID == "" || rep.StartedAt.IsZero() || rep.Action != want[i].action || rep.Failed != want[i].failed {
+			t.Errorf("report %d: %+v, want action %q failed %v", i, rep, want[i].action, want[i].failed)
+		}
+	}
+	if got[0].DurationMs < 200 {
+		t.Errorf("the 200 ms invocation reported %.1f ms", got[0].DurationMs)
+	}
+	if strings.Contains(reports.String(), secretMarker) {
+		t.Error("the payload reached the reports")
+	}
+}

@@ -72,6 +72,9 @@ type Options struct {
 	// records, kumo's output and each function's output (prefixed with its
 	// logical id). Nil discards them.
 	Log io.Writer
+	// Reports, when set, receives a line per function invocation
+	// (lambdarunner.Options.Reports): what a benchmark adds up.
+	Reports io.Writer
 }
 
 // Stack is a running local stack.
@@ -206,7 +209,7 @@ func (s *Stack) start(ctx context.Context, root string, o Options) error {
 	}
 
 	if s.runner, err = lambdarunner.New(lambdarunner.Options{
-		Endpoint: functionsEndpoint, Region: s.Region, Log: o.Log, Concurrency: o.FunctionConcurrency,
+		Endpoint: functionsEndpoint, Region: s.Region, Log: o.Log, Reports: o.Reports, Concurrency: o.FunctionConcurrency,
 	}); err != nil {
 		return fmt.Errorf("stack: %w", err)
 	}

@@ -73,8 +73,8 @@ func (d *Destination) scan(ctx context.Context, t cutover.Target) (map[string]cu
 }
 
 // listRecords lists folder and hands each page's record objects (Key,
-// Entity, and Bytes as listed) to page, skipping the manifest and the
-// names that start with "_".
+// Entity, and Bytes and ETag as listed) to page, skipping the manifest
+// and the names that start with "_".
 //
 // Errors: EINVALID for a key that is not a record object of the layout;
 // EUNAVAILABLE when S3 cannot be listed; page's.
