@@ -151,9 +151,11 @@ func readBack(ctx context.Context, dest cutover.Destination, t cutover.Target, w
 	return nil
 }
 
-// readBackAndSeal is readBack, then, when the destination closes its
-// deliveries (cutover.Sealer), the seal: a drop is marked complete only
-// once the destination was seen to hold what the migration wrote.
+// readBackAndSeal is readBack (of found's holdings, when the key ranges
+// read the destination back), then, when the destination closes its
+// deliveries (cutover.Sealer), the seal, told how many parts the ranges
+// read: a drop is marked complete only once the destination was seen to
+// hold what the migration wrote.
 //
 // Errors: readBack's; the Sealer's.
 func readBackAndSeal(ctx context.Context, dest cutover.Destination, t cutover.Target, want map[string]cutover.Holding, found readBackFound) error {
