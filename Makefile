@@ -128,11 +128,13 @@ bench-final: emulator
 ## bench-anysize: the whole journey at scale on its own local stack (issue
 ## 15): ROWS generated contacts (500,000) as the test and the final extract,
 ## the proposed mapping (dedupe on), snapshots compared in key ranges of
-## COMPARE_BYTES, beside a bare BatchWriteItem loader; every function's
-## peak memory, and each step's busy seconds. kumo holds DynamoDB and S3 in memory (BENCHMARKS.md);
-## DESTINATION=receiver sends TEST and LIVE to the reference receiver;
-## EXTRACT=agency runs an agency's contacts and tenancies (people named
-## inline) instead; CHUNK_BYTES cuts the extracts into smaller chunks.
+## COMPARE_BYTES, beside a bare BatchWriteItem loader (the final extract
+## submitted ahead of go-live, as a customer would); every function's peak
+## memory, and each step's busy seconds. kumo holds DynamoDB and S3 in
+## memory (BENCHMARKS.md); DESTINATION=receiver sends TEST and LIVE to
+## the reference receiver; EXTRACT=agency runs an agency's contacts and
+## tenancies (people named inline) instead; CHUNK_BYTES cuts the extracts
+## into smaller chunks.
 bench-anysize: emulator
 	$(GO) test -run '^$$' -bench '^BenchmarkAnySize$$' -benchtime 1x -timeout 90m ./infra/e2e
 
