@@ -262,20 +262,30 @@ func receiverHolds(b *testing.B, product *receiver.Server, tenant, migration, en
 // submittedPreflight waits for the pre-flight the final extract's
 // submission runs and returns when it was checked; the benchmark fails
 // when that was not before goLive (the go-live window would then hold
-// it too).
+// it too), when it held go-live (the final would never go live), or when
+// the migration failed.
 func submittedPreflight(b *testing.B, a api, id, key string, goLive time.Time) time.Time {
 	b.Helper()
 	for {
 		var v struct {
 			Migration struct {
+				Status    string `json:"status"`
+				Failure   any    `json:"failure"`
 				Preflight *struct {
 					Phase     string    `json:"phase"`
+					Held      bool      `json:"held"`
 					CheckedAt time.Time `json:"checkedAt"`
 				} `json:"preflight"`
 			} `json:"migration"`
 		}
 		a.must(http.StatusOK, "GET", "/migrations/"+id, key, nil).decode(b, &v)
+		if v.Migration.Status == "failed" {
+			b.Fatalf("the migration failed before go-live: %+v", v.Migration.Failure)
+		}
 		if p := v.Migration.Preflight; p != nil && p.Phase == cutover.PreflightAtSubmit && !p.CheckedAt.IsZero() {
+			if p.Held {
+				b.Fatalf("the final extract's pre-flight at submission held go-live: %+v", p)
+			}
 			if !p.CheckedAt.Before(goLive) {
 				b.Fatalf("the final extract's pre-flight at submission ended %s, after go-live at %s", p.CheckedAt, goLive)
 			}

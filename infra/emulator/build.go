@@ -293,6 +293,7 @@ func Build(ctx context.Context, dir, out string) error {
 	}
 
 	if err := os.Rename(tmp, out); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("emulator: %w", err)
 	}
 
@@ -443,6 +444,7 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 
 	if err := os.Rename(tmp, path); err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("emulator: %w", err)
 	}
 

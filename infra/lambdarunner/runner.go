@@ -563,11 +563,13 @@ func (r *Runner) report(f *fnState, inv *invocation, failed bool) {
 	if taken.IsZero() {
 		return
 	}
-	var payload struct {
-		Action any `json:"action"`
+	// The key "action" exactly (a struct field would match "ACTION" too),
+	// and only a string: nothing else of the payload.
+	var fields map[string]json.RawMessage
+	var action string
+	if json.Unmarshal(inv.payload, &fields) == nil {
+		_ = json.Unmarshal(fields["action"], &action) // absent or not a string: none
 	}
-	_ = json.Unmarshal(inv.payload, &payload) // not an object, or no action: none
-	action, _ := payload.Action.(string)
 	line, _ := json.Marshal(Report{
 		Function: f.spec.LogicalID, RequestID: inv.id, StartedAt: taken.UTC(),
 		DurationMs: float64(time.Since(taken).Microseconds()) / 1000, Failed: failed, Action: action,

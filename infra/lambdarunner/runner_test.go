@@ -451,7 +451,7 @@ func TestEveryInvocationIsReportedWithItsActionAndNoPayload(t *testing.T) {
 	const secretMarker = "payload-must-not-be-reported-91c2"
 	mustInvoke(t, r, fn.Name, map[string]any{"action": "sleep", "sleepMs": 200, "value": secretMarker})
 	mustFail(t, r, fn.Name, map[string]any{"action": "error", "message": "no"}, "TransientError")
-	mustInvoke(t, r, fn.Name, map[string]any{"value": 1})
+	mustInvoke(t, r, fn.Name, map[string]any{"value": 1, "ACTION": secretMarker})
 
 	var got []Report
 	for _, line := range strings.Split(strings.TrimSpace(reports.String()), "\n") {
