@@ -210,7 +210,7 @@ func BenchmarkAnySize(b *testing.B) {
 			}
 		}
 		b.Logf("peak RSS of each function's processes: %s", strings.Join(peaks, ", "))
-		b.Logf("the test migration's busiest steps: %s", busiest(b, reports.Name(), submitted, finalSubmitted, 10))
+		b.Logf("from the test's submission to the final's (the test migration, review, sign-off, the final's uploads): %s", busiest(b, reports.Name(), submitted, finalSubmitted, 10))
 		b.Logf("the final extract's pre-flight at submission (%.1f s before go-live): %s", goLive.Sub(checked).Seconds(), busiest(b, reports.Name(), finalSubmitted, goLive, 6))
 		b.Logf("the final's busiest steps: %s", busiest(b, reports.Name(), goLive, time.Now(), 10))
 	}
