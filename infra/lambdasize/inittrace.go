@@ -118,3 +118,38 @@ func MeasureInit(ctx context.Context, bin string, runs int) (Init, error) {
 
 	return *best, nil
 }
+
+// SettleInit measures a light function's init against its floor (its AWS
+// SDK clients' init) with measure, which runs each a few times and
+// returns the minimum of each, and measures again, up to rounds times in
+// all, while the function's init is more than budget over the floor. It
+// returns the minimum of each over every round.
+//
+// One round on a shared two-core machine can find every run of the
+// function disturbed while the floor's were not (a 5 ms excess seen once
+// in six CI runs of unchanged code): the minimum over more runs is what
+// the code costs, and a real excess stays over budget in every round.
+//
+// It returns measure's first error.
+func SettleInit(rounds int, budget time.Duration, measure func() (fn, floor Init, err error)) (fn, floor Init, err error) {
+	for round := range max(rounds, 1) {
+		f, fl, err := measure()
+		if err != nil {
+			return Init{}, Init{}, err
+		}
+
+		if round == 0 || f.Clock < fn.Clock {
+			fn = f
+		}
+
+		if round == 0 || fl.Clock < floor.Clock {
+			floor = fl
+		}
+
+		if fn.Clock-floor.Clock <= budget {
+			break
+		}
+	}
+
+	return fn, floor, nil
+}
