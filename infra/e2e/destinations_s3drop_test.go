@@ -90,7 +90,7 @@ func dropped(t *testing.T, s3c *s3.Client, prefix string) map[string]int {
 		}
 		for _, o := range page.Contents {
 			key := aws.ToString(o.Key)
-			if strings.Contains(key, "manifest") {
+			if strings.HasSuffix(key, "/manifest.json") {
 				manifest = aws.ToTime(o.LastModified)
 				continue
 			}

@@ -45,9 +45,48 @@ type ManifestObject struct {
 	etag string
 }
 
-// readers is how many objects scan reads at once: each streams through a
-// line buffer of its own, so memory stays bounded whatever the drop holds.
+// readers is how many objects scan reads at once (each streams through a
+// line buffer of its own, so memory stays bounded whatever the drop
+// holds), and how many parts a seal checks at once.
 const readers = 8
+
+// eachOf runs do for 0 to n-1, at most readers at once, and returns the
+// first error (after which it starts no more).
+//
+// Errors: do's first; EUNAVAILABLE when ctx ends first.
+func eachOf(ctx context.Context, n int, do func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+		next  = make(chan int)
+	)
+	for range min(readers, n) {
+		wg.Go(func() {
+			for i := range next {
+				if err := do(ctx, i); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for i := range n {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Reading the S3 drop was interrupted.")
+	}
+	return first
+}
 
 // scan lists t's folder and streams every record object (a few at once,
 // each line by line): the holdings per entity, and each object's stat, in
@@ -150,44 +189,19 @@ func (h *holdingTally) holdings() map[string]cutover.Holding {
 // readAll reads objs, at most readers at once: each one's stat and the
 // checksum of its ids, in objs's order.
 //
-// Errors: the first of readObject's.
+// Errors: the first of readObject's; EUNAVAILABLE when ctx ends first.
 func (d *Destination) readAll(ctx context.Context, t cutover.Target, objs []ManifestObject) ([]ManifestObject, []destination.IDChecksum, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	out := make([]ManifestObject, len(objs))
 	sums := make([]destination.IDChecksum, len(objs))
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-		next  = make(chan int)
-	)
-	for range min(readers, len(objs)) {
-		wg.Go(func() {
-			for i := range next {
-				st, err := d.readObject(ctx, t, objs[i].Key, objs[i].Entity, &sums[i])
-				if err != nil {
-					once.Do(func() { first = err; cancel() })
-					continue
-				}
-				out[i] = st
-			}
-		})
+	err := eachOf(ctx, len(objs), func(ctx context.Context, i int) error {
+		st, err := d.readObject(ctx, t, objs[i].Key, objs[i].Entity, &sums[i])
+		out[i] = st
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
 	}
-feed:
-	for i := range objs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		return nil, nil, cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Reading the S3 drop was interrupted.")
-	}
-	return out, sums, first
+	return out, sums, nil
 }
 
 // lineHead is what scan reads of a line: whose record it is.

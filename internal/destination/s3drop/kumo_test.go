@@ -295,46 +295,72 @@ func checksum(recs []cutover.Record) cutover.Holding {
 
 // checkManifest checks folder's manifest (a LIVE drop's of tenant acme)
 // against v, the bucket as a plain reader sees it: it holds delivered,
-// as a plain reader counts it, and describes every record object under
-// folder, each once, and nothing else. It returns how many it lists.
-func (e *env) checkManifest(t *testing.T, v bucketView, folder string, delivered map[string]cutover.Holding) int {
+// as a plain reader counts it, and its object lists (each pinned by its
+// SHA-256, its count and its bytes, each in key order) describe every
+// record object under folder, each once, and nothing else. It returns
+// how many objects they list, and the most one list holds.
+func (e *env) checkManifest(t *testing.T, v bucketView, folder string, delivered map[string]cutover.Holding) (objects, most int) {
 	t.Helper()
 	var m struct {
 		Format      string                     `json:"format"`
 		TenantID    string                     `json:"tenantId"`
 		Environment string                     `json:"environment"`
 		Entities    map[string]cutover.Holding `json:"entities"`
-		Objects     []struct {
-			Key    string `json:"key"`
-			Entity string `json:"entity"`
-			Lines  int    `json:"lines"`
-			Bytes  int    `json:"bytes"`
-			SHA256 string `json:"sha256"`
-		} `json:"objects"`
+		ObjectLists []struct {
+			Key     string `json:"key"`
+			Objects int    `json:"objects"`
+			Bytes   int    `json:"bytes"`
+			SHA256  string `json:"sha256"`
+		} `json:"objectLists"`
 	}
 	if err := json.Unmarshal(e.get(t, folder+"manifest.json"), &m); err != nil {
 		t.Fatal(err)
 	}
-	if m.Format != "cutover-s3drop/1" || m.TenantID != "acme" || m.Environment != "live" {
+	if m.Format != "cutover-s3drop/2" || m.TenantID != "acme" || m.Environment != "live" || m.ObjectLists == nil {
 		t.Errorf("manifest header %+v", m)
 	}
 	if want := v.counted(t, folder); !reflect.DeepEqual(m.Entities, want) || !reflect.DeepEqual(m.Entities, delivered) {
 		t.Errorf("manifest entities %v; a plain reader counts %v; delivered %v", m.Entities, want, delivered)
 	}
 	listed := map[string]bool{}
-	for i, o := range m.Objects {
-		if listed[o.Key] || (i > 0 && o.Key < m.Objects[i-1].Key) {
-			t.Errorf("the manifest lists %s twice or out of key order", o.Key)
-		}
-		listed[o.Key] = true
-		body, ok := v.objects[o.Key]
-		if !ok {
-			t.Errorf("the manifest lists %s, which the bucket does not hold", o.Key)
+	for _, l := range m.ObjectLists {
+		if !strings.HasPrefix(l.Key, folder+"_") {
+			t.Errorf("the manifest names the object list %s, not a \"_\" name of its folder", l.Key)
 			continue
 		}
-		sum := sha256.Sum256(body)
-		if o.SHA256 != hex.EncodeToString(sum[:]) || o.Lines != len(lines(t, body)) || o.Bytes != len(body) || !strings.Contains(o.Key, "/"+o.Entity+"/") {
-			t.Errorf("manifest entry %+v does not describe the object", o)
+		raw := e.get(t, l.Key)
+		var list struct {
+			Objects []struct {
+				Key    string `json:"key"`
+				Entity string `json:"entity"`
+				Lines  int    `json:"lines"`
+				Bytes  int    `json:"bytes"`
+				SHA256 string `json:"sha256"`
+			} `json:"objects"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			t.Fatal(err)
+		}
+		sum, bytes := sha256.Sum256(raw), 0
+		for i, o := range list.Objects {
+			if listed[o.Key] || (i > 0 && o.Key < list.Objects[i-1].Key) {
+				t.Errorf("the manifest lists %s twice or out of key order", o.Key)
+			}
+			listed[o.Key] = true
+			bytes += o.Bytes
+			body, ok := v.objects[o.Key]
+			if !ok {
+				t.Errorf("the manifest lists %s, which the bucket does not hold", o.Key)
+				continue
+			}
+			sum := sha256.Sum256(body)
+			if o.SHA256 != hex.EncodeToString(sum[:]) || o.Lines != len(lines(t, body)) || o.Bytes != len(body) || !strings.Contains(o.Key, "/"+o.Entity+"/") {
+				t.Errorf("manifest entry %+v does not describe the object", o)
+			}
+		}
+		most = max(most, len(list.Objects))
+		if l.SHA256 != hex.EncodeToString(sum[:]) || l.Objects != len(list.Objects) || l.Bytes != bytes || len(list.Objects) == 0 {
+			t.Errorf("the manifest's entry %+v does not describe its list (%d objects, %d bytes)", l, len(list.Objects), bytes)
 		}
 	}
 	for k := range v.objects {
@@ -342,5 +368,5 @@ func (e *env) checkManifest(t *testing.T, v bucketView, folder string, delivered
 			t.Errorf("the manifest misses %s", k)
 		}
 	}
-	return len(m.Objects)
+	return len(listed), most
 }

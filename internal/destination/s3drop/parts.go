@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,9 +24,10 @@ import (
 // is, so an object that is not cutover's is still read, and refused, by
 // one part. Each part keeps what it read in the folder
 // (_readback/of-{n}/part-{i}.json, a name no record can have), and Seal,
-// told the read-back read n parts, builds the manifest from those files
-// after listing the entity folders to see that they still hold exactly
-// the objects the parts read, with the sizes and ETags read.
+// told the read-back read n parts, goes part by part (sealParts): it lists
+// the part's names in the entity folders again to see that they are still
+// exactly the objects the part read, with the sizes and ETags read, and
+// writes the part's objects as one of the manifest's object lists.
 
 // readBackFolder holds what each part of a read-back read.
 const readBackFolder = "_readback/"
@@ -177,72 +177,98 @@ func (d *Destination) listPart(ctx context.Context, folder, dir string, i, n int
 	return out, nil
 }
 
-// readParts is what the n parts of t's read-back read, added up: the
-// holdings per entity and every object, in key order. It lists the
-// entity folders to see that they hold exactly those objects, with the
-// sizes and ETags read: an object added, removed or rewritten since (even
-// at the same size) is not sealed.
+// sealParts checks, part by part, that t's entity folders hold exactly
+// the objects the n parts of its read-back read, with the sizes and ETags
+// read (an object added, removed or rewritten since, even at the same
+// size, is not sealed), writes each part's objects as an object list, and
+// adds up the parts' holdings. Every name of a folder is in exactly one
+// part, so checking each part's names checks the whole; at most readers
+// parts are in memory at once, whatever the drop holds.
 //
 // Errors: EINTERNAL for a part that kept nothing (the read-back did not
 // read it) or what does not decode, and for a folder that no longer holds
 // what the parts read; EINVALID as Holdings; EUNAVAILABLE from S3.
-func (d *Destination) readParts(ctx context.Context, t cutover.Target, n int) (map[string]cutover.Holding, []ManifestObject, error) {
-	counts := map[string]int64{}
-	sums := map[string]*destination.IDChecksum{}
-	var objects []ManifestObject
-	for i := range n {
-		key := d.partKey(t, i, n)
-		got, err := d.readPart(ctx, key)
-		if err != nil {
-			return nil, nil, cutover.Wrap(cutover.ErrorCode(err), err, "Part %d of %d of the S3 drop's read-back (%s): %s It is left unsealed.", i, n, key, cutover.ErrorMessage(err))
-		}
-		for e, h := range got.Holdings {
-			if sums[e] == nil {
-				sums[e] = &destination.IDChecksum{}
-			}
-			if err := sums[e].AddSum(h.IDChecksum); err != nil {
-				return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "Part %d of %d of the S3 drop's read-back (%s) has a malformed checksum.", i, n, key)
-			}
-			counts[e] += h.Count
-		}
-		for _, o := range got.Objects {
-			o.etag = o.ETag
-			objects = append(objects, o.ManifestObject)
-		}
-	}
-	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
-	read := make(map[string]ManifestObject, len(objects))
-	for _, o := range objects {
-		read[o.Key] = o
-	}
+func (d *Destination) sealParts(ctx context.Context, t cutover.Target, n int) (map[string]cutover.Holding, []ObjectList, error) {
 	folder := d.folder(t)
 	dirs, err := d.entityFolders(ctx, folder, true)
 	if err != nil {
 		return nil, nil, err
 	}
+	type sealed struct {
+		holdings map[string]cutover.Holding
+		lists    []ObjectList
+	}
+	out := make([]sealed, n)
+	err = eachOf(ctx, n, func(ctx context.Context, i int) error {
+		h, objects, err := d.checkPart(ctx, t, folder, dirs, i, n)
+		if err != nil {
+			return err
+		}
+		lists, err := d.writeList(ctx, folder, objects, nil)
+		out[i] = sealed{holdings: h, lists: lists}
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	counts := map[string]int64{}
+	sums := map[string]*destination.IDChecksum{}
+	var lists []ObjectList
+	for i, p := range out {
+		for e, h := range p.holdings {
+			if sums[e] == nil {
+				sums[e] = &destination.IDChecksum{}
+			}
+			if err := sums[e].AddSum(h.IDChecksum); err != nil {
+				return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "Part %d of %d of the S3 drop's read-back (%s) has a malformed checksum.", i, n, d.partKey(t, i, n))
+			}
+			counts[e] += h.Count
+		}
+		lists = append(lists, p.lists...)
+	}
+	held := make(map[string]cutover.Holding, len(counts))
+	for e, c := range counts {
+		if c > 0 {
+			held[e] = cutover.Holding{Count: c, IDChecksum: sums[e].String()}
+		}
+	}
+	return held, lists, nil
+}
+
+// checkPart reads what part i of n of t's read-back kept and lists the
+// part's names in the entity folders dirs (under folder) again: they must
+// be exactly the objects the part read, as read. It returns the part's
+// holdings and objects.
+//
+// Errors: as sealParts.
+func (d *Destination) checkPart(ctx context.Context, t cutover.Target, folder string, dirs []string, i, n int) (map[string]cutover.Holding, []ManifestObject, error) {
+	key := d.partKey(t, i, n)
+	got, err := d.readPart(ctx, key)
+	if err != nil {
+		return nil, nil, cutover.Wrap(cutover.ErrorCode(err), err, "Part %d of %d of the S3 drop's read-back (%s): %s It is left unsealed.", i, n, key, cutover.ErrorMessage(err))
+	}
+	read := make(map[string]partObject, len(got.Objects))
+	objects := make([]ManifestObject, len(got.Objects))
+	for j, o := range got.Objects {
+		read[o.Key], objects[j] = o, o.ManifestObject
+	}
 	listed := 0
 	for _, dir := range dirs {
-		objs, err := d.listPart(ctx, folder, dir, 0, 1)
+		objs, err := d.listPart(ctx, folder, dir, i, n)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, o := range objs {
-			if r, ok := read[o.Key]; !ok || r.Bytes != o.Bytes || r.etag != o.etag {
+			if r, ok := read[o.Key]; !ok || r.Bytes != o.Bytes || r.ETag != o.etag {
 				return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
 			}
 		}
 		listed += len(objs)
 	}
 	if listed != len(objects) {
-		return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects; its read-back read %d. It is left unsealed.", t.Env, listed, len(objects))
+		return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects in part %d of %d; its read-back read %d. It is left unsealed.", t.Env, listed, i, n, len(objects))
 	}
-	out := make(map[string]cutover.Holding, len(counts))
-	for e, c := range counts {
-		if c > 0 {
-			out[e] = cutover.Holding{Count: c, IDChecksum: sums[e].String()}
-		}
-	}
-	return out, objects, nil
+	return got.Holdings, objects, nil
 }
 
 // readPart decodes what a part of a read-back kept at key, streamed

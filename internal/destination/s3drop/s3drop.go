@@ -18,6 +18,7 @@
 //
 //	{entity}/{batchId}.jsonl          the records, one JSON object a line
 //	manifest.json                     written last, once (Seal)
+//	_manifest/objects-{sha256}.json   the manifest's object lists (Seal)
 //	_staging/{entity}/{batchId}.jsonl cutover's own copies (see below)
 //	_readback/of-{n}/part-{i}.json    what part i of a read-back read (parts.go)
 //
@@ -39,14 +40,24 @@
 //
 // # Manifest format
 //
-// manifest.json: {"format": "cutover-s3drop/1", "tenantId", "migrationId",
+// manifest.json: {"format": "cutover-s3drop/2", "tenantId", "migrationId",
 // "environment", "round", "entities": {entity: {"count", "idChecksum"}},
-// "objects": [{"key", "entity", "lines", "bytes", "sha256"}]}; objects in
-// key order, sha256 the hex SHA-256 of the object's bytes, idChecksum
-// destination.IDChecksum of the entity's ids. Written with If-None-Match,
-// after the read-back agreed; it lists exactly the record objects the
-// folder holds, and once it exists nothing more is delivered to the
-// target.
+// "objectLists": [{"key", "objects", "bytes", "sha256"}]}, idChecksum
+// destination.IDChecksum of the entity's ids. Each object list (at key,
+// named by its own hex SHA-256, which sha256 repeats; "objects" and
+// "bytes" its objects' count and bytes) is {"format":
+// "cutover-s3drop-objects/1", "objects": [{"key", "entity", "lines",
+// "bytes", "sha256"}]}, in key order, sha256 the hex SHA-256 of the
+// object's bytes. The lists name every record object the folder holds,
+// each in exactly one list, and nothing else. The manifest is written
+// with If-None-Match, after the read-back agreed and after its lists,
+// and once it exists nothing more is delivered to the target.
+//
+// Until 2026-12-05 ("cutover-s3drop/1") manifest.json listed the objects
+// itself: at 100M records, a million objects, that one document (and the
+// step writing it) grew with the drop. Now a drop read back in parts has
+// a list per part, so no step holds more than a few parts' objects, and a
+// loader can fetch the lists one at a time.
 //
 // # Exactly once
 //
@@ -138,15 +149,18 @@ type Claims interface {
 // Limits of one object. MaxRecords is bound by Claims (one DynamoDB
 // transaction); MaxLineBytes bounds what Holdings reads as one line.
 const (
-	MaxRecords        = 100
-	DefaultMaxBytes   = 8 << 20
-	MaxLineBytes      = 16 << 20
-	minObjectBytes    = 1024
-	manifestName      = "manifest.json"
-	stagingFolder     = "_staging/"
-	manifestFormat    = "cutover-s3drop/1"
-	objectSuffix      = ".jsonl"
-	jsonLinesMIMEType = "application/x-ndjson"
+	MaxRecords         = 100
+	DefaultMaxBytes    = 8 << 20
+	MaxLineBytes       = 16 << 20
+	minObjectBytes     = 1024
+	manifestName       = "manifest.json"
+	stagingFolder      = "_staging/"
+	manifestFormat     = "cutover-s3drop/2"
+	manifestFormatV1   = "cutover-s3drop/1" // objects listed in manifest.json itself, until 2026-12-05
+	objectListFormat   = "cutover-s3drop-objects/1"
+	manifestListFolder = "_manifest/"
+	objectSuffix       = ".jsonl"
+	jsonLinesMIMEType  = "application/x-ndjson"
 )
 
 // Config is where a drop writes.

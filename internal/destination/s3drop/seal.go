@@ -2,6 +2,8 @@ package s3drop
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"sort"
 
@@ -9,7 +11,8 @@ import (
 )
 
 // Manifest is manifest.json: what a sealed drop holds (see the package
-// doc). A vendor's loader reads it first and loads exactly its objects.
+// doc). A vendor's loader reads it first, then its object lists, and
+// loads exactly their objects.
 type Manifest struct {
 	Format      string                     `json:"format"`
 	TenantID    string                     `json:"tenantId"`
@@ -17,17 +20,34 @@ type Manifest struct {
 	Environment string                     `json:"environment"`
 	Round       int                        `json:"round"`
 	Entities    map[string]cutover.Holding `json:"entities"`
-	Objects     []ManifestObject           `json:"objects"`
+	ObjectLists []ObjectList               `json:"objectLists"`
+}
+
+// ObjectList is one of a manifest's lists of record objects: its key,
+// how many objects it lists and how many bytes they hold, and the hex
+// SHA-256 of the list's own bytes, so the manifest pins what each list
+// says. Every record object of the drop is in exactly one list.
+type ObjectList struct {
+	Key     string `json:"key"`
+	Objects int    `json:"objects"`
+	Bytes   int64  `json:"bytes"`
+	SHA256  string `json:"sha256"`
+}
+
+// objectListBody is an object list's JSON: the objects in key order.
+type objectListBody struct {
+	Format  string           `json:"format"`
+	Objects []ManifestObject `json:"objects"`
 }
 
 // Seal implements cutover.Sealer: it checks the drop still holds
-// delivered, and creates manifest.json with If-None-Match, listing exactly
-// the record objects the drop holds. With parts 0 it reads the drop again
-// for that (every object, streamed); after a read-back in parts it adds up
-// what the parts kept and lists the entity folders to see that they hold
-// exactly the objects the parts read, as read (readParts), reading no
-// object again. A manifest
-// written before with the same entities is the no-op of a retried step.
+// delivered, writes its object lists, and creates manifest.json with
+// If-None-Match, naming the lists. With parts 0 it reads the drop again
+// (every object, streamed) and lists every object in one list; after a
+// read-back in parts it goes part by part (sealParts): no record object
+// is read again, and no step holds more than a few parts' objects. A
+// manifest written before with the same entities is the no-op of a
+// retried step.
 //
 // Errors: EINVALID as Holdings; EINTERNAL when the drop no longer holds
 // delivered (it changed after the read-back), or a part of the read-back
@@ -43,14 +63,17 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 		return err
 	}
 	var (
-		got     map[string]cutover.Holding
-		objects []ManifestObject
-		err     error
+		got   map[string]cutover.Holding
+		lists []ObjectList
+		err   error
 	)
 	if parts > 0 {
-		got, objects, err = d.readParts(ctx, t, parts)
+		got, lists, err = d.sealParts(ctx, t, parts)
 	} else {
-		got, objects, err = d.scan(ctx, t)
+		var objects []ManifestObject
+		if got, objects, err = d.scan(ctx, t); err == nil && sameHoldings(got, want) {
+			lists, err = d.writeList(ctx, d.folder(t), objects, nil)
+		}
 	}
 	if err != nil {
 		return err
@@ -58,13 +81,12 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 	if !sameHoldings(got, want) {
 		return cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery no longer holds what was delivered and read back; it is left unsealed.", t.Env)
 	}
-	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
-	if objects == nil {
-		objects = []ManifestObject{}
+	if lists == nil {
+		lists = []ObjectList{}
 	}
 	body, err := json.MarshalIndent(Manifest{
 		Format: manifestFormat, TenantID: t.TenantID, MigrationID: t.MigrationID, Environment: t.Env, Round: t.Round,
-		Entities: want, Objects: objects,
+		Entities: want, ObjectLists: lists,
 	}, "", "  ")
 	if err != nil {
 		return cutover.Wrap(cutover.EINTERNAL, err, "The S3 drop's manifest could not be encoded.")
@@ -78,6 +100,36 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 	return err
 }
 
+// writeList writes objects (sorted by key here) as an object list of
+// folder, appended to lists; an empty one is not written. A list's name
+// is its content's hash (_manifest/objects-<sha256>.json), created with
+// If-None-Match: a retried or concurrent seal writes the same list under
+// the same name, and a list that differs can never replace one a
+// manifest names.
+//
+// Errors: EINTERNAL when the list cannot be encoded; EUNAVAILABLE when
+// S3 cannot be written.
+func (d *Destination) writeList(ctx context.Context, folder string, objects []ManifestObject, lists []ObjectList) ([]ObjectList, error) {
+	if len(objects) == 0 {
+		return lists, nil
+	}
+	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
+	body, err := json.Marshal(objectListBody{Format: objectListFormat, Objects: objects})
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EINTERNAL, err, "An object list of the S3 drop's manifest could not be encoded.")
+	}
+	body = append(body, '\n')
+	sum := sha256.Sum256(body)
+	l := ObjectList{Key: folder + manifestListFolder + "objects-" + hex.EncodeToString(sum[:]) + ".json", Objects: len(objects), SHA256: hex.EncodeToString(sum[:])}
+	for _, o := range objects {
+		l.Bytes += o.Bytes
+	}
+	if _, err := d.create(ctx, l.Key, "application/json", body); err != nil {
+		return nil, err
+	}
+	return append(lists, l), nil
+}
+
 // sealedAs reports whether t's manifest exists; it is an error when it
 // lists other holdings than want.
 //
@@ -89,7 +141,7 @@ func (d *Destination) sealedAs(ctx context.Context, key string, want map[string]
 		return false, err
 	}
 	var m Manifest
-	if err := json.Unmarshal(body, &m); err != nil || m.Format != manifestFormat {
+	if err := json.Unmarshal(body, &m); err != nil || (m.Format != manifestFormat && m.Format != manifestFormatV1) {
 		return true, cutover.Errorf(cutover.EINVALID, "The S3 drop's %s is not a manifest cutover wrote.", key)
 	}
 	if !sameHoldings(nonEmpty(m.Entities), want) {
