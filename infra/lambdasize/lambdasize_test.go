@@ -249,6 +249,10 @@ func TestSettleInitMeasuresAgainOnlyWhileOverBudget(t *testing.T) {
 		// ci58's figures: opsapi 15.76 ms against 10.44 ms, then quiet.
 		{"one disturbed round", []round{{15.76, 10.44}, {13.1, 10.9}, {1, 1}}, 2, 13.1, 10.44},
 		{"over in every round", []round{{20, 10.5}, {17, 11}, {19, 10}, {1, 1}}, 3, 17, 10},
+		// The second round is within budget on its own, but the least of
+		// each (12 over 6) is not: what stands is the minima's excess.
+		{"within one round, not in the minima", []round{{12, 6}, {14, 10}, {13, 7}, {1, 1}}, 3, 12, 6},
+		{"exactly at the budget", []round{{15, 10}, {1, 1}}, 1, 15, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0

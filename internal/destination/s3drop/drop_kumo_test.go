@@ -293,6 +293,11 @@ func TestSealWritesTheManifestLastAndOnce(t *testing.T) {
 	if err := d.Seal(ctx, live, wrong, 0); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Fatalf("sealing other holdings than the drop's: %v, want EINTERNAL", err)
 	}
+	for _, k := range e.view(t).keys {
+		if strings.Contains(k, "/_manifest/") {
+			t.Errorf("a seal refused wrote %s", k)
+		}
+	}
 	if err := d.Seal(ctx, live, delivered, 0); err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,8 @@ type ManifestObject struct {
 const readers = 8
 
 // eachOf runs do for 0 to n-1, at most readers at once, and returns the
-// first error (after which it starts no more).
+// first error (after which it starts at most one more, whose ctx is
+// already cancelled).
 //
 // Errors: do's first; EUNAVAILABLE when ctx ends first.
 func eachOf(ctx context.Context, n int, do func(context.Context, int) error) error {

@@ -180,95 +180,119 @@ func (d *Destination) listPart(ctx context.Context, folder, dir string, i, n int
 // sealParts checks, part by part, that t's entity folders hold exactly
 // the objects the n parts of its read-back read, with the sizes and ETags
 // read (an object added, removed or rewritten since, even at the same
-// size, is not sealed), writes each part's objects as an object list, and
-// adds up the parts' holdings. Every name of a folder is in exactly one
-// part, so checking each part's names checks the whole; at most readers
-// parts are in memory at once, whatever the drop holds.
+// size, is not sealed), and that the parts' holdings add up to want;
+// then it writes each part's objects as an object list of their own.
+// Every name of a folder is in exactly one part, so checking each part's
+// names checks the whole; at most readers parts are in memory at once,
+// whatever the drop holds. Nothing is written unless every part checked.
 //
 // Errors: EINTERNAL for a part that kept nothing (the read-back did not
-// read it) or what does not decode, and for a folder that no longer holds
-// what the parts read; EINVALID as Holdings; EUNAVAILABLE from S3.
-func (d *Destination) sealParts(ctx context.Context, t cutover.Target, n int) (map[string]cutover.Holding, []ObjectList, error) {
+// read it) or what does not decode, for a folder that no longer holds
+// what the parts read, and for holdings other than want; EINVALID as
+// Holdings; EUNAVAILABLE from S3.
+func (d *Destination) sealParts(ctx context.Context, t cutover.Target, n int, want map[string]cutover.Holding) ([]ObjectList, error) {
 	folder := d.folder(t)
 	dirs, err := d.entityFolders(ctx, folder, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	type sealed struct {
-		holdings map[string]cutover.Holding
-		lists    []ObjectList
-	}
-	out := make([]sealed, n)
-	err = eachOf(ctx, n, func(ctx context.Context, i int) error {
-		h, objects, err := d.checkPart(ctx, t, folder, dirs, i, n)
-		if err != nil {
-			return err
-		}
-		lists, err := d.writeList(ctx, folder, objects, nil)
-		out[i] = sealed{holdings: h, lists: lists}
+	held := make([]map[string]cutover.Holding, n)
+	err = eachOf(ctx, n, func(ctx context.Context, i int) (err error) {
+		held[i], err = d.checkPart(ctx, t, folder, dirs, i, n)
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	counts := map[string]int64{}
 	sums := map[string]*destination.IDChecksum{}
-	var lists []ObjectList
-	for i, p := range out {
-		for e, h := range p.holdings {
+	for i, h := range held {
+		for e, x := range h {
 			if sums[e] == nil {
 				sums[e] = &destination.IDChecksum{}
 			}
-			if err := sums[e].AddSum(h.IDChecksum); err != nil {
-				return nil, nil, cutover.Wrap(cutover.EINTERNAL, err, "Part %d of %d of the S3 drop's read-back (%s) has a malformed checksum.", i, n, d.partKey(t, i, n))
+			if err := sums[e].AddSum(x.IDChecksum); err != nil {
+				return nil, cutover.Wrap(cutover.EINTERNAL, err, "Part %d of %d of the S3 drop's read-back (%s) has a malformed checksum.", i, n, d.partKey(t, i, n))
 			}
-			counts[e] += h.Count
+			counts[e] += x.Count
 		}
-		lists = append(lists, p.lists...)
 	}
-	held := make(map[string]cutover.Holding, len(counts))
+	got := make(map[string]cutover.Holding, len(counts))
 	for e, c := range counts {
 		if c > 0 {
-			held[e] = cutover.Holding{Count: c, IDChecksum: sums[e].String()}
+			got[e] = cutover.Holding{Count: c, IDChecksum: sums[e].String()}
 		}
 	}
-	return held, lists, nil
+	if !sameHoldings(got, want) {
+		return nil, changedSince(t)
+	}
+	lists := make([][]ObjectList, n)
+	err = eachOf(ctx, n, func(ctx context.Context, i int) error {
+		got, err := d.kept(ctx, t, i, n)
+		if err != nil {
+			return err
+		}
+		objects := make([]ManifestObject, len(got.Objects))
+		for j, o := range got.Objects {
+			objects[j] = o.ManifestObject
+		}
+		lists[i], err = d.writeList(ctx, folder, objects, nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []ObjectList
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out, nil
 }
 
 // checkPart reads what part i of n of t's read-back kept and lists the
 // part's names in the entity folders dirs (under folder) again: they must
 // be exactly the objects the part read, as read. It returns the part's
-// holdings and objects.
+// holdings.
 //
 // Errors: as sealParts.
-func (d *Destination) checkPart(ctx context.Context, t cutover.Target, folder string, dirs []string, i, n int) (map[string]cutover.Holding, []ManifestObject, error) {
-	key := d.partKey(t, i, n)
-	got, err := d.readPart(ctx, key)
+func (d *Destination) checkPart(ctx context.Context, t cutover.Target, folder string, dirs []string, i, n int) (map[string]cutover.Holding, error) {
+	got, err := d.kept(ctx, t, i, n)
 	if err != nil {
-		return nil, nil, cutover.Wrap(cutover.ErrorCode(err), err, "Part %d of %d of the S3 drop's read-back (%s): %s It is left unsealed.", i, n, key, cutover.ErrorMessage(err))
+		return nil, err
 	}
 	read := make(map[string]partObject, len(got.Objects))
-	objects := make([]ManifestObject, len(got.Objects))
-	for j, o := range got.Objects {
-		read[o.Key], objects[j] = o, o.ManifestObject
+	for _, o := range got.Objects {
+		read[o.Key] = o
 	}
 	listed := 0
 	for _, dir := range dirs {
 		objs, err := d.listPart(ctx, folder, dir, i, n)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, o := range objs {
 			if r, ok := read[o.Key]; !ok || r.Bytes != o.Bytes || r.ETag != o.etag {
-				return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
+				return nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery changed after it was read back (%s); it is left unsealed.", t.Env, o.Key)
 			}
 		}
 		listed += len(objs)
 	}
-	if listed != len(objects) {
-		return nil, nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects in part %d of %d; its read-back read %d. It is left unsealed.", t.Env, listed, i, n, len(objects))
+	if listed != len(got.Objects) {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery holds %d record objects in part %d of %d; its read-back read %d. It is left unsealed.", t.Env, listed, i, n, len(got.Objects))
 	}
-	return got.Holdings, objects, nil
+	return got.Holdings, nil
+}
+
+// kept is what part i of n of t's read-back kept.
+//
+// Errors: as readPart, saying which part.
+func (d *Destination) kept(ctx context.Context, t cutover.Target, i, n int) (partRead, error) {
+	key := d.partKey(t, i, n)
+	got, err := d.readPart(ctx, key)
+	if err != nil {
+		return got, cutover.Wrap(cutover.ErrorCode(err), err, "Part %d of %d of the S3 drop's read-back (%s): %s It is left unsealed.", i, n, key, cutover.ErrorMessage(err))
+	}
+	return got, nil
 }
 
 // readPart decodes what a part of a read-back kept at key, streamed

@@ -98,6 +98,11 @@ func TestTheDropReadBackInPartsAddsUpToTheWhole(t *testing.T) {
 	if err := d.Seal(ctx, live, wrong, 64); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Fatalf("sealing other holdings than the parts read: %v, want EINTERNAL", err)
 	}
+	for _, k := range e.view(t).keys {
+		if strings.Contains(k, "/_manifest/") {
+			t.Errorf("a seal refused wrote %s", k)
+		}
+	}
 	if err := d.Seal(ctx, live, delivered, 5); cutover.ErrorCode(err) != cutover.EINTERNAL {
 		t.Fatalf("sealing after parts never read: %v, want EINTERNAL", err)
 	}
@@ -178,6 +183,16 @@ func TestTheDropReadBackInPartsAddsUpToTheWhole(t *testing.T) {
 		if _, err := e.c.s3.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &e.bucket, Key: aws.String(tf + stray)}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// One put beside the entity folders after the parts read is refused
+	// by the seal, which lists them again.
+	held, bad = inParts(t, d, test1, 2)
+	if len(bad) > 0 {
+		t.Fatalf("parts %v refused", bad)
+	}
+	e.put(t, tf+"notes.txt", []byte("hello\n"))
+	if err := d.Seal(ctx, test1, held, 2); cutover.ErrorCode(err) != cutover.EINVALID {
+		t.Errorf("sealing a drop a stray file was put beside its folders after the read-back: %v, want EINVALID", err)
 	}
 }
 

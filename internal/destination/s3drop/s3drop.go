@@ -56,8 +56,11 @@
 // Until 2026-12-05 ("cutover-s3drop/1") manifest.json listed the objects
 // itself: at 100M records, a million objects, that one document (and the
 // step writing it) grew with the drop. Now a drop read back in parts has
-// a list per part, so no step holds more than a few parts' objects, and a
-// loader can fetch the lists one at a time.
+// a list per part that holds objects, so no step holds more than a few
+// parts' objects, and a loader can fetch the lists one at a time. Lists
+// are written only once every part checked, before the manifest; a list
+// no manifest names (a seal stopped between them) is not part of the
+// drop.
 //
 // # Exactly once
 //

@@ -63,23 +63,24 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 		return err
 	}
 	var (
-		got   map[string]cutover.Holding
 		lists []ObjectList
 		err   error
 	)
 	if parts > 0 {
-		got, lists, err = d.sealParts(ctx, t, parts)
+		lists, err = d.sealParts(ctx, t, parts, want)
 	} else {
-		var objects []ManifestObject
-		if got, objects, err = d.scan(ctx, t); err == nil && sameHoldings(got, want) {
+		var (
+			got     map[string]cutover.Holding
+			objects []ManifestObject
+		)
+		if got, objects, err = d.scan(ctx, t); err == nil && !sameHoldings(got, want) {
+			err = changedSince(t)
+		} else if err == nil {
 			lists, err = d.writeList(ctx, d.folder(t), objects, nil)
 		}
 	}
 	if err != nil {
 		return err
-	}
-	if !sameHoldings(got, want) {
-		return cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery no longer holds what was delivered and read back; it is left unsealed.", t.Env)
 	}
 	if lists == nil {
 		lists = []ObjectList{}
@@ -128,6 +129,12 @@ func (d *Destination) writeList(ctx context.Context, folder string, objects []Ma
 		return nil, err
 	}
 	return append(lists, l), nil
+}
+
+// changedSince is the refusal to seal t's drop when it does not hold
+// what was delivered and read back.
+func changedSince(t cutover.Target) error {
+	return cutover.Errorf(cutover.EINTERNAL, "The S3 drop of this %s delivery no longer holds what was delivered and read back; it is left unsealed.", t.Env)
 }
 
 // sealedAs reports whether t's manifest exists; it is an error when it
