@@ -316,7 +316,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
 		return nil, nil, err
 	}
-	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows}
+	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows, wholeRows: s.chunking.WholeRows}
 	if parts != "" {
 		in.parts, in.item, in.concurrency = preflightPrefix(m, parts), PlanPart{MigrationID: m.ID, Round: m.Round, Phase: parts}, s.chunking.concurrency()
 	}

@@ -536,3 +536,47 @@ func TestReferencesToRecordsMergedAcrossIdsResolveInFinalChunksAsInOne(t *testin
 		t.Fatalf("%d references name a company merged away; want most", merged)
 	}
 }
+
+// An extract whose mapping links people named inline to records merged
+// across source ids is one chunk, whose step merges every record in
+// memory; one of more rows than that step may hold is refused before a
+// record is written, in the test migration and in the final's pre-flight,
+// saying what to change; one of as many rows runs, as one chunk.
+func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T) {
+	contacts, tenancies := contactsAndTenancies(240) // 480 rows in all
+	run := func(wholeRows int) (testRun, error) {
+		var svc *Service
+		return tryTestMapping(t, contacts, inlineMergingMapping(true), 700,
+			func(s *Service) { svc, s.Chunking.WholeRows = s, wholeRows },
+			func(m *cutover.Migration, _ *testRecords) {
+				m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+				files(svc)["k-t-"+m.ID] = tenancies
+			})
+	}
+	refused, err := run(479)
+	msg := cutover.ErrorMessage(err)
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(msg, "extract has 480") || !strings.Contains(msg, "at most 479 rows") ||
+		!strings.Contains(msg, `people "f2" names inline`) || !strings.HasPrefix(msg, "Turn mergeDifferentIds off for contact,") {
+		t.Fatalf("an extract of 480 rows, 479 allowed: %v", err)
+	}
+	if len(refused.records) != 0 || len(refused.chunks) != 0 {
+		t.Errorf("refused, yet TEST holds %d records and %d chunks were planned", len(refused.records), len(refused.chunks))
+	}
+	ran, err := run(480)
+	if err != nil || len(ran.chunks) != 1 || len(ran.records) == 0 {
+		t.Fatalf("an extract of 480 rows, 480 allowed: %d chunks, %d records, %v", len(ran.chunks), len(ran.records), err)
+	}
+
+	// The final extract has 20 tenancies more than the test's 480 rows.
+	_, more := contactsAndTenancies(260)
+	svc, _, live, id, _ := agencyFinal(t, inlineMergingMapping(true), contacts, tenancies, more)
+	svc.Chunking.WholeRows = 480
+	held, err := goLivePreflight(t, svc, id)
+	if err != nil || held == nil || len(held.Breaches) != 1 || held.Breaches[0].Rule != cutover.RuleUnreadable ||
+		!strings.Contains(held.Breaches[0].Detail, "Turn mergeDifferentIds off for contact, or map the people") || !strings.HasSuffix(held.Breaches[0].Detail, "this extract has 500.") {
+		t.Errorf("the final's pre-flight of 500 rows, 480 allowed: held %+v, %v; want go-live held, saying what to change", held, err)
+	}
+	if len(live.records) != 0 {
+		t.Errorf("LIVE holds %d records", len(live.records))
+	}
+}

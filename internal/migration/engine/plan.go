@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -31,6 +32,7 @@ type extractInput struct {
 	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
 	whole      string // the name of the one chunk of a mapping that needs every record at once
 	mergeRows  int    // how many records a merge partition is planned for; 0 means DefaultMergeRows
+	wholeRows  int    // how many rows an extract that must be one chunk may have; 0 means MaxWholeRows
 	// infer, when set, makes the planner infer each mapping entry's phone
 	// region and date formats from its table's first rows, as the
 	// pipeline does (mapspec.InferSample), so every chunk reads the file
@@ -93,16 +95,34 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		}
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
-	finishPlan(in, out)
+	if err := finishPlan(in, out); err != nil {
+		return nil, nil, err
+	}
 	return out, nil, nil
 }
+
+// MaxWholeRows bounds an extract whose mapping needs every record at once
+// (people named inline who may be records merged across source ids:
+// chunking): it is one chunk, whose step merges every record in memory,
+// about 6.6 KB a row at its peak (659 MB for 100,000 contacts, measured
+// before merge partitions, BENCHMARKS.md), so more rows would outgrow the
+// test migration's 1 GB Lambda. Planning refuses a larger extract with
+// what to change, before a record is written, rather than let its step
+// run out of memory.
+const MaxWholeRows = 100_000
 
 // finishPlan makes out's chunks, every file's, the extract's: one chunk
 // for a mapping that needs every record at once, merge partitions after
 // them for one that merges records by dedupe key; and numbers them.
-func finishPlan(in extractInput, out *extractPlan) {
+//
+// Errors: EINVALID for an extract of more than in.wholeRows rows
+// (MaxWholeRows) whose mapping needs every record at once.
+func finishPlan(in extractInput, out *extractPlan) error {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
 		chunked, merges, aliases := chunking(in.spec, sch)
+		if limit := cmp.Or(in.wholeRows, MaxWholeRows); !chunked && out.rows > limit {
+			return tooManyForOneStep(in.spec, sch, out.rows, limit)
+		}
 		perPartition := in.mergeRows
 		if perPartition <= 0 {
 			perPartition = DefaultMergeRows
@@ -129,6 +149,30 @@ func finishPlan(in extractInput, out *extractPlan) {
 	for i := range out.chunks {
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
 	}
+	return nil
+}
+
+// tooManyForOneStep is the refusal of an extract of rows rows, over
+// limit, whose mapping (spec) links people named inline to an entity
+// whose records merge across source ids: it names the mapping entries,
+// the entity and what to change.
+func tooManyForOneStep(spec *mapspec.Spec, sch *schema.Schema, rows, limit int) error {
+	across := mapspec.MergesAcross(spec)
+	naming, entity := "", ""
+	for _, f := range spec.Files {
+		ent, ok := sch.Entity(f.Entity)
+		if !ok {
+			continue
+		}
+		for _, in := range f.Inline {
+			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] && naming == "" {
+				naming, entity = f.Name, fd.Ref
+			}
+		}
+	}
+	return cutover.Errorf(cutover.EINVALID,
+		"Turn mergeDifferentIds off for %s, or map the people %q names inline as a column: while they may be %s records merged across source ids, at most %d rows can be migrated (in one step), and this extract has %d.",
+		entity, naming, entity, limit, rows)
 }
 
 // chunking says how an extract mapped with spec, which holds records, may

@@ -213,7 +213,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now(), TestShards: cutover.TestShards}
 	ex, planning, err := s.planExtract(ctx, extractInput{
-		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows, wholeRows: s.chunking.WholeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
 		parts: testPrefix(m.ID, in.Round), item: PlanPart{MigrationID: m.ID, Round: in.Round}, concurrency: s.chunking.concurrency(),
 	})
