@@ -16,6 +16,9 @@ import (
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/workbook"
+	"runtime"
+	"sync/atomic"
+	"time"
 )
 
 // mergingContacts is a contacts export whose rows share e-mail addresses
@@ -555,8 +558,8 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	}
 	refused, err := run(479)
 	msg := cutover.ErrorMessage(err)
-	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.Contains(msg, "extract has 480") || !strings.Contains(msg, "at most 479 rows") ||
-		!strings.Contains(msg, `people "f2" names inline`) || !strings.HasPrefix(msg, "Turn mergeDifferentIds off for contact,") {
+	if cutover.ErrorCode(err) != cutover.EINVALID || msg != "Turn mergeDifferentIds off for contact, or map the people tenancy rows name inline as a column: "+
+		"as they may be merged contact records, this mapping migrates at most 479 rows, in one step; this extract has 480." {
 		t.Fatalf("an extract of 480 rows, 479 allowed: %v", err)
 	}
 	if len(refused.records) != 0 || len(refused.chunks) != 0 {
@@ -565,6 +568,36 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	ran, err := run(480)
 	if err != nil || len(ran.chunks) != 1 || len(ran.records) == 0 {
 		t.Fatalf("an extract of 480 rows, 480 allowed: %d chunks, %d records, %v", len(ran.chunks), len(ran.records), err)
+	}
+	// A mapping that runs in chunks has no such bound.
+	var svc0 *Service
+	chunked, err := tryTestMapping(t, contacts, tenanciesMapping(true), 700,
+		func(s *Service) { svc0, s.Chunking.WholeRows = s, 1 },
+		func(m *cutover.Migration, _ *testRecords) {
+			m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+			files(svc0)["k-t-"+m.ID] = tenancies
+		})
+	if err != nil || len(chunked.chunks) < 2 {
+		t.Fatalf("a mapping that runs in chunks, 1 row allowed: %d chunks, %v", len(chunked.chunks), err)
+	}
+	// Planned by reading every file whole (the final's plan when no
+	// pre-flight dry-ran its chunks), the bound holds too.
+	_, tr, in := oneTestFile(t, contacts, "", 700)
+	if in.spec, err = mapspec.Parse([]byte(inlineMergingMapping(true))); err != nil {
+		t.Fatal(err)
+	}
+	in.parts, in.wholeRows = "", 239
+	if _, _, err := tr.planExtract(context.Background(), in); cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 240.") {
+		t.Errorf("a whole read of 240 rows, 239 allowed: %v", err)
+	}
+	// What a pre-flight shows of it fits its reason's bytes at any size.
+	if sch := schema.Default(); len("The final extract cannot be migrated with the signed-off mapping: "+cutover.ErrorMessage(tooManyForOneStep(in.spec, sch, 123_456_789, MaxWholeRows))) > cutover.MaxReasonBytes {
+		t.Errorf("the refusal of 123,456,789 rows does not fit a pre-flight's %d bytes", cutover.MaxReasonBytes)
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 50_000: "50,000", 123_456_789: "123,456,789"} {
+		if got := grouped(n); got != want {
+			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
+		}
 	}
 
 	// The final extract has 20 tenancies more than the test's 480 rows.
@@ -578,5 +611,50 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	}
 	if len(live.records) != 0 {
 		t.Errorf("LIVE holds %d records", len(live.records))
+	}
+}
+
+// BenchmarkOneChunkPeakHeap runs, in process, the test migration of an
+// extract that must be one chunk (contacts merged across source ids and
+// tenancies naming them inline) at MaxWholeRows rows and at twice that,
+// and reports the peak of the heap in use (sampled every 10 ms; the
+// fakes' TEST and the input files are in it too): what the bound keeps
+// a test migration's 1 GB Lambda to (in make bench, not make test).
+func BenchmarkOneChunkPeakHeap(b *testing.B) {
+	for _, rows := range []int{MaxWholeRows, 2 * MaxWholeRows} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			contacts, tenancies := contactsAndTenancies(rows / 2)
+			for b.Loop() {
+				runtime.GC()
+				var peak atomic.Uint64
+				stop, done := make(chan struct{}), make(chan struct{})
+				go func() {
+					defer close(done)
+					var ms runtime.MemStats
+					for {
+						runtime.ReadMemStats(&ms)
+						peak.Store(max(peak.Load(), ms.HeapInuse))
+						select {
+						case <-stop:
+							return
+						case <-time.After(10 * time.Millisecond):
+						}
+					}
+				}()
+				var svc *Service
+				run, err := tryTestMapping(b, contacts, inlineMergingMapping(true), 0,
+					func(s *Service) { svc, s.Chunking.WholeRows = s, rows },
+					func(m *cutover.Migration, _ *testRecords) {
+						m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+						files(svc)["k-t-"+m.ID] = tenancies
+					})
+				close(stop)
+				<-done
+				if err != nil || len(run.chunks) != 1 || len(run.records) < rows*8/10 {
+					b.Fatalf("%d chunks, %d records: %v", len(run.chunks), len(run.records), err)
+				}
+				b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+			}
+		})
 	}
 }

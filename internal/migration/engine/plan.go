@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/chunk"
@@ -103,13 +106,14 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 
 // MaxWholeRows bounds an extract whose mapping needs every record at once
 // (people named inline who may be records merged across source ids:
-// chunking): it is one chunk, whose step merges every record in memory,
-// about 6.6 KB a row at its peak (659 MB for 100,000 contacts, measured
-// before merge partitions, BENCHMARKS.md), so more rows would outgrow the
-// test migration's 1 GB Lambda. Planning refuses a larger extract with
-// what to change, before a record is written, rather than let its step
-// run out of memory.
-const MaxWholeRows = 100_000
+// chunking): it is one chunk, whose step merges every record in memory.
+// BenchmarkOneChunkPeakHeap (contacts merged across source ids, tenancies
+// naming them inline) peaks at 273-316 MB of heap at 50,000 rows and
+// 558-625 MB at 100,000, and the collector lets a process grow to about
+// twice what is live, so more rows would outgrow the test migration's
+// 1 GB Lambda. Planning refuses a larger extract with what to change,
+// before a record is written, rather than let its step run out of memory.
+const MaxWholeRows = 50_000
 
 // finishPlan makes out's chunks, every file's, the extract's: one chunk
 // for a mapping that needs every record at once, merge partitions after
@@ -153,26 +157,42 @@ func finishPlan(in extractInput, out *extractPlan) error {
 }
 
 // tooManyForOneStep is the refusal of an extract of rows rows, over
-// limit, whose mapping (spec) links people named inline to an entity
-// whose records merge across source ids: it names the mapping entries,
-// the entity and what to change.
+// limit, whose mapping (spec) names people inline who may be records of
+// an entity that merges across source ids: it names the entities (not
+// the mapping's entries, which a test migration names by file id), what
+// to change first, since a pre-flight clips its reason to
+// cutover.MaxReasonBytes, then the counts.
 func tooManyForOneStep(spec *mapspec.Spec, sch *schema.Schema, rows, limit int) error {
 	across := mapspec.MergesAcross(spec)
-	naming, entity := "", ""
+	var naming, merged []string
 	for _, f := range spec.Files {
 		ent, ok := sch.Entity(f.Entity)
 		if !ok {
 			continue
 		}
 		for _, in := range f.Inline {
-			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] && naming == "" {
-				naming, entity = f.Name, fd.Ref
+			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] {
+				if !slices.Contains(naming, f.Entity) {
+					naming = append(naming, f.Entity)
+				}
+				if !slices.Contains(merged, fd.Ref) {
+					merged = append(merged, fd.Ref)
+				}
 			}
 		}
 	}
 	return cutover.Errorf(cutover.EINVALID,
-		"Turn mergeDifferentIds off for %s, or map the people %q names inline as a column: while they may be %s records merged across source ids, at most %d rows can be migrated (in one step), and this extract has %d.",
-		entity, naming, entity, limit, rows)
+		"Turn mergeDifferentIds off for %s, or map the people %s rows name inline as a column: as they may be merged %s records, this mapping migrates at most %s rows, in one step; this extract has %s.",
+		strings.Join(merged, " and "), strings.Join(naming, " and "), strings.Join(merged, " or "), grouped(limit), grouped(rows))
+}
+
+// grouped is n with its thousands separated by commas.
+func grouped(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // chunking says how an extract mapped with spec, which holds records, may

@@ -123,7 +123,7 @@ func tryTestRound(t *testing.T, body string, chunkBytes int64, tweak func(*Servi
 }
 
 // tryTestMapping is tryTestRound with the mapping mapping.
-func tryTestMapping(t *testing.T, body, mapping string, chunkBytes int64, tweak func(*Service), before func(m *cutover.Migration, test *testRecords)) (testRun, error) {
+func tryTestMapping(t testing.TB, body, mapping string, chunkBytes int64, tweak func(*Service), before func(m *cutover.Migration, test *testRecords)) (testRun, error) {
 	t.Helper()
 	ctx := context.Background()
 	svc, store, _ := finalService(t, 0)
@@ -382,7 +382,7 @@ func TestAColumnEmptyInTheFirstRowsReadsTheSameInChunks(t *testing.T) {
 // submittedAndMapped fills migration id's checklist with in, submits its
 // round 1 and runs the Map step, as the customer and the state machine do
 // before the test migration.
-func submittedAndMapped(t *testing.T, svc *Service, store *memStore, id string, in migration.ChecklistInput) {
+func submittedAndMapped(t testing.TB, svc *Service, store *memStore, id string, in migration.ChecklistInput) {
 	t.Helper()
 	ctx := context.Background()
 	m, _ := store.GetMigration(ctx, id)

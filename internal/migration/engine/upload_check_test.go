@@ -90,7 +90,7 @@ func TestCompleteUploadRefusesFilesTheEngineCannotRead(t *testing.T) {
 	}
 }
 
-func mustGet(t *testing.T, store *memStore, id string) *cutover.Migration {
+func mustGet(t testing.TB, store *memStore, id string) *cutover.Migration {
 	t.Helper()
 	m, err := store.GetMigration(context.Background(), id)
 	if err != nil {
