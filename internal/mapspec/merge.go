@@ -2,6 +2,7 @@ package mapspec
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/cutover/cutover/internal/schema"
 )
@@ -280,13 +281,34 @@ func MergedAcrossRefs(spec *Spec, sch *schema.Schema) (fields, inline bool) {
 				fields = true
 			}
 		}
+	}
+	_, merged := InlinedAcross(spec, sch)
+	return fields, len(merged) > 0
+}
+
+// InlinedAcross returns the entities of spec's files that name people
+// inline who may be records of an entity whose records merge across
+// source ids (mergeDifferentIds), and those entities: each once, in the
+// spec's order.
+func InlinedAcross(spec *Spec, sch *schema.Schema) (naming, merged []string) {
+	across := MergesAcross(spec)
+	for _, f := range spec.Files {
+		ent, ok := sch.Entity(f.Entity)
+		if !ok {
+			continue
+		}
 		for _, in := range f.Inline {
 			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] {
-				inline = true
+				if !slices.Contains(naming, f.Entity) {
+					naming = append(naming, f.Entity)
+				}
+				if !slices.Contains(merged, fd.Ref) {
+					merged = append(merged, fd.Ref)
+				}
 			}
 		}
 	}
-	return fields, inline
+	return naming, merged
 }
 
 // MergesAcross returns the entities of spec's files whose records merge

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -163,24 +162,7 @@ func finishPlan(in extractInput, out *extractPlan) error {
 // to change first, since a pre-flight clips its reason to
 // cutover.MaxReasonBytes, then the counts.
 func tooManyForOneStep(spec *mapspec.Spec, sch *schema.Schema, rows, limit int) error {
-	across := mapspec.MergesAcross(spec)
-	var naming, merged []string
-	for _, f := range spec.Files {
-		ent, ok := sch.Entity(f.Entity)
-		if !ok {
-			continue
-		}
-		for _, in := range f.Inline {
-			if fd, ok := ent.Field(in.Target); ok && fd.Ref != "" && across[fd.Ref] {
-				if !slices.Contains(naming, f.Entity) {
-					naming = append(naming, f.Entity)
-				}
-				if !slices.Contains(merged, fd.Ref) {
-					merged = append(merged, fd.Ref)
-				}
-			}
-		}
-	}
+	naming, merged := mapspec.InlinedAcross(spec, sch)
 	return cutover.Errorf(cutover.EINVALID,
 		"Turn mergeDifferentIds off for %s, or map the people %s rows name inline as a column: as they may be merged %s records, this mapping migrates at most %s rows, in one step; this extract has %s.",
 		strings.Join(merged, " and "), strings.Join(naming, " and "), strings.Join(merged, " or "), grouped(limit), grouped(rows))
