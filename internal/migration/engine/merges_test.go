@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -16,9 +19,6 @@ import (
 	"github.com/cutover/cutover/internal/pipeline"
 	"github.com/cutover/cutover/internal/schema"
 	"github.com/cutover/cutover/internal/workbook"
-	"runtime"
-	"sync/atomic"
-	"time"
 )
 
 // mergingContacts is a contacts export whose rows share e-mail addresses
