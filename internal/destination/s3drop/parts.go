@@ -236,7 +236,7 @@ func (d *Destination) sealParts(ctx context.Context, t cutover.Target, n int, wa
 		for j, o := range got.Objects {
 			objects[j] = o.ManifestObject
 		}
-		lists[i], err = d.writeList(ctx, folder, objects, nil)
+		lists[i], err = d.writeList(ctx, folder, objects)
 		return err
 	})
 	if err != nil {

@@ -76,7 +76,7 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 		if got, objects, err = d.scan(ctx, t); err == nil && !sameHoldings(got, want) {
 			err = changedSince(t)
 		} else if err == nil {
-			lists, err = d.writeList(ctx, d.folder(t), objects, nil)
+			lists, err = d.writeList(ctx, d.folder(t), objects)
 		}
 	}
 	if err != nil {
@@ -102,7 +102,8 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 }
 
 // writeList writes objects (sorted by key here) as an object list of
-// folder, appended to lists; an empty one is not written. A list's name
+// folder and returns it, or nothing for no objects (an empty list is not
+// written). A list's name
 // is its content's hash (_manifest/objects-<sha256>.json), created with
 // If-None-Match: a retried or concurrent seal writes the same list under
 // the same name, and a list that differs can never replace one a
@@ -110,9 +111,9 @@ func (d *Destination) Seal(ctx context.Context, t cutover.Target, delivered map[
 //
 // Errors: EINTERNAL when the list cannot be encoded; EUNAVAILABLE when
 // S3 cannot be written.
-func (d *Destination) writeList(ctx context.Context, folder string, objects []ManifestObject, lists []ObjectList) ([]ObjectList, error) {
+func (d *Destination) writeList(ctx context.Context, folder string, objects []ManifestObject) ([]ObjectList, error) {
 	if len(objects) == 0 {
-		return lists, nil
+		return nil, nil
 	}
 	sort.Slice(objects, func(i, j int) bool { return objects[i].Key < objects[j].Key })
 	body, err := json.Marshal(objectListBody{Format: objectListFormat, Objects: objects})
@@ -128,7 +129,7 @@ func (d *Destination) writeList(ctx context.Context, folder string, objects []Ma
 	if _, err := d.create(ctx, l.Key, "application/json", body); err != nil {
 		return nil, err
 	}
-	return append(lists, l), nil
+	return []ObjectList{l}, nil
 }
 
 // changedSince is the refusal to seal t's drop when it does not hold
