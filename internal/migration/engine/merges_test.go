@@ -506,7 +506,7 @@ func TestChunkingStopsOnlyAtPeopleNamedInlineMergedAcrossIds(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if chunked, merges, aliases := chunking(spec, schema.Default()); chunked != c.chunked || merges != c.merges || aliases != c.aliases {
+		if chunked, merges, aliases := chunking(spec, schema.Default(), nil); chunked != c.chunked || merges != c.merges || aliases != c.aliases {
 			t.Errorf("%s: chunked %v, merges %v, aliases %v; want %v, %v, %v", c.name, chunked, merges, aliases, c.chunked, c.merges, c.aliases)
 		}
 	}
@@ -580,15 +580,23 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	if err != nil || len(chunked.chunks) < 2 {
 		t.Fatalf("a mapping that runs in chunks, 1 row allowed: %d chunks, %v", len(chunked.chunks), err)
 	}
+	// Without the file that names people inline, nothing needs every
+	// record at once: the contacts alone run in chunks, at any size.
+	alone, err := tryTestMapping(t, contacts, inlineMergingMapping(true), 700, func(s *Service) { s.Chunking.WholeRows = 1 }, nil)
+	if err != nil || len(alone.chunks) < 2 {
+		t.Fatalf("the contacts alone, 1 row allowed: %d chunks, %v", len(alone.chunks), err)
+	}
 	// Planned by reading every file whole (the final's plan when no
 	// pre-flight dry-ran its chunks), the bound holds too.
-	_, tr, in := oneTestFile(t, contacts, "", 700)
+	svc1, tr, in := oneTestFile(t, contacts, "", 700)
 	if in.spec, err = mapspec.Parse([]byte(inlineMergingMapping(true))); err != nil {
 		t.Fatal(err)
 	}
-	in.parts, in.wholeRows = "", 239
-	if _, _, err := tr.planExtract(context.Background(), in); cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 240.") {
-		t.Errorf("a whole read of 240 rows, 239 allowed: %v", err)
+	f2 := cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-whole", Purpose: cutover.PurposeTest, Round: 1, Complete: true, Size: int64(len(tenancies))}
+	files(svc1)[f2.Key] = tenancies
+	in.files, in.parts, in.wholeRows = append(in.files, f2), "", 479
+	if _, _, err := tr.planExtract(context.Background(), in); cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 480.") {
+		t.Errorf("a whole read of 480 rows, 479 allowed: %v", err)
 	}
 	// What a pre-flight shows of it fits its reason's bytes at any size.
 	if sch := schema.Default(); len("The final extract cannot be migrated with the signed-off mapping: "+cutover.ErrorMessage(tooManyForOneStep(in.spec, sch, 123_456_789, MaxWholeRows))) > cutover.MaxReasonBytes {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +37,9 @@ type extractInput struct {
 	whole      string // the name of the one chunk of a mapping that needs every record at once
 	mergeRows  int    // how many records a merge partition is planned for; 0 means DefaultMergeRows
 	wholeRows  int    // how many rows an extract that must be one chunk may have; 0 means MaxWholeRows
+	// used, when set, is filled by planFile and planHead: the mapping
+	// entries the extract's tables chose.
+	used map[string]bool
 	// infer, when set, makes the planner infer each mapping entry's phone
 	// region and date formats from its table's first rows, as the
 	// pipeline does (mapspec.InferSample), so every chunk reads the file
@@ -70,6 +75,9 @@ type extractPlan struct {
 	// now is the extractInput.infer's now the inference read with, when
 	// it was planned in parts (the parts' first step's).
 	now time.Time
+	// entries are the mapping entries the extract's tables chose; nil
+	// when not known (a plan in parts begun before they were kept).
+	entries []string
 }
 
 // planExtract reads every file to its end (a file that cannot be read or
@@ -90,6 +98,7 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		return s.planInParts(ctx, in, target)
 	}
 	out := &extractPlan{inferred: map[string]*mapspec.Inference{}}
+	in.used = map[string]bool{}
 	for _, f := range in.files {
 		cs, n, err := s.planFile(ctx, in, f, target, out.inferred)
 		if err != nil {
@@ -97,6 +106,7 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		}
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
+	out.entries = slices.Sorted(maps.Keys(in.used))
 	if err := finishPlan(in, out); err != nil {
 		return nil, nil, err
 	}
@@ -122,9 +132,9 @@ const MaxWholeRows = 50_000
 // (MaxWholeRows) whose mapping needs every record at once.
 func finishPlan(in extractInput, out *extractPlan) error {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
-		chunked, merges, aliases := chunking(in.spec, sch)
+		chunked, merges, aliases := chunking(in.spec, sch, out.entries)
 		if limit := cmp.Or(in.wholeRows, MaxWholeRows); !chunked && out.rows > limit {
-			return tooManyForOneStep(in.spec, sch, out.rows, limit)
+			return tooManyForOneStep(onlyEntries(in.spec, out.entries), sch, out.rows, limit)
 		}
 		perPartition := in.mergeRows
 		if perPartition <= 0 {
@@ -189,15 +199,34 @@ func grouped(n int) string {
 // Other references are resolved through the id shuffle (pass.Elsewhere),
 // and so are people named inline, who are references too
 // (inlinelink.go), whatever merges in entities they do not name.
-func chunking(spec *mapspec.Spec, sch *schema.Schema) (chunked, merges, aliases bool) {
-	fields, inline := mapspec.MergedAcrossRefs(spec, sch)
-	if inline {
+//
+// Only the entries the extract's tables chose (used; nil: every entry)
+// can name people inline: an entry no file chose names nobody.
+func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (chunked, merges, aliases bool) {
+	fields, _ := mapspec.MergedAcrossRefs(spec, sch)
+	if _, inline := mapspec.MergedAcrossRefs(onlyEntries(spec, used), sch); inline {
 		return false, false, false
 	}
 	for _, f := range spec.Files {
 		merges = merges || len(f.Dedupe) > 0
 	}
 	return true, merges, fields
+}
+
+// onlyEntries is spec with only the entries named (in any order), or
+// spec itself when names is nil.
+func onlyEntries(spec *mapspec.Spec, names []string) *mapspec.Spec {
+	if names == nil {
+		return spec
+	}
+	out := *spec
+	out.Files = nil
+	for _, f := range spec.Files {
+		if slices.Contains(names, f.Name) {
+			out.Files = append(out.Files, f)
+		}
+	}
+	return &out
 }
 
 // reading is how many of plan's chunks read the extract: the ones
@@ -237,6 +266,9 @@ func (s *base) planFile(ctx context.Context, in extractInput, f cutover.File, ta
 		fs, err := in.choose(in.spec, pass.TableName(f, t), t.Header())
 		if err != nil {
 			return nil, 0, pass.Named(f.Name, err)
+		}
+		if in.used != nil {
+			in.used[fs.Name] = true
 		}
 		var sample [][]string
 		for {

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +118,9 @@ type planning struct {
 	Now      time.Time                     `json:"now"`
 	Files    []plannedFile                 `json:"files"`
 	Inferred map[string]*mapspec.Inference `json:"inferred"`
+	// Entries are the mapping entries the files' tables chose (absent
+	// from a plan kept before they were: not known).
+	Entries []string `json:"entries,omitempty"`
 	// Stitched says the scans were stitched: Files' chunks are to be
 	// checked.
 	Stitched bool `json:"stitched"`
@@ -218,6 +223,7 @@ func (s *base) planHeads(ctx context.Context, in extractInput, target int64) (*e
 		st.Now = in.infer.now
 	}
 	var parts []PlanPart
+	in.used = map[string]bool{}
 	for i, f := range in.files {
 		pf, err := s.planHead(ctx, in, f, target, st.Inferred)
 		if err != nil {
@@ -232,6 +238,7 @@ func (s *base) planHeads(ctx context.Context, in extractInput, target int64) (*e
 		}
 		st.Files = append(st.Files, *pf)
 	}
+	st.Entries = slices.Sorted(maps.Keys(in.used))
 	if len(parts) == 0 {
 		return s.assemble(in, &st) // every file was read whole: no parts
 	}
@@ -313,6 +320,9 @@ func (s *base) readFileHead(ctx context.Context, in extractInput, f cutover.File
 	fs, err := in.choose(in.spec, pass.TableName(f, t), t.Header())
 	if err != nil {
 		return nil, pass.Named(f.Name, err)
+	}
+	if in.used != nil {
+		in.used[fs.Name] = true
 	}
 	var sample [][]string
 	for len(sample) < mapspec.InferSample {
@@ -573,7 +583,7 @@ func (s *base) putPlanning(ctx context.Context, in extractInput, st *planning, p
 
 // assemble is the extract's plan once every file is planned.
 func (s *base) assemble(in extractInput, st *planning) (*extractPlan, *PlanningRun, error) {
-	out := &extractPlan{inferred: st.Inferred, now: st.Now}
+	out := &extractPlan{inferred: st.Inferred, now: st.Now, entries: st.Entries}
 	for _, pf := range st.Files {
 		for _, c := range pf.Chunks {
 			out.chunks = append(out.chunks, c.chunk())
