@@ -586,6 +586,21 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	if err != nil || len(alone.chunks) < 2 {
 		t.Fatalf("the contacts alone, 1 row allowed: %d chunks, %v", len(alone.chunks), err)
 	}
+	// An entry no file chose names nobody, but its mergeDifferentIds
+	// still merges its entity: contacts (f1, dedupe only) and tenancies
+	// naming them inline, beside a contacts entry (f0) with no file that
+	// merges across source ids, are one chunk, and refused above it.
+	f0 := strings.Replace(inlineMergingMapping(false), `"files":[`, `"files":[{"name":"f0","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,"fields":[{"target":"emails","column":"Email"}]},`, 1)
+	var svc2 *Service
+	_, err = tryTestMapping(t, contacts, f0, 700,
+		func(s *Service) { svc2, s.Chunking.WholeRows = s, 479 },
+		func(m *cutover.Migration, _ *testRecords) {
+			m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+			files(svc2)["k-t-"+m.ID] = tenancies
+		})
+	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 480.") {
+		t.Errorf("contacts merged across ids by an entry without a file, and tenancies naming them, 479 rows allowed: %v", err)
+	}
 	// Planned by reading every file whole (the final's plan when no
 	// pre-flight dry-ran its chunks), the bound holds too.
 	svc1, tr, in := oneTestFile(t, contacts, "", 700)
@@ -597,6 +612,12 @@ func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T)
 	in.files, in.parts, in.wholeRows = append(in.files, f2), "", 479
 	if _, _, err := tr.planExtract(context.Background(), in); cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 480.") {
 		t.Errorf("a whole read of 480 rows, 479 allowed: %v", err)
+	}
+	// ... and knows which entries the files chose: the contacts alone run
+	// in chunks.
+	in.files, in.wholeRows = in.files[:1], 1
+	if plan, _, err := tr.planExtract(context.Background(), in); err != nil || plan.reading() < 2 {
+		t.Errorf("a whole read of the contacts alone, 1 row allowed: %v", err)
 	}
 	// What a pre-flight shows of it fits its reason's bytes at any size.
 	if sch := schema.Default(); len("The final extract cannot be migrated with the signed-off mapping: "+cutover.ErrorMessage(tooManyForOneStep(in.spec, sch, 123_456_789, MaxWholeRows))) > cutover.MaxReasonBytes {

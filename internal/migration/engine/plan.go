@@ -201,7 +201,8 @@ func grouped(n int) string {
 // (inlinelink.go), whatever merges in entities they do not name.
 //
 // Only the entries the extract's tables chose (used; nil: every entry)
-// can name people inline: an entry no file chose names nobody.
+// can name people inline: an entry no file chose names nobody (though
+// its mergeDifferentIds still counts).
 func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (chunked, merges, aliases bool) {
 	fields, _ := mapspec.MergedAcrossRefs(spec, sch)
 	if _, inline := mapspec.MergedAcrossRefs(onlyEntries(spec, used), sch); inline {
@@ -213,18 +214,22 @@ func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (chunked, m
 	return true, merges, fields
 }
 
-// onlyEntries is spec with only the entries named (in any order), or
-// spec itself when names is nil.
+// onlyEntries is spec in which only the entries named name people
+// inline, or spec itself when names is empty (not known). The other
+// entries stay, with whatever else they say: an entry no file chose names
+// nobody, but its mergeDifferentIds still merges its entity's records
+// (mapspec.NewMergerFor reads the whole spec).
 func onlyEntries(spec *mapspec.Spec, names []string) *mapspec.Spec {
-	if names == nil {
+	if len(names) == 0 {
 		return spec
 	}
 	out := *spec
-	out.Files = nil
-	for _, f := range spec.Files {
-		if slices.Contains(names, f.Name) {
-			out.Files = append(out.Files, f)
+	out.Files = make([]mapspec.FileSpec, len(spec.Files))
+	for i, f := range spec.Files {
+		if !slices.Contains(names, f.Name) {
+			f.Inline = nil
 		}
+		out.Files[i] = f
 	}
 	return &out
 }
