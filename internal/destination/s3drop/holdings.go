@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/destination"
+	"golang.org/x/sync/errgroup"
 )
 
 // Holdings implements cutover.Destination: it reads the drop itself (see
@@ -51,42 +51,22 @@ type ManifestObject struct {
 const readers = 8
 
 // eachOf runs do for 0 to n-1, at most readers at once, and returns the
-// first error (after which it starts at most one more, whose ctx is
-// already cancelled).
+// first error; after it, no more are started.
 //
 // Errors: do's first; EUNAVAILABLE when ctx ends first.
 func eachOf(ctx context.Context, n int, do func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-		next  = make(chan int)
-	)
-	for range min(readers, n) {
-		wg.Go(func() {
-			for i := range next {
-				if err := do(ctx, i); err != nil {
-					once.Do(func() { first = err; cancel() })
-				}
-			}
-		})
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
+	for i := 0; i < n && gctx.Err() == nil; i++ {
+		g.Go(func() error { return do(gctx, i) })
 	}
-feed:
-	for i := range n {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	close(next)
-	wg.Wait()
-	if first == nil && ctx.Err() != nil {
-		return cutover.Wrap(cutover.EUNAVAILABLE, ctx.Err(), "Reading the S3 drop was interrupted.")
+	if err := ctx.Err(); err != nil {
+		return cutover.Wrap(cutover.EUNAVAILABLE, err, "Reading the S3 drop was interrupted.")
 	}
-	return first
+	return nil
 }
 
 // scan lists t's folder and streams every record object (a few at once,
