@@ -214,11 +214,12 @@ func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (chunked, m
 	return true, merges, fields
 }
 
-// onlyEntries is spec in which only the entries named name people
-// inline, or spec itself when names is empty (not known). The other
-// entries stay, with whatever else they say: an entry no file chose names
-// nobody, but its mergeDifferentIds still merges its entity's records
-// (mapspec.NewMergerFor reads the whole spec).
+// onlyEntries is spec with the people named inline of the entries in
+// names only (the others' Inline cleared), or spec itself when names is
+// empty (not known). Every entry stays, with whatever else it says: an
+// entry no file chose names nobody, but its mergeDifferentIds still
+// merges its entity's records (mapspec.NewMergerFor reads the whole
+// spec).
 func onlyEntries(spec *mapspec.Spec, names []string) *mapspec.Spec {
 	if len(names) == 0 {
 		return spec
