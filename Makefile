@@ -102,15 +102,15 @@ deploy-site: frontend
 	aws cloudfront create-invalidation --distribution-id $(SITE_DISTRIBUTION) --paths "/*.html" "/config.js" "/"
 
 ## bench: the mapping benchmark (needs Miller: apt-get install miller), the S3
-## drop's read-back whole against a part of it, the peak heap of an extract
-## that must be one chunk, and the
+## drop's read-back whole against a part of it, what one step of the id
+## shuffle's alias and links rounds allocates at two sizes, and the
 ## final migration's end-to-end benchmark on the local stack (1,000,000 rows,
 ## beside a bare BatchWriteItem loader); figures go in BENCHMARKS.md.
 ## bench-final alone: ROWS=100000 make bench-final for a quicker look.
 bench:
 	$(GO) test -run '^$$' -bench Pipeline -benchtime 3x ./internal/pipeline
 	$(GO) test -run '^$$' -bench DropReadBack -benchtime 16x ./internal/destination/s3drop
-	$(GO) test -run '^$$' -bench OneChunkPeakHeap -benchtime 1x ./internal/migration/engine
+	$(GO) test -run '^$$' -bench LinksRoundStep -benchtime 3x ./internal/migration/engine
 	bash infra/bench/mapbench.sh
 	$(MAKE) bench-memory
 	$(MAKE) bench-final

@@ -284,9 +284,32 @@ func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
 		}
 		fmt.Fprintf(&tenancies, "TEN-%03d,P%d,%s,%s,2024-%02d-01\n", j, j%40, name, email, 1+j%12)
 	}
-	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": 200 + len(derived), "tenancy": 300}})
-	contactsID := a.upload(id, key, "contacts.csv", "test", contacts.Bytes())
-	tenanciesID := a.upload(id, key, "tenancies.csv", "test", tenancies.Bytes())
+	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 200+len(derived), func(contactsID string) map[string]any {
+		return map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "fields": []any{
+			map[string]any{"target": "emails", "column": "Email"},
+			map[string]any{"target": "full_name", "column": "Full Name"},
+		}}
+	})
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	// 300 tenancies name a property no file has: 300 orphans; every tenant resolves.
+	if c := v.Migration.Test; c == nil || c.Read != 500 || c.Migrated != 500 || c.Derived != len(derived) || c.Orphans != 300 {
+		t.Fatalf("the test migration counts %+v; want 500 read and migrated, %d derived, 300 orphans", v.Migration.Test, len(derived))
+	}
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestKeys") || !slices.Contains(states, "TestResolve") {
+		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's among them", states)
+	}
+	checkTenants(t, a, id, key, v.Migration.TenantID, want, 3, 4, 5, 150, 298, 299, 300)
+}
+
+// submitContactsAndTenancies uploads contacts and 300 tenancies for
+// migration id, sets the checklist to wantContacts contacts and the
+// tenancies, maps the tenancies as naming their tenants inline and the
+// contacts as contactEntry says (given the contacts file's id), and
+// submits.
+func submitContactsAndTenancies(a api, id, key string, contacts, tenancies []byte, wantContacts int, contactEntry func(contactsID string) map[string]any) {
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": wantContacts, "tenancy": 300}})
+	contactsID := a.upload(id, key, "contacts.csv", "test", contacts)
+	tenanciesID := a.upload(id, key, "tenancies.csv", "test", tenancies)
 	mapping := map[string]any{"version": 1, "files": []any{
 		map[string]any{
 			"name": tenanciesID, "entity": "tenancy", "sourceId": []string{"Tenancy ID"},
@@ -296,22 +319,17 @@ func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
 				map[string]any{"target": "start_date", "column": "Start Date"},
 			},
 		},
-		map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "fields": []any{
-			map[string]any{"target": "emails", "column": "Email"},
-			map[string]any{"target": "full_name", "column": "Full Name"},
-		}},
+		contactEntry(contactsID),
 	}}
 	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/mapping", key, map[string]any{"mapping": mapping})
 	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/submit", key, nil)
-	v := a.waitStatus(id, key, "awaiting_review", 1)
-	// 300 tenancies name a property no file has: 300 orphans; every tenant resolves.
-	if c := v.Migration.Test; c == nil || c.Read != 500 || c.Migrated != 500 || c.Derived != len(derived) || c.Orphans != 300 {
-		t.Fatalf("the test migration counts %+v; want 500 read and migrated, %d derived, 300 orphans", v.Migration.Test, len(derived))
-	}
-	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestKeys") || !slices.Contains(states, "TestResolve") {
-		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's among them", states)
-	}
-	for _, j := range []int{3, 4, 5, 150, 298, 299, 300} {
+}
+
+// checkTenants checks that TEST's tenancies TEN-<j> name exactly the
+// contacts want says, by source id ("inline:" for a derived person).
+func checkTenants(t *testing.T, a api, id, key, tenant string, want map[string][]string, js ...int) {
+	t.Helper()
+	for _, j := range js {
 		tenancy := fmt.Sprintf("TEN-%03d", j)
 		p := a.testRecords(id, key, tenancy, "", 0)
 		if len(p.Records) != 1 {
@@ -323,10 +341,80 @@ func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
 			got = append(got, fmt.Sprint(x))
 		}
 		for _, sid := range want[tenancy] {
-			wantIDs = append(wantIDs, cutover.RecordID(v.Migration.TenantID, "contact", sid))
+			wantIDs = append(wantIDs, cutover.RecordID(tenant, "contact", sid))
 		}
 		if !slices.Equal(got, wantIDs) {
 			t.Errorf("%s names the tenants %q; want the records of %q", tenancy, got, want[tenancy])
 		}
 	}
+}
+
+// People named inline who may be records merged across source ids are
+// linked across chunks on the emulator, by what merging left in the
+// records: 200 contacts, CON-101 to CON-200 each merging (same first
+// address, mergeDifferentIds) into CON-001 to CON-100, far up the file;
+// every merged-away row has a home address of its own, and the even
+// survivors have no name, so take the merged-away row's. 300 tenancies
+// name their tenants by a home address (linked to the record that row
+// merged into), by a name (linked when the merged record has it; a name
+// only a merged-away row had, its record keeping the first row's, is
+// nobody's: derived), or as two people no file lists. The id shuffle's
+// alias and links rounds (TestAliases, TestLinks) run before the chunks,
+// and TEST's tenancies name exactly those records.
+func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsOnTheStack(t *testing.T) {
+	t.Parallel()
+	ms, a, id, key := smallChunks(t, "inlinemerged", "Merged Lettings", "merged.test", "mia")
+	var contacts, tenancies bytes.Buffer
+	contacts.WriteString("Contact ID,Email,Full Name\n")
+	for i := 1; i <= 200; i++ {
+		email, name := fmt.Sprintf("person%d@merged.test", (i-1)%100+1), fmt.Sprintf("Person %d", i)
+		if i > 100 {
+			email += fmt.Sprintf("; home%d@merged.test", i)
+		} else if i%2 == 0 {
+			name = ""
+		}
+		fmt.Fprintf(&contacts, "CON-%03d,%s,%s\n", i, email, name)
+	}
+	tenancies.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date\n")
+	want := map[string][]string{} // by tenancy: its tenants' source ids, "inline:" for a derived one
+	derived := map[string]bool{}
+	for j := 1; j <= 300; j++ {
+		k := 101 + (j*7)%100 // a merged-away row
+		name, email := "", ""
+		tenancy := fmt.Sprintf("TEN-%03d", j)
+		switch j % 3 {
+		case 0:
+			name, email = "Whoever", fmt.Sprintf("HOME%d@Merged.Test", k)
+			want[tenancy] = []string{fmt.Sprintf("CON-%03d", k-100)}
+		case 1:
+			name = fmt.Sprintf("person %d", k)
+			if (k-100)%2 == 0 { // its record took this row's name
+				want[tenancy] = []string{fmt.Sprintf("CON-%03d", k-100)}
+			} else {
+				derived[name] = true
+				want[tenancy] = []string{"inline:" + name}
+			}
+		default:
+			a, b := fmt.Sprintf("New %d", j%25), fmt.Sprintf("Other %d", j%7)
+			name = a + " & " + b
+			derived[a], derived[b] = true, true
+			want[tenancy] = []string{"inline:" + strings.ToLower(a), "inline:" + strings.ToLower(b)}
+		}
+		fmt.Fprintf(&tenancies, "%s,P%d,%s,%s,2024-%02d-01\n", tenancy, j%40, name, email, 1+j%12)
+	}
+	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 100+len(derived), func(contactsID string) map[string]any {
+		return map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "mergeDifferentIds": true, "fields": []any{
+			map[string]any{"target": "emails", "column": "Email", "steps": []any{map[string]any{"op": "split", "separator": ";"}}},
+			map[string]any{"target": "full_name", "column": "Full Name"},
+		}}
+	})
+	v := a.waitStatus(id, key, "awaiting_review", 1)
+	// 300 tenancies name a property no file has: 300 orphans; every tenant resolves.
+	if c := v.Migration.Test; c == nil || c.Read != 500 || c.Migrated != 400 || c.Merged != 100 || c.Derived != len(derived) || c.Orphans != 300 {
+		t.Fatalf("the test migration counts %+v; want 500 read, 400 migrated, 100 merged, %d derived, 300 orphans", v.Migration.Test, len(derived))
+	}
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestAliases") || !slices.Contains(states, "TestLinks") {
+		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's alias and links rounds among them", states)
+	}
+	checkTenants(t, a, id, key, v.Migration.TenantID, want, 1, 3, 4, 5, 6, 7, 150, 298, 299, 300)
 }

@@ -294,6 +294,9 @@ type FinalPlan struct {
 	// Aliases says the id shuffle runs its alias round: a reference names
 	// an entity whose records merge across source ids.
 	Aliases bool `json:"aliases,omitempty" dynamodbav:"aliases,omitempty"`
+	// Links says it runs its links round after the alias round: a person
+	// named inline may be a record of such an entity.
+	Links bool `json:"links,omitempty" dynamodbav:"links,omitempty"`
 	// LiveShards is the LiveShards the final writes LIVE with
 	// (Target.LiveShards); 0 for a final planned before LIVE was sharded.
 	LiveShards int `json:"liveShards,omitempty" dynamodbav:"liveShards,omitempty"`

@@ -369,10 +369,34 @@ func (r *Record) Relink(i int, to string) {
 // personName is a record's name, lower-cased with single spaces: its
 // full_name, else its first and last names; "" when it has none.
 func personName(r *Record) string {
-	if v, ok := r.Get("full_name"); ok {
-		return strings.ToLower(strings.Join(strings.Fields(v.Str), " "))
+	var parts [len(NameFields)]*string
+	for i, name := range NameFields {
+		if v, ok := r.Get(name); ok {
+			parts[i] = &v.Str
+		}
 	}
-	first, _ := r.Get("first_name")
-	last, _ := r.Get("last_name")
-	return strings.ToLower(strings.Join(strings.Fields(first.Str+" "+last.Str), " "))
+	return NameOf(parts)
+}
+
+// NameFields are the fields a person's name is read from: a full_name,
+// else a first and a last name.
+var NameFields = [...]string{"full_name", "first_name", "last_name"}
+
+// NameOf is the name (lower-cased, single spaces; "" for none) of a
+// person whose NameFields hold parts (nil: absent). A record merged from
+// rows (Merger) takes each field from the first row that has it, so its
+// name is NameOf those first values: how the id shuffle names a record
+// merged across chunks.
+func NameOf(parts [len(NameFields)]*string) string {
+	if parts[0] != nil {
+		return strings.ToLower(strings.Join(strings.Fields(*parts[0]), " "))
+	}
+	var first, last string
+	if parts[1] != nil {
+		first = *parts[1]
+	}
+	if parts[2] != nil {
+		last = *parts[2]
+	}
+	return strings.ToLower(strings.Join(strings.Fields(first+" "+last), " "))
 }

@@ -410,8 +410,8 @@ func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cut
 // shuffle runs a plan's id shuffle as the state machine's Maps do, when
 // it has one: step(keys) for every chunk, then step(resolve) for every
 // partition, then step(aliases) for every partition when the shuffle has
-// an alias round, each Map's items taken last first (children finish in
-// any order).
+// an alias round and step(links) when it has a links round, each Map's
+// items taken last first (children finish in any order).
 func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action string, it ChunkItem, caught *migration.StepError) error) error {
 	if run == nil || run.Shuffle == nil {
 		return nil
@@ -419,6 +419,9 @@ func (s *Service) shuffle(ctx context.Context, run *ChunkRun, step func(action s
 	maps := []struct{ action, manifest string }{{TestKeys, run.Manifest}, {TestResolve, run.Shuffle.Manifest}}
 	if run.Shuffle.AliasesResults != "" {
 		maps = append(maps, struct{ action, manifest string }{TestAliases, run.Shuffle.Manifest})
+	}
+	if run.Shuffle.LinksResults != "" {
+		maps = append(maps, struct{ action, manifest string }{TestLinks, run.Shuffle.Manifest})
 	}
 	for _, m := range maps {
 		items, err := s.manifest(ctx, m.manifest)

@@ -34,6 +34,7 @@ const (
 	FinalKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	FinalResolve     = "resolve"      // the id shuffle: resolve one partition's ids
 	FinalAliases     = "aliases"      // the id shuffle's alias round: one partition's keys' survivors (idalias.go)
+	FinalLinks       = "links"        // the id shuffle's links round: one partition's link keys (idlinks.go)
 	FinalKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 )
 
@@ -129,6 +130,8 @@ func (s *Final) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 		return s.ResolveFinalPartition(ctx, in)
 	case FinalAliases:
 		return s.ResolveFinalAliases(ctx, in)
+	case FinalLinks:
+		return s.ResolveFinalLinks(ctx, in)
 	case FinalKeysFailed:
 		return &FinalOutput{}, s.recordKeysFailure(ctx, in.MigrationID, "FinalKeys", "final extract", in.Error, false, func() (*cutover.Chunk, error) {
 			return s.chunks.GetChunk(ctx, in.MigrationID, in.Index)
@@ -185,7 +188,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		if err != nil {
 			return nil, err
 		}
-		run, err := s.putFinalManifest(ctx, m, chunks, 0, false) // nothing left to shuffle
+		run, err := s.putFinalManifest(ctx, m, chunks, 0, rounds{}) // nothing left to shuffle
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +247,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 	if err := s.chunks.PlanChunks(ctx, m.ID, chunks); err != nil {
 		return nil, err
 	}
-	run, err := s.putFinalManifest(ctx, m, chunks, plan.Partitions, plan.Aliases)
+	run, err := s.putFinalManifest(ctx, m, chunks, plan.Partitions, rounds{aliases: plan.Aliases, links: plan.Links})
 	if err != nil {
 		return nil, err // the plan is not recorded: planning again writes it
 	}
@@ -274,7 +277,7 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 	}
 	plan := &cutover.FinalPlan{Chunks: len(ex.chunks), Rows: ex.rows, Merges: ex.merges, LiveShards: cutover.LiveShards}
 	if ex.shuffles() {
-		plan.Partitions, plan.Aliases = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases
+		plan.Partitions, plan.Aliases, plan.Links = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases, ex.links
 	}
 	return ex.chunks, plan, nil
 }
@@ -304,7 +307,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 		checked, err = s.dryChunks(ctx, r)
 	}
 	if err == nil {
-		ex := &extractPlan{chunks: make([]cutover.Chunk, len(checked)), rows: r.plan.Rows, merges: r.plan.Merges, aliases: r.plan.Aliases}
+		ex := &extractPlan{chunks: make([]cutover.Chunk, len(checked)), rows: r.plan.Rows, merges: r.plan.Merges, aliases: r.plan.Aliases, links: r.plan.Links}
 		for i, c := range checked {
 			ex.chunks[i] = cutover.Chunk{
 				Index: c.Index, FileID: c.FileID, FileName: c.FileName, Start: c.Start, End: c.End, HeaderEnd: c.HeaderEnd,
@@ -316,7 +319,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
 		return nil, nil, err
 	}
-	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows, wholeRows: s.chunking.WholeRows}
+	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows}
 	if parts != "" {
 		in.parts, in.item, in.concurrency = preflightPrefix(m, parts), PlanPart{MigrationID: m.ID, Round: m.Round, Phase: parts}, s.chunking.concurrency()
 	}

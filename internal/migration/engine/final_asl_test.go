@@ -105,22 +105,29 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 	if !slices.Contains(jsonKeys(t, ChunkRun{Shuffle: &ShuffleRun{}}), "shuffle") {
 		t.Fatal("ChunkRun does not write its shuffle as \"shuffle\"")
 	}
-	shuffleKeys, resultKeys := jsonKeys(t, ShuffleRun{AliasesResults: "set"}), jsonKeys(t, ShuffleResult{})
-	for _, ph := range []struct{ prefix, plan, run, chunks, keys, resolve, aliases string }{
-		{"Test", "TestPlan", "$.testPlan.run", "TestChunks", TestKeys, TestResolve, TestAliases},
-		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve, FinalAliases},
+	shuffleKeys, resultKeys := jsonKeys(t, ShuffleRun{AliasesResults: "set", LinksResults: "set"}), jsonKeys(t, ShuffleResult{})
+	for _, ph := range []struct{ prefix, plan, run, chunks, keys, resolve, aliases, links string }{
+		{"Test", "TestPlan", "$.testPlan.run", "TestChunks", TestKeys, TestResolve, TestAliases, TestLinks},
+		{"Final", "PlanFinal", "$.plan.run", "MigrateChunks", FinalKeys, FinalResolve, FinalAliases, FinalLinks},
 	} {
 		choice, keys, resolve := states[ph.prefix+"Shuffle?"], states[ph.prefix+"Keys"], states[ph.prefix+"Resolve"]
-		// The alias round runs when, and only when, the run has its results.
-		aliasChoice, aliases := states[ph.prefix+"Aliases?"], states[ph.prefix+"Aliases"]
-		if len(aliasChoice.Choices) != 1 || aliasChoice.Default != ph.chunks {
-			t.Fatalf("%sAliases? chooses %+v else %q; want the alias round or %s", ph.prefix, aliasChoice.Choices, aliasChoice.Default, ph.chunks)
-		}
-		if c := aliasChoice.Choices[0]; c.Variable != ph.run+".shuffle.aliasesResults" || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.prefix+"Aliases" {
-			t.Fatalf("%sAliases? chooses %+v; want %s.shuffle.aliasesResults present -> %sAliases", ph.prefix, c, ph.run, ph.prefix)
-		}
-		if f := aliases.ToleratedFailurePercentage; f == nil || *f != 0 {
-			t.Fatalf("%sAliases tolerates %v; want no failure, explicitly", ph.prefix, f)
+		// The alias round, and the links round after it (which needs it),
+		// run when, and only when, the run has their results.
+		aliases, links := states[ph.prefix+"Aliases"], states[ph.prefix+"Links"]
+		for _, r := range []struct{ name, field, next string }{
+			{"Aliases", "aliasesResults", ph.chunks},
+			{"Links", "linksResults", ph.chunks},
+		} {
+			ch, round := states[ph.prefix+r.name+"?"], states[ph.prefix+r.name]
+			if len(ch.Choices) != 1 || ch.Default != r.next {
+				t.Fatalf("%s%s? chooses %+v else %q; want the round or %s", ph.prefix, r.name, ch.Choices, ch.Default, r.next)
+			}
+			if c := ch.Choices[0]; c.Variable != ph.run+".shuffle."+r.field || c.IsPresent == nil || !*c.IsPresent || c.Next != ph.prefix+r.name {
+				t.Fatalf("%s%s? chooses %+v; want %s.shuffle.%s present -> %s%s", ph.prefix, r.name, c, ph.run, r.field, ph.prefix, r.name)
+			}
+			if f := round.ToleratedFailurePercentage; f == nil || *f != 0 {
+				t.Fatalf("%s%s tolerates %v; want no failure, explicitly", ph.prefix, r.name, f)
+			}
 		}
 		next := pastPlanning(states, states[ph.plan].Next)
 		if next == "TestReset" { // the test round resets TEST first
@@ -142,7 +149,8 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 		}{
 			{ph.prefix + "Keys", keys, "manifest", "shuffle.keysResults", ph.keys, ph.prefix + "Resolve"},
 			{ph.prefix + "Resolve", resolve, "shuffle.manifest", "shuffle.resolveResults", ph.resolve, ph.prefix + "Aliases?"},
-			{ph.prefix + "Aliases", aliases, "shuffle.manifest", "shuffle.aliasesResults", ph.aliases, ph.chunks},
+			{ph.prefix + "Aliases", aliases, "shuffle.manifest", "shuffle.aliasesResults", ph.aliases, ph.prefix + "Links?"},
+			{ph.prefix + "Links", links, "shuffle.manifest", "shuffle.linksResults", ph.links, ph.chunks},
 		} {
 			st := m.st
 			switch {

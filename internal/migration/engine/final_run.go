@@ -43,11 +43,11 @@ func chunkResult(c *cutover.Chunk) *ChunkResult {
 // putFinalManifest writes the manifest of m's final chunks (one ChunkItem
 // per chunk, in index order, so the same chunks give the same bytes) under
 // the final's artifacts, and returns the run that points at it; with
-// partitions, the id shuffle's too (with its alias round when aliases).
+// partitions, the id shuffle's too (with its later rounds rs).
 //
 // Errors: as putManifest.
-func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, partitions int, aliases bool) (*ChunkRun, error) {
-	return s.putChunkRun(ctx, finalPrefix(m), ChunkItem{MigrationID: m.ID, Round: m.Round}, chunks, partitions, aliases)
+func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chunks []cutover.Chunk, partitions int, rs rounds) (*ChunkRun, error) {
+	return s.putChunkRun(ctx, finalPrefix(m), ChunkItem{MigrationID: m.ID, Round: m.Round}, chunks, partitions, rs)
 }
 
 // putChunkRun writes the manifests of a final extract's chunks under
@@ -56,7 +56,7 @@ func (s *Final) putFinalManifest(ctx context.Context, m *cutover.Migration, chun
 // (with partitions) and the merge partitions (when chunks has some).
 //
 // Errors: as putManifest.
-func (s *Final) putChunkRun(ctx context.Context, prefix string, item ChunkItem, chunks []cutover.Chunk, partitions int, aliases bool) (*ChunkRun, error) {
+func (s *Final) putChunkRun(ctx context.Context, prefix string, item ChunkItem, chunks []cutover.Chunk, partitions int, rs rounds) (*ChunkRun, error) {
 	chunks = slices.SortedFunc(slices.Values(chunks), func(a, b cutover.Chunk) int { return a.Index - b.Index })
 	items := chunkItems(chunks, item, false)
 	key := prefix + finalManifestName
@@ -66,7 +66,7 @@ func (s *Final) putChunkRun(ctx context.Context, prefix string, item ChunkItem, 
 	run := s.chunking.chunkRun(key, prefix+finalResultsName, len(items))
 	var err error
 	if partitions > 0 {
-		sh := idShuffle{prefix: prefix + "shuffle/", parts: partitions, chunks: len(items), aliases: aliases}
+		sh := idShuffle{prefix: prefix + "shuffle/", parts: partitions, chunks: len(items), rounds: rs}
 		if run.Shuffle, err = s.putShuffle(ctx, sh, item, run.ResultsPrefix); err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func finalShuffle(m *cutover.Migration) *idShuffle {
 	if p == nil || p.Partitions == 0 {
 		return nil
 	}
-	return &idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks - p.Merges, aliases: p.Aliases}
+	return &idShuffle{prefix: finalPrefix(m) + "shuffle/", parts: p.Partitions, chunks: p.Chunks - p.Merges, rounds: rounds{aliases: p.Aliases, links: p.Links}}
 }
 
 // shufflingFinal loads the migration in names, which must be migrating
@@ -148,7 +148,7 @@ func (s *Final) ResolveFinalPartition(ctx context.Context, in FinalStep) (*Final
 	if err != nil {
 		return nil, err
 	}
-	return partitionStep(ctx, sh, in.Index, false, s.resolvePartition)
+	return partitionStep(ctx, sh, in.Index, FinalResolve, s.resolvePartition)
 }
 
 // ResolveFinalAliases is the id shuffle's alias step (idalias.go) for key
@@ -157,26 +157,53 @@ func (s *Final) ResolveFinalPartition(ctx context.Context, in FinalStep) (*Final
 // Errors: ECONFLICT when the final extract is not being migrated with a
 // shuffle with an alias round, or the partition is not one of it;
 // ENOTFOUND when a partition was not resolved; EINVALID for damaged
-// survivors; EUNAVAILABLE from storage.
+// survivors or keys; EUNAVAILABLE from storage.
 func (s *Final) ResolveFinalAliases(ctx context.Context, in FinalStep) (*FinalOutput, error) {
 	_, sh, err := s.shufflingFinal(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return partitionStep(ctx, sh, in.Index, true, s.resolveAliases)
+	return partitionStep(ctx, sh, in.Index, FinalAliases, s.resolveAliases)
+}
+
+// ResolveFinalLinks is the id shuffle's links step (idlinks.go) for link
+// partition in.Index of the final extract.
+//
+// Errors: ECONFLICT when the final extract is not being migrated with a
+// shuffle with a links round, or the partition is not one of it;
+// ENOTFOUND when a keys or alias step did not run; EINVALID for damaged
+// link keys; EUNAVAILABLE from storage.
+func (s *Final) ResolveFinalLinks(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	_, sh, err := s.shufflingFinal(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return partitionStep(ctx, sh, in.Index, FinalLinks, s.resolveLinks)
+}
+
+// roundStep is the step of the id shuffle's round action names
+// (FinalResolve, FinalAliases or FinalLinks).
+func (s *base) roundStep(action string) func(context.Context, idShuffle, int) (*ShuffleResult, error) {
+	switch action {
+	case FinalAliases:
+		return s.resolveAliases
+	case FinalLinks:
+		return s.resolveLinks
+	}
+	return s.resolvePartition
 }
 
 // partitionStep runs step for partition part of a final extract's id
-// shuffle sh (the final's or a pre-flight's dry run's); aliases says step
-// is of the alias round.
+// shuffle sh (the final's or a pre-flight's dry run's), the step of the
+// round action names (FinalResolve, FinalAliases or FinalLinks).
 //
 // Errors: ECONFLICT when sh has no such round or partition; as step.
-func partitionStep(ctx context.Context, sh idShuffle, part int, aliases bool, step func(context.Context, idShuffle, int) (*ShuffleResult, error)) (*FinalOutput, error) {
+func partitionStep(ctx context.Context, sh idShuffle, part int, action string, step func(context.Context, idShuffle, int) (*ShuffleResult, error)) (*FinalOutput, error) {
 	if part < 0 || part >= sh.parts {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's id shuffle has %d partition(s), not partition %d.", sh.parts, part)
 	}
-	if aliases && !sh.aliases {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "The final extract's id shuffle has no alias round: no reference names records merged across source ids.")
+	if err := sh.lacks(action); err != nil {
+		return nil, err
 	}
 	res, err := step(ctx, sh, part)
 	if err != nil {

@@ -39,7 +39,8 @@ import (
 //     (pass.Elsewhere.Aliases).
 //
 // No step holds more than a partition's records and references, or a
-// chunk's aliases. Every object's name is fixed by the plan and its bytes
+// chunk's aliases. People named inline who may be such records are linked
+// a round later (idlinks.go): this round merges their link keys. Every object's name is fixed by the plan and its bytes
 // by the extract, so a step run again writes the same objects.
 
 func (sh idShuffle) survivorsKey(keyPart, idPart int) string {
@@ -113,10 +114,11 @@ func (s *survivors) put(ctx context.Context, b *base, part int) error {
 // resolveAliases is the alias round's step for key partition part: it
 // finds each key's surviving record and stores, for each chunk, the
 // records its references name that merged into another, with the
-// survivor's id.
+// survivor's id; with a links round, each merged record's link keys too
+// (mergeLinkKeys).
 //
-// Errors: ENOTFOUND (a resolve step did not run) or EUNAVAILABLE from
-// storage; EINVALID for damaged survivors; as Files.Put.
+// Errors: ENOTFOUND (a resolve or keys step did not run) or EUNAVAILABLE
+// from storage; EINVALID for damaged survivors or keys; as Files.Put.
 func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*ShuffleResult, error) {
 	bodies, err := s.getAll(ctx, sh.parts, func(p int) string { return sh.survivorsKey(part, p) })
 	if err != nil {
@@ -131,6 +133,7 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 		chunk         int
 	}
 	kept := map[string]first{}
+	claims := map[string]string{} // the quoted key of each id's first claim (idlinks.go)
 	var needs []need
 	var bad error
 	for _, body := range bodies {
@@ -155,6 +158,7 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 				return
 			}
 			c, at := nums[0], nums[1]
+			claims[f[0]] = f[1]
 			g := entity + "\t" + f[1]
 			if k, ok := kept[g]; !ok || c < k.chunk || c == k.chunk && at < k.place {
 				kept[g] = first{chunk: c, place: at, id: f[0]}
@@ -179,6 +183,11 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 	}
 	if err := s.putAll(ctx, sh.chunks, func(c int) (string, []byte) { return sh.aliasKey(c, part), outs[c].Bytes() }); err != nil {
 		return nil, err
+	}
+	if sh.links {
+		if err := s.mergeLinkKeys(ctx, sh, part, claims); err != nil {
+			return nil, err
+		}
 	}
 	return &ShuffleResult{Index: part, Aliased: aliased}, nil
 }

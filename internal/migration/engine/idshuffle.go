@@ -61,7 +61,9 @@ import (
 // References to an entity whose records merge across source ids
 // (mergeDifferentIds) need one more Map, the alias round (idalias.go): a
 // reference to a record merged away means the record it merged into,
-// which the keys' first claims decide over every chunk.
+// which the keys' first claims decide over every chunk. People named
+// inline who may be such records need one more after it, the links round
+// (idlinks.go): they are linked by what merging left in the records.
 
 // DefaultPartitionRows is how many rows one partition of the id shuffle
 // is planned for when the deployment does not say: its ids (about 70
@@ -84,17 +86,23 @@ type ShuffleRun struct {
 	// AliasesResults is the alias round's (idalias.go), over the same
 	// manifest of partitions; absent when the extract needs none.
 	AliasesResults string `json:"aliasesResults,omitempty"`
+	// LinksResults is the links round's (idlinks.go), over the same
+	// manifest of partitions, after the alias round; absent when the
+	// extract needs none.
+	LinksResults string `json:"linksResults,omitempty"`
 }
 
-// ShuffleResult is one keys, resolve or aliases child's answer: the
-// chunk's ids stored (keys), the partition's ids claimed by an earlier
-// chunk than a row's own (resolve), or the references to records merged
-// into another that the partition's keys resolve (aliases).
+// ShuffleResult is one keys, resolve, aliases or links child's answer:
+// the chunk's ids stored (keys), the partition's ids claimed by an
+// earlier chunk than a row's own (resolve), the references to records
+// merged into another that the partition's keys resolve (aliases), or the
+// people named inline its link keys link to a listed record (links).
 type ShuffleResult struct {
 	Index   int `json:"index"`
 	Keys    int `json:"keys"`
 	Claimed int `json:"claimed"`
 	Aliased int `json:"aliased"`
+	Linked  int `json:"linked"`
 }
 
 // idShuffle is where one extract's shuffle lives and how it is cut.
@@ -102,10 +110,34 @@ type idShuffle struct {
 	prefix string // the phase's artifacts + "shuffle/"
 	parts  int
 	chunks int
+	rounds
+}
+
+// rounds are the id shuffle's rounds after the resolve round that an
+// extract needs.
+type rounds struct {
 	// aliases says the shuffle runs its alias round (idalias.go): the
 	// keys carry the place of each record whose entity merges across
 	// source ids, and the chunks read their aliases.
 	aliases bool
+	// links says the shuffle runs its links round (idlinks.go) after the
+	// alias round: people are named inline of an entity whose records
+	// merge across source ids.
+	links bool
+}
+
+// lacks returns why sh cannot run the step of the round action names
+// (the test's actions and the final's share their names), or nil.
+//
+// Errors: ECONFLICT for the alias or links round of a shuffle without it.
+func (sh idShuffle) lacks(action string) error {
+	switch {
+	case action == FinalAliases && !sh.aliases:
+		return cutover.Errorf(cutover.ECONFLICT, "This id shuffle has no alias round: no reference names records merged across source ids.")
+	case action == FinalLinks && !sh.links:
+		return cutover.Errorf(cutover.ECONFLICT, "This id shuffle has no links round: nobody is named inline who may be a record merged across source ids.")
+	}
+	return nil
 }
 
 // partitionsFor is how many partitions an extract of rows needs at
@@ -153,6 +185,9 @@ func (s *base) putShuffle(ctx context.Context, sh idShuffle, item ChunkItem, res
 	if sh.aliases {
 		run.AliasesResults = resultsPrefix + "/aliases"
 	}
+	if sh.links {
+		run.LinksResults = resultsPrefix + "/links"
+	}
 	return run, nil
 }
 
@@ -176,7 +211,10 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 	place := 0 // the record's place among those the chunk spills: its merge partition's order
 	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
 		place++
-		if linked[rec.Entity] {
+		switch {
+		case linked[rec.Entity] && across[rec.Entity] && sh.links:
+			sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
+		case linked[rec.Entity]:
 			sh.emitLinkKeys(bufs, rec)
 		}
 		id := rec.Entity + "#" + rec.ID
@@ -236,6 +274,9 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
 		eachLine(body, func(line string) {
+			if isLinksRoundLine(line) {
+				return // the alias and links rounds' (idlinks.go)
+			}
 			if isLinkLine(line) {
 				if err := links.add(c, line); err != nil && bad == nil {
 					bad = err
@@ -311,6 +352,11 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}, Linked: map[string]string{}}
 	if sh.aliases {
 		if elsewhere.Aliases, err = s.aliasesFor(ctx, sh, chunk); err != nil {
+			return nil, nil, err
+		}
+	}
+	if sh.links {
+		if err := s.linkedFor(ctx, sh, chunk, elsewhere); err != nil {
 			return nil, nil, err
 		}
 	}

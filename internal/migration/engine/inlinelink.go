@@ -133,19 +133,29 @@ func (l *linkResolver) add(chunk int, line string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case !listed:
-		l.wanted = append(l.wanted, linkWanted{chunk, key, sid})
-	case isEmailKey(key):
+	if listed {
+		l.listed(key, sid)
+	} else {
+		l.want(chunk, key, sid)
+	}
+	return nil
+}
+
+// listed takes the listed record sid's link key (a key text), in record
+// order: the first with an e-mail is the one it links to.
+func (l *linkResolver) listed(key, sid string) {
+	if isEmailKey(key) {
 		if _, ok := l.first[key]; !ok {
 			l.first[key] = sid
 		}
-	default:
-		if ids := l.names[key]; len(ids) < 2 && !slices.Contains(ids, sid) {
-			l.names[key] = append(ids, sid)
-		}
+	} else if ids := l.names[key]; len(ids) < 2 && !slices.Contains(ids, sid) {
+		l.names[key] = append(ids, sid)
 	}
-	return nil
+}
+
+// want takes a derived person of chunk, looked up by key.
+func (l *linkResolver) want(chunk int, key, sid string) {
+	l.wanted = append(l.wanted, linkWanted{chunk, key, sid})
 }
 
 // isEmailKey reports whether a key text is an e-mail's.

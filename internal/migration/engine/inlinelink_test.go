@@ -91,21 +91,7 @@ func TestPeopleNamedInlineLinkAcrossChunksAsInOne(t *testing.T) {
 	for _, dedupe := range []bool{false, true} {
 		for _, tenanciesFirst := range []bool{false, true} {
 			t.Run(fmt.Sprintf("dedupe=%t,tenanciesFirst=%t", dedupe, tenanciesFirst), func(t *testing.T) {
-				var svc *Service
-				many, err := tryTestMapping(t, contacts, tenanciesMapping(dedupe), 700,
-					func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, 40, 60 },
-					func(m *cutover.Migration, _ *testRecords) {
-						f := cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true}
-						if tenanciesFirst {
-							m.Files = append([]cutover.File{f}, m.Files...)
-						} else {
-							m.Files = append(m.Files, f)
-						}
-						files(svc)["k-t-"+m.ID] = tenancies
-					})
-				if err != nil {
-					t.Fatal(err)
-				}
+				many, _ := tenanciesRun(t, contacts, tenancies, tenanciesMapping(dedupe), tenanciesFirst, 700, 40, 60)
 				if reading := len(many.chunks) - merges(many.chunks); reading < 6 {
 					t.Fatalf("planned %d chunks that read, want several", reading)
 				}
@@ -135,6 +121,31 @@ func TestPeopleNamedInlineLinkAcrossChunksAsInOne(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tenanciesRun runs a test migration of contacts and tenancies (the
+// mapping's entries f1 and f2; tenanciesFirst puts that file first)
+// with mapping, in chunks of chunkBytes, partitionRows to a partition of
+// the id shuffle and mergeRows to a merge partition: the run and its
+// service.
+func tenanciesRun(t testing.TB, contacts, tenancies, mapping string, tenanciesFirst bool, chunkBytes int64, partitionRows, mergeRows int) (testRun, *Service) {
+	t.Helper()
+	var svc *Service
+	run, err := tryTestMapping(t, contacts, mapping, chunkBytes,
+		func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, partitionRows, mergeRows },
+		func(m *cutover.Migration, _ *testRecords) {
+			f := cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true}
+			if tenanciesFirst {
+				m.Files = append([]cutover.File{f}, m.Files...)
+			} else {
+				m.Files = append(m.Files, f)
+			}
+			files(svc)["k-t-"+m.ID] = tenancies
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run, svc
 }
 
 // onePass runs the test files of run's migration as one pass, with

@@ -43,9 +43,6 @@ type Chunking struct {
 	// MergeRows is how many records one merge partition is planned for
 	// (merges.go); 0 means DefaultMergeRows.
 	MergeRows int
-	// WholeRows is how many rows an extract may have whose mapping needs
-	// every record at once (plan.go); 0 means MaxWholeRows.
-	WholeRows int
 }
 
 // DefaultChunkConcurrency is how many chunks run at once when the

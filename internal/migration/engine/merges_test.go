@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
@@ -485,29 +482,33 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 	}
 }
 
-// An extract is divided into chunks unless a person named inline may be
-// one whose records merge across source ids; a field naming such an
-// entity runs the id shuffle's alias round; merging elsewhere changes
-// neither.
-func TestChunkingStopsOnlyAtPeopleNamedInlineMergedAcrossIds(t *testing.T) {
+// A field naming an entity whose records merge across source ids runs
+// the id shuffle's alias round; a person named inline who may be one of
+// its records, the links round too (only when a file chose the entry
+// that names them); merging elsewhere changes neither.
+func TestOnlyMergesAcrossIdsRunTheAliasAndLinksRounds(t *testing.T) {
+	unused := strings.Replace(inlineMergingMapping(true), `"name":"f2"`, `"name":"f3"`, 1)
 	for _, c := range []struct {
-		name, spec               string
-		chunked, merges, aliases bool
+		name, spec             string
+		used                   []string
+		merges, aliases, links bool
 	}{
-		{"references, no merging", companiesMapping(``), true, false, false},
-		{"references, contacts merge", companiesMapping(`"dedupe":["emails"],`), true, true, false},
-		{"references to companies, contacts merge across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), true, true, false},
-		{"references to companies, which merge across ids", mergingCompaniesMapping(``), true, true, true},
-		{"no references, contacts merge across ids", dedupeMapping(true), true, true, false},
-		{"people named inline, who merge across ids", inlineMergingMapping(true), false, false, false},
-		{"people named inline, who merge by id", inlineMergingMapping(false), true, true, false},
+		{"references, no merging", companiesMapping(``), nil, false, false, false},
+		{"references, contacts merge", companiesMapping(`"dedupe":["emails"],`), nil, true, false, false},
+		{"references to companies, contacts merge across ids", companiesMapping(`"dedupe":["emails"],"mergeDifferentIds":true,`), nil, true, false, false},
+		{"references to companies, which merge across ids", mergingCompaniesMapping(``), nil, true, true, false},
+		{"no references, contacts merge across ids", dedupeMapping(true), nil, true, false, false},
+		{"people named inline, who merge across ids", inlineMergingMapping(true), nil, true, false, true},
+		{"people named inline, who merge across ids, both entries chosen", inlineMergingMapping(true), []string{"f1", "f2"}, true, false, true},
+		{"people named inline, who merge across ids, by an entry no file chose", unused, []string{"f1", "f2"}, true, false, false},
+		{"people named inline, who merge by id", inlineMergingMapping(false), nil, true, false, false},
 	} {
 		spec, err := mapspec.Parse([]byte(c.spec))
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if chunked, merges, aliases := chunking(spec, schema.Default(), nil); chunked != c.chunked || merges != c.merges || aliases != c.aliases {
-			t.Errorf("%s: chunked %v, merges %v, aliases %v; want %v, %v, %v", c.name, chunked, merges, aliases, c.chunked, c.merges, c.aliases)
+		if merges, aliases, links := chunking(spec, schema.Default(), c.used); merges != c.merges || aliases != c.aliases || links != c.links {
+			t.Errorf("%s: merges %v, aliases %v, links %v; want %v, %v, %v", c.name, merges, aliases, links, c.merges, c.aliases, c.links)
 		}
 	}
 }
@@ -537,153 +538,5 @@ func TestReferencesToRecordsMergedAcrossIdsResolveInFinalChunksAsInOne(t *testin
 	}
 	if merged < 50 {
 		t.Fatalf("%d references name a company merged away; want most", merged)
-	}
-}
-
-// An extract whose mapping links people named inline to records merged
-// across source ids is one chunk, whose step merges every record in
-// memory; one of more rows than that step may hold is refused before a
-// record is written, in the test migration and in the final's pre-flight,
-// saying what to change; one of as many rows runs, as one chunk.
-func TestAnExtractThatMustBeOneChunkIsRefusedAboveWhatOneStepHolds(t *testing.T) {
-	contacts, tenancies := contactsAndTenancies(240) // 480 rows in all
-	run := func(wholeRows int) (testRun, error) {
-		var svc *Service
-		return tryTestMapping(t, contacts, inlineMergingMapping(true), 700,
-			func(s *Service) { svc, s.Chunking.WholeRows = s, wholeRows },
-			func(m *cutover.Migration, _ *testRecords) {
-				m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-				files(svc)["k-t-"+m.ID] = tenancies
-			})
-	}
-	refused, err := run(479)
-	msg := cutover.ErrorMessage(err)
-	if cutover.ErrorCode(err) != cutover.EINVALID || msg != "Turn mergeDifferentIds off for contact, or map the people tenancy rows name inline as a column: "+
-		"as they may be merged contact records, this mapping migrates at most 479 rows, in one step; this extract has 480." {
-		t.Fatalf("an extract of 480 rows, 479 allowed: %v", err)
-	}
-	if len(refused.records) != 0 || len(refused.chunks) != 0 {
-		t.Errorf("refused, yet TEST holds %d records and %d chunks were planned", len(refused.records), len(refused.chunks))
-	}
-	ran, err := run(480)
-	if err != nil || len(ran.chunks) != 1 || len(ran.records) == 0 {
-		t.Fatalf("an extract of 480 rows, 480 allowed: %d chunks, %d records, %v", len(ran.chunks), len(ran.records), err)
-	}
-	// A mapping that runs in chunks has no such bound.
-	var svc0 *Service
-	chunked, err := tryTestMapping(t, contacts, tenanciesMapping(true), 700,
-		func(s *Service) { svc0, s.Chunking.WholeRows = s, 1 },
-		func(m *cutover.Migration, _ *testRecords) {
-			m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-			files(svc0)["k-t-"+m.ID] = tenancies
-		})
-	if err != nil || len(chunked.chunks) < 2 {
-		t.Fatalf("a mapping that runs in chunks, 1 row allowed: %d chunks, %v", len(chunked.chunks), err)
-	}
-	// Without the file that names people inline, nothing needs every
-	// record at once: the contacts alone run in chunks, at any size.
-	alone, err := tryTestMapping(t, contacts, inlineMergingMapping(true), 700, func(s *Service) { s.Chunking.WholeRows = 1 }, nil)
-	if err != nil || len(alone.chunks) < 2 {
-		t.Fatalf("the contacts alone, 1 row allowed: %d chunks, %v", len(alone.chunks), err)
-	}
-	// An entry no file chose names nobody, but its mergeDifferentIds
-	// still merges its entity: contacts (f1, dedupe only) and tenancies
-	// naming them inline, beside a contacts entry (f0) with no file that
-	// merges across source ids, are one chunk, and refused above it.
-	f0 := strings.Replace(inlineMergingMapping(false), `"files":[`, `"files":[{"name":"f0","entity":"contact","sourceId":["Id"],"dedupe":["emails"],"mergeDifferentIds":true,"fields":[{"target":"emails","column":"Email"}]},`, 1)
-	var svc2 *Service
-	_, err = tryTestMapping(t, contacts, f0, 700,
-		func(s *Service) { svc2, s.Chunking.WholeRows = s, 479 },
-		func(m *cutover.Migration, _ *testRecords) {
-			m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-			files(svc2)["k-t-"+m.ID] = tenancies
-		})
-	if cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 480.") {
-		t.Errorf("contacts merged across ids by an entry without a file, and tenancies naming them, 479 rows allowed: %v", err)
-	}
-	// Planned by reading every file whole (the final's plan when no
-	// pre-flight dry-ran its chunks), the bound holds too.
-	svc1, tr, in := oneTestFile(t, contacts, "", 700)
-	if in.spec, err = mapspec.Parse([]byte(inlineMergingMapping(true))); err != nil {
-		t.Fatal(err)
-	}
-	f2 := cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-whole", Purpose: cutover.PurposeTest, Round: 1, Complete: true, Size: int64(len(tenancies))}
-	files(svc1)[f2.Key] = tenancies
-	in.files, in.parts, in.wholeRows = append(in.files, f2), "", 479
-	if _, _, err := tr.planExtract(context.Background(), in); cutover.ErrorCode(err) != cutover.EINVALID || !strings.HasSuffix(cutover.ErrorMessage(err), "this extract has 480.") {
-		t.Errorf("a whole read of 480 rows, 479 allowed: %v", err)
-	}
-	// ... and knows which entries the files chose: the contacts alone run
-	// in chunks.
-	in.files, in.wholeRows = in.files[:1], 1
-	if plan, _, err := tr.planExtract(context.Background(), in); err != nil || plan.reading() < 2 {
-		t.Errorf("a whole read of the contacts alone, 1 row allowed: %v", err)
-	}
-	// What a pre-flight shows of it fits its reason's bytes at any size.
-	if sch := schema.Default(); len("The final extract cannot be migrated with the signed-off mapping: "+cutover.ErrorMessage(tooManyForOneStep(in.spec, sch, 123_456_789, MaxWholeRows))) > cutover.MaxReasonBytes {
-		t.Errorf("the refusal of 123,456,789 rows does not fit a pre-flight's %d bytes", cutover.MaxReasonBytes)
-	}
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 50_000: "50,000", 123_456_789: "123,456,789"} {
-		if got := grouped(n); got != want {
-			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
-		}
-	}
-
-	// The final extract has 20 tenancies more than the test's 480 rows.
-	_, more := contactsAndTenancies(260)
-	svc, _, live, id, _ := agencyFinal(t, inlineMergingMapping(true), contacts, tenancies, more)
-	svc.Chunking.WholeRows = 480
-	held, err := goLivePreflight(t, svc, id)
-	if err != nil || held == nil || len(held.Breaches) != 1 || held.Breaches[0].Rule != cutover.RuleUnreadable ||
-		!strings.Contains(held.Breaches[0].Detail, "Turn mergeDifferentIds off for contact, or map the people") || !strings.HasSuffix(held.Breaches[0].Detail, "this extract has 500.") {
-		t.Errorf("the final's pre-flight of 500 rows, 480 allowed: held %+v, %v; want go-live held, saying what to change", held, err)
-	}
-	if len(live.records) != 0 {
-		t.Errorf("LIVE holds %d records", len(live.records))
-	}
-}
-
-// BenchmarkOneChunkPeakHeap runs, in process, the test migration of an
-// extract that must be one chunk (contacts merged across source ids and
-// tenancies naming them inline) at MaxWholeRows rows and at twice that,
-// and reports the peak of the heap in use (sampled every 10 ms; the
-// fakes' TEST and the input files are in it too): what the bound keeps
-// a test migration's 1 GB Lambda to (in make bench, not make test).
-func BenchmarkOneChunkPeakHeap(b *testing.B) {
-	for _, rows := range []int{MaxWholeRows, 2 * MaxWholeRows} {
-		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
-			contacts, tenancies := contactsAndTenancies(rows / 2)
-			for b.Loop() {
-				runtime.GC()
-				var peak atomic.Uint64
-				stop, done := make(chan struct{}), make(chan struct{})
-				go func() {
-					defer close(done)
-					var ms runtime.MemStats
-					for {
-						runtime.ReadMemStats(&ms)
-						peak.Store(max(peak.Load(), ms.HeapInuse))
-						select {
-						case <-stop:
-							return
-						case <-time.After(10 * time.Millisecond):
-						}
-					}
-				}()
-				var svc *Service
-				run, err := tryTestMapping(b, contacts, inlineMergingMapping(true), 0,
-					func(s *Service) { svc, s.Chunking.WholeRows = s, rows },
-					func(m *cutover.Migration, _ *testRecords) {
-						m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
-						files(svc)["k-t-"+m.ID] = tenancies
-					})
-				close(stop)
-				<-done
-				if err != nil || len(run.chunks) != 1 || len(run.records) < rows*8/10 {
-					b.Fatalf("%d chunks, %d records: %v", len(run.chunks), len(run.records), err)
-				}
-				b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
-			}
-		})
 	}
 }

@@ -1,14 +1,11 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/cutover/cutover/internal/chunk"
@@ -34,9 +31,8 @@ type extractInput struct {
 	choose     chooser // the mapping entry of each table
 	files      []cutover.File
 	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
-	whole      string // the name of the one chunk of a mapping that needs every record at once
+	whole      string // the name of the chunk of an extract read as one
 	mergeRows  int    // how many records a merge partition is planned for; 0 means DefaultMergeRows
-	wholeRows  int    // how many rows an extract that must be one chunk may have; 0 means MaxWholeRows
 	// used, when set, is filled by planFile and planHead: the mapping
 	// entries the extract's tables chose.
 	used map[string]bool
@@ -67,8 +63,10 @@ type extractPlan struct {
 	rows   int
 	merges int // merge partitions (cutover.Chunk.Merge)
 	// aliases says the id shuffle runs its alias round (idalias.go): a
-	// reference names an entity whose records merge across source ids.
-	aliases bool
+	// reference names an entity whose records merge across source ids;
+	// links, its links round after it (idlinks.go): a person named
+	// inline may be one of that entity's records.
+	aliases, links bool
 	// inferred is by mapping entry name (an entry read from several
 	// tables keeps the first's), when extractInput.infer was set.
 	inferred map[string]*mapspec.Inference
@@ -107,35 +105,16 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 		out.chunks, out.rows = append(out.chunks, cs...), out.rows+n
 	}
 	out.entries = slices.Sorted(maps.Keys(in.used))
-	if err := finishPlan(in, out); err != nil {
-		return nil, nil, err
-	}
+	finishPlan(in, out)
 	return out, nil, nil
 }
 
-// MaxWholeRows bounds an extract whose mapping needs every record at once
-// (people named inline who may be records merged across source ids:
-// chunking): it is one chunk, whose step merges every record in memory.
-// BenchmarkOneChunkPeakHeap (contacts merged across source ids, tenancies
-// naming them inline) peaks at 273-316 MB of heap at 50,000 rows and
-// 558-625 MB at 100,000, and the collector lets a process grow to about
-// twice what is live, so more rows would outgrow the test migration's
-// 1 GB Lambda. Planning refuses a larger extract with what to change,
-// before a record is written, rather than let its step run out of memory.
-const MaxWholeRows = 50_000
-
-// finishPlan makes out's chunks, every file's, the extract's: one chunk
-// for a mapping that needs every record at once, merge partitions after
-// them for one that merges records by dedupe key; and numbers them.
-//
-// Errors: EINVALID for an extract of more than in.wholeRows rows
-// (MaxWholeRows) whose mapping needs every record at once.
-func finishPlan(in extractInput, out *extractPlan) error {
+// finishPlan makes out's chunks, every file's, the extract's: merge
+// partitions after them for a mapping that merges records by dedupe key;
+// and numbers them.
+func finishPlan(in extractInput, out *extractPlan) {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
-		chunked, merges, aliases := chunking(in.spec, sch, out.entries)
-		if limit := cmp.Or(in.wholeRows, MaxWholeRows); !chunked && out.rows > limit {
-			return tooManyForOneStep(onlyEntries(in.spec, out.entries), sch, out.rows, limit)
-		}
+		merges, aliases, links := chunking(in.spec, sch, out.entries)
 		perPartition := in.mergeRows
 		if perPartition <= 0 {
 			perPartition = DefaultMergeRows
@@ -146,10 +125,7 @@ func finishPlan(in extractInput, out *extractPlan) error {
 		// would all be in memory at once (about 4.5 KB each: a 32 MiB
 		// chunk of contacts is 1.3 GB).
 		merges = merges && (len(out.chunks) > 1 || out.rows > perPartition)
-		if !chunked || (len(out.chunks) < 2 && !merges) {
-			// People named inline who may be records merged away
-			// are linked over every record at once: the whole
-			// extract is one chunk.
+		if len(out.chunks) < 2 && !merges {
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
 			out.merges = min(max((out.rows+perPartition-1)/perPartition, 1), maxMergePartitions)
@@ -157,61 +133,36 @@ func finishPlan(in extractInput, out *extractPlan) error {
 				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
 			}
 		}
-		out.aliases = aliases && out.shuffles()
+		out.aliases = (aliases || links) && out.shuffles()
+		out.links = links && out.shuffles()
 	}
 	for i := range out.chunks {
 		out.chunks[i].Index, out.chunks[i].Status = i, cutover.ChunkPending
 	}
-	return nil
 }
 
-// tooManyForOneStep is the refusal of an extract of rows rows, over
-// limit, whose mapping (spec) names people inline who may be records of
-// an entity that merges across source ids: it names the entities (not
-// the mapping's entries, which a test migration names by file id), what
-// to change first, since a pre-flight clips its reason to
-// cutover.MaxReasonBytes, then the counts.
-func tooManyForOneStep(spec *mapspec.Spec, sch *schema.Schema, rows, limit int) error {
-	naming, merged := mapspec.InlinedAcross(spec, sch)
-	return cutover.Errorf(cutover.EINVALID,
-		"Turn mergeDifferentIds off for %s, or map the people %s rows name inline as a column: as they may be merged %s records, this mapping migrates at most %s rows, in one step; this extract has %s.",
-		strings.Join(merged, " and "), strings.Join(naming, " and "), strings.Join(merged, " or "), grouped(limit), grouped(rows))
-}
-
-// grouped is n with its thousands separated by commas.
-func grouped(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
-// chunking says how an extract mapped with spec, which holds records, may
-// be divided: into chunks at all (not when a person named inline may be
-// one whose records merge across source ids: such a person is linked to
-// the merged record by what merging left in it, so every record of that
-// entity at once; mapspec.MergedAcrossRefs), with merge partitions after
-// them (dedupe keys), and whether the id shuffle runs its alias round
-// (a field names an entity whose records merge across source ids: a
-// reference to the source id of a record merged away means the record it
-// merged into, which the alias round finds over every chunk; idalias.go).
-// Other references are resolved through the id shuffle (pass.Elsewhere),
-// and so are people named inline, who are references too
-// (inlinelink.go), whatever merges in entities they do not name.
+// chunking says how the chunks of an extract mapped with spec, which
+// holds records, are put together: with merge partitions after them
+// (dedupe keys), whether the id shuffle runs its alias round (a field
+// names an entity whose records merge across source ids: a reference to
+// the source id of a record merged away means the record it merged into,
+// which the alias round finds over every chunk; idalias.go), and whether
+// it runs its links round after it (a person named inline may be one of
+// such an entity's records: they are linked by what merging left in the
+// records; idlinks.go). Other references are resolved through the id
+// shuffle (pass.Elsewhere), and so are other people named inline, who
+// are references too (inlinelink.go).
 //
 // Only the entries the extract's tables chose (used; nil: every entry)
 // can name people inline: an entry no file chose names nobody (though
 // its mergeDifferentIds still counts).
-func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (chunked, merges, aliases bool) {
+func chunking(spec *mapspec.Spec, sch *schema.Schema, used []string) (merges, aliases, links bool) {
 	fields, _ := mapspec.MergedAcrossRefs(spec, sch)
-	if _, inline := mapspec.MergedAcrossRefs(onlyEntries(spec, used), sch); inline {
-		return false, false, false
-	}
+	_, inline := mapspec.MergedAcrossRefs(onlyEntries(spec, used), sch)
 	for _, f := range spec.Files {
 		merges = merges || len(f.Dedupe) > 0
 	}
-	return true, merges, fields
+	return merges, fields, inline
 }
 
 // onlyEntries is spec with the people named inline of the entries in

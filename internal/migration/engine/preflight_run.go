@@ -45,6 +45,8 @@ type preflightPlan struct {
 	Merges     int `json:"merges,omitempty"`
 	// Aliases says the id shuffle runs its alias round (idalias.go).
 	Aliases bool `json:"aliases,omitempty"`
+	// Links says it runs its links round after it (idlinks.go).
+	Links bool `json:"links,omitempty"`
 }
 
 // preflightPrefix is where the pre-flight of m's final extract in phase
@@ -73,7 +75,7 @@ func (r *dryRun) run() extractRun {
 	var out extractRun
 	reading := r.plan.Chunks - r.plan.Merges
 	if r.plan.Partitions > 0 {
-		out.shuffle = &idShuffle{prefix: r.prefix + "shuffle/", parts: r.plan.Partitions, chunks: reading, aliases: r.plan.Aliases}
+		out.shuffle = &idShuffle{prefix: r.prefix + "shuffle/", parts: r.plan.Partitions, chunks: reading, rounds: rounds{aliases: r.plan.Aliases, links: r.plan.Links}}
 	}
 	if r.plan.Merges > 0 {
 		out.spill = &spill{prefix: r.prefix + "shuffle/", chunks: reading, parts: r.plan.Merges}
@@ -89,7 +91,7 @@ func (r *dryRun) run() extractRun {
 func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase string, ex *extractPlan) (*ChunkRun, error) {
 	r := &dryRun{m: m, prefix: preflightPrefix(m, phase), plan: preflightPlan{Phase: phase, Rows: ex.rows, Chunks: len(ex.chunks), Merges: ex.merges}}
 	if ex.shuffles() {
-		r.plan.Partitions, r.plan.Aliases = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases
+		r.plan.Partitions, r.plan.Aliases, r.plan.Links = partitionsFor(ex.rows, s.chunking.PartitionRows), ex.aliases, ex.links
 	}
 	if err := s.putAll(ctx, len(ex.chunks), func(i int) (string, []byte) {
 		body, _ := json.Marshal(keptChunk(&ex.chunks[i])) // a Chunk always marshals
@@ -100,7 +102,7 @@ func (s *Final) planDryRun(ctx context.Context, m *cutover.Migration, phase stri
 	if err := s.putJSON(ctx, r.prefix+"plan.json", "The pre-flight's plan", r.plan); err != nil {
 		return nil, err
 	}
-	return s.putChunkRun(ctx, r.prefix, ChunkItem{MigrationID: m.ID, Round: m.Round, Phase: phase}, ex.chunks, r.plan.Partitions, r.plan.Aliases)
+	return s.putChunkRun(ctx, r.prefix, ChunkItem{MigrationID: m.ID, Round: m.Round, Phase: phase}, ex.chunks, r.plan.Partitions, rounds{aliases: r.plan.Aliases, links: r.plan.Links})
 }
 
 // dryRunOf loads the dry run a step of the pre-flight in names; like
@@ -221,15 +223,12 @@ func (s *Final) dryRunStep(ctx context.Context, in FinalStep) (*FinalOutput, err
 		p.ArtifactsPrefix = r.chunkPrefix(c.Index)
 		res, err := s.emitKeys(ctx, *sh, c.Index, p, chunkOpener{s.files, *c})
 		return &FinalOutput{Shuffle: res}, err
-	case FinalResolve, FinalAliases:
+	case FinalResolve, FinalAliases, FinalLinks:
 		sh := r.run().shuffle
 		if sh == nil {
 			return nil, cutover.Errorf(cutover.ECONFLICT, "The pre-flight's final extract is one part and has no id shuffle.")
 		}
-		if in.Action == FinalAliases {
-			return partitionStep(ctx, *sh, in.Index, true, s.resolveAliases)
-		}
-		return partitionStep(ctx, *sh, in.Index, false, s.resolvePartition)
+		return partitionStep(ctx, *sh, in.Index, in.Action, s.roundStep(in.Action))
 	case FinalChunk:
 		return s.runDryChunk(ctx, r, in.Index)
 	case FinalChunkFailed:

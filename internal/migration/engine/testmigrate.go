@@ -37,6 +37,7 @@ const (
 	TestKeys        = "keys"         // the id shuffle: store one chunk's record ids by partition
 	TestResolve     = "resolve"      // the id shuffle: resolve one partition's ids
 	TestAliases     = "aliases"      // the id shuffle's alias round: one partition's keys' survivors (idalias.go)
+	TestLinks       = "links"        // the id shuffle's links round: one partition's link keys (idlinks.go)
 	TestKeysFailed  = "keys-failed"  // the state machine caught a keys step's failure
 	// The test snapshot merged in key ranges (compare.go), after the
 	// chunks: plan the ranges, merge one.
@@ -142,6 +143,8 @@ func (s *TestRun) Test(ctx context.Context, in TestStep) (*TestOutput, error) {
 		return s.ResolveTestPartition(ctx, in)
 	case TestAliases:
 		return s.ResolveTestAliases(ctx, in)
+	case TestLinks:
+		return s.ResolveTestLinks(ctx, in)
 	case TestKeysFailed:
 		return &TestOutput{Index: in.Index}, s.recordKeysFailure(ctx, in.MigrationID, "TestKeys", "test extract", in.Error, true, func() (*cutover.Chunk, error) {
 			return s.chunks.GetTestChunk(ctx, in.MigrationID, in.Round, in.Index)
@@ -166,6 +169,8 @@ type testPlan struct {
 	Merges int `json:"merges,omitempty"`
 	// Aliases says the id shuffle runs its alias round (idalias.go).
 	Aliases bool `json:"aliases,omitempty"`
+	// Links says it runs its links round after it (idlinks.go).
+	Links bool `json:"links,omitempty"`
 	// TestShards is the round's Target.TestShards (cutover.TestShards
 	// when planned); 0 for a round planned before.
 	TestShards int `json:"testShards,omitempty"`
@@ -213,7 +218,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now(), TestShards: cutover.TestShards}
 	ex, planning, err := s.planExtract(ctx, extractInput{
-		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows, wholeRows: s.chunking.WholeRows,
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
 		parts: testPrefix(m.ID, in.Round), item: PlanPart{MigrationID: m.ID, Round: in.Round}, concurrency: s.chunking.concurrency(),
 	})
@@ -225,7 +230,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan.Rows, plan.Chunks, plan.Merges = ex.rows, ex.reading(), ex.merges
 	if ex.shuffles() {
-		plan.Partitions, plan.Aliases = partitionsFor(plan.Rows, s.chunking.PartitionRows), ex.aliases
+		plan.Partitions, plan.Aliases, plan.Links = partitionsFor(plan.Rows, s.chunking.PartitionRows), ex.aliases, ex.links
 	}
 	if err := s.putJSON(ctx, testInferenceKey(m.ID, in.Round), "The test migration's inferred formats", ex.inferred); err != nil {
 		return nil, err
@@ -338,7 +343,7 @@ func (s *TestRun) MigrateTestChunk(ctx context.Context, in TestStep) (*TestOutpu
 
 // testShuffle is where a round's id shuffle lives (idshuffle.go).
 func testShuffle(id string, round int, plan testPlan) idShuffle {
-	return idShuffle{prefix: testPrefix(id, round) + "shuffle/", parts: plan.Partitions, chunks: plan.Chunks, aliases: plan.Aliases}
+	return idShuffle{prefix: testPrefix(id, round) + "shuffle/", parts: plan.Partitions, chunks: plan.Chunks, rounds: rounds{aliases: plan.Aliases, links: plan.Links}}
 }
 
 // testChunkPass is how chunk c of the round is read (its file or byte
@@ -430,7 +435,7 @@ func (s *TestRun) TestChunkKeys(ctx context.Context, in TestStep) (*TestOutput, 
 // is not one of its shuffle's; ENOTFOUND when a chunk's keys were not
 // stored; EUNAVAILABLE from storage.
 func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestOutput, error) {
-	return s.testPartitionStep(ctx, in, false, s.resolvePartition)
+	return s.testPartitionStep(ctx, in, TestResolve)
 }
 
 // ResolveTestAliases is the id shuffle's alias step (idalias.go) for key
@@ -438,18 +443,30 @@ func (s *TestRun) ResolveTestPartition(ctx context.Context, in TestStep) (*TestO
 //
 // Errors: ECONFLICT when the round is not test migrating, its shuffle has
 // no alias round or the partition is not one of it; ENOTFOUND when a
-// partition was not resolved; EINVALID for damaged survivors;
+// partition was not resolved; EINVALID for damaged survivors or keys;
 // EUNAVAILABLE from storage.
 func (s *TestRun) ResolveTestAliases(ctx context.Context, in TestStep) (*TestOutput, error) {
-	return s.testPartitionStep(ctx, in, true, s.resolveAliases)
+	return s.testPartitionStep(ctx, in, TestAliases)
 }
 
-// testPartitionStep runs step for partition in.Index of the round's id
-// shuffle; aliases says step is of the alias round.
+// ResolveTestLinks is the id shuffle's links step (idlinks.go) for link
+// partition in.Index of the round's test extract.
+//
+// Errors: ECONFLICT when the round is not test migrating, its shuffle has
+// no links round or the partition is not one of it; ENOTFOUND when a
+// keys or alias step did not run; EINVALID for damaged link keys;
+// EUNAVAILABLE from storage.
+func (s *TestRun) ResolveTestLinks(ctx context.Context, in TestStep) (*TestOutput, error) {
+	return s.testPartitionStep(ctx, in, TestLinks)
+}
+
+// testPartitionStep runs the step of the round action names (TestResolve,
+// TestAliases or TestLinks) for partition in.Index of the round's id
+// shuffle.
 //
 // Errors: ECONFLICT when the round is not test migrating, has no such
-// round or the partition is not one of it; as step.
-func (s *TestRun) testPartitionStep(ctx context.Context, in TestStep, aliases bool, step func(context.Context, idShuffle, int) (*ShuffleResult, error)) (*TestOutput, error) {
+// round or the partition is not one of it; as the step.
+func (s *TestRun) testPartitionStep(ctx context.Context, in TestStep, action string) (*TestOutput, error) {
 	m, err := s.testingRound(ctx, in)
 	if err != nil {
 		return nil, err
@@ -461,10 +478,11 @@ func (s *TestRun) testPartitionStep(ctx context.Context, in TestStep, aliases bo
 	if in.Index < 0 || in.Index >= plan.Partitions {
 		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's id shuffle has %d partition(s), not partition %d.", in.Round, plan.Partitions, in.Index)
 	}
-	if aliases && !plan.Aliases {
-		return nil, cutover.Errorf(cutover.ECONFLICT, "Round %d's id shuffle has no alias round: no reference names records merged across source ids.", in.Round)
+	sh := testShuffle(m.ID, in.Round, plan)
+	if err := sh.lacks(action); err != nil {
+		return nil, err
 	}
-	res, err := step(ctx, testShuffle(m.ID, in.Round, plan), in.Index)
+	res, err := s.roundStep(action)(ctx, sh, in.Index)
 	if err != nil {
 		return nil, err
 	}

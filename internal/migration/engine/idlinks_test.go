@@ -1,0 +1,289 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/mapspec"
+)
+
+// mergedPeopleAndTenancies is a contacts export whose rows merge across
+// source ids by their first e-mail address (rows i and i+rows/2 share
+// one, so far apart in the file), and a tenancies export naming tenants
+// inline by what only the merged records hold: a second address that
+// only a row merged away had (linked to the record it merged into), an
+// address several records hold (linked to the first record, which may
+// stand before the record of the row that has it first), the name of a
+// row merged away (its record keeps the first row's name, so nobody has
+// it), the name a record took from a later row because its first row had
+// none; and by the merging address, by a name no merge touches, people
+// nobody lists, and nobody. Some contacts have no
+// address (kept without a key) and some repeat an earlier contact's id
+// under another address (rejected).
+func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
+	half := rows / 2
+	var c strings.Builder
+	c.WriteString("Id,Email,Name\n")
+	for i := 1; i <= rows; i++ {
+		id, email, name := fmt.Sprintf("C%d", i), fmt.Sprintf("g%d@x.com", i%half), fmt.Sprintf("Person %d", i)
+		if i%3 == 0 {
+			email += fmt.Sprintf("; alt%d@y.com", i)
+		}
+		if i%4 == 0 {
+			email += fmt.Sprintf("; shared%d@y.com", i%3)
+		}
+		if i%4 == 1 && i <= half {
+			name = "" // the record takes its name from row i+half
+		}
+		if i%10 == 0 {
+			email = "" // kept without a key
+		}
+		if i > 60 && i%37 == 0 {
+			id = fmt.Sprintf("C%d", i-60) // a duplicate, rejected
+		}
+		fmt.Fprintf(&c, "%s,%q,%s\n", id, email, name)
+	}
+	var t strings.Builder
+	t.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date\n")
+	for j := 1; j <= rows; j++ {
+		k := 1 + (j*7)%rows
+		name, email := "", ""
+		switch j % 7 {
+		case 0:
+			name, email = "Someone", fmt.Sprintf("ALT%d@Y.com", k)
+		case 1:
+			email = fmt.Sprintf("G%d@X.com", k%half)
+		case 2:
+			name = fmt.Sprintf("Person %d", k)
+		case 3:
+			name = fmt.Sprintf("New %d & Other %d", j%17, j%13)
+		case 4:
+			name = fmt.Sprintf("person  %d", k)
+		case 5:
+			name, email = "Stranger", fmt.Sprintf("c%d@z.com", j%11)
+		case 6:
+			if j%2 == 0 {
+				name, email = "Sharer", fmt.Sprintf("SHARED%d@Y.com", j%3)
+			}
+		}
+		fmt.Fprintf(&t, "T%d,P%d,%s,%s,2024-%02d-01\n", j, j%40, name, email, 1+j%12)
+	}
+	return c.String(), t.String()
+}
+
+// mergedPeopleMapping is inlineMergingMapping(true) with a contact's
+// addresses split at semicolons.
+func mergedPeopleMapping() string {
+	return strings.Replace(inlineMergingMapping(true), `{"target":"emails","column":"Email"}`, `{"target":"emails","column":"Email","steps":[{"op":"split","separator":";"}]}`, 1)
+}
+
+// People named inline who may be records of an entity that merges across
+// source ids run in chunks too: the alias round merges the link keys of
+// each record's rows, and the links round links each person to the record
+// one pass links them to. The counts and TEST's records, with every
+// tenancy's tenants, are those of one pass over both files, whichever file
+// comes first.
+func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsAsInOne(t *testing.T) {
+	contacts, tenancies := mergedPeopleAndTenancies(240)
+	for _, tenanciesFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tenanciesFirst=%t", tenanciesFirst), func(t *testing.T) {
+			many, _, plan := mergedPeopleRun(t, contacts, tenancies, tenanciesFirst, 700, 40)
+			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || plan.Partitions < 3 || !plan.Aliases || !plan.Links {
+				t.Fatalf("planned %d chunks that read, %d partitions, plan %+v; want several, with the alias and links rounds", reading, plan.Partitions, plan)
+			}
+			c1, one := onePass(t, many, mergedPeopleMapping())
+			c2 := *many.counts
+			c2.RejectsKey = ""
+			if c1 != c2 || c1.Derived < 30 || c1.Merged < 60 || c1.Rejected == 0 {
+				t.Fatalf("counts: one pass %+v, in chunks %+v%s", c1, c2, recordsDiff(one, many.records))
+			}
+			if !reflect.DeepEqual(one, many.records) {
+				t.Fatalf("TEST holds %d records after one pass, %d in chunks; they differ%s", len(one), len(many.records), recordsDiff(one, many.records))
+			}
+			// What the data is for: people linked to a record by an
+			// address only a row merged into it had, or by a name it took
+			// from such a row.
+			byAlt, byTakenName := 0, 0
+			for _, r := range one {
+				if r.Entity != "contact" || strings.HasPrefix(r.SourceID, mapspec.InlinePrefix) {
+					continue
+				}
+				for i := 1; i <= 240; i++ {
+					if i%3 == 0 && i%10 != 0 && r.SourceID != fmt.Sprintf("C%d", i) && strings.Contains(r.Fields["emails"], fmt.Sprintf("alt%d@y.com", i)) {
+						byAlt++
+					}
+				}
+				if n := r.Fields["full_name"]; n != "" && n != "Person "+strings.TrimPrefix(r.SourceID, "C") {
+					byTakenName++
+				}
+			}
+			linked := linkedTenants(one)
+			if byAlt < 10 || byTakenName < 5 || linked < 40 {
+				t.Fatalf("%d records hold an address of a row merged into them, %d a name one gave; %d tenants linked", byAlt, byTakenName, linked)
+			}
+		})
+	}
+}
+
+// mergedPeopleRun runs a test migration of contacts and tenancies,
+// mapped with mergedPeopleMapping, in chunks of chunkBytes with
+// partitionRows to a partition of the id shuffle (and twice that to a
+// merge partition): the run, its service and its plan.
+func mergedPeopleRun(t testing.TB, contacts, tenancies string, tenanciesFirst bool, chunkBytes int64, partitionRows int) (testRun, *Service, testPlan) {
+	t.Helper()
+	run, svc := tenanciesRun(t, contacts, tenancies, mergedPeopleMapping(), tenanciesFirst, chunkBytes, partitionRows, 2*partitionRows)
+	var plan testPlan
+	if err := json.Unmarshal([]byte(run.objects[testPlanKey(run.m.ID, 1)]), &plan); err != nil {
+		t.Fatal(err)
+	}
+	return run, svc, plan
+}
+
+// The alias and links rounds' steps, run again, write the same objects
+// (a Map's retried child); a damaged line in what they read is an error,
+// never a link; a shuffle without a links round refuses its step.
+func TestTheLinksRoundWritesTheSameAgainAndRefusesDamage(t *testing.T) {
+	ctx := context.Background()
+	contacts, tenancies := mergedPeopleAndTenancies(240)
+	run, svc, plan := mergedPeopleRun(t, contacts, tenancies, false, 700, 40)
+	tr, sh := svc.testRun(), testShuffle(run.m.ID, 1, plan)
+	written := func() map[string]string {
+		out := map[string]string{}
+		for k, v := range run.objects {
+			if strings.HasPrefix(k, sh.prefix+"links/") || strings.HasPrefix(k, sh.prefix+"linked/") || strings.HasPrefix(k, sh.prefix+"aliases/") {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	before := written()
+	if len(before) != sh.parts*sh.parts+2*sh.parts*sh.chunks {
+		t.Fatalf("%d objects of the alias and links rounds; want %d", len(before), sh.parts*sh.parts+2*sh.parts*sh.chunks)
+	}
+	linked := 0
+	for p := range sh.parts {
+		if _, err := tr.resolveAliases(ctx, sh, p); err != nil {
+			t.Fatal(err)
+		}
+		res, err := tr.resolveLinks(ctx, sh, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		linked += res.Linked
+	}
+	if after := written(); !reflect.DeepEqual(before, after) || linked < 40 {
+		t.Fatalf("run again, the rounds wrote other objects, or linked only %d people", linked)
+	}
+	// Damage, one object at a time.
+	damage := func(key, line string, step func() error) {
+		t.Helper()
+		body := run.objects[key]
+		run.objects[key] = body + line + "\n"
+		defer func() { run.objects[key] = body }()
+		if err := step(); cutover.ErrorCode(err) != cutover.EINVALID {
+			t.Errorf("%q added to %s: %v; want EINVALID", line, key, err)
+		}
+	}
+	aliases := func() error { _, err := tr.resolveAliases(ctx, sh, 0); return err }
+	links := func() error { _, err := tr.resolveLinks(ctx, sh, 0); return err }
+	for _, bad := range []string{"%contact#1\t\"k\"\tnot a place\t\"C1\"\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-", "%contact#1\t\"k\"\t3\tC1\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\tAnn\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-\t-\t-\tann@x.com"} {
+		damage(sh.keysKey(0, 0), bad, aliases)
+	}
+	for _, bad := range []string{"^contact\te\tann@x.com\t\"C1\"\t0", "^contact\te\tann@x.com\tC1\t0\t1", "^contact\te\tann@x.com\t\"C1\"\tx\t1", "~contact\te\tann@x.com\tC1"} {
+		damage(sh.keysKey(0, 0), bad, links)
+	}
+	damage(sh.mergedLinksKey(0, 0), "@contact\te\tann@x.com\t\"C1\"", links)
+	damage(sh.linkedKey(0, 0), "=contact\t\"a\"", func() error { _, _, err := tr.claimedFor(ctx, sh, 0); return err })
+	// Without a links round, its step is refused.
+	sh.links = false
+	if _, err := partitionStep(ctx, sh, 0, FinalLinks, tr.resolveLinks); cutover.ErrorCode(err) != cutover.ECONFLICT {
+		t.Errorf("the links step of a shuffle without the round: %v; want ECONFLICT", err)
+	}
+}
+
+// linkedTenants counts the tenants that tenancies name by a listed
+// contact's source id, not a derived person's.
+func linkedTenants(recs map[string]cutover.Record) int {
+	n := 0
+	for _, r := range recs {
+		if r.Entity != "tenancy" {
+			continue
+		}
+		for _, sid := range strings.Split(r.Fields["tenants"], "; ") {
+			if sid != "" && !strings.HasPrefix(sid, mapspec.InlinePrefix) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// The final migration, and the pre-flights' dry runs before it, link the
+// people named inline to records merged across source ids as the test
+// migration does: LIVE gets the records, and the final its counts, of
+// one pass over the extract.
+func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsInFinalChunksAsInOne(t *testing.T) {
+	contacts, tenancies := mergedPeopleAndTenancies(240)
+	svc, _, live, id, final := agencyFinal(t, mergedPeopleMapping(), contacts, tenancies, tenancies)
+	got, counts := clearedFinal(t, svc, id)
+	if p := got.FinalPlan; p == nil || p.Chunks-p.Merges < 6 || p.Partitions < 3 || !p.Aliases || !p.Links {
+		t.Fatalf("the final plan %+v: want several chunks and the id shuffle's alias and links rounds", got.FinalPlan)
+	}
+	c2 := finalAsInOne(t, svc, live, got, final, counts)
+	if c2.Derived < 30 || c2.Merged < 60 || linkedTenants(liveByKey(live)) < 40 {
+		t.Fatalf("the final derived %d people and merged %d rows", c2.Derived, c2.Merged)
+	}
+}
+
+// liveByKey is LIVE's records by entity and id.
+func liveByKey(live *liveTable) map[string]cutover.Record {
+	out := map[string]cutover.Record{}
+	for _, r := range live.records {
+		out[r.Entity+"#"+r.ID] = r
+	}
+	return out
+}
+
+// BenchmarkLinksRoundStep runs a test migration of contacts merged across
+// source ids and tenancies naming them inline (half the rows each), at
+// two sizes with the same rows per partition, then the alias and links
+// steps of one partition again, and reports the bytes each allocates:
+// what one of those Lambdas holds, which stays a partition's worth
+// whatever the extract (in make bench, not make test).
+func BenchmarkLinksRoundStep(b *testing.B) {
+	for _, rows := range []int{20_000, 80_000} {
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			contacts, tenancies := mergedPeopleAndTenancies(rows / 2)
+			run, svc, plan := mergedPeopleRun(b, contacts, tenancies, false, 256<<10, 5_000)
+			if !plan.Links {
+				b.Fatalf("plan %+v; want the links round", plan)
+			}
+			ctx, tr, sh := context.Background(), svc.testRun(), testShuffle(run.m.ID, 1, plan)
+			var aliasBytes, linksBytes uint64
+			for b.Loop() {
+				aliasBytes += allocated(func() error { _, err := tr.resolveAliases(ctx, sh, 0); return err }, b)
+				linksBytes += allocated(func() error { _, err := tr.resolveLinks(ctx, sh, 0); return err }, b)
+			}
+			b.ReportMetric(float64(plan.Partitions), "partitions")
+			b.ReportMetric(float64(aliasBytes)/float64(b.N)/(1<<20), "alias-step-MB")
+			b.ReportMetric(float64(linksBytes)/float64(b.N)/(1<<20), "links-step-MB")
+		})
+	}
+}
+
+// allocated is how many bytes step allocates.
+func allocated(step func() error, b *testing.B) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := step(); err != nil {
+		b.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
