@@ -59,6 +59,9 @@ type Service struct {
 	Thresholds             *cutover.Thresholds
 	CompareBytes           int64 // snapshot bytes a key range of the comparison reads (0: DefaultCompareBytes)
 	ReadLimits             tabular.XLSXLimits
+	// OldDefinition runs the planning steps as an execution of a state
+	// machine without the links round does: without LinksRound.
+	OldDefinition bool
 }
 
 // must panics on a wiring error: in a test it is a bug of the test.
@@ -329,7 +332,7 @@ func (s *Service) Map(ctx context.Context, in migration.StepInput) (*MapResult, 
 // after another here; the Distributed Map runs them at once), a chunk
 // whose retries are spent recorded failed, then finish.
 func (s *Service) TestMigrate(ctx context.Context, in migration.StepInput) (*cutover.Counts, error) {
-	step := TestStep{MigrationID: in.MigrationID, Round: in.Round}
+	step := TestStep{MigrationID: in.MigrationID, Round: in.Round, LinksRound: !s.OldDefinition}
 	if err := s.sized(ctx, in.MigrationID); err != nil {
 		return nil, err
 	}
@@ -529,8 +532,10 @@ func (s *Service) testStep(ctx context.Context, in TestStep) (*TestOutput, error
 }
 
 // Final runs a final-migration action; the pre-flight's runs whole, as
-// the state machine runs it (preflight).
+// the state machine runs it (preflight). Its planning steps say it runs
+// the links round, as the state machine's do (unless OldDefinition).
 func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	in.LinksRound = !s.OldDefinition
 	if in.Action == FinalPreflight {
 		return s.preflight(ctx, in)
 	}
@@ -538,6 +543,7 @@ func (s *Service) Final(ctx context.Context, in FinalStep) (*FinalOutput, error)
 }
 
 func (s *Service) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	in.LinksRound = !s.OldDefinition
 	return s.final().PlanFinal(ctx, in)
 }
 
@@ -550,6 +556,7 @@ func (s *Service) FinishFinal(ctx context.Context, in FinalStep) (*FinalOutput, 
 }
 
 func (s *Service) Preflight(ctx context.Context, in FinalStep) (*FinalOutput, error) {
+	in.LinksRound = !s.OldDefinition
 	return s.preflight(ctx, in)
 }
 

@@ -51,6 +51,12 @@ type FinalStep struct {
 	// Run is the run compare-plan follows (the state's, whose phase may be
 	// absent, so that it cannot be handed on by path alone).
 	Run *ChunkRun `json:"run,omitempty"`
+	// LinksRound, on a planning step, says the state machine runs the id
+	// shuffle's links round (idlinks.go): its definition since 2026-12-06
+	// passes it. An execution started before keeps the definition it
+	// started with, which has no such round, so an extract that would need
+	// it is planned as one chunk, as it was then.
+	LinksRound bool `json:"linksRound,omitempty"`
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -221,7 +227,7 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 		// plan: plan again. The same extract gives the same chunks, and the
 		// chunks stored already are kept.
 		old := m.FinalPlan
-		if chunks, plan, err = s.planFinalChunks(ctx, m, spec); err != nil {
+		if chunks, plan, err = s.planFinalChunks(ctx, m, spec, in.LinksRound); err != nil {
 			return nil, err // nothing has reached LIVE, nor is the tenant locked
 		}
 		if old != nil {
@@ -270,8 +276,8 @@ func (s *Final) PlanFinal(ctx context.Context, in FinalStep) (*FinalOutput, erro
 // without a dry run), by reading it.
 //
 // Errors: as planChecked.
-func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec) ([]cutover.Chunk, *cutover.FinalPlan, error) {
-	ex, _, err := s.planChecked(ctx, m, spec, cutover.PreflightAtGoLive, "")
+func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, linksRound bool) ([]cutover.Chunk, *cutover.FinalPlan, error) {
+	ex, _, err := s.planChecked(ctx, m, spec, cutover.PreflightAtGoLive, "", linksRound)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -292,7 +298,7 @@ func (s *Final) planFinalChunks(ctx context.Context, m *cutover.Migration, spec 
 // Errors: EINVALID when there is no final extract or a file cannot be
 // read or does not fit (the message names the file and line);
 // EUNAVAILABLE from storage.
-func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, phase, parts string) (*extractPlan, *PlanningRun, error) {
+func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *mapspec.Spec, phase, parts string, linksRound bool) (*extractPlan, *PlanningRun, error) {
 	files := m.FinalFiles()
 	if len(files) == 0 {
 		return nil, nil, cutover.Errorf(cutover.EINVALID, "There is no final extract.")
@@ -319,7 +325,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
 		return nil, nil, err
 	}
-	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows}
+	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows, linksRound: linksRound}
 	if parts != "" {
 		in.parts, in.item, in.concurrency = preflightPrefix(m, parts), PlanPart{MigrationID: m.ID, Round: m.Round, Phase: parts}, s.chunking.concurrency()
 	}

@@ -207,6 +207,27 @@ func TestTheStateMachineShufflesIdsBeforeTheChunks(t *testing.T) {
 	}
 }
 
+// Every planning step of the state machine says it runs the links round
+// (TestStep.LinksRound, FinalStep.LinksRound, by the field's own name), so
+// an extract that needs it is planned in chunks; an execution of an
+// older definition, which does not say so, plans such an extract as one.
+func TestThePlanningStepsSayTheStateMachineRunsTheLinksRound(t *testing.T) {
+	states := readASL(t)
+	for _, st := range []struct {
+		name string
+		keys []string
+	}{
+		{"TestPlan", jsonKeys(t, TestStep{LinksRound: true})},
+		{"Preflight", jsonKeys(t, FinalStep{LinksRound: true})},
+		{"GoLivePreflight", jsonKeys(t, FinalStep{LinksRound: true})},
+		{"PlanFinal", jsonKeys(t, FinalStep{LinksRound: true})},
+	} {
+		if !slices.Contains(st.keys, "linksRound") || states[st.name].Parameters.Payload["linksRound"] != true {
+			t.Errorf("%s passes %v; want linksRound true, a field of its step (%v)", st.name, states[st.name].Parameters.Payload, st.keys)
+		}
+	}
+}
+
 // The state machine runs the final's chunks as a Distributed Map over the
 // plan's manifest, and every path it reads names a field the final
 // migration's Go types write: a renamed field would fail only on AWS, or

@@ -39,9 +39,10 @@ import (
 //     (pass.Elsewhere.Aliases).
 //
 // No step holds more than a partition's records and references, or a
-// chunk's aliases. People named inline who may be such records are linked
-// a round later (idlinks.go): this round merges their link keys. Every object's name is fixed by the plan and its bytes
-// by the extract, so a step run again writes the same objects.
+// chunk's aliases. Every object's name is fixed by the plan and its bytes
+// by the extract, so a step run again writes the same objects. People
+// named inline who may be such records are linked a round later
+// (idlinks.go): this round merges their link keys.
 
 func (sh idShuffle) survivorsKey(keyPart, idPart int) string {
 	return fmt.Sprintf("%ssurvivors/p-%05d/r-%05d", sh.prefix, keyPart, idPart)
@@ -134,10 +135,15 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 	}
 	kept := map[string]first{}
 	claims := map[string]string{} // the quoted key of each id's first claim (idlinks.go)
+	var listed []string           // records kept without a key, for the links round (idlinks.go)
 	var needs []need
 	var bad error
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
+			if strings.HasPrefix(line, placedMark) {
+				listed = append(listed, line)
+				return
+			}
 			target, isNeed := strings.CutPrefix(line, refMark)
 			f := strings.Split(target, "\t")
 			entity, _, _ := strings.Cut(f[0], "#")
@@ -185,7 +191,7 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 		return nil, err
 	}
 	if sh.links {
-		if err := s.mergeLinkKeys(ctx, sh, part, claims); err != nil {
+		if err := s.mergeLinkKeys(ctx, sh, part, claims, listed); err != nil {
 			return nil, err
 		}
 	}

@@ -34,18 +34,22 @@ import (
 //  1. keys: a chunk stores, for each row of such an entity kept under a
 //     dedupe key, a memberMark line in the partition of that key (its
 //     record, key, place, source id, name and e-mail addresses); for each
-//     of its listed records kept without a key, a placedMark line per
-//     link key (source id, chunk and place) in the partition of the link
-//     key; and for each person it derives, a wantedMark line in the
-//     partition of their link key;
-//  2. resolve: as before; it passes these lines by;
+//     row kept without a key, an unkeyedMark line per link key (its
+//     record, then a placedMark line: source id, chunk and place) in the
+//     partition of its id; and for each person it derives, a wantedMark
+//     line in the partition of their link key;
+//  2. resolve: a partition of ids, knowing each id's first claim, passes
+//     on the placedMark line of each row kept without a key that is its
+//     id's first (a later one is a rejected duplicate), with the
+//     survivors, to the partition of the link key;
 //  3. aliases: a partition of dedupe keys, knowing each id's first claim,
 //     merges the rows of each of its keys whose id's first claim is under
 //     that key (the others are rejected duplicates) in chunk order and
 //     place, as the merge partitions will, and stores each merged
 //     record's link keys as placedMark lines (the first row's source id,
-//     chunk and place) in the partition of the link key
-//     (links/p-<link partition>/a-<key partition>);
+//     chunk and place), and the placedMark lines resolve passed on, in
+//     the partition of the link key (links/p-<link partition>/a-<key
+//     partition>);
 //  4. links (this file's Map): a partition of link keys orders every
 //     listed record of its keys by chunk and place, decides each link of
 //     its keys by LinkInline's rule, and stores for each chunk its own
@@ -54,24 +58,24 @@ import (
 //     (pass.Elsewhere.Linked).
 //
 // A person is linked to the first row's source id, the merged record's,
-// which no alias changes. No step holds more than a partition's lines.
-// Every object's name is fixed by the plan and its bytes by the extract,
-// so a step run again writes the same objects. Rows kept without a key
-// and rows that repeat a source id keep inlinelink.go's two differences
-// from one pass.
+// which no alias changes. Only rows that become records (or merge into
+// one) are listed, so neither of inlinelink.go's two differences from one
+// pass remains for such an entity. No step holds more than a partition's
+// lines. Every object's name is fixed by the plan and its bytes by the
+// extract, so a step run again writes the same objects.
 
-// Marks that start the links round's lines in the keys (and, for
-// placedMark, in what the alias round stores for it). The resolve round
-// passes them by (isLinksRoundLine).
+// Marks that start the links round's lines in the keys, and (placedMark)
+// in the survivors and what the alias round stores for it.
 const (
-	memberMark = "%" // a row kept under a dedupe key, in the key's partition
-	placedMark = "^" // a listed record's link key, with its source id, chunk and place
-	wantedMark = "~" // a derived person's link key and source id
+	memberMark  = "%" // a row kept under a dedupe key, in the key's partition
+	unkeyedMark = "+" // a row kept without one: its record and a placedMark line, in the id's partition
+	placedMark  = "^" // a listed record's link key, with its source id, chunk and place
+	wantedMark  = "~" // a derived person's link key and source id
 )
 
 // isLinksRoundLine reports whether a keys line is the links round's.
 func isLinksRoundLine(line string) bool {
-	return strings.HasPrefix(line, memberMark) || strings.HasPrefix(line, placedMark) || strings.HasPrefix(line, wantedMark)
+	return strings.HasPrefix(line, memberMark) || strings.HasPrefix(line, unkeyedMark) || strings.HasPrefix(line, wantedMark)
 }
 
 func (sh idShuffle) mergedLinksKey(linkPart, keyPart int) string {
@@ -100,9 +104,9 @@ func (sh idShuffle) emitMergedLinkKeys(bufs []bytes.Buffer, chunk int, rec *maps
 			bufs[sh.partition(text)].WriteString(wantedMark + text + "\t" + strconv.Quote(rec.SourceID) + "\n")
 		}
 	case key == "":
+		id := rec.Entity + "#" + rec.ID
 		for _, k := range mapspec.ListedLinkKeys(rec) {
-			text := linkKeyText(k)
-			bufs[sh.partition(text)].WriteString(placedLinkLine(text, rec.SourceID, chunk, place))
+			bufs[sh.partition(id)].WriteString(unkeyedMark + id + "\t" + placedLinkLine(linkKeyText(k), rec.SourceID, chunk, place))
 		}
 	default:
 		quoted := strconv.Quote(key)
@@ -151,9 +155,9 @@ func parseMember(chunk int, line string) (member, error) {
 	if len(f) < 4+len(mapspec.NameFields) {
 		return member{}, errLinksRoundLine
 	}
-	entity, _, ok := strings.Cut(f[0], "#")
+	entity, id, ok := strings.Cut(f[0], "#")
 	place, err := strconv.Atoi(f[2])
-	if !ok || err != nil {
+	if _, kerr := strconv.Unquote(f[1]); !ok || entity == "" || id == "" || err != nil || place < 1 || kerr != nil {
 		return member{}, errLinksRoundLine
 	}
 	m := member{id: f[0], entity: entity, quoted: f[1], group: entity + "\t" + f[1], chunk: chunk, place: place}
@@ -182,12 +186,13 @@ func parseMember(chunk int, line string) (member, error) {
 // mergeLinkKeys is the alias round's part of the links round for key
 // partition part: it merges the rows of each of the partition's dedupe
 // keys whose id's first claim (claims: the quoted key, by "entity#id") is
-// under that key, and stores each merged record's link keys in the
-// partition of the link key.
+// under that key, and stores each merged record's link keys, and the
+// placedMark lines of records kept without a key that the resolve round
+// passed on (listed), in the partition of the link key.
 //
 // Errors: ENOTFOUND (a keys step did not run) or EUNAVAILABLE from
-// storage; EINVALID for damaged keys; as Files.Put.
-func (s *base) mergeLinkKeys(ctx context.Context, sh idShuffle, part int, claims map[string]string) error {
+// storage; EINVALID for damaged keys or lines; as Files.Put.
+func (s *base) mergeLinkKeys(ctx context.Context, sh idShuffle, part int, claims map[string]string, listed []string) error {
 	bodies, err := s.getAll(ctx, sh.chunks, func(c int) string { return sh.keysKey(part, c) })
 	if err != nil {
 		return err
@@ -214,6 +219,13 @@ func (s *base) mergeLinkKeys(ctx context.Context, sh idShuffle, part int, claims
 		return cutover.Wrap(cutover.EINVALID, bad, "The id shuffle's keys for partition %d are damaged.", part)
 	}
 	outs := make([]bytes.Buffer, sh.parts)
+	for _, line := range listed {
+		p, err := parsePlacedLink(line, sh.chunks)
+		if err != nil {
+			return cutover.Wrap(cutover.EINVALID, err, "The id shuffle's survivors for partition %d are damaged.", part)
+		}
+		outs[sh.partition(p.key)].WriteString(line + "\n")
+	}
 	for _, g := range slices.Sorted(maps.Keys(groups)) { // sorted: a step run again writes the same bytes
 		ms := groups[g] // in chunk order, and in place in a chunk: as the merge partition adds them
 		first := ms[0]  // the record the others merge into
@@ -252,27 +264,52 @@ type placedLink struct {
 	chunk, place  int
 }
 
-// parsePlacedLink parses a placedMark line.
+// parsePlacedLink parses a placedMark line of an extract of chunks chunks.
 //
 // Errors: errLinksRoundLine.
-func parsePlacedLink(line string) (placedLink, error) {
+func parsePlacedLink(line string, chunks int) (placedLink, error) {
 	f := strings.Split(strings.TrimPrefix(line, placedMark), "\t")
-	if len(f) < 4 {
+	if len(f) != 6 || !strings.HasPrefix(line, placedMark) {
 		return placedLink{}, errLinksRoundLine
 	}
-	n := len(f)
-	sid, err1 := strconv.Unquote(f[n-3])
-	chunk, err2 := strconv.Atoi(f[n-2])
-	place, err3 := strconv.Atoi(f[n-1])
-	if err := errors.Join(err1, err2, err3); err != nil {
+	key := strings.Join(f[:3], "\t")
+	sid, err1 := strconv.Unquote(f[3])
+	chunk, err2 := strconv.Atoi(f[4])
+	place, err3 := strconv.Atoi(f[5])
+	if err := errors.Join(err1, err2, err3); err != nil || !validKeyText(key) || chunk < 0 || chunk >= chunks || place < 1 {
 		return placedLink{}, errLinksRoundLine
 	}
-	return placedLink{key: strings.Join(f[:n-3], "\t"), sourceID: sid, chunk: chunk, place: place}, nil
+	return placedLink{key: key, sourceID: sid, chunk: chunk, place: place}, nil
+}
+
+// validKeyText reports whether key is a link key's text (linkKeyText):
+// an entity, "e" or "n", and a key that is not empty.
+func validKeyText(key string) bool {
+	f := strings.Split(key, "\t")
+	return len(f) == 3 && f[0] != "" && (f[1] == "e" || f[1] == "n") && f[2] != ""
+}
+
+// passUnkeyed adds to the survivors the placedMark line of an unkeyedMark
+// line of chunk, kept without a dedupe key, when first says chunk holds
+// its id's first claim (a later row with it is a rejected duplicate).
+//
+// Errors: errLinksRoundLine for a line that does not parse.
+func (s *survivors) passUnkeyed(chunk int, line string, first func(id string) (int, bool)) error {
+	id, placed, ok := strings.Cut(strings.TrimPrefix(line, unkeyedMark), "\t")
+	p, err := parsePlacedLink(placed, s.sh.chunks)
+	if entity, rest, named := strings.Cut(id, "#"); !ok || err != nil || !named || entity == "" || rest == "" || p.chunk != chunk {
+		return errLinksRoundLine
+	}
+	if c, held := first(id); held && c == chunk {
+		q := s.sh.partition(p.key)
+		s.outs[q].WriteString(placed + "\n")
+	}
+	return nil
 }
 
 // resolveLinks is the links round's step for link partition part: it
-// orders every listed record of its link keys (the chunks' records kept
-// without a key, and the alias round's merged records) by chunk and
+// orders every listed record of its link keys (what the alias round
+// stored: merged records, and records kept without a key) by chunk and
 // place, decides the links of the people the chunks derive by
 // LinkInline's rule, and stores each chunk's.
 //
@@ -290,37 +327,28 @@ func (s *base) resolveLinks(ctx context.Context, sh idShuffle, part int) (*Shuff
 	var listed []placedLink
 	l := newLinkResolver()
 	var bad error
-	add := func(line string) {
-		p, err := parsePlacedLink(line)
-		if err != nil {
-			bad = cmp.Or(bad, err)
-			return
-		}
-		listed = append(listed, p)
-	}
 	for c, body := range keys {
 		eachLine(body, func(line string) {
-			switch {
-			case strings.HasPrefix(line, placedMark):
-				add(line)
-			case strings.HasPrefix(line, wantedMark):
-				key, sid, err := splitLinkLine(line)
-				if err != nil {
-					bad = cmp.Or(bad, err)
-					return
-				}
-				l.want(c, key, sid)
+			if !strings.HasPrefix(line, wantedMark) {
+				return // the other rounds'
 			}
+			key, sid, err := splitLinkLine(line)
+			if err != nil || !validKeyText(key) {
+				bad = cmp.Or(bad, errLinksRoundLine)
+				return
+			}
+			l.want(c, key, sid)
 		})
 		keys[c] = nil
 	}
 	for _, body := range merged {
 		eachLine(body, func(line string) {
-			if !strings.HasPrefix(line, placedMark) {
-				bad = cmp.Or(bad, errLinksRoundLine)
+			p, err := parsePlacedLink(line, sh.chunks)
+			if err != nil {
+				bad = cmp.Or(bad, err)
 				return
 			}
-			add(line)
+			listed = append(listed, p)
 		})
 	}
 	if bad != nil {

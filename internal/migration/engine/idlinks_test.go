@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,15 +24,19 @@ import (
 // row merged away (its record keeps the first row's name, so nobody has
 // it), the name a record took from a later row because its first row had
 // none; and by the merging address, by a name no merge touches, people
-// nobody lists, and nobody. Some contacts have no
-// address (kept without a key) and some repeat an earlier contact's id
-// under another address (rejected).
+// nobody lists, and nobody. Some contacts have no address (kept without
+// a key); some repeat an earlier contact's id under another address, and
+// some with none, after a row kept under a key or without one (all
+// rejected; the tenancies name the last two kinds by name). The name is
+// written whole (Name) and in parts (First, Last): where a record's
+// first row has no name, the whole name and the last name come from the
+// row merged into it.
 func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 	half := rows / 2
 	var c strings.Builder
-	c.WriteString("Id,Email,Name\n")
+	c.WriteString("Id,Email,Name,First,Last\n")
 	for i := 1; i <= rows; i++ {
-		id, email, name := fmt.Sprintf("C%d", i), fmt.Sprintf("g%d@x.com", i%half), fmt.Sprintf("Person %d", i)
+		id, email, name, first, last := fmt.Sprintf("C%d", i), fmt.Sprintf("g%d@x.com", i%half), fmt.Sprintf("Person %d", i), "Person", strconv.Itoa(i)
 		if i%3 == 0 {
 			email += fmt.Sprintf("; alt%d@y.com", i)
 		}
@@ -39,7 +44,10 @@ func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 			email += fmt.Sprintf("; shared%d@y.com", i%3)
 		}
 		if i%4 == 1 && i <= half {
-			name = "" // the record takes its name from row i+half
+			name, last = "", "" // the record takes them from row i+half
+		}
+		if i%4 == 1 && i > half {
+			first = ""
 		}
 		if i%10 == 0 {
 			email = "" // kept without a key
@@ -47,7 +55,11 @@ func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 		if i > 60 && i%37 == 0 {
 			id = fmt.Sprintf("C%d", i-60) // a duplicate, rejected
 		}
-		fmt.Fprintf(&c, "%s,%q,%s\n", id, email, name)
+		fmt.Fprintf(&c, "%s,%q,%s,%s,%s\n", id, email, name, first, last)
+	}
+	for g := 1; g <= 5; g++ { // duplicates without an address, of a row merged away and of one without an address
+		fmt.Fprintf(&c, "C%d,,Ghost %d,Ghost,%d\n", half+4*g+1, g, g)
+		fmt.Fprintf(&c, "C%d,,Echo %d,Echo,%d\n", 10*g, g, g)
 	}
 	var t strings.Builder
 	t.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date\n")
@@ -74,30 +86,43 @@ func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 		}
 		fmt.Fprintf(&t, "T%d,P%d,%s,%s,2024-%02d-01\n", j, j%40, name, email, 1+j%12)
 	}
+	for g := 1; g <= 5; g++ {
+		fmt.Fprintf(&t, "T%d,P1,Ghost %d,,2024-01-01\nT%d,P1,Echo %d,,2024-01-01\n", rows+2*g, g, rows+2*g+1, g)
+	}
 	return c.String(), t.String()
 }
 
 // mergedPeopleMapping is inlineMergingMapping(true) with a contact's
-// addresses split at semicolons.
-func mergedPeopleMapping() string {
-	return strings.Replace(inlineMergingMapping(true), `{"target":"emails","column":"Email"}`, `{"target":"emails","column":"Email","steps":[{"op":"split","separator":";"}]}`, 1)
+// addresses split at semicolons, and its name read in parts (First,
+// Last) when parts.
+func mergedPeopleMapping(parts bool) string {
+	m := strings.Replace(inlineMergingMapping(true), `{"target":"emails","column":"Email"}`, `{"target":"emails","column":"Email","steps":[{"op":"split","separator":";"}]}`, 1)
+	if parts {
+		m = strings.Replace(m, `{"target":"full_name","column":"Name"}`, `{"target":"first_name","column":"First"},{"target":"last_name","column":"Last"}`, 1)
+	}
+	return m
 }
 
 // People named inline who may be records of an entity that merges across
 // source ids run in chunks too: the alias round merges the link keys of
 // each record's rows, and the links round links each person to the record
 // one pass links them to. The counts and TEST's records, with every
-// tenancy's tenants, are those of one pass over both files, whichever file
-// comes first.
+// tenancy's tenants, are those of one pass over both files: whichever file
+// comes first, with the name whole or in parts, in many partitions or in
+// one (where a rejected duplicate's key and its id's first claim meet).
 func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsAsInOne(t *testing.T) {
 	contacts, tenancies := mergedPeopleAndTenancies(240)
-	for _, tenanciesFirst := range []bool{false, true} {
-		t.Run(fmt.Sprintf("tenanciesFirst=%t", tenanciesFirst), func(t *testing.T) {
-			many, _, plan := mergedPeopleRun(t, contacts, tenancies, tenanciesFirst, 700, 40)
-			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || plan.Partitions < 3 || !plan.Aliases || !plan.Links {
+	for _, c := range []struct {
+		tenanciesFirst, parts bool
+		partitionRows         int
+	}{{false, false, 40}, {true, false, 40}, {false, true, 40}, {false, false, 100_000}, {true, true, 100_000}} {
+		t.Run(fmt.Sprintf("tenanciesFirst=%t,parts=%t,partitionRows=%d", c.tenanciesFirst, c.parts, c.partitionRows), func(t *testing.T) {
+			mapping := mergedPeopleMapping(c.parts)
+			many, _, plan := mergedPeopleRun(t, contacts, tenancies, mapping, c.tenanciesFirst, 700, c.partitionRows)
+			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || (plan.Partitions < 3) != (c.partitionRows > 40) || !plan.Aliases || !plan.Links {
 				t.Fatalf("planned %d chunks that read, %d partitions, plan %+v; want several, with the alias and links rounds", reading, plan.Partitions, plan)
 			}
-			c1, one := onePass(t, many, mergedPeopleMapping())
+			c1, one := onePass(t, many, mapping)
 			c2 := *many.counts
 			c2.RejectsKey = ""
 			if c1 != c2 || c1.Derived < 30 || c1.Merged < 60 || c1.Rejected == 0 {
@@ -119,7 +144,7 @@ func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsAsInOne(t *testing.T) {
 						byAlt++
 					}
 				}
-				if n := r.Fields["full_name"]; n != "" && n != "Person "+strings.TrimPrefix(r.SourceID, "C") {
+				if n := strings.TrimPrefix(r.Fields["full_name"]+r.Fields["last_name"], "Person "); n != "" && n != strings.TrimPrefix(r.SourceID, "C") {
 					byTakenName++
 				}
 			}
@@ -131,13 +156,68 @@ func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsAsInOne(t *testing.T) {
 	}
 }
 
+// An execution that began before the links round existed keeps its
+// state machine, which does not run it: its planning steps do not say
+// LinksRound, and an extract that would need the round is planned as
+// one chunk, as before, which runs as one pass; one that needs no links
+// round is planned in chunks all the same.
+func TestAPlanWithoutTheLinksRoundIsOneChunk(t *testing.T) {
+	contacts, tenancies := mergedPeopleAndTenancies(240)
+	for _, c := range []struct {
+		mapping string
+		chunks  bool
+	}{
+		{mergedPeopleMapping(false), false},
+		{strings.Replace(mergedPeopleMapping(false), `"mergeDifferentIds":true,`, "", 1), true}, // merging by id needs no links round
+	} {
+		var svc *Service
+		run, err := tryTestMapping(t, contacts, c.mapping, 700,
+			func(s *Service) {
+				svc, s.Chunking.PartitionRows, s.Chunking.MergeRows, s.OldDefinition = s, 40, 60, true
+			},
+			func(m *cutover.Migration, _ *testRecords) {
+				m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+				files(svc)["k-t-"+m.ID] = tenancies
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan testPlan
+		if err := json.Unmarshal([]byte(run.objects[testPlanKey(run.m.ID, 1)]), &plan); err != nil {
+			t.Fatal(err)
+		}
+		if (plan.Chunks > 1) != c.chunks || plan.Links {
+			t.Fatalf("planned without the round: %+v; want chunks %t and no links round", plan, c.chunks)
+		}
+		if c.chunks {
+			continue // linked by inlinelink.go, with its differences from one pass
+		}
+		c1, one := onePass(t, run, c.mapping)
+		c2 := *run.counts
+		c2.RejectsKey = ""
+		if c1 != c2 || !reflect.DeepEqual(one, run.records) {
+			t.Fatalf("counts: one pass %+v, planned without the round %+v; or the records differ%s", c1, c2, recordsDiff(one, run.records))
+		}
+	}
+	// The final's planning steps say it too: the go-live pre-flight and
+	// the final plan of an old execution are one chunk, which lands what
+	// one pass writes.
+	svc, _, live, id, final := agencyFinal(t, mergedPeopleMapping(false), contacts, tenancies, tenancies)
+	svc.OldDefinition = true
+	got, counts := clearedFinal(t, svc, id)
+	if p := got.FinalPlan; p == nil || p.Chunks != 1 || p.Partitions != 0 || p.Links {
+		t.Fatalf("the final planned without the round: %+v; want one chunk", got.FinalPlan)
+	}
+	finalAsInOne(t, svc, live, got, final, counts)
+}
+
 // mergedPeopleRun runs a test migration of contacts and tenancies,
-// mapped with mergedPeopleMapping, in chunks of chunkBytes with
-// partitionRows to a partition of the id shuffle (and twice that to a
-// merge partition): the run, its service and its plan.
-func mergedPeopleRun(t testing.TB, contacts, tenancies string, tenanciesFirst bool, chunkBytes int64, partitionRows int) (testRun, *Service, testPlan) {
+// mapped with mapping, in chunks of chunkBytes with partitionRows to a
+// partition of the id shuffle (and twice that to a merge partition): the
+// run, its service and its plan.
+func mergedPeopleRun(t testing.TB, contacts, tenancies, mapping string, tenanciesFirst bool, chunkBytes int64, partitionRows int) (testRun, *Service, testPlan) {
 	t.Helper()
-	run, svc := tenanciesRun(t, contacts, tenancies, mergedPeopleMapping(), tenanciesFirst, chunkBytes, partitionRows, 2*partitionRows)
+	run, svc := tenanciesRun(t, contacts, tenancies, mapping, tenanciesFirst, chunkBytes, partitionRows, 2*partitionRows)
 	var plan testPlan
 	if err := json.Unmarshal([]byte(run.objects[testPlanKey(run.m.ID, 1)]), &plan); err != nil {
 		t.Fatal(err)
@@ -151,7 +231,7 @@ func mergedPeopleRun(t testing.TB, contacts, tenancies string, tenanciesFirst bo
 func TestTheLinksRoundWritesTheSameAgainAndRefusesDamage(t *testing.T) {
 	ctx := context.Background()
 	contacts, tenancies := mergedPeopleAndTenancies(240)
-	run, svc, plan := mergedPeopleRun(t, contacts, tenancies, false, 700, 40)
+	run, svc, plan := mergedPeopleRun(t, contacts, tenancies, mergedPeopleMapping(false), false, 700, 40)
 	tr, sh := svc.testRun(), testShuffle(run.m.ID, 1, plan)
 	written := func() map[string]string {
 		out := map[string]string{}
@@ -190,15 +270,38 @@ func TestTheLinksRoundWritesTheSameAgainAndRefusesDamage(t *testing.T) {
 			t.Errorf("%q added to %s: %v; want EINVALID", line, key, err)
 		}
 	}
+	resolve := func() error { _, err := tr.resolvePartition(ctx, sh, 0); return err }
 	aliases := func() error { _, err := tr.resolveAliases(ctx, sh, 0); return err }
 	links := func() error { _, err := tr.resolveLinks(ctx, sh, 0); return err }
-	for _, bad := range []string{"%contact#1\t\"k\"\tnot a place\t\"C1\"\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-", "%contact#1\t\"k\"\t3\tC1\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\tAnn\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-\t-\t-\tann@x.com"} {
+	// A row kept under a key, in its key's partition.
+	for _, bad := range []string{
+		"%contact#1\t\"k\"\tnot a place\t\"C1\"\t-\t-\t-", "%contact#1\t\"k\"\t0\t\"C1\"\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-",
+		"%contact#1\t\"k\"\t3\tC1\t-\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\tAnn\t-\t-", "%contact#1\t\"k\"\t3\t\"C1\"\t-\t-\t-\tann@x.com",
+		"%contact#1\tk\t3\t\"C1\"\t-\t-\t-", "%#1\t\"k\"\t3\t\"C1\"\t-\t-\t-", "%contact#\t\"k\"\t3\t\"C1\"\t-\t-\t-",
+	} {
 		damage(sh.keysKey(0, 0), bad, aliases)
 	}
-	for _, bad := range []string{"^contact\te\tann@x.com\t\"C1\"\t0", "^contact\te\tann@x.com\tC1\t0\t1", "^contact\te\tann@x.com\t\"C1\"\tx\t1", "~contact\te\tann@x.com\tC1"} {
+	// A row kept without one, in its id's partition (chunk 0's object).
+	for _, bad := range []string{
+		"+contact#1\t^contact\te\tann@x.com\t\"C1\"\t0", "+contact#1\tjunk", "+#1\t^contact\te\tann@x.com\t\"C1\"\t0\t1",
+		"+contact#1\t^contact\te\tann@x.com\t\"C1\"\t1\t1", // says another chunk
+	} {
+		damage(sh.keysKey(0, 0), bad, resolve)
+	}
+	// What the resolve round passed on, in the survivors.
+	damage(sh.survivorsKey(0, 0), "^contact\te\tann@x.com\tC1\t0\t1", aliases)
+	// A person derived, in their key's partition.
+	for _, bad := range []string{"~contact\te\tann@x.com\tC1", "~garbage\t\"C1\"", "~contact\tq\tann@x.com\t\"C1\""} {
 		damage(sh.keysKey(0, 0), bad, links)
 	}
-	damage(sh.mergedLinksKey(0, 0), "@contact\te\tann@x.com\t\"C1\"", links)
+	// A listed record's key, as the alias round stored it.
+	for _, bad := range []string{
+		"@contact\te\tann@x.com\t\"C1\"", "^contact\te\tann@x.com\t\"C1\"\t0", "^contact\te\tann@x.com\tC1\t0\t1", "^contact\te\tann@x.com\t\"C1\"\tx\t1",
+		"^contact\te\tann@x.com\t\"C1\"\t0\t0", "^contact\te\tann@x.com\t\"C1\"\t-5\t1", fmt.Sprintf("^contact\te\tann@x.com\t\"C1\"\t%d\t1", sh.chunks),
+		"^contact\tx\tann@x.com\t\"C1\"\t0\t1", "^\te\tann@x.com\t\"C1\"\t0\t1",
+	} {
+		damage(sh.mergedLinksKey(0, 0), bad, links)
+	}
 	damage(sh.linkedKey(0, 0), "=contact\t\"a\"", func() error { _, _, err := tr.claimedFor(ctx, sh, 0); return err })
 	// Without a links round, its step is refused.
 	sh.links = false
@@ -230,7 +333,7 @@ func linkedTenants(recs map[string]cutover.Record) int {
 // one pass over the extract.
 func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsInFinalChunksAsInOne(t *testing.T) {
 	contacts, tenancies := mergedPeopleAndTenancies(240)
-	svc, _, live, id, final := agencyFinal(t, mergedPeopleMapping(), contacts, tenancies, tenancies)
+	svc, _, live, id, final := agencyFinal(t, mergedPeopleMapping(true), contacts, tenancies, tenancies)
 	got, counts := clearedFinal(t, svc, id)
 	if p := got.FinalPlan; p == nil || p.Chunks-p.Merges < 6 || p.Partitions < 3 || !p.Aliases || !p.Links {
 		t.Fatalf("the final plan %+v: want several chunks and the id shuffle's alias and links rounds", got.FinalPlan)
@@ -260,7 +363,7 @@ func BenchmarkLinksRoundStep(b *testing.B) {
 	for _, rows := range []int{20_000, 80_000} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
 			contacts, tenancies := mergedPeopleAndTenancies(rows / 2)
-			run, svc, plan := mergedPeopleRun(b, contacts, tenancies, false, 256<<10, 5_000)
+			run, svc, plan := mergedPeopleRun(b, contacts, tenancies, mergedPeopleMapping(false), false, 256<<10, 5_000)
 			if !plan.Links {
 				b.Fatalf("plan %+v; want the links round", plan)
 			}

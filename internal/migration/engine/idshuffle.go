@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"hash/fnv"
@@ -270,10 +271,19 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	if sh.aliases {
 		surv = newSurvivors(sh)
 	}
+	type unkeyed struct {
+		chunk int
+		line  string
+	}
+	var unkeyedLines []unkeyed // the links round's records kept without a key (idlinks.go)
 	var bad error
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
 		eachLine(body, func(line string) {
+			if strings.HasPrefix(line, unkeyedMark) {
+				unkeyedLines = append(unkeyedLines, unkeyed{c, line})
+				return
+			}
 			if isLinksRoundLine(line) {
 				return // the alias and links rounds' (idlinks.go)
 			}
@@ -306,6 +316,14 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 			}
 		})
 		keys[c] = nil
+	}
+	for _, u := range unkeyedLines { // once every chunk's ids are known: the first with each
+		if surv == nil || !sh.links {
+			bad = cmp.Or(bad, errLinksRoundLine) // no chunk of an extract without the round writes them
+			break
+		}
+		err := surv.passUnkeyed(u.chunk, u.line, func(id string) (int, bool) { held, ok := first[id]; return held.chunk, ok })
+		bad = cmp.Or(bad, err)
 	}
 	if bad != nil {
 		return nil, cutover.Wrap(cutover.EINVALID, bad, "The id shuffle's keys for partition %d are damaged.", part)

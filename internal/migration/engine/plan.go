@@ -33,6 +33,7 @@ type extractInput struct {
 	chunkBytes int64  // how much of a file one chunk reads; 0 means DefaultChunkBytes
 	whole      string // the name of the chunk of an extract read as one
 	mergeRows  int    // how many records a merge partition is planned for; 0 means DefaultMergeRows
+	linksRound bool   // the state machine runs the id shuffle's links round (TestStep.LinksRound)
 	// used, when set, is filled by planFile and planHead: the mapping
 	// entries the extract's tables chose.
 	used map[string]bool
@@ -111,10 +112,12 @@ func (s *base) planExtract(ctx context.Context, in extractInput) (*extractPlan, 
 
 // finishPlan makes out's chunks, every file's, the extract's: merge
 // partitions after them for a mapping that merges records by dedupe key;
-// and numbers them.
+// and numbers them. An extract that needs the links round, planned for a
+// state machine without it (!in.linksRound), is one chunk.
 func finishPlan(in extractInput, out *extractPlan) {
 	if sch := schema.Default(); in.spec.HoldsRecords(sch) {
 		merges, aliases, links := chunking(in.spec, sch, out.entries)
+		whole := links && !in.linksRound
 		perPartition := in.mergeRows
 		if perPartition <= 0 {
 			perPartition = DefaultMergeRows
@@ -124,8 +127,8 @@ func finishPlan(in extractInput, out *extractPlan) {
 		// records than a partition holds: merged in the chunk, they
 		// would all be in memory at once (about 4.5 KB each: a 32 MiB
 		// chunk of contacts is 1.3 GB).
-		merges = merges && (len(out.chunks) > 1 || out.rows > perPartition)
-		if len(out.chunks) < 2 && !merges {
+		merges = merges && !whole && (len(out.chunks) > 1 || out.rows > perPartition)
+		if whole || len(out.chunks) < 2 && !merges {
 			out.chunks = []cutover.Chunk{{FileName: in.whole}}
 		} else if merges {
 			out.merges = min(max((out.rows+perPartition-1)/perPartition, 1), maxMergePartitions)

@@ -116,7 +116,7 @@ func (s *Final) startPreflight(ctx context.Context, in FinalStep) (*FinalOutput,
 	if in.Phase == cutover.PreflightAtGoLive {
 		from = cutover.PreflightAtSubmit
 	}
-	ex, planning, err := s.planChecked(ctx, m, spec, from, in.Phase)
+	ex, planning, err := s.planChecked(ctx, m, spec, from, in.Phase, in.LinksRound)
 	if err == nil && planning != nil {
 		return &FinalOutput{Run: &ChunkRun{Phase: in.Phase}, Planning: planning, Phase: in.Phase}, nil
 	}

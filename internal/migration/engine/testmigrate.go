@@ -54,6 +54,12 @@ type TestStep struct {
 	Prefix      string               `json:"prefix,omitempty"` // the slice of TEST records, for reset (cutover.RecordIDPrefixes)
 	Error       *migration.StepError `json:"error,omitempty"`  // what the state machine caught, for chunk-failed
 	Part        *PlanPart            `json:"part,omitempty"`   // for plan-part
+	// LinksRound, on a planning step, says the state machine runs the id
+	// shuffle's links round (idlinks.go): its definition since 2026-12-06
+	// passes it. An execution started before keeps the definition it
+	// started with, which has no such round, so an extract that would need
+	// it is planned as one chunk, as it was then.
+	LinksRound bool `json:"linksRound,omitempty"`
 }
 
 // ID returns the migration id, for logs and failure records.
@@ -218,7 +224,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now(), TestShards: cutover.TestShards}
 	ex, planning, err := s.planExtract(ctx, extractInput{
-		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows,
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows, linksRound: in.LinksRound,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
 		parts: testPrefix(m.ID, in.Round), item: PlanPart{MigrationID: m.ID, Round: in.Round}, concurrency: s.chunking.concurrency(),
 	})
