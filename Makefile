@@ -103,7 +103,7 @@ deploy-site: frontend
 
 ## bench: the mapping benchmark (needs Miller: apt-get install miller), the S3
 ## drop's read-back whole against a part of it, what one step of the id
-## shuffle's alias and links rounds allocates at two sizes, and the
+## shuffle's alias and links rounds allocates at three sizes, and the
 ## final migration's end-to-end benchmark on the local stack (1,000,000 rows,
 ## beside a bare BatchWriteItem loader); figures go in BENCHMARKS.md.
 ## bench-final alone: ROWS=100000 make bench-final for a quicker look.

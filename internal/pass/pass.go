@@ -87,6 +87,15 @@ type Pass struct {
 	// Elsewhere.Linked, decided over every chunk, not over the pass's own
 	// records (mapspec.LinkInline).
 	Elsewhere *Elsewhere
+	// Repeated, with Spill, is told of each row rejected for repeating
+	// an earlier row's source id of the pass, with the dedupe key it
+	// would have been kept under ("" for none), in file order among the
+	// records spilled: the id shuffle's keys step, which runs a chunk
+	// without the ids earlier chunks hold, learns of a row that the
+	// chunk's own run (given them) may merge instead. The record spilled
+	// before it is spilled first, without waiting for a sighting: a pass
+	// with Repeated has no Spot.
+	Repeated func(rec *mapspec.Record, key string)
 }
 
 // Elsewhere is what a chunk knows of the records other chunks hold.
@@ -270,7 +279,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	}
 	var global *spilling
 	if p.Spill != nil {
-		global = &spilling{seen: seen, spill: p.Spill, tenant: p.TenantID, elsewhere: p.Elsewhere}
+		global = &spilling{seen: seen, spill: p.Spill, tenant: p.TenantID, elsewhere: p.Elsewhere, repeated: p.Repeated}
 		if p.Spot != nil {
 			p.Spot = spillSpotter{p.Spot, global}
 		}
@@ -433,6 +442,7 @@ type spilling struct {
 	spill     func(*mapspec.Record, string, *pipeline.Sighting) error
 	tenant    string
 	elsewhere *Elsewhere // resolves the references before the record is spilled
+	repeated  func(*mapspec.Record, string)
 	pending   *mapspec.Record
 	key       string
 	err       error // a spill that failed while a sighting was reported
@@ -442,6 +452,12 @@ var _ pipeline.Global = (*spilling)(nil)
 
 func (s *spilling) Keep(rec *mapspec.Record, key string) (string, error) {
 	if s.seen.Repeats(rec, key) {
+		if s.repeated != nil {
+			if err := s.flush(); err != nil { // the records before it first
+				return "", err
+			}
+			s.repeated(rec, key)
+		}
 		return pipeline.DuplicateSourceID, nil
 	}
 	return "", nil

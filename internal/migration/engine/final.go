@@ -55,7 +55,8 @@ type FinalStep struct {
 	// shuffle's links round (idlinks.go): its definition since 2026-12-06
 	// passes it. An execution started before keeps the definition it
 	// started with, which has no such round, so an extract that would need
-	// it is planned as one chunk, as it was then.
+	// it is planned as one chunk, as it was then (and refused above
+	// MaxWholeRows rows).
 	LinksRound bool `json:"linksRound,omitempty"`
 }
 
@@ -325,7 +326,7 @@ func (s *Final) planChecked(ctx context.Context, m *cutover.Migration, spec *map
 	if cutover.ErrorCode(err) != cutover.ENOTFOUND {
 		return nil, nil, err
 	}
-	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows, linksRound: linksRound}
+	in := extractInput{spec: spec, choose: matchedEntry(m), files: files, chunkBytes: s.chunkBytes, whole: "every final file", mergeRows: s.chunking.MergeRows, linksRound: linksRound, wholeRows: s.chunking.WholeRows}
 	if parts != "" {
 		in.parts, in.item, in.concurrency = preflightPrefix(m, parts), PlanPart{MigrationID: m.ID, Round: m.Round, Phase: parts}, s.chunking.concurrency()
 	}

@@ -164,7 +164,9 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 				return
 			}
 			c, at := nums[0], nums[1]
-			claims[f[0]] = f[1]
+			if sh.links {
+				claims[f[0]] = f[1]
+			}
 			g := entity + "\t" + f[1]
 			if k, ok := kept[g]; !ok || c < k.chunk || c == k.chunk && at < k.place {
 				kept[g] = first{chunk: c, place: at, id: f[0]}

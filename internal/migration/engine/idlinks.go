@@ -33,11 +33,14 @@ import (
 //
 //  1. keys: a chunk stores, for each row of such an entity kept under a
 //     dedupe key, a memberMark line in the partition of that key (its
-//     record, key, place, source id, name and e-mail addresses); for each
-//     row kept without a key, an unkeyedMark line per link key (its
-//     record, then a placedMark line: source id, chunk and place) in the
-//     partition of its id; and for each person it derives, a wantedMark
-//     line in the partition of their link key;
+//     record, key, place, source id, name and e-mail addresses), and so
+//     for each row it rejects for repeating an id under a key (the
+//     chunk's own run, given the ids earlier chunks hold, may merge it:
+//     pass.Pass.Repeated); for each row kept without a key, an
+//     unkeyedMark line per link key (its record, then a placedMark line:
+//     source id, chunk and place) in the partition of its id; and for
+//     each person it derives, a wantedMark line in the partition of their
+//     link key;
 //  2. resolve: a partition of ids, knowing each id's first claim, passes
 //     on the placedMark line of each row kept without a key that is its
 //     id's first (a later one is a rejected duplicate), with the

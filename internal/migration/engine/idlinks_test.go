@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/schema"
 )
 
 // mergedPeopleAndTenancies is a contacts export whose rows merge across
@@ -27,14 +28,17 @@ import (
 // nobody lists, and nobody. Some contacts have no address (kept without
 // a key); some repeat an earlier contact's id under another address, and
 // some with none, after a row kept under a key or without one (all
-// rejected; the tenancies name the last two kinds by name). The name is
+// rejected; the tenancies name the last two kinds by name); at the end,
+// rows merge into an early record, with an address the tenancies name,
+// each after a rejected repeat of its id. The name is
 // written whole (Name) and in parts (First, Last): where a record's
 // first row has no name, the whole name and the last name come from the
 // row merged into it.
 func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
+	lateRows := []int{2, 3, 6, 7, 11} // kept under a key, and merged into again at the end
 	half := rows / 2
 	var c strings.Builder
-	c.WriteString("Id,Email,Name,First,Last\n")
+	c.WriteString("Id,Email,Name,First,Last\nD1,solo@x.com,,,\n")
 	for i := 1; i <= rows; i++ {
 		id, email, name, first, last := fmt.Sprintf("C%d", i), fmt.Sprintf("g%d@x.com", i%half), fmt.Sprintf("Person %d", i), "Person", strconv.Itoa(i)
 		if i%3 == 0 {
@@ -61,6 +65,17 @@ func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 		fmt.Fprintf(&c, "C%d,,Ghost %d,Ghost,%d\n", half+4*g+1, g, g)
 		fmt.Fprintf(&c, "C%d,,Echo %d,Echo,%d\n", 10*g, g, g)
 	}
+	for _, i := range lateRows {
+		// A duplicate without an address, rejected, then a row that
+		// merges into the record of its id: its chunk's keys step, not
+		// given the ids earlier chunks hold, keeps the first and rejects
+		// the second.
+		fmt.Fprintf(&c, "C%d,,Ghost,Gh,Ost\nC%d,\"g%d@x.com; late%d@y.com\",Person %d,Person,%d\n", i, i, i%half, i, i, i)
+	}
+	// D1's record has no name until D2's row, which merges into it; so
+	// does the row after, repeating D1 (rejected in its chunk's keys
+	// step, after D1's row without an address), too late to name it.
+	c.WriteString("D1,,Zed,Z,Ed\nD2,solo@x.com,Alpha One,Alpha,One\nD1,solo@x.com,Beta Two,Beta,Two\n")
 	var t strings.Builder
 	t.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date\n")
 	for j := 1; j <= rows; j++ {
@@ -89,6 +104,10 @@ func mergedPeopleAndTenancies(rows int) (contacts, tenancies string) {
 	for g := 1; g <= 5; g++ {
 		fmt.Fprintf(&t, "T%d,P1,Ghost %d,,2024-01-01\nT%d,P1,Echo %d,,2024-01-01\n", rows+2*g, g, rows+2*g+1, g)
 	}
+	for n, i := range lateRows {
+		fmt.Fprintf(&t, "T%d,P1,Someone,LATE%d@Y.com,2024-01-01\n", rows+20+n, i)
+	}
+	fmt.Fprintf(&t, "T%d,P1,Alpha One,,2024-01-01\nT%d,P1,Beta Two,,2024-01-01\n", rows+30, rows+31)
 	return c.String(), t.String()
 }
 
@@ -199,6 +218,33 @@ func TestAPlanWithoutTheLinksRoundIsOneChunk(t *testing.T) {
 			t.Fatalf("counts: one pass %+v, planned without the round %+v; or the records differ%s", c1, c2, recordsDiff(one, run.records))
 		}
 	}
+	// As before the links round, such a step holds every record, so an
+	// extract of more rows than it may hold is refused before a record is
+	// written, saying what to change.
+	var svc *Service
+	refused, err := tryTestMapping(t, contacts, mergedPeopleMapping(false), 700,
+		func(s *Service) { svc, s.Chunking.WholeRows, s.OldDefinition = s, 520, true },
+		func(m *cutover.Migration, _ *testRecords) {
+			m.Files = append(m.Files, cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true})
+			files(svc)["k-t-"+m.ID] = tenancies
+		})
+	if cutover.ErrorCode(err) != cutover.EINVALID || cutover.ErrorMessage(err) != "Turn mergeDifferentIds off for contact, or map the people tenancy rows name inline as a column: "+
+		"this migration began before they were linked in parts, so it takes at most 520 rows in one step; this extract has 521." ||
+		len(refused.records) != 0 || len(refused.chunks) != 0 {
+		t.Fatalf("an extract of 521 rows, 520 allowed: %v; TEST holds %d records, %d chunks planned", err, len(refused.records), len(refused.chunks))
+	}
+	spec, err := mapspec.Parse([]byte(mergedPeopleMapping(false)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := cutover.ErrorMessage(tooManyForOneStep(spec, schema.Default(), 123_456_789, MaxWholeRows)); len("The final extract cannot be migrated with the signed-off mapping: "+msg) > cutover.MaxReasonBytes {
+		t.Errorf("the refusal of 123,456,789 rows does not fit a pre-flight's %d bytes: %q", cutover.MaxReasonBytes, msg)
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 50_000: "50,000", 123_456_789: "123,456,789"} {
+		if got := grouped(n); got != want {
+			t.Errorf("grouped(%d) = %q, want %q", n, got, want)
+		}
+	}
 	// The final's planning steps say it too: the go-live pre-flight and
 	// the final plan of an old execution are one chunk, which lands what
 	// one pass writes.
@@ -209,6 +255,17 @@ func TestAPlanWithoutTheLinksRoundIsOneChunk(t *testing.T) {
 		t.Fatalf("the final planned without the round: %+v; want one chunk", got.FinalPlan)
 	}
 	finalAsInOne(t, svc, live, got, final, counts)
+	// An old execution's go-live pre-flight holds go-live, saying why,
+	// for an extract of more rows than its one step may hold: the final's
+	// tenancies are 20 more than the test's.
+	_, more := mergedPeopleAndTenancies(260)
+	svc, _, live, id, _ = agencyFinal(t, mergedPeopleMapping(false), contacts, tenancies, more)
+	svc.OldDefinition, svc.Chunking.WholeRows = true, 521
+	held, err := goLivePreflight(t, svc, id)
+	if err != nil || held == nil || len(held.Breaches) != 1 || held.Breaches[0].Rule != cutover.RuleUnreadable ||
+		!strings.Contains(held.Breaches[0].Detail, "Turn mergeDifferentIds off for contact") || !strings.HasSuffix(held.Breaches[0].Detail, "this extract has 541.") || len(live.records) != 0 {
+		t.Errorf("an old execution's go-live pre-flight of 541 rows, 521 allowed: held %+v, %v, LIVE %d; want go-live held, saying what to change", held, err, len(live.records))
+	}
 }
 
 // mergedPeopleRun runs a test migration of contacts and tenancies,
@@ -303,8 +360,10 @@ func TestTheLinksRoundWritesTheSameAgainAndRefusesDamage(t *testing.T) {
 		damage(sh.mergedLinksKey(0, 0), bad, links)
 	}
 	damage(sh.linkedKey(0, 0), "=contact\t\"a\"", func() error { _, _, err := tr.claimedFor(ctx, sh, 0); return err })
-	// Without a links round, its step is refused.
+	// Without a links round, its step is refused, and its lines in the
+	// keys are damage.
 	sh.links = false
+	damage(sh.keysKey(0, 0), "+contact#1\t^contact\te\tann@x.com\t\"C1\"\t0\t1", resolve)
 	if _, err := partitionStep(ctx, sh, 0, FinalLinks, tr.resolveLinks); cutover.ErrorCode(err) != cutover.ECONFLICT {
 		t.Errorf("the links step of a shuffle without the round: %v; want ECONFLICT", err)
 	}
@@ -355,12 +414,12 @@ func liveByKey(live *liveTable) map[string]cutover.Record {
 
 // BenchmarkLinksRoundStep runs a test migration of contacts merged across
 // source ids and tenancies naming them inline (half the rows each), at
-// two sizes with the same rows per partition, then the alias and links
+// three sizes with the same rows per partition, then the alias and links
 // steps of one partition again, and reports the bytes each allocates:
 // what one of those Lambdas holds, which stays a partition's worth
 // whatever the extract (in make bench, not make test).
 func BenchmarkLinksRoundStep(b *testing.B) {
-	for _, rows := range []int{20_000, 80_000} {
+	for _, rows := range []int{20_000, 80_000, 320_000} {
 		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
 			contacts, tenancies := mergedPeopleAndTenancies(rows / 2)
 			run, svc, plan := mergedPeopleRun(b, contacts, tenancies, mergedPeopleMapping(false), false, 256<<10, 5_000)

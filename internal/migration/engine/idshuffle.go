@@ -238,6 +238,17 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		}
 		return nil
 	}
+	if sh.links {
+		// A row this run rejects as a repeat may merge into its id's
+		// record in the chunk's own run, given the ids earlier chunks
+		// hold: the links round judges it by its id's first claim.
+		p.Repeated = func(rec *mapspec.Record, key string) {
+			if key != "" && linked[rec.Entity] && across[rec.Entity] {
+				place++
+				sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
+			}
+		}
+	}
 	if _, err := pass.Run(ctx, p, open, nil, discardPuts{}); err != nil {
 		return nil, err
 	}

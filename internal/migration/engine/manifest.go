@@ -43,6 +43,10 @@ type Chunking struct {
 	// MergeRows is how many records one merge partition is planned for
 	// (merges.go); 0 means DefaultMergeRows.
 	MergeRows int
+	// WholeRows is how many rows an extract may have that needs the
+	// links round, planned for a state machine without it (plan.go); 0
+	// means MaxWholeRows.
+	WholeRows int
 }
 
 // DefaultChunkConcurrency is how many chunks run at once when the

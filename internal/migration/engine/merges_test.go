@@ -478,6 +478,11 @@ func TestReferencesResolveAcrossChunksAsInOne(t *testing.T) {
 			if resolved == 0 || !reflect.DeepEqual(one.records, many.records) {
 				t.Fatalf("TEST holds %d records after one chunk, %d after several (%d references resolved); or they differ", len(one.records), len(many.records), resolved)
 			}
+			for k := range many.objects { // nobody is named inline: no links round
+				if strings.Contains(k, "/shuffle/links/") || strings.Contains(k, "/shuffle/linked/") {
+					t.Fatalf("the shuffle stored %s", k)
+				}
+			}
 		})
 	}
 }

@@ -590,7 +590,9 @@ func (s *base) assemble(in extractInput, st *planning) (*extractPlan, *PlanningR
 		}
 		out.rows += pf.Rows
 	}
-	finishPlan(in, out)
+	if err := finishPlan(in, out); err != nil {
+		return nil, nil, err
+	}
 	return out, nil, nil
 }
 

@@ -58,7 +58,8 @@ type TestStep struct {
 	// shuffle's links round (idlinks.go): its definition since 2026-12-06
 	// passes it. An execution started before keeps the definition it
 	// started with, which has no such round, so an extract that would need
-	// it is planned as one chunk, as it was then.
+	// it is planned as one chunk, as it was then (and refused above
+	// MaxWholeRows rows).
 	LinksRound bool `json:"linksRound,omitempty"`
 }
 
@@ -224,7 +225,7 @@ func (s *TestRun) PlanTest(ctx context.Context, in TestStep) (*TestOutput, error
 	}
 	plan := testPlan{Seed: newSeed(), Now: s.Now(), TestShards: cutover.TestShards}
 	ex, planning, err := s.planExtract(ctx, extractInput{
-		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows, linksRound: in.LinksRound,
+		spec: spec, choose: pass.ByName, files: m.TestFiles(in.Round), chunkBytes: s.chunkBytes, whole: "every test file", mergeRows: s.chunking.MergeRows, linksRound: in.LinksRound, wholeRows: s.chunking.WholeRows,
 		infer: &inferAt{tenant: m.TenantID, market: m.Market, now: plan.Now},
 		parts: testPrefix(m.ID, in.Round), item: PlanPart{MigrationID: m.ID, Round: in.Round}, concurrency: s.chunking.concurrency(),
 	})
