@@ -94,7 +94,7 @@ type Pass struct {
 	// without the ids earlier chunks hold, learns of a row that the
 	// chunk's own run (given them) may merge instead. The record spilled
 	// before it is spilled first, without waiting for a sighting: a pass
-	// with Repeated has no Spot.
+	// with Repeated may have no Spot (Run refuses it).
 	Repeated func(rec *mapspec.Record, key string)
 }
 
@@ -214,8 +214,13 @@ func ByName(spec *mapspec.Spec, name string, _ []string) (mapspec.FileSpec, erro
 // not the migrated count: a record lost on the way is noticed.
 //
 // With Pass.Spill the sink is given nothing, and the check counts the
-// records spilled instead.
+// records spilled instead. A pass with Pass.Repeated and Pass.Spot is
+// refused (EINTERNAL, a wiring mistake): Repeated spills a record before
+// its sighting comes.
 func Run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, put cutover.Putter) (*Result, error) {
+	if p.Repeated != nil && p.Spot != nil {
+		return nil, cutover.Errorf(cutover.EINTERNAL, "A pass told of repeated rows cannot watch their sightings: Repeated spills the record before it without one.")
+	}
 	counted := &countingSink{Sink: sink, written: pipeline.NewWritten()}
 	spilled := 0
 	if spill := p.Spill; spill != nil {

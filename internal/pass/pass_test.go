@@ -12,6 +12,7 @@ import (
 
 	"github.com/cutover/cutover/internal/cutover"
 	"github.com/cutover/cutover/internal/mapspec"
+	"github.com/cutover/cutover/internal/pipeline"
 )
 
 // files is a fake Opener and Putter over in-memory objects.
@@ -187,5 +188,33 @@ func TestRunWithDedupeRejectsARepeatedSourceID(t *testing.T) {
 	}
 	if !strings.Contains(string(fs.put["a/rejects-f1.csv"]), "b@x.com") {
 		t.Fatalf("rejects: %q", fs.put["a/rejects-f1.csv"])
+	}
+}
+
+// offerNothing is a Spotter that wants nothing.
+type offerNothing struct{}
+
+func (offerNothing) Offer(string, []string, int, []string, *mapspec.Record) {}
+
+// A pass told of repeated rows spills the record before each without its
+// sighting, so one that also watches sightings is a wiring mistake,
+// refused before a row is read; either alone runs.
+func TestRunRefusesRepeatedWithSpot(t *testing.T) {
+	fs := &files{objects: map[string]string{"k1": "Id,Email,Name,Note\n1,a@x.com,Ann,\n1,b@x.com,Ann,\n"}}
+	base := Pass{TenantID: "t", Spec: spec(t, contacts), Files: []cutover.File{{ID: "f1", Name: "c.csv", Key: "k1"}}}
+	spill := func(*mapspec.Record, string, *pipeline.Sighting) error { return nil }
+	repeated := 0
+	p := base
+	p.Spill, p.Repeated, p.Spot = spill, func(*mapspec.Record, string) { repeated++ }, offerNothing{}
+	if _, err := Run(context.Background(), p, fs, nil, fs); cutover.ErrorCode(err) != cutover.EINTERNAL || repeated != 0 {
+		t.Fatalf("Repeated and Spot: %v, %d rows told; want EINTERNAL before a row is read", err, repeated)
+	}
+	p.Spot = nil
+	if res, err := Run(context.Background(), p, fs, nil, fs); err != nil || repeated != 1 || res.Counts.Rejected != 1 {
+		t.Fatalf("Repeated alone: %v, %d rows told; want the repeat of 1 told and rejected", err, repeated)
+	}
+	p.Spot, p.Repeated = offerNothing{}, nil
+	if _, err := Run(context.Background(), p, fs, nil, fs); err != nil {
+		t.Fatalf("Spot alone: %v", err)
 	}
 }

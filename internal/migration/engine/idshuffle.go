@@ -59,6 +59,20 @@ import (
 // linked to a listed record by go to that key's partition, which decides
 // the links for every chunk at once.
 //
+// The keys step runs a chunk without the ids earlier chunks hold, so it
+// may keep a row the chunk's own run rejects (its id is an earlier
+// chunk's) or reject one that run merges (its id and dedupe key are an
+// earlier chunk's). The later rounds judge the records such rows become by
+// their ids' first claims (the alias round's survivors; the links round's
+// rows, idlinks.go), but not yet everything a naming row carries (found
+// 2026-12-06, not mended): a person named first on a row the run rejects
+// is claimed by that row's chunk, which does not derive them, so no chunk
+// does; and the people and references of a row the run merges are not in
+// the keys (its people go unlinked or are derived twice, a reference of
+// it to a record no chunk holds is not found an orphan). Mending it needs
+// each naming row's verdict, known in its id's partition, to reach the
+// person's partition: a round after the resolve round.
+//
 // References to an entity whose records merge across source ids
 // (mergeDifferentIds) need one more Map, the alias round (idalias.go): a
 // reference to a record merged away means the record it merged into,
