@@ -417,4 +417,33 @@ func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsOnTheStack(t *testing.T) {
 		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's alias and links rounds among them", states)
 	}
 	checkTenants(t, a, id, key, v.Migration.TenantID, want, 1, 3, 4, 5, 6, 7, 150, 298, 299, 300)
+
+	// Signed off, the same files go live: the final's links round (after
+	// the go-live pre-flight's dry run through it) links them alike.
+	a.reviewAll(id, key, 1)
+	a.waitStatus(id, key, "awaiting_signoff", 1)
+	box := mailbox{t: t, endpoint: ms.Endpoint}
+	a.must(http.StatusOK, "POST", "/signoff", box.signOffLink("mia@merged.test", 1), map[string]any{"decision": "approve"})
+	a.waitStatus(id, key, "awaiting_final", 1)
+	fc := a.upload(id, key, "contacts-final.csv", "final", contacts.Bytes())
+	ft := a.upload(id, key, "tenancies-final.csv", "final", tenancies.Bytes())
+	matches := pfMatches(t, a, id, key, []string{fc, ft}, map[string]string{"contacts-final.csv": "contact/exact", "tenancies-final.csv": "tenancy/exact"})
+	a.must(http.StatusAccepted, "POST", "/migrations/"+id+"/final", key, map[string]any{"goLiveAt": time.Now().Add(5 * time.Second).UTC().Format(time.RFC3339), "fileIds": []string{fc, ft}, "matches": matches})
+	v = a.waitStatus(id, key, "live", 1)
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "FinalAliases") || !slices.Contains(states, "FinalLinks") {
+		t.Fatalf("the execution has the Map runs of %v; want the final's alias and links rounds among them", states)
+	}
+	live := records(t, dynamodb.NewFromConfig(stackConfig(t, ms)), ms.Names["LiveRecordsTable"], v.Migration.TenantID)
+	if c := v.Migration.Final; c == nil || c.Migrated != 400 || c.Merged != 100 || c.Derived != len(derived) || len(live) != 400+len(derived) {
+		t.Fatalf("the final counts %+v, LIVE holds %d; want 400 migrated, 100 merged, %d derived, as many in LIVE", v.Migration.Final, len(live), len(derived))
+	}
+	for tenancy, sids := range want {
+		var ids []string
+		for _, sid := range sids {
+			ids = append(ids, cutover.RecordID(v.Migration.TenantID, "contact", sid))
+		}
+		if got := live["tenancy#"+cutover.RecordID(v.Migration.TenantID, "tenancy", tenancy)]["tenants"]; got != strings.Join(ids, "; ") {
+			t.Errorf("LIVE's %s names the tenants %q; want the records of %q", tenancy, got, sids)
+		}
+	}
 }
