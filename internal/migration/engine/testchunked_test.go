@@ -84,8 +84,9 @@ func chunkyContacts(rows int) string {
 	return b.String()
 }
 
-// noDedupe maps the contacts without a dedupe key or a reference: nothing
-// needs every record at once, so the test migration may run in chunks.
+// noDedupe maps the contacts without a dedupe key or a reference: the
+// chunks need nothing of each other but their ids (no merge partitions,
+// no alias or links round).
 const noDedupe = `{"version":1,"files":[{"name":"f1","entity":"contact","sourceId":["Id"],"fields":[` +
 	`{"target":"emails","column":"Email"},{"target":"first_name","column":"Name"},{"target":"phones","column":"Phone"},{"target":"marketing_consent_date","column":"Consent Date"}]}]}`
 
