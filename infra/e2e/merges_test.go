@@ -254,7 +254,11 @@ func TestReferencesToRecordsMergedAcrossIdsResolveOnTheStack(t *testing.T) {
 // name, and a third as two people of 32 no file lists. Run in 2 KiB
 // chunks through the id shuffle, the test migration links the first two
 // thirds to the listed contacts, derives each of the 32 once, however many
-// chunks name them, and writes tenancies that name exactly those.
+// chunks name them, and writes tenancies that name exactly those. Three
+// rows half way down repeat the first tenancies' ids, each naming a
+// person first ("Late i"), and are rejected; three tenancies at the end
+// name them again: the alias round (TestAliases) has the last chunk
+// derive them, as one pass would.
 func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
 	t.Parallel()
 	ms, a, id, key := smallChunks(t, "inline", "Inline Lettings", "inline.test", "ivy")
@@ -283,31 +287,41 @@ func TestPeopleNamedInlineLinkAcrossChunksOnTheStack(t *testing.T) {
 			want[fmt.Sprintf("TEN-%03d", j)] = []string{"inline:" + strings.ToLower(a), "inline:" + strings.ToLower(b)}
 		}
 		fmt.Fprintf(&tenancies, "TEN-%03d,P%d,%s,%s,2024-%02d-01\n", j, j%40, name, email, 1+j%12)
+		if j == 150 {
+			for i := 1; i <= 3; i++ {
+				fmt.Fprintf(&tenancies, "TEN-%03d,P%d,Late %d,,2024-01-01\n", i, i, i)
+			}
+		}
 	}
-	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 200+len(derived), func(contactsID string) map[string]any {
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&tenancies, "TEN-%03d,P%d,Late %d,,2024-01-01\n", 300+i, 300+i, i)
+		want[fmt.Sprintf("TEN-%03d", 300+i)] = []string{fmt.Sprintf("inline:late %d", i)}
+		derived[fmt.Sprintf("Late %d", i)] = true
+	}
+	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 200+len(derived), 303, func(contactsID string) map[string]any {
 		return map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "fields": []any{
 			map[string]any{"target": "emails", "column": "Email"},
 			map[string]any{"target": "full_name", "column": "Full Name"},
 		}}
 	})
 	v := a.waitStatus(id, key, "awaiting_review", 1)
-	// 300 tenancies name a property no file has: 300 orphans; every tenant resolves.
-	if c := v.Migration.Test; c == nil || c.Read != 500 || c.Migrated != 500 || c.Derived != len(derived) || c.Orphans != 300 {
-		t.Fatalf("the test migration counts %+v; want 500 read and migrated, %d derived, 300 orphans", v.Migration.Test, len(derived))
+	// 303 tenancies name a property no file has: 303 orphans; every tenant resolves.
+	if c := v.Migration.Test; c == nil || c.Read != 506 || c.Migrated != 503 || c.Rejected != 3 || c.Derived != len(derived) || c.Orphans != 303 {
+		t.Fatalf("the test migration counts %+v; want 506 read, 503 migrated, 3 rejected, %d derived, 303 orphans", v.Migration.Test, len(derived))
 	}
-	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestKeys") || !slices.Contains(states, "TestResolve") {
-		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's among them", states)
+	if states := mapRunStates(t, ms, v.Migration.ExecutionName); !slices.Contains(states, "TestKeys") || !slices.Contains(states, "TestResolve") || !slices.Contains(states, "TestAliases") {
+		t.Fatalf("the execution has the Map runs of %v; want the id shuffle's among them, with its alias round", states)
 	}
-	checkTenants(t, a, id, key, v.Migration.TenantID, want, 3, 4, 5, 150, 298, 299, 300)
+	checkTenants(t, a, id, key, v.Migration.TenantID, want, 1, 2, 3, 4, 5, 150, 298, 299, 300, 301, 302, 303)
 }
 
-// submitContactsAndTenancies uploads contacts and 300 tenancies for
-// migration id, sets the checklist to wantContacts contacts and the
-// tenancies, maps the tenancies as naming their tenants inline and the
+// submitContactsAndTenancies uploads contacts and tenancies for
+// migration id, sets the checklist to wantContacts contacts and
+// wantTenancies tenancies, maps the tenancies as naming their tenants inline and the
 // contacts as contactEntry says (given the contacts file's id), and
 // submits.
-func submitContactsAndTenancies(a api, id, key string, contacts, tenancies []byte, wantContacts int, contactEntry func(contactsID string) map[string]any) {
-	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": wantContacts, "tenancy": 300}})
+func submitContactsAndTenancies(a api, id, key string, contacts, tenancies []byte, wantContacts, wantTenancies int, contactEntry func(contactsID string) map[string]any) {
+	a.must(http.StatusOK, "PUT", "/migrations/"+id+"/checklist", key, map[string]any{"counts": map[string]int{"contact": wantContacts, "tenancy": wantTenancies}})
 	contactsID := a.upload(id, key, "contacts.csv", "test", contacts)
 	tenanciesID := a.upload(id, key, "tenancies.csv", "test", tenancies)
 	mapping := map[string]any{"version": 1, "files": []any{
@@ -402,7 +416,7 @@ func TestPeopleNamedInlineLinkToRecordsMergedAcrossIdsOnTheStack(t *testing.T) {
 		}
 		fmt.Fprintf(&tenancies, "%s,P%d,%s,%s,2024-%02d-01\n", tenancy, j%40, name, email, 1+j%12)
 	}
-	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 100+len(derived), func(contactsID string) map[string]any {
+	submitContactsAndTenancies(a, id, key, contacts.Bytes(), tenancies.Bytes(), 100+len(derived), 300, func(contactsID string) map[string]any {
 		return map[string]any{"name": contactsID, "entity": "contact", "sourceId": []string{"Contact ID"}, "dedupe": []string{"emails"}, "mergeDifferentIds": true, "fields": []any{
 			map[string]any{"target": "emails", "column": "Email", "steps": []any{map[string]any{"op": "split", "separator": ";"}}},
 			map[string]any{"target": "full_name", "column": "Full Name"},

@@ -292,7 +292,9 @@ type FinalPlan struct {
 	// chunks.
 	Merges int `json:"merges,omitempty" dynamodbav:"merges,omitempty"`
 	// Aliases says the id shuffle runs its alias round: a reference names
-	// an entity whose records merge across source ids.
+	// an entity whose records merge across source ids, or a row names
+	// people inline (the round decides which chunk derives each; a plan
+	// made before it did says false for those).
 	Aliases bool `json:"aliases,omitempty" dynamodbav:"aliases,omitempty"`
 	// Links says it runs its links round after the alias round: a person
 	// named inline may be a record of such an entity.

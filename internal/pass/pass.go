@@ -89,13 +89,14 @@ type Pass struct {
 	Elsewhere *Elsewhere
 	// Repeated, with Spill, is told of each row rejected for repeating
 	// an earlier row's source id of the pass, with the dedupe key it
-	// would have been kept under ("" for none), in file order among the
-	// records spilled: the id shuffle's keys step, which runs a chunk
-	// without the ids earlier chunks hold, learns of a row that the
-	// chunk's own run (given them) may merge instead. The record spilled
+	// would have been kept under ("" for none) and the people it names
+	// inline, in file order among the records spilled: the id shuffle's
+	// keys step, which runs a chunk without the ids earlier chunks hold,
+	// learns of a row that the chunk's own run (given them) may merge
+	// instead. The record spilled
 	// before it is spilled first, without waiting for a sighting: a pass
 	// with Repeated may have no Spot (Run refuses it).
-	Repeated func(rec *mapspec.Record, key string)
+	Repeated func(rec *mapspec.Record, key string, named []*mapspec.Record)
 }
 
 // Elsewhere is what a chunk knows of the records other chunks hold.
@@ -447,7 +448,7 @@ type spilling struct {
 	spill     func(*mapspec.Record, string, *pipeline.Sighting) error
 	tenant    string
 	elsewhere *Elsewhere // resolves the references before the record is spilled
-	repeated  func(*mapspec.Record, string)
+	repeated  func(*mapspec.Record, string, []*mapspec.Record)
 	pending   *mapspec.Record
 	key       string
 	err       error // a spill that failed while a sighting was reported
@@ -455,13 +456,13 @@ type spilling struct {
 
 var _ pipeline.Global = (*spilling)(nil)
 
-func (s *spilling) Keep(rec *mapspec.Record, key string) (string, error) {
+func (s *spilling) Keep(rec *mapspec.Record, key string, named []*mapspec.Record) (string, error) {
 	if s.seen.Repeats(rec, key) {
 		if s.repeated != nil {
 			if err := s.flush(); err != nil { // the records before it first
 				return "", err
 			}
-			s.repeated(rec, key)
+			s.repeated(rec, key, named)
 		}
 		return pipeline.DuplicateSourceID, nil
 	}

@@ -205,7 +205,7 @@ func TestRunRefusesRepeatedWithSpot(t *testing.T) {
 	spill := func(*mapspec.Record, string, *pipeline.Sighting) error { return nil }
 	repeated := 0
 	p := base
-	p.Spill, p.Repeated, p.Spot = spill, func(*mapspec.Record, string) { repeated++ }, offerNothing{}
+	p.Spill, p.Repeated, p.Spot = spill, func(*mapspec.Record, string, []*mapspec.Record) { repeated++ }, offerNothing{}
 	if _, err := Run(context.Background(), p, fs, nil, fs); cutover.ErrorCode(err) != cutover.EINTERNAL || repeated != 0 {
 		t.Fatalf("Repeated and Spot: %v, %d rows told; want EINTERNAL before a row is read", err, repeated)
 	}

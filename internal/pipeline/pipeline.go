@@ -534,7 +534,7 @@ func (c *collector) account(ch *chunk) error {
 				key = out.DedupeKey
 			}
 			if c.out.Global != nil {
-				dup, err := c.out.Global.Keep(out.Record, key)
+				dup, err := c.out.Global.Keep(out.Record, key, out.Derived)
 				if err != nil {
 					return err
 				}

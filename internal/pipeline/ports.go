@@ -48,9 +48,11 @@ type Watcher interface {
 // for a sink that refuses nothing (the CLI's files).
 type Global interface {
 	// Keep is told of every row that became a record, with its dedupe key
-	// ("" for none), and returns the reason the row is rejected as a
-	// duplicate of an earlier row's source id, or "" to keep it.
-	Keep(rec *mapspec.Record, dedupeKey string) (string, error)
+	// ("" for none) and the people it names inline (mapspec.Outcome's
+	// Derived: a row rejected here derives none of them), and returns the
+	// reason the row is rejected as a duplicate of an earlier row's source
+	// id, or "" to keep it.
+	Keep(rec *mapspec.Record, dedupeKey string, named []*mapspec.Record) (string, error)
 	// Derived is told of each person derived for a kept row, in order, and
 	// reports whether it is the first with its entity and id in the pass
 	// (only the first is counted and added).

@@ -64,11 +64,11 @@ var _ pipeline.Global = streaming{}
 // record with references, which only the second run resolves.
 //
 // Errors: as Keys'.
-func (w streaming) Keep(rec *mapspec.Record, key string) (string, error) {
+func (w streaming) Keep(rec *mapspec.Record, key string, named []*mapspec.Record) (string, error) {
 	if len(rec.Refs) > 0 {
 		w.refs = true
 	}
-	return w.keys.Keep(rec, key)
+	return w.keys.Keep(rec, key, named)
 }
 
 // Add implements pipeline.Global: the record is written as it comes, or
@@ -106,7 +106,7 @@ type keys struct{ *Shuffle }
 var _ pipeline.Global = keys{}
 
 // Keep implements pipeline.Global.
-func (k keys) Keep(rec *mapspec.Record, key string) (string, error) {
+func (k keys) Keep(rec *mapspec.Record, key string, _ []*mapspec.Record) (string, error) {
 	p := pos{k.keepPos, 0}
 	k.keepPos++
 	if !k.o.Merging {
@@ -289,7 +289,7 @@ var _ pipeline.Global = records{}
 // names.
 //
 // Errors: those of reading the resolution (the store's, ErrDamaged).
-func (r records) Keep(rec *mapspec.Record, _ string) (string, error) {
+func (r records) Keep(rec *mapspec.Record, _ string, _ []*mapspec.Record) (string, error) {
 	p := pos{r.keepPos, 0}
 	r.keepPos++
 	r.link.rowAt(p.a, 0)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cutover/cutover/internal/cutover"
+	"github.com/cutover/cutover/internal/pass"
 )
 
 // The id shuffle's alias round: references to records merged away under
@@ -42,7 +43,9 @@ import (
 // chunk's aliases. Every object's name is fixed by the plan and its bytes
 // by the extract, so a step run again writes the same objects. People
 // named inline who may be such records are linked a round later
-// (idlinks.go): this round merges their link keys.
+// (idlinks.go): this round merges their link keys. It also decides which
+// chunk derives each person named inline (idnaming.go), so it runs for
+// every extract in chunks that names people.
 
 func (sh idShuffle) survivorsKey(keyPart, idPart int) string {
 	return fmt.Sprintf("%ssurvivors/p-%05d/r-%05d", sh.prefix, keyPart, idPart)
@@ -137,11 +140,16 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 	claims := map[string]string{} // the quoted key of each id's first claim (idlinks.go)
 	var listed []string           // records kept without a key, for the links round (idlinks.go)
 	var needs []need
+	var people []string // the people rows that stay name, and their chunks (idnaming.go)
 	var bad error
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
 			if strings.HasPrefix(line, placedMark) {
 				listed = append(listed, line)
+				return
+			}
+			if person, ok := strings.CutPrefix(line, personMark); ok {
+				people = append(people, person)
 				return
 			}
 			target, isNeed := strings.CutPrefix(line, refMark)
@@ -189,6 +197,10 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 			aliased++
 		}
 	}
+	claimed, err := claimPeople(people, sh.chunks, outs)
+	if err != nil {
+		return nil, cutover.Wrap(cutover.EINVALID, err, "The id shuffle's survivors for partition %d are damaged.", part)
+	}
 	if err := s.putAll(ctx, sh.chunks, func(c int) (string, []byte) { return sh.aliasKey(c, part), outs[c].Bytes() }); err != nil {
 		return nil, err
 	}
@@ -197,23 +209,33 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 			return nil, err
 		}
 	}
-	return &ShuffleResult{Index: part, Aliased: aliased}, nil
+	return &ShuffleResult{Index: part, Aliased: aliased, Claimed: claimed}, nil
 }
 
 // aliasesFor reads chunk's aliases from every key partition: the id a
-// record its references name merged into, by "entity#id".
+// record its references name merged into, by "entity#id"; and the people
+// it names whom an earlier chunk derives (idnaming.go).
 //
 // Errors: ENOTFOUND when a partition's alias step did not run; EINVALID
 // for a damaged line; EUNAVAILABLE from storage.
-func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[string]string, error) {
+func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[string]string, []pass.Claim, error) {
 	bodies, err := s.getAll(ctx, sh.parts, func(p int) string { return sh.aliasKey(chunk, p) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := map[string]string{}
+	var claims []pass.Claim
 	var bad error
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
+			if person, ok := strings.CutPrefix(line, personMark); ok {
+				entity, id, ok := strings.Cut(person, "#")
+				if !ok {
+					bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's aliases for chunk %d hold a line that names no record.", chunk)
+				}
+				claims = append(claims, pass.Claim{Entity: entity, ID: id})
+				return
+			}
 			target, id, ok := strings.Cut(line, "\t")
 			if !ok || id == "" {
 				bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's aliases for chunk %d hold a line that names no record.", chunk)
@@ -222,5 +244,5 @@ func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[str
 			out[target] = id
 		})
 	}
-	return out, bad
+	return out, claims, bad
 }

@@ -53,25 +53,19 @@ import (
 // references wherever their records are. An extract of one chunk needs
 // no shuffle.
 //
-// People named inline ride along too (inlinelink.go): a person a row
-// names is stored like a record, so the first chunk that names them
-// derives them and the others find them claimed; and the keys they are
+// People named inline ride along too (inlinelink.go): the keys they are
 // linked to a listed record by go to that key's partition, which decides
 // the links for every chunk at once.
 //
 // The keys step runs a chunk without the ids earlier chunks hold, so it
 // may keep a row the chunk's own run rejects (its id is an earlier
 // chunk's) or reject one that run merges (its id and dedupe key are an
-// earlier chunk's). The later rounds judge the records such rows become by
-// their ids' first claims (the alias round's survivors; the links round's
-// rows, idlinks.go), but not yet everything a naming row carries (found
-// 2026-12-06, not mended): a person named first on a row the run rejects
-// is claimed by that row's chunk, which does not derive them, so no chunk
-// does; and the people and references of a row the run merges are not in
-// the keys (its people go unlinked or are derived twice, a reference of
-// it to a record no chunk holds is not found an orphan). Mending it needs
-// each naming row's verdict, known in its id's partition, to reach the
-// person's partition: a round after the resolve round.
+// earlier chunk's). The later rounds judge what such rows carry by their
+// ids' first claims: the records they become (the alias round's
+// survivors; the links round's rows, idlinks.go), and the people they
+// name (the alias round decides which chunk derives each, idnaming.go);
+// the references of a row the keys step rejects are stored too, so the
+// chunk's run finds their orphans and aliases if it merges the row.
 //
 // References to an entity whose records merge across source ids
 // (mergeDifferentIds) need one more Map, the alias round (idalias.go): a
@@ -133,7 +127,8 @@ type idShuffle struct {
 type rounds struct {
 	// aliases says the shuffle runs its alias round (idalias.go): the
 	// keys carry the place of each record whose entity merges across
-	// source ids, and the chunks read their aliases.
+	// source ids, and the chunks read their aliases; with people named
+	// inline, the round decides which chunk derives each (idnaming.go).
 	aliases bool
 	// links says the shuffle runs its links round (idlinks.go) after the
 	// alias round: people are named inline of an entity whose records
@@ -223,16 +218,44 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 	if sh.aliases {
 		across = mapspec.MergesAcross(p.Spec)
 	}
-	place := 0 // the record's place among those the chunk spills: its merge partition's order
-	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
-		place++
+	// With the alias round, it decides who derives each person named
+	// inline (idnaming.go): the keys name them on their rows' lines.
+	people := sh.aliases && len(linked) > 0
+	stored := map[string]bool{} // the people whose link keys the chunk stored
+	place := 0                  // the record's place among those the chunk spills: its merge partition's order
+	linkKeys := func(rec *mapspec.Record, key string) {
 		switch {
 		case linked[rec.Entity] && across[rec.Entity] && sh.links:
 			sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
 		case linked[rec.Entity]:
 			sh.emitLinkKeys(bufs, rec)
 		}
+	}
+	refs := func(rec *mapspec.Record, key string, kept bool) {
+		for _, ref := range rec.Refs { // the records it names, to find those no chunk holds
+			target := ref.Entity + "#" + cutover.RecordID(p.TenantID, ref.Entity, ref.SourceID)
+			switch {
+			case isPersonRef(ref) && people:
+				sh.emitNaming(bufs, rec, key, kept, target)
+				continue
+			case isPersonRef(ref) && !kept:
+				continue // only the rows kept claim a person here: one a repeat names would be missing
+			}
+			t := &bufs[sh.partition(target)]
+			t.WriteString(refMark + target + "\n")
+		}
+	}
+	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
+		place++
 		id := rec.Entity + "#" + rec.ID
+		if mapspec.IsDerived(rec) && people {
+			if !stored[id] {
+				stored[id] = true
+				linkKeys(rec, key)
+			}
+			return nil // who derives them is decided by the rows naming them
+		}
+		linkKeys(rec, key)
 		b := &bufs[sh.partition(id)]
 		b.WriteString(id)
 		if key != "" {
@@ -245,21 +268,23 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		}
 		b.WriteByte('\n')
 		keys++
-		for _, ref := range rec.Refs { // the records it names, to find those no chunk holds
-			target := ref.Entity + "#" + cutover.RecordID(p.TenantID, ref.Entity, ref.SourceID)
-			t := &bufs[sh.partition(target)]
-			t.WriteString(refMark + target + "\n")
-		}
+		refs(rec, key, true)
 		return nil
 	}
-	if sh.links {
-		// A row this run rejects as a repeat may merge into its id's
-		// record in the chunk's own run, given the ids earlier chunks
-		// hold: the links round judges it by its id's first claim.
-		p.Repeated = func(rec *mapspec.Record, key string) {
-			if key != "" && linked[rec.Entity] && across[rec.Entity] {
-				place++
-				sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
+	// A row this run rejects as a repeat may merge into its id's record
+	// in the chunk's own run, given the ids earlier chunks hold: its
+	// references, the people it names and (with the links round) its
+	// link keys are judged by its id's first claim.
+	p.Repeated = func(rec *mapspec.Record, key string, named []*mapspec.Record) {
+		if sh.links && key != "" && linked[rec.Entity] && across[rec.Entity] {
+			place++
+			sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
+		}
+		refs(rec, key, false)
+		for _, d := range named {
+			if id := d.Entity + "#" + d.ID; people && !stored[id] {
+				stored[id] = true
+				linkKeys(d, "")
 			}
 		}
 	}
@@ -296,17 +321,18 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	if sh.aliases {
 		surv = newSurvivors(sh)
 	}
-	type unkeyed struct {
-		chunk int
-		line  string
-	}
-	var unkeyedLines []unkeyed // the links round's records kept without a key (idlinks.go)
+	var unkeyedLines []keysLine // the links round's records kept without a key (idlinks.go)
+	var namers naming           // the rows naming people (idnaming.go)
 	var bad error
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
 		eachLine(body, func(line string) {
 			if strings.HasPrefix(line, unkeyedMark) {
-				unkeyedLines = append(unkeyedLines, unkeyed{c, line})
+				unkeyedLines = append(unkeyedLines, keysLine{c, line})
+				return
+			}
+			if strings.HasPrefix(line, namingMark) {
+				namers.add(c, line)
 				return
 			}
 			if isLinksRoundLine(line) {
@@ -350,6 +376,11 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 		err := surv.passUnkeyed(u.chunk, u.line, func(id string) (int, bool) { held, ok := first[id]; return held.chunk, ok })
 		bad = cmp.Or(bad, err)
 	}
+	bad = cmp.Or(bad, namers.pass(surv, func(id string) (int, string, bool) {
+		held, ok := first[id]
+		_, quoted, _ := strings.Cut(held.line, "\t")
+		return held.chunk, quoted, ok
+	}))
 	if bad != nil {
 		return nil, cutover.Wrap(cutover.EINVALID, bad, "The id shuffle's keys for partition %d are damaged.", part)
 	}
@@ -394,7 +425,7 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	var bad error
 	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}, Linked: map[string]string{}}
 	if sh.aliases {
-		if elsewhere.Aliases, err = s.aliasesFor(ctx, sh, chunk); err != nil {
+		if elsewhere.Aliases, out, err = s.aliasesFor(ctx, sh, chunk); err != nil { // and the people an earlier chunk derives
 			return nil, nil, err
 		}
 	}

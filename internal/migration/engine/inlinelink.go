@@ -29,9 +29,9 @@ import (
 //     with the listed record's source id (pass.Elsewhere.Linked), and
 //     derives only the people no listed record is.
 //
-// A person derived in several chunks is stored by each as a record (their
-// id is made from what identifies them), so the id shuffle's claims keep
-// them to the first chunk that names them, as one pass derives them once.
+// A person named in several chunks has one id (made from what identifies
+// them), so the id shuffle's claims keep them to the first chunk whose
+// rows that stay name them (idnaming.go), as one pass derives them once.
 //
 // Two differences from one pass remain, both about rows that repeat a
 // source id (the ids and the keys are partitioned apart, so a key's

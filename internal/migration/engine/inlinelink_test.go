@@ -127,12 +127,17 @@ func TestPeopleNamedInlineLinkAcrossChunksAsInOne(t *testing.T) {
 // mapping's entries f1 and f2; tenanciesFirst puts that file first)
 // with mapping, in chunks of chunkBytes, partitionRows to a partition of
 // the id shuffle and mergeRows to a merge partition: the run and its
-// service.
-func tenanciesRun(t testing.TB, contacts, tenancies, mapping string, tenanciesFirst bool, chunkBytes int64, partitionRows, mergeRows int) (testRun, *Service) {
+// service. Each of tweaks is applied to the service.
+func tenanciesRun(t testing.TB, contacts, tenancies, mapping string, tenanciesFirst bool, chunkBytes int64, partitionRows, mergeRows int, tweaks ...func(*Service)) (testRun, *Service) {
 	t.Helper()
 	var svc *Service
 	run, err := tryTestMapping(t, contacts, mapping, chunkBytes,
-		func(s *Service) { svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, partitionRows, mergeRows },
+		func(s *Service) {
+			svc, s.Chunking.PartitionRows, s.Chunking.MergeRows = s, partitionRows, mergeRows
+			for _, tweak := range tweaks {
+				tweak(s)
+			}
+		},
 		func(m *cutover.Migration, _ *testRecords) {
 			f := cutover.File{ID: "f2", Name: "tenancies.csv", Key: "k-t-" + m.ID, Purpose: cutover.PurposeTest, Round: 1, Complete: true}
 			if tenanciesFirst {

@@ -26,7 +26,8 @@ import (
 // every record at once (people named inline who may be records merged
 // across source ids), the same merge partitions for a mapping that merges
 // records by dedupe key, and the same id shuffle (with its alias round for
-// references to records merged across source ids).
+// references to records merged across source ids and for people named
+// inline).
 
 // extractInput is what planExtract plans.
 type extractInput struct {
@@ -68,9 +69,10 @@ type extractPlan struct {
 	rows   int
 	merges int // merge partitions (cutover.Chunk.Merge)
 	// aliases says the id shuffle runs its alias round (idalias.go): a
-	// reference names an entity whose records merge across source ids;
-	// links, its links round after it (idlinks.go): a person named
-	// inline may be one of that entity's records.
+	// reference names an entity whose records merge across source ids,
+	// or a row names people inline (idnaming.go); links, its links round
+	// after it (idlinks.go): a person named inline may be one of that
+	// entity's records.
 	aliases, links bool
 	// inferred is by mapping entry name (an entry read from several
 	// tables keeps the first's), when extractInput.infer was set.
@@ -159,7 +161,8 @@ func finishPlan(in extractInput, out *extractPlan) error {
 				out.chunks = append(out.chunks, cutover.Chunk{FileName: fmt.Sprintf("merging records, partition %d of %d", p+1, out.merges), Merge: true})
 			}
 		}
-		out.aliases = (aliases || links) && out.shuffles()
+		people := len(mapspec.InlineEntities(onlyEntries(in.spec, out.entries), sch)) > 0
+		out.aliases = (aliases || links || people) && out.shuffles() // it decides who derives each person named inline (idnaming.go)
 		out.links = links && out.shuffles()
 	}
 	for i := range out.chunks {

@@ -1,0 +1,174 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/cutover/cutover/internal/mapspec"
+)
+
+// Who derives a person named inline, across the chunks of an extract.
+//
+// One pass derives a person at the first row that names them and stays: a
+// row rejected for repeating an earlier row's source id derives nobody,
+// and a row that merges into its id's record (the same dedupe key) derives
+// the people it names as a new row would. The keys step runs a chunk
+// without the ids earlier chunks hold, so it cannot say which of its rows
+// stay: it keeps a row whose id an earlier chunk holds (the chunk's own
+// run rejects it, or merges it under the same key) and rejects one that
+// repeats an id of its own chunk under another key (the chunk's run,
+// given the earlier chunk's claim under this row's key, merges it). Each
+// row's verdict is known only in its id's partition, once every chunk's
+// ids are, so the alias round decides who derives each person:
+//
+//  1. keys: for each person a row names, a namingMark line in the row's
+//     id partition: the row's record, whether the keys step kept it or
+//     found it a repeat (pass.Pass.Repeated), its dedupe key, and the
+//     person's record; no claim line for the person;
+//  2. resolve: a partition of ids, knowing each id's first claim, judges
+//     each naming row as the chunk's own run will (it stays when its
+//     chunk holds the id first and the keys step kept it, or when an
+//     earlier chunk holds it under the row's own dedupe key) and passes
+//     on the people the rows that stay name, with their chunk, to the
+//     survivors of the person's partition (personMark lines);
+//  3. aliases: a partition of people takes each person's first chunk and
+//     tells each later chunk naming them that the person is claimed (a
+//     personMark line in its aliases);
+//  4. the chunks read those claims with the others (pass.Pass.Claimed):
+//     the first chunk whose rows name a person and stay derives them.
+//
+// The link keys of every person a row names, kept or a repeat, are stored
+// as inlinelink.go and idlinks.go say, so a chunk whose merging row names
+// a person knows their link too (a link to a chunk that derives nobody is
+// never used); and so are the references of a repeat (refMark lines), so
+// the record it merges into finds its orphans and aliases.
+//
+// An extract planned before this round decided people (a plan whose id
+// shuffle has no alias round but names people inline) keeps the claims
+// the keys step made: the person's first naming chunk in the keys' view.
+
+// Marks of the lines that decide who derives a person.
+const (
+	namingMark = "*" // keys: a row naming a person, in the row's id partition
+	personMark = "!" // survivors: a person a staying row names, and its chunk; aliases: a person claimed by an earlier chunk
+)
+
+// Flags of a namingMark line: what the keys step did with the row.
+const (
+	namingKept     = "k"
+	namingRepeated = "r"
+)
+
+// errNamingLine is a line deciding who derives a person that does not
+// parse.
+var errNamingLine = errors.New("a line naming a person does not parse")
+
+// isPersonRef reports whether ref names a person derived from a name on
+// a row (mapspec.IsDerived's records), not a record of the files.
+func isPersonRef(ref mapspec.Ref) bool {
+	return strings.HasPrefix(ref.SourceID, mapspec.InlinePrefix)
+}
+
+// emitNaming adds to the partitions' buffers the namingMark line of the
+// row rec (kept under key, "" for none, or found a repeat) naming the
+// person whose record is person ("entity#id").
+func (sh idShuffle) emitNaming(bufs []bytes.Buffer, rec *mapspec.Record, key string, kept bool, person string) {
+	row := rec.Entity + "#" + rec.ID
+	flag := namingKept
+	if !kept {
+		flag = namingRepeated
+	}
+	quoted := ""
+	if key != "" {
+		quoted = strconv.Quote(key)
+	}
+	bufs[sh.partition(row)].WriteString(namingMark + row + "\t" + flag + "\t" + quoted + "\t" + person + "\n")
+}
+
+// naming collects, while a partition of ids is resolved, the people the
+// rows that stay name.
+type naming struct {
+	lines []keysLine
+	sent  map[string]bool // person + "\t" + chunk, once each
+}
+
+// keysLine is a line of a chunk's keys.
+type keysLine struct {
+	chunk int
+	line  string
+}
+
+// add takes a namingMark line of chunk's keys.
+func (n *naming) add(chunk int, line string) {
+	n.lines = append(n.lines, keysLine{chunk, line})
+}
+
+// pass judges every naming row, once every chunk's ids are known (first:
+// an id's first claim, its chunk and quoted key, "" for none), and passes
+// on the people the rows that stay name to surv.
+//
+// Errors: errNamingLine for a line that does not parse, names a row no
+// chunk holds, or comes from a chunk before its row's first claim.
+func (n *naming) pass(surv *survivors, first func(id string) (chunk int, quoted string, ok bool)) error {
+	if len(n.lines) > 0 && surv == nil {
+		return errNamingLine // no chunk of an extract without the alias round writes them
+	}
+	if n.sent == nil {
+		n.sent = map[string]bool{}
+	}
+	for _, l := range n.lines {
+		f := strings.Split(strings.TrimPrefix(l.line, namingMark), "\t")
+		if len(f) != 4 || !strings.Contains(f[0], "#") || !strings.Contains(f[3], "#") || f[1] != namingKept && f[1] != namingRepeated {
+			return errNamingLine
+		}
+		if f[2] != "" {
+			if _, err := strconv.Unquote(f[2]); err != nil {
+				return errNamingLine
+			}
+		}
+		held, quoted, ok := first(f[0])
+		if !ok || held > l.chunk {
+			return errNamingLine
+		}
+		stays := held == l.chunk && f[1] == namingKept || held < l.chunk && f[2] != "" && f[2] == quoted
+		pair := f[3] + "\t" + strconv.Itoa(l.chunk)
+		if !stays || n.sent[pair] {
+			continue
+		}
+		n.sent[pair] = true
+		surv.outs[surv.sh.partition(f[3])].WriteString(personMark + pair + "\n")
+	}
+	return nil
+}
+
+// claimPeople decides, for the personMark lines (without their mark) of
+// a partition's survivors, each person's first chunk, and writes to each
+// later chunk's aliases that the person is claimed; it returns how many
+// claims it wrote.
+//
+// Errors: errNamingLine for a line that does not parse or names a chunk
+// the extract does not have.
+func claimPeople(lines []string, chunks int, outs []bytes.Buffer) (int, error) {
+	naming := map[string][]int{}
+	for _, line := range lines {
+		person, c, ok := strings.Cut(line, "\t")
+		n, err := strconv.Atoi(c)
+		if !ok || err != nil || n < 0 || n >= chunks || !strings.Contains(person, "#") {
+			return 0, errNamingLine
+		}
+		naming[person] = append(naming[person], n)
+	}
+	claimed := 0
+	for _, person := range slices.Sorted(maps.Keys(naming)) {
+		cs := slices.Compact(slices.Sorted(slices.Values(naming[person])))
+		for _, c := range cs[1:] {
+			outs[c].WriteString(personMark + person + "\n")
+			claimed++
+		}
+	}
+	return claimed, nil
+}
