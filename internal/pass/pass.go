@@ -56,7 +56,8 @@ type Pass struct {
 	// Claimed are the records earlier chunks of the same extract migrated
 	// (the id shuffle's resolution for this chunk): a row of this pass
 	// with one of their ids is rejected as a duplicate source id, as it
-	// would be were the chunks one pass.
+	// would be were the chunks one pass; and the people named inline an
+	// earlier chunk derives.
 	Claimed []Claim
 	// Spill, if set, takes every record the pass keeps, with its dedupe
 	// key ("" for none), instead of the sink, in order: a chunk of an
@@ -97,6 +98,12 @@ type Pass struct {
 	// before it is spilled first, without waiting for a sighting: a pass
 	// with Repeated may have no Spot (Run refuses it).
 	Repeated func(rec *mapspec.Record, key string, named []*mapspec.Record)
+	// Kept, with Spill, is told of each row kept (not rejected for
+	// repeating a source id), with the people it names inline (the
+	// records it derives, spilled before the row when first in the pass),
+	// before the row is spilled: the id shuffle's keys step tells the
+	// people a row derives from the row's own record, whatever their ids.
+	Kept func(rec *mapspec.Record, named []*mapspec.Record)
 }
 
 // Elsewhere is what a chunk knows of the records other chunks hold.
@@ -285,7 +292,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	}
 	var global *spilling
 	if p.Spill != nil {
-		global = &spilling{seen: seen, spill: p.Spill, tenant: p.TenantID, elsewhere: p.Elsewhere, repeated: p.Repeated}
+		global = &spilling{seen: seen, spill: p.Spill, tenant: p.TenantID, elsewhere: p.Elsewhere, repeated: p.Repeated, kept: p.Kept}
 		if p.Spot != nil {
 			p.Spot = spillSpotter{p.Spot, global}
 		}
@@ -449,6 +456,7 @@ type spilling struct {
 	tenant    string
 	elsewhere *Elsewhere // resolves the references before the record is spilled
 	repeated  func(*mapspec.Record, string, []*mapspec.Record)
+	kept      func(*mapspec.Record, []*mapspec.Record)
 	pending   *mapspec.Record
 	key       string
 	err       error // a spill that failed while a sighting was reported
@@ -466,12 +474,16 @@ func (s *spilling) Keep(rec *mapspec.Record, key string, named []*mapspec.Record
 		}
 		return pipeline.DuplicateSourceID, nil
 	}
+	if s.kept != nil {
+		s.kept(rec, named)
+	}
 	return "", nil
 }
 
 // Derived implements pipeline.Global: a person is derived once in an
-// extract, by the first chunk that names them (the others have it among
-// their claims).
+// extract, by one chunk that names them (the others have it among their
+// claims: the id shuffle's, by the first chunk whose rows that stay name
+// them).
 func (s *spilling) Derived(rec *mapspec.Record) (bool, error) {
 	return !s.seen.Repeats(rec, ""), nil
 }

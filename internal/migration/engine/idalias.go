@@ -229,8 +229,8 @@ func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[str
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
 			if person, ok := strings.CutPrefix(line, personMark); ok {
-				entity, id, ok := strings.Cut(person, "#")
-				if !ok {
+				entity, id, _ := strings.Cut(person, "#")
+				if !isRecordName(person) {
 					bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's aliases for chunk %d hold a line that names no record.", chunk)
 				}
 				claims = append(claims, pass.Claim{Entity: entity, ID: id})

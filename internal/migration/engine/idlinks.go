@@ -39,8 +39,8 @@ import (
 //     pass.Pass.Repeated); for each row kept without a key, an
 //     unkeyedMark line per link key (its record, then a placedMark line:
 //     source id, chunk and place) in the partition of its id; and for
-//     each person it derives, a wantedMark line in the partition of their
-//     link key;
+//     each person it derives or a row it rejects as a repeat names, a
+//     wantedMark line in the partition of their link key;
 //  2. resolve: a partition of ids, knowing each id's first claim, passes
 //     on the placedMark line of each row kept without a key that is its
 //     id's first (a later one is a rejected duplicate), with the

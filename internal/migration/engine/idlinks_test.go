@@ -371,7 +371,9 @@ func TestTheLinksRoundWritesTheSameAgainAndRefusesDamage(t *testing.T) {
 	// person claimed, in a chunk's aliases.
 	damage(sh.keysKey(0, 0), "*tenancy#1\tk\t\tcontact", resolve)
 	damage(sh.survivorsKey(0, 0), "!contact#1\tx", aliases)
-	damage(sh.aliasKey(0, 0), "!contact", func() error { _, _, err := tr.claimedFor(ctx, sh, 0); return err })
+	for _, bad := range []string{"!contact", "!contact#", "!#1", "!contact#1\t3"} {
+		damage(sh.aliasKey(0, 0), bad, func() error { _, _, err := tr.claimedFor(ctx, sh, 0); return err })
+	}
 	// Without a links round, its step is refused, and its lines in the
 	// keys are damage.
 	sh.links = false

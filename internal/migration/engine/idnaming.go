@@ -67,10 +67,11 @@ const (
 // parse.
 var errNamingLine = errors.New("a line naming a person does not parse")
 
-// isPersonRef reports whether ref names a person derived from a name on
-// a row (mapspec.IsDerived's records), not a record of the files.
-func isPersonRef(ref mapspec.Ref) bool {
-	return strings.HasPrefix(ref.SourceID, mapspec.InlinePrefix)
+// isRecordName reports whether s names a record as the naming lines do:
+// "entity#id", neither empty, on one field of a line.
+func isRecordName(s string) bool {
+	entity, id, ok := strings.Cut(s, "#")
+	return ok && entity != "" && id != "" && !strings.ContainsAny(s, "\t\n")
 }
 
 // emitNaming adds to the partitions' buffers the namingMark line of the
@@ -122,7 +123,7 @@ func (n *naming) pass(surv *survivors, first func(id string) (chunk int, quoted 
 	}
 	for _, l := range n.lines {
 		f := strings.Split(strings.TrimPrefix(l.line, namingMark), "\t")
-		if len(f) != 4 || !strings.Contains(f[0], "#") || !strings.Contains(f[3], "#") || f[1] != namingKept && f[1] != namingRepeated {
+		if len(f) != 4 || !isRecordName(f[0]) || !isRecordName(f[3]) || f[1] != namingKept && f[1] != namingRepeated {
 			return errNamingLine
 		}
 		if f[2] != "" {
@@ -157,7 +158,7 @@ func claimPeople(lines []string, chunks int, outs []bytes.Buffer) (int, error) {
 	for _, line := range lines {
 		person, c, ok := strings.Cut(line, "\t")
 		n, err := strconv.Atoi(c)
-		if !ok || err != nil || n < 0 || n >= chunks || !strings.Contains(person, "#") {
+		if !ok || err != nil || n < 0 || n >= chunks || !isRecordName(person) {
 			return 0, errNamingLine
 		}
 		naming[person] = append(naming[person], n)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cutover/cutover/internal/mapspec"
 )
 
 // repeatingTenancies is a contacts export and a tenancies export in which
@@ -240,7 +242,8 @@ func TestNamingLinesDecideWhoDerivesAndRefuseDamage(t *testing.T) {
 	}
 	for _, bad := range []string{
 		`*tenancy#a	k	"k"`, `*tenancy#a	x	"k"	contact#p`, `*tenancy#a	k	"k	contact#p`, `*tenancya	k	"k"	contact#p`,
-		`*tenancy#a	k	"k"	contactp`, `*tenancy#z	k	"k"	contact#p`, `*tenancy#a	k	"k"	contact#p	x`,
+		`*tenancy#a	k	"k"	contactp`, `*tenancy#z	k	"k"	contact#p`, `*tenancy#a	k	"k"	contact#p	x`, `*tenancy#a	k	"k"	contact#`,
+		`*tenancy#a	k	"k"	#p`,
 	} {
 		n := naming{lines: []keysLine{{1, bad}}}
 		if err := n.pass(newSurvivors(sh), first); err == nil {
@@ -253,9 +256,47 @@ func TestNamingLinesDecideWhoDerivesAndRefuseDamage(t *testing.T) {
 	if n := (naming{lines: lines[:1]}); n.pass(nil, first) == nil {
 		t.Error("a naming line of a shuffle without the alias round passed")
 	}
-	for _, bad := range []string{"contact#p", "contact#p\tx", "contact#p\t4", "contact#p\t-1", "contactp\t1"} {
+	for _, bad := range []string{"contact#p", "contact#p\tx", "contact#p\t4", "contact#p\t-1", "contactp\t1", "contact#\t1", "#p\t1"} {
 		if _, err := claimPeople([]string{bad}, 4, make([]bytes.Buffer, 4)); err == nil {
 			t.Errorf("survivors line %q passed", bad)
 		}
+	}
+}
+
+// A record's own source id may start as a derived person's does
+// ("inline:"): a tenancy without a source id column takes its dedupe key,
+// its tenants, as its id; a CRM may use such ids, and records name them.
+// The keys step knows a person by the row that derives them, not by their
+// id, so such rows are rows, and references to them references: in
+// chunks, the counts and TEST's records are those of one pass.
+func TestRowsWithIdsLikeADerivedPersonsAreRows(t *testing.T) {
+	contacts, tenancies := contactsAndTenancies(240)
+	repContacts, repTenancies := repeatingTenancies()
+	for name, c := range map[string]struct{ contacts, tenancies, mapping string }{
+		"tenancies keyed by their tenants": {contacts, tenancies, strings.Replace(tenanciesMapping(false), `"sourceId":["Tenancy ID"],`, `"dedupe":["tenants"],`, 1)},
+		"contacts with inline: ids":        {strings.ReplaceAll(contacts, "\nC", "\ninline:c"), tenancies, tenanciesMapping(false)},
+		"tenants named by inline: ids":     {strings.ReplaceAll(repContacts, "\nC", "\ninline:c"), strings.ReplaceAll(repTenancies, ",C", ",inline:c"), repeatingMapping("refs")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			many, _, plan := mergedPeopleRun(t, c.contacts, c.tenancies, c.mapping, false, 700, 40)
+			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || plan.Aliases == strings.Contains(name, "tenants named") {
+				t.Fatalf("planned %d chunks that read, plan %+v; want several, with the alias round when people are named inline", reading, plan)
+			}
+			c1, one := onePass(t, many, c.mapping)
+			c2 := *many.counts
+			c2.RejectsKey = ""
+			if c1 != c2 || c1.Rejected == 0 || c1.Derived < 30 != strings.Contains(name, "tenants named") || !reflect.DeepEqual(one, many.records) {
+				t.Fatalf("counts: one pass %+v, in chunks %+v%s", c1, c2, recordsDiff(one, many.records))
+			}
+			inlineIDs := 0
+			for _, r := range one {
+				if strings.HasPrefix(r.SourceID, mapspec.InlinePrefix) && r.Fields["full_name"] == "" || strings.HasPrefix(r.SourceID, "inline:c") {
+					inlineIDs++
+				}
+			}
+			if inlineIDs < 30 {
+				t.Fatalf("one pass wrote %d records of rows whose ids start with %q", inlineIDs, mapspec.InlinePrefix)
+			}
+		})
 	}
 }

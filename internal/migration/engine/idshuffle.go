@@ -104,8 +104,10 @@ type ShuffleRun struct {
 // ShuffleResult is one keys, resolve, aliases or links child's answer:
 // the chunk's ids stored (keys), the partition's ids claimed by an
 // earlier chunk than a row's own (resolve), the references to records
-// merged into another that the partition's keys resolve (aliases), or the
-// people named inline its link keys link to a listed record (links).
+// merged into another that the partition's keys resolve and the people
+// named inline whom an earlier chunk derives (aliases: Aliased and
+// Claimed), or the people named inline its link keys link to a listed
+// record (links).
 type ShuffleResult struct {
 	Index   int `json:"index"`
 	Keys    int `json:"keys"`
@@ -231,16 +233,30 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 			sh.emitLinkKeys(bufs, rec)
 		}
 	}
-	refs := func(rec *mapspec.Record, key string, kept bool) {
-		for _, ref := range rec.Refs { // the records it names, to find those no chunk holds
-			target := ref.Entity + "#" + cutover.RecordID(p.TenantID, ref.Entity, ref.SourceID)
-			switch {
-			case isPersonRef(ref) && people:
-				sh.emitNaming(bufs, rec, key, kept, target)
-				continue
-			case isPersonRef(ref) && !kept:
-				continue // only the rows kept claim a person here: one a repeat names would be missing
+	// The rows kept and not spilled yet, with the people they name, and
+	// those people (spilled before their row when first in the chunk): a
+	// person is known by the row that derives them, never by their id.
+	naming := map[*mapspec.Record][]*mapspec.Record{}
+	derived := map[*mapspec.Record]bool{}
+	p.Kept = func(rec *mapspec.Record, named []*mapspec.Record) {
+		if len(named) > 0 {
+			naming[rec] = named
+			for _, d := range named {
+				derived[d] = true
 			}
+		}
+	}
+	refs := func(rec *mapspec.Record, key string, kept bool, named []*mapspec.Record) {
+		for _, d := range named {
+			if people {
+				sh.emitNaming(bufs, rec, key, kept, d.Entity+"#"+d.ID)
+			}
+		}
+		for _, ref := range rec.Refs { // the records it names, to find those no chunk holds
+			if slices.ContainsFunc(named, func(d *mapspec.Record) bool { return d.Entity == ref.Entity && d.SourceID == ref.SourceID }) && (people || !kept) {
+				continue // a person it names: on the naming lines, or (a repeat's) claimed by the rows kept
+			}
+			target := ref.Entity + "#" + cutover.RecordID(p.TenantID, ref.Entity, ref.SourceID)
 			t := &bufs[sh.partition(target)]
 			t.WriteString(refMark + target + "\n")
 		}
@@ -248,7 +264,8 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 	p.Spill = func(rec *mapspec.Record, key string, _ *pipeline.Sighting) error {
 		place++
 		id := rec.Entity + "#" + rec.ID
-		if mapspec.IsDerived(rec) && people {
+		if derived[rec] && people {
+			delete(derived, rec)
 			if !stored[id] {
 				stored[id] = true
 				linkKeys(rec, key)
@@ -268,7 +285,12 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 		}
 		b.WriteByte('\n')
 		keys++
-		refs(rec, key, true)
+		named := naming[rec]
+		delete(naming, rec)
+		for _, d := range named { // spilled before it, or derived earlier in the chunk
+			delete(derived, d)
+		}
+		refs(rec, key, true, named)
 		return nil
 	}
 	// A row this run rejects as a repeat may merge into its id's record
@@ -280,7 +302,7 @@ func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pas
 			place++
 			sh.emitMergedLinkKeys(bufs, chunk, rec, key, place)
 		}
-		refs(rec, key, false)
+		refs(rec, key, false, named)
 		for _, d := range named {
 			if id := d.Entity + "#" + d.ID; people && !stored[id] {
 				stored[id] = true

@@ -19,7 +19,9 @@ import (
 //
 //   - keys: each chunk stores, for every listed record of an entity people
 //     are derived of, a listedMark line per key it can be linked by
-//     (mapspec.ListedLinkKeys), and for every person it derives a
+//     (mapspec.ListedLinkKeys), and for every person it derives (and,
+//     with the alias round, every person a row it rejects for repeating
+//     an id names: the chunk's own run may merge the row, idnaming.go) a
 //     derivedMark line with the one key they are looked up by
 //     (mapspec.DerivedLinkKey), each in the partition of the key;
 //   - resolve: a partition, reading its chunks in order, knows every

@@ -82,7 +82,7 @@ func tenanciesMapping(dedupe bool) string {
 
 // People named inline run in chunks too: the id shuffle links each to a
 // listed contact by LinkInline's rule, over every chunk, and derives each
-// other person once, in the first chunk that names them. The counts
+// other person once, in the first chunk whose kept rows name them. The counts
 // (derived people, orphans) and TEST's records, with every tenancy's
 // tenants, are those of one pass over both files, with and without
 // merging by e-mail, whichever file comes first.
