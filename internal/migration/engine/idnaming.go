@@ -90,11 +90,17 @@ func (sh idShuffle) emitNaming(bufs []bytes.Buffer, rec *mapspec.Record, key str
 	bufs[sh.partition(row)].WriteString(namingMark + row + "\t" + flag + "\t" + quoted + "\t" + person + "\n")
 }
 
-// naming collects, while a partition of ids is resolved, the people the
-// rows that stay name.
+// naming passes on, while a partition of ids is resolved chunk by chunk
+// in chunk order, the people the rows that stay name. A naming line comes
+// after its row's id line in its chunk's keys (the keys step writes a
+// kept row's id line before its naming lines, and spills the row a
+// repeat repeats before it is told of the repeat), so when it is read,
+// its id's first claim is known: it is judged there, and nothing is kept
+// but what it passes on.
 type naming struct {
-	lines []keysLine
-	sent  map[string]bool // person + "\t" + chunk, once each
+	surv  *survivors
+	chunk int
+	sent  map[string]bool // person + "\t" + chunk, once each, of the chunk being read
 }
 
 // keysLine is a line of a chunk's keys.
@@ -103,45 +109,38 @@ type keysLine struct {
 	line  string
 }
 
-// add takes a namingMark line of chunk's keys.
-func (n *naming) add(chunk int, line string) {
-	n.lines = append(n.lines, keysLine{chunk, line})
-}
-
-// pass judges every naming row, once every chunk's ids are known (first:
-// an id's first claim, its chunk and quoted key, "" for none), and passes
-// on the people the rows that stay name to surv.
+// judge judges the row of a namingMark line of chunk's keys by its id's
+// first claim (first: its chunk and quoted key, "" for none), and passes
+// the person it names on to the survivors when the row stays.
 //
 // Errors: errNamingLine for a line that does not parse, names a row no
-// chunk holds, or comes from a chunk before its row's first claim.
-func (n *naming) pass(surv *survivors, first func(id string) (chunk int, quoted string, ok bool)) error {
-	if len(n.lines) > 0 && surv == nil {
+// chunk holds yet, or comes from a chunk before its row's first claim;
+// and for any line when the shuffle has no alias round (surv nil).
+func (n *naming) judge(chunk int, line string, first func(id string) (chunk int, quoted string, ok bool)) error {
+	if n.surv == nil {
 		return errNamingLine // no chunk of an extract without the alias round writes them
 	}
-	if n.sent == nil {
-		n.sent = map[string]bool{}
+	if n.sent == nil || chunk != n.chunk {
+		n.chunk, n.sent = chunk, map[string]bool{}
 	}
-	for _, l := range n.lines {
-		f := strings.Split(strings.TrimPrefix(l.line, namingMark), "\t")
-		if len(f) != 4 || !isRecordName(f[0]) || !isRecordName(f[3]) || f[1] != namingKept && f[1] != namingRepeated {
+	f := strings.Split(strings.TrimPrefix(line, namingMark), "\t")
+	if len(f) != 4 || !isRecordName(f[0]) || !isRecordName(f[3]) || f[1] != namingKept && f[1] != namingRepeated {
+		return errNamingLine
+	}
+	if f[2] != "" {
+		if _, err := strconv.Unquote(f[2]); err != nil {
 			return errNamingLine
 		}
-		if f[2] != "" {
-			if _, err := strconv.Unquote(f[2]); err != nil {
-				return errNamingLine
-			}
-		}
-		held, quoted, ok := first(f[0])
-		if !ok || held > l.chunk {
-			return errNamingLine
-		}
-		stays := held == l.chunk && f[1] == namingKept || held < l.chunk && f[2] != "" && f[2] == quoted
-		pair := f[3] + "\t" + strconv.Itoa(l.chunk)
-		if !stays || n.sent[pair] {
-			continue
-		}
+	}
+	held, quoted, ok := first(f[0])
+	if !ok || held > chunk {
+		return errNamingLine
+	}
+	stays := held == chunk && f[1] == namingKept || held < chunk && f[2] != "" && f[2] == quoted
+	pair := f[3] + "\t" + strconv.Itoa(chunk)
+	if stays && !n.sent[pair] {
 		n.sent[pair] = true
-		surv.outs[surv.sh.partition(f[3])].WriteString(personMark + pair + "\n")
+		n.surv.outs[n.surv.sh.partition(f[3])].WriteString(personMark + pair + "\n")
 	}
 	return nil
 }

@@ -214,46 +214,49 @@ func TestNamingLinesDecideWhoDerivesAndRefuseDamage(t *testing.T) {
 		quoted string
 	}{"tenancy#a": {1, `"k"`}, "tenancy#b": {0, ""}}
 	first := func(id string) (int, string, bool) { h, ok := held[id]; return h.chunk, h.quoted, ok }
-	lines := []keysLine{
+	lines := []keysLine{ // in chunk order, as the resolve step reads them
+		{0, `*tenancy#b	k		contact#r`},    // its id's first chunk: stays
 		{1, `*tenancy#a	k	"k"	contact#p`}, // its id's first chunk, kept: stays
 		{1, `*tenancy#a	r	"k"	contact#q`}, // a repeat in the id's first chunk: rejected
 		{2, `*tenancy#a	r	"k"	contact#p`}, // an earlier chunk's id, the same key: merges
 		{2, `*tenancy#a	k	"k"	contact#p`}, // the same person and chunk again: once
 		{3, `*tenancy#a	k	"j"	contact#q`}, // another key: rejected
 		{3, `*tenancy#b	k		contact#q`},    // an earlier chunk's id, no key: rejected
-		{0, `*tenancy#b	k		contact#r`},    // its id's first chunk: stays
+		{3, `*tenancy#a	k	"k"	contact#p`}, // the same key again: stays
 	}
-	n := naming{lines: lines}
 	surv := newSurvivors(sh)
-	if err := n.pass(surv, first); err != nil {
-		t.Fatal(err)
+	n := naming{surv: surv}
+	for _, l := range lines {
+		if err := n.judge(l.chunk, l.line, first); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var got []string
 	for _, b := range surv.outs {
 		eachLine(b.Bytes(), func(l string) { got = append(got, strings.TrimPrefix(l, personMark)) })
 	}
 	slices.Sort(got)
-	if want := []string{"contact#p\t1", "contact#p\t2", "contact#r\t0"}; !slices.Equal(got, want) {
+	if want := []string{"contact#p\t1", "contact#p\t2", "contact#p\t3", "contact#r\t0"}; !slices.Equal(got, want) {
 		t.Fatalf("passed on %q; want %q", got, want)
 	}
 	outs := make([]bytes.Buffer, 4)
-	if n, err := claimPeople(append(got, "contact#p\t1", "contact#s\t3"), 4, outs); err != nil || n != 1 || outs[2].String() != "!contact#p\n" || outs[0].Len()+outs[1].Len()+outs[3].Len() != 0 {
-		t.Fatalf("claimed %d (%v): %q %q %q %q; want contact#p told to chunk 2 only", n, err, outs[0].String(), outs[1].String(), outs[2].String(), outs[3].String())
+	if n, err := claimPeople(append(got, "contact#p\t1", "contact#s\t3"), 4, outs); err != nil || n != 2 || outs[2].String() != "!contact#p\n" || outs[3].String() != "!contact#p\n" || outs[0].Len()+outs[1].Len() != 0 {
+		t.Fatalf("claimed %d (%v): %q %q %q %q; want contact#p told to chunks 2 and 3 only", n, err, outs[0].String(), outs[1].String(), outs[2].String(), outs[3].String())
 	}
 	for _, bad := range []string{
 		`*tenancy#a	k	"k"`, `*tenancy#a	x	"k"	contact#p`, `*tenancy#a	k	"k	contact#p`, `*tenancya	k	"k"	contact#p`,
 		`*tenancy#a	k	"k"	contactp`, `*tenancy#z	k	"k"	contact#p`, `*tenancy#a	k	"k"	contact#p	x`, `*tenancy#a	k	"k"	contact#`,
 		`*tenancy#a	k	"k"	#p`,
 	} {
-		n := naming{lines: []keysLine{{1, bad}}}
-		if err := n.pass(newSurvivors(sh), first); err == nil {
+		n := naming{surv: newSurvivors(sh)}
+		if err := n.judge(1, bad, first); err == nil {
 			t.Errorf("%q passed", bad)
 		}
 	}
-	if n := (naming{lines: []keysLine{{0, lines[1].line}}}); n.pass(newSurvivors(sh), first) == nil {
+	if n := (naming{surv: newSurvivors(sh)}); n.judge(0, lines[1].line, first) == nil {
 		t.Error("a row from a chunk before its id's first claim passed")
 	}
-	if n := (naming{lines: lines[:1]}); n.pass(nil, first) == nil {
+	if n := (naming{}); n.judge(0, lines[0].line, first) == nil {
 		t.Error("a naming line of a shuffle without the alias round passed")
 	}
 	for _, bad := range []string{"contact#p", "contact#p\tx", "contact#p\t4", "contact#p\t-1", "contactp\t1", "contact#\t1", "#p\t1"} {

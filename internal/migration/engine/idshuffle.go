@@ -343,9 +343,14 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	if sh.aliases {
 		surv = newSurvivors(sh)
 	}
-	var unkeyedLines []keysLine // the links round's records kept without a key (idlinks.go)
-	var namers naming           // the rows naming people (idnaming.go)
+	var unkeyedLines []keysLine  // the links round's records kept without a key (idlinks.go)
+	namers := naming{surv: surv} // the rows naming people (idnaming.go)
 	var bad error
+	firstOf := func(id string) (int, string, bool) {
+		held, ok := first[id]
+		_, quoted, _ := strings.Cut(held.line, "\t")
+		return held.chunk, quoted, ok
+	}
 	// In chunk order: the first chunk with an id keeps it.
 	for c, body := range keys {
 		eachLine(body, func(line string) {
@@ -354,7 +359,9 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 				return
 			}
 			if strings.HasPrefix(line, namingMark) {
-				namers.add(c, line)
+				if err := namers.judge(c, line, firstOf); err != nil && bad == nil {
+					bad = err
+				}
 				return
 			}
 			if isLinksRoundLine(line) {
@@ -398,11 +405,6 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 		err := surv.passUnkeyed(u.chunk, u.line, func(id string) (int, bool) { held, ok := first[id]; return held.chunk, ok })
 		bad = cmp.Or(bad, err)
 	}
-	bad = cmp.Or(bad, namers.pass(surv, func(id string) (int, string, bool) {
-		held, ok := first[id]
-		_, quoted, _ := strings.Cut(held.line, "\t")
-		return held.chunk, quoted, ok
-	}))
 	if bad != nil {
 		return nil, cutover.Wrap(cutover.EINVALID, bad, "The id shuffle's keys for partition %d are damaged.", part)
 	}
