@@ -53,9 +53,10 @@ type Global interface {
 	// reason the row is rejected as a duplicate of an earlier row's source
 	// id, or "" to keep it.
 	Keep(rec *mapspec.Record, dedupeKey string, named []*mapspec.Record) (string, error)
-	// Derived is told of each person derived for a kept row, in order, and
-	// reports whether it is the first with its entity and id in the pass
-	// (only the first is counted and added).
+	// Derived is told of each person derived for a kept row (one of the
+	// named given to Keep: only those are ever derived or added), in
+	// order, and reports whether it is the first with its entity and id in
+	// the pass (only the first is counted and added).
 	Derived(rec *mapspec.Record) (bool, error)
 	// Add takes a kept row's record (with its dedupe key) or a first
 	// derived person ("" key) to be merged and written once resolved. The

@@ -45,7 +45,9 @@ import (
 // named inline who may be such records are linked a round later
 // (idlinks.go): this round merges their link keys. It also decides which
 // chunk derives each person named inline (idnaming.go), so it runs for
-// every extract in chunks that names people.
+// every extract in chunks that names people, and, knowing who is derived,
+// which records the chunks' references name that nobody writes (the
+// resolve round's, without it).
 
 func (sh idShuffle) survivorsKey(keyPart, idPart int) string {
 	return fmt.Sprintf("%ssurvivors/p-%05d/r-%05d", sh.prefix, keyPart, idPart)
@@ -100,6 +102,17 @@ func (s *survivors) claim(chunk int, p placed) {
 	fmt.Fprintf(&s.outs[s.sh.partition(p.group())], "%s\t%s\t%d\t%s\n", p.id, p.quoted, chunk, p.place)
 }
 
+// unheld notes that chunk's references name target, which no chunk holds
+// as a record: the alias round finds it missing unless it is a person a
+// row that stays derives (idnaming.go).
+func (s *survivors) unheld(chunk int, target string) {
+	fmt.Fprintf(&s.outs[s.sh.partition(target)], "%s%s\t%d\n", unheldMark, target, chunk)
+}
+
+// unheldMark starts a survivors line naming a record no chunk holds, and
+// the chunk whose references name it.
+const unheldMark = "_"
+
 // named notes that chunk's references name target, which a chunk holds.
 func (s *survivors) named(chunk int, target string) {
 	if p, ok := s.held[target]; ok {
@@ -141,9 +154,14 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 	var listed []string           // records kept without a key, for the links round (idlinks.go)
 	var needs []need
 	var people []string // the people rows that stay name, and their chunks (idnaming.go)
+	var unheld []string // the records no chunk holds that references name, and their chunks
 	var bad error
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
+			if rest, ok := strings.CutPrefix(line, unheldMark); ok {
+				unheld = append(unheld, rest)
+				return
+			}
 			if strings.HasPrefix(line, placedMark) {
 				listed = append(listed, line)
 				return
@@ -197,7 +215,10 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 			aliased++
 		}
 	}
-	claimed, err := claimPeople(people, sh.chunks, outs)
+	claimed, derived, err := claimPeople(people, sh.chunks, outs)
+	if err == nil {
+		err = missingFrom(unheld, derived, sh.chunks, outs)
+	}
 	if err != nil {
 		return nil, cutover.Wrap(cutover.EINVALID, err, "The id shuffle's survivors for partition %d are damaged.", part)
 	}
@@ -212,22 +233,31 @@ func (s *base) resolveAliases(ctx context.Context, sh idShuffle, part int) (*Shu
 	return &ShuffleResult{Index: part, Aliased: aliased, Claimed: claimed}, nil
 }
 
-// aliasesFor reads chunk's aliases from every key partition: the id a
-// record its references name merged into, by "entity#id"; and the people
-// it names whom an earlier chunk derives (idnaming.go).
+// aliasesFor reads chunk's aliases from every key partition into e: the
+// id a record its references name merged into, by "entity#id"
+// (e.Aliases), and the records they name that no chunk holds, people no
+// row that stays derives included (e.Missing); and returns the people it
+// names whom an earlier chunk derives (idnaming.go).
 //
 // Errors: ENOTFOUND when a partition's alias step did not run; EINVALID
 // for a damaged line; EUNAVAILABLE from storage.
-func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[string]string, []pass.Claim, error) {
+func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int, e *pass.Elsewhere) ([]pass.Claim, error) {
 	bodies, err := s.getAll(ctx, sh.parts, func(p int) string { return sh.aliasKey(chunk, p) })
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := map[string]string{}
 	var claims []pass.Claim
 	var bad error
 	for _, body := range bodies {
 		eachLine(body, func(line string) {
+			if target, ok := strings.CutPrefix(line, refMark); ok {
+				if !isRecordName(target) {
+					bad = cutover.Errorf(cutover.EINVALID, "The id shuffle's aliases for chunk %d hold a line that names no record.", chunk)
+				}
+				e.Missing[target] = true
+				return
+			}
 			if person, ok := strings.CutPrefix(line, personMark); ok {
 				entity, id, _ := strings.Cut(person, "#")
 				if !isRecordName(person) {
@@ -244,5 +274,6 @@ func (s *base) aliasesFor(ctx context.Context, sh idShuffle, chunk int) (map[str
 			out[target] = id
 		})
 	}
-	return out, claims, bad
+	e.Aliases = out
+	return claims, bad
 }

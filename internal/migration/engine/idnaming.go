@@ -41,6 +41,13 @@ import (
 //  4. the chunks read those claims with the others (pass.Pass.Claimed):
 //     the first chunk whose rows name a person and stay derives them.
 //
+// A person's id is claimed by no chunk, so the resolve step cannot say
+// whether a reference by id to one (a column holding "inline:...") names
+// a record nobody writes: with the alias round it sends every reference
+// to a record no chunk holds to the survivors of the record's partition
+// (unheldMark lines), and the alias step finds it missing (pass.Elsewhere.
+// Missing, an orphan) unless a row that stays names the person.
+//
 // The link keys of every person a row names, kept or a repeat, are stored
 // as inlinelink.go and idlinks.go say, so a chunk whose merging row names
 // a person knows their link too (a link to a chunk that derives nobody is
@@ -148,27 +155,52 @@ func (n *naming) judge(chunk int, line string, first func(id string) (chunk int,
 // claimPeople decides, for the personMark lines (without their mark) of
 // a partition's survivors, each person's first chunk, and writes to each
 // later chunk's aliases that the person is claimed; it returns how many
-// claims it wrote.
+// claims it wrote, and the people some chunk derives.
 //
 // Errors: errNamingLine for a line that does not parse or names a chunk
 // the extract does not have.
-func claimPeople(lines []string, chunks int, outs []bytes.Buffer) (int, error) {
+func claimPeople(lines []string, chunks int, outs []bytes.Buffer) (int, map[string]bool, error) {
 	naming := map[string][]int{}
 	for _, line := range lines {
 		person, c, ok := strings.Cut(line, "\t")
 		n, err := strconv.Atoi(c)
 		if !ok || err != nil || n < 0 || n >= chunks || !isRecordName(person) {
-			return 0, errNamingLine
+			return 0, nil, errNamingLine
 		}
 		naming[person] = append(naming[person], n)
 	}
 	claimed := 0
+	derived := make(map[string]bool, len(naming))
 	for _, person := range slices.Sorted(maps.Keys(naming)) {
+		derived[person] = true
 		cs := slices.Compact(slices.Sorted(slices.Values(naming[person])))
 		for _, c := range cs[1:] {
 			outs[c].WriteString(personMark + person + "\n")
 			claimed++
 		}
 	}
-	return claimed, nil
+	return claimed, derived, nil
+}
+
+// missingFrom writes to each chunk's aliases the records its references
+// name that no chunk holds (the unheldMark lines of a partition's
+// survivors, without their mark: the record and the chunk), unless a
+// chunk derives them (derived: a person named inline, whose id the keys
+// step claims for no chunk). One pass finds such a reference an orphan
+// only when nobody writes the record.
+//
+// Errors: errNamingLine for a line that does not parse or names a chunk
+// the extract does not have.
+func missingFrom(unheld []string, derived map[string]bool, chunks int, outs []bytes.Buffer) error {
+	for _, line := range unheld {
+		target, c, ok := strings.Cut(line, "\t")
+		n, err := strconv.Atoi(c)
+		if !ok || err != nil || n < 0 || n >= chunks || !isRecordName(target) {
+			return errNamingLine
+		}
+		if !derived[target] {
+			outs[n].WriteString(refMark + target + "\n")
+		}
+	}
+	return nil
 }

@@ -240,8 +240,15 @@ func TestNamingLinesDecideWhoDerivesAndRefuseDamage(t *testing.T) {
 		t.Fatalf("passed on %q; want %q", got, want)
 	}
 	outs := make([]bytes.Buffer, 4)
-	if n, err := claimPeople(append(got, "contact#p\t1", "contact#s\t3"), 4, outs); err != nil || n != 2 || outs[2].String() != "!contact#p\n" || outs[3].String() != "!contact#p\n" || outs[0].Len()+outs[1].Len() != 0 {
-		t.Fatalf("claimed %d (%v): %q %q %q %q; want contact#p told to chunks 2 and 3 only", n, err, outs[0].String(), outs[1].String(), outs[2].String(), outs[3].String())
+	n2, derived, err := claimPeople(append(got, "contact#p\t1", "contact#s\t3"), 4, outs)
+	if err != nil || n2 != 2 || outs[2].String() != "!contact#p\n" || outs[3].String() != "!contact#p\n" || outs[0].Len()+outs[1].Len() != 0 {
+		t.Fatalf("claimed %d (%v): %q %q %q %q; want contact#p told to chunks 2 and 3 only", n2, err, outs[0].String(), outs[1].String(), outs[2].String(), outs[3].String())
+	}
+	// A reference to a record no chunk holds is missing unless a chunk
+	// derives it.
+	outs = make([]bytes.Buffer, 4)
+	if err := missingFrom([]string{"contact#p\t3", "contact#x\t3", "tenancy#y\t0"}, derived, 4, outs); err != nil || outs[3].String() != "?contact#x\n" || outs[0].String() != "?tenancy#y\n" {
+		t.Fatalf("missing (%v): %q in chunk 0, %q in chunk 3; want tenancy#y and contact#x, not contact#p", err, outs[0].String(), outs[3].String())
 	}
 	for _, bad := range []string{
 		`*tenancy#a	k	"k"`, `*tenancy#a	x	"k"	contact#p`, `*tenancy#a	k	"k	contact#p`, `*tenancya	k	"k"	contact#p`,
@@ -260,45 +267,70 @@ func TestNamingLinesDecideWhoDerivesAndRefuseDamage(t *testing.T) {
 		t.Error("a naming line of a shuffle without the alias round passed")
 	}
 	for _, bad := range []string{"contact#p", "contact#p\tx", "contact#p\t4", "contact#p\t-1", "contactp\t1", "contact#\t1", "#p\t1"} {
-		if _, err := claimPeople([]string{bad}, 4, make([]bytes.Buffer, 4)); err == nil {
+		if _, _, err := claimPeople([]string{bad}, 4, make([]bytes.Buffer, 4)); err == nil {
 			t.Errorf("survivors line %q passed", bad)
+		}
+		if err := missingFrom([]string{bad}, nil, 4, make([]bytes.Buffer, 4)); err == nil {
+			t.Errorf("unheld line %q passed", bad)
 		}
 	}
 }
 
 // A record's own source id may start as a derived person's does
 // ("inline:"): a tenancy without a source id column takes its dedupe key,
-// its tenants, as its id; a CRM may use such ids, and records name them.
-// The keys step knows a person by the row that derives them, not by their
-// id, so such rows are rows, and references to them references: in
+// its tenants, as its id; a CRM may use such ids, and records name them,
+// or name a derived person by theirs. The keys step knows a person by the
+// row that derives them, not by their id, so such rows are rows in the id
+// shuffle's claims, and a reference by id to a person some row that stays
+// derives resolves (one to a person nobody derives is an orphan): in
 // chunks, the counts and TEST's records are those of one pass.
 func TestRowsWithIdsLikeADerivedPersonsAreRows(t *testing.T) {
 	contacts, tenancies := contactsAndTenancies(240)
 	repContacts, repTenancies := repeatingTenancies()
-	for name, c := range map[string]struct{ contacts, tenancies, mapping string }{
-		"tenancies keyed by their tenants": {contacts, tenancies, strings.Replace(tenanciesMapping(false), `"sourceId":["Tenancy ID"],`, `"dedupe":["tenants"],`, 1)},
-		"contacts with inline: ids":        {strings.ReplaceAll(contacts, "\nC", "\ninline:c"), tenancies, tenanciesMapping(false)},
-		"tenants named by inline: ids":     {strings.ReplaceAll(repContacts, "\nC", "\ninline:c"), strings.ReplaceAll(repTenancies, ",C", ",inline:c"), repeatingMapping("refs")},
+	var byID strings.Builder // tenants named inline, or by a derived person's id
+	byID.WriteString("Tenancy ID,Property ID,Tenant Name(s),Tenant Email,Start Date,Tenant ID\n")
+	for j := 1; j <= 240; j++ {
+		name, id := fmt.Sprintf("New %d", j%17), ""
+		switch {
+		case j == 150:
+			name, id = "", "inline:nobody"
+		case j > 100 && j%5 == 0:
+			name, id = "", fmt.Sprintf("inline:new %d", j%17)
+		}
+		fmt.Fprintf(&byID, "T%d,P%d,%s,,2024-01-01,%s\n", j, j, name, id)
+	}
+	for name, c := range map[string]struct {
+		contacts, tenancies, mapping string
+		derived                      int // at least, in one pass
+		inlineIDs                    int // records whose own ids start with "inline:" though nobody named them inline, at least
+	}{
+		"tenancies keyed by their tenants": {contacts, tenancies, strings.Replace(tenanciesMapping(false), `"sourceId":["Tenancy ID"],`, `"dedupe":["tenants"],`, 1), 30, 30},
+		"contacts with inline: ids":        {strings.ReplaceAll(contacts, "\nC", "\ninline:c"), tenancies, tenanciesMapping(false), 30, 30},
+		"tenants named by inline: ids":     {strings.ReplaceAll(repContacts, "\nC", "\ninline:c"), strings.ReplaceAll(repTenancies, ",C", ",inline:c"), repeatingMapping("refs"), 0, 30},
+		"derived people named by id":       {contacts, byID.String(), strings.Replace(tenanciesMapping(false), `"fields":[{"target":"property"`, `"fields":[{"target":"tenants","column":"Tenant ID"},{"target":"property"`, 1), 17, 0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			many, _, plan := mergedPeopleRun(t, c.contacts, c.tenancies, c.mapping, false, 700, 40)
-			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || plan.Aliases == strings.Contains(name, "tenants named") {
+			if reading := len(many.chunks) - merges(many.chunks); reading < 6 || plan.Aliases != (c.derived > 0) {
 				t.Fatalf("planned %d chunks that read, plan %+v; want several, with the alias round when people are named inline", reading, plan)
 			}
 			c1, one := onePass(t, many, c.mapping)
 			c2 := *many.counts
 			c2.RejectsKey = ""
-			if c1 != c2 || c1.Rejected == 0 || c1.Derived < 30 != strings.Contains(name, "tenants named") || !reflect.DeepEqual(one, many.records) {
+			if c1 != c2 || c1.Derived < c.derived || !reflect.DeepEqual(one, many.records) {
 				t.Fatalf("counts: one pass %+v, in chunks %+v%s", c1, c2, recordsDiff(one, many.records))
 			}
-			inlineIDs := 0
+			inlineIDs, byIDs := 0, 0
 			for _, r := range one {
 				if strings.HasPrefix(r.SourceID, mapspec.InlinePrefix) && r.Fields["full_name"] == "" || strings.HasPrefix(r.SourceID, "inline:c") {
 					inlineIDs++
 				}
+				if _, ok := r.RefIDs["tenants"]["inline:new 3"]; ok && r.Fields["tenants"] == "inline:new 3" {
+					byIDs++
+				}
 			}
-			if inlineIDs < 30 {
-				t.Fatalf("one pass wrote %d records of rows whose ids start with %q", inlineIDs, mapspec.InlinePrefix)
+			if inlineIDs < c.inlineIDs || c.inlineIDs == 0 && (byIDs < 2 || c1.Orphans != 241) {
+				t.Fatalf("one pass wrote %d records of rows whose ids start with %q, %d naming a person by id, %d orphans", inlineIDs, mapspec.InlinePrefix, byIDs, c1.Orphans)
 			}
 		})
 	}

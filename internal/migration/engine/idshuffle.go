@@ -411,9 +411,13 @@ func (s *base) resolvePartition(ctx context.Context, sh idShuffle, part int) (*S
 	links.resolve(outs)
 	for c, targets := range named { // once every chunk's ids are known: those no chunk holds
 		for _, target := range slices.Sorted(maps.Keys(targets)) {
-			if _, held := first[target]; !held {
+			_, held := first[target]
+			switch {
+			case !held && surv != nil:
+				surv.unheld(c, target) // unless a person: the alias round knows who is derived (idnaming.go)
+			case !held:
 				outs[c].WriteString(refMark + target + "\n")
-			} else if surv != nil {
+			case surv != nil:
 				surv.named(c, target)
 			}
 		}
@@ -449,7 +453,7 @@ func (s *base) claimedFor(ctx context.Context, sh idShuffle, chunk int) ([]pass.
 	var bad error
 	elsewhere := &pass.Elsewhere{Missing: map[string]bool{}, Linked: map[string]string{}}
 	if sh.aliases {
-		if elsewhere.Aliases, out, err = s.aliasesFor(ctx, sh, chunk); err != nil { // and the people an earlier chunk derives
+		if out, err = s.aliasesFor(ctx, sh, chunk, elsewhere); err != nil { // and the people an earlier chunk derives
 			return nil, nil, err
 		}
 	}
