@@ -299,7 +299,7 @@ func run(ctx context.Context, p Pass, open cutover.Opener, sink cutover.Sink, pu
 	}
 	derived := pipeline.NewWritten() // a person named inline in several files is derived once
 	for _, c := range p.Claimed {
-		derived.Add(c.Entity, c.ID) // and once in an extract: an earlier chunk derived these (or holds a row with the id: the same record, as in one pass)
+		derived.Add(c.Entity, c.ID) // and once in an extract: an earlier chunk derived these (or holds a row with such an id)
 	}
 	out := sinkAdapter{sink}
 	var tables []*tableOut

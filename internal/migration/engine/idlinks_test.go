@@ -428,8 +428,9 @@ func liveByKey(live *liveTable) map[string]cutover.Record {
 
 // BenchmarkLinksRoundStep runs a test migration of contacts merged across
 // source ids and tenancies naming them inline (half the rows each), at
-// three sizes with the same rows per partition, then the alias and links
-// steps of one partition again, and reports the bytes each allocates:
+// three sizes with the same rows per partition, then the resolve, alias
+// and links steps of one partition again, and reports the bytes each
+// allocates (the resolve step judges the rows naming people, idnaming.go):
 // what one of those Lambdas holds, which stays a partition's worth
 // whatever the extract (in make bench, not make test).
 func BenchmarkLinksRoundStep(b *testing.B) {
@@ -441,12 +442,14 @@ func BenchmarkLinksRoundStep(b *testing.B) {
 				b.Fatalf("plan %+v; want the links round", plan)
 			}
 			ctx, tr, sh := context.Background(), svc.testRun(), testShuffle(run.m.ID, 1, plan)
-			var aliasBytes, linksBytes uint64
+			var resolveBytes, aliasBytes, linksBytes uint64
 			for b.Loop() {
+				resolveBytes += allocated(func() error { _, err := tr.resolvePartition(ctx, sh, 0); return err }, b)
 				aliasBytes += allocated(func() error { _, err := tr.resolveAliases(ctx, sh, 0); return err }, b)
 				linksBytes += allocated(func() error { _, err := tr.resolveLinks(ctx, sh, 0); return err }, b)
 			}
 			b.ReportMetric(float64(plan.Partitions), "partitions")
+			b.ReportMetric(float64(resolveBytes)/float64(b.N)/(1<<20), "resolve-step-MB")
 			b.ReportMetric(float64(aliasBytes)/float64(b.N)/(1<<20), "alias-step-MB")
 			b.ReportMetric(float64(linksBytes)/float64(b.N)/(1<<20), "links-step-MB")
 		})

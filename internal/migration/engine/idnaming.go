@@ -46,7 +46,11 @@ import (
 // a record nobody writes: with the alias round it sends every reference
 // to a record no chunk holds to the survivors of the record's partition
 // (unheldMark lines), and the alias step finds it missing (pass.Elsewhere.
-// Missing, an orphan) unless a row that stays names the person.
+// Missing, an orphan) unless a row that stays names the person. One
+// difference from one pass remains there: a person whom the chunks link
+// to a listed record (inlinelink.go) is not written, and a reference by
+// id to them still names their record, where one pass rewrites it to the
+// listed record (only inline names are linked in chunks).
 //
 // The link keys of every person a row names, kept or a repeat, are stored
 // as inlinelink.go and idlinks.go say, so a chunk whose merging row names
