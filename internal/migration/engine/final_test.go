@@ -196,13 +196,20 @@ func files(svc *Service) objects {
 // times), finish.
 func runFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
 	t.Helper()
-	ctx := context.Background()
 	if held, err := goLivePreflight(t, svc, id); err != nil || held != nil {
 		if err == nil {
 			err = cutover.Errorf(cutover.ECONFLICT, "held: %v", held.Breaches)
 		}
 		return nil, err
 	}
+	return runPlannedFinal(t, svc, id)
+}
+
+// runPlannedFinal runs what the state machine runs after the go-live
+// pre-flight: PlanFinal, the final's Maps, and Finish.
+func runPlannedFinal(t *testing.T, svc *Service, id string) (*FinalOutput, error) {
+	t.Helper()
+	ctx := context.Background()
 	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
 	if err != nil {
 		return nil, err
@@ -504,15 +511,7 @@ func TestGoLiveReadsNoWholeExtract(t *testing.T) {
 	if parts < 3 {
 		t.Fatalf("the go-live pre-flight ran %d parts; want the extract in chunks", parts)
 	}
-	plan, err := svc.Final(ctx, FinalStep{Action: FinalPlan, MigrationID: id, Round: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := planRun(t, plan)
-	if err := svc.finalChunks(ctx, &run); err != nil {
-		t.Fatal(err)
-	}
-	fin, err := svc.Final(ctx, FinalStep{Action: FinalFinish, MigrationID: id, Round: 1})
+	fin, err := runPlannedFinal(t, svc, id)
 	if err != nil || fin.Counts.Read != 6000 || len(live.records) != fin.Counts.Migrated {
 		t.Fatalf("the final: %+v, %v; LIVE holds %d", fin, err, len(live.records))
 	}

@@ -466,3 +466,30 @@ func allocated(step func() error, b *testing.B) uint64 {
 	runtime.ReadMemStats(&after)
 	return after.TotalAlloc - before.TotalAlloc
 }
+
+// The final plan reads the whole final extract again when the go-live
+// pre-flight's dry run is gone (its plan expired or never written): an
+// old execution's (no links round) plans an extract that needs the round
+// as one chunk, a new one's in chunks with the round; both land what one
+// pass writes.
+func TestAFinalPlannedWithoutTheDryRunPlansAsItsDefinitionRuns(t *testing.T) {
+	contacts, tenancies := mergedPeopleAndTenancies(240)
+	for _, old := range []bool{false, true} {
+		t.Run(fmt.Sprintf("old=%t", old), func(t *testing.T) {
+			svc, store, live, id, final := agencyFinal(t, mergedPeopleMapping(false), contacts, tenancies, tenancies)
+			svc.OldDefinition = old
+			got, counts := clearedFinal(t, svc, id, func() {
+				m := store.migs[id]
+				plan := preflightPrefix(&m, cutover.PreflightAtGoLive) + "plan.json"
+				if _, ok := files(svc)[plan]; !ok {
+					t.Fatalf("the go-live pre-flight kept no plan at %s", plan)
+				}
+				delete(files(svc), plan)
+			})
+			if p := got.FinalPlan; p == nil || (p.Chunks == 1) != old || p.Links == old || p.Links && p.Chunks-p.Merges < 6 {
+				t.Fatalf("the final planned without the dry run: %+v; want one chunk when old, several with the links round when not", got.FinalPlan)
+			}
+			finalAsInOne(t, svc, live, got, final, counts)
+		})
+	}
+}

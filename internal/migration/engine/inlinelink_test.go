@@ -219,11 +219,15 @@ func TestPeopleNamedInlineLinkAcrossFinalChunksAsInOne(t *testing.T) {
 }
 
 // clearedFinal clears migration id's final extract at go-live and runs
-// the final migration: the migration after it, and the final's counts.
-func clearedFinal(t *testing.T, svc *Service, id string) (*cutover.Migration, cutover.Counts) {
+// the final migration (after each of then): the migration after it, and
+// the final's counts.
+func clearedFinal(t *testing.T, svc *Service, id string, then ...func()) (*cutover.Migration, cutover.Counts) {
 	t.Helper()
 	cleared(t, svc, id)
-	out, err := runFinal(t, svc, id)
+	for _, f := range then {
+		f()
+	}
+	out, err := runPlannedFinal(t, svc, id)
 	if err != nil {
 		t.Fatal(err)
 	}
