@@ -155,13 +155,18 @@ func TestRowsRepeatingAnIdElsewhereNameAsInOne(t *testing.T) {
 // A round planned before the alias round decided who derives each person
 // named inline (its id shuffle has no alias round: an execution begun
 // before the deploy) keeps the claims its keys step makes, which hold
-// where no row repeats an id another chunk holds: the counts and TEST's
-// records are those of one pass, and no alias step ran.
+// where no row naming a person repeats an id another chunk holds, and
+// where a row merging after a repeat in its chunk names a person nobody
+// else names (its references to them are no orphans): the counts and
+// TEST's records are those of one pass, and no alias step ran.
 func TestARoundPlannedBeforeKeepsTheKeysClaimsOfPeople(t *testing.T) {
 	contacts, tenancies := contactsAndTenancies(240)
+	// T6 repeated far down under another start date (rejected), then
+	// under its own (merged), naming someone new.
+	tenancies = strings.Replace(tenancies, "\nT151,", "\nT6,P6,Xer Solo,,2023-06-15\nT6,P6,Merge Solo,,2024-07-01\nT151,", 1)
 	for _, old := range []bool{false, true} {
 		t.Run(fmt.Sprintf("plannedBefore=%t", old), func(t *testing.T) {
-			mapping := tenanciesMapping(false)
+			mapping := repeatingMapping("plain")
 			many, svc := tenanciesRun(t, contacts, tenancies, mapping, false, 700, 40, 60, func(s *Service) { s.PlannedWithoutPeople = old })
 			namings, aliases := 0, 0
 			for k, body := range files(svc) {
@@ -178,8 +183,11 @@ func TestARoundPlannedBeforeKeepsTheKeysClaimsOfPeople(t *testing.T) {
 			c1, one := onePass(t, many, mapping)
 			c2 := *many.counts
 			c2.RejectsKey = ""
-			if c1 != c2 || c1.Derived < 30 || !reflect.DeepEqual(one, many.records) {
+			if c1 != c2 || c1.Derived < 30 || c1.Merged != 1 || !reflect.DeepEqual(one, many.records) {
 				t.Fatalf("counts: one pass %+v, in chunks %+v%s", c1, c2, recordsDiff(one, many.records))
+			}
+			if r := one[recordKey(one, "T6")]; !strings.Contains(r.Fields["tenants"], "inline:merge solo") || len(r.RefIDs["tenants"]) != len(r.Lists["tenants"]) {
+				t.Fatalf("T6 after one pass: %v (%v); want Merge Solo among its tenants, every one resolved", r.Fields, r.RefIDs)
 			}
 		})
 	}
