@@ -28,7 +28,9 @@ import (
 //  1. keys: for each person a row names, a namingMark line in the row's
 //     id partition: the row's record, whether the keys step kept it or
 //     found it a repeat (pass.Pass.Repeated), its dedupe key, and the
-//     person's record; no claim line for the person;
+//     person's record; no claim line for the person (a person is known
+//     by the row that derives them, pass.Pass.Kept, never by an id that
+//     merely starts as theirs do);
 //  2. resolve: a partition of ids, knowing each id's first claim, judges
 //     each naming row as the chunk's own run will (it stays when its
 //     chunk holds the id first and the keys step kept it, or when an

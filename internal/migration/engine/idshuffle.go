@@ -208,7 +208,9 @@ func (s *base) putShuffle(ctx context.Context, sh idShuffle, item ChunkItem, res
 const partitionsManifestName = "partitions.jsonl"
 
 // emitKeys maps chunk's rows as p reads them into nothing and stores the
-// ids of the records they would become, one object per partition.
+// ids of the records they would become, what they reference, and the
+// people they name (the rows it rejects as repeats too: the later rounds
+// judge them), one object per partition.
 //
 // Errors: as pass.Run; as Files.Put.
 func (s *base) emitKeys(ctx context.Context, sh idShuffle, chunk int, p pass.Pass, open cutover.Opener) (*ShuffleResult, error) {
